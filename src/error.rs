@@ -1,0 +1,76 @@
+//! The one error type of installsift.
+//!
+//! Errors are attached to the node where they happened; only an input that
+//! cannot be read at all makes [`Scanner::scan_path`](crate::Scanner::scan_path)
+//! fail. Callers and the classifier tell kinds apart by variant, never by text.
+
+use serde::Serialize;
+
+/// What went wrong, with enough context to find the offending bytes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+#[allow(missing_docs)] // `message` (and `limit`) fields say what their variant does
+pub enum Error {
+    /// The input could not be read (open, mmap, read failed).
+    #[error("i/o: {message}")]
+    Io { message: String },
+    /// The data ends before a structure it declares.
+    #[error("truncated: {message}")]
+    Truncated { message: String },
+    /// A structure is inconsistent (bad offsets, counts, checksums, cycles).
+    #[error("malformed: {message}")]
+    Malformed { message: String },
+    /// Valid data using a feature installsift does not decode (e.g. Quantum).
+    #[error("unsupported: {message}")]
+    Unsupported { message: String },
+    /// Content is encrypted; installsift does not guess passwords.
+    #[error("encrypted: {message}")]
+    Encrypted { message: String },
+    /// A [`Limits`](crate::Limits) bound stopped the work.
+    #[error("limit exceeded: {limit}: {message}")]
+    LimitExceeded { limit: &'static str, message: String },
+    /// A parser (ours or a dependency's) panicked on this node; the panic was
+    /// contained and the scan went on. Always a bug worth a regression file.
+    #[error("parser panic: {message}")]
+    Panic { message: String },
+}
+
+/// Short constructors with `format!`-style messages.
+impl Error {
+    pub(crate) fn io(e: impl std::fmt::Display) -> Self {
+        Error::Io { message: e.to_string() }
+    }
+    pub(crate) fn truncated(m: impl Into<String>) -> Self {
+        Error::Truncated { message: m.into() }
+    }
+    pub(crate) fn malformed(m: impl Into<String>) -> Self {
+        Error::Malformed { message: m.into() }
+    }
+    pub(crate) fn unsupported(m: impl Into<String>) -> Self {
+        Error::Unsupported { message: m.into() }
+    }
+    pub(crate) fn encrypted(m: impl Into<String>) -> Self {
+        Error::Encrypted { message: m.into() }
+    }
+    pub(crate) fn limit(limit: &'static str, m: impl Into<String>) -> Self {
+        Error::LimitExceeded { limit, message: m.into() }
+    }
+
+    /// The kind as it appears in reports: `io`, `truncated`, `malformed`,
+    /// `unsupported`, `encrypted`, `limit-exceeded`, `panic`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Io { .. } => "io",
+            Error::Truncated { .. } => "truncated",
+            Error::Malformed { .. } => "malformed",
+            Error::Unsupported { .. } => "unsupported",
+            Error::Encrypted { .. } => "encrypted",
+            Error::LimitExceeded { .. } => "limit-exceeded",
+            Error::Panic { .. } => "panic",
+        }
+    }
+}
+
+/// Result alias used across the crate.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,137 @@
+//! One module per format. Adding a format is one module here and one entry in
+//! [`HANDLERS`].
+//!
+//! Each module exposes a `HANDLER`: a cheap `sniff` over the first bytes and a
+//! `parse` that records metadata, evidence and errors on the [`Cx`] and hands
+//! children to [`Cx::child`].
+
+use crate::report::Format;
+use crate::scan::Cx;
+use serde::Serialize;
+
+pub mod cab;
+pub mod cfb;
+pub mod pe;
+pub mod sevenz;
+pub mod zip;
+
+/// Format-specific facts of a node (the `metadata` field of a report line).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+#[non_exhaustive]
+pub enum Metadata {
+    /// PE facts.
+    Pe(Box<pe::PeInfo>),
+    /// Compound file / Windows Installer facts.
+    Cfb(Box<cfb::CfbInfo>),
+    /// Cabinet facts.
+    Cab(cab::CabInfo),
+    /// ZIP facts.
+    Zip(zip::ZipInfo),
+    /// 7z facts.
+    SevenZ(sevenz::SevenZInfo),
+}
+
+/// What a parser decided about its node.
+pub(crate) struct Parsed {
+    /// The final format (a parser may refine its sniffed one, e.g. CFB → MSI).
+    pub format: Format,
+    /// Facts for the report.
+    pub metadata: Option<Metadata>,
+}
+
+/// A format's entry in the dispatch table.
+pub(crate) struct Handler {
+    /// Name used in panic reports.
+    pub name: &'static str,
+    /// The format reported when only the sniff matched.
+    pub format: Format,
+    /// Does this data start with this format? Must be cheap and never panic.
+    pub sniff: fn(&[u8]) -> bool,
+    /// Parse the node, producing children through the context.
+    pub parse: fn(&[u8], &mut Cx<'_>) -> Parsed,
+}
+
+/// The dispatch table, most specific magic first.
+pub(crate) static HANDLERS: &[Handler] = &[cfb::HANDLER, cab::HANDLER, sevenz::HANDLER, zip::HANDLER, pe::HANDLER];
+
+/// The handler whose magic starts `data`, if any.
+pub(crate) fn sniff(data: &[u8]) -> Option<&'static Handler> {
+    HANDLERS.iter().find(|h| (h.sniff)(data))
+}
+
+/// Magics of containers that can be embedded in a PE overlay or resource,
+/// with their format, for signature search.
+pub(crate) const EMBEDDED_MAGICS: &[(&[u8], Format)] = &[
+    (b"PK\x03\x04", Format::Zip),
+    (b"7z\xBC\xAF\x27\x1C", Format::SevenZ),
+    (b"MSCF\0\0\0\0", Format::Cab),
+    (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", Format::Cfb),
+];
+
+/// First offset in `data[..window]` where an embedded container starts (its
+/// magic matches and its sniff accepts it).
+pub(crate) fn find_embedded(data: &[u8], window: u64) -> Option<(usize, Format)> {
+    let end = usize::try_from(window).unwrap_or(usize::MAX).min(data.len());
+    let hay = data.get(..end)?;
+    let mut i = 0usize;
+    while i < hay.len() {
+        // Jump to the next byte that can start any magic.
+        let next = hay.get(i..)?.iter().position(|&b| matches!(b, b'P' | b'7' | b'M' | 0xD0))?;
+        i += next;
+        let rest = data.get(i..)?;
+        if let Some(&(_, f)) = EMBEDDED_MAGICS.iter().find(|(m, _)| rest.starts_with(m)) {
+            if sniff(rest).is_some() {
+                return Some((i, f));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Read a little-endian u16 at `off`, if in bounds.
+pub(crate) fn le_u16(data: &[u8], off: usize) -> Option<u16> {
+    let b = data.get(off..off.checked_add(2)?)?;
+    Some(u16::from_le_bytes([b[0], b[1]]))
+}
+
+/// Read a little-endian u32 at `off`, if in bounds.
+pub(crate) fn le_u32(data: &[u8], off: usize) -> Option<u32> {
+    let b = data.get(off..off.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Read a little-endian u64 at `off`, if in bounds.
+pub(crate) fn le_u64(data: &[u8], off: usize) -> Option<u64> {
+    let b = data.get(off..off.checked_add(8)?)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    Some(u64::from_le_bytes(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn find_embedded_skips_false_magic() {
+        let mut d = b"xxPK\x03\x04".to_vec();
+        d.extend_from_slice(&[0u8; 40]);
+        // A bare local-header magic followed by zeros: the zip sniff decides.
+        let found = find_embedded(&d, 1 << 20);
+        if let Some((off, f)) = found {
+            assert_eq!((off, f), (2, Format::Zip));
+        }
+        assert_eq!(find_embedded(b"nothing here", 1 << 20), None);
+        assert_eq!(find_embedded(b"", 1 << 20), None);
+    }
+
+    #[test]
+    fn le_reads_are_bounded() {
+        assert_eq!(le_u32(&[1, 0, 0, 0], 0), Some(1));
+        assert_eq!(le_u32(&[1, 0, 0], 0), None);
+        assert_eq!(le_u16(&[1, 0], usize::MAX), None);
+        assert_eq!(le_u64(&[0; 8], 1), None);
+    }
+}

@@ -1,0 +1,581 @@
+//! Portable Executable: headers, sections, overlay (with the certificate table
+//! carved out), resources that hold containers, version info, manifest.
+//!
+//! The layout (headers, sections, data directories, resource tree) is read by
+//! our own bounds-checked code so that overlays and resources are found even
+//! when goblin rejects a damaged file; goblin supplies imports, version-info
+//! strings and the manifest when it parses.
+
+use super::{find_embedded, le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
+use crate::error::Error;
+use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::scan::{ChildData, Cx};
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// PE facts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PeInfo {
+    /// `x86`, `x86_64`, `arm64`, `arm`, or `0x….` for others.
+    pub machine: String,
+    /// 32 or 64 (from the optional header magic).
+    pub bits: u8,
+    /// `exe`, `dll` or `driver`.
+    pub kind: String,
+    /// Subsystem name (`windows-gui`, `windows-cui`, `native`, `efi-application` …).
+    pub subsystem: String,
+    /// Entry point RVA.
+    pub entry_point: u32,
+    /// Preferred load address.
+    pub image_base: u64,
+    /// COFF time stamp (seconds since 1970, often a build hash in reproducible builds).
+    pub timestamp: u32,
+    /// Section table.
+    pub sections: Vec<SectionInfo>,
+    /// Imported DLLs and the number of imported functions (when goblin parsed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imports: Option<ImportSummary>,
+    /// Whether a .NET (CLR) header is present.
+    pub dotnet: bool,
+    /// An Authenticode signature (certificate table) is present.
+    pub signed: bool,
+    /// Where the certificate table lies in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_table: Option<Region>,
+    /// Bytes after the image (end of headers and section data), certificate
+    /// table included; the payload children exclude the certificate table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlay: Option<Region>,
+    /// Resources found (type/name/language, size), up to the entry limit.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceInfo>,
+    /// Version-info strings and fixed versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_info: Option<VersionStrings>,
+    /// `requestedExecutionLevel` from the manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requested_execution_level: Option<String>,
+}
+
+/// A byte range of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Region {
+    /// Start offset.
+    pub offset: u64,
+    /// Length in bytes.
+    pub size: u64,
+}
+
+/// One section header.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionInfo {
+    /// Name (up to 8 bytes, lossy UTF-8).
+    pub name: String,
+    /// RVA.
+    pub virtual_address: u32,
+    /// Size in memory.
+    pub virtual_size: u32,
+    /// File offset of the raw data.
+    pub raw_offset: u32,
+    /// Raw data size in the file.
+    pub raw_size: u32,
+}
+
+/// Imports, summarised.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportSummary {
+    /// Imported DLL names, as written.
+    pub dlls: Vec<String>,
+    /// Number of imported functions.
+    pub functions: usize,
+}
+
+/// One resource leaf.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceInfo {
+    /// `TYPE/NAME/LANG`, types named as in the SDK (RCDATA, VERSION …).
+    pub path: String,
+    /// File offset of the data.
+    pub offset: u64,
+    /// Data size.
+    pub size: u64,
+}
+
+/// Version-info resource.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VersionStrings {
+    /// VS_FIXEDFILEINFO file version `a.b.c.d`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_file_version: Option<String>,
+    /// VS_FIXEDFILEINFO product version `a.b.c.d`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_product_version: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(rename = "CompanyName", skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(rename = "ProductName", skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(rename = "FileDescription", skip_serializing_if = "Option::is_none")]
+    pub file_description: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(rename = "OriginalFilename", skip_serializing_if = "Option::is_none")]
+    pub original_filename: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(rename = "InternalName", skip_serializing_if = "Option::is_none")]
+    pub internal_name: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(rename = "FileVersion", skip_serializing_if = "Option::is_none")]
+    pub file_version: Option<String>,
+    #[allow(missing_docs)]
+    #[serde(rename = "ProductVersion", skip_serializing_if = "Option::is_none")]
+    pub product_version: Option<String>,
+}
+
+/// Dispatch entry.
+pub(crate) const HANDLER: Handler = Handler { name: "pe", format: Format::Pe, sniff, parse };
+
+/// `MZ` with `e_lfanew` pointing at `PE\0\0` inside the data.
+pub fn sniff(data: &[u8]) -> bool {
+    data.starts_with(b"MZ")
+        && le_u32(data, 0x3C)
+            .and_then(|o| data.get(usize::try_from(o).ok()?..)?.get(..4))
+            .is_some_and(|sig| sig == b"PE\0\0")
+}
+
+/// The raw layout we read ourselves.
+struct Layout {
+    bits: u8,
+    machine: u16,
+    characteristics: u16,
+    timestamp: u32,
+    entry_point: u32,
+    image_base: u64,
+    size_of_headers: u32,
+    subsystem: u16,
+    sections: Vec<SectionInfo>,
+    resource_dir: Option<(u32, u32)>,
+    cert_dir: Option<(u32, u32)>,
+    clr_dir: bool,
+}
+
+fn read_layout(data: &[u8]) -> Result<Layout, Error> {
+    let lfanew = le_u32(data, 0x3C).ok_or_else(|| Error::truncated("no e_lfanew"))? as usize;
+    let coff = lfanew.checked_add(4).ok_or_else(|| Error::malformed("e_lfanew overflows"))?;
+    let need = |what: &str| Error::truncated(format!("PE {what} runs past the end of the data ({} bytes)", data.len()));
+    let machine = le_u16(data, coff).ok_or_else(|| need("COFF header"))?;
+    let nsections = le_u16(data, coff + 2).ok_or_else(|| need("COFF header"))?;
+    let timestamp = le_u32(data, coff + 4).ok_or_else(|| need("COFF header"))?;
+    let size_opt = le_u16(data, coff + 16).ok_or_else(|| need("COFF header"))? as usize;
+    let characteristics = le_u16(data, coff + 18).ok_or_else(|| need("COFF header"))?;
+    let opt = coff + 20;
+    let magic = le_u16(data, opt).ok_or_else(|| need("optional header"))?;
+    let (bits, image_base, dirs_count_off, dirs_off) = match magic {
+        0x10b => (32, le_u32(data, opt + 28).map(u64::from), opt + 92, opt + 96),
+        0x20b => (64, le_u64(data, opt + 24), opt + 108, opt + 112),
+        m => return Err(Error::malformed(format!("optional header magic {m:#x} is neither PE32 nor PE32+"))),
+    };
+    let entry_point = le_u32(data, opt + 16).unwrap_or(0);
+    let size_of_headers = le_u32(data, opt + 60).unwrap_or(0);
+    let subsystem = le_u16(data, opt + 68).unwrap_or(0);
+    let ndirs = le_u32(data, dirs_count_off).unwrap_or(0).min(16) as usize;
+    let dir = |i: usize| -> Option<(u32, u32)> {
+        if i >= ndirs || dirs_off + i * 8 + 8 > opt + size_opt {
+            return None;
+        }
+        let va = le_u32(data, dirs_off + i * 8)?;
+        let size = le_u32(data, dirs_off + i * 8 + 4)?;
+        (va != 0 && size != 0).then_some((va, size))
+    };
+    let table = opt.checked_add(size_opt).ok_or_else(|| Error::malformed("section table offset overflows"))?;
+    let mut sections = Vec::new();
+    for i in 0..usize::from(nsections) {
+        let at = table + i * 40;
+        let Some(raw) = data.get(at..at + 40) else {
+            return Err(Error::truncated(format!("section table declares {nsections} sections, data ends at entry {i}")));
+        };
+        let name_bytes = raw.get(..8).unwrap_or(&[]);
+        let end = name_bytes.iter().position(|&b| b == 0).unwrap_or(8);
+        sections.push(SectionInfo {
+            name: String::from_utf8_lossy(name_bytes.get(..end).unwrap_or(&[])).into_owned(),
+            virtual_size: le_u32(raw, 8).unwrap_or(0),
+            virtual_address: le_u32(raw, 12).unwrap_or(0),
+            raw_size: le_u32(raw, 16).unwrap_or(0),
+            raw_offset: le_u32(raw, 20).unwrap_or(0),
+        });
+    }
+    Ok(Layout {
+        bits,
+        machine,
+        characteristics,
+        timestamp,
+        entry_point,
+        image_base: image_base.unwrap_or(0),
+        size_of_headers,
+        subsystem,
+        sections,
+        resource_dir: dir(2),
+        cert_dir: dir(4),
+        clr_dir: dir(14).is_some(),
+    })
+}
+
+impl Layout {
+    /// File offset of an RVA, through the section table.
+    fn rva_to_offset(&self, rva: u32) -> Option<usize> {
+        for s in &self.sections {
+            let span = s.virtual_size.max(s.raw_size);
+            if rva >= s.virtual_address && rva - s.virtual_address < span {
+                let delta = rva - s.virtual_address;
+                if delta >= s.raw_size {
+                    return None;
+                }
+                return usize::try_from(u64::from(s.raw_offset) + u64::from(delta)).ok();
+            }
+        }
+        (rva < self.size_of_headers).then_some(rva as usize)
+    }
+
+    /// End of the image in the file: headers and every section's raw data.
+    fn image_end(&self, len: usize) -> usize {
+        let mut end = u64::from(self.size_of_headers);
+        for s in &self.sections {
+            if s.raw_size > 0 {
+                end = end.max(u64::from(s.raw_offset) + u64::from(s.raw_size));
+            }
+        }
+        usize::try_from(end).unwrap_or(usize::MAX).min(len)
+    }
+}
+
+fn machine_name(m: u16) -> String {
+    match m {
+        0x14c => "x86".into(),
+        0x8664 => "x86_64".into(),
+        0xaa64 => "arm64".into(),
+        0x1c0 | 0x1c4 => "arm".into(),
+        0x200 => "ia64".into(),
+        0xebc => "efi-bytecode".into(),
+        other => format!("{other:#06x}"),
+    }
+}
+
+fn subsystem_name(s: u16) -> String {
+    match s {
+        1 => "native".into(),
+        2 => "windows-gui".into(),
+        3 => "windows-cui".into(),
+        7 => "posix-cui".into(),
+        9 => "windows-ce-gui".into(),
+        10 => "efi-application".into(),
+        11 => "efi-boot-service-driver".into(),
+        12 => "efi-runtime-driver".into(),
+        13 => "efi-rom".into(),
+        14 => "xbox".into(),
+        16 => "windows-boot-application".into(),
+        other => format!("{other}"),
+    }
+}
+
+fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+    let layout = match read_layout(data) {
+        Ok(l) => l,
+        Err(e) => {
+            cx.error(e);
+            return Parsed { format: Format::Pe, metadata: None };
+        }
+    };
+    let kind = if layout.subsystem == 1 {
+        "driver"
+    } else if layout.characteristics & 0x2000 != 0 {
+        "dll"
+    } else {
+        "exe"
+    };
+    let mut info = PeInfo {
+        machine: machine_name(layout.machine),
+        bits: layout.bits,
+        kind: kind.into(),
+        subsystem: subsystem_name(layout.subsystem),
+        entry_point: layout.entry_point,
+        image_base: layout.image_base,
+        timestamp: layout.timestamp,
+        dotnet: layout.clr_dir,
+        ..PeInfo::default()
+    };
+    cx.evidence(Evidence::strong(
+        "pe-header",
+        format!("PE{} {} {}", if layout.bits == 64 { "32+" } else { "32" }, info.machine, kind),
+        le_u32(data, 0x3C).map(u64::from),
+    ));
+    goblin_facts(data, &mut info, cx);
+    overlay(data, &layout, &mut info, cx);
+    resources(data, &layout, &mut info, cx);
+    info.sections = layout.sections;
+    Parsed { format: Format::Pe, metadata: Some(Metadata::Pe(Box::new(info))) }
+}
+
+/// Imports, version info and manifest through goblin; a goblin failure is an
+/// error on the node, not the end of the parse.
+fn goblin_facts(data: &[u8], info: &mut PeInfo, cx: &mut Cx<'_>) {
+    let opts = goblin::pe::options::ParseOptions::default()
+        .with_parse_mode(goblin::pe::options::ParseMode::Permissive);
+    let pe = match goblin::pe::PE::parse_with_opts(data, &opts) {
+        Ok(pe) => pe,
+        Err(e) => {
+            cx.error(Error::malformed(format!("PE: {e}")));
+            return;
+        }
+    };
+    info.imports = Some(ImportSummary {
+        dlls: pe.libraries.iter().map(|s| (*s).to_owned()).collect(),
+        functions: pe.imports.len(),
+    });
+    if let Some(rd) = &pe.resource_data {
+        if let Some(vi) = &rd.version_info {
+            let s = &vi.string_info;
+            let ver = |ms: u32, ls: u32| format!("{}.{}.{}.{}", ms >> 16, ms & 0xffff, ls >> 16, ls & 0xffff);
+            info.version_info = Some(VersionStrings {
+                fixed_file_version: vi.fixed_info.as_ref().map(|f| ver(f.file_version_ms, f.file_version_ls)),
+                fixed_product_version: vi.fixed_info.as_ref().map(|f| ver(f.product_version_ms, f.product_version_ls)),
+                company_name: s.company_name(),
+                product_name: s.product_name(),
+                file_description: s.file_description(),
+                original_filename: s.original_filename(),
+                internal_name: s.internal_name(),
+                file_version: s.file_version(),
+                product_version: s.product_version(),
+            });
+        }
+        if let Some(m) = &rd.manifest_data {
+            info.requested_execution_level = execution_level(m.data);
+        }
+    }
+}
+
+/// `level` of `requestedExecutionLevel` in a manifest (UTF-8 or UTF-16LE).
+fn execution_level(manifest: &[u8]) -> Option<String> {
+    let text = if manifest.len() >= 2 && manifest.get(1) == Some(&0) {
+        let units: Vec<u16> = manifest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(manifest).into_owned()
+    };
+    let at = text.find("requestedExecutionLevel")?;
+    let rest = text.get(at..)?;
+    let rest = rest.get(..rest.find('>')?)?;
+    let l = rest.find("level")?;
+    let after = rest.get(l + 5..)?.trim_start().strip_prefix('=')?.trim_start();
+    let quote = after.chars().next()?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let value = after.get(1..)?;
+    Some(value.get(..value.find(quote)?)?.to_owned())
+}
+
+/// The overlay, split around the certificate table; each non-empty part
+/// becomes a child (a container found in it by signature search starts there).
+fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
+    let len = data.len();
+    let start = layout.image_end(len);
+    let mut cert: Option<(usize, usize)> = None;
+    if let Some((off, size)) = layout.cert_dir {
+        let (off, size) = (off as usize, size as usize);
+        let end = off.saturating_add(size);
+        info.signed = true;
+        info.certificate_table = Some(Region { offset: off as u64, size: size as u64 });
+        if end > len {
+            cx.error(Error::truncated(format!("certificate table {off:#x}+{size:#x} runs past the end ({len:#x})")));
+        }
+        if off < start {
+            cx.error(Error::malformed(format!("certificate table at {off:#x} lies inside the image (ends {start:#x})")));
+        } else if off < len {
+            cert = Some((off, end.min(len)));
+            cx.evidence(Evidence::strong("pe-certificate-table", format!("{size} bytes"), Some(off as u64)));
+        }
+    }
+    if start >= len {
+        return;
+    }
+    info.overlay = Some(Region { offset: start as u64, size: (len - start) as u64 });
+    let regions: Vec<(&str, usize, usize)> = match cert {
+        Some((c0, c1)) => vec![("[overlay]", start, c0), ("[overlay-after-signature]", c1, len)],
+        None => vec![("[overlay]", start, len)],
+    };
+    for (name, a, b) in regions {
+        let Some(region) = data.get(a..b) else { continue };
+        if region.is_empty() || region.iter().all(|&x| x == 0) {
+            // Alignment padding, not a payload.
+            continue;
+        }
+        let (skip, kind) = if super::sniff(region).is_some() {
+            (0, EntryKind::Overlay)
+        } else {
+            match find_embedded(region, cx.limits().max_search_window) {
+                Some((k, _)) => (k, EntryKind::Carved),
+                None => (0, EntryKind::Overlay),
+            }
+        };
+        let part = region.get(skip..).unwrap_or(&[]);
+        let at = (a + skip) as u64;
+        cx.evidence(Evidence::strong("pe-overlay", format!("{} bytes of payload in `{name}`", part.len()), Some(at)));
+        if !cx.child(name, EntryInfo::new(kind).at(at), ChildData::Borrowed(part)) {
+            return;
+        }
+    }
+}
+
+const RESOURCE_TYPES: &[(u32, &str)] = &[
+    (1, "CURSOR"),
+    (2, "BITMAP"),
+    (3, "ICON"),
+    (4, "MENU"),
+    (5, "DIALOG"),
+    (6, "STRING"),
+    (7, "FONTDIR"),
+    (8, "FONT"),
+    (9, "ACCELERATOR"),
+    (10, "RCDATA"),
+    (11, "MESSAGETABLE"),
+    (12, "GROUP_CURSOR"),
+    (14, "GROUP_ICON"),
+    (16, "VERSION"),
+    (17, "DLGINCLUDE"),
+    (19, "PLUGPLAY"),
+    (20, "VXD"),
+    (21, "ANICURSOR"),
+    (22, "ANIICON"),
+    (23, "HTML"),
+    (24, "MANIFEST"),
+];
+
+/// Walk the resource tree (type / name / language, three levels, each
+/// directory visited once); leaves holding a container become children.
+fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
+    let Some((rva, _)) = layout.resource_dir else { return };
+    let Some(base) = layout.rva_to_offset(rva) else {
+        cx.error(Error::malformed(format!("resource directory RVA {rva:#x} maps to no file data")));
+        return;
+    };
+    let max = cx.limits().max_table_rows;
+    let mut visited = HashSet::new();
+    let mut leaves = Vec::new();
+    walk_dir(data, base, 0, 0, &mut Vec::new(), &mut visited, &mut leaves, max, cx);
+    for (path, data_rva, size) in leaves {
+        let Some(off) = layout.rva_to_offset(data_rva) else {
+            cx.error(Error::malformed(format!("resource {path}: data RVA {data_rva:#x} maps to no file data")));
+            continue;
+        };
+        let end = off.saturating_add(size as usize);
+        let Some(bytes) = data.get(off..end) else {
+            cx.error(Error::truncated(format!("resource {path}: {size} bytes at {off:#x} run past the end")));
+            continue;
+        };
+        info.resources.push(ResourceInfo { path: path.clone(), offset: off as u64, size: u64::from(size) });
+        if let Some(h) = super::sniff(bytes) {
+            cx.evidence(Evidence::strong("pe-resource-container", format!("resource {path} holds {}", h.format), Some(off as u64)));
+            if !cx.child(format!(".rsrc/{path}"), EntryInfo::new(EntryKind::Resource).at(off as u64), ChildData::Borrowed(bytes)) {
+                return;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_dir(
+    data: &[u8],
+    base: usize,
+    dir_off: usize,
+    level: usize,
+    names: &mut Vec<String>,
+    visited: &mut HashSet<usize>,
+    leaves: &mut Vec<(String, u32, u32)>,
+    max: u64,
+    cx: &mut Cx<'_>,
+) {
+    if !visited.insert(dir_off) {
+        cx.error(Error::malformed(format!("resource directory loop at offset {dir_off:#x}")));
+        return;
+    }
+    let at = base.saturating_add(dir_off);
+    let (Some(named), Some(ids)) = (le_u16(data, at + 12), le_u16(data, at + 14)) else {
+        cx.error(Error::truncated(format!("resource directory at {at:#x} runs past the end")));
+        return;
+    };
+    for i in 0..usize::from(named) + usize::from(ids) {
+        if leaves.len() as u64 >= max || visited.len() as u64 >= max {
+            cx.error(Error::limit("max_table_rows", format!("resource walk stopped after {} leaves", leaves.len())));
+            return;
+        }
+        let e = at + 16 + i * 8;
+        let (Some(name_id), Some(target)) = (le_u32(data, e), le_u32(data, e + 4)) else {
+            cx.error(Error::truncated(format!("resource entry at {e:#x} runs past the end")));
+            return;
+        };
+        let name = if name_id & 0x8000_0000 != 0 {
+            resource_name(data, base.saturating_add((name_id & 0x7fff_ffff) as usize))
+        } else if level == 0 {
+            RESOURCE_TYPES.iter().find(|(id, _)| *id == name_id).map_or(name_id.to_string(), |(_, n)| (*n).to_owned())
+        } else {
+            name_id.to_string()
+        };
+        names.push(name);
+        let sub = (target & 0x7fff_ffff) as usize;
+        if target & 0x8000_0000 != 0 {
+            if level < 2 {
+                walk_dir(data, base, sub, level + 1, names, visited, leaves, max, cx);
+            } else {
+                cx.error(Error::malformed("resource tree deeper than type/name/language"));
+            }
+        } else {
+            let d = base.saturating_add(sub);
+            match (le_u32(data, d), le_u32(data, d + 4)) {
+                (Some(rva), Some(size)) => leaves.push((names.join("/"), rva, size)),
+                _ => cx.error(Error::truncated(format!("resource data entry at {d:#x} runs past the end"))),
+            }
+        }
+        names.pop();
+    }
+}
+
+/// A length-prefixed UTF-16LE resource name.
+fn resource_name(data: &[u8], at: usize) -> String {
+    let Some(n) = le_u16(data, at) else { return "?".into() };
+    let units: Vec<u16> = (0..usize::from(n)).map_while(|i| le_u16(data, at + 2 + i * 2)).collect();
+    String::from_utf16_lossy(&units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_level_forms() {
+        let m = br#"<requestedExecutionLevel level="requireAdministrator" uiAccess="false"/>"#;
+        assert_eq!(execution_level(m).as_deref(), Some("requireAdministrator"));
+        let m = br"<requestedExecutionLevel uiAccess='false' level = 'asInvoker' />";
+        assert_eq!(execution_level(m).as_deref(), Some("asInvoker"));
+        assert_eq!(execution_level(b"<assembly/>"), None);
+        let utf16: Vec<u8> = "<requestedExecutionLevel level=\"highestAvailable\"/>"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        assert_eq!(execution_level(&utf16).as_deref(), Some("highestAvailable"));
+    }
+
+    #[test]
+    fn sniff_needs_pe_signature() {
+        assert!(!sniff(b"MZ"));
+        let mut d = vec![0u8; 0x80];
+        d[0] = b'M';
+        d[1] = b'Z';
+        d[0x3C] = 0x40;
+        assert!(!sniff(&d));
+        d[0x40..0x44].copy_from_slice(b"PE\0\0");
+        assert!(sniff(&d));
+        d[0x3C] = 0xff;
+        assert!(!sniff(&d));
+    }
+}

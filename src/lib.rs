@@ -1,0 +1,45 @@
+//! installsift: static analysis of software installers.
+//!
+//! For any file, without running it: is it an installer, of which family; what
+//! does it carry, unpacked layer by layer; and the hashes of every layer.
+//!
+//! | format | detect | list | extract |
+//! |---|---|---|---|
+//! | PE (exe, dll, sys): overlay, certificate table, container resources | yes | yes | yes |
+//! | MSI / MSM / MSP (compound file, tables, embedded cabinets by File-table name) | yes | yes | yes |
+//! | CAB (MSZIP, LZX, stored) | yes | yes | yes |
+//! | ZIP (stored, deflate, deflate64, bzip2, lzma, xz, ppmd) | yes | yes | yes |
+//! | 7z | yes | yes | yes |
+//!
+//! ```no_run
+//! use installsift::{Scanner, Verdict};
+//! let report = installsift::Scanner::new().scan_path("setup.exe".as_ref()).unwrap();
+//! report.root.walk(&mut |node| {
+//!     println!("{} {} {:?}", node.path.join(" > "), node.format, node.sha256);
+//! });
+//! if report.root.verdict == Verdict::Installer {
+//!     println!("family: {:?}", report.root.family);
+//! }
+//! ```
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+mod classify;
+mod error;
+pub mod formats;
+pub mod hash;
+mod limits;
+mod report;
+mod scan;
+
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use error::{Error, Result};
+pub use hash::{HashSelection, Hashes};
+pub use limits::Limits;
+pub use report::{
+    EntryInfo, EntryKind, Evidence, Family, Format, Node, NodeInfo, Report, ScanStats, Strength, Verdict,
+};
+pub use scan::Scanner;

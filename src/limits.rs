@@ -1,0 +1,61 @@
+//! Every bound installsift puts on work driven by file contents, in one place.
+//!
+//! Hitting a limit never aborts a scan: the node where it happened gets a typed
+//! [`Error::LimitExceeded`](crate::Error::LimitExceeded) naming the limit, keeps
+//! what was parsed before, and the scan goes on.
+
+use serde::Serialize;
+
+/// Bounds on depth, sizes, counts and search windows. `Limits::default()` suits
+/// a scan of a software share; tighten them for untrusted bulk input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Deepest nesting that is still parsed: the input file is depth 0, an entry
+    /// of it depth 1, and so on. A node at this depth is hashed but not opened.
+    /// Default: 12.
+    pub max_depth: u32,
+    /// Largest single entry (decompressed) that is unpacked and hashed; a larger
+    /// entry is reported with its declared size and a `max_entry_size` error.
+    /// Default: 1 GiB.
+    pub max_entry_size: u64,
+    /// Bytes that may be decompressed in all, per top-level input, across every
+    /// nesting level. Default: 8 GiB.
+    pub max_total_unpacked: u64,
+    /// Entries listed and unpacked from one container (archive, cabinet,
+    /// compound file, PE resources). Default: 65,536.
+    pub max_entries_per_container: u64,
+    /// Nodes produced for one top-level input, all levels together.
+    /// Default: 1,000,000.
+    pub max_entries_per_input: u64,
+    /// Largest decompressed/compressed size ratio accepted for one entry once
+    /// it has produced more than [`ratio_floor`](Self::ratio_floor) bytes.
+    /// Default: 1,000 (a zip of zeros reaches about 1,030).
+    pub max_ratio: u64,
+    /// Output size below which [`max_ratio`](Self::max_ratio) is not checked,
+    /// so tiny well-compressed entries never trip it. Default: 1 MiB.
+    pub ratio_floor: u64,
+    /// Bytes searched for an embedded container signature (zip, 7z, cab, CFB)
+    /// from the start of a PE overlay or other carve region; 7-Zip uses 8 MiB
+    /// for SFX stubs. Default: 8 MiB.
+    pub max_search_window: u64,
+    /// Rows read from one MSI table and resources walked in one PE.
+    /// Default: 1,000,000.
+    pub max_table_rows: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 12,
+            max_entry_size: 1 << 30,
+            max_total_unpacked: 8 << 30,
+            max_entries_per_container: 65_536,
+            max_entries_per_input: 1_000_000,
+            max_ratio: 1_000,
+            ratio_floor: 1 << 20,
+            max_search_window: 8 << 20,
+            max_table_rows: 1_000_000,
+        }
+    }
+}

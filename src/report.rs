@@ -1,0 +1,302 @@
+//! Report types: one [`Node`] per file or entry, forming a tree.
+//!
+//! Every type here is `Serialize`; the JSONL contract (one [`NodeInfo`] per
+//! line, parent before children) is documented in the README and never loses
+//! or renames a field.
+
+use crate::error::Error;
+use crate::formats::Metadata;
+use serde::{Serialize, Serializer};
+
+/// What a node's bytes are, decided by content (never by name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Format {
+    /// Portable Executable (exe, dll, sys).
+    Pe,
+    /// Windows Installer database.
+    Msi,
+    /// Windows Installer merge module.
+    Msm,
+    /// Windows Installer patch.
+    Msp,
+    /// Compound File Binary that is not a Windows Installer file (e.g. Office).
+    Cfb,
+    /// Microsoft cabinet.
+    Cab,
+    /// ZIP archive.
+    Zip,
+    /// 7-Zip archive.
+    #[serde(rename = "7z")]
+    SevenZ,
+    /// Not recognised.
+    Unknown,
+}
+
+impl Format {
+    /// The lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Pe => "pe",
+            Format::Msi => "msi",
+            Format::Msm => "msm",
+            Format::Msp => "msp",
+            Format::Cfb => "cfb",
+            Format::Cab => "cab",
+            Format::Zip => "zip",
+            Format::SevenZ => "7z",
+            Format::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Is this an installer?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// An installer (or an installer package such as an MSI).
+    Installer,
+    /// Recognised, and not an installer.
+    NotInstaller,
+    /// Not enough evidence either way.
+    Unknown,
+}
+
+impl Verdict {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Installer => "installer",
+            Verdict::NotInstaller => "not-installer",
+            Verdict::Unknown => "unknown",
+        }
+    }
+}
+
+/// Installer family, lowercase and stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Family {
+    /// Windows Installer package.
+    Msi,
+    /// Windows Installer merge module.
+    Msm,
+    /// Windows Installer patch.
+    Msp,
+    /// PE carrying a 7z archive.
+    #[serde(rename = "7z-sfx")]
+    SevenZSfx,
+    /// PE carrying a zip archive.
+    ZipSfx,
+    /// PE carrying a cabinet.
+    CabSfx,
+}
+
+impl Family {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Msi => "msi",
+            Family::Msm => "msm",
+            Family::Msp => "msp",
+            Family::SevenZSfx => "7z-sfx",
+            Family::ZipSfx => "zip-sfx",
+            Family::CabSfx => "cab-sfx",
+        }
+    }
+}
+
+/// How strongly a signal supports its conclusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strength {
+    /// Decisive on its own (a structure that parsed).
+    Strong,
+    /// Suggestive only (names, keywords).
+    Weak,
+}
+
+/// One fact behind a format or verdict, checkable by a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// Stable identifier of the signal, e.g. `cfb-root-clsid`, `pe-overlay-container`.
+    pub signal: String,
+    /// What was seen, in words.
+    pub detail: String,
+    /// Byte offset in this node where it was seen, when one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Strong or weak.
+    pub strength: Strength,
+}
+
+impl Evidence {
+    /// A strong signal.
+    pub fn strong(signal: &str, detail: impl Into<String>, offset: Option<u64>) -> Self {
+        Evidence { signal: signal.to_owned(), detail: detail.into(), offset, strength: Strength::Strong }
+    }
+    /// A weak signal.
+    pub fn weak(signal: &str, detail: impl Into<String>, offset: Option<u64>) -> Self {
+        Evidence { signal: signal.to_owned(), detail: detail.into(), offset, strength: Strength::Weak }
+    }
+}
+
+/// Where a node sits inside its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum EntryKind {
+    /// A member of an archive, cabinet or installer payload.
+    File,
+    /// Data appended after a PE image (the overlay).
+    Overlay,
+    /// A PE resource.
+    Resource,
+    /// A stream of a compound file.
+    Stream,
+    /// A container found by signature search inside a larger region.
+    Carved,
+}
+
+/// How a child is stored in its parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EntryInfo {
+    /// Kind of placement.
+    pub kind: EntryKind,
+    /// Byte offset of the child's data in the parent, when stored contiguously.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Size as stored (compressed), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compressed_size: Option<u64>,
+    /// Compression method, as the container names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The entry is encrypted; its content was not read.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub encrypted: bool,
+    /// The name the container itself uses, when the reported name differs
+    /// (e.g. the cabinet key of an MSI file, the raw stream name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+impl EntryInfo {
+    /// An entry of the given kind with nothing else known.
+    pub fn new(kind: EntryKind) -> Self {
+        EntryInfo { kind, offset: None, compressed_size: None, method: None, encrypted: false, key: None }
+    }
+    /// Set the offset.
+    pub fn at(mut self, offset: u64) -> Self {
+        self.offset = Some(offset);
+        self
+    }
+}
+
+/// Everything known about one node, without its children: one JSONL line.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeInfo {
+    /// The input path as given (or found while walking), then each entry name
+    /// inside, outermost first.
+    pub path: Vec<String>,
+    /// 0 for the input file, +1 per level.
+    pub depth: u32,
+    /// Size in bytes (declared size when the content could not be read).
+    pub size: u64,
+    /// SHA-256, lowercase hex; `null` only when the content could not be read
+    /// (encrypted, over a limit, damaged).
+    pub sha256: Option<String>,
+    /// SHA-1 when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    /// MD5 when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    /// Format decided by content.
+    pub format: Format,
+    /// Installer verdict.
+    pub verdict: Verdict,
+    /// Installer family when the verdict is `installer`.
+    pub family: Option<Family>,
+    /// Signals behind format, verdict and family.
+    pub evidence: Vec<Evidence>,
+    /// Problems on this node, as `kind: message` strings.
+    #[serde(serialize_with = "errors_as_strings")]
+    pub errors: Vec<Error>,
+    /// Placement inside the parent (absent for inputs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<EntryInfo>,
+    /// Facts specific to the format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+fn errors_as_strings<S: Serializer>(errors: &[Error], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(errors.iter().map(|e| e.to_string()))
+}
+
+/// A node and its children.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    /// The node itself.
+    #[serde(flatten)]
+    pub info: NodeInfo,
+    /// Entries found inside, in container order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+}
+
+impl std::ops::Deref for Node {
+    type Target = NodeInfo;
+    fn deref(&self) -> &NodeInfo {
+        &self.info
+    }
+}
+
+impl Node {
+    /// Visit this node and every descendant, parent before children.
+    pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Node)) {
+        visit(self);
+        for c in &self.children {
+            c.walk(visit);
+        }
+    }
+
+    /// The first descendant (or self) whose last path segment is `name`.
+    pub fn find(&self, name: &str) -> Option<&Node> {
+        if self.path.last().map(String::as_str) == Some(name) {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(name))
+    }
+}
+
+/// Counters for one scanned input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanStats {
+    /// Nodes produced.
+    pub nodes: u64,
+    /// Bytes decompressed or copied out of containers.
+    pub unpacked_bytes: u64,
+    /// Nodes that carry at least one error.
+    pub nodes_with_errors: u64,
+    /// Parser panics contained.
+    pub panics: u64,
+}
+
+/// The result of scanning one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The input and everything inside it.
+    pub root: Node,
+    /// Counters.
+    pub stats: ScanStats,
+}

@@ -1,0 +1,411 @@
+//! The scan engine: input → sniff → parse → children → recursion →
+//! classification → report.
+//!
+//! A format parser receives its node's bytes and a [`Cx`]; it records metadata,
+//! evidence and errors there and hands every child it finds to
+//! [`Cx::child`], which scans that child at once (depth first) and drops its
+//! bytes afterwards. Entry data is hashed while it is decompressed
+//! ([`Cx::read_entry`]), so nothing is decoded or hashed twice.
+
+use crate::classify;
+use crate::error::{Error, Result};
+use crate::formats;
+use crate::hash::{hash_bytes, HashSelection, Hashes, HashingSink};
+use crate::limits::Limits;
+use crate::report::{EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
+use std::io::{Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+/// Scans files and byte buffers. Cheap to clone; safe to share across threads.
+#[derive(Debug, Clone, Default)]
+pub struct Scanner {
+    limits: Limits,
+    hashes: HashSelection,
+}
+
+/// Bytes handed to [`Cx::child`].
+pub(crate) enum ChildData<'a> {
+    /// A sub-slice of the parent (overlay, resource, carved region); hashed by
+    /// the child.
+    Borrowed(&'a [u8]),
+    /// Bytes produced by a decoder, already hashed while they streamed.
+    Owned(Vec<u8>, Hashes),
+    /// Content not available (encrypted, over a limit, damaged): the node is
+    /// reported with this declared size, no hash, and the error.
+    Missing { size: u64, error: Error },
+}
+
+/// Per-input counters shared by every level of one scan.
+#[derive(Default)]
+struct Budget {
+    stats: ScanStats,
+}
+
+/// What a parser sees of the node it is parsing.
+pub(crate) struct Cx<'s> {
+    scanner: &'s Scanner,
+    budget: &'s mut Budget,
+    path: &'s [String],
+    depth: u32,
+    container_entries: u64,
+    stopped: bool,
+    pub(crate) children: Vec<Node>,
+    pub(crate) errors: Vec<Error>,
+    pub(crate) evidence: Vec<Evidence>,
+}
+
+impl<'s> Cx<'s> {
+    /// The scan's limits.
+    pub(crate) fn limits(&self) -> &Limits {
+        &self.scanner.limits
+    }
+
+    /// Record an error on the node being parsed.
+    pub(crate) fn error(&mut self, e: Error) {
+        if !self.errors.contains(&e) {
+            self.errors.push(e);
+        }
+    }
+
+    /// Record evidence on the node being parsed.
+    pub(crate) fn evidence(&mut self, e: Evidence) {
+        self.evidence.push(e);
+    }
+
+    /// Whether the entry limits stopped this container: parsers stop listing.
+    pub(crate) fn stopped(&self) -> bool {
+        self.stopped
+    }
+
+    /// Count one more entry against the limits; false (with an error on this
+    /// node) when the container or the input is full.
+    fn admit(&mut self) -> bool {
+        if self.stopped {
+            return false;
+        }
+        let l = &self.scanner.limits;
+        if self.container_entries >= l.max_entries_per_container {
+            self.stopped = true;
+            self.error(Error::limit(
+                "max_entries_per_container",
+                format!("stopped after {} entries", self.container_entries),
+            ));
+            return false;
+        }
+        if self.budget.stats.nodes >= l.max_entries_per_input {
+            self.stopped = true;
+            self.error(Error::limit(
+                "max_entries_per_input",
+                format!("stopped after {} nodes in this input", self.budget.stats.nodes),
+            ));
+            return false;
+        }
+        self.container_entries += 1;
+        true
+    }
+
+    /// Scan a child now and attach it. Returns false when the entry limits
+    /// stop this container; the parser should then stop producing children.
+    pub(crate) fn child(&mut self, name: impl Into<String>, entry: EntryInfo, data: ChildData<'_>) -> bool {
+        if !self.admit() {
+            return false;
+        }
+        let mut path = self.path.to_vec();
+        path.push(name.into());
+        let node = match data {
+            ChildData::Borrowed(bytes) => {
+                scan_node(self.scanner, self.budget, path, self.depth + 1, bytes, None, Some(entry))
+            }
+            ChildData::Owned(bytes, hashes) => {
+                scan_node(self.scanner, self.budget, path, self.depth + 1, &bytes, Some(hashes), Some(entry))
+            }
+            ChildData::Missing { size, error } => {
+                self.budget.stats.nodes += 1;
+                self.budget.stats.nodes_with_errors += 1;
+                Node {
+                    info: NodeInfo {
+                        path,
+                        depth: self.depth + 1,
+                        size,
+                        sha256: None,
+                        sha1: None,
+                        md5: None,
+                        format: Format::Unknown,
+                        verdict: crate::report::Verdict::Unknown,
+                        family: None,
+                        evidence: Vec::new(),
+                        errors: vec![error],
+                        entry: Some(entry),
+                        metadata: None,
+                    },
+                    children: Vec::new(),
+                }
+            }
+        };
+        self.children.push(node);
+        true
+    }
+
+    /// Copy an entry out of `reader` (a decompressor), hashing it as it
+    /// streams, within the entry-size, total-unpacked and ratio limits.
+    /// `declared` is the size the container claims, `stored` its compressed
+    /// size when known (for the ratio check).
+    pub(crate) fn read_entry(
+        &mut self,
+        reader: &mut dyn Read,
+        declared: Option<u64>,
+        stored: Option<u64>,
+    ) -> Result<(Vec<u8>, Hashes)> {
+        let l = &self.scanner.limits;
+        if let Some(d) = declared {
+            if d > l.max_entry_size {
+                return Err(Error::limit(
+                    "max_entry_size",
+                    format!("entry declares {d} bytes, limit is {}", l.max_entry_size),
+                ));
+            }
+        }
+        let remaining = l.max_total_unpacked.saturating_sub(self.budget.stats.unpacked_bytes);
+        let cap = l.max_entry_size.min(remaining);
+        let mut sink = HashingSink::new(self.scanner.hashes);
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.budget.stats.unpacked_bytes += sink.len();
+                    return Err(io_to_error(&e, sink.len()));
+                }
+            };
+            let chunk = buf.get(..n).unwrap_or(&[]);
+            if sink.len() + n as u64 > cap {
+                self.budget.stats.unpacked_bytes += sink.len();
+                return Err(if cap == remaining && remaining < l.max_entry_size {
+                    Error::limit("max_total_unpacked", format!("input already unpacked {} bytes", self.budget.stats.unpacked_bytes))
+                } else {
+                    Error::limit("max_entry_size", format!("entry grew past {} bytes", l.max_entry_size))
+                });
+            }
+            if let Some(stored) = stored {
+                let out = sink.len() + n as u64;
+                if out > l.ratio_floor && out / stored.max(1) > l.max_ratio {
+                    self.budget.stats.unpacked_bytes += sink.len();
+                    return Err(Error::limit(
+                        "max_ratio",
+                        format!("{out} bytes out of {stored} stored exceeds ratio {}", l.max_ratio),
+                    ));
+                }
+            }
+            // A Vec-backed sink cannot fail.
+            let _ = sink.write_all(chunk);
+        }
+        self.budget.stats.unpacked_bytes += sink.len();
+        if let Some(d) = declared {
+            if sink.len() != d {
+                return Err(Error::malformed(format!("entry declares {d} bytes but decodes to {}", sink.len())));
+            }
+        }
+        Ok(sink.finish())
+    }
+}
+
+/// Map an I/O error from a decoder to our kinds: early EOF is truncation.
+pub(crate) fn io_to_error(e: &std::io::Error, done: u64) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => Error::truncated(format!("data ends after {done} bytes: {e}")),
+        _ => Error::malformed(format!("decoding failed after {done} bytes: {e}")),
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}
+
+fn scan_node(
+    scanner: &Scanner,
+    budget: &mut Budget,
+    path: Vec<String>,
+    depth: u32,
+    data: &[u8],
+    hashes: Option<Hashes>,
+    entry: Option<EntryInfo>,
+) -> Node {
+    budget.stats.nodes += 1;
+    let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
+    let handler = formats::sniff(data);
+    let mut cx = Cx {
+        scanner,
+        budget,
+        path: &path,
+        depth,
+        container_entries: 0,
+        stopped: false,
+        children: Vec::new(),
+        errors: Vec::new(),
+        evidence: Vec::new(),
+    };
+    let mut format = handler.map_or(Format::Unknown, |h| h.format);
+    let mut metadata = None;
+    if let Some(h) = handler {
+        if depth >= scanner.limits.max_depth {
+            cx.error(Error::limit("max_depth", format!("not opened at depth {depth}")));
+        } else {
+            match catch_unwind(AssertUnwindSafe(|| (h.parse)(data, &mut cx))) {
+                Ok(parsed) => {
+                    format = parsed.format;
+                    metadata = parsed.metadata;
+                }
+                Err(p) => {
+                    cx.budget.stats.panics += 1;
+                    let msg = panic_message(p.as_ref());
+                    cx.error(Error::Panic { message: format!("{} parser: {msg}", h.name) });
+                }
+            }
+        }
+    }
+    let Cx { children, errors, mut evidence, .. } = cx;
+    let (verdict, family, verdict_evidence) = classify::classify(format, metadata.as_ref(), &evidence, &children);
+    evidence.extend(verdict_evidence);
+    if !errors.is_empty() {
+        budget.stats.nodes_with_errors += 1;
+    }
+    Node {
+        info: NodeInfo {
+            path,
+            depth,
+            size: data.len() as u64,
+            sha256: Some(hashes.sha256),
+            sha1: hashes.sha1,
+            md5: hashes.md5,
+            format,
+            verdict,
+            family,
+            evidence,
+            errors,
+            entry,
+            metadata,
+        },
+        children,
+    }
+}
+
+impl Scanner {
+    /// A scanner with default [`Limits`] computing SHA-256 only.
+    pub fn new() -> Self {
+        Scanner::default()
+    }
+
+    /// Use these limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Compute these hashes (SHA-256 is always computed).
+    pub fn with_hashes(mut self, hashes: HashSelection) -> Self {
+        self.hashes = hashes;
+        self
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Scan a buffer; `name` becomes the first path segment.
+    pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Report {
+        let mut budget = Budget::default();
+        let root = scan_node(self, &mut budget, vec![name.to_owned()], 0, data, None, None);
+        Report { root, stats: budget.stats }
+    }
+
+    /// Scan one file, memory-mapped. Fails only when the file cannot be read;
+    /// damaged content is reported on the nodes.
+    pub fn scan_path(&self, path: &Path) -> Result<Report> {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+        let meta = file.metadata().map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(Error::io(format!("{}: not a regular file", path.display())));
+        }
+        let name = path.to_string_lossy();
+        if meta.len() == 0 {
+            return Ok(self.scan_bytes(&name, &[]));
+        }
+        // SAFETY: the map is read-only and lives only for this call. If another
+        // process truncates the file meanwhile, reads may fault (SIGBUS); that
+        // is the accepted cost of not copying multi-GB inputs.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(format!("{}: mmap: {e}", path.display())))?;
+        Ok(self.scan_bytes(&name, &map))
+    }
+
+    /// Scan one file and hand every node to `visit`, parent before children.
+    /// Nodes of the input are delivered once its scan is complete (a parent's
+    /// errors can come from its last entry), then the tree is dropped.
+    pub fn scan_path_with(&self, path: &Path, visit: &mut dyn FnMut(&NodeInfo)) -> Result<ScanStats> {
+        let report = self.scan_path(path)?;
+        report.root.walk(&mut |n| visit(&n.info));
+        Ok(report.stats)
+    }
+
+    /// Scan files and directories (walked recursively, regular files only,
+    /// symlinks not followed, sorted by name) on `threads` worker threads.
+    /// `on_result` receives each input's result in a deterministic order
+    /// (the order of `roots`, then walk order), whatever the thread count.
+    pub fn scan_paths(
+        &self,
+        roots: &[PathBuf],
+        threads: usize,
+        on_result: &mut dyn FnMut(&Path, Result<Report>),
+    ) {
+        use rayon::prelude::*;
+        let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build() {
+            Ok(p) => p,
+            Err(e) => {
+                for r in roots {
+                    on_result(r, Err(Error::io(format!("thread pool: {e}"))));
+                }
+                return;
+            }
+        };
+        // Results are produced in parallel a batch at a time and delivered in
+        // order, so memory holds at most one batch of reports.
+        const BATCH: usize = 64;
+        let mut batch: Vec<PathBuf> = Vec::with_capacity(BATCH);
+        let flush = |batch: &mut Vec<PathBuf>, on_result: &mut dyn FnMut(&Path, Result<Report>)| {
+            let results: Vec<Result<Report>> = pool.install(|| batch.par_iter().map(|p| self.scan_path(p)).collect());
+            for (p, r) in batch.iter().zip(results) {
+                on_result(p, r);
+            }
+            batch.clear();
+        };
+        for root in roots {
+            let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name();
+            for item in walker {
+                match item {
+                    Ok(e) if e.file_type().is_file() => batch.push(e.into_path()),
+                    Ok(e) if e.depth() == 0 && !e.file_type().is_dir() => batch.push(e.into_path()),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let p = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
+                        flush(&mut batch, on_result);
+                        on_result(&p, Err(Error::io(e)));
+                    }
+                }
+                if batch.len() >= BATCH {
+                    flush(&mut batch, on_result);
+                }
+            }
+        }
+        flush(&mut batch, on_result);
+    }
+}
