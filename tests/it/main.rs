@@ -1,1 +1,7 @@
-//! The one integration-test binary.
+//! The one integration-test binary (modules per area).
+
+mod cli;
+mod golden;
+mod reference;
+mod replay;
+mod util;

@@ -1,0 +1,42 @@
+//! Replays every input kept under `tests/fuzz_regressions/<target>/` and every
+//! malformed corpus sample through the fuzz entry point, each under a time
+//! limit, asserting no panic and no hang.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const PER_INPUT: Duration = Duration::from_secs(10);
+
+fn inputs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for dir in ["tests/fuzz_regressions", "corpus/malformed"] {
+        for e in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name().into_iter().flatten() {
+            if e.file_type().is_file() && e.file_name() != "README.md" {
+                out.push(e.into_path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn replay_regressions_and_malformed_samples() {
+    let inputs = inputs();
+    assert!(!inputs.is_empty(), "nothing to replay");
+    for path in inputs {
+        let data = std::fs::read(&path).expect("read input");
+        let (tx, rx) = mpsc::channel();
+        let name = path.display().to_string();
+        std::thread::spawn(move || {
+            let r = std::panic::catch_unwind(|| installsift::fuzzing::exercise(&data));
+            let _ = tx.send(r.is_ok());
+        });
+        match rx.recv_timeout(PER_INPUT) {
+            Ok(true) => {}
+            Ok(false) => panic!("{name}: panicked"),
+            Err(_) => panic!("{name}: still running after {PER_INPUT:?}"),
+        }
+    }
+}
