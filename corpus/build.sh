@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# installsift test corpus: regenerate every sample from corpus/src, then the reference
+# listings in corpus/reference/.  Run from anywhere:  bash corpus/build.sh
+#
+# Deterministic where the tools allow it: fixed mtimes (touch -d), TZ=UTC, zip -X,
+# single-threaded 7zz, ld --no-insert-timestamp, osslsigncode -time, wixl/msibuild under
+# faketime with a fixed package code.  Not deterministic: the two AES-encrypted 7z
+# archives (7-Zip draws a random IV per archive).  See README.md.
+#
+# SPDX-License-Identifier: MIT OR Apache-2.0
+set -euo pipefail
+
+export LC_ALL=C TZ=UTC
+umask 022
+EPOCH=1717200000                      # 2024-06-01 00:00:00 UTC
+FAKETIME_AT='2024-06-01 00:00:00'     # absolute, frozen clock for wixl/msibuild
+export SOURCE_DATE_EPOCH=$EPOCH
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRC=$HERE/src
+REF=$HERE/reference
+TOOL="python3 $SRC/tools/corpus_tool.py"
+KEY=$SRC/keys/test_only_key.pem
+CERT=$SRC/keys/test_only_cert.pem
+SEVENZ_PASSWORD=installsift
+
+# ---------------------------------------------------------------- tool check
+missing=0
+need() { # need COMMAND APT_PACKAGE
+    if ! command -v "$1" >/dev/null 2>&1; then
+        echo "build.sh: missing '$1' -- apt-get install $2" >&2
+        missing=1
+    fi
+}
+need x86_64-w64-mingw32-gcc     gcc-mingw-w64-x86-64
+need i686-w64-mingw32-gcc       gcc-mingw-w64-i686
+need x86_64-w64-mingw32-windres binutils-mingw-w64-x86-64
+need osslsigncode               osslsigncode
+need wixl                       wixl
+need msibuild                   msitools
+need msiinfo                    msitools
+need msiextract                 msitools
+need gcab                       gcab
+need cabextract                 cabextract
+need 7zz                        7zip
+need zip                        zip
+need faketime                   faketime
+need python3                    python3
+need sha256sum                  coreutils
+[ "$missing" = 0 ] || exit 1
+
+log() { printf '== %s\n' "$*"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/installsift-corpus.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+
+# fix permissions and mtimes of files (and directories) so archives are reproducible
+stamp() {
+    local p
+    for p in "$@"; do
+        if [ -d "$p" ]; then chmod 755 "$p"; else chmod 644 "$p"; fi
+        touch -h -d "@$EPOCH" "$p"
+    done
+}
+# stamp a whole tree, deepest first so directory mtimes survive
+stamp_tree() { find "$1" -depth -print0 | while IFS= read -r -d '' p; do stamp "$p"; done; }
+
+# ---------------------------------------------------------------- clean
+cd "$HERE"
+rm -rf pe msi cab zip 7z nested malformed
+rm -f reference/*.tsv
+mkdir -p pe msi cab zip 7z nested malformed reference
+
+# ---------------------------------------------------------------- payload staging
+P=$WORK/payload
+mkdir -p "$P"
+cp "$SRC"/payload/readme.txt "$SRC"/payload/license.txt "$SRC"/payload/config.ini "$P"/
+stamp "$P"/*
+
+# ---------------------------------------------------------------- PE (mingw-w64)
+log "PE files"
+# prefer the win32 thread-model compilers explicitly (the samples were made with them;
+# the plain names are update-alternatives links that may point to the -posix variant)
+CC64=$(command -v x86_64-w64-mingw32-gcc-win32 || echo x86_64-w64-mingw32-gcc)
+CC32=$(command -v i686-w64-mingw32-gcc-win32 || echo i686-w64-mingw32-gcc)
+RC64=x86_64-w64-mingw32-windres
+PEFLAGS=(-O2 -s -Wl,--no-insert-timestamp)
+
+$CC64 "${PEFLAGS[@]}" -o pe/hello_x64.exe "$SRC"/pe/hello.c
+$CC32 "${PEFLAGS[@]}" -o pe/hello_x86.exe "$SRC"/pe/hello.c
+$RC64 -I "$SRC"/pe -i "$SRC"/pe/lib.rc -o "$WORK"/lib_res.o
+$CC64 "${PEFLAGS[@]}" -shared -o pe/lib_x64.dll "$SRC"/pe/lib.c "$WORK"/lib_res.o
+$RC64 -I "$SRC"/pe -i "$SRC"/pe/gui.rc -o "$WORK"/gui_res.o
+$CC64 "${PEFLAGS[@]}" -mwindows -o pe/gui_x64.exe "$SRC"/pe/gui.c "$WORK"/gui_res.o
+
+cp pe/hello_x64.exe "$P"/hello.exe
+cp pe/lib_x64.dll "$P"/lib.dll
+stamp "$P"/hello.exe "$P"/lib.dll
+
+sign() { # sign IN OUT  -- fixed signing time, no timestamp server
+    rm -f "$2"
+    osslsigncode sign -certs "$CERT" -key "$KEY" -n "installsift test" -time "$EPOCH" \
+        -in "$1" -out "$2" >/dev/null
+    osslsigncode verify -in "$2" -CAfile "$CERT" >/dev/null 2>&1 || die "signature on $2 does not verify"
+}
+sign pe/hello_x64.exe pe/signed_x64.exe
+
+# small payload archives to append to PEs (text files only)
+S=$WORK/small
+mkdir -p "$S"
+cp "$P"/readme.txt "$P"/config.ini "$S"/
+stamp "$S"/*
+(cd "$S" && zip -X -q -9 ../small.zip readme.txt config.ini)
+(cd "$S" && 7zz a -bd -bso0 -bsp0 -t7z -m0=lzma2 -mmt=1 ../small.7z readme.txt config.ini)
+(cd "$S" && gcab -c -z ../small.cab readme.txt config.ini)
+
+cat pe/hello_x64.exe "$WORK"/small.zip > pe/with_zip.exe
+cat pe/hello_x64.exe "$WORK"/small.7z  > pe/with_7z.exe
+cat pe/hello_x64.exe "$WORK"/small.cab > pe/with_cab.exe
+$TOOL prng installsift-overlay-1 4096 "$WORK"/random.bin
+cat pe/hello_x64.exe "$WORK"/random.bin > pe/with_random.exe
+# like a real SFX: zip -A rewrites the zip's offsets relative to the start of the exe
+cp pe/with_zip.exe pe/with_zip_adjusted.exe
+zip -q -A pe/with_zip_adjusted.exe
+
+# zip appended, then signed: osslsigncode pads to 8 bytes and puts the
+# certificate table after the zip (the zip is covered by the Authenticode hash)
+cat pe/hello_x64.exe "$WORK"/small.zip > "$WORK"/hello_zip_unsigned.exe
+sign "$WORK"/hello_zip_unsigned.exe pe/zip_before_cert.exe
+# signed, then a zip appended after the certificate table (outside the signature)
+cat pe/signed_x64.exe "$WORK"/small.zip > pe/zip_after_cert.exe
+
+# IExpress-style: a cabinet in an RCDATA resource named CABINET
+(cd "$S" && gcab -c -z "$WORK"/payload.cab readme.txt config.ini)
+$RC64 -I "$SRC"/pe --include-dir="$WORK" -i "$SRC"/pe/cabres.rc -o "$WORK"/cabres_res.o
+$CC64 "${PEFLAGS[@]}" -o pe/cab_resource.exe "$SRC"/pe/cabres.c "$WORK"/cabres_res.o
+
+# ---------------------------------------------------------------- CAB (gcab)
+log "CAB files"
+T=$WORK/tree          # readme.txt config.ini docs/license.txt bin/hello.exe
+mkdir -p "$T"/docs "$T"/bin
+cp "$P"/readme.txt "$P"/config.ini "$T"/
+cp "$P"/license.txt "$T"/docs/
+cp "$P"/hello.exe "$T"/bin/
+stamp_tree "$T"
+TREE_FILES=(readme.txt config.ini docs/license.txt bin/hello.exe)
+(cd "$T" && gcab -c -z "$HERE"/cab/mszip.cab "${TREE_FILES[@]}")
+(cd "$T" && gcab -c    "$HERE"/cab/stored.cab "${TREE_FILES[@]}")
+
+# ---------------------------------------------------------------- ZIP (Info-ZIP)
+log "ZIP files"
+# explicit order; naming a directory without -r adds just its directory entry
+ZIP_ITEMS=(readme.txt config.ini docs docs/license.txt bin bin/hello.exe)
+(cd "$T" && zip -X -q -0 "$HERE"/zip/stored.zip  "${ZIP_ITEMS[@]}")
+(cd "$T" && zip -X -q -9 "$HERE"/zip/deflate.zip "${ZIP_ITEMS[@]}")
+
+# ---------------------------------------------------------------- 7z (7zz)
+log "7z files"
+SZ=(7zz a -bd -bso0 -bsp0 -t7z -mmt=1)
+(cd "$T" && "${SZ[@]}" -m0=lzma2 "$HERE"/7z/lzma2.7z readme.txt config.ini docs bin)
+(cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$SEVENZ_PASSWORD" "$HERE"/7z/enc_data.7z readme.txt config.ini docs bin)
+(cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$SEVENZ_PASSWORD" -mhe=on "$HERE"/7z/enc_header.7z readme.txt config.ini docs bin)
+
+# ---------------------------------------------------------------- nested
+log "nested"
+N=$WORK/nested
+mkdir -p "$N"/l1 "$N"/l2 "$N"/l3
+printf 'innermost payload of nested/zip_7z_zip.zip (zip > 7z > zip > this file)\n' > "$N"/l1/inner.txt
+stamp "$N"/l1/inner.txt
+(cd "$N"/l1 && zip -X -q -9 "$N"/l2/inner.zip inner.txt)
+stamp "$N"/l2/inner.zip
+(cd "$N"/l2 && "${SZ[@]}" -m0=lzma2 "$N"/l3/middle.7z inner.zip)
+stamp "$N"/l3/middle.7z
+(cd "$N"/l3 && zip -X -q -9 "$HERE"/nested/zip_7z_zip.zip middle.7z)
+
+# ---------------------------------------------------------------- MSI (wixl + msibuild)
+log "MSI files"
+M=$WORK/msi
+mkdir -p "$M"
+cp "$P"/readme.txt "$P"/license.txt "$P"/config.ini "$M"/
+cp pe/hello_x64.exe pe/lib_x64.dll "$M"/
+stamp "$M"/*
+
+# wixl ignores <Package Id> and stamps the current time: run it under a frozen clock and
+# then rewrite the summary information (same Subject/Author/Template) with a fixed
+# package code taken from the .wxs <Package Id>.
+suminfo() { msiinfo suminfo "$1" | sed -n "s/^$2: //p"; }
+pin_summary() { # pin_summary MSI {GUID}
+    local subj auth tmpl
+    subj=$(suminfo "$1" Subject); auth=$(suminfo "$1" Author); tmpl=$(suminfo "$1" Template)
+    faketime -f "$FAKETIME_AT" msibuild "$1" -s "$subj" "$auth" "$tmpl" "$2"
+}
+package_code() { sed -n 's/.*<Package Id="\([0-9A-Fa-f-]*\)".*/{\1}/p' "$1"; }
+wixl_build() { # wixl_build OUT WXS [wixl args...]
+    local out=$1 wxs=$2; shift 2
+    (cd "$M" && faketime -f "$FAKETIME_AT" wixl "$@" -o "$out" "$wxs")
+    pin_summary "$out" "$(package_code "$wxs")"
+}
+
+wixl_build "$HERE"/msi/simple.msi   "$SRC"/msi/simple.wxs
+wixl_build "$HERE"/msi/nonascii.msi "$SRC"/msi/nonascii.wxs
+
+# dirs.msi: x64; wixl 0.101 writes only long names and ignores ShortName=, so give the
+# File/Directory rows short|long pairs with msiinfo export -> shortnames.py -> msibuild -i
+wixl_build "$WORK"/dirs.msi "$SRC"/msi/dirs.wxs -a x64
+for t in File Directory; do
+    msiinfo export "$WORK"/dirs.msi $t > "$WORK"/$t.idt
+    python3 "$SRC"/tools/shortnames.py "$WORK"/$t.idt
+    faketime -f "$FAKETIME_AT" msibuild "$WORK"/dirs.msi -i "$WORK"/$t.idt
+done
+pin_summary "$WORK"/dirs.msi "$(package_code "$SRC"/msi/dirs.wxs)"
+cp "$WORK"/dirs.msi msi/dirs.msi
+
+# external_cab.msi: wixl writes the Media row (Cabinet=external.cab, no '#') but no
+# cabinet at all, so build external.cab with gcab: entries are named by File key, in
+# File.Sequence order.
+wixl_build "$HERE"/msi/external_cab.msi "$SRC"/msi/external_cab.wxs
+E=$WORK/extcab
+mkdir -p "$E"
+cp "$M"/hello_x64.exe "$E"/hello.exe
+cp "$M"/readme.txt "$M"/config.ini "$E"/
+stamp "$E"/*
+(cd "$E" && gcab -c -z "$HERE"/msi/external.cab hello.exe readme.txt config.ini)
+
+# module.msm: wixl 0.101 has no <Module> support ("unhandled child Wix node Module"),
+# so msibuild builds it from .idt tables plus a gcab cabinet stream MergeModule.CABinet
+MM=$WORK/msm
+G=A1B2C3D4_0005_4000_8000_0000000000AA
+mkdir -p "$MM"/cab
+for f in "$SRC"/msm/*.idt; do sed 's/$/\r/' "$f" > "$MM/$(basename "$f")"; done
+sed -e "s/@SIZE_LIB@/$(stat -c %s "$M"/lib_x64.dll)/" \
+    -e "s/@SIZE_README@/$(stat -c %s "$M"/readme.txt)/" \
+    -e 's/$/\r/' "$SRC"/msm/File.idt.in > "$MM"/File.idt
+cp "$M"/lib_x64.dll "$MM"/cab/lib.dll.$G
+cp "$M"/readme.txt "$MM"/cab/readme.txt.$G
+stamp "$MM"/cab/*
+(cd "$MM"/cab && gcab -c -z "$MM"/MergeModule.CABinet lib.dll.$G readme.txt.$G)
+MSM=$WORK/module.msm
+for t in ModuleSignature ModuleComponents Directory Component File; do
+    faketime -f "$FAKETIME_AT" msibuild "$MSM" -i "$MM"/$t.idt
+done
+faketime -f "$FAKETIME_AT" msibuild "$MSM" -a MergeModule.CABinet "$MM"/MergeModule.CABinet
+faketime -f "$FAKETIME_AT" msibuild "$MSM" -s "installsift merge module" "installsift test corpus" \
+    "Intel;0" "{A1B2C3D4-0005-4000-8000-0000000000AA}"
+cp "$MSM" msi/module.msm
+
+cp msi/simple.msi msi/renamed.bin
+
+# MSI wrapped in a PE overlay
+cat pe/hello_x64.exe msi/simple.msi > pe/msi_in_overlay.exe
+
+# ---------------------------------------------------------------- malformed
+log "malformed"
+$TOOL trunc zip/deflate.zip   malformed/trunc_deflate.zip 70
+$TOOL trunc 7z/lzma2.7z       malformed/trunc_lzma2.7z    70
+$TOOL trunc msi/simple.msi    malformed/trunc_simple.msi  60
+$TOOL trunc cab/mszip.cab     malformed/trunc_mszip.cab   60
+$TOOL corrupt-zip zip/deflate.zip malformed/corrupt_deflate.zip
+$TOOL corrupt-cab cab/mszip.cab   malformed/corrupt_mszip.cab
+: > malformed/empty.bin
+python3 -c 'import sys; sys.exit(b"PK\x01\x02" in open(sys.argv[1], "rb").read())' \
+    malformed/trunc_deflate.zip || die "trunc_deflate.zip still contains a central directory header"
+
+# ---------------------------------------------------------------- reference listings
+log "reference listings"
+# dir_tsv DIR: "<path>\t<size>\t<sha256>" for every regular file, sorted bytewise
+dir_tsv() {
+    (cd "$1" && find . -type f -print0 | while IFS= read -r -d '' f; do
+        f=${f#./}
+        printf '%s\t%s\t%s\n' "$f" "$(stat -c %s -- "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
+    done) | LC_ALL=C sort
+}
+ref_name() { local r=${1//\//__}; printf '%s/%s%s.tsv' "$REF" "$r" "${2:-}"; }
+# ref_listing TOOL SAMPLE [SUFFIX] -- extract SAMPLE (relative to corpus/) with TOOL
+ref_listing() {
+    local tool=$1 sample=$2 suffix=${3:-} d out
+    d=$(mktemp -d "$WORK"/ref.XXXXXX)
+    out=$(ref_name "$sample" "$suffix")
+    case $tool in
+        msiextract) (cd "$(dirname "$HERE/$sample")" && msiextract -C "$d" "$(basename "$sample")" >/dev/null) ;;
+        7zz)        7zz x -bd -bso0 -bsp0 -y -o"$d" "$HERE/$sample" ;;
+        7zz-pw)     7zz x -bd -bso0 -bsp0 -y -p"$SEVENZ_PASSWORD" -o"$d" "$HERE/$sample" ;;
+        7zz-tzip)   7zz x -bd -bso0 -bsp0 -y -tzip -o"$d" "$HERE/$sample" ;;
+        cabextract) cabextract -q -d "$d" "$HERE/$sample" ;;
+        *) die "ref_listing: unknown tool $tool" ;;
+    esac
+    dir_tsv "$d" > "$out"
+    [ -s "$out" ] || die "empty reference listing $out"
+    echo "$out"
+}
+# cab_crosscheck SAMPLE: cabextract must produce exactly the 7zz listing
+cab_crosscheck() {
+    local d
+    d=$(mktemp -d "$WORK"/cx.XXXXXX)
+    cabextract -q -d "$d" "$HERE/$1"
+    if dir_tsv "$d" | cmp -s - "$(ref_name "$1")"; then
+        echo "cabextract agrees with 7zz: $1"
+    else
+        die "cabextract and 7zz disagree on $1"
+    fi
+}
+
+ref_listing msiextract msi/simple.msi
+ref_listing msiextract msi/dirs.msi
+ref_listing msiextract msi/nonascii.msi
+ref_listing msiextract msi/external_cab.msi
+ref_listing msiextract msi/renamed.bin
+# msiextract needs a Media table, which a merge module lacks: list the cabinet stream
+msiinfo extract msi/module.msm MergeModule.CABinet > "$WORK"/MergeModule.CABinet.cab
+d=$(mktemp -d "$WORK"/ref.XXXXXX)
+7zz x -bd -bso0 -bsp0 -y -o"$d" "$WORK"/MergeModule.CABinet.cab
+dir_tsv "$d" > "$(ref_name msi/module.msm)"
+[ -s "$(ref_name msi/module.msm)" ] || die "empty module.msm listing"
+# second view of every MSI: what 7zz makes of it (embedded cab entries named by File
+# key for wixl MSIs; the raw CFB streams for the merge module)
+for s in msi/simple.msi msi/dirs.msi msi/nonascii.msi msi/renamed.bin msi/module.msm; do
+    ref_listing 7zz "$s" .7zz
+done
+
+for s in cab/mszip.cab cab/stored.cab msi/external.cab; do
+    ref_listing 7zz "$s"
+    cab_crosscheck "$s"
+done
+for s in zip/stored.zip zip/deflate.zip 7z/lzma2.7z nested/zip_7z_zip.zip; do
+    ref_listing 7zz "$s"
+done
+ref_listing 7zz-pw 7z/enc_data.7z
+ref_listing 7zz-pw 7z/enc_header.7z
+
+# PEs whose embedded archive 7zz opens by itself: the appended zip/7z/cab/MSI (7zz l
+# reports Type = zip/7z/Cab, or Compound then Cab for the MSI, at Offset = end of the
+# PE sections) and the
+# CABINET resource of cab_resource.exe (Type = PE, then Cab for .rsrc/RCDATA/CABINET,
+# and `7zz x` extracts the cabinet's files).  The other PEs open as plain PE: skipped.
+for s in pe/with_zip.exe pe/with_zip_adjusted.exe pe/with_7z.exe pe/with_cab.exe \
+         pe/zip_after_cert.exe pe/msi_in_overlay.exe pe/cab_resource.exe; do
+    7zz l -slt "$HERE/$s" | grep -Eq '^Type = (zip|7z|Cab)$' \
+        || die "7zz does not open the embedded archive of $s"
+    ref_listing 7zz "$s"
+done
+# zip_before_cert.exe: 7zz opens it as PE (the certificate table follows the zip);
+# only with -tzip does it find the zip ("There are data after the end of archive")
+ref_listing 7zz-tzip pe/zip_before_cert.exe
+ref_listing cabextract pe/with_cab.exe .cabextract
+ref_listing cabextract pe/cab_resource.exe .cabextract
+
+# nested: recursive view, each layer extracted with 7zz ("a/b" = member b of archive a)
+nested_tsv() { # nested_tsv ARCHIVE PREFIX
+    local d f
+    d=$(mktemp -d "$WORK"/nest.XXXXXX)
+    7zz x -bd -bso0 -bsp0 -y -o"$d" "$1"
+    dir_tsv "$d" | while IFS=$'\t' read -r f size sha; do
+        printf '%s%s\t%s\t%s\n' "$2" "$f" "$size" "$sha"
+        case $f in *.zip|*.7z|*.cab) nested_tsv "$d/$f" "$2$f/" ;; esac
+    done
+}
+nested_tsv "$HERE"/nested/zip_7z_zip.zip "" | LC_ALL=C sort > "$(ref_name nested/zip_7z_zip.zip .recursive)"
+
+# top layer: every sample itself (path relative to corpus/, size, sha256)
+(cd "$HERE" && find pe msi cab zip 7z nested malformed -type f -print0 | while IFS= read -r -d '' f; do
+    printf '%s\t%s\t%s\n' "$f" "$(stat -c %s -- "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
+done | LC_ALL=C sort) > "$REF"/samples.tsv
+
+# PE layout facts (our own parser, cross-checked by hand against objdump -p / osslsigncode)
+(cd "$HERE" && $TOOL pe-layout pe/*.exe pe/*.dll) > "$REF"/pe_layout.tsv
+
+# ---------------------------------------------------------------- tool versions
+{
+    echo "# tool versions used by the last build.sh run"
+    echo "x86_64-w64-mingw32-gcc: $($CC64 --version | head -1)"
+    echo "i686-w64-mingw32-gcc:   $($CC32 --version | head -1)"
+    echo "windres:                $($RC64 --version | head -1)"
+    echo "osslsigncode:           $(osslsigncode --version | head -1 | sed "s/, using://")"
+    echo "wixl:                   $(wixl --version)"
+    echo "msitools:               $(msiinfo --version 2>&1 | head -1)"
+    echo "gcab:                   $(gcab --version)"
+    echo "cabextract:             $(cabextract --version)"
+    echo "7zz:                    $(7zz | sed -n 2p)"
+    echo "zip:                    $(zip -v | sed -n 2p)"
+    echo "faketime:               $(faketime --version 2>&1 | grep -m1 Version)"
+    echo "python3:                $(python3 --version)"
+    if command -v dpkg-query >/dev/null 2>&1; then
+        echo
+        echo "# Debian packages"
+        dpkg-query -W -f '${Package}\t${Version}\n' gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 \
+            binutils-mingw-w64-x86-64 osslsigncode wixl msitools gcab cabextract 7zip zip faketime 2>/dev/null || true
+    fi
+} > "$REF"/TOOLS.txt
+
+log "done: $(find pe msi cab zip 7z nested malformed -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"
