@@ -9,11 +9,20 @@ fn main() {
 }
 
 fn sample(rel: &str) -> Vec<u8> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(rel);
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-const SAMPLES: &[&str] = &["msi/dirs.msi", "pe/with_zip.exe", "zip/deflate.zip", "7z/lzma2.7z", "cab/mszip.cab", "nested/zip_7z_zip.zip"];
+const SAMPLES: &[&str] = &[
+    "msi/dirs.msi",
+    "pe/with_zip.exe",
+    "zip/deflate.zip",
+    "7z/lzma2.7z",
+    "cab/mszip.cab",
+    "nested/zip_7z_zip.zip",
+];
 
 /// Full recursive scan (unpack, classify, SHA-256 of every node) of one sample.
 #[divan::bench(args = SAMPLES)]
@@ -29,7 +38,9 @@ fn scan(bencher: divan::Bencher, rel: &str) {
 #[divan::bench(args = ["sha256", "sha256,sha1", "sha256,sha1,md5"])]
 fn hashing(bencher: divan::Bencher, list: &str) {
     let sel = HashSelection::parse_list(list).unwrap_or_default();
-    let data: Vec<u8> = (0..16u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let data: Vec<u8> = (0..16u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
     bencher
         .counter(divan::counter::BytesCount::new(data.len()))
         .bench(|| hash::hash_bytes(sel, divan::black_box(&data)));

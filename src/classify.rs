@@ -24,26 +24,47 @@ pub(crate) fn classify(
     children: &[Node],
 ) -> (Verdict, Option<Family>, Vec<Evidence>) {
     match format {
-        Format::Msi => installer(Family::Msi, "Windows Installer database (CFB with an MSI root CLSID or tables)"),
-        Format::Msm => installer(Family::Msm, "Windows Installer merge module (ModuleSignature table)"),
-        Format::Msp => installer(Family::Msp, "Windows Installer patch (CFB with the MSP root CLSID)"),
+        Format::Msi => installer(
+            Family::Msi,
+            "Windows Installer database (CFB with an MSI root CLSID or tables)",
+        ),
+        Format::Msm => installer(
+            Family::Msm,
+            "Windows Installer merge module (ModuleSignature table)",
+        ),
+        Format::Msp => installer(
+            Family::Msp,
+            "Windows Installer patch (CFB with the MSP root CLSID)",
+        ),
         Format::Pe => classify_pe(children),
         Format::Cab | Format::Zip | Format::SevenZ => (
             Verdict::NotInstaller,
             None,
-            vec![Evidence::strong("plain-archive", format!("{format} archive without an executable stub"), None)],
+            vec![Evidence::strong(
+                "plain-archive",
+                format!("{format} archive without an executable stub"),
+                None,
+            )],
         ),
         Format::Cfb => (
             Verdict::NotInstaller,
             None,
-            vec![Evidence::strong("cfb-not-msi", "compound file without Windows Installer structures", None)],
+            vec![Evidence::strong(
+                "cfb-not-msi",
+                "compound file without Windows Installer structures",
+                None,
+            )],
         ),
         Format::Unknown => (Verdict::Unknown, None, Vec::new()),
     }
 }
 
 fn installer(family: Family, why: &str) -> (Verdict, Option<Family>, Vec<Evidence>) {
-    (Verdict::Installer, Some(family), vec![Evidence::strong("installer-format", why, None)])
+    (
+        Verdict::Installer,
+        Some(family),
+        vec![Evidence::strong("installer-format", why, None)],
+    )
 }
 
 fn classify_pe(children: &[Node]) -> (Verdict, Option<Family>, Vec<Evidence>) {
@@ -59,8 +80,16 @@ fn classify_pe(children: &[Node]) -> (Verdict, Option<Family>, Vec<Evidence>) {
         let at = entry.offset;
         if c.verdict == Verdict::Installer {
             if let Some(f) = c.family {
-                let detail = format!("{place} `{name}` is a {} installer ({})", f.as_str(), c.format);
-                return (Verdict::Installer, Some(f), vec![Evidence::strong("pe-carries-installer", detail, at)]);
+                let detail = format!(
+                    "{place} `{name}` is a {} installer ({})",
+                    f.as_str(),
+                    c.format
+                );
+                return (
+                    Verdict::Installer,
+                    Some(f),
+                    vec![Evidence::strong("pe-carries-installer", detail, at)],
+                );
             }
         }
         let family = match c.format {
@@ -70,11 +99,19 @@ fn classify_pe(children: &[Node]) -> (Verdict, Option<Family>, Vec<Evidence>) {
             _ => continue,
         };
         let detail = format!("{place} `{name}` holds a {} archive", c.format);
-        return (Verdict::Installer, Some(family), vec![Evidence::strong("pe-carries-archive", detail, at)]);
+        return (
+            Verdict::Installer,
+            Some(family),
+            vec![Evidence::strong("pe-carries-archive", detail, at)],
+        );
     }
     (
         Verdict::NotInstaller,
         None,
-        vec![Evidence::strong("pe-no-payload", "PE without an installer payload in overlay or resources", None)],
+        vec![Evidence::strong(
+            "pe-no-payload",
+            "PE without an installer payload in overlay or resources",
+            None,
+        )],
     )
 }

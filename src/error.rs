@@ -29,7 +29,10 @@ pub enum Error {
     Encrypted { message: String },
     /// A [`Limits`](crate::Limits) bound stopped the work.
     #[error("limit exceeded: {limit}: {message}")]
-    LimitExceeded { limit: &'static str, message: String },
+    LimitExceeded {
+        limit: &'static str,
+        message: String,
+    },
     /// A parser (ours or a dependency's) panicked on this node; the panic was
     /// contained and the scan went on. Always a bug worth a regression file.
     #[error("parser panic: {message}")]
@@ -39,7 +42,9 @@ pub enum Error {
 /// Short constructors with `format!`-style messages.
 impl Error {
     pub(crate) fn io(e: impl std::fmt::Display) -> Self {
-        Error::Io { message: e.to_string() }
+        Error::Io {
+            message: e.to_string(),
+        }
     }
     pub(crate) fn truncated(m: impl Into<String>) -> Self {
         Error::Truncated { message: m.into() }
@@ -54,7 +59,10 @@ impl Error {
         Error::Encrypted { message: m.into() }
     }
     pub(crate) fn limit(limit: &'static str, m: impl Into<String>) -> Self {
-        Error::LimitExceeded { limit, message: m.into() }
+        Error::LimitExceeded {
+            limit,
+            message: m.into(),
+        }
     }
 
     /// The kind as it appears in reports: `io`, `truncated`, `malformed`,

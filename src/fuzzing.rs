@@ -15,14 +15,23 @@ pub fn exercise(data: &[u8]) {
         ..Limits::default()
     };
     let report = Scanner::new().with_limits(limits).scan_bytes("fuzz", data);
-    assert_eq!(report.stats.panics, 0, "a parser panicked: {:?}", first_panic(&report.root));
+    assert_eq!(
+        report.stats.panics,
+        0,
+        "a parser panicked: {:?}",
+        first_panic(&report.root)
+    );
 }
 
 fn first_panic(root: &crate::Node) -> Option<String> {
     let mut found = None;
     root.walk(&mut |n| {
         if found.is_none() {
-            found = n.errors.iter().find(|e| matches!(e, crate::Error::Panic { .. })).map(|e| e.to_string());
+            found = n
+                .errors
+                .iter()
+                .find(|e| matches!(e, crate::Error::Panic { .. }))
+                .map(|e| e.to_string());
         }
     });
     found

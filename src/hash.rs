@@ -21,9 +21,15 @@ pub struct HashSelection {
 
 impl HashSelection {
     /// SHA-256 only.
-    pub const SHA256: HashSelection = HashSelection { sha1: false, md5: false };
+    pub const SHA256: HashSelection = HashSelection {
+        sha1: false,
+        md5: false,
+    };
     /// SHA-256, SHA-1 and MD5.
-    pub const ALL: HashSelection = HashSelection { sha1: true, md5: true };
+    pub const ALL: HashSelection = HashSelection {
+        sha1: true,
+        md5: true,
+    };
 
     /// Parse a comma-separated list such as `sha256,sha1,md5`. `sha256` is
     /// accepted and implied.
@@ -130,7 +136,10 @@ pub struct HashingSink {
 impl HashingSink {
     /// An empty sink hashing with `sel`.
     pub fn new(sel: HashSelection) -> Self {
-        HashingSink { buf: Vec::new(), hasher: Hasher::new(sel) }
+        HashingSink {
+            buf: Vec::new(),
+            hasher: Hasher::new(sel),
+        }
     }
     /// Bytes received so far.
     pub fn len(&self) -> u64 {
@@ -164,8 +173,14 @@ mod tests {
     #[test]
     fn known_vectors() {
         let h = hash_bytes(HashSelection::ALL, b"abc");
-        assert_eq!(h.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-        assert_eq!(h.sha1.as_deref(), Some("a9993e364706816aba3e25717850c26c9cd0d89d"));
+        assert_eq!(
+            h.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            h.sha1.as_deref(),
+            Some("a9993e364706816aba3e25717850c26c9cd0d89d")
+        );
         assert_eq!(h.md5.as_deref(), Some("900150983cd24fb0d6963f7d28e17f72"));
         let only = hash_bytes(HashSelection::SHA256, b"abc");
         assert_eq!(only.sha1, None);
@@ -186,8 +201,14 @@ mod tests {
 
     #[test]
     fn parse_list() {
-        assert_eq!(HashSelection::parse_list("sha256").unwrap(), HashSelection::SHA256);
-        assert_eq!(HashSelection::parse_list("md5, SHA1").unwrap(), HashSelection::ALL);
+        assert_eq!(
+            HashSelection::parse_list("sha256").unwrap(),
+            HashSelection::SHA256
+        );
+        assert_eq!(
+            HashSelection::parse_list("md5, SHA1").unwrap(),
+            HashSelection::ALL
+        );
         assert!(HashSelection::parse_list("crc32").is_err());
     }
 }

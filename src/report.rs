@@ -141,11 +141,21 @@ pub struct Evidence {
 impl Evidence {
     /// A strong signal.
     pub fn strong(signal: &str, detail: impl Into<String>, offset: Option<u64>) -> Self {
-        Evidence { signal: signal.to_owned(), detail: detail.into(), offset, strength: Strength::Strong }
+        Evidence {
+            signal: signal.to_owned(),
+            detail: detail.into(),
+            offset,
+            strength: Strength::Strong,
+        }
     }
     /// A weak signal.
     pub fn weak(signal: &str, detail: impl Into<String>, offset: Option<u64>) -> Self {
-        Evidence { signal: signal.to_owned(), detail: detail.into(), offset, strength: Strength::Weak }
+        Evidence {
+            signal: signal.to_owned(),
+            detail: detail.into(),
+            offset,
+            strength: Strength::Weak,
+        }
     }
 }
 
@@ -192,7 +202,14 @@ pub struct EntryInfo {
 impl EntryInfo {
     /// An entry of the given kind with nothing else known.
     pub fn new(kind: EntryKind) -> Self {
-        EntryInfo { kind, offset: None, compressed_size: None, method: None, encrypted: false, key: None }
+        EntryInfo {
+            kind,
+            offset: None,
+            compressed_size: None,
+            method: None,
+            encrypted: false,
+            key: None,
+        }
     }
     /// Set the offset.
     pub fn at(mut self, offset: u64) -> Self {

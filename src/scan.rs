@@ -97,7 +97,10 @@ impl<'s> Cx<'s> {
             self.stopped = true;
             self.error(Error::limit(
                 "max_entries_per_input",
-                format!("stopped after {} nodes in this input", self.budget.stats.nodes),
+                format!(
+                    "stopped after {} nodes in this input",
+                    self.budget.stats.nodes
+                ),
             ));
             return false;
         }
@@ -107,19 +110,36 @@ impl<'s> Cx<'s> {
 
     /// Scan a child now and attach it. Returns false when the entry limits
     /// stop this container; the parser should then stop producing children.
-    pub(crate) fn child(&mut self, name: impl Into<String>, entry: EntryInfo, data: ChildData<'_>) -> bool {
+    pub(crate) fn child(
+        &mut self,
+        name: impl Into<String>,
+        entry: EntryInfo,
+        data: ChildData<'_>,
+    ) -> bool {
         if !self.admit() {
             return false;
         }
         let mut path = self.path.to_vec();
         path.push(name.into());
         let node = match data {
-            ChildData::Borrowed(bytes) => {
-                scan_node(self.scanner, self.budget, path, self.depth + 1, bytes, None, Some(entry))
-            }
-            ChildData::Owned(bytes, hashes) => {
-                scan_node(self.scanner, self.budget, path, self.depth + 1, &bytes, Some(hashes), Some(entry))
-            }
+            ChildData::Borrowed(bytes) => scan_node(
+                self.scanner,
+                self.budget,
+                path,
+                self.depth + 1,
+                bytes,
+                None,
+                Some(entry),
+            ),
+            ChildData::Owned(bytes, hashes) => scan_node(
+                self.scanner,
+                self.budget,
+                path,
+                self.depth + 1,
+                &bytes,
+                Some(hashes),
+                Some(entry),
+            ),
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
                 self.budget.stats.nodes_with_errors += 1;
@@ -166,7 +186,9 @@ impl<'s> Cx<'s> {
                 ));
             }
         }
-        let remaining = l.max_total_unpacked.saturating_sub(self.budget.stats.unpacked_bytes);
+        let remaining = l
+            .max_total_unpacked
+            .saturating_sub(self.budget.stats.unpacked_bytes);
         let cap = l.max_entry_size.min(remaining);
         let mut sink = HashingSink::new(self.scanner.hashes);
         let mut buf = vec![0u8; 64 * 1024];
@@ -184,9 +206,18 @@ impl<'s> Cx<'s> {
             if sink.len() + n as u64 > cap {
                 self.budget.stats.unpacked_bytes += sink.len();
                 return Err(if cap == remaining && remaining < l.max_entry_size {
-                    Error::limit("max_total_unpacked", format!("input already unpacked {} bytes", self.budget.stats.unpacked_bytes))
+                    Error::limit(
+                        "max_total_unpacked",
+                        format!(
+                            "input already unpacked {} bytes",
+                            self.budget.stats.unpacked_bytes
+                        ),
+                    )
                 } else {
-                    Error::limit("max_entry_size", format!("entry grew past {} bytes", l.max_entry_size))
+                    Error::limit(
+                        "max_entry_size",
+                        format!("entry grew past {} bytes", l.max_entry_size),
+                    )
                 });
             }
             if let Some(stored) = stored {
@@ -195,7 +226,10 @@ impl<'s> Cx<'s> {
                     self.budget.stats.unpacked_bytes += sink.len();
                     return Err(Error::limit(
                         "max_ratio",
-                        format!("{out} bytes out of {stored} stored exceeds ratio {}", l.max_ratio),
+                        format!(
+                            "{out} bytes out of {stored} stored exceeds ratio {}",
+                            l.max_ratio
+                        ),
                     ));
                 }
             }
@@ -205,7 +239,10 @@ impl<'s> Cx<'s> {
         self.budget.stats.unpacked_bytes += sink.len();
         if let Some(d) = declared {
             if sink.len() != d {
-                return Err(Error::malformed(format!("entry declares {d} bytes but decodes to {}", sink.len())));
+                return Err(Error::malformed(format!(
+                    "entry declares {d} bytes but decodes to {}",
+                    sink.len()
+                )));
             }
         }
         Ok(sink.finish())
@@ -215,7 +252,9 @@ impl<'s> Cx<'s> {
 /// Map an I/O error from a decoder to our kinds: early EOF is truncation.
 pub(crate) fn io_to_error(e: &std::io::Error, done: u64) -> Error {
     match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => Error::truncated(format!("data ends after {done} bytes: {e}")),
+        std::io::ErrorKind::UnexpectedEof => {
+            Error::truncated(format!("data ends after {done} bytes: {e}"))
+        }
         _ => Error::malformed(format!("decoding failed after {done} bytes: {e}")),
     }
 }
@@ -257,7 +296,10 @@ fn scan_node(
     let mut metadata = None;
     if let Some(h) = handler {
         if depth >= scanner.limits.max_depth {
-            cx.error(Error::limit("max_depth", format!("not opened at depth {depth}")));
+            cx.error(Error::limit(
+                "max_depth",
+                format!("not opened at depth {depth}"),
+            ));
         } else {
             match catch_unwind(AssertUnwindSafe(|| (h.parse)(data, &mut cx))) {
                 Ok(parsed) => {
@@ -267,13 +309,21 @@ fn scan_node(
                 Err(p) => {
                     cx.budget.stats.panics += 1;
                     let msg = panic_message(p.as_ref());
-                    cx.error(Error::Panic { message: format!("{} parser: {msg}", h.name) });
+                    cx.error(Error::Panic {
+                        message: format!("{} parser: {msg}", h.name),
+                    });
                 }
             }
         }
     }
-    let Cx { children, errors, mut evidence, .. } = cx;
-    let (verdict, family, verdict_evidence) = classify::classify(format, metadata.as_ref(), &evidence, &children);
+    let Cx {
+        children,
+        errors,
+        mut evidence,
+        ..
+    } = cx;
+    let (verdict, family, verdict_evidence) =
+        classify::classify(format, metadata.as_ref(), &evidence, &children);
     evidence.extend(verdict_evidence);
     if !errors.is_empty() {
         budget.stats.nodes_with_errors += 1;
@@ -324,15 +374,29 @@ impl Scanner {
     /// Scan a buffer; `name` becomes the first path segment.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Report {
         let mut budget = Budget::default();
-        let root = scan_node(self, &mut budget, vec![name.to_owned()], 0, data, None, None);
-        Report { root, stats: budget.stats }
+        let root = scan_node(
+            self,
+            &mut budget,
+            vec![name.to_owned()],
+            0,
+            data,
+            None,
+            None,
+        );
+        Report {
+            root,
+            stats: budget.stats,
+        }
     }
 
     /// Scan one file, memory-mapped. Fails only when the file cannot be read;
     /// damaged content is reported on the nodes.
     pub fn scan_path(&self, path: &Path) -> Result<Report> {
-        let file = std::fs::File::open(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
-        let meta = file.metadata().map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+        let file =
+            std::fs::File::open(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
         if !meta.is_file() {
             return Err(Error::io(format!("{}: not a regular file", path.display())));
         }
@@ -344,14 +408,19 @@ impl Scanner {
         // process truncates the file meanwhile, reads may fault (SIGBUS); that
         // is the accepted cost of not copying multi-GB inputs.
         #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(format!("{}: mmap: {e}", path.display())))?;
+        let map = unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| Error::io(format!("{}: mmap: {e}", path.display())))?;
         Ok(self.scan_bytes(&name, &map))
     }
 
     /// Scan one file and hand every node to `visit`, parent before children.
     /// Nodes of the input are delivered once its scan is complete (a parent's
     /// errors can come from its last entry), then the tree is dropped.
-    pub fn scan_path_with(&self, path: &Path, visit: &mut dyn FnMut(&NodeInfo)) -> Result<ScanStats> {
+    pub fn scan_path_with(
+        &self,
+        path: &Path,
+        visit: &mut dyn FnMut(&NodeInfo),
+    ) -> Result<ScanStats> {
         let report = self.scan_path(path)?;
         report.root.walk(&mut |n| visit(&n.info));
         Ok(report.stats)
@@ -368,7 +437,10 @@ impl Scanner {
         on_result: &mut dyn FnMut(&Path, Result<Report>),
     ) {
         use rayon::prelude::*;
-        let pool = match rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build() {
+        let pool = match rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build()
+        {
             Ok(p) => p,
             Err(e) => {
                 for r in roots {
@@ -382,23 +454,32 @@ impl Scanner {
         const BATCH: usize = 64;
         let mut batch: Vec<PathBuf> = Vec::with_capacity(BATCH);
         let flush = |batch: &mut Vec<PathBuf>, on_result: &mut dyn FnMut(&Path, Result<Report>)| {
-            let results: Vec<Result<Report>> = pool.install(|| batch.par_iter().map(|p| self.scan_path(p)).collect());
+            let results: Vec<Result<Report>> =
+                pool.install(|| batch.par_iter().map(|p| self.scan_path(p)).collect());
             for (p, r) in batch.iter().zip(results) {
                 on_result(p, r);
             }
             batch.clear();
         };
         for root in roots {
-            let walker = walkdir::WalkDir::new(root).follow_links(false).sort_by_file_name();
+            let walker = walkdir::WalkDir::new(root)
+                .follow_links(false)
+                .sort_by_file_name();
             for item in walker {
                 match item {
                     Ok(e) if e.file_type().is_file() => batch.push(e.into_path()),
                     Ok(e) if e.depth() == 0 && !e.file_type().is_dir() => batch.push(e.into_path()),
                     Ok(_) => {}
                     Err(e) => {
-                        let p = e.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
+                        let p = e
+                            .path()
+                            .map(Path::to_path_buf)
+                            .unwrap_or_else(|| root.clone());
                         flush(&mut batch, on_result);
-                        on_result(&p, Err(Error::io(e)));
+                        let why = e
+                            .io_error()
+                            .map_or_else(|| e.to_string(), ToString::to_string);
+                        on_result(&p, Err(Error::io(format!("{}: {why}", p.display()))));
                     }
                 }
                 if batch.len() >= BATCH {

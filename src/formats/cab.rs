@@ -10,7 +10,12 @@ use serde::Serialize;
 pub struct CabInfo {}
 
 /// Dispatch entry.
-pub(crate) const HANDLER: Handler = Handler { name: "cab", format: Format::Cab, sniff, parse };
+pub(crate) const HANDLER: Handler = Handler {
+    name: "cab",
+    format: Format::Cab,
+    sniff,
+    parse,
+};
 
 /// `MSCF`, four reserved zero bytes, a plausible cabinet size and file-table
 /// offset, and format version 1.3.
@@ -25,5 +30,8 @@ pub fn sniff(data: &[u8]) -> bool {
 }
 
 fn parse(_data: &[u8], _cx: &mut Cx<'_>) -> Parsed {
-    Parsed { format: Format::Cab, metadata: None }
+    Parsed {
+        format: Format::Cab,
+        metadata: None,
+    }
 }

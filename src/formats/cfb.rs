@@ -11,7 +11,12 @@ use serde::Serialize;
 pub struct CfbInfo {}
 
 /// Dispatch entry.
-pub(crate) const HANDLER: Handler = Handler { name: "cfb", format: Format::Cfb, sniff, parse };
+pub(crate) const HANDLER: Handler = Handler {
+    name: "cfb",
+    format: Format::Cfb,
+    sniff,
+    parse,
+};
 
 /// The CFB signature, major version 3 or 4, little-endian byte order mark
 /// and a 512- or 4096-byte sector shift.
@@ -23,5 +28,8 @@ pub fn sniff(data: &[u8]) -> bool {
 }
 
 fn parse(_data: &[u8], _cx: &mut Cx<'_>) -> Parsed {
-    Parsed { format: Format::Cfb, metadata: None }
+    Parsed {
+        format: Format::Cfb,
+        metadata: None,
+    }
 }

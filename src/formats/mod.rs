@@ -53,7 +53,13 @@ pub(crate) struct Handler {
 }
 
 /// The dispatch table, most specific magic first.
-pub(crate) static HANDLERS: &[Handler] = &[cfb::HANDLER, cab::HANDLER, sevenz::HANDLER, zip::HANDLER, pe::HANDLER];
+pub(crate) static HANDLERS: &[Handler] = &[
+    cfb::HANDLER,
+    cab::HANDLER,
+    sevenz::HANDLER,
+    zip::HANDLER,
+    pe::HANDLER,
+];
 
 /// The handler whose magic starts `data`, if any.
 pub(crate) fn sniff(data: &[u8]) -> Option<&'static Handler> {
@@ -72,12 +78,17 @@ pub(crate) const EMBEDDED_MAGICS: &[(&[u8], Format)] = &[
 /// First offset in `data[..window]` where an embedded container starts (its
 /// magic matches and its sniff accepts it).
 pub(crate) fn find_embedded(data: &[u8], window: u64) -> Option<(usize, Format)> {
-    let end = usize::try_from(window).unwrap_or(usize::MAX).min(data.len());
+    let end = usize::try_from(window)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
     let hay = data.get(..end)?;
     let mut i = 0usize;
     while i < hay.len() {
         // Jump to the next byte that can start any magic.
-        let next = hay.get(i..)?.iter().position(|&b| matches!(b, b'P' | b'7' | b'M' | 0xD0))?;
+        let next = hay
+            .get(i..)?
+            .iter()
+            .position(|&b| matches!(b, b'P' | b'7' | b'M' | 0xD0))?;
         i += next;
         let rest = data.get(i..)?;
         if let Some(&(_, f)) = EMBEDDED_MAGICS.iter().find(|(m, _)| rest.starts_with(m)) {
@@ -88,6 +99,39 @@ pub(crate) fn find_embedded(data: &[u8], window: u64) -> Option<(usize, Format)>
         i += 1;
     }
     None
+}
+
+/// Length of the container that starts `data`, when its own headers say so
+/// and it fits: cabinet size field, 7z start header, or the zip end of central
+/// directory record (searched backwards over the largest comment).
+pub(crate) fn carved_len(format: Format, data: &[u8]) -> Option<usize> {
+    let len = match format {
+        Format::Cab => le_u32(data, 8)? as usize,
+        Format::SevenZ => {
+            let next_off = le_u64(data, 12)?;
+            let next_size = le_u64(data, 20)?;
+            usize::try_from(next_off.checked_add(next_size)?.checked_add(32)?).ok()?
+        }
+        Format::Zip => {
+            let floor = data.len().saturating_sub(22 + 0xFFFF);
+            let mut at = data.len().checked_sub(22)?;
+            loop {
+                if data.get(at..at + 4) == Some(b"PK\x05\x06") {
+                    let comment = usize::from(le_u16(data, at + 20)?);
+                    let end = at + 22 + comment;
+                    if end <= data.len() {
+                        break end;
+                    }
+                }
+                if at == floor {
+                    return None;
+                }
+                at -= 1;
+            }
+        }
+        _ => return None,
+    };
+    (len > 0 && len <= data.len()).then_some(len)
 }
 
 /// Read a little-endian u16 at `off`, if in bounds.

@@ -134,7 +134,12 @@ pub struct VersionStrings {
 }
 
 /// Dispatch entry.
-pub(crate) const HANDLER: Handler = Handler { name: "pe", format: Format::Pe, sniff, parse };
+pub(crate) const HANDLER: Handler = Handler {
+    name: "pe",
+    format: Format::Pe,
+    sniff,
+    parse,
+};
 
 /// `MZ` with `e_lfanew` pointing at `PE\0\0` inside the data.
 pub fn sniff(data: &[u8]) -> bool {
@@ -162,8 +167,15 @@ struct Layout {
 
 fn read_layout(data: &[u8]) -> Result<Layout, Error> {
     let lfanew = le_u32(data, 0x3C).ok_or_else(|| Error::truncated("no e_lfanew"))? as usize;
-    let coff = lfanew.checked_add(4).ok_or_else(|| Error::malformed("e_lfanew overflows"))?;
-    let need = |what: &str| Error::truncated(format!("PE {what} runs past the end of the data ({} bytes)", data.len()));
+    let coff = lfanew
+        .checked_add(4)
+        .ok_or_else(|| Error::malformed("e_lfanew overflows"))?;
+    let need = |what: &str| {
+        Error::truncated(format!(
+            "PE {what} runs past the end of the data ({} bytes)",
+            data.len()
+        ))
+    };
     let machine = le_u16(data, coff).ok_or_else(|| need("COFF header"))?;
     let nsections = le_u16(data, coff + 2).ok_or_else(|| need("COFF header"))?;
     let timestamp = le_u32(data, coff + 4).ok_or_else(|| need("COFF header"))?;
@@ -172,9 +184,18 @@ fn read_layout(data: &[u8]) -> Result<Layout, Error> {
     let opt = coff + 20;
     let magic = le_u16(data, opt).ok_or_else(|| need("optional header"))?;
     let (bits, image_base, dirs_count_off, dirs_off) = match magic {
-        0x10b => (32, le_u32(data, opt + 28).map(u64::from), opt + 92, opt + 96),
+        0x10b => (
+            32,
+            le_u32(data, opt + 28).map(u64::from),
+            opt + 92,
+            opt + 96,
+        ),
         0x20b => (64, le_u64(data, opt + 24), opt + 108, opt + 112),
-        m => return Err(Error::malformed(format!("optional header magic {m:#x} is neither PE32 nor PE32+"))),
+        m => {
+            return Err(Error::malformed(format!(
+                "optional header magic {m:#x} is neither PE32 nor PE32+"
+            )))
+        }
     };
     let entry_point = le_u32(data, opt + 16).unwrap_or(0);
     let size_of_headers = le_u32(data, opt + 60).unwrap_or(0);
@@ -188,12 +209,16 @@ fn read_layout(data: &[u8]) -> Result<Layout, Error> {
         let size = le_u32(data, dirs_off + i * 8 + 4)?;
         (va != 0 && size != 0).then_some((va, size))
     };
-    let table = opt.checked_add(size_opt).ok_or_else(|| Error::malformed("section table offset overflows"))?;
+    let table = opt
+        .checked_add(size_opt)
+        .ok_or_else(|| Error::malformed("section table offset overflows"))?;
     let mut sections = Vec::new();
     for i in 0..usize::from(nsections) {
         let at = table + i * 40;
         let Some(raw) = data.get(at..at + 40) else {
-            return Err(Error::truncated(format!("section table declares {nsections} sections, data ends at entry {i}")));
+            return Err(Error::truncated(format!(
+                "section table declares {nsections} sections, data ends at entry {i}"
+            )));
         };
         let name_bytes = raw.get(..8).unwrap_or(&[]);
         let end = name_bytes.iter().position(|&b| b == 0).unwrap_or(8);
@@ -283,7 +308,10 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         Ok(l) => l,
         Err(e) => {
             cx.error(e);
-            return Parsed { format: Format::Pe, metadata: None };
+            return Parsed {
+                format: Format::Pe,
+                metadata: None,
+            };
         }
     };
     let kind = if layout.subsystem == 1 {
@@ -306,14 +334,22 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     };
     cx.evidence(Evidence::strong(
         "pe-header",
-        format!("PE{} {} {}", if layout.bits == 64 { "32+" } else { "32" }, info.machine, kind),
+        format!(
+            "PE{} {} {}",
+            if layout.bits == 64 { "32+" } else { "32" },
+            info.machine,
+            kind
+        ),
         le_u32(data, 0x3C).map(u64::from),
     ));
     goblin_facts(data, &mut info, cx);
     overlay(data, &layout, &mut info, cx);
     resources(data, &layout, &mut info, cx);
     info.sections = layout.sections;
-    Parsed { format: Format::Pe, metadata: Some(Metadata::Pe(Box::new(info))) }
+    Parsed {
+        format: Format::Pe,
+        metadata: Some(Metadata::Pe(Box::new(info))),
+    }
 }
 
 /// Imports, version info and manifest through goblin; a goblin failure is an
@@ -335,10 +371,18 @@ fn goblin_facts(data: &[u8], info: &mut PeInfo, cx: &mut Cx<'_>) {
     if let Some(rd) = &pe.resource_data {
         if let Some(vi) = &rd.version_info {
             let s = &vi.string_info;
-            let ver = |ms: u32, ls: u32| format!("{}.{}.{}.{}", ms >> 16, ms & 0xffff, ls >> 16, ls & 0xffff);
+            let ver = |ms: u32, ls: u32| {
+                format!("{}.{}.{}.{}", ms >> 16, ms & 0xffff, ls >> 16, ls & 0xffff)
+            };
             info.version_info = Some(VersionStrings {
-                fixed_file_version: vi.fixed_info.as_ref().map(|f| ver(f.file_version_ms, f.file_version_ls)),
-                fixed_product_version: vi.fixed_info.as_ref().map(|f| ver(f.product_version_ms, f.product_version_ls)),
+                fixed_file_version: vi
+                    .fixed_info
+                    .as_ref()
+                    .map(|f| ver(f.file_version_ms, f.file_version_ls)),
+                fixed_product_version: vi
+                    .fixed_info
+                    .as_ref()
+                    .map(|f| ver(f.product_version_ms, f.product_version_ls)),
                 company_name: s.company_name(),
                 product_name: s.product_name(),
                 file_description: s.file_description(),
@@ -357,7 +401,10 @@ fn goblin_facts(data: &[u8], info: &mut PeInfo, cx: &mut Cx<'_>) {
 /// `level` of `requestedExecutionLevel` in a manifest (UTF-8 or UTF-16LE).
 fn execution_level(manifest: &[u8]) -> Option<String> {
     let text = if manifest.len() >= 2 && manifest.get(1) == Some(&0) {
-        let units: Vec<u16> = manifest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        let units: Vec<u16> = manifest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
         String::from_utf16_lossy(&units)
     } else {
         String::from_utf8_lossy(manifest).into_owned()
@@ -366,7 +413,11 @@ fn execution_level(manifest: &[u8]) -> Option<String> {
     let rest = text.get(at..)?;
     let rest = rest.get(..rest.find('>')?)?;
     let l = rest.find("level")?;
-    let after = rest.get(l + 5..)?.trim_start().strip_prefix('=')?.trim_start();
+    let after = rest
+        .get(l + 5..)?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     let quote = after.chars().next()?;
     if quote != '"' && quote != '\'' {
         return None;
@@ -385,44 +436,81 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         let (off, size) = (off as usize, size as usize);
         let end = off.saturating_add(size);
         info.signed = true;
-        info.certificate_table = Some(Region { offset: off as u64, size: size as u64 });
+        info.certificate_table = Some(Region {
+            offset: off as u64,
+            size: size as u64,
+        });
         if end > len {
-            cx.error(Error::truncated(format!("certificate table {off:#x}+{size:#x} runs past the end ({len:#x})")));
+            cx.error(Error::truncated(format!(
+                "certificate table {off:#x}+{size:#x} runs past the end ({len:#x})"
+            )));
         }
         if off < start {
-            cx.error(Error::malformed(format!("certificate table at {off:#x} lies inside the image (ends {start:#x})")));
+            cx.error(Error::malformed(format!(
+                "certificate table at {off:#x} lies inside the image (ends {start:#x})"
+            )));
         } else if off < len {
             cert = Some((off, end.min(len)));
-            cx.evidence(Evidence::strong("pe-certificate-table", format!("{size} bytes"), Some(off as u64)));
+            cx.evidence(Evidence::strong(
+                "pe-certificate-table",
+                format!("{size} bytes"),
+                Some(off as u64),
+            ));
         }
     }
     if start >= len {
         return;
     }
-    info.overlay = Some(Region { offset: start as u64, size: (len - start) as u64 });
+    info.overlay = Some(Region {
+        offset: start as u64,
+        size: (len - start) as u64,
+    });
     let regions: Vec<(&str, usize, usize)> = match cert {
-        Some((c0, c1)) => vec![("[overlay]", start, c0), ("[overlay-after-signature]", c1, len)],
+        Some((c0, c1)) => vec![
+            ("[overlay]", start, c0),
+            ("[overlay-after-signature]", c1, len),
+        ],
         None => vec![("[overlay]", start, len)],
     };
     for (name, a, b) in regions {
-        let Some(region) = data.get(a..b) else { continue };
+        let Some(region) = data.get(a..b) else {
+            continue;
+        };
         if region.is_empty() || region.iter().all(|&x| x == 0) {
             // Alignment padding, not a payload.
             continue;
         }
-        let (skip, kind) = if super::sniff(region).is_some() {
-            (0, EntryKind::Overlay)
-        } else {
-            match find_embedded(region, cx.limits().max_search_window) {
-                Some((k, _)) => (k, EntryKind::Carved),
-                None => (0, EntryKind::Overlay),
-            }
+        let (skip, kind, format) = match super::sniff(region) {
+            Some(h) => (0, EntryKind::Overlay, h.format),
+            None => match find_embedded(region, cx.limits().max_search_window) {
+                Some((k, f)) => (k, EntryKind::Carved, f),
+                None => (0, EntryKind::Overlay, Format::Unknown),
+            },
         };
-        let part = region.get(skip..).unwrap_or(&[]);
+        let rest = region.get(skip..).unwrap_or(&[]);
+        // A container whose headers give its length ends there; what follows
+        // (other than alignment zeros before a certificate table) is a
+        // payload of its own.
+        let len = super::carved_len(format, rest).unwrap_or(rest.len());
+        let (part, tail) = rest.split_at(len);
         let at = (a + skip) as u64;
-        cx.evidence(Evidence::strong("pe-overlay", format!("{} bytes of payload in `{name}`", part.len()), Some(at)));
+        cx.evidence(Evidence::strong(
+            "pe-overlay",
+            format!("{} bytes of payload in `{name}`", part.len()),
+            Some(at),
+        ));
         if !cx.child(name, EntryInfo::new(kind).at(at), ChildData::Borrowed(part)) {
             return;
+        }
+        if !tail.iter().all(|&x| x == 0) {
+            let at = at + len as u64;
+            if !cx.child(
+                format!("{name}-tail"),
+                EntryInfo::new(EntryKind::Overlay).at(at),
+                ChildData::Borrowed(tail),
+            ) {
+                return;
+            }
         }
     }
 }
@@ -454,29 +542,59 @@ const RESOURCE_TYPES: &[(u32, &str)] = &[
 /// Walk the resource tree (type / name / language, three levels, each
 /// directory visited once); leaves holding a container become children.
 fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
-    let Some((rva, _)) = layout.resource_dir else { return };
+    let Some((rva, _)) = layout.resource_dir else {
+        return;
+    };
     let Some(base) = layout.rva_to_offset(rva) else {
-        cx.error(Error::malformed(format!("resource directory RVA {rva:#x} maps to no file data")));
+        cx.error(Error::malformed(format!(
+            "resource directory RVA {rva:#x} maps to no file data"
+        )));
         return;
     };
     let max = cx.limits().max_table_rows;
     let mut visited = HashSet::new();
     let mut leaves = Vec::new();
-    walk_dir(data, base, 0, 0, &mut Vec::new(), &mut visited, &mut leaves, max, cx);
+    walk_dir(
+        data,
+        base,
+        0,
+        0,
+        &mut Vec::new(),
+        &mut visited,
+        &mut leaves,
+        max,
+        cx,
+    );
     for (path, data_rva, size) in leaves {
         let Some(off) = layout.rva_to_offset(data_rva) else {
-            cx.error(Error::malformed(format!("resource {path}: data RVA {data_rva:#x} maps to no file data")));
+            cx.error(Error::malformed(format!(
+                "resource {path}: data RVA {data_rva:#x} maps to no file data"
+            )));
             continue;
         };
         let end = off.saturating_add(size as usize);
         let Some(bytes) = data.get(off..end) else {
-            cx.error(Error::truncated(format!("resource {path}: {size} bytes at {off:#x} run past the end")));
+            cx.error(Error::truncated(format!(
+                "resource {path}: {size} bytes at {off:#x} run past the end"
+            )));
             continue;
         };
-        info.resources.push(ResourceInfo { path: path.clone(), offset: off as u64, size: u64::from(size) });
+        info.resources.push(ResourceInfo {
+            path: path.clone(),
+            offset: off as u64,
+            size: u64::from(size),
+        });
         if let Some(h) = super::sniff(bytes) {
-            cx.evidence(Evidence::strong("pe-resource-container", format!("resource {path} holds {}", h.format), Some(off as u64)));
-            if !cx.child(format!(".rsrc/{path}"), EntryInfo::new(EntryKind::Resource).at(off as u64), ChildData::Borrowed(bytes)) {
+            cx.evidence(Evidence::strong(
+                "pe-resource-container",
+                format!("resource {path} holds {}", h.format),
+                Some(off as u64),
+            ));
+            if !cx.child(
+                format!(".rsrc/{path}"),
+                EntryInfo::new(EntryKind::Resource).at(off as u64),
+                ChildData::Borrowed(bytes),
+            ) {
                 return;
             }
         }
@@ -496,28 +614,40 @@ fn walk_dir(
     cx: &mut Cx<'_>,
 ) {
     if !visited.insert(dir_off) {
-        cx.error(Error::malformed(format!("resource directory loop at offset {dir_off:#x}")));
+        cx.error(Error::malformed(format!(
+            "resource directory loop at offset {dir_off:#x}"
+        )));
         return;
     }
     let at = base.saturating_add(dir_off);
     let (Some(named), Some(ids)) = (le_u16(data, at + 12), le_u16(data, at + 14)) else {
-        cx.error(Error::truncated(format!("resource directory at {at:#x} runs past the end")));
+        cx.error(Error::truncated(format!(
+            "resource directory at {at:#x} runs past the end"
+        )));
         return;
     };
     for i in 0..usize::from(named) + usize::from(ids) {
         if leaves.len() as u64 >= max || visited.len() as u64 >= max {
-            cx.error(Error::limit("max_table_rows", format!("resource walk stopped after {} leaves", leaves.len())));
+            cx.error(Error::limit(
+                "max_table_rows",
+                format!("resource walk stopped after {} leaves", leaves.len()),
+            ));
             return;
         }
         let e = at + 16 + i * 8;
         let (Some(name_id), Some(target)) = (le_u32(data, e), le_u32(data, e + 4)) else {
-            cx.error(Error::truncated(format!("resource entry at {e:#x} runs past the end")));
+            cx.error(Error::truncated(format!(
+                "resource entry at {e:#x} runs past the end"
+            )));
             return;
         };
         let name = if name_id & 0x8000_0000 != 0 {
             resource_name(data, base.saturating_add((name_id & 0x7fff_ffff) as usize))
         } else if level == 0 {
-            RESOURCE_TYPES.iter().find(|(id, _)| *id == name_id).map_or(name_id.to_string(), |(_, n)| (*n).to_owned())
+            RESOURCE_TYPES
+                .iter()
+                .find(|(id, _)| *id == name_id)
+                .map_or(name_id.to_string(), |(_, n)| (*n).to_owned())
         } else {
             name_id.to_string()
         };
@@ -527,13 +657,17 @@ fn walk_dir(
             if level < 2 {
                 walk_dir(data, base, sub, level + 1, names, visited, leaves, max, cx);
             } else {
-                cx.error(Error::malformed("resource tree deeper than type/name/language"));
+                cx.error(Error::malformed(
+                    "resource tree deeper than type/name/language",
+                ));
             }
         } else {
             let d = base.saturating_add(sub);
             match (le_u32(data, d), le_u32(data, d + 4)) {
                 (Some(rva), Some(size)) => leaves.push((names.join("/"), rva, size)),
-                _ => cx.error(Error::truncated(format!("resource data entry at {d:#x} runs past the end"))),
+                _ => cx.error(Error::truncated(format!(
+                    "resource data entry at {d:#x} runs past the end"
+                ))),
             }
         }
         names.pop();
@@ -542,8 +676,12 @@ fn walk_dir(
 
 /// A length-prefixed UTF-16LE resource name.
 fn resource_name(data: &[u8], at: usize) -> String {
-    let Some(n) = le_u16(data, at) else { return "?".into() };
-    let units: Vec<u16> = (0..usize::from(n)).map_while(|i| le_u16(data, at + 2 + i * 2)).collect();
+    let Some(n) = le_u16(data, at) else {
+        return "?".into();
+    };
+    let units: Vec<u16> = (0..usize::from(n))
+        .map_while(|i| le_u16(data, at + 2 + i * 2))
+        .collect();
     String::from_utf16_lossy(&units)
 }
 

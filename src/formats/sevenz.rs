@@ -10,7 +10,12 @@ use serde::Serialize;
 pub struct SevenZInfo {}
 
 /// Dispatch entry.
-pub(crate) const HANDLER: Handler = Handler { name: "7z", format: Format::SevenZ, sniff, parse };
+pub(crate) const HANDLER: Handler = Handler {
+    name: "7z",
+    format: Format::SevenZ,
+    sniff,
+    parse,
+};
 
 /// The 6-byte 7z signature, major version 0 and a start header whose CRC
 /// matches.
@@ -25,5 +30,8 @@ pub fn sniff(data: &[u8]) -> bool {
 }
 
 fn parse(_data: &[u8], _cx: &mut Cx<'_>) -> Parsed {
-    Parsed { format: Format::SevenZ, metadata: None }
+    Parsed {
+        format: Format::SevenZ,
+        metadata: None,
+    }
 }

@@ -10,7 +10,12 @@ use serde::Serialize;
 pub struct ZipInfo {}
 
 /// Dispatch entry.
-pub(crate) const HANDLER: Handler = Handler { name: "zip", format: Format::Zip, sniff, parse };
+pub(crate) const HANDLER: Handler = Handler {
+    name: "zip",
+    format: Format::Zip,
+    sniff,
+    parse,
+};
 
 /// A plausible local file header (version needed below 100, a non-empty
 /// name) or an empty archive's end record at offset 0.
@@ -28,5 +33,8 @@ pub fn sniff(data: &[u8]) -> bool {
 }
 
 fn parse(_data: &[u8], _cx: &mut Cx<'_>) -> Parsed {
-    Parsed { format: Format::Zip, metadata: None }
+    Parsed {
+        format: Format::Zip,
+        metadata: None,
+    }
 }

@@ -9,20 +9,36 @@ fn installsift() -> Command {
 
 #[test]
 fn jsonl_lines_follow_the_contract() {
-    let out = installsift().args(["scan", "--format", "jsonl", "--hashes", "sha256,md5"]).arg(corpus().join("msi")).output().expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = installsift()
+        .args(["scan", "--format", "jsonl", "--hashes", "sha256,md5"])
+        .arg(corpus().join("msi"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let mut lines = 0;
     let mut last_depth = 0u64;
     for line in text.lines() {
         let v: serde_json::Value = serde_json::from_str(line).expect("one JSON object per line");
-        for key in ["path", "depth", "size", "sha256", "md5", "format", "verdict", "family", "evidence", "errors"] {
+        for key in [
+            "path", "depth", "size", "sha256", "md5", "format", "verdict", "family", "evidence",
+            "errors",
+        ] {
             assert!(v.get(key).is_some(), "missing `{key}` in {line}");
         }
         let depth = v["depth"].as_u64().expect("depth");
-        assert!(depth <= last_depth + 1, "a child must follow its parent: {line}");
+        assert!(
+            depth <= last_depth + 1,
+            "a child must follow its parent: {line}"
+        );
         assert_eq!(v["path"].as_array().expect("path").len() as u64, depth + 1);
-        assert!(["installer", "not-installer", "unknown"].contains(&v["verdict"].as_str().expect("verdict")));
+        assert!(["installer", "not-installer", "unknown"]
+            .contains(&v["verdict"].as_str().expect("verdict")));
         last_depth = depth;
         lines += 1;
     }
@@ -31,10 +47,22 @@ fn jsonl_lines_follow_the_contract() {
 
 #[test]
 fn damaged_files_are_reported_not_fatal() {
-    let out = installsift().args(["scan", "-f", "jsonl"]).arg(corpus().join("malformed")).output().expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = installsift()
+        .args(["scan", "-f", "jsonl"])
+        .arg(corpus().join("malformed"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.lines().any(|l| l.contains("\"errors\":[\"truncated")), "no truncation reported:\n{text}");
+    assert!(
+        text.lines().any(|l| l.contains("\"errors\":[\"truncated")),
+        "no truncation reported:\n{text}"
+    );
 }
 
 #[test]
@@ -50,16 +78,30 @@ fn unreadable_input_exits_1_and_others_are_still_scanned() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = installsift().args(["scan", "--format", "yaml", "x"]).output().expect("run");
+    let out = installsift()
+        .args(["scan", "--format", "yaml", "x"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
-    let out = installsift().args(["scan", "--hashes", "crc32", "x"]).output().expect("run");
+    let out = installsift()
+        .args(["scan", "--hashes", "crc32", "x"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn text_tree_indents_children() {
-    let out = installsift().arg("scan").arg(corpus().join("nested")).output().expect("run");
+    let out = installsift()
+        .arg("scan")
+        .arg(corpus().join("nested"))
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.lines().any(|l| l.starts_with("    ") && l.contains("[zip ")), "no depth-2 zip line:\n{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("    ") && l.contains("[zip ")),
+        "no depth-2 zip line:\n{text}"
+    );
 }

@@ -8,7 +8,9 @@ use std::path::Path;
 
 fn jsonl(rel: &str) -> String {
     let data = std::fs::read(corpus().join(rel)).expect("read sample");
-    let report = Scanner::new().with_hashes(HashSelection::ALL).scan_bytes(rel, &data);
+    let report = Scanner::new()
+        .with_hashes(HashSelection::ALL)
+        .scan_bytes(rel, &data);
     let mut out = String::new();
     report.root.walk(&mut |n| {
         out.push_str(&serde_json::to_string(&n.info).expect("serialize"));
@@ -22,7 +24,11 @@ fn corpus_matches_expected_reports() {
     let expected_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/expected");
     let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
     let samples = samples();
-    assert!(samples.len() >= 20, "corpus looks empty: {} samples", samples.len());
+    assert!(
+        samples.len() >= 20,
+        "corpus looks empty: {} samples",
+        samples.len()
+    );
     let mut failures = Vec::new();
     for rel in &samples {
         let got = jsonl(rel);
@@ -35,7 +41,11 @@ fn corpus_matches_expected_reports() {
         match std::fs::read_to_string(&path) {
             Ok(want) if want == got => {}
             Ok(want) => {
-                let line = want.lines().zip(got.lines()).position(|(a, b)| a != b).unwrap_or(0);
+                let line = want
+                    .lines()
+                    .zip(got.lines())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(0);
                 failures.push(format!(
                     "{rel}: differs from {} at line {}\n  want: {}\n  got:  {}",
                     path.display(),
@@ -44,21 +54,39 @@ fn corpus_matches_expected_reports() {
                     got.lines().nth(line).unwrap_or("<none>")
                 ));
             }
-            Err(_) => failures.push(format!("{rel}: no {} (run UPDATE_EXPECT=1 cargo test)", path.display())),
+            Err(_) => failures.push(format!(
+                "{rel}: no {} (run UPDATE_EXPECT=1 cargo test)",
+                path.display()
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} samples differ:\n{}", failures.len(), samples.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} samples differ:\n{}",
+        failures.len(),
+        samples.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn every_sample_scans_without_panic_and_hashes_every_readable_node() {
     for rel in samples() {
-        let report = Scanner::new().scan_path(&corpus().join(&rel)).expect("readable");
+        let report = Scanner::new()
+            .scan_path(&corpus().join(&rel))
+            .expect("readable");
         assert_eq!(report.stats.panics, 0, "{rel}: parser panic");
         report.root.walk(&mut |n| {
             if n.errors.is_empty() {
-                let h = n.sha256.as_deref().unwrap_or_else(|| panic!("{rel}: node {:?} has no hash", n.path));
-                assert!(h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+                let h = n
+                    .sha256
+                    .as_deref()
+                    .unwrap_or_else(|| panic!("{rel}: node {:?} has no hash", n.path));
+                assert!(
+                    h.len() == 64
+                        && h.bytes()
+                            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                );
             }
         });
     }

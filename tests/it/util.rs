@@ -18,7 +18,12 @@ pub fn samples() -> Vec<String> {
         if !e.file_type().is_file() {
             continue;
         }
-        let rel = e.path().strip_prefix(&root).expect("under corpus").to_string_lossy().replace('\\', "/");
+        let rel = e
+            .path()
+            .strip_prefix(&root)
+            .expect("under corpus")
+            .to_string_lossy()
+            .replace('\\', "/");
         let top = rel.split('/').next().unwrap_or_default();
         if matches!(top, "src" | "reference") || !rel.contains('/') {
             continue;

@@ -25,7 +25,9 @@ enum Command {
     /// Exit status: 0 when every input was scanned (damaged files are reported
     /// in the output, not fatal), 1 when some input could not be read, 2 on
     /// usage errors.
-    #[command(after_help = "Examples:\n  installsift scan setup.exe\n  installsift scan --format jsonl --hashes sha256,sha1,md5 /mnt/share > nodes.jsonl\n  installsift scan -f json --max-depth 2 product.msi")]
+    #[command(
+        after_help = "Examples:\n  installsift scan setup.exe\n  installsift scan --format jsonl --hashes sha256,sha1,md5 /mnt/share > nodes.jsonl\n  installsift scan -f json --max-depth 2 product.msi"
+    )]
     Scan(ScanArgs),
 }
 
@@ -98,7 +100,9 @@ fn scan(args: ScanArgs) -> ExitCode {
         limits.max_total_unpacked = s;
     }
     let scanner = Scanner::new().with_limits(limits).with_hashes(args.hashes);
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
 
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => match std::fs::File::create(p) {
@@ -123,7 +127,7 @@ fn scan(args: ScanArgs) -> ExitCode {
     if args.format == OutputFormat::Json {
         let _ = writeln!(out, "[");
     }
-    scanner.scan_paths(&args.paths, threads, &mut |path, result| {
+    scanner.scan_paths(&args.paths, threads, &mut |_path, result| {
         if write_error.is_some() {
             return;
         }
@@ -137,13 +141,15 @@ fn scan(args: ScanArgs) -> ExitCode {
                     OutputFormat::Json => {
                         let sep = if first_json { "" } else { ",\n" };
                         first_json = false;
-                        write!(out, "{sep}").and_then(|()| serde_json::to_writer(&mut out, &report).map_err(io::Error::from))
+                        write!(out, "{sep}").and_then(|()| {
+                            serde_json::to_writer(&mut out, &report).map_err(io::Error::from)
+                        })
                     }
                 }
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("installsift: {}: {e}", path.display());
+                eprintln!("installsift: {e}");
                 Ok(())
             }
         };
@@ -168,7 +174,11 @@ fn scan(args: ScanArgs) -> ExitCode {
             totals.nodes,
             totals.installers,
             totals.with_errors,
-            if failed > 0 { format!(", {failed} unreadable") } else { String::new() }
+            if failed > 0 {
+                format!(", {failed} unreadable")
+            } else {
+                String::new()
+            }
         );
     }
     if failed > 0 {
@@ -209,21 +219,39 @@ struct Progress {
 
 impl Progress {
     fn new(on: bool) -> Self {
-        Progress { on, start: Instant::now(), last: None }
+        Progress {
+            on,
+            start: Instant::now(),
+            last: None,
+        }
     }
     fn tick(&mut self, t: &Totals) {
         if !self.on || self.start.elapsed() < Duration::from_secs(1) {
             return;
         }
-        if self.last.is_some_and(|l| l.elapsed() < Duration::from_millis(200)) {
+        if self
+            .last
+            .is_some_and(|l| l.elapsed() < Duration::from_millis(200))
+        {
             return;
         }
         self.last = Some(Instant::now());
-        eprint!("\r{} files, {} nodes, {:.1} MB scanned ", t.files, t.nodes, t.bytes as f64 / 1e6);
+        eprint!(
+            "\r{} files, {} nodes, {:.1} MB scanned ",
+            t.files,
+            t.nodes,
+            t.bytes as f64 / 1e6
+        );
     }
     fn finish(&mut self, t: &Totals) {
         if self.on && self.last.is_some() {
-            eprintln!("\r{} files, {} nodes, {:.1} MB scanned in {:.1?}", t.files, t.nodes, t.bytes as f64 / 1e6, self.start.elapsed());
+            eprintln!(
+                "\r{} files, {} nodes, {:.1} MB scanned in {:.1?}",
+                t.files,
+                t.nodes,
+                t.bytes as f64 / 1e6,
+                self.start.elapsed()
+            );
         }
     }
 }
@@ -232,7 +260,9 @@ fn write_jsonl(out: &mut dyn Write, root: &Node) -> io::Result<()> {
     let mut r = Ok(());
     root.walk(&mut |n: &Node| {
         if r.is_ok() {
-            r = serde_json::to_writer(&mut *out, &n.info).map_err(io::Error::from).and_then(|()| out.write_all(b"\n"));
+            r = serde_json::to_writer(&mut *out, &n.info)
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
         }
     });
     r
@@ -259,8 +289,16 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
         (Verdict::Installer, Some(f)) => format!("installer:{}", f.as_str()),
         (v, _) => v.as_str().to_owned(),
     };
-    let hash = n.sha256.as_deref().map_or("-", |h| h.get(..16).unwrap_or(h));
-    writeln!(out, "{indent}{name}  [{} {} {verdict}] {hash}", n.format, human(n.size))?;
+    let hash = n
+        .sha256
+        .as_deref()
+        .map_or("-", |h| h.get(..16).unwrap_or(h));
+    writeln!(
+        out,
+        "{indent}{name}  [{} {} {verdict}] {hash}",
+        n.format,
+        human(n.size)
+    )?;
     for e in &n.errors {
         writeln!(out, "{indent}  ! {e}")?;
     }
@@ -283,4 +321,3 @@ fn human(n: u64) -> String {
     }
     format!("{v:.1} {unit}")
 }
-
