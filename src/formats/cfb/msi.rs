@@ -116,6 +116,16 @@ fn decode_cp(enc: &'static encoding_rs::Encoding, bytes: &[u8]) -> String {
     enc.decode_without_bom_handling(bytes).0.into_owned()
 }
 
+/// A summary-information string: in the codepage of PID 1, except that
+/// bytes which are non-ASCII valid UTF-8 are taken as UTF-8 (msitools writes
+/// UTF-8 whatever PID 1 says; real codepage text is rarely valid UTF-8).
+fn decode_summary_string(enc: &'static encoding_rs::Encoding, bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !bytes.is_ascii() => s.to_owned(),
+        _ => decode_cp(enc, bytes),
+    }
+}
+
 /// The string pool: id 0 is NULL, ids from 1 index `strings`.
 #[derive(Debug, Default)]
 pub struct StringPool {
@@ -134,12 +144,17 @@ impl StringPool {
     pub fn parse(pool: &[u8], data: &[u8]) -> (StringPool, Option<Error>) {
         let mut problem = None;
         let Some(head) = le_u32(pool, 0) else {
-            return (StringPool::default(), Some(Error::truncated("_StringPool has no codepage word")));
+            return (
+                StringPool::default(),
+                Some(Error::truncated("_StringPool has no codepage word")),
+            );
         };
         let long_refs = head & 0x8000_0000 != 0;
         let codepage = head & 0x7FFF_FFFF;
         let enc = codepage_encoding(codepage).unwrap_or_else(|| {
-            problem = Some(Error::unsupported(format!("string pool codepage {codepage}; decoded as Windows-1252")));
+            problem = Some(Error::unsupported(format!(
+                "string pool codepage {codepage}; decoded as Windows-1252"
+            )));
             encoding_rs::WINDOWS_1252
         });
         let mut strings = Vec::new();
@@ -150,7 +165,9 @@ impl StringPool {
             let mut len = usize::from(len);
             if len == 0 && refs != 0 {
                 let Some(big) = le_u32(pool, at) else {
-                    problem = Some(Error::truncated("_StringPool ends inside a long-string length"));
+                    problem = Some(Error::truncated(
+                        "_StringPool ends inside a long-string length",
+                    ));
                     break;
                 };
                 at += 4;
@@ -171,12 +188,21 @@ impl StringPool {
                 }
             }
         }
-        (StringPool { codepage, long_refs, strings }, problem)
+        (
+            StringPool {
+                codepage,
+                long_refs,
+                strings,
+            },
+            problem,
+        )
     }
 
     /// The string with this id (1-based); `None` for 0 or out of range.
     pub fn get(&self, id: u32) -> Option<&str> {
-        self.strings.get((id as usize).checked_sub(1)?).map(String::as_str)
+        self.strings
+            .get((id as usize).checked_sub(1)?)
+            .map(String::as_str)
     }
 
     /// Width of a string reference in table streams.
@@ -224,7 +250,9 @@ impl ColType {
                 4 if bits & NONBINARY == 0 => Ok(ColType::I32),
                 4 => Ok(ColType::Binary),
                 0..=2 => Ok(ColType::I16),
-                w => Err(Error::malformed(format!("integer column of width {w} (type bits {bits:#x})"))),
+                w => Err(Error::malformed(format!(
+                    "integer column of width {w} (type bits {bits:#x})"
+                ))),
             }
         }
     }
@@ -325,9 +353,14 @@ pub fn decode_table(
     let nrows = bytes.len() / row_width;
     let take = nrows.min(usize::try_from(max_rows).unwrap_or(usize::MAX));
     if take < nrows {
-        problem = Some(Error::limit("max_table_rows", format!("table has {nrows} rows, read {take}")));
+        problem = Some(Error::limit(
+            "max_table_rows",
+            format!("table has {nrows} rows, read {take}"),
+        ));
     }
-    let mut rows: Vec<Vec<Value>> = (0..take).map(|_| Vec::with_capacity(columns.len())).collect();
+    let mut rows: Vec<Vec<Value>> = (0..take)
+        .map(|_| Vec::with_capacity(columns.len()))
+        .collect();
     let mut col_start = 0usize;
     for c in columns {
         let w = c.ty.width(rw);
@@ -348,7 +381,10 @@ pub fn decode_table(
                     Some(s) => Value::Str(s.to_owned()),
                     None => {
                         problem.get_or_insert_with(|| {
-                            Error::malformed(format!("column {} refers to string id {raw}, not in the pool", c.name))
+                            Error::malformed(format!(
+                                "column {} refers to string id {raw}, not in the pool",
+                                c.name
+                            ))
                         });
                         Value::Null
                     }
@@ -359,7 +395,13 @@ pub fn decode_table(
         }
         col_start += w * nrows;
     }
-    Ok((Table { columns: columns.to_vec(), rows }, problem))
+    Ok((
+        Table {
+            columns: columns.to_vec(),
+            rows,
+        },
+        problem,
+    ))
 }
 
 /// Summary-information values (property set `\u{5}SummaryInformation`).
@@ -383,21 +425,29 @@ pub enum PropValue {
 /// Parse the first section of an OLE property set.
 pub fn parse_summary(bytes: &[u8]) -> Result<Summary, Error> {
     if le_u16(bytes, 0) != Some(0xFFFE) {
-        return Err(Error::malformed("summary information has no 0xFFFE byte-order mark"));
+        return Err(Error::malformed(
+            "summary information has no 0xFFFE byte-order mark",
+        ));
     }
-    let nsections = le_u32(bytes, 24).ok_or_else(|| Error::truncated("summary information header is cut off"))?;
+    let nsections = le_u32(bytes, 24)
+        .ok_or_else(|| Error::truncated("summary information header is cut off"))?;
     if nsections == 0 {
         return Err(Error::malformed("summary information has no section"));
     }
-    let sec = le_u32(bytes, 44).ok_or_else(|| Error::truncated("summary information section list is cut off"))? as usize;
-    let nprops = le_u32(bytes, sec.saturating_add(4)).ok_or_else(|| Error::truncated("summary section is cut off"))?;
+    let sec = le_u32(bytes, 44)
+        .ok_or_else(|| Error::truncated("summary information section list is cut off"))?
+        as usize;
+    let nprops = le_u32(bytes, sec.saturating_add(4))
+        .ok_or_else(|| Error::truncated("summary section is cut off"))?;
     // Each property needs an 8-byte id/offset pair: cap the count by the data.
     let nprops = (nprops as usize).min(bytes.len() / 8);
     // First pass: codepage (property 1), to decode strings.
     let mut raw = Vec::new();
     for i in 0..nprops {
         let at = sec.saturating_add(8).saturating_add(i * 8);
-        let (Some(id), Some(off)) = (le_u32(bytes, at), le_u32(bytes, at + 4)) else { break };
+        let (Some(id), Some(off)) = (le_u32(bytes, at), le_u32(bytes, at + 4)) else {
+            break;
+        };
         raw.push((id, sec.saturating_add(off as usize)));
     }
     let mut enc = encoding_rs::WINDOWS_1252;
@@ -409,14 +459,16 @@ pub fn parse_summary(bytes: &[u8]) -> Result<Summary, Error> {
     }
     let mut props = HashMap::new();
     for (id, at) in raw {
-        let Some(vt) = le_u32(bytes, at) else { continue };
+        let Some(vt) = le_u32(bytes, at) else {
+            continue;
+        };
         let v = match vt {
             2 => le_u16(bytes, at + 4).map(|v| PropValue::Int(i32::from(v as i16))),
             3 => le_u32(bytes, at + 4).map(|v| PropValue::Int(v as i32)),
             30 => le_u32(bytes, at + 4).and_then(|n| {
                 let s = bytes.get(at + 8..(at + 8).checked_add(n as usize)?)?;
                 let s = s.split(|&b| b == 0).next().unwrap_or(&[]);
-                Some(PropValue::Str(decode_cp(enc, s)))
+                Some(PropValue::Str(decode_summary_string(enc, s)))
             }),
             64 => le_u64(bytes, at + 4).map(PropValue::FileTime),
             _ => None,
@@ -461,13 +513,21 @@ mod tests {
 
     #[test]
     fn stream_names_round_trip() {
-        for (name, table) in [("Binary.CustomAction", false), ("_StringPool", true), ("File", true), ("product.cab", false)] {
+        for (name, table) in [
+            ("Binary.CustomAction", false),
+            ("_StringPool", true),
+            ("File", true),
+            ("product.cab", false),
+        ] {
             let enc = encode_stream_name(name, table);
             assert!(enc.encode_utf16().count() <= 31, "{name}");
             assert_eq!(decode_stream_name(&enc), (name.to_owned(), table));
         }
         // Characters outside the 64-symbol alphabet stay as they are.
-        assert_eq!(decode_stream_name("\u{5}SummaryInformation"), ("\u{5}SummaryInformation".to_owned(), false));
+        assert_eq!(
+            decode_stream_name("\u{5}SummaryInformation"),
+            ("\u{5}SummaryInformation".to_owned(), false)
+        );
         let enc = encode_stream_name("a-b", false);
         assert_eq!(enc.chars().nth(1), Some('-'));
         assert_eq!(decode_stream_name(&enc).0, "a-b");
@@ -506,14 +566,26 @@ mod tests {
     fn table_is_column_major() {
         let (pool, _) = StringPool::parse(&[0xE4, 4, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0], b"AB");
         let cols = vec![
-            Column { name: "K".into(), ty: ColType::Str },
-            Column { name: "N".into(), ty: ColType::I16 },
+            Column {
+                name: "K".into(),
+                ty: ColType::Str,
+            },
+            Column {
+                name: "N".into(),
+                ty: ColType::I16,
+            },
         ];
         // Two rows: (A, 1), (B, NULL).
         let bytes = [1, 0, 2, 0, 0x01, 0x80, 0, 0];
         let (t, err) = decode_table(&bytes, &cols, &pool, 100).unwrap();
         assert!(err.is_none());
-        assert_eq!(t.rows, vec![vec![Value::Str("A".into()), Value::Int(1)], vec![Value::Str("B".into()), Value::Null]]);
+        assert_eq!(
+            t.rows,
+            vec![
+                vec![Value::Str("A".into()), Value::Int(1)],
+                vec![Value::Str("B".into()), Value::Null]
+            ]
+        );
         let (t, err) = decode_table(&bytes, &cols, &pool, 1).unwrap();
         assert_eq!(t.rows.len(), 1);
         assert!(matches!(err, Some(Error::LimitExceeded { .. })));

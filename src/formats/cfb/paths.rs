@@ -93,12 +93,24 @@ pub fn dir_path(dirs: &HashMap<String, DirRow>, key: &str) -> (String, Option<Wa
             break;
         }
         segments.push(dir_segment(cur, &row.default_dir));
-        let Some(parent) = row.parent.as_deref().filter(|p| !p.is_empty() && *p != cur.as_str()) else { break };
-        let Some((k, r)) = dirs.get_key_value(parent) else { break };
+        let Some(parent) = row
+            .parent
+            .as_deref()
+            .filter(|p| !p.is_empty() && *p != cur.as_str())
+        else {
+            break;
+        };
+        let Some((k, r)) = dirs.get_key_value(parent) else {
+            break;
+        };
         cur = k;
         row = r;
     }
-    let path: Vec<&str> = segments.into_iter().rev().filter(|s| !s.is_empty()).collect();
+    let path: Vec<&str> = segments
+        .into_iter()
+        .rev()
+        .filter(|s| !s.is_empty())
+        .collect();
     (path.join("/"), problem)
 }
 
@@ -117,7 +129,15 @@ mod tests {
 
     fn table(rows: &[(&str, Option<&str>, &str)]) -> HashMap<String, DirRow> {
         rows.iter()
-            .map(|(k, p, d)| ((*k).to_owned(), DirRow { parent: p.map(str::to_owned), default_dir: (*d).to_owned() }))
+            .map(|(k, p, d)| {
+                (
+                    (*k).to_owned(),
+                    DirRow {
+                        parent: p.map(str::to_owned),
+                        default_dir: (*d).to_owned(),
+                    },
+                )
+            })
             .collect()
     }
 
@@ -126,8 +146,14 @@ mod tests {
         assert_eq!(long_name("SAMPLE~1.TXT|sample file.txt"), "sample file.txt");
         assert_eq!(long_name("plain.txt"), "plain.txt");
         assert_eq!(long_name("a|b|c"), "b|c");
-        assert_eq!(target_half("TGT~1|Target Dir:SRC~1|Source Dir"), "TGT~1|Target Dir");
-        assert_eq!(dir_segment("X", "TGT~1|Target Dir:SRC~1|Source Dir"), "Target Dir");
+        assert_eq!(
+            target_half("TGT~1|Target Dir:SRC~1|Source Dir"),
+            "TGT~1|Target Dir"
+        );
+        assert_eq!(
+            dir_segment("X", "TGT~1|Target Dir:SRC~1|Source Dir"),
+            "Target Dir"
+        );
         assert_eq!(dir_segment("ProgramFilesFolder", "PFiles"), "Program Files");
         assert_eq!(dir_segment("ProgramFiles64Folder", "."), "");
         assert_eq!(dir_segment("TARGETDIR", "SourceDir"), "");
@@ -140,32 +166,62 @@ mod tests {
             ("TARGETDIR", None, "SourceDir"),
             ("ProgramFilesFolder", Some("TARGETDIR"), "."),
             ("ProgramFiles64Folder", Some("TARGETDIR"), "."),
-            ("Vendor", Some("ProgramFiles64Folder"), "VENDOR~1|Installsift Vendor"),
+            (
+                "Vendor",
+                Some("ProgramFiles64Folder"),
+                "VENDOR~1|Installsift Vendor",
+            ),
             ("App", Some("Vendor"), "App"),
             ("Same", Some("App"), "."),
             ("Simple", Some("ProgramFilesFolder"), "SiftSimple"),
         ]);
-        assert_eq!(dir_path(&t, "Same"), ("Installsift Vendor/App".to_owned(), None));
-        assert_eq!(dir_path(&t, "Simple"), ("Program Files/SiftSimple".to_owned(), None));
+        assert_eq!(
+            dir_path(&t, "Same"),
+            ("Installsift Vendor/App".to_owned(), None)
+        );
+        assert_eq!(
+            dir_path(&t, "Simple"),
+            ("Program Files/SiftSimple".to_owned(), None)
+        );
         assert_eq!(dir_path(&t, "TARGETDIR"), (String::new(), None));
         assert_eq!(join("", "a.txt"), "a.txt");
-        assert_eq!(join("Program Files/SiftSimple", "a.txt"), "Program Files/SiftSimple/a.txt");
-        assert_eq!(dir_path(&t, "Nope").1, Some(WalkProblem::Unknown("Nope".into())));
+        assert_eq!(
+            join("Program Files/SiftSimple", "a.txt"),
+            "Program Files/SiftSimple/a.txt"
+        );
+        assert_eq!(
+            dir_path(&t, "Nope").1,
+            Some(WalkProblem::Unknown("Nope".into()))
+        );
     }
 
     #[test]
     fn walk_survives_cycles_and_self_parents() {
-        let t = table(&[("A", Some("B"), "a"), ("B", Some("C"), "b"), ("C", Some("A"), "c"), ("R", Some("R"), "root")]);
+        let t = table(&[
+            ("A", Some("B"), "a"),
+            ("B", Some("C"), "b"),
+            ("C", Some("A"), "c"),
+            ("R", Some("R"), "root"),
+        ]);
         let (p, problem) = dir_path(&t, "A");
         assert_eq!(p, "c/b/a");
         assert_eq!(problem, Some(WalkProblem::Cycle("A".into())));
         assert_eq!(dir_path(&t, "R"), ("root".to_owned(), None));
         // A long chain stops at the depth cap.
-        let rows: Vec<(String, Option<String>, String)> =
-            (0..1000).map(|i| (format!("d{i}"), Some(format!("d{}", i + 1)), "x".to_owned())).collect();
+        let rows: Vec<(String, Option<String>, String)> = (0..1000)
+            .map(|i| (format!("d{i}"), Some(format!("d{}", i + 1)), "x".to_owned()))
+            .collect();
         let t: HashMap<String, DirRow> = rows
             .into_iter()
-            .map(|(k, p, d)| (k, DirRow { parent: p, default_dir: d }))
+            .map(|(k, p, d)| {
+                (
+                    k,
+                    DirRow {
+                        parent: p,
+                        default_dir: d,
+                    },
+                )
+            })
             .collect();
         let (p, problem) = dir_path(&t, "d0");
         assert_eq!(problem, Some(WalkProblem::TooDeep));

@@ -110,7 +110,10 @@ impl<'a> Cfb<'a> {
     /// `problems`. At most `max_entries` directory entries are read.
     pub fn open(data: &'a [u8], max_entries: u64) -> Result<Self, Error> {
         if data.len() < HEADER_LEN {
-            return Err(Error::truncated(format!("compound file header needs 512 bytes, data has {}", data.len())));
+            return Err(Error::truncated(format!(
+                "compound file header needs 512 bytes, data has {}",
+                data.len()
+            )));
         }
         if !data.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
             return Err(Error::malformed("compound file signature missing"));
@@ -121,13 +124,17 @@ impl<'a> Cfb<'a> {
             (3, 9) => 512,
             (4, 12) => 4096,
             (v, s) => {
-                return Err(Error::malformed(format!("compound file version {v} with sector shift {s} (expected 3/9 or 4/12)")));
+                return Err(Error::malformed(format!(
+                    "compound file version {v} with sector shift {s} (expected 3/9 or 4/12)"
+                )));
             }
         };
         let mini_shift = le_u16(data, 0x20).unwrap_or(0);
         let mut problems = Vec::new();
         if mini_shift != 6 {
-            problems.push(Error::malformed(format!("mini sector shift is {mini_shift}, expected 6; using 6")));
+            problems.push(Error::malformed(format!(
+                "mini sector shift is {mini_shift}, expected 6; using 6"
+            )));
         }
         let mut cfb = Cfb {
             data,
@@ -142,7 +149,10 @@ impl<'a> Cfb<'a> {
             problems,
         };
         if cfb.mini_cutoff != 4096 {
-            cfb.problems.push(Error::malformed(format!("mini stream cutoff is {}, expected 4096", cfb.mini_cutoff)));
+            cfb.problems.push(Error::malformed(format!(
+                "mini stream cutoff is {}, expected 4096",
+                cfb.mini_cutoff
+            )));
         }
         cfb.read_difat();
         cfb.read_directory(max_entries);
@@ -178,7 +188,9 @@ impl<'a> Cfb<'a> {
 
     /// Whether sector `n` is wholly inside the data.
     fn sector_complete(&self, n: u32) -> bool {
-        self.sector_offset(n).and_then(|o| o.checked_add(self.sector_size)).is_some_and(|e| e <= self.data.len())
+        self.sector_offset(n)
+            .and_then(|o| o.checked_add(self.sector_size))
+            .is_some_and(|e| e <= self.data.len())
     }
 
     fn read_difat(&mut self) {
@@ -197,7 +209,9 @@ impl<'a> Cfb<'a> {
         let cap = self.sector_capacity();
         while next != ENDOFCHAIN && next != FREESECT {
             if !seen.insert(next) || seen.len() > cap {
-                self.problems.push(Error::malformed(format!("DIFAT chain loops back to sector {next}")));
+                self.problems.push(Error::malformed(format!(
+                    "DIFAT chain loops back to sector {next}"
+                )));
                 break;
             }
             let Some(sec) = self.sector(next).filter(|_| self.sector_complete(next)) else {
@@ -253,7 +267,9 @@ impl<'a> Cfb<'a> {
         match self.fat_sectors.get(idx) {
             Some(Some(sec)) => le_u32(sec, (n as usize % per) * 4)
                 .ok_or_else(|| Error::truncated(format!("FAT entry for sector {n} is cut off"))),
-            Some(None) => Err(Error::truncated(format!("the FAT sector that maps sector {n} is missing"))),
+            Some(None) => Err(Error::truncated(format!(
+                "the FAT sector that maps sector {n} is missing"
+            ))),
             None => Err(Error::malformed(format!(
                 "sector {n} is beyond the FAT ({} entries)",
                 self.fat_sectors.len() * per
@@ -273,13 +289,28 @@ impl<'a> Cfb<'a> {
                 return (out, None);
             }
             if cur > 0xFFFF_FFFA {
-                return (out, Some(Error::malformed(format!("chain from sector {start} hits special value {cur:#x}"))));
+                return (
+                    out,
+                    Some(Error::malformed(format!(
+                        "chain from sector {start} hits special value {cur:#x}"
+                    ))),
+                );
             }
             if !seen.insert(cur) {
-                return (out, Some(Error::malformed(format!("chain from sector {start} loops at sector {cur}"))));
+                return (
+                    out,
+                    Some(Error::malformed(format!(
+                        "chain from sector {start} loops at sector {cur}"
+                    ))),
+                );
             }
             if out.len() >= cap {
-                return (out, Some(Error::malformed(format!("chain from sector {start} is longer than {cap} sectors"))));
+                return (
+                    out,
+                    Some(Error::malformed(format!(
+                        "chain from sector {start} is longer than {cap} sectors"
+                    ))),
+                );
             }
             out.push(cur);
             match self.fat_next(cur) {
@@ -322,10 +353,16 @@ impl<'a> Cfb<'a> {
                 }
                 let id = self.entries.len() as u32;
                 let e = match sec.get(i * DIR_ENTRY_LEN..(i + 1) * DIR_ENTRY_LEN) {
-                    Some(raw) => parse_entry(id, raw, base + (i * DIR_ENTRY_LEN) as u64, self.major_version),
+                    Some(raw) => parse_entry(
+                        id,
+                        raw,
+                        base + (i * DIR_ENTRY_LEN) as u64,
+                        self.major_version,
+                    ),
                     None => {
                         if i * DIR_ENTRY_LEN < sec.len() {
-                            self.problems.push(Error::truncated(format!("directory entry {id} is cut off")));
+                            self.problems
+                                .push(Error::truncated(format!("directory entry {id} is cut off")));
                         }
                         empty_entry(id)
                     }
@@ -336,8 +373,13 @@ impl<'a> Cfb<'a> {
         match self.entries.first() {
             Some(e) if e.kind == EntryType::Root => {}
             Some(e) if e.kind == EntryType::Empty && e.offset.is_none() => {}
-            Some(e) => self.problems.push(Error::malformed(format!("directory entry 0 has type {:?}, not root", e.kind))),
-            None => self.problems.push(Error::truncated("no directory entry could be read")),
+            Some(e) => self.problems.push(Error::malformed(format!(
+                "directory entry 0 has type {:?}, not root",
+                e.kind
+            ))),
+            None => self
+                .problems
+                .push(Error::truncated("no directory entry could be read")),
         }
     }
 
@@ -349,15 +391,21 @@ impl<'a> Cfb<'a> {
         }
         for s in sectors {
             let Some(sec) = self.sector(s).filter(|_| self.sector_complete(s)) else {
-                self.problems.push(Error::truncated(format!("MiniFAT sector {s} lies past the end of the data")));
+                self.problems.push(Error::truncated(format!(
+                    "MiniFAT sector {s} lies past the end of the data"
+                )));
                 break;
             };
-            self.minifat.extend(sec.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])));
+            self.minifat.extend(
+                sec.chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
         }
         if let Some(root) = self.entries.first().filter(|e| e.kind == EntryType::Root) {
             let (start, size) = (root.start, root.size);
             if start != ENDOFCHAIN && size > 0 {
-                let need = usize::try_from(size.div_ceil(self.sector_size as u64)).unwrap_or(usize::MAX);
+                let need =
+                    usize::try_from(size.div_ceil(self.sector_size as u64)).unwrap_or(usize::MAX);
                 let (sectors, err) = self.chain(start, need);
                 if let Some(e) = err {
                     self.problems.push(prefix("mini stream chain", e));
@@ -397,7 +445,9 @@ impl<'a> Cfb<'a> {
                     continue;
                 };
                 if !visited.insert(node) {
-                    problems.push(Error::malformed(format!("directory tree reaches entry {node} twice")));
+                    problems.push(Error::malformed(format!(
+                        "directory tree reaches entry {node} twice"
+                    )));
                     continue;
                 }
                 stack.push((e.right, parents.clone(), depth));
@@ -406,7 +456,9 @@ impl<'a> Cfb<'a> {
                     EntryType::Stream => streams.push(StreamRef { id: node, parents }),
                     EntryType::Storage => {
                         if depth >= MAX_STORAGE_DEPTH {
-                            problems.push(Error::malformed(format!("storages nested deeper than {MAX_STORAGE_DEPTH}")));
+                            problems.push(Error::malformed(format!(
+                                "storages nested deeper than {MAX_STORAGE_DEPTH}"
+                            )));
                             continue;
                         }
                         let mut p = parents.clone();
@@ -415,9 +467,13 @@ impl<'a> Cfb<'a> {
                         stack.push((e.child, p, depth + 1));
                     }
                     EntryType::Empty if e.offset.is_none() => {
-                        problems.push(Error::truncated(format!("directory entry {node} lies in a missing sector")));
+                        problems.push(Error::truncated(format!(
+                            "directory entry {node} lies in a missing sector"
+                        )));
                     }
-                    k => problems.push(Error::malformed(format!("directory tree reaches entry {node} of type {k:?}"))),
+                    k => problems.push(Error::malformed(format!(
+                        "directory tree reaches entry {node} of type {k:?}"
+                    ))),
                 }
             }
         }
@@ -433,7 +489,10 @@ impl<'a> Cfb<'a> {
                     "{} stream entries are not reachable from the root; listed at the root",
                     orphans.len()
                 )));
-                streams.extend(orphans.into_iter().map(|id| StreamRef { id, parents: Vec::new() }));
+                streams.extend(orphans.into_iter().map(|id| StreamRef {
+                    id,
+                    parents: Vec::new(),
+                }));
             }
         }
         (streams, storages, problems)
@@ -444,9 +503,16 @@ impl<'a> Cfb<'a> {
     /// the declared size before anything is copied). On a broken chain the
     /// error says where; the partial bytes are not returned.
     pub fn read_stream(&self, e: &DirEntry, max: u64) -> Result<Vec<u8>, Error> {
-        let size = if self.major_version == 3 { e.size & 0xFFFF_FFFF } else { e.size };
+        let size = if self.major_version == 3 {
+            e.size & 0xFFFF_FFFF
+        } else {
+            e.size
+        };
         if size > max {
-            return Err(Error::limit("max_entry_size", format!("stream declares {size} bytes, limit is {max}")));
+            return Err(Error::limit(
+                "max_entry_size",
+                format!("stream declares {size} bytes, limit is {max}"),
+            ));
         }
         if size == 0 {
             return Ok(Vec::new());
@@ -472,15 +538,21 @@ impl<'a> Cfb<'a> {
                     )));
                 }
                 if !seen.insert(cur) {
-                    return Err(Error::malformed(format!("mini chain loops at mini sector {cur}")));
+                    return Err(Error::malformed(format!(
+                        "mini chain loops at mini sector {cur}"
+                    )));
                 }
                 let off = cur as usize * ms;
                 let big = off / self.sector_size;
                 let Some(&sector) = self.ministream.get(big) else {
-                    return Err(Error::truncated(format!("mini sector {cur} lies beyond the readable mini stream")));
+                    return Err(Error::truncated(format!(
+                        "mini sector {cur} lies beyond the readable mini stream"
+                    )));
                 };
                 let Some(sec) = self.sector(sector) else {
-                    return Err(Error::truncated(format!("mini stream sector {sector} lies past the end of the data")));
+                    return Err(Error::truncated(format!(
+                        "mini stream sector {sector} lies past the end of the data"
+                    )));
                 };
                 let within = off % self.sector_size;
                 let take = ms.min(size - out.len());
@@ -492,7 +564,9 @@ impl<'a> Cfb<'a> {
                     if out.len() >= size {
                         break;
                     }
-                    return Err(Error::truncated(format!("MiniFAT has no entry for mini sector {cur}")));
+                    return Err(Error::truncated(format!(
+                        "MiniFAT has no entry for mini sector {cur}"
+                    )));
                 };
                 cur = next;
             }
@@ -509,14 +583,22 @@ impl<'a> Cfb<'a> {
                 };
                 let take = sec.len().min(size - out.len());
                 if take < self.sector_size.min(size - out.len()) {
-                    return Err(Error::truncated(format!("sector {s} is cut off after {} of {size} bytes", out.len())));
+                    return Err(Error::truncated(format!(
+                        "sector {s} is cut off after {} of {size} bytes",
+                        out.len()
+                    )));
                 }
                 out.extend_from_slice(sec.get(..take).unwrap_or(&[]));
             }
             if out.len() < size {
                 return Err(match err {
-                    Some(e) => prefix(&format!("stream chain ({} of {size} bytes read)", out.len()), e),
-                    None => Error::malformed(format!("chain ends after {} of {size} bytes", out.len())),
+                    Some(e) => prefix(
+                        &format!("stream chain ({} of {size} bytes read)", out.len()),
+                        e,
+                    ),
+                    None => {
+                        Error::malformed(format!("chain ends after {} of {size} bytes", out.len()))
+                    }
                 });
             }
         }
@@ -555,7 +637,10 @@ fn empty_entry(id: u32) -> DirEntry {
 
 fn parse_entry(id: u32, raw: &[u8], offset: u64, major: u16) -> DirEntry {
     let name_len = usize::from(le_u16(raw, 0x40).unwrap_or(0)).min(64);
-    let units: Vec<u16> = (0..name_len / 2).filter_map(|i| le_u16(raw, i * 2)).take_while(|&u| u != 0).collect();
+    let units: Vec<u16> = (0..name_len / 2)
+        .filter_map(|i| le_u16(raw, i * 2))
+        .take_while(|&u| u != 0)
+        .collect();
     let kind = match raw.get(0x42).copied().unwrap_or(0) {
         0 => EntryType::Empty,
         1 => EntryType::Storage,
@@ -592,4 +677,173 @@ pub fn clsid_string(c: &[u8; 16]) -> String {
         "{{{d1:08X}-{d2:04X}-{d3:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
         c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The corpus sample, or `None` (with a message) when it is absent.
+    fn simple_msi() -> Option<Vec<u8>> {
+        let dir =
+            std::env::var("INSTALLSIFT_CORPUS").unwrap_or_else(|_| "/work/main/corpus".to_owned());
+        let p = std::path::Path::new(&dir).join("msi/simple.msi");
+        let d = std::fs::read(&p).ok();
+        if d.is_none() {
+            eprintln!("skipped: {} not present", p.display());
+        }
+        d
+    }
+
+    fn put_u32(d: &mut [u8], off: usize, v: u32) {
+        d[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    /// Offset of FAT entry `n` (the FAT of the corpus files is one sector,
+    /// listed first in the header DIFAT at 0x4C).
+    fn fat_entry(d: &[u8], n: u32) -> usize {
+        let fat = le_u32(d, 0x4C).unwrap() as usize;
+        (fat + 1) * 512 + n as usize * 4
+    }
+
+    /// Offset of directory entry `i` (the directory starts at the sector
+    /// named at header offset 0x30).
+    fn dir_entry(d: &[u8], i: usize) -> usize {
+        (le_u32(d, 0x30).unwrap() as usize + 1) * 512 + i * 128
+    }
+
+    #[test]
+    fn reads_intact_sample() {
+        let Some(d) = simple_msi() else { return };
+        let c = Cfb::open(&d, 1000).unwrap();
+        assert!(c.problems.is_empty(), "{:?}", c.problems);
+        let root = c.root().unwrap();
+        assert_eq!(
+            clsid_string(&root.clsid),
+            "{000C1084-0000-0000-C000-000000000046}"
+        );
+        let (streams, storages, problems) = c.walk();
+        assert!(problems.is_empty() && storages.is_empty());
+        assert!(streams.len() > 10);
+        for s in &streams {
+            let e = &c.entries[s.id as usize];
+            assert_eq!(
+                c.read_stream(e, u64::MAX).unwrap().len() as u64,
+                e.size,
+                "{}",
+                e.name
+            );
+        }
+        assert!(
+            matches!(
+                c.read_stream(&c.entries[streams[0].id as usize], 0),
+                Err(Error::LimitExceeded { .. })
+            ) || c.entries[streams[0].id as usize].size == 0
+        );
+    }
+
+    #[test]
+    fn bad_sector_shift_is_malformed() {
+        let Some(mut d) = simple_msi() else { return };
+        d[0x1E] = 10; // sector shift, documented at 0x1E
+        assert!(matches!(Cfb::open(&d, 1000), Err(Error::Malformed { .. })));
+        assert!(matches!(
+            Cfb::open(&d[..100], 1000),
+            Err(Error::Truncated { .. })
+        ));
+    }
+
+    #[test]
+    fn truncation_keeps_header_and_reports() {
+        let Some(d) = simple_msi() else { return };
+        for cut in [512, 600, d.len() * 6 / 10, d.len() - 1] {
+            let c = Cfb::open(&d[..cut], 1000).unwrap();
+            assert!(
+                c.problems
+                    .iter()
+                    .any(|p| matches!(p, Error::Truncated { .. })),
+                "cut {cut}: {:?}",
+                c.problems
+            );
+            let (streams, _, _) = c.walk();
+            for s in streams {
+                // Whatever is listed can be asked for without panicking.
+                let _ = c.read_stream(&c.entries[s.id as usize], u64::MAX);
+            }
+        }
+    }
+
+    #[test]
+    fn fat_cycle_is_reported_not_followed() {
+        let Some(mut d) = simple_msi() else { return };
+        // Make the first directory sector its own successor.
+        let first_dir = le_u32(&d, 0x30).unwrap();
+        let at = fat_entry(&d, first_dir);
+        put_u32(&mut d, at, first_dir);
+        let c = Cfb::open(&d, 1000).unwrap();
+        assert!(
+            c.problems.iter().any(|p| p.to_string().contains("loops")),
+            "{:?}",
+            c.problems
+        );
+        // The first directory sector (root and its first siblings) is still read.
+        assert!(c.root().is_some());
+    }
+
+    #[test]
+    fn directory_tree_cycle_is_reported() {
+        let Some(mut d) = simple_msi() else { return };
+        let child = le_u32(&d, dir_entry(&d, 0) + 0x4C).unwrap();
+        // The root's child points left at itself.
+        let at = dir_entry(&d, child as usize) + 0x44;
+        put_u32(&mut d, at, child);
+        let c = Cfb::open(&d, 1000).unwrap();
+        let (_, _, problems) = c.walk();
+        assert!(
+            problems.iter().any(|p| p.to_string().contains("twice")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn handmade_difat_loop_and_huge_counts() {
+        // Header only, then one sector: a DIFAT sector whose "next" is itself,
+        // FAT/DIFAT counts claiming billions of sectors.
+        let mut d = vec![0u8; 1024];
+        d[..8].copy_from_slice(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+        d[0x1A] = 3;
+        d[0x1C..0x1E].copy_from_slice(&[0xFE, 0xFF]);
+        d[0x1E] = 9;
+        d[0x20] = 6;
+        put_u32(&mut d, 0x2C, u32::MAX); // FAT sectors
+        put_u32(&mut d, 0x30, 0); // directory starts at sector 0
+        put_u32(&mut d, 0x38, 4096);
+        put_u32(&mut d, 0x3C, ENDOFCHAIN);
+        put_u32(&mut d, 0x44, 0); // DIFAT chain starts at sector 0
+        put_u32(&mut d, 0x48, u32::MAX);
+        for i in 0..109 {
+            put_u32(&mut d, 0x4C + i * 4, FREESECT);
+        }
+        for i in 0..127 {
+            put_u32(&mut d, 512 + i * 4, 0); // "FAT is sector 0"
+        }
+        put_u32(&mut d, 512 + 127 * 4, 0); // next DIFAT sector: itself
+        let c = Cfb::open(&d, 1000).unwrap();
+        assert!(
+            c.problems
+                .iter()
+                .any(|p| p.to_string().contains("DIFAT chain loops")),
+            "{:?}",
+            c.problems
+        );
+        // Sector 0 maps to 0 in this FAT: the directory chain loops too.
+        assert!(
+            c.problems
+                .iter()
+                .any(|p| p.to_string().contains("loops at sector 0")),
+            "{:?}",
+            c.problems
+        );
+        let _ = c.walk();
+    }
 }
