@@ -73,6 +73,13 @@ impl<'s> Cx<'s> {
         self.evidence.push(e);
     }
 
+    /// Turn a panic caught inside a parser (typically a dependency's) into an
+    /// error, counted in the report's `panics`.
+    pub(crate) fn contained_panic(&mut self, what: &str, payload: &(dyn std::any::Any + Send)) -> Error {
+        self.budget.stats.panics += 1;
+        Error::Panic { message: format!("{what}: {}", panic_message(payload)) }
+    }
+
     /// Whether the entry limits stopped this container: parsers stop listing.
     pub(crate) fn stopped(&self) -> bool {
         self.stopped

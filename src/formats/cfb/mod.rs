@@ -796,12 +796,6 @@ fn method_name(c: cab::CompressionType) -> (&'static str, bool) {
     }
 }
 
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic payload".to_owned())
-}
 
 /// Extract the files of an embedded cabinet as children. Returns false when
 /// the entry limits stopped the container.
@@ -835,9 +829,8 @@ fn extract_cabinet(
             return true;
         }
         Err(p) => {
-            cx.error(Error::Panic {
-                message: format!("cab crate opening `{cab_name}`: {}", panic_text(p.as_ref())),
-            });
+            let e = cx.contained_panic(&format!("cab crate opening `{cab_name}`"), p.as_ref());
+            cx.error(e);
             return true;
         }
     };
@@ -881,13 +874,7 @@ fn extract_cabinet(
                 Ok(Err(error)) => ChildData::Missing { size, error },
                 Err(p) => ChildData::Missing {
                     size,
-                    error: Error::Panic {
-                        message: format!(
-                            "cab crate reading `{}`: {}",
-                            f.name,
-                            panic_text(p.as_ref())
-                        ),
-                    },
+                    error: cx.contained_panic(&format!("cab crate reading `{}`", f.name), p.as_ref()),
                 },
             }
         };
