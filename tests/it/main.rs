@@ -1,5 +1,6 @@
 //! The one integration-test binary (modules per area).
 
+mod acceptance;
 mod cli;
 mod golden;
 mod reference;
