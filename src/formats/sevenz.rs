@@ -305,13 +305,16 @@ fn block(
                 // bomb would cost what the limit saves); a decoding error
                 // lets the crate try the next entry, and fail if the stream
                 // is broken.
-                let go_on = !matches!(e, Error::LimitExceeded { .. });
-                if !go_on {
-                    abandoned = Some(Error::limit(
-                        "max_entry_size",
-                        format!("not decoded: an earlier entry of solid block {b} ({what}) hit a limit"),
-                    ));
-                }
+                let go_on = match &e {
+                    Error::LimitExceeded { limit, .. } => {
+                        abandoned = Some(Error::limit(
+                            limit,
+                            format!("not decoded: an earlier entry of solid block {b} ({what}) hit a limit"),
+                        ));
+                        false
+                    }
+                    _ => true,
+                };
                 (ChildData::Missing { size: f.size(), error: context(e, &what) }, go_on)
             }
         };
