@@ -75,9 +75,15 @@ impl<'s> Cx<'s> {
 
     /// Turn a panic caught inside a parser (typically a dependency's) into an
     /// error, counted in the report's `panics`.
-    pub(crate) fn contained_panic(&mut self, what: &str, payload: &(dyn std::any::Any + Send)) -> Error {
+    pub(crate) fn contained_panic(
+        &mut self,
+        what: &str,
+        payload: &(dyn std::any::Any + Send),
+    ) -> Error {
         self.budget.stats.panics += 1;
-        Error::Panic { message: format!("{what}: {}", panic_message(payload)) }
+        Error::Panic {
+            message: format!("{what}: {}", panic_message(payload)),
+        }
     }
 
     /// Whether the entry limits stopped this container: parsers stop listing.

@@ -1,13 +1,107 @@
-//! Microsoft cabinet (MSCF).
+//! Microsoft cabinet (MSCF): list every file and unpack it within the
+//! [`Limits`](crate::Limits).
+//!
+//! The tables (CFHEADER, CFFOLDER, CFFILE, CFDATA; MS-CAB §2) are read by our
+//! own bounds-checked code and each folder is decoded by a streaming reader
+//! over its CFDATA blocks, with the decoders the `cab` crate itself uses
+//! (`flate2` for MSZIP, `lzxd` for LZX). Not `cab::Cabinet`, because:
+//! - its `read_file(name)` starts a new folder reader and decodes from the
+//!   folder's first block for every file (quadratic in the folder size), finds
+//!   files by name (wrong with duplicate names), and it panicked once in 5,000
+//!   mutations (index out of bounds in `FolderReader::seek_to_uncompressed_offset`);
+//! - it needs the whole cabinet to open: a cabinet cut short is not listed.
+//!
+//! Behaviour:
+//! - Each folder is decoded once; its files are produced in uncompressed-offset
+//!   order as soon as their bytes are decoded, so on damage (a CFDATA block cut
+//!   short, a checksum mismatch, a block that does not decode) the files before
+//!   it are children and the files at or after it are `Missing` children with
+//!   a `truncated` or `malformed` error naming the block and its offset.
+//! - The file table is read even when the data is cut, so every listed file
+//!   is reported. Files whose entry lies past the cut are lost (the node gets
+//!   a `truncated` error with the count).
+//! - Quantum folders → `Missing` children with an `unsupported` error. Files
+//!   continued from or into another cabinet of a set → `Missing` with an
+//!   `unsupported` error (one cabinet is parsed at a time).
+//! - Names are the stored names with `\` turned into `/` (as `7zz x` and
+//!   cabextract create them); names without the UTF-8 attribute that are not
+//!   valid UTF-8 are read as Latin-1.
+//! - A panic in a decoder is contained per folder: that folder's remaining
+//!   files become `Missing` with an [`Error::Panic`], the other folders go on.
 
-use super::{Handler, Parsed};
-use crate::report::Format;
-use crate::scan::Cx;
+use super::{le_u16, le_u32, Handler, Metadata, Parsed};
+use crate::error::Error;
+use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::scan::{ChildData, Cx};
 use serde::Serialize;
+use std::collections::BTreeSet;
+use std::io::{self, Read};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Cabinet facts.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct CabInfo {}
+pub struct CabInfo {
+    /// Cabinet set id (`setID`): the same for every cabinet of a multi-volume set.
+    pub set_id: u16,
+    /// Index of this cabinet in its set (`iCabinet`), from 0.
+    pub cabinet_index: u16,
+    /// Size the header declares (`cbCabinet`).
+    pub declared_cabinet_size: u32,
+    /// Format version, `major.minor` (1.3 for every known cabinet).
+    pub version: String,
+    /// Folders (compression units); each holds the data of one or more files.
+    pub folders: Vec<CabFolder>,
+    /// Files listed in the file table.
+    pub entries: u64,
+    /// Sum of the declared sizes of the files.
+    pub declared_size: u64,
+    /// Compression methods of the folders (`none`, `mszip`, `lzx`, `quantum`), sorted.
+    pub methods: Vec<String>,
+    /// Reserved-area sizes, when the cabinet has them (`cfhdrRESERVE_PRESENT`;
+    /// signed cabinets keep their signature there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserve: Option<CabReserve>,
+    /// Previous cabinet of a multi-volume set (`szCabinetPrev`, `szDiskPrev`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev_cabinet: Option<CabLink>,
+    /// Next cabinet of a multi-volume set (`szCabinetNext`, `szDiskNext`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cabinet: Option<CabLink>,
+}
+
+/// One CFFOLDER entry.
+#[derive(Debug, Clone, Serialize)]
+pub struct CabFolder {
+    /// `none`, `mszip`, `lzx` or `quantum` (or `type-N` for an unknown one).
+    pub compression: String,
+    /// LZX window bits or Quantum memory bits, when the method has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_bits: Option<u8>,
+    /// Offset of the first CFDATA block (`coffCabStart`).
+    pub data_offset: u32,
+    /// Number of CFDATA blocks (`cCFData`).
+    pub data_blocks: u16,
+}
+
+/// Reserved-area sizes from the header.
+#[derive(Debug, Clone, Serialize)]
+pub struct CabReserve {
+    /// Bytes reserved in the header (`cbCFHeader`).
+    pub header: u16,
+    /// Bytes reserved in each CFFOLDER (`cbCFFolder`).
+    pub folder: u8,
+    /// Bytes reserved in each CFDATA (`cbCFData`).
+    pub data: u8,
+}
+
+/// A neighbouring cabinet of a set.
+#[derive(Debug, Clone, Serialize)]
+pub struct CabLink {
+    /// Cabinet file name.
+    pub cabinet: String,
+    /// Disk label.
+    pub disk: String,
+}
 
 /// Dispatch entry.
 pub(crate) const HANDLER: Handler = Handler {
@@ -29,9 +123,961 @@ pub fn sniff(data: &[u8]) -> bool {
     size >= 36 && coff_files >= 36 && coff_files < size && data.get(24..26) == Some(&[3, 1])
 }
 
-fn parse(_data: &[u8], _cx: &mut Cx<'_>) -> Parsed {
+const FLAG_PREV: u16 = 1;
+const FLAG_NEXT: u16 = 2;
+const FLAG_RESERVE: u16 = 4;
+const ATTR_NAME_IS_UTF: u16 = 0x80;
+/// `iFolder` values of files that span cabinets (MS-CAB 2.3).
+const IFOLD_CONTINUED_FROM_PREV: u16 = 0xFFFD;
+const IFOLD_CONTINUED_TO_NEXT: u16 = 0xFFFE;
+const IFOLD_CONTINUED_PREV_AND_NEXT: u16 = 0xFFFF;
+/// Longest name read (MS-CAB: CB_MAX_FILENAME is 256).
+const MAX_NAME: usize = 1024;
+
+/// A folder's compression, as parsed from `typeCompress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    None,
+    MsZip,
+    Quantum(u8),
+    Lzx(u8),
+    Unknown(u16),
+}
+
+impl Method {
+    fn from_bits(bits: u16) -> Method {
+        let window = ((bits >> 8) & 0x1f) as u8;
+        match bits & 0x000f {
+            0 => Method::None,
+            1 => Method::MsZip,
+            2 => Method::Quantum(window),
+            3 => Method::Lzx(window),
+            _ => Method::Unknown(bits),
+        }
+    }
+
+    fn name(self) -> String {
+        match self {
+            Method::None => "none".into(),
+            Method::MsZip => "mszip".into(),
+            Method::Quantum(_) => "quantum".into(),
+            Method::Lzx(_) => "lzx".into(),
+            Method::Unknown(bits) => format!("type-{:#06x}", bits),
+        }
+    }
+}
+
+/// A CFFILE entry.
+struct FileEntry {
+    name: String,
+    size: u32,
+    offset: u32,
+    folder: u16,
+}
+
+struct Folder {
+    method: Method,
+    data_offset: u32,
+    blocks: u16,
+}
+
+fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+    let mut info = CabInfo::default();
+    read(data, &mut info, None, cx);
     Parsed {
         format: Format::Cab,
-        metadata: None,
+        metadata: Some(Metadata::Cab(info)),
+    }
+}
+
+/// Maps a cabinet member name (its key) to the name the child is reported
+/// under; the key is then kept in `entry.key`. Used by the MSI module to name
+/// files by the File table.
+pub(crate) type Namer<'a> = &'a dyn Fn(&str) -> String;
+
+/// Unpack the cabinet `data` as children of the node being parsed, each
+/// folder decoded once, members named through `namer`. Errors land on that
+/// node. Returns the cabinet's facts.
+pub(crate) fn extract(data: &[u8], namer: Namer<'_>, cx: &mut Cx<'_>) -> CabInfo {
+    let mut info = CabInfo::default();
+    read(data, &mut info, Some(namer), cx);
+    info
+}
+
+/// Hand one member to the engine under its reported name.
+fn emit(
+    cx: &mut Cx<'_>,
+    namer: Option<Namer<'_>>,
+    key: &str,
+    method: Option<Method>,
+    data: ChildData<'_>,
+) -> bool {
+    let mut entry = entry_info(method);
+    let name = match namer {
+        Some(f) => {
+            entry.key = Some(key.to_owned());
+            f(key)
+        }
+        None => key.to_owned(),
+    };
+    cx.child(name, entry, data)
+}
+
+/// A NUL-terminated string at `at`: (text, offset after the NUL).
+fn c_string(data: &[u8], at: usize, utf8: bool) -> Option<(String, usize)> {
+    let rest = data.get(at..)?;
+    let n = rest.iter().take(MAX_NAME + 1).position(|&b| b == 0)?;
+    let raw = rest.get(..n)?;
+    let text = match std::str::from_utf8(raw) {
+        Ok(s) => s.to_owned(),
+        Err(_) if utf8 => String::from_utf8_lossy(raw).into_owned(),
+        Err(_) => raw.iter().map(|&b| char::from(b)).collect(),
+    };
+    Some((text, at + n + 1))
+}
+
+fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<'_>) {
+    let short = |what: &str, at: usize| {
+        Error::truncated(format!(
+            "cabinet {what} at offset {at} runs past the end of the data ({} bytes)",
+            whole.len()
+        ))
+    };
+    let (
+        Some(size),
+        Some(coff_files),
+        Some(n_folders),
+        Some(n_files),
+        Some(flags),
+        Some(set_id),
+        Some(index),
+    ) = (
+        le_u32(whole, 8),
+        le_u32(whole, 16),
+        le_u16(whole, 26),
+        le_u16(whole, 28),
+        le_u16(whole, 30),
+        le_u16(whole, 32),
+        le_u16(whole, 34),
+    )
+    else {
+        cx.error(short("header", 0));
+        return;
+    };
+    info.declared_cabinet_size = size;
+    info.set_id = set_id;
+    info.cabinet_index = index;
+    info.version = format!(
+        "{}.{}",
+        whole.get(25).copied().unwrap_or(0),
+        whole.get(24).copied().unwrap_or(0)
+    );
+    // The cabinet is what the header declares; trailing bytes are not ours.
+    let data = match whole.get(..size as usize) {
+        Some(d) => d,
+        None => {
+            cx.error(Error::truncated(format!(
+                "cabinet declares {size} bytes, the data has {}: files past the cut are missing",
+                whole.len()
+            )));
+            whole
+        }
+    };
+    cx.evidence(Evidence::strong(
+        "cab-header",
+        format!("cabinet {index} of set {set_id:#06x}: {n_folders} folders, {n_files} files"),
+        Some(0),
+    ));
+
+    let mut at = 36usize;
+    let (mut folder_reserve, mut data_reserve) = (0usize, 0usize);
+    if flags & FLAG_RESERVE != 0 {
+        let (Some(h), Some(f), Some(d)) = (le_u16(data, 36), data.get(38), data.get(39)) else {
+            cx.error(short("reserve sizes", 36));
+            return;
+        };
+        info.reserve = Some(CabReserve {
+            header: h,
+            folder: *f,
+            data: *d,
+        });
+        folder_reserve = usize::from(*f);
+        data_reserve = usize::from(*d);
+        at = 40 + usize::from(h);
+    }
+    for (flag, slot) in [
+        (FLAG_PREV, &mut info.prev_cabinet),
+        (FLAG_NEXT, &mut info.next_cabinet),
+    ] {
+        if flags & flag == 0 {
+            continue;
+        }
+        let Some((cabinet, next)) = c_string(data, at, false) else {
+            cx.error(short("set link", at));
+            return;
+        };
+        let Some((disk, next)) = c_string(data, next, false) else {
+            cx.error(short("set link", at));
+            return;
+        };
+        *slot = Some(CabLink { cabinet, disk });
+        at = next;
+    }
+
+    let mut folders = Vec::new();
+    let mut methods = BTreeSet::new();
+    for i in 0..usize::from(n_folders) {
+        let (Some(off), Some(blocks), Some(bits)) =
+            (le_u32(data, at), le_u16(data, at + 4), le_u16(data, at + 6))
+        else {
+            cx.error(Error::truncated(format!(
+                "CFFOLDER {i} at offset {at} runs past the end of the data"
+            )));
+            break;
+        };
+        let method = Method::from_bits(bits);
+        methods.insert(method.name());
+        info.folders.push(CabFolder {
+            compression: method.name(),
+            window_bits: match method {
+                Method::Lzx(w) | Method::Quantum(w) => Some(w),
+                _ => None,
+            },
+            data_offset: off,
+            data_blocks: blocks,
+        });
+        folders.push(Folder {
+            method,
+            data_offset: off,
+            blocks,
+        });
+        at += 8 + folder_reserve;
+    }
+    info.methods = methods.into_iter().collect();
+
+    let mut files = Vec::new();
+    let mut at = coff_files as usize;
+    for i in 0..usize::from(n_files) {
+        let (Some(fsize), Some(offset), Some(folder), Some(attribs)) = (
+            le_u32(data, at),
+            le_u32(data, at + 4),
+            le_u16(data, at + 8),
+            le_u16(data, at + 14),
+        ) else {
+            cx.error(Error::truncated(format!(
+                "CFFILE {i} of {n_files} at offset {at} runs past the end of the data: {} files not listed",
+                usize::from(n_files) - i
+            )));
+            break;
+        };
+        let Some((name, next)) = c_string(data, at + 16, attribs & ATTR_NAME_IS_UTF != 0) else {
+            cx.error(Error::truncated(format!(
+                "name of CFFILE {i} at offset {} is cut short or longer than {MAX_NAME} bytes: {} files not listed",
+                at + 16,
+                usize::from(n_files) - i
+            )));
+            break;
+        };
+        info.entries += 1;
+        info.declared_size = info.declared_size.saturating_add(u64::from(fsize));
+        files.push(FileEntry {
+            name: name.replace('\\', "/"),
+            size: fsize,
+            offset,
+            folder,
+        });
+        at = next;
+    }
+
+    // Files spanning cabinets first (their data is not all here), then each
+    // folder's files in the order of their data.
+    for f in files
+        .iter()
+        .filter(|f| f.folder >= IFOLD_CONTINUED_FROM_PREV)
+    {
+        let why = match f.folder {
+            IFOLD_CONTINUED_FROM_PREV => "begins in the previous cabinet of the set",
+            IFOLD_CONTINUED_TO_NEXT => "continues in the next cabinet of the set",
+            IFOLD_CONTINUED_PREV_AND_NEXT => "spans the previous and the next cabinet of the set",
+            _ => "spans cabinets",
+        };
+        let error = Error::unsupported(format!(
+            "cab file `{}` {why}; cabinets are read one at a time",
+            f.name
+        ));
+        if !emit(
+            cx,
+            namer,
+            &f.name,
+            None,
+            ChildData::Missing {
+                size: u64::from(f.size),
+                error,
+            },
+        ) {
+            return;
+        }
+    }
+    for (k, folder) in folders.iter().enumerate() {
+        let mut members: Vec<&FileEntry> = files
+            .iter()
+            .filter(|f| usize::from(f.folder) == k)
+            .collect();
+        members.sort_by_key(|f| f.offset);
+        if members.is_empty() {
+            continue;
+        }
+        let mut produced = 0usize;
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            unpack_folder(
+                data,
+                k,
+                folder,
+                data_reserve,
+                &members,
+                &mut produced,
+                namer,
+                cx,
+            )
+        }));
+        match outcome {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(p) => {
+                let e = cx.contained_panic(&format!("cab folder {k} decoder"), p.as_ref());
+                cx.error(e.clone());
+                // Files of the folder not produced before the panic.
+                for f in members.iter().skip(produced) {
+                    let m = ChildData::Missing {
+                        size: u64::from(f.size),
+                        error: e.clone(),
+                    };
+                    if !emit(cx, namer, &f.name, Some(folder.method), m) {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    for f in files
+        .iter()
+        .filter(|f| f.folder < IFOLD_CONTINUED_FROM_PREV && usize::from(f.folder) >= folders.len())
+    {
+        let error = Error::malformed(format!(
+            "cab file `{}` is in folder {}, the cabinet has {} folders",
+            f.name,
+            f.folder,
+            folders.len()
+        ));
+        if !emit(
+            cx,
+            namer,
+            &f.name,
+            None,
+            ChildData::Missing {
+                size: u64::from(f.size),
+                error,
+            },
+        ) {
+            return;
+        }
+    }
+}
+
+fn entry_info(method: Option<Method>) -> EntryInfo {
+    let mut e = EntryInfo::new(EntryKind::File);
+    e.method = method.map(Method::name);
+    e
+}
+
+/// Decode folder `k` once, producing its files (`members`, sorted by offset).
+/// Returns false when the entry limits stopped the container.
+fn unpack_folder(
+    data: &[u8],
+    k: usize,
+    folder: &Folder,
+    data_reserve: usize,
+    members: &[&FileEntry],
+    produced: &mut usize,
+    namer: Option<Namer<'_>>,
+    cx: &mut Cx<'_>,
+) -> bool {
+    let decoder = match folder.method {
+        Method::None => Decoder::Stored,
+        Method::MsZip => Decoder::MsZip { window: Vec::new() },
+        Method::Lzx(w) => match lzx_window(w) {
+            Some(ws) => Decoder::Lzx(Box::new(lzxd::Lzxd::new(ws))),
+            None => Decoder::Failed(Error::malformed(format!(
+                "folder {k}: LZX window of 2^{w} bytes is invalid"
+            ))),
+        },
+        Method::Quantum(_) => Decoder::Failed(Error::unsupported(format!(
+            "folder {k}: Quantum compression is not decoded"
+        ))),
+        Method::Unknown(bits) => Decoder::Failed(Error::malformed(format!(
+            "folder {k}: unknown compression type {bits:#06x}"
+        ))),
+    };
+    if let Decoder::Failed(e) = &decoder {
+        for f in members {
+            let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
+            let child = ChildData::Missing {
+                size: u64::from(f.size),
+                error: context(e.clone(), &what),
+            };
+            if !emit(cx, namer, &f.name, Some(folder.method), child) {
+                return false;
+            }
+            *produced += 1;
+        }
+        return true;
+    }
+    let packed = folder_packed_size(data, folder, data_reserve);
+    let mut reader = FolderReader {
+        data,
+        folder: k,
+        next_at: folder.data_offset as usize,
+        blocks_left: folder.blocks,
+        block_index: 0,
+        reserve: data_reserve,
+        decoder,
+        out: Vec::new(),
+        out_pos: 0,
+        position: 0,
+        failed: None,
+    };
+    // Set when a file hit a limit: the rest of the folder is not decoded
+    // (skipping a bomb's remainder would cost what the limit saved).
+    let mut abandoned: Option<Error> = None;
+    for f in members {
+        let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
+        let size = u64::from(f.size);
+        let start = u64::from(f.offset);
+        let child = if let Some(e) = &abandoned {
+            ChildData::Missing {
+                size,
+                error: context(e.clone(), &what),
+            }
+        } else if start < reader.position {
+            // Overlapping entries would need the folder decoded again.
+            ChildData::Missing {
+                size,
+                error: Error::malformed(format!(
+                    "{what}: overlaps the previous file (which ends at {}); not decoded twice",
+                    reader.position
+                )),
+            }
+        } else if let Err(e) = reader.skip_to(start) {
+            ChildData::Missing {
+                size,
+                error: context(crate::scan::io_to_error(&e, 0), &what),
+            }
+        } else {
+            let mut take = (&mut reader).take(size);
+            match cx.read_entry(&mut take, Some(size), packed) {
+                Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+                Err(e) => {
+                    if let Error::LimitExceeded { limit, .. } = &e {
+                        abandoned = Some(Error::limit(
+                            limit,
+                            format!(
+                                "not decoded: an earlier file of folder {k} (`{}`) hit a limit",
+                                f.name
+                            ),
+                        ));
+                    }
+                    ChildData::Missing {
+                        size,
+                        error: context(e, &what),
+                    }
+                }
+            }
+        };
+        if !emit(cx, namer, &f.name, Some(folder.method), child) {
+            return false;
+        }
+        *produced += 1;
+    }
+    true
+}
+
+/// Sum of the folder's `cbData`, for the ratio check (a lower bound of each
+/// file's own ratio); `None` when the block headers cannot all be read.
+fn folder_packed_size(data: &[u8], folder: &Folder, reserve: usize) -> Option<u64> {
+    let mut at = folder.data_offset as usize;
+    let mut total = 0u64;
+    for _ in 0..folder.blocks {
+        let cb = le_u16(data, at + 4)?;
+        total += u64::from(cb);
+        at = at.checked_add(8 + reserve + usize::from(cb))?;
+    }
+    Some(total)
+}
+
+fn lzx_window(bits: u8) -> Option<lzxd::WindowSize> {
+    use lzxd::WindowSize as W;
+    Some(match bits {
+        15 => W::KB32,
+        16 => W::KB64,
+        17 => W::KB128,
+        18 => W::KB256,
+        19 => W::KB512,
+        20 => W::MB1,
+        21 => W::MB2,
+        22 => W::MB4,
+        23 => W::MB8,
+        24 => W::MB16,
+        25 => W::MB32,
+        _ => return None,
+    })
+}
+
+/// Prefix an error's message with where it happened.
+fn context(e: Error, what: &str) -> Error {
+    match e {
+        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
+        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
+        Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
+        Error::Encrypted { message } => Error::encrypted(format!("{what}: {message}")),
+        Error::LimitExceeded { limit, message } => {
+            Error::limit(limit, format!("{what}: {message}"))
+        }
+        Error::Io { message } => Error::io(format!("{what}: {message}")),
+        other => other,
+    }
+}
+
+enum Decoder {
+    Stored,
+    /// MSZIP: each block is a raw deflate stream that may refer to the last
+    /// 32 KiB of the previous block's output.
+    MsZip {
+        window: Vec<u8>,
+    },
+    Lzx(Box<lzxd::Lzxd>),
+    /// The folder cannot be decoded (Quantum, bad parameters).
+    Failed(Error),
+}
+
+const MSZIP_WINDOW: usize = 32 * 1024;
+
+impl Decoder {
+    fn block(&mut self, packed: &[u8], out_len: usize) -> Result<Vec<u8>, String> {
+        match self {
+            Decoder::Stored => {
+                if packed.len() != out_len {
+                    return Err(format!(
+                        "stored block holds {} bytes but declares {out_len}",
+                        packed.len()
+                    ));
+                }
+                Ok(packed.to_vec())
+            }
+            Decoder::MsZip { window } => {
+                let body = packed
+                    .strip_prefix(b"CK")
+                    .ok_or("MSZIP block does not start with `CK`")?;
+                // Give the inflater the previous output as a stored block so
+                // back-references into it resolve, then drop it from the output.
+                let mut input = Vec::with_capacity(5 + window.len() + body.len());
+                if !window.is_empty() {
+                    let n = window.len() as u16;
+                    input.push(0);
+                    input.extend_from_slice(&n.to_le_bytes());
+                    input.extend_from_slice(&(!n).to_le_bytes());
+                    input.extend_from_slice(window);
+                }
+                input.extend_from_slice(body);
+                let want = window.len() + out_len;
+                let mut out = Vec::with_capacity(want + 1);
+                let mut inflater = flate2::Decompress::new(false);
+                let status = inflater
+                    .decompress_vec(&input, &mut out, flate2::FlushDecompress::Finish)
+                    .map_err(|e| format!("MSZIP block does not inflate: {e}"))?;
+                if status != flate2::Status::StreamEnd || out.len() != want {
+                    return Err(format!(
+                        "MSZIP block inflates to {} bytes (stream end: {}), declares {out_len}",
+                        out.len().saturating_sub(window.len()),
+                        status == flate2::Status::StreamEnd
+                    ));
+                }
+                let produced = out.get(window.len()..).unwrap_or(&[]).to_vec();
+                let from = out.len().saturating_sub(MSZIP_WINDOW);
+                *window = out.get(from..).unwrap_or(&[]).to_vec();
+                Ok(produced)
+            }
+            Decoder::Lzx(lzx) => lzx
+                .decompress_next(packed, out_len)
+                .map(<[u8]>::to_vec)
+                .map_err(|e| format!("LZX block: {e}")),
+            Decoder::Failed(e) => Err(e.to_string()),
+        }
+    }
+}
+
+/// The uncompressed stream of one folder, decoded block by block as it is
+/// read. After an error every read fails with the same error.
+struct FolderReader<'a> {
+    data: &'a [u8],
+    folder: usize,
+    next_at: usize,
+    blocks_left: u16,
+    block_index: u32,
+    reserve: usize,
+    decoder: Decoder,
+    out: Vec<u8>,
+    out_pos: usize,
+    /// Uncompressed offset in the folder of the next byte `read` returns.
+    position: u64,
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl FolderReader<'_> {
+    fn fail(&mut self, kind: io::ErrorKind, msg: String) -> io::Error {
+        self.failed = Some((kind, msg.clone()));
+        io::Error::new(kind, msg)
+    }
+
+    /// Decode the next CFDATA block into `out`; false at the folder's end.
+    fn next_block(&mut self) -> io::Result<bool> {
+        if let Some((kind, msg)) = &self.failed {
+            return Err(io::Error::new(*kind, msg.clone()));
+        }
+        if self.blocks_left == 0 {
+            return Ok(false);
+        }
+        let (k, i, at) = (self.folder, self.block_index, self.next_at);
+        let (Some(csum), Some(cb), Some(ucb)) = (
+            le_u32(self.data, at),
+            le_u16(self.data, at + 4),
+            le_u16(self.data, at + 6),
+        ) else {
+            return Err(self.fail(
+                io::ErrorKind::UnexpectedEof,
+                format!("CFDATA block {i} of folder {k} at offset {at}: header runs past the end of the data"),
+            ));
+        };
+        let reserve_at = at + 8;
+        let body_at = reserve_at + self.reserve;
+        let end = body_at + usize::from(cb);
+        let (Some(reserve), Some(body)) = (
+            self.data.get(reserve_at..body_at),
+            self.data.get(body_at..end),
+        ) else {
+            return Err(self.fail(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "CFDATA block {i} of folder {k} at offset {at}: {cb} bytes declared, {} remain",
+                    self.data.len().saturating_sub(body_at)
+                ),
+            ));
+        };
+        if csum != 0 {
+            let actual = checksum(reserve, body) ^ (u32::from(cb) | (u32::from(ucb) << 16));
+            if actual != csum {
+                return Err(self.fail(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
+                    ),
+                ));
+            }
+        }
+        match self.decoder.block(body, usize::from(ucb)) {
+            Ok(out) => {
+                self.out = out;
+                self.out_pos = 0;
+            }
+            Err(msg) => {
+                return Err(self.fail(
+                    io::ErrorKind::InvalidData,
+                    format!("CFDATA block {i} of folder {k} at offset {at}: {msg}"),
+                ));
+            }
+        }
+        self.next_at = end;
+        self.blocks_left -= 1;
+        self.block_index += 1;
+        Ok(true)
+    }
+
+    /// Read and drop bytes up to folder offset `target` (gaps between files).
+    fn skip_to(&mut self, target: u64) -> io::Result<()> {
+        while self.position < target {
+            let avail = (self.out.len() - self.out_pos) as u64;
+            if avail == 0 {
+                if !self.next_block()? {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "folder {} ends at offset {} before the file starts",
+                            self.folder, self.position
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let n = avail.min(target - self.position);
+            self.out_pos += n as usize;
+            self.position += n;
+        }
+        Ok(())
+    }
+}
+
+impl Read for FolderReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while self.out_pos >= self.out.len() {
+            if !self.next_block()? {
+                return Ok(0);
+            }
+        }
+        let src = self.out.get(self.out_pos..).unwrap_or(&[]);
+        let n = src.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or(&mut [])
+            .copy_from_slice(src.get(..n).unwrap_or(&[]));
+        self.out_pos += n;
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+/// The CFDATA checksum over the reserved area and the data (MS-CAB 2.5,
+/// computed as the `cab` crate does: 32-bit little-endian words XORed, the
+/// tail bytes folded in reverse order).
+fn checksum(reserve: &[u8], body: &[u8]) -> u32 {
+    let mut value = 0u32;
+    let mut rem = 0u32;
+    let mut shift = 0u32;
+    for &b in reserve.iter().chain(body) {
+        rem |= u32::from(b) << shift;
+        if shift == 24 {
+            value ^= rem;
+            rem = 0;
+            shift = 0;
+        } else {
+            shift += 8;
+        }
+    }
+    match shift {
+        0 => value,
+        8 => value ^ rem,
+        16 => value ^ (rem >> 8) ^ ((rem & 0xff) << 8),
+        _ => value ^ (rem >> 16) ^ (rem & 0xff00) ^ ((rem & 0xff) << 16),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Node;
+    use crate::Scanner;
+    use std::path::PathBuf;
+
+    fn corpus() -> PathBuf {
+        std::env::var_os("INSTALLSIFT_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"))
+    }
+
+    /// A corpus sample, or `None` (with a note) when absent.
+    fn sample(rel: &str) -> Option<Vec<u8>> {
+        match std::fs::read(corpus().join(rel)) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("skipped: corpus sample {rel} not available ({e})");
+                None
+            }
+        }
+    }
+
+    fn info(n: &Node) -> &CabInfo {
+        match &n.metadata {
+            Some(Metadata::Cab(c)) => c,
+            other => panic!("no cab metadata: {other:?}"),
+        }
+    }
+
+    /// A cabinet with one stored folder of two CFDATA blocks (no checksums):
+    /// `a.txt` is block 0, `b.txt` block 1. Returns it and block 1's offset.
+    fn two_block_cab() -> (Vec<u8>, usize) {
+        let (a, b) = (
+            b"first file\n".as_slice(),
+            b"second file, in the second block\n".as_slice(),
+        );
+        let files_at = 36 + 8;
+        let mut files = Vec::new();
+        for (name, size, off) in [("a.txt", a.len(), 0), ("b.txt", b.len(), a.len())] {
+            files.extend_from_slice(&(size as u32).to_le_bytes());
+            files.extend_from_slice(&(off as u32).to_le_bytes());
+            files.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x20, 0]);
+            files.extend_from_slice(name.as_bytes());
+            files.push(0);
+        }
+        let data_at = files_at + files.len();
+        let mut blocks = Vec::new();
+        let mut second = 0;
+        for part in [a, b] {
+            if !blocks.is_empty() {
+                second = data_at + blocks.len();
+            }
+            blocks.extend_from_slice(&0u32.to_le_bytes());
+            blocks.extend_from_slice(&(part.len() as u16).to_le_bytes());
+            blocks.extend_from_slice(&(part.len() as u16).to_le_bytes());
+            blocks.extend_from_slice(part);
+        }
+        let total = data_at + blocks.len();
+        let mut d = b"MSCF\0\0\0\0".to_vec();
+        d.extend_from_slice(&(total as u32).to_le_bytes());
+        d.extend_from_slice(&[0; 4]);
+        d.extend_from_slice(&(files_at as u32).to_le_bytes());
+        d.extend_from_slice(&[0; 4]);
+        d.extend_from_slice(&[3, 1, 1, 0, 2, 0, 0, 0, 0x34, 0x12, 0, 0]);
+        d.extend_from_slice(&(data_at as u32).to_le_bytes());
+        d.extend_from_slice(&[2, 0, 0, 0]);
+        d.extend_from_slice(&files);
+        d.extend_from_slice(&blocks);
+        (d, second)
+    }
+
+    #[test]
+    fn mszip_sample_matches_the_reference_listing() {
+        let Some(d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        let Ok(tsv) = std::fs::read_to_string(corpus().join("reference/cab__mszip.cab.tsv")) else {
+            return;
+        };
+        let r = Scanner::new().scan_bytes("mszip.cab", &d);
+        assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+        let mut got: Vec<String> = r
+            .root
+            .children
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}\t{}\t{}",
+                    c.path.last().unwrap(),
+                    c.size,
+                    c.sha256.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        got.sort();
+        let want: Vec<&str> = tsv.lines().collect();
+        assert_eq!(got, want);
+        assert_eq!(info(&r.root).methods, ["mszip"]);
+    }
+
+    #[test]
+    fn blocks_before_the_cut_are_kept() {
+        let (d, second) = two_block_cab();
+        assert!(sniff(&d));
+        let r = Scanner::new().scan_bytes("ok.cab", &d);
+        assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+        assert!(r.root.children.iter().all(|c| c.sha256.is_some()));
+        assert_eq!(info(&r.root).set_id, 0x1234);
+
+        let r = Scanner::new().scan_bytes("cut.cab", &d[..second + 12]);
+        assert_eq!(r.root.errors[0].kind(), "truncated");
+        let (a, b) = (&r.root.children[0], &r.root.children[1]);
+        assert!(a.sha256.is_some() && a.errors.is_empty(), "{:?}", a.errors);
+        assert!(b.sha256.is_none());
+        assert_eq!(b.errors[0].kind(), "truncated");
+        assert!(
+            b.errors[0]
+                .to_string()
+                .contains("CFDATA block 1 of folder 0"),
+            "{}",
+            b.errors[0]
+        );
+    }
+
+    #[test]
+    fn cut_in_the_only_block_lists_every_file_as_missing() {
+        let Some(d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        let r = Scanner::new().scan_bytes("cut.cab", &d[..d.len() * 6 / 10]);
+        assert_eq!(r.root.format, Format::Cab);
+        assert_eq!(r.root.errors[0].kind(), "truncated");
+        assert_eq!(r.root.children.len(), 4);
+        assert!(r
+            .root
+            .children
+            .iter()
+            .all(|c| c.sha256.is_none() && c.errors[0].kind() == "truncated"));
+    }
+
+    #[test]
+    fn cut_in_the_file_table_lists_what_is_there() {
+        let Some(d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        // CFFILE entries start at coffFiles (offset 16); keep the first one only.
+        let coff = le_u32(&d, 16).unwrap() as usize;
+        let first_end = coff + 16 + d[coff + 16..].iter().position(|&b| b == 0).unwrap() + 1;
+        let r = Scanner::new().scan_bytes("cut.cab", &d[..first_end + 5]);
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("3 files not listed")),
+            "{:?}",
+            r.root.errors
+        );
+        assert_eq!(r.root.children.len(), 1);
+        assert_eq!(r.root.children[0].errors[0].kind(), "truncated");
+    }
+
+    #[test]
+    fn checksum_mismatch_is_malformed() {
+        let Some(mut d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        let data_at = le_u32(&d, 36).unwrap() as usize;
+        assert_ne!(le_u32(&d, data_at), Some(0), "gcab writes CFDATA checksums");
+        d[data_at + 8 + 100] ^= 0xFF;
+        let r = Scanner::new().scan_bytes("bad.cab", &d);
+        assert_eq!(r.root.children.len(), 4);
+        for c in &r.root.children {
+            assert_eq!(c.errors[0].kind(), "malformed");
+            assert!(
+                c.errors[0].to_string().contains("checksum"),
+                "{}",
+                c.errors[0]
+            );
+        }
+    }
+
+    #[test]
+    fn quantum_is_unsupported() {
+        let Some(mut d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        // typeCompress of CFFOLDER 0 (offset 36 + 6): Quantum, level 7, memory 20.
+        d[42..44].copy_from_slice(&0x1472u16.to_le_bytes());
+        let r = Scanner::new().scan_bytes("q.cab", &d);
+        assert_eq!(info(&r.root).methods, ["quantum"]);
+        assert_eq!(r.root.children.len(), 4);
+        assert!(
+            r.root
+                .children
+                .iter()
+                .all(|c| c.errors[0].kind() == "unsupported"),
+            "{:?}",
+            r.root.children[0].errors
+        );
+    }
+
+    #[test]
+    fn checksum_matches_the_cab_crate() {
+        // Value from the cab crate's own test (checksum.rs).
+        assert_eq!(checksum(b"", b"\x0e\0\x0e\0Hello, world!\n"), 0x7f2e1a4c);
+        assert_eq!(checksum(b"", b""), 0);
     }
 }

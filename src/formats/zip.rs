@@ -1,13 +1,67 @@
-//! ZIP archives.
+//! ZIP archives: list every entry from the central directory and unpack the
+//! files within the [`Limits`](crate::Limits).
+//!
+//! - Entries come from the central directory through the `zip` crate. When it
+//!   cannot be read (archive cut short, end record or directory damaged), the
+//!   local file headers are walked from offset 0 instead, so entries stored
+//!   before the damage are still unpacked ([`ZipInfo::central_directory`] is
+//!   then false).
+//! - Each file is decoded once, hashed while it streams, and its CRC-32 is
+//!   checked by us (the crate's own check is switched off so a mismatch is a
+//!   typed error with both values). A CRC mismatch makes the child
+//!   [`ChildData::Missing`] with a `malformed` error: the bytes are known to
+//!   be wrong, so they are neither hashed nor opened.
+//! - Encrypted entries (ZipCrypto or AES) become `Missing` children with an
+//!   `encrypted` error; no password is tried. Methods the crate cannot decode
+//!   (PKWARE Implode, Shrink, Reduce, zstd …) become `Missing` children with
+//!   an `unsupported` error. Neither stops the listing.
+//! - Names are reported as the archive stores them (UTF-8, or CP437 decoded by
+//!   the crate; lossy UTF-8 when listing from local headers). They are never
+//!   used as filesystem paths, so `..`, absolute paths and NULs are harmless.
+//! - Directories are counted, not reported as children.
 
-use super::{Handler, Parsed};
-use crate::report::Format;
-use crate::scan::Cx;
+use super::{le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
+use crate::error::Error;
+use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::scan::{io_to_error, ChildData, Cx};
 use serde::Serialize;
+use std::collections::BTreeSet;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use zip::result::ZipError;
+use zip::{CompressionMethod, ZipReadOptions};
+
+/// Longest archive comment kept in the report, in bytes (before UTF-8 decoding).
+const MAX_COMMENT: usize = 4096;
 
 /// ZIP facts.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct ZipInfo {}
+pub struct ZipInfo {
+    /// Where the archive starts in this node's data when data precedes it (the
+    /// zip crate's detected archive offset); absent when 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// The archive's internal offsets count from this many bytes before this
+    /// node's data: a self-extractor whose zip offsets were adjusted to the
+    /// whole file (`zip -A`), carved out of its stub. Absent when 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_shift: Option<u64>,
+    /// Whether the entries were listed from the central directory (`false`:
+    /// it was unreadable and the local headers were walked instead).
+    pub central_directory: bool,
+    /// File entries listed (directories excluded).
+    pub entries: u64,
+    /// Directory entries.
+    pub directories: u64,
+    /// Sum of the declared uncompressed sizes of the file entries.
+    pub declared_size: u64,
+    /// Compression methods used by file entries (`stored`, `deflate`, …), sorted.
+    pub methods: Vec<String>,
+    /// File entries that are encrypted.
+    pub encrypted_entries: u64,
+    /// Archive comment, lossy UTF-8, at most 4 KiB of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
 
 /// Dispatch entry.
 pub(crate) const HANDLER: Handler = Handler {
@@ -32,9 +86,791 @@ pub fn sniff(data: &[u8]) -> bool {
     }
 }
 
-fn parse(_data: &[u8], _cx: &mut Cx<'_>) -> Parsed {
+fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+    let mut info = ZipInfo::default();
+    let first = match zip::ZipArchive::new(Cursor::new(data)) {
+        Ok(mut archive) => {
+            listed(&mut archive, &mut info, cx);
+            return Parsed {
+                format: Format::Zip,
+                metadata: Some(Metadata::Zip(info)),
+            };
+        }
+        Err(e) => e,
+    };
+    if let Some(shift) = adjusted_shift(data) {
+        if let Ok(mut archive) = zip::ZipArchive::new(Shifted {
+            data,
+            shift,
+            pos: 0,
+        }) {
+            info.base_shift = Some(shift);
+            listed(&mut archive, &mut info, cx);
+            return Parsed {
+                format: Format::Zip,
+                metadata: Some(Metadata::Zip(info)),
+            };
+        }
+    }
+    // Without an end record the archive was cut; otherwise a record or the
+    // directory itself is damaged.
+    let msg = format!("central directory unreadable ({first}); entries listed from local headers");
+    cx.error(if find_end_record(data).is_some() {
+        Error::malformed(msg)
+    } else {
+        Error::truncated(msg)
+    });
+    from_local_headers(data, &mut info, cx);
     Parsed {
         format: Format::Zip,
-        metadata: None,
+        metadata: Some(Metadata::Zip(info)),
+    }
+}
+
+fn listed<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, info: &mut ZipInfo, cx: &mut Cx<'_>) {
+    info.central_directory = true;
+    cx.evidence(Evidence::strong(
+        "zip-central-directory",
+        format!("{} entries in the central directory", archive.len()),
+        archive
+            .central_directory_start()
+            .checked_sub(info.base_shift.unwrap_or(0)),
+    ));
+    from_central_directory(archive, info, cx);
+}
+
+/// Offset of the last end-of-central-directory record (it lies in the last
+/// 64 KiB + 22 bytes, before the comment).
+fn find_end_record(data: &[u8]) -> Option<usize> {
+    let from = data.len().saturating_sub(22 + 0xFFFF);
+    let tail = data.get(from..)?;
+    tail.windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .map(|p| from + p)
+}
+
+/// When the end record's central-directory offset is larger than where the
+/// directory really starts in `data` (and a directory header is there), the
+/// difference: the offsets were written relative to a stub before `data`.
+fn adjusted_shift(data: &[u8]) -> Option<u64> {
+    let end = find_end_record(data)?;
+    let cd_size = le_u32(data, end + 12)? as usize;
+    let cd_offset = le_u32(data, end + 16)? as usize;
+    let actual = end.checked_sub(cd_size)?;
+    (cd_offset > actual && data.get(actual..actual + 4) == Some(b"PK\x01\x02"))
+        .then(|| (cd_offset - actual) as u64)
+}
+
+/// `data` seen as if `shift` zero bytes preceded it, so that offsets written
+/// relative to an SFX stub resolve inside `data`.
+struct Shifted<'a> {
+    data: &'a [u8],
+    shift: u64,
+    pos: u64,
+}
+
+impl Read for Shifted<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = if self.pos < self.shift {
+            let n = usize::try_from(self.shift - self.pos)
+                .unwrap_or(usize::MAX)
+                .min(buf.len());
+            buf.get_mut(..n).unwrap_or(&mut []).fill(0);
+            n
+        } else {
+            let at = usize::try_from(self.pos - self.shift).unwrap_or(usize::MAX);
+            let src = self.data.get(at..).unwrap_or(&[]);
+            let n = src.len().min(buf.len());
+            buf.get_mut(..n)
+                .unwrap_or(&mut [])
+                .copy_from_slice(src.get(..n).unwrap_or(&[]));
+            n
+        };
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Shifted<'_> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let len = self.shift + self.data.len() as u64;
+        let new = match to {
+            SeekFrom::Start(p) => Some(p),
+            SeekFrom::End(d) => len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let new = new.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start")
+        })?;
+        self.pos = new;
+        Ok(new)
+    }
+}
+
+/// Our name for a compression method.
+fn method_name(m: CompressionMethod) -> String {
+    // `to_u16` is deprecated in favour of matching constants, which cannot name
+    // the codes the crate does not know; the raw code is what we want here.
+    #[allow(deprecated)]
+    let code = m.to_u16();
+    method_name_from_code(code)
+}
+
+fn method_name_from_code(code: u16) -> String {
+    match code {
+        0 => "stored".into(),
+        1 => "shrink".into(),
+        2..=5 => format!("reduce-{}", code - 1),
+        6 => "implode".into(),
+        8 => "deflate".into(),
+        9 => "deflate64".into(),
+        10 => "pkware-implode".into(),
+        12 => "bzip2".into(),
+        14 => "lzma".into(),
+        93 => "zstd".into(),
+        95 => "xz".into(),
+        96 => "jpeg".into(),
+        97 => "wavpack".into(),
+        98 => "ppmd".into(),
+        99 => "aes".into(),
+        other => format!("method-{other}"),
+    }
+}
+
+/// Prefix an error's message with where it happened.
+fn context(e: Error, what: &str) -> Error {
+    match e {
+        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
+        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
+        Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
+        Error::Encrypted { message } => Error::encrypted(format!("{what}: {message}")),
+        Error::LimitExceeded { limit, message } => {
+            Error::limit(limit, format!("{what}: {message}"))
+        }
+        Error::Io { message } => Error::io(format!("{what}: {message}")),
+        other => other,
+    }
+}
+
+/// Map a `zip` crate error to our kinds.
+fn zip_error(e: ZipError) -> Error {
+    match e {
+        ZipError::Io(io) => io_to_error(&io, 0),
+        ZipError::UnsupportedArchive(m) if m == ZipError::PASSWORD_REQUIRED => Error::encrypted(m),
+        ZipError::UnsupportedArchive(m) => Error::unsupported(m),
+        ZipError::CompressionMethodNotSupported(code) => Error::unsupported(format!(
+            "compression method {code} ({})",
+            method_name_from_code(code)
+        )),
+        ZipError::InvalidPassword => Error::encrypted("invalid password"),
+        other => Error::malformed(other.to_string()),
+    }
+}
+
+/// Whether the `zip` crate (with our features) decodes this method; the
+/// crate only fails on the first read otherwise.
+fn decodable(m: CompressionMethod) -> bool {
+    zip::SUPPORTED_COMPRESSION_METHODS.contains(&m) && m != CompressionMethod::Aes
+}
+
+/// The `Missing` child for an entry whose method we cannot decode.
+fn unsupported(entry: &Entry, what: &str, cx: &mut Cx<'_>) -> bool {
+    let error = Error::unsupported(format!(
+        "{what}: compression method {} is not decoded",
+        method_name(entry.method)
+    ));
+    cx.child(
+        entry.name.clone(),
+        entry.entry_info(),
+        ChildData::Missing {
+            size: entry.size,
+            error,
+        },
+    )
+}
+
+/// A reader that computes the CRC-32 of what passes through it.
+struct CrcReader<R> {
+    inner: R,
+    crc: crc32fast::Hasher,
+}
+
+impl<R: Read> Read for CrcReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(buf.get(..n).unwrap_or(&[]));
+        Ok(n)
+    }
+}
+
+/// What we know of one file entry before reading it.
+struct Entry {
+    name: String,
+    size: u64,
+    compressed: u64,
+    method: CompressionMethod,
+    crc: u32,
+    encrypted: bool,
+}
+
+impl Entry {
+    fn entry_info(&self) -> EntryInfo {
+        let mut e = EntryInfo::new(EntryKind::File);
+        e.compressed_size = Some(self.compressed);
+        e.method = Some(method_name(self.method));
+        e.encrypted = self.encrypted;
+        e
+    }
+
+    fn count(&self, info: &mut ZipInfo) {
+        info.entries += 1;
+        info.declared_size = info.declared_size.saturating_add(self.size);
+        if self.encrypted {
+            info.encrypted_entries += 1;
+        }
+    }
+}
+
+/// Decode one entry from `reader` (CRC check switched off in the crate) and
+/// hand it to the scan. Returns what [`Cx::child`] returned.
+fn unpack(entry: &Entry, reader: &mut dyn Read, cx: &mut Cx<'_>) -> bool {
+    let mut crc_reader = CrcReader {
+        inner: reader,
+        crc: crc32fast::Hasher::new(),
+    };
+    let what = format!("zip entry `{}`", entry.name);
+    let data = match cx.read_entry(&mut crc_reader, Some(entry.size), Some(entry.compressed)) {
+        Ok((bytes, hashes)) => {
+            let actual = crc_reader.crc.finalize();
+            if actual == entry.crc {
+                ChildData::Owned(bytes, hashes)
+            } else {
+                ChildData::Missing {
+                    size: entry.size,
+                    error: Error::malformed(format!(
+                        "{what}: CRC-32 mismatch: stored {:08x}, data decodes to {actual:08x}",
+                        entry.crc
+                    )),
+                }
+            }
+        }
+        Err(e) => ChildData::Missing {
+            size: entry.size,
+            error: context(e, &what),
+        },
+    };
+    cx.child(entry.name.clone(), entry.entry_info(), data)
+}
+
+fn from_central_directory<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    info: &mut ZipInfo,
+    cx: &mut Cx<'_>,
+) {
+    if archive.offset() != 0 {
+        info.offset = Some(archive.offset());
+    }
+    let comment = archive.comment();
+    if !comment.is_empty() {
+        let kept = comment.get(..MAX_COMMENT).unwrap_or(comment);
+        info.comment = Some(String::from_utf8_lossy(kept).into_owned());
+    }
+    let mut methods = BTreeSet::new();
+    for i in 0..archive.len() {
+        if cx.stopped() {
+            break;
+        }
+        let entry = match archive.by_index_data(i) {
+            Ok(meta) => {
+                if meta.is_dir() {
+                    info.directories += 1;
+                    continue;
+                }
+                let name = match meta.name() {
+                    Ok(n) => n.into_owned(),
+                    Err(_) => String::from_utf8_lossy(meta.name_raw()).into_owned(),
+                };
+                Entry {
+                    name,
+                    size: meta.size(),
+                    compressed: meta.compressed_size(),
+                    method: meta.compression(),
+                    crc: meta.crc32(),
+                    encrypted: meta.encrypted(),
+                }
+            }
+            Err(e) => {
+                cx.error(context(
+                    zip_error(e),
+                    &format!("central directory entry {i}"),
+                ));
+                continue;
+            }
+        };
+        entry.count(info);
+        methods.insert(method_name(entry.method));
+        if entry.encrypted {
+            let error = Error::encrypted(format!(
+                "zip entry `{}` is encrypted; not decrypted",
+                entry.name
+            ));
+            if !cx.child(
+                entry.name.clone(),
+                entry.entry_info(),
+                ChildData::Missing {
+                    size: entry.size,
+                    error,
+                },
+            ) {
+                break;
+            }
+            continue;
+        }
+        if !decodable(entry.method) {
+            if !unsupported(&entry, &format!("zip entry `{}`", entry.name), cx) {
+                break;
+            }
+            continue;
+        }
+        let opts = ZipReadOptions::new().ignore_crc32(true);
+        let go_on = match archive.by_index_with_options(i, opts) {
+            Ok(mut file) => unpack(&entry, &mut file, cx),
+            Err(e) => {
+                let error = context(zip_error(e), &format!("zip entry `{}`", entry.name));
+                cx.child(
+                    entry.name.clone(),
+                    entry.entry_info(),
+                    ChildData::Missing {
+                        size: entry.size,
+                        error,
+                    },
+                )
+            }
+        };
+        if !go_on {
+            break;
+        }
+    }
+    info.methods = methods.into_iter().collect();
+}
+
+/// Sizes from a ZIP64 extended-information extra field (0x0001), for the
+/// fields whose 32-bit value is 0xFFFFFFFF, in the order APPNOTE 4.5.3 gives.
+fn zip64_sizes(extra: &[u8], mut size: u64, mut compressed: u64) -> (u64, u64) {
+    let mut at = 0usize;
+    while let (Some(id), Some(len)) = (le_u16(extra, at), le_u16(extra, at + 2)) {
+        let body = extra.get(at + 4..at + 4 + usize::from(len)).unwrap_or(&[]);
+        if id == 1 {
+            let mut p = 0;
+            if size == 0xFFFF_FFFF {
+                if let Some(v) = le_u64(body, p) {
+                    size = v;
+                    p += 8;
+                }
+            }
+            if compressed == 0xFFFF_FFFF {
+                if let Some(v) = le_u64(body, p) {
+                    compressed = v;
+                }
+            }
+            break;
+        }
+        at += 4 + usize::from(len);
+    }
+    (size, compressed)
+}
+
+/// Compressed length of an entry written with a data descriptor: the first
+/// `PK\x07\x08` after the data whose compressed-size field equals the distance
+/// from the data start. Returns (compressed length, descriptor length, crc,
+/// uncompressed size).
+fn find_descriptor(data: &[u8], start: usize) -> Option<(usize, usize, u32, u64)> {
+    let hay = data.get(start..)?;
+    let mut from = 0usize;
+    while let Some(p) = hay.get(from..)?.windows(4).position(|w| w == b"PK\x07\x08") {
+        let at = from + p;
+        let d = start + at;
+        if let (Some(crc), Some(c), Some(u)) = (
+            le_u32(data, d + 4),
+            le_u32(data, d + 8),
+            le_u32(data, d + 12),
+        ) {
+            if c as usize == at {
+                return Some((at, 16, crc, u64::from(u)));
+            }
+        }
+        if let (Some(crc), Some(c), Some(u)) = (
+            le_u32(data, d + 4),
+            le_u64(data, d + 8),
+            le_u64(data, d + 16),
+        ) {
+            if c == at as u64 {
+                return Some((at, 24, crc, u));
+            }
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Decode the entry whose local header starts `at_header`, with the sizes
+/// and CRC we determined (from the header or its data descriptor).
+fn unpack_local(at_header: &[u8], entry: &Entry, what: &str, cx: &mut Cx<'_>) -> bool {
+    let mut cursor = Cursor::new(at_header);
+    let opts = ZipReadOptions::new()
+        .ignore_crc32(true)
+        .override_compressed_size(entry.compressed)
+        .override_uncompressed_size(entry.size);
+    let go_on = match zip::read::read_zipfile_from_stream_with_options(&mut cursor, opts) {
+        Ok(Some(mut file)) => unpack(entry, &mut file, cx),
+        Ok(None) => true,
+        Err(e) => {
+            let error = context(zip_error(e), what);
+            cx.child(
+                entry.name.clone(),
+                entry.entry_info(),
+                ChildData::Missing {
+                    size: entry.size,
+                    error,
+                },
+            )
+        }
+    };
+    go_on
+}
+
+/// Recovery listing: walk local file headers from offset 0 until the central
+/// directory, the end of the data, or something that is not a header.
+fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
+    let mut methods = BTreeSet::new();
+    let mut off = 0usize;
+    while !cx.stopped() {
+        match data.get(off..off + 4) {
+            Some(b"PK\x03\x04") => {}
+            Some(b"PK\x01\x02") | Some(b"PK\x05\x06") | Some(b"PK\x06\x06") => break,
+            Some(_) => {
+                cx.error(Error::malformed(format!(
+                    "no local file header at offset {off}; listing stopped"
+                )));
+                break;
+            }
+            None => {
+                if off < data.len() {
+                    cx.error(Error::truncated(format!(
+                        "data ends inside the signature at offset {off}"
+                    )));
+                }
+                break;
+            }
+        }
+        let (Some(flags), Some(code), Some(crc), Some(c32), Some(u32_), Some(nlen), Some(xlen)) = (
+            le_u16(data, off + 6),
+            le_u16(data, off + 8),
+            le_u32(data, off + 14),
+            le_u32(data, off + 18),
+            le_u32(data, off + 22),
+            le_u16(data, off + 26),
+            le_u16(data, off + 28),
+        ) else {
+            cx.error(Error::truncated(format!(
+                "local file header at offset {off} is cut short"
+            )));
+            break;
+        };
+        let name_at = off + 30;
+        let extra_at = name_at + usize::from(nlen);
+        let data_start = extra_at + usize::from(xlen);
+        let (Some(raw_name), Some(extra)) =
+            (data.get(name_at..extra_at), data.get(extra_at..data_start))
+        else {
+            cx.error(Error::truncated(format!(
+                "local file header at offset {off}: name or extra field cut short"
+            )));
+            break;
+        };
+        let name = String::from_utf8_lossy(raw_name).into_owned();
+        let (mut size, mut compressed) = zip64_sizes(extra, u64::from(u32_), u64::from(c32));
+        let mut crc = crc;
+        let mut descriptor = 0usize;
+        let what = format!("zip entry `{name}` (local header at offset {off})");
+        if flags & 8 != 0 {
+            match find_descriptor(data, data_start) {
+                Some((c, dlen, dcrc, dsize)) => {
+                    compressed = c as u64;
+                    descriptor = dlen;
+                    crc = dcrc;
+                    size = dsize;
+                }
+                None => {
+                    if !raw_name.ends_with(b"/") {
+                        info.entries += 1;
+                        let mut e = EntryInfo::new(EntryKind::File);
+                        e.method = Some(method_name_from_code(code));
+                        let error = Error::truncated(format!(
+                            "{what}: sizes are in a data descriptor that was not found"
+                        ));
+                        cx.child(name, e, ChildData::Missing { size: 0, error });
+                    }
+                    break;
+                }
+            }
+        }
+        if raw_name.ends_with(b"/") {
+            info.directories += 1;
+        } else {
+            #[allow(deprecated)]
+            let method = CompressionMethod::from_u16(code);
+            let entry = Entry {
+                name,
+                size,
+                compressed,
+                method,
+                crc,
+                encrypted: flags & 1 != 0,
+            };
+            entry.count(info);
+            methods.insert(method_name(method));
+            let avail = data.len().saturating_sub(data_start) as u64;
+            let go_on = if entry.encrypted {
+                let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
+                cx.child(
+                    entry.name.clone(),
+                    entry.entry_info(),
+                    ChildData::Missing { size, error },
+                )
+            } else if !decodable(method) {
+                unsupported(&entry, &what, cx)
+            } else if compressed > avail {
+                let error = Error::truncated(format!(
+                    "{what}: {compressed} compressed bytes declared, {avail} remain"
+                ));
+                cx.child(
+                    entry.name.clone(),
+                    entry.entry_info(),
+                    ChildData::Missing { size, error },
+                )
+            } else {
+                unpack_local(data.get(off..).unwrap_or(&[]), &entry, &what, cx)
+            };
+            if !go_on || compressed > avail {
+                break;
+            }
+        }
+        let Some(next) = usize::try_from(compressed)
+            .ok()
+            .and_then(|c| data_start.checked_add(c))
+            .and_then(|n| n.checked_add(descriptor))
+        else {
+            break;
+        };
+        off = next;
+    }
+    info.methods = methods.into_iter().collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Node;
+    use crate::Scanner;
+    use std::path::PathBuf;
+
+    /// A corpus sample: `$INSTALLSIFT_CORPUS/<rel>` or `<crate>/corpus/<rel>`;
+    /// `None` (with a note) when absent.
+    fn sample(rel: &str) -> Option<Vec<u8>> {
+        let base = std::env::var_os("INSTALLSIFT_CORPUS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"));
+        match std::fs::read(base.join(rel)) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("skipped: corpus sample {rel} not available ({e})");
+                None
+            }
+        }
+    }
+
+    fn names(n: &Node) -> Vec<String> {
+        n.children
+            .iter()
+            .map(|c| c.path.last().cloned().unwrap_or_default())
+            .collect()
+    }
+
+    fn info(n: &Node) -> &ZipInfo {
+        match &n.metadata {
+            Some(Metadata::Zip(z)) => z,
+            other => panic!("no zip metadata: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn deflate_sample_lists_files_not_directories() {
+        let Some(d) = sample("zip/deflate.zip") else {
+            return;
+        };
+        let r = Scanner::new().scan_bytes("deflate.zip", &d);
+        assert_eq!(r.root.format, Format::Zip);
+        assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+        assert_eq!(
+            names(&r.root),
+            [
+                "readme.txt",
+                "config.ini",
+                "docs/license.txt",
+                "bin/hello.exe"
+            ]
+        );
+        let z = info(&r.root);
+        assert_eq!(
+            (z.entries, z.directories, z.central_directory),
+            (4, 2, true)
+        );
+        assert_eq!(z.methods, ["deflate"]);
+        for c in &r.root.children {
+            assert!(c.errors.is_empty(), "{:?}", c.errors);
+            assert!(c.sha256.is_some());
+        }
+        let exe = r.root.find("bin/hello.exe").expect("hello.exe");
+        assert_eq!(exe.format, Format::Pe);
+        assert_eq!(exe.size, 14848);
+    }
+
+    #[test]
+    fn truncated_central_directory_falls_back_to_local_headers() {
+        let Some(d) = sample("zip/deflate.zip") else {
+            return;
+        };
+        // Cut inside the data of the last entry (bin/hello.exe): the central
+        // directory and that entry's tail are gone.
+        let cd = d
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("central directory");
+        let cut = &d[..cd - 100];
+        let r = Scanner::new().scan_bytes("cut.zip", cut);
+        assert_eq!(r.root.format, Format::Zip);
+        assert!(
+            r.root.errors.iter().any(|e| e.kind() == "truncated"),
+            "{:?}",
+            r.root.errors
+        );
+        assert!(!info(&r.root).central_directory);
+        assert_eq!(
+            names(&r.root),
+            [
+                "readme.txt",
+                "config.ini",
+                "docs/license.txt",
+                "bin/hello.exe"
+            ]
+        );
+        for c in &r.root.children[..3] {
+            assert!(c.sha256.is_some() && c.errors.is_empty(), "{:?}", c.errors);
+        }
+        let last = &r.root.children[3];
+        assert!(last.sha256.is_none());
+        assert_eq!(last.errors[0].kind(), "truncated");
+        assert_eq!(last.size, 14848);
+    }
+
+    #[test]
+    fn crc_mismatch_makes_a_missing_child() {
+        let Some(mut d) = sample("zip/deflate.zip") else {
+            return;
+        };
+        // First entry is readme.txt; flip a byte of its CRC-32 field (offset
+        // 14 of the local header, 16 of its central directory header).
+        let cd = d
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("central directory");
+        d[14] ^= 0x55;
+        d[cd + 16] ^= 0x55;
+        let r = Scanner::new().scan_bytes("crc.zip", &d);
+        let first = &r.root.children[0];
+        assert!(first.sha256.is_none());
+        assert_eq!(first.errors[0].kind(), "malformed");
+        assert!(
+            first.errors[0].to_string().contains("CRC-32 mismatch"),
+            "{}",
+            first.errors[0]
+        );
+        assert!(r.root.children[1].sha256.is_some());
+    }
+
+    #[test]
+    fn encrypted_and_unsupported_entries_do_not_stop_the_listing() {
+        let Some(mut d) = sample("zip/stored.zip") else {
+            return;
+        };
+        let cd = d
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("central directory");
+        // readme.txt: set the encryption flag (general purpose bit 0) in both headers.
+        d[6] |= 1;
+        d[cd + 8] |= 1;
+        // config.ini (second local header / central entry): method 6 (Implode).
+        let lh2 = d[4..]
+            .windows(4)
+            .position(|w| w == b"PK\x03\x04")
+            .expect("second header")
+            + 4;
+        let ch2 = d[cd + 4..]
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("second entry")
+            + cd
+            + 4;
+        d[lh2 + 8] = 6;
+        d[ch2 + 10] = 6;
+        let r = Scanner::new().scan_bytes("odd.zip", &d);
+        let c = &r.root.children;
+        assert_eq!(c.len(), 4);
+        assert!(c[0].entry.as_ref().is_some_and(|e| e.encrypted));
+        assert_eq!(c[0].errors[0].kind(), "encrypted");
+        assert_eq!(c[1].errors[0].kind(), "unsupported", "{:?}", c[1].errors);
+        assert!(c[2].sha256.is_some() && c[3].sha256.is_some());
+        assert_eq!(info(&r.root).encrypted_entries, 1);
+    }
+
+    #[test]
+    fn offsets_relative_to_a_stub_are_followed() {
+        let Some(mut d) = sample("zip/deflate.zip") else {
+            return;
+        };
+        // As `zip -A` leaves an SFX: every central-directory offset counts
+        // from a 1000-byte stub that is not part of this node.
+        let bump = |d: &mut Vec<u8>, at: usize| {
+            let v = u32::from_le_bytes(d[at..at + 4].try_into().unwrap()) + 1000;
+            d[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        };
+        let end = find_end_record(&d).expect("end record");
+        bump(&mut d, end + 16);
+        let mut at = d
+            .windows(4)
+            .position(|w| w == b"PK\x01\x02")
+            .expect("central directory");
+        while d[at..].starts_with(b"PK\x01\x02") {
+            bump(&mut d, at + 42);
+            let var = usize::from(le_u16(&d, at + 28).unwrap())
+                + usize::from(le_u16(&d, at + 30).unwrap())
+                + usize::from(le_u16(&d, at + 32).unwrap());
+            at += 46 + var;
+        }
+        let r = Scanner::new().scan_bytes("sfx.zip", &d);
+        assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+        assert_eq!(info(&r.root).base_shift, Some(1000));
+        assert_eq!(r.root.children.len(), 4);
+        assert!(r.root.children.iter().all(|c| c.sha256.is_some()));
+    }
+
+    #[test]
+    fn method_names() {
+        assert_eq!(method_name(CompressionMethod::Stored), "stored");
+        assert_eq!(method_name(CompressionMethod::Deflated), "deflate");
+        assert_eq!(method_name_from_code(6), "implode");
+        assert_eq!(method_name_from_code(4242), "method-4242");
     }
 }

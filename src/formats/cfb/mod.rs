@@ -4,8 +4,8 @@
 //! Everything is read by our own bounds-checked code ([`reader`] for the
 //! compound file, [`msi`] for the database tables and summary information),
 //! so a truncated or damaged file still yields its format, listing and every
-//! intact stream; the `cab` crate decodes embedded cabinets (each call wrapped
-//! in `catch_unwind`).
+//! intact stream; embedded cabinets are unpacked by [`super::cab`], each
+//! folder decoded once, with members named by the File table.
 //!
 //! The format is decided by content: the root storage CLSID
 //! (`{000C1084-…}` MSI, `{000C1086-…}` MSP, `{000C1082-…}` transform), or
@@ -34,8 +34,6 @@ use crate::report::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Cursor;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Compound file and Windows Installer facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -779,24 +777,6 @@ fn install_names(
     out
 }
 
-/// One cabinet file, as listed.
-struct CabFile {
-    name: String,
-    size: u32,
-    method: &'static str,
-    quantum: bool,
-}
-
-fn method_name(c: cab::CompressionType) -> (&'static str, bool) {
-    match c {
-        cab::CompressionType::None => ("none", false),
-        cab::CompressionType::MsZip => ("mszip", false),
-        cab::CompressionType::Quantum(..) => ("quantum", true),
-        cab::CompressionType::Lzx(..) => ("lzx", false),
-    }
-}
-
-
 /// Extract the files of an embedded cabinet as children. Returns false when
 /// the entry limits stopped the container.
 fn extract_cabinet(
@@ -819,75 +799,22 @@ fn extract_cabinet(
         format!("cabinet stream `{cab_name}`, {stored} bytes"),
         None,
     ));
-    let opened = catch_unwind(AssertUnwindSafe(|| cab::Cabinet::new(Cursor::new(bytes))));
-    let mut cabinet = match opened {
-        Ok(Ok(c)) => c,
-        Ok(Err(err)) => {
-            cx.error(Error::malformed(format!(
-                "cabinet stream `{cab_name}`: {err}"
-            )));
-            return true;
-        }
-        Err(p) => {
-            let e = cx.contained_panic(&format!("cab crate opening `{cab_name}`"), p.as_ref());
-            cx.error(e);
-            return true;
+    let unnamed = std::cell::Cell::new(0usize);
+    let namer = |key: &str| match names.get(key) {
+        Some(path) => path.clone(),
+        None => {
+            unnamed.set(unnamed.get() + 1);
+            format!("[{cab_name}]/{key}")
         }
     };
-    let mut files = Vec::new();
-    for folder in cabinet.folder_entries() {
-        let (method, quantum) = method_name(folder.compression_type());
-        for f in folder.file_entries() {
-            files.push(CabFile {
-                name: f.name().to_owned(),
-                size: f.uncompressed_size(),
-                method,
-                quantum,
-            });
-        }
-    }
-    let mut unnamed = 0usize;
-    for f in files {
-        let (name, key) = match names.get(&f.name) {
-            Some(path) => (path.clone(), f.name.clone()),
-            None => {
-                unnamed += 1;
-                (format!("[{cab_name}]/{}", f.name), f.name.clone())
-            }
-        };
-        let mut entry = EntryInfo::new(EntryKind::File);
-        entry.key = Some(key);
-        entry.method = Some(f.method.to_owned());
-        let size = u64::from(f.size);
-        let data = if f.quantum {
-            ChildData::Missing {
-                size,
-                error: Error::unsupported("Quantum compression"),
-            }
-        } else {
-            let read = catch_unwind(AssertUnwindSafe(|| match cabinet.read_file(&f.name) {
-                Ok(mut r) => cx.read_entry(&mut r, Some(size), Some(stored)),
-                Err(err) => Err(crate::scan::io_to_error(&err, 0)),
-            }));
-            match read {
-                Ok(Ok((b, h))) => ChildData::Owned(b, h),
-                Ok(Err(error)) => ChildData::Missing { size, error },
-                Err(p) => ChildData::Missing {
-                    size,
-                    error: cx.contained_panic(&format!("cab crate reading `{}`", f.name), p.as_ref()),
-                },
-            }
-        };
-        if !cx.child(name, entry, data) {
-            return false;
-        }
-    }
+    super::cab::extract(&bytes, &namer, cx);
+    let unnamed = unnamed.get();
     if unnamed > 0 {
         cx.error(Error::malformed(format!(
             "{unnamed} files of cabinet `{cab_name}` have no File table row; named `[{cab_name}]/<key>`"
         )));
     }
-    true
+    !cx.stopped()
 }
 
 /// When the directory is lost, hand on cabinets found by their signature
@@ -1025,12 +952,10 @@ mod tests {
     fn panics(r: &crate::Report) -> Vec<String> {
         let mut out = Vec::new();
         r.root.walk(&mut |n| {
-            // The cab crate's known index panic (folder.rs seek) is contained
-            // by our catch_unwind and reported on the child; ours must not panic.
             out.extend(
                 n.errors
                     .iter()
-                    .filter(|e| matches!(e, Error::Panic { message } if !message.starts_with("cab crate")))
+                    .filter(|e| matches!(e, Error::Panic { .. }))
                     .map(|e| e.to_string()),
             );
         });
