@@ -95,10 +95,17 @@ fn children_equal_reference_extraction() {
             _ => (stem, ""),
         };
         let rel = stem.replace("__", "/");
-        if rel == "msi/external_cab.msi" {
+        match (rel.as_str(), variant) {
             // msiextract reads external.cab from beside the MSI; we report an
             // external cabinet as missing media (tested in msi_external_cab).
-            continue;
+            ("msi/external_cab.msi", _) => continue,
+            // Listed with the password; we do not decrypt (acceptance test
+            // encrypted_7z_is_reported_not_failed).
+            ("7z/enc_header.7z", _) => continue,
+            // 7-Zip shows a merge module's raw streams; we show the files of
+            // its cabinet (compared with the cabinet listing, by key).
+            ("msi/module.msm", "7zz") => continue,
+            _ => {}
         }
         let want = read_tsv(&path);
         let report = Scanner::new()
@@ -131,7 +138,7 @@ fn children_equal_reference_extraction() {
         }
         checked += 1;
     }
-    assert!(checked >= 20, "only {checked} reference listings found");
+    assert!(checked >= 25, "only {checked} reference listings found");
     assert!(
         failures.is_empty(),
         "{} of {checked} listings differ:\n{}",
