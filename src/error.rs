@@ -80,5 +80,23 @@ impl Error {
     }
 }
 
+/// Prefix an error's message with where it happened (entry name, offset),
+/// keeping its kind.
+pub(crate) fn context(e: Error, what: &str) -> Error {
+    match e {
+        Error::Io { message } => Error::io(format!("{what}: {message}")),
+        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
+        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
+        Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
+        Error::Encrypted { message } => Error::encrypted(format!("{what}: {message}")),
+        Error::LimitExceeded { limit, message } => {
+            Error::limit(limit, format!("{what}: {message}"))
+        }
+        Error::Panic { message } => Error::Panic {
+            message: format!("{what}: {message}"),
+        },
+    }
+}
+
 /// Result alias used across the crate.
 pub type Result<T> = std::result::Result<T, Error>;

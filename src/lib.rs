@@ -32,6 +32,8 @@ pub mod hash;
 mod limits;
 mod report;
 mod scan;
+#[cfg(test)]
+mod test_support;
 
 #[doc(hidden)]
 pub mod fuzzing;

@@ -30,7 +30,7 @@
 //!   files become `Missing` with an [`Error::Panic`], the other folders go on.
 
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
-use crate::error::Error;
+use crate::error::{context, Error};
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
@@ -633,21 +633,6 @@ fn lzx_window(bits: u8) -> Option<lzxd::WindowSize> {
     })
 }
 
-/// Prefix an error's message with where it happened.
-fn context(e: Error, what: &str) -> Error {
-    match e {
-        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
-        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
-        Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
-        Error::Encrypted { message } => Error::encrypted(format!("{what}: {message}")),
-        Error::LimitExceeded { limit, message } => {
-            Error::limit(limit, format!("{what}: {message}"))
-        }
-        Error::Io { message } => Error::io(format!("{what}: {message}")),
-        other => other,
-    }
-}
-
 enum Decoder {
     Stored,
     /// MSZIP: each block is a raw deflate stream that may refer to the last
@@ -876,25 +861,8 @@ fn checksum(reserve: &[u8], body: &[u8]) -> u32 {
 mod tests {
     use super::*;
     use crate::report::Node;
+    use crate::test_support::*;
     use crate::Scanner;
-    use std::path::PathBuf;
-
-    fn corpus() -> PathBuf {
-        std::env::var_os("INSTALLSIFT_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"))
-    }
-
-    /// A corpus sample, or `None` (with a note) when absent.
-    fn sample(rel: &str) -> Option<Vec<u8>> {
-        match std::fs::read(corpus().join(rel)) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("skipped: corpus sample {rel} not available ({e})");
-                None
-            }
-        }
-    }
 
     fn info(n: &Node) -> &CabInfo {
         match &n.metadata {

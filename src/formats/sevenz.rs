@@ -20,7 +20,7 @@
 //!   files are children of size 0.
 
 use super::{le_u64, Handler, Metadata, Parsed};
-use crate::error::Error;
+use crate::error::{context, Error};
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
@@ -68,21 +68,6 @@ pub fn sniff(data: &[u8]) -> bool {
     match (super::le_u32(data, 8), data.get(12..32)) {
         (Some(crc), Some(start_header)) => crc32fast::hash(start_header) == crc,
         _ => false,
-    }
-}
-
-/// Prefix an error's message with where it happened.
-fn context(e: Error, what: &str) -> Error {
-    match e {
-        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
-        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
-        Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
-        Error::Encrypted { message } => Error::encrypted(format!("{what}: {message}")),
-        Error::LimitExceeded { limit, message } => {
-            Error::limit(limit, format!("{what}: {message}"))
-        }
-        Error::Io { message } => Error::io(format!("{what}: {message}")),
-        other => other,
     }
 }
 
@@ -424,23 +409,8 @@ fn block(
 mod tests {
     use super::*;
     use crate::report::Node;
+    use crate::test_support::*;
     use crate::{Limits, Scanner};
-    use std::path::PathBuf;
-
-    /// A corpus sample: `$INSTALLSIFT_CORPUS/<rel>` or `<crate>/corpus/<rel>`;
-    /// `None` (with a note) when absent.
-    fn sample(rel: &str) -> Option<Vec<u8>> {
-        let base = std::env::var_os("INSTALLSIFT_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"));
-        match std::fs::read(base.join(rel)) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("skipped: corpus sample {rel} not available ({e})");
-                None
-            }
-        }
-    }
 
     fn info(n: &Node) -> &SevenZInfo {
         match &n.metadata {

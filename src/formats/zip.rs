@@ -21,7 +21,7 @@
 //! - Directories are counted, not reported as children.
 
 use super::{le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
-use crate::error::Error;
+use crate::error::{context, Error};
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{io_to_error, ChildData, Cx};
 use serde::Serialize;
@@ -234,21 +234,6 @@ fn method_name_from_code(code: u16) -> String {
         98 => "ppmd".into(),
         99 => "aes".into(),
         other => format!("method-{other}"),
-    }
-}
-
-/// Prefix an error's message with where it happened.
-fn context(e: Error, what: &str) -> Error {
-    match e {
-        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
-        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
-        Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
-        Error::Encrypted { message } => Error::encrypted(format!("{what}: {message}")),
-        Error::LimitExceeded { limit, message } => {
-            Error::limit(limit, format!("{what}: {message}"))
-        }
-        Error::Io { message } => Error::io(format!("{what}: {message}")),
-        other => other,
     }
 }
 
@@ -672,23 +657,8 @@ fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
 mod tests {
     use super::*;
     use crate::report::Node;
+    use crate::test_support::*;
     use crate::Scanner;
-    use std::path::PathBuf;
-
-    /// A corpus sample: `$INSTALLSIFT_CORPUS/<rel>` or `<crate>/corpus/<rel>`;
-    /// `None` (with a note) when absent.
-    fn sample(rel: &str) -> Option<Vec<u8>> {
-        let base = std::env::var_os("INSTALLSIFT_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"));
-        match std::fs::read(base.join(rel)) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                eprintln!("skipped: corpus sample {rel} not available ({e})");
-                None
-            }
-        }
-    }
 
     fn names(n: &Node) -> Vec<String> {
         n.children

@@ -35,6 +35,11 @@ use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// Prefix an error with where it happened (argument order of this module).
+fn context(what: &str, e: Error) -> Error {
+    crate::error::context(e, what)
+}
+
 /// Compound file and Windows Installer facts.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CfbInfo {
@@ -534,18 +539,6 @@ fn done(format: Format, info: CfbInfo) -> Parsed {
     }
 }
 
-fn context(what: &str, e: Error) -> Error {
-    match e {
-        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
-        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
-        Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
-        Error::Panic { message } => Error::Panic {
-            message: format!("{what}: {message}"),
-        },
-        other => other,
-    }
-}
-
 fn summary_info(s: &msi::Summary) -> SummaryInfo {
     SummaryInfo {
         title: s.str(2),
@@ -859,24 +852,9 @@ fn carve_cabinets(data: &[u8], cx: &mut Cx<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::sample as corpus;
     use crate::Scanner;
     use std::path::Path;
-
-    /// The shared corpus (override with `INSTALLSIFT_CORPUS`).
-    fn corpus_dir() -> String {
-        std::env::var("INSTALLSIFT_CORPUS").unwrap_or_else(|_| "/work/main/corpus".to_owned())
-    }
-
-    fn corpus(rel: &str) -> Option<Vec<u8>> {
-        let p = Path::new(&corpus_dir()).join(rel);
-        match std::fs::read(&p) {
-            Ok(d) => Some(d),
-            Err(_) => {
-                eprintln!("skipped: {} not present", p.display());
-                None
-            }
-        }
-    }
 
     #[test]
     fn dump() {

@@ -683,16 +683,8 @@ pub fn clsid_string(c: &[u8; 16]) -> String {
 mod tests {
     use super::*;
 
-    /// The corpus sample, or `None` (with a message) when it is absent.
     fn simple_msi() -> Option<Vec<u8>> {
-        let dir =
-            std::env::var("INSTALLSIFT_CORPUS").unwrap_or_else(|_| "/work/main/corpus".to_owned());
-        let p = std::path::Path::new(&dir).join("msi/simple.msi");
-        let d = std::fs::read(&p).ok();
-        if d.is_none() {
-            eprintln!("skipped: {} not present", p.display());
-        }
-        d
+        crate::test_support::sample("msi/simple.msi")
     }
 
     fn put_u32(d: &mut [u8], off: usize, v: u32) {
