@@ -24,6 +24,9 @@ pub struct Scanner {
     hashes: HashSelection,
 }
 
+/// Distinct errors kept per node; further ones are only counted.
+pub(crate) const MAX_ERRORS_PER_NODE: usize = 32;
+
 /// Bytes handed to [`Cx::child`].
 pub(crate) enum ChildData<'a> {
     /// A sub-slice of the parent (overlay, resource, carved region); hashed by
@@ -50,6 +53,7 @@ pub(crate) struct Cx<'s> {
     depth: u32,
     container_entries: u64,
     stopped: bool,
+    errors_omitted: u64,
     pub(crate) children: Vec<Node>,
     pub(crate) errors: Vec<Error>,
     pub(crate) evidence: Vec<Evidence>,
@@ -62,8 +66,13 @@ impl<'s> Cx<'s> {
     }
 
     /// Record an error on the node being parsed.
+    /// At most [`MAX_ERRORS_PER_NODE`] distinct errors are kept; the rest are
+    /// counted and summarised in one last error, so a hostile file with a
+    /// million bad entries costs neither time nor memory here.
     pub(crate) fn error(&mut self, e: Error) {
-        if !self.errors.contains(&e) {
+        if self.errors.len() >= MAX_ERRORS_PER_NODE {
+            self.errors_omitted += 1;
+        } else if !self.errors.contains(&e) {
             self.errors.push(e);
         }
     }
@@ -301,6 +310,7 @@ fn scan_node(
         depth,
         container_entries: 0,
         stopped: false,
+        errors_omitted: 0,
         children: Vec::new(),
         errors: Vec::new(),
         evidence: Vec::new(),
@@ -331,10 +341,16 @@ fn scan_node(
     }
     let Cx {
         children,
-        errors,
+        mut errors,
         mut evidence,
+        errors_omitted,
         ..
     } = cx;
+    if errors_omitted > 0 {
+        errors.push(Error::malformed(format!(
+            "{errors_omitted} more errors on this node not listed"
+        )));
+    }
     let (verdict, family, verdict_evidence) =
         classify::classify(format, metadata.as_ref(), &evidence, &children);
     evidence.extend(verdict_evidence);

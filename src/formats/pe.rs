@@ -46,7 +46,9 @@ pub struct PeInfo {
     /// table included; the payload children exclude the certificate table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overlay: Option<Region>,
-    /// Resources found (type/name/language, size), up to the entry limit.
+    /// Resource leaves found (all of them are searched for containers).
+    pub resource_count: u64,
+    /// The first 1,000 resources (type/name/language, offset, size).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resources: Vec<ResourceInfo>,
     /// Version-info strings and fixed versions.
@@ -551,20 +553,17 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         )));
         return;
     };
-    let max = cx.limits().max_table_rows;
-    let mut visited = HashSet::new();
-    let mut leaves = Vec::new();
-    walk_dir(
+    let mut walk = Walk {
         data,
         base,
-        0,
-        0,
-        &mut Vec::new(),
-        &mut visited,
-        &mut leaves,
-        max,
-        cx,
-    );
+        names: Vec::new(),
+        visited: HashSet::new(),
+        leaves: Vec::new(),
+        steps: 0,
+        max: cx.limits().max_table_rows,
+    };
+    walk.dir(0, 0, cx);
+    let leaves = walk.leaves;
     for (path, data_rva, size) in leaves {
         let Some(off) = layout.rva_to_offset(data_rva) else {
             cx.error(Error::malformed(format!(
@@ -579,11 +578,14 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             )));
             continue;
         };
-        info.resources.push(ResourceInfo {
-            path: path.clone(),
-            offset: off as u64,
-            size: u64::from(size),
-        });
+        info.resource_count += 1;
+        if info.resources.len() < MAX_LISTED_RESOURCES {
+            info.resources.push(ResourceInfo {
+                path: path.clone(),
+                offset: off as u64,
+                size: u64::from(size),
+            });
+        }
         if let Some(h) = super::sniff(bytes) {
             cx.evidence(Evidence::strong(
                 "pe-resource-container",
@@ -601,76 +603,91 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_dir(
-    data: &[u8],
+/// Resources listed in metadata; all are counted and all are searched.
+const MAX_LISTED_RESOURCES: usize = 1_000;
+
+/// Longest resource name kept, in UTF-16 units.
+const MAX_RESOURCE_NAME: usize = 256;
+
+/// State of one resource-tree walk: every directory is visited once, and
+/// every entry read (leaf or not) counts against `max`, so overlapping
+/// hostile directories cannot multiply the work.
+struct Walk<'a> {
+    data: &'a [u8],
     base: usize,
-    dir_off: usize,
-    level: usize,
-    names: &mut Vec<String>,
-    visited: &mut HashSet<usize>,
-    leaves: &mut Vec<(String, u32, u32)>,
+    names: Vec<String>,
+    visited: HashSet<usize>,
+    leaves: Vec<(String, u32, u32)>,
+    steps: u64,
     max: u64,
-    cx: &mut Cx<'_>,
-) {
-    if !visited.insert(dir_off) {
-        cx.error(Error::malformed(format!(
-            "resource directory loop at offset {dir_off:#x}"
-        )));
-        return;
-    }
-    let at = base.saturating_add(dir_off);
-    let (Some(named), Some(ids)) = (le_u16(data, at + 12), le_u16(data, at + 14)) else {
-        cx.error(Error::truncated(format!(
-            "resource directory at {at:#x} runs past the end"
-        )));
-        return;
-    };
-    for i in 0..usize::from(named) + usize::from(ids) {
-        if leaves.len() as u64 >= max || visited.len() as u64 >= max {
-            cx.error(Error::limit(
-                "max_table_rows",
-                format!("resource walk stopped after {} leaves", leaves.len()),
-            ));
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir_off: usize, level: usize, cx: &mut Cx<'_>) {
+        let data = self.data;
+        if !self.visited.insert(dir_off) {
+            cx.error(Error::malformed(format!(
+                "resource directory loop at offset {dir_off:#x}"
+            )));
             return;
         }
-        let e = at + 16 + i * 8;
-        let (Some(name_id), Some(target)) = (le_u32(data, e), le_u32(data, e + 4)) else {
+        let at = self.base.saturating_add(dir_off);
+        let (Some(named), Some(ids)) = (le_u16(data, at + 12), le_u16(data, at + 14)) else {
             cx.error(Error::truncated(format!(
-                "resource entry at {e:#x} runs past the end"
+                "resource directory at {at:#x} runs past the end"
             )));
             return;
         };
-        let name = if name_id & 0x8000_0000 != 0 {
-            resource_name(data, base.saturating_add((name_id & 0x7fff_ffff) as usize))
-        } else if level == 0 {
-            RESOURCE_TYPES
-                .iter()
-                .find(|(id, _)| *id == name_id)
-                .map_or(name_id.to_string(), |(_, n)| (*n).to_owned())
-        } else {
-            name_id.to_string()
-        };
-        names.push(name);
-        let sub = (target & 0x7fff_ffff) as usize;
-        if target & 0x8000_0000 != 0 {
-            if level < 2 {
-                walk_dir(data, base, sub, level + 1, names, visited, leaves, max, cx);
-            } else {
-                cx.error(Error::malformed(
-                    "resource tree deeper than type/name/language",
+        for i in 0..usize::from(named) + usize::from(ids) {
+            self.steps += 1;
+            if self.steps > self.max {
+                cx.error(Error::limit(
+                    "max_table_rows",
+                    format!("resource walk stopped after {} entries", self.max),
                 ));
+                return;
             }
-        } else {
-            let d = base.saturating_add(sub);
-            match (le_u32(data, d), le_u32(data, d + 4)) {
-                (Some(rva), Some(size)) => leaves.push((names.join("/"), rva, size)),
-                _ => cx.error(Error::truncated(format!(
-                    "resource data entry at {d:#x} runs past the end"
-                ))),
+            let e = at + 16 + i * 8;
+            let (Some(name_id), Some(target)) = (le_u32(data, e), le_u32(data, e + 4)) else {
+                cx.error(Error::truncated(format!(
+                    "resource entry at {e:#x} runs past the end"
+                )));
+                return;
+            };
+            let name = if name_id & 0x8000_0000 != 0 {
+                resource_name(
+                    data,
+                    self.base.saturating_add((name_id & 0x7fff_ffff) as usize),
+                )
+            } else if level == 0 {
+                RESOURCE_TYPES
+                    .iter()
+                    .find(|(id, _)| *id == name_id)
+                    .map_or(name_id.to_string(), |(_, n)| (*n).to_owned())
+            } else {
+                name_id.to_string()
+            };
+            self.names.push(name);
+            let sub = (target & 0x7fff_ffff) as usize;
+            if target & 0x8000_0000 != 0 {
+                if level < 2 {
+                    self.dir(sub, level + 1, cx);
+                } else {
+                    cx.error(Error::malformed(
+                        "resource tree deeper than type/name/language",
+                    ));
+                }
+            } else {
+                let d = self.base.saturating_add(sub);
+                match (le_u32(data, d), le_u32(data, d + 4)) {
+                    (Some(rva), Some(size)) => self.leaves.push((self.names.join("/"), rva, size)),
+                    _ => cx.error(Error::truncated(format!(
+                        "resource data entry at {d:#x} runs past the end"
+                    ))),
+                }
             }
+            self.names.pop();
         }
-        names.pop();
     }
 }
 
@@ -679,9 +696,8 @@ fn resource_name(data: &[u8], at: usize) -> String {
     let Some(n) = le_u16(data, at) else {
         return "?".into();
     };
-    let units: Vec<u16> = (0..usize::from(n))
-        .map_while(|i| le_u16(data, at + 2 + i * 2))
-        .collect();
+    let n = usize::from(n).min(MAX_RESOURCE_NAME);
+    let units: Vec<u16> = (0..n).map_while(|i| le_u16(data, at + 2 + i * 2)).collect();
     String::from_utf16_lossy(&units)
 }
 

@@ -344,7 +344,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             info.kind = "unknown".to_owned();
             let found: Vec<String> = MSI_MARKERS
                 .iter()
-                .filter(|m| data.windows(m.len()).any(|w| w == **m))
+                .filter(|m| memchr::memmem::find(data, m).is_some())
                 .map(|m| String::from_utf8_lossy(m).into_owned())
                 .collect();
             if found.len() >= 3 {
@@ -822,7 +822,7 @@ fn carve_cabinets(data: &[u8], cx: &mut Cx<'_>) {
         let Some(rest) = data.get(at..window) else {
             break;
         };
-        let Some(k) = rest.windows(8).position(|w| w == b"MSCF\0\0\0\0") else {
+        let Some(k) = memchr::memmem::find(rest, b"MSCF\0\0\0\0") else {
             break;
         };
         let start = at + k;
