@@ -259,6 +259,9 @@ $TOOL trunc cab/mszip.cab     malformed/trunc_mszip.cab   60
 $TOOL corrupt-zip zip/deflate.zip malformed/corrupt_deflate.zip
 $TOOL corrupt-cab cab/mszip.cab   malformed/corrupt_mszip.cab
 : > malformed/empty.bin
+# Hand-built hostile names (see the script's docstring): the only samples not
+# made by a real tool, as the malformed cases they are.
+python3 src/tools/make_traps.py malformed
 python3 -c 'import sys; sys.exit(b"PK\x01\x02" in open(sys.argv[1], "rb").read())' \
     malformed/trunc_deflate.zip || die "trunc_deflate.zip still contains a central directory header"
 

@@ -43,7 +43,14 @@ pub(crate) enum ChildData<'a> {
 #[derive(Default)]
 struct Budget {
     stats: ScanStats,
+    /// Receives every node's path and bytes before it is parsed (extraction).
+    data_sink: Option<DataSink>,
 }
+
+/// A receiver of node bytes: `(node number, path, bytes)`. Node numbers count
+/// from 1 in pre-order over every node of the report (nodes without content,
+/// which never reach the sink, included).
+pub(crate) type DataSink = Box<dyn FnMut(u64, &[String], &[u8])>;
 
 /// What a parser sees of the node it is parsing.
 pub(crate) struct Cx<'s> {
@@ -301,6 +308,9 @@ fn scan_node(
     entry: Option<EntryInfo>,
 ) -> Node {
     budget.stats.nodes += 1;
+    if let Some(sink) = budget.data_sink.as_mut() {
+        sink(budget.stats.nodes, &path, data);
+    }
     let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
     let handler = formats::sniff(data);
     let mut cx = Cx {
@@ -402,7 +412,20 @@ impl Scanner {
 
     /// Scan a buffer; `name` becomes the first path segment.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Report {
-        let mut budget = Budget::default();
+        self.scan_bytes_inner(name, data, None)
+    }
+
+    /// Scan a buffer, handing every node's bytes to `sink` as it is reached.
+    pub(crate) fn scan_bytes_inner(
+        &self,
+        name: &str,
+        data: &[u8],
+        sink: Option<DataSink>,
+    ) -> Report {
+        let mut budget = Budget {
+            stats: ScanStats::default(),
+            data_sink: sink,
+        };
         let root = scan_node(
             self,
             &mut budget,
@@ -421,6 +444,11 @@ impl Scanner {
     /// Scan one file, memory-mapped. Fails only when the file cannot be read;
     /// damaged content is reported on the nodes.
     pub fn scan_path(&self, path: &Path) -> Result<Report> {
+        self.scan_path_inner(path, None)
+    }
+
+    /// [`scan_path`](Self::scan_path) with a sink for every node's bytes.
+    pub(crate) fn scan_path_inner(&self, path: &Path, sink: Option<DataSink>) -> Result<Report> {
         let file =
             std::fs::File::open(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
         let meta = file
@@ -431,7 +459,7 @@ impl Scanner {
         }
         let name = path.to_string_lossy();
         if meta.len() == 0 {
-            return Ok(self.scan_bytes(&name, &[]));
+            return Ok(self.scan_bytes_inner(&name, &[], sink));
         }
         // SAFETY: the map is read-only and lives only for this call. If another
         // process truncates the file meanwhile, reads may fault (SIGBUS); that
@@ -439,7 +467,7 @@ impl Scanner {
         #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }
             .map_err(|e| Error::io(format!("{}: mmap: {e}", path.display())))?;
-        Ok(self.scan_bytes(&name, &map))
+        Ok(self.scan_bytes_inner(&name, &map, sink))
     }
 
     /// Scan one file and hand every node to `visit`, parent before children.

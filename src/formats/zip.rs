@@ -90,7 +90,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     let mut info = ZipInfo::default();
     let first = match zip::ZipArchive::new(Cursor::new(data)) {
         Ok(mut archive) => {
-            listed(&mut archive, &mut info, cx);
+            listed(&mut archive, data, &mut info, cx);
             return Parsed {
                 format: Format::Zip,
                 metadata: Some(Metadata::Zip(info)),
@@ -105,7 +105,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             pos: 0,
         }) {
             info.base_shift = Some(shift);
-            listed(&mut archive, &mut info, cx);
+            listed(&mut archive, data, &mut info, cx);
             return Parsed {
                 format: Format::Zip,
                 metadata: Some(Metadata::Zip(info)),
@@ -127,7 +127,12 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     }
 }
 
-fn listed<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, info: &mut ZipInfo, cx: &mut Cx<'_>) {
+fn listed<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    data: &[u8],
+    info: &mut ZipInfo,
+    cx: &mut Cx<'_>,
+) {
     info.central_directory = true;
     cx.evidence(Evidence::strong(
         "zip-central-directory",
@@ -137,6 +142,136 @@ fn listed<R: Read + Seek>(archive: &mut zip::ZipArchive<R>, info: &mut ZipInfo, 
             .checked_sub(info.base_shift.unwrap_or(0)),
     ));
     from_central_directory(archive, info, cx);
+    dropped_duplicates(archive, data, info, cx);
+}
+
+/// The zip crate keys entries by name, so a later central-directory record
+/// with the name of an earlier one is missing from its listing, while 7-Zip
+/// lists both (and duplicate names are a known way to hide content). Walk the
+/// central directory ourselves and unpack every record the crate did not list.
+fn dropped_duplicates<R: Read + Seek>(
+    archive: &zip::ZipArchive<R>,
+    data: &[u8],
+    info: &mut ZipInfo,
+    cx: &mut Cx<'_>,
+) {
+    let shift = info.base_shift.unwrap_or(0);
+    let known: std::collections::HashSet<u64> = (0..archive.len())
+        .filter_map(|i| {
+            archive
+                .by_index_data(i)
+                .ok()
+                .map(|e| e.central_header_start())
+        })
+        .collect();
+    let Some(mut at) = archive
+        .central_directory_start()
+        .checked_sub(shift)
+        .and_then(|a| usize::try_from(a).ok())
+    else {
+        return;
+    };
+    let mut dropped = 0u64;
+    let mut seen = 0u64;
+    while !cx.stopped() && data.get(at..at + 4) == Some(b"PK\x01\x02") {
+        seen += 1;
+        if seen > cx.limits().max_entries_per_container {
+            break;
+        }
+        let fields = (
+            le_u16(data, at + 8),
+            le_u16(data, at + 10),
+            le_u32(data, at + 16),
+            le_u32(data, at + 20),
+            le_u32(data, at + 24),
+            le_u16(data, at + 28),
+            le_u16(data, at + 30),
+            le_u16(data, at + 32),
+            le_u32(data, at + 42),
+        );
+        let (
+            Some(flags),
+            Some(code),
+            Some(crc),
+            Some(c32),
+            Some(u32_),
+            Some(nlen),
+            Some(xlen),
+            Some(clen),
+            Some(lho),
+        ) = fields
+        else {
+            break;
+        };
+        let name_at = at + 46;
+        let extra_at = name_at + usize::from(nlen);
+        let next = extra_at + usize::from(xlen) + usize::from(clen);
+        let (Some(raw_name), Some(extra)) = (
+            data.get(name_at..extra_at),
+            data.get(extra_at..extra_at + usize::from(xlen)),
+        ) else {
+            break;
+        };
+        if !known.contains(&(at as u64 + shift)) && !raw_name.ends_with(b"/") {
+            dropped += 1;
+            let name = String::from_utf8_lossy(raw_name).into_owned();
+            let (size, compressed) = zip64_sizes(extra, u64::from(u32_), u64::from(c32));
+            #[allow(deprecated)]
+            let method = CompressionMethod::from_u16(code);
+            let entry = Entry {
+                name,
+                size,
+                compressed,
+                method,
+                crc,
+                encrypted: flags & 1 != 0,
+            };
+            entry.count(info);
+            let local = (u64::from(lho) + archive.offset()).checked_sub(shift);
+            let what = format!(
+                "zip entry `{}` (duplicate name, central record at offset {at})",
+                entry.name
+            );
+            let go_on = if entry.encrypted {
+                let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
+                cx.child(
+                    entry.name.clone(),
+                    entry.entry_info(),
+                    ChildData::Missing { size, error },
+                )
+            } else if !decodable(method) {
+                unsupported(&entry, &what, cx)
+            } else {
+                match local
+                    .and_then(|l| usize::try_from(l).ok())
+                    .and_then(|l| data.get(l..))
+                {
+                    Some(rest) => unpack_local(rest, &entry, &what, cx),
+                    None => {
+                        let error = Error::malformed(format!(
+                            "{what}: local header offset {lho} lies outside the data"
+                        ));
+                        cx.child(
+                            entry.name.clone(),
+                            entry.entry_info(),
+                            ChildData::Missing { size, error },
+                        )
+                    }
+                }
+            };
+            if !go_on {
+                break;
+            }
+        }
+        at = next;
+    }
+    if dropped > 0 {
+        cx.evidence(Evidence::weak(
+            "zip-duplicate-names",
+            format!("{dropped} entries repeat the name of an earlier entry"),
+            None,
+        ));
+    }
 }
 
 /// Offset of the last end-of-central-directory record (it lies in the last

@@ -2,6 +2,7 @@
 
 mod acceptance;
 mod cli;
+mod extract;
 mod golden;
 mod reference;
 mod replay;

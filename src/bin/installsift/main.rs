@@ -29,6 +29,65 @@ enum Command {
         after_help = "Examples:\n  installsift scan setup.exe\n  installsift scan --format jsonl --hashes sha256,sha1,md5 /mnt/share > nodes.jsonl\n  installsift scan -f json --max-depth 2 product.msi"
     )]
     Scan(ScanArgs),
+    /// Write every nested file of each input below a directory, and print a
+    /// JSONL manifest (the `scan` contract plus `extracted_to`).
+    ///
+    /// Entry names are made safe: nothing is written outside DIR, no symlink
+    /// is followed or created, equal names get `~2`, `~3` … in scan order. The
+    /// input `setup.exe` goes to `DIR/setup.exe/`; the entries found inside a
+    /// file `X` go to `X.contents/`.
+    ///
+    /// Exit status: 0 when every input was read, 1 when some input could not
+    /// be read or a file could not be written, 2 on usage errors.
+    #[command(
+        after_help = "Example:\n  installsift extract setup.exe -o out/ > out/manifest.jsonl"
+    )]
+    Extract(ExtractArgs),
+}
+
+#[derive(clap::Args)]
+struct ExtractArgs {
+    /// Files to extract.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Directory to write into (created if missing).
+    #[arg(short, long = "output-dir", value_name = "DIR")]
+    output_dir: PathBuf,
+    /// Hashes to compute, comma-separated: sha256 (always), sha1, md5.
+    #[arg(long, default_value = "sha256", value_parser = parse_hashes)]
+    hashes: HashSelection,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Limits settable from the command line (the rest keep their defaults).
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Deepest nesting level that is opened (input = 0).
+    #[arg(long)]
+    max_depth: Option<u32>,
+    /// Largest single entry unpacked, in bytes.
+    #[arg(long)]
+    max_entry_size: Option<u64>,
+    /// Bytes unpacked in all per input file, in bytes.
+    #[arg(long)]
+    max_total_unpacked: Option<u64>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(d) = self.max_depth {
+            limits.max_depth = d;
+        }
+        if let Some(s) = self.max_entry_size {
+            limits.max_entry_size = s;
+        }
+        if let Some(s) = self.max_total_unpacked {
+            limits.max_total_unpacked = s;
+        }
+        limits
+    }
 }
 
 #[derive(clap::Args)]
@@ -46,15 +105,8 @@ struct ScanArgs {
     /// Worker threads for directory scans (default: number of CPUs).
     #[arg(short = 'j', long)]
     threads: Option<usize>,
-    /// Deepest nesting level that is opened (input = 0).
-    #[arg(long)]
-    max_depth: Option<u32>,
-    /// Largest single entry unpacked, in bytes.
-    #[arg(long)]
-    max_entry_size: Option<u64>,
-    /// Bytes unpacked in all per input file, in bytes.
-    #[arg(long)]
-    max_total_unpacked: Option<u64>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Write the output to this file instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -85,20 +137,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Extract(args) => extract(args),
     }
 }
 
 fn scan(args: ScanArgs) -> ExitCode {
-    let mut limits = Limits::default();
-    if let Some(d) = args.max_depth {
-        limits.max_depth = d;
-    }
-    if let Some(s) = args.max_entry_size {
-        limits.max_entry_size = s;
-    }
-    if let Some(s) = args.max_total_unpacked {
-        limits.max_total_unpacked = s;
-    }
+    let limits = args.limits.limits();
     let scanner = Scanner::new().with_limits(limits).with_hashes(args.hashes);
     let threads = args
         .threads
@@ -285,6 +329,7 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
     } else {
         n.path.last().map_or("", String::as_str)
     };
+    let name = printable(name);
     let verdict = match (n.verdict, n.family) {
         (Verdict::Installer, Some(f)) => format!("installer:{}", f.as_str()),
         (v, _) => v.as_str().to_owned(),
@@ -300,9 +345,23 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
         human(n.size)
     )?;
     for e in &n.errors {
-        writeln!(out, "{indent}  ! {e}")?;
+        writeln!(out, "{indent}  ! {}", printable(&e.to_string()))?;
     }
     Ok(())
+}
+
+/// Entry names and messages come from the file: escape control characters
+/// so they can never drive the terminal.
+fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn human(n: u64) -> String {
@@ -320,4 +379,47 @@ fn human(n: u64) -> String {
         unit = u;
     }
     format!("{v:.1} {unit}")
+}
+
+fn extract(args: ExtractArgs) -> ExitCode {
+    let scanner = Scanner::new()
+        .with_limits(args.limits.limits())
+        .with_hashes(args.hashes);
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut status = ExitCode::SUCCESS;
+    for input in &args.paths {
+        let extraction = match installsift::extract::extract(&scanner, input, &args.output_dir) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("installsift: {e}");
+                status = ExitCode::from(1);
+                continue;
+            }
+        };
+        for line in extraction.manifest() {
+            if let Some(e) = &line.extract_error {
+                eprintln!(
+                    "installsift: {}: not written: {e}",
+                    line.node.path.join(" > ")
+                );
+                status = ExitCode::from(1);
+            }
+            let r = serde_json::to_writer(&mut out, &line)
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
+            if let Err(e) = r {
+                if e.kind() != io::ErrorKind::BrokenPipe {
+                    eprintln!("installsift: writing manifest: {e}");
+                }
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if let Err(e) = out.flush() {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("installsift: writing manifest: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    status
 }

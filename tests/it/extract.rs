@@ -1,0 +1,104 @@
+//! `extract`: nothing lands outside the output directory, and every written
+//! file has the SHA-256 the scan reported.
+
+use crate::util::{corpus, samples};
+use installsift::{hash, HashSelection, Scanner};
+use std::path::{Path, PathBuf};
+
+fn fresh_dir(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("extract-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("mkdir");
+    d
+}
+
+/// Every path below `root`, none of them a symlink.
+fn tree(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(root).follow_links(false) {
+        let e = e.expect("walk");
+        assert!(
+            !e.path_is_symlink(),
+            "symlink created: {}",
+            e.path().display()
+        );
+        out.push(e.into_path());
+    }
+    out
+}
+
+#[test]
+fn traversal_names_stay_inside_the_output_directory() {
+    let parent = fresh_dir("traversal");
+    let out = parent.join("out");
+    let x = installsift::extract::extract(
+        &Scanner::new(),
+        &corpus().join("malformed/traversal.zip"),
+        &out,
+    )
+    .expect("extract");
+    // Nothing next to `out` (a `../` that escaped would land here or above).
+    let siblings: Vec<_> = std::fs::read_dir(&parent)
+        .expect("ls")
+        .map(|e| e.expect("e").file_name())
+        .collect();
+    assert_eq!(siblings, ["out"]);
+    let files: Vec<PathBuf> = tree(&out).into_iter().filter(|p| p.is_file()).collect();
+    assert_eq!(
+        files.len(),
+        10,
+        "one file per entry, duplicates included: {files:?}"
+    );
+    for f in &files {
+        assert!(f.starts_with(&out));
+        assert!(f
+            .strip_prefix(&out)
+            .expect("inside")
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_))));
+    }
+    let root = out.join("traversal.zip");
+    assert!(root.join("same.txt").is_file() && root.join("same.txt~2").is_file());
+    assert!(root.join("__/__/escape.txt").is_file());
+    assert!(root.join("abs/root.txt").is_file());
+    assert!(root.join("C_/Windows/drive.txt").is_file());
+    assert!(root.join("nul_byte.txt").is_file());
+    assert!(root.join("_CON").is_file());
+    assert!(x.manifest().iter().all(|l| l.extract_error.is_none()));
+}
+
+#[test]
+fn written_files_hash_as_the_scan_reports() {
+    let out = fresh_dir("corpus");
+    let mut checked = 0;
+    for (i, rel) in samples().iter().enumerate() {
+        let dir = out.join(i.to_string());
+        let x = installsift::extract::extract(&Scanner::new(), &corpus().join(rel), &dir)
+            .expect("extract");
+        for line in x.manifest() {
+            let (Some(to), Some(want)) = (&line.extracted_to, &line.node.sha256) else {
+                continue;
+            };
+            let bytes = std::fs::read(dir.join(to)).unwrap_or_else(|e| panic!("{rel}: {to}: {e}"));
+            assert_eq!(
+                &hash::hash_bytes(HashSelection::SHA256, &bytes).sha256,
+                want,
+                "{rel}: {to}"
+            );
+            checked += 1;
+        }
+        // Every node below the input with content was written.
+        for line in x.manifest() {
+            if line.node.depth > 0 && line.node.sha256.is_some() {
+                assert!(
+                    line.extracted_to.is_some(),
+                    "{rel}: {:?} not written: {:?}",
+                    line.node.path,
+                    line.extract_error
+                );
+            }
+        }
+    }
+    assert!(checked > 80, "only {checked} files checked");
+}
