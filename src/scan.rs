@@ -61,6 +61,12 @@ impl<'s> Cx<'s> {
         &self.scanner.limits
     }
 
+    /// The hashes the scan asked for (parsers compute format-specific ones,
+    /// such as Authenticode, only when selected).
+    pub(crate) fn hashes(&self) -> HashSelection {
+        self.scanner.hashes
+    }
+
     /// Record an error on the node being parsed.
     pub(crate) fn error(&mut self, e: Error) {
         if !self.errors.contains(&e) {

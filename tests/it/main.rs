@@ -3,6 +3,7 @@
 mod acceptance;
 mod cli;
 mod golden;
+mod pe_hashes;
 mod reference;
 mod replay;
 mod util;
