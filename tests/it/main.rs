@@ -2,6 +2,7 @@
 
 mod acceptance;
 mod cli;
+mod export;
 mod golden;
 mod pe_hashes;
 mod reference;
