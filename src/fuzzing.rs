@@ -14,7 +14,10 @@ pub fn exercise(data: &[u8]) {
         max_search_window: 1 << 20,
         ..Limits::default()
     };
-    let report = Scanner::new().with_limits(limits).scan_bytes("fuzz", data);
+    let report = Scanner::new()
+        .with_limits(limits)
+        .with_hashes(crate::HashSelection::EVERYTHING)
+        .scan_bytes("fuzz", data);
     assert_eq!(
         report.stats.panics,
         0,

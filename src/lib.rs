@@ -27,6 +27,7 @@
 
 mod classify;
 mod error;
+pub mod export;
 pub mod extract;
 pub mod formats;
 pub mod hash;

@@ -13,6 +13,12 @@ use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::HashSet;
 
+mod authenticode;
+mod imphash;
+mod ordinals;
+
+pub use authenticode::AuthenticodeHashes;
+
 /// PE facts.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PeInfo {
@@ -57,6 +63,14 @@ pub struct PeInfo {
     /// `requestedExecutionLevel` from the manifest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_execution_level: Option<String>,
+    /// Authenticode digests, when the scan asked for them
+    /// ([`HashSelection::authenticode`](crate::HashSelection::authenticode)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authenticode: Option<AuthenticodeHashes>,
+    /// imphash (lowercase MD5 hex, as python pefile's `get_imphash()`), when
+    /// the scan asked for it and the PE has an import directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imphash: Option<String>,
 }
 
 /// A byte range of the file.
@@ -347,10 +361,25 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     goblin_facts(data, &mut info, cx);
     overlay(data, &layout, &mut info, cx);
     resources(data, &layout, &mut info, cx);
+    pe_hashes(data, &layout, &mut info, cx);
     info.sections = layout.sections;
     Parsed {
         format: Format::Pe,
         metadata: Some(Metadata::Pe(Box::new(info))),
+    }
+}
+
+/// Authenticode and imphash, each only when the scan asked for it.
+fn pe_hashes(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
+    let sel = cx.hashes();
+    if sel.authenticode {
+        match authenticode::compute(data, layout) {
+            Ok(h) => info.authenticode = Some(h),
+            Err(e) => cx.error(e),
+        }
+    }
+    if sel.imphash {
+        info.imphash = imphash::compute(data, layout);
     }
 }
 

@@ -2,8 +2,10 @@
 
 mod acceptance;
 mod cli;
+mod export;
 mod extract;
 mod golden;
+mod pe_hashes;
 mod reference;
 mod replay;
 mod util;

@@ -2,6 +2,9 @@
 //! layer, hash every node.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use installsift::export::{
+    Action, Depth, ExportFormat, ExportOptions, Exporter, HashKind, Only, Severity, Timestamp,
+};
 use installsift::{HashSelection, Limits, Node, NodeInfo, Report, Scanner, Verdict};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -43,6 +46,16 @@ enum Command {
         after_help = "Example:\n  installsift extract setup.exe -o out/ > out/manifest.jsonl"
     )]
     Extract(ExtractArgs),
+    /// Scan files and write their hashes in a security product's import
+    /// format (IOC lists, allow/deny policies, STIX, MISP, OpenIOC, YARA).
+    ///
+    /// Nodes are written in scan order, once per distinct content (same
+    /// SHA-256: the first path wins). A file a format cannot express is left
+    /// out with a warning on standard error, never silently. Exit status: 0
+    /// when every input was scanned, 1 when some input could not be read or
+    /// the output could not be written, 2 on usage errors.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
 }
 
 #[derive(clap::Args)]
@@ -88,6 +101,127 @@ impl LimitArgs {
         }
         limits
     }
+}
+
+const EXPORT_HELP: &str = "\
+Formats (--to):
+  sha256sum, sha1sum, md5sum  HASH  PATH lines; `sha256sum -c` checks them
+  cortex-xdr-csv              Cortex XDR IOC CSV (insert_csv / UI); SHA-256 or MD5
+  cortex-xdr-json             Cortex XDR insert_jsons request body
+  cortex-xdr-blocklist        Cortex XDR block/allow list body; SHA-256 of PE files only
+  defender-csv                Defender for Endpoint indicators CSV; FileSha256/FileSha1;
+                              500 rows per file: with -o FILE, FILE, FILE.2, FILE.3 …
+  crowdstrike-json            Falcon IOC API request body; sha256 or md5
+  applocker-xml               AppLocker FileHashRules (Authenticode SHA-256, 0x + uppercase)
+  wdac-xml                    App Control (WDAC) policy, Authenticode SHA-1 + SHA-256 rules
+  stix2                       STIX 2.1 bundle of indicators (deterministic ids)
+  misp-json                   MISP event with file objects (all hashes, authentihash, imphash)
+  openioc                     OpenIOC 1.1 FileItem hashes
+  yara                        YARA rules, hash.sha256(0, filesize) == \"…\" (+ pe.imphash())
+
+Examples:
+  installsift export --to sha256sum setup.exe tools/ > hashes.sha256 && sha256sum -c hashes.sha256
+  installsift export --to defender-csv --only installers --action block -o block.csv /mnt/share
+  installsift export --to applocker-xml --action allow --depth all setup.exe > allow.xml
+  installsift export --to stix2 --hash sha256,md5 --expiration 2027-01-01 samples/
+  installsift export --to yara --hash sha256,imphash --families 7z-sfx,zip-sfx downloads/";
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// Files or directories to scan.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format (see the list below).
+    #[arg(long = "to", value_parser = parse_format)]
+    format: ExportFormat,
+    /// Which nodes by verdict: installers, non-installers or all.
+    #[arg(long, value_enum, default_value_t = OnlyArg::All)]
+    only: OnlyArg,
+    /// Keep only these families, comma-separated (as in the `family` field:
+    /// msi, msm, msp, 7z-sfx, zip-sfx, cab-sfx, …).
+    #[arg(long, value_delimiter = ',')]
+    families: Vec<String>,
+    /// Input files only (top) or every nested layer too (all).
+    #[arg(long, value_enum, default_value_t = DepthArg::Top)]
+    depth: DepthArg,
+    /// Smallest node exported, in bytes.
+    #[arg(long, default_value_t = 0)]
+    min_size: u64,
+    /// Hash kinds to emit where the format offers a choice, comma-separated:
+    /// sha256, sha1, md5, imphash (default: the format's first).
+    #[arg(long = "hash", value_delimiter = ',', value_parser = parse_hash_kind)]
+    hashes: Vec<HashKind>,
+    /// Indicator severity.
+    #[arg(long, value_enum, default_value_t = SeverityArg::High)]
+    severity: SeverityArg,
+    /// What the product should do with matching files.
+    #[arg(long, value_enum, default_value_t = ActionArg::Block)]
+    action: ActionArg,
+    /// Expiry of the indicators: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or never.
+    #[arg(long, default_value = "never")]
+    expiration: String,
+    /// Comment/description template; {path} {name} {family} {format}
+    /// {verdict} {what} {sha256} {size} are replaced.
+    #[arg(long, default_value = "installsift: {what} {path}")]
+    comment: String,
+    /// Source reliability A–F (Cortex XDR).
+    #[arg(long, default_value_t = 'A')]
+    reliability: char,
+    /// Creation time written into STIX, MISP, OpenIOC, YARA and WDAC output
+    /// (default: $SOURCE_DATE_EPOCH, else now).
+    #[arg(long)]
+    timestamp: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Worker threads for directory scans (default: number of CPUs).
+    #[arg(short = 'j', long)]
+    threads: Option<usize>,
+    /// Deepest nesting level that is opened (input = 0).
+    #[arg(long)]
+    max_depth: Option<u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum OnlyArg {
+    Installers,
+    NonInstallers,
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DepthArg {
+    Top,
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ActionArg {
+    Allow,
+    Audit,
+    Warn,
+    Block,
+    BlockAndRemediate,
+}
+
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    ExportFormat::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format `{s}` (known: {})", names.join(", "))
+    })
+}
+
+fn parse_hash_kind(s: &str) -> Result<HashKind, String> {
+    HashKind::from_name(s).ok_or_else(|| format!("unknown hash `{s}` (sha256, sha1, md5, imphash)"))
 }
 
 #[derive(clap::Args)]
@@ -138,6 +272,180 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Extract(args) => extract(args),
+        Command::Export(args) => export(args),
+    }
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("installsift export: {msg}");
+    ExitCode::from(2)
+}
+
+fn export(args: ExportArgs) -> ExitCode {
+    let timestamp = match args.timestamp.clone().or_else(|| {
+        std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .map(|s| format!("@{s}"))
+    }) {
+        Some(t) => match Timestamp::parse(&t) {
+            Ok(t) => t,
+            Err(e) => return usage(&format!("--timestamp: {e}")),
+        },
+        None => Timestamp::now(),
+    };
+    let expiration = match args.expiration.as_str() {
+        "never" => None,
+        other => match Timestamp::parse(other) {
+            Ok(t) => Some(t),
+            Err(e) => return usage(&format!("--expiration: {e}")),
+        },
+    };
+    let opts = ExportOptions {
+        only: match args.only {
+            OnlyArg::Installers => Only::Installers,
+            OnlyArg::NonInstallers => Only::NonInstallers,
+            OnlyArg::All => Only::All,
+        },
+        families: args
+            .families
+            .iter()
+            .map(|f| f.trim().to_ascii_lowercase())
+            .collect(),
+        depth: match args.depth {
+            DepthArg::Top => Depth::Top,
+            DepthArg::All => Depth::All,
+        },
+        min_size: args.min_size,
+        hashes: args.hashes.clone(),
+        severity: match args.severity {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        },
+        action: match args.action {
+            ActionArg::Allow => Action::Allow,
+            ActionArg::Audit => Action::Audit,
+            ActionArg::Warn => Action::Warn,
+            ActionArg::Block => Action::Block,
+            ActionArg::BlockAndRemediate => Action::BlockAndRemediate,
+        },
+        expiration,
+        comment: args.comment.clone(),
+        reliability: args.reliability.to_ascii_uppercase(),
+        timestamp,
+    };
+    if let Err(e) = opts.validate(args.format) {
+        return usage(&e);
+    }
+    let mut limits = Limits::default();
+    if let Some(d) = args.max_depth {
+        limits.max_depth = d;
+    }
+    let scanner = Scanner::new()
+        .with_limits(limits)
+        .with_hashes(args.format.hashes_needed(&opts));
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let exporter = match &args.output {
+        Some(p) => {
+            let first = match std::fs::File::create(p) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("installsift: cannot create {}: {e}", p.display());
+                    return ExitCode::from(1);
+                }
+            };
+            let base = p.clone();
+            Exporter::with_parts(
+                args.format,
+                opts,
+                Box::new(BufWriter::new(first)),
+                Box::new(move |n| {
+                    let mut name = base.clone().into_os_string();
+                    name.push(format!(".{n}"));
+                    let f = std::fs::File::create(&name)?;
+                    Ok(Box::new(BufWriter::new(f)) as Box<dyn Write>)
+                }),
+            )
+        }
+        None => Exporter::new(args.format, opts, Box::new(BufWriter::new(io::stdout()))),
+    };
+    let mut exporter = match exporter {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("installsift: writing output: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut failed = 0u64;
+    let mut write_error: Option<io::Error> = None;
+    scanner.scan_paths(&args.paths, threads, &mut |_path, result| {
+        if write_error.is_some() {
+            return;
+        }
+        match result {
+            Ok(report) => {
+                if let Err(e) = exporter.add_report(&report.root) {
+                    write_error = Some(e);
+                }
+                for w in exporter.take_warnings() {
+                    eprintln!("installsift: warning: {w}");
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("installsift: {e}");
+            }
+        }
+    });
+    if let Some(e) = write_error {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+        eprintln!("installsift: writing output: {e}");
+        return ExitCode::from(1);
+    }
+    let format = exporter.format();
+    match exporter.finish() {
+        Ok((stats, warnings)) => {
+            for w in warnings {
+                eprintln!("installsift: warning: {w}");
+            }
+            let parts = if stats.parts > 1 {
+                format!(" in {} files", stats.parts)
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "{format}: {} written{parts}, {} duplicates merged, {} skipped with a warning, {} filtered out{}",
+                stats.written,
+                stats.duplicates,
+                stats.skipped,
+                stats.filtered,
+                if failed > 0 {
+                    format!(", {failed} inputs unreadable")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            eprintln!("installsift: writing output: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
