@@ -177,9 +177,8 @@ struct ExportArgs {
     /// Worker threads for directory scans (default: number of CPUs).
     #[arg(short = 'j', long)]
     threads: Option<usize>,
-    /// Deepest nesting level that is opened (input = 0).
-    #[arg(long)]
-    max_depth: Option<u32>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -339,12 +338,8 @@ fn export(args: ExportArgs) -> ExitCode {
     if let Err(e) = opts.validate(args.format) {
         return usage(&e);
     }
-    let mut limits = Limits::default();
-    if let Some(d) = args.max_depth {
-        limits.max_depth = d;
-    }
     let scanner = Scanner::new()
-        .with_limits(limits)
+        .with_limits(args.limits.limits())
         .with_hashes(args.format.hashes_needed(&opts));
     let threads = args
         .threads
