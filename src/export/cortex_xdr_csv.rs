@@ -3,9 +3,10 @@
 //! Header exactly `indicator,type,severity,expiration_date,comment,reputation,
 //! reliability,class,vendor.name,vendor.reputation,vendor.reliability`; one
 //! row per file and hash kind (`type` is `HASH` for SHA-256 and MD5 alike;
-//! XDR takes no SHA-1). `expiration_date` is epoch milliseconds, or `-1` for
-//! never (the documented "no expiration" value that XDR integrations send;
-//! an empty field would give the per-type default of 7–180 days).
+//! XDR takes no SHA-1). `expiration_date` is epoch milliseconds, or `Never`
+//! (the current documentation's spelling of "no expiration"; an empty field
+//! would give the per-type default of 7–180 days). The JSON request body
+//! ([`super::cortex_xdr_json`]) has a numeric field and sends `-1` instead.
 
 use super::util::csv;
 use super::{Action, ExportOptions, FormatWriter, Item, Severity, Sink, Warnings};
@@ -71,7 +72,10 @@ impl FormatWriter for CortexXdrCsv {
                 out,
                 "{h},HASH,{},{},{comment},{rep},{rel},{},installsift,{rep},{rel}",
                 severity(opts.severity),
-                expiration_ms(opts),
+                opts.expiration.map_or_else(
+                    || "Never".to_owned(),
+                    |t| t.unix().saturating_mul(1000).to_string()
+                ),
                 class(it),
             )?;
             any = true;

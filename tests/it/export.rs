@@ -185,7 +185,7 @@ fn csv_formats_have_exact_headers_and_valid_rows() {
         assert!(is_lower_hex(&r[0], 64), "{r:?}");
         assert_eq!(r[1], "HASH");
         assert!(["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"].contains(&r[2].as_str()));
-        assert!(r[3] == "-1" || r[3].parse::<u64>().is_ok());
+        assert!(r[3] == "Never" || r[3].parse::<u64>().is_ok());
         assert!(["GOOD", "BAD", "SUSPICIOUS", "UNKNOWN"].contains(&r[5].as_str()));
         assert!(("A".."G").contains(&r[6].as_str()) && r[6].len() == 1);
     }
