@@ -89,6 +89,8 @@ struct Table {
 }
 
 impl Table {
+    // The loops walk code lengths and index several tables by them.
+    #[allow(clippy::needless_range_loop)]
     fn new(lens: &[u8]) -> io::Result<Table> {
         let mut t = Table {
             limit: [0; MAX_CODE_LEN + 2],
@@ -100,6 +102,9 @@ impl Table {
         for &l in lens {
             t.min_len = t.min_len.min(u32::from(l));
             max_len = max_len.max(u32::from(l));
+        }
+        if t.min_len == 0 || max_len as usize > MAX_CODE_LEN {
+            return Err(bad("code length out of range"));
         }
         let mut pp = 0usize;
         for len in t.min_len..=max_len {
@@ -133,9 +138,6 @@ impl Table {
         }
         for len in max_len as usize + 1..t.limit.len() {
             t.limit[len] = i32::MAX;
-        }
-        if t.min_len == 0 || max_len as usize > MAX_CODE_LEN {
-            return Err(bad("code length out of range"));
         }
         Ok(t)
     }
@@ -446,7 +448,13 @@ mod tests {
 
     #[test]
     fn rejects_garbage_without_panic() {
-        for data in [&b""[..], b"\x00", b"\x31", b"\x31\xff\xff\xff\xff\xff\xff", b"\x17"] {
+        for data in [
+            &b""[..],
+            b"\x00",
+            b"\x31",
+            b"\x31\xff\xff\xff\xff\xff\xff",
+            b"\x17",
+        ] {
             let mut out = Vec::new();
             let _ = NsisBzip2::new(data).read_to_end(&mut out);
         }

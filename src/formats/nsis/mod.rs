@@ -168,8 +168,8 @@ fn read_n(r: &mut dyn Read, n: u64, what: &str) -> Result<Vec<u8>, Error> {
 }
 
 fn skip(r: &mut dyn Read, n: u64) -> Result<(), Error> {
-    let done = io::copy(&mut r.take(n), &mut io::sink())
-        .map_err(|e| crate::scan::io_to_error(&e, 0))?;
+    let done =
+        io::copy(&mut r.take(n), &mut io::sink()).map_err(|e| crate::scan::io_to_error(&e, 0))?;
     if done < n {
         return Err(Error::truncated(format!(
             "solid stream ends {} bytes before the next file",
@@ -223,7 +223,9 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         .min(data.len());
     let body = data.get(FIRST_HEADER..end).unwrap_or(&[]);
     if body.len() < 12 {
-        cx.error(Error::truncated("NSIS data ends right after the first header"));
+        cx.error(Error::truncated(
+            "NSIS data ends right after the first header",
+        ));
         return;
     }
     let (method, solid, filter) = detect(body, header_size);
@@ -343,16 +345,29 @@ fn os_name(name: &str) -> String {
     name.replace('\\', "/")
 }
 
+/// The child name of an item: its path; for an uninstaller, the path +
+/// `.nsis` for its own NSIS data (what 7-Zip writes when it has no stub to
+/// rebuild the exe from); `None` for an uninstaller without a patch block
+/// (NSIS 3.08+), which 7-Zip cannot rebuild either.
+fn child_name(it: &script::Item) -> Option<String> {
+    match (it.uninstaller, it.patch_size) {
+        (false, _) => Some(os_name(&it.name)),
+        (true, 0) => None,
+        (true, _) => Some(format!("{}.nsis", os_name(&it.name))),
+    }
+}
+
 /// Report the items from `from` on as missing, after damage.
 fn missing_rest(items: &[script::Item], error: &Error, cx: &mut Cx<'_>, method: Method) {
-    for it in items.iter().filter(|i| !i.uninstaller) {
+    for it in items {
+        let Some(name) = child_name(it) else { continue };
         let e = Error::truncated(format!("not read: {error}"));
         let e = match error {
             Error::Truncated { .. } => e,
             other => context(other.clone(), "not read after damage"),
         };
         if !cx.child(
-            os_name(&it.name),
+            name,
             entry(method),
             ChildData::Missing { size: 0, error: e },
         ) {
@@ -376,10 +391,7 @@ fn extract_solid(
         if cx.stopped() {
             return;
         }
-        if it.uninstaller {
-            continue;
-        }
-        let name = os_name(&it.name);
+        let Some(name) = child_name(it) else { continue };
         if it.empty {
             if !cx.child(name, entry(method), ChildData::Borrowed(&[])) {
                 return;
@@ -390,8 +402,8 @@ fn extract_solid(
             .get(k + 1..)
             .unwrap_or(&[])
             .iter()
-            .find(|n| !n.uninstaller)
-            .is_some_and(|n| n.pos == it.pos && !n.empty);
+            .find(|n| child_name(n).is_some())
+            .is_some_and(|n| n.pos == it.pos && !n.empty && !n.uninstaller && !it.uninstaller);
         if let Some((pos, bytes, hashes)) = &last {
             if *pos == it.pos {
                 let data = ChildData::Owned(bytes.clone(), hashes.clone());
@@ -411,7 +423,11 @@ fn extract_solid(
                 "data position {} lies before the current solid position",
                 it.pos
             ));
-            if !cx.child(name, entry(method), ChildData::Missing { size: 0, error: e }) {
+            if !cx.child(
+                name,
+                entry(method),
+                ChildData::Missing { size: 0, error: e },
+            ) {
                 return;
             }
             continue;
@@ -426,9 +442,16 @@ fn extract_solid(
             return;
         }
         let gap = target - r.n;
-        let step = skip(r, gap)
+        let mut step = skip(r, gap)
             .and_then(|()| read_n(r, 4, "NSIS data block length"))
             .map(|v| le_u32(&v, 0).unwrap_or(0));
+        if it.uninstaller {
+            // The stub patch block, then the uninstaller's own NSIS data.
+            step = step.and_then(|patch| {
+                skip(r, u64::from(patch))?;
+                read_n(r, 4, "NSIS data block length").map(|v| le_u32(&v, 0).unwrap_or(0))
+            });
+        }
         let size = match step {
             Ok(s) => s,
             Err(e) => {
@@ -500,18 +523,26 @@ fn extract_non_solid(
     fix: &dyn Fn(Error) -> Error,
 ) {
     let mut damaged = false;
-    for it in items.iter().filter(|i| !i.uninstaller) {
+    for it in &items {
         if cx.stopped() {
             return;
         }
-        let name = os_name(&it.name);
+        let Some(name) = child_name(it) else { continue };
         if it.empty {
             if !cx.child(name, entry(method), ChildData::Borrowed(&[])) {
                 return;
             }
             continue;
         }
-        let at = data_start.saturating_add(it.pos as usize);
+        let mut at = data_start.saturating_add(it.pos as usize);
+        if it.uninstaller {
+            // Skip the stub patch block to the uninstaller's own NSIS data.
+            if let Some(patch) = le_u32(arc, at) {
+                at = at
+                    .saturating_add(4)
+                    .saturating_add((patch & !COMPRESSED) as usize);
+            }
+        }
         let Some(word) = le_u32(arc, at) else {
             let e = Error::truncated(format!(
                 "data block of `{name}` at offset {at} lies past the end ({} bytes)",
@@ -521,7 +552,11 @@ fn extract_non_solid(
                 cx.error(e.clone());
                 damaged = true;
             }
-            if !cx.child(name, entry(method), ChildData::Missing { size: 0, error: e }) {
+            if !cx.child(
+                name,
+                entry(method),
+                ChildData::Missing { size: 0, error: e },
+            ) {
                 return;
             }
             continue;

@@ -128,6 +128,8 @@ pub(crate) struct Item {
     pub empty: bool,
     /// Written by `WriteUninstaller` (needs the exe stub to rebuild).
     pub uninstaller: bool,
+    /// Size of the stub patch block preceding an uninstaller's data block.
+    pub patch_size: u32,
 }
 
 /// A command line the installer runs.
@@ -248,8 +250,7 @@ impl Strings<'_> {
     }
 
     fn good(&self, pos: u32) -> bool {
-        pos < self.nchars
-            && (pos == 0 || matches!(self.char_at(pos - 1), Some(0) | Some(0x5c)))
+        pos < self.nchars && (pos == 0 || matches!(self.char_at(pos - 1), Some(0) | Some(0x5c)))
     }
 
     /// Decode string `pos` (negative: a language string). Language strings
@@ -296,8 +297,7 @@ impl Strings<'_> {
                 c >= 252
             }
         };
-        loop {
-            let Some(c) = self.char_at(i) else { break };
+        while let Some(c) = self.char_at(i) {
             i += 1;
             if c == 0 {
                 break;
@@ -433,8 +433,7 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
     if h.len() < 4 + 8 * 8 {
         return Err(bad(format!("{} bytes is too short", h.len())));
     }
-    let bits64 = h.len() >= 4 + 12 * 8
-        && (0..8).all(|k| le_u32(h, 4 + 12 * k + 4) == Some(0));
+    let bits64 = h.len() >= 4 + 12 * 8 && (0..8).all(|k| le_u32(h, 4 + 12 * k + 4) == Some(0));
     let bho = if bits64 { 12 } else { 8 };
     let block = |k: usize| -> (u32, u32) {
         let at = 4 + bho * k;
@@ -466,7 +465,11 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
     if table.last() != Some(&0) || (unicode && (table.len() % 2 != 0)) {
         return Err(bad("string table is not terminated".into()));
     }
-    let nchars = if unicode { table.len() / 2 } else { table.len() } as u32;
+    let nchars = if unicode {
+        table.len() / 2
+    } else {
+        table.len()
+    } as u32;
     if u64::from(ent_num) * CMD_SIZE as u64 > len - u64::from(ent_off) {
         return Err(bad(format!(
             "{ent_num} entries at {ent_off} run past the header's {len} bytes"
@@ -602,6 +605,7 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
                         pos: p[2],
                         empty: false,
                         uninstaller: false,
+                        patch_size: 0,
                     },
                 ));
             }
@@ -618,6 +622,7 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
                         pos: p[1],
                         empty: false,
                         uninstaller: true,
+                        patch_size: p[2],
                     },
                 ));
             }
@@ -633,6 +638,7 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
                             pos: 0,
                             empty: true,
                             uninstaller: false,
+                            patch_size: 0,
                         },
                     ));
                 }
@@ -740,7 +746,10 @@ mod tests {
         assert_eq!(reduced_name(Some(&p), "a.txt"), "sub\\a.txt");
         let p = "$INSTDIR".to_string();
         assert_eq!(reduced_name(Some(&p), "a.txt"), "a.txt");
-        assert_eq!(reduced_name(None, "$PLUGINSDIR\\x.dll"), "$PLUGINSDIR\\x.dll");
+        assert_eq!(
+            reduced_name(None, "$PLUGINSDIR\\x.dll"),
+            "$PLUGINSDIR\\x.dll"
+        );
         assert_eq!(reduced_name(None, ""), "file");
     }
 
