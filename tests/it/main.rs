@@ -3,6 +3,7 @@
 mod acceptance;
 mod cli;
 mod golden;
+mod nsis;
 mod reference;
 mod replay;
 mod util;

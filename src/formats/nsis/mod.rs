@@ -635,6 +635,57 @@ mod tests {
         assert!(!sniff(&d[..10]));
     }
 
+    /// Deterministic mutations of the NSIS data of real samples (bytes
+    /// changed near the headers and at random, truncations): no panic, and
+    /// the node stays `nsis` while its first header is intact.
+    #[test]
+    fn mutations_never_panic() {
+        use crate::{Limits, Scanner};
+        let limits = Limits {
+            max_entry_size: 8 << 20,
+            max_total_unpacked: 32 << 20,
+            ..Limits::default()
+        };
+        let scanner = Scanner::new().with_limits(limits);
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for rel in [
+            "nsis/zlib.exe",
+            "nsis/bzip2_solid.exe",
+            "nsis/lzma.exe",
+            "nsis/lzma_solid.exe",
+        ] {
+            let Some(file) = crate::test_support::sample(rel) else {
+                continue;
+            };
+            let at = (0..file.len() / 512)
+                .map(|k| k * 512)
+                .find(|&o| sniff(&file[o..]))
+                .expect("first header on a 512-byte boundary");
+            let data = &file[at..];
+            for i in 0..150 {
+                let mut d = data.to_vec();
+                for _ in 0..1 + next() % 6 {
+                    let r = next() as usize;
+                    let pos = if i % 2 == 0 { 28 + r % 64 } else { r % d.len() };
+                    if let Some(b) = d.get_mut(pos) {
+                        *b ^= 1 << (next() % 8);
+                    }
+                }
+                if i % 5 == 0 {
+                    d.truncate(next() as usize % d.len());
+                }
+                let report = scanner.scan_bytes("m", &d);
+                assert_eq!(report.stats.panics, 0, "{rel} mutation {i}");
+            }
+        }
+    }
+
     #[test]
     fn method_detection() {
         assert_eq!(detect(&[0x5D, 0, 0, 0x80, 0, 0, 0, 0], 9).0, Method::Lzma);
