@@ -22,6 +22,7 @@ const SAMPLES: &[&str] = &[
     "7z/lzma2.7z",
     "cab/mszip.cab",
     "nested/zip_7z_zip.zip",
+    "nsis/large_lzma_solid.exe",
 ];
 
 /// Full recursive scan (unpack, classify, SHA-256 of every node) of one sample.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # installsift test corpus: regenerate every sample from corpus/src, then the reference
 # listings in corpus/reference/.  Run from anywhere:  bash corpus/build.sh
+# `bash corpus/build.sh nsis` rebuilds only the NSIS samples (corpus/nsis/,
+# malformed/nsis_*, reference/nsis__*) and then samples.tsv and TOOLS.txt.
 #
 # Deterministic where the tools allow it: fixed mtimes (touch -d), TZ=UTC, zip -X,
 # single-threaded 7zz, ld --no-insert-timestamp, osslsigncode -time, wixl/msibuild under
@@ -23,6 +25,8 @@ TOOL="python3 $SRC/tools/corpus_tool.py"
 KEY=$SRC/keys/test_only_key.pem
 CERT=$SRC/keys/test_only_cert.pem
 SEVENZ_PASSWORD=installsift
+ONLY=${1:-all}
+case $ONLY in all|nsis) ;; *) echo "usage: build.sh [nsis]" >&2; exit 2 ;; esac
 
 # ---------------------------------------------------------------- tool check
 missing=0
@@ -47,6 +51,7 @@ need zip                        zip
 need faketime                   faketime
 need python3                    python3
 need sha256sum                  coreutils
+need makensis                   nsis
 [ "$missing" = 0 ] || exit 1
 
 log() { printf '== %s\n' "$*"; }
@@ -68,9 +73,14 @@ stamp_tree() { find "$1" -depth -print0 | while IFS= read -r -d '' p; do stamp "
 
 # ---------------------------------------------------------------- clean
 cd "$HERE"
-rm -rf pe msi cab zip 7z nested malformed
-rm -f reference/*.tsv
-mkdir -p pe msi cab zip 7z nested malformed reference
+if [ "$ONLY" = all ]; then
+    rm -rf pe msi cab zip 7z nested malformed nsis
+    rm -f reference/*.tsv
+else
+    rm -rf nsis
+    rm -f malformed/nsis_* reference/nsis__*.tsv
+fi
+mkdir -p pe msi cab zip 7z nested malformed nsis reference
 
 # ---------------------------------------------------------------- payload staging
 P=$WORK/payload
@@ -78,13 +88,23 @@ mkdir -p "$P"
 cp "$SRC"/payload/readme.txt "$SRC"/payload/license.txt "$SRC"/payload/config.ini "$P"/
 stamp "$P"/*
 
-# ---------------------------------------------------------------- PE (mingw-w64)
-log "PE files"
+sign() { # sign IN OUT  -- fixed signing time, no timestamp server
+    rm -f "$2"
+    osslsigncode sign -certs "$CERT" -key "$KEY" -n "installsift test" -time "$EPOCH" \
+        -in "$1" -out "$2" >/dev/null
+    osslsigncode verify -in "$2" -CAfile "$CERT" >/dev/null 2>&1 || die "signature on $2 does not verify"
+}
+
 # prefer the win32 thread-model compilers explicitly (the samples were made with them;
 # the plain names are update-alternatives links that may point to the -posix variant)
 CC64=$(command -v x86_64-w64-mingw32-gcc-win32 || echo x86_64-w64-mingw32-gcc)
 CC32=$(command -v i686-w64-mingw32-gcc-win32 || echo i686-w64-mingw32-gcc)
 RC64=x86_64-w64-mingw32-windres
+
+# the sections up to "malformed" run only for a full build (not indented, to keep history)
+if [ "$ONLY" = all ]; then
+# ---------------------------------------------------------------- PE (mingw-w64)
+log "PE files"
 PEFLAGS=(-O2 -s -Wl,--no-insert-timestamp)
 
 $CC64 "${PEFLAGS[@]}" -o pe/hello_x64.exe "$SRC"/pe/hello.c
@@ -98,12 +118,6 @@ cp pe/hello_x64.exe "$P"/hello.exe
 cp pe/lib_x64.dll "$P"/lib.dll
 stamp "$P"/hello.exe "$P"/lib.dll
 
-sign() { # sign IN OUT  -- fixed signing time, no timestamp server
-    rm -f "$2"
-    osslsigncode sign -certs "$CERT" -key "$KEY" -n "installsift test" -time "$EPOCH" \
-        -in "$1" -out "$2" >/dev/null
-    osslsigncode verify -in "$2" -CAfile "$CERT" >/dev/null 2>&1 || die "signature on $2 does not verify"
-}
 sign pe/hello_x64.exe pe/signed_x64.exe
 
 # small payload archives to append to PEs (text files only)
@@ -264,6 +278,61 @@ $TOOL corrupt-cab cab/mszip.cab   malformed/corrupt_mszip.cab
 python3 src/tools/make_traps.py malformed
 python3 -c 'import sys; sys.exit(b"PK\x01\x02" in open(sys.argv[1], "rb").read())' \
     malformed/trunc_deflate.zip || die "trunc_deflate.zip still contains a central directory header"
+fi # ONLY=all
+
+# ---------------------------------------------------------------- NSIS (makensis)
+log "NSIS files"
+# Staging: payload text, an empty file, a non-ASCII name, a generated tree data/ of
+# 3 x 3 directories x 4 files (listed in nested.nsh in sorted order: `File /r` would
+# follow readdir order), the MSI and zip for the carrier, big.txt for the large sample.
+NS=$WORK/nsis
+mkdir -p "$NS"
+cp "$SRC"/nsis/*.nsi "$P"/readme.txt "$P"/license.txt "$P"/config.ini "$NS"/
+: > "$NS"/empty.txt
+printf 'a file whose name is not ASCII (UTF-8 on disk, UTF-16 in the installer)\n' > "$NS/résumé-データ.txt"
+cp msi/simple.msi zip/deflate.zip "$NS"/
+$TOOL hexlines installsift-nsis-large 2200000 "$NS"/big.txt
+: > "$NS"/nested.nsh
+for a in alpha beta gamma; do
+    for b in one two three; do
+        d=data/$a/$b
+        mkdir -p "$NS/$d"
+        printf '  SetOutPath "$INSTDIR\\data\\%s\\%s"\n' "$a" "$b" >> "$NS"/nested.nsh
+        for n in 1 2 3 4; do
+            for k in $(seq 1 $((n * 8))); do
+                printf '%s/%s item %d line %d of the nested test tree\n' "$a" "$b" "$n" "$k"
+            done > "$NS/$d/item$n.txt"
+            printf '  File "%s/item%d.txt"\n' "$d" "$n" >> "$NS"/nested.nsh
+        done
+    done
+done
+stamp_tree "$NS"
+# makensis 3.08 output is deterministic for fixed inputs and mtimes (it stores them)
+mknsis() { # mknsis OUT SCRIPT [-Ddefine...]
+    local out=$1 nsi=$2; shift 2
+    (cd "$NS" && LC_ALL=C.UTF-8 makensis -V2 -INPUTCHARSET UTF8 "-DOUT=$HERE/$out" "$@" "$nsi" >/dev/null) \
+        || die "makensis failed for $out"
+}
+for c in zlib bzip2 lzma; do
+    mknsis nsis/$c.exe basic.nsi -DCOMPRESSOR=$c
+    mknsis nsis/${c}_solid.exe basic.nsi -DCOMPRESSOR=$c -DSOLID
+done
+mknsis nsis/ansi_lzma_solid.exe basic.nsi -DCOMPRESSOR=lzma -DSOLID -DTARGET=x86-ansi -DNO_NONASCII
+mknsis nsis/amd64_zlib.exe basic.nsi -DCOMPRESSOR=zlib -DTARGET=amd64-unicode
+mknsis nsis/carrier.exe carrier.nsi
+mknsis nsis/nofiles.exe nofiles.nsi
+mknsis nsis/large_lzma_solid.exe large.nsi
+sign nsis/zlib.exe nsis/signed_zlib.exe
+# a bare exehead stub, as makensis ships it: a PE without NSIS data
+cp /usr/share/nsis/Stubs/zlib-x86-unicode nsis/stub_zlib-x86-unicode.exe
+chmod 644 nsis/*.exe
+# truncated installers: both cuts fall inside the NSIS data (after the stub)
+$TOOL trunc nsis/large_lzma_solid.exe malformed/nsis_trunc_lzma_solid.exe 50
+$TOOL trunc nsis/zlib.exe malformed/nsis_trunc_zlib.exe 97
+for f in malformed/nsis_trunc_lzma_solid.exe malformed/nsis_trunc_zlib.exe; do
+    python3 -c 'import sys; sys.exit(b"\xef\xbe\xad\xdeNullsoftInst" not in open(sys.argv[1], "rb").read())' "$f" \
+        || die "$f: the cut falls before the NSIS first header"
+done
 
 # ---------------------------------------------------------------- reference listings
 log "reference listings"
@@ -304,6 +373,7 @@ cab_crosscheck() {
     fi
 }
 
+if [ "$ONLY" = all ]; then # (not indented, to keep history)
 ref_listing msiextract msi/simple.msi
 ref_listing msiextract msi/dirs.msi
 ref_listing msiextract msi/nonascii.msi
@@ -359,14 +429,24 @@ nested_tsv() { # nested_tsv ARCHIVE PREFIX
     done
 }
 nested_tsv "$HERE"/nested/zip_7z_zip.zip "" | LC_ALL=C sort > "$(ref_name nested/zip_7z_zip.zip .recursive)"
+fi # ONLY=all
+
+# NSIS: what 7zz x extracts (7-Zip also rebuilds uninstall.exe from the stub; see
+# reference/README.md). nofiles.exe and the bare stub extract nothing and are not listed.
+for s in nsis/zlib.exe nsis/zlib_solid.exe nsis/bzip2.exe nsis/bzip2_solid.exe \
+         nsis/lzma.exe nsis/lzma_solid.exe nsis/ansi_lzma_solid.exe nsis/amd64_zlib.exe \
+         nsis/carrier.exe nsis/large_lzma_solid.exe nsis/signed_zlib.exe; do
+    7zz l -slt "$HERE/$s" | grep -c '^Type = Nsis$' >/dev/null || die "7zz does not open $s as Nsis"
+    LC_ALL=C.UTF-8 ref_listing 7zz "$s"
+done
 
 # top layer: every sample itself (path relative to corpus/, size, sha256)
-(cd "$HERE" && find pe msi cab zip 7z nested malformed -type f -print0 | while IFS= read -r -d '' f; do
+(cd "$HERE" && find pe msi cab zip 7z nested malformed nsis -type f -print0 | while IFS= read -r -d '' f; do
     printf '%s\t%s\t%s\n' "$f" "$(stat -c %s -- "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
 done | LC_ALL=C sort) > "$REF"/samples.tsv
 
 # PE layout facts (our own parser, cross-checked by hand against objdump -p / osslsigncode)
-(cd "$HERE" && $TOOL pe-layout pe/*.exe pe/*.dll) > "$REF"/pe_layout.tsv
+[ "$ONLY" = all ] && (cd "$HERE" && $TOOL pe-layout pe/*.exe pe/*.dll) > "$REF"/pe_layout.tsv
 
 # ---------------------------------------------------------------- tool versions
 {
@@ -383,12 +463,13 @@ done | LC_ALL=C sort) > "$REF"/samples.tsv
     echo "zip:                    $(zip -v | sed -n 2p)"
     echo "faketime:               $(faketime --version 2>&1 | grep -m1 Version)"
     echo "python3:                $(python3 --version)"
+    echo "makensis:               $(makensis -VERSION)"
     if command -v dpkg-query >/dev/null 2>&1; then
         echo
         echo "# Debian packages"
         dpkg-query -W -f '${Package}\t${Version}\n' gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 \
-            binutils-mingw-w64-x86-64 osslsigncode wixl msitools gcab cabextract 7zip zip faketime 2>/dev/null || true
+            binutils-mingw-w64-x86-64 osslsigncode wixl msitools gcab cabextract 7zip zip faketime nsis 2>/dev/null || true
     fi
 } > "$REF"/TOOLS.txt
 
-log "done: $(find pe msi cab zip 7z nested malformed -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"
+log "done: $(find pe msi cab zip 7z nested malformed nsis -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"

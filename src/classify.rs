@@ -6,6 +6,12 @@
 //!   placed as overlay, resource or carved region) → installer. The family is
 //!   the carried installer's family when the child is itself an installer,
 //!   otherwise 7z-sfx / zip-sfx / cab-sfx after the container.
+//! - NSIS data (first header + archive, normally a PE overlay) → installer,
+//!   family nsis, even when damaged: the first header is decisive. A PE whose
+//!   overlay is NSIS data is therefore family nsis by the rule above.
+//! - A PE with the NSIS exehead's `.ndata` section and no NSIS data (a bare
+//!   stub, e.g. `/usr/share/nsis/Stubs/*`) → not-installer, evidence
+//!   `nsis-stub`.
 //! - Any other PE, archive or compound file → not-installer.
 //! - Unrecognised data → unknown.
 //!
@@ -19,7 +25,7 @@ use crate::report::{EntryKind, Evidence, Family, Format, Node, Verdict};
 /// append to the node's evidence.
 pub(crate) fn classify(
     format: Format,
-    _metadata: Option<&Metadata>,
+    metadata: Option<&Metadata>,
     _evidence: &[Evidence],
     children: &[Node],
 ) -> (Verdict, Option<Family>, Vec<Evidence>) {
@@ -36,7 +42,11 @@ pub(crate) fn classify(
             Family::Msp,
             "Windows Installer patch (CFB with the MSP root CLSID)",
         ),
-        Format::Pe => classify_pe(children),
+        Format::Pe => classify_pe(metadata, children),
+        Format::Nsis => installer(
+            Family::Nsis,
+            "NSIS data: first header (EF BE AD DE \"NullsoftInst\") and archive",
+        ),
         Format::Cab | Format::Zip | Format::SevenZ => (
             Verdict::NotInstaller,
             None,
@@ -67,7 +77,10 @@ fn installer(family: Family, why: &str) -> (Verdict, Option<Family>, Vec<Evidenc
     )
 }
 
-fn classify_pe(children: &[Node]) -> (Verdict, Option<Family>, Vec<Evidence>) {
+fn classify_pe(
+    metadata: Option<&Metadata>,
+    children: &[Node],
+) -> (Verdict, Option<Family>, Vec<Evidence>) {
     for c in children {
         let Some(entry) = &c.entry else { continue };
         let place = match entry.kind {
@@ -104,6 +117,19 @@ fn classify_pe(children: &[Node]) -> (Verdict, Option<Family>, Vec<Evidence>) {
             Some(family),
             vec![Evidence::strong("pe-carries-archive", detail, at)],
         );
+    }
+    if let Some(Metadata::Pe(pe)) = metadata {
+        if pe.sections.iter().any(|s| s.name == ".ndata") {
+            return (
+                Verdict::NotInstaller,
+                None,
+                vec![Evidence::strong(
+                    "nsis-stub",
+                    "NSIS exehead stub (`.ndata` section) without NSIS data: not an installer by itself",
+                    None,
+                )],
+            );
+        }
     }
     (
         Verdict::NotInstaller,

@@ -10,6 +10,7 @@
 //! | CAB (MSZIP, LZX, stored) | yes | yes | yes |
 //! | ZIP (stored, deflate, deflate64, bzip2, lzma, xz, ppmd) | yes | yes | yes |
 //! | 7z | yes | yes | yes |
+//! | NSIS (zlib, NSIS-bzip2, LZMA; solid and non-solid; NSIS 2/3, ANSI/Unicode, x86/amd64) | yes | yes | yes (the uninstaller as its NSIS data) |
 //!
 //! ```no_run
 //! use installsift::{Scanner, Verdict};

@@ -30,6 +30,8 @@ pub enum Format {
     /// 7-Zip archive.
     #[serde(rename = "7z")]
     SevenZ,
+    /// Nullsoft Scriptable Install System data (first header + archive).
+    Nsis,
     /// Not recognised.
     Unknown,
 }
@@ -46,6 +48,7 @@ impl Format {
             Format::Cab => "cab",
             Format::Zip => "zip",
             Format::SevenZ => "7z",
+            Format::Nsis => "nsis",
             Format::Unknown => "unknown",
         }
     }
@@ -98,6 +101,8 @@ pub enum Family {
     ZipSfx,
     /// PE carrying a cabinet.
     CabSfx,
+    /// Nullsoft Scriptable Install System.
+    Nsis,
 }
 
 impl Family {
@@ -110,6 +115,7 @@ impl Family {
             Family::SevenZSfx => "7z-sfx",
             Family::ZipSfx => "zip-sfx",
             Family::CabSfx => "cab-sfx",
+            Family::Nsis => "nsis",
         }
     }
 }

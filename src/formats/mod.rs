@@ -11,6 +11,7 @@ use serde::Serialize;
 
 pub mod cab;
 pub mod cfb;
+pub mod nsis;
 pub mod pe;
 pub mod sevenz;
 pub mod zip;
@@ -30,6 +31,8 @@ pub enum Metadata {
     Zip(zip::ZipInfo),
     /// 7z facts.
     SevenZ(sevenz::SevenZInfo),
+    /// NSIS facts.
+    Nsis(Box<nsis::NsisInfo>),
 }
 
 /// What a parser decided about its node.
@@ -58,6 +61,7 @@ pub(crate) static HANDLERS: &[Handler] = &[
     cab::HANDLER,
     sevenz::HANDLER,
     zip::HANDLER,
+    nsis::HANDLER,
     pe::HANDLER,
 ];
 

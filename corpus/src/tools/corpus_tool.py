@@ -3,6 +3,8 @@
 # Standard library only.  SPDX-License-Identifier: MIT OR Apache-2.0
 #
 #   prng SEED N OUT            N pseudo-random bytes: SHA-256(SEED || counter_le64) blocks
+#   hexlines SEED N OUT        N bytes of text: lines of 64 lowercase hex digits of the prng
+#                              stream (low-compressibility text, LZMA ~2x), newline-terminated
 #   trunc IN OUT PERCENT       first floor(size*PERCENT/100) bytes of IN
 #   corrupt-zip IN OUT         flip one bit inside the first entry's deflate data so the
 #                              stream still inflates to the right length but the CRC-32 fails
@@ -28,6 +30,16 @@ def prng(seed, n, out):
         if magic in data:
             sys.exit(f"prng: seed {seed!r} happens to contain magic {magic!r}; pick another seed")
     open(out, "wb").write(data)
+
+
+def hexlines(seed, n, out):
+    hexed = bytearray()
+    ctr = 0
+    while len(hexed) < n:
+        for _ in range(1024):
+            hexed += hashlib.sha256(seed.encode() + struct.pack("<Q", ctr)).hexdigest().encode() + b"\n"
+            ctr += 1
+    open(out, "wb").write(bytes(hexed[:n - 1]) + b"\n")
 
 
 def trunc(src, out, percent):
@@ -138,6 +150,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "prng":
         prng(args[0], int(args[1]), args[2])
+    elif cmd == "hexlines":
+        hexlines(args[0], int(args[1]), args[2])
     elif cmd == "trunc":
         trunc(*args)
     elif cmd == "corrupt-zip":

@@ -1,0 +1,699 @@
+//! Nullsoft Scriptable Install System (NSIS) data: the first header, the
+//! compressed header (the compiled script), and every stored file, unpacked
+//! and named as `7zz x` names it.
+//!
+//! An NSIS installer is an exehead stub (a PE) followed, at a 512-byte
+//! boundary, by the *first header* (`flags`, `EF BE AD DE "NullsoftInst"`,
+//! header size, archive size) and the data. The PE module hands the overlay
+//! to this handler; since makensis writes the data exactly at the end of the
+//! stub's image, the sniff looks at the start of the node only.
+//!
+//! Behaviour:
+//! - Methods: stored, zlib (raw deflate, NSIS 3), NSIS's bzip2 variant (our
+//!   own decoder, `bzip2.rs`), LZMA (`lzma-rust2`, 5-byte properties);
+//!   solid and non-solid, detected as 7-Zip does from the first bytes.
+//! - Solid: the one stream is decoded once, front to back; files are cut out
+//!   of it in data order and hashed while they stream; a block shared by two
+//!   `File` commands is decoded once and reported for both.
+//! - Names: the `SetOutPath` prefix + `File` name, `$INSTDIR\` removed, `\`
+//!   turned into `/` (7-Zip's `GetReducedName` + `WinPathToOsPath`), so
+//!   `$PLUGINSDIR/System.dll`, `sub/dir/file.txt`.
+//! - **The uninstaller is not a child.** 7-Zip rebuilds `uninstall.exe` from
+//!   the exe stub (which precedes this node, outside its bytes) patched with
+//!   the uninstaller's data blocks; we report its path in
+//!   `metadata.uninstallers` instead (the reference test drops that one row
+//!   of the 7-Zip listing for this documented reason).
+//! - Damage: an archive cut short keeps every file decoded before the cut;
+//!   the files after it are `Missing` children with a `truncated` error, and
+//!   the node carries a `truncated` error naming the declared and present
+//!   sizes. Every size and offset read from the data is checked; the LZMA
+//!   dictionary is capped by the [`Limits`](crate::Limits).
+//! - Not supported: NSIS 2's modified deflate stored blocks (NSIS ≤ 2.x zlib
+//!   installers may fail with a `malformed` error), the BCJ-filtered LZMA of
+//!   7-Zip's own installers (`unsupported`), Jim Park's Unicode fork and
+//!   "log" builds (shifted opcodes: names may be wrong), NSISBI (>2 GB), the
+//!   CRC check.
+
+mod bzip2;
+mod decode;
+mod script;
+
+pub use script::{NsisExec, NsisRegValue, ScriptFacts};
+
+use super::{le_u32, Handler, Metadata, Parsed};
+use crate::error::{context, Error};
+use crate::hash::Hashes;
+use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::scan::{ChildData, Cx};
+use decode::Method;
+use serde::Serialize;
+use std::io::{self, Read};
+
+/// `EF BE AD DE "NullsoftInst"`, at offset 4 of the first header.
+pub const SIGNATURE: &[u8; 16] = b"\xEF\xBE\xAD\xDENullsoftInst";
+const FIRST_HEADER: usize = 28;
+const COMPRESSED: u32 = 0x8000_0000;
+
+/// NSIS facts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NsisInfo {
+    /// First-header flags (1 uninstaller data, 2 silent, 4 no CRC, 8 force CRC).
+    pub flags: u32,
+    /// This is an uninstaller's data (flag 1), not an installer's.
+    pub uninstaller_data: bool,
+    /// Size of the decompressed header (the compiled script).
+    pub header_size: u32,
+    /// Archive size the first header declares (first header + data + CRC).
+    pub archive_size: u32,
+    /// `zlib`, `bzip2`, `lzma` or `stored`.
+    pub compression: String,
+    /// One compressed stream for header and all files.
+    pub solid: bool,
+    /// LZMA dictionary size declared by the (first) stream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lzma_dictionary: Option<u32>,
+    /// Files listed (uninstallers excluded).
+    pub files: u64,
+    /// DLLs extracted to `$PLUGINSDIR` (plugins), by file name.
+    pub plugins: Vec<String>,
+    /// Facts from the header and the compiled script.
+    #[serde(flatten)]
+    pub script: ScriptFacts,
+}
+
+/// Dispatch entry.
+pub(crate) const HANDLER: Handler = Handler {
+    name: "nsis",
+    format: Format::Nsis,
+    sniff,
+    parse,
+};
+
+/// The NSIS first header starts the data: known flags, then the signature.
+pub fn sniff(data: &[u8]) -> bool {
+    data.get(4..20) == Some(&SIGNATURE[..]) && le_u32(data, 0).is_some_and(|f| f & !0xF == 0)
+}
+
+fn is_lzma(p: &[u8]) -> bool {
+    matches!(p, [0x5D, 0, 0, _, _, 0, b6, ..] if b6 & 0x80 == 0)
+}
+
+/// LZMA, possibly behind 7-Zip's filter flag byte: (is lzma, has flag).
+fn lzma_at(p: &[u8]) -> Option<bool> {
+    if is_lzma(p) {
+        Some(false)
+    } else if p.first().is_some_and(|&f| f <= 1) && is_lzma(p.get(1..).unwrap_or(&[])) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+fn is_bzip2(p: &[u8]) -> bool {
+    matches!(p, [0x31, b, ..] if *b < 14)
+}
+
+/// Method, solid, filter flag, from the bytes after the first header.
+fn detect(body: &[u8], header_size: u32) -> (Method, bool, bool) {
+    if le_u32(body, 0) == Some(header_size) {
+        return (Method::Copy, false, false);
+    }
+    if let Some(flag) = lzma_at(body) {
+        return (Method::Lzma, true, flag);
+    }
+    if body.get(3) == Some(&0x80) {
+        let rest = body.get(4..).unwrap_or(&[]);
+        if let Some(flag) = lzma_at(rest) {
+            return (Method::Lzma, false, flag);
+        }
+        if is_bzip2(rest) {
+            return (Method::Bzip2, false, false);
+        }
+        return (Method::Deflate, false, false);
+    }
+    if is_bzip2(body) {
+        return (Method::Bzip2, true, false);
+    }
+    (Method::Deflate, true, false)
+}
+
+/// Counts what passes through.
+struct Counting<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+}
+
+/// Read exactly `n` bytes (growing the buffer as bytes arrive, never from
+/// the declared count alone).
+fn read_n(r: &mut dyn Read, n: u64, what: &str) -> Result<Vec<u8>, Error> {
+    let mut v = Vec::new();
+    r.take(n)
+        .read_to_end(&mut v)
+        .map_err(|e| context(crate::scan::io_to_error(&e, v.len() as u64), what))?;
+    if (v.len() as u64) < n {
+        return Err(Error::truncated(format!(
+            "{what}: {n} bytes declared, stream ends after {}",
+            v.len()
+        )));
+    }
+    Ok(v)
+}
+
+fn skip(r: &mut dyn Read, n: u64) -> Result<(), Error> {
+    let done =
+        io::copy(&mut r.take(n), &mut io::sink()).map_err(|e| crate::scan::io_to_error(&e, 0))?;
+    if done < n {
+        return Err(Error::truncated(format!(
+            "solid stream ends {} bytes before the next file",
+            n - done
+        )));
+    }
+    Ok(())
+}
+
+fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+    let mut info = NsisInfo::default();
+    read(data, &mut info, cx);
+    Parsed {
+        format: Format::Nsis,
+        metadata: Some(Metadata::Nsis(Box::new(info))),
+    }
+}
+
+fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
+    let flags = le_u32(data, 0).unwrap_or(0);
+    let header_size = le_u32(data, 20).unwrap_or(0);
+    let arc_size = le_u32(data, 24).unwrap_or(0);
+    info.flags = flags;
+    info.uninstaller_data = flags & 1 != 0;
+    info.header_size = header_size;
+    info.archive_size = arc_size;
+    cx.evidence(Evidence::strong(
+        "nsis-first-header",
+        format!(
+            "NSIS first header: flags {flags:#x}, signature EF BE AD DE \"NullsoftInst\", \
+             header {header_size} bytes, archive {arc_size} bytes"
+        ),
+        Some(0),
+    ));
+    if (arc_size as usize) <= FIRST_HEADER || header_size == 0 {
+        cx.error(Error::malformed(format!(
+            "NSIS first header declares archive size {arc_size} and header size {header_size}"
+        )));
+        return;
+    }
+    let truncated = arc_size as usize > data.len();
+    if truncated {
+        cx.error(Error::truncated(format!(
+            "NSIS archive declares {arc_size} bytes, only {} present",
+            data.len()
+        )));
+    }
+    let has_crc = flags & 8 != 0 || flags & 4 == 0;
+    let end = (arc_size as usize)
+        .saturating_sub(if has_crc { 4 } else { 0 })
+        .min(data.len());
+    let body = data.get(FIRST_HEADER..end).unwrap_or(&[]);
+    if body.len() < 12 {
+        cx.error(Error::truncated(
+            "NSIS data ends right after the first header",
+        ));
+        return;
+    }
+    let (method, solid, filter) = detect(body, header_size);
+    info.compression = method.as_str().into();
+    info.solid = solid;
+    if method == Method::Lzma {
+        let at = usize::from(!solid) * 4 + usize::from(filter) + 1;
+        info.lzma_dictionary = le_u32(body, at);
+    }
+    let limits = cx.limits().clone();
+    let fix = |e: Error| match e {
+        Error::Malformed { message } if truncated => Error::truncated(message),
+        e => e,
+    };
+    if u64::from(header_size) > limits.max_entry_size {
+        cx.error(Error::limit(
+            "max_entry_size",
+            format!("NSIS header declares {header_size} bytes"),
+        ));
+        return;
+    }
+    if solid {
+        let mut r = match decode::reader(method, body, filter, limits.max_total_unpacked) {
+            Ok(r) => Counting { inner: r, n: 0 },
+            Err(e) => {
+                cx.error(fix(context(e, "NSIS solid stream")));
+                return;
+            }
+        };
+        let header = read_n(&mut r, 4, "NSIS header size").and_then(|v| {
+            let n = le_u32(&v, 0).unwrap_or(0);
+            if n != header_size {
+                return Err(Error::malformed(format!(
+                    "solid stream starts with header size {n}, first header says {header_size}"
+                )));
+            }
+            read_n(&mut r, u64::from(header_size), "NSIS header")
+        });
+        let header = match header {
+            Ok(h) => h,
+            Err(e) => {
+                cx.error(fix(e));
+                return;
+            }
+        };
+        let Some(script) = parse_script(&header, info, cx) else {
+            return;
+        };
+        extract_solid(script, &mut r, method, &limits, cx, &fix);
+    } else {
+        let c = le_u32(body, 0).unwrap_or(0);
+        let hsize = c & !COMPRESSED;
+        let Some(block) = body.get(4..).map(|b| b.get(..hsize as usize).unwrap_or(b)) else {
+            return;
+        };
+        let header = if c & COMPRESSED != 0 {
+            decode::reader(method, block, filter, limits.max_entry_size)
+                .and_then(|mut r| read_n(&mut r, u64::from(header_size), "NSIS header"))
+        } else {
+            read_n(&mut { block }, u64::from(header_size), "NSIS header")
+        };
+        let header = match header {
+            Ok(h) => h,
+            Err(e) => {
+                cx.error(fix(e));
+                return;
+            }
+        };
+        let Some(script) = parse_script(&header, info, cx) else {
+            return;
+        };
+        let data_start = FIRST_HEADER + 4 + hsize as usize;
+        extract_non_solid(
+            script,
+            data.get(..end).unwrap_or(data),
+            data_start,
+            method,
+            filter,
+            &limits,
+            cx,
+            &fix,
+        );
+    }
+}
+
+fn parse_script(header: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) -> Option<Vec<script::Item>> {
+    let max = cx.limits().max_entries_per_container;
+    match script::parse(header, max) {
+        Ok(s) => {
+            info.script = s.facts;
+            info.files = s.items.iter().filter(|i| !i.uninstaller).count() as u64;
+            for i in &s.items {
+                let lower = i.name.to_ascii_lowercase();
+                if lower.starts_with("$pluginsdir\\") && lower.ends_with(".dll") {
+                    let file = i.name.rsplit('\\').next().unwrap_or(&i.name).to_owned();
+                    if !info.plugins.contains(&file) {
+                        info.plugins.push(file);
+                    }
+                }
+            }
+            Some(s.items)
+        }
+        Err(e) => {
+            cx.error(e);
+            None
+        }
+    }
+}
+
+fn entry(method: Method) -> EntryInfo {
+    let mut e = EntryInfo::new(EntryKind::File);
+    e.method = Some(method.as_str().into());
+    e
+}
+
+fn os_name(name: &str) -> String {
+    name.replace('\\', "/")
+}
+
+/// The child name of an item: its path; for an uninstaller, the path +
+/// `.nsis` for its own NSIS data (what 7-Zip writes when it has no stub to
+/// rebuild the exe from); `None` for an uninstaller without a patch block
+/// (NSIS 3.08+), which 7-Zip cannot rebuild either.
+fn child_name(it: &script::Item) -> Option<String> {
+    match (it.uninstaller, it.patch_size) {
+        (false, _) => Some(os_name(&it.name)),
+        (true, 0) => None,
+        (true, _) => Some(format!("{}.nsis", os_name(&it.name))),
+    }
+}
+
+/// Report the items from `from` on as missing, after damage.
+fn missing_rest(items: &[script::Item], error: &Error, cx: &mut Cx<'_>, method: Method) {
+    for it in items {
+        let Some(name) = child_name(it) else { continue };
+        let e = Error::truncated(format!("not read: {error}"));
+        let e = match error {
+            Error::Truncated { .. } => e,
+            other => context(other.clone(), "not read after damage"),
+        };
+        if !cx.child(
+            name,
+            entry(method),
+            ChildData::Missing { size: 0, error: e },
+        ) {
+            return;
+        }
+    }
+}
+
+fn extract_solid(
+    items: Vec<script::Item>,
+    r: &mut Counting<Box<dyn Read + '_>>,
+    method: Method,
+    limits: &crate::Limits,
+    cx: &mut Cx<'_>,
+    fix: &dyn Fn(Error) -> Error,
+) {
+    // Stream offset of data position 0: just after the length word and the header.
+    let base = r.n;
+    let mut last: Option<(u32, Vec<u8>, Hashes)> = None;
+    for (k, it) in items.iter().enumerate() {
+        if cx.stopped() {
+            return;
+        }
+        let Some(name) = child_name(it) else { continue };
+        if it.empty {
+            if !cx.child(name, entry(method), ChildData::Borrowed(&[])) {
+                return;
+            }
+            continue;
+        }
+        let next_same = items
+            .get(k + 1..)
+            .unwrap_or(&[])
+            .iter()
+            .find(|n| child_name(n).is_some())
+            .is_some_and(|n| n.pos == it.pos && !n.empty && !n.uninstaller && !it.uninstaller);
+        if let Some((pos, bytes, hashes)) = &last {
+            if *pos == it.pos {
+                let data = ChildData::Owned(bytes.clone(), hashes.clone());
+                if !next_same {
+                    last = None;
+                }
+                if !cx.child(name, entry(method), data) {
+                    return;
+                }
+                continue;
+            }
+        }
+        // Stream offset of this block's length word.
+        let target = base + u64::from(it.pos);
+        if target < r.n {
+            let e = Error::malformed(format!(
+                "data position {} lies before the current solid position",
+                it.pos
+            ));
+            if !cx.child(
+                name,
+                entry(method),
+                ChildData::Missing { size: 0, error: e },
+            ) {
+                return;
+            }
+            continue;
+        }
+        if r.n > limits.max_total_unpacked {
+            let e = Error::limit(
+                "max_total_unpacked",
+                format!("solid stream decoded {} bytes", r.n),
+            );
+            cx.error(e.clone());
+            missing_rest(items.get(k..).unwrap_or(&[]), &e, cx, method);
+            return;
+        }
+        let gap = target - r.n;
+        let mut step = skip(r, gap)
+            .and_then(|()| read_n(r, 4, "NSIS data block length"))
+            .map(|v| le_u32(&v, 0).unwrap_or(0));
+        if it.uninstaller {
+            // The stub patch block, then the uninstaller's own NSIS data.
+            step = step.and_then(|patch| {
+                skip(r, u64::from(patch))?;
+                read_n(r, 4, "NSIS data block length").map(|v| le_u32(&v, 0).unwrap_or(0))
+            });
+        }
+        let size = match step {
+            Ok(s) => s,
+            Err(e) => {
+                let e = fix(context(e, &format!("before `{name}`")));
+                cx.error(e.clone());
+                missing_rest(items.get(k..).unwrap_or(&[]), &e, cx, method);
+                return;
+            }
+        };
+        let start = r.n;
+        let got = {
+            let mut take = (&mut *r).take(u64::from(size));
+            cx.read_entry(&mut take, Some(u64::from(size)), None)
+        };
+        match got {
+            Ok((bytes, hashes)) => {
+                if next_same {
+                    last = Some((it.pos, bytes.clone(), hashes.clone()));
+                }
+                if !cx.child(name, entry(method), ChildData::Owned(bytes, hashes)) {
+                    return;
+                }
+            }
+            Err(e @ Error::LimitExceeded { .. }) => {
+                let e = context(e, &name);
+                let rest = u64::from(size).saturating_sub(r.n - start);
+                cx.child(
+                    name,
+                    entry(method),
+                    ChildData::Missing {
+                        size: u64::from(size),
+                        error: e,
+                    },
+                );
+                if let Err(e) = skip(r, rest) {
+                    let e = fix(e);
+                    cx.error(e.clone());
+                    missing_rest(items.get(k + 1..).unwrap_or(&[]), &e, cx, method);
+                    return;
+                }
+            }
+            Err(e) => {
+                let e = fix(context(e, &name));
+                cx.error(e.clone());
+                cx.child(
+                    name,
+                    entry(method),
+                    ChildData::Missing {
+                        size: u64::from(size),
+                        error: e.clone(),
+                    },
+                );
+                missing_rest(items.get(k + 1..).unwrap_or(&[]), &e, cx, method);
+                return;
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn extract_non_solid(
+    items: Vec<script::Item>,
+    arc: &[u8],
+    data_start: usize,
+    method: Method,
+    filter: bool,
+    limits: &crate::Limits,
+    cx: &mut Cx<'_>,
+    fix: &dyn Fn(Error) -> Error,
+) {
+    let mut damaged = false;
+    for it in &items {
+        if cx.stopped() {
+            return;
+        }
+        let Some(name) = child_name(it) else { continue };
+        if it.empty {
+            if !cx.child(name, entry(method), ChildData::Borrowed(&[])) {
+                return;
+            }
+            continue;
+        }
+        let mut at = data_start.saturating_add(it.pos as usize);
+        if it.uninstaller {
+            // Skip the stub patch block to the uninstaller's own NSIS data.
+            if let Some(patch) = le_u32(arc, at) {
+                at = at
+                    .saturating_add(4)
+                    .saturating_add((patch & !COMPRESSED) as usize);
+            }
+        }
+        let Some(word) = le_u32(arc, at) else {
+            let e = Error::truncated(format!(
+                "data block of `{name}` at offset {at} lies past the end ({} bytes)",
+                arc.len()
+            ));
+            if !damaged {
+                cx.error(e.clone());
+                damaged = true;
+            }
+            if !cx.child(
+                name,
+                entry(method),
+                ChildData::Missing { size: 0, error: e },
+            ) {
+                return;
+            }
+            continue;
+        };
+        let size = word & !COMPRESSED;
+        let from = at + 4;
+        let to = from.saturating_add(size as usize);
+        let avail = arc.get(from..to.min(arc.len())).unwrap_or(&[]);
+        let mut e_info = entry(if word & COMPRESSED != 0 {
+            method
+        } else {
+            Method::Copy
+        });
+        e_info.offset = Some(at as u64);
+        e_info.compressed_size = Some(u64::from(size));
+        let short = to > arc.len();
+        if word & COMPRESSED == 0 {
+            let data = if short {
+                let e = Error::truncated(format!(
+                    "stored block of `{name}`: {size} bytes at offset {from}, {} present",
+                    avail.len()
+                ));
+                if !damaged {
+                    cx.error(e.clone());
+                    damaged = true;
+                }
+                ChildData::Missing {
+                    size: u64::from(size),
+                    error: e,
+                }
+            } else {
+                ChildData::Borrowed(avail)
+            };
+            if !cx.child(name, e_info, data) {
+                return;
+            }
+            continue;
+        }
+        let got = decode::reader(method, avail, filter, limits.max_entry_size)
+            .and_then(|mut r| cx.read_entry(&mut r, None, Some(u64::from(size))));
+        let data = match got {
+            Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+            Err(e) => {
+                let e = if short {
+                    Error::truncated(format!(
+                        "block of `{name}` cut short ({} of {size} bytes): {e}",
+                        avail.len()
+                    ))
+                } else {
+                    fix(context(e, &name))
+                };
+                if !damaged && !matches!(e, Error::LimitExceeded { .. }) {
+                    cx.error(e.clone());
+                    damaged = true;
+                }
+                ChildData::Missing { size: 0, error: e }
+            }
+        };
+        if !cx.child(name, e_info, data) {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniff_needs_signature_and_known_flags() {
+        let mut d = vec![0u8; 28];
+        d[4..20].copy_from_slice(SIGNATURE);
+        assert!(sniff(&d));
+        d[0] = 0x10;
+        assert!(!sniff(&d));
+        assert!(!sniff(&d[..10]));
+    }
+
+    /// Deterministic mutations of the NSIS data of real samples (bytes
+    /// changed near the headers and at random, truncations): no panic, and
+    /// the node stays `nsis` while its first header is intact.
+    #[test]
+    fn mutations_never_panic() {
+        use crate::{Limits, Scanner};
+        let limits = Limits {
+            max_entry_size: 8 << 20,
+            max_total_unpacked: 32 << 20,
+            ..Limits::default()
+        };
+        let scanner = Scanner::new().with_limits(limits);
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for rel in [
+            "nsis/zlib.exe",
+            "nsis/bzip2_solid.exe",
+            "nsis/lzma.exe",
+            "nsis/lzma_solid.exe",
+        ] {
+            let Some(file) = crate::test_support::sample(rel) else {
+                continue;
+            };
+            let at = (0..file.len() / 512)
+                .map(|k| k * 512)
+                .find(|&o| sniff(&file[o..]))
+                .expect("first header on a 512-byte boundary");
+            let data = &file[at..];
+            for i in 0..150 {
+                let mut d = data.to_vec();
+                for _ in 0..1 + next() % 6 {
+                    let r = next() as usize;
+                    let pos = if i % 2 == 0 { 28 + r % 64 } else { r % d.len() };
+                    if let Some(b) = d.get_mut(pos) {
+                        *b ^= 1 << (next() % 8);
+                    }
+                }
+                if i % 5 == 0 {
+                    d.truncate(next() as usize % d.len());
+                }
+                let report = scanner.scan_bytes("m", &d);
+                assert_eq!(report.stats.panics, 0, "{rel} mutation {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn method_detection() {
+        assert_eq!(detect(&[0x5D, 0, 0, 0x80, 0, 0, 0, 0], 9).0, Method::Lzma);
+        assert!(detect(&[0x5D, 0, 0, 0x80, 0, 0, 0, 0], 9).1);
+        let ns = [1, 2, 0, 0x80, 0x31, 3, 0, 0];
+        assert_eq!(detect(&ns, 9), (Method::Bzip2, false, false));
+        assert_eq!(detect(&[0x31, 3, 0, 0], 9), (Method::Bzip2, true, false));
+        assert_eq!(detect(&[9, 0, 0, 0, 1], 9), (Method::Copy, false, false));
+        assert_eq!(detect(&[0xED, 0xBD, 7, 0x60], 9).0, Method::Deflate);
+    }
+}

@@ -1,0 +1,164 @@
+//! NSIS acceptance (issue 3): family, full unpacking of the large and bzip2
+//! samples, recursion into the carried MSI, truncation, the bare stub.
+
+use crate::util::corpus;
+use installsift::{EntryKind, Error, Family, Format, Node, Report, Scanner, Verdict};
+
+fn scan(rel: &str) -> Report {
+    Scanner::new()
+        .scan_path(&corpus().join(rel))
+        .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// The NSIS node (the PE's overlay).
+fn nsis(root: &Node) -> &Node {
+    root.children
+        .iter()
+        .find(|c| c.format == Format::Nsis)
+        .expect("an nsis overlay child")
+}
+
+fn files(n: &Node) -> Vec<&Node> {
+    n.children
+        .iter()
+        .filter(|c| c.entry.as_ref().is_some_and(|e| e.kind == EntryKind::File))
+        .collect()
+}
+
+#[test]
+fn every_nsis_installer_is_family_nsis_and_fully_unpacked() {
+    for rel in [
+        "nsis/zlib.exe",
+        "nsis/zlib_solid.exe",
+        "nsis/bzip2.exe",
+        "nsis/bzip2_solid.exe",
+        "nsis/lzma.exe",
+        "nsis/lzma_solid.exe",
+        "nsis/ansi_lzma_solid.exe",
+        "nsis/amd64_zlib.exe",
+        "nsis/signed_zlib.exe",
+        "nsis/large_lzma_solid.exe",
+        "nsis/carrier.exe",
+        "nsis/nofiles.exe",
+    ] {
+        let r = scan(rel);
+        assert_eq!(r.root.format, Format::Pe, "{rel}");
+        assert_eq!(r.root.verdict, Verdict::Installer, "{rel}");
+        assert_eq!(r.root.family, Some(Family::Nsis), "{rel}");
+        let n = nsis(&r.root);
+        assert_eq!(n.family, Some(Family::Nsis), "{rel}");
+        assert!(n.errors.is_empty(), "{rel}: {:?}", n.errors);
+        for f in files(n) {
+            assert!(
+                f.errors.is_empty() && f.sha256.is_some(),
+                "{rel}: {:?}",
+                f.path
+            );
+        }
+        assert_eq!(r.stats.panics, 0, "{rel}");
+    }
+}
+
+#[test]
+fn large_lzma_solid_unpacks_all_of_big_txt() {
+    let r = scan("nsis/large_lzma_solid.exe");
+    let big = r.root.find("data/big.txt").expect("big.txt");
+    assert_eq!(big.size, 2_200_000);
+    assert!(big.errors.is_empty());
+    let meta = serde_json::to_value(&nsis(&r.root).metadata).expect("json");
+    assert_eq!(meta["compression"], "lzma");
+    assert_eq!(meta["solid"], true);
+}
+
+#[test]
+fn bzip2_both_modes_match_zlib_contents() {
+    let hashes = |rel: &str| -> Vec<(String, Option<String>)> {
+        let r = scan(rel);
+        let mut v: Vec<_> = files(nsis(&r.root))
+            .iter()
+            .filter(|c| !c.path.last().expect("name").ends_with(".nsis"))
+            .map(|c| (c.path.last().expect("name").clone(), c.sha256.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let zlib = hashes("nsis/zlib.exe");
+    assert_eq!(zlib.len(), 43);
+    assert_eq!(hashes("nsis/bzip2.exe"), zlib);
+    assert_eq!(hashes("nsis/bzip2_solid.exe"), zlib);
+}
+
+#[test]
+fn carried_msi_and_zip_are_opened() {
+    let r = scan("nsis/carrier.exe");
+    let msi = r.root.find("simple.msi").expect("simple.msi");
+    assert_eq!(msi.format, Format::Msi);
+    assert_eq!(msi.family, Some(Family::Msi));
+    assert!(msi.find("Program Files/SiftSimple/hello.exe").is_some());
+    let zip = r.root.find("extra/deflate.zip").expect("deflate.zip");
+    assert_eq!(zip.format, Format::Zip);
+    assert!(zip.find("docs/license.txt").is_some());
+}
+
+#[test]
+fn installer_facts_are_reported() {
+    let r = scan("nsis/zlib.exe");
+    let meta = serde_json::to_value(&nsis(&r.root).metadata).expect("json");
+    assert_eq!(meta["name"], "installsift NSIS sample");
+    assert_eq!(meta["install_dir"], "$PROGRAMFILES\\installsift-sample");
+    assert_eq!(meta["uninstallers"][0], "uninstall.exe");
+    assert_eq!(meta["plugins"][0], "System.dll");
+    assert_eq!(meta["plugin_calls"][0], "System.dll::Call");
+    assert_eq!(meta["unicode"], true);
+    let exec = meta["exec"].to_string();
+    assert!(
+        exec.contains("ExecWait") && exec.contains("notepad.exe"),
+        "{exec}"
+    );
+    let reg = meta["uninstall_registry"].to_string();
+    assert!(reg.contains("UninstallString"), "{reg}");
+    let pe = serde_json::to_value(&r.root.metadata).expect("json");
+    assert_eq!(pe["requested_execution_level"], "requireAdministrator");
+    // the uninstaller's own NSIS data is scanned as NSIS
+    let un = r.root.find("uninstall.exe.nsis").expect("uninstaller data");
+    assert_eq!(un.format, Format::Nsis);
+    let um = serde_json::to_value(&un.metadata).expect("json");
+    assert_eq!(um["uninstaller_data"], true);
+}
+
+#[test]
+fn truncated_installers_keep_entries_before_the_cut() {
+    for (rel, kept) in [
+        ("malformed/nsis_trunc_lzma_solid.exe", "readme.txt"),
+        ("malformed/nsis_trunc_zlib.exe", "conf/config.ini"),
+    ] {
+        let r = scan(rel);
+        assert_eq!(r.root.family, Some(Family::Nsis), "{rel}");
+        let n = nsis(&r.root);
+        assert_eq!(n.family, Some(Family::Nsis), "{rel}");
+        assert!(
+            n.errors
+                .iter()
+                .any(|e| matches!(e, Error::Truncated { .. })),
+            "{rel}: {:?}",
+            n.errors
+        );
+        let k = n.find(kept).expect("entry before the cut");
+        assert!(k.errors.is_empty() && k.sha256.is_some(), "{rel}");
+        assert!(
+            files(n).iter().any(|f| f.sha256.is_none()
+                && f.errors
+                    .iter()
+                    .any(|e| matches!(e, Error::Truncated { .. }))),
+            "{rel}: no missing entry after the cut"
+        );
+        assert_eq!(r.stats.panics, 0);
+    }
+}
+
+#[test]
+fn bare_exehead_stub_is_named_as_a_stub() {
+    let r = scan("nsis/stub_zlib-x86-unicode.exe");
+    assert_eq!(r.root.verdict, Verdict::NotInstaller);
+    assert!(r.root.evidence.iter().any(|e| e.signal == "nsis-stub"));
+}
