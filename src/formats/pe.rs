@@ -511,11 +511,13 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             // Alignment padding, not a payload.
             continue;
         }
+        let window = cx.limits().max_search_window;
         let (skip, kind, format) = match super::sniff(region) {
             Some(h) => (0, EntryKind::Overlay, h.format),
-            None => match find_embedded(region, cx.limits().max_search_window) {
-                Some((k, f)) => (k, EntryKind::Carved, f),
-                None => (0, EntryKind::Overlay, Format::Unknown),
+            None => match (find_nsis(a, region, window), find_embedded(region, window)) {
+                (Some(k), _) => (k, EntryKind::Carved, Format::Nsis),
+                (None, Some((k, f))) => (k, EntryKind::Carved, f),
+                (None, None) => (0, EntryKind::Overlay, Format::Unknown),
             },
         };
         let rest = region.get(skip..).unwrap_or(&[]);
@@ -544,6 +546,21 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             }
         }
     }
+}
+
+/// NSIS data that does not start the overlay: the exehead itself looks for
+/// its first header at every 512-byte boundary of the file (7-Zip does the
+/// same), so search those offsets of `region` (which starts at file offset
+/// `start`) within `window` bytes. Returns the offset in `region`.
+fn find_nsis(start: usize, region: &[u8], window: u64) -> Option<usize> {
+    const STEP: usize = 512;
+    let end = region
+        .len()
+        .min(usize::try_from(window).unwrap_or(usize::MAX));
+    let first = start.div_ceil(STEP) * STEP - start;
+    (first..end)
+        .step_by(STEP)
+        .find(|&k| region.get(k..).is_some_and(super::nsis::sniff))
 }
 
 const RESOURCE_TYPES: &[(u32, &str)] = &[
@@ -733,6 +750,46 @@ fn resource_name(data: &[u8], at: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nsis_data_after_junk_is_found_on_a_512_byte_boundary() {
+        let Some(data) = crate::test_support::sample("nsis/zlib.exe") else {
+            return;
+        };
+        let sig = data
+            .windows(16)
+            .position(|w| w == b"\xEF\xBE\xAD\xDENullsoftInst")
+            .expect("nsis signature");
+        let at = sig - 4;
+        assert_eq!(at % 512, 0);
+        // 1 KiB of junk between the image and the NSIS data.
+        let mut moved = data[..at].to_vec();
+        moved.extend_from_slice(&[0xCC; 1024]);
+        moved.extend_from_slice(&data[at..]);
+        let scanner = crate::Scanner::new();
+        let want = scanner.scan_bytes("orig", &data);
+        let got = scanner.scan_bytes("moved", &moved);
+        assert_eq!(got.root.family, want.root.family);
+        let nsis = got
+            .root
+            .children
+            .iter()
+            .find(|c| c.format == Format::Nsis)
+            .expect("nsis child");
+        assert_eq!(
+            nsis.entry.as_ref().and_then(|e| e.offset),
+            Some((at + 1024) as u64)
+        );
+        assert_eq!(nsis.entry.as_ref().map(|e| e.kind), Some(EntryKind::Carved));
+        let orig = want
+            .root
+            .children
+            .iter()
+            .find(|c| c.format == Format::Nsis)
+            .expect("nsis child");
+        assert_eq!(nsis.children.len(), orig.children.len());
+        assert_eq!(nsis.sha256, orig.sha256);
+    }
 
     #[test]
     fn execution_level_forms() {
