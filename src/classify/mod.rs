@@ -183,6 +183,11 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
         }
     } else if s.format == Format::Unknown {
         out.verdict = Verdict::Unknown;
+        out.evidence.push(Evidence::weak(
+            "no-format",
+            "no known format signature: nothing to decide from",
+            None,
+        ));
     } else if matches!(
         s.format,
         Format::Cab | Format::Zip | Format::SevenZ | Format::Rar
