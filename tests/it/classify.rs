@@ -228,3 +228,34 @@ fn script_launcher_with_zip_is_not_a_zip_sfx() {
     assert!(signals.contains(&"script-launcher-shebang"), "{signals:?}");
     assert!(signals.contains(&"pe-carries-archive"), "{signals:?}");
 }
+
+/// Families without a corpus sample, from a real stub plus the documented
+/// header bytes (generated, not committed).
+#[test]
+fn rar_sfx_xar_and_dmg_are_detected_by_their_headers() {
+    let stub = std::fs::read(corpus().join("pe/hello_x64.exe")).expect("stub");
+    let mut rar_sfx = stub.clone();
+    rar_sfx.extend_from_slice(b"Rar!\x1a\x07\x01\x00");
+    rar_sfx.extend_from_slice(&[0x33; 64]);
+    let r = Scanner::new().scan_bytes("x.exe", &rar_sfx);
+    assert_eq!(
+        (r.root.verdict, r.root.family.map(|f| f.as_str())),
+        (Installer, Some("rar-sfx"))
+    );
+
+    let mut xar = b"xar!\x00\x1c\x00\x01".to_vec();
+    xar.extend_from_slice(&100u64.to_be_bytes());
+    xar.extend_from_slice(&400u64.to_be_bytes());
+    xar.extend_from_slice(&[0; 4]);
+    let r = Scanner::new().scan_bytes("x.pkg", &xar);
+    assert_eq!(r.root.format, installsift::Format::Xar);
+    assert_eq!(r.root.family.map(|f| f.as_str()), Some("pkg"));
+
+    let mut dmg = vec![0u8; 1024];
+    let t = dmg.len() - 512;
+    dmg[t..t + 4].copy_from_slice(b"koly");
+    dmg[t + 4..t + 8].copy_from_slice(&4u32.to_be_bytes());
+    dmg[t + 8..t + 12].copy_from_slice(&512u32.to_be_bytes());
+    let r = Scanner::new().scan_bytes("x.dmg", &dmg);
+    assert_eq!(r.root.family.map(|f| f.as_str()), Some("dmg"));
+}
