@@ -32,6 +32,12 @@ pub enum Format {
     SevenZ,
     /// Nullsoft Scriptable Install System data (first header + archive).
     Nsis,
+    /// RAR archive (detected, not listed).
+    Rar,
+    /// xar archive (macOS flat package).
+    Xar,
+    /// Apple UDIF disk image.
+    Dmg,
     /// Not recognised.
     Unknown,
 }
@@ -49,6 +55,9 @@ impl Format {
             Format::Zip => "zip",
             Format::SevenZ => "7z",
             Format::Nsis => "nsis",
+            Format::Rar => "rar",
+            Format::Xar => "xar",
+            Format::Dmg => "dmg",
             Format::Unknown => "unknown",
         }
     }
@@ -84,8 +93,7 @@ impl Verdict {
 }
 
 /// Installer family, lowercase and stable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Family {
     /// Windows Installer package.
@@ -94,8 +102,7 @@ pub enum Family {
     Msm,
     /// Windows Installer patch.
     Msp,
-    /// PE carrying a 7z archive.
-    #[serde(rename = "7z-sfx")]
+    /// PE carrying a 7z archive (with or without a `;!@Install@!` config).
     SevenZSfx,
     /// PE carrying a zip archive.
     ZipSfx,
@@ -103,6 +110,48 @@ pub enum Family {
     CabSfx,
     /// Nullsoft Scriptable Install System.
     Nsis,
+    /// PE carrying a RAR archive.
+    RarSfx,
+    /// Inno Setup.
+    Inno,
+    /// InstallShield (Setup Launcher, cab or MSI payload).
+    InstallShield,
+    /// WiX Toolset Burn bundle.
+    WixBurn,
+    /// Squirrel.Windows `Setup.exe`.
+    Squirrel,
+    /// IExpress / wextract self-extractor.
+    IExpress,
+    /// MSIX / AppX package or bundle.
+    Msix,
+    /// Setup Factory.
+    SetupFactory,
+    /// Wise Installation System.
+    Wise,
+    /// Advanced Installer.
+    AdvancedInstaller,
+    /// InstallAware.
+    InstallAware,
+    /// Clickteam Install Creator.
+    Clickteam,
+    /// Smart Install Maker.
+    SmartInstallMaker,
+    /// Ghost Installer.
+    GhostInstaller,
+    /// BitRock InstallBuilder.
+    BitRock,
+    /// install4j.
+    Install4j,
+    /// Qt Installer Framework.
+    QtIfw,
+    /// Google Update (Omaha) metainstaller.
+    Omaha,
+    /// macOS flat package (xar).
+    Pkg,
+    /// macOS disk image (UDIF).
+    Dmg,
+    /// An installer by agreement of weak signals; the engine is not identified.
+    Other,
 }
 
 impl Family {
@@ -116,8 +165,63 @@ impl Family {
             Family::ZipSfx => "zip-sfx",
             Family::CabSfx => "cab-sfx",
             Family::Nsis => "nsis",
+            Family::RarSfx => "rar-sfx",
+            Family::Inno => "inno",
+            Family::InstallShield => "installshield",
+            Family::WixBurn => "wix-burn",
+            Family::Squirrel => "squirrel",
+            Family::IExpress => "iexpress",
+            Family::Msix => "msix",
+            Family::SetupFactory => "setup-factory",
+            Family::Wise => "wise",
+            Family::AdvancedInstaller => "advanced-installer",
+            Family::InstallAware => "installaware",
+            Family::Clickteam => "clickteam",
+            Family::SmartInstallMaker => "smart-install-maker",
+            Family::GhostInstaller => "ghost-installer",
+            Family::BitRock => "bitrock",
+            Family::Install4j => "install4j",
+            Family::QtIfw => "qt-ifw",
+            Family::Omaha => "omaha",
+            Family::Pkg => "pkg",
+            Family::Dmg => "dmg",
+            Family::Other => "other",
         }
     }
+}
+
+impl Serialize for Family {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Installer facts a defender acts on (BIOC hints) and family-specific
+/// properties read from the installer's own configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct InstallerFacts {
+    /// Engine or package version, when a marker states it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    /// Arguments for an unattended install, as the family documents them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silent_args: Option<String>,
+    /// The process an install runs under or spawns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<String>,
+    /// Where the family unpacks its payload before installing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unpacks_to: Option<String>,
+    /// Family-specific values read from the file (7z SFX config keys,
+    /// IExpress RUNPROGRAM, Burn bundle id, MSIX identity …).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub properties: std::collections::BTreeMap<String, String>,
 }
 
 /// How strongly a signal supports its conclusion.
@@ -142,6 +246,16 @@ pub struct Evidence {
     pub offset: Option<u64>,
     /// Strong or weak.
     pub strength: Strength,
+}
+
+impl Strength {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strength::Strong => "strong",
+            Strength::Weak => "weak",
+        }
+    }
 }
 
 impl Evidence {
@@ -249,6 +363,13 @@ pub struct NodeInfo {
     pub verdict: Verdict,
     /// Installer family when the verdict is `installer`.
     pub family: Option<Family>,
+    /// What a not-installer (or unknown) node is when a look-alike rule named
+    /// it (`pyinstaller`, `script-launcher`, `engine-stub`, `packed-upx` …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// BIOC hints and family properties of an installer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installer: Option<InstallerFacts>,
     /// Signals behind format, verdict and family.
     pub evidence: Vec<Evidence>,
     /// Problems on this node, as `kind: message` strings.

@@ -189,6 +189,8 @@ impl<'s> Cx<'s> {
                         format: Format::Unknown,
                         verdict: crate::report::Verdict::Unknown,
                         family: None,
+                        kind: None,
+                        installer: None,
                         evidence: Vec::new(),
                         errors: vec![error],
                         entry: Some(entry),
@@ -367,9 +369,15 @@ fn scan_node(
             "{errors_omitted} more errors on this node not listed"
         )));
     }
-    let (verdict, family, verdict_evidence) =
-        classify::classify(format, metadata.as_ref(), &evidence, &children);
-    evidence.extend(verdict_evidence);
+    let name = path.last().map_or("", String::as_str);
+    let verdict = classify::classify(&classify::Subject {
+        format,
+        name,
+        data,
+        metadata: metadata.as_ref(),
+        children: &children,
+    });
+    evidence.extend(verdict.evidence);
     if !errors.is_empty() {
         budget.stats.nodes_with_errors += 1;
     }
@@ -382,8 +390,10 @@ fn scan_node(
             sha1: hashes.sha1,
             md5: hashes.md5,
             format,
-            verdict,
-            family,
+            verdict: verdict.verdict,
+            family: verdict.family,
+            kind: verdict.kind,
+            installer: verdict.installer,
             evidence,
             errors,
             entry,

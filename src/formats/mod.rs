@@ -11,9 +11,12 @@ use serde::Serialize;
 
 pub mod cab;
 pub mod cfb;
+pub mod dmg;
 pub mod nsis;
 pub mod pe;
+pub mod rar;
 pub mod sevenz;
+pub mod xar;
 pub mod zip;
 
 /// Format-specific facts of a node (the `metadata` field of a report line).
@@ -33,6 +36,12 @@ pub enum Metadata {
     SevenZ(sevenz::SevenZInfo),
     /// NSIS facts.
     Nsis(Box<nsis::NsisInfo>),
+    /// RAR facts.
+    Rar(rar::RarInfo),
+    /// xar facts.
+    Xar(xar::XarInfo),
+    /// UDIF disk image facts.
+    Dmg(dmg::DmgInfo),
 }
 
 /// What a parser decided about its node.
@@ -62,7 +71,11 @@ pub(crate) static HANDLERS: &[Handler] = &[
     sevenz::HANDLER,
     zip::HANDLER,
     nsis::HANDLER,
+    rar::HANDLER,
+    xar::HANDLER,
     pe::HANDLER,
+    // Last: its signature is a trailer, any prefix may precede it.
+    dmg::HANDLER,
 ];
 
 /// The handler whose magic starts `data`, if any.
@@ -77,6 +90,7 @@ pub(crate) const EMBEDDED_MAGICS: &[(&[u8], Format)] = &[
     (b"7z\xBC\xAF\x27\x1C", Format::SevenZ),
     (b"MSCF\0\0\0\0", Format::Cab),
     (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", Format::Cfb),
+    (b"Rar!\x1a\x07", Format::Rar),
 ];
 
 /// First offset in `data[..window]` where an embedded container starts (its
@@ -92,7 +106,7 @@ pub(crate) fn find_embedded(data: &[u8], window: u64) -> Option<(usize, Format)>
         let next = hay
             .get(i..)?
             .iter()
-            .position(|&b| matches!(b, b'P' | b'7' | b'M' | 0xD0))?;
+            .position(|&b| matches!(b, b'P' | b'7' | b'M' | 0xD0 | b'R'))?;
         i += next;
         let rest = data.get(i..)?;
         if let Some(&(_, f)) = EMBEDDED_MAGICS.iter().find(|(m, _)| rest.starts_with(m)) {

@@ -105,3 +105,21 @@ fn text_tree_indents_children() {
         "no depth-2 zip line:\n{text}"
     );
 }
+
+#[test]
+fn explain_prints_the_evidence_under_each_node() {
+    let out = installsift()
+        .args(["scan", "--explain"])
+        .arg(corpus().join("inno/inno_lzma2.exe"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("installer:inno"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("- inno-loader-table (strong) @0x")),
+        "no evidence line:\n{text}"
+    );
+    assert!(text.contains("* silent: /VERYSILENT"), "{text}");
+}

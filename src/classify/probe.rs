@@ -1,0 +1,612 @@
+//! The tests behind the rule table: bounded byte lookups over a node and its
+//! metadata, and the few checks that need a little code (loader tables, stub
+//! headers, children).
+
+use super::rules::VersionKey;
+use super::{Hit, Subject};
+use crate::formats::le_u32;
+use crate::formats::pe::{PeInfo, ResourceInfo};
+use crate::report::{EntryKind, Family, Format, Node, Verdict};
+use memchr::memmem;
+
+/// Bytes of a file searched for image-wide markers (strings of a stub).
+pub(crate) const IMAGE_SEARCH: usize = 16 << 20;
+
+/// The PE overlay: its file offset and bytes (certificate table included).
+pub(crate) fn overlay<'a>(s: &Subject<'a>) -> Option<(usize, &'a [u8])> {
+    let o = s.pe()?.overlay?;
+    let at = usize::try_from(o.offset).ok()?;
+    Some((at, s.data.get(at..)?))
+}
+
+/// Overlay bytes other than zeros exist.
+fn has_overlay_payload(s: &Subject<'_>) -> bool {
+    overlay(s).is_some_and(|(_, b)| b.iter().take(1 << 16).any(|&x| x != 0))
+}
+
+/// Any child placed in the overlay, a resource or a carved region.
+fn payload_children<'a>(s: &Subject<'a>) -> impl Iterator<Item = (&'a Node, &'static str)> {
+    s.children.iter().filter_map(|c| {
+        let place = match c.entry.as_ref()?.kind {
+            EntryKind::Overlay => "overlay",
+            EntryKind::Resource => "resource",
+            EntryKind::Carved => "carved region",
+            _ => return None,
+        };
+        Some((c, place))
+    })
+}
+
+fn child_name(c: &Node) -> &str {
+    c.path.last().map(String::as_str).unwrap_or_default()
+}
+
+fn child_offset(c: &Node) -> Option<u64> {
+    c.entry.as_ref().and_then(|e| e.offset)
+}
+
+pub(crate) fn overlay_at(s: &Subject<'_>, off: usize, magic: &[u8]) -> Option<Hit> {
+    let (at, bytes) = overlay(s)?;
+    bytes.get(off..)?.starts_with(magic).then(|| {
+        Hit::at(
+            format!("overlay starts with `{}`", show(magic)),
+            Some((at + off) as u64),
+        )
+    })
+}
+
+pub(crate) fn overlay_has(s: &Subject<'_>, window: usize, needle: &[u8]) -> Option<Hit> {
+    let (at, bytes) = overlay(s)?;
+    let hay = bytes.get(..window.min(bytes.len()))?;
+    let i = memmem::find(hay, needle)?;
+    Some(Hit::at(
+        format!(
+            "`{}` at overlay +{i} (within its first {window} bytes)",
+            show(needle)
+        ),
+        Some((at + i) as u64),
+    ))
+}
+
+pub(crate) fn tail_has(s: &Subject<'_>, window: usize, needle: &[u8]) -> Option<Hit> {
+    let start = s.data.len().saturating_sub(window);
+    let i = memmem::rfind(s.data.get(start..)?, needle)?;
+    Some(Hit::at(
+        format!(
+            "`{}` within the last {window} bytes of the file",
+            show(needle)
+        ),
+        Some((start + i) as u64),
+    ))
+}
+
+pub(crate) fn file_at(s: &Subject<'_>, off: usize, magic: &[u8]) -> Option<Hit> {
+    s.data.get(off..)?.starts_with(magic).then(|| {
+        Hit::at(
+            format!("`{}` at file offset {off:#x}", show(magic)),
+            Some(off as u64),
+        )
+    })
+}
+
+pub(crate) fn image_has_any(s: &Subject<'_>, needles: &[&[u8]]) -> Option<Hit> {
+    let hay = s.data.get(..IMAGE_SEARCH.min(s.data.len()))?;
+    needles.iter().find_map(|n| {
+        memmem::find(hay, n).map(|i| Hit::at(format!("string `{}`", show(n)), Some(i as u64)))
+    })
+}
+
+pub(crate) fn section(s: &Subject<'_>, name: &str) -> Option<Hit> {
+    let sec = s
+        .pe()?
+        .sections
+        .iter()
+        .find(|x| x.name.eq_ignore_ascii_case(name))?;
+    Some(Hit::at(
+        format!("section `{}`", sec.name),
+        Some(u64::from(sec.raw_offset)),
+    ))
+}
+
+/// Resources of this type (and name) with their bytes.
+fn resources_named<'a>(
+    s: &Subject<'a>,
+    ty: &'a str,
+    name: Option<&'a str>,
+) -> impl Iterator<Item = (&'a ResourceInfo, &'a [u8])> + 'a {
+    let data = s.data;
+    s.pe()
+        .map(|p| p.resources.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(move |r| {
+            let mut parts = r.path.split('/');
+            parts.next().is_some_and(|t| t.eq_ignore_ascii_case(ty))
+                && name.is_none_or(|n| parts.next().is_some_and(|x| x.eq_ignore_ascii_case(n)))
+        })
+        .filter_map(move |r| {
+            let a = usize::try_from(r.offset).ok()?;
+            let b = a.checked_add(usize::try_from(r.size).ok()?)?;
+            Some((r, data.get(a..b)?))
+        })
+}
+
+pub(crate) fn resource(s: &Subject<'_>, ty: &str, name: Option<&str>, magic: &[u8]) -> Option<Hit> {
+    let (r, _) = resources_named(s, ty, name).find(|(_, b)| b.starts_with(magic))?;
+    Some(Hit::at(format!("resource {}", r.path), Some(r.offset)))
+}
+
+fn utf16(text: &str) -> Vec<u8> {
+    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+pub(crate) fn version_text(s: &Subject<'_>, text: &str) -> Option<Hit> {
+    let needle = utf16(text);
+    resources_named(s, "VERSION", None).find_map(|(r, b)| {
+        memmem::find(b, &needle).map(|i| {
+            Hit::at(
+                format!("version info of {} holds `{text}`", r.path),
+                Some(r.offset + i as u64),
+            )
+        })
+    })
+}
+
+fn version_value(p: &PeInfo, key: VersionKey) -> Option<&str> {
+    let v = p.version_info.as_ref()?;
+    let s = match key {
+        VersionKey::ProductName => &v.product_name,
+        VersionKey::CompanyName => &v.company_name,
+        VersionKey::FileDescription => &v.file_description,
+        VersionKey::OriginalFilename => &v.original_filename,
+        VersionKey::InternalName => &v.internal_name,
+    };
+    s.as_deref().map(str::trim)
+}
+
+fn key_name(key: VersionKey) -> &'static str {
+    match key {
+        VersionKey::ProductName => "ProductName",
+        VersionKey::CompanyName => "CompanyName",
+        VersionKey::FileDescription => "FileDescription",
+        VersionKey::OriginalFilename => "OriginalFilename",
+        VersionKey::InternalName => "InternalName",
+    }
+}
+
+fn starts_ci(hay: &str, prefix: &str) -> bool {
+    hay.get(..prefix.len())
+        .is_some_and(|h| h.eq_ignore_ascii_case(prefix))
+}
+
+pub(crate) fn version_starts(s: &Subject<'_>, key: VersionKey, text: &str) -> Option<Hit> {
+    let v = version_value(s.pe()?, key)?;
+    starts_ci(v, text).then(|| Hit::at(format!("{} is `{v}`", key_name(key)), None))
+}
+
+/// The manifest's bytes as text (UTF-8, or UTF-16LE when it looks so).
+fn manifest_text(s: &Subject<'_>) -> Option<(u64, String)> {
+    let (r, b) = resources_named(s, "MANIFEST", None).next()?;
+    let b = b.get(..b.len().min(1 << 16))?;
+    let text = if b.get(1) == Some(&0) {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(b).into_owned()
+    };
+    Some((r.offset, text))
+}
+
+pub(crate) fn manifest_has(s: &Subject<'_>, text: &str) -> Option<Hit> {
+    let (at, m) = manifest_text(s)?;
+    m.to_ascii_lowercase()
+        .contains(&text.to_ascii_lowercase())
+        .then(|| Hit::at(format!("manifest mentions `{text}`"), Some(at)))
+}
+
+// ------------------------------------------------------------------ children
+
+pub(crate) fn carried_installer(s: &Subject<'_>) -> Option<Hit> {
+    payload_children(s).find_map(|(c, place)| {
+        let f = c.family.filter(|_| c.verdict == Verdict::Installer)?;
+        Some(
+            Hit::at(
+                format!(
+                    "{place} `{}` is a {f} installer ({})",
+                    child_name(c),
+                    c.format
+                ),
+                child_offset(c),
+            )
+            .family(f),
+        )
+    })
+}
+
+pub(crate) fn carried_archive(s: &Subject<'_>) -> Option<Hit> {
+    payload_children(s).find_map(|(c, place)| {
+        let f = match c.format {
+            Format::SevenZ => Family::SevenZSfx,
+            Format::Zip => Family::ZipSfx,
+            Format::Cab => Family::CabSfx,
+            Format::Rar => Family::RarSfx,
+            _ => return None,
+        };
+        Some(
+            Hit::at(
+                format!("{place} `{}` holds a {} archive", child_name(c), c.format),
+                child_offset(c),
+            )
+            .family(f),
+        )
+    })
+}
+
+/// A zip child in a `DATA` resource (Squirrel's `Setup.exe`) or the overlay.
+fn squirrel_zip<'a>(s: &Subject<'a>) -> Option<&'a Node> {
+    payload_children(s)
+        .map(|(c, _)| c)
+        .find(|c| c.format == Format::Zip && child_name(c).starts_with(".rsrc/DATA/"))
+}
+
+pub(crate) fn squirrel_nupkg(s: &Subject<'_>) -> Option<Hit> {
+    let zip = squirrel_zip(s)?;
+    let pkg = zip
+        .children
+        .iter()
+        .find(|c| child_name(c).to_ascii_lowercase().ends_with(".nupkg"))?;
+    Some(Hit::at(
+        format!(
+            "resource `{}` is a zip holding the package `{}`",
+            child_name(zip),
+            child_name(pkg)
+        ),
+        child_offset(zip),
+    ))
+}
+
+pub(crate) fn squirrel_template(s: &Subject<'_>) -> Option<Hit> {
+    let zip = squirrel_zip(s)?;
+    if zip
+        .children
+        .iter()
+        .any(|c| child_name(c).to_ascii_lowercase().ends_with(".nupkg"))
+    {
+        return None;
+    }
+    let p = s.pe()?;
+    let squirrel = [VersionKey::ProductName, VersionKey::FileDescription]
+        .into_iter()
+        .filter_map(|k| version_value(p, k))
+        .any(|v| v.to_ascii_lowercase().contains("squirrel"));
+    squirrel.then(|| {
+        Hit::at(
+            format!(
+                "Squirrel Setup.exe template: resource `{}` holds no .nupkg",
+                child_name(zip)
+            ),
+            child_offset(zip),
+        )
+    })
+}
+
+pub(crate) fn msix_manifest(s: &Subject<'_>) -> Option<Hit> {
+    let c = s.children.iter().find(|c| {
+        matches!(
+            c.path.last().map(String::as_str),
+            Some("AppxManifest.xml" | "AppxMetadata/AppxBundleManifest.xml")
+        )
+    })?;
+    Some(Hit::at(
+        format!("package manifest `{}`", child_name(c)),
+        child_offset(c),
+    ))
+}
+
+// ------------------------------------------------------------------ engines
+
+/// Inno Setup loader-table magics (innoextract `src/loader/offsets.cpp`).
+const INNO_LOADER_MAGICS: &[(&[u8], &str)] = &[
+    (b"rDlPtS02\x87eVx", "1.2.10"),
+    (b"rDlPtS04\x87eVx", "4.0.0"),
+    (b"rDlPtS05\x87eVx", "4.0.3"),
+    (b"rDlPtS06\x87eVx", "4.0.10"),
+    (b"rDlPtS07\x87eVx", "4.1.6"),
+    (b"rDlPtS\xcd\xe6\xd7{\x0b*", "5.1.5"),
+    (b"nS5W7dT\x83\xaa\x1b\x0fj", "5.1.5 (modified)"),
+];
+
+pub(crate) fn inno_loader_table(s: &Subject<'_>) -> Option<Hit> {
+    resources_named(s, "RCDATA", Some("11111")).find_map(|(r, b)| {
+        let (_, v) = INNO_LOADER_MAGICS.iter().find(|(m, _)| b.starts_with(m))?;
+        Some(Hit::at(
+            format!(
+                "loader table in resource {} (magic of Inno Setup {v} or later)",
+                r.path
+            ),
+            Some(r.offset),
+        ))
+    })
+}
+
+pub(crate) fn inno_offset_0x30(s: &Subject<'_>) -> Option<Hit> {
+    if s.data.get(0x30..0x34)? != b"Inno" {
+        return None;
+    }
+    let table = le_u32(s.data, 0x34)?;
+    let check = le_u32(s.data, 0x38)?;
+    (check == !table && (table as usize) < s.data.len()).then(|| {
+        Hit::at(
+            format!("`Inno` at 0x30 with loader table offset {table:#x} (and its complement)"),
+            Some(0x30),
+        )
+    })
+}
+
+/// The `.wixburn` section and its stub header (magic 0x00F14300).
+pub(crate) fn burn_section(s: &Subject<'_>) -> Option<Hit> {
+    let sec = s
+        .pe()?
+        .sections
+        .iter()
+        .find(|x| x.name.eq_ignore_ascii_case(".wixburn"))?;
+    let at = sec.raw_offset as usize;
+    let detail = match le_u32(s.data, at) {
+        Some(0x00F1_4300) => match bundle_guid(s.data, at + 8) {
+            Some(g) => format!("section `.wixburn` with the Burn stub header, bundle {g}"),
+            None => "section `.wixburn` with the Burn stub header".to_owned(),
+        },
+        _ => "section `.wixburn`".to_owned(),
+    };
+    Some(Hit::at(detail, Some(at as u64)))
+}
+
+/// A GUID in registry format from its 16 stored bytes.
+pub(crate) fn bundle_guid(data: &[u8], at: usize) -> Option<String> {
+    let b = data.get(at..at.checked_add(16)?)?;
+    let d1 = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let d2 = u16::from_le_bytes([b[4], b[5]]);
+    let d3 = u16::from_le_bytes([b[6], b[7]]);
+    Some(format!(
+        "{{{d1:08X}-{d2:04X}-{d3:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
+        b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+    ))
+}
+
+pub(crate) fn iexpress(s: &Subject<'_>) -> Option<Hit> {
+    let (cab, _) = resources_named(s, "RCDATA", Some("CABINET"))
+        .find(|(_, b)| b.starts_with(b"MSCF\0\0\0\0"))?;
+    let p = s.pe()?;
+    let why = if let Some((r, _)) = resources_named(s, "RCDATA", Some("RUNPROGRAM")).next() {
+        format!("resource {}", r.path)
+    } else if let Some(v) = [VersionKey::InternalName, VersionKey::OriginalFilename]
+        .into_iter()
+        .filter_map(|k| version_value(p, k))
+        .find(|v| v.to_ascii_lowercase().starts_with("wextract"))
+    {
+        format!("version info names `{v}`")
+    } else {
+        return None;
+    };
+    Some(Hit::at(
+        format!(
+            "cabinet in resource {} and the wextract marker {why}",
+            cab.path
+        ),
+        Some(cab.offset),
+    ))
+}
+
+/// InstallShield's setup-launcher overlay: a file table whose first record
+/// is `name\0Disk1\name\0version\0size\0` (data follows).
+pub(crate) fn installshield_disk1(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    let head = b.get(..b.len().min(512))?;
+    let mut fields = head.split(|&c| c == 0);
+    let name = fields.next()?;
+    let path = fields.next()?;
+    (!name.is_empty() && path.starts_with(b"Disk1\\")).then(|| {
+        Hit::at(
+            format!(
+                "overlay file table starts with `{}` stored as `{}`",
+                String::from_utf8_lossy(name),
+                String::from_utf8_lossy(path)
+            ),
+            Some(at as u64),
+        )
+    })
+}
+
+// ------------------------------------------------------------------ look-alikes
+
+/// A launcher with `#!` and a zip after it (pip/distlib script exe).
+pub(crate) fn shebang_launcher(s: &Subject<'_>) -> Option<Hit> {
+    let (at, bytes) = overlay(s)?;
+    if !bytes.starts_with(b"#!") {
+        return None;
+    }
+    let line_end = bytes.iter().take(4096).position(|&b| b == b'\n')?;
+    let line = String::from_utf8_lossy(bytes.get(..line_end)?);
+    Some(Hit::at(
+        format!(
+            "overlay is a shebang line `{}` then a script archive",
+            line.trim_end()
+        ),
+        Some(at as u64),
+    ))
+}
+
+pub(crate) fn setuptools_launcher(s: &Subject<'_>) -> Option<Hit> {
+    let hay = s.data.get(..IMAGE_SEARCH.min(s.data.len()))?;
+    let a = memmem::find(hay, b"-script.py")?;
+    memmem::find(hay, b"#!python.exe")?;
+    Some(Hit::at(
+        "setuptools launcher strings `-script.py` and `#!python.exe`",
+        Some(a as u64),
+    ))
+}
+
+/// .NET apphost bundle marker (SHA-256 of ".net core bundle") with a
+/// non-zero bundle header offset before it.
+const DOTNET_BUNDLE_SIGNATURE: &[u8] = b"\x8b\x12\x02\xb9\x6a\x61\x20\x38\x72\x7b\x93\x02\x14\xd7\xa0\x32\x13\xf5\xb9\xe6\xef\xae\x33\x18\xee\x3b\x2d\xce\x24\xb3\x6a\xae";
+
+pub(crate) fn dotnet_bundle(s: &Subject<'_>) -> Option<Hit> {
+    let hay = s.data.get(..IMAGE_SEARCH.min(s.data.len()))?;
+    let i = memmem::find(hay, DOTNET_BUNDLE_SIGNATURE)?;
+    let off = crate::formats::le_u64(s.data, i.checked_sub(8)?)?;
+    (off != 0 && off < s.data.len() as u64).then(|| {
+        Hit::at(
+            format!(".NET single-file bundle marker, bundle header at {off:#x}"),
+            Some(i as u64),
+        )
+    })
+}
+
+/// Windows tools that run installers but are none.
+const SYSTEM_TOOLS: &[&str] = &["msiexec.exe", "wusa.exe", "pkgmgr.exe", "dism.exe"];
+
+pub(crate) fn system_tool(s: &Subject<'_>) -> Option<Hit> {
+    let p = s.pe()?;
+    let v = version_value(p, VersionKey::OriginalFilename)?;
+    let company = version_value(p, VersionKey::CompanyName).unwrap_or_default();
+    let tool = SYSTEM_TOOLS.iter().find(|t| v.eq_ignore_ascii_case(t))?;
+    let c = company.to_ascii_lowercase();
+    (c.contains("microsoft") || c.contains("wine")).then(|| {
+        Hit::at(
+            format!("{tool} by {company}: a system tool that runs installers"),
+            None,
+        )
+    })
+}
+
+pub(crate) fn inno_stub(s: &Subject<'_>) -> Option<Hit> {
+    if has_overlay_payload(s) {
+        return None;
+    }
+    if let Some((r, _)) = resources_named(s, "RCDATA", Some("11111"))
+        .find(|(_, b)| !INNO_LOADER_MAGICS.iter().any(|(m, _)| b.starts_with(m)))
+    {
+        return Some(Hit::at(
+            format!(
+                "Inno Setup loader stub: resource {} holds no loader table",
+                r.path
+            ),
+            Some(r.offset),
+        ));
+    }
+    let d = version_value(s.pe()?, VersionKey::FileDescription)?;
+    (d == "Setup/Uninstall").then(|| {
+        Hit::at(
+            "Inno Setup Setup.e32 stub (FileDescription `Setup/Uninstall`) without setup data",
+            None,
+        )
+    })
+}
+
+pub(crate) fn nsis_stub(s: &Subject<'_>) -> Option<Hit> {
+    let sec = s
+        .pe()?
+        .sections
+        .iter()
+        .find(|x| x.name.eq_ignore_ascii_case(".ndata"))?;
+    if let Some((_, b)) = overlay(s) {
+        let window = b.get(..b.len().min(1 << 20))?;
+        if memmem::find(window, b"\xEF\xBE\xAD\xDENullsoftInst").is_some() {
+            return None;
+        }
+    }
+    Some(Hit::at(
+        "NSIS exehead (section `.ndata`) without an NSIS first header",
+        Some(u64::from(sec.raw_offset)),
+    ))
+}
+
+pub(crate) fn sevenz_sfx_stub(s: &Subject<'_>) -> Option<Hit> {
+    if has_overlay_payload(s) {
+        return None;
+    }
+    let v = version_value(s.pe()?, VersionKey::InternalName)?;
+    let l = v.to_ascii_lowercase();
+    (l.starts_with("7z") && l.ends_with(".sfx")).then(|| {
+        Hit::at(
+            format!("7-Zip SFX module `{v}` with nothing appended"),
+            None,
+        )
+    })
+}
+
+// ------------------------------------------------------------------ UAC keywords
+
+/// File-name keywords of UAC installer detection.
+const NAME_KEYWORDS: &[&str] = &["setup", "instal", "update", "patch", "upgrad"];
+
+fn keyword(text: &str) -> Option<&'static str> {
+    let l = text.to_ascii_lowercase();
+    NAME_KEYWORDS.iter().copied().find(|k| l.contains(k))
+}
+
+pub(crate) fn name_keyword(s: &Subject<'_>) -> Option<Hit> {
+    let base = s.name.rsplit(['/', '\\']).next().unwrap_or(s.name);
+    let k = keyword(base)?;
+    Some(Hit::at(format!("file name `{base}` contains `{k}`"), None))
+}
+
+pub(crate) fn version_keyword(s: &Subject<'_>) -> Option<Hit> {
+    let p = s.pe()?;
+    [
+        VersionKey::FileDescription,
+        VersionKey::ProductName,
+        VersionKey::OriginalFilename,
+        VersionKey::InternalName,
+        VersionKey::CompanyName,
+    ]
+    .into_iter()
+    .find_map(|key| {
+        let v = version_value(p, key)?;
+        let k = keyword(v)?;
+        Some(Hit::at(
+            format!("{} `{v}` contains `{k}`", key_name(key)),
+            None,
+        ))
+    })
+}
+
+pub(crate) fn require_admin(s: &Subject<'_>) -> Option<Hit> {
+    let level = s.pe()?.requested_execution_level.as_deref()?;
+    (level == "requireAdministrator").then(|| {
+        Hit::at(
+            "manifest requestedExecutionLevel requireAdministrator",
+            None,
+        )
+    })
+}
+
+pub(crate) fn msi_import(s: &Subject<'_>) -> Option<Hit> {
+    let dll = s
+        .pe()?
+        .imports
+        .as_ref()?
+        .dlls
+        .iter()
+        .find(|d| d.eq_ignore_ascii_case("msi.dll"))?;
+    Some(Hit::at(
+        format!("imports {dll} (Windows Installer API)"),
+        None,
+    ))
+}
+
+/// Printable form of a marker for evidence details.
+fn show(b: &[u8]) -> String {
+    b.iter()
+        .map(|&c| {
+            if c.is_ascii_graphic() || c == b' ' {
+                (c as char).to_string()
+            } else {
+                format!("\\x{c:02x}")
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,292 @@
+//! The classifier over the whole corpus: one table names the expected verdict,
+//! family and look-alike kind of every sample. Zero false installers among the
+//! non-installers, a family for every installer, evidence for every verdict.
+
+use crate::util::{corpus, samples};
+use installsift::{Scanner, Verdict};
+use Verdict::{Installer, NotInstaller, Unknown};
+
+/// (sample, verdict, family, kind). Every file under corpus/ must be here.
+const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
+    ("7z/enc_data.7z", NotInstaller, None, None),
+    ("7z/enc_header.7z", NotInstaller, None, None),
+    ("7z/lzma2.7z", NotInstaller, None, None),
+    ("cab/mszip.cab", NotInstaller, None, None),
+    ("cab/stored.cab", NotInstaller, None, None),
+    ("inno/inno_lzma2.exe", Installer, Some("inno"), None),
+    (
+        "installshield/clam_ISmsi_int.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
+        "lookalike/aspack_clam-aspack.exe",
+        NotInstaller,
+        None,
+        Some("packed-aspack"),
+    ),
+    (
+        "lookalike/autoit_clam.ea06.exe",
+        NotInstaller,
+        None,
+        Some("autoit"),
+    ),
+    (
+        "lookalike/distlib_script.exe",
+        NotInstaller,
+        None,
+        Some("script-launcher"),
+    ),
+    (
+        "lookalike/inno_SetupLdr.e32",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
+    ),
+    (
+        "lookalike/nsis_stub_zlib-x86-unicode.exe",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
+    ),
+    (
+        "lookalike/pyinstaller_run.exe",
+        NotInstaller,
+        None,
+        Some("pyinstaller"),
+    ),
+    (
+        "lookalike/setuptools_cli-64.exe",
+        NotInstaller,
+        None,
+        Some("script-launcher"),
+    ),
+    (
+        "lookalike/squirrel_setup_template.exe",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
+    ),
+    (
+        "lookalike/upx_clam-upx.exe",
+        NotInstaller,
+        None,
+        Some("packed-upx"),
+    ),
+    (
+        "lookalike/wine_msiexec.exe",
+        NotInstaller,
+        None,
+        Some("system-tool"),
+    ),
+    ("malformed/corrupt_deflate.zip", NotInstaller, None, None),
+    ("malformed/corrupt_mszip.cab", NotInstaller, None, None),
+    ("malformed/empty.bin", Unknown, None, None),
+    (
+        "malformed/nsis_trunc_lzma_solid.exe",
+        Installer,
+        Some("nsis"),
+        None,
+    ),
+    (
+        "malformed/nsis_trunc_zlib.exe",
+        Installer,
+        Some("nsis"),
+        None,
+    ),
+    ("malformed/traversal.zip", NotInstaller, None, None),
+    ("malformed/trunc_deflate.zip", NotInstaller, None, None),
+    ("malformed/trunc_lzma2.7z", NotInstaller, None, None),
+    ("malformed/trunc_mszip.cab", NotInstaller, None, None),
+    ("malformed/trunc_simple.msi", Installer, Some("msi"), None),
+    ("msi/dirs.msi", Installer, Some("msi"), None),
+    ("msi/external.cab", NotInstaller, None, None),
+    ("msi/external_cab.msi", Installer, Some("msi"), None),
+    ("msi/module.msm", Installer, Some("msm"), None),
+    ("msi/nonascii.msi", Installer, Some("msi"), None),
+    ("msi/renamed.bin", Installer, Some("msi"), None),
+    ("msi/simple.msi", Installer, Some("msi"), None),
+    ("msix/sample.msix", Installer, Some("msix"), None),
+    ("nested/zip_7z_zip.zip", NotInstaller, None, None),
+    ("nsis/amd64_zlib.exe", Installer, Some("nsis"), None),
+    ("nsis/ansi_lzma_solid.exe", Installer, Some("nsis"), None),
+    ("nsis/bzip2.exe", Installer, Some("nsis"), None),
+    ("nsis/bzip2_solid.exe", Installer, Some("nsis"), None),
+    ("nsis/carrier.exe", Installer, Some("nsis"), None),
+    ("nsis/large_lzma_solid.exe", Installer, Some("nsis"), None),
+    ("nsis/lzma.exe", Installer, Some("nsis"), None),
+    ("nsis/lzma_solid.exe", Installer, Some("nsis"), None),
+    ("nsis/nofiles.exe", Installer, Some("nsis"), None),
+    ("nsis/signed_zlib.exe", Installer, Some("nsis"), None),
+    (
+        "nsis/stub_zlib-x86-unicode.exe",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
+    ),
+    ("nsis/zlib.exe", Installer, Some("nsis"), None),
+    ("nsis/zlib_solid.exe", Installer, Some("nsis"), None),
+    ("pe/cab_resource.exe", Installer, Some("cab-sfx"), None),
+    ("pe/gui_x64.exe", NotInstaller, None, None),
+    ("pe/hello_x64.exe", NotInstaller, None, None),
+    ("pe/hello_x86.exe", NotInstaller, None, None),
+    ("pe/lib_x64.dll", NotInstaller, None, None),
+    ("pe/msi_in_overlay.exe", Installer, Some("msi"), None),
+    ("pe/signed_x64.exe", NotInstaller, None, None),
+    ("pe/with_7z.exe", Installer, Some("7z-sfx"), None),
+    ("pe/with_cab.exe", Installer, Some("cab-sfx"), None),
+    ("pe/with_random.exe", NotInstaller, None, None),
+    ("pe/with_zip.exe", Installer, Some("zip-sfx"), None),
+    ("pe/with_zip_adjusted.exe", Installer, Some("zip-sfx"), None),
+    ("pe/zip_after_cert.exe", Installer, Some("zip-sfx"), None),
+    ("pe/zip_before_cert.exe", Installer, Some("zip-sfx"), None),
+    ("sfx/7z_sfx_config.exe", Installer, Some("7z-sfx"), None),
+    (
+        "squirrel/squirrel_setup.exe",
+        Installer,
+        Some("squirrel"),
+        None,
+    ),
+    ("zip/deflate.zip", NotInstaller, None, None),
+    ("zip/stored.zip", NotInstaller, None, None),
+];
+
+#[test]
+fn every_corpus_sample_gets_its_expected_verdict_family_and_kind() {
+    let all = samples();
+    let listed: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|s| !listed.contains(&s.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "samples without an expected verdict: {missing:?}"
+    );
+    let mut failures = Vec::new();
+    let (mut false_installers, mut installers, mut others) = (0, 0, 0);
+    for &(rel, verdict, family, kind) in EXPECTED {
+        let report = Scanner::new()
+            .scan_path(&corpus().join(rel))
+            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        let n = &report.root;
+        if verdict == Installer {
+            installers += 1;
+            assert!(
+                family.is_some(),
+                "{rel}: an installer row must name its family"
+            );
+        } else {
+            others += 1;
+            if n.verdict == Installer {
+                false_installers += 1;
+            }
+        }
+        let got = (n.verdict, n.family.map(|f| f.as_str()), n.kind.as_deref());
+        if got != (verdict, family, kind) {
+            failures.push(format!(
+                "{rel}: want {:?}, got {got:?}",
+                (verdict, family, kind)
+            ));
+        }
+        let why = n.evidence.iter().filter(|e| e.signal != "pe-header");
+        if why.count() == 0 {
+            failures.push(format!("{rel}: verdict {:?} without evidence", n.verdict));
+        }
+    }
+    assert_eq!(false_installers, 0, "false installers: {failures:#?}");
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        installers >= 10 && others >= 20,
+        "{installers} installers, {others} others"
+    );
+}
+
+#[test]
+fn look_alikes_name_their_kind_and_installers_carry_bioc_hints() {
+    for &(rel, verdict, family, kind) in EXPECTED {
+        let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
+        if kind.is_some() {
+            assert_eq!(
+                verdict, NotInstaller,
+                "{rel}: a look-alike is not an installer"
+            );
+        }
+        if verdict == Installer && family != Some("msm") {
+            let facts = r.root.installer.as_ref();
+            assert!(facts.is_some(), "{rel}: installer without facts");
+        }
+    }
+}
+
+#[test]
+fn sevenz_sfx_config_and_inno_version_are_read() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("sfx/7z_sfx_config.exe"))
+        .expect("scan");
+    let facts = r.root.installer.as_ref().expect("facts");
+    assert_eq!(
+        facts
+            .properties
+            .get("7z-config.RunProgram")
+            .map(String::as_str),
+        Some("notepad.exe readme.txt")
+    );
+    let r = Scanner::new()
+        .scan_path(&corpus().join("inno/inno_lzma2.exe"))
+        .expect("scan");
+    let facts = r.root.installer.as_ref().expect("facts");
+    assert_eq!(facts.engine_version.as_deref(), Some("6.3.0"));
+    assert_eq!(
+        facts.silent_args.as_deref(),
+        Some("/VERYSILENT /SUPPRESSMSGBOXES /NORESTART")
+    );
+}
+
+#[test]
+fn script_launcher_with_zip_is_not_a_zip_sfx() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("lookalike/distlib_script.exe"))
+        .expect("scan");
+    assert!(r
+        .root
+        .children
+        .iter()
+        .any(|c| c.format == installsift::Format::Zip));
+    assert_eq!(r.root.verdict, NotInstaller);
+    let signals: Vec<&str> = r.root.evidence.iter().map(|e| e.signal.as_str()).collect();
+    assert!(signals.contains(&"script-launcher-shebang"), "{signals:?}");
+    assert!(signals.contains(&"pe-carries-archive"), "{signals:?}");
+}
+
+/// Families without a corpus sample, from a real stub plus the documented
+/// header bytes (generated, not committed).
+#[test]
+fn rar_sfx_xar_and_dmg_are_detected_by_their_headers() {
+    let stub = std::fs::read(corpus().join("pe/hello_x64.exe")).expect("stub");
+    let mut rar_sfx = stub.clone();
+    rar_sfx.extend_from_slice(b"Rar!\x1a\x07\x01\x00");
+    rar_sfx.extend_from_slice(&[0x33; 64]);
+    let r = Scanner::new().scan_bytes("x.exe", &rar_sfx);
+    assert_eq!(
+        (r.root.verdict, r.root.family.map(|f| f.as_str())),
+        (Installer, Some("rar-sfx"))
+    );
+
+    let mut xar = b"xar!\x00\x1c\x00\x01".to_vec();
+    xar.extend_from_slice(&100u64.to_be_bytes());
+    xar.extend_from_slice(&400u64.to_be_bytes());
+    xar.extend_from_slice(&[0; 4]);
+    let r = Scanner::new().scan_bytes("x.pkg", &xar);
+    assert_eq!(r.root.format, installsift::Format::Xar);
+    assert_eq!(r.root.family.map(|f| f.as_str()), Some("pkg"));
+
+    let mut dmg = vec![0u8; 1024];
+    let t = dmg.len() - 512;
+    dmg[t..t + 4].copy_from_slice(b"koly");
+    dmg[t + 4..t + 8].copy_from_slice(&4u32.to_be_bytes());
+    dmg[t + 8..t + 12].copy_from_slice(&512u32.to_be_bytes());
+    let r = Scanner::new().scan_bytes("x.dmg", &dmg);
+    assert_eq!(r.root.family.map(|f| f.as_str()), Some("dmg"));
+}
