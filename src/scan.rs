@@ -13,6 +13,7 @@ use crate::formats;
 use crate::hash::{hash_bytes, HashSelection, Hashes, HashingSink};
 use crate::limits::Limits;
 use crate::report::{EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -61,6 +62,10 @@ pub(crate) struct Cx<'s> {
     container_entries: u64,
     stopped: bool,
     errors_omitted: u64,
+    /// Address range of this node's bytes.
+    range: (usize, usize),
+    /// Borrowed children handed out so far: start address → (end, name).
+    borrowed: BTreeMap<usize, (usize, String)>,
     pub(crate) children: Vec<Node>,
     pub(crate) errors: Vec<Error>,
     pub(crate) evidence: Vec<Evidence>,
@@ -154,18 +159,23 @@ impl<'s> Cx<'s> {
         if !self.admit() {
             return false;
         }
+        let name = name.into();
         let mut path = self.path.to_vec();
-        path.push(name.into());
+        path.push(name.clone());
         let node = match data {
-            ChildData::Borrowed(bytes) => scan_node(
-                self.scanner,
-                self.budget,
-                path,
-                self.depth + 1,
-                bytes,
-                None,
-                Some(entry),
-            ),
+            ChildData::Borrowed(bytes) => {
+                let open = self.claim(bytes, &name);
+                scan_node(
+                    self.scanner,
+                    self.budget,
+                    path,
+                    self.depth + 1,
+                    bytes,
+                    None,
+                    Some(entry),
+                    open,
+                )
+            }
             ChildData::Owned(bytes, hashes) => scan_node(
                 self.scanner,
                 self.budget,
@@ -174,6 +184,7 @@ impl<'s> Cx<'s> {
                 &bytes,
                 Some(hashes),
                 Some(entry),
+                Ok(()),
             ),
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
@@ -202,6 +213,39 @@ impl<'s> Cx<'s> {
         };
         self.children.push(node);
         true
+    }
+
+    /// May a borrowed child (a region of this node: overlay, resource, carved
+    /// container) be opened? Not when it is this whole node again, nor when it
+    /// overlaps a region already handed out: hostile tables can point many
+    /// entries at the same bytes (or at the file itself), and opening each
+    /// would multiply the work at every level. Regions of a well-formed file
+    /// are disjoint, so the work per level stays within the node's size.
+    fn claim(&mut self, bytes: &[u8], name: &str) -> Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let (start, end) = (
+            bytes.as_ptr() as usize,
+            bytes.as_ptr() as usize + bytes.len(),
+        );
+        if (start, end) == self.range {
+            return Err(Error::malformed(
+                "the same bytes as its parent; not opened again",
+            ));
+        }
+        let before = self.borrowed.range(..end).next_back();
+        if let Some((&s, (e, other))) = before {
+            if s < end && *e > start {
+                let at = start.wrapping_sub(self.range.0);
+                return Err(Error::malformed(format!(
+                    "overlaps `{other}` (bytes {at:#x}..{:#x} of the parent); not opened again",
+                    at + bytes.len()
+                )));
+            }
+        }
+        self.borrowed.insert(start, (end, name.to_owned()));
+        Ok(())
     }
 
     /// Copy an entry out of `reader` (a decompressor), hashing it as it
@@ -306,6 +350,7 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // private, two callers; a struct would only rename them
 fn scan_node(
     scanner: &Scanner,
     budget: &mut Budget,
@@ -314,6 +359,7 @@ fn scan_node(
     data: &[u8],
     hashes: Option<Hashes>,
     entry: Option<EntryInfo>,
+    open: Result<()>,
 ) -> Node {
     budget.stats.nodes += 1;
     if let Some(sink) = budget.data_sink.as_mut() {
@@ -329,6 +375,8 @@ fn scan_node(
         container_entries: 0,
         stopped: false,
         errors_omitted: 0,
+        range: (data.as_ptr() as usize, data.as_ptr() as usize + data.len()),
+        borrowed: BTreeMap::new(),
         children: Vec::new(),
         errors: Vec::new(),
         evidence: Vec::new(),
@@ -336,7 +384,9 @@ fn scan_node(
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
     if let Some(h) = handler {
-        if depth >= scanner.limits.max_depth {
+        if let Err(e) = open {
+            cx.error(e);
+        } else if depth >= scanner.limits.max_depth {
             cx.error(Error::limit(
                 "max_depth",
                 format!("not opened at depth {depth}"),
@@ -450,6 +500,7 @@ impl Scanner {
             data,
             None,
             None,
+            Ok(()),
         );
         Report {
             root,
