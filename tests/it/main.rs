@@ -5,6 +5,7 @@ mod cli;
 mod export;
 mod extract;
 mod golden;
+mod msi_hashes;
 mod pe_hashes;
 mod reference;
 mod replay;
