@@ -88,11 +88,13 @@ mkdir -p "$P"
 cp "$SRC"/payload/readme.txt "$SRC"/payload/license.txt "$SRC"/payload/config.ini "$P"/
 stamp "$P"/*
 
-sign() { # sign IN OUT  -- fixed signing time, no timestamp server
-    rm -f "$2"
+sign() { # sign IN OUT [OPTION...]  -- fixed signing time, no timestamp server
+    local in=$1 out=$2
+    shift 2
+    rm -f "$out"
     osslsigncode sign -certs "$CERT" -key "$KEY" -n "installsift test" -time "$EPOCH" \
-        -in "$1" -out "$2" >/dev/null
-    osslsigncode verify -in "$2" -CAfile "$CERT" >/dev/null 2>&1 || die "signature on $2 does not verify"
+        "$@" -in "$in" -out "$out" >/dev/null
+    osslsigncode verify -in "$out" -CAfile "$CERT" >/dev/null 2>&1 || die "signature on $out does not verify"
 }
 
 # prefer the win32 thread-model compilers explicitly (the samples were made with them;
@@ -261,6 +263,10 @@ cp "$MSM" msi/module.msm
 
 cp msi/simple.msi msi/renamed.bin
 
+# signed MSI, extended form: -add-msi-dse adds \x05MsiDigitalSignatureEx (the pre-hash
+# of the stream metadata) beside \x05DigitalSignature
+sign msi/simple.msi msi/signed.msi -add-msi-dse
+
 # MSI wrapped in a PE overlay
 cat pe/hello_x64.exe msi/simple.msi > pe/msi_in_overlay.exe
 
@@ -379,6 +385,7 @@ ref_listing msiextract msi/dirs.msi
 ref_listing msiextract msi/nonascii.msi
 ref_listing msiextract msi/external_cab.msi
 ref_listing msiextract msi/renamed.bin
+ref_listing msiextract msi/signed.msi
 # msiextract needs a Media table, which a merge module lacks: list the cabinet stream
 msiinfo extract msi/module.msm MergeModule.CABinet > "$WORK"/MergeModule.CABinet.cab
 d=$(mktemp -d "$WORK"/ref.XXXXXX)

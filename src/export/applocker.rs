@@ -5,10 +5,15 @@
 //! AppLocker hashes PE files (Exe, Dll collections) with the Authenticode
 //! SHA-256 as Windows computes it (padded), written `Data="0x…"` in
 //! uppercase; scripts (Script collection: `.ps1 .bat .cmd .vbs .js`) with the
-//! flat SHA-256. Windows Installer files (Msi collection) also use an
-//! Authenticode hash, which installsift does not compute for MSI yet: they
-//! are left out with a warning, as are drivers (AppLocker does not cover
-//! them) and every other kind of file.
+//! flat SHA-256. Windows Installer packages and patches (Msi collection)
+//! with the MSI Authenticode SHA-256 (the digest a plain MSI signature
+//! signs: stream contents in osslsigncode's order, signature streams left
+//! out; see `formats::cfb::authenticode`). For a file whose signature has
+//! the extended form (`MsiDigitalSignatureEx`) the rule still carries the
+//! plain digest, with a warning: whether Windows then hashes the extended
+//! form is not verified. Merge modules (run only inside another package),
+//! drivers (AppLocker does not cover them) and every other kind of file are
+//! left out with a warning.
 //!
 //! Actions: allow → `Allow`; audit → `Deny` in collections with
 //! `EnforcementMode="AuditOnly"`; warn, block, block-and-remediate → `Deny`.
@@ -54,13 +59,27 @@ impl FormatWriter for ApplockerXml {
                 };
                 (usize::from(pe.kind == "dll"), a.sha256.as_str())
             }
-            (Format::Msi | Format::Msp | Format::Msm, _) => {
+            (Format::Msm, _) => {
                 warn.node(
                     it,
-                    "skipped: AppLocker Msi rules use the MSI Authenticode hash, which installsift \
-                     does not compute yet",
+                    "skipped: a merge module is never installed on its own; AppLocker's Msi \
+                     collection covers .msi and .msp packages",
                 );
                 return Ok(false);
+            }
+            (Format::Msi | Format::Msp, _) => {
+                let Some(a) = it.msi_authenticode() else {
+                    warn.node(
+                        it,
+                        "skipped: no MSI Authenticode hash (the compound file is damaged; see \
+                         the scan errors)",
+                    );
+                    return Ok(false);
+                };
+                if a.extended.is_some() {
+                    warn.node(it, super::MSI_EXTENDED_WARNING);
+                }
+                (2, a.sha256.as_str())
             }
             (Format::Unknown, _)
                 if it

@@ -2,7 +2,8 @@
 //! (template `688c46fb-5edb-40a3-8273-1af7923e2215`, version 23) with the
 //! attributes installsift knows: `filename`, `size-in-bytes`, `md5`, `sha1`,
 //! `sha256`, and for PEs `authentihash` (the unpadded Authenticode SHA-256,
-//! as VirusTotal and MISP use it) and `imphash`.
+//! as VirusTotal and MISP use it) and `imphash`; for Windows Installer files
+//! `authentihash` is the MSI Authenticode SHA-256 (plain form).
 //!
 //! `to_ids` is true on md5/sha1/sha256/authentihash (false for the allow
 //! action, which should not feed IDS exports), false on filename, size and
@@ -64,6 +65,8 @@ impl FormatWriter for MispJson {
                 a.sha256_unpadded.clone(),
                 ids,
             ));
+        } else if let Some(a) = it.msi_authenticode() {
+            attrs.push(("authentihash", "Payload delivery", a.sha256.clone(), ids));
         }
         if let Some(h) = it.imphash() {
             attrs.push(("imphash", "Payload delivery", h.to_owned(), false));

@@ -39,6 +39,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use crate::formats::cfb::{CfbInfo, MsiAuthenticode};
 use crate::formats::pe::{AuthenticodeHashes, PeInfo};
 use crate::formats::Metadata;
 use crate::hash::HashSelection;
@@ -525,6 +526,12 @@ impl Write for Sink {
     }
 }
 
+/// Said for an MSI whose signature has the extended form.
+pub(crate) const MSI_EXTENDED_WARNING: &str =
+    "signed with an extended MSI signature (MsiDigitalSignatureEx): the rule uses the plain \
+     MSI Authenticode hash; whether Windows hashes the extended form for this file is not \
+     verified";
+
 /// One node as the format writers see it.
 pub(crate) struct Item<'a> {
     pub node: &'a NodeInfo,
@@ -534,6 +541,8 @@ pub(crate) struct Item<'a> {
     pub name: &'a str,
     pub sha256: &'a str,
     pub pe: Option<&'a PeInfo>,
+    /// Compound-file metadata (MSI, MSP, MSM, transforms).
+    pub cfb: Option<&'a CfbInfo>,
 }
 
 impl<'a> Item<'a> {
@@ -554,6 +563,10 @@ impl<'a> Item<'a> {
     }
     pub(crate) fn authenticode(&self) -> Option<&'a AuthenticodeHashes> {
         self.pe?.authenticode.as_ref()
+    }
+    /// The MSI Authenticode digests of an installer database, when computed.
+    pub(crate) fn msi_authenticode(&self) -> Option<&'a MsiAuthenticode> {
+        self.cfb?.authenticode.as_ref()
     }
     pub(crate) fn imphash(&self) -> Option<&'a str> {
         self.pe?.imphash.as_deref().filter(|s| !s.is_empty())
@@ -736,12 +749,17 @@ impl Exporter {
             (Some(Metadata::Pe(info)), Format::Pe) => Some(info.as_ref()),
             _ => None,
         };
+        let cfb = match &node.metadata {
+            Some(Metadata::Cfb(info)) => Some(info.as_ref()),
+            _ => None,
+        };
         let item = Item {
             node,
             path,
             name,
             sha256,
             pe,
+            cfb,
         };
         if self
             .writer

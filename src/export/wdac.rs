@@ -1,11 +1,15 @@
 //! App Control for Business (WDAC) policy XML: for each PE, two file rules
 //! with its Authenticode SHA-1 and SHA-256 (`Hash Sha1`, `Hash Sha256`, the
 //! padded values Windows computes, uppercase hex), referenced from the
-//! user-mode signing scenario (`Value="12"`).
+//! user-mode signing scenario (`Value="12"`). Windows Installer packages and
+//! patches (App Control checks them when msiexec runs them) get the same two
+//! rules with their MSI Authenticode SHA-1 and SHA-256 (see
+//! `formats::cfb::authenticode`; for an extended-form signature the plain
+//! digest, with a warning).
 //!
 //! Page hashes (`Hash Page Sha1/Sha256`) are **not** emitted: only the two
-//! whole-file Authenticode rules. Non-PE files are left out with a warning
-//! (WDAC's MSI hash is an MSI Authenticode hash, not computed yet).
+//! whole-file Authenticode rules. Merge modules and every other kind of file
+//! are left out with a warning.
 //!
 //! Actions: allow → `Allow` rules; everything else → `Deny` rules, and then
 //! the policy also carries the two allow-all rules (`FileName="*"`, kernel
@@ -35,25 +39,43 @@ impl FormatWriter for WdacXml {
         opts: &ExportOptions,
         warn: &mut Warnings,
     ) -> io::Result<bool> {
-        if it.node.format != Format::Pe {
-            warn.node(
-                it,
-                format!(
-                    "skipped: WDAC hash rules need an Authenticode hash, which installsift \
-                     computes for PE files only ({} file)",
-                    it.node.format
-                ),
-            );
-            return Ok(false);
-        }
-        let Some(a) = it.authenticode() else {
-            warn.node(
-                it,
-                "skipped: no Authenticode hash (the PE layout is damaged; see the scan errors)",
-            );
-            return Ok(false);
+        let (sha1, sha256) = match it.node.format {
+            Format::Pe => {
+                let Some(a) = it.authenticode() else {
+                    warn.node(
+                        it,
+                        "skipped: no Authenticode hash (the PE layout is damaged; see the scan errors)",
+                    );
+                    return Ok(false);
+                };
+                (&a.sha1, &a.sha256)
+            }
+            Format::Msi | Format::Msp => {
+                let Some(a) = it.msi_authenticode() else {
+                    warn.node(
+                        it,
+                        "skipped: no MSI Authenticode hash (the compound file is damaged; see \
+                         the scan errors)",
+                    );
+                    return Ok(false);
+                };
+                if a.extended.is_some() {
+                    warn.node(it, super::MSI_EXTENDED_WARNING);
+                }
+                (&a.sha1, &a.sha256)
+            }
+            f => {
+                warn.node(
+                    it,
+                    format!(
+                        "skipped: WDAC hash rules need an Authenticode hash, which installsift \
+                         computes for PE files and Windows Installer packages only ({f} file)"
+                    ),
+                );
+                return Ok(false);
+            }
         };
-        if !self.seen.insert(a.sha256.clone()) {
+        if !self.seen.insert(sha256.clone()) {
             warn.node(
                 it,
                 "skipped: same Authenticode hash as a file already listed (one rule covers both)",
@@ -70,7 +92,7 @@ impl FormatWriter for WdacXml {
             .get(..16)
             .unwrap_or(it.sha256)
             .to_ascii_uppercase();
-        for (alg, hash) in [("SHA1", &a.sha1), ("SHA256", &a.sha256)] {
+        for (alg, hash) in [("SHA1", sha1), ("SHA256", sha256)] {
             let id = format!("{prefix}_{key}_{alg}");
             let friendly = match alg {
                 "SHA1" => "Hash Sha1",

@@ -106,6 +106,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("msi/module.msm", Installer, Some("msm"), None),
     ("msi/nonascii.msi", Installer, Some("msi"), None),
     ("msi/renamed.bin", Installer, Some("msi"), None),
+    ("msi/signed.msi", Installer, Some("msi"), None),
     ("msi/simple.msi", Installer, Some("msi"), None),
     ("msix/sample.msix", Installer, Some("msix"), None),
     ("nested/zip_7z_zip.zip", NotInstaller, None, None),

@@ -329,13 +329,15 @@ fn policy_xml_uses_authenticode_hashes_in_the_right_case() {
     assert!(datas.contains(&"E2851170FB84ACDF5A45388ED93728386DE7A437C7A8E02CC3724031723ED61E"));
     // with_zip.exe is 15409 bytes: the padded (Windows) value is written.
     assert!(datas.contains(&"56FB820C4D206621225741959CD3BF330E584B388E7C7D9F768BA2D35CFF5C2E"));
+    // simple.msi's MSI Authenticode SHA-256 (osslsigncode's "Calculated
+    // DigitalSignature" for a signed copy), in the Msi collection.
+    assert!(datas.contains(&"30A0003E4057CC995F656227D0E7844495CA3BEF3E0B9EBACD4D3EC056300927"));
     assert!(
         text.contains("<RuleCollection Type=\"Exe\"")
             && text.contains("<RuleCollection Type=\"Dll\"")
+            && text.contains("<RuleCollection Type=\"Msi\"")
     );
-    assert!(warnings
-        .iter()
-        .any(|w| w.contains("msi/simple.msi: skipped: AppLocker Msi rules")));
+    assert!(!warnings.iter().any(|w| w.starts_with("msi/simple.msi:")));
 
     let (text, _) = export(ExportFormat::WdacXml, options());
     let hashes: Vec<&str> = text
@@ -347,6 +349,9 @@ fn policy_xml_uses_authenticode_hashes_in_the_right_case() {
         .iter()
         .all(|h| is_upper_hex(h, 40) || is_upper_hex(h, 64)));
     assert!(hashes.contains(&"0FAF0508FAC1C1828E0823884E4A8034E8AE57FE"));
+    // simple.msi's MSI Authenticode SHA-1 and SHA-256.
+    assert!(hashes.contains(&"7896A31FD06F4764146ACC44F20E83B23B76E7EB"));
+    assert!(hashes.contains(&"30A0003E4057CC995F656227D0E7844495CA3BEF3E0B9EBACD4D3EC056300927"));
     for id in text
         .split("<Deny ID=\"")
         .skip(1)

@@ -21,10 +21,12 @@
 //! other stream whose content is itself a known format (custom-action DLLs in
 //! `Binary.*`, nested packages), named by its decoded stream name.
 
+pub mod authenticode;
 pub mod msi;
 pub mod paths;
 pub mod reader;
 
+pub use self::authenticode::{MsiAuthenticode, MsiExtendedDigest};
 use self::msi::{ColType, Column, StringPool, Table, Value};
 use self::paths::DirRow;
 use self::reader::{Cfb, DirEntry, EntryType};
@@ -60,6 +62,13 @@ pub struct CfbInfo {
     /// Windows Installer facts, when the file holds an installer database.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub msi: Option<MsiInfo>,
+    /// MSI Authenticode digests (see [`authenticode`]), when the scan asked
+    /// for Authenticode hashes
+    /// ([`HashSelection::authenticode`](crate::HashSelection::authenticode))
+    /// and the file is an installer database, patch, transform or merge
+    /// module.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authenticode: Option<MsiAuthenticode>,
 }
 
 /// One stream of the compound file.
@@ -359,6 +368,15 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                 ));
             }
             carve_cabinets(data, cx);
+        }
+    }
+
+    if cx.hashes().authenticode
+        && (has_catalog || matches!(format, Format::Msi | Format::Msp) || info.kind == "transform")
+    {
+        match authenticode::compute(&cfb, cx.limits().max_entry_size) {
+            Ok(a) => info.authenticode = Some(a),
+            Err(e) => cx.error(e),
         }
     }
 
@@ -885,6 +903,7 @@ mod tests {
             ("msi/nonascii.msi", "msi__nonascii.msi.tsv"),
             ("msi/renamed.bin", "msi__renamed.bin.tsv"),
             ("msi/external_cab.msi", "msi__external_cab.msi.tsv"),
+            ("msi/signed.msi", "msi__signed.msi.tsv"),
         ] {
             let (Some(data), Some(tsv)) =
                 (corpus(sample), corpus(&format!("reference/{reference}")))
@@ -962,7 +981,9 @@ mod tests {
         );
         // Every cut point: never a panic.
         for cut in (0..data.len()).step_by(256) {
-            let r = Scanner::new().scan_bytes("trunc", &data[..cut]);
+            let r = Scanner::new()
+                .with_hashes(crate::HashSelection::EVERYTHING)
+                .scan_bytes("trunc", &data[..cut]);
             assert!(panics(&r).is_empty(), "cut {cut}: {:?}", panics(&r));
         }
     }
@@ -994,7 +1015,10 @@ mod tests {
                 };
                 d[at] = next() as u8;
             }
-            let r = Scanner::new().scan_bytes("mut", &d);
+            // Every hash on, so the MSI Authenticode walk sees the damage too.
+            let r = Scanner::new()
+                .with_hashes(crate::HashSelection::EVERYTHING)
+                .scan_bytes("mut", &d);
             assert!(panics(&r).is_empty(), "mutation {i}: {:?}", panics(&r));
         }
     }

@@ -73,6 +73,18 @@ pub struct DirEntry {
     pub size: u64,
     /// Byte offset of this entry in the file, when known.
     pub offset: Option<u64>,
+    /// The name field as stored: the first `name length` bytes (UTF-16LE,
+    /// normally with its terminating zero), at most 64. The MSI Authenticode
+    /// digest sorts by these bytes.
+    pub raw_name: Vec<u8>,
+    /// The declared name length in bytes (0x40), not capped.
+    pub name_len: u16,
+    /// State bits (0x60).
+    pub state_bits: [u8; 4],
+    /// Creation time (0x64), raw FILETIME.
+    pub created: [u8; 8],
+    /// Modification time (0x6C), raw FILETIME.
+    pub modified: [u8; 8],
 }
 
 /// A stream found by walking the directory tree.
@@ -620,7 +632,8 @@ fn prefix(what: &str, e: Error) -> Error {
     }
 }
 
-fn empty_entry(id: u32) -> DirEntry {
+/// An unused directory slot.
+pub(crate) fn empty_entry(id: u32) -> DirEntry {
     DirEntry {
         id,
         name: String::new(),
@@ -632,11 +645,17 @@ fn empty_entry(id: u32) -> DirEntry {
         start: ENDOFCHAIN,
         size: 0,
         offset: None,
+        raw_name: Vec::new(),
+        name_len: 0,
+        state_bits: [0; 4],
+        created: [0; 8],
+        modified: [0; 8],
     }
 }
 
 fn parse_entry(id: u32, raw: &[u8], offset: u64, major: u16) -> DirEntry {
-    let name_len = usize::from(le_u16(raw, 0x40).unwrap_or(0)).min(64);
+    let declared_len = le_u16(raw, 0x40).unwrap_or(0);
+    let name_len = usize::from(declared_len).min(64);
     let units: Vec<u16> = (0..name_len / 2)
         .filter_map(|i| le_u16(raw, i * 2))
         .take_while(|&u| u != 0)
@@ -653,6 +672,17 @@ fn parse_entry(id: u32, raw: &[u8], offset: u64, major: u16) -> DirEntry {
         clsid.copy_from_slice(c);
     }
     let size = le_u64(raw, 0x78).unwrap_or(0);
+    let bytes = |at: usize| -> [u8; 8] {
+        let mut b = [0u8; 8];
+        if let Some(s) = raw.get(at..at + 8) {
+            b.copy_from_slice(s);
+        }
+        b
+    };
+    let mut state_bits = [0u8; 4];
+    if let Some(s) = raw.get(0x60..0x64) {
+        state_bits.copy_from_slice(s);
+    }
     DirEntry {
         id,
         name: String::from_utf16_lossy(&units),
@@ -665,6 +695,11 @@ fn parse_entry(id: u32, raw: &[u8], offset: u64, major: u16) -> DirEntry {
         // Version 3 writers may leave garbage in the high half.
         size: if major == 3 { size & 0xFFFF_FFFF } else { size },
         offset: Some(offset),
+        raw_name: raw.get(..name_len).unwrap_or_default().to_vec(),
+        name_len: declared_len,
+        state_bits,
+        created: bytes(0x64),
+        modified: bytes(0x6C),
     }
 }
 
