@@ -1,11 +1,10 @@
-//! The one entry point shared by the fuzz targets and the replay test.
+//! The entry points shared by the fuzz targets and the replay test.
 
-use crate::{Limits, Scanner};
+use crate::{formats, Limits, Report, Scanner};
 
-/// Scan `data` as a whole file with tight limits; must never panic, hang or
-/// allocate without bound, whatever the bytes.
-pub fn exercise(data: &[u8]) {
-    let limits = Limits {
+/// Limits for fuzzing: tight enough that one input costs little.
+fn limits() -> Limits {
+    Limits {
         max_depth: 6,
         max_entry_size: 64 << 20,
         max_total_unpacked: 256 << 20,
@@ -13,11 +12,35 @@ pub fn exercise(data: &[u8]) {
         max_entries_per_input: 16_384,
         max_search_window: 1 << 20,
         ..Limits::default()
-    };
-    let report = Scanner::new()
-        .with_limits(limits)
+    }
+}
+
+fn scanner() -> Scanner {
+    Scanner::new()
+        .with_limits(limits())
         .with_hashes(crate::HashSelection::EVERYTHING)
-        .scan_bytes("fuzz", data);
+}
+
+/// Scan `data` as a whole file with tight limits; must never panic, hang or
+/// allocate without bound, whatever the bytes.
+pub fn exercise(data: &[u8]) {
+    check(&scanner().scan_bytes("fuzz", data));
+}
+
+/// Names of the formats [`exercise_as`] accepts: one deep fuzz target each.
+pub const FORMATS: &[&str] = &["pe", "cfb", "cab", "zip", "7z", "nsis"];
+
+/// Parse `data` with one format's parser, whatever its magic says (so the
+/// fuzzer reaches past the sniff checks), then recurse as a scan does.
+/// Unknown names do nothing.
+pub fn exercise_as(format: &str, data: &[u8]) {
+    let Some(h) = formats::HANDLERS.iter().find(|h| h.name == format) else {
+        return;
+    };
+    check(&scanner().scan_bytes_forced("fuzz", data, None, Some(h)));
+}
+
+fn check(report: &Report) {
     assert_eq!(
         report.stats.panics,
         0,
@@ -38,4 +61,26 @@ fn first_panic(root: &crate::Node) -> Option<String> {
         }
     });
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_target_names_a_handler() {
+        for f in FORMATS {
+            assert!(formats::HANDLERS.iter().any(|h| h.name == *f), "{f}");
+        }
+    }
+
+    #[test]
+    fn forced_parsers_survive_bytes_of_another_format() {
+        let data = crate::test_support::sample("zip/deflate.zip").unwrap_or_default();
+        for f in FORMATS {
+            exercise_as(f, &data);
+            exercise_as(f, &data[..data.len() / 3]);
+            exercise_as(f, &[]);
+        }
+    }
 }

@@ -46,6 +46,9 @@ struct Budget {
     stats: ScanStats,
     /// Receives every node's path and bytes before it is parsed (extraction).
     data_sink: Option<DataSink>,
+    /// Parse the input with this handler whatever its sniff says (fuzzing a
+    /// parser past its magic checks); used once, for the input.
+    force: Option<&'static formats::Handler>,
 }
 
 /// A receiver of node bytes: `(node number, path, bytes)`. Node numbers count
@@ -366,7 +369,7 @@ fn scan_node(
         sink(budget.stats.nodes, &path, data);
     }
     let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
-    let handler = formats::sniff(data);
+    let handler = budget.force.take().or_else(|| formats::sniff(data));
     let mut cx = Cx {
         scanner,
         budget,
@@ -488,9 +491,22 @@ impl Scanner {
         data: &[u8],
         sink: Option<DataSink>,
     ) -> Report {
+        self.scan_bytes_forced(name, data, sink, None)
+    }
+
+    /// [`scan_bytes_inner`](Self::scan_bytes_inner), parsing the input with
+    /// `force` (when given) instead of the handler its sniff picks.
+    pub(crate) fn scan_bytes_forced(
+        &self,
+        name: &str,
+        data: &[u8],
+        sink: Option<DataSink>,
+        force: Option<&'static formats::Handler>,
+    ) -> Report {
         let mut budget = Budget {
             stats: ScanStats::default(),
             data_sink: sink,
+            force,
         };
         let root = scan_node(
             self,

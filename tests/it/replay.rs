@@ -33,8 +33,26 @@ fn replay_regressions_and_malformed_samples() {
         let data = std::fs::read(&path).expect("read input");
         let (tx, rx) = mpsc::channel();
         let name = path.display().to_string();
+        // tests/fuzz_regressions/<target>/<input>: the target's entry point;
+        // `scan` and the malformed corpus samples take the whole scan.
+        let target = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let target = if target == "sevenz" {
+            "7z".to_owned()
+        } else {
+            target
+        };
         std::thread::spawn(move || {
-            let r = std::panic::catch_unwind(|| installsift::fuzzing::exercise(&data));
+            let r = std::panic::catch_unwind(|| {
+                if installsift::fuzzing::FORMATS.contains(&target.as_str()) {
+                    installsift::fuzzing::exercise_as(&target, &data);
+                } else {
+                    installsift::fuzzing::exercise(&data);
+                }
+            });
             let _ = tx.send(r.is_ok());
         });
         match rx.recv_timeout(PER_INPUT) {
