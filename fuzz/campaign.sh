@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# A fuzz campaign: the whole-scan target on one core, the per-format targets
+# one after another on the other, each for a fixed time; every target's final
+# libFuzzer statistics go to LOGDIR/<target>.log.
+#
+#   bash fuzz/campaign.sh SCAN_SECONDS PER_TARGET_SECONDS [LOGDIR]
+#
+# Seeds: corpus/ samples per format (copied to LOGDIR/seeds-<target>); the
+# corpora grow there, not in the repository. Build first:
+#   (cd fuzz && cargo fuzz build -s none)
+set -euo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SCAN_T=${1:?scan seconds}
+EACH_T=${2:?per-target seconds}
+LOG=${3:-/tmp/installsift-fuzz}
+mkdir -p "$LOG"
+BIN=$HERE/target/x86_64-unknown-linux-gnu/release
+C=$HERE/../corpus
+seed() { # seed TARGET FILES...
+    local d=$LOG/seeds-$1; shift
+    mkdir -p "$d"; cp "$@" "$d"/ 2>/dev/null || true
+}
+seed scan "$C"/pe/*.exe "$C"/msi/*.msi "$C"/cab/*.cab "$C"/zip/*.zip "$C"/7z/*.7z "$C"/nested/* "$C"/malformed/*
+seed pe "$C"/pe/*.exe "$C"/pe/*.dll
+seed cfb "$C"/msi/*.msi "$C"/msi/*.msm "$C"/malformed/*.msi
+seed cab "$C"/cab/*.cab "$C"/msi/*.cab "$C"/malformed/*.cab
+seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
+seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
+mkdir -p "$LOG"/seeds-nsis
+for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
+    python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+i = d.find(b'\xef\xbe\xad\xdeNullsoftInst')
+if i >= 4 and len(d) - i < 200_000:
+    open(sys.argv[2], 'wb').write(d[i - 4:])
+PY
+done
+run() { # run TARGET SECONDS [MAX_LEN]
+    mkdir -p "$LOG/artifacts-$1"
+    "$BIN/$1" "$LOG/seeds-$1" -dict="$HERE/dict/installsift.dict" -max_total_time="$2" \
+        -max_len="${3:-65536}" \
+        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        -artifact_prefix="$LOG/artifacts-$1/" >"$LOG/$1.log" 2>&1 || true
+}
+# Inputs of at most 32 KiB for the whole scan (speed: ~1 M runs an hour);
+# the NSIS target needs room for a solid block.
+run scan "$SCAN_T" 32768 &
+for t in pe cfb cab zip sevenz; do run "$t" "$EACH_T"; done
+run nsis "$EACH_T" 200000
+wait
+for t in scan pe cfb cab zip sevenz nsis; do
+    printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
+    ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
+done
