@@ -27,6 +27,11 @@ fn hints(
             Some("msiexec.exe"),
             None,
         ),
+        Family::Nsis => (
+            Some("/S (install directory: /D=<path>, last on the line)"),
+            Some("the installer itself; an uninstaller copies itself to %TEMP%\\~nsu.tmp\\Au_.exe"),
+            Some("%TEMP%\\nsXXXX.tmp (plugins, $PLUGINSDIR)"),
+        ),
         Family::Inno => (
             Some("/VERYSILENT /SUPPRESSMSGBOXES /NORESTART"),
             Some("<name>.tmp (setup loader spawns the unpacked Setup)"),
