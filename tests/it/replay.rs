@@ -1,12 +1,14 @@
 //! Replays every input kept under `tests/fuzz_regressions/<target>/` and every
 //! malformed corpus sample through the fuzz entry point, each under a time
-//! limit, asserting no panic and no hang.
+//! generous time limit (a hang detector, not a benchmark: an input that
+//! takes seconds under a loaded machine is fine, one that never ends is not),
+//! asserting no panic.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-const PER_INPUT: Duration = Duration::from_secs(5);
+const PER_INPUT: Duration = Duration::from_secs(30);
 
 fn inputs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
