@@ -245,33 +245,15 @@ fn dropped_duplicates<R: Read + Seek>(
                 "zip entry `{}` (duplicate name, central record at offset {at})",
                 entry.name
             );
-            let go_on = if entry.encrypted {
-                let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
-                cx.child(
-                    entry.name.clone(),
-                    entry.entry_info(),
-                    ChildData::Missing { size, error },
-                )
-            } else if !decodable(method) {
-                unsupported(&entry, &what, cx)
-            } else {
-                match local
-                    .and_then(|l| usize::try_from(l).ok())
-                    .and_then(|l| data.get(l..))
-                {
-                    Some(rest) => unpack_local(rest, &entry, &what, cx),
-                    None => {
-                        let error = Error::malformed(format!(
-                            "{what}: local header offset {lho} lies outside the data"
-                        ));
-                        cx.child(
-                            entry.name.clone(),
-                            entry.entry_info(),
-                            ChildData::Missing { size, error },
-                        )
-                    }
-                }
-            };
+            let at_header = local
+                .and_then(|l| usize::try_from(l).ok())
+                .and_then(|l| data.get(l..))
+                .ok_or_else(|| {
+                    Error::malformed(format!(
+                        "{what}: local header offset {lho} lies outside the data"
+                    ))
+                });
+            let go_on = unpack_found(&entry, &what, at_header, cx);
             if !go_on {
                 break;
             }
@@ -646,6 +628,33 @@ fn find_descriptor(data: &[u8], start: usize) -> Option<(usize, usize, u32, u64)
     None
 }
 
+/// Hand an entry found by our own walk (local headers, or central records the
+/// crate did not list) to the scan: encrypted and undecodable entries are
+/// reported without content, as is one whose data cannot be reached
+/// (`at_header` is the error saying why). Returns what [`Cx::child`] returned.
+fn unpack_found(
+    entry: &Entry,
+    what: &str,
+    at_header: Result<&[u8], Error>,
+    cx: &mut Cx<'_>,
+) -> bool {
+    let missing = |error| ChildData::Missing {
+        size: entry.size,
+        error,
+    };
+    if entry.encrypted {
+        let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
+        cx.child(entry.name.clone(), entry.entry_info(), missing(error))
+    } else if !decodable(entry.method) {
+        unsupported(entry, what, cx)
+    } else {
+        match at_header {
+            Ok(rest) => unpack_local(rest, entry, what, cx),
+            Err(error) => cx.child(entry.name.clone(), entry.entry_info(), missing(error)),
+        }
+    }
+}
+
 /// Decode the entry whose local header starts `at_header`, with the sizes
 /// and CRC we determined (from the header or its data descriptor).
 fn unpack_local(at_header: &[u8], entry: &Entry, what: &str, cx: &mut Cx<'_>) -> bool {
@@ -764,27 +773,14 @@ fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
             entry.count(info);
             methods.insert(method_name(method));
             let avail = data.len().saturating_sub(data_start) as u64;
-            let go_on = if entry.encrypted {
-                let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
-                cx.child(
-                    entry.name.clone(),
-                    entry.entry_info(),
-                    ChildData::Missing { size, error },
-                )
-            } else if !decodable(method) {
-                unsupported(&entry, &what, cx)
-            } else if compressed > avail {
-                let error = Error::truncated(format!(
+            let at_header = if compressed > avail {
+                Err(Error::truncated(format!(
                     "{what}: {compressed} compressed bytes declared, {avail} remain"
-                ));
-                cx.child(
-                    entry.name.clone(),
-                    entry.entry_info(),
-                    ChildData::Missing { size, error },
-                )
+                )))
             } else {
-                unpack_local(data.get(off..).unwrap_or(&[]), &entry, &what, cx)
+                Ok(data.get(off..).unwrap_or(&[]))
             };
+            let go_on = unpack_found(&entry, &what, at_header, cx);
             if !go_on || compressed > avail {
                 break;
             }
