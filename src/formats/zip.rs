@@ -229,16 +229,7 @@ fn dropped_duplicates<R: Read + Seek>(
             dropped += 1;
             let name = String::from_utf8_lossy(raw_name).into_owned();
             let (size, compressed) = zip64_sizes(extra, u64::from(u32_), u64::from(c32));
-            #[allow(deprecated)]
-            let method = CompressionMethod::from_u16(code);
-            let entry = Entry {
-                name,
-                size,
-                compressed,
-                method,
-                crc,
-                encrypted: flags & 1 != 0,
-            };
+            let entry = Entry::from_header(name, code, flags, crc, size, compressed);
             entry.count(info);
             let local = (u64::from(lho) + archive.offset()).checked_sub(shift);
             let what = format!(
@@ -429,6 +420,27 @@ struct Entry {
 }
 
 impl Entry {
+    /// An entry described by raw header fields (our own walks).
+    fn from_header(
+        name: String,
+        code: u16,
+        flags: u16,
+        crc: u32,
+        size: u64,
+        compressed: u64,
+    ) -> Self {
+        #[allow(deprecated)]
+        let method = CompressionMethod::from_u16(code);
+        Entry {
+            name,
+            size,
+            compressed,
+            method,
+            crc,
+            encrypted: flags & 1 != 0,
+        }
+    }
+
     fn entry_info(&self) -> EntryInfo {
         let mut e = EntryInfo::new(EntryKind::File);
         e.compressed_size = Some(self.compressed);
@@ -760,16 +772,8 @@ fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
         if raw_name.ends_with(b"/") {
             info.directories += 1;
         } else {
-            #[allow(deprecated)]
-            let method = CompressionMethod::from_u16(code);
-            let entry = Entry {
-                name,
-                size,
-                compressed,
-                method,
-                crc,
-                encrypted: flags & 1 != 0,
-            };
+            let entry = Entry::from_header(name, code, flags, crc, size, compressed);
+            let method = entry.method;
             entry.count(info);
             methods.insert(method_name(method));
             let avail = data.len().saturating_sub(data_start) as u64;
