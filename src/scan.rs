@@ -576,57 +576,118 @@ impl Scanner {
         threads: usize,
         on_result: &mut dyn FnMut(&Path, Result<Report>),
     ) {
-        use rayon::prelude::*;
-        let pool = match rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build()
-        {
-            Ok(p) => p,
-            Err(e) => {
-                for r in roots {
-                    on_result(r, Err(Error::io(format!("thread pool: {e}"))));
-                }
-                return;
-            }
-        };
-        // Results are produced in parallel a batch at a time and delivered in
-        // order, so memory holds at most one batch of reports.
-        const BATCH: usize = 64;
-        let mut batch: Vec<PathBuf> = Vec::with_capacity(BATCH);
-        let flush = |batch: &mut Vec<PathBuf>, on_result: &mut dyn FnMut(&Path, Result<Report>)| {
-            let results: Vec<Result<Report>> =
-                pool.install(|| batch.par_iter().map(|p| self.scan_path(p)).collect());
-            for (p, r) in batch.iter().zip(results) {
-                on_result(p, r);
-            }
-            batch.clear();
-        };
-        for root in roots {
-            let walker = walkdir::WalkDir::new(root)
-                .follow_links(false)
-                .sort_by_file_name();
-            for item in walker {
-                match item {
-                    Ok(e) if e.file_type().is_file() => batch.push(e.into_path()),
-                    Ok(e) if e.depth() == 0 && !e.file_type().is_dir() => batch.push(e.into_path()),
-                    Ok(_) => {}
-                    Err(e) => {
-                        let p = e
-                            .path()
-                            .map(Path::to_path_buf)
-                            .unwrap_or_else(|| root.clone());
-                        flush(&mut batch, on_result);
-                        let why = e
-                            .io_error()
-                            .map_or_else(|| e.to_string(), ToString::to_string);
-                        on_result(&p, Err(Error::io(format!("{}: {why}", p.display()))));
+        self.scan_paths_map(roots, threads, &|_, r| r, &mut |p, r| on_result(p, r));
+    }
+
+    /// [`Scanner::scan_paths`] with a `map` step that runs on the worker
+    /// threads (render a report to bytes, say) before `sink` receives its
+    /// output on the calling thread, in the same deterministic order.
+    ///
+    /// Files are handed to workers one at a time as they free up, so one big
+    /// file does not hold the others back; results that finish early wait in
+    /// a reorder window of a few per thread, which bounds memory whatever the
+    /// number of files.
+    pub fn scan_paths_map<T: Send>(
+        &self,
+        roots: &[PathBuf],
+        threads: usize,
+        map: &(dyn Fn(&Path, Result<Report>) -> T + Sync),
+        sink: &mut dyn FnMut(&Path, T),
+    ) {
+        use std::sync::mpsc;
+        use std::sync::{Condvar, Mutex};
+
+        let threads = threads.max(1);
+        // At most this many inputs are taken from the walk and not yet
+        // delivered: what finished out of order waits here.
+        let window = 4 * threads as u64 + 4;
+        // (next sequence number to deliver, walk finished)
+        let delivered = (Mutex::new(0u64), Condvar::new());
+        let (work_tx, work_rx) = mpsc::sync_channel::<(u64, PathBuf)>(threads);
+        let work_rx = Mutex::new(work_rx);
+        let (done_tx, done_rx) = mpsc::channel::<(u64, PathBuf, T)>();
+
+        std::thread::scope(|s| {
+            // The walk: hands out sequence numbers in walk order, never more
+            // than `window` ahead of delivery.
+            let walk_done = done_tx.clone();
+            let delivered_ref = &delivered;
+            s.spawn(move || {
+                let mut seq = 0u64;
+                let wait_turn = |seq: u64| {
+                    let (lock, cv) = delivered_ref;
+                    let mut next = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    while seq >= next.saturating_add(window) {
+                        next = cv.wait(next).unwrap_or_else(|e| e.into_inner());
+                    }
+                };
+                for root in roots {
+                    let walker = walkdir::WalkDir::new(root)
+                        .follow_links(false)
+                        .sort_by_file_name();
+                    for item in walker {
+                        let job = match item {
+                            Ok(e) if e.file_type().is_file() => Ok(e.into_path()),
+                            Ok(e) if e.depth() == 0 && !e.file_type().is_dir() => Ok(e.into_path()),
+                            Ok(_) => continue,
+                            Err(e) => {
+                                let p = e
+                                    .path()
+                                    .map(Path::to_path_buf)
+                                    .unwrap_or_else(|| root.clone());
+                                let why = e
+                                    .io_error()
+                                    .map_or_else(|| e.to_string(), ToString::to_string);
+                                let err = Error::io(format!("{}: {why}", p.display()));
+                                Err((p, err))
+                            }
+                        };
+                        wait_turn(seq);
+                        let sent = match job {
+                            Ok(p) => work_tx.send((seq, p)).is_ok(),
+                            Err((p, err)) => {
+                                let out = map(&p, Err(err));
+                                walk_done.send((seq, p, out)).is_ok()
+                            }
+                        };
+                        if !sent {
+                            return;
+                        }
+                        seq += 1;
                     }
                 }
-                if batch.len() >= BATCH {
-                    flush(&mut batch, on_result);
-                }
+            });
+            for _ in 0..threads {
+                let done_tx = done_tx.clone();
+                let work_rx = &work_rx;
+                s.spawn(move || loop {
+                    let job = work_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((seq, path)) = job else { return };
+                    let out = map(&path, self.scan_path(&path));
+                    if done_tx.send((seq, path, out)).is_err() {
+                        return;
+                    }
+                });
             }
-        }
-        flush(&mut batch, on_result);
+            drop(done_tx);
+            // Delivery, in order, on the calling thread.
+            let mut pending: BTreeMap<u64, (PathBuf, T)> = BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, path, out) in done_rx {
+                pending.insert(seq, (path, out));
+                while let Some((path, out)) = pending.remove(&next) {
+                    sink(&path, out);
+                    next += 1;
+                }
+                let (lock, cv) = &delivered;
+                *lock.lock().unwrap_or_else(|e| e.into_inner()) = next;
+                cv.notify_all();
+            }
+            // Every worker is gone (only a panic ends them early): release the
+            // walk so the scope can end.
+            let (lock, cv) = &delivered;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = u64::MAX;
+            cv.notify_all();
+        });
     }
 }

@@ -478,25 +478,42 @@ fn scan(args: ScanArgs) -> ExitCode {
     if args.format == OutputFormat::Json {
         let _ = writeln!(out, "[");
     }
-    scanner.scan_paths(&args.paths, threads, &mut |_path, result| {
+    // Reports are rendered on the worker threads; this thread only writes
+    // the bytes out, in order.
+    let format = args.format;
+    let explain = args.explain;
+    let render = |_: &std::path::Path,
+                  result: installsift::Result<Report>|
+     -> installsift::Result<(Totals, Vec<u8>)> {
+        result.map(|report| {
+            let mut buf = Vec::new();
+            // Writing into a Vec cannot fail but for serde errors, which a
+            // Report does not produce.
+            let _ = match format {
+                OutputFormat::Text => write_text(&mut buf, &report.root, explain),
+                OutputFormat::Jsonl => write_jsonl(&mut buf, &report.root),
+                OutputFormat::Json => {
+                    serde_json::to_writer(&mut buf, &report).map_err(io::Error::from)
+                }
+            };
+            (Totals::of(&report), buf)
+        })
+    };
+    scanner.scan_paths_map(&args.paths, threads, &render, &mut |_path, result| {
         if write_error.is_some() {
             return;
         }
         let r = match result {
-            Ok(report) => {
-                totals.add(&report);
+            Ok((part, buf)) => {
+                totals.merge(&part);
                 progress.tick(&totals);
-                match args.format {
-                    OutputFormat::Text => write_text(&mut out, &report.root, args.explain),
-                    OutputFormat::Jsonl => write_jsonl(&mut out, &report.root),
-                    OutputFormat::Json => {
-                        let sep = if first_json { "" } else { ",\n" };
-                        first_json = false;
-                        write!(out, "{sep}").and_then(|()| {
-                            serde_json::to_writer(&mut out, &report).map_err(io::Error::from)
-                        })
-                    }
-                }
+                let sep: &[u8] = if format == OutputFormat::Json && !first_json {
+                    b",\n"
+                } else {
+                    b""
+                };
+                first_json = false;
+                out.write_all(sep).and_then(|()| out.write_all(&buf))
             }
             Err(e) => {
                 failed += 1;
@@ -549,14 +566,23 @@ struct Totals {
 }
 
 impl Totals {
-    fn add(&mut self, r: &Report) {
-        self.files += 1;
-        self.nodes += r.stats.nodes;
-        self.with_errors += r.stats.nodes_with_errors;
-        self.bytes += r.root.size;
-        if r.root.verdict == Verdict::Installer {
-            self.installers += 1;
+    /// The totals of one report.
+    fn of(r: &Report) -> Self {
+        Self {
+            files: 1,
+            nodes: r.stats.nodes,
+            installers: u64::from(r.root.verdict == Verdict::Installer),
+            with_errors: r.stats.nodes_with_errors,
+            bytes: r.root.size,
         }
+    }
+
+    fn merge(&mut self, o: &Self) {
+        self.files += o.files;
+        self.nodes += o.nodes;
+        self.installers += o.installers;
+        self.with_errors += o.with_errors;
+        self.bytes += o.bytes;
     }
 }
 
