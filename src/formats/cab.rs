@@ -663,34 +663,36 @@ impl Decoder {
                 let body = packed
                     .strip_prefix(b"CK")
                     .ok_or("MSZIP block does not start with `CK`")?;
-                // Give the inflater the previous output as a stored block so
-                // back-references into it resolve, then drop it from the output.
-                let mut input = Vec::with_capacity(5 + window.len() + body.len());
-                if !window.is_empty() {
-                    let n = window.len() as u16;
-                    input.push(0);
-                    input.extend_from_slice(&n.to_le_bytes());
-                    input.extend_from_slice(&(!n).to_le_bytes());
-                    input.extend_from_slice(window);
-                }
-                input.extend_from_slice(body);
-                let want = window.len() + out_len;
-                let mut out = Vec::with_capacity(want + 1);
+                // Back-references may reach into the previous block's output:
+                // it is the inflater's preset dictionary.
                 let mut inflater = flate2::Decompress::new(false);
+                if !window.is_empty() {
+                    inflater
+                        .set_dictionary(window)
+                        .map_err(|e| format!("MSZIP window: {e}"))?;
+                }
+                let mut out = Vec::with_capacity(out_len + 1);
                 let status = inflater
-                    .decompress_vec(&input, &mut out, flate2::FlushDecompress::Finish)
+                    .decompress_vec(body, &mut out, flate2::FlushDecompress::Finish)
                     .map_err(|e| format!("MSZIP block does not inflate: {e}"))?;
-                if status != flate2::Status::StreamEnd || out.len() != want {
+                if status != flate2::Status::StreamEnd || out.len() != out_len {
                     return Err(format!(
                         "MSZIP block inflates to {} bytes (stream end: {}), declares {out_len}",
-                        out.len().saturating_sub(window.len()),
+                        out.len(),
                         status == flate2::Status::StreamEnd
                     ));
                 }
-                let produced = out.get(window.len()..).unwrap_or(&[]).to_vec();
-                let from = out.len().saturating_sub(MSZIP_WINDOW);
-                *window = out.get(from..).unwrap_or(&[]).to_vec();
-                Ok(produced)
+                // The next block's window: the last 32 KiB of all output so far.
+                if out.len() >= MSZIP_WINDOW {
+                    window.clear();
+                    window.extend_from_slice(out.get(out.len() - MSZIP_WINDOW..).unwrap_or(&[]));
+                } else {
+                    let keep = MSZIP_WINDOW - out.len();
+                    let drop = window.len().saturating_sub(keep);
+                    window.drain(..drop);
+                    window.extend_from_slice(&out);
+                }
+                Ok(out)
             }
             Decoder::Lzx(lzx) => lzx
                 .decompress_next(packed, out_len)
