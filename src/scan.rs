@@ -10,7 +10,7 @@
 use crate::classify;
 use crate::error::{Error, Result};
 use crate::formats;
-use crate::hash::{hash_bytes, HashSelection, Hashes, HashingSink};
+use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes, HashingSink};
 use crate::limits::Limits;
 use crate::report::{EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
 use std::collections::BTreeMap;
@@ -456,6 +456,13 @@ fn scan_node(
     }
 }
 
+/// Mapped inputs at least this big are hashed in slices of
+/// [`RELEASE_SLICE`] bytes, each released from the resident set once hashed
+/// (see [`Scanner::scan_path`]).
+const RELEASE_MIN: usize = 64 << 20;
+/// See [`RELEASE_MIN`].
+const RELEASE_SLICE: usize = 8 << 20;
+
 impl Scanner {
     /// A scanner with default [`Limits`] computing SHA-256 only.
     pub fn new() -> Self {
@@ -503,6 +510,18 @@ impl Scanner {
         sink: Option<DataSink>,
         force: Option<&'static formats::Handler>,
     ) -> Report {
+        self.scan_root(name, data, None, sink, force)
+    }
+
+    /// Scan `data` as the root, with its hashes when already computed.
+    fn scan_root(
+        &self,
+        name: &str,
+        data: &[u8],
+        hashes: Option<Hashes>,
+        sink: Option<DataSink>,
+        force: Option<&'static formats::Handler>,
+    ) -> Report {
         let mut budget = Budget {
             stats: ScanStats::default(),
             data_sink: sink,
@@ -514,7 +533,7 @@ impl Scanner {
             vec![name.to_owned()],
             0,
             data,
-            None,
+            hashes,
             None,
             Ok(()),
         );
@@ -550,7 +569,29 @@ impl Scanner {
         #[allow(unsafe_code)]
         let map = unsafe { memmap2::Mmap::map(&file) }
             .map_err(|e| Error::io(format!("{}: mmap: {e}", path.display())))?;
-        Ok(self.scan_bytes_inner(&name, &map, sink))
+        // A big file is hashed first, a slice at a time, and each hashed
+        // slice is dropped from this process's resident set: otherwise the
+        // mapped pages of a multi-GB input would all count as our memory.
+        // The parsers then fault in only what they read.
+        let hashes = (map.len() >= RELEASE_MIN).then(|| {
+            let mut h = Hasher::new(self.hashes);
+            for (i, chunk) in map.chunks(RELEASE_SLICE).enumerate() {
+                h.update(chunk);
+                // SAFETY: the map is a read-only shared file mapping; dropping
+                // its pages only makes later reads fault them in again from
+                // the page cache, with the same bytes.
+                #[allow(unsafe_code)]
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        i * RELEASE_SLICE,
+                        chunk.len(),
+                    )
+                };
+            }
+            h.finish()
+        });
+        Ok(self.scan_root(&name, &map, hashes, sink, None))
     }
 
     /// Scan one file and hand every node to `visit`, parent before children.
