@@ -147,7 +147,13 @@ pub(crate) static RULES: &[Rule] = &[
         "installer-format",
         Format::Msi,
         Installer(Family::Msi),
-        Always("Windows Installer database (CFB with an MSI root CLSID or tables)"),
+        Probe(probe::msi_package),
+    ),
+    strong(
+        "msi-validation-database",
+        Format::Msi,
+        LookAlike("validation-database"),
+        Probe(probe::msi_cube),
     ),
     strong(
         "installer-format",
@@ -178,6 +184,24 @@ pub(crate) static RULES: &[Rule] = &[
         Format::Zip,
         Installer(Family::Msix),
         Probe(probe::msix_manifest),
+    ),
+    strong(
+        "clickonce-deployment",
+        Format::Xml,
+        Installer(Family::ClickOnce),
+        Probe(probe::clickonce_deployment),
+    ),
+    strong(
+        "clickonce-application-manifest",
+        Format::Xml,
+        Installer(Family::ClickOnce),
+        Probe(probe::clickonce_application),
+    ),
+    strong(
+        "appinstaller-file",
+        Format::Xml,
+        Installer(Family::Msix),
+        Probe(probe::appinstaller),
     ),
     strong(
         "installer-format",
@@ -257,6 +281,12 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         Installer(Family::WixBurn),
         Probe(probe::burn_section),
+    ),
+    strong(
+        "omaha-metainstaller",
+        PE,
+        Installer(Family::Omaha),
+        Probe(probe::omaha),
     ),
     strong(
         "squirrel-nupkg",
