@@ -74,7 +74,10 @@ impl Format {
     /// Whether nodes of this format hold other files (documents such as XML
     /// manifests do not: inside a PE resource they are no payload).
     pub fn is_container(self) -> bool {
-        !matches!(self, Format::Xml | Format::SquirrelReleases | Format::Unknown)
+        !matches!(
+            self,
+            Format::Xml | Format::SquirrelReleases | Format::Unknown
+        )
     }
 }
 

@@ -177,6 +177,11 @@ fn iexpress_programs(s: &Subject<'_>, facts: &mut InstallerFacts) {
         let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
         let v = String::from_utf8_lossy(&b[..end]).trim().to_owned();
         if !v.is_empty() && !v.eq_ignore_ascii_case("<None>") {
+            if *key == "RUNPROGRAM" {
+                facts.runs = Some(format!(
+                    "{v} (RUNPROGRAM, started in the extraction directory)"
+                ));
+            }
             facts.properties.insert((*key).to_owned(), v);
         }
     }
@@ -255,7 +260,9 @@ fn burn_bundle(s: &Subject<'_>, facts: &mut InstallerFacts) {
         })
         .collect();
     if !chain.is_empty() {
-        facts.properties.insert("chain".into(), cut(&chain.join("; ")));
+        facts
+            .properties
+            .insert("chain".into(), cut(&chain.join("; ")));
     }
 }
 
@@ -276,6 +283,9 @@ fn msix_identity(s: &Subject<'_>, facts: &mut InstallerFacts) {
     }
     if let Some(d) = x.document {
         facts.properties.insert("manifest".into(), d.into());
+        if d == "appinstaller" {
+            facts.silent_args = Some("Add-AppxPackage -AppInstallerFile <file>".into());
+        }
     }
 }
 
@@ -291,9 +301,13 @@ fn squirrel_releases(s: &Subject<'_>, facts: &mut InstallerFacts) {
         .take(64)
         .map(|e| format!("{} {} {}", e.sha1, e.filename, e.size))
         .collect();
-    facts.properties.insert("releases".into(), cut(&lines.join("; ")));
+    facts
+        .properties
+        .insert("releases".into(), cut(&lines.join("; ")));
     if let Some(e) = r.entries.first() {
-        facts.properties.insert("package".into(), e.filename.clone());
+        facts
+            .properties
+            .insert("package".into(), e.filename.clone());
     }
 }
 
@@ -319,7 +333,10 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
     };
     for pair in tag.split('&') {
         if let Some((k, v)) = pair.split_once('=') {
-            if matches!(k, "appguid" | "appname" | "needsadmin" | "lang" | "ap" | "brand") {
+            if matches!(
+                k,
+                "appguid" | "appname" | "needsadmin" | "lang" | "ap" | "brand"
+            ) {
                 facts.properties.insert(format!("tag.{k}"), cut(v));
             }
         }

@@ -388,7 +388,9 @@ pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
             .filter_map(|k| version_value(p, k))
             .find(|v| {
                 let l = v.to_ascii_lowercase();
-                l.contains("google update") || l.contains("google installer") || l.contains("update setup")
+                l.contains("google update")
+                    || l.contains("google installer")
+                    || l.contains("update setup")
             })?
             .to_owned()
     };
@@ -409,7 +411,9 @@ const MAX_OMAHA_TAG: usize = 0xFFFF;
 pub(crate) fn omaha_tag(s: &Subject<'_>) -> Option<(usize, String)> {
     let c = s.pe()?.certificate_table?;
     let a = usize::try_from(c.offset).ok()?;
-    let e = a.checked_add(usize::try_from(c.size).ok()?)?.min(s.data.len());
+    let e = a
+        .checked_add(usize::try_from(c.size).ok()?)?
+        .min(s.data.len());
     let table = s.data.get(a..e)?;
     let i = memmem::rfind(table, b"Gact")?;
     let mut at = i + 4;

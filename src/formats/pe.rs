@@ -467,7 +467,8 @@ fn execution_level(manifest: &[u8]) -> Option<String> {
 /// The `.wixburn` section, parsed (anomalies become errors on the node).
 fn burn_section(data: &[u8], layout: &Layout, cx: &mut Cx<'_>) -> Option<BurnInfo> {
     let sec = layout.sections.iter().find(|s| s.name == ".wixburn")?;
-    let (info, problems) = burn::parse(data, sec.raw_offset as usize, sec.raw_size, layout.cert_dir)?;
+    let (info, problems) =
+        burn::parse(data, sec.raw_offset as usize, sec.raw_size, layout.cert_dir)?;
     for p in problems {
         cx.error(Error::malformed(p));
     }

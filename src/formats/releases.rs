@@ -122,7 +122,9 @@ mod tests {
         assert_eq!(e.size, 600725);
         assert_eq!(e.filename, "myapp-1.0.0-full.nupkg");
         assert!(sniff(b"E3F67244E4166A65310C816221A12685C83F8E6F a.nupkg 1"));
-        assert!(!sniff(b"E3F67244E4166A65310C816221A12685C83F8E6 a.nupkg 1\n"));
+        assert!(!sniff(
+            b"E3F67244E4166A65310C816221A12685C83F8E6 a.nupkg 1\n"
+        ));
         assert!(!sniff(b"hello world 1\n"));
     }
 }

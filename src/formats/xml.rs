@@ -352,9 +352,10 @@ pub(crate) fn read(text: &str) -> XmlInfo {
         .iter()
         .find(|(n, _)| *n == "xmlns")
         .map(|(_, v)| v.clone());
-    let declares_asm_v2 = root.attrs.iter().any(|(n, v)| {
-        (*n == "xmlns" || n.starts_with("xmlns:")) && v.eq_ignore_ascii_case(ASM_V2)
-    });
+    let declares_asm_v2 = root
+        .attrs
+        .iter()
+        .any(|(n, v)| (*n == "xmlns" || n.starts_with("xmlns:")) && v.eq_ignore_ascii_case(ASM_V2));
     let ns = info.namespace.clone().unwrap_or_default();
     match root.local() {
         "BurnManifest" => burn(text, &mut info),
@@ -430,7 +431,13 @@ fn appinstaller(root: &Tag<'_>, text: &str, info: &mut XmlInfo) {
         keep(
             &mut info.identity,
             &t,
-            &["Name", "Publisher", "Version", "ProcessorArchitecture", "Uri"],
+            &[
+                "Name",
+                "Publisher",
+                "Version",
+                "ProcessorArchitecture",
+                "Uri",
+            ],
         );
     }
 }
@@ -659,7 +666,10 @@ mod tests {
 </asmv1:assembly>"#;
         let i = read(dep);
         assert_eq!(i.document, Some("clickonce-deployment"));
-        assert_eq!(i.properties.get("install").map(String::as_str), Some("true"));
+        assert_eq!(
+            i.properties.get("install").map(String::as_str),
+            Some("true")
+        );
         assert_eq!(
             i.identity.get("name").map(String::as_str),
             Some("Sift.application")
@@ -696,8 +706,19 @@ mod tests {
     #[test]
     fn hostile_text_ends() {
         for t in [
-            "<", "<a", "<a b", "<a b=", "<a b=\"", "<!--", "<![CDATA[", "<?x", "</", "<a =\"x\">",
-            "<a b='&#xFFFFFFFF;&amp'>", "<<<<>>>>", "<a/ b>",
+            "<",
+            "<a",
+            "<a b",
+            "<a b=",
+            "<a b=\"",
+            "<!--",
+            "<![CDATA[",
+            "<?x",
+            "</",
+            "<a =\"x\">",
+            "<a b='&#xFFFFFFFF;&amp'>",
+            "<<<<>>>>",
+            "<a/ b>",
         ] {
             let _ = read(t);
             let _ = sniff(t.as_bytes());
