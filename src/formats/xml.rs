@@ -703,6 +703,37 @@ mod tests {
         );
     }
 
+    /// Deterministic mutations (xorshift) of a real manifest: the reader
+    /// ends on every one and never panics.
+    #[test]
+    fn mutated_manifests_end() {
+        let base = crate::test_support::sample("clickonce/sample.application").unwrap_or_default();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..300 {
+            let mut m = base.clone();
+            for _ in 0..8 {
+                if m.is_empty() {
+                    break;
+                }
+                let i = (next() as usize) % m.len();
+                match next() % 3 {
+                    0 => m[i] = b"<>\"'=/&!?"[(next() % 9) as usize],
+                    1 => m.truncate(i),
+                    _ => {
+                        m.remove(i);
+                    }
+                }
+            }
+            let _ = read(&String::from_utf8_lossy(&m));
+        }
+    }
+
     #[test]
     fn hostile_text_ends() {
         for t in [

@@ -430,3 +430,30 @@ fn family_facts_are_read_from_the_samples() {
         Some("https://example.invalid/installsift/InstallsiftSample.application")
     );
 }
+
+/// Resource B/102 alone is not Omaha: without the `Gact` tag and without
+/// Omaha's version-info names the sample is an ordinary PE.
+#[test]
+fn omaha_needs_the_tag_or_its_version_info() {
+    let mut b = std::fs::read(corpus().join("omaha/omaha_tagged.exe")).expect("sample");
+    let replace = |b: &mut Vec<u8>, from: &[u8], to: &[u8]| {
+        let mut i = 0;
+        while i + from.len() <= b.len() {
+            if &b[i..i + from.len()] == from {
+                b[i..i + from.len()].copy_from_slice(to);
+            }
+            i += 1;
+        }
+    };
+    let utf16 = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    replace(&mut b, b"Gact", b"Xact");
+    let r = Scanner::new().scan_bytes("x.exe", &b);
+    assert_eq!(
+        r.root.family.map(|f| f.as_str()),
+        Some("omaha"),
+        "version info still says Update Setup"
+    );
+    replace(&mut b, &utf16("Update Setup"), &utf16("Sample Tools"));
+    let r = Scanner::new().scan_bytes("x.exe", &b);
+    assert_eq!(r.root.verdict, NotInstaller, "{:?}", r.root.evidence);
+}
