@@ -428,6 +428,48 @@ pub(crate) fn omaha_tag(s: &Subject<'_>) -> Option<(usize, String)> {
         .then(|| (a + i, String::from_utf8_lossy(text).into_owned()))
 }
 
+/// NSIS data whose first header has flag 1 (FH_FLAGS_UNINSTALL): the data
+/// of an uninstaller, which removes software and installs nothing.
+fn nsis_uninstall_flag(m: Option<&crate::formats::Metadata>) -> Option<bool> {
+    match m {
+        Some(crate::formats::Metadata::Nsis(n)) => Some(n.uninstaller_data),
+        _ => None,
+    }
+}
+
+pub(crate) fn nsis_installer_data(s: &Subject<'_>) -> Option<Hit> {
+    (nsis_uninstall_flag(s.metadata) != Some(true)).then(|| {
+        Hit::at(
+            "NSIS data: first header (EF BE AD DE \"NullsoftInst\") and archive",
+            None,
+        )
+    })
+}
+
+pub(crate) fn nsis_uninstaller_data(s: &Subject<'_>) -> Option<Hit> {
+    nsis_uninstall_flag(s.metadata)?.then(|| {
+        Hit::at(
+            "NSIS first header flag 1 (FH_FLAGS_UNINSTALL): an uninstaller's data",
+            None,
+        )
+    })
+}
+
+/// A PE whose NSIS payload is uninstaller data (an `uninstall.exe` as an NSIS
+/// installer writes it, or as 7-Zip rebuilds it).
+pub(crate) fn nsis_uninstaller_pe(s: &Subject<'_>) -> Option<Hit> {
+    let (c, place) = payload_children(s).find(|(c, _)| c.format == Format::Nsis)?;
+    nsis_uninstall_flag(c.metadata.as_ref())?.then(|| {
+        Hit::at(
+            format!(
+                "{place} `{}` is NSIS uninstaller data (first header flag 1)",
+                child_name(c)
+            ),
+            child_offset(c),
+        )
+    })
+}
+
 /// An ICE validation database (`.cub`): MSI format with `_ICESequence` and
 /// no `InstallExecuteSequence` (Windows Installer SDK, "ICE Reference").
 fn is_cube(s: &Subject<'_>) -> Option<bool> {

@@ -171,7 +171,13 @@ pub(crate) static RULES: &[Rule] = &[
         "installer-format",
         Format::Nsis,
         Installer(Family::Nsis),
-        Always("NSIS data: first header (EF BE AD DE \"NullsoftInst\") and archive"),
+        Probe(probe::nsis_installer_data),
+    ),
+    strong(
+        "nsis-uninstaller-data",
+        Format::Nsis,
+        LookAlike("uninstaller"),
+        Probe(probe::nsis_uninstaller_data),
     ),
     strong(
         "cfb-not-msi",
@@ -379,6 +385,12 @@ pub(crate) static RULES: &[Rule] = &[
         OverlayAt(0, b"qres\0\0\0\x01"),
     ),
     // ------------------------------------------------------------ PE: look-alikes
+    strong(
+        "nsis-uninstaller",
+        PE,
+        LookAlike("uninstaller"),
+        Probe(probe::nsis_uninstaller_pe),
+    ),
     strong(
         "inno-uninstaller",
         PE,

@@ -37,12 +37,6 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("clickonce"),
         None,
     ),
-    (
-        "cube/ice_validation.cub",
-        NotInstaller,
-        None,
-        Some("validation-database"),
-    ),
     ("documents/sxs_app.exe.manifest", NotInstaller, None, None),
     (
         "iexpress/iexpress_windres.exe",
@@ -135,6 +129,18 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         NotInstaller,
         None,
         Some("system-tool"),
+    ),
+    (
+        "lookalike_built/ice_validation.cub",
+        NotInstaller,
+        None,
+        Some("validation-database"),
+    ),
+    (
+        "lookalike_built/nsis_uninstall_7zz.exe",
+        NotInstaller,
+        None,
+        Some("uninstaller"),
     ),
     ("malformed/corrupt_deflate.zip", NotInstaller, None, None),
     ("malformed/corrupt_mszip.cab", NotInstaller, None, None),

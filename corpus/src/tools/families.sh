@@ -6,8 +6,9 @@
 #                                  light.exe fills it, UX cab (manifest `0`) + attached cab
 #   omaha/omaha_tagged.exe         Omaha metainstaller layout: resource B/102 (lzma tarball),
 #                                  signed with the TEST ONLY key, then tagged (`Gact`)
-#   cube/ice_validation.cub        ICE validation database (msibuild): MSI format, no installer
-# Needs: mingw-w64 gcc + windres, gcab, python3, osslsigncode, xz, tar, msibuild, faketime.
+#   lookalike_built/ice_validation.cub        ICE validation database (msibuild): MSI format, no installer
+#   lookalike_built/nsis_uninstall_7zz.exe    an NSIS uninstaller: 7zz rebuilds uninstall.exe from nsis/zlib.exe
+# Needs: mingw-w64 gcc + windres, gcab, python3, osslsigncode, xz, tar, msibuild, faketime, 7zz.
 # SPDX-License-Identifier: MIT OR Apache-2.0
 set -euo pipefail
 export LC_ALL=C TZ=UTC
@@ -22,8 +23,8 @@ CC64=$(command -v x86_64-w64-mingw32-gcc-win32 || echo x86_64-w64-mingw32-gcc)
 RC32=i686-w64-mingw32-windres
 PEFLAGS=(-O2 -s -Wl,--no-insert-timestamp)
 cd "$HERE"
-rm -rf iexpress burn omaha cube
-mkdir -p iexpress burn omaha cube
+rm -rf iexpress burn omaha lookalike_built
+mkdir -p iexpress burn omaha lookalike_built
 
 # ---- IExpress: the cabinet and wextract's RCDATA strings, as windres resources
 I=$WORK/iexpress; mkdir -p "$I"
@@ -62,10 +63,14 @@ mkdir -p omaha
 python3 "$SRC"/tools/omaha_tag.py "$O"/mi_signed.exe omaha/omaha_tagged.exe \
     'appguid={5B2E1D3C-0000-4000-8000-00000000D001}&iid={5B2E1D3C-0000-4000-8000-00000000D002}&lang=en&browser=4&usagestats=0&appname=Installsift%20Sample&needsadmin=prefers'
 # ---- ICE validation database (.cub): _ICESequence, no InstallExecuteSequence
-faketime -f '2024-06-01 00:00:00' msibuild cube/ice_validation.cub \
+faketime -f '2024-06-01 00:00:00' msibuild lookalike_built/ice_validation.cub \
     -i "$SRC"/cube/_ICESequence.idt "$SRC"/cube/Property.idt
-faketime -f '2024-06-01 00:00:00' msibuild cube/ice_validation.cub \
+faketime -f '2024-06-01 00:00:00' msibuild lookalike_built/ice_validation.cub \
     -s "Internal Consistency Evaluators" "installsift test" "Intel;1033" "{5B2E1D3C-0000-4000-8000-00000000E001}"
-chmod 644 iexpress/* burn/* omaha/* cube/*
-touch -d "@$EPOCH" iexpress/* burn/* omaha/* cube/*
-echo "families.sh: $(ls iexpress burn omaha cube | grep -c "\.") samples"
+# ---- an NSIS uninstaller as the installer writes it (7-Zip rebuilds it from the
+# exehead and the uninstaller data; NSIS first-header flag 1)
+7zz x -bd -bso0 -bsp0 -y -o"$WORK"/un "$HERE"/nsis/zlib.exe uninstall.exe
+cp "$WORK"/un/uninstall.exe lookalike_built/nsis_uninstall_7zz.exe
+chmod 644 iexpress/* burn/* omaha/* lookalike_built/*
+touch -d "@$EPOCH" iexpress/* burn/* omaha/* lookalike_built/*
+echo "families.sh: $(ls iexpress burn omaha lookalike_built | grep -c "\.") samples"
