@@ -328,6 +328,14 @@ fn clickonce(s: &Subject<'_>, facts: &mut InstallerFacts) {
 
 /// The Omaha tag and the app it names.
 fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    if probe::omaha(s).is_some_and(|h| h.detail.starts_with("Chromium updater")) {
+        facts.runs = Some(
+            "updater.exe --install (unpacked from the metainstaller; the tag names the app)".into(),
+        );
+        facts.unpacks_to = Some("%TEMP%\\UPDATERxxxx (the metainstaller's temp directory)".into());
+        facts.silent_args =
+            Some("--install --silent (tag from the certificate, `Gact2.0Omaha`)".into());
+    }
     let Some((_, tag)) = probe::omaha_tag(s) else {
         return;
     };

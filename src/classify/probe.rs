@@ -372,6 +372,24 @@ pub(crate) fn burn_section(s: &Subject<'_>) -> Option<Hit> {
 /// `B/102` (`IDR_PAYLOAD`, google/omaha `mi_exe_stub/mi.cc`), confirmed by a
 /// `Gact` tag in the certificate table or Omaha's version-info names.
 pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
+    // The Chromium updater's metainstaller (today's ChromeSetup.exe /
+    // GoogleUpdateSetup.exe, chrome/updater/win/installer): the updater
+    // archive in a resource of type `B7` named `updater…`.
+    if let Some((r, _)) = resources_named(s, "B7", None).find(|(r, b)| {
+        !b.is_empty()
+            && r.path
+                .split('/')
+                .nth(1)
+                .is_some_and(|n| n.to_ascii_lowercase().starts_with("updater"))
+    }) {
+        return Some(Hit::at(
+            format!(
+                "Chromium updater metainstaller: updater archive in resource {}",
+                r.path
+            ),
+            Some(r.offset),
+        ));
+    }
     let (r, _) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
     let why = if let Some((at, tag)) = omaha_tag(s) {
         return Some(Hit::at(
@@ -399,6 +417,25 @@ pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
             "metainstaller payload resource {} and the version info `{why}`",
             r.path
         ),
+        Some(r.offset),
+    ))
+}
+
+/// Chrome's `mini_installer` (the product installer Omaha downloads, e.g.
+/// `chrome_installer.exe`): the browser archive `chrome.packed.7z` in a `B7`
+/// resource (chrome/installer/mini_installer), beside `setup.ex_` (`BL`) or
+/// `setup.exe` (`BN`).
+pub(crate) fn chromium_mini_installer(s: &Subject<'_>) -> Option<Hit> {
+    let (r, _) = resources_named(s, "B7", None).find(|(r, b)| {
+        !b.is_empty()
+            && r.path
+                .split('/')
+                .nth(1)
+                .map(str::to_ascii_lowercase)
+                .is_some_and(|n| n.ends_with(".packed.7z") && !n.starts_with("updater"))
+    })?;
+    Some(Hit::at(
+        format!("Chromium mini_installer archive in resource {}", r.path),
         Some(r.offset),
     ))
 }

@@ -295,6 +295,12 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(probe::omaha),
     ),
     strong(
+        "chromium-mini-installer",
+        PE,
+        Installer(Family::Other),
+        Probe(probe::chromium_mini_installer),
+    ),
+    strong(
         "squirrel-nupkg",
         PE,
         Installer(Family::Squirrel),

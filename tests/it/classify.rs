@@ -190,6 +190,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ),
     ("nsis/zlib.exe", Installer, Some("nsis"), None),
     ("nsis/zlib_solid.exe", Installer, Some("nsis"), None),
+    (
+        "omaha/chromium_updater_layout.exe",
+        Installer,
+        Some("omaha"),
+        None,
+    ),
     ("omaha/omaha_tagged.exe", Installer, Some("omaha"), None),
     ("pe/cab_resource.exe", Installer, Some("cab-sfx"), None),
     ("pe/gui_x64.exe", NotInstaller, None, None),

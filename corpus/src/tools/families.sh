@@ -6,6 +6,7 @@
 #                                  light.exe fills it, UX cab (manifest `0`) + attached cab
 #   omaha/omaha_tagged.exe         Omaha metainstaller layout: resource B/102 (lzma tarball),
 #                                  signed with the TEST ONLY key, then tagged (`Gact`)
+#   omaha/chromium_updater_layout.exe  Chromium updater metainstaller layout: B7 `updater.packed.7z`
 #   lookalike_built/ice_validation.cub        ICE validation database (msibuild): MSI format, no installer
 #   lookalike_built/nsis_uninstall_7zz.exe    an NSIS uninstaller: 7zz rebuilds uninstall.exe from nsis/zlib.exe
 # Needs: mingw-w64 gcc + windres, gcab, python3, osslsigncode, xz, tar, msibuild, faketime, 7zz.
@@ -62,6 +63,11 @@ osslsigncode sign -certs "$SRC"/keys/test_only_cert.pem -key "$SRC"/keys/test_on
 mkdir -p omaha
 python3 "$SRC"/tools/omaha_tag.py "$O"/mi_signed.exe omaha/omaha_tagged.exe \
     'appguid={5B2E1D3C-0000-4000-8000-00000000D001}&iid={5B2E1D3C-0000-4000-8000-00000000D002}&lang=en&browser=4&usagestats=0&appname=Installsift%20Sample&needsadmin=prefers'
+# ---- Chromium updater metainstaller layout: B7 resource `updater.packed.7z`
+(cd "$O"/t && 7zz a -bd -bso0 -bsp0 -t7z -m0=lzma2 -mmt=1 ../updater.packed.7z InstallsiftUpdate.exe readme.txt)
+$RC32 --include-dir="$O" -i "$SRC"/omaha/chromium_updater.rc -o "$O"/cu_res.o
+$CC32 "${PEFLAGS[@]}" -mwindows -o omaha/chromium_updater_layout.exe "$SRC"/pe/cabres.c "$O"/cu_res.o
+
 # ---- ICE validation database (.cub): _ICESequence, no InstallExecuteSequence
 faketime -f '2024-06-01 00:00:00' msibuild lookalike_built/ice_validation.cub \
     -i "$SRC"/cube/_ICESequence.idt "$SRC"/cube/Property.idt
