@@ -634,6 +634,26 @@ pub(crate) fn shebang_launcher(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
+/// A Java launcher (launch4j, exe4j, JSmooth): the payload is a JAR (a zip
+/// whose entries include `META-INF/MANIFEST.MF`) that the stub hands to a
+/// JVM. An installer engine built on Java has its own marker and is decided
+/// in the installer tier first.
+pub(crate) fn jar_launcher(s: &Subject<'_>) -> Option<Hit> {
+    let (zip, place) = payload_children(s).find(|(c, _)| {
+        c.format == Format::Zip
+            && c.children
+                .iter()
+                .any(|e| child_name(e).eq_ignore_ascii_case("META-INF/MANIFEST.MF"))
+    })?;
+    Some(Hit::at(
+        format!(
+            "{place} `{}` is a Java archive (META-INF/MANIFEST.MF): a launcher that runs it",
+            child_name(zip)
+        ),
+        child_offset(zip),
+    ))
+}
+
 pub(crate) fn setuptools_launcher(s: &Subject<'_>) -> Option<Hit> {
     let hay = s.data.get(..IMAGE_SEARCH.min(s.data.len()))?;
     let a = memmem::find(hay, b"-script.py")?;

@@ -438,6 +438,12 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(probe::setuptools_launcher),
     ),
     strong(
+        "java-launcher-jar",
+        PE,
+        LookAlike("java-launcher"),
+        Probe(probe::jar_launcher),
+    ),
+    strong(
         "autoit-script-overlay",
         PE,
         LookAlike("autoit"),

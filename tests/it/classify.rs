@@ -137,6 +137,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("validation-database"),
     ),
     (
+        "lookalike_built/jar_launcher.exe",
+        NotInstaller,
+        None,
+        Some("java-launcher"),
+    ),
+    (
         "lookalike_built/nsis_uninstall_7zz.exe",
         NotInstaller,
         None,

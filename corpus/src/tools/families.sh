@@ -8,8 +8,9 @@
 #                                  signed with the TEST ONLY key, then tagged (`Gact`)
 #   omaha/chromium_updater_layout.exe  Chromium updater metainstaller layout: B7 `updater.packed.7z`
 #   lookalike_built/ice_validation.cub        ICE validation database (msibuild): MSI format, no installer
+#   lookalike_built/jar_launcher.exe          a Java launcher layout: PE + JAR appended (zip -A)
 #   lookalike_built/nsis_uninstall_7zz.exe    an NSIS uninstaller: 7zz rebuilds uninstall.exe from nsis/zlib.exe
-# Needs: mingw-w64 gcc + windres, gcab, python3, osslsigncode, xz, tar, msibuild, faketime, 7zz.
+# Needs: mingw-w64 gcc + windres, gcab, python3, osslsigncode, xz, tar, msibuild, faketime, 7zz, zip.
 # SPDX-License-Identifier: MIT OR Apache-2.0
 set -euo pipefail
 export LC_ALL=C TZ=UTC
@@ -77,6 +78,14 @@ faketime -f '2024-06-01 00:00:00' msibuild lookalike_built/ice_validation.cub \
 # exehead and the uninstaller data; NSIS first-header flag 1)
 7zz x -bd -bso0 -bsp0 -y -o"$WORK"/un "$HERE"/nsis/zlib.exe uninstall.exe
 cp "$WORK"/un/uninstall.exe lookalike_built/nsis_uninstall_7zz.exe
+# ---- a Java launcher's layout (launch4j, exe4j): a PE with a JAR appended
+J=$WORK/jar; mkdir -p "$J"/META-INF
+printf 'Manifest-Version: 1.0\r\nMain-Class: Hello\r\n\r\n' > "$J"/META-INF/MANIFEST.MF
+cp "$SRC"/payload/readme.txt "$J"/
+touch -d "@$EPOCH" "$J"/META-INF/MANIFEST.MF "$J"/readme.txt "$J"/META-INF
+(cd "$J" && zip -X -q -9 ../app.jar META-INF/MANIFEST.MF readme.txt)
+cat "$HERE"/pe/hello_x64.exe "$WORK"/app.jar > lookalike_built/jar_launcher.exe
+zip -q -A lookalike_built/jar_launcher.exe
 chmod 644 iexpress/* burn/* omaha/* lookalike_built/*
 touch -d "@$EPOCH" iexpress/* burn/* omaha/* lookalike_built/*
 echo "families.sh: $(ls iexpress burn omaha lookalike_built | grep -c "\.") samples"
