@@ -480,3 +480,7 @@ done | LC_ALL=C sort) > "$REF"/samples.tsv
 } > "$REF"/TOOLS.txt
 
 log "done: $(find pe msi cab zip 7z nested malformed nsis -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"
+
+# installer families built from our own sources: iexpress/ burn/ omaha/
+# (see src/tools/families.sh; it needs pe/lib_x64.dll and msi/simple.msi from above)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/families.sh; fi

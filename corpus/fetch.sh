@@ -84,6 +84,21 @@ python3 "$HERE/src/tools/distlib_script.py" "$X"/distlib-*/ lookalike/distlib_sc
 # ---- MSIX: hand-built from the documented AppxManifest schema (no MSIX tool here)
 python3 "$HERE/src/tools/msix.py" "$HERE/src/payload/readme.txt" msix/sample.msix
 
+# ---- precision sweep: documents and system tools that must stay not-installers
+#   PyPI python-docx 1.2.0 (MIT) docx/templates/default.docx; odfpy 1.4.1 (Apache-2.0)
+#   tests/examples/simplelist.odt; olefile 0.47 sdist (BSD-2) tests/images/test-ole-file.doc;
+#   Debian libwine 8.0~repack-4 (LGPL-2.1) extrac32.exe
+mkdir -p "$WORK/dl2" "$WORK/x2"
+(cd "$WORK/dl2" && pip download -q --no-deps -d . python-docx==1.2.0 \
+    && pip download -q --no-deps --no-binary :all: -d . odfpy==1.4.1 olefile==0.47)
+python3 -m zipfile -e "$WORK"/dl2/python_docx-1.2.0-py3-none-any.whl "$WORK/x2/docx"
+python3 -m zipfile -e "$WORK"/dl2/olefile-0.47.zip "$WORK/x2/olefile"
+tar -xzf "$WORK"/dl2/odfpy-1.4.1.tar.gz -C "$WORK/x2"
+cp "$WORK"/x2/docx/docx/templates/default.docx                  lookalike/docx_python-docx_default.docx
+cp "$WORK"/x2/odfpy-1.4.1/tests/examples/simplelist.odt         lookalike/odt_odfpy_simplelist.odt
+cp "$WORK"/x2/olefile/olefile-0.47/tests/images/test-ole-file.doc lookalike/cfb_olefile_test-ole-file.doc
+cp "$X/deb/usr/lib/x86_64-linux-gnu/wine/x86_64-windows/extrac32.exe" lookalike/wine_extrac32.exe
+
 for f in inno/* installshield/* squirrel/* sfx/* msix/* lookalike/*; do
     touch -d @1717200000 "$f"; chmod 644 "$f"
 done

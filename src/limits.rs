@@ -42,6 +42,10 @@ pub struct Limits {
     /// Rows read from one MSI table and resources walked in one PE.
     /// Default: 1,000,000.
     pub max_table_rows: u64,
+    /// Bytes of an XML or text document (installer manifests, Squirrel
+    /// RELEASES) read for metadata; the rest is hashed, not read.
+    /// Default: 4 MiB.
+    pub max_document_size: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +60,7 @@ impl Default for Limits {
             ratio_floor: 1 << 20,
             max_search_window: 8 << 20,
             max_table_rows: 1_000_000,
+            max_document_size: 4 << 20,
         }
     }
 }

@@ -38,6 +38,11 @@ pub enum Format {
     Xar,
     /// Apple UDIF disk image.
     Dmg,
+    /// XML document (installer manifests are named in its metadata).
+    Xml,
+    /// Squirrel.Windows `RELEASES` file.
+    #[serde(rename = "squirrel-releases")]
+    SquirrelReleases,
     /// Not recognised.
     Unknown,
 }
@@ -58,8 +63,21 @@ impl Format {
             Format::Rar => "rar",
             Format::Xar => "xar",
             Format::Dmg => "dmg",
+            Format::Xml => "xml",
+            Format::SquirrelReleases => "squirrel-releases",
             Format::Unknown => "unknown",
         }
+    }
+}
+
+impl Format {
+    /// Whether nodes of this format hold other files (documents such as XML
+    /// manifests do not: inside a PE resource they are no payload).
+    pub fn is_container(self) -> bool {
+        !matches!(
+            self,
+            Format::Xml | Format::SquirrelReleases | Format::Unknown
+        )
     }
 }
 
@@ -146,6 +164,8 @@ pub enum Family {
     QtIfw,
     /// Google Update (Omaha) metainstaller.
     Omaha,
+    /// ClickOnce deployment or application manifest.
+    ClickOnce,
     /// macOS flat package (xar).
     Pkg,
     /// macOS disk image (UDIF).
@@ -183,6 +203,7 @@ impl Family {
             Family::Install4j => "install4j",
             Family::QtIfw => "qt-ifw",
             Family::Omaha => "omaha",
+            Family::ClickOnce => "clickonce",
             Family::Pkg => "pkg",
             Family::Dmg => "dmg",
             Family::Other => "other",

@@ -3,7 +3,9 @@
 
 use super::probe;
 use super::Subject;
-use crate::report::{Family, InstallerFacts};
+use crate::formats::xml::XmlInfo;
+use crate::formats::Metadata;
+use crate::report::{Family, Format, InstallerFacts, Node};
 use memchr::memmem;
 
 /// The hints a defender's behavioural rules key on, per family, as each
@@ -73,6 +75,16 @@ fn hints(
         Family::SetupFactory => (Some("/S"), None, None),
         Family::BitRock => (Some("--mode unattended"), None, None),
         Family::Install4j => (Some("-q"), None, None),
+        Family::Omaha => (
+            Some("/silent /install \"<tag>\" (the tag names the app: appguid=…&appname=…&needsadmin=…)"),
+            Some("GoogleUpdate.exe /installsource taggedmi /install \"<tag>\" (unpacked from the metainstaller)"),
+            Some("%ProgramFiles(x86)%\\Google\\Temp\\GUMxxxx.tmp, or %TEMP%\\GUMxxxx.tmp"),
+        ),
+        Family::ClickOnce => (
+            None,
+            Some("dfsvc.exe (ClickOnce service) via rundll32.exe dfshim.dll,ShOpenVerbApplication"),
+            Some("%LOCALAPPDATA%\\Apps\\2.0"),
+        ),
         Family::Pkg => (None, Some("installer -pkg <package> -target /"), None),
         Family::Dmg => (None, Some("hdiutil attach"), None),
         _ => (None, None, None),
@@ -94,6 +106,10 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::IExpress => iexpress_programs(s, &mut facts),
         Family::WixBurn => burn_bundle(s, &mut facts),
         Family::Inno => inno_version(s, &mut facts),
+        Family::Msix => msix_identity(s, &mut facts),
+        Family::Squirrel => squirrel_releases(s, &mut facts),
+        Family::ClickOnce => clickonce(s, &mut facts),
+        Family::Omaha => omaha_tag(s, &mut facts),
         _ => {}
     }
     facts
@@ -131,13 +147,24 @@ fn sevenz_config(s: &Subject<'_>, facts: &mut InstallerFacts) {
     }
 }
 
-/// IExpress RUNPROGRAM / POSTRUNPROGRAM resources (NUL-terminated text).
+/// IExpress's RCDATA strings (wextract reads each with FindResource by
+/// name; `<None>` means unset): the commands it runs and its prompts.
+const IEXPRESS_KEYS: &[&str] = &[
+    "RUNPROGRAM",
+    "POSTRUNPROGRAM",
+    "ADMQCMD",
+    "USRQCMD",
+    "TITLE",
+    "UPROMPT",
+    "FINISHMSG",
+];
+
 fn iexpress_programs(s: &Subject<'_>, facts: &mut InstallerFacts) {
     let Some(p) = s.pe() else { return };
-    for key in ["RUNPROGRAM", "POSTRUNPROGRAM"] {
+    for key in IEXPRESS_KEYS {
         let Some(r) = p.resources.iter().find(|r| {
             let mut parts = r.path.split('/');
-            parts.next() == Some("RCDATA") && parts.next() == Some(key)
+            parts.next() == Some("RCDATA") && parts.next() == Some(*key)
         }) else {
             continue;
         };
@@ -149,32 +176,180 @@ fn iexpress_programs(s: &Subject<'_>, facts: &mut InstallerFacts) {
         };
         let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
         let v = String::from_utf8_lossy(&b[..end]).trim().to_owned();
-        if !v.is_empty() {
-            facts.properties.insert(key.to_owned(), v);
+        if !v.is_empty() && !v.eq_ignore_ascii_case("<None>") {
+            if *key == "RUNPROGRAM" {
+                facts.runs = Some(format!(
+                    "{v} (RUNPROGRAM, started in the extraction directory)"
+                ));
+            }
+            facts.properties.insert((*key).to_owned(), v);
         }
     }
 }
 
-/// Bundle id from the `.wixburn` stub (magic, version, then the GUID).
+/// A descendant (at most `depth` levels down) that matches.
+fn find_node<'a>(nodes: &'a [Node], depth: u32, f: &dyn Fn(&Node) -> bool) -> Option<&'a Node> {
+    for n in nodes {
+        if f(n) {
+            return Some(n);
+        }
+    }
+    if depth == 0 {
+        return None;
+    }
+    nodes
+        .iter()
+        .find_map(|n| find_node(&n.children, depth - 1, f))
+}
+
+fn xml_of(n: &Node) -> Option<&XmlInfo> {
+    match n.metadata.as_ref() {
+        Some(Metadata::Xml(x)) => Some(x),
+        _ => None,
+    }
+}
+
+fn cut(v: &str) -> String {
+    v.chars().take(MAX_VALUE).collect()
+}
+
+/// Bundle id and containers from the `.wixburn` section; registration and
+/// chain from the Burn manifest (`0` in the UX container).
 fn burn_bundle(s: &Subject<'_>, facts: &mut InstallerFacts) {
-    let Some(sec) = s
-        .pe()
-        .and_then(|p| p.sections.iter().find(|x| x.name == ".wixburn"))
-    else {
-        return;
-    };
-    let at = sec.raw_offset as usize;
-    if crate::formats::le_u32(s.data, at) != Some(0x00F1_4300) {
-        return;
-    }
-    if let Some(g) = probe::bundle_guid(s.data, at + 8) {
-        facts.properties.insert("bundle-id".into(), g);
-    }
-    if let Some(n) = crate::formats::le_u32(s.data, at + 40) {
+    if let Some(b) = s.pe().and_then(|p| p.burn.as_ref()) {
         facts
             .properties
-            .insert("attached-containers".into(), n.to_string());
+            .insert("bundle-id".into(), b.bundle_id.clone());
+        facts.properties.insert(
+            "attached-containers".into(),
+            b.container_count.saturating_sub(1).to_string(),
+        );
+        facts
+            .properties
+            .insert("burn-section-version".into(), b.version.to_string());
     }
+    let manifest = find_node(s.children, 2, &|n| {
+        xml_of(n).is_some_and(|x| x.document == Some("burn-manifest"))
+    })
+    .and_then(xml_of);
+    let Some(m) = manifest else { return };
+    for k in [
+        "bundle-version",
+        "display-name",
+        "publisher",
+        "provider-key",
+        "per-machine",
+        "executable-name",
+    ] {
+        if let Some(v) = m.properties.get(k) {
+            facts.properties.insert(k.into(), cut(v));
+        }
+    }
+    facts.engine_version = m.properties.get("bundle-version").cloned();
+    let chain: Vec<String> = m
+        .packages
+        .iter()
+        .take(64)
+        .map(|p| {
+            let files: Vec<&str> = p
+                .payloads
+                .iter()
+                .filter_map(|x| x.source_path.as_deref().or(x.file_path.as_deref()))
+                .collect();
+            format!("{}:{} [{}]", p.kind, p.id, files.join(", "))
+        })
+        .collect();
+    if !chain.is_empty() {
+        facts
+            .properties
+            .insert("chain".into(), cut(&chain.join("; ")));
+    }
+}
+
+/// MSIX identity from the package's manifest (or an .appinstaller's main
+/// package).
+fn msix_identity(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let own = match s.metadata {
+        Some(Metadata::Xml(x)) => Some(&**x),
+        _ => None,
+    };
+    let x = own.or_else(|| probe::appx_manifest_child(s).and_then(xml_of));
+    let Some(x) = x else { return };
+    for (k, v) in &x.identity {
+        facts.properties.insert(format!("identity.{k}"), cut(v));
+    }
+    for (k, v) in &x.properties {
+        facts.properties.insert(k.clone(), cut(v));
+    }
+    if let Some(d) = x.document {
+        facts.properties.insert("manifest".into(), d.into());
+        if d == "appinstaller" {
+            facts.silent_args = Some("Add-AppxPackage -AppInstallerFile <file>".into());
+        }
+    }
+}
+
+/// RELEASES lines from Squirrel's embedded zip.
+fn squirrel_releases(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let rel = find_node(s.children, 2, &|n| n.format == Format::SquirrelReleases);
+    let Some(Metadata::Releases(r)) = rel.and_then(|n| n.metadata.as_ref()) else {
+        return;
+    };
+    let lines: Vec<String> = r
+        .entries
+        .iter()
+        .take(64)
+        .map(|e| format!("{} {} {}", e.sha1, e.filename, e.size))
+        .collect();
+    facts
+        .properties
+        .insert("releases".into(), cut(&lines.join("; ")));
+    if let Some(e) = r.entries.first() {
+        facts
+            .properties
+            .insert("package".into(), e.filename.clone());
+    }
+}
+
+fn clickonce(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let Some(Metadata::Xml(x)) = s.metadata else {
+        return;
+    };
+    for (k, v) in &x.identity {
+        facts.properties.insert(format!("identity.{k}"), cut(v));
+    }
+    for (k, v) in &x.properties {
+        facts.properties.insert(k.clone(), cut(v));
+    }
+    if let Some(d) = x.document {
+        facts.properties.insert("manifest".into(), d.into());
+    }
+}
+
+/// The Omaha tag and the app it names.
+fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    if probe::omaha(s).is_some_and(|h| h.detail.starts_with("Chromium updater")) {
+        facts.runs = Some(
+            "updater.exe --install (unpacked from the metainstaller; the tag names the app)".into(),
+        );
+        facts.unpacks_to = Some("%TEMP%\\UPDATERxxxx (the metainstaller's temp directory)".into());
+        facts.silent_args =
+            Some("--install --silent (tag from the certificate, `Gact2.0Omaha`)".into());
+    }
+    let Some((_, tag)) = probe::omaha_tag(s) else {
+        return;
+    };
+    for pair in tag.split('&') {
+        if let Some((k, v)) = pair.split_once('=') {
+            if matches!(
+                k,
+                "appguid" | "appname" | "needsadmin" | "lang" | "ap" | "brand"
+            ) {
+                facts.properties.insert(format!("tag.{k}"), cut(v));
+            }
+        }
+    }
+    facts.properties.insert("tag".into(), cut(&tag));
 }
 
 /// `Inno Setup Setup Data (x.y.z)` at the setup-0 offset named by the loader

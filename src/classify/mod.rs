@@ -188,6 +188,19 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             "no known format signature: nothing to decide from",
             None,
         ));
+    } else if matches!(s.format, Format::Xml | Format::SquirrelReleases) {
+        let what = match s.metadata {
+            Some(Metadata::Xml(x)) => match x.document {
+                Some(d) => format!(
+                    "{d} (root `{}`): describes an installation, installs nothing itself",
+                    x.root
+                ),
+                None => format!("XML document (root `{}`), no installer schema", x.root),
+            },
+            _ => "Squirrel RELEASES list: names packages, installs nothing itself".to_owned(),
+        };
+        out.evidence
+            .push(Evidence::strong("plain-document", what, None));
     } else if matches!(
         s.format,
         Format::Cab | Format::Zip | Format::SevenZ | Format::Rar

@@ -293,13 +293,18 @@ pub(crate) fn squirrel_template(s: &Subject<'_>) -> Option<Hit> {
     })
 }
 
-pub(crate) fn msix_manifest(s: &Subject<'_>) -> Option<Hit> {
-    let c = s.children.iter().find(|c| {
+/// The package's `AppxManifest.xml` / bundle manifest child.
+pub(crate) fn appx_manifest_child<'a>(s: &Subject<'a>) -> Option<&'a Node> {
+    s.children.iter().find(|c| {
         matches!(
             c.path.last().map(String::as_str),
             Some("AppxManifest.xml" | "AppxMetadata/AppxBundleManifest.xml")
         )
-    })?;
+    })
+}
+
+pub(crate) fn msix_manifest(s: &Subject<'_>) -> Option<Hit> {
+    let c = appx_manifest_child(s)?;
     Some(Hit::at(
         format!("package manifest `{}`", child_name(c)),
         child_offset(c),
@@ -346,34 +351,224 @@ pub(crate) fn inno_offset_0x30(s: &Subject<'_>) -> Option<Hit> {
     })
 }
 
-/// The `.wixburn` section and its stub header (magic 0x00F14300).
+/// The `.wixburn` section; with the Burn magic, the parsed header.
 pub(crate) fn burn_section(s: &Subject<'_>) -> Option<Hit> {
-    let sec = s
-        .pe()?
+    let p = s.pe()?;
+    let sec = p
         .sections
         .iter()
         .find(|x| x.name.eq_ignore_ascii_case(".wixburn"))?;
-    let at = sec.raw_offset as usize;
-    let detail = match le_u32(s.data, at) {
-        Some(0x00F1_4300) => match bundle_guid(s.data, at + 8) {
-            Some(g) => format!("section `.wixburn` with the Burn stub header, bundle {g}"),
-            None => "section `.wixburn` with the Burn stub header".to_owned(),
-        },
-        _ => "section `.wixburn`".to_owned(),
+    let detail = match p.burn.as_ref() {
+        Some(b) => format!(
+            "section `.wixburn` with the Burn header (magic 0x00F14300, version {}), bundle {}, {} container(s)",
+            b.version, b.bundle_id, b.container_count
+        ),
+        None => "section `.wixburn` (no Burn magic)".to_owned(),
     };
-    Some(Hit::at(detail, Some(at as u64)))
+    Some(Hit::at(detail, Some(u64::from(sec.raw_offset))))
 }
 
-/// A GUID in registry format from its 16 stored bytes.
-pub(crate) fn bundle_guid(data: &[u8], at: usize) -> Option<String> {
-    let b = data.get(at..at.checked_add(16)?)?;
-    let d1 = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let d2 = u16::from_le_bytes([b[4], b[5]]);
-    let d3 = u16::from_le_bytes([b[6], b[7]]);
-    Some(format!(
-        "{{{d1:08X}-{d2:04X}-{d3:04X}-{:02X}{:02X}-{:02X}{:02X}{:02X}{:02X}{:02X}{:02X}}}",
-        b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
+/// Google Update (Omaha) metainstaller: the compressed tarball in resource
+/// `B/102` (`IDR_PAYLOAD`, google/omaha `mi_exe_stub/mi.cc`), confirmed by a
+/// `Gact` tag in the certificate table or Omaha's version-info names.
+pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
+    // The Chromium updater's metainstaller (today's ChromeSetup.exe /
+    // GoogleUpdateSetup.exe, chrome/updater/win/installer): the updater
+    // archive in a resource of type `B7` named `updater…`.
+    if let Some((r, _)) = resources_named(s, "B7", None).find(|(r, b)| {
+        !b.is_empty()
+            && r.path
+                .split('/')
+                .nth(1)
+                .is_some_and(|n| n.to_ascii_lowercase().starts_with("updater"))
+    }) {
+        return Some(Hit::at(
+            format!(
+                "Chromium updater metainstaller: updater archive in resource {}",
+                r.path
+            ),
+            Some(r.offset),
+        ));
+    }
+    let (r, _) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
+    let why = if let Some((at, tag)) = omaha_tag(s) {
+        return Some(Hit::at(
+            format!(
+                "metainstaller payload resource {} and the tag `Gact` at {at:#x}: `{tag}`",
+                r.path
+            ),
+            Some(r.offset),
+        ));
+    } else {
+        let p = s.pe()?;
+        [VersionKey::ProductName, VersionKey::FileDescription]
+            .into_iter()
+            .filter_map(|k| version_value(p, k))
+            .find(|v| {
+                let l = v.to_ascii_lowercase();
+                l.contains("google update")
+                    || l.contains("google installer")
+                    || l.contains("update setup")
+            })?
+            .to_owned()
+    };
+    Some(Hit::at(
+        format!(
+            "metainstaller payload resource {} and the version info `{why}`",
+            r.path
+        ),
+        Some(r.offset),
     ))
+}
+
+/// Chrome's `mini_installer` (the product installer Omaha downloads, e.g.
+/// `chrome_installer.exe`): the browser archive `chrome.packed.7z` in a `B7`
+/// resource (chrome/installer/mini_installer), beside `setup.ex_` (`BL`) or
+/// `setup.exe` (`BN`).
+pub(crate) fn chromium_mini_installer(s: &Subject<'_>) -> Option<Hit> {
+    let (r, _) = resources_named(s, "B7", None).find(|(r, b)| {
+        !b.is_empty()
+            && r.path
+                .split('/')
+                .nth(1)
+                .map(str::to_ascii_lowercase)
+                .is_some_and(|n| n.ends_with(".packed.7z") && !n.starts_with("updater"))
+    })?;
+    Some(Hit::at(
+        format!("Chromium mini_installer archive in resource {}", r.path),
+        Some(r.offset),
+    ))
+}
+
+/// Longest Omaha tag read (the metainstaller itself rejects 64 KiB or more).
+const MAX_OMAHA_TAG: usize = 0xFFFF;
+
+/// The Omaha tag: `Gact` (or `Gact2.0Omaha`), a big-endian u16 length, then
+/// the tag text, inside the certificate table. Returns its offset and text.
+pub(crate) fn omaha_tag(s: &Subject<'_>) -> Option<(usize, String)> {
+    let c = s.pe()?.certificate_table?;
+    let a = usize::try_from(c.offset).ok()?;
+    let e = a
+        .checked_add(usize::try_from(c.size).ok()?)?
+        .min(s.data.len());
+    let table = s.data.get(a..e)?;
+    let i = memmem::rfind(table, b"Gact")?;
+    let mut at = i + 4;
+    if table.get(at..)?.starts_with(b"2.0Omaha") {
+        at += 8;
+    }
+    let len = usize::from(u16::from_be_bytes([*table.get(at)?, *table.get(at + 1)?]));
+    let raw = table.get(at + 2..at + 2 + len.min(MAX_OMAHA_TAG))?;
+    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
+    let text = raw.get(..end)?;
+    (!text.is_empty() && text.iter().all(|b| b.is_ascii_graphic() || *b == b' '))
+        .then(|| (a + i, String::from_utf8_lossy(text).into_owned()))
+}
+
+/// NSIS data whose first header has flag 1 (FH_FLAGS_UNINSTALL): the data
+/// of an uninstaller, which removes software and installs nothing.
+fn nsis_uninstall_flag(m: Option<&crate::formats::Metadata>) -> Option<bool> {
+    match m {
+        Some(crate::formats::Metadata::Nsis(n)) => Some(n.uninstaller_data),
+        _ => None,
+    }
+}
+
+pub(crate) fn nsis_installer_data(s: &Subject<'_>) -> Option<Hit> {
+    (nsis_uninstall_flag(s.metadata) != Some(true)).then(|| {
+        Hit::at(
+            "NSIS data: first header (EF BE AD DE \"NullsoftInst\") and archive",
+            None,
+        )
+    })
+}
+
+pub(crate) fn nsis_uninstaller_data(s: &Subject<'_>) -> Option<Hit> {
+    nsis_uninstall_flag(s.metadata)?.then(|| {
+        Hit::at(
+            "NSIS first header flag 1 (FH_FLAGS_UNINSTALL): an uninstaller's data",
+            None,
+        )
+    })
+}
+
+/// A PE whose NSIS payload is uninstaller data (an `uninstall.exe` as an NSIS
+/// installer writes it, or as 7-Zip rebuilds it).
+pub(crate) fn nsis_uninstaller_pe(s: &Subject<'_>) -> Option<Hit> {
+    let (c, place) = payload_children(s).find(|(c, _)| c.format == Format::Nsis)?;
+    nsis_uninstall_flag(c.metadata.as_ref())?.then(|| {
+        Hit::at(
+            format!(
+                "{place} `{}` is NSIS uninstaller data (first header flag 1)",
+                child_name(c)
+            ),
+            child_offset(c),
+        )
+    })
+}
+
+/// An ICE validation database (`.cub`): MSI format with `_ICESequence` and
+/// no `InstallExecuteSequence` (Windows Installer SDK, "ICE Reference").
+fn is_cube(s: &Subject<'_>) -> Option<bool> {
+    let Some(crate::formats::Metadata::Cfb(c)) = s.metadata else {
+        return None;
+    };
+    let t = &c.msi.as_ref()?.tables;
+    let has = |n: &str| t.iter().any(|x| x == n);
+    Some(has("_ICESequence") && !has("InstallExecuteSequence"))
+}
+
+pub(crate) fn msi_package(s: &Subject<'_>) -> Option<Hit> {
+    (is_cube(s) != Some(true)).then(|| {
+        Hit::at(
+            "Windows Installer database (CFB with an MSI root CLSID or tables)",
+            None,
+        )
+    })
+}
+
+pub(crate) fn msi_cube(s: &Subject<'_>) -> Option<Hit> {
+    is_cube(s)?.then(|| {
+        Hit::at(
+            "ICE validation database: `_ICESequence` table and no `InstallExecuteSequence` (validates MSIs, installs nothing)",
+            None,
+        )
+    })
+}
+
+/// The XML document kind of a node, when it is one installsift knows.
+pub(crate) fn xml_document(s: &Subject<'_>) -> Option<&'static str> {
+    match s.metadata {
+        Some(crate::formats::Metadata::Xml(x)) => x.document,
+        _ => None,
+    }
+}
+
+pub(crate) fn clickonce_deployment(s: &Subject<'_>) -> Option<Hit> {
+    (xml_document(s)? == "clickonce-deployment").then(|| {
+        Hit::at(
+            "ClickOnce deployment manifest: `deployment` element in the urn:schemas-microsoft-com:asm.v2 namespace",
+            None,
+        )
+    })
+}
+
+pub(crate) fn clickonce_application(s: &Subject<'_>) -> Option<Hit> {
+    (xml_document(s)? == "clickonce-application").then(|| {
+        Hit::at(
+            "ClickOnce application manifest: `entryPoint` in an asm.v2 assembly manifest",
+            None,
+        )
+    })
+}
+
+pub(crate) fn appinstaller(s: &Subject<'_>) -> Option<Hit> {
+    (xml_document(s)? == "appinstaller").then(|| {
+        Hit::at(
+            "App Installer file: `AppInstaller` root in the appx/appinstaller namespace (installs the MSIX it names)",
+            None,
+        )
+    })
 }
 
 pub(crate) fn iexpress(s: &Subject<'_>) -> Option<Hit> {
@@ -436,6 +631,26 @@ pub(crate) fn shebang_launcher(s: &Subject<'_>) -> Option<Hit> {
             line.trim_end()
         ),
         Some(at as u64),
+    ))
+}
+
+/// A Java launcher (launch4j, exe4j, JSmooth): the payload is a JAR (a zip
+/// whose entries include `META-INF/MANIFEST.MF`) that the stub hands to a
+/// JVM. An installer engine built on Java has its own marker and is decided
+/// in the installer tier first.
+pub(crate) fn jar_launcher(s: &Subject<'_>) -> Option<Hit> {
+    let (zip, place) = payload_children(s).find(|(c, _)| {
+        c.format == Format::Zip
+            && c.children
+                .iter()
+                .any(|e| child_name(e).eq_ignore_ascii_case("META-INF/MANIFEST.MF"))
+    })?;
+    Some(Hit::at(
+        format!(
+            "{place} `{}` is a Java archive (META-INF/MANIFEST.MF): a launcher that runs it",
+            child_name(zip)
+        ),
+        child_offset(zip),
     ))
 }
 

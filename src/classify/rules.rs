@@ -147,7 +147,13 @@ pub(crate) static RULES: &[Rule] = &[
         "installer-format",
         Format::Msi,
         Installer(Family::Msi),
-        Always("Windows Installer database (CFB with an MSI root CLSID or tables)"),
+        Probe(probe::msi_package),
+    ),
+    strong(
+        "msi-validation-database",
+        Format::Msi,
+        LookAlike("validation-database"),
+        Probe(probe::msi_cube),
     ),
     strong(
         "installer-format",
@@ -165,7 +171,13 @@ pub(crate) static RULES: &[Rule] = &[
         "installer-format",
         Format::Nsis,
         Installer(Family::Nsis),
-        Always("NSIS data: first header (EF BE AD DE \"NullsoftInst\") and archive"),
+        Probe(probe::nsis_installer_data),
+    ),
+    strong(
+        "nsis-uninstaller-data",
+        Format::Nsis,
+        LookAlike("uninstaller"),
+        Probe(probe::nsis_uninstaller_data),
     ),
     strong(
         "cfb-not-msi",
@@ -178,6 +190,24 @@ pub(crate) static RULES: &[Rule] = &[
         Format::Zip,
         Installer(Family::Msix),
         Probe(probe::msix_manifest),
+    ),
+    strong(
+        "clickonce-deployment",
+        Format::Xml,
+        Installer(Family::ClickOnce),
+        Probe(probe::clickonce_deployment),
+    ),
+    strong(
+        "clickonce-application-manifest",
+        Format::Xml,
+        Installer(Family::ClickOnce),
+        Probe(probe::clickonce_application),
+    ),
+    strong(
+        "appinstaller-file",
+        Format::Xml,
+        Installer(Family::Msix),
+        Probe(probe::appinstaller),
     ),
     strong(
         "installer-format",
@@ -257,6 +287,18 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         Installer(Family::WixBurn),
         Probe(probe::burn_section),
+    ),
+    strong(
+        "omaha-metainstaller",
+        PE,
+        Installer(Family::Omaha),
+        Probe(probe::omaha),
+    ),
+    strong(
+        "chromium-mini-installer",
+        PE,
+        Installer(Family::Other),
+        Probe(probe::chromium_mini_installer),
     ),
     strong(
         "squirrel-nupkg",
@@ -350,6 +392,12 @@ pub(crate) static RULES: &[Rule] = &[
     ),
     // ------------------------------------------------------------ PE: look-alikes
     strong(
+        "nsis-uninstaller",
+        PE,
+        LookAlike("uninstaller"),
+        Probe(probe::nsis_uninstaller_pe),
+    ),
+    strong(
         "inno-uninstaller",
         PE,
         LookAlike("uninstaller"),
@@ -388,6 +436,12 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         LookAlike("script-launcher"),
         Probe(probe::setuptools_launcher),
+    ),
+    strong(
+        "java-launcher-jar",
+        PE,
+        LookAlike("java-launcher"),
+        Probe(probe::jar_launcher),
     ),
     strong(
         "autoit-script-overlay",

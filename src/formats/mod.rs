@@ -15,8 +15,10 @@ pub mod dmg;
 pub mod nsis;
 pub mod pe;
 pub mod rar;
+pub mod releases;
 pub mod sevenz;
 pub mod xar;
+pub mod xml;
 pub mod zip;
 
 /// Format-specific facts of a node (the `metadata` field of a report line).
@@ -42,6 +44,10 @@ pub enum Metadata {
     Xar(xar::XarInfo),
     /// UDIF disk image facts.
     Dmg(dmg::DmgInfo),
+    /// XML document facts (installer manifests).
+    Xml(Box<xml::XmlInfo>),
+    /// Squirrel RELEASES entries.
+    Releases(releases::ReleasesInfo),
 }
 
 /// What a parser decided about its node.
@@ -74,6 +80,8 @@ pub(crate) static HANDLERS: &[Handler] = &[
     rar::HANDLER,
     xar::HANDLER,
     pe::HANDLER,
+    xml::HANDLER,
+    releases::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];

@@ -14,10 +14,12 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 mod authenticode;
+mod burn;
 mod imphash;
 mod ordinals;
 
 pub use authenticode::AuthenticodeHashes;
+pub use burn::{BurnContainer, BurnInfo};
 
 /// PE facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -71,6 +73,10 @@ pub struct PeInfo {
     /// the scan asked for it and the PE has an import directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub imphash: Option<String>,
+    /// WiX Burn section facts (bundle id, containers), when the PE has a
+    /// `.wixburn` section with the Burn magic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burn: Option<BurnInfo>,
 }
 
 /// A byte range of the file.
@@ -359,6 +365,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         le_u32(data, 0x3C).map(u64::from),
     ));
     goblin_facts(data, &mut info, cx);
+    info.burn = burn_section(data, &layout, cx);
     overlay(data, &layout, &mut info, cx);
     resources(data, &layout, &mut info, cx);
     pe_hashes(data, &layout, &mut info, cx);
@@ -457,6 +464,70 @@ fn execution_level(manifest: &[u8]) -> Option<String> {
     Some(value.get(..value.find(quote)?)?.to_owned())
 }
 
+/// The `.wixburn` section, parsed (anomalies become errors on the node).
+fn burn_section(data: &[u8], layout: &Layout, cx: &mut Cx<'_>) -> Option<BurnInfo> {
+    let sec = layout.sections.iter().find(|s| s.name == ".wixburn")?;
+    let (info, problems) =
+        burn::parse(data, sec.raw_offset as usize, sec.raw_size, layout.cert_dir)?;
+    for p in problems {
+        cx.error(Error::malformed(p));
+    }
+    Some(info)
+}
+
+/// A Burn bundle's containers as children, located as the Burn engine
+/// locates them (`[burn-ux]`, `[burn-attached-1]` …). Returns false when the
+/// file is no Burn bundle with containers (the generic overlay search runs).
+/// The certificate table and overlay facts are still recorded.
+fn burn_containers(data: &[u8], info: &PeInfo, cx: &mut Cx<'_>) -> bool {
+    let Some(b) = info.burn.as_ref() else {
+        return false;
+    };
+    if b.containers.is_empty() {
+        return false;
+    }
+    for (i, c) in b.containers.iter().enumerate() {
+        let name = if i == 0 {
+            "[burn-ux]".to_owned()
+        } else {
+            format!("[burn-attached-{i}]")
+        };
+        let entry = EntryInfo::new(EntryKind::Overlay).at(c.offset);
+        let part = usize::try_from(c.offset)
+            .ok()
+            .zip(usize::try_from(c.offset.saturating_add(c.size)).ok())
+            .and_then(|(a, e)| data.get(a..e));
+        let more = match part {
+            Some(bytes) => {
+                cx.evidence(Evidence::strong(
+                    "burn-container",
+                    format!("{} container {i}: {} bytes", c.role, c.size),
+                    Some(c.offset),
+                ));
+                cx.child(name, entry, ChildData::Borrowed(bytes))
+            }
+            None => cx.child(
+                name,
+                entry,
+                ChildData::Missing {
+                    size: c.size,
+                    error: Error::truncated(format!(
+                        "Burn {} container {i}: {} bytes at {:#x} run past the end ({:#x})",
+                        c.role,
+                        c.size,
+                        c.offset,
+                        data.len()
+                    )),
+                },
+            ),
+        };
+        if !more {
+            break;
+        }
+    }
+    true
+}
+
 /// The overlay, split around the certificate table; each non-empty part
 /// becomes a child (a container found in it by signature search starts there).
 fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
@@ -496,6 +567,9 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         offset: start as u64,
         size: (len - start) as u64,
     });
+    if burn_containers(data, info, cx) {
+        return;
+    }
     let regions: Vec<(&str, usize, usize)> = match cert {
         Some((c0, c1)) => vec![
             ("[overlay]", start, c0),
@@ -632,7 +706,8 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 size: u64::from(size),
             });
         }
-        if let Some(h) = super::sniff(bytes) {
+        // Containers only: a manifest or other document stays a resource.
+        if let Some(h) = super::sniff(bytes).filter(|h| h.format.is_container()) {
             cx.evidence(Evidence::strong(
                 "pe-resource-container",
                 format!("resource {path} holds {}", h.format),

@@ -11,8 +11,39 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("7z/enc_data.7z", NotInstaller, None, None),
     ("7z/enc_header.7z", NotInstaller, None, None),
     ("7z/lzma2.7z", NotInstaller, None, None),
+    (
+        "appinstaller/sample.appinstaller",
+        Installer,
+        Some("msix"),
+        None,
+    ),
+    (
+        "burn/burn_constructed.exe",
+        Installer,
+        Some("wix-burn"),
+        None,
+    ),
     ("cab/mszip.cab", NotInstaller, None, None),
     ("cab/stored.cab", NotInstaller, None, None),
+    (
+        "clickonce/sample.application",
+        Installer,
+        Some("clickonce"),
+        None,
+    ),
+    (
+        "clickonce/sample.exe.manifest",
+        Installer,
+        Some("clickonce"),
+        None,
+    ),
+    ("documents/sxs_app.exe.manifest", NotInstaller, None, None),
+    (
+        "iexpress/iexpress_windres.exe",
+        Installer,
+        Some("iexpress"),
+        None,
+    ),
     ("inno/inno_lzma2.exe", Installer, Some("inno"), None),
     (
         "installshield/clam_ISmsi_int.exe",
@@ -33,10 +64,22 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("autoit"),
     ),
     (
+        "lookalike/cfb_olefile_test-ole-file.doc",
+        NotInstaller,
+        None,
+        Some("compound-document"),
+    ),
+    (
         "lookalike/distlib_script.exe",
         NotInstaller,
         None,
         Some("script-launcher"),
+    ),
+    (
+        "lookalike/docx_python-docx_default.docx",
+        NotInstaller,
+        None,
+        None,
     ),
     (
         "lookalike/inno_SetupLdr.e32",
@@ -49,6 +92,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         NotInstaller,
         None,
         Some("engine-stub"),
+    ),
+    (
+        "lookalike/odt_odfpy_simplelist.odt",
+        NotInstaller,
+        None,
+        None,
     ),
     (
         "lookalike/pyinstaller_run.exe",
@@ -74,11 +123,30 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
         Some("packed-upx"),
     ),
+    ("lookalike/wine_extrac32.exe", NotInstaller, None, None),
     (
         "lookalike/wine_msiexec.exe",
         NotInstaller,
         None,
         Some("system-tool"),
+    ),
+    (
+        "lookalike_built/ice_validation.cub",
+        NotInstaller,
+        None,
+        Some("validation-database"),
+    ),
+    (
+        "lookalike_built/jar_launcher.exe",
+        NotInstaller,
+        None,
+        Some("java-launcher"),
+    ),
+    (
+        "lookalike_built/nsis_uninstall_7zz.exe",
+        NotInstaller,
+        None,
+        Some("uninstaller"),
     ),
     ("malformed/corrupt_deflate.zip", NotInstaller, None, None),
     ("malformed/corrupt_mszip.cab", NotInstaller, None, None),
@@ -128,6 +196,13 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ),
     ("nsis/zlib.exe", Installer, Some("nsis"), None),
     ("nsis/zlib_solid.exe", Installer, Some("nsis"), None),
+    (
+        "omaha/chromium_updater_layout.exe",
+        Installer,
+        Some("omaha"),
+        None,
+    ),
+    ("omaha/omaha_tagged.exe", Installer, Some("omaha"), None),
     ("pe/cab_resource.exe", Installer, Some("cab-sfx"), None),
     ("pe/gui_x64.exe", NotInstaller, None, None),
     ("pe/hello_x64.exe", NotInstaller, None, None),
@@ -290,4 +365,113 @@ fn rar_sfx_xar_and_dmg_are_detected_by_their_headers() {
     dmg[t + 8..t + 12].copy_from_slice(&512u32.to_be_bytes());
     let r = Scanner::new().scan_bytes("x.dmg", &dmg);
     assert_eq!(r.root.family.map(|f| f.as_str()), Some("dmg"));
+}
+
+fn prop(r: &installsift::Report, key: &str) -> Option<String> {
+    r.root
+        .installer
+        .as_ref()
+        .and_then(|f| f.properties.get(key).cloned())
+}
+
+/// What each family's installer facts read from the sample (BIOC hints and
+/// the family's own configuration).
+#[test]
+fn family_facts_are_read_from_the_samples() {
+    let scan = |rel: &str| Scanner::new().scan_path(&corpus().join(rel)).expect(rel);
+
+    let r = scan("burn/burn_constructed.exe");
+    assert_eq!(
+        prop(&r, "bundle-id").as_deref(),
+        Some("{5B2E1D3C-0000-4000-8000-00000000A001}")
+    );
+    assert_eq!(prop(&r, "attached-containers").as_deref(), Some("1"));
+    assert_eq!(prop(&r, "bundle-version").as_deref(), Some("1.2.3.0"));
+    assert_eq!(
+        prop(&r, "chain").as_deref(),
+        Some("ExePackage:vcredist [redist\\vcredist_x64.exe]; MsiPackage:simple.msi [a0]")
+    );
+    let names: Vec<&str> = r
+        .root
+        .children
+        .iter()
+        .map(|c| c.path.last().map(String::as_str).unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["[burn-ux]", "[burn-attached-1]"]);
+    // The attached container's MSI is scanned in turn.
+    let att = &r.root.children[1];
+    assert_eq!(att.children[0].family.map(|f| f.as_str()), Some("msi"));
+
+    let r = scan("iexpress/iexpress_windres.exe");
+    assert_eq!(
+        prop(&r, "RUNPROGRAM").as_deref(),
+        Some("cmd /c install.bat")
+    );
+    assert_eq!(prop(&r, "POSTRUNPROGRAM"), None, "<None> means unset");
+    assert!(r
+        .root
+        .installer
+        .as_ref()
+        .and_then(|f| f.runs.as_deref())
+        .is_some_and(|x| x.contains("cmd /c install.bat")));
+
+    let r = scan("omaha/omaha_tagged.exe");
+    assert_eq!(
+        prop(&r, "tag.appname").as_deref(),
+        Some("Installsift%20Sample")
+    );
+    assert_eq!(prop(&r, "tag.needsadmin").as_deref(), Some("prefers"));
+
+    let r = scan("msix/sample.msix");
+    assert_eq!(
+        prop(&r, "identity.Name").as_deref(),
+        Some("Installsift.Sample")
+    );
+    assert_eq!(
+        prop(&r, "identity.ProcessorArchitecture").as_deref(),
+        Some("x64")
+    );
+    let r = scan("appinstaller/sample.appinstaller");
+    assert_eq!(
+        prop(&r, "identity.Name").as_deref(),
+        Some("Installsift.Sample")
+    );
+
+    let r = scan("squirrel/squirrel_setup.exe");
+    assert!(prop(&r, "releases")
+        .is_some_and(|x| x.ends_with("installsift-sample-1.0.0-full.nupkg 666")));
+
+    let r = scan("clickonce/sample.application");
+    assert_eq!(prop(&r, "install").as_deref(), Some("true"));
+    assert_eq!(
+        prop(&r, "deploymentProvider").as_deref(),
+        Some("https://example.invalid/installsift/InstallsiftSample.application")
+    );
+}
+
+/// Resource B/102 alone is not Omaha: without the `Gact` tag and without
+/// Omaha's version-info names the sample is an ordinary PE.
+#[test]
+fn omaha_needs_the_tag_or_its_version_info() {
+    let mut b = std::fs::read(corpus().join("omaha/omaha_tagged.exe")).expect("sample");
+    let replace = |b: &mut Vec<u8>, from: &[u8], to: &[u8]| {
+        let mut i = 0;
+        while i + from.len() <= b.len() {
+            if &b[i..i + from.len()] == from {
+                b[i..i + from.len()].copy_from_slice(to);
+            }
+            i += 1;
+        }
+    };
+    let utf16 = |t: &str| -> Vec<u8> { t.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    replace(&mut b, b"Gact", b"Xact");
+    let r = Scanner::new().scan_bytes("x.exe", &b);
+    assert_eq!(
+        r.root.family.map(|f| f.as_str()),
+        Some("omaha"),
+        "version info still says Update Setup"
+    );
+    replace(&mut b, &utf16("Update Setup"), &utf16("Sample Tools"));
+    let r = Scanner::new().scan_bytes("x.exe", &b);
+    assert_eq!(r.root.verdict, NotInstaller, "{:?}", r.root.evidence);
 }
