@@ -2,7 +2,10 @@
 # Wall time of a whole installsift scan against `7zz t` (which decodes and
 # CRC-checks every entry) on the same file, median of RUNS runs (hyperfine).
 #
-#   bash bench/compare.sh [FILE...]     default: corpus/nsis/large_lzma_solid.exe
+#   bash bench/compare.sh [FILE...]     default: the largest NSIS, MSI, zip, 7z
+#                                       and cab samples of corpus/
+#   bash bench/compare.sh target/bench-inputs/bench*.{exe,msi,zip,7z,cab}
+#                                       (40 MB inputs from bench/make_inputs.sh)
 #   RUNS=10 bash bench/compare.sh ...
 #
 # Needs a release build (cargo build --release), hyperfine and 7zz.
@@ -16,7 +19,7 @@ RUNS=${RUNS:-10}
 for t in hyperfine 7zz python3; do
     command -v $t >/dev/null || { echo "compare.sh: missing $t" >&2; exit 1; }
 done
-[ $# -gt 0 ] || set -- "$HERE"/corpus/nsis/large_lzma_solid.exe
+[ $# -gt 0 ] || set -- "$HERE"/corpus/nsis/large_lzma_solid.exe "$HERE"/corpus/msi/dirs.msi "$HERE"/corpus/zip/stored.zip "$HERE"/corpus/7z/lzma2.7z "$HERE"/corpus/cab/stored.cab
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 printf '%-40s %12s %12s %8s\n' file ours_ms 7zz_t_ms ratio
