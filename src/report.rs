@@ -38,6 +38,8 @@ pub enum Format {
     Xar,
     /// Apple UDIF disk image.
     Dmg,
+    /// Inno Setup setup data (setup-0 and setup-1).
+    Inno,
     /// Not recognised.
     Unknown,
 }
@@ -58,6 +60,7 @@ impl Format {
             Format::Rar => "rar",
             Format::Xar => "xar",
             Format::Dmg => "dmg",
+            Format::Inno => "inno",
             Format::Unknown => "unknown",
         }
     }

@@ -168,6 +168,14 @@ pub(crate) static RULES: &[Rule] = &[
         Always("NSIS data: first header (EF BE AD DE \"NullsoftInst\") and archive"),
     ),
     strong(
+        "installer-format",
+        Format::Inno,
+        Installer(Family::Inno),
+        Always(
+            "Inno Setup setup data: `Inno Setup Setup Data (x.y.z)` ID and setup-0 block streams",
+        ),
+    ),
+    strong(
         "cfb-not-msi",
         Format::Cfb,
         LookAlike("compound-document"),

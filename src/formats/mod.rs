@@ -12,6 +12,7 @@ use serde::Serialize;
 pub mod cab;
 pub mod cfb;
 pub mod dmg;
+pub mod inno;
 pub mod nsis;
 pub mod pe;
 pub mod rar;
@@ -42,6 +43,8 @@ pub enum Metadata {
     Xar(xar::XarInfo),
     /// UDIF disk image facts.
     Dmg(dmg::DmgInfo),
+    /// Inno Setup facts.
+    Inno(Box<inno::InnoInfo>),
 }
 
 /// What a parser decided about its node.
@@ -71,6 +74,7 @@ pub(crate) static HANDLERS: &[Handler] = &[
     sevenz::HANDLER,
     zip::HANDLER,
     nsis::HANDLER,
+    inno::HANDLER,
     rar::HANDLER,
     xar::HANDLER,
     pe::HANDLER,
