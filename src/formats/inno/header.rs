@@ -83,7 +83,6 @@ pub(crate) struct DataEntry {
     pub call_filter: bool,
     pub compressed: bool,
     pub encrypted: bool,
-    pub uninstaller: bool,
 }
 
 /// A stored file checksum.
@@ -462,7 +461,6 @@ pub(crate) fn parse_data_entries(
                 file_size,
                 chunk_size,
                 checksum,
-                uninstaller: bits & (1 << 3) != 0,
                 call_filter: bits & (1 << 4) != 0,
                 encrypted: bits & (1 << 6) != 0,
                 compressed: bits & (1 << 7) != 0,

@@ -322,11 +322,6 @@ impl<'a> Fields<'a> {
         Fields { data, pos: 0 }
     }
 
-    /// Offset reached.
-    pub(crate) fn pos(&self) -> usize {
-        self.pos
-    }
-
     pub(crate) fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], Error> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
         let Some(end) = end else {
