@@ -13,6 +13,33 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("7z/lzma2.7z", NotInstaller, None, None),
     ("cab/mszip.cab", NotInstaller, None, None),
     ("cab/stored.cab", NotInstaller, None, None),
+    ("inno/inno5_bzip2_solid.exe", Installer, Some("inno"), None),
+    (
+        "inno/inno5_lzma_nonsolid.exe",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/inno5_zlib_password.exe",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    ("inno/inno60_bzip2.exe", Installer, Some("inno"), None),
+    (
+        "inno/inno60_stored_admin.exe",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    ("inno/inno6_encrypted.exe", Installer, Some("inno"), None),
+    (
+        "inno/inno6_zlib_admin_x64.exe",
+        Installer,
+        Some("inno"),
+        None,
+    ),
     ("inno/inno_lzma2.exe", Installer, Some("inno"), None),
     (
         "installshield/clam_ISmsi_int.exe",
@@ -37,6 +64,18 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         NotInstaller,
         None,
         Some("script-launcher"),
+    ),
+    (
+        "lookalike/inno5_Setup.e32",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
+    ),
+    (
+        "lookalike/inno5_SetupLdr.e32",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
     ),
     (
         "lookalike/inno_SetupLdr.e32",

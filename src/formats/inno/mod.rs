@@ -76,13 +76,14 @@ pub struct InnoInfo {
     /// `Uninstallable` expression (`yes` by default).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub uninstallable: String,
-    /// `[Files]` entries declared.
+    /// `[Files]` entries listed (files Setup installs; the uninstaller's own
+    /// entry, which has no data, is not counted).
     pub files: u64,
     /// Data entries (stored file contents) declared.
     pub data_entries: u64,
     /// Distinct setup-1 chunks (fewer than data entries: solid).
     pub chunks: u64,
-    /// `[Dirs]`, `[Icons]`, `[Registry]`, `[Run]` and `[UninstallRun]` entries.
+    /// `[Dirs]` entries.
     pub directories: u64,
     /// `[Icons]` entries.
     pub icons: u64,
@@ -203,7 +204,6 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     info.password = h.password;
     info.encrypted = h.encryption;
     let c = h.counts;
-    info.files = u64::from(c.files);
     info.data_entries = u64::from(c.data_entries);
     info.directories = u64::from(c.directories);
     info.icons = u64::from(c.icons);
@@ -225,6 +225,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             return parsed(info);
         }
     };
+    info.files = files.len() as u64;
     let b2 = match stream::read_block(data, b1.end, cap) {
         Ok(b) => b,
         Err(e) => {
@@ -264,7 +265,12 @@ fn file_entry(method: Option<Method>, d: Option<&DataEntry>) -> EntryInfo {
     e.method = method.map(|m| m.as_str().to_owned());
     if let Some(d) = d {
         e.encrypted = d.encrypted;
-        e.offset = Some(u64::from(d.chunk_offset));
+        // Contiguous in the node only when stored: chunk, magic, offset.
+        if method == Some(Method::Stored) && !d.encrypted {
+            e.offset = u64::from(d.chunk_offset)
+                .checked_add(4)
+                .and_then(|o| o.checked_add(d.file_offset));
+        }
     }
     e
 }
@@ -518,4 +524,57 @@ fn hex(b: &[u8]) -> String {
         let _ = write!(s, "{x:02x}");
         s
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::sample;
+
+    /// The data entries of a sample's setup-0.
+    fn data_entries(rel: &str) -> Vec<DataEntry> {
+        let data = sample(rel).unwrap_or_default();
+        let at = find_setup0(&data).expect("setup-0");
+        let s0 = &data[at..];
+        let id = stream::parse_id(s0).expect("id");
+        let b1 = stream::read_block(s0, stream::ID_LEN, 1 << 30).expect("block 1");
+        let mut f = Fields::new(&b1.data);
+        let h = header::parse_header(&mut f, id.version, id.unicode).expect("header");
+        header::parse_entries(&mut f, id.version, id.unicode, &h.counts, 100).expect("files");
+        let b2 = stream::read_block(s0, b1.end, 1 << 30).expect("block 2");
+        let mut f2 = Fields::new(&b2.data);
+        header::parse_data_entries(&mut f2, id.version, h.counts.data_entries, 100).expect("data")
+    }
+
+    #[test]
+    fn executables_carry_the_call_filter() {
+        for rel in [
+            "inno/inno5_lzma_nonsolid.exe",
+            "inno/inno6_zlib_admin_x64.exe",
+        ] {
+            let d = data_entries(rel);
+            let filtered: Vec<u64> = d
+                .iter()
+                .filter(|e| e.call_filter)
+                .map(|e| e.file_size)
+                .collect();
+            assert_eq!(filtered, vec![14848], "{rel}");
+        }
+        // Encrypted chunks are flagged per data entry.
+        assert!(data_entries("inno/inno6_encrypted.exe")
+            .iter()
+            .all(|e| e.encrypted));
+    }
+
+    #[test]
+    fn sniff_wants_an_id_or_chunks_then_an_id() {
+        assert!(sniff(b"Inno Setup Setup Data (6.3.0)\0"));
+        assert!(!sniff(b"Inno Setup Setup Data (x)"));
+        assert!(!sniff(b"zlb\x1a and nothing"));
+        // An ID without a valid block header after it is not setup-0.
+        let mut d = b"zlb\x1a".to_vec();
+        d.extend_from_slice(b"Inno Setup Setup Data (6.3.0)");
+        d.resize(4 + 64 + 9, 0);
+        assert!(!sniff(&d));
+    }
 }
