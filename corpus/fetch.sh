@@ -9,6 +9,7 @@
 # Packages used (versions are the ones the committed samples came from):
 #   npm  innosetup-compiler 6.3.1   ISCC.exe, SetupLdr.e32 (Inno Setup 6.3.1, Inno Setup licence)
 #   npm  innosetup-compiler 6.0.2, 5.6.1  ISCC.exe; 5.6.1's SetupLdr.e32, Setup.e32 (same licence)
+#   npm  innosetup 6.4.1            ISCC.exe (Inno Setup 6.4.1, same licence)
 #   npm  electron-winstaller 5.4.4  vendor/Setup.exe, WriteZipToSetup.exe (Squirrel.Windows, MIT)
 #   PyPI sfx7z 0.2.0                pkg_data/7zS.sfx (7-Zip 9.20 SFX module, LGPL-2.1)
 #   PyPI distlib 0.4.4              t64.exe via ScriptMaker (PSF licence)
@@ -29,7 +30,7 @@ WINE32=${WINE32:-$TOP/../shared/tools/wine32}
 WORK=$TOP/target/corpus-fetch
 rm -rf "$WORK"; mkdir -p "$WORK"/{dl,x}
 cd "$WORK/dl"
-npm pack electron-winstaller@5.4.4 innosetup-compiler@6.3.1 innosetup-compiler@6.0.2 innosetup-compiler@5.6.1 >/dev/null
+npm pack electron-winstaller@5.4.4 innosetup-compiler@6.3.1 innosetup-compiler@6.0.2 innosetup-compiler@5.6.1 innosetup@6.4.1 >/dev/null
 pip download -q --no-deps -d . sfx7z==0.2.0 distlib==0.4.4 setuptools==84.2.1
 pip download -q --no-deps --only-binary=:all: --platform win_amd64 -d . pyinstaller==6.22.3
 apt-get download clamav-testfiles=1.4.6+dfsg-0+deb12u1 nsis-common=3.08-3+deb12u1 libwine=8.0~repack-4 >/dev/null
@@ -63,12 +64,13 @@ B=$WORK/inno; mkdir -p "$B"; cp -r "$ISBIN" "$B/isbin"
 cp "$HERE/src/inno/sample.iss" "$HERE/src/payload/readme.txt" "$B/"
 (cd "$B" && "$WINE32" "$B/isbin/ISCC.exe" /Q sample.iss)
 cp "$B/out/inno_lzma2.exe" inno/
-# Three Inno generations (npm innosetup-compiler 6.3.1, 6.0.2, 5.6.1), scripts in
+# Inno generations 5.6, 6.0, 6.3 (npm innosetup-compiler) and 6.4 (npm innosetup), scripts in
 # src/inno/*.iss; payloads from src/payload, src/inno/tree and pe/hello_x86.exe.
 B2=$WORK/inno2; rm -rf "$B2"; mkdir -p "$B2/corpus/src" "$B2/corpus/pe"
 cp -r "$HERE/src/inno" "$HERE/src/payload" "$B2/corpus/src/"; cp "$HERE/pe/hello_x86.exe" "$B2/corpus/pe/"
 isc() { (cd "$B2/corpus/src/inno" && "$WINE32" "$1/package/bin/ISCC.exe" /Q "$2.iss"); cp "$B2/corpus/src/inno/out/$2.exe" inno/; }
 for s in inno6_zlib_admin_x64 inno6_encrypted; do isc "$X/innosetup-compiler-6.3.1" $s; done
+isc "$X/innosetup-6.4.1" inno64_lzma2_solid
 for s in inno60_bzip2 inno60_stored_admin; do isc "$X/innosetup-compiler-6.0.2" $s; done
 for s in inno5_lzma_nonsolid inno5_bzip2_solid inno5_zlib_password; do isc "$X/innosetup-compiler-5.6.1" $s; done
 cp "$X/innosetup-compiler-5.6.1/package/bin/SetupLdr.e32" lookalike/inno5_SetupLdr.e32

@@ -33,6 +33,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("inno"),
         None,
     ),
+    ("inno/inno64_lzma2_solid.exe", Installer, Some("inno"), None),
     ("inno/inno6_encrypted.exe", Installer, Some("inno"), None),
     (
         "inno/inno6_zlib_admin_x64.exe",

@@ -9,6 +9,7 @@ use installsift::{Format, Node, Scanner, Verdict};
 /// writes the data ID `(5.5.7) (u)`; innoextract reports 5.6.0 after
 /// 5.5.7's layout fails past the entries we read (wizard image count).
 const SAMPLES: &[(&str, &str, &str, usize, bool)] = &[
+    ("inno/inno64_lzma2_solid.exe", "6.4.0.1", "lzma2", 11, false),
     ("inno/inno_lzma2.exe", "6.3.0", "lzma2", 1, false),
     ("inno/inno6_zlib_admin_x64.exe", "6.3.0", "zlib", 12, false),
     ("inno/inno6_encrypted.exe", "6.3.0", "lzma", 2, true),
@@ -84,6 +85,7 @@ fn the_x86_call_filter_is_undone() {
     for sample in [
         "inno/inno5_lzma_nonsolid.exe",
         "inno/inno6_zlib_admin_x64.exe",
+        "inno/inno64_lzma2_solid.exe",
         "inno/inno60_stored_admin.exe",
     ] {
         let r = Scanner::new()
