@@ -173,8 +173,8 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         )));
         return parsed(info);
     }
-    let cap = cx.limits().max_entry_size;
-    let b1 = match stream::read_block(data, stream::ID_LEN, cap) {
+    let limits = cx.limits().clone();
+    let b1 = match stream::read_block(data, stream::ID_LEN, &limits) {
         Ok(b) => b,
         Err(e) => {
             cx.error(crate::error::context(e, "setup-0 header stream"));
@@ -226,7 +226,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         }
     };
     info.files = files.len() as u64;
-    let b2 = match stream::read_block(data, b1.end, cap) {
+    let b2 = match stream::read_block(data, b1.end, &limits) {
         Ok(b) => b,
         Err(e) => {
             cx.error(crate::error::context(e, "setup-0 data-entry stream"));
@@ -317,9 +317,17 @@ fn extract(
         }
     };
     order.sort_by_key(key);
+    // Per chunk, the furthest decoded byte any file needs: the LZMA
+    // dictionary never has to be larger.
+    let mut need: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+    for d in entries {
+        let end = d.file_offset.saturating_add(d.file_size);
+        let e = need.entry(d.chunk_offset).or_insert(0);
+        *e = (*e).max(end);
+    }
     let mut open: Option<Open<'_>> = None;
     // The last data entry extracted, for files sharing it.
-    let mut last: Option<(u32, Vec<u8>, crate::hash::Hashes)> = None;
+    let mut last: Option<(u32, Vec<u8>)> = None;
     // Bytes decoded only to be skipped, bounded like unpacked bytes.
     let mut skipped = 0u64;
     for i in order {
@@ -378,19 +386,29 @@ fn extract(
             );
             continue;
         }
-        if let Some((loc, bytes, hashes)) = last.as_ref().filter(|l| l.0 == fe.location) {
-            let _ = loc;
-            if !cx.child(name, entry, ChildData::Owned(bytes.clone(), hashes.clone())) {
+        if let Some((_, bytes)) = last.as_ref().filter(|l| l.0 == fe.location) {
+            // Another file with the same contents: copied through the
+            // limits, so a hostile table cannot multiply the work for free.
+            let copy = cx.read_entry(&mut bytes.as_slice(), Some(d.file_size), None);
+            let data = match copy {
+                Ok((b, h)) => ChildData::Owned(b, h),
+                Err(error) => ChildData::Missing {
+                    size: d.file_size,
+                    error,
+                },
+            };
+            if !cx.child(name, entry, data) {
                 return;
             }
             continue;
         }
-        match read_file(setup1, d, m, &mut open, &mut skipped, cx) {
+        let dict_cap = need.get(&d.chunk_offset).copied().unwrap_or(0);
+        match read_file(setup1, d, m, dict_cap, &mut open, &mut skipped, cx) {
             Ok((bytes, hashes)) => {
                 if let Err(e) = verify(&bytes, &hashes, &d.checksum) {
                     cx.error(crate::error::context(e, &name));
                 }
-                last = Some((fe.location, bytes.clone(), hashes.clone()));
+                last = Some((fe.location, bytes.clone()));
                 if !cx.child(name, entry, ChildData::Owned(bytes, hashes)) {
                     return;
                 }
@@ -422,6 +440,7 @@ fn read_file<'a>(
     setup1: &'a [u8],
     d: &DataEntry,
     m: Method,
+    dict_cap: u64,
     open: &mut Option<Open<'a>>,
     skipped: &mut u64,
     cx: &mut Cx<'_>,
@@ -454,7 +473,7 @@ fn read_file<'a>(
             .unwrap_or(usize::MAX)
             .min(setup1.len());
         let bytes = setup1.get(start..end).unwrap_or(&[]);
-        let reader = stream::chunk_reader(m, bytes, l.max_entry_size)?;
+        let reader = stream::chunk_reader(m, bytes, dict_cap.min(l.max_entry_size))?;
         *open = Some(Open {
             chunk: d.chunk_offset,
             reader,
@@ -537,11 +556,11 @@ mod tests {
         let at = find_setup0(&data).expect("setup-0");
         let s0 = &data[at..];
         let id = stream::parse_id(s0).expect("id");
-        let b1 = stream::read_block(s0, stream::ID_LEN, 1 << 30).expect("block 1");
+        let b1 = stream::read_block(s0, stream::ID_LEN, &Default::default()).expect("block 1");
         let mut f = Fields::new(&b1.data);
         let h = header::parse_header(&mut f, id.version, id.unicode).expect("header");
         header::parse_entries(&mut f, id.version, id.unicode, &h.counts, 100).expect("files");
-        let b2 = stream::read_block(s0, b1.end, 1 << 30).expect("block 2");
+        let b2 = stream::read_block(s0, b1.end, &Default::default()).expect("block 2");
         let mut f2 = Fields::new(&b2.data);
         header::parse_data_entries(&mut f2, id.version, h.counts.data_entries, 100).expect("data")
     }

@@ -7,6 +7,7 @@
 //! `Shared.Struct.pas`; the code is ours.
 
 use crate::error::Error;
+use crate::limits::Limits;
 use std::io::Read;
 
 /// Size of the setup data ID that starts setup-0 (`TSetupID`).
@@ -107,9 +108,10 @@ pub(crate) fn block_header_ok(data: &[u8], at: usize) -> bool {
 }
 
 /// Read the block stream at `at` (Inno 4.1.6+: LZMA1 or stored), checking
-/// the header CRC and every 4096-byte chunk's CRC; decode at most `cap`
-/// bytes (a longer stream is an error naming `limit`).
-pub(crate) fn read_block(data: &[u8], at: usize, cap: u64) -> Result<Block, Error> {
+/// the header CRC and every 4096-byte chunk's CRC. The decoded size is
+/// bounded by `max_entry_size` and by `max_ratio` times the stored size
+/// (past `ratio_floor`): the header is held in memory to be parsed.
+pub(crate) fn read_block(data: &[u8], at: usize, limits: &Limits) -> Result<Block, Error> {
     let head = data
         .get(at..at.saturating_add(BLOCK_HEADER))
         .filter(|h| h.len() == BLOCK_HEADER)
@@ -158,6 +160,14 @@ pub(crate) fn read_block(data: &[u8], at: usize, cap: u64) -> Result<Block, Erro
         rest = after;
     }
     let compressed = flag != 0;
+    let by_ratio = (stored as u64)
+        .saturating_mul(limits.max_ratio)
+        .max(limits.ratio_floor);
+    let (cap, limit) = if by_ratio < limits.max_entry_size {
+        (by_ratio, "max_ratio")
+    } else {
+        (limits.max_entry_size, "max_entry_size")
+    };
     let data = if compressed {
         let mut out = Vec::new();
         let mut r = lzma1(&raw, cap)?.take(cap.saturating_add(1));
@@ -169,8 +179,8 @@ pub(crate) fn read_block(data: &[u8], at: usize, cap: u64) -> Result<Block, Erro
         })?;
         if out.len() as u64 > cap {
             return Err(Error::limit(
-                "max_entry_size",
-                format!("setup-0 block at {at:#x} decodes to more than {cap} bytes"),
+                limit,
+                format!("setup-0 block at {at:#x} ({stored} bytes) decodes to more than {cap}"),
             ));
         }
         out
@@ -470,10 +480,11 @@ mod tests {
     fn block_crc_checked() {
         let mut b = vec![0u8; 9];
         b[8] = 0;
-        assert!(read_block(&b, 0, 100).is_err());
+        let l = Limits::default();
+        assert!(read_block(&b, 0, &l).is_err());
         let crc = crc32fast::hash(&[0, 0, 0, 0, 0]);
         b[..4].copy_from_slice(&crc.to_le_bytes());
-        let blk = read_block(&b, 0, 100).unwrap();
+        let blk = read_block(&b, 0, &l).unwrap();
         assert!(blk.data.is_empty());
         assert_eq!(blk.end, 9);
     }
