@@ -179,7 +179,7 @@ fn burn_bundle(s: &Subject<'_>, facts: &mut InstallerFacts) {
 
 /// `Inno Setup Setup Data (x.y.z)` at the setup-0 offset named by the loader
 /// table (revision 1: u32 fields after the 12-byte magic and revision;
-/// revision 2 of Inno 6.5+ widens them and is only reported).
+/// revision 2 of Inno 6.5+: 64-bit offsets).
 fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
     inno_parsed(s, facts);
     let table = s.pe().and_then(|p| {
@@ -194,8 +194,12 @@ fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
     // magic (12) + revision (4) + TotalSize, OffsetEXE, UncompressedSizeEXE,
     // CRCEXE, Offset0, Offset1 (u32 each in revision 1).
     let rev = crate::formats::le_u32(s.data, t + 12);
+    // Revision 2 (Inno 6.5+, issrc `TSetupLdrOffsetTable`): TotalSize and
+    // OffsetEXE are Int64, then UncompressedSizeEXE, CRCEXE, and Offset0 at
+    // byte 40 as Int64.
     let offset0 = match rev {
         Some(1) => crate::formats::le_u32(s.data, t + 16 + 16).map(u64::from),
+        Some(2) => crate::formats::le_u64(s.data, t + 40),
         _ => None,
     };
     facts

@@ -119,8 +119,10 @@ pub fn sniff(data: &[u8]) -> bool {
 /// uncompressed inside setup-1 has its own ID earlier).
 fn find_setup0(data: &[u8]) -> Option<usize> {
     memchr::memmem::rfind_iter(data, ID_PREFIX).find(|&k| {
-        data.get(k..).and_then(stream::parse_id).is_some()
-            && stream::block_header_ok(data, k + stream::ID_LEN)
+        data.get(k..).and_then(stream::parse_id).is_some_and(|id| {
+            let len = stream::block_header_len(id.version);
+            stream::block_header_ok(data, k + stream::ID_LEN, len)
+        })
     })
 }
 

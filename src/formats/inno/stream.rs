@@ -82,8 +82,20 @@ pub(crate) fn parse_id(id: &[u8]) -> Option<DataId> {
     })
 }
 
-/// Bytes of a block stream header: CRC32, stored size, compressed flag.
+/// Bytes of a block stream header: CRC32, stored size (u32), compressed flag.
 pub(crate) const BLOCK_HEADER: usize = 9;
+/// From setup data 6.7.0 on, the stored size is an Int64 (issrc
+/// `TCompressedBlockHeader`, tag is-6_7_0).
+pub(crate) const BLOCK_HEADER_WIDE: usize = 13;
+
+/// The block header size of this setup data version.
+pub(crate) fn block_header_len(ver: Version) -> usize {
+    if ver >= v(6, 7, 0) {
+        BLOCK_HEADER_WIDE
+    } else {
+        BLOCK_HEADER
+    }
+}
 /// Payload bytes per CRC'd chunk of a block stream.
 const BLOCK_CHUNK: usize = 4096;
 
@@ -97,10 +109,10 @@ pub(crate) struct Block {
     pub data: Vec<u8>,
 }
 
-/// Is there a block header with a valid CRC at `at`?
-pub(crate) fn block_header_ok(data: &[u8], at: usize) -> bool {
-    match data.get(at..at.saturating_add(BLOCK_HEADER)) {
-        Some(h) if h.len() == BLOCK_HEADER => {
+/// Is there a block header of `len` bytes with a valid CRC at `at`?
+pub(crate) fn block_header_ok(data: &[u8], at: usize, len: usize) -> bool {
+    match data.get(at..at.saturating_add(len)) {
+        Some(h) if h.len() == len && len > 4 => {
             crate::formats::le_u32(h, 0) == Some(crc32fast::hash(&h[4..]))
         }
         _ => false,
