@@ -319,6 +319,12 @@ fn extract(
         }
     };
     order.sort_by_key(key);
+    // Data entries used by more than one file (kept after extraction).
+    let mut shared: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
+    for f in files {
+        let n = shared.entry(f.location).or_insert(0);
+        *n = n.saturating_add(1);
+    }
     // Per chunk, the furthest decoded byte any file needs: the LZMA
     // dictionary never has to be larger.
     let mut need: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
@@ -410,7 +416,9 @@ fn extract(
                 if let Err(e) = verify(&bytes, &hashes, &d.checksum) {
                     cx.error(crate::error::context(e, &name));
                 }
-                last = Some((fe.location, bytes.clone()));
+                if shared.get(&fe.location).is_some_and(|&n| n > 1) {
+                    last = Some((fe.location, bytes.clone()));
+                }
                 if !cx.child(name, entry, ChildData::Owned(bytes, hashes)) {
                     return;
                 }
