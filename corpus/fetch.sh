@@ -73,6 +73,13 @@ for s in inno6_zlib_admin_x64 inno6_encrypted; do isc "$X/innosetup-compiler-6.3
 isc "$X/innosetup-6.4.1" inno64_lzma2_solid
 for s in inno60_bzip2 inno60_stored_admin; do isc "$X/innosetup-compiler-6.0.2" $s; done
 for s in inno5_lzma_nonsolid inno5_bzip2_solid inno5_zlib_password; do isc "$X/innosetup-compiler-5.6.1" $s; done
+# An uninstaller: run one installer silently. Setup needs a window even then, so Wine's
+# null graphics driver is selected for this run only.
+"$WINE32" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f
+mkdir -p "$B2/inst"
+"$WINE32" "$HERE/inno/inno5_zlib_password.exe" /VERYSILENT /SUPPRESSMSGBOXES /PASSWORD=installsift /DIR="Z:$B2/inst"
+"$WINE32" reg delete 'HKCU\Software\Wine\Drivers' /v Graphics /f
+cp "$B2/inst/unins000.exe" lookalike/inno5_unins000.exe
 cp "$X/innosetup-compiler-5.6.1/package/bin/SetupLdr.e32" lookalike/inno5_SetupLdr.e32
 cp "$X/innosetup-compiler-5.6.1/package/bin/Setup.e32"    lookalike/inno5_Setup.e32
 

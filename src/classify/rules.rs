@@ -364,6 +364,12 @@ pub(crate) static RULES: &[Rule] = &[
         FileAt(0x30, b"InUn"),
     ),
     strong(
+        "inno-uninstaller-messages",
+        PE,
+        LookAlike("uninstaller"),
+        Probe(probe::inno_uninstaller_messages),
+    ),
+    strong(
         "pyinstaller-cookie",
         PE,
         LookAlike("pyinstaller"),

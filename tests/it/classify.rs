@@ -73,6 +73,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("engine-stub"),
     ),
     (
+        "lookalike/inno5_unins000.exe",
+        NotInstaller,
+        None,
+        Some("uninstaller"),
+    ),
+    (
         "lookalike/inno5_SetupLdr.e32",
         NotInstaller,
         None,

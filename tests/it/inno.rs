@@ -181,3 +181,19 @@ fn newer_inno_contents_equal_their_sources() {
         }
     }
 }
+
+#[test]
+fn an_inno_uninstaller_is_not_an_installer() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("lookalike/inno5_unins000.exe"))
+        .expect("scan");
+    assert_eq!(r.root.verdict, Verdict::NotInstaller);
+    assert_eq!(r.root.kind.as_deref(), Some("uninstaller"));
+    let signals: Vec<&str> = r.root.evidence.iter().map(|e| e.signal.as_str()).collect();
+    assert!(signals.contains(&"inno-uninstaller"), "{signals:?}");
+    assert!(
+        signals.contains(&"inno-uninstaller-messages"),
+        "{signals:?}"
+    );
+    assert!(!r.root.children.iter().any(|c| c.format == Format::Inno));
+}
