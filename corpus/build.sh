@@ -26,7 +26,7 @@ KEY=$SRC/keys/test_only_key.pem
 CERT=$SRC/keys/test_only_cert.pem
 SEVENZ_PASSWORD=installsift
 ONLY=${1:-all}
-case $ONLY in all|nsis) ;; *) echo "usage: build.sh [nsis]" >&2; exit 2 ;; esac
+case $ONLY in all|nsis|inno) ;; *) echo "usage: build.sh [nsis|inno]" >&2; exit 2 ;; esac
 
 # ---------------------------------------------------------------- tool check
 missing=0
@@ -361,6 +361,7 @@ ref_listing() {
         7zz-pw)     7zz x -bd -bso0 -bsp0 -y -p"$SEVENZ_PASSWORD" -o"$d" "$HERE/$sample" ;;
         7zz-tzip)   7zz x -bd -bso0 -bsp0 -y -tzip -o"$d" "$HERE/$sample" ;;
         cabextract) cabextract -q -d "$d" "$HERE/$sample" ;;
+        innoextract) innoextract -q -s -e -d "$d" "$HERE/$sample" >/dev/null ;;
         *) die "ref_listing: unknown tool $tool" ;;
     esac
     dir_tsv "$d" > "$out"
@@ -451,6 +452,17 @@ done
 (cd "$HERE" && find pe msi cab zip 7z nested malformed nsis -type f -print0 | while IFS= read -r -d '' f; do
     printf '%s\t%s\t%s\n' "$f" "$(stat -c %s -- "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
 done | LC_ALL=C sort) > "$REF"/samples.tsv
+
+# ---------------------------------------------------------------- Inno references
+# The Inno installers are made by fetch.sh (ISCC under Wine). innoextract 1.9 (Debian 12)
+# reads setup data up to 6.0: the 6.3 samples have no listing ("Unexpected setup data
+# version: 6.3.0", then a stream error).
+if [ "$ONLY" = all ] || [ "$ONLY" = inno ]; then
+for s in inno/inno5_lzma_nonsolid.exe inno/inno5_bzip2_solid.exe inno/inno5_zlib_password.exe \
+         inno/inno60_bzip2.exe inno/inno60_stored_admin.exe; do
+    ref_listing innoextract "$s" .innoextract
+done
+fi
 
 # PE layout facts (our own parser, cross-checked by hand against objdump -p / osslsigncode)
 [ "$ONLY" = all ] && (cd "$HERE" && $TOOL pe-layout pe/*.exe pe/*.dll) > "$REF"/pe_layout.tsv

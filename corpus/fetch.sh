@@ -8,6 +8,8 @@
 # these).  The committed files are what the tests rely on; CI does not run this script.
 # Packages used (versions are the ones the committed samples came from):
 #   npm  innosetup-compiler 6.3.1   ISCC.exe, SetupLdr.e32 (Inno Setup 6.3.1, Inno Setup licence)
+#   npm  innosetup-compiler 6.0.2, 5.6.1  ISCC.exe; 5.6.1's SetupLdr.e32, Setup.e32 (same licence)
+#   npm  innosetup 6.4.1            ISCC.exe (Inno Setup 6.4.1, same licence)
 #   npm  electron-winstaller 5.4.4  vendor/Setup.exe, WriteZipToSetup.exe (Squirrel.Windows, MIT)
 #   PyPI sfx7z 0.2.0                pkg_data/7zS.sfx (7-Zip 9.20 SFX module, LGPL-2.1)
 #   PyPI distlib 0.4.4              t64.exe via ScriptMaker (PSF licence)
@@ -28,7 +30,7 @@ WINE32=${WINE32:-$TOP/../shared/tools/wine32}
 WORK=$TOP/target/corpus-fetch
 rm -rf "$WORK"; mkdir -p "$WORK"/{dl,x}
 cd "$WORK/dl"
-npm pack electron-winstaller@5.4.4 innosetup-compiler@6.3.1 >/dev/null
+npm pack electron-winstaller@5.4.4 innosetup-compiler@6.3.1 innosetup-compiler@6.0.2 innosetup-compiler@5.6.1 innosetup@6.4.1 >/dev/null
 pip download -q --no-deps -d . sfx7z==0.2.0 distlib==0.4.4 setuptools==84.2.1
 pip download -q --no-deps --only-binary=:all: --platform win_amd64 -d . pyinstaller==6.22.3
 apt-get download clamav-testfiles=1.4.6+dfsg-0+deb12u1 nsis-common=3.08-3+deb12u1 libwine=8.0~repack-4 >/dev/null
@@ -62,6 +64,24 @@ B=$WORK/inno; mkdir -p "$B"; cp -r "$ISBIN" "$B/isbin"
 cp "$HERE/src/inno/sample.iss" "$HERE/src/payload/readme.txt" "$B/"
 (cd "$B" && "$WINE32" "$B/isbin/ISCC.exe" /Q sample.iss)
 cp "$B/out/inno_lzma2.exe" inno/
+# Inno generations 5.6, 6.0, 6.3 (npm innosetup-compiler) and 6.4 (npm innosetup), scripts in
+# src/inno/*.iss; payloads from src/payload, src/inno/tree and pe/hello_x86.exe.
+B2=$WORK/inno2; rm -rf "$B2"; mkdir -p "$B2/corpus/src" "$B2/corpus/pe"
+cp -r "$HERE/src/inno" "$HERE/src/payload" "$B2/corpus/src/"; cp "$HERE/pe/hello_x86.exe" "$B2/corpus/pe/"
+isc() { (cd "$B2/corpus/src/inno" && "$WINE32" "$1/package/bin/ISCC.exe" /Q "$2.iss"); cp "$B2/corpus/src/inno/out/$2.exe" inno/; }
+for s in inno6_zlib_admin_x64 inno6_encrypted; do isc "$X/innosetup-compiler-6.3.1" $s; done
+isc "$X/innosetup-6.4.1" inno64_lzma2_solid
+for s in inno60_bzip2 inno60_stored_admin; do isc "$X/innosetup-compiler-6.0.2" $s; done
+for s in inno5_lzma_nonsolid inno5_bzip2_solid inno5_zlib_password; do isc "$X/innosetup-compiler-5.6.1" $s; done
+# An uninstaller: run one installer silently. Setup needs a window even then, so Wine's
+# null graphics driver is selected for this run only.
+"$WINE32" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f
+mkdir -p "$B2/inst"
+"$WINE32" "$HERE/inno/inno5_zlib_password.exe" /VERYSILENT /SUPPRESSMSGBOXES /PASSWORD=installsift /DIR="Z:$B2/inst"
+"$WINE32" reg delete 'HKCU\Software\Wine\Drivers' /v Graphics /f
+cp "$B2/inst/unins000.exe" lookalike/inno5_unins000.exe
+cp "$X/innosetup-compiler-5.6.1/package/bin/SetupLdr.e32" lookalike/inno5_SetupLdr.e32
+cp "$X/innosetup-compiler-5.6.1/package/bin/Setup.e32"    lookalike/inno5_Setup.e32
 
 # ---- Squirrel Setup.exe: WriteZipToSetup.exe writes a zip (Update.exe from the
 # template, a .nupkg, RELEASES) into the template's DATA resource, as Squirrel's

@@ -36,6 +36,18 @@ if i >= 4 and len(d) - i < 200_000:
     open(sys.argv[2], 'wb').write(d[i - 4:])
 PY
 done
+mkdir -p "$LOG"/seeds-inno
+for f in "$C"/inno/*.exe; do # setup-1 + setup-0 (loader table Offset1..OffsetEXE), small ones
+    python3 - "$f" "$LOG/seeds-inno/$(basename "$f")" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+t = d.find(b'rDlPtS\xcd\xe6\xd7{\x0b*')
+if t >= 0:
+    rev, total, exe, _, _, off0, off1 = struct.unpack_from('<7I', d, t + 12)
+    if rev == 1 and off1 < off0 < exe <= len(d) and exe - off1 < 200_000:
+        open(sys.argv[2], 'wb').write(d[off1:exe])
+PY
+done
 run() { # run TARGET SECONDS [MAX_LEN]
     mkdir -p "$LOG/artifacts-$1"
     "$BIN/$1" "$LOG/seeds-$1" -dict="$HERE/dict/installsift.dict" -max_total_time="$2" \
@@ -48,8 +60,9 @@ run() { # run TARGET SECONDS [MAX_LEN]
 run scan "$SCAN_T" 32768 &
 for t in pe cfb cab zip sevenz; do run "$t" "$EACH_T"; done
 run nsis "$EACH_T" 200000
+run inno "$EACH_T" 200000
 wait
-for t in scan pe cfb cab zip sevenz nsis; do
+for t in scan pe cfb cab zip sevenz nsis inno; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

@@ -43,6 +43,8 @@ pub enum Format {
     /// Squirrel.Windows `RELEASES` file.
     #[serde(rename = "squirrel-releases")]
     SquirrelReleases,
+    /// Inno Setup setup data (setup-0 and setup-1).
+    Inno,
     /// Not recognised.
     Unknown,
 }
@@ -65,6 +67,7 @@ impl Format {
             Format::Dmg => "dmg",
             Format::Xml => "xml",
             Format::SquirrelReleases => "squirrel-releases",
+            Format::Inno => "inno",
             Format::Unknown => "unknown",
         }
     }

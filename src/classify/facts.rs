@@ -354,8 +354,9 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
 
 /// `Inno Setup Setup Data (x.y.z)` at the setup-0 offset named by the loader
 /// table (revision 1: u32 fields after the 12-byte magic and revision;
-/// revision 2 of Inno 6.5+ widens them and is only reported).
+/// revision 2 of Inno 6.5+: 64-bit offsets).
 fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    inno_parsed(s, facts);
     let table = s.pe().and_then(|p| {
         p.resources
             .iter()
@@ -368,8 +369,12 @@ fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
     // magic (12) + revision (4) + TotalSize, OffsetEXE, UncompressedSizeEXE,
     // CRCEXE, Offset0, Offset1 (u32 each in revision 1).
     let rev = crate::formats::le_u32(s.data, t + 12);
+    // Revision 2 (Inno 6.5+, issrc `TSetupLdrOffsetTable`): TotalSize and
+    // OffsetEXE are Int64, then UncompressedSizeEXE, CRCEXE, and Offset0 at
+    // byte 40 as Int64.
     let offset0 = match rev {
         Some(1) => crate::formats::le_u32(s.data, t + 16 + 16).map(u64::from),
+        Some(2) => crate::formats::le_u64(s.data, t + 40),
         _ => None,
     };
     facts
@@ -384,5 +389,46 @@ fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
     if let Some(rest) = head.strip_prefix(b"Inno Setup Setup Data (") {
         let end = rest.iter().position(|&c| c == b')').unwrap_or(0);
         facts.engine_version = Some(String::from_utf8_lossy(&rest[..end]).into_owned());
+    }
+}
+
+/// Facts the Inno parser read from setup-0: on the Inno node itself, or on
+/// the PE whose overlay it is.
+fn inno_parsed(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    use crate::formats::Metadata;
+    let own = match s.metadata {
+        Some(Metadata::Inno(i)) => Some(i.as_ref()),
+        _ => None,
+    };
+    let info = own.or_else(|| {
+        s.children.iter().find_map(|c| match &c.metadata {
+            Some(Metadata::Inno(i)) => Some(i.as_ref()),
+            _ => None,
+        })
+    });
+    let Some(i) = info else { return };
+    if !i.version.is_empty() {
+        facts.engine_version = Some(i.version.clone());
+    }
+    let p = &mut facts.properties;
+    p.insert("unicode".into(), i.unicode.to_string());
+    if let Some(c) = &i.compression {
+        p.insert("compression".into(), c.clone());
+    }
+    p.insert("encrypted".into(), i.encrypted.to_string());
+    p.insert("password".into(), i.password.to_string());
+    for (k, v) in [
+        ("AppName", &i.app_name),
+        ("AppVersion", &i.app_version),
+        ("AppPublisher", &i.app_publisher),
+        ("AppId", &i.app_id),
+        ("ArchitecturesInstallIn64BitMode", &i.architectures_64bit),
+    ] {
+        if !v.is_empty() {
+            p.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(pr) = &i.privileges_required {
+        p.insert("PrivilegesRequired".into(), pr.clone());
     }
 }

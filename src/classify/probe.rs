@@ -697,6 +697,31 @@ pub(crate) fn system_tool(s: &Subject<'_>) -> Option<Hit> {
     })
 }
 
+/// An Inno uninstaller ends with `TUninstallerMsgTail`: `IMsg` and the
+/// offset of the messages it carries (Int32 before 6.5, Int64 after; issrc
+/// `Shared.Struct.pas`), which lie inside the file.
+pub(crate) fn inno_uninstaller_messages(s: &Subject<'_>) -> Option<Hit> {
+    let len = s.data.len();
+    [(8usize, 4usize), (12, 8)]
+        .iter()
+        .find_map(|&(tail, width)| {
+            let at = len.checked_sub(tail)?;
+            if s.data.get(at..at + 4)? != b"IMsg" {
+                return None;
+            }
+            let off = match width {
+                4 => u64::from(le_u32(s.data, at + 4)?),
+                _ => crate::formats::le_u64(s.data, at + 4)?,
+            };
+            (off < at as u64).then(|| {
+                Hit::at(
+                    format!("uninstaller message tail `IMsg`: messages at {off:#x}"),
+                    Some(at as u64),
+                )
+            })
+        })
+}
+
 pub(crate) fn inno_stub(s: &Subject<'_>) -> Option<Hit> {
     if has_overlay_payload(s) {
         return None;

@@ -180,6 +180,14 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(probe::nsis_uninstaller_data),
     ),
     strong(
+        "installer-format",
+        Format::Inno,
+        Installer(Family::Inno),
+        Always(
+            "Inno Setup setup data: `Inno Setup Setup Data (x.y.z)` ID and setup-0 block streams",
+        ),
+    ),
+    strong(
         "cfb-not-msi",
         Format::Cfb,
         LookAlike("compound-document"),
@@ -402,6 +410,12 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         LookAlike("uninstaller"),
         FileAt(0x30, b"InUn"),
+    ),
+    strong(
+        "inno-uninstaller-messages",
+        PE,
+        LookAlike("uninstaller"),
+        Probe(probe::inno_uninstaller_messages),
     ),
     strong(
         "pyinstaller-cookie",

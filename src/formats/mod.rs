@@ -12,6 +12,7 @@ use serde::Serialize;
 pub mod cab;
 pub mod cfb;
 pub mod dmg;
+pub mod inno;
 pub mod nsis;
 pub mod pe;
 pub mod rar;
@@ -48,6 +49,8 @@ pub enum Metadata {
     Xml(Box<xml::XmlInfo>),
     /// Squirrel RELEASES entries.
     Releases(releases::ReleasesInfo),
+    /// Inno Setup facts.
+    Inno(Box<inno::InnoInfo>),
 }
 
 /// What a parser decided about its node.
@@ -77,6 +80,7 @@ pub(crate) static HANDLERS: &[Handler] = &[
     sevenz::HANDLER,
     zip::HANDLER,
     nsis::HANDLER,
+    inno::HANDLER,
     rar::HANDLER,
     xar::HANDLER,
     pe::HANDLER,

@@ -1,0 +1,609 @@
+//! Inno Setup setup data: setup-0 (the `Inno Setup Setup Data (x.y.z)` ID,
+//! then two compressed block streams: the setup header with its entry lists,
+//! and the data entries) followed by setup-1 (the `zlb\x1a` chunks holding
+//! the files).
+//!
+//! In an installer this data sits in the PE overlay after the compressed
+//! `Setup.e32`; the PE parser carves it from the ID on (see
+//! `formats::pe`), so this node starts at the ID and setup-1 follows the
+//! second block stream directly, as the compiler writes them (the loader
+//! table's `Offset1` points there). A bare `setup-0.bin` of a disk-spanning
+//! setup is parsed the same way; its files are then reported missing.
+//!
+//! The layouts of setup data 5.5.0 through 6.4.x are implemented; other
+//! versions are reported with their version and an `unsupported` error.
+//! Encrypted chunks are listed and marked encrypted, never decrypted.
+
+mod header;
+mod stream;
+
+use crate::error::Error;
+use crate::formats::{Handler, Metadata, Parsed};
+use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::scan::{ChildData, Cx};
+use header::{Checksum, DataEntry, FileEntry};
+use serde::Serialize;
+use std::io::Read;
+pub(crate) use stream::ID_PREFIX;
+use stream::{Fields, Method};
+
+/// Inno Setup facts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InnoInfo {
+    /// The setup data ID as stored, e.g. `Inno Setup Setup Data (6.3.0)`.
+    pub setup_data_id: String,
+    /// Setup data version (the compiler's version can be newer: 6.3.1
+    /// writes data version 6.3.0).
+    pub version: String,
+    /// Strings are UTF-16 (Unicode Inno Setup); ANSI otherwise.
+    pub unicode: bool,
+    /// `zlib`, `bzip2`, `lzma`, `lzma2` or `stored` (setup-1 chunks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+    /// setup-0's block streams are LZMA-compressed.
+    pub header_compressed: bool,
+    /// `Password=` is set.
+    pub password: bool,
+    /// `Encryption=yes`: file chunks are encrypted.
+    pub encrypted: bool,
+    /// `AppName`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub app_name: String,
+    /// `AppVerName`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub app_versioned_name: String,
+    /// `AppVersion`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub app_version: String,
+    /// `AppPublisher`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub app_publisher: String,
+    /// `AppId`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub app_id: String,
+    /// `DefaultDirName`.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub default_dir_name: String,
+    /// `PrivilegesRequired`: none, poweruser, admin or lowest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privileges_required: Option<String>,
+    /// `ArchitecturesAllowed` (empty: any).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub architectures_allowed: String,
+    /// `ArchitecturesInstallIn64BitMode` (empty: never / any).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub architectures_64bit: String,
+    /// `Uninstallable` expression (`yes` by default).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub uninstallable: String,
+    /// `[Files]` entries listed (files Setup installs; the uninstaller's own
+    /// entry, which has no data, is not counted).
+    pub files: u64,
+    /// Data entries (stored file contents) declared.
+    pub data_entries: u64,
+    /// Distinct setup-1 chunks (fewer than data entries: solid).
+    pub chunks: u64,
+    /// `[Dirs]` entries.
+    pub directories: u64,
+    /// `[Icons]` entries.
+    pub icons: u64,
+    /// `[Registry]` entries.
+    pub registry_entries: u64,
+    /// `[Run]` entries.
+    pub run_entries: u64,
+    /// `[UninstallRun]` entries.
+    pub uninstall_run_entries: u64,
+}
+
+/// Dispatch entry.
+pub(crate) const HANDLER: Handler = Handler {
+    name: "inno",
+    format: Format::Inno,
+    sniff,
+    parse,
+};
+
+/// Either setup-0 on its own (the setup data ID and a parseable version),
+/// or an installer's overlay: setup-1 chunks (`zlb\x1a`) with setup-0 after
+/// them (SetupLdr writes setup-1 at the end of its image, then setup-0, then
+/// the compressed `Setup.e32`).
+pub fn sniff(data: &[u8]) -> bool {
+    if data.starts_with(ID_PREFIX) {
+        return stream::parse_id(data).is_some();
+    }
+    data.starts_with(CHUNK_MAGIC) && find_setup0(data).is_some()
+}
+
+/// The offset of setup-0 in an overlay that starts with setup-1: the last
+/// data ID followed by a block header with a valid CRC (an installer stored
+/// uncompressed inside setup-1 has its own ID earlier).
+fn find_setup0(data: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind_iter(data, ID_PREFIX).find(|&k| {
+        data.get(k..).and_then(stream::parse_id).is_some_and(|id| {
+            let len = stream::block_header_len(id.version);
+            stream::block_header_ok(data, k + stream::ID_LEN, len)
+        })
+    })
+}
+
+fn parsed(info: InnoInfo) -> Parsed {
+    Parsed {
+        format: Format::Inno,
+        metadata: Some(Metadata::Inno(Box::new(info))),
+    }
+}
+
+fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+    let mut info = InnoInfo::default();
+    // setup-1 is the bytes before setup-0 (none for a bare setup-0.bin).
+    let (setup0_at, setup1) = if data.starts_with(ID_PREFIX) {
+        (0, None)
+    } else {
+        match find_setup0(data) {
+            Some(k) => (k, data.get(..k)),
+            None => {
+                cx.error(Error::malformed(
+                    "no Inno Setup setup data ID after the setup-1 chunks",
+                ));
+                return parsed(info);
+            }
+        }
+    };
+    let data = data.get(setup0_at..).unwrap_or(&[]);
+    let Some(id) = stream::parse_id(data) else {
+        cx.error(Error::malformed("no Inno Setup setup data ID"));
+        return parsed(info);
+    };
+    info.setup_data_id = id.text.clone();
+    info.version = id.version.to_string();
+    info.unicode = id.unicode;
+    cx.evidence(Evidence::strong(
+        "inno-setup-data",
+        format!(
+            "`{}`: setup data {} ({})",
+            id.text,
+            id.version,
+            if id.unicode { "Unicode" } else { "ANSI" }
+        ),
+        Some(setup0_at as u64),
+    ));
+    if !header::supported(id.version) {
+        cx.error(Error::unsupported(format!(
+            "Inno Setup setup data {} (layouts {} to 6.4 are known)",
+            id.version,
+            header::OLDEST
+        )));
+        return parsed(info);
+    }
+    let limits = cx.limits().clone();
+    let b1 = match stream::read_block(data, stream::ID_LEN, &limits) {
+        Ok(b) => b,
+        Err(e) => {
+            cx.error(crate::error::context(e, "setup-0 header stream"));
+            return parsed(info);
+        }
+    };
+    info.header_compressed = b1.compressed;
+    let mut f = Fields::new(&b1.data);
+    let h = match header::parse_header(&mut f, id.version, id.unicode) {
+        Ok(h) => h,
+        Err(e) => {
+            cx.error(crate::error::context(e, "setup header"));
+            return parsed(info);
+        }
+    };
+    info.app_name = h.app_name.clone();
+    info.app_versioned_name = h.app_versioned_name.clone();
+    info.app_version = h.app_version.clone();
+    info.app_publisher = h.app_publisher.clone();
+    info.app_id = h.app_id.clone();
+    info.default_dir_name = h.default_dir_name.clone();
+    info.privileges_required = h.privileges.map(str::to_owned);
+    info.architectures_allowed = h.arch_allowed.clone();
+    info.architectures_64bit = h.arch_64bit.clone();
+    info.uninstallable = h.uninstallable.clone();
+    info.compression = h.compression.map(|m| m.as_str().to_owned());
+    info.password = h.password;
+    info.encrypted = h.encryption;
+    let c = h.counts;
+    info.data_entries = u64::from(c.data_entries);
+    info.directories = u64::from(c.directories);
+    info.icons = u64::from(c.icons);
+    info.registry_entries = u64::from(c.registry_entries);
+    info.run_entries = u64::from(c.run_entries);
+    info.uninstall_run_entries = u64::from(c.uninstall_run_entries);
+    if h.encryption {
+        cx.evidence(Evidence::strong(
+            "inno-encrypted",
+            "EncryptionUsed: file chunks are encrypted with the setup password",
+            None,
+        ));
+    }
+    let max = cx.limits().max_entries_per_container;
+    let files = match header::parse_entries(&mut f, id.version, id.unicode, &c, max) {
+        Ok(v) => v,
+        Err(e) => {
+            cx.error(crate::error::context(e, "setup-0 entries"));
+            return parsed(info);
+        }
+    };
+    info.files = files.len() as u64;
+    let b2 = match stream::read_block(data, b1.end, &limits) {
+        Ok(b) => b,
+        Err(e) => {
+            cx.error(crate::error::context(e, "setup-0 data-entry stream"));
+            list_without_data(&files, cx);
+            return parsed(info);
+        }
+    };
+    let mut f2 = Fields::new(&b2.data);
+    let entries = match header::parse_data_entries(&mut f2, id.version, c.data_entries, max) {
+        Ok(v) => v,
+        Err(e) => {
+            cx.error(crate::error::context(e, "data entries"));
+            Vec::new()
+        }
+    };
+    let mut chunks: Vec<u32> = entries.iter().map(|d| d.chunk_offset).collect();
+    chunks.sort_unstable();
+    chunks.dedup();
+    info.chunks = chunks.len() as u64;
+    let method = h.compression.unwrap_or(Method::Stored);
+    match setup1 {
+        Some(s1) => extract(s1, &files, &entries, method, cx),
+        None => {
+            cx.error(Error::unsupported(
+                "setup-0 without setup-1: file contents are in setup-1.bin / slices beside it",
+            ));
+            list_without_data(&files, cx);
+        }
+    }
+    parsed(info)
+}
+
+/// A file's entry info.
+fn file_entry(method: Option<Method>, d: Option<&DataEntry>) -> EntryInfo {
+    let mut e = EntryInfo::new(EntryKind::File);
+    e.method = method.map(|m| m.as_str().to_owned());
+    if let Some(d) = d {
+        e.encrypted = d.encrypted;
+        // Contiguous in the node only when stored: chunk, magic, offset.
+        if method == Some(Method::Stored) && !d.encrypted {
+            e.offset = u64::from(d.chunk_offset)
+                .checked_add(4)
+                .and_then(|o| o.checked_add(d.file_offset));
+        }
+    }
+    e
+}
+
+/// Files whose data entries could not be read: listed with their sizes.
+fn list_without_data(files: &[FileEntry], cx: &mut Cx<'_>) {
+    for fe in files {
+        let ok = cx.child(
+            fe.destination.clone(),
+            file_entry(None, None),
+            ChildData::Missing {
+                size: fe.external_size,
+                error: Error::malformed("file contents not available"),
+            },
+        );
+        if !ok {
+            return;
+        }
+    }
+}
+
+/// The decoder of the chunk being read and how far it got.
+struct Open<'a> {
+    chunk: u32,
+    reader: Box<dyn Read + 'a>,
+    pos: u64,
+}
+
+/// Emit every file, its contents decoded from `setup1`, in the order the chunks store them (files without data
+/// last), so a solid chunk is decoded once.
+fn extract(
+    setup1: &[u8],
+    files: &[FileEntry],
+    entries: &[DataEntry],
+    method: Method,
+    cx: &mut Cx<'_>,
+) {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    let key = |i: &usize| {
+        let d = files.get(*i).and_then(|f| entries.get(f.location as usize));
+        match d {
+            Some(d) => (0u8, d.chunk_offset, d.file_offset, *i),
+            None => (1u8, 0, 0, *i),
+        }
+    };
+    order.sort_by_key(key);
+    // Data entries used by more than one file (kept after extraction).
+    let mut shared: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
+    for f in files {
+        let n = shared.entry(f.location).or_insert(0);
+        *n = n.saturating_add(1);
+    }
+    // Per chunk, the furthest decoded byte any file needs: the LZMA
+    // dictionary never has to be larger.
+    let mut need: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
+    for d in entries {
+        let end = d.file_offset.saturating_add(d.file_size);
+        let e = need.entry(d.chunk_offset).or_insert(0);
+        *e = (*e).max(end);
+    }
+    let mut open: Option<Open<'_>> = None;
+    // The last data entry extracted, for files sharing it.
+    let mut last: Option<(u32, Vec<u8>)> = None;
+    // Bytes decoded only to be skipped, bounded like unpacked bytes.
+    let mut skipped = 0u64;
+    for i in order {
+        if cx.stopped() {
+            return;
+        }
+        let Some(fe) = files.get(i) else { continue };
+        let name = fe.destination.clone();
+        let Some(d) = entries.get(fe.location as usize) else {
+            let why = if fe.location == u32::MAX {
+                format!("external file `{}`: not stored in the installer", fe.source)
+            } else {
+                format!(
+                    "data entry {} out of range ({} entries)",
+                    fe.location,
+                    entries.len()
+                )
+            };
+            let _ = cx.child(
+                name,
+                file_entry(None, None),
+                ChildData::Missing {
+                    size: fe.external_size,
+                    error: Error::malformed(why),
+                },
+            );
+            continue;
+        };
+        let m = if d.compressed { method } else { Method::Stored };
+        let mut entry = file_entry(Some(m), Some(d));
+        entry.compressed_size = Some(d.chunk_size);
+        if d.encrypted {
+            let _ = cx.child(
+                name,
+                entry,
+                ChildData::Missing {
+                    size: d.file_size,
+                    error: Error::encrypted(
+                        "chunk encrypted with the setup password; not decrypted",
+                    ),
+                },
+            );
+            continue;
+        }
+        if d.first_slice != 0 || d.last_slice != 0 {
+            let _ = cx.child(
+                name,
+                entry,
+                ChildData::Missing {
+                    size: d.file_size,
+                    error: Error::unsupported(format!(
+                        "data in disk slice {} (setup-*.bin beside the installer)",
+                        d.first_slice
+                    )),
+                },
+            );
+            continue;
+        }
+        if let Some((_, bytes)) = last.as_ref().filter(|l| l.0 == fe.location) {
+            // Another file with the same contents: copied through the
+            // limits, so a hostile table cannot multiply the work for free.
+            let copy = cx.read_entry(&mut bytes.as_slice(), Some(d.file_size), None);
+            let data = match copy {
+                Ok((b, h)) => ChildData::Owned(b, h),
+                Err(error) => ChildData::Missing {
+                    size: d.file_size,
+                    error,
+                },
+            };
+            if !cx.child(name, entry, data) {
+                return;
+            }
+            continue;
+        }
+        let dict_cap = need.get(&d.chunk_offset).copied().unwrap_or(0);
+        match read_file(setup1, d, m, dict_cap, &mut open, &mut skipped, cx) {
+            Ok((bytes, hashes)) => {
+                if let Err(e) = verify(&bytes, &hashes, &d.checksum) {
+                    cx.error(crate::error::context(e, &name));
+                }
+                if shared.get(&fe.location).is_some_and(|&n| n > 1) {
+                    last = Some((fe.location, bytes.clone()));
+                }
+                if !cx.child(name, entry, ChildData::Owned(bytes, hashes)) {
+                    return;
+                }
+            }
+            Err(e) => {
+                open = None;
+                if !cx.child(
+                    name,
+                    entry,
+                    ChildData::Missing {
+                        size: d.file_size,
+                        error: e,
+                    },
+                ) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Chunk magic.
+const CHUNK_MAGIC: &[u8] = b"zlb\x1a";
+
+/// Decode one file: reuse the open chunk decoder when the file lies ahead
+/// of it, else open its chunk; skip to the file, read it, undo the call
+/// filter, hash it.
+fn read_file<'a>(
+    setup1: &'a [u8],
+    d: &DataEntry,
+    m: Method,
+    dict_cap: u64,
+    open: &mut Option<Open<'a>>,
+    skipped: &mut u64,
+    cx: &mut Cx<'_>,
+) -> Result<(Vec<u8>, crate::hash::Hashes), Error> {
+    let l = cx.limits().clone();
+    if d.file_size > l.max_entry_size {
+        return Err(Error::limit(
+            "max_entry_size",
+            format!(
+                "file declares {} bytes, limit is {}",
+                d.file_size, l.max_entry_size
+            ),
+        ));
+    }
+    let reuse = open
+        .as_ref()
+        .is_some_and(|o| o.chunk == d.chunk_offset && o.pos <= d.file_offset);
+    if !reuse {
+        let at = d.chunk_offset as usize;
+        let magic = setup1.get(at..at.saturating_add(4));
+        if magic != Some(CHUNK_MAGIC) {
+            return Err(Error::malformed(format!(
+                "no chunk magic `zlb\\x1a` at setup-1 offset {at:#x}"
+            )));
+        }
+        let start = at + 4;
+        let end = usize::try_from(d.chunk_size)
+            .ok()
+            .and_then(|n| start.checked_add(n))
+            .unwrap_or(usize::MAX)
+            .min(setup1.len());
+        let bytes = setup1.get(start..end).unwrap_or(&[]);
+        let reader = stream::chunk_reader(m, bytes, dict_cap.min(l.max_entry_size))?;
+        *open = Some(Open {
+            chunk: d.chunk_offset,
+            reader,
+            pos: 0,
+        });
+    }
+    let Some(o) = open.as_mut() else {
+        return Err(Error::malformed("no chunk decoder"));
+    };
+    let gap = d.file_offset - o.pos;
+    if gap > 0 {
+        *skipped = skipped.saturating_add(gap);
+        if *skipped > l.max_total_unpacked {
+            return Err(Error::limit(
+                "max_total_unpacked",
+                format!("{} bytes decoded only to be skipped", *skipped),
+            ));
+        }
+        let n = std::io::copy(&mut (&mut o.reader).take(gap), &mut std::io::sink())
+            .map_err(|e| crate::scan::io_to_error(&e, 0))?;
+        o.pos += n;
+        if n < gap {
+            return Err(Error::truncated(format!(
+                "chunk ends {} bytes before the file starts",
+                gap - n
+            )));
+        }
+    }
+    let size = d.file_size;
+    let result = if d.call_filter {
+        let mut buf = Vec::new();
+        (&mut o.reader)
+            .take(size)
+            .read_to_end(&mut buf)
+            .map_err(|e| crate::scan::io_to_error(&e, buf.len() as u64))?;
+        o.pos += buf.len() as u64;
+        stream::unfilter_calls(&mut buf);
+        cx.read_entry(&mut buf.as_slice(), Some(size), Some(d.chunk_size))
+    } else {
+        let mut t = (&mut o.reader).take(size);
+        let r = cx.read_entry(&mut t, Some(size), Some(d.chunk_size));
+        o.pos += size - t.limit();
+        r
+    };
+    result
+}
+
+/// Compare the stored SHA-1 / SHA-256 with the decoded bytes.
+fn verify(bytes: &[u8], hashes: &crate::hash::Hashes, want: &Checksum) -> Result<(), Error> {
+    use sha1::Digest;
+    let (got, exp, algo) = match want {
+        Checksum::Sha1(w) => (hex(&sha1::Sha1::digest(bytes)), hex(w), "SHA-1"),
+        Checksum::Sha256(w) => (hashes.sha256.clone(), hex(w), "SHA-256"),
+    };
+    if got == exp {
+        Ok(())
+    } else {
+        Err(Error::malformed(format!(
+            "{algo} {got} differs from the stored {exp}"
+        )))
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    use std::fmt::Write;
+    b.iter().fold(String::new(), |mut s, x| {
+        let _ = write!(s, "{x:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::sample;
+
+    /// The data entries of a sample's setup-0.
+    fn data_entries(rel: &str) -> Vec<DataEntry> {
+        let data = sample(rel).unwrap_or_default();
+        let at = find_setup0(&data).expect("setup-0");
+        let s0 = &data[at..];
+        let id = stream::parse_id(s0).expect("id");
+        let b1 = stream::read_block(s0, stream::ID_LEN, &Default::default()).expect("block 1");
+        let mut f = Fields::new(&b1.data);
+        let h = header::parse_header(&mut f, id.version, id.unicode).expect("header");
+        header::parse_entries(&mut f, id.version, id.unicode, &h.counts, 100).expect("files");
+        let b2 = stream::read_block(s0, b1.end, &Default::default()).expect("block 2");
+        let mut f2 = Fields::new(&b2.data);
+        header::parse_data_entries(&mut f2, id.version, h.counts.data_entries, 100).expect("data")
+    }
+
+    #[test]
+    fn executables_carry_the_call_filter() {
+        for rel in [
+            "inno/inno5_lzma_nonsolid.exe",
+            "inno/inno6_zlib_admin_x64.exe",
+        ] {
+            let d = data_entries(rel);
+            let filtered: Vec<u64> = d
+                .iter()
+                .filter(|e| e.call_filter)
+                .map(|e| e.file_size)
+                .collect();
+            assert_eq!(filtered, vec![14848], "{rel}");
+        }
+        // Encrypted chunks are flagged per data entry.
+        assert!(data_entries("inno/inno6_encrypted.exe")
+            .iter()
+            .all(|e| e.encrypted));
+    }
+
+    #[test]
+    fn sniff_wants_an_id_or_chunks_then_an_id() {
+        assert!(sniff(b"Inno Setup Setup Data (6.3.0)\0"));
+        assert!(!sniff(b"Inno Setup Setup Data (x)"));
+        assert!(!sniff(b"zlb\x1a and nothing"));
+        // An ID without a valid block header after it is not setup-0.
+        let mut d = b"zlb\x1a".to_vec();
+        d.extend_from_slice(b"Inno Setup Setup Data (6.3.0)");
+        d.resize(4 + 64 + 9, 0);
+        assert!(!sniff(&d));
+    }
+}

@@ -1,0 +1,199 @@
+//! Inno Setup installers of three generations (ISCC 5.6.1, 6.0.2, 6.3.1):
+//! version, compression and encryption read from setup-0, every file listed
+//! and (unless encrypted) extracted and hashed; stubs are not installers.
+
+use crate::util::corpus;
+use installsift::{Format, Node, Scanner, Verdict};
+
+/// (sample, setup data version, compression, files, encrypted). ISCC 5.6.1
+/// writes the data ID `(5.5.7) (u)`; innoextract reports 5.6.0 after
+/// 5.5.7's layout fails past the entries we read (wizard image count).
+const SAMPLES: &[(&str, &str, &str, usize, bool)] = &[
+    ("inno/inno64_lzma2_solid.exe", "6.4.0.1", "lzma2", 11, false),
+    ("inno/inno_lzma2.exe", "6.3.0", "lzma2", 1, false),
+    ("inno/inno6_zlib_admin_x64.exe", "6.3.0", "zlib", 12, false),
+    ("inno/inno6_encrypted.exe", "6.3.0", "lzma", 2, true),
+    ("inno/inno60_bzip2.exe", "6.0.0", "bzip2", 10, false),
+    ("inno/inno60_stored_admin.exe", "6.0.0", "stored", 3, false),
+    ("inno/inno5_lzma_nonsolid.exe", "5.5.7", "lzma", 12, false),
+    ("inno/inno5_bzip2_solid.exe", "5.5.7", "bzip2", 10, false),
+    ("inno/inno5_zlib_password.exe", "5.5.7", "zlib", 2, false),
+];
+
+fn inno_node(root: &Node) -> &Node {
+    root.children
+        .iter()
+        .find(|c| c.format == Format::Inno)
+        .expect("an inno child")
+}
+
+#[test]
+fn every_inno_sample_lists_and_extracts_its_files() {
+    for &(sample, version, compression, files, encrypted) in SAMPLES {
+        let r = Scanner::new()
+            .scan_path(&corpus().join(sample))
+            .expect("scan");
+        assert_eq!(r.root.verdict, Verdict::Installer, "{sample}");
+        assert_eq!(
+            r.root.family.map(|f| f.to_string()).as_deref(),
+            Some("inno")
+        );
+        let facts = r.root.installer.as_ref().expect("facts");
+        assert_eq!(facts.engine_version.as_deref(), Some(version), "{sample}");
+        assert_eq!(
+            facts.properties.get("compression").map(String::as_str),
+            Some(compression),
+            "{sample}"
+        );
+        assert_eq!(
+            facts.properties.get("encrypted").map(String::as_str),
+            Some(if encrypted { "true" } else { "false" }),
+            "{sample}"
+        );
+        let node = inno_node(&r.root);
+        assert!(node.errors.is_empty(), "{sample}: {:?}", node.errors);
+        let meta = serde_json::to_value(&node.metadata).expect("json");
+        assert_eq!(meta["version"], version, "{sample}");
+        assert_eq!(node.children.len(), files, "{sample}");
+        for c in &node.children {
+            let e = c.entry.as_ref().expect("entry");
+            if encrypted {
+                assert!(e.encrypted && c.sha256.is_none(), "{sample}: {:?}", c.path);
+                assert_eq!(c.errors.first().map(|e| e.kind()), Some("encrypted"));
+            } else {
+                assert!(
+                    c.sha256.is_some() && c.errors.is_empty(),
+                    "{sample}: {:?}",
+                    c
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_x86_call_filter_is_undone() {
+    // hello_x86.exe is stored with the call filter; its hash must be the
+    // original file's.
+    let want = Scanner::new()
+        .scan_path(&corpus().join("pe/hello_x86.exe"))
+        .expect("scan")
+        .root
+        .sha256
+        .clone()
+        .expect("hash");
+    for sample in [
+        "inno/inno5_lzma_nonsolid.exe",
+        "inno/inno6_zlib_admin_x64.exe",
+        "inno/inno64_lzma2_solid.exe",
+        "inno/inno60_stored_admin.exe",
+    ] {
+        let r = Scanner::new()
+            .scan_path(&corpus().join(sample))
+            .expect("scan");
+        let exe = inno_node(&r.root)
+            .children
+            .iter()
+            .find(|c| c.path.last().is_some_and(|n| n.ends_with("hello_x86.exe")))
+            .expect("hello_x86.exe");
+        assert_eq!(exe.sha256.as_deref(), Some(want.as_str()), "{sample}");
+        assert_eq!(exe.format, Format::Pe);
+    }
+}
+
+#[test]
+fn bare_inno_engines_are_stubs_not_installers() {
+    for sample in [
+        "lookalike/inno5_SetupLdr.e32",
+        "lookalike/inno5_Setup.e32",
+        "lookalike/inno_SetupLdr.e32",
+    ] {
+        let r = Scanner::new()
+            .scan_path(&corpus().join(sample))
+            .expect("scan");
+        assert_eq!(r.root.verdict, Verdict::NotInstaller, "{sample}");
+        assert_eq!(r.root.kind.as_deref(), Some("engine-stub"), "{sample}");
+        assert!(
+            r.root.evidence.iter().any(|e| e.signal == "inno-stub"),
+            "{sample}"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_setup0_keeps_the_listing_it_had() {
+    let data = std::fs::read(corpus().join("inno/inno60_bzip2.exe")).expect("read");
+    let at = data
+        .windows(23)
+        .rposition(|w| w == b"Inno Setup Setup Data (")
+        .expect("setup-0");
+    for cut in [at + 40, at + 64 + 9 + 100, data.len() - 1000] {
+        let r = Scanner::new().scan_bytes("cut", &data[..cut]);
+        assert_eq!(r.stats.panics, 0);
+    }
+    // Flip a byte inside the first block: its chunk CRC fails, typed error.
+    let mut bad = data.clone();
+    bad[at + 64 + 9 + 10] ^= 0xFF;
+    let r = Scanner::new().scan_bytes("bad", &bad);
+    let node = inno_node(&r.root);
+    assert!(
+        node.errors.iter().any(|e| e.kind() == "malformed"),
+        "{:?}",
+        node.errors
+    );
+    assert!(node.children.is_empty());
+}
+
+/// innoextract 1.9 cannot read 6.3+ data: check those contents against the
+/// files the installers were compiled from instead (corpus/src/payload,
+/// corpus/src/inno/tree, pe/hello_*.exe).
+#[test]
+fn newer_inno_contents_equal_their_sources() {
+    let mut sources = std::collections::BTreeSet::new();
+    let roots = [
+        "src/payload",
+        "src/inno/tree",
+        "pe/hello_x86.exe",
+        "pe/hello_x64.exe",
+    ];
+    for r in roots {
+        for e in walkdir::WalkDir::new(corpus().join(r))
+            .into_iter()
+            .flatten()
+        {
+            if e.file_type().is_file() {
+                let rep = Scanner::new().scan_path(e.path()).expect("scan");
+                sources.insert(rep.root.sha256.clone().expect("hash"));
+            }
+        }
+    }
+    for sample in [
+        "inno/inno_lzma2.exe",
+        "inno/inno6_zlib_admin_x64.exe",
+        "inno/inno64_lzma2_solid.exe",
+    ] {
+        let r = Scanner::new()
+            .scan_path(&corpus().join(sample))
+            .expect("scan");
+        for c in &inno_node(&r.root).children {
+            let h = c.sha256.clone().expect("hash");
+            assert!(sources.contains(&h), "{sample}: {:?} {h}", c.path);
+        }
+    }
+}
+
+#[test]
+fn an_inno_uninstaller_is_not_an_installer() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("lookalike/inno5_unins000.exe"))
+        .expect("scan");
+    assert_eq!(r.root.verdict, Verdict::NotInstaller);
+    assert_eq!(r.root.kind.as_deref(), Some("uninstaller"));
+    let signals: Vec<&str> = r.root.evidence.iter().map(|e| e.signal.as_str()).collect();
+    assert!(signals.contains(&"inno-uninstaller"), "{signals:?}");
+    assert!(
+        signals.contains(&"inno-uninstaller-messages"),
+        "{signals:?}"
+    );
+    assert!(!r.root.children.iter().any(|c| c.format == Format::Inno));
+}
