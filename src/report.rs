@@ -38,6 +38,8 @@ pub enum Format {
     Xar,
     /// Apple UDIF disk image.
     Dmg,
+    /// InstallShield cabinet (`ISc(`) or launcher records.
+    InstallShield,
     /// Not recognised.
     Unknown,
 }
@@ -58,6 +60,7 @@ impl Format {
             Format::Rar => "rar",
             Format::Xar => "xar",
             Format::Dmg => "dmg",
+            Format::InstallShield => "installshield",
             Format::Unknown => "unknown",
         }
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 pub mod cab;
 pub mod cfb;
 pub mod dmg;
+pub mod installshield;
 pub mod nsis;
 pub mod pe;
 pub mod rar;
@@ -42,6 +43,8 @@ pub enum Metadata {
     Xar(xar::XarInfo),
     /// UDIF disk image facts.
     Dmg(dmg::DmgInfo),
+    /// InstallShield launcher records or cabinet facts.
+    InstallShield(Box<installshield::InstallShieldInfo>),
 }
 
 /// What a parser decided about its node.
@@ -73,6 +76,7 @@ pub(crate) static HANDLERS: &[Handler] = &[
     nsis::HANDLER,
     rar::HANDLER,
     xar::HANDLER,
+    installshield::HANDLER,
     pe::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
