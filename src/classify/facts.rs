@@ -94,6 +94,7 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::IExpress => iexpress_programs(s, &mut facts),
         Family::WixBurn => burn_bundle(s, &mut facts),
         Family::Inno => inno_version(s, &mut facts),
+        Family::InstallShield => installshield_facts(s, &mut facts),
         _ => {}
     }
     facts
@@ -180,6 +181,36 @@ fn burn_bundle(s: &Subject<'_>, facts: &mut InstallerFacts) {
 /// `Inno Setup Setup Data (x.y.z)` at the setup-0 offset named by the loader
 /// table (revision 1: u32 fields after the 12-byte magic and revision;
 /// revision 2 of Inno 6.5+ widens them and is only reported).
+/// The launcher's file version (the InstallShield release that built it)
+/// and what its records carry.
+fn installshield_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let Some(p) = s.pe() else { return };
+    facts.engine_version = p
+        .version_info
+        .as_ref()
+        .and_then(|v| v.fixed_file_version.clone());
+    let Some(is) = p.installshield.as_ref() else {
+        return;
+    };
+    facts.properties.insert("layout".into(), is.layout.clone());
+    facts
+        .properties
+        .insert("records".into(), is.record_count.to_string());
+    if !is.msi_packages.is_empty() {
+        facts
+            .properties
+            .insert("msi".into(), is.msi_packages.join(", "));
+    }
+    if let Some(c) = &is.cabinet {
+        facts
+            .properties
+            .insert("cabinet-version".into(), c.version.clone());
+        facts
+            .properties
+            .insert("cabinet-files".into(), c.files.unwrap_or(0).to_string());
+    }
+}
+
 fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
     let table = s.pe().and_then(|p| {
         p.resources

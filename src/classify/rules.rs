@@ -223,6 +223,12 @@ pub(crate) static RULES: &[Rule] = &[
         OverlayAt(0, b"idska32\x1a"),
     ),
     strong(
+        "installshield-records",
+        PE,
+        Installer(Family::InstallShield),
+        Probe(probe::installshield_records),
+    ),
+    strong(
         "installshield-overlay-stream",
         PE,
         Installer(Family::InstallShield),
@@ -508,6 +514,12 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         Hint(Family::InstallShield),
         VersionStarts(VersionKey::ProductName, "InstallShield"),
+    ),
+    weak(
+        "installshield-version-company",
+        PE,
+        Hint(Family::InstallShield),
+        Probe(probe::installshield_company),
     ),
     // ------------------------------------------------------------ PE: UAC keywords
     weak(

@@ -6,6 +6,7 @@ mod cli;
 mod export;
 mod extract;
 mod golden;
+mod installshield;
 mod msi_hashes;
 mod nsis;
 mod pe_hashes;

@@ -4,7 +4,7 @@
 use super::cabinet::{self, CabinetInfo};
 use crate::error::{context, Error};
 use crate::formats::{le_u16, le_u32};
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{EntryInfo, EntryKind, Format};
 use crate::scan::{ChildData, Cx};
 use memchr::memmem;
 use serde::Serialize;
@@ -140,16 +140,6 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
         record_count: found.records.len() as u64,
         ..LauncherInfo::default()
     };
-    cx.evidence(Evidence::strong(
-        "installshield-records",
-        format!(
-            "{} layout: {} records ({})",
-            found.layout,
-            found.records.len(),
-            summary(&found.records)
-        ),
-        Some(info.offset),
-    ));
     for r in found.records.iter().take(MAX_LISTED) {
         info.records.push(RecordInfo {
             name: r.name.clone(),
@@ -199,19 +189,6 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
         }
     }
     Some(info)
-}
-
-fn summary(records: &[Record<'_>]) -> String {
-    let mut s = records
-        .iter()
-        .take(8)
-        .map(|r| format!("`{}`", r.child))
-        .collect::<Vec<_>>()
-        .join(", ");
-    if records.len() > 8 {
-        s.push_str(", …");
-    }
-    s
 }
 
 /// An InstallShield cabinet set among plain records: the header record
