@@ -40,6 +40,9 @@ pub(crate) enum ChildData<'a> {
     Missing { size: u64, error: Error },
 }
 
+/// A parser given to [`Cx::child_parsed_by`] in place of a handler's.
+pub(crate) type ParseFn<'f> = dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed + 'f;
+
 /// Per-input counters shared by every level of one scan.
 #[derive(Default)]
 struct Budget {
@@ -228,7 +231,7 @@ impl<'s> Cx<'s> {
         name: impl Into<String>,
         entry: EntryInfo,
         bytes: &[u8],
-        parse: &dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed,
+        parse: &ParseFn<'_>,
     ) -> bool {
         if !self.admit() {
             return false;
@@ -415,7 +418,7 @@ fn scan_node_with(
     hashes: Option<Hashes>,
     entry: Option<EntryInfo>,
     open: Result<()>,
-    parse: Option<&dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed>,
+    parse: Option<&ParseFn<'_>>,
 ) -> Node {
     budget.stats.nodes += 1;
     if let Some(sink) = budget.data_sink.as_mut() {
@@ -440,14 +443,9 @@ fn scan_node_with(
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
     let name_of = |h: Option<&formats::Handler>| h.map_or("custom", |h| h.name);
-    let parser: Option<(&str, &dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed)> = match parse {
+    let parser: Option<(&str, &ParseFn<'_>)> = match parse {
         Some(p) => Some((name_of(handler), p)),
-        None => handler.map(|h| {
-            (
-                h.name,
-                &h.parse as &dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed,
-            )
-        }),
+        None => handler.map(|h| (h.name, &h.parse as &ParseFn<'_>)),
     };
     if let Some((hname, parse)) = parser {
         if let Err(e) = open {

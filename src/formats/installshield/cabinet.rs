@@ -335,7 +335,7 @@ impl<'a> Header<'a> {
         fd.flags & FILE_INVALID == 0 && fd.name_offset != 0 && fd.data_offset != 0
     }
 
-    fn info(&self) -> CabinetInfo {
+    fn info(&self, max: usize) -> CabinetInfo {
         CabinetInfo {
             version: format!("{:#010x}", self.version),
             major_version: self.major,
@@ -343,7 +343,7 @@ impl<'a> Header<'a> {
             has_header: true,
             directories: Some(u64::from(self.dirs)),
             file_descriptors: Some(u64::from(self.files)),
-            components: Some(self.list(&self.components, usize::MAX).len() as u64),
+            components: Some(self.list(&self.components, max).len() as u64),
             ..CabinetInfo::default()
         }
     }
@@ -406,8 +406,8 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
             info
         }
         Ok(h) => {
-            let mut info = h.info();
             let max = cx.limits().max_entries_per_container;
+            let mut info = h.info(usize::try_from(max).unwrap_or(usize::MAX));
             let (files, groups) = listing(&h, max, cx);
             info.files = Some(files.len() as u64);
             info.file_groups = groups.into_iter().take(MAX_LISTED_GROUPS).collect();
@@ -522,9 +522,9 @@ pub(crate) fn parse_set(
             );
         }
     };
-    let mut info = h.info();
-    info.volumes = volumes.iter().map(|v| v.0).collect();
     let max = cx.limits().max_entries_per_container;
+    let mut info = h.info(usize::try_from(max).unwrap_or(usize::MAX));
+    info.volumes = volumes.iter().map(|v| v.0).collect();
     let (files, groups) = listing(&h, max, cx);
     info.files = Some(files.len() as u64);
     info.file_groups = groups.into_iter().take(MAX_LISTED_GROUPS).collect();

@@ -8,6 +8,7 @@ use crate::report::{EntryInfo, EntryKind, Format};
 use crate::scan::{ChildData, Cx};
 use memchr::memmem;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::Read;
 
 /// Bytes of the overlay searched for an `InstallShield\0` / `ISSetupStream\0`
@@ -153,7 +154,7 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
     for (i, r) in found.records.iter().enumerate() {
         let mut entry = EntryInfo::new(EntryKind::File).at(base + r.at as u64);
         entry.method = Some(r.method());
-        let more = if let Some(vols) = sets.iter().find(|s| s.header == i).map(|s| &s.volumes) {
+        let more = if let Some(vols) = sets.get(&i) {
             let volumes: Vec<(u32, &[u8])> = vols
                 .iter()
                 .filter_map(|&(n, j)| Some((n, found.records.get(j)?.data)))
@@ -191,47 +192,50 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
     Some(info)
 }
 
-/// An InstallShield cabinet set among plain records: the header record
-/// (`<prefix>1.hdr`, or a version 5 cabinet carrying its own header) and the
-/// volume records `<prefix><n>.cab`, as unshield pairs them by name.
-struct CabSet {
-    header: usize,
-    volumes: Vec<(u32, usize)>,
-}
-
-fn cabinet_sets(records: &[Record<'_>]) -> Vec<CabSet> {
-    let mut sets = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        if !cabinet::has_descriptor(r.data) || r.obfuscation != Obfuscation::None || r.zlib {
+/// InstallShield cabinet sets among plain records, by header record: the
+/// header (`<prefix>1.hdr`, or a version 5 `<prefix>1.cab` carrying its own
+/// header) and its volume records `<prefix><n>.cab` (number, record), as
+/// unshield pairs them by name.
+fn cabinet_sets(records: &[Record<'_>]) -> HashMap<usize, Vec<(u32, usize)>> {
+    // Volumes by lowercase prefix, in one pass (records can be many).
+    let mut by_prefix: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
+    // Header candidates by prefix: (is `.hdr`, record index).
+    let mut headers: HashMap<String, (bool, usize)> = HashMap::new();
+    for (j, r) in records.iter().enumerate() {
+        if r.obfuscation != Obfuscation::None || r.zlib || !cabinet::sniff(r.data) {
             continue;
         }
-        let Some(prefix) = volume_prefix(&r.name) else {
+        let Some((prefix, n)) = volume_number(&r.name) else {
             continue;
         };
-        let mut volumes: Vec<(u32, usize)> = records
-            .iter()
-            .enumerate()
-            .filter(|(_, v)| cabinet::sniff_volume(v.data))
-            .filter_map(|(j, v)| {
-                let (p, n) = volume_number(&v.name)?;
-                p.eq_ignore_ascii_case(prefix).then_some((n, j))
-            })
-            .collect();
-        volumes.sort_unstable();
-        volumes.dedup_by_key(|v| v.0);
-        sets.push(CabSet { header: i, volumes });
+        let prefix = prefix.to_ascii_lowercase();
+        let is_hdr = r.name.to_ascii_lowercase().ends_with(".hdr");
+        if !is_hdr && cabinet::sniff_volume(r.data) {
+            by_prefix.entry(prefix.clone()).or_default().push((n, j));
+        }
+        // unshield reads `<prefix>1.hdr`, else `<prefix>1.cab` (version 5
+        // cabinets carry their header).
+        if n == 1 && cabinet::has_descriptor(r.data) {
+            let slot = headers.entry(prefix).or_insert((is_hdr, j));
+            if is_hdr && !slot.0 {
+                *slot = (true, j);
+            }
+        }
     }
-    sets
+    headers
+        .into_iter()
+        .map(|(prefix, (_, header))| {
+            let mut volumes = by_prefix.remove(&prefix).unwrap_or_default();
+            volumes.sort_unstable();
+            volumes.dedup_by_key(|v| v.0);
+            (header, volumes)
+        })
+        .collect()
 }
 
 /// The file name of a record name (after the last `\` or `/`).
 fn file_name(name: &str) -> &str {
     name.rsplit(['\\', '/']).next().unwrap_or(name)
-}
-
-/// `data1.hdr` / `data1.cab` → `data`: what precedes the volume number.
-fn volume_prefix(name: &str) -> Option<&str> {
-    volume_number(name).map(|(p, _)| p)
 }
 
 /// `data12.cab` → (`data`, 12).
@@ -464,7 +468,8 @@ fn find_header(region: &[u8]) -> Option<(usize, bool)> {
     None
 }
 
-/// A header with files whose first record parses.
+/// A header with files whose first record's fields parse (its data may be
+/// cut: that is reported as truncated).
 fn header_ok(region: &[u8], at: usize, stream: bool) -> bool {
     let Some(count) = le_u16(region, at + 14) else {
         return false;
@@ -472,16 +477,19 @@ fn header_ok(region: &[u8], at: usize, stream: bool) -> bool {
     if count == 0 || region.len() < at + HEADER_LEN {
         return false;
     }
+    // The first record with its data cut to what is there.
+    let end = region.len();
     if stream {
         le_u32(region, at + 16).is_some_and(|t| t <= 4)
             && stream_record(
                 region,
                 at + HEADER_LEN,
                 le_u32(region, at + 16).unwrap_or(0),
+                end,
             )
             .is_some()
     } else {
-        installshield_record(region, at + HEADER_LEN).is_some()
+        installshield_record(region, at + HEADER_LEN, end).is_some()
     }
 }
 
@@ -495,8 +503,9 @@ fn obfuscation(flags: u32) -> Obfuscation {
     }
 }
 
-/// One `InstallShield` record at `at`: (record, end).
-fn installshield_record(region: &[u8], at: usize) -> Option<(Record<'_>, usize)> {
+/// One `InstallShield` record at `at`: (record, end). With `clamp`, data
+/// running past `clamp` is cut there instead of failing (header checks).
+fn installshield_record(region: &[u8], at: usize, clamp: usize) -> Option<(Record<'_>, usize)> {
     let head = region.get(at..at.checked_add(RECORD_LEN)?)?;
     let raw = head.get(..NAME_LEN)?;
     let name_bytes = raw.get(..memchr::memchr(0, raw)?)?;
@@ -505,7 +514,7 @@ fn installshield_record(region: &[u8], at: usize) -> Option<(Record<'_>, usize)>
     let size = le_u32(head, NAME_LEN + 8)? as usize;
     let zlib = le_u16(head, NAME_LEN + 20)? != 0;
     let data_at = at + RECORD_LEN;
-    let end = data_at.checked_add(size)?;
+    let end = data_at.checked_add(size)?.min(clamp);
     let data = region.get(data_at..end)?;
     let obfuscation = obfuscation(flags);
     Some((
@@ -540,7 +549,7 @@ fn installshield_records<'a>(
             ));
             break;
         }
-        let Some((r, end)) = installshield_record(region, at) else {
+        let Some((r, end)) = installshield_record(region, at, usize::MAX) else {
             cx.error(Error::truncated(format!(
                 "InstallShield header declares {count} files; record {i} at {at:#x} is cut short or invalid"
             )));
@@ -552,8 +561,9 @@ fn installshield_records<'a>(
     (records, at)
 }
 
-/// One `ISSetupStream` record at `at`: (record, end).
-fn stream_record(region: &[u8], at: usize, kind: u32) -> Option<(Record<'_>, usize)> {
+/// One `ISSetupStream` record at `at`: (record, end); `clamp` as for
+/// [`installshield_record`].
+fn stream_record(region: &[u8], at: usize, kind: u32, clamp: usize) -> Option<(Record<'_>, usize)> {
     let name_len = le_u32(region, at)?;
     if name_len == 0 || name_len >= MAX_STREAM_NAME || name_len % 2 != 0 {
         return None;
@@ -576,7 +586,7 @@ fn stream_record(region: &[u8], at: usize, kind: u32) -> Option<(Record<'_>, usi
         return None;
     }
     let data_at = p + name_len as usize;
-    let end = data_at.checked_add(size)?;
+    let end = data_at.checked_add(size)?.min(clamp);
     let data = region.get(data_at..end)?;
     Some((
         Record {
@@ -615,7 +625,7 @@ fn stream_records<'a>(
             ));
             break;
         }
-        let Some((r, end)) = stream_record(region, at, kind) else {
+        let Some((r, end)) = stream_record(region, at, kind, usize::MAX) else {
             cx.error(Error::truncated(format!(
                 "ISSetupStream header declares {count} files; record {i} at {at:#x} is cut short or invalid"
             )));
@@ -709,7 +719,7 @@ mod tests {
 
     #[test]
     fn plain_record_needs_four_sane_strings() {
-        let mut d = b"a.txt\0Disk1\\a.txt\00.0.0.0\03\0xyz".to_vec();
+        let mut d = b"a.txt\0Disk1\\a.txt\x000.0.0.0\x003\0xyz".to_vec();
         let (r, end) = plain_record(&d, 0).expect("record");
         assert_eq!(
             (r.child.as_str(), r.data, end),
@@ -718,12 +728,65 @@ mod tests {
         d.truncate(d.len() - 1);
         assert!(plain_record(&d, 0).is_none(), "data cut short");
         assert!(
-            plain_record(b"a\0b\0x.y\03\0xyz", 0).is_none(),
+            plain_record(b"a\0b\0x.y\x003\0xyz", 0).is_none(),
             "bad version"
         );
-        assert!(plain_record(b"a\0b\01\0-3\0xyz", 0).is_none(), "bad size");
-        assert!(plain_record(b"\0b\01\03\0xyz", 0).is_none(), "empty name");
+        assert!(plain_record(b"a\0b\x001\0-3\0xyz", 0).is_none(), "bad size");
+        assert!(
+            plain_record(b"\0b\x001\x003\0xyz", 0).is_none(),
+            "empty name"
+        );
         assert!(plain_record(b"", 0).is_none());
+    }
+
+    /// ISx's encoding of a record: zlib, then `swap_nibbles(key ^ !b)`.
+    fn encode(seed: &[u8], plain: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(plain).expect("deflate");
+        let packed = z.finish().expect("deflate");
+        let k = key(seed);
+        packed
+            .iter()
+            .enumerate()
+            .map(|(p, &b)| (k[(p % 1024) % k.len()] ^ !b).rotate_left(4))
+            .collect()
+    }
+
+    fn scan_forced(data: &[u8]) -> crate::Report {
+        crate::Scanner::new().scan_bytes_forced("t", data, None, Some(&super::super::HANDLER))
+    }
+
+    #[test]
+    fn issetupstream_record_is_decoded_and_a_cut_one_reported() {
+        let plain = b"[Startup]\r\nProduct=x\r\n".repeat(100);
+        let enc = encode(b"Setup.ini", &plain);
+        let name: Vec<u8> = "Setup.ini"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let mut d = b"junk before".to_vec();
+        d.extend_from_slice(b"ISSetupStream\0");
+        d.extend_from_slice(&1u16.to_le_bytes());
+        d.extend_from_slice(&[0u8; 30]); // type 0, reserved
+        d.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        d.extend_from_slice(&4u32.to_le_bytes()); // flags: 1024-byte blocks
+        d.extend_from_slice(&[0, 0]);
+        d.extend_from_slice(&(enc.len() as u32).to_le_bytes());
+        d.extend_from_slice(&[0u8; 8]);
+        d.extend_from_slice(&1u16.to_le_bytes()); // zlib
+        d.extend_from_slice(&name);
+        d.extend_from_slice(&enc);
+        let r = scan_forced(&d);
+        let c = &r.root.children[0];
+        assert_eq!(c.path[1], "Setup.ini");
+        assert_eq!(c.size, plain.len() as u64);
+        assert!(c.errors.is_empty(), "{:?}", c.errors);
+        // Cut inside the data: the header still names the record, which
+        // is reported as truncated.
+        let cut = scan_forced(&d[..d.len() - 10]);
+        assert!(cut.root.children.is_empty());
+        assert!(cut.root.errors.iter().any(|e| e.kind() == "truncated"));
     }
 
     #[test]
