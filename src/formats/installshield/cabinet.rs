@@ -400,7 +400,11 @@ fn listing(h: &Header<'_>, max: u64, cx: &mut Cx<'_>) -> (Vec<(u32, String, Fd)>
 /// a data volume.
 pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
     match Header::parse(data) {
-        Ok(h) if h.major <= 5 && volume_header(data, h.major).is_some() => {
+        Ok(h)
+            if h.major <= 5
+                && volume_header(data, h.major)
+                    .is_some_and(|v| v.data_offset != 0 && v.data_offset < data.len() as u64) =>
+        {
             // The header and the data in one file: unpack it.
             let (_, info) = parse_set(data, &[(1, data)], cx);
             info
@@ -453,6 +457,8 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
 /// A volume header.
 #[derive(Debug, Clone, Copy)]
 struct Volume {
+    /// Where file data starts (0 in a header-only file).
+    data_offset: u64,
     first_index: u64,
     last_index: u64,
     first_offset: u64,
@@ -469,6 +475,7 @@ fn volume_header(data: &[u8], major: u32) -> Option<Volume> {
         let r = |i: usize| le_u32(data, p + 4 * i).map(u64::from);
         let last_offset = r(7)?;
         Some(Volume {
+            data_offset: r(0)?,
             first_index: r(2)?,
             last_index: r(3)?,
             first_offset: r(4)?,
@@ -490,6 +497,7 @@ fn volume_header(data: &[u8], major: u32) -> Option<Volume> {
         };
         let _ = VOLUME_HEADER_V6;
         Some(Volume {
+            data_offset: r(0)?,
             first_index: u64::from(le_u32(data, p + 8)?),
             last_index: u64::from(le_u32(data, p + 12)?),
             first_offset: r(4)?,
