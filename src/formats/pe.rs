@@ -515,8 +515,12 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             // Alignment padding, not a payload.
             continue;
         }
-        // An InstallShield Setup Launcher: its records are our children.
-        if info.installshield.is_none() && super::installshield::looks_like_launcher(region) {
+        // An InstallShield Setup Launcher (an overlay no handler claims that
+        // holds its record list): its records are our children.
+        if info.installshield.is_none()
+            && super::sniff(region).is_none()
+            && super::installshield::looks_like_launcher(region)
+        {
             if let Some(is) = super::installshield::launcher_children(region, a as u64, cx) {
                 let end = usize::try_from(is.end).unwrap_or(usize::MAX);
                 info.installshield = Some(Box::new(is));
