@@ -519,7 +519,7 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         // holds its record list): its records are our children.
         if info.installshield.is_none()
             && super::sniff(region).is_none()
-            && super::installshield::looks_like_launcher(region)
+            && super::installshield::looks_like_launcher(region, cx.limits().max_search_window)
         {
             if let Some(is) = super::installshield::launcher_children(region, a as u64, cx) {
                 let end = usize::try_from(is.end).unwrap_or(usize::MAX);

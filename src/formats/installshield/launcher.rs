@@ -11,9 +11,6 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::io::Read;
 
-/// Bytes of the overlay searched for an `InstallShield\0` / `ISSetupStream\0`
-/// header (after the launcher's CodeView debug record, `NB10` + PDB path).
-const HEADER_SEARCH: usize = 64 << 10;
 /// Longest string of a plain record (ClamAV reads at most 2048).
 const MAX_PLAIN_STRING: usize = 2048;
 /// Size of the `InstallShield` / `ISSetupStream` header.
@@ -122,10 +119,15 @@ struct Found<'a> {
 
 /// Does `region` start with (or hold, after the debug record) a launcher
 /// record list? Cheap; used by the PE module before anything else.
-pub(crate) fn looks_like_launcher(region: &[u8]) -> bool {
+/// `window`: bytes searched for an `InstallShield\0` / `ISSetupStream\0`
+/// header, which follows the launcher's CodeView debug record (`NB10` + PDB
+/// path) when the overlay starts with that ([`Limits::max_search_window`]).
+///
+/// [`Limits::max_search_window`]: crate::Limits::max_search_window
+pub(crate) fn looks_like_launcher(region: &[u8], window: u64) -> bool {
     plain_record(region, 0).is_some()
         || utf16_records(region, usize::MAX).is_some_and(|(r, _)| !r.is_empty())
-        || find_header(region).is_some()
+        || find_header(region, window).is_some()
 }
 
 /// List the records of a launcher overlay `region` (at offset `base` of
@@ -290,7 +292,7 @@ fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> 
             });
         }
     }
-    let (start, stream) = find_header(region)?;
+    let (start, stream) = find_header(region, cx.limits().max_search_window)?;
     let (records, end) = if stream {
         stream_records(region, start, max, cx)
     } else {
@@ -452,9 +454,10 @@ fn utf16_records(region: &[u8], max: usize) -> Option<(Vec<Record<'_>>, usize)> 
 }
 
 /// Offset of a valid `InstallShield\0` or `ISSetupStream\0` header in the
-/// first [`HEADER_SEARCH`] bytes, and whether it is the stream layout.
-fn find_header(region: &[u8]) -> Option<(usize, bool)> {
-    let hay = region.get(..region.len().min(HEADER_SEARCH))?;
+/// first `window` bytes, and whether it is the stream layout.
+fn find_header(region: &[u8], window: u64) -> Option<(usize, bool)> {
+    let window = usize::try_from(window).unwrap_or(usize::MAX);
+    let hay = region.get(..region.len().min(window))?;
     for (magic, stream) in [
         (&b"InstallShield\0"[..], false),
         (&b"ISSetupStream\0"[..], true),
