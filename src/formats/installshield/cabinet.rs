@@ -250,7 +250,7 @@ impl<'a> Header<'a> {
             let off = self.table_entry(u64::from(self.dirs) + u64::from(i))?;
             let p = self.table.checked_add(off as usize)?;
             let md5 = if self.major == 5 {
-                let b = d.get(p + 0x2a..p + 0x3a)?;
+                let b = d.get(p.saturating_add(0x2a)..p.saturating_add(0x3a))?;
                 let mut m = [0u8; 16];
                 m.copy_from_slice(b);
                 Some(m)
@@ -259,11 +259,11 @@ impl<'a> Header<'a> {
             };
             Some(Fd {
                 name_offset: le_u32(d, p)?,
-                dir: u32::from(le_u16(d, p + 4)?),
-                flags: le_u16(d, p + 8)?,
-                expanded: u64::from(le_u32(d, p + 10)?),
-                compressed: u64::from(le_u32(d, p + 14)?),
-                data_offset: u64::from(le_u32(d, p + 0x26)?),
+                dir: u32::from(le_u16(d, p.saturating_add(4))?),
+                flags: le_u16(d, p.saturating_add(8))?,
+                expanded: u64::from(le_u32(d, p.saturating_add(10))?),
+                compressed: u64::from(le_u32(d, p.saturating_add(14))?),
+                data_offset: u64::from(le_u32(d, p.saturating_add(0x26))?),
                 md5,
                 volume: 1,
                 link_prev: 0,
@@ -274,20 +274,20 @@ impl<'a> Header<'a> {
                 .table
                 .checked_add(self.table2 as usize)?
                 .checked_add((i as usize).checked_mul(DESCRIPTOR_V6)?)?;
-            let b = d.get(p + 26..p + 42)?;
+            let b = d.get(p.saturating_add(26)..p.saturating_add(42))?;
             let mut m = [0u8; 16];
             m.copy_from_slice(b);
             Some(Fd {
                 flags: le_u16(d, p)?,
-                expanded: le_u64(d, p + 2)?,
-                compressed: le_u64(d, p + 10)?,
-                data_offset: le_u64(d, p + 18)?,
+                expanded: le_u64(d, p.saturating_add(2))?,
+                compressed: le_u64(d, p.saturating_add(10))?,
+                data_offset: le_u64(d, p.saturating_add(18))?,
                 md5: Some(m),
-                name_offset: le_u32(d, p + 58)?,
-                dir: u32::from(le_u16(d, p + 62)?),
-                link_prev: le_u32(d, p + 76)?,
-                link_flags: *d.get(p + 84)?,
-                volume: u32::from(le_u16(d, p + 85)?),
+                name_offset: le_u32(d, p.saturating_add(58))?,
+                dir: u32::from(le_u16(d, p.saturating_add(62))?),
+                link_prev: le_u32(d, p.saturating_add(76))?,
+                link_flags: *d.get(p.saturating_add(84))?,
+                volume: u32::from(le_u16(d, p.saturating_add(85))?),
             })
         }
     }
@@ -303,9 +303,10 @@ impl<'a> Header<'a> {
                 let Some(p) = self.desc.checked_add(next as usize) else {
                     break;
                 };
-                let (Some(descriptor), Some(n)) =
-                    (le_u32(self.data, p + 4), le_u32(self.data, p + 8))
-                else {
+                let (Some(descriptor), Some(n)) = (
+                    le_u32(self.data, p.saturating_add(4)),
+                    le_u32(self.data, p.saturating_add(8)),
+                ) else {
                     break;
                 };
                 out.push(descriptor);
@@ -323,8 +324,8 @@ impl<'a> Header<'a> {
             .filter_map(|off| {
                 let p = self.desc.checked_add(off as usize)?;
                 let name = self.desc_string(le_u32(self.data, p)?).unwrap_or_default();
-                let first = le_u32(self.data, p + 4 + skip)? as i32;
-                let last = le_u32(self.data, p + 8 + skip)? as i32;
+                let first = le_u32(self.data, p.saturating_add(4 + skip))? as i32;
+                let last = le_u32(self.data, p.saturating_add(8 + skip))? as i32;
                 Some((name, i64::from(first), i64::from(last)))
             })
             .collect()
