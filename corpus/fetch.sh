@@ -49,6 +49,7 @@ mkdir -p inno installshield squirrel sfx msix lookalike
 
 # ---- copies of genuine files
 cp "$CLAM/clam_ISmsi_int.exe"                      installshield/
+cp "$CLAM/clam_ISmsi_ext.exe" "$CLAM/clam_IScab_int.exe" "$CLAM/clam_IScab_ext.exe" installshield/
 cp "$ISBIN/SetupLdr.e32"                           lookalike/inno_SetupLdr.e32
 cp "$VENDOR/Setup.exe"                             lookalike/squirrel_setup_template.exe
 cp "$X/deb/usr/share/nsis/Stubs/zlib-x86-unicode"  lookalike/nsis_stub_zlib-x86-unicode.exe
@@ -123,3 +124,8 @@ for f in inno/* installshield/* squirrel/* sfx/* msix/* lookalike/*; do
     touch -d @1717200000 "$f"; chmod 644 "$f"
 done
 sha256sum inno/* installshield/* squirrel/* sfx/* msix/* lookalike/*
+
+# ---- InstallShield reference listings (needs unshield and msitools): unshield
+# for the cabinet sets, msiextract for the MSI that installsift de-obfuscates.
+(cd "$TOP" && cargo build -q --bin installsift)
+sh "$HERE/src/tools/installshield_reference.sh" "$TOP/target/debug/installsift" "$HERE"

@@ -48,6 +48,27 @@ if t >= 0:
         open(sys.argv[2], 'wb').write(d[off1:exe])
 PY
 done
+mkdir -p "$LOG"/seeds-installshield
+python3 - "$C/installshield" "$LOG/seeds-installshield" <<'PY'
+import os, sys
+src, out = sys.argv[1:]
+def put(name, b):
+    open(os.path.join(out, name), 'wb').write(b[:65536])
+for f in sorted(os.listdir(src)):
+    d = open(os.path.join(src, f), 'rb').read()
+    i = d.rfind(b'InstallShield\0')  # the encrypted layout's header
+    if b'ISmsi' in f.encode() and i > 0:
+        put(f + '.header', d[i:])
+    h = d.find(b'data1.hdr\0Disk1\\data1.hdr\0')  # plain records: header + data2.cab
+    e = d.find(b'engine32.cab\0Disk1\\')
+    if 0 < h < e:
+        put(f + '.records', d[h:e])
+        k = d.find(b'ISc(', h)
+        put(f + '.data1.hdr', d[k:e])
+    c = d.find(b'clam.exe\0Disk1\\clam.exe\0')
+    if c > 0:
+        put(f + '.first', d[c:])
+PY
 run() { # run TARGET SECONDS [MAX_LEN]
     mkdir -p "$LOG/artifacts-$1"
     "$BIN/$1" "$LOG/seeds-$1" -dict="$HERE/dict/installsift.dict" -max_total_time="$2" \
@@ -61,8 +82,10 @@ run scan "$SCAN_T" 32768 &
 for t in pe cfb cab zip sevenz; do run "$t" "$EACH_T"; done
 run nsis "$EACH_T" 200000
 run inno "$EACH_T" 200000
+run installshield "$EACH_T"
+run xml "$EACH_T"
 wait
-for t in scan pe cfb cab zip sevenz nsis inno; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

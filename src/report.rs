@@ -45,6 +45,8 @@ pub enum Format {
     SquirrelReleases,
     /// Inno Setup setup data (setup-0 and setup-1).
     Inno,
+    /// InstallShield cabinet (`ISc(`) or launcher records.
+    InstallShield,
     /// Not recognised.
     Unknown,
 }
@@ -68,6 +70,7 @@ impl Format {
             Format::Xml => "xml",
             Format::SquirrelReleases => "squirrel-releases",
             Format::Inno => "inno",
+            Format::InstallShield => "installshield",
             Format::Unknown => "unknown",
         }
     }

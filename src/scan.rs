@@ -40,6 +40,9 @@ pub(crate) enum ChildData<'a> {
     Missing { size: u64, error: Error },
 }
 
+/// A parser given to [`Cx::child_parsed_by`] in place of a handler's.
+pub(crate) type ParseFn<'f> = dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed + 'f;
+
 /// Per-input counters shared by every level of one scan.
 #[derive(Default)]
 struct Budget {
@@ -218,6 +221,40 @@ impl<'s> Cx<'s> {
         true
     }
 
+    /// Scan a region of this node as a child parsed by `parse` instead of
+    /// the handler its sniff picks (the sniffed format stays the default).
+    /// For a parser that needs more than the child's own bytes, e.g. an
+    /// InstallShield cabinet header whose data lies in sibling volumes.
+    /// Returns false when the entry limits stop this container.
+    pub(crate) fn child_parsed_by(
+        &mut self,
+        name: impl Into<String>,
+        entry: EntryInfo,
+        bytes: &[u8],
+        parse: &ParseFn<'_>,
+    ) -> bool {
+        if !self.admit() {
+            return false;
+        }
+        let name = name.into();
+        let mut path = self.path.to_vec();
+        path.push(name.clone());
+        let open = self.claim(bytes, &name);
+        let node = scan_node_with(
+            self.scanner,
+            self.budget,
+            path,
+            self.depth + 1,
+            bytes,
+            None,
+            Some(entry),
+            open,
+            Some(parse),
+        );
+        self.children.push(node);
+        true
+    }
+
     /// May a borrowed child (a region of this node: overlay, resource, carved
     /// container) be opened? Not when it is this whole node again, nor when it
     /// overlaps a region already handed out: hostile tables can point many
@@ -364,6 +401,25 @@ fn scan_node(
     entry: Option<EntryInfo>,
     open: Result<()>,
 ) -> Node {
+    scan_node_with(
+        scanner, budget, path, depth, data, hashes, entry, open, None,
+    )
+}
+
+/// [`scan_node`], parsing with `parse` (when given) instead of the
+/// handler's own parser.
+#[allow(clippy::too_many_arguments)] // private; see scan_node
+fn scan_node_with(
+    scanner: &Scanner,
+    budget: &mut Budget,
+    path: Vec<String>,
+    depth: u32,
+    data: &[u8],
+    hashes: Option<Hashes>,
+    entry: Option<EntryInfo>,
+    open: Result<()>,
+    parse: Option<&ParseFn<'_>>,
+) -> Node {
     budget.stats.nodes += 1;
     if let Some(sink) = budget.data_sink.as_mut() {
         sink(budget.stats.nodes, &path, data);
@@ -386,7 +442,12 @@ fn scan_node(
     };
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
-    if let Some(h) = handler {
+    let name_of = |h: Option<&formats::Handler>| h.map_or("custom", |h| h.name);
+    let parser: Option<(&str, &ParseFn<'_>)> = match parse {
+        Some(p) => Some((name_of(handler), p)),
+        None => handler.map(|h| (h.name, &h.parse as &ParseFn<'_>)),
+    };
+    if let Some((hname, parse)) = parser {
         if let Err(e) = open {
             cx.error(e);
         } else if depth >= scanner.limits.max_depth {
@@ -395,7 +456,7 @@ fn scan_node(
                 format!("not opened at depth {depth}"),
             ));
         } else {
-            match catch_unwind(AssertUnwindSafe(|| (h.parse)(data, &mut cx))) {
+            match catch_unwind(AssertUnwindSafe(|| parse(data, &mut cx))) {
                 Ok(parsed) => {
                     format = parsed.format;
                     metadata = parsed.metadata;
@@ -404,7 +465,7 @@ fn scan_node(
                     cx.budget.stats.panics += 1;
                     let msg = panic_message(p.as_ref());
                     cx.error(Error::Panic {
-                        message: format!("{} parser: {msg}", h.name),
+                        message: format!("{hname} parser: {msg}"),
                     });
                 }
             }

@@ -110,6 +110,7 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::Squirrel => squirrel_releases(s, &mut facts),
         Family::ClickOnce => clickonce(s, &mut facts),
         Family::Omaha => omaha_tag(s, &mut facts),
+        Family::InstallShield => installshield_facts(s, &mut facts),
         _ => {}
     }
     facts
@@ -350,6 +351,36 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
         }
     }
     facts.properties.insert("tag".into(), cut(&tag));
+}
+
+/// The launcher's file version (the InstallShield release that built it)
+/// and what its records carry.
+fn installshield_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let Some(p) = s.pe() else { return };
+    facts.engine_version = p
+        .version_info
+        .as_ref()
+        .and_then(|v| v.fixed_file_version.clone());
+    let Some(is) = p.installshield.as_ref() else {
+        return;
+    };
+    facts.properties.insert("layout".into(), is.layout.clone());
+    facts
+        .properties
+        .insert("records".into(), is.record_count.to_string());
+    if !is.msi_packages.is_empty() {
+        facts
+            .properties
+            .insert("msi".into(), is.msi_packages.join(", "));
+    }
+    if let Some(c) = &is.cabinet {
+        facts
+            .properties
+            .insert("cabinet-version".into(), c.version.clone());
+        facts
+            .properties
+            .insert("cabinet-files".into(), c.files.unwrap_or(0).to_string());
+    }
 }
 
 /// `Inno Setup Setup Data (x.y.z)` at the setup-0 offset named by the loader

@@ -595,6 +595,48 @@ pub(crate) fn iexpress(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
+/// The InstallShield launcher records the PE parser found in the overlay
+/// (`metadata.installshield`): layout, record count, the cabinet set and any
+/// MSI package among them.
+pub(crate) fn installshield_records(s: &Subject<'_>) -> Option<Hit> {
+    let is = s.pe()?.installshield.as_ref()?;
+    let mut names: Vec<String> = is
+        .records
+        .iter()
+        .take(6)
+        .map(|r| format!("`{}`", r.name))
+        .collect();
+    if is.record_count > 6 {
+        names.push("…".into());
+    }
+    let mut detail = format!(
+        "{} overlay records in the `{}` layout ({})",
+        is.record_count,
+        is.layout,
+        names.join(", ")
+    );
+    if let Some(c) = &is.cabinet {
+        detail.push_str(&format!(
+            "; InstallShield cabinet {} with {} files",
+            c.version,
+            c.files.unwrap_or(0)
+        ));
+    }
+    if !is.msi_packages.is_empty() {
+        detail.push_str(&format!("; MSI package `{}`", is.msi_packages.join("`, `")));
+    }
+    Some(Hit::at(detail, Some(is.offset)))
+}
+
+/// Version info naming InstallShield's makers over the years.
+pub(crate) fn installshield_company(s: &Subject<'_>) -> Option<Hit> {
+    let v = version_value(s.pe()?, VersionKey::CompanyName)?;
+    ["InstallShield", "Macrovision", "Acresso", "Flexera"]
+        .iter()
+        .any(|p| starts_ci(v, p))
+        .then(|| Hit::at(format!("CompanyName is `{v}`"), None))
+}
+
 /// InstallShield's setup-launcher overlay: a file table whose first record
 /// is `name\0Disk1\name\0version\0size\0` (data follows).
 pub(crate) fn installshield_disk1(s: &Subject<'_>) -> Option<Hit> {

@@ -261,6 +261,12 @@ pub(crate) static RULES: &[Rule] = &[
         OverlayAt(0, b"idska32\x1a"),
     ),
     strong(
+        "installshield-records",
+        PE,
+        Installer(Family::InstallShield),
+        Probe(probe::installshield_records),
+    ),
+    strong(
         "installshield-overlay-stream",
         PE,
         Installer(Family::InstallShield),
@@ -576,6 +582,12 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         Hint(Family::InstallShield),
         VersionStarts(VersionKey::ProductName, "InstallShield"),
+    ),
+    weak(
+        "installshield-version-company",
+        PE,
+        Hint(Family::InstallShield),
+        Probe(probe::installshield_company),
     ),
     // ------------------------------------------------------------ PE: UAC keywords
     weak(

@@ -13,6 +13,7 @@ pub mod cab;
 pub mod cfb;
 pub mod dmg;
 pub mod inno;
+pub mod installshield;
 pub mod nsis;
 pub mod pe;
 pub mod rar;
@@ -51,6 +52,8 @@ pub enum Metadata {
     Releases(releases::ReleasesInfo),
     /// Inno Setup facts.
     Inno(Box<inno::InnoInfo>),
+    /// InstallShield launcher records or cabinet facts.
+    InstallShield(Box<installshield::InstallShieldInfo>),
 }
 
 /// What a parser decided about its node.
@@ -83,6 +86,7 @@ pub(crate) static HANDLERS: &[Handler] = &[
     inno::HANDLER,
     rar::HANDLER,
     xar::HANDLER,
+    installshield::HANDLER,
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,

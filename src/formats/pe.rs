@@ -77,6 +77,10 @@ pub struct PeInfo {
     /// `.wixburn` section with the Burn magic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub burn: Option<BurnInfo>,
+    /// InstallShield Setup Launcher records found in the overlay (each
+    /// record is a child of this PE).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installshield: Option<Box<super::installshield::LauncherInfo>>,
 }
 
 /// A byte range of the file.
@@ -584,6 +588,28 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         if region.is_empty() || region.iter().all(|&x| x == 0) {
             // Alignment padding, not a payload.
             continue;
+        }
+        // An InstallShield Setup Launcher (an overlay no handler claims that
+        // holds its record list): its records are our children.
+        if info.installshield.is_none()
+            && super::sniff(region).is_none()
+            && super::installshield::looks_like_launcher(region, cx.limits().max_search_window)
+        {
+            if let Some(is) = super::installshield::launcher_children(region, a as u64, cx) {
+                let end = usize::try_from(is.end).unwrap_or(usize::MAX);
+                info.installshield = Some(Box::new(is));
+                let tail = data.get(end..b).unwrap_or(&[]);
+                if !tail.iter().all(|&x| x == 0)
+                    && !cx.child(
+                        format!("{name}-tail"),
+                        EntryInfo::new(EntryKind::Overlay).at(end as u64),
+                        ChildData::Borrowed(tail),
+                    )
+                {
+                    return;
+                }
+                continue;
+            }
         }
         let window = cx.limits().max_search_window;
         let (skip, kind, format) = match super::sniff(region) {

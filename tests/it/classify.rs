@@ -74,6 +74,24 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ),
     ("inno/inno_lzma2.exe", Installer, Some("inno"), None),
     (
+        "installshield/clam_IScab_ext.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
+        "installshield/clam_IScab_int.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
+        "installshield/clam_ISmsi_ext.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
         "installshield/clam_ISmsi_int.exe",
         Installer,
         Some("installshield"),

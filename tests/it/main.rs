@@ -7,6 +7,7 @@ mod export;
 mod extract;
 mod golden;
 mod inno;
+mod installshield;
 mod msi_hashes;
 mod nsis;
 mod pe_hashes;

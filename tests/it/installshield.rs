@@ -1,0 +1,187 @@
+//! InstallShield Setup Launchers (Debian clamav-testfiles): family, overlay
+//! records, the cabinet set's files against `unshield`, the embedded MSI's
+//! files against `msiextract` (corpus/reference/installshield__*.tsv, made by
+//! corpus/src/tools/installshield_reference.sh).
+
+use crate::util::corpus;
+use installsift::{EntryKind, Family, Format, Node, Scanner, Verdict};
+
+type Row = (String, u64, String);
+
+fn scan(name: &str) -> Node {
+    Scanner::new()
+        .scan_path(&corpus().join("installshield").join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .root
+}
+
+fn read_tsv(file: &str) -> Vec<Row> {
+    let text = std::fs::read_to_string(corpus().join("reference").join(file)).expect(file);
+    let mut rows: Vec<Row> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[0].to_owned(),
+                f[1].parse().expect("size"),
+                f[2].to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// File entries directly under `node`.
+fn files(node: &Node) -> Vec<Row> {
+    let mut rows: Vec<Row> = node
+        .children
+        .iter()
+        .filter(|c| c.entry.as_ref().is_some_and(|e| e.kind == EntryKind::File))
+        .map(|c| {
+            (
+                c.path.last().expect("name").clone(),
+                c.size,
+                c.sha256.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn child<'a>(node: &'a Node, name: &str) -> &'a Node {
+    node.children
+        .iter()
+        .find(|c| c.path.last().is_some_and(|n| n == name))
+        .unwrap_or_else(|| panic!("no child `{name}` in {:?}", node.path))
+}
+
+fn record_names(root: &Node) -> Vec<String> {
+    let meta = serde_json::to_value(&root.metadata).expect("json");
+    meta["installshield"]["records"]
+        .as_array()
+        .expect("installshield records in metadata")
+        .iter()
+        .map(|r| r["name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[test]
+fn every_setup_is_installshield_without_errors() {
+    for name in [
+        "clam_IScab_int.exe",
+        "clam_IScab_ext.exe",
+        "clam_ISmsi_int.exe",
+        "clam_ISmsi_ext.exe",
+    ] {
+        let root = scan(name);
+        assert_eq!(root.verdict, Verdict::Installer, "{name}");
+        assert_eq!(root.family, Some(Family::InstallShield), "{name}");
+        assert!(
+            root.evidence
+                .iter()
+                .any(|e| e.signal == "installshield-records"),
+            "{name}: verdict without the parsed records"
+        );
+        let mut bad = Vec::new();
+        root.walk(&mut |n| {
+            if !n.errors.is_empty() {
+                bad.push(format!("{:?}: {:?}", n.path, n.errors));
+            }
+        });
+        assert!(bad.is_empty(), "{name}: {bad:?}");
+    }
+}
+
+#[test]
+fn cab_setups_list_their_records_and_the_cabinet_as_unshield_does() {
+    let root = scan("clam_IScab_int.exe");
+    // The overlay records as ClamAV's cli_scanishield walks them; 7zz sees
+    // only engine32.cab (the first MSCF).
+    assert_eq!(
+        record_names(&root),
+        [
+            "Disk1\\data1.cab",
+            "Disk1\\data1.hdr",
+            "Disk1\\data2.cab",
+            "Disk1\\engine32.cab",
+            "Disk1\\layout.bin",
+            "Disk1\\setup.exe",
+            "Disk1\\setup.ibt",
+            "Disk1\\setup.ini",
+            "Disk1\\setup.inx",
+        ]
+    );
+    assert_eq!(child(&root, "Disk1/engine32.cab").format, Format::Cab);
+    assert_eq!(child(&root, "Disk1/engine32.cab").children.len(), 13);
+    assert_eq!(child(&root, "Disk1/setup.exe").format, Format::Pe);
+    for exe in ["clam_IScab_int.exe", "clam_IScab_ext.exe"] {
+        let root = scan(exe);
+        let hdr = child(&root, "Disk1/data1.hdr");
+        assert_eq!(hdr.format, Format::InstallShield);
+        assert_eq!(
+            files(hdr),
+            read_tsv(&format!("installshield__{exe}.unshield.tsv")),
+            "{exe}"
+        );
+        // The volumes are data-only nodes; the files hang off the header.
+        assert!(files(child(&root, "Disk1/data1.cab")).is_empty());
+    }
+    let ext = scan("clam_IScab_ext.exe");
+    assert_eq!(record_names(&ext)[0], "Disk1\\clam.exe");
+}
+
+#[test]
+fn msi_setups_decrypt_the_msi_and_list_its_files_as_msiextract_does() {
+    for (exe, records) in [
+        (
+            "clam_ISmsi_int.exe",
+            &["0x0409.ini", "EvalMarker.dat", "clam.msi", "Setup.ini"][..],
+        ),
+        (
+            "clam_ISmsi_ext.exe",
+            &[
+                "clam.exe409.bmp",
+                "0x0409.ini",
+                "EvalMarker.dat",
+                "clam.msi",
+                "Setup.ini",
+            ][..],
+        ),
+    ] {
+        let root = scan(exe);
+        assert_eq!(record_names(&root), records, "{exe}");
+        let msi = child(&root, "clam.msi");
+        assert_eq!(msi.format, Format::Msi, "{exe}");
+        assert_eq!(
+            msi.entry.as_ref().and_then(|e| e.method.as_deref()),
+            Some("xor-1024+zlib")
+        );
+        assert_eq!(
+            files(msi),
+            read_tsv(&format!("installshield__{exe}.msiextract.tsv")),
+            "{exe}"
+        );
+        let ini = child(&root, "Setup.ini");
+        assert!(ini.sha256.is_some() && ini.size > 5000, "{exe}: Setup.ini");
+    }
+}
+
+#[test]
+fn a_cut_overlay_keeps_the_records_before_the_cut() {
+    let data = std::fs::read(corpus().join("installshield/clam_IScab_int.exe")).expect("read");
+    // Cut inside setup.inx (the last record).
+    let cut = &data[..data.len() - 1000];
+    let root = Scanner::new().scan_bytes("cut", cut).root;
+    assert_eq!(root.family, Some(Family::InstallShield));
+    assert_eq!(record_names(&root).len(), 8);
+    assert!(
+        root.errors.iter().any(|e| e.kind() == "truncated"),
+        "{:?}",
+        root.errors
+    );
+    // The cabinet set before the cut is still unpacked.
+    assert_eq!(files(child(&root, "Disk1/data1.hdr")).len(), 21);
+}
