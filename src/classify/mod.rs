@@ -161,7 +161,10 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
     } else if let Some(k) = look_alike.or(packed) {
         out.kind = Some(k.to_owned());
     } else if s.format == Format::Pe {
-        if uac.len() >= UAC_INSTALLER_THRESHOLD {
+        // Windows applies its installer detection to programs being started:
+        // a DLL or driver is never an installer on weak signals alone.
+        let program = s.pe().is_none_or(|p| p.kind == "exe");
+        if program && uac.len() >= UAC_INSTALLER_THRESHOLD {
             out.verdict = Verdict::Installer;
             out.family = Some(Family::Other);
             out.installer = Some(facts::installer_facts(Family::Other, s));
