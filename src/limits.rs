@@ -42,6 +42,21 @@ pub struct Limits {
     /// Rows read from one MSI table and resources walked in one PE.
     /// Default: 1,000,000.
     pub max_table_rows: u64,
+    /// Largest decompressed entry kept in memory whole so that it can be
+    /// opened as a container. A larger container is hashed as it streams,
+    /// reported with its format and a `max_buffered_entry` error, and not
+    /// opened; content that is no container is always streamed (only its
+    /// first MiB is kept, for classification). Distinct from
+    /// [`max_entry_size`](Self::max_entry_size), which bounds what is
+    /// unpacked at all. Default: 256 MiB (a zipped 200 MB MSI is still
+    /// opened; peak memory of a scan is about this plus the input's map).
+    pub max_buffered_entry: u64,
+    /// Times the same container content (by SHA-256) is opened in one input;
+    /// later copies are hashed and listed but not opened
+    /// (`max_opens_per_content`). 42.zip repeats each level 16 times.
+    /// A container holding its own bytes is never reopened.
+    /// Default: 8.
+    pub max_opens_per_content: u64,
 }
 
 impl Default for Limits {
@@ -56,6 +71,8 @@ impl Default for Limits {
             ratio_floor: 1 << 20,
             max_search_window: 8 << 20,
             max_table_rows: 1_000_000,
+            max_buffered_entry: 256 << 20,
+            max_opens_per_content: 8,
         }
     }
 }

@@ -10,11 +10,11 @@
 use crate::classify;
 use crate::error::{Error, Result};
 use crate::formats;
-use crate::hash::{hash_bytes, HashSelection, Hashes, HashingSink};
+use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes};
 use crate::limits::Limits;
 use crate::report::{EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -35,9 +35,51 @@ pub(crate) enum ChildData<'a> {
     Borrowed(&'a [u8]),
     /// Bytes produced by a decoder, already hashed while they streamed.
     Owned(Vec<u8>, Hashes),
+    /// An entry hashed while it streamed but not kept whole (see
+    /// [`Cx::read_entry`]): only its first bytes, for classification.
+    Streamed(Unpacked),
     /// Content not available (encrypted, over a limit, damaged): the node is
     /// reported with this declared size, no hash, and the error.
     Missing { size: u64, error: Error },
+}
+
+/// Entry bytes kept while it is still undecided whether the content is a
+/// container: once an entry has produced this many bytes and they sniff as no
+/// format we open, the rest is hashed as it streams and not kept (1 MiB; a
+/// PE's headers, the deepest any sniff looks, fit easily). A UDIF image,
+/// recognised by its trailer, is therefore not opened when it is an entry
+/// larger than this.
+pub(crate) const SNIFF_PREFIX: usize = 1 << 20;
+
+/// An entry unpacked by [`Cx::read_entry`]: its bytes and hashes, or, when it
+/// was streamed, its first bytes, full size and hashes.
+#[derive(Clone)]
+pub(crate) struct Unpacked {
+    /// All the bytes, or the first [`SNIFF_PREFIX`] or so when streamed.
+    bytes: Vec<u8>,
+    hashes: Hashes,
+    /// `Some(size)` when only the first bytes were kept.
+    streamed: Option<u64>,
+    /// Why a container was streamed rather than opened
+    /// (`max_buffered_entry`).
+    note: Option<Error>,
+}
+
+impl Unpacked {
+    /// The entry's size.
+    pub(crate) fn size(&self) -> u64 {
+        self.streamed.unwrap_or(self.bytes.len() as u64)
+    }
+}
+
+impl From<Unpacked> for ChildData<'static> {
+    fn from(u: Unpacked) -> Self {
+        if u.streamed.is_some() {
+            ChildData::Streamed(u)
+        } else {
+            ChildData::Owned(u.bytes, u.hashes)
+        }
+    }
 }
 
 /// Per-input counters shared by every level of one scan.
@@ -45,16 +87,32 @@ pub(crate) enum ChildData<'a> {
 struct Budget {
     stats: ScanStats,
     /// Receives every node's path and bytes before it is parsed (extraction).
-    data_sink: Option<DataSink>,
+    data_sink: Option<Box<dyn DataSink>>,
+    /// SHA-256 of the nodes on the path from the input to the node being
+    /// parsed: a container holding its own bytes (a quine) is not reopened.
+    ancestors: Vec<String>,
+    /// Times each container content (SHA-256) was opened in this input.
+    opened: HashMap<String, u64>,
     /// Parse the input with this handler whatever its sniff says (fuzzing a
     /// parser past its magic checks); used once, for the input.
     force: Option<&'static formats::Handler>,
 }
 
-/// A receiver of node bytes: `(node number, path, bytes)`. Node numbers count
-/// from 1 in pre-order over every node of the report (nodes without content,
-/// which never reach the sink, included).
-pub(crate) type DataSink = Box<dyn FnMut(u64, &[String], &[u8])>;
+/// A receiver of node bytes (extraction). Node numbers count from 1 in
+/// pre-order over every node of the report (nodes without content, which
+/// never reach the sink, included).
+pub(crate) trait DataSink {
+    /// Node `number` at `path` has these bytes.
+    fn node(&mut self, number: u64, path: &[String], data: &[u8]);
+    /// An entry too large to keep starts streaming: forget any stream that
+    /// did not become a node.
+    fn begin(&mut self);
+    /// The next bytes of the stream begun last.
+    fn chunk(&mut self, data: &[u8]);
+    /// The stream begun last (or, when it was already given to a node, that
+    /// node's bytes again) is node `number` at `path`.
+    fn streamed(&mut self, number: u64, path: &[String]);
+}
 
 /// What a parser sees of the node it is parsing.
 pub(crate) struct Cx<'s> {
@@ -189,6 +247,7 @@ impl<'s> Cx<'s> {
                 Some(entry),
                 Ok(()),
             ),
+            ChildData::Streamed(u) => scan_streamed(self.budget, path, self.depth + 1, u, entry),
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
                 self.budget.stats.nodes_with_errors += 1;
@@ -255,13 +314,25 @@ impl<'s> Cx<'s> {
     /// streams, within the entry-size, total-unpacked and ratio limits.
     /// `declared` is the size the container claims, `stored` its compressed
     /// size when known (for the ratio check).
+    ///
+    /// Declared sizes are checked before anything is decoded (size, ratio,
+    /// what is left of the input's budget), and decoding stops as soon as the
+    /// output passes the declared size. The bytes are kept only while they may
+    /// be a container to open: past [`SNIFF_PREFIX`] bytes that sniff as no
+    /// format we open, or past [`Limits::max_buffered_entry`], the rest is
+    /// hashed (and handed to an extraction sink) as it streams, and the node
+    /// keeps only its first bytes. Memory per entry is thereby bounded by
+    /// `max_buffered_entry` for containers and about 1 MiB for anything else.
     pub(crate) fn read_entry(
         &mut self,
         reader: &mut dyn Read,
         declared: Option<u64>,
         stored: Option<u64>,
-    ) -> Result<(Vec<u8>, Hashes)> {
+    ) -> Result<Unpacked> {
         let l = &self.scanner.limits;
+        let remaining = l
+            .max_total_unpacked
+            .saturating_sub(self.budget.stats.unpacked_bytes);
         if let Some(d) = declared {
             if d > l.max_entry_size {
                 return Err(Error::limit(
@@ -269,32 +340,59 @@ impl<'s> Cx<'s> {
                     format!("entry declares {d} bytes, limit is {}", l.max_entry_size),
                 ));
             }
+            if let Some(s) = stored {
+                if d > l.ratio_floor && d / s.max(1) > l.max_ratio {
+                    return Err(Error::limit(
+                        "max_ratio",
+                        format!(
+                            "entry declares {d} bytes out of {s} stored, ratio above {}",
+                            l.max_ratio
+                        ),
+                    ));
+                }
+            }
+            if d > remaining {
+                return Err(Error::limit(
+                    "max_total_unpacked",
+                    format!(
+                        "entry declares {d} bytes; input already unpacked {} of {}",
+                        self.budget.stats.unpacked_bytes, l.max_total_unpacked
+                    ),
+                ));
+            }
         }
-        let remaining = l
-            .max_total_unpacked
-            .saturating_sub(self.budget.stats.unpacked_bytes);
         let cap = l.max_entry_size.min(remaining);
-        let mut sink = HashingSink::new(self.scanner.hashes);
+        let buffered_cap = l.max_buffered_entry;
+        // A container declaring more than can be buffered is streamed from
+        // the start (decided on its prefix).
+        let too_big = declared.is_some_and(|d| d > buffered_cap);
+        let mut hasher = Hasher::new(self.scanner.hashes);
+        let mut kept: Vec<u8> = Vec::new();
+        let mut len: u64 = 0;
+        // None: undecided; Some(false): keep whole; Some(true): streaming.
+        let mut streaming: Option<bool> = None;
+        let mut note = None;
         let mut buf = vec![0u8; 64 * 1024];
+        let fail = |budget: &mut Budget, len: u64, e: Error| {
+            budget.stats.unpacked_bytes += len;
+            Err(e)
+        };
         loop {
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.budget.stats.unpacked_bytes += sink.len();
-                    return Err(io_to_error(&e, sink.len()));
-                }
+                Err(e) => return fail(self.budget, len, io_to_error(&e, len)),
             };
             let chunk = buf.get(..n).unwrap_or(&[]);
-            if sink.len() + n as u64 > cap {
-                self.budget.stats.unpacked_bytes += sink.len();
-                return Err(if cap == remaining && remaining < l.max_entry_size {
+            let out = len + n as u64;
+            if out > cap {
+                let e = if cap == remaining && remaining < l.max_entry_size {
                     Error::limit(
                         "max_total_unpacked",
                         format!(
                             "input already unpacked {} bytes",
-                            self.budget.stats.unpacked_bytes
+                            self.budget.stats.unpacked_bytes + len
                         ),
                     )
                 } else {
@@ -302,35 +400,87 @@ impl<'s> Cx<'s> {
                         "max_entry_size",
                         format!("entry grew past {} bytes", l.max_entry_size),
                     )
-                });
+                };
+                return fail(self.budget, len, e);
+            }
+            if let Some(d) = declared {
+                if out > d {
+                    let e = Error::malformed(format!(
+                        "entry declares {d} bytes but decodes to more; stopped at {out}"
+                    ));
+                    return fail(self.budget, len, e);
+                }
             }
             if let Some(stored) = stored {
-                let out = sink.len() + n as u64;
                 if out > l.ratio_floor && out / stored.max(1) > l.max_ratio {
-                    self.budget.stats.unpacked_bytes += sink.len();
-                    return Err(Error::limit(
+                    let e = Error::limit(
                         "max_ratio",
                         format!(
                             "{out} bytes out of {stored} stored exceeds ratio {}",
                             l.max_ratio
                         ),
-                    ));
+                    );
+                    return fail(self.budget, len, e);
                 }
             }
-            // A Vec-backed sink cannot fail.
-            let _ = sink.write_all(chunk);
+            hasher.update(chunk);
+            len = out;
+            if streaming == Some(true) {
+                if let Some(sink) = self.budget.data_sink.as_mut() {
+                    sink.chunk(chunk);
+                }
+                continue;
+            }
+            kept.extend_from_slice(chunk);
+            let decide = match streaming {
+                None if kept.len() >= SNIFF_PREFIX => {
+                    let container = formats::sniff(&kept).is_some();
+                    if container && too_big {
+                        note = Some(buffered_limit(declared.unwrap_or(len), buffered_cap));
+                    }
+                    !container || too_big
+                }
+                Some(false) if len > buffered_cap => {
+                    note = Some(buffered_limit(len, buffered_cap));
+                    true
+                }
+                _ => false,
+            };
+            if decide {
+                if let Some(sink) = self.budget.data_sink.as_mut() {
+                    sink.begin();
+                    sink.chunk(&kept);
+                }
+                kept.truncate(SNIFF_PREFIX);
+                kept.shrink_to_fit();
+                streaming = Some(true);
+            } else if streaming.is_none() && kept.len() >= SNIFF_PREFIX {
+                streaming = Some(false);
+            }
         }
-        self.budget.stats.unpacked_bytes += sink.len();
+        self.budget.stats.unpacked_bytes += len;
         if let Some(d) = declared {
-            if sink.len() != d {
+            if len != d {
                 return Err(Error::malformed(format!(
-                    "entry declares {d} bytes but decodes to {}",
-                    sink.len()
+                    "entry declares {d} bytes but decodes to {len}"
                 )));
             }
         }
-        Ok(sink.finish())
+        Ok(Unpacked {
+            bytes: kept,
+            hashes: hasher.finish(),
+            streamed: (streaming == Some(true)).then_some(len),
+            note,
+        })
     }
+}
+
+/// The note on a container too large to buffer.
+fn buffered_limit(size: u64, cap: u64) -> Error {
+    Error::limit(
+        "max_buffered_entry",
+        format!("{size} bytes; containers above {cap} bytes are hashed, not opened"),
+    )
 }
 
 /// Map an I/O error from a decoder to our kinds: early EOF is truncation.
@@ -366,10 +516,15 @@ fn scan_node(
 ) -> Node {
     budget.stats.nodes += 1;
     if let Some(sink) = budget.data_sink.as_mut() {
-        sink(budget.stats.nodes, &path, data);
+        sink.node(budget.stats.nodes, &path, data);
     }
     let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
     let handler = budget.force.take().or_else(|| formats::sniff(data));
+    let open = match open {
+        Ok(()) if handler.is_some() => reopening(scanner, budget, &hashes.sha256),
+        other => other,
+    };
+    budget.ancestors.push(hashes.sha256.clone());
     let mut cx = Cx {
         scanner,
         budget,
@@ -417,6 +572,7 @@ fn scan_node(
         errors_omitted,
         ..
     } = cx;
+    budget.ancestors.pop();
     if errors_omitted > 0 {
         errors.push(Error::malformed(format!(
             "{errors_omitted} more errors on this node not listed"
@@ -456,6 +612,80 @@ fn scan_node(
     }
 }
 
+/// May a container with this SHA-256 be opened? Not when an ancestor has the
+/// same bytes (an archive that contains itself, like r.zip, would recurse to
+/// the depth limit), nor when the same bytes were opened
+/// [`Limits::max_opens_per_content`] times already in this input (42.zip
+/// repeats each level 16 times: a million leaves from 42 KB).
+fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str) -> Result<()> {
+    if let Some(level) = budget.ancestors.iter().position(|a| a == sha256) {
+        return Err(Error::malformed(format!(
+            "same bytes as its ancestor at depth {level} (an archive containing itself); not opened again"
+        )));
+    }
+    let max = scanner.limits.max_opens_per_content;
+    let count = budget.opened.entry(sha256.to_owned()).or_insert(0);
+    if *count >= max {
+        return Err(Error::limit(
+            "max_opens_per_content",
+            format!("the same bytes were opened {max} times in this input already"),
+        ));
+    }
+    *count += 1;
+    Ok(())
+}
+
+/// The node of an entry that was hashed while it streamed: its format is
+/// sniffed and it is classified from its first bytes, never parsed.
+fn scan_streamed(
+    budget: &mut Budget,
+    path: Vec<String>,
+    depth: u32,
+    u: Unpacked,
+    mut entry: EntryInfo,
+) -> Node {
+    budget.stats.nodes += 1;
+    if let Some(sink) = budget.data_sink.as_mut() {
+        sink.streamed(budget.stats.nodes, &path);
+    }
+    entry.streamed = true;
+    let format = formats::sniff(&u.bytes).map_or(Format::Unknown, |h| h.format);
+    let name = path.last().map_or("", String::as_str);
+    let children = Vec::new();
+    let verdict = classify::classify(&classify::Subject {
+        format,
+        name,
+        data: &u.bytes,
+        metadata: None,
+        children: &children,
+    });
+    let size = u.size();
+    let errors: Vec<Error> = u.note.into_iter().collect();
+    if !errors.is_empty() {
+        budget.stats.nodes_with_errors += 1;
+    }
+    Node {
+        info: NodeInfo {
+            path,
+            depth,
+            size,
+            sha256: Some(u.hashes.sha256),
+            sha1: u.hashes.sha1,
+            md5: u.hashes.md5,
+            format,
+            verdict: verdict.verdict,
+            family: verdict.family,
+            kind: verdict.kind,
+            installer: verdict.installer,
+            evidence: verdict.evidence,
+            errors,
+            entry: Some(entry),
+            metadata: None,
+        },
+        children,
+    }
+}
+
 impl Scanner {
     /// A scanner with default [`Limits`] computing SHA-256 only.
     pub fn new() -> Self {
@@ -489,7 +719,7 @@ impl Scanner {
         &self,
         name: &str,
         data: &[u8],
-        sink: Option<DataSink>,
+        sink: Option<Box<dyn DataSink>>,
     ) -> Report {
         self.scan_bytes_forced(name, data, sink, None)
     }
@@ -500,13 +730,14 @@ impl Scanner {
         &self,
         name: &str,
         data: &[u8],
-        sink: Option<DataSink>,
+        sink: Option<Box<dyn DataSink>>,
         force: Option<&'static formats::Handler>,
     ) -> Report {
         let mut budget = Budget {
             stats: ScanStats::default(),
             data_sink: sink,
             force,
+            ..Budget::default()
         };
         let root = scan_node(
             self,
@@ -531,7 +762,11 @@ impl Scanner {
     }
 
     /// [`scan_path`](Self::scan_path) with a sink for every node's bytes.
-    pub(crate) fn scan_path_inner(&self, path: &Path, sink: Option<DataSink>) -> Result<Report> {
+    pub(crate) fn scan_path_inner(
+        &self,
+        path: &Path,
+        sink: Option<Box<dyn DataSink>>,
+    ) -> Result<Report> {
         let file =
             std::fs::File::open(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
         let meta = file

@@ -467,10 +467,10 @@ fn unpack(entry: &Entry, reader: &mut dyn Read, cx: &mut Cx<'_>) -> bool {
     };
     let what = format!("zip entry `{}`", entry.name);
     let data = match cx.read_entry(&mut crc_reader, Some(entry.size), Some(entry.compressed)) {
-        Ok((bytes, hashes)) => {
+        Ok(u) => {
             let actual = crc_reader.crc.finalize();
             if actual == entry.crc {
-                ChildData::Owned(bytes, hashes)
+                u.into()
             } else {
                 ChildData::Missing {
                     size: entry.size,
