@@ -865,3 +865,151 @@ impl Scanner {
         flush(&mut batch, on_result);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run `f` with a context over an empty node.
+    fn with_cx<R>(limits: Limits, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
+        let scanner = Scanner::new().with_limits(limits);
+        let mut budget = Budget::default();
+        let path = vec!["t".to_owned()];
+        let mut cx = Cx {
+            scanner: &scanner,
+            budget: &mut budget,
+            path: &path,
+            depth: 0,
+            container_entries: 0,
+            stopped: false,
+            errors_omitted: 0,
+            range: (0, 0),
+            borrowed: BTreeMap::new(),
+            children: Vec::new(),
+            errors: Vec::new(),
+            evidence: Vec::new(),
+        };
+        f(&mut cx)
+    }
+
+    fn limit_of(r: Result<Unpacked>) -> &'static str {
+        match r {
+            Err(Error::LimitExceeded { limit, .. }) => limit,
+            Err(e) => panic!("not a limit: {e}"),
+            Ok(_) => panic!("no error"),
+        }
+    }
+
+    #[test]
+    fn content_that_is_no_container_streams() {
+        let data: Vec<u8> = (0..3 * SNIFF_PREFIX as u32)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let u = with_cx(Limits::default(), |cx| {
+            cx.read_entry(&mut data.as_slice(), Some(data.len() as u64), None)
+        })
+        .expect("read");
+        assert_eq!(u.streamed, Some(data.len() as u64));
+        assert_eq!(u.bytes.len(), SNIFF_PREFIX, "only the prefix is kept");
+        assert_eq!(u.hashes, hash_bytes(HashSelection::SHA256, &data));
+        // Small entries are kept whole.
+        let small = with_cx(Limits::default(), |cx| {
+            cx.read_entry(&mut &data[..1000], None, None)
+        })
+        .expect("read");
+        assert_eq!((small.streamed, small.bytes.len()), (None, 1000));
+    }
+
+    #[test]
+    fn containers_are_kept_up_to_the_buffer_limit() {
+        // A zip end record followed by filler: sniffed as a container.
+        let mut data = b"PK\x05\x06".to_vec();
+        data.resize(2 * SNIFF_PREFIX + 5, 0);
+        let limits = Limits {
+            max_buffered_entry: 4 * SNIFF_PREFIX as u64,
+            ..Limits::default()
+        };
+        let u = with_cx(limits.clone(), |cx| {
+            cx.read_entry(&mut data.as_slice(), None, None)
+        })
+        .expect("read");
+        assert_eq!((u.streamed, u.bytes.len()), (None, data.len()));
+        data.resize(5 * SNIFF_PREFIX, 0);
+        for declared in [None, Some(data.len() as u64)] {
+            let u = with_cx(limits.clone(), |cx| {
+                cx.read_entry(&mut data.as_slice(), declared, None)
+            })
+            .expect("read");
+            assert_eq!(u.streamed, Some(data.len() as u64));
+            assert!(matches!(
+                u.note,
+                Some(Error::LimitExceeded {
+                    limit: "max_buffered_entry",
+                    ..
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn declared_sizes_are_checked_before_decoding() {
+        let mut never = std::io::repeat(0);
+        let l = Limits::default();
+        assert_eq!(
+            limit_of(with_cx(l.clone(), |cx| cx.read_entry(
+                &mut never,
+                Some(2 << 30),
+                None
+            ))),
+            "max_entry_size"
+        );
+        assert_eq!(
+            limit_of(with_cx(l.clone(), |cx| {
+                cx.read_entry(&mut never, Some(100 << 20), Some(1000))
+            })),
+            "max_ratio"
+        );
+        let tight = Limits {
+            max_total_unpacked: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            limit_of(with_cx(tight, |cx| cx.read_entry(
+                &mut never,
+                Some(11),
+                None
+            ))),
+            "max_total_unpacked"
+        );
+        // Output past the declared size stops at once (not after the stream).
+        let (r, unpacked) = with_cx(l, |cx| {
+            let r = cx.read_entry(&mut (&mut never).take(1 << 30), Some(10), None);
+            (r, cx.budget.stats.unpacked_bytes)
+        });
+        assert!(matches!(r, Err(Error::Malformed { .. })));
+        assert!(unpacked <= 10);
+    }
+
+    #[test]
+    fn the_same_container_is_reopened_a_bounded_number_of_times() {
+        let scanner = Scanner::new().with_limits(Limits {
+            max_opens_per_content: 2,
+            ..Limits::default()
+        });
+        let mut budget = Budget::default();
+        assert!(reopening(&scanner, &mut budget, "aa").is_ok());
+        assert!(reopening(&scanner, &mut budget, "aa").is_ok());
+        assert!(matches!(
+            reopening(&scanner, &mut budget, "aa"),
+            Err(Error::LimitExceeded {
+                limit: "max_opens_per_content",
+                ..
+            })
+        ));
+        budget.ancestors.push("bb".to_owned());
+        assert!(matches!(
+            reopening(&scanner, &mut budget, "bb"),
+            Err(Error::Malformed { .. })
+        ));
+    }
+}

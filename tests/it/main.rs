@@ -11,4 +11,5 @@ mod nsis;
 mod pe_hashes;
 mod reference;
 mod replay;
+mod traps;
 mod util;
