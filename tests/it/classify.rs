@@ -160,6 +160,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("traps/pe_65535_sections.exe", NotInstaller, None, None),
     ("traps/pe_overlay_window.exe", NotInstaller, None, None),
     ("traps/pe_resource_loop.exe", NotInstaller, None, None),
+    ("traps/quine.zip", NotInstaller, None, None),
     ("traps/sevenz_huge.7z", NotInstaller, None, None),
     ("traps/zip_bomb_zeros.zip", NotInstaller, None, None),
     ("zip/deflate.zip", NotInstaller, None, None),

@@ -57,6 +57,21 @@ fn zip_bomb_of_zeros_stops_on_its_declared_ratio() {
 }
 
 #[test]
+fn a_zip_containing_itself_is_opened_once() {
+    let r = scan("quine.zip");
+    let inner = node(&r, &["quine.zip"]);
+    assert_eq!(inner.info.sha256, r.root.info.sha256, "a true quine");
+    assert_eq!(inner.info.format, installsift::Format::Zip);
+    assert!(
+        error_says(inner, "malformed", "same bytes as its ancestor"),
+        "{:?}",
+        inner.info.errors
+    );
+    assert!(inner.children.is_empty());
+    assert_eq!(r.stats.nodes, 2);
+}
+
+#[test]
 fn overlapping_entries_are_unpacked_once() {
     let r = scan("overlap_bomb.zip");
     assert_eq!(r.root.children.len(), 100);

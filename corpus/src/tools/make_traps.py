@@ -9,6 +9,7 @@ Usage: make_traps.py OUTDIR
 
 Usage: make_traps.py --bombs OUTDIR   (run in corpus/, after the real-tool
 samples; the patched ones start from them)
+  quine.zip          a zip whose one entry is the zip itself (r.zip style)
   overlap_bomb.zip   David Fifield's overlapping-entry bomb: 100 entries share
                      one DEFLATE kernel of 20 MiB of zeros (2 GB in all)
   nest42.zip         42.zip-style: 5 levels of 16 identical zips, leaves of
@@ -27,6 +28,7 @@ samples; the patched ones start from them)
   pe_overlay_window.exe pe/hello_x64.exe whose last section ends 2 GB past the
                      end of the file, followed by a zip
 """
+import itertools
 import struct
 import sys
 import zlib
@@ -183,7 +185,167 @@ def pe_layout(d):
     return pe, nsec, pe + 24 + opt, dirs
 
 
+# ---- quine.zip: a zip that contains itself (Russ Cox, "Zip Files All The
+# Way Down", 2010: DEFLATE literal and repeat operations arranged as a quine
+# with a prefix P = local header and a suffix S = central directory; the CRC-32
+# that appears in its own data is the fixed point of an affine map, solved
+# over GF(2)). Our encoding: every operation is 10 bytes, byte-aligned (an L
+# op is an empty stored block plus a stored-block header; an R op is a fixed-
+# Huffman block of copies at distance n, padded to size by splitting the copy,
+# plus an empty stored block).
+
+LBASE = [3,4,5,6,7,8,9,10,11,13,15,17,19,23,27,31,35,43,51,59,67,83,99,115,131,163,195,227,258]
+LEXT = [0]*8 + [1]*4 + [2]*4 + [3]*4 + [4]*4 + [5]*4 + [0]
+DBASE = [1,2,3,4,5,7,9,13,17,25,33,49,65,97,129,193,257,385,513,769,1025,1537,2049,3073,4097,6145,8193,12289,16385,24577]
+DEXT = [0,0,0,0,1,1,2,2,3,3,4,4,5,5,6,6,7,7,8,8,9,9,10,10,11,11,12,12,13,13]
+
+class Bits:
+    def __init__(self): self.bits = []
+    def put(self, v, n):  # LSB first
+        for i in range(n): self.bits.append((v >> i) & 1)
+    def huff(self, code, n):  # MSB first
+        for i in reversed(range(n)): self.bits.append((code >> i) & 1)
+    def align(self):
+        while len(self.bits) % 8: self.bits.append(0)
+    def bytes(self):
+        assert len(self.bits) % 8 == 0
+        return bytes(sum(b << i for i, b in enumerate(self.bits[k:k+8])) for k in range(0, len(self.bits), 8))
+
+def litlen(b, sym):
+    if sym < 144: b.huff(0x30 + sym, 8)
+    elif sym < 256: b.huff(0x190 + sym - 144, 9)
+    elif sym < 280: b.huff(sym - 256, 7)
+    else: b.huff(0xC0 + sym - 280, 8)
+
+def copy(b, length, dist):
+    i = max(k for k in range(29) if LBASE[k] <= length)
+    if length == 258: i = 28
+    litlen(b, 257 + i); b.put(length - LBASE[i], LEXT[i])
+    j = max(k for k in range(30) if DBASE[k] <= dist)
+    b.huff(j, 5); b.put(dist - DBASE[j], DEXT[j])
+
+def copy_bits(length, dist):
+    b = Bits(); copy(b, length, dist); return len(b.bits)
+
+def splits(n, want_bits):
+    """Lengths summing to n whose copy codes (distance n) take want_bits."""
+    cost = {l: copy_bits(l, n) for l in range(3, 259)}
+    for k in (1, 2, 3):
+        for parts in itertools.product(range(3, 259), repeat=k - 1):
+            last = n - sum(parts)
+            if 3 <= last <= 258 and sum(cost[p] for p in parts) + cost[last] == want_bits:
+                return list(parts) + [last]
+    return None
+
+OP = 10  # every op is 10 bytes
+
+def lit_hdr(n):
+    """L op: an empty stored block, then the header of a stored block of n bytes."""
+    return b"\x00\x00\x00\xff\xff" + b"\x00" + struct.pack("<HH", n, n ^ 0xFFFF)
+
+def rep(n, final=False, size=OP):
+    """R op: copy the last n bytes; a fixed-Huffman block (then, unless final,
+    an empty stored block so the next op starts on a byte), exactly `size` bytes."""
+    # header 3 + copies + end-of-block 7 (+ 3 for the empty stored header)
+    budget_hi = (size - (0 if final else 4)) * 8 - 10 - (0 if final else 3)
+    for want in range(budget_hi, budget_hi - 8, -1):
+        parts = splits(n, want)
+        if parts is None:
+            continue
+        b = Bits()
+        b.put(1 if final else 0, 1); b.put(1, 2)
+        for p in parts: copy(b, p, n)
+        litlen(b, 256)
+        if not final:
+            b.put(0, 3)
+            b.align()
+            if len(b.bits) != (size - 4) * 8: continue
+            return b.bytes() + b"\x00\x00\xff\xff"
+        b.align()
+        if len(b.bits) == size * 8:
+            return b.bytes()
+    raise ValueError(f"no {size}-byte encoding of R{n}")
+
+def quine(P, S):
+    p, s = len(P), len(S)
+    L = lit_hdr
+    R4 = rep(4 * OP)
+    RA = rep(p + OP)
+    assert len(RA) == OP and len(R4) == OP
+    # final repeat: its size k, and it repeats k + s bytes
+    for k in range(2, 12):
+        try:
+            RF = rep(k + s, final=True, size=k)
+            break
+        except ValueError:
+            continue
+    code = b"".join([
+        L(p + OP), P, L(p + OP),
+        RA,
+        L(OP), RA,
+        L(OP), L(OP),
+        L(4 * OP), RA, L(OP), L(OP), L(4 * OP),
+        R4,
+        L(4 * OP), R4, L(4 * OP), R4, L(4 * OP),
+        R4,
+        L(4 * OP), R4, L(0), L(0), L(len(RF) + s),
+        R4,
+        L(0), L(0),
+        L(len(RF) + s), RF, S,
+        RF,
+    ])
+    return code
+
+def build(name=b"quine.zip"):
+    def parts(crc, code_len):
+        total = 30 + len(name) + code_len + 46 + len(name) + 22
+        lfh = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, code_len, total, len(name), 0) + name
+        cdh = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, code_len, total, len(name), 0, 0, 0, 0, 0, 0) + name
+        eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(cdh), 30 + len(name) + code_len, 0)
+        return lfh, cdh + eocd
+    # the code length does not depend on the CRC or sizes (fixed-size fields)
+    lfh, tail = parts(0, 0)
+    code_len = len(quine(lfh, tail))
+    def f(crc):
+        lfh, tail = parts(crc, code_len)
+        data = lfh + quine(lfh, tail) + tail
+        return data, zlib.crc32(data) & 0xFFFFFFFF
+    # crc(file(x)) is affine in x: solve f(x) = x over GF(2)
+    _, c = f(0)
+    cols = [f(1 << i)[1] ^ c for i in range(32)]
+    # (M + I) x = c ; M column i = cols[i]
+    rows = []  # augmented rows over 32 equations
+    for r in range(32):
+        row = 0
+        for i in range(32):
+            bit = ((cols[i] >> r) & 1) ^ (1 if i == r else 0)
+            row |= bit << i
+        row |= ((c >> r) & 1) << 32
+        rows.append(row)
+    # gaussian elimination
+    where = [-1] * 32
+    rank = 0
+    for col in range(32):
+        piv = next((r for r in range(rank, 32) if (rows[r] >> col) & 1), None)
+        if piv is None: continue
+        rows[rank], rows[piv] = rows[piv], rows[rank]
+        for r in range(32):
+            if r != rank and (rows[r] >> col) & 1: rows[r] ^= rows[rank]
+        where[col] = rank; rank += 1
+    for r in range(rank, 32):
+        if (rows[r] >> 32) & 1: raise ValueError("no CRC fixed point")
+    x = 0
+    for col in range(32):
+        if where[col] >= 0 and (rows[where[col]] >> 32) & 1: x |= 1 << col
+    data, crc = f(x)
+    assert crc == x, (hex(crc), hex(x))
+    return data
+
+
 def bombs(outdir):
+    q = build()
+    assert zlib.decompress(q[39:39 + struct.unpack_from("<I", q, 18)[0]], -15) == q
+    (outdir / "quine.zip").write_bytes(q)
     (outdir / "overlap_bomb.zip").write_bytes(overlap_bomb())
     (outdir / "nest42.zip").write_bytes(nest42())
     (outdir / "sevenz_huge.7z").write_bytes(sevenz_huge())
