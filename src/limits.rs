@@ -51,10 +51,12 @@ pub struct Limits {
     /// unpacked at all. Default: 256 MiB (a zipped 200 MB MSI is still
     /// opened; peak memory of a scan is about this plus the input's map).
     pub max_buffered_entry: u64,
-    /// Times the same container content (by SHA-256) is opened in one input;
+    /// Times the same archive content (by SHA-256) is opened in one input;
     /// later copies are hashed and listed but not opened
     /// (`max_opens_per_content`). 42.zip repeats each level 16 times.
-    /// A container holding its own bytes is never reopened.
+    /// Only formats that decompress count (not PE or compound files, whose
+    /// repetition costs only their real size). A container holding its own
+    /// bytes is never reopened.
     /// Default: 8.
     pub max_opens_per_content: u64,
 }

@@ -521,7 +521,10 @@ fn scan_node(
     let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
     let handler = budget.force.take().or_else(|| formats::sniff(data));
     let open = match open {
-        Ok(()) if handler.is_some() => reopening(scanner, budget, &hashes.sha256),
+        Ok(()) => match handler {
+            Some(h) => reopening(scanner, budget, &hashes.sha256, h.format),
+            None => Ok(()),
+        },
         other => other,
     };
     budget.ancestors.push(hashes.sha256.clone());
@@ -617,11 +620,23 @@ fn scan_node(
 /// the depth limit), nor when the same bytes were opened
 /// [`Limits::max_opens_per_content`] times already in this input (42.zip
 /// repeats each level 16 times: a million leaves from 42 KB).
-fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str) -> Result<()> {
+///
+/// Only formats that decompress are counted: repetition multiplies work only
+/// through compression, and the same DLL in twenty folders of an installer
+/// should keep its metadata every time. A PE or compound file repeated is
+/// parsed again (cheap, its size is real), and any archive inside it is
+/// counted on its own.
+fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str, format: Format) -> Result<()> {
     if let Some(level) = budget.ancestors.iter().position(|a| a == sha256) {
         return Err(Error::malformed(format!(
             "same bytes as its ancestor at depth {level} (an archive containing itself); not opened again"
         )));
+    }
+    if matches!(
+        format,
+        Format::Pe | Format::Cfb | Format::Msi | Format::Msm | Format::Msp
+    ) {
+        return Ok(());
     }
     let max = scanner.limits.max_opens_per_content;
     let count = budget.opened.entry(sha256.to_owned()).or_insert(0);
@@ -997,10 +1012,15 @@ mod tests {
             ..Limits::default()
         });
         let mut budget = Budget::default();
-        assert!(reopening(&scanner, &mut budget, "aa").is_ok());
-        assert!(reopening(&scanner, &mut budget, "aa").is_ok());
+        let zip = Format::Zip;
+        assert!(reopening(&scanner, &mut budget, "aa", zip).is_ok());
+        assert!(reopening(&scanner, &mut budget, "aa", zip).is_ok());
+        // A PE's repetition is real bytes, not compression: never counted.
+        for _ in 0..3 {
+            assert!(reopening(&scanner, &mut budget, "pe", Format::Pe).is_ok());
+        }
         assert!(matches!(
-            reopening(&scanner, &mut budget, "aa"),
+            reopening(&scanner, &mut budget, "aa", zip),
             Err(Error::LimitExceeded {
                 limit: "max_opens_per_content",
                 ..
@@ -1008,7 +1028,7 @@ mod tests {
         ));
         budget.ancestors.push("bb".to_owned());
         assert!(matches!(
-            reopening(&scanner, &mut budget, "bb"),
+            reopening(&scanner, &mut budget, "bb", Format::Pe),
             Err(Error::Malformed { .. })
         ));
     }
