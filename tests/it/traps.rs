@@ -247,3 +247,30 @@ fn hostile_names_are_reported_as_stored() {
     assert!(names.iter().any(|n| n.len() == 65_535));
     assert!(r.root.children.iter().all(|c| c.info.sha256.is_some()));
 }
+
+#[test]
+fn streamed_entries_are_extracted_whole() {
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("traps-streamed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let x = installsift::extract::extract(
+        &Scanner::new(),
+        &corpus().join("nsis/large_lzma_solid.exe"),
+        &out,
+    )
+    .expect("extract");
+    let manifest = x.manifest();
+    let big = manifest
+        .iter()
+        .find(|l| l.node.entry.as_ref().is_some_and(|e| e.streamed))
+        .expect("data/big.txt (2.2 MB) is streamed, not kept");
+    let to = big.extracted_to.as_ref().expect("written");
+    let bytes = std::fs::read(out.join(to)).expect("read back");
+    assert_eq!(bytes.len() as u64, big.node.size);
+    assert_eq!(
+        Some(installsift::hash::hash_bytes(installsift::HashSelection::SHA256, &bytes).sha256),
+        big.node.sha256
+    );
+    assert!(!out.join(".installsift-partial").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}
