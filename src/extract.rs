@@ -252,14 +252,18 @@ impl Writer {
         self.written.insert(number, result.map(|(_, rel)| rel));
     }
 
-    /// Drop a stream that did not become a node and start a new one.
+    /// Drop a stream that did not become a node and start a new one. The
+    /// file is created anew (whatever had its name removed first, a symlink
+    /// included), so nothing is written through a link.
     fn begin(&mut self) {
+        self.partial = None;
+        let p = self.out.join(PARTIAL);
+        let _ = fs::remove_file(&p);
         self.partial = Some(
             OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
-                .open(self.out.join(PARTIAL))
+                .create_new(true)
+                .open(&p)
                 .map_err(|e| e.to_string()),
         );
     }
