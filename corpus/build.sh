@@ -341,6 +341,20 @@ for f in malformed/nsis_trunc_lzma_solid.exe malformed/nsis_trunc_zlib.exe; do
 done
 
 # ---------------------------------------------------------------- reference listings
+# ---------------------------------------------------------------- traps (bombs)
+if [ "$ONLY" = all ]; then # (not indented, to keep history)
+log "traps"
+rm -rf traps && mkdir -p traps
+# Zip bomb: 1 GiB of zeros deflated by Info-ZIP (1 MB), zipped again (3 KB).
+truncate -s 1G "$WORK"/zeros.bin
+touch -d '2020-01-01 00:00:00' "$WORK"/zeros.bin
+(cd "$WORK" && zip -q -X -9 zeros.zip zeros.bin && touch -d '2020-01-01 00:00:00' zeros.zip \
+    && zip -q -X -9 zip_bomb_zeros.zip zeros.zip && rm zeros.bin)
+mv "$WORK"/zip_bomb_zeros.zip traps/
+# The others are hand-built or patched from the samples above (see the docstring).
+python3 src/tools/make_traps.py --bombs traps
+fi # ONLY=all
+
 log "reference listings"
 # dir_tsv DIR: "<path>\t<size>\t<sha256>" for every regular file, sorted bytewise
 dir_tsv() {
@@ -496,3 +510,4 @@ log "done: $(find pe msi cab zip 7z nested malformed nsis -type f | wc -l) sampl
 # installer families built from our own sources: iexpress/ burn/ omaha/
 # (see src/tools/families.sh; it needs pe/lib_x64.dll and msi/simple.msi from above)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/families.sh; fi
+log "done: $(find pe msi cab zip 7z nested malformed nsis traps -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"

@@ -14,7 +14,7 @@
 
 use crate::error::{Error, Result};
 use crate::report::{NodeInfo, Report};
-use crate::scan::Scanner;
+use crate::scan::{DataSink, Scanner};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -170,9 +170,20 @@ fn make_dirs(dir: &Path, parts: &[String]) -> std::io::Result<PathBuf> {
     Ok(at)
 }
 
+/// Name of the file a streamed entry is written to before it becomes a node
+/// (directly in the output directory; entries all go below an input's own
+/// directory, so it cannot collide with one).
+const PARTIAL: &str = ".installsift-partial";
+
 /// State of one extraction, shared with the scan's data sink.
 struct Writer {
     out: PathBuf,
+    /// The entry being streamed, written as it arrives (the scan does not
+    /// keep large entries in memory), and whether writing it failed.
+    partial: Option<std::result::Result<fs::File, String>>,
+    /// Where the last streamed entry went, for a container that reports the
+    /// same stream under two names.
+    last_streamed: Option<PathBuf>,
     /// For each depth of the current branch, where that node was written
     /// (its file; for the input, its directory), when it was.
     stack: Vec<Option<PathBuf>>,
@@ -200,17 +211,77 @@ impl Writer {
             }
             return;
         }
-        let result = self.write_entry(depth, name, data);
+        let result = self.write_entry(depth, name, |target| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(target)
+                .map_err(|e| e.to_string())?;
+            f.write_all(data).map_err(|e| e.to_string())
+        });
         self.stack
             .push(result.as_ref().ok().map(|(p, _)| p.clone()));
         self.written.insert(number, result.map(|(_, rel)| rel));
     }
 
+    /// Place node `number` (at `path`) whose bytes were streamed to
+    /// [`PARTIAL`]: move that file to the node's place.
+    fn streamed(&mut self, number: u64, path: &[String]) {
+        let depth = path.len().saturating_sub(1);
+        self.stack.truncate(depth);
+        let Some(name) = path.last() else { return };
+        let partial = self.partial.take();
+        let source = self.out.join(PARTIAL);
+        let last = self.last_streamed.clone();
+        let result = self.write_entry(depth.max(1), name, |target| match (partial, last) {
+            (Some(Ok(f)), _) => {
+                drop(f);
+                fs::rename(&source, target).map_err(|e| e.to_string())
+            }
+            (Some(Err(e)), _) => Err(e),
+            (None, Some(prev)) => fs::copy(prev, target)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            (None, None) => Err("streamed content was not received".to_owned()),
+        });
+        if let Ok((p, _)) = &result {
+            self.last_streamed = Some(p.clone());
+        }
+        self.stack
+            .push(result.as_ref().ok().map(|(p, _)| p.clone()));
+        self.written.insert(number, result.map(|(_, rel)| rel));
+    }
+
+    /// Drop a stream that did not become a node and start a new one. The
+    /// file is created anew (whatever had its name removed first, a symlink
+    /// included), so nothing is written through a link.
+    fn begin(&mut self) {
+        self.partial = None;
+        let p = self.out.join(PARTIAL);
+        let _ = fs::remove_file(&p);
+        self.partial = Some(
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)
+                .map_err(|e| e.to_string()),
+        );
+    }
+
+    fn chunk(&mut self, data: &[u8]) {
+        if let Some(Ok(f)) = &mut self.partial {
+            if let Err(e) = f.write_all(data) {
+                self.partial = Some(Err(e.to_string()));
+            }
+        }
+    }
+
+    /// Find the place of an entry and write it there with `put`.
     fn write_entry(
         &mut self,
         depth: usize,
         name: &str,
-        data: &[u8],
+        put: impl FnOnce(&Path) -> std::result::Result<(), String>,
     ) -> std::result::Result<(PathBuf, String), String> {
         let Some(Some(parent_file)) = self.stack.get(depth - 1).cloned() else {
             return Err("parent was not extracted".to_owned());
@@ -234,12 +305,7 @@ impl Writer {
         let leaf = parts.pop().unwrap_or_else(|| "_".to_owned());
         let dir = make_dirs(&container, &parts).map_err(|e| e.to_string())?;
         let target = free_name(&dir, &leaf, false).ok_or_else(|| "no free file name".to_owned())?;
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&target)
-            .map_err(|e| e.to_string())?;
-        f.write_all(data).map_err(|e| e.to_string())?;
+        put(&target)?;
         let rel = target.strip_prefix(&self.out).unwrap_or(&target);
         let rel = rel
             .components()
@@ -247,6 +313,24 @@ impl Writer {
             .collect::<Vec<_>>()
             .join("/");
         Ok((target, rel))
+    }
+}
+
+/// The scan's view of the [`Writer`].
+struct Sink(Rc<RefCell<Writer>>);
+
+impl DataSink for Sink {
+    fn node(&mut self, number: u64, path: &[String], data: &[u8]) {
+        self.0.borrow_mut().write(number, path, data);
+    }
+    fn begin(&mut self) {
+        self.0.borrow_mut().begin();
+    }
+    fn chunk(&mut self, data: &[u8]) {
+        self.0.borrow_mut().chunk(data);
+    }
+    fn streamed(&mut self, number: u64, path: &[String]) {
+        self.0.borrow_mut().streamed(number, path);
     }
 }
 
@@ -262,12 +346,14 @@ pub fn extract(scanner: &Scanner, input: &Path, out: &Path) -> Result<Extraction
         out: out.to_path_buf(),
         stack: Vec::new(),
         written: HashMap::new(),
+        partial: None,
+        last_streamed: None,
     }));
-    let sink_writer = Rc::clone(&writer);
-    let sink = move |number: u64, path: &[String], data: &[u8]| {
-        sink_writer.borrow_mut().write(number, path, data)
-    };
-    let report = scanner.scan_path_inner(input, Some(Box::new(sink)))?;
+    let sink = Sink(Rc::clone(&writer));
+    let report = scanner.scan_path_inner(input, Some(Box::new(sink)));
+    // A stream cut short by a limit never became a node.
+    let _ = fs::remove_file(out.join(PARTIAL));
+    let report = report?;
     let written = std::mem::take(&mut writer.borrow_mut().written);
     Ok(Extraction { report, written })
 }

@@ -11,6 +11,7 @@ fn limits() -> Limits {
         max_entries_per_container: 4_096,
         max_entries_per_input: 16_384,
         max_search_window: 1 << 20,
+        max_buffered_entry: 16 << 20,
         ..Limits::default()
     }
 }

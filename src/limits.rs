@@ -46,6 +46,23 @@ pub struct Limits {
     /// RELEASES) read for metadata; the rest is hashed, not read.
     /// Default: 4 MiB.
     pub max_document_size: u64,
+    /// Largest decompressed entry kept in memory whole so that it can be
+    /// opened as a container. A larger container is hashed as it streams,
+    /// reported with its format and a `max_buffered_entry` error, and not
+    /// opened; content that is no container is always streamed (only its
+    /// first MiB is kept, for classification). Distinct from
+    /// [`max_entry_size`](Self::max_entry_size), which bounds what is
+    /// unpacked at all. Default: 256 MiB (a zipped 200 MB MSI is still
+    /// opened; peak memory of a scan is about this plus the input's map).
+    pub max_buffered_entry: u64,
+    /// Times the same archive content (by SHA-256) is opened in one input;
+    /// later copies are hashed and listed but not opened
+    /// (`max_opens_per_content`). 42.zip repeats each level 16 times.
+    /// Only formats that decompress count (not PE or compound files, whose
+    /// repetition costs only their real size). A container holding its own
+    /// bytes is never reopened.
+    /// Default: 8.
+    pub max_opens_per_content: u64,
 }
 
 impl Default for Limits {
@@ -61,6 +78,8 @@ impl Default for Limits {
             max_search_window: 8 << 20,
             max_table_rows: 1_000_000,
             max_document_size: 4 << 20,
+            max_buffered_entry: 256 << 20,
+            max_opens_per_content: 8,
         }
     }
 }

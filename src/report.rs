@@ -344,6 +344,12 @@ pub struct EntryInfo {
     /// (e.g. the cabinet key of an MSI file, the raw stream name).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// The entry was hashed while it streamed and not kept whole: it is no
+    /// container we open (or too large to buffer, see
+    /// [`Limits::max_buffered_entry`](crate::Limits::max_buffered_entry)),
+    /// so it was not parsed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub streamed: bool,
 }
 
 impl EntryInfo {
@@ -356,6 +362,7 @@ impl EntryInfo {
             method: None,
             encrypted: false,
             key: None,
+            streamed: false,
         }
     }
     /// Set the offset.

@@ -10,11 +10,11 @@
 use crate::classify;
 use crate::error::{Error, Result};
 use crate::formats;
-use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes, HashingSink};
+use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes};
 use crate::limits::Limits;
 use crate::report::{EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -35,6 +35,9 @@ pub(crate) enum ChildData<'a> {
     Borrowed(&'a [u8]),
     /// Bytes produced by a decoder, already hashed while they streamed.
     Owned(Vec<u8>, Hashes),
+    /// An entry hashed while it streamed but not kept whole (see
+    /// [`Cx::read_entry`]): only its first bytes, for classification.
+    Streamed(Unpacked),
     /// Content not available (encrypted, over a limit, damaged): the node is
     /// reported with this declared size, no hash, and the error.
     Missing { size: u64, error: Error },
@@ -42,22 +45,87 @@ pub(crate) enum ChildData<'a> {
 
 /// A parser given to [`Cx::child_parsed_by`] in place of a handler's.
 pub(crate) type ParseFn<'f> = dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed + 'f;
+/// Entry bytes kept while it is still undecided whether the content is a
+/// container: once an entry has produced this many bytes and they sniff as no
+/// format we open, the rest is hashed as it streams and not kept (1 MiB; a
+/// PE's headers, the deepest any sniff looks, fit easily). A UDIF image,
+/// recognised by its trailer, is therefore not opened when it is an entry
+/// larger than this.
+pub(crate) const SNIFF_PREFIX: usize = 1 << 20;
+
+/// An entry unpacked by [`Cx::read_entry`]: its bytes and hashes, or, when it
+/// was streamed, its first bytes, full size and hashes.
+#[derive(Clone)]
+pub(crate) struct Unpacked {
+    /// All the bytes, or the first [`SNIFF_PREFIX`] or so when streamed.
+    bytes: Vec<u8>,
+    hashes: Hashes,
+    /// `Some(size)` when only the first bytes were kept.
+    streamed: Option<u64>,
+    /// Why a container was streamed rather than opened
+    /// (`max_buffered_entry`).
+    note: Option<Error>,
+}
+
+impl Unpacked {
+    /// The entry's size.
+    pub(crate) fn size(&self) -> u64 {
+        self.streamed.unwrap_or(self.bytes.len() as u64)
+    }
+
+    /// The entry's hashes.
+    pub(crate) fn hashes(&self) -> &Hashes {
+        &self.hashes
+    }
+
+    /// All of the entry's bytes, unless it was streamed (then only its first
+    /// bytes were kept).
+    pub(crate) fn whole(&self) -> Option<&[u8]> {
+        self.streamed.is_none().then_some(self.bytes.as_slice())
+    }
+}
+
+impl From<Unpacked> for ChildData<'static> {
+    fn from(u: Unpacked) -> Self {
+        if u.streamed.is_some() {
+            ChildData::Streamed(u)
+        } else {
+            ChildData::Owned(u.bytes, u.hashes)
+        }
+    }
+}
 
 /// Per-input counters shared by every level of one scan.
 #[derive(Default)]
 struct Budget {
     stats: ScanStats,
     /// Receives every node's path and bytes before it is parsed (extraction).
-    data_sink: Option<DataSink>,
+    data_sink: Option<Box<dyn DataSink>>,
+    /// SHA-256 of the nodes on the path from the input to the node being
+    /// parsed: a container holding its own bytes (a quine) is not reopened.
+    ancestors: Vec<String>,
+    /// Times each container content (SHA-256) was opened in this input.
+    opened: HashMap<String, u64>,
     /// Parse the input with this handler whatever its sniff says (fuzzing a
     /// parser past its magic checks); used once, for the input.
     force: Option<&'static formats::Handler>,
 }
 
-/// A receiver of node bytes: `(node number, path, bytes)`. Node numbers count
-/// from 1 in pre-order over every node of the report (nodes without content,
-/// which never reach the sink, included).
-pub(crate) type DataSink = Box<dyn FnMut(u64, &[String], &[u8])>;
+/// A receiver of node bytes (extraction). Node numbers count from 1 in
+/// pre-order over every node of the report (nodes without content, which
+/// never reach the sink, included).
+pub(crate) trait DataSink {
+    /// Node `number` at `path` has these bytes.
+    fn node(&mut self, number: u64, path: &[String], data: &[u8]);
+    /// An entry too large to keep starts streaming: forget any stream that
+    /// did not become a node.
+    fn begin(&mut self);
+    /// The next bytes of the stream begun last.
+    fn chunk(&mut self, data: &[u8]);
+    /// The stream begun last (or, when it was already given to a node, that
+    /// node's bytes again) is node `number` at `path`.
+    fn streamed(&mut self, number: u64, path: &[String]);
+}
 
 /// What a parser sees of the node it is parsing.
 pub(crate) struct Cx<'s> {
@@ -192,6 +260,7 @@ impl<'s> Cx<'s> {
                 Some(entry),
                 Ok(()),
             ),
+            ChildData::Streamed(u) => scan_streamed(self.budget, path, self.depth + 1, u, entry),
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
                 self.budget.stats.nodes_with_errors += 1;
@@ -292,13 +361,25 @@ impl<'s> Cx<'s> {
     /// streams, within the entry-size, total-unpacked and ratio limits.
     /// `declared` is the size the container claims, `stored` its compressed
     /// size when known (for the ratio check).
+    ///
+    /// Declared sizes are checked before anything is decoded (size, ratio,
+    /// what is left of the input's budget), and decoding stops as soon as the
+    /// output passes the declared size. The bytes are kept only while they may
+    /// be a container to open: past [`SNIFF_PREFIX`] bytes that sniff as no
+    /// format we open, or past [`Limits::max_buffered_entry`], the rest is
+    /// hashed (and handed to an extraction sink) as it streams, and the node
+    /// keeps only its first bytes. Memory per entry is thereby bounded by
+    /// `max_buffered_entry` for containers and about 1 MiB for anything else.
     pub(crate) fn read_entry(
         &mut self,
         reader: &mut dyn Read,
         declared: Option<u64>,
         stored: Option<u64>,
-    ) -> Result<(Vec<u8>, Hashes)> {
+    ) -> Result<Unpacked> {
         let l = &self.scanner.limits;
+        let remaining = l
+            .max_total_unpacked
+            .saturating_sub(self.budget.stats.unpacked_bytes);
         if let Some(d) = declared {
             if d > l.max_entry_size {
                 return Err(Error::limit(
@@ -306,32 +387,59 @@ impl<'s> Cx<'s> {
                     format!("entry declares {d} bytes, limit is {}", l.max_entry_size),
                 ));
             }
+            if let Some(s) = stored {
+                if d > l.ratio_floor && d / s.max(1) > l.max_ratio {
+                    return Err(Error::limit(
+                        "max_ratio",
+                        format!(
+                            "entry declares {d} bytes out of {s} stored, ratio above {}",
+                            l.max_ratio
+                        ),
+                    ));
+                }
+            }
+            if d > remaining {
+                return Err(Error::limit(
+                    "max_total_unpacked",
+                    format!(
+                        "entry declares {d} bytes; input already unpacked {} of {}",
+                        self.budget.stats.unpacked_bytes, l.max_total_unpacked
+                    ),
+                ));
+            }
         }
-        let remaining = l
-            .max_total_unpacked
-            .saturating_sub(self.budget.stats.unpacked_bytes);
         let cap = l.max_entry_size.min(remaining);
-        let mut sink = HashingSink::new(self.scanner.hashes);
+        let buffered_cap = l.max_buffered_entry;
+        // A container declaring more than can be buffered is streamed from
+        // the start (decided on its prefix).
+        let too_big = declared.is_some_and(|d| d > buffered_cap);
+        let mut hasher = Hasher::new(self.scanner.hashes);
+        let mut kept: Vec<u8> = Vec::new();
+        let mut len: u64 = 0;
+        // None: undecided; Some(false): keep whole; Some(true): streaming.
+        let mut streaming: Option<bool> = None;
+        let mut note = None;
         let mut buf = vec![0u8; 64 * 1024];
+        let fail = |budget: &mut Budget, len: u64, e: Error| {
+            budget.stats.unpacked_bytes += len;
+            Err(e)
+        };
         loop {
             let n = match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.budget.stats.unpacked_bytes += sink.len();
-                    return Err(io_to_error(&e, sink.len()));
-                }
+                Err(e) => return fail(self.budget, len, io_to_error(&e, len)),
             };
             let chunk = buf.get(..n).unwrap_or(&[]);
-            if sink.len() + n as u64 > cap {
-                self.budget.stats.unpacked_bytes += sink.len();
-                return Err(if cap == remaining && remaining < l.max_entry_size {
+            let out = len + n as u64;
+            if out > cap {
+                let e = if cap == remaining && remaining < l.max_entry_size {
                     Error::limit(
                         "max_total_unpacked",
                         format!(
                             "input already unpacked {} bytes",
-                            self.budget.stats.unpacked_bytes
+                            self.budget.stats.unpacked_bytes + len
                         ),
                     )
                 } else {
@@ -339,35 +447,87 @@ impl<'s> Cx<'s> {
                         "max_entry_size",
                         format!("entry grew past {} bytes", l.max_entry_size),
                     )
-                });
+                };
+                return fail(self.budget, len, e);
+            }
+            if let Some(d) = declared {
+                if out > d {
+                    let e = Error::malformed(format!(
+                        "entry declares {d} bytes but decodes to more; stopped at {out}"
+                    ));
+                    return fail(self.budget, len, e);
+                }
             }
             if let Some(stored) = stored {
-                let out = sink.len() + n as u64;
                 if out > l.ratio_floor && out / stored.max(1) > l.max_ratio {
-                    self.budget.stats.unpacked_bytes += sink.len();
-                    return Err(Error::limit(
+                    let e = Error::limit(
                         "max_ratio",
                         format!(
                             "{out} bytes out of {stored} stored exceeds ratio {}",
                             l.max_ratio
                         ),
-                    ));
+                    );
+                    return fail(self.budget, len, e);
                 }
             }
-            // A Vec-backed sink cannot fail.
-            let _ = sink.write_all(chunk);
+            hasher.update(chunk);
+            len = out;
+            if streaming == Some(true) {
+                if let Some(sink) = self.budget.data_sink.as_mut() {
+                    sink.chunk(chunk);
+                }
+                continue;
+            }
+            kept.extend_from_slice(chunk);
+            let decide = match streaming {
+                None if kept.len() >= SNIFF_PREFIX => {
+                    let container = formats::sniff(&kept).is_some();
+                    if container && too_big {
+                        note = Some(buffered_limit(declared.unwrap_or(len), buffered_cap));
+                    }
+                    !container || too_big
+                }
+                Some(false) if len > buffered_cap => {
+                    note = Some(buffered_limit(len, buffered_cap));
+                    true
+                }
+                _ => false,
+            };
+            if decide {
+                if let Some(sink) = self.budget.data_sink.as_mut() {
+                    sink.begin();
+                    sink.chunk(&kept);
+                }
+                kept.truncate(SNIFF_PREFIX);
+                kept.shrink_to_fit();
+                streaming = Some(true);
+            } else if streaming.is_none() && kept.len() >= SNIFF_PREFIX {
+                streaming = Some(false);
+            }
         }
-        self.budget.stats.unpacked_bytes += sink.len();
+        self.budget.stats.unpacked_bytes += len;
         if let Some(d) = declared {
-            if sink.len() != d {
+            if len != d {
                 return Err(Error::malformed(format!(
-                    "entry declares {d} bytes but decodes to {}",
-                    sink.len()
+                    "entry declares {d} bytes but decodes to {len}"
                 )));
             }
         }
-        Ok(sink.finish())
+        Ok(Unpacked {
+            bytes: kept,
+            hashes: hasher.finish(),
+            streamed: (streaming == Some(true)).then_some(len),
+            note,
+        })
     }
+}
+
+/// The note on a container too large to buffer.
+fn buffered_limit(size: u64, cap: u64) -> Error {
+    Error::limit(
+        "max_buffered_entry",
+        format!("{size} bytes; containers above {cap} bytes are hashed, not opened"),
+    )
 }
 
 /// Map an I/O error from a decoder to our kinds: early EOF is truncation.
@@ -422,10 +582,18 @@ fn scan_node_with(
 ) -> Node {
     budget.stats.nodes += 1;
     if let Some(sink) = budget.data_sink.as_mut() {
-        sink(budget.stats.nodes, &path, data);
+        sink.node(budget.stats.nodes, &path, data);
     }
     let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
     let handler = budget.force.take().or_else(|| formats::sniff(data));
+    let open = match open {
+        Ok(()) => match handler {
+            Some(h) => reopening(scanner, budget, &hashes.sha256, h.format),
+            None => Ok(()),
+        },
+        other => other,
+    };
+    budget.ancestors.push(hashes.sha256.clone());
     let mut cx = Cx {
         scanner,
         budget,
@@ -478,6 +646,7 @@ fn scan_node_with(
         errors_omitted,
         ..
     } = cx;
+    budget.ancestors.pop();
     if errors_omitted > 0 {
         errors.push(Error::malformed(format!(
             "{errors_omitted} more errors on this node not listed"
@@ -523,6 +692,91 @@ fn scan_node_with(
 const RELEASE_MIN: usize = 64 << 20;
 /// See [`RELEASE_MIN`].
 const RELEASE_SLICE: usize = 8 << 20;
+/// May a container with this SHA-256 be opened? Not when an ancestor has the
+/// same bytes (an archive that contains itself, like r.zip, would recurse to
+/// the depth limit), nor when the same bytes were opened
+/// [`Limits::max_opens_per_content`] times already in this input (42.zip
+/// repeats each level 16 times: a million leaves from 42 KB).
+///
+/// Only formats that decompress are counted: repetition multiplies work only
+/// through compression, and the same DLL in twenty folders of an installer
+/// should keep its metadata every time. A PE or compound file repeated is
+/// parsed again (cheap, its size is real), and any archive inside it is
+/// counted on its own.
+fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str, format: Format) -> Result<()> {
+    if let Some(level) = budget.ancestors.iter().position(|a| a == sha256) {
+        return Err(Error::malformed(format!(
+            "same bytes as its ancestor at depth {level} (an archive containing itself); not opened again"
+        )));
+    }
+    if matches!(
+        format,
+        Format::Pe | Format::Cfb | Format::Msi | Format::Msm | Format::Msp
+    ) {
+        return Ok(());
+    }
+    let max = scanner.limits.max_opens_per_content;
+    let count = budget.opened.entry(sha256.to_owned()).or_insert(0);
+    if *count >= max {
+        return Err(Error::limit(
+            "max_opens_per_content",
+            format!("the same bytes were opened {max} times in this input already"),
+        ));
+    }
+    *count += 1;
+    Ok(())
+}
+
+/// The node of an entry that was hashed while it streamed: its format is
+/// sniffed and it is classified from its first bytes, never parsed.
+fn scan_streamed(
+    budget: &mut Budget,
+    path: Vec<String>,
+    depth: u32,
+    u: Unpacked,
+    mut entry: EntryInfo,
+) -> Node {
+    budget.stats.nodes += 1;
+    if let Some(sink) = budget.data_sink.as_mut() {
+        sink.streamed(budget.stats.nodes, &path);
+    }
+    entry.streamed = true;
+    let format = formats::sniff(&u.bytes).map_or(Format::Unknown, |h| h.format);
+    let name = path.last().map_or("", String::as_str);
+    let children = Vec::new();
+    let verdict = classify::classify(&classify::Subject {
+        format,
+        name,
+        data: &u.bytes,
+        metadata: None,
+        children: &children,
+    });
+    let size = u.size();
+    let errors: Vec<Error> = u.note.into_iter().collect();
+    if !errors.is_empty() {
+        budget.stats.nodes_with_errors += 1;
+    }
+    Node {
+        info: NodeInfo {
+            path,
+            depth,
+            size,
+            sha256: Some(u.hashes.sha256),
+            sha1: u.hashes.sha1,
+            md5: u.hashes.md5,
+            format,
+            verdict: verdict.verdict,
+            family: verdict.family,
+            kind: verdict.kind,
+            installer: verdict.installer,
+            evidence: verdict.evidence,
+            errors,
+            entry: Some(entry),
+            metadata: None,
+        },
+        children,
+    }
+}
 
 impl Scanner {
     /// A scanner with default [`Limits`] computing SHA-256 only.
@@ -557,7 +811,7 @@ impl Scanner {
         &self,
         name: &str,
         data: &[u8],
-        sink: Option<DataSink>,
+        sink: Option<Box<dyn DataSink>>,
     ) -> Report {
         self.scan_bytes_forced(name, data, sink, None)
     }
@@ -568,7 +822,7 @@ impl Scanner {
         &self,
         name: &str,
         data: &[u8],
-        sink: Option<DataSink>,
+        sink: Option<Box<dyn DataSink>>,
         force: Option<&'static formats::Handler>,
     ) -> Report {
         self.scan_root(name, data, None, sink, force)
@@ -580,13 +834,14 @@ impl Scanner {
         name: &str,
         data: &[u8],
         hashes: Option<Hashes>,
-        sink: Option<DataSink>,
+        sink: Option<Box<dyn DataSink>>,
         force: Option<&'static formats::Handler>,
     ) -> Report {
         let mut budget = Budget {
             stats: ScanStats::default(),
             data_sink: sink,
             force,
+            ..Budget::default()
         };
         let root = scan_node(
             self,
@@ -611,7 +866,11 @@ impl Scanner {
     }
 
     /// [`scan_path`](Self::scan_path) with a sink for every node's bytes.
-    pub(crate) fn scan_path_inner(&self, path: &Path, sink: Option<DataSink>) -> Result<Report> {
+    pub(crate) fn scan_path_inner(
+        &self,
+        path: &Path,
+        sink: Option<Box<dyn DataSink>>,
+    ) -> Result<Report> {
         let file =
             std::fs::File::open(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
         let meta = file
@@ -791,5 +1050,158 @@ impl Scanner {
             *lock.lock().unwrap_or_else(|e| e.into_inner()) = u64::MAX;
             cv.notify_all();
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Run `f` with a context over an empty node.
+    fn with_cx<R>(limits: Limits, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {
+        let scanner = Scanner::new().with_limits(limits);
+        let mut budget = Budget::default();
+        let path = vec!["t".to_owned()];
+        let mut cx = Cx {
+            scanner: &scanner,
+            budget: &mut budget,
+            path: &path,
+            depth: 0,
+            container_entries: 0,
+            stopped: false,
+            errors_omitted: 0,
+            range: (0, 0),
+            borrowed: BTreeMap::new(),
+            children: Vec::new(),
+            errors: Vec::new(),
+            evidence: Vec::new(),
+        };
+        f(&mut cx)
+    }
+
+    fn limit_of(r: Result<Unpacked>) -> &'static str {
+        match r {
+            Err(Error::LimitExceeded { limit, .. }) => limit,
+            Err(e) => panic!("not a limit: {e}"),
+            Ok(_) => panic!("no error"),
+        }
+    }
+
+    #[test]
+    fn content_that_is_no_container_streams() {
+        let data: Vec<u8> = (0..3 * SNIFF_PREFIX as u32)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let u = with_cx(Limits::default(), |cx| {
+            cx.read_entry(&mut data.as_slice(), Some(data.len() as u64), None)
+        })
+        .expect("read");
+        assert_eq!(u.streamed, Some(data.len() as u64));
+        assert_eq!(u.bytes.len(), SNIFF_PREFIX, "only the prefix is kept");
+        assert_eq!(u.hashes, hash_bytes(HashSelection::SHA256, &data));
+        // Small entries are kept whole.
+        let small = with_cx(Limits::default(), |cx| {
+            cx.read_entry(&mut &data[..1000], None, None)
+        })
+        .expect("read");
+        assert_eq!((small.streamed, small.bytes.len()), (None, 1000));
+    }
+
+    #[test]
+    fn containers_are_kept_up_to_the_buffer_limit() {
+        // A zip end record followed by filler: sniffed as a container.
+        let mut data = b"PK\x05\x06".to_vec();
+        data.resize(2 * SNIFF_PREFIX + 5, 0);
+        let limits = Limits {
+            max_buffered_entry: 4 * SNIFF_PREFIX as u64,
+            ..Limits::default()
+        };
+        let u = with_cx(limits.clone(), |cx| {
+            cx.read_entry(&mut data.as_slice(), None, None)
+        })
+        .expect("read");
+        assert_eq!((u.streamed, u.bytes.len()), (None, data.len()));
+        data.resize(5 * SNIFF_PREFIX, 0);
+        for declared in [None, Some(data.len() as u64)] {
+            let u = with_cx(limits.clone(), |cx| {
+                cx.read_entry(&mut data.as_slice(), declared, None)
+            })
+            .expect("read");
+            assert_eq!(u.streamed, Some(data.len() as u64));
+            assert!(matches!(
+                u.note,
+                Some(Error::LimitExceeded {
+                    limit: "max_buffered_entry",
+                    ..
+                })
+            ));
+        }
+    }
+
+    #[test]
+    fn declared_sizes_are_checked_before_decoding() {
+        let mut never = std::io::repeat(0);
+        let l = Limits::default();
+        assert_eq!(
+            limit_of(with_cx(l.clone(), |cx| cx.read_entry(
+                &mut never,
+                Some(2 << 30),
+                None
+            ))),
+            "max_entry_size"
+        );
+        assert_eq!(
+            limit_of(with_cx(l.clone(), |cx| {
+                cx.read_entry(&mut never, Some(100 << 20), Some(1000))
+            })),
+            "max_ratio"
+        );
+        let tight = Limits {
+            max_total_unpacked: 10,
+            ..Limits::default()
+        };
+        assert_eq!(
+            limit_of(with_cx(tight, |cx| cx.read_entry(
+                &mut never,
+                Some(11),
+                None
+            ))),
+            "max_total_unpacked"
+        );
+        // Output past the declared size stops at once (not after the stream).
+        let (r, unpacked) = with_cx(l, |cx| {
+            let r = cx.read_entry(&mut (&mut never).take(1 << 30), Some(10), None);
+            (r, cx.budget.stats.unpacked_bytes)
+        });
+        assert!(matches!(r, Err(Error::Malformed { .. })));
+        assert!(unpacked <= 10);
+    }
+
+    #[test]
+    fn the_same_container_is_reopened_a_bounded_number_of_times() {
+        let scanner = Scanner::new().with_limits(Limits {
+            max_opens_per_content: 2,
+            ..Limits::default()
+        });
+        let mut budget = Budget::default();
+        let zip = Format::Zip;
+        assert!(reopening(&scanner, &mut budget, "aa", zip).is_ok());
+        assert!(reopening(&scanner, &mut budget, "aa", zip).is_ok());
+        // A PE's repetition is real bytes, not compression: never counted.
+        for _ in 0..3 {
+            assert!(reopening(&scanner, &mut budget, "pe", Format::Pe).is_ok());
+        }
+        assert!(matches!(
+            reopening(&scanner, &mut budget, "aa", zip),
+            Err(Error::LimitExceeded {
+                limit: "max_opens_per_content",
+                ..
+            })
+        ));
+        budget.ancestors.push("bb".to_owned());
+        assert!(matches!(
+            reopening(&scanner, &mut budget, "bb", Format::Pe),
+            Err(Error::Malformed { .. })
+        ));
     }
 }

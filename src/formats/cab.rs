@@ -576,7 +576,7 @@ fn unpack_folder(
         } else {
             let mut take = (&mut reader).take(size);
             match cx.read_entry(&mut take, Some(size), packed) {
-                Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+                Ok(u) => u.into(),
                 Err(e) => {
                     if let Error::LimitExceeded { limit, .. } = &e {
                         abandoned = Some(Error::limit(

@@ -565,6 +565,22 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         }
     }
     if start >= len {
+        // Raw data claimed past the end: the file is cut short, or a section
+        // table lies to push the overlay search past the data.
+        if let Some(s) = layout
+            .sections
+            .iter()
+            .filter(|s| s.raw_size > 0)
+            .max_by_key(|s| u64::from(s.raw_offset) + u64::from(s.raw_size))
+        {
+            let end = u64::from(s.raw_offset) + u64::from(s.raw_size);
+            if end > len as u64 {
+                cx.error(Error::truncated(format!(
+                    "section raw data {:#x}+{:#x} runs past the end of the file ({len:#x}); no overlay",
+                    s.raw_offset, s.raw_size
+                )));
+            }
+        }
         return;
     }
     info.overlay = Some(Region {

@@ -216,7 +216,7 @@ fn stream_less(f: &sevenz_rust2::ArchiveEntry, info: &mut SevenZInfo, cx: &mut C
     }
     info.entries += 1;
     let data = match cx.read_entry(&mut std::io::empty(), Some(0), None) {
-        Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+        Ok(u) => u.into(),
         Err(error) => ChildData::Missing { size: 0, error },
     };
     cx.child(f.name(), EntryInfo::new(EntryKind::File), data)
@@ -354,7 +354,7 @@ fn block(
         info.declared_size = info.declared_size.saturating_add(f.size());
         let what = format!("7z entry `{}`", f.name());
         let (data, go_on) = match cx.read_entry(reader, Some(f.size()), Some(packed)) {
-            Ok((bytes, hashes)) => (ChildData::Owned(bytes, hashes), true),
+            Ok(u) => (u.into(), true),
             Err(e) => {
                 // A limit stops decoding this block (draining the rest of a
                 // bomb would cost what the limit saves); a decoding error
@@ -568,7 +568,7 @@ fn fast_block(
                 checked: false,
             };
             match cx.read_entry(&mut take, Some(f.size()), Some(packed)) {
-                Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+                Ok(u) => u.into(),
                 Err(e) => {
                     // The stream position is lost (or a limit says stop):
                     // the rest of the block is not decoded.

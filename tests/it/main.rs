@@ -13,4 +13,5 @@ mod nsis;
 mod pe_hashes;
 mod reference;
 mod replay;
+mod traps;
 mod util;

@@ -526,7 +526,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         }
         let size = bytes.len() as u64;
         let child = match cx.read_entry(&mut bytes.as_slice(), Some(size), None) {
-            Ok((b, h)) => ChildData::Owned(b, h),
+            Ok(u) => u.into(),
             Err(error) => ChildData::Missing { size, error },
         };
         if !cx.child(full, entry, child) {

@@ -20,9 +20,10 @@ mod stream;
 use crate::error::Error;
 use crate::formats::{Handler, Metadata, Parsed};
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
+use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
 use serde::Serialize;
+use sha1::Digest;
 use std::io::Read;
 pub(crate) use stream::ID_PREFIX;
 use stream::{Fields, Method};
@@ -335,7 +336,7 @@ fn extract(
     }
     let mut open: Option<Open<'_>> = None;
     // The last data entry extracted, for files sharing it.
-    let mut last: Option<(u32, Vec<u8>)> = None;
+    let mut last: Option<(u32, Unpacked)> = None;
     // Bytes decoded only to be skipped, bounded like unpacked bytes.
     let mut skipped = 0u64;
     for i in order {
@@ -394,16 +395,20 @@ fn extract(
             );
             continue;
         }
-        if let Some((_, bytes)) = last.as_ref().filter(|l| l.0 == fe.location) {
+        if let Some((_, u)) = last.as_ref().filter(|l| l.0 == fe.location) {
             // Another file with the same contents: copied through the
-            // limits, so a hostile table cannot multiply the work for free.
-            let copy = cx.read_entry(&mut bytes.as_slice(), Some(d.file_size), None);
-            let data = match copy {
-                Ok((b, h)) => ChildData::Owned(b, h),
-                Err(error) => ChildData::Missing {
-                    size: d.file_size,
-                    error,
+            // limits, so a hostile table cannot multiply the work for free
+            // (an entry too big to keep was streamed: its first bytes and
+            // hashes are reused).
+            let data = match u.whole() {
+                Some(mut bytes) => match cx.read_entry(&mut bytes, Some(d.file_size), None) {
+                    Ok(copy) => copy.into(),
+                    Err(error) => ChildData::Missing {
+                        size: d.file_size,
+                        error,
+                    },
                 },
+                None => ChildData::from(u.clone()),
             };
             if !cx.child(name, entry, data) {
                 return;
@@ -412,14 +417,14 @@ fn extract(
         }
         let dict_cap = need.get(&d.chunk_offset).copied().unwrap_or(0);
         match read_file(setup1, d, m, dict_cap, &mut open, &mut skipped, cx) {
-            Ok((bytes, hashes)) => {
-                if let Err(e) = verify(&bytes, &hashes, &d.checksum) {
+            Ok((u, sha1)) => {
+                if let Err(e) = verify(sha1, u.hashes(), &d.checksum) {
                     cx.error(crate::error::context(e, &name));
                 }
                 if shared.get(&fe.location).is_some_and(|&n| n > 1) {
-                    last = Some((fe.location, bytes.clone()));
+                    last = Some((fe.location, u.clone()));
                 }
-                if !cx.child(name, entry, ChildData::Owned(bytes, hashes)) {
+                if !cx.child(name, entry, u.into()) {
                     return;
                 }
             }
@@ -454,7 +459,7 @@ fn read_file<'a>(
     open: &mut Option<Open<'a>>,
     skipped: &mut u64,
     cx: &mut Cx<'_>,
-) -> Result<(Vec<u8>, crate::hash::Hashes), Error> {
+) -> Result<(Unpacked, Option<[u8; 20]>), Error> {
     let l = cx.limits().clone();
     if d.file_size > l.max_entry_size {
         return Err(Error::limit(
@@ -513,6 +518,9 @@ fn read_file<'a>(
         }
     }
     let size = d.file_size;
+    // A SHA-1 checksum (Inno before 6.4) is computed as the bytes pass, so
+    // an entry too big to keep is still checked.
+    let want_sha1 = matches!(d.checksum, Checksum::Sha1(_));
     let result = if d.call_filter {
         let mut buf = Vec::new();
         (&mut o.reader)
@@ -521,21 +529,45 @@ fn read_file<'a>(
             .map_err(|e| crate::scan::io_to_error(&e, buf.len() as u64))?;
         o.pos += buf.len() as u64;
         stream::unfilter_calls(&mut buf);
+        let sha1 = want_sha1.then(|| sha1::Sha1::digest(&buf).into());
         cx.read_entry(&mut buf.as_slice(), Some(size), Some(d.chunk_size))
+            .map(|u| (u, sha1))
     } else {
-        let mut t = (&mut o.reader).take(size);
+        let mut t = Sha1Tee {
+            inner: (&mut o.reader).take(size),
+            sha1: want_sha1.then(sha1::Sha1::new),
+        };
         let r = cx.read_entry(&mut t, Some(size), Some(d.chunk_size));
-        o.pos += size - t.limit();
-        r
+        o.pos += size - t.inner.limit();
+        r.map(|u| (u, t.sha1.map(|h| h.finalize().into())))
     };
     result
 }
 
+/// A reader that feeds a SHA-1 with what passes through it, when asked.
+struct Sha1Tee<R> {
+    inner: R,
+    sha1: Option<sha1::Sha1>,
+}
+
+impl<R: Read> Read for Sha1Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.sha1 {
+            h.update(buf.get(..n).unwrap_or(&[]));
+        }
+        Ok(n)
+    }
+}
+
 /// Compare the stored SHA-1 / SHA-256 with the decoded bytes.
-fn verify(bytes: &[u8], hashes: &crate::hash::Hashes, want: &Checksum) -> Result<(), Error> {
-    use sha1::Digest;
+fn verify(
+    sha1: Option<[u8; 20]>,
+    hashes: &crate::hash::Hashes,
+    want: &Checksum,
+) -> Result<(), Error> {
     let (got, exp, algo) = match want {
-        Checksum::Sha1(w) => (hex(&sha1::Sha1::digest(bytes)), hex(w), "SHA-1"),
+        Checksum::Sha1(w) => (sha1.map(|h| hex(&h)).unwrap_or_default(), hex(w), "SHA-1"),
         Checksum::Sha256(w) => (hashes.sha256.clone(), hex(w), "SHA-256"),
     };
     if got == exp {

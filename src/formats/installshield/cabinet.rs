@@ -564,7 +564,7 @@ pub(crate) fn parse_set(
         );
         entry.compressed_size = Some(fd.compressed);
         let data = match unpack(&h, i, &fd, volumes, cx) {
-            Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+            Ok(u) => u.into(),
             Err(e) => ChildData::Missing {
                 size: fd.expanded,
                 error: e,
@@ -772,7 +772,7 @@ fn unpack(
     fd: &Fd,
     volumes: &[(u32, &[u8])],
     cx: &mut Cx<'_>,
-) -> Result<(Vec<u8>, crate::hash::Hashes)> {
+) -> Result<crate::scan::Unpacked> {
     // A duplicate's data is the file it links to.
     let mut src = fd.clone();
     let mut src_index = index;

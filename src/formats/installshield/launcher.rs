@@ -176,7 +176,7 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
         } else {
             entry.compressed_size = Some(r.data.len() as u64);
             let data = match decode(r, cx) {
-                Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+                Ok(u) => u.into(),
                 Err(e) => ChildData::Missing {
                     size: r.data.len() as u64,
                     error: context(e, &format!("record `{}`", r.name)),
@@ -677,7 +677,7 @@ fn key(seed: &[u8]) -> Vec<u8> {
 }
 
 /// Decode an obfuscated and/or compressed record, hashing as it streams.
-fn decode(r: &Record<'_>, cx: &mut Cx<'_>) -> crate::error::Result<(Vec<u8>, crate::hash::Hashes)> {
+fn decode(r: &Record<'_>, cx: &mut Cx<'_>) -> crate::error::Result<crate::scan::Unpacked> {
     let stored = Some(r.data.len() as u64);
     let mut plain: Box<dyn Read + '_> = if r.obfuscation == Obfuscation::None {
         Box::new(r.data)

@@ -42,9 +42,8 @@ pub use script::{NsisExec, NsisRegValue, ScriptFacts};
 
 use super::{le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::hash::Hashes;
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
+use crate::scan::{ChildData, Cx, Unpacked};
 use decode::Method;
 use serde::Serialize;
 use std::io::{self, Read};
@@ -386,7 +385,7 @@ fn extract_solid(
 ) {
     // Stream offset of data position 0: just after the length word and the header.
     let base = r.n;
-    let mut last: Option<(u32, Vec<u8>, Hashes)> = None;
+    let mut last: Option<(u32, Unpacked)> = None;
     for (k, it) in items.iter().enumerate() {
         if cx.stopped() {
             return;
@@ -404,9 +403,9 @@ fn extract_solid(
             .iter()
             .find(|n| child_name(n).is_some())
             .is_some_and(|n| n.pos == it.pos && !n.empty && !n.uninstaller && !it.uninstaller);
-        if let Some((pos, bytes, hashes)) = &last {
+        if let Some((pos, u)) = &last {
             if *pos == it.pos {
-                let data = ChildData::Owned(bytes.clone(), hashes.clone());
+                let data = ChildData::from(u.clone());
                 if !next_same {
                     last = None;
                 }
@@ -467,11 +466,11 @@ fn extract_solid(
             cx.read_entry(&mut take, Some(u64::from(size)), None)
         };
         match got {
-            Ok((bytes, hashes)) => {
+            Ok(u) => {
                 if next_same {
-                    last = Some((it.pos, bytes.clone(), hashes.clone()));
+                    last = Some((it.pos, u.clone()));
                 }
-                if !cx.child(name, entry(method), ChildData::Owned(bytes, hashes)) {
+                if !cx.child(name, entry(method), u.into()) {
                     return;
                 }
             }
@@ -598,7 +597,7 @@ fn extract_non_solid(
         let got = decode::reader(method, avail, filter, limits.max_entry_size)
             .and_then(|mut r| cx.read_entry(&mut r, None, Some(u64::from(size))));
         let data = match got {
-            Ok((bytes, hashes)) => ChildData::Owned(bytes, hashes),
+            Ok(u) => u.into(),
             Err(e) => {
                 let e = if short {
                     Error::truncated(format!(
