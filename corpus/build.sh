@@ -340,7 +340,6 @@ for f in malformed/nsis_trunc_lzma_solid.exe malformed/nsis_trunc_zlib.exe; do
         || die "$f: the cut falls before the NSIS first header"
 done
 
-# ---------------------------------------------------------------- reference listings
 # ---------------------------------------------------------------- traps (bombs)
 if [ "$ONLY" = all ]; then # (not indented, to keep history)
 log "traps"
@@ -355,6 +354,7 @@ mv "$WORK"/zip_bomb_zeros.zip traps/
 python3 src/tools/make_traps.py --bombs traps
 fi # ONLY=all
 
+# ---------------------------------------------------------------- reference listings
 log "reference listings"
 # dir_tsv DIR: "<path>\t<size>\t<sha256>" for every regular file, sorted bytewise
 dir_tsv() {
@@ -505,7 +505,6 @@ fi
     fi
 } > "$REF"/TOOLS.txt
 
-log "done: $(find pe msi cab zip 7z nested malformed nsis -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"
 
 # installer families built from our own sources: iexpress/ burn/ omaha/
 # (see src/tools/families.sh; it needs pe/lib_x64.dll and msi/simple.msi from above)
