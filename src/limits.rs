@@ -46,6 +46,12 @@ pub struct Limits {
     /// RELEASES) read for metadata; the rest is hashed, not read.
     /// Default: 4 MiB.
     pub max_document_size: u64,
+    /// Bytes a xar table of contents (zlib-compressed XML) may decompress
+    /// to; a larger TOC is not listed. Default: 16 MiB.
+    pub max_toc_size: u64,
+    /// Nesting depth of directory entries in a xar table of contents.
+    /// Default: 256.
+    pub max_toc_depth: u32,
 }
 
 impl Default for Limits {
@@ -61,6 +67,8 @@ impl Default for Limits {
             max_search_window: 8 << 20,
             max_table_rows: 1_000_000,
             max_document_size: 4 << 20,
+            max_toc_size: 16 << 20,
+            max_toc_depth: 256,
         }
     }
 }
