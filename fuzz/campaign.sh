@@ -26,6 +26,7 @@ seed cfb "$C"/msi/*.msi "$C"/msi/*.msm "$C"/malformed/*.msi
 seed cab "$C"/cab/*.cab "$C"/msi/*.cab "$C"/malformed/*.cab
 seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
+seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -61,8 +62,9 @@ run scan "$SCAN_T" 32768 &
 for t in pe cfb cab zip sevenz; do run "$t" "$EACH_T"; done
 run nsis "$EACH_T" 200000
 run inno "$EACH_T" 200000
+run xar "$EACH_T"
 wait
-for t in scan pe cfb cab zip sevenz nsis inno; do
+for t in scan pe cfb cab zip sevenz nsis inno xar; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

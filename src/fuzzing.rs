@@ -28,7 +28,9 @@ pub fn exercise(data: &[u8]) {
 }
 
 /// Names of the formats [`exercise_as`] accepts: one deep fuzz target each.
-pub const FORMATS: &[&str] = &["pe", "cfb", "cab", "zip", "7z", "nsis", "xml", "inno"];
+pub const FORMATS: &[&str] = &[
+    "pe", "cfb", "cab", "zip", "7z", "nsis", "xml", "inno", "xar",
+];
 
 /// Parse `data` with one format's parser, whatever its magic says (so the
 /// fuzzer reaches past the sniff checks), then recurse as a scan does.
