@@ -49,6 +49,8 @@ const HEADER_MIN: usize = 28;
 /// of a value.
 const MAX_PKG_ITEMS: usize = 64;
 const MAX_TEXT: usize = 256;
+/// Longest path reported (macOS `PATH_MAX`).
+const MAX_PATH: usize = 1024;
 
 /// xar facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -89,6 +91,9 @@ pub struct XarInfo {
     pub encodings: BTreeMap<String, u64>,
     /// Checksums (archived and extracted) that were verified and matched.
     pub checksums_verified: u64,
+    /// Stored bytes hashed for archived checksums (bounded by the file size).
+    #[serde(skip)]
+    archived_hashed: u64,
     /// Flat installer package facts, when the archive is laid out as one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pkg: Option<PkgInfo>,
@@ -324,7 +329,12 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
         }
     }
     check_toc(toc_bytes, heap, alg, &toc, cx, info);
-    let paths = resolve_paths(&toc.entries);
+    let (paths, cut_paths) = resolve_paths(&toc.entries);
+    if cut_paths > 0 {
+        cx.error(Error::malformed(format!(
+            "xar TOC: {cut_paths} paths longer than {MAX_PATH} bytes were cut"
+        )));
+    }
     info.pkg = pkg_layout(&toc.entries, &paths);
     if let Some(p) = &info.pkg {
         cx.evidence(Evidence::strong(
@@ -521,7 +531,16 @@ fn extract(
             },
         );
     };
-    if let Some(sum) = &d.archived {
+    // Stored bytes hashed for archived checksums: at most the file's size in
+    // all, so entries that share one large region cannot multiply the work.
+    let archived = d.archived.as_ref().filter(|_| {
+        let within = info.archived_hashed.saturating_add(len) <= data.len() as u64;
+        if within {
+            info.archived_hashed += len;
+        }
+        within
+    });
+    if let Some(sum) = archived {
         match verify(sum, stored) {
             Some(true) => info.checksums_verified += 1,
             Some(false) => {
@@ -565,7 +584,8 @@ fn extract(
                         bytes.len()
                     )));
                 }
-                pkg_document(path, &bytes, info);
+                let max_doc = usize::try_from(cx.limits().max_document_size).unwrap_or(usize::MAX);
+                pkg_document(path, &bytes, max_doc, info);
                 ChildData::Owned(bytes, hashes)
             }
         }
@@ -718,20 +738,31 @@ fn read_toc(text: &str, cx: &mut Cx<'_>) -> Toc {
 /// Full paths (`dir/sub/name`) of every entry. Parents always precede their
 /// children (an entry's parent was open when it started), so one pass in
 /// order suffices.
-fn resolve_paths(entries: &[Entry]) -> Vec<String> {
-    let mut paths: Vec<String> = Vec::with_capacity(entries.len());
+/// A path longer than [`MAX_PATH`] bytes is cut there (the count of cut
+/// paths is returned), so deep trees of long names cannot multiply memory.
+fn resolve_paths(entries: &[Entry]) -> (Vec<String>, u64) {
+    let mut paths: Vec<String> = Vec::new();
+    let mut cut_paths = 0u64;
     for e in entries {
         let own = match &e.name {
             Some(n) if !n.is_empty() => n.clone(),
             _ => format!("[file {}]", e.id),
         };
-        let p = match e.parent.and_then(|i| paths.get(i)) {
+        let mut p = match e.parent.and_then(|i| paths.get(i)) {
             Some(parent) => format!("{parent}/{own}"),
             None => own,
         };
+        if p.len() > MAX_PATH {
+            let mut end = MAX_PATH;
+            while !p.is_char_boundary(end) {
+                end -= 1;
+            }
+            p.truncate(end);
+            cut_paths += 1;
+        }
         paths.push(p);
     }
-    paths
+    (paths, cut_paths)
 }
 
 /// A flat package: `Distribution` or `PackageInfo` at the top level.
@@ -768,14 +799,15 @@ fn pkg_layout(entries: &[Entry], paths: &[String]) -> Option<PkgInfo> {
     Some(p)
 }
 
-/// Read a flat package's Distribution or PackageInfo.
-fn pkg_document(path: &str, bytes: &[u8], info: &mut XarInfo) {
+/// Read a flat package's Distribution or PackageInfo (its first `max_doc`
+/// bytes: [`Limits::max_document_size`](crate::Limits::max_document_size)).
+fn pkg_document(path: &str, bytes: &[u8], max_doc: usize, info: &mut XarInfo) {
     let Some(p) = info.pkg.as_mut() else { return };
     let is_info = path == "PackageInfo" || path.ends_with("/PackageInfo");
     if path != "Distribution" && !is_info {
         return;
     }
-    let text = String::from_utf8_lossy(bytes);
+    let text = String::from_utf8_lossy(bytes.get(..max_doc.min(bytes.len())).unwrap_or(bytes));
     if is_info {
         if p.packages.len() >= MAX_PKG_ITEMS {
             return;
@@ -980,6 +1012,17 @@ mod tests {
             "{:?}",
             n.errors
         );
+        // 100 directories of 100-byte names: the file's path is cut at 1 KiB.
+        let name = "n".repeat(100);
+        let mut toc = String::from("<xar><toc>");
+        for _ in 0..100 {
+            toc.push_str(&format!("<file><name>{name}</name><type>directory</type>"));
+        }
+        toc.push_str("<file><name>f</name></file></toc></xar>");
+        let n = scan("t.xar", &build(&toc, b""));
+        assert_eq!(n.children.len(), 1);
+        assert_eq!(n.children[0].path.last().unwrap().len(), MAX_PATH);
+        assert!(n.errors.iter().any(|e| e.to_string().contains("were cut")));
         let limits = crate::Limits {
             max_entries_per_container: 5,
             ..crate::Limits::default()
