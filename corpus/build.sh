@@ -509,4 +509,9 @@ fi
 # installer families built from our own sources: iexpress/ burn/ omaha/
 # (see src/tools/families.sh; it needs pe/lib_x64.dll and msi/simple.msi from above)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/families.sh; fi
+
+# xar archives and macOS flat packages: pkg/ xar/ and their reference listings
+# (see src/tools/xar.sh; it needs bsdtar, cpio, node + npm)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
+
 log "done: $(find pe msi cab zip 7z nested malformed nsis traps -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"

@@ -26,6 +26,7 @@ seed cfb "$C"/msi/*.msi "$C"/msi/*.msm "$C"/malformed/*.msi
 seed cab "$C"/cab/*.cab "$C"/msi/*.cab "$C"/malformed/*.cab
 seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
+seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -84,8 +85,9 @@ run nsis "$EACH_T" 200000
 run inno "$EACH_T" 200000
 run installshield "$EACH_T"
 run xml "$EACH_T"
+run xar "$EACH_T"
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

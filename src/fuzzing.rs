@@ -39,6 +39,7 @@ pub const FORMATS: &[&str] = &[
     "xml",
     "inno",
     "installshield",
+    "xar",
 ];
 
 /// Parse `data` with one format's parser, whatever its magic says (so the

@@ -63,6 +63,12 @@ pub struct Limits {
     /// bytes is never reopened.
     /// Default: 8.
     pub max_opens_per_content: u64,
+    /// Bytes a xar table of contents (zlib-compressed XML) may decompress
+    /// to; a larger TOC is not listed. Default: 16 MiB.
+    pub max_toc_size: u64,
+    /// Nesting depth of directory entries in a xar table of contents.
+    /// Default: 256.
+    pub max_toc_depth: u32,
 }
 
 impl Default for Limits {
@@ -80,6 +86,8 @@ impl Default for Limits {
             max_document_size: 4 << 20,
             max_buffered_entry: 256 << 20,
             max_opens_per_content: 8,
+            max_toc_size: 16 << 20,
+            max_toc_depth: 256,
         }
     }
 }

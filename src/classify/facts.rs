@@ -85,7 +85,11 @@ fn hints(
             Some("dfsvc.exe (ClickOnce service) via rundll32.exe dfshim.dll,ShOpenVerbApplication"),
             Some("%LOCALAPPDATA%\\Apps\\2.0"),
         ),
-        Family::Pkg => (None, Some("installer -pkg <package> -target /"), None),
+        Family::Pkg => (
+            Some("installer -pkg <package> -target / (command line: no UI)"),
+            Some("Installer.app or installer(8), via installd; pre/postinstall scripts run by package_script_service"),
+            Some("/Library/InstallerSandboxes/.PKInstallSandboxManager (receipts: /var/db/receipts)"),
+        ),
         Family::Dmg => (None, Some("hdiutil attach"), None),
         _ => (None, None, None),
     }
@@ -111,6 +115,7 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::ClickOnce => clickonce(s, &mut facts),
         Family::Omaha => omaha_tag(s, &mut facts),
         Family::InstallShield => installshield_facts(s, &mut facts),
+        Family::Pkg => pkg_facts(s, &mut facts),
         _ => {}
     }
     facts
@@ -287,6 +292,59 @@ fn msix_identity(s: &Subject<'_>, facts: &mut InstallerFacts) {
         if d == "appinstaller" {
             facts.silent_args = Some("Add-AppxPackage -AppInstallerFile <file>".into());
         }
+    }
+}
+
+/// A flat package's Distribution and PackageInfo facts (read by the xar
+/// parser).
+fn pkg_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let Some(Metadata::Xar(x)) = s.metadata else {
+        return;
+    };
+    let Some(p) = &x.pkg else { return };
+    let props = &mut facts.properties;
+    props.insert("package".into(), p.kind.into());
+    if let Some(t) = &p.title {
+        props.insert("title".into(), cut(t));
+    }
+    for (k, v) in &p.product {
+        props.insert(format!("product.{k}"), cut(v));
+    }
+    if let Some(a) = &p.host_architectures {
+        props.insert("host-architectures".into(), cut(a));
+    }
+    let refs: Vec<String> = p
+        .pkg_refs
+        .iter()
+        .map(|r| match &r.version {
+            Some(v) => format!("{} {v}", r.id),
+            None => r.id.clone(),
+        })
+        .collect();
+    if !refs.is_empty() {
+        props.insert("pkg-refs".into(), cut(&refs.join("; ")));
+    }
+    let comps: Vec<String> = p
+        .packages
+        .iter()
+        .map(|c| {
+            let a = |k: &str| c.attributes.get(k).map_or("?", String::as_str);
+            format!(
+                "{} {} -> {}",
+                a("identifier"),
+                a("version"),
+                a("install-location")
+            )
+        })
+        .collect();
+    if !comps.is_empty() {
+        props.insert("components".into(), cut(&comps.join("; ")));
+    }
+    if let Some(sc) = p.packages.iter().find_map(|c| c.attributes.get("scripts")) {
+        props.insert("scripts".into(), cut(sc));
+    }
+    if !x.signatures.is_empty() {
+        props.insert("signature".into(), x.signatures.join(","));
     }
 }
 

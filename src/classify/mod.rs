@@ -204,6 +204,21 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
         };
         out.evidence
             .push(Evidence::strong("plain-document", what, None));
+    } else if s.format == Format::Xar {
+        if matches!(s.metadata, Some(Metadata::Xar(x)) if x.toc_listed) {
+            out.evidence.push(Evidence::strong(
+                "plain-archive",
+                "xar archive without a flat-package layout (no top-level Distribution or PackageInfo)",
+                None,
+            ));
+        } else {
+            out.verdict = Verdict::Unknown;
+            out.evidence.push(Evidence::weak(
+                "xar-toc-unread",
+                "xar header only: its table of contents could not be read, so the package layout is unknown",
+                None,
+            ));
+        }
     } else if matches!(
         s.format,
         Format::Cab | Format::Zip | Format::SevenZ | Format::Rar

@@ -537,6 +537,22 @@ pub(crate) fn msi_cube(s: &Subject<'_>) -> Option<Hit> {
 }
 
 /// The XML document kind of a node, when it is one installsift knows.
+/// A xar laid out as a macOS flat package: `Distribution` (product archive)
+/// or `PackageInfo` (component package) at the top of its TOC.
+pub(crate) fn xar_pkg(s: &Subject<'_>) -> Option<Hit> {
+    let Some(crate::formats::Metadata::Xar(x)) = s.metadata else {
+        return None;
+    };
+    let p = x.pkg.as_ref()?;
+    Some(Hit::at(
+        match p.kind {
+            "product" => "xar with a top-level `Distribution`: macOS product archive (flat .pkg)",
+            _ => "xar with a top-level `PackageInfo`: macOS component package (flat .pkg)",
+        },
+        None,
+    ))
+}
+
 pub(crate) fn xml_document(s: &Subject<'_>) -> Option<&'static str> {
     match s.metadata {
         Some(crate::formats::Metadata::Xml(x)) => x.document,

@@ -221,7 +221,7 @@ pub(crate) static RULES: &[Rule] = &[
         "installer-format",
         Format::Xar,
         Installer(Family::Pkg),
-        Always("xar archive (macOS flat package)"),
+        Probe(probe::xar_pkg),
     ),
     strong(
         "installer-format",

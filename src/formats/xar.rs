@@ -1,23 +1,156 @@
-//! xar archives (macOS flat `.pkg` installers): the header is read and its
-//! table-of-contents sizes reported; the TOC (zlib XML) is not yet listed.
+//! xar archives, the container of macOS flat installer packages (`.pkg`),
+//! Safari extensions and other Apple archives: listed and extracted.
+//!
+//! Layout (Apple's xar, `include/xar.h.in` and `lib/archive.c`): a big-endian
+//! header (`xar!`, header size u16 — 28 or more, honoured —, version u16,
+//! TOC compressed length u64, TOC uncompressed length u64, checksum
+//! algorithm u32: 0 none, 1 SHA-1, 2 MD5, 3 named by the TOC), then the table
+//! of contents, a zlib-compressed XML document, then the heap. Every offset in
+//! the TOC is relative to the heap, which starts right after the compressed
+//! TOC. The TOC's own checksum (of the compressed TOC bytes) lies in the heap
+//! at `<toc><checksum><offset>`.
+//!
+//! Each `<file>` names itself (`<name>`), its `<type>` (file, directory,
+//! symlink, hardlink) and nests its directory's children; a file's `<data>`
+//! gives `<offset>`, `<length>` (stored) and `<size>` (extracted), its
+//! `<encoding style>` and its `<archived-checksum>` / `<extracted-checksum>`,
+//! which are verified. `application/x-gzip` is, despite its name, a zlib
+//! stream (xar's `lib/zxar.c` uses `inflate` with zlib headers); a real gzip
+//! member (as the npm `xar` package writes) is accepted too.
+//! `application/x-lzma` is the `.lzma` ("alone") format, `application/x-xz`
+//! an xz stream, `application/x-bzip2` bzip2.
+//!
+//! Children are the files, named by their full path (`Distribution`,
+//! `x.pkg/PackageInfo`, `x.pkg/Payload`); directories and links are counted in
+//! the metadata. A flat package's `Distribution` (product archive) and
+//! `PackageInfo` (component package) are read for a few installer facts.
+//!
+//! Bounds: the TOC decompresses to at most [`Limits::max_toc_size`] bytes,
+//! directories nest at most [`Limits::max_toc_depth`] deep, entries (files,
+//! directories, links) are at most [`Limits::max_entries_per_container`], and
+//! entry data is decoded through [`Cx::read_entry`].
+//!
+//! [`Limits::max_toc_size`]: crate::Limits::max_toc_size
+//! [`Limits::max_toc_depth`]: crate::Limits::max_toc_depth
+//! [`Limits::max_entries_per_container`]: crate::Limits::max_entries_per_container
 
-use super::{le_u16, Handler, Metadata, Parsed};
-use crate::error::Error;
-use crate::report::{Evidence, Format};
-use crate::scan::Cx;
+use super::xml::{tags, unescape, Tag};
+use super::{Handler, Metadata, Parsed};
+use crate::error::{context, Error};
+use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::scan::{ChildData, Cx};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Read;
 
-/// xar facts (big-endian header).
-#[derive(Debug, Clone, Serialize)]
+/// Smallest header (`xar.h`: `struct xar_header`).
+const HEADER_MIN: usize = 28;
+/// Packages and pkg-refs kept from a flat package's XML, and characters kept
+/// of a value.
+const MAX_PKG_ITEMS: usize = 64;
+const MAX_TEXT: usize = 256;
+/// Longest path reported (macOS `PATH_MAX`).
+const MAX_PATH: usize = 1024;
+
+/// xar facts.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct XarInfo {
-    /// Header size.
+    /// Header size (28, or more when the writer extends it).
     pub header_size: u16,
-    /// Format version.
+    /// Format version (1).
     pub version: u16,
     /// Compressed TOC length.
     pub toc_compressed: u64,
-    /// Uncompressed TOC length.
+    /// Uncompressed TOC length, as the header states it.
     pub toc_uncompressed: u64,
+    /// The header's checksum algorithm: `none`, `sha1`, `md5`, or the
+    /// style the TOC names for algorithm 3 (`sha256`, `sha512`).
+    pub checksum: String,
+    /// The TOC checksum in the heap matches the compressed TOC (absent when
+    /// there is none or its algorithm is not one installsift computes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toc_checksum_ok: Option<bool>,
+    /// `<creation-time>` of the TOC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creation_time: Option<String>,
+    /// Signature styles in the TOC (`RSA`, `CMS` for `x-signature`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<String>,
+    /// The TOC was inflated and read (false: only the header is known).
+    pub toc_listed: bool,
+    /// Regular files (with data) in the TOC.
+    pub files: u64,
+    /// Directories.
+    pub directories: u64,
+    /// Symbolic links.
+    pub symlinks: u64,
+    /// Hard links without data of their own.
+    pub hardlinks: u64,
+    /// Data encodings and how many files use each.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub encodings: BTreeMap<String, u64>,
+    /// Checksums (archived and extracted) that were verified and matched.
+    pub checksums_verified: u64,
+    /// Stored bytes hashed for archived checksums (bounded by the file size).
+    #[serde(skip)]
+    archived_hashed: u64,
+    /// Flat installer package facts, when the archive is laid out as one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkg: Option<PkgInfo>,
+}
+
+/// What a flat installer package states about itself.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PkgInfo {
+    /// `product` (a `Distribution` at the top: a product archive, as
+    /// `productbuild` writes) or `component` (a top-level `PackageInfo`, as
+    /// `pkgbuild` writes).
+    pub kind: &'static str,
+    /// The Distribution's `<title>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The Distribution's `<product id version>`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub product: BTreeMap<String, String>,
+    /// `<options hostArchitectures>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_architectures: Option<String>,
+    /// The Distribution's `<pkg-ref>`s with an id (first of each id).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pkg_refs: Vec<PkgRef>,
+    /// Each PackageInfo's `<pkg-info>` attributes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<PackageFacts>,
+    /// Paths of the component payloads (`Payload`) and scripts (`Scripts`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payloads: Vec<String>,
+    /// Paths of `Scripts` archives.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scripts: Vec<String>,
+}
+
+/// A `<pkg-ref>` of a Distribution.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PkgRef {
+    /// Package identifier.
+    pub id: String,
+    /// Version, when stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The component it names (`#x.pkg`), when stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// A component's `PackageInfo`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PackageFacts {
+    /// Where the PackageInfo lies in the archive.
+    pub path: String,
+    /// `identifier`, `version`, `install-location`, `auth`, `format-version`,
+    /// `postinstall-action` attributes, and `scripts` (the script file names
+    /// of `<scripts>`, comma-separated).
+    pub attributes: BTreeMap<String, String>,
 }
 
 /// Dispatch entry.
@@ -30,11 +163,17 @@ pub(crate) const HANDLER: Handler = Handler {
 
 /// `xar!` then a header size of at least 28.
 pub fn sniff(data: &[u8]) -> bool {
-    data.starts_with(b"xar!") && be_u16(data, 4).is_some_and(|h| h >= 28)
+    data.starts_with(b"xar!") && be_u16(data, 4).is_some_and(|h| usize::from(h) >= HEADER_MIN)
 }
 
 fn be_u16(d: &[u8], at: usize) -> Option<u16> {
-    le_u16(d, at).map(u16::swap_bytes)
+    let b = d.get(at..at.checked_add(2)?)?;
+    Some(u16::from_be_bytes([b[0], b[1]]))
+}
+
+fn be_u32(d: &[u8], at: usize) -> Option<u32> {
+    let b = d.get(at..at.checked_add(4)?)?;
+    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 fn be_u64(d: &[u8], at: usize) -> Option<u64> {
@@ -45,30 +184,979 @@ fn be_u64(d: &[u8], at: usize) -> Option<u64> {
 }
 
 fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let (Some(h), Some(v), Some(c), Some(u)) = (
+    let mut info = XarInfo::default();
+    read(data, cx, &mut info);
+    Parsed {
+        format: Format::Xar,
+        metadata: Some(Metadata::Xar(info)),
+    }
+}
+
+/// Kind of a TOC entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Kind {
+    #[default]
+    File,
+    Directory,
+    Symlink,
+    Hardlink,
+    Other,
+}
+
+/// A `<data>` element.
+#[derive(Debug, Default, Clone)]
+struct Data {
+    offset: Option<u64>,
+    length: Option<u64>,
+    size: Option<u64>,
+    encoding: Option<String>,
+    archived: Option<(String, String)>,
+    extracted: Option<(String, String)>,
+}
+
+/// One `<file>` of the TOC.
+#[derive(Debug, Default)]
+struct Entry {
+    parent: Option<usize>,
+    id: String,
+    name: Option<String>,
+    kind: Kind,
+    data: Option<Data>,
+}
+
+/// What the TOC says besides its entries.
+#[derive(Debug, Default)]
+struct Toc {
+    entries: Vec<Entry>,
+    /// `(style, offset, size)` of the TOC checksum.
+    checksum: Option<(String, u64, u64)>,
+    creation_time: Option<String>,
+    signatures: Vec<String>,
+}
+
+fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
+    let (Some(h), Some(v), Some(c), Some(u), Some(alg)) = (
         be_u16(data, 4),
         be_u16(data, 6),
         be_u64(data, 8),
         be_u64(data, 16),
+        be_u32(data, 24),
     ) else {
-        cx.error(Error::truncated("xar header runs past the end"));
-        return Parsed {
-            format: Format::Xar,
-            metadata: None,
-        };
+        cx.error(Error::truncated(format!(
+            "xar header needs {HEADER_MIN} bytes, file has {}",
+            data.len()
+        )));
+        return;
+    };
+    info.header_size = h;
+    info.version = v;
+    info.toc_compressed = c;
+    info.toc_uncompressed = u;
+    info.checksum = match alg {
+        0 => "none".into(),
+        1 => "sha1".into(),
+        2 => "md5".into(),
+        3 => "other".into(),
+        n => format!("unknown ({n})"),
     };
     cx.evidence(Evidence::strong(
         "xar-header",
-        format!("xar v{v}, TOC {c} bytes compressed"),
+        format!("xar v{v}, header {h} bytes, TOC {c} bytes compressed"),
         Some(0),
     ));
-    Parsed {
-        format: Format::Xar,
-        metadata: Some(Metadata::Xar(XarInfo {
-            header_size: h,
-            version: v,
-            toc_compressed: c,
-            toc_uncompressed: u,
-        })),
+    let hs = usize::from(h);
+    if hs < HEADER_MIN {
+        cx.error(Error::malformed(format!(
+            "xar header size {h} is below {HEADER_MIN}"
+        )));
+        return;
+    }
+    let toc_end = usize::try_from(c)
+        .ok()
+        .and_then(|c| hs.checked_add(c))
+        .filter(|&e| e <= data.len());
+    let Some(toc_end) = toc_end else {
+        cx.error(Error::truncated(format!(
+            "xar TOC of {c} bytes at offset {h} runs past the end of the file ({} bytes)",
+            data.len()
+        )));
+        return;
+    };
+    let toc_bytes = data.get(hs..toc_end).unwrap_or(&[]);
+    let max = cx.limits().max_toc_size;
+    if u > max {
+        cx.error(Error::limit(
+            "max_toc_size",
+            format!("xar TOC declares {u} bytes uncompressed, limit is {max}"),
+        ));
+        return;
+    }
+    let mut xml = Vec::new();
+    let read = flate2::read::ZlibDecoder::new(toc_bytes)
+        .take(max.saturating_add(1))
+        .read_to_end(&mut xml);
+    if let Err(e) = read {
+        cx.error(Error::malformed(format!(
+            "xar TOC: zlib stream fails after {} bytes: {e}",
+            xml.len()
+        )));
+        if xml.is_empty() {
+            return;
+        }
+    }
+    if xml.len() as u64 > max {
+        cx.error(Error::limit(
+            "max_toc_size",
+            format!("xar TOC inflates past {max} bytes (header says {u})"),
+        ));
+        return;
+    }
+    if xml.len() as u64 != u {
+        cx.error(Error::malformed(format!(
+            "xar TOC inflates to {} bytes, header says {u}",
+            xml.len()
+        )));
+    }
+    let text = String::from_utf8_lossy(&xml);
+    let toc = read_toc(&text, cx);
+    info.toc_listed = true;
+    info.creation_time = toc.creation_time.clone();
+    info.signatures = toc.signatures.clone();
+    let heap = data.get(toc_end..).unwrap_or(&[]);
+    if alg == 3 {
+        if let Some((style, _, _)) = &toc.checksum {
+            info.checksum = style.clone();
+        }
+    }
+    check_toc(toc_bytes, heap, alg, &toc, cx, info);
+    let (paths, cut_paths) = resolve_paths(&toc.entries);
+    if cut_paths > 0 {
+        cx.error(Error::malformed(format!(
+            "xar TOC: {cut_paths} paths longer than {MAX_PATH} bytes were cut"
+        )));
+    }
+    info.pkg = pkg_layout(&toc.entries, &paths);
+    if let Some(p) = &info.pkg {
+        cx.evidence(Evidence::strong(
+            "xar-pkg-layout",
+            match p.kind {
+                "product" => "flat package: `Distribution` at the top (product archive)".to_owned(),
+                _ => "flat package: `PackageInfo` at the top (component package)".to_owned(),
+            },
+            None,
+        ));
+    }
+    for e in &toc.entries {
+        match (e.kind, &e.data) {
+            (Kind::Directory, _) => info.directories += 1,
+            (Kind::Symlink, _) => info.symlinks += 1,
+            (Kind::Hardlink, None) => info.hardlinks += 1,
+            (Kind::File, _) | (Kind::Hardlink, Some(_)) => info.files += 1,
+            (Kind::Other, _) => {}
+        }
+    }
+    for (e, path) in toc.entries.iter().zip(&paths) {
+        if cx.stopped() {
+            break;
+        }
+        let is_file = e.kind == Kind::File || (e.kind == Kind::Hardlink && e.data.is_some());
+        if !is_file {
+            continue;
+        }
+        if !extract(e, path, data, toc_end, cx, info) {
+            break;
+        }
+    }
+}
+
+/// Verify the TOC checksum stored in the heap, when its algorithm is one we
+/// compute.
+fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, cx: &mut Cx<'_>, info: &mut XarInfo) {
+    let Some((style, off, size)) = &t.checksum else {
+        if alg != 0 {
+            cx.error(Error::malformed(
+                "xar header names a TOC checksum, the TOC has no <checksum>",
+            ));
+        }
+        return;
+    };
+    let Some(stored) = slice(heap, *off, *size) else {
+        cx.error(Error::truncated(format!(
+            "xar TOC checksum at heap offset {off} ({size} bytes) runs past the heap ({} bytes)",
+            heap.len()
+        )));
+        return;
+    };
+    let Some(actual) = digest(style, toc) else {
+        return;
+    };
+    let ok = actual.as_slice() == stored;
+    info.toc_checksum_ok = Some(ok);
+    if !ok {
+        cx.error(Error::malformed(format!(
+            "xar TOC {style} checksum mismatch: heap holds {}, TOC hashes to {}",
+            hex(stored),
+            hex(&actual)
+        )));
+    }
+}
+
+fn slice(heap: &[u8], off: u64, len: u64) -> Option<&[u8]> {
+    let start = usize::try_from(off).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    heap.get(start..end)
+}
+
+fn hex(b: &[u8]) -> String {
+    use std::fmt::Write;
+    b.iter().fold(String::new(), |mut s, x| {
+        let _ = write!(s, "{x:02x}");
+        s
+    })
+}
+
+/// The digest of `data` with the named algorithm, if installsift computes it.
+fn digest(style: &str, data: &[u8]) -> Option<Vec<u8>> {
+    use sha1::Digest as _;
+    Some(match style.to_ascii_lowercase().as_str() {
+        "sha1" => sha1::Sha1::digest(data).to_vec(),
+        "md5" => md5::Md5::digest(data).to_vec(),
+        "sha256" => sha2::Sha256::digest(data).to_vec(),
+        "sha512" => sha2::Sha512::digest(data).to_vec(),
+        _ => return None,
+    })
+}
+
+/// A digest of one of the TOC's checksum styles, fed as bytes stream.
+enum Running {
+    Sha1(sha1::Sha1),
+    Md5(md5::Md5),
+    Sha256(sha2::Sha256),
+    Sha512(sha2::Sha512),
+}
+
+impl Running {
+    fn new(style: &str) -> Option<Self> {
+        use sha1::Digest as _;
+        Some(match style.to_ascii_lowercase().as_str() {
+            "sha1" => Running::Sha1(sha1::Sha1::new()),
+            "md5" => Running::Md5(md5::Md5::new()),
+            "sha256" => Running::Sha256(sha2::Sha256::new()),
+            "sha512" => Running::Sha512(sha2::Sha512::new()),
+            _ => return None,
+        })
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        use sha1::Digest as _;
+        match self {
+            Running::Sha1(h) => h.update(b),
+            Running::Md5(h) => h.update(b),
+            Running::Sha256(h) => h.update(b),
+            Running::Sha512(h) => h.update(b),
+        }
+    }
+
+    fn finish(self) -> Vec<u8> {
+        use sha1::Digest as _;
+        match self {
+            Running::Sha1(h) => h.finalize().to_vec(),
+            Running::Md5(h) => h.finalize().to_vec(),
+            Running::Sha256(h) => h.finalize().to_vec(),
+            Running::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+/// A reader that computes the extracted checksum of what passes through it
+/// (an entry may be too big to keep whole, so it is checked as it streams).
+struct Tee<R> {
+    inner: R,
+    sum: Option<Running>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.sum {
+            h.update(buf.get(..n).unwrap_or(&[]));
+        }
+        Ok(n)
+    }
+}
+
+/// Compare a TOC checksum (hex text) with the digest of `bytes`: `Some(true)`
+/// on a match, `None` when the style is not computed.
+fn verify(sum: &(String, String), bytes: &[u8]) -> Option<bool> {
+    let d = digest(&sum.0, bytes)?;
+    Some(hex(&d).eq_ignore_ascii_case(sum.1.trim()))
+}
+
+/// The decoder of an encoding style over the stored bytes.
+fn decoder<'a>(
+    style: &str,
+    stored: &'a [u8],
+    size: u64,
+    max_entry: u64,
+) -> Result<Box<dyn Read + 'a>, Error> {
+    // A dictionary larger than the entry cannot be referred to; the memory
+    // limit keeps a hostile header from asking liblzma for gigabytes.
+    let mem = size.clamp(64 << 20, max_entry.max(64 << 20)) + (1 << 20);
+    Ok(match style {
+        "application/octet-stream" => Box::new(stored),
+        "application/x-gzip" if stored.starts_with(&[0x1f, 0x8b]) => {
+            Box::new(flate2::read::MultiGzDecoder::new(stored))
+        }
+        "application/x-gzip" => Box::new(flate2::read::ZlibDecoder::new(stored)),
+        "application/x-bzip2" => Box::new(bzip2::read::BzDecoder::new(stored)),
+        "application/x-lzma" => {
+            let s = liblzma::stream::Stream::new_lzma_decoder(mem)
+                .map_err(|e| Error::unsupported(format!("lzma decoder: {e}")))?;
+            Box::new(liblzma::read::XzDecoder::new_stream(stored, s))
+        }
+        "application/x-xz" => {
+            let s = liblzma::stream::Stream::new_stream_decoder(mem, 0)
+                .map_err(|e| Error::unsupported(format!("xz decoder: {e}")))?;
+            Box::new(liblzma::read::XzDecoder::new_stream(stored, s))
+        }
+        other => {
+            return Err(Error::unsupported(format!(
+                "encoding `{other}` is not decoded"
+            )))
+        }
+    })
+}
+
+/// Short name of an encoding for the entry's `method`.
+fn method(style: &str) -> String {
+    match style {
+        "application/octet-stream" => "stored".into(),
+        "application/x-gzip" => "zlib".into(),
+        "application/x-bzip2" => "bzip2".into(),
+        "application/x-lzma" => "lzma".into(),
+        "application/x-xz" => "xz".into(),
+        other => other.chars().take(64).collect(),
+    }
+}
+
+/// Decode one file and hand it to the scan. False when the container is
+/// full.
+fn extract(
+    e: &Entry,
+    path: &str,
+    data: &[u8],
+    heap_start: usize,
+    cx: &mut Cx<'_>,
+    info: &mut XarInfo,
+) -> bool {
+    let what = format!("xar entry `{path}`");
+    let mut entry = EntryInfo::new(EntryKind::File);
+    let Some(d) = &e.data else {
+        // A file without <data> is empty.
+        let hashes = crate::hash::hash_bytes(cx.hashes(), &[]);
+        return cx.child(path, entry, ChildData::Owned(Vec::new(), hashes));
+    };
+    let style = d
+        .encoding
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    *info.encodings.entry(method(&style)).or_insert(0) += 1;
+    entry.method = Some(method(&style));
+    entry.compressed_size = d.length;
+    let size = d.size.or(d.length).unwrap_or(0);
+    let (Some(off), Some(len)) = (d.offset, d.length) else {
+        return cx.child(
+            path,
+            entry,
+            ChildData::Missing {
+                size,
+                error: Error::malformed(format!("{what}: <data> lacks <offset> or <length>")),
+            },
+        );
+    };
+    entry.offset = (heap_start as u64).checked_add(off);
+    let heap = data.get(heap_start..).unwrap_or(&[]);
+    let Some(stored) = slice(heap, off, len) else {
+        return cx.child(
+            path,
+            entry,
+            ChildData::Missing {
+                size,
+                error: Error::truncated(format!(
+                    "{what}: data at heap offset {off} ({len} bytes) runs past the heap ({} bytes)",
+                    heap.len()
+                )),
+            },
+        );
+    };
+    // Stored bytes hashed for archived checksums: at most the file's size in
+    // all, so entries that share one large region cannot multiply the work.
+    let archived = d.archived.as_ref().filter(|_| {
+        let within = info.archived_hashed.saturating_add(len) <= data.len() as u64;
+        if within {
+            info.archived_hashed += len;
+        }
+        within
+    });
+    if let Some(sum) = archived {
+        match verify(sum, stored) {
+            Some(true) => info.checksums_verified += 1,
+            Some(false) => {
+                return cx.child(
+                    path,
+                    entry,
+                    ChildData::Missing {
+                        size,
+                        error: Error::malformed(format!(
+                            "{what}: archived {} checksum mismatch",
+                            sum.0
+                        )),
+                    },
+                );
+            }
+            None => {}
+        }
+    }
+    let max_entry = cx.limits().max_entry_size;
+    let decoded = decoder(&style, stored, size, max_entry).and_then(|r| {
+        let mut tee = Tee {
+            inner: r,
+            sum: d.extracted.as_ref().and_then(|s| Running::new(&s.0)),
+        };
+        let u = cx.read_entry(&mut tee, d.size, Some(len))?;
+        Ok((u, tee.sum.map(Running::finish)))
+    });
+    let child = match decoded {
+        Ok((u, got)) => {
+            let bad_size = d.size.filter(|&s| s != u.size());
+            let bad_sum = d.extracted.as_ref().and_then(|s| {
+                got.as_ref()
+                    .map(|g| (s, hex(g).eq_ignore_ascii_case(s.1.trim())))
+            });
+            if let Some((_, true)) = bad_sum {
+                info.checksums_verified += 1;
+            }
+            if let Some((s, false)) = bad_sum {
+                ChildData::Missing {
+                    size,
+                    error: Error::malformed(format!("{what}: extracted {} checksum mismatch", s.0)),
+                }
+            } else {
+                if let Some(s) = bad_size {
+                    cx.error(Error::malformed(format!(
+                        "{what}: decodes to {} bytes, TOC says {s}",
+                        u.size()
+                    )));
+                }
+                if let Some(bytes) = u.whole() {
+                    let max_doc =
+                        usize::try_from(cx.limits().max_document_size).unwrap_or(usize::MAX);
+                    pkg_document(path, bytes, max_doc, info);
+                }
+                u.into()
+            }
+        }
+        Err(err) => ChildData::Missing {
+            size,
+            error: context(err, &what),
+        },
+    };
+    cx.child(path, entry, child)
+}
+
+/// The text content that follows a start tag, up to the next tag.
+fn text_after(text: &str, t: &Tag<'_>) -> String {
+    let rest = text.get(t.after..).unwrap_or("");
+    let end = rest.find('<').unwrap_or(rest.len());
+    let raw = rest.get(..end).unwrap_or("");
+    unescape(raw.trim())
+}
+
+fn number(s: &str) -> Option<u64> {
+    s.trim().parse().ok()
+}
+
+/// Walk the TOC's tags. Bounded by the entry limit and the nesting limit;
+/// what was read before a limit is kept.
+fn read_toc(text: &str, cx: &mut Cx<'_>) -> Toc {
+    let max_depth = usize::try_from(cx.limits().max_toc_depth).unwrap_or(usize::MAX);
+    let max_entries = cx.limits().max_entries_per_container;
+    // Element stack (local names) and the stack of open <file>s.
+    let elem_cap = max_depth.saturating_mul(2).saturating_add(32);
+    let mut elems: Vec<&str> = Vec::new();
+    let mut files: Vec<usize> = Vec::new();
+    let mut toc = Toc::default();
+    for t in tags(text) {
+        let name: &str = t.name.rsplit(':').next().unwrap_or(t.name);
+        if t.end {
+            // Pop to the matching element (tolerates unclosed ones).
+            if let Some(i) = elems.iter().rposition(|e| *e == name) {
+                for closed in elems.drain(i..).rev() {
+                    if closed == "file" {
+                        files.pop();
+                    }
+                }
+            }
+            continue;
+        }
+        let parent = elems.last().copied().unwrap_or("");
+        let in_data = parent == "data";
+        match name {
+            "file" => {
+                if files.len() >= max_depth {
+                    cx.error(Error::limit(
+                        "max_toc_depth",
+                        format!("xar TOC nests directories deeper than {max_depth}"),
+                    ));
+                    break;
+                }
+                if toc.entries.len() as u64 >= max_entries {
+                    cx.error(Error::limit(
+                        "max_entries_per_container",
+                        format!("xar TOC lists more than {max_entries} entries"),
+                    ));
+                    break;
+                }
+                if !t.empty {
+                    toc.entries.push(Entry {
+                        parent: files.last().copied(),
+                        id: t.attr("id").unwrap_or("").chars().take(32).collect(),
+                        ..Entry::default()
+                    });
+                    files.push(toc.entries.len() - 1);
+                }
+            }
+            "name" | "type" | "data" if parent == "file" => {
+                let Some(e) = files.last().and_then(|&i| toc.entries.get_mut(i)) else {
+                    continue;
+                };
+                match name {
+                    "name" => e.name = Some(text_after(text, &t)),
+                    "type" => {
+                        e.kind = match text_after(text, &t).as_str() {
+                            "file" => Kind::File,
+                            "directory" => Kind::Directory,
+                            "symlink" => Kind::Symlink,
+                            "hardlink" => Kind::Hardlink,
+                            _ => Kind::Other,
+                        }
+                    }
+                    _ => e.data = Some(Data::default()),
+                }
+            }
+            "offset" | "length" | "size" | "encoding" | "archived-checksum"
+            | "extracted-checksum"
+                if in_data =>
+            {
+                let Some(d) = files
+                    .last()
+                    .and_then(|&i| toc.entries.get_mut(i))
+                    .and_then(|e| e.data.as_mut())
+                else {
+                    continue;
+                };
+                let style = || t.attr("style").unwrap_or("").chars().take(64).collect();
+                match name {
+                    "offset" => d.offset = number(&text_after(text, &t)),
+                    "length" => d.length = number(&text_after(text, &t)),
+                    "size" => d.size = number(&text_after(text, &t)),
+                    "encoding" => d.encoding = Some(style()),
+                    "archived-checksum" => d.archived = Some((style(), text_after(text, &t))),
+                    _ => d.extracted = Some((style(), text_after(text, &t))),
+                }
+            }
+            "checksum" if parent == "toc" => {
+                let style = t.attr("style").unwrap_or("").chars().take(32).collect();
+                toc.checksum = Some((style, u64::MAX, 0));
+            }
+            "offset" | "size" if parent == "checksum" && files.is_empty() => {
+                if let Some((_, off, size)) = toc.checksum.as_mut() {
+                    let v = number(&text_after(text, &t)).unwrap_or(u64::MAX);
+                    if name == "offset" {
+                        *off = v;
+                    } else {
+                        *size = v;
+                    }
+                }
+            }
+            "creation-time" if parent == "toc" => {
+                toc.creation_time = Some(text_after(text, &t).chars().take(64).collect());
+            }
+            "signature" | "x-signature" if parent == "toc" && toc.signatures.len() < 4 => {
+                let s = t.attr("style").unwrap_or("?").chars().take(32).collect();
+                toc.signatures.push(s);
+            }
+            _ => {}
+        }
+        if !t.empty {
+            if elems.len() >= elem_cap {
+                cx.error(Error::limit(
+                    "max_toc_depth",
+                    format!("xar TOC nests elements deeper than {elem_cap}"),
+                ));
+                break;
+            }
+            elems.push(name);
+        }
+    }
+    toc
+}
+
+/// Full paths (`dir/sub/name`) of every entry. Parents always precede their
+/// children (an entry's parent was open when it started), so one pass in
+/// order suffices.
+/// A path longer than [`MAX_PATH`] bytes is cut there (the count of cut
+/// paths is returned), so deep trees of long names cannot multiply memory.
+fn resolve_paths(entries: &[Entry]) -> (Vec<String>, u64) {
+    let mut paths: Vec<String> = Vec::new();
+    let mut cut_paths = 0u64;
+    for e in entries {
+        let own = match &e.name {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => format!("[file {}]", e.id),
+        };
+        let mut p = match e.parent.and_then(|i| paths.get(i)) {
+            Some(parent) => format!("{parent}/{own}"),
+            None => own,
+        };
+        if p.len() > MAX_PATH {
+            let mut end = MAX_PATH;
+            while !p.is_char_boundary(end) {
+                end -= 1;
+            }
+            p.truncate(end);
+            cut_paths += 1;
+        }
+        paths.push(p);
+    }
+    (paths, cut_paths)
+}
+
+/// A flat package: `Distribution` or `PackageInfo` at the top level.
+fn pkg_layout(entries: &[Entry], paths: &[String]) -> Option<PkgInfo> {
+    let top = |n: &str| {
+        entries
+            .iter()
+            .any(|e| e.parent.is_none() && e.kind == Kind::File && e.name.as_deref() == Some(n))
+    };
+    let kind = if top("Distribution") {
+        "product"
+    } else if top("PackageInfo") {
+        "component"
+    } else {
+        return None;
+    };
+    let mut p = PkgInfo {
+        kind,
+        ..PkgInfo::default()
+    };
+    for (e, path) in entries.iter().zip(paths) {
+        if e.kind != Kind::File {
+            continue;
+        }
+        let list = match e.name.as_deref() {
+            Some("Payload") => &mut p.payloads,
+            Some("Scripts") => &mut p.scripts,
+            _ => continue,
+        };
+        if list.len() < MAX_PKG_ITEMS {
+            list.push(path.clone());
+        }
+    }
+    Some(p)
+}
+
+/// Read a flat package's Distribution or PackageInfo (its first `max_doc`
+/// bytes: [`Limits::max_document_size`](crate::Limits::max_document_size)).
+fn pkg_document(path: &str, bytes: &[u8], max_doc: usize, info: &mut XarInfo) {
+    let Some(p) = info.pkg.as_mut() else { return };
+    let is_info = path == "PackageInfo" || path.ends_with("/PackageInfo");
+    if path != "Distribution" && !is_info {
+        return;
+    }
+    let text = String::from_utf8_lossy(bytes.get(..max_doc.min(bytes.len())).unwrap_or(bytes));
+    if is_info {
+        if p.packages.len() >= MAX_PKG_ITEMS {
+            return;
+        }
+        let mut facts = PackageFacts {
+            path: path.to_owned(),
+            attributes: BTreeMap::new(),
+        };
+        let mut scripts: Vec<String> = Vec::new();
+        for t in tags(&text).filter(|t| !t.end) {
+            match t.local() {
+                "pkg-info" if facts.attributes.is_empty() => {
+                    for k in [
+                        "identifier",
+                        "version",
+                        "install-location",
+                        "auth",
+                        "format-version",
+                        "postinstall-action",
+                    ] {
+                        if let Some(v) = t.attr(k) {
+                            facts.attributes.insert(k.into(), cut(v));
+                        }
+                    }
+                }
+                "preinstall" | "postinstall" if scripts.len() < 8 => {
+                    if let Some(f) = t.attr("file") {
+                        scripts.push(format!("{}={}", t.local(), cut(f)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !scripts.is_empty() {
+            facts.attributes.insert("scripts".into(), scripts.join(","));
+        }
+        p.packages.push(facts);
+        return;
+    }
+    for t in tags(&text).filter(|t| !t.end) {
+        match t.local() {
+            "title" if p.title.is_none() => p.title = Some(cut(&text_after(&text, &t))),
+            "product" if p.product.is_empty() => {
+                for k in ["id", "version"] {
+                    if let Some(v) = t.attr(k) {
+                        p.product.insert(k.into(), cut(v));
+                    }
+                }
+            }
+            "options" if p.host_architectures.is_none() => {
+                p.host_architectures = t.attr("hostArchitectures").map(cut);
+            }
+            "pkg-ref" => {
+                let Some(id) = t.attr("id") else { continue };
+                let target = Some(text_after(&text, &t)).filter(|s| !s.is_empty() && !t.empty);
+                if let Some(r) = p.pkg_refs.iter_mut().find(|r| r.id == id) {
+                    if r.version.is_none() {
+                        r.version = t.attr("version").map(cut);
+                    }
+                    if r.path.is_none() {
+                        r.path = target.map(|s| cut(&s));
+                    }
+                } else if p.pkg_refs.len() < MAX_PKG_ITEMS {
+                    p.pkg_refs.push(PkgRef {
+                        id: cut(id),
+                        version: t.attr("version").map(cut),
+                        path: target.map(|s| cut(&s)),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn cut(s: &str) -> String {
+    s.chars().take(MAX_TEXT).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Node;
+    use crate::test_support::sample;
+    use crate::Scanner;
+
+    fn scan(name: &str, data: &[u8]) -> Node {
+        Scanner::new().scan_bytes(name, data).root
+    }
+
+    fn xar_info(n: &Node) -> &XarInfo {
+        match &n.metadata {
+            Some(Metadata::Xar(x)) => x,
+            other => panic!("not xar metadata: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sniff_needs_magic_and_header_size() {
+        assert!(sniff(b"xar!\x00\x1c\x00\x01"));
+        assert!(!sniff(b"xar!\x00\x1b\x00\x01"));
+        assert!(!sniff(b"xar"));
+    }
+
+    #[test]
+    fn truncated_header_is_an_error_not_a_panic() {
+        let n = scan("x.xar", b"xar!\x00\x1c\x00\x01\x00");
+        assert_eq!(n.format, Format::Xar);
+        assert!(!n.errors.is_empty());
+    }
+
+    /// A xar built in memory: header, zlib TOC, heap (the TOC's checksum
+    /// slot is the heap's first 20 bytes).
+    fn build(toc: &str, heap: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(toc.as_bytes()).unwrap();
+        let ztoc = z.finish().unwrap();
+        let mut d = b"xar!\x00\x1c\x00\x01".to_vec();
+        d.extend_from_slice(&(ztoc.len() as u64).to_be_bytes());
+        d.extend_from_slice(&(toc.len() as u64).to_be_bytes());
+        d.extend_from_slice(&1u32.to_be_bytes());
+        d.extend_from_slice(&ztoc);
+        use sha1::Digest as _;
+        d.extend_from_slice(&sha1::Sha1::digest(&ztoc));
+        d.extend_from_slice(heap);
+        d
+    }
+
+    const TOC: &str = r#"<?xml version="1.0"?><xar><toc><checksum style="sha1"><offset>0</offset><size>20</size></checksum>
+<file id="1"><name>d</name><type>directory</type>
+  <file id="2"><name>a &amp; b</name><type>file</type><data><offset>20</offset><length>3</length><size>3</size>
+  <encoding style="application/octet-stream"/><extracted-checksum style="md5">HASH</extracted-checksum></data></file>
+</file><file id="3"><name>top</name><type>symlink</type><link type="file">d</link></file></toc></xar>"#;
+
+    #[test]
+    fn toc_reader_nests_paths_and_verifies() {
+        let md5 = "900150983cd24fb0d6963f7d28e17f72"; // md5("abc")
+        let n = scan("t.xar", &build(&TOC.replace("HASH", md5), b"abc"));
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        let names: Vec<_> = n
+            .children
+            .iter()
+            .map(|c| c.path.last().unwrap().clone())
+            .collect();
+        assert_eq!(names, ["d/a & b"]);
+        assert_eq!(n.children[0].size, 3);
+        let x = xar_info(&n);
+        assert_eq!((x.files, x.directories, x.symlinks), (1, 1, 1));
+        assert_eq!(x.toc_checksum_ok, Some(true));
+        assert_eq!(x.checksums_verified, 1);
+        assert!(x.pkg.is_none());
+    }
+
+    #[test]
+    fn checksum_mismatch_and_bad_offsets_are_node_errors() {
+        let n = scan("t.xar", &build(&TOC.replace("HASH", "00"), b"abc"));
+        assert!(n.children[0]
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("checksum mismatch")));
+        let n = scan(
+            "t.xar",
+            &build(&TOC.replace("HASH", "00").replace(">20<", ">999<"), b"abc"),
+        );
+        assert_eq!(n.children[0].errors[0].kind(), "truncated");
+        // The TOC checksum slot corrupted.
+        let mut d = build(&TOC.replace("HASH", "00"), b"abc");
+        let at = d.len() - 23;
+        d[at] ^= 1;
+        let n = scan("t.xar", &d);
+        assert_eq!(xar_info(&n).toc_checksum_ok, Some(false));
+    }
+
+    #[test]
+    fn gzip_member_under_x_gzip_is_accepted() {
+        use std::io::Write;
+        let mut g = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        g.write_all(b"hello xar").unwrap();
+        let gz = g.finish().unwrap();
+        let toc = format!(
+            r#"<xar><toc><checksum style="sha1"><offset>0</offset><size>20</size></checksum><file id="1"><name>h</name><type>file</type><data><offset>20</offset><length>{}</length><size>9</size><encoding style="application/x-gzip"/></data></file></toc></xar>"#,
+            gz.len()
+        );
+        let n = scan("t.xar", &build(&toc, &gz));
+        assert!(n.errors.is_empty() && n.children[0].errors.is_empty());
+        assert_eq!(n.children[0].size, 9);
+    }
+
+    #[test]
+    fn deep_nesting_and_many_entries_stop_at_limits() {
+        let mut toc = String::from("<xar><toc>");
+        for _ in 0..300 {
+            toc.push_str("<file><name>d</name><type>directory</type>");
+        }
+        toc.push_str("</toc></xar>");
+        let n = scan("t.xar", &build(&toc, b""));
+        assert!(
+            n.errors
+                .iter()
+                .any(|e| e.to_string().contains("max_toc_depth")),
+            "{:?}",
+            n.errors
+        );
+        // 100 directories of 100-byte names: the file's path is cut at 1 KiB.
+        let name = "n".repeat(100);
+        let mut toc = String::from("<xar><toc>");
+        for _ in 0..100 {
+            toc.push_str(&format!("<file><name>{name}</name><type>directory</type>"));
+        }
+        toc.push_str("<file><name>f</name></file></toc></xar>");
+        let n = scan("t.xar", &build(&toc, b""));
+        assert_eq!(n.children.len(), 1);
+        assert_eq!(n.children[0].path.last().unwrap().len(), MAX_PATH);
+        assert!(n.errors.iter().any(|e| e.to_string().contains("were cut")));
+        let limits = crate::Limits {
+            max_entries_per_container: 5,
+            ..crate::Limits::default()
+        };
+        let toc = format!(
+            "<xar><toc>{}</toc></xar>",
+            "<file><name>f</name></file>".repeat(10)
+        );
+        let r = Scanner::new()
+            .with_limits(limits)
+            .scan_bytes("t.xar", &build(&toc, b""));
+        assert!(r
+            .root
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("max_entries_per_container")));
+        assert!(r.root.children.len() <= 5);
+    }
+
+    #[test]
+    fn corpus_samples_list_their_files() {
+        let Some(d) = sample("pkg/product.pkg") else {
+            return;
+        };
+        let n = scan("product.pkg", &d);
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        let x = xar_info(&n);
+        assert_eq!(x.toc_checksum_ok, Some(true));
+        assert_eq!(x.pkg.as_ref().map(|p| p.kind), Some("product"));
+    }
+
+    /// Seeded mutations of the samples: never a panic, whatever the bytes.
+    #[test]
+    fn mutated_samples_do_not_panic() {
+        let mut seeds = Vec::new();
+        for s in [
+            "pkg/product.pkg",
+            "xar/none.xar",
+            "xar/bzip2.xar",
+            "xar/xz.xar",
+        ] {
+            if let Some(d) = sample(s) {
+                seeds.push(d);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for seed in &seeds {
+            for _ in 0..300 {
+                let mut d = seed.clone();
+                let flips = 1 + next() % 8;
+                for _ in 0..flips {
+                    let i = (next() % d.len() as u64) as usize;
+                    d[i] = next() as u8;
+                }
+                if next() % 5 == 0 {
+                    let keep = (next() % d.len() as u64) as usize;
+                    d.truncate(keep);
+                }
+                let r = Scanner::new().scan_bytes("m.xar", &d);
+                assert_eq!(r.stats.panics, 0);
+            }
+        }
     }
 }

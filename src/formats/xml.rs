@@ -41,7 +41,9 @@ pub struct XmlInfo {
     pub namespace: Option<String>,
     /// What the document is, when installsift knows it: `burn-manifest`,
     /// `appx-manifest`, `appx-bundle-manifest`, `appinstaller`,
-    /// `clickonce-deployment`, `clickonce-application`.
+    /// `clickonce-deployment`, `clickonce-application`, and a macOS flat
+    /// package's `pkg-distribution` (`Distribution`) or `pkg-info`
+    /// (`PackageInfo`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<&'static str>,
     /// Package identity (`Identity`, `MainPackage`/`MainBundle` or the
@@ -181,20 +183,22 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
 
 /// One start (or empty-element) tag.
 #[derive(Debug)]
-struct Tag<'a> {
-    name: &'a str,
-    attrs: Vec<(&'a str, String)>,
+pub(crate) struct Tag<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) attrs: Vec<(&'a str, String)>,
     /// `</name>`
-    end: bool,
+    pub(crate) end: bool,
     /// `<name … />`
-    empty: bool,
+    pub(crate) empty: bool,
+    /// Byte offset just past the tag's `>` (where its text content starts).
+    pub(crate) after: usize,
 }
 
 impl Tag<'_> {
-    fn local(&self) -> &str {
+    pub(crate) fn local(&self) -> &str {
         self.name.rsplit(':').next().unwrap_or(self.name)
     }
-    fn attr(&self, k: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, k: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(n, _)| n.rsplit(':').next() == Some(k))
@@ -204,7 +208,7 @@ impl Tag<'_> {
 
 /// Every tag of the document, in order. Each step consumes at least one
 /// byte, so the scan ends.
-fn tags(text: &str) -> impl Iterator<Item = Tag<'_>> {
+pub(crate) fn tags(text: &str) -> impl Iterator<Item = Tag<'_>> {
     let mut pos = 0usize;
     std::iter::from_fn(move || loop {
         let rest = text.get(pos..)?;
@@ -290,12 +294,13 @@ fn tags(text: &str) -> impl Iterator<Item = Tag<'_>> {
             attrs,
             end,
             empty,
+            after: pos,
         });
     })
 }
 
 /// Decode the predefined entities and character references; cut long values.
-fn unescape(v: &str) -> String {
+pub(crate) fn unescape(v: &str) -> String {
     let mut out = String::new();
     let mut rest = v;
     while let Some(i) = rest.find('&') {
@@ -372,6 +377,14 @@ pub(crate) fn read(text: &str) -> XmlInfo {
             appinstaller(&root, text, &mut info);
         }
         "assembly" if declares_asm_v2 => clickonce(text, &mut info),
+        // macOS flat packages (inside a xar; the xar parser reads their facts).
+        "installer-gui-script" | "installer-script" => {
+            info.document = Some("pkg-distribution");
+        }
+        "pkg-info" => {
+            info.document = Some("pkg-info");
+            keep(&mut info.identity, &root, &["identifier", "version"]);
+        }
         _ => {}
     }
     info

@@ -268,6 +268,8 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ),
     ("omaha/omaha_tagged.exe", Installer, Some("omaha"), None),
     ("pe/cab_resource.exe", Installer, Some("cab-sfx"), None),
+    ("pkg/component.pkg", Installer, Some("pkg"), None),
+    ("pkg/product.pkg", Installer, Some("pkg"), None),
     ("pe/gui_x64.exe", NotInstaller, None, None),
     ("pe/hello_x64.exe", NotInstaller, None, None),
     ("pe/hello_x86.exe", NotInstaller, None, None),
@@ -302,6 +304,13 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("traps/quine.zip", NotInstaller, None, None),
     ("traps/sevenz_huge.7z", NotInstaller, None, None),
     ("traps/zip_bomb_zeros.zip", NotInstaller, None, None),
+    ("xar/bzip2.xar", NotInstaller, None, None),
+    ("xar/lzma.xar", NotInstaller, None, None),
+    ("xar/none.xar", NotInstaller, None, None),
+    ("xar/npm_gzip_truncated.xar", NotInstaller, None, None),
+    ("xar/xarjs.xar", NotInstaller, None, None),
+    ("xar/xarjs_signed.xar", NotInstaller, None, None),
+    ("xar/xz.xar", NotInstaller, None, None),
     ("zip/deflate.zip", NotInstaller, None, None),
     ("zip/stored.zip", NotInstaller, None, None),
 ];
@@ -434,6 +443,12 @@ fn rar_sfx_xar_and_dmg_are_detected_by_their_headers() {
     xar.extend_from_slice(&[0; 4]);
     let r = Scanner::new().scan_bytes("x.pkg", &xar);
     assert_eq!(r.root.format, installsift::Format::Xar);
+    // A xar whose TOC is cut off: the header alone does not tell a flat
+    // package from another xar (Safari extension, plain archive).
+    assert_eq!((r.root.verdict, r.root.family), (Unknown, None));
+    let r = Scanner::new()
+        .scan_path(&corpus().join("pkg/product.pkg"))
+        .expect("product.pkg");
     assert_eq!(r.root.family.map(|f| f.as_str()), Some("pkg"));
 
     let mut dmg = vec![0u8; 1024];
@@ -479,6 +494,33 @@ fn family_facts_are_read_from_the_samples() {
     // The attached container's MSI is scanned in turn.
     let att = &r.root.children[1];
     assert_eq!(att.children[0].family.map(|f| f.as_str()), Some("msi"));
+
+    let r = scan("pkg/product.pkg");
+    assert_eq!(prop(&r, "title").as_deref(), Some("Installsift Demo"));
+    assert_eq!(
+        prop(&r, "pkg-refs").as_deref(),
+        Some("org.installsift.demo 1.2.3")
+    );
+    assert_eq!(
+        prop(&r, "components").as_deref(),
+        Some("org.installsift.demo 1.2.3 -> /")
+    );
+    let mut names: Vec<&str> = r
+        .root
+        .children
+        .iter()
+        .map(|c| c.path.last().expect("name").as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "Distribution",
+            "demo.pkg/PackageInfo",
+            "demo.pkg/Payload",
+            "demo.pkg/Scripts"
+        ]
+    );
 
     let r = scan("iexpress/iexpress_windres.exe");
     assert_eq!(

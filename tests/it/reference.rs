@@ -10,6 +10,10 @@
 //! every level (`a/b` = member `b` of archive `a`) and is compared with our
 //! whole tree.
 //!
+//! xar: 7-Zip lists the table of contents as `[TOC].xml`, a row dropped
+//! here; `.bsdtar` listings (libarchive) cover the lzma and xz encodings,
+//! which 7-Zip's Xar handler does not decode.
+//!
 //! NSIS: 7-Zip rebuilds `uninstall.exe` from the exe stub, which lies outside
 //! the NSIS data we parse; we report the uninstaller's own NSIS data as
 //! `uninstall.exe.nsis` (what 7-Zip writes when it finds no stub, e.g. in a
@@ -123,8 +127,8 @@ fn children_equal_reference_extraction() {
         let (stem, variant) = match stem.rsplit_once('.') {
             Some((
                 s,
-                v
-                @ ("7zz" | "cabextract" | "recursive" | "innoextract" | "unshield" | "msiextract"),
+                v @ ("7zz" | "cabextract" | "recursive" | "innoextract" | "unshield" | "msiextract"
+                | "bsdtar"),
             )) => (s, v),
             _ => (stem, ""),
         };
@@ -146,6 +150,11 @@ fn children_equal_reference_extraction() {
             _ => {}
         }
         let mut want = read_tsv(&path);
+        // 7-Zip writes a xar's table of contents as an extra file `[TOC].xml`;
+        // we report the TOC in the xar node's metadata, not as a child.
+        if rel.starts_with("pkg/") || rel.starts_with("xar/") {
+            want.retain(|w| w.0 != "[TOC].xml");
+        }
         let report = Scanner::new()
             .scan_path(&corpus().join(&rel))
             .unwrap_or_else(|e| panic!("{rel}: {e}"));
