@@ -973,6 +973,41 @@ impl Scanner {
         use std::sync::{Condvar, Mutex};
 
         let threads = threads.max(1);
+        // One file to scan, or one thread: no threads to start (they cost
+        // more than a small file's whole scan).
+        if threads == 1 || (roots.len() == 1 && roots.iter().all(|r| r.is_file())) {
+            for root in roots {
+                for item in walkdir::WalkDir::new(root)
+                    .follow_links(false)
+                    .sort_by_file_name()
+                {
+                    match item {
+                        Ok(e)
+                            if e.file_type().is_file()
+                                || (e.depth() == 0 && !e.file_type().is_dir()) =>
+                        {
+                            let p = e.into_path();
+                            let out = map(&p, self.scan_path(&p));
+                            sink(&p, out);
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            let p = e
+                                .path()
+                                .map(Path::to_path_buf)
+                                .unwrap_or_else(|| root.clone());
+                            let why = e
+                                .io_error()
+                                .map_or_else(|| e.to_string(), ToString::to_string);
+                            let err = Error::io(format!("{}: {why}", p.display()));
+                            let out = map(&p, Err(err));
+                            sink(&p, out);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         // At most this many inputs are taken from the walk and not yet
         // delivered: what finished out of order waits here. It must be wide
         // enough that one slow file (a bomb stopped at its limits takes a
