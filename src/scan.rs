@@ -686,6 +686,36 @@ fn scan_node_with(
     }
 }
 
+/// The files under `roots` in scan order: each root in turn, walked
+/// recursively (regular files only, symlinks not followed, sorted by name);
+/// a root that is a file is itself. A walk error names its path.
+fn walk(
+    roots: &[PathBuf],
+) -> impl Iterator<Item = std::result::Result<PathBuf, (PathBuf, Error)>> + '_ {
+    roots.iter().flat_map(|root| {
+        walkdir::WalkDir::new(root)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(move |item| match item {
+                Ok(e) if e.file_type().is_file() => Some(Ok(e.into_path())),
+                Ok(e) if e.depth() == 0 && !e.file_type().is_dir() => Some(Ok(e.into_path())),
+                Ok(_) => None,
+                Err(e) => {
+                    let p = e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| root.clone());
+                    let why = e
+                        .io_error()
+                        .map_or_else(|| e.to_string(), ToString::to_string);
+                    let err = Error::io(format!("{}: {why}", p.display()));
+                    Some(Err((p, err)))
+                }
+            })
+    })
+}
+
 /// Inputs up to this size are read into memory rather than mapped.
 const READ_MAX: u64 = 8 << 20;
 
@@ -976,35 +1006,16 @@ impl Scanner {
         // One file to scan, or one thread: no threads to start (they cost
         // more than a small file's whole scan).
         if threads == 1 || (roots.len() == 1 && roots.iter().all(|r| r.is_file())) {
-            for root in roots {
-                for item in walkdir::WalkDir::new(root)
-                    .follow_links(false)
-                    .sort_by_file_name()
-                {
-                    match item {
-                        Ok(e)
-                            if e.file_type().is_file()
-                                || (e.depth() == 0 && !e.file_type().is_dir()) =>
-                        {
-                            let p = e.into_path();
-                            let out = map(&p, self.scan_path(&p));
-                            sink(&p, out);
-                        }
-                        Ok(_) => {}
-                        Err(e) => {
-                            let p = e
-                                .path()
-                                .map(Path::to_path_buf)
-                                .unwrap_or_else(|| root.clone());
-                            let why = e
-                                .io_error()
-                                .map_or_else(|| e.to_string(), ToString::to_string);
-                            let err = Error::io(format!("{}: {why}", p.display()));
-                            let out = map(&p, Err(err));
-                            sink(&p, out);
-                        }
+            for job in walk(roots) {
+                let (p, result) = match job {
+                    Ok(p) => {
+                        let r = self.scan_path(&p);
+                        (p, r)
                     }
-                }
+                    Err((p, err)) => (p, Err(err)),
+                };
+                let out = map(&p, result);
+                sink(&p, out);
             }
             return;
         }
@@ -1034,40 +1045,19 @@ impl Scanner {
                         next = cv.wait(next).unwrap_or_else(|e| e.into_inner());
                     }
                 };
-                for root in roots {
-                    let walker = walkdir::WalkDir::new(root)
-                        .follow_links(false)
-                        .sort_by_file_name();
-                    for item in walker {
-                        let job = match item {
-                            Ok(e) if e.file_type().is_file() => Ok(e.into_path()),
-                            Ok(e) if e.depth() == 0 && !e.file_type().is_dir() => Ok(e.into_path()),
-                            Ok(_) => continue,
-                            Err(e) => {
-                                let p = e
-                                    .path()
-                                    .map(Path::to_path_buf)
-                                    .unwrap_or_else(|| root.clone());
-                                let why = e
-                                    .io_error()
-                                    .map_or_else(|| e.to_string(), ToString::to_string);
-                                let err = Error::io(format!("{}: {why}", p.display()));
-                                Err((p, err))
-                            }
-                        };
-                        wait_turn(seq);
-                        let sent = match job {
-                            Ok(p) => work_tx.send((seq, p)).is_ok(),
-                            Err((p, err)) => {
-                                let out = map(&p, Err(err));
-                                walk_done.send((seq, p, out)).is_ok()
-                            }
-                        };
-                        if !sent {
-                            return;
+                for job in walk(roots) {
+                    wait_turn(seq);
+                    let sent = match job {
+                        Ok(p) => work_tx.send((seq, p)).is_ok(),
+                        Err((p, err)) => {
+                            let out = map(&p, Err(err));
+                            walk_done.send((seq, p, out)).is_ok()
                         }
-                        seq += 1;
+                    };
+                    if !sent {
+                        return;
                     }
+                    seq += 1;
                 }
             });
             for _ in 0..threads {
