@@ -123,3 +123,33 @@ fn explain_prints_the_evidence_under_each_node() {
     );
     assert!(text.contains("* silent: /VERYSILENT"), "{text}");
 }
+
+#[test]
+fn every_limit_is_an_option() {
+    // --max-opens-per-content 1: 42.zip's repeated levels are opened once.
+    let scan = |extra: &[&str]| {
+        let out = installsift()
+            .args(["scan", "-f", "jsonl"])
+            .args(extra)
+            .arg(corpus().join("traps/nest42.zip"))
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let default = scan(&[]);
+    let tight = scan(&["--max-opens-per-content", "1", "--max-ratio", "5"]);
+    assert!(tight.lines().count() < default.lines().count());
+    assert!(tight.contains("max_opens_per_content"));
+    // Every field of Limits has its option (kebab case).
+    let help = installsift()
+        .args(["scan", "--help"])
+        .output()
+        .expect("run");
+    let help = String::from_utf8(help.stdout).expect("utf-8");
+    let limits = serde_json::to_value(installsift::Limits::default()).expect("limits serialise");
+    for field in limits.as_object().expect("object").keys() {
+        let option = format!("--{}", field.replace('_', "-"));
+        assert!(help.contains(&option), "no {option} in scan --help");
+    }
+}
