@@ -175,6 +175,23 @@ pub fn hash_bytes(sel: HashSelection, data: &[u8]) -> Hashes {
     h.finish()
 }
 
+/// A reader that shows every byte it reads to `see`: a format's own
+/// checksum (CRC, MD5, SHA-1 of a file table) computed while the entry
+/// streams into [`Cx::read_entry`](crate::scan), so an entry too big to keep
+/// whole is still checked.
+pub(crate) struct Inspect<R, F> {
+    pub(crate) inner: R,
+    pub(crate) see: F,
+}
+
+impl<R: io::Read, F: FnMut(&[u8])> io::Read for Inspect<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.see)(buf.get(..n).unwrap_or(&[]));
+        Ok(n)
+    }
+}
+
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -37,6 +37,7 @@
 use super::xml::{tags, unescape, Tag};
 use super::{Handler, Metadata, Parsed};
 use crate::error::{context, Error};
+use crate::hash::Inspect;
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
@@ -468,23 +469,6 @@ impl Running {
     }
 }
 
-/// A reader that computes the extracted checksum of what passes through it
-/// (an entry may be too big to keep whole, so it is checked as it streams).
-struct Tee<R> {
-    inner: R,
-    sum: Option<Running>,
-}
-
-impl<R: Read> Read for Tee<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(h) = &mut self.sum {
-            h.update(buf.get(..n).unwrap_or(&[]));
-        }
-        Ok(n)
-    }
-}
-
 /// Compare a TOC checksum (hex text) with the digest of `bytes`: `Some(true)`
 /// on a match, `None` when the style is not computed.
 fn verify(sum: &(String, String), bytes: &[u8]) -> Option<bool> {
@@ -619,12 +603,16 @@ fn extract(
     }
     let max_entry = cx.limits().max_entry_size;
     let decoded = decoder(&style, stored, size, max_entry).and_then(|r| {
-        let mut tee = Tee {
-            inner: r,
-            sum: d.extracted.as_ref().and_then(|s| Running::new(&s.0)),
+        // The extracted checksum is computed as the bytes stream (an entry
+        // may be too big to keep whole).
+        let mut sum = d.extracted.as_ref().and_then(|s| Running::new(&s.0));
+        let see = |b: &[u8]| {
+            if let Some(h) = sum.as_mut() {
+                h.update(b);
+            }
         };
-        let u = cx.read_entry(&mut tee, d.size, Some(len))?;
-        Ok((u, tee.sum.map(Running::finish)))
+        let u = cx.read_entry(&mut Inspect { inner: r, see }, d.size, Some(len))?;
+        Ok((u, sum.map(Running::finish)))
     });
     let child = match decoded {
         Ok((u, got)) => {

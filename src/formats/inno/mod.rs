@@ -19,6 +19,7 @@ mod stream;
 
 use crate::error::Error;
 use crate::formats::{Handler, Metadata, Parsed};
+use crate::hash::Inspect;
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
@@ -533,31 +534,24 @@ fn read_file<'a>(
         cx.read_entry(&mut buf.as_slice(), Some(size), Some(d.chunk_size))
             .map(|u| (u, sha1))
     } else {
-        let mut t = Sha1Tee {
-            inner: (&mut o.reader).take(size),
-            sha1: want_sha1.then(sha1::Sha1::new),
-        };
-        let r = cx.read_entry(&mut t, Some(size), Some(d.chunk_size));
-        o.pos += size - t.inner.limit();
-        r.map(|u| (u, t.sha1.map(|h| h.finalize().into())))
+        let mut sha1 = want_sha1.then(sha1::Sha1::new);
+        let mut take = (&mut o.reader).take(size);
+        let r = cx.read_entry(
+            &mut Inspect {
+                inner: &mut take,
+                see: |b: &[u8]| {
+                    if let Some(h) = sha1.as_mut() {
+                        h.update(b);
+                    }
+                },
+            },
+            Some(size),
+            Some(d.chunk_size),
+        );
+        o.pos += size - take.limit();
+        r.map(|u| (u, sha1.map(|h| h.finalize().into())))
     };
     result
-}
-
-/// A reader that feeds a SHA-1 with what passes through it, when asked.
-struct Sha1Tee<R> {
-    inner: R,
-    sha1: Option<sha1::Sha1>,
-}
-
-impl<R: Read> Read for Sha1Tee<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(h) = &mut self.sha1 {
-            h.update(buf.get(..n).unwrap_or(&[]));
-        }
-        Ok(n)
-    }
 }
 
 /// Compare the stored SHA-1 / SHA-256 with the decoded bytes.

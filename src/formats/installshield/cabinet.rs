@@ -5,6 +5,7 @@
 
 use crate::error::{context, Error, Result};
 use crate::formats::{le_u16, le_u32, le_u64, Metadata, Parsed};
+use crate::hash::Inspect;
 use crate::report::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use md5::{Digest, Md5};
@@ -350,6 +351,16 @@ impl<'a> Header<'a> {
     }
 }
 
+/// The header's facts and its file listing, within the container limits.
+fn listed(h: &Header<'_>, cx: &mut Cx<'_>) -> (CabinetInfo, Vec<(u32, String, Fd)>) {
+    let max = cx.limits().max_entries_per_container;
+    let mut info = h.info(usize::try_from(max).unwrap_or(usize::MAX));
+    let (files, groups) = listing(h, max, cx);
+    info.files = Some(files.len() as u64);
+    info.file_groups = groups.into_iter().take(MAX_LISTED_GROUPS).collect();
+    (info, files)
+}
+
 /// A file as `unshield l` lists it: (index, `group\dir\name`).
 fn listing(h: &Header<'_>, max: u64, cx: &mut Cx<'_>) -> (Vec<(u32, String, Fd)>, Vec<String>) {
     let groups = h.file_groups(usize::try_from(max).unwrap_or(usize::MAX));
@@ -411,11 +422,7 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
             info
         }
         Ok(h) => {
-            let max = cx.limits().max_entries_per_container;
-            let mut info = h.info(usize::try_from(max).unwrap_or(usize::MAX));
-            let (files, groups) = listing(&h, max, cx);
-            info.files = Some(files.len() as u64);
-            info.file_groups = groups.into_iter().take(MAX_LISTED_GROUPS).collect();
+            let (info, files) = listed(&h, cx);
             cx.evidence(Evidence::strong(
                 "installshield-cabinet-header",
                 format!(
@@ -531,12 +538,8 @@ pub(crate) fn parse_set(
             );
         }
     };
-    let max = cx.limits().max_entries_per_container;
-    let mut info = h.info(usize::try_from(max).unwrap_or(usize::MAX));
+    let (mut info, files) = listed(&h, cx);
     info.volumes = volumes.iter().map(|v| v.0).collect();
-    let (files, groups) = listing(&h, max, cx);
-    info.files = Some(files.len() as u64);
-    info.file_groups = groups.into_iter().take(MAX_LISTED_GROUPS).collect();
     cx.evidence(Evidence::strong(
         "installshield-cabinet-header",
         format!(
@@ -751,20 +754,6 @@ impl Read for Chunks<'_> {
     }
 }
 
-/// Hash what passes through with MD5 (the file table's checksum).
-struct Md5Reader<R> {
-    inner: R,
-    md5: Md5,
-}
-
-impl<R: Read> Read for Md5Reader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.md5.update(buf.get(..n).unwrap_or(&[]));
-        Ok(n)
-    }
-}
-
 /// Unpack file `index`, checked against its declared size and MD5.
 fn unpack(
     h: &Header<'_>,
@@ -803,13 +792,16 @@ fn unpack(
     } else {
         Box::new(&raw[..])
     };
-    let mut r = Md5Reader {
-        inner: reader,
-        md5: Md5::new(),
-    };
-    let out = cx.read_entry(&mut r, Some(src.expanded), stored)?;
+    // The file table's MD5, computed as the bytes stream.
+    let mut md5 = Md5::new();
+    let see = |b: &[u8]| md5.update(b);
+    let out = cx.read_entry(
+        &mut Inspect { inner: reader, see },
+        Some(src.expanded),
+        stored,
+    )?;
     if let Some(want) = src.md5.filter(|m| m.iter().any(|&b| b != 0)) {
-        let got: [u8; 16] = r.md5.finalize().into();
+        let got: [u8; 16] = md5.finalize().into();
         if got != want {
             return Err(Error::malformed(format!(
                 "MD5 {} differs from the file table's {}",

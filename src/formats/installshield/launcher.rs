@@ -293,10 +293,15 @@ fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> 
         }
     }
     let (start, stream) = find_header(region, cx.limits().max_search_window)?;
+    let kind = le_u32(region, start + 16).unwrap_or(0);
     let (records, end) = if stream {
-        stream_records(region, start, max, cx)
+        header_records(region, start, max, "ISSetupStream", cx, |at| {
+            stream_record(region, at, kind, usize::MAX)
+        })
     } else {
-        installshield_records(region, start, max, cx)
+        header_records(region, start, max, "InstallShield", cx, |at| {
+            installshield_record(region, at, usize::MAX)
+        })
     };
     Some(Found {
         layout: if stream {
@@ -535,35 +540,6 @@ fn installshield_record(region: &[u8], at: usize, clamp: usize) -> Option<(Recor
     ))
 }
 
-fn installshield_records<'a>(
-    region: &'a [u8],
-    start: usize,
-    max: usize,
-    cx: &mut Cx<'_>,
-) -> (Vec<Record<'a>>, usize) {
-    let count = le_u16(region, start + 14).unwrap_or(0);
-    let mut records = Vec::new();
-    let mut at = start + HEADER_LEN;
-    for i in 0..count {
-        if records.len() >= max {
-            cx.error(Error::limit(
-                "max_entries_per_container",
-                format!("overlay records stopped after {max}"),
-            ));
-            break;
-        }
-        let Some((r, end)) = installshield_record(region, at, usize::MAX) else {
-            cx.error(Error::truncated(format!(
-                "InstallShield header declares {count} files; record {i} at {at:#x} is cut short or invalid"
-            )));
-            break;
-        };
-        records.push(r);
-        at = end;
-    }
-    (records, at)
-}
-
 /// One `ISSetupStream` record at `at`: (record, end); `clamp` as for
 /// [`installshield_record`].
 fn stream_record(region: &[u8], at: usize, kind: u32, clamp: usize) -> Option<(Record<'_>, usize)> {
@@ -610,14 +586,19 @@ fn stream_record(region: &[u8], at: usize, kind: u32, clamp: usize) -> Option<(R
     ))
 }
 
-fn stream_records<'a>(
+/// The records after an `InstallShield` / `ISSetupStream` header at
+/// `start` (its file count at +14), each read by `record` at an offset:
+/// (records, end of the last). Stops at `max` records or the first invalid
+/// one, with an error on the node.
+fn header_records<'a>(
     region: &'a [u8],
     start: usize,
     max: usize,
+    header: &str,
     cx: &mut Cx<'_>,
+    record: impl Fn(usize) -> Option<(Record<'a>, usize)>,
 ) -> (Vec<Record<'a>>, usize) {
     let count = le_u16(region, start + 14).unwrap_or(0);
-    let kind = le_u32(region, start + 16).unwrap_or(0);
     let mut records = Vec::new();
     let mut at = start + HEADER_LEN;
     for i in 0..count {
@@ -628,9 +609,9 @@ fn stream_records<'a>(
             ));
             break;
         }
-        let Some((r, end)) = stream_record(region, at, kind, usize::MAX) else {
+        let Some((r, end)) = record(at) else {
             cx.error(Error::truncated(format!(
-                "ISSetupStream header declares {count} files; record {i} at {at:#x} is cut short or invalid"
+                "{header} header declares {count} files; record {i} at {at:#x} is cut short or invalid"
             )));
             break;
         };
