@@ -1,7 +1,8 @@
-//! Whole-scan and hashing throughput on real corpus samples.
+//! Per-format parse, whole-scan and hashing throughput on real corpus
+//! samples.
 //! `cargo bench` (divan); figures go to the README's Performance section.
 
-use installsift::{hash, HashSelection, Scanner};
+use installsift::{hash, HashSelection, Limits, Scanner};
 use std::path::Path;
 
 fn main() {
@@ -23,6 +24,10 @@ const SAMPLES: &[&str] = &[
     "cab/mszip.cab",
     "nested/zip_7z_zip.zip",
     "nsis/large_lzma_solid.exe",
+    "msi/large_mszip.msi",
+    "zip/large_deflate.zip",
+    "7z/large_lzma2_bcj.7z",
+    "cab/large_mszip.cab",
 ];
 
 /// Full recursive scan (unpack, classify, SHA-256 of every node) of one sample.
@@ -30,6 +35,30 @@ const SAMPLES: &[&str] = &[
 fn scan(bencher: divan::Bencher, rel: &str) {
     let data = sample(rel);
     let scanner = Scanner::new();
+    bencher
+        .counter(divan::counter::BytesCount::new(data.len()))
+        .bench(|| scanner.scan_bytes(rel, divan::black_box(&data)));
+}
+
+/// The sample's own format only: its parser lists and decodes the entries
+/// one level down (each hashed), which are not opened (`max_depth` 1).
+#[divan::bench(args = SAMPLES)]
+fn parse(bencher: divan::Bencher, rel: &str) {
+    let data = sample(rel);
+    let mut limits = Limits::default();
+    limits.max_depth = 1;
+    let scanner = Scanner::new().with_limits(limits);
+    bencher
+        .counter(divan::counter::BytesCount::new(data.len()))
+        .bench(|| scanner.scan_bytes(rel, divan::black_box(&data)));
+}
+
+/// Full scan with entries hashed on a second thread
+/// (`Scanner::with_hash_thread`, what the CLI does for a single file).
+#[divan::bench(args = SAMPLES)]
+fn scan_hash_thread(bencher: divan::Bencher, rel: &str) {
+    let data = sample(rel);
+    let scanner = Scanner::new().with_hash_thread(true);
     bencher
         .counter(divan::counter::BytesCount::new(data.len()))
         .bench(|| scanner.scan_bytes(rel, divan::black_box(&data)));

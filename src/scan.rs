@@ -10,7 +10,7 @@
 use crate::classify;
 use crate::error::{Error, Result};
 use crate::formats;
-use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes};
+use crate::hash::{hash_bytes, Feed, HashSelection, Hasher, Hashes};
 use crate::limits::Limits;
 use crate::report::{EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
 use std::collections::{BTreeMap, HashMap};
@@ -23,7 +23,13 @@ use std::path::{Path, PathBuf};
 pub struct Scanner {
     limits: Limits,
     hashes: HashSelection,
+    hash_thread: bool,
 }
+
+/// Entries shorter than this are hashed on the decoding thread even when
+/// [`Scanner::with_hash_thread`] is on: starting a thread costs more than it
+/// saves (about 50 µs, the time SHA-256 takes over 70 KB here).
+pub(crate) const HASH_THREAD_MIN: u64 = 1024 * 1024;
 
 /// Distinct errors kept per node; further ones are only counted.
 pub(crate) const MAX_ERRORS_PER_NODE: usize = 32;
@@ -413,111 +419,126 @@ impl<'s> Cx<'s> {
         // A container declaring more than can be buffered is streamed from
         // the start (decided on its prefix).
         let too_big = declared.is_some_and(|d| d > buffered_cap);
-        let mut hasher = Hasher::new(self.scanner.hashes);
-        let mut kept: Vec<u8> = Vec::new();
-        let mut len: u64 = 0;
-        // None: undecided; Some(false): keep whole; Some(true): streaming.
-        let mut streaming: Option<bool> = None;
-        let mut note = None;
-        let mut buf = vec![0u8; 64 * 1024];
-        let fail = |budget: &mut Budget, len: u64, e: Error| {
-            budget.stats.unpacked_bytes += len;
-            Err(e)
-        };
-        loop {
-            let n = match reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return fail(self.budget, len, io_to_error(&e, len)),
+        // Hashing moves to a second thread, when the scanner has one to
+        // spare, once the entry is long enough to be worth it.
+        let hash_thread = self.scanner.hash_thread;
+        let selection = self.scanner.hashes;
+        std::thread::scope(|scope| {
+            let mut hasher = Feed::Here(Hasher::new(selection));
+            if hash_thread && declared.is_some_and(|d| d >= HASH_THREAD_MIN) {
+                hasher.move_to(scope);
+            }
+            let mut kept: Vec<u8> = Vec::new();
+            let mut len: u64 = 0;
+            // None: undecided; Some(false): keep whole; Some(true): streaming.
+            let mut streaming: Option<bool> = None;
+            let mut note = None;
+            // A small entry of known size needs no 64 KiB buffer (zeroed for
+            // every entry); one byte more shows a decoder running long.
+            let want = declared.map_or(64 * 1024, |d| d.saturating_add(1).min(64 * 1024));
+            let mut buf = vec![0u8; usize::try_from(want).unwrap_or(64 * 1024)];
+            let fail = |budget: &mut Budget, len: u64, e: Error| {
+                budget.stats.unpacked_bytes += len;
+                Err(e)
             };
-            let chunk = buf.get(..n).unwrap_or(&[]);
-            let out = len + n as u64;
-            if out > cap {
-                let e = if cap == remaining && remaining < l.max_entry_size {
-                    Error::limit(
-                        "max_total_unpacked",
-                        format!(
-                            "input already unpacked {} bytes",
-                            self.budget.stats.unpacked_bytes + len
-                        ),
-                    )
-                } else {
-                    Error::limit(
-                        "max_entry_size",
-                        format!("entry grew past {} bytes", l.max_entry_size),
-                    )
+            loop {
+                let n = match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return fail(self.budget, len, io_to_error(&e, len)),
                 };
-                return fail(self.budget, len, e);
-            }
-            if let Some(d) = declared {
-                if out > d {
-                    let e = Error::malformed(format!(
-                        "entry declares {d} bytes but decodes to more; stopped at {out}"
-                    ));
+                let chunk = buf.get(..n).unwrap_or(&[]);
+                let out = len + n as u64;
+                if out > cap {
+                    let e = if cap == remaining && remaining < l.max_entry_size {
+                        Error::limit(
+                            "max_total_unpacked",
+                            format!(
+                                "input already unpacked {} bytes",
+                                self.budget.stats.unpacked_bytes + len
+                            ),
+                        )
+                    } else {
+                        Error::limit(
+                            "max_entry_size",
+                            format!("entry grew past {} bytes", l.max_entry_size),
+                        )
+                    };
                     return fail(self.budget, len, e);
                 }
-            }
-            if let Some(stored) = stored {
-                if out > l.ratio_floor && out / stored.max(1) > l.max_ratio {
-                    let e = Error::limit(
-                        "max_ratio",
-                        format!(
-                            "{out} bytes out of {stored} stored exceeds ratio {}",
-                            l.max_ratio
-                        ),
-                    );
-                    return fail(self.budget, len, e);
-                }
-            }
-            hasher.update(chunk);
-            len = out;
-            if streaming == Some(true) {
-                if let Some(sink) = self.budget.data_sink.as_mut() {
-                    sink.chunk(chunk);
-                }
-                continue;
-            }
-            kept.extend_from_slice(chunk);
-            let decide = match streaming {
-                None if kept.len() >= SNIFF_PREFIX => {
-                    let container = formats::sniff(&kept).is_some();
-                    if container && too_big {
-                        note = Some(buffered_limit(declared.unwrap_or(len), buffered_cap));
+                if let Some(d) = declared {
+                    if out > d {
+                        let e = Error::malformed(format!(
+                            "entry declares {d} bytes but decodes to more; stopped at {out}"
+                        ));
+                        return fail(self.budget, len, e);
                     }
-                    !container || too_big
                 }
-                Some(false) if len > buffered_cap => {
-                    note = Some(buffered_limit(len, buffered_cap));
-                    true
+                if let Some(stored) = stored {
+                    if out > l.ratio_floor && out / stored.max(1) > l.max_ratio {
+                        let e = Error::limit(
+                            "max_ratio",
+                            format!(
+                                "{out} bytes out of {stored} stored exceeds ratio {}",
+                                l.max_ratio
+                            ),
+                        );
+                        return fail(self.budget, len, e);
+                    }
                 }
-                _ => false,
-            };
-            if decide {
-                if let Some(sink) = self.budget.data_sink.as_mut() {
-                    sink.begin();
-                    sink.chunk(&kept);
+                if hash_thread && out >= HASH_THREAD_MIN {
+                    hasher.move_to(scope);
                 }
-                kept.truncate(SNIFF_PREFIX);
-                kept.shrink_to_fit();
-                streaming = Some(true);
-            } else if streaming.is_none() && kept.len() >= SNIFF_PREFIX {
-                streaming = Some(false);
+                hasher.update(chunk);
+                len = out;
+                if streaming == Some(true) {
+                    if let Some(sink) = self.budget.data_sink.as_mut() {
+                        sink.chunk(chunk);
+                    }
+                    continue;
+                }
+                kept.extend_from_slice(chunk);
+                let decide = match streaming {
+                    None if kept.len() >= SNIFF_PREFIX => {
+                        let container = formats::sniff(&kept).is_some();
+                        if container && too_big {
+                            note = Some(buffered_limit(declared.unwrap_or(len), buffered_cap));
+                        }
+                        !container || too_big
+                    }
+                    Some(false) if len > buffered_cap => {
+                        note = Some(buffered_limit(len, buffered_cap));
+                        true
+                    }
+                    _ => false,
+                };
+                if decide {
+                    if let Some(sink) = self.budget.data_sink.as_mut() {
+                        sink.begin();
+                        sink.chunk(&kept);
+                    }
+                    kept.truncate(SNIFF_PREFIX);
+                    kept.shrink_to_fit();
+                    streaming = Some(true);
+                } else if streaming.is_none() && kept.len() >= SNIFF_PREFIX {
+                    streaming = Some(false);
+                }
             }
-        }
-        self.budget.stats.unpacked_bytes += len;
-        if let Some(d) = declared {
-            if len != d {
-                return Err(Error::malformed(format!(
-                    "entry declares {d} bytes but decodes to {len}"
-                )));
+            self.budget.stats.unpacked_bytes += len;
+            if let Some(d) = declared {
+                if len != d {
+                    return Err(Error::malformed(format!(
+                        "entry declares {d} bytes but decodes to {len}"
+                    )));
+                }
             }
-        }
-        Ok(Unpacked {
-            bytes: kept,
-            hashes: hasher.finish(),
-            streamed: (streaming == Some(true)).then_some(len),
-            note,
+            Ok(Unpacked {
+                bytes: kept,
+                hashes: hasher.finish(),
+                streamed: (streaming == Some(true)).then_some(len),
+                note,
+            })
         })
     }
 }
@@ -829,6 +850,17 @@ impl Scanner {
         self
     }
 
+    /// Hash the entries that decoders produce on a second thread, while
+    /// this one goes on decoding (entries of [`HASH_THREAD_MIN`] bytes and
+    /// more). Worth it when a core would otherwise idle: one input scanned
+    /// at a time. Off by default; [`Scanner::scan_paths_map`] turns it on for
+    /// a single file given more than one thread. Output is the same either
+    /// way.
+    pub fn with_hash_thread(mut self, on: bool) -> Self {
+        self.hash_thread = on;
+        self
+    }
+
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
@@ -1006,10 +1038,19 @@ impl Scanner {
         // One file to scan, or one thread: no threads to start (they cost
         // more than a small file's whole scan).
         if threads == 1 || (roots.len() == 1 && roots.iter().all(|r| r.is_file())) {
+            // A single file given spare threads: one hashes what the other
+            // decodes.
+            let piped;
+            let me = if threads > 1 && !self.hash_thread {
+                piped = self.clone().with_hash_thread(true);
+                &piped
+            } else {
+                self
+            };
             for job in walk(roots) {
                 let (p, result) = match job {
                     Ok(p) => {
-                        let r = self.scan_path(&p);
+                        let r = me.scan_path(&p);
                         (p, r)
                     }
                     Err((p, err)) => (p, Err(err)),

@@ -91,3 +91,27 @@ fn every_sample_scans_without_panic_and_hashes_every_readable_node() {
         });
     }
 }
+
+/// Hashing on a second thread ([`Scanner::with_hash_thread`]) changes
+/// nothing in the report: checked on every sample with an entry big enough
+/// for the thread to start (1 MiB), all hashes asked for.
+#[test]
+fn hash_thread_gives_the_same_reports() {
+    let mut checked = 0;
+    for rel in samples() {
+        let data = std::fs::read(corpus().join(&rel)).expect("read sample");
+        if data.len() < 256 * 1024 {
+            continue;
+        }
+        let scan = |on: bool| {
+            let report = Scanner::new()
+                .with_hashes(HashSelection::ALL)
+                .with_hash_thread(on)
+                .scan_bytes(&rel, &data);
+            serde_json::to_string(&report).expect("serialize")
+        };
+        assert_eq!(scan(true), scan(false), "{rel}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} large samples");
+}
