@@ -270,6 +270,41 @@ sign msi/simple.msi msi/signed.msi -add-msi-dse
 # MSI wrapped in a PE overlay
 cat pe/hello_x64.exe msi/simple.msi > pe/msi_in_overlay.exe
 
+# ---------------------------------------------------------------- large (benchmark) samples
+# One payload in four containers, for issue 8's comparison with `7zz t`: about 2.4 MB of
+# real PEs (mingw-w64 runtime DLLs as Debian ships them, unstripped, plus our own PEs)
+# and text, so that unpacking, not process start-up, dominates the timings.
+log "large samples"
+L=$WORK/large
+mkdir -p "$L"/bin "$L"/lib "$L"/doc
+mingw_dll() { # mingw_dll NAME: the runtime DLL that $CC64 ships (the -win32 runtime package)
+    local f
+    f=$($CC64 -print-file-name="$1")
+    [ -f "$f" ] || die "mingw-w64 runtime $1 not found (gcc-mingw-w64-x86-64-win32-runtime, mingw-w64-x86-64-dev)"
+    printf '%s\n' "$f"
+}
+cp pe/hello_x64.exe "$L"/bin/hello.exe
+cp pe/hello_x86.exe "$L"/bin/hello32.exe
+cp pe/lib_x64.dll "$L"/bin/lib.dll
+for d in libgcc_s_seh-1.dll libwinpthread-1.dll libssp-0.dll; do cp "$(mingw_dll $d)" "$L"/bin/; done
+cp "$(mingw_dll libquadmath-0.dll)" "$L"/lib/
+cp "$P"/readme.txt "$P"/license.txt "$L"/doc/
+cp "$P"/config.ini "$L"/
+stamp_tree "$L"
+LARGE_FILES=(config.ini bin/hello.exe bin/hello32.exe bin/lib.dll bin/libgcc_s_seh-1.dll
+             bin/libwinpthread-1.dll bin/libssp-0.dll lib/libquadmath-0.dll doc/readme.txt doc/license.txt)
+(cd "$L" && gcab -c -z "$HERE"/cab/large_mszip.cab "${LARGE_FILES[@]}")
+# zip: with directory entries, as zip -r would add them (explicit order)
+LARGE_ZIP_ITEMS=(config.ini bin bin/hello.exe bin/hello32.exe bin/lib.dll bin/libgcc_s_seh-1.dll
+                 bin/libwinpthread-1.dll bin/libssp-0.dll lib lib/libquadmath-0.dll doc doc/readme.txt
+                 doc/license.txt)
+(cd "$L" && zip -X -q -9 "$HERE"/zip/large_deflate.zip "${LARGE_ZIP_ITEMS[@]}")
+(cd "$L" && "${SZ[@]}" -m0=lzma2 -mf=BCJ -ms=on "$HERE"/7z/large_lzma2_bcj.7z "${LARGE_FILES[@]}")
+# wixl puts every file in one embedded MSZIP cabinet (stream large.cab); Source= is
+# relative to the current directory
+(cd "$L" && faketime -f "$FAKETIME_AT" wixl -a x64 -o "$HERE"/msi/large_mszip.msi "$SRC"/msi/large.wxs)
+pin_summary "$HERE"/msi/large_mszip.msi "$(package_code "$SRC"/msi/large.wxs)"
+
 # ---------------------------------------------------------------- malformed
 log "malformed"
 $TOOL trunc zip/deflate.zip   malformed/trunc_deflate.zip 70
@@ -422,6 +457,14 @@ for s in zip/stored.zip zip/deflate.zip 7z/lzma2.7z nested/zip_7z_zip.zip; do
 done
 ref_listing 7zz-pw 7z/enc_data.7z
 ref_listing 7zz-pw 7z/enc_header.7z
+# the large (benchmark) samples: the MSI seen by msiextract and by 7zz (File keys), the
+# cab by 7zz cross-checked with cabextract, zip and 7z by 7zz
+ref_listing msiextract msi/large_mszip.msi
+ref_listing 7zz msi/large_mszip.msi .7zz
+ref_listing 7zz cab/large_mszip.cab
+cab_crosscheck cab/large_mszip.cab
+ref_listing 7zz zip/large_deflate.zip
+ref_listing 7zz 7z/large_lzma2_bcj.7z
 
 # PEs whose embedded archive 7zz opens by itself: the appended zip/7z/cab/MSI (7zz l
 # reports Type = zip/7z/Cab, or Compound then Cab for the MSI, at Offset = end of the
@@ -501,7 +544,8 @@ fi
         echo
         echo "# Debian packages"
         dpkg-query -W -f '${Package}\t${Version}\n' gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32 \
-            binutils-mingw-w64-x86-64 osslsigncode wixl msitools gcab cabextract 7zip zip faketime nsis 2>/dev/null || true
+            binutils-mingw-w64-x86-64 osslsigncode wixl msitools gcab cabextract 7zip zip faketime nsis \
+            gcc-mingw-w64-x86-64-win32-runtime mingw-w64-x86-64-dev 2>/dev/null || true
     fi
 } > "$REF"/TOOLS.txt
 

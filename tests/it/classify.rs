@@ -10,6 +10,7 @@ use Verdict::{Installer, NotInstaller, Unknown};
 const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("7z/enc_data.7z", NotInstaller, None, None),
     ("7z/enc_header.7z", NotInstaller, None, None),
+    ("7z/large_lzma2_bcj.7z", NotInstaller, None, None),
     ("7z/lzma2.7z", NotInstaller, None, None),
     (
         "appinstaller/sample.appinstaller",
@@ -23,6 +24,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("wix-burn"),
         None,
     ),
+    ("cab/large_mszip.cab", NotInstaller, None, None),
     ("cab/mszip.cab", NotInstaller, None, None),
     ("cab/stored.cab", NotInstaller, None, None),
     (
@@ -235,6 +237,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("msi/dirs.msi", Installer, Some("msi"), None),
     ("msi/external.cab", NotInstaller, None, None),
     ("msi/external_cab.msi", Installer, Some("msi"), None),
+    ("msi/large_mszip.msi", Installer, Some("msi"), None),
     ("msi/module.msm", Installer, Some("msm"), None),
     ("msi/nonascii.msi", Installer, Some("msi"), None),
     ("msi/renamed.bin", Installer, Some("msi"), None),
@@ -312,6 +315,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("xar/xarjs_signed.xar", NotInstaller, None, None),
     ("xar/xz.xar", NotInstaller, None, None),
     ("zip/deflate.zip", NotInstaller, None, None),
+    ("zip/large_deflate.zip", NotInstaller, None, None),
     ("zip/stored.zip", NotInstaller, None, None),
 ];
 
