@@ -505,7 +505,10 @@ fn unpack_folder(
 ) -> bool {
     let decoder = match folder.method {
         Method::None => Decoder::Stored,
-        Method::MsZip => Decoder::MsZip { window: Vec::new() },
+        Method::MsZip => Decoder::MsZip {
+            window: Vec::new(),
+            inflater: None,
+        },
         Method::Lzx(w) => match lzx_window(w) {
             Some(ws) => Decoder::Lzx(Box::new(lzxd::Lzxd::new(ws))),
             None => Decoder::Failed(Error::malformed(format!(
@@ -639,6 +642,9 @@ enum Decoder {
     /// 32 KiB of the previous block's output.
     MsZip {
         window: Vec<u8>,
+        /// One inflater for the folder, reset between blocks (a new one per
+        /// 32 KiB block allocated and cleared its state and window).
+        inflater: Option<Box<flate2::Decompress>>,
     },
     Lzx(Box<lzxd::Lzxd>),
     /// The folder cannot be decoded (Quantum, bad parameters).
@@ -648,7 +654,10 @@ enum Decoder {
 const MSZIP_WINDOW: usize = 32 * 1024;
 
 impl Decoder {
-    fn block(&mut self, packed: &[u8], out_len: usize) -> Result<Vec<u8>, String> {
+    /// Decode one block into `out` (cleared first; its allocation is reused
+    /// from block to block).
+    fn block(&mut self, packed: &[u8], out_len: usize, out: &mut Vec<u8>) -> Result<(), String> {
+        out.clear();
         match self {
             Decoder::Stored => {
                 if packed.len() != out_len {
@@ -657,23 +666,30 @@ impl Decoder {
                         packed.len()
                     ));
                 }
-                Ok(packed.to_vec())
+                out.extend_from_slice(packed);
+                Ok(())
             }
-            Decoder::MsZip { window } => {
+            Decoder::MsZip { window, inflater } => {
                 let body = packed
                     .strip_prefix(b"CK")
                     .ok_or("MSZIP block does not start with `CK`")?;
+                let inflater = match inflater {
+                    Some(i) => {
+                        i.reset(false);
+                        i
+                    }
+                    None => inflater.insert(Box::new(flate2::Decompress::new(false))),
+                };
                 // Back-references may reach into the previous block's output:
                 // it is the inflater's preset dictionary.
-                let mut inflater = flate2::Decompress::new(false);
                 if !window.is_empty() {
                     inflater
                         .set_dictionary(window)
                         .map_err(|e| format!("MSZIP window: {e}"))?;
                 }
-                let mut out = Vec::with_capacity(out_len + 1);
+                out.reserve(out_len + 1);
                 let status = inflater
-                    .decompress_vec(body, &mut out, flate2::FlushDecompress::Finish)
+                    .decompress_vec(body, out, flate2::FlushDecompress::Finish)
                     .map_err(|e| format!("MSZIP block does not inflate: {e}"))?;
                 if status != flate2::Status::StreamEnd || out.len() != out_len {
                     return Err(format!(
@@ -690,13 +706,13 @@ impl Decoder {
                     let keep = MSZIP_WINDOW - out.len();
                     let drop = window.len().saturating_sub(keep);
                     window.drain(..drop);
-                    window.extend_from_slice(&out);
+                    window.extend_from_slice(out);
                 }
-                Ok(out)
+                Ok(())
             }
             Decoder::Lzx(lzx) => lzx
                 .decompress_next(packed, out_len)
-                .map(<[u8]>::to_vec)
+                .map(|b| out.extend_from_slice(b))
                 .map_err(|e| format!("LZX block: {e}")),
             Decoder::Failed(e) => Err(e.to_string()),
         }
@@ -771,12 +787,12 @@ impl FolderReader<'_> {
                 ));
             }
         }
-        match self.decoder.block(body, usize::from(ucb)) {
-            Ok(out) => {
-                self.out = out;
-                self.out_pos = 0;
-            }
+        match self.decoder.block(body, usize::from(ucb), &mut self.out) {
+            Ok(()) => self.out_pos = 0,
             Err(msg) => {
+                // Nothing of a bad block is delivered.
+                self.out.clear();
+                self.out_pos = 0;
                 return Err(self.fail(
                     io::ErrorKind::InvalidData,
                     format!("CFDATA block {i} of folder {k} at offset {at}: {msg}"),
@@ -792,7 +808,7 @@ impl FolderReader<'_> {
     /// Read and drop bytes up to folder offset `target` (gaps between files).
     fn skip_to(&mut self, target: u64) -> io::Result<()> {
         while self.position < target {
-            let avail = (self.out.len() - self.out_pos) as u64;
+            let avail = self.out.len().saturating_sub(self.out_pos) as u64;
             if avail == 0 {
                 if !self.next_block()? {
                     return Err(io::Error::new(

@@ -93,8 +93,9 @@ fn every_sample_scans_without_panic_and_hashes_every_readable_node() {
 }
 
 /// Hashing on a second thread ([`Scanner::with_hash_thread`]) changes
-/// nothing in the report: checked on every sample with an entry big enough
-/// for the thread to start (1 MiB), all hashes asked for.
+/// nothing in the report: checked on every sample over 256 KB, all hashes
+/// asked for (the thread starts for entries of 4 MiB and more; see the next
+/// test for one that has them).
 #[test]
 fn hash_thread_gives_the_same_reports() {
     let mut checked = 0;
@@ -114,4 +115,44 @@ fn hash_thread_gives_the_same_reports() {
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} large samples");
+}
+
+/// An entry big enough for the hashing thread (4 MiB and more), in a zip
+/// written by the zip crate: same report with and without the thread, and
+/// the hashes are those of the entry's bytes.
+#[test]
+fn hash_thread_hashes_big_entries_like_this_thread() {
+    use std::io::Write;
+    let big: Vec<u8> = (0..(9u32 << 20) + 12_345)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 19) as u8)
+        .collect();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, method) in [
+        ("stored.bin", zip::CompressionMethod::Stored),
+        ("deflated.bin", zip::CompressionMethod::Deflated),
+    ] {
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        w.start_file(name, opts).expect("start entry");
+        w.write_all(&big).expect("write entry");
+    }
+    let data = w.finish().expect("finish zip").into_inner();
+    let scan = |on: bool| {
+        Scanner::new()
+            .with_hashes(HashSelection::ALL)
+            .with_hash_thread(on)
+            .scan_bytes("big.zip", &data)
+    };
+    let (on, off) = (scan(true), scan(false));
+    assert_eq!(
+        serde_json::to_string(&on).expect("serialize"),
+        serde_json::to_string(&off).expect("serialize")
+    );
+    let want = installsift::hash::hash_bytes(HashSelection::ALL, &big);
+    assert_eq!(on.root.children.len(), 2);
+    for c in &on.root.children {
+        assert_eq!(c.info.size, big.len() as u64);
+        assert_eq!(c.info.sha256.as_deref(), Some(want.sha256.as_str()));
+        assert_eq!(c.info.sha1, want.sha1);
+        assert_eq!(c.info.md5, want.md5);
+    }
 }
