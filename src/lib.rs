@@ -36,6 +36,7 @@ pub mod extract;
 pub mod formats;
 pub mod hash;
 mod limits;
+mod lzma;
 mod report;
 mod scan;
 #[cfg(test)]

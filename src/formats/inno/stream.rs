@@ -221,9 +221,9 @@ pub(crate) fn lzma1(data: &[u8], cap: u64) -> Result<Box<dyn Read + '_>, Error> 
     };
     let rest = data.get(5..).unwrap_or(&[]);
     let dict = dict.clamp(4096, u32::try_from(cap.max(4096)).unwrap_or(u32::MAX));
-    lzma_rust2::LzmaReader::new_with_props(rest, u64::MAX, props, dict, None)
+    crate::lzma::LzmaReader::lzma(props, dict, rest)
         .map(|r| Box::new(r) as Box<dyn Read + '_>)
-        .map_err(|e| Error::malformed(format!("LZMA properties: {e}")))
+        .map_err(|e| Error::malformed(format!("LZMA decoder: {e}")))
 }
 
 /// An LZMA2 decoder for Inno's layout: one dictionary-size byte, then the
@@ -235,17 +235,9 @@ fn lzma2(data: &[u8], cap: u64) -> Result<Box<dyn Read + '_>, Error> {
     if p > 40 {
         return Err(Error::malformed(format!("LZMA2 dictionary property {p}")));
     }
-    let dict: u64 = if p == 40 {
-        u64::from(u32::MAX)
-    } else {
-        (2 | u64::from(p & 1)) << (p / 2 + 11)
-    };
-    let dict = dict.clamp(4096, cap.max(4096).min(u64::from(u32::MAX)));
-    Ok(Box::new(lzma_rust2::Lzma2Reader::new(
-        rest,
-        u32::try_from(dict).unwrap_or(u32::MAX),
-        None,
-    )))
+    crate::lzma::LzmaReader::lzma2(p, cap.max(4096), rest)
+        .map(|r| Box::new(r) as Box<dyn Read + '_>)
+        .map_err(|e| Error::malformed(format!("LZMA2 decoder: {e}")))
 }
 
 /// How a setup-1 chunk is compressed.

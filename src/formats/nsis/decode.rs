@@ -64,15 +64,8 @@ pub(crate) fn reader<'a>(
             let dict = dict.clamp(4096, cap);
             // A raw LZMA1 stream of unknown size (NSIS writes no end marker;
             // callers read exactly the sizes the blocks declare).
-            let d = dict.to_le_bytes();
-            let mut filters = liblzma::stream::Filters::new();
-            filters
-                .lzma1_properties(&[props, d[0], d[1], d[2], d[3]])
-                .map_err(|e| Error::malformed(format!("LZMA properties {props:#04x}: {e}")))?;
-            liblzma::stream::Stream::new_raw_decoder(&filters)
-                .map(|s| {
-                    Box::new(liblzma::bufread::XzDecoder::new_stream(rest, s)) as Box<dyn Read + 'a>
-                })
+            crate::lzma::LzmaReader::lzma(props, dict, rest)
+                .map(|r| Box::new(r) as Box<dyn Read + 'a>)
                 .map_err(|e| Error::malformed(format!("LZMA decoder: {e}")))
         }
     }

@@ -10,7 +10,8 @@
 //!
 //! Behaviour:
 //! - Methods: stored, zlib (raw deflate, NSIS 3), NSIS's bzip2 variant (our
-//!   own decoder, `bzip2.rs`), LZMA (`lzma-rust2`, 5-byte properties);
+//!   own decoder, `bzip2.rs`), LZMA (the LZMA SDK's decoder, `crate::lzma`,
+//!   5-byte properties);
 //!   solid and non-solid, detected as 7-Zip does from the first bytes.
 //! - Solid: the one stream is decoded once, front to back; files are cut out
 //!   of it in data order and hashed while they stream; a block shared by two
