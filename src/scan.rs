@@ -120,6 +120,22 @@ struct Budget {
     /// Parse the input with this handler whatever its sniff says (fuzzing a
     /// parser past its magic checks); used once, for the input.
     force: Option<&'static formats::Handler>,
+    /// An entry buffer done with, for the next entry to fill: its pages are
+    /// already the process's, where a new allocation of that size would be
+    /// mapped fresh (a page fault each) and unmapped again when freed.
+    spare: Vec<u8>,
+}
+
+/// Entry buffers larger than this are freed rather than kept as
+/// [`Budget`]'s spare.
+const SPARE_MAX: usize = 16 << 20;
+
+impl Budget {
+    fn recycle(&mut self, bytes: Vec<u8>) {
+        if bytes.capacity() > self.spare.capacity() && bytes.capacity() <= SPARE_MAX {
+            self.spare = bytes;
+        }
+    }
 }
 
 /// A receiver of node bytes (extraction). Node numbers count from 1 in
@@ -261,16 +277,20 @@ impl<'s> Cx<'s> {
                     open,
                 )
             }
-            ChildData::Owned(bytes, hashes) => scan_node(
-                self.scanner,
-                self.budget,
-                path,
-                self.depth + 1,
-                &bytes,
-                Some(hashes),
-                Some(entry),
-                Ok(()),
-            ),
+            ChildData::Owned(bytes, hashes) => {
+                let node = scan_node(
+                    self.scanner,
+                    self.budget,
+                    path,
+                    self.depth + 1,
+                    &bytes,
+                    Some(hashes),
+                    Some(entry),
+                    Ok(()),
+                );
+                self.budget.recycle(bytes);
+                node
+            }
             ChildData::Streamed(u) => scan_streamed(self.budget, path, self.depth + 1, u, entry),
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
@@ -436,7 +456,9 @@ impl<'s> Cx<'s> {
             // Room for the declared size up front (it passed the checks
             // above; at most the prefix kept while undecided): no copy and
             // no fresh pages each time the buffer doubles.
-            let mut kept: Vec<u8> = Vec::with_capacity(declared.map_or(0, |d| {
+            let mut kept: Vec<u8> = std::mem::take(&mut self.budget.spare);
+            kept.clear();
+            kept.reserve(declared.map_or(0, |d| {
                 usize::try_from(d.min(SNIFF_PREFIX as u64)).unwrap_or(0)
             }));
             let mut len: u64 = 0;

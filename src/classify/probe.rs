@@ -89,8 +89,20 @@ pub(crate) fn file_at(s: &Subject<'_>, off: usize, magic: &[u8]) -> Option<Hit> 
     })
 }
 
+/// The image-wide markers (PyInstaller and distlib/setuptools launcher
+/// strings, the .NET bundle marker) belong to programs: a DLL or driver is
+/// not searched (each search is a pass over the whole image; over an MSI's
+/// DLLs they were 5 % of the scan). A PE whose headers could not be read
+/// is searched.
+fn program_image<'a>(s: &Subject<'a>) -> Option<&'a [u8]> {
+    if s.pe().is_some_and(|p| p.kind != "exe") {
+        return None;
+    }
+    s.data.get(..IMAGE_SEARCH.min(s.data.len()))
+}
+
 pub(crate) fn image_has_any(s: &Subject<'_>, needles: &[&[u8]]) -> Option<Hit> {
-    let hay = s.data.get(..IMAGE_SEARCH.min(s.data.len()))?;
+    let hay = program_image(s)?;
     needles.iter().find_map(|n| {
         memmem::find(hay, n).map(|i| Hit::at(format!("string `{}`", show(n)), Some(i as u64)))
     })
@@ -713,7 +725,7 @@ pub(crate) fn jar_launcher(s: &Subject<'_>) -> Option<Hit> {
 }
 
 pub(crate) fn setuptools_launcher(s: &Subject<'_>) -> Option<Hit> {
-    let hay = s.data.get(..IMAGE_SEARCH.min(s.data.len()))?;
+    let hay = program_image(s)?;
     let a = memmem::find(hay, b"-script.py")?;
     memmem::find(hay, b"#!python.exe")?;
     Some(Hit::at(
@@ -727,7 +739,7 @@ pub(crate) fn setuptools_launcher(s: &Subject<'_>) -> Option<Hit> {
 const DOTNET_BUNDLE_SIGNATURE: &[u8] = b"\x8b\x12\x02\xb9\x6a\x61\x20\x38\x72\x7b\x93\x02\x14\xd7\xa0\x32\x13\xf5\xb9\xe6\xef\xae\x33\x18\xee\x3b\x2d\xce\x24\xb3\x6a\xae";
 
 pub(crate) fn dotnet_bundle(s: &Subject<'_>) -> Option<Hit> {
-    let hay = s.data.get(..IMAGE_SEARCH.min(s.data.len()))?;
+    let hay = program_image(s)?;
     let i = memmem::find(hay, DOTNET_BUNDLE_SIGNATURE)?;
     let off = crate::formats::le_u64(s.data, i.checked_sub(8)?)?;
     (off != 0 && off < s.data.len() as u64).then(|| {

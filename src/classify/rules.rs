@@ -78,7 +78,8 @@ pub(crate) enum Test {
     TailHas(usize, &'static [u8]),
     /// These bytes at this file offset.
     FileAt(usize, &'static [u8]),
-    /// Any of these byte strings in the file's first [`probe::IMAGE_SEARCH`] bytes.
+    /// Any of these byte strings in the first [`probe::IMAGE_SEARCH`] bytes of a
+    /// program (a DLL or driver is not searched).
     ImageHasAny(&'static [&'static [u8]]),
     /// A section with this name (ASCII case-insensitive).
     Section(&'static str),

@@ -116,23 +116,30 @@ pub(crate) fn find_embedded(data: &[u8], window: u64) -> Option<(usize, Format)>
         .unwrap_or(usize::MAX)
         .min(data.len());
     let hay = data.get(..end)?;
-    let mut i = 0usize;
-    while i < hay.len() {
-        // Jump to the next byte that can start any magic.
-        let next = hay
-            .get(i..)?
+    // The next place of each magic (SIMD searches, one per magic), merged in
+    // offset order: a byte-at-a-time scan for the magics' first bytes was
+    // 5 % of an MSI scan (PE overlays of DLLs are full of `M`, `P`, `R`).
+    let mut next: Vec<Option<usize>> = EMBEDDED_MAGICS
+        .iter()
+        .map(|(m, _)| memchr::memmem::find(hay, m))
+        .collect();
+    loop {
+        let (k, at) = next
             .iter()
-            .position(|&b| matches!(b, b'P' | b'7' | b'M' | 0xD0 | b'R'))?;
-        i += next;
-        let rest = data.get(i..)?;
-        if let Some(&(_, f)) = EMBEDDED_MAGICS.iter().find(|(m, _)| rest.starts_with(m)) {
-            if sniff(rest).is_some() {
-                return Some((i, f));
-            }
+            .enumerate()
+            .filter_map(|(k, n)| n.map(|at| (k, at)))
+            .min_by_key(|&(k, at)| (at, k))?;
+        let &(_, f) = EMBEDDED_MAGICS.get(k)?;
+        if sniff(data.get(at..)?).is_some() {
+            return Some((at, f));
         }
-        i += 1;
+        let (m, _) = EMBEDDED_MAGICS.get(k)?;
+        let from = at + 1;
+        *next.get_mut(k)? = hay
+            .get(from..)
+            .and_then(|h| memchr::memmem::find(h, m))
+            .map(|i| from + i);
     }
-    None
 }
 
 /// Length of the container that starts `data`, when its own headers say so
