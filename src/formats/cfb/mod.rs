@@ -797,7 +797,7 @@ fn extract_cabinet(
     names: &HashMap<String, String>,
     cx: &mut Cx<'_>,
 ) -> bool {
-    let bytes = match cfb.read_stream(e, cx.limits().max_entry_size) {
+    let bytes = match cfb.read_stream_cow(e, cx.limits().max_entry_size) {
         Ok(b) => b,
         Err(err) => {
             cx.error(context(&format!("cabinet stream `{cab_name}`"), err));

@@ -617,6 +617,38 @@ impl<'a> Cfb<'a> {
         Ok(out)
     }
 
+    /// [`read_stream`](Self::read_stream), borrowing the bytes instead of
+    /// copying them when the stream is a regular one whose sectors follow
+    /// each other in the file (as writers lay out big streams: the cabinet
+    /// of an MSI is one run of sectors).
+    pub fn read_stream_cow(
+        &self,
+        e: &DirEntry,
+        max: u64,
+    ) -> Result<std::borrow::Cow<'a, [u8]>, Error> {
+        let size = if self.major_version == 3 {
+            e.size & 0xFFFF_FFFF
+        } else {
+            e.size
+        };
+        let regular = size >= self.mini_cutoff || e.kind == EntryType::Root;
+        if regular && size > 0 && size <= max && size <= self.data.len() as u64 {
+            let size = size as usize;
+            let need = size.div_ceil(self.sector_size);
+            let (sectors, err) = self.chain(e.start, need);
+            let run = sectors
+                .windows(2)
+                .all(|w| w.first().map(|a| a.wrapping_add(1)) == w.get(1).copied());
+            if err.is_none() && sectors.len() == need && run {
+                let at = sectors.first().and_then(|&f| self.sector_offset(f));
+                if let Some(b) = at.and_then(|o| self.data.get(o..o.checked_add(size)?)) {
+                    return Ok(std::borrow::Cow::Borrowed(b));
+                }
+            }
+        }
+        self.read_stream(e, max).map(std::borrow::Cow::Owned)
+    }
+
     /// Bytes of the data outside any readable structure (for carving): the
     /// whole input.
     pub fn data(&self) -> &'a [u8] {
@@ -737,6 +769,32 @@ mod tests {
     /// named at header offset 0x30).
     fn dir_entry(d: &[u8], i: usize) -> usize {
         (le_u32(d, 0x30).unwrap() as usize + 1) * 512 + i * 128
+    }
+
+    #[test]
+    fn borrowed_streams_equal_copied_ones() {
+        let mut borrowed = 0;
+        for rel in ["msi/simple.msi", "msi/large_mszip.msi", "msi/dirs.msi"] {
+            let Some(d) = crate::test_support::sample(rel) else {
+                return;
+            };
+            let c = Cfb::open(&d, 1000).unwrap();
+            let (streams, _, _) = c.walk();
+            for s in &streams {
+                let e = &c.entries[s.id as usize];
+                let cow = c.read_stream_cow(e, u64::MAX).unwrap();
+                assert_eq!(cow[..], c.read_stream(e, u64::MAX).unwrap()[..], "{rel}");
+                if let std::borrow::Cow::Borrowed(b) = cow {
+                    borrowed += b.len();
+                }
+                // The limit still applies to a borrowed stream.
+                if e.size > 0 {
+                    assert!(c.read_stream_cow(e, e.size - 1).is_err());
+                }
+            }
+        }
+        // The large MSI's cabinet is one run of sectors.
+        assert!(borrowed > 800_000, "{borrowed}");
     }
 
     #[test]
