@@ -30,38 +30,34 @@ const SAMPLES: &[&str] = &[
     "cab/large_mszip.cab",
 ];
 
-/// Full recursive scan (unpack, classify, SHA-256 of every node) of one sample.
-#[divan::bench(args = SAMPLES)]
-fn scan(bencher: divan::Bencher, rel: &str) {
+/// `scanner` over sample `rel`, counted in input bytes.
+fn bench_scan(bencher: divan::Bencher, rel: &str, scanner: Scanner) {
     let data = sample(rel);
-    let scanner = Scanner::new();
     bencher
         .counter(divan::counter::BytesCount::new(data.len()))
         .bench(|| scanner.scan_bytes(rel, divan::black_box(&data)));
+}
+
+/// Full recursive scan (unpack, classify, SHA-256 of every node) of one sample.
+#[divan::bench(args = SAMPLES)]
+fn scan(bencher: divan::Bencher, rel: &str) {
+    bench_scan(bencher, rel, Scanner::new());
 }
 
 /// The sample's own format only: its parser lists and decodes the entries
 /// one level down (each hashed), which are not opened (`max_depth` 1).
 #[divan::bench(args = SAMPLES)]
 fn parse(bencher: divan::Bencher, rel: &str) {
-    let data = sample(rel);
     let mut limits = Limits::default();
     limits.max_depth = 1;
-    let scanner = Scanner::new().with_limits(limits);
-    bencher
-        .counter(divan::counter::BytesCount::new(data.len()))
-        .bench(|| scanner.scan_bytes(rel, divan::black_box(&data)));
+    bench_scan(bencher, rel, Scanner::new().with_limits(limits));
 }
 
 /// Full scan with entries hashed on a second thread
 /// (`Scanner::with_hash_thread`, what the CLI does for a single file).
 #[divan::bench(args = SAMPLES)]
 fn scan_hash_thread(bencher: divan::Bencher, rel: &str) {
-    let data = sample(rel);
-    let scanner = Scanner::new().with_hash_thread(true);
-    bencher
-        .counter(divan::counter::BytesCount::new(data.len()))
-        .bench(|| scanner.scan_bytes(rel, divan::black_box(&data)));
+    bench_scan(bencher, rel, Scanner::new().with_hash_thread(true));
 }
 
 /// Hash throughput on 16 MiB, per selection.

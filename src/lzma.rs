@@ -130,38 +130,16 @@ impl Read for LzmaReader<'_> {
             return Ok(0);
         }
         loop {
-            let mut out_len = buf.len();
-            let mut in_len = self.src.len();
-            let mut status = sdk::ELzmaStatus::LZMA_STATUS_NOT_SPECIFIED;
-            // SAFETY: `buf` has `out_len` writable bytes and `src` `in_len`
-            // readable ones; the decoder writes back how many of each it
-            // used (never more than given), and `status` is a valid value
-            // of the enum the C side writes.
+            // SAFETY: each decoder was made by `lzma` or `lzma2` (the only
+            // ways to build a reader) and goes with its own function.
             #[allow(unsafe_code)]
-            let r = unsafe {
+            let (r, out_len, in_len, status) = unsafe {
                 match &mut self.dec {
-                    Dec::Lzma(d) => sdk::LzmaDec_DecodeToBuf(
-                        &mut **d,
-                        buf.as_mut_ptr(),
-                        &mut out_len,
-                        self.src.as_ptr(),
-                        &mut in_len,
-                        sdk::ELzmaFinishMode::LZMA_FINISH_ANY,
-                        &mut status,
-                    ),
-                    Dec::Lzma2(d) => sdk::Lzma2Dec_DecodeToBuf(
-                        &mut **d,
-                        buf.as_mut_ptr(),
-                        &mut out_len,
-                        self.src.as_ptr(),
-                        &mut in_len,
-                        sdk::ELzmaFinishMode::LZMA_FINISH_ANY,
-                        &mut status,
-                    ),
+                    Dec::Lzma(d) => decode_step(sdk::LzmaDec_DecodeToBuf, d, buf, self.src),
+                    Dec::Lzma2(d) => decode_step(sdk::Lzma2Dec_DecodeToBuf, d, buf, self.src),
                 }
             };
             self.src = self.src.get(in_len..).unwrap_or(&[]);
-            let out_len = out_len.min(buf.len());
             if r != 0 {
                 // The bytes before the damage go first; the error comes
                 // with the next read.
@@ -195,6 +173,52 @@ impl Read for LzmaReader<'_> {
             // Input taken into a partial symbol, no output yet: go on.
         }
     }
+}
+
+/// `LzmaDec_DecodeToBuf` or `Lzma2Dec_DecodeToBuf`.
+type DecodeFn<T> = unsafe extern "C" fn(
+    *mut T,
+    *mut sdk::Byte,
+    *mut sdk::SizeT,
+    *const sdk::Byte,
+    *mut sdk::SizeT,
+    sdk::ELzmaFinishMode,
+    *mut sdk::ELzmaStatus,
+) -> sdk::SRes;
+
+/// One decoding call from `src` into `buf`: the SDK's result, the bytes
+/// written and read, and the status.
+///
+/// # Safety
+/// `dec` was made by its kind's Allocate and Init calls, and `f` is the
+/// decoding function of that kind.
+#[allow(unsafe_code)]
+unsafe fn decode_step<T>(
+    f: DecodeFn<T>,
+    dec: &mut T,
+    buf: &mut [u8],
+    src: &[u8],
+) -> (sdk::SRes, usize, usize, sdk::ELzmaStatus) {
+    let mut out_len = buf.len();
+    let mut in_len = src.len();
+    let mut status = sdk::ELzmaStatus::LZMA_STATUS_NOT_SPECIFIED;
+    // SAFETY: `dec` and `f` as the caller promises; `buf` has `out_len`
+    // writable bytes and `src` `in_len` readable ones; the decoder writes back how many of each it used
+    // (never more than given), and `status` is a valid value of the enum
+    // the C side writes.
+    #[allow(unsafe_code)]
+    let r = unsafe {
+        f(
+            dec,
+            buf.as_mut_ptr(),
+            &mut out_len,
+            src.as_ptr(),
+            &mut in_len,
+            sdk::ELzmaFinishMode::LZMA_FINISH_ANY,
+            &mut status,
+        )
+    };
+    (r, out_len.min(buf.len()), in_len.min(src.len()), status)
 }
 
 impl Drop for LzmaReader<'_> {
