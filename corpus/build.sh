@@ -75,7 +75,10 @@ stamp_tree() { find "$1" -depth -print0 | while IFS= read -r -d '' p; do stamp "
 cd "$HERE"
 if [ "$ONLY" = all ]; then
     rm -rf pe msi cab zip 7z nested malformed nsis
-    rm -f reference/*.tsv
+    # Listings this script makes; fetch.sh makes installshield__*, xar.sh
+    # (npm) xar__* and pkg__*: those stay.
+    find reference -maxdepth 1 -name '*.tsv' ! -name 'installshield__*' \
+        ! -name 'xar__*' ! -name 'pkg__*' -delete
 else
     rm -rf nsis
     rm -f malformed/nsis_* reference/nsis__*.tsv
