@@ -27,6 +27,7 @@ seed cab "$C"/cab/*.cab "$C"/msi/*.cab "$C"/malformed/*.cab
 seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
 seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
+seed xml "$C"/clickonce/* "$C"/appinstaller/*
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
