@@ -29,12 +29,6 @@ enum Dec {
     Lzma2(Box<sdk::CLzma2Dec>),
 }
 
-// The decoder's state is owned by this value alone (its buffers are
-// allocated for it and freed in `drop`); moving it to another thread is as
-// safe as moving a Vec.
-#[allow(unsafe_code)]
-unsafe impl Send for LzmaReader<'_> {}
-
 impl<'a> LzmaReader<'a> {
     /// LZMA1. `props`: the lc/lp/pb byte; `dict`: the dictionary size to
     /// allocate (the caller bounds it); `src`: the compressed bytes after

@@ -450,9 +450,6 @@ impl<'s> Cx<'s> {
         let selection = self.scanner.hashes;
         std::thread::scope(|scope| {
             let mut hasher = Feed::Here(Hasher::new(selection));
-            if hash_thread && declared.is_some_and(|d| d >= HASH_THREAD_MIN) {
-                hasher.move_to(scope);
-            }
             // Room for the declared size up front (it passed the checks
             // above; at most the prefix kept while undecided): no copy and
             // no fresh pages each time the buffer doubles.
@@ -519,7 +516,8 @@ impl<'s> Cx<'s> {
                         return fail(self.budget, len, e);
                     }
                 }
-                if hash_thread && out >= HASH_THREAD_MIN {
+                // From the first chunk when the entry declares that much.
+                if hash_thread && out.max(declared.unwrap_or(0)) >= HASH_THREAD_MIN {
                     hasher.move_to(scope);
                 }
                 hasher.update(chunk);

@@ -281,14 +281,8 @@ fn msix_identity(s: &Subject<'_>, facts: &mut InstallerFacts) {
     };
     let x = own.or_else(|| probe::appx_manifest_child(s).and_then(xml_of));
     let Some(x) = x else { return };
-    for (k, v) in &x.identity {
-        facts.properties.insert(format!("identity.{k}"), cut(v));
-    }
-    for (k, v) in &x.properties {
-        facts.properties.insert(k.clone(), cut(v));
-    }
+    xml_properties(x, facts);
     if let Some(d) = x.document {
-        facts.properties.insert("manifest".into(), d.into());
         if d == "appinstaller" {
             facts.silent_args = Some("Add-AppxPackage -AppInstallerFile <file>".into());
         }
@@ -374,6 +368,12 @@ fn clickonce(s: &Subject<'_>, facts: &mut InstallerFacts) {
     let Some(Metadata::Xml(x)) = s.metadata else {
         return;
     };
+    xml_properties(x, facts);
+}
+
+/// An installation document's identity (as `identity.<attr>`), its other
+/// properties and its kind (as `manifest`).
+fn xml_properties(x: &XmlInfo, facts: &mut InstallerFacts) {
     for (k, v) in &x.identity {
         facts.properties.insert(format!("identity.{k}"), cut(v));
     }

@@ -507,7 +507,7 @@ fn unpack_folder(
         Method::None => Decoder::Stored,
         Method::MsZip => Decoder::MsZip {
             window: Vec::new(),
-            inflater: None,
+            inflater: Box::new(flate2::Decompress::new(false)),
         },
         Method::Lzx(w) => match lzx_window(w) {
             Some(ws) => Decoder::Lzx(Box::new(lzxd::Lzxd::new(ws))),
@@ -642,9 +642,9 @@ enum Decoder {
     /// 32 KiB of the previous block's output.
     MsZip {
         window: Vec<u8>,
-        /// One inflater for the folder, reset between blocks (a new one per
-        /// 32 KiB block allocated and cleared its state and window).
-        inflater: Option<Box<flate2::Decompress>>,
+        /// One inflater for the folder, reset before each block (a new one
+        /// per 32 KiB block allocated and cleared its state and window).
+        inflater: Box<flate2::Decompress>,
     },
     Lzx(Box<lzxd::Lzxd>),
     /// The folder cannot be decoded (Quantum, bad parameters).
@@ -673,13 +673,7 @@ impl Decoder {
                 let body = packed
                     .strip_prefix(b"CK")
                     .ok_or("MSZIP block does not start with `CK`")?;
-                let inflater = match inflater {
-                    Some(i) => {
-                        i.reset(false);
-                        i
-                    }
-                    None => inflater.insert(Box::new(flate2::Decompress::new(false))),
-                };
+                inflater.reset(false);
                 // Back-references may reach into the previous block's output:
                 // it is the inflater's preset dictionary.
                 if !window.is_empty() {

@@ -422,11 +422,17 @@ fn block(
 
 /// How [`fast_block`] decodes a block: LZMA or LZMA2, then x86 BCJ or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Plan {
+struct Plan {
+    lzma: Lzma,
+    bcj: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lzma {
     /// LZMA1: the lc/lp/pb byte and the dictionary size.
-    Lzma(u8, u32, bool),
+    V1(u8, u32),
     /// LZMA2: the dictionary byte.
-    Lzma2(u8, bool),
+    V2(u8),
 }
 
 /// The plan for a block whose coders, in decoding order, are LZMA or LZMA2,
@@ -458,14 +464,20 @@ fn lzma_plan(blk: &sevenz_rust2::Block, mem_kb: usize) -> Option<Plan> {
             if props.len() != 5 || u64::from(dict) > mem || p >= 9 * 5 * 5 {
                 return None;
             }
-            Some(Plan::Lzma(p, dict, bcj))
+            Some(Plan {
+                lzma: Lzma::V1(p, dict),
+                bcj,
+            })
         }
         EncoderMethod::ID_LZMA2 => {
             let &[p] = props else { return None };
             if p > 40 || (2u64 | u64::from(p & 1)) << (p / 2 + 11) > mem {
                 return None;
             }
-            Some(Plan::Lzma2(p, bcj))
+            Some(Plan {
+                lzma: Lzma::V2(p),
+                bcj,
+            })
         }
         _ => None,
     }
@@ -551,15 +563,15 @@ fn fast_block(
         })?;
     let end = start.checked_add(packed)?;
     let input = data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
-    let lzma = match plan {
-        Plan::Lzma(p, dict, _) => crate::lzma::LzmaReader::lzma(p, dict, input),
-        Plan::Lzma2(p, _) => crate::lzma::LzmaReader::lzma2(p, u64::MAX, input),
-    };
-    let mut reader: Box<dyn std::io::Read + '_> = match (lzma.ok()?, plan) {
-        (r, Plan::Lzma(_, _, true) | Plan::Lzma2(_, true)) => {
-            Box::new(crate::lzma::X86Reader::new(r))
-        }
-        (r, _) => Box::new(r),
+    let lzma = match plan.lzma {
+        Lzma::V1(p, dict) => crate::lzma::LzmaReader::lzma(p, dict, input),
+        Lzma::V2(p) => crate::lzma::LzmaReader::lzma2(p, u64::MAX, input),
+    }
+    .ok()?;
+    let mut reader: Box<dyn std::io::Read + '_> = if plan.bcj {
+        Box::new(crate::lzma::X86Reader::new(lzma))
+    } else {
+        Box::new(lzma)
     };
 
     let mut broken: Option<Error> = None;
@@ -657,7 +669,10 @@ mod tests {
             let mut bcj = Vec::new();
             for blk in &a.blocks {
                 match lzma_plan(blk, 1 << 20) {
-                    Some(Plan::Lzma2(_, b)) => bcj.push(b),
+                    Some(Plan {
+                        lzma: Lzma::V2(_),
+                        bcj: b,
+                    }) => bcj.push(b),
                     other => panic!("{rel}: {other:?}"),
                 }
                 // A dictionary above the memory limit goes to the crate, which

@@ -385,6 +385,12 @@ fn unsupported(entry: &Entry, what: &str, cx: &mut Cx<'_>) -> bool {
         "{what}: compression method {} is not decoded",
         method_name(entry.method)
     ));
+    missing(entry, error, cx)
+}
+
+/// Report `entry` as a child without content, for `error`; false when the
+/// scan says stop.
+fn missing(entry: &Entry, error: Error, cx: &mut Cx<'_>) -> bool {
     cx.child(
         entry.name.clone(),
         entry.entry_info(),
@@ -553,14 +559,7 @@ fn from_central_directory<R: Read + Seek>(
                 "zip entry `{}` is encrypted; not decrypted",
                 entry.name
             ));
-            if !cx.child(
-                entry.name.clone(),
-                entry.entry_info(),
-                ChildData::Missing {
-                    size: entry.size,
-                    error,
-                },
-            ) {
+            if !missing(&entry, error, cx) {
                 break;
             }
             continue;
@@ -572,15 +571,7 @@ fn from_central_directory<R: Read + Seek>(
             continue;
         }
         if let Some(error) = overlap(&mut spans, span, &entry.name) {
-            let go_on = cx.child(
-                entry.name.clone(),
-                entry.entry_info(),
-                ChildData::Missing {
-                    size: entry.size,
-                    error,
-                },
-            );
-            if !go_on {
+            if !missing(&entry, error, cx) {
                 break;
             }
             continue;
@@ -590,14 +581,7 @@ fn from_central_directory<R: Read + Seek>(
             Ok(mut file) => unpack(&entry, &mut file, cx),
             Err(e) => {
                 let error = context(zip_error(e), &format!("zip entry `{}`", entry.name));
-                cx.child(
-                    entry.name.clone(),
-                    entry.entry_info(),
-                    ChildData::Missing {
-                        size: entry.size,
-                        error,
-                    },
-                )
+                missing(&entry, error, cx)
             }
         };
         if !go_on {
@@ -732,14 +716,7 @@ fn unpack_local(at_header: &[u8], entry: &Entry, what: &str, cx: &mut Cx<'_>) ->
         Ok(None) => true,
         Err(e) => {
             let error = context(zip_error(e), what);
-            cx.child(
-                entry.name.clone(),
-                entry.entry_info(),
-                ChildData::Missing {
-                    size: entry.size,
-                    error,
-                },
-            )
+            missing(entry, error, cx)
         }
     };
     go_on

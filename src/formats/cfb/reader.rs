@@ -510,16 +510,21 @@ impl<'a> Cfb<'a> {
         (streams, storages, problems)
     }
 
+    /// A stream's declared size: version 3 files use only its low 32 bits.
+    fn stream_size(&self, e: &DirEntry) -> u64 {
+        if self.major_version == 3 {
+            e.size & 0xFFFF_FFFF
+        } else {
+            e.size
+        }
+    }
+
     /// Read a stream's bytes in full. Streams shorter than the cutoff come
     /// from the mini stream. `max` bounds the size accepted (checked against
     /// the declared size before anything is copied). On a broken chain the
     /// error says where; the partial bytes are not returned.
     pub fn read_stream(&self, e: &DirEntry, max: u64) -> Result<Vec<u8>, Error> {
-        let size = if self.major_version == 3 {
-            e.size & 0xFFFF_FFFF
-        } else {
-            e.size
-        };
+        let size = self.stream_size(e);
         if size > max {
             return Err(Error::limit(
                 "max_entry_size",
@@ -626,11 +631,7 @@ impl<'a> Cfb<'a> {
         e: &DirEntry,
         max: u64,
     ) -> Result<std::borrow::Cow<'a, [u8]>, Error> {
-        let size = if self.major_version == 3 {
-            e.size & 0xFFFF_FFFF
-        } else {
-            e.size
-        };
+        let size = self.stream_size(e);
         let regular = size >= self.mini_cutoff || e.kind == EntryType::Root;
         if regular && size > 0 && size <= max && size <= self.data.len() as u64 {
             let size = size as usize;
