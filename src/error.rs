@@ -18,7 +18,7 @@ pub enum Error {
     /// The data ends before a structure it declares.
     #[error("truncated: {message}")]
     Truncated { message: String },
-    /// A structure is inconsistent (bad offsets, counts, checksums, cycles).
+    /// A structure is inconsistent (bad offsets, counts, cycles).
     #[error("malformed: {message}")]
     Malformed { message: String },
     /// Valid data using a feature installsift does not decode (e.g. Quantum).
@@ -27,6 +27,11 @@ pub enum Error {
     /// Content is encrypted; installsift does not guess passwords.
     #[error("encrypted: {message}")]
     Encrypted { message: String },
+    /// A checksum or digest the format carries does not match the bytes it
+    /// covers: the node's bytes (or the stored data they were decoded from)
+    /// are not what the writer stored.
+    #[error("checksum mismatch: {message}")]
+    Checksum { message: String },
     /// A [`Limits`](crate::Limits) bound stopped the work.
     #[error("limit exceeded: {limit}: {message}")]
     LimitExceeded {
@@ -58,6 +63,9 @@ impl Error {
     pub(crate) fn encrypted(m: impl Into<String>) -> Self {
         Error::Encrypted { message: m.into() }
     }
+    pub(crate) fn checksum(m: impl Into<String>) -> Self {
+        Error::Checksum { message: m.into() }
+    }
     pub(crate) fn limit(limit: &'static str, m: impl Into<String>) -> Self {
         Error::LimitExceeded {
             limit,
@@ -66,7 +74,7 @@ impl Error {
     }
 
     /// The kind as it appears in reports: `io`, `truncated`, `malformed`,
-    /// `unsupported`, `encrypted`, `limit-exceeded`, `panic`.
+    /// `unsupported`, `encrypted`, `checksum`, `limit-exceeded`, `panic`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::Io { .. } => "io",
@@ -74,6 +82,7 @@ impl Error {
             Error::Malformed { .. } => "malformed",
             Error::Unsupported { .. } => "unsupported",
             Error::Encrypted { .. } => "encrypted",
+            Error::Checksum { .. } => "checksum",
             Error::LimitExceeded { .. } => "limit-exceeded",
             Error::Panic { .. } => "panic",
         }
@@ -89,6 +98,7 @@ pub(crate) fn context(e: Error, what: &str) -> Error {
         Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
         Error::Unsupported { message } => Error::unsupported(format!("{what}: {message}")),
         Error::Encrypted { message } => Error::encrypted(format!("{what}: {message}")),
+        Error::Checksum { message } => Error::checksum(format!("{what}: {message}")),
         Error::LimitExceeded { limit, message } => {
             Error::limit(limit, format!("{what}: {message}"))
         }

@@ -49,7 +49,7 @@ pub use error::{Error, Result};
 pub use hash::{HashSelection, Hashes};
 pub use limits::Limits;
 pub use report::{
-    EntryInfo, EntryKind, Evidence, Family, Format, InstallerFacts, Node, NodeInfo, Report,
+    Check, EntryInfo, EntryKind, Evidence, Family, Format, InstallerFacts, Node, NodeInfo, Report,
     ScanStats, Strength, Verdict,
 };
 pub use scan::Scanner;

@@ -11,8 +11,11 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Limits {
-    /// Deepest nesting that is still parsed: the input file is depth 0, an entry
-    /// of it depth 1, and so on. A node at this depth is hashed but not opened.
+    /// Deepest nesting level that is opened: the input file is depth 0, an
+    /// entry of it depth 1, and so on. A node at this depth is parsed and its
+    /// entries are listed and hashed; a node deeper than this is hashed, its
+    /// format sniffed, and not opened (verdict `unknown`, with a
+    /// `max_depth` error saying so). `0` opens the input only.
     /// Default: 12.
     pub max_depth: u32,
     /// Largest single entry (decompressed) that is unpacked and hashed; a larger

@@ -306,6 +306,85 @@ impl Evidence {
     }
 }
 
+/// A checksum or signature the format carries that matched the node's bytes
+/// (or the stored data they were decoded from): see [`NodeInfo::verified_by`].
+///
+/// Each name says what it covers. *Content* checks cover the decoded bytes
+/// whose SHA-256 we report, so a decoder bug could not pass them;
+/// *stored-data* checks cover the compressed bytes the node was decoded
+/// from (a damaged file is caught, a wrong decoder is not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Check {
+    /// Zip entry CRC-32 (content).
+    ZipCrc32,
+    /// 7z stream or file CRC-32 (content).
+    #[serde(rename = "7z-crc32")]
+    SevenZCrc32,
+    /// Cabinet CFDATA checksums of every data block the node was decoded
+    /// from (stored data).
+    CabChecksum,
+    /// The MSI `MsiFileHash` row of the file: MD5 of the whole file (content).
+    MsiFileHash,
+    /// Inno Setup file entry SHA-256 (content).
+    InnoSha256,
+    /// Inno Setup file entry SHA-1 (content).
+    InnoSha1,
+    /// Inno Setup file entry MD5 (content).
+    InnoMd5,
+    /// Inno Setup file entry CRC-32 (content).
+    InnoCrc32,
+    /// InstallShield cabinet file MD5 (content).
+    InstallshieldMd5,
+    /// NSIS installer CRC-32 over the exehead and data (stored data).
+    NsisCrc32,
+    /// xar extracted-checksum (content).
+    XarExtractedChecksum,
+    /// xar archived-checksum (stored data).
+    XarArchivedChecksum,
+    /// The Authenticode digest signed in the file equals the one computed
+    /// over its bytes (content: the node's own bytes, as stored). Says
+    /// nothing about who signed or whether the certificate is trusted.
+    Authenticode,
+}
+
+impl Check {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Check::ZipCrc32 => "zip-crc32",
+            Check::SevenZCrc32 => "7z-crc32",
+            Check::CabChecksum => "cab-checksum",
+            Check::MsiFileHash => "msi-file-hash",
+            Check::InnoSha256 => "inno-sha256",
+            Check::InnoSha1 => "inno-sha1",
+            Check::InnoMd5 => "inno-md5",
+            Check::InnoCrc32 => "inno-crc32",
+            Check::InstallshieldMd5 => "installshield-md5",
+            Check::NsisCrc32 => "nsis-crc32",
+            Check::XarExtractedChecksum => "xar-extracted-checksum",
+            Check::XarArchivedChecksum => "xar-archived-checksum",
+            Check::Authenticode => "authenticode",
+        }
+    }
+
+    /// Whether the check covers the decoded bytes we hash (true), or only
+    /// the stored data they were decoded from (false).
+    pub fn covers_content(self) -> bool {
+        !matches!(
+            self,
+            Check::CabChecksum | Check::NsisCrc32 | Check::XarArchivedChecksum
+        )
+    }
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a node sits inside its parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -350,6 +429,15 @@ pub struct EntryInfo {
     /// so it was not parsed.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub streamed: bool,
+    /// Checks that matched this entry's bytes, set by the container's
+    /// parser; the engine moves them to the node's
+    /// [`NodeInfo::verified_by`] (not serialized here).
+    #[serde(skip)]
+    pub(crate) verified_by: Vec<Check>,
+    /// Problems the container found with this entry's bytes (a checksum
+    /// mismatch); the engine moves them to the node's errors.
+    #[serde(skip)]
+    pub(crate) errors: Vec<Error>,
 }
 
 impl EntryInfo {
@@ -363,11 +451,26 @@ impl EntryInfo {
             encrypted: false,
             key: None,
             streamed: false,
+            verified_by: Vec::new(),
+            errors: Vec::new(),
         }
     }
     /// Set the offset.
     pub fn at(mut self, offset: u64) -> Self {
         self.offset = Some(offset);
+        self
+    }
+    /// Record a check that matched the entry's bytes.
+    pub(crate) fn verified(mut self, check: Check) -> Self {
+        if !self.verified_by.contains(&check) {
+            self.verified_by.push(check);
+        }
+        self
+    }
+    /// Record a problem with the entry's bytes (a checksum mismatch): the
+    /// child keeps its bytes, hash and format, and carries the error.
+    pub(crate) fn with_error(mut self, e: Error) -> Self {
+        self.errors.push(e);
         self
     }
 }
@@ -391,6 +494,11 @@ pub struct NodeInfo {
     /// MD5 when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub md5: Option<String>,
+    /// The checksums and signatures the format carries that matched this
+    /// node's bytes, sorted; empty when nothing in the file vouches for
+    /// them (a mismatch is an error of kind `checksum` instead). A hash
+    /// with an empty list is what we decoded, checked by nothing.
+    pub verified_by: Vec<Check>,
     /// Format decided by content.
     pub format: Format,
     /// Installer verdict.

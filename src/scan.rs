@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::formats;
 use crate::hash::{hash_bytes, Feed, HashSelection, Hasher, Hashes};
 use crate::limits::Limits;
-use crate::report::{EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
+use crate::report::{Check, EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -170,6 +170,8 @@ pub(crate) struct Cx<'s> {
     pub(crate) children: Vec<Node>,
     pub(crate) errors: Vec<Error>,
     pub(crate) evidence: Vec<Evidence>,
+    /// Checks that matched this node's own bytes (see [`Cx::verified`]).
+    verified: Vec<Check>,
 }
 
 impl<'s> Cx<'s> {
@@ -199,6 +201,16 @@ impl<'s> Cx<'s> {
     /// Record evidence on the node being parsed.
     pub(crate) fn evidence(&mut self, e: Evidence) {
         self.evidence.push(e);
+    }
+
+    /// Record that a check the format carries matched the bytes of the node
+    /// being parsed (e.g. its signed Authenticode digest). Checks of a
+    /// child's bytes go on its [`EntryInfo::verified`] instead.
+    #[allow(dead_code)] // first caller: the signed-digest check of PE and MSI
+    pub(crate) fn verified(&mut self, check: Check) {
+        if !self.verified.contains(&check) {
+            self.verified.push(check);
+        }
     }
 
     /// Turn a panic caught inside a parser (typically a dependency's) into an
@@ -295,6 +307,9 @@ impl<'s> Cx<'s> {
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
                 self.budget.stats.nodes_with_errors += 1;
+                let mut entry = entry;
+                let mut errors = std::mem::take(&mut entry.errors);
+                errors.insert(0, error);
                 Node {
                     info: NodeInfo {
                         path,
@@ -303,13 +318,14 @@ impl<'s> Cx<'s> {
                         sha256: None,
                         sha1: None,
                         md5: None,
+                        verified_by: Vec::new(),
                         format: Format::Unknown,
                         verdict: crate::report::Verdict::Unknown,
                         family: None,
                         kind: None,
                         installer: None,
                         evidence: Vec::new(),
-                        errors: vec![error],
+                        errors,
                         entry: Some(entry),
                         metadata: None,
                     },
@@ -665,6 +681,7 @@ fn scan_node_with(
         children: Vec::new(),
         errors: Vec::new(),
         evidence: Vec::new(),
+        verified: Vec::new(),
     };
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
@@ -673,14 +690,28 @@ fn scan_node_with(
         Some(p) => Some((name_of(handler), p)),
         None => handler.map(|h| (h.name, &h.parse as &ParseFn<'_>)),
     };
+    let mut entry = entry;
+    if let Some(e) = entry.as_mut() {
+        for err in std::mem::take(&mut e.errors) {
+            cx.error(err);
+        }
+    }
+    // Why a recognised format was not opened, when it was not.
+    let mut not_opened: Option<String> = None;
     if let Some((hname, parse)) = parser {
         if let Err(e) = open {
+            not_opened = Some(e.to_string());
             cx.error(e);
-        } else if depth >= scanner.limits.max_depth {
-            cx.error(Error::limit(
+        } else if depth > scanner.limits.max_depth {
+            let e = Error::limit(
                 "max_depth",
-                format!("not opened at depth {depth}"),
-            ));
+                format!(
+                    "not opened at depth {depth}; the deepest level opened is {}",
+                    scanner.limits.max_depth
+                ),
+            );
+            not_opened = Some(e.to_string());
+            cx.error(e);
         } else {
             match catch_unwind(AssertUnwindSafe(|| parse(data, &mut cx))) {
                 Ok(parsed) => {
@@ -702,6 +733,7 @@ fn scan_node_with(
         mut errors,
         mut evidence,
         errors_omitted,
+        verified,
         ..
     } = cx;
     budget.ancestors.pop();
@@ -717,10 +749,16 @@ fn scan_node_with(
         data,
         metadata: metadata.as_ref(),
         children: &children,
+        not_opened: not_opened.as_deref(),
+        errors: &errors,
     });
     evidence.extend(verdict.evidence);
     if !errors.is_empty() {
         budget.stats.nodes_with_errors += 1;
+    }
+    let mut verified_by = verified;
+    if let Some(e) = entry.as_mut() {
+        verified_by.append(&mut e.verified_by);
     }
     Node {
         info: NodeInfo {
@@ -730,6 +768,7 @@ fn scan_node_with(
             sha256: Some(hashes.sha256),
             sha1: hashes.sha1,
             md5: hashes.md5,
+            verified_by: sorted_checks(verified_by),
             format,
             verdict: verdict.verdict,
             family: verdict.family,
@@ -742,6 +781,13 @@ fn scan_node_with(
         },
         children,
     }
+}
+
+/// Checks sorted and without repeats (the report's order).
+fn sorted_checks(mut v: Vec<Check>) -> Vec<Check> {
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// The files under `roots` in scan order: each root in turn, walked
@@ -835,15 +881,24 @@ fn scan_streamed(
     let format = formats::sniff(&u.bytes).map_or(Format::Unknown, |h| h.format);
     let name = path.last().map_or("", String::as_str);
     let children = Vec::new();
+    let size = u.size();
+    let mut errors: Vec<Error> = std::mem::take(&mut entry.errors);
+    errors.extend(u.note);
+    // A recognised container streamed past the buffer limit was not opened.
+    let not_opened = errors
+        .iter()
+        .find(|e| matches!(e, Error::LimitExceeded { .. }))
+        .map(ToString::to_string);
     let verdict = classify::classify(&classify::Subject {
         format,
         name,
         data: &u.bytes,
         metadata: None,
         children: &children,
+        not_opened: not_opened.as_deref(),
+        errors: &errors,
     });
-    let size = u.size();
-    let errors: Vec<Error> = u.note.into_iter().collect();
+    let verified_by = sorted_checks(std::mem::take(&mut entry.verified_by));
     if !errors.is_empty() {
         budget.stats.nodes_with_errors += 1;
     }
@@ -855,6 +910,7 @@ fn scan_streamed(
             sha256: Some(u.hashes.sha256),
             sha1: u.hashes.sha1,
             md5: u.hashes.md5,
+            verified_by,
             format,
             verdict: verdict.verdict,
             family: verdict.family,
@@ -1198,6 +1254,7 @@ mod tests {
             children: Vec::new(),
             errors: Vec::new(),
             evidence: Vec::new(),
+            verified: Vec::new(),
         };
         f(&mut cx)
     }

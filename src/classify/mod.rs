@@ -51,6 +51,11 @@ pub(crate) struct Subject<'a> {
     pub metadata: Option<&'a Metadata>,
     /// Children, already scanned and classified.
     pub children: &'a [Node],
+    /// Why the node's recognised format was not opened (a limit, a region
+    /// already opened), when it was not: its structure was never read.
+    pub not_opened: Option<&'a str>,
+    /// Errors of the node itself (its children carry their own).
+    pub errors: &'a [crate::error::Error],
 }
 
 /// The classifier's answer for one node.
@@ -229,7 +234,69 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             None,
         ));
     }
+    could_not_tell(s, &mut out);
     out
+}
+
+/// A not-installer verdict says "we looked and found no installer". When the
+/// node was not opened, or its own structure failed to parse, we did not
+/// look at all of it: the honest verdict is `unknown`, and conclusions drawn
+/// from the *absence* of installer structures (`pe-no-payload`,
+/// `plain-archive`, `cfb-not-msi`) are withdrawn. Look-alike kinds stay
+/// (their rule saw a positive structure), but the verdict is still `unknown`
+/// when the node could not be read: a damaged stub may carry a payload.
+fn could_not_tell(s: &Subject<'_>, out: &mut Classification) {
+    if out.verdict != Verdict::NotInstaller {
+        return;
+    }
+    let why = if let Some(reason) = s.not_opened {
+        Evidence::weak(
+            "not-opened",
+            format!("{} recognised but not opened: {reason}", s.format),
+            None,
+        )
+    } else if let Some(e) = s.errors.iter().find(|e| hides_structure(e)) {
+        Evidence::weak(
+            "damaged",
+            format!(
+                "{} could not be read whole ({e}); what is missing may hold an installer",
+                s.format
+            ),
+            None,
+        )
+    } else {
+        return;
+    };
+    out.verdict = Verdict::Unknown;
+    let before = out.evidence.len();
+    out.evidence
+        .retain(|e| !ABSENCE_SIGNALS.contains(&e.signal.as_str()));
+    if out.evidence.len() != before && out.kind.as_deref() == Some("compound-document") {
+        // That kind is itself a conclusion from absence (`cfb-not-msi`).
+        out.kind = None;
+    }
+    out.evidence.push(why);
+}
+
+/// Signals that conclude "not an installer" from something *not* found.
+const ABSENCE_SIGNALS: &[&str] = &[
+    "pe-no-payload",
+    "plain-archive",
+    "cfb-not-msi",
+    "plain-document",
+];
+
+/// Whether a node's own error means part of its structure was not read.
+/// A checksum mismatch does not (the structure was read; the bytes are
+/// reported with the error), nor does an entry-count or size limit that
+/// only stopped unpacking data.
+fn hides_structure(e: &crate::error::Error) -> bool {
+    use crate::error::Error as E;
+    match e {
+        E::Checksum { .. } => false,
+        E::LimitExceeded { limit, .. } => !matches!(*limit, "max_entry_size" | "max_ratio"),
+        _ => true,
+    }
 }
 
 fn uac_names(c: &[UacCategory]) -> String {
@@ -249,6 +316,8 @@ mod tests {
             data,
             metadata: None,
             children: &[],
+            not_opened: None,
+            errors: &[],
         }
     }
 

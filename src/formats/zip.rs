@@ -22,7 +22,7 @@
 
 use super::{le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{io_to_error, ChildData, Cx};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -472,27 +472,28 @@ fn unpack(entry: &Entry, reader: &mut dyn Read, cx: &mut Cx<'_>) -> bool {
         crc: crc32fast::Hasher::new(),
     };
     let what = format!("zip entry `{}`", entry.name);
+    let mut info = entry.entry_info();
     let data = match cx.read_entry(&mut crc_reader, Some(entry.size), Some(entry.compressed)) {
         Ok(u) => {
             let actual = crc_reader.crc.finalize();
-            if actual == entry.crc {
-                u.into()
+            info = if actual == entry.crc {
+                info.verified(Check::ZipCrc32)
             } else {
-                ChildData::Missing {
-                    size: entry.size,
-                    error: Error::malformed(format!(
-                        "{what}: CRC-32 mismatch: stored {:08x}, data decodes to {actual:08x}",
-                        entry.crc
-                    )),
-                }
-            }
+                // The bytes are kept and hashed: what the entry decodes to,
+                // with the error saying nothing vouches for it.
+                info.with_error(Error::checksum(format!(
+                    "{what}: CRC-32 stored {:08x}, data decodes to {actual:08x}",
+                    entry.crc
+                )))
+            };
+            u.into()
         }
         Err(e) => ChildData::Missing {
             size: entry.size,
             error: context(e, &what),
         },
     };
-    cx.child(entry.name.clone(), entry.entry_info(), data)
+    cx.child(entry.name.clone(), info, data)
 }
 
 fn from_central_directory<R: Read + Seek>(
@@ -922,7 +923,7 @@ mod tests {
     }
 
     #[test]
-    fn crc_mismatch_makes_a_missing_child() {
+    fn crc_mismatch_keeps_the_bytes_with_a_checksum_error() {
         let Some(mut d) = sample("zip/deflate.zip") else {
             return;
         };
@@ -936,14 +937,19 @@ mod tests {
         d[cd + 16] ^= 0x55;
         let r = Scanner::new().scan_bytes("crc.zip", &d);
         let first = &r.root.children[0];
-        assert!(first.sha256.is_none());
-        assert_eq!(first.errors[0].kind(), "malformed");
+        // What it decodes to is kept and hashed, vouched for by nothing.
+        assert_eq!(first.size, 322);
+        assert!(first.sha256.is_some());
+        assert!(first.verified_by.is_empty());
+        assert_eq!(first.errors[0].kind(), "checksum");
         assert!(
-            first.errors[0].to_string().contains("CRC-32 mismatch"),
+            first.errors[0].to_string().contains("CRC-32 stored"),
             "{}",
             first.errors[0]
         );
-        assert!(r.root.children[1].sha256.is_some());
+        let second = &r.root.children[1];
+        assert!(second.sha256.is_some());
+        assert_eq!(second.verified_by, [crate::report::Check::ZipCrc32]);
     }
 
     #[test]

@@ -127,9 +127,12 @@ fn corrupted_entries_are_errors_on_the_entry() {
             !bad.is_empty(),
             "{rel}: corruption not reported on an entry"
         );
+        // A damaged entry has no hash, or keeps the hash of what it decodes
+        // to with a checksum error and nothing vouching for it.
         assert!(
-            bad.iter().all(|c| c.sha256.is_none()),
-            "{rel}: a damaged entry still has a hash"
+            bad.iter().all(|c| c.sha256.is_none()
+                || (c.verified_by.is_empty() && c.errors.iter().any(|e| e.kind() == "checksum"))),
+            "{rel}: a damaged entry has a hash but no checksum error"
         );
     }
 }
@@ -269,7 +272,8 @@ fn pe_version_info_and_manifest() {
 #[test]
 fn limits_stop_work_with_a_typed_error() {
     let mut limits = installsift::Limits::default();
-    limits.max_depth = 1;
+    // The input (depth 0) is opened, its 7z entry (depth 1) is not.
+    limits.max_depth = 0;
     limits.max_entries_per_container = 2;
     let r = Scanner::new()
         .with_limits(limits)
@@ -289,6 +293,13 @@ fn limits_stop_work_with_a_typed_error() {
             ..
         }
     )));
+    // Not opened is "could not tell", never a strong not-installer.
+    assert_eq!(seven.verdict, installsift::Verdict::Unknown);
+    assert!(seven.evidence.iter().any(|e| e.signal == "not-opened"));
+    assert!(seven
+        .evidence
+        .iter()
+        .all(|e| e.strength != installsift::Strength::Strong || e.signal != "plain-archive"));
     let r = Scanner::new()
         .with_limits(limits_with_entries(2))
         .scan_path(&corpus().join("zip/deflate.zip"))
@@ -326,4 +337,58 @@ fn limits_with_entries(n: u64) -> installsift::Limits {
     let mut l = installsift::Limits::default();
     l.max_entries_per_container = n;
     l
+}
+
+/// `--max-depth N` opens exactly the levels 0..=N: every container at depth
+/// N or less is listed, every node below N is hashed, not opened, and says
+/// so; an installer at the top stays an installer at `--max-depth 0`.
+#[test]
+fn max_depth_opens_exactly_the_levels_it_names() {
+    for n in 0..4u32 {
+        let mut limits = installsift::Limits::default();
+        limits.max_depth = n;
+        let r = Scanner::new()
+            .with_limits(limits)
+            .scan_path(&corpus().join("nested/zip_7z_zip.zip"))
+            .expect("scan");
+        // zip (0) → middle.7z (1) → inner.zip (2) → inner.txt (3)
+        let mut deepest = 0;
+        r.root.walk(&mut |node| {
+            deepest = deepest.max(node.depth);
+            let capped = node.errors.iter().any(|e| {
+                matches!(
+                    e,
+                    Error::LimitExceeded {
+                        limit: "max_depth",
+                        ..
+                    }
+                )
+            });
+            let container = node.format != Format::Unknown;
+            if node.depth <= n {
+                assert!(!capped, "depth {} opened with --max-depth {n}", node.depth);
+            } else if container {
+                assert!(
+                    capped,
+                    "depth {} not flagged with --max-depth {n}",
+                    node.depth
+                );
+                assert!(node.children.is_empty());
+                assert_eq!(node.verdict, installsift::Verdict::Unknown);
+            }
+        });
+        assert_eq!(
+            deepest,
+            (n + 1).min(3),
+            "--max-depth {n} lists one level below"
+        );
+    }
+    let mut limits = installsift::Limits::default();
+    limits.max_depth = 0;
+    let r = Scanner::new()
+        .with_limits(limits)
+        .scan_path(&corpus().join("nsis/zlib.exe"))
+        .expect("scan");
+    assert_eq!(r.root.verdict, installsift::Verdict::Installer);
+    assert_eq!(r.root.family.map(|f| f.as_str()), Some("nsis"));
 }

@@ -438,6 +438,7 @@ fn fake_node(i: usize) -> NodeInfo {
         sha256: Some(format!("{i:064x}")),
         sha1: Some(format!("{i:040x}")),
         md5: None,
+        verified_by: Vec::new(),
         format: Format::Unknown,
         verdict: Verdict::Unknown,
         family: None,
