@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The project's one test command (README, "Two commands"; .ci/run calls it).
+# Installs the reference tools the differential and cross-check tests compare
+# against (Debian packages) when they are missing, then runs every test.
+# Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# command:package
+need=(
+  7zz:7zip cabextract:cabextract msiextract:msitools msiinfo:msitools
+  gcab:gcab innoextract:innoextract unshield:unshield bsdtar:libarchive-tools
+  makensis:nsis osslsigncode:osslsigncode zip:zip
+)
+missing=()
+for pair in "${need[@]}"; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+done
+if ((${#missing[@]})); then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  echo "installing reference tools: ${missing[*]}" >&2
+  sudo=
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+cargo test --locked "$@"
