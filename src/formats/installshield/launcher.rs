@@ -291,6 +291,8 @@ fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> 
         if at < region.len() {
             if let Some(e) = plain_truncated(region, at) {
                 cx.error(e);
+            } else if let Some(e) = stray_tail(region, at) {
+                cx.error(e);
             }
         }
         return Some(Found {
@@ -407,6 +409,21 @@ fn plain_truncated(region: &[u8], at: usize) -> Option<Error> {
     )))
 }
 
+/// Bytes after the last plain record that are neither padding nor a
+/// format of their own: a record before them declared the wrong size (so
+/// it swallowed or cut the next), or its strings were damaged.
+fn stray_tail(region: &[u8], at: usize) -> Option<Error> {
+    let rest = region.get(at..)?;
+    if rest.iter().all(|&b| b == 0) || crate::formats::sniff(rest).is_some() {
+        return None;
+    }
+    Some(Error::malformed(format!(
+        "overlay record table ends at {at:#x}, but {} bytes follow that are no record: \
+         a record's size or strings may be damaged, and records after it lost",
+        rest.len()
+    )))
+}
+
 /// A NUL-terminated UTF-16LE string at `at`, at most `max` units.
 fn wstr(data: &[u8], at: usize, max: usize) -> Option<(String, usize)> {
     let mut units = Vec::new();
@@ -501,18 +518,16 @@ fn header_ok(region: &[u8], at: usize, stream: bool) -> bool {
     let Some(count) = le_u16(region, at + 14) else {
         return false;
     };
-    if count == 0 {
-        return false;
-    }
     // The data ends before the header or its first record is whole: a
     // record table cut short (reported as truncated by `header_records`).
+    // A count of 0 needs a whole record after it (a damaged count).
     let first_len = if stream {
         STREAM_RECORD_LEN
     } else {
         RECORD_LEN
     };
     if region.len() < at + HEADER_LEN + first_len {
-        return true;
+        return count != 0;
     }
     // The first record with its data cut to what is there.
     let end = region.len();
@@ -646,6 +661,22 @@ fn header_records<'a>(
         };
         records.push(r);
         at = end;
+    }
+    if records.len() == usize::from(count) {
+        if let Some((r, _)) = record(at) {
+            cx.error(Error::malformed(format!(
+                "{header} header declares {count} files, but a further record `{}` follows at \
+                 {at:#x}: the count is damaged; the records that follow are listed too",
+                r.name
+            )));
+        }
+        while let Some((r, end)) = record(at) {
+            if records.len() >= max {
+                break;
+            }
+            records.push(r);
+            at = end;
+        }
     }
     (records, at)
 }
