@@ -709,6 +709,33 @@ mod tests {
         }
     }
 
+    /// A setup data version whose layout is not implemented (6.5+ changed
+    /// the records) is still `inno`, with its version and an `unsupported`
+    /// error: the 6.4.1 sample with its data ID rewritten to 6.5.0.1.
+    #[test]
+    fn newer_setup_data_is_inno_and_unsupported() {
+        let mut data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
+        let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
+        data[at + 25] = b'5';
+        let r = crate::Scanner::new().scan_bytes("t", &data);
+        assert_eq!(r.root.family, Some(crate::Family::Inno));
+        let ov = &r.root.children[0];
+        assert_eq!(
+            (ov.format, ov.family),
+            (Format::Inno, Some(crate::Family::Inno))
+        );
+        assert!(
+            ov.errors
+                .iter()
+                .any(|e| matches!(e, Error::Unsupported { message }
+                if message.contains("6.5.0.1"))),
+            "{:?}",
+            ov.errors
+        );
+        let v = ov.installer.as_ref().and_then(|i| i.engine_version.clone());
+        assert_eq!(v.as_deref(), Some("6.5.0.1"));
+    }
+
     #[test]
     fn file_checksums_are_verified_or_reported() {
         use crate::report::Check;
