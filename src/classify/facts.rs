@@ -110,6 +110,7 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::IExpress => iexpress_programs(s, &mut facts),
         Family::WixBurn => burn_bundle(s, &mut facts),
         Family::Inno => inno_version(s, &mut facts),
+        Family::Nsis => nsis_version(s, &mut facts),
         Family::Msix => msix_identity(s, &mut facts),
         Family::Squirrel => squirrel_releases(s, &mut facts),
         Family::ClickOnce => clickonce(s, &mut facts),
@@ -478,6 +479,35 @@ fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
     if let Some(rest) = head.strip_prefix(b"Inno Setup Setup Data (") {
         let end = rest.iter().position(|&c| c == b')').unwrap_or(0);
         facts.engine_version = Some(String::from_utf8_lossy(&rest[..end]).into_owned());
+    }
+}
+
+/// The NSIS version the data states: `1.x` for NSIS 1.x data, else the
+/// version in the default `BrandingText` (`Nullsoft Install System
+/// v3.08-3+deb12u1`) when the script kept it. On the NSIS node or the PE
+/// whose overlay it is.
+fn nsis_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let own = match s.metadata {
+        Some(Metadata::Nsis(n)) => Some(n.as_ref()),
+        _ => None,
+    };
+    let info = own.or_else(|| {
+        s.children.iter().find_map(|c| match &c.metadata {
+            Some(Metadata::Nsis(n)) => Some(n.as_ref()),
+            _ => None,
+        })
+    });
+    let Some(n) = info else { return };
+    if n.format_version == "1.x" {
+        facts.engine_version = Some("1.x".into());
+    } else if let Some(v) = n
+        .script
+        .branding_text
+        .as_deref()
+        .and_then(|b| b.strip_prefix("Nullsoft Install System v"))
+        .filter(|v| !v.is_empty() && v.len() <= 32)
+    {
+        facts.engine_version = Some(v.to_owned());
     }
 }
 

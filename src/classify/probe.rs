@@ -816,12 +816,19 @@ pub(crate) fn inno_stub(s: &Subject<'_>) -> Option<Hit> {
     })
 }
 
+/// An NSIS exehead with nothing attached. A stub followed by data is an
+/// installer even when that data's first header was altered: the PE
+/// module then parses it as NSIS (with the damage as an error), and
+/// `pe-carries-installer` decides.
 pub(crate) fn nsis_stub(s: &Subject<'_>) -> Option<Hit> {
     let sec = s
         .pe()?
         .sections
         .iter()
         .find(|x| x.name.eq_ignore_ascii_case(".ndata"))?;
+    if payload_children(s).any(|(c, _)| c.format == Format::Nsis || c.size >= 28) {
+        return None;
+    }
     if let Some((_, b)) = overlay(s) {
         let window = b.get(..b.len().min(1 << 20))?;
         if memmem::find(window, b"\xEF\xBE\xAD\xDENullsoftInst").is_some() {

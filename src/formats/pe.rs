@@ -648,7 +648,29 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             format!("{} bytes of payload in `{name}`", part.len()),
             Some(at),
         ));
-        if !cx.child(name, EntryInfo::new(kind).at(at), ChildData::Borrowed(part)) {
+        let mut entry = EntryInfo::new(kind).at(at);
+        // NSIS data: its CRC covers the exehead too, so it is checked here.
+        if format == Format::Nsis {
+            match super::nsis::exehead_crc(data, a + skip) {
+                Some(Ok(_)) => entry = entry.verified(crate::report::Check::NsisCrc32),
+                Some(Err(e)) => entry = entry.with_error(e),
+                None => {}
+            }
+        }
+        // Data after an NSIS exehead that no signature names: its first
+        // header was altered or damaged; the NSIS parser says which.
+        let added = if format == Format::Unknown
+            && layout
+                .sections
+                .iter()
+                .any(|s| s.name.eq_ignore_ascii_case(".ndata"))
+            && part.len() >= 28
+        {
+            cx.child_parsed_by(name, entry, part, &super::nsis::parse_altered)
+        } else {
+            cx.child(name, entry, ChildData::Borrowed(part))
+        };
+        if !added {
             return;
         }
         if !tail.iter().all(|&x| x == 0) {

@@ -166,3 +166,112 @@ fn bare_exehead_stub_is_named_as_a_stub() {
         .iter()
         .any(|e| e.signal == "nsis-exehead-stub"));
 }
+
+/// Run `tool`; a missing tool fails the test naming its Debian package.
+fn run(tool: &str, package: &str, args: &[&str], cwd: &std::path::Path) {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} not runnable ({e}): apt-get install {package}"));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A deterministic payload (xorshift bytes, text, runs, an empty file) in
+/// `dir`; returns the relative paths.
+fn payload(dir: &std::path::Path, seed: u64) -> Vec<String> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut names = Vec::new();
+    for i in 0..8u64 {
+        let rel = if i % 3 == 0 {
+            format!("sub/f{i}.bin")
+        } else {
+            format!("f{i}.dat")
+        };
+        let size = (next() % 70_000) as usize;
+        let data: Vec<u8> = match i % 4 {
+            0 => (0..size).map(|_| next() as u8).collect(),
+            1 => b"installsift differential test line\r\n"
+                .iter()
+                .copied()
+                .cycle()
+                .take(size)
+                .collect(),
+            2 => vec![(next() % 256) as u8; size],
+            _ => Vec::new(),
+        };
+        let p = dir.join(&rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&p, data).expect("write");
+        names.push(rel);
+    }
+    names
+}
+
+/// Differential check against 7-Zip on makensis-built installers: every
+/// compressor, solid and not (the full sweep, thousands of streams, is
+/// `scripts/nsis_differential.py`). Needs Debian's `nsis` and `7zip`.
+#[test]
+fn makensis_installers_decode_as_7zip_decodes_them() {
+    use sha2::Digest;
+    let tmp = std::env::temp_dir().join(format!("installsift-nsis-diff-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let names = payload(&tmp, 7);
+    let mut compared = 0;
+    for compressor in ["zlib", "bzip2", "lzma"] {
+        for solid in [false, true] {
+            let exe = tmp.join("out.exe");
+            let mut nsi = format!(
+                "Target x86-unicode\nSetCompressor {}/FINAL {compressor}\nName \"diff\"\n\
+                 OutFile \"{}\"\nInstallDir \"$TEMP\\sift\"\nRequestExecutionLevel user\nSection\n",
+                if solid { "/SOLID " } else { "" },
+                exe.display()
+            );
+            for n in &names {
+                match n.split_once('/') {
+                    Some((d, _)) => nsi.push_str(&format!("SetOutPath \"$INSTDIR\\{d}\"\n")),
+                    None => nsi.push_str("SetOutPath \"$INSTDIR\"\n"),
+                }
+                nsi.push_str(&format!("File \"{n}\"\n"));
+            }
+            nsi.push_str("SectionEnd\n");
+            std::fs::write(tmp.join("t.nsi"), nsi).expect("nsi");
+            run("makensis", "nsis", &["-V1", "t.nsi"], &tmp);
+            let x = tmp.join("x");
+            let _ = std::fs::remove_dir_all(&x);
+            let o = format!("-o{}", x.display());
+            run("7zz", "7zip", &["x", "-y", &o, "out.exe"], &tmp);
+            let r = Scanner::new().scan_path(&exe).expect("scan");
+            let n = nsis(&r.root);
+            assert!(n.errors.is_empty(), "{compressor} {solid}: {:?}", n.errors);
+            assert_eq!(files(n).len(), names.len(), "{compressor} {solid}");
+            for name in &names {
+                let bytes = std::fs::read(x.join(name)).expect("7zz output");
+                let want: String = sha2::Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                let got = n.find(name).and_then(|c| c.sha256.clone());
+                assert_eq!(
+                    got.as_deref(),
+                    Some(want.as_str()),
+                    "{compressor} solid={solid} {name}"
+                );
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 6 * names.len());
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -20,7 +20,7 @@ mod stream;
 use crate::error::Error;
 use crate::formats::{Handler, Metadata, Parsed};
 use crate::hash::Inspect;
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
 use serde::Serialize;
@@ -109,11 +109,50 @@ pub(crate) const HANDLER: Handler = Handler {
 /// or an installer's overlay: setup-1 chunks (`zlb\x1a`) with setup-0 after
 /// them (SetupLdr writes setup-1 at the end of its image, then setup-0, then
 /// the compressed `Setup.e32`).
+///
+/// An overlay that starts with the chunk magic is Inno's setup-1 even when
+/// no setup-0 follows (the file was cut inside setup-1, or setup-0 was
+/// damaged): the parser then says so in an error, and the node keeps its
+/// format.
 pub fn sniff(data: &[u8]) -> bool {
     if data.starts_with(ID_PREFIX) {
         return stream::parse_id(data).is_some();
     }
-    data.starts_with(CHUNK_MAGIC) && find_setup0(data).is_some()
+    data.starts_with(CHUNK_MAGIC)
+}
+
+/// Why no setup-0 was found after setup-1: a setup data ID whose block
+/// header is cut or damaged, or no ID at all (the data ends inside
+/// setup-1).
+fn no_setup0(data: &[u8]) -> Error {
+    let chunks = memchr::memmem::find_iter(data, CHUNK_MAGIC).count();
+    let id = memchr::memmem::rfind_iter(data, ID_PREFIX)
+        .find_map(|k| Some((k, stream::parse_id(data.get(k..)?)?)));
+    match id {
+        Some((k, id)) => {
+            let hdr = k + stream::ID_LEN;
+            let len = stream::block_header_len(id.version);
+            if data.len() < hdr + len {
+                Error::truncated(format!(
+                    "setup data ID `{}` at {k:#x}, but the data ends at {:#x}, before its \
+                     {len}-byte block header; {chunks} setup-1 chunk magic(s) before it",
+                    id.text,
+                    data.len()
+                ))
+            } else {
+                Error::malformed(format!(
+                    "setup data ID `{}` at {k:#x}, but the block header at {hdr:#x} fails its CRC32",
+                    id.text
+                ))
+            }
+        }
+        None => Error::truncated(format!(
+            "setup-1 chunks (`zlb\\x1a` at 0, {chunks} chunk magic(s) in {} bytes) but no setup-0 \
+             (`Inno Setup Setup Data (…)`) after them: the data is cut short or setup-0 is damaged; \
+             files not listed",
+            data.len()
+        )),
+    }
 }
 
 /// The offset of setup-0 in an overlay that starts with setup-1: the last
@@ -144,9 +183,12 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         match find_setup0(data) {
             Some(k) => (k, data.get(..k)),
             None => {
-                cx.error(Error::malformed(
-                    "no Inno Setup setup data ID after the setup-1 chunks",
+                cx.evidence(Evidence::strong(
+                    "inno-setup1-chunk",
+                    "Inno Setup setup-1 chunk magic `zlb\\x1a`",
+                    Some(0),
                 ));
+                cx.error(no_setup0(data));
                 return parsed(info);
             }
         }
@@ -419,9 +461,10 @@ fn extract(
         let dict_cap = need.get(&d.chunk_offset).copied().unwrap_or(0);
         match read_file(setup1, d, m, dict_cap, &mut open, &mut skipped, cx) {
             Ok((u, sha1)) => {
-                if let Err(e) = verify(sha1, u.hashes(), &d.checksum) {
-                    cx.error(crate::error::context(e, &name));
-                }
+                let entry = match verify(sha1, u.hashes(), &d.checksum) {
+                    Ok(check) => entry.verified(check),
+                    Err(e) => entry.with_error(e),
+                };
                 if shared.get(&fe.location).is_some_and(|&n| n > 1) {
                     last = Some((fe.location, u.clone()));
                 }
@@ -554,21 +597,27 @@ fn read_file<'a>(
     result
 }
 
-/// Compare the stored SHA-1 / SHA-256 with the decoded bytes.
+/// Compare the stored SHA-1 / SHA-256 with the decoded bytes: the check
+/// that matched, or a `checksum` error.
 fn verify(
     sha1: Option<[u8; 20]>,
     hashes: &crate::hash::Hashes,
     want: &Checksum,
-) -> Result<(), Error> {
-    let (got, exp, algo) = match want {
-        Checksum::Sha1(w) => (sha1.map(|h| hex(&h)).unwrap_or_default(), hex(w), "SHA-1"),
-        Checksum::Sha256(w) => (hashes.sha256.clone(), hex(w), "SHA-256"),
+) -> Result<Check, Error> {
+    let (got, exp, algo, check) = match want {
+        Checksum::Sha1(w) => (
+            sha1.map(|h| hex(&h)).unwrap_or_default(),
+            hex(w),
+            "SHA-1",
+            Check::InnoSha1,
+        ),
+        Checksum::Sha256(w) => (hashes.sha256.clone(), hex(w), "SHA-256", Check::InnoSha256),
     };
     if got == exp {
-        Ok(())
+        Ok(check)
     } else {
-        Err(Error::malformed(format!(
-            "{algo} {got} differs from the stored {exp}"
+        Err(Error::checksum(format!(
+            "Inno Setup data entry: {algo} of the decoded file is {got}, the setup stores {exp}"
         )))
     }
 }
@@ -625,11 +674,117 @@ mod tests {
     fn sniff_wants_an_id_or_chunks_then_an_id() {
         assert!(sniff(b"Inno Setup Setup Data (6.3.0)\0"));
         assert!(!sniff(b"Inno Setup Setup Data (x)"));
-        assert!(!sniff(b"zlb\x1a and nothing"));
+        // setup-1 without setup-0 is still Inno (cut short): the parser
+        // says so.
+        assert!(sniff(b"zlb\x1a and nothing"));
+        assert!(!sniff(b"zlb and nothing"));
         // An ID without a valid block header after it is not setup-0.
         let mut d = b"zlb\x1a".to_vec();
         d.extend_from_slice(b"Inno Setup Setup Data (6.3.0)");
         d.resize(4 + 64 + 9, 0);
-        assert!(!sniff(&d));
+        assert_eq!(find_setup0(&d), None);
+        assert!(matches!(no_setup0(&d), Error::Malformed { .. }));
+        d.truncate(4 + 64 + 3);
+        assert!(matches!(no_setup0(&d), Error::Truncated { .. }));
+    }
+
+    /// An installer cut inside setup-1 (setup-0 follows it, so it is lost):
+    /// the overlay stays `inno`, with a `truncated` error naming what is
+    /// missing.
+    #[test]
+    fn cut_inside_setup1_is_inno_with_an_error() {
+        let data = sample("inno/inno_lzma2.exe").unwrap_or_default();
+        let z = memchr::memmem::find(&data, CHUNK_MAGIC).expect("setup-1");
+        for cut in [z + 4, z + 100, z + 228] {
+            let r = crate::Scanner::new().scan_bytes("t", &data[..cut]);
+            assert_eq!(r.root.family, Some(crate::Family::Inno));
+            let ov = &r.root.children[0];
+            assert_eq!(ov.format, Format::Inno, "cut at {cut}");
+            assert_eq!(ov.family, Some(crate::Family::Inno));
+            assert!(
+                ov.errors.iter().any(|e| e.kind() == "truncated"),
+                "{:?}",
+                ov.errors
+            );
+        }
+    }
+
+    /// A setup data version whose layout is not implemented (6.5+ changed
+    /// the records) is still `inno`, with its version and an `unsupported`
+    /// error: the 6.4.1 sample with its data ID rewritten to 6.5.0.1.
+    #[test]
+    fn newer_setup_data_is_inno_and_unsupported() {
+        let mut data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
+        let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
+        data[at + 25] = b'5';
+        let r = crate::Scanner::new().scan_bytes("t", &data);
+        assert_eq!(r.root.family, Some(crate::Family::Inno));
+        let ov = &r.root.children[0];
+        assert_eq!(
+            (ov.format, ov.family),
+            (Format::Inno, Some(crate::Family::Inno))
+        );
+        assert!(
+            ov.errors
+                .iter()
+                .any(|e| matches!(e, Error::Unsupported { message }
+                if message.contains("6.5.0.1"))),
+            "{:?}",
+            ov.errors
+        );
+        let v = ov.installer.as_ref().and_then(|i| i.engine_version.clone());
+        assert_eq!(v.as_deref(), Some("6.5.0.1"));
+    }
+
+    #[test]
+    fn file_checksums_are_verified_or_reported() {
+        use crate::report::Check;
+        for (rel, check) in [
+            ("inno/inno_lzma2.exe", Check::InnoSha1),
+            ("inno/inno64_lzma2_solid.exe", Check::InnoSha256),
+        ] {
+            let data = sample(rel).unwrap_or_default();
+            let r = crate::Scanner::new().scan_bytes("t", &data);
+            let inno = &r.root.children[0];
+            assert!(!inno.children.is_empty());
+            for f in &inno.children {
+                assert_eq!(f.verified_by, [check], "{rel}: {:?}", f.path);
+            }
+        }
+        // A stored (uncompressed) file with one byte changed: the bytes
+        // are reported with a checksum error, not dropped.
+        let data = sample("inno/inno60_stored_admin.exe").unwrap_or_default();
+        let clean = crate::Scanner::new().scan_bytes("t", &data);
+        let victim = clean.root.children[0]
+            .children
+            .iter()
+            .find(|c| c.size > 100 && c.entry.as_ref().and_then(|e| e.offset).is_some())
+            .expect("a stored file");
+        let off = clean.root.children[0]
+            .entry
+            .as_ref()
+            .and_then(|e| e.offset)
+            .expect("overlay")
+            + victim
+                .entry
+                .as_ref()
+                .and_then(|e| e.offset)
+                .expect("offset")
+            + 10;
+        let mut d = data.clone();
+        d[off as usize] ^= 0x20;
+        let r = crate::Scanner::new().scan_bytes("t", &d);
+        let hit = r
+            .root
+            .find(victim.path.last().expect("name"))
+            .expect("still listed");
+        assert!(hit.sha256.is_some());
+        assert_ne!(hit.sha256, victim.sha256);
+        assert!(hit.verified_by.is_empty());
+        assert!(
+            hit.errors.iter().any(|e| e.kind() == "checksum"),
+            "{:?}",
+            hit.errors
+        );
     }
 }

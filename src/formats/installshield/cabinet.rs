@@ -6,7 +6,7 @@
 use crate::error::{context, Error, Result};
 use crate::formats::{le_u16, le_u32, le_u64, Metadata, Parsed};
 use crate::hash::Inspect;
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use md5::{Digest, Md5};
 use serde::Serialize;
@@ -451,6 +451,12 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
                 ),
                 Some(0),
             ));
+            cx.error(Error::unsupported(format!(
+                "data volume holding files {}..={}: their names, sizes and places are in the \
+                 cabinet header (`data1.hdr`, or a `data1.cab` that carries it), which is not \
+                 part of this file, so they are not listed",
+                v.first_index, v.last_index
+            )));
             Some(CabinetInfo {
                 version: format!("{:#010x}", le_u32(data, 4).unwrap_or(0)),
                 major_version: major,
@@ -459,6 +465,42 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
                 ..CabinetInfo::default()
             })
         }
+    }
+}
+
+/// A data volume read as part of a set whose header is the sibling record
+/// `header`: its files are that record's children, so it lists none.
+pub(crate) fn parse_volume_of_set(data: &[u8], header: &str, cx: &mut Cx<'_>) -> Parsed {
+    let version = le_u32(data, 4).unwrap_or(0);
+    let major = major_version(version);
+    let Some(v) = volume_header(data, major) else {
+        cx.error(Error::truncated(format!(
+            "InstallShield data volume cut before its volume header ({} bytes)",
+            data.len()
+        )));
+        return Parsed {
+            format: Format::InstallShield,
+            metadata: None,
+        };
+    };
+    cx.evidence(Evidence::strong(
+        "installshield-cabinet-volume",
+        format!(
+            "InstallShield data volume, files {}..={}: listed (and unpacked) under `{header}`",
+            v.first_index, v.last_index
+        ),
+        Some(0),
+    ));
+    let info = CabinetInfo {
+        version: format!("{version:#010x}"),
+        major_version: major,
+        unicode: major >= 17,
+        volume_files: Some((v.first_index, v.last_index)),
+        ..CabinetInfo::default()
+    };
+    Parsed {
+        format: Format::InstallShield,
+        metadata: Some(Metadata::InstallShield(Box::new(info.into()))),
     }
 }
 
@@ -567,7 +609,14 @@ pub(crate) fn parse_set(
         );
         entry.compressed_size = Some(fd.compressed);
         let data = match unpack(&h, i, &fd, volumes, cx) {
-            Ok(u) => u.into(),
+            Ok((u, md5)) => {
+                match md5 {
+                    Some(Ok(())) => entry = entry.verified(Check::InstallshieldMd5),
+                    Some(Err(e)) => entry = entry.with_error(e),
+                    None => {}
+                }
+                u.into()
+            }
             Err(e) => ChildData::Missing {
                 size: fd.expanded,
                 error: e,
@@ -754,14 +803,16 @@ impl Read for Chunks<'_> {
     }
 }
 
-/// Unpack file `index`, checked against its declared size and MD5.
+/// Unpack file `index`, checked against its declared size; with it, the
+/// result of comparing its MD5 with the file table's (`None` when the table
+/// stores none).
 fn unpack(
     h: &Header<'_>,
     index: u32,
     fd: &Fd,
     volumes: &[(u32, &[u8])],
     cx: &mut Cx<'_>,
-) -> Result<crate::scan::Unpacked> {
+) -> Result<(crate::scan::Unpacked, Option<Result<()>>)> {
     // A duplicate's data is the file it links to.
     let mut src = fd.clone();
     let mut src_index = index;
@@ -800,17 +851,19 @@ fn unpack(
         Some(src.expanded),
         stored,
     )?;
-    if let Some(want) = src.md5.filter(|m| m.iter().any(|&b| b != 0)) {
+    let check = src.md5.filter(|m| m.iter().any(|&b| b != 0)).map(|want| {
         let got: [u8; 16] = md5.finalize().into();
-        if got != want {
-            return Err(Error::malformed(format!(
-                "MD5 {} differs from the file table's {}",
+        if got == want {
+            Ok(())
+        } else {
+            Err(Error::checksum(format!(
+                "MD5 of the unpacked file is {}, the cabinet's file table stores {}",
                 hex(&got),
                 hex(&want)
-            )));
+            )))
         }
-    }
-    Ok(out)
+    });
+    Ok((out, check))
 }
 
 fn hex(b: &[u8]) -> String {

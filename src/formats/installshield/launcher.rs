@@ -125,7 +125,9 @@ struct Found<'a> {
 ///
 /// [`Limits::max_search_window`]: crate::Limits::max_search_window
 pub(crate) fn looks_like_launcher(region: &[u8], window: u64) -> bool {
-    plain_record(region, 0).is_some()
+    // A first record whose strings parse is enough: when its data is cut
+    // short the record table is reported truncated, not lost.
+    plain_strings(region, 0).is_some()
         || utf16_records(region, usize::MAX).is_some_and(|(r, _)| !r.is_empty())
         || find_header(region, window).is_some()
 }
@@ -153,6 +155,18 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
         });
     }
     let sets = cabinet_sets(&found.records);
+    // Volume records of a set: their files are children of the header's
+    // record, which says so on each volume.
+    let mut listed_under: HashMap<usize, String> = HashMap::new();
+    for (&h, vols) in &sets {
+        if let Some(hr) = found.records.get(h) {
+            for &(_, j) in vols {
+                if j != h {
+                    listed_under.insert(j, hr.child.clone());
+                }
+            }
+        }
+    }
     for (i, r) in found.records.iter().enumerate() {
         let mut entry = EntryInfo::new(EntryKind::File).at(base + r.at as u64);
         entry.method = Some(r.method());
@@ -171,6 +185,10 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
                 info.cabinet = set_info.into_inner();
             }
             more
+        } else if let Some(header) = listed_under.get(&i) {
+            cx.child_parsed_by(r.child.clone(), entry, r.data, &|d, cx| {
+                cabinet::parse_volume_of_set(d, header, cx)
+            })
         } else if r.obfuscation == Obfuscation::None && !r.zlib {
             cx.child(r.child.clone(), entry, ChildData::Borrowed(r.data))
         } else {
@@ -256,7 +274,7 @@ fn volume_number(name: &str) -> Option<(&str, u32)> {
 
 /// Find the record list of `region`, whichever layout it uses.
 fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> {
-    if plain_record(region, 0).is_some() {
+    if plain_strings(region, 0).is_some() {
         let mut records = Vec::new();
         let mut at = 0usize;
         while let Some((r, next)) = plain_record(region, at) {
@@ -272,6 +290,8 @@ fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> 
         }
         if at < region.len() {
             if let Some(e) = plain_truncated(region, at) {
+                cx.error(e);
+            } else if let Some(e) = stray_tail(region, at) {
                 cx.error(e);
             }
         }
@@ -383,8 +403,24 @@ fn plain_record(region: &[u8], at: usize) -> Option<(Record<'_>, usize)> {
 fn plain_truncated(region: &[u8], at: usize) -> Option<Error> {
     let (name, _, _, size, data_at) = plain_strings(region, at)?;
     Some(Error::truncated(format!(
-        "overlay record `{name}` declares {size} bytes at {data_at:#x}, {} remain",
+        "overlay record table cut short at overlay offset {at:#x}: record `{name}` declares \
+         {size} bytes at {data_at:#x}, {} remain; the records after it are lost",
         region.len().saturating_sub(data_at)
+    )))
+}
+
+/// Bytes after the last plain record that are neither padding nor a
+/// format of their own: a record before them declared the wrong size (so
+/// it swallowed or cut the next), or its strings were damaged.
+fn stray_tail(region: &[u8], at: usize) -> Option<Error> {
+    let rest = region.get(at..)?;
+    if rest.iter().all(|&b| b == 0) || crate::formats::sniff(rest).is_some() {
+        return None;
+    }
+    Some(Error::malformed(format!(
+        "overlay record table ends at {at:#x}, but {} bytes follow that are no record: \
+         a record's size or strings may be damaged, and records after it lost",
+        rest.len()
     )))
 }
 
@@ -482,8 +518,16 @@ fn header_ok(region: &[u8], at: usize, stream: bool) -> bool {
     let Some(count) = le_u16(region, at + 14) else {
         return false;
     };
-    if count == 0 || region.len() < at + HEADER_LEN {
-        return false;
+    // The data ends before the header or its first record is whole: a
+    // record table cut short (reported as truncated by `header_records`).
+    // A count of 0 needs a whole record after it (a damaged count).
+    let first_len = if stream {
+        STREAM_RECORD_LEN
+    } else {
+        RECORD_LEN
+    };
+    if region.len() < at + HEADER_LEN + first_len {
+        return count != 0;
     }
     // The first record with its data cut to what is there.
     let end = region.len();
@@ -617,6 +661,22 @@ fn header_records<'a>(
         };
         records.push(r);
         at = end;
+    }
+    if records.len() == usize::from(count) {
+        if let Some((r, _)) = record(at) {
+            cx.error(Error::malformed(format!(
+                "{header} header declares {count} files, but a further record `{}` follows at \
+                 {at:#x}: the count is damaged; the records that follow are listed too",
+                r.name
+            )));
+        }
+        while let Some((r, end)) = record(at) {
+            if records.len() >= max {
+                break;
+            }
+            records.push(r);
+            at = end;
+        }
     }
     (records, at)
 }
@@ -771,6 +831,96 @@ mod tests {
         let cut = scan_forced(&d[..d.len() - 10]);
         assert!(cut.root.children.is_empty());
         assert!(cut.root.errors.iter().any(|e| e.kind() == "truncated"));
+    }
+
+    /// The overlay offset of a launcher sample.
+    fn overlay_of(data: &[u8]) -> usize {
+        let r = crate::Scanner::new().scan_bytes("t", data);
+        let Some(crate::formats::Metadata::Pe(p)) = &r.root.metadata else {
+            panic!("a PE");
+        };
+        p.overlay.expect("overlay").offset as usize
+    }
+
+    /// A launcher cut 64 bytes into its overlay (inside the first record's
+    /// data): the family stays, and the PE says the record table is cut.
+    #[test]
+    fn a_cut_record_table_is_reported() {
+        let data =
+            crate::test_support::sample("installshield/clam_IScab_int.exe").unwrap_or_default();
+        let ov = overlay_of(&data);
+        let r = crate::Scanner::new().scan_bytes("t", &data[..ov + 64]);
+        assert_eq!(r.root.family, Some(crate::Family::InstallShield));
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| matches!(e, Error::Truncated { message }
+                if message.contains("record table cut short") && message.contains("data1.cab"))),
+            "{:?}",
+            r.root.errors
+        );
+        // An `InstallShield\0` header whose first record is cut.
+        let msi =
+            crate::test_support::sample("installshield/clam_ISmsi_int.exe").unwrap_or_default();
+        let ov = overlay_of(&msi);
+        let h = memmem::find(&msi[ov..], b"InstallShield\0").expect("header") + ov;
+        for cut in [h + HEADER_LEN, h + HEADER_LEN + 100] {
+            let r = crate::Scanner::new().scan_bytes("t", &msi[..cut]);
+            assert_eq!(
+                r.root.family,
+                Some(crate::Family::InstallShield),
+                "cut {cut}"
+            );
+            assert!(
+                r.root.errors.iter().any(|e| e.kind() == "truncated"),
+                "cut {cut}: {:?}",
+                r.root.errors
+            );
+        }
+    }
+
+    /// Every cabinet file is checked against its MD5; the set's volumes say
+    /// where their files are listed.
+    #[test]
+    fn cabinet_files_are_md5_verified_and_volumes_point_at_the_header() {
+        let data =
+            crate::test_support::sample("installshield/clam_IScab_int.exe").unwrap_or_default();
+        let r = crate::Scanner::new().scan_bytes("t", &data);
+        let hdr = r.root.find("Disk1/data1.hdr").expect("header record");
+        assert_eq!(hdr.children.len(), 21);
+        for f in &hdr.children {
+            assert_eq!(
+                f.verified_by,
+                [crate::report::Check::InstallshieldMd5],
+                "{:?}",
+                f.path
+            );
+        }
+        let vol = r.root.find("Disk1/data1.cab").expect("volume");
+        assert!(vol.errors.is_empty(), "{:?}", vol.errors);
+        assert!(vol.evidence.iter().any(|e| e
+            .detail
+            .contains("listed (and unpacked) under `Disk1/data1.hdr`")));
+        // The same volume on its own: no header, so it says why nothing is
+        // listed.
+        let alone = crate::Scanner::new().scan_bytes("data1.cab", vol_bytes(&data, vol));
+        assert_eq!(alone.root.format, Format::InstallShield);
+        assert!(
+            alone
+                .root
+                .errors
+                .iter()
+                .any(|e| matches!(e, Error::Unsupported { message }
+                if message.contains("not part of this file"))),
+            "{:?}",
+            alone.root.errors
+        );
+    }
+
+    fn vol_bytes<'a>(data: &'a [u8], vol: &crate::report::Node) -> &'a [u8] {
+        let at = vol.entry.as_ref().and_then(|e| e.offset).expect("offset") as usize;
+        &data[at..at + vol.size as usize]
     }
 
     #[test]
