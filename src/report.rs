@@ -21,6 +21,9 @@ pub enum Format {
     Msm,
     /// Windows Installer patch.
     Msp,
+    /// Windows Installer transform (`.mst`): changes an MSI when applied to
+    /// it; not an installer on its own.
+    Mst,
     /// Compound File Binary that is not a Windows Installer file (e.g. Office).
     Cfb,
     /// Microsoft cabinet.
@@ -59,6 +62,7 @@ impl Format {
             Format::Msi => "msi",
             Format::Msm => "msm",
             Format::Msp => "msp",
+            Format::Mst => "mst",
             Format::Cfb => "cfb",
             Format::Cab => "cab",
             Format::Zip => "zip",
@@ -126,6 +130,10 @@ pub enum Family {
     Msm,
     /// Windows Installer patch.
     Msp,
+    /// Windows update standalone package (`.msu`): a cabinet of the update's
+    /// cabinets or `.psf`/`.wim`, `WSUSSCAN.cab` and a manifest, installed by
+    /// `wusa.exe`.
+    Msu,
     /// PE carrying a 7z archive (with or without a `;!@Install@!` config).
     SevenZSfx,
     /// PE carrying a zip archive.
@@ -187,6 +195,7 @@ impl Family {
             Family::Msi => "msi",
             Family::Msm => "msm",
             Family::Msp => "msp",
+            Family::Msu => "msu",
             Family::SevenZSfx => "7z-sfx",
             Family::ZipSfx => "zip-sfx",
             Family::CabSfx => "cab-sfx",
