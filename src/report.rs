@@ -46,6 +46,9 @@ pub enum Format {
     /// Squirrel.Windows `RELEASES` file.
     #[serde(rename = "squirrel-releases")]
     SquirrelReleases,
+    /// A Windows update package's properties (`<name>-pkgProperties.txt`).
+    #[serde(rename = "msu-properties")]
+    MsuProperties,
     /// Inno Setup setup data (setup-0 and setup-1).
     Inno,
     /// InstallShield cabinet (`ISc(`) or launcher records.
@@ -73,6 +76,7 @@ impl Format {
             Format::Dmg => "dmg",
             Format::Xml => "xml",
             Format::SquirrelReleases => "squirrel-releases",
+            Format::MsuProperties => "msu-properties",
             Format::Inno => "inno",
             Format::InstallShield => "installshield",
             Format::Unknown => "unknown",
@@ -86,7 +90,7 @@ impl Format {
     pub fn is_container(self) -> bool {
         !matches!(
             self,
-            Format::Xml | Format::SquirrelReleases | Format::Unknown
+            Format::Xml | Format::SquirrelReleases | Format::MsuProperties | Format::Unknown
         )
     }
 }

@@ -370,10 +370,10 @@ fn squirrel_releases(s: &Subject<'_>, facts: &mut InstallerFacts) {
     }
 }
 
-/// A Windows update package: the package its servicing answer file names
-/// (identity, with the KB number its name carries) and the payload members.
-/// `<name>-pkgProperties.txt` (ApplicabilityInfo, KB Article Number …) has
-/// no parser of its own: its content is not read.
+/// A Windows update package: its `<name>-pkgProperties.txt` (KB number,
+/// applicability, package type …) and the package its servicing answer file
+/// names (identity); without the properties the KB number is read from the
+/// package or member names.
 fn msu_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
     let answer = s.children.iter().find_map(|c| match c.metadata.as_ref() {
         Some(Metadata::Xml(x)) if x.document == Some("unattend-servicing") => Some(x),
@@ -386,6 +386,30 @@ fn msu_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
         if let Some(v) = x.properties.get("source") {
             facts.properties.insert("source".into(), cut(v));
         }
+    }
+    let props = s.children.iter().find_map(|c| match c.metadata.as_ref() {
+        Some(Metadata::PkgProperties(p)) => Some(&p.properties),
+        _ => None,
+    });
+    if let Some(p) = props {
+        for (key, name) in [
+            ("KB Article Number", "kb"),
+            ("ApplicabilityInfo", "applicability"),
+            ("Applies to", "applies-to"),
+            ("Package Type", "package-type"),
+            ("Processor Architecture", "architecture"),
+            ("Installer Engine", "installer-engine"),
+            ("Build Date", "build-date"),
+            ("Company", "company"),
+            ("Support Link", "support-link"),
+        ] {
+            if let Some(v) = p.get(key) {
+                facts.properties.insert(name.into(), cut(v));
+            }
+        }
+    }
+    if facts.properties.contains_key("kb") {
+        return;
     }
     let names = answer
         .and_then(|x| x.identity.get("name"))

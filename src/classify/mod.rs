@@ -205,8 +205,15 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             "no known format signature: nothing to decide from",
             None,
         ));
-    } else if matches!(s.format, Format::Xml | Format::SquirrelReleases) {
+    } else if matches!(
+        s.format,
+        Format::Xml | Format::SquirrelReleases | Format::MsuProperties
+    ) {
         let what = match s.metadata {
+            _ if s.format == Format::MsuProperties => {
+                "Windows update package properties: describe the update, install nothing themselves"
+                    .to_owned()
+            }
             Some(Metadata::Xml(x)) => match x.document {
                 Some(d) => format!(
                     "{d} (root `{}`): describes an installation, installs nothing itself",

@@ -617,7 +617,9 @@ pub(crate) fn msu_layout(s: &Subject<'_>) -> Option<Hit> {
         let lower = name.to_ascii_lowercase();
         if lower == "wsusscan.cab" {
             scan = Some(name);
-        } else if lower.ends_with("-pkgproperties.txt") {
+        } else if lower.ends_with("-pkgproperties.txt")
+            || c.format == crate::report::Format::MsuProperties
+        {
             props = Some(name);
         } else if matches!(c.metadata.as_ref(), Some(crate::formats::Metadata::Xml(x)) if x.document == Some("unattend-servicing"))
         {

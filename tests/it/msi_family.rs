@@ -296,6 +296,21 @@ fn msu_is_recognised_from_its_members_with_the_kb_number() {
         p.get("package.processorArchitecture").map(String::as_str),
         Some("x86")
     );
+    assert_eq!(
+        p.get("applicability").map(String::as_str),
+        Some("Windows 8.1 Client;Windows 8.1 WinPE;")
+    );
+    let txt = n
+        .children
+        .iter()
+        .find(|c| {
+            c.path
+                .last()
+                .is_some_and(|x| x.ends_with("-pkgProperties.txt"))
+        })
+        .expect("properties member");
+    assert_eq!(txt.format, Format::MsuProperties);
+    assert_eq!(txt.verdict, Verdict::NotInstaller);
     // A plain cabinet holding cabinets is still a plain archive.
     let plain = Scanner::new()
         .scan_path(&corpus().join("cab/mszip.cab"))
