@@ -314,6 +314,13 @@ $TOOL trunc zip/deflate.zip   malformed/trunc_deflate.zip 70
 $TOOL trunc 7z/lzma2.7z       malformed/trunc_lzma2.7z    70
 $TOOL trunc msi/simple.msi    malformed/trunc_simple.msi  60
 $TOOL trunc cab/mszip.cab     malformed/trunc_mszip.cab   60
+# An MsiFileHash row that disagrees with its file: simple.msi with readme.txt's
+# HashPart1 one higher, rewritten by msibuild (the cabinet is untouched).
+msiinfo export msi/simple.msi MsiFileHash \
+    | sed 's/^readme.txt\t0\t1476148061\t/readme.txt\t0\t1476148062\t/' > "$WORK"/MsiFileHash.idt
+grep -q 1476148062 "$WORK"/MsiFileHash.idt || die "msifilehash_mismatch: readme.txt's hash row changed"
+cp msi/simple.msi malformed/msifilehash_mismatch.msi
+faketime -f "$FAKETIME_AT" msibuild malformed/msifilehash_mismatch.msi -i "$WORK"/MsiFileHash.idt
 $TOOL corrupt-zip zip/deflate.zip malformed/corrupt_deflate.zip
 $TOOL corrupt-cab cab/mszip.cab   malformed/corrupt_mszip.cab
 : > malformed/empty.bin
@@ -445,6 +452,18 @@ d=$(mktemp -d "$WORK"/ref.XXXXXX)
 7zz x -bd -bso0 -bsp0 -y -o"$d" "$WORK"/MergeModule.CABinet.cab
 dir_tsv "$d" > "$(ref_name msi/module.msm)"
 [ -s "$(ref_name msi/module.msm)" ] || die "empty module.msm listing"
+# Real Windows Installer files (msi_real/, msu/: copied, never rebuilt; see README):
+# msiextract for the products, the cabinet stream for the merge module (no Media
+# table), 7zz for the update package (a cabinet; cabextract must agree).
+ref_listing msiextract msi_real/vsinstaller_Setup1.msi
+ref_listing msiextract msi_real/IviNetSharedComponents32_Fx20_1.3.0.msi
+msiinfo extract msi_real/MergeModule1_wix4.msm MergeModule.CABinet > "$WORK"/MergeModule1.cab
+d=$(mktemp -d "$WORK"/ref.XXXXXX)
+7zz x -bd -bso0 -bsp0 -y -o"$d" "$WORK"/MergeModule1.cab
+dir_tsv "$d" > "$(ref_name msi_real/MergeModule1_wix4.msm)"
+[ -s "$(ref_name msi_real/MergeModule1_wix4.msm)" ] || die "empty MergeModule1_wix4.msm listing"
+ref_listing 7zz msu/Windows8.1-KB2937592-x86.msu
+cab_crosscheck msu/Windows8.1-KB2937592-x86.msu
 # second view of every MSI: what 7zz makes of it (embedded cab entries named by File
 # key for wixl MSIs; the raw CFB streams for the merge module)
 for s in msi/simple.msi msi/dirs.msi msi/nonascii.msi msi/renamed.bin msi/module.msm; do

@@ -21,6 +21,9 @@ pub enum Format {
     Msm,
     /// Windows Installer patch.
     Msp,
+    /// Windows Installer transform (`.mst`): changes an MSI when applied to
+    /// it; not an installer on its own.
+    Mst,
     /// Compound File Binary that is not a Windows Installer file (e.g. Office).
     Cfb,
     /// Microsoft cabinet.
@@ -43,6 +46,9 @@ pub enum Format {
     /// Squirrel.Windows `RELEASES` file.
     #[serde(rename = "squirrel-releases")]
     SquirrelReleases,
+    /// A Windows update package's properties (`<name>-pkgProperties.txt`).
+    #[serde(rename = "msu-properties")]
+    MsuProperties,
     /// Inno Setup setup data (setup-0 and setup-1).
     Inno,
     /// InstallShield cabinet (`ISc(`) or launcher records.
@@ -59,6 +65,7 @@ impl Format {
             Format::Msi => "msi",
             Format::Msm => "msm",
             Format::Msp => "msp",
+            Format::Mst => "mst",
             Format::Cfb => "cfb",
             Format::Cab => "cab",
             Format::Zip => "zip",
@@ -69,6 +76,7 @@ impl Format {
             Format::Dmg => "dmg",
             Format::Xml => "xml",
             Format::SquirrelReleases => "squirrel-releases",
+            Format::MsuProperties => "msu-properties",
             Format::Inno => "inno",
             Format::InstallShield => "installshield",
             Format::Unknown => "unknown",
@@ -82,7 +90,7 @@ impl Format {
     pub fn is_container(self) -> bool {
         !matches!(
             self,
-            Format::Xml | Format::SquirrelReleases | Format::Unknown
+            Format::Xml | Format::SquirrelReleases | Format::MsuProperties | Format::Unknown
         )
     }
 }
@@ -126,6 +134,10 @@ pub enum Family {
     Msm,
     /// Windows Installer patch.
     Msp,
+    /// Windows update standalone package (`.msu`): a cabinet of the update's
+    /// cabinets or `.psf`/`.wim`, `WSUSSCAN.cab` and a manifest, installed by
+    /// `wusa.exe`.
+    Msu,
     /// PE carrying a 7z archive (with or without a `;!@Install@!` config).
     SevenZSfx,
     /// PE carrying a zip archive.
@@ -187,6 +199,7 @@ impl Family {
             Family::Msi => "msi",
             Family::Msm => "msm",
             Family::Msp => "msp",
+            Family::Msu => "msu",
             Family::SevenZSfx => "7z-sfx",
             Family::ZipSfx => "zip-sfx",
             Family::CabSfx => "cab-sfx",

@@ -54,6 +54,42 @@ pub(crate) enum ChildData<'a> {
     Missing { size: u64, error: Error },
 }
 
+/// A digest a container states for one of its entries (an MSI
+/// `MsiFileHash` row …), checked by [`Cx::read_entry_keyed`] against the
+/// bytes as they stream. The hash it needs is computed for that entry alone,
+/// and reported beside `sha256` only when the scan asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Digest {
+    /// MD5 of the entry's content.
+    Md5([u8; 16]),
+}
+
+impl Digest {
+    /// The hashes needed to check it.
+    fn selection(&self) -> HashSelection {
+        match self {
+            Digest::Md5(_) => HashSelection {
+                md5: true,
+                ..HashSelection::SHA256
+            },
+        }
+    }
+
+    /// Lowercase hex, as [`Hashes`] holds digests.
+    fn hex(&self) -> String {
+        match self {
+            Digest::Md5(d) => d.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+
+    /// The digest computed over the entry (from its hashes).
+    fn computed<'h>(&self, h: &'h Hashes) -> Option<&'h str> {
+        match self {
+            Digest::Md5(_) => h.md5.as_deref(),
+        }
+    }
+}
+
 /// A parser given to [`Cx::child_parsed_by`] in place of a handler's.
 pub(crate) type ParseFn<'f> = dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed + 'f;
 /// Entry bytes kept while it is still undecided whether the content is a
@@ -172,6 +208,12 @@ pub(crate) struct Cx<'s> {
     pub(crate) evidence: Vec<Evidence>,
     /// Checks that matched this node's own bytes (see [`Cx::verified`]).
     verified: Vec<Check>,
+    /// Digests this container states for its entries, by entry key (see
+    /// [`Cx::expect_digests`]).
+    expected: HashMap<String, (Check, Digest)>,
+    /// Outcomes of those checks, by entry key, until [`Cx::child`] records
+    /// them on the entry.
+    outcomes: HashMap<String, std::result::Result<Check, Error>>,
 }
 
 impl<'s> Cx<'s> {
@@ -271,6 +313,13 @@ impl<'s> Cx<'s> {
     ) -> bool {
         if !self.admit() {
             return false;
+        }
+        let mut entry = entry;
+        if let Some(outcome) = entry.key.as_ref().and_then(|k| self.outcomes.remove(k)) {
+            entry = match outcome {
+                Ok(check) => entry.verified(check),
+                Err(e) => entry.with_error(e),
+            };
         }
         let name = name.into();
         let mut path = self.path.to_vec();
@@ -423,6 +472,64 @@ impl<'s> Cx<'s> {
         declared: Option<u64>,
         stored: Option<u64>,
     ) -> Result<Unpacked> {
+        self.read_entry_hashing(reader, declared, stored, HashSelection::SHA256)
+    }
+
+    /// State digests for some entries of this container, by entry key (the
+    /// name the container itself gives the entry, [`EntryInfo::key`]):
+    /// [`Cx::read_entry_keyed`] checks them, and [`Cx::child`] records the
+    /// outcome on the child whose `key` it is (`verified_by`, or a checksum
+    /// error with the bytes kept).
+    pub(crate) fn expect_digests(&mut self, digests: HashMap<String, (Check, Digest)>) {
+        self.expected = digests;
+    }
+
+    /// [`Cx::read_entry`] for the entry with this key: when the container
+    /// stated a digest for it ([`Cx::expect_digests`]), the hash that needs
+    /// is computed as the entry streams (for this entry only), compared, and
+    /// dropped again unless the scan asked for it.
+    pub(crate) fn read_entry_keyed(
+        &mut self,
+        key: &str,
+        reader: &mut dyn Read,
+        declared: Option<u64>,
+        stored: Option<u64>,
+    ) -> Result<Unpacked> {
+        let Some((check, digest)) = self.expected.get(key).cloned() else {
+            return self.read_entry(reader, declared, stored);
+        };
+        let mut u = self.read_entry_hashing(reader, declared, stored, digest.selection())?;
+        let want = digest.hex();
+        let outcome = match digest.computed(&u.hashes) {
+            Some(got) if got == want => Ok(check),
+            Some(got) => Err(Error::checksum(format!(
+                "{}: the entry's bytes hash to {got}, the container states {want}",
+                check.as_str()
+            ))),
+            None => Err(Error::malformed(format!(
+                "{}: digest not computed",
+                check.as_str()
+            ))),
+        };
+        self.outcomes.insert(key.to_owned(), outcome);
+        let asked = self.scanner.hashes;
+        if !asked.md5 {
+            u.hashes.md5 = None;
+        }
+        if !asked.sha1 {
+            u.hashes.sha1 = None;
+        }
+        Ok(u)
+    }
+
+    /// [`Cx::read_entry`], computing `extra` hashes besides the scan's.
+    fn read_entry_hashing(
+        &mut self,
+        reader: &mut dyn Read,
+        declared: Option<u64>,
+        stored: Option<u64>,
+        extra: HashSelection,
+    ) -> Result<Unpacked> {
         let l = &self.scanner.limits;
         let remaining = l
             .max_total_unpacked
@@ -463,7 +570,7 @@ impl<'s> Cx<'s> {
         // Hashing moves to a second thread, when the scanner has one to
         // spare, once the entry is long enough to be worth it.
         let hash_thread = self.scanner.hash_thread;
-        let selection = self.scanner.hashes;
+        let selection = self.scanner.hashes.union(extra);
         std::thread::scope(|scope| {
             let mut hasher = Feed::Here(Hasher::new(selection));
             // Room for the declared size up front (it passed the checks
@@ -682,6 +789,8 @@ fn scan_node_with(
         errors: Vec::new(),
         evidence: Vec::new(),
         verified: Vec::new(),
+        expected: HashMap::new(),
+        outcomes: HashMap::new(),
     };
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
@@ -848,7 +957,7 @@ fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str, format: Forma
     }
     if matches!(
         format,
-        Format::Pe | Format::Cfb | Format::Msi | Format::Msm | Format::Msp
+        Format::Pe | Format::Cfb | Format::Msi | Format::Msm | Format::Msp | Format::Mst
     ) {
         return Ok(());
     }
@@ -1255,6 +1364,8 @@ mod tests {
             errors: Vec::new(),
             evidence: Vec::new(),
             verified: Vec::new(),
+            expected: HashMap::new(),
+            outcomes: HashMap::new(),
         };
         f(&mut cx)
     }
@@ -1285,6 +1396,38 @@ mod tests {
         })
         .expect("read");
         assert_eq!((small.streamed, small.bytes.len()), (None, 1000));
+    }
+
+    #[test]
+    fn stated_digests_are_checked_for_their_entries_only() {
+        // MD5("abc") and a wrong one; MD5 itself is not asked for.
+        let abc = [
+            0x90, 0x01, 0x50, 0x98, 0x3c, 0xd2, 0x4f, 0xb0, 0xd6, 0x96, 0x3f, 0x7d, 0x28, 0xe1,
+            0x7f, 0x72,
+        ];
+        let mut wrong = abc;
+        wrong[0] ^= 1;
+        let (good, bad, other, outcomes) = with_cx(Limits::default(), |cx| {
+            cx.expect_digests(HashMap::from([
+                ("g".to_owned(), (Check::MsiFileHash, Digest::Md5(abc))),
+                ("b".to_owned(), (Check::MsiFileHash, Digest::Md5(wrong))),
+            ]));
+            let mut r = |k: &str| {
+                cx.read_entry_keyed(k, &mut &b"abc"[..], Some(3), None)
+                    .expect("read")
+            };
+            let (g, b, o) = (r("g"), r("b"), r("other"));
+            (g, b, o, std::mem::take(&mut cx.outcomes))
+        });
+        for u in [&good, &bad, &other] {
+            assert_eq!(u.hashes.md5, None, "MD5 reported although not asked for");
+        }
+        assert_eq!(outcomes.get("g"), Some(&Ok(Check::MsiFileHash)));
+        assert!(matches!(
+            outcomes.get("b"),
+            Some(Err(Error::Checksum { .. }))
+        ));
+        assert!(!outcomes.contains_key("other"), "no digest, no check");
     }
 
     #[test]

@@ -29,6 +29,11 @@ fn hints(
             Some("msiexec.exe"),
             None,
         ),
+        Family::Msu => (
+            Some("wusa.exe <package.msu> /quiet /norestart"),
+            Some("wusa.exe, then TrustedInstaller.exe (Component Based Servicing)"),
+            None,
+        ),
         Family::Nsis => (
             Some("/S (install directory: /D=<path>, last on the line)"),
             Some("the installer itself; an uninstaller copies itself to %TEMP%\\~nsu.tmp\\Au_.exe"),
@@ -117,6 +122,7 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::Omaha => omaha_tag(s, &mut facts),
         Family::InstallShield => installshield_facts(s, &mut facts),
         Family::Pkg => pkg_facts(s, &mut facts),
+        Family::Msu => msu_facts(s, &mut facts),
         _ => {}
     }
     facts
@@ -363,6 +369,74 @@ fn squirrel_releases(s: &Subject<'_>, facts: &mut InstallerFacts) {
             .properties
             .insert("package".into(), e.filename.clone());
     }
+}
+
+/// A Windows update package: its `<name>-pkgProperties.txt` (KB number,
+/// applicability, package type …) and the package its servicing answer file
+/// names (identity); without the properties the KB number is read from the
+/// package or member names.
+fn msu_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let answer = s.children.iter().find_map(|c| match c.metadata.as_ref() {
+        Some(Metadata::Xml(x)) if x.document == Some("unattend-servicing") => Some(x),
+        _ => None,
+    });
+    if let Some(x) = answer {
+        for (k, v) in &x.identity {
+            facts.properties.insert(format!("package.{k}"), cut(v));
+        }
+        if let Some(v) = x.properties.get("source") {
+            facts.properties.insert("source".into(), cut(v));
+        }
+    }
+    let props = s.children.iter().find_map(|c| match c.metadata.as_ref() {
+        Some(Metadata::PkgProperties(p)) => Some(&p.properties),
+        _ => None,
+    });
+    if let Some(p) = props {
+        for (key, name) in [
+            ("KB Article Number", "kb"),
+            ("ApplicabilityInfo", "applicability"),
+            ("Applies to", "applies-to"),
+            ("Package Type", "package-type"),
+            ("Processor Architecture", "architecture"),
+            ("Installer Engine", "installer-engine"),
+            ("Build Date", "build-date"),
+            ("Company", "company"),
+            ("Support Link", "support-link"),
+        ] {
+            if let Some(v) = p.get(key) {
+                facts.properties.insert(name.into(), cut(v));
+            }
+        }
+    }
+    if facts.properties.contains_key("kb") {
+        return;
+    }
+    let names = answer
+        .and_then(|x| x.identity.get("name"))
+        .map(String::as_str)
+        .into_iter()
+        .chain(
+            s.children
+                .iter()
+                .filter_map(|c| c.path.last().map(String::as_str)),
+        );
+    if let Some(kb) = names.filter_map(kb_number).next() {
+        facts.properties.insert("kb".into(), kb);
+    }
+}
+
+/// The digits after `KB` in a Windows update name (`Package_for_KB2937592`,
+/// `Windows8.1-KB2937592-x86.cab`).
+fn kb_number(name: &str) -> Option<String> {
+    let at = name.find("KB")?;
+    let digits: String = name
+        .get(at + 2..)?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(10)
+        .collect();
+    (!digits.is_empty()).then_some(digits)
 }
 
 fn clickonce(s: &Subject<'_>, facts: &mut InstallerFacts) {

@@ -36,7 +36,7 @@ pub(crate) mod rules;
 
 use crate::formats::pe::PeInfo;
 use crate::formats::Metadata;
-use crate::report::{Evidence, Family, Format, InstallerFacts, Node, Verdict};
+use crate::report::{Evidence, Family, Format, InstallerFacts, Node, Strength, Verdict};
 pub(crate) use rules::{Means, Rule, UacCategory, RULES};
 
 /// Everything the rules may look at for one node.
@@ -78,6 +78,9 @@ pub(crate) struct Hit {
     /// The family, for rules whose family comes from what they saw
     /// ([`Means::CarriedInstaller`], [`Means::Payload`]).
     pub family: Option<Family>,
+    /// What was seen is weaker than the rule's usual structure (e.g. an MSI
+    /// known only from table names in raw bytes): the evidence says weak.
+    pub weak: bool,
 }
 
 impl Hit {
@@ -86,10 +89,16 @@ impl Hit {
             detail: detail.into(),
             offset,
             family: None,
+            weak: false,
         }
     }
     pub(crate) fn family(mut self, f: Family) -> Self {
         self.family = Some(f);
+        self
+    }
+    /// Report this hit as weak evidence whatever the rule's strength.
+    pub(crate) fn weak(mut self) -> Self {
+        self.weak = true;
         self
     }
 }
@@ -121,7 +130,7 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             signal: r.signal.to_owned(),
             detail: h.detail.clone(),
             offset: h.offset,
-            strength: r.strength,
+            strength: if h.weak { Strength::Weak } else { r.strength },
         })
         .collect();
     let mut out = Classification {
@@ -196,8 +205,15 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             "no known format signature: nothing to decide from",
             None,
         ));
-    } else if matches!(s.format, Format::Xml | Format::SquirrelReleases) {
+    } else if matches!(
+        s.format,
+        Format::Xml | Format::SquirrelReleases | Format::MsuProperties
+    ) {
         let what = match s.metadata {
+            _ if s.format == Format::MsuProperties => {
+                "Windows update package properties: describe the update, install nothing themselves"
+                    .to_owned()
+            }
             Some(Metadata::Xml(x)) => match x.document {
                 Some(d) => format!(
                     "{d} (root `{}`): describes an installation, installs nothing itself",
@@ -306,7 +322,6 @@ fn uac_names(c: &[UacCategory]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Strength;
     use crate::test_support::sample;
 
     fn subject<'a>(data: &'a [u8], name: &'a str) -> Subject<'a> {

@@ -530,10 +530,62 @@ fn is_cube(s: &Subject<'_>) -> Option<bool> {
     Some(has("_ICESequence") && !has("InstallExecuteSequence"))
 }
 
+/// Whether a Windows Installer file was recognised only from table names
+/// found in its raw bytes: its directory (root entry) could not be read, so
+/// no structure was.
+fn msi_from_raw_strings(s: &Subject<'_>) -> bool {
+    matches!(s.metadata, Some(crate::formats::Metadata::Cfb(c)) if c.kind == "unknown")
+}
+
+/// Whether damage hid the tables that tell a product from a merge module.
+fn msi_undecided(s: &Subject<'_>) -> bool {
+    matches!(s.metadata, Some(crate::formats::Metadata::Cfb(c))
+        if c.msi.as_ref().and_then(|m| m.package.as_deref()) == Some("undecided"))
+}
+
 pub(crate) fn msi_package(s: &Subject<'_>) -> Option<Hit> {
+    if msi_from_raw_strings(s) {
+        return Some(
+            Hit::at(
+                "Windows Installer database, known only from standard table names in the raw bytes (the compound file's directory could not be read)",
+                None,
+            )
+            .weak(),
+        );
+    }
+    if msi_undecided(s) {
+        return Some(
+            Hit::at(
+                "Windows Installer database (root CLSID or tables); whether product or merge module could not be read (see msi-undecided)",
+                None,
+            )
+            .weak(),
+        );
+    }
     (is_cube(s) != Some(true)).then(|| {
         Hit::at(
-            "Windows Installer database (CFB with an MSI root CLSID or tables)",
+            "Windows Installer product database (CFB with an MSI root CLSID or tables; see the msi-* evidence for what decided it)",
+            None,
+        )
+    })
+}
+
+pub(crate) fn msm_package(s: &Subject<'_>) -> Option<Hit> {
+    Some(if msi_undecided(s) && !msi_from_raw_strings(s) {
+        Hit::at(
+            "Windows Installer merge module by its `MergeModule.CABinet` stream and `ModuleSignature`; the tables that would prove it could not be read (see msi-undecided)",
+            None,
+        )
+        .weak()
+    } else if msi_from_raw_strings(s) {
+        Hit::at(
+            "Windows Installer merge module, known only from table names in the raw bytes (`ModuleSignature`, no `ProductCode`; the compound file's directory could not be read)",
+            None,
+        )
+        .weak()
+    } else {
+        Hit::at(
+            "Windows Installer merge module (`ModuleSignature`, no `ProductCode`, no `Media` rows; see msi-module-signature)",
             None,
         )
     })
@@ -546,6 +598,61 @@ pub(crate) fn msi_cube(s: &Subject<'_>) -> Option<Hit> {
             None,
         )
     })
+}
+
+/// A Windows update standalone package (`.msu`): a cabinet whose members
+/// are the update's payload (a `.cab`, or `.psf`/`.wim` with their
+/// cabinets) and at least two of the three things wusa.exe reads besides
+/// it: `WSUSSCAN.cab` (applicability scan data), `<name>-pkgProperties.txt`
+/// and the servicing answer file `<name>.xml` (`unattend/servicing`). Names
+/// are the members' own (the cabinet's file table is structure), and one
+/// alone decides nothing.
+pub(crate) fn msu_layout(s: &Subject<'_>) -> Option<Hit> {
+    let mut scan = None;
+    let mut props = None;
+    let mut answer = None;
+    let mut payload: Vec<&str> = Vec::new();
+    for c in s.children {
+        let name = child_name(c);
+        let lower = name.to_ascii_lowercase();
+        if lower == "wsusscan.cab" {
+            scan = Some(name);
+        } else if lower.ends_with("-pkgproperties.txt")
+            || c.format == crate::report::Format::MsuProperties
+        {
+            props = Some(name);
+        } else if matches!(c.metadata.as_ref(), Some(crate::formats::Metadata::Xml(x)) if x.document == Some("unattend-servicing"))
+        {
+            answer = Some(name);
+        } else if [".cab", ".psf", ".wim"].iter().any(|e| lower.ends_with(e)) {
+            payload.push(name);
+        }
+    }
+    let found: Vec<String> = [
+        scan.map(|n| format!("`{n}` (scan data)")),
+        props.map(|n| format!("`{n}` (package properties)")),
+        answer.map(|n| format!("`{n}` (servicing answer file)")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if found.len() < 2 || payload.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = payload.iter().take(8).map(|p| format!("`{p}`")).collect();
+    Some(Hit::at(
+        format!(
+            "Windows update package: {}; payload {}{}",
+            found.join(", "),
+            shown.join(", "),
+            if payload.len() > shown.len() {
+                " …"
+            } else {
+                ""
+            }
+        ),
+        None,
+    ))
 }
 
 /// The XML document kind of a node, when it is one installsift knows.

@@ -160,7 +160,13 @@ pub(crate) static RULES: &[Rule] = &[
         "installer-format",
         Format::Msm,
         Installer(Family::Msm),
-        Always("Windows Installer merge module (ModuleSignature table)"),
+        Probe(probe::msm_package),
+    ),
+    strong(
+        "msi-transform",
+        Format::Mst,
+        LookAlike("transform"),
+        Always("Windows Installer transform (root CLSID {000C1082-…}): changes an MSI's tables when applied to it (`TRANSFORMS=`), installs nothing on its own"),
     ),
     strong(
         "installer-format",
@@ -187,6 +193,12 @@ pub(crate) static RULES: &[Rule] = &[
         Always(
             "Inno Setup setup data: `Inno Setup Setup Data (x.y.z)` ID and setup-0 block streams",
         ),
+    ),
+    strong(
+        "msu-layout",
+        Format::Cab,
+        Installer(Family::Msu),
+        Probe(probe::msu_layout),
     ),
     strong(
         "cfb-not-msi",

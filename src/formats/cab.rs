@@ -578,7 +578,7 @@ fn unpack_folder(
             }
         } else {
             let mut take = (&mut reader).take(size);
-            match cx.read_entry(&mut take, Some(size), packed) {
+            match cx.read_entry_keyed(&f.name, &mut take, Some(size), packed) {
                 Ok(u) => u.into(),
                 Err(e) => {
                     if let Error::LimitExceeded { limit, .. } = &e {

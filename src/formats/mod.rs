@@ -16,6 +16,7 @@ pub mod inno;
 pub mod installshield;
 pub mod nsis;
 pub mod pe;
+pub mod pkgprops;
 pub mod rar;
 pub mod releases;
 pub mod sevenz;
@@ -50,6 +51,8 @@ pub enum Metadata {
     Xml(Box<xml::XmlInfo>),
     /// Squirrel RELEASES entries.
     Releases(releases::ReleasesInfo),
+    /// A Windows update package's properties (`*-pkgProperties.txt`).
+    PkgProperties(pkgprops::PkgPropertiesInfo),
     /// Inno Setup facts.
     Inno(Box<inno::InnoInfo>),
     /// InstallShield launcher records or cabinet facts.
@@ -90,6 +93,7 @@ pub(crate) static HANDLERS: &[Handler] = &[
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,
+    pkgprops::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];

@@ -43,7 +43,8 @@ pub struct XmlInfo {
     /// `appx-manifest`, `appx-bundle-manifest`, `appinstaller`,
     /// `clickonce-deployment`, `clickonce-application`, and a macOS flat
     /// package's `pkg-distribution` (`Distribution`) or `pkg-info`
-    /// (`PackageInfo`).
+    /// (`PackageInfo`), and a Windows update package's servicing answer file
+    /// (`unattend-servicing`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<&'static str>,
     /// Package identity (`Identity`, `MainPackage`/`MainBundle` or the
@@ -377,6 +378,8 @@ pub(crate) fn read(text: &str) -> XmlInfo {
             appinstaller(&root, text, &mut info);
         }
         "assembly" if declares_asm_v2 => clickonce(text, &mut info),
+        // The servicing answer file of a Windows update package (`.msu`).
+        "unattend" if ns == "urn:schemas-microsoft-com:unattend" => unattend(text, &mut info),
         // macOS flat packages (inside a xar; the xar parser reads their facts).
         "installer-gui-script" | "installer-script" => {
             info.document = Some("pkg-distribution");
@@ -452,6 +455,45 @@ fn appinstaller(root: &Tag<'_>, text: &str, info: &mut XmlInfo) {
                 "Uri",
             ],
         );
+    }
+}
+
+/// `unattend/servicing/package`: the package a Windows update installs
+/// (`assemblyIdentity` name such as `Package_for_KB2937592`, version,
+/// architecture) and its `source location` (the update's cabinet).
+fn unattend(text: &str, info: &mut XmlInfo) {
+    let mut servicing = false;
+    let mut package = false;
+    for t in tags(text).filter(|t| !t.end) {
+        match t.local() {
+            "servicing" => servicing = true,
+            "package" if servicing => {
+                package = true;
+                keep(&mut info.properties, &t, &["action"]);
+            }
+            "assemblyIdentity" if package && info.identity.is_empty() => keep(
+                &mut info.identity,
+                &t,
+                &[
+                    "name",
+                    "version",
+                    "language",
+                    "processorArchitecture",
+                    "publicKeyToken",
+                ],
+            ),
+            "source" if package => {
+                if let Some(v) = t.attr("location") {
+                    info.properties
+                        .entry("source".into())
+                        .or_insert_with(|| v.to_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    if package {
+        info.document = Some("unattend-servicing");
     }
 }
 

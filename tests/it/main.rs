@@ -8,6 +8,7 @@ mod extract;
 mod golden;
 mod inno;
 mod installshield;
+mod msi_family;
 mod msi_hashes;
 mod nsis;
 mod pe_hashes;

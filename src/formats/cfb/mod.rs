@@ -32,8 +32,8 @@ use self::paths::DirRow;
 use self::reader::{Cfb, DirEntry, EntryType};
 use super::{Handler, Metadata, Parsed};
 use crate::error::Error;
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::scan::{ChildData, Cx, Digest};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -109,9 +109,21 @@ pub struct MsiInfo {
     /// Cabinets the Media table names that are not streams of this file
     /// (shipped beside it): their files are not extracted. Not an error.
     pub external_cabinets: Vec<String>,
-    /// Merge module signature (MSM only).
+    /// Merge module signature: the module's own (MSM), or the first of the
+    /// modules merged into a product.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub module_signature: Option<ModuleSignature>,
+    /// What the database is, from its structure: `product` (has
+    /// `Property.ProductCode` or `Media` rows), `merge-module`
+    /// (`ModuleSignature` and neither), `patch`, `transform`, `database`
+    /// (none of these, e.g. a validation database), or `undecided` (damage
+    /// hid the tables that tell).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+    /// Rows in `MsiFileHash`: files whose extracted bytes are checked
+    /// against the MD5 stated there (`verified_by: msi-file-hash`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_hash_rows: Option<u64>,
 }
 
 /// Summary information (property set `\005SummaryInformation`).
@@ -330,6 +342,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                     "msp"
                 }
                 CLSID_MST => {
+                    format = Format::Mst;
                     cx.evidence(Evidence::strong(
                         "cfb-root-clsid",
                         format!("root CLSID {s}: installer transform"),
@@ -357,12 +370,22 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                 .map(|m| String::from_utf8_lossy(m).into_owned())
                 .collect();
             if found.len() >= 3 {
-                format = Format::Msi;
+                // A product's string pool always holds `ProductCode` (its
+                // Property row); a merge module's holds `ModuleSignature`
+                // and, unless a formatted string names it, no `ProductCode`.
+                let module = memchr::memmem::find(data, b"ModuleSignature").is_some()
+                    && !found.iter().any(|f| f == "ProductCode");
+                format = if module { Format::Msm } else { Format::Msi };
                 cx.evidence(Evidence::weak(
                     "msi-strings",
                     format!(
-                        "root entry unreadable; standard MSI names in the data: {}",
-                        found.join(", ")
+                        "root entry unreadable; standard MSI names in the data: {}{}",
+                        found.join(", "),
+                        if module {
+                            "; `ModuleSignature` and no `ProductCode`: a merge module's names"
+                        } else {
+                            ""
+                        }
                     ),
                     None,
                 ));
@@ -371,9 +394,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         }
     }
 
-    if cx.hashes().authenticode
-        && (has_catalog || matches!(format, Format::Msi | Format::Msp) || info.kind == "transform")
-    {
+    if cx.hashes().authenticode && (has_catalog || is_installer_file(format)) {
         match authenticode::compute(&cfb, cx.limits().max_entry_size) {
             Ok(a) => info.authenticode = Some(a),
             Err(e) => cx.error(e),
@@ -381,7 +402,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     }
 
     let mut consumed: HashSet<u32> = HashSet::new();
-    if has_catalog || matches!(format, Format::Msi | Format::Msp) || info.kind == "transform" {
+    if has_catalog || is_installer_file(format) {
         let mut mi = MsiInfo::default();
         if let Some(e) = by_name.get(SUMMARY_STREAM) {
             match cfb
@@ -411,6 +432,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         let directory = t("Directory", cx);
         let media = t("Media", cx);
         let signature = t("ModuleSignature", cx);
+        let file_hash = t("MsiFileHash", cx);
         if let Some(p) = &property {
             for row in &p.rows {
                 if let (Some(k), Some(v)) = (p.str(row, "Property"), p.str(row, "Value")) {
@@ -433,19 +455,56 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         mi.component_rows = component.as_ref().map(|t| t.rows.len() as u64);
         mi.directory_rows = directory.as_ref().map(|t| t.rows.len() as u64);
         if let Some(s) = &signature {
-            if format == Format::Msi {
-                format = Format::Msm;
-                cx.evidence(Evidence::strong(
-                    "msi-module-signature",
-                    "ModuleSignature table present: merge module",
-                    None,
-                ));
-            }
             mi.module_signature = s.rows.first().map(|row| ModuleSignature {
                 module_id: s.str(row, "ModuleID").unwrap_or_default().to_owned(),
                 version: s.str(row, "Version").map(str::to_owned),
                 language: s.get(row, "Language").and_then(Value::as_int),
             });
+        }
+        let catalog = db.as_ref().is_some_and(|d| !d.names.is_empty());
+        let listed = |name: &str| table_listed(db.as_ref(), &tables, name);
+        let facts = DbFacts {
+            catalog,
+            product_code: property.as_ref().and_then(|p| {
+                p.rows
+                    .iter()
+                    .find(|r| p.str(r, "Property") == Some("ProductCode"))
+                    .and_then(|r| p.str(r, "Value"))
+                    .map(str::to_owned)
+            }),
+            property_read: property.is_some() || (catalog && !listed("Property")),
+            property_table: property.is_some() || listed("Property"),
+            media_rows: media.as_ref().map(|m| m.rows.len()),
+            media_listed: listed("Media"),
+            signature_rows: signature
+                .as_ref()
+                .map(|t| t.rows.len())
+                .or_else(|| listed("ModuleSignature").then_some(0)),
+            module_id: mi.module_signature.as_ref().map(|m| m.module_id.clone()),
+            module_components: listed("ModuleComponents"),
+            msm_cabinet: by_name.contains_key(MSM_CABINET),
+            patch_sequence: listed("MsiPatchSequence"),
+            storages: info.storages.len(),
+        };
+        // Without the root entry nothing below was read: the raw-string
+        // evidence stands alone.
+        let decided = if info.kind == "unknown" {
+            mi.package = Some("undecided".to_owned());
+            None
+        } else {
+            decide(format, &facts)
+        };
+        if let Some((f, ev, package)) = decided {
+            format = f;
+            mi.package = Some(package.to_owned());
+            cx.evidence(ev);
+        } else if format == Format::Mst {
+            mi.package = Some("transform".to_owned());
+        }
+        if let Some(s) = &mi.summary {
+            if let Some(ev) = summary_evidence(s, matches!(format, Format::Msi | Format::Msm)) {
+                cx.evidence(ev);
+            }
         }
         let names = install_names(file.as_ref(), component.as_ref(), directory.as_ref(), cx);
         // Cabinets: Media rows, or the merge module's fixed stream.
@@ -482,6 +541,14 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             if !cabs.iter().any(|(_, c)| c.id == e.id) {
                 cabs.push((MSM_CABINET.to_owned(), e));
             }
+        }
+        if let Some(h) = &file_hash {
+            let (digests, problem) = file_digests(h);
+            if let Some(p) = problem {
+                cx.error(p);
+            }
+            mi.file_hash_rows = Some(h.rows.len() as u64);
+            cx.expect_digests(digests);
         }
         info.msi = Some(mi);
         for (name, e) in cabs {
@@ -534,6 +601,304 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         }
     }
     done(format, info)
+}
+
+/// MD5 of zero bytes, `d41d8cd98f00b204e9800998ecf8427e`.
+const MD5_OF_NOTHING: [u8; 16] = [
+    0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04, 0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8, 0x42, 0x7e,
+];
+
+/// `MsiFileHash` rows as digests by File key: the MD5 of an unversioned
+/// file, stored as four little-endian 32-bit integers `HashPart1..4`
+/// (`MsiGetFileHash`). A row with a NULL part cannot be checked and is
+/// reported.
+fn file_digests(t: &Table) -> (HashMap<String, (Check, Digest)>, Option<Error>) {
+    let mut out = HashMap::new();
+    let mut unusable = Vec::new();
+    for row in &t.rows {
+        let Some(key) = t.str(row, "File_") else {
+            continue;
+        };
+        let mut md5 = [0u8; 16];
+        let mut whole = true;
+        for (i, part) in md5.chunks_exact_mut(4).enumerate() {
+            match t
+                .get(row, &format!("HashPart{}", i + 1))
+                .and_then(Value::as_int)
+            {
+                Some(v) => part.copy_from_slice(&v.to_le_bytes()),
+                None => whole = false,
+            }
+        }
+        if whole {
+            // Windows writes an all-zero hash for an empty file (WiX and
+            // MsiGetFileHash do): that row states the MD5 of no bytes.
+            if md5 == [0; 16] {
+                md5 = MD5_OF_NOTHING;
+            }
+            out.insert(key.to_owned(), (Check::MsiFileHash, Digest::Md5(md5)));
+        } else {
+            unusable.push(key.to_owned());
+        }
+    }
+    let problem = (!unusable.is_empty()).then(|| {
+        Error::malformed(format!(
+            "MsiFileHash rows with a NULL hash part, not checked: {}",
+            unusable.join(", ")
+        ))
+    });
+    (out, problem)
+}
+
+/// Windows Installer files whose database is read.
+fn is_installer_file(f: Format) -> bool {
+    matches!(f, Format::Msi | Format::Msm | Format::Msp | Format::Mst)
+}
+
+/// Whether the catalog lists table `name`, or (catalog unreadable) its
+/// stream is present.
+fn table_listed(db: Option<&Db>, tables: &HashMap<String, &DirEntry>, name: &str) -> bool {
+    tables.contains_key(name) || db.is_some_and(|d| d.names.iter().any(|n| n == name))
+}
+
+/// The structure that tells a product from a merge module, patch or
+/// transform.
+#[derive(Debug, Default)]
+struct DbFacts {
+    /// `_Tables` was read: a table it does not list is absent.
+    catalog: bool,
+    /// `Property.ProductCode`.
+    product_code: Option<String>,
+    /// The `Property` table was decoded (rows read), or the catalog says
+    /// there is none: `product_code` being `None` then means absent.
+    property_read: bool,
+    /// A `Property` table exists.
+    property_table: bool,
+    /// Rows of the `Media` table (`Some(0)`: present, none read).
+    media_rows: Option<usize>,
+    /// The catalog lists `Media`, or its stream is present.
+    media_listed: bool,
+    /// Rows of `ModuleSignature` (`Some(0)`: present, none read).
+    signature_rows: Option<usize>,
+    /// First `ModuleSignature.ModuleID`.
+    module_id: Option<String>,
+    /// A `ModuleComponents` table exists.
+    module_components: bool,
+    /// A `MergeModule.CABinet` stream exists.
+    msm_cabinet: bool,
+    /// A `MsiPatchSequence` table exists.
+    patch_sequence: bool,
+    /// Storages below the root (a patch's transforms).
+    storages: usize,
+}
+
+/// What a database decision rests on: the format, the evidence, and the
+/// package kind recorded in [`MsiInfo::package`].
+type Decision = (Format, Evidence, &'static str);
+
+/// Decide msi vs msm from the database's structure, as Windows Installer
+/// does: a package it installs has `Property.ProductCode` (msiexec refuses a
+/// database without one) and `Media` rows for its files; a merge module has
+/// `ModuleSignature`, neither of those, and its files in
+/// `MergeModule.CABinet`. A product that merged modules keeps their
+/// `ModuleSignature` / `ModuleComponents` rows (mergemod.dll copies them, as
+/// the VC++ redistributables and Visual Studio Installer Projects MSIs
+/// show), so that table alone decides nothing. A merge module is concluded
+/// only from absences that were read (the catalog, the Property rows); when
+/// damage hides them the package is `undecided` (weak evidence, format
+/// msi), and when the evidence conflicts (ModuleSignature, no ProductCode,
+/// but Media rows) the product wins: dropping a real MSI from every export
+/// is the worse mistake. `None` leaves `format` as the CLSID said.
+fn decide(format: Format, f: &DbFacts) -> Option<Decision> {
+    match format {
+        Format::Msp => {
+            let mut parts = Vec::new();
+            if f.patch_sequence {
+                parts.push("`MsiPatchSequence` table".to_owned());
+            }
+            if f.storages > 0 {
+                parts.push(format!("{} transform storages", f.storages));
+            }
+            return (!parts.is_empty()).then(|| {
+                (
+                    Format::Msp,
+                    Evidence::strong(
+                        "msp-structure",
+                        format!("patch structure: {}", parts.join(", ")),
+                        None,
+                    ),
+                    "patch",
+                )
+            });
+        }
+        Format::Msi => {}
+        _ => return None,
+    }
+    let media = match f.media_rows {
+        Some(n) if n > 0 => format!("`Media` table with {n} rows"),
+        _ if f.media_listed => "`Media` table (rows not read)".to_owned(),
+        _ if f.catalog => "no `Media` table".to_owned(),
+        _ => "`Media` not known (the catalog was not read)".to_owned(),
+    };
+    let has_media = f.media_rows.is_some_and(|n| n > 0) || f.media_listed;
+    let signature = match (f.signature_rows, &f.module_id) {
+        (Some(_), Some(id)) => format!("`ModuleSignature` (`{id}`)"),
+        (Some(_), None) => "`ModuleSignature`".to_owned(),
+        (None, _) => String::new(),
+    };
+    let components = if f.module_components {
+        " and `ModuleComponents`"
+    } else {
+        ""
+    };
+    if let Some(code) = &f.product_code {
+        let merged = if signature.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {signature}{components} rows record merge modules merged into this product: not a merge module"
+            )
+        };
+        return Some((
+            Format::Msi,
+            Evidence::strong(
+                "msi-product-code",
+                format!("`Property` table with `ProductCode` {code}, {media}: a product package{merged}"),
+                None,
+            ),
+            "product",
+        ));
+    }
+    let property = if f.property_read && f.property_table {
+        "`Property` table without `ProductCode`"
+    } else if f.property_read {
+        "no `Property` table"
+    } else {
+        "`Property` not read"
+    };
+    if has_media {
+        let why = if signature.is_empty() {
+            String::new()
+        } else {
+            format!("{signature}{components} and ")
+        };
+        return Some((
+            Format::Msi,
+            Evidence::strong(
+                "msi-product-media",
+                format!(
+                    "{why}{property}, but {media}: a product's file layout (a merge module has no Media table); taken as a product package"
+                ),
+                None,
+            ),
+            "product",
+        ));
+    }
+    if !(f.catalog && f.property_read) {
+        if f.msm_cabinet && f.signature_rows.is_some() {
+            // Only a merge module carries its files in this stream (a
+            // product merges them into its own cabinets); still weak: the
+            // absences were not read.
+            return Some((
+                Format::Msm,
+                Evidence::weak(
+                    "msi-undecided",
+                    format!(
+                        "{signature}{components} and a `MergeModule.CABinet` stream, {property}, {media}: a merge module's layout, but the tables that would prove it could not be read"
+                    ),
+                    None,
+                ),
+                "undecided",
+            ));
+        }
+        return Some((
+            Format::Msi,
+            Evidence::weak(
+                "msi-undecided",
+                format!(
+                    "{}{property}, {media}: the tables that tell a product from a merge module could not be read; taken as an installer database",
+                    if signature.is_empty() { String::new() } else { format!("{signature}{components}, ") }
+                ),
+                None,
+            ),
+            "undecided",
+        ));
+    }
+    if f.signature_rows.is_none() {
+        return Some((
+            Format::Msi,
+            Evidence::strong(
+                "msi-database",
+                format!(
+                    "no `ModuleSignature`, {property}, {media}: a database that is neither a product nor a merge module"
+                ),
+                None,
+            ),
+            "database",
+        ));
+    }
+    let cab = if f.msm_cabinet {
+        "; `MergeModule.CABinet` stream"
+    } else {
+        ""
+    };
+    Some((
+        Format::Msm,
+        Evidence::strong(
+            "msi-module-signature",
+            format!("{signature}{components}, {property}, {media}{cab}: a merge module"),
+            None,
+        ),
+        "merge-module",
+    ))
+}
+
+/// The summary information as supporting evidence (it decides nothing:
+/// tools write what they like there).
+/// `Word Count` is source-image flags only in a database (a patch and a
+/// transform use it otherwise).
+fn summary_evidence(s: &SummaryInfo, database: bool) -> Option<Evidence> {
+    let mut parts = Vec::new();
+    if let Some(t) = &s.title {
+        parts.push(format!("Title `{t}`"));
+    }
+    if let Some(t) = &s.template {
+        parts.push(format!("Template `{t}`"));
+    }
+    if let Some(w) = s.word_count.filter(|_| !database) {
+        parts.push(format!("Word Count {w}"));
+    }
+    if let Some(w) = s.word_count.filter(|_| database) {
+        let mut flags = Vec::new();
+        flags.push(if w & 1 != 0 {
+            "short names"
+        } else {
+            "long names"
+        });
+        if w & 2 != 0 {
+            flags.push("compressed");
+        }
+        if w & 4 != 0 {
+            flags.push("administrative image");
+        }
+        if w & 8 != 0 {
+            flags.push("no elevation");
+        }
+        parts.push(format!("Word Count {w} ({})", flags.join(", ")));
+    }
+    if let Some(a) = &s.creating_application {
+        parts.push(format!("created by `{a}`"));
+    }
+    (!parts.is_empty()).then(|| {
+        Evidence::weak(
+            "msi-summary",
+            format!(
+                "summary information (supporting only): {}",
+                parts.join(", ")
+            ),
+            None,
+        )
+    })
 }
 
 /// A stream name for people: control characters (the `\u{5}` of property
@@ -893,6 +1258,148 @@ mod tests {
             reader::clsid_string(&CLSID_MSP),
             "{000C1086-0000-0000-C000-000000000046}"
         );
+    }
+
+    /// A product that merged modules, a merge module, and the cases where
+    /// damage or conflict must not make a merge module of a product.
+    #[test]
+    fn product_or_merge_module_from_structure() {
+        let product = DbFacts {
+            catalog: true,
+            product_code: Some("{P}".into()),
+            property_read: true,
+            property_table: true,
+            media_rows: Some(1),
+            media_listed: true,
+            signature_rows: Some(3),
+            module_id: Some("VsdBase.X".into()),
+            module_components: true,
+            ..DbFacts::default()
+        };
+        let (f, ev, kind) = decide(Format::Msi, &product).expect("decided");
+        assert_eq!((f, kind), (Format::Msi, "product"));
+        assert_eq!(ev.signal, "msi-product-code");
+        for table in [
+            "ProductCode",
+            "Media",
+            "ModuleSignature",
+            "ModuleComponents",
+        ] {
+            assert!(ev.detail.contains(table), "{table}: {}", ev.detail);
+        }
+        let module = DbFacts {
+            catalog: true,
+            property_read: true,
+            signature_rows: Some(1),
+            module_id: Some("M.1".into()),
+            msm_cabinet: true,
+            ..DbFacts::default()
+        };
+        let (f, ev, kind) = decide(Format::Msi, &module).expect("decided");
+        assert_eq!(
+            (f, kind, ev.signal.as_str()),
+            (Format::Msm, "merge-module", "msi-module-signature")
+        );
+        assert!(
+            ev.detail.contains("no `Property` table") && ev.detail.contains("no `Media` table")
+        );
+        // Property rows lost: a module is not concluded from what was not read.
+        let hidden = DbFacts {
+            property_read: false,
+            property_table: true,
+            msm_cabinet: false,
+            ..module
+        };
+        let (f, ev, kind) = decide(Format::Msi, &hidden).expect("decided");
+        assert_eq!((f, kind), (Format::Msi, "undecided"));
+        assert_eq!(ev.strength, crate::report::Strength::Weak);
+        // ModuleSignature, no ProductCode, but Media rows: the product wins.
+        let conflict = DbFacts {
+            media_rows: Some(2),
+            media_listed: true,
+            ..DbFacts {
+                catalog: true,
+                property_read: true,
+                signature_rows: Some(1),
+                ..DbFacts::default()
+            }
+        };
+        let (f, ev, _) = decide(Format::Msi, &conflict).expect("decided");
+        assert_eq!((f, ev.signal.as_str()), (Format::Msi, "msi-product-media"));
+        // A patch names its structure; a transform is left as it is.
+        let patch = DbFacts {
+            patch_sequence: true,
+            storages: 4,
+            ..DbFacts::default()
+        };
+        let (f, ev, _) = decide(Format::Msp, &patch).expect("decided");
+        assert_eq!(f, Format::Msp);
+        assert!(ev.detail.contains("MsiPatchSequence") && ev.detail.contains("4 transform"));
+        assert!(decide(Format::Mst, &patch).is_none());
+    }
+
+    #[test]
+    fn file_hash_rows_are_little_endian_parts_and_zero_means_empty() {
+        let cols = [
+            "File_",
+            "Options",
+            "HashPart1",
+            "HashPart2",
+            "HashPart3",
+            "HashPart4",
+        ];
+        let t = Table {
+            columns: cols
+                .iter()
+                .map(|n| Column {
+                    name: (*n).into(),
+                    ty: if *n == "File_" {
+                        ColType::Str
+                    } else {
+                        ColType::I32
+                    },
+                })
+                .collect(),
+            rows: vec![
+                // MD5("abc") = 900150983cd24fb0d6963f7d28e17f72
+                vec![
+                    Value::Str("a".into()),
+                    Value::Int(0),
+                    Value::Int(i32::from_le_bytes([0x90, 0x01, 0x50, 0x98])),
+                    Value::Int(i32::from_le_bytes([0x3c, 0xd2, 0x4f, 0xb0])),
+                    Value::Int(i32::from_le_bytes([0xd6, 0x96, 0x3f, 0x7d])),
+                    Value::Int(i32::from_le_bytes([0x28, 0xe1, 0x7f, 0x72])),
+                ],
+                vec![
+                    Value::Str("empty".into()),
+                    Value::Int(0),
+                    Value::Int(0),
+                    Value::Int(0),
+                    Value::Int(0),
+                    Value::Int(0),
+                ],
+                vec![
+                    Value::Str("null".into()),
+                    Value::Int(0),
+                    Value::Null,
+                    Value::Int(1),
+                    Value::Int(1),
+                    Value::Int(1),
+                ],
+            ],
+        };
+        let (d, problem) = file_digests(&t);
+        let md5 = |k: &str| match d.get(k) {
+            Some((Check::MsiFileHash, Digest::Md5(m))) => Some(*m),
+            _ => None,
+        };
+        assert_eq!(
+            md5("a").map(|m| m.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            Some("900150983cd24fb0d6963f7d28e17f72".to_owned())
+        );
+        assert_eq!(md5("empty"), Some(MD5_OF_NOTHING));
+        assert_eq!(md5("null"), None);
+        assert!(problem.is_some_and(|p| p.to_string().contains("null")));
     }
 
     #[test]
