@@ -13,5 +13,6 @@ mod nsis;
 mod pe_hashes;
 mod reference;
 mod replay;
+mod signatures;
 mod traps;
 mod util;
