@@ -144,6 +144,9 @@ pub enum Family {
     WixBurn,
     /// Squirrel.Windows `Setup.exe`.
     Squirrel,
+    /// Velopack `Setup.exe` (Squirrel's successor): a package bundled by its
+    /// placeholder.
+    Velopack,
     /// IExpress / wextract self-extractor.
     IExpress,
     /// MSIX / AppX package or bundle.
@@ -168,6 +171,14 @@ pub enum Family {
     Install4j,
     /// Qt Installer Framework.
     QtIfw,
+    /// Gentee Installer.
+    Gentee,
+    /// CreateInstall (Gentee's builder).
+    CreateInstall,
+    /// Astrum InstallWizard.
+    Astrum,
+    /// MindVision Installer VISE.
+    Vise,
     /// Google Update (Omaha) metainstaller.
     Omaha,
     /// ClickOnce deployment or application manifest.
@@ -196,6 +207,7 @@ impl Family {
             Family::InstallShield => "installshield",
             Family::WixBurn => "wix-burn",
             Family::Squirrel => "squirrel",
+            Family::Velopack => "velopack",
             Family::IExpress => "iexpress",
             Family::Msix => "msix",
             Family::SetupFactory => "setup-factory",
@@ -208,6 +220,10 @@ impl Family {
             Family::BitRock => "bitrock",
             Family::Install4j => "install4j",
             Family::QtIfw => "qt-ifw",
+            Family::Gentee => "gentee",
+            Family::CreateInstall => "createinstall",
+            Family::Astrum => "astrum",
+            Family::Vise => "vise",
             Family::Omaha => "omaha",
             Family::ClickOnce => "clickonce",
             Family::Pkg => "pkg",

@@ -54,6 +54,11 @@ fn hints(
             Some("Update.exe --install"),
             Some("%LOCALAPPDATA%\\<app>"),
         ),
+        Family::Velopack => (
+            Some("--silent (or -s)"),
+            Some("Update.exe (unpacked to the install root) applies the bundled package"),
+            Some("%LOCALAPPDATA%\\<package id> (current/, packages/)"),
+        ),
         Family::IExpress => (
             Some("/Q (with /T:<dir> /C to only extract)"),
             Some("the RUNPROGRAM command"),
@@ -112,6 +117,14 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::Inno => inno_version(s, &mut facts),
         Family::Msix => msix_identity(s, &mut facts),
         Family::Squirrel => squirrel_releases(s, &mut facts),
+        Family::Velopack => velopack_package(s, &mut facts),
+        Family::SmartInstallMaker => {
+            facts.engine_version =
+                super::longtail::smart_install_maker_version(s).filter(|v| !v.is_empty());
+        }
+        Family::SetupFactory => {
+            facts.engine_version = super::longtail::setup_factory_version(s).map(|(_, v)| v);
+        }
         Family::ClickOnce => clickonce(s, &mut facts),
         Family::Omaha => omaha_tag(s, &mut facts),
         Family::InstallShield => installshield_facts(s, &mut facts),
@@ -362,6 +375,31 @@ fn squirrel_releases(s: &Subject<'_>, facts: &mut InstallerFacts) {
             .properties
             .insert("package".into(), e.filename.clone());
     }
+}
+
+/// The package a Velopack `Setup.exe` bundles (its `.nuspec`), and the
+/// setup stub's own version.
+fn velopack_package(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let Some(v) = s.pe().and_then(|p| p.velopack.as_ref()) else {
+        return;
+    };
+    facts.engine_version = v.setup_version.clone();
+    for (k, val) in [
+        ("package.id", &v.package_id),
+        ("package.version", &v.package_version),
+        ("package.title", &v.title),
+        ("package.authors", &v.authors),
+    ] {
+        if let Some(val) = val {
+            facts.properties.insert(k.into(), cut(val));
+        }
+    }
+    facts
+        .properties
+        .insert("bundle.offset".into(), v.bundle_offset.to_string());
+    facts
+        .properties
+        .insert("bundle.size".into(), v.bundle_size.to_string());
 }
 
 fn clickonce(s: &Subject<'_>, facts: &mut InstallerFacts) {

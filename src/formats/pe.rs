@@ -19,10 +19,12 @@ pub(crate) mod der;
 mod imphash;
 mod ordinals;
 pub mod signature;
+mod velopack;
 
 pub use authenticode::AuthenticodeHashes;
 pub use burn::{BurnContainer, BurnInfo};
 pub use signature::{DigestAlgorithm, SignatureInfo, Signer};
+pub use velopack::VelopackInfo;
 
 /// PE facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -85,6 +87,10 @@ pub struct PeInfo {
     /// `.wixburn` section with the Burn magic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub burn: Option<BurnInfo>,
+    /// Velopack `Setup.exe` facts: where its placeholder says the bundled
+    /// package lies, and the package's `.nuspec` id, version, title, authors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub velopack: Option<VelopackInfo>,
     /// InstallShield Setup Launcher records found in the overlay (each
     /// record is a child of this PE).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -380,6 +386,27 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     info.burn = burn_section(data, &layout, cx);
     overlay(data, &layout, &mut info, cx);
     resources(data, &layout, &mut info, cx);
+    sfxcab(data, &layout, &info, cx);
+    if kind == "exe" {
+        let image = data.get(..layout.image_end(data.len())).unwrap_or(&[]);
+        info.velopack = velopack::find(data, image);
+        if let Some(v) = info.velopack.as_ref().filter(|v| !v.bundle_is_zip) {
+            let end = v.bundle_offset.saturating_add(v.bundle_size);
+            cx.error(if end > data.len() as u64 {
+                Error::truncated(format!(
+                    "Velopack bundle {:#x}+{} runs past the end of the file ({:#x})",
+                    v.bundle_offset,
+                    v.bundle_size,
+                    data.len()
+                ))
+            } else {
+                Error::malformed(format!(
+                    "Velopack bundle at {:#x} is not a zip (no local header)",
+                    v.bundle_offset
+                ))
+            });
+        }
+    }
     check_signature(data, &layout, &mut info, cx);
     pe_hashes(data, &layout, &mut info, cx);
     info.sections = layout.sections;
@@ -833,6 +860,67 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 return;
             }
         }
+    }
+}
+
+/// Microsoft's cabinet self-extractor (`sfxcab.exe`, the stub of the VC++
+/// 2005/2008 redistributables and of many hotfixes): its manifest names the
+/// assembly `sfxcab.exe`, and the cabinet lies in the `.rsrc` section's raw
+/// data outside every resource leaf, where no resource walk finds it. The
+/// first cabinet there that no resource holds becomes the child `[sfxcab]`.
+fn sfxcab(data: &[u8], layout: &Layout, info: &PeInfo, cx: &mut Cx<'_>) {
+    let manifest = info
+        .resources
+        .iter()
+        .find(|r| r.path.starts_with("MANIFEST/"))
+        .and_then(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            data.get(a..a.checked_add(usize::try_from(r.size).ok()?)?)
+        });
+    let Some(m) = manifest else { return };
+    let m = m.get(..m.len().min(4096)).unwrap_or(m);
+    if memchr::memmem::find(&m.to_ascii_lowercase(), b"name=\"sfxcab.exe\"").is_none() {
+        return;
+    }
+    let Some(sec) = layout.sections.iter().find(|s| s.name == ".rsrc") else {
+        return;
+    };
+    let start = sec.raw_offset as usize;
+    let end = start.saturating_add(sec.raw_size as usize).min(data.len());
+    let Some(region) = data.get(start..end) else {
+        return;
+    };
+    let window = cx.limits().max_search_window;
+    let mut from = 0usize;
+    while let Some((k, Format::Cab)) = region
+        .get(from..)
+        .and_then(|r| find_embedded(r, window))
+        .filter(|(_, f)| *f == Format::Cab)
+    {
+        let at = start + from + k;
+        let inside_leaf = info
+            .resources
+            .iter()
+            .any(|r| r.offset <= at as u64 && (at as u64) < r.offset.saturating_add(r.size));
+        if inside_leaf {
+            from += k + 1;
+            continue;
+        }
+        let rest = data.get(at..).unwrap_or(&[]);
+        let len = super::carved_len(Format::Cab, rest).unwrap_or(rest.len());
+        cx.evidence(Evidence::strong(
+            "pe-sfxcab-cabinet",
+            format!(
+                "manifest names `sfxcab.exe` (Microsoft cabinet self-extractor); cabinet of {len} bytes in `.rsrc` outside any resource"
+            ),
+            Some(at as u64),
+        ));
+        cx.child(
+            "[sfxcab]",
+            EntryInfo::new(EntryKind::Carved).at(at as u64),
+            ChildData::Borrowed(rest.get(..len).unwrap_or(rest)),
+        );
+        return;
     }
 }
 

@@ -1,0 +1,334 @@
+//! Probes for the long tail of installer builders still in circulation, each
+//! after a structural fact Detect It Easy's database states (`db/PE/
+//! installer_*.sg`, `db/Binary/data_overlays.6.sg`; summarised with line
+//! numbers in `/work/samples/DIE_FACTS.md`) or RetDec's installer YARA rules
+//! (`support/yara_patterns/tools/pe/x86/installers.yara`). DIE gates most of
+//! its overlay tests with an entry-point byte pattern; installsift matches no
+//! entry-point code, so where DIE's overlay test alone is short (three or four
+//! bytes), a second structure of the same builder must agree.
+
+use super::probe::{overlay, overlay_has, resource_any_type, section_bytes};
+use super::{Hit, Subject};
+use crate::formats::le_u32;
+use memchr::memmem;
+
+/// Wise Installation System: a dword at overlay + 77 equal to the size of
+/// the whole file (DIE `installer_Wise_Installer.1.sg` lines 8–10), in an
+/// overlay larger than 80 bytes.
+pub(crate) fn wise_overlay_size(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    if b.len() <= 80 {
+        return None;
+    }
+    let v = le_u32(b, 77)?;
+    (u64::from(v) == s.data.len() as u64).then(|| {
+        Hit::at(
+            format!("dword at overlay +77 is the file size ({v}): Wise's installer header"),
+            Some(at as u64 + 77),
+        )
+    })
+}
+
+/// Gentee Installer's loader header (RetDec `gentee_installer`): the dword
+/// at file offset 0x3F0 is the overlay's offset, the dwords at 0x3F4 and
+/// 0x3F8 add up to no more than the overlay, and the overlay starts with the
+/// dword at 0x3F8.
+pub(crate) fn gentee_header(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    let off = le_u32(s.data, 0x3F0)?;
+    let a = le_u32(s.data, 0x3F4)?;
+    let c = le_u32(s.data, 0x3F8)?;
+    let fits = u64::from(a) + u64::from(c) <= b.len() as u64;
+    (off as usize == at && fits && c != 0 && le_u32(b, 0)? == c).then(|| {
+        Hit::at(
+            format!(
+                "Gentee loader header at 0x3F0: overlay offset {off:#x}, sizes {a} and {c}, and the overlay starts with {c}"
+            ),
+            Some(0x3F0),
+        )
+    })
+}
+
+/// Gentee: `GEA` in the first 0x80 bytes of the overlay (DIE line 8) or at
+/// the start of the resource named `SETUP_TEMP` (line 10), with a second
+/// Gentee structure: the section `.gentee` (DIE heuristic), `gentee` in the
+/// first 0x80 bytes of `.data` (line 15) or that resource.
+pub(crate) fn gentee_gea(s: &Subject<'_>) -> Option<Hit> {
+    let temp = resource_any_type(s, "SETUP_TEMP").filter(|(_, b)| b.starts_with(b"GEA"));
+    let in_overlay = overlay_has(s, 0x80, b"GEA");
+    let section = s
+        .pe()?
+        .sections
+        .iter()
+        .any(|x| x.name.eq_ignore_ascii_case(".gentee"));
+    let data = section_bytes(s, ".data")
+        .and_then(|d| memmem::find(d.get(..d.len().min(0x80))?, b"gentee"))
+        .is_some();
+    match (temp, in_overlay) {
+        (Some((r, _)), _) => Some(Hit::at(
+            format!(
+                "resource {} starts with `GEA` (Gentee's packed setup)",
+                r.path
+            ),
+            Some(r.offset),
+        )),
+        (None, Some(h)) if section || data => Some(Hit::at(
+            format!(
+                "{}, and {}",
+                h.detail,
+                if section {
+                    "a section `.gentee`"
+                } else {
+                    "`gentee` at the start of `.data`"
+                }
+            ),
+            h.offset,
+        )),
+        _ => None,
+    }
+}
+
+/// Smart Install Maker: the overlay starts `Smart Install Maker v` (DIE
+/// lines 9–10); the version is the text that follows.
+pub(crate) fn smart_install_maker(s: &Subject<'_>) -> Option<Hit> {
+    let v = smart_install_maker_version(s)?;
+    let (at, _) = overlay(s)?;
+    Some(Hit::at(
+        format!("overlay starts `Smart Install Maker v`, version `{v}`"),
+        Some(at as u64),
+    ))
+}
+
+/// The version after `Smart Install Maker v` at the overlay start (DIE
+/// reads the C string at overlay + 0x17).
+pub(crate) fn smart_install_maker_version(s: &Subject<'_>) -> Option<String> {
+    let (_, b) = overlay(s)?;
+    let rest = b.strip_prefix(b"Smart Install Maker v")?;
+    let end = rest
+        .iter()
+        .take(32)
+        .position(|&c| c == 0 || c == b'\r' || c == b'\n')
+        .unwrap_or(rest.len().min(32));
+    let v = String::from_utf8_lossy(rest.get(..end)?)
+        .trim_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_owned();
+    Some(v)
+}
+
+/// Smart Install Maker's second overlay form (DIE line 12): five bytes,
+/// `87 00 00 01`, four bytes, then LZMA properties `5d 00 00 80 00 00`.
+pub(crate) fn smart_install_maker_lzma(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    (b.get(5..9)? == b"\x87\x00\x00\x01" && b.get(13..19)? == b"\x5d\x00\x00\x80\x00\x00").then(
+        || {
+            Hit::at(
+                "overlay header `?? ?? ?? ?? ?? 87 00 00 01 ?? ?? ?? ?? 5d 00 00 80 00 00` (Smart Install Maker's LZMA archive)",
+                Some(at as u64),
+            )
+        },
+    )
+}
+
+/// Astrum InstallWizard: an overlay, and a resource of type 77 holding
+/// `AstrumInstallWizard` in its first 0x140 bytes (DIE `installer_Astrum`
+/// lines 8–11).
+pub(crate) fn astrum(s: &Subject<'_>) -> Option<Hit> {
+    overlay(s).filter(|(_, b)| !b.is_empty())?;
+    let p = s.pe()?;
+    p.resources
+        .iter()
+        .filter(|r| r.path.split('/').next() == Some("77"))
+        .find_map(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            let n = usize::try_from(r.size).ok()?.min(0x140);
+            let b = s.data.get(a..a.checked_add(n)?)?;
+            memmem::find(b, b"AstrumInstallWizard").map(|i| {
+                Hit::at(
+                    format!("resource {} names `AstrumInstallWizard`", r.path),
+                    Some(r.offset + i as u64),
+                )
+            })
+        })
+}
+
+/// Clickteam Install Creator's second overlay form `?? 12 01 00 ?? ?? 00 00`
+/// (DIE `installer_ClickTeam` line 11) is four fixed bytes: it counts only
+/// in a UPX-packed stub (`UPX0`, `UPX1`), as Install Creator's is (RetDec
+/// `install_creator`).
+pub(crate) fn clickteam_header(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    if b.get(1..4)? != b"\x12\x01\x00" || b.get(6..8)? != b"\x00\x00" {
+        return None;
+    }
+    let p = s.pe()?;
+    let upx = ["UPX0", "UPX1"]
+        .iter()
+        .all(|n| p.sections.iter().any(|x| x.name == *n));
+    upx.then(|| {
+        Hit::at(
+            "overlay header `?? 12 01 00 ?? ?? 00 00` behind a UPX-packed stub (Clickteam Install Creator)",
+            Some(at as u64),
+        )
+    })
+}
+
+/// BitRock InstallBuilder: `.eh_frame\0` at overlay + 8 (DIE
+/// `installer_BitRock_Installer` line 7: the section-name table of the
+/// runtime it appends).
+pub(crate) fn bitrock_overlay(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    (b.get(8..18)? == b".eh_frame\0").then(|| {
+        Hit::at(
+            "`.eh_frame` at overlay +8 (BitRock InstallBuilder's appended runtime)",
+            Some(at as u64 + 8),
+        )
+    })
+}
+
+/// Advanced Installer: the UTF-16LE `[GeneralOptions]` section of its
+/// configuration at overlay + 2, after a byte-order mark (DIE line 30).
+pub(crate) fn advanced_installer_options(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    let want: Vec<u8> = "[GeneralOptions]"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    (b.get(2..2 + want.len())? == want.as_slice()).then(|| {
+        Hit::at(
+            "UTF-16 `[GeneralOptions]` at overlay +2 (Advanced Installer's configuration)",
+            Some(at as u64 + 2),
+        )
+    })
+}
+
+/// Setup Factory 7's runtime: version-info `Comments` `Created with Setup
+/// Factory x` (RetDec `setup_factory_install_app_upx`); returns the version.
+pub(crate) fn setup_factory_version(s: &Subject<'_>) -> Option<(u64, String)> {
+    let needle: Vec<u8> = "Created with Setup Factory "
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let p = s.pe()?;
+    p.resources
+        .iter()
+        .filter(|r| r.path.starts_with("VERSION/"))
+        .find_map(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            let b = s
+                .data
+                .get(a..a.checked_add(usize::try_from(r.size).ok()?)?)?;
+            let i = memmem::find(b, &needle)? + needle.len();
+            let units: Vec<u16> = b
+                .get(i..)?
+                .chunks_exact(2)
+                .take(16)
+                .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                .take_while(|&u| u != 0)
+                .collect();
+            Some((r.offset, String::from_utf16_lossy(&units).trim().to_owned()))
+        })
+}
+
+pub(crate) fn setup_factory_runtime(s: &Subject<'_>) -> Option<Hit> {
+    let (at, v) = setup_factory_version(s)?;
+    Some(Hit::at(
+        format!("version info `Created with Setup Factory {v}` (Setup Factory runtime)"),
+        Some(at),
+    ))
+}
+
+/// InstallShield 2 (DIE line 20–25): a resource of numeric type 3000 that
+/// starts `SZDD` (a compressed file of the setup).
+pub(crate) fn installshield_szdd(s: &Subject<'_>) -> Option<Hit> {
+    let p = s.pe()?;
+    p.resources
+        .iter()
+        .filter(|r| r.path.split('/').next() == Some("3000"))
+        .find_map(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            (s.data.get(a..a + 4)? == b"SZDD").then(|| {
+                Hit::at(
+                    format!("resource {} starts `SZDD` (InstallShield 2)", r.path),
+                    Some(r.offset),
+                )
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::pe::{PeInfo, Region, SectionInfo};
+    use crate::formats::Metadata;
+    use crate::report::Format;
+
+    fn subject<'a>(data: &'a [u8], meta: &'a Option<Metadata>) -> Subject<'a> {
+        Subject {
+            format: Format::Pe,
+            name: "x.exe",
+            data,
+            metadata: meta.as_ref(),
+            children: &[],
+            not_opened: None,
+            errors: &[],
+        }
+    }
+
+    fn pe_with_overlay(at: usize, sections: Vec<SectionInfo>) -> Option<Metadata> {
+        Some(Metadata::Pe(Box::new(PeInfo {
+            kind: "exe".into(),
+            sections,
+            overlay: Some(Region {
+                offset: at as u64,
+                size: 0,
+            }),
+            ..PeInfo::default()
+        })))
+    }
+
+    #[test]
+    fn wise_size_dword_must_equal_the_file_size() {
+        let mut d = vec![0u8; 0x400];
+        let len = d.len() as u32 + 200;
+        d.extend_from_slice(&[0u8; 200]);
+        let at = 0x400;
+        d[at + 77..at + 81].copy_from_slice(&len.to_le_bytes());
+        let m = pe_with_overlay(at, vec![]);
+        assert!(wise_overlay_size(&subject(&d, &m)).is_some());
+        d[at + 77] ^= 1;
+        assert!(wise_overlay_size(&subject(&d, &m)).is_none());
+    }
+
+    #[test]
+    fn short_magics_need_their_second_structure() {
+        let mut d = vec![0u8; 0x400];
+        d.extend_from_slice(b"\x00\x12\x01\x00\x00\x00\x00\x00rest");
+        let plain = pe_with_overlay(0x400, vec![]);
+        assert!(clickteam_header(&subject(&d, &plain)).is_none());
+        let sec = |n: &str| SectionInfo {
+            name: n.into(),
+            virtual_address: 0,
+            virtual_size: 0,
+            raw_offset: 0,
+            raw_size: 0,
+        };
+        let upx = pe_with_overlay(0x400, vec![sec("UPX0"), sec("UPX1")]);
+        assert!(clickteam_header(&subject(&d, &upx)).is_some());
+        let mut g = vec![0u8; 0x400];
+        g.extend_from_slice(b"..GEA....");
+        assert!(gentee_gea(&subject(&g, &plain)).is_none());
+        let gentee = pe_with_overlay(0x400, vec![sec(".gentee")]);
+        assert!(gentee_gea(&subject(&g, &gentee)).is_some());
+    }
+
+    #[test]
+    fn smart_install_maker_version_after_the_marker() {
+        let mut d = vec![0u8; 0x400];
+        d.extend_from_slice(b"Smart Install Maker v. 5.04\0more");
+        let m = pe_with_overlay(0x400, vec![]);
+        assert_eq!(
+            smart_install_maker_version(&subject(&d, &m)).as_deref(),
+            Some("5.04")
+        );
+    }
+}
