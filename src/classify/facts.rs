@@ -122,6 +122,11 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
             facts.engine_version =
                 super::longtail::smart_install_maker_version(s).filter(|v| !v.is_empty());
         }
+        Family::Other => {
+            if let Some((name, _)) = super::longtail::overlay_builder(s) {
+                facts.properties.insert("builder".into(), name.into());
+            }
+        }
         Family::SetupFactory => {
             facts.engine_version = super::longtail::setup_factory_version(s).map(|(_, v)| v);
         }

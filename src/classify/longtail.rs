@@ -255,6 +255,152 @@ pub(crate) fn installshield_szdd(s: &Subject<'_>) -> Option<Hit> {
         })
 }
 
+/// Further builders Detect It Easy recognises by the start of the overlay
+/// (`db/PE/<name>.1.sg`, each an overlay comparison behind an entry-point
+/// gate): (builder, offset in the overlay, magic, what DIE's rule file is).
+/// Only magics long enough to stand without DIE's entry-point gate are kept
+/// (at least six fixed bytes, or a distinctive text); four-byte ones such as
+/// `EPSF`, `CK16`, `1CNT`, `FILE`, `MPQ\x1a` and generic ones (a bare
+/// `BZh91`, `PK\3\4`, a cabinet) are left out.
+pub(crate) const OVERLAY_BUILDERS: &[(&str, usize, &[u8], &str)] = &[
+    (
+        "Aeco Systems installer",
+        0,
+        b"EWETAR DATA FILE!! VER 1.00 <<<>>>",
+        "Aeco_installer",
+    ),
+    (
+        "AutoPlay Media Studio",
+        0,
+        b"\x0b\x0b\xaf\xaf\x0b\x0b\xa4",
+        "AutoPlay_Media_Studio",
+    ),
+    (
+        "Bytessence Install Maker",
+        0,
+        b"$_BIM_CONFIG_START_$",
+        "Bytessence_Install_Maker",
+    ),
+    (
+        "Chaos Software installer",
+        0,
+        b"\x27\x63\x27\x63\x12\x26\x09\x75\x13\x18\x01\x78",
+        "Chaos_Software_installer",
+    ),
+    (
+        "Codegear Installer",
+        8,
+        b"GRCSETUPINFORMATION",
+        "Codegear_Installer",
+    ),
+    (
+        "Excelsior Installer",
+        0,
+        b"ExcelsiorII1",
+        "Excelsior_Installer",
+    ),
+    ("FDM Installer", 0, b"###FDMDATA###", "FDM_Installer"),
+    ("GPInstall", 8, b"SPIS\x1aLH5", "GPInstall"),
+    (
+        "I-D Media installer",
+        0,
+        b"XXataDfOnigeB",
+        "I-D_Media_installer",
+    ),
+    (
+        "Internet Download Manager installer",
+        0,
+        b"\x2a\x33\x00\x00\xda\x05\x00\x00\xfe\xc1\xcd\x66\x6e\xbc\xcf\x01",
+        "IDM_Installer",
+    ),
+    ("INTENIUM install system", 0, b"stgc_hdr", "INTENIUM"),
+    (
+        "MiKTeX Installer",
+        0,
+        b"TARTARTARTARTART",
+        "Miktex_Installer",
+    ),
+    (
+        "Mioplanet installer",
+        0,
+        b"[(*|*)]MZ",
+        "Mioplanet_installer",
+    ),
+    (
+        "Multimedia Fusion Installer",
+        0,
+        b"wwwwI\x87\x47\x12",
+        "Multimedia_Fusion_Installer",
+    ),
+    ("NOS Installer", 0, b"NOS_PO", "NOS_Installer"),
+    ("NOS Installer", 4, b"NOS_PO", "NOS_Installer"),
+    ("PCInstall", 0, b"[20/20]", "PCInstall"),
+    ("PIMP Installer", 0, b"PIMPFILE\0", "PIMP"),
+    (
+        "STATICSUP",
+        0,
+        b"\x67\x15\x52\x34\xff\x4d\x36\x42",
+        "STATICSUP",
+    ),
+    (
+        "SwiftView installer",
+        0,
+        b"This is the end of the executable",
+        "SwiftView_installer",
+    ),
+    (
+        "VeraCrypt installer",
+        0,
+        b"VCINSTRT",
+        "TrueCrypt-VeraCrypt_installer",
+    ),
+    (
+        "TrueCrypt installer",
+        2,
+        b"CINSTRT",
+        "TrueCrypt-VeraCrypt_installer",
+    ),
+    ("WinRAR installer", 0, b"***messages***", "WinRAR_Installer"),
+];
+
+/// The builder whose overlay magic (from [`OVERLAY_BUILDERS`]) this PE's
+/// overlay carries; also Tarma InstallMate's sections `.tsustub` +
+/// `.tsuarch` (DIE `Tarma_Installer.1.sg`).
+pub(crate) fn overlay_builder(s: &Subject<'_>) -> Option<(&'static str, Hit)> {
+    if let Some((at, b)) = overlay(s) {
+        for &(name, off, magic, file) in OVERLAY_BUILDERS {
+            if b.get(off..).is_some_and(|x| x.starts_with(magic)) {
+                return Some((
+                    name,
+                    Hit::at(
+                        format!(
+                            "{name}: overlay +{off} is `{}` (DIE `{file}.1.sg`)",
+                            String::from_utf8_lossy(magic).escape_debug()
+                        ),
+                        Some((at + off) as u64),
+                    ),
+                ));
+            }
+        }
+    }
+    let p = s.pe()?;
+    let has = |n: &str| p.sections.iter().find(|x| x.name == n);
+    if let (Some(stub), Some(_)) = (has(".tsustub"), has(".tsuarch")) {
+        return Some((
+            "Tarma InstallMate",
+            Hit::at(
+                "Tarma InstallMate: sections `.tsustub` and `.tsuarch` (DIE `Tarma_Installer.1.sg`)",
+                Some(u64::from(stub.raw_offset)),
+            ),
+        ));
+    }
+    None
+}
+
+pub(crate) fn die_overlay_builder(s: &Subject<'_>) -> Option<Hit> {
+    overlay_builder(s).map(|(_, h)| h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +465,30 @@ mod tests {
         assert!(gentee_gea(&subject(&g, &plain)).is_none());
         let gentee = pe_with_overlay(0x400, vec![sec(".gentee")]);
         assert!(gentee_gea(&subject(&g, &gentee)).is_some());
+    }
+
+    #[test]
+    fn every_overlay_builder_is_found_at_its_offset_and_only_there() {
+        for &(name, off, magic, _) in OVERLAY_BUILDERS {
+            let mut d = vec![0u8; 0x400];
+            d.extend(std::iter::repeat_n(0x20u8, off));
+            d.extend_from_slice(magic);
+            d.extend_from_slice(b"payload follows");
+            let m = pe_with_overlay(0x400, vec![]);
+            let (got, hit) = overlay_builder(&subject(&d, &m)).expect(name);
+            // Two rows may share a builder name (NOS at 0 and at 4).
+            assert_eq!(got, name);
+            assert_eq!(hit.offset, Some((0x400 + off) as u64), "{name}");
+            // One byte later it is not the builder's header any more.
+            let mut moved = vec![0u8; 0x400];
+            moved.push(b'#');
+            moved.extend_from_slice(&d[0x400..]);
+            let r = overlay_builder(&subject(&moved, &m));
+            assert!(
+                r.is_none_or(|(n, _)| n != name || off == 0 && name == "NOS Installer"),
+                "{name}"
+            );
+        }
     }
 
     #[test]

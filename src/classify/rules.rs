@@ -512,6 +512,12 @@ pub(crate) static RULES: &[Rule] = &[
         FileAt(0xF000, b"SIVM"),
     ),
     strong(
+        "builder-overlay-magic",
+        PE,
+        Installer(Family::Other),
+        Probe(longtail::die_overlay_builder),
+    ),
+    strong(
         "installshield-szdd-resource",
         PE,
         Installer(Family::InstallShield),

@@ -137,6 +137,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     (
+        "longtail/excelsior_overlay.exe",
+        Installer,
+        Some("other"),
+        None,
+    ),
+    (
         "longtail/gentee_header.exe",
         Installer,
         Some("gentee"),
@@ -200,6 +206,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         "longtail/smart_install_maker.exe",
         Installer,
         Some("smart-install-maker"),
+        None,
+    ),
+    (
+        "longtail/veracrypt_overlay.exe",
+        Installer,
+        Some("other"),
         None,
     ),
     ("longtail/vise_overlay.exe", Installer, Some("vise"), None),
@@ -829,5 +841,26 @@ fn long_tail_builders_report_the_version_they_carry() {
         let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
         let f = r.root.installer.as_ref().expect("facts");
         assert_eq!(f.engine_version.as_deref(), Some(version), "{rel}");
+    }
+}
+
+#[test]
+fn further_builders_name_themselves_in_properties() {
+    for (rel, builder) in [
+        ("longtail/excelsior_overlay.exe", "Excelsior Installer"),
+        ("longtail/veracrypt_overlay.exe", "VeraCrypt installer"),
+    ] {
+        let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
+        let f = r.root.installer.as_ref().expect("facts");
+        assert_eq!(
+            f.properties.get("builder").map(String::as_str),
+            Some(builder),
+            "{rel}"
+        );
+        assert!(r
+            .root
+            .evidence
+            .iter()
+            .any(|e| e.signal == "builder-overlay-magic"));
     }
 }

@@ -86,6 +86,10 @@ write("qt_ifw_overlay.exe", hello + b"qres\0\0\0\x01" + struct.pack(">I", 0x40) 
 # MindVision Vise: overlay starts "ESIV" (DIE Vise line 7).
 write("vise_overlay.exe", hello + b"ESIV" + filler("vise", 400))
 
+# Two of the further overlay magics DIE names (src/classify/longtail.rs OVERLAY_BUILDERS).
+write("excelsior_overlay.exe", hello + b"ExcelsiorII1" + filler("exc", 400))
+write("veracrypt_overlay.exe", hello + b"VCINSTRT" + filler("vc", 400))
+
 # Resource layouts built by longtail.sh (windres), each with a small overlay where the
 # builder's rule needs one.
 for name, overlay in [
