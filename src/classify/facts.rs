@@ -122,6 +122,14 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
             facts.engine_version =
                 super::longtail::smart_install_maker_version(s).filter(|v| !v.is_empty());
         }
+        Family::AdvancedInstaller => {
+            if let Some((at, files)) = super::longtail::advanced_installer_footer(s) {
+                facts
+                    .properties
+                    .insert("footer.offset".into(), at.to_string());
+                facts.properties.insert("files".into(), files.to_string());
+            }
+        }
         Family::Other => {
             if let Some((name, _)) = super::longtail::overlay_builder(s) {
                 facts.properties.insert("builder".into(), name.into());

@@ -201,6 +201,39 @@ pub(crate) fn advanced_installer_options(s: &Subject<'_>) -> Option<Hit> {
     })
 }
 
+/// Advanced Installer's footer (76 bytes: 0, the footer's own file offset,
+/// file count, version, info offset, table pointer, file data start, a
+/// 32-character hex string, a dword, `ADVINSTSFX\0`; Komac
+/// `installers/advanced/footer.rs` after SabreTools' model) at the end of
+/// the file, or just before the certificate table of a signed setup. DIE
+/// looks for `ADVINSTSFX` in the last 0x50 bytes of the file only, which a
+/// signature appended after the footer hides. Returns (footer offset, file
+/// count).
+pub(crate) fn advanced_installer_footer(s: &Subject<'_>) -> Option<(usize, u32)> {
+    let mut ends = vec![s.data.len()];
+    if let Some(c) = s.pe().and_then(|p| p.certificate_table) {
+        ends.push(usize::try_from(c.offset).ok()?);
+    }
+    ends.into_iter().find_map(|end| {
+        let from = end.checked_sub(0x50)?;
+        let tail = s.data.get(from..end)?;
+        let i = memmem::rfind(tail, b"ADVINSTSFX\0")?;
+        let footer = (from + i).checked_sub(64)?;
+        let own = le_u32(s.data, footer + 4)?;
+        (own as usize == footer).then(|| (footer, le_u32(s.data, footer + 8).unwrap_or(0)))
+    })
+}
+
+pub(crate) fn advanced_installer(s: &Subject<'_>) -> Option<Hit> {
+    let (at, files) = advanced_installer_footer(s)?;
+    Some(Hit::at(
+        format!(
+            "Advanced Installer footer at {at:#x} (`ADVINSTSFX`, its own offset recorded at +4), file count {files}"
+        ),
+        Some(at as u64),
+    ))
+}
+
 /// Setup Factory 7's runtime: version-info `Comments` `Created with Setup
 /// Factory x` (RetDec `setup_factory_install_app_upx`); returns the version.
 pub(crate) fn setup_factory_version(s: &Subject<'_>) -> Option<(u64, String)> {
@@ -489,6 +522,48 @@ mod tests {
                 "{name}"
             );
         }
+    }
+
+    #[test]
+    fn advanced_installer_footer_before_a_signature_and_at_the_end() {
+        let footer = |at: u32| {
+            let mut f = vec![0u8; 4];
+            f.extend_from_slice(&at.to_le_bytes());
+            f.extend_from_slice(&3u32.to_le_bytes());
+            f.resize(64, b'a');
+            f.extend_from_slice(b"ADVINSTSFX\0\0");
+            f
+        };
+        let mut d = vec![0u8; 0x400];
+        d.extend(footer(0x400));
+        let m = pe_with_overlay(0x400, vec![]);
+        assert_eq!(
+            advanced_installer_footer(&subject(&d, &m)),
+            Some((0x400, 3))
+        );
+        // Its own offset wrong: not a footer.
+        let mut bad = d.clone();
+        bad[0x404] ^= 1;
+        assert_eq!(advanced_installer_footer(&subject(&bad, &m)), None);
+        // A certificate table after it.
+        let cert = d.len();
+        d.extend_from_slice(&[0x55; 600]);
+        let signed = Some(Metadata::Pe(Box::new(PeInfo {
+            kind: "exe".into(),
+            overlay: Some(Region {
+                offset: 0x400,
+                size: 0,
+            }),
+            certificate_table: Some(Region {
+                offset: cert as u64,
+                size: 600,
+            }),
+            ..PeInfo::default()
+        })));
+        assert_eq!(
+            advanced_installer_footer(&subject(&d, &signed)),
+            Some((0x400, 3))
+        );
     }
 
     #[test]

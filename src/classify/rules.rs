@@ -368,6 +368,12 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(longtail::setup_factory_runtime),
     ),
     strong(
+        "advanced-installer-footer",
+        PE,
+        Installer(Family::AdvancedInstaller),
+        Probe(longtail::advanced_installer),
+    ),
+    strong(
         "advanced-installer-tail",
         PE,
         Installer(Family::AdvancedInstaller),

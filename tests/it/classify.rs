@@ -101,6 +101,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ),
     // Constructed layouts of long-tail builders (corpus/src/tools/longtail.sh).
     (
+        "longtail/advinst_footer_signed.exe",
+        Installer,
+        Some("advanced-installer"),
+        None,
+    ),
+    (
         "longtail/advinst_options.exe",
         Installer,
         Some("advanced-installer"),

@@ -71,6 +71,17 @@ write("setup_factory_overlay.exe", hello + bytes(x for i in range(8) for x in (0
 # Advanced Installer: "ADVINSTSFX" within the last 0x50 bytes (DIE line 21).
 write("advinst_tail.exe", hello + filler("ai", 400) + b"ADVINSTSFX" + filler("ai2", 16))
 
+# Advanced Installer: its 76-byte footer (0, own offset, file count, version, info offset,
+# table pointer, file data start, 32 hex chars, a dword, "ADVINSTSFX\0", pad) at the end of
+# the unsigned file; longtail.sh signs it with the TEST ONLY key, so the footer then lies
+# just before the certificate table, where DIE's last-0x50-bytes test cannot see it.
+payload = filler("aipayload", 512)
+foot_at = len(hello) + len(payload)
+footer = struct.pack("<IIIIIII", 0, foot_at, 1, 2, len(hello), len(hello), len(hello))
+footer += b"0123456789abcdef0123456789abcdef" + struct.pack("<I", 0) + b"ADVINSTSFX\0" + b"\0"
+assert len(footer) == 76
+open(os.path.join(work, "advinst_footer_unsigned.exe"), "wb").write(hello + payload + footer)
+
 # Advanced Installer: BOM then UTF-16LE "[GeneralOptions]" at overlay +2 (DIE line 30).
 write("advinst_options.exe", hello + b"\xff\xfe" + "[GeneralOptions]\r\nVersion=1\r\n".encode("utf-16-le") + filler("ai3", 200))
 

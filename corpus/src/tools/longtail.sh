@@ -15,8 +15,8 @@ trap 'rm -rf "$WORK"' EXIT
 CC32=$(command -v i686-w64-mingw32-gcc-win32 || echo i686-w64-mingw32-gcc)
 RC32=i686-w64-mingw32-windres
 PEFLAGS=(-O2 -s -Wl,--no-insert-timestamp)
-for t in "$CC32" "$RC32" python3; do
-  command -v "$t" >/dev/null || { echo "missing $t: apt-get install gcc-mingw-w64-i686-win32 binutils-mingw-w64-i686 python3" >&2; exit 1; }
+for t in "$CC32" "$RC32" python3 osslsigncode; do
+  command -v "$t" >/dev/null || { echo "missing $t: apt-get install gcc-mingw-w64-i686-win32 binutils-mingw-w64-i686 python3 osslsigncode" >&2; exit 1; }
 done
 cd "$HERE"
 rm -rf longtail
@@ -28,5 +28,8 @@ for pair in astrum:astrum_resource installaware:installaware_comments \
   $CC32 "${PEFLAGS[@]}" -o "$WORK/$exe.exe" "$SRC/pe/hello.c" "$WORK/$rc.o"
 done
 python3 "$SRC/tools/longtail.py" "$HERE" "$WORK"
+osslsigncode sign -certs "$SRC"/keys/test_only_cert.pem -key "$SRC"/keys/test_only_key.pem \
+  -n "installsift test" -time 1717200000 \
+  -in "$WORK/advinst_footer_unsigned.exe" -out longtail/advinst_footer_signed.exe >/dev/null
 chmod 644 longtail/*
 ls -l longtail
