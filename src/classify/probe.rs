@@ -310,21 +310,48 @@ pub(crate) fn squirrel_nupkg(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
+/// Version info of Squirrel's `Setup.exe` (ProductName or FileDescription
+/// naming Squirrel).
+fn squirrel_version_info(s: &Subject<'_>) -> bool {
+    s.pe().is_some_and(|p| {
+        [VersionKey::ProductName, VersionKey::FileDescription]
+            .into_iter()
+            .filter_map(|k| version_value(p, k))
+            .any(|v| v.to_ascii_lowercase().contains("squirrel"))
+    })
+}
+
+/// Squirrel's `Setup.exe` whose `DATA` zip could not be read whole: a
+/// package may be in what is lost, so it is the installer with the damage
+/// reported on the zip, not the empty template.
+pub(crate) fn squirrel_damaged(s: &Subject<'_>) -> Option<Hit> {
+    let zip = squirrel_zip(s)?;
+    (!zip.errors.is_empty() && squirrel_version_info(s)).then(|| {
+        Hit::at(
+            format!(
+                "Squirrel Setup.exe: resource `{}` is a zip that could not be read whole ({})",
+                child_name(zip),
+                zip.errors
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ),
+            child_offset(zip),
+        )
+    })
+}
+
 pub(crate) fn squirrel_template(s: &Subject<'_>) -> Option<Hit> {
     let zip = squirrel_zip(s)?;
-    if zip
-        .children
-        .iter()
-        .any(|c| child_name(c).to_ascii_lowercase().ends_with(".nupkg"))
+    if !zip.errors.is_empty()
+        || zip
+            .children
+            .iter()
+            .any(|c| child_name(c).to_ascii_lowercase().ends_with(".nupkg"))
     {
         return None;
     }
-    let p = s.pe()?;
-    let squirrel = [VersionKey::ProductName, VersionKey::FileDescription]
-        .into_iter()
-        .filter_map(|k| version_value(p, k))
-        .any(|v| v.to_ascii_lowercase().contains("squirrel"));
-    squirrel.then(|| {
+    squirrel_version_info(s).then(|| {
         Hit::at(
             format!(
                 "Squirrel Setup.exe template: resource `{}` holds no .nupkg",

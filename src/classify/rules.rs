@@ -335,6 +335,12 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(probe::squirrel_nupkg),
     ),
     strong(
+        "squirrel-damaged-payload",
+        PE,
+        Installer(Family::Squirrel),
+        Probe(probe::squirrel_damaged),
+    ),
+    strong(
         "iexpress-wextract",
         PE,
         Installer(Family::IExpress),

@@ -870,3 +870,37 @@ fn further_builders_name_themselves_in_properties() {
             .any(|e| e.signal == "builder-overlay-magic"));
     }
 }
+
+#[test]
+fn a_squirrel_stub_whose_payload_is_damaged_is_an_installer_not_a_template() {
+    let mut b =
+        std::fs::read(corpus().join("lookalike/squirrel_setup_template.exe")).expect("sample");
+    let r = Scanner::new().scan_bytes("Setup.exe", &b);
+    assert_eq!(r.root.kind.as_deref(), Some("engine-stub"));
+    // Break the DATA zip's end-of-central-directory record: what it holds
+    // can no longer be listed, so a package may be in it.
+    let eocd = b
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .expect("zip in the DATA resource");
+    b[eocd + 3] = 0x07;
+    let r = Scanner::new().scan_bytes("Setup.exe", &b);
+    assert_eq!(
+        r.root.family.map(|f| f.as_str()),
+        Some("squirrel"),
+        "{:?}",
+        r.root.evidence
+    );
+    assert!(r
+        .root
+        .evidence
+        .iter()
+        .any(|e| e.signal == "squirrel-damaged-payload"));
+    let zip = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.format == installsift::Format::Zip)
+        .expect("zip child");
+    assert!(!zip.errors.is_empty(), "the damage is reported on the zip");
+}

@@ -227,8 +227,20 @@ pub(crate) fn check_signature(cfb: &Cfb<'_>, max_stream: u64) -> Option<Signatur
         None => None,
     };
     let mut all = !sigs.is_empty();
+    // One pass over the streams per algorithm, whatever the signature count.
+    type Computed = Result<(Vec<u8>, Option<Vec<u8>>), Error>;
+    let mut computed: Vec<(DigestAlgorithm, Computed)> = Vec::new();
     for sig in &sigs {
-        let matches = match digest_with(cfb, max_stream, sig.algorithm, stored_prehash.is_some()) {
+        if !computed.iter().any(|(a, _)| *a == sig.algorithm) {
+            let d = digest_with(cfb, max_stream, sig.algorithm, stored_prehash.is_some());
+            computed.push((sig.algorithm, d));
+        }
+        let result = computed
+            .iter()
+            .find(|(a, _)| *a == sig.algorithm)
+            .map(|(_, r)| r.clone());
+        let Some(result) = result else { continue };
+        let matches = match result {
             Ok((digest, prehash)) => {
                 let alg = sig.algorithm.as_str();
                 let mut ok = true;
