@@ -1,10 +1,11 @@
 //! A minimal DER reader for the PKCS#7 / X.509 structures of an Authenticode
 //! signature (ITU-T X.690): one tag byte, definite lengths of up to four
 //! bytes, bodies as sub-slices of the input. Nothing is copied and nothing is
-//! allocated; every read is bounded by the slice it reads from, so hostile
-//! input costs at most one pass over it. High tag numbers and BER's
-//! indefinite lengths (which DER forbids and signers do not write) are
-//! errors.
+//! allocated; every read is bounded by the slice it reads from. BER's
+//! indefinite lengths (which old signing tools wrote for the outer
+//! constructed values) are accepted for constructed values: the body ends at
+//! the matching end-of-contents, found by walking the nested values to a
+//! bounded depth ([`MAX_NESTING`]). High tag numbers are errors.
 
 use crate::error::Error;
 
@@ -49,6 +50,9 @@ impl<'a> Tlv<'a> {
     }
 }
 
+/// Deepest nesting of indefinite-length values walked to find their end.
+const MAX_NESTING: usize = 32;
+
 /// A cursor over consecutive TLVs.
 #[derive(Debug, Clone)]
 pub(crate) struct Der<'a> {
@@ -92,9 +96,18 @@ impl<'a> Der<'a> {
         } else {
             let n = usize::from(first & 0x7F);
             if n == 0 {
-                return Err(Error::unsupported(format!(
-                    "DER: indefinite length (BER) at {at}"
-                )));
+                if tag & 0x20 == 0 {
+                    return Err(Error::malformed(format!(
+                        "BER: indefinite length on a primitive value at {at}"
+                    )));
+                }
+                let start = at + 2;
+                let len = indefinite_len(self.data, start, 0)?;
+                let body = self.data.get(start..start + len).unwrap_or(&[]);
+                let end = start + len + 2;
+                self.pos = end;
+                let raw = self.data.get(at..end).unwrap_or(body);
+                return Ok(Tlv { tag, body, raw });
             }
             if n > 4 {
                 return Err(Error::malformed(format!("DER: {n}-byte length at {at}")));
@@ -134,6 +147,35 @@ impl<'a> Der<'a> {
             self.next_tlv().map(Some)
         } else {
             Ok(None)
+        }
+    }
+}
+
+/// The length of an indefinite-length body starting at `start`: the values
+/// up to the end-of-contents octets `00 00` (not counted).
+fn indefinite_len(data: &[u8], start: usize, depth: usize) -> Result<usize, Error> {
+    if depth >= MAX_NESTING {
+        return Err(Error::malformed(format!(
+            "BER: indefinite lengths nested deeper than {MAX_NESTING}"
+        )));
+    }
+    let mut d = Der { data, pos: start };
+    loop {
+        match data.get(d.pos..d.pos + 2) {
+            Some([0, 0]) => return Ok(d.pos - start),
+            Some(_) => {}
+            None => {
+                return Err(Error::truncated(format!(
+                    "BER: no end-of-contents for the value at {start}"
+                )))
+            }
+        }
+        // A nested indefinite value recurses through `next_tlv`.
+        if data.get(d.pos + 1) == Some(&0x80) {
+            let inner = indefinite_len(data, d.pos + 2, depth + 1)?;
+            d.pos += 2 + inner + 2;
+        } else {
+            d.next_tlv()?;
         }
     }
 }
@@ -186,12 +228,35 @@ mod tests {
             Der::new(&[0x30, 0x84, 0x7F, 0xFF, 0xFF, 0xFF, 0]).next_tlv(),
             Err(Error::Truncated { .. })
         ));
-        // Indefinite length, five-byte length, high tag number, nothing at all.
-        assert!(Der::new(&[0x30, 0x80, 0, 0]).next_tlv().is_err());
+        // Indefinite length without its end, on a primitive, too deep;
+        // five-byte length, high tag number, nothing at all.
+        assert!(Der::new(&[0x30, 0x80, 0x04, 0x01, 0xAA])
+            .next_tlv()
+            .is_err());
+        assert!(Der::new(&[0x04, 0x80, 0, 0]).next_tlv().is_err());
+        let deep: Vec<u8> = std::iter::repeat_n([0x30u8, 0x80], 64).flatten().collect();
+        assert!(Der::new(&deep).next_tlv().is_err());
         assert!(Der::new(&[0x30, 0x85, 1, 1, 1, 1, 1]).next_tlv().is_err());
         assert!(Der::new(&[0x1F, 0x01, 0x00]).next_tlv().is_err());
         assert!(Der::new(&[]).next_tlv().is_err());
         assert!(Der::new(&[0x30]).next_tlv().is_err());
+    }
+
+    #[test]
+    fn ber_indefinite_lengths_end_at_their_end_of_contents() {
+        // SEQUENCE (indefinite) { [0] (indefinite) { OCTET STRING AA } } then INTEGER 5
+        let b = [
+            0x30, 0x80, 0xA0, 0x80, 0x04, 0x01, 0xAA, 0, 0, 0, 0, 0x02, 0x01, 0x05,
+        ];
+        let mut d = Der::new(&b);
+        let seq = d.next_tlv().unwrap();
+        assert_eq!(seq.tag, 0x30);
+        assert_eq!(seq.body, &b[2..9]);
+        let inner = seq.items().next_tlv().unwrap();
+        assert_eq!(inner.tag, 0xA0);
+        assert_eq!(inner.items().next_tlv().unwrap().body, &[0xAA]);
+        assert_eq!(d.next_tlv().unwrap().body, &[0x05]);
+        assert!(d.is_empty());
     }
 
     #[test]
