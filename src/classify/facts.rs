@@ -133,6 +133,13 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::Other => {
             if let Some((name, _)) = super::longtail::overlay_builder(s) {
                 facts.properties.insert("builder".into(), name.into());
+            } else if let Some((_, file)) = super::longtail::vs_bootstrapper(s) {
+                facts
+                    .properties
+                    .insert("builder".into(), "Visual Studio setup bootstrapper".into());
+                if let Some(f) = file {
+                    facts.properties.insert("installs".into(), f);
+                }
             }
         }
         Family::SetupFactory => {

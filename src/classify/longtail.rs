@@ -234,6 +234,41 @@ pub(crate) fn advanced_installer(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
+/// Visual Studio's setup bootstrapper (`setup.exe` beside a Setup project's
+/// MSI; RetDec `ms_setup_installer_8x`): a resource named `SETUPCFG` whose
+/// UTF-16LE text starts `Begin Application` and names the files it installs
+/// (`Name="Setup1.msi"`). Returns the resource and the first file named.
+pub(crate) fn vs_bootstrapper(s: &Subject<'_>) -> Option<(u64, Option<String>)> {
+    let (r, b) = resource_any_type(s, "SETUPCFG")?;
+    let text: Vec<u16> = b
+        .get(..b.len().min(64 << 10))?
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let text = String::from_utf16_lossy(&text);
+    if !text.starts_with("Begin Application") {
+        return None;
+    }
+    let file = text.find("Begin File").and_then(|i| {
+        let rest = text.get(i..)?;
+        let a = rest.find("Name=\"")? + 6;
+        let b = a + rest.get(a..)?.find('"')?;
+        rest.get(a..b).map(|v| v.chars().take(256).collect())
+    });
+    Some((r.offset, file))
+}
+
+pub(crate) fn vs_bootstrapper_hit(s: &Subject<'_>) -> Option<Hit> {
+    let (at, file) = vs_bootstrapper(s)?;
+    Some(Hit::at(
+        format!(
+            "resource SETUPCFG (`Begin Application`): Visual Studio's setup bootstrapper, installing {}",
+            file.map_or_else(|| "the packages it lists".to_owned(), |f| format!("`{f}` beside it"))
+        ),
+        Some(at),
+    ))
+}
+
 /// Setup Factory 7's runtime: version-info `Comments` `Created with Setup
 /// Factory x` (RetDec `setup_factory_install_app_upx`); returns the version.
 pub(crate) fn setup_factory_version(s: &Subject<'_>) -> Option<(u64, String)> {

@@ -524,6 +524,12 @@ pub(crate) static RULES: &[Rule] = &[
         FileAt(0xF000, b"SIVM"),
     ),
     strong(
+        "vs-bootstrapper-setupcfg",
+        PE,
+        Installer(Family::Other),
+        Probe(longtail::vs_bootstrapper_hit),
+    ),
+    strong(
         "builder-overlay-magic",
         PE,
         Installer(Family::Other),

@@ -445,6 +445,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     (
+        "real/vs_setup_bootstrapper_2017.exe",
+        Installer,
+        Some("other"),
+        None,
+    ),
+    (
         "real/velopack_LegacyTestApp-0084-Setup.exe",
         Installer,
         Some("velopack"),
@@ -855,6 +861,10 @@ fn further_builders_name_themselves_in_properties() {
     for (rel, builder) in [
         ("longtail/excelsior_overlay.exe", "Excelsior Installer"),
         ("longtail/veracrypt_overlay.exe", "VeraCrypt installer"),
+        (
+            "real/vs_setup_bootstrapper_2017.exe",
+            "Visual Studio setup bootstrapper",
+        ),
     ] {
         let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
         let f = r.root.installer.as_ref().expect("facts");
@@ -863,11 +873,13 @@ fn further_builders_name_themselves_in_properties() {
             Some(builder),
             "{rel}"
         );
-        assert!(r
-            .root
-            .evidence
-            .iter()
-            .any(|e| e.signal == "builder-overlay-magic"));
+        assert!(
+            r.root
+                .evidence
+                .iter()
+                .any(|e| e.signal == "builder-overlay-magic"
+                    || e.signal == "vs-bootstrapper-setupcfg")
+        );
     }
 }
 
