@@ -173,10 +173,14 @@ pub struct SignatureInfo {
 
 /// A parsed signature before its digest is compared.
 #[derive(Debug, Clone)]
-pub(crate) struct Parsed {
+pub struct Parsed {
+    /// The digest algorithm of `SpcIndirectDataContent.messageDigest`.
     pub algorithm: DigestAlgorithm,
+    /// The signed digest.
     pub digest: Vec<u8>,
+    /// Carried as a nested signature.
     pub nested: bool,
+    /// The signer, when its `SignerInfo` could be read.
     pub signer: Option<Signer>,
 }
 
@@ -196,7 +200,7 @@ impl Parsed {
 /// Read every signature of one PKCS#7 `ContentInfo` (itself and those nested
 /// in it). Bytes after the outer DER value (an Omaha tag, zero padding) are
 /// ignored.
-pub(crate) fn parse_pkcs7(data: &[u8]) -> Result<Vec<Parsed>, Error> {
+pub fn parse_pkcs7(data: &[u8]) -> Result<Vec<Parsed>, Error> {
     let mut out = Vec::new();
     parse_content_info(data, false, 0, &mut out)?;
     Ok(out)
@@ -427,7 +431,7 @@ fn serial_hex(body: &[u8]) -> String {
 
 /// The PKCS#7 blobs of a PE certificate table: every `WIN_CERTIFICATE` of
 /// type 2 (`WIN_CERT_TYPE_PKCS_SIGNED_DATA`).
-pub(crate) fn win_certificates(table: &[u8]) -> Result<Vec<&[u8]>, Error> {
+pub fn win_certificates(table: &[u8]) -> Result<Vec<&[u8]>, Error> {
     let mut out = Vec::new();
     let mut at = 0usize;
     for _ in 0..MAX_WIN_CERTIFICATES {
