@@ -453,6 +453,12 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
         facts.silent_args =
             Some("--install --silent (tag from the certificate, `Gact2.0Omaha`)".into());
     }
+    // The metainstaller stub carries the Omaha release it was built from as
+    // its file version (1.2.121.9, 1.3.21.165 …).
+    facts.engine_version = s
+        .pe()
+        .and_then(|p| p.version_info.as_ref())
+        .and_then(|v| v.fixed_file_version.clone());
     let Some((_, tag)) = probe::omaha_tag(s) else {
         return;
     };

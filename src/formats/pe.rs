@@ -890,38 +890,36 @@ fn sfxcab(data: &[u8], layout: &Layout, info: &PeInfo, cx: &mut Cx<'_>) {
     let Some(region) = data.get(start..end) else {
         return;
     };
-    let window = cx.limits().max_search_window;
-    let mut from = 0usize;
-    while let Some((k, Format::Cab)) = region
-        .get(from..)
-        .and_then(|r| find_embedded(r, window))
-        .filter(|(_, f)| *f == Format::Cab)
-    {
-        let at = start + from + k;
-        let inside_leaf = info
-            .resources
-            .iter()
-            .any(|r| r.offset <= at as u64 && (at as u64) < r.offset.saturating_add(r.size));
-        if inside_leaf {
-            from += k + 1;
-            continue;
-        }
-        let rest = data.get(at..).unwrap_or(&[]);
-        let len = super::carved_len(Format::Cab, rest).unwrap_or(rest.len());
-        cx.evidence(Evidence::strong(
-            "pe-sfxcab-cabinet",
-            format!(
-                "manifest names `sfxcab.exe` (Microsoft cabinet self-extractor); cabinet of {len} bytes in `.rsrc` outside any resource"
-            ),
-            Some(at as u64),
-        ));
-        cx.child(
-            "[sfxcab]",
-            EntryInfo::new(EntryKind::Carved).at(at as u64),
-            ChildData::Borrowed(rest.get(..len).unwrap_or(rest)),
-        );
-        return;
-    }
+    let window = usize::try_from(cx.limits().max_search_window).unwrap_or(usize::MAX);
+    let hay = region.get(..region.len().min(window)).unwrap_or(region);
+    // Each candidate is checked once (its magic, the cabinet sniff, not
+    // inside a resource); at most this many are looked at.
+    const MAX_CANDIDATES: usize = 4096;
+    let found = memchr::memmem::find_iter(hay, b"MSCF\0\0\0\0")
+        .take(MAX_CANDIDATES)
+        .map(|k| start + k)
+        .find(|&at| {
+            let inside_leaf = info
+                .resources
+                .iter()
+                .any(|r| r.offset <= at as u64 && (at as u64) < r.offset.saturating_add(r.size));
+            !inside_leaf && data.get(at..).is_some_and(super::cab::sniff)
+        });
+    let Some(at) = found else { return };
+    let rest = data.get(at..).unwrap_or(&[]);
+    let len = super::carved_len(Format::Cab, rest).unwrap_or(rest.len());
+    cx.evidence(Evidence::strong(
+        "pe-sfxcab-cabinet",
+        format!(
+            "manifest names `sfxcab.exe` (Microsoft cabinet self-extractor); cabinet of {len} bytes in `.rsrc` outside any resource"
+        ),
+        Some(at as u64),
+    ));
+    cx.child(
+        "[sfxcab]",
+        EntryInfo::new(EntryKind::Carved).at(at as u64),
+        ChildData::Borrowed(rest.get(..len).unwrap_or(rest)),
+    );
 }
 
 /// Resources listed in metadata; all are counted and all are searched.

@@ -836,6 +836,8 @@ fn omaha_is_recognised_by_its_stub_structure_without_a_tag() {
     // The version info says only "Setup"; the payload decided.
     assert!(e.detail.contains("LZMA-compressed tar"), "{}", e.detail);
     assert!(e.detail.contains("GoogleUpdate.exe"), "{}", e.detail);
+    let f = n.installer.as_ref().expect("facts");
+    assert_eq!(f.engine_version.as_deref(), Some("1.2.121.9"));
     // Tagged ones keep their tag.
     let r = Scanner::new()
         .scan_path(&corpus().join("omaha/omaha_tagged.exe"))
