@@ -305,6 +305,23 @@ pub(crate) fn setup_factory_runtime(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
+/// InstallShield 3 (DIE `installer_InstallShield.1.sg` lines 8–11): the
+/// overlay's first byte is the length of a record, and 12 bytes after it
+/// starts an InstallShield 3 archive, magic `13 5d 65 8c`.
+pub(crate) fn installshield3(s: &Subject<'_>) -> Option<Hit> {
+    let (at, b) = overlay(s)?;
+    let n = usize::from(*b.first()?);
+    (b.get(n + 12..n + 16)? == b"\x13\x5d\x65\x8c").then(|| {
+        Hit::at(
+            format!(
+                "overlay record of {n} bytes, then an InstallShield 3 archive (`13 5d 65 8c`) at overlay +{}",
+                n + 12
+            ),
+            Some((at + n + 12) as u64),
+        )
+    })
+}
+
 /// InstallShield 2 (DIE line 20–25): a resource of numeric type 3000 that
 /// starts `SZDD` (a compressed file of the setup).
 pub(crate) fn installshield_szdd(s: &Subject<'_>) -> Option<Hit> {
@@ -599,6 +616,20 @@ mod tests {
             advanced_installer_footer(&subject(&d, &signed)),
             Some((0x400, 3))
         );
+    }
+
+    #[test]
+    fn installshield3_archive_after_the_length_prefixed_record() {
+        let mut d = vec![0u8; 0x400];
+        // n = 5: the magic at overlay + 5 + 12.
+        d.push(5);
+        d.extend_from_slice(b"SETUP");
+        d.extend_from_slice(&[0u8; 11]);
+        d.extend_from_slice(b"\x13\x5d\x65\x8crest");
+        let m = pe_with_overlay(0x400, vec![]);
+        assert!(installshield3(&subject(&d, &m)).is_some());
+        d[0x400] = 6;
+        assert!(installshield3(&subject(&d, &m)).is_none());
     }
 
     #[test]

@@ -536,6 +536,12 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(longtail::die_overlay_builder),
     ),
     strong(
+        "installshield3-overlay",
+        PE,
+        Installer(Family::InstallShield),
+        Probe(longtail::installshield3),
+    ),
+    strong(
         "installshield-szdd-resource",
         PE,
         Installer(Family::InstallShield),

@@ -185,6 +185,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     (
+        "longtail/installshield3_overlay.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
         "longtail/installshield_launcher_manifest.exe",
         Installer,
         Some("installshield"),

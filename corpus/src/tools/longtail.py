@@ -97,6 +97,10 @@ write("qt_ifw_overlay.exe", hello + b"qres\0\0\0\x01" + struct.pack(">I", 0x40) 
 # MindVision Vise: overlay starts "ESIV" (DIE Vise line 7).
 write("vise_overlay.exe", hello + b"ESIV" + filler("vise", 400))
 
+# InstallShield 3: the overlay's first byte is a record length n; the IS3 archive magic
+# 13 5d 65 8c follows at overlay + n + 12 (DIE InstallShield lines 8-11).
+write("installshield3_overlay.exe", hello + bytes([9]) + b"_SETUP.LIB" + bytes(10) + b"\x13\x5d\x65\x8c" + filler("is3", 400))
+
 # Two of the further overlay magics DIE names (src/classify/longtail.rs OVERLAY_BUILDERS).
 write("excelsior_overlay.exe", hello + b"ExcelsiorII1" + filler("exc", 400))
 write("veracrypt_overlay.exe", hello + b"VCINSTRT" + filler("vc", 400))
