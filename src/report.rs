@@ -179,6 +179,8 @@ pub enum Family {
     Astrum,
     /// MindVision Installer VISE.
     Vise,
+    /// Python distutils `bdist_wininst` installer.
+    BdistWininst,
     /// Google Update (Omaha) metainstaller.
     Omaha,
     /// ClickOnce deployment or application manifest.
@@ -224,6 +226,7 @@ impl Family {
             Family::CreateInstall => "createinstall",
             Family::Astrum => "astrum",
             Family::Vise => "vise",
+            Family::BdistWininst => "bdist-wininst",
             Family::Omaha => "omaha",
             Family::ClickOnce => "clickonce",
             Family::Pkg => "pkg",

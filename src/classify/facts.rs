@@ -75,6 +75,11 @@ fn hints(
             Some("%ProgramFiles%\\WindowsApps"),
         ),
         Family::AdvancedInstaller => (Some("/exenoui /qn"), Some("msiexec.exe"), None),
+        Family::BdistWininst => (
+            None,
+            Some("the stub itself, which unpacks into the Python installation it finds in the registry"),
+            Some("%TEMP% (the install script), the chosen Python's site-packages"),
+        ),
         Family::InstallAware => (Some("/s"), None, None),
         Family::Wise => (Some("/s"), None, None),
         Family::SetupFactory => (Some("/S"), None, None),
@@ -121,6 +126,22 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::SmartInstallMaker => {
             facts.engine_version =
                 super::longtail::smart_install_maker_version(s).filter(|v| !v.is_empty());
+        }
+        Family::BdistWininst => {
+            if let Some((_, cfg)) = super::longtail::bdist_wininst(s) {
+                for (k, key) in [
+                    ("package.name", "name"),
+                    ("package.version", "version"),
+                    ("title", "title"),
+                ] {
+                    if let Some(v) = super::longtail::ini_value(&cfg, key) {
+                        facts.properties.insert(k.into(), cut(v));
+                    }
+                }
+                facts.engine_version = super::longtail::ini_value(&cfg, "build_info")
+                    .and_then(|b| b.rsplit_once("with distutils-"))
+                    .map(|(_, v)| v.trim().to_owned());
+            }
         }
         Family::AdvancedInstaller => {
             if let Some((at, files)) = super::longtail::advanced_installer_footer(s) {

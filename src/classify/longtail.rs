@@ -269,6 +269,61 @@ pub(crate) fn vs_bootstrapper_hit(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
+/// Python distutils' `bdist_wininst` installer (CPython
+/// `Lib/distutils/command/bdist_wininst.py` `create_exe`, read by
+/// `PC/bdist_wininst/install.c`): the `wininst` stub, an optional bitmap,
+/// the configuration text (`[metadata]` …, NUL-terminated), a 12-byte
+/// header — tag `0x1234567A`/`0x1234567B`, the configuration's length, the
+/// bitmap's length — and then the zip of the files. Found from the zip the
+/// overlay carries: the header right before it, the configuration before
+/// that. Returns (configuration offset, its text).
+pub(crate) fn bdist_wininst(s: &Subject<'_>) -> Option<(usize, String)> {
+    let (ov, _) = overlay(s)?;
+    s.children.iter().find_map(|c| {
+        if c.format != crate::report::Format::Zip {
+            return None;
+        }
+        let z = usize::try_from(c.entry.as_ref()?.offset?).ok()?;
+        let h = z.checked_sub(12)?;
+        let tag = le_u32(s.data, h)?;
+        let cfg_len = usize::try_from(le_u32(s.data, h + 4)?).ok()?;
+        if !matches!(tag, 0x1234_567A | 0x1234_567B) || cfg_len == 0 || cfg_len > 1 << 20 {
+            return None;
+        }
+        let at = h.checked_sub(cfg_len)?;
+        if at < ov {
+            return None;
+        }
+        let cfg = s.data.get(at..h)?;
+        cfg.starts_with(b"[metadata]").then(|| {
+            let end = cfg.iter().position(|&b| b == 0).unwrap_or(cfg.len());
+            (
+                at,
+                String::from_utf8_lossy(cfg.get(..end).unwrap_or(cfg)).into_owned(),
+            )
+        })
+    })
+}
+
+pub(crate) fn bdist_wininst_hit(s: &Subject<'_>) -> Option<Hit> {
+    let (at, cfg) = bdist_wininst(s)?;
+    Some(Hit::at(
+        format!(
+            "Python distutils bdist_wininst: `[metadata]` configuration ({} bytes) and the header tag 0x1234567A/B before the zip of the files",
+            cfg.len()
+        ),
+        Some(at as u64),
+    ))
+}
+
+/// `key=value` of one line of a bdist_wininst configuration.
+pub(crate) fn ini_value<'a>(cfg: &'a str, key: &str) -> Option<&'a str> {
+    cfg.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == key).then(|| v.trim())
+    })
+}
+
 /// Setup Factory 7's runtime: version-info `Comments` `Created with Setup
 /// Factory x` (RetDec `setup_factory_install_app_upx`); returns the version.
 pub(crate) fn setup_factory_version(s: &Subject<'_>) -> Option<(u64, String)> {
@@ -630,6 +685,18 @@ mod tests {
         assert!(installshield3(&subject(&d, &m)).is_some());
         d[0x400] = 6;
         assert!(installshield3(&subject(&d, &m)).is_none());
+    }
+
+    #[test]
+    fn ini_values() {
+        let cfg =
+            "[metadata]\nname=demo\nversion=1.0\n[Setup]\nbuild_info=Built x with distutils-3.7.16";
+        assert_eq!(ini_value(cfg, "name"), Some("demo"));
+        assert_eq!(
+            ini_value(cfg, "build_info"),
+            Some("Built x with distutils-3.7.16")
+        );
+        assert_eq!(ini_value(cfg, "nope"), None);
     }
 
     #[test]

@@ -524,6 +524,12 @@ pub(crate) static RULES: &[Rule] = &[
         FileAt(0xF000, b"SIVM"),
     ),
     strong(
+        "bdist-wininst-config",
+        PE,
+        Installer(Family::BdistWininst),
+        Probe(longtail::bdist_wininst_hit),
+    ),
+    strong(
         "vs-bootstrapper-setupcfg",
         PE,
         Installer(Family::Other),

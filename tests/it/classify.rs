@@ -19,6 +19,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     (
+        "bdist_wininst/siftdemo-1.0.win32.exe",
+        Installer,
+        Some("bdist-wininst"),
+        None,
+    ),
+    (
         "burn/burn_constructed.exe",
         Installer,
         Some("wix-burn"),
@@ -923,4 +929,17 @@ fn a_squirrel_stub_whose_payload_is_damaged_is_an_installer_not_a_template() {
         .find(|c| c.format == installsift::Format::Zip)
         .expect("zip child");
     assert!(!zip.errors.is_empty(), "the damage is reported on the zip");
+}
+
+#[test]
+fn bdist_wininst_names_its_package_and_distutils_version() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("bdist_wininst/siftdemo-1.0.win32.exe"))
+        .expect("scan");
+    let f = r.root.installer.as_ref().expect("facts");
+    let p = |k: &str| f.properties.get(k).map(String::as_str);
+    assert_eq!(p("package.name"), Some("siftdemo"));
+    assert_eq!(p("package.version"), Some("1.0"));
+    // build_info=Built Sat Jun  1 00:00:00 2024 with distutils-3.7.16
+    assert_eq!(f.engine_version.as_deref(), Some("3.7.16"));
 }
