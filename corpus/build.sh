@@ -575,6 +575,9 @@ fi
 # installer families built from our own sources: iexpress/ burn/ omaha/
 # (see src/tools/families.sh; it needs pe/lib_x64.dll and msi/simple.msi from above)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/families.sh; fi
+# Constructed layouts of long-tail installer builders (src/tools/longtail.sh; needs
+# pe/hello_x86.exe and cab/mszip.cab from above).
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/longtail.sh; fi
 
 # xar archives and macOS flat packages: pkg/ xar/ and their reference listings
 # (see src/tools/xar.sh; it needs bsdtar, cpio, node + npm)

@@ -156,6 +156,9 @@ pub enum Family {
     WixBurn,
     /// Squirrel.Windows `Setup.exe`.
     Squirrel,
+    /// Velopack `Setup.exe` (Squirrel's successor): a package bundled by its
+    /// placeholder.
+    Velopack,
     /// IExpress / wextract self-extractor.
     IExpress,
     /// MSIX / AppX package or bundle.
@@ -180,6 +183,16 @@ pub enum Family {
     Install4j,
     /// Qt Installer Framework.
     QtIfw,
+    /// Gentee Installer.
+    Gentee,
+    /// CreateInstall (Gentee's builder).
+    CreateInstall,
+    /// Astrum InstallWizard.
+    Astrum,
+    /// MindVision Installer VISE.
+    Vise,
+    /// Python distutils `bdist_wininst` installer.
+    BdistWininst,
     /// Google Update (Omaha) metainstaller.
     Omaha,
     /// ClickOnce deployment or application manifest.
@@ -209,6 +222,7 @@ impl Family {
             Family::InstallShield => "installshield",
             Family::WixBurn => "wix-burn",
             Family::Squirrel => "squirrel",
+            Family::Velopack => "velopack",
             Family::IExpress => "iexpress",
             Family::Msix => "msix",
             Family::SetupFactory => "setup-factory",
@@ -221,6 +235,11 @@ impl Family {
             Family::BitRock => "bitrock",
             Family::Install4j => "install4j",
             Family::QtIfw => "qt-ifw",
+            Family::Gentee => "gentee",
+            Family::CreateInstall => "createinstall",
+            Family::Astrum => "astrum",
+            Family::Vise => "vise",
+            Family::BdistWininst => "bdist-wininst",
             Family::Omaha => "omaha",
             Family::ClickOnce => "clickonce",
             Family::Pkg => "pkg",

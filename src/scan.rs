@@ -248,7 +248,6 @@ impl<'s> Cx<'s> {
     /// Record that a check the format carries matched the bytes of the node
     /// being parsed (e.g. its signed Authenticode digest). Checks of a
     /// child's bytes go on its [`EntryInfo::verified`] instead.
-    #[allow(dead_code)] // first caller: the signed-digest check of PE and MSI
     pub(crate) fn verified(&mut self, check: Check) {
         if !self.verified.contains(&check) {
             self.verified.push(check);

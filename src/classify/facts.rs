@@ -59,6 +59,11 @@ fn hints(
             Some("Update.exe --install"),
             Some("%LOCALAPPDATA%\\<app>"),
         ),
+        Family::Velopack => (
+            Some("--silent (or -s)"),
+            Some("Update.exe (unpacked to the install root) applies the bundled package"),
+            Some("%LOCALAPPDATA%\\<package id> (current/, packages/)"),
+        ),
         Family::IExpress => (
             Some("/Q (with /T:<dir> /C to only extract)"),
             Some("the RUNPROGRAM command"),
@@ -75,6 +80,11 @@ fn hints(
             Some("%ProgramFiles%\\WindowsApps"),
         ),
         Family::AdvancedInstaller => (Some("/exenoui /qn"), Some("msiexec.exe"), None),
+        Family::BdistWininst => (
+            None,
+            Some("the stub itself, which unpacks into the Python installation it finds in the registry"),
+            Some("%TEMP% (the install script), the chosen Python's site-packages"),
+        ),
         Family::InstallAware => (Some("/s"), None, None),
         Family::Wise => (Some("/s"), None, None),
         Family::SetupFactory => (Some("/S"), None, None),
@@ -118,6 +128,50 @@ pub(crate) fn installer_facts(f: Family, s: &Subject<'_>) -> InstallerFacts {
         Family::Nsis => nsis_version(s, &mut facts),
         Family::Msix => msix_identity(s, &mut facts),
         Family::Squirrel => squirrel_releases(s, &mut facts),
+        Family::Velopack => velopack_package(s, &mut facts),
+        Family::SmartInstallMaker => {
+            facts.engine_version =
+                super::longtail::smart_install_maker_version(s).filter(|v| !v.is_empty());
+        }
+        Family::BdistWininst => {
+            if let Some((_, cfg)) = super::longtail::bdist_wininst(s) {
+                for (k, key) in [
+                    ("package.name", "name"),
+                    ("package.version", "version"),
+                    ("title", "title"),
+                ] {
+                    if let Some(v) = super::longtail::ini_value(&cfg, key) {
+                        facts.properties.insert(k.into(), cut(v));
+                    }
+                }
+                facts.engine_version = super::longtail::ini_value(&cfg, "build_info")
+                    .and_then(|b| b.rsplit_once("with distutils-"))
+                    .map(|(_, v)| v.trim().to_owned());
+            }
+        }
+        Family::AdvancedInstaller => {
+            if let Some((at, files)) = super::longtail::advanced_installer_footer(s) {
+                facts
+                    .properties
+                    .insert("footer.offset".into(), at.to_string());
+                facts.properties.insert("files".into(), files.to_string());
+            }
+        }
+        Family::Other => {
+            if let Some((name, _)) = super::longtail::overlay_builder(s) {
+                facts.properties.insert("builder".into(), name.into());
+            } else if let Some((_, file)) = super::longtail::vs_bootstrapper(s) {
+                facts
+                    .properties
+                    .insert("builder".into(), "Visual Studio setup bootstrapper".into());
+                if let Some(f) = file {
+                    facts.properties.insert("installs".into(), f);
+                }
+            }
+        }
+        Family::SetupFactory => {
+            facts.engine_version = super::longtail::setup_factory_version(s).map(|(_, v)| v);
+        }
         Family::ClickOnce => clickonce(s, &mut facts),
         Family::Omaha => omaha_tag(s, &mut facts),
         Family::InstallShield => installshield_facts(s, &mut facts),
@@ -439,6 +493,31 @@ fn kb_number(name: &str) -> Option<String> {
     (!digits.is_empty()).then_some(digits)
 }
 
+/// The package a Velopack `Setup.exe` bundles (its `.nuspec`), and the
+/// setup stub's own version.
+fn velopack_package(s: &Subject<'_>, facts: &mut InstallerFacts) {
+    let Some(v) = s.pe().and_then(|p| p.velopack.as_ref()) else {
+        return;
+    };
+    facts.engine_version = v.setup_version.clone();
+    for (k, val) in [
+        ("package.id", &v.package_id),
+        ("package.version", &v.package_version),
+        ("package.title", &v.title),
+        ("package.authors", &v.authors),
+    ] {
+        if let Some(val) = val {
+            facts.properties.insert(k.into(), cut(val));
+        }
+    }
+    facts
+        .properties
+        .insert("bundle.offset".into(), v.bundle_offset.to_string());
+    facts
+        .properties
+        .insert("bundle.size".into(), v.bundle_size.to_string());
+}
+
 fn clickonce(s: &Subject<'_>, facts: &mut InstallerFacts) {
     let Some(Metadata::Xml(x)) = s.metadata else {
         return;
@@ -470,6 +549,12 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
         facts.silent_args =
             Some("--install --silent (tag from the certificate, `Gact2.0Omaha`)".into());
     }
+    // The metainstaller stub carries the Omaha release it was built from as
+    // its file version (1.2.121.9, 1.3.21.165 …).
+    facts.engine_version = s
+        .pe()
+        .and_then(|p| p.version_info.as_ref())
+        .and_then(|v| v.fixed_file_version.clone());
     let Some((_, tag)) = probe::omaha_tag(s) else {
         return;
     };

@@ -31,6 +31,7 @@
 //! decide. Names are weak evidence at most: a renamed MSI is still an MSI.
 
 mod facts;
+mod longtail;
 mod probe;
 pub(crate) mod rules;
 

@@ -143,6 +143,36 @@ fn resources_named<'a>(
         })
 }
 
+/// The first resource named `name` (second path part), whatever its type.
+pub(crate) fn resource_any_type<'a>(
+    s: &Subject<'a>,
+    name: &str,
+) -> Option<(&'a ResourceInfo, &'a [u8])> {
+    let data = s.data;
+    s.pe()?
+        .resources
+        .iter()
+        .filter(|r| {
+            r.path
+                .split('/')
+                .nth(1)
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })
+        .find_map(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            let b = a.checked_add(usize::try_from(r.size).ok()?)?;
+            Some((r, data.get(a..b)?))
+        })
+}
+
+/// The raw data of the first section named `name`.
+pub(crate) fn section_bytes<'a>(s: &Subject<'a>, name: &str) -> Option<&'a [u8]> {
+    let sec = s.pe()?.sections.iter().find(|x| x.name == name)?;
+    let a = sec.raw_offset as usize;
+    let b = a.checked_add(sec.raw_size as usize)?.min(s.data.len());
+    s.data.get(a..b)
+}
+
 pub(crate) fn resource(s: &Subject<'_>, ty: &str, name: Option<&str>, magic: &[u8]) -> Option<Hit> {
     let (r, _) = resources_named(s, ty, name).find(|(_, b)| b.starts_with(magic))?;
     Some(Hit::at(format!("resource {}", r.path), Some(r.offset)))
@@ -280,21 +310,48 @@ pub(crate) fn squirrel_nupkg(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
+/// Version info of Squirrel's `Setup.exe` (ProductName or FileDescription
+/// naming Squirrel).
+fn squirrel_version_info(s: &Subject<'_>) -> bool {
+    s.pe().is_some_and(|p| {
+        [VersionKey::ProductName, VersionKey::FileDescription]
+            .into_iter()
+            .filter_map(|k| version_value(p, k))
+            .any(|v| v.to_ascii_lowercase().contains("squirrel"))
+    })
+}
+
+/// Squirrel's `Setup.exe` whose `DATA` zip could not be read whole: a
+/// package may be in what is lost, so it is the installer with the damage
+/// reported on the zip, not the empty template.
+pub(crate) fn squirrel_damaged(s: &Subject<'_>) -> Option<Hit> {
+    let zip = squirrel_zip(s)?;
+    (!zip.errors.is_empty() && squirrel_version_info(s)).then(|| {
+        Hit::at(
+            format!(
+                "Squirrel Setup.exe: resource `{}` is a zip that could not be read whole ({})",
+                child_name(zip),
+                zip.errors
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            ),
+            child_offset(zip),
+        )
+    })
+}
+
 pub(crate) fn squirrel_template(s: &Subject<'_>) -> Option<Hit> {
     let zip = squirrel_zip(s)?;
-    if zip
-        .children
-        .iter()
-        .any(|c| child_name(c).to_ascii_lowercase().ends_with(".nupkg"))
+    if !zip.errors.is_empty()
+        || zip
+            .children
+            .iter()
+            .any(|c| child_name(c).to_ascii_lowercase().ends_with(".nupkg"))
     {
         return None;
     }
-    let p = s.pe()?;
-    let squirrel = [VersionKey::ProductName, VersionKey::FileDescription]
-        .into_iter()
-        .filter_map(|k| version_value(p, k))
-        .any(|v| v.to_ascii_lowercase().contains("squirrel"));
-    squirrel.then(|| {
+    squirrel_version_info(s).then(|| {
         Hit::at(
             format!(
                 "Squirrel Setup.exe template: resource `{}` holds no .nupkg",
@@ -363,8 +420,14 @@ pub(crate) fn inno_offset_0x30(s: &Subject<'_>) -> Option<Hit> {
     })
 }
 
-/// The `.wixburn` section; with the Burn magic, the parsed header.
+/// The `.wixburn` section; with the Burn magic, the parsed header. An engine
+/// whose header declares no container and carries nothing after its image
+/// (WiX's own `burn.exe`, before a bundle is bound to it) is the engine stub,
+/// not an installer ([`burn_engine_stub`]).
 pub(crate) fn burn_section(s: &Subject<'_>) -> Option<Hit> {
+    if burn_engine_stub(s).is_some() {
+        return None;
+    }
     let p = s.pe()?;
     let sec = p
         .sections
@@ -378,6 +441,99 @@ pub(crate) fn burn_section(s: &Subject<'_>) -> Option<Hit> {
         None => "section `.wixburn` (no Burn magic)".to_owned(),
     };
     Some(Hit::at(detail, Some(u64::from(sec.raw_offset))))
+}
+
+/// The WiX Burn engine as the toolset ships it (`burn.exe`): the `.wixburn`
+/// header (magic 0x00F14300) declares no container, and no payload follows
+/// the image. A bundle always has its UX container.
+pub(crate) fn burn_engine_stub(s: &Subject<'_>) -> Option<Hit> {
+    let p = s.pe()?;
+    let b = p.burn.as_ref()?;
+    if b.container_count != 0 || has_overlay_payload(s) {
+        return None;
+    }
+    let sec = p
+        .sections
+        .iter()
+        .find(|x| x.name.eq_ignore_ascii_case(".wixburn"))?;
+    Some(Hit::at(
+        format!(
+            "WiX Burn engine: `.wixburn` header declares no container (stub size {}, bundle {}) and nothing follows the image",
+            b.stub_size, b.bundle_id
+        ),
+        Some(u64::from(sec.raw_offset)),
+    ))
+}
+
+/// Velopack `Setup.exe`: its bundle placeholder names the package it
+/// carries (`metadata.velopack`).
+pub(crate) fn velopack(s: &Subject<'_>) -> Option<Hit> {
+    let v = s.pe()?.velopack.as_ref()?;
+    let what = match (&v.package_id, &v.package_version) {
+        (Some(id), Some(ver)) => format!(
+            "the package `{id}` {ver} (`{}`)",
+            v.nuspec.as_deref().unwrap_or_default()
+        ),
+        _ if v.bundle_is_zip => "a zip without a readable .nuspec".to_owned(),
+        _ => "no zip there (see errors)".to_owned(),
+    };
+    Some(Hit::at(
+        format!(
+            "Velopack bundle placeholder (offset, length, SHA-256 of \"squirrel bundle\"): {} bytes at {:#x} holding {what}",
+            v.bundle_size, v.bundle_offset
+        ),
+        Some(v.placeholder_offset),
+    ))
+}
+
+/// An Omaha metainstaller's payload: an LZMA-alone stream (google/omaha
+/// `mi_exe_stub/mi.cc` decompresses it with the LZMA SDK) whose output is a
+/// tar archive, directly or after the 20-byte header of Omaha 1.3's BCJ2
+/// split. Returns the first member's name.
+fn omaha_payload(b: &[u8]) -> Option<String> {
+    use std::io::Read;
+    let props = *b.first()?;
+    let dict = le_u32(b, 1)?;
+    if props >= 225 || dict < 4096 {
+        return None;
+    }
+    let mut r = crate::lzma::LzmaReader::lzma(props, 1 << 16, b.get(13..)?).ok()?;
+    let mut head = [0u8; 1024];
+    let mut got = 0;
+    while got < head.len() {
+        match r.read(head.get_mut(got..)?) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+    }
+    let head = head.get(..got)?;
+    [0usize, 20].iter().find_map(|&skip| {
+        let tar = head.get(skip..skip + 512)?;
+        if tar.get(257..262)? != b"ustar" {
+            return None;
+        }
+        let name = tar.get(..100)?;
+        let end = name.iter().position(|&c| c == 0).unwrap_or(100);
+        let name = name.get(..end)?;
+        (!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned())
+    })
+}
+
+/// Omaha's metainstaller stub before a payload is added (`mi_exe_stub`):
+/// its `GOOGLEUPDATE` resource and no `B` payload resource, nothing after
+/// the image.
+pub(crate) fn omaha_stub(s: &Subject<'_>) -> Option<Hit> {
+    let (r, _) = resources_named(s, "GOOGLEUPDATE", None).next()?;
+    if resources_named(s, "B", None).next().is_some() || has_overlay_payload(s) {
+        return None;
+    }
+    Some(Hit::at(
+        format!(
+            "Omaha metainstaller stub: resource {} and no payload resource `B/102`",
+            r.path
+        ),
+        Some(r.offset),
+    ))
 }
 
 /// Google Update (Omaha) metainstaller: the compressed tarball in resource
@@ -402,11 +558,19 @@ pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
             Some(r.offset),
         ));
     }
-    let (r, _) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
+    let (r, b) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
     let why = if let Some((at, tag)) = omaha_tag(s) {
         return Some(Hit::at(
             format!(
                 "metainstaller payload resource {} and the tag `Gact` at {at:#x}: `{tag}`",
+                r.path
+            ),
+            Some(r.offset),
+        ));
+    } else if let Some(first) = omaha_payload(b) {
+        return Some(Hit::at(
+            format!(
+                "metainstaller payload resource {}: an LZMA-compressed tar archive (first member `{first}`); no tag",
                 r.path
             ),
             Some(r.offset),
@@ -761,6 +925,26 @@ pub(crate) fn installshield_records(s: &Subject<'_>) -> Option<Hit> {
         detail.push_str(&format!("; MSI package `{}`", is.msi_packages.join("`, `")));
     }
     Some(Hit::at(detail, Some(is.offset)))
+}
+
+/// The InstallShield Setup launcher (`setup.exe`) of an uncompressed
+/// release, which installs from the files beside it (`setup.ini`,
+/// `data1.hdr`/`data1.cab`, `setup.inx`): its manifest's assembly identity
+/// is `InstallShield.Setup` (DIE: manifest mentions InstallShield).
+pub(crate) fn installshield_launcher(s: &Subject<'_>) -> Option<Hit> {
+    if s.pe()?.kind != "exe" {
+        return None;
+    }
+    let (at, m) = manifest_text(s)?;
+    let l = m.to_ascii_lowercase();
+    let i = l.find("assemblyidentity")?;
+    let ident = l.get(i..i + l.get(i..)?.find('>')?)?;
+    ident.contains("name=\"installshield.setup\"").then(|| {
+        Hit::at(
+            "manifest assembly identity `InstallShield.Setup`: the InstallShield Setup launcher (installs from setup.ini and the data files beside it when nothing is attached)",
+            Some(at),
+        )
+    })
 }
 
 /// Version info naming InstallShield's makers over the years.

@@ -5,6 +5,7 @@
 //! Adding a rule is one entry here; a test that needs more than byte and
 //! metadata lookups is a function in `probe.rs`.
 
+use super::longtail;
 use super::probe;
 use super::{Hit, Subject};
 use crate::report::{Family, Format, Strength};
@@ -304,6 +305,12 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(probe::installshield_disk1),
     ),
     strong(
+        "installshield-launcher-manifest",
+        PE,
+        Installer(Family::InstallShield),
+        Probe(probe::installshield_launcher),
+    ),
+    strong(
         "installshield-cabinet-section",
         PE,
         Installer(Family::InstallShield),
@@ -322,6 +329,12 @@ pub(crate) static RULES: &[Rule] = &[
         Probe(probe::omaha),
     ),
     strong(
+        "velopack-bundle",
+        PE,
+        Installer(Family::Velopack),
+        Probe(probe::velopack),
+    ),
+    strong(
         "chromium-mini-installer",
         PE,
         Installer(Family::Other),
@@ -332,6 +345,12 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         Installer(Family::Squirrel),
         Probe(probe::squirrel_nupkg),
+    ),
+    strong(
+        "squirrel-damaged-payload",
+        PE,
+        Installer(Family::Squirrel),
+        Probe(probe::squirrel_damaged),
     ),
     strong(
         "iexpress-wextract",
@@ -349,13 +368,28 @@ pub(crate) static RULES: &[Rule] = &[
         "setup-factory-overlay",
         PE,
         Installer(Family::SetupFactory),
-        OverlayAt(0, b"\xE0\xE0\xE1\xE1\xE2\xE2\xE3\xE3"),
+        OverlayAt(
+            0,
+            b"\xE0\xE0\xE1\xE1\xE2\xE2\xE3\xE3\xE4\xE4\xE5\xE5\xE6\xE6\xE7\xE7",
+        ),
     ),
     strong(
         "setup-factory-overlay-old",
         PE,
         Installer(Family::SetupFactory),
         OverlayAt(0, b"\xE0\xE1\xE2\xE3\xE4\xE5\xE6"),
+    ),
+    strong(
+        "setup-factory-runtime",
+        PE,
+        Installer(Family::SetupFactory),
+        Probe(longtail::setup_factory_runtime),
+    ),
+    strong(
+        "advanced-installer-footer",
+        PE,
+        Installer(Family::AdvancedInstaller),
+        Probe(longtail::advanced_installer),
     ),
     strong(
         "advanced-installer-tail",
@@ -370,6 +404,12 @@ pub(crate) static RULES: &[Rule] = &[
         OverlayAt(0, b"\x2F\x30\xEE\x1F\x5E\x4E\xE5\x1E"),
     ),
     strong(
+        "advanced-installer-options",
+        PE,
+        Installer(Family::AdvancedInstaller),
+        Probe(longtail::advanced_installer_options),
+    ),
+    strong(
         "installaware-comments",
         PE,
         Installer(Family::InstallAware),
@@ -382,16 +422,76 @@ pub(crate) static RULES: &[Rule] = &[
         Section(".WISE"),
     ),
     strong(
+        "wise-overlay-size",
+        PE,
+        Installer(Family::Wise),
+        Probe(longtail::wise_overlay_size),
+    ),
+    strong(
+        "wise-overlay-wizard",
+        PE,
+        Installer(Family::Wise),
+        OverlayHas(0x1000, b"Wise Installation Wizard"),
+    ),
+    strong(
+        "createinstall-overlay",
+        PE,
+        Installer(Family::CreateInstall),
+        OverlayAt(0, b"aWAW"),
+    ),
+    strong(
+        "createinstall-overlay-2003",
+        PE,
+        Installer(Family::CreateInstall),
+        OverlayAt(0, b"\x02\x06\x0a\x04\x05\xfd\x59"),
+    ),
+    strong(
+        "gentee-loader-header",
+        PE,
+        Installer(Family::Gentee),
+        Probe(longtail::gentee_header),
+    ),
+    strong(
+        "gentee-overlay-ows9g1",
+        PE,
+        Installer(Family::Gentee),
+        OverlayAt(0x0B, b"OWS9G1"),
+    ),
+    strong(
+        "gentee-gea",
+        PE,
+        Installer(Family::Gentee),
+        Probe(longtail::gentee_gea),
+    ),
+    strong(
         "smart-install-maker-overlay",
         PE,
         Installer(Family::SmartInstallMaker),
-        OverlayHas(256, b"Smart Install Maker v"),
+        Probe(longtail::smart_install_maker),
+    ),
+    strong(
+        "smart-install-maker-lzma",
+        PE,
+        Installer(Family::SmartInstallMaker),
+        Probe(longtail::smart_install_maker_lzma),
+    ),
+    strong(
+        "astrum-resource",
+        PE,
+        Installer(Family::Astrum),
+        Probe(longtail::astrum),
     ),
     strong(
         "clickteam-overlay",
         PE,
         Installer(Family::Clickteam),
         OverlayAt(0, b"wwgT)"),
+    ),
+    strong(
+        "clickteam-overlay-header",
+        PE,
+        Installer(Family::Clickteam),
+        Probe(longtail::clickteam_header),
     ),
     strong(
         "ghost-installer-overlay",
@@ -412,10 +512,64 @@ pub(crate) static RULES: &[Rule] = &[
         ManifestHas("BitRock"),
     ),
     strong(
+        "bitrock-overlay",
+        PE,
+        Installer(Family::BitRock),
+        Probe(longtail::bitrock_overlay),
+    ),
+    strong(
         "qt-ifw-overlay",
         PE,
         Installer(Family::QtIfw),
         OverlayAt(0, b"qres\0\0\0\x01"),
+    ),
+    strong(
+        "vise-overlay",
+        PE,
+        Installer(Family::Vise),
+        OverlayAt(0, b"ESIV"),
+    ),
+    strong(
+        "vise-svm-0xf000",
+        PE,
+        Installer(Family::Vise),
+        FileAt(0xF000, b"SIVM"),
+    ),
+    strong(
+        "bdist-wininst-config",
+        PE,
+        Installer(Family::BdistWininst),
+        Probe(longtail::bdist_wininst_hit),
+    ),
+    strong(
+        "vs-bootstrapper-setupcfg",
+        PE,
+        Installer(Family::Other),
+        Probe(longtail::vs_bootstrapper_hit),
+    ),
+    strong(
+        "builder-overlay-magic",
+        PE,
+        Installer(Family::Other),
+        Probe(longtail::die_overlay_builder),
+    ),
+    strong(
+        "installshield3-overlay",
+        PE,
+        Installer(Family::InstallShield),
+        Probe(longtail::installshield3),
+    ),
+    strong(
+        "installshield-szdd-resource",
+        PE,
+        Installer(Family::InstallShield),
+        Probe(longtail::installshield_szdd),
+    ),
+    strong(
+        "installshield-java-overlay",
+        PE,
+        Installer(Family::InstallShield),
+        OverlayHas(0x100, b"InstallShield Native Installer"),
     ),
     // ------------------------------------------------------------ PE: look-alikes
     strong(
@@ -517,6 +671,18 @@ pub(crate) static RULES: &[Rule] = &[
         PE,
         LookAlike("engine-stub"),
         Probe(probe::nsis_stub),
+    ),
+    strong(
+        "wix-burn-engine-stub",
+        PE,
+        LookAlike("engine-stub"),
+        Probe(probe::burn_engine_stub),
+    ),
+    strong(
+        "omaha-metainstaller-stub",
+        PE,
+        LookAlike("engine-stub"),
+        Probe(probe::omaha_stub),
     ),
     strong(
         "7z-sfx-module-stub",

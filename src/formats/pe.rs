@@ -15,11 +15,16 @@ use std::collections::HashSet;
 
 mod authenticode;
 mod burn;
+pub(crate) mod der;
 mod imphash;
 mod ordinals;
+pub mod signature;
+mod velopack;
 
 pub use authenticode::AuthenticodeHashes;
 pub use burn::{BurnContainer, BurnInfo};
+pub use signature::{DigestAlgorithm, SignatureInfo, Signer};
+pub use velopack::VelopackInfo;
 
 /// PE facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -65,6 +70,11 @@ pub struct PeInfo {
     /// `requestedExecutionLevel` from the manifest.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requested_execution_level: Option<String>,
+    /// The Authenticode signatures in the certificate table (the first, then
+    /// nested ones): digest algorithm, signed digest, whether it matches the
+    /// file, and the signer. Read for every signed PE.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<SignatureInfo>,
     /// Authenticode digests, when the scan asked for them
     /// ([`HashSelection::authenticode`](crate::HashSelection::authenticode)).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +87,10 @@ pub struct PeInfo {
     /// `.wixburn` section with the Burn magic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub burn: Option<BurnInfo>,
+    /// Velopack `Setup.exe` facts: where its placeholder says the bundled
+    /// package lies, and the package's `.nuspec` id, version, title, authors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub velopack: Option<VelopackInfo>,
     /// InstallShield Setup Launcher records found in the overlay (each
     /// record is a child of this PE).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -372,11 +386,94 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     info.burn = burn_section(data, &layout, cx);
     overlay(data, &layout, &mut info, cx);
     resources(data, &layout, &mut info, cx);
+    sfxcab(data, &layout, &info, cx);
+    if kind == "exe" {
+        let image = data.get(..layout.image_end(data.len())).unwrap_or(&[]);
+        info.velopack = velopack::find(data, image);
+        if let Some(v) = info.velopack.as_ref().filter(|v| !v.bundle_is_zip) {
+            let end = v.bundle_offset.saturating_add(v.bundle_size);
+            cx.error(if end > data.len() as u64 {
+                Error::truncated(format!(
+                    "Velopack bundle {:#x}+{} runs past the end of the file ({:#x})",
+                    v.bundle_offset,
+                    v.bundle_size,
+                    data.len()
+                ))
+            } else {
+                Error::malformed(format!(
+                    "Velopack bundle at {:#x} is not a zip (no local header)",
+                    v.bundle_offset
+                ))
+            });
+        }
+    }
+    check_signature(data, &layout, &mut info, cx);
     pe_hashes(data, &layout, &mut info, cx);
     info.sections = layout.sections;
     Parsed {
         format: Format::Pe,
         metadata: Some(Metadata::Pe(Box::new(info))),
+    }
+}
+
+/// The signed Authenticode digest against the one computed over the file,
+/// for every signature in the certificate table: all match → the node's
+/// bytes are verified by `authenticode`; one differs → a checksum error (the
+/// file was altered after signing).
+fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
+    let Some((off, size)) = layout.cert_dir else {
+        return;
+    };
+    let start = usize::try_from(off).unwrap_or(usize::MAX);
+    let end = start.saturating_add(usize::try_from(size).unwrap_or(usize::MAX));
+    let Some(table) = data.get(start..end.min(data.len())) else {
+        return; // already reported by `overlay`
+    };
+    let mut sigs = Vec::new();
+    match signature::win_certificates(table) {
+        Ok(blobs) => {
+            for blob in blobs {
+                match signature::parse_pkcs7(blob) {
+                    Ok(s) => sigs.extend(s),
+                    Err(e) => cx.error(crate::error::context(e, "Authenticode signature")),
+                }
+            }
+        }
+        Err(e) => cx.error(crate::error::context(e, "Authenticode signature")),
+    }
+    // (algorithm, (padded, unpadded) digest or why not): one pass each.
+    type Computed = Result<(Vec<u8>, Vec<u8>), Error>;
+    let mut computed: Vec<(DigestAlgorithm, Computed)> = Vec::new();
+    let mut all_match = !sigs.is_empty();
+    for sig in sigs.iter().take(8) {
+        let alg = sig.algorithm;
+        if !computed.iter().any(|(a, _)| *a == alg) {
+            computed.push((alg, authenticode::digest_with(data, layout, alg)));
+        }
+        let verdict = match computed.iter().find(|(a, _)| *a == alg).map(|(_, r)| r) {
+            Some(Ok((padded, unpadded))) => {
+                let ok = sig.digest == *padded || sig.digest == *unpadded;
+                if !ok {
+                    cx.error(Error::checksum(format!(
+                        "Authenticode: file altered after signing: signed {} digest {}, computed {}",
+                        alg.as_str(),
+                        crate::hash::to_hex(&sig.digest),
+                        crate::hash::to_hex(padded)
+                    )));
+                }
+                Some(ok)
+            }
+            Some(Err(e)) => {
+                cx.error(crate::error::context(e.clone(), "Authenticode digest"));
+                None
+            }
+            None => None,
+        };
+        all_match &= verdict == Some(true);
+        info.signatures.push(sig.info(verdict));
+    }
+    if all_match {
+        cx.verified(crate::report::Check::Authenticode);
     }
 }
 
@@ -786,6 +883,65 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             }
         }
     }
+}
+
+/// Microsoft's cabinet self-extractor (`sfxcab.exe`, the stub of the VC++
+/// 2005/2008 redistributables and of many hotfixes): its manifest names the
+/// assembly `sfxcab.exe`, and the cabinet lies in the `.rsrc` section's raw
+/// data outside every resource leaf, where no resource walk finds it. The
+/// first cabinet there that no resource holds becomes the child `[sfxcab]`.
+fn sfxcab(data: &[u8], layout: &Layout, info: &PeInfo, cx: &mut Cx<'_>) {
+    let manifest = info
+        .resources
+        .iter()
+        .find(|r| r.path.starts_with("MANIFEST/"))
+        .and_then(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            data.get(a..a.checked_add(usize::try_from(r.size).ok()?)?)
+        });
+    let Some(m) = manifest else { return };
+    let m = m.get(..m.len().min(4096)).unwrap_or(m);
+    if memchr::memmem::find(&m.to_ascii_lowercase(), b"name=\"sfxcab.exe\"").is_none() {
+        return;
+    }
+    let Some(sec) = layout.sections.iter().find(|s| s.name == ".rsrc") else {
+        return;
+    };
+    let start = sec.raw_offset as usize;
+    let end = start.saturating_add(sec.raw_size as usize).min(data.len());
+    let Some(region) = data.get(start..end) else {
+        return;
+    };
+    let window = usize::try_from(cx.limits().max_search_window).unwrap_or(usize::MAX);
+    let hay = region.get(..region.len().min(window)).unwrap_or(region);
+    // Each candidate is checked once (its magic, the cabinet sniff, not
+    // inside a resource); at most this many are looked at.
+    const MAX_CANDIDATES: usize = 4096;
+    let found = memchr::memmem::find_iter(hay, b"MSCF\0\0\0\0")
+        .take(MAX_CANDIDATES)
+        .map(|k| start + k)
+        .find(|&at| {
+            let inside_leaf = info
+                .resources
+                .iter()
+                .any(|r| r.offset <= at as u64 && (at as u64) < r.offset.saturating_add(r.size));
+            !inside_leaf && data.get(at..).is_some_and(super::cab::sniff)
+        });
+    let Some(at) = found else { return };
+    let rest = data.get(at..).unwrap_or(&[]);
+    let len = super::carved_len(Format::Cab, rest).unwrap_or(rest.len());
+    cx.evidence(Evidence::strong(
+        "pe-sfxcab-cabinet",
+        format!(
+            "manifest names `sfxcab.exe` (Microsoft cabinet self-extractor); cabinet of {len} bytes in `.rsrc` outside any resource"
+        ),
+        Some(at as u64),
+    ));
+    cx.child(
+        "[sfxcab]",
+        EntryInfo::new(EntryKind::Carved).at(at as u64),
+        ChildData::Borrowed(rest.get(..len).unwrap_or(rest)),
+    );
 }
 
 /// Resources listed in metadata; all are counted and all are searched.

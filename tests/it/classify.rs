@@ -19,6 +19,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     (
+        "bdist_wininst/siftdemo-1.0.win32.exe",
+        Installer,
+        Some("bdist-wininst"),
+        None,
+    ),
+    (
         "burn/burn_constructed.exe",
         Installer,
         Some("wix-burn"),
@@ -97,6 +103,146 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         "installshield/clam_ISmsi_int.exe",
         Installer,
         Some("installshield"),
+        None,
+    ),
+    // Constructed layouts of long-tail builders (corpus/src/tools/longtail.sh).
+    (
+        "longtail/advinst_footer_signed.exe",
+        Installer,
+        Some("advanced-installer"),
+        None,
+    ),
+    (
+        "longtail/advinst_options.exe",
+        Installer,
+        Some("advanced-installer"),
+        None,
+    ),
+    (
+        "longtail/advinst_tail.exe",
+        Installer,
+        Some("advanced-installer"),
+        None,
+    ),
+    (
+        "longtail/astrum_resource.exe",
+        Installer,
+        Some("astrum"),
+        None,
+    ),
+    (
+        "longtail/bitrock_overlay.exe",
+        Installer,
+        Some("bitrock"),
+        None,
+    ),
+    (
+        "longtail/clickteam_wwgt.exe",
+        Installer,
+        Some("clickteam"),
+        None,
+    ),
+    (
+        "longtail/createinstall_awaw.exe",
+        Installer,
+        Some("createinstall"),
+        None,
+    ),
+    (
+        "longtail/excelsior_overlay.exe",
+        Installer,
+        Some("other"),
+        None,
+    ),
+    (
+        "longtail/gentee_header.exe",
+        Installer,
+        Some("gentee"),
+        None,
+    ),
+    (
+        "longtail/gentee_setup_temp.exe",
+        Installer,
+        Some("gentee"),
+        None,
+    ),
+    (
+        "longtail/ghost_installer_xor_cab.exe",
+        Installer,
+        Some("ghost-installer"),
+        None,
+    ),
+    (
+        "longtail/install4j_overlay.exe",
+        Installer,
+        Some("install4j"),
+        None,
+    ),
+    (
+        "longtail/installaware_comments.exe",
+        Installer,
+        Some("installaware"),
+        None,
+    ),
+    (
+        "longtail/installshield2_szdd.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
+        "longtail/installshield3_overlay.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
+        "longtail/installshield_launcher_manifest.exe",
+        Installer,
+        Some("installshield"),
+        None,
+    ),
+    (
+        "longtail/qt_ifw_overlay.exe",
+        Installer,
+        Some("qt-ifw"),
+        None,
+    ),
+    (
+        "longtail/setup_factory7_runtime.exe",
+        Installer,
+        Some("setup-factory"),
+        None,
+    ),
+    (
+        "longtail/setup_factory_overlay.exe",
+        Installer,
+        Some("setup-factory"),
+        None,
+    ),
+    (
+        "longtail/smart_install_maker.exe",
+        Installer,
+        Some("smart-install-maker"),
+        None,
+    ),
+    (
+        "longtail/veracrypt_overlay.exe",
+        Installer,
+        Some("other"),
+        None,
+    ),
+    ("longtail/vise_overlay.exe", Installer, Some("vise"), None),
+    (
+        "longtail/wise_overlay_size.exe",
+        Installer,
+        Some("wise"),
+        None,
+    ),
+    (
+        "longtail/wise_wizard_string.exe",
+        Installer,
+        Some("wise"),
         None,
     ),
     (
@@ -214,6 +360,37 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
         Some("uninstaller"),
     ),
+    // Real look-alikes from public repositories and PyPI (corpus/README.md).
+    (
+        "lookalike_real/cx_freeze_console-cpython-312-win_amd64.exe",
+        NotInstaller,
+        None,
+        None,
+    ),
+    (
+        "lookalike_real/dotnet_singlefile_PublishSingleFileAwareApp.exe",
+        NotInstaller,
+        None,
+        Some("dotnet-bundle"),
+    ),
+    (
+        "lookalike_real/omaha_mi_exe_stub_1.2.141.5.exe",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
+    ),
+    (
+        "lookalike_real/py2exe_run-py3.12-win-amd64.exe",
+        NotInstaller,
+        None,
+        None,
+    ),
+    (
+        "lookalike_real/wix_burn_engine_unbound.exe",
+        NotInstaller,
+        None,
+        Some("engine-stub"),
+    ),
     ("malformed/corrupt_deflate.zip", NotInstaller, None, None),
     ("malformed/corrupt_mszip.cab", NotInstaller, None, None),
     ("malformed/empty.bin", Unknown, None, None),
@@ -320,6 +497,25 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("omaha/omaha_tagged.exe", Installer, Some("omaha"), None),
     ("pe/cab_resource.exe", Installer, Some("cab-sfx"), None),
     ("pkg/component.pkg", Installer, Some("pkg"), None),
+    // Real installers from public repositories (corpus/README.md, "Real installers").
+    (
+        "real/omaha_GoogleUpdateSetup_1.2.121.9_untagged.exe",
+        Installer,
+        Some("omaha"),
+        None,
+    ),
+    (
+        "real/vs_setup_bootstrapper_2017.exe",
+        Installer,
+        Some("other"),
+        None,
+    ),
+    (
+        "real/velopack_LegacyTestApp-0084-Setup.exe",
+        Installer,
+        Some("velopack"),
+        None,
+    ),
     ("pkg/product.pkg", Installer, Some("pkg"), None),
     ("pe/gui_x64.exe", NotInstaller, None, None),
     ("pe/hello_x64.exe", NotInstaller, None, None),
@@ -624,7 +820,7 @@ fn family_facts_are_read_from_the_samples() {
 /// Resource B/102 alone is not Omaha: without the `Gact` tag and without
 /// Omaha's version-info names the sample is an ordinary PE.
 #[test]
-fn omaha_needs_the_tag_or_its_version_info() {
+fn omaha_needs_the_tag_its_payload_or_its_version_info() {
     let mut b = std::fs::read(corpus().join("omaha/omaha_tagged.exe")).expect("sample");
     let replace = |b: &mut Vec<u8>, from: &[u8], to: &[u8]| {
         let mut i = 0;
@@ -645,5 +841,153 @@ fn omaha_needs_the_tag_or_its_version_info() {
     );
     replace(&mut b, &utf16("Update Setup"), &utf16("Sample Tools"));
     let r = Scanner::new().scan_bytes("x.exe", &b);
+    assert_eq!(
+        r.root.family.map(|f| f.as_str()),
+        Some("omaha"),
+        "the B/102 payload is still an LZMA tarball: {:?}",
+        r.root.evidence
+    );
+    // The payload's LZMA header (lc/lp/pb byte 0x5D, then the dictionary
+    // size) made invalid: nothing Omaha's is left.
+    replace(
+        &mut b,
+        b"\x5d\x00\x00\x00\x04\xff\xff\xff\xff",
+        b"\xff\x00\x00\x00\x04\xff\xff\xff\xff",
+    );
+    let r = Scanner::new().scan_bytes("x.exe", &b);
     assert_eq!(r.root.verdict, NotInstaller, "{:?}", r.root.evidence);
+}
+
+#[test]
+fn velopack_setup_names_its_bundled_package() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("real/velopack_LegacyTestApp-0084-Setup.exe"))
+        .expect("scan");
+    let n = &r.root;
+    assert_eq!(n.family.map(|f| f.as_str()), Some("velopack"));
+    let e = n
+        .evidence
+        .iter()
+        .find(|e| e.signal == "velopack-bundle")
+        .expect("velopack evidence");
+    assert!(e.detail.contains("LegacyTestApp"), "{}", e.detail);
+    let f = n.installer.as_ref().expect("facts");
+    let p = |k: &str| f.properties.get(k).map(String::as_str);
+    assert_eq!(p("package.id"), Some("LegacyTestApp"));
+    assert_eq!(p("package.version"), Some("1.0.0"));
+    // 7-Zip: `Type = zip, Offset = 2756096, Physical Size = 1414417`.
+    assert_eq!(p("bundle.offset"), Some("2756096"));
+    assert_eq!(p("bundle.size"), Some("1414417"));
+    assert_eq!(f.engine_version.as_deref(), Some("0.0.84"));
+}
+
+#[test]
+fn omaha_is_recognised_by_its_stub_structure_without_a_tag() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("real/omaha_GoogleUpdateSetup_1.2.121.9_untagged.exe"))
+        .expect("scan");
+    let n = &r.root;
+    assert_eq!(n.family.map(|f| f.as_str()), Some("omaha"));
+    let e = n
+        .evidence
+        .iter()
+        .find(|e| e.signal == "omaha-metainstaller")
+        .expect("omaha evidence");
+    // The version info says only "Setup"; the payload decided.
+    assert!(e.detail.contains("LZMA-compressed tar"), "{}", e.detail);
+    assert!(e.detail.contains("GoogleUpdate.exe"), "{}", e.detail);
+    let f = n.installer.as_ref().expect("facts");
+    assert_eq!(f.engine_version.as_deref(), Some("1.2.121.9"));
+    // Tagged ones keep their tag.
+    let r = Scanner::new()
+        .scan_path(&corpus().join("omaha/omaha_tagged.exe"))
+        .expect("scan");
+    let f = r.root.installer.as_ref().expect("facts");
+    assert!(f.properties.contains_key("tag"), "{:?}", f.properties);
+}
+
+#[test]
+fn long_tail_builders_report_the_version_they_carry() {
+    for (rel, version) in [
+        ("longtail/smart_install_maker.exe", "5.04"),
+        ("longtail/setup_factory7_runtime.exe", "7.0"),
+    ] {
+        let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
+        let f = r.root.installer.as_ref().expect("facts");
+        assert_eq!(f.engine_version.as_deref(), Some(version), "{rel}");
+    }
+}
+
+#[test]
+fn further_builders_name_themselves_in_properties() {
+    for (rel, builder) in [
+        ("longtail/excelsior_overlay.exe", "Excelsior Installer"),
+        ("longtail/veracrypt_overlay.exe", "VeraCrypt installer"),
+        (
+            "real/vs_setup_bootstrapper_2017.exe",
+            "Visual Studio setup bootstrapper",
+        ),
+    ] {
+        let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
+        let f = r.root.installer.as_ref().expect("facts");
+        assert_eq!(
+            f.properties.get("builder").map(String::as_str),
+            Some(builder),
+            "{rel}"
+        );
+        assert!(
+            r.root
+                .evidence
+                .iter()
+                .any(|e| e.signal == "builder-overlay-magic"
+                    || e.signal == "vs-bootstrapper-setupcfg")
+        );
+    }
+}
+
+#[test]
+fn a_squirrel_stub_whose_payload_is_damaged_is_an_installer_not_a_template() {
+    let mut b =
+        std::fs::read(corpus().join("lookalike/squirrel_setup_template.exe")).expect("sample");
+    let r = Scanner::new().scan_bytes("Setup.exe", &b);
+    assert_eq!(r.root.kind.as_deref(), Some("engine-stub"));
+    // Break the DATA zip's end-of-central-directory record: what it holds
+    // can no longer be listed, so a package may be in it.
+    let eocd = b
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .expect("zip in the DATA resource");
+    b[eocd + 3] = 0x07;
+    let r = Scanner::new().scan_bytes("Setup.exe", &b);
+    assert_eq!(
+        r.root.family.map(|f| f.as_str()),
+        Some("squirrel"),
+        "{:?}",
+        r.root.evidence
+    );
+    assert!(r
+        .root
+        .evidence
+        .iter()
+        .any(|e| e.signal == "squirrel-damaged-payload"));
+    let zip = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.format == installsift::Format::Zip)
+        .expect("zip child");
+    assert!(!zip.errors.is_empty(), "the damage is reported on the zip");
+}
+
+#[test]
+fn bdist_wininst_names_its_package_and_distutils_version() {
+    let r = Scanner::new()
+        .scan_path(&corpus().join("bdist_wininst/siftdemo-1.0.win32.exe"))
+        .expect("scan");
+    let f = r.root.installer.as_ref().expect("facts");
+    let p = |k: &str| f.properties.get(k).map(String::as_str);
+    assert_eq!(p("package.name"), Some("siftdemo"));
+    assert_eq!(p("package.version"), Some("1.0"));
+    // build_info=Built Sat Jun  1 00:00:00 2024 with distutils-3.7.16
+    assert_eq!(f.engine_version.as_deref(), Some("3.7.16"));
 }

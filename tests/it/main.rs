@@ -14,5 +14,6 @@ mod nsis;
 mod pe_hashes;
 mod reference;
 mod replay;
+mod signatures;
 mod traps;
 mod util;

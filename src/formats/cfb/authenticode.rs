@@ -36,6 +36,8 @@
 
 use super::reader::{Cfb, DirEntry, EntryType, NOSTREAM};
 use crate::error::Error;
+use crate::formats::pe::signature::{self, AnyDigest};
+use crate::formats::pe::{DigestAlgorithm, SignatureInfo};
 use crate::hash::to_hex;
 use serde::Serialize;
 use sha1::Sha1;
@@ -119,6 +121,159 @@ impl Content {
             b.update(data);
         }
     }
+}
+
+/// Where hashed bytes go: a pair, the plain-and-extended set, or one
+/// digest of a signature's algorithm.
+trait Sink {
+    fn update(&mut self, data: &[u8]);
+}
+
+impl Sink for Pair {
+    fn update(&mut self, data: &[u8]) {
+        Pair::update(self, data);
+    }
+}
+
+impl Sink for Content {
+    fn update(&mut self, data: &[u8]) {
+        Content::update(self, data);
+    }
+}
+
+impl Sink for AnyDigest {
+    fn update(&mut self, data: &[u8]) {
+        AnyDigest::update(self, data);
+    }
+}
+
+/// The MSI Authenticode digest with one algorithm, to compare with the
+/// digest a signature signed: the content digest, or, when `extended`, the
+/// pre-hash of the metadata and `H(prehash || content)`. Returns (digest,
+/// pre-hash).
+pub(crate) fn digest_with(
+    cfb: &Cfb<'_>,
+    max_stream: u64,
+    alg: DigestAlgorithm,
+    extended: bool,
+) -> Result<(Vec<u8>, Option<Vec<u8>>), Error> {
+    let root = cfb
+        .root()
+        .ok_or_else(|| Error::malformed("MSI Authenticode: the root entry is unreadable"))?;
+    let mut h = alg.hasher();
+    let mut prehash = None;
+    if extended {
+        let mut meta = alg.hasher();
+        prehash_storage(cfb, root, true, 0, &mut meta)?;
+        let p = meta.finish();
+        h.update(&p);
+        prehash = Some(p);
+    }
+    let mut budget = Budget {
+        left: (cfb.data().len() as u64).saturating_mul(4).max(1 << 20),
+    };
+    hash_storage(cfb, root, true, 0, max_stream, &mut budget, &mut h)?;
+    Ok((h.finish(), prehash))
+}
+
+/// What the signature check of a Windows Installer file found.
+pub(crate) struct SignatureCheck {
+    /// Each signature read, with its comparison.
+    pub signatures: Vec<SignatureInfo>,
+    /// Mismatches (checksum) and what could not be read.
+    pub errors: Vec<Error>,
+    /// At least one signature, and every one matched.
+    pub verified: bool,
+}
+
+/// When the file carries `\x05DigitalSignature` at its root: read the
+/// PKCS#7 signature in it, compute the MSI Authenticode digest with each
+/// signature's algorithm (the extended form when `\x05MsiDigitalSignatureEx`
+/// is present, whose content must then be the computed pre-hash), and
+/// compare. `None` for an unsigned file.
+pub(crate) fn check_signature(cfb: &Cfb<'_>, max_stream: u64) -> Option<SignatureCheck> {
+    let root = cfb.root()?;
+    let top = children(cfb, root).ok()?;
+    let find = |name: &str| {
+        let raw = utf16le(name);
+        top.iter()
+            .copied()
+            .find(|e| e.kind == EntryType::Stream && e.raw_name == raw)
+    };
+    let sig_entry = find(DIGITAL_SIGNATURE)?;
+    let ex_entry = find(DIGITAL_SIGNATURE_EX);
+    let mut out = SignatureCheck {
+        signatures: Vec::new(),
+        errors: Vec::new(),
+        verified: false,
+    };
+    let what = "MSI Authenticode signature";
+    let sigs = match cfb
+        .read_stream(sig_entry, 1 << 20)
+        .and_then(|b| signature::parse_pkcs7(&b))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            out.errors.push(crate::error::context(e, what));
+            return Some(out);
+        }
+    };
+    let stored_prehash = match ex_entry.map(|e| cfb.read_stream(e, 1 << 16)) {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            out.errors.push(crate::error::context(e, what));
+            return Some(out);
+        }
+        None => None,
+    };
+    let mut all = !sigs.is_empty();
+    // One pass over the streams per algorithm, whatever the signature count.
+    type Computed = Result<(Vec<u8>, Option<Vec<u8>>), Error>;
+    let mut computed: Vec<(DigestAlgorithm, Computed)> = Vec::new();
+    for sig in &sigs {
+        if !computed.iter().any(|(a, _)| *a == sig.algorithm) {
+            let d = digest_with(cfb, max_stream, sig.algorithm, stored_prehash.is_some());
+            computed.push((sig.algorithm, d));
+        }
+        let result = computed
+            .iter()
+            .find(|(a, _)| *a == sig.algorithm)
+            .map(|(_, r)| r.clone());
+        let Some(result) = result else { continue };
+        let matches = match result {
+            Ok((digest, prehash)) => {
+                let alg = sig.algorithm.as_str();
+                let mut ok = true;
+                if let (Some(stored), Some(p)) = (&stored_prehash, &prehash) {
+                    if stored != p && !sig.nested {
+                        ok = false;
+                        out.errors.push(Error::checksum(format!(
+                            "MSI Authenticode: file altered after signing: MsiDigitalSignatureEx holds {alg} pre-hash {}, computed {}",
+                            to_hex(stored),
+                            to_hex(p)
+                        )));
+                    }
+                }
+                if digest != sig.digest {
+                    ok = false;
+                    out.errors.push(Error::checksum(format!(
+                        "MSI Authenticode: file altered after signing: signed {alg} digest {}, computed {}",
+                        to_hex(&sig.digest),
+                        to_hex(&digest)
+                    )));
+                }
+                Some(ok)
+            }
+            Err(e) => {
+                out.errors.push(crate::error::context(e, what));
+                None
+            }
+        };
+        all &= matches == Some(true);
+        out.signatures.push(sig.info(matches));
+    }
+    out.verified = all;
+    Some(out)
 }
 
 /// Compute the MSI Authenticode digests. `max_stream` bounds each stream
@@ -243,7 +398,7 @@ fn hash_storage(
     depth: usize,
     max_stream: u64,
     budget: &mut Budget,
-    out: &mut Content,
+    out: &mut dyn Sink,
 ) -> Result<(), Error> {
     for child in children(cfb, storage)? {
         if is_root && is_signature(child) {
@@ -289,7 +444,7 @@ fn hash_storage(
 }
 
 /// osslsigncode's `prehash_metadata`.
-fn prehash_entry(e: &DirEntry, out: &mut Pair) {
+fn prehash_entry(e: &DirEntry, out: &mut dyn Sink) {
     if e.kind != EntryType::Root {
         let n = usize::from(e.name_len)
             .saturating_sub(2)
@@ -313,7 +468,7 @@ fn prehash_storage(
     storage: &DirEntry,
     is_root: bool,
     depth: usize,
-    out: &mut Pair,
+    out: &mut dyn Sink,
 ) -> Result<(), Error> {
     prehash_entry(storage, out);
     for child in children(cfb, storage)? {

@@ -69,6 +69,11 @@ pub struct CfbInfo {
     /// module.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub authenticode: Option<MsiAuthenticode>,
+    /// The Authenticode signatures of `\x05DigitalSignature` (digest
+    /// algorithm, signed digest, whether it matches, signer), read for every
+    /// signed file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signatures: Vec<crate::formats::pe::SignatureInfo>,
 }
 
 /// One stream of the compound file.
@@ -399,6 +404,16 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             Ok(a) => info.authenticode = Some(a),
             Err(e) => cx.error(e),
         }
+    }
+
+    if let Some(check) = authenticode::check_signature(&cfb, cx.limits().max_entry_size) {
+        for e in check.errors {
+            cx.error(e);
+        }
+        if check.verified {
+            cx.verified(crate::report::Check::Authenticode);
+        }
+        info.signatures = check.signatures;
     }
 
     let mut consumed: HashSet<u32> = HashSet::new();

@@ -215,6 +215,25 @@ pub(super) fn compute(data: &[u8], layout: &Layout) -> Result<AuthenticodeHashes
     })
 }
 
+/// The Authenticode digest of a PE with one algorithm, padded and unpadded
+/// (the two are equal when the file size is a multiple of 8), to compare
+/// with the digest a signature signed.
+pub(super) fn digest_with(
+    data: &[u8],
+    layout: &Layout,
+    alg: super::signature::DigestAlgorithm,
+) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let (ranges, padding) = ranges(data, layout)?;
+    let mut h = alg.hasher();
+    for r in ranges {
+        h.update(data.get(r).unwrap_or(&[]));
+    }
+    let unpadded = h.clone().finish();
+    let zeros = [0u8; 7];
+    h.update(zeros.get(..usize::from(padding)).unwrap_or(&[]));
+    Ok((h.finish(), unpadded))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::read_layout;
