@@ -169,6 +169,25 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
     uac.sort();
     uac.dedup();
 
+    // Windows applies its installer detection to programs being started: a
+    // DLL or driver is never a self-extractor, whatever it carries (WiX's
+    // SfxCA custom-action DLLs append a cabinet of managed assemblies).
+    let program = s.format != Format::Pe || s.pe().is_none_or(|p| p.kind == "exe");
+    let dll_payload = payload.is_some() && !program;
+    let payload = match payload {
+        Some(f) if !program => {
+            out.evidence.push(Evidence::strong(
+                "pe-dll-payload",
+                format!(
+                    "a {} carrying an archive ({f} layout): not started by itself, so not a self-extractor",
+                    s.pe().map_or("dll", |p| p.kind.as_str())
+                ),
+                None,
+            ));
+            None
+        }
+        p => p,
+    };
     if let Some(f) = installer.or(if look_alike.is_none() { payload } else { None }) {
         out.verdict = Verdict::Installer;
         out.family = Some(f);
@@ -176,9 +195,6 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
     } else if let Some(k) = look_alike.or(packed) {
         out.kind = Some(k.to_owned());
     } else if s.format == Format::Pe {
-        // Windows applies its installer detection to programs being started:
-        // a DLL or driver is never an installer on weak signals alone.
-        let program = s.pe().is_none_or(|p| p.kind == "exe");
         if program && uac.len() >= UAC_INSTALLER_THRESHOLD {
             out.verdict = Verdict::Installer;
             out.family = Some(Family::Other);
@@ -192,7 +208,7 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
                 ),
                 None,
             ));
-        } else {
+        } else if !dll_payload {
             out.evidence.push(Evidence::strong(
                 "pe-no-payload",
                 "PE without an installer payload in overlay or resources",
@@ -354,6 +370,25 @@ mod tests {
                 r.signal
             );
         }
+    }
+
+    #[test]
+    fn a_dll_carrying_an_archive_is_no_self_extractor() {
+        // The layout of WiX's SfxCA custom-action DLLs: a DLL with a cabinet
+        // appended. The same cabinet after an exe is a cab-sfx.
+        let scan = |pe: &str| {
+            let mut d = sample(pe).unwrap_or_default();
+            d.extend(sample("cab/mszip.cab").unwrap_or_default());
+            crate::Scanner::new().scan_bytes("x", &d).root
+        };
+        let dll = scan("pe/lib_x64.dll");
+        assert_eq!(dll.verdict, Verdict::NotInstaller);
+        assert!(dll.evidence.iter().any(|e| e.signal == "pe-dll-payload"));
+        assert!(dll.evidence.iter().all(|e| e.signal != "pe-no-payload"));
+        assert_eq!(dll.children.len(), 1, "the cabinet is still opened");
+        let exe = scan("pe/hello_x64.exe");
+        assert_eq!(exe.verdict, Verdict::Installer);
+        assert_eq!(exe.family, Some(Family::CabSfx));
     }
 
     #[test]
