@@ -14,9 +14,14 @@
 //! Behaviour:
 //! - Each folder is decoded once; its files are produced in uncompressed-offset
 //!   order as soon as their bytes are decoded, so on damage (a CFDATA block cut
-//!   short, a checksum mismatch, a block that does not decode) the files before
-//!   it are children and the files at or after it are `Missing` children with
-//!   a `truncated` or `malformed` error naming the block and its offset.
+//!   short, a block that does not decode) the files before it are children
+//!   and the files at or after it are `Missing` children with a `truncated`
+//!   or `malformed` error naming the block and its offset.
+//! - Every CFDATA checksum is checked. A file whose bytes were decoded from
+//!   blocks whose checksums all match is `verified_by: cab-checksum`; one
+//!   decoded from a block whose checksum fails keeps its bytes and carries a
+//!   `checksum` error naming the block; a block with checksum 0 ("not set")
+//!   vouches for nothing. An empty file is decoded from no block.
 //! - The file table is read even when the data is cut, so every listed file
 //!   is reported. Files whose entry lies past the cut are lost (the node gets
 //!   a `truncated` error with the count).
@@ -31,7 +36,7 @@
 
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -212,7 +217,17 @@ fn emit(
     method: Option<Method>,
     data: ChildData<'_>,
 ) -> bool {
-    let mut entry = entry_info(method);
+    emit_with(cx, namer, key, entry_info(method), data)
+}
+
+/// [`emit`] with the entry's info made by the caller (checks, errors).
+fn emit_with(
+    cx: &mut Cx<'_>,
+    namer: Option<Namer<'_>>,
+    key: &str,
+    mut entry: EntryInfo,
+    data: ChildData<'_>,
+) -> bool {
     let name = match namer {
         Some(f) => {
             entry.key = Some(key.to_owned());
@@ -549,6 +564,7 @@ fn unpack_folder(
         out_pos: 0,
         position: 0,
         failed: None,
+        sums: Vec::new(),
     };
     // Set when a file hit a limit: the rest of the folder is not decoded
     // (skipping a bomb's remainder would cost what the limit saved).
@@ -557,6 +573,7 @@ fn unpack_folder(
         let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
         let size = u64::from(f.size);
         let start = u64::from(f.offset);
+        let mut entry = entry_info(Some(folder.method));
         let child = if let Some(e) = &abandoned {
             ChildData::Missing {
                 size,
@@ -577,9 +594,15 @@ fn unpack_folder(
                 error: context(crate::scan::io_to_error(&e, 0), &what),
             }
         } else {
+            let first = reader.current_block();
             let mut take = (&mut reader).take(size);
             match cx.read_entry(&mut take, Some(size), packed) {
-                Ok(u) => u.into(),
+                Ok(u) => {
+                    if size > 0 {
+                        entry = reader.vouch(first, entry, &what);
+                    }
+                    u.into()
+                }
                 Err(e) => {
                     if let Error::LimitExceeded { limit, .. } = &e {
                         abandoned = Some(Error::limit(
@@ -597,7 +620,7 @@ fn unpack_folder(
                 }
             }
         };
-        if !emit(cx, namer, &f.name, Some(folder.method), child) {
+        if !emit_with(cx, namer, &f.name, entry, child) {
             return false;
         }
         *produced += 1;
@@ -728,6 +751,19 @@ struct FolderReader<'a> {
     /// Uncompressed offset in the folder of the next byte `read` returns.
     position: u64,
     failed: Option<(io::ErrorKind, String)>,
+    /// What the checksum of each block decoded so far said (index: block).
+    sums: Vec<BlockSum>,
+}
+
+/// What a CFDATA block's checksum says about its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BlockSum {
+    /// The stored checksum matches.
+    Matched,
+    /// No checksum stored (0): the block vouches for nothing.
+    Unset,
+    /// The stored checksum does not match: the message says where and what.
+    Mismatch(String),
 }
 
 impl FolderReader<'_> {
@@ -770,33 +806,71 @@ impl FolderReader<'_> {
                 ),
             ));
         };
-        if csum != 0 {
+        // A mismatch does not stop decoding: the files decoded from this
+        // block keep their bytes and carry the mismatch (see `sums`).
+        let sum = if csum == 0 {
+            BlockSum::Unset
+        } else {
             let actual = checksum(reserve, body) ^ (u32::from(cb) | (u32::from(ucb) << 16));
-            if actual != csum {
-                return Err(self.fail(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
-                    ),
-                ));
+            if actual == csum {
+                BlockSum::Matched
+            } else {
+                BlockSum::Mismatch(format!(
+                    "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
+                ))
             }
-        }
+        };
         match self.decoder.block(body, usize::from(ucb), &mut self.out) {
             Ok(()) => self.out_pos = 0,
             Err(msg) => {
                 // Nothing of a bad block is delivered.
                 self.out.clear();
                 self.out_pos = 0;
+                let also = match &sum {
+                    BlockSum::Mismatch(m) => format!(" (and its checksum fails: {m})"),
+                    _ => String::new(),
+                };
                 return Err(self.fail(
                     io::ErrorKind::InvalidData,
-                    format!("CFDATA block {i} of folder {k} at offset {at}: {msg}"),
+                    format!("CFDATA block {i} of folder {k} at offset {at}: {msg}{also}"),
                 ));
             }
         }
+        self.sums.push(sum);
         self.next_at = end;
         self.blocks_left -= 1;
         self.block_index += 1;
         Ok(true)
+    }
+
+    /// The block the next byte `read` returns comes from (it may not be
+    /// decoded yet).
+    fn current_block(&self) -> usize {
+        let decoded = self.sums.len();
+        if self.out_pos < self.out.len() {
+            decoded.saturating_sub(1)
+        } else {
+            decoded
+        }
+    }
+
+    /// The checks of blocks `first..` up to the last decoded one, on an
+    /// entry decoded from them: every block's checksum matched → verified;
+    /// one failed → a checksum error; a block without one → neither.
+    fn vouch(&self, first: usize, entry: EntryInfo, what: &str) -> EntryInfo {
+        let blocks = self.sums.get(first..).unwrap_or(&[]);
+        if blocks.is_empty() {
+            return entry;
+        }
+        if let Some(BlockSum::Mismatch(m)) =
+            blocks.iter().find(|b| matches!(b, BlockSum::Mismatch(_)))
+        {
+            return entry.with_error(Error::checksum(format!("{what}: {m}")));
+        }
+        if blocks.iter().all(|b| *b == BlockSum::Matched) {
+            return entry.verified(Check::CabChecksum);
+        }
+        entry
     }
 
     /// Read and drop bytes up to folder offset `target` (gaps between files).
@@ -1049,7 +1123,7 @@ mod tests {
     }
 
     #[test]
-    fn checksum_mismatch_is_malformed() {
+    fn checksum_mismatch_in_a_block_that_fails_to_decode_says_both() {
         let Some(mut d) = sample("cab/mszip.cab") else {
             return;
         };
@@ -1066,6 +1140,41 @@ mod tests {
                 c.errors[0]
             );
         }
+    }
+
+    #[test]
+    fn checksums_vouch_for_the_files_decoded_from_their_blocks() {
+        let Some(d) = sample("cab/stored.cab") else {
+            return;
+        };
+        let data_at = le_u32(&d, 36).unwrap() as usize;
+        assert_ne!(le_u32(&d, data_at), Some(0), "gcab writes CFDATA checksums");
+        let good = Scanner::new().scan_bytes("stored.cab", &d);
+        assert!(!good.root.children.is_empty());
+        for c in &good.root.children {
+            assert_eq!(c.verified_by, [Check::CabChecksum], "{:?}", c.path);
+        }
+        // A stored byte changed: it still "decodes", the block's checksum
+        // fails, and the file keeps its (changed) bytes with the mismatch.
+        let mut bad = d.clone();
+        bad[data_at + 8 + 5] ^= 0x20;
+        let r = Scanner::new().scan_bytes("bad.cab", &bad);
+        let first = &r.root.children[0];
+        assert_eq!(first.errors.len(), 1, "{:?}", first.errors);
+        assert_eq!(first.errors[0].kind(), "checksum");
+        assert!(first.errors[0]
+            .to_string()
+            .contains(&format!("offset {data_at}")));
+        assert!(first.sha256.is_some() && first.sha256 != good.root.children[0].sha256);
+        assert!(first.verified_by.is_empty());
+        // The checksum field zeroed: "not set", vouches for nothing, no error.
+        let mut unset = d.clone();
+        unset[data_at..data_at + 4].fill(0);
+        let r = Scanner::new().scan_bytes("unset.cab", &unset);
+        let first = &r.root.children[0];
+        assert!(first.errors.is_empty(), "{:?}", first.errors);
+        assert!(first.verified_by.is_empty());
+        assert_eq!(first.sha256, good.root.children[0].sha256);
     }
 
     #[test]

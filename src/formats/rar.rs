@@ -1,7 +1,9 @@
 //! RAR archives: detected by signature, not listed (no pure-Rust RAR reader
-//! here is fit for hostile input). A RAR after a PE makes a RAR SFX.
+//! here is fit for hostile input). A RAR after a PE makes a RAR SFX. The
+//! node carries an `unsupported` error saying its entries were not read.
 
 use super::{Handler, Metadata, Parsed};
+use crate::error::Error;
 use crate::report::{Evidence, Format};
 use crate::scan::Cx;
 use serde::Serialize;
@@ -38,6 +40,11 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         format!("RAR {v} signature (entries not listed)"),
         Some(0),
     ));
+    // Not opened: its entries are unknown, which the verdict must not read
+    // as "nothing inside".
+    cx.error(Error::unsupported(format!(
+        "RAR {v} archive: entries are not listed or unpacked"
+    )));
     Parsed {
         format: Format::Rar,
         metadata: Some(Metadata::Rar(RarInfo { rar_version: v })),
