@@ -116,16 +116,11 @@ pub(crate) const HANDLER: Handler = Handler {
     parse,
 };
 
-/// `MSCF`, four reserved zero bytes, a plausible cabinet size and file-table
-/// offset, and format version 1.3.
+/// `MSCF`, four reserved zero bytes and format version 1.3: the signature.
+/// The size and offset fields are not part of it: a cabinet whose fields
+/// are damaged stays a cabinet, and the parser says what is wrong.
 pub fn sniff(data: &[u8]) -> bool {
-    if !data.starts_with(b"MSCF\0\0\0\0") {
-        return false;
-    }
-    let (Some(size), Some(coff_files)) = (super::le_u32(data, 8), super::le_u32(data, 16)) else {
-        return false;
-    };
-    size >= 36 && coff_files >= 36 && coff_files < size && data.get(24..26) == Some(&[3, 1])
+    data.starts_with(b"MSCF\0\0\0\0") && data.get(24..26) == Some(&[3, 1])
 }
 
 const FLAG_PREV: u16 = 1;
@@ -289,6 +284,13 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     );
     // The cabinet is what the header declares; trailing bytes are not ours.
     let data = match whole.get(..size as usize) {
+        _ if size < 36 => {
+            cx.error(Error::malformed(format!(
+                "cbCabinet (offset 8) is {size}, less than the 36-byte header: the data's own length ({}) is used",
+                whole.len()
+            )));
+            whole
+        }
         Some(d) => d,
         None => {
             cx.error(Error::truncated(format!(
@@ -371,7 +373,17 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     info.methods = methods.into_iter().collect();
 
     let mut files = Vec::new();
-    let mut at = coff_files as usize;
+    // The file table normally follows the folder table; a coffFiles that
+    // points outside the cabinet is reported and that place used instead.
+    let mut at = if coff_files < 36 || coff_files as usize >= data.len() {
+        cx.error(Error::malformed(format!(
+            "coffFiles (offset 16) is {coff_files}, outside the cabinet (36..{}): the file table is read where the folder table ends, at offset {at}",
+            data.len()
+        )));
+        at
+    } else {
+        coff_files as usize
+    };
     for i in 0..usize::from(n_files) {
         let (Some(fsize), Some(offset), Some(folder), Some(attribs)) = (
             le_u32(data, at),
@@ -402,6 +414,21 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
             folder,
         });
         at = next;
+    }
+    // A file table that ends before the data, with another well-formed
+    // CFFILE there: cFiles says fewer files than the table holds.
+    let first_data = folders.iter().map(|f| f.data_offset as usize).min();
+    if files.len() == usize::from(n_files) && first_data.is_some_and(|d| d >= at + 17) {
+        let more = (le_u16(data, at + 8), le_u16(data, at + 14));
+        let named = c_string(data, at + 16, false)
+            .is_some_and(|(n, end)| !n.is_empty() && first_data.is_some_and(|d| end <= d));
+        if let ((Some(folder), Some(_)), true) = (more, named) {
+            if usize::from(folder) < folders.len() || folder >= IFOLD_CONTINUED_FROM_PREV {
+                cx.error(Error::malformed(format!(
+                    "cFiles (offset 28) says {n_files} files, but another CFFILE follows the table at offset {at}: files are missing from the listing"
+                )));
+            }
+        }
     }
 
     // Files spanning cabinets first (their data is not all here), then each
@@ -588,7 +615,16 @@ fn unpack_folder(
                     reader.position
                 )),
             }
-        } else if let Err(e) = reader.skip_to(start) {
+        } else if let Err(e) = {
+            // (After a failed block the position says nothing.)
+            if start > reader.position && reader.failed.is_none() {
+                cx.error(Error::malformed(format!(
+                    "folder {k}: bytes {}..{start} of its data belong to no file (a file's size or offset is wrong, or a file is missing from the table)",
+                    reader.position
+                )));
+            }
+            reader.skip_to(start)
+        } {
             ChildData::Missing {
                 size,
                 error: context(crate::scan::io_to_error(&e, 0), &what),
@@ -624,6 +660,15 @@ fn unpack_folder(
             return false;
         }
         *produced += 1;
+    }
+    // Data after the last file: a file's size is wrong or a file is missing
+    // from the table (the blocks are counted, not decoded).
+    let left_over = reader.out.len().saturating_sub(reader.out_pos);
+    if abandoned.is_none() && reader.failed.is_none() && (reader.blocks_left > 0 || left_over > 0) {
+        cx.error(Error::malformed(format!(
+            "folder {k}: data continues after its last file (which ends at {}): {left_over} more bytes decoded, {} more CFDATA blocks; a file's size is wrong or a file is missing from the table",
+            reader.position, reader.blocks_left
+        )));
     }
     true
 }
@@ -1175,6 +1220,53 @@ mod tests {
         assert!(first.errors.is_empty(), "{:?}", first.errors);
         assert!(first.verified_by.is_empty());
         assert_eq!(first.sha256, good.root.children[0].sha256);
+    }
+
+    #[test]
+    fn damaged_header_fields_are_said_not_silent() {
+        let Some(d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        let set = |at: usize, v: &[u8]| {
+            let mut m = d.clone();
+            m[at..at + v.len()].copy_from_slice(v);
+            Scanner::new().scan_bytes("m.cab", &m)
+        };
+        // cbCabinet and coffFiles zeroed: still a cabinet, the fields are
+        // reported, and every file is still listed.
+        for (at, field) in [(8, "cbCabinet"), (16, "coffFiles")] {
+            let r = set(at, &[0, 0, 0, 0]);
+            assert_eq!(r.root.format, Format::Cab, "{field}");
+            assert!(
+                r.root.errors.iter().any(|e| e.to_string().contains(field)),
+                "{field}: {:?}",
+                r.root.errors
+            );
+            assert_eq!(r.root.children.len(), 4, "{field}");
+        }
+        // cFiles says 2 of 4: the two files left out are said.
+        let r = set(28, &[2, 0]);
+        assert_eq!(r.root.children.len(), 2);
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("cFiles")),
+            "{:?}",
+            r.root.errors
+        );
+        // The first file's size halved: the bytes it lost belong to no file.
+        let first = le_u32(&d, 16).unwrap() as usize;
+        let size = le_u32(&d, first).unwrap();
+        let r = set(first, &(size / 2).to_le_bytes());
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("belong to no file")),
+            "{:?}",
+            r.root.errors
+        );
     }
 
     #[test]

@@ -80,11 +80,11 @@ pub fn sniff(data: &[u8]) -> bool {
     if !data.starts_with(b"7z\xBC\xAF\x27\x1C") || data.get(6) != Some(&0) {
         return false;
     }
+    let minor_ok = matches!(data.get(7), Some(2..=4));
     match (super::le_u32(data, 8), data.get(12..32)) {
-        (Some(crc), Some(start_header)) => {
-            crc32fast::hash(start_header) == crc || matches!(data.get(7), Some(2..=4))
-        }
-        _ => false,
+        (Some(crc), Some(start_header)) => crc32fast::hash(start_header) == crc || minor_ok,
+        // Cut inside the signature header: still a 7z (the parser says so).
+        _ => minor_ok,
     }
 }
 
@@ -935,7 +935,17 @@ fn fast_block(
     if end_pack != first_pack + 1 {
         return None;
     }
-    let plan = lzma_plan(blk, mem_kb)?;
+    // A block of one Deflate64 coder (which the crate cannot decode).
+    let deflate64 = blk.coders.len() == 1
+        && blk
+            .coders
+            .first()
+            .is_some_and(|c| c.encoder_method_id() == EncoderMethod::ID_DEFLATE64);
+    let plan = if deflate64 {
+        None
+    } else {
+        Some(lzma_plan(blk, mem_kb)?)
+    };
     // Packed streams follow the 32-byte signature header from `pack_pos`.
     let start = archive
         .pack_sizes()
@@ -946,15 +956,24 @@ fn fast_block(
         })?;
     let end = start.checked_add(packed)?;
     let input = data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
-    let lzma = match plan.lzma {
-        Lzma::V1(p, dict) => crate::lzma::LzmaReader::lzma(p, dict, input),
-        Lzma::V2(p) => crate::lzma::LzmaReader::lzma2(p, u64::MAX, input),
-    }
-    .ok()?;
-    let mut reader: Box<dyn std::io::Read + '_> = if plan.bcj {
-        Box::new(crate::lzma::X86Reader::new(lzma))
-    } else {
-        Box::new(lzma)
+    let mut reader: Box<dyn std::io::Read + '_> = match plan {
+        None => Box::new(deflate64::Deflate64Decoder::with_buffer(input)),
+        Some(plan) => {
+            // An LZMA1 stream has no end marker here: it ends at the
+            // block's unpack size (BCJ keeps sizes), which the x86 filter's
+            // read-ahead must not pass.
+            let lzma = match plan.lzma {
+                Lzma::V1(p, dict) => crate::lzma::LzmaReader::lzma(p, dict, input)
+                    .map(|r| r.with_size(blk.get_unpack_size())),
+                Lzma::V2(p) => crate::lzma::LzmaReader::lzma2(p, u64::MAX, input),
+            }
+            .ok()?;
+            if plan.bcj {
+                Box::new(crate::lzma::X86Reader::new(lzma))
+            } else {
+                Box::new(lzma)
+            }
+        }
     };
 
     let mut broken: Option<Error> = None;
@@ -1265,6 +1284,12 @@ mod tests {
             for (a, b) in r.root.children.iter().zip(&good.root.children) {
                 assert_eq!(a.sha256, b.sha256, "{what}");
             }
+        }
+        // Cut inside the signature header: a 7z, cut short.
+        for n in [11, 23, 28] {
+            let r = scan(&d[..n]);
+            assert_eq!(r.root.format, Format::SevenZ, "{n}");
+            assert_eq!(kinds(&r.root), ["truncated"], "{n}");
         }
         // Nothing else to go on: still a 7z, with the damage said.
         let mut lost = zeroed.clone();

@@ -164,7 +164,11 @@ pub(crate) const HANDLER: Handler = Handler {
 
 /// `xar!` then a header size of at least 28.
 pub fn sniff(data: &[u8]) -> bool {
-    data.starts_with(b"xar!") && be_u16(data, 4).is_some_and(|h| usize::from(h) >= HEADER_MIN)
+    // The magic with a plausible header size, or with version 1 (a xar
+    // whose header-size field is damaged stays a xar; the parser says so).
+    data.starts_with(b"xar!")
+        && (be_u16(data, 4).is_some_and(|h| usize::from(h) >= HEADER_MIN)
+            || be_u16(data, 6) == Some(1))
 }
 
 fn be_u16(d: &[u8], at: usize) -> Option<u16> {
@@ -265,12 +269,13 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
         format!("xar v{v}, header {h} bytes, TOC {c} bytes compressed"),
         Some(0),
     ));
-    let hs = usize::from(h);
+    let mut hs = usize::from(h);
     if hs < HEADER_MIN {
+        // Every xar writer writes 28: read on from there.
         cx.error(Error::malformed(format!(
-            "xar header size {h} is below {HEADER_MIN}"
+            "xar header size {h} (offset 4) is below {HEADER_MIN}; the TOC is read from offset {HEADER_MIN}"
         )));
-        return;
+        hs = HEADER_MIN;
     }
     let toc_end = usize::try_from(c)
         .ok()
@@ -967,7 +972,9 @@ mod tests {
     #[test]
     fn sniff_needs_magic_and_header_size() {
         assert!(sniff(b"xar!\x00\x1c\x00\x01"));
-        assert!(!sniff(b"xar!\x00\x1b\x00\x01"));
+        assert!(!sniff(b"xar!\x00\x1b\x00\x02"));
+        // A damaged header size with version 1: still a xar.
+        assert!(sniff(b"xar!\x00\x1b\x00\x01"));
         assert!(!sniff(b"xar"));
     }
 
@@ -1036,6 +1043,16 @@ mod tests {
             &build(&TOC.replace("HASH", "00").replace(">20<", ">999<"), b"abc"),
         );
         assert_eq!(n.children[0].errors[0].kind(), "truncated");
+        // The header-size field damaged (14): still a xar, read from 28.
+        let mut d = build(&TOC.replace("HASH", "00"), b"abc");
+        d[4..6].copy_from_slice(&14u16.to_be_bytes());
+        let n = scan("t.xar", &d);
+        assert_eq!(n.format, Format::Xar);
+        assert!(n
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("header size 14")));
+        assert_eq!(n.children.len(), 1);
         // The TOC checksum slot corrupted.
         let mut d = build(&TOC.replace("HASH", "00"), b"abc");
         let at = d.len() - 23;
