@@ -288,6 +288,8 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("pe/zip_after_cert.exe", Installer, Some("zip-sfx"), None),
     ("pe/zip_before_cert.exe", Installer, Some("zip-sfx"), None),
     ("sfx/7z_sfx_config.exe", Installer, Some("7z-sfx"), None),
+    ("sfx/winrar_sfx_rar4.exe", Installer, Some("rar-sfx"), None),
+    ("sfx/winrar_sfx_rar5.exe", Installer, Some("rar-sfx"), None),
     (
         "squirrel/squirrel_setup.exe",
         Installer,
