@@ -579,6 +579,17 @@ fn unpack_folder(
         return true;
     }
     let packed = folder_packed_size(data, folder, data_reserve);
+    let fits = folder_extent(data, folder, data_reserve).is_some_and(|(_, end)| end <= data.len());
+    if !fits {
+        // Said on the cabinet too: its files lose bytes because the
+        // cabinet (as cbCabinet bounds it) ends before its data does.
+        cx.error(Error::truncated(format!(
+            "folder {k}: its {} CFDATA blocks (from offset {}) run past the cabinet's end at offset {}",
+            folder.blocks,
+            folder.data_offset,
+            data.len()
+        )));
+    }
     let mut reader = FolderReader {
         data,
         folder: k,
@@ -676,6 +687,12 @@ fn unpack_folder(
 /// Sum of the folder's `cbData`, for the ratio check (a lower bound of each
 /// file's own ratio); `None` when the block headers cannot all be read.
 fn folder_packed_size(data: &[u8], folder: &Folder, reserve: usize) -> Option<u64> {
+    folder_extent(data, folder, reserve).map(|(total, _)| total)
+}
+
+/// Sum of the folder's `cbData` and the offset where its last block ends
+/// (which may lie past the data); `None` when a block header cannot be read.
+fn folder_extent(data: &[u8], folder: &Folder, reserve: usize) -> Option<(u64, usize)> {
     let mut at = folder.data_offset as usize;
     let mut total = 0u64;
     for _ in 0..folder.blocks {
@@ -683,7 +700,7 @@ fn folder_packed_size(data: &[u8], folder: &Folder, reserve: usize) -> Option<u6
         total += u64::from(cb);
         at = at.checked_add(8 + reserve + usize::from(cb))?;
     }
-    Some(total)
+    Some((total, at))
 }
 
 fn lzx_window(bits: u8) -> Option<lzxd::WindowSize> {
@@ -1244,6 +1261,17 @@ mod tests {
             );
             assert_eq!(r.root.children.len(), 4, "{field}");
         }
+        // cbCabinet halved: the cabinet ends before its data, said on it.
+        let half = (le_u32(&d, 8).unwrap() / 2).to_le_bytes();
+        let r = set(8, &half);
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("run past the cabinet's end")),
+            "{:?}",
+            r.root.errors
+        );
         // cFiles says 2 of 4: the two files left out are said.
         let r = set(28, &[2, 0]);
         assert_eq!(r.root.children.len(), 2);

@@ -14,7 +14,8 @@
 //!   file continued from or into another volume `unsupported`. An encrypted
 //!   RAR 5 header stops the listing with an `encrypted` error.
 //! - A header or data area that runs past the end is a `truncated` error
-//!   naming its offset; the files before it are kept.
+//!   naming its offset; the files before it are kept. So is an archive
+//!   without an end-of-archive block (cut at a block boundary).
 //! - Directories are counted, not reported as children.
 
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
@@ -162,8 +163,17 @@ fn span(data: &[u8], at: usize, len: u64) -> Option<&[u8]> {
 /// RAR 1.5–4.x: blocks of `HEAD_CRC u16, HEAD_TYPE u8, HEAD_FLAGS u16,
 /// HEAD_SIZE u16` (+ `ADD_SIZE u32` for long blocks; a file header's
 /// PACK_SIZE is its add size).
+/// The error for an archive whose walk met the end of the data before an
+/// end-of-archive block (WinRAR 2.9 and later always write one).
+fn no_end_block(v: u8, at: usize) -> Error {
+    Error::truncated(format!(
+        "RAR {v} archive has no end-of-archive block: the data ends at offset {at}, the archive was cut short"
+    ))
+}
+
 fn rar4(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
     let mut at = RAR4_MAGIC.len();
+    let mut ended = false;
     while at < data.len() && !cx.stopped() {
         let (Some(crc), Some(&kind), Some(flags), Some(size)) = (
             le_u16(data, at),
@@ -201,6 +211,7 @@ fn rar4(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
                 return;
             }
         } else if kind == 0x7b {
+            ended = true;
             break;
         }
         let Some(next) = usize::try_from(add)
@@ -210,6 +221,9 @@ fn rar4(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
             return;
         };
         at = next;
+    }
+    if !ended && !cx.stopped() {
+        cx.error(no_end_block(4, data.len()));
     }
 }
 
@@ -297,6 +311,7 @@ fn vint(data: &[u8], at: &mut usize) -> Option<u64> {
 /// [extra size vint] [data size vint]`, the header followed by its data.
 fn rar5(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
     let mut at = RAR5_MAGIC.len();
+    let mut ended = false;
     while at < data.len() && !cx.stopped() {
         let mut p = at + 4;
         let (Some(crc), Some(size)) = (le_u32(data, at), vint(data, &mut p)) else {
@@ -372,7 +387,10 @@ fn rar5(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
                 ));
                 return;
             }
-            5 => break,
+            5 => {
+                ended = true;
+                break;
+            }
             _ => {}
         }
         let Some(next) = usize::try_from(data_size)
@@ -382,6 +400,9 @@ fn rar5(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
             return;
         };
         at = next;
+    }
+    if !ended && !cx.stopped() {
+        cx.error(no_end_block(5, data.len()));
     }
 }
 
@@ -497,6 +518,12 @@ mod tests {
         bad[sig + 7 + 13 + 20] ^= 0x01;
         let r = Scanner::new().scan_bytes("bad.exe", &bad);
         assert!(rar(&r.root).errors.iter().any(|e| e.kind() == "checksum"));
+        // Cut right before the end-of-archive block (7 bytes): said too.
+        let r = Scanner::new().scan_bytes("cut.exe", &d[..d.len() - 7]);
+        let a = rar(&r.root);
+        assert_eq!(a.errors.len(), 1, "{:?}", a.errors);
+        assert!(a.errors[0].to_string().contains("end-of-archive"));
+        assert_eq!(a.children.len(), 3);
         // Cut in the middle: what came before is kept, the cut is said.
         let r = Scanner::new().scan_bytes("cut.exe", &d[..d.len() - 200]);
         let a = rar(&r.root);
