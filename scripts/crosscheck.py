@@ -189,6 +189,8 @@ def explain(tool, sample, rel, size, nodes, named, root_format, elsewhere):
         return "7-Zip writes the xar table of contents as `[TOC].xml`; installsift reads it into the node's metadata"
     if elsewhere and root_format in ("msi", "msm", "msp", "cfb"):
         return f"same name and bytes in sample `{elsewhere}`: the tool reads a sibling file (an MSI's external cabinet), which we scan as its own sample"
+    if tool == "7zz" and root.get("family") == "inno" and "/" not in low:
+        return "7-Zip's signature search opens a compressed stream inside the Inno data (with errors); it is not a file of the installer"
     if tool == "7zz" and root_format == "pe":
         if low.startswith(".") or "/" not in low or "certificate" in low:
             return "7-Zip's PE handler writes each section, resource and the certificate table as a file; installsift reports the PE as one node (resources that carry a payload are children)"
@@ -206,8 +208,6 @@ def explain(tool, sample, rel, size, nodes, named, root_format, elsewhere):
         return "libarchive finds a zip by its end record inside a compound document's stream (an OOXML theme part); installsift does not open the streams of a compound document that is no installer"
     if tool == "7zz" and root_format == "pe" and root.get("family") == "omaha":
         return "7-Zip decodes the Omaha payload resource (raw LZMA, then tar); installsift does not open it yet (gap in the PE/Omaha handling, not a wrong hash)"
-    if tool == "7zz" and root.get("family") == "inno" and "/" not in low:
-        return "7-Zip's signature search opens a compressed stream inside the Inno data (with errors); it is not a file of the installer"
     return None
 
 
