@@ -40,6 +40,7 @@ pub const FORMATS: &[&str] = &[
     "inno",
     "installshield",
     "xar",
+    "rar",
 ];
 
 /// Parse `data` with one format's parser, whatever its magic says (so the

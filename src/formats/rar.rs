@@ -561,4 +561,41 @@ mod tests {
             assert_eq!(r.stats.panics, 0);
         }
     }
+
+    #[test]
+    fn mutated_samples_do_not_panic() {
+        let mut seeds = Vec::new();
+        for s in ["sfx/winrar_sfx_rar4.exe", "sfx/winrar_sfx_rar5.exe"] {
+            if let Some(d) = sample(s) {
+                // The archive only: the SFX stub is not what is tested.
+                let at = memchr::memmem::find(&d, b"Rar!\x1a\x07").expect("sig");
+                seeds.push(d[at..].to_vec());
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for seed in &seeds {
+            for _ in 0..1000 {
+                let mut d = seed.clone();
+                for _ in 0..1 + next() % 6 {
+                    let i = 8 + (next() % (d.len() as u64 - 8)) as usize;
+                    d[i] = next() as u8;
+                }
+                if next() % 4 == 0 {
+                    let keep = (next() % d.len() as u64) as usize;
+                    d.truncate(keep);
+                }
+                let r = Scanner::new().scan_bytes("m.rar", &d);
+                assert_eq!(r.stats.panics, 0);
+                if d.len() >= 8 {
+                    assert_eq!(r.root.format, Format::Rar);
+                }
+            }
+        }
+    }
 }
