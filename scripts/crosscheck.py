@@ -23,7 +23,7 @@ Reasons come from the rules in `explain` below; a disagreement no rule
 explains is listed as UNEXPLAINED and makes the exit status 1.
 
 Usage: scripts/crosscheck.py [--bin target/release/installsift] [--only SUBSTR]
-       [--out scripts/results/crosscheck.txt] [--depth 3]
+       [--out scripts/results/crosscheck.txt] [--depth 3] [--root corpus/]
 """
 
 import argparse
@@ -48,9 +48,12 @@ NESTED_TYPES = {"7z", "zip", "Cab", "Compound", "xar", "Nsis", "Rar", "Rar5", "g
                 "bzip2", "xz", "tar", "Iso", "Udf", "Dmg", "Xar", "lzma", "Chm"}
 
 
+CORPUS = os.path.join(ROOT, "corpus")
+
+
 def samples(only):
     out = []
-    base = os.path.join(ROOT, "corpus")
+    base = CORPUS
     for d, _, files in os.walk(base):
         rel = os.path.relpath(d, base)
         if rel.split(os.sep)[0] in SKIP_DIRS:
@@ -216,8 +219,11 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/installsift"))
     ap.add_argument("--only", default="")
     ap.add_argument("--depth", type=int, default=3)
+    ap.add_argument("--root", default=CORPUS, help="directory of samples (default: corpus/)")
     ap.add_argument("--out", default=os.path.join(ROOT, "scripts/results/crosscheck.txt"))
     a = ap.parse_args()
+    global CORPUS
+    CORPUS = os.path.abspath(a.root)
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
         sys.exit("missing tools: " + ", ".join(f"{t} (apt-get install {PACKAGES[t]})" for t in missing))
@@ -228,7 +234,7 @@ def main():
     for s in samples(""):
         work = tempfile.mkdtemp(prefix="xcheck.")
         try:
-            for n in our_scan(a.bin, os.path.join(ROOT, "corpus", s), work)[1:]:
+            for n in our_scan(a.bin, os.path.join(CORPUS, s), work)[1:]:
                 if n.get("sha256"):
                     everywhere.setdefault((n["sha256"], n["size"], n["path"][-1].lower()), s)
         finally:
@@ -238,7 +244,7 @@ def main():
     detail = []
     unexplained = []
     for s in todo:
-        path = os.path.join(ROOT, "corpus", s)
+        path = os.path.join(CORPUS, s)
         work = tempfile.mkdtemp(prefix="xcheck.")
         try:
             nodes = our_scan(a.bin, path, work)
