@@ -215,6 +215,7 @@ def explain(tool, sample, rel, size, nodes, named, root_format, elsewhere):
 
 
 def main():
+    global CORPUS
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(ROOT, "target/release/installsift"))
     ap.add_argument("--only", default="")
@@ -222,7 +223,6 @@ def main():
     ap.add_argument("--root", default=CORPUS, help="directory of samples (default: corpus/)")
     ap.add_argument("--out", default=os.path.join(ROOT, "scripts/results/crosscheck.txt"))
     a = ap.parse_args()
-    global CORPUS
     CORPUS = os.path.abspath(a.root)
     missing = [t for t in TOOLS if not shutil.which(t)]
     if missing:
