@@ -313,8 +313,10 @@ def main():
     lines += ["", f"Unexplained: {len(unexplained)}"] + ["  " + u for u in unexplained]
     lines += ["", "Every disagreement (tool | sample | file | verdict | detail):"] + ["  " + d for d in detail]
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
+    # Names a tool wrote that are not UTF-8 (surrogate escapes) are replaced.
+    with open(a.out, "w", errors="replace") as f:
         f.write("\n".join(lines) + "\n")
+    sys.stdout.reconfigure(errors="replace")
     print("\n".join(lines[:4 + len(TOOLS) + 2 + sum(len(r) for r in reasons.values()) + 2]))
     sys.exit(1 if unexplained else 0)
 
