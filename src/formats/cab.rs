@@ -25,6 +25,13 @@
 //! - The file table is read even when the data is cut, so every listed file
 //!   is reported. Files whose entry lies past the cut are lost (the node gets
 //!   a `truncated` error with the count).
+//! - The signature is `MSCF`, the reserved zeros and version 1.3; damaged
+//!   header fields are errors on the node, read around (a `cbCabinet` below
+//!   the header: the data's length; a `coffFiles` outside the cabinet: the
+//!   end of the folder table). Signs that files or bytes are missing from
+//!   the listing are errors too: another CFFILE after the `cFiles` counted,
+//!   folder bytes that belong to no file, data after a folder's last file,
+//!   CFDATA blocks that run past the cabinet's end.
 //! - Quantum folders → `Missing` children with an `unsupported` error. Files
 //!   continued from or into another cabinet of a set → `Missing` with an
 //!   `unsupported` error (one cabinet is parsed at a time).
