@@ -54,7 +54,7 @@ SIGNATURE = {
     "7z": 8,
     "zip": 4,
     "cab": 8,
-    "xar": 4,
+    "xar": 8,  # magic, header size, version: the sniff needs one of the last two
     "rar": 7,
     "cfb": 8,
     "msi": 8,
@@ -267,7 +267,13 @@ def compare(orig, mut, touched, data):
         excused = False
         if p in offs and sig:
             a = offs[p]
-            regions = pe_signature(data, a) if n["format"] == "pe" else [(a, a + sig)]
+            if n["format"] == "pe":
+                regions = pe_signature(data, a)
+            elif n["format"] == "cab":
+                # MSCF, the reserved zeros and the version (1.3) at 24
+                regions = [(a, a + 8), (a + 24, a + 26)]
+            else:
+                regions = [(a, a + sig)]
             excused = any(touched[0] < e and touched[1] > s for s, e in regions)
         err = has_error(mb, p)
         want = okids.get(p, [])

@@ -75,8 +75,8 @@ pub(crate) const HANDLER: Handler = Handler {
 };
 
 /// A plausible local file header (version needed below 100, and a
-/// non-empty name, a known method or an end record at the end) or an empty
-/// archive's end record at offset 0.
+/// non-empty name or a known method), a local-header magic in data that
+/// ends with an end record, or an empty archive's end record at offset 0.
 pub fn sniff(data: &[u8]) -> bool {
     if data.starts_with(b"PK\x05\x06") {
         return data.len() >= 22;
@@ -93,7 +93,7 @@ pub fn sniff(data: &[u8]) -> bool {
     );
     match (super::le_u16(data, 4), super::le_u16(data, 26)) {
         (Some(version), Some(name_len)) => {
-            version < 100 && (name_len > 0 || method_known || find_end_record(data).is_some())
+            (version < 100 && (name_len > 0 || method_known)) || find_end_record(data).is_some()
         }
         (Some(version), None) => version < 100,
         (None, _) => true,
@@ -1196,6 +1196,11 @@ mod tests {
         m[26..28].fill(0);
         let r = Scanner::new().scan_bytes("m.zip", &m);
         assert_eq!(r.root.format, Format::Zip);
+        // The version field too: the end record still says zip.
+        m[4..6].fill(0xFF);
+        let r = Scanner::new().scan_bytes("m.zip", &m);
+        assert_eq!(r.root.format, Format::Zip);
+        assert_eq!(r.root.children.len(), 4);
         // Cut inside the first local header: a zip, cut short, said so.
         for n in [5, 18, 26] {
             let r = Scanner::new().scan_bytes("cut.zip", &d[..n]);
