@@ -180,6 +180,9 @@ SZ=(7zz a -bd -bso0 -bsp0 -t7z -mmt=1)
 (cd "$T" && "${SZ[@]}" -m0=lzma2 "$HERE"/7z/lzma2.7z readme.txt config.ini docs bin)
 (cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$SEVENZ_PASSWORD" "$HERE"/7z/enc_data.7z readme.txt config.ini docs bin)
 (cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$SEVENZ_PASSWORD" -mhe=on "$HERE"/7z/enc_header.7z readme.txt config.ini docs bin)
+# Copy coder, plain (uncompressed) header, one block per file: the CRCs lie in the
+# header as written, for tests that damage data or CRCs at documented offsets.
+(cd "$T" && "${SZ[@]}" -m0=copy -mhc=off -ms=off "$HERE"/7z/copy_plain_header.7z readme.txt config.ini)
 
 # ---------------------------------------------------------------- nested
 log "nested"
@@ -474,7 +477,7 @@ for s in cab/mszip.cab cab/stored.cab msi/external.cab; do
     ref_listing 7zz "$s"
     cab_crosscheck "$s"
 done
-for s in zip/stored.zip zip/deflate.zip 7z/lzma2.7z nested/zip_7z_zip.zip; do
+for s in zip/stored.zip zip/deflate.zip 7z/lzma2.7z 7z/copy_plain_header.7z nested/zip_7z_zip.zip; do
     ref_listing 7zz "$s"
 done
 ref_listing 7zz-pw 7z/enc_data.7z

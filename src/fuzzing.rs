@@ -41,6 +41,7 @@ pub const FORMATS: &[&str] = &[
     "installshield",
     "xar",
     "signature",
+    "rar",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

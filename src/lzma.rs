@@ -22,6 +22,9 @@ pub(crate) struct LzmaReader<'a> {
     done: bool,
     /// An error met after bytes that were returned first.
     pending: Option<io::Error>,
+    /// Bytes still to produce when the stream's length is known (an LZMA1
+    /// stream in a 7z block has no end marker: it ends at its unpack size).
+    left: Option<u64>,
 }
 
 enum Dec {
@@ -101,6 +104,7 @@ impl<'a> LzmaReader<'a> {
             src,
             done: false,
             pending: None,
+            left: None,
         };
         if r != 0 {
             // `me` is dropped: LzmaDec_Free on a half-made decoder frees
@@ -114,12 +118,39 @@ impl<'a> LzmaReader<'a> {
     }
 }
 
+impl LzmaReader<'_> {
+    /// The stream ends after `size` bytes of output (its declared unpack
+    /// size): reading on then gives end of stream, not a decoding attempt
+    /// past the end that would fail for want of input (which a reader that
+    /// reads ahead, such as [`X86Reader`], would otherwise meet).
+    pub(crate) fn with_size(mut self, size: u64) -> Self {
+        self.left = Some(size);
+        self
+    }
+}
+
 impl Read for LzmaReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.read_inner(buf)?;
+        if let Some(left) = self.left.as_mut() {
+            *left = left.saturating_sub(n as u64);
+        }
+        Ok(n)
+    }
+}
+
+impl LzmaReader<'_> {
+    fn read_inner(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if let Some(e) = self.pending.take() {
             self.done = true;
             return Err(e);
         }
+        let cap = match self.left {
+            Some(0) => return Ok(0),
+            Some(left) => usize::try_from(left).unwrap_or(usize::MAX).min(buf.len()),
+            None => buf.len(),
+        };
+        let buf = buf.get_mut(..cap).unwrap_or(&mut []);
         if self.done || buf.is_empty() {
             return Ok(0);
         }

@@ -375,6 +375,8 @@ pub enum Check {
     XarExtractedChecksum,
     /// xar archived-checksum (stored data).
     XarArchivedChecksum,
+    /// RAR file CRC-32 of a stored entry (content).
+    RarCrc32,
     /// The Authenticode digest signed in the file equals the one computed
     /// over its bytes (content: the node's own bytes, as stored). Says
     /// nothing about who signed or whether the certificate is trusted.
@@ -397,6 +399,7 @@ impl Check {
             Check::NsisCrc32 => "nsis-crc32",
             Check::XarExtractedChecksum => "xar-extracted-checksum",
             Check::XarArchivedChecksum => "xar-archived-checksum",
+            Check::RarCrc32 => "rar-crc32",
             Check::Authenticode => "authenticode",
         }
     }

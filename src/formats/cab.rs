@@ -14,12 +14,24 @@
 //! Behaviour:
 //! - Each folder is decoded once; its files are produced in uncompressed-offset
 //!   order as soon as their bytes are decoded, so on damage (a CFDATA block cut
-//!   short, a checksum mismatch, a block that does not decode) the files before
-//!   it are children and the files at or after it are `Missing` children with
-//!   a `truncated` or `malformed` error naming the block and its offset.
+//!   short, a block that does not decode) the files before it are children
+//!   and the files at or after it are `Missing` children with a `truncated`
+//!   or `malformed` error naming the block and its offset.
+//! - Every CFDATA checksum is checked. A file whose bytes were decoded from
+//!   blocks whose checksums all match is `verified_by: cab-checksum`; one
+//!   decoded from a block whose checksum fails keeps its bytes and carries a
+//!   `checksum` error naming the block; a block with checksum 0 ("not set")
+//!   vouches for nothing. An empty file is decoded from no block.
 //! - The file table is read even when the data is cut, so every listed file
 //!   is reported. Files whose entry lies past the cut are lost (the node gets
 //!   a `truncated` error with the count).
+//! - The signature is `MSCF`, the reserved zeros and version 1.3; damaged
+//!   header fields are errors on the node, read around (a `cbCabinet` below
+//!   the header: the data's length; a `coffFiles` outside the cabinet: the
+//!   end of the folder table). Signs that files or bytes are missing from
+//!   the listing are errors too: another CFFILE after the `cFiles` counted,
+//!   folder bytes that belong to no file, data after a folder's last file,
+//!   CFDATA blocks that run past the cabinet's end.
 //! - Quantum folders → `Missing` children with an `unsupported` error. Files
 //!   continued from or into another cabinet of a set → `Missing` with an
 //!   `unsupported` error (one cabinet is parsed at a time).
@@ -31,7 +43,7 @@
 
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -111,16 +123,11 @@ pub(crate) const HANDLER: Handler = Handler {
     parse,
 };
 
-/// `MSCF`, four reserved zero bytes, a plausible cabinet size and file-table
-/// offset, and format version 1.3.
+/// `MSCF`, four reserved zero bytes and format version 1.3: the signature.
+/// The size and offset fields are not part of it: a cabinet whose fields
+/// are damaged stays a cabinet, and the parser says what is wrong.
 pub fn sniff(data: &[u8]) -> bool {
-    if !data.starts_with(b"MSCF\0\0\0\0") {
-        return false;
-    }
-    let (Some(size), Some(coff_files)) = (super::le_u32(data, 8), super::le_u32(data, 16)) else {
-        return false;
-    };
-    size >= 36 && coff_files >= 36 && coff_files < size && data.get(24..26) == Some(&[3, 1])
+    data.starts_with(b"MSCF\0\0\0\0") && data.get(24..26) == Some(&[3, 1])
 }
 
 const FLAG_PREV: u16 = 1;
@@ -212,7 +219,17 @@ fn emit(
     method: Option<Method>,
     data: ChildData<'_>,
 ) -> bool {
-    let mut entry = entry_info(method);
+    emit_with(cx, namer, key, entry_info(method), data)
+}
+
+/// [`emit`] with the entry's info made by the caller (checks, errors).
+fn emit_with(
+    cx: &mut Cx<'_>,
+    namer: Option<Namer<'_>>,
+    key: &str,
+    mut entry: EntryInfo,
+    data: ChildData<'_>,
+) -> bool {
     let name = match namer {
         Some(f) => {
             entry.key = Some(key.to_owned());
@@ -274,6 +291,13 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     );
     // The cabinet is what the header declares; trailing bytes are not ours.
     let data = match whole.get(..size as usize) {
+        _ if size < 36 => {
+            cx.error(Error::malformed(format!(
+                "cbCabinet (offset 8) is {size}, less than the 36-byte header: the data's own length ({}) is used",
+                whole.len()
+            )));
+            whole
+        }
         Some(d) => d,
         None => {
             cx.error(Error::truncated(format!(
@@ -356,7 +380,17 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     info.methods = methods.into_iter().collect();
 
     let mut files = Vec::new();
-    let mut at = coff_files as usize;
+    // The file table normally follows the folder table; a coffFiles that
+    // points outside the cabinet is reported and that place used instead.
+    let mut at = if coff_files < 36 || coff_files as usize >= data.len() {
+        cx.error(Error::malformed(format!(
+            "coffFiles (offset 16) is {coff_files}, outside the cabinet (36..{}): the file table is read where the folder table ends, at offset {at}",
+            data.len()
+        )));
+        at
+    } else {
+        coff_files as usize
+    };
     for i in 0..usize::from(n_files) {
         let (Some(fsize), Some(offset), Some(folder), Some(attribs)) = (
             le_u32(data, at),
@@ -387,6 +421,21 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
             folder,
         });
         at = next;
+    }
+    // A file table that ends before the data, with another well-formed
+    // CFFILE there: cFiles says fewer files than the table holds.
+    let first_data = folders.iter().map(|f| f.data_offset as usize).min();
+    if files.len() == usize::from(n_files) && first_data.is_some_and(|d| d >= at + 17) {
+        let more = (le_u16(data, at + 8), le_u16(data, at + 14));
+        let named = c_string(data, at + 16, false)
+            .is_some_and(|(n, end)| !n.is_empty() && first_data.is_some_and(|d| end <= d));
+        if let ((Some(folder), Some(_)), true) = (more, named) {
+            if usize::from(folder) < folders.len() || folder >= IFOLD_CONTINUED_FROM_PREV {
+                cx.error(Error::malformed(format!(
+                    "cFiles (offset 28) says {n_files} files, but another CFFILE follows the table at offset {at}: files are missing from the listing"
+                )));
+            }
+        }
     }
 
     // Files spanning cabinets first (their data is not all here), then each
@@ -537,6 +586,17 @@ fn unpack_folder(
         return true;
     }
     let packed = folder_packed_size(data, folder, data_reserve);
+    let fits = folder_extent(data, folder, data_reserve).is_some_and(|(_, end)| end <= data.len());
+    if !fits {
+        // Said on the cabinet too: its files lose bytes because the
+        // cabinet (as cbCabinet bounds it) ends before its data does.
+        cx.error(Error::truncated(format!(
+            "folder {k}: its {} CFDATA blocks (from offset {}) run past the cabinet's end at offset {}",
+            folder.blocks,
+            folder.data_offset,
+            data.len()
+        )));
+    }
     let mut reader = FolderReader {
         data,
         folder: k,
@@ -549,6 +609,7 @@ fn unpack_folder(
         out_pos: 0,
         position: 0,
         failed: None,
+        sums: Vec::new(),
     };
     // Set when a file hit a limit: the rest of the folder is not decoded
     // (skipping a bomb's remainder would cost what the limit saved).
@@ -557,6 +618,7 @@ fn unpack_folder(
         let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
         let size = u64::from(f.size);
         let start = u64::from(f.offset);
+        let mut entry = entry_info(Some(folder.method));
         let child = if let Some(e) = &abandoned {
             ChildData::Missing {
                 size,
@@ -571,15 +633,30 @@ fn unpack_folder(
                     reader.position
                 )),
             }
-        } else if let Err(e) = reader.skip_to(start) {
+        } else if let Err(e) = {
+            // (After a failed block the position says nothing.)
+            if start > reader.position && reader.failed.is_none() {
+                cx.error(Error::malformed(format!(
+                    "folder {k}: bytes {}..{start} of its data belong to no file (a file's size or offset is wrong, or a file is missing from the table)",
+                    reader.position
+                )));
+            }
+            reader.skip_to(start)
+        } {
             ChildData::Missing {
                 size,
                 error: context(crate::scan::io_to_error(&e, 0), &what),
             }
         } else {
+            let first = reader.current_block();
             let mut take = (&mut reader).take(size);
             match cx.read_entry_keyed(&f.name, &mut take, Some(size), packed) {
-                Ok(u) => u.into(),
+                Ok(u) => {
+                    if size > 0 {
+                        entry = reader.vouch(first, entry, &what);
+                    }
+                    u.into()
+                }
                 Err(e) => {
                     if let Error::LimitExceeded { limit, .. } = &e {
                         abandoned = Some(Error::limit(
@@ -597,10 +674,19 @@ fn unpack_folder(
                 }
             }
         };
-        if !emit(cx, namer, &f.name, Some(folder.method), child) {
+        if !emit_with(cx, namer, &f.name, entry, child) {
             return false;
         }
         *produced += 1;
+    }
+    // Data after the last file: a file's size is wrong or a file is missing
+    // from the table (the blocks are counted, not decoded).
+    let left_over = reader.out.len().saturating_sub(reader.out_pos);
+    if abandoned.is_none() && reader.failed.is_none() && (reader.blocks_left > 0 || left_over > 0) {
+        cx.error(Error::malformed(format!(
+            "folder {k}: data continues after its last file (which ends at {}): {left_over} more bytes decoded, {} more CFDATA blocks; a file's size is wrong or a file is missing from the table",
+            reader.position, reader.blocks_left
+        )));
     }
     true
 }
@@ -608,6 +694,12 @@ fn unpack_folder(
 /// Sum of the folder's `cbData`, for the ratio check (a lower bound of each
 /// file's own ratio); `None` when the block headers cannot all be read.
 fn folder_packed_size(data: &[u8], folder: &Folder, reserve: usize) -> Option<u64> {
+    folder_extent(data, folder, reserve).map(|(total, _)| total)
+}
+
+/// Sum of the folder's `cbData` and the offset where its last block ends
+/// (which may lie past the data); `None` when a block header cannot be read.
+fn folder_extent(data: &[u8], folder: &Folder, reserve: usize) -> Option<(u64, usize)> {
     let mut at = folder.data_offset as usize;
     let mut total = 0u64;
     for _ in 0..folder.blocks {
@@ -615,7 +707,7 @@ fn folder_packed_size(data: &[u8], folder: &Folder, reserve: usize) -> Option<u6
         total += u64::from(cb);
         at = at.checked_add(8 + reserve + usize::from(cb))?;
     }
-    Some(total)
+    Some((total, at))
 }
 
 fn lzx_window(bits: u8) -> Option<lzxd::WindowSize> {
@@ -728,6 +820,19 @@ struct FolderReader<'a> {
     /// Uncompressed offset in the folder of the next byte `read` returns.
     position: u64,
     failed: Option<(io::ErrorKind, String)>,
+    /// What the checksum of each block decoded so far said (index: block).
+    sums: Vec<BlockSum>,
+}
+
+/// What a CFDATA block's checksum says about its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum BlockSum {
+    /// The stored checksum matches.
+    Matched,
+    /// No checksum stored (0): the block vouches for nothing.
+    Unset,
+    /// The stored checksum does not match: the message says where and what.
+    Mismatch(String),
 }
 
 impl FolderReader<'_> {
@@ -770,33 +875,71 @@ impl FolderReader<'_> {
                 ),
             ));
         };
-        if csum != 0 {
+        // A mismatch does not stop decoding: the files decoded from this
+        // block keep their bytes and carry the mismatch (see `sums`).
+        let sum = if csum == 0 {
+            BlockSum::Unset
+        } else {
             let actual = checksum(reserve, body) ^ (u32::from(cb) | (u32::from(ucb) << 16));
-            if actual != csum {
-                return Err(self.fail(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
-                    ),
-                ));
+            if actual == csum {
+                BlockSum::Matched
+            } else {
+                BlockSum::Mismatch(format!(
+                    "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
+                ))
             }
-        }
+        };
         match self.decoder.block(body, usize::from(ucb), &mut self.out) {
             Ok(()) => self.out_pos = 0,
             Err(msg) => {
                 // Nothing of a bad block is delivered.
                 self.out.clear();
                 self.out_pos = 0;
+                let also = match &sum {
+                    BlockSum::Mismatch(m) => format!(" (and its checksum fails: {m})"),
+                    _ => String::new(),
+                };
                 return Err(self.fail(
                     io::ErrorKind::InvalidData,
-                    format!("CFDATA block {i} of folder {k} at offset {at}: {msg}"),
+                    format!("CFDATA block {i} of folder {k} at offset {at}: {msg}{also}"),
                 ));
             }
         }
+        self.sums.push(sum);
         self.next_at = end;
         self.blocks_left -= 1;
         self.block_index += 1;
         Ok(true)
+    }
+
+    /// The block the next byte `read` returns comes from (it may not be
+    /// decoded yet).
+    fn current_block(&self) -> usize {
+        let decoded = self.sums.len();
+        if self.out_pos < self.out.len() {
+            decoded.saturating_sub(1)
+        } else {
+            decoded
+        }
+    }
+
+    /// The checks of blocks `first..` up to the last decoded one, on an
+    /// entry decoded from them: every block's checksum matched → verified;
+    /// one failed → a checksum error; a block without one → neither.
+    fn vouch(&self, first: usize, entry: EntryInfo, what: &str) -> EntryInfo {
+        let blocks = self.sums.get(first..).unwrap_or(&[]);
+        if blocks.is_empty() {
+            return entry;
+        }
+        if let Some(BlockSum::Mismatch(m)) =
+            blocks.iter().find(|b| matches!(b, BlockSum::Mismatch(_)))
+        {
+            return entry.with_error(Error::checksum(format!("{what}: {m}")));
+        }
+        if blocks.iter().all(|b| *b == BlockSum::Matched) {
+            return entry.verified(Check::CabChecksum);
+        }
+        entry
     }
 
     /// Read and drop bytes up to folder offset `target` (gaps between files).
@@ -1049,7 +1192,7 @@ mod tests {
     }
 
     #[test]
-    fn checksum_mismatch_is_malformed() {
+    fn checksum_mismatch_in_a_block_that_fails_to_decode_says_both() {
         let Some(mut d) = sample("cab/mszip.cab") else {
             return;
         };
@@ -1066,6 +1209,99 @@ mod tests {
                 c.errors[0]
             );
         }
+    }
+
+    #[test]
+    fn checksums_vouch_for_the_files_decoded_from_their_blocks() {
+        let Some(d) = sample("cab/stored.cab") else {
+            return;
+        };
+        let data_at = le_u32(&d, 36).unwrap() as usize;
+        assert_ne!(le_u32(&d, data_at), Some(0), "gcab writes CFDATA checksums");
+        let good = Scanner::new().scan_bytes("stored.cab", &d);
+        assert!(!good.root.children.is_empty());
+        for c in &good.root.children {
+            assert_eq!(c.verified_by, [Check::CabChecksum], "{:?}", c.path);
+        }
+        // A stored byte changed: it still "decodes", the block's checksum
+        // fails, and the file keeps its (changed) bytes with the mismatch.
+        let mut bad = d.clone();
+        bad[data_at + 8 + 5] ^= 0x20;
+        let r = Scanner::new().scan_bytes("bad.cab", &bad);
+        let first = &r.root.children[0];
+        assert_eq!(first.errors.len(), 1, "{:?}", first.errors);
+        assert_eq!(first.errors[0].kind(), "checksum");
+        assert!(first.errors[0]
+            .to_string()
+            .contains(&format!("offset {data_at}")));
+        assert!(first.sha256.is_some() && first.sha256 != good.root.children[0].sha256);
+        assert!(first.verified_by.is_empty());
+        // The checksum field zeroed: "not set", vouches for nothing, no error.
+        let mut unset = d.clone();
+        unset[data_at..data_at + 4].fill(0);
+        let r = Scanner::new().scan_bytes("unset.cab", &unset);
+        let first = &r.root.children[0];
+        assert!(first.errors.is_empty(), "{:?}", first.errors);
+        assert!(first.verified_by.is_empty());
+        assert_eq!(first.sha256, good.root.children[0].sha256);
+    }
+
+    #[test]
+    fn damaged_header_fields_are_said_not_silent() {
+        let Some(d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        let set = |at: usize, v: &[u8]| {
+            let mut m = d.clone();
+            m[at..at + v.len()].copy_from_slice(v);
+            Scanner::new().scan_bytes("m.cab", &m)
+        };
+        // cbCabinet and coffFiles zeroed: still a cabinet, the fields are
+        // reported, and every file is still listed.
+        for (at, field) in [(8, "cbCabinet"), (16, "coffFiles")] {
+            let r = set(at, &[0, 0, 0, 0]);
+            assert_eq!(r.root.format, Format::Cab, "{field}");
+            assert!(
+                r.root.errors.iter().any(|e| e.to_string().contains(field)),
+                "{field}: {:?}",
+                r.root.errors
+            );
+            assert_eq!(r.root.children.len(), 4, "{field}");
+        }
+        // cbCabinet halved: the cabinet ends before its data, said on it.
+        let half = (le_u32(&d, 8).unwrap() / 2).to_le_bytes();
+        let r = set(8, &half);
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("run past the cabinet's end")),
+            "{:?}",
+            r.root.errors
+        );
+        // cFiles says 2 of 4: the two files left out are said.
+        let r = set(28, &[2, 0]);
+        assert_eq!(r.root.children.len(), 2);
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("cFiles")),
+            "{:?}",
+            r.root.errors
+        );
+        // The first file's size halved: the bytes it lost belong to no file.
+        let first = le_u32(&d, 16).unwrap() as usize;
+        let size = le_u32(&d, first).unwrap();
+        let r = set(first, &(size / 2).to_le_bytes());
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("belong to no file")),
+            "{:?}",
+            r.root.errors
+        );
     }
 
     #[test]

@@ -147,11 +147,13 @@ pub(crate) fn find_embedded(data: &[u8], window: u64) -> Option<(usize, Format)>
 }
 
 /// Length of the container that starts `data`, when its own headers say so
-/// and it fits: cabinet size field, 7z start header, or the zip end of central
+/// and it fits: cabinet size field, 7z start header (when its CRC matches), or the zip end of central
 /// directory record (searched backwards over the largest comment).
 pub(crate) fn carved_len(format: Format, data: &[u8]) -> Option<usize> {
     let len = match format {
         Format::Cab => le_u32(data, 8)? as usize,
+        // Offsets of a start header whose CRC fails are not trusted.
+        Format::SevenZ if !sevenz::start_header_ok(data) => return None,
         Format::SevenZ => {
             let next_off = le_u64(data, 12)?;
             let next_size = le_u64(data, 20)?;

@@ -16,12 +16,24 @@
 //!   `Missing` child with an `encrypted` error. No password is tried.
 //! - An archive cut short loses its header (it is written at the end): the
 //!   node gets a `truncated` error naming the offsets and has no children.
+//! - A start header whose CRC fails (or that is all zeros: never finished)
+//!   is an error on the node (offset 8), which stays a 7z: the header its
+//!   fields locate is read anyway, else one found by searching backwards from
+//!   the end, as 7-Zip does. A next header whose CRC fails is reported
+//!   (offset, both CRCs) and read anyway.
+//! - Every entry's CRC-32 (its own, or its block's when the block holds only
+//!   it) is checked as it streams: a match is `verified_by: 7z-crc32`, a
+//!   mismatch a `checksum` error on the entry, which keeps what it decoded
+//!   to. The CRC of a block of several files (7-Zip does not write one) is
+//!   checked across them; a mismatch is an error on the archive. Packed-stream
+//!   CRCs are not checked: the crate parses them without exposing them, and
+//!   7-Zip never writes them.
 //! - Directories and anti-items are counted, not reported as children; empty
 //!   files are children of size 0.
 
 use super::{le_u64, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use sevenz_rust2::{Archive, BlockDecoder, EncoderMethod, Password};
@@ -59,12 +71,26 @@ pub(crate) const HANDLER: Handler = Handler {
     parse,
 };
 
-/// The 6-byte 7z signature, major version 0 and a start header whose CRC
-/// matches.
+/// The 6-byte 7z signature and major version 0, with either a start header
+/// whose CRC matches or a minor version 7-Zip writes (2..=4): a 7z whose
+/// start header is damaged stays a 7z (with the damage reported) instead of
+/// becoming `unknown`; a bare signature (a string constant in a program)
+/// followed by other bytes is not taken for one.
 pub fn sniff(data: &[u8]) -> bool {
     if !data.starts_with(b"7z\xBC\xAF\x27\x1C") || data.get(6) != Some(&0) {
         return false;
     }
+    let minor_ok = matches!(data.get(7), Some(2..=4));
+    match (super::le_u32(data, 8), data.get(12..32)) {
+        (Some(crc), Some(start_header)) => crc32fast::hash(start_header) == crc || minor_ok,
+        // Cut inside the signature header: still a 7z (the parser says so).
+        _ => minor_ok,
+    }
+}
+
+/// Whether the start header's CRC matches (what [`super::carved_len`] needs
+/// before it trusts the header's offsets).
+pub(crate) fn start_header_ok(data: &[u8]) -> bool {
     match (super::le_u32(data, 8), data.get(12..32)) {
         (Some(crc), Some(start_header)) => crc32fast::hash(start_header) == crc,
         _ => false,
@@ -85,6 +111,9 @@ fn sz_error(e: sevenz_rust2::Error) -> Error {
         E::Unsupported(m) => Error::unsupported(m.into_owned()),
         E::ExternalUnsupported => Error::unsupported("header data in an external stream"),
         E::UnsupportedVersion { major, minor } => Error::unsupported(format!("format version {major}.{minor}")),
+        E::ChecksumVerificationFailed => Error::checksum("CRC-32 of the decoded data differs from the recorded one"),
+        E::NextHeaderCrcMismatch => Error::checksum("next header CRC-32 differs from the start header's"),
+        E::Io(io, _) if is_crc_failure(&io) => Error::checksum("CRC-32 of the decoded data differs from the recorded one"),
         E::Io(io, msg) => {
             let text = if msg.is_empty() { io.to_string() } else { format!("{msg}: {io}") };
             if io.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -95,6 +124,13 @@ fn sz_error(e: sevenz_rust2::Error) -> Error {
         }
         other => Error::malformed(other.to_string()),
     }
+}
+
+/// Whether an I/O error carries the crate's CRC failure.
+fn is_crc_failure(io: &std::io::Error) -> bool {
+    io.get_ref()
+        .and_then(|e| e.downcast_ref::<sevenz_rust2::Error>())
+        .is_some_and(|e| matches!(e, sevenz_rust2::Error::ChecksumVerificationFailed))
 }
 
 /// Our name for a coder.
@@ -117,40 +153,227 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     }
 }
 
-fn read(data: &[u8], info: &mut SevenZInfo, cx: &mut Cx<'_>) {
-    // The start header (offset 12) locates the header after the packed
-    // streams; an archive cut short has lost it, which the crate reports as a
-    // bare I/O error.
-    if let (Some(off), Some(size)) = (le_u64(data, 12), le_u64(data, 20)) {
-        let end = off.checked_add(32).and_then(|v| v.checked_add(size));
-        if end.is_none_or(|e| e > data.len() as u64) {
+/// The archive bytes with the 32-byte signature header replaced: how a
+/// damaged start header is read anyway (its CRC recomputed, or the offsets of
+/// a header found by search), without copying the archive.
+struct Patched<'a> {
+    data: &'a [u8],
+    head: [u8; 32],
+    pos: u64,
+}
+
+impl std::io::Read for Patched<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Ok(pos) = usize::try_from(self.pos) else {
+            return Ok(0);
+        };
+        let src = if pos < 32 {
+            self.head.get(pos..).unwrap_or(&[])
+        } else {
+            self.data.get(pos..).unwrap_or(&[])
+        };
+        let n = src.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or(&mut [])
+            .copy_from_slice(src.get(..n).unwrap_or(&[]));
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Patched<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let len = self.data.len() as u64;
+        let target = match to {
+            std::io::SeekFrom::Start(p) => Some(p),
+            std::io::SeekFrom::End(d) => len.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        let target = target.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek out of range")
+        })?;
+        self.pos = target;
+        Ok(target)
+    }
+}
+
+/// The signature header with its start-header fields set and both CRCs
+/// made to match, so the crate reads the header these fields locate.
+fn patched_head(data: &[u8], next_off: u64, next_size: u64) -> Option<[u8; 32]> {
+    let mut head = [0u8; 32];
+    head.copy_from_slice(data.get(..32)?);
+    let start = usize::try_from(next_off.checked_add(32)?).ok()?;
+    let end = start.checked_add(usize::try_from(next_size).ok()?)?;
+    let next_crc = crc32fast::hash(data.get(start..end)?);
+    head.get_mut(12..20)?
+        .copy_from_slice(&next_off.to_le_bytes());
+    head.get_mut(20..28)?
+        .copy_from_slice(&next_size.to_le_bytes());
+    head.get_mut(28..32)?
+        .copy_from_slice(&next_crc.to_le_bytes());
+    let start_crc = crc32fast::hash(head.get(12..32)?);
+    head.get_mut(8..12)?
+        .copy_from_slice(&start_crc.to_le_bytes());
+    Some(head)
+}
+
+/// Read the archive's header through the crate, the signature header
+/// replaced by `head`.
+fn open_with(data: &[u8], head: [u8; 32], mem_kb: usize) -> Result<Archive, sevenz_rust2::Error> {
+    let mut source = Patched { data, head, pos: 0 };
+    Archive::read_with_memory_limit(&mut source, &Password::empty(), mem_kb)
+}
+
+/// At most this many places are tried when searching for the header of an
+/// archive whose start header is damaged (7-Zip searches too).
+const HEADER_SEARCH_TRIES: usize = 16;
+/// How far back from the end the header is searched for.
+const HEADER_SEARCH_WINDOW: usize = 1 << 20;
+
+/// Search backwards from the end for a header (`kHeader` followed by one of
+/// the properties it may start with, or `kEncodedHeader` followed by
+/// `kPackInfo`) and read the first that lists entries. Returns the archive
+/// and the header's offset.
+fn search_header(data: &[u8], mem_kb: usize) -> Option<(Archive, u64)> {
+    let floor = data.len().saturating_sub(HEADER_SEARCH_WINDOW).max(32);
+    let mut tries = 0;
+    let mut p = data.len().checked_sub(2)?;
+    while p >= floor && tries < HEADER_SEARCH_TRIES {
+        let candidate = matches!(
+            (data.get(p), data.get(p + 1)),
+            (Some(0x17), Some(0x06)) | (Some(0x01), Some(0x02 | 0x04 | 0x05))
+        );
+        if candidate {
+            tries += 1;
+            let off = (p - 32) as u64;
+            let size = (data.len() - p) as u64;
+            if let Some(head) = patched_head(data, off, size) {
+                if let Ok(a) = open_with(data, head, mem_kb) {
+                    if !a.files.is_empty() {
+                        return Some((a, p as u64));
+                    }
+                }
+            }
+        }
+        if p == 0 {
+            break;
+        }
+        p -= 1;
+    }
+    None
+}
+
+/// Read the header: through the start header when it is sound; otherwise
+/// (its CRC fails, or it was never written) with the damage reported on the
+/// node, through its fields anyway and then by searching for the header, as
+/// 7-Zip does. A next header whose CRC fails is reported and read anyway.
+/// `None` when nothing could be listed (the errors say why).
+fn read_header(
+    data: &[u8],
+    mem_kb: usize,
+    info: &mut SevenZInfo,
+    cx: &mut Cx<'_>,
+) -> Option<Archive> {
+    let Some(sig) = data.get(..32) else {
+        cx.error(Error::truncated(format!(
+            "7z signature header cut at {} of 32 bytes",
+            data.len()
+        )));
+        return None;
+    };
+    let stored = super::le_u32(sig, 8)?;
+    let computed = crc32fast::hash(sig.get(12..32)?);
+    let (off, size, next_crc) = (le_u64(sig, 12)?, le_u64(sig, 20)?, super::le_u32(sig, 28)?);
+    let start_ok = stored == computed;
+    if !start_ok {
+        if sig.get(8..32).is_some_and(|b| b.iter().all(|&x| x == 0)) {
+            cx.error(Error::truncated(
+                "7z start header (offset 8..32) is all zeros: the archive was never finished (7-Zip writes it last)",
+            ));
+        } else {
+            cx.error(Error::checksum(format!(
+                "7z start header CRC-32 at offset 8: stored {stored:08x}, bytes 12..32 hash to {computed:08x}"
+            )));
+        }
+    }
+    let header_at = off.checked_add(32);
+    let fits = header_at
+        .and_then(|h| h.checked_add(size))
+        .is_some_and(|e| e <= data.len() as u64);
+    if !fits {
+        if start_ok {
             cx.error(Error::truncated(format!(
                 "7z header at offset {} ({size} bytes) lies past the end of the data ({} bytes): archive cut short",
                 off.saturating_add(32),
                 data.len()
             )));
-            return;
+            return None;
+        }
+    } else if size > 0 {
+        // The header these fields locate; with its CRC checked here (the
+        // crate's message names no offsets) and read anyway when it fails.
+        let at = header_at.unwrap_or(0);
+        let actual = usize::try_from(at)
+            .ok()
+            .and_then(|a| Some((a, a.checked_add(usize::try_from(size).ok()?)?)))
+            .and_then(|(a, e)| data.get(a..e))
+            .map(crc32fast::hash);
+        if let Some(actual) = actual.filter(|&c| c != next_crc) {
+            cx.error(Error::checksum(format!(
+                "7z next header at offset {at} ({size} bytes): CRC-32 stored {next_crc:08x}, bytes hash to {actual:08x}"
+            )));
+        }
+        let head = patched_head(data, off, size)?;
+        match open_with(data, head, mem_kb) {
+            Ok(a) => return Some(a),
+            Err(sevenz_rust2::Error::PasswordRequired) => {
+                info.header_encrypted = true;
+                cx.error(Error::encrypted(
+                    "7z header is encrypted; entries cannot be listed without the password",
+                ));
+                return None;
+            }
+            Err(e) => {
+                cx.error(context(sz_error(e), &format!("7z header at offset {at}")));
+                if start_ok {
+                    return None;
+                }
+            }
+        }
+    } else if start_ok {
+        // An empty archive: nothing to list.
+        return Some(Archive::default());
+    }
+    match search_header(data, mem_kb) {
+        Some((a, at)) => {
+            cx.evidence(Evidence::strong(
+                "7z-header-found",
+                format!(
+                    "start header damaged; a header that lists {} entries found by search",
+                    a.files.len()
+                ),
+                Some(at),
+            ));
+            Some(a)
+        }
+        None => {
+            cx.error(Error::malformed(format!(
+                "7z start header damaged and no header found in the last {} bytes",
+                data.len().min(HEADER_SEARCH_WINDOW)
+            )));
+            None
         }
     }
+}
+
+fn read(data: &[u8], info: &mut SevenZInfo, cx: &mut Cx<'_>) {
     let limits = cx.limits();
     let mem_kb = usize::try_from(limits.max_entry_size.clamp(64 << 20, 4 << 30) / 1024)
         .unwrap_or(usize::MAX);
-    let password = Password::empty();
-    let mut source = Cursor::new(data);
-    let archive = match Archive::read_with_memory_limit(&mut source, &password, mem_kb) {
-        Ok(a) => a,
-        Err(sevenz_rust2::Error::PasswordRequired) => {
-            info.header_encrypted = true;
-            cx.error(Error::encrypted(
-                "7z header is encrypted; entries cannot be listed without the password",
-            ));
-            return;
-        }
-        Err(e) => {
-            cx.error(context(sz_error(e), "7z header"));
-            return;
-        }
+    let Some(mut archive) = read_header(data, mem_kb, info, cx) else {
+        return;
     };
+    let mut source = Cursor::new(data);
     info.blocks = archive.blocks.len() as u64;
     info.solid = archive.is_solid;
     let mut methods = BTreeSet::new();
@@ -160,6 +383,7 @@ fn read(data: &[u8], info: &mut SevenZInfo, cx: &mut Cx<'_>) {
         }
     }
     info.methods = methods.into_iter().collect();
+    let crcs = Crcs::take(&mut archive);
     cx.evidence(Evidence::strong(
         "7z-header",
         format!(
@@ -186,7 +410,7 @@ fn read(data: &[u8], info: &mut SevenZInfo, cx: &mut Cx<'_>) {
             .flatten()
         {
             Some(b) => {
-                if !block(&archive, b, &mut source, mem_kb, &mut done, info, cx) {
+                if !block(&archive, &crcs, b, &mut source, mem_kb, &mut done, info, cx) {
                     return;
                 }
             }
@@ -225,8 +449,10 @@ fn stream_less(f: &sevenz_rust2::ArchiveEntry, info: &mut SevenZInfo, cx: &mut C
 /// Decode block `b` once, producing a child for every file of its span (the
 /// files it holds and the empty entries between them). Returns false when the
 /// entry limits stopped the container.
+#[allow(clippy::too_many_arguments)]
 fn block(
     archive: &Archive,
+    crcs: &Crcs,
     b: usize,
     source: &mut Cursor<&[u8]>,
     mem_kb: usize,
@@ -324,6 +550,7 @@ fn block(
 
     if let Some(go_on) = fast_block(
         archive,
+        crcs,
         b,
         whole,
         &span,
@@ -341,7 +568,9 @@ fn block(
     let mut seen = 0usize;
     let mut stopped = false;
     let mut abandoned: Option<Error> = None;
+    let mut block_crc = BlockCrc::new(crcs, b, span.len());
     let result = decoder.for_each_entries(&mut |f, reader| {
+        let index = span.get(seen).copied();
         seen += 1;
         if !f.has_stream() {
             if !stream_less(f, info, cx) {
@@ -353,9 +582,18 @@ fn block(
         info.entries += 1;
         info.declared_size = info.declared_size.saturating_add(f.size());
         let what = format!("7z entry `{}`", f.name());
-        let (data, go_on) = match cx.read_entry(reader, Some(f.size()), Some(packed)) {
-            Ok(u) => (u.into(), true),
+        // Bounded at the declared size: the crate's own check of a
+        // single-file block's CRC fails only after the entry's last byte
+        // (reported below), and what the entry decoded to is kept.
+        let mut take = CrcTake::new(reader, f.size(), block_crc.hasher());
+        let (data, go_on, entry) = match cx.read_entry(&mut take, Some(f.size()), Some(packed)) {
+            Ok(u) => {
+                let got = take.finish();
+                let want = index.and_then(|i| crcs.file(i));
+                (u.into(), true, checked(entry_info(true), want, got, &what))
+            }
             Err(e) => {
+                block_crc.broken();
                 // A limit stops decoding this block (draining the rest of a
                 // bomb would cost what the limit saves); a decoding error
                 // lets the crate try the next entry, and fail if the stream
@@ -370,10 +608,10 @@ fn block(
                     }
                     _ => true,
                 };
-                (ChildData::Missing { size: f.size(), error: context(e, &what) }, go_on)
+                (ChildData::Missing { size: f.size(), error: context(e, &what) }, go_on, entry_info(true))
             }
         };
-        if !cx.child(f.name(), entry_info(true), data) {
+        if !cx.child(f.name(), entry, data) {
             stopped = true;
             return Ok(false);
         }
@@ -382,12 +620,19 @@ fn block(
     if stopped {
         return false;
     }
+    block_crc.report(b, cx);
     let rest_error = match result {
         Ok(_) => abandoned,
         Err(e) => {
             let e = context(sz_error(e), &format!("7z block {b}"));
-            cx.error(e.clone());
-            Some(e)
+            // A single-file block's CRC the crate checked at its end: the
+            // entry already carries the mismatch.
+            if seen < span.len() || !matches!(e, Error::Checksum { .. }) {
+                cx.error(e.clone());
+                Some(e)
+            } else {
+                abandoned
+            }
         }
     };
     let Some(rest_error) = rest_error else {
@@ -483,29 +728,38 @@ fn lzma_plan(blk: &sevenz_rust2::Block, mem_kb: usize) -> Option<Plan> {
     }
 }
 
-/// A byte count of a decoder's output, with the entry's CRC-32 checked when
-/// the last byte has been read.
-struct CrcTake<'a> {
+/// A byte count of a decoder's output (never read past it), with its CRC-32
+/// computed as it streams, and the block's when the block carries one.
+struct CrcTake<'a, 'h> {
     inner: &'a mut dyn std::io::Read,
     left: u64,
     crc: crc32fast::Hasher,
-    want: Option<u32>,
-    checked: bool,
+    block: Option<&'h mut crc32fast::Hasher>,
 }
 
-impl std::io::Read for CrcTake<'_> {
+impl<'a, 'h> CrcTake<'a, 'h> {
+    fn new(
+        inner: &'a mut dyn std::io::Read,
+        left: u64,
+        block: Option<&'h mut crc32fast::Hasher>,
+    ) -> Self {
+        CrcTake {
+            inner,
+            left,
+            crc: crc32fast::Hasher::new(),
+            block,
+        }
+    }
+
+    /// The CRC-32 of what was read.
+    fn finish(self) -> u32 {
+        self.crc.finalize()
+    }
+}
+
+impl std::io::Read for CrcTake<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.left == 0 {
-            if !self.checked {
-                self.checked = true;
-                let got = std::mem::take(&mut self.crc).finalize();
-                if let Some(want) = self.want.filter(|&w| w != got) {
-                    return Err(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        format!("CRC-32 {got:08x} differs from the recorded {want:08x}"),
-                    ));
-                }
-            }
             return Ok(0);
         }
         let cap = usize::try_from(self.left)
@@ -520,8 +774,136 @@ impl std::io::Read for CrcTake<'_> {
         }
         let got = buf.get(..n).unwrap_or(&[]);
         self.crc.update(got);
+        if let Some(h) = self.block.as_mut() {
+            h.update(got);
+        }
         self.left -= n as u64;
         Ok(n)
+    }
+}
+
+/// The CRC-32s the archive records, taken out of the crate's [`Archive`]
+/// (whose decoders would otherwise fail an entry whose CRC does not match
+/// and drop its bytes): we check them, keep the bytes, and say so.
+struct Crcs {
+    /// Per file: its own CRC, or its block's when the block holds only it.
+    files: Vec<Option<u32>>,
+    /// Per block holding several files: the CRC of the whole block's output.
+    blocks: Vec<Option<u32>>,
+}
+
+impl Crcs {
+    fn take(archive: &mut Archive) -> Crcs {
+        let as_u32 = |c: u64| u32::try_from(c & 0xFFFF_FFFF).unwrap_or(0);
+        // Files with data in each block.
+        let mut streams = vec![0u64; archive.blocks.len()];
+        for (i, f) in archive.files.iter().enumerate() {
+            let b = archive
+                .stream_map
+                .file_block_index
+                .get(i)
+                .copied()
+                .flatten();
+            if let Some(n) = b
+                .and_then(|b| streams.get_mut(b))
+                .filter(|_| f.has_stream())
+            {
+                *n += 1;
+            }
+        }
+        let single: Vec<bool> = streams.iter().map(|&n| n == 1).collect();
+        let blocks: Vec<Option<u32>> = archive
+            .blocks
+            .iter()
+            .zip(&single)
+            .map(|(b, &one)| (b.has_crc && !one).then(|| as_u32(b.crc)))
+            .collect();
+        let mut files = Vec::with_capacity(archive.files.len());
+        for (i, f) in archive.files.iter().enumerate() {
+            let block = archive
+                .stream_map
+                .file_block_index
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|b| archive.blocks.get(b).zip(single.get(b)));
+            let want = if f.has_crc {
+                Some(as_u32(f.crc))
+            } else {
+                match block {
+                    Some((blk, true)) if blk.has_crc && f.has_stream() => Some(as_u32(blk.crc)),
+                    _ => None,
+                }
+            };
+            files.push(want);
+        }
+        for f in &mut archive.files {
+            f.has_crc = false;
+        }
+        for b in &mut archive.blocks {
+            b.has_crc = false;
+        }
+        Crcs { files, blocks }
+    }
+
+    fn file(&self, i: usize) -> Option<u32> {
+        self.files.get(i).copied().flatten()
+    }
+}
+
+/// The CRC-32 of a block of several files, computed across its entries.
+struct BlockCrc {
+    want: Option<u32>,
+    hasher: crc32fast::Hasher,
+    broken: bool,
+}
+
+impl BlockCrc {
+    fn new(crcs: &Crcs, b: usize, files: usize) -> BlockCrc {
+        BlockCrc {
+            want: crcs.blocks.get(b).copied().flatten().filter(|_| files > 1),
+            hasher: crc32fast::Hasher::new(),
+            broken: false,
+        }
+    }
+
+    fn hasher(&mut self) -> Option<&mut crc32fast::Hasher> {
+        if self.want.is_some() && !self.broken {
+            Some(&mut self.hasher)
+        } else {
+            None
+        }
+    }
+
+    /// An entry was not read whole: the block's CRC cannot be checked.
+    fn broken(&mut self) {
+        self.broken = true;
+    }
+
+    /// A mismatch goes on the archive node: the CRC covers several
+    /// children, already reported (7-Zip records per-file CRCs instead).
+    fn report(self, b: usize, cx: &mut Cx<'_>) {
+        let Some(want) = self.want.filter(|_| !self.broken) else {
+            return;
+        };
+        let got = self.hasher.finalize();
+        if got != want {
+            cx.error(Error::checksum(format!(
+                "7z block {b}: CRC-32 of the block's output stored {want:08x}, its files decode to {got:08x}"
+            )));
+        }
+    }
+}
+
+/// The entry's info with its CRC-32 check: vouched for when it matches, a
+/// checksum error when it does not (the bytes are kept either way).
+fn checked(e: EntryInfo, want: Option<u32>, got: u32, what: &str) -> EntryInfo {
+    match want {
+        Some(w) if w == got => e.verified(Check::SevenZCrc32),
+        Some(w) => e.with_error(Error::checksum(format!(
+            "{what}: CRC-32 stored {w:08x}, data decodes to {got:08x}"
+        ))),
+        None => e,
     }
 }
 
@@ -533,6 +915,7 @@ impl std::io::Read for CrcTake<'_> {
 #[allow(clippy::too_many_arguments)]
 fn fast_block(
     archive: &Archive,
+    crcs: &Crcs,
     b: usize,
     data: &[u8],
     span: &[usize],
@@ -552,7 +935,17 @@ fn fast_block(
     if end_pack != first_pack + 1 {
         return None;
     }
-    let plan = lzma_plan(blk, mem_kb)?;
+    // A block of one Deflate64 coder (which the crate cannot decode).
+    let deflate64 = blk.coders.len() == 1
+        && blk
+            .coders
+            .first()
+            .is_some_and(|c| c.encoder_method_id() == EncoderMethod::ID_DEFLATE64);
+    let plan = if deflate64 {
+        None
+    } else {
+        Some(lzma_plan(blk, mem_kb)?)
+    };
     // Packed streams follow the 32-byte signature header from `pack_pos`.
     let start = archive
         .pack_sizes()
@@ -563,18 +956,28 @@ fn fast_block(
         })?;
     let end = start.checked_add(packed)?;
     let input = data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
-    let lzma = match plan.lzma {
-        Lzma::V1(p, dict) => crate::lzma::LzmaReader::lzma(p, dict, input),
-        Lzma::V2(p) => crate::lzma::LzmaReader::lzma2(p, u64::MAX, input),
-    }
-    .ok()?;
-    let mut reader: Box<dyn std::io::Read + '_> = if plan.bcj {
-        Box::new(crate::lzma::X86Reader::new(lzma))
-    } else {
-        Box::new(lzma)
+    let mut reader: Box<dyn std::io::Read + '_> = match plan {
+        None => Box::new(deflate64::Deflate64Decoder::with_buffer(input)),
+        Some(plan) => {
+            // An LZMA1 stream has no end marker here: it ends at the
+            // block's unpack size (BCJ keeps sizes), which the x86 filter's
+            // read-ahead must not pass.
+            let lzma = match plan.lzma {
+                Lzma::V1(p, dict) => crate::lzma::LzmaReader::lzma(p, dict, input)
+                    .map(|r| r.with_size(blk.get_unpack_size())),
+                Lzma::V2(p) => crate::lzma::LzmaReader::lzma2(p, u64::MAX, input),
+            }
+            .ok()?;
+            if plan.bcj {
+                Box::new(crate::lzma::X86Reader::new(lzma))
+            } else {
+                Box::new(lzma)
+            }
+        }
     };
 
     let mut broken: Option<Error> = None;
+    let mut block_crc = BlockCrc::new(crcs, b, span.len());
     for &i in span {
         let Some(f) = archive.files.get(i) else {
             continue;
@@ -588,22 +991,26 @@ fn fast_block(
         info.entries += 1;
         info.declared_size = info.declared_size.saturating_add(f.size());
         let what = format!("7z entry `{}`", f.name());
-        let data = if let Some(e) = &broken {
-            ChildData::Missing {
-                size: f.size(),
-                error: context(e.clone(), &what),
-            }
+        let (data, entry) = if let Some(e) = &broken {
+            (
+                ChildData::Missing {
+                    size: f.size(),
+                    error: context(e.clone(), &what),
+                },
+                entry_info(true),
+            )
         } else {
-            let mut take = CrcTake {
-                inner: &mut *reader,
-                left: f.size(),
-                crc: crc32fast::Hasher::new(),
-                want: f.has_crc.then(|| u32::try_from(f.crc).unwrap_or(u32::MAX)),
-                checked: false,
-            };
+            let mut take = CrcTake::new(&mut *reader, f.size(), block_crc.hasher());
             match cx.read_entry(&mut take, Some(f.size()), Some(packed)) {
-                Ok(u) => u.into(),
+                Ok(u) => {
+                    let got = take.finish();
+                    (
+                        u.into(),
+                        checked(entry_info(true), crcs.file(i), got, &what),
+                    )
+                }
                 Err(e) => {
+                    block_crc.broken();
                     // The stream position is lost (or a limit says stop):
                     // the rest of the block is not decoded.
                     let why = match &e {
@@ -617,17 +1024,21 @@ fn fast_block(
                         cx.error(context(e.clone(), &format!("7z block {b}")));
                     }
                     broken = Some(why);
-                    ChildData::Missing {
-                        size: f.size(),
-                        error: context(e, &what),
-                    }
+                    (
+                        ChildData::Missing {
+                            size: f.size(),
+                            error: context(e, &what),
+                        },
+                        entry_info(true),
+                    )
                 }
             }
         };
-        if !cx.child(f.name(), entry_info(true), data) {
+        if !cx.child(f.name(), entry, data) {
             return Some(false);
         }
     }
+    block_crc.report(b, cx);
     Some(true)
 }
 
@@ -828,5 +1239,126 @@ mod tests {
                 n.errors
             );
         }
+    }
+
+    fn scan(d: &[u8]) -> crate::Report {
+        let r = Scanner::new().scan_bytes("t.7z", d);
+        assert_eq!(r.stats.panics, 0);
+        r
+    }
+
+    fn kinds(n: &Node) -> Vec<&'static str> {
+        n.errors.iter().map(|e| e.kind()).collect()
+    }
+
+    #[test]
+    fn damaged_start_header_stays_7z_and_lists_what_it_can() {
+        let Some(d) = sample("7z/lzma2.7z") else {
+            return;
+        };
+        let good = scan(&d);
+        // A flipped bit in the next-header offset: the start header CRC fails,
+        // the offset it gives is wrong, the header is found by search.
+        let mut flipped = d.clone();
+        flipped[12] ^= 1;
+        // The CRC itself damaged: the fields are still right.
+        let mut crc = d.clone();
+        crc[9] ^= 0x10;
+        // Never finished: 7-Zip writes the start header last.
+        let mut zeroed = d.clone();
+        zeroed[8..32].fill(0);
+        for (what, m, kind) in [
+            ("offset", &flipped, "checksum"),
+            ("crc", &crc, "checksum"),
+            ("zeroed", &zeroed, "truncated"),
+        ] {
+            let r = scan(m);
+            assert_eq!(r.root.format, Format::SevenZ, "{what}");
+            assert_eq!(kinds(&r.root), [kind], "{what}: {:?}", r.root.errors);
+            assert!(
+                r.root.errors[0].to_string().contains("offset 8"),
+                "{what}: {}",
+                r.root.errors[0]
+            );
+            assert_eq!(names(&r.root), names(&good.root), "{what}");
+            for (a, b) in r.root.children.iter().zip(&good.root.children) {
+                assert_eq!(a.sha256, b.sha256, "{what}");
+            }
+        }
+        // Cut inside the signature header: a 7z, cut short.
+        for n in [11, 23, 28] {
+            let r = scan(&d[..n]);
+            assert_eq!(r.root.format, Format::SevenZ, "{n}");
+            assert_eq!(kinds(&r.root), ["truncated"], "{n}");
+        }
+        // Nothing else to go on: still a 7z, with the damage said.
+        let mut lost = zeroed.clone();
+        let n = lost.len();
+        lost[n - 40..].fill(0);
+        let r = scan(&lost);
+        assert_eq!(r.root.format, Format::SevenZ);
+        assert!(r.root.children.is_empty());
+        assert_eq!(
+            kinds(&r.root),
+            ["truncated", "malformed"],
+            "{:?}",
+            r.root.errors
+        );
+    }
+
+    #[test]
+    fn sfx_with_damaged_start_header_keeps_its_7z() {
+        let Some(mut d) = sample("sfx/7z_sfx_config.exe") else {
+            return;
+        };
+        // The stub holds the signature too (followed by version 0.0); the
+        // archive is the last one.
+        let at = memchr::memmem::rfind(&d, b"7z\xBC\xAF\x27\x1C").expect("7z");
+        d[at + 12] ^= 1;
+        let r = Scanner::new().scan_bytes("sfx.exe", &d);
+        let z = r.root.children.iter().find(|c| c.format == Format::SevenZ);
+        let z = z.expect("the overlay is still a 7z");
+        assert_eq!(kinds(z), ["checksum"], "{:?}", z.errors);
+        assert_eq!(names(z), ["config.ini", "readme.txt"]);
+    }
+
+    #[test]
+    fn crc_mismatch_keeps_the_bytes_and_says_so() {
+        let Some(d) = sample("7z/copy_plain_header.7z") else {
+            return;
+        };
+        let good = scan(&d);
+        for c in &good.root.children {
+            assert_eq!(c.verified_by, [Check::SevenZCrc32], "{:?}", c.path);
+        }
+        assert!(good.root.errors.is_empty(), "{:?}", good.root.errors);
+        // config.ini (211 bytes, Copy coder) starts the packed streams at 32.
+        let mut bad = d.clone();
+        bad[40] ^= 0x20;
+        let r = scan(&bad);
+        let config = r.root.find("config.ini").expect("config.ini");
+        assert_eq!(kinds(config), ["checksum"], "{:?}", config.errors);
+        assert!(
+            config.sha256.is_some()
+                && config.sha256 != good.root.find("config.ini").unwrap().sha256
+        );
+        assert_eq!(config.size, 211);
+        assert!(config.verified_by.is_empty());
+        let readme = r.root.find("readme.txt").expect("readme.txt");
+        assert_eq!(readme.verified_by, [Check::SevenZCrc32]);
+        assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+        // The recorded CRC damaged instead: the header's CRC fails (said on
+        // the archive, read anyway) and config.ini no longer matches.
+        let at = memchr::memmem::find(&d, &0x390A_96E3u32.to_le_bytes()).expect("crc");
+        let mut bad = d.clone();
+        bad[at] ^= 1;
+        let r = scan(&bad);
+        assert_eq!(kinds(&r.root), ["checksum"], "{:?}", r.root.errors);
+        assert!(r.root.errors[0]
+            .to_string()
+            .contains("next header at offset"));
+        let config = r.root.find("config.ini").expect("config.ini");
+        assert_eq!(config.sha256, good.root.find("config.ini").unwrap().sha256);
+        assert_eq!(kinds(config), ["checksum"]);
     }
 }

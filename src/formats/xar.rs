@@ -38,7 +38,7 @@ use super::xml::{tags, unescape, Tag};
 use super::{Handler, Metadata, Parsed};
 use crate::error::{context, Error};
 use crate::hash::Inspect;
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -164,7 +164,11 @@ pub(crate) const HANDLER: Handler = Handler {
 
 /// `xar!` then a header size of at least 28.
 pub fn sniff(data: &[u8]) -> bool {
-    data.starts_with(b"xar!") && be_u16(data, 4).is_some_and(|h| usize::from(h) >= HEADER_MIN)
+    // The magic with a plausible header size, or with version 1 (a xar
+    // whose header-size field is damaged stays a xar; the parser says so).
+    data.starts_with(b"xar!")
+        && (be_u16(data, 4).is_some_and(|h| usize::from(h) >= HEADER_MIN)
+            || be_u16(data, 6) == Some(1))
 }
 
 fn be_u16(d: &[u8], at: usize) -> Option<u16> {
@@ -265,12 +269,13 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
         format!("xar v{v}, header {h} bytes, TOC {c} bytes compressed"),
         Some(0),
     ));
-    let hs = usize::from(h);
+    let mut hs = usize::from(h);
     if hs < HEADER_MIN {
+        // Every xar writer writes 28: read on from there.
         cx.error(Error::malformed(format!(
-            "xar header size {h} is below {HEADER_MIN}"
+            "xar header size {h} (offset 4) is below {HEADER_MIN}; the TOC is read from offset {HEADER_MIN}"
         )));
-        return;
+        hs = HEADER_MIN;
     }
     let toc_end = usize::try_from(c)
         .ok()
@@ -394,8 +399,8 @@ fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, cx: &mut Cx<'_>, info: 
     let ok = actual.as_slice() == stored;
     info.toc_checksum_ok = Some(ok);
     if !ok {
-        cx.error(Error::malformed(format!(
-            "xar TOC {style} checksum mismatch: heap holds {}, TOC hashes to {}",
+        cx.error(Error::checksum(format!(
+            "xar TOC {style} checksum (heap offset {off}) mismatch: heap holds {}, TOC hashes to {}",
             hex(stored),
             hex(&actual)
         )));
@@ -584,19 +589,17 @@ fn extract(
     });
     if let Some(sum) = archived {
         match verify(sum, stored) {
-            Some(true) => info.checksums_verified += 1,
+            Some(true) => {
+                info.checksums_verified += 1;
+                entry = entry.verified(Check::XarArchivedChecksum);
+            }
+            // The stored bytes are not what the writer stored: said on the
+            // entry, which is decoded anyway and keeps what it decodes to.
             Some(false) => {
-                return cx.child(
-                    path,
-                    entry,
-                    ChildData::Missing {
-                        size,
-                        error: Error::malformed(format!(
-                            "{what}: archived {} checksum mismatch",
-                            sum.0
-                        )),
-                    },
-                );
+                entry = entry.with_error(Error::checksum(format!(
+                    "{what}: archived {} checksum of the stored bytes (heap offset {off}) mismatch",
+                    sum.0
+                )));
             }
             None => {}
         }
@@ -621,28 +624,34 @@ fn extract(
                 got.as_ref()
                     .map(|g| (s, hex(g).eq_ignore_ascii_case(s.1.trim())))
             });
-            if let Some((_, true)) = bad_sum {
-                info.checksums_verified += 1;
-            }
-            if let Some((s, false)) = bad_sum {
-                ChildData::Missing {
-                    size,
-                    error: Error::malformed(format!("{what}: extracted {} checksum mismatch", s.0)),
+            match bad_sum {
+                Some((_, true)) => {
+                    info.checksums_verified += 1;
+                    entry = entry.verified(Check::XarExtractedChecksum);
                 }
-            } else {
-                if let Some(s) = bad_size {
-                    cx.error(Error::malformed(format!(
-                        "{what}: decodes to {} bytes, TOC says {s}",
-                        u.size()
+                // What the entry decodes to is kept and hashed, with the
+                // error saying nothing vouches for it.
+                Some((s, false)) => {
+                    entry = entry.with_error(Error::checksum(format!(
+                        "{what}: extracted {} checksum mismatch: TOC says {}, data hashes to {}",
+                        s.0,
+                        s.1.trim(),
+                        got.as_ref().map(|g| hex(g)).unwrap_or_default()
                     )));
                 }
-                if let Some(bytes) = u.whole() {
-                    let max_doc =
-                        usize::try_from(cx.limits().max_document_size).unwrap_or(usize::MAX);
-                    pkg_document(path, bytes, max_doc, info);
-                }
-                u.into()
+                None => {}
             }
+            if let Some(s) = bad_size {
+                cx.error(Error::malformed(format!(
+                    "{what}: decodes to {} bytes, TOC says {s}",
+                    u.size()
+                )));
+            }
+            if let Some(bytes) = u.whole() {
+                let max_doc = usize::try_from(cx.limits().max_document_size).unwrap_or(usize::MAX);
+                pkg_document(path, bytes, max_doc, info);
+            }
+            u.into()
         }
         Err(err) => ChildData::Missing {
             size,
@@ -963,7 +972,9 @@ mod tests {
     #[test]
     fn sniff_needs_magic_and_header_size() {
         assert!(sniff(b"xar!\x00\x1c\x00\x01"));
-        assert!(!sniff(b"xar!\x00\x1b\x00\x01"));
+        assert!(!sniff(b"xar!\x00\x1b\x00\x02"));
+        // A damaged header size with version 1: still a xar.
+        assert!(sniff(b"xar!\x00\x1b\x00\x01"));
         assert!(!sniff(b"xar"));
     }
 
@@ -1020,21 +1031,79 @@ mod tests {
     #[test]
     fn checksum_mismatch_and_bad_offsets_are_node_errors() {
         let n = scan("t.xar", &build(&TOC.replace("HASH", "00"), b"abc"));
-        assert!(n.children[0]
-            .errors
-            .iter()
-            .any(|e| e.to_string().contains("checksum mismatch")));
+        let c = &n.children[0];
+        assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
+        assert_eq!(c.errors[0].kind(), "checksum");
+        assert!(c.errors[0].to_string().contains("checksum mismatch"));
+        // The bytes it decodes to are kept and hashed, vouched for by nothing.
+        assert_eq!(c.size, 3);
+        assert!(c.sha256.is_some() && c.verified_by.is_empty());
         let n = scan(
             "t.xar",
             &build(&TOC.replace("HASH", "00").replace(">20<", ">999<"), b"abc"),
         );
         assert_eq!(n.children[0].errors[0].kind(), "truncated");
+        // The header-size field damaged (14): still a xar, read from 28.
+        let mut d = build(&TOC.replace("HASH", "00"), b"abc");
+        d[4..6].copy_from_slice(&14u16.to_be_bytes());
+        let n = scan("t.xar", &d);
+        assert_eq!(n.format, Format::Xar);
+        assert!(n
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("header size 14")));
+        assert_eq!(n.children.len(), 1);
         // The TOC checksum slot corrupted.
         let mut d = build(&TOC.replace("HASH", "00"), b"abc");
         let at = d.len() - 23;
         d[at] ^= 1;
         let n = scan("t.xar", &d);
         assert_eq!(xar_info(&n).toc_checksum_ok, Some(false));
+    }
+
+    #[test]
+    fn corpus_checksums_vouch_for_every_file() {
+        // xar writes an archived- and an extracted-checksum for each file.
+        for rel in ["xar/bzip2.xar", "xar/none.xar", "xar/xarjs.xar"] {
+            let Some(d) = sample(rel) else {
+                return;
+            };
+            let n = scan(rel, &d);
+            let mut files = 0;
+            for c in n.children.iter().filter(|c| c.size > 0) {
+                files += 1;
+                assert!(c.errors.is_empty(), "{rel} {:?}: {:?}", c.path, c.errors);
+                assert!(
+                    c.verified_by.contains(&Check::XarExtractedChecksum),
+                    "{rel} {:?}: {:?}",
+                    c.path,
+                    c.verified_by
+                );
+            }
+            assert!(files > 0, "{rel}");
+        }
+        // A stored byte of bzip2.xar's first file changed: its archived
+        // checksum fails, said on the entry.
+        let Some(mut d) = sample("xar/bzip2.xar") else {
+            return;
+        };
+        let good = scan("bzip2.xar", &d);
+        let first = good
+            .children
+            .iter()
+            .find(|c| c.verified_by.contains(&Check::XarArchivedChecksum))
+            .expect("an archived checksum");
+        let at = first.entry.as_ref().and_then(|e| e.offset).expect("offset") as usize;
+        d[at + 20] ^= 0x01;
+        let n = scan("bad.xar", &d);
+        let c = n.find(&first.path[1..].join("/")).expect("same entry");
+        assert!(
+            c.errors
+                .iter()
+                .any(|e| e.kind() == "checksum" && e.to_string().contains("archived")),
+            "{:?}",
+            c.errors
+        );
     }
 
     #[test]

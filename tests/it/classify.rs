@@ -11,6 +11,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("7z/enc_data.7z", NotInstaller, None, None),
     ("7z/enc_header.7z", Unknown, None, None),
     ("7z/large_lzma2_bcj.7z", NotInstaller, None, None),
+    ("7z/copy_plain_header.7z", NotInstaller, None, None),
     ("7z/lzma2.7z", NotInstaller, None, None),
     (
         "appinstaller/sample.appinstaller",
@@ -531,6 +532,8 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("pe/zip_after_cert.exe", Installer, Some("zip-sfx"), None),
     ("pe/zip_before_cert.exe", Installer, Some("zip-sfx"), None),
     ("sfx/7z_sfx_config.exe", Installer, Some("7z-sfx"), None),
+    ("sfx/winrar_sfx_rar4.exe", Installer, Some("rar-sfx"), None),
+    ("sfx/winrar_sfx_rar5.exe", Installer, Some("rar-sfx"), None),
     (
         "squirrel/squirrel_setup.exe",
         Installer,

@@ -3,6 +3,7 @@
 mod acceptance;
 mod classify;
 mod cli;
+mod differential;
 mod export;
 mod extract;
 mod golden;

@@ -60,15 +60,18 @@ fn read_tsv(path: &std::path::Path) -> Vec<Row> {
 }
 
 /// Our row for a child: its name, or its key when the reference uses keys;
-/// encrypted entries have no hash of ours, so they take the reference's and
-/// are compared by name and size.
+/// encrypted and undecoded entries have no hash of ours, so they take the
+/// reference's and are compared by name and size.
 fn row(c: &Node, name: String, want: &[Row]) -> Row {
     let key = c.entry.as_ref().and_then(|e| e.key.clone());
     let name = match key {
         Some(k) if !want.iter().any(|w| w.0 == name) && want.iter().any(|w| w.0 == k) => k,
         _ => name,
     };
-    let encrypted = c.entry.as_ref().is_some_and(|e| e.encrypted);
+    // Encrypted entries, and entries whose method we do not decode (RAR
+    // compression), have no hash of ours: compared by name and size.
+    let encrypted = c.entry.as_ref().is_some_and(|e| e.encrypted)
+        || c.errors.iter().any(|e| e.kind() == "unsupported");
     let sha = match (&c.sha256, encrypted) {
         (Some(h), _) => h.clone(),
         (None, true) => want
