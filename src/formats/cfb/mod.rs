@@ -215,10 +215,13 @@ pub(crate) const HANDLER: Handler = Handler {
 /// The CFB signature, major version 3 or 4, little-endian byte order mark
 /// and a 512- or 4096-byte sector shift.
 pub fn sniff(data: &[u8]) -> bool {
+    // The 8-byte signature, and at least one of version, byte order and
+    // sector shift as the specification has them: one damaged header field
+    // keeps the format (the parser says what is wrong).
     data.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")
-        && matches!(super::le_u16(data, 26), Some(3 | 4))
-        && super::le_u16(data, 28) == Some(0xFFFE)
-        && matches!(super::le_u16(data, 30), Some(9 | 12))
+        && (matches!(super::le_u16(data, 26), Some(3 | 4))
+            || super::le_u16(data, 28) == Some(0xFFFE)
+            || matches!(super::le_u16(data, 30), Some(9 | 12)))
 }
 
 /// Root CLSID of an installer database, `{000C1084-0000-0000-C000-000000000046}`.

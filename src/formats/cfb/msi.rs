@@ -188,6 +188,16 @@ impl StringPool {
                 }
             }
         }
+        if problem.is_none() && pos != data.len() {
+            // Each string is found by adding up the lengths before it: one
+            // damaged length shifts every later string (table and column
+            // names included), so the mismatch is said, not guessed around.
+            problem = Some(Error::malformed(format!(
+                "the {} string lengths in _StringPool add up to {pos} bytes, _StringData has {}: strings after a damaged length are wrong",
+                strings.len(),
+                data.len()
+            )));
+        }
         (
             StringPool {
                 codepage,
@@ -551,6 +561,21 @@ mod tests {
         assert!(p.long_refs);
         assert_eq!(p.codepage, 65001);
         assert_eq!(p.ref_width(), 3);
+    }
+
+    #[test]
+    fn string_lengths_must_cover_the_string_data() {
+        // "ab" + "xyz" declared, but the data has a sixth byte: a length was
+        // damaged (every string after it would be read shifted).
+        let mut pool = 1252u32.to_le_bytes().to_vec();
+        pool.extend([2, 0, 1, 0, 3, 0, 1, 0]);
+        let (p, err) = StringPool::parse(&pool, b"abxyz");
+        assert_eq!((p.get(1), p.get(2), err), (Some("ab"), Some("xyz"), None));
+        let (_, err) = StringPool::parse(&pool, b"abxyzw");
+        assert!(
+            matches!(&err, Some(Error::Malformed { message }) if message.contains("add up to 5 bytes")),
+            "{err:?}"
+        );
     }
 
     #[test]

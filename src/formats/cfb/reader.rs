@@ -132,17 +132,29 @@ impl<'a> Cfb<'a> {
         }
         let major_version = le_u16(data, 0x1A).unwrap_or(0);
         let shift = le_u16(data, 0x1E).unwrap_or(0);
+        let mut problems = Vec::new();
+        // Version 3 means 512-byte sectors (shift 9), version 4 4096 (shift
+        // 12). When the two disagree, or one is damaged, the one that still
+        // names a valid size is believed and the damage said: the file's
+        // format was recognised by its signature, and everything after the
+        // header may be intact.
         let sector_size = match (major_version, shift) {
             (3, 9) => 512,
             (4, 12) => 4096,
             (v, s) => {
-                return Err(Error::malformed(format!(
-                    "compound file version {v} with sector shift {s} (expected 3/9 or 4/12)"
+                let size = match (s, v) {
+                    (9, _) => 512,
+                    (12, _) => 4096,
+                    (_, 4) => 4096,
+                    _ => 512,
+                };
+                problems.push(Error::malformed(format!(
+                    "compound file version {v} with sector shift {s} (expected 3/9 or 4/12); read with {size}-byte sectors"
                 )));
+                size
             }
         };
         let mini_shift = le_u16(data, 0x20).unwrap_or(0);
-        let mut problems = Vec::new();
         if mini_shift != 6 {
             problems.push(Error::malformed(format!(
                 "mini sector shift is {mini_shift}, expected 6; using 6"
@@ -829,10 +841,22 @@ mod tests {
     }
 
     #[test]
-    fn bad_sector_shift_is_malformed() {
+    fn bad_sector_shift_is_said_and_the_file_still_read() {
         let Some(mut d) = simple_msi() else { return };
-        d[0x1E] = 10; // sector shift, documented at 0x1E
-        assert!(matches!(Cfb::open(&d, 1000), Err(Error::Malformed { .. })));
+        let good = Cfb::open(&d, 1000).expect("open").entries.len();
+        for bad in [0u8, 4, 10, 18, 0xFF] {
+            d[0x1E] = bad; // sector shift, documented at 0x1E
+            let c = Cfb::open(&d, 1000).expect("open");
+            assert!(
+                c.problems
+                    .iter()
+                    .any(|p| matches!(p, Error::Malformed { message } if message.contains("sector shift"))),
+                "{:?}",
+                c.problems
+            );
+            // Version 3 says 512-byte sectors: the directory is still read.
+            assert_eq!(c.entries.len(), good);
+        }
         assert!(matches!(
             Cfb::open(&d[..100], 1000),
             Err(Error::Truncated { .. })
