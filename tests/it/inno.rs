@@ -131,13 +131,14 @@ fn a_damaged_setup0_keeps_the_listing_it_had() {
         let r = Scanner::new().scan_bytes("cut", &data[..cut]);
         assert_eq!(r.stats.panics, 0);
     }
-    // Flip a byte inside the first block: its chunk CRC fails, typed error.
+    // Flip a byte inside the first block: its chunk CRC fails, a checksum
+    // error.
     let mut bad = data.clone();
     bad[at + 64 + 9 + 10] ^= 0xFF;
     let r = Scanner::new().scan_bytes("bad", &bad);
     let node = inno_node(&r.root);
     assert!(
-        node.errors.iter().any(|e| e.kind() == "malformed"),
+        node.errors.iter().any(|e| e.kind() == "checksum"),
         "{:?}",
         node.errors
     );

@@ -1,0 +1,152 @@
+//! The setup loader's offset table: where the compressed `Setup.e32`,
+//! setup-0 and setup-1 lie in the installer, with a CRC32 over the table
+//! (4.0.10 on).
+//!
+//! Before 5.1.5 the table is found through `Inno` at file offset 0x30 (an
+//! offset and its complement follow); from 5.1.5 on it is the RCDATA
+//! resource 11111. Revision 2 of the 5.1.5 table (Inno Setup 6.5+) has
+//! 64-bit offsets. Facts from innoextract `src/loader/offsets.cpp` and
+//! issrc `Shared.Struct.pas` (`TSetupLdrOffsetTable`, tags is-6_4_3 and
+//! is-6_5_0); the code is ours.
+
+use super::stream::{v, Version};
+use crate::error::Error;
+use crate::formats::pe::ResourceInfo;
+use crate::formats::{le_u32, le_u64};
+
+/// Table magics and the first version that wrote each.
+const MAGICS: &[(&[u8; 12], Version)] = &[
+    (b"rDlPtS02\x87eVx", v(1, 2, 10)),
+    (b"rDlPtS04\x87eVx", v(4, 0, 0)),
+    (b"rDlPtS05\x87eVx", v(4, 0, 3)),
+    (b"rDlPtS06\x87eVx", v(4, 0, 10)),
+    (b"rDlPtS07\x87eVx", v(4, 1, 6)),
+    (b"rDlPtS\xcd\xe6\xd7{\x0b*", v(5, 1, 5)),
+    (b"nS5W7dT\x83\xaa\x1b\x0fj", v(5, 1, 5)),
+];
+
+/// What the table says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Table {
+    /// File offset of the table.
+    pub at: usize,
+    /// The loader generation its magic names.
+    pub loader: Version,
+    /// 5.1.5+ table revision (1, or 2 from 6.5 on).
+    pub revision: u32,
+    pub total_size: u64,
+    pub offset_exe: u64,
+    pub offset0: u64,
+    pub offset1: u64,
+    /// The table's CRC32 was present and matched.
+    pub crc_checked: bool,
+}
+
+/// Find and read the offset table of an Inno Setup loader (`data` is the
+/// whole PE file). `None` when the file has none; otherwise the table, or
+/// an error when its CRC fails or it is cut short.
+pub(crate) fn read_table(data: &[u8], resources: &[ResourceInfo]) -> Option<Result<Table, Error>> {
+    let at = if data.get(0x30..0x34) == Some(b"Inno") {
+        let off = le_u32(data, 0x34)?;
+        let not = le_u32(data, 0x38)?;
+        if off != !not {
+            return None;
+        }
+        off as usize
+    } else {
+        let r = resources.iter().find(|r| {
+            let mut p = r.path.split('/');
+            p.next() == Some("RCDATA") && p.next() == Some("11111")
+        })?;
+        usize::try_from(r.offset).ok()?
+    };
+    let magic = data.get(at..at + 12)?;
+    let &(_, loader) = MAGICS.iter().find(|(m, _)| m.as_slice() == magic)?;
+    Some(parse_table(data, at, loader))
+}
+
+fn parse_table(data: &[u8], at: usize, loader: Version) -> Result<Table, Error> {
+    let cut = || {
+        Error::truncated(format!(
+            "Inno Setup loader offset table at {at:#x} is cut short"
+        ))
+    };
+    let u = |o: usize| le_u32(data, at + o).map(u64::from).ok_or_else(cut);
+    let q = |o: usize| le_u64(data, at + o).ok_or_else(cut);
+    let mut t = Table {
+        at,
+        loader,
+        revision: 0,
+        total_size: 0,
+        offset_exe: 0,
+        offset0: 0,
+        offset1: 0,
+        crc_checked: false,
+    };
+    // Offset of the stored CRC (the CRC covers every byte before it).
+    let crc_at;
+    if loader >= v(5, 1, 5) {
+        t.revision = u(12)? as u32;
+        if t.revision >= 2 {
+            t.total_size = q(16)?;
+            t.offset_exe = q(24)?;
+            t.offset0 = q(40)?;
+            t.offset1 = q(48)?;
+            crc_at = 60;
+        } else {
+            t.total_size = u(16)?;
+            t.offset_exe = u(20)?;
+            t.offset0 = u(32)?;
+            t.offset1 = u(36)?;
+            crc_at = 40;
+        }
+    } else {
+        // TotalSize, OffsetEXE, [CompressedSizeEXE < 4.1.6],
+        // UncompressedSizeEXE, CRC/Adler of the EXE, [messages < 4.0.0],
+        // Offset0, Offset1, [TableCRC 4.0.10+].
+        t.total_size = u(12)?;
+        t.offset_exe = u(16)?;
+        let mut o = 20 + if loader >= v(4, 1, 6) { 0 } else { 4 } + 8;
+        if loader < v(4, 0, 0) {
+            o += 4;
+        }
+        t.offset0 = u(o)?;
+        t.offset1 = u(o + 4)?;
+        crc_at = o + 8;
+        if loader < v(4, 0, 10) {
+            return Ok(t);
+        }
+    }
+    let stored = le_u32(data, at + crc_at).ok_or_else(cut)?;
+    let body = data.get(at..at + crc_at).ok_or_else(cut)?;
+    let got = crc32fast::hash(body);
+    if got != stored {
+        return Err(Error::checksum(format!(
+            "Inno Setup loader offset table at {at:#x}: CRC32 {got:#010x}, stored {stored:#010x}"
+        )));
+    }
+    t.crc_checked = true;
+    Ok(t)
+}
+
+/// The loader table check the PE parser records: `Ok` with the table
+/// when its CRC matched (and the file is as long as it says), the error
+/// otherwise; `None` when there is no table or it has no CRC (before
+/// 4.0.10).
+pub(crate) fn check_loader_table(
+    data: &[u8],
+    resources: &[ResourceInfo],
+) -> Option<Result<Table, Error>> {
+    let t = match read_table(data, resources)? {
+        Ok(t) => t,
+        Err(e) => return Some(Err(e)),
+    };
+    if t.total_size > data.len() as u64 {
+        return Some(Err(Error::truncated(format!(
+            "Inno Setup loader offset table: the setup is {} bytes, the file has only {}",
+            t.total_size,
+            data.len()
+        ))));
+    }
+    t.crc_checked.then_some(Ok(t))
+}
