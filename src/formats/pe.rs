@@ -634,6 +634,17 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 continue;
             }
         }
+        // An Inno Setup loader's table (CRC valid) that puts setup-1 here:
+        // Inno even when the chunk magic that sniffs it was altered.
+        if super::sniff(region).is_none()
+            && super::inno::find_in_image(data, start).is_some_and(|t| t.offset1 == a as u64)
+        {
+            let entry = EntryInfo::new(EntryKind::Overlay).at(a as u64);
+            if !cx.child_parsed_by(name, entry, region, &super::inno::parse_unmarked) {
+                return;
+            }
+            continue;
+        }
         let window = cx.limits().max_search_window;
         let (skip, kind, format) = match super::sniff(region) {
             Some(h) => (0, EntryKind::Overlay, h.format),

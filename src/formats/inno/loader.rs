@@ -150,3 +150,21 @@ pub(crate) fn check_loader_table(
     }
     t.crc_checked.then_some(Ok(t))
 }
+
+/// The offset table of an Inno Setup loader found without the resource
+/// directory (the PE parser reads resources after the overlay): through
+/// `Inno` at 0x30, else the 5.1.5+ magic inside the image (`image_end`
+/// bytes). Only a table whose CRC32 holds counts.
+pub(crate) fn find_in_image(data: &[u8], image_end: usize) -> Option<Table> {
+    if let Some(Ok(t)) = read_table(data, &[]) {
+        return t.crc_checked.then_some(t);
+    }
+    let image = data.get(..image_end.min(data.len()))?;
+    MAGICS
+        .iter()
+        .filter(|(_, ver)| *ver >= v(5, 1, 5))
+        .find_map(|(m, ver)| {
+            memchr::memmem::find_iter(image, m.as_slice())
+                .find_map(|at| parse_table(data, at, *ver).ok().filter(|t| t.crc_checked))
+        })
+}

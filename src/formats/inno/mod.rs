@@ -26,7 +26,7 @@ use crate::hash::Inspect;
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
-pub(crate) use loader::check_loader_table;
+pub(crate) use loader::{check_loader_table, find_in_image};
 use serde::Serialize;
 use sha1::Digest;
 use std::io::Read;
@@ -202,6 +202,29 @@ fn find_setup0(data: &[u8]) -> Option<usize> {
     id_positions(data)
         .into_iter()
         .find(|&k| setup0_at(data, k).is_some())
+}
+
+/// The PE overlay at the loader table's setup-1 offset, when it does not
+/// start with a chunk magic (altered or damaged): read as Inno all the same,
+/// with an error saying so (setup-0, found by its own ID and CRC, says where
+/// each file is; a file whose chunk lost its magic gets its own error).
+pub(crate) fn parse_unmarked(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+    let shown: String = data
+        .get(..4)
+        .unwrap_or(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    cx.error(Error::malformed(format!(
+        "Inno Setup setup-1 at the loader table's offset starts with {shown}, not the chunk \
+         magic `zlb\\x1a` (altered or damaged); read as Inno anyway"
+    )));
+    cx.evidence(Evidence::strong(
+        "inno-loader-offset1",
+        "the loader offset table (CRC32 valid) puts setup-1 here",
+        Some(0),
+    ));
+    parse(data, cx)
 }
 
 fn parsed(info: InnoInfo) -> Parsed {
@@ -1013,6 +1036,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The first chunk magic overwritten (the overlay no longer sniffs): the
+    /// loader table (CRC valid) says setup-1 starts there, so the overlay is
+    /// still `inno`, with an error; the first file (its chunk's magic gone)
+    /// has its own error and every other file is read and verified.
+    #[test]
+    fn an_overlay_without_its_chunk_magic_is_still_inno() {
+        let data = sample("inno/inno5_lzma_nonsolid.exe").unwrap_or_default();
+        let z = memchr::memmem::find(&data, CHUNK_MAGIC).expect("setup-1");
+        let mut d = data.clone();
+        d[z..z + 4].copy_from_slice(b"\0\0\0\0");
+        let r = crate::Scanner::new().scan_bytes("t", &d);
+        let ov = &r.root.children[0];
+        assert_eq!(ov.format, Format::Inno);
+        assert!(
+            ov.errors.iter().any(|e| e.kind() == "malformed"),
+            "{:?}",
+            ov.errors
+        );
+        assert_eq!(ov.children.len(), 12);
+        let (bad, good): (Vec<_>, Vec<_>) = ov.children.iter().partition(|c| !c.errors.is_empty());
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert!(good.iter().all(|c| c.verified_by == [Check::InnoSha1]));
     }
 
     #[test]
