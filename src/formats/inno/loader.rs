@@ -168,3 +168,68 @@ pub(crate) fn find_in_image(data: &[u8], image_end: usize) -> Option<Table> {
                 .find_map(|at| parse_table(data, at, *ver).ok().filter(|t| t.crc_checked))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::sample;
+
+    /// A revision-1 table from a real 6.3.1 setup: read, CRC checked.
+    #[test]
+    fn a_real_table_is_read_and_checked() {
+        let data = sample("inno/inno_lzma2.exe").unwrap_or_default();
+        let at = memchr::memmem::find(&data, b"rDlPtS\xcd\xe6\xd7{\x0b*").expect("table");
+        let t = parse_table(&data, at, v(5, 1, 5)).expect("table");
+        assert!(t.crc_checked);
+        assert_eq!((t.revision, t.total_size), (1, data.len() as u64));
+        assert_eq!(
+            find_in_image(&data, data.len()).map(|t| t.offset1),
+            Some(t.offset1)
+        );
+        let mut bad = data.clone();
+        bad[at + 20] ^= 1;
+        assert!(matches!(
+            parse_table(&bad, at, v(5, 1, 5)),
+            Err(Error::Checksum { .. })
+        ));
+        assert_eq!(find_in_image(&bad, bad.len()), None);
+    }
+
+    /// Revision 2 (Inno Setup 6.5+, issrc `TSetupLdrOffsetTable` at tag
+    /// is-6_5_0): 64-bit offsets, padding, then the CRC. Hand-made bytes,
+    /// laid out as that record (no 6.5 compiler is to be had here).
+    #[test]
+    fn revision_2_tables_have_64_bit_offsets() {
+        let mut t = b"rDlPtS\xcd\xe6\xd7{\x0b*".to_vec();
+        t.extend_from_slice(&2u32.to_le_bytes());
+        t.extend_from_slice(&0x1_0000_0000u64.to_le_bytes()); // TotalSize
+        t.extend_from_slice(&0x400u64.to_le_bytes()); // OffsetEXE
+        t.extend_from_slice(&[0; 8]); // UncompressedSizeEXE, CRCEXE
+        t.extend_from_slice(&0x2000u64.to_le_bytes()); // Offset0
+        t.extend_from_slice(&0x1000u64.to_le_bytes()); // Offset1
+        t.extend_from_slice(&[0; 4]); // ReservedPadding
+        let crc = crc32fast::hash(&t);
+        t.extend_from_slice(&crc.to_le_bytes());
+        assert_eq!(t.len(), 64);
+        let got = parse_table(&t, 0, v(5, 1, 5)).expect("table");
+        assert_eq!(
+            (
+                got.revision,
+                got.total_size,
+                got.offset0,
+                got.offset1,
+                got.crc_checked
+            ),
+            (2, 0x1_0000_0000, 0x2000, 0x1000, true)
+        );
+        t[50] ^= 0x80;
+        assert!(matches!(
+            parse_table(&t, 0, v(5, 1, 5)),
+            Err(Error::Checksum { .. })
+        ));
+        assert!(matches!(
+            parse_table(&t[..40], 0, v(5, 1, 5)),
+            Err(Error::Truncated { .. })
+        ));
+    }
+}

@@ -1062,6 +1062,51 @@ mod tests {
         assert!(good.iter().all(|c| c.verified_by == [Check::InnoSha1]));
     }
 
+    /// Setup data 6.7 widened the block headers' stored size to an Int64
+    /// (issrc `TCompressedBlockHeader`, tag is-6_7_0): the 6.4.1 sample's
+    /// two blocks re-framed with 13-byte headers, after a 6.7.0 ID and an
+    /// encryption header (hand-made, as the 6.5 case above). Both blocks'
+    /// CRCs are checked, and the layout is named unsupported.
+    #[test]
+    fn setup_data_6_7_has_wide_block_headers() {
+        let data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
+        let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
+        let lim = crate::limits::Limits::default();
+        let ver = stream::v4(6, 4, 0, 1);
+        let b1 = stream::read_block(&data, at + 64, ver, &lim).expect("block 1");
+        let b2 = stream::read_block(&data, b1.end, ver, &lim).expect("block 2");
+        let mut d = data[..at].to_vec();
+        let mut id = [0u8; 64];
+        id[..29].copy_from_slice(b"Inno Setup Setup Data (6.7.0)");
+        d.extend_from_slice(&id);
+        let eh = [0u8; stream::ENCRYPTION_HEADER];
+        d.extend_from_slice(&crc32fast::hash(&eh).to_le_bytes());
+        d.extend_from_slice(&eh);
+        for (start, end) in [(at + 64, b1.end), (b1.end, b2.end)] {
+            let old = &data[start..end];
+            let mut h = u64::from(u32::from_le_bytes([old[4], old[5], old[6], old[7]]))
+                .to_le_bytes()
+                .to_vec();
+            h.push(old[8]);
+            d.extend_from_slice(&crc32fast::hash(&h).to_le_bytes());
+            d.extend_from_slice(&h);
+            d.extend_from_slice(&old[9..]);
+        }
+        d.extend_from_slice(&data[b2.end..]);
+        let r = crate::Scanner::new().scan_bytes("t", &d);
+        let ov = &r.root.children[0];
+        assert_eq!(ov.format, Format::Inno);
+        assert_eq!(ov.verified_by, [Check::InnoBlockCrc32], "{:?}", ov.errors);
+        assert!(
+            ov.errors
+                .iter()
+                .any(|e| matches!(e, Error::Unsupported { message }
+                if message.contains("6.7.0"))),
+            "{:?}",
+            ov.errors
+        );
+    }
+
     #[test]
     fn file_checksums_are_verified_or_reported() {
         use crate::report::Check;
