@@ -16,7 +16,12 @@ error on the node) is a disagreement and is listed. Results go to
 scripts/results/inno_differential.txt.
 
     scripts/inno_differential.py run BINARY [--seeds N] [--work DIR]
+                                 [--compiler LABEL=DIR[,ansi] ...] [--only LABEL ...]
     scripts/inno_differential.py compare BINARY SETUP.exe...
+
+`--compiler` adds a local Inno Setup directory (ISCC.exe and its files), e.g.
+an older release you have; `,ansi` for a non-Unicode compiler (the script is
+then written in Windows-1252 and names it cannot encode are left out).
 
 `compare` checks existing installers against innoextract only (e.g. the
 real setups in /work/samples/inno).
@@ -122,24 +127,30 @@ def payload(seed):
     return files
 
 
-def write_script(d, name, files, method, solid, unicode_ok):
+def write_script(d, name, files, method, solid, unicode_ok=True):
     src = os.path.join(d, name + "_src")
     os.makedirs(src, exist_ok=True)
     lines = ["[Setup]", f"AppName=diff {name}", "AppVersion=1.0", f"DefaultDirName={{pf}}\\diff_{name}",
              "OutputDir=out", f"OutputBaseFilename={name}", "Uninstallable=no",
-             "DisableProgramGroupPage=yes", "PrivilegesRequired=lowest",
+             "DisableProgramGroupPage=yes",
+             # 5.2 and older know no `lowest`; the setups are never run.
+             *(["PrivilegesRequired=lowest"] if unicode_ok else [f"AppVerName=diff {name} 1.0"]),
              f"Compression={method}", f"SolidCompression={'yes' if solid else 'no'}", "", "[Files]"]
     expected = []
     for s, dest, data in files:
-        if not unicode_ok and any(ord(c) > 127 for c in dest):
-            continue
+        if not unicode_ok:
+            try:
+                dest.encode("cp1252")
+            except UnicodeEncodeError:
+                continue
         p = os.path.join(src, s)
         with open(p, "wb") as f:
             f.write(data)
         ddir, dname = dest.rsplit("\\", 1)
         lines.append(f'Source: "{name}_src\\{s}"; DestDir: "{{app}}\\{ddir}"; DestName: "{dname}"')
         expected.append(("{app}\\" + dest, len(data), sha256(data)))
-    with open(os.path.join(d, name + ".iss"), "w", encoding="utf-8-sig") as f:
+    enc = "utf-8-sig" if unicode_ok else "cp1252"
+    with open(os.path.join(d, name + ".iss"), "w", encoding=enc) as f:
         f.write("\r\n".join(lines) + "\r\n")
     return expected
 
@@ -206,6 +217,8 @@ def compare_ie(files, ie, truth=None):
             bad.append(f"{rel}: innoextract {size} {h[:16]}, installsift "
                        + ", ".join(f"{v[0]} {str(v[1])[:16]}" for v in vs))
     for rel in ours_n:
+        if all(v[1] is None and any("external file" in e for e in v[2]) for v in ours_n[rel]):
+            continue  # [Files] external: installed from outside the setup, listed as missing
         if rel not in ie:
             if truth is not None and rel in truth and \
                     sorted((v[0], v[1]) for v in ours_n[rel]) == sorted(truth[rel]):
@@ -262,13 +275,32 @@ def run(args):
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     compilers = fetch_compilers(work)
+    ansi = set()
+    table = list(COMPILERS)
+    for spec in args.compiler or []:
+        label, rest = spec.split("=", 1)
+        path, _, flag = rest.partition(",")
+        compilers[label] = os.path.abspath(path)
+        if flag == "ansi":
+            ansi.add(label)
+        dv = "?"
+        for f in ("ISCmplr.dll", "Setup.e32"):
+            try:
+                b = open(os.path.join(path, f), "rb").read()
+            except OSError:
+                continue
+            k = b.find(b"Inno Setup Setup Data (")
+            if k >= 0:
+                dv = b[k + 23:b.index(b")", k)].decode() + ("" if flag == "ansi" else " (u)")
+                break
+        table.append((label, path, dv))
     t0 = time.time()
     rows = []
     problems = []
     totals = dict(installers=0, files=0, ie_installers=0, ie_files=0, failed_builds=0,
                   rejected=0)
     ie_own = []
-    for label, spec, dv in COMPILERS:
+    for label, spec, dv in table:
         if label not in compilers or (args.only and label not in args.only):
             continue
         d = os.path.join(work, "build", label)
@@ -281,7 +313,8 @@ def run(args):
             for method in METHODS:
                 for solid in (False, True):
                     name = f"s{seed}_{method}_{'solid' if solid else 'plain'}"
-                    jobs.append((name, method, solid, write_script(d, name, files, method, solid, True)))
+                    jobs.append((name, method, solid,
+                                 write_script(d, name, files, method, solid, label not in ansi)))
         # One Wine session per compiler: a batch file runs ISCC per script.
         with open(os.path.join(d, "build.bat"), "w") as f:
             for name, *_ in jobs:
@@ -393,6 +426,7 @@ def main():
     r.add_argument("--seeds", type=int, default=4)
     r.add_argument("--work", default=os.path.join(ROOT, ".work", "inno-diff"))
     r.add_argument("--only", nargs="*")
+    r.add_argument("--compiler", nargs="*", help="LABEL=DIR[,ansi]: a local compiler")
     c = sub.add_parser("compare")
     c.add_argument("binary")
     c.add_argument("setups", nargs="+")
