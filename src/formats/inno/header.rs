@@ -1183,3 +1183,89 @@ pub(crate) fn parse_data_entries(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::inno::stream;
+    use crate::test_support::sample;
+
+    /// Every layout, every variant, over a real decoded header block and
+    /// over that block with bytes changed: errors, never a panic, and no
+    /// more files than the block could hold.
+    #[test]
+    fn any_layout_on_any_block_is_bounded() {
+        let data = sample("inno/inno5_lzma_nonsolid.exe").unwrap_or_default();
+        let at = memchr::memmem::rfind(&data, stream::ID_PREFIX).expect("id");
+        let id = stream::parse_id(&data[at..]).expect("id");
+        let lim = crate::limits::Limits::default();
+        let b1 = stream::read_block(&data[at..], id.len, id.version, &lim).expect("block");
+        let versions: Vec<Version> = [
+            (1, 2, 10),
+            (1, 3, 3),
+            (1, 3, 21),
+            (2, 0, 0),
+            (2, 0, 11),
+            (3, 0, 0),
+            (3, 0, 4),
+            (4, 0, 0),
+            (4, 0, 9),
+            (4, 1, 6),
+            (4, 2, 2),
+            (5, 0, 4),
+            (5, 1, 13),
+            (5, 2, 3),
+            (5, 3, 9),
+            (5, 4, 2),
+            (5, 5, 7),
+            (6, 0, 0),
+            (6, 4, 0),
+        ]
+        .iter()
+        .map(|&(a, b, c)| v(a, b, c))
+        .collect();
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for round in 0..40 {
+            let mut block = b1.data.clone();
+            if round > 0 {
+                for _ in 0..(1 + next() % 8) {
+                    let i = (next() as usize) % block.len();
+                    block[i] = next() as u8;
+                }
+            }
+            for &ver in &versions {
+                for (unicode, isx, bits16) in [
+                    (false, false, false),
+                    (true, false, false),
+                    (false, true, false),
+                    (false, false, true),
+                ] {
+                    let l = Layout {
+                        v: ver,
+                        unicode,
+                        isx,
+                        bits16,
+                    };
+                    if let Ok(s) = parse_setup0(&block, l, 1000) {
+                        assert!(s.files.len() <= block.len());
+                    }
+                    let mut f = Fields::new(&block);
+                    let _ = parse_data_entries(&mut f, l, u32::MAX, Method::Lzma1, 1000);
+                }
+            }
+        }
+        // The right layout reads the intact block exactly.
+        let l = Layout::of(&id);
+        let good = candidates(l)
+            .into_iter()
+            .map(|c| parse_setup0(&b1.data, Layout { v: c, ..l }, 1000))
+            .any(|r| r.is_ok_and(|s| s.trailing == 0 && s.files.len() == 12));
+        assert!(good);
+    }
+}
