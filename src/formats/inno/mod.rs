@@ -144,6 +144,35 @@ fn id_positions(data: &[u8]) -> Vec<usize> {
     at
 }
 
+/// A disk slice (`setup-N.bin` of a disk-spanning setup: the slice magic,
+/// then its total size, then chunks) with no setup-0 in it: its files are
+/// described by setup-0, which is elsewhere. Said so; a slice shorter than
+/// its header says is `truncated`.
+fn disk_slice(data: &[u8], cx: &mut Cx<'_>) {
+    let magic = String::from_utf8_lossy(data.get(..7).unwrap_or(&[])).into_owned();
+    let total = crate::formats::le_u32(data, 8);
+    cx.evidence(Evidence::strong(
+        "inno-disk-slice",
+        format!(
+            "Inno Setup disk slice `{magic}\\x1a`, {} bytes declared",
+            total.map_or("no".into(), |t| t.to_string())
+        ),
+        Some(0),
+    ));
+    match total {
+        Some(t) if u64::from(t) > data.len() as u64 => cx.error(Error::truncated(format!(
+            "disk slice declares {t} bytes, the data has {}",
+            data.len()
+        ))),
+        None => cx.error(Error::truncated("disk slice header cut short")),
+        _ => {}
+    }
+    cx.error(Error::unsupported(
+        "an Inno Setup disk slice on its own: the files it holds are listed by setup-0 \
+         (in the setup .exe or setup-0.bin beside it); not read",
+    ));
+}
+
 /// Does setup-0 start at `k`: an ID, then a block header (or, 6.5+, the
 /// encryption header) whose CRC holds?
 fn setup0_at(data: &[u8], k: usize) -> Option<stream::DataId> {
@@ -242,10 +271,14 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     } else {
         match find_setup0(data) {
             Some(k) => (k, data.get(..k)),
+            None if SLICE_MAGICS.iter().any(|m| data.starts_with(m)) => {
+                disk_slice(data, cx);
+                return parsed(info);
+            }
             None => {
                 cx.evidence(Evidence::strong(
                     "inno-setup1-chunk",
-                    "Inno Setup setup-1 chunk or disk slice magic",
+                    "Inno Setup setup-1 chunk magic `zlb\\x1a`",
                     Some(0),
                 ));
                 cx.error(no_setup0(data));
@@ -1105,6 +1138,29 @@ mod tests {
             "{:?}",
             ov.errors
         );
+    }
+
+    /// A disk slice file (`idska32\x1a`, total size, chunks; hand-made,
+    /// laid out as issrc's `TDiskSliceHeader`) is Inno, and says why its
+    /// files are not listed; one shorter than it declares is `truncated`.
+    #[test]
+    fn a_disk_slice_says_what_it_is() {
+        let mut d = b"idska32\x1a".to_vec();
+        d.extend_from_slice(&64u32.to_le_bytes());
+        d.extend_from_slice(b"zlb\x1a");
+        d.resize(64, 0);
+        for (bytes, cut) in [(&d[..], false), (&d[..40], true)] {
+            let r = crate::Scanner::new().scan_bytes("setup-1.bin", bytes);
+            assert_eq!(r.root.format, Format::Inno);
+            let kinds: Vec<&str> = r.root.errors.iter().map(|e| e.kind()).collect();
+            assert!(kinds.contains(&"unsupported"), "{kinds:?}");
+            assert_eq!(kinds.contains(&"truncated"), cut, "{kinds:?}");
+            assert!(r
+                .root
+                .evidence
+                .iter()
+                .any(|e| e.signal == "inno-disk-slice"));
+        }
     }
 
     #[test]
