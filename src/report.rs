@@ -337,8 +337,9 @@ pub enum Check {
     InnoCrc32,
     /// Inno Setup file entry Adler-32 (content; setup data before 4.0.1).
     InnoAdler32,
-    /// Inno Setup setup-0 block streams: the CRC-32 of each block header
-    /// and of each 4 KiB chunk of stored data (stored data).
+    /// Inno Setup block streams: the CRC-32 of each block header and of
+    /// each 4 KiB chunk of stored data (stored data): setup-0's blocks on
+    /// the `inno` node, the compressed Setup.e32 on the PE.
     InnoBlockCrc32,
     /// Inno Setup loader offset table CRC-32 (the table in the setup
     /// loader, stored data).

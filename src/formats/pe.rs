@@ -373,12 +373,9 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     overlay(data, &layout, &mut info, cx);
     resources(data, &layout, &mut info, cx);
     // An Inno Setup loader's offset table: its CRC32 (and the length it
-    // gives the setup) checked here, where the whole file is.
-    match super::inno::check_loader_table(data, &info.resources) {
-        Some(Ok(_)) => cx.verified(crate::report::Check::InnoLoaderCrc32),
-        Some(Err(e)) => cx.error(e),
-        None => {}
-    }
+    // gives the setup, and the compressed Setup.e32's block CRCs) checked
+    // here, where the whole file is.
+    super::inno::check_loader(data, &info.resources, cx);
     pe_hashes(data, &layout, &mut info, cx);
     info.sections = layout.sections;
     Parsed {

@@ -62,9 +62,14 @@ fn every_inno_sample_lists_and_extracts_its_files() {
             [installsift::Check::InnoBlockCrc32],
             "{sample}"
         );
+        // The loader table's CRC, and the block CRCs of the compressed
+        // Setup.e32 it points at.
         assert_eq!(
             r.root.verified_by,
-            [installsift::Check::InnoLoaderCrc32],
+            [
+                installsift::Check::InnoBlockCrc32,
+                installsift::Check::InnoLoaderCrc32
+            ],
             "{sample}"
         );
         let meta = serde_json::to_value(&node.metadata).expect("json");
@@ -322,4 +327,30 @@ fn one_id_two_layouts_are_told_apart() {
         }
         assert!(node.errors.is_empty(), "{sample}: {:?}", node.errors);
     }
+}
+
+/// A byte of the compressed Setup.e32 changed: its block CRC fails, a
+/// `checksum` error on the PE (the loader table itself still checks).
+#[test]
+fn a_damaged_setup_e32_is_a_checksum_error() {
+    let data = std::fs::read(corpus().join("inno/inno5_lzma_nonsolid.exe")).expect("read");
+    let clean = Scanner::new().scan_bytes("clean", &data);
+    let ev = clean
+        .root
+        .evidence
+        .iter()
+        .find(|e| e.signal == "inno-setup-e32-block")
+        .expect("Setup.e32 block evidence");
+    let at = ev.offset.expect("offset") as usize;
+    let mut bad = data.clone();
+    bad[at + 9 + 4 + 100] ^= 0x40;
+    let r = Scanner::new().scan_bytes("bad", &bad);
+    assert!(
+        r.root.errors.iter().any(|e| e.kind() == "checksum"),
+        "{:?}",
+        r.root.errors
+    );
+    assert_eq!(r.root.verified_by, [installsift::Check::InnoLoaderCrc32]);
+    // The files are still listed and verified.
+    assert_eq!(inno_node(&r.root).children.len(), 12);
 }

@@ -38,6 +38,10 @@ pub(crate) struct Table {
     pub offset_exe: u64,
     pub offset0: u64,
     pub offset1: u64,
+    /// `UncompressedSizeEXE`: size of Setup.e32 before compression.
+    pub exe_size: u64,
+    /// `CRCEXE`: CRC32 of Setup.e32 (after the call filter is undone).
+    pub exe_crc: u32,
     /// The table's CRC32 was present and matched.
     pub crc_checked: bool,
 }
@@ -81,6 +85,8 @@ fn parse_table(data: &[u8], at: usize, loader: Version) -> Result<Table, Error> 
         offset_exe: 0,
         offset0: 0,
         offset1: 0,
+        exe_size: 0,
+        exe_crc: 0,
         crc_checked: false,
     };
     // Offset of the stored CRC (the CRC covers every byte before it).
@@ -90,12 +96,16 @@ fn parse_table(data: &[u8], at: usize, loader: Version) -> Result<Table, Error> 
         if t.revision >= 2 {
             t.total_size = q(16)?;
             t.offset_exe = q(24)?;
+            t.exe_size = u(32)?;
+            t.exe_crc = u(36)? as u32;
             t.offset0 = q(40)?;
             t.offset1 = q(48)?;
             crc_at = 60;
         } else {
             t.total_size = u(16)?;
             t.offset_exe = u(20)?;
+            t.exe_size = u(24)?;
+            t.exe_crc = u(28)? as u32;
             t.offset0 = u(32)?;
             t.offset1 = u(36)?;
             crc_at = 40;
@@ -106,7 +116,10 @@ fn parse_table(data: &[u8], at: usize, loader: Version) -> Result<Table, Error> 
         // Offset0, Offset1, [TableCRC 4.0.10+].
         t.total_size = u(12)?;
         t.offset_exe = u(16)?;
-        let mut o = 20 + if loader >= v(4, 1, 6) { 0 } else { 4 } + 8;
+        let sizes = 20 + if loader >= v(4, 1, 6) { 0 } else { 4 };
+        t.exe_size = u(sizes)?;
+        t.exe_crc = u(sizes + 4)? as u32;
+        let mut o = sizes + 8;
         if loader < v(4, 0, 0) {
             o += 4;
         }
@@ -167,6 +180,26 @@ pub(crate) fn find_in_image(data: &[u8], image_end: usize) -> Option<Table> {
             memchr::memmem::find_iter(image, m.as_slice())
                 .find_map(|at| parse_table(data, at, *ver).ok().filter(|t| t.crc_checked))
         })
+}
+
+/// Check the block CRCs of the compressed Setup.e32 the table points at
+/// (loaders from 4.1.6 on store it as a setup-0 style block; issrc
+/// `SetupLdr.dpr`), without decoding it: the number of CRCs that matched.
+/// `None` for older loaders. The table's `CRCEXE` covers the decoded
+/// Setup.e32 and is not checked: decoding it would cost more than the rest
+/// of the scan of an Inno setup.
+pub(crate) fn check_setup_exe(data: &[u8], t: &Table) -> Option<Result<usize, Error>> {
+    use super::stream::{check_block, v4};
+    if t.loader < v(4, 1, 6) {
+        return None;
+    }
+    let at = usize::try_from(t.offset_exe).ok()?;
+    // 9-byte block headers, or 13-byte ones (setup data 6.7+).
+    Some(
+        check_block(data, at, v(5, 0, 0))
+            .or_else(|e| check_block(data, at, v4(6, 7, 0, 0)).map_err(|_| e))
+            .map_err(|e| crate::error::context(e, "compressed Setup.e32")),
+    )
 }
 
 #[cfg(test)]

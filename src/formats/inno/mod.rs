@@ -27,6 +27,36 @@ use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
 pub(crate) use loader::{check_loader_table, find_in_image};
+
+/// The loader table's checks, on the PE: the table's CRC, then the block
+/// CRCs of the compressed Setup.e32 it points at.
+pub(crate) fn check_loader(
+    data: &[u8],
+    resources: &[crate::formats::pe::ResourceInfo],
+    cx: &mut Cx<'_>,
+) {
+    let t = match check_loader_table(data, resources) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return cx.error(e),
+        None => return,
+    };
+    cx.verified(Check::InnoLoaderCrc32);
+    match loader::check_setup_exe(data, &t) {
+        Some(Ok(n)) => {
+            cx.verified(Check::InnoBlockCrc32);
+            cx.evidence(Evidence::strong(
+                "inno-setup-e32-block",
+                format!(
+                    "compressed Setup.e32 at {:#x}: {n} block CRC32s match",
+                    t.offset_exe
+                ),
+                Some(t.offset_exe),
+            ));
+        }
+        Some(Err(e)) => cx.error(e),
+        None => {}
+    }
+}
 use serde::Serialize;
 use sha1::Digest;
 use std::io::Read;

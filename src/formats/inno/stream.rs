@@ -257,6 +257,53 @@ fn block_size(head: &[u8], ver: Version) -> Option<(u64, bool)> {
     }
 }
 
+/// Check the CRCs of the block stream at `at` (header and every 4 KiB
+/// chunk) without decoding it: the number of CRCs that matched.
+pub(crate) fn check_block(data: &[u8], at: usize, ver: Version) -> Result<usize, Error> {
+    let hlen = block_header_len(ver);
+    let head = data
+        .get(at..at.saturating_add(hlen))
+        .filter(|h| h.len() == hlen)
+        .ok_or_else(|| Error::truncated(format!("block header at {at:#x} cut short")))?;
+    let crc = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+    let actual = crc32fast::hash(&head[4..]);
+    if actual != crc {
+        return Err(Error::checksum(format!(
+            "block header at {at:#x}: CRC32 {actual:#010x}, stored {crc:#010x}"
+        )));
+    }
+    let (stored, _) = block_size(head, ver).ok_or_else(|| Error::malformed("block header"))?;
+    let body_at = at + hlen;
+    let body = usize::try_from(stored)
+        .ok()
+        .and_then(|n| data.get(body_at..body_at.checked_add(n)?))
+        .ok_or_else(|| {
+            Error::truncated(format!(
+                "block at {at:#x} declares {stored} bytes, only {} left",
+                data.len().saturating_sub(body_at)
+            ))
+        })?;
+    let mut n = 1;
+    for (i, c) in body.chunks(4 + BLOCK_CHUNK).enumerate() {
+        let (want, chunk) = c.split_at(c.len().min(4));
+        if chunk.is_empty() {
+            return Err(Error::malformed(format!(
+                "block at {at:#x}: {} stray bytes at its end",
+                c.len()
+            )));
+        }
+        let want = u32::from_le_bytes([want[0], want[1], want[2], want[3]]);
+        let got = crc32fast::hash(chunk);
+        if got != want {
+            return Err(Error::checksum(format!(
+                "block at {at:#x}: chunk {i} fails its CRC32 ({got:#010x}, stored {want:#010x})"
+            )));
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Read the block stream at `at`, checking the header CRC and every
 /// 4096-byte chunk's CRC. Compressed blocks are LZMA1 from 4.1.6 on and
 /// zlib before (innoextract `stream/block.cpp`). The decoded size is
