@@ -537,11 +537,12 @@ done | LC_ALL=C sort) > "$REF"/samples.tsv
 
 # ---------------------------------------------------------------- Inno references
 # The Inno installers are made by fetch.sh (ISCC under Wine). innoextract 1.9 (Debian 12)
-# reads setup data up to 6.0: the 6.3 samples have no listing ("Unexpected setup data
-# version: 6.3.0", then a stream error).
+# reads setup data up to 6.1: the 6.3 and 6.4 samples have no listing ("Unexpected setup
+# data version: 6.3.0", then a stream error).
 if [ "$ONLY" = all ] || [ "$ONLY" = inno ]; then
 for s in inno/inno5_lzma_nonsolid.exe inno/inno5_bzip2_solid.exe inno/inno5_zlib_password.exe \
-         inno/inno60_bzip2.exe inno/inno60_stored_admin.exe; do
+         inno/inno60_bzip2.exe inno/inno60_stored_admin.exe inno/inno556_zip_solid.exe \
+         inno/inno559_bzip_x86.exe inno/inno620_lzma2_x86.exe; do
     ref_listing innoextract "$s" .innoextract
 done
 fi

@@ -10,6 +10,8 @@
 #   npm  innosetup-compiler 6.3.1   ISCC.exe, SetupLdr.e32 (Inno Setup 6.3.1, Inno Setup licence)
 #   npm  innosetup-compiler 6.0.2, 5.6.1  ISCC.exe; 5.6.1's SetupLdr.e32, Setup.e32 (same licence)
 #   npm  innosetup 6.4.1            ISCC.exe (Inno Setup 6.4.1, same licence)
+#   npm  innosetup-compiler 5.5.62, 5.5.9, 6.2.0  ISCC.exe (Inno Setup 5.5.6, 5.5.9, 6.2.0;
+#        same licence): one more sample per setup data layout (5.5.6, 5.5.7, 6.1.0)
 #   npm  electron-winstaller 5.4.4  vendor/Setup.exe, WriteZipToSetup.exe (Squirrel.Windows, MIT)
 #   PyPI sfx7z 0.2.0                pkg_data/7zS.sfx (7-Zip 9.20 SFX module, LGPL-2.1)
 #   PyPI distlib 0.4.4              t64.exe via ScriptMaker (PSF licence)
@@ -31,6 +33,7 @@ WORK=$TOP/target/corpus-fetch
 rm -rf "$WORK"; mkdir -p "$WORK"/{dl,x}
 cd "$WORK/dl"
 npm pack electron-winstaller@5.4.4 innosetup-compiler@6.3.1 innosetup-compiler@6.0.2 innosetup-compiler@5.6.1 innosetup@6.4.1 >/dev/null
+npm pack innosetup-compiler@5.5.62 innosetup-compiler@5.5.9 innosetup-compiler@6.2.0 >/dev/null
 pip download -q --no-deps -d . sfx7z==0.2.0 distlib==0.4.4 setuptools==84.2.1
 pip download -q --no-deps --only-binary=:all: --platform win_amd64 -d . pyinstaller==6.22.3
 apt-get download clamav-testfiles=1.4.6+dfsg-0+deb12u1 nsis-common=3.08-3+deb12u1 libwine=8.0~repack-4 >/dev/null
@@ -74,6 +77,9 @@ for s in inno6_zlib_admin_x64 inno6_encrypted; do isc "$X/innosetup-compiler-6.3
 isc "$X/innosetup-6.4.1" inno64_lzma2_solid
 for s in inno60_bzip2 inno60_stored_admin; do isc "$X/innosetup-compiler-6.0.2" $s; done
 for s in inno5_lzma_nonsolid inno5_bzip2_solid inno5_zlib_password; do isc "$X/innosetup-compiler-5.6.1" $s; done
+isc "$X/innosetup-compiler-5.5.62" inno556_zip_solid
+isc "$X/innosetup-compiler-5.5.9" inno559_bzip_x86
+isc "$X/innosetup-compiler-6.2.0" inno620_lzma2_x86
 # An uninstaller: run one installer silently. Setup needs a window even then, so Wine's
 # null graphics driver is selected for this run only.
 "$WINE32" reg add 'HKCU\Software\Wine\Drivers' /v Graphics /d null /f

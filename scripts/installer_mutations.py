@@ -14,6 +14,10 @@ borrowed region of the input (overlay, stored record) that changed because the
 mutation changed them (those are the bytes that are there).
 
     scripts/installer_mutations.py BINARY [--seed N] [--per-sample N] [--out FILE]
+                                          [--extra SETUP.exe ...]
+
+`--extra` adds installers from outside the corpus (e.g. the real Inno 4.0.9 and
+5.2.3 setups in /work/samples/inno, which may not be committed).
 
 Deterministic for a seed. Standard library only.
 SPDX-License-Identifier: MIT OR Apache-2.0
@@ -35,6 +39,7 @@ SAMPLES = [
     "inno/inno5_bzip2_solid.exe", "inno/inno5_lzma_nonsolid.exe", "inno/inno5_zlib_password.exe",
     "inno/inno60_bzip2.exe", "inno/inno60_stored_admin.exe", "inno/inno64_lzma2_solid.exe",
     "inno/inno6_encrypted.exe", "inno/inno6_zlib_admin_x64.exe", "inno/inno_lzma2.exe",
+    "inno/inno556_zip_solid.exe", "inno/inno559_bzip_x86.exe", "inno/inno620_lzma2_x86.exe",
     "installshield/clam_IScab_int.exe", "installshield/clam_IScab_ext.exe",
     "installshield/clam_ISmsi_int.exe", "installshield/clam_ISmsi_ext.exe",
 ]
@@ -204,13 +209,14 @@ def main():
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--per-sample", type=int, default=60)
     ap.add_argument("--out")
+    ap.add_argument("--extra", nargs="*", default=[])
     a = ap.parse_args()
     rng = random.Random(a.seed)
     tried = silent = exempted = 0
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
-        for rel in SAMPLES:
-            path = os.path.join(ROOT, "corpus", rel)
+        for rel in SAMPLES + a.extra:
+            path = os.path.join(ROOT, "corpus", rel) if rel in SAMPLES else os.path.abspath(rel)
             data = open(path, "rb").read()
             base = scan(a.binary, [path])[path]
             ov = overlay_start(base)

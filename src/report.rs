@@ -367,6 +367,15 @@ pub enum Check {
     InnoMd5,
     /// Inno Setup file entry CRC-32 (content).
     InnoCrc32,
+    /// Inno Setup file entry Adler-32 (content; setup data before 4.0.1).
+    InnoAdler32,
+    /// Inno Setup block streams: the CRC-32 of each block header and of
+    /// each 4 KiB chunk of stored data (stored data): setup-0's blocks on
+    /// the `inno` node, the compressed Setup.e32 on the PE.
+    InnoBlockCrc32,
+    /// Inno Setup loader offset table CRC-32 (the table in the setup
+    /// loader, stored data).
+    InnoLoaderCrc32,
     /// InstallShield cabinet file MD5 (content).
     InstallshieldMd5,
     /// NSIS installer CRC-32 over the exehead and data (stored data).
@@ -395,6 +404,9 @@ impl Check {
             Check::InnoSha1 => "inno-sha1",
             Check::InnoMd5 => "inno-md5",
             Check::InnoCrc32 => "inno-crc32",
+            Check::InnoAdler32 => "inno-adler32",
+            Check::InnoBlockCrc32 => "inno-block-crc32",
+            Check::InnoLoaderCrc32 => "inno-loader-crc32",
             Check::InstallshieldMd5 => "installshield-md5",
             Check::NsisCrc32 => "nsis-crc32",
             Check::XarExtractedChecksum => "xar-extracted-checksum",
@@ -409,7 +421,11 @@ impl Check {
     pub fn covers_content(self) -> bool {
         !matches!(
             self,
-            Check::CabChecksum | Check::NsisCrc32 | Check::XarArchivedChecksum
+            Check::CabChecksum
+                | Check::NsisCrc32
+                | Check::XarArchivedChecksum
+                | Check::InnoBlockCrc32
+                | Check::InnoLoaderCrc32
         )
     }
 }

@@ -407,6 +407,10 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             });
         }
     }
+    // An Inno Setup loader's offset table: its CRC32 (and the length it
+    // gives the setup, and the compressed Setup.e32's block CRCs) checked
+    // here, where the whole file is.
+    super::inno::check_loader(data, &info.resources, cx);
     check_signature(data, &layout, &mut info, cx);
     pe_hashes(data, &layout, &mut info, cx);
     info.sections = layout.sections;
@@ -723,6 +727,17 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 }
                 continue;
             }
+        }
+        // An Inno Setup loader's table (CRC valid) that puts setup-1 here:
+        // Inno even when the chunk magic that sniffs it was altered.
+        if super::sniff(region).is_none()
+            && super::inno::find_in_image(data, start).is_some_and(|t| t.offset1 == a as u64)
+        {
+            let entry = EntryInfo::new(EntryKind::Overlay).at(a as u64);
+            if !cx.child_parsed_by(name, entry, region, &super::inno::parse_unmarked) {
+                return;
+            }
+            continue;
         }
         let window = cx.limits().max_search_window;
         let (skip, kind, format) = match super::sniff(region) {

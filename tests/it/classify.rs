@@ -67,6 +67,9 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     ("inno/inno60_bzip2.exe", Installer, Some("inno"), None),
+    ("inno/inno556_zip_solid.exe", Installer, Some("inno"), None),
+    ("inno/inno559_bzip_x86.exe", Installer, Some("inno"), None),
+    ("inno/inno620_lzma2_x86.exe", Installer, Some("inno"), None),
     (
         "inno/inno60_stored_admin.exe",
         Installer,

@@ -1,4 +1,5 @@
-//! Inno Setup installers of three generations (ISCC 5.6.1, 6.0.2, 6.3.1):
+//! Inno Setup installers of every compiler we can run (ISCC 5.5.6, 5.5.9,
+//! 5.6.1, 6.0.2, 6.2.0, 6.3.1, 6.4.1):
 //! version, compression and encryption read from setup-0, every file listed
 //! and (unless encrypted) extracted and hashed; stubs are not installers.
 
@@ -18,6 +19,9 @@ const SAMPLES: &[(&str, &str, &str, usize, bool)] = &[
     ("inno/inno5_lzma_nonsolid.exe", "5.5.7", "lzma", 12, false),
     ("inno/inno5_bzip2_solid.exe", "5.5.7", "bzip2", 10, false),
     ("inno/inno5_zlib_password.exe", "5.5.7", "zlib", 2, false),
+    ("inno/inno556_zip_solid.exe", "5.5.6", "zlib", 12, false),
+    ("inno/inno559_bzip_x86.exe", "5.5.7", "bzip2", 11, false),
+    ("inno/inno620_lzma2_x86.exe", "6.1.0", "lzma2", 11, false),
 ];
 
 fn inno_node(root: &Node) -> &Node {
@@ -52,6 +56,22 @@ fn every_inno_sample_lists_and_extracts_its_files() {
         );
         let node = inno_node(&r.root);
         assert!(node.errors.is_empty(), "{sample}: {:?}", node.errors);
+        // The setup-0 block CRCs and the loader table CRC held.
+        assert_eq!(
+            node.verified_by,
+            [installsift::Check::InnoBlockCrc32],
+            "{sample}"
+        );
+        // The loader table's CRC, and the block CRCs of the compressed
+        // Setup.e32 it points at.
+        assert_eq!(
+            r.root.verified_by,
+            [
+                installsift::Check::InnoBlockCrc32,
+                installsift::Check::InnoLoaderCrc32
+            ],
+            "{sample}"
+        );
         let meta = serde_json::to_value(&node.metadata).expect("json");
         assert_eq!(meta["version"], version, "{sample}");
         assert_eq!(node.children.len(), files, "{sample}");
@@ -66,6 +86,9 @@ fn every_inno_sample_lists_and_extracts_its_files() {
                     "{sample}: {:?}",
                     c
                 );
+                // Every file's stored checksum matched (SHA-1 before 6.4,
+                // SHA-256 from 6.4 on).
+                assert_eq!(c.verified_by.len(), 1, "{sample}: {:?}", c.path);
             }
         }
     }
@@ -87,6 +110,8 @@ fn the_x86_call_filter_is_undone() {
         "inno/inno6_zlib_admin_x64.exe",
         "inno/inno64_lzma2_solid.exe",
         "inno/inno60_stored_admin.exe",
+        "inno/inno559_bzip_x86.exe",
+        "inno/inno620_lzma2_x86.exe",
     ] {
         let r = Scanner::new()
             .scan_path(&corpus().join(sample))
@@ -131,13 +156,14 @@ fn a_damaged_setup0_keeps_the_listing_it_had() {
         let r = Scanner::new().scan_bytes("cut", &data[..cut]);
         assert_eq!(r.stats.panics, 0);
     }
-    // Flip a byte inside the first block: its chunk CRC fails, typed error.
+    // Flip a byte inside the first block: its chunk CRC fails, a checksum
+    // error.
     let mut bad = data.clone();
     bad[at + 64 + 9 + 10] ^= 0xFF;
     let r = Scanner::new().scan_bytes("bad", &bad);
     let node = inno_node(&r.root);
     assert!(
-        node.errors.iter().any(|e| e.kind() == "malformed"),
+        node.errors.iter().any(|e| e.kind() == "checksum"),
         "{:?}",
         node.errors
     );
@@ -196,4 +222,135 @@ fn an_inno_uninstaller_is_not_an_installer() {
         "{signals:?}"
     );
     assert!(!r.root.children.iter().any(|c| c.format == Format::Inno));
+}
+
+/// The committed samples innoextract 1.9 reads (setup data up to 6.1.0),
+/// extracted live and compared file by file: name, size, SHA-256. The
+/// sweep over hundreds of compiled installers is
+/// `scripts/inno_differential.py`. Needs Debian's `innoextract`.
+#[test]
+fn committed_samples_equal_innoextract_live() {
+    use sha2::Digest;
+    let tmp = std::env::temp_dir().join(format!("installsift-inno-ie-{}", std::process::id()));
+    let mut compared = 0;
+    for &(sample, _, _, _, encrypted) in SAMPLES {
+        let r = Scanner::new()
+            .scan_path(&corpus().join(sample))
+            .expect("scan");
+        let v = r
+            .root
+            .installer
+            .as_ref()
+            .and_then(|i| i.engine_version.clone());
+        let v = v.expect("version");
+        if encrypted || v.starts_with("6.3") || v.starts_with("6.4") {
+            continue; // innoextract 1.9 reads setup data up to 6.1.0
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        let out = std::process::Command::new("innoextract")
+            .args(["-e", "-q", "-d"])
+            .arg(&tmp)
+            .arg(corpus().join(sample))
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("innoextract not runnable ({e}): apt-get install innoextract")
+            });
+        assert!(
+            out.status.success(),
+            "{sample}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut want = Vec::new();
+        for e in walkdir::WalkDir::new(&tmp).into_iter().flatten() {
+            if e.file_type().is_file() {
+                let bytes = std::fs::read(e.path()).expect("read");
+                let rel = e
+                    .path()
+                    .strip_prefix(&tmp)
+                    .expect("rel")
+                    .to_string_lossy()
+                    .into_owned();
+                want.push((
+                    rel,
+                    bytes.len() as u64,
+                    sha2::Sha256::digest(&bytes)
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<String>(),
+                ));
+            }
+        }
+        want.sort();
+        let mut got: Vec<(String, u64, String)> = inno_node(&r.root)
+            .children
+            .iter()
+            .map(|c| {
+                let name = c
+                    .path
+                    .last()
+                    .expect("name")
+                    .replace(['{', '}'], "")
+                    .replace('\\', "/");
+                (name, c.size, c.sha256.clone().expect("hash"))
+            })
+            .collect();
+        got.sort();
+        got.dedup();
+        assert_eq!(got, want, "{sample}");
+        compared += 1;
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(compared, 8);
+}
+
+/// ISCC 5.5.9 and 5.6.1 both write the data ID `5.5.7 (u)`, with 5.5.7's
+/// and 5.6.0's record layouts: the whole first block decides, and says so.
+#[test]
+fn one_id_two_layouts_are_told_apart() {
+    for (sample, layout) in [
+        ("inno/inno559_bzip_x86.exe", None),
+        ("inno/inno5_lzma_nonsolid.exe", Some("5.6.0")),
+        ("inno/inno5_bzip2_solid.exe", Some("5.6.0")),
+    ] {
+        let r = Scanner::new()
+            .scan_path(&corpus().join(sample))
+            .expect("scan");
+        let node = inno_node(&r.root);
+        let ev = node.evidence.iter().find(|e| e.signal == "inno-layout");
+        match layout {
+            None => assert!(ev.is_none(), "{sample}: {ev:?}"),
+            Some(v) => assert!(
+                ev.is_some_and(|e| e.detail.contains(&format!("laid out as {v}"))),
+                "{sample}: {ev:?}"
+            ),
+        }
+        assert!(node.errors.is_empty(), "{sample}: {:?}", node.errors);
+    }
+}
+
+/// A byte of the compressed Setup.e32 changed: its block CRC fails, a
+/// `checksum` error on the PE (the loader table itself still checks).
+#[test]
+fn a_damaged_setup_e32_is_a_checksum_error() {
+    let data = std::fs::read(corpus().join("inno/inno5_lzma_nonsolid.exe")).expect("read");
+    let clean = Scanner::new().scan_bytes("clean", &data);
+    let ev = clean
+        .root
+        .evidence
+        .iter()
+        .find(|e| e.signal == "inno-setup-e32-block")
+        .expect("Setup.e32 block evidence");
+    let at = ev.offset.expect("offset") as usize;
+    let mut bad = data.clone();
+    bad[at + 9 + 4 + 100] ^= 0x40;
+    let r = Scanner::new().scan_bytes("bad", &bad);
+    assert!(
+        r.root.errors.iter().any(|e| e.kind() == "checksum"),
+        "{:?}",
+        r.root.errors
+    );
+    assert_eq!(r.root.verified_by, [installsift::Check::InnoLoaderCrc32]);
+    // The files are still listed and verified.
+    assert_eq!(inno_node(&r.root).children.len(), 12);
 }

@@ -10,11 +10,14 @@
 //! table's `Offset1` points there). A bare `setup-0.bin` of a disk-spanning
 //! setup is parsed the same way; its files are then reported missing.
 //!
-//! The layouts of setup data 5.5.0 through 6.4.x are implemented; other
-//! versions are reported with their version and an `unsupported` error.
+//! The layouts of every setup data version from 1.2.10 through 6.4.x are
+//! implemented (16-bit, ANSI, Unicode and ISX variants). 6.5 and later are
+//! recognised: their encryption header and block CRCs are checked, and an
+//! `unsupported` error says the record layouts are not implemented.
 //! Encrypted chunks are listed and marked encrypted, never decrypted.
 
 mod header;
+mod loader;
 mod stream;
 
 use crate::error::Error;
@@ -23,6 +26,37 @@ use crate::hash::Inspect;
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
+pub(crate) use loader::{check_loader_table, find_in_image};
+
+/// The loader table's checks, on the PE: the table's CRC, then the block
+/// CRCs of the compressed Setup.e32 it points at.
+pub(crate) fn check_loader(
+    data: &[u8],
+    resources: &[crate::formats::pe::ResourceInfo],
+    cx: &mut Cx<'_>,
+) {
+    let t = match check_loader_table(data, resources) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return cx.error(e),
+        None => return,
+    };
+    cx.verified(Check::InnoLoaderCrc32);
+    match loader::check_setup_exe(data, &t) {
+        Some(Ok(n)) => {
+            cx.verified(Check::InnoBlockCrc32);
+            cx.evidence(Evidence::strong(
+                "inno-setup-e32-block",
+                format!(
+                    "compressed Setup.e32 at {:#x}: {n} block CRC32s match",
+                    t.offset_exe
+                ),
+                Some(t.offset_exe),
+            ));
+        }
+        Some(Err(e)) => cx.error(e),
+        None => {}
+    }
+}
 use serde::Serialize;
 use sha1::Digest;
 use std::io::Read;
@@ -115,10 +149,70 @@ pub(crate) const HANDLER: Handler = Handler {
 /// damaged): the parser then says so in an error, and the node keeps its
 /// format.
 pub fn sniff(data: &[u8]) -> bool {
-    if data.starts_with(ID_PREFIX) {
-        return stream::parse_id(data).is_some();
+    if stream::looks_like_id(data) {
+        return true;
     }
-    data.starts_with(CHUNK_MAGIC)
+    data.starts_with(CHUNK_MAGIC) || SLICE_MAGICS.iter().any(|m| data.starts_with(m))
+}
+
+/// Disk slice magics (`setup-N.bin`, and setup-1 of some 1.x–3.x
+/// single-file setups): 16/32-bit, and `idskb32` from 6.6 on.
+const SLICE_MAGICS: &[&[u8]] = &[b"idska16\x1a", b"idska32\x1a", b"idskb32\x1a"];
+
+/// Candidate places of a setup data ID in `data`, last first: the three
+/// ID forms (`Inno Setup Setup Data (`, the ISX one, legacy `i1.2.10--`).
+fn id_positions(data: &[u8]) -> Vec<usize> {
+    let mut at: Vec<usize> = memchr::memmem::find_iter(data, ID_PREFIX)
+        .chain(memchr::memmem::find_iter(data, stream::ISX_PREFIX))
+        .chain(
+            memchr::memmem::find_iter(data, b"--32\x1a")
+                .chain(memchr::memmem::find_iter(data, b"--16\x1a"))
+                .filter_map(|k| k.checked_sub(7)),
+        )
+        .collect();
+    at.sort_unstable_by(|a, b| b.cmp(a));
+    at
+}
+
+/// A disk slice (`setup-N.bin` of a disk-spanning setup: the slice magic,
+/// then its total size, then chunks) with no setup-0 in it: its files are
+/// described by setup-0, which is elsewhere. Said so; a slice shorter than
+/// its header says is `truncated`.
+fn disk_slice(data: &[u8], cx: &mut Cx<'_>) {
+    let magic = String::from_utf8_lossy(data.get(..7).unwrap_or(&[])).into_owned();
+    let total = crate::formats::le_u32(data, 8);
+    cx.evidence(Evidence::strong(
+        "inno-disk-slice",
+        format!(
+            "Inno Setup disk slice `{magic}\\x1a`, {} bytes declared",
+            total.map_or("no".into(), |t| t.to_string())
+        ),
+        Some(0),
+    ));
+    match total {
+        Some(t) if u64::from(t) > data.len() as u64 => cx.error(Error::truncated(format!(
+            "disk slice declares {t} bytes, the data has {}",
+            data.len()
+        ))),
+        None => cx.error(Error::truncated("disk slice header cut short")),
+        _ => {}
+    }
+    cx.error(Error::unsupported(
+        "an Inno Setup disk slice on its own: the files it holds are listed by setup-0 \
+         (in the setup .exe or setup-0.bin beside it); not read",
+    ));
+}
+
+/// Does setup-0 start at `k`: an ID, then a block header (or, 6.5+, the
+/// encryption header) whose CRC holds?
+fn setup0_at(data: &[u8], k: usize) -> Option<stream::DataId> {
+    let id = stream::parse_id(data.get(k..)?)?;
+    let ok = if id.version >= stream::v(6, 5, 0) {
+        stream::block_header_ok(data, k + id.len, 4 + stream::ENCRYPTION_HEADER)
+    } else {
+        stream::block_header_ok(data, k + id.len, stream::block_header_len(id.version))
+    };
+    ok.then_some(id)
 }
 
 /// Why no setup-0 was found after setup-1: a setup data ID whose block
@@ -126,12 +220,17 @@ pub fn sniff(data: &[u8]) -> bool {
 /// setup-1).
 fn no_setup0(data: &[u8]) -> Error {
     let chunks = memchr::memmem::find_iter(data, CHUNK_MAGIC).count();
-    let id = memchr::memmem::rfind_iter(data, ID_PREFIX)
+    let id = id_positions(data)
+        .into_iter()
         .find_map(|k| Some((k, stream::parse_id(data.get(k..)?)?)));
     match id {
         Some((k, id)) => {
-            let hdr = k + stream::ID_LEN;
-            let len = stream::block_header_len(id.version);
+            let hdr = k + id.len;
+            let len = if id.version >= stream::v(6, 5, 0) {
+                4 + stream::ENCRYPTION_HEADER
+            } else {
+                stream::block_header_len(id.version)
+            };
             if data.len() < hdr + len {
                 Error::truncated(format!(
                     "setup data ID `{}` at {k:#x}, but the data ends at {:#x}, before its \
@@ -140,8 +239,8 @@ fn no_setup0(data: &[u8]) -> Error {
                     data.len()
                 ))
             } else {
-                Error::malformed(format!(
-                    "setup data ID `{}` at {k:#x}, but the block header at {hdr:#x} fails its CRC32",
+                Error::checksum(format!(
+                    "setup data ID `{}` at {k:#x}, but the header at {hdr:#x} fails its CRC32",
                     id.text
                 ))
             }
@@ -159,12 +258,32 @@ fn no_setup0(data: &[u8]) -> Error {
 /// data ID followed by a block header with a valid CRC (an installer stored
 /// uncompressed inside setup-1 has its own ID earlier).
 fn find_setup0(data: &[u8]) -> Option<usize> {
-    memchr::memmem::rfind_iter(data, ID_PREFIX).find(|&k| {
-        data.get(k..).and_then(stream::parse_id).is_some_and(|id| {
-            let len = stream::block_header_len(id.version);
-            stream::block_header_ok(data, k + stream::ID_LEN, len)
-        })
-    })
+    id_positions(data)
+        .into_iter()
+        .find(|&k| setup0_at(data, k).is_some())
+}
+
+/// The PE overlay at the loader table's setup-1 offset, when it does not
+/// start with a chunk magic (altered or damaged): read as Inno all the same,
+/// with an error saying so (setup-0, found by its own ID and CRC, says where
+/// each file is; a file whose chunk lost its magic gets its own error).
+pub(crate) fn parse_unmarked(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+    let shown: String = data
+        .get(..4)
+        .unwrap_or(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    cx.error(Error::malformed(format!(
+        "Inno Setup setup-1 at the loader table's offset starts with {shown}, not the chunk \
+         magic `zlb\\x1a` (altered or damaged); read as Inno anyway"
+    )));
+    cx.evidence(Evidence::strong(
+        "inno-loader-offset1",
+        "the loader offset table (CRC32 valid) puts setup-1 here",
+        Some(0),
+    ));
+    parse(data, cx)
 }
 
 fn parsed(info: InnoInfo) -> Parsed {
@@ -177,11 +296,15 @@ fn parsed(info: InnoInfo) -> Parsed {
 fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     let mut info = InnoInfo::default();
     // setup-1 is the bytes before setup-0 (none for a bare setup-0.bin).
-    let (setup0_at, setup1) = if data.starts_with(ID_PREFIX) {
+    let (setup0_at, setup1) = if stream::looks_like_id(data) {
         (0, None)
     } else {
         match find_setup0(data) {
             Some(k) => (k, data.get(..k)),
+            None if SLICE_MAGICS.iter().any(|m| data.starts_with(m)) => {
+                disk_slice(data, cx);
+                return parsed(info);
+            }
             None => {
                 cx.evidence(Evidence::strong(
                     "inno-setup1-chunk",
@@ -201,16 +324,22 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     info.setup_data_id = id.text.clone();
     info.version = id.version.to_string();
     info.unicode = id.unicode;
+    let variant = match (id.bits16, id.isx, id.unicode) {
+        (true, _, _) => "16-bit",
+        (_, true, _) => "ISX, ANSI",
+        (_, _, true) => "Unicode",
+        _ => "ANSI",
+    };
     cx.evidence(Evidence::strong(
         "inno-setup-data",
-        format!(
-            "`{}`: setup data {} ({})",
-            id.text,
-            id.version,
-            if id.unicode { "Unicode" } else { "ANSI" }
-        ),
+        format!("`{}`: setup data {} ({variant})", id.text, id.version),
         Some(setup0_at as u64),
     ));
+    let limits = cx.limits().clone();
+    if id.version >= stream::v(6, 5, 0) {
+        newer_setup0(data, &id, &limits, &mut info, cx);
+        return parsed(info);
+    }
     if !header::supported(id.version) {
         cx.error(Error::unsupported(format!(
             "Inno Setup setup data {} (layouts {} to 6.4 are known)",
@@ -219,8 +348,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         )));
         return parsed(info);
     }
-    let limits = cx.limits().clone();
-    let b1 = match stream::read_block(data, stream::ID_LEN, &limits) {
+    let b1 = match stream::read_block(data, id.len, id.version, &limits) {
         Ok(b) => b,
         Err(e) => {
             cx.error(crate::error::context(e, "setup-0 header stream"));
@@ -228,14 +356,32 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         }
     };
     info.header_compressed = b1.compressed;
-    let mut f = Fields::new(&b1.data);
-    let h = match header::parse_header(&mut f, id.version, id.unicode) {
-        Ok(h) => h,
+    let max = cx.limits().max_entries_per_container;
+    let (layout, s0) = choose_layout(&b1.data, header::Layout::of(&id), max);
+    let s0 = match s0 {
+        Ok(s) => s,
         Err(e) => {
-            cx.error(crate::error::context(e, "setup header"));
+            cx.error(crate::error::context(e, "setup-0 header stream"));
             return parsed(info);
         }
     };
+    if s0.trailing > 0 {
+        cx.error(Error::malformed(format!(
+            "setup-0 header stream: {} bytes after the last record the setup data {} layout \
+             has; the layout may not be this setup's (file names may be wrong)",
+            s0.trailing, layout.v
+        )));
+    } else if layout.v != id.version {
+        cx.evidence(Evidence::strong(
+            "inno-layout",
+            format!(
+                "ID says {}, the records are laid out as {} (the same ID was used by both)",
+                id.version, layout.v
+            ),
+            None,
+        ));
+    }
+    let h = &s0.header;
     info.app_name = h.app_name.clone();
     info.app_versioned_name = h.app_versioned_name.clone();
     info.app_version = h.app_version.clone();
@@ -263,16 +409,9 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             None,
         ));
     }
-    let max = cx.limits().max_entries_per_container;
-    let files = match header::parse_entries(&mut f, id.version, id.unicode, &c, max) {
-        Ok(v) => v,
-        Err(e) => {
-            cx.error(crate::error::context(e, "setup-0 entries"));
-            return parsed(info);
-        }
-    };
+    let files = s0.files;
     info.files = files.len() as u64;
-    let b2 = match stream::read_block(data, b1.end, &limits) {
+    let b2 = match stream::read_block(data, b1.end, id.version, &limits) {
         Ok(b) => b,
         Err(e) => {
             cx.error(crate::error::context(e, "setup-0 data-entry stream"));
@@ -280,21 +419,42 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             return parsed(info);
         }
     };
+    cx.verified(Check::InnoBlockCrc32);
+    cx.evidence(Evidence::strong(
+        "inno-block-crc32",
+        format!(
+            "setup-0: {} block CRC32s match (two block headers and their 4 KiB chunks)",
+            b1.crcs + b2.crcs
+        ),
+        Some(setup0_at as u64),
+    ));
+    let method = h.compression.unwrap_or(Method::Stored);
     let mut f2 = Fields::new(&b2.data);
-    let entries = match header::parse_data_entries(&mut f2, id.version, c.data_entries, max) {
-        Ok(v) => v,
+    let entries = match header::parse_data_entries(&mut f2, layout, c.data_entries, method, max) {
+        Ok(v) => {
+            if f2.left() > 0 {
+                cx.error(Error::malformed(format!(
+                    "setup-0 data-entry stream: {} bytes after its {} data entries",
+                    f2.left(),
+                    c.data_entries
+                )));
+            }
+            v
+        }
         Err(e) => {
             cx.error(crate::error::context(e, "data entries"));
             Vec::new()
         }
     };
-    let mut chunks: Vec<u32> = entries.iter().map(|d| d.chunk_offset).collect();
+    let mut chunks: Vec<(u32, u32)> = entries
+        .iter()
+        .map(|d| (d.first_slice, d.chunk_offset))
+        .collect();
     chunks.sort_unstable();
     chunks.dedup();
     info.chunks = chunks.len() as u64;
-    let method = h.compression.unwrap_or(Method::Stored);
     match setup1 {
-        Some(s1) => extract(s1, &files, &entries, method, cx),
+        Some(s1) => extract(s1, &files, &entries, cx),
         None => {
             cx.error(Error::unsupported(
                 "setup-0 without setup-1: file contents are in setup-1.bin / slices beside it",
@@ -303,6 +463,109 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         }
     }
     parsed(info)
+}
+
+/// The ID's layout, then the layouts released under the same ID: the
+/// first that reads the whole first block exactly wins; else the first that
+/// read at all (the caller reports the bytes left over), else its error.
+fn choose_layout(
+    block: &[u8],
+    base: header::Layout,
+    max: u64,
+) -> (header::Layout, Result<header::Setup0, Error>) {
+    let mut first: Option<(header::Layout, Result<header::Setup0, Error>)> = None;
+    for cand in header::candidates(base) {
+        let l = header::Layout { v: cand, ..base };
+        let r = header::parse_setup0(block, l, max);
+        if matches!(&r, Ok(s) if s.trailing == 0) {
+            return (l, r);
+        }
+        // Prefer a layout that read everything but left bytes over one
+        // that failed.
+        let better = match &first {
+            None => true,
+            Some((_, Err(_))) => r.is_ok(),
+            Some((_, Ok(_))) => false,
+        };
+        if better {
+            first = Some((l, r));
+        }
+    }
+    first.unwrap_or((base, Err(Error::malformed("no layout"))))
+}
+
+/// Setup data 6.5 and later: the ID, the CRC'd encryption header, then
+/// block streams whose records (and, from 6.7, block headers) changed. The
+/// headers' CRCs are checked and what is not implemented is said.
+fn newer_setup0(
+    data: &[u8],
+    id: &stream::DataId,
+    limits: &crate::limits::Limits,
+    info: &mut InnoInfo,
+    cx: &mut Cx<'_>,
+) {
+    let at = id.len;
+    let Some(eh) = data.get(at..at + 4 + stream::ENCRYPTION_HEADER) else {
+        cx.error(Error::truncated(format!(
+            "setup data {}: the encryption header after the ID is cut short",
+            id.version
+        )));
+        return;
+    };
+    let (crc, body) = eh.split_at(4);
+    let want = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+    let got = crc32fast::hash(body);
+    if got != want {
+        cx.error(Error::checksum(format!(
+            "setup data {}: encryption header CRC32 {got:#010x}, stored {want:#010x}",
+            id.version
+        )));
+        return;
+    }
+    // TSetupEncryptionHeader.EncryptionUse: euNone, euFiles, euFull.
+    let usage = body.first().copied().unwrap_or(0);
+    info.encrypted = usage != 0;
+    info.password = usage != 0;
+    let full = usage == 2;
+    cx.evidence(Evidence::strong(
+        "inno-encryption-header",
+        format!(
+            "setup data {}: encryption header (CRC32 matches): {}",
+            id.version,
+            match usage {
+                0 => "no encryption",
+                1 => "file chunks encrypted",
+                2 => "everything encrypted, setup-0 headers too",
+                _ => "unknown EncryptionUse",
+            }
+        ),
+        Some(at as u64),
+    ));
+    let mut why = format!(
+        "Inno Setup setup data {}: the record layouts of 6.5 and later (new header strings, \
+         [ISSig] key entries, 64-bit offsets) are not implemented; files not listed",
+        id.version
+    );
+    if full {
+        why.push_str("; its setup-0 blocks are also encrypted with the setup password");
+    } else {
+        let b1 = stream::read_block(data, stream::first_block_at(id), id.version, limits);
+        match b1.and_then(|b1| {
+            let b2 = stream::read_block(data, b1.end, id.version, limits)?;
+            Ok(b1.crcs + b2.crcs)
+        }) {
+            Ok(n) => {
+                cx.verified(Check::InnoBlockCrc32);
+                cx.evidence(Evidence::strong(
+                    "inno-block-crc32",
+                    format!("setup-0: {n} block CRC32s match"),
+                    None,
+                ));
+            }
+            Err(e) => cx.error(crate::error::context(e, "setup-0 block streams")),
+        }
+    }
+    cx.error(Error::unsupported(why));
 }
 
 /// A file's entry info.
@@ -347,13 +610,7 @@ struct Open<'a> {
 
 /// Emit every file, its contents decoded from `setup1`, in the order the chunks store them (files without data
 /// last), so a solid chunk is decoded once.
-fn extract(
-    setup1: &[u8],
-    files: &[FileEntry],
-    entries: &[DataEntry],
-    method: Method,
-    cx: &mut Cx<'_>,
-) {
+fn extract(setup1: &[u8], files: &[FileEntry], entries: &[DataEntry], cx: &mut Cx<'_>) {
     let mut order: Vec<usize> = (0..files.len()).collect();
     let key = |i: &usize| {
         let d = files.get(*i).and_then(|f| entries.get(f.location as usize));
@@ -379,7 +636,7 @@ fn extract(
     }
     let mut open: Option<Open<'_>> = None;
     // The last data entry extracted, for files sharing it.
-    let mut last: Option<(u32, Unpacked)> = None;
+    let mut last: Option<(u32, Unpacked, Result<Check, Error>)> = None;
     // Bytes decoded only to be skipped, bounded like unpacked bytes.
     let mut skipped = 0u64;
     for i in order {
@@ -408,7 +665,7 @@ fn extract(
             );
             continue;
         };
-        let m = if d.compressed { method } else { Method::Stored };
+        let m = d.method;
         let mut entry = file_entry(Some(m), Some(d));
         entry.compressed_size = Some(d.chunk_size);
         if d.encrypted {
@@ -438,7 +695,12 @@ fn extract(
             );
             continue;
         }
-        if let Some((_, u)) = last.as_ref().filter(|l| l.0 == fe.location) {
+        if let Some((_, u, checked)) = last.as_ref().filter(|l| l.0 == fe.location) {
+            // The same bytes: the same checksum verdict.
+            let entry = match checked {
+                Ok(check) => entry.verified(*check),
+                Err(e) => entry.with_error(e.clone()),
+            };
             // Another file with the same contents: copied through the
             // limits, so a hostile table cannot multiply the work for free
             // (an entry too big to keep was streamed: its first bytes and
@@ -460,13 +722,14 @@ fn extract(
         }
         let dict_cap = need.get(&d.chunk_offset).copied().unwrap_or(0);
         match read_file(setup1, d, m, dict_cap, &mut open, &mut skipped, cx) {
-            Ok((u, sha1)) => {
-                let entry = match verify(sha1, u.hashes(), &d.checksum) {
-                    Ok(check) => entry.verified(check),
-                    Err(e) => entry.with_error(e),
+            Ok((u, sum)) => {
+                let checked = verify(sum, u.hashes(), &d.checksum);
+                let entry = match &checked {
+                    Ok(check) => entry.verified(*check),
+                    Err(e) => entry.with_error(e.clone()),
                 };
                 if shared.get(&fe.location).is_some_and(|&n| n > 1) {
-                    last = Some((fe.location, u.clone()));
+                    last = Some((fe.location, u.clone(), checked));
                 }
                 if !cx.child(name, entry, u.into()) {
                     return;
@@ -494,7 +757,8 @@ const CHUNK_MAGIC: &[u8] = b"zlb\x1a";
 
 /// Decode one file: reuse the open chunk decoder when the file lies ahead
 /// of it, else open its chunk; skip to the file, read it, undo the call
-/// filter, hash it.
+/// filter, compute the checksum the setup stores (SHA-256 comes with the
+/// node's own hashes).
 fn read_file<'a>(
     setup1: &'a [u8],
     d: &DataEntry,
@@ -503,7 +767,7 @@ fn read_file<'a>(
     open: &mut Option<Open<'a>>,
     skipped: &mut u64,
     cx: &mut Cx<'_>,
-) -> Result<(Unpacked, Option<[u8; 20]>), Error> {
+) -> Result<(Unpacked, Option<Sum>), Error> {
     let l = cx.limits().clone();
     if d.file_size > l.max_entry_size {
         return Err(Error::limit(
@@ -562,28 +826,29 @@ fn read_file<'a>(
         }
     }
     let size = d.file_size;
-    // A SHA-1 checksum (Inno before 6.4) is computed as the bytes pass, so
-    // an entry too big to keep is still checked.
-    let want_sha1 = matches!(d.checksum, Checksum::Sha1(_));
-    let result = if d.call_filter {
+    // The stored checksum (other than SHA-256) is computed as the bytes
+    // pass, so an entry too big to keep is still checked.
+    let mut sum = Summer::new(&d.checksum);
+    let result = if let Some(filter) = d.call_filter {
         let mut buf = Vec::new();
         (&mut o.reader)
             .take(size)
             .read_to_end(&mut buf)
             .map_err(|e| crate::scan::io_to_error(&e, buf.len() as u64))?;
         o.pos += buf.len() as u64;
-        stream::unfilter_calls(&mut buf);
-        let sha1 = want_sha1.then(|| sha1::Sha1::digest(&buf).into());
+        filter.undo(&mut buf);
+        if let Some(h) = sum.as_mut() {
+            h.update(&buf);
+        }
         cx.read_entry(&mut buf.as_slice(), Some(size), Some(d.chunk_size))
-            .map(|u| (u, sha1))
+            .map(|u| (u, sum.map(Summer::finish)))
     } else {
-        let mut sha1 = want_sha1.then(sha1::Sha1::new);
         let mut take = (&mut o.reader).take(size);
         let r = cx.read_entry(
             &mut Inspect {
                 inner: &mut take,
                 see: |b: &[u8]| {
-                    if let Some(h) = sha1.as_mut() {
+                    if let Some(h) = sum.as_mut() {
                         h.update(b);
                     }
                 },
@@ -592,25 +857,86 @@ fn read_file<'a>(
             Some(d.chunk_size),
         );
         o.pos += size - take.limit();
-        r.map(|u| (u, sha1.map(|h| h.finalize().into())))
+        r.map(|u| (u, sum.map(Summer::finish)))
     };
     result
 }
 
-/// Compare the stored SHA-1 / SHA-256 with the decoded bytes: the check
-/// that matched, or a `checksum` error.
-fn verify(
-    sha1: Option<[u8; 20]>,
-    hashes: &crate::hash::Hashes,
-    want: &Checksum,
-) -> Result<Check, Error> {
+/// A running checksum of the kind a data entry stores (SHA-256 excepted:
+/// the engine computes it for every node).
+enum Summer {
+    Adler32 { a: u32, b: u32 },
+    Crc32(crc32fast::Hasher),
+    Md5(md5::Md5),
+    Sha1(sha1::Sha1),
+}
+
+/// A finished checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Sum {
+    U32(u32),
+    Bytes(Vec<u8>),
+}
+
+impl Summer {
+    fn new(c: &Checksum) -> Option<Summer> {
+        Some(match c {
+            Checksum::Adler32(_) => Summer::Adler32 { a: 1, b: 0 },
+            Checksum::Crc32(_) => Summer::Crc32(crc32fast::Hasher::new()),
+            Checksum::Md5(_) => Summer::Md5(md5::Md5::new()),
+            Checksum::Sha1(_) => Summer::Sha1(sha1::Sha1::new()),
+            Checksum::Sha256(_) => return None,
+        })
+    }
+
+    fn update(&mut self, data: &[u8]) {
+        match self {
+            Summer::Adler32 { a, b } => {
+                // 5552 bytes is the most that cannot overflow before the
+                // modulo (zlib's NMAX).
+                for part in data.chunks(5552) {
+                    for &x in part {
+                        *a += u32::from(x);
+                        *b += *a;
+                    }
+                    *a %= 65521;
+                    *b %= 65521;
+                }
+            }
+            Summer::Crc32(h) => h.update(data),
+            Summer::Md5(h) => h.update(data),
+            Summer::Sha1(h) => h.update(data),
+        }
+    }
+
+    fn finish(self) -> Sum {
+        match self {
+            Summer::Adler32 { a, b } => Sum::U32((b << 16) | a),
+            Summer::Crc32(h) => Sum::U32(h.finalize()),
+            Summer::Md5(h) => Sum::Bytes(h.finalize().to_vec()),
+            Summer::Sha1(h) => Sum::Bytes(h.finalize().to_vec()),
+        }
+    }
+}
+
+/// Compare the stored checksum with the decoded bytes: the check that
+/// matched, or a `checksum` error.
+fn verify(sum: Option<Sum>, hashes: &crate::hash::Hashes, want: &Checksum) -> Result<Check, Error> {
+    let show = |s: &Option<Sum>| match s {
+        Some(Sum::U32(x)) => format!("{x:08x}"),
+        Some(Sum::Bytes(b)) => hex(b),
+        None => String::new(),
+    };
     let (got, exp, algo, check) = match want {
-        Checksum::Sha1(w) => (
-            sha1.map(|h| hex(&h)).unwrap_or_default(),
-            hex(w),
-            "SHA-1",
-            Check::InnoSha1,
+        Checksum::Adler32(w) => (
+            show(&sum),
+            format!("{w:08x}"),
+            "Adler-32",
+            Check::InnoAdler32,
         ),
+        Checksum::Crc32(w) => (show(&sum), format!("{w:08x}"), "CRC-32", Check::InnoCrc32),
+        Checksum::Md5(w) => (show(&sum), hex(w), "MD5", Check::InnoMd5),
+        Checksum::Sha1(w) => (show(&sum), hex(w), "SHA-1", Check::InnoSha1),
         Checksum::Sha256(w) => (hashes.sha256.clone(), hex(w), "SHA-256", Check::InnoSha256),
     };
     if got == exp {
@@ -641,13 +967,15 @@ mod tests {
         let at = find_setup0(&data).expect("setup-0");
         let s0 = &data[at..];
         let id = stream::parse_id(s0).expect("id");
-        let b1 = stream::read_block(s0, stream::ID_LEN, &Default::default()).expect("block 1");
-        let mut f = Fields::new(&b1.data);
-        let h = header::parse_header(&mut f, id.version, id.unicode).expect("header");
-        header::parse_entries(&mut f, id.version, id.unicode, &h.counts, 100).expect("files");
-        let b2 = stream::read_block(s0, b1.end, &Default::default()).expect("block 2");
+        let lim = crate::limits::Limits::default();
+        let b1 = stream::read_block(s0, id.len, id.version, &lim).expect("block 1");
+        let (l, h) = choose_layout(&b1.data, header::Layout::of(&id), 100);
+        let h = h.expect("setup-0");
+        assert_eq!(h.trailing, 0, "{rel}");
+        let b2 = stream::read_block(s0, b1.end, id.version, &lim).expect("block 2");
         let mut f2 = Fields::new(&b2.data);
-        header::parse_data_entries(&mut f2, id.version, h.counts.data_entries, 100).expect("data")
+        let m = h.header.compression.expect("method");
+        header::parse_data_entries(&mut f2, l, h.header.counts.data_entries, m, 100).expect("data")
     }
 
     #[test]
@@ -659,7 +987,7 @@ mod tests {
             let d = data_entries(rel);
             let filtered: Vec<u64> = d
                 .iter()
-                .filter(|e| e.call_filter)
+                .filter(|e| e.call_filter.is_some())
                 .map(|e| e.file_size)
                 .collect();
             assert_eq!(filtered, vec![14848], "{rel}");
@@ -683,7 +1011,7 @@ mod tests {
         d.extend_from_slice(b"Inno Setup Setup Data (6.3.0)");
         d.resize(4 + 64 + 9, 0);
         assert_eq!(find_setup0(&d), None);
-        assert!(matches!(no_setup0(&d), Error::Malformed { .. }));
+        assert!(matches!(no_setup0(&d), Error::Checksum { .. }));
         d.truncate(4 + 64 + 3);
         assert!(matches!(no_setup0(&d), Error::Truncated { .. }));
     }
@@ -709,31 +1037,160 @@ mod tests {
         }
     }
 
-    /// A setup data version whose layout is not implemented (6.5+ changed
-    /// the records) is still `inno`, with its version and an `unsupported`
-    /// error: the 6.4.1 sample with its data ID rewritten to 6.5.0.1.
+    /// Setup data 6.5+ (the compilers are not to be had here): the 6.4.1
+    /// sample with its data ID rewritten to 6.5.0 and, hand-made, a
+    /// `TSetupEncryptionHeader` (euNone) with its CRC32 inserted after the
+    /// ID, as issrc's is-6_5_0 compiler writes it. It is `inno`, with its
+    /// version, the encryption header and both block streams checked, and
+    /// an `unsupported` error saying what is not implemented.
     #[test]
     fn newer_setup_data_is_inno_and_unsupported() {
-        let mut data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
+        let data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
         let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
-        data[at + 25] = b'5';
-        let r = crate::Scanner::new().scan_bytes("t", &data);
-        assert_eq!(r.root.family, Some(crate::Family::Inno));
+        let mut d = data[..at].to_vec();
+        let mut id = [0u8; 64];
+        id[..29].copy_from_slice(b"Inno Setup Setup Data (6.5.0)");
+        d.extend_from_slice(&id);
+        let mut eh = [0u8; stream::ENCRYPTION_HEADER];
+        eh[17..21].copy_from_slice(&220_000u32.to_le_bytes());
+        d.extend_from_slice(&crc32fast::hash(&eh).to_le_bytes());
+        d.extend_from_slice(&eh);
+        d.extend_from_slice(&data[at + 64..]);
+        for (bytes, ok) in [
+            (d.clone(), true),
+            (
+                {
+                    let mut bad = d.clone();
+                    bad[at + 64 + 4 + 30] ^= 1;
+                    bad
+                },
+                false,
+            ),
+        ] {
+            let r = crate::Scanner::new().scan_bytes("t", &bytes);
+            assert_eq!(r.root.family, Some(crate::Family::Inno));
+            let ov = &r.root.children[0];
+            assert_eq!(
+                (ov.format, ov.family),
+                (Format::Inno, Some(crate::Family::Inno))
+            );
+            let v = ov.installer.as_ref().and_then(|i| i.engine_version.clone());
+            if ok {
+                assert_eq!(v.as_deref(), Some("6.5.0"));
+                assert!(
+                    ov.errors
+                        .iter()
+                        .any(|e| matches!(e, Error::Unsupported { message }
+                    if message.contains("6.5.0") && message.contains("not implemented"))),
+                    "{:?}",
+                    ov.errors
+                );
+                assert_eq!(ov.verified_by, [Check::InnoBlockCrc32]);
+                assert!(ov
+                    .evidence
+                    .iter()
+                    .any(|e| e.signal == "inno-encryption-header"));
+            } else {
+                // The damaged header: no setup-0 found; a checksum error.
+                assert!(
+                    ov.errors.iter().any(|e| e.kind() == "checksum"),
+                    "{:?}",
+                    ov.errors
+                );
+            }
+        }
+    }
+
+    /// The first chunk magic overwritten (the overlay no longer sniffs): the
+    /// loader table (CRC valid) says setup-1 starts there, so the overlay is
+    /// still `inno`, with an error; the first file (its chunk's magic gone)
+    /// has its own error and every other file is read and verified.
+    #[test]
+    fn an_overlay_without_its_chunk_magic_is_still_inno() {
+        let data = sample("inno/inno5_lzma_nonsolid.exe").unwrap_or_default();
+        let z = memchr::memmem::find(&data, CHUNK_MAGIC).expect("setup-1");
+        let mut d = data.clone();
+        d[z..z + 4].copy_from_slice(b"\0\0\0\0");
+        let r = crate::Scanner::new().scan_bytes("t", &d);
         let ov = &r.root.children[0];
-        assert_eq!(
-            (ov.format, ov.family),
-            (Format::Inno, Some(crate::Family::Inno))
+        assert_eq!(ov.format, Format::Inno);
+        assert!(
+            ov.errors.iter().any(|e| e.kind() == "malformed"),
+            "{:?}",
+            ov.errors
         );
+        assert_eq!(ov.children.len(), 12);
+        let (bad, good): (Vec<_>, Vec<_>) = ov.children.iter().partition(|c| !c.errors.is_empty());
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert!(good.iter().all(|c| c.verified_by == [Check::InnoSha1]));
+    }
+
+    /// Setup data 6.7 widened the block headers' stored size to an Int64
+    /// (issrc `TCompressedBlockHeader`, tag is-6_7_0): the 6.4.1 sample's
+    /// two blocks re-framed with 13-byte headers, after a 6.7.0 ID and an
+    /// encryption header (hand-made, as the 6.5 case above). Both blocks'
+    /// CRCs are checked, and the layout is named unsupported.
+    #[test]
+    fn setup_data_6_7_has_wide_block_headers() {
+        let data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
+        let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
+        let lim = crate::limits::Limits::default();
+        let ver = stream::v4(6, 4, 0, 1);
+        let b1 = stream::read_block(&data, at + 64, ver, &lim).expect("block 1");
+        let b2 = stream::read_block(&data, b1.end, ver, &lim).expect("block 2");
+        let mut d = data[..at].to_vec();
+        let mut id = [0u8; 64];
+        id[..29].copy_from_slice(b"Inno Setup Setup Data (6.7.0)");
+        d.extend_from_slice(&id);
+        let eh = [0u8; stream::ENCRYPTION_HEADER];
+        d.extend_from_slice(&crc32fast::hash(&eh).to_le_bytes());
+        d.extend_from_slice(&eh);
+        for (start, end) in [(at + 64, b1.end), (b1.end, b2.end)] {
+            let old = &data[start..end];
+            let mut h = u64::from(u32::from_le_bytes([old[4], old[5], old[6], old[7]]))
+                .to_le_bytes()
+                .to_vec();
+            h.push(old[8]);
+            d.extend_from_slice(&crc32fast::hash(&h).to_le_bytes());
+            d.extend_from_slice(&h);
+            d.extend_from_slice(&old[9..]);
+        }
+        d.extend_from_slice(&data[b2.end..]);
+        let r = crate::Scanner::new().scan_bytes("t", &d);
+        let ov = &r.root.children[0];
+        assert_eq!(ov.format, Format::Inno);
+        assert_eq!(ov.verified_by, [Check::InnoBlockCrc32], "{:?}", ov.errors);
         assert!(
             ov.errors
                 .iter()
                 .any(|e| matches!(e, Error::Unsupported { message }
-                if message.contains("6.5.0.1"))),
+                if message.contains("6.7.0"))),
             "{:?}",
             ov.errors
         );
-        let v = ov.installer.as_ref().and_then(|i| i.engine_version.clone());
-        assert_eq!(v.as_deref(), Some("6.5.0.1"));
+    }
+
+    /// A disk slice file (`idska32\x1a`, total size, chunks; hand-made,
+    /// laid out as issrc's `TDiskSliceHeader`) is Inno, and says why its
+    /// files are not listed; one shorter than it declares is `truncated`.
+    #[test]
+    fn a_disk_slice_says_what_it_is() {
+        let mut d = b"idska32\x1a".to_vec();
+        d.extend_from_slice(&64u32.to_le_bytes());
+        d.extend_from_slice(b"zlb\x1a");
+        d.resize(64, 0);
+        for (bytes, cut) in [(&d[..], false), (&d[..40], true)] {
+            let r = crate::Scanner::new().scan_bytes("setup-1.bin", bytes);
+            assert_eq!(r.root.format, Format::Inno);
+            let kinds: Vec<&str> = r.root.errors.iter().map(|e| e.kind()).collect();
+            assert!(kinds.contains(&"unsupported"), "{kinds:?}");
+            assert_eq!(kinds.contains(&"truncated"), cut, "{kinds:?}");
+            assert!(r
+                .root
+                .evidence
+                .iter()
+                .any(|e| e.signal == "inno-disk-slice"));
+        }
     }
 
     #[test]
