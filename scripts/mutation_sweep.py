@@ -23,7 +23,10 @@ original's scan, node by node (same path):
 A finding counts only when neither the node nor any ancestor carries an
 error. It is excused ("signature") when the mutation touched the bytes the
 format's signature lies in (its magic at the node's start, for a node whose
-place in the file is known: the root and overlay/carved/resource regions).
+place in the file is known: the root and overlay/carved/resource regions),
+and ("undeclared") when a cut shortened a region of no known format (a PE
+overlay nothing describes): no field says how long it was, so no reader can
+tell; its hash is of what is there.
 
 Usage: scripts/mutation_sweep.py [--bin target/release/installsift]
        [--only SUBSTR] [--per-kind N] [--out scripts/results/mutation_sweep.txt]
@@ -62,6 +65,7 @@ SIGNATURE = {
     "msm": 8,
     "mst": 8,
     "pe": 2,
+    "nsis": 20,  # flags, then EF BE AD DE "NullsoftInst" at 4..20
     "dmg": 0,
 }
 
@@ -253,8 +257,14 @@ def has_error(by, p):
     return False
 
 
-def compare(orig, mut, touched, data):
-    """Findings: (class, node path, node format, detail, excused)."""
+def compare(orig, mut, touched, data, kind=""):
+    """Findings: (class, node path, node format, detail, excused).
+
+    `excused` is False, or the reason the loss cannot be seen from inside
+    the file: "signature" (the format's own magic was destroyed) or
+    "undeclared" (the file was cut inside a region of no known format, such
+    as a PE overlay nothing describes: no field anywhere says how long it
+    was, so no reader can tell it lost its tail)."""
     ob, okids = tree(orig)
     mb, mkids = tree(mut)
     offs = abs_offsets(ob)
@@ -274,7 +284,7 @@ def compare(orig, mut, touched, data):
                 regions = [(a, a + 8), (a + 24, a + 26)]
             else:
                 regions = [(a, a + sig)]
-            excused = any(touched[0] < e and touched[1] > s for s, e in regions)
+            excused = any(touched[0] < e and touched[1] > s for s, e in regions) and "signature"
         err = has_error(mb, p)
         want = okids.get(p, [])
         got = mkids.get(p, [])
@@ -293,7 +303,10 @@ def compare(orig, mut, touched, data):
             if g is None or c.get("sha256") is None:
                 continue
             if (g.get("sha256") is None or g["size"] < c["size"]) and not has_error(mb, cp):
-                found.append(("lost-bytes", cp, fmt, f"{c['size']} -> {g['size']} bytes, hash {'kept' if g.get('sha256') else 'lost'}", excused))
+                why = excused
+                if not why and kind == "trunc" and c["format"] == "unknown" and g.get("sha256"):
+                    why = "undeclared"
+                found.append(("lost-bytes", cp, fmt, f"{c['size']} -> {g['size']} bytes, hash {'kept' if g.get('sha256') else 'lost'}", why))
     return found
 
 
@@ -338,8 +351,8 @@ def main():
                 if any(str(e).startswith("parser panic") for n in mut for e in n.get("errors", [])):
                     counts[("panic", kind)] += 1
                     findings.append(("panic", rel, kind, desc, (), root_fmt, "", False))
-                for cls, path, fmt, detail, excused in compare(orig, mut, touched, data):
-                    counts[(cls + (" (signature)" if excused else ""), kind)] += 1
+                for cls, path, fmt, detail, excused in compare(orig, mut, touched, data, kind):
+                    counts[(cls + (f" ({excused})" if excused else ""), kind)] += 1
                     findings.append((cls, rel, kind, desc, path, fmt, detail, excused))
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -651,6 +651,17 @@ fn nsis_uninstall_flag(m: Option<&crate::formats::Metadata>) -> Option<bool> {
 }
 
 pub(crate) fn nsis_installer_data(s: &Subject<'_>) -> Option<Hit> {
+    if s.data.len() < 28 {
+        // Cut inside its first header: the start of the signature is all
+        // that was read (the node carries the truncation error).
+        return Some(
+            Hit::at(
+                "the start of an NSIS first header (EF BE AD DE …), cut before its sizes",
+                None,
+            )
+            .weak(),
+        );
+    }
     (nsis_uninstall_flag(s.metadata) != Some(true)).then(|| {
         Hit::at(
             "NSIS data: first header (EF BE AD DE \"NullsoftInst\") and archive",

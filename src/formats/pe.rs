@@ -191,6 +191,8 @@ pub fn sniff(data: &[u8]) -> bool {
 
 /// The raw layout we read ourselves.
 struct Layout {
+    /// Header fields that contradict each other, read as Windows reads them.
+    problems: Vec<Error>,
     bits: u8,
     machine: u16,
     characteristics: u16,
@@ -249,6 +251,20 @@ fn read_layout(data: &[u8]) -> Result<Layout, Error> {
         let size = le_u32(data, dirs_off + i * 8 + 4)?;
         (va != 0 && size != 0).then_some((va, size))
     };
+    let mut problems = Vec::new();
+    // The loader finds the section table SizeOfOptionalHeader bytes after
+    // the optional header's start, so that is where we read it too; but a
+    // size too small for the fixed fields and the data directories the
+    // header itself declares means the field (or the header) is damaged,
+    // and everything found through the section table may be wrong.
+    let needed = dirs_off - opt + ndirs * 8;
+    if size_opt < needed {
+        problems.push(Error::malformed(format!(
+            "SizeOfOptionalHeader is {size_opt}, but a PE{} optional header with {ndirs} data directories needs {needed} bytes: the section table read at {:#x} overlaps it",
+            if bits == 64 { "32+" } else { "" },
+            opt + size_opt
+        )));
+    }
     let table = opt
         .checked_add(size_opt)
         .ok_or_else(|| Error::malformed("section table offset overflows"))?;
@@ -271,6 +287,7 @@ fn read_layout(data: &[u8]) -> Result<Layout, Error> {
         });
     }
     Ok(Layout {
+        problems,
         bits,
         machine,
         characteristics,
@@ -344,7 +361,7 @@ fn subsystem_name(s: u16) -> String {
 }
 
 fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let layout = match read_layout(data) {
+    let mut layout = match read_layout(data) {
         Ok(l) => l,
         Err(e) => {
             cx.error(e);
@@ -354,6 +371,9 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             };
         }
     };
+    for p in std::mem::take(&mut layout.problems) {
+        cx.error(p);
+    }
     let kind = if layout.subsystem == 1 {
         "driver"
     } else if layout.characteristics & 0x2000 != 0 {
@@ -840,7 +860,7 @@ const RESOURCE_TYPES: &[(u32, &str)] = &[
 /// Walk the resource tree (type / name / language, three levels, each
 /// directory visited once); leaves holding a container become children.
 fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
-    let Some((rva, _)) = layout.resource_dir else {
+    let Some((rva, dir_size)) = layout.resource_dir else {
         return;
     };
     let Some(base) = layout.rva_to_offset(rva) else {
@@ -859,6 +879,15 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         max: cx.limits().max_table_rows,
     };
     walk.dir(0, 0, cx);
+    if walk.steps == 0 && dir_size > 16 {
+        // A resource table whose root lists nothing has no reason to be
+        // longer than that root: the bytes at its RVA are probably not the
+        // table the linker wrote (shifted or overwritten data), and every
+        // resource in it is lost.
+        cx.error(Error::malformed(format!(
+            "the resource directory declares {dir_size} bytes at RVA {rva:#x}, but its root at {base:#x} lists no entries"
+        )));
+    }
     let leaves = walk.leaves;
     for (path, data_rva, size) in leaves {
         let Some(off) = layout.rva_to_offset(data_rva) else {
@@ -1033,6 +1062,14 @@ impl Walk<'_> {
                         "resource tree deeper than type/name/language",
                     ));
                 }
+            } else if level < 2 {
+                // Type, then name, then language: data only at the third
+                // level (Windows' resource loader finds nothing else).
+                cx.error(Error::malformed(format!(
+                    "resource entry `{}` at {e:#x} points at data at level {}, where a directory belongs",
+                    self.names.join("/"),
+                    level + 1
+                )));
             } else {
                 let d = self.base.saturating_add(sub);
                 match (le_u32(data, d), le_u32(data, d + 4)) {
@@ -1060,6 +1097,57 @@ fn resource_name(data: &[u8], at: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resource_table_that_lost_its_entries_is_said() {
+        // 88 bytes inserted before the sections shift every section's data:
+        // the resource RVA now maps to bytes that are no resource table.
+        let Some(data) = crate::test_support::sample("squirrel/squirrel_setup.exe") else {
+            return;
+        };
+        let mut shifted = data[..5094].to_vec();
+        shifted.extend_from_slice(&data[173502..173590]);
+        shifted.extend_from_slice(&data[5094..]);
+        let r = crate::Scanner::new().scan_bytes("x", &shifted);
+        assert!(r.root.children.is_empty());
+        assert!(
+            r.root
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("lists no entries")),
+            "{:?}",
+            r.root.errors
+        );
+        assert_eq!(r.root.verdict, crate::Verdict::Unknown);
+        // The intact file says nothing of the kind.
+        let r = crate::Scanner::new().scan_bytes("x", &data);
+        assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    }
+
+    #[test]
+    fn a_size_of_optional_header_too_small_for_the_header_is_said() {
+        let Some(mut data) = crate::test_support::sample("nsis/signed_zlib.exe") else {
+            return;
+        };
+        let coff = le_u32(&data, 0x3C).expect("e_lfanew") as usize + 4;
+        assert!(read_layout(&data).expect("layout").problems.is_empty());
+        // SizeOfOptionalHeader (COFF header + 16): 224 for PE32 → 112.
+        data[coff + 16] = 112;
+        let layout = read_layout(&data).expect("layout");
+        assert!(
+            matches!(&layout.problems[..], [Error::Malformed { message }] if message.contains("SizeOfOptionalHeader is 112")),
+            "{:?}",
+            layout.problems
+        );
+        // The node says so, so what it lost through the wrong section table
+        // (its NSIS overlay, its signature) is not lost in silence.
+        let r = crate::Scanner::new().scan_bytes("x", &data);
+        assert!(r
+            .root
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("SizeOfOptionalHeader")));
+    }
 
     #[test]
     fn nsis_data_after_junk_is_found_on_a_512_byte_boundary() {

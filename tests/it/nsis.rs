@@ -275,3 +275,33 @@ fn makensis_installers_decode_as_7zip_decodes_them() {
     assert_eq!(compared, 6 * names.len());
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// An installer cut inside its first header's signature is still an NSIS
+/// installer with the cut said, never the `engine-stub` of a bare exehead.
+#[test]
+fn cut_inside_the_signature_is_a_damaged_installer_not_a_stub() {
+    let data = std::fs::read(corpus().join("nsis/carrier.exe")).expect("read");
+    let at = data
+        .windows(16)
+        .position(|w| w == b"\xEF\xBE\xAD\xDENullsoftInst")
+        .expect("signature")
+        - 4;
+    for keep in [8, 12, 16, 27] {
+        let r = Scanner::new().scan_bytes("cut.exe", &data[..at + keep]);
+        assert_eq!(r.root.verdict, Verdict::Installer, "cut after {keep}");
+        assert_eq!(r.root.family, Some(Family::Nsis));
+        assert_eq!(r.root.kind, None);
+        let n = nsis(&r.root);
+        assert!(
+            n.errors
+                .iter()
+                .any(|e| matches!(e, Error::Truncated { .. })),
+            "cut after {keep}: {:?}",
+            n.errors
+        );
+        assert!(n
+            .evidence
+            .iter()
+            .all(|e| e.strength == installsift::Strength::Weak || e.signal != "installer-format"));
+    }
+}

@@ -121,7 +121,15 @@ pub(crate) const HANDLER: Handler = Handler {
 /// NSIS 2.x/3.x or of 1.x). The flags are not checked here: a header whose
 /// flags were damaged is still NSIS, and says so in an error.
 pub fn sniff(data: &[u8]) -> bool {
-    matches!(data.get(4..20), Some(s) if s == SIGNATURE || s == SIGNATURE_1X)
+    match data.get(4..20) {
+        Some(s) => s == SIGNATURE || s == SIGNATURE_1X,
+        // Data that ends inside the signature (an installer cut there): at
+        // least `EF BE AD DE` after the flags, the rest a prefix of it. Still
+        // NSIS; the parser says where it was cut.
+        None => data.get(4..).is_some_and(|t| {
+            t.len() >= 4 && (SIGNATURE.starts_with(t) || SIGNATURE_1X.starts_with(t))
+        }),
+    }
 }
 
 /// Check NSIS's own CRC-32 of an installer whose first header lies at
@@ -348,6 +356,22 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
     info.uninstaller_data = flags & 1 != 0 && flags & !FLAGS_MASK == 0;
     info.header_size = header_size;
     info.archive_size = arc_size;
+    if data.len() < FIRST_HEADER {
+        // Only what was read is evidence: the start of the signature.
+        cx.evidence(Evidence::weak(
+            "nsis-first-header",
+            format!(
+                "the start of an NSIS first header (flags, then {} of the 16 signature bytes); the rest is cut",
+                data.len().saturating_sub(4).min(16)
+            ),
+            Some(0),
+        ));
+        cx.error(Error::truncated(format!(
+            "NSIS first header cut at {} of {FIRST_HEADER} bytes",
+            data.len()
+        )));
+        return;
+    }
     cx.evidence(Evidence::strong(
         "nsis-first-header",
         format!(
@@ -356,13 +380,6 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         ),
         Some(0),
     ));
-    if data.len() < FIRST_HEADER {
-        cx.error(Error::truncated(format!(
-            "NSIS first header cut at {} of {FIRST_HEADER} bytes",
-            data.len()
-        )));
-        return;
-    }
     if flags & !FLAGS_MASK != 0 {
         cx.error(Error::malformed(format!(
             "first header flags {flags:#x} set bits outside NSIS's mask {FLAGS_MASK:#x}: \
@@ -819,7 +836,12 @@ mod tests {
         // Damaged flags are still NSIS (the parser reports them).
         d[0] = 0x10;
         assert!(sniff(&d));
-        assert!(!sniff(&d[..10]));
+        // Cut inside the signature: still NSIS from `EF BE AD DE` on.
+        assert!(sniff(&d[..10]));
+        assert!(!sniff(&d[..7]));
+        let mut other = d[..12].to_vec();
+        other[9] ^= 1;
+        assert!(!sniff(&other), "a cut signature must still match as far as it goes");
         d[4..20].copy_from_slice(SIGNATURE_1X);
         assert!(sniff(&d), "NSIS 1.x");
         d[10] ^= 0x20;
