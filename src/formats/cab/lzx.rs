@@ -1,0 +1,924 @@
+//! LZX as cabinets use it (`typeCompress` 3; the LZXD format of
+//! [MS-PATCH] without its DELTA extensions), decoded one frame at a time.
+//!
+//! A cabinet folder's LZX stream is cut into frames of 32 KiB of output, one
+//! per CFDATA block (the last may be shorter). [`Lzx::decode_frame`] takes
+//! one block's bytes and appends its frame to a buffer; it knows nothing of
+//! cabinets beyond that.
+//!
+//! What is decoded, and how, is what libmspack's `lzxd.c` (cabextract) and
+//! 7-Zip's `LzxDecoder.cpp` agree on:
+//! - a header bit and, when set, a 32-bit E8 translation size (two 16-bit
+//!   fields, high half first), read once at the start of the stream;
+//! - verbatim, aligned-offset and uncompressed blocks of up to 2^24 - 1
+//!   bytes, which may span frames; code lengths sent as deltas from the
+//!   previous block's, through a 20-symbol pretree; the three repeated
+//!   offsets, which an uncompressed block's header sets;
+//! - the bit stream (16-bit little-endian words, most significant bit first)
+//!   is re-aligned to a word at each frame's end; an uncompressed block
+//!   starts after 1 to 16 padding bits, and one of odd length is followed by
+//!   a padding byte;
+//! - E8 translation (x86 CALL targets made absolute by the compressor) undone
+//!   on each frame of more than 10 bytes while fewer than 32768 frames (1 GiB)
+//!   have been output, as libmspack does it: for an E8 byte at stream
+//!   position `cur` (not in the frame's last 10 bytes), the 32-bit value
+//!   `abs` after it becomes `abs - cur` when `0 <= abs < size` and
+//!   `abs + size` when `-cur <= abs < 0`; the 4 bytes after every E8 are
+//!   skipped, translated or not.
+//!
+//! Where the two references part ways, the stream is rejected rather than
+//! one guess taken, so that no byte we output could differ from what either
+//! tool writes:
+//! - a frame whose bits end before its input does (libmspack would read the
+//!   rest as the next frame's start; 7-Zip rejects it), or that needs bits
+//!   past its input; a frame after one shorter than 32 KiB (7-Zip rejects it;
+//!   libmspack frames by 32 KiB of output, not by block). These are reported
+//!   when the next frame is asked for, so a folder's last frame may have
+//!   trailing bytes;
+//! - a pretree run that passes the end of the lengths it fills, and a
+//!   "same length" run whose length symbol is 17, 18 or 19 (7-Zip rejects
+//!   both; libmspack writes past the table or stores a length of 255);
+//! - a match distance of 0, or above the window size minus 3 (only an
+//!   uncompressed block's header can set these: 7-Zip rejects them, libmspack
+//!   copies stale window bytes);
+//! - an E8 translation size of 2^31 or more in a frame where an E8 byte
+//!   would be translated (libmspack compares it as a negative `int`, 7-Zip
+//!   as unsigned).
+//!
+//! Errors are [`Error::Malformed`], naming the frame, its output offset and
+//! the input byte where decoding stopped. After an error every call fails
+//! with it. Memory: the window (2^15..2^21 bytes, grown to what the frames
+//! decoded so far reach) and a few small tables.
+
+use crate::error::{Error, Result};
+
+/// Output bytes per frame: every frame but a stream's last holds this many.
+pub(crate) const FRAME: usize = 32 * 1024;
+const MIN_MATCH: usize = 2;
+/// Most position slots (window of 2^21 bytes).
+const MAX_SLOTS: usize = 50;
+const MAIN_MAX: usize = 256 + MAX_SLOTS * 8;
+const LEN_SYMS: usize = 249;
+const PRE_SYMS: usize = 20;
+const ALIGNED_SYMS: usize = 8;
+/// E8 translation stops once this many frames have been output.
+const E8_FRAMES: u64 = 32768;
+/// E8 bytes among a frame's last this many bytes are not translated.
+const E8_TAIL: usize = 10;
+/// Bytes past the window a match copy may touch: copies move 8 or 4 bytes at
+/// a time and may write up to 3 bytes past a match's end (safe because no
+/// distance exceeds the window size minus 3: those bytes are rewritten
+/// before anything reads them).
+const SLACK: usize = 16;
+/// Primary lookup bits of the Huffman tables.
+const MAIN_BITS: u32 = 11;
+const LEN_BITS: u32 = 9;
+const ALIGNED_BITS: u32 = 7;
+const PRE_BITS: u32 = 7;
+
+/// Extra (footer) bits of each position slot.
+const EXTRA: [u8; MAX_SLOTS] = {
+    let mut t = [17u8; MAX_SLOTS];
+    let mut i = 0;
+    while i < 36 {
+        t[i] = if i < 4 { 0 } else { (i / 2 - 1) as u8 };
+        i += 1;
+    }
+    t
+};
+
+/// First formatted offset of each position slot (the distance plus 2).
+const BASE: [u32; MAX_SLOTS] = {
+    let mut t = [0u32; MAX_SLOTS];
+    let mut i = 1;
+    while i < MAX_SLOTS {
+        t[i] = t[i - 1] + (1 << EXTRA[i - 1]);
+        i += 1;
+    }
+    t
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Verbatim,
+    Aligned,
+    Uncompressed,
+}
+
+/// Decoder state of one LZX stream (one cabinet folder).
+pub(crate) struct Lzx {
+    /// The sliding window; `wsize` bytes plus `SLACK`, grown as frames need.
+    window: Vec<u8>,
+    wsize: usize,
+    /// Symbols of the main tree: 256 literals and 8 per position slot.
+    main_syms: usize,
+    /// Window index of the next byte; a multiple of `FRAME` between frames.
+    pos: usize,
+    /// Window index of the current frame's first byte.
+    frame_start: usize,
+    /// The window has been filled once: distances may reach round its end.
+    wrapped: bool,
+    frames: u64,
+    /// Stream offset of the current frame's first byte.
+    out_offset: u64,
+    /// Repeated offsets R0, R1, R2.
+    reps: [u32; 3],
+    /// E8 translation size; `None` until the stream header is read.
+    e8_size: Option<u32>,
+    kind: Kind,
+    /// Bytes left in the current block (0: a block header comes next).
+    remaining: u32,
+    /// The current block is uncompressed and of odd length.
+    odd: bool,
+    /// An uncompressed block of odd length has ended; its padding byte has
+    /// not been read.
+    pad_pending: bool,
+    /// The previous frame ended inside an uncompressed block (or before its
+    /// padding byte): the next one starts with raw bytes, not bits.
+    byte_mode: bool,
+    /// Why the next frame may not be decoded (set by a short frame or one
+    /// that left input unread; only a stream's last frame may do either).
+    next_refused: Option<String>,
+    failed: Option<Error>,
+    main_lens: [u8; MAIN_MAX],
+    len_lens: [u8; LEN_SYMS],
+    main: Huffman,
+    length: Huffman,
+    aligned: Huffman,
+    pre: Huffman,
+}
+
+impl Lzx {
+    /// A decoder for a window of 2^`window_bits` bytes (15 to 21, as
+    /// cabinets allow); `None` for other sizes.
+    pub(crate) fn new(window_bits: u8) -> Option<Lzx> {
+        let slots = match window_bits {
+            15..=19 => usize::from(window_bits) * 2,
+            20 => 42,
+            21 => 50,
+            _ => return None,
+        };
+        Some(Lzx {
+            window: Vec::new(),
+            wsize: 1 << window_bits,
+            main_syms: 256 + slots * 8,
+            pos: 0,
+            frame_start: 0,
+            wrapped: false,
+            frames: 0,
+            out_offset: 0,
+            reps: [1; 3],
+            e8_size: None,
+            kind: Kind::Verbatim,
+            remaining: 0,
+            odd: false,
+            pad_pending: false,
+            byte_mode: false,
+            next_refused: None,
+            failed: None,
+            main_lens: [0; MAIN_MAX],
+            len_lens: [0; LEN_SYMS],
+            main: Huffman::new(MAIN_BITS),
+            length: Huffman::new(LEN_BITS),
+            aligned: Huffman::new(ALIGNED_BITS),
+            pre: Huffman::new(PRE_BITS),
+        })
+    }
+
+    /// Decode the next frame, `out_len` bytes (1 to 32768), from `input`
+    /// (one CFDATA block's data), appending it to `out`. On error nothing
+    /// is appended.
+    pub(crate) fn decode_frame(
+        &mut self,
+        input: &[u8],
+        out_len: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let result = self.frame(input, out_len, out);
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    /// An error about the current frame; `at` is the input byte reached.
+    fn error(&self, at: usize, what: impl std::fmt::Display) -> Error {
+        Error::malformed(format!(
+            "LZX frame {} (output offset {}), input byte {at}: {what}",
+            self.frames, self.out_offset
+        ))
+    }
+
+    fn frame(&mut self, input: &[u8], out_len: usize, out: &mut Vec<u8>) -> Result<()> {
+        if let Some(why) = self.next_refused.take() {
+            return Err(self.error(0, why));
+        }
+        if out_len == 0 || out_len > FRAME {
+            return Err(self.error(
+                0,
+                format!("a frame must hold 1 to {FRAME} bytes, this one declares {out_len}"),
+            ));
+        }
+        let start = self.pos;
+        self.frame_start = start;
+        let end = start + out_len;
+        if self.window.len() < end + SLACK {
+            self.window.resize((end + SLACK).min(self.wsize + SLACK), 0);
+        }
+        let mut bits = Bits::new(input);
+        if self.e8_size.is_none() {
+            let size = if bits.read(1) == 1 {
+                (bits.read(16) << 16) | bits.read(16)
+            } else {
+                0
+            };
+            self.e8_size = Some(size);
+        }
+        let mut byte_mode = self.byte_mode;
+        while self.pos < end {
+            if self.remaining == 0 {
+                self.block_header(&mut bits, &mut byte_mode)?;
+                continue;
+            }
+            let run_end = end.min(self.pos + self.remaining as usize);
+            let run = run_end - self.pos;
+            if self.kind == Kind::Uncompressed {
+                let at = bits.pos;
+                let (Some(src), Some(dst)) = (
+                    input.get(at..at + run),
+                    self.window.get_mut(self.pos..run_end),
+                ) else {
+                    return Err(self.error(
+                        at,
+                        format!(
+                            "uncompressed block needs {run} more bytes, {} remain",
+                            input.len().saturating_sub(at)
+                        ),
+                    ));
+                };
+                dst.copy_from_slice(src);
+                bits.pos = at + run;
+                self.pos = run_end;
+            } else {
+                self.decode_run(&mut bits, run_end)?;
+            }
+            // `run` fits in u32: it is at most `remaining`.
+            self.remaining -= run as u32;
+            if self.remaining == 0 && self.kind == Kind::Uncompressed {
+                self.pad_pending = self.odd;
+            }
+        }
+
+        // Where this frame's input ends: the rest of its last word in bit
+        // mode; an odd uncompressed block's padding byte, when it is all
+        // that is left.
+        let used = if byte_mode {
+            if self.pad_pending && bits.pos + 1 == input.len() {
+                self.pad_pending = false;
+                input.len()
+            } else {
+                bits.pos
+            }
+        } else {
+            bits.end()
+        };
+        if used > input.len() {
+            return Err(self.error(
+                input.len(),
+                format!("the frame needs {used} bytes of input, it has {}", input.len()),
+            ));
+        }
+        if used < input.len() {
+            self.next_refused = Some(format!(
+                "the previous frame left {} of its {} input bytes unread \
+                 (cabextract would read them as this frame's start, 7-Zip rejects them)",
+                input.len() - used,
+                input.len()
+            ));
+        } else if out_len < FRAME {
+            self.next_refused = Some(format!(
+                "the previous frame held {out_len} bytes; only a stream's last frame may hold \
+                 fewer than {FRAME}"
+            ));
+        }
+        self.byte_mode = byte_mode;
+
+        let first = out.len();
+        out.extend_from_slice(self.window.get(start..end).unwrap_or(&[]));
+        let size = self.e8_size.unwrap_or(0);
+        if size != 0 && self.frames < E8_FRAMES {
+            let frame = out.get_mut(first..).unwrap_or(&mut []);
+            // Below 2^30 + 2^15: fewer than 32768 frames of at most 32 KiB.
+            let offset = self.out_offset as i32;
+            if let Err(at) = e8_translate(frame, offset, size) {
+                out.truncate(first);
+                return Err(self.error(
+                    used,
+                    format!(
+                        "E8 translation size {size:#x} is 2^31 or more and an E8 byte at \
+                         frame offset {at} would be translated (libmspack and 7-Zip \
+                         translate it differently)"
+                    ),
+                ));
+            }
+        }
+        self.frames += 1;
+        self.out_offset += out_len as u64;
+        if self.pos == self.wsize {
+            self.pos = 0;
+            self.wrapped = true;
+        }
+        Ok(())
+    }
+}
+
+impl Lzx {
+    /// Read a block header (and the trees of a compressed block) at the
+    /// current input position.
+    fn block_header(&mut self, bits: &mut Bits<'_>, byte_mode: &mut bool) -> Result<()> {
+        if *byte_mode {
+            if self.pad_pending {
+                if bits.pos >= bits.data.len() {
+                    return Err(self.error(
+                        bits.pos,
+                        "the padding byte after an uncompressed block of odd length is missing",
+                    ));
+                }
+                bits.pos += 1;
+                self.pad_pending = false;
+            }
+            *byte_mode = false;
+        }
+        let at = bits.end();
+        let kind = bits.read(3);
+        let size = (bits.read(16) << 8) | bits.read(8);
+        let kind = match kind {
+            1 => Kind::Verbatim,
+            2 => Kind::Aligned,
+            3 => Kind::Uncompressed,
+            _ if bits.end() > bits.data.len() => {
+                return Err(self.error(at, "the input ends inside a block header"))
+            }
+            t => return Err(self.error(at, format!("block type {t} is not 1, 2 or 3"))),
+        };
+        if kind == Kind::Uncompressed {
+            let from = bits.align();
+            let Some(r) = bits.data.get(from..from + 12) else {
+                return Err(self.error(
+                    at,
+                    "the input ends inside an uncompressed block's header",
+                ));
+            };
+            for (rep, b) in self.reps.iter_mut().zip(r.chunks_exact(4)) {
+                *rep = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            }
+            bits.bytes_from(from + 12);
+            *byte_mode = true;
+            self.odd = size & 1 == 1;
+        } else {
+            if let Err(what) = self.read_trees(bits, kind) {
+                return Err(self.error(at, format!("block header: {what}")));
+            }
+            if bits.end() > bits.data.len() {
+                return Err(self.error(at, "the input ends inside a block header"));
+            }
+            self.odd = false;
+        }
+        self.kind = kind;
+        self.remaining = size;
+        Ok(())
+    }
+
+    /// The aligned-offset tree (aligned blocks), main tree and length tree.
+    fn read_trees(&mut self, bits: &mut Bits<'_>, kind: Kind) -> std::result::Result<(), String> {
+        if kind == Kind::Aligned {
+            let mut lens = [0u8; ALIGNED_SYMS];
+            for l in &mut lens {
+                *l = bits.read(3) as u8;
+            }
+            self.aligned
+                .build(&lens, false)
+                .map_err(|e| format!("aligned offset tree: {e}"))?;
+        }
+        let (lits, slots) = self.main_lens.split_at_mut(256);
+        read_lengths(&mut self.pre, bits, lits).map_err(|e| format!("main tree literals: {e}"))?;
+        let slots = slots.get_mut(..self.main_syms - 256).unwrap_or(&mut []);
+        read_lengths(&mut self.pre, bits, slots).map_err(|e| format!("main tree matches: {e}"))?;
+        let main = self.main_lens.get(..self.main_syms).unwrap_or(&[]);
+        self.main
+            .build(main, false)
+            .map_err(|e| format!("main tree: {e}"))?;
+        read_lengths(&mut self.pre, bits, &mut self.len_lens)
+            .map_err(|e| format!("length tree: {e}"))?;
+        self.length
+            .build(&self.len_lens, true)
+            .map_err(|e| format!("length tree: {e}"))?;
+        Ok(())
+    }
+
+    /// Decode literals and matches of a verbatim or aligned block up to
+    /// window index `end` (the block's or the frame's end).
+    fn decode_run(&mut self, bits: &mut Bits<'_>, end: usize) -> Result<()> {
+        let aligned = self.kind == Kind::Aligned;
+        let wsize = self.wsize;
+        // Distances above this are rejected (see the module docs).
+        let far = wsize - 3;
+        // Before the window first fills, nothing lies before index 0.
+        let behind = if self.wrapped { wsize } else { 0 };
+        let [mut r0, mut r1, mut r2] = self.reps;
+        let mut pos = self.pos;
+        let result = loop {
+            if pos >= end {
+                break Ok(());
+            }
+            bits.refill();
+            let sym = self.main.decode(bits);
+            if sym < 256 {
+                if let Some(b) = self.window.get_mut(pos) {
+                    *b = sym as u8;
+                }
+                pos += 1;
+                continue;
+            }
+            let m = sym as usize - 256;
+            let mut len = (m & 7) + MIN_MATCH;
+            if len == 7 + MIN_MATCH {
+                if self.length.empty {
+                    break Err("a match needs the length tree, which is empty".to_owned());
+                }
+                len += self.length.decode(bits) as usize;
+            }
+            let slot = m >> 3;
+            let dist = match slot {
+                0 => r0,
+                1 => {
+                    std::mem::swap(&mut r0, &mut r1);
+                    r0
+                }
+                2 => {
+                    std::mem::swap(&mut r0, &mut r2);
+                    r0
+                }
+                _ => {
+                    bits.refill();
+                    let extra = u32::from(EXTRA.get(slot).copied().unwrap_or(0));
+                    let base = BASE.get(slot).copied().unwrap_or(0) - 2;
+                    let d = if aligned && extra >= 3 {
+                        let high = bits.peek(extra - 3);
+                        bits.consume(extra - 3);
+                        base + (high << 3) + self.aligned.decode(bits)
+                    } else {
+                        let v = bits.peek(extra);
+                        bits.consume(extra);
+                        base + v
+                    };
+                    r2 = r1;
+                    r1 = r0;
+                    r0 = d;
+                    d
+                }
+            };
+            let dist = dist as usize;
+            if len > end - pos {
+                break Err(format!(
+                    "a match of {len} bytes at output offset {} runs past the end of its \
+                     block or frame ({} bytes left)",
+                    self.stream_offset(pos),
+                    end - pos
+                ));
+            }
+            if dist.wrapping_sub(1) >= (pos + behind).min(far) {
+                let at = self.stream_offset(pos);
+                break Err(if dist == 0 {
+                    format!("a match at output offset {at} has distance 0")
+                } else if dist > far {
+                    format!(
+                        "a match at output offset {at} has distance {dist}, more than the \
+                         window allows ({far})"
+                    )
+                } else {
+                    format!(
+                        "a match at output offset {at} reaches {dist} bytes back, before the \
+                         start of the data"
+                    )
+                });
+            }
+            copy_match(&mut self.window, pos, dist, len, wsize);
+            pos += len;
+        };
+        self.reps = [r0, r1, r2];
+        self.pos = pos;
+        result.map_err(|what| self.error(bits.end(), what))
+    }
+
+    /// Stream offset of window index `pos` of the current frame.
+    fn stream_offset(&self, pos: usize) -> u64 {
+        self.out_offset + pos.saturating_sub(self.frame_start) as u64
+    }
+}
+
+/// Copy a match of `len` bytes from `dist` bytes back to window index
+/// `pos`. The caller has checked that `pos + len` stays within the frame
+/// and that `1 <= dist <= wsize - 3` reaches only decoded bytes.
+#[inline(always)]
+fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, wsize: usize) {
+    let src = if dist <= pos {
+        pos - dist
+    } else {
+        pos + wsize - dist
+    };
+    if src + len > wsize {
+        // The source runs round the window's end: byte by byte (once per
+        // window pass at most).
+        for i in 0..len {
+            let s = (src + i) % wsize;
+            let b = w.get(s).copied().unwrap_or(0);
+            if let Some(d) = w.get_mut(pos + i) {
+                *d = b;
+            }
+        }
+        return;
+    }
+    if dist >= 8 || src > pos {
+        // No overlap within 8 bytes (or the source lies ahead, at least 3
+        // bytes, in the previous window pass): 8-byte moves while 5 or more
+        // bytes are left, so at most 3 are written past the end.
+        let (mut s, mut d, mut left) = (src, pos, len as isize);
+        while left > 4 {
+            let mut c = [0u8; 8];
+            if let Some(a) = w.get(s..s + 8) {
+                c.copy_from_slice(a);
+            }
+            if let Some(b) = w.get_mut(d..d + 8) {
+                b.copy_from_slice(&c);
+            }
+            s += 8;
+            d += 8;
+            left -= 8;
+        }
+        if left > 0 {
+            let mut c = [0u8; 4];
+            if let Some(a) = w.get(s..s + 4) {
+                c.copy_from_slice(a);
+            }
+            if let Some(b) = w.get_mut(d..d + 4) {
+                b.copy_from_slice(&c);
+            }
+        }
+    } else if dist >= 4 {
+        let (mut s, mut d, mut left) = (src, pos, len as isize);
+        while left > 0 {
+            let mut c = [0u8; 4];
+            if let Some(a) = w.get(s..s + 4) {
+                c.copy_from_slice(a);
+            }
+            if let Some(b) = w.get_mut(d..d + 4) {
+                b.copy_from_slice(&c);
+            }
+            s += 4;
+            d += 4;
+            left -= 4;
+        }
+    } else if dist == 1 {
+        let b = w.get(src).copied().unwrap_or(0);
+        if let Some(d) = w.get_mut(pos..pos + len) {
+            d.fill(b);
+        }
+    } else {
+        for i in 0..len {
+            let b = w.get(src + i).copied().unwrap_or(0);
+            if let Some(d) = w.get_mut(pos + i) {
+                *d = b;
+            }
+        }
+    }
+}
+
+/// Read code lengths for `lens` (deltas from their previous values)
+/// through a pretree read first.
+fn read_lengths(
+    pre: &mut Huffman,
+    bits: &mut Bits<'_>,
+    lens: &mut [u8],
+) -> std::result::Result<(), String> {
+    let mut pre_lens = [0u8; PRE_SYMS];
+    for l in &mut pre_lens {
+        *l = bits.read(4) as u8;
+    }
+    pre.build(&pre_lens, false)
+        .map_err(|e| format!("pretree: {e}"))?;
+    let n = lens.len();
+    let mut x = 0;
+    while x < n {
+        bits.refill();
+        let (value, run) = match pre.decode(bits) {
+            z @ 0..=16 => {
+                let old = lens.get(x).copied().unwrap_or(0);
+                ((old + 17 - z as u8) % 17, 1)
+            }
+            17 => (0, 4 + bits.read(4) as usize),
+            18 => (0, 20 + bits.read(5) as usize),
+            _ => {
+                let run = 4 + bits.read(1) as usize;
+                bits.refill();
+                let z = pre.decode(bits);
+                if z > 16 {
+                    return Err(format!(
+                        "a run of equal lengths at symbol {x} takes pretree symbol {z}, not a length"
+                    ));
+                }
+                let old = lens.get(x).copied().unwrap_or(0);
+                ((old + 17 - z as u8) % 17, run)
+            }
+        };
+        let Some(dst) = lens.get_mut(x..x + run) else {
+            return Err(format!(
+                "a run of {run} lengths at symbol {x} passes the last of {n} symbols"
+            ));
+        };
+        dst.fill(value);
+        x += run;
+    }
+    Ok(())
+}
+
+/// Undo E8 translation on one frame, in place. `offset` is the stream
+/// offset of its first byte, `size` the translation size (not 0). Returns
+/// the offset of an E8 byte that cannot be translated unambiguously (a
+/// size of 2^31 or more).
+fn e8_translate(frame: &mut [u8], offset: i32, size: u32) -> std::result::Result<(), usize> {
+    let Some(limit) = frame.len().checked_sub(E8_TAIL).filter(|&l| l > 0) else {
+        return Ok(());
+    };
+    let Ok(size) = i32::try_from(size) else {
+        return match memchr::memchr(0xE8, frame.get(..limit).unwrap_or(&[])) {
+            Some(at) => Err(at),
+            None => Ok(()),
+        };
+    };
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(0xE8, frame.get(i..limit).unwrap_or(&[])) {
+        let p = i + k;
+        let cur = offset.wrapping_add(p as i32);
+        if let Some(v) = frame.get_mut(p + 1..p + 5) {
+            let abs = i32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+            if abs >= -cur && abs < size {
+                let rel = if abs >= 0 { abs - cur } else { abs + size };
+                v.copy_from_slice(&rel.to_le_bytes());
+            }
+        }
+        i = p + 5;
+    }
+    Ok(())
+}
+
+/// The input of one frame, read as 16-bit little-endian words, most
+/// significant bit first (bit mode), or byte by byte (uncompressed blocks).
+struct Bits<'a> {
+    data: &'a [u8],
+    /// Next byte to load (bit mode) or to read (byte mode).
+    pos: usize,
+    /// Unread bits at the top; below them zeros or the stream's next bits.
+    buf: u64,
+    /// Number of unread bits in `buf`.
+    count: u32,
+}
+
+impl<'a> Bits<'a> {
+    fn new(data: &'a [u8]) -> Bits<'a> {
+        Bits {
+            data,
+            pos: 0,
+            buf: 0,
+            count: 0,
+        }
+    }
+
+    /// Load whole words until more than 48 bits are buffered. Past the end
+    /// of the input the words are zeros; [`Bits::end`] then tells.
+    #[inline(always)]
+    fn refill(&mut self) {
+        if self.count > 48 {
+            return;
+        }
+        if let Some(b) = self.data.get(self.pos..self.pos + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            // Four little-endian words, the first at the top.
+            let x = u64::from_be_bytes(w);
+            let words = ((x >> 8) & 0x00FF_00FF_00FF_00FF) | ((x & 0x00FF_00FF_00FF_00FF) << 8);
+            self.buf |= words >> self.count;
+            let take = (64 - self.count) & !15;
+            self.pos += (take / 8) as usize;
+            self.count += take;
+        } else {
+            self.refill_slow();
+        }
+    }
+
+    #[cold]
+    fn refill_slow(&mut self) {
+        while self.count <= 48 {
+            let lo = self.data.get(self.pos).copied().unwrap_or(0);
+            let hi = self.data.get(self.pos + 1).copied().unwrap_or(0);
+            self.buf |= (u64::from(lo) | (u64::from(hi) << 8)) << (48 - self.count);
+            self.pos += 2;
+            self.count += 16;
+        }
+    }
+
+    /// The next `n` bits (0 to 32), not consumed.
+    #[inline(always)]
+    fn peek(&self, n: u32) -> u32 {
+        ((self.buf >> 1) >> (63 - n)) as u32
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, n: u32) {
+        self.buf <<= n;
+        self.count -= n;
+    }
+
+    /// Read `n` bits (0 to 32).
+    fn read(&mut self, n: u32) -> u32 {
+        self.refill();
+        let v = self.peek(n);
+        self.consume(n);
+        v
+    }
+
+    /// Input bytes the bits read so far occupy, a word begun counting
+    /// whole: where the frame's data ends when it ends here.
+    fn end(&self) -> usize {
+        self.pos - 2 * (self.count / 16) as usize
+    }
+
+    /// Where an uncompressed block's bytes start: past 1 to 16 padding
+    /// bits, at the next word boundary (a whole word when on one).
+    fn align(&self) -> usize {
+        self.end() + if self.count.is_multiple_of(16) { 2 } else { 0 }
+    }
+
+    /// Switch to reading bytes from `at`; bit reading resumes from where
+    /// the bytes end.
+    fn bytes_from(&mut self, at: usize) {
+        self.pos = at;
+        self.buf = 0;
+        self.count = 0;
+    }
+}
+
+/// A canonical Huffman code (shorter codes first, then by symbol) as a
+/// lookup table: the next `bits` input bits index the primary entries;
+/// codes longer than that continue in a subtable stored after them.
+struct Huffman {
+    bits: u32,
+    /// Leaf: symbol | length << 16. Link: LINK | subtable index | its
+    /// index bits << 16.
+    table: Vec<u32>,
+    /// No symbol has a code (allowed for the length tree only).
+    empty: bool,
+    /// Scratch: code of each symbol, subtable bits of each primary entry.
+    codes: Vec<u32>,
+    sub_bits: Vec<u8>,
+}
+
+const LINK: u32 = 1 << 31;
+const MAX_CODE_LEN: usize = 16;
+
+impl Huffman {
+    fn new(bits: u32) -> Huffman {
+        Huffman {
+            bits,
+            table: Vec::new(),
+            empty: true,
+            codes: Vec::new(),
+            sub_bits: Vec::new(),
+        }
+    }
+
+    /// The next symbol; consumes its code. Needs as many buffered bits as
+    /// the longest code (16); an empty table gives symbol 0 of length 0.
+    #[inline(always)]
+    fn decode(&self, bits: &mut Bits<'_>) -> u32 {
+        let mut e = self
+            .table
+            .get((bits.buf >> (64 - self.bits)) as usize)
+            .copied()
+            .unwrap_or(0);
+        if e & LINK != 0 {
+            let sub = (e >> 16) & 31;
+            let i = (e & 0xFFFF) as usize + ((bits.buf << self.bits) >> (64 - sub)) as usize;
+            e = self.table.get(i).copied().unwrap_or(0);
+        }
+        bits.consume((e >> 16) & 31);
+        e & 0xFFFF
+    }
+
+    /// Build the table from code lengths (0 = no code, at most 16). The
+    /// code must be complete (every bit string decodes), or, when
+    /// `allow_empty`, have no codes at all.
+    fn build(&mut self, lens: &[u8], allow_empty: bool) -> std::result::Result<(), &'static str> {
+        let mut count = [0u32; MAX_CODE_LEN + 1];
+        for &l in lens {
+            match count.get_mut(usize::from(l)) {
+                Some(c) => *c += 1,
+                None => return Err("a code length is over 16"),
+            }
+        }
+        count[0] = 0;
+        self.table.clear();
+        if count.iter().all(|&c| c == 0) {
+            self.empty = true;
+            return if allow_empty {
+                Ok(())
+            } else {
+                Err("no symbol has a code")
+            };
+        }
+        self.empty = false;
+        let mut left = 1i64;
+        for &c in &count[1..] {
+            left = left * 2 - i64::from(c);
+            if left < 0 {
+                return Err("more codes than the lengths allow (over-subscribed)");
+            }
+        }
+        if left != 0 {
+            return Err("some bit strings decode to nothing (incomplete code)");
+        }
+        let mut next = [0u32; MAX_CODE_LEN + 1];
+        let mut code = 0u32;
+        for l in 1..=MAX_CODE_LEN {
+            code = (code + count[l - 1]) << 1;
+            next[l] = code;
+        }
+        let bits = self.bits;
+        self.table.resize(1 << bits, 0);
+        self.codes.clear();
+        self.codes.resize(lens.len(), 0);
+        self.sub_bits.clear();
+        self.sub_bits.resize(1 << bits, 0);
+        let mut long = false;
+        for (sym, &l) in lens.iter().enumerate() {
+            if l == 0 {
+                continue;
+            }
+            let l = u32::from(l);
+            let c = next[l as usize];
+            next[l as usize] += 1;
+            if let Some(slot) = self.codes.get_mut(sym) {
+                *slot = c;
+            }
+            if l <= bits {
+                let first = (c << (bits - l)) as usize;
+                if let Some(run) = self.table.get_mut(first..first + (1 << (bits - l))) {
+                    run.fill(sym as u32 | (l << 16));
+                }
+            } else {
+                long = true;
+                if let Some(s) = self.sub_bits.get_mut((c >> (l - bits)) as usize) {
+                    *s = (*s).max((l - bits) as u8);
+                }
+            }
+        }
+        if !long {
+            return Ok(());
+        }
+        // One subtable per primary entry that begins long codes, sized for
+        // the longest of them.
+        for prefix in 0..1usize << bits {
+            let s = u32::from(self.sub_bits.get(prefix).copied().unwrap_or(0));
+            if s == 0 {
+                continue;
+            }
+            let at = self.table.len() as u32;
+            if let Some(e) = self.table.get_mut(prefix) {
+                *e = LINK | at | (s << 16);
+            }
+            self.table.resize(self.table.len() + (1 << s), 0);
+        }
+        for (sym, &l) in lens.iter().enumerate() {
+            let l = u32::from(l);
+            if l <= bits {
+                continue;
+            }
+            let c = self.codes.get(sym).copied().unwrap_or(0);
+            let prefix = (c >> (l - bits)) as usize;
+            let link = self.table.get(prefix).copied().unwrap_or(0);
+            let s = (link >> 16) & 31;
+            let rest = c & ((1 << (l - bits)) - 1);
+            let first = (link & 0xFFFF) as usize + (rest << (s - (l - bits))) as usize;
+            if let Some(run) = self.table.get_mut(first..first + (1 << (s - (l - bits)))) {
+                run.fill(sym as u32 | (l << 16));
+            }
+        }
+        if self.table.len() > 0xFFFF {
+            return Err("code too large for the decoding table");
+        }
+        Ok(())
+    }
+}
