@@ -689,12 +689,10 @@ impl Decoder {
                 }
                 Ok(())
             }
-            Decoder::Lzx(lzx) => lzx
-                .decode_frame(packed, out_len, out)
-                .map_err(|e| match e {
-                    Error::Malformed { message } => message,
-                    other => other.to_string(),
-                }),
+            Decoder::Lzx(lzx) => lzx.decode_frame(packed, out_len, out).map_err(|e| match e {
+                Error::Malformed { message } => message,
+                other => other.to_string(),
+            }),
             Decoder::Failed(e) => Err(e.to_string()),
         }
     }

@@ -288,7 +288,10 @@ impl Lzx {
         if used > input.len() {
             return Err(self.error(
                 input.len(),
-                format!("the frame needs {used} bytes of input, it has {}", input.len()),
+                format!(
+                    "the frame needs {used} bytes of input, it has {}",
+                    input.len()
+                ),
             ));
         }
         if used < input.len() {
@@ -367,10 +370,7 @@ impl Lzx {
         if kind == Kind::Uncompressed {
             let from = bits.align();
             let Some(r) = bits.data.get(from..from + 12) else {
-                return Err(self.error(
-                    at,
-                    "the input ends inside an uncompressed block's header",
-                ));
+                return Err(self.error(at, "the input ends inside an uncompressed block's header"));
             };
             for (rep, b) in self.reps.iter_mut().zip(r.chunks_exact(4)) {
                 *rep = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
