@@ -103,14 +103,15 @@ fn main() {
                 });
                 let st = &stream.stats;
                 let info = format!(
-                    "w{}\te8={}\t{}\tv{}a{}u{}\tempty{}\tspan{}\tlit{}\tm{}\tr{}/{}/{}\tlong{}\tmax{}\txf{}\tsetreps{}\tpadnext{}\te8x{}\tframes{}",
+                    "case{}\tw{}\te8={}\t{}\tv{}a{}u{}\tempty{}\tspan{}\tlit{}\tm{}\tr{}/{}/{}\tlong{}\tmax{}\txf{}\tfar{}\tsetreps{}\tpadnext{}\te8x{}\tframes{}",
+                    index - 1,
                     c.opts.window_bits,
                     c.opts.e8.map_or("off".to_owned(), |s| s.to_string()),
                     c.data,
                     st.blocks[0], st.blocks[1], st.blocks[2],
                     st.empty_blocks, st.spanning_blocks, st.literals, st.matches,
                     st.reps[0], st.reps[1], st.reps[2], st.long_matches, st.max_match,
-                    st.cross_frame, st.set_reps, st.pad_next, st.e8_translated,
+                    st.cross_frame, st.farthest, st.set_reps, st.pad_next, st.e8_translated,
                     stream.frames.len()
                 );
                 let stream_id = format!("c{cab_no}_s{s}");

@@ -47,8 +47,9 @@
 //!
 //! Errors are [`Error::Malformed`], naming the frame, its output offset and
 //! the input byte where decoding stopped. After an error every call fails
-//! with it. Memory: the window (2^15..2^21 bytes, grown to what the frames
-//! decoded so far reach) and a few small tables.
+//! with it. Memory: the window (2^15..2^21 bytes, allocated zeroed at the
+//! first frame: only the pages frames reach are touched) and a few small
+//! tables.
 
 use crate::error::{Error, Result};
 
@@ -76,9 +77,11 @@ const LEN_BITS: u32 = 9;
 const ALIGNED_BITS: u32 = 7;
 const PRE_BITS: u32 = 7;
 
-/// Extra (footer) bits of each position slot.
-const EXTRA: [u8; MAX_SLOTS] = {
-    let mut t = [17u8; MAX_SLOTS];
+/// Extra (footer) bits of each position slot; 64 entries so that a slot
+/// masked with 63 indexes them without a bounds check (slots 50 to 63
+/// never occur: the main tree has no symbols for them).
+const EXTRA: [u8; 64] = {
+    let mut t = [17u8; 64];
     let mut i = 0;
     while i < 36 {
         t[i] = if i < 4 { 0 } else { (i / 2 - 1) as u8 };
@@ -88,10 +91,10 @@ const EXTRA: [u8; MAX_SLOTS] = {
 };
 
 /// First formatted offset of each position slot (the distance plus 2).
-const BASE: [u32; MAX_SLOTS] = {
-    let mut t = [0u32; MAX_SLOTS];
+const BASE: [u32; 64] = {
+    let mut t = [0u32; 64];
     let mut i = 1;
-    while i < MAX_SLOTS {
+    while i < 64 {
         t[i] = t[i - 1] + (1 << EXTRA[i - 1]);
         i += 1;
     }
@@ -107,7 +110,8 @@ enum Kind {
 
 /// Decoder state of one LZX stream (one cabinet folder).
 pub(crate) struct Lzx {
-    /// The sliding window; `wsize` bytes plus `SLACK`, grown as frames need.
+    /// The sliding window: `wsize` bytes plus `SLACK` (empty until the first
+    /// frame).
     window: Vec<u8>,
     wsize: usize,
     /// Symbols of the main tree: 256 literals and 8 per position slot.
@@ -140,6 +144,8 @@ pub(crate) struct Lzx {
     /// that left input unread; only a stream's last frame may do either).
     next_refused: Option<String>,
     failed: Option<Error>,
+    /// Scratch for [`Bits`]: the frame's input with its words byte-swapped.
+    scratch: Vec<u8>,
     main_lens: [u8; MAIN_MAX],
     len_lens: [u8; LEN_SYMS],
     main: Huffman,
@@ -176,6 +182,7 @@ impl Lzx {
             byte_mode: false,
             next_refused: None,
             failed: None,
+            scratch: Vec::new(),
             main_lens: [0; MAIN_MAX],
             len_lens: [0; LEN_SYMS],
             main: Huffman::new(MAIN_BITS),
@@ -222,13 +229,28 @@ impl Lzx {
                 format!("a frame must hold 1 to {FRAME} bytes, this one declares {out_len}"),
             ));
         }
-        let start = self.pos;
-        self.frame_start = start;
-        let end = start + out_len;
-        if self.window.len() < end + SLACK {
-            self.window.resize((end + SLACK).min(self.wsize + SLACK), 0);
+        self.frame_start = self.pos;
+        if self.window.is_empty() {
+            // Zeroed by the allocator (fresh pages): only what the frames
+            // reach is ever touched.
+            self.window = vec![0; self.wsize + SLACK];
         }
-        let mut bits = Bits::new(input);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = self.frame_bits(input, out_len, out, &mut scratch);
+        self.scratch = scratch;
+        result
+    }
+
+    /// [`Lzx::frame`] once checked, with the scratch buffer of its reader.
+    fn frame_bits(
+        &mut self,
+        input: &[u8],
+        out_len: usize,
+        out: &mut Vec<u8>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<()> {
+        let (start, end) = (self.frame_start, self.frame_start + out_len);
+        let mut bits = Bits::new(input, scratch, self.byte_mode);
         if self.e8_size.is_none() {
             let size = if bits.read(1) == 1 {
                 (bits.read(16) << 16) | bits.read(16)
@@ -353,6 +375,7 @@ impl Lzx {
                 bits.pos += 1;
                 self.pad_pending = false;
             }
+            bits.bits_from(bits.pos);
             *byte_mode = false;
         }
         let at = bits.end();
@@ -420,79 +443,174 @@ impl Lzx {
     }
 
     /// Decode literals and matches of a verbatim or aligned block up to
-    /// window index `end` (the block's or the frame's end).
+    /// window index `end` (the block's or the frame's end). Not inlined:
+    /// the loop gets the registers to itself.
+    #[inline(never)]
     fn decode_run(&mut self, bits: &mut Bits<'_>, end: usize) -> Result<()> {
-        let aligned = self.kind == Kind::Aligned;
+        static NO_CODE: [u32; 1 << LEN_BITS] = [0; 1 << LEN_BITS];
+        let aligned_block = self.kind == Kind::Aligned;
         let wsize = self.wsize;
         // Distances above this are rejected (see the module docs).
         let far = wsize - 3;
         // Before the window first fills, nothing lies before index 0.
         let behind = if self.wrapped { wsize } else { 0 };
-        let [mut r0, mut r1, mut r2] = self.reps;
+        let mut reps = self.reps;
         let mut pos = self.pos;
-        let result = loop {
+        // The loop's state in locals, so that it stays in registers.
+        let (data, words, origin) = (bits.data, bits.words, bits.origin);
+        let (mut buf, mut count) = (bits.buf, bits.count);
+        // The words not loaded yet (empty when they are not made: then
+        // every load takes the slow path).
+        let mut rest = words.get(bits.pos.wrapping_sub(origin)..).unwrap_or(&[]);
+        // Once the words run out (or were never made), loads go through
+        // `Bits::refill_slow` from this byte position.
+        let mut slow = rest.is_empty();
+        let mut slow_pos = bits.pos;
+        let win = self.window.as_mut_slice();
+        let (main, length) = (&self.main, &self.length);
+        // Fixed-size views of the primary tables: indexes taken from the
+        // top bits of `buf` need no bounds check.
+        let Some(main_primary) = main.primary::<{ 1 << MAIN_BITS }>() else {
+            return Err(self.error(bits.end(), "no main tree"));
+        };
+        let len_primary = length.primary::<{ 1 << LEN_BITS }>().unwrap_or(&NO_CODE);
+        // Aligned codes are at most 7 bits long: no subtables.
+        let aligned_primary = self
+            .aligned
+            .primary::<{ 1 << ALIGNED_BITS }>()
+            .unwrap_or(&[0; 1 << ALIGNED_BITS]);
+        macro_rules! refill {
+            () => {
+                if count <= 48 {
+                    if let (false, Some(b)) = (slow, rest.first_chunk::<8>()) {
+                        buf |= u64::from_be_bytes(*b) >> count;
+                        let take = (64 - count) & !15;
+                        rest = rest.get((take / 8) as usize..).unwrap_or(&[]);
+                        count += take;
+                    } else {
+                        let pos = if slow {
+                            slow_pos
+                        } else {
+                            origin + words.len() - rest.len()
+                        };
+                        let mut b = Bits {
+                            data,
+                            words: &[],
+                            origin,
+                            scratch: None,
+                            pos,
+                            buf,
+                            count,
+                        };
+                        b.refill_slow();
+                        (buf, count, slow_pos, slow) = (b.buf, b.count, b.pos, true);
+                    }
+                }
+            };
+        }
+        macro_rules! consume {
+            ($n:expr) => {{
+                let n = $n;
+                buf <<= n;
+                count -= n;
+            }};
+        }
+        // The main symbol at the top of `buf` (16 bits must be buffered).
+        macro_rules! main_entry {
+            () => {{
+                let e = main_primary[(buf >> (64 - MAIN_BITS)) as usize];
+                let e = if e & LINK != 0 {
+                    main.sub_entry(e, buf)
+                } else {
+                    e
+                };
+                consume!((e >> 16) & 31);
+                e
+            }};
+        }
+        macro_rules! literal {
+            ($e:expr) => {
+                if let Some(b) = win.get_mut(pos) {
+                    *b = $e as u8;
+                }
+                pos += 1;
+            };
+        }
+        let result = 'symbols: loop {
             if pos >= end {
                 break Ok(());
             }
-            bits.refill();
-            let sym = self.main.decode(bits);
-            if sym < 256 {
-                if let Some(b) = self.window.get_mut(pos) {
-                    *b = sym as u8;
+            // More than 48 bits: three symbols of up to 16 bits each may be
+            // decoded before the next refill; a match refills first.
+            refill!();
+            let mut e = main_entry!();
+            for _ in 0..2 {
+                if e & 0xFFFF >= 256 {
+                    break;
                 }
-                pos += 1;
+                literal!(e);
+                if pos >= end {
+                    break 'symbols Ok(());
+                }
+                e = main_entry!();
+            }
+            if e & 0xFFFF < 256 {
+                literal!(e);
                 continue;
             }
-            let m = sym as usize - 256;
+            // A match: at least 49 bits after the refill, of which the
+            // length symbol takes up to 16 and the offset up to 21.
+            refill!();
+            let m = (e & 0xFFFF) as usize - 256;
             let mut len = (m & 7) + MIN_MATCH;
             if len == 7 + MIN_MATCH {
-                if self.length.empty {
+                if length.empty {
                     break Err("a match needs the length tree, which is empty".to_owned());
                 }
-                len += self.length.decode(bits) as usize;
+                let e = len_primary[(buf >> (64 - LEN_BITS)) as usize];
+                let e = if e & LINK != 0 {
+                    length.sub_entry(e, buf)
+                } else {
+                    e
+                };
+                consume!((e >> 16) & 31);
+                len += (e & 0xFFFF) as usize;
             }
             let slot = m >> 3;
             let dist = match slot {
-                0 => r0,
-                1 => {
-                    std::mem::swap(&mut r0, &mut r1);
-                    r0
-                }
-                2 => {
-                    std::mem::swap(&mut r0, &mut r2);
-                    r0
+                0 => reps[0],
+                1 | 2 => {
+                    reps.swap(0, slot);
+                    reps[0]
                 }
                 _ => {
-                    bits.refill();
-                    let extra = u32::from(EXTRA.get(slot).copied().unwrap_or(0));
-                    let base = BASE.get(slot).copied().unwrap_or(0) - 2;
-                    let d = if aligned && extra >= 3 {
-                        let high = bits.peek(extra - 3);
-                        bits.consume(extra - 3);
-                        base + (high << 3) + self.aligned.decode(bits)
+                    let extra = u32::from(EXTRA[slot & 63]);
+                    let base = BASE[slot & 63] - 2;
+                    let d = if aligned_block && extra >= 3 {
+                        let high = ((buf >> 1) >> (63 - (extra - 3))) as u32;
+                        consume!(extra - 3);
+                        let e = aligned_primary[(buf >> (64 - ALIGNED_BITS)) as usize];
+                        consume!((e >> 16) & 31);
+                        base + (high << 3) + (e & 0xFFFF)
                     } else {
-                        let v = bits.peek(extra);
-                        bits.consume(extra);
+                        let v = ((buf >> 1) >> (63 - extra)) as u32;
+                        consume!(extra);
                         base + v
                     };
-                    r2 = r1;
-                    r1 = r0;
-                    r0 = d;
+                    reps = [d, reps[0], reps[1]];
                     d
                 }
             };
             let dist = dist as usize;
-            if len > end - pos {
-                break Err(format!(
-                    "a match of {len} bytes at output offset {} runs past the end of its \
-                     block or frame ({} bytes left)",
-                    self.stream_offset(pos),
-                    end - pos
-                ));
-            }
-            if dist.wrapping_sub(1) >= (pos + behind).min(far) {
-                let at = self.stream_offset(pos);
-                break Err(if dist == 0 {
+            if len > end - pos || dist.wrapping_sub(1) >= (pos + behind).min(far) {
+                let at = self.out_offset + (pos - self.frame_start) as u64;
+                break Err(if len > end - pos {
+                    format!(
+                        "a match of {len} bytes at output offset {at} runs past the end of its \
+                         block or frame ({} bytes left)",
+                        end - pos
+                    )
+                } else if dist == 0 {
                     format!("a match at output offset {at} has distance 0")
                 } else if dist > far {
                     format!(
@@ -506,25 +624,54 @@ impl Lzx {
                     )
                 });
             }
-            copy_match(&mut self.window, pos, dist, len, wsize);
+            copy_match(win, pos, dist, len, wsize);
             pos += len;
         };
-        self.reps = [r0, r1, r2];
+        bits.pos = if slow {
+            slow_pos
+        } else {
+            origin + words.len() - rest.len()
+        };
+        (bits.buf, bits.count) = (buf, count);
+        self.reps = reps;
         self.pos = pos;
         result.map_err(|what| self.error(bits.end(), what))
-    }
-
-    /// Stream offset of window index `pos` of the current frame.
-    fn stream_offset(&self, pos: usize) -> u64 {
-        self.out_offset + pos.saturating_sub(self.frame_start) as u64
     }
 }
 
 /// Copy a match of `len` bytes from `dist` bytes back to window index
 /// `pos`. The caller has checked that `pos + len` stays within the frame
 /// and that `1 <= dist <= wsize - 3` reaches only decoded bytes.
+///
+/// Bytes move 8 or 4 at a time and up to 3 bytes past the match's end may
+/// be overwritten: they lie ahead in the window and hold (if anything)
+/// bytes from a window size ago, which no distance of at most the window
+/// size minus 3 reaches before they are rewritten.
 #[inline(always)]
 fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, wsize: usize) {
+    if dist >= 8 && dist <= pos {
+        // The common case: the source lies at least 8 bytes behind.
+        let src = pos - dist;
+        if len <= 8 {
+            if len <= 4 {
+                move4(w, src, pos);
+            } else {
+                move8(w, src, pos);
+            }
+            return;
+        }
+        let (mut s, mut d, mut left) = (src, pos, len as isize);
+        while left > 4 {
+            move8(w, s, d);
+            s += 8;
+            d += 8;
+            left -= 8;
+        }
+        if left > 0 {
+            move4(w, s, d);
+        }
+        return;
+    }
     let src = if dist <= pos {
         pos - dist
     } else {
@@ -534,50 +681,17 @@ fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, wsize: usize) {
         // The source runs round the window's end: byte by byte (once per
         // window pass at most).
         for i in 0..len {
-            let s = (src + i) % wsize;
-            let b = w.get(s).copied().unwrap_or(0);
+            let b = w.get((src + i) % wsize).copied().unwrap_or(0);
             if let Some(d) = w.get_mut(pos + i) {
                 *d = b;
             }
         }
-        return;
-    }
-    if dist >= 8 || src > pos {
-        // No overlap within 8 bytes (or the source lies ahead, at least 3
-        // bytes, in the previous window pass): 8-byte moves while 5 or more
-        // bytes are left, so at most 3 are written past the end.
-        let (mut s, mut d, mut left) = (src, pos, len as isize);
-        while left > 4 {
-            let mut c = [0u8; 8];
-            if let Some(a) = w.get(s..s + 8) {
-                c.copy_from_slice(a);
-            }
-            if let Some(b) = w.get_mut(d..d + 8) {
-                b.copy_from_slice(&c);
-            }
-            s += 8;
-            d += 8;
-            left -= 8;
-        }
-        if left > 0 {
-            let mut c = [0u8; 4];
-            if let Some(a) = w.get(s..s + 4) {
-                c.copy_from_slice(a);
-            }
-            if let Some(b) = w.get_mut(d..d + 4) {
-                b.copy_from_slice(&c);
-            }
-        }
-    } else if dist >= 4 {
+    } else if src > pos || dist >= 4 {
+        // Ahead (from the previous window pass, at least 3 bytes on) or at
+        // least 4 behind: 4-byte moves never read what they write.
         let (mut s, mut d, mut left) = (src, pos, len as isize);
         while left > 0 {
-            let mut c = [0u8; 4];
-            if let Some(a) = w.get(s..s + 4) {
-                c.copy_from_slice(a);
-            }
-            if let Some(b) = w.get_mut(d..d + 4) {
-                b.copy_from_slice(&c);
-            }
+            move4(w, s, d);
             s += 4;
             d += 4;
             left -= 4;
@@ -594,6 +708,30 @@ fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, wsize: usize) {
                 *d = b;
             }
         }
+    }
+}
+
+/// Copy 8 bytes from `s` to `d` within the window (its `SLACK` keeps
+/// both in bounds).
+#[inline(always)]
+fn move8(w: &mut [u8], s: usize, d: usize) {
+    let mut c = [0u8; 8];
+    if let Some(a) = w.get(s..s + 8) {
+        c.copy_from_slice(a);
+    }
+    if let Some(b) = w.get_mut(d..d + 8) {
+        b.copy_from_slice(&c);
+    }
+}
+
+#[inline(always)]
+fn move4(w: &mut [u8], s: usize, d: usize) {
+    let mut c = [0u8; 4];
+    if let Some(a) = w.get(s..s + 4) {
+        c.copy_from_slice(a);
+    }
+    if let Some(b) = w.get_mut(d..d + 4) {
+        b.copy_from_slice(&c);
     }
 }
 
@@ -654,23 +792,53 @@ fn e8_translate(frame: &mut [u8], offset: i32, size: u32) -> std::result::Result
         return Ok(());
     };
     let Ok(size) = i32::try_from(size) else {
-        return match memchr::memchr(0xE8, frame.get(..limit).unwrap_or(&[])) {
+        return match frame
+            .get(..limit)
+            .unwrap_or(&[])
+            .iter()
+            .position(|&b| b == 0xE8)
+        {
             Some(at) => Err(at),
             None => Ok(()),
         };
     };
-    let mut i = 0;
-    while let Some(k) = memchr::memchr(0xE8, frame.get(i..limit).unwrap_or(&[])) {
-        let p = i + k;
-        let cur = offset.wrapping_add(p as i32);
-        if let Some(v) = frame.get_mut(p + 1..p + 5) {
-            let abs = i32::from_le_bytes([v[0], v[1], v[2], v[3]]);
-            if abs >= -cur && abs < size {
-                let rel = if abs >= 0 { abs - cur } else { abs + size };
-                v.copy_from_slice(&rel.to_le_bytes());
+    // Eight bytes at a time: a set high bit in `hit` marks an E8 byte. An
+    // E8 at or past `next` is an opcode; the 4 bytes after one are its
+    // operand.
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut next = 0;
+    let mut at = 0;
+    while at < limit {
+        let hit = match frame.get(at..at + 8) {
+            Some(b) if at + 8 <= limit => {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(b);
+                let x = u64::from_le_bytes(w) ^ (0xE8 * ONES);
+                !(((x & (0x7F * ONES)) + 0x7F * ONES) | x | (0x7F * ONES))
             }
+            // The last bytes before the limit, one by one.
+            _ => (at..limit)
+                .filter(|&k| frame.get(k) == Some(&0xE8))
+                .fold(0, |h, k| h | (0x80 << (8 * (k - at)))),
+        };
+        let mut hit = hit;
+        while hit != 0 {
+            let p = at + (hit.trailing_zeros() / 8) as usize;
+            hit &= hit - 1;
+            if p < next {
+                continue;
+            }
+            let cur = offset.wrapping_add(p as i32);
+            if let Some(v) = frame.get_mut(p + 1..p + 5) {
+                let abs = i32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+                if abs >= -cur && abs < size {
+                    let rel = if abs >= 0 { abs - cur } else { abs + size };
+                    v.copy_from_slice(&rel.to_le_bytes());
+                }
+            }
+            next = p + 5;
         }
-        i = p + 5;
+        at += 8;
     }
     Ok(())
 }
@@ -679,6 +847,13 @@ fn e8_translate(frame: &mut [u8], offset: i32, size: u32) -> std::result::Result
 /// significant bit first (bit mode), or byte by byte (uncompressed blocks).
 struct Bits<'a> {
     data: &'a [u8],
+    /// `data` from byte `origin` on with the two bytes of each word
+    /// swapped, then 8 zero bytes: a word loads as a big-endian number. Made
+    /// once per frame (in `scratch`) when bit mode first starts; empty
+    /// before (every load then takes the slow path).
+    words: &'a [u8],
+    origin: usize,
+    scratch: Option<&'a mut Vec<u8>>,
     /// Next byte to load (bit mode) or to read (byte mode).
     pos: usize,
     /// Unread bits at the top; below them zeros or the stream's next bits.
@@ -688,13 +863,55 @@ struct Bits<'a> {
 }
 
 impl<'a> Bits<'a> {
-    fn new(data: &'a [u8]) -> Bits<'a> {
-        Bits {
+    /// A reader of `data`, starting in bit mode unless `byte_mode`.
+    fn new(data: &'a [u8], scratch: &'a mut Vec<u8>, byte_mode: bool) -> Bits<'a> {
+        let mut bits = Bits {
             data,
+            words: &[],
+            origin: 0,
+            scratch: Some(scratch),
             pos: 0,
             buf: 0,
             count: 0,
+        };
+        if !byte_mode {
+            bits.bits_from(0);
         }
+        bits
+    }
+
+    /// Switch to bit mode at byte `at` (the bytes before are used).
+    fn bits_from(&mut self, at: usize) {
+        self.pos = at;
+        self.buf = 0;
+        self.count = 0;
+        if !self.words.is_empty() && self.origin % 2 == at % 2 && self.origin <= at {
+            return;
+        }
+        // Within a frame every switch to bit mode after the first falls on
+        // the same parity (uncompressed blocks and their padding occupy an
+        // even number of bytes), so one copy serves the frame; should one
+        // not, the slow path still reads every word right.
+        let Some(scratch) = self.scratch.take() else {
+            self.words = &[];
+            return;
+        };
+        let src = self.data.get(at..).unwrap_or(&[]);
+        scratch.clear();
+        scratch.resize(src.len().next_multiple_of(2) + 8, 0);
+        let pairs = src.chunks_exact(2);
+        let odd = pairs.remainder().first().copied();
+        for (d, s) in scratch.chunks_exact_mut(2).zip(pairs) {
+            d[0] = s[1];
+            d[1] = s[0];
+        }
+        if let (Some(b), Some(d)) = (odd, scratch.get_mut(src.len())) {
+            // A lone last byte is a word's low half; its high half reads 0.
+            *d = b;
+        }
+        self.origin = at;
+        let scratch: &'a Vec<u8> = scratch;
+        self.words = scratch;
     }
 
     /// Load whole words until more than 48 bits are buffered. Past the end
@@ -704,13 +921,11 @@ impl<'a> Bits<'a> {
         if self.count > 48 {
             return;
         }
-        if let Some(b) = self.data.get(self.pos..self.pos + 8) {
+        let at = self.pos.wrapping_sub(self.origin);
+        if let Some(b) = self.words.get(at..at.wrapping_add(8)) {
             let mut w = [0u8; 8];
             w.copy_from_slice(b);
-            // Four little-endian words, the first at the top.
-            let x = u64::from_be_bytes(w);
-            let words = ((x >> 8) & 0x00FF_00FF_00FF_00FF) | ((x & 0x00FF_00FF_00FF_00FF) << 8);
-            self.buf |= words >> self.count;
+            self.buf |= u64::from_be_bytes(w) >> self.count;
             let take = (64 - self.count) & !15;
             self.pos += (take / 8) as usize;
             self.count += take;
@@ -804,18 +1019,39 @@ impl Huffman {
     /// the longest code (16); an empty table gives symbol 0 of length 0.
     #[inline(always)]
     fn decode(&self, bits: &mut Bits<'_>) -> u32 {
-        let mut e = self
+        let e = self.entry(bits.buf);
+        bits.consume((e >> 16) & 31);
+        e & 0xFFFF
+    }
+
+    /// The primary table as an array of `N` (= 2^`bits`) entries; `None`
+    /// for an empty code.
+    fn primary<const N: usize>(&self) -> Option<&[u32; N]> {
+        self.table.get(..N)?.try_into().ok()
+    }
+
+    /// The leaf entry (symbol | length << 16) for the code at the top of
+    /// `buf`.
+    #[inline(always)]
+    fn entry(&self, buf: u64) -> u32 {
+        let e = self
             .table
-            .get((bits.buf >> (64 - self.bits)) as usize)
+            .get((buf >> (64 - self.bits)) as usize)
             .copied()
             .unwrap_or(0);
         if e & LINK != 0 {
-            let sub = (e >> 16) & 31;
-            let i = (e & 0xFFFF) as usize + ((bits.buf << self.bits) >> (64 - sub)) as usize;
-            e = self.table.get(i).copied().unwrap_or(0);
+            self.sub_entry(e, buf)
+        } else {
+            e
         }
-        bits.consume((e >> 16) & 31);
-        e & 0xFFFF
+    }
+
+    /// The leaf entry a primary entry's link leads to.
+    #[inline(always)]
+    fn sub_entry(&self, link: u32, buf: u64) -> u32 {
+        let sub = (link >> 16) & 31;
+        let i = (link & 0xFFFF) as usize + ((buf << self.bits) >> (64 - sub)) as usize;
+        self.table.get(i).copied().unwrap_or(0)
     }
 
     /// Build the table from code lengths (0 = no code, at most 16). The
