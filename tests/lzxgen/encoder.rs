@@ -217,8 +217,10 @@ pub fn canonical(lens: &[u8]) -> Vec<u32> {
 }
 
 /// Bits (16-bit little-endian words, most significant bit first) and raw
-/// bytes, cut into one chunk per frame.
-struct Writer {
+/// bytes, cut into one chunk per frame. Public for hand-made streams in
+/// tests.
+#[derive(Default)]
+pub struct Writer {
     chunks: Vec<(Vec<u8>, usize)>,
     cur: Vec<u8>,
     acc: u64,
@@ -226,7 +228,26 @@ struct Writer {
 }
 
 impl Writer {
-    fn bits(&mut self, value: u32, n: u32) {
+    pub fn new() -> Writer {
+        Writer::default()
+    }
+
+    /// The frames written so far, and the current one (if it has data)
+    /// with `last_len` output bytes.
+    pub fn finish(mut self, last_len: usize) -> Vec<(Vec<u8>, usize)> {
+        if !self.cur.is_empty() || self.nbits > 0 {
+            self.end_frame(last_len);
+        }
+        self.chunks
+    }
+
+    /// Raw bytes (uncompressed block contents, repeated offsets).
+    pub fn bytes(&mut self, b: &[u8]) {
+        debug_assert_eq!(self.nbits, 0);
+        self.cur.extend_from_slice(b);
+    }
+
+    pub fn bits(&mut self, value: u32, n: u32) {
         debug_assert!(n <= 17 && u64::from(value) >> n == 0);
         self.acc = (self.acc << n) | u64::from(value);
         self.nbits += n;
@@ -239,14 +260,14 @@ impl Writer {
     }
 
     /// Zero bits up to the next word boundary (none when on one).
-    fn flush(&mut self) {
+    pub fn flush(&mut self) {
         if self.nbits > 0 {
             self.bits(0, 16 - self.nbits);
         }
     }
 
     /// The 1 to 16 padding bits before an uncompressed block's bytes.
-    fn align_uncompressed(&mut self) {
+    pub fn align_uncompressed(&mut self) {
         if self.nbits == 0 {
             self.bits(0, 16);
         } else {
@@ -254,7 +275,7 @@ impl Writer {
         }
     }
 
-    fn end_frame(&mut self, out_len: usize) {
+    pub fn end_frame(&mut self, out_len: usize) {
         self.flush();
         self.chunks.push((std::mem::take(&mut self.cur), out_len));
     }
@@ -362,12 +383,7 @@ pub fn encode(input: &[u8], opts: &Options) -> Stream {
     let slots = position_slots(opts.window_bits);
     let main_syms = 256 + slots * 8;
     let (extra, base) = slot_tables();
-    let mut w = Writer {
-        chunks: Vec::new(),
-        cur: Vec::new(),
-        acc: 0,
-        nbits: 0,
-    };
+    let mut w = Writer::new();
     match opts.e8 {
         None => w.bits(0, 1),
         Some(size) => {
@@ -638,7 +654,7 @@ pub fn encode(input: &[u8], opts: &Options) -> Stream {
 }
 
 /// Code lengths `new` as deltas from `prev` through a pretree.
-fn write_lengths(w: &mut Writer, prev: &[u8], new: &[u8], rng: &mut Rng, quirks: bool) {
+pub fn write_lengths(w: &mut Writer, prev: &[u8], new: &[u8], rng: &mut Rng, quirks: bool) {
     // (pretree symbol, extra bits, extra value, delta symbol after a 19)
     let mut toks: Vec<(usize, u32, u32, Option<usize>)> = Vec::new();
     let delta = |i: usize, v: u8| (usize::from(prev[i]) + 17 - usize::from(v)) % 17;

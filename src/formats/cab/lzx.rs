@@ -378,7 +378,7 @@ impl Lzx {
             bits.bits_from(bits.pos);
             *byte_mode = false;
         }
-        let at = bits.end();
+        let at = bits.at();
         let kind = bits.read(3);
         let size = (bits.read(16) << 8) | bits.read(8);
         let kind = match kind {
@@ -471,7 +471,7 @@ impl Lzx {
         // Fixed-size views of the primary tables: indexes taken from the
         // top bits of `buf` need no bounds check.
         let Some(main_primary) = main.primary::<{ 1 << MAIN_BITS }>() else {
-            return Err(self.error(bits.end(), "no main tree"));
+            return Err(self.error(bits.at(), "no main tree"));
         };
         let len_primary = length.primary::<{ 1 << LEN_BITS }>().unwrap_or(&NO_CODE);
         // Aligned codes are at most 7 bits long: no subtables.
@@ -635,7 +635,7 @@ impl Lzx {
         (bits.buf, bits.count) = (buf, count);
         self.reps = reps;
         self.pos = pos;
-        result.map_err(|what| self.error(bits.end(), what))
+        result.map_err(|what| self.error(bits.at(), what))
     }
 }
 
@@ -965,6 +965,11 @@ impl<'a> Bits<'a> {
         v
     }
 
+    /// The input byte holding the next unread bit (for error messages).
+    fn at(&self) -> usize {
+        (self.pos * 8).saturating_sub(self.count as usize) / 8
+    }
+
     /// Input bytes the bits read so far occupy, a word begun counting
     /// whole: where the frame's data ends when it ends here.
     fn end(&self) -> usize {
@@ -1156,5 +1161,632 @@ impl Huffman {
             return Err("code too large for the decoding table");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../../tests/lzxgen/mod.rs"]
+mod lzxgen;
+
+#[cfg(test)]
+mod tests {
+    use super::lzxgen::cases::case;
+    use super::lzxgen::encoder::{canonical, encode, write_lengths, Options, Writer};
+    use super::lzxgen::rng::Rng;
+    use super::*;
+
+    type Frames = Vec<(Vec<u8>, usize)>;
+
+    fn decode(window_bits: u8, frames: &Frames) -> Result<Vec<u8>> {
+        let mut lzx = Lzx::new(window_bits).expect("window");
+        let mut out = Vec::new();
+        for (input, len) in frames {
+            lzx.decode_frame(input, *len, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn message(r: Result<Vec<u8>>) -> String {
+        match r {
+            Err(Error::Malformed { message }) => message,
+            other => panic!("expected a malformed error, got {other:?}"),
+        }
+    }
+
+    /// A hand-made stream for a 2^15 window: E8 header off, then blocks.
+    struct Stream {
+        w: Writer,
+        rng: Rng,
+        main: Vec<u8>,
+        len: Vec<u8>,
+    }
+
+    const SYMS15: usize = 256 + 30 * 8;
+
+    impl Stream {
+        fn new() -> Stream {
+            let mut w = Writer::new();
+            w.bits(0, 1);
+            Stream {
+                w,
+                rng: Rng::new(1),
+                main: vec![0; SYMS15],
+                len: vec![0; LEN_SYMS],
+            }
+        }
+
+        fn header(&mut self, kind: u32, size: u32) {
+            self.w.bits(kind, 3);
+            self.w.bits(size >> 8, 16);
+            self.w.bits(size & 0xFF, 8);
+        }
+
+        /// A verbatim block whose main tree gives `main` their code lengths
+        /// (others none) and whose length tree is `len`.
+        fn verbatim(&mut self, size: u32, main: &[(usize, u8)], len: &[(usize, u8)]) {
+            self.header(1, size);
+            self.trees(main, len);
+        }
+
+        fn trees(&mut self, main: &[(usize, u8)], len: &[(usize, u8)]) {
+            let mut m = vec![0u8; SYMS15];
+            for &(s, l) in main {
+                m[s] = l;
+            }
+            let mut l = vec![0u8; LEN_SYMS];
+            for &(s, n) in len {
+                l[s] = n;
+            }
+            write_lengths(
+                &mut self.w,
+                &self.main[..256],
+                &m[..256],
+                &mut self.rng,
+                false,
+            );
+            write_lengths(
+                &mut self.w,
+                &self.main[256..],
+                &m[256..],
+                &mut self.rng,
+                false,
+            );
+            write_lengths(&mut self.w, &self.len, &l, &mut self.rng, false);
+            self.main = m;
+            self.len = l;
+        }
+
+        /// Main symbol `s` with the current tree.
+        fn sym(&mut self, s: usize) {
+            let codes = canonical(&self.main);
+            self.w.bits(codes[s], u32::from(self.main[s]));
+        }
+
+        fn uncompressed(&mut self, data: &[u8], reps: [u32; 3]) {
+            self.header(3, data.len() as u32);
+            self.w.align_uncompressed();
+            for r in reps {
+                self.w.bytes(&r.to_le_bytes());
+            }
+            self.w.bytes(data);
+            if data.len() % 2 == 1 {
+                self.w.bytes(&[0]);
+            }
+        }
+
+        fn frames(self, out_len: usize) -> Frames {
+            self.w.finish(out_len)
+        }
+    }
+
+    /// Literal `A`, and a 2-byte match at R0 (slot 0), as the only codes.
+    const A_AND_R0: [(usize, u8); 2] = [(b'A' as usize, 1), (256, 1)];
+
+    /// An error's message, after decoding `frames` with a 2^15 window.
+    fn error_of(frames: &Frames) -> String {
+        message(decode(15, frames))
+    }
+
+    #[test]
+    fn decodes_what_the_test_encoder_writes() {
+        for index in 0..48 {
+            let c = case(5, index, 120_000);
+            let s = encode(&c.input, &c.opts);
+            let out = decode(c.opts.window_bits, &s.frames)
+                .unwrap_or_else(|e| panic!("case {index} ({:?}): {e}", c.opts));
+            assert!(out == c.input, "case {index} ({:?}) differs", c.opts);
+        }
+    }
+
+    #[test]
+    fn every_block_kind_and_window() {
+        let mut rng = Rng::new(9);
+        let data = super::lzxgen::data::mix(&mut rng, 200_000);
+        for window_bits in 15..=21 {
+            for kinds in [[1, 0, 0], [0, 1, 0], [0, 0, 1], [2, 2, 1]] {
+                let opts = Options {
+                    window_bits,
+                    e8: Some(12_000_000),
+                    kinds,
+                    block_size: (1, 70_000),
+                    chain: 8,
+                    quirks: true,
+                    seed: u64::from(window_bits),
+                };
+                let s = encode(&data, &opts);
+                assert!(
+                    decode(window_bits, &s.frames).expect("decodes") == data,
+                    "{opts:?}"
+                );
+            }
+        }
+    }
+
+    /// libmspack's E8 loop, written out plainly, for comparison.
+    fn e8_reference(frame: &mut [u8], offset: i32, size: i32) {
+        if frame.len() <= E8_TAIL {
+            return;
+        }
+        let end = frame.len() - E8_TAIL;
+        let mut i = 0;
+        while i < end {
+            if frame[i] != 0xE8 {
+                i += 1;
+                continue;
+            }
+            let cur = offset + i as i32;
+            let abs = i32::from_le_bytes(frame[i + 1..i + 5].try_into().expect("4"));
+            if abs >= -cur && abs < size {
+                let rel = if abs >= 0 { abs - cur } else { abs + size };
+                frame[i + 1..i + 5].copy_from_slice(&rel.to_le_bytes());
+            }
+            i += 5;
+        }
+    }
+
+    #[test]
+    fn e8_translation_is_libmspack_s() {
+        let mut rng = Rng::new(3);
+        for round in 0..3000 {
+            let len = match round % 4 {
+                0 => rng.range(0, 24) as usize,
+                1 => rng.range(24, 200) as usize,
+                _ => rng.range(200, FRAME as u64) as usize,
+            };
+            let mut frame: Vec<u8> = (0..len)
+                .map(|_| if rng.chance(300) { 0xE8 } else { rng.byte() })
+                .collect();
+            let offset = rng.below(1 << 30) as i32 & !(FRAME as i32 - 1);
+            let size = match round % 3 {
+                0 => rng.range(1, 1 << 20) as u32,
+                1 => 12_000_000,
+                _ => rng.range(1, (1 << 31) - 1) as u32,
+            };
+            // Operands on the edges of the translation.
+            for i in 0..len.saturating_sub(5) {
+                if frame[i] == 0xE8 && rng.chance(500) {
+                    let cur = offset + i as i32;
+                    let v = super::lzxgen::data::edge_operand(&mut rng, cur as usize, size);
+                    frame[i + 1..i + 5].copy_from_slice(&v.to_le_bytes());
+                }
+            }
+            let mut want = frame.clone();
+            e8_reference(&mut want, offset, size as i32);
+            e8_translate(&mut frame, offset, size).expect("positive size");
+            assert!(
+                frame == want,
+                "round {round}: len {len}, offset {offset}, size {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn e8_absolute_zero_becomes_minus_curpos() {
+        // lzxd tested `abs.is_positive()`, so an operand of 0 became `size`.
+        let mut frame = vec![0x90u8; 64];
+        frame[20] = 0xE8;
+        frame[21..25].copy_from_slice(&0i32.to_le_bytes());
+        e8_translate(&mut frame, 32768, 12_000_000).expect("size");
+        assert_eq!(frame[21..25], (-(32768 + 20i32)).to_le_bytes());
+    }
+
+    #[test]
+    fn e8_edges_of_a_frame() {
+        // (At stream offset 0 a translation changes nothing: abs - 0.)
+        let translated = |len: usize, at: usize| {
+            let mut f = vec![0u8; len];
+            f[at] = 0xE8;
+            if let Some(v) = f.get_mut(at + 1..at + 5) {
+                v.copy_from_slice(&100i32.to_le_bytes());
+            }
+            let before = f.clone();
+            e8_translate(&mut f, FRAME as i32, 1000).expect("size");
+            f != before
+        };
+        assert!(!translated(10, 0), "frames of 10 bytes are left alone");
+        assert!(translated(11, 0));
+        assert!(
+            translated(100, 89),
+            "the last offset translated: length - 11"
+        );
+        assert!(!translated(100, 90), "the last 10 bytes are not");
+        // An E8 inside a translated operand is not an opcode; one right
+        // after it is.
+        let mut f = vec![0u8; 40];
+        f[0] = 0xE8;
+        f[1..5].copy_from_slice(&[0xE8, 0, 0, 0]);
+        f[5] = 0xE8;
+        e8_translate(&mut f, 0, 1000).expect("size");
+        assert_eq!(f[1..5], 0xE8i32.to_le_bytes(), "E8 at 0: abs 0xE8 - cur 0");
+        assert_eq!(f[6..10], (-5i32).to_le_bytes(), "E8 at 5: abs 0 - cur 5");
+    }
+
+    #[test]
+    fn e8_sizes_of_2_31_and_more_are_refused_where_they_matter() {
+        let mut f = vec![0u8; 100];
+        assert_eq!(e8_translate(&mut f, 0, 0x8000_0000), Ok(()));
+        f[42] = 0xE8;
+        assert_eq!(e8_translate(&mut f, 0, 0x8000_0000), Err(42));
+        // Through the decoder: the frame is not delivered.
+        let mut w = Writer::new();
+        w.bits(1, 1);
+        w.bits(0x8000, 16);
+        w.bits(0, 16);
+        let mut s = Stream::new();
+        s.w = w;
+        s.uncompressed(&f, [1, 1, 1]);
+        let e = message(decode(15, &s.frames(100)));
+        assert!(e.contains("E8 translation size 0x80000000"), "{e}");
+    }
+
+    #[test]
+    fn e8_translation_stops_after_32768_frames() {
+        // One uncompressed block over three frames, each with an E8 call to
+        // absolute 1000; frames 1 and 2 are taken for frames 32767 and
+        // 32768 of the stream.
+        let mut data = vec![0u8; 3 * FRAME];
+        for f in 0..3 {
+            data[f * FRAME + 100] = 0xE8;
+            data[f * FRAME + 101..f * FRAME + 105].copy_from_slice(&1000i32.to_le_bytes());
+        }
+        let mut w = Writer::new();
+        w.bits(1, 1);
+        w.bits(0, 16);
+        w.bits(50_000, 16);
+        let mut s = Stream::new();
+        s.w = w;
+        s.header(3, data.len() as u32);
+        s.w.align_uncompressed();
+        for r in [1u32; 3] {
+            s.w.bytes(&r.to_le_bytes());
+        }
+        for f in 0..3 {
+            s.w.bytes(&data[f * FRAME..(f + 1) * FRAME]);
+            s.w.end_frame(FRAME);
+        }
+        let frames = s.frames(FRAME);
+        let mut lzx = Lzx::new(15).expect("window");
+        let mut out = Vec::new();
+        lzx.decode_frame(&frames[0].0, FRAME, &mut out)
+            .expect("frame 0");
+        lzx.frames = 32767;
+        lzx.out_offset = 32767 * FRAME as u64;
+        for (input, len) in &frames[1..] {
+            lzx.decode_frame(input, *len, &mut out).expect("frame");
+        }
+        let operand = |f: usize| {
+            i32::from_le_bytes(out[f * FRAME + 101..f * FRAME + 105].try_into().expect("4"))
+        };
+        assert_eq!(operand(0), 1000 - 100);
+        assert_eq!(operand(1), 1000 - (32767 * FRAME as i32 + 100));
+        assert_eq!(operand(2), 1000, "frame 32768 is not translated");
+    }
+
+    #[test]
+    fn repeated_offsets_come_from_an_uncompressed_header() {
+        let mut s = Stream::new();
+        s.uncompressed(b"abcdefgh", [3, 7, 5]);
+        s.verbatim(6, &[(256 + 8, 1), (256 + 16, 1)], &[]);
+        s.sym(256 + 8); // slot 1: R1 (7) swaps with R0: "bc"
+        s.sym(256 + 16); // slot 2: R2 (5) swaps with R0: "fg"
+        s.sym(256 + 8); // slot 1: R1 is now 3: "cf"
+        let out = decode(15, &s.frames(14)).expect("decodes");
+        assert_eq!(out, b"abcdefghbcfgcf");
+    }
+
+    #[test]
+    fn odd_uncompressed_block_padding_on_either_side_of_a_frame_end() {
+        let data: Vec<u8> = (0..FRAME as u32).map(|i| (i * 7 + i / 256) as u8).collect();
+        for pad_in_first in [false, true] {
+            // Frame 0: `A`, then an uncompressed block of FRAME - 1 bytes (odd)
+            // ending on the frame's end; its padding byte ends frame 0's data
+            // or starts frame 1's. Frame 1: ten `B`s.
+            let mut s = Stream::new();
+            s.verbatim(1, &[(usize::from(b'A'), 1), (usize::from(b'B'), 1)], &[]);
+            s.sym(usize::from(b'A'));
+            s.header(3, FRAME as u32 - 1);
+            s.w.align_uncompressed();
+            for r in [1u32; 3] {
+                s.w.bytes(&r.to_le_bytes());
+            }
+            s.w.bytes(&data[..FRAME - 1]);
+            if pad_in_first {
+                s.w.bytes(&[0]);
+            }
+            s.w.end_frame(FRAME);
+            if !pad_in_first {
+                s.w.bytes(&[0]);
+            }
+            s.verbatim(10, &[(usize::from(b'A'), 1), (usize::from(b'B'), 1)], &[]);
+            for _ in 0..10 {
+                s.sym(usize::from(b'B'));
+            }
+            let out = decode(15, &s.frames(10)).expect("decodes");
+            let mut want = vec![b'A'];
+            want.extend_from_slice(&data[..FRAME - 1]);
+            want.extend_from_slice(&[b'B'; 10]);
+            assert!(
+                out == want,
+                "padding byte in frame {}",
+                if pad_in_first { 0 } else { 1 }
+            );
+        }
+        // Frame 1 with no data at all: the padding byte is missing.
+        let mut s = Stream::new();
+        s.verbatim(1, &[(usize::from(b'A'), 1), (usize::from(b'B'), 1)], &[]);
+        s.sym(usize::from(b'A'));
+        s.uncompressed(&data[..FRAME - 1], [1, 1, 1]);
+        let mut frames = s.frames(FRAME);
+        frames[0].0.pop();
+        frames.push((Vec::new(), 10));
+        let e = error_of(&frames);
+        assert!(
+            e.starts_with("LZX frame 1 (output offset 32768), input byte 0: the padding byte"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn window_sizes_outside_2_15_to_2_21_are_refused() {
+        assert!(Lzx::new(14).is_none() && Lzx::new(22).is_none() && Lzx::new(0).is_none());
+        assert!((15..=21).all(|b| Lzx::new(b).is_some()));
+    }
+
+    #[test]
+    fn frame_sizes() {
+        for n in [0, FRAME + 1] {
+            let e = message(
+                Lzx::new(15)
+                    .expect("w")
+                    .decode_frame(&[0; 8], n, &mut Vec::new())
+                    .map(|()| Vec::new()),
+            );
+            assert!(
+                e.contains(&format!("1 to 32768 bytes, this one declares {n}")),
+                "{e}"
+            );
+        }
+        // A frame shorter than 32 KiB must be the stream's last.
+        let c = encode(&vec![7u8; 20_000], &options(15));
+        let mut frames = c.frames.clone();
+        frames.push(c.frames[0].clone());
+        let e = error_of(&frames);
+        assert!(
+            e.contains("the previous frame held 20000 bytes; only a stream's last frame"),
+            "{e}"
+        );
+    }
+
+    fn options(window_bits: u8) -> Options {
+        Options {
+            window_bits,
+            e8: None,
+            kinds: [1, 1, 1],
+            block_size: (5_000, 50_000),
+            chain: 8,
+            quirks: false,
+            seed: 4,
+        }
+    }
+
+    #[test]
+    fn block_types_0_and_4_to_7_are_errors() {
+        for t in [0u32, 4, 5, 6, 7] {
+            let mut s = Stream::new();
+            s.header(t, 100);
+            let e = error_of(&s.frames(100));
+            assert_eq!(
+                e,
+                format!(
+                    "LZX frame 0 (output offset 0), input byte 0: block type {t} is not 1, 2 or 3"
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn trees_must_be_complete() {
+        let mut s = Stream::new();
+        s.verbatim(10, &[(65, 1)], &[]);
+        let e = error_of(&s.frames(10));
+        assert!(
+            e.ends_with("main tree: some bit strings decode to nothing (incomplete code)"),
+            "{e}"
+        );
+        let mut s = Stream::new();
+        s.verbatim(10, &[(65, 1), (66, 1), (67, 1)], &[]);
+        assert!(error_of(&s.frames(10)).ends_with("(over-subscribed)"));
+        // The length tree may be empty, not incomplete.
+        let mut s = Stream::new();
+        s.verbatim(10, &A_AND_R0, &[(3, 1)]);
+        assert!(error_of(&s.frames(10)).contains("length tree: some bit strings"));
+        // Nor the aligned offset tree.
+        let mut s = Stream::new();
+        s.header(2, 10);
+        for l in [1u32, 1, 1, 0, 0, 0, 0, 0] {
+            s.w.bits(l, 3);
+        }
+        assert!(error_of(&s.frames(10)).contains("aligned offset tree: more codes"));
+    }
+
+    /// A pretree giving symbols `a` and `b` 1-bit codes (`a` is `0`).
+    fn pretree(w: &mut Writer, a: usize, b: usize) {
+        for s in 0..20 {
+            w.bits(u32::from(s == a || s == b), 4);
+        }
+    }
+
+    #[test]
+    fn pretree_runs_stay_within_their_table() {
+        let mut s = Stream::new();
+        s.header(1, 10);
+        pretree(&mut s.w, 17, 18);
+        for _ in 0..5 {
+            s.w.bits(1, 1); // 18: 20 + 31 zeros
+            s.w.bits(31, 5);
+        }
+        s.w.bits(0, 1); // 17: 4 zeros, at 255 of 256
+        s.w.bits(0, 4);
+        let e = error_of(&s.frames(10));
+        assert!(e.ends_with("main tree literals: a run of 4 lengths at symbol 255 passes the last of 256 symbols"), "{e}");
+        // A run of equal lengths must name a length (0 to 16).
+        let mut s = Stream::new();
+        s.header(1, 10);
+        pretree(&mut s.w, 17, 19);
+        s.w.bits(1, 1); // 19
+        s.w.bits(0, 1);
+        s.w.bits(0, 1); // then 17
+        let e = error_of(&s.frames(10));
+        assert!(e.ends_with("takes pretree symbol 17, not a length"), "{e}");
+    }
+
+    #[test]
+    fn matches_reaching_outside_the_data_are_errors() {
+        // Before the first byte: R0 is 1 at the start.
+        let mut s = Stream::new();
+        s.verbatim(5, &A_AND_R0, &[]);
+        s.sym(256);
+        let e = error_of(&s.frames(5));
+        assert!(
+            e.ends_with(
+                "a match at output offset 0 reaches 1 bytes back, before the start of the data"
+            ),
+            "{e}"
+        );
+        // Distance 0 and distances past the window, set by an uncompressed block.
+        for (r0, want) in [
+            (0, "has distance 0"),
+            (
+                32766,
+                "has distance 32766, more than the window allows (32765)",
+            ),
+            (3, "reaches 3 bytes back, before the start of the data"),
+        ] {
+            let mut s = Stream::new();
+            s.uncompressed(b"ab", [r0, 1, 1]);
+            s.verbatim(4, &A_AND_R0, &[]);
+            s.sym(256);
+            let e = error_of(&s.frames(6));
+            assert!(e.ends_with(want), "{e}");
+            assert!(e.contains("at output offset 2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn matches_past_their_block_or_frame_are_errors() {
+        // Block of 3 bytes: A A, then a 2-byte match.
+        let mut s = Stream::new();
+        s.verbatim(3, &A_AND_R0, &[]);
+        s.sym(65);
+        s.sym(65);
+        s.sym(256);
+        let e = error_of(&s.frames(10));
+        assert!(e.ends_with("a match of 2 bytes at output offset 2 runs past the end of its block or frame (1 bytes left)"), "{e}");
+        // Frame of 3 bytes, block of 10.
+        let mut s = Stream::new();
+        s.verbatim(10, &A_AND_R0, &[]);
+        s.sym(65);
+        s.sym(65);
+        s.sym(256);
+        assert!(error_of(&s.frames(3)).contains("runs past the end of its block or frame"));
+        // A long match without a length tree.
+        let mut s = Stream::new();
+        s.verbatim(20, &[(65, 1), (256 + 7, 1)], &[]);
+        s.sym(65);
+        s.sym(256 + 7);
+        assert!(error_of(&s.frames(20)).ends_with("a match needs the length tree, which is empty"));
+    }
+
+    #[test]
+    fn input_is_used_exactly() {
+        let data: Vec<u8> = (0..50_000u32)
+            .map(|i| (i % 251) as u8 ^ (i >> 9) as u8)
+            .collect();
+        let c = encode(&data, &options(16));
+        assert_eq!(c.frames.len(), 2);
+        // Cut short: an error, nothing delivered.
+        let mut lzx = Lzx::new(16).expect("w");
+        let mut out = Vec::new();
+        let cut = &c.frames[0].0[..c.frames[0].0.len() - 2];
+        let e = lzx.decode_frame(cut, FRAME, &mut out).expect_err("cut");
+        assert!(out.is_empty() && e.kind() == "malformed", "{e}");
+        // Every later call fails the same way.
+        assert_eq!(lzx.decode_frame(&c.frames[0].0, FRAME, &mut out), Err(e));
+        // Two bytes too many in frame 0: refused when frame 1 comes.
+        let mut frames = c.frames.clone();
+        frames[0].0.extend_from_slice(&[0, 0]);
+        let e = error_of_window(16, &frames);
+        assert!(
+            e.starts_with(
+                "LZX frame 1 (output offset 32768), input byte 0: the previous frame left 2 of its"
+            ),
+            "{e}"
+        );
+        // ... but not at the stream's end.
+        let mut frames = c.frames.clone();
+        frames[1].0.extend_from_slice(&[1, 2, 3]);
+        assert!(decode(16, &frames).expect("decodes") == data);
+    }
+
+    fn error_of_window(window_bits: u8, frames: &Frames) -> String {
+        message(decode(window_bits, frames))
+    }
+
+    #[test]
+    fn garbage_and_damage_give_errors_not_panics() {
+        let mut rng = Rng::new(77);
+        for round in 0..300u64 {
+            let w = 15 + (round % 7) as u8;
+            let frames: Frames = (0..rng.range(1, 4))
+                .map(|_| {
+                    let n = rng.range(0, 3000) as usize;
+                    let out = rng.range(1, FRAME as u64) as usize;
+                    ((0..n).map(|_| rng.byte()).collect(), out)
+                })
+                .collect();
+            if let Ok(out) = decode(w, &frames) {
+                assert_eq!(out.len(), frames.iter().map(|f| f.1).sum::<usize>());
+            }
+        }
+        for round in 0..150u64 {
+            let c = case(21, round, 70_000);
+            let mut frames = encode(&c.input, &c.opts).frames;
+            if frames.is_empty() {
+                continue;
+            }
+            for _ in 0..rng.range(1, 8) {
+                let f = rng.below(frames.len() as u64) as usize;
+                let data = &mut frames[f].0;
+                if !data.is_empty() {
+                    let i = rng.below(data.len() as u64) as usize;
+                    data[i] ^= 1 << rng.below(8);
+                }
+            }
+            match decode(c.opts.window_bits, &frames) {
+                Ok(out) => assert_eq!(out.len(), c.input.len()),
+                Err(e) => assert_eq!(e.kind(), "malformed"),
+            }
+        }
     }
 }
