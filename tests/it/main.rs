@@ -8,6 +8,7 @@ mod extract;
 mod golden;
 mod inno;
 mod installshield;
+mod lzx;
 mod msi_hashes;
 mod nsis;
 mod pe_hashes;
