@@ -207,6 +207,7 @@ fn giant(seed: u64) -> lzxgen::cases::Case {
             chain: 2,
             quirks: false,
             seed,
+            ..Options::default()
         },
         data: "giant",
     }

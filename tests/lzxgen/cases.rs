@@ -67,6 +67,7 @@ pub fn case(seed: u64, index: u64, max_len: usize) -> Case {
         chain: rng.range(2, 48) as usize,
         quirks: rng.chance(750),
         seed: rng.next(),
+        ..Options::default()
     };
     Case { input, opts, data }
 }

@@ -38,9 +38,34 @@ pub struct Options {
     pub block_size: (u64, u64),
     /// Hash-chain depth of the match finder.
     pub chain: usize,
-    /// Take unusual but valid choices now and then (see `Quirks`).
+    /// Take unusual but valid choices now and then: empty blocks, blocks
+    /// ending on frame boundaries, repeated offsets set by uncompressed
+    /// blocks, distances equal to a repeated offset coded in full, code
+    /// lengths sent without runs, flat aligned trees.
     pub quirks: bool,
     pub seed: u64,
+    /// Blocks to write first, as (kind, size), before drawn ones.
+    pub plan: Vec<(Kind, usize)>,
+    /// Where an odd uncompressed block ending on a frame boundary puts its
+    /// padding byte: the next frame's data (`Some(true)`), this frame's
+    /// (`Some(false)`), or either, drawn (`None`).
+    pub pad_next: Option<bool>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            window_bits: 15,
+            e8: None,
+            kinds: [1, 1, 1],
+            block_size: (1000, 50_000),
+            chain: 16,
+            quirks: false,
+            seed: 0,
+            plan: Vec::new(),
+            pad_next: None,
+        }
+    }
 }
 
 /// What a stream ended up containing, to show coverage.
@@ -405,6 +430,7 @@ pub fn encode(input: &[u8], opts: &Options) -> Stream {
         }
     };
 
+    let mut planned = opts.plan.iter();
     while pos < total {
         let kind = match rng.weighted(&opts.kinds) {
             0 => Kind::Verbatim,
@@ -420,6 +446,7 @@ pub fn encode(input: &[u8], opts: &Options) -> Stream {
         if opts.quirks && rng.chance(15) {
             size = 0;
         }
+        let (kind, size) = planned.next().copied().unwrap_or((kind, size));
         // Keep each frame's data within what cabextract accepts: when the
         // frame's bytes so far plus a pessimistic estimate for the rest of
         // it would not fit, store the rest of the frame.
@@ -458,7 +485,8 @@ pub fn encode(input: &[u8], opts: &Options) -> Stream {
                 w.cur.extend_from_slice(&data[pos..stop]);
                 pos = stop;
                 if pos == end && size % 2 == 1 && pos < total {
-                    if pos.is_multiple_of(FRAME) && rng.chance(500) {
+                    let next = rng.chance(500);
+                    if pos.is_multiple_of(FRAME) && opts.pad_next.unwrap_or(next) {
                         // Padding byte at the start of the next frame's data.
                         end_frame_if_due(&mut w, pos);
                         w.cur.push(0);

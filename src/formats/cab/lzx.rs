@@ -1313,6 +1313,7 @@ mod tests {
                     chain: 8,
                     quirks: true,
                     seed: u64::from(window_bits),
+                    ..Options::default()
                 };
                 let s = encode(&data, &opts);
                 assert!(
@@ -1587,6 +1588,7 @@ mod tests {
             chain: 8,
             quirks: false,
             seed: 4,
+            ..Options::default()
         }
     }
 
