@@ -146,6 +146,8 @@ pub(crate) struct Lzx {
     failed: Option<Error>,
     /// Scratch for [`Bits`]: the frame's input with its words byte-swapped.
     scratch: Vec<u8>,
+    /// Scratch for [`e8_translate`]: offsets of the frame's E8 bytes.
+    e8_hits: Vec<usize>,
     main_lens: [u8; MAIN_MAX],
     len_lens: [u8; LEN_SYMS],
     main: Huffman,
@@ -183,6 +185,7 @@ impl Lzx {
             next_refused: None,
             failed: None,
             scratch: Vec::new(),
+            e8_hits: Vec::new(),
             main_lens: [0; MAIN_MAX],
             len_lens: [0; LEN_SYMS],
             main: Huffman::new(MAIN_BITS),
@@ -338,7 +341,7 @@ impl Lzx {
             let frame = out.get_mut(first..).unwrap_or(&mut []);
             // Below 2^30 + 2^15: fewer than 32768 frames of at most 32 KiB.
             let offset = self.out_offset as i32;
-            if let Err(at) = e8_translate(frame, offset, size) {
+            if let Err(at) = e8_translate(frame, offset, size, &mut self.e8_hits) {
                 out.truncate(first);
                 return Err(self.error(
                     used,
@@ -784,10 +787,15 @@ fn read_lengths(
 }
 
 /// Undo E8 translation on one frame, in place. `offset` is the stream
-/// offset of its first byte, `size` the translation size (not 0). Returns
-/// the offset of an E8 byte that cannot be translated unambiguously (a
-/// size of 2^31 or more).
-fn e8_translate(frame: &mut [u8], offset: i32, size: u32) -> std::result::Result<(), usize> {
+/// offset of its first byte, `size` the translation size (not 0), `hits`
+/// scratch space. Returns the offset of an E8 byte that cannot be
+/// translated unambiguously (a size of 2^31 or more).
+fn e8_translate(
+    frame: &mut [u8],
+    offset: i32,
+    size: u32,
+    hits: &mut Vec<usize>,
+) -> std::result::Result<(), usize> {
     let Some(limit) = frame.len().checked_sub(E8_TAIL).filter(|&l| l > 0) else {
         return Ok(());
     };
@@ -802,43 +810,26 @@ fn e8_translate(frame: &mut [u8], offset: i32, size: u32) -> std::result::Result
             None => Ok(()),
         };
     };
-    // Eight bytes at a time: a set high bit in `hit` marks an E8 byte. An
-    // E8 at or past `next` is an opcode; the 4 bytes after one are its
-    // operand.
-    const ONES: u64 = 0x0101_0101_0101_0101;
+    // E8 bytes found by memchr's vector search, then taken in order: an E8
+    // at or past `next` is an opcode; the 4 bytes after one are its operand
+    // (translating one never changes what the scan found: operand bytes are
+    // skipped whatever they hold).
     let mut next = 0;
-    let mut at = 0;
-    while at < limit {
-        let hit = match frame.get(at..at + 8) {
-            Some(b) if at + 8 <= limit => {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(b);
-                let x = u64::from_le_bytes(w) ^ (0xE8 * ONES);
-                !(((x & (0x7F * ONES)) + 0x7F * ONES) | x | (0x7F * ONES))
-            }
-            // The last bytes before the limit, one by one.
-            _ => (at..limit)
-                .filter(|&k| frame.get(k) == Some(&0xE8))
-                .fold(0, |h, k| h | (0x80 << (8 * (k - at)))),
-        };
-        let mut hit = hit;
-        while hit != 0 {
-            let p = at + (hit.trailing_zeros() / 8) as usize;
-            hit &= hit - 1;
-            if p < next {
-                continue;
-            }
-            let cur = offset.wrapping_add(p as i32);
-            if let Some(v) = frame.get_mut(p + 1..p + 5) {
-                let abs = i32::from_le_bytes([v[0], v[1], v[2], v[3]]);
-                if abs >= -cur && abs < size {
-                    let rel = if abs >= 0 { abs - cur } else { abs + size };
-                    v.copy_from_slice(&rel.to_le_bytes());
-                }
-            }
-            next = p + 5;
+    hits.clear();
+    hits.extend(memchr::memchr_iter(0xE8, frame.get(..limit).unwrap_or(&[])));
+    for &p in hits.iter() {
+        if p < next {
+            continue;
         }
-        at += 8;
+        let cur = offset.wrapping_add(p as i32);
+        if let Some(v) = frame.get_mut(p + 1..p + 5) {
+            let abs = i32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+            if abs >= -cur && abs < size {
+                let rel = if abs >= 0 { abs - cur } else { abs + size };
+                v.copy_from_slice(&rel.to_le_bytes());
+            }
+        }
+        next = p + 5;
     }
     Ok(())
 }
@@ -899,9 +890,20 @@ impl<'a> Bits<'a> {
         let src = self.data.get(at..).unwrap_or(&[]);
         scratch.clear();
         scratch.resize(src.len().next_multiple_of(2) + 8, 0);
-        let pairs = src.chunks_exact(2);
+        // Eight bytes (four words) at a time, then the rest pair by pair.
+        let mut groups = src.chunks_exact(8);
+        for (d, s) in scratch.chunks_exact_mut(8).zip(&mut groups) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(s);
+            let x = u64::from_le_bytes(w);
+            let x = ((x >> 8) & 0x00FF_00FF_00FF_00FF) | ((x & 0x00FF_00FF_00FF_00FF) << 8);
+            d.copy_from_slice(&x.to_le_bytes());
+        }
+        let done = src.len() - groups.remainder().len();
+        let pairs = groups.remainder().chunks_exact(2);
         let odd = pairs.remainder().first().copied();
-        for (d, s) in scratch.chunks_exact_mut(2).zip(pairs) {
+        let tail = scratch.get_mut(done..).unwrap_or(&mut []);
+        for (d, s) in tail.chunks_exact_mut(2).zip(pairs) {
             d[0] = s[1];
             d[1] = s[0];
         }
@@ -1374,7 +1376,7 @@ mod tests {
             }
             let mut want = frame.clone();
             e8_reference(&mut want, offset, size as i32);
-            e8_translate(&mut frame, offset, size).expect("positive size");
+            e8_translate(&mut frame, offset, size, &mut Vec::new()).expect("positive size");
             assert!(
                 frame == want,
                 "round {round}: len {len}, offset {offset}, size {size}"
@@ -1388,7 +1390,7 @@ mod tests {
         let mut frame = vec![0x90u8; 64];
         frame[20] = 0xE8;
         frame[21..25].copy_from_slice(&0i32.to_le_bytes());
-        e8_translate(&mut frame, 32768, 12_000_000).expect("size");
+        e8_translate(&mut frame, 32768, 12_000_000, &mut Vec::new()).expect("size");
         assert_eq!(frame[21..25], (-(32768 + 20i32)).to_le_bytes());
     }
 
@@ -1402,7 +1404,7 @@ mod tests {
                 v.copy_from_slice(&100i32.to_le_bytes());
             }
             let before = f.clone();
-            e8_translate(&mut f, FRAME as i32, 1000).expect("size");
+            e8_translate(&mut f, FRAME as i32, 1000, &mut Vec::new()).expect("size");
             f != before
         };
         assert!(!translated(10, 0), "frames of 10 bytes are left alone");
@@ -1418,7 +1420,7 @@ mod tests {
         f[0] = 0xE8;
         f[1..5].copy_from_slice(&[0xE8, 0, 0, 0]);
         f[5] = 0xE8;
-        e8_translate(&mut f, 0, 1000).expect("size");
+        e8_translate(&mut f, 0, 1000, &mut Vec::new()).expect("size");
         assert_eq!(f[1..5], 0xE8i32.to_le_bytes(), "E8 at 0: abs 0xE8 - cur 0");
         assert_eq!(f[6..10], (-5i32).to_le_bytes(), "E8 at 5: abs 0 - cur 5");
     }
@@ -1426,9 +1428,15 @@ mod tests {
     #[test]
     fn e8_sizes_of_2_31_and_more_are_refused_where_they_matter() {
         let mut f = vec![0u8; 100];
-        assert_eq!(e8_translate(&mut f, 0, 0x8000_0000), Ok(()));
+        assert_eq!(
+            e8_translate(&mut f, 0, 0x8000_0000, &mut Vec::new()),
+            Ok(())
+        );
         f[42] = 0xE8;
-        assert_eq!(e8_translate(&mut f, 0, 0x8000_0000), Err(42));
+        assert_eq!(
+            e8_translate(&mut f, 0, 0x8000_0000, &mut Vec::new()),
+            Err(42)
+        );
         // Through the decoder: the frame is not delivered.
         let mut w = Writer::new();
         w.bits(1, 1);
