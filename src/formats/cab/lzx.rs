@@ -39,11 +39,18 @@
 //!   "same length" run whose length symbol is 17, 18 or 19 (7-Zip rejects
 //!   both; libmspack writes past the table or stores a length of 255);
 //! - a match distance of 0, or above the window size minus 3 (only an
-//!   uncompressed block's header can set these: 7-Zip rejects them, libmspack
-//!   copies stale window bytes);
+//!   uncompressed block's header can set these; 7-Zip rejects them there,
+//!   libmspack copies stale window bytes for 0 and for more than the
+//!   window);
 //! - an E8 translation size of 2^31 or more in a frame where an E8 byte
 //!   would be translated (libmspack compares it as a negative `int`, 7-Zip
 //!   as unsigned).
+//!
+//! Where one of them refuses a stream the other decodes with nothing left
+//! to interpretation, it is decoded: padding bits or a padding byte that
+//! are not zero, repeated offsets set to values no match then uses, bytes
+//! after the data of a stream's last frame (7-Zip refuses each; libmspack
+//! ignores them).
 //!
 //! Errors are [`Error::Malformed`], naming the frame, its output offset and
 //! the input byte where decoding stopped. After an error every call fails
