@@ -25,8 +25,11 @@ fn u32_at(d: &[u8], o: usize) -> usize {
     u32::from_le_bytes([d[o], d[o + 1], d[o + 2], d[o + 3]]) as usize
 }
 
-/// Each LZX folder: window bits and (data, uncompressed size) frames.
-fn folders(d: &[u8]) -> Vec<(u8, Vec<(&[u8], usize)>)> {
+/// An LZX folder: window bits and (data, uncompressed size) frames.
+type LzxFolder<'a> = (u8, Vec<(&'a [u8], usize)>);
+
+/// Each LZX folder of cabinet `d`.
+fn folders(d: &[u8]) -> Vec<LzxFolder<'_>> {
     let mut out = Vec::new();
     for k in 0..u16_at(d, 26) {
         let at = 36 + 8 * k;
