@@ -134,3 +134,56 @@ fn lzx_cabinets_decode_as_cabextract_decodes_them() {
     assert!(members.len() as u64 >= STREAMS);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A frame that does not decode: the files before it keep their bytes,
+/// the ones from it on are missing with a `malformed` error that names the
+/// CFDATA block and the LZX frame.
+#[test]
+fn damage_in_a_later_frame_keeps_the_files_before_it() {
+    let mut rng = Rng::new(77);
+    let data = lzxgen::data::x86(&mut rng, 3 * 32768 + 500, 0);
+    let opts = lzxgen::encoder::Options {
+        window_bits: 16,
+        e8: Some(12_000_000),
+        ..Default::default()
+    };
+    let mut frames = encode(&data, &opts).frames;
+    // Frame 2's data zeroed (its checksum is computed afterwards): all-zero
+    // codes decode to something until a match runs past the frame's end.
+    frames[2].0.iter_mut().for_each(|b| *b = 0);
+    let cab = cabinet(
+        &[Folder {
+            window_bits: 16,
+            frames,
+        }],
+        &[
+            File {
+                name: "first.bin".into(),
+                folder: 0,
+                offset: 0,
+                size: 65_536,
+            },
+            File {
+                name: "second.bin".into(),
+                folder: 0,
+                offset: 65_536,
+                size: (data.len() - 65_536) as u32,
+            },
+        ],
+    );
+    let report = Scanner::new().scan_bytes("damaged.cab", &cab);
+    let [first, second] = &report.root.children[..] else {
+        panic!("two children: {:?}", report.root.children.len());
+    };
+    assert_eq!(first.sha256.as_deref(), Some(hex(&data[..65_536]).as_str()));
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert!(second.sha256.is_none());
+    let e = &second.errors[0];
+    assert_eq!(e.kind(), "malformed");
+    let text = e.to_string();
+    assert!(
+        text.contains("CFDATA block 2 of folder 0")
+            && text.contains("LZX frame 2 (output offset 65536)"),
+        "{text}"
+    );
+}
