@@ -60,6 +60,52 @@ fn scan_hash_thread(bencher: divan::Bencher, rel: &str) {
     bench_scan(bencher, rel, Scanner::new().with_hash_thread(true));
 }
 
+/// The real LZX:21 cabinet (Microsoft's compressor, E8 translation on)
+/// inside the InstallShield sample: (window bits, CFDATA frames).
+fn engine32_frames(exe: &[u8]) -> (u8, Vec<(&[u8], usize)>) {
+    let le16 = |d: &[u8], o: usize| usize::from(u16::from_le_bytes([d[o], d[o + 1]]));
+    let le32 =
+        |d: &[u8], o: usize| u32::from_le_bytes([d[o], d[o + 1], d[o + 2], d[o + 3]]) as usize;
+    let mut at = 0;
+    loop {
+        let i = at
+            + exe[at..]
+                .windows(8)
+                .position(|w| w == b"MSCF\0\0\0\0")
+                .expect("a cabinet");
+        let d = &exe[i..];
+        if le16(d, 42) & 15 == 3 {
+            let mut p = le32(d, 36);
+            let frames = (0..le16(d, 40))
+                .map(|_| {
+                    let (cb, ucb) = (le16(d, p + 4), le16(d, p + 6));
+                    p += 8 + cb;
+                    (&d[p - cb..p], ucb)
+                })
+                .collect();
+            return ((le16(d, 42) >> 8) as u8 & 31, frames);
+        }
+        at = i + 1;
+    }
+}
+
+/// The LZX decoder alone on `engine32.cab` (1.8 MB out), counted in output
+/// bytes. bench/lzx.sh compares it with lzxd and 7zz.
+#[divan::bench]
+fn lzx_decode(bencher: divan::Bencher) {
+    let exe = sample("installshield/clam_IScab_int.exe");
+    let (bits, frames) = engine32_frames(&exe);
+    let total: usize = frames.iter().map(|f| f.1).sum();
+    bencher
+        .counter(divan::counter::BytesCount::new(total))
+        .bench(|| {
+            let mut n = 0;
+            installsift::fuzzing::decode_lzx(bits, divan::black_box(&frames), |b| n += b.len())
+                .expect("decodes");
+            n
+        });
+}
+
 /// Hash throughput on 16 MiB, per selection.
 #[divan::bench(args = ["sha256", "sha256,sha1", "sha256,sha1,md5"])]
 fn hashing(bencher: divan::Bencher, list: &str) {

@@ -71,6 +71,28 @@ for f in sorted(os.listdir(src)):
     if c > 0:
         put(f + '.first', d[c:])
 PY
+mkdir -p "$LOG"/seeds-lzx
+python3 - "$C/cab" "$LOG/seeds-lzx" <<'PY'
+# Each LZX folder of the corpus cabinets in exercise_lzx's layout: the window
+# byte (bits - 15), then per CFDATA block a u16 data length, a u16 output
+# length and the data.
+import os, struct, sys
+src, out = sys.argv[1:]
+for f in sorted(os.listdir(src)):
+    d = open(os.path.join(src, f), 'rb').read()
+    if d[:4] != b'MSCF' or d[30] & 4:
+        continue
+    for k in range(struct.unpack_from('<H', d, 26)[0]):
+        at, n, t = struct.unpack_from('<IHH', d, 36 + 8 * k)
+        if t & 15 != 3:
+            continue
+        seed = bytes([(t >> 8 & 31) - 15])
+        for _ in range(n):
+            _, cb, ucb = struct.unpack_from('<IHH', d, at)
+            seed += struct.pack('<HH', cb, ucb) + d[at + 8:at + 8 + cb]
+            at += 8 + cb
+        open(os.path.join(out, f'{f}.{k}'), 'wb').write(seed[:200_000])
+PY
 run() { # run TARGET SECONDS [MAX_LEN]
     mkdir -p "$LOG/artifacts-$1"
     "$BIN/$1" "$LOG/seeds-$1" -dict="$HERE/dict/installsift.dict" -max_total_time="$2" \
@@ -87,8 +109,9 @@ run inno "$EACH_T" 200000
 run installshield "$EACH_T"
 run xml "$EACH_T"
 run xar "$EACH_T"
+run lzx "$EACH_T" 200000
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

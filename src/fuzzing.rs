@@ -71,6 +71,56 @@ pub fn exercise_as(format: &str, data: &[u8]) {
     check(&scanner().scan_bytes_forced("fuzz", data, None, Some(h)));
 }
 
+/// Decode `data` as a raw LZX stream, whatever it holds: byte 0 picks the
+/// window (2^15 to 2^21 bytes), then each frame is a little-endian u16
+/// input length, a u16 output length and that many input bytes (fewer at
+/// the end). Must never panic, hang or allocate beyond the window, and a
+/// frame that decodes has exactly the length asked for.
+pub fn exercise_lzx(data: &[u8]) {
+    let Some((&w, mut rest)) = data.split_first() else {
+        return;
+    };
+    let Some(mut lzx) = formats::cab::lzx::Lzx::new(15 + w % 7) else {
+        return;
+    };
+    let mut out = Vec::new();
+    while let Some((head, tail)) = rest.split_first_chunk::<4>() {
+        let n = usize::from(u16::from_le_bytes([head[0], head[1]]));
+        let out_len = usize::from(u16::from_le_bytes([head[2], head[3]]));
+        let (input, tail) = tail.split_at(n.min(tail.len()));
+        rest = tail;
+        out.clear();
+        match lzx.decode_frame(input, out_len, &mut out) {
+            Ok(()) => assert_eq!(out.len(), out_len, "frame length"),
+            Err(e) => {
+                assert!(out.is_empty(), "bytes kept from a failed frame");
+                assert_eq!(e.kind(), "malformed", "{e}");
+                assert_eq!(lzx.decode_frame(input, out_len, &mut out), Err(e));
+                break;
+            }
+        }
+    }
+}
+
+/// Decode a raw LZX stream given as (input, output length) frames, as a
+/// cabinet folder's CFDATA blocks hold it, handing each decoded frame to
+/// `sink`: the decoder alone, for benchmarks and comparisons.
+pub fn decode_lzx(
+    window_bits: u8,
+    frames: &[(&[u8], usize)],
+    mut sink: impl FnMut(&[u8]),
+) -> crate::Result<()> {
+    let mut lzx = formats::cab::lzx::Lzx::new(window_bits)
+        .ok_or_else(|| crate::Error::malformed(format!("LZX window of 2^{window_bits} bytes")))?;
+    let mut out = Vec::new();
+    for &(input, out_len) in frames {
+        out.clear();
+        lzx.decode_frame(input, out_len, &mut out)?;
+        sink(&out);
+    }
+    Ok(())
+}
+
 fn check(report: &Report) {
     assert_eq!(
         report.stats.panics,

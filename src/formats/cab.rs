@@ -3,8 +3,9 @@
 //!
 //! The tables (CFHEADER, CFFOLDER, CFFILE, CFDATA; MS-CAB §2) are read by our
 //! own bounds-checked code and each folder is decoded by a streaming reader
-//! over its CFDATA blocks, with the decoders the `cab` crate itself uses
-//! (`flate2` for MSZIP, `lzxd` for LZX). Not `cab::Cabinet`, because:
+//! over its CFDATA blocks: MSZIP with `flate2` (the decoder the `cab` crate
+//! itself uses), LZX with our own decoder ([`lzx`]: exact E8 translation,
+//! typed errors). Not `cab::Cabinet`, because:
 //! - its `read_file(name)` starts a new folder reader and decodes from the
 //!   folder's first block for every file (quadratic in the folder size), finds
 //!   files by name (wrong with duplicate names), and it panicked once in 5,000
@@ -49,6 +50,8 @@ use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+
+pub(crate) mod lzx;
 
 /// Cabinet facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -558,10 +561,10 @@ fn unpack_folder(
             window: Vec::new(),
             inflater: Box::new(flate2::Decompress::new(false)),
         },
-        Method::Lzx(w) => match lzx_window(w) {
-            Some(ws) => Decoder::Lzx(Box::new(lzxd::Lzxd::new(ws))),
+        Method::Lzx(w) => match lzx::Lzx::new(w) {
+            Some(d) => Decoder::Lzx(Box::new(d)),
             None => Decoder::Failed(Error::malformed(format!(
-                "folder {k}: LZX window of 2^{w} bytes is invalid"
+                "folder {k}: LZX window of 2^{w} bytes is invalid (cabinets use 2^15 to 2^21)"
             ))),
         },
         Method::Quantum(_) => Decoder::Failed(Error::unsupported(format!(
@@ -710,24 +713,6 @@ fn folder_extent(data: &[u8], folder: &Folder, reserve: usize) -> Option<(u64, u
     Some((total, at))
 }
 
-fn lzx_window(bits: u8) -> Option<lzxd::WindowSize> {
-    use lzxd::WindowSize as W;
-    Some(match bits {
-        15 => W::KB32,
-        16 => W::KB64,
-        17 => W::KB128,
-        18 => W::KB256,
-        19 => W::KB512,
-        20 => W::MB1,
-        21 => W::MB2,
-        22 => W::MB4,
-        23 => W::MB8,
-        24 => W::MB16,
-        25 => W::MB32,
-        _ => return None,
-    })
-}
-
 enum Decoder {
     Stored,
     /// MSZIP: each block is a raw deflate stream that may refer to the last
@@ -738,7 +723,7 @@ enum Decoder {
         /// per 32 KiB block allocated and cleared its state and window).
         inflater: Box<flate2::Decompress>,
     },
-    Lzx(Box<lzxd::Lzxd>),
+    Lzx(Box<lzx::Lzx>),
     /// The folder cannot be decoded (Quantum, bad parameters).
     Failed(Error),
 }
@@ -796,10 +781,10 @@ impl Decoder {
                 }
                 Ok(())
             }
-            Decoder::Lzx(lzx) => lzx
-                .decompress_next(packed, out_len)
-                .map(|b| out.extend_from_slice(b))
-                .map_err(|e| format!("LZX block: {e}")),
+            Decoder::Lzx(lzx) => lzx.decode_frame(packed, out_len, out).map_err(|e| match e {
+                Error::Malformed { message } => message,
+                other => other.to_string(),
+            }),
             Decoder::Failed(e) => Err(e.to_string()),
         }
     }

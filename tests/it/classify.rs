@@ -32,6 +32,10 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     ("cab/large_mszip.cab", NotInstaller, None, None),
+    ("cab/lzx_blocks.cab", NotInstaller, None, None),
+    ("cab/lzx_e8.cab", NotInstaller, None, None),
+    ("cab/lzx_far_match.cab", NotInstaller, None, None),
+    ("cab/lzx_two_folders.cab", NotInstaller, None, None),
     ("cab/mszip.cab", NotInstaller, None, None),
     ("cab/stored.cab", NotInstaller, None, None),
     (

@@ -9,6 +9,7 @@ mod extract;
 mod golden;
 mod inno;
 mod installshield;
+mod lzx;
 mod msi_family;
 mod msi_hashes;
 mod nsis;

@@ -35,8 +35,9 @@ fn replay_regressions_and_malformed_samples() {
         let data = std::fs::read(&path).expect("read input");
         let (tx, rx) = mpsc::channel();
         let name = path.display().to_string();
-        // tests/fuzz_regressions/<target>/<input>: the target's entry point;
-        // `scan` and the malformed corpus samples take the whole scan.
+        // tests/fuzz_regressions/<target>/<input>: the target's entry point
+        // (`lzx`: the LZX decoder alone); `scan` and the malformed corpus
+        // samples take the whole scan.
         let target = path
             .parent()
             .and_then(|p| p.file_name())
@@ -49,7 +50,9 @@ fn replay_regressions_and_malformed_samples() {
         };
         std::thread::spawn(move || {
             let r = std::panic::catch_unwind(|| {
-                if installsift::fuzzing::FORMATS.contains(&target.as_str()) {
+                if target == "lzx" {
+                    installsift::fuzzing::exercise_lzx(&data);
+                } else if installsift::fuzzing::FORMATS.contains(&target.as_str()) {
                     installsift::fuzzing::exercise_as(&target, &data);
                 } else {
                     installsift::fuzzing::exercise(&data);
