@@ -474,6 +474,21 @@ dir_tsv "$d" > "$(ref_name msi_real/MergeModule1_wix4.msm)"
 [ -s "$(ref_name msi_real/MergeModule1_wix4.msm)" ] || die "empty MergeModule1_wix4.msm listing"
 ref_listing 7zz msu/Windows8.1-KB2937592-x86.msu
 cab_crosscheck msu/Windows8.1-KB2937592-x86.msu
+# Real LZX (WiX's and Google's MSIs, Microsoft-made cabinets) and a merge module whose
+# cabinet stores two identical files once: msiextract / cabextract, 7zz must agree.
+ref_listing msiextract msi_real/gears-win32-opt.msi
+ref_listing msiextract msi_real/Firewall4_wix406.msi
+msiinfo extract msi_real/Module401_wix5.msm MergeModule.CABinet > "$WORK"/Module401.cab
+d=$(mktemp -d "$WORK"/ref.XXXXXX)
+7zz x -bd -bso0 -bsp0 -y -o"$d" "$WORK"/Module401.cab
+dir_tsv "$d" > "$(ref_name msi_real/Module401_wix5.msm)"
+[ -s "$(ref_name msi_real/Module401_wix5.msm)" ] || die "empty Module401_wix5.msm listing"
+for s in cab_real/libarchive_lzx_e8.cab cab_real/wix_native_test.cab cab_real/wix_signed_cab1.cab; do
+    ref_listing cabextract "$s"
+    d=$(mktemp -d "$WORK"/lzx.XXXXXX)
+    7zz x -bd -bso0 -bsp0 -y -o"$d" "$HERE/$s"
+    dir_tsv "$d" | cmp -s - "$(ref_name "$s")" || die "cabextract and 7zz disagree on $s"
+done
 # second view of every MSI: what 7zz makes of it (embedded cab entries named by File
 # key for wixl MSIs; the raw CFB streams for the merge module)
 for s in msi/simple.msi msi/dirs.msi msi/nonascii.msi msi/renamed.bin msi/module.msm; do

@@ -252,6 +252,28 @@ impl Writer {
         self.written.insert(number, result.map(|(_, rel)| rel));
     }
 
+    /// Node `number` at `path` has the bytes of node `from`, already
+    /// written: copy that file to the node's place.
+    fn copy(&mut self, number: u64, path: &[String], from: u64) {
+        let depth = path.len().saturating_sub(1);
+        self.stack.truncate(depth);
+        let Some(name) = path.last() else { return };
+        let source = match self.written.get(&from) {
+            Some(Ok(rel)) => Ok(self.out.join(rel)),
+            Some(Err(e)) => Err(format!("the entry it repeats was not written: {e}")),
+            None => Err("the entry it repeats was not written".to_owned()),
+        };
+        let result = self.write_entry(depth.max(1), name, |target| {
+            let source = source?;
+            fs::copy(source, target)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+        self.stack
+            .push(result.as_ref().ok().map(|(p, _)| p.clone()));
+        self.written.insert(number, result.map(|(_, rel)| rel));
+    }
+
     /// Drop a stream that did not become a node and start a new one. The
     /// file is created anew (whatever had its name removed first, a symlink
     /// included), so nothing is written through a link.
@@ -331,6 +353,9 @@ impl DataSink for Sink {
     }
     fn streamed(&mut self, number: u64, path: &[String]) {
         self.0.borrow_mut().streamed(number, path);
+    }
+    fn copy(&mut self, number: u64, path: &[String], from: u64) {
+        self.0.borrow_mut().copy(number, path, from);
     }
 }
 

@@ -188,6 +188,8 @@ pub(crate) trait DataSink {
     /// The stream begun last (or, when it was already given to a node, that
     /// node's bytes again) is node `number` at `path`.
     fn streamed(&mut self, number: u64, path: &[String]);
+    /// Node `number` at `path` has the same bytes as node `from`.
+    fn copy(&mut self, number: u64, path: &[String], from: u64);
 }
 
 /// What a parser sees of the node it is parsing.
@@ -214,6 +216,12 @@ pub(crate) struct Cx<'s> {
     /// Outcomes of those checks, by entry key, until [`Cx::child`] records
     /// them on the entry.
     outcomes: HashMap<String, std::result::Result<Check, Error>>,
+    /// The digest computed for each key read by [`Cx::read_entry_keyed`]
+    /// (lowercase hex), for a later copy of the same bytes.
+    computed: HashMap<String, String>,
+    /// The node number (pre-order, as the data sink counts) of each child
+    /// in `children`, for [`Cx::child_copy`].
+    child_numbers: Vec<u64>,
 }
 
 impl<'s> Cx<'s> {
@@ -323,6 +331,7 @@ impl<'s> Cx<'s> {
         let name = name.into();
         let mut path = self.path.to_vec();
         path.push(name.clone());
+        self.child_numbers.push(self.budget.stats.nodes + 1);
         let node = match data {
             ChildData::Borrowed(bytes) => {
                 let open = self.claim(bytes, &name);
@@ -404,6 +413,7 @@ impl<'s> Cx<'s> {
         let mut path = self.path.to_vec();
         path.push(name.clone());
         let open = self.claim(bytes, &name);
+        self.child_numbers.push(self.budget.stats.nodes + 1);
         let node = scan_node_with(
             self.scanner,
             self.budget,
@@ -416,6 +426,96 @@ impl<'s> Cx<'s> {
             Some(parse),
         );
         self.children.push(node);
+        true
+    }
+
+    /// A child whose bytes are the same stored bytes as the earlier child
+    /// `of` (an index into this container's children, in the order they
+    /// were handed over): two cabinet entries pointing at one range of a
+    /// folder, as WiX and makecab write identical files once. The node
+    /// repeats that child's hashes, format, verdict and errors, says whose
+    /// bytes it shares, and is not opened again (its contents are listed
+    /// under the first), so repeating one range costs nothing per copy.
+    /// The caller's `entry` carries its own checks. Returns false when the
+    /// entry limits stop this container.
+    pub(crate) fn child_copy(
+        &mut self,
+        name: impl Into<String>,
+        entry: EntryInfo,
+        of: usize,
+    ) -> bool {
+        let (Some(first), Some(&from)) = (self.children.get(of), self.child_numbers.get(of)) else {
+            return true;
+        };
+        let first_info = first.info.clone();
+        if !self.admit() {
+            return false;
+        }
+        // The copy's own stated digest (an MSI's MsiFileHash row), checked
+        // against the one computed when the shared bytes were read.
+        let first_key = first_info.entry.as_ref().and_then(|e| e.key.clone());
+        if let (Some(k), Some(fk)) = (entry.key.clone(), first_key) {
+            if let (Some((check, digest)), Some(got)) = (
+                self.expected.get(&k).cloned(),
+                self.computed.get(&fk).cloned(),
+            ) {
+                let want = digest.hex();
+                let outcome = if got == want {
+                    Ok(check)
+                } else {
+                    Err(Error::checksum(format!(
+                        "{}: the entry's bytes hash to {got}, the container states {want}",
+                        check.as_str()
+                    )))
+                };
+                self.outcomes.insert(k, outcome);
+            }
+        }
+        let mut entry = entry;
+        if let Some(outcome) = entry.key.as_ref().and_then(|k| self.outcomes.remove(k)) {
+            entry = match outcome {
+                Ok(check) => entry.verified(check),
+                Err(e) => entry.with_error(e),
+            };
+        }
+        let name = name.into();
+        let mut path = self.path.to_vec();
+        path.push(name);
+        self.budget.stats.nodes += 1;
+        let number = self.budget.stats.nodes;
+        self.child_numbers.push(number);
+        if first_info.sha256.is_some() {
+            if let Some(sink) = self.budget.data_sink.as_mut() {
+                sink.copy(number, &path, from);
+            }
+        }
+        let mut errors = first_info.errors;
+        errors.append(&mut entry.errors);
+        if !errors.is_empty() {
+            self.budget.stats.nodes_with_errors += 1;
+        }
+        let verified_by = sorted_checks(std::mem::take(&mut entry.verified_by));
+        let mut evidence = first_info.evidence;
+        let first_name = first_info.path.last().cloned().unwrap_or_default();
+        evidence.push(Evidence::strong(
+            "same-stored-data",
+            format!(
+                "stored once with `{first_name}`: the same bytes (its hashes); not opened again, its contents are listed there"
+            ),
+            entry.offset,
+        ));
+        self.children.push(Node {
+            info: NodeInfo {
+                path,
+                depth: self.depth + 1,
+                verified_by,
+                evidence,
+                errors,
+                entry: Some(entry),
+                ..first_info
+            },
+            children: Vec::new(),
+        });
         true
     }
 
@@ -499,7 +599,11 @@ impl<'s> Cx<'s> {
         };
         let mut u = self.read_entry_hashing(reader, declared, stored, digest.selection())?;
         let want = digest.hex();
-        let outcome = match digest.computed(&u.hashes) {
+        let got = digest.computed(&u.hashes);
+        if let Some(g) = &got {
+            self.computed.insert(key.to_owned(), (*g).to_owned());
+        }
+        let outcome = match got {
             Some(got) if got == want => Ok(check),
             Some(got) => Err(Error::checksum(format!(
                 "{}: the entry's bytes hash to {got}, the container states {want}",
@@ -790,6 +894,8 @@ fn scan_node_with(
         verified: Vec::new(),
         expected: HashMap::new(),
         outcomes: HashMap::new(),
+        computed: HashMap::new(),
+        child_numbers: Vec::new(),
     };
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
@@ -1365,6 +1471,8 @@ mod tests {
             verified: Vec::new(),
             expected: HashMap::new(),
             outcomes: HashMap::new(),
+            computed: HashMap::new(),
+            child_numbers: Vec::new(),
         };
         f(&mut cx)
     }

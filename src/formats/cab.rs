@@ -47,7 +47,7 @@ use crate::error::{context, Error};
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Read};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -241,6 +241,25 @@ fn emit_with(
         None => key.to_owned(),
     };
     cx.child(name, entry, data)
+}
+
+/// [`emit_with`] for an entry whose range of the folder equals that of the
+/// earlier child `of` (see [`Cx::child_copy`]).
+fn emit_copy(
+    cx: &mut Cx<'_>,
+    namer: Option<Namer<'_>>,
+    key: &str,
+    mut entry: EntryInfo,
+    of: usize,
+) -> bool {
+    let name = match namer {
+        Some(f) => {
+            entry.key = Some(key.to_owned());
+            f(key)
+        }
+        None => key.to_owned(),
+    };
+    cx.child_copy(name, entry, of)
 }
 
 /// A NUL-terminated string at `at`: (text, offset after the NUL).
@@ -617,11 +636,32 @@ fn unpack_folder(
     // Set when a file hit a limit: the rest of the folder is not decoded
     // (skipping a bomb's remainder would cost what the limit saved).
     let mut abandoned: Option<Error> = None;
+    // (offset, size) of each file decoded so far → its child's index: a
+    // later file with the same range has the same bytes (WiX and makecab
+    // store identical files once and point two entries at them).
+    let mut ranges: HashMap<(u64, u64), usize> = HashMap::new();
     for f in members {
         let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
         let size = u64::from(f.size);
         let start = u64::from(f.offset);
         let mut entry = entry_info(Some(folder.method));
+        if start < reader.position && size > 0 {
+            if let Some(&of) = ranges.get(&(start, size)) {
+                let first_vouched = cx
+                    .children
+                    .get(of)
+                    .is_some_and(|c| c.verified_by.contains(&Check::CabChecksum));
+                if first_vouched {
+                    entry = entry.verified(Check::CabChecksum);
+                }
+                if !emit_copy(cx, namer, &f.name, entry, of) {
+                    return false;
+                }
+                *produced += 1;
+                continue;
+            }
+        }
+        let index = cx.children.len();
         let child = if let Some(e) = &abandoned {
             ChildData::Missing {
                 size,
@@ -680,6 +720,7 @@ fn unpack_folder(
         if !emit_with(cx, namer, &f.name, entry, child) {
             return false;
         }
+        ranges.entry((start, size)).or_insert(index);
         *produced += 1;
     }
     // Data after the last file: a file's size is wrong or a file is missing
@@ -1194,6 +1235,39 @@ mod tests {
                 c.errors[0]
             );
         }
+    }
+
+    #[test]
+    fn files_sharing_one_range_are_one_content_listed_twice() {
+        // Two CFFILE entries pointing at the same bytes of a folder, as WiX
+        // writes identical files (Google Gears' MSI: crash_sender.exe for
+        // Firefox and for IE); msiextract, cabextract and 7-Zip give both.
+        let Some(mut d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        let at = le_u32(&d, 16).unwrap() as usize; // coffFiles
+        let first = (le_u32(&d, at).unwrap(), le_u32(&d, at + 4).unwrap());
+        let name_end = at + 16 + d[at + 16..].iter().position(|&b| b == 0).unwrap();
+        let second = name_end + 1;
+        d[second..second + 4].copy_from_slice(&first.0.to_le_bytes());
+        d[second + 4..second + 8].copy_from_slice(&first.1.to_le_bytes());
+        let r = Scanner::new().scan_bytes("dup.cab", &d);
+        let (a, b) = (&r.root.children[0], &r.root.children[1]);
+        assert_eq!((a.size, &a.sha256), (b.size, &b.sha256));
+        assert!(b.errors.is_empty(), "{:?}", b.errors);
+        assert!(b.evidence.iter().any(|e| e.signal == "same-stored-data"));
+        assert_eq!(b.verified_by, a.verified_by);
+        // The folder's data now has bytes no file claims: said on the cab.
+        assert!(r
+            .root
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("belong to no file")));
+        // A range that only partly repeats one is still an error.
+        d[second..second + 4].copy_from_slice(&(first.0 + 1).to_le_bytes());
+        let r = Scanner::new().scan_bytes("overlap.cab", &d);
+        assert!(r.root.children[1].sha256.is_none());
+        assert!(!r.root.children[1].errors.is_empty());
     }
 
     #[test]

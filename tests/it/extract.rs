@@ -102,3 +102,35 @@ fn written_files_hash_as_the_scan_reports() {
     }
     assert!(checked > 80, "only {checked} files checked");
 }
+
+/// Two cabinet entries sharing one stored range (WiX's identical files) are
+/// both written, with the same bytes.
+#[test]
+fn entries_sharing_stored_data_are_both_written() {
+    let mut d = std::fs::read(corpus().join("cab/mszip.cab")).expect("read");
+    let at = u32::from_le_bytes(d[16..20].try_into().expect("4")) as usize;
+    let name_end = at + 16 + d[at + 16..].iter().position(|&b| b == 0).expect("nul");
+    let (size, off) = (d[at..at + 4].to_vec(), d[at + 4..at + 8].to_vec());
+    d[name_end + 1..name_end + 5].copy_from_slice(&size);
+    d[name_end + 5..name_end + 9].copy_from_slice(&off);
+    let dir = fresh_dir("shared");
+    let input = dir.join("dup.cab");
+    std::fs::write(&input, &d).expect("write");
+    let x =
+        installsift::extract::extract(&Scanner::new(), &input, &dir.join("out")).expect("extract");
+    let kids = &x.report.root.children;
+    assert_eq!(kids[0].sha256, kids[1].sha256);
+    let files: Vec<_> = tree(&dir.join("out"))
+        .into_iter()
+        .filter(|p| p.is_file())
+        .map(|p| hash::hash_bytes(HashSelection::SHA256, &std::fs::read(p).expect("read")).sha256)
+        .collect();
+    assert_eq!(files.len(), kids.len(), "{files:?}");
+    assert_eq!(
+        files
+            .iter()
+            .filter(|h| Some(h.as_str()) == kids[0].sha256.as_deref())
+            .count(),
+        2
+    );
+}

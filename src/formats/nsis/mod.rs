@@ -841,7 +841,10 @@ mod tests {
         assert!(!sniff(&d[..7]));
         let mut other = d[..12].to_vec();
         other[9] ^= 1;
-        assert!(!sniff(&other), "a cut signature must still match as far as it goes");
+        assert!(
+            !sniff(&other),
+            "a cut signature must still match as far as it goes"
+        );
         d[4..20].copy_from_slice(SIGNATURE_1X);
         assert!(sniff(&d), "NSIS 1.x");
         d[10] ^= 0x20;
