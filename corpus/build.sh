@@ -473,6 +473,12 @@ d=$(mktemp -d "$WORK"/ref.XXXXXX)
 dir_tsv "$d" > "$(ref_name msi_real/MergeModule1_wix4.msm)"
 [ -s "$(ref_name msi_real/MergeModule1_wix4.msm)" ] || die "empty MergeModule1_wix4.msm listing"
 ref_listing 7zz msu/Windows8.1-KB2937592-x86.msu
+# Real NSIS 2.x installers (nsis_real/; 2.0rc1's names are raw variable codes, not listed)
+for s in nsis_real/nsis2.08_NxS_BigClock_0_3_1.exe nsis_real/google_cloud_sdk_nsis246_signed.exe; do
+    d=$(mktemp -d "$WORK"/ref.XXXXXX)
+    LC_ALL=C.UTF-8 7zz x -bd -bso0 -bsp0 -y -o"$d" "$HERE/$s"
+    dir_tsv "$d" > "$(ref_name "$s")"
+done
 cab_crosscheck msu/Windows8.1-KB2937592-x86.msu
 # Real LZX (WiX's and Google's MSIs, Microsoft-made cabinets) and a merge module whose
 # cabinet stores two identical files once: msiextract / cabextract, 7zz must agree.

@@ -404,7 +404,10 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     let mut files = Vec::new();
     // The file table normally follows the folder table; a coffFiles that
     // points outside the cabinet is reported and that place used instead.
-    let mut at = if coff_files < 36 || coff_files as usize >= data.len() {
+    // An empty cabinet (no files: WiX writes one for an MSI whose Media row
+    // has nothing to carry) ends where its file table would start.
+    let no_files_at_end = n_files == 0 && coff_files as usize == data.len();
+    let mut at = if coff_files < 36 || (coff_files as usize >= data.len() && !no_files_at_end) {
         cx.error(Error::malformed(format!(
             "coffFiles (offset 16) is {coff_files}, outside the cabinet (36..{}): the file table is read where the folder table ends, at offset {at}",
             data.len()
@@ -1235,6 +1238,23 @@ mod tests {
                 c.errors[0]
             );
         }
+    }
+
+    #[test]
+    fn an_empty_cabinet_is_no_damage() {
+        // 36 bytes: no folder, no file, the file table where the data ends
+        // (the embedded cabinet of Omaha's GoogleUpdateHelper.msi).
+        let mut d = b"MSCF\0\0\0\0".to_vec();
+        d.extend(36u32.to_le_bytes()); // cbCabinet
+        d.extend([0; 4]);
+        d.extend(36u32.to_le_bytes()); // coffFiles
+        d.extend([0; 4]);
+        d.extend([3, 1, 0, 0, 0, 0, 0, 0, 0x34, 0x12, 0, 0]); // 1.3, 0 folders, 0 files
+        assert_eq!(d.len(), 36);
+        let r = Scanner::new().scan_bytes("empty.cab", &d);
+        assert_eq!(r.root.format, Format::Cab);
+        assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+        assert!(r.root.children.is_empty());
     }
 
     #[test]

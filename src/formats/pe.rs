@@ -319,6 +319,16 @@ impl Layout {
         (rva < self.size_of_headers).then_some(rva as usize)
     }
 
+    /// The section whose memory holds `rva` beyond its file data (an
+    /// uninitialised tail), if any.
+    fn uninitialized_section(&self, rva: u32) -> Option<&SectionInfo> {
+        self.sections.iter().find(|s| {
+            rva >= s.virtual_address
+                && rva - s.virtual_address < s.virtual_size
+                && rva - s.virtual_address >= s.raw_size
+        })
+    }
+
     /// End of the image in the file: headers and every section's raw data.
     fn image_end(&self, len: usize) -> usize {
         let mut end = u64::from(self.size_of_headers);
@@ -891,6 +901,21 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
     let leaves = walk.leaves;
     for (path, data_rva, size) in leaves {
         let Some(off) = layout.rva_to_offset(data_rva) else {
+            if let Some(sec) = layout.uninitialized_section(data_rva) {
+                // Inside a section's memory but past its file data: filled
+                // in at run time (UPX and other packers leave resources
+                // there for their unpacking stub). No bytes to read, and no
+                // damage either.
+                cx.evidence(Evidence::weak(
+                    "pe-resource-in-memory",
+                    format!(
+                        "resource {path} lies in section `{}` past its file data: filled in when the program runs (a packer's layout)",
+                        sec.name
+                    ),
+                    None,
+                ));
+                continue;
+            }
             cx.error(Error::malformed(format!(
                 "resource {path}: data RVA {data_rva:#x} maps to no file data"
             )));

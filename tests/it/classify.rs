@@ -385,6 +385,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("dotnet-bundle"),
     ),
     (
+        "lookalike_real/nsis2.0rc1_uninstaller_upx_uninst_nxsinfotool.exe",
+        NotInstaller,
+        None,
+        Some("uninstaller"),
+    ),
+    (
         "lookalike_real/omaha_mi_exe_stub_1.2.141.5.exe",
         NotInstaller,
         None,
@@ -443,6 +449,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("msi"),
         None,
     ),
+    (
+        "msi_real/GoogleUpdateHelper.msi",
+        Installer,
+        Some("msi"),
+        None,
+    ),
     ("msi_real/Module401_wix5.msm", Installer, Some("msm"), None),
     ("msi_real/gears-win32-opt.msi", Installer, Some("msi"), None),
     (
@@ -490,6 +502,24 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ),
     ("nested/zip_7z_zip.zip", NotInstaller, None, None),
     ("nsis/amd64_zlib.exe", Installer, Some("nsis"), None),
+    (
+        "nsis_real/google_cloud_sdk_nsis246_signed.exe",
+        Installer,
+        Some("nsis"),
+        None,
+    ),
+    (
+        "nsis_real/nsis2.08_NxS_BigClock_0_3_1.exe",
+        Installer,
+        Some("nsis"),
+        None,
+    ),
+    (
+        "nsis_real/nsis2.0rc1_upx_NxS_Info_Tool_1_6.exe",
+        Installer,
+        Some("nsis"),
+        None,
+    ),
     ("nsis/ansi_lzma_solid.exe", Installer, Some("nsis"), None),
     ("nsis/bzip2.exe", Installer, Some("nsis"), None),
     ("nsis/bzip2_solid.exe", Installer, Some("nsis"), None),
