@@ -203,8 +203,16 @@ def explain(tool, sample, rel, size, nodes, named, root_format, elsewhere):
         return "7-Zip's Compound handler writes every CFB stream (tables, summary information, binary streams); installsift reports files, cabinets and payload streams"
     if tool == "7zz" and root_format == "nsis" or low.startswith("$"):
         return "7-Zip's NSIS handler names files by install-time path variables; installsift keeps NSIS's own names"
-    if "uninstall.exe" in low:
+    if "uninstall.exe" in low or (base.endswith(".exe") and any(
+            str(n.get("path", [""])[-1]).lower().endswith(base + ".nsis") for n in nodes)):
         return "7-Zip rebuilds the NSIS uninstaller from the exe stub (see tests/it/reference.rs)"
+    if tool == "7zz" and "/" in low:
+        parents = {norm(str(n.get("path", [""])[-1])).lower(): n.get("format") for n in nodes}
+        parts = low.split("/")
+        for k in range(1, len(parts)):
+            if parents.get(parts[k - 1]) in ("cfb", "msi", "msm", "msp", "mst") or any(
+                    key.endswith("/" + parts[k - 1]) and f in ("cfb",) for key, f in parents.items()):
+                return "7-Zip's Compound handler writes every stream of a nested compound document; installsift lists the document as one node (its streams are opened only for installer databases)"
     if root.get("errors"):
         return "the sample is damaged and our root says so: " + str(root["errors"][0])[:120]
     if tool == "bsdtar" and root_format == "cfb":
