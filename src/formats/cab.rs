@@ -233,13 +233,7 @@ fn emit_with(
     mut entry: EntryInfo,
     data: ChildData<'_>,
 ) -> bool {
-    let name = match namer {
-        Some(f) => {
-            entry.key = Some(key.to_owned());
-            f(key)
-        }
-        None => key.to_owned(),
-    };
+    let name = entry_name(namer, key, &mut entry);
     cx.child(name, entry, data)
 }
 
@@ -252,14 +246,20 @@ fn emit_copy(
     mut entry: EntryInfo,
     of: usize,
 ) -> bool {
-    let name = match namer {
+    let name = entry_name(namer, key, &mut entry);
+    cx.child_copy(name, entry, of)
+}
+
+/// The name a cabinet file is reported under: the namer's (an MSI's install
+/// path, with the cabinet key kept on the entry) or the key itself.
+fn entry_name(namer: Option<Namer<'_>>, key: &str, entry: &mut EntryInfo) -> String {
+    match namer {
         Some(f) => {
             entry.key = Some(key.to_owned());
             f(key)
         }
         None => key.to_owned(),
-    };
-    cx.child_copy(name, entry, of)
+    }
 }
 
 /// A NUL-terminated string at `at`: (text, offset after the NUL).
