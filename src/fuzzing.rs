@@ -68,7 +68,31 @@ pub fn exercise_as(format: &str, data: &[u8]) {
     let Some(h) = formats::HANDLERS.iter().find(|h| h.name == format) else {
         return;
     };
+    if let formats::Parser::Pull(open) = h.parser {
+        // The parser alone, without the engine: every entry it yields is a
+        // region of its input or missing with a reason.
+        let l = formats::container::list(open, data, &limits(), 4_096);
+        check_listing(data, &l);
+    }
     check(&scanner().scan_bytes_forced("fuzz", data, None, Some(h)));
+}
+
+/// What holds for any listing a pull-based parser gives, whatever the bytes.
+fn check_listing(data: &[u8], l: &formats::container::Listing<'_>) {
+    use formats::container::Data;
+    let range = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
+    for e in &l.entries {
+        match &e.data {
+            Data::Slice(b) => assert!(
+                b.is_empty()
+                    || (range.contains(&(b.as_ptr() as usize))
+                        && b.as_ptr() as usize + b.len() <= range.end),
+                "entry `{}` is not a region of the input",
+                e.name
+            ),
+            Data::Missing { error, .. } => assert!(!error.to_string().is_empty()),
+        }
+    }
 }
 
 /// Decode `data` as a raw LZX stream, whatever it holds: byte 0 picks the

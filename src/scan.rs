@@ -248,6 +248,17 @@ impl<'s> Cx<'s> {
         }
     }
 
+    /// Move a pull-based parser's notes onto the node.
+    fn take_notes(&mut self, notes: &mut formats::container::Notes) {
+        for e in notes.errors.drain(..) {
+            self.error(e);
+        }
+        self.evidence.append(&mut notes.evidence);
+        for c in notes.verified.drain(..) {
+            self.verified(c);
+        }
+    }
+
     /// Record evidence on the node being parsed.
     pub(crate) fn evidence(&mut self, e: Evidence) {
         self.evidence.push(e);
@@ -900,9 +911,17 @@ fn scan_node_with(
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
     let name_of = |h: Option<&formats::Handler>| h.map_or("custom", |h| h.name);
-    let parser: Option<(&str, &ParseFn<'_>)> = match parse {
-        Some(p) => Some((name_of(handler), p)),
-        None => handler.map(|h| (h.name, &h.parse as &ParseFn<'_>)),
+    let pulled;
+    let parser: Option<(&str, &ParseFn<'_>)> = match (parse, handler) {
+        (Some(p), _) => Some((name_of(handler), p)),
+        (None, Some(h)) => match &h.parser {
+            formats::Parser::Push(f) => Some((h.name, f as &ParseFn<'_>)),
+            &formats::Parser::Pull(open) => {
+                pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, open);
+                Some((h.name, &pulled as &ParseFn<'_>))
+            }
+        },
+        (None, None) => None,
     };
     let mut entry = entry;
     if let Some(e) = entry.as_mut() {
@@ -995,6 +1014,44 @@ fn scan_node_with(
         },
         children,
     }
+}
+
+/// Drive a pull-based parser ([`formats::container`]): open the node, pull
+/// each entry and hand it to [`Cx::child`] (which admits it against the
+/// limits, scans it and attaches it), stop pulling when the limits say so,
+/// and move the parser's notes onto the node after every call, so its
+/// errors and the engine's stay in the order they happened.
+fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
+    use formats::container::{Data, End, Notes, Opened, Options};
+    let scanner = cx.scanner;
+    let opts = Options {
+        limits: &scanner.limits,
+    };
+    let mut notes = Notes::default();
+    let opened = open(data, &opts, &mut notes);
+    cx.take_notes(&mut notes);
+    let mut c = match opened {
+        Opened::Leaf(parsed) => return parsed,
+        Opened::Container(c) => c,
+    };
+    let mut end = End::Exhausted;
+    while let Some(e) = {
+        let next = c.next_entry(&mut notes);
+        cx.take_notes(&mut notes);
+        next
+    } {
+        let data = match e.data {
+            Data::Slice(b) => ChildData::Borrowed(b),
+            Data::Missing { size, error } => ChildData::Missing { size, error },
+        };
+        if !cx.child(e.name, e.info, data) {
+            end = End::Stopped;
+            break;
+        }
+    }
+    let parsed = c.finish(end, &mut notes);
+    cx.take_notes(&mut notes);
+    parsed
 }
 
 /// Checks sorted and without repeats (the report's order).

@@ -1,8 +1,8 @@
 //! Apple UDIF disk images: the 512-byte `koly` trailer at the end of the file.
 
+use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use crate::report::{Evidence, Format};
-use crate::scan::Cx;
 use serde::Serialize;
 
 /// UDIF facts from the trailer (big-endian).
@@ -21,7 +21,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "dmg",
     format: Format::Dmg,
     sniff,
-    parse,
+    parser: super::Parser::Pull(open),
 };
 
 const TRAILER: usize = 512;
@@ -44,20 +44,21 @@ fn be_u64(d: &[u8], at: usize) -> Option<u64> {
     Some(u64::from(be_u32(d, at)?) << 32 | u64::from(be_u32(d, at + 4)?))
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Read the `koly` trailer (a leaf: the partitions are not listed yet).
+pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let t = trailer(data).unwrap_or_default();
     let at = data.len().saturating_sub(TRAILER) as u64;
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "udif-koly-trailer",
         "UDIF `koly` trailer in the last 512 bytes",
         Some(at),
     ));
-    Parsed {
+    Opened::Leaf(Parsed {
         format: Format::Dmg,
         metadata: Some(Metadata::Dmg(DmgInfo {
             udif_version: be_u32(t, 4).unwrap_or(0),
             xml_offset: be_u64(t, 0xD8).unwrap_or(0),
             xml_length: be_u64(t, 0xE0).unwrap_or(0),
         })),
-    }
+    })
 }

@@ -1,9 +1,12 @@
 //! One module per format. Adding a format is one module here and one entry in
 //! [`HANDLERS`].
 //!
-//! Each module exposes a `HANDLER`: a cheap `sniff` over the first bytes and a
-//! `parse` that records metadata, evidence and errors on the [`Cx`] and hands
-//! children to [`Cx::child`].
+//! Each module exposes a `HANDLER`: a cheap `sniff` over the first bytes and
+//! a parser. Formats are being moved to the pull protocol of [`container`]
+//! (the format yields entries, the engine pulls them and alone recurses,
+//! hashes and enforces limits): [`Parser::Pull`]. Those not moved yet still
+//! record metadata, evidence and errors on the engine's `Cx` and hand
+//! children to `Cx::child` ([`Parser::Push`]).
 
 use crate::report::Format;
 use crate::scan::Cx;
@@ -11,6 +14,7 @@ use serde::Serialize;
 
 pub mod cab;
 pub mod cfb;
+pub mod container;
 pub mod dmg;
 pub mod inno;
 pub mod installshield;
@@ -60,7 +64,8 @@ pub enum Metadata {
 }
 
 /// What a parser decided about its node.
-pub(crate) struct Parsed {
+#[derive(Debug)]
+pub struct Parsed {
     /// The final format (a parser may refine its sniffed one, e.g. CFB → MSI).
     pub format: Format,
     /// Facts for the report.
@@ -75,8 +80,17 @@ pub(crate) struct Handler {
     pub format: Format,
     /// Does this data start with this format? Must be cheap and never panic.
     pub sniff: fn(&[u8]) -> bool,
-    /// Parse the node, producing children through the context.
-    pub parse: fn(&[u8], &mut Cx<'_>) -> Parsed,
+    /// The parser.
+    pub parser: Parser,
+}
+
+/// How a format is parsed.
+pub(crate) enum Parser {
+    /// The old protocol, until every format is ported: the parser records
+    /// on the engine's context and hands it each child.
+    Push(fn(&[u8], &mut Cx<'_>) -> Parsed),
+    /// The pull protocol of [`container`]: the engine pulls entries.
+    Pull(container::OpenFn),
 }
 
 /// The dispatch table, most specific magic first.

@@ -178,7 +178,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "pe",
     format: Format::Pe,
     sniff,
-    parse,
+    parser: super::Parser::Push(parse),
 };
 
 /// `MZ` with `e_lfanew` pointing at `PE\0\0` inside the data.

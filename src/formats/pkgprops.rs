@@ -5,9 +5,9 @@
 //! wusa.exe reads it beside the update's cabinet; it describes the update
 //! and installs nothing itself.
 
+use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use crate::report::{Evidence, Format};
-use crate::scan::Cx;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -48,7 +48,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "msu-properties",
     format: Format::MsuProperties,
     sniff,
-    parse,
+    parser: super::Parser::Pull(open),
 };
 
 /// The text: UTF-16LE (with a BOM, or ASCII-range text with NUL high bytes)
@@ -89,7 +89,8 @@ pub fn sniff(data: &[u8]) -> bool {
     })
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Read the properties (a leaf: no entries).
+pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let mut info = PkgPropertiesInfo::default();
     for (k, v) in text(data).lines().filter_map(line) {
         if info.properties.len() >= MAX_PROPS {
@@ -98,7 +99,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         info.properties
             .insert(k.to_owned(), v.chars().take(MAX_VALUE).collect());
     }
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "msu-properties",
         format!(
             "Windows update package properties: {} `Key=\"Value\"` lines",
@@ -106,10 +107,10 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         ),
         Some(0),
     ));
-    Parsed {
+    Opened::Leaf(Parsed {
         format: Format::MsuProperties,
         metadata: Some(Metadata::PkgProperties(info)),
-    }
+    })
 }
 
 #[cfg(test)]

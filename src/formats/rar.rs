@@ -18,10 +18,10 @@
 //!   without an end-of-archive block (cut at a block boundary).
 //! - Directories are counted, not reported as children.
 
+use super::container::{Container, Data, End, Entry, Notes, Opened, Options};
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
 use crate::error::Error;
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 
 /// RAR 1.5–4.x signature.
@@ -51,7 +51,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "rar",
     format: Format::Rar,
     sniff,
-    parse,
+    parser: super::Parser::Pull(open),
 };
 
 /// A RAR 4 or RAR 5 signature at the start.
@@ -59,25 +59,65 @@ pub fn sniff(data: &[u8]) -> bool {
     data.starts_with(RAR4_MAGIC) || data.starts_with(RAR5_MAGIC)
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Open a RAR archive: the signature is read; the blocks are walked as the
+/// engine pulls entries.
+pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let v = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
-    let mut info = RarInfo {
-        rar_version: v,
-        ..RarInfo::default()
-    };
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "rar-signature",
         format!("RAR {v} signature"),
         Some(0),
     ));
-    if v == 5 {
-        rar5(data, &mut info, cx);
+    let at = if v == 5 {
+        RAR5_MAGIC.len()
     } else {
-        rar4(data, &mut info, cx);
+        RAR4_MAGIC.len()
+    };
+    Opened::Container(Box::new(Walk {
+        data,
+        at,
+        done: false,
+        info: RarInfo {
+            rar_version: v,
+            ..RarInfo::default()
+        },
+    }))
+}
+
+/// The block walk, one block at a time.
+struct Walk<'a> {
+    data: &'a [u8],
+    /// Offset of the next block header.
+    at: usize,
+    /// The walk is over: the end-of-archive block was met, or the walk
+    /// could not go on (the error is already noted).
+    done: bool,
+    info: RarInfo,
+}
+
+impl<'a> Container<'a> for Walk<'a> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+        while !self.done && self.at < self.data.len() {
+            let file = if self.info.rar_version == 5 {
+                self.rar5_block(notes)
+            } else {
+                self.rar4_block(notes)
+            };
+            if file.is_some() {
+                return file;
+            }
+        }
+        None
     }
-    Parsed {
-        format: Format::Rar,
-        metadata: Some(Metadata::Rar(info)),
+
+    fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed {
+        if !self.done && end == End::Exhausted {
+            notes.error(no_end_block(self.info.rar_version, self.data.len()));
+        }
+        Parsed {
+            format: Format::Rar,
+            metadata: Some(Metadata::Rar(self.info)),
+        }
     }
 }
 
@@ -96,49 +136,52 @@ struct File<'a> {
     split: bool,
 }
 
-/// Hand a file to the engine. Returns what [`Cx::child`] returned.
-fn emit(f: File<'_>, info: &mut RarInfo, cx: &mut Cx<'_>) -> bool {
+/// The entry for a file: its stored bytes when they can be had, checked
+/// against the stored CRC-32.
+fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     info.entries += 1;
     let mut e = EntryInfo::new(EntryKind::File).at(f.at as u64);
     e.compressed_size = Some(f.packed);
     e.method = Some(f.method.clone());
     e.encrypted = f.encrypted;
     let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);
-    let missing = |error| ChildData::Missing {
-        size: f.size,
-        error,
+    let size = f.size;
+    let missing = |name: String, info: EntryInfo, error| Entry {
+        name,
+        info,
+        data: Data::Missing { size, error },
     };
     if f.encrypted {
         info.encrypted_entries += 1;
         let err = Error::encrypted(format!("{what} is encrypted; not decrypted"));
-        return cx.child(f.name, e, missing(err));
+        return missing(f.name, e, err);
     }
     if f.split {
         let err = Error::unsupported(format!(
             "{what} continues in another volume; volumes are read one at a time"
         ));
-        return cx.child(f.name, e, missing(err));
+        return missing(f.name, e, err);
     }
     if !f.stored {
         let err = Error::unsupported(format!(
             "{what}: RAR compression ({}) is not decoded",
             f.method
         ));
-        return cx.child(f.name, e, missing(err));
+        return missing(f.name, e, err);
     }
     let Some(bytes) = f.data else {
         let err = Error::truncated(format!(
             "{what}: {} stored bytes declared, the archive ends first",
             f.packed
         ));
-        return cx.child(f.name, e, missing(err));
+        return missing(f.name, e, err);
     };
     if bytes.len() as u64 != f.size {
         let err = Error::malformed(format!(
             "{what}: stored, but {} bytes packed for {} unpacked",
             f.packed, f.size
         ));
-        return cx.child(f.name, e, missing(err));
+        return missing(f.name, e, err);
     }
     info.stored_entries += 1;
     if let Some(want) = f.crc {
@@ -151,7 +194,11 @@ fn emit(f: File<'_>, info: &mut RarInfo, cx: &mut Cx<'_>) -> bool {
             )))
         };
     }
-    cx.child(f.name, e, ChildData::Borrowed(bytes))
+    Entry {
+        name: f.name,
+        info: e,
+        data: Data::Slice(bytes),
+    }
 }
 
 /// The slice `at..at+len` when it is inside `data`.
@@ -171,32 +218,35 @@ fn no_end_block(v: u8, at: usize) -> Error {
     ))
 }
 
-fn rar4(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
-    let mut at = RAR4_MAGIC.len();
-    let mut ended = false;
-    while at < data.len() && !cx.stopped() {
+impl<'a> Walk<'a> {
+    /// One RAR 1.5–4.x block at `self.at`: the file it describes, if any;
+    /// the walk moves past it (or is done).
+    fn rar4_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+        let (data, at) = (self.data, self.at);
         let (Some(crc), Some(&kind), Some(flags), Some(size)) = (
             le_u16(data, at),
             data.get(at + 2),
             le_u16(data, at + 3),
             le_u16(data, at + 5),
         ) else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "RAR block header at offset {at} is cut short"
             )));
-            return;
+            self.done = true;
+            return None;
         };
         let size = usize::from(size);
         let Some(head) = data.get(at..at + size).filter(|_| size >= 7) else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "RAR block at offset {at} declares a {size}-byte header; {} bytes remain",
                 data.len() - at
             )));
-            return;
+            self.done = true;
+            return None;
         };
         let got = crc32fast::hash(head.get(2..).unwrap_or(&[])) & 0xFFFF;
         if got != u32::from(crc) {
-            cx.error(Error::checksum(format!(
+            notes.error(Error::checksum(format!(
                 "RAR block header (type {kind:#04x}) at offset {at}: CRC {crc:04x}, header hashes to {got:04x}"
             )));
         }
@@ -206,36 +256,35 @@ fn rar4(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
         } else {
             0
         };
-        if kind == 0x74 {
-            if !rar4_file(data, at, head, flags, info, cx) {
-                return;
-            }
+        let file = if kind == 0x74 {
+            rar4_file(data, at, head, flags, &mut self.info, notes)
         } else if kind == 0x7b {
-            ended = true;
-            break;
-        }
-        let Some(next) = usize::try_from(add)
+            self.done = true;
+            return None;
+        } else {
+            None
+        };
+        match usize::try_from(add)
             .ok()
             .and_then(|a| at.checked_add(size)?.checked_add(a))
-        else {
-            return;
-        };
-        at = next;
-    }
-    if !ended && !cx.stopped() {
-        cx.error(no_end_block(4, data.len()));
+        {
+            Some(next) => self.at = next,
+            None => self.done = true,
+        }
+        file
     }
 }
 
-/// One RAR 4 file header. Returns false when the engine says stop.
-fn rar4_file(
-    data: &[u8],
+/// One RAR 4 file header: the entry for a file, none for a directory or a
+/// header too short for its fields (noted).
+fn rar4_file<'a>(
+    data: &'a [u8],
     at: usize,
     head: &[u8],
     flags: u16,
     info: &mut RarInfo,
-    cx: &mut Cx<'_>,
-) -> bool {
+    notes: &mut Notes,
+) -> Option<Entry<'a>> {
     let (Some(pack), Some(unp), Some(crc), Some(&method), Some(name_len)) = (
         le_u32(head, 7),
         le_u32(head, 11),
@@ -243,20 +292,20 @@ fn rar4_file(
         head.get(25),
         le_u16(head, 26),
     ) else {
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "RAR file header at offset {at} is too short for its fields"
         )));
-        return true;
+        return None;
     };
     let large = flags & 0x100 != 0;
     let (mut pack, mut unp) = (u64::from(pack), u64::from(unp));
     let mut name_at = 32;
     if large {
         let (Some(hp), Some(hu)) = (le_u32(head, 32), le_u32(head, 36)) else {
-            cx.error(Error::malformed(format!(
+            notes.error(Error::malformed(format!(
                 "RAR file header at offset {at}: 64-bit sizes cut short"
             )));
-            return true;
+            return None;
         };
         pack |= u64::from(hp) << 32;
         unp |= u64::from(hu) << 32;
@@ -271,10 +320,10 @@ fn rar4_file(
     let name = String::from_utf8_lossy(raw).replace('\\', "/");
     if flags & 0xE0 == 0xE0 {
         info.directories += 1;
-        return true;
+        return None;
     }
     let data_at = at + head.len();
-    emit(
+    Some(emit(
         File {
             name,
             size: unp,
@@ -288,8 +337,7 @@ fn rar4_file(
             split: flags & 0x03 != 0,
         },
         info,
-        cx,
-    )
+    ))
 }
 
 /// A RAR 5 variable-length integer at `*at` (7 bits a byte, at most 10
@@ -309,16 +357,18 @@ fn vint(data: &[u8], at: &mut usize) -> Option<u64> {
 
 /// RAR 5: blocks of `CRC32 u32, header size vint, type vint, flags vint
 /// [extra size vint] [data size vint]`, the header followed by its data.
-fn rar5(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
-    let mut at = RAR5_MAGIC.len();
-    let mut ended = false;
-    while at < data.len() && !cx.stopped() {
+impl<'a> Walk<'a> {
+    /// One RAR 5 block at `self.at`: the file it describes, if any; the
+    /// walk moves past it (or is done).
+    fn rar5_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+        let (data, at) = (self.data, self.at);
         let mut p = at + 4;
         let (Some(crc), Some(size)) = (le_u32(data, at), vint(data, &mut p)) else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "RAR 5 block header at offset {at} is cut short"
             )));
-            return;
+            self.done = true;
+            return None;
         };
         let body_at = p;
         let Some(head_end) = usize::try_from(size)
@@ -326,24 +376,26 @@ fn rar5(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
             .and_then(|s| body_at.checked_add(s))
             .filter(|&e| e <= data.len() && size > 0)
         else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "RAR 5 block at offset {at} declares a {size}-byte header; {} bytes remain",
                 data.len() - body_at
             )));
-            return;
+            self.done = true;
+            return None;
         };
         let got = crc32fast::hash(data.get(at + 4..head_end).unwrap_or(&[]));
         if got != crc {
-            cx.error(Error::checksum(format!(
+            notes.error(Error::checksum(format!(
                 "RAR 5 block header at offset {at}: CRC-32 {crc:08x}, header hashes to {got:08x}"
             )));
         }
         let head = data.get(..head_end).unwrap_or(&[]);
         let (Some(kind), Some(flags)) = (vint(head, &mut p), vint(head, &mut p)) else {
-            cx.error(Error::malformed(format!(
+            notes.error(Error::malformed(format!(
                 "RAR 5 block at offset {at}: type and flags do not fit its header"
             )));
-            return;
+            self.done = true;
+            return None;
         };
         let extra = if flags & 1 != 0 {
             vint(head, &mut p)
@@ -356,11 +408,13 @@ fn rar5(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
             Some(0)
         };
         let (Some(extra), Some(data_size)) = (extra, data_size) else {
-            cx.error(Error::malformed(format!(
+            notes.error(Error::malformed(format!(
                 "RAR 5 block at offset {at}: sizes do not fit its header"
             )));
-            return;
+            self.done = true;
+            return None;
         };
+        let mut file = None;
         match kind {
             2 => {
                 let extra_at = usize::try_from(extra)
@@ -369,40 +423,35 @@ fn rar5(data: &[u8], info: &mut RarInfo, cx: &mut Cx<'_>) {
                     .filter(|&e| e >= p);
                 let f = rar5_file(data, head, p, extra_at, head_end, data_size, flags);
                 match f {
-                    Some(Rar5Entry::Dir) => info.directories += 1,
-                    Some(Rar5Entry::File(f)) => {
-                        if !emit(f, info, cx) {
-                            return;
-                        }
-                    }
-                    None => cx.error(Error::malformed(format!(
+                    Some(Rar5Entry::Dir) => self.info.directories += 1,
+                    Some(Rar5Entry::File(f)) => file = Some(emit(f, &mut self.info)),
+                    None => notes.error(Error::malformed(format!(
                         "RAR 5 file header at offset {at}: its fields do not fit the header"
                     ))),
                 }
             }
             4 => {
-                info.header_encrypted = true;
-                cx.error(Error::encrypted(
+                self.info.header_encrypted = true;
+                notes.error(Error::encrypted(
                     "RAR 5 headers are encrypted; entries cannot be listed without the password",
                 ));
-                return;
+                self.done = true;
+                return None;
             }
             5 => {
-                ended = true;
-                break;
+                self.done = true;
+                return None;
             }
             _ => {}
         }
-        let Some(next) = usize::try_from(data_size)
+        match usize::try_from(data_size)
             .ok()
             .and_then(|d| head_end.checked_add(d))
-        else {
-            return;
-        };
-        at = next;
-    }
-    if !ended && !cx.stopped() {
-        cx.error(no_end_block(5, data.len()));
+        {
+            Some(next) => self.at = next,
+            None => self.done = true,
+        }
+        file
     }
 }
 
@@ -546,6 +595,50 @@ mod tests {
         let t = a.find("test.txt.txt").expect("test.txt.txt");
         assert_eq!(t.size, 3);
         assert_eq!(t.verified_by, [Check::RarCrc32]);
+    }
+
+    /// The parser alone, pulled to the end without a scan: the entries,
+    /// their checks and the node's notes come from the format, nothing
+    /// from the engine.
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Data};
+        let Some(d) = sample("sfx/winrar_sfx_rar4.exe") else {
+            return;
+        };
+        let at = memchr::memmem::find(&d, RAR4_MAGIC).expect("sig");
+        let archive = &d[at..];
+        let limits = crate::Limits::default();
+        let l = list(open, archive, &limits, usize::MAX);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        assert_eq!(l.notes.evidence[0].signal, "rar-signature");
+        let mut names: Vec<&str> = l.entries.iter().map(|e| e.name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["test.txt", "testdir/test.txt", "testshortcut.lnk"]);
+        let t = l.entries.iter().find(|e| e.name == "test.txt").expect("t");
+        assert_eq!(t.info.verified_by, [Check::RarCrc32]);
+        assert!(matches!(t.data, Data::Slice(b) if b.len() == 16));
+        let Some(Metadata::Rar(info)) = &l.parsed.metadata else {
+            panic!("rar metadata")
+        };
+        // Two stored files; the shortcut is compressed, listed as missing.
+        assert_eq!(
+            (info.rar_version, info.entries, info.stored_entries),
+            (4, 3, 2)
+        );
+        let lnk = l.entries.iter().find(|e| e.name == "testshortcut.lnk");
+        assert!(
+            matches!(&lnk.expect("lnk").data, Data::Missing { error, .. } if error.kind() == "unsupported")
+        );
+        // Stopped after one entry (as the engine does at a limit): the
+        // entries not reached are not reported as a cut archive.
+        let l = list(open, archive, &limits, 1);
+        assert_eq!(l.entries.len(), 1);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        // Pulled to the end of an archive cut before its end block: said.
+        let l = list(open, &archive[..archive.len() - 7], &limits, usize::MAX);
+        assert_eq!(l.entries.len(), 3);
+        assert!(l.notes.errors[0].to_string().contains("end-of-archive"));
     }
 
     #[test]

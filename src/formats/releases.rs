@@ -3,10 +3,10 @@
 //! `.nupkg` name, its size in bytes). Squirrel's `Setup.exe` carries one in its
 //! embedded zip, beside `Update.exe` and the full package.
 
+use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use crate::error::Error;
 use crate::report::Format;
-use crate::scan::Cx;
 use serde::Serialize;
 
 /// Entries listed in metadata (all are counted).
@@ -39,7 +39,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "squirrel-releases",
     format: Format::SquirrelReleases,
     sniff,
-    parse,
+    parser: super::Parser::Pull(open),
 };
 
 /// One `SHA1 filename size` line.
@@ -77,11 +77,12 @@ pub fn sniff(data: &[u8]) -> bool {
                 .is_some())
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let max = usize::try_from(cx.limits().max_document_size).unwrap_or(usize::MAX);
+/// Parse the whole document (a leaf: no entries).
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    let max = usize::try_from(opts.limits.max_document_size).unwrap_or(usize::MAX);
     let d = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     if d.len() > max {
-        cx.error(Error::limit(
+        notes.error(Error::limit(
             "max_document_size",
             format!("RELEASES of {} bytes; read the first {max}", d.len()),
         ));
@@ -99,16 +100,16 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                     info.entries.push(e);
                 }
             }
-            None => cx.error(Error::malformed(format!(
+            None => notes.error(Error::malformed(format!(
                 "RELEASES line {} is not `SHA1 filename size`",
                 n + 1
             ))),
         }
     }
-    Parsed {
+    Opened::Leaf(Parsed {
         format: Format::SquirrelReleases,
         metadata: Some(Metadata::Releases(info)),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "7z",
     format: Format::SevenZ,
     sniff,
-    parse,
+    parser: super::Parser::Push(parse),
 };
 
 /// The 6-byte 7z signature and major version 0, with either a start header

@@ -159,7 +159,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "xar",
     format: Format::Xar,
     sniff,
-    parse,
+    parser: super::Parser::Push(parse),
 };
 
 /// `xar!` then a header size of at least 28.

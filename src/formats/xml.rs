@@ -15,10 +15,10 @@
 //! `MainPackage` / `MainBundle`), the ClickOnce manifest schema
 //! (`urn:schemas-microsoft-com:asm.v2`: `deployment`, `entryPoint`).
 
+use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use crate::error::Error;
 use crate::report::{Evidence, Format};
-use crate::scan::Cx;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -98,7 +98,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "xml",
     format: Format::Xml,
     sniff,
-    parse,
+    parser: super::Parser::Pull(open),
 };
 
 /// Roots recognised without an XML declaration.
@@ -159,10 +159,11 @@ fn decode(data: &[u8], max: usize) -> String {
     }
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let max = usize::try_from(cx.limits().max_document_size).unwrap_or(usize::MAX);
+/// Parse the whole document (a leaf: no entries).
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    let max = usize::try_from(opts.limits.max_document_size).unwrap_or(usize::MAX);
     if data.len() > max {
-        cx.error(Error::limit(
+        notes.error(Error::limit(
             "max_document_size",
             format!("XML document of {} bytes; read the first {max}", data.len()),
         ));
@@ -170,16 +171,16 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     let text = decode(data, max);
     let info = read(&text);
     if let Some(d) = info.document {
-        cx.evidence(Evidence::strong(
+        notes.evidence(Evidence::strong(
             "xml-document",
             format!("{d} (root `{}`)", info.root),
             None,
         ));
     }
-    Parsed {
+    Opened::Leaf(Parsed {
         format: Format::Xml,
         metadata: Some(Metadata::Xml(Box::new(info))),
-    }
+    })
 }
 
 /// One start (or empty-element) tag.

@@ -209,7 +209,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "cfb",
     format: Format::Cfb,
     sniff,
-    parse,
+    parser: super::Parser::Push(parse),
 };
 
 /// The CFB signature, major version 3 or 4, little-endian byte order mark

@@ -136,7 +136,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "inno",
     format: Format::Inno,
     sniff,
-    parse,
+    parser: super::Parser::Push(parse),
 };
 
 /// Either setup-0 on its own (the setup data ID and a parseable version),

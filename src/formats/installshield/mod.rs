@@ -54,7 +54,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "installshield",
     format: Format::InstallShield,
     sniff,
-    parse,
+    parser: super::Parser::Push(parse),
 };
 
 /// An InstallShield cabinet (`ISc(` and a header that makes sense).

@@ -114,7 +114,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "nsis",
     format: Format::Nsis,
     sniff,
-    parse,
+    parser: super::Parser::Push(parse),
 };
 
 /// The NSIS first header starts the data: the 16-byte signature at 4 (of
