@@ -79,18 +79,20 @@ pub fn exercise_as(format: &str, data: &[u8]) {
 
 /// What holds for any listing a pull-based parser gives, whatever the bytes.
 fn check_listing(data: &[u8], l: &formats::container::Listing<'_>) {
-    use formats::container::Data;
+    use formats::container::Listed;
     let range = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
-    for e in &l.entries {
-        match &e.data {
-            Data::Slice(b) => assert!(
+    for (name, _, listed) in &l.entries {
+        match listed {
+            Listed::Slice(b) => assert!(
                 b.is_empty()
                     || (range.contains(&(b.as_ptr() as usize))
                         && b.as_ptr() as usize + b.len() <= range.end),
-                "entry `{}` is not a region of the input",
-                e.name
+                "entry `{name}` is not a region of the input"
             ),
-            Data::Missing { error, .. } => assert!(!error.to_string().is_empty()),
+            Listed::Missing { error, .. } | Listed::Decoded(Err(error)) => {
+                assert!(!error.to_string().is_empty())
+            }
+            Listed::Decoded(Ok(b)) => assert!(b.len() as u64 <= limits().max_entry_size),
         }
     }
 }

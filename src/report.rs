@@ -513,16 +513,24 @@ impl EntryInfo {
     }
     /// Record a check that matched the entry's bytes.
     pub(crate) fn verified(mut self, check: Check) -> Self {
-        if !self.verified_by.contains(&check) {
-            self.verified_by.push(check);
-        }
+        self.add_verified(check);
         self
     }
     /// Record a problem with the entry's bytes (a checksum mismatch): the
     /// child keeps its bytes, hash and format, and carries the error.
     pub(crate) fn with_error(mut self, e: Error) -> Self {
-        self.errors.push(e);
+        self.add_error(e);
         self
+    }
+    /// [`EntryInfo::verified`] in place.
+    pub(crate) fn add_verified(&mut self, check: Check) {
+        if !self.verified_by.contains(&check) {
+            self.verified_by.push(check);
+        }
+    }
+    /// [`EntryInfo::with_error`] in place.
+    pub(crate) fn add_error(&mut self, e: Error) {
+        self.errors.push(e);
     }
 }
 

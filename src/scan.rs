@@ -1022,7 +1022,7 @@ fn scan_node_with(
 /// and move the parser's notes onto the node after every call, so its
 /// errors and the engine's stay in the order they happened.
 fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
-    use formats::container::{Data, End, Notes, Opened, Options};
+    use formats::container::{Decoded, End, Entry, Notes, Opened, Options};
     let scanner = cx.scanner;
     let opts = Options {
         limits: &scanner.limits,
@@ -1035,16 +1035,39 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
         Opened::Container(c) => c,
     };
     let mut end = End::Exhausted;
-    while let Some(e) = {
-        let next = c.next_entry(&mut notes);
-        cx.take_notes(&mut notes);
-        next
-    } {
-        let data = match e.data {
-            Data::Slice(b) => ChildData::Borrowed(b),
-            Data::Missing { size, error } => ChildData::Missing { size, error },
+    loop {
+        let Some(Entry {
+            name,
+            mut info,
+            data,
+        }) = c.next_entry(&mut notes)
+        else {
+            cx.take_notes(&mut notes);
+            break;
         };
-        if !cx.child(e.name, e.info, data) {
+        cx.take_notes(&mut notes);
+        let data = match take_data(cx, data) {
+            Taken::Child(d) => d,
+            Taken::Read(read, size) => {
+                let data = match read {
+                    Ok(u) => {
+                        let d = Decoded {
+                            size: u.size(),
+                            whole: u.whole(),
+                        };
+                        c.entry_read(Ok(d), &mut info, &mut notes);
+                        u.into()
+                    }
+                    Err(mut error) => {
+                        c.entry_read(Err(&mut error), &mut info, &mut notes);
+                        ChildData::Missing { size, error }
+                    }
+                };
+                cx.take_notes(&mut notes);
+                data
+            }
+        };
+        if !cx.child(name, info, data) {
             end = End::Stopped;
             break;
         }
@@ -1052,6 +1075,33 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     let parsed = c.finish(end, &mut notes);
     cx.take_notes(&mut notes);
     parsed
+}
+
+/// A pulled entry's data as a child's, or, for a decoded entry, the
+/// engine's read of it (the decoder consumed and dropped here, so the
+/// container may be asked about the read) and its size if missing.
+fn take_data<'a>(cx: &mut Cx<'_>, data: formats::container::Data<'a, '_>) -> Taken<'a> {
+    use formats::container::Data;
+    match data {
+        Data::Slice(b) => Taken::Child(ChildData::Borrowed(b)),
+        Data::Missing { size, error } => Taken::Child(ChildData::Missing { size, error }),
+        Data::Decode {
+            mut reader,
+            declared,
+            stored,
+        } => Taken::Read(
+            cx.read_entry(&mut *reader, declared, stored),
+            declared.or(stored).unwrap_or(0),
+        ),
+    }
+}
+
+/// What [`take_data`] made of an entry's data.
+enum Taken<'a> {
+    /// The child's data as it is.
+    Child(ChildData<'a>),
+    /// The engine's read of a decoded entry, and its size if missing.
+    Read(Result<Unpacked>, u64),
 }
 
 /// Checks sorted and without repeats (the report's order).

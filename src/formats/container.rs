@@ -29,6 +29,7 @@ use super::Parsed;
 use crate::error::Error;
 use crate::limits::Limits;
 use crate::report::{Check, EntryInfo, Evidence};
+use std::io::Read;
 
 /// What a parser says about its own node, outside its entries. The engine
 /// drains it after each call into the parser.
@@ -74,13 +75,28 @@ pub struct Options<'a> {
     pub limits: &'a Limits,
 }
 
-/// An entry's content, as the container can give it.
-#[derive(Debug)]
-pub enum Data<'a> {
+/// An entry's content, as the container can give it. `'a` is the life of
+/// the bytes being parsed, `'s` that of the container's borrow while the
+/// engine reads the entry (a decoder may use the container's state).
+pub enum Data<'a, 's> {
     /// A region of the container's bytes (a stored entry, an overlay, a
     /// resource). The engine hashes it and may open it; regions that
     /// overlap one already handed out are not opened twice.
     Slice(&'a [u8]),
+    /// Bytes a decoder produces. The engine reads them within its limits
+    /// (entry size, total unpacked, ratio against `stored`, buffering),
+    /// hashing as they stream, stops past `declared`, and then tells the
+    /// container how the read went ([`Container::entry_read`]) so it can
+    /// check its own checksums. When the read fails the entry is reported
+    /// missing with `declared` (else `stored`, else 0) as its size.
+    Decode {
+        /// The decoder.
+        reader: Box<dyn Read + 's>,
+        /// The size the format declares for the decoded entry.
+        declared: Option<u64>,
+        /// The size of its stored (compressed) data, for the ratio check.
+        stored: Option<u64>,
+    },
     /// The content cannot be had (encrypted, compressed by a method not
     /// decoded, cut short, damaged): reported with its declared size, no
     /// hash, and this error.
@@ -92,16 +108,38 @@ pub enum Data<'a> {
     },
 }
 
+impl std::fmt::Debug for Data<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Data::Slice(b) => write!(f, "Slice({} bytes)", b.len()),
+            Data::Decode {
+                declared, stored, ..
+            } => write!(f, "Decode {{ declared: {declared:?}, stored: {stored:?} }}"),
+            Data::Missing { size, error } => write!(f, "Missing({size}, {error})"),
+        }
+    }
+}
+
 /// One entry of a container.
 #[derive(Debug)]
-pub struct Entry<'a> {
+pub struct Entry<'a, 's> {
     /// The name the container gives it (a path inside, `/`-separated).
     pub name: String,
     /// How it sits in the container, with the checks that vouched for its
     /// bytes ([`EntryInfo::verified`]) or failed ([`EntryInfo::with_error`]).
     pub info: EntryInfo,
     /// Its content.
-    pub data: Data<'a>,
+    pub data: Data<'a, 's>,
+}
+
+/// How the engine's read of a [`Data::Decode`] entry went.
+#[derive(Debug)]
+pub struct Decoded<'r> {
+    /// Bytes the decoder produced.
+    pub size: u64,
+    /// All of them, when the engine kept them whole (it keeps only the first
+    /// bytes of a large entry that is no container).
+    pub whole: Option<&'r [u8]>,
 }
 
 /// Why the engine called [`Container::finish`].
@@ -119,7 +157,19 @@ pub enum End {
 pub trait Container<'a> {
     /// The next entry, or `None` when there are no more. Structural
     /// problems met on the way go to `notes`.
-    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'a>>;
+    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<Entry<'a, 's>>;
+
+    /// After the engine read a [`Data::Decode`] entry (the reader is
+    /// dropped by then): the format checks what streamed against the
+    /// checksums it carries (recorded on `info`), may put context on a
+    /// read error, and may read the decoded bytes for its own metadata.
+    fn entry_read(
+        &mut self,
+        _read: Result<Decoded<'_>, &mut Error>,
+        _info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+    }
 
     /// The conclusion once the engine is done pulling: the final format
     /// and the metadata, with any last notes (an archive without its end
@@ -141,12 +191,28 @@ pub enum Opened<'a> {
 /// A format's entry point: the bytes, the options, the notes for the node.
 pub type OpenFn = for<'a> fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a>;
 
+/// An entry as [`list`] keeps it.
+#[derive(Debug)]
+pub enum Listed<'a> {
+    /// A region of the input.
+    Slice(&'a [u8]),
+    /// Decoded bytes (at most the `max_entry_size` limit).
+    Decoded(Result<Vec<u8>, Error>),
+    /// Not available.
+    Missing {
+        /// Declared size.
+        size: u64,
+        /// Why.
+        error: Error,
+    },
+}
+
 /// Everything a parser produced, pulled to the end without an engine: for
 /// unit tests, fuzz targets and benchmarks of one parser.
 #[derive(Debug)]
 pub struct Listing<'a> {
-    /// Entries in the order the container gave them.
-    pub entries: Vec<Entry<'a>>,
+    /// Entries in the order the container gave them, with their content.
+    pub entries: Vec<(String, EntryInfo, Listed<'a>)>,
     /// The conclusion.
     pub parsed: Parsed,
     /// Evidence, errors and checks of the node.
@@ -155,7 +221,8 @@ pub struct Listing<'a> {
 
 /// Open `data` with `open` and pull every entry, at most `max_entries`
 /// (then the container is finished as [`End::Stopped`], as the engine
-/// would).
+/// would). Decoded entries are read whole, each at most
+/// `limits.max_entry_size` bytes (more is an error, as in a scan).
 pub fn list<'a>(open: OpenFn, data: &'a [u8], limits: &Limits, max_entries: usize) -> Listing<'a> {
     let mut notes = Notes::default();
     let opts = Options { limits };
@@ -169,10 +236,29 @@ pub fn list<'a>(open: OpenFn, data: &'a [u8], limits: &Limits, max_entries: usiz
                     end = End::Stopped;
                     break;
                 }
-                match c.next_entry(&mut notes) {
-                    Some(e) => entries.push(e),
-                    None => break,
-                }
+                let Some(Entry {
+                    name,
+                    mut info,
+                    data,
+                }) = c.next_entry(&mut notes)
+                else {
+                    break;
+                };
+                let listed = match read_whole(data, limits.max_entry_size) {
+                    Ok(l) => l,
+                    Err(mut r) => {
+                        let outcome = match &mut r {
+                            Ok(b) => Ok(Decoded {
+                                size: b.len() as u64,
+                                whole: Some(b.as_slice()),
+                            }),
+                            Err(e) => Err(e),
+                        };
+                        c.entry_read(outcome, &mut info, &mut notes);
+                        Listed::Decoded(r)
+                    }
+                };
+                entries.push((name, info, listed));
             }
             let p = c.finish(end, &mut notes);
             (entries, p)
@@ -182,5 +268,27 @@ pub fn list<'a>(open: OpenFn, data: &'a [u8], limits: &Limits, max_entries: usiz
         entries,
         parsed,
         notes,
+    }
+}
+
+/// An entry's data as [`list`] keeps it, or, for a decoded entry, what its
+/// decoder gave (at most `max` bytes; the decoder is dropped here).
+#[allow(clippy::type_complexity)]
+fn read_whole<'a>(data: Data<'a, '_>, max: u64) -> Result<Listed<'a>, Result<Vec<u8>, Error>> {
+    match data {
+        Data::Slice(b) => Ok(Listed::Slice(b)),
+        Data::Missing { size, error } => Ok(Listed::Missing { size, error }),
+        Data::Decode { reader, .. } => {
+            let mut out = Vec::new();
+            let read = reader.take(max.saturating_add(1)).read_to_end(&mut out);
+            Err(match read {
+                Err(e) => Err(Error::malformed(format!("decoding: {e}"))),
+                Ok(_) if out.len() as u64 > max => Err(Error::limit(
+                    "max_entry_size",
+                    format!("decodes past {max} bytes"),
+                )),
+                Ok(_) => Ok(out),
+            })
+        }
     }
 }

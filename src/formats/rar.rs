@@ -96,7 +96,7 @@ struct Walk<'a> {
 }
 
 impl<'a> Container<'a> for Walk<'a> {
-    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<Entry<'a, 's>> {
         while !self.done && self.at < self.data.len() {
             let file = if self.info.rar_version == 5 {
                 self.rar5_block(notes)
@@ -138,7 +138,7 @@ struct File<'a> {
 
 /// The entry for a file: its stored bytes when they can be had, checked
 /// against the stored CRC-32.
-fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
+fn emit<'a, 's>(f: File<'a>, info: &mut RarInfo) -> Entry<'a, 's> {
     info.entries += 1;
     let mut e = EntryInfo::new(EntryKind::File).at(f.at as u64);
     e.compressed_size = Some(f.packed);
@@ -221,7 +221,7 @@ fn no_end_block(v: u8, at: usize) -> Error {
 impl<'a> Walk<'a> {
     /// One RAR 1.5–4.x block at `self.at`: the file it describes, if any;
     /// the walk moves past it (or is done).
-    fn rar4_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+    fn rar4_block<'s>(&mut self, notes: &mut Notes) -> Option<Entry<'a, 's>> {
         let (data, at) = (self.data, self.at);
         let (Some(crc), Some(&kind), Some(flags), Some(size)) = (
             le_u16(data, at),
@@ -284,7 +284,7 @@ fn rar4_file<'a>(
     flags: u16,
     info: &mut RarInfo,
     notes: &mut Notes,
-) -> Option<Entry<'a>> {
+) -> Option<Entry<'a, 'static>> {
     let (Some(pack), Some(unp), Some(crc), Some(&method), Some(name_len)) = (
         le_u32(head, 7),
         le_u32(head, 11),
@@ -360,7 +360,7 @@ fn vint(data: &[u8], at: &mut usize) -> Option<u64> {
 impl<'a> Walk<'a> {
     /// One RAR 5 block at `self.at`: the file it describes, if any; the
     /// walk moves past it (or is done).
-    fn rar5_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+    fn rar5_block<'s>(&mut self, notes: &mut Notes) -> Option<Entry<'a, 's>> {
         let (data, at) = (self.data, self.at);
         let mut p = at + 4;
         let (Some(crc), Some(size)) = (le_u32(data, at), vint(data, &mut p)) else {
@@ -602,7 +602,7 @@ mod tests {
     /// from the engine.
     #[test]
     fn listing_without_the_engine() {
-        use crate::formats::container::{list, Data};
+        use crate::formats::container::{list, Listed};
         let Some(d) = sample("sfx/winrar_sfx_rar4.exe") else {
             return;
         };
@@ -612,12 +612,12 @@ mod tests {
         let l = list(open, archive, &limits, usize::MAX);
         assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
         assert_eq!(l.notes.evidence[0].signal, "rar-signature");
-        let mut names: Vec<&str> = l.entries.iter().map(|e| e.name.as_str()).collect();
+        let mut names: Vec<&str> = l.entries.iter().map(|e| e.0.as_str()).collect();
         names.sort();
         assert_eq!(names, ["test.txt", "testdir/test.txt", "testshortcut.lnk"]);
-        let t = l.entries.iter().find(|e| e.name == "test.txt").expect("t");
-        assert_eq!(t.info.verified_by, [Check::RarCrc32]);
-        assert!(matches!(t.data, Data::Slice(b) if b.len() == 16));
+        let t = l.entries.iter().find(|e| e.0 == "test.txt").expect("t");
+        assert_eq!(t.1.verified_by, [Check::RarCrc32]);
+        assert!(matches!(t.2, Listed::Slice(b) if b.len() == 16));
         let Some(Metadata::Rar(info)) = &l.parsed.metadata else {
             panic!("rar metadata")
         };
@@ -626,9 +626,9 @@ mod tests {
             (info.rar_version, info.entries, info.stored_entries),
             (4, 3, 2)
         );
-        let lnk = l.entries.iter().find(|e| e.name == "testshortcut.lnk");
+        let lnk = l.entries.iter().find(|e| e.0 == "testshortcut.lnk");
         assert!(
-            matches!(&lnk.expect("lnk").data, Data::Missing { error, .. } if error.kind() == "unsupported")
+            matches!(&lnk.expect("lnk").2, Listed::Missing { error, .. } if error.kind() == "unsupported")
         );
         // Stopped after one entry (as the engine does at a limit): the
         // entries not reached are not reported as a cut archive.

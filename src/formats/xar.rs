@@ -28,18 +28,19 @@
 //! Bounds: the TOC decompresses to at most [`Limits::max_toc_size`] bytes,
 //! directories nest at most [`Limits::max_toc_depth`] deep, entries (files,
 //! directories, links) are at most [`Limits::max_entries_per_container`], and
-//! entry data is decoded through [`Cx::read_entry`].
+//! entry data is decoded as the engine pulls it (the engine's limits apply).
 //!
 //! [`Limits::max_toc_size`]: crate::Limits::max_toc_size
 //! [`Limits::max_toc_depth`]: crate::Limits::max_toc_depth
 //! [`Limits::max_entries_per_container`]: crate::Limits::max_entries_per_container
 
+use super::container::{self, Container, Decoded, End, Notes, Opened, Options};
 use super::xml::{tags, unescape, Tag};
 use super::{Handler, Metadata, Parsed};
 use crate::error::{context, Error};
 use crate::hash::Inspect;
+use crate::limits::Limits;
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -159,7 +160,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "xar",
     format: Format::Xar,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// `xar!` then a header size of at least 28.
@@ -188,12 +189,136 @@ fn be_u64(d: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_be_bytes(a))
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Open a xar archive: the header and TOC are read (and checked) here; the
+/// files are decoded as the engine pulls them.
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let mut info = XarInfo::default();
-    read(data, cx, &mut info);
-    Parsed {
-        format: Format::Xar,
-        metadata: Some(Metadata::Xar(info)),
+    match read(data, opts.limits, notes, &mut info) {
+        None => Opened::Leaf(Parsed {
+            format: Format::Xar,
+            metadata: Some(Metadata::Xar(info)),
+        }),
+        Some((toc, paths, toc_end)) => Opened::Container(Box::new(Walk {
+            data,
+            toc_end,
+            entries: toc.entries,
+            paths,
+            next: 0,
+            info,
+            max_doc: usize::try_from(opts.limits.max_document_size).unwrap_or(usize::MAX),
+            max_entry: opts.limits.max_entry_size,
+            pending: None,
+            running: None,
+        })),
+    }
+}
+
+/// The files of a listed TOC, handed over one at a time.
+struct Walk<'a> {
+    data: &'a [u8],
+    /// Where the heap starts.
+    toc_end: usize,
+    entries: Vec<Entry>,
+    /// Each entry's full path.
+    paths: Vec<String>,
+    /// The next entry to look at.
+    next: usize,
+    info: XarInfo,
+    max_doc: usize,
+    max_entry: u64,
+    /// The file being decoded: what checking it needs.
+    pending: Option<Pending>,
+    /// Its extracted checksum, fed as the engine reads it.
+    running: Option<Running>,
+}
+
+/// What the check of a decoded file needs once the engine has read it.
+struct Pending {
+    what: String,
+    path: String,
+    /// The size the TOC declares.
+    size: Option<u64>,
+    /// The TOC's extracted checksum (style, hex).
+    extracted: Option<(String, String)>,
+}
+
+impl<'a> Container<'a> for Walk<'a> {
+    fn next_entry<'s>(&'s mut self, _notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+        while let Some((e, path)) = self.entries.get(self.next).zip(self.paths.get(self.next)) {
+            self.next += 1;
+            let is_file = e.kind == Kind::File || (e.kind == Kind::Hardlink && e.data.is_some());
+            if is_file {
+                let (data, heap_start) = (self.data, self.toc_end);
+                return Some(extract(
+                    e,
+                    path,
+                    data,
+                    heap_start,
+                    (self.max_entry, &mut self.info),
+                    &mut self.pending,
+                    &mut self.running,
+                ));
+            }
+        }
+        None
+    }
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        entry: &mut EntryInfo,
+        notes: &mut Notes,
+    ) {
+        let Some(p) = self.pending.take() else {
+            return;
+        };
+        let got = self.running.take().map(Running::finish);
+        let u = match read {
+            Ok(u) => u,
+            Err(e) => {
+                *e = context(e.clone(), &p.what);
+                return;
+            }
+        };
+        let bad_size = p.size.filter(|&s| s != u.size);
+        let bad_sum = p.extracted.as_ref().and_then(|s| {
+            got.as_ref()
+                .map(|g| (s, hex(g).eq_ignore_ascii_case(s.1.trim())))
+        });
+        match bad_sum {
+            Some((_, true)) => {
+                self.info.checksums_verified += 1;
+                entry.add_verified(Check::XarExtractedChecksum);
+            }
+            // What the entry decodes to is kept and hashed, with the
+            // error saying nothing vouches for it.
+            Some((s, false)) => {
+                entry.add_error(Error::checksum(format!(
+                    "{}: extracted {} checksum mismatch: TOC says {}, data hashes to {}",
+                    p.what,
+                    s.0,
+                    s.1.trim(),
+                    got.as_ref().map(|g| hex(g)).unwrap_or_default()
+                )));
+            }
+            None => {}
+        }
+        if let Some(s) = bad_size {
+            notes.error(Error::malformed(format!(
+                "{}: decodes to {} bytes, TOC says {s}",
+                p.what, u.size
+            )));
+        }
+        if let Some(bytes) = u.whole {
+            pkg_document(&p.path, bytes, self.max_doc, &mut self.info);
+        }
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        Parsed {
+            format: Format::Xar,
+            metadata: Some(Metadata::Xar(self.info)),
+        }
     }
 }
 
@@ -239,7 +364,13 @@ struct Toc {
     signatures: Vec<String>,
 }
 
-fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
+/// The header and the TOC, checked; `None` when no entry can be listed.
+fn read(
+    data: &[u8],
+    limits: &Limits,
+    notes: &mut Notes,
+    info: &mut XarInfo,
+) -> Option<(Toc, Vec<String>, usize)> {
     let (Some(h), Some(v), Some(c), Some(u), Some(alg)) = (
         be_u16(data, 4),
         be_u16(data, 6),
@@ -247,11 +378,11 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
         be_u64(data, 16),
         be_u32(data, 24),
     ) else {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "xar header needs {HEADER_MIN} bytes, file has {}",
             data.len()
         )));
-        return;
+        return None;
     };
     info.header_size = h;
     info.version = v;
@@ -264,7 +395,7 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
         3 => "other".into(),
         n => format!("unknown ({n})"),
     };
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "xar-header",
         format!("xar v{v}, header {h} bytes, TOC {c} bytes compressed"),
         Some(0),
@@ -272,7 +403,7 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
     let mut hs = usize::from(h);
     if hs < HEADER_MIN {
         // Every xar writer writes 28: read on from there.
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "xar header size {h} (offset 4) is below {HEADER_MIN}; the TOC is read from offset {HEADER_MIN}"
         )));
         hs = HEADER_MIN;
@@ -282,49 +413,49 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
         .and_then(|c| hs.checked_add(c))
         .filter(|&e| e <= data.len());
     let Some(toc_end) = toc_end else {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "xar TOC of {c} bytes at offset {h} runs past the end of the file ({} bytes)",
             data.len()
         )));
-        return;
+        return None;
     };
     let toc_bytes = data.get(hs..toc_end).unwrap_or(&[]);
-    let max = cx.limits().max_toc_size;
+    let max = limits.max_toc_size;
     if u > max {
-        cx.error(Error::limit(
+        notes.error(Error::limit(
             "max_toc_size",
             format!("xar TOC declares {u} bytes uncompressed, limit is {max}"),
         ));
-        return;
+        return None;
     }
     let mut xml = Vec::new();
     let read = flate2::read::ZlibDecoder::new(toc_bytes)
         .take(max.saturating_add(1))
         .read_to_end(&mut xml);
     if let Err(e) = read {
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "xar TOC: zlib stream fails after {} bytes: {e}",
             xml.len()
         )));
         if xml.is_empty() {
-            return;
+            return None;
         }
     }
     if xml.len() as u64 > max {
-        cx.error(Error::limit(
+        notes.error(Error::limit(
             "max_toc_size",
             format!("xar TOC inflates past {max} bytes (header says {u})"),
         ));
-        return;
+        return None;
     }
     if xml.len() as u64 != u {
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "xar TOC inflates to {} bytes, header says {u}",
             xml.len()
         )));
     }
     let text = String::from_utf8_lossy(&xml);
-    let toc = read_toc(&text, cx);
+    let toc = read_toc(&text, limits, notes);
     info.toc_listed = true;
     info.creation_time = toc.creation_time.clone();
     info.signatures = toc.signatures.clone();
@@ -334,16 +465,16 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
             info.checksum = style.clone();
         }
     }
-    check_toc(toc_bytes, heap, alg, &toc, cx, info);
+    check_toc(toc_bytes, heap, alg, &toc, notes, info);
     let (paths, cut_paths) = resolve_paths(&toc.entries);
     if cut_paths > 0 {
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "xar TOC: {cut_paths} paths longer than {MAX_PATH} bytes were cut"
         )));
     }
     info.pkg = pkg_layout(&toc.entries, &paths);
     if let Some(p) = &info.pkg {
-        cx.evidence(Evidence::strong(
+        notes.evidence(Evidence::strong(
             "xar-pkg-layout",
             match p.kind {
                 "product" => "flat package: `Distribution` at the top (product archive)".to_owned(),
@@ -361,33 +492,22 @@ fn read(data: &[u8], cx: &mut Cx<'_>, info: &mut XarInfo) {
             (Kind::Other, _) => {}
         }
     }
-    for (e, path) in toc.entries.iter().zip(&paths) {
-        if cx.stopped() {
-            break;
-        }
-        let is_file = e.kind == Kind::File || (e.kind == Kind::Hardlink && e.data.is_some());
-        if !is_file {
-            continue;
-        }
-        if !extract(e, path, data, toc_end, cx, info) {
-            break;
-        }
-    }
+    Some((toc, paths, toc_end))
 }
 
 /// Verify the TOC checksum stored in the heap, when its algorithm is one we
 /// compute.
-fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, cx: &mut Cx<'_>, info: &mut XarInfo) {
+fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, notes: &mut Notes, info: &mut XarInfo) {
     let Some((style, off, size)) = &t.checksum else {
         if alg != 0 {
-            cx.error(Error::malformed(
+            notes.error(Error::malformed(
                 "xar header names a TOC checksum, the TOC has no <checksum>",
             ));
         }
         return;
     };
     let Some(stored) = slice(heap, *off, *size) else {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "xar TOC checksum at heap offset {off} ({size} bytes) runs past the heap ({} bytes)",
             heap.len()
         )));
@@ -399,7 +519,7 @@ fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, cx: &mut Cx<'_>, info: 
     let ok = actual.as_slice() == stored;
     info.toc_checksum_ok = Some(ok);
     if !ok {
-        cx.error(Error::checksum(format!(
+        notes.error(Error::checksum(format!(
             "xar TOC {style} checksum (heap offset {off}) mismatch: heap holds {}, TOC hashes to {}",
             hex(stored),
             hex(&actual)
@@ -528,22 +648,31 @@ fn method(style: &str) -> String {
     }
 }
 
-/// Decode one file and hand it to the scan. False when the container is
-/// full.
-fn extract(
+/// The entry for one file: empty, missing (with why), or its stored bytes
+/// behind the decoder of its encoding, with the extracted checksum fed as
+/// the engine reads it (`pending` and `running` say what to check then).
+fn extract<'a, 's>(
     e: &Entry,
     path: &str,
-    data: &[u8],
+    data: &'a [u8],
     heap_start: usize,
-    cx: &mut Cx<'_>,
-    info: &mut XarInfo,
-) -> bool {
+    (max_entry, info): (u64, &mut XarInfo),
+    pending: &mut Option<Pending>,
+    running: &'s mut Option<Running>,
+) -> container::Entry<'a, 's>
+where
+    'a: 's,
+{
     let what = format!("xar entry `{path}`");
     let mut entry = EntryInfo::new(EntryKind::File);
+    let item = |info, data| container::Entry {
+        name: path.to_owned(),
+        info,
+        data,
+    };
     let Some(d) = &e.data else {
         // A file without <data> is empty.
-        let hashes = crate::hash::hash_bytes(cx.hashes(), &[]);
-        return cx.child(path, entry, ChildData::Owned(Vec::new(), hashes));
+        return item(entry, container::Data::Slice(&[]));
     };
     let style = d
         .encoding
@@ -553,30 +682,19 @@ fn extract(
     entry.method = Some(method(&style));
     entry.compressed_size = d.length;
     let size = d.size.or(d.length).unwrap_or(0);
+    let missing = |entry, error| item(entry, container::Data::Missing { size, error });
     let (Some(off), Some(len)) = (d.offset, d.length) else {
-        return cx.child(
-            path,
-            entry,
-            ChildData::Missing {
-                size,
-                error: Error::malformed(format!("{what}: <data> lacks <offset> or <length>")),
-            },
-        );
+        let error = Error::malformed(format!("{what}: <data> lacks <offset> or <length>"));
+        return missing(entry, error);
     };
     entry.offset = (heap_start as u64).checked_add(off);
     let heap = data.get(heap_start..).unwrap_or(&[]);
     let Some(stored) = slice(heap, off, len) else {
-        return cx.child(
-            path,
-            entry,
-            ChildData::Missing {
-                size,
-                error: Error::truncated(format!(
-                    "{what}: data at heap offset {off} ({len} bytes) runs past the heap ({} bytes)",
-                    heap.len()
-                )),
-            },
-        );
+        let error = Error::truncated(format!(
+            "{what}: data at heap offset {off} ({len} bytes) runs past the heap ({} bytes)",
+            heap.len()
+        ));
+        return missing(entry, error);
     };
     // Stored bytes hashed for archived checksums: at most the file's size in
     // all, so entries that share one large region cannot multiply the work.
@@ -604,61 +722,32 @@ fn extract(
             None => {}
         }
     }
-    let max_entry = cx.limits().max_entry_size;
-    let decoded = decoder(&style, stored, size, max_entry).and_then(|r| {
-        // The extracted checksum is computed as the bytes stream (an entry
-        // may be too big to keep whole).
-        let mut sum = d.extracted.as_ref().and_then(|s| Running::new(&s.0));
-        let see = |b: &[u8]| {
-            if let Some(h) = sum.as_mut() {
-                h.update(b);
-            }
-        };
-        let u = cx.read_entry(&mut Inspect { inner: r, see }, d.size, Some(len))?;
-        Ok((u, sum.map(Running::finish)))
-    });
-    let child = match decoded {
-        Ok((u, got)) => {
-            let bad_size = d.size.filter(|&s| s != u.size());
-            let bad_sum = d.extracted.as_ref().and_then(|s| {
-                got.as_ref()
-                    .map(|g| (s, hex(g).eq_ignore_ascii_case(s.1.trim())))
-            });
-            match bad_sum {
-                Some((_, true)) => {
-                    info.checksums_verified += 1;
-                    entry = entry.verified(Check::XarExtractedChecksum);
-                }
-                // What the entry decodes to is kept and hashed, with the
-                // error saying nothing vouches for it.
-                Some((s, false)) => {
-                    entry = entry.with_error(Error::checksum(format!(
-                        "{what}: extracted {} checksum mismatch: TOC says {}, data hashes to {}",
-                        s.0,
-                        s.1.trim(),
-                        got.as_ref().map(|g| hex(g)).unwrap_or_default()
-                    )));
-                }
-                None => {}
-            }
-            if let Some(s) = bad_size {
-                cx.error(Error::malformed(format!(
-                    "{what}: decodes to {} bytes, TOC says {s}",
-                    u.size()
-                )));
-            }
-            if let Some(bytes) = u.whole() {
-                let max_doc = usize::try_from(cx.limits().max_document_size).unwrap_or(usize::MAX);
-                pkg_document(path, bytes, max_doc, info);
-            }
-            u.into()
-        }
-        Err(err) => ChildData::Missing {
-            size,
-            error: context(err, &what),
-        },
+    let reader = match decoder(&style, stored, size, max_entry) {
+        Ok(r) => r,
+        Err(err) => return missing(entry, context(err, &what)),
     };
-    cx.child(path, entry, child)
+    // The extracted checksum is computed as the bytes stream (an entry may
+    // be too big to keep whole).
+    *running = d.extracted.as_ref().and_then(|s| Running::new(&s.0));
+    *pending = Some(Pending {
+        what,
+        path: path.to_owned(),
+        size: d.size,
+        extracted: d.extracted.clone(),
+    });
+    let see = |b: &[u8]| {
+        if let Some(h) = running.as_mut() {
+            h.update(b);
+        }
+    };
+    item(
+        entry,
+        container::Data::Decode {
+            reader: Box::new(Inspect { inner: reader, see }),
+            declared: d.size,
+            stored: Some(len),
+        },
+    )
 }
 
 /// The text content that follows a start tag, up to the next tag.
@@ -675,9 +764,9 @@ fn number(s: &str) -> Option<u64> {
 
 /// Walk the TOC's tags. Bounded by the entry limit and the nesting limit;
 /// what was read before a limit is kept.
-fn read_toc(text: &str, cx: &mut Cx<'_>) -> Toc {
-    let max_depth = usize::try_from(cx.limits().max_toc_depth).unwrap_or(usize::MAX);
-    let max_entries = cx.limits().max_entries_per_container;
+fn read_toc(text: &str, limits: &Limits, notes: &mut Notes) -> Toc {
+    let max_depth = usize::try_from(limits.max_toc_depth).unwrap_or(usize::MAX);
+    let max_entries = limits.max_entries_per_container;
     // Element stack (local names) and the stack of open <file>s.
     let elem_cap = max_depth.saturating_mul(2).saturating_add(32);
     let mut elems: Vec<&str> = Vec::new();
@@ -701,14 +790,14 @@ fn read_toc(text: &str, cx: &mut Cx<'_>) -> Toc {
         match name {
             "file" => {
                 if files.len() >= max_depth {
-                    cx.error(Error::limit(
+                    notes.error(Error::limit(
                         "max_toc_depth",
                         format!("xar TOC nests directories deeper than {max_depth}"),
                     ));
                     break;
                 }
                 if toc.entries.len() as u64 >= max_entries {
-                    cx.error(Error::limit(
+                    notes.error(Error::limit(
                         "max_entries_per_container",
                         format!("xar TOC lists more than {max_entries} entries"),
                     ));
@@ -787,7 +876,7 @@ fn read_toc(text: &str, cx: &mut Cx<'_>) -> Toc {
         }
         if !t.empty {
             if elems.len() >= elem_cap {
-                cx.error(Error::limit(
+                notes.error(Error::limit(
                     "max_toc_depth",
                     format!("xar TOC nests elements deeper than {elem_cap}"),
                 ));
@@ -1059,6 +1148,72 @@ mod tests {
         d[at] ^= 1;
         let n = scan("t.xar", &d);
         assert_eq!(xar_info(&n).toc_checksum_ok, Some(false));
+    }
+
+    /// The parser alone, without a scan: the files decode as they are
+    /// pulled and the extracted checksums are checked on the way.
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Listed};
+        let Some(d) = sample("xar/bzip2.xar") else {
+            return;
+        };
+        let limits = crate::Limits::default();
+        let l = list(open, &d, &limits, usize::MAX);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        let mut decoded = 0;
+        for (name, info, data) in &l.entries {
+            if let Listed::Decoded(Ok(b)) = data {
+                decoded += 1;
+                if !b.is_empty() {
+                    assert!(
+                        info.verified_by.contains(&Check::XarExtractedChecksum),
+                        "{name}: {:?}",
+                        info.verified_by
+                    );
+                }
+            }
+        }
+        assert!(decoded > 0);
+        let Some(Metadata::Xar(info)) = &l.parsed.metadata else {
+            panic!("xar metadata")
+        };
+        assert!(info.toc_listed && info.checksums_verified > 0);
+        // Told that the engine read one byte more than the TOC declares
+        // (as when a decoder runs past it): the node says so.
+        let mut e = EntryInfo::new(EntryKind::File);
+        let mut w = match open(&d, &Options { limits: &limits }, &mut Notes::default()) {
+            Opened::Container(c) => c,
+            Opened::Leaf(_) => panic!("a container"),
+        };
+        let mut n = Notes::default();
+        // The decoder is consumed by a function, so the container is free
+        // to be asked about the read (as the engine does).
+        fn drain(data: container::Data<'_, '_>) -> Option<Vec<u8>> {
+            let container::Data::Decode { mut reader, .. } = data else {
+                return None;
+            };
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).ok()?;
+            Some(out)
+        }
+        loop {
+            let Some(container::Entry { data, .. }) = w.next_entry(&mut n) else {
+                break;
+            };
+            if let Some(out) = drain(data) {
+                let d = Decoded {
+                    size: out.len() as u64 + 1,
+                    whole: Some(&out),
+                };
+                w.entry_read(Ok(d), &mut e, &mut n);
+                break;
+            }
+        }
+        assert!(n
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("decodes to")));
     }
 
     #[test]
