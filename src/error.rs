@@ -110,3 +110,13 @@ pub(crate) fn context(e: Error, what: &str) -> Error {
 
 /// Result alias used across the crate.
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Map an I/O error from a decoder to our kinds: early EOF is truncation.
+pub(crate) fn io_to_error(e: &std::io::Error, done: u64) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => {
+            Error::truncated(format!("data ends after {done} bytes: {e}"))
+        }
+        _ => Error::malformed(format!("decoding failed after {done} bytes: {e}")),
+    }
+}

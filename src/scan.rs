@@ -8,7 +8,7 @@
 //! ([`Cx::read_entry`]), so nothing is decoded or hashed twice.
 
 use crate::classify;
-use crate::error::{Error, Result};
+use crate::error::{io_to_error, Error, Result};
 use crate::formats;
 use crate::hash::{hash_bytes, Feed, HashSelection, Hasher, Hashes};
 use crate::limits::Limits;
@@ -823,16 +823,6 @@ fn buffered_limit(size: u64, cap: u64) -> Error {
         "max_buffered_entry",
         format!("{size} bytes; containers above {cap} bytes are hashed, not opened"),
     )
-}
-
-/// Map an I/O error from a decoder to our kinds: early EOF is truncation.
-pub(crate) fn io_to_error(e: &std::io::Error, done: u64) -> Error {
-    match e.kind() {
-        std::io::ErrorKind::UnexpectedEof => {
-            Error::truncated(format!("data ends after {done} bytes: {e}"))
-        }
-        _ => Error::malformed(format!("decoding failed after {done} bytes: {e}")),
-    }
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {

@@ -691,7 +691,7 @@ fn unpack_folder(
         } {
             ChildData::Missing {
                 size,
-                error: context(crate::scan::io_to_error(&e, 0), &what),
+                error: context(crate::error::io_to_error(&e, 0), &what),
             }
         } else {
             let first = reader.current_block();

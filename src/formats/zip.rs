@@ -23,10 +23,10 @@
 //!   used as filesystem paths, so `..`, absolute paths and NULs are harmless.
 //! - Directories are counted, not reported as children.
 
+use super::container::{self, Container, Data, Decoded, End, Notes, Opened, Options};
 use super::{le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
-use crate::error::{context, Error};
+use crate::error::{context, io_to_error, Error};
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{io_to_error, ChildData, Cx};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -71,7 +71,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "zip",
     format: Format::Zip,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// A plausible local file header (version needed below 100, and a
@@ -105,25 +105,24 @@ const KNOWN_START: zip::read::Config = zip::read::Config {
     archive_offset: zip::read::ArchiveOffset::Known(0),
 };
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Open a zip archive: the central directory through the `zip` crate (at
+/// offset 0, or shifted for a self-extractor carved from its stub), else
+/// the local headers walked from offset 0. Entries are decoded as the
+/// engine pulls them.
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let mut info = ZipInfo::default();
+    let max_records = opts.limits.max_entries_per_container;
     // The data starts at the archive (sniff demands a header at offset 0), so
     // the crate's offset detection is not needed; on hostile input it
     // searches the data again for every end-record candidate (a fuzzed
     // 20 KB file took over a second; regression file
     // tests/fuzz_regressions/scan/zip-offset-detection).
     let first = match zip::ZipArchive::with_config(KNOWN_START, Cursor::new(data)) {
-        Ok(mut archive) => {
-            listed(&mut archive, data, &mut info, cx);
-            return Parsed {
-                format: Format::Zip,
-                metadata: Some(Metadata::Zip(info)),
-            };
-        }
+        Ok(archive) => return central(archive, data, info, max_records, notes),
         Err(e) => e,
     };
     if let Some(shift) = adjusted_shift(data) {
-        if let Ok(mut archive) = zip::ZipArchive::with_config(
+        if let Ok(archive) = zip::ZipArchive::with_config(
             KNOWN_START,
             Shifted {
                 data,
@@ -132,146 +131,362 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             },
         ) {
             info.base_shift = Some(shift);
-            listed(&mut archive, data, &mut info, cx);
-            return Parsed {
-                format: Format::Zip,
-                metadata: Some(Metadata::Zip(info)),
-            };
+            return central(archive, data, info, max_records, notes);
         }
     }
     // Without an end record the archive was cut; otherwise a record or the
     // directory itself is damaged.
     let msg = format!("central directory unreadable ({first}); entries listed from local headers");
-    cx.error(if find_end_record(data).is_some() {
+    notes.error(if find_end_record(data).is_some() {
         Error::malformed(msg)
     } else {
         Error::truncated(msg)
     });
-    from_local_headers(data, &mut info, cx);
-    Parsed {
-        format: Format::Zip,
-        metadata: Some(Metadata::Zip(info)),
-    }
+    Opened::Container(Box::new(LocalWalk {
+        data,
+        off: 0,
+        done: false,
+        info,
+        methods: BTreeSet::new(),
+        cursor: Cursor::new(&[]),
+        check: Pending::default(),
+    }))
 }
 
-fn listed<R: Read + Seek>(
-    archive: &mut zip::ZipArchive<R>,
-    data: &[u8],
-    info: &mut ZipInfo,
-    cx: &mut Cx<'_>,
-) {
+/// The container over a readable central directory.
+fn central<'a, R: Read + Seek + 'a>(
+    archive: zip::ZipArchive<R>,
+    data: &'a [u8],
+    mut info: ZipInfo,
+    max_records: u64,
+    notes: &mut Notes,
+) -> Opened<'a> {
     info.central_directory = true;
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "zip-central-directory",
         format!("{} entries in the central directory", archive.len()),
         archive
             .central_directory_start()
             .checked_sub(info.base_shift.unwrap_or(0)),
     ));
-    from_central_directory(archive, data, info, cx);
-    dropped_duplicates(archive, data, info, cx);
+    if archive.offset() != 0 {
+        info.offset = Some(archive.offset());
+    }
+    let comment = archive.comment();
+    if !comment.is_empty() {
+        let kept = comment.get(..MAX_COMMENT).unwrap_or(comment);
+        info.comment = Some(String::from_utf8_lossy(kept).into_owned());
+    }
+    Opened::Container(Box::new(CentralWalk {
+        archive,
+        data,
+        info,
+        max_records,
+        phase: Phase::Central(0),
+        methods: BTreeSet::new(),
+        spans: std::collections::BTreeMap::new(),
+        cursor: Cursor::new(&[]),
+        check: Pending::default(),
+    }))
 }
 
-/// The zip crate keys entries by name, so a later central-directory record
-/// with the name of an earlier one is missing from its listing, while 7-Zip
-/// lists both (and duplicate names are a known way to hide content). Walk the
-/// central directory ourselves and unpack every record the crate did not list.
-fn dropped_duplicates<R: Read + Seek>(
-    archive: &zip::ZipArchive<R>,
-    data: &[u8],
-    info: &mut ZipInfo,
-    cx: &mut Cx<'_>,
-) {
-    let shift = info.base_shift.unwrap_or(0);
-    let known: std::collections::HashSet<u64> = (0..archive.len())
-        .filter_map(|i| {
-            archive
-                .by_index_data(i)
-                .ok()
-                .map(|e| e.central_header_start())
-        })
-        .collect();
-    let Some(mut at) = archive
-        .central_directory_start()
-        .checked_sub(shift)
-        .and_then(|a| usize::try_from(a).ok())
-    else {
-        return;
-    };
-    let mut dropped = 0u64;
-    let mut seen = 0u64;
-    while !cx.stopped() && data.get(at..at + 4) == Some(b"PK\x01\x02") {
-        seen += 1;
-        if seen > cx.limits().max_entries_per_container {
-            break;
-        }
-        let fields = (
-            le_u16(data, at + 8),
-            le_u16(data, at + 10),
-            le_u32(data, at + 16),
-            le_u32(data, at + 20),
-            le_u32(data, at + 24),
-            le_u16(data, at + 28),
-            le_u16(data, at + 30),
-            le_u16(data, at + 32),
-            le_u32(data, at + 42),
-        );
-        let (
-            Some(flags),
-            Some(code),
-            Some(crc),
-            Some(c32),
-            Some(u32_),
-            Some(nlen),
-            Some(xlen),
-            Some(clen),
-            Some(lho),
-        ) = fields
-        else {
-            break;
-        };
-        let name_at = at + 46;
-        let extra_at = name_at + usize::from(nlen);
-        let next = extra_at + usize::from(xlen) + usize::from(clen);
-        let (Some(raw_name), Some(extra)) = (
-            data.get(name_at..extra_at),
-            data.get(extra_at..extra_at + usize::from(xlen)),
-        ) else {
-            break;
-        };
-        if !known.contains(&(at as u64 + shift)) && !raw_name.ends_with(b"/") {
-            dropped += 1;
-            let name = String::from_utf8_lossy(raw_name).into_owned();
-            let (size, compressed) = zip64_sizes(extra, u64::from(u32_), u64::from(c32));
-            let entry = Entry::from_header(name, code, flags, crc, size, compressed);
-            entry.count(info);
-            let local = (u64::from(lho) + archive.offset()).checked_sub(shift);
-            let what = format!(
-                "zip entry `{}` (duplicate name, central record at offset {at})",
-                entry.name
-            );
-            let at_header = local
-                .and_then(|l| usize::try_from(l).ok())
-                .and_then(|l| data.get(l..))
-                .ok_or_else(|| {
-                    Error::malformed(format!(
-                        "{what}: local header offset {lho} lies outside the data"
-                    ))
-                });
-            let go_on = unpack_found(&entry, &what, at_header, cx);
-            if !go_on {
-                break;
+/// Where a [`CentralWalk`] is.
+enum Phase {
+    /// At this index of the crate's listing.
+    Central(usize),
+    /// Walking the central directory ourselves for the records the crate
+    /// did not list (see [`CentralWalk::duplicates`]).
+    Duplicates {
+        /// Offset of the next record.
+        at: usize,
+        /// Central-header offsets the crate listed.
+        known: std::collections::HashSet<u64>,
+        /// Records unpacked here so far.
+        dropped: u64,
+        /// Records walked.
+        seen: u64,
+    },
+    Done,
+}
+
+/// The entries of a readable central directory.
+struct CentralWalk<'a, R> {
+    archive: zip::ZipArchive<R>,
+    data: &'a [u8],
+    info: ZipInfo,
+    /// Bound on the records our own walk reads.
+    max_records: u64,
+    phase: Phase,
+    methods: BTreeSet<String>,
+    /// Local-header offset → (end of its data, name) of every entry unpacked.
+    spans: std::collections::BTreeMap<u64, (u64, String)>,
+    /// Over the data, for entries decoded from their local header.
+    cursor: Cursor<&'a [u8]>,
+    check: Pending,
+}
+
+impl<'a, R: Read + Seek + 'a> Container<'a> for CentralWalk<'a, R> {
+    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+        loop {
+            match &mut self.phase {
+                Phase::Central(i) => {
+                    let i = *i;
+                    if i >= self.archive.len() {
+                        self.start_duplicates();
+                        continue;
+                    }
+                    self.phase = Phase::Central(i + 1);
+                    if let Some(e) = self.central_entry(i, notes) {
+                        return Some(e);
+                    }
+                    // The crate's reader for entry `i` (it borrows the
+                    // archive, so it is made here, not in a method).
+                    if let Some(entry) = self.check.next.take() {
+                        let opts = ZipReadOptions::new().ignore_crc32(true);
+                        return Some(match self.archive.by_index_with_options(i, opts) {
+                            Ok(file) => self.check.decode(entry, file),
+                            Err(e) => {
+                                let error =
+                                    context(zip_error(e), &format!("zip entry `{}`", entry.name));
+                                missing(&entry, error)
+                            }
+                        });
+                    }
+                }
+                Phase::Duplicates { .. } => {
+                    let Some((entry, what, at_header)) = self.duplicate(notes) else {
+                        continue;
+                    };
+                    return Some(unpack_found(
+                        entry,
+                        &what,
+                        at_header,
+                        &mut self.cursor,
+                        &mut self.check,
+                    ));
+                }
+                Phase::Done => return None,
             }
         }
-        at = next;
     }
-    if dropped > 0 {
-        cx.evidence(Evidence::weak(
-            "zip-duplicate-names",
-            format!("{dropped} entries repeat the name of an earlier entry"),
-            None,
-        ));
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+        self.check.checked(read, info);
     }
+
+    fn finish(mut self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        if matches!(self.phase, Phase::Central(_)) {
+            self.info.methods = std::mem::take(&mut self.methods).into_iter().collect();
+        }
+        Parsed {
+            format: Format::Zip,
+            metadata: Some(Metadata::Zip(self.info)),
+        }
+    }
+}
+
+impl<'a, R: Read + Seek> CentralWalk<'a, R> {
+    /// Entry `i` of the crate's listing: a missing entry to hand over at
+    /// once, or none (a directory, an unreadable record, or a file to decode,
+    /// left in `self.check.next`).
+    fn central_entry<'s>(
+        &mut self,
+        i: usize,
+        notes: &mut Notes,
+    ) -> Option<container::Entry<'a, 's>> {
+        let span;
+        let entry = match self.archive.by_index_data(i) {
+            Ok(meta) => {
+                if meta.is_dir() {
+                    self.info.directories += 1;
+                    return None;
+                }
+                // At least the fixed local header and the compressed data;
+                // the name and extra field only widen it.
+                let start = meta.header_start();
+                span = (
+                    start,
+                    start
+                        .saturating_add(30)
+                        .saturating_add(meta.compressed_size()),
+                );
+                let name = match meta.name() {
+                    Ok(n) => n.into_owned(),
+                    Err(_) => String::from_utf8_lossy(meta.name_raw()).into_owned(),
+                };
+                File {
+                    name,
+                    size: meta.size(),
+                    compressed: meta.compressed_size(),
+                    method: meta.compression(),
+                    crc: meta.crc32(),
+                    encrypted: meta.encrypted(),
+                    also: start
+                        .checked_sub(self.info.base_shift.unwrap_or(0))
+                        .and_then(|a| usize::try_from(a).ok())
+                        .map(|a| local_crcs(self.data, a, meta.compressed_size()))
+                        .unwrap_or_default(),
+                }
+            }
+            Err(e) => {
+                notes.error(context(
+                    zip_error(e),
+                    &format!("central directory entry {i}"),
+                ));
+                return None;
+            }
+        };
+        entry.count(&mut self.info);
+        self.methods.insert(method_name(entry.method));
+        if entry.encrypted {
+            let error = Error::encrypted(format!(
+                "zip entry `{}` is encrypted; not decrypted",
+                entry.name
+            ));
+            return Some(missing(&entry, error));
+        }
+        if !decodable(entry.method) {
+            return Some(unsupported(&entry, &format!("zip entry `{}`", entry.name)));
+        }
+        if let Some(error) = overlap(&mut self.spans, span, &entry.name) {
+            return Some(missing(&entry, error));
+        }
+        self.check.next = Some(entry);
+        None
+    }
+
+    /// The crate's listing is done: its methods are final, and the walk for
+    /// the records it dropped begins.
+    fn start_duplicates(&mut self) {
+        self.info.methods = std::mem::take(&mut self.methods).into_iter().collect();
+        let shift = self.info.base_shift.unwrap_or(0);
+        let known = (0..self.archive.len())
+            .filter_map(|i| {
+                self.archive
+                    .by_index_data(i)
+                    .ok()
+                    .map(|e| e.central_header_start())
+            })
+            .collect();
+        self.phase = match self
+            .archive
+            .central_directory_start()
+            .checked_sub(shift)
+            .and_then(|a| usize::try_from(a).ok())
+        {
+            Some(at) => Phase::Duplicates {
+                at,
+                known,
+                dropped: 0,
+                seen: 0,
+            },
+            None => Phase::Done,
+        };
+    }
+
+    /// The zip crate keys entries by name, so a later central-directory
+    /// record with the name of an earlier one is missing from its listing,
+    /// while 7-Zip lists both (and duplicate names are a known way to hide
+    /// content). The next record the crate did not list, with where its
+    /// local header is; none when this record is not one (the walk moves on)
+    /// or the walk is over (then `self.phase` is `Done`, and the evidence
+    /// is noted).
+    #[allow(clippy::type_complexity)]
+    fn duplicate(&mut self, notes: &mut Notes) -> Option<(File, String, Result<&'a [u8], Error>)> {
+        let data = self.data;
+        let shift = self.info.base_shift.unwrap_or(0);
+        let Phase::Duplicates {
+            at,
+            known,
+            dropped,
+            seen,
+        } = &mut self.phase
+        else {
+            return None;
+        };
+        let here = *at;
+        let record = (data.get(here..here + 4) == Some(b"PK\x01\x02"))
+            .then(|| {
+                *seen += 1;
+                (*seen <= self.max_records).then_some(())
+            })
+            .flatten()
+            .and_then(|()| central_record(data, here));
+        let Some(r) = record else {
+            if *dropped > 0 {
+                notes.evidence(Evidence::weak(
+                    "zip-duplicate-names",
+                    format!("{dropped} entries repeat the name of an earlier entry"),
+                    None,
+                ));
+            }
+            self.phase = Phase::Done;
+            return None;
+        };
+        *at = r.next;
+        if known.contains(&(here as u64 + shift)) || r.raw_name.ends_with(b"/") {
+            return None;
+        }
+        *dropped += 1;
+        let name = String::from_utf8_lossy(r.raw_name).into_owned();
+        let (size, compressed) = zip64_sizes(r.extra, u64::from(r.u32_), u64::from(r.c32));
+        let entry = File::from_header(name, r.code, r.flags, r.crc, size, compressed);
+        entry.count(&mut self.info);
+        let local = (u64::from(r.lho) + self.archive.offset()).checked_sub(shift);
+        let what = format!(
+            "zip entry `{}` (duplicate name, central record at offset {here})",
+            entry.name
+        );
+        let lho = r.lho;
+        let at_header = local
+            .and_then(|l| usize::try_from(l).ok())
+            .and_then(|l| data.get(l..))
+            .ok_or_else(|| {
+                Error::malformed(format!(
+                    "{what}: local header offset {lho} lies outside the data"
+                ))
+            });
+        Some((entry, what, at_header))
+    }
+}
+
+/// The fields of a central-directory record we read ourselves.
+struct CentralRecord<'a> {
+    flags: u16,
+    code: u16,
+    crc: u32,
+    c32: u32,
+    u32_: u32,
+    lho: u32,
+    raw_name: &'a [u8],
+    extra: &'a [u8],
+    /// Offset of the next record.
+    next: usize,
+}
+
+/// The central-directory record at `at`, when its fields and name fit.
+fn central_record(data: &[u8], at: usize) -> Option<CentralRecord<'_>> {
+    let nlen = le_u16(data, at + 28)?;
+    let xlen = le_u16(data, at + 30)?;
+    let clen = le_u16(data, at + 32)?;
+    let name_at = at + 46;
+    let extra_at = name_at + usize::from(nlen);
+    Some(CentralRecord {
+        flags: le_u16(data, at + 8)?,
+        code: le_u16(data, at + 10)?,
+        crc: le_u32(data, at + 16)?,
+        c32: le_u32(data, at + 20)?,
+        u32_: le_u32(data, at + 24)?,
+        lho: le_u32(data, at + 42)?,
+        raw_name: data.get(name_at..extra_at)?,
+        extra: data.get(extra_at..extra_at + usize::from(xlen))?,
+        next: extra_at + usize::from(xlen) + usize::from(clen),
+    })
 }
 
 /// Offset of the last end-of-central-directory record (it lies in the last
@@ -398,35 +613,34 @@ fn decodable(m: CompressionMethod) -> bool {
         && m != CompressionMethod::Aes
 }
 
-/// The `Missing` child for an entry whose method we cannot decode.
-fn unsupported(entry: &Entry, what: &str, cx: &mut Cx<'_>) -> bool {
+/// The missing entry for a file whose method we cannot decode.
+fn unsupported<'a, 's>(entry: &File, what: &str) -> container::Entry<'a, 's> {
     let error = Error::unsupported(format!(
         "{what}: compression method {} is not decoded",
         method_name(entry.method)
     ));
-    missing(entry, error, cx)
+    missing(entry, error)
 }
 
-/// Report `entry` as a child without content, for `error`; false when the
-/// scan says stop.
-fn missing(entry: &Entry, error: Error, cx: &mut Cx<'_>) -> bool {
-    cx.child(
-        entry.name.clone(),
-        entry.entry_info(),
-        ChildData::Missing {
+/// `entry` without content, for `error`.
+fn missing<'a, 's>(entry: &File, error: Error) -> container::Entry<'a, 's> {
+    container::Entry {
+        name: entry.name.clone(),
+        info: entry.entry_info(),
+        data: Data::Missing {
             size: entry.size,
             error,
         },
-    )
+    }
 }
 
 /// A reader that computes the CRC-32 of what passes through it.
-struct CrcReader<R> {
+struct CrcReader<'c, R> {
     inner: R,
-    crc: crc32fast::Hasher,
+    crc: &'c mut crc32fast::Hasher,
 }
 
-impl<R: Read> Read for CrcReader<R> {
+impl<R: Read> Read for CrcReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.crc.update(buf.get(..n).unwrap_or(&[]));
@@ -435,7 +649,7 @@ impl<R: Read> Read for CrcReader<R> {
 }
 
 /// What we know of one file entry before reading it.
-struct Entry {
+struct File {
     name: String,
     size: u64,
     compressed: u64,
@@ -447,7 +661,7 @@ struct Entry {
     also: Vec<(String, u32)>,
 }
 
-impl Entry {
+impl File {
     /// An entry described by raw header fields (our own walks).
     fn from_header(
         name: String,
@@ -459,7 +673,7 @@ impl Entry {
     ) -> Self {
         #[allow(deprecated)]
         let method = CompressionMethod::from_u16(code);
-        Entry {
+        File {
             name,
             size,
             compressed,
@@ -487,147 +701,74 @@ impl Entry {
     }
 }
 
-/// Decode one entry from `reader` (CRC check switched off in the crate) and
-/// hand it to the scan. Returns what [`Cx::child`] returned.
-fn unpack(entry: &Entry, reader: &mut dyn Read, cx: &mut Cx<'_>) -> bool {
-    let mut crc_reader = CrcReader {
-        inner: reader,
-        crc: crc32fast::Hasher::new(),
-    };
-    let what = format!("zip entry `{}`", entry.name);
-    let mut info = entry.entry_info();
-    let data = match cx.read_entry(&mut crc_reader, Some(entry.size), Some(entry.compressed)) {
-        Ok(u) => {
-            let actual = crc_reader.crc.finalize();
-            info = if actual == entry.crc {
-                info.verified(Check::ZipCrc32)
-            } else {
-                // The bytes are kept and hashed: what the entry decodes to,
-                // with the error saying nothing vouches for it.
-                info.with_error(Error::checksum(format!(
-                    "{what}: CRC-32 stored {:08x}, data decodes to {actual:08x}",
-                    entry.crc
-                )))
-            };
-            for (place, crc) in entry
-                .also
-                .iter()
-                .filter(|(_, c)| *c != actual && *c != entry.crc)
-            {
-                info = info.with_error(Error::checksum(format!(
-                    "{what}: CRC-32 in the {place} is {crc:08x}, data decodes to {actual:08x}"
-                )));
-            }
-            u.into()
-        }
-        Err(e) => ChildData::Missing {
-            size: entry.size,
-            error: context(e, &what),
-        },
-    };
-    cx.child(entry.name.clone(), info, data)
+/// The file being decoded and its running CRC-32, checked once the engine
+/// has read it.
+#[derive(Default)]
+struct Pending {
+    /// A file waiting for its reader (see [`CentralWalk::central_entry`]).
+    next: Option<File>,
+    /// The file the engine is reading.
+    reading: Option<File>,
+    crc: crc32fast::Hasher,
 }
 
-fn from_central_directory<R: Read + Seek>(
-    archive: &mut zip::ZipArchive<R>,
-    data: &[u8],
-    info: &mut ZipInfo,
-    cx: &mut Cx<'_>,
-) {
-    if archive.offset() != 0 {
-        info.offset = Some(archive.offset());
-    }
-    let comment = archive.comment();
-    if !comment.is_empty() {
-        let kept = comment.get(..MAX_COMMENT).unwrap_or(comment);
-        info.comment = Some(String::from_utf8_lossy(kept).into_owned());
-    }
-    let mut methods = BTreeSet::new();
-    // Local-header offset → (end of its data, name) of every entry unpacked.
-    let mut spans = std::collections::BTreeMap::new();
-    for i in 0..archive.len() {
-        if cx.stopped() {
-            break;
-        }
-        let span;
-        let entry = match archive.by_index_data(i) {
-            Ok(meta) => {
-                if meta.is_dir() {
-                    info.directories += 1;
-                    continue;
-                }
-                // At least the fixed local header and the compressed data;
-                // the name and extra field only widen it.
-                let start = meta.header_start();
-                span = (
-                    start,
-                    start
-                        .saturating_add(30)
-                        .saturating_add(meta.compressed_size()),
-                );
-                let name = match meta.name() {
-                    Ok(n) => n.into_owned(),
-                    Err(_) => String::from_utf8_lossy(meta.name_raw()).into_owned(),
-                };
-                Entry {
-                    name,
-                    size: meta.size(),
-                    compressed: meta.compressed_size(),
-                    method: meta.compression(),
-                    crc: meta.crc32(),
-                    encrypted: meta.encrypted(),
-                    also: start
-                        .checked_sub(info.base_shift.unwrap_or(0))
-                        .and_then(|a| usize::try_from(a).ok())
-                        .map(|a| local_crcs(data, a, meta.compressed_size()))
-                        .unwrap_or_default(),
-                }
-            }
-            Err(e) => {
-                cx.error(context(
-                    zip_error(e),
-                    &format!("central directory entry {i}"),
-                ));
-                continue;
-            }
+impl Pending {
+    /// The entry for `entry` decoded by `file` (the crate's reader, its CRC
+    /// check switched off), its CRC-32 computed as the engine reads.
+    fn decode<'a, 's, F: Read + 's>(
+        &'s mut self,
+        entry: File,
+        file: F,
+    ) -> container::Entry<'a, 's> {
+        self.crc = crc32fast::Hasher::new();
+        let e = container::Entry {
+            name: entry.name.clone(),
+            info: entry.entry_info(),
+            data: Data::Decode {
+                reader: Box::new(CrcReader {
+                    inner: file,
+                    crc: &mut self.crc,
+                }),
+                declared: Some(entry.size),
+                stored: Some(entry.compressed),
+            },
         };
-        entry.count(info);
-        methods.insert(method_name(entry.method));
-        if entry.encrypted {
-            let error = Error::encrypted(format!(
-                "zip entry `{}` is encrypted; not decrypted",
-                entry.name
-            ));
-            if !missing(&entry, error, cx) {
-                break;
-            }
-            continue;
-        }
-        if !decodable(entry.method) {
-            if !unsupported(&entry, &format!("zip entry `{}`", entry.name), cx) {
-                break;
-            }
-            continue;
-        }
-        if let Some(error) = overlap(&mut spans, span, &entry.name) {
-            if !missing(&entry, error, cx) {
-                break;
-            }
-            continue;
-        }
-        let opts = ZipReadOptions::new().ignore_crc32(true);
-        let go_on = match archive.by_index_with_options(i, opts) {
-            Ok(mut file) => unpack(&entry, &mut file, cx),
-            Err(e) => {
-                let error = context(zip_error(e), &format!("zip entry `{}`", entry.name));
-                missing(&entry, error, cx)
-            }
+        self.reading = Some(entry);
+        e
+    }
+
+    /// The engine read the entry: check its CRC-32 (and the other copies of
+    /// it), or put the entry's name on the read error.
+    fn checked(&mut self, read: Result<Decoded<'_>, &mut Error>, info: &mut EntryInfo) {
+        let Some(entry) = self.reading.take() else {
+            return;
         };
-        if !go_on {
-            break;
+        let what = format!("zip entry `{}`", entry.name);
+        if let Err(e) = read {
+            *e = context(e.clone(), &what);
+            return;
+        }
+        let actual = std::mem::take(&mut self.crc).finalize();
+        if actual == entry.crc {
+            info.add_verified(Check::ZipCrc32);
+        } else {
+            // The bytes are kept and hashed: what the entry decodes to,
+            // with the error saying nothing vouches for it.
+            info.add_error(Error::checksum(format!(
+                "{what}: CRC-32 stored {:08x}, data decodes to {actual:08x}",
+                entry.crc
+            )));
+        }
+        for (place, crc) in entry
+            .also
+            .iter()
+            .filter(|(_, c)| *c != actual && *c != entry.crc)
+        {
+            info.add_error(Error::checksum(format!(
+                "{what}: CRC-32 in the {place} is {crc:08x}, data decodes to {actual:08x}"
+            )));
         }
     }
-    info.methods = methods.into_iter().collect();
 }
 
 /// Claim the bytes `span` (local header to end of data) for entry `name`, or
@@ -750,74 +891,134 @@ fn find_descriptor(data: &[u8], start: usize) -> Option<(usize, usize, u32, u64)
     None
 }
 
-/// Hand an entry found by our own walk (local headers, or central records the
-/// crate did not list) to the scan: encrypted and undecodable entries are
-/// reported without content, as is one whose data cannot be reached
-/// (`at_header` is the error saying why). Returns what [`Cx::child`] returned.
-fn unpack_found(
-    entry: &Entry,
+/// The entry for a file found by our own walk (local headers, or central
+/// records the crate did not list): encrypted and undecodable files are
+/// missing, as is one whose data cannot be reached (`at_header` is the error
+/// saying why).
+fn unpack_found<'a, 's>(
+    entry: File,
     what: &str,
-    at_header: Result<&[u8], Error>,
-    cx: &mut Cx<'_>,
-) -> bool {
-    let missing = |error| ChildData::Missing {
-        size: entry.size,
-        error,
-    };
+    at_header: Result<&'a [u8], Error>,
+    cursor: &'s mut Cursor<&'a [u8]>,
+    check: &'s mut Pending,
+) -> container::Entry<'a, 's> {
     if entry.encrypted {
         let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
-        cx.child(entry.name.clone(), entry.entry_info(), missing(error))
-    } else if !decodable(entry.method) {
-        unsupported(entry, what, cx)
-    } else {
-        match at_header {
-            Ok(rest) => unpack_local(rest, entry, what, cx),
-            Err(error) => cx.child(entry.name.clone(), entry.entry_info(), missing(error)),
-        }
+        return missing(&entry, error);
     }
-}
-
-/// Decode the entry whose local header starts `at_header`, with the sizes
-/// and CRC we determined (from the header or its data descriptor).
-fn unpack_local(at_header: &[u8], entry: &Entry, what: &str, cx: &mut Cx<'_>) -> bool {
-    let mut cursor = Cursor::new(at_header);
+    if !decodable(entry.method) {
+        return unsupported(&entry, what);
+    }
+    let rest = match at_header {
+        Ok(rest) if !rest.starts_with(b"PK\x03\x04") => {
+            // The crate reads a central record there as "no entry"; the
+            // file is not silently dropped.
+            let error = Error::malformed(format!("{what}: no local file header where it points"));
+            return missing(&entry, error);
+        }
+        Ok(rest) => rest,
+        Err(error) => return missing(&entry, error),
+    };
+    // Decode the entry whose local header starts `rest`, with the sizes and
+    // CRC we determined (from the header or its data descriptor).
+    *cursor = Cursor::new(rest);
     let opts = ZipReadOptions::new()
         .ignore_crc32(true)
         .override_compressed_size(entry.compressed)
         .override_uncompressed_size(entry.size);
-    let go_on = match zip::read::read_zipfile_from_stream_with_options(&mut cursor, opts) {
-        Ok(Some(mut file)) => unpack(entry, &mut file, cx),
-        Ok(None) => true,
-        Err(e) => {
-            let error = context(zip_error(e), what);
-            missing(entry, error, cx)
-        }
-    };
-    go_on
+    match zip::read::read_zipfile_from_stream_with_options(cursor, opts) {
+        Ok(Some(file)) => check.decode(entry, file),
+        Ok(None) => missing(
+            &entry,
+            Error::malformed(format!("{what}: no local file header where it points")),
+        ),
+        Err(e) => missing(&entry, context(zip_error(e), what)),
+    }
 }
 
-/// Recovery listing: walk local file headers from offset 0 until the central
-/// directory, the end of the data, or something that is not a header.
-fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
-    let mut methods = BTreeSet::new();
-    let mut off = 0usize;
-    while !cx.stopped() {
+/// Recovery listing: local file headers walked from offset 0 until the
+/// central directory, the end of the data, or something that is not a
+/// header.
+struct LocalWalk<'a> {
+    data: &'a [u8],
+    /// Offset of the next local header.
+    off: usize,
+    done: bool,
+    info: ZipInfo,
+    methods: BTreeSet<String>,
+    cursor: Cursor<&'a [u8]>,
+    check: Pending,
+}
+
+impl<'a> Container<'a> for LocalWalk<'a> {
+    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+        while !self.done {
+            let Some((entry, what, at_header)) = self.header(notes) else {
+                continue;
+            };
+            return Some(match entry {
+                Ok(entry) => {
+                    unpack_found(entry, &what, at_header, &mut self.cursor, &mut self.check)
+                }
+                Err(e) => e,
+            });
+        }
+        None
+    }
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+        self.check.checked(read, info);
+    }
+
+    fn finish(mut self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        self.info.methods = std::mem::take(&mut self.methods).into_iter().collect();
+        Parsed {
+            format: Format::Zip,
+            metadata: Some(Metadata::Zip(self.info)),
+        }
+    }
+}
+
+impl<'a> LocalWalk<'a> {
+    /// The local header at `self.off`, moving past it and its data: the
+    /// file to unpack (or an entry already made missing), with what to call
+    /// it and where its header is; none for a directory, or when the walk
+    /// ends (`self.done`, the reason noted).
+    #[allow(clippy::type_complexity)]
+    fn header<'s>(
+        &mut self,
+        notes: &mut Notes,
+    ) -> Option<(
+        Result<File, container::Entry<'a, 's>>,
+        String,
+        Result<&'a [u8], Error>,
+    )> {
+        let (data, off) = (self.data, self.off);
+        let stop = |this: &mut Self| {
+            this.done = true;
+            None
+        };
         match data.get(off..off + 4) {
             Some(b"PK\x03\x04") => {}
-            Some(b"PK\x01\x02") | Some(b"PK\x05\x06") | Some(b"PK\x06\x06") => break,
+            Some(b"PK\x01\x02") | Some(b"PK\x05\x06") | Some(b"PK\x06\x06") => return stop(self),
             Some(_) => {
-                cx.error(Error::malformed(format!(
+                notes.error(Error::malformed(format!(
                     "no local file header at offset {off}; listing stopped"
                 )));
-                break;
+                return stop(self);
             }
             None => {
                 if off < data.len() {
-                    cx.error(Error::truncated(format!(
+                    notes.error(Error::truncated(format!(
                         "data ends inside the signature at offset {off}"
                     )));
                 }
-                break;
+                return stop(self);
             }
         }
         let (Some(flags), Some(code), Some(crc), Some(c32), Some(u32_), Some(nlen), Some(xlen)) = (
@@ -829,10 +1030,10 @@ fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
             le_u16(data, off + 26),
             le_u16(data, off + 28),
         ) else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "local file header at offset {off} is cut short"
             )));
-            break;
+            return stop(self);
         };
         let name_at = off + 30;
         let extra_at = name_at + usize::from(nlen);
@@ -840,10 +1041,10 @@ fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
         let (Some(raw_name), Some(extra)) =
             (data.get(name_at..extra_at), data.get(extra_at..data_start))
         else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "local file header at offset {off}: name or extra field cut short"
             )));
-            break;
+            return stop(self);
         };
         let name = String::from_utf8_lossy(raw_name).into_owned();
         let (mut size, mut compressed) = zip64_sizes(extra, u64::from(u32_), u64::from(c32));
@@ -859,49 +1060,51 @@ fn from_local_headers(data: &[u8], info: &mut ZipInfo, cx: &mut Cx<'_>) {
                     size = dsize;
                 }
                 None => {
-                    if !raw_name.ends_with(b"/") {
-                        info.entries += 1;
-                        let mut e = EntryInfo::new(EntryKind::File);
-                        e.method = Some(method_name_from_code(code));
-                        let error = Error::truncated(format!(
-                            "{what}: sizes are in a data descriptor that was not found"
-                        ));
-                        cx.child(name, e, ChildData::Missing { size: 0, error });
+                    self.done = true;
+                    if raw_name.ends_with(b"/") {
+                        return None;
                     }
-                    break;
+                    self.info.entries += 1;
+                    let mut e = EntryInfo::new(EntryKind::File);
+                    e.method = Some(method_name_from_code(code));
+                    let error = Error::truncated(format!(
+                        "{what}: sizes are in a data descriptor that was not found"
+                    ));
+                    let missing = container::Entry {
+                        name,
+                        info: e,
+                        data: Data::Missing { size: 0, error },
+                    };
+                    return Some((Err(missing), what, Ok(&[])));
                 }
             }
         }
-        if raw_name.ends_with(b"/") {
-            info.directories += 1;
-        } else {
-            let entry = Entry::from_header(name, code, flags, crc, size, compressed);
-            let method = entry.method;
-            entry.count(info);
-            methods.insert(method_name(method));
-            let avail = data.len().saturating_sub(data_start) as u64;
-            let at_header = if compressed > avail {
-                Err(Error::truncated(format!(
-                    "{what}: {compressed} compressed bytes declared, {avail} remain"
-                )))
-            } else {
-                Ok(data.get(off..).unwrap_or(&[]))
-            };
-            let go_on = unpack_found(&entry, &what, at_header, cx);
-            if !go_on || compressed > avail {
-                break;
-            }
-        }
-        let Some(next) = usize::try_from(compressed)
+        match usize::try_from(compressed)
             .ok()
             .and_then(|c| data_start.checked_add(c))
             .and_then(|n| n.checked_add(descriptor))
-        else {
-            break;
+        {
+            Some(next) => self.off = next,
+            None => self.done = true,
+        }
+        if raw_name.ends_with(b"/") {
+            self.info.directories += 1;
+            return None;
+        }
+        let entry = File::from_header(name, code, flags, crc, size, compressed);
+        entry.count(&mut self.info);
+        self.methods.insert(method_name(entry.method));
+        let avail = data.len().saturating_sub(data_start) as u64;
+        let at_header = if compressed > avail {
+            self.done = true;
+            Err(Error::truncated(format!(
+                "{what}: {compressed} compressed bytes declared, {avail} remain"
+            )))
+        } else {
+            Ok(data.get(off..).unwrap_or(&[]))
         };
-        off = next;
+        Some((Ok(entry), what, at_header))
     }
-    info.methods = methods.into_iter().collect();
 }
 
 #[cfg(test)]
@@ -910,6 +1113,111 @@ mod tests {
     use crate::report::Node;
     use crate::test_support::*;
     use crate::Scanner;
+
+    /// A stored zip of these entries, written by hand (names may repeat):
+    /// local headers, central records, end record.
+    fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut central = Vec::new();
+        for (name, data) in entries {
+            let crc = crc32fast::hash(data);
+            let lho = out.len() as u32;
+            let fixed = |sig: u32, v: &mut Vec<u8>| {
+                v.extend_from_slice(&sig.to_le_bytes());
+            };
+            fixed(0x0403_4b50, &mut out);
+            for x in [20u16, 0, 0, 0, 0] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            for x in [crc, data.len() as u32, data.len() as u32] {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+            out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            out.extend_from_slice(&0u16.to_le_bytes());
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(data);
+            fixed(0x0201_4b50, &mut central);
+            for x in [20u16, 20, 0, 0, 0, 0] {
+                central.extend_from_slice(&x.to_le_bytes());
+            }
+            for x in [crc, data.len() as u32, data.len() as u32] {
+                central.extend_from_slice(&x.to_le_bytes());
+            }
+            for x in [name.len() as u16, 0, 0, 0, 0] {
+                central.extend_from_slice(&x.to_le_bytes());
+            }
+            central.extend_from_slice(&0u32.to_le_bytes());
+            central.extend_from_slice(&lho.to_le_bytes());
+            central.extend_from_slice(name.as_bytes());
+        }
+        let cd_off = out.len() as u32;
+        out.extend_from_slice(&central);
+        out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        for x in [0u16, 0, entries.len() as u16, entries.len() as u16] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        out.extend_from_slice(&(central.len() as u32).to_le_bytes());
+        out.extend_from_slice(&cd_off.to_le_bytes());
+        out.extend_from_slice(&0u16.to_le_bytes());
+        out
+    }
+
+    /// The parser alone, without a scan: a record the crate drops (a
+    /// repeated name) is still listed, both decode and are checked, and a
+    /// record whose local header offset points at no local header is a
+    /// missing entry that says so, not a dropped one.
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Listed};
+        let limits = crate::Limits::default();
+        let d = stored_zip(&[("a.txt", b"first"), ("a.txt", b"second"), ("b", b"")]);
+        let l = list(open, &d, &limits, usize::MAX);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        let got: Vec<(&str, Option<&[u8]>)> = l
+            .entries
+            .iter()
+            .map(|(n, _, data)| match data {
+                Listed::Decoded(Ok(b)) => (n.as_str(), Some(b.as_slice())),
+                _ => (n.as_str(), None),
+            })
+            .collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        for want in [&b"first"[..], b"second", b""] {
+            assert!(got.iter().any(|(_, b)| *b == Some(want)), "{got:?}");
+        }
+        assert!(l
+            .entries
+            .iter()
+            .all(|(_, i, _)| i.verified_by == [Check::ZipCrc32]));
+        assert!(l
+            .notes
+            .evidence
+            .iter()
+            .any(|e| e.signal == "zip-duplicate-names"));
+        // The record the crate drops (the first of the two: it keeps the
+        // last) with its local header offset (at 42 in the record) pointing
+        // at the central directory itself.
+        let cd = usize::try_from(le_u32(&d, d.len() - 6).expect("cd")).expect("fits");
+        let mut bad = d.clone();
+        bad[cd + 42..cd + 46].copy_from_slice(&(cd as u32).to_le_bytes());
+        let l = list(open, &bad, &limits, usize::MAX);
+        let missing = l.entries.iter().find_map(|(_, _, data)| match data {
+            Listed::Missing { error, .. } => Some(error.to_string()),
+            _ => None,
+        });
+        assert!(
+            missing
+                .as_deref()
+                .is_some_and(|m| m.contains("no local file header where it points")),
+            "{:?}",
+            l.entries
+        );
+        // Stopped by the engine after one entry: the listing is not
+        // reported as damaged.
+        let l = list(open, &d, &limits, 1);
+        assert_eq!(l.entries.len(), 1);
+        assert!(l.notes.errors.is_empty());
+    }
 
     fn names(n: &Node) -> Vec<String> {
         n.children

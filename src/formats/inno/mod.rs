@@ -816,7 +816,7 @@ fn read_file<'a>(
             ));
         }
         let n = std::io::copy(&mut (&mut o.reader).take(gap), &mut std::io::sink())
-            .map_err(|e| crate::scan::io_to_error(&e, 0))?;
+            .map_err(|e| crate::error::io_to_error(&e, 0))?;
         o.pos += n;
         if n < gap {
             return Err(Error::truncated(format!(
@@ -834,7 +834,7 @@ fn read_file<'a>(
         (&mut o.reader)
             .take(size)
             .read_to_end(&mut buf)
-            .map_err(|e| crate::scan::io_to_error(&e, buf.len() as u64))?;
+            .map_err(|e| crate::error::io_to_error(&e, buf.len() as u64))?;
         o.pos += buf.len() as u64;
         filter.undo(&mut buf);
         if let Some(h) = sum.as_mut() {

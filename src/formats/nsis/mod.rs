@@ -232,7 +232,7 @@ fn read_n(r: &mut dyn Read, n: u64, what: &str) -> Result<Vec<u8>, Error> {
     let mut v = Vec::new();
     r.take(n)
         .read_to_end(&mut v)
-        .map_err(|e| context(crate::scan::io_to_error(&e, v.len() as u64), what))?;
+        .map_err(|e| context(crate::error::io_to_error(&e, v.len() as u64), what))?;
     if (v.len() as u64) < n {
         return Err(Error::truncated(format!(
             "{what}: {n} bytes declared, stream ends after {}",
@@ -248,7 +248,7 @@ fn read_n_max(r: &mut dyn Read, max: u64, what: &str) -> Result<Vec<u8>, Error> 
     let mut v = Vec::new();
     r.take(max.saturating_add(1))
         .read_to_end(&mut v)
-        .map_err(|e| context(crate::scan::io_to_error(&e, v.len() as u64), what))?;
+        .map_err(|e| context(crate::error::io_to_error(&e, v.len() as u64), what))?;
     if v.len() as u64 > max {
         return Err(Error::limit(
             "max_entry_size",
@@ -260,7 +260,7 @@ fn read_n_max(r: &mut dyn Read, max: u64, what: &str) -> Result<Vec<u8>, Error> 
 
 fn skip(r: &mut dyn Read, n: u64) -> Result<(), Error> {
     let done =
-        io::copy(&mut r.take(n), &mut io::sink()).map_err(|e| crate::scan::io_to_error(&e, 0))?;
+        io::copy(&mut r.take(n), &mut io::sink()).map_err(|e| crate::error::io_to_error(&e, 0))?;
     if done < n {
         return Err(Error::truncated(format!(
             "solid stream ends {} bytes before the next file",
