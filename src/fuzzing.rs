@@ -93,6 +93,7 @@ fn check_listing(data: &[u8], l: &formats::container::Listing<'_>) {
                 assert!(!error.to_string().is_empty())
             }
             Listed::Decoded(Ok(b)) => assert!(b.len() as u64 <= limits().max_entry_size),
+            Listed::Copy(of) => assert!(*of < l.entries.len()),
         }
     }
 }

@@ -249,7 +249,7 @@ impl<'s> Cx<'s> {
     }
 
     /// Move a pull-based parser's notes onto the node.
-    fn take_notes(&mut self, notes: &mut formats::container::Notes) {
+    pub(crate) fn take_notes(&mut self, notes: &mut formats::container::Notes) {
         for e in notes.errors.drain(..) {
             self.error(e);
         }
@@ -1012,7 +1012,7 @@ fn scan_node_with(
 /// and move the parser's notes onto the node after every call, so its
 /// errors and the engine's stay in the order they happened.
 fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
-    use formats::container::{Decoded, End, Entry, Notes, Opened, Options};
+    use formats::container::{Notes, Opened, Options};
     let scanner = cx.scanner;
     let opts = Options {
         limits: &scanner.limits,
@@ -1020,11 +1020,25 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);
     cx.take_notes(&mut notes);
-    let mut c = match opened {
-        Opened::Leaf(parsed) => return parsed,
-        Opened::Container(c) => c,
-    };
+    match opened {
+        Opened::Leaf(parsed) => parsed,
+        Opened::Container(c) => drive(cx, c),
+    }
+}
+
+/// Pull every entry of `c` into the node of `cx` (see [`pull`]). Also used,
+/// until every format is ported, by a push-style parser whose node holds a
+/// pulled container (an MSI's embedded cabinet).
+pub(crate) fn drive<'a>(
+    cx: &mut Cx<'_>,
+    mut c: Box<dyn formats::container::Container<'a> + 'a>,
+) -> formats::Parsed {
+    use formats::container::{Decoded, End, Entry, Notes};
+    let mut notes = Notes::default();
     let mut end = End::Exhausted;
+    // Children of this node before the container's first entry (a parser
+    // still in the push style may drive a container for part of its node).
+    let base = cx.children.len();
     loop {
         let Some(Entry {
             name,
@@ -1036,7 +1050,14 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
             break;
         };
         cx.take_notes(&mut notes);
-        let data = match take_data(cx, data) {
+        let data = match take_data(cx, data, info.key.as_deref()) {
+            Taken::Copy(of) => {
+                if !cx.child_copy(name, info, base + of) {
+                    end = End::Stopped;
+                    break;
+                }
+                continue;
+            }
             Taken::Child(d) => d,
             Taken::Read(read, size) => {
                 let data = match read {
@@ -1070,19 +1091,35 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
 /// A pulled entry's data as a child's, or, for a decoded entry, the
 /// engine's read of it (the decoder consumed and dropped here, so the
 /// container may be asked about the read) and its size if missing.
-fn take_data<'a>(cx: &mut Cx<'_>, data: formats::container::Data<'a, '_>) -> Taken<'a> {
+///
+/// A decoder that panics costs its entry, not the node: the panic becomes
+/// the read's error (counted in the report's `panics`), and the container
+/// is told through `entry_read` like any other failed read. An entry with
+/// a key the node states a digest for is read with that digest checked
+/// ([`Cx::read_entry_keyed`]).
+fn take_data<'a>(
+    cx: &mut Cx<'_>,
+    data: formats::container::Data<'a, '_>,
+    key: Option<&str>,
+) -> Taken<'a> {
     use formats::container::Data;
     match data {
         Data::Slice(b) => Taken::Child(ChildData::Borrowed(b)),
         Data::Missing { size, error } => Taken::Child(ChildData::Missing { size, error }),
+        Data::Copy { of } => Taken::Copy(of),
         Data::Decode {
             mut reader,
             declared,
             stored,
-        } => Taken::Read(
-            cx.read_entry(&mut *reader, declared, stored),
-            declared.or(stored).unwrap_or(0),
-        ),
+        } => {
+            let read = catch_unwind(AssertUnwindSafe(|| match key {
+                Some(k) => cx.read_entry_keyed(k, &mut *reader, declared, stored),
+                None => cx.read_entry(&mut *reader, declared, stored),
+            }));
+            let read =
+                read.unwrap_or_else(|p| Err(cx.contained_panic("entry decoder", p.as_ref())));
+            Taken::Read(read, declared.or(stored).unwrap_or(0))
+        }
     }
 }
 
@@ -1092,6 +1129,8 @@ enum Taken<'a> {
     Child(ChildData<'a>),
     /// The engine's read of a decoded entry, and its size if missing.
     Read(Result<Unpacked>, u64),
+    /// A copy of the container's earlier entry.
+    Copy(usize),
 }
 
 /// Checks sorted and without repeats (the report's order).

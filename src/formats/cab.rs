@@ -39,17 +39,18 @@
 //! - Names are the stored names with `\` turned into `/` (as `7zz x` and
 //!   cabextract create them); names without the UTF-8 attribute that are not
 //!   valid UTF-8 are read as Latin-1.
-//! - A panic in a decoder is contained per folder: that folder's remaining
-//!   files become `Missing` with an [`Error::Panic`], the other folders go on.
+//! - A panic in a decoder is contained per file by the engine: that file and
+//!   the folder's remaining files become `Missing` with an [`Error::Panic`],
+//!   the other folders go on.
 
+use super::container::{self, Container, Data, Decoded, End, Notes, Opened, Options};
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
+use crate::scan::Cx;
 use serde::Serialize;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub(crate) mod lzx;
 
@@ -123,7 +124,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "cab",
     format: Format::Cab,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// `MSCF`, four reserved zero bytes and format version 1.3: the signature.
@@ -191,13 +192,10 @@ struct Folder {
     blocks: u16,
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let mut info = CabInfo::default();
-    read(data, &mut info, None, cx);
-    Parsed {
-        format: Format::Cab,
-        metadata: Some(Metadata::Cab(info)),
-    }
+/// Open a cabinet: the header, folder and file tables are read here; the
+/// folders are decoded as the engine pulls their files.
+pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    walk(data, None, notes)
 }
 
 /// Maps a cabinet member name (its key) to the name the child is reported
@@ -207,49 +205,454 @@ pub(crate) type Namer<'a> = &'a dyn Fn(&str) -> String;
 
 /// Unpack the cabinet `data` as children of the node being parsed, each
 /// folder decoded once, members named through `namer`. Errors land on that
-/// node. Returns the cabinet's facts.
+/// node. Returns the cabinet's facts. (For the MSI parser, until it is
+/// ported to the pull protocol itself.)
 pub(crate) fn extract(data: &[u8], namer: Namer<'_>, cx: &mut Cx<'_>) -> CabInfo {
+    let mut notes = Notes::default();
+    let parsed = match walk(data, Some(namer), &mut notes) {
+        Opened::Leaf(p) => {
+            cx.take_notes(&mut notes);
+            p
+        }
+        Opened::Container(c) => {
+            cx.take_notes(&mut notes);
+            crate::scan::drive(cx, c)
+        }
+    };
+    match parsed.metadata {
+        Some(Metadata::Cab(info)) => info,
+        _ => CabInfo::default(),
+    }
+}
+
+/// The header and tables read; a container over the files, or a leaf when
+/// no file table can be reached.
+fn walk<'a>(whole: &'a [u8], namer: Option<Namer<'a>>, notes: &mut Notes) -> Opened<'a> {
     let mut info = CabInfo::default();
-    read(data, &mut info, Some(namer), cx);
-    info
+    match read(whole, &mut info, notes) {
+        None => Opened::Leaf(Parsed {
+            format: Format::Cab,
+            metadata: Some(Metadata::Cab(info)),
+        }),
+        Some(t) => Opened::Container(Box::new(Walk {
+            data: t.data,
+            namer,
+            info,
+            folders: t.folders,
+            files: t.files,
+            data_reserve: t.data_reserve,
+            stage: Stage::Spanning(0),
+            pulled: 0,
+            folder: None,
+        })),
+    }
 }
 
-/// Hand one member to the engine under its reported name.
-fn emit(
-    cx: &mut Cx<'_>,
-    namer: Option<Namer<'_>>,
-    key: &str,
-    method: Option<Method>,
-    data: ChildData<'_>,
-) -> bool {
-    emit_with(cx, namer, key, entry_info(method), data)
+/// What [`read`] found: the cabinet's bytes (as `cbCabinet` bounds them)
+/// and its tables.
+struct Tables<'a> {
+    data: &'a [u8],
+    folders: Vec<Folder>,
+    files: Vec<FileEntry>,
+    data_reserve: usize,
 }
 
-/// [`emit`] with the entry's info made by the caller (checks, errors).
-fn emit_with(
-    cx: &mut Cx<'_>,
-    namer: Option<Namer<'_>>,
-    key: &str,
-    mut entry: EntryInfo,
-    data: ChildData<'_>,
-) -> bool {
-    let name = entry_name(namer, key, &mut entry);
-    cx.child(name, entry, data)
+/// Where the walk is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Files continued from or into another cabinet, from this index of
+    /// the file table.
+    Spanning(usize),
+    /// Folder `k`'s files (the folder state is in `Walk::folder`).
+    Folders(usize),
+    /// Files naming a folder the cabinet does not have, from this index.
+    NoFolder(usize),
+    Done,
 }
 
-/// [`emit_with`] for an entry whose range of the folder equals that of the
-/// earlier child `of` (see [`Cx::child_copy`]).
-fn emit_copy(
-    cx: &mut Cx<'_>,
-    namer: Option<Namer<'_>>,
-    key: &str,
-    mut entry: EntryInfo,
-    of: usize,
-) -> bool {
-    let name = entry_name(namer, key, &mut entry);
-    cx.child_copy(name, entry, of)
+/// The files of a cabinet, handed over in the order the engine pulls them.
+struct Walk<'a> {
+    data: &'a [u8],
+    namer: Option<Namer<'a>>,
+    info: CabInfo,
+    folders: Vec<Folder>,
+    files: Vec<FileEntry>,
+    data_reserve: usize,
+    stage: Stage,
+    /// Entries handed over so far (the index of the next one).
+    pulled: usize,
+    /// The folder being decoded.
+    folder: Option<FolderWalk<'a>>,
 }
 
+/// One folder being decoded: its files in the order of their data.
+struct FolderWalk<'a> {
+    k: usize,
+    method: Method,
+    /// Indices into `Walk::files`, sorted by offset.
+    members: Vec<usize>,
+    next: usize,
+    reader: FolderReader<'a>,
+    /// Packed size of the folder, for the ratio check.
+    packed: Option<u64>,
+    /// Set when a file hit a limit or a decoder panicked: the rest of the
+    /// folder is not decoded (skipping a bomb's remainder would cost what
+    /// the limit saved), and each remaining file carries this error (with
+    /// its name, unless `bare`).
+    abandoned: Option<(Error, bool)>,
+    /// (offset, size) of each file handed over → its entry index: a later
+    /// file with the same range has the same bytes (WiX and makecab store
+    /// identical files once and point two entries at them).
+    ranges: HashMap<(u64, u64), usize>,
+    /// Entries whose bytes the folder's block checksums vouched for.
+    vouched: HashSet<usize>,
+    /// The file the engine is reading: its first block, name and index.
+    reading: Option<(usize, String, usize)>,
+}
+
+impl<'a> Container<'a> for Walk<'a> {
+    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+        loop {
+            match self.stage {
+                Stage::Spanning(i) => {
+                    let Some(f) = self.files.get(i) else {
+                        self.stage = Stage::Folders(0);
+                        continue;
+                    };
+                    self.stage = Stage::Spanning(i + 1);
+                    if f.folder < IFOLD_CONTINUED_FROM_PREV {
+                        continue;
+                    }
+                    let why = match f.folder {
+                        IFOLD_CONTINUED_FROM_PREV => "begins in the previous cabinet of the set",
+                        IFOLD_CONTINUED_TO_NEXT => "continues in the next cabinet of the set",
+                        IFOLD_CONTINUED_PREV_AND_NEXT => {
+                            "spans the previous and the next cabinet of the set"
+                        }
+                        _ => "spans cabinets",
+                    };
+                    let error = Error::unsupported(format!(
+                        "cab file `{}` {why}; cabinets are read one at a time",
+                        f.name
+                    ));
+                    let (name, size) = (f.name.clone(), u64::from(f.size));
+                    return Some(self.missing(&name, None, size, error));
+                }
+                Stage::Folders(k) => {
+                    if self.folder.is_none() {
+                        if k >= self.folders.len() {
+                            self.stage = Stage::NoFolder(0);
+                            continue;
+                        }
+                        self.folder = self.start_folder(k, notes);
+                        if self.folder.is_none() {
+                            self.stage = Stage::Folders(k + 1);
+                            continue;
+                        }
+                    }
+                    match self.folder_step(notes) {
+                        Step::Entry(e) => return Some(e),
+                        Step::Decode { name, info, size } => {
+                            // The reader borrows the folder: made here,
+                            // where nothing follows it.
+                            let fw = self.folder.as_mut()?;
+                            return Some(container::Entry {
+                                name,
+                                info,
+                                data: Data::Decode {
+                                    reader: Box::new((&mut fw.reader).take(size)),
+                                    declared: Some(size),
+                                    stored: fw.packed,
+                                },
+                            });
+                        }
+                        Step::FolderDone => {
+                            self.folder = None;
+                            self.stage = Stage::Folders(k + 1);
+                        }
+                    }
+                }
+                Stage::NoFolder(i) => {
+                    let Some(f) = self.files.get(i) else {
+                        self.stage = Stage::Done;
+                        continue;
+                    };
+                    self.stage = Stage::NoFolder(i + 1);
+                    if f.folder >= IFOLD_CONTINUED_FROM_PREV
+                        || usize::from(f.folder) < self.folders.len()
+                    {
+                        continue;
+                    }
+                    let error = Error::malformed(format!(
+                        "cab file `{}` is in folder {}, the cabinet has {} folders",
+                        f.name,
+                        f.folder,
+                        self.folders.len()
+                    ));
+                    let (name, size) = (f.name.clone(), u64::from(f.size));
+                    return Some(self.missing(&name, None, size, error));
+                }
+                Stage::Done => return None,
+            }
+        }
+    }
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        entry: &mut EntryInfo,
+        notes: &mut Notes,
+    ) {
+        let Some(fw) = self.folder.as_mut() else {
+            return;
+        };
+        let Some((first, key, index)) = fw.reading.take() else {
+            return;
+        };
+        let Some(f) = fw
+            .members
+            .get(fw.next.wrapping_sub(1))
+            .and_then(|&i| self.files.get(i))
+        else {
+            return;
+        };
+        let what = format!("cab file `{key}` (folder {}, offset {})", fw.k, f.offset);
+        match read {
+            Ok(_) => {
+                if f.size > 0 {
+                    let e = std::mem::replace(entry, EntryInfo::new(EntryKind::File));
+                    *entry = fw.reader.vouch(first, e, &what);
+                    if entry.verified_by.contains(&Check::CabChecksum) {
+                        fw.vouched.insert(index);
+                    }
+                }
+            }
+            Err(e) => {
+                match e {
+                    Error::LimitExceeded { limit, .. } => {
+                        fw.abandoned = Some((
+                            Error::limit(
+                                limit,
+                                format!(
+                                    "not decoded: an earlier file of folder {} (`{key}`) hit a limit",
+                                    fw.k
+                                ),
+                            ),
+                            false,
+                        ));
+                    }
+                    Error::Panic { .. } => {
+                        // The decoder's state is lost with the panic: the
+                        // folder's other files carry it too.
+                        fw.abandoned = Some((e.clone(), true));
+                        notes.error(e.clone());
+                        return;
+                    }
+                    _ => {}
+                }
+                *e = context(e.clone(), &what);
+            }
+        }
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        Parsed {
+            format: Format::Cab,
+            metadata: Some(Metadata::Cab(self.info)),
+        }
+    }
+}
+
+/// What the folder being decoded gives next.
+enum Step<'a> {
+    /// An entry that needs no reader (missing, or a copy).
+    Entry(container::Entry<'a, 'static>),
+    /// A file to decode from the folder's reader.
+    Decode {
+        name: String,
+        info: EntryInfo,
+        size: u64,
+    },
+    /// The folder has no more files.
+    FolderDone,
+}
+
+impl<'a> Walk<'a> {
+    /// An entry without content, named through the namer.
+    fn missing(
+        &mut self,
+        key: &str,
+        method: Option<Method>,
+        size: u64,
+        error: Error,
+    ) -> container::Entry<'a, 'static> {
+        self.pulled += 1;
+        let mut info = entry_info(method);
+        let name = entry_name(self.namer, key, &mut info);
+        container::Entry {
+            name,
+            info,
+            data: Data::Missing { size, error },
+        }
+    }
+
+    /// Set up folder `k`'s decoding; none when it has no files. A folder
+    /// whose method cannot be decoded is walked with every file missing.
+    fn start_folder(&mut self, k: usize, notes: &mut Notes) -> Option<FolderWalk<'a>> {
+        let folder = self.folders.get(k)?;
+        let mut members: Vec<usize> = (0..self.files.len())
+            .filter(|&i| {
+                self.files
+                    .get(i)
+                    .is_some_and(|f| usize::from(f.folder) == k)
+            })
+            .collect();
+        members.sort_by_key(|&i| self.files.get(i).map_or(0, |f| f.offset));
+        if members.is_empty() {
+            return None;
+        }
+        let data = self.data;
+        let decoder = match folder.method {
+            Method::None => Decoder::Stored,
+            Method::MsZip => Decoder::MsZip {
+                window: Vec::new(),
+                inflater: Box::new(flate2::Decompress::new(false)),
+            },
+            Method::Lzx(w) => match lzx::Lzx::new(w) {
+                Some(d) => Decoder::Lzx(Box::new(d)),
+                None => Decoder::Failed(Error::malformed(format!(
+                    "folder {k}: LZX window of 2^{w} bytes is invalid (cabinets use 2^15 to 2^21)"
+                ))),
+            },
+            Method::Quantum(_) => Decoder::Failed(Error::unsupported(format!(
+                "folder {k}: Quantum compression is not decoded"
+            ))),
+            Method::Unknown(bits) => Decoder::Failed(Error::malformed(format!(
+                "folder {k}: unknown compression type {bits:#06x}"
+            ))),
+        };
+        let failed = match &decoder {
+            Decoder::Failed(e) => Some((e.clone(), false)),
+            _ => None,
+        };
+        let packed = folder_packed_size(data, folder, self.data_reserve);
+        let fits = folder_extent(data, folder, self.data_reserve)
+            .is_some_and(|(_, end)| end <= data.len());
+        if !fits && failed.is_none() {
+            // Said on the cabinet too: its files lose bytes because the
+            // cabinet (as cbCabinet bounds it) ends before its data does.
+            notes.error(Error::truncated(format!(
+                "folder {k}: its {} CFDATA blocks (from offset {}) run past the cabinet's end at offset {}",
+                folder.blocks,
+                folder.data_offset,
+                data.len()
+            )));
+        }
+        Some(FolderWalk {
+            k,
+            method: folder.method,
+            members,
+            next: 0,
+            reader: FolderReader {
+                data,
+                folder: k,
+                next_at: folder.data_offset as usize,
+                blocks_left: folder.blocks,
+                block_index: 0,
+                reserve: self.data_reserve,
+                decoder,
+                out: Vec::new(),
+                out_pos: 0,
+                position: 0,
+                failed: None,
+                sums: Vec::new(),
+            },
+            packed,
+            abandoned: failed,
+            ranges: HashMap::new(),
+            vouched: HashSet::new(),
+            reading: None,
+        })
+    }
+
+    /// The folder's next file.
+    fn folder_step(&mut self, notes: &mut Notes) -> Step<'a> {
+        let namer = self.namer;
+        let index = self.pulled;
+        let Some(fw) = self.folder.as_mut() else {
+            return Step::FolderDone;
+        };
+        let Some(f) = fw.members.get(fw.next).and_then(|&i| self.files.get(i)) else {
+            // Data after the last file: a file's size is wrong or a file
+            // is missing from the table (the blocks are counted, not
+            // decoded).
+            let r = &fw.reader;
+            let left_over = r.out.len().saturating_sub(r.out_pos);
+            if fw.abandoned.is_none() && r.failed.is_none() && (r.blocks_left > 0 || left_over > 0)
+            {
+                notes.error(Error::malformed(format!(
+                    "folder {}: data continues after its last file (which ends at {}): {left_over} more bytes decoded, {} more CFDATA blocks; a file's size is wrong or a file is missing from the table",
+                    fw.k, r.position, r.blocks_left
+                )));
+            }
+            return Step::FolderDone;
+        };
+        fw.next += 1;
+        self.pulled += 1;
+        let k = fw.k;
+        let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
+        let size = u64::from(f.size);
+        let start = u64::from(f.offset);
+        let mut info = entry_info(Some(fw.method));
+        let name = entry_name(namer, &f.name, &mut info);
+        let entry = |info, data| {
+            Step::Entry(container::Entry {
+                name: name.clone(),
+                info,
+                data,
+            })
+        };
+        if start < fw.reader.position && size > 0 {
+            if let Some(&of) = fw.ranges.get(&(start, size)) {
+                if fw.vouched.contains(&of) {
+                    info.add_verified(Check::CabChecksum);
+                }
+                return entry(info, Data::Copy { of });
+            }
+        }
+        fw.ranges.entry((start, size)).or_insert(index);
+        let missing = |error| Data::Missing { size, error };
+        if let Some((e, bare)) = &fw.abandoned {
+            let error = if *bare {
+                e.clone()
+            } else {
+                context(e.clone(), &what)
+            };
+            return entry(info, missing(error));
+        }
+        if start < fw.reader.position {
+            // Overlapping entries would need the folder decoded again.
+            let error = Error::malformed(format!(
+                "{what}: overlaps the previous file (which ends at {}); not decoded twice",
+                fw.reader.position
+            ));
+            return entry(info, missing(error));
+        }
+        // (After a failed block the position says nothing.)
+        if start > fw.reader.position && fw.reader.failed.is_none() {
+            notes.error(Error::malformed(format!(
+                "folder {k}: bytes {}..{start} of its data belong to no file (a file's size or offset is wrong, or a file is missing from the table)",
+                fw.reader.position
+            )));
+        }
+        if let Err(e) = fw.reader.skip_to(start) {
+            let error = context(crate::error::io_to_error(&e, 0), &what);
+            return entry(info, missing(error));
+        }
+        fw.reading = Some((fw.reader.current_block(), f.name.clone(), index));
+        Step::Decode { name, info, size }
+    }
+}
 /// The name a cabinet file is reported under: the namer's (an MSI's install
 /// path, with the cabinet key kept on the entry) or the key itself.
 fn entry_name(namer: Option<Namer<'_>>, key: &str, entry: &mut EntryInfo) -> String {
@@ -275,7 +678,9 @@ fn c_string(data: &[u8], at: usize, utf8: bool) -> Option<(String, usize)> {
     Some((text, at + n + 1))
 }
 
-fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<'_>) {
+/// The header, folder table and file table (damage noted, read around);
+/// none when the tables cannot be reached.
+fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Tables<'a>> {
     let short = |what: &str, at: usize| {
         Error::truncated(format!(
             "cabinet {what} at offset {at} runs past the end of the data ({} bytes)",
@@ -300,8 +705,8 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
         le_u16(whole, 34),
     )
     else {
-        cx.error(short("header", 0));
-        return;
+        notes.error(short("header", 0));
+        return None;
     };
     info.declared_cabinet_size = size;
     info.set_id = set_id;
@@ -314,7 +719,7 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     // The cabinet is what the header declares; trailing bytes are not ours.
     let data = match whole.get(..size as usize) {
         _ if size < 36 => {
-            cx.error(Error::malformed(format!(
+            notes.error(Error::malformed(format!(
                 "cbCabinet (offset 8) is {size}, less than the 36-byte header: the data's own length ({}) is used",
                 whole.len()
             )));
@@ -322,14 +727,14 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
         }
         Some(d) => d,
         None => {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "cabinet declares {size} bytes, the data has {}: files past the cut are missing",
                 whole.len()
             )));
             whole
         }
     };
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "cab-header",
         format!("cabinet {index} of set {set_id:#06x}: {n_folders} folders, {n_files} files"),
         Some(0),
@@ -339,8 +744,8 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     let (mut folder_reserve, mut data_reserve) = (0usize, 0usize);
     if flags & FLAG_RESERVE != 0 {
         let (Some(h), Some(f), Some(d)) = (le_u16(data, 36), data.get(38), data.get(39)) else {
-            cx.error(short("reserve sizes", 36));
-            return;
+            notes.error(short("reserve sizes", 36));
+            return None;
         };
         info.reserve = Some(CabReserve {
             header: h,
@@ -359,12 +764,12 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
             continue;
         }
         let Some((cabinet, next)) = c_string(data, at, false) else {
-            cx.error(short("set link", at));
-            return;
+            notes.error(short("set link", at));
+            return None;
         };
         let Some((disk, next)) = c_string(data, next, false) else {
-            cx.error(short("set link", at));
-            return;
+            notes.error(short("set link", at));
+            return None;
         };
         *slot = Some(CabLink { cabinet, disk });
         at = next;
@@ -376,7 +781,7 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
         let (Some(off), Some(blocks), Some(bits)) =
             (le_u32(data, at), le_u16(data, at + 4), le_u16(data, at + 6))
         else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "CFFOLDER {i} at offset {at} runs past the end of the data"
             )));
             break;
@@ -408,7 +813,7 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
     // has nothing to carry) ends where its file table would start.
     let no_files_at_end = n_files == 0 && coff_files as usize == data.len();
     let mut at = if coff_files < 36 || (coff_files as usize >= data.len() && !no_files_at_end) {
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "coffFiles (offset 16) is {coff_files}, outside the cabinet (36..{}): the file table is read where the folder table ends, at offset {at}",
             data.len()
         )));
@@ -423,14 +828,14 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
             le_u16(data, at + 8),
             le_u16(data, at + 14),
         ) else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "CFFILE {i} of {n_files} at offset {at} runs past the end of the data: {} files not listed",
                 usize::from(n_files) - i
             )));
             break;
         };
         let Some((name, next)) = c_string(data, at + 16, attribs & ATTR_NAME_IS_UTF != 0) else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "name of CFFILE {i} at offset {} is cut short or longer than {MAX_NAME} bytes: {} files not listed",
                 at + 16,
                 usize::from(n_files) - i
@@ -456,286 +861,25 @@ fn read(whole: &[u8], info: &mut CabInfo, namer: Option<Namer<'_>>, cx: &mut Cx<
             .is_some_and(|(n, end)| !n.is_empty() && first_data.is_some_and(|d| end <= d));
         if let ((Some(folder), Some(_)), true) = (more, named) {
             if usize::from(folder) < folders.len() || folder >= IFOLD_CONTINUED_FROM_PREV {
-                cx.error(Error::malformed(format!(
+                notes.error(Error::malformed(format!(
                     "cFiles (offset 28) says {n_files} files, but another CFFILE follows the table at offset {at}: files are missing from the listing"
                 )));
             }
         }
     }
 
-    // Files spanning cabinets first (their data is not all here), then each
-    // folder's files in the order of their data.
-    for f in files
-        .iter()
-        .filter(|f| f.folder >= IFOLD_CONTINUED_FROM_PREV)
-    {
-        let why = match f.folder {
-            IFOLD_CONTINUED_FROM_PREV => "begins in the previous cabinet of the set",
-            IFOLD_CONTINUED_TO_NEXT => "continues in the next cabinet of the set",
-            IFOLD_CONTINUED_PREV_AND_NEXT => "spans the previous and the next cabinet of the set",
-            _ => "spans cabinets",
-        };
-        let error = Error::unsupported(format!(
-            "cab file `{}` {why}; cabinets are read one at a time",
-            f.name
-        ));
-        if !emit(
-            cx,
-            namer,
-            &f.name,
-            None,
-            ChildData::Missing {
-                size: u64::from(f.size),
-                error,
-            },
-        ) {
-            return;
-        }
-    }
-    for (k, folder) in folders.iter().enumerate() {
-        let mut members: Vec<&FileEntry> = files
-            .iter()
-            .filter(|f| usize::from(f.folder) == k)
-            .collect();
-        members.sort_by_key(|f| f.offset);
-        if members.is_empty() {
-            continue;
-        }
-        let mut produced = 0usize;
-        let outcome = catch_unwind(AssertUnwindSafe(|| {
-            unpack_folder(
-                data,
-                k,
-                folder,
-                data_reserve,
-                &members,
-                &mut produced,
-                namer,
-                cx,
-            )
-        }));
-        match outcome {
-            Ok(true) => {}
-            Ok(false) => return,
-            Err(p) => {
-                let e = cx.contained_panic(&format!("cab folder {k} decoder"), p.as_ref());
-                cx.error(e.clone());
-                // Files of the folder not produced before the panic.
-                for f in members.iter().skip(produced) {
-                    let m = ChildData::Missing {
-                        size: u64::from(f.size),
-                        error: e.clone(),
-                    };
-                    if !emit(cx, namer, &f.name, Some(folder.method), m) {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-    for f in files
-        .iter()
-        .filter(|f| f.folder < IFOLD_CONTINUED_FROM_PREV && usize::from(f.folder) >= folders.len())
-    {
-        let error = Error::malformed(format!(
-            "cab file `{}` is in folder {}, the cabinet has {} folders",
-            f.name,
-            f.folder,
-            folders.len()
-        ));
-        if !emit(
-            cx,
-            namer,
-            &f.name,
-            None,
-            ChildData::Missing {
-                size: u64::from(f.size),
-                error,
-            },
-        ) {
-            return;
-        }
-    }
+    Some(Tables {
+        data,
+        folders,
+        files,
+        data_reserve,
+    })
 }
 
 fn entry_info(method: Option<Method>) -> EntryInfo {
     let mut e = EntryInfo::new(EntryKind::File);
     e.method = method.map(Method::name);
     e
-}
-
-/// Decode folder `k` once, producing its files (`members`, sorted by offset).
-/// Returns false when the entry limits stopped the container.
-#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
-fn unpack_folder(
-    data: &[u8],
-    k: usize,
-    folder: &Folder,
-    data_reserve: usize,
-    members: &[&FileEntry],
-    produced: &mut usize,
-    namer: Option<Namer<'_>>,
-    cx: &mut Cx<'_>,
-) -> bool {
-    let decoder = match folder.method {
-        Method::None => Decoder::Stored,
-        Method::MsZip => Decoder::MsZip {
-            window: Vec::new(),
-            inflater: Box::new(flate2::Decompress::new(false)),
-        },
-        Method::Lzx(w) => match lzx::Lzx::new(w) {
-            Some(d) => Decoder::Lzx(Box::new(d)),
-            None => Decoder::Failed(Error::malformed(format!(
-                "folder {k}: LZX window of 2^{w} bytes is invalid (cabinets use 2^15 to 2^21)"
-            ))),
-        },
-        Method::Quantum(_) => Decoder::Failed(Error::unsupported(format!(
-            "folder {k}: Quantum compression is not decoded"
-        ))),
-        Method::Unknown(bits) => Decoder::Failed(Error::malformed(format!(
-            "folder {k}: unknown compression type {bits:#06x}"
-        ))),
-    };
-    if let Decoder::Failed(e) = &decoder {
-        for f in members {
-            let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
-            let child = ChildData::Missing {
-                size: u64::from(f.size),
-                error: context(e.clone(), &what),
-            };
-            if !emit(cx, namer, &f.name, Some(folder.method), child) {
-                return false;
-            }
-            *produced += 1;
-        }
-        return true;
-    }
-    let packed = folder_packed_size(data, folder, data_reserve);
-    let fits = folder_extent(data, folder, data_reserve).is_some_and(|(_, end)| end <= data.len());
-    if !fits {
-        // Said on the cabinet too: its files lose bytes because the
-        // cabinet (as cbCabinet bounds it) ends before its data does.
-        cx.error(Error::truncated(format!(
-            "folder {k}: its {} CFDATA blocks (from offset {}) run past the cabinet's end at offset {}",
-            folder.blocks,
-            folder.data_offset,
-            data.len()
-        )));
-    }
-    let mut reader = FolderReader {
-        data,
-        folder: k,
-        next_at: folder.data_offset as usize,
-        blocks_left: folder.blocks,
-        block_index: 0,
-        reserve: data_reserve,
-        decoder,
-        out: Vec::new(),
-        out_pos: 0,
-        position: 0,
-        failed: None,
-        sums: Vec::new(),
-    };
-    // Set when a file hit a limit: the rest of the folder is not decoded
-    // (skipping a bomb's remainder would cost what the limit saved).
-    let mut abandoned: Option<Error> = None;
-    // (offset, size) of each file decoded so far → its child's index: a
-    // later file with the same range has the same bytes (WiX and makecab
-    // store identical files once and point two entries at them).
-    let mut ranges: HashMap<(u64, u64), usize> = HashMap::new();
-    for f in members {
-        let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
-        let size = u64::from(f.size);
-        let start = u64::from(f.offset);
-        let mut entry = entry_info(Some(folder.method));
-        if start < reader.position && size > 0 {
-            if let Some(&of) = ranges.get(&(start, size)) {
-                let first_vouched = cx
-                    .children
-                    .get(of)
-                    .is_some_and(|c| c.verified_by.contains(&Check::CabChecksum));
-                if first_vouched {
-                    entry = entry.verified(Check::CabChecksum);
-                }
-                if !emit_copy(cx, namer, &f.name, entry, of) {
-                    return false;
-                }
-                *produced += 1;
-                continue;
-            }
-        }
-        let index = cx.children.len();
-        let child = if let Some(e) = &abandoned {
-            ChildData::Missing {
-                size,
-                error: context(e.clone(), &what),
-            }
-        } else if start < reader.position {
-            // Overlapping entries would need the folder decoded again.
-            ChildData::Missing {
-                size,
-                error: Error::malformed(format!(
-                    "{what}: overlaps the previous file (which ends at {}); not decoded twice",
-                    reader.position
-                )),
-            }
-        } else if let Err(e) = {
-            // (After a failed block the position says nothing.)
-            if start > reader.position && reader.failed.is_none() {
-                cx.error(Error::malformed(format!(
-                    "folder {k}: bytes {}..{start} of its data belong to no file (a file's size or offset is wrong, or a file is missing from the table)",
-                    reader.position
-                )));
-            }
-            reader.skip_to(start)
-        } {
-            ChildData::Missing {
-                size,
-                error: context(crate::error::io_to_error(&e, 0), &what),
-            }
-        } else {
-            let first = reader.current_block();
-            let mut take = (&mut reader).take(size);
-            match cx.read_entry_keyed(&f.name, &mut take, Some(size), packed) {
-                Ok(u) => {
-                    if size > 0 {
-                        entry = reader.vouch(first, entry, &what);
-                    }
-                    u.into()
-                }
-                Err(e) => {
-                    if let Error::LimitExceeded { limit, .. } = &e {
-                        abandoned = Some(Error::limit(
-                            limit,
-                            format!(
-                                "not decoded: an earlier file of folder {k} (`{}`) hit a limit",
-                                f.name
-                            ),
-                        ));
-                    }
-                    ChildData::Missing {
-                        size,
-                        error: context(e, &what),
-                    }
-                }
-            }
-        };
-        if !emit_with(cx, namer, &f.name, entry, child) {
-            return false;
-        }
-        ranges.entry((start, size)).or_insert(index);
-        *produced += 1;
-    }
-    // Data after the last file: a file's size is wrong or a file is missing
-    // from the table (the blocks are counted, not decoded).
-    let left_over = reader.out.len().saturating_sub(reader.out_pos);
-    if abandoned.is_none() && reader.failed.is_none() && (reader.blocks_left > 0 || left_over > 0) {
-        cx.error(Error::malformed(format!(
-            "folder {k}: data continues after its last file (which ends at {}): {left_over} more bytes decoded, {} more CFDATA blocks; a file's size is wrong or a file is missing from the table",
-            reader.position, reader.blocks_left
-        )));
-    }
-    true
 }
 
 /// Sum of the folder's `cbData`, for the ratio check (a lower bound of each
@@ -1255,6 +1399,39 @@ mod tests {
         assert_eq!(r.root.format, Format::Cab);
         assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
         assert!(r.root.children.is_empty());
+    }
+
+    /// The parser alone, without a scan: files decode as they are pulled,
+    /// the block checksums vouch for them, and a file pointing at the range
+    /// of an earlier one is a copy of that entry, decoded once.
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Listed};
+        let Some(mut d) = sample("cab/mszip.cab") else {
+            return;
+        };
+        let limits = crate::Limits::default();
+        let l = list(open, &d, &limits, usize::MAX);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        assert!(!l.entries.is_empty());
+        for (name, info, data) in &l.entries {
+            assert!(matches!(data, Listed::Decoded(Ok(_))), "{name}: {data:?}");
+            assert_eq!(info.verified_by, [Check::CabChecksum], "{name}");
+        }
+        let at = le_u32(&d, 16).unwrap() as usize; // coffFiles
+        let first = (le_u32(&d, at).unwrap(), le_u32(&d, at + 4).unwrap());
+        let name_end = at + 16 + d[at + 16..].iter().position(|&b| b == 0).unwrap();
+        let second = name_end + 1;
+        d[second..second + 4].copy_from_slice(&first.0.to_le_bytes());
+        d[second + 4..second + 8].copy_from_slice(&first.1.to_le_bytes());
+        let l = list(open, &d, &limits, usize::MAX);
+        assert!(
+            matches!(l.entries[1].2, Listed::Copy(0)),
+            "{:?}",
+            l.entries[1]
+        );
+        assert_eq!(l.entries[1].1.verified_by, [Check::CabChecksum]);
+        assert!(l.notes.errors[0].to_string().contains("belong to no file"));
     }
 
     #[test]

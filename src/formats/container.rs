@@ -106,6 +106,16 @@ pub enum Data<'a, 's> {
         /// Why it is missing.
         error: Error,
     },
+    /// The same stored bytes as this container's earlier entry number `of`
+    /// (counting from 0 in the order they were pulled): two cabinet files
+    /// pointing at one range of a folder, as WiX and makecab store
+    /// identical files once. The engine repeats that entry's hashes and
+    /// verdict without reading or opening anything again, so repeating one
+    /// range costs nothing per copy.
+    Copy {
+        /// Index of the earlier entry.
+        of: usize,
+    },
 }
 
 impl std::fmt::Debug for Data<'_, '_> {
@@ -116,6 +126,7 @@ impl std::fmt::Debug for Data<'_, '_> {
                 declared, stored, ..
             } => write!(f, "Decode {{ declared: {declared:?}, stored: {stored:?} }}"),
             Data::Missing { size, error } => write!(f, "Missing({size}, {error})"),
+            Data::Copy { of } => write!(f, "Copy(of entry {of})"),
         }
     }
 }
@@ -205,6 +216,8 @@ pub enum Listed<'a> {
         /// Why.
         error: Error,
     },
+    /// The same bytes as the listing's entry at this index.
+    Copy(usize),
 }
 
 /// Everything a parser produced, pulled to the end without an engine: for
@@ -278,9 +291,14 @@ fn read_whole<'a>(data: Data<'a, '_>, max: u64) -> Result<Listed<'a>, Result<Vec
     match data {
         Data::Slice(b) => Ok(Listed::Slice(b)),
         Data::Missing { size, error } => Ok(Listed::Missing { size, error }),
+        Data::Copy { of } => Ok(Listed::Copy(of)),
         Data::Decode { reader, .. } => {
             let mut out = Vec::new();
-            let read = reader.take(max.saturating_add(1)).read_to_end(&mut out);
+            let mut reader = reader.take(max.saturating_add(1));
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reader.read_to_end(&mut out)
+            }))
+            .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked")));
             Err(match read {
                 Err(e) => Err(Error::malformed(format!("decoding: {e}"))),
                 Ok(_) if out.len() as u64 > max => Err(Error::limit(
