@@ -82,7 +82,11 @@ impl FormatWriter for Xql {
         for d in dropped {
             warn.node(
                 it,
-                format!("{d} holds `\"`, which an XQL string cannot carry: left out of the rule"),
+                format!(
+                    "{d} holds `\"`, `*` or a control character, which an XQL \"…\" literal \
+                     cannot carry (it processes no escapes; `*` is a wildcard): left out of the \
+                     rule"
+                ),
             );
         }
         out.write_all(text.as_bytes())?;
@@ -103,7 +107,7 @@ fn severity(s: Severity) -> &'static str {
 /// An XQL string literal, or `None` when the value holds `"` (XQL string
 /// literals process no escapes).
 pub(crate) fn xql_str(s: &str) -> Option<String> {
-    (!s.contains(['"', '\n', '\r'])).then(|| format!("\"{s}\""))
+    (!s.chars().any(|c| c == '"' || c.is_control())).then(|| format!("\"{s}\""))
 }
 
 /// A literal for `in (…)` and `contains`, where `*` is a wildcard:
