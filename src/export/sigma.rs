@@ -317,11 +317,11 @@ fn image_detection(
         if alts.is_empty() {
             "in any case"
         } else if alts.contains(&"original_name") {
-            "run interactively, or with the switch written otherwise (quoted, in a response \
-             file), or renamed without the same OriginalFilename"
+            "run interactively, or with the switch written otherwise (quoted, or after a \
+             tab), or renamed without the same OriginalFilename"
         } else {
-            "run interactively, or with the switch written otherwise (quoted, in a response \
-             file), or renamed"
+            "run interactively, or with the switch written otherwise (quoted, or after a \
+             tab), or renamed"
         }
     );
     if f.imphash.is_some() {

@@ -330,12 +330,12 @@ fn image_condition(
         match (branches.len() > 1, by_original, by_name) {
             (false, _, _) => "in any case",
             (true, true, _) => {
-                "run interactively, with the switch written otherwise (quoted, in a response \
-                 file), or renamed without the same OriginalFilename"
+                "run interactively, with the switch written otherwise \
+                 (quoted), or renamed without the same OriginalFilename"
             }
             (true, false, _) => {
-                "run interactively, with the switch written otherwise (quoted, in a response \
-                 file), or renamed"
+                "run interactively, with the switch written otherwise \
+                 (quoted), or renamed"
             }
         }
     ));

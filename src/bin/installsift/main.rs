@@ -185,9 +185,10 @@ Formats (--to):
   misp-json                   MISP event with file objects (all hashes, authentihash, imphash)
   openioc                     OpenIOC 1.1 FileItem hashes
   yara                        YARA rules, hash.sha256(0, filesize) == \"…\" (+ pe.imphash())
-  sigma                       Sigma process_creation rules, one per installer: its hashes,
-                              OriginalFileName and imphash with the family's silent switch;
-                              msiexec /i with the package name or ProductCode
+  sigma                       Sigma process_creation rules, one per installer (one YAML
+                              stream): its hash, or its name or OriginalFileName with the
+                              family's silent switch; msiexec /i with the package name or
+                              ProductCode (README: Behaviour rules, what they miss)
   cortex-xql                  Cortex XDR BIOC rules as XQL queries, the same conditions
                               (with the signer); not run against a tenant
 

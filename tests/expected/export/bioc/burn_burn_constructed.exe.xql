@@ -8,7 +8,7 @@
 // fact: installsift scan: wix-burn installer 'burn_constructed.exe' (SHA-256 66b6826af03a2e3e4b7379ed801ed3fb43dde639f974a25cc597d681fe369990, engine version 1.2.3.0)
 // matches: this exact file by SHA-256 under any name and arguments
 // matches: a program named 'burn_constructed.exe' started with /q, /quiet, /s, /silent or /passive (- for / too) (WiX src/burn/engine/core.cpp: -q, -quiet, -s, -silent (no UI), -passive; - or /, any case)
-// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted, in a response file), or renamed; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
+// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted), or renamed; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
 // reference: installsift scan of burn_constructed.exe (SHA-256 66b6826af03a2e3e4b7379ed801ed3fb43dde639f974a25cc597d681fe369990)
 dataset = xdr_data
 | filter event_type = ENUM.PROCESS and event_sub_type = ENUM.PROCESS_START and (

@@ -8,7 +8,7 @@
 // fact: installsift scan: inno installer 'inno60_bzip2.exe' (SHA-256 b2f937e4b74bb32850ff1207d7dbfff65289901210003bc25530196ab26a86fb, engine version 6.0.0)
 // matches: this exact file by SHA-256 under any name and arguments
 // matches: a program named 'inno60_bzip2.exe' started with /SILENT, /VERYSILENT or /LOADINF=… (issrc Projects/Src/Setup.MainFunc.pas: whole words, any case, / only; /LOADINF= reads Silent=/VerySilent= from the file's [Setup] section)
-// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted, in a response file), or renamed; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
+// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted), or renamed; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
 // reference: installsift scan of inno60_bzip2.exe (SHA-256 b2f937e4b74bb32850ff1207d7dbfff65289901210003bc25530196ab26a86fb)
 dataset = xdr_data
 | filter event_type = ENUM.PROCESS and event_sub_type = ENUM.PROCESS_START and (

@@ -9,7 +9,7 @@
 // fact: version-info OriginalFilename 'Setup.exe'
 // matches: this exact file by SHA-256 under any name and arguments
 // matches: a program named 'clam_ISmsi_int.exe' or with version-info OriginalFilename 'Setup.exe' started with /s (InstallShield Setup.exe command line: /s (silent; /f1 names the response file, /v passes arguments to msiexec))
-// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted, in a response file), or renamed without the same OriginalFilename; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
+// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted), or renamed without the same OriginalFilename; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
 // reference: installsift scan of clam_ISmsi_int.exe (SHA-256 f7531f276c9ce9558676a435d926c1234226215e4392c57143b589c470f7235f)
 dataset = xdr_data
 | filter event_type = ENUM.PROCESS and event_sub_type = ENUM.PROCESS_START and (

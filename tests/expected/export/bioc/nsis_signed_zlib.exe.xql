@@ -9,7 +9,7 @@
 // fact: Authenticode signer 'installsift TEST ONLY code signing', O='installsift test corpus (TEST ONLY, not trusted)' (issuer 'CN=installsift TEST ONLY code signing, O=installsift test corpus (TEST ONLY, not trusted), C=XX', serial 1157; the signed digest matches the file; the chain was not validated)
 // matches: this exact file by SHA-256 under any name and arguments
 // matches: a program named 'signed_zlib.exe', validly signed by 'installsift TEST ONLY code signing', started with /S (case-sensitive) (NSIS Source/exehead/Main.c: /S, uppercase, as its own word)
-// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted, in a response file), or renamed; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
+// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted), or renamed; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
 // signer: action_process_signature_vendor is compared with the certificate's subject CN (which subject field Cortex reports is not verified); ENUM.SIGNED needs a chain the endpoint trusts
 // reference: installsift scan of signed_zlib.exe (SHA-256 1fdb30de5eebcb105194ec10ed7959ee722bb0a963e7ec5b1aeb41a3425e4592)
 dataset = xdr_data

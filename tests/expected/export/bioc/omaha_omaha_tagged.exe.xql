@@ -12,7 +12,7 @@
 // matches: this exact file by SHA-256 under any name and arguments
 // matches: a program named 'omaha_tagged.exe' or with version-info OriginalFilename 'InstallsiftUpdateSetup.exe', validly signed by 'installsift TEST ONLY code signing', started with /install or --install (- for / too) (Omaha omaha/base/command_line_parser.cc: / or -, any case; mi_exe_stub/mi.cc passes /install and the tag to GoogleUpdate.exe)
 // matches: any process (the metainstaller, the GoogleUpdate.exe it unpacks) with /install and appguid={5B2E1D3C-0000-4000-8000-00000000D001} on its command line
-// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted, in a response file), or renamed without the same OriginalFilename; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
+// misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted), or renamed without the same OriginalFilename; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
 // signer: action_process_signature_vendor is compared with the certificate's subject CN (which subject field Cortex reports is not verified); ENUM.SIGNED needs a chain the endpoint trusts
 // reference: installsift scan of omaha_tagged.exe (SHA-256 41ca8f39c7f97ae857585f1a4e4ab2b07037c232f0ca883feff59f1127fb5e6d)
 dataset = xdr_data
