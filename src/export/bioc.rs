@@ -531,7 +531,7 @@ pub(crate) fn rule_for(it: &Item<'_>, warn: &mut Warnings) -> Option<Rule> {
             if it.node.depth > 0 {
                 warn.node(
                     it,
-                    "nested package: a bootstrapper that carries it (Burn, InstallShield …) \
+                    "nested package: a bootstrapper that carries it (Burn, usually InstallShield) \
                      installs it through the Windows Installer API with no msiexec command line; \
                      the rule catches msiexec runs of the extracted file only",
                 );

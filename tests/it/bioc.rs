@@ -814,3 +814,51 @@ fn xql_literals_never_carry_a_quote_and_keep_backslashes() {
         }
     }
 }
+
+// ---- options and command line -------------------------------------------
+
+#[test]
+fn allow_lists_and_imphash_are_refused_with_the_reason() {
+    use installsift::export::{Action, HashKind};
+    for format in [ExportFormat::Sigma, ExportFormat::CortexXql] {
+        let allow = ExportOptions {
+            action: Action::Allow,
+            ..options()
+        };
+        let e = allow.validate(format).unwrap_err();
+        assert!(e.contains("cannot allow-list"), "{format}: {e}");
+        let imphash = ExportOptions {
+            hashes: vec![HashKind::Sha256, HashKind::Imphash],
+            ..options()
+        };
+        let e = imphash.validate(format).unwrap_err();
+        assert!(e.contains("engine stub"), "{format}: {e}");
+    }
+}
+
+#[test]
+fn cli_writes_both_formats_top_level_by_default() {
+    let run = |to: &str, extra: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_installsift"))
+            .args(["export", "--to", to, "--timestamp", "2024-06-01T00:00:00Z"])
+            .args(extra)
+            .arg(corpus().join("burn/burn_constructed.exe"))
+            .output()
+            .expect("run installsift");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    // Top level: the bundle only; --depth all adds its nested MSI.
+    let top = run("sigma", &[]);
+    assert_eq!(top.matches("\ntitle: ").count(), 1, "{top}");
+    let all = run("sigma", &["--depth", "all"]);
+    assert!(all.contains("msiexec installs a0"), "{all}");
+    assert!(all.contains("\n---\n"), "{all}");
+    let xql = run("cortex-xql", &[]);
+    assert_eq!(xql.matches("\ndataset = xdr_data\n").count(), 1, "{xql}");
+    assert!(xql.contains("action_process_image_sha256 = \""), "{xql}");
+}
