@@ -24,7 +24,10 @@
 
 use super::{Item, Warnings};
 use crate::formats::pe::SignatureInfo;
-use crate::report::{Family, Format, Verdict};
+use crate::report::{Family, Format, Strength, Verdict};
+
+/// At most this many evidence lines and errors are quoted in a rule.
+const MAX_QUOTED: usize = 4;
 
 /// One command-line switch an engine documents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -222,6 +225,10 @@ pub(crate) struct Rule {
     pub md5: Option<String>,
     pub sha1: Option<String>,
     pub engine_version: Option<String>,
+    /// The strong evidence behind the verdict, `signal: detail`.
+    pub evidence: Vec<String>,
+    /// The node's own errors (a damaged installer still gets its rule).
+    pub errors: Vec<String>,
     pub target: Target,
 }
 
@@ -279,6 +286,21 @@ impl Rule {
                 format!(", found as {}", self.display_path)
             }
         )];
+        if !self.evidence.is_empty() {
+            out.push(format!("evidence: {}", self.evidence.join("; ")));
+        }
+        if !self.errors.is_empty() {
+            out.push(format!(
+                "the scan reported {} error(s) on this file: {}",
+                self.errors.len(),
+                self.errors
+                    .iter()
+                    .take(MAX_QUOTED)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
         match &self.target {
             Target::Image(f) => {
                 if let Some(n) = f.original_names.first() {
@@ -425,6 +447,15 @@ pub(crate) fn rule_for(it: &Item<'_>, warn: &mut Warnings) -> Option<Rule> {
         md5: it.md5().map(str::to_owned),
         sha1: it.sha1().map(str::to_owned),
         engine_version: facts.and_then(|f| f.engine_version.clone()),
+        evidence: it
+            .node
+            .evidence
+            .iter()
+            .filter(|e| e.strength == Strength::Strong)
+            .take(MAX_QUOTED)
+            .map(|e| format!("{}: {}", e.signal, e.detail))
+            .collect(),
+        errors: it.node.errors.iter().map(ToString::to_string).collect(),
         target,
     };
     match (it.node.format, it.pe, it.cfb) {

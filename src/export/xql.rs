@@ -212,9 +212,18 @@ pub(crate) fn render(
     Some(q)
 }
 
-/// Comment text on one line.
+/// Comment text on one line (control characters, which a file name or a
+/// version string may hold, become spaces).
 fn comment(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 fn image_condition(

@@ -6,6 +6,7 @@
 // id: 075ed35e-760d-5089-92f8-8a7786f7650a
 // severity: high
 // fact: installsift scan: inno installer 'inno60_bzip2.exe' (SHA-256 b2f937e4b74bb32850ff1207d7dbfff65289901210003bc25530196ab26a86fb, engine version 6.0.0)
+// fact: evidence: pe-header: PE32 x86 exe; pe-overlay: 710839 bytes of payload in `[overlay]`; inno-setup-e32-block: compressed Setup.e32 at 0xb5a1e: 169 block CRC32s match; pe-carries-installer: overlay `[overlay]` is a inno installer (inno)
 // matches: this exact file by SHA-256 under any name and arguments
 // matches: a program named 'inno60_bzip2.exe' started with /SILENT, /VERYSILENT or /LOADINF=… (issrc Projects/Src/Setup.MainFunc.pas: whole words, any case, / only; /LOADINF= reads Silent=/VerySilent= from the file's [Setup] section)
 // misses: copies with another hash (rebuilt, re-signed, repacked) run interactively, with the switch written otherwise (quoted), or renamed; what the installer extracts and starts (nested installers and packages have their own rules with --depth all)
