@@ -862,3 +862,25 @@ fn cli_writes_both_formats_top_level_by_default() {
     assert_eq!(xql.matches("\ndataset = xdr_data\n").count(), 1, "{xql}");
     assert!(xql.contains("action_process_image_sha256 = \""), "{xql}");
 }
+
+#[test]
+fn level_follows_severity_and_date_follows_source_date_epoch() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_installsift"))
+        .args(["export", "--to", "sigma", "--severity", "low"])
+        .arg(corpus().join("nsis/zlib.exe"))
+        .env("SOURCE_DATE_EPOCH", "1717200000")
+        .output()
+        .expect("run installsift");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("\ndate: 2024-06-01\n"), "{text}");
+    assert!(text.contains("\nlevel: low\n"), "{text}");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_installsift"))
+        .args(["export", "--to", "cortex-xql", "--severity", "medium"])
+        .arg(corpus().join("nsis/zlib.exe"))
+        .env("SOURCE_DATE_EPOCH", "1717200000")
+        .output()
+        .expect("run installsift");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(text.contains("\n// severity: medium\n"), "{text}");
+    assert!(text.contains("2024-06-01T00:00:00Z"), "{text}");
+}
