@@ -14,6 +14,8 @@
 //! | `misp-json` | MISP event with `file` objects | all, plus authentihash and imphash |
 //! | `openioc` | OpenIOC 1.1 | SHA-256, SHA-1, MD5 |
 //! | `yara` | YARA / YARA-X rules | SHA-256, SHA-1, MD5 (lowercase), imphash |
+//! | `sigma` | Sigma `process_creation` behaviour rules, one per installer | SHA-256 (+ SHA-1, MD5); image name or `OriginalFileName` with the family's switch; msiexec with the package |
+//! | `cortex-xql` | Cortex XDR BIOC rules as XQL, one per installer | SHA-256 (+ MD5); switches, original name, signer |
 //!
 //! An [`Exporter`] takes scanned nodes one at a time, filters them
 //! ([`ExportOptions`]), drops repeated content (same SHA-256; the first path
@@ -48,6 +50,7 @@ use std::collections::HashSet;
 use std::io::{self, Write};
 
 mod applocker;
+mod bioc;
 mod cortex_xdr_blocklist;
 mod cortex_xdr_csv;
 mod cortex_xdr_json;
@@ -55,10 +58,12 @@ mod crowdstrike;
 mod defender;
 mod misp;
 mod openioc;
+mod sigma;
 mod stix;
 mod sums;
 mod util;
 mod wdac;
+mod xql;
 mod yara;
 
 pub use util::Timestamp;
@@ -95,6 +100,10 @@ pub enum ExportFormat {
     Openioc,
     /// YARA rules.
     Yara,
+    /// Sigma `process_creation` rules for installer runs.
+    Sigma,
+    /// Cortex XDR BIOC rules as XQL queries, for installer runs.
+    CortexXql,
 }
 
 impl ExportFormat {
@@ -114,6 +123,8 @@ impl ExportFormat {
         ExportFormat::MispJson,
         ExportFormat::Openioc,
         ExportFormat::Yara,
+        ExportFormat::Sigma,
+        ExportFormat::CortexXql,
     ];
 
     /// The name used on the command line.
@@ -133,6 +144,8 @@ impl ExportFormat {
             ExportFormat::MispJson => "misp-json",
             ExportFormat::Openioc => "openioc",
             ExportFormat::Yara => "yara",
+            ExportFormat::Sigma => "sigma",
+            ExportFormat::CortexXql => "cortex-xql",
         }
     }
 
@@ -150,6 +163,8 @@ impl ExportFormat {
             ExportFormat::CortexXdrCsv | ExportFormat::DefenderCsv => "csv",
             ExportFormat::ApplockerXml | ExportFormat::WdacXml | ExportFormat::Openioc => "xml",
             ExportFormat::Yara => "yar",
+            ExportFormat::Sigma => "yml",
+            ExportFormat::CortexXql => "xql",
             _ => "json",
         }
     }
@@ -170,6 +185,8 @@ impl ExportFormat {
             ExportFormat::Stix2 | ExportFormat::Openioc => &[Sha256, Sha1, Md5],
             ExportFormat::MispJson => &[Sha256, Sha1, Md5, Imphash],
             ExportFormat::Yara => &[Sha256, Sha1, Md5, Imphash],
+            ExportFormat::Sigma => &[Sha256, Sha1, Md5],
+            ExportFormat::CortexXql => &[Sha256, Md5],
         }
     }
 
@@ -377,10 +394,23 @@ impl ExportOptions {
                         ) => "; the product does not accept SHA-1 indicators",
                         (ExportFormat::ApplockerXml | ExportFormat::WdacXml, _) =>
                             "; its rules use the Authenticode hash",
+                        (ExportFormat::CortexXql, HashKind::Sha1) =>
+                            "; xdr_data has only the SHA-256 and MD5 of process images",
+                        (ExportFormat::Sigma | ExportFormat::CortexXql, HashKind::Imphash) =>
+                            "; an installer's imphash is its engine stub's, shared by every \
+                             installer of that engine build",
                         _ => "",
                     }
                 ));
             }
+        }
+        if matches!(format, ExportFormat::Sigma | ExportFormat::CortexXql)
+            && self.action == Action::Allow
+        {
+            return Err(format!(
+                "{format} rules detect (or, as a BIOC, block) installer runs; they cannot \
+                 allow-list (use an allow-list format such as applocker-xml)"
+            ));
         }
         if !('A'..='F').contains(&self.reliability) {
             return Err(format!(
@@ -630,6 +660,8 @@ fn writer_for(format: ExportFormat) -> Box<dyn FormatWriter> {
         ExportFormat::MispJson => Box::new(misp::MispJson::default()),
         ExportFormat::Openioc => Box::new(openioc::OpenIoc),
         ExportFormat::Yara => Box::new(yara::Yara::default()),
+        ExportFormat::Sigma => Box::new(sigma::Sigma::default()),
+        ExportFormat::CortexXql => Box::new(xql::Xql),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one integration-test binary (modules per area).
 
 mod acceptance;
+mod bioc;
 mod classify;
 mod cli;
 mod differential;

@@ -185,13 +185,20 @@ Formats (--to):
   misp-json                   MISP event with file objects (all hashes, authentihash, imphash)
   openioc                     OpenIOC 1.1 FileItem hashes
   yara                        YARA rules, hash.sha256(0, filesize) == \"…\" (+ pe.imphash())
+  sigma                       Sigma process_creation rules, one per installer (one YAML
+                              stream): its hash, or its name or OriginalFileName with the
+                              family's silent switch; msiexec /i with the package name or
+                              ProductCode (README: Behaviour rules, what they miss)
+  cortex-xql                  Cortex XDR BIOC rules as XQL queries, the same conditions
+                              (with the signer); not run against a tenant
 
 Examples:
   installsift export --to sha256sum setup.exe tools/ > hashes.sha256 && sha256sum -c hashes.sha256
   installsift export --to defender-csv --only installers --action block -o block.csv /mnt/share
   installsift export --to applocker-xml --action allow --depth all setup.exe > allow.xml
   installsift export --to stix2 --hash sha256,md5 --expiration 2027-01-01 samples/
-  installsift export --to yara --hash sha256,imphash --families 7z-sfx,zip-sfx downloads/";
+  installsift export --to yara --hash sha256,imphash --families 7z-sfx,zip-sfx downloads/
+  installsift export --to sigma --only installers --depth all downloads/ > installers.yml";
 
 #[derive(clap::Args)]
 struct ExportArgs {
