@@ -54,41 +54,7 @@ pub(crate) enum ChildData<'a> {
     Missing { size: u64, error: Error },
 }
 
-/// A digest a container states for one of its entries (an MSI
-/// `MsiFileHash` row …), checked by [`Cx::read_entry_keyed`] against the
-/// bytes as they stream. The hash it needs is computed for that entry alone,
-/// and reported beside `sha256` only when the scan asked for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Digest {
-    /// MD5 of the entry's content.
-    Md5([u8; 16]),
-}
-
-impl Digest {
-    /// The hashes needed to check it.
-    fn selection(&self) -> HashSelection {
-        match self {
-            Digest::Md5(_) => HashSelection {
-                md5: true,
-                ..HashSelection::SHA256
-            },
-        }
-    }
-
-    /// Lowercase hex, as [`Hashes`] holds digests.
-    fn hex(&self) -> String {
-        match self {
-            Digest::Md5(d) => d.iter().map(|b| format!("{b:02x}")).collect(),
-        }
-    }
-
-    /// The digest computed over the entry (from its hashes).
-    fn computed<'h>(&self, h: &'h Hashes) -> Option<&'h str> {
-        match self {
-            Digest::Md5(_) => h.md5.as_deref(),
-        }
-    }
-}
+pub(crate) use formats::container::Digest;
 
 /// A parser given to [`Cx::child_parsed_by`] in place of a handler's.
 pub(crate) type ParseFn<'f> = dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed + 'f;
@@ -256,6 +222,9 @@ impl<'s> Cx<'s> {
         self.evidence.append(&mut notes.evidence);
         for c in notes.verified.drain(..) {
             self.verified(c);
+        }
+        if !notes.digests.is_empty() {
+            self.expect_digests(std::mem::take(&mut notes.digests));
         }
     }
 
@@ -1016,6 +985,7 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     let scanner = cx.scanner;
     let opts = Options {
         limits: &scanner.limits,
+        hashes: scanner.hashes,
     };
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);
@@ -1031,8 +1001,16 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
 /// pulled container (an MSI's embedded cabinet).
 pub(crate) fn drive<'a>(
     cx: &mut Cx<'_>,
-    mut c: Box<dyn formats::container::Container<'a> + 'a>,
+    c: Box<dyn formats::container::Container + 'a>,
 ) -> formats::Parsed {
+    drive_until(cx, c).0
+}
+
+/// [`drive`], saying also whether the limits stopped the pulling.
+fn drive_until<'a>(
+    cx: &mut Cx<'_>,
+    mut c: Box<dyn formats::container::Container + 'a>,
+) -> (formats::Parsed, formats::container::End) {
     use formats::container::{Decoded, End, Entry, Notes};
     let mut notes = Notes::default();
     let mut end = End::Exhausted;
@@ -1050,7 +1028,24 @@ pub(crate) fn drive<'a>(
             break;
         };
         cx.take_notes(&mut notes);
-        let data = match take_data(cx, data, info.key.as_deref()) {
+        // A spliced container is pulled to its end (and dropped) first:
+        // nothing of this entry then borrows the container, which is free
+        // to be told its conclusion.
+        let took = take_data(cx, data, info.key.as_deref());
+        let taken = match drive_splice(cx, took) {
+            Ok(t) => t,
+            Err(done) => {
+                let (parsed, sub_end) = *done;
+                c.spliced(parsed, &mut notes);
+                cx.take_notes(&mut notes);
+                if sub_end == End::Stopped {
+                    end = End::Stopped;
+                    break;
+                }
+                continue;
+            }
+        };
+        let data = match taken {
             Taken::Copy(of) => {
                 if !cx.child_copy(name, info, base + of) {
                     end = End::Stopped;
@@ -1065,6 +1060,7 @@ pub(crate) fn drive<'a>(
                         let d = Decoded {
                             size: u.size(),
                             whole: u.whole(),
+                            hashes: u.hashes(),
                         };
                         c.entry_read(Ok(d), &mut info, &mut notes);
                         u.into()
@@ -1085,7 +1081,7 @@ pub(crate) fn drive<'a>(
     }
     let parsed = c.finish(end, &mut notes);
     cx.take_notes(&mut notes);
-    parsed
+    (parsed, end)
 }
 
 /// A pulled entry's data as a child's, or, for a decoded entry, the
@@ -1097,16 +1093,29 @@ pub(crate) fn drive<'a>(
 /// is told through `entry_read` like any other failed read. An entry with
 /// a key the node states a digest for is read with that digest checked
 /// ([`Cx::read_entry_keyed`]).
-fn take_data<'a>(
+///
+/// A spliced container comes back as the error side, for the caller to
+/// drive before it does anything else with the outer container.
+#[allow(clippy::type_complexity)]
+fn take_data<'s>(
     cx: &mut Cx<'_>,
-    data: formats::container::Data<'a, '_>,
+    data: formats::container::Data<'s>,
     key: Option<&str>,
-) -> Taken<'a> {
+) -> std::result::Result<Taken<'s>, Box<dyn formats::container::Container + 's>> {
     use formats::container::Data;
-    match data {
+    Ok(match data {
+        Data::Splice(sub) => return Err(sub),
         Data::Slice(b) => Taken::Child(ChildData::Borrowed(b)),
         Data::Missing { size, error } => Taken::Child(ChildData::Missing { size, error }),
         Data::Copy { of } => Taken::Copy(of),
+        Data::Owned(bytes) => {
+            let size = bytes.len() as u64;
+            let read = cx.read_entry(&mut bytes.as_slice(), Some(size), None);
+            match read {
+                Ok(u) => Taken::Child(u.into()),
+                Err(error) => Taken::Child(ChildData::Missing { size, error }),
+            }
+        }
         Data::Decode {
             mut reader,
             declared,
@@ -1120,13 +1129,26 @@ fn take_data<'a>(
                 read.unwrap_or_else(|p| Err(cx.contained_panic("entry decoder", p.as_ref())));
             Taken::Read(read, declared.or(stored).unwrap_or(0))
         }
+    })
+}
+
+/// A spliced container (the error side of [`take_data`]) driven into the
+/// node: its conclusion and how it ended.
+#[allow(clippy::type_complexity)]
+fn drive_splice<'s>(
+    cx: &mut Cx<'_>,
+    took: std::result::Result<Taken<'s>, Box<dyn formats::container::Container + 's>>,
+) -> std::result::Result<Taken<'s>, Box<(formats::Parsed, formats::container::End)>> {
+    match took {
+        Ok(t) => Ok(t),
+        Err(sub) => Err(Box::new(drive_until(cx, sub))),
     }
 }
 
 /// What [`take_data`] made of an entry's data.
-enum Taken<'a> {
+enum Taken<'s> {
     /// The child's data as it is.
-    Child(ChildData<'a>),
+    Child(ChildData<'s>),
     /// The engine's read of a decoded entry, and its size if missing.
     Read(Result<Unpacked>, u64),
     /// A copy of the container's earlier entry.

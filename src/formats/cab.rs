@@ -310,8 +310,8 @@ struct FolderWalk<'a> {
     reading: Option<(usize, String, usize)>,
 }
 
-impl<'a> Container<'a> for Walk<'a> {
-    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<container::Entry<'_>> {
         loop {
             match self.stage {
                 Stage::Spanning(i) => {
@@ -464,9 +464,9 @@ impl<'a> Container<'a> for Walk<'a> {
 }
 
 /// What the folder being decoded gives next.
-enum Step<'a> {
+enum Step<'s> {
     /// An entry that needs no reader (missing, or a copy).
-    Entry(container::Entry<'a, 'static>),
+    Entry(container::Entry<'s>),
     /// A file to decode from the folder's reader.
     Decode {
         name: String,
@@ -479,13 +479,13 @@ enum Step<'a> {
 
 impl<'a> Walk<'a> {
     /// An entry without content, named through the namer.
-    fn missing(
+    fn missing<'s>(
         &mut self,
         key: &str,
         method: Option<Method>,
         size: u64,
         error: Error,
-    ) -> container::Entry<'a, 'static> {
+    ) -> container::Entry<'s> {
         self.pulled += 1;
         let mut info = entry_info(method);
         let name = entry_name(self.namer, key, &mut info);
@@ -576,7 +576,7 @@ impl<'a> Walk<'a> {
     }
 
     /// The folder's next file.
-    fn folder_step(&mut self, notes: &mut Notes) -> Step<'a> {
+    fn folder_step<'s>(&mut self, notes: &mut Notes) -> Step<'s> {
         let namer = self.namer;
         let index = self.pulled;
         let Some(fw) = self.folder.as_mut() else {

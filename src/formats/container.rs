@@ -22,13 +22,15 @@
 //! (recorded on the entry's [`EntryInfo`]).
 //!
 //! Nothing here knows the engine: the module depends on the vocabulary
-//! (`report`, `error`, `limits`) alone, and a parser can be run, unit-tested,
+//! (`report`, `error`, `limits`, `hash`) alone, and a parser can be run, unit-tested,
 //! fuzzed or benchmarked with [`list`], without a scan.
 
 use super::Parsed;
 use crate::error::Error;
+use crate::hash::{HashSelection, Hashes};
 use crate::limits::Limits;
 use crate::report::{Check, EntryInfo, Evidence};
+use std::collections::HashMap;
 use std::io::Read;
 
 /// What a parser says about its own node, outside its entries. The engine
@@ -41,6 +43,11 @@ pub struct Notes {
     pub errors: Vec<Error>,
     /// Checks the format carries that matched the node's own bytes.
     pub verified: Vec<Check>,
+    /// Digests the node states for entries, by entry key
+    /// ([`EntryInfo::key`]): an MSI's `MsiFileHash` rows for the files of
+    /// its cabinets. The engine checks each keyed entry it reads (and each
+    /// copy of one) and records the outcome on the entry.
+    pub digests: HashMap<String, (Check, Digest)>,
 }
 
 impl Notes {
@@ -59,9 +66,53 @@ impl Notes {
         self.verified.push(c);
     }
 
+    /// State digests for entries by key (see [`Notes::digests`]).
+    pub fn expect_digests(&mut self, digests: HashMap<String, (Check, Digest)>) {
+        self.digests = digests;
+    }
+
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
-        self.evidence.is_empty() && self.errors.is_empty() && self.verified.is_empty()
+        self.evidence.is_empty()
+            && self.errors.is_empty()
+            && self.verified.is_empty()
+            && self.digests.is_empty()
+    }
+}
+
+/// A digest a container states for one of its entries (an MSI
+/// `MsiFileHash` row …), checked by the engine against the bytes as they
+/// stream (see [`Notes::expect_digests`]). The hash it needs is computed for that entry alone,
+/// and reported beside `sha256` only when the scan asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Digest {
+    /// MD5 of the entry's content.
+    Md5([u8; 16]),
+}
+
+impl Digest {
+    /// The hashes needed to check it.
+    pub(crate) fn selection(&self) -> HashSelection {
+        match self {
+            Digest::Md5(_) => HashSelection {
+                md5: true,
+                ..HashSelection::SHA256
+            },
+        }
+    }
+
+    /// Lowercase hex, as [`Hashes`] holds digests.
+    pub(crate) fn hex(&self) -> String {
+        match self {
+            Digest::Md5(d) => d.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+
+    /// The digest computed over the entry (from its hashes).
+    pub(crate) fn computed<'h>(&self, h: &'h Hashes) -> Option<&'h str> {
+        match self {
+            Digest::Md5(_) => h.md5.as_deref(),
+        }
     }
 }
 
@@ -73,16 +124,19 @@ impl Notes {
 pub struct Options<'a> {
     /// The scan's limits.
     pub limits: &'a Limits,
+    /// The hashes the scan asked for (a parser computes a format-specific
+    /// one, such as an MSI's Authenticode hash, only when asked).
+    pub hashes: HashSelection,
 }
 
-/// An entry's content, as the container can give it. `'a` is the life of
-/// the bytes being parsed, `'s` that of the container's borrow while the
-/// engine reads the entry (a decoder may use the container's state).
-pub enum Data<'a, 's> {
+/// An entry's content, as the container can give it, borrowed from the
+/// container while the engine reads it (`'s`: a region of the parsed bytes,
+/// or a decoder that uses the container's state).
+pub enum Data<'s> {
     /// A region of the container's bytes (a stored entry, an overlay, a
     /// resource). The engine hashes it and may open it; regions that
     /// overlap one already handed out are not opened twice.
-    Slice(&'a [u8]),
+    Slice(&'s [u8]),
     /// Bytes a decoder produces. The engine reads them within its limits
     /// (entry size, total unpacked, ratio against `stored`, buffering),
     /// hashing as they stream, stops past `declared`, and then tells the
@@ -106,6 +160,15 @@ pub enum Data<'a, 's> {
         /// Why it is missing.
         error: Error,
     },
+    /// Bytes the parser had to read whole itself (a compound file's
+    /// stream). The engine reads them within its limits, as for `Decode`.
+    Owned(Vec<u8>),
+    /// The entries of another container, reported as entries of this node
+    /// (an MSI's embedded cabinet: its files are the MSI's children, named
+    /// by the File table). The engine pulls it to the end, then calls
+    /// [`Container::spliced`] with its conclusion. The entry's name and
+    /// info are not used.
+    Splice(Box<dyn Container + 's>),
     /// The same stored bytes as this container's earlier entry number `of`
     /// (counting from 0 in the order they were pulled): two cabinet files
     /// pointing at one range of a folder, as WiX and makecab store
@@ -118,7 +181,7 @@ pub enum Data<'a, 's> {
     },
 }
 
-impl std::fmt::Debug for Data<'_, '_> {
+impl std::fmt::Debug for Data<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Data::Slice(b) => write!(f, "Slice({} bytes)", b.len()),
@@ -127,20 +190,22 @@ impl std::fmt::Debug for Data<'_, '_> {
             } => write!(f, "Decode {{ declared: {declared:?}, stored: {stored:?} }}"),
             Data::Missing { size, error } => write!(f, "Missing({size}, {error})"),
             Data::Copy { of } => write!(f, "Copy(of entry {of})"),
+            Data::Owned(b) => write!(f, "Owned({} bytes)", b.len()),
+            Data::Splice(_) => write!(f, "Splice"),
         }
     }
 }
 
 /// One entry of a container.
 #[derive(Debug)]
-pub struct Entry<'a, 's> {
+pub struct Entry<'s> {
     /// The name the container gives it (a path inside, `/`-separated).
     pub name: String,
     /// How it sits in the container, with the checks that vouched for its
     /// bytes ([`EntryInfo::verified`]) or failed ([`EntryInfo::with_error`]).
     pub info: EntryInfo,
     /// Its content.
-    pub data: Data<'a, 's>,
+    pub data: Data<'s>,
 }
 
 /// How the engine's read of a [`Data::Decode`] entry went.
@@ -151,6 +216,8 @@ pub struct Decoded<'r> {
     /// All of them, when the engine kept them whole (it keeps only the first
     /// bytes of a large entry that is no container).
     pub whole: Option<&'r [u8]>,
+    /// Their hashes (SHA-256 always; others when the scan asked).
+    pub hashes: &'r Hashes,
 }
 
 /// Why the engine called [`Container::finish`].
@@ -165,10 +232,11 @@ pub enum End {
 }
 
 /// A container being read: the engine pulls its entries.
-pub trait Container<'a> {
+pub trait Container {
     /// The next entry, or `None` when there are no more. Structural
-    /// problems met on the way go to `notes`.
-    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<Entry<'a, 's>>;
+    /// problems met on the way go to `notes`. The entry borrows the
+    /// container until the engine is done with it.
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>>;
 
     /// After the engine read a [`Data::Decode`] entry (the reader is
     /// dropped by then): the format checks what streamed against the
@@ -181,6 +249,10 @@ pub trait Container<'a> {
         _notes: &mut Notes,
     ) {
     }
+
+    /// After the engine pulled a [`Data::Splice`] container to its end:
+    /// its conclusion (and its notes, already in `notes`).
+    fn spliced(&mut self, _parsed: Parsed, _notes: &mut Notes) {}
 
     /// The conclusion once the engine is done pulling: the final format
     /// and the metadata, with any last notes (an archive without its end
@@ -196,7 +268,30 @@ pub enum Opened<'a> {
     /// Parsed whole; no entries.
     Leaf(Parsed),
     /// A container to pull entries from.
-    Container(Box<dyn Container<'a> + 'a>),
+    Container(Box<dyn Container + 'a>),
+}
+
+impl<'a> Opened<'a> {
+    /// A container in every case: a leaf becomes one with no entries.
+    pub fn into_container(self) -> Box<dyn Container + 'a> {
+        match self {
+            Opened::Container(c) => c,
+            Opened::Leaf(p) => Box::new(Finished(p)),
+        }
+    }
+}
+
+/// A container with no entries and a conclusion already drawn.
+struct Finished(Parsed);
+
+impl Container for Finished {
+    fn next_entry(&mut self, _notes: &mut Notes) -> Option<Entry<'_>> {
+        None
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        self.0
+    }
 }
 
 /// A format's entry point: the bytes, the options, the notes for the node.
@@ -204,10 +299,17 @@ pub type OpenFn = for<'a> fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a>;
 
 /// An entry as [`list`] keeps it.
 #[derive(Debug)]
-pub enum Listed<'a> {
-    /// A region of the input.
-    Slice(&'a [u8]),
-    /// Decoded bytes (at most the `max_entry_size` limit).
+pub enum Listed {
+    /// A region of the input: its offset and length.
+    Slice {
+        /// Offset in the input.
+        at: usize,
+        /// Length.
+        len: usize,
+    },
+    /// Bytes that are no region of the input: decoded, read whole by the
+    /// parser, or a region of bytes the container holds (at most the
+    /// `max_entry_size` limit).
     Decoded(Result<Vec<u8>, Error>),
     /// Not available.
     Missing {
@@ -223,9 +325,10 @@ pub enum Listed<'a> {
 /// Everything a parser produced, pulled to the end without an engine: for
 /// unit tests, fuzz targets and benchmarks of one parser.
 #[derive(Debug)]
-pub struct Listing<'a> {
-    /// Entries in the order the container gave them, with their content.
-    pub entries: Vec<(String, EntryInfo, Listed<'a>)>,
+pub struct Listing {
+    /// Entries in the order the container gave them, with their content;
+    /// a spliced container's entries in their place.
+    pub entries: Vec<(String, EntryInfo, Listed)>,
     /// The conclusion.
     pub parsed: Parsed,
     /// Evidence, errors and checks of the node.
@@ -236,45 +339,19 @@ pub struct Listing<'a> {
 /// (then the container is finished as [`End::Stopped`], as the engine
 /// would). Decoded entries are read whole, each at most
 /// `limits.max_entry_size` bytes (more is an error, as in a scan).
-pub fn list<'a>(open: OpenFn, data: &'a [u8], limits: &Limits, max_entries: usize) -> Listing<'a> {
+pub fn list(open: OpenFn, data: &[u8], limits: &Limits, max_entries: usize) -> Listing {
     let mut notes = Notes::default();
-    let opts = Options { limits };
-    let (entries, parsed) = match open(data, &opts, &mut notes) {
-        Opened::Leaf(p) => (Vec::new(), p),
-        Opened::Container(mut c) => {
-            let mut entries = Vec::new();
-            let mut end = End::Exhausted;
-            loop {
-                if entries.len() >= max_entries {
-                    end = End::Stopped;
-                    break;
-                }
-                let Some(Entry {
-                    name,
-                    mut info,
-                    data,
-                }) = c.next_entry(&mut notes)
-                else {
-                    break;
-                };
-                let listed = match read_whole(data, limits.max_entry_size) {
-                    Ok(l) => l,
-                    Err(mut r) => {
-                        let outcome = match &mut r {
-                            Ok(b) => Ok(Decoded {
-                                size: b.len() as u64,
-                                whole: Some(b.as_slice()),
-                            }),
-                            Err(e) => Err(e),
-                        };
-                        c.entry_read(outcome, &mut info, &mut notes);
-                        Listed::Decoded(r)
-                    }
-                };
-                entries.push((name, info, listed));
-            }
-            let p = c.finish(end, &mut notes);
-            (entries, p)
+    let opts = Options {
+        limits,
+        hashes: HashSelection::SHA256,
+    };
+    let input = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
+    let mut entries = Vec::new();
+    let parsed = match open(data, &opts, &mut notes) {
+        Opened::Leaf(p) => p,
+        Opened::Container(c) => {
+            let (p, _) = pull_all(c, &input, limits, max_entries, &mut entries, &mut notes);
+            p
         }
     };
     Listing {
@@ -284,14 +361,117 @@ pub fn list<'a>(open: OpenFn, data: &'a [u8], limits: &Limits, max_entries: usiz
     }
 }
 
-/// An entry's data as [`list`] keeps it, or, for a decoded entry, what its
-/// decoder gave (at most `max` bytes; the decoder is dropped here).
+/// Pull `c` into `entries` (copies re-based on where it starts), then
+/// finish it: its conclusion, and whether `max_entries` stopped it.
+fn pull_all(
+    mut c: Box<dyn Container + '_>,
+    input: &std::ops::Range<usize>,
+    limits: &Limits,
+    max_entries: usize,
+    entries: &mut Vec<(String, EntryInfo, Listed)>,
+    notes: &mut Notes,
+) -> (Parsed, bool) {
+    let base = entries.len();
+    let mut end = End::Exhausted;
+    loop {
+        if entries.len() >= max_entries {
+            end = End::Stopped;
+            break;
+        }
+        let Some(Entry {
+            name,
+            mut info,
+            data,
+        }) = c.next_entry(notes)
+        else {
+            break;
+        };
+        let read = read_whole(data, input, limits.max_entry_size);
+        // A spliced container is pulled (and dropped) first, inside a call,
+        // so nothing borrows `c` when it is told the conclusion.
+        let whole = match splice_first(read, input, limits, max_entries, entries, notes) {
+            Ok(w) => w,
+            Err(done) => {
+                let (parsed, stopped) = *done;
+                c.spliced(parsed, notes);
+                if stopped {
+                    end = End::Stopped;
+                    break;
+                }
+                continue;
+            }
+        };
+        let listed = match whole {
+            Whole::Listed(Listed::Copy(of)) => Listed::Copy(base + of),
+            Whole::Listed(l) => l,
+            Whole::Read(mut r) => {
+                tell(&mut *c, &mut r, &mut info, notes);
+                Listed::Decoded(r)
+            }
+        };
+        entries.push((name, info, listed));
+    }
+    let stopped = end == End::Stopped;
+    (c.finish(end, notes), stopped)
+}
+
+/// [`read_whole`]'s answer, with a spliced container pulled into
+/// `entries` (its conclusion, and whether it was stopped).
 #[allow(clippy::type_complexity)]
-fn read_whole<'a>(data: Data<'a, '_>, max: u64) -> Result<Listed<'a>, Result<Vec<u8>, Error>> {
-    match data {
-        Data::Slice(b) => Ok(Listed::Slice(b)),
-        Data::Missing { size, error } => Ok(Listed::Missing { size, error }),
-        Data::Copy { of } => Ok(Listed::Copy(of)),
+fn splice_first(
+    read: Result<Whole, Box<dyn Container + '_>>,
+    input: &std::ops::Range<usize>,
+    limits: &Limits,
+    max_entries: usize,
+    entries: &mut Vec<(String, EntryInfo, Listed)>,
+    notes: &mut Notes,
+) -> Result<Whole, Box<(Parsed, bool)>> {
+    match read {
+        Ok(w) => Ok(w),
+        Err(sub) => Err(Box::new(pull_all(
+            sub,
+            input,
+            limits,
+            max_entries,
+            entries,
+            notes,
+        ))),
+    }
+}
+
+/// What [`read_whole`] made of an entry's data.
+enum Whole {
+    /// Kept as it is.
+    Listed(Listed),
+    /// What a decoder gave (at most the limit), for `entry_read`.
+    Read(Result<Vec<u8>, Error>),
+}
+
+/// An entry's data as [`list`] keeps it; for a decoded entry, what its
+/// decoder gave (at most `max` bytes; the decoder is dropped here); a
+/// spliced container as the error side, to be pulled first.
+fn read_whole<'s>(
+    data: Data<'s>,
+    input: &std::ops::Range<usize>,
+    max: u64,
+) -> Result<Whole, Box<dyn Container + 's>> {
+    Ok(match data {
+        Data::Slice(b) => {
+            let at = b.as_ptr() as usize;
+            if b.is_empty() || (input.contains(&at) && at + b.len() <= input.end) {
+                Whole::Listed(Listed::Slice {
+                    at: at.wrapping_sub(input.start),
+                    len: b.len(),
+                })
+            } else {
+                let keep = usize::try_from(max).unwrap_or(usize::MAX).min(b.len());
+                Whole::Listed(Listed::Decoded(Ok(b.get(..keep).unwrap_or(b).to_vec())))
+            }
+        }
+        Data::Missing { size, error } => Whole::Listed(Listed::Missing { size, error }),
+        Data::Copy { of } => Whole::Listed(Listed::Copy(of)),
+        Data::Owned(b) => Whole::Listed(Listed::Decoded(Ok(b))),
+        Data::Splice(sub) => return Err(sub),
         Data::Decode { reader, .. } => {
             let mut out = Vec::new();
             let mut reader = reader.take(max.saturating_add(1));
@@ -299,7 +479,7 @@ fn read_whole<'a>(data: Data<'a, '_>, max: u64) -> Result<Listed<'a>, Result<Vec
                 reader.read_to_end(&mut out)
             }))
             .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked")));
-            Err(match read {
+            Whole::Read(match read {
                 Err(e) => Err(Error::malformed(format!("decoding: {e}"))),
                 Ok(_) if out.len() as u64 > max => Err(Error::limit(
                     "max_entry_size",
@@ -308,5 +488,27 @@ fn read_whole<'a>(data: Data<'a, '_>, max: u64) -> Result<Listed<'a>, Result<Vec
                 Ok(_) => Ok(out),
             })
         }
+    })
+}
+
+/// Tell a container how the read of its `Decode` entry went (as the engine
+/// does, with the SHA-256 of what it decoded).
+fn tell<C: Container + ?Sized>(
+    c: &mut C,
+    r: &mut Result<Vec<u8>, Error>,
+    info: &mut EntryInfo,
+    notes: &mut Notes,
+) {
+    match r {
+        Ok(b) => {
+            let hashes = crate::hash::hash_bytes(HashSelection::SHA256, b);
+            let d = Decoded {
+                size: b.len() as u64,
+                whole: Some(b.as_slice()),
+                hashes: &hashes,
+            };
+            c.entry_read(Ok(d), info, notes);
+        }
+        Err(e) => c.entry_read(Err(e), info, notes),
     }
 }

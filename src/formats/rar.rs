@@ -95,8 +95,8 @@ struct Walk<'a> {
     info: RarInfo,
 }
 
-impl<'a> Container<'a> for Walk<'a> {
-    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<Entry<'a, 's>> {
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
         while !self.done && self.at < self.data.len() {
             let file = if self.info.rar_version == 5 {
                 self.rar5_block(notes)
@@ -138,7 +138,7 @@ struct File<'a> {
 
 /// The entry for a file: its stored bytes when they can be had, checked
 /// against the stored CRC-32.
-fn emit<'a, 's>(f: File<'a>, info: &mut RarInfo) -> Entry<'a, 's> {
+fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     info.entries += 1;
     let mut e = EntryInfo::new(EntryKind::File).at(f.at as u64);
     e.compressed_size = Some(f.packed);
@@ -221,7 +221,7 @@ fn no_end_block(v: u8, at: usize) -> Error {
 impl<'a> Walk<'a> {
     /// One RAR 1.5–4.x block at `self.at`: the file it describes, if any;
     /// the walk moves past it (or is done).
-    fn rar4_block<'s>(&mut self, notes: &mut Notes) -> Option<Entry<'a, 's>> {
+    fn rar4_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
         let (data, at) = (self.data, self.at);
         let (Some(crc), Some(&kind), Some(flags), Some(size)) = (
             le_u16(data, at),
@@ -284,7 +284,7 @@ fn rar4_file<'a>(
     flags: u16,
     info: &mut RarInfo,
     notes: &mut Notes,
-) -> Option<Entry<'a, 'static>> {
+) -> Option<Entry<'a>> {
     let (Some(pack), Some(unp), Some(crc), Some(&method), Some(name_len)) = (
         le_u32(head, 7),
         le_u32(head, 11),
@@ -360,7 +360,7 @@ fn vint(data: &[u8], at: &mut usize) -> Option<u64> {
 impl<'a> Walk<'a> {
     /// One RAR 5 block at `self.at`: the file it describes, if any; the
     /// walk moves past it (or is done).
-    fn rar5_block<'s>(&mut self, notes: &mut Notes) -> Option<Entry<'a, 's>> {
+    fn rar5_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
         let (data, at) = (self.data, self.at);
         let mut p = at + 4;
         let (Some(crc), Some(size)) = (le_u32(data, at), vint(data, &mut p)) else {
@@ -617,7 +617,7 @@ mod tests {
         assert_eq!(names, ["test.txt", "testdir/test.txt", "testshortcut.lnk"]);
         let t = l.entries.iter().find(|e| e.0 == "test.txt").expect("t");
         assert_eq!(t.1.verified_by, [Check::RarCrc32]);
-        assert!(matches!(t.2, Listed::Slice(b) if b.len() == 16));
+        assert!(matches!(t.2, Listed::Slice { len: 16, .. }));
         let Some(Metadata::Rar(info)) = &l.parsed.metadata else {
             panic!("rar metadata")
         };

@@ -242,8 +242,8 @@ struct Pending {
     extracted: Option<(String, String)>,
 }
 
-impl<'a> Container<'a> for Walk<'a> {
-    fn next_entry<'s>(&'s mut self, _notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, _notes: &mut Notes) -> Option<container::Entry<'_>> {
         while let Some((e, path)) = self.entries.get(self.next).zip(self.paths.get(self.next)) {
             self.next += 1;
             let is_file = e.kind == Kind::File || (e.kind == Kind::Hardlink && e.data.is_some());
@@ -659,7 +659,7 @@ fn extract<'a, 's>(
     (max_entry, info): (u64, &mut XarInfo),
     pending: &mut Option<Pending>,
     running: &'s mut Option<Running>,
-) -> container::Entry<'a, 's>
+) -> container::Entry<'s>
 where
     'a: 's,
 {
@@ -1182,14 +1182,18 @@ mod tests {
         // Told that the engine read one byte more than the TOC declares
         // (as when a decoder runs past it): the node says so.
         let mut e = EntryInfo::new(EntryKind::File);
-        let mut w = match open(&d, &Options { limits: &limits }, &mut Notes::default()) {
+        let opts = Options {
+            limits: &limits,
+            hashes: crate::HashSelection::SHA256,
+        };
+        let mut w = match open(&d, &opts, &mut Notes::default()) {
             Opened::Container(c) => c,
             Opened::Leaf(_) => panic!("a container"),
         };
         let mut n = Notes::default();
         // The decoder is consumed by a function, so the container is free
         // to be asked about the read (as the engine does).
-        fn drain(data: container::Data<'_, '_>) -> Option<Vec<u8>> {
+        fn drain(data: container::Data<'_>) -> Option<Vec<u8>> {
             let container::Data::Decode { mut reader, .. } = data else {
                 return None;
             };
@@ -1202,9 +1206,11 @@ mod tests {
                 break;
             };
             if let Some(out) = drain(data) {
+                let hashes = crate::hash::hash_bytes(crate::HashSelection::SHA256, &out);
                 let d = Decoded {
                     size: out.len() as u64 + 1,
                     whole: Some(&out),
+                    hashes: &hashes,
                 };
                 w.entry_read(Ok(d), &mut e, &mut n);
                 break;

@@ -225,8 +225,8 @@ struct CentralWalk<'a, R> {
     check: Pending,
 }
 
-impl<'a, R: Read + Seek + 'a> Container<'a> for CentralWalk<'a, R> {
-    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+impl<R: Read + Seek> Container for CentralWalk<'_, R> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<container::Entry<'_>> {
         loop {
             match &mut self.phase {
                 Phase::Central(i) => {
@@ -294,11 +294,7 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
     /// Entry `i` of the crate's listing: a missing entry to hand over at
     /// once, or none (a directory, an unreadable record, or a file to decode,
     /// left in `self.check.next`).
-    fn central_entry<'s>(
-        &mut self,
-        i: usize,
-        notes: &mut Notes,
-    ) -> Option<container::Entry<'a, 's>> {
+    fn central_entry<'s>(&mut self, i: usize, notes: &mut Notes) -> Option<container::Entry<'s>> {
         let span;
         let entry = match self.archive.by_index_data(i) {
             Ok(meta) => {
@@ -614,7 +610,7 @@ fn decodable(m: CompressionMethod) -> bool {
 }
 
 /// The missing entry for a file whose method we cannot decode.
-fn unsupported<'a, 's>(entry: &File, what: &str) -> container::Entry<'a, 's> {
+fn unsupported<'s>(entry: &File, what: &str) -> container::Entry<'s> {
     let error = Error::unsupported(format!(
         "{what}: compression method {} is not decoded",
         method_name(entry.method)
@@ -623,7 +619,7 @@ fn unsupported<'a, 's>(entry: &File, what: &str) -> container::Entry<'a, 's> {
 }
 
 /// `entry` without content, for `error`.
-fn missing<'a, 's>(entry: &File, error: Error) -> container::Entry<'a, 's> {
+fn missing<'s>(entry: &File, error: Error) -> container::Entry<'s> {
     container::Entry {
         name: entry.name.clone(),
         info: entry.entry_info(),
@@ -715,11 +711,7 @@ struct Pending {
 impl Pending {
     /// The entry for `entry` decoded by `file` (the crate's reader, its CRC
     /// check switched off), its CRC-32 computed as the engine reads.
-    fn decode<'a, 's, F: Read + 's>(
-        &'s mut self,
-        entry: File,
-        file: F,
-    ) -> container::Entry<'a, 's> {
+    fn decode<'a, 's, F: Read + 's>(&'s mut self, entry: File, file: F) -> container::Entry<'s> {
         self.crc = crc32fast::Hasher::new();
         let e = container::Entry {
             name: entry.name.clone(),
@@ -901,7 +893,7 @@ fn unpack_found<'a, 's>(
     at_header: Result<&'a [u8], Error>,
     cursor: &'s mut Cursor<&'a [u8]>,
     check: &'s mut Pending,
-) -> container::Entry<'a, 's> {
+) -> container::Entry<'s> {
     if entry.encrypted {
         let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
         return missing(&entry, error);
@@ -950,8 +942,8 @@ struct LocalWalk<'a> {
     check: Pending,
 }
 
-impl<'a> Container<'a> for LocalWalk<'a> {
-    fn next_entry<'s>(&'s mut self, notes: &mut Notes) -> Option<container::Entry<'a, 's>> {
+impl Container for LocalWalk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<container::Entry<'_>> {
         while !self.done {
             let Some((entry, what, at_header)) = self.header(notes) else {
                 continue;
@@ -994,7 +986,7 @@ impl<'a> LocalWalk<'a> {
         &mut self,
         notes: &mut Notes,
     ) -> Option<(
-        Result<File, container::Entry<'a, 's>>,
+        Result<File, container::Entry<'s>>,
         String,
         Result<&'a [u8], Error>,
     )> {
