@@ -47,7 +47,6 @@ use super::container::{self, Container, Data, Decoded, End, Notes, Opened, Optio
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::Cx;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read};
@@ -201,33 +200,11 @@ pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opene
 /// Maps a cabinet member name (its key) to the name the child is reported
 /// under; the key is then kept in `entry.key`. Used by the MSI module to name
 /// files by the File table.
-pub(crate) type Namer<'a> = &'a dyn Fn(&str) -> String;
-
-/// Unpack the cabinet `data` as children of the node being parsed, each
-/// folder decoded once, members named through `namer`. Errors land on that
-/// node. Returns the cabinet's facts. (For the MSI parser, until it is
-/// ported to the pull protocol itself.)
-pub(crate) fn extract(data: &[u8], namer: Namer<'_>, cx: &mut Cx<'_>) -> CabInfo {
-    let mut notes = Notes::default();
-    let parsed = match walk(data, Some(namer), &mut notes) {
-        Opened::Leaf(p) => {
-            cx.take_notes(&mut notes);
-            p
-        }
-        Opened::Container(c) => {
-            cx.take_notes(&mut notes);
-            crate::scan::drive(cx, c)
-        }
-    };
-    match parsed.metadata {
-        Some(Metadata::Cab(info)) => info,
-        _ => CabInfo::default(),
-    }
-}
+pub(crate) type Namer<'a> = Box<dyn Fn(&str) -> String + 'a>;
 
 /// The header and tables read; a container over the files, or a leaf when
 /// no file table can be reached.
-fn walk<'a>(whole: &'a [u8], namer: Option<Namer<'a>>, notes: &mut Notes) -> Opened<'a> {
+pub(crate) fn walk<'a>(whole: &'a [u8], namer: Option<Namer<'a>>, notes: &mut Notes) -> Opened<'a> {
     let mut info = CabInfo::default();
     match read(whole, &mut info, notes) {
         None => Opened::Leaf(Parsed {
@@ -488,7 +465,7 @@ impl<'a> Walk<'a> {
     ) -> container::Entry<'s> {
         self.pulled += 1;
         let mut info = entry_info(method);
-        let name = entry_name(self.namer, key, &mut info);
+        let name = entry_name(self.namer.as_deref(), key, &mut info);
         container::Entry {
             name,
             info,
@@ -577,7 +554,7 @@ impl<'a> Walk<'a> {
 
     /// The folder's next file.
     fn folder_step<'s>(&mut self, notes: &mut Notes) -> Step<'s> {
-        let namer = self.namer;
+        let namer = self.namer.as_deref();
         let index = self.pulled;
         let Some(fw) = self.folder.as_mut() else {
             return Step::FolderDone;
@@ -655,7 +632,7 @@ impl<'a> Walk<'a> {
 }
 /// The name a cabinet file is reported under: the namer's (an MSI's install
 /// path, with the cabinet key kept on the entry) or the key itself.
-fn entry_name(namer: Option<Namer<'_>>, key: &str, entry: &mut EntryInfo) -> String {
+fn entry_name(namer: Option<&dyn Fn(&str) -> String>, key: &str, entry: &mut EntryInfo) -> String {
     match namer {
         Some(f) => {
             entry.key = Some(key.to_owned());

@@ -29,12 +29,16 @@ pub mod reader;
 pub use self::authenticode::{MsiAuthenticode, MsiExtendedDigest};
 use self::msi::{ColType, Column, StringPool, Table, Value};
 use self::paths::DirRow;
+use self::reader::StreamRef;
 use self::reader::{Cfb, DirEntry, EntryType};
+use super::container::{Container, Data, Digest, End, Entry, Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use crate::error::Error;
+use crate::limits::Limits;
 use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx, Digest};
 use serde::Serialize;
+use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Prefix an error with where it happened (argument order of this module).
@@ -209,7 +213,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "cfb",
     format: Format::Cfb,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// The CFB signature, major version 3 or 4, little-endian byte order mark
@@ -254,20 +258,25 @@ const SUMMARY_STREAM: &str = "\u{5}SummaryInformation";
 /// Cabinet stream of a merge module.
 const MSM_CABINET: &str = "MergeModule.CABinet";
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let max_entries = cx.limits().max_entries_per_container;
+/// Open a compound file: the directory, the format decision, the
+/// signature, summary information and database tables are read here; the
+/// embedded cabinets' files and the streams that hold a known format are
+/// handed over as the engine pulls.
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    let limits = opts.limits;
+    let max_entries = limits.max_entries_per_container;
     let cfb = match Cfb::open(data, max_entries) {
         Ok(c) => c,
         Err(e) => {
-            cx.error(e);
-            return Parsed {
+            notes.error(e);
+            return Opened::Leaf(Parsed {
                 format: Format::Cfb,
                 metadata: None,
-            };
+            });
         }
     };
     for p in &cfb.problems {
-        cx.error(p.clone());
+        notes.error(p.clone());
     }
     let mut info = CfbInfo {
         major_version: cfb.major_version,
@@ -275,7 +284,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     };
     let (stream_refs, storage_refs, walk_problems) = cfb.walk();
     for p in walk_problems {
-        cx.error(p);
+        notes.error(p);
     }
 
     // Root-level streams by decoded name; tables by table name.
@@ -324,6 +333,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
 
     // Format by content.
     let mut format = Format::Cfb;
+    let mut carved = Vec::new();
     let has_catalog = tables.contains_key("_Tables") && tables.contains_key("_StringPool");
     match cfb.root() {
         Some(root) => {
@@ -333,7 +343,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             info.kind = match root.clsid {
                 CLSID_MSI => {
                     format = Format::Msi;
-                    cx.evidence(Evidence::strong(
+                    notes.evidence(Evidence::strong(
                         "cfb-root-clsid",
                         format!("root CLSID {s}: installer database"),
                         at,
@@ -342,7 +352,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                 }
                 CLSID_MSP => {
                     format = Format::Msp;
-                    cx.evidence(Evidence::strong(
+                    notes.evidence(Evidence::strong(
                         "cfb-root-clsid",
                         format!("root CLSID {s}: installer patch"),
                         at,
@@ -351,7 +361,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                 }
                 CLSID_MST => {
                     format = Format::Mst;
-                    cx.evidence(Evidence::strong(
+                    notes.evidence(Evidence::strong(
                         "cfb-root-clsid",
                         format!("root CLSID {s}: installer transform"),
                         at,
@@ -363,7 +373,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             .to_owned();
             if format == Format::Cfb && info.kind == "other" && has_catalog {
                 format = Format::Msi;
-                cx.evidence(Evidence::strong(
+                notes.evidence(Evidence::strong(
                     "msi-tables",
                     format!("root CLSID {s} is not an installer's, but `_Tables` and `_StringPool` streams are present"),
                     None,
@@ -384,7 +394,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                 let module = memchr::memmem::find(data, b"ModuleSignature").is_some()
                     && !found.iter().any(|f| f == "ProductCode");
                 format = if module { Format::Msm } else { Format::Msi };
-                cx.evidence(Evidence::weak(
+                notes.evidence(Evidence::weak(
                     "msi-strings",
                     format!(
                         "root entry unreadable; standard MSI names in the data: {}{}",
@@ -398,28 +408,30 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                     None,
                 ));
             }
-            carve_cabinets(data, cx);
+            carved = carve_cabinets(data, limits, notes);
         }
     }
 
-    if cx.hashes().authenticode && (has_catalog || is_installer_file(format)) {
-        match authenticode::compute(&cfb, cx.limits().max_entry_size) {
+    if opts.hashes.authenticode && (has_catalog || is_installer_file(format)) {
+        match authenticode::compute(&cfb, limits.max_entry_size) {
             Ok(a) => info.authenticode = Some(a),
-            Err(e) => cx.error(e),
+            Err(e) => notes.error(e),
         }
     }
 
-    if let Some(check) = authenticode::check_signature(&cfb, cx.limits().max_entry_size) {
+    if let Some(check) = authenticode::check_signature(&cfb, limits.max_entry_size) {
         for e in check.errors {
-            cx.error(e);
+            notes.error(e);
         }
         if check.verified {
-            cx.verified(crate::report::Check::Authenticode);
+            notes.verified(crate::report::Check::Authenticode);
         }
         info.signatures = check.signatures;
     }
 
     let mut consumed: HashSet<u32> = HashSet::new();
+    let mut cabs: Vec<(String, u32)> = Vec::new();
+    let mut names = HashMap::new();
     if has_catalog || is_installer_file(format) {
         let mut mi = MsiInfo::default();
         if let Some(e) = by_name.get(SUMMARY_STREAM) {
@@ -428,29 +440,30 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                 .and_then(|b| msi::parse_summary(&b))
             {
                 Ok(s) => mi.summary = Some(summary_info(&s)),
-                Err(err) => cx.error(context("summary information", err)),
+                Err(err) => notes.error(context("summary information", err)),
             }
         }
-        let db = Db::load(&cfb, &tables, cx);
+        let db = Db::load(&cfb, &tables, limits, notes);
         if let Some(db) = &db {
             mi.codepage = Some(db.pool.codepage);
             mi.tables = db.names.clone();
-            cx.evidence(Evidence::strong(
+            notes.evidence(Evidence::strong(
                 "msi-tables",
                 format!("{} tables in `_Tables`", db.names.len()),
                 None,
             ));
         }
-        let t = |name: &str, cx: &mut Cx<'_>| {
-            db.as_ref().and_then(|d| d.table(&cfb, &tables, name, cx))
+        let t = |name: &str, notes: &mut Notes| {
+            db.as_ref()
+                .and_then(|d| d.table(&cfb, &tables, name, limits, notes))
         };
-        let property = t("Property", cx);
-        let file = t("File", cx);
-        let component = t("Component", cx);
-        let directory = t("Directory", cx);
-        let media = t("Media", cx);
-        let signature = t("ModuleSignature", cx);
-        let file_hash = t("MsiFileHash", cx);
+        let property = t("Property", notes);
+        let file = t("File", notes);
+        let component = t("Component", notes);
+        let directory = t("Directory", notes);
+        let media = t("Media", notes);
+        let signature = t("ModuleSignature", notes);
+        let file_hash = t("MsiFileHash", notes);
         if let Some(p) = &property {
             for row in &p.rows {
                 if let (Some(k), Some(v)) = (p.str(row, "Property"), p.str(row, "Value")) {
@@ -515,18 +528,18 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         if let Some((f, ev, package)) = decided {
             format = f;
             mi.package = Some(package.to_owned());
-            cx.evidence(ev);
+            notes.evidence(ev);
         } else if format == Format::Mst {
             mi.package = Some("transform".to_owned());
         }
         if let Some(s) = &mi.summary {
             if let Some(ev) = summary_evidence(s, matches!(format, Format::Msi | Format::Msm)) {
-                cx.evidence(ev);
+                notes.evidence(ev);
             }
         }
-        let names = install_names(file.as_ref(), component.as_ref(), directory.as_ref(), cx);
+        names = install_names(file.as_ref(), component.as_ref(), directory.as_ref(), notes);
         // Cabinets: Media rows, or the merge module's fixed stream.
-        let mut cabs: Vec<(String, &DirEntry)> = Vec::new();
+
         if let Some(m) = &media {
             for row in &m.rows {
                 let cabinet = m.str(row, "Cabinet").map(str::to_owned);
@@ -544,8 +557,8 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
                     Some(c) if embedded => {
                         let stream = c.get(1..).unwrap_or_default();
                         match by_name.get(stream) {
-                            Some(e) => cabs.push((stream.to_owned(), e)),
-                            None => cx.error(Error::malformed(format!(
+                            Some(e) => cabs.push((stream.to_owned(), e.id)),
+                            None => notes.error(Error::malformed(format!(
                                 "Media cabinet `{c}` names no stream of this file"
                             ))),
                         }
@@ -556,38 +569,169 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             }
         }
         if let Some(e) = by_name.get(MSM_CABINET) {
-            if !cabs.iter().any(|(_, c)| c.id == e.id) {
-                cabs.push((MSM_CABINET.to_owned(), e));
+            if !cabs.iter().any(|&(_, id)| id == e.id) {
+                cabs.push((MSM_CABINET.to_owned(), e.id));
             }
         }
         if let Some(h) = &file_hash {
             let (digests, problem) = file_digests(h);
             if let Some(p) = problem {
-                cx.error(p);
+                notes.error(p);
             }
             mi.file_hash_rows = Some(h.rows.len() as u64);
-            cx.expect_digests(digests);
+            notes.expect_digests(digests);
         }
         info.msi = Some(mi);
-        for (name, e) in cabs {
-            consumed.insert(e.id);
-            if !extract_cabinet(&cfb, e, &name, &names, cx) {
-                return done(format, info);
+        for (_, id) in &cabs {
+            consumed.insert(*id);
+        }
+    }
+    Opened::Container(Box::new(Walk {
+        cfb,
+        format,
+        info,
+        carved,
+        cabs,
+        names,
+        unnamed: Cell::new(0),
+        cab_bytes: Cow::Borrowed(&[]),
+        cab_name: String::new(),
+        streams: stream_refs,
+        consumed,
+        phase: Phase::Carved(0),
+        max_entry: limits.max_entry_size,
+    }))
+}
+
+/// Where the walk over a compound file's children is.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Cabinets found by their signature (the directory was lost).
+    Carved(usize),
+    /// Embedded cabinets, their files spliced in as this node's.
+    Cabinets(usize),
+    /// Other streams whose content is a known format.
+    Streams(usize),
+    Done,
+}
+
+/// The children of a compound file, handed over as the engine pulls.
+struct Walk<'a> {
+    cfb: Cfb<'a>,
+    format: Format,
+    info: CfbInfo,
+    carved: Vec<(usize, &'a [u8])>,
+    /// Embedded cabinet streams: (name, directory entry id).
+    cabs: Vec<(String, u32)>,
+    /// File key → install path.
+    names: HashMap<String, String>,
+    /// Files of the current cabinet without a File table row.
+    unnamed: Cell<usize>,
+    /// The current cabinet's bytes (borrowed when its sectors are
+    /// contiguous in the file).
+    cab_bytes: Cow<'a, [u8]>,
+    cab_name: String,
+    streams: Vec<StreamRef>,
+    /// Directory entries already handed over (the cabinets).
+    consumed: HashSet<u32>,
+    phase: Phase,
+    max_entry: u64,
+}
+
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
+        loop {
+            match self.phase {
+                Phase::Carved(i) => {
+                    let Some(&(start, part)) = self.carved.get(i) else {
+                        self.phase = Phase::Cabinets(0);
+                        continue;
+                    };
+                    self.phase = Phase::Carved(i + 1);
+                    return Some(Entry {
+                        name: format!("[carved-cabinet@{start:#x}]"),
+                        info: EntryInfo::new(EntryKind::Carved).at(start as u64),
+                        data: Data::Slice(part),
+                    });
+                }
+                Phase::Cabinets(i) => {
+                    let Some((cab_name, id)) = self.cabs.get(i).cloned() else {
+                        self.phase = Phase::Streams(0);
+                        continue;
+                    };
+                    self.phase = Phase::Cabinets(i + 1);
+                    let Some(e) = self.cfb.entries.get(id as usize) else {
+                        continue;
+                    };
+                    let bytes = match self.cfb.read_stream_cow(e, self.max_entry) {
+                        Ok(b) => b,
+                        Err(err) => {
+                            notes.error(context(&format!("cabinet stream `{cab_name}`"), err));
+                            continue;
+                        }
+                    };
+                    notes.evidence(Evidence::strong(
+                        "msi-embedded-cabinet",
+                        format!("cabinet stream `{cab_name}`, {} bytes", bytes.len()),
+                        None,
+                    ));
+                    self.cab_bytes = bytes;
+                    self.cab_name = cab_name;
+                    self.unnamed.set(0);
+                    let (names, unnamed, cab) = (&self.names, &self.unnamed, &self.cab_name);
+                    let namer = move |key: &str| match names.get(key) {
+                        Some(path) => path.clone(),
+                        None => {
+                            unnamed.set(unnamed.get() + 1);
+                            format!("[{cab}]/{key}")
+                        }
+                    };
+                    let files = super::cab::walk(&self.cab_bytes, Some(Box::new(namer)), notes);
+                    return Some(Entry {
+                        name: String::new(),
+                        info: EntryInfo::new(EntryKind::File),
+                        data: Data::Splice(files.into_container()),
+                    });
+                }
+                Phase::Streams(i) => {
+                    let Some(s) = self.streams.get(i) else {
+                        self.phase = Phase::Done;
+                        continue;
+                    };
+                    self.phase = Phase::Streams(i + 1);
+                    if let Some(e) = self.stream_child(s, notes) {
+                        return Some(e);
+                    }
+                }
+                Phase::Done => return None,
             }
         }
     }
 
-    // Other streams that hold a known format become children.
-    for s in &stream_refs {
-        if cx.stopped() {
-            break;
+    fn spliced(&mut self, _parsed: Parsed, notes: &mut Notes) {
+        let unnamed = self.unnamed.get();
+        if unnamed > 0 {
+            let cab_name = &self.cab_name;
+            notes.error(Error::malformed(format!(
+                "{unnamed} files of cabinet `{cab_name}` have no File table row; named `[{cab_name}]/<key>`"
+            )));
         }
-        let Some(e) = cfb.entries.get(s.id as usize) else {
-            continue;
-        };
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        done(self.format, self.info)
+    }
+}
+
+impl Walk<'_> {
+    /// A stream whose content is a known format, as a child; none for
+    /// tables, cabinets already handed over, storages, tiny or unreadable
+    /// streams (noted) and streams of no known format.
+    fn stream_child<'s>(&self, s: &StreamRef, notes: &mut Notes) -> Option<Entry<'s>> {
+        let e = self.cfb.entries.get(s.id as usize)?;
         let (name, is_table) = msi::decode_stream_name(&e.name);
-        if is_table || consumed.contains(&e.id) || e.kind != EntryType::Stream || e.size < 2 {
-            continue;
+        if is_table || self.consumed.contains(&e.id) || e.kind != EntryType::Stream || e.size < 2 {
+            return None;
         }
         let name = display_name(&name);
         let full = if s.parents.is_empty() {
@@ -595,30 +739,24 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         } else {
             format!("{}/{name}", s.parents.join("/"))
         };
-        let bytes = match cfb.read_stream(e, cx.limits().max_entry_size) {
+        let bytes = match self.cfb.read_stream(e, self.max_entry) {
             Ok(b) => b,
             Err(err) => {
-                cx.error(context(&format!("stream `{full}`"), err));
-                continue;
+                notes.error(context(&format!("stream `{full}`"), err));
+                return None;
             }
         };
-        if super::sniff(&bytes).is_none() {
-            continue;
-        }
+        super::sniff(&bytes)?;
         let mut entry = EntryInfo::new(EntryKind::Stream);
         if e.name != full {
             entry.key = Some(e.name.clone());
         }
-        let size = bytes.len() as u64;
-        let child = match cx.read_entry(&mut bytes.as_slice(), Some(size), None) {
-            Ok(u) => u.into(),
-            Err(error) => ChildData::Missing { size, error },
-        };
-        if !cx.child(full, entry, child) {
-            break;
-        }
+        Some(Entry {
+            name: full,
+            info: entry,
+            data: Data::Owned(bytes),
+        })
     }
-    done(format, info)
 }
 
 /// MD5 of zero bytes, `d41d8cd98f00b204e9800998ecf8427e`.
@@ -966,21 +1104,27 @@ struct Db {
 }
 
 impl Db {
-    fn load(cfb: &Cfb<'_>, tables: &HashMap<String, &DirEntry>, cx: &mut Cx<'_>) -> Option<Db> {
-        let max = cx.limits().max_entry_size;
-        let read = |name: &str, cx: &mut Cx<'_>| -> Option<Vec<u8>> {
+    fn load(
+        cfb: &Cfb<'_>,
+        tables: &HashMap<String, &DirEntry>,
+        limits: &Limits,
+        notes: &mut Notes,
+    ) -> Option<Db> {
+        let max = limits.max_entry_size;
+        let read = |name: &str, notes: &mut Notes| -> Option<Vec<u8>> {
             let e = tables.get(name)?;
             match cfb.read_stream(e, max) {
                 Ok(b) => Some(b),
                 Err(err) => {
-                    cx.error(context(&format!("table stream `{name}`"), err));
+                    notes.error(context(&format!("table stream `{name}`"), err));
                     None
                 }
             }
         };
-        let (Some(pool), Some(sdata)) = (read("_StringPool", cx), read("_StringData", cx)) else {
+        let (Some(pool), Some(sdata)) = (read("_StringPool", notes), read("_StringData", notes))
+        else {
             if tables.contains_key("_StringPool") || tables.contains_key("_Tables") {
-                cx.error(Error::malformed(
+                notes.error(Error::malformed(
                     "the string pool could not be read; tables are not decoded",
                 ));
             }
@@ -988,11 +1132,11 @@ impl Db {
         };
         let (pool, problem) = StringPool::parse(&pool, &sdata);
         if let Some(p) = problem {
-            cx.error(context("string pool", p));
+            notes.error(context("string pool", p));
         }
-        let max_rows = cx.limits().max_table_rows;
+        let max_rows = limits.max_table_rows;
         let rw = pool.ref_width();
-        let names = read("_Tables", cx)
+        let names = read("_Tables", notes)
             .map(|b| {
                 b.chunks_exact(rw)
                     .take(usize::try_from(max_rows).unwrap_or(usize::MAX))
@@ -1019,11 +1163,11 @@ impl Db {
                 ty: ColType::I16,
             },
         ];
-        if let Some(b) = read("_Columns", cx) {
+        if let Some(b) = read("_Columns", notes) {
             match msi::decode_table(&b, &catalog, &pool, max_rows) {
                 Ok((t, problem)) => {
                     if let Some(p) = problem {
-                        cx.error(context("_Columns", p));
+                        notes.error(context("_Columns", p));
                     }
                     for row in &t.rows {
                         let (
@@ -1033,7 +1177,7 @@ impl Db {
                             Some(Value::Int(ty)),
                         ) = (row.first(), row.get(1), row.get(2), row.get(3))
                         else {
-                            cx.error(Error::malformed("_Columns row with a NULL cell"));
+                            notes.error(Error::malformed("_Columns row with a NULL cell"));
                             continue;
                         };
                         match ColType::from_bits(*ty) {
@@ -1044,11 +1188,11 @@ impl Db {
                                     ty,
                                 },
                             )),
-                            Err(e) => cx.error(context(&format!("column {table}.{name}"), e)),
+                            Err(e) => notes.error(context(&format!("column {table}.{name}"), e)),
                         }
                     }
                 }
-                Err(e) => cx.error(context("_Columns", e)),
+                Err(e) => notes.error(context("_Columns", e)),
             }
         }
         let columns = columns
@@ -1072,7 +1216,8 @@ impl Db {
         cfb: &Cfb<'_>,
         tables: &HashMap<String, &DirEntry>,
         name: &str,
-        cx: &mut Cx<'_>,
+        limits: &Limits,
+        notes: &mut Notes,
     ) -> Option<Table> {
         let cols = self.columns.get(name)?;
         let Some(e) = tables.get(name) else {
@@ -1082,22 +1227,22 @@ impl Db {
                 rows: Vec::new(),
             });
         };
-        let bytes = match cfb.read_stream(e, cx.limits().max_entry_size) {
+        let bytes = match cfb.read_stream(e, limits.max_entry_size) {
             Ok(b) => b,
             Err(err) => {
-                cx.error(context(&format!("table `{name}`"), err));
+                notes.error(context(&format!("table `{name}`"), err));
                 return None;
             }
         };
-        match msi::decode_table(&bytes, cols, &self.pool, cx.limits().max_table_rows) {
+        match msi::decode_table(&bytes, cols, &self.pool, limits.max_table_rows) {
             Ok((t, problem)) => {
                 if let Some(p) = problem {
-                    cx.error(context(&format!("table `{name}`"), p));
+                    notes.error(context(&format!("table `{name}`"), p));
                 }
                 Some(t)
             }
             Err(err) => {
-                cx.error(context(&format!("table `{name}`"), err));
+                notes.error(context(&format!("table `{name}`"), err));
                 None
             }
         }
@@ -1113,7 +1258,7 @@ fn install_names(
     file: Option<&Table>,
     component: Option<&Table>,
     directory: Option<&Table>,
-    cx: &mut Cx<'_>,
+    notes: &mut Notes,
 ) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let Some(file) = file else { return out };
@@ -1156,7 +1301,7 @@ fn install_names(
                     if let Some(problem) = problem {
                         if !reported {
                             reported = true;
-                            cx.error(Error::malformed(format!(
+                            notes.error(Error::malformed(format!(
                                 "Directory table: {problem:?} while resolving `{d}`"
                             )));
                         }
@@ -1171,51 +1316,17 @@ fn install_names(
     out
 }
 
-/// Extract the files of an embedded cabinet as children. Returns false when
-/// the entry limits stopped the container.
-fn extract_cabinet(
-    cfb: &Cfb<'_>,
-    e: &DirEntry,
-    cab_name: &str,
-    names: &HashMap<String, String>,
-    cx: &mut Cx<'_>,
-) -> bool {
-    let bytes = match cfb.read_stream_cow(e, cx.limits().max_entry_size) {
-        Ok(b) => b,
-        Err(err) => {
-            cx.error(context(&format!("cabinet stream `{cab_name}`"), err));
-            return true;
-        }
-    };
-    let stored = bytes.len() as u64;
-    cx.evidence(Evidence::strong(
-        "msi-embedded-cabinet",
-        format!("cabinet stream `{cab_name}`, {stored} bytes"),
-        None,
-    ));
-    let unnamed = std::cell::Cell::new(0usize);
-    let namer = |key: &str| match names.get(key) {
-        Some(path) => path.clone(),
-        None => {
-            unnamed.set(unnamed.get() + 1);
-            format!("[{cab_name}]/{key}")
-        }
-    };
-    super::cab::extract(&bytes, &namer, cx);
-    let unnamed = unnamed.get();
-    if unnamed > 0 {
-        cx.error(Error::malformed(format!(
-            "{unnamed} files of cabinet `{cab_name}` have no File table row; named `[{cab_name}]/<key>`"
-        )));
-    }
-    !cx.stopped()
-}
-
-/// When the directory is lost, hand on cabinets found by their signature
+/// When the directory is lost, the cabinets found by their signature
 /// (wixl and msibuild write streams contiguously, so an embedded cabinet is
-/// often intact in the bytes that remain).
-fn carve_cabinets(data: &[u8], cx: &mut Cx<'_>) {
-    let window = usize::try_from(cx.limits().max_search_window)
+/// often intact in the bytes that remain): (offset, bytes as its header
+/// bounds them), each noted as weak evidence.
+fn carve_cabinets<'a>(
+    data: &'a [u8],
+    limits: &Limits,
+    notes: &mut Notes,
+) -> Vec<(usize, &'a [u8])> {
+    let mut out = Vec::new();
+    let window = usize::try_from(limits.max_search_window)
         .unwrap_or(usize::MAX)
         .min(data.len());
     let mut at = 512usize;
@@ -1231,23 +1342,18 @@ fn carve_cabinets(data: &[u8], cx: &mut Cx<'_>) {
         if super::cab::sniff(tail) {
             let declared = super::le_u32(tail, 8).unwrap_or(0) as usize;
             let part = tail.get(..declared.min(tail.len())).unwrap_or(tail);
-            cx.evidence(Evidence::weak(
+            notes.evidence(Evidence::weak(
                 "cfb-carved-cabinet",
                 format!("cabinet signature at {start:#x} in a damaged compound file"),
                 Some(start as u64),
             ));
-            if !cx.child(
-                format!("[carved-cabinet@{start:#x}]"),
-                EntryInfo::new(EntryKind::Carved).at(start as u64),
-                ChildData::Borrowed(part),
-            ) {
-                return;
-            }
+            out.push((start, part));
             at = start + part.len().max(1);
         } else {
             at = start + 1;
         }
     }
+    out
 }
 
 #[cfg(test)]
@@ -1256,6 +1362,52 @@ mod tests {
     use crate::test_support::sample as corpus;
     use crate::Scanner;
     use std::path::Path;
+
+    /// The parser alone, without a scan: the embedded cabinet's files are
+    /// spliced in as the MSI's entries, named by their install path with
+    /// the cabinet key kept; the MsiFileHash digests are stated in the
+    /// notes for the engine to check.
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Listed};
+        let Some(data) = corpus("msi/dirs.msi") else {
+            return;
+        };
+        let limits = crate::Limits::default();
+        let l = list(open, &data, &limits, usize::MAX);
+        assert_eq!(l.parsed.format, Format::Msi);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        assert!(l
+            .notes
+            .evidence
+            .iter()
+            .any(|e| e.signal == "msi-embedded-cabinet"));
+        // The names `msiextract -l` gives (corpus/reference has the listing).
+        let mut names: Vec<&str> = l.entries.iter().map(|e| e.0.as_str()).collect();
+        names.sort();
+        let app = "Installsift Vendor/Sample Application";
+        let want: Vec<String> = [
+            "bin/hello_console_application.exe",
+            "bin/installsift_sample_library.dll",
+            "doc/License Agreement.txt",
+            "doc/extra notes/release notes for version 1.2.3.txt",
+            "doc/readme.txt",
+            "etc/config.ini",
+        ]
+        .iter()
+        .map(|p| format!("{app}/{p}"))
+        .collect();
+        assert_eq!(names, want.iter().map(String::as_str).collect::<Vec<_>>());
+        for (name, info, data) in &l.entries {
+            assert!(info.key.is_some(), "{name}");
+            assert!(!name.starts_with('['), "{name} has no File row");
+            assert!(matches!(data, Listed::Decoded(Ok(_))), "{name}: {data:?}");
+        }
+        // Stopped after one file: the cabinet and the MSI stop there.
+        let l = list(open, &data, &limits, 1);
+        assert_eq!(l.entries.len(), 1);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+    }
 
     #[test]
     fn dump() {
