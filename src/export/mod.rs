@@ -55,6 +55,7 @@ mod crowdstrike;
 mod defender;
 mod misp;
 mod openioc;
+mod signer;
 mod stix;
 mod sums;
 mod util;
@@ -290,6 +291,46 @@ pub enum Action {
     BlockAndRemediate,
 }
 
+/// Which rules the allow/deny policy formats (`applocker-xml`, `wdac-xml`)
+/// write; other formats take only [`RuleKind::Hash`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuleKind {
+    /// Hash rules (Authenticode hashes).
+    #[default]
+    Hash,
+    /// Publisher rules from the Authenticode signer: AppLocker
+    /// `FilePublisherRule`; WDAC file-publisher level (`Signer` with
+    /// `CertRoot` TBS, `CertPublisher` and `FileAttribRef`), or publisher
+    /// level when the file has no version resource.
+    Publisher,
+    /// WDAC PCA-certificate level: `Signer` with `CertRoot` TBS only (every
+    /// file the issuing CA signed); AppLocker has no such level.
+    Pca,
+    /// Hash rules and publisher rules.
+    Both,
+}
+
+impl RuleKind {
+    /// Parse `hash`, `publisher`, `pca` or `both`.
+    pub fn from_name(s: &str) -> Option<RuleKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "hash" => Some(RuleKind::Hash),
+            "publisher" => Some(RuleKind::Publisher),
+            "pca" => Some(RuleKind::Pca),
+            "both" => Some(RuleKind::Both),
+            _ => None,
+        }
+    }
+    /// Whether hash rules are written.
+    pub fn hashes(self) -> bool {
+        matches!(self, RuleKind::Hash | RuleKind::Both)
+    }
+    /// Whether signer (publisher or PCA) rules are written.
+    pub fn signers(self) -> bool {
+        !matches!(self, RuleKind::Hash)
+    }
+}
+
 /// Filters and per-format options.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
@@ -319,6 +360,8 @@ pub struct ExportOptions {
     /// Creation time written into formats that carry one (STIX, MISP,
     /// OpenIOC, WDAC/AppLocker comments): fixed so output is reproducible.
     pub timestamp: Timestamp,
+    /// Hash and/or publisher rules (AppLocker, WDAC).
+    pub rule: RuleKind,
 }
 
 impl Default for ExportOptions {
@@ -335,6 +378,7 @@ impl Default for ExportOptions {
             comment: "installsift: {what} {path}".to_owned(),
             reliability: 'A',
             timestamp: Timestamp::from_unix(0),
+            rule: RuleKind::Hash,
         }
     }
 }
@@ -380,6 +424,24 @@ impl ExportOptions {
                         _ => "",
                     }
                 ));
+            }
+        }
+        match (self.rule, format) {
+            (RuleKind::Hash, _)
+            | (RuleKind::Publisher | RuleKind::Both, ExportFormat::ApplockerXml)
+            | (_, ExportFormat::WdacXml) => {}
+            (RuleKind::Pca, ExportFormat::ApplockerXml) => {
+                return Err(
+                    "applocker-xml has no PCA-certificate rules (WDAC only); use \
+                            --rule publisher"
+                        .to_owned(),
+                )
+            }
+            (_, f) => {
+                return Err(format!(
+                    "{f} writes hash indicators only; publisher rules exist for applocker-xml \
+                     and wdac-xml"
+                ))
             }
         }
         if !('A'..='F').contains(&self.reliability) {

@@ -184,7 +184,11 @@ fn tbs_hash_of_microsoft_code_signing_pca_equals_the_published_cert_root() {
 fn shim_signed_has_two_microsoft_signatures_with_rfc3161_timestamps() {
     let rel = "signed_real/shimx64.efi.signed";
     let n = scan(rel, &read(rel));
-    assert!(n.verified_by.contains(&Check::Authenticode), "{:?}", n.errors);
+    assert!(
+        n.verified_by.contains(&Check::Authenticode),
+        "{:?}",
+        n.errors
+    );
     let sigs = signatures(&n);
     assert_eq!(sigs.len(), 2);
     let pcas: Vec<_> = sigs
@@ -204,7 +208,10 @@ fn shim_signed_has_two_microsoft_signatures_with_rfc3161_timestamps() {
             ts.kind,
             installsift::formats::pe::signature::TimestampKind::Rfc3161
         );
-        assert!(ts.time.as_deref().is_some_and(|t| t.starts_with("2026-05-13T10:06:1")));
+        assert!(ts
+            .time
+            .as_deref()
+            .is_some_and(|t| t.starts_with("2026-05-13T10:06:1")));
     }
 }
 
@@ -240,7 +247,11 @@ fn countersignature_time_issuer_and_serial_match_osslsigncode() {
 fn dual_signed_msi_reports_both_signatures_with_their_own_facts() {
     let rel = "signed_real/putty-0.68-installer.msi";
     let n = scan(rel, &read(rel));
-    assert!(n.verified_by.contains(&Check::Authenticode), "{:?}", n.errors);
+    assert!(
+        n.verified_by.contains(&Check::Authenticode),
+        "{:?}",
+        n.errors
+    );
     let sigs = signatures(&n);
     assert_eq!(sigs.len(), 2);
     assert!(!sigs[0].nested && sigs[1].nested);

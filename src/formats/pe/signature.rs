@@ -52,7 +52,8 @@ const OID_SIGNING_TIME: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09
 /// 1.2.840.113549.1.9.6, PKCS#9 countersignature (Authenticode timestamp).
 const OID_COUNTERSIGNATURE: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x06];
 /// 1.3.6.1.4.1.311.3.3.1, szOID_RFC3161_counterSign.
-const OID_RFC3161_COUNTERSIGN: &[u8] = &[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x03, 0x03, 0x01];
+const OID_RFC3161_COUNTERSIGN: &[u8] =
+    &[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x03, 0x03, 0x01];
 /// 1.2.840.113549.1.9.16.1.4, id-ct-TSTInfo.
 const OID_TST_INFO: &[u8] = &[
     0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x10, 0x01, 0x04,
@@ -75,11 +76,32 @@ const NAME_ATTRIBUTES: &[(&[u8], &str)] = &[
     (&[0x55, 0x04, 0x11], "postalCode"),
     (&[0x55, 0x04, 0x2A], "GN"),
     (&[0x55, 0x04, 0x2B], "initials"),
-    (&[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01], "emailAddress"),
-    (&[0x09, 0x92, 0x26, 0x89, 0x93, 0xF2, 0x2C, 0x64, 0x01, 0x19], "DC"),
-    (&[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3C, 0x02, 0x01, 0x01], "jurisdictionL"),
-    (&[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3C, 0x02, 0x01, 0x02], "jurisdictionST"),
-    (&[0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3C, 0x02, 0x01, 0x03], "jurisdictionC"),
+    (
+        &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01],
+        "emailAddress",
+    ),
+    (
+        &[0x09, 0x92, 0x26, 0x89, 0x93, 0xF2, 0x2C, 0x64, 0x01, 0x19],
+        "DC",
+    ),
+    (
+        &[
+            0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3C, 0x02, 0x01, 0x01,
+        ],
+        "jurisdictionL",
+    ),
+    (
+        &[
+            0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3C, 0x02, 0x01, 0x02,
+        ],
+        "jurisdictionST",
+    ),
+    (
+        &[
+            0x2B, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x3C, 0x02, 0x01, 0x03,
+        ],
+        "jurisdictionC",
+    ),
 ];
 /// Longest certificate chain followed.
 const MAX_CHAIN: usize = 16;
@@ -556,7 +578,10 @@ fn attributes(set: Tlv<'_>) -> Vec<(&[u8], Der<'_>)> {
             break;
         };
         let mut a = attr.items();
-        let (Ok(ty), Ok(values)) = (a.expect(der::OID, "Attribute.type"), a.expect(der::SET, "Attribute.values")) else {
+        let (Ok(ty), Ok(values)) = (
+            a.expect(der::OID, "Attribute.type"),
+            a.expect(der::SET, "Attribute.values"),
+        ) else {
             break;
         };
         out.push((ty.body, values.items()));
@@ -978,7 +1003,10 @@ mod tests {
         let c = &sig.chain[0];
         assert_eq!(c.sha1, to_hex(&Sha1::digest(cert.raw)));
         assert_eq!(c.sha256, to_hex(&Sha256::digest(cert.raw)));
-        assert_eq!(c.tbs_hash.as_deref(), Some(to_hex(&Sha256::digest(tbs.raw)).as_str()));
+        assert_eq!(
+            c.tbs_hash.as_deref(),
+            Some(to_hex(&Sha256::digest(tbs.raw)).as_str())
+        );
         assert_ne!(c.tbs_hash.as_deref(), Some(c.sha256.as_str()));
     }
 
@@ -991,11 +1019,26 @@ mod tests {
                 raw: s.as_bytes(),
             })
         };
-        assert_eq!(t(0x17, "151217012026Z").as_deref(), Some("2015-12-17T01:20:26Z"));
-        assert_eq!(t(0x17, "491231235959Z").as_deref(), Some("2049-12-31T23:59:59Z"));
-        assert_eq!(t(0x17, "500101000000Z").as_deref(), Some("1950-01-01T00:00:00Z"));
-        assert_eq!(t(0x17, "1512170120Z").as_deref(), Some("2015-12-17T01:20:00Z"));
-        assert_eq!(t(0x18, "20181204003610.123Z").as_deref(), Some("2018-12-04T00:36:10Z"));
+        assert_eq!(
+            t(0x17, "151217012026Z").as_deref(),
+            Some("2015-12-17T01:20:26Z")
+        );
+        assert_eq!(
+            t(0x17, "491231235959Z").as_deref(),
+            Some("2049-12-31T23:59:59Z")
+        );
+        assert_eq!(
+            t(0x17, "500101000000Z").as_deref(),
+            Some("1950-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            t(0x17, "1512170120Z").as_deref(),
+            Some("2015-12-17T01:20:00Z")
+        );
+        assert_eq!(
+            t(0x18, "20181204003610.123Z").as_deref(),
+            Some("2018-12-04T00:36:10Z")
+        );
         assert_eq!(t(0x18, "20181204003610+0100"), None);
         assert_eq!(t(0x18, "2018"), None);
         assert_eq!(t(0x04, "20181204003610Z"), None);
