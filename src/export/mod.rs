@@ -54,6 +54,7 @@ mod cortex_xdr_json;
 mod crowdstrike;
 mod defender;
 mod misp;
+mod misp_x509;
 mod openioc;
 mod signer;
 mod stix;

@@ -439,3 +439,71 @@ fn cli_rule_option_is_refused_where_it_cannot_apply() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("<CertRoot Type=\"TBS\"") && !text.contains("<CertPublisher"));
 }
+
+#[test]
+fn misp_x509_objects_describe_each_signer_and_the_file_points_at_them() {
+    let (text, _) = export(
+        ExportFormat::MispJson,
+        options(Action::Block, RuleKind::Hash, Depth::Top),
+        &[SIGNED_MSI, "msi/simple.msi"],
+    );
+    let event: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let objects = event["Event"]["Object"].as_array().unwrap();
+    let x509: Vec<&serde_json::Value> = objects.iter().filter(|o| o["name"] == "x509").collect();
+    // PuTTY's two signatures share one leaf certificate: one object; the
+    // unsigned simple.msi has none.
+    assert_eq!(x509.len(), 1);
+    let cert = x509[0];
+    assert_eq!(
+        cert["template_uuid"],
+        "d1ab756a-26b5-4349-9f43-765630f0911c"
+    );
+    let attr = |rel: &str| {
+        cert["Attribute"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["object_relation"] == rel)
+            .map(|a| a["value"].as_str().unwrap().to_owned())
+    };
+    // Values as osslsigncode prints them (serial, subject) and as
+    // `openssl x509 -fingerprint` gives them for the embedded leaf.
+    assert_eq!(
+        attr("serial-number").as_deref(),
+        Some("6cd282a2d9a2c158505b178d59518b7b")
+    );
+    assert_eq!(
+        attr("subject").as_deref(),
+        Some("C=GB, ST=Cambridgeshire, L=Cambridge, O=Simon Tatham, CN=Simon Tatham")
+    );
+    assert_eq!(
+        attr("x509-fingerprint-sha1").as_deref(),
+        Some("4022bb3c0398d595623a5380d5eeb520fc6150aa")
+    );
+    assert_eq!(
+        attr("validity-not-after").as_deref(),
+        Some("2018-12-01T23:59:59Z")
+    );
+    assert!(cert["Attribute"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["to_ids"] == false));
+    assert!(cert["comment"]
+        .as_str()
+        .unwrap()
+        .contains("primary sha1 signature, signed digest matches the file; nested sha256"));
+    let file = objects
+        .iter()
+        .find(|o| o["name"] == "file" && o["comment"].as_str().unwrap().contains("putty"))
+        .unwrap();
+    let refs = file["ObjectReference"].as_array().unwrap();
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0]["referenced_uuid"], cert["uuid"]);
+    assert_eq!(refs[0]["relationship_type"], "signed-by");
+    let unsigned = objects
+        .iter()
+        .find(|o| o["name"] == "file" && o["comment"].as_str().unwrap().contains("simple.msi"))
+        .unwrap();
+    assert!(unsigned.get("ObjectReference").is_none());
+}
