@@ -507,3 +507,41 @@ fn misp_x509_objects_describe_each_signer_and_the_file_points_at_them() {
         .unwrap();
     assert!(unsigned.get("ObjectReference").is_none());
 }
+
+/// Microsoft's own published WDAC policy (MicrosoftDocs/azure-stack-docs,
+/// "Windows Defender Application Control for Azure Stack HCI") holds, at
+/// the publisher level, these two signers for the Microsoft Code Signing PCA
+/// certificates that sign the two Microsoft patches of the corpus:
+/// `<Signer … Name="Microsoft Code Signing PCA"><CertRoot Type="TBS"
+/// Value="7251ADC0…" /><CertPublisher Value="Microsoft Corporation"
+/// /></Signer>` and the same with `5095BF07…`. Ours, for the patches, are
+/// the same elements (IDs aside).
+#[test]
+fn wdac_publisher_signers_equal_microsofts_published_policy() {
+    let (text, _) = export(
+        ExportFormat::WdacXml,
+        options(Action::Allow, RuleKind::Publisher, Depth::Top),
+        &["signed_real/WPF2_32.msp", "signed_real/SQL2008_AS.msp"],
+    );
+    let signers: Vec<String> = text
+        .split("<Signer ID=\"")
+        .skip(1)
+        .map(|s| {
+            let body = &s[s.find('"').unwrap() + 1..s.find("</Signer>").unwrap()];
+            body.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect();
+    let published = |tbs: &str| {
+        format!(
+            "Name=\"Microsoft Code Signing PCA\"> <CertRoot Type=\"TBS\" Value=\"{tbs}\" /> \
+             <CertPublisher Value=\"Microsoft Corporation\" />"
+        )
+    };
+    assert_eq!(
+        signers,
+        [
+            published("7251ADC0F732CF409EE462E335BB99544F2DD40F"),
+            published("5095BF071B0D9976E40AE08412F4E1D241AFB58C")
+        ]
+    );
+}
