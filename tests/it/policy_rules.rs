@@ -545,3 +545,27 @@ fn wdac_publisher_signers_equal_microsofts_published_policy() {
         ]
     );
 }
+
+/// A deny rule as Windows' AppLocker console exports it for a .NET Framework
+/// file (published in a public AppLocker guide):
+/// `<FilePublisherCondition PublisherName="O=MICROSOFT CORPORATION,
+/// L=REDMOND, S=WASHINGTON, C=US" ProductName="MICROSOFT® .NET FRAMEWORK"
+/// BinaryName="ADDINUTIL.EXE"><BinaryVersionRange LowSection="*"
+/// HighSection="*" />`. The corpus has another file of that product and
+/// publisher, InstallUtilLib.dll inside a Visual Studio Installer Projects
+/// MSI (Microsoft-signed): its deny rule has the same publisher and product
+/// strings (upper case, ® kept) and the same all-versions range.
+#[test]
+fn applocker_deny_rule_has_the_form_windows_exports() {
+    let (text, _) = export(
+        ExportFormat::ApplockerXml,
+        options(Action::Block, RuleKind::Publisher, Depth::All),
+        &["msi_real/vsinstaller_Setup1.msi"],
+    );
+    assert!(text.contains(
+        "<FilePublisherCondition PublisherName=\"O=MICROSOFT CORPORATION, L=REDMOND, \
+         S=WASHINGTON, C=US\" ProductName=\"MICROSOFT® .NET FRAMEWORK\" \
+         BinaryName=\"INSTALLUTILLIB.DLL\">\n          <BinaryVersionRange LowSection=\"*\" \
+         HighSection=\"*\" />"
+    ));
+}
