@@ -218,6 +218,17 @@ impl ApplockerXml {
             return false;
         };
         let (product, binary) = (signer::upper(product), signer::upper(binary));
+        if ![&publisher, &product, &binary]
+            .iter()
+            .all(|s| signer::attribute_safe(s))
+        {
+            warn.node(
+                it,
+                "no AppLocker publisher rule: the publisher, product or file name holds control \
+                 characters, which an XML attribute cannot carry unchanged",
+            );
+            return false;
+        }
         let (low, high) = match (opts.action, p.version.as_deref()) {
             (Action::Allow, Some(v)) => (v.to_owned(), "*"),
             (Action::Allow, None) => {

@@ -226,6 +226,14 @@ pub(crate) fn msi_version(v: &str) -> Option<String> {
     Some(nums.join("."))
 }
 
+/// Whether an XML attribute carries `s` unchanged: a parser normalises tab
+/// and newline in attribute values to spaces, and other control characters
+/// cannot be written at all, so a name holding them would match nothing.
+pub(crate) fn attribute_safe(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c.is_control() || c == '\u{fffe}' || c == '\u{ffff}')
+}
+
 /// A `Certificate`'s common name, or its whole subject.
 pub(crate) fn common_name(c: &Certificate) -> &str {
     c.subject_attribute("CN").unwrap_or(&c.subject)
@@ -314,6 +322,15 @@ mod tests {
         let o_only = cert(&[("O", "Acme"), ("CN", "Acme")], false);
         assert_eq!(applocker_publisher(&o_only), "CN=ACME, O=ACME");
         assert_eq!(upper("straße"), "STRAßE");
+    }
+
+    #[test]
+    fn names_with_control_characters_are_not_attribute_safe() {
+        assert!(attribute_safe("O=ACME, C=US"));
+        assert!(attribute_safe("Jörg ® Ltd"));
+        assert!(!attribute_safe("Acme\nInc"));
+        assert!(!attribute_safe("Acme\tInc"));
+        assert!(!attribute_safe("Acme\u{1}"));
     }
 
     #[test]

@@ -246,6 +246,18 @@ impl WdacXml {
             );
         }
         let publisher = (opts.rule != RuleKind::Pca).then(|| signer::common_name(leaf));
+        let names = [
+            publisher.unwrap_or(""),
+            file_attrib.map_or("", |(n, _)| n.as_str()),
+        ];
+        if !names.iter().all(|s| signer::attribute_safe(s)) {
+            warn.node(
+                it,
+                "no WDAC signer rule: the publisher or file name holds control characters, which \
+                 an XML attribute cannot carry unchanged",
+            );
+            return false;
+        }
         let key = format!(
             "{}|{tbs}|{}|{}",
             scenario as usize,
