@@ -175,4 +175,121 @@ else
 fi
 # --- end sigma/xql (exp-bioc) ---
 
+# --- applocker/wdac/x509 (exp-ms) ---
+# 4. wdac-xml: every action x rule kind over the whole corpus validates with
+#    `xmllint --schema cipolicy.xsd`; deny policies carry Enabled:UMCI, allow
+#    policies are supplemental.
+# 5. applocker-xml: hash and publisher rules validate with the AppLocker XSD.
+# 6. misp-json: the x509 objects load with PyMISP and rebuild strictly
+#    against its x509 template; each is referenced by its file (signed-by).
+# The schemas are public but not committed; fetched at check time:
+#   cipolicy.xsd: Windows ships it as %windir%\schemas\CodeIntegrity\cipolicy.xsd;
+#     public copy: github.com/yufanphombolimbu/WDAC (cipolicy.xsd, commit
+#     474dc0a13409d702293d759f70110bf01fb0e215, found with the code search).
+#   AppLocker: Microsoft's "AppLocker XSD" page, the ```xml block of
+#     MicrosoftDocs/windows-itpro-docs windows/client-management/mdm/applocker-xsd.md.
+# Without the web: put cipolicy.xsd and applocker.xsd in $SCHEMA_DIR
+# (default ~/.cache/installsift-schemas). A missing schema is a FAIL, not a skip.
+echo "== applocker/wdac/x509 (exp-ms)"
+schema_dir=${SCHEMA_DIR:-$HOME/.cache/installsift-schemas}
+cipolicy_url=https://raw.githubusercontent.com/yufanphombolimbu/WDAC/474dc0a13409d702293d759f70110bf01fb0e215/cipolicy.xsd
+applocker_url=https://raw.githubusercontent.com/MicrosoftDocs/windows-itpro-docs/public/windows/client-management/mdm/applocker-xsd.md
+fetch_schema() { # name url extract
+    if curl -fsSL --max-time 20 "$2" -o "$tmp/$1.src" 2>/dev/null; then
+        echo "     schema $1: fetched from $2"
+    elif [ -s "$schema_dir/$1" ]; then
+        cp "$schema_dir/$1" "$tmp/$1.src"
+        echo "     schema $1: $schema_dir/$1 (web unreachable)"
+    else
+        echo "FAIL schema $1: not fetched ($2) and not in $schema_dir"; return 1
+    fi
+    case $3 in
+        # The ```xml block of the docs page (a .xsd copy passes through).
+        markdown) python3 -c 'import re,sys; t=open(sys.argv[1]).read(); m=re.search(r"```xml\n(.*?)```", t, re.S); print((m.group(1) if m else t).strip())' "$tmp/$1.src" > "$tmp/$1" ;;
+        # libxml2 rejects `\$` (not an XSD escape) in the three macro
+        # patterns (Macros, SidType, AppIdType), which our policies never use.
+        cipolicy) sed -e 's/\\\$/$/g' "$tmp/$1.src" > "$tmp/$1" ;;
+    esac
+}
+if fetch_schema cipolicy.xsd "$cipolicy_url" cipolicy; then
+    for action in block audit allow; do
+        for rule in hash publisher pca both; do
+            out="$tmp/wdac-$action-$rule.xml"
+            "$bin" export --to wdac-xml --depth all --action $action --rule $rule corpus/ > "$out" 2>/dev/null
+            h=$(grep -c ' Hash="' "$out" || true)
+            g=$(grep -c '<Signer ID=' "$out" || true)
+            type=$(grep -o 'PolicyType="[^"]*"' "$out")
+            umci=$(grep -c '<Option>Enabled:UMCI</Option>' "$out" || true)
+            if ! xmllint --noout --schema "$tmp/cipolicy.xsd" "$out" 2>"$tmp/xmllint.err"; then
+                echo "FAIL wdac-xml --action $action --rule $rule: $(head -3 "$tmp/xmllint.err")"; fail=1
+            elif [ "$action" = allow ] && [ "$type $umci" != 'PolicyType="Supplemental Policy" 0' ]; then
+                echo "FAIL wdac-xml --action allow --rule $rule: $type, UMCI $umci (want a supplemental policy)"; fail=1
+            elif [ "$action" != allow ] && [ "$type $umci" != 'PolicyType="Base Policy" 1' ]; then
+                echo "FAIL wdac-xml --action $action --rule $rule: $type, UMCI $umci (want a base policy with UMCI)"; fail=1
+            else
+                echo "OK   wdac-xml --action $action --rule $rule: valid against cipolicy.xsd, $type, UMCI $umci, $h hash rules (Sha1+Sha256), $g signers"
+            fi
+        done
+    done
+    # Control: the schema does reject the IDs we used to write (a digit
+    # right after ID_DENY_).
+    sed -e 's/ID_DENY_H/ID_DENY_8/g' "$tmp/wdac-block-hash.xml" > "$tmp/wdac-digit.xml"
+    if xmllint --noout --schema "$tmp/cipolicy.xsd" "$tmp/wdac-digit.xml" 2>/dev/null; then
+        echo "FAIL control: cipolicy.xsd accepted ID_DENY_8…"; fail=1
+    else
+        echo "OK   control: cipolicy.xsd rejects the same policy with IDs ID_DENY_8… (digit after ID_DENY_)"
+    fi
+else
+    fail=1
+fi
+if fetch_schema applocker.xsd "$applocker_url" markdown; then
+    for action in block allow; do
+        for rule in hash publisher both; do
+            out="$tmp/applocker-$action-$rule.xml"
+            "$bin" export --to applocker-xml --depth all --action $action --rule $rule corpus/ > "$out" 2>/dev/null
+            h=$(grep -c '<FileHashRule ' "$out" || true)
+            p=$(grep -c '<FilePublisherRule ' "$out" || true)
+            if ! xmllint --noout --schema "$tmp/applocker.xsd" "$out" 2>"$tmp/xmllint.err"; then
+                echo "FAIL applocker-xml --action $action --rule $rule: $(head -3 "$tmp/xmllint.err")"; fail=1
+            elif grep -q 'EnforcementMode="Enabled"' "$out"; then
+                echo "FAIL applocker-xml --action $action --rule $rule: a collection is Enabled"; fail=1
+            else
+                echo "OK   applocker-xml --action $action --rule $rule: valid against the AppLocker XSD, $h hash + $p publisher rules, AuditOnly"
+            fi
+        done
+    done
+else
+    fail=1
+fi
+"$bin" export --to misp-json --depth all corpus/ > "$tmp/misp.json" 2>/dev/null
+python3 - "$tmp/misp.json" <<'PY' || fail=1
+import sys
+try:
+    import pymisp
+    from pymisp import MISPEvent, MISPObject
+except ImportError:
+    sys.exit("FAIL pymisp missing: pip install pymisp")
+ev = MISPEvent()
+ev.load(open(sys.argv[1]).read())
+objs = {o.uuid: o for o in ev.objects}
+certs = [o for o in ev.objects if o.name == "x509"]
+referenced = set()
+for o in ev.objects:
+    for r in o.references:
+        assert r.relationship_type == "signed-by", r.relationship_type
+        assert objs[r.referenced_uuid].name == "x509", r.referenced_uuid
+        referenced.add(r.referenced_uuid)
+for o in certs:
+    t = MISPObject("x509", strict=True)  # the template PyMISP ships
+    assert o.template_uuid == t.template_uuid and int(o.template_version) == int(t.template_version), \
+        (o.template_uuid, o.template_version, t.template_uuid, t.template_version)
+    for a in o.attributes:
+        b = t.add_attribute(a.object_relation, value=a.value)  # unknown relation raises
+        assert b.type == a.type, (a.object_relation, a.type, b.type)
+    t._validate()  # requiredOneOf
+assert certs and referenced == {o.uuid for o in certs}, (len(certs), len(referenced))
+print(f"OK   pymisp {pymisp.__version__}: {len(certs)} x509 objects (template {certs[0].template_uuid} "
+      f"v{certs[0].template_version}) rebuild strictly; each referenced signed-by from its file object")
+PY
+# --- end applocker/wdac/x509 (exp-ms) ---
 exit $fail

@@ -11,7 +11,8 @@
 //! Event `threat_level_id` follows the severity (critical/high 1, medium 2,
 //! low 3, info 4); `analysis` 2 (complete), `distribution` 0 (this
 //! organisation only). UUIDs are UUIDv5 of the SHA-256 (objects) and of all
-//! object UUIDs (event, written after the objects).
+//! object UUIDs (event, written after the objects). Signed files also get
+//! `x509` objects for their signers (see `misp_x509`).
 
 use super::util::{json, uuid5};
 use super::{Action, ExportOptions, FormatWriter, Item, Severity, Sink, Warnings};
@@ -89,8 +90,14 @@ impl FormatWriter for MispJson {
                 json(value)
             )?;
         }
-        write!(out, "]}}")?;
+        // Signer certificates (exp-ms): x509 objects the file is `signed-by`.
+        let (refs, certs) = super::misp_x509::objects(it, &uuid);
+        write!(out, "]{refs}}}")?;
         self.uuids.push(uuid);
+        for (cert_uuid, object) in certs {
+            write!(out, ",\n{object}")?;
+            self.uuids.push(cert_uuid);
+        }
         Ok(true)
     }
 

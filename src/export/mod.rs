@@ -57,8 +57,10 @@ mod cortex_xdr_json;
 mod crowdstrike;
 mod defender;
 mod misp;
+mod misp_x509;
 mod openioc;
 mod sigma;
+mod signer;
 mod stix;
 mod sums;
 mod util;
@@ -307,6 +309,46 @@ pub enum Action {
     BlockAndRemediate,
 }
 
+/// Which rules the allow/deny policy formats (`applocker-xml`, `wdac-xml`)
+/// write; other formats take only [`RuleKind::Hash`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuleKind {
+    /// Hash rules (Authenticode hashes).
+    #[default]
+    Hash,
+    /// Publisher rules from the Authenticode signer: AppLocker
+    /// `FilePublisherRule`; WDAC file-publisher level (`Signer` with
+    /// `CertRoot` TBS, `CertPublisher` and `FileAttribRef`), or publisher
+    /// level when the file has no version resource.
+    Publisher,
+    /// WDAC PCA-certificate level: `Signer` with `CertRoot` TBS only (every
+    /// file the issuing CA signed); AppLocker has no such level.
+    Pca,
+    /// Hash rules and publisher rules.
+    Both,
+}
+
+impl RuleKind {
+    /// Parse `hash`, `publisher`, `pca` or `both`.
+    pub fn from_name(s: &str) -> Option<RuleKind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "hash" => Some(RuleKind::Hash),
+            "publisher" => Some(RuleKind::Publisher),
+            "pca" => Some(RuleKind::Pca),
+            "both" => Some(RuleKind::Both),
+            _ => None,
+        }
+    }
+    /// Whether hash rules are written.
+    pub fn hashes(self) -> bool {
+        matches!(self, RuleKind::Hash | RuleKind::Both)
+    }
+    /// Whether signer (publisher or PCA) rules are written.
+    pub fn signers(self) -> bool {
+        !matches!(self, RuleKind::Hash)
+    }
+}
+
 /// Filters and per-format options.
 #[derive(Debug, Clone)]
 pub struct ExportOptions {
@@ -336,6 +378,8 @@ pub struct ExportOptions {
     /// Creation time written into formats that carry one (STIX, MISP,
     /// OpenIOC, WDAC/AppLocker comments): fixed so output is reproducible.
     pub timestamp: Timestamp,
+    /// Hash and/or publisher rules (AppLocker, WDAC).
+    pub rule: RuleKind,
 }
 
 impl Default for ExportOptions {
@@ -352,6 +396,7 @@ impl Default for ExportOptions {
             comment: "installsift: {what} {path}".to_owned(),
             reliability: 'A',
             timestamp: Timestamp::from_unix(0),
+            rule: RuleKind::Hash,
         }
     }
 }
@@ -411,6 +456,24 @@ impl ExportOptions {
                 "{format} rules detect (or, as a BIOC, block) installer runs; they cannot \
                  allow-list (use an allow-list format such as applocker-xml)"
             ));
+        }
+        match (self.rule, format) {
+            (RuleKind::Hash, _)
+            | (RuleKind::Publisher | RuleKind::Both, ExportFormat::ApplockerXml)
+            | (_, ExportFormat::WdacXml) => {}
+            (RuleKind::Pca, ExportFormat::ApplockerXml) => {
+                return Err(
+                    "applocker-xml has no PCA-certificate rules (WDAC only); use \
+                            --rule publisher"
+                        .to_owned(),
+                )
+            }
+            (_, f) => {
+                return Err(format!(
+                    "{f} writes hash indicators only; publisher rules exist for applocker-xml \
+                     and wdac-xml"
+                ))
+            }
         }
         if !('A'..='F').contains(&self.reliability) {
             return Err(format!(

@@ -23,7 +23,9 @@ mod velopack;
 
 pub use authenticode::AuthenticodeHashes;
 pub use burn::{BurnContainer, BurnInfo};
-pub use signature::{DigestAlgorithm, SignatureInfo, Signer};
+pub use signature::{
+    Certificate, DigestAlgorithm, SignatureInfo, Signer, TimestampInfo, TimestampKind,
+};
 pub use velopack::VelopackInfo;
 
 /// PE facts.

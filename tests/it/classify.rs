@@ -581,6 +581,16 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("pe/zip_before_cert.exe", Installer, Some("zip-sfx"), None),
     ("sfx/7z_sfx_config.exe", Installer, Some("7z-sfx"), None),
     ("sfx/winrar_sfx_rar4.exe", Installer, Some("rar-sfx"), None),
+    ("signed_real/SQL2008_AS.msp", Installer, Some("msp"), None),
+    ("signed_real/WPF2_32.msp", Installer, Some("msp"), None),
+    (
+        "signed_real/putty-0.68-installer.msi",
+        Installer,
+        Some("msi"),
+        None,
+    ),
+    // A Microsoft-signed UEFI boot loader: signed, still not an installer.
+    ("signed_real/shimx64.efi.signed", NotInstaller, None, None),
     ("sfx/winrar_sfx_rar5.exe", Installer, Some("rar-sfx"), None),
     (
         "squirrel/squirrel_setup.exe",

@@ -15,6 +15,7 @@ mod msi_family;
 mod msi_hashes;
 mod nsis;
 mod pe_hashes;
+mod policy_rules;
 mod reference;
 mod replay;
 mod signatures;

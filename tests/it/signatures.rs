@@ -127,3 +127,150 @@ fn a_damaged_signature_blob_is_reported_and_nothing_is_verified() {
         n.errors
     );
 }
+
+/// The WDAC `CertRoot Type="TBS"` value of the PCA certificate, against the
+/// values Microsoft publishes for the same certificates in a real policy
+/// (MicrosoftDocs/azure-stack-docs, "Windows Defender Application Control for
+/// Azure Stack HCI": `<Signer Name="Microsoft Code Signing PCA"><CertRoot
+/// Type="TBS" Value="7251ADC0…"/>` and `Value="5095BF07…"`). These two PCA
+/// certificates are signed with sha1WithRSAEncryption, so the TBS hash is a
+/// SHA-1 of the TBSCertificate (40 hex digits), not a SHA-256.
+#[test]
+fn tbs_hash_of_microsoft_code_signing_pca_equals_the_published_cert_root() {
+    for (rel, published) in [
+        (
+            "signed_real/WPF2_32.msp",
+            "7251ADC0F732CF409EE462E335BB99544F2DD40F",
+        ),
+        (
+            "signed_real/SQL2008_AS.msp",
+            "5095BF071B0D9976E40AE08412F4E1D241AFB58C",
+        ),
+    ] {
+        let n = scan(rel, &read(rel));
+        let sigs = signatures(&n);
+        assert_eq!(sigs.len(), 1, "{rel}");
+        let chain = &sigs[0].chain;
+        assert_eq!(chain.len(), 3, "{rel}: leaf, PCA, root as embedded");
+        assert_eq!(
+            chain[0].subject_attribute("CN"),
+            Some("Microsoft Corporation")
+        );
+        assert_eq!(
+            chain[1].subject_attribute("CN"),
+            Some("Microsoft Code Signing PCA"),
+            "{rel}"
+        );
+        assert_eq!(
+            chain[1].tbs_hash.as_deref().map(str::to_ascii_uppercase),
+            Some(published.to_owned()),
+            "{rel}"
+        );
+        assert!(chain[2].self_signed && !chain[1].self_signed, "{rel}");
+        // Timestamped by an Authenticode countersignature.
+        let ts = sigs[0].timestamp.as_ref().expect("timestamp");
+        assert_eq!(
+            ts.kind,
+            installsift::formats::pe::signature::TimestampKind::Countersignature
+        );
+        assert!(ts.time.is_some() && !ts.chain.is_empty(), "{rel}");
+    }
+}
+
+/// Debian's shim-signed (Microsoft UEFI CA signatures): two WIN_CERTIFICATE
+/// entries, each RFC 3161 timestamped; times as `osslsigncode verify` prints
+/// them for each entry (scripts/results/signatures.txt).
+#[test]
+fn shim_signed_has_two_microsoft_signatures_with_rfc3161_timestamps() {
+    let rel = "signed_real/shimx64.efi.signed";
+    let n = scan(rel, &read(rel));
+    assert!(
+        n.verified_by.contains(&Check::Authenticode),
+        "{:?}",
+        n.errors
+    );
+    let sigs = signatures(&n);
+    assert_eq!(sigs.len(), 2);
+    let pcas: Vec<_> = sigs
+        .iter()
+        .map(|s| s.chain.last().and_then(|c| c.subject_attribute("CN")))
+        .collect();
+    assert_eq!(
+        pcas,
+        [
+            Some("Microsoft Corporation UEFI CA 2011"),
+            Some("Microsoft UEFI CA 2023")
+        ]
+    );
+    for s in &sigs {
+        let ts = s.timestamp.as_ref().expect("timestamp");
+        assert_eq!(
+            ts.kind,
+            installsift::formats::pe::signature::TimestampKind::Rfc3161
+        );
+        assert!(ts
+            .time
+            .as_deref()
+            .is_some_and(|t| t.starts_with("2026-05-13T10:06:1")));
+    }
+}
+
+/// The Google Cloud SDK NSIS installer (not dual-signed) carries
+/// one SHA-1 signature with a legacy countersignature (osslsigncode:
+/// "Timestamp time: Dec 17 01:20:26 2015 GMT", issuer Symantec Time Stamping
+/// Services CA - G2, serial 0ECFF438C8FEBF356E04D86A981B1A50).
+#[test]
+fn countersignature_time_issuer_and_serial_match_osslsigncode() {
+    let rel = "nsis_real/google_cloud_sdk_nsis246_signed.exe";
+    let n = scan(rel, &read(rel));
+    let sigs = signatures(&n);
+    assert_eq!(sigs.len(), 1);
+    let ts = sigs[0].timestamp.as_ref().expect("timestamp");
+    assert_eq!(ts.time.as_deref(), Some("2015-12-17T01:20:26Z"));
+    assert_eq!(ts.serial, "0ecff438c8febf356e04d86a981b1a50");
+    assert_eq!(
+        ts.issuer,
+        "C=US, O=Symantec Corporation, CN=Symantec Time Stamping Services CA - G2"
+    );
+    let chain = &sigs[0].chain;
+    assert_eq!(chain[0].subject_attribute("O"), Some("Google Inc"));
+    assert_eq!(
+        chain.last().and_then(|c| c.subject_attribute("CN")),
+        Some("VeriSign Class 3 Code Signing 2010 CA")
+    );
+}
+
+/// PuTTY 0.68's MSI is dual-signed: a SHA-1 signature carrying a nested
+/// SHA-256 one (`1.3.6.1.4.1.311.2.4.1`), each with its own countersignature
+/// (osslsigncode: Signature Index 0 and 1, timestamps 17:14:58 and 17:14:59).
+#[test]
+fn dual_signed_msi_reports_both_signatures_with_their_own_facts() {
+    let rel = "signed_real/putty-0.68-installer.msi";
+    let n = scan(rel, &read(rel));
+    assert!(
+        n.verified_by.contains(&Check::Authenticode),
+        "{:?}",
+        n.errors
+    );
+    let sigs = signatures(&n);
+    assert_eq!(sigs.len(), 2);
+    assert!(!sigs[0].nested && sigs[1].nested);
+    let times: Vec<_> = sigs
+        .iter()
+        .map(|s| s.timestamp.as_ref().and_then(|t| t.time.clone()))
+        .collect();
+    assert_eq!(
+        times,
+        [
+            Some("2017-02-18T17:14:58Z".to_owned()),
+            Some("2017-02-18T17:14:59Z".to_owned())
+        ]
+    );
+    for s in &sigs {
+        assert_eq!(s.chain[0].subject_attribute("CN"), Some("Simon Tatham"));
+        assert_eq!(
+            s.chain.get(1).and_then(|c| c.subject_attribute("CN")),
+            Some("COMODO SHA-256 Code Signing CA")
+        );
+    }
+}

@@ -3,7 +3,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use installsift::export::{
-    Action, Depth, ExportFormat, ExportOptions, Exporter, HashKind, Only, Severity, Timestamp,
+    Action, Depth, ExportFormat, ExportOptions, Exporter, HashKind, Only, RuleKind, Severity,
+    Timestamp,
 };
 use installsift::{HashSelection, Limits, Node, NodeInfo, Report, Scanner, Verdict};
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -196,6 +197,7 @@ Examples:
   installsift export --to sha256sum setup.exe tools/ > hashes.sha256 && sha256sum -c hashes.sha256
   installsift export --to defender-csv --only installers --action block -o block.csv /mnt/share
   installsift export --to applocker-xml --action allow --depth all setup.exe > allow.xml
+  installsift export --to wdac-xml --rule publisher --action allow signed_setup.exe > supplemental.xml
   installsift export --to stix2 --hash sha256,md5 --expiration 2027-01-01 samples/
   installsift export --to yara --hash sha256,imphash --families 7z-sfx,zip-sfx downloads/
   installsift export --to sigma --only installers --depth all downloads/ > installers.yml";
@@ -231,6 +233,11 @@ struct ExportArgs {
     /// What the product should do with matching files.
     #[arg(long, value_enum, default_value_t = ActionArg::Block)]
     action: ActionArg,
+    /// applocker-xml and wdac-xml: hash rules, publisher rules (from the
+    /// Authenticode signer; WDAC file-publisher level), pca (WDAC
+    /// PCA-certificate level), or both (hash and publisher).
+    #[arg(long, value_enum, default_value_t = RuleArg::Hash)]
+    rule: RuleArg,
     /// Expiry of the indicators: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or never.
     #[arg(long, default_value = "never")]
     expiration: String,
@@ -253,6 +260,14 @@ struct ExportArgs {
     threads: Option<usize>,
     #[command(flatten)]
     limits: LimitArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RuleArg {
+    Hash,
+    Publisher,
+    Pca,
+    Both,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -412,6 +427,12 @@ fn export(args: ExportArgs) -> ExitCode {
         comment: args.comment.clone(),
         reliability: args.reliability.to_ascii_uppercase(),
         timestamp,
+        rule: match args.rule {
+            RuleArg::Hash => RuleKind::Hash,
+            RuleArg::Publisher => RuleKind::Publisher,
+            RuleArg::Pca => RuleKind::Pca,
+            RuleArg::Both => RuleKind::Both,
+        },
     };
     if let Err(e) = opts.validate(args.format) {
         return usage(&e);
