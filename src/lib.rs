@@ -37,6 +37,7 @@ pub mod formats;
 pub mod hash;
 mod limits;
 mod lzma;
+mod model;
 mod report;
 mod scan;
 #[cfg(test)]

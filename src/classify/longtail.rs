@@ -280,7 +280,7 @@ pub(crate) fn vs_bootstrapper_hit(s: &Subject<'_>) -> Option<Hit> {
 pub(crate) fn bdist_wininst(s: &Subject<'_>) -> Option<(usize, String)> {
     let (ov, _) = overlay(s)?;
     s.children.iter().find_map(|c| {
-        if c.format != crate::report::Format::Zip {
+        if c.format != crate::model::Format::Zip {
             return None;
         }
         let z = usize::try_from(c.entry.as_ref()?.offset?).ok()?;
@@ -546,7 +546,7 @@ mod tests {
     use super::*;
     use crate::formats::pe::{PeInfo, Region, SectionInfo};
     use crate::formats::Metadata;
-    use crate::report::Format;
+    use crate::model::Format;
 
     fn subject<'a>(data: &'a [u8], meta: &'a Option<Metadata>) -> Subject<'a> {
         Subject {

@@ -793,7 +793,7 @@ pub(crate) fn msu_layout(s: &Subject<'_>) -> Option<Hit> {
         if lower == "wsusscan.cab" {
             scan = Some(name);
         } else if lower.ends_with("-pkgproperties.txt")
-            || c.format == crate::report::Format::MsuProperties
+            || c.format == crate::model::Format::MsuProperties
         {
             props = Some(name);
         } else if matches!(c.metadata.as_ref(), Some(crate::formats::Metadata::Xml(x)) if x.document == Some("unattend-servicing"))

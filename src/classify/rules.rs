@@ -8,7 +8,7 @@
 use super::longtail;
 use super::probe;
 use super::{Hit, Subject};
-use crate::report::{Family, Format, Strength};
+use crate::model::{Family, Format, Strength};
 
 /// What a rule that fires means for the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

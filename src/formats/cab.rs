@@ -46,7 +46,7 @@
 use super::container::{self, Container, Data, Decoded, End, Notes, Opened, Options};
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read};

@@ -29,7 +29,7 @@ use super::Parsed;
 use crate::error::Error;
 use crate::hash::{HashSelection, Hashes};
 use crate::limits::Limits;
-use crate::report::{Check, EntryInfo, Evidence};
+use crate::model::{Check, EntryInfo, Evidence};
 use std::collections::HashMap;
 use std::io::Read;
 

@@ -2,7 +2,7 @@
 
 use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
-use crate::report::{Evidence, Format};
+use crate::model::{Evidence, Format};
 use serde::Serialize;
 
 /// UDIF facts from the trailer (big-endian).

@@ -8,7 +8,7 @@
 //! record metadata, evidence and errors on the engine's `Cx` and hand
 //! children to `Cx::child` ([`Parser::Push`]).
 
-use crate::report::Format;
+use crate::model::Format;
 use crate::scan::Cx;
 use serde::Serialize;
 

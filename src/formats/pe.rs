@@ -8,7 +8,7 @@
 
 use super::{find_embedded, le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use crate::error::Error;
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -509,7 +509,7 @@ fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<
         info.signatures.push(sig.info(verdict));
     }
     if all_match {
-        cx.verified(crate::report::Check::Authenticode);
+        cx.verified(crate::model::Check::Authenticode);
     }
 }
 
@@ -796,7 +796,7 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         // NSIS data: its CRC covers the exehead too, so it is checked here.
         if format == Format::Nsis {
             match super::nsis::exehead_crc(data, a + skip) {
-                Some(Ok(_)) => entry = entry.verified(crate::report::Check::NsisCrc32),
+                Some(Ok(_)) => entry = entry.verified(crate::model::Check::NsisCrc32),
                 Some(Err(e)) => entry = entry.with_error(e),
                 None => {}
             }

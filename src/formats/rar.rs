@@ -21,7 +21,7 @@
 use super::container::{Container, Data, End, Entry, Notes, Opened, Options};
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
 use crate::error::Error;
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
 
 /// RAR 1.5–4.x signature.

@@ -6,7 +6,7 @@
 use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use crate::error::Error;
-use crate::report::Format;
+use crate::model::Format;
 use serde::Serialize;
 
 /// Entries listed in metadata (all are counted).

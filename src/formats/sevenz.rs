@@ -33,7 +33,7 @@
 
 use super::{le_u64, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use sevenz_rust2::{Archive, BlockDecoder, EncoderMethod, Password};

@@ -40,7 +40,7 @@ use super::{Handler, Metadata, Parsed};
 use crate::error::{context, Error};
 use crate::hash::Inspect;
 use crate::limits::Limits;
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Read;

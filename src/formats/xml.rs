@@ -18,7 +18,7 @@
 use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use crate::error::Error;
-use crate::report::{Evidence, Format};
+use crate::model::{Evidence, Format};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 

@@ -26,7 +26,7 @@
 use super::container::{self, Container, Data, Decoded, End, Notes, Opened, Options};
 use super::{le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use crate::error::{context, io_to_error, Error};
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -1322,7 +1322,7 @@ mod tests {
         );
         let second = &r.root.children[1];
         assert!(second.sha256.is_some());
-        assert_eq!(second.verified_by, [crate::report::Check::ZipCrc32]);
+        assert_eq!(second.verified_by, [crate::model::Check::ZipCrc32]);
     }
 
     #[test]

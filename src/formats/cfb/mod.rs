@@ -35,7 +35,7 @@ use super::container::{Container, Data, Digest, End, Entry, Notes, Opened, Optio
 use super::{Handler, Metadata, Parsed};
 use crate::error::Error;
 use crate::limits::Limits;
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -424,7 +424,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             notes.error(e);
         }
         if check.verified {
-            notes.verified(crate::report::Check::Authenticode);
+            notes.verified(crate::model::Check::Authenticode);
         }
         info.signatures = check.signatures;
     }
@@ -1482,7 +1482,7 @@ mod tests {
         };
         let (f, ev, kind) = decide(Format::Msi, &hidden).expect("decided");
         assert_eq!((f, kind), (Format::Msi, "undecided"));
-        assert_eq!(ev.strength, crate::report::Strength::Weak);
+        assert_eq!(ev.strength, crate::model::Strength::Weak);
         // ModuleSignature, no ProductCode, but Media rows: the product wins.
         let conflict = DbFacts {
             media_rows: Some(2),

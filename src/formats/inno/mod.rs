@@ -23,7 +23,7 @@ mod stream;
 use crate::error::Error;
 use crate::formats::{Handler, Metadata, Parsed};
 use crate::hash::Inspect;
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
 pub(crate) use loader::{check_loader_table, find_in_image};
@@ -1195,7 +1195,7 @@ mod tests {
 
     #[test]
     fn file_checksums_are_verified_or_reported() {
-        use crate::report::Check;
+        use crate::model::Check;
         for (rel, check) in [
             ("inno/inno_lzma2.exe", Check::InnoSha1),
             ("inno/inno64_lzma2_solid.exe", Check::InnoSha256),

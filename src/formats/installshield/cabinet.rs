@@ -6,7 +6,7 @@
 use crate::error::{context, Error, Result};
 use crate::formats::{le_u16, le_u32, le_u64, Metadata, Parsed};
 use crate::hash::Inspect;
-use crate::report::{Check, EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx};
 use md5::{Digest, Md5};
 use serde::Serialize;

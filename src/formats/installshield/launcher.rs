@@ -4,7 +4,7 @@
 use super::cabinet::{self, CabinetInfo};
 use crate::error::{context, Error};
 use crate::formats::{le_u16, le_u32};
-use crate::report::{EntryInfo, EntryKind, Format};
+use crate::model::{EntryInfo, EntryKind, Format};
 use crate::scan::{ChildData, Cx};
 use memchr::memmem;
 use serde::Serialize;
@@ -892,7 +892,7 @@ mod tests {
         for f in &hdr.children {
             assert_eq!(
                 f.verified_by,
-                [crate::report::Check::InstallshieldMd5],
+                [crate::model::Check::InstallshieldMd5],
                 "{:?}",
                 f.path
             );

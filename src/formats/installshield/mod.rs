@@ -46,7 +46,7 @@ pub use launcher::{LauncherInfo, RecordInfo};
 pub(crate) use launcher::{launcher_children, looks_like_launcher};
 
 use super::{Handler, Metadata, Parsed};
-use crate::report::Format;
+use crate::model::Format;
 use crate::scan::Cx;
 
 /// Dispatch entry.

@@ -57,7 +57,7 @@ pub use script::{NsisExec, NsisRegValue, ScriptFacts};
 
 use super::{le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::report::{EntryInfo, EntryKind, Evidence, Format};
+use crate::model::{EntryInfo, EntryKind, Evidence, Format};
 use crate::scan::{ChildData, Cx, Unpacked};
 use decode::Method;
 use serde::Serialize;
@@ -871,7 +871,7 @@ mod tests {
         let (mut file, at) = zlib_sample();
         assert_eq!(exehead_crc(&file, at).map(|r| r.is_ok()), Some(true));
         let r = crate::Scanner::new().scan_bytes("t", &file);
-        assert_eq!(nsis_node(&r).verified_by, [crate::report::Check::NsisCrc32]);
+        assert_eq!(nsis_node(&r).verified_by, [crate::model::Check::NsisCrc32]);
         // The first 512 bytes are not covered (signing tools change them).
         file[100] ^= 1;
         assert_eq!(exehead_crc(&file, at).map(|r| r.is_ok()), Some(true));
