@@ -876,7 +876,7 @@ fn scan_node_with(
         (None, Some(h)) => match &h.parser {
             formats::Parser::Push(f) => Some((h.name, f as &ParseFn<'_>)),
             &formats::Parser::Pull(open) => {
-                pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, open);
+                pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, &open);
                 Some((h.name, &pulled as &ParseFn<'_>))
             }
         },
@@ -980,7 +980,11 @@ fn scan_node_with(
 /// limits, scans it and attaches it), stop pulling when the limits say so,
 /// and move the parser's notes onto the node after every call, so its
 /// errors and the engine's stay in the order they happened.
-fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
+fn pull(
+    data: &[u8],
+    cx: &mut Cx<'_>,
+    open: &formats::container::OpenWith<'_>,
+) -> formats::Parsed {
     use formats::container::{Notes, Opened, Options};
     let scanner = cx.scanner;
     let opts = Options {
@@ -1020,7 +1024,7 @@ fn drive_until<'a>(
     loop {
         let Some(Entry {
             name,
-            mut info,
+            info,
             data,
         }) = c.next_entry(&mut notes)
         else {
@@ -1032,15 +1036,29 @@ fn drive_until<'a>(
         // nothing of this entry then borrows the container, which is free
         // to be told its conclusion.
         let took = take_data(cx, data, info.key.as_deref());
-        let taken = match drive_splice(cx, took) {
+        // A spliced container is pulled, and a region with its own parser
+        // opened, inside a call that consumes them: nothing of this entry
+        // then borrows the container, which is free to be told the outcome.
+        let placed = place_special(cx, took, name, info);
+        let (taken, name, mut info) = match placed {
             Ok(t) => t,
             Err(done) => {
-                let (parsed, sub_end) = *done;
-                c.spliced(parsed, &mut notes);
-                cx.take_notes(&mut notes);
-                if sub_end == End::Stopped {
-                    end = End::Stopped;
-                    break;
+                match *done {
+                    Special::Spliced(parsed, sub_end) => {
+                        c.spliced(parsed, &mut notes);
+                        cx.take_notes(&mut notes);
+                        if sub_end == End::Stopped {
+                            end = End::Stopped;
+                            break;
+                        }
+                    }
+                    Special::Opened(added) => {
+                        if !added {
+                            end = End::Stopped;
+                            break;
+                        }
+                        tell_scanned(cx, &mut *c);
+                    }
                 }
                 continue;
             }
@@ -1051,6 +1069,7 @@ fn drive_until<'a>(
                     end = End::Stopped;
                     break;
                 }
+                tell_scanned(cx, &mut *c);
                 continue;
             }
             Taken::Child(d) => d,
@@ -1078,6 +1097,7 @@ fn drive_until<'a>(
             end = End::Stopped;
             break;
         }
+        tell_scanned(cx, &mut *c);
     }
     let parsed = c.finish(end, &mut notes);
     cx.take_notes(&mut notes);
@@ -1101,10 +1121,11 @@ fn take_data<'s>(
     cx: &mut Cx<'_>,
     data: formats::container::Data<'s>,
     key: Option<&str>,
-) -> std::result::Result<Taken<'s>, Box<dyn formats::container::Container + 's>> {
+) -> Took<'s> {
     use formats::container::Data;
-    Ok(match data {
-        Data::Splice(sub) => return Err(sub),
+    Took::Plain(match data {
+        Data::Splice(sub) => return Took::Splice(sub),
+        Data::Open { bytes, open } => return Took::Open(bytes, open),
         Data::Slice(b) => Taken::Child(ChildData::Borrowed(b)),
         Data::Missing { size, error } => Taken::Child(ChildData::Missing { size, error }),
         Data::Copy { of } => Taken::Copy(of),
@@ -1132,16 +1153,45 @@ fn take_data<'s>(
     })
 }
 
-/// A spliced container (the error side of [`take_data`]) driven into the
-/// node: its conclusion and how it ended.
+/// Tell a container what its last entry turned out to be.
+fn tell_scanned<C: formats::container::Container + ?Sized>(cx: &Cx<'_>, c: &mut C) {
+    if let Some(n) = cx.children.last() {
+        c.entry_scanned(n.info.format, n.info.metadata.as_ref());
+    }
+}
+
+/// A spliced container or a region with its own parser, taken care of.
+// Always boxed (the error side of `place_special`).
+#[allow(clippy::large_enum_variant)]
+enum Special {
+    /// The spliced container's conclusion and how it ended.
+    Spliced(formats::Parsed, formats::container::End),
+    /// Whether the region became a child (false: the limits stopped).
+    Opened(bool),
+}
+
+/// Drive a spliced container into the node, or open a region with the
+/// container's parser as a child; other data is handed back with the
+/// entry's name and info.
 #[allow(clippy::type_complexity)]
-fn drive_splice<'s>(
+fn place_special<'s>(
     cx: &mut Cx<'_>,
-    took: std::result::Result<Taken<'s>, Box<dyn formats::container::Container + 's>>,
-) -> std::result::Result<Taken<'s>, Box<(formats::Parsed, formats::container::End)>> {
+    took: Took<'s>,
+    name: String,
+    info: EntryInfo,
+) -> std::result::Result<(Taken<'s>, String, EntryInfo), Box<Special>> {
     match took {
-        Ok(t) => Ok(t),
-        Err(sub) => Err(Box::new(drive_until(cx, sub))),
+        Took::Open(bytes, open) => {
+            let parse = |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, &*open);
+            Err(Box::new(Special::Opened(
+                cx.child_parsed_by(name, info, bytes, &parse),
+            )))
+        }
+        Took::Plain(t) => Ok((t, name, info)),
+        Took::Splice(sub) => {
+            let (parsed, end) = drive_until(cx, sub);
+            Err(Box::new(Special::Spliced(parsed, end)))
+        }
     }
 }
 
@@ -1153,6 +1203,16 @@ enum Taken<'s> {
     Read(Result<Unpacked>, u64),
     /// A copy of the container's earlier entry.
     Copy(usize),
+}
+
+/// An entry's data as [`take_data`] found it.
+enum Took<'s> {
+    /// Data the loop handles.
+    Plain(Taken<'s>),
+    /// Another container's entries, for this node.
+    Splice(Box<dyn formats::container::Container + 's>),
+    /// A region to open with the container's parser.
+    Open(&'s [u8], Box<formats::container::OpenWith<'s>>),
 }
 
 /// Checks sorted and without repeats (the report's order).

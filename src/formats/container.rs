@@ -25,11 +25,11 @@
 //! (`report`, `error`, `limits`, `hash`) alone, and a parser can be run, unit-tested,
 //! fuzzed or benchmarked with [`list`], without a scan.
 
-use super::Parsed;
+use super::{Metadata, Parsed};
 use crate::error::Error;
 use crate::hash::{HashSelection, Hashes};
 use crate::limits::Limits;
-use crate::model::{Check, EntryInfo, Evidence};
+use crate::model::{Check, EntryInfo, Evidence, Format};
 use std::collections::HashMap;
 use std::io::Read;
 
@@ -169,6 +169,16 @@ pub enum Data<'s> {
     /// [`Container::spliced`] with its conclusion. The entry's name and
     /// info are not used.
     Splice(Box<dyn Container + 's>),
+    /// A region to be opened by this parser instead of the one its magic
+    /// picks (an InstallShield cabinet header whose files lie in sibling
+    /// records: the parser knows the siblings). Without a parser it would
+    /// be a `Slice`.
+    Open {
+        /// The region.
+        bytes: &'s [u8],
+        /// The parser for it.
+        open: Box<OpenWith<'s>>,
+    },
     /// The same stored bytes as this container's earlier entry number `of`
     /// (counting from 0 in the order they were pulled): two cabinet files
     /// pointing at one range of a folder, as WiX and makecab store
@@ -192,6 +202,7 @@ impl std::fmt::Debug for Data<'_> {
             Data::Copy { of } => write!(f, "Copy(of entry {of})"),
             Data::Owned(b) => write!(f, "Owned({} bytes)", b.len()),
             Data::Splice(_) => write!(f, "Splice"),
+            Data::Open { bytes, .. } => write!(f, "Open({} bytes)", bytes.len()),
         }
     }
 }
@@ -250,6 +261,12 @@ pub trait Container {
     ) {
     }
 
+    /// After the engine scanned the entry it pulled last (opened it when it
+    /// could): the child's format and metadata. A container whose own facts
+    /// depend on what its entries turned out to be (an InstallShield
+    /// launcher listing its MSI packages) reads them here.
+    fn entry_scanned(&mut self, _format: Format, _metadata: Option<&Metadata>) {}
+
     /// After the engine pulled a [`Data::Splice`] container to its end:
     /// its conclusion (and its notes, already in `notes`).
     fn spliced(&mut self, _parsed: Parsed, _notes: &mut Notes) {}
@@ -296,6 +313,9 @@ impl Container for Finished {
 
 /// A format's entry point: the bytes, the options, the notes for the node.
 pub type OpenFn = for<'a> fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a>;
+
+/// A parser with context, for [`Data::Open`].
+pub type OpenWith<'s> = dyn for<'a> Fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a> + 's;
 
 /// An entry as [`list`] keeps it.
 #[derive(Debug)]
@@ -456,22 +476,13 @@ fn read_whole<'s>(
     max: u64,
 ) -> Result<Whole, Box<dyn Container + 's>> {
     Ok(match data {
-        Data::Slice(b) => {
-            let at = b.as_ptr() as usize;
-            if b.is_empty() || (input.contains(&at) && at + b.len() <= input.end) {
-                Whole::Listed(Listed::Slice {
-                    at: at.wrapping_sub(input.start),
-                    len: b.len(),
-                })
-            } else {
-                let keep = usize::try_from(max).unwrap_or(usize::MAX).min(b.len());
-                Whole::Listed(Listed::Decoded(Ok(b.get(..keep).unwrap_or(b).to_vec())))
-            }
-        }
+        Data::Slice(b) => Whole::Listed(slice_listed(b, input, max)),
         Data::Missing { size, error } => Whole::Listed(Listed::Missing { size, error }),
         Data::Copy { of } => Whole::Listed(Listed::Copy(of)),
         Data::Owned(b) => Whole::Listed(Listed::Decoded(Ok(b))),
         Data::Splice(sub) => return Err(sub),
+        // One level only: the region, not what its parser would make of it.
+        Data::Open { bytes, .. } => Whole::Listed(slice_listed(bytes, input, max)),
         Data::Decode { reader, .. } => {
             let mut out = Vec::new();
             let mut reader = reader.take(max.saturating_add(1));
@@ -510,5 +521,20 @@ fn tell<C: Container + ?Sized>(
             c.entry_read(Ok(d), info, notes);
         }
         Err(e) => c.entry_read(Err(e), info, notes),
+    }
+}
+
+/// A region as [`list`] keeps it: where it lies in the input, or (a region
+/// of bytes the container holds) its first `max` bytes.
+fn slice_listed(b: &[u8], input: &std::ops::Range<usize>, max: u64) -> Listed {
+    let at = b.as_ptr() as usize;
+    if b.is_empty() || (input.contains(&at) && at + b.len() <= input.end) {
+        Listed::Slice {
+            at: at.wrapping_sub(input.start),
+            len: b.len(),
+        }
+    } else {
+        let keep = usize::try_from(max).unwrap_or(usize::MAX).min(b.len());
+        Listed::Decoded(Ok(b.get(..keep).unwrap_or(b).to_vec()))
     }
 }
