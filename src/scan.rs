@@ -876,7 +876,7 @@ fn scan_node_with(
         (None, Some(h)) => match &h.parser {
             formats::Parser::Push(f) => Some((h.name, f as &ParseFn<'_>)),
             &formats::Parser::Pull(open) => {
-                pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, &open);
+                pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, open);
                 Some((h.name, &pulled as &ParseFn<'_>))
             }
         },
@@ -980,12 +980,8 @@ fn scan_node_with(
 /// limits, scans it and attaches it), stop pulling when the limits say so,
 /// and move the parser's notes onto the node after every call, so its
 /// errors and the engine's stay in the order they happened.
-fn pull(
-    data: &[u8],
-    cx: &mut Cx<'_>,
-    open: &formats::container::OpenWith<'_>,
-) -> formats::Parsed {
-    use formats::container::{Notes, Opened, Options};
+fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
+    use formats::container::{Notes, Options};
     let scanner = cx.scanner;
     let opts = Options {
         limits: &scanner.limits,
@@ -994,6 +990,13 @@ fn pull(
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);
     cx.take_notes(&mut notes);
+    conclude(cx, opened)
+}
+
+/// The node's conclusion from what opening it gave: a leaf's, or the
+/// container's once pulled to its end.
+fn conclude(cx: &mut Cx<'_>, opened: formats::container::Opened<'_>) -> formats::Parsed {
+    use formats::container::Opened;
     match opened {
         Opened::Leaf(parsed) => parsed,
         Opened::Container(c) => drive(cx, c),
@@ -1022,12 +1025,7 @@ fn drive_until<'a>(
     // still in the push style may drive a container for part of its node).
     let base = cx.children.len();
     loop {
-        let Some(Entry {
-            name,
-            info,
-            data,
-        }) = c.next_entry(&mut notes)
-        else {
+        let Some(Entry { name, info, data }) = c.next_entry(&mut notes) else {
             cx.take_notes(&mut notes);
             break;
         };
@@ -1125,7 +1123,11 @@ fn take_data<'s>(
     use formats::container::Data;
     Took::Plain(match data {
         Data::Splice(sub) => return Took::Splice(sub),
-        Data::Open { bytes, open } => return Took::Open(bytes, open),
+        Data::Opened {
+            bytes,
+            notes,
+            opened,
+        } => return Took::Opened(bytes, notes, opened),
         Data::Slice(b) => Taken::Child(ChildData::Borrowed(b)),
         Data::Missing { size, error } => Taken::Child(ChildData::Missing { size, error }),
         Data::Copy { of } => Taken::Copy(of),
@@ -1181,8 +1183,20 @@ fn place_special<'s>(
     info: EntryInfo,
 ) -> std::result::Result<(Taken<'s>, String, EntryInfo), Box<Special>> {
     match took {
-        Took::Open(bytes, open) => {
-            let parse = |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, &*open);
+        Took::Opened(bytes, notes, opened) => {
+            // Handed to the child's parse (at most once), unless the engine
+            // does not open the child.
+            let pending = std::cell::RefCell::new(Some((notes, opened)));
+            let parse = |_: &[u8], cx: &mut Cx<'_>| match pending.borrow_mut().take() {
+                Some((mut notes, opened)) => {
+                    cx.take_notes(&mut notes);
+                    conclude(cx, opened)
+                }
+                None => formats::Parsed {
+                    format: Format::Unknown,
+                    metadata: None,
+                },
+            };
             Err(Box::new(Special::Opened(
                 cx.child_parsed_by(name, info, bytes, &parse),
             )))
@@ -1211,8 +1225,12 @@ enum Took<'s> {
     Plain(Taken<'s>),
     /// Another container's entries, for this node.
     Splice(Box<dyn formats::container::Container + 's>),
-    /// A region to open with the container's parser.
-    Open(&'s [u8], Box<formats::container::OpenWith<'s>>),
+    /// A region the container opened with its own parser.
+    Opened(
+        &'s [u8],
+        formats::container::Notes,
+        formats::container::Opened<'s>,
+    ),
 }
 
 /// Checks sorted and without repeats (the report's order).

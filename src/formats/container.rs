@@ -169,15 +169,20 @@ pub enum Data<'s> {
     /// [`Container::spliced`] with its conclusion. The entry's name and
     /// info are not used.
     Splice(Box<dyn Container + 's>),
-    /// A region to be opened by this parser instead of the one its magic
-    /// picks (an InstallShield cabinet header whose files lie in sibling
-    /// records: the parser knows the siblings). Without a parser it would
-    /// be a `Slice`.
-    Open {
+    /// A region the container has already opened with a parser of its
+    /// own instead of the one its magic picks (an InstallShield cabinet
+    /// header whose files lie in sibling records: only the launcher knows
+    /// the siblings). The engine scans the region as a child whose parse is
+    /// this one: `notes` are the child's, `opened` its container or leaf.
+    /// When the engine does not open the child (depth, reopening), both are
+    /// dropped unread; opening first costs only the parse of its tables.
+    Opened {
         /// The region.
         bytes: &'s [u8],
-        /// The parser for it.
-        open: Box<OpenWith<'s>>,
+        /// The child's notes from opening it.
+        notes: Notes,
+        /// What opening it gave.
+        opened: Opened<'s>,
     },
     /// The same stored bytes as this container's earlier entry number `of`
     /// (counting from 0 in the order they were pulled): two cabinet files
@@ -202,7 +207,7 @@ impl std::fmt::Debug for Data<'_> {
             Data::Copy { of } => write!(f, "Copy(of entry {of})"),
             Data::Owned(b) => write!(f, "Owned({} bytes)", b.len()),
             Data::Splice(_) => write!(f, "Splice"),
-            Data::Open { bytes, .. } => write!(f, "Open({} bytes)", bytes.len()),
+            Data::Opened { bytes, .. } => write!(f, "Opened({} bytes)", bytes.len()),
         }
     }
 }
@@ -313,9 +318,6 @@ impl Container for Finished {
 
 /// A format's entry point: the bytes, the options, the notes for the node.
 pub type OpenFn = for<'a> fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a>;
-
-/// A parser with context, for [`Data::Open`].
-pub type OpenWith<'s> = dyn for<'a> Fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a> + 's;
 
 /// An entry as [`list`] keeps it.
 #[derive(Debug)]
@@ -481,8 +483,8 @@ fn read_whole<'s>(
         Data::Copy { of } => Whole::Listed(Listed::Copy(of)),
         Data::Owned(b) => Whole::Listed(Listed::Decoded(Ok(b))),
         Data::Splice(sub) => return Err(sub),
-        // One level only: the region, not what its parser would make of it.
-        Data::Open { bytes, .. } => Whole::Listed(slice_listed(bytes, input, max)),
+        // One level only: the region, not what its parser made of it.
+        Data::Opened { bytes, .. } => Whole::Listed(slice_listed(bytes, input, max)),
         Data::Decode { reader, .. } => {
             let mut out = Vec::new();
             let mut reader = reader.take(max.saturating_add(1));

@@ -744,7 +744,7 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             && super::sniff(region).is_none()
             && super::installshield::looks_like_launcher(region, cx.limits().max_search_window)
         {
-            if let Some(is) = super::installshield::launcher_children(region, a as u64, cx) {
+            if let Some(is) = launcher_children(region, a as u64, cx) {
                 let end = usize::try_from(is.end).unwrap_or(usize::MAX);
                 info.installshield = Some(Box::new(is));
                 let tail = data.get(end..b).unwrap_or(&[]);
@@ -827,6 +827,27 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 return;
             }
         }
+    }
+}
+
+/// An InstallShield launcher's records as children of this node (pulled
+/// from the launcher container, until this module speaks the pull protocol
+/// itself); its facts, or `None` when `region` holds no record list.
+fn launcher_children(
+    region: &[u8],
+    base: u64,
+    cx: &mut Cx<'_>,
+) -> Option<super::installshield::LauncherInfo> {
+    let mut notes = super::container::Notes::default();
+    let walk = super::installshield::open_launcher(region, base, cx.limits(), &mut notes);
+    cx.take_notes(&mut notes);
+    let parsed = crate::scan::drive(cx, Box::new(walk?));
+    match parsed.metadata {
+        Some(Metadata::InstallShield(m)) => match *m {
+            super::installshield::InstallShieldInfo::Launcher(l) => Some(l),
+            super::installshield::InstallShieldInfo::Cabinet(_) => None,
+        },
+        _ => None,
     }
 }
 

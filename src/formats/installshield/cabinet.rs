@@ -4,10 +4,10 @@
 //! `file_group.c`; listing order and names as `unshield l` prints them.
 
 use crate::error::{context, Error, Result};
+use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes, Opened};
 use crate::formats::{le_u16, le_u32, le_u64, Metadata, Parsed};
 use crate::hash::Inspect;
 use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
 use md5::{Digest, Md5};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -352,17 +352,16 @@ impl<'a> Header<'a> {
 }
 
 /// The header's facts and its file listing, within the container limits.
-fn listed(h: &Header<'_>, cx: &mut Cx<'_>) -> (CabinetInfo, Vec<(u32, String, Fd)>) {
-    let max = cx.limits().max_entries_per_container;
+fn listed(h: &Header<'_>, max: u64, notes: &mut Notes) -> (CabinetInfo, Vec<(u32, String, Fd)>) {
     let mut info = h.info(usize::try_from(max).unwrap_or(usize::MAX));
-    let (files, groups) = listing(h, max, cx);
+    let (files, groups) = listing(h, max, notes);
     info.files = Some(files.len() as u64);
     info.file_groups = groups.into_iter().take(MAX_LISTED_GROUPS).collect();
     (info, files)
 }
 
 /// A file as `unshield l` lists it: (index, `group\dir\name`).
-fn listing(h: &Header<'_>, max: u64, cx: &mut Cx<'_>) -> (Vec<(u32, String, Fd)>, Vec<String>) {
+fn listing(h: &Header<'_>, max: u64, notes: &mut Notes) -> (Vec<(u32, String, Fd)>, Vec<String>) {
     let groups = h.file_groups(usize::try_from(max).unwrap_or(usize::MAX));
     let mut out = Vec::new();
     let mut steps = 0u64;
@@ -374,7 +373,7 @@ fn listing(h: &Header<'_>, max: u64, cx: &mut Cx<'_>) -> (Vec<(u32, String, Fd)>
         for i in *first..=last {
             steps += 1;
             if steps > max {
-                cx.error(Error::limit(
+                notes.error(Error::limit(
                     "max_entries_per_container",
                     format!("cabinet listing stopped after {max} entries"),
                 ));
@@ -382,7 +381,7 @@ fn listing(h: &Header<'_>, max: u64, cx: &mut Cx<'_>) -> (Vec<(u32, String, Fd)>
             }
             let Ok(i) = u32::try_from(i) else { break };
             let Some(fd) = h.descriptor(i) else {
-                cx.error(Error::truncated(format!(
+                notes.error(Error::truncated(format!(
                     "file descriptor {i} runs past the header"
                 )));
                 break 'groups;
@@ -410,7 +409,13 @@ fn listing(h: &Header<'_>, max: u64, cx: &mut Cx<'_>) -> (Vec<(u32, String, Fd)>
 /// A cabinet on its own: a header (files listed in metadata; their data is
 /// in other files unless this is a version 5 cabinet with its own data), or
 /// a data volume.
-pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
+pub(crate) fn open_alone<'a>(data: &'a [u8], max: u64, notes: &mut Notes) -> Opened<'a> {
+    let leaf = |info: Option<CabinetInfo>| {
+        Opened::Leaf(Parsed {
+            format: Format::InstallShield,
+            metadata: info.map(|i| Metadata::InstallShield(Box::new(i.into()))),
+        })
+    };
     match Header::parse(data) {
         Ok(h)
             if h.major <= 5
@@ -418,12 +423,11 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
                     .is_some_and(|v| v.data_offset != 0 && v.data_offset < data.len() as u64) =>
         {
             // The header and the data in one file: unpack it.
-            let (_, info) = parse_set(data, &[(1, data)], cx);
-            info
+            open_set(data, vec![(1, data)], max, notes)
         }
         Ok(h) => {
-            let (info, files) = listed(&h, cx);
-            cx.evidence(Evidence::strong(
+            let (info, files) = listed(&h, max, notes);
+            notes.evidence(Evidence::strong(
                 "installshield-cabinet-header",
                 format!(
                     "InstallShield cabinet header, version {} (major {}): {} files; their data lies in the volumes",
@@ -433,17 +437,17 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
                 ),
                 Some(0),
             ));
-            Some(info)
+            leaf(Some(info))
         }
         Err(_) => {
             let major = major_version(le_u32(data, 4).unwrap_or(0));
             let Some(v) = volume_header(data, major) else {
-                cx.error(Error::truncated(
+                notes.error(Error::truncated(
                     "InstallShield cabinet without a header or volume header",
                 ));
-                return None;
+                return leaf(None);
             };
-            cx.evidence(Evidence::strong(
+            notes.evidence(Evidence::strong(
                 "installshield-cabinet-volume",
                 format!(
                     "InstallShield data volume, files {}..={}",
@@ -451,39 +455,43 @@ pub(crate) fn parse_alone(data: &[u8], cx: &mut Cx<'_>) -> Option<CabinetInfo> {
                 ),
                 Some(0),
             ));
-            cx.error(Error::unsupported(format!(
+            notes.error(Error::unsupported(format!(
                 "data volume holding files {}..={}: their names, sizes and places are in the \
                  cabinet header (`data1.hdr`, or a `data1.cab` that carries it), which is not \
                  part of this file, so they are not listed",
                 v.first_index, v.last_index
             )));
-            Some(CabinetInfo {
+            leaf(Some(CabinetInfo {
                 version: format!("{:#010x}", le_u32(data, 4).unwrap_or(0)),
                 major_version: major,
                 unicode: major >= 17,
                 volume_files: Some((v.first_index, v.last_index)),
                 ..CabinetInfo::default()
-            })
+            }))
         }
     }
 }
 
 /// A data volume read as part of a set whose header is the sibling record
 /// `header`: its files are that record's children, so it lists none.
-pub(crate) fn parse_volume_of_set(data: &[u8], header: &str, cx: &mut Cx<'_>) -> Parsed {
+pub(crate) fn open_volume_of_set<'a>(
+    data: &'a [u8],
+    header: &str,
+    notes: &mut Notes,
+) -> Opened<'a> {
     let version = le_u32(data, 4).unwrap_or(0);
     let major = major_version(version);
     let Some(v) = volume_header(data, major) else {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "InstallShield data volume cut before its volume header ({} bytes)",
             data.len()
         )));
-        return Parsed {
+        return Opened::Leaf(Parsed {
             format: Format::InstallShield,
             metadata: None,
-        };
+        });
     };
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "installshield-cabinet-volume",
         format!(
             "InstallShield data volume, files {}..={}: listed (and unpacked) under `{header}`",
@@ -498,10 +506,10 @@ pub(crate) fn parse_volume_of_set(data: &[u8], header: &str, cx: &mut Cx<'_>) ->
         volume_files: Some((v.first_index, v.last_index)),
         ..CabinetInfo::default()
     };
-    Parsed {
+    Opened::Leaf(Parsed {
         format: Format::InstallShield,
         metadata: Some(Metadata::InstallShield(Box::new(info.into()))),
-    }
+    })
 }
 
 /// A volume header.
@@ -561,28 +569,27 @@ fn volume_header(data: &[u8], major: u32) -> Option<Volume> {
 }
 
 /// The header `data` with its volumes (`(number, bytes)`): every file
-/// `unshield l` lists becomes a child, unpacked where its volume is present.
-pub(crate) fn parse_set(
-    data: &[u8],
-    volumes: &[(u32, &[u8])],
-    cx: &mut Cx<'_>,
-) -> (Parsed, Option<CabinetInfo>) {
+/// `unshield l` lists becomes an entry, unpacked where its volume is
+/// present.
+pub(crate) fn open_set<'a>(
+    data: &'a [u8],
+    volumes: Vec<(u32, &'a [u8])>,
+    max: u64,
+    notes: &mut Notes,
+) -> Opened<'a> {
     let h = match Header::parse(data) {
         Ok(h) => h,
         Err(e) => {
-            cx.error(context(e, "InstallShield cabinet header"));
-            return (
-                Parsed {
-                    format: Format::InstallShield,
-                    metadata: None,
-                },
-                None,
-            );
+            notes.error(context(e, "InstallShield cabinet header"));
+            return Opened::Leaf(Parsed {
+                format: Format::InstallShield,
+                metadata: None,
+            });
         }
     };
-    let (mut info, files) = listed(&h, cx);
+    let (mut info, files) = listed(&h, max, notes);
     info.volumes = volumes.iter().map(|v| v.0).collect();
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "installshield-cabinet-header",
         format!(
             "InstallShield cabinet header, version {} (major {}): {} files in {} volume(s)",
@@ -593,7 +600,34 @@ pub(crate) fn parse_set(
         ),
         Some(0),
     ));
-    for (i, name, fd) in files {
+    Opened::Container(Box::new(SetWalk {
+        h,
+        files: files.into_iter(),
+        volumes,
+        info,
+        raw: std::borrow::Cow::Borrowed(&[]),
+        md5: Md5::new(),
+        want: None,
+    }))
+}
+
+/// The files of a cabinet set, unpacked as the engine pulls them.
+struct SetWalk<'a> {
+    h: Header<'a>,
+    files: std::vec::IntoIter<(u32, String, Fd)>,
+    volumes: Vec<(u32, &'a [u8])>,
+    info: CabinetInfo,
+    /// The stored bytes of the file being read (owned when split across
+    /// volumes or de-obfuscated).
+    raw: std::borrow::Cow<'a, [u8]>,
+    /// Its MD5 as the engine reads it, and the file table's.
+    md5: Md5,
+    want: Option<[u8; 16]>,
+}
+
+impl Container for SetWalk<'_> {
+    fn next_entry(&mut self, _notes: &mut Notes) -> Option<Entry<'_>> {
+        let (i, name, fd) = self.files.next()?;
         let mut entry = EntryInfo::new(EntryKind::File);
         entry.method = Some(
             match (
@@ -608,32 +642,83 @@ pub(crate) fn parse_set(
             .to_owned(),
         );
         entry.compressed_size = Some(fd.compressed);
-        let data = match unpack(&h, i, &fd, volumes, cx) {
-            Ok((u, md5)) => {
-                match md5 {
-                    Some(Ok(())) => entry = entry.verified(Check::InstallshieldMd5),
-                    Some(Err(e)) => entry = entry.with_error(e),
-                    None => {}
-                }
-                u.into()
+        let src = match source(&self.h, i, &fd).and_then(|(si, src)| {
+            let raw = stored_bytes(&self.h, si, &src, &self.volumes)?;
+            Ok((raw, src))
+        }) {
+            Ok(s) => s,
+            Err(error) => {
+                return Some(Entry {
+                    name,
+                    info: entry,
+                    data: Data::Missing {
+                        size: fd.expanded,
+                        error,
+                    },
+                })
             }
-            Err(e) => ChildData::Missing {
-                size: fd.expanded,
-                error: e,
-            },
         };
-        if !cx.child(name, entry, data) {
-            break;
+        let (mut raw, src) = src;
+        if src.flags & FILE_OBFUSCATED != 0 {
+            deobfuscate(raw.to_mut());
+        }
+        self.raw = raw;
+        self.md5 = Md5::new();
+        self.want = src.md5.filter(|m| m.iter().any(|&b| b != 0));
+        let stored = Some(self.raw.len() as u64);
+        let reader: Box<dyn Read + '_> = if src.flags & FILE_COMPRESSED != 0 {
+            Box::new(Chunks {
+                raw: &self.raw,
+                pos: 0,
+                out: Vec::new(),
+                out_pos: 0,
+            })
+        } else {
+            Box::new(&self.raw[..])
+        };
+        // The file table's MD5, computed as the bytes stream.
+        let md5 = &mut self.md5;
+        let see = move |b: &[u8]| md5.update(b);
+        Some(Entry {
+            name,
+            info: entry,
+            data: Data::Decode {
+                reader: Box::new(Inspect { inner: reader, see }),
+                declared: Some(src.expanded),
+                stored,
+            },
+        })
+    }
+
+    fn entry_read(
+        &mut self,
+        read: std::result::Result<Decoded<'_>, &mut Error>,
+        info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+        let (Ok(_), Some(want)) = (read, self.want.take()) else {
+            return;
+        };
+        let got: [u8; 16] = std::mem::replace(&mut self.md5, Md5::new())
+            .finalize()
+            .into();
+        if got == want {
+            info.add_verified(Check::InstallshieldMd5);
+        } else {
+            info.add_error(Error::checksum(format!(
+                "MD5 of the unpacked file is {}, the cabinet's file table stores {}",
+                hex(&got),
+                hex(&want)
+            )));
         }
     }
-    let meta = Metadata::InstallShield(Box::new(info.clone().into()));
-    (
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
         Parsed {
             format: Format::InstallShield,
-            metadata: Some(meta),
-        },
-        Some(info),
-    )
+            metadata: Some(Metadata::InstallShield(Box::new(self.info.into()))),
+        }
+    }
 }
 
 /// The stored bytes of file `index` (descriptor `fd`), gathered from its
@@ -803,17 +888,9 @@ impl Read for Chunks<'_> {
     }
 }
 
-/// Unpack file `index`, checked against its declared size; with it, the
-/// result of comparing its MD5 with the file table's (`None` when the table
-/// stores none).
-fn unpack(
-    h: &Header<'_>,
-    index: u32,
-    fd: &Fd,
-    volumes: &[(u32, &[u8])],
-    cx: &mut Cx<'_>,
-) -> Result<(crate::scan::Unpacked, Option<Result<()>>)> {
-    // A duplicate's data is the file it links to.
+/// The file whose data file `index` (descriptor `fd`) has: a duplicate's
+/// data is the file it links to. (Its index and descriptor.)
+fn source(h: &Header<'_>, index: u32, fd: &Fd) -> Result<(u32, Fd)> {
     let mut src = fd.clone();
     let mut src_index = index;
     let mut seen = HashSet::new();
@@ -828,42 +905,7 @@ fn unpack(
             Error::malformed(format!("file {index} links to missing file {src_index}"))
         })?;
     }
-    let mut raw = stored_bytes(h, src_index, &src, volumes)?;
-    if src.flags & FILE_OBFUSCATED != 0 {
-        deobfuscate(raw.to_mut());
-    }
-    let stored = Some(raw.len() as u64);
-    let reader: Box<dyn Read + '_> = if src.flags & FILE_COMPRESSED != 0 {
-        Box::new(Chunks {
-            raw: &raw,
-            pos: 0,
-            out: Vec::new(),
-            out_pos: 0,
-        })
-    } else {
-        Box::new(&raw[..])
-    };
-    // The file table's MD5, computed as the bytes stream.
-    let mut md5 = Md5::new();
-    let see = |b: &[u8]| md5.update(b);
-    let out = cx.read_entry(
-        &mut Inspect { inner: reader, see },
-        Some(src.expanded),
-        stored,
-    )?;
-    let check = src.md5.filter(|m| m.iter().any(|&b| b != 0)).map(|want| {
-        let got: [u8; 16] = md5.finalize().into();
-        if got == want {
-            Ok(())
-        } else {
-            Err(Error::checksum(format!(
-                "MD5 of the unpacked file is {}, the cabinet's file table stores {}",
-                hex(&got),
-                hex(&want)
-            )))
-        }
-    });
-    Ok((out, check))
+    Ok((src_index, src))
 }
 
 fn hex(b: &[u8]) -> String {

@@ -3,9 +3,10 @@
 
 use super::cabinet::{self, CabinetInfo};
 use crate::error::{context, Error};
-use crate::formats::{le_u16, le_u32};
+use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes};
+use crate::formats::{le_u16, le_u32, Metadata, Parsed};
+use crate::limits::Limits;
 use crate::model::{EntryInfo, EntryKind, Format};
-use crate::scan::{ChildData, Cx};
 use memchr::memmem;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -132,12 +133,17 @@ pub(crate) fn looks_like_launcher(region: &[u8], window: u64) -> bool {
         || find_header(region, window).is_some()
 }
 
-/// List the records of a launcher overlay `region` (at offset `base` of
-/// the node being parsed) as children of that node. Returns `None` when
-/// the region holds no record list.
-pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Option<LauncherInfo> {
-    let max = usize::try_from(cx.limits().max_entries_per_container).unwrap_or(usize::MAX);
-    let found = find(region, max, cx)?;
+/// The records of a launcher overlay `region` (at offset `base` of the
+/// node being parsed), as a container whose entries are the records; none
+/// when the region holds no record list.
+pub(crate) fn open_launcher<'a>(
+    region: &'a [u8],
+    base: u64,
+    limits: &Limits,
+    notes: &mut Notes,
+) -> Option<LauncherWalk<'a>> {
+    let max = usize::try_from(limits.max_entries_per_container).unwrap_or(usize::MAX);
+    let found = find(region, max, limits.max_search_window, notes)?;
     let mut info = LauncherInfo {
         layout: found.layout.to_owned(),
         offset: base + found.start as u64,
@@ -167,49 +173,123 @@ pub(crate) fn launcher_children(region: &[u8], base: u64, cx: &mut Cx<'_>) -> Op
             }
         }
     }
-    for (i, r) in found.records.iter().enumerate() {
-        let mut entry = EntryInfo::new(EntryKind::File).at(base + r.at as u64);
+    Some(LauncherWalk {
+        records: found.records,
+        sets,
+        listed_under,
+        base,
+        next: 0,
+        last: None,
+        info,
+        max: limits.max_entries_per_container,
+    })
+}
+
+/// A launcher's records, handed over as the engine pulls.
+pub(crate) struct LauncherWalk<'a> {
+    records: Vec<Record<'a>>,
+    /// Cabinet sets by header record: (volume number, record).
+    sets: HashMap<usize, Vec<(u32, usize)>>,
+    /// Volume records by index → the header record's child name.
+    listed_under: HashMap<usize, String>,
+    base: u64,
+    next: usize,
+    /// The record handed over last, and whether it heads a cabinet set.
+    last: Option<(usize, bool)>,
+    info: LauncherInfo,
+    /// Bound on a cabinet set's file table.
+    max: u64,
+}
+
+impl Container for LauncherWalk<'_> {
+    fn next_entry(&mut self, _notes: &mut Notes) -> Option<Entry<'_>> {
+        let i = self.next;
+        let r = self.records.get(i)?;
+        self.next += 1;
+        self.last = Some((i, self.sets.contains_key(&i)));
+        let mut entry = EntryInfo::new(EntryKind::File).at(self.base + r.at as u64);
         entry.method = Some(r.method());
-        let more = if let Some(vols) = sets.get(&i) {
+        let name = r.child.clone();
+        let data = if let Some(vols) = self.sets.get(&i) {
             let volumes: Vec<(u32, &[u8])> = vols
                 .iter()
-                .filter_map(|&(n, j)| Some((n, found.records.get(j)?.data)))
+                .filter_map(|&(n, j)| Some((n, self.records.get(j)?.data)))
                 .collect();
-            let set_info: std::cell::RefCell<Option<CabinetInfo>> = Default::default();
-            let more = cx.child_parsed_by(r.child.clone(), entry, r.data, &|d, cx| {
-                let (parsed, ci) = cabinet::parse_set(d, &volumes, cx);
-                *set_info.borrow_mut() = ci;
-                parsed
-            });
-            if info.cabinet.is_none() {
-                info.cabinet = set_info.into_inner();
+            let mut notes = Notes::default();
+            let opened = cabinet::open_set(r.data, volumes, self.max, &mut notes);
+            Data::Opened {
+                bytes: r.data,
+                notes,
+                opened,
             }
-            more
-        } else if let Some(header) = listed_under.get(&i) {
-            cx.child_parsed_by(r.child.clone(), entry, r.data, &|d, cx| {
-                cabinet::parse_volume_of_set(d, header, cx)
-            })
+        } else if let Some(header) = self.listed_under.get(&i) {
+            let mut notes = Notes::default();
+            let opened = cabinet::open_volume_of_set(r.data, header, &mut notes);
+            Data::Opened {
+                bytes: r.data,
+                notes,
+                opened,
+            }
         } else if r.obfuscation == Obfuscation::None && !r.zlib {
-            cx.child(r.child.clone(), entry, ChildData::Borrowed(r.data))
+            Data::Slice(r.data)
         } else {
             entry.compressed_size = Some(r.data.len() as u64);
-            let data = match decode(r, cx) {
-                Ok(u) => u.into(),
-                Err(e) => ChildData::Missing {
+            match decoder(r) {
+                Ok((reader, declared)) => Data::Decode {
+                    reader,
+                    declared,
+                    stored: Some(r.data.len() as u64),
+                },
+                Err(e) => Data::Missing {
                     size: r.data.len() as u64,
                     error: context(e, &format!("record `{}`", r.name)),
                 },
-            };
-            cx.child(r.child.clone(), entry, data)
+            }
         };
-        if !more {
-            break;
-        }
-        if cx.children.last().is_some_and(|c| c.format == Format::Msi) {
-            info.msi_packages.push(r.child.clone());
+        Some(Entry {
+            name,
+            info: entry,
+            data,
+        })
+    }
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        _info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+        if let (Err(e), Some((i, _))) = (read, self.last) {
+            if let Some(r) = self.records.get(i) {
+                *e = context(e.clone(), &format!("record `{}`", r.name));
+            }
         }
     }
-    Some(info)
+
+    fn entry_scanned(&mut self, format: Format, metadata: Option<&Metadata>) {
+        let Some((i, heads_set)) = self.last else {
+            return;
+        };
+        if heads_set && self.info.cabinet.is_none() {
+            if let Some(Metadata::InstallShield(m)) = metadata {
+                if let super::InstallShieldInfo::Cabinet(ci) = m.as_ref() {
+                    self.info.cabinet = Some(ci.clone());
+                }
+            }
+        }
+        if format == Format::Msi {
+            if let Some(r) = self.records.get(i) {
+                self.info.msi_packages.push(r.child.clone());
+            }
+        }
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        Parsed {
+            format: Format::InstallShield,
+            metadata: Some(Metadata::InstallShield(Box::new(self.info.into()))),
+        }
+    }
 }
 
 /// InstallShield cabinet sets among plain records, by header record: the
@@ -273,13 +353,13 @@ fn volume_number(name: &str) -> Option<(&str, u32)> {
 }
 
 /// Find the record list of `region`, whichever layout it uses.
-fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> {
+fn find<'a>(region: &'a [u8], max: usize, window: u64, notes: &mut Notes) -> Option<Found<'a>> {
     if plain_strings(region, 0).is_some() {
         let mut records = Vec::new();
         let mut at = 0usize;
         while let Some((r, next)) = plain_record(region, at) {
             if records.len() >= max {
-                cx.error(Error::limit(
+                notes.error(Error::limit(
                     "max_entries_per_container",
                     format!("overlay records stopped after {max}"),
                 ));
@@ -290,9 +370,9 @@ fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> 
         }
         if at < region.len() {
             if let Some(e) = plain_truncated(region, at) {
-                cx.error(e);
+                notes.error(e);
             } else if let Some(e) = stray_tail(region, at) {
-                cx.error(e);
+                notes.error(e);
             }
         }
         return Some(Found {
@@ -312,14 +392,14 @@ fn find<'a>(region: &'a [u8], max: usize, cx: &mut Cx<'_>) -> Option<Found<'a>> 
             });
         }
     }
-    let (start, stream) = find_header(region, cx.limits().max_search_window)?;
+    let (start, stream) = find_header(region, window)?;
     let kind = le_u32(region, start + 16).unwrap_or(0);
     let (records, end) = if stream {
-        header_records(region, start, max, "ISSetupStream", cx, |at| {
+        header_records(region, start, max, "ISSetupStream", notes, |at| {
             stream_record(region, at, kind, usize::MAX)
         })
     } else {
-        header_records(region, start, max, "InstallShield", cx, |at| {
+        header_records(region, start, max, "InstallShield", notes, |at| {
             installshield_record(region, at, usize::MAX)
         })
     };
@@ -639,7 +719,7 @@ fn header_records<'a>(
     start: usize,
     max: usize,
     header: &str,
-    cx: &mut Cx<'_>,
+    notes: &mut Notes,
     record: impl Fn(usize) -> Option<(Record<'a>, usize)>,
 ) -> (Vec<Record<'a>>, usize) {
     let count = le_u16(region, start + 14).unwrap_or(0);
@@ -647,14 +727,14 @@ fn header_records<'a>(
     let mut at = start + HEADER_LEN;
     for i in 0..count {
         if records.len() >= max {
-            cx.error(Error::limit(
+            notes.error(Error::limit(
                 "max_entries_per_container",
                 format!("overlay records stopped after {max}"),
             ));
             break;
         }
         let Some((r, end)) = record(at) else {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "{header} header declares {count} files; record {i} at {at:#x} is cut short or invalid"
             )));
             break;
@@ -664,7 +744,7 @@ fn header_records<'a>(
     }
     if records.len() == usize::from(count) {
         if let Some((r, _)) = record(at) {
-            cx.error(Error::malformed(format!(
+            notes.error(Error::malformed(format!(
                 "{header} header declares {count} files, but a further record `{}` follows at \
                  {at:#x}: the count is damaged; the records that follow are listed too",
                 r.name
@@ -717,10 +797,11 @@ fn key(seed: &[u8]) -> Vec<u8> {
         .collect()
 }
 
-/// Decode an obfuscated and/or compressed record, hashing as it streams.
-fn decode(r: &Record<'_>, cx: &mut Cx<'_>) -> crate::error::Result<crate::scan::Unpacked> {
-    let stored = Some(r.data.len() as u64);
-    let mut plain: Box<dyn Read + '_> = if r.obfuscation == Obfuscation::None {
+/// The decoder of an obfuscated and/or compressed record, with the size
+/// to expect (an empty zlib record decodes to nothing).
+#[allow(clippy::type_complexity)]
+fn decoder<'r>(r: &Record<'r>) -> crate::error::Result<(Box<dyn Read + 'r>, Option<u64>)> {
+    let plain: Box<dyn Read + 'r> = if r.obfuscation == Obfuscation::None {
         Box::new(r.data)
     } else {
         if r.seed.is_empty() {
@@ -735,15 +816,15 @@ fn decode(r: &Record<'_>, cx: &mut Cx<'_>) -> crate::error::Result<crate::scan::
             block: r.obfuscation == Obfuscation::Block1024,
         })
     };
-    if r.zlib {
+    Ok(if r.zlib {
         if r.data.is_empty() {
-            return cx.read_entry(&mut std::io::empty(), Some(0), stored);
+            (Box::new(std::io::empty()), Some(0))
+        } else {
+            (Box::new(flate2::read::ZlibDecoder::new(plain)), None)
         }
-        let mut z = flate2::read::ZlibDecoder::new(plain);
-        cx.read_entry(&mut z, None, stored)
     } else {
-        cx.read_entry(&mut plain, None, stored)
-    }
+        (plain, None)
+    })
 }
 
 #[cfg(test)]

@@ -43,18 +43,18 @@ mod launcher;
 pub use cabinet::CabinetInfo;
 pub use launcher::{LauncherInfo, RecordInfo};
 
-pub(crate) use launcher::{launcher_children, looks_like_launcher};
+pub(crate) use launcher::{looks_like_launcher, open_launcher};
 
-use super::{Handler, Metadata, Parsed};
+use super::container::{Notes, Opened, Options};
+use super::{Handler, Parsed};
 use crate::model::Format;
-use crate::scan::Cx;
 
 /// Dispatch entry.
 pub(crate) const HANDLER: Handler = Handler {
     name: "installshield",
     format: Format::InstallShield,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// An InstallShield cabinet (`ISc(` and a header that makes sense).
@@ -62,19 +62,20 @@ pub fn sniff(data: &[u8]) -> bool {
     cabinet::sniff(data)
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Open an InstallShield cabinet (a header, a header with its data, or a
+/// data volume); other bytes (only when forced, fuzzing) as a launcher
+/// overlay.
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    let max = opts.limits.max_entries_per_container;
     if cabinet::sniff(data) {
-        let info = cabinet::parse_alone(data, cx);
-        return Parsed {
-            format: Format::InstallShield,
-            metadata: info.map(|i| Metadata::InstallShield(Box::new(i.into()))),
-        };
+        return cabinet::open_alone(data, max, notes);
     }
-    // Forced on other bytes (fuzzing): read them as a launcher overlay.
-    let info = launcher_children(data, 0, cx);
-    Parsed {
-        format: Format::InstallShield,
-        metadata: info.map(|i| Metadata::InstallShield(Box::new(i.into()))),
+    match open_launcher(data, 0, opts.limits, notes) {
+        Some(w) => Opened::Container(Box::new(w)),
+        None => Opened::Leaf(Parsed {
+            format: Format::InstallShield,
+            metadata: None,
+        }),
     }
 }
 
