@@ -1123,11 +1123,7 @@ fn take_data<'s>(
     use formats::container::Data;
     Took::Plain(match data {
         Data::Splice(sub) => return Took::Splice(sub),
-        Data::Opened {
-            bytes,
-            notes,
-            opened,
-        } => return Took::Opened(bytes, notes, opened),
+        Data::Opened { bytes, child } => return Took::Opened(bytes, child),
         Data::Slice(b) => Taken::Child(ChildData::Borrowed(b)),
         Data::Missing { size, error } => Taken::Child(ChildData::Missing { size, error }),
         Data::Copy { of } => Taken::Copy(of),
@@ -1183,12 +1179,13 @@ fn place_special<'s>(
     info: EntryInfo,
 ) -> std::result::Result<(Taken<'s>, String, EntryInfo), Box<Special>> {
     match took {
-        Took::Opened(bytes, notes, opened) => {
+        Took::Opened(bytes, child) => {
             // Handed to the child's parse (at most once), unless the engine
             // does not open the child.
-            let pending = std::cell::RefCell::new(Some((notes, opened)));
+            let pending = std::cell::RefCell::new(Some(child));
             let parse = |_: &[u8], cx: &mut Cx<'_>| match pending.borrow_mut().take() {
-                Some((mut notes, opened)) => {
+                Some(child) => {
+                    let formats::container::Preopened { mut notes, opened } = *child;
                     cx.take_notes(&mut notes);
                     conclude(cx, opened)
                 }
@@ -1226,11 +1223,7 @@ enum Took<'s> {
     /// Another container's entries, for this node.
     Splice(Box<dyn formats::container::Container + 's>),
     /// A region the container opened with its own parser.
-    Opened(
-        &'s [u8],
-        formats::container::Notes,
-        formats::container::Opened<'s>,
-    ),
+    Opened(&'s [u8], Box<formats::container::Preopened<'s>>),
 }
 
 /// Checks sorted and without repeats (the report's order).

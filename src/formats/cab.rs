@@ -441,6 +441,8 @@ impl Container for Walk<'_> {
 }
 
 /// What the folder being decoded gives next.
+// Made and consumed at once, one per file.
+#[allow(clippy::large_enum_variant)]
 enum Step<'s> {
     /// An entry that needs no reader (missing, or a copy).
     Entry(container::Entry<'s>),

@@ -179,10 +179,8 @@ pub enum Data<'s> {
     Opened {
         /// The region.
         bytes: &'s [u8],
-        /// The child's notes from opening it.
-        notes: Notes,
         /// What opening it gave.
-        opened: Opened<'s>,
+        child: Box<Preopened<'s>>,
     },
     /// The same stored bytes as this container's earlier entry number `of`
     /// (counting from 0 in the order they were pulled): two cabinet files
@@ -210,6 +208,14 @@ impl std::fmt::Debug for Data<'_> {
             Data::Opened { bytes, .. } => write!(f, "Opened({} bytes)", bytes.len()),
         }
     }
+}
+
+/// A region a container opened itself (see [`Data::Opened`]).
+pub struct Preopened<'s> {
+    /// The child's notes from opening it.
+    pub notes: Notes,
+    /// What opening it gave.
+    pub opened: Opened<'s>,
 }
 
 /// One entry of a container.

@@ -3,7 +3,7 @@
 
 use super::cabinet::{self, CabinetInfo};
 use crate::error::{context, Error};
-use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes};
+use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes, Preopened};
 use crate::formats::{le_u16, le_u32, Metadata, Parsed};
 use crate::limits::Limits;
 use crate::model::{EntryInfo, EntryKind, Format};
@@ -219,16 +219,14 @@ impl Container for LauncherWalk<'_> {
             let opened = cabinet::open_set(r.data, volumes, self.max, &mut notes);
             Data::Opened {
                 bytes: r.data,
-                notes,
-                opened,
+                child: Box::new(Preopened { notes, opened }),
             }
         } else if let Some(header) = self.listed_under.get(&i) {
             let mut notes = Notes::default();
             let opened = cabinet::open_volume_of_set(r.data, header, &mut notes);
             Data::Opened {
                 bytes: r.data,
-                notes,
-                opened,
+                child: Box::new(Preopened { notes, opened }),
             }
         } else if r.obfuscation == Obfuscation::None && !r.zlib {
             Data::Slice(r.data)
