@@ -1010,8 +1010,15 @@ fn scan_node_with(
 /// each entry and hand it to [`Cx::child`] (which admits it against the
 /// limits, scans it and attaches it), stop pulling when the limits say so,
 /// and move the parser's notes onto the node after every call, so its
-/// errors and the engine's stay in the order they happened.
-fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
+/// errors and the engine's stay in the order they happened. Also used,
+/// until the PE parser is ported, for a region it has opened by a named
+/// pull parser rather than the sniffed one (`Cx::child_parsed_by`: NSIS
+/// data whose signature was altered, Inno setup-1 without its magic).
+pub(crate) fn pull(
+    data: &[u8],
+    cx: &mut Cx<'_>,
+    open: formats::container::OpenFn,
+) -> formats::Parsed {
     use formats::container::{Notes, Opened, Options};
     let scanner = cx.scanner;
     let opts = Options {
@@ -1059,7 +1066,7 @@ pub(crate) fn drive<'a>(
                 continue;
             }
             Taken::Child(d) => d,
-            Taken::Read(read, size) => {
+            Taken::Read(read, declared, stored) => {
                 let data = match read {
                     Ok(u) => {
                         let d = Decoded {
@@ -1071,6 +1078,7 @@ pub(crate) fn drive<'a>(
                     }
                     Err(mut error) => {
                         c.entry_read(Err(&mut error), &mut info, &mut notes);
+                        let size = c.failed_size(declared, stored);
                         ChildData::Missing { size, error }
                     }
                 };
@@ -1090,7 +1098,7 @@ pub(crate) fn drive<'a>(
 
 /// A pulled entry's data as a child's, or, for a decoded entry, the
 /// engine's read of it (the decoder consumed and dropped here, so the
-/// container may be asked about the read) and its size if missing.
+/// container may be asked about the read) and its declared sizes.
 ///
 /// A decoder that panics costs its entry, not the node: the panic becomes
 /// the read's error (counted in the report's `panics`), and the container
@@ -1118,7 +1126,7 @@ fn take_data<'a>(
             }));
             let read =
                 read.unwrap_or_else(|p| Err(cx.contained_panic("entry decoder", p.as_ref())));
-            Taken::Read(read, declared.or(stored).unwrap_or(0))
+            Taken::Read(read, declared, stored)
         }
     }
 }
@@ -1127,8 +1135,9 @@ fn take_data<'a>(
 enum Taken<'a> {
     /// The child's data as it is.
     Child(ChildData<'a>),
-    /// The engine's read of a decoded entry, and its size if missing.
-    Read(Result<Unpacked>, u64),
+    /// The engine's read of a decoded entry, and its declared and stored
+    /// sizes (for its size if missing, see `Container::failed_size`).
+    Read(Result<Unpacked>, Option<u64>, Option<u64>),
     /// A copy of the container's earlier entry.
     Copy(usize),
 }
