@@ -808,7 +808,9 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 .any(|s| s.name.eq_ignore_ascii_case(".ndata"))
             && part.len() >= 28
         {
-            cx.child_parsed_by(name, entry, part, &super::nsis::parse_altered)
+            cx.child_parsed_by(name, entry, part, &|d: &[u8], cx: &mut Cx<'_>| {
+                crate::scan::pull(d, cx, super::nsis::open_altered)
+            })
         } else {
             cx.child(name, entry, ChildData::Borrowed(part))
         };
