@@ -120,11 +120,6 @@ impl Unpacked {
         self.streamed.unwrap_or(self.bytes.len() as u64)
     }
 
-    /// The entry's hashes.
-    pub(crate) fn hashes(&self) -> &Hashes {
-        &self.hashes
-    }
-
     /// All of the entry's bytes, unless it was streamed (then only its first
     /// bytes were kept).
     pub(crate) fn whole(&self) -> Option<&[u8]> {
