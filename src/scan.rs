@@ -86,11 +86,6 @@ impl Unpacked {
         self.streamed.unwrap_or(self.bytes.len() as u64)
     }
 
-    /// The entry's hashes.
-    pub(crate) fn hashes(&self) -> &Hashes {
-        &self.hashes
-    }
-
     /// All of the entry's bytes, unless it was streamed (then only its first
     /// bytes were kept).
     pub(crate) fn whole(&self) -> Option<&[u8]> {
@@ -979,8 +974,15 @@ fn scan_node_with(
 /// each entry and hand it to [`Cx::child`] (which admits it against the
 /// limits, scans it and attaches it), stop pulling when the limits say so,
 /// and move the parser's notes onto the node after every call, so its
-/// errors and the engine's stay in the order they happened.
-fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
+/// errors and the engine's stay in the order they happened. Also used,
+/// until the PE parser is ported, for a region it has opened by a named
+/// pull parser rather than the sniffed one (`Cx::child_parsed_by`: NSIS
+/// data whose signature was altered, Inno setup-1 without its magic).
+pub(crate) fn pull(
+    data: &[u8],
+    cx: &mut Cx<'_>,
+    open: formats::container::OpenFn,
+) -> formats::Parsed {
     use formats::container::{Notes, Options};
     let scanner = cx.scanner;
     let opts = Options {
@@ -1071,19 +1073,20 @@ fn drive_until<'a>(
                 continue;
             }
             Taken::Child(d) => d,
-            Taken::Read(read, size) => {
+            Taken::Read(read, declared, stored) => {
                 let data = match read {
                     Ok(u) => {
                         let d = Decoded {
                             size: u.size(),
                             whole: u.whole(),
-                            hashes: u.hashes(),
+                            hashes: &u.hashes,
                         };
                         c.entry_read(Ok(d), &mut info, &mut notes);
                         u.into()
                     }
                     Err(mut error) => {
                         c.entry_read(Err(&mut error), &mut info, &mut notes);
+                        let size = c.failed_size(declared, stored);
                         ChildData::Missing { size, error }
                     }
                 };
@@ -1104,7 +1107,7 @@ fn drive_until<'a>(
 
 /// A pulled entry's data as a child's, or, for a decoded entry, the
 /// engine's read of it (the decoder consumed and dropped here, so the
-/// container may be asked about the read) and its size if missing.
+/// container may be asked about the read) and its declared sizes.
 ///
 /// A decoder that panics costs its entry, not the node: the panic becomes
 /// the read's error (counted in the report's `panics`), and the container
@@ -1146,7 +1149,7 @@ fn take_data<'s>(
             }));
             let read =
                 read.unwrap_or_else(|p| Err(cx.contained_panic("entry decoder", p.as_ref())));
-            Taken::Read(read, declared.or(stored).unwrap_or(0))
+            Taken::Read(read, declared, stored)
         }
     })
 }
@@ -1210,8 +1213,9 @@ fn place_special<'s>(
 enum Taken<'s> {
     /// The child's data as it is.
     Child(ChildData<'s>),
-    /// The engine's read of a decoded entry, and its size if missing.
-    Read(Result<Unpacked>, u64),
+    /// The engine's read of a decoded entry, and its declared and stored
+    /// sizes (for its size if missing, see `Container::failed_size`).
+    Read(Result<Unpacked>, Option<u64>, Option<u64>),
     /// A copy of the container's earlier entry.
     Copy(usize),
 }

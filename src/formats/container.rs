@@ -142,7 +142,8 @@ pub enum Data<'s> {
     /// hashing as they stream, stops past `declared`, and then tells the
     /// container how the read went ([`Container::entry_read`]) so it can
     /// check its own checksums. When the read fails the entry is reported
-    /// missing with `declared` (else `stored`, else 0) as its size.
+    /// missing with the size [`Container::failed_size`] gives (`declared`,
+    /// else `stored`, else 0, unless the format says otherwise).
     Decode {
         /// The decoder.
         reader: Box<dyn Read + 's>,
@@ -281,6 +282,15 @@ pub trait Container {
     /// After the engine pulled a [`Data::Splice`] container to its end:
     /// its conclusion (and its notes, already in `notes`).
     fn spliced(&mut self, _parsed: Parsed, _notes: &mut Notes) {}
+
+    /// The size to report for a [`Data::Decode`] entry whose read failed
+    /// (asked after [`Container::entry_read`]): by default the declared
+    /// size, else the stored size, else 0. A format whose blocks declare
+    /// only their compressed size (NSIS's non-solid data) says 0 rather
+    /// than report the stored size as the entry's.
+    fn failed_size(&self, declared: Option<u64>, stored: Option<u64>) -> u64 {
+        declared.or(stored).unwrap_or(0)
+    }
 
     /// The conclusion once the engine is done pulling: the final format
     /// and the metadata, with any last notes (an archive without its end

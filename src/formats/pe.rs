@@ -442,7 +442,9 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     // An Inno Setup loader's offset table: its CRC32 (and the length it
     // gives the setup, and the compressed Setup.e32's block CRCs) checked
     // here, where the whole file is.
-    super::inno::check_loader(data, &info.resources, cx);
+    let mut notes = super::container::Notes::default();
+    super::inno::check_loader(data, &info.resources, &mut notes);
+    cx.take_notes(&mut notes);
     check_signature(data, &layout, &mut info, cx);
     pe_hashes(data, &layout, &mut info, cx);
     info.sections = layout.sections;
@@ -766,7 +768,9 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             && super::inno::find_in_image(data, start).is_some_and(|t| t.offset1 == a as u64)
         {
             let entry = EntryInfo::new(EntryKind::Overlay).at(a as u64);
-            if !cx.child_parsed_by(name, entry, region, &super::inno::parse_unmarked) {
+            if !cx.child_parsed_by(name, entry, region, &|d: &[u8], cx: &mut Cx<'_>| {
+                crate::scan::pull(d, cx, super::inno::open_unmarked)
+            }) {
                 return;
             }
             continue;
@@ -810,7 +814,9 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 .any(|s| s.name.eq_ignore_ascii_case(".ndata"))
             && part.len() >= 28
         {
-            cx.child_parsed_by(name, entry, part, &super::nsis::parse_altered)
+            cx.child_parsed_by(name, entry, part, &|d: &[u8], cx: &mut Cx<'_>| {
+                crate::scan::pull(d, cx, super::nsis::open_altered)
+            })
         } else {
             cx.child(name, entry, ChildData::Borrowed(part))
         };

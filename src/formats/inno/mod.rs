@@ -15,36 +15,48 @@
 //! recognised: their encryption header and block CRCs are checked, and an
 //! `unsupported` error says the record layouts are not implemented.
 //! Encrypted chunks are listed and marked encrypted, never decrypted.
+//!
+//! A pure parser ([`open`], the pull protocol of
+//! [`container`](crate::formats::container)): setup-0 is read when the node
+//! is opened; each file is decoded from its chunk as the engine pulls it
+//! (a solid chunk's decoder kept open for the next file), its stored
+//! checksum (CRC-32, Adler-32, MD5, SHA-1 or SHA-256) computed as its bytes
+//! pass and checked when the engine has read it. The engine hashes the
+//! files and applies every entry limit. Two files of one data entry: the
+//! second is read again from the bytes the engine kept, or, when it
+//! streamed them, is the same stored bytes as the first ([`Data::Copy`]).
 
 mod header;
 mod loader;
 mod stream;
 
 use crate::error::Error;
+use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Options};
 use crate::formats::{Handler, Metadata, Parsed};
 use crate::hash::Inspect;
+use crate::limits::Limits;
 use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx, Unpacked};
 use header::{Checksum, DataEntry, FileEntry};
 pub(crate) use loader::{check_loader_table, find_in_image};
+use std::collections::BTreeMap;
 
 /// The loader table's checks, on the PE: the table's CRC, then the block
 /// CRCs of the compressed Setup.e32 it points at.
 pub(crate) fn check_loader(
     data: &[u8],
     resources: &[crate::formats::pe::ResourceInfo],
-    cx: &mut Cx<'_>,
+    notes: &mut Notes,
 ) {
     let t = match check_loader_table(data, resources) {
         Some(Ok(t)) => t,
-        Some(Err(e)) => return cx.error(e),
+        Some(Err(e)) => return notes.error(e),
         None => return,
     };
-    cx.verified(Check::InnoLoaderCrc32);
+    notes.verified(Check::InnoLoaderCrc32);
     match loader::check_setup_exe(data, &t) {
         Some(Ok(n)) => {
-            cx.verified(Check::InnoBlockCrc32);
-            cx.evidence(Evidence::strong(
+            notes.verified(Check::InnoBlockCrc32);
+            notes.evidence(Evidence::strong(
                 "inno-setup-e32-block",
                 format!(
                     "compressed Setup.e32 at {:#x}: {n} block CRC32s match",
@@ -53,7 +65,7 @@ pub(crate) fn check_loader(
                 Some(t.offset_exe),
             ));
         }
-        Some(Err(e)) => cx.error(e),
+        Some(Err(e)) => notes.error(e),
         None => {}
     }
 }
@@ -136,7 +148,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "inno",
     format: Format::Inno,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// Either setup-0 on its own (the setup data ID and a parseable version),
@@ -178,10 +190,10 @@ fn id_positions(data: &[u8]) -> Vec<usize> {
 /// then its total size, then chunks) with no setup-0 in it: its files are
 /// described by setup-0, which is elsewhere. Said so; a slice shorter than
 /// its header says is `truncated`.
-fn disk_slice(data: &[u8], cx: &mut Cx<'_>) {
+fn disk_slice(data: &[u8], notes: &mut Notes) {
     let magic = String::from_utf8_lossy(data.get(..7).unwrap_or(&[])).into_owned();
     let total = crate::formats::le_u32(data, 8);
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "inno-disk-slice",
         format!(
             "Inno Setup disk slice `{magic}\\x1a`, {} bytes declared",
@@ -190,14 +202,14 @@ fn disk_slice(data: &[u8], cx: &mut Cx<'_>) {
         Some(0),
     ));
     match total {
-        Some(t) if u64::from(t) > data.len() as u64 => cx.error(Error::truncated(format!(
+        Some(t) if u64::from(t) > data.len() as u64 => notes.error(Error::truncated(format!(
             "disk slice declares {t} bytes, the data has {}",
             data.len()
         ))),
-        None => cx.error(Error::truncated("disk slice header cut short")),
+        None => notes.error(Error::truncated("disk slice header cut short")),
         _ => {}
     }
-    cx.error(Error::unsupported(
+    notes.error(Error::unsupported(
         "an Inno Setup disk slice on its own: the files it holds are listed by setup-0 \
          (in the setup .exe or setup-0.bin beside it); not read",
     ));
@@ -267,23 +279,27 @@ fn find_setup0(data: &[u8]) -> Option<usize> {
 /// start with a chunk magic (altered or damaged): read as Inno all the same,
 /// with an error saying so (setup-0, found by its own ID and CRC, says where
 /// each file is; a file whose chunk lost its magic gets its own error).
-pub(crate) fn parse_unmarked(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+pub(crate) fn open_unmarked<'a>(
+    data: &'a [u8],
+    opts: &Options<'_>,
+    notes: &mut Notes,
+) -> Opened<'a> {
     let shown: String = data
         .get(..4)
         .unwrap_or(data)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    cx.error(Error::malformed(format!(
+    notes.error(Error::malformed(format!(
         "Inno Setup setup-1 at the loader table's offset starts with {shown}, not the chunk \
          magic `zlb\\x1a` (altered or damaged); read as Inno anyway"
     )));
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "inno-loader-offset1",
         "the loader offset table (CRC32 valid) puts setup-1 here",
         Some(0),
     ));
-    parse(data, cx)
+    open(data, opts, notes)
 }
 
 fn parsed(info: InnoInfo) -> Parsed {
@@ -293,7 +309,13 @@ fn parsed(info: InnoInfo) -> Parsed {
     }
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+fn leaf<'a>(info: InnoInfo) -> Opened<'a> {
+    Opened::Leaf(parsed(info))
+}
+
+/// Open Inno Setup data: setup-0's header and entry lists are read here;
+/// the files are decoded from setup-1 as the engine pulls them.
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let mut info = InnoInfo::default();
     // setup-1 is the bytes before setup-0 (none for a bare setup-0.bin).
     let (setup0_at, setup1) = if stream::looks_like_id(data) {
@@ -302,24 +324,24 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         match find_setup0(data) {
             Some(k) => (k, data.get(..k)),
             None if SLICE_MAGICS.iter().any(|m| data.starts_with(m)) => {
-                disk_slice(data, cx);
-                return parsed(info);
+                disk_slice(data, notes);
+                return leaf(info);
             }
             None => {
-                cx.evidence(Evidence::strong(
+                notes.evidence(Evidence::strong(
                     "inno-setup1-chunk",
                     "Inno Setup setup-1 chunk magic `zlb\\x1a`",
                     Some(0),
                 ));
-                cx.error(no_setup0(data));
-                return parsed(info);
+                notes.error(no_setup0(data));
+                return leaf(info);
             }
         }
     };
     let data = data.get(setup0_at..).unwrap_or(&[]);
     let Some(id) = stream::parse_id(data) else {
-        cx.error(Error::malformed("no Inno Setup setup data ID"));
-        return parsed(info);
+        notes.error(Error::malformed("no Inno Setup setup data ID"));
+        return leaf(info);
     };
     info.setup_data_id = id.text.clone();
     info.version = id.version.to_string();
@@ -330,49 +352,49 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         (_, _, true) => "Unicode",
         _ => "ANSI",
     };
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "inno-setup-data",
         format!("`{}`: setup data {} ({variant})", id.text, id.version),
         Some(setup0_at as u64),
     ));
-    let limits = cx.limits().clone();
+    let limits = opts.limits.clone();
     if id.version >= stream::v(6, 5, 0) {
-        newer_setup0(data, &id, &limits, &mut info, cx);
-        return parsed(info);
+        newer_setup0(data, &id, &limits, &mut info, notes);
+        return leaf(info);
     }
     if !header::supported(id.version) {
-        cx.error(Error::unsupported(format!(
+        notes.error(Error::unsupported(format!(
             "Inno Setup setup data {} (layouts {} to 6.4 are known)",
             id.version,
             header::OLDEST
         )));
-        return parsed(info);
+        return leaf(info);
     }
     let b1 = match stream::read_block(data, id.len, id.version, &limits) {
         Ok(b) => b,
         Err(e) => {
-            cx.error(crate::error::context(e, "setup-0 header stream"));
-            return parsed(info);
+            notes.error(crate::error::context(e, "setup-0 header stream"));
+            return leaf(info);
         }
     };
     info.header_compressed = b1.compressed;
-    let max = cx.limits().max_entries_per_container;
+    let max = limits.max_entries_per_container;
     let (layout, s0) = choose_layout(&b1.data, header::Layout::of(&id), max);
     let s0 = match s0 {
         Ok(s) => s,
         Err(e) => {
-            cx.error(crate::error::context(e, "setup-0 header stream"));
-            return parsed(info);
+            notes.error(crate::error::context(e, "setup-0 header stream"));
+            return leaf(info);
         }
     };
     if s0.trailing > 0 {
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "setup-0 header stream: {} bytes after the last record the setup data {} layout \
              has; the layout may not be this setup's (file names may be wrong)",
             s0.trailing, layout.v
         )));
     } else if layout.v != id.version {
-        cx.evidence(Evidence::strong(
+        notes.evidence(Evidence::strong(
             "inno-layout",
             format!(
                 "ID says {}, the records are laid out as {} (the same ID was used by both)",
@@ -403,7 +425,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     info.run_entries = u64::from(c.run_entries);
     info.uninstall_run_entries = u64::from(c.uninstall_run_entries);
     if h.encryption {
-        cx.evidence(Evidence::strong(
+        notes.evidence(Evidence::strong(
             "inno-encrypted",
             "EncryptionUsed: file chunks are encrypted with the setup password",
             None,
@@ -414,13 +436,12 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     let b2 = match stream::read_block(data, b1.end, id.version, &limits) {
         Ok(b) => b,
         Err(e) => {
-            cx.error(crate::error::context(e, "setup-0 data-entry stream"));
-            list_without_data(&files, cx);
-            return parsed(info);
+            notes.error(crate::error::context(e, "setup-0 data-entry stream"));
+            return list_without_data(files, info, &limits);
         }
     };
-    cx.verified(Check::InnoBlockCrc32);
-    cx.evidence(Evidence::strong(
+    notes.verified(Check::InnoBlockCrc32);
+    notes.evidence(Evidence::strong(
         "inno-block-crc32",
         format!(
             "setup-0: {} block CRC32s match (two block headers and their 4 KiB chunks)",
@@ -433,7 +454,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     let entries = match header::parse_data_entries(&mut f2, layout, c.data_entries, method, max) {
         Ok(v) => {
             if f2.left() > 0 {
-                cx.error(Error::malformed(format!(
+                notes.error(Error::malformed(format!(
                     "setup-0 data-entry stream: {} bytes after its {} data entries",
                     f2.left(),
                     c.data_entries
@@ -442,7 +463,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
             v
         }
         Err(e) => {
-            cx.error(crate::error::context(e, "data entries"));
+            notes.error(crate::error::context(e, "data entries"));
             Vec::new()
         }
     };
@@ -454,15 +475,16 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     chunks.dedup();
     info.chunks = chunks.len() as u64;
     match setup1 {
-        Some(s1) => extract(s1, &files, &entries, cx),
+        Some(s1) => Opened::Container(Box::new(Walk::new(
+            info, s1, files, entries, &limits, false,
+        ))),
         None => {
-            cx.error(Error::unsupported(
+            notes.error(Error::unsupported(
                 "setup-0 without setup-1: file contents are in setup-1.bin / slices beside it",
             ));
-            list_without_data(&files, cx);
+            list_without_data(files, info, &limits)
         }
     }
-    parsed(info)
 }
 
 /// The ID's layout, then the layouts released under the same ID: the
@@ -502,11 +524,11 @@ fn newer_setup0(
     id: &stream::DataId,
     limits: &crate::limits::Limits,
     info: &mut InnoInfo,
-    cx: &mut Cx<'_>,
+    notes: &mut Notes,
 ) {
     let at = id.len;
     let Some(eh) = data.get(at..at + 4 + stream::ENCRYPTION_HEADER) else {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "setup data {}: the encryption header after the ID is cut short",
             id.version
         )));
@@ -516,7 +538,7 @@ fn newer_setup0(
     let want = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
     let got = crc32fast::hash(body);
     if got != want {
-        cx.error(Error::checksum(format!(
+        notes.error(Error::checksum(format!(
             "setup data {}: encryption header CRC32 {got:#010x}, stored {want:#010x}",
             id.version
         )));
@@ -527,7 +549,7 @@ fn newer_setup0(
     info.encrypted = usage != 0;
     info.password = usage != 0;
     let full = usage == 2;
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "inno-encryption-header",
         format!(
             "setup data {}: encryption header (CRC32 matches): {}",
@@ -555,17 +577,17 @@ fn newer_setup0(
             Ok(b1.crcs + b2.crcs)
         }) {
             Ok(n) => {
-                cx.verified(Check::InnoBlockCrc32);
-                cx.evidence(Evidence::strong(
+                notes.verified(Check::InnoBlockCrc32);
+                notes.evidence(Evidence::strong(
                     "inno-block-crc32",
                     format!("setup-0: {n} block CRC32s match"),
                     None,
                 ));
             }
-            Err(e) => cx.error(crate::error::context(e, "setup-0 block streams")),
+            Err(e) => notes.error(crate::error::context(e, "setup-0 block streams")),
         }
     }
-    cx.error(Error::unsupported(why));
+    notes.error(Error::unsupported(why));
 }
 
 /// A file's entry info.
@@ -585,290 +607,494 @@ fn file_entry(method: Option<Method>, d: Option<&DataEntry>) -> EntryInfo {
 }
 
 /// Files whose data entries could not be read: listed with their sizes.
-fn list_without_data(files: &[FileEntry], cx: &mut Cx<'_>) {
-    for fe in files {
-        let ok = cx.child(
-            fe.destination.clone(),
-            file_entry(None, None),
-            ChildData::Missing {
-                size: fe.external_size,
-                error: Error::malformed("file contents not available"),
-            },
-        );
-        if !ok {
-            return;
-        }
-    }
+fn list_without_data<'a>(files: Vec<FileEntry>, info: InnoInfo, limits: &Limits) -> Opened<'a> {
+    Opened::Container(Box::new(Walk::new(
+        info,
+        &[],
+        files,
+        Vec::new(),
+        limits,
+        true,
+    )))
 }
 
-/// The decoder of the chunk being read and how far it got.
+/// The decoder of the chunk being read; `reader.n` is how far it got.
 struct Open<'a> {
     chunk: u32,
-    reader: Box<dyn Read + 'a>,
-    pos: u64,
+    reader: Counting<Box<dyn Read + 'a>>,
 }
 
-/// Emit every file, its contents decoded from `setup1`, in the order the chunks store them (files without data
-/// last), so a solid chunk is decoded once.
-fn extract(setup1: &[u8], files: &[FileEntry], entries: &[DataEntry], cx: &mut Cx<'_>) {
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    let key = |i: &usize| {
-        let d = files.get(*i).and_then(|f| entries.get(f.location as usize));
-        match d {
-            Some(d) => (0u8, d.chunk_offset, d.file_offset, *i),
-            None => (1u8, 0, 0, *i),
-        }
-    };
-    order.sort_by_key(key);
-    // Data entries used by more than one file (kept after extraction).
-    let mut shared: std::collections::BTreeMap<u32, u32> = std::collections::BTreeMap::new();
-    for f in files {
-        let n = shared.entry(f.location).or_insert(0);
-        *n = n.saturating_add(1);
+/// Counts what passes through.
+struct Counting<R> {
+    inner: R,
+    n: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.n += k as u64;
+        Ok(k)
     }
-    // Per chunk, the furthest decoded byte any file needs: the LZMA
-    // dictionary never has to be larger.
-    let mut need: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
-    for d in entries {
-        let end = d.file_offset.saturating_add(d.file_size);
-        let e = need.entry(d.chunk_offset).or_insert(0);
-        *e = (*e).max(end);
+}
+
+/// The files of setup-0, their contents decoded from setup-1, handed over
+/// in the order the chunks store them (files without data last), so a
+/// solid chunk is decoded once.
+struct Walk<'a> {
+    /// The metadata, given back at the end.
+    info: InnoInfo,
+    setup1: &'a [u8],
+    files: Vec<FileEntry>,
+    entries: Vec<DataEntry>,
+    /// Indices into `files`, in data order.
+    order: Vec<usize>,
+    /// The next position in `order` (or in `files`, without data).
+    next: usize,
+    /// Files per data entry (a data entry used by more than one is kept).
+    shared: BTreeMap<u32, u32>,
+    /// Per chunk, the furthest decoded byte any file needs: the LZMA
+    /// dictionary never has to be larger.
+    need: BTreeMap<u32, u64>,
+    open: Option<Open<'a>>,
+    /// The last data entry read for several files.
+    last: Option<Last>,
+    /// Bytes decoded only to be skipped, bounded like unpacked bytes.
+    skipped: u64,
+    /// Entries handed over so far (the index of the next one).
+    pulled: usize,
+    /// The file the engine is reading.
+    reading: Option<Reading>,
+    /// Its stored checksum, computed as its bytes pass.
+    sum: Option<Summer>,
+    /// Why the call-filtered read failed, as the reader saw it.
+    failed: Option<Error>,
+    /// List every file as missing its contents.
+    without_data: bool,
+    /// Bound on a chunk decoder's dictionary.
+    max_entry: u64,
+    /// Bound on the bytes decoded only to be skipped.
+    max_unpacked: u64,
+}
+
+/// A data entry read for several files.
+struct Last {
+    location: u32,
+    /// The entry it was read for.
+    of: usize,
+    /// Its bytes when the engine kept them whole (else it was streamed).
+    bytes: Option<Vec<u8>>,
+    /// The outcome of its checksum.
+    checked: Result<Check, Error>,
+}
+
+/// A file being read.
+struct Reading {
+    location: u32,
+    /// Entry index.
+    index: usize,
+    checksum: Checksum,
+}
+
+/// What [`Walk::step`] decided.
+enum Step<'a> {
+    /// An entry that borrows nothing of the walk.
+    Ready(Entry<'a>),
+    /// `size` bytes from the open chunk decoder (through the call filter).
+    Decode {
+        name: String,
+        info: EntryInfo,
+        size: u64,
+        stored: u64,
+        filter: Option<stream::CallFilter>,
+    },
+    /// The last shared data entry's kept bytes again.
+    Again {
+        name: String,
+        info: EntryInfo,
+        size: u64,
+    },
+}
+
+/// Chunk magic.
+const CHUNK_MAGIC: &[u8] = b"zlb\x1a";
+
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
+        let step = self.step(notes)?;
+        self.pulled += 1;
+        Some(match step {
+            Step::Ready(e) => e,
+            Step::Decode {
+                name,
+                info,
+                size,
+                stored,
+                filter,
+            } => {
+                let o = self.open.as_mut()?;
+                let sum = &mut self.sum;
+                let inner = (&mut o.reader).take(size);
+                let reader: Box<dyn Read + '_> = match filter {
+                    Some(filter) => Box::new(Filtered {
+                        inner,
+                        filter,
+                        out: None,
+                        at: 0,
+                        sum,
+                        failed: &mut self.failed,
+                    }),
+                    None => Box::new(Inspect {
+                        inner,
+                        see: move |b: &[u8]| {
+                            if let Some(h) = sum.as_mut() {
+                                h.update(b);
+                            }
+                        },
+                    }),
+                };
+                Entry {
+                    name,
+                    info,
+                    data: Data::Decode {
+                        reader,
+                        declared: Some(size),
+                        stored: Some(stored),
+                    },
+                }
+            }
+            Step::Again { name, info, size } => {
+                let bytes = self.last.as_ref().and_then(|l| l.bytes.as_deref())?;
+                Entry {
+                    name,
+                    info,
+                    data: Data::Decode {
+                        reader: Box::new(bytes),
+                        declared: Some(size),
+                        stored: None,
+                    },
+                }
+            }
+        })
     }
-    let mut open: Option<Open<'_>> = None;
-    // The last data entry extracted, for files sharing it.
-    let mut last: Option<(u32, Unpacked, Result<Check, Error>)> = None;
-    // Bytes decoded only to be skipped, bounded like unpacked bytes.
-    let mut skipped = 0u64;
-    for i in order {
-        if cx.stopped() {
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+        let failed = self.failed.take();
+        let sum = self.sum.take();
+        let Some(r) = self.reading.take() else {
             return;
+        };
+        match read {
+            Ok(d) => {
+                let checked = verify(sum.map(Summer::finish), &r.checksum);
+                match &checked {
+                    Ok(check) => info.add_verified(*check),
+                    Err(e) => info.add_error(e.clone()),
+                }
+                if self.shared.get(&r.location).is_some_and(|&n| n > 1) {
+                    self.last = Some(Last {
+                        location: r.location,
+                        of: r.index,
+                        bytes: d.whole.map(<[u8]>::to_vec),
+                        checked,
+                    });
+                }
+            }
+            Err(e) => {
+                // The chunk decoder's state is lost with the read.
+                self.open = None;
+                if let Some(f) = failed {
+                    *e = f;
+                }
+            }
         }
-        let Some(fe) = files.get(i) else { continue };
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        parsed(self.info)
+    }
+}
+
+impl<'a> Walk<'a> {
+    /// A walk over `files`, in the order their data is stored.
+    fn new(
+        info: InnoInfo,
+        setup1: &'a [u8],
+        files: Vec<FileEntry>,
+        entries: Vec<DataEntry>,
+        limits: &Limits,
+        without_data: bool,
+    ) -> Self {
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        let key = |i: &usize| {
+            let d = files.get(*i).and_then(|f| entries.get(f.location as usize));
+            match d {
+                Some(d) => (0u8, d.chunk_offset, d.file_offset, *i),
+                None => (1u8, 0, 0, *i),
+            }
+        };
+        order.sort_by_key(key);
+        let mut shared: BTreeMap<u32, u32> = BTreeMap::new();
+        for f in &files {
+            let n = shared.entry(f.location).or_insert(0);
+            *n = n.saturating_add(1);
+        }
+        let mut need: BTreeMap<u32, u64> = BTreeMap::new();
+        for d in &entries {
+            let end = d.file_offset.saturating_add(d.file_size);
+            let e = need.entry(d.chunk_offset).or_insert(0);
+            *e = (*e).max(end);
+        }
+        Walk {
+            info,
+            setup1,
+            files,
+            entries,
+            order,
+            next: 0,
+            shared,
+            need,
+            open: None,
+            last: None,
+            skipped: 0,
+            pulled: 0,
+            reading: None,
+            sum: None,
+            failed: None,
+            without_data,
+            max_entry: limits.max_entry_size,
+            max_unpacked: limits.max_total_unpacked,
+        }
+    }
+
+    /// Decide the next entry (owned data, so the borrowing reader can be
+    /// made afterwards, unconditionally).
+    fn step(&mut self, _notes: &mut Notes) -> Option<Step<'a>> {
+        if self.without_data {
+            let fe = self.files.get(self.next)?;
+            self.next += 1;
+            return Some(Step::Ready(Entry {
+                name: fe.destination.clone(),
+                info: file_entry(None, None),
+                data: Data::Missing {
+                    size: fe.external_size,
+                    error: Error::malformed("file contents not available"),
+                },
+            }));
+        }
+        let i = *self.order.get(self.next)?;
+        self.next += 1;
+        let fe = self.files.get(i)?;
         let name = fe.destination.clone();
-        let Some(d) = entries.get(fe.location as usize) else {
+        let missing = |name, info, size, error| {
+            Some(Step::Ready(Entry {
+                name,
+                info,
+                data: Data::Missing { size, error },
+            }))
+        };
+        let Some(d) = self.entries.get(fe.location as usize) else {
             let why = if fe.location == u32::MAX {
                 format!("external file `{}`: not stored in the installer", fe.source)
             } else {
                 format!(
                     "data entry {} out of range ({} entries)",
                     fe.location,
-                    entries.len()
+                    self.entries.len()
                 )
             };
-            let _ = cx.child(
+            return missing(
                 name,
                 file_entry(None, None),
-                ChildData::Missing {
-                    size: fe.external_size,
-                    error: Error::malformed(why),
-                },
+                fe.external_size,
+                Error::malformed(why),
             );
-            continue;
         };
         let m = d.method;
-        let mut entry = file_entry(Some(m), Some(d));
-        entry.compressed_size = Some(d.chunk_size);
+        let mut info = file_entry(Some(m), Some(d));
+        info.compressed_size = Some(d.chunk_size);
         if d.encrypted {
-            let _ = cx.child(
+            return missing(
                 name,
-                entry,
-                ChildData::Missing {
-                    size: d.file_size,
-                    error: Error::encrypted(
-                        "chunk encrypted with the setup password; not decrypted",
-                    ),
-                },
+                info,
+                d.file_size,
+                Error::encrypted("chunk encrypted with the setup password; not decrypted"),
             );
-            continue;
         }
         if d.first_slice != 0 || d.last_slice != 0 {
-            let _ = cx.child(
+            return missing(
                 name,
-                entry,
-                ChildData::Missing {
-                    size: d.file_size,
-                    error: Error::unsupported(format!(
-                        "data in disk slice {} (setup-*.bin beside the installer)",
-                        d.first_slice
-                    )),
-                },
+                info,
+                d.file_size,
+                Error::unsupported(format!(
+                    "data in disk slice {} (setup-*.bin beside the installer)",
+                    d.first_slice
+                )),
             );
-            continue;
         }
-        if let Some((_, u, checked)) = last.as_ref().filter(|l| l.0 == fe.location) {
+        if let Some(l) = self.last.as_ref().filter(|l| l.location == fe.location) {
             // The same bytes: the same checksum verdict.
-            let entry = match checked {
-                Ok(check) => entry.verified(*check),
-                Err(e) => entry.with_error(e.clone()),
-            };
-            // Another file with the same contents: copied through the
-            // limits, so a hostile table cannot multiply the work for free
-            // (an entry too big to keep was streamed: its first bytes and
-            // hashes are reused).
-            let data = match u.whole() {
-                Some(mut bytes) => match cx.read_entry(&mut bytes, Some(d.file_size), None) {
-                    Ok(copy) => copy.into(),
-                    Err(error) => ChildData::Missing {
-                        size: d.file_size,
-                        error,
-                    },
-                },
-                None => ChildData::from(u.clone()),
-            };
-            if !cx.child(name, entry, data) {
-                return;
-            }
-            continue;
-        }
-        let dict_cap = need.get(&d.chunk_offset).copied().unwrap_or(0);
-        match read_file(setup1, d, m, dict_cap, &mut open, &mut skipped, cx) {
-            Ok((u, sum)) => {
-                let checked = verify(sum, u.hashes(), &d.checksum);
-                let entry = match &checked {
-                    Ok(check) => entry.verified(*check),
-                    Err(e) => entry.with_error(e.clone()),
+            if l.bytes.is_some() {
+                let info = match &l.checked {
+                    Ok(check) => info.verified(*check),
+                    Err(e) => info.with_error(e.clone()),
                 };
-                if shared.get(&fe.location).is_some_and(|&n| n > 1) {
-                    last = Some((fe.location, u.clone(), checked));
-                }
-                if !cx.child(name, entry, u.into()) {
-                    return;
-                }
+                // Another file with the same contents: read again through
+                // the limits, so a hostile table cannot multiply the work
+                // for free.
+                self.reading = None;
+                return Some(Step::Again {
+                    name,
+                    info,
+                    size: d.file_size,
+                });
+            }
+            // Streamed (too big to keep): the same bytes as that entry,
+            // its hashes repeated (and its checksum error, if any).
+            let mut info = info;
+            if let Ok(check) = &l.checked {
+                info.add_verified(*check);
+            }
+            info.streamed = true;
+            return Some(Step::Ready(Entry {
+                name,
+                info,
+                data: Data::Copy { of: l.of },
+            }));
+        }
+        let dict_cap = self.need.get(&d.chunk_offset).copied().unwrap_or(0);
+        let (d, location) = (d.clone(), fe.location);
+        match self.seek(&d, m, dict_cap) {
+            Ok(()) => {
+                self.sum = Summer::new(&d.checksum);
+                self.failed = None;
+                self.reading = Some(Reading {
+                    location,
+                    index: self.pulled,
+                    checksum: d.checksum.clone(),
+                });
+                Some(Step::Decode {
+                    name,
+                    info,
+                    size: d.file_size,
+                    stored: d.chunk_size,
+                    filter: d.call_filter,
+                })
             }
             Err(e) => {
-                open = None;
-                if !cx.child(
-                    name,
-                    entry,
-                    ChildData::Missing {
-                        size: d.file_size,
-                        error: e,
-                    },
-                ) {
-                    return;
-                }
+                self.open = None;
+                missing(name, info, d.file_size, e)
             }
         }
     }
-}
 
-/// Chunk magic.
-const CHUNK_MAGIC: &[u8] = b"zlb\x1a";
-
-/// Decode one file: reuse the open chunk decoder when the file lies ahead
-/// of it, else open its chunk; skip to the file, read it, undo the call
-/// filter, compute the checksum the setup stores (SHA-256 comes with the
-/// node's own hashes).
-fn read_file<'a>(
-    setup1: &'a [u8],
-    d: &DataEntry,
-    m: Method,
-    dict_cap: u64,
-    open: &mut Option<Open<'a>>,
-    skipped: &mut u64,
-    cx: &mut Cx<'_>,
-) -> Result<(Unpacked, Option<Sum>), Error> {
-    let l = cx.limits().clone();
-    if d.file_size > l.max_entry_size {
-        return Err(Error::limit(
-            "max_entry_size",
-            format!(
-                "file declares {} bytes, limit is {}",
-                d.file_size, l.max_entry_size
-            ),
-        ));
-    }
-    let reuse = open
-        .as_ref()
-        .is_some_and(|o| o.chunk == d.chunk_offset && o.pos <= d.file_offset);
-    if !reuse {
-        let at = d.chunk_offset as usize;
-        let magic = setup1.get(at..at.saturating_add(4));
-        if magic != Some(CHUNK_MAGIC) {
-            return Err(Error::malformed(format!(
-                "no chunk magic `zlb\\x1a` at setup-1 offset {at:#x}"
-            )));
-        }
-        let start = at + 4;
-        let end = usize::try_from(d.chunk_size)
-            .ok()
-            .and_then(|n| start.checked_add(n))
-            .unwrap_or(usize::MAX)
-            .min(setup1.len());
-        let bytes = setup1.get(start..end).unwrap_or(&[]);
-        let reader = stream::chunk_reader(m, bytes, dict_cap.min(l.max_entry_size))?;
-        *open = Some(Open {
-            chunk: d.chunk_offset,
-            reader,
-            pos: 0,
-        });
-    }
-    let Some(o) = open.as_mut() else {
-        return Err(Error::malformed("no chunk decoder"));
-    };
-    let gap = d.file_offset - o.pos;
-    if gap > 0 {
-        *skipped = skipped.saturating_add(gap);
-        if *skipped > l.max_total_unpacked {
-            return Err(Error::limit(
-                "max_total_unpacked",
-                format!("{} bytes decoded only to be skipped", *skipped),
-            ));
-        }
-        let n = std::io::copy(&mut (&mut o.reader).take(gap), &mut std::io::sink())
-            .map_err(|e| crate::error::io_to_error(&e, 0))?;
-        o.pos += n;
-        if n < gap {
-            return Err(Error::truncated(format!(
-                "chunk ends {} bytes before the file starts",
-                gap - n
-            )));
-        }
-    }
-    let size = d.file_size;
-    // The stored checksum (other than SHA-256) is computed as the bytes
-    // pass, so an entry too big to keep is still checked.
-    let mut sum = Summer::new(&d.checksum);
-    let result = if let Some(filter) = d.call_filter {
-        let mut buf = Vec::new();
-        (&mut o.reader)
-            .take(size)
-            .read_to_end(&mut buf)
-            .map_err(|e| crate::error::io_to_error(&e, buf.len() as u64))?;
-        o.pos += buf.len() as u64;
-        filter.undo(&mut buf);
-        if let Some(h) = sum.as_mut() {
-            h.update(&buf);
-        }
-        cx.read_entry(&mut buf.as_slice(), Some(size), Some(d.chunk_size))
-            .map(|u| (u, sum.map(Summer::finish)))
-    } else {
-        let mut take = (&mut o.reader).take(size);
-        let r = cx.read_entry(
-            &mut Inspect {
-                inner: &mut take,
-                see: |b: &[u8]| {
-                    if let Some(h) = sum.as_mut() {
-                        h.update(b);
-                    }
+    /// Bring the chunk decoder to the start of `d`'s bytes: reuse the open
+    /// one when the file lies ahead of it, else open its chunk; skip to the
+    /// file.
+    fn seek(&mut self, d: &DataEntry, m: Method, dict_cap: u64) -> Result<(), Error> {
+        let setup1 = self.setup1;
+        let reuse = self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.chunk == d.chunk_offset && o.reader.n <= d.file_offset);
+        if !reuse {
+            let at = d.chunk_offset as usize;
+            let magic = setup1.get(at..at.saturating_add(4));
+            if magic != Some(CHUNK_MAGIC) {
+                return Err(Error::malformed(format!(
+                    "no chunk magic `zlb\\x1a` at setup-1 offset {at:#x}"
+                )));
+            }
+            let start = at + 4;
+            let end = usize::try_from(d.chunk_size)
+                .ok()
+                .and_then(|n| start.checked_add(n))
+                .unwrap_or(usize::MAX)
+                .min(setup1.len());
+            let bytes = setup1.get(start..end).unwrap_or(&[]);
+            let reader = stream::chunk_reader(m, bytes, dict_cap.min(self.max_entry))?;
+            self.open = Some(Open {
+                chunk: d.chunk_offset,
+                reader: Counting {
+                    inner: reader,
+                    n: 0,
                 },
-            },
-            Some(size),
-            Some(d.chunk_size),
-        );
-        o.pos += size - take.limit();
-        r.map(|u| (u, sum.map(Summer::finish)))
-    };
-    result
+            });
+        }
+        let Some(o) = self.open.as_mut() else {
+            return Err(Error::malformed("no chunk decoder"));
+        };
+        let gap = d.file_offset - o.reader.n;
+        if gap > 0 {
+            self.skipped = self.skipped.saturating_add(gap);
+            if self.skipped > self.max_unpacked {
+                return Err(Error::limit(
+                    "max_total_unpacked",
+                    format!("{} bytes decoded only to be skipped", self.skipped),
+                ));
+            }
+            let n = std::io::copy(&mut (&mut o.reader).take(gap), &mut std::io::sink())
+                .map_err(|e| crate::error::io_to_error(&e, 0))?;
+            if n < gap {
+                return Err(Error::truncated(format!(
+                    "chunk ends {} bytes before the file starts",
+                    gap - n
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
-/// A running checksum of the kind a data entry stores (SHA-256 excepted:
-/// the engine computes it for every node).
+/// A call-filtered file: read whole from the chunk, the filter undone, the
+/// stored checksum computed, then handed over.
+struct Filtered<'r, R> {
+    inner: R,
+    filter: stream::CallFilter,
+    out: Option<Vec<u8>>,
+    at: usize,
+    sum: &'r mut Option<Summer>,
+    /// Why reading the chunk failed (with how far it got).
+    failed: &'r mut Option<Error>,
+}
+
+impl<R: Read> Read for Filtered<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.out.is_none() {
+            let mut v = Vec::new();
+            if let Err(e) = self.inner.read_to_end(&mut v) {
+                *self.failed = Some(crate::error::io_to_error(&e, v.len() as u64));
+                return Err(e);
+            }
+            self.filter.undo(&mut v);
+            if let Some(h) = self.sum.as_mut() {
+                h.update(&v);
+            }
+            self.out = Some(v);
+        }
+        let out = self.out.as_deref().unwrap_or(&[]);
+        let rest = out.get(self.at..).unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        buf.get_mut(..n)
+            .unwrap_or(&mut [])
+            .copy_from_slice(rest.get(..n).unwrap_or(&[]));
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// A running checksum of the kind a data entry stores.
 enum Summer {
     Adler32 { a: u32, b: u32 },
     Crc32(crc32fast::Hasher),
     Md5(md5::Md5),
     Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
 }
 
 /// A finished checksum.
@@ -885,7 +1111,7 @@ impl Summer {
             Checksum::Crc32(_) => Summer::Crc32(crc32fast::Hasher::new()),
             Checksum::Md5(_) => Summer::Md5(md5::Md5::new()),
             Checksum::Sha1(_) => Summer::Sha1(sha1::Sha1::new()),
-            Checksum::Sha256(_) => return None,
+            Checksum::Sha256(_) => Summer::Sha256(sha2::Sha256::new()),
         })
     }
 
@@ -906,6 +1132,7 @@ impl Summer {
             Summer::Crc32(h) => h.update(data),
             Summer::Md5(h) => h.update(data),
             Summer::Sha1(h) => h.update(data),
+            Summer::Sha256(h) => h.update(data),
         }
     }
 
@@ -915,13 +1142,14 @@ impl Summer {
             Summer::Crc32(h) => Sum::U32(h.finalize()),
             Summer::Md5(h) => Sum::Bytes(h.finalize().to_vec()),
             Summer::Sha1(h) => Sum::Bytes(h.finalize().to_vec()),
+            Summer::Sha256(h) => Sum::Bytes(h.finalize().to_vec()),
         }
     }
 }
 
 /// Compare the stored checksum with the decoded bytes: the check that
 /// matched, or a `checksum` error.
-fn verify(sum: Option<Sum>, hashes: &crate::hash::Hashes, want: &Checksum) -> Result<Check, Error> {
+fn verify(sum: Option<Sum>, want: &Checksum) -> Result<Check, Error> {
     let show = |s: &Option<Sum>| match s {
         Some(Sum::U32(x)) => format!("{x:08x}"),
         Some(Sum::Bytes(b)) => hex(b),
@@ -937,7 +1165,7 @@ fn verify(sum: Option<Sum>, hashes: &crate::hash::Hashes, want: &Checksum) -> Re
         Checksum::Crc32(w) => (show(&sum), format!("{w:08x}"), "CRC-32", Check::InnoCrc32),
         Checksum::Md5(w) => (show(&sum), hex(w), "MD5", Check::InnoMd5),
         Checksum::Sha1(w) => (show(&sum), hex(w), "SHA-1", Check::InnoSha1),
-        Checksum::Sha256(w) => (hashes.sha256.clone(), hex(w), "SHA-256", Check::InnoSha256),
+        Checksum::Sha256(w) => (show(&sum), hex(w), "SHA-256", Check::InnoSha256),
     };
     if got == exp {
         Ok(check)
@@ -976,6 +1204,135 @@ mod tests {
         let mut f2 = Fields::new(&b2.data);
         let m = h.header.compression.expect("method");
         header::parse_data_entries(&mut f2, l, h.header.counts.data_entries, m, 100).expect("data")
+    }
+
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Listed};
+        let limits = crate::Limits::default();
+        for (rel, check, files) in [
+            ("inno/inno_lzma2.exe", Check::InnoSha1, 1),
+            ("inno/inno64_lzma2_solid.exe", Check::InnoSha256, 11),
+            ("inno/inno556_zip_solid.exe", Check::InnoSha1, 12),
+            // A call-filtered executable among the files.
+            ("inno/inno5_lzma_nonsolid.exe", Check::InnoSha1, 12),
+        ] {
+            let Some(file) = sample(rel) else { return };
+            // The PE overlay: setup-1, then setup-0.
+            let z = memchr::memmem::find(&file, CHUNK_MAGIC).expect("setup-1");
+            let d = &file[z..];
+            let l = list(open, d, &limits, usize::MAX);
+            assert!(l.notes.errors.is_empty(), "{rel}: {:?}", l.notes.errors);
+            assert_eq!(l.notes.verified, [Check::InnoBlockCrc32], "{rel}");
+            assert_eq!(l.entries.len(), files, "{rel}");
+            for (name, info, data) in &l.entries {
+                assert!(matches!(data, Listed::Decoded(Ok(_))), "{rel}: {name}");
+                assert_eq!(info.verified_by, [check], "{rel}: {name}");
+                assert!(info.errors.is_empty(), "{rel}: {name}");
+            }
+            let Some(Metadata::Inno(info)) = &l.parsed.metadata else {
+                panic!("inno metadata")
+            };
+            assert_eq!(info.files, files as u64);
+            // Stopped by the engine after one entry: nothing said missing.
+            let l = list(open, d, &limits, 1);
+            assert_eq!(l.entries.len(), 1);
+            assert!(l.notes.errors.is_empty(), "{rel}: {:?}", l.notes.errors);
+        }
+        // Two files of one data entry: the second is read again from the
+        // bytes kept, with the first's check.
+        let Some(file) = sample("inno/inno556_zip_solid.exe") else {
+            return;
+        };
+        let z = memchr::memmem::find(&file, CHUNK_MAGIC).expect("setup-1");
+        let l = list(open, &file[z..], &limits, usize::MAX);
+        let bytes = |name: &str| {
+            l.entries
+                .iter()
+                .find(|e| e.0 == name)
+                .map(|e| match &e.2 {
+                    Listed::Decoded(Ok(b)) => b.clone(),
+                    other => panic!("{name}: {other:?}"),
+                })
+                .expect(name)
+        };
+        assert_eq!(bytes("{app}\\readme.txt").len(), 322);
+        assert_eq!(
+            bytes("{app}\\readme.txt"),
+            bytes("{app}\\copy\\readme-kopie.txt")
+        );
+    }
+
+    /// A data entry of two files that the engine did not keep whole (it
+    /// streamed it): the second file is the same stored bytes as the
+    /// first ([`Data::Copy`]) with the first's check, nothing decoded twice.
+    #[test]
+    fn a_shared_data_entry_streamed_is_a_copy_of_the_first() {
+        use std::io::Read as _;
+        let Some(file) = sample("inno/inno556_zip_solid.exe") else {
+            return;
+        };
+        let z = memchr::memmem::find(&file, CHUNK_MAGIC).expect("setup-1");
+        let limits = crate::Limits::default();
+        let mut n = Notes::default();
+        let mut c = match open(
+            &file[z..],
+            &Options {
+                limits: &limits,
+                hashes: crate::HashSelection::SHA256,
+            },
+            &mut n,
+        ) {
+            Opened::Container(c) => c,
+            Opened::Leaf(_) => panic!("a container"),
+        };
+        fn drain(data: Data<'_>) -> Option<Vec<u8>> {
+            let Data::Decode { mut reader, .. } = data else {
+                return None;
+            };
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).ok()?;
+            Some(out)
+        }
+        let mut names = Vec::new();
+        let mut copies = Vec::new();
+        loop {
+            let Some(Entry {
+                name,
+                mut info,
+                data,
+            }) = c.next_entry(&mut n)
+            else {
+                break;
+            };
+            match data {
+                Data::Copy { of } => {
+                    assert!(info.streamed);
+                    assert_eq!(info.verified_by, [Check::InnoSha1]);
+                    copies.push((name.clone(), of));
+                }
+                other => {
+                    if let Some(out) = drain(other) {
+                        // As the engine says of an entry it streamed.
+                        let h = crate::hash::hash_bytes(crate::HashSelection::SHA256, &out);
+                        let r = Decoded {
+                            size: out.len() as u64,
+                            whole: None,
+                            hashes: &h,
+                        };
+                        c.entry_read(Ok(r), &mut info, &mut n);
+                        assert_eq!(info.verified_by, [Check::InnoSha1], "{name}");
+                    }
+                }
+            }
+            names.push(name);
+        }
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        let (copy, of) = &copies[0];
+        let mut pair = [copy.as_str(), names[*of].as_str()];
+        pair.sort_unstable();
+        assert_eq!(pair, ["{app}\\copy\\readme-kopie.txt", "{app}\\readme.txt"]);
     }
 
     #[test]

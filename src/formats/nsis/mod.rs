@@ -15,7 +15,13 @@
 //!   solid and non-solid, detected as 7-Zip does from the first bytes.
 //! - Solid: the one stream is decoded once, front to back; files are cut out
 //!   of it in data order and hashed while they stream; a block shared by two
-//!   `File` commands is decoded once and reported for both.
+//!   `File` commands is decoded once and reported for both (read again from
+//!   the bytes the engine kept, or, when it streamed them, the same stored
+//!   bytes as the first file, [`Data::Copy`]).
+//! - A pure parser ([`open`], the pull protocol of
+//!   [`container`](crate::formats::container)): the engine pulls the files,
+//!   hashes them and applies every entry limit; when it stops pulling,
+//!   nothing after is reported.
 //! - Names: the `SetOutPath` prefix + `File` name, `$INSTDIR\` removed, `\`
 //!   turned into `/` (7-Zip's `GetReducedName` + `WinPathToOsPath`), so
 //!   `$PLUGINSDIR/System.dll`, `sub/dir/file.txt`.
@@ -46,7 +52,7 @@
 //!   `checksum` error) on this node's entry.
 //! - Damage to the first header never loses the format: the flags are not
 //!   part of the sniff (unknown bits are an error), and data after an NSIS
-//!   exehead whose signature was altered is parsed with [`parse_altered`]
+//!   exehead whose signature was altered is opened with [`open_altered`]
 //!   (format `nsis`, the altered bytes named in a `malformed` error).
 
 mod bzip2;
@@ -57,8 +63,9 @@ pub use script::{NsisExec, NsisRegValue, ScriptFacts};
 
 use super::{le_u32, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
+use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Options};
+use crate::limits::Limits;
 use crate::model::{EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx, Unpacked};
 use decode::Method;
 use serde::Serialize;
 use std::io::{self, Read};
@@ -114,7 +121,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "nsis",
     format: Format::Nsis,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// The NSIS first header starts the data: the 16-byte signature at 4 (of
@@ -270,50 +277,58 @@ fn skip(r: &mut dyn Read, n: u64) -> Result<(), Error> {
     Ok(())
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Open NSIS data: the first header and the compressed header (the script)
+/// are read here; the files are decoded as the engine pulls them.
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let mut info = NsisInfo::default();
     if data.get(4..20) == Some(&SIGNATURE_1X[..]) {
-        read_1x(data, &mut info, cx);
-    } else {
-        read(data, &mut info, cx);
+        read_1x(data, &mut info, notes);
+        return leaf(info);
     }
-    Parsed {
-        format: Format::Nsis,
-        metadata: Some(Metadata::Nsis(Box::new(info))),
-    }
+    read(data, info, opts.limits, notes)
 }
 
-/// Parse the data that follows an NSIS exehead (a PE with the `.ndata`
+/// Open the data that follows an NSIS exehead (a PE with the `.ndata`
 /// section) when it does not start with a first header: its signature was
 /// altered (as some malware does to defeat unpackers) or damaged. The
 /// fields are read where the first header keeps them, so data whose only
 /// damage is the signature is still listed.
-pub(crate) fn parse_altered(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let mut info = NsisInfo::default();
+pub(crate) fn open_altered<'a>(
+    data: &'a [u8],
+    opts: &Options<'_>,
+    notes: &mut Notes,
+) -> Opened<'a> {
     let shown: String = data
         .get(4..20)
         .unwrap_or(data)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    cx.error(Error::malformed(format!(
+    notes.error(Error::malformed(format!(
         "data after an NSIS exehead without an NSIS first header: bytes 4..20 are {shown}, \
          not EF BE AD DE \"NullsoftInst\" (altered or damaged); read as one anyway"
     )));
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "nsis-exehead-data",
         "data appended to an NSIS exehead (section `.ndata`), where its first header belongs",
         Some(0),
     ));
-    read(data, &mut info, cx);
+    read(data, NsisInfo::default(), opts.limits, notes)
+}
+
+fn parsed(info: NsisInfo) -> Parsed {
     Parsed {
         format: Format::Nsis,
         metadata: Some(Metadata::Nsis(Box::new(info))),
     }
 }
 
+fn leaf<'a>(info: NsisInfo) -> Opened<'a> {
+    Opened::Leaf(parsed(info))
+}
+
 /// NSIS 1.x data: recognised and described, not decoded.
-fn read_1x(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
+fn read_1x(data: &[u8], info: &mut NsisInfo, notes: &mut Notes) {
     let flags = le_u32(data, 0).unwrap_or(0);
     let header_size = le_u32(data, 20).unwrap_or(0);
     let arc_size = le_u32(data, 28).unwrap_or(0);
@@ -322,7 +337,7 @@ fn read_1x(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
     info.uninstaller_data = flags & 2 != 0;
     info.header_size = header_size;
     info.archive_size = arc_size;
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "nsis-first-header",
         format!(
             "NSIS 1.x first header: flags {flags:#x}, signature EF BE AD DE \"NullSoftInst\", \
@@ -331,22 +346,24 @@ fn read_1x(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         Some(0),
     ));
     if data.len() < FIRST_HEADER_1X {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "NSIS 1.x first header cut at {} of {FIRST_HEADER_1X} bytes",
             data.len()
         )));
     } else if arc_size as usize > data.len() {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "NSIS archive declares {arc_size} bytes, only {} present",
             data.len()
         )));
     }
-    cx.error(Error::unsupported(
+    notes.error(Error::unsupported(
         "NSIS 1.x data (first header `NullSoftInst`): its script and files are not decoded",
     ));
 }
 
-fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
+/// The first header and the script; a container over the files, or a leaf
+/// when none can be listed.
+fn read<'a>(data: &'a [u8], mut info: NsisInfo, limits: &Limits, notes: &mut Notes) -> Opened<'a> {
     let flags = le_u32(data, 0).unwrap_or(0);
     let header_size = le_u32(data, 20).unwrap_or(0);
     let arc_size = le_u32(data, 24).unwrap_or(0);
@@ -358,7 +375,7 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
     info.archive_size = arc_size;
     if data.len() < FIRST_HEADER {
         // Only what was read is evidence: the start of the signature.
-        cx.evidence(Evidence::weak(
+        notes.evidence(Evidence::weak(
             "nsis-first-header",
             format!(
                 "the start of an NSIS first header (flags, then {} of the 16 signature bytes); the rest is cut",
@@ -366,13 +383,13 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
             ),
             Some(0),
         ));
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "NSIS first header cut at {} of {FIRST_HEADER} bytes",
             data.len()
         )));
-        return;
+        return leaf(info);
     }
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "nsis-first-header",
         format!(
             "NSIS first header: flags {flags:#x}, signature EF BE AD DE \"NullsoftInst\", \
@@ -381,7 +398,7 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         Some(0),
     ));
     if flags & !FLAGS_MASK != 0 {
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "first header flags {flags:#x} set bits outside NSIS's mask {FLAGS_MASK:#x}: \
              damaged, altered or a non-standard build"
         )));
@@ -390,7 +407,7 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
     if arc_bad || header_size == 0 {
         // Damaged sizes: read on with what the data itself says (the
         // end of the node; the header's size from its own stream).
-        cx.error(Error::malformed(format!(
+        notes.error(Error::malformed(format!(
             "NSIS first header declares archive size {arc_size} and header size {header_size}; \
              read with the sizes the data itself gives"
         )));
@@ -404,7 +421,7 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
     let want_header = (header_size != 0).then_some(header_size);
     let truncated = arc_size as usize > data.len();
     if truncated {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "NSIS archive declares {arc_size} bytes, only {} present",
             data.len()
         )));
@@ -415,10 +432,10 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         .min(data.len());
     let body = data.get(FIRST_HEADER..end).unwrap_or(&[]);
     if body.len() < 12 {
-        cx.error(Error::truncated(
+        notes.error(Error::truncated(
             "NSIS data ends right after the first header",
         ));
-        return;
+        return leaf(info);
     }
     let (method, solid, filter) = detect(body, header_size);
     info.compression = method.as_str().into();
@@ -427,25 +444,21 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         let at = usize::from(!solid) * 4 + usize::from(filter) + 1;
         info.lzma_dictionary = le_u32(body, at);
     }
-    let limits = cx.limits().clone();
-    let fix = |e: Error| match e {
-        Error::Malformed { message } if truncated => Error::truncated(message),
-        e => e,
-    };
+    let fix = |e: Error| fix(truncated, e);
     let header_cap = want_header.map_or(limits.max_entry_size, u64::from);
     if u64::from(header_size) > limits.max_entry_size {
-        cx.error(Error::limit(
+        notes.error(Error::limit(
             "max_entry_size",
             format!("NSIS header declares {header_size} bytes"),
         ));
-        return;
+        return leaf(info);
     }
-    if solid {
+    let (items, body) = if solid {
         let mut r = match decode::reader(method, body, filter, limits.max_total_unpacked) {
             Ok(r) => Counting { inner: r, n: 0 },
             Err(e) => {
-                cx.error(fix(context(e, "NSIS solid stream")));
-                return;
+                notes.error(fix(context(e, "NSIS solid stream")));
+                return leaf(info);
             }
         };
         let header = read_n(&mut r, 4, "NSIS header size").and_then(|v| {
@@ -466,19 +479,31 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         let header = match header {
             Ok(h) => h,
             Err(e) => {
-                cx.error(fix(e));
-                return;
+                notes.error(fix(e));
+                return leaf(info);
             }
         };
-        let Some(script) = parse_script(&header, info, cx) else {
-            return;
+        let Some(items) = parse_script(&header, &mut info, limits, notes) else {
+            return leaf(info);
         };
-        extract_solid(script, &mut r, method, &limits, cx, &fix);
+        // Stream offset of data position 0: just after the length word
+        // and the header.
+        let base = r.n;
+        (
+            items,
+            Body::Solid(Solid {
+                r,
+                base,
+                max_unpacked: limits.max_total_unpacked,
+                last: None,
+                reading: None,
+            }),
+        )
     } else {
         let c = le_u32(body, 0).unwrap_or(0);
         let hsize = c & !COMPRESSED;
         let Some(block) = body.get(4..).map(|b| b.get(..hsize as usize).unwrap_or(b)) else {
-            return;
+            return leaf(info);
         };
         let read_header = |r: &mut dyn Read| match want_header {
             Some(h) => read_n(r, u64::from(h), "NSIS header"),
@@ -493,29 +518,52 @@ fn read(data: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) {
         let header = match header {
             Ok(h) => h,
             Err(e) => {
-                cx.error(fix(e));
-                return;
+                notes.error(fix(e));
+                return leaf(info);
             }
         };
-        let Some(script) = parse_script(&header, info, cx) else {
-            return;
+        let Some(items) = parse_script(&header, &mut info, limits, notes) else {
+            return leaf(info);
         };
-        let data_start = FIRST_HEADER + 4 + hsize as usize;
-        extract_non_solid(
-            script,
-            data.get(..end).unwrap_or(data),
-            data_start,
-            method,
-            filter,
-            &limits,
-            cx,
-            &fix,
-        );
+        (
+            items,
+            Body::Plain(Plain {
+                arc: data.get(..end).unwrap_or(data),
+                data_start: FIRST_HEADER + 4 + hsize as usize,
+                filter,
+                max_entry: limits.max_entry_size,
+                damaged: false,
+                reading: None,
+            }),
+        )
+    };
+    Opened::Container(Box::new(Walk {
+        info,
+        items,
+        next: 0,
+        method,
+        truncated,
+        pulled: 0,
+        rest: None,
+        body,
+    }))
+}
+
+/// In an archive cut short, a `malformed` decoding error is the cut.
+fn fix(truncated: bool, e: Error) -> Error {
+    match e {
+        Error::Malformed { message } if truncated => Error::truncated(message),
+        e => e,
     }
 }
 
-fn parse_script(header: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) -> Option<Vec<script::Item>> {
-    let max = cx.limits().max_entries_per_container;
+fn parse_script(
+    header: &[u8],
+    info: &mut NsisInfo,
+    limits: &Limits,
+    notes: &mut Notes,
+) -> Option<Vec<script::Item>> {
+    let max = limits.max_entries_per_container;
     match script::parse(header, max) {
         Ok(s) => {
             info.script = s.facts;
@@ -532,7 +580,7 @@ fn parse_script(header: &[u8], info: &mut NsisInfo, cx: &mut Cx<'_>) -> Option<V
             Some(s.items)
         }
         Err(e) => {
-            cx.error(e);
+            notes.error(e);
             None
         }
     }
@@ -560,184 +608,361 @@ fn child_name(it: &script::Item) -> Option<String> {
     }
 }
 
-/// Report the items from `from` on as missing, after damage.
-fn missing_rest(items: &[script::Item], error: &Error, cx: &mut Cx<'_>, method: Method) {
-    for it in items {
-        let Some(name) = child_name(it) else { continue };
-        let e = Error::truncated(format!("not read: {error}"));
-        let e = match error {
-            Error::Truncated { .. } => e,
-            other => context(other.clone(), "not read after damage"),
-        };
-        if !cx.child(
-            name,
-            entry(method),
-            ChildData::Missing { size: 0, error: e },
-        ) {
-            return;
-        }
-    }
-}
-
-fn extract_solid(
+/// The files of NSIS data, handed over in script order as the engine pulls
+/// them.
+struct Walk<'a> {
+    info: NsisInfo,
     items: Vec<script::Item>,
-    r: &mut Counting<Box<dyn Read + '_>>,
+    /// The next item.
+    next: usize,
     method: Method,
-    limits: &crate::Limits,
-    cx: &mut Cx<'_>,
-    fix: &dyn Fn(Error) -> Error,
-) {
-    // Stream offset of data position 0: just after the length word and the header.
-    let base = r.n;
-    let mut last: Option<(u32, Unpacked)> = None;
-    for (k, it) in items.iter().enumerate() {
-        if cx.stopped() {
-            return;
-        }
-        let Some(name) = child_name(it) else { continue };
-        if it.empty {
-            if !cx.child(name, entry(method), ChildData::Borrowed(&[])) {
-                return;
-            }
-            continue;
-        }
-        let next_same = items
-            .get(k + 1..)
-            .unwrap_or(&[])
-            .iter()
-            .find(|n| child_name(n).is_some())
-            .is_some_and(|n| n.pos == it.pos && !n.empty && !n.uninstaller && !it.uninstaller);
-        if let Some((pos, u)) = &last {
-            if *pos == it.pos {
-                let data = ChildData::from(u.clone());
-                if !next_same {
-                    last = None;
-                }
-                if !cx.child(name, entry(method), data) {
-                    return;
-                }
-                continue;
-            }
-        }
-        // Stream offset of this block's length word.
-        let target = base + u64::from(it.pos);
-        if target < r.n {
-            let e = Error::malformed(format!(
-                "data position {} lies before the current solid position",
-                it.pos
-            ));
-            if !cx.child(
-                name,
-                entry(method),
-                ChildData::Missing { size: 0, error: e },
-            ) {
-                return;
-            }
-            continue;
-        }
-        if r.n > limits.max_total_unpacked {
-            let e = Error::limit(
-                "max_total_unpacked",
-                format!("solid stream decoded {} bytes", r.n),
-            );
-            cx.error(e.clone());
-            missing_rest(items.get(k..).unwrap_or(&[]), &e, cx, method);
-            return;
-        }
-        let gap = target - r.n;
-        let mut step = skip(r, gap)
-            .and_then(|()| read_n(r, 4, "NSIS data block length"))
-            .map(|v| le_u32(&v, 0).unwrap_or(0));
-        if it.uninstaller {
-            // The stub patch block, then the uninstaller's own NSIS data.
-            step = step.and_then(|patch| {
-                skip(r, u64::from(patch))?;
-                read_n(r, 4, "NSIS data block length").map(|v| le_u32(&v, 0).unwrap_or(0))
-            });
-        }
-        let size = match step {
-            Ok(s) => s,
-            Err(e) => {
-                let e = fix(context(e, &format!("before `{name}`")));
-                cx.error(e.clone());
-                missing_rest(items.get(k..).unwrap_or(&[]), &e, cx, method);
-                return;
-            }
-        };
-        let start = r.n;
-        let got = {
-            let mut take = (&mut *r).take(u64::from(size));
-            cx.read_entry(&mut take, Some(u64::from(size)), None)
-        };
-        match got {
-            Ok(u) => {
-                if next_same {
-                    last = Some((it.pos, u.clone()));
-                }
-                if !cx.child(name, entry(method), u.into()) {
-                    return;
-                }
-            }
-            Err(e @ Error::LimitExceeded { .. }) => {
-                let e = context(e, &name);
-                let rest = u64::from(size).saturating_sub(r.n - start);
-                cx.child(
-                    name,
-                    entry(method),
-                    ChildData::Missing {
-                        size: u64::from(size),
-                        error: e,
-                    },
-                );
-                if let Err(e) = skip(r, rest) {
-                    let e = fix(e);
-                    cx.error(e.clone());
-                    missing_rest(items.get(k + 1..).unwrap_or(&[]), &e, cx, method);
-                    return;
-                }
-            }
-            Err(e) => {
-                let e = fix(context(e, &name));
-                cx.error(e.clone());
-                cx.child(
-                    name,
-                    entry(method),
-                    ChildData::Missing {
-                        size: u64::from(size),
-                        error: e.clone(),
-                    },
-                );
-                missing_rest(items.get(k + 1..).unwrap_or(&[]), &e, cx, method);
-                return;
-            }
-        }
-    }
+    /// The archive is shorter than its first header says.
+    truncated: bool,
+    /// Entries handed over so far (the index of the next one).
+    pulled: usize,
+    /// Set after damage: the items from `next` on are missing, for this.
+    rest: Option<Error>,
+    body: Body<'a>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn extract_non_solid(
-    items: Vec<script::Item>,
-    arc: &[u8],
+/// Where the files' data is.
+enum Body<'a> {
+    /// One compressed stream: header, then every data block.
+    Solid(Solid<'a>),
+    /// Data blocks compressed one by one, after the header block.
+    Plain(Plain<'a>),
+}
+
+/// The solid stream, decoded once, front to back.
+struct Solid<'a> {
+    r: Counting<Box<dyn Read + 'a>>,
+    /// Stream offset of data position 0.
+    base: u64,
+    /// Decoding bound (bytes decoded to be skipped count too).
+    max_unpacked: u64,
+    /// A block shared by the previous file and the next one(s).
+    last: Option<Shared>,
+    /// The block the engine is reading.
+    reading: Option<SolidRead>,
+}
+
+/// A data block read once for several `File` commands.
+struct Shared {
+    /// Its data position.
+    pos: u32,
+    /// The entry it was read for.
+    of: usize,
+    /// Its bytes when the engine kept them whole (else it was streamed).
+    bytes: Option<Vec<u8>>,
+    /// The last file sharing it has been handed over.
+    done: bool,
+}
+
+/// A solid block being read.
+struct SolidRead {
+    name: String,
+    size: u32,
+    /// Stream offset of its first byte.
+    start: u64,
+    pos: u32,
+    /// Entry index.
+    index: usize,
+    /// The next file shares the block: keep what was read.
+    keep: bool,
+}
+
+/// Non-solid data: each block on its own.
+struct Plain<'a> {
+    arc: &'a [u8],
     data_start: usize,
-    method: Method,
     filter: bool,
-    limits: &crate::Limits,
-    cx: &mut Cx<'_>,
-    fix: &dyn Fn(Error) -> Error,
-) {
-    let mut damaged = false;
-    for it in &items {
-        if cx.stopped() {
-            return;
-        }
-        let Some(name) = child_name(it) else { continue };
-        if it.empty {
-            if !cx.child(name, entry(method), ChildData::Borrowed(&[])) {
-                return;
+    max_entry: u64,
+    /// The node carries a damage error already (one is enough).
+    damaged: bool,
+    /// The block the engine is reading: (name, cut short, bytes present,
+    /// stored size).
+    reading: Option<(String, bool, usize, u32)>,
+}
+
+/// What [`Walk::step`] decided.
+enum Step<'a> {
+    /// An entry that borrows nothing of the walk.
+    Ready(Entry<'a>),
+    /// The solid block of this size, from the stream.
+    Solid {
+        name: String,
+        info: EntryInfo,
+        size: u32,
+    },
+    /// The shared block's kept bytes again.
+    Again { name: String, info: EntryInfo },
+}
+
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
+        let step = self.step(notes)?;
+        self.pulled += 1;
+        let Body::Solid(s) = &mut self.body else {
+            return match step {
+                Step::Ready(e) => Some(e),
+                _ => None,
+            };
+        };
+        Some(match step {
+            Step::Ready(e) => e,
+            Step::Solid { name, info, size } => Entry {
+                name,
+                info,
+                data: Data::Decode {
+                    reader: Box::new((&mut s.r).take(u64::from(size))),
+                    declared: Some(u64::from(size)),
+                    stored: None,
+                },
+            },
+            Step::Again { name, info } => {
+                let bytes = s.last.as_ref().and_then(|l| l.bytes.as_deref())?;
+                Entry {
+                    name,
+                    info,
+                    data: Data::Decode {
+                        reader: Box::new(bytes),
+                        declared: Some(bytes.len() as u64),
+                        stored: None,
+                    },
+                }
             }
-            continue;
+        })
+    }
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        _info: &mut EntryInfo,
+        notes: &mut Notes,
+    ) {
+        let truncated = self.truncated;
+        match &mut self.body {
+            Body::Solid(s) => {
+                let Some(rd) = s.reading.take() else {
+                    return;
+                };
+                match read {
+                    Ok(d) => {
+                        if rd.keep {
+                            s.last = Some(Shared {
+                                pos: rd.pos,
+                                of: rd.index,
+                                bytes: d.whole.map(<[u8]>::to_vec),
+                                done: false,
+                            });
+                        }
+                    }
+                    Err(e @ Error::LimitExceeded { .. }) => {
+                        *e = context(e.clone(), &rd.name);
+                        // The rest of the block, to the next one.
+                        let rest = u64::from(rd.size).saturating_sub(s.r.n - rd.start);
+                        if let Err(e) = skip(&mut s.r, rest) {
+                            let e = fix(truncated, e);
+                            notes.error(e.clone());
+                            self.rest = Some(e);
+                        }
+                    }
+                    Err(e) => {
+                        let e2 = fix(truncated, context(e.clone(), &rd.name));
+                        notes.error(e2.clone());
+                        *e = e2.clone();
+                        self.rest = Some(e2);
+                    }
+                }
+            }
+            Body::Plain(p) => {
+                let Some((name, short, avail, size)) = p.reading.take() else {
+                    return;
+                };
+                if let Err(e) = read {
+                    let mapped = plain_error(truncated, &name, short, avail, size, e.clone());
+                    if !p.damaged && !matches!(mapped, Error::LimitExceeded { .. }) {
+                        notes.error(mapped.clone());
+                        p.damaged = true;
+                    }
+                    *e = mapped;
+                }
+            }
         }
-        let mut at = data_start.saturating_add(it.pos as usize);
+    }
+
+    fn failed_size(&self, declared: Option<u64>, _stored: Option<u64>) -> u64 {
+        // A non-solid block declares only its compressed size.
+        declared.unwrap_or(0)
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        parsed(self.info)
+    }
+}
+
+/// The error of a non-solid block that failed to decode.
+fn plain_error(
+    truncated: bool,
+    name: &str,
+    short: bool,
+    avail: usize,
+    size: u32,
+    e: Error,
+) -> Error {
+    if short {
+        Error::truncated(format!(
+            "block of `{name}` cut short ({avail} of {size} bytes): {e}"
+        ))
+    } else {
+        fix(truncated, context(e, name))
+    }
+}
+
+impl<'a> Walk<'a> {
+    /// Decide the next entry (owned data, so the borrowing reader can be
+    /// made afterwards, unconditionally).
+    fn step(&mut self, notes: &mut Notes) -> Option<Step<'a>> {
+        loop {
+            if let Some(error) = &self.rest {
+                // After damage: every item left (those without a name
+                // excepted) is missing.
+                let it = self.items.get(self.next)?;
+                self.next += 1;
+                let Some(name) = child_name(it) else { continue };
+                let e = match error {
+                    Error::Truncated { .. } => Error::truncated(format!("not read: {error}")),
+                    other => context(other.clone(), "not read after damage"),
+                };
+                return Some(Step::Ready(missing(name, self.method, 0, e)));
+            }
+            let k = self.next;
+            let it = self.items.get(k)?;
+            self.next += 1;
+            let Some(name) = child_name(it) else { continue };
+            let method = self.method;
+            if it.empty {
+                return Some(Step::Ready(Entry {
+                    name,
+                    info: entry(method),
+                    data: Data::Slice(&[]),
+                }));
+            }
+            match &mut self.body {
+                Body::Solid(s) => {
+                    let next_same = self
+                        .items
+                        .get(k + 1..)
+                        .unwrap_or(&[])
+                        .iter()
+                        .find(|n| child_name(n).is_some())
+                        .is_some_and(|n| {
+                            n.pos == it.pos && !n.empty && !n.uninstaller && !it.uninstaller
+                        });
+                    if s.last.as_ref().is_some_and(|l| l.done) {
+                        s.last = None;
+                    }
+                    if let Some(l) = s.last.as_mut().filter(|l| l.pos == it.pos) {
+                        l.done = !next_same;
+                        s.reading = None;
+                        let info = entry(method);
+                        if l.bytes.is_some() {
+                            return Some(Step::Again { name, info });
+                        }
+                        // Streamed (not kept whole): the same bytes as
+                        // that entry, its hashes repeated.
+                        let mut info = info;
+                        info.streamed = true;
+                        return Some(Step::Ready(Entry {
+                            name,
+                            info,
+                            data: Data::Copy { of: l.of },
+                        }));
+                    }
+                    s.last = None;
+                    // Stream offset of this block's length word.
+                    let target = s.base + u64::from(it.pos);
+                    if target < s.r.n {
+                        let e = Error::malformed(format!(
+                            "data position {} lies before the current solid position",
+                            it.pos
+                        ));
+                        return Some(Step::Ready(missing(name, method, 0, e)));
+                    }
+                    if s.r.n > s.max_unpacked {
+                        let e = Error::limit(
+                            "max_total_unpacked",
+                            format!("solid stream decoded {} bytes", s.r.n),
+                        );
+                        notes.error(e.clone());
+                        self.rest = Some(e);
+                        self.next = k;
+                        continue;
+                    }
+                    let r = &mut s.r;
+                    let gap = target - r.n;
+                    let mut step = skip(r, gap)
+                        .and_then(|()| read_n(r, 4, "NSIS data block length"))
+                        .map(|v| le_u32(&v, 0).unwrap_or(0));
+                    if it.uninstaller {
+                        // The stub patch block, then the uninstaller's own
+                        // NSIS data.
+                        step = step.and_then(|patch| {
+                            skip(r, u64::from(patch))?;
+                            read_n(r, 4, "NSIS data block length")
+                                .map(|v| le_u32(&v, 0).unwrap_or(0))
+                        });
+                    }
+                    let size = match step {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let e = fix(self.truncated, context(e, &format!("before `{name}`")));
+                            notes.error(e.clone());
+                            self.rest = Some(e);
+                            self.next = k;
+                            continue;
+                        }
+                    };
+                    s.reading = Some(SolidRead {
+                        name: name.clone(),
+                        size,
+                        start: s.r.n,
+                        pos: it.pos,
+                        index: self.pulled,
+                        keep: next_same,
+                    });
+                    return Some(Step::Solid {
+                        name,
+                        info: entry(method),
+                        size,
+                    });
+                }
+                Body::Plain(p) => {
+                    return Some(Step::Ready(p.block(
+                        it,
+                        name,
+                        method,
+                        self.truncated,
+                        notes,
+                    )))
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Plain<'a> {
+    /// The entry of a non-solid item's block.
+    fn block(
+        &mut self,
+        it: &script::Item,
+        name: String,
+        method: Method,
+        truncated: bool,
+        notes: &mut Notes,
+    ) -> Entry<'a> {
+        let arc = self.arc;
+        let mut at = self.data_start.saturating_add(it.pos as usize);
         if it.uninstaller {
             // Skip the stub patch block to the uninstaller's own NSIS data.
             if let Some(patch) = le_u32(arc, at) {
@@ -751,30 +976,20 @@ fn extract_non_solid(
                 "data block of `{name}` at offset {at} lies past the end ({} bytes)",
                 arc.len()
             ));
-            if !damaged {
-                cx.error(e.clone());
-                damaged = true;
-            }
-            if !cx.child(
-                name,
-                entry(method),
-                ChildData::Missing { size: 0, error: e },
-            ) {
-                return;
-            }
-            continue;
+            self.damage(&e, notes);
+            return missing(name, method, 0, e);
         };
         let size = word & !COMPRESSED;
         let from = at + 4;
         let to = from.saturating_add(size as usize);
         let avail = arc.get(from..to.min(arc.len())).unwrap_or(&[]);
-        let mut e_info = entry(if word & COMPRESSED != 0 {
+        let mut info = entry(if word & COMPRESSED != 0 {
             method
         } else {
             Method::Copy
         });
-        e_info.offset = Some(at as u64);
-        e_info.compressed_size = Some(u64::from(size));
+        info.offset = Some(at as u64);
+        info.compressed_size = Some(u64::from(size));
         let short = to > arc.len();
         if word & COMPRESSED == 0 {
             let data = if short {
@@ -782,45 +997,58 @@ fn extract_non_solid(
                     "stored block of `{name}`: {size} bytes at offset {from}, {} present",
                     avail.len()
                 ));
-                if !damaged {
-                    cx.error(e.clone());
-                    damaged = true;
-                }
-                ChildData::Missing {
+                self.damage(&e, notes);
+                Data::Missing {
                     size: u64::from(size),
                     error: e,
                 }
             } else {
-                ChildData::Borrowed(avail)
+                Data::Slice(avail)
             };
-            if !cx.child(name, e_info, data) {
-                return;
-            }
-            continue;
+            return Entry { name, info, data };
         }
-        let got = decode::reader(method, avail, filter, limits.max_entry_size)
-            .and_then(|mut r| cx.read_entry(&mut r, None, Some(u64::from(size))));
-        let data = match got {
-            Ok(u) => u.into(),
-            Err(e) => {
-                let e = if short {
-                    Error::truncated(format!(
-                        "block of `{name}` cut short ({} of {size} bytes): {e}",
-                        avail.len()
-                    ))
-                } else {
-                    fix(context(e, &name))
-                };
-                if !damaged && !matches!(e, Error::LimitExceeded { .. }) {
-                    cx.error(e.clone());
-                    damaged = true;
+        match decode::reader(method, avail, self.filter, self.max_entry) {
+            Ok(reader) => {
+                self.reading = Some((name.clone(), short, avail.len(), size));
+                Entry {
+                    name,
+                    info,
+                    data: Data::Decode {
+                        reader,
+                        declared: None,
+                        stored: Some(u64::from(size)),
+                    },
                 }
-                ChildData::Missing { size: 0, error: e }
             }
-        };
-        if !cx.child(name, e_info, data) {
-            return;
+            Err(e) => {
+                let e = plain_error(truncated, &name, short, avail.len(), size, e);
+                if !matches!(e, Error::LimitExceeded { .. }) {
+                    self.damage(&e, notes);
+                }
+                Entry {
+                    name,
+                    info,
+                    data: Data::Missing { size: 0, error: e },
+                }
+            }
         }
+    }
+
+    /// The first damage is said on the node too.
+    fn damage(&mut self, e: &Error, notes: &mut Notes) {
+        if !self.damaged {
+            notes.error(e.clone());
+            self.damaged = true;
+        }
+    }
+}
+
+/// An entry without content.
+fn missing<'a>(name: String, method: Method, size: u64, error: Error) -> Entry<'a> {
+    Entry {
+        name,
+        info: entry(method),
+        data: Data::Missing { size, error },
     }
 }
 
@@ -984,6 +1212,156 @@ mod tests {
                 assert_eq!(report.stats.panics, 0, "{rel} mutation {i}");
             }
         }
+    }
+
+    /// The NSIS data of a corpus sample (from its first header on).
+    fn nsis_data(rel: &str) -> Option<Vec<u8>> {
+        let file = crate::test_support::sample(rel)?;
+        let at = (0..file.len() / 512)
+            .map(|k| k * 512)
+            .find(|&o| sniff(&file[o..]))?;
+        Some(file[at..].to_vec())
+    }
+
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Listed};
+        let limits = crate::Limits::default();
+        for rel in ["nsis/lzma_solid.exe", "nsis/zlib.exe"] {
+            let Some(d) = nsis_data(rel) else { return };
+            let l = list(open, &d, &limits, usize::MAX);
+            assert!(l.notes.errors.is_empty(), "{rel}: {:?}", l.notes.errors);
+            assert_eq!(l.entries.len(), 44, "{rel}");
+            let bytes = |name: &str| {
+                l.entries
+                    .iter()
+                    .find(|e| e.0 == name)
+                    .map(|e| match &e.2 {
+                        Listed::Decoded(Ok(b)) => b.clone(),
+                        Listed::Slice { at, len } => d[*at..*at + *len].to_vec(),
+                        other => panic!("{rel}: {name}: {other:?}"),
+                    })
+                    .expect(name)
+            };
+            for (name, info, data) in &l.entries {
+                assert!(
+                    matches!(data, Listed::Decoded(Ok(_)) | Listed::Slice { .. }),
+                    "{rel}: {name}: {data:?}"
+                );
+                // NSIS's one CRC covers the exehead too: the PE checks it.
+                assert!(info.verified_by.is_empty() && info.errors.is_empty());
+            }
+            assert_eq!(bytes("readme.txt").len(), 322);
+            // One data block for two `File` commands: read for both.
+            assert_eq!(bytes("readme.txt"), bytes("readme-copy.txt"), "{rel}");
+            assert_eq!(bytes("$PLUGINSDIR/System.dll").len(), 29696);
+            let Some(Metadata::Nsis(info)) = &l.parsed.metadata else {
+                panic!("nsis metadata")
+            };
+            assert_eq!(info.solid, rel.contains("solid"));
+            assert_eq!(info.files, 43);
+            // Stopped by the engine after three entries: nothing reported
+            // missing or cut short.
+            let l = list(open, &d, &limits, 3);
+            assert_eq!(l.entries.len(), 3);
+            assert!(l.notes.errors.is_empty(), "{rel}: {:?}", l.notes.errors);
+            // Cut in the middle: what was decoded is kept, the rest is
+            // missing, and the node says where it was cut.
+            let cut = &d[..d.len() / 2];
+            let l = list(open, cut, &limits, usize::MAX);
+            assert!(
+                l.notes.errors.iter().any(|e| e.kind() == "truncated"),
+                "{rel}: {:?}",
+                l.notes.errors
+            );
+            let got = l
+                .entries
+                .iter()
+                .filter(|e| matches!(e.2, Listed::Decoded(Ok(_)) | Listed::Slice { .. }))
+                .count();
+            assert!(got > 0 && got < 44, "{rel}: {got}");
+            let l2 = list(open, cut, &limits, 2);
+            assert_eq!(l2.entries.len(), 2);
+            assert!(
+                l2.notes
+                    .errors
+                    .iter()
+                    .all(|e| !e.to_string().contains("not read")),
+                "{:?}",
+                l2.notes.errors
+            );
+        }
+    }
+
+    /// A block shared by two files that the engine did not keep whole (it
+    /// streamed it: over 1 MiB and no container): the second file is the
+    /// same stored bytes as the first ([`Data::Copy`], its hashes
+    /// repeated), nothing decoded twice; kept whole, it is read again from
+    /// the kept bytes.
+    #[test]
+    fn a_shared_block_streamed_is_a_copy_of_the_first() {
+        use std::io::Read as _;
+        let Some(d) = nsis_data("nsis/lzma_solid.exe") else {
+            return;
+        };
+        let limits = crate::Limits::default();
+        let mut c = match open(
+            &d,
+            &Options {
+                limits: &limits,
+                hashes: crate::HashSelection::SHA256,
+            },
+            &mut Notes::default(),
+        ) {
+            Opened::Container(c) => c,
+            Opened::Leaf(_) => panic!("a container"),
+        };
+        fn drain(data: Data<'_>) -> Option<Vec<u8>> {
+            let Data::Decode { mut reader, .. } = data else {
+                return None;
+            };
+            let mut out = Vec::new();
+            reader.read_to_end(&mut out).ok()?;
+            Some(out)
+        }
+        let mut n = Notes::default();
+        let mut names = Vec::new();
+        let mut copies = Vec::new();
+        loop {
+            let Some(Entry {
+                name,
+                mut info,
+                data,
+            }) = c.next_entry(&mut n)
+            else {
+                break;
+            };
+            match data {
+                Data::Copy { of } => {
+                    assert!(info.streamed);
+                    copies.push((name.clone(), of));
+                }
+                other => {
+                    if let Some(out) = drain(other) {
+                        // As the engine says of an entry it streamed.
+                        let h = crate::hash::hash_bytes(crate::HashSelection::SHA256, &out);
+                        let r = Decoded {
+                            size: out.len() as u64,
+                            whole: None,
+                            hashes: &h,
+                        };
+                        c.entry_read(Ok(r), &mut info, &mut n);
+                    }
+                }
+            }
+            names.push(name);
+        }
+        assert!(n.errors.is_empty(), "{:?}", n.errors);
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        let (copy, of) = &copies[0];
+        let mut pair = [copy.as_str(), names[*of].as_str()];
+        pair.sort_unstable();
+        assert_eq!(pair, ["readme-copy.txt", "readme.txt"]);
     }
 
     #[test]
