@@ -1,5 +1,8 @@
 //! MISP event JSON (MISP core format): one `file` object per file
-//! (template `688c46fb-5edb-40a3-8273-1af7923e2215`, version 23) with the
+//! (template `688c46fb-5edb-40a3-8273-1af7923e2215`, version 25: MISP/misp-objects
+//! `objects/file/definition.json` as of commit 2c4f2f7 "Add Magic Field on
+//! File", 2026-02-19, unchanged at the repository head 54538c6, and the copy
+//! pymisp 2.5.34.4 ships) with the
 //! attributes installsift knows: `filename`, `size-in-bytes`, `md5`, `sha1`,
 //! `sha256`, and for PEs `authentihash` (the unpadded Authenticode SHA-256,
 //! as VirusTotal and MISP use it) and `imphash`; for Windows Installer files
@@ -77,7 +80,7 @@ impl FormatWriter for MispJson {
             out,
             "{sep}{{\"name\":\"file\",\"meta-category\":\"file\",\
              \"template_uuid\":\"688c46fb-5edb-40a3-8273-1af7923e2215\",\
-             \"template_version\":\"23\",\"uuid\":\"{uuid}\",\"comment\":{},\"Attribute\":[",
+             \"template_version\":\"25\",\"uuid\":\"{uuid}\",\"comment\":{},\"Attribute\":[",
             json(&opts.comment_for(it))
         )?;
         for (i, (rel, category, value, to_ids)) in attrs.iter().enumerate() {
