@@ -186,44 +186,63 @@ fn nested_entries_with_unverified_bytes_are_skipped_unless_asked() {
 
 #[test]
 fn imphash_of_no_imports_is_left_out() {
-    // Disk1/clam.exe reads no imports (imphash d41d8…, as pefile says).
-    let input = [sample("installshield/clam_IScab_ext.exe")];
+    // A resource-only .NET satellite DLL in a real MSI: no import
+    // directory, so no imphash (pefile's "").
+    let rel = "msi_real/IviNetSharedComponents32_Fx20_1.3.0.msi";
+    let entry = "Framework32/v2.0.50727/IviFoundationSharedComponents 1.3.0/IviFoundationSharedComponentsVersion.dll";
+    let input = [sample(rel)];
     let report = Scanner::new()
         .with_hashes(installsift::HashSelection::EVERYTHING)
         .scan_bytes(input[0].0, &input[0].1);
-    let clam = report.root.find("Disk1/clam.exe").expect("clam.exe");
-    let Some(installsift::formats::Metadata::Pe(pe)) = &clam.metadata else {
-        panic!("clam.exe is not a PE");
+    let dll = report.root.find(entry).expect("dll");
+    let Some(installsift::formats::Metadata::Pe(pe)) = &dll.metadata else {
+        panic!("not a PE");
     };
-    assert_eq!(pe.imphash.as_deref(), Some(EMPTY[2]));
+    assert_eq!(pe.imphash, None);
 
-    // Computing its Authenticode hash (MISP asks for every hash) finds the
-    // PE cut short, which alone would skip it as unverified: this test is
-    // about the imphash, so those are included.
-    let all = ExportOptions {
-        include_unverified: true,
-        ..options()
-    };
     let yara = ExportOptions {
         hashes: vec![HashKind::Sha256, HashKind::Imphash],
-        ..all.clone()
+        ..options()
     };
-    for (format, opts) in [(ExportFormat::MispJson, all), (ExportFormat::Yara, yara)] {
+    for (format, opts) in [
+        (ExportFormat::MispJson, options()),
+        (ExportFormat::Yara, yara),
+    ] {
         let (text, warnings) = export_bytes(format, opts, &input);
         assert!(!text.contains(EMPTY[2]), "{format}: empty imphash written");
         // The file itself is still exported by its SHA-256.
-        assert!(text.contains(clam.sha256.as_deref().unwrap()), "{format}");
+        assert!(text.contains(dll.sha256.as_deref().unwrap()), "{format}");
         let w = warnings
             .iter()
-            .find(|w| w.starts_with("left out the imphash of"))
+            .find(|w| w.starts_with("left out the imphash of 1 PE file(s)"))
             .unwrap_or_else(|| panic!("{format}: {warnings:?}"));
-        assert!(w.contains("Disk1/clam.exe"), "{w}");
+        assert!(w.ends_with(&format!(": {rel} > {entry}")), "{w}");
     }
     // A format that carries no imphash says nothing about it.
     let (_, warnings) = export_bytes(ExportFormat::Sha256sum, options(), &input);
     assert!(
         !warnings.iter().any(|w| w.contains("imphash")),
         "{warnings:?}"
+    );
+}
+
+#[test]
+fn imphash_reads_imports_of_a_pe_with_an_unaligned_section() {
+    // InstallShield's clam.exe (544 bytes): its only section says
+    // PointerToRawData 0x1, which the loader and pefile round down to 0,
+    // so the import table lies in the first 0x200 bytes. pefile 2023.2.7:
+    // 98c88d882f01a3f6ac1e5f7dfd761624 (scripts/results/imphash.txt).
+    let (name, data) = sample("installshield/clam_IScab_ext.exe");
+    let report = Scanner::new()
+        .with_hashes(installsift::HashSelection::EVERYTHING)
+        .scan_bytes(name, &data);
+    let clam = report.root.find("Disk1/clam.exe").expect("clam.exe");
+    let Some(installsift::formats::Metadata::Pe(pe)) = &clam.metadata else {
+        panic!("clam.exe is not a PE");
+    };
+    assert_eq!(
+        pe.imphash.as_deref(),
+        Some("98c88d882f01a3f6ac1e5f7dfd761624")
     );
 }
 
