@@ -20,8 +20,9 @@
 //! wins), and writes as it goes, so the output order is the scan order, which
 //! [`Scanner::scan_paths`](crate::Scanner::scan_paths) keeps deterministic.
 //! Anything a format cannot express becomes a [`Warning`], never a silent
-//! drop. Output is byte-for-byte reproducible: identifiers are UUIDv5 of the
-//! hashes and every date comes from [`ExportOptions::timestamp`].
+//! drop. Output is byte-for-byte reproducible: identifiers are UUIDv5 (of
+//! the hashes; in STIX of the action and the whole indicator, see the
+//! `stix` module) and every date comes from [`ExportOptions::timestamp`].
 //!
 //! ```no_run
 //! use installsift::export::{ExportFormat, ExportOptions, Exporter};

@@ -45,6 +45,9 @@ const MAX_DESCRIPTORS: usize = MAX_SYMBOLS + 8;
 /// name addresses spread wider than this, mean a bogus table.
 const MAX_REPEATED_ADDRESSES: usize = 15;
 const MAX_ADDRESS_SPREAD: u64 = 128 << 20;
+/// pefile's `MAX_SECTIONS`: sections past the first 0x800 of the table are
+/// not read (which also bounds every RVA lookup).
+const MAX_SECTIONS: usize = 0x800;
 /// pefile's `FILE_ALIGNMENT_HARDCODED_VALUE`.
 const FILE_ALIGNMENT_FLOOR: u64 = 0x200;
 
@@ -100,7 +103,8 @@ impl<'a> View<'a> {
         };
         let (sec_align, file_align) = (field(32), field(36));
         let len = data.len() as u64;
-        let mut sorted: Vec<&super::SectionInfo> = layout.sections.iter().collect();
+        let mut sorted: Vec<&super::SectionInfo> =
+            layout.sections.iter().take(MAX_SECTIONS).collect();
         sorted.sort_by_key(|s| s.virtual_address);
         let mut secs: Vec<Sec> = Vec::with_capacity(sorted.len());
         for (i, s) in sorted.iter().enumerate() {
