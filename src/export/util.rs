@@ -92,9 +92,10 @@ impl Skips {
 }
 
 /// Whether a node's indicator would mean nothing, and why: empty content
-/// (by size or by any of its hashes), or a nested entry carrying an error
-/// that puts its bytes in doubt ([`questions_bytes`]) unless
-/// `include_unverified`. A top-level file's hash is that of the bytes
+/// (by size or by any of its hashes), or, unless `include_unverified`, a
+/// nested entry with a checksum mismatch, or with another error that puts
+/// its bytes in doubt ([`questions_bytes`]) while no checksum covering them
+/// matched. A top-level file's hash is that of the bytes
 /// on disk, whatever errors its structure has, so it is never "unverified".
 pub(crate) fn meaningless(node: &NodeInfo, sha256: &str, include_unverified: bool) -> Option<Skip> {
     let empty = node.size == 0
@@ -110,7 +111,15 @@ pub(crate) fn meaningless(node: &NodeInfo, sha256: &str, include_unverified: boo
     if empty {
         return Some(Skip::EmptyFile);
     }
-    if node.depth > 0 && node.errors.iter().any(questions_bytes) && !include_unverified {
+    // A checksum the container carries that matched the bytes we hash
+    // vouches for them: the node's other errors are about its structure.
+    // A checksum mismatch is never outweighed.
+    let vouched = node.verified_by.iter().any(|c| c.covers_content());
+    let in_doubt = node
+        .errors
+        .iter()
+        .any(|e| matches!(e, crate::Error::Checksum { .. }) || (!vouched && questions_bytes(e)));
+    if node.depth > 0 && in_doubt && !include_unverified {
         return Some(Skip::Unverified);
     }
     None
@@ -476,6 +485,20 @@ mod tests {
         deep.errors
             .push(crate::Error::limit("max_entry_size", "cut"));
         assert_eq!(meaningless(&deep, &h, false), Some(Skip::Unverified));
+        // A CRC that matched vouches for the bytes of a node whose own
+        // structure is damaged; not against a checksum mismatch.
+        let mut vouched = node(5, 1, true);
+        vouched.verified_by = vec![crate::report::Check::ZipCrc32];
+        assert_eq!(meaningless(&vouched, &h, false), None);
+        vouched
+            .errors
+            .push(crate::Error::checksum("msi-file-hash differs"));
+        assert_eq!(meaningless(&vouched, &h, false), Some(Skip::Unverified));
+        // A check of stored data only (the cabinet checksum) vouches for
+        // nothing we hash.
+        let mut stored = node(5, 1, true);
+        stored.verified_by = vec![crate::report::Check::CabChecksum];
+        assert_eq!(meaningless(&stored, &h, false), Some(Skip::Unverified));
         assert_eq!(meaningless(&node(5, 1, false), &h, false), None);
         assert!(is_empty_imphash("") && is_empty_imphash(EMPTY_MD5));
         assert!(!is_empty_imphash("8a98287583280596621b430fd66919dd"));
