@@ -13,10 +13,13 @@
 //! imphash (an imphash is shared by every build of the same program).
 //! Event `threat_level_id` follows the severity (critical/high 1, medium 2,
 //! low 3, info 4); `analysis` 2 (complete), `distribution` 0 (this
-//! organisation only). UUIDs are UUIDv5 of the SHA-256 (objects) and of all
-//! object UUIDs (event, written after the objects).
+//! organisation only). UUIDs are UUIDv5: an object's of the action, the
+//! export time and everything the object holds (so allow and block exports,
+//! whose `to_ids` differ, never share one; MISP wants object uuids unique
+//! across an instance), the event's of all object UUIDs (written after the
+//! objects).
 
-use super::util::{json, uuid5};
+use super::util::{action_name, json, uuid5};
 use super::{Action, ExportOptions, FormatWriter, Item, Severity, Sink, Warnings};
 use std::io::{self, Write};
 
@@ -74,25 +77,36 @@ impl FormatWriter for MispJson {
         if let Some(h) = it.imphash() {
             attrs.push(("imphash", "Payload delivery", h.to_owned(), false));
         }
-        let uuid = uuid5(&format!("misp-object/{}", it.sha256));
+        // Everything of the object but its uuid, in the order written.
+        let mut body = format!(
+            "\"comment\":{},\"Attribute\":[",
+            json(&opts.comment_for(it))
+        );
+        for (i, (rel, category, value, to_ids)) in attrs.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            body.push_str(&format!(
+                "{sep}{{\"object_relation\":\"{rel}\",\"type\":\"{rel}\",\"category\":\"{category}\",\
+                 \"to_ids\":{to_ids},\"value\":{}}}",
+                json(value)
+            ));
+        }
+        body.push(']');
+        // MISP keeps object uuids unique across an instance: the uuid names
+        // the action, the export time and the whole object, so an allow and
+        // a block export (or two exports at different times) never collide,
+        // and the same export imported twice is the same object.
+        let uuid = uuid5(&format!(
+            "misp-object/{}/{}/{body}",
+            action_name(opts.action),
+            opts.timestamp.rfc3339()
+        ));
         let sep = if self.uuids.is_empty() { "\n" } else { ",\n" };
         write!(
             out,
             "{sep}{{\"name\":\"file\",\"meta-category\":\"file\",\
              \"template_uuid\":\"688c46fb-5edb-40a3-8273-1af7923e2215\",\
-             \"template_version\":\"25\",\"uuid\":\"{uuid}\",\"comment\":{},\"Attribute\":[",
-            json(&opts.comment_for(it))
+             \"template_version\":\"25\",\"uuid\":\"{uuid}\",{body}}}"
         )?;
-        for (i, (rel, category, value, to_ids)) in attrs.iter().enumerate() {
-            let sep = if i == 0 { "" } else { "," };
-            write!(
-                out,
-                "{sep}{{\"object_relation\":\"{rel}\",\"type\":\"{rel}\",\"category\":\"{category}\",\
-                 \"to_ids\":{to_ids},\"value\":{}}}",
-                json(value)
-            )?;
-        }
-        write!(out, "]}}")?;
         self.uuids.push(uuid);
         Ok(true)
     }

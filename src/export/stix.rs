@@ -31,23 +31,13 @@
 //! objects, as it is known only at the end; key order does not matter in
 //! JSON).
 
-use super::util::{json, uuid5};
+use super::util::{action_name, json, uuid5};
 use super::{Action, ExportFormat, ExportOptions, FormatWriter, HashKind, Item, Sink, Warnings};
 use std::io::{self, Write};
 
 #[derive(Default)]
 pub(crate) struct Stix2 {
     ids: Vec<String>,
-}
-
-fn action_name(a: Action) -> &'static str {
-    match a {
-        Action::Allow => "allow",
-        Action::Audit => "audit",
-        Action::Warn => "warn",
-        Action::Block => "block",
-        Action::BlockAndRemediate => "block-and-remediate",
-    }
 }
 
 fn stix_key(k: HashKind) -> &'static str {

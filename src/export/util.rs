@@ -2,7 +2,7 @@
 //! CSV/XML/JSON/YARA escaping, the meaningless-indicator filter and the
 //! path written into shared intelligence.
 
-use super::Warning;
+use super::{Action, Warning};
 use crate::report::NodeInfo;
 use sha1::{Digest, Sha1};
 
@@ -331,6 +331,18 @@ fn uuid5_in(ns: &[u8; 16], name: &str) -> String {
         &hex[16..20],
         &hex[20..]
     )
+}
+
+/// The action's command-line name, part of the UUIDv5 names of formats
+/// whose ids must differ between an allow and a block export.
+pub(crate) fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Allow => "allow",
+        Action::Audit => "audit",
+        Action::Warn => "warn",
+        Action::Block => "block",
+        Action::BlockAndRemediate => "block-and-remediate",
+    }
 }
 
 /// A CSV field: quoted when it holds a comma, quote, CR or LF, or starts

@@ -99,6 +99,33 @@ fn stix_exports_with_different_actions_share_no_ids() {
     }
 }
 
+#[test]
+fn misp_exports_with_different_actions_share_no_uuids() {
+    let inputs = [sample("pe/signed_x64.exe"), sample("msi/simple.msi")];
+    let uuids = |action| {
+        let opts = ExportOptions {
+            action,
+            ..options()
+        };
+        let text = export_bytes(ExportFormat::MispJson, opts, &inputs).0;
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut set: HashSet<String> = v["Event"]["Object"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["uuid"].as_str().unwrap().to_owned())
+            .collect();
+        set.insert(v["Event"]["uuid"].as_str().unwrap().to_owned());
+        set
+    };
+    let block = uuids(Action::Block);
+    assert_eq!(block, uuids(Action::Block));
+    assert!(block.len() > 2);
+    for other in [Action::Allow, Action::Audit] {
+        assert!(uuids(other).is_disjoint(&block), "{other:?}");
+    }
+}
+
 /// The hashes of no bytes, in every spelling a format writes them.
 const EMPTY: [&str; 3] = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
