@@ -5,7 +5,12 @@
 //!
 //! Actions: allow → `allow`; audit and warn → `detect`; block and
 //! block-and-remediate → `prevent`. `severity` is written except for
-//! `allow` (Falcon requires it for detect and prevent only).
+//! `allow` (Falcon requires it for detect and prevent only). The file name
+//! goes under `metadata` (`"metadata":{"filename":"setup.exe"}`), as the
+//! IOC API's create body has it (falconpy `src/falconpy/_payload/_ioc.py`,
+//! `indicator_object`, turns its `filename` keyword into exactly that; the
+//! API sorts and filters on `metadata.filename`); a top-level `filename` is
+//! not a field of the indicator.
 
 use super::util::json;
 use super::{Action, ExportFormat, ExportOptions, FormatWriter, Item, Severity, Sink, Warnings};
@@ -66,7 +71,7 @@ impl FormatWriter for CrowdstrikeJson {
             }
             write!(
                 out,
-                "\"description\":{},\"source\":\"installsift\",\"filename\":{},",
+                "\"description\":{},\"source\":\"installsift\",\"metadata\":{{\"filename\":{}}},",
                 json(&opts.comment_for(it)),
                 json(it.name)
             )?;

@@ -6,8 +6,10 @@
 //! MitreTechniques,GenerateAlert`; `FileSha256` or `FileSha1` rows (FileMd5
 //! is API-only). The portal takes at most 500 rows per file: with
 //! [`Exporter::with_parts`](super::Exporter::with_parts) (the CLI's `-o
-//! FILE`) the rows are split into FILE, FILE.2, FILE.3 … each with the
-//! header; on a single stream a warning says the limit was passed.
+//! FILE`) the rows are split into files that keep the `.csv` extension the
+//! portal's upload dialog expects, `block.csv`, `block-2.csv`, `block-3.csv`
+//! … ([`part_path`]), each with the header; on a single stream a warning
+//! says the limit was passed.
 //! Defender enforces file indicators on PE files only: other nodes are
 //! written with a warning.
 
@@ -17,6 +19,21 @@ use super::{
 };
 use crate::report::Format;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// The file of output part `n` (2, 3, …) of a split export written to
+/// `first`: `-n` before the extension (`block.csv` → `block-2.csv`), or at
+/// the end of a name without one (`block` → `block-2`).
+pub fn part_path(first: &Path, n: u32) -> PathBuf {
+    let stem = first.file_stem().unwrap_or_default();
+    let mut name = stem.to_os_string();
+    name.push(format!("-{n}"));
+    if let Some(ext) = first.extension() {
+        name.push(".");
+        name.push(ext);
+    }
+    first.with_file_name(name)
+}
 
 pub(crate) const HEADER: &str = "IndicatorType,IndicatorValue,ExpirationTime,Action,Severity,Title,Description,RecommendedActions,RbacGroups,Category,MitreTechniques,GenerateAlert";
 
@@ -96,7 +113,7 @@ impl FormatWriter for DefenderCsv {
                     warn.once(
                         "defender-500",
                         "more than 500 rows: the Defender portal imports at most 500 per file \
-                         (write to a file with -o to split into FILE, FILE.2, …)",
+                         (write to a file with -o to split: block.csv, block-2.csv, …)",
                     );
                 }
             }
@@ -108,5 +125,24 @@ impl FormatWriter for DefenderCsv {
             any = true;
         }
         Ok(any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::part_path;
+    use std::path::Path;
+
+    #[test]
+    fn parts_keep_the_csv_extension() {
+        assert_eq!(
+            part_path(Path::new("block.csv"), 2),
+            Path::new("block-2.csv")
+        );
+        assert_eq!(
+            part_path(Path::new("/tmp/out/ioc.v1.csv"), 12),
+            Path::new("/tmp/out/ioc.v1-12.csv")
+        );
+        assert_eq!(part_path(Path::new("block"), 3), Path::new("block-3"));
     }
 }

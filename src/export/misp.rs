@@ -1,5 +1,8 @@
 //! MISP event JSON (MISP core format): one `file` object per file
-//! (template `688c46fb-5edb-40a3-8273-1af7923e2215`, version 23) with the
+//! (template `688c46fb-5edb-40a3-8273-1af7923e2215`, version 25: MISP/misp-objects
+//! `objects/file/definition.json` as of commit 2c4f2f7 "Add Magic Field on
+//! File", 2026-02-19, unchanged at the repository head 54538c6, and the copy
+//! pymisp 2.5.34.4 ships) with the
 //! attributes installsift knows: `filename`, `size-in-bytes`, `md5`, `sha1`,
 //! `sha256`, and for PEs `authentihash` (the unpadded Authenticode SHA-256,
 //! as VirusTotal and MISP use it) and `imphash`; for Windows Installer files
@@ -10,11 +13,14 @@
 //! imphash (an imphash is shared by every build of the same program).
 //! Event `threat_level_id` follows the severity (critical/high 1, medium 2,
 //! low 3, info 4); `analysis` 2 (complete), `distribution` 0 (this
-//! organisation only). UUIDs are UUIDv5 of the SHA-256 (objects) and of all
-//! object UUIDs (event, written after the objects). Signed files also get
-//! `x509` objects for their signers (see `misp_x509`).
+//! organisation only). UUIDs are UUIDv5: an object's of the action, the
+//! export time and everything the object holds (so allow and block exports,
+//! whose `to_ids` differ, never share one; MISP wants object uuids unique
+//! across an instance), the event's of all object UUIDs (written after the
+//! objects). Signed files also get `x509` objects for their signers (see
+//! `misp_x509`), whose uuids derive from their file object's.
 
-use super::util::{json, uuid5};
+use super::util::{action_name, json, uuid5};
 use super::{Action, ExportOptions, FormatWriter, Item, Severity, Sink, Warnings};
 use std::io::{self, Write};
 
@@ -72,27 +78,38 @@ impl FormatWriter for MispJson {
         if let Some(h) = it.imphash() {
             attrs.push(("imphash", "Payload delivery", h.to_owned(), false));
         }
-        let uuid = uuid5(&format!("misp-object/{}", it.sha256));
+        // Everything of the object but its uuid, in the order written.
+        let mut body = format!(
+            "\"comment\":{},\"Attribute\":[",
+            json(&opts.comment_for(it))
+        );
+        for (i, (rel, category, value, to_ids)) in attrs.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            body.push_str(&format!(
+                "{sep}{{\"object_relation\":\"{rel}\",\"type\":\"{rel}\",\"category\":\"{category}\",\
+                 \"to_ids\":{to_ids},\"value\":{}}}",
+                json(value)
+            ));
+        }
+        body.push(']');
+        // MISP keeps object uuids unique across an instance: the uuid names
+        // the action, the export time and the whole object, so an allow and
+        // a block export (or two exports at different times) never collide,
+        // and the same export imported twice is the same object.
+        let uuid = uuid5(&format!(
+            "misp-object/{}/{}/{body}",
+            action_name(opts.action),
+            opts.timestamp.rfc3339()
+        ));
+        // Signer certificates: x509 objects the file is `signed-by`.
+        let (refs, certs) = super::misp_x509::objects(it, &uuid);
         let sep = if self.uuids.is_empty() { "\n" } else { ",\n" };
         write!(
             out,
             "{sep}{{\"name\":\"file\",\"meta-category\":\"file\",\
              \"template_uuid\":\"688c46fb-5edb-40a3-8273-1af7923e2215\",\
-             \"template_version\":\"23\",\"uuid\":\"{uuid}\",\"comment\":{},\"Attribute\":[",
-            json(&opts.comment_for(it))
+             \"template_version\":\"25\",\"uuid\":\"{uuid}\",{body}{refs}}}"
         )?;
-        for (i, (rel, category, value, to_ids)) in attrs.iter().enumerate() {
-            let sep = if i == 0 { "" } else { "," };
-            write!(
-                out,
-                "{sep}{{\"object_relation\":\"{rel}\",\"type\":\"{rel}\",\"category\":\"{category}\",\
-                 \"to_ids\":{to_ids},\"value\":{}}}",
-                json(value)
-            )?;
-        }
-        // Signer certificates (exp-ms): x509 objects the file is `signed-by`.
-        let (refs, certs) = super::misp_x509::objects(it, &uuid);
-        write!(out, "]{refs}}}")?;
         self.uuids.push(uuid);
         for (cert_uuid, object) in certs {
             write!(out, ",\n{object}")?;

@@ -57,7 +57,9 @@ pub(crate) fn objects(it: &Item<'_>, file_uuid: &str) -> (String, Vec<(String, S
     }
     let mut out: Vec<(String, String)> = Vec::new();
     for (cert, made) in signers {
-        let uuid = uuid5(&format!("misp-x509/{}/{}", it.sha256, cert.sha256));
+        // From the file object's uuid (action, export time, content): allow
+        // and block exports never share an x509 object either.
+        let uuid = uuid5(&format!("misp-x509/{file_uuid}/{}", cert.sha256));
         let mut attrs: Vec<(&str, &str, &str)> = vec![
             ("subject", "text", &cert.subject),
             ("issuer", "text", &cert.issuer),

@@ -22,8 +22,9 @@
 //! wins), and writes as it goes, so the output order is the scan order, which
 //! [`Scanner::scan_paths`](crate::Scanner::scan_paths) keeps deterministic.
 //! Anything a format cannot express becomes a [`Warning`], never a silent
-//! drop. Output is byte-for-byte reproducible: identifiers are UUIDv5 of the
-//! hashes and every date comes from [`ExportOptions::timestamp`].
+//! drop. Output is byte-for-byte reproducible: identifiers are UUIDv5 (of
+//! the hashes; in STIX of the action and the whole indicator, see the
+//! `stix` module) and every date comes from [`ExportOptions::timestamp`].
 //!
 //! ```no_run
 //! use installsift::export::{ExportFormat, ExportOptions, Exporter};
@@ -68,6 +69,7 @@ mod wdac;
 mod xql;
 mod yara;
 
+pub use defender::part_path;
 pub use util::Timestamp;
 
 /// An output format.
@@ -380,6 +382,17 @@ pub struct ExportOptions {
     pub timestamp: Timestamp,
     /// Hash and/or publisher rules (AppLocker, WDAC).
     pub rule: RuleKind,
+    /// Also export nested entries whose bytes carry an error (checksum
+    /// mismatch, truncation, …): their hash may not be the hash of the file
+    /// the installer writes. Off by default: such nodes are skipped with a
+    /// warning. Empty files and imphashes of no imports are skipped always.
+    pub include_unverified: bool,
+    /// Write input paths as given (`{path}` in comments, YARA `meta`);
+    /// off by default, an absolute input path or one with `..` is reduced
+    /// to its base name so shared intelligence does not carry the analyst's
+    /// local directories. Checksum lists (`sha256sum` …) always write the
+    /// path as given, or `-c` could not find the file.
+    pub full_paths: bool,
 }
 
 impl Default for ExportOptions {
@@ -397,6 +410,8 @@ impl Default for ExportOptions {
             reliability: 'A',
             timestamp: Timestamp::from_unix(0),
             rule: RuleKind::Hash,
+            include_unverified: false,
+            full_paths: false,
         }
     }
 }
@@ -507,7 +522,7 @@ impl ExportOptions {
             };
             let key = after.get(1..close).unwrap_or_default();
             let value = match key {
-                "path" => Some(it.path.clone()),
+                "path" => Some(it.shared_path.clone()),
                 "name" => Some(it.name.to_owned()),
                 "family" => Some(it.family().to_owned()),
                 "format" => Some(it.node.format.as_str().to_owned()),
@@ -628,8 +643,15 @@ pub(crate) const MSI_EXTENDED_WARNING: &str =
 /// One node as the format writers see it.
 pub(crate) struct Item<'a> {
     pub node: &'a NodeInfo,
-    /// Path with ` > ` between nesting levels.
+    /// Path with ` > ` between nesting levels (as given: for local use).
     pub path: String,
+    /// [`Item::path`] for shared intelligence: the input path reduced to its
+    /// base name when absolute or climbing (`..`), unless
+    /// [`ExportOptions::full_paths`].
+    pub shared_path: String,
+    /// The input path's own bytes, when known and not valid UTF-8 in
+    /// [`Item::path`] (checksum lists write names byte for byte).
+    pub input_bytes: Option<&'a [u8]>,
     /// Last component of the innermost name.
     pub name: &'a str,
     pub sha256: &'a str,
@@ -661,8 +683,26 @@ impl<'a> Item<'a> {
     pub(crate) fn msi_authenticode(&self) -> Option<&'a MsiAuthenticode> {
         self.cfb?.authenticode.as_ref()
     }
+    /// The imphash, unless it is the hash of no imports (pefile's `""` or
+    /// the MD5 of the empty string), which every import-less PE shares.
     pub(crate) fn imphash(&self) -> Option<&'a str> {
-        self.pe?.imphash.as_deref().filter(|s| !s.is_empty())
+        self.pe?
+            .imphash
+            .as_deref()
+            .filter(|s| !util::is_empty_imphash(s))
+    }
+    /// The path as bytes: the input's own bytes when given, then the nested
+    /// names.
+    pub(crate) fn path_bytes(&self) -> Vec<u8> {
+        let Some(raw) = self.input_bytes else {
+            return self.path.clone().into_bytes();
+        };
+        let mut out = raw.to_vec();
+        for p in self.node.path.iter().skip(1) {
+            out.extend_from_slice(b" > ");
+            out.extend_from_slice(p.as_bytes());
+        }
+        out
     }
     pub(crate) fn family(&self) -> &'static str {
         self.node.family.map_or("none", |f| f.as_str())
@@ -737,6 +777,9 @@ pub struct Exporter {
     seen: HashSet<String>,
     warnings: Warnings,
     stats: ExportStats,
+    skips: util::Skips,
+    /// Raw bytes of the input path being added, when not UTF-8.
+    input: Option<Vec<u8>>,
 }
 
 impl Exporter {
@@ -749,7 +792,8 @@ impl Exporter {
 
     /// An exporter for a format that splits its output (`defender-csv`:
     /// 500 rows per file): part 1 goes to `first`, parts 2, 3, … to
-    /// `open(n)`. Other formats never call `open`.
+    /// `open(n)` (name them with [`part_path`]). Other formats never call
+    /// `open`.
     pub fn with_parts(
         format: ExportFormat,
         opts: ExportOptions,
@@ -781,6 +825,8 @@ impl Exporter {
                 once: HashSet::new(),
             },
             stats: ExportStats::default(),
+            skips: util::Skips::default(),
+            input: None,
             opts,
         };
         ex.writer.begin(&mut ex.sink, &ex.opts)?;
@@ -800,6 +846,17 @@ impl Exporter {
                 result = self.add_node(&n.info);
             }
         });
+        result
+    }
+
+    /// [`Exporter::add_report`] for the report of the file at `input`: a
+    /// name that is not valid UTF-8 (kept lossily in the report) is written
+    /// byte for byte where a format can carry it (`sha256sum` …).
+    pub fn add_report_from(&mut self, input: &std::path::Path, root: &Node) -> io::Result<()> {
+        let raw = input.as_os_str().as_encoded_bytes();
+        self.input = std::str::from_utf8(raw).is_err().then(|| raw.to_vec());
+        let result = self.add_report(root);
+        self.input = None;
         result
     }
 
@@ -834,15 +891,36 @@ impl Exporter {
             });
             return Ok(());
         };
-        if !self.seen.insert(sha256.to_owned()) {
+        // Empty content first (every empty file is one content); then
+        // duplicates; an unverified node is not remembered as seen, so a
+        // clean copy of the same bytes later is still written.
+        let why = util::meaningless(node, sha256, o.include_unverified);
+        if why != Some(util::Skip::EmptyFile) && self.seen.contains(sha256) {
             self.stats.duplicates += 1;
             return Ok(());
         }
+        if let Some(why) = why {
+            self.stats.skipped += 1;
+            self.skips.add(why, path);
+            return Ok(());
+        }
+        self.seen.insert(sha256.to_owned());
         let last = node.path.last().map_or("", String::as_str);
         let name = last.rsplit(['/', '\\']).next().unwrap_or(last);
         let pe = match (&node.metadata, node.format) {
             (Some(Metadata::Pe(info)), Format::Pe) => Some(info.as_ref()),
             _ => None,
+        };
+        if pe.is_some_and(|p| p.imphash.as_deref().is_none_or(util::is_empty_imphash))
+            && (self.format == ExportFormat::MispJson
+                || o.hash_kinds(self.format).contains(&HashKind::Imphash))
+        {
+            self.skips.add(util::Skip::NoImports, path.clone());
+        }
+        let shared_path = if o.full_paths {
+            path.clone()
+        } else {
+            util::shared_path(&node.path)
         };
         let cfb = match &node.metadata {
             Some(Metadata::Cfb(info)) => Some(info.as_ref()),
@@ -851,6 +929,8 @@ impl Exporter {
         let item = Item {
             node,
             path,
+            shared_path,
+            input_bytes: self.input.as_deref().filter(|_| !node.path.is_empty()),
             name,
             sha256,
             pe,
@@ -873,11 +953,14 @@ impl Exporter {
     }
 
     /// Write the trailer and flush. Warnings still pending are returned with
-    /// the counters.
+    /// the counters, followed by one summary per kind of meaningless
+    /// indicator left out (how many, and the first paths).
     pub fn finish(mut self) -> io::Result<(ExportStats, Vec<Warning>)> {
         self.writer.end(&mut self.sink, &self.opts)?;
         self.sink.flush()?;
         self.stats.parts = self.sink.part;
-        Ok((self.stats, self.warnings.list))
+        let mut list = self.warnings.list;
+        list.extend(self.skips.summaries());
+        Ok((self.stats, list))
     }
 }

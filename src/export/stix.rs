@@ -3,15 +3,35 @@
 //!
 //! One `indicator` per file, `pattern_type:"stix"`, pattern
 //! `[file:hashes.'SHA-256' = '…']` (with `--hash sha256,md5,…` the hashes are
-//! joined with `OR`), lowercase hex. Identifiers are deterministic: the
-//! indicator id is the UUIDv5 of its SHA-256 (in the STIX 2.1 namespace),
-//! the bundle id the UUIDv5 of all indicator ids (written after the
-//! objects, as the id is known only at the end; key order does not matter in
-//! JSON). `created`, `modified` and `valid_from` are the export timestamp;
-//! `valid_until` the expiration when one is set. `indicator_types` is
-//! `benign` for allow, else `malicious-activity`.
+//! joined with `OR`), lowercase hex. `created`, `modified` and `valid_from`
+//! are the export timestamp; `valid_until` the expiration when one is set.
+//! `indicator_types` is `benign` for allow, else `malicious-activity`.
+//!
+//! # Identifiers
+//!
+//! STIX 2.1 §2.9 says SDOs such as `indicator` SHOULD use UUIDv4 ids and
+//! keeps deterministic UUIDv5 ids for SCOs. installsift deliberately writes
+//! UUIDv5 ids (in the STIX namespace `00abedb4-…`) so that an export is
+//! byte-for-byte reproducible (`SOURCE_DATE_EPOCH`, golden tests, diffable
+//! feeds). The name hashed is the action plus every other property of the
+//! indicator as written (pattern, types, name, description, times), so:
+//!
+//! - allow and block exports of one file never share an id (nor do two
+//!   exports that differ in any property), and the rule that one id and one
+//!   `modified` name one content holds: the same id means the same object;
+//! - re-importing the same export is idempotent in a TIP (OpenCTI, MISP,
+//!   Sentinel update the object instead of adding a copy);
+//! - a changed export (new comment, expiration, timestamp) is a *new*
+//!   indicator, not a new version of the old one: revoke or expire old
+//!   indicators on the consumer's side, installsift does not version them;
+//! - the ids are predictable by anyone holding the same file and options;
+//!   they carry no secret and must not be used as one.
+//!
+//! The bundle id is the UUIDv5 of all indicator ids (written after the
+//! objects, as it is known only at the end; key order does not matter in
+//! JSON).
 
-use super::util::{json, uuid5};
+use super::util::{action_name, json, uuid5};
 use super::{Action, ExportFormat, ExportOptions, FormatWriter, HashKind, Item, Sink, Warnings};
 use std::io::{self, Write};
 
@@ -51,28 +71,35 @@ impl FormatWriter for Stix2 {
         if terms.is_empty() {
             return Ok(false);
         }
-        let id = format!("indicator--{}", uuid5(&format!("indicator/{}", it.sha256)));
         let t = opts.timestamp.rfc3339_millis();
         let kind = if opts.action == Action::Allow {
             "benign"
         } else {
             "malicious-activity"
         };
-        let sep = if self.ids.is_empty() { "\n" } else { ",\n" };
-        write!(
-            out,
-            "{sep}{{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"{id}\",\
-             \"created\":\"{t}\",\"modified\":\"{t}\",\"name\":{},\"description\":{},\
+        // Every property but the id, in the order written.
+        let mut body = format!(
+            "\"created\":\"{t}\",\"modified\":\"{t}\",\"name\":{},\"description\":{},\
              \"indicator_types\":[\"{kind}\"],\"pattern\":{},\"pattern_type\":\"stix\",\
              \"valid_from\":\"{t}\"",
             json(&format!("installsift: {}", it.name)),
             json(&opts.comment_for(it)),
             json(&format!("[{}]", terms.join(" OR "))),
-        )?;
+        );
         if let Some(e) = opts.expiration {
-            write!(out, ",\"valid_until\":\"{}\"", e.rfc3339_millis())?;
+            body.push_str(&format!(",\"valid_until\":\"{}\"", e.rfc3339_millis()));
         }
-        write!(out, "}}")?;
+        // The action is named even where the content would not show it
+        // (audit and block both write `malicious-activity`).
+        let id = format!(
+            "indicator--{}",
+            uuid5(&format!("indicator/{}/{body}", action_name(opts.action)))
+        );
+        let sep = if self.ids.is_empty() { "\n" } else { ",\n" };
+        write!(
+            out,
+            "{sep}{{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"{id}\",{body}}}"
+        )?;
         self.ids.push(id);
         Ok(true)
     }

@@ -1,7 +1,11 @@
 //! `sha256sum` / `sha1sum` / `md5sum`: `HASH  PATH` lines in GNU coreutils'
 //! format, so `sha256sum -c` checks the input files. A path holding a
 //! backslash, CR or LF is written as coreutils writes it: the line starts
-//! with `\` and those characters are escaped (`\\`, `\r`, `\n`). Nested
+//! with `\` and those characters are escaped (`\\`, `\r`, `\n`). A name
+//! that is not UTF-8 is written byte for byte, as coreutils does (the CLI
+//! passes the input path's own bytes: the report keeps names lossily).
+//! Paths are written as given, never cut to base names, or `-c` could not
+//! find the files. Nested
 //! entries (`--depth all`) get lines too, their path joined with ` > `: they
 //! are not files on disk, so check with `sha256sum -c --ignore-missing`.
 
@@ -9,6 +13,27 @@ use super::{ExportOptions, FormatWriter, HashKind, Item, Sink, Warnings};
 use std::io::{self, Write};
 
 pub(crate) struct Sums(pub HashKind);
+
+/// One `HASH  NAME` line, escaped as GNU coreutils escapes it.
+fn line(hash: &str, name: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hash.len() + name.len() + 4);
+    let escape = name.iter().any(|b| matches!(b, b'\\' | b'\n' | b'\r'));
+    if escape {
+        out.push(b'\\');
+    }
+    out.extend_from_slice(hash.as_bytes());
+    out.extend_from_slice(b"  ");
+    for &b in name {
+        match b {
+            b'\\' if escape => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b => out.push(b),
+        }
+    }
+    out.push(b'\n');
+    out
+}
 
 impl FormatWriter for Sums {
     fn item(
@@ -29,16 +54,19 @@ impl FormatWriter for Sums {
                  `sha256sum -c` cannot open them: use --ignore-missing",
             );
         }
-        let path = &it.path;
-        if path.contains(['\\', '\n', '\r']) {
-            let escaped = path
-                .replace('\\', "\\\\")
-                .replace('\n', "\\n")
-                .replace('\r', "\\r");
-            writeln!(out, "\\{hash}  {escaped}")?;
-        } else {
-            writeln!(out, "{hash}  {path}")?;
-        }
+        out.write_all(&line(hash, &it.path_bytes()))?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line;
+
+    #[test]
+    fn names_are_escaped_as_coreutils_does() {
+        assert_eq!(line("ab", b"a b.exe"), b"ab  a b.exe\n");
+        assert_eq!(line("ab", b"a\\b\nc\rd"), b"\\ab  a\\\\b\\nc\\rd\n");
+        assert_eq!(line("ab", b"\xff\xfe.exe"), b"ab  \xff\xfe.exe\n");
     }
 }

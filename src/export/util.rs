@@ -1,7 +1,180 @@
 //! Small helpers shared by the format writers: UTC timestamps, UUIDv5,
-//! CSV/XML/JSON/YARA escaping.
+//! CSV/XML/JSON/YARA escaping, the meaningless-indicator filter and the
+//! path written into shared intelligence.
 
+use super::{Action, Warning};
+use crate::report::NodeInfo;
 use sha1::{Digest, Sha1};
+
+/// SHA-256 of no bytes.
+pub(crate) const EMPTY_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/// SHA-1 of no bytes.
+pub(crate) const EMPTY_SHA1: &str = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
+/// MD5 of no bytes, also the imphash of a PE whose imports could not be read.
+pub(crate) const EMPTY_MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
+
+/// How many paths a skip summary names.
+const SKIP_EXAMPLES: usize = 5;
+
+/// Why an indicator would mean nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Skip {
+    /// The content is empty: every empty file in the world has this hash.
+    EmptyFile,
+    /// A nested entry whose bytes carry an error: the hash may not be the
+    /// file the installer writes.
+    Unverified,
+    /// A PE whose imphash is that of no imports (only the imphash is left
+    /// out; the file's own hashes are written).
+    NoImports,
+}
+
+/// The skips of one export, summed up per kind.
+#[derive(Default)]
+pub(crate) struct Skips {
+    /// Per kind: count and the first paths.
+    kinds: Vec<(Skip, u64, Vec<String>)>,
+}
+
+impl Skips {
+    pub(crate) fn add(&mut self, why: Skip, path: String) {
+        let slot = match self.kinds.iter().position(|k| k.0 == why) {
+            Some(i) => self.kinds.get_mut(i),
+            None => {
+                self.kinds.push((why, 0, Vec::new()));
+                self.kinds.last_mut()
+            }
+        };
+        if let Some((_, n, paths)) = slot {
+            *n = n.saturating_add(1);
+            if paths.len() < SKIP_EXAMPLES {
+                paths.push(path);
+            }
+        }
+    }
+
+    /// One warning per kind: what was left out, how many, the first paths.
+    pub(crate) fn summaries(&self) -> Vec<Warning> {
+        self.kinds
+            .iter()
+            .map(|(why, n, paths)| {
+                let what = match why {
+                    Skip::EmptyFile => format!(
+                        "skipped {n} empty file(s): SHA-256 {EMPTY_SHA256} (MD5 {EMPTY_MD5}, \
+                         SHA-1 {EMPTY_SHA1}) is the hash of every empty file, an indicator \
+                         that matches everywhere"
+                    ),
+                    Skip::Unverified => format!(
+                        "skipped {n} nested entr{} whose bytes carry an error (checksum \
+                         mismatch, truncation, …): the hash may not be that of the file the \
+                         installer writes (--include-unverified exports them)",
+                        if *n == 1 { "y" } else { "ies" }
+                    ),
+                    Skip::NoImports => format!(
+                        "left out the imphash of {n} PE file(s) with no readable imports: \
+                         it is the same for every such file ({EMPTY_MD5} or empty)"
+                    ),
+                };
+                let more = n.saturating_sub(paths.len() as u64);
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                Warning {
+                    path: String::new(),
+                    message: format!("{what}: {}{tail}", paths.join(", ")),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Whether a node's indicator would mean nothing, and why: empty content
+/// (by size or by any of its hashes), or, unless `include_unverified`, a
+/// nested entry with a checksum mismatch, or with another error that puts
+/// its bytes in doubt ([`questions_bytes`]) while no checksum covering them
+/// matched. A top-level file's hash is that of the bytes
+/// on disk, whatever errors its structure has, so it is never "unverified".
+pub(crate) fn meaningless(node: &NodeInfo, sha256: &str, include_unverified: bool) -> Option<Skip> {
+    let empty = node.size == 0
+        || sha256.eq_ignore_ascii_case(EMPTY_SHA256)
+        || node
+            .sha1
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(EMPTY_SHA1))
+        || node
+            .md5
+            .as_deref()
+            .is_some_and(|h| h.eq_ignore_ascii_case(EMPTY_MD5));
+    if empty {
+        return Some(Skip::EmptyFile);
+    }
+    // A checksum the container carries that matched the bytes we hash
+    // vouches for them: the node's other errors are about its structure.
+    // A checksum mismatch is never outweighed.
+    let vouched = node.verified_by.iter().any(|c| c.covers_content());
+    let in_doubt = node
+        .errors
+        .iter()
+        .any(|e| matches!(e, crate::Error::Checksum { .. }) || (!vouched && questions_bytes(e)));
+    if node.depth > 0 && in_doubt && !include_unverified {
+        return Some(Skip::Unverified);
+    }
+    None
+}
+
+/// Whether an error on a node puts its bytes in doubt. Every error does
+/// (a checksum mismatch, a truncation, a malformed stream the bytes were
+/// decoded from …) except a limit that only stopped looking *inside* the
+/// node: its bytes were read whole and hashed.
+fn questions_bytes(e: &crate::Error) -> bool {
+    !matches!(
+        e,
+        crate::Error::LimitExceeded {
+            limit: "max_depth"
+                | "max_opens_per_content"
+                | "max_entries_per_container"
+                | "max_entries_per_input"
+                | "max_buffered_entry",
+            ..
+        }
+    )
+}
+
+/// Whether an imphash is that of no imports (pefile's `""`, or the MD5 of
+/// the empty list).
+pub(crate) fn is_empty_imphash(h: &str) -> bool {
+    h.is_empty() || h.eq_ignore_ascii_case(EMPTY_MD5)
+}
+
+/// The node path for shared intelligence: the input path as given when it
+/// is relative and does not climb, else its base name; nested names as they
+/// are; ` > ` between levels.
+pub(crate) fn shared_path(path: &[String]) -> String {
+    let mut parts = path.iter();
+    let Some(top) = parts.next() else {
+        return String::new();
+    };
+    let b = top.as_bytes();
+    let absolute = top.starts_with(['/', '\\', '~'])
+        || (b.get(1) == Some(&b':') && b.first().is_some_and(u8::is_ascii_alphabetic));
+    let climbs = top.split(['/', '\\']).any(|c| c == "..");
+    let mut out = if absolute || climbs {
+        top.rsplit(['/', '\\'])
+            .find(|c| !c.is_empty())
+            .unwrap_or(top)
+            .to_owned()
+    } else {
+        top.clone()
+    };
+    for p in parts {
+        out.push_str(" > ");
+        out.push_str(p);
+    }
+    out
+}
 
 /// A UTC instant with second precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -160,6 +333,18 @@ fn uuid5_in(ns: &[u8; 16], name: &str) -> String {
     )
 }
 
+/// The action's command-line name, part of the UUIDv5 names of formats
+/// whose ids must differ between an allow and a block export.
+pub(crate) fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Allow => "allow",
+        Action::Audit => "audit",
+        Action::Warn => "warn",
+        Action::Block => "block",
+        Action::BlockAndRemediate => "block-and-remediate",
+    }
+}
+
 /// A CSV field: quoted when it holds a comma, quote, CR or LF, or starts
 /// or ends with a space; quotes doubled.
 pub(crate) fn csv(s: &str) -> String {
@@ -241,6 +426,117 @@ mod tests {
         assert_eq!(Timestamp::from_unix(0).date(), "1970-01-01");
         assert!(Timestamp::parse("2024-13-01").is_err());
         assert!(Timestamp::parse("tomorrow").is_err());
+    }
+
+    #[test]
+    fn shared_paths_drop_local_directories() {
+        let p = |v: &[&str]| shared_path(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(p(&["/home/ana/case 7/setup.exe"]), "setup.exe");
+        assert_eq!(
+            p(&["C:\\Users\\ana\\setup.exe", "a.cab"]),
+            "setup.exe > a.cab"
+        );
+        assert_eq!(p(&["\\\\srv\\share\\x.msi"]), "x.msi");
+        assert_eq!(p(&["../../cases/acme/x.msi"]), "x.msi");
+        assert_eq!(
+            p(&["samples/x.msi", "Binary/y.dll"]),
+            "samples/x.msi > Binary/y.dll"
+        );
+        assert_eq!(p(&["/dir/"]), "dir");
+        assert_eq!(p(&[]), "");
+    }
+
+    #[test]
+    fn empty_and_unverified_nodes_are_meaningless() {
+        use crate::{Format, Verdict};
+        let node = |size: u64, depth: u32, errors: bool| NodeInfo {
+            path: vec!["x".into()],
+            depth,
+            size,
+            sha256: None,
+            sha1: None,
+            md5: None,
+            verified_by: Vec::new(),
+            format: Format::Unknown,
+            verdict: Verdict::Unknown,
+            family: None,
+            kind: None,
+            installer: None,
+            evidence: Vec::new(),
+            errors: if errors {
+                vec![crate::Error::truncated("cut short")]
+            } else {
+                Vec::new()
+            },
+            entry: None,
+            metadata: None,
+        };
+        let h = "ab".repeat(32);
+        assert_eq!(
+            meaningless(&node(0, 0, false), &h, true),
+            Some(Skip::EmptyFile)
+        );
+        assert_eq!(
+            meaningless(&node(5, 0, false), EMPTY_SHA256, false),
+            Some(Skip::EmptyFile)
+        );
+        let mut md5 = node(5, 1, false);
+        md5.md5 = Some(EMPTY_MD5.to_ascii_uppercase());
+        assert_eq!(meaningless(&md5, &h, false), Some(Skip::EmptyFile));
+        assert_eq!(
+            meaningless(&node(5, 1, true), &h, false),
+            Some(Skip::Unverified)
+        );
+        assert_eq!(meaningless(&node(5, 1, true), &h, true), None);
+        // The top-level file's hash is of the bytes on disk.
+        assert_eq!(meaningless(&node(5, 0, true), &h, false), None);
+        // A limit that only stopped opening the node leaves its bytes whole.
+        let mut deep = node(5, 3, false);
+        deep.errors = vec![crate::Error::limit("max_depth", "not opened")];
+        assert_eq!(meaningless(&deep, &h, false), None);
+        deep.errors
+            .push(crate::Error::limit("max_entry_size", "cut"));
+        assert_eq!(meaningless(&deep, &h, false), Some(Skip::Unverified));
+        // A CRC that matched vouches for the bytes of a node whose own
+        // structure is damaged; not against a checksum mismatch.
+        let mut vouched = node(5, 1, true);
+        vouched.verified_by = vec![crate::report::Check::ZipCrc32];
+        assert_eq!(meaningless(&vouched, &h, false), None);
+        vouched
+            .errors
+            .push(crate::Error::checksum("msi-file-hash differs"));
+        assert_eq!(meaningless(&vouched, &h, false), Some(Skip::Unverified));
+        // A check of stored data only (the cabinet checksum) vouches for
+        // nothing we hash.
+        let mut stored = node(5, 1, true);
+        stored.verified_by = vec![crate::report::Check::CabChecksum];
+        assert_eq!(meaningless(&stored, &h, false), Some(Skip::Unverified));
+        assert_eq!(meaningless(&node(5, 1, false), &h, false), None);
+        assert!(is_empty_imphash("") && is_empty_imphash(EMPTY_MD5));
+        assert!(!is_empty_imphash("8a98287583280596621b430fd66919dd"));
+    }
+
+    #[test]
+    fn skip_summaries_count_and_name_the_first_paths() {
+        let mut s = Skips::default();
+        for i in 0..7 {
+            s.add(Skip::EmptyFile, format!("e{i}"));
+        }
+        s.add(Skip::Unverified, "a > b".into());
+        let w = s.summaries();
+        assert_eq!(w.len(), 2);
+        assert!(
+            w[0].message.starts_with("skipped 7 empty file(s)"),
+            "{}",
+            w[0]
+        );
+        assert!(
+            w[0].message.ends_with(": e0, e1, e2, e3, e4 and 2 more"),
+            "{}",
+            w[0]
+        );
+        assert!(w[1].message.contains("1 nested entry"), "{}", w[1]);
+        assert!(w[1].message.ends_with(": a > b"), "{}", w[1]);
     }
 
     #[test]

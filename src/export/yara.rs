@@ -5,8 +5,9 @@
 //! one more rule per distinct imphash: `pe.imphash() == "…"` (it matches every
 //! file with the same import table, not only the listed one).
 //!
-//! An empty file gets `filesize == 0 and (true)`: YARA's hash functions are
-//! undefined on an empty range, and every empty file has that content.
+//! Empty files never get here (no indicator can tell one empty file from
+//! another; the exporter skips them with a warning), nor the imphash of no
+//! imports.
 //!
 //! Rule names are `installsift_<sha256>` and `installsift_imphash_<md5>`;
 //! `meta` carries the path, the family and the comment.
@@ -60,17 +61,11 @@ impl FormatWriter for Yara {
         }
         let meta = format!(
             "  meta:\n    path = {}\n    family = {}\n    comment = {}\n",
-            yara_str(&it.path),
+            yara_str(&it.shared_path),
             yara_str(it.family()),
             yara_str(&opts.comment_for(it)),
         );
         let mut any = false;
-        if it.node.size == 0 && !terms.is_empty() {
-            // YARA's hash functions are undefined on an empty range, so the
-            // hash comparison could never match; every empty file has this
-            // content, and `filesize == 0` says exactly that.
-            terms = vec!["true".to_owned()];
-        }
         if !terms.is_empty() {
             writeln!(
                 out,
@@ -92,7 +87,8 @@ impl FormatWriter for Yara {
                     any = true;
                 }
                 Some(_) => any = true,
-                None if it.pe.is_some() => warn.node(it, "no imphash (no import table)"),
+                // Summed up by the exporter (an imphash of no imports).
+                None if it.pe.is_some() => {}
                 None => {
                     if terms.is_empty() {
                         warn.node(it, "skipped: not a PE, so no imphash");

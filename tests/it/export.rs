@@ -265,6 +265,9 @@ fn json_formats_parse_and_carry_their_required_fields() {
         assert_eq!(i["action"], "prevent");
         assert_eq!(i["platforms"], serde_json::json!(["windows"]));
         assert_eq!(i["applied_globally"], true);
+        // The IOC API keeps the file name under `metadata`.
+        assert!(i.get("filename").is_none(), "{i}");
+        assert!(!i["metadata"]["filename"].as_str().unwrap().is_empty());
     }
 
     let (text, _) = export(ExportFormat::Stix2, options());

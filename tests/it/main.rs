@@ -6,6 +6,7 @@ mod classify;
 mod cli;
 mod differential;
 mod export;
+mod export_ioc;
 mod extract;
 mod golden;
 mod inno;

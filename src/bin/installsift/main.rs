@@ -178,7 +178,8 @@ Formats (--to):
   cortex-xdr-json             Cortex XDR insert_jsons request body
   cortex-xdr-blocklist        Cortex XDR block/allow list body; SHA-256 of PE files only
   defender-csv                Defender for Endpoint indicators CSV; FileSha256/FileSha1;
-                              500 rows per file: with -o FILE, FILE, FILE.2, FILE.3 …
+                              500 rows per file: -o block.csv writes block.csv,
+                              block-2.csv, block-3.csv …
   crowdstrike-json            Falcon IOC API request body; sha256 or md5
   applocker-xml               AppLocker FileHashRules (Authenticode SHA-256, 0x + uppercase)
   wdac-xml                    App Control (WDAC) policy, Authenticode SHA-1 + SHA-256 rules
@@ -252,6 +253,16 @@ struct ExportArgs {
     /// (default: $SOURCE_DATE_EPOCH, else now).
     #[arg(long)]
     timestamp: Option<String>,
+    /// Also export nested entries whose bytes carry an error (checksum
+    /// mismatch, truncation …); by default they are skipped with a warning,
+    /// as their hash may not be that of the file the installer writes.
+    #[arg(long)]
+    include_unverified: bool,
+    /// Write input paths as given in comments and YARA meta; by default an
+    /// absolute path (or one with `..`) is cut to its base name so shared
+    /// indicators do not carry local directories.
+    #[arg(long)]
+    full_paths: bool,
     /// Write to this file instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -433,6 +444,8 @@ fn export(args: ExportArgs) -> ExitCode {
             RuleArg::Pca => RuleKind::Pca,
             RuleArg::Both => RuleKind::Both,
         },
+        include_unverified: args.include_unverified,
+        full_paths: args.full_paths,
     };
     if let Err(e) = opts.validate(args.format) {
         return usage(&e);
@@ -458,9 +471,7 @@ fn export(args: ExportArgs) -> ExitCode {
                 opts,
                 Box::new(BufWriter::new(first)),
                 Box::new(move |n| {
-                    let mut name = base.clone().into_os_string();
-                    name.push(format!(".{n}"));
-                    let f = std::fs::File::create(&name)?;
+                    let f = std::fs::File::create(installsift::export::part_path(&base, n))?;
                     Ok(Box::new(BufWriter::new(f)) as Box<dyn Write>)
                 }),
             )
@@ -476,13 +487,13 @@ fn export(args: ExportArgs) -> ExitCode {
     };
     let mut failed = 0u64;
     let mut write_error: Option<io::Error> = None;
-    scanner.scan_paths(&args.paths, threads, &mut |_path, result| {
+    scanner.scan_paths(&args.paths, threads, &mut |path, result| {
         if write_error.is_some() {
             return;
         }
         match result {
             Ok(report) => {
-                if let Err(e) = exporter.add_report(&report.root) {
+                if let Err(e) = exporter.add_report_from(path, &report.root) {
                     write_error = Some(e);
                 }
                 for w in exporter.take_warnings() {
