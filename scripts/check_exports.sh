@@ -209,6 +209,7 @@ fetch_schema() { # name url extract
         # libxml2 rejects `\$` (not an XSD escape) in the three macro
         # patterns (Macros, SidType, AppIdType), which our policies never use.
         cipolicy) sed -e 's/\\\$/$/g' "$tmp/$1.src" > "$tmp/$1" ;;
+        *) cp "$tmp/$1.src" "$tmp/$1" ;;
     esac
 }
 if fetch_schema cipolicy.xsd "$cipolicy_url" cipolicy; then
@@ -428,5 +429,24 @@ else
     echo "FAIL sha256sum -c on a non-UTF-8 name:"; cat "$ioc/names.out" 2>/dev/null; fail=1
 fi
 # --- end ioc (exp-ioc) ---
+
+# --- openioc ---
+# 7. openioc: the document validates with xmllint against the OpenIOC 1.1
+#    schema (fireeye/OpenIOC_1.1 schemas/ioc.xsd, Apache-2.0; fetched at check
+#    time, or openioc-1.1.xsd in $SCHEMA_DIR), for the corpus with --depth all.
+echo "== openioc"
+openioc_url=https://raw.githubusercontent.com/fireeye/OpenIOC_1.1/master/schemas/ioc.xsd
+if fetch_schema openioc-1.1.xsd "$openioc_url" plain; then
+    "$bin" export --to openioc --depth all corpus/ > "$tmp/all.ioc" 2>/dev/null
+    n=$(grep -c '<IndicatorItem ' "$tmp/all.ioc" || true)
+    if xmllint --noout --schema "$tmp/openioc-1.1.xsd" "$tmp/all.ioc" 2>"$tmp/openioc.err"; then
+        echo "OK   openioc: valid against the OpenIOC 1.1 schema, $n indicator items"
+    else
+        echo "FAIL openioc: $(tail -3 "$tmp/openioc.err")"; fail=1
+    fi
+else
+    fail=1
+fi
+# --- end openioc ---
 
 exit $fail
