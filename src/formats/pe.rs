@@ -513,6 +513,9 @@ fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<
     if all_match {
         cx.verified(crate::model::Check::Authenticode);
     }
+    if let Some(e) = signature::signer_evidence(&info.signatures) {
+        cx.evidence(e);
+    }
 }
 
 /// Authenticode and imphash, each only when the scan asked for it.

@@ -274,3 +274,35 @@ fn dual_signed_msi_reports_both_signatures_with_their_own_facts() {
         );
     }
 }
+
+/// The signer is evidence on the node (who signed, whether the digest
+/// matches), and never decides a verdict: a signed plain PE stays a
+/// not-installer, an altered one says the digest does not match.
+#[test]
+fn the_signer_is_evidence_and_decides_nothing() {
+    let signer = |n: &Node| {
+        n.evidence
+            .iter()
+            .find(|e| e.signal == "authenticode-signer")
+            .map(|e| (e.detail.clone(), e.strength))
+    };
+    for rel in ["pe/signed_x64.exe", "msi/signed.msi"] {
+        let n = scan(rel, &read(rel));
+        let (detail, strength) = signer(&n).unwrap_or_else(|| panic!("{rel}: {:?}", n.evidence));
+        assert!(
+            detail.contains("installsift TEST ONLY code signing")
+                && detail.contains("its signed digest matches the file")
+                && detail.contains("trust chain not validated"),
+            "{rel}: {detail}"
+        );
+        assert_eq!(strength, installsift::Strength::Strong);
+    }
+    let plain = scan("signed_x64.exe", &read("pe/signed_x64.exe"));
+    assert_eq!(plain.verdict, installsift::Verdict::NotInstaller);
+    let mut data = read("pe/signed_x64.exe");
+    data[0x440] ^= 1;
+    let n = scan("altered.exe", &data);
+    let (detail, _) = signer(&n).expect("signer evidence on an altered file");
+    assert!(detail.contains("does NOT match"), "{detail}");
+    assert!(signer(&scan("hello_x64.exe", &read("pe/hello_x64.exe"))).is_none());
+}

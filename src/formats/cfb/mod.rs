@@ -427,6 +427,9 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             notes.verified(crate::model::Check::Authenticode);
         }
         info.signatures = check.signatures;
+        if let Some(e) = super::pe::signature::signer_evidence(&info.signatures) {
+            notes.evidence(e);
+        }
     }
 
     let mut consumed: HashSet<u32> = HashSet::new();

@@ -6,7 +6,7 @@
 // id: c5a4dbce-77d8-5c2c-bfec-9bacf13234b8
 // severity: high
 // fact: installsift scan: nsis installer 'signed_zlib.exe' (SHA-256 1fdb30de5eebcb105194ec10ed7959ee722bb0a963e7ec5b1aeb41a3425e4592, engine version 3.08-3+deb12u1)
-// fact: evidence: pe-header: PE32 x86 exe; pe-certificate-table: 1744 bytes; pe-overlay: 22736 bytes of payload in `[overlay]`; pe-carries-installer: overlay `[overlay]` is a nsis installer (nsis)
+// fact: evidence: pe-header: PE32 x86 exe; pe-certificate-table: 1744 bytes; pe-overlay: 22736 bytes of payload in `[overlay]`; authenticode-signer: Authenticode sha256 signature by installsift TEST ONLY code signing (installsift test corpus (TEST ONLY, not trusted)): its signed digest matches the file; trust chain not validated
 // fact: Authenticode signer 'installsift TEST ONLY code signing', O='installsift test corpus (TEST ONLY, not trusted)' (issuer 'CN=installsift TEST ONLY code signing, O=installsift test corpus (TEST ONLY, not trusted), C=XX', serial 1157; the signed digest matches the file; the chain was not validated)
 // matches: this exact file by SHA-256 under any name and arguments
 // matches: a program named 'signed_zlib.exe', validly signed by 'installsift TEST ONLY code signing', started with /S (case-sensitive) (NSIS Source/exehead/Main.c: /S, uppercase, as its own word)
