@@ -930,6 +930,48 @@ pub fn win_certificates(table: &[u8]) -> Result<Vec<&[u8]>, Error> {
     Ok(out)
 }
 
+/// Evidence of who signed a file (PE or MSI): the primary signature's
+/// signer, whether its signed digest matches the file, and how many nested
+/// signatures follow. It says who signed, never that the file is what it
+/// seems: the trust chain is not validated (no root store), and a signed
+/// engine stub is still only a stub, so it never decides a verdict.
+pub(crate) fn signer_evidence(sigs: &[SignatureInfo]) -> Option<Evidence> {
+    let primary = sigs.iter().find(|s| !s.nested).or_else(|| sigs.first())?;
+    let who = match &primary.signer {
+        Some(s) => {
+            let name = s
+                .subject_cn
+                .clone()
+                .or_else(|| s.subject.clone())
+                .unwrap_or_else(|| format!("serial {}", s.serial));
+            match &s.subject_o {
+                Some(o) if Some(o) != s.subject_cn.as_ref() => format!("{name} ({o})"),
+                _ => name,
+            }
+        }
+        None => "an unnamed signer".to_owned(),
+    };
+    let digest = match primary.digest_matches {
+        Some(true) => "its signed digest matches the file",
+        Some(false) => "its signed digest does NOT match the file (altered after signing)",
+        None => "its signed digest was not checked",
+    };
+    let nested = sigs.iter().filter(|s| s.nested).count();
+    let more = if nested > 0 {
+        format!("; {nested} nested signature(s)")
+    } else {
+        String::new()
+    };
+    Some(Evidence::strong(
+        "authenticode-signer",
+        format!(
+            "Authenticode {} signature by {who}: {digest}{more}; trust chain not validated",
+            primary.digest_algorithm.as_str()
+        ),
+        None,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1067,46 +1109,4 @@ mod tests {
         assert!(win_certificates(&[4, 0, 0, 0, 0, 2, 2, 0]).is_err());
         assert!(win_certificates(&[]).is_err());
     }
-}
-
-/// Evidence of who signed a file (PE or MSI): the primary signature's
-/// signer, whether its signed digest matches the file, and how many nested
-/// signatures follow. It says who signed, never that the file is what it
-/// seems: the trust chain is not validated (no root store), and a signed
-/// engine stub is still only a stub, so it never decides a verdict.
-pub(crate) fn signer_evidence(sigs: &[SignatureInfo]) -> Option<Evidence> {
-    let primary = sigs.iter().find(|s| !s.nested).or_else(|| sigs.first())?;
-    let who = match &primary.signer {
-        Some(s) => {
-            let name = s
-                .subject_cn
-                .clone()
-                .or_else(|| s.subject.clone())
-                .unwrap_or_else(|| format!("serial {}", s.serial));
-            match &s.subject_o {
-                Some(o) if Some(o) != s.subject_cn.as_ref() => format!("{name} ({o})"),
-                _ => name,
-            }
-        }
-        None => "an unnamed signer".to_owned(),
-    };
-    let digest = match primary.digest_matches {
-        Some(true) => "its signed digest matches the file",
-        Some(false) => "its signed digest does NOT match the file (altered after signing)",
-        None => "its signed digest was not checked",
-    };
-    let nested = sigs.iter().filter(|s| s.nested).count();
-    let more = if nested > 0 {
-        format!("; {nested} nested signature(s)")
-    } else {
-        String::new()
-    };
-    Some(Evidence::strong(
-        "authenticode-signer",
-        format!(
-            "Authenticode {} signature by {who}: {digest}{more}; trust chain not validated",
-            primary.digest_algorithm.as_str()
-        ),
-        None,
-    ))
 }
