@@ -75,100 +75,65 @@ struct ExtractArgs {
 }
 
 /// Every field of [`Limits`] can be set from the command line; unset ones
-/// keep their defaults (README, Limits).
-#[derive(clap::Args)]
+/// keep their defaults. The options come from [`installsift::LIMITS`] (one
+/// declaration in the library), so a new limit is an option at once.
+#[derive(Clone, Default)]
 struct LimitArgs {
-    /// Deepest nesting level that is opened (input = 0).
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_depth: Option<u32>,
-    /// Largest single entry unpacked, in bytes.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_entry_size: Option<u64>,
-    /// Bytes unpacked in all per input file.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_total_unpacked: Option<u64>,
-    /// Entries taken from one container; the rest are counted, not listed.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_entries_per_container: Option<u64>,
-    /// Nodes reported per input file.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_entries_per_input: Option<u64>,
-    /// Largest decompressed/compressed ratio of an entry (past --ratio-floor bytes).
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_ratio: Option<u64>,
-    /// Bytes an entry may unpack before --max-ratio applies.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    ratio_floor: Option<u64>,
-    /// Bytes searched for an embedded container or marker, in bytes.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_search_window: Option<u64>,
-    /// Rows read from one MSI table.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_table_rows: Option<u64>,
-    /// Bytes of an XML document or Squirrel RELEASES read for metadata.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_document_size: Option<u64>,
-    /// Largest container kept in memory to be opened; larger ones are hashed as they stream.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_buffered_entry: Option<u64>,
-    /// Times the same container bytes are opened per input (42.zip).
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_opens_per_content: Option<u64>,
-    /// Bytes a xar table of contents may inflate to.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_toc_size: Option<u64>,
-    /// Directory nesting in a xar table of contents.
-    #[arg(long, value_name = "N", help_heading = "Limits")]
-    max_toc_depth: Option<u32>,
+    /// (field name, value) of each option given.
+    set: Vec<(&'static str, u64)>,
 }
 
 impl LimitArgs {
     fn limits(&self) -> Limits {
         let mut limits = Limits::default();
-        if let Some(v) = self.max_depth {
-            limits.max_depth = v;
-        }
-        if let Some(v) = self.max_entry_size {
-            limits.max_entry_size = v;
-        }
-        if let Some(v) = self.max_total_unpacked {
-            limits.max_total_unpacked = v;
-        }
-        if let Some(v) = self.max_entries_per_container {
-            limits.max_entries_per_container = v;
-        }
-        if let Some(v) = self.max_entries_per_input {
-            limits.max_entries_per_input = v;
-        }
-        if let Some(v) = self.max_ratio {
-            limits.max_ratio = v;
-        }
-        if let Some(v) = self.ratio_floor {
-            limits.ratio_floor = v;
-        }
-        if let Some(v) = self.max_search_window {
-            limits.max_search_window = v;
-        }
-        if let Some(v) = self.max_table_rows {
-            limits.max_table_rows = v;
-        }
-        if let Some(v) = self.max_document_size {
-            limits.max_document_size = v;
-        }
-        if let Some(v) = self.max_buffered_entry {
-            limits.max_buffered_entry = v;
-        }
-        if let Some(v) = self.max_opens_per_content {
-            limits.max_opens_per_content = v;
-        }
-        if let Some(v) = self.max_toc_size {
-            limits.max_toc_size = v;
-        }
-        if let Some(v) = self.max_toc_depth {
-            limits.max_toc_depth = v;
+        for &(name, value) in &self.set {
+            // Values too large for a field are refused by clap's range.
+            let _ = limits.set(name, value);
         }
         limits
     }
+}
+
+impl clap::FromArgMatches for LimitArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut a = LimitArgs::default();
+        a.update_from_arg_matches(m)?;
+        Ok(a)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for l in installsift::LIMITS {
+            if let Some(&v) = m.get_one::<u64>(l.name) {
+                self.set.retain(|(n, _)| *n != l.name);
+                self.set.push((l.name, v));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for LimitArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        installsift::LIMITS.iter().fold(cmd, |cmd, l| {
+            cmd.arg(
+                clap::Arg::new(l.name)
+                    .long(l.flag().trim_start_matches('-').to_owned())
+                    .value_name("N")
+                    .value_parser(clap::value_parser!(u64).range(0..=l.max))
+                    .help(format!("{} (default {})", plain(l.meaning), l.default))
+                    .help_heading("Limits"),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// A Markdown cell as plain text for `--help` (backticks dropped).
+fn plain(md: &str) -> String {
+    md.replace('`', "")
 }
 
 const EXPORT_HELP: &str = "\
