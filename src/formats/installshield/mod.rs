@@ -18,7 +18,7 @@
 //! the whole record when only flag 2 is set (`InstallShield` layout only).
 //! A Unicode launcher (the `u16` after the size) then zlib-compressed it.
 //!
-//! The parts of the PE: the PE module calls [`launcher_children`] on its
+//! The parts of the PE: the PE module opens [`open_launcher`] on its
 //! overlay, so every record becomes a child of the PE (a Microsoft cabinet,
 //! an MSI, `setup.exe` are then scanned by their own handlers), and an
 //! InstallShield cabinet set among the records (`data1.hdr`, `dataN.cab`)

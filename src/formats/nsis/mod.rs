@@ -34,7 +34,7 @@
 //!   the files after it are `Missing` children with a `truncated` error, and
 //!   the node carries a `truncated` error naming the declared and present
 //!   sizes. Every size and offset read from the data is checked; the LZMA
-//!   dictionary is capped by the [`Limits`](crate::Limits).
+//!   dictionary is capped by the [`Limits`].
 //! - Not supported: NSIS 2's modified deflate stored blocks (NSIS ≤ 2.x zlib
 //!   installers may fail with a `malformed` error), the BCJ-filtered LZMA of
 //!   7-Zip's own installers (`unsupported`), Jim Park's Unicode fork and
