@@ -12,12 +12,8 @@
 //! and two pySigma backends in `scripts/check_exports.sh`.
 
 use crate::util::corpus;
-use installsift::export::{Depth, ExportFormat, ExportOptions, Exporter, Timestamp};
+use installsift::export::{Depth, ExportFormat, ExportOptions, Timestamp};
 use installsift::Scanner;
-use std::cell::RefCell;
-use std::io::{self, Write};
-use std::path::Path;
-use std::rc::Rc;
 
 /// One installer per family the brief names (Burn with its nested MSI).
 const GOLDEN: &[&str] = &[
@@ -29,19 +25,6 @@ const GOLDEN: &[&str] = &[
     "omaha/omaha_tagged.exe",
 ];
 
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 fn options() -> ExportOptions {
     ExportOptions {
         depth: Depth::All,
@@ -52,59 +35,19 @@ fn options() -> ExportOptions {
 
 /// Export `(name, bytes)` inputs; the text and the warnings.
 fn export_named(format: ExportFormat, inputs: &[(String, Vec<u8>)]) -> (String, Vec<String>) {
-    let opts = options();
-    let scanner = Scanner::new().with_hashes(format.hashes_needed(&opts));
-    let out = Shared::default();
-    let mut ex = Exporter::new(format, opts, Box::new(out.clone())).expect("options fit");
-    let mut warnings = Vec::new();
-    for (name, data) in inputs {
-        let report = scanner.scan_bytes(name, data);
-        ex.add_report(&report.root).expect("write");
-        warnings.extend(ex.take_warnings().iter().map(ToString::to_string));
-    }
-    let (_, rest) = ex.finish().expect("finish");
-    warnings.extend(rest.iter().map(ToString::to_string));
-    let text = String::from_utf8(out.0.borrow().clone()).expect("utf-8");
-    (text, warnings)
+    crate::util::export_inputs(format, options(), inputs)
+}
+
+fn export(format: ExportFormat, rels: &[&str]) -> (String, Vec<String>) {
+    crate::util::export_samples(format, options(), rels)
+}
+
+fn golden(name: &str, got: &str) -> Option<String> {
+    crate::util::golden_in("export/bioc", name, got)
 }
 
 fn read(rel: &str) -> Vec<u8> {
     std::fs::read(corpus().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
-}
-
-fn export(format: ExportFormat, rels: &[&str]) -> (String, Vec<String>) {
-    let inputs: Vec<(String, Vec<u8>)> = rels.iter().map(|r| ((*r).to_owned(), read(r))).collect();
-    export_named(format, &inputs)
-}
-
-fn golden(name: &str, got: &str) -> Option<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/expected/export/bioc")
-        .join(name);
-    if std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, got).unwrap();
-        return None;
-    }
-    match std::fs::read_to_string(&path) {
-        Ok(want) if want == got => None,
-        Ok(want) => {
-            let line = want
-                .lines()
-                .zip(got.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or_else(|| want.lines().count().min(got.lines().count()));
-            Some(format!(
-                "{name}: differs at line {}\n  want: {}\n  got:  {}",
-                line + 1,
-                want.lines().nth(line).unwrap_or("<none>"),
-                got.lines().nth(line).unwrap_or("<none>")
-            ))
-        }
-        Err(_) => Some(format!(
-            "{name}: missing (run UPDATE_EXPECT=1 cargo test --test it golden)"
-        )),
-    }
 }
 
 #[test]

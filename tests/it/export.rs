@@ -2,14 +2,13 @@
 //! rewritten by `UPDATE_EXPECT=1 cargo test`), structural checks per format,
 //! Defender's 500-row split, and the CLI.
 
-use crate::util::corpus;
+use crate::util::{corpus, Shared};
 use installsift::export::{
     Action, Depth, ExportFormat, ExportOptions, Exporter, HashKind, Timestamp,
 };
-use installsift::{Format, NodeInfo, Scanner, Verdict};
+use installsift::{Format, NodeInfo, Verdict};
 use std::cell::RefCell;
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::Command;
 use std::rc::Rc;
 
@@ -27,17 +26,13 @@ const SAMPLES: &[&str] = &[
     "7z/enc_data.7z",
 ];
 
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
+/// Export the samples; returns the text and the warnings as strings.
+fn export(format: ExportFormat, opts: ExportOptions) -> (String, Vec<String>) {
+    crate::util::export_samples(format, opts, SAMPLES)
+}
 
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+fn golden(name: &str, got: &str) -> Option<String> {
+    crate::util::golden_in("export", name, got)
 }
 
 fn options() -> ExportOptions {
@@ -45,52 +40,6 @@ fn options() -> ExportOptions {
         depth: Depth::All,
         timestamp: Timestamp::parse("2024-06-01T00:00:00Z").unwrap(),
         ..ExportOptions::default()
-    }
-}
-
-/// Export the samples; returns the text and the warnings as strings.
-fn export(format: ExportFormat, opts: ExportOptions) -> (String, Vec<String>) {
-    let scanner = Scanner::new().with_hashes(format.hashes_needed(&opts));
-    let out = Shared::default();
-    let mut ex = Exporter::new(format, opts, Box::new(out.clone())).expect("options fit");
-    let mut warnings = Vec::new();
-    for rel in SAMPLES {
-        let data = std::fs::read(corpus().join(rel)).expect("sample");
-        let report = scanner.scan_bytes(rel, &data);
-        ex.add_report(&report.root).expect("write");
-        warnings.extend(ex.take_warnings().iter().map(ToString::to_string));
-    }
-    let (_, rest) = ex.finish().expect("finish");
-    warnings.extend(rest.iter().map(ToString::to_string));
-    let text = String::from_utf8(out.0.borrow().clone()).expect("utf-8");
-    (text, warnings)
-}
-
-fn golden(name: &str, got: &str) -> Option<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/expected/export")
-        .join(name);
-    if std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, got).unwrap();
-        return None;
-    }
-    match std::fs::read_to_string(&path) {
-        Ok(want) if want == got => None,
-        Ok(want) => {
-            let line = want
-                .lines()
-                .zip(got.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or_else(|| want.lines().count().min(got.lines().count()));
-            Some(format!(
-                "{name}: differs at line {}\n  want: {}\n  got:  {}",
-                line + 1,
-                want.lines().nth(line).unwrap_or("<none>"),
-                got.lines().nth(line).unwrap_or("<none>")
-            ))
-        }
-        Err(_) => Some(format!("{name}: missing (run UPDATE_EXPECT=1 cargo test)")),
     }
 }
 

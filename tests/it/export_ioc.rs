@@ -3,29 +3,11 @@
 //! Defender's split files, and no local directories in shared comments.
 
 use crate::util::corpus;
-use installsift::export::{
-    Action, Depth, ExportFormat, ExportOptions, Exporter, HashKind, Timestamp,
-};
+use installsift::export::{Action, Depth, ExportFormat, ExportOptions, HashKind, Timestamp};
 use installsift::Scanner;
-use std::cell::RefCell;
 use std::collections::HashSet;
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::rc::Rc;
-
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 fn options() -> ExportOptions {
     ExportOptions {
@@ -41,19 +23,7 @@ fn export_bytes(
     opts: ExportOptions,
     inputs: &[(&str, Vec<u8>)],
 ) -> (String, Vec<String>) {
-    let scanner = Scanner::new().with_hashes(format.hashes_needed(&opts));
-    let out = Shared::default();
-    let mut ex = Exporter::new(format, opts, Box::new(out.clone())).expect("options fit");
-    let mut warnings = Vec::new();
-    for (name, data) in inputs {
-        let report = scanner.scan_bytes(name, data);
-        ex.add_report(&report.root).expect("write");
-        warnings.extend(ex.take_warnings().iter().map(ToString::to_string));
-    }
-    let (_, rest) = ex.finish().expect("finish");
-    warnings.extend(rest.iter().map(ToString::to_string));
-    let text = String::from_utf8(out.0.borrow().clone()).expect("utf-8");
-    (text, warnings)
+    crate::util::export_inputs(format, opts, inputs)
 }
 
 fn sample(rel: &str) -> (&str, Vec<u8>) {

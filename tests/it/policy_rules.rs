@@ -11,30 +11,18 @@
 //! Simon Tatham under COMODO SHA-256 Code Signing CA).
 
 use crate::util::corpus;
-use installsift::export::{
-    Action, Depth, ExportFormat, ExportOptions, Exporter, RuleKind, Timestamp,
-};
-use installsift::Scanner;
-use std::cell::RefCell;
-use std::io::{self, Write};
-use std::path::Path;
+use installsift::export::{Action, Depth, ExportFormat, ExportOptions, RuleKind, Timestamp};
 use std::process::Command;
-use std::rc::Rc;
 
 const SIGNED_PE: &str = "real/omaha_GoogleUpdateSetup_1.2.121.9_untagged.exe";
 const SIGNED_MSI: &str = "signed_real/putty-0.68-installer.msi";
 
-#[derive(Clone, Default)]
-struct Shared(Rc<RefCell<Vec<u8>>>);
+fn export(format: ExportFormat, opts: ExportOptions, samples: &[&str]) -> (String, Vec<String>) {
+    crate::util::export_samples(format, opts, samples)
+}
 
-impl Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+fn golden(name: &str, got: &str) -> Option<String> {
+    crate::util::golden_in("policy", name, got)
 }
 
 fn options(action: Action, rule: RuleKind, depth: Depth) -> ExportOptions {
@@ -44,51 +32,6 @@ fn options(action: Action, rule: RuleKind, depth: Depth) -> ExportOptions {
         rule,
         timestamp: Timestamp::parse("2024-06-01T00:00:00Z").unwrap(),
         ..ExportOptions::default()
-    }
-}
-
-fn export(format: ExportFormat, opts: ExportOptions, samples: &[&str]) -> (String, Vec<String>) {
-    let scanner = Scanner::new().with_hashes(format.hashes_needed(&opts));
-    let out = Shared::default();
-    let mut ex = Exporter::new(format, opts, Box::new(out.clone())).expect("options fit");
-    let mut warnings = Vec::new();
-    for rel in samples {
-        let data = std::fs::read(corpus().join(rel)).expect("sample");
-        let report = scanner.scan_bytes(rel, &data);
-        ex.add_report(&report.root).expect("write");
-        warnings.extend(ex.take_warnings().iter().map(ToString::to_string));
-    }
-    let (_, rest) = ex.finish().expect("finish");
-    warnings.extend(rest.iter().map(ToString::to_string));
-    let text = String::from_utf8(out.0.borrow().clone()).expect("utf-8");
-    (text, warnings)
-}
-
-fn golden(name: &str, got: &str) -> Option<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/expected/policy")
-        .join(name);
-    if std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, got).unwrap();
-        return None;
-    }
-    match std::fs::read_to_string(&path) {
-        Ok(want) if want == got => None,
-        Ok(want) => {
-            let line = want
-                .lines()
-                .zip(got.lines())
-                .position(|(a, b)| a != b)
-                .unwrap_or_else(|| want.lines().count().min(got.lines().count()));
-            Some(format!(
-                "{name}: differs at line {}\n  want: {}\n  got:  {}",
-                line + 1,
-                want.lines().nth(line).unwrap_or("<none>"),
-                got.lines().nth(line).unwrap_or("<none>")
-            ))
-        }
-        Err(_) => Some(format!("{name}: missing (run UPDATE_EXPECT=1 cargo test)")),
     }
 }
 
