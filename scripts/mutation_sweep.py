@@ -348,7 +348,7 @@ def main():
                     counts[("no-output", kind)] += 1
                     findings.append(("no-output", rel, kind, desc, (), root_fmt, "", False))
                     continue
-                if any(str(e).startswith("parser panic") for n in mut for e in n.get("errors", [])):
+                if any(str(e).startswith("panic:") for n in mut for e in n.get("errors", [])):
                     counts[("panic", kind)] += 1
                     findings.append(("panic", rel, kind, desc, (), root_fmt, "", False))
                 for cls, path, fmt, detail, excused in compare(orig, mut, touched, data, kind):

@@ -38,9 +38,9 @@ for line in open(sys.argv[1]):
     except ValueError:
         continue
     for e in n.get("errors") or []:
-        # "limit exceeded: max_ratio: …" → "limit exceeded: max_ratio"
+        # "limit-exceeded: max_ratio: …" → "limit-exceeded: max_ratio"
         kind, _, rest = e.partition(": ")
-        if kind == "limit exceeded":
+        if kind == "limit-exceeded":
             kind += ": " + rest.partition(":")[0]
         c[kind] += 1
 print(", ".join(f"{k} {v}" for k, v in c.most_common()) or "none")

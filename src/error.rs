@@ -13,7 +13,7 @@ use serde::Serialize;
 #[allow(missing_docs)] // `message` (and `limit`) fields say what their variant does
 pub enum Error {
     /// The input could not be read (open, mmap, read failed).
-    #[error("i/o: {message}")]
+    #[error("io: {message}")]
     Io { message: String },
     /// The data ends before a structure it declares.
     #[error("truncated: {message}")]
@@ -30,17 +30,17 @@ pub enum Error {
     /// A checksum or digest the format carries does not match the bytes it
     /// covers: the node's bytes (or the stored data they were decoded from)
     /// are not what the writer stored.
-    #[error("checksum mismatch: {message}")]
+    #[error("checksum: {message}")]
     Checksum { message: String },
     /// A [`Limits`](crate::Limits) bound stopped the work.
-    #[error("limit exceeded: {limit}: {message}")]
+    #[error("limit-exceeded: {limit}: {message}")]
     LimitExceeded {
-        limit: &'static str,
+        limit: crate::limits::Limit,
         message: String,
     },
     /// A parser (ours or a dependency's) panicked on this node; the panic was
     /// contained and the scan went on. Always a bug worth a regression file.
-    #[error("parser panic: {message}")]
+    #[error("panic: {message}")]
     Panic { message: String },
 }
 
@@ -66,7 +66,7 @@ impl Error {
     pub(crate) fn checksum(m: impl Into<String>) -> Self {
         Error::Checksum { message: m.into() }
     }
-    pub(crate) fn limit(limit: &'static str, m: impl Into<String>) -> Self {
+    pub(crate) fn limit(limit: crate::limits::Limit, m: impl Into<String>) -> Self {
         Error::LimitExceeded {
             limit,
             message: m.into(),

@@ -48,7 +48,7 @@ pub mod fuzzing;
 
 pub use error::{Error, Result};
 pub use hash::{HashSelection, Hashes};
-pub use limits::{markdown_table as limits_table, LimitInfo, Limits, LIMITS};
+pub use limits::{markdown_table as limits_table, Limit, LimitInfo, Limits, LIMITS};
 pub use report::{
     Check, EntryInfo, EntryKind, Evidence, Family, Format, InstallerFacts, Node, NodeInfo, Report,
     ScanStats, Strength, Verdict,

@@ -265,7 +265,7 @@ impl<'s> Cx<'s> {
         if self.container_entries >= l.max_entries_per_container {
             self.stopped = true;
             self.error(Error::limit(
-                "max_entries_per_container",
+                crate::limits::Limit::MaxEntriesPerContainer,
                 format!("stopped after {} entries", self.container_entries),
             ));
             return false;
@@ -273,7 +273,7 @@ impl<'s> Cx<'s> {
         if self.budget.stats.nodes >= l.max_entries_per_input {
             self.stopped = true;
             self.error(Error::limit(
-                "max_entries_per_input",
+                crate::limits::Limit::MaxEntriesPerInput,
                 format!(
                     "stopped after {} nodes in this input",
                     self.budget.stats.nodes
@@ -615,14 +615,14 @@ impl<'s> Cx<'s> {
         if let Some(d) = declared {
             if d > l.max_entry_size {
                 return Err(Error::limit(
-                    "max_entry_size",
+                    crate::limits::Limit::MaxEntrySize,
                     format!("entry declares {d} bytes, limit is {}", l.max_entry_size),
                 ));
             }
             if let Some(s) = stored {
                 if d > l.ratio_floor && d / s.max(1) > l.max_ratio {
                     return Err(Error::limit(
-                        "max_ratio",
+                        crate::limits::Limit::MaxRatio,
                         format!(
                             "entry declares {d} bytes out of {s} stored, ratio above {}",
                             l.max_ratio
@@ -632,7 +632,7 @@ impl<'s> Cx<'s> {
             }
             if d > remaining {
                 return Err(Error::limit(
-                    "max_total_unpacked",
+                    crate::limits::Limit::MaxTotalUnpacked,
                     format!(
                         "entry declares {d} bytes; input already unpacked {} of {}",
                         self.budget.stats.unpacked_bytes, l.max_total_unpacked
@@ -683,7 +683,7 @@ impl<'s> Cx<'s> {
                 if out > cap {
                     let e = if cap == remaining && remaining < l.max_entry_size {
                         Error::limit(
-                            "max_total_unpacked",
+                            crate::limits::Limit::MaxTotalUnpacked,
                             format!(
                                 "input already unpacked {} bytes",
                                 self.budget.stats.unpacked_bytes + len
@@ -691,7 +691,7 @@ impl<'s> Cx<'s> {
                         )
                     } else {
                         Error::limit(
-                            "max_entry_size",
+                            crate::limits::Limit::MaxEntrySize,
                             format!("entry grew past {} bytes", l.max_entry_size),
                         )
                     };
@@ -708,7 +708,7 @@ impl<'s> Cx<'s> {
                 if let Some(stored) = stored {
                     if out > l.ratio_floor && out / stored.max(1) > l.max_ratio {
                         let e = Error::limit(
-                            "max_ratio",
+                            crate::limits::Limit::MaxRatio,
                             format!(
                                 "{out} bytes out of {stored} stored exceeds ratio {}",
                                 l.max_ratio
@@ -784,7 +784,7 @@ impl<'s> Cx<'s> {
 /// The note on a container too large to buffer.
 fn buffered_limit(size: u64, cap: u64) -> Error {
     Error::limit(
-        "max_buffered_entry",
+        crate::limits::Limit::MaxBufferedEntry,
         format!("{size} bytes; containers above {cap} bytes are hashed, not opened"),
     )
 }
@@ -891,7 +891,7 @@ fn scan_node_with(
             cx.error(e);
         } else if depth > scanner.limits.max_depth {
             let e = Error::limit(
-                "max_depth",
+                crate::limits::Limit::MaxDepth,
                 format!(
                     "not opened at depth {depth}; the deepest level opened is {}",
                     scanner.limits.max_depth
@@ -1303,7 +1303,7 @@ fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str, format: Forma
     let count = budget.opened.entry(sha256.to_owned()).or_insert(0);
     if *count >= max {
         return Err(Error::limit(
-            "max_opens_per_content",
+            crate::limits::Limit::MaxOpensPerContent,
             format!("the same bytes were opened {max} times in this input already"),
         ));
     }
@@ -1712,7 +1712,7 @@ mod tests {
 
     fn limit_of(r: Result<Unpacked>) -> &'static str {
         match r {
-            Err(Error::LimitExceeded { limit, .. }) => limit,
+            Err(Error::LimitExceeded { limit, .. }) => limit.as_str(),
             Err(e) => panic!("not a limit: {e}"),
             Ok(_) => panic!("no error"),
         }
@@ -1794,7 +1794,7 @@ mod tests {
             assert!(matches!(
                 u.note,
                 Some(Error::LimitExceeded {
-                    limit: "max_buffered_entry",
+                    limit: crate::limits::Limit::MaxBufferedEntry,
                     ..
                 })
             ));
@@ -1857,7 +1857,7 @@ mod tests {
         assert!(matches!(
             reopening(&scanner, &mut budget, "aa", zip),
             Err(Error::LimitExceeded {
-                limit: "max_opens_per_content",
+                limit: crate::limits::Limit::MaxOpensPerContent,
                 ..
             })
         ));

@@ -327,7 +327,10 @@ fn hides_structure(e: &crate::error::Error) -> bool {
     use crate::error::Error as E;
     match e {
         E::Checksum { .. } => false,
-        E::LimitExceeded { limit, .. } => !matches!(*limit, "max_entry_size" | "max_ratio"),
+        E::LimitExceeded { limit, .. } => !matches!(
+            *limit,
+            crate::limits::Limit::MaxEntrySize | crate::limits::Limit::MaxRatio
+        ),
         _ => true,
     }
 }

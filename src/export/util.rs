@@ -133,11 +133,11 @@ fn questions_bytes(e: &crate::Error) -> bool {
     !matches!(
         e,
         crate::Error::LimitExceeded {
-            limit: "max_depth"
-                | "max_opens_per_content"
-                | "max_entries_per_container"
-                | "max_entries_per_input"
-                | "max_buffered_entry",
+            limit: crate::limits::Limit::MaxDepth
+                | crate::Limit::MaxOpensPerContent
+                | crate::Limit::MaxEntriesPerContainer
+                | crate::Limit::MaxEntriesPerInput
+                | crate::Limit::MaxBufferedEntry,
             ..
         }
     )
@@ -492,10 +492,15 @@ mod tests {
         assert_eq!(meaningless(&node(5, 0, true), &h, false), None);
         // A limit that only stopped opening the node leaves its bytes whole.
         let mut deep = node(5, 3, false);
-        deep.errors = vec![crate::Error::limit("max_depth", "not opened")];
+        deep.errors = vec![crate::Error::limit(
+            crate::limits::Limit::MaxDepth,
+            "not opened",
+        )];
         assert_eq!(meaningless(&deep, &h, false), None);
-        deep.errors
-            .push(crate::Error::limit("max_entry_size", "cut"));
+        deep.errors.push(crate::Error::limit(
+            crate::limits::Limit::MaxEntrySize,
+            "cut",
+        ));
         assert_eq!(meaningless(&deep, &h, false), Some(Skip::Unverified));
         // A CRC that matched vouches for the bytes of a node whose own
         // structure is damaged; not against a checksum mismatch.

@@ -409,7 +409,7 @@ impl Container for Walk<'_> {
                     Error::LimitExceeded { limit, .. } => {
                         fw.abandoned = Some((
                             Error::limit(
-                                limit,
+                                *limit,
                                 format!(
                                     "not decoded: an earlier file of folder {} (`{key}`) hit a limit",
                                     fw.k

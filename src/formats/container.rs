@@ -511,7 +511,7 @@ fn read_whole<'s>(
             Whole::Read(match read {
                 Err(e) => Err(Error::malformed(format!("decoding: {e}"))),
                 Ok(_) if out.len() as u64 > max => Err(Error::limit(
-                    "max_entry_size",
+                    crate::limits::Limit::MaxEntrySize,
                     format!("decodes past {max} bytes"),
                 )),
                 Ok(_) => Ok(out),

@@ -1084,7 +1084,7 @@ impl Walk<'_> {
             self.steps += 1;
             if self.steps > self.max {
                 cx.error(Error::limit(
-                    "max_table_rows",
+                    crate::limits::Limit::MaxTableRows,
                     format!("resource walk stopped after {} entries", self.max),
                 ));
                 return;

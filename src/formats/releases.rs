@@ -83,7 +83,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     let d = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     if d.len() > max {
         notes.error(Error::limit(
-            "max_document_size",
+            crate::limits::Limit::MaxDocumentSize,
             format!("RELEASES of {} bytes; read the first {max}", d.len()),
         ));
     }

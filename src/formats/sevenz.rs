@@ -104,7 +104,7 @@ fn sz_error(e: sevenz_rust2::Error) -> Error {
         E::PasswordRequired => Error::encrypted("a password is required"),
         E::MaybeBadPassword(io) => Error::encrypted(format!("decryption failed ({io})")),
         E::MaxMemLimited { max_kb, actaul_kb } => Error::limit(
-            "max_entry_size",
+            crate::limits::Limit::MaxEntrySize,
             format!("decoder needs {actaul_kb} KiB of memory, the limit derived from max_entry_size is {max_kb} KiB"),
         ),
         E::UnsupportedCompressionMethod(m) => Error::unsupported(format!("compression method {m}")),
@@ -601,7 +601,7 @@ fn block(
                 let go_on = match &e {
                     Error::LimitExceeded { limit, .. } => {
                         abandoned = Some(Error::limit(
-                            limit,
+                            *limit,
                             format!("not decoded: an earlier entry of solid block {b} ({what}) hit a limit"),
                         ));
                         false
@@ -1015,7 +1015,7 @@ fn fast_block(
                     // the rest of the block is not decoded.
                     let why = match &e {
                         Error::LimitExceeded { limit, .. } => Error::limit(
-                            limit,
+                            *limit,
                             format!("not decoded: an earlier entry of solid block {b} ({what}) hit a limit"),
                         ),
                         other => context(other.clone(), &format!("7z block {b}, after {what}")),

@@ -423,7 +423,7 @@ fn read(
     let max = limits.max_toc_size;
     if u > max {
         notes.error(Error::limit(
-            "max_toc_size",
+            crate::limits::Limit::MaxTocSize,
             format!("xar TOC declares {u} bytes uncompressed, limit is {max}"),
         ));
         return None;
@@ -443,7 +443,7 @@ fn read(
     }
     if xml.len() as u64 > max {
         notes.error(Error::limit(
-            "max_toc_size",
+            crate::limits::Limit::MaxTocSize,
             format!("xar TOC inflates past {max} bytes (header says {u})"),
         ));
         return None;
@@ -791,14 +791,14 @@ fn read_toc(text: &str, limits: &Limits, notes: &mut Notes) -> Toc {
             "file" => {
                 if files.len() >= max_depth {
                     notes.error(Error::limit(
-                        "max_toc_depth",
+                        crate::limits::Limit::MaxTocDepth,
                         format!("xar TOC nests directories deeper than {max_depth}"),
                     ));
                     break;
                 }
                 if toc.entries.len() as u64 >= max_entries {
                     notes.error(Error::limit(
-                        "max_entries_per_container",
+                        crate::limits::Limit::MaxEntriesPerContainer,
                         format!("xar TOC lists more than {max_entries} entries"),
                     ));
                     break;
@@ -877,7 +877,7 @@ fn read_toc(text: &str, limits: &Limits, notes: &mut Notes) -> Toc {
         if !t.empty {
             if elems.len() >= elem_cap {
                 notes.error(Error::limit(
-                    "max_toc_depth",
+                    crate::limits::Limit::MaxTocDepth,
                     format!("xar TOC nests elements deeper than {elem_cap}"),
                 ));
                 break;

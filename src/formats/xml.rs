@@ -164,7 +164,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     let max = usize::try_from(opts.limits.max_document_size).unwrap_or(usize::MAX);
     if data.len() > max {
         notes.error(Error::limit(
-            "max_document_size",
+            crate::limits::Limit::MaxDocumentSize,
             format!("XML document of {} bytes; read the first {max}", data.len()),
         ));
     }

@@ -289,7 +289,7 @@ fn limits_stop_work_with_a_typed_error() {
     assert!(seven.errors.iter().any(|e| matches!(
         e,
         Error::LimitExceeded {
-            limit: "max_depth",
+            limit: installsift::Limit::MaxDepth,
             ..
         }
     )));
@@ -308,7 +308,7 @@ fn limits_stop_work_with_a_typed_error() {
     assert!(r.root.errors.iter().any(|e| matches!(
         e,
         Error::LimitExceeded {
-            limit: "max_entries_per_container",
+            limit: installsift::Limit::MaxEntriesPerContainer,
             ..
         }
     )));
@@ -327,7 +327,7 @@ fn limits_stop_work_with_a_typed_error() {
     assert!(big.errors.iter().any(|e| matches!(
         e,
         Error::LimitExceeded {
-            limit: "max_entry_size",
+            limit: installsift::Limit::MaxEntrySize,
             ..
         }
     )));
@@ -359,7 +359,7 @@ fn max_depth_opens_exactly_the_levels_it_names() {
                 matches!(
                     e,
                     Error::LimitExceeded {
-                        limit: "max_depth",
+                        limit: installsift::Limit::MaxDepth,
                         ..
                     }
                 )

@@ -30,7 +30,7 @@ fn limit_hit(n: &Node, limit: &str) -> bool {
     n.info
         .errors
         .iter()
-        .any(|e| matches!(e, Error::LimitExceeded { limit: l, .. } if *l == limit))
+        .any(|e| matches!(e, Error::LimitExceeded { limit: l, .. } if l.as_str() == limit))
 }
 
 fn error_says(n: &Node, kind: &str, words: &str) -> bool {

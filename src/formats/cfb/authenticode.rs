@@ -418,7 +418,7 @@ fn hash_storage(
                 }
                 if size > budget.left {
                     return Err(Error::limit(
-                        "max_entry_size",
+            crate::limits::Limit::MaxEntrySize,
                         "MSI Authenticode: the streams add up to more than four times the file size",
                     ));
                 }

@@ -364,7 +364,7 @@ pub fn decode_table(
     let take = nrows.min(usize::try_from(max_rows).unwrap_or(usize::MAX));
     if take < nrows {
         problem = Some(Error::limit(
-            "max_table_rows",
+            crate::limits::Limit::MaxTableRows,
             format!("table has {nrows} rows, read {take}"),
         ));
     }

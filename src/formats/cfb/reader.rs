@@ -370,7 +370,7 @@ impl<'a> Cfb<'a> {
             for i in 0..per {
                 if self.entries.len() as u64 >= max_entries {
                     self.problems.push(Error::limit(
-                        "max_entries_per_container",
+                        crate::limits::Limit::MaxEntriesPerContainer,
                         format!("directory read stopped after {max_entries} entries"),
                     ));
                     break 'outer;
@@ -539,7 +539,7 @@ impl<'a> Cfb<'a> {
         let size = self.stream_size(e);
         if size > max {
             return Err(Error::limit(
-                "max_entry_size",
+                crate::limits::Limit::MaxEntrySize,
                 format!("stream declares {size} bytes, limit is {max}"),
             ));
         }

@@ -1034,7 +1034,7 @@ impl<'a> Walk<'a> {
             self.skipped = self.skipped.saturating_add(gap);
             if self.skipped > self.max_unpacked {
                 return Err(Error::limit(
-                    "max_total_unpacked",
+                    crate::limits::Limit::MaxTotalUnpacked,
                     format!("{} bytes decoded only to be skipped", self.skipped),
                 ));
             }

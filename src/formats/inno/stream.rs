@@ -371,9 +371,9 @@ pub(crate) fn read_block(
         .saturating_mul(limits.max_ratio)
         .max(limits.ratio_floor);
     let (cap, limit) = if by_ratio < limits.max_entry_size {
-        (by_ratio, "max_ratio")
+        (by_ratio, crate::limits::Limit::MaxRatio)
     } else {
-        (limits.max_entry_size, "max_entry_size")
+        (limits.max_entry_size, crate::limits::Limit::MaxEntrySize)
     };
     let data = if compressed {
         let mut out = Vec::new();
@@ -400,7 +400,7 @@ pub(crate) fn read_block(
     } else {
         if raw.len() as u64 > cap {
             return Err(Error::limit(
-                "max_entry_size",
+                crate::limits::Limit::MaxEntrySize,
                 format!("setup-0 block at {at:#x} holds more than {cap} bytes"),
             ));
         }

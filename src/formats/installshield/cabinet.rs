@@ -374,7 +374,7 @@ fn listing(h: &Header<'_>, max: u64, notes: &mut Notes) -> (Vec<(u32, String, Fd
             steps += 1;
             if steps > max {
                 notes.error(Error::limit(
-                    "max_entries_per_container",
+                    crate::limits::Limit::MaxEntriesPerContainer,
                     format!("cabinet listing stopped after {max} entries"),
                 ));
                 break 'groups;

@@ -358,7 +358,7 @@ fn find<'a>(region: &'a [u8], max: usize, window: u64, notes: &mut Notes) -> Opt
         while let Some((r, next)) = plain_record(region, at) {
             if records.len() >= max {
                 notes.error(Error::limit(
-                    "max_entries_per_container",
+                    crate::limits::Limit::MaxEntriesPerContainer,
                     format!("overlay records stopped after {max}"),
                 ));
                 break;
@@ -726,7 +726,7 @@ fn header_records<'a>(
     for i in 0..count {
         if records.len() >= max {
             notes.error(Error::limit(
-                "max_entries_per_container",
+                crate::limits::Limit::MaxEntriesPerContainer,
                 format!("overlay records stopped after {max}"),
             ));
             break;

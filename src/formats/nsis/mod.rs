@@ -258,7 +258,7 @@ fn read_n_max(r: &mut dyn Read, max: u64, what: &str) -> Result<Vec<u8>, Error> 
         .map_err(|e| context(crate::error::io_to_error(&e, v.len() as u64), what))?;
     if v.len() as u64 > max {
         return Err(Error::limit(
-            "max_entry_size",
+            crate::limits::Limit::MaxEntrySize,
             format!("{what}: more than {max} bytes"),
         ));
     }
@@ -448,7 +448,7 @@ fn read<'a>(data: &'a [u8], mut info: NsisInfo, limits: &Limits, notes: &mut Not
     let header_cap = want_header.map_or(limits.max_entry_size, u64::from);
     if u64::from(header_size) > limits.max_entry_size {
         notes.error(Error::limit(
-            "max_entry_size",
+            crate::limits::Limit::MaxEntrySize,
             format!("NSIS header declares {header_size} bytes"),
         ));
         return leaf(info);
@@ -470,7 +470,7 @@ fn read<'a>(data: &'a [u8], mut info: NsisInfo, limits: &Limits, notes: &mut Not
             }
             if u64::from(n) > limits.max_entry_size {
                 return Err(Error::limit(
-                    "max_entry_size",
+                    crate::limits::Limit::MaxEntrySize,
                     format!("NSIS solid stream declares a {n}-byte header"),
                 ));
             }
@@ -891,7 +891,7 @@ impl<'a> Walk<'a> {
                     }
                     if s.r.n > s.max_unpacked {
                         let e = Error::limit(
-                            "max_total_unpacked",
+                            crate::limits::Limit::MaxTotalUnpacked,
                             format!("solid stream decoded {} bytes", s.r.n),
                         );
                         notes.error(e.clone());
