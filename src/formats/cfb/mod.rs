@@ -21,10 +21,10 @@
 //! other stream whose content is itself a known format (custom-action DLLs in
 //! `Binary.*`, nested packages), named by its decoded stream name.
 
-pub mod authenticode;
-pub mod msi;
-pub mod paths;
-pub mod reader;
+pub(crate) mod authenticode;
+pub(crate) mod msi;
+pub(crate) mod paths;
+pub(crate) mod reader;
 
 pub use self::authenticode::{MsiAuthenticode, MsiExtendedDigest};
 use self::msi::{ColType, Column, StringPool, Table, Value};

@@ -42,8 +42,10 @@ pub fn decode_stream_name(raw: &str) -> (String, bool) {
     (out, is_table)
 }
 
-/// Encode a name the way MSI stores it as a stream name.
-pub fn encode_stream_name(name: &str, is_table: bool) -> String {
+/// Encode a name the way MSI stores it as a stream name (the inverse of
+/// [`decode_stream_name`], for the round-trip test).
+#[cfg(test)]
+fn encode_stream_name(name: &str, is_table: bool) -> String {
     let mut out = String::new();
     if is_table {
         out.push(TABLE_PREFIX);
@@ -74,6 +76,7 @@ fn b64(v: u32) -> char {
     }
 }
 
+#[cfg(test)]
 fn from_b64(c: char) -> Option<u32> {
     Some(match c {
         '0'..='9' => c as u32 - '0' as u32,
@@ -222,11 +225,6 @@ impl StringPool {
         } else {
             2
         }
-    }
-
-    /// The encoding of the pool's codepage.
-    pub fn encoding(&self) -> &'static encoding_rs::Encoding {
-        codepage_encoding(self.codepage).unwrap_or(encoding_rs::WINDOWS_1252)
     }
 }
 

@@ -184,11 +184,6 @@ impl<'a> Cfb<'a> {
         Ok(cfb)
     }
 
-    /// Sector size in bytes (512 or 4096).
-    pub fn sector_size(&self) -> usize {
-        self.sector_size
-    }
-
     /// How many sectors the data could hold (an upper bound for any chain).
     fn sector_capacity(&self) -> usize {
         self.data.len().saturating_sub(HEADER_LEN) / self.sector_size + 1
