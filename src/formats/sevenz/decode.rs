@@ -14,8 +14,9 @@
 //!   sevenz-rust2 itself decodes them with).
 //! - Refused with a typed error, never guessed: AES (`encrypted`), BCJ2 and
 //!   any other coder of several packed streams (`unsupported`: the bind
-//!   pairs that wire them are private to sevenz-rust2), a dictionary or
-//!   model above the memory bound (`limit-exceeded`), an unknown method.
+//!   pairs that wire them are private to sevenz-rust2; the container decodes
+//!   BCJ2 blocks whole through the crate instead), a dictionary or model
+//!   above the memory bound (`limit-exceeded`), an unknown method.
 
 use crate::error::Error;
 use sevenz_rust2::{Archive, Coder, EncoderMethod};
