@@ -1134,6 +1134,32 @@ mod tests {
     }
 
     #[test]
+    fn damaged_block_of_another_coder_costs_only_its_file() {
+        let Some(mut d) = sample("7z/methods.7z") else {
+            panic!("corpus/7z/methods.7z missing (corpus/build.sh)");
+        };
+        // Block 0 (ppmd.bin, PPMd) is the first packed stream, at 32.
+        for b in &mut d[40..48] {
+            *b ^= 0xA5;
+        }
+        let l = list(open, &d, &Limits::default(), usize::MAX);
+        assert_eq!(l.entries.len(), 15);
+        for (name, e, listed) in &l.entries {
+            if name == "ppmd.bin" {
+                let damaged = match listed {
+                    Listed::Decoded(Ok(_)) => e.errors.iter().any(|x| x.kind() == "checksum"),
+                    Listed::Decoded(Err(_)) | Listed::Missing { .. } => true,
+                    _ => false,
+                };
+                assert!(damaged, "{listed:?} {e:?}");
+                assert!(e.verified_by.is_empty());
+            } else {
+                assert_eq!(e.verified_by, [Check::SevenZCrc32], "{name}");
+            }
+        }
+    }
+
+    #[test]
     fn solid_block_stopped_midway_reports_nothing_missing() {
         let Some(d) = sample("7z/lzma2.7z") else {
             panic!("corpus/7z/lzma2.7z missing");
