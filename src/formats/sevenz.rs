@@ -18,9 +18,9 @@
 //!   file order.
 //! - A BCJ2 block (four packed streams, wired by bind pairs sevenz-rust2
 //!   keeps private) is decoded whole by the crate's block decoder when its
-//!   declared output fits `max_entry_size`, its files handed over as
-//!   [`Data::Owned`] (CRC-checked here); a larger one is a limit on the node
-//!   and its files.
+//!   declared output fits `max_buffered_entry` (and `max_entry_size`), its
+//!   files handed over as [`Data::Owned`] (CRC-checked here); a larger one
+//!   is a limit on the node and its files.
 //! - A header that is encrypted cannot be listed: the node gets an `encrypted`
 //!   error, no children, and [`SevenZInfo::header_encrypted`]. With a plain
 //!   header and encrypted blocks, every entry of those blocks is listed as a
@@ -408,7 +408,16 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         crcs,
         info,
         mem_kb,
-        max_whole: opts.limits.max_entry_size,
+        max_whole: (
+            opts.limits
+                .max_buffered_entry
+                .min(opts.limits.max_entry_size),
+            if opts.limits.max_buffered_entry <= opts.limits.max_entry_size {
+                "max_buffered_entry"
+            } else {
+                "max_entry_size"
+            },
+        ),
         next: 0,
         done,
         block: None,
@@ -424,8 +433,10 @@ struct Walk<'a> {
     crcs: Crcs,
     info: SevenZInfo,
     mem_kb: usize,
-    /// The most a block decoded whole (BCJ2) may hold.
-    max_whole: u64,
+    /// The most a block decoded whole (BCJ2) may hold, and the limit that
+    /// says so: `max_buffered_entry` (what a scan keeps in memory), or
+    /// `max_entry_size` when lower.
+    max_whole: (u64, &'static str),
     /// The next file of the archive's order.
     next: usize,
     /// Files already handed over (or counted) with their block.
@@ -831,14 +842,14 @@ impl Container for Walk<'_> {
 /// pairs, sevenz-rust2 keeps private): decoded whole by the crate's block
 /// decoder, each file's bytes kept in order for [`Data::Owned`], an error
 /// ending the list where decoding failed. The block's declared output must
-/// fit `max_whole` (the bound on an entry, here on the buffer): no
-/// allocation past what the limits allow.
+/// fit `max_whole` (what a scan may keep in memory, and the limit's name):
+/// no allocation past what the limits allow.
 fn bcj2_whole(
     data: &[u8],
     archive: &Archive,
     b: usize,
     mem_kb: usize,
-    max_whole: u64,
+    (max_whole, limit): (u64, &'static str),
 ) -> Result<std::collections::VecDeque<Result<Vec<u8>, Error>>, Error> {
     let size = archive
         .blocks
@@ -847,7 +858,7 @@ fn bcj2_whole(
         .unwrap_or(0);
     if size > max_whole {
         return Err(Error::limit(
-            "max_entry_size",
+            limit,
             format!("BCJ2 block of {size} bytes is decoded whole, the limit is {max_whole}"),
         ));
     }
@@ -864,7 +875,7 @@ fn bcj2_whole(
         total = total.saturating_add(f.size());
         if total > max_whole {
             out.push_back(Err(Error::limit(
-                "max_entry_size",
+                limit,
                 format!("BCJ2 block decodes past {max_whole} bytes"),
             )));
             return Ok(false);
@@ -1105,9 +1116,9 @@ mod tests {
             assert_eq!(e.verified_by, [Check::SevenZCrc32], "{name}");
         }
         // BCJ2 (four packed streams): decoded whole by the crate, within
-        // the entry bound; above it, a limit on its files, not an allocation.
+        // the buffer bound; above it, a limit on its files, not an allocation.
         let small = Limits {
-            max_entry_size: 5000,
+            max_buffered_entry: 5000,
             ..Limits::default()
         };
         let l = list(open, &d, &small, usize::MAX);
@@ -1116,6 +1127,7 @@ mod tests {
             panic!("{bcj2:?}");
         };
         assert_eq!(error.kind(), "limit-exceeded", "{error}");
+        assert!(error.to_string().contains("max_buffered_entry"), "{error}");
         let l = list(open, &d, &Limits::default(), usize::MAX);
         let Some(Metadata::SevenZ(z)) = &l.parsed.metadata else {
             panic!("no metadata");
