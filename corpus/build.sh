@@ -190,6 +190,24 @@ SZ=(7zz a -bd -bso0 -bsp0 -t7z -mmt=1)
 # Copy coder, plain (uncompressed) header, one block per file: the CRCs lie in the
 # header as written, for tests that damage data or CRCs at documented offsets.
 (cd "$T" && "${SZ[@]}" -m0=copy -mhc=off -ms=off "$HERE"/7z/copy_plain_header.7z readme.txt config.ini)
+# One block per coder chain 7-Zip writes besides LZMA2 (each added by a separate update,
+# so each file gets its own block and method): the decoders of every 7z block kind.
+# Each file: license.txt, 1024 prng bytes (branch-like words for the BCJ filters), readme.txt.
+M=$WORK/methods
+mkdir -p "$M"
+METHODS=("ppmd:-m0=PPMd" "bzip2:-m0=BZip2" "deflate:-m0=Deflate" "deflate64:-m0=Deflate64"
+         "copy:-m0=Copy" "lzma:-m0=LZMA" "delta:-m0=Delta:4 -m1=LZMA" "arm:-m0=ARM -m1=LZMA2"
+         "armt:-m0=ARMT -m1=LZMA2" "arm64:-m0=ARM64 -m1=LZMA2" "ppc:-m0=PPC -m1=LZMA2"
+         "sparc:-m0=SPARC -m1=LZMA2" "ia64:-m0=IA64 -m1=LZMA2" "riscv:-m0=RISCV -m1=LZMA2"
+         "bcj2:-m0=BCJ2 -m1=LZMA -m2=LZMA -m3=LZMA -mb0s0:1 -mb0s1:2 -mb0s2:3")
+for m in "${METHODS[@]}"; do
+    n=${m%%:*}
+    $TOOL prng "installsift-7z-$n" 1024 "$WORK"/m-$n.rnd
+    cat "$P"/license.txt "$WORK"/m-$n.rnd "$P"/readme.txt > "$M"/$n.bin
+    stamp "$M"/$n.bin
+    # shellcheck disable=SC2086  # the options are words
+    (cd "$M" && "${SZ[@]}" ${m#*:} "$HERE"/7z/methods.7z $n.bin)
+done
 
 # ---------------------------------------------------------------- nested
 log "nested"
@@ -518,7 +536,7 @@ for s in cab/lzx_e8.cab cab/lzx_blocks.cab cab/lzx_two_folders.cab cab/lzx_far_m
         die "cabextract and 7zz disagree on $s"
     fi
 done
-for s in zip/stored.zip zip/deflate.zip 7z/lzma2.7z 7z/copy_plain_header.7z nested/zip_7z_zip.zip; do
+for s in zip/stored.zip zip/deflate.zip 7z/lzma2.7z 7z/copy_plain_header.7z 7z/methods.7z nested/zip_7z_zip.zip; do
     ref_listing 7zz "$s"
 done
 ref_listing 7zz-pw 7z/enc_data.7z

@@ -250,11 +250,6 @@ impl<'s> Cx<'s> {
         }
     }
 
-    /// Whether the entry limits stopped this container: parsers stop listing.
-    pub(crate) fn stopped(&self) -> bool {
-        self.stopped
-    }
-
     /// Count one more entry against the limits; false (with an error on this
     /// node) when the container or the input is full.
     fn admit(&mut self) -> bool {

@@ -6,10 +6,21 @@
 //!   header buffers and each decoder's dictionary), on a single thread (the
 //!   crate would otherwise start one decoder thread per core inside our rayon
 //!   workers).
-//! - Blocks are decoded with the crate's block decoder, one pass per block,
-//!   every entry's stream handed to [`Cx::read_entry`] as it comes: nothing is
-//!   decoded twice, and a failing block does not stop the other blocks.
-//!   Children are produced in the archive's file order.
+//! - A pull container (see [`super::container`]): each block is decoded
+//!   once, by our own decoder stack ([`decode`]: every coder chain 7-Zip
+//!   writes but BCJ2), when the walk reaches its first file; the engine
+//!   reads each file's stream from it in turn: nothing is decoded twice, and
+//!   a failing block does not stop the other blocks. After a read fails or
+//!   hits a limit, the rest of that block is not decoded: its files carry
+//!   the error. A block the stack refuses (BCJ2, a coder graph of several
+//!   packed streams, an unknown method, memory above the bound) is an error
+//!   on the node and on each of its files. Entries come in the archive's
+//!   file order.
+//! - A BCJ2 block (four packed streams, wired by bind pairs sevenz-rust2
+//!   keeps private) is decoded whole by the crate's block decoder when its
+//!   declared output fits `max_buffered_entry` (and `max_entry_size`), its
+//!   files handed over as [`Data::Owned`] (CRC-checked here); a larger one
+//!   is a limit on the node and its files.
 //! - A header that is encrypted cannot be listed: the node gets an `encrypted`
 //!   error, no children, and [`SevenZInfo::header_encrypted`]. With a plain
 //!   header and encrypted blocks, every entry of those blocks is listed as a
@@ -31,14 +42,16 @@
 //! - Directories and anti-items are counted, not reported as children; empty
 //!   files are children of size 0.
 
+mod decode;
+
+use super::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Options};
 use super::{le_u64, Handler, Metadata, Parsed};
 use crate::error::{context, Error};
 use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use sevenz_rust2::{Archive, BlockDecoder, EncoderMethod, Password};
 use std::collections::BTreeSet;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 
 /// 7z facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -68,7 +81,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "7z",
     format: Format::SevenZ,
     sniff,
-    parser: super::Parser::Push(parse),
+    parser: super::Parser::Pull(open),
 };
 
 /// The 6-byte 7z signature and major version 0, with either a start header
@@ -141,15 +154,6 @@ fn coder_name(id: &[u8]) -> String {
             let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
             format!("coder-{hex}")
         }
-    }
-}
-
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
-    let mut info = SevenZInfo::default();
-    read(data, &mut info, cx);
-    Parsed {
-        format: Format::SevenZ,
-        metadata: Some(Metadata::SevenZ(info)),
     }
 }
 
@@ -272,10 +276,10 @@ fn read_header(
     data: &[u8],
     mem_kb: usize,
     info: &mut SevenZInfo,
-    cx: &mut Cx<'_>,
+    notes: &mut Notes,
 ) -> Option<Archive> {
     let Some(sig) = data.get(..32) else {
-        cx.error(Error::truncated(format!(
+        notes.error(Error::truncated(format!(
             "7z signature header cut at {} of 32 bytes",
             data.len()
         )));
@@ -287,11 +291,11 @@ fn read_header(
     let start_ok = stored == computed;
     if !start_ok {
         if sig.get(8..32).is_some_and(|b| b.iter().all(|&x| x == 0)) {
-            cx.error(Error::truncated(
+            notes.error(Error::truncated(
                 "7z start header (offset 8..32) is all zeros: the archive was never finished (7-Zip writes it last)",
             ));
         } else {
-            cx.error(Error::checksum(format!(
+            notes.error(Error::checksum(format!(
                 "7z start header CRC-32 at offset 8: stored {stored:08x}, bytes 12..32 hash to {computed:08x}"
             )));
         }
@@ -302,7 +306,7 @@ fn read_header(
         .is_some_and(|e| e <= data.len() as u64);
     if !fits {
         if start_ok {
-            cx.error(Error::truncated(format!(
+            notes.error(Error::truncated(format!(
                 "7z header at offset {} ({size} bytes) lies past the end of the data ({} bytes): archive cut short",
                 off.saturating_add(32),
                 data.len()
@@ -319,7 +323,7 @@ fn read_header(
             .and_then(|(a, e)| data.get(a..e))
             .map(crc32fast::hash);
         if let Some(actual) = actual.filter(|&c| c != next_crc) {
-            cx.error(Error::checksum(format!(
+            notes.error(Error::checksum(format!(
                 "7z next header at offset {at} ({size} bytes): CRC-32 stored {next_crc:08x}, bytes hash to {actual:08x}"
             )));
         }
@@ -328,13 +332,13 @@ fn read_header(
             Ok(a) => return Some(a),
             Err(sevenz_rust2::Error::PasswordRequired) => {
                 info.header_encrypted = true;
-                cx.error(Error::encrypted(
+                notes.error(Error::encrypted(
                     "7z header is encrypted; entries cannot be listed without the password",
                 ));
                 return None;
             }
             Err(e) => {
-                cx.error(context(sz_error(e), &format!("7z header at offset {at}")));
+                notes.error(context(sz_error(e), &format!("7z header at offset {at}")));
                 if start_ok {
                     return None;
                 }
@@ -346,7 +350,7 @@ fn read_header(
     }
     match search_header(data, mem_kb) {
         Some((a, at)) => {
-            cx.evidence(Evidence::strong(
+            notes.evidence(Evidence::strong(
                 "7z-header-found",
                 format!(
                     "start header damaged; a header that lists {} entries found by search",
@@ -357,7 +361,7 @@ fn read_header(
             Some(a)
         }
         None => {
-            cx.error(Error::malformed(format!(
+            notes.error(Error::malformed(format!(
                 "7z start header damaged and no header found in the last {} bytes",
                 data.len().min(HEADER_SEARCH_WINDOW)
             )));
@@ -366,14 +370,18 @@ fn read_header(
     }
 }
 
-fn read(data: &[u8], info: &mut SevenZInfo, cx: &mut Cx<'_>) {
-    let limits = cx.limits();
-    let mem_kb = usize::try_from(limits.max_entry_size.clamp(64 << 20, 4 << 30) / 1024)
+/// Open a 7z: read its header (see the module docs); a container over its
+/// files when one could be listed, a leaf otherwise (the notes say why).
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    let mut info = SevenZInfo::default();
+    let mem_kb = usize::try_from(opts.limits.max_entry_size.clamp(64 << 20, 4 << 30) / 1024)
         .unwrap_or(usize::MAX);
-    let Some(mut archive) = read_header(data, mem_kb, info, cx) else {
-        return;
+    let Some(mut archive) = read_header(data, mem_kb, &mut info, notes) else {
+        return Opened::Leaf(Parsed {
+            format: Format::SevenZ,
+            metadata: Some(Metadata::SevenZ(info)),
+        });
     };
-    let mut source = Cursor::new(data);
     info.blocks = archive.blocks.len() as u64;
     info.solid = archive.is_solid;
     let mut methods = BTreeSet::new();
@@ -384,7 +392,7 @@ fn read(data: &[u8], info: &mut SevenZInfo, cx: &mut Cx<'_>) {
     }
     info.methods = methods.into_iter().collect();
     let crcs = Crcs::take(&mut archive);
-    cx.evidence(Evidence::strong(
+    notes.evidence(Evidence::strong(
         "7z-header",
         format!(
             "{} entries in {} blocks",
@@ -393,371 +401,522 @@ fn read(data: &[u8], info: &mut SevenZInfo, cx: &mut Cx<'_>) {
         ),
         le_u64(data, 12).map(|o| o.saturating_add(32)),
     ));
+    let done = vec![false; archive.files.len()];
+    Opened::Container(Box::new(Walk {
+        data,
+        archive,
+        crcs,
+        info,
+        mem_kb,
+        max_whole: (
+            opts.limits
+                .max_buffered_entry
+                .min(opts.limits.max_entry_size),
+            if opts.limits.max_buffered_entry <= opts.limits.max_entry_size {
+                crate::limits::Limit::MaxBufferedEntry
+            } else {
+                crate::limits::Limit::MaxEntrySize
+            },
+        ),
+        next: 0,
+        done,
+        block: None,
+        reading: None,
+    }))
+}
 
-    let mut done = vec![false; archive.files.len()];
-    for i in 0..archive.files.len() {
-        if cx.stopped() {
-            return;
+/// The files of a 7z in the archive's order, each block decoded once when
+/// the walk reaches its first file.
+struct Walk<'a> {
+    data: &'a [u8],
+    archive: Archive,
+    crcs: Crcs,
+    info: SevenZInfo,
+    mem_kb: usize,
+    /// The most a block decoded whole (BCJ2) may hold, and the limit that
+    /// says so: `max_buffered_entry` (what a scan keeps in memory), or
+    /// `max_entry_size` when lower.
+    max_whole: (u64, crate::limits::Limit),
+    /// The next file of the archive's order.
+    next: usize,
+    /// Files already handed over (or counted) with their block.
+    done: Vec<bool>,
+    /// The block being decoded.
+    block: Option<BlockWalk<'a>>,
+    /// The entry the engine is reading.
+    reading: Option<Reading>,
+}
+
+/// The entry the engine is reading: the file (`None`: an empty entry, no
+/// block) and the name errors give it.
+struct Reading {
+    file: Option<usize>,
+    what: String,
+}
+
+/// One block being decoded: the files of its span in order.
+struct BlockWalk<'a> {
+    b: usize,
+    /// The block's files, and the empty entries between them.
+    span: Vec<usize>,
+    next: usize,
+    /// Coders in decoding order, joined by `+`.
+    method: String,
+    encrypted: bool,
+    /// Packed size of the block, for the ratio check: a lower bound of each
+    /// entry's own ratio, so it never trips on an honest solid block.
+    packed: u64,
+    /// The block's output (`None` when encrypted or not decodable).
+    reader: Option<Box<dyn Read + 'a>>,
+    /// Why the rest of the block is not decoded: each remaining file
+    /// carries it (with its name).
+    broken: Option<Error>,
+    crc: BlockCrc,
+    /// CRC-32 of the entry being read.
+    file_crc: crc32fast::Hasher,
+    /// A BCJ2 block, decoded whole by sevenz-rust2 (see [`bcj2_whole`]):
+    /// each file's bytes in order, or the error that ended the block.
+    owned: Option<std::collections::VecDeque<Result<Vec<u8>, Error>>>,
+}
+
+impl BlockWalk<'_> {
+    fn entry_info(&self) -> EntryInfo {
+        let mut e = EntryInfo::new(EntryKind::File);
+        e.method = Some(self.method.clone());
+        e.encrypted = self.encrypted;
+        if self.span.len() == 1 {
+            e.compressed_size = Some(self.packed);
         }
-        if done.get(i).copied().unwrap_or(true) {
-            continue;
-        }
-        match archive
-            .stream_map
-            .file_block_index
-            .get(i)
-            .copied()
-            .flatten()
-        {
-            Some(b) => {
-                if !block(&archive, &crcs, b, &mut source, mem_kb, &mut done, info, cx) {
-                    return;
-                }
-            }
-            None => {
-                if let Some(d) = done.get_mut(i) {
-                    *d = true;
-                }
-                if let Some(f) = archive.files.get(i) {
-                    if !stream_less(f, info, cx) {
-                        return;
-                    }
-                }
-            }
-        }
+        e
     }
 }
 
-/// An entry without data: a directory or anti-item (counted) or an empty
-/// file (a child of size 0). Returns what [`Cx::child`] returned.
-fn stream_less(f: &sevenz_rust2::ArchiveEntry, info: &mut SevenZInfo, cx: &mut Cx<'_>) -> bool {
+/// What the block being decoded gives next.
+enum Step {
+    /// An entry that needs no decoding (missing, or empty).
+    Entry(Entry<'static>),
+    /// A file to read from the block's reader.
+    Decode {
+        name: String,
+        info: EntryInfo,
+        size: u64,
+    },
+    /// The block's files are all handed over.
+    Done,
+}
+
+/// An entry without data: a directory or anti-item (counted, `None`) or
+/// an empty file (an entry of size 0).
+fn stream_less(
+    f: &sevenz_rust2::ArchiveEntry,
+    info: &mut SevenZInfo,
+    reading: &mut Option<Reading>,
+) -> Option<Entry<'static>> {
     if f.is_directory() {
         info.directories += 1;
-        return true;
+        return None;
     }
     if f.is_anti_item() {
-        return true;
+        return None;
     }
     info.entries += 1;
-    let data = match cx.read_entry(&mut std::io::empty(), Some(0), None) {
-        Ok(u) => u.into(),
-        Err(error) => ChildData::Missing { size: 0, error },
-    };
-    cx.child(f.name(), EntryInfo::new(EntryKind::File), data)
+    *reading = Some(Reading {
+        file: None,
+        what: String::new(),
+    });
+    Some(Entry {
+        name: f.name().to_string(),
+        info: EntryInfo::new(EntryKind::File),
+        data: Data::Decode {
+            reader: Box::new(std::io::empty()),
+            declared: Some(0),
+            stored: None,
+        },
+    })
 }
 
-/// Decode block `b` once, producing a child for every file of its span (the
-/// files it holds and the empty entries between them). Returns false when the
-/// entry limits stopped the container.
-#[allow(clippy::too_many_arguments)]
-fn block(
-    archive: &Archive,
-    crcs: &Crcs,
-    b: usize,
-    source: &mut Cursor<&[u8]>,
-    mem_kb: usize,
-    done: &mut [bool],
-    info: &mut SevenZInfo,
-    cx: &mut Cx<'_>,
-) -> bool {
-    let password = Password::empty();
-    let Some(blk) = archive.blocks.get(b) else {
-        return true;
-    };
-    // Coders in decoding order (from the packed stream to the output).
-    let method: Vec<String> = blk
-        .ordered_coder_iter()
-        .map(|(_, c)| coder_name(c.encoder_method_id()))
-        .collect();
-    let method = method.join("+");
-    let encrypted = blk
-        .coders
-        .iter()
-        .any(|c| c.encoder_method_id() == EncoderMethod::ID_AES256_SHA256);
-    // Packed size of the block, for the ratio check: a lower bound of each
-    // entry's own ratio, so it never trips on an honest solid block.
-    let firsts = archive.stream_map.block_first_pack_stream_index();
-    let first_pack = firsts.get(b).copied().unwrap_or(0);
-    let end_pack = firsts
-        .get(b + 1)
-        .copied()
-        .unwrap_or(archive.pack_sizes().len());
-    let packed: u64 = archive
-        .pack_sizes()
-        .get(first_pack..end_pack)
-        .unwrap_or(&[])
-        .iter()
-        .fold(0u64, |a, &s| a.saturating_add(s));
-    let whole: &[u8] = source.get_ref();
-    let decoder = BlockDecoder::new_with_memory_limit(1, mem_kb, b, archive, &password, source);
-    let span: Vec<usize> = {
+impl<'a> Walk<'a> {
+    /// Begin block `b`: its span marked done, its decoder built (a failure
+    /// goes on the node and on each of its files).
+    fn start_block(&mut self, b: usize, notes: &mut Notes) -> Option<BlockWalk<'a>> {
+        let archive = &self.archive;
+        let blk = archive.blocks.get(b)?;
+        // Coders in decoding order (from the packed stream to the output).
+        let method: Vec<String> = blk
+            .ordered_coder_iter()
+            .map(|(_, c)| coder_name(c.encoder_method_id()))
+            .collect();
+        let encrypted = blk
+            .coders
+            .iter()
+            .any(|c| c.encoder_method_id() == EncoderMethod::ID_AES256_SHA256);
+        let firsts = archive.stream_map.block_first_pack_stream_index();
+        let first_pack = firsts.get(b).copied().unwrap_or(0);
+        let end_pack = firsts
+            .get(b + 1)
+            .copied()
+            .unwrap_or(archive.pack_sizes().len());
+        let packed: u64 = archive
+            .pack_sizes()
+            .get(first_pack..end_pack)
+            .unwrap_or(&[])
+            .iter()
+            .fold(0u64, |a, &s| a.saturating_add(s));
+        let password = Password::empty();
+        let mut source = Cursor::new(self.data);
+        let count = BlockDecoder::new(1, b, archive, &password, &mut source).entry_count();
         let first = archive
             .stream_map
             .block_first_file_index
             .get(b)
             .copied()
             .unwrap_or(0);
-        (first..first + decoder.entry_count()).collect()
-    };
-    for &i in &span {
-        if let Some(d) = done.get_mut(i) {
-            *d = true;
-        }
-    }
-    let entry_info = |has_stream: bool| {
-        let mut e = EntryInfo::new(EntryKind::File);
-        if has_stream {
-            e.method = Some(method.clone());
-            e.encrypted = encrypted;
-            if span.len() == 1 {
-                e.compressed_size = Some(packed);
+        let span: Vec<usize> = (first..first.saturating_add(count)).collect();
+        for &i in &span {
+            if let Some(d) = self.done.get_mut(i) {
+                *d = true;
             }
         }
-        e
-    };
+        let streams = span
+            .iter()
+            .filter(|&&i| archive.files.get(i).is_some_and(|f| f.has_stream()))
+            .count();
+        let bcj2 = blk
+            .coders
+            .iter()
+            .any(|c| c.encoder_method_id() == EncoderMethod::ID_BCJ2);
+        let mut owned = None;
+        let (reader, broken) = if encrypted {
+            (None, None)
+        } else if bcj2 {
+            match bcj2_whole(self.data, archive, b, self.mem_kb, self.max_whole) {
+                Ok(files) => {
+                    owned = Some(files);
+                    (None, None)
+                }
+                Err(e) => {
+                    let e = context(e, &format!("7z block {b}"));
+                    notes.error(e.clone());
+                    (None, Some(e))
+                }
+            }
+        } else {
+            match decode::block_reader(self.data, archive, b, self.mem_kb) {
+                Ok(r) => (Some(r), None),
+                Err(e) => {
+                    let e = context(e, &format!("7z block {b}"));
+                    notes.error(e.clone());
+                    (None, Some(e))
+                }
+            }
+        };
+        Some(BlockWalk {
+            b,
+            span,
+            next: 0,
+            method: method.join("+"),
+            encrypted,
+            packed,
+            reader,
+            broken,
+            crc: BlockCrc::new(&self.crcs, b, streams),
+            file_crc: crc32fast::Hasher::new(),
+            owned,
+        })
+    }
 
-    if encrypted {
-        for &i in &span {
+    /// The next file of the block being decoded.
+    fn block_step(&mut self, notes: &mut Notes) -> Step {
+        let Walk {
+            archive,
+            crcs,
+            info,
+            block,
+            reading,
+            ..
+        } = self;
+        let Some(bw) = block.as_mut() else {
+            return Step::Done;
+        };
+        loop {
+            let Some(&i) = bw.span.get(bw.next) else {
+                let crc = std::mem::replace(&mut bw.crc, BlockCrc::none());
+                crc.report(bw.b, notes);
+                return Step::Done;
+            };
+            bw.next += 1;
             let Some(f) = archive.files.get(i) else {
                 continue;
             };
             if !f.has_stream() {
-                if !stream_less(f, info, cx) {
-                    return false;
+                match stream_less(f, info, reading) {
+                    Some(e) => return Step::Entry(e),
+                    None => continue,
+                }
+            }
+            info.entries += 1;
+            info.declared_size = info.declared_size.saturating_add(f.size());
+            let what = format!("7z entry `{}`", f.name());
+            let einfo = bw.entry_info();
+            let missing = |error: Error| {
+                Step::Entry(Entry {
+                    name: f.name().to_string(),
+                    info: einfo.clone(),
+                    data: Data::Missing {
+                        size: f.size(),
+                        error,
+                    },
+                })
+            };
+            if bw.encrypted {
+                info.encrypted_entries += 1;
+                let b = bw.b;
+                return missing(Error::encrypted(format!(
+                    "{what}: block {b} is encrypted; not decrypted"
+                )));
+            }
+            if let Some(e) = &bw.broken {
+                return missing(context(e.clone(), &what));
+            }
+            if let Some(owned) = bw.owned.as_mut() {
+                match owned.pop_front() {
+                    Some(Ok(bytes)) => {
+                        let got = crc32fast::hash(&bytes);
+                        if let Some(h) = bw.crc.hasher() {
+                            h.update(&bytes);
+                        }
+                        let info = checked(einfo.clone(), crcs.file(i), got, &what);
+                        return Step::Entry(Entry {
+                            name: f.name().to_string(),
+                            info,
+                            data: Data::Owned(bytes),
+                        });
+                    }
+                    Some(Err(e)) => {
+                        bw.crc.broken();
+                        let b = bw.b;
+                        notes.error(context(e.clone(), &format!("7z block {b}")));
+                        bw.broken =
+                            Some(context(e.clone(), &format!("7z block {b}, after {what}")));
+                        return missing(context(e, &what));
+                    }
+                    None => {
+                        bw.crc.broken();
+                        return missing(Error::malformed(format!(
+                            "{what}: not in its block's output"
+                        )));
+                    }
+                }
+            }
+            if bw.reader.is_none() {
+                return missing(Error::malformed(format!("{what}: block not decoded")));
+            }
+            bw.file_crc = crc32fast::Hasher::new();
+            *reading = Some(Reading {
+                file: Some(i),
+                what,
+            });
+            return Step::Decode {
+                name: f.name().to_string(),
+                info: einfo,
+                size: f.size(),
+            };
+        }
+    }
+}
+
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
+        loop {
+            if self.block.is_some() {
+                match self.block_step(notes) {
+                    Step::Entry(e) => return Some(e),
+                    Step::Decode { name, info, size } => {
+                        // The reader borrows the block: made here, where
+                        // nothing follows it.
+                        let bw = self.block.as_mut()?;
+                        let reader = bw.reader.as_mut()?;
+                        let take = CrcTake {
+                            inner: &mut **reader,
+                            left: size,
+                            file: &mut bw.file_crc,
+                            block: bw.crc.hasher(),
+                        };
+                        return Some(Entry {
+                            name,
+                            info,
+                            data: Data::Decode {
+                                reader: Box::new(take),
+                                declared: Some(size),
+                                stored: Some(bw.packed),
+                            },
+                        });
+                    }
+                    Step::Done => self.block = None,
                 }
                 continue;
             }
-            info.entries += 1;
-            info.encrypted_entries += 1;
-            info.declared_size = info.declared_size.saturating_add(f.size());
-            let error = Error::encrypted(format!(
-                "7z entry `{}`: block {b} is encrypted; not decrypted",
-                f.name()
-            ));
-            if !cx.child(
-                f.name(),
-                entry_info(true),
-                ChildData::Missing {
-                    size: f.size(),
-                    error,
-                },
-            ) {
-                return false;
+            let i = self.next;
+            let done = *self.done.get(i)?;
+            self.next += 1;
+            if done {
+                continue;
+            }
+            match self
+                .archive
+                .stream_map
+                .file_block_index
+                .get(i)
+                .copied()
+                .flatten()
+            {
+                Some(b) => self.block = self.start_block(b, notes),
+                None => {
+                    if let Some(d) = self.done.get_mut(i) {
+                        *d = true;
+                    }
+                    if let Some(f) = self.archive.files.get(i) {
+                        if let Some(e) = stream_less(f, &mut self.info, &mut self.reading) {
+                            return Some(e);
+                        }
+                    }
+                }
             }
         }
-        return true;
     }
 
-    if let Some(go_on) = fast_block(
-        archive,
-        crcs,
-        b,
-        whole,
-        &span,
-        packed,
-        mem_kb,
-        info,
-        cx,
-        &entry_info,
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        info: &mut EntryInfo,
+        notes: &mut Notes,
     ) {
-        return go_on;
-    }
-
-    // Entries handed to the callback so far; those after it are reported
-    // with the error that ended the block.
-    let mut seen = 0usize;
-    let mut stopped = false;
-    let mut abandoned: Option<Error> = None;
-    let mut block_crc = BlockCrc::new(crcs, b, span.len());
-    let result = decoder.for_each_entries(&mut |f, reader| {
-        let index = span.get(seen).copied();
-        seen += 1;
-        if !f.has_stream() {
-            if !stream_less(f, info, cx) {
-                stopped = true;
-                return Ok(false);
-            }
-            return Ok(true);
-        }
-        info.entries += 1;
-        info.declared_size = info.declared_size.saturating_add(f.size());
-        let what = format!("7z entry `{}`", f.name());
-        // Bounded at the declared size: the crate's own check of a
-        // single-file block's CRC fails only after the entry's last byte
-        // (reported below), and what the entry decoded to is kept.
-        let mut take = CrcTake::new(reader, f.size(), block_crc.hasher());
-        let (data, go_on, entry) = match cx.read_entry(&mut take, Some(f.size()), Some(packed)) {
-            Ok(u) => {
-                let got = take.finish();
-                let want = index.and_then(|i| crcs.file(i));
-                (u.into(), true, checked(entry_info(true), want, got, &what))
+        let Some(Reading {
+            file: Some(i),
+            what,
+        }) = self.reading.take()
+        else {
+            return;
+        };
+        let Some(bw) = self.block.as_mut() else {
+            return;
+        };
+        match read {
+            Ok(_) => {
+                let got = std::mem::replace(&mut bw.file_crc, crc32fast::Hasher::new()).finalize();
+                let e = std::mem::replace(info, EntryInfo::new(EntryKind::File));
+                *info = checked(e, self.crcs.file(i), got, &what);
             }
             Err(e) => {
-                block_crc.broken();
-                // A limit stops decoding this block (draining the rest of a
-                // bomb would cost what the limit saves); a decoding error
-                // lets the crate try the next entry, and fail if the stream
-                // is broken.
-                let go_on = match &e {
-                    Error::LimitExceeded { limit, .. } => {
-                        abandoned = Some(Error::limit(
-                            *limit,
-                            format!("not decoded: an earlier entry of solid block {b} ({what}) hit a limit"),
-                        ));
-                        false
-                    }
-                    _ => true,
+                bw.crc.broken();
+                let b = bw.b;
+                // The stream position is lost (or a limit says stop): the
+                // rest of the block is not decoded.
+                let why = match &*e {
+                    Error::LimitExceeded { limit, .. } => Error::limit(
+                        *limit,
+                        format!(
+                            "not decoded: an earlier entry of solid block {b} ({what}) hit a limit"
+                        ),
+                    ),
+                    other => context(other.clone(), &format!("7z block {b}, after {what}")),
                 };
-                (ChildData::Missing { size: f.size(), error: context(e, &what) }, go_on, entry_info(true))
+                if !matches!(e, Error::LimitExceeded { .. }) {
+                    notes.error(context(e.clone(), &format!("7z block {b}")));
+                }
+                bw.broken = Some(why);
+                *e = context(e.clone(), &what);
             }
-        };
-        if !cx.child(f.name(), entry, data) {
-            stopped = true;
+        }
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        Parsed {
+            format: Format::SevenZ,
+            metadata: Some(Metadata::SevenZ(self.info)),
+        }
+    }
+}
+
+/// A BCJ2 block (a coder of four packed streams, whose wiring, the bind
+/// pairs, sevenz-rust2 keeps private): decoded whole by the crate's block
+/// decoder, each file's bytes kept in order for [`Data::Owned`], an error
+/// ending the list where decoding failed. The block's declared output must
+/// fit `max_whole` (what a scan may keep in memory, and the limit's name):
+/// no allocation past what the limits allow.
+fn bcj2_whole(
+    data: &[u8],
+    archive: &Archive,
+    b: usize,
+    mem_kb: usize,
+    (max_whole, limit): (u64, crate::limits::Limit),
+) -> Result<std::collections::VecDeque<Result<Vec<u8>, Error>>, Error> {
+    let size = archive
+        .blocks
+        .get(b)
+        .map(|blk| blk.get_unpack_size())
+        .unwrap_or(0);
+    if size > max_whole {
+        return Err(Error::limit(
+            limit,
+            format!("BCJ2 block of {size} bytes is decoded whole, the limit is {max_whole}"),
+        ));
+    }
+    let password = Password::empty();
+    let mut source = Cursor::new(data);
+    let decoder =
+        BlockDecoder::new_with_memory_limit(1, mem_kb, b, archive, &password, &mut source);
+    let mut out = std::collections::VecDeque::new();
+    let mut total = 0u64;
+    let result = decoder.for_each_entries(&mut |f, reader| {
+        if !f.has_stream() {
+            return Ok(true);
+        }
+        total = total.saturating_add(f.size());
+        if total > max_whole {
+            out.push_back(Err(Error::limit(
+                limit,
+                format!("BCJ2 block decodes past {max_whole} bytes"),
+            )));
             return Ok(false);
         }
-        Ok(go_on)
+        let mut bytes = Vec::new();
+        match reader.take(f.size()).read_to_end(&mut bytes) {
+            Ok(_) if bytes.len() as u64 == f.size() => {
+                out.push_back(Ok(bytes));
+                Ok(true)
+            }
+            Ok(n) => {
+                out.push_back(Err(Error::truncated(format!(
+                    "block data ends {} bytes before the entry's end",
+                    f.size().saturating_sub(n as u64)
+                ))));
+                Ok(false)
+            }
+            Err(e) => {
+                out.push_back(Err(Error::malformed(format!("decoding: {e}"))));
+                Ok(false)
+            }
+        }
     });
-    if stopped {
-        return false;
-    }
-    block_crc.report(b, cx);
-    let rest_error = match result {
-        Ok(_) => abandoned,
-        Err(e) => {
-            let e = context(sz_error(e), &format!("7z block {b}"));
-            // A single-file block's CRC the crate checked at its end: the
-            // entry already carries the mismatch.
-            if seen < span.len() || !matches!(e, Error::Checksum { .. }) {
-                cx.error(e.clone());
-                Some(e)
-            } else {
-                abandoned
-            }
-        }
-    };
-    let Some(rest_error) = rest_error else {
-        return true;
-    };
-    for &i in span.iter().skip(seen) {
-        let Some(f) = archive.files.get(i) else {
-            continue;
-        };
-        if !f.has_stream() {
-            if !stream_less(f, info, cx) {
-                return false;
-            }
-            continue;
-        }
-        info.entries += 1;
-        info.declared_size = info.declared_size.saturating_add(f.size());
-        let error = context(rest_error.clone(), &format!("7z entry `{}`", f.name()));
-        if !cx.child(
-            f.name(),
-            entry_info(true),
-            ChildData::Missing {
-                size: f.size(),
-                error,
-            },
-        ) {
-            return false;
+    if let Err(e) = result {
+        if out.back().is_none_or(|r| r.is_ok()) {
+            out.push_back(Err(sz_error(e)));
         }
     }
-    true
+    Ok(out)
 }
 
-/// How [`fast_block`] decodes a block: LZMA or LZMA2, then x86 BCJ or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Plan {
-    lzma: Lzma,
-    bcj: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Lzma {
-    /// LZMA1: the lc/lp/pb byte and the dictionary size.
-    V1(u8, u32),
-    /// LZMA2: the dictionary byte.
-    V2(u8),
-}
-
-/// The plan for a block whose coders, in decoding order, are LZMA or LZMA2,
-/// optionally followed by x86 BCJ, with dictionaries within `mem_kb`; `None`
-/// sends the block to the crate's decoder instead.
-fn lzma_plan(blk: &sevenz_rust2::Block, mem_kb: usize) -> Option<Plan> {
-    let decoding: Vec<&sevenz_rust2::Coder> = blk.ordered_coder_iter().map(|(_, c)| c).collect();
-    if decoding.is_empty() || decoding.len() != blk.coders.len() || decoding.len() > 2 {
-        return None;
-    }
-    let bcj = match decoding.get(1) {
-        None => false,
-        Some(c)
-            if c.encoder_method_id() == EncoderMethod::ID_BCJ_X86 && c.properties().is_empty() =>
-        {
-            true
-        }
-        Some(_) => return None,
-    };
-    let mem = u64::try_from(mem_kb)
-        .unwrap_or(u64::MAX)
-        .saturating_mul(1024);
-    let first = decoding.first()?;
-    let props = first.properties();
-    match first.encoder_method_id() {
-        EncoderMethod::ID_LZMA => {
-            let dict = super::le_u32(props, 1)?;
-            let &p = props.first()?;
-            if props.len() != 5 || u64::from(dict) > mem || p >= 9 * 5 * 5 {
-                return None;
-            }
-            Some(Plan {
-                lzma: Lzma::V1(p, dict),
-                bcj,
-            })
-        }
-        EncoderMethod::ID_LZMA2 => {
-            let &[p] = props else { return None };
-            if p > 40 || (2u64 | u64::from(p & 1)) << (p / 2 + 11) > mem {
-                return None;
-            }
-            Some(Plan {
-                lzma: Lzma::V2(p),
-                bcj,
-            })
-        }
-        _ => None,
-    }
-}
-
-/// A byte count of a decoder's output (never read past it), with its CRC-32
+/// A byte count of a block's output (never read past it), with its CRC-32
 /// computed as it streams, and the block's when the block carries one.
-struct CrcTake<'a, 'h> {
-    inner: &'a mut dyn std::io::Read,
+struct CrcTake<'s, R: ?Sized> {
+    inner: &'s mut R,
     left: u64,
-    crc: crc32fast::Hasher,
-    block: Option<&'h mut crc32fast::Hasher>,
+    file: &'s mut crc32fast::Hasher,
+    block: Option<&'s mut crc32fast::Hasher>,
 }
 
-impl<'a, 'h> CrcTake<'a, 'h> {
-    fn new(
-        inner: &'a mut dyn std::io::Read,
-        left: u64,
-        block: Option<&'h mut crc32fast::Hasher>,
-    ) -> Self {
-        CrcTake {
-            inner,
-            left,
-            crc: crc32fast::Hasher::new(),
-            block,
-        }
-    }
-
-    /// The CRC-32 of what was read.
-    fn finish(self) -> u32 {
-        self.crc.finalize()
-    }
-}
-
-impl std::io::Read for CrcTake<'_, '_> {
+impl<R: Read + ?Sized> Read for CrcTake<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.left == 0 {
             return Ok(0);
@@ -773,7 +932,7 @@ impl std::io::Read for CrcTake<'_, '_> {
             ));
         }
         let got = buf.get(..n).unwrap_or(&[]);
-        self.crc.update(got);
+        self.file.update(got);
         if let Some(h) = self.block.as_mut() {
             h.update(got);
         }
@@ -781,7 +940,6 @@ impl std::io::Read for CrcTake<'_, '_> {
         Ok(n)
     }
 }
-
 /// The CRC-32s the archive records, taken out of the crate's [`Archive`]
 /// (whose decoders would otherwise fail an entry whose CRC does not match
 /// and drop its bytes): we check them, keep the bytes, and say so.
@@ -867,6 +1025,15 @@ impl BlockCrc {
         }
     }
 
+    /// Nothing to check (what a finished block leaves behind).
+    fn none() -> BlockCrc {
+        BlockCrc {
+            want: None,
+            hasher: crc32fast::Hasher::new(),
+            broken: false,
+        }
+    }
+
     fn hasher(&mut self) -> Option<&mut crc32fast::Hasher> {
         if self.want.is_some() && !self.broken {
             Some(&mut self.hasher)
@@ -882,13 +1049,13 @@ impl BlockCrc {
 
     /// A mismatch goes on the archive node: the CRC covers several
     /// children, already reported (7-Zip records per-file CRCs instead).
-    fn report(self, b: usize, cx: &mut Cx<'_>) {
+    fn report(self, b: usize, notes: &mut Notes) {
         let Some(want) = self.want.filter(|_| !self.broken) else {
             return;
         };
         let got = self.hasher.finalize();
         if got != want {
-            cx.error(Error::checksum(format!(
+            notes.error(Error::checksum(format!(
                 "7z block {b}: CRC-32 of the block's output stored {want:08x}, its files decode to {got:08x}"
             )));
         }
@@ -905,141 +1072,6 @@ fn checked(e: EntryInfo, want: Option<u32>, got: u32, what: &str) -> EntryInfo {
         ))),
         None => e,
     }
-}
-
-/// Decode block `b` with the LZMA SDK's decoder (and our x86 BCJ) when
-/// [`lzma_plan`] accepts its coders (about a third less CPU than the
-/// crate's decoder, and a tenth less than liblzma, which did this before),
-/// producing the same children as [`block`] does. `None`: not such a block,
-/// nothing done.
-#[allow(clippy::too_many_arguments)]
-fn fast_block(
-    archive: &Archive,
-    crcs: &Crcs,
-    b: usize,
-    data: &[u8],
-    span: &[usize],
-    packed: u64,
-    mem_kb: usize,
-    info: &mut SevenZInfo,
-    cx: &mut Cx<'_>,
-    entry_info: &dyn Fn(bool) -> EntryInfo,
-) -> Option<bool> {
-    let blk = archive.blocks.get(b)?;
-    let firsts = archive.stream_map.block_first_pack_stream_index();
-    let first_pack = *firsts.get(b)?;
-    let end_pack = firsts
-        .get(b + 1)
-        .copied()
-        .unwrap_or(archive.pack_sizes().len());
-    if end_pack != first_pack + 1 {
-        return None;
-    }
-    // A block of one Deflate64 coder (which the crate cannot decode).
-    let deflate64 = blk.coders.len() == 1
-        && blk
-            .coders
-            .first()
-            .is_some_and(|c| c.encoder_method_id() == EncoderMethod::ID_DEFLATE64);
-    let plan = if deflate64 {
-        None
-    } else {
-        Some(lzma_plan(blk, mem_kb)?)
-    };
-    // Packed streams follow the 32-byte signature header from `pack_pos`.
-    let start = archive
-        .pack_sizes()
-        .get(..first_pack)?
-        .iter()
-        .try_fold(archive.pack_pos().checked_add(32)?, |a, &s| {
-            a.checked_add(s)
-        })?;
-    let end = start.checked_add(packed)?;
-    let input = data.get(usize::try_from(start).ok()?..usize::try_from(end).ok()?)?;
-    let mut reader: Box<dyn std::io::Read + '_> = match plan {
-        None => Box::new(deflate64::Deflate64Decoder::with_buffer(input)),
-        Some(plan) => {
-            // An LZMA1 stream has no end marker here: it ends at the
-            // block's unpack size (BCJ keeps sizes), which the x86 filter's
-            // read-ahead must not pass.
-            let lzma = match plan.lzma {
-                Lzma::V1(p, dict) => crate::lzma::LzmaReader::lzma(p, dict, input)
-                    .map(|r| r.with_size(blk.get_unpack_size())),
-                Lzma::V2(p) => crate::lzma::LzmaReader::lzma2(p, u64::MAX, input),
-            }
-            .ok()?;
-            if plan.bcj {
-                Box::new(crate::lzma::X86Reader::new(lzma))
-            } else {
-                Box::new(lzma)
-            }
-        }
-    };
-
-    let mut broken: Option<Error> = None;
-    let mut block_crc = BlockCrc::new(crcs, b, span.len());
-    for &i in span {
-        let Some(f) = archive.files.get(i) else {
-            continue;
-        };
-        if !f.has_stream() {
-            if !stream_less(f, info, cx) {
-                return Some(false);
-            }
-            continue;
-        }
-        info.entries += 1;
-        info.declared_size = info.declared_size.saturating_add(f.size());
-        let what = format!("7z entry `{}`", f.name());
-        let (data, entry) = if let Some(e) = &broken {
-            (
-                ChildData::Missing {
-                    size: f.size(),
-                    error: context(e.clone(), &what),
-                },
-                entry_info(true),
-            )
-        } else {
-            let mut take = CrcTake::new(&mut *reader, f.size(), block_crc.hasher());
-            match cx.read_entry(&mut take, Some(f.size()), Some(packed)) {
-                Ok(u) => {
-                    let got = take.finish();
-                    (
-                        u.into(),
-                        checked(entry_info(true), crcs.file(i), got, &what),
-                    )
-                }
-                Err(e) => {
-                    block_crc.broken();
-                    // The stream position is lost (or a limit says stop):
-                    // the rest of the block is not decoded.
-                    let why = match &e {
-                        Error::LimitExceeded { limit, .. } => Error::limit(
-                            *limit,
-                            format!("not decoded: an earlier entry of solid block {b} ({what}) hit a limit"),
-                        ),
-                        other => context(other.clone(), &format!("7z block {b}, after {what}")),
-                    };
-                    if !matches!(e, Error::LimitExceeded { .. }) {
-                        cx.error(context(e.clone(), &format!("7z block {b}")));
-                    }
-                    broken = Some(why);
-                    (
-                        ChildData::Missing {
-                            size: f.size(),
-                            error: context(e, &what),
-                        },
-                        entry_info(true),
-                    )
-                }
-            }
-        };
-        if !cx.child(f.name(), entry, data) {
-            return Some(false);
-        }
-    }
-    block_crc.report(b, cx);
-    Some(true)
 }
 
 #[cfg(test)]
@@ -1066,34 +1098,96 @@ mod tests {
         v
     }
 
+    use crate::formats::container::{list, Listed};
+
     #[test]
-    fn lzma_blocks_take_the_fast_path() {
-        // 7zz puts BCJ before LZMA2 in the block of executables only.
-        for (rel, want) in [
-            ("7z/lzma2.7z", &[false, true][..]),
-            ("7z/large_lzma2_bcj.7z", &[true][..]),
-        ] {
-            let Some(d) = sample(rel) else {
-                return;
+    fn listing_without_the_engine() {
+        let Some(d) = sample("7z/methods.7z") else {
+            panic!("corpus/7z/methods.7z missing (corpus/build.sh)");
+        };
+        let l = list(open, &d, &Limits::default(), usize::MAX);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        assert_eq!(l.entries.len(), 15);
+        for (name, e, listed) in &l.entries {
+            let Listed::Decoded(Ok(b)) = listed else {
+                panic!("{name}: {listed:?}");
             };
-            let a = Archive::read(&mut Cursor::new(&d[..]), &Password::empty()).unwrap();
-            let mut bcj = Vec::new();
-            for blk in &a.blocks {
-                match lzma_plan(blk, 1 << 20) {
-                    Some(Plan {
-                        lzma: Lzma::V2(_),
-                        bcj: b,
-                    }) => bcj.push(b),
-                    other => panic!("{rel}: {other:?}"),
-                }
-                // A dictionary above the memory limit goes to the crate, which
-                // reports the limit.
-                assert!(lzma_plan(blk, 1).is_none());
-            }
-            bcj.sort();
-            bcj.dedup();
-            assert_eq!(bcj, want, "{rel}");
+            assert_eq!(b.len(), 5389, "{name}");
+            assert_eq!(e.verified_by, [Check::SevenZCrc32], "{name}");
         }
+        // BCJ2 (four packed streams): decoded whole by the crate, within
+        // the buffer bound; above it, a limit on its files, not an allocation.
+        let small = Limits {
+            max_buffered_entry: 5000,
+            ..Limits::default()
+        };
+        let l = list(open, &d, &small, usize::MAX);
+        let (_, _, bcj2) = l.entries.iter().find(|e| e.0 == "bcj2.bin").expect("bcj2");
+        let Listed::Missing { error, .. } = bcj2 else {
+            panic!("{bcj2:?}");
+        };
+        assert_eq!(error.kind(), "limit-exceeded", "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("max_buffered_entry"),
+            "{error}"
+        );
+        let l = list(open, &d, &Limits::default(), usize::MAX);
+        let Some(Metadata::SevenZ(z)) = &l.parsed.metadata else {
+            panic!("no metadata");
+        };
+        assert_eq!((z.entries, z.blocks), (15, 15));
+
+        // Stopped after two entries (as the engine's limits would): nothing
+        // more is decoded, counted or reported missing.
+        let l = list(open, &d, &Limits::default(), 2);
+        assert_eq!(l.entries.len(), 2);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        let Some(Metadata::SevenZ(z)) = &l.parsed.metadata else {
+            panic!("no metadata");
+        };
+        assert_eq!(z.entries, 2);
+    }
+
+    #[test]
+    fn damaged_block_of_another_coder_costs_only_its_file() {
+        let Some(mut d) = sample("7z/methods.7z") else {
+            panic!("corpus/7z/methods.7z missing (corpus/build.sh)");
+        };
+        // Block 0 (ppmd.bin, PPMd) is the first packed stream, at 32.
+        for b in &mut d[40..48] {
+            *b ^= 0xA5;
+        }
+        let l = list(open, &d, &Limits::default(), usize::MAX);
+        assert_eq!(l.entries.len(), 15);
+        for (name, e, listed) in &l.entries {
+            if name == "ppmd.bin" {
+                let damaged = match listed {
+                    Listed::Decoded(Ok(_)) => e.errors.iter().any(|x| x.kind() == "checksum"),
+                    Listed::Decoded(Err(_)) | Listed::Missing { .. } => true,
+                    _ => false,
+                };
+                assert!(damaged, "{listed:?} {e:?}");
+                assert!(e.verified_by.is_empty());
+            } else {
+                assert_eq!(e.verified_by, [Check::SevenZCrc32], "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn solid_block_stopped_midway_reports_nothing_missing() {
+        let Some(d) = sample("7z/lzma2.7z") else {
+            panic!("corpus/7z/lzma2.7z missing");
+        };
+        let all = list(open, &d, &Limits::default(), usize::MAX);
+        assert_eq!(all.entries.len(), 4);
+        assert!(all.notes.errors.is_empty(), "{:?}", all.notes.errors);
+        let one = list(open, &d, &Limits::default(), 1);
+        assert_eq!(one.entries.len(), 1);
+        assert_eq!(one.entries[0].0, all.entries[0].0);
+        assert!(one.notes.errors.is_empty(), "{:?}", one.notes.errors);
     }
 
     #[test]

@@ -12,6 +12,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("7z/enc_header.7z", Unknown, None, None),
     ("7z/large_lzma2_bcj.7z", NotInstaller, None, None),
     ("7z/copy_plain_header.7z", NotInstaller, None, None),
+    ("7z/methods.7z", NotInstaller, None, None),
     ("7z/lzma2.7z", NotInstaller, None, None),
     (
         "appinstaller/sample.appinstaller",
