@@ -38,6 +38,7 @@ pub mod hash;
 mod limits;
 mod lzma;
 mod model;
+pub mod render;
 mod report;
 mod scan;
 #[cfg(test)]

@@ -1127,12 +1127,7 @@ mod tests {
             panic!("{bcj2:?}");
         };
         assert_eq!(error.kind(), "limit-exceeded", "{error}");
-        assert!(
-            error
-                .to_string()
-                .contains("max_buffered_entry"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("max_buffered_entry"), "{error}");
         let l = list(open, &d, &Limits::default(), usize::MAX);
         let Some(Metadata::SevenZ(z)) = &l.parsed.metadata else {
             panic!("no metadata");

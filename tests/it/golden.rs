@@ -11,12 +11,10 @@ fn jsonl(rel: &str) -> String {
     let report = Scanner::new()
         .with_hashes(HashSelection::ALL)
         .scan_bytes(rel, &data);
-    let mut out = String::new();
-    report.root.walk(&mut |n| {
-        out.push_str(&serde_json::to_string(&n.info).expect("serialize"));
-        out.push('\n');
-    });
-    out
+    // The library's own JSONL renderer, the one `scan --format jsonl` uses.
+    let bytes = installsift::render::render(&report, installsift::render::Format::Jsonl)
+        .expect("render");
+    String::from_utf8(bytes).expect("utf-8")
 }
 
 #[test]

@@ -6,11 +6,11 @@ use installsift::export::{
     Action, Depth, ExportFormat, ExportOptions, Exporter, HashKind, Only, RuleKind, Severity,
     Timestamp,
 };
-use installsift::{HashSelection, Limits, Node, NodeInfo, Report, Scanner, Verdict};
+use installsift::render::{self, Progress, Totals};
+use installsift::{HashSelection, Limits, Report, Scanner};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 /// Static analysis of software installers: is it an installer, of which
 /// family, what does it carry, and the hashes of every layer.
@@ -536,7 +536,20 @@ fn scan(args: ScanArgs) -> ExitCode {
         },
         None => Box::new(io::stdout().lock()),
     };
-    let mut out = BufWriter::new(sink);
+    let format = match args.format {
+        OutputFormat::Text => render::Format::Text {
+            explain: args.explain,
+        },
+        OutputFormat::Jsonl => render::Format::Jsonl,
+        OutputFormat::Json => render::Format::Json,
+    };
+    let mut writer = match render::Writer::new(BufWriter::new(sink), format) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("installsift: writing output: {e}");
+            return ExitCode::from(1);
+        }
+    };
     let mut progress = Progress::new(match args.progress {
         When::Always => true,
         When::Never => false,
@@ -545,62 +558,38 @@ fn scan(args: ScanArgs) -> ExitCode {
     let mut failed = 0u64;
     let mut totals = Totals::default();
     let mut write_error: Option<io::Error> = None;
-    let mut first_json = true;
-    if args.format == OutputFormat::Json {
-        let _ = writeln!(out, "[");
-    }
     // Reports are rendered on the worker threads; this thread only writes
     // the bytes out, in order.
-    let format = args.format;
-    let explain = args.explain;
-    let render = |_: &std::path::Path,
-                  result: installsift::Result<Report>|
+    let rendered = |_: &std::path::Path,
+                    result: installsift::Result<Report>|
      -> installsift::Result<(Totals, Vec<u8>)> {
+        // Rendering into a Vec cannot fail but for serde errors, which a
+        // Report does not produce.
         result.map(|report| {
-            let mut buf = Vec::new();
-            // Writing into a Vec cannot fail but for serde errors, which a
-            // Report does not produce.
-            let _ = match format {
-                OutputFormat::Text => write_text(&mut buf, &report.root, explain),
-                OutputFormat::Jsonl => write_jsonl(&mut buf, &report.root),
-                OutputFormat::Json => {
-                    serde_json::to_writer(&mut buf, &report).map_err(io::Error::from)
-                }
-            };
-            (Totals::of(&report), buf)
+            let bytes = render::render(&report, format).unwrap_or_default();
+            (Totals::of(&report), bytes)
         })
     };
-    scanner.scan_paths_map(&args.paths, threads, &render, &mut |_path, result| {
+    scanner.scan_paths_map(&args.paths, threads, &rendered, &mut |_path, result| {
         if write_error.is_some() {
             return;
         }
-        let r = match result {
-            Ok((part, buf)) => {
+        match result {
+            Ok((part, bytes)) => {
                 totals.merge(&part);
                 progress.tick(&totals);
-                let sep: &[u8] = if format == OutputFormat::Json && !first_json {
-                    b",\n"
-                } else {
-                    b""
-                };
-                first_json = false;
-                out.write_all(sep).and_then(|()| out.write_all(&buf))
+                if let Err(e) = writer.part(&bytes) {
+                    write_error = Some(e);
+                }
             }
             Err(e) => {
                 failed += 1;
                 eprintln!("installsift: {e}");
-                Ok(())
             }
-        };
-        if let Err(e) = r {
-            write_error = Some(e);
         }
     });
-    if args.format == OutputFormat::Json {
-        let _ = writeln!(out, "\n]");
-    }
     progress.finish(&totals);
-    if let Some(e) = write_error.or_else(|| out.flush().err()) {
+    if let Some(e) = write_error.or_else(|| writer.finish().err()) {
         if e.kind() != io::ErrorKind::BrokenPipe {
             eprintln!("installsift: writing output: {e}");
             return ExitCode::from(1);
@@ -625,200 +614,6 @@ fn scan(args: ScanArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-#[derive(Default)]
-struct Totals {
-    files: u64,
-    nodes: u64,
-    installers: u64,
-    with_errors: u64,
-    bytes: u64,
-}
-
-impl Totals {
-    /// The totals of one report.
-    fn of(r: &Report) -> Self {
-        Self {
-            files: 1,
-            nodes: r.stats.nodes,
-            installers: u64::from(r.root.verdict == Verdict::Installer),
-            with_errors: r.stats.nodes_with_errors,
-            bytes: r.root.size,
-        }
-    }
-
-    fn merge(&mut self, o: &Self) {
-        self.files += o.files;
-        self.nodes += o.nodes;
-        self.installers += o.installers;
-        self.with_errors += o.with_errors;
-        self.bytes += o.bytes;
-    }
-}
-
-/// A one-line progress counter on standard error, redrawn at most every
-/// 200 ms, shown only after the scan has run for a second.
-struct Progress {
-    on: bool,
-    start: Instant,
-    last: Option<Instant>,
-}
-
-impl Progress {
-    fn new(on: bool) -> Self {
-        Progress {
-            on,
-            start: Instant::now(),
-            last: None,
-        }
-    }
-    fn tick(&mut self, t: &Totals) {
-        if !self.on || self.start.elapsed() < Duration::from_secs(1) {
-            return;
-        }
-        if self
-            .last
-            .is_some_and(|l| l.elapsed() < Duration::from_millis(200))
-        {
-            return;
-        }
-        self.last = Some(Instant::now());
-        eprint!(
-            "\r{} files, {} nodes, {:.1} MB scanned ",
-            t.files,
-            t.nodes,
-            t.bytes as f64 / 1e6
-        );
-    }
-    fn finish(&mut self, t: &Totals) {
-        if self.on && self.last.is_some() {
-            eprintln!(
-                "\r{} files, {} nodes, {:.1} MB scanned in {:.1?}",
-                t.files,
-                t.nodes,
-                t.bytes as f64 / 1e6,
-                self.start.elapsed()
-            );
-        }
-    }
-}
-
-fn write_jsonl(out: &mut dyn Write, root: &Node) -> io::Result<()> {
-    let mut r = Ok(());
-    root.walk(&mut |n: &Node| {
-        if r.is_ok() {
-            r = serde_json::to_writer(&mut *out, &n.info)
-                .map_err(io::Error::from)
-                .and_then(|()| out.write_all(b"\n"));
-        }
-    });
-    r
-}
-
-fn write_text(out: &mut dyn Write, root: &Node, explain: bool) -> io::Result<()> {
-    let mut r = Ok(());
-    root.walk(&mut |n: &Node| {
-        if r.is_ok() {
-            r = text_line(out, &n.info);
-        }
-        if r.is_ok() && explain {
-            r = explain_lines(out, &n.info);
-        }
-    });
-    r
-}
-
-/// `--explain`: the evidence behind a node's format and verdict, then its
-/// installer hints.
-fn explain_lines(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
-    let indent = "  ".repeat(n.depth as usize);
-    for e in &n.evidence {
-        let at = e.offset.map_or(String::new(), |o| format!(" @{o:#x}"));
-        writeln!(
-            out,
-            "{indent}    - {} ({}){at}: {}",
-            e.signal,
-            e.strength.as_str(),
-            e.detail
-        )?;
-    }
-    if let Some(f) = &n.installer {
-        for (k, v) in [
-            ("engine version", &f.engine_version),
-            ("silent", &f.silent_args),
-            ("runs", &f.runs),
-            ("unpacks to", &f.unpacks_to),
-        ] {
-            if let Some(v) = v {
-                writeln!(out, "{indent}    * {k}: {v}")?;
-            }
-        }
-        for (k, v) in &f.properties {
-            writeln!(out, "{indent}    * {k}: {v}")?;
-        }
-    }
-    Ok(())
-}
-
-fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
-    let indent = "  ".repeat(n.depth as usize);
-    let name = if n.depth == 0 {
-        n.path.first().map_or("", String::as_str)
-    } else {
-        n.path.last().map_or("", String::as_str)
-    };
-    let name = printable(name);
-    let verdict = match (n.verdict, n.family, &n.kind) {
-        (Verdict::Installer, Some(f), _) => format!("installer:{}", f.as_str()),
-        (v, _, Some(k)) => format!("{}:{k}", v.as_str()),
-        (v, _, _) => v.as_str().to_owned(),
-    };
-    let hash = n
-        .sha256
-        .as_deref()
-        .map_or("-", |h| h.get(..16).unwrap_or(h));
-    writeln!(
-        out,
-        "{indent}{name}  [{} {} {verdict}] {hash}",
-        n.format,
-        human(n.size)
-    )?;
-    for e in &n.errors {
-        writeln!(out, "{indent}  ! {}", printable(&e.to_string()))?;
-    }
-    Ok(())
-}
-
-/// Entry names and messages come from the file: escape control characters
-/// so they can never drive the terminal.
-fn printable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn human(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64;
-    let mut unit = "B";
-    for u in UNITS {
-        if v < 1024.0 {
-            break;
-        }
-        v /= 1024.0;
-        unit = u;
-    }
-    format!("{v:.1} {unit}")
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {

@@ -1,0 +1,314 @@
+//! Rendering reports: the indented text tree (with `--explain`), JSONL (one
+//! [`NodeInfo`] per line), a JSON array of reports, the scan's totals and
+//! the progress line. The CLI only picks one; other callers (a service, the
+//! Python binding) render the same bytes.
+
+use crate::{Node, NodeInfo, Report, Verdict};
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+/// An output format for scan reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An indented tree, one line per node; with `explain`, each node's
+    /// evidence and installer hints under its line.
+    Text {
+        /// Print evidence and installer hints.
+        explain: bool,
+    },
+    /// One JSON object per node, parent before its children (the JSONL
+    /// contract of the README).
+    Jsonl,
+    /// One JSON array of `{root, stats}` reports.
+    Json,
+}
+
+/// Writes reports one after another in a [`Format`], framing the JSON
+/// array (`[`, `,`, `]`) itself. Reports may be rendered elsewhere (on
+/// worker threads, [`render`]) and their bytes handed to [`Writer::part`]
+/// in order.
+pub struct Writer<W: Write> {
+    out: W,
+    format: Format,
+    first: bool,
+}
+
+impl<W: Write> Writer<W> {
+    /// Start writing to `out` (the `[` of a JSON array).
+    pub fn new(mut out: W, format: Format) -> io::Result<Self> {
+        if format == Format::Json {
+            writeln!(out, "[")?;
+        }
+        Ok(Writer {
+            out,
+            format,
+            first: true,
+        })
+    }
+
+    /// Write one report.
+    pub fn report(&mut self, report: &Report) -> io::Result<()> {
+        let bytes = render(report, self.format)?;
+        self.part(&bytes)
+    }
+
+    /// Write one report already rendered with [`render`].
+    pub fn part(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.format == Format::Json && !self.first {
+            self.out.write_all(b",\n")?;
+        }
+        self.first = false;
+        self.out.write_all(bytes)
+    }
+
+    /// Close the array and flush; the writer back.
+    pub fn finish(mut self) -> io::Result<W> {
+        if self.format == Format::Json {
+            writeln!(self.out, "\n]")?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// One report's bytes in `format` (without the JSON array's framing).
+pub fn render(report: &Report, format: Format) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    match format {
+        Format::Text { explain } => write_text(&mut buf, &report.root, explain)?,
+        Format::Jsonl => write_jsonl(&mut buf, &report.root)?,
+        Format::Json => serde_json::to_writer(&mut buf, report).map_err(io::Error::from)?,
+    }
+    Ok(buf)
+}
+
+/// What a scan produced, summed over its reports.
+#[derive(Debug, Clone, Default)]
+pub struct Totals {
+    /// Inputs scanned.
+    pub files: u64,
+    /// Nodes in their reports.
+    pub nodes: u64,
+    /// Inputs that are installers.
+    pub installers: u64,
+    /// Nodes with errors.
+    pub with_errors: u64,
+    /// Bytes of the inputs.
+    pub bytes: u64,
+}
+
+impl Totals {
+    /// The totals of one report.
+    pub fn of(r: &Report) -> Self {
+        Self {
+            files: 1,
+            nodes: r.stats.nodes,
+            installers: u64::from(r.root.verdict == Verdict::Installer),
+            with_errors: r.stats.nodes_with_errors,
+            bytes: r.root.size,
+        }
+    }
+
+    /// Add another report's (or scan's) totals.
+    pub fn merge(&mut self, o: &Self) {
+        self.files += o.files;
+        self.nodes += o.nodes;
+        self.installers += o.installers;
+        self.with_errors += o.with_errors;
+        self.bytes += o.bytes;
+    }
+}
+
+/// A one-line progress counter on standard error, redrawn at most every
+/// 200 ms, shown only after the scan has run for a second.
+pub struct Progress {
+    on: bool,
+    start: Instant,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    /// A counter, drawn only when `on`.
+    pub fn new(on: bool) -> Self {
+        Progress {
+            on,
+            start: Instant::now(),
+            last: None,
+        }
+    }
+    /// Redraw with the totals so far (rate-limited).
+    pub fn tick(&mut self, t: &Totals) {
+        if !self.on || self.start.elapsed() < Duration::from_secs(1) {
+            return;
+        }
+        if self
+            .last
+            .is_some_and(|l| l.elapsed() < Duration::from_millis(200))
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
+        eprint!(
+            "\r{} files, {} nodes, {:.1} MB scanned ",
+            t.files,
+            t.nodes,
+            t.bytes as f64 / 1e6
+        );
+    }
+    /// The last line, when a line was drawn.
+    pub fn finish(&mut self, t: &Totals) {
+        if self.on && self.last.is_some() {
+            eprintln!(
+                "\r{} files, {} nodes, {:.1} MB scanned in {:.1?}",
+                t.files,
+                t.nodes,
+                t.bytes as f64 / 1e6,
+                self.start.elapsed()
+            );
+        }
+    }
+}
+
+/// The nodes of a report as JSONL, parent before children.
+pub fn write_jsonl(out: &mut dyn Write, root: &Node) -> io::Result<()> {
+    let mut r = Ok(());
+    root.walk(&mut |n: &Node| {
+        if r.is_ok() {
+            r = serde_json::to_writer(&mut *out, &n.info)
+                .map_err(io::Error::from)
+                .and_then(|()| out.write_all(b"\n"));
+        }
+    });
+    r
+}
+
+/// The nodes of a report as an indented tree.
+pub fn write_text(out: &mut dyn Write, root: &Node, explain: bool) -> io::Result<()> {
+    let mut r = Ok(());
+    root.walk(&mut |n: &Node| {
+        if r.is_ok() {
+            r = text_line(out, &n.info);
+        }
+        if r.is_ok() && explain {
+            r = explain_lines(out, &n.info);
+        }
+    });
+    r
+}
+
+/// `--explain`: the evidence behind a node's format and verdict, then its
+/// installer hints.
+fn explain_lines(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
+    let indent = "  ".repeat(n.depth as usize);
+    for e in &n.evidence {
+        let at = e.offset.map_or(String::new(), |o| format!(" @{o:#x}"));
+        writeln!(
+            out,
+            "{indent}    - {} ({}){at}: {}",
+            e.signal,
+            e.strength.as_str(),
+            e.detail
+        )?;
+    }
+    if let Some(f) = &n.installer {
+        for (k, v) in [
+            ("engine version", &f.engine_version),
+            ("silent", &f.silent_args),
+            ("runs", &f.runs),
+            ("unpacks to", &f.unpacks_to),
+        ] {
+            if let Some(v) = v {
+                writeln!(out, "{indent}    * {k}: {v}")?;
+            }
+        }
+        for (k, v) in &f.properties {
+            writeln!(out, "{indent}    * {k}: {v}")?;
+        }
+    }
+    Ok(())
+}
+
+fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
+    let indent = "  ".repeat(n.depth as usize);
+    let name = if n.depth == 0 {
+        n.path.first().map_or("", String::as_str)
+    } else {
+        n.path.last().map_or("", String::as_str)
+    };
+    let name = printable(name);
+    let verdict = match (n.verdict, n.family, &n.kind) {
+        (Verdict::Installer, Some(f), _) => format!("installer:{}", f.as_str()),
+        (v, _, Some(k)) => format!("{}:{k}", v.as_str()),
+        (v, _, _) => v.as_str().to_owned(),
+    };
+    let hash = n
+        .sha256
+        .as_deref()
+        .map_or("-", |h| h.get(..16).unwrap_or(h));
+    writeln!(
+        out,
+        "{indent}{name}  [{} {} {verdict}] {hash}",
+        n.format,
+        human(n.size)
+    )?;
+    for e in &n.errors {
+        writeln!(out, "{indent}  ! {}", printable(&e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Entry names and messages come from the file: escape control characters
+/// so they can never drive the terminal.
+fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn human(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64;
+    let mut unit = "B";
+    for u in UNITS {
+        if v < 1024.0 {
+            break;
+        }
+        v /= 1024.0;
+        unit = u;
+    }
+    format!("{v:.1} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_array_is_framed_and_text_escapes_control_characters() {
+        let r = crate::Scanner::new().scan_bytes("a\u{1b}[31m.bin", b"hello");
+        let mut w = Writer::new(Vec::new(), Format::Json).expect("begin");
+        w.report(&r).expect("one");
+        w.report(&r).expect("two");
+        let out = String::from_utf8(w.finish().expect("end")).expect("utf-8");
+        let v: serde_json::Value = serde_json::from_str(&out).expect("a JSON document");
+        assert_eq!(v.as_array().map(Vec::len), Some(2));
+        let text = String::from_utf8(render(&r, Format::Text { explain: true }).expect("text"))
+            .expect("utf-8");
+        assert!(text.starts_with("a\\u{1b}[31m.bin  [unknown 5 B"), "{text}");
+        let jsonl = String::from_utf8(render(&r, Format::Jsonl).expect("jsonl")).expect("utf-8");
+        assert_eq!(jsonl.lines().count(), 1);
+        assert_eq!(human(1536), "1.5 KiB");
+        let mut t = Totals::of(&r);
+        t.merge(&Totals::of(&r));
+        assert_eq!((t.files, t.bytes), (2, 10));
+    }
+}
