@@ -12,8 +12,8 @@ fn jsonl(rel: &str) -> String {
         .with_hashes(HashSelection::ALL)
         .scan_bytes(rel, &data);
     // The library's own JSONL renderer, the one `scan --format jsonl` uses.
-    let bytes = installsift::render::render(&report, installsift::render::Format::Jsonl)
-        .expect("render");
+    let bytes =
+        installsift::render::render(&report, installsift::render::Format::Jsonl).expect("render");
     String::from_utf8(bytes).expect("utf-8")
 }
 
