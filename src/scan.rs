@@ -191,12 +191,6 @@ impl<'s> Cx<'s> {
         &self.scanner.limits
     }
 
-    /// The hashes the scan asked for (parsers compute format-specific ones,
-    /// such as Authenticode, only when selected).
-    pub(crate) fn hashes(&self) -> HashSelection {
-        self.scanner.hashes
-    }
-
     /// Record an error on the node being parsed.
     /// At most [`MAX_ERRORS_PER_NODE`] distinct errors are kept; the rest are
     /// counted and summarised in one last error, so a hostile file with a
