@@ -1524,6 +1524,32 @@ mod tests {
         assert!(pe(&l).resource_count >= 1);
     }
 
+    /// The old push walk stopped collecting resources at the first child
+    /// the limits refused, so a limit shortened `resource_count` and
+    /// `resources` (35 of 52 here); the facts no longer depend on limits.
+    #[test]
+    fn a_limit_does_not_shorten_the_resource_facts() {
+        let Some(data) = crate::test_support::sample("lookalike/inno5_Setup.e32") else {
+            return;
+        };
+        let facts = |limits: crate::Limits| {
+            let r = crate::Scanner::new()
+                .with_limits(limits)
+                .scan_bytes("x", &data);
+            match r.root.metadata {
+                Some(Metadata::Pe(ref i)) => (i.resource_count, i.resources.len()),
+                ref other => panic!("{other:?}"),
+            }
+        };
+        let all = facts(crate::Limits::default());
+        assert_eq!(all, (52, 52));
+        let one = crate::Limits {
+            max_entries_per_container: 1,
+            ..crate::Limits::default()
+        };
+        assert_eq!(facts(one), all);
+    }
+
     #[test]
     fn execution_level_forms() {
         let m = br#"<requestedExecutionLevel level="requireAdministrator" uiAccess="false"/>"#;
