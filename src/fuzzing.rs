@@ -68,12 +68,10 @@ pub fn exercise_as(format: &str, data: &[u8]) {
     let Some(h) = formats::HANDLERS.iter().find(|h| h.name == format) else {
         return;
     };
-    if let formats::Parser::Pull(open) = h.parser {
-        // The parser alone, without the engine: every entry it yields is a
-        // region of its input or missing with a reason.
-        let l = formats::container::list(open, data, &limits(), 4_096);
-        check_listing(data, &l);
-    }
+    // The parser alone, without the engine: every entry it yields is a
+    // region of its input or missing with a reason.
+    let l = formats::container::list(h.open, data, &limits(), 4_096);
+    check_listing(data, &l);
     check(&scanner().scan_bytes_forced("fuzz", data, None, Some(h)));
 }
 

@@ -57,7 +57,7 @@ pub(crate) enum ChildData<'a> {
 pub(crate) use formats::container::Digest;
 
 /// A parser given to [`Cx::child_parsed_by`] in place of a handler's.
-pub(crate) type ParseFn<'f> = dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed + 'f;
+type ParseFn<'f> = dyn Fn(&[u8], &mut Cx<'_>) -> formats::Parsed + 'f;
 /// Entry bytes kept while it is still undecided whether the content is a
 /// container: once an entry has produced this many bytes and they sniff as no
 /// format we open, the rest is hashed as it streams and not kept (1 MiB; a
@@ -186,17 +186,6 @@ pub(crate) struct Cx<'s> {
 }
 
 impl<'s> Cx<'s> {
-    /// The scan's limits.
-    pub(crate) fn limits(&self) -> &Limits {
-        &self.scanner.limits
-    }
-
-    /// The hashes the scan asked for (parsers compute format-specific ones,
-    /// such as Authenticode, only when selected).
-    pub(crate) fn hashes(&self) -> HashSelection {
-        self.scanner.hashes
-    }
-
     /// Record an error on the node being parsed.
     /// At most [`MAX_ERRORS_PER_NODE`] distinct errors are kept; the rest are
     /// counted and summarised in one last error, so a hostile file with a
@@ -210,7 +199,7 @@ impl<'s> Cx<'s> {
     }
 
     /// Move a pull-based parser's notes onto the node.
-    pub(crate) fn take_notes(&mut self, notes: &mut formats::container::Notes) {
+    fn take_notes(&mut self, notes: &mut formats::container::Notes) {
         for e in notes.errors.drain(..) {
             self.error(e);
         }
@@ -221,11 +210,6 @@ impl<'s> Cx<'s> {
         if !notes.digests.is_empty() {
             self.expect_digests(std::mem::take(&mut notes.digests));
         }
-    }
-
-    /// Record evidence on the node being parsed.
-    pub(crate) fn evidence(&mut self, e: Evidence) {
-        self.evidence.push(e);
     }
 
     /// Record that a check the format carries matched the bytes of the node
@@ -369,7 +353,7 @@ impl<'s> Cx<'s> {
     /// For a parser that needs more than the child's own bytes, e.g. an
     /// InstallShield cabinet header whose data lies in sibling volumes.
     /// Returns false when the entry limits stop this container.
-    pub(crate) fn child_parsed_by(
+    fn child_parsed_by(
         &mut self,
         name: impl Into<String>,
         entry: EntryInfo,
@@ -863,13 +847,11 @@ fn scan_node_with(
     let pulled;
     let parser: Option<(&str, &ParseFn<'_>)> = match (parse, handler) {
         (Some(p), _) => Some((name_of(handler), p)),
-        (None, Some(h)) => match &h.parser {
-            formats::Parser::Push(f) => Some((h.name, f as &ParseFn<'_>)),
-            &formats::Parser::Pull(open) => {
-                pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, open);
-                Some((h.name, &pulled as &ParseFn<'_>))
-            }
-        },
+        (None, Some(h)) => {
+            let open = h.open;
+            pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, open);
+            Some((h.name, &pulled as &ParseFn<'_>))
+        }
         (None, None) => None,
     };
     let mut entry = entry;
@@ -969,15 +951,8 @@ fn scan_node_with(
 /// each entry and hand it to [`Cx::child`] (which admits it against the
 /// limits, scans it and attaches it), stop pulling when the limits say so,
 /// and move the parser's notes onto the node after every call, so its
-/// errors and the engine's stay in the order they happened. Also used,
-/// until the PE parser is ported, for a region it has opened by a named
-/// pull parser rather than the sniffed one (`Cx::child_parsed_by`: NSIS
-/// data whose signature was altered, Inno setup-1 without its magic).
-pub(crate) fn pull(
-    data: &[u8],
-    cx: &mut Cx<'_>,
-    open: formats::container::OpenFn,
-) -> formats::Parsed {
+/// errors and the engine's stay in the order they happened.
+fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
     use formats::container::{Notes, Options};
     let scanner = cx.scanner;
     let opts = Options {
@@ -1000,13 +975,8 @@ fn conclude(cx: &mut Cx<'_>, opened: formats::container::Opened<'_>) -> formats:
     }
 }
 
-/// Pull every entry of `c` into the node of `cx` (see [`pull`]). Also used,
-/// until every format is ported, by a push-style parser whose node holds a
-/// pulled container (an MSI's embedded cabinet).
-pub(crate) fn drive<'a>(
-    cx: &mut Cx<'_>,
-    c: Box<dyn formats::container::Container + 'a>,
-) -> formats::Parsed {
+/// Pull every entry of `c` into the node of `cx` (see [`pull`]).
+fn drive<'a>(cx: &mut Cx<'_>, c: Box<dyn formats::container::Container + 'a>) -> formats::Parsed {
     drive_until(cx, c).0
 }
 
@@ -1018,8 +988,8 @@ fn drive_until<'a>(
     use formats::container::{Decoded, End, Entry, Notes};
     let mut notes = Notes::default();
     let mut end = End::Exhausted;
-    // Children of this node before the container's first entry (a parser
-    // still in the push style may drive a container for part of its node).
+    // Children of this node before the container's first entry (a spliced
+    // container's entries follow those its parent gave before it).
     let base = cx.children.len();
     loop {
         let Some(Entry { name, info, data }) = c.next_entry(&mut notes) else {

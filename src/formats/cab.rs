@@ -123,7 +123,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "cab",
     format: Format::Cab,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// `MSCF`, four reserved zero bytes and format version 1.3: the signature.

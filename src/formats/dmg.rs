@@ -21,7 +21,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "dmg",
     format: Format::Dmg,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 const TRAILER: usize = 512;

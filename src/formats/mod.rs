@@ -2,14 +2,11 @@
 //! [`HANDLERS`].
 //!
 //! Each module exposes a `HANDLER`: a cheap `sniff` over the first bytes and
-//! a parser. Formats are being moved to the pull protocol of [`container`]
-//! (the format yields entries, the engine pulls them and alone recurses,
-//! hashes and enforces limits): [`Parser::Pull`]. Those not moved yet still
-//! record metadata, evidence and errors on the engine's `Cx` and hand
-//! children to `Cx::child` ([`Parser::Push`]).
+//! an `open` that speaks the pull protocol of [`container`]: the format
+//! yields entries, the engine pulls them and alone recurses, hashes and
+//! enforces limits. No format knows the engine.
 
 use crate::model::Format;
-use crate::scan::Cx;
 use serde::Serialize;
 
 pub mod cab;
@@ -80,17 +77,8 @@ pub(crate) struct Handler {
     pub format: Format,
     /// Does this data start with this format? Must be cheap and never panic.
     pub sniff: fn(&[u8]) -> bool,
-    /// The parser.
-    pub parser: Parser,
-}
-
-/// How a format is parsed.
-pub(crate) enum Parser {
-    /// The old protocol, until every format is ported: the parser records
-    /// on the engine's context and hands it each child.
-    Push(fn(&[u8], &mut Cx<'_>) -> Parsed),
-    /// The pull protocol of [`container`]: the engine pulls entries.
-    Pull(container::OpenFn),
+    /// Open the node (the pull protocol of [`container`]).
+    pub open: container::OpenFn,
 }
 
 /// The dispatch table, most specific magic first.

@@ -6,10 +6,13 @@
 //! when goblin rejects a damaged file; goblin supplies imports, version-info
 //! strings and the manifest when it parses.
 
+use super::container::{Container, Data, End, Entry, Notes, OpenFn, Opened, Options, Preopened};
 use super::{find_embedded, le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use crate::error::Error;
+use crate::hash::HashSelection;
+use crate::limits::Limits;
+use crate::model::Check;
 use crate::model::{EntryInfo, EntryKind, Evidence, Format};
-use crate::scan::{ChildData, Cx};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -180,7 +183,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "pe",
     format: Format::Pe,
     sniff,
-    parser: super::Parser::Push(parse),
+    open,
 };
 
 /// `MZ` with `e_lfanew` pointing at `PE\0\0` inside the data.
@@ -372,19 +375,23 @@ fn subsystem_name(s: u16) -> String {
     }
 }
 
-fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
+/// Open a PE: everything it holds is decided here, from the headers, the
+/// overlay, the resources and the certificate table (see [`Plan`]); the
+/// engine then pulls the children that plan lists.
+fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let mut layout = match read_layout(data) {
         Ok(l) => l,
         Err(e) => {
-            cx.error(e);
-            return Parsed {
+            notes.error(e);
+            return Opened::Leaf(Parsed {
                 format: Format::Pe,
                 metadata: None,
-            };
+            });
         }
     };
+    let mut plan = Plan::default();
     for p in std::mem::take(&mut layout.problems) {
-        cx.error(p);
+        plan.error(p);
     }
     let kind = if layout.subsystem == 1 {
         "driver"
@@ -404,7 +411,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         dotnet: layout.clr_dir,
         ..PeInfo::default()
     };
-    cx.evidence(Evidence::strong(
+    plan.evidence(Evidence::strong(
         "pe-header",
         format!(
             "PE{} {} {}",
@@ -414,17 +421,20 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
         ),
         le_u32(data, 0x3C).map(u64::from),
     ));
-    goblin_facts(data, &mut info, cx);
-    info.burn = burn_section(data, &layout, cx);
-    overlay(data, &layout, &mut info, cx);
-    resources(data, &layout, &mut info, cx);
-    sfxcab(data, &layout, &info, cx);
+    goblin_facts(data, &mut info, &mut plan);
+    info.burn = burn_section(data, &layout, &mut plan);
+    overlay(data, &layout, &mut info, opts, &mut plan);
+    plan.end_part();
+    resources(data, &layout, &mut info, opts, &mut plan);
+    plan.end_part();
+    sfxcab(data, &layout, &info, opts, &mut plan);
+    plan.end_part();
     if kind == "exe" {
         let image = data.get(..layout.image_end(data.len())).unwrap_or(&[]);
         info.velopack = velopack::find(data, image);
         if let Some(v) = info.velopack.as_ref().filter(|v| !v.bundle_is_zip) {
             let end = v.bundle_offset.saturating_add(v.bundle_size);
-            cx.error(if end > data.len() as u64 {
+            plan.error(if end > data.len() as u64 {
                 Error::truncated(format!(
                     "Velopack bundle {:#x}+{} runs past the end of the file ({:#x})",
                     v.bundle_offset,
@@ -442,15 +452,182 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
     // An Inno Setup loader's offset table: its CRC32 (and the length it
     // gives the setup, and the compressed Setup.e32's block CRCs) checked
     // here, where the whole file is.
-    let mut notes = super::container::Notes::default();
-    super::inno::check_loader(data, &info.resources, &mut notes);
-    cx.take_notes(&mut notes);
-    check_signature(data, &layout, &mut info, cx);
-    pe_hashes(data, &layout, &mut info, cx);
+    let mut loader = Notes::default();
+    super::inno::check_loader(data, &info.resources, &mut loader);
+    plan.notes(&mut loader);
+    check_signature(data, &layout, &mut info, &mut plan);
+    pe_hashes(data, &layout, &mut info, opts.hashes, &mut plan);
     info.sections = layout.sections;
-    Parsed {
-        format: Format::Pe,
-        metadata: Some(Metadata::Pe(Box::new(info))),
+    if !plan.steps.iter().any(|s| matches!(s, Step::Entry(..))) {
+        // Nothing to pull: the node is parsed whole.
+        for step in plan.steps {
+            step.flush(notes);
+        }
+        return Opened::Leaf(Parsed {
+            format: Format::Pe,
+            metadata: Some(Metadata::Pe(Box::new(info))),
+        });
+    }
+    Opened::Container(Box::new(PeWalk {
+        steps: plan.steps.into_iter(),
+        info,
+        limits: opts.limits.clone(),
+        hashes: opts.hashes,
+    }))
+}
+
+/// What opening a PE decided, in the order it was decided: the node's
+/// notes and its children, so that the engine, pulling the children one by
+/// one, records the notes in the order they were met, its own (limits)
+/// among them where they happen.
+#[derive(Default)]
+struct Plan<'a> {
+    steps: Vec<Step<'a>>,
+}
+
+/// One step of a [`Plan`].
+enum Step<'a> {
+    Error(Error),
+    Evidence(Evidence),
+    Verified(Check),
+    Digests(std::collections::HashMap<String, (Check, super::container::Digest)>),
+    /// A child: its name, its entry, its content.
+    Entry(String, EntryInfo, Planned<'a>),
+    /// The end of a part of the walk (the overlay, the resources, the
+    /// `sfxcab` cabinet) that lists nothing more once one of its children
+    /// is refused by the limits (see [`PeWalk::finish`]).
+    EndPart,
+}
+
+/// A child's content, as planned.
+enum Planned<'a> {
+    /// A region of the PE.
+    Slice(&'a [u8]),
+    /// A region that cannot be had.
+    Missing { size: u64, error: Error },
+    /// An InstallShield Setup Launcher's records, listed as this node's
+    /// children.
+    Launcher(Box<super::installshield::LauncherWalk<'a>>),
+    /// A region to open with this parser instead of the one its magic picks
+    /// (opened when pulled).
+    ParsedBy(&'a [u8], OpenFn),
+}
+
+impl<'a> Plan<'a> {
+    fn error(&mut self, e: Error) {
+        self.steps.push(Step::Error(e));
+    }
+
+    fn evidence(&mut self, e: Evidence) {
+        self.steps.push(Step::Evidence(e));
+    }
+
+    fn verified(&mut self, c: Check) {
+        self.steps.push(Step::Verified(c));
+    }
+
+    fn entry(&mut self, name: impl Into<String>, info: EntryInfo, data: Planned<'a>) {
+        self.steps.push(Step::Entry(name.into(), info, data));
+    }
+
+    fn end_part(&mut self) {
+        self.steps.push(Step::EndPart);
+    }
+
+    /// Notes written by another module's check, in the engine's order
+    /// (errors, evidence, checks, digests).
+    fn notes(&mut self, notes: &mut Notes) {
+        self.steps.extend(notes.errors.drain(..).map(Step::Error));
+        self.steps
+            .extend(notes.evidence.drain(..).map(Step::Evidence));
+        self.steps
+            .extend(notes.verified.drain(..).map(Step::Verified));
+        if !notes.digests.is_empty() {
+            self.steps
+                .push(Step::Digests(std::mem::take(&mut notes.digests)));
+        }
+    }
+}
+
+impl Step<'_> {
+    /// A note step into `notes` (other steps are dropped).
+    fn flush(self, notes: &mut Notes) {
+        match self {
+            Step::Error(e) => notes.error(e),
+            Step::Evidence(e) => notes.evidence(e),
+            Step::Verified(c) => notes.verified(c),
+            Step::Digests(d) => notes.digests.extend(d),
+            Step::Entry(..) | Step::EndPart => {}
+        }
+    }
+}
+
+/// A PE's children, handed over as the engine pulls (see [`Plan`]).
+struct PeWalk<'a> {
+    steps: std::vec::IntoIter<Step<'a>>,
+    info: PeInfo,
+    /// For the parsers of [`Planned::ParsedBy`] regions.
+    limits: Limits,
+    hashes: HashSelection,
+}
+
+impl Container for PeWalk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
+        loop {
+            let (name, info, planned) = match self.steps.next()? {
+                Step::Entry(name, info, planned) => (name, info, planned),
+                step => {
+                    step.flush(notes);
+                    continue;
+                }
+            };
+            let data = match planned {
+                Planned::Slice(b) => Data::Slice(b),
+                Planned::Missing { size, error } => Data::Missing { size, error },
+                Planned::Launcher(walk) => Data::Splice(walk),
+                Planned::ParsedBy(bytes, open) => {
+                    let opts = Options {
+                        limits: &self.limits,
+                        hashes: self.hashes,
+                    };
+                    let mut notes = Notes::default();
+                    let opened = open(bytes, &opts, &mut notes);
+                    Data::Opened {
+                        bytes,
+                        child: Box::new(Preopened { notes, opened }),
+                    }
+                }
+            };
+            return Some(Entry { name, info, data });
+        }
+    }
+
+    fn spliced(&mut self, parsed: Parsed, _notes: &mut Notes) {
+        if let Some(Metadata::InstallShield(m)) = parsed.metadata {
+            if let super::installshield::InstallShieldInfo::Launcher(l) = *m {
+                self.info.installshield = Some(Box::new(l));
+            }
+        }
+    }
+
+    /// The notes not yet handed over. When the limits stopped the listing,
+    /// they are those the walk would still have written: the part whose
+    /// child was refused lists nothing more, and each later part stops at
+    /// its first child (whose evidence is written: it is there).
+    fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed {
+        let mut skipping = end == End::Stopped;
+        for step in self.steps {
+            match step {
+                Step::EndPart => skipping = false,
+                Step::Entry(..) => skipping = true,
+                note if !skipping => note.flush(notes),
+                _ => {}
+            }
+        }
+        Parsed {
+            format: Format::Pe,
+            metadata: Some(Metadata::Pe(Box::new(self.info))),
+        }
     }
 }
 
@@ -458,7 +635,7 @@ fn parse(data: &[u8], cx: &mut Cx<'_>) -> Parsed {
 /// for every signature in the certificate table: all match → the node's
 /// bytes are verified by `authenticode`; one differs → a checksum error (the
 /// file was altered after signing).
-fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
+fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, plan: &mut Plan<'_>) {
     let Some((off, size)) = layout.cert_dir else {
         return;
     };
@@ -473,11 +650,11 @@ fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<
             for blob in blobs {
                 match signature::parse_pkcs7(blob) {
                     Ok(s) => sigs.extend(s),
-                    Err(e) => cx.error(crate::error::context(e, "Authenticode signature")),
+                    Err(e) => plan.error(crate::error::context(e, "Authenticode signature")),
                 }
             }
         }
-        Err(e) => cx.error(crate::error::context(e, "Authenticode signature")),
+        Err(e) => plan.error(crate::error::context(e, "Authenticode signature")),
     }
     // (algorithm, (padded, unpadded) digest or why not): one pass each.
     type Computed = Result<(Vec<u8>, Vec<u8>), Error>;
@@ -492,7 +669,7 @@ fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<
             Some(Ok((padded, unpadded))) => {
                 let ok = sig.digest == *padded || sig.digest == *unpadded;
                 if !ok {
-                    cx.error(Error::checksum(format!(
+                    plan.error(Error::checksum(format!(
                         "Authenticode: file altered after signing: signed {} digest {}, computed {}",
                         alg.as_str(),
                         crate::hash::to_hex(&sig.digest),
@@ -502,7 +679,7 @@ fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<
                 Some(ok)
             }
             Some(Err(e)) => {
-                cx.error(crate::error::context(e.clone(), "Authenticode digest"));
+                plan.error(crate::error::context(e.clone(), "Authenticode digest"));
                 None
             }
             None => None,
@@ -511,20 +688,25 @@ fn check_signature(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<
         info.signatures.push(sig.info(verdict));
     }
     if all_match {
-        cx.verified(crate::model::Check::Authenticode);
+        plan.verified(crate::model::Check::Authenticode);
     }
     if let Some(e) = signature::signer_evidence(&info.signatures) {
-        cx.evidence(e);
+        plan.evidence(e);
     }
 }
 
 /// Authenticode and imphash, each only when the scan asked for it.
-fn pe_hashes(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
-    let sel = cx.hashes();
+fn pe_hashes(
+    data: &[u8],
+    layout: &Layout,
+    info: &mut PeInfo,
+    sel: HashSelection,
+    plan: &mut Plan<'_>,
+) {
     if sel.authenticode {
         match authenticode::compute(data, layout) {
             Ok(h) => info.authenticode = Some(h),
-            Err(e) => cx.error(e),
+            Err(e) => plan.error(e),
         }
     }
     if sel.imphash {
@@ -534,13 +716,13 @@ fn pe_hashes(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
 
 /// Imports, version info and manifest through goblin; a goblin failure is an
 /// error on the node, not the end of the parse.
-fn goblin_facts(data: &[u8], info: &mut PeInfo, cx: &mut Cx<'_>) {
+fn goblin_facts(data: &[u8], info: &mut PeInfo, plan: &mut Plan<'_>) {
     let opts = goblin::pe::options::ParseOptions::default()
         .with_parse_mode(goblin::pe::options::ParseMode::Permissive);
     let pe = match goblin::pe::PE::parse_with_opts(data, &opts) {
         Ok(pe) => pe,
         Err(e) => {
-            cx.error(Error::malformed(format!("PE: {e}")));
+            plan.error(Error::malformed(format!("PE: {e}")));
             return;
         }
     };
@@ -607,12 +789,12 @@ fn execution_level(manifest: &[u8]) -> Option<String> {
 }
 
 /// The `.wixburn` section, parsed (anomalies become errors on the node).
-fn burn_section(data: &[u8], layout: &Layout, cx: &mut Cx<'_>) -> Option<BurnInfo> {
+fn burn_section(data: &[u8], layout: &Layout, plan: &mut Plan<'_>) -> Option<BurnInfo> {
     let sec = layout.sections.iter().find(|s| s.name == ".wixburn")?;
     let (info, problems) =
         burn::parse(data, sec.raw_offset as usize, sec.raw_size, layout.cert_dir)?;
     for p in problems {
-        cx.error(Error::malformed(p));
+        plan.error(Error::malformed(p));
     }
     Some(info)
 }
@@ -621,7 +803,7 @@ fn burn_section(data: &[u8], layout: &Layout, cx: &mut Cx<'_>) -> Option<BurnInf
 /// locates them (`[burn-ux]`, `[burn-attached-1]` …). Returns false when the
 /// file is no Burn bundle with containers (the generic overlay search runs).
 /// The certificate table and overlay facts are still recorded.
-fn burn_containers(data: &[u8], info: &PeInfo, cx: &mut Cx<'_>) -> bool {
+fn burn_containers<'a>(data: &'a [u8], info: &PeInfo, plan: &mut Plan<'a>) -> bool {
     let Some(b) = info.burn.as_ref() else {
         return false;
     };
@@ -639,19 +821,19 @@ fn burn_containers(data: &[u8], info: &PeInfo, cx: &mut Cx<'_>) -> bool {
             .ok()
             .zip(usize::try_from(c.offset.saturating_add(c.size)).ok())
             .and_then(|(a, e)| data.get(a..e));
-        let more = match part {
+        match part {
             Some(bytes) => {
-                cx.evidence(Evidence::strong(
+                plan.evidence(Evidence::strong(
                     "burn-container",
                     format!("{} container {i}: {} bytes", c.role, c.size),
                     Some(c.offset),
                 ));
-                cx.child(name, entry, ChildData::Borrowed(bytes))
+                plan.entry(name, entry, Planned::Slice(bytes));
             }
-            None => cx.child(
+            None => plan.entry(
                 name,
                 entry,
-                ChildData::Missing {
+                Planned::Missing {
                     size: c.size,
                     error: Error::truncated(format!(
                         "Burn {} container {i}: {} bytes at {:#x} run past the end ({:#x})",
@@ -663,16 +845,19 @@ fn burn_containers(data: &[u8], info: &PeInfo, cx: &mut Cx<'_>) -> bool {
                 },
             ),
         };
-        if !more {
-            break;
-        }
     }
     true
 }
 
 /// The overlay, split around the certificate table; each non-empty part
 /// becomes a child (a container found in it by signature search starts there).
-fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
+fn overlay<'a>(
+    data: &'a [u8],
+    layout: &Layout,
+    info: &mut PeInfo,
+    opts: &Options<'_>,
+    plan: &mut Plan<'a>,
+) {
     let len = data.len();
     let start = layout.image_end(len);
     let mut cert: Option<(usize, usize)> = None;
@@ -685,17 +870,17 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             size: size as u64,
         });
         if end > len {
-            cx.error(Error::truncated(format!(
+            plan.error(Error::truncated(format!(
                 "certificate table {off:#x}+{size:#x} runs past the end ({len:#x})"
             )));
         }
         if off < start {
-            cx.error(Error::malformed(format!(
+            plan.error(Error::malformed(format!(
                 "certificate table at {off:#x} lies inside the image (ends {start:#x})"
             )));
         } else if off < len {
             cert = Some((off, end.min(len)));
-            cx.evidence(Evidence::strong(
+            plan.evidence(Evidence::strong(
                 "pe-certificate-table",
                 format!("{size} bytes"),
                 Some(off as u64),
@@ -713,7 +898,7 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         {
             let end = u64::from(s.raw_offset) + u64::from(s.raw_size);
             if end > len as u64 {
-                cx.error(Error::truncated(format!(
+                plan.error(Error::truncated(format!(
                     "section raw data {:#x}+{:#x} runs past the end of the file ({len:#x}); no overlay",
                     s.raw_offset, s.raw_size
                 )));
@@ -725,7 +910,7 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         offset: start as u64,
         size: (len - start) as u64,
     });
-    if burn_containers(data, info, cx) {
+    if burn_containers(data, info, plan) {
         return;
     }
     let regions: Vec<(&str, usize, usize)> = match cert {
@@ -735,6 +920,7 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         ],
         None => vec![("[overlay]", start, len)],
     };
+    let mut launcher = false;
     for (name, a, b) in regions {
         let Some(region) = data.get(a..b) else {
             continue;
@@ -745,22 +931,31 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         }
         // An InstallShield Setup Launcher (an overlay no handler claims that
         // holds its record list): its records are our children.
-        if info.installshield.is_none()
+        if !launcher
             && super::sniff(region).is_none()
-            && super::installshield::looks_like_launcher(region, cx.limits().max_search_window)
+            && super::installshield::looks_like_launcher(region, opts.limits.max_search_window)
         {
-            if let Some(is) = launcher_children(region, a as u64, cx) {
-                let end = usize::try_from(is.end).unwrap_or(usize::MAX);
-                info.installshield = Some(Box::new(is));
+            let mut notes = Notes::default();
+            let walk =
+                super::installshield::open_launcher(region, a as u64, opts.limits, &mut notes);
+            plan.notes(&mut notes);
+            if let Some(walk) = walk {
+                // Its facts come back when the engine has pulled its records
+                // (`PeWalk::spliced`).
+                launcher = true;
+                let end = usize::try_from(walk.end()).unwrap_or(usize::MAX);
+                plan.entry(
+                    name,
+                    EntryInfo::new(EntryKind::Overlay).at(a as u64),
+                    Planned::Launcher(Box::new(walk)),
+                );
                 let tail = data.get(end..b).unwrap_or(&[]);
-                if !tail.iter().all(|&x| x == 0)
-                    && !cx.child(
+                if !tail.iter().all(|&x| x == 0) {
+                    plan.entry(
                         format!("{name}-tail"),
                         EntryInfo::new(EntryKind::Overlay).at(end as u64),
-                        ChildData::Borrowed(tail),
-                    )
-                {
-                    return;
+                        Planned::Slice(tail),
+                    );
                 }
                 continue;
             }
@@ -771,14 +966,14 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
             && super::inno::find_in_image(data, start).is_some_and(|t| t.offset1 == a as u64)
         {
             let entry = EntryInfo::new(EntryKind::Overlay).at(a as u64);
-            if !cx.child_parsed_by(name, entry, region, &|d: &[u8], cx: &mut Cx<'_>| {
-                crate::scan::pull(d, cx, super::inno::open_unmarked)
-            }) {
-                return;
-            }
+            plan.entry(
+                name,
+                entry,
+                Planned::ParsedBy(region, super::inno::open_unmarked),
+            );
             continue;
         }
-        let window = cx.limits().max_search_window;
+        let window = opts.limits.max_search_window;
         let (skip, kind, format) = match super::sniff(region) {
             Some(h) => (0, EntryKind::Overlay, h.format),
             None => match (find_nsis(a, region, window), find_embedded(region, window)) {
@@ -794,7 +989,7 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         let len = super::carved_len(format, rest).unwrap_or(rest.len());
         let (part, tail) = rest.split_at(len);
         let at = (a + skip) as u64;
-        cx.evidence(Evidence::strong(
+        plan.evidence(Evidence::strong(
             "pe-overlay",
             format!("{} bytes of payload in `{name}`", part.len()),
             Some(at),
@@ -810,53 +1005,26 @@ fn overlay(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         }
         // Data after an NSIS exehead that no signature names: its first
         // header was altered or damaged; the NSIS parser says which.
-        let added = if format == Format::Unknown
+        let altered = format == Format::Unknown
             && layout
                 .sections
                 .iter()
                 .any(|s| s.name.eq_ignore_ascii_case(".ndata"))
-            && part.len() >= 28
-        {
-            cx.child_parsed_by(name, entry, part, &|d: &[u8], cx: &mut Cx<'_>| {
-                crate::scan::pull(d, cx, super::nsis::open_altered)
-            })
+            && part.len() >= 28;
+        let data = if altered {
+            Planned::ParsedBy(part, super::nsis::open_altered)
         } else {
-            cx.child(name, entry, ChildData::Borrowed(part))
+            Planned::Slice(part)
         };
-        if !added {
-            return;
-        }
+        plan.entry(name, entry, data);
         if !tail.iter().all(|&x| x == 0) {
             let at = at + len as u64;
-            if !cx.child(
+            plan.entry(
                 format!("{name}-tail"),
                 EntryInfo::new(EntryKind::Overlay).at(at),
-                ChildData::Borrowed(tail),
-            ) {
-                return;
-            }
+                Planned::Slice(tail),
+            );
         }
-    }
-}
-
-/// An InstallShield launcher's records as children of this node (pulled
-/// from the launcher container, until this module speaks the pull protocol
-/// itself); its facts, or `None` when `region` holds no record list.
-fn launcher_children(
-    region: &[u8],
-    base: u64,
-    cx: &mut Cx<'_>,
-) -> Option<super::installshield::LauncherInfo> {
-    let mut notes = super::container::Notes::default();
-    let walk = super::installshield::open_launcher(region, base, cx.limits(), &mut notes);
-    cx.take_notes(&mut notes);
-    let parsed = crate::scan::drive(cx, Box::new(walk?));
-    match parsed.metadata {
-        Some(Metadata::InstallShield(m)) => match *m {
-            super::installshield::InstallShieldInfo::Launcher(l) => Some(l),
-            super::installshield::InstallShieldInfo::Cabinet(_) => None,
-        },
-        _ => None,
     }
 }
 
@@ -901,12 +1069,18 @@ const RESOURCE_TYPES: &[(u32, &str)] = &[
 
 /// Walk the resource tree (type / name / language, three levels, each
 /// directory visited once); leaves holding a container become children.
-fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
+fn resources<'a>(
+    data: &'a [u8],
+    layout: &Layout,
+    info: &mut PeInfo,
+    opts: &Options<'_>,
+    plan: &mut Plan<'a>,
+) {
     let Some((rva, dir_size)) = layout.resource_dir else {
         return;
     };
     let Some(base) = layout.rva_to_offset(rva) else {
-        cx.error(Error::malformed(format!(
+        plan.error(Error::malformed(format!(
             "resource directory RVA {rva:#x} maps to no file data"
         )));
         return;
@@ -918,15 +1092,15 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         visited: HashSet::new(),
         leaves: Vec::new(),
         steps: 0,
-        max: cx.limits().max_table_rows,
+        max: opts.limits.max_table_rows,
     };
-    walk.dir(0, 0, cx);
+    walk.dir(0, 0, plan);
     if walk.steps == 0 && dir_size > 16 {
         // A resource table whose root lists nothing has no reason to be
         // longer than that root: the bytes at its RVA are probably not the
         // table the linker wrote (shifted or overwritten data), and every
         // resource in it is lost.
-        cx.error(Error::malformed(format!(
+        plan.error(Error::malformed(format!(
             "the resource directory declares {dir_size} bytes at RVA {rva:#x}, but its root at {base:#x} lists no entries"
         )));
     }
@@ -938,7 +1112,7 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 // in at run time (UPX and other packers leave resources
                 // there for their unpacking stub). No bytes to read, and no
                 // damage either.
-                cx.evidence(Evidence::weak(
+                plan.evidence(Evidence::weak(
                     "pe-resource-in-memory",
                     format!(
                         "resource {path} lies in section `{}` past its file data: filled in when the program runs (a packer's layout)",
@@ -948,14 +1122,14 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
                 ));
                 continue;
             }
-            cx.error(Error::malformed(format!(
+            plan.error(Error::malformed(format!(
                 "resource {path}: data RVA {data_rva:#x} maps to no file data"
             )));
             continue;
         };
         let end = off.saturating_add(size as usize);
         let Some(bytes) = data.get(off..end) else {
-            cx.error(Error::truncated(format!(
+            plan.error(Error::truncated(format!(
                 "resource {path}: {size} bytes at {off:#x} run past the end"
             )));
             continue;
@@ -970,18 +1144,16 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
         }
         // Containers only: a manifest or other document stays a resource.
         if let Some(h) = super::sniff(bytes).filter(|h| h.format.is_container()) {
-            cx.evidence(Evidence::strong(
+            plan.evidence(Evidence::strong(
                 "pe-resource-container",
                 format!("resource {path} holds {}", h.format),
                 Some(off as u64),
             ));
-            if !cx.child(
+            plan.entry(
                 format!(".rsrc/{path}"),
                 EntryInfo::new(EntryKind::Resource).at(off as u64),
-                ChildData::Borrowed(bytes),
-            ) {
-                return;
-            }
+                Planned::Slice(bytes),
+            );
         }
     }
 }
@@ -991,7 +1163,13 @@ fn resources(data: &[u8], layout: &Layout, info: &mut PeInfo, cx: &mut Cx<'_>) {
 /// assembly `sfxcab.exe`, and the cabinet lies in the `.rsrc` section's raw
 /// data outside every resource leaf, where no resource walk finds it. The
 /// first cabinet there that no resource holds becomes the child `[sfxcab]`.
-fn sfxcab(data: &[u8], layout: &Layout, info: &PeInfo, cx: &mut Cx<'_>) {
+fn sfxcab<'a>(
+    data: &'a [u8],
+    layout: &Layout,
+    info: &PeInfo,
+    opts: &Options<'_>,
+    plan: &mut Plan<'a>,
+) {
     let manifest = info
         .resources
         .iter()
@@ -1013,7 +1191,7 @@ fn sfxcab(data: &[u8], layout: &Layout, info: &PeInfo, cx: &mut Cx<'_>) {
     let Some(region) = data.get(start..end) else {
         return;
     };
-    let window = usize::try_from(cx.limits().max_search_window).unwrap_or(usize::MAX);
+    let window = usize::try_from(opts.limits.max_search_window).unwrap_or(usize::MAX);
     let hay = region.get(..region.len().min(window)).unwrap_or(region);
     // Each candidate is checked once (its magic, the cabinet sniff, not
     // inside a resource); at most this many are looked at.
@@ -1031,17 +1209,17 @@ fn sfxcab(data: &[u8], layout: &Layout, info: &PeInfo, cx: &mut Cx<'_>) {
     let Some(at) = found else { return };
     let rest = data.get(at..).unwrap_or(&[]);
     let len = super::carved_len(Format::Cab, rest).unwrap_or(rest.len());
-    cx.evidence(Evidence::strong(
+    plan.evidence(Evidence::strong(
         "pe-sfxcab-cabinet",
         format!(
             "manifest names `sfxcab.exe` (Microsoft cabinet self-extractor); cabinet of {len} bytes in `.rsrc` outside any resource"
         ),
         Some(at as u64),
     ));
-    cx.child(
+    plan.entry(
         "[sfxcab]",
         EntryInfo::new(EntryKind::Carved).at(at as u64),
-        ChildData::Borrowed(rest.get(..len).unwrap_or(rest)),
+        Planned::Slice(rest.get(..len).unwrap_or(rest)),
     );
 }
 
@@ -1065,17 +1243,17 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    fn dir(&mut self, dir_off: usize, level: usize, cx: &mut Cx<'_>) {
+    fn dir(&mut self, dir_off: usize, level: usize, plan: &mut Plan<'_>) {
         let data = self.data;
         if !self.visited.insert(dir_off) {
-            cx.error(Error::malformed(format!(
+            plan.error(Error::malformed(format!(
                 "resource directory loop at offset {dir_off:#x}"
             )));
             return;
         }
         let at = self.base.saturating_add(dir_off);
         let (Some(named), Some(ids)) = (le_u16(data, at + 12), le_u16(data, at + 14)) else {
-            cx.error(Error::truncated(format!(
+            plan.error(Error::truncated(format!(
                 "resource directory at {at:#x} runs past the end"
             )));
             return;
@@ -1083,7 +1261,7 @@ impl Walk<'_> {
         for i in 0..usize::from(named) + usize::from(ids) {
             self.steps += 1;
             if self.steps > self.max {
-                cx.error(Error::limit(
+                plan.error(Error::limit(
                     crate::limits::Limit::MaxTableRows,
                     format!("resource walk stopped after {} entries", self.max),
                 ));
@@ -1091,7 +1269,7 @@ impl Walk<'_> {
             }
             let e = at + 16 + i * 8;
             let (Some(name_id), Some(target)) = (le_u32(data, e), le_u32(data, e + 4)) else {
-                cx.error(Error::truncated(format!(
+                plan.error(Error::truncated(format!(
                     "resource entry at {e:#x} runs past the end"
                 )));
                 return;
@@ -1113,16 +1291,16 @@ impl Walk<'_> {
             let sub = (target & 0x7fff_ffff) as usize;
             if target & 0x8000_0000 != 0 {
                 if level < 2 {
-                    self.dir(sub, level + 1, cx);
+                    self.dir(sub, level + 1, plan);
                 } else {
-                    cx.error(Error::malformed(
+                    plan.error(Error::malformed(
                         "resource tree deeper than type/name/language",
                     ));
                 }
             } else if level < 2 {
                 // Type, then name, then language: data only at the third
                 // level (Windows' resource loader finds nothing else).
-                cx.error(Error::malformed(format!(
+                plan.error(Error::malformed(format!(
                     "resource entry `{}` at {e:#x} points at data at level {}, where a directory belongs",
                     self.names.join("/"),
                     level + 1
@@ -1131,7 +1309,7 @@ impl Walk<'_> {
                 let d = self.base.saturating_add(sub);
                 match (le_u32(data, d), le_u32(data, d + 4)) {
                     (Some(rva), Some(size)) => self.leaves.push((self.names.join("/"), rva, size)),
-                    _ => cx.error(Error::truncated(format!(
+                    _ => plan.error(Error::truncated(format!(
                         "resource data entry at {d:#x} runs past the end"
                     ))),
                 }
@@ -1244,6 +1422,138 @@ mod tests {
             .expect("nsis child");
         assert_eq!(nsis.children.len(), orig.children.len());
         assert_eq!(nsis.sha256, orig.sha256);
+    }
+
+    /// The parser alone, without a scan: the children a PE plans, with
+    /// its notes, for a signed PE, an SFX with a zip overlay, a Burn
+    /// bundle and a PE whose resource holds a cabinet; stopped by the
+    /// limits, it reports no damage it did not meet.
+    #[test]
+    fn listing_without_the_engine() {
+        use crate::formats::container::{list, Listed, Listing};
+        let limits = crate::Limits::default();
+        let listing = |rel: &str, max: usize| -> Option<(Vec<u8>, Listing)> {
+            let data = crate::test_support::sample(rel)?;
+            let l = list(open, &data, &limits, max);
+            assert_eq!(l.parsed.format, Format::Pe, "{rel}");
+            assert!(l.notes.errors.is_empty(), "{rel}: {:?}", l.notes.errors);
+            Some((data, l))
+        };
+        let pe = |l: &Listing| match &l.parsed.metadata {
+            Some(Metadata::Pe(info)) => (**info).clone(),
+            other => panic!("no PE facts: {other:?}"),
+        };
+        let signals = |l: &Listing| -> Vec<String> {
+            l.notes.evidence.iter().map(|e| e.signal.clone()).collect()
+        };
+
+        // Signed (osslsigncode): the signature matches, nothing else inside.
+        let Some((_, l)) = listing("pe/signed_x64.exe", usize::MAX) else {
+            return;
+        };
+        assert_eq!(l.notes.verified, vec![Check::Authenticode]);
+        assert!(l.entries.is_empty(), "{:?}", l.entries);
+        let info = pe(&l);
+        assert!(info.signed);
+        assert_eq!(info.signatures.len(), 1);
+        assert_eq!(
+            signals(&l),
+            ["pe-header", "pe-certificate-table", "authenticode-signer"]
+        );
+
+        // A zip appended to a PE: the overlay, a region of the file.
+        let Some((_, l)) = listing("pe/with_zip.exe", usize::MAX) else {
+            return;
+        };
+        assert!(l.notes.verified.is_empty());
+        let [(
+            name,
+            info,
+            Listed::Slice {
+                at: 14848,
+                len: 561,
+            },
+        )] = &l.entries[..]
+        else {
+            panic!("{:?}", l.entries);
+        };
+        assert_eq!(name, "[overlay]");
+        assert_eq!((info.kind, info.offset), (EntryKind::Overlay, Some(14848)));
+        assert_eq!(signals(&l), ["pe-header", "pe-overlay"]);
+
+        // A Burn bundle: its two containers where the section puts them.
+        let Some((_, l)) = listing("burn/burn_constructed.exe", usize::MAX) else {
+            return;
+        };
+        let burn = pe(&l).burn.expect("burn facts");
+        let names: Vec<&str> = l.entries.iter().map(|e| e.0.as_str()).collect();
+        assert_eq!(names, ["[burn-ux]", "[burn-attached-1]"]);
+        for ((_, info, data), c) in l.entries.iter().zip(&burn.containers) {
+            assert_eq!(info.offset, Some(c.offset));
+            assert!(
+                matches!(data, Listed::Slice { at, len } if *at as u64 == c.offset && *len as u64 == c.size),
+                "{data:?}"
+            );
+        }
+        let burn_evidence = signals(&l)
+            .iter()
+            .filter(|s| *s == "burn-container")
+            .count();
+        assert_eq!(burn_evidence, 2);
+
+        // Stopped after the first container: the second is not listed, and
+        // not reported missing or damaged; the node's own facts stay.
+        let Some((_, l)) = listing("burn/burn_constructed.exe", 1) else {
+            return;
+        };
+        assert_eq!(l.entries.len(), 1);
+        assert!(pe(&l).burn.is_some());
+
+        // A cabinet in a resource: a child named by its resource path.
+        let Some((_, l)) = listing("pe/cab_resource.exe", usize::MAX) else {
+            return;
+        };
+        let [(
+            name,
+            info,
+            Listed::Slice {
+                at: 14440,
+                len: 423,
+            },
+        )] = &l.entries[..]
+        else {
+            panic!("{:?}", l.entries);
+        };
+        assert!(name.starts_with(".rsrc/RCDATA/CABINET/"), "{name}");
+        assert_eq!(info.kind, EntryKind::Resource);
+        assert!(signals(&l).contains(&"pe-resource-container".to_owned()));
+        assert!(pe(&l).resource_count >= 1);
+    }
+
+    /// The old push walk stopped collecting resources at the first child
+    /// the limits refused, so a limit shortened `resource_count` and
+    /// `resources` (35 of 52 here); the facts no longer depend on limits.
+    #[test]
+    fn a_limit_does_not_shorten_the_resource_facts() {
+        let Some(data) = crate::test_support::sample("lookalike/inno5_Setup.e32") else {
+            return;
+        };
+        let facts = |limits: crate::Limits| {
+            let r = crate::Scanner::new()
+                .with_limits(limits)
+                .scan_bytes("x", &data);
+            match r.root.metadata {
+                Some(Metadata::Pe(ref i)) => (i.resource_count, i.resources.len()),
+                ref other => panic!("{other:?}"),
+            }
+        };
+        let all = facts(crate::Limits::default());
+        assert_eq!(all, (52, 52));
+        let one = crate::Limits {
+            max_entries_per_container: 1,
+            ..crate::Limits::default()
+        };
+        assert_eq!(facts(one), all);
     }
 
     #[test]

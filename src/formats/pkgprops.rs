@@ -48,7 +48,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "msu-properties",
     format: Format::MsuProperties,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// The text: UTF-16LE (with a BOM, or ASCII-range text with NUL high bytes)

@@ -51,7 +51,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "rar",
     format: Format::Rar,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// A RAR 4 or RAR 5 signature at the start.

@@ -39,7 +39,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "squirrel-releases",
     format: Format::SquirrelReleases,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// One `SHA1 filename size` line.

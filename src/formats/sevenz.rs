@@ -81,7 +81,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "7z",
     format: Format::SevenZ,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// The 6-byte 7z signature and major version 0, with either a start header

@@ -160,7 +160,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "xar",
     format: Format::Xar,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// `xar!` then a header size of at least 28.

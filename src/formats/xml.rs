@@ -98,7 +98,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "xml",
     format: Format::Xml,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// Roots recognised without an XML declaration.

@@ -71,7 +71,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "zip",
     format: Format::Zip,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// A plausible local file header (version needed below 100, and a

@@ -213,7 +213,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "cfb",
     format: Format::Cfb,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// The CFB signature, major version 3 or 4, little-endian byte order mark

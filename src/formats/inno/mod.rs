@@ -148,7 +148,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "inno",
     format: Format::Inno,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// Either setup-0 on its own (the setup data ID and a parseable version),

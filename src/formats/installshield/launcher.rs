@@ -201,6 +201,14 @@ pub(crate) struct LauncherWalk<'a> {
     max: u64,
 }
 
+impl LauncherWalk<'_> {
+    /// Where the record list ends, as an offset of the node whose region
+    /// was opened (what follows is no record).
+    pub(crate) fn end(&self) -> u64 {
+        self.info.end
+    }
+}
+
 impl Container for LauncherWalk<'_> {
     fn next_entry(&mut self, _notes: &mut Notes) -> Option<Entry<'_>> {
         let i = self.next;

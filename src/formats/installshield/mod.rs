@@ -43,7 +43,7 @@ mod launcher;
 pub use cabinet::CabinetInfo;
 pub use launcher::{LauncherInfo, RecordInfo};
 
-pub(crate) use launcher::{looks_like_launcher, open_launcher};
+pub(crate) use launcher::{looks_like_launcher, open_launcher, LauncherWalk};
 
 use super::container::{Notes, Opened, Options};
 use super::{Handler, Parsed};
@@ -54,7 +54,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "installshield",
     format: Format::InstallShield,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// An InstallShield cabinet (`ISc(` and a header that makes sense).

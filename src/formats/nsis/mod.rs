@@ -121,7 +121,7 @@ pub(crate) const HANDLER: Handler = Handler {
     name: "nsis",
     format: Format::Nsis,
     sniff,
-    parser: super::Parser::Pull(open),
+    open,
 };
 
 /// The NSIS first header starts the data: the 16-byte signature at 4 (of
