@@ -220,6 +220,19 @@ mod tests {
         assert_eq!(find_embedded(b"", 1 << 20), None);
     }
 
+    /// The crate docs' table lists every handler (and nothing else).
+    #[test]
+    fn crate_docs_list_every_handler() {
+        let docs = include_str!("../lib.rs");
+        let listed: Vec<&str> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! | `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let handlers: Vec<&str> = HANDLERS.iter().map(|h| h.name).collect();
+        assert_eq!(listed, handlers);
+    }
+
     #[test]
     fn le_reads_are_bounded() {
         assert_eq!(le_u32(&[1, 0, 0, 0], 0), Some(1));
