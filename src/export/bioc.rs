@@ -582,6 +582,26 @@ pub(crate) fn rule_for(it: &Item<'_>, warn: &mut Warnings) -> Option<Rule> {
     }
 }
 
+/// A rule for a program that has no name to match (no `.exe` name, no
+/// version-info OriginalFilename, no Omaha app id) matches its exact file
+/// only: say so.
+pub(super) fn warn_if_hash_only(rule: &Rule, it: &Item<'_>, warn: &mut Warnings) {
+    if let Target::Image(f) = &rule.target {
+        if f.switches.is_some()
+            && f.original_names.is_empty()
+            && f.image_name.is_none()
+            && f.omaha_appguid.is_none()
+        {
+            warn.node(
+                it,
+                "no program name (.exe) or version-info OriginalFilename: the rule matches \
+                 this exact file (SHA-256) only, not other copies run with the family's \
+                 switch",
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,20 +56,7 @@ impl FormatWriter for Xql {
         let Some(rule) = bioc::rule_for(it, warn) else {
             return Ok(false);
         };
-        if let Target::Image(f) = &rule.target {
-            if f.switches.is_some()
-                && f.original_names.is_empty()
-                && f.image_name.is_none()
-                && f.omaha_appguid.is_none()
-            {
-                warn.node(
-                    it,
-                    "no program name (.exe) or version-info OriginalFilename: the rule matches \
-                     this exact file (SHA-256) only, not other copies run with the family's \
-                     switch",
-                );
-            }
-        }
+        bioc::warn_if_hash_only(&rule, it, warn);
         let mut dropped = Vec::new();
         let Some(text) = render(&rule, opts, &mut dropped) else {
             warn.node(
