@@ -38,7 +38,7 @@ use super::container::{self, Container, Decoded, End, Notes, Opened, Options};
 use super::xml::{tags, unescape, Tag};
 use super::{Handler, Metadata, Parsed};
 use crate::error::{context, Error};
-use crate::hash::Inspect;
+use crate::hash::{to_hex as hex, Inspect};
 use crate::limits::Limits;
 use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
@@ -531,14 +531,6 @@ fn slice(heap: &[u8], off: u64, len: u64) -> Option<&[u8]> {
     let start = usize::try_from(off).ok()?;
     let end = start.checked_add(usize::try_from(len).ok()?)?;
     heap.get(start..end)
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    b.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
 }
 
 /// The digest of `data` with the named algorithm, if installsift computes it.

@@ -33,7 +33,7 @@ mod stream;
 use crate::error::Error;
 use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Options};
 use crate::formats::{Handler, Metadata, Parsed};
-use crate::hash::Inspect;
+use crate::hash::{to_hex as hex, Inspect};
 use crate::limits::Limits;
 use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use header::{Checksum, DataEntry, FileEntry};
@@ -791,7 +791,13 @@ impl Container for Walk<'_> {
         };
         match read {
             Ok(d) => {
-                let checked = verify(sum.map(Summer::finish), &r.checksum);
+                // A SHA-256 the engine computed already, over the same
+                // bytes: not computed a second time here.
+                let sum = match &r.checksum {
+                    Checksum::Sha256(_) => Some(Sum::Hex(d.hashes.sha256.clone())),
+                    _ => sum.map(Summer::finish),
+                };
+                let checked = verify(sum, &r.checksum);
                 match &checked {
                     Ok(check) => info.add_verified(*check),
                     Err(e) => info.add_error(e.clone()),
@@ -1094,7 +1100,6 @@ enum Summer {
     Crc32(crc32fast::Hasher),
     Md5(md5::Md5),
     Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
 }
 
 /// A finished checksum.
@@ -1102,6 +1107,8 @@ enum Summer {
 enum Sum {
     U32(u32),
     Bytes(Vec<u8>),
+    /// Lowercase hex, as the engine gives its SHA-256.
+    Hex(String),
 }
 
 impl Summer {
@@ -1111,7 +1118,8 @@ impl Summer {
             Checksum::Crc32(_) => Summer::Crc32(crc32fast::Hasher::new()),
             Checksum::Md5(_) => Summer::Md5(md5::Md5::new()),
             Checksum::Sha1(_) => Summer::Sha1(sha1::Sha1::new()),
-            Checksum::Sha256(_) => Summer::Sha256(sha2::Sha256::new()),
+            // The engine hashes every entry with SHA-256 (`Decoded::hashes`).
+            Checksum::Sha256(_) => return None,
         })
     }
 
@@ -1132,7 +1140,6 @@ impl Summer {
             Summer::Crc32(h) => h.update(data),
             Summer::Md5(h) => h.update(data),
             Summer::Sha1(h) => h.update(data),
-            Summer::Sha256(h) => h.update(data),
         }
     }
 
@@ -1142,7 +1149,6 @@ impl Summer {
             Summer::Crc32(h) => Sum::U32(h.finalize()),
             Summer::Md5(h) => Sum::Bytes(h.finalize().to_vec()),
             Summer::Sha1(h) => Sum::Bytes(h.finalize().to_vec()),
-            Summer::Sha256(h) => Sum::Bytes(h.finalize().to_vec()),
         }
     }
 }
@@ -1153,6 +1159,7 @@ fn verify(sum: Option<Sum>, want: &Checksum) -> Result<Check, Error> {
     let show = |s: &Option<Sum>| match s {
         Some(Sum::U32(x)) => format!("{x:08x}"),
         Some(Sum::Bytes(b)) => hex(b),
+        Some(Sum::Hex(h)) => h.clone(),
         None => String::new(),
     };
     let (got, exp, algo, check) = match want {
@@ -1174,14 +1181,6 @@ fn verify(sum: Option<Sum>, want: &Checksum) -> Result<Check, Error> {
             "Inno Setup data entry: {algo} of the decoded file is {got}, the setup stores {exp}"
         )))
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    use std::fmt::Write;
-    b.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
 }
 
 #[cfg(test)]

@@ -257,9 +257,16 @@ fn block_size(head: &[u8], ver: Version) -> Option<(u64, bool)> {
     }
 }
 
-/// Check the CRCs of the block stream at `at` (header and every 4 KiB
-/// chunk) without decoding it: the number of CRCs that matched.
-pub(crate) fn check_block(data: &[u8], at: usize, ver: Version) -> Result<usize, Error> {
+/// Walk the block stream at `at`: check its header CRC and every 4 KiB
+/// chunk's CRC, handing each chunk (without its CRC) to `each`: where the
+/// stream ends, its stored size, whether it is compressed, and the number
+/// of CRCs that matched.
+fn walk_block(
+    data: &[u8],
+    at: usize,
+    ver: Version,
+    mut each: impl FnMut(&[u8]),
+) -> Result<(usize, u64, bool, usize), Error> {
     let hlen = block_header_len(ver);
     let head = data
         .get(at..at.saturating_add(hlen))
@@ -272,7 +279,8 @@ pub(crate) fn check_block(data: &[u8], at: usize, ver: Version) -> Result<usize,
             "block header at {at:#x}: CRC32 {actual:#010x}, stored {crc:#010x}"
         )));
     }
-    let (stored, _) = block_size(head, ver).ok_or_else(|| Error::malformed("block header"))?;
+    let (stored, compressed) =
+        block_size(head, ver).ok_or_else(|| Error::malformed("block header"))?;
     let body_at = at + hlen;
     let body = usize::try_from(stored)
         .ok()
@@ -299,9 +307,16 @@ pub(crate) fn check_block(data: &[u8], at: usize, ver: Version) -> Result<usize,
                 "block at {at:#x}: chunk {i} fails its CRC32 ({got:#010x}, stored {want:#010x})"
             )));
         }
+        each(chunk);
         n += 1;
     }
-    Ok(n)
+    Ok((body_at + body.len(), stored, compressed, n))
+}
+
+/// Check the CRCs of the block stream at `at` (header and every 4 KiB
+/// chunk) without decoding it: the number of CRCs that matched.
+pub(crate) fn check_block(data: &[u8], at: usize, ver: Version) -> Result<usize, Error> {
+    walk_block(data, at, ver, |_| {}).map(|(_, _, _, n)| n)
 }
 
 /// Read the block stream at `at`, checking the header CRC and every
@@ -315,58 +330,9 @@ pub(crate) fn read_block(
     ver: Version,
     limits: &Limits,
 ) -> Result<Block, Error> {
-    let hlen = block_header_len(ver);
-    let head = data
-        .get(at..at.saturating_add(hlen))
-        .filter(|h| h.len() == hlen)
-        .ok_or_else(|| Error::truncated(format!("block header at {at:#x} cut short")))?;
-    let crc = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
-    let actual = crc32fast::hash(&head[4..]);
-    if actual != crc {
-        return Err(Error::checksum(format!(
-            "block header at {at:#x}: CRC32 {actual:#010x}, stored {crc:#010x}"
-        )));
-    }
-    let (stored, compressed) =
-        block_size(head, ver).ok_or_else(|| Error::malformed("block header"))?;
-    let body_at = at + hlen;
-    let end = usize::try_from(stored)
-        .ok()
-        .and_then(|n| body_at.checked_add(n))
-        .filter(|&e| e <= data.len())
-        .ok_or_else(|| {
-            Error::truncated(format!(
-                "block at {at:#x} declares {stored} bytes, only {} left",
-                data.len().saturating_sub(body_at)
-            ))
-        })?;
-    let body = data.get(body_at..end).unwrap_or(&[]);
-    // Strip the per-chunk CRCs; the result is never larger than the body.
-    let mut raw = Vec::with_capacity(body.len());
-    let mut rest = body;
-    let mut crcs = 1;
-    while !rest.is_empty() {
-        if rest.len() <= 4 {
-            return Err(Error::malformed(format!(
-                "block at {at:#x}: {} stray bytes at its end",
-                rest.len()
-            )));
-        }
-        let (c, tail) = rest.split_at(4);
-        let n = tail.len().min(BLOCK_CHUNK);
-        let (chunk, after) = tail.split_at(n);
-        let want = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-        let got = crc32fast::hash(chunk);
-        if got != want {
-            return Err(Error::checksum(format!(
-                "block at {at:#x}: chunk {} fails its CRC32 ({got:#010x}, stored {want:#010x})",
-                raw.len() / BLOCK_CHUNK
-            )));
-        }
-        crcs += 1;
-        raw.extend_from_slice(chunk);
-        rest = after;
-    }
+    // The chunks without their CRCs; never larger than the stored body.
+    let mut raw = Vec::new();
+    let (end, stored, compressed, crcs) = walk_block(data, at, ver, |c| raw.extend_from_slice(c))?;
     let by_ratio = stored
         .saturating_mul(limits.max_ratio)
         .max(limits.ratio_floor);

@@ -6,7 +6,7 @@
 use crate::error::{context, Error, Result};
 use crate::formats::container::{Container, Data, Decoded, End, Entry, Notes, Opened};
 use crate::formats::{le_u16, le_u32, le_u64, Metadata, Parsed};
-use crate::hash::Inspect;
+use crate::hash::{to_hex as hex, Inspect};
 use crate::model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use md5::{Digest, Md5};
 use serde::Serialize;
@@ -906,10 +906,6 @@ fn source(h: &Header<'_>, index: u32, fd: &Fd) -> Result<(u32, Fd)> {
         })?;
     }
     Ok((src_index, src))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 #[cfg(test)]
