@@ -971,17 +971,13 @@ fn conclude(cx: &mut Cx<'_>, opened: formats::container::Opened<'_>) -> formats:
     use formats::container::Opened;
     match opened {
         Opened::Leaf(parsed) => parsed,
-        Opened::Container(c) => drive(cx, c),
+        Opened::Container(c) => drive(cx, c).0,
     }
 }
 
-/// Pull every entry of `c` into the node of `cx` (see [`pull`]).
-fn drive<'a>(cx: &mut Cx<'_>, c: Box<dyn formats::container::Container + 'a>) -> formats::Parsed {
-    drive_until(cx, c).0
-}
-
-/// [`drive`], saying also whether the limits stopped the pulling.
-fn drive_until<'a>(
+/// Pull every entry of `c` into the node of `cx` (see [`pull`]): the
+/// container's conclusion, and whether the limits stopped the pulling.
+fn drive<'a>(
     cx: &mut Cx<'_>,
     mut c: Box<dyn formats::container::Container + 'a>,
 ) -> (formats::Parsed, formats::container::End) {
@@ -1168,7 +1164,7 @@ fn place_special<'s>(
         }
         Took::Plain(t) => Ok((t, name, info)),
         Took::Splice(sub) => {
-            let (parsed, end) = drive_until(cx, sub);
+            let (parsed, end) = drive(cx, sub);
             Err(Box::new(Special::Spliced(parsed, end)))
         }
     }
