@@ -91,7 +91,7 @@ PY
 #    file names (quotes, `# x:`, leading `*`/`&`/`- `, `?`, non-ASCII) are
 #    read back by pySigma: the Image|endswith / package value is the name.
 #    pip install sigma-cli pysigma-backend-splunk pysigma-backend-elasticsearch pysigma-pipeline-sysmon
-# 5. cortex-xql: there is no offline XQL validator. tests/it/bioc.rs has our
+# 5. cortex-xql: there is no offline XQL validator. crates/cli/tests/it/bioc.rs has our
 #    own tokenizer and parser (from the XQL reference) that every query of
 #    the corpus must pass, with its regexes compiled and run; run here.
 if ! command -v sigma >/dev/null; then
@@ -302,7 +302,7 @@ ioc=$tmp/ioc; mkdir -p "$ioc"
 
 # STIX 2.1: the bundle of the corpus (every layer, three hash kinds).
 # stix2-validator warns {103} on every indicator: ids are UUIDv5 on purpose
-# (reproducible; see src/export/stix.rs); with that one check disabled the
+# (reproducible; see crates/export/src/stix.rs); with that one check disabled the
 # strict run (warnings as errors) must pass too.
 if stix2_validator -q "$tmp/bundle.json"; then
     n103=$(stix2_validator "$tmp/bundle.json" 2>&1 | grep -c '{103}' || true)

@@ -147,7 +147,7 @@ def build_ordinal_pe(tmp):
 def craft_variants(tmp):
     """Hand-made odd import tables (malformed on purpose), from
     corpus/pe/hello_x86.exe: the fields are found with pefile and patched.
-    The same variants are unit tests in src/formats/pe/imphash.rs."""
+    The same variants are unit tests in crates/formats/src/pe/imphash.rs."""
     src = "corpus/pe/hello_x86.exe"
     pe = pefile.PE(src)
     data = bytearray(open(src, "rb").read())

@@ -207,7 +207,7 @@ def explain(tool, sample, rel, size, nodes, named, root_format, elsewhere):
         return "7-Zip's NSIS handler names files by install-time path variables; installsift keeps NSIS's own names"
     if "uninstall.exe" in low or (base.endswith(".exe") and any(
             str(n.get("path", [""])[-1]).lower().endswith(base + ".nsis") for n in nodes)):
-        return "7-Zip rebuilds the NSIS uninstaller from the exe stub (see tests/it/reference.rs)"
+        return "7-Zip rebuilds the NSIS uninstaller from the exe stub (see crates/cli/tests/it/reference.rs)"
     if tool == "7zz" and "/" in low:
         parents = {norm(str(n.get("path", [""])[-1])).lower(): n.get("format") for n in nodes}
         parts = low.split("/")

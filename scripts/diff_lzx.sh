@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Differential test of the LZX decoder (src/formats/cab/lzx.rs) against the
+# Differential test of the LZX decoder (crates/formats/src/cab/lzx.rs) against the
 # two reference implementations: libmspack (through cabextract) and 7-Zip
 # (7zz x). No LZX compressor exists on Debian, so the cabinets are written
-# by our own test encoder (tests/lzxgen, driven by examples/lzx_gen.rs);
+# by our own test encoder (crates/cli/tests/lzxgen, driven by crates/cli/examples/lzx_gen.rs);
 # every member must come out of installsift, cabextract and 7zz as the
 # bytes the encoder was given.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate src/formats/pe/ordinals.rs: the ordinal -> name tables that python
+"""Generate crates/formats/src/pe/ordinals.rs: the ordinal -> name tables that python
 pefile uses for imphash.
 
 pefile's imphash tables are frozen to the state before its August 2024 change
@@ -10,7 +10,7 @@ reads them from that release:
 
     python3 -m venv /tmp/pefile2023
     /tmp/pefile2023/bin/pip install pefile==2023.2.7
-    /tmp/pefile2023/bin/python scripts/gen_imphash_ordinals.py > src/formats/pe/ordinals.rs
+    /tmp/pefile2023/bin/python scripts/gen_imphash_ordinals.py > crates/formats/src/pe/ordinals.rs
     cargo fmt
 
 (pefile 2024.8.26, the latest release on PyPI at the time, has the changed

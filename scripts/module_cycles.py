@@ -1,26 +1,38 @@
 #!/usr/bin/env python3
-"""Import cycles between the top-level modules of the crate.
+"""The dependency direction of the workspace, and import cycles in each crate.
 
-Reads every `src/**/*.rs` file (non-test code: everything before the first
-`#[cfg(test)]` line), collects the `crate::<module>` paths it names (in `use`
-items and inline paths, doc comments excluded), and builds the graph
-"module A names module B" between the crate's top-level modules (`scan`,
-`formats`, `report`, ...; a file under `src/formats/` belongs to `formats`).
-It prints each edge with one place that makes it, then every strongly
-connected component of more than one module: an import cycle.
+Two checks, both run in .ci/run:
 
-Exit status: 0 when the modules form no cycle, or when every cycle edge is
-listed in the baseline file given with --baseline (edges still to remove,
-one `a -> b` per line); 1 when a cycle edge is not in the baseline (a new
-cycle), 2 on usage errors. With --baseline, baseline edges that no longer
-exist are reported so the file can shrink.
+1. Crates (from `cargo metadata`): each workspace crate may depend (normal,
+   build or dev) only on the crates listed for it in ALLOWED below:
 
-    scripts/module_cycles.py                 # print the graph and cycles
-    scripts/module_cycles.py --baseline scripts/module_cycles.baseline
+       installsift-model    -> nothing of ours
+       installsift-formats  -> model
+       installsift          -> model, formats
+       installsift-export   -> installsift
+       installsift-cli      -> installsift, export (+ formats, model in tests)
+
+   so the parsers can never name the engine, nor the vocabulary anything.
+
+2. Modules: in every crate, reads each `src/**/*.rs` file (non-test code:
+   everything before the first `#[cfg(test)]` line), collects the
+   `crate::<module>` paths it names (in `use` items and inline paths, doc
+   comments excluded), and builds the graph "module A names module B"
+   between the crate's top-level modules (a file under `crates/installsift/src/classify/`
+   belongs to `classify`). It prints each edge with one place that makes
+   it, then every strongly connected component of more than one module: an
+   import cycle.
+
+Exit status: 0 when both hold, 1 when a crate depends on one it may not or
+the modules of a crate form a cycle, 2 on usage errors.
+
+    scripts/module_cycles.py
 """
 import argparse
+import json
 import os
 import re
+import subprocess
 import sys
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
@@ -28,10 +40,33 @@ PATH = re.compile(r"\bcrate::([a-z_][a-z0-9_]*)")
 USE_GROUP = re.compile(r"\buse\s+crate::\{([^;]*)\};", re.S)
 
 
+ALLOWED = {
+    "installsift-model": set(),
+    "installsift-formats": {"installsift-model"},
+    "installsift": {"installsift-model", "installsift-formats"},
+    "installsift-export": {"installsift"},
+    "installsift-cli": {"installsift", "installsift-export", "installsift-formats", "installsift-model"},
+}
+
+
+def crate_edges():
+    """(crate, dependency, kind) for every dependency between workspace crates."""
+    out = subprocess.run(
+        ["cargo", "metadata", "--format-version", "1", "--no-deps", "--locked"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout
+    meta = json.loads(out)
+    ours = {p["name"] for p in meta["packages"]}
+    edges = []
+    for p in meta["packages"]:
+        for d in p["dependencies"]:
+            if d["name"] in ours:
+                edges.append((p["name"], d["name"], d["kind"] or "normal"))
+    return ours, edges
+
+
 def top_module(rel):
     parts = rel.split(os.sep)
-    if parts[0] == "bin":
-        return None  # the binary is another crate
     name = parts[0]
     return name[:-3] if name.endswith(".rs") else name
 
@@ -108,42 +143,50 @@ def sccs(nodes, edges):
     return [c for c in out if len(c) > 1]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--baseline", help="file of cycle edges still allowed, `a -> b` per line")
-    ap.add_argument("--src", default=os.path.join(ROOT, "src"))
-    args = ap.parse_args()
-    edges = graph(args.src)
+def check_crates():
+    ours, edges = crate_edges()
+    bad = 0
+    for name in sorted(ours):
+        if name not in ALLOWED:
+            print(f"crate {name} is not in ALLOWED (scripts/module_cycles.py): say what it may depend on")
+            bad += 1
+    print("crates (crate -> dependency, kind):")
+    for a, b, kind in sorted(edges):
+        ok = b in ALLOWED.get(a, set())
+        print(f"  {a} -> {b} ({kind}){'' if ok else '    NOT ALLOWED'}")
+        bad += not ok
+    return bad
+
+
+def check_modules(src):
+    edges = graph(src)
     nodes = {a for a, _ in edges} | {b for _, b in edges}
-    print("edges (module -> module it names, one place):")
+    print(f"modules of {os.path.relpath(src, ROOT)} (module -> module it names, one place):")
     for (a, b), where in sorted(edges.items()):
         print(f"  {a} -> {b}    ({where})")
     cycles = sccs(nodes, edges)
-    cycle_edges = set()
     for c in cycles:
         members = set(c)
-        print("cycle:", " <-> ".join(c))
-        for (a, b) in edges:
+        print("  CYCLE:", " <-> ".join(c))
+        for (a, b) in sorted(edges):
             if a in members and b in members:
-                cycle_edges.add((a, b))
-    if not cycles:
-        print("no import cycle between top-level modules")
-        return 0
-    allowed = set()
-    if args.baseline:
-        for line in open(args.baseline, encoding="utf-8"):
-            line = line.split("#", 1)[0].strip()
-            if line:
-                a, b = [x.strip() for x in line.split("->")]
-                allowed.add((a, b))
-        for e in sorted(allowed - cycle_edges):
-            print(f"baseline edge no longer in a cycle (remove it): {e[0]} -> {e[1]}")
-    new = sorted(cycle_edges - allowed)
-    for a, b in new:
-        print(f"NEW cycle edge: {a} -> {b} ({edges[(a, b)]})")
-    if new:
+                print(f"    {a} -> {b} ({edges[(a, b)]})")
+    return len(cycles)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.parse_args()
+    bad = check_crates()
+    crates = os.path.join(ROOT, "crates")
+    for c in sorted(os.listdir(crates)):
+        src = os.path.join(crates, c, "src")
+        if os.path.isdir(src):
+            bad += check_modules(src)
+    if bad:
+        print(f"{bad} problem(s)")
         return 1
-    print(f"{len(cycle_edges)} cycle edges, all in the baseline (still to remove)")
+    print("the crates depend in the allowed direction; no import cycle between the top-level modules of any crate")
     return 0
 
 

@@ -4,5 +4,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    installsift::fuzzing::exercise_as("installshield", data);
+    installsift_formats::fuzzing::exercise_as("installshield", data);
 });

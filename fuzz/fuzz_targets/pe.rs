@@ -1,7 +1,7 @@
 //! Deep target: the pe parser on any bytes (past its magic checks), then
-//! the usual recursion into what it finds.
+//! what it finds, listed the same way a few levels down (no engine).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    installsift::fuzzing::exercise_as("pe", data);
+    installsift_formats::fuzzing::exercise_as("pe", data);
 });

@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    installsift::fuzzing::exercise_signature(data);
+    installsift_formats::fuzzing::exercise_signature(data);
 });

@@ -3,5 +3,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    installsift::fuzzing::exercise_as("xml", data);
+    installsift_formats::fuzzing::exercise_as("xml", data);
 });

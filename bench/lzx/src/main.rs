@@ -9,10 +9,10 @@
 //! 12,000,000) inside corpus/installshield/clam_IScab_int.exe, its one
 //! folder repeated as 8 folders (14.4 MB out). payload.cab: the 40 MB
 //! bench payload of bench/make_inputs.sh (shared libraries) packed by our
-//! test encoder (tests/lzxgen; LZX:21, E8 size 12,000,000), when present.
+//! test encoder (crates/cli/tests/lzxgen; LZX:21, E8 size 12,000,000), when present.
 
 #[allow(dead_code)]
-#[path = "../../../tests/lzxgen/mod.rs"]
+#[path = "../../../crates/cli/tests/lzxgen/mod.rs"]
 mod lzxgen;
 
 use std::path::Path;
@@ -49,7 +49,7 @@ fn folders(d: &[u8]) -> Vec<LzxFolder<'_>> {
 }
 
 fn ours(bits: u8, frames: &[(&[u8], usize)], sink: &mut u64) {
-    installsift::fuzzing::decode_lzx(bits, frames, |b| {
+    installsift_formats::fuzzing::decode_lzx(bits, frames, |b| {
         *sink += b.len() as u64 + u64::from(b[b.len() / 2])
     })
     .expect("installsift decodes");

@@ -1,0 +1,189 @@
+//! LZX cabinets decoded byte for byte as libmspack (cabextract) decodes
+//! them: a few hundred seeded streams from the test encoder (crates/cli/tests/lzxgen),
+//! each member compared with the original bytes, with what cabextract
+//! writes and with what installsift reports. The larger run, also against
+//! 7-Zip, is `scripts/diff_lzx.sh` (results in scripts/results/).
+
+#[allow(dead_code)]
+#[path = "../lzxgen/mod.rs"]
+mod lzxgen;
+
+use installsift::Scanner;
+use lzxgen::cab::{cabinet, File, Folder};
+use lzxgen::cases::case;
+use lzxgen::encoder::{encode, MAX_CHUNK};
+use lzxgen::rng::Rng;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::process::Command;
+
+/// Streams checked here (one cabinet folder each).
+const STREAMS: u64 = 300;
+/// Largest stream: keeps the unoptimised test build quick.
+const MAX_LEN: usize = 70_000;
+
+fn hex(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+#[test]
+fn lzx_cabinets_decode_as_cabextract_decodes_them() {
+    let version = Command::new("cabextract").arg("--version").output();
+    assert!(
+        version.is_ok_and(|o| o.status.success()),
+        "this test compares LZX decoding with cabextract (libmspack), which is not \
+         installed: apt-get install cabextract"
+    );
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("lzx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).expect("mkdir");
+
+    let scanner = Scanner::new();
+    let mut rng = Rng::new(0x1A2);
+    // (member name, original bytes' SHA-256)
+    let mut members: Vec<(String, String)> = Vec::new();
+    let mut cabs = Vec::new();
+    let mut ours_wrong = Vec::new();
+    let mut index = 0;
+    while index < STREAMS {
+        let cab_no = cabs.len();
+        let mut folders = Vec::new();
+        let mut files = Vec::new();
+        let mut originals = Vec::new();
+        for s in 0..rng.range(1, 6).min(STREAMS - index) {
+            let c = case(0x7E57, index, MAX_LEN);
+            index += 1;
+            let stream = encode(&c.input, &c.opts);
+            assert!(stream.frames.iter().all(|(f, _)| f.len() <= MAX_CHUNK));
+            let n = c.input.len();
+            let mut cuts = vec![0, n];
+            for _ in 0..rng.below(3) {
+                cuts.push(rng.below(n as u64 + 1) as usize);
+            }
+            cuts.sort_unstable();
+            for (k, w) in cuts.windows(2).enumerate() {
+                let name = format!("c{cab_no}_s{s}_f{k}.bin");
+                files.push(File {
+                    name: name.clone(),
+                    folder: folders.len() as u16,
+                    offset: w[0] as u32,
+                    size: (w[1] - w[0]) as u32,
+                });
+                originals.push((name, hex(&c.input[w[0]..w[1]])));
+            }
+            folders.push(Folder {
+                window_bits: c.opts.window_bits,
+                frames: stream.frames,
+            });
+        }
+        let cab = cabinet(&folders, &files);
+        let report = scanner.scan_bytes("lzx.cab", &cab);
+        for (name, sha) in &originals {
+            let ours = report
+                .root
+                .children
+                .iter()
+                .find(|c| c.path.last() == Some(name))
+                .map(|c| (c.sha256.clone(), c.errors.clone()));
+            if ours != Some((Some(sha.clone()), Vec::new())) {
+                ours_wrong.push(format!("{name}: ours {ours:?}"));
+            }
+        }
+        let path = dir.join(format!("c{cab_no}.cab"));
+        std::fs::write(&path, &cab).expect("write cab");
+        cabs.push(path);
+        members.extend(originals);
+    }
+    assert!(
+        ours_wrong.is_empty(),
+        "installsift differs from the original bytes:\n{}",
+        ours_wrong.join("\n")
+    );
+
+    let run = Command::new("cabextract")
+        .arg("-q")
+        .arg("-d")
+        .arg(&out)
+        .args(&cabs)
+        .output()
+        .expect("run cabextract");
+    assert!(
+        run.status.success(),
+        "cabextract failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut differ = Vec::new();
+    for (name, sha) in &members {
+        match std::fs::read(out.join(name)) {
+            Ok(bytes) if hex(&bytes) == *sha => {}
+            Ok(_) => differ.push(format!("{name}: cabextract wrote other bytes")),
+            Err(e) => differ.push(format!("{name}: cabextract wrote nothing ({e})")),
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} of {} members differ:\n{}",
+        differ.len(),
+        members.len(),
+        differ.join("\n")
+    );
+    assert!(members.len() as u64 >= STREAMS);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A frame that does not decode: the files before it keep their bytes,
+/// the ones from it on are missing with a `malformed` error that names the
+/// CFDATA block and the LZX frame.
+#[test]
+fn damage_in_a_later_frame_keeps_the_files_before_it() {
+    let mut rng = Rng::new(77);
+    let data = lzxgen::data::x86(&mut rng, 3 * 32768 + 500, 0);
+    let opts = lzxgen::encoder::Options {
+        window_bits: 16,
+        e8: Some(12_000_000),
+        ..Default::default()
+    };
+    let mut frames = encode(&data, &opts).frames;
+    // Frame 2's data zeroed (its checksum is computed afterwards): all-zero
+    // codes decode to something until a match runs past the frame's end.
+    frames[2].0.iter_mut().for_each(|b| *b = 0);
+    let cab = cabinet(
+        &[Folder {
+            window_bits: 16,
+            frames,
+        }],
+        &[
+            File {
+                name: "first.bin".into(),
+                folder: 0,
+                offset: 0,
+                size: 65_536,
+            },
+            File {
+                name: "second.bin".into(),
+                folder: 0,
+                offset: 65_536,
+                size: (data.len() - 65_536) as u32,
+            },
+        ],
+    );
+    let report = Scanner::new().scan_bytes("damaged.cab", &cab);
+    let [first, second] = &report.root.children[..] else {
+        panic!("two children: {:?}", report.root.children.len());
+    };
+    assert_eq!(first.sha256.as_deref(), Some(hex(&data[..65_536]).as_str()));
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert!(second.sha256.is_none());
+    let e = &second.errors[0];
+    assert_eq!(e.kind(), "malformed");
+    let text = e.to_string();
+    assert!(
+        text.contains("CFDATA block 2 of folder 0")
+            && text.contains("LZX frame 2 (output offset 65536)"),
+        "{text}"
+    );
+}

@@ -1,0 +1,129 @@
+//! Shared helpers: where the corpus lives and how to walk it; exporting
+//! scans in memory and comparing with golden files.
+
+use std::path::{Path, PathBuf};
+
+/// The root of this checkout (the workspace).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `corpus/` of this checkout.
+pub fn corpus() -> PathBuf {
+    root().join("corpus")
+}
+
+/// Every sample file under `corpus/` (not the build sources, reference
+/// listings or docs), as paths relative to `corpus/` with `/` separators,
+/// sorted.
+pub fn samples() -> Vec<String> {
+    let root = corpus();
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(&root).sort_by_file_name() {
+        let e = e.expect("walk corpus");
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let rel = e
+            .path()
+            .strip_prefix(&root)
+            .expect("under corpus")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let top = rel.split('/').next().unwrap_or_default();
+        if matches!(top, "src" | "reference") || !rel.contains('/') {
+            continue;
+        }
+        out.push(rel);
+    }
+    out
+}
+
+/// An in-memory output an exporter writes to while the test keeps a handle.
+#[derive(Clone, Default)]
+pub struct Shared(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Export what scanning `inputs` (`(name, bytes)`) gives, in memory: the
+/// text and the warnings as strings.
+pub fn export_inputs<N: AsRef<str>>(
+    format: installsift_export::ExportFormat,
+    opts: installsift_export::ExportOptions,
+    inputs: &[(N, Vec<u8>)],
+) -> (String, Vec<String>) {
+    let scanner = installsift::Scanner::new().with_hashes(format.hashes_needed(&opts));
+    let out = Shared::default();
+    let mut ex = installsift_export::Exporter::new(format, opts, Box::new(out.clone()))
+        .expect("options fit");
+    let mut warnings = Vec::new();
+    for (name, data) in inputs {
+        let report = scanner.scan_bytes(name.as_ref(), data);
+        ex.add_report(&report.root).expect("write");
+        warnings.extend(ex.take_warnings().iter().map(ToString::to_string));
+    }
+    let (_, rest) = ex.finish().expect("finish");
+    warnings.extend(rest.iter().map(ToString::to_string));
+    let text = String::from_utf8(out.0.borrow().clone()).expect("utf-8");
+    (text, warnings)
+}
+
+/// [`export_inputs`] over corpus samples.
+pub fn export_samples(
+    format: installsift_export::ExportFormat,
+    opts: installsift_export::ExportOptions,
+    rels: &[&str],
+) -> (String, Vec<String>) {
+    let inputs: Vec<(&str, Vec<u8>)> = rels
+        .iter()
+        .map(|r| {
+            (
+                *r,
+                std::fs::read(corpus().join(r)).unwrap_or_else(|e| panic!("{r}: {e}")),
+            )
+        })
+        .collect();
+    export_inputs(format, opts, &inputs)
+}
+
+/// Compare `got` with the golden file `crates/cli/tests/expected/<dir>/<name>` (or
+/// write it, with `UPDATE_EXPECT=1`): `None` when equal, else where it
+/// differs.
+pub fn golden_in(dir: &str, name: &str, got: &str) -> Option<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/expected")
+        .join(dir)
+        .join(name);
+    if std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, got).expect("write golden");
+        return None;
+    }
+    match std::fs::read_to_string(&path) {
+        Ok(want) if want == got => None,
+        Ok(want) => {
+            let line = want
+                .lines()
+                .zip(got.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or_else(|| want.lines().count().min(got.lines().count()));
+            Some(format!(
+                "{name}: differs at line {}\n  want: {}\n  got:  {}",
+                line + 1,
+                want.lines().nth(line).unwrap_or("<none>"),
+                got.lines().nth(line).unwrap_or("<none>")
+            ))
+        }
+        Err(_) => Some(format!(
+            "{name}: missing (run UPDATE_EXPECT=1 cargo test --test it)"
+        )),
+    }
+}

@@ -1,0 +1,577 @@
+//! The protocol between a format and the engine: **a format opens bytes and
+//! yields entries; the engine pulls them.**
+//!
+//! A format's `open(bytes, options, notes)` reads what it needs to decide
+//! what the bytes are and returns an [`Opened`]: either the node is parsed
+//! ([`Opened::Leaf`]: a document, a trailer-only image) or it is a
+//! [`Container`] whose entries the engine pulls one at a time with
+//! [`Container::next_entry`], then asks for the conclusion with
+//! [`Container::finish`]. Problems, evidence and checks of the node's own
+//! bytes go into the [`Notes`] the engine passes in each call; the engine
+//! moves them onto the node after every call, so their order with its own
+//! errors (limits) is the order things happened.
+//!
+//! What a container never does: recurse into an entry, hash an entry, or
+//! check depth, entry-count, entry-size, ratio or budget limits. The engine
+//! does all of that, uniformly, for every format, in its one walk: when a
+//! limit stops a container, the engine simply stops pulling and calls
+//! `finish` with [`End::Stopped`]. A format therefore cannot forget a limit.
+//! What a container does check is its own structure, within the
+//! parser-internal bounds its [`Options`] carry (table rows, search windows,
+//! document sizes), and every checksum the format carries for an entry
+//! (recorded on the entry's [`EntryInfo`]).
+//!
+//! Nothing here knows the engine: the module depends on the vocabulary
+//! (`report`, `error`, `limits`, `hash`) alone, and a parser can be run, unit-tested,
+//! fuzzed or benchmarked with [`list`], without a scan.
+
+use super::{Metadata, Parsed};
+use installsift_model::error::Error;
+use installsift_model::hash::{HashSelection, Hashes};
+use installsift_model::limits::Limits;
+use installsift_model::{Check, EntryInfo, Evidence, Format};
+use std::collections::HashMap;
+use std::io::Read;
+
+/// What a parser says about its own node, outside its entries. The engine
+/// drains it after each call into the parser.
+#[derive(Debug, Default)]
+pub struct Notes {
+    /// Why the format, and what was read (strong only for structure read).
+    pub evidence: Vec<Evidence>,
+    /// Problems with the node's own structure, in the order met.
+    pub errors: Vec<Error>,
+    /// Checks the format carries that matched the node's own bytes.
+    pub verified: Vec<Check>,
+    /// Digests the node states for entries, by entry key
+    /// ([`EntryInfo::key`]): an MSI's `MsiFileHash` rows for the files of
+    /// its cabinets. The engine checks each keyed entry it reads (and each
+    /// copy of one) and records the outcome on the entry.
+    pub digests: HashMap<String, (Check, Digest)>,
+}
+
+impl Notes {
+    /// Record an error on the node.
+    pub fn error(&mut self, e: Error) {
+        self.errors.push(e);
+    }
+
+    /// Record evidence on the node.
+    pub fn evidence(&mut self, e: Evidence) {
+        self.evidence.push(e);
+    }
+
+    /// Record a check that matched the node's own bytes.
+    pub fn verified(&mut self, c: Check) {
+        self.verified.push(c);
+    }
+
+    /// State digests for entries by key (see [`Notes::digests`]).
+    pub fn expect_digests(&mut self, digests: HashMap<String, (Check, Digest)>) {
+        self.digests = digests;
+    }
+
+    /// Whether nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        self.evidence.is_empty()
+            && self.errors.is_empty()
+            && self.verified.is_empty()
+            && self.digests.is_empty()
+    }
+}
+
+/// A digest a container states for one of its entries (an MSI
+/// `MsiFileHash` row …), checked by the engine against the bytes as they
+/// stream (see [`Notes::expect_digests`]). The hash it needs is computed for that entry alone,
+/// and reported beside `sha256` only when the scan asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Digest {
+    /// MD5 of the entry's content.
+    Md5([u8; 16]),
+}
+
+impl Digest {
+    /// The hashes needed to check it.
+    pub fn selection(&self) -> HashSelection {
+        match self {
+            Digest::Md5(_) => HashSelection {
+                md5: true,
+                ..HashSelection::SHA256
+            },
+        }
+    }
+
+    /// Lowercase hex, as [`Hashes`] holds digests.
+    pub fn hex(&self) -> String {
+        match self {
+            Digest::Md5(d) => d.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
+
+    /// The digest computed over the entry (from its hashes).
+    pub fn computed<'h>(&self, h: &'h Hashes) -> Option<&'h str> {
+        match self {
+            Digest::Md5(_) => h.md5.as_deref(),
+        }
+    }
+}
+
+/// What a parser may read besides the bytes: the parser-internal bounds.
+/// (The entry, depth, ratio and budget limits among [`Limits`] are the
+/// engine's; a parser reads only the bounds on its own structures, such as
+/// `max_document_size`, `max_table_rows` or `overlay_search_window`.)
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    /// The scan's limits.
+    pub limits: &'a Limits,
+    /// The hashes the scan asked for (a parser computes a format-specific
+    /// one, such as an MSI's Authenticode hash, only when asked).
+    pub hashes: HashSelection,
+}
+
+/// An entry's content, as the container can give it, borrowed from the
+/// container while the engine reads it (`'s`: a region of the parsed bytes,
+/// or a decoder that uses the container's state).
+pub enum Data<'s> {
+    /// A region of the container's bytes (a stored entry, an overlay, a
+    /// resource). The engine hashes it and may open it; regions that
+    /// overlap one already handed out are not opened twice.
+    Slice(&'s [u8]),
+    /// Bytes a decoder produces. The engine reads them within its limits
+    /// (entry size, total unpacked, ratio against `stored`, buffering),
+    /// hashing as they stream, stops past `declared`, and then tells the
+    /// container how the read went ([`Container::entry_read`]) so it can
+    /// check its own checksums. When the read fails the entry is reported
+    /// missing with the size [`Container::failed_size`] gives (`declared`,
+    /// else `stored`, else 0, unless the format says otherwise).
+    Decode {
+        /// The decoder.
+        reader: Box<dyn Read + 's>,
+        /// The size the format declares for the decoded entry.
+        declared: Option<u64>,
+        /// The size of its stored (compressed) data, for the ratio check.
+        stored: Option<u64>,
+    },
+    /// The content cannot be had (encrypted, compressed by a method not
+    /// decoded, cut short, damaged): reported with its declared size, no
+    /// hash, and this error.
+    Missing {
+        /// Declared size.
+        size: u64,
+        /// Why it is missing.
+        error: Error,
+    },
+    /// Bytes the parser had to read whole itself (a compound file's
+    /// stream). The engine reads them within its limits, as for `Decode`.
+    Owned(Vec<u8>),
+    /// The entries of another container, reported as entries of this node
+    /// (an MSI's embedded cabinet: its files are the MSI's children, named
+    /// by the File table). The engine pulls it to the end, then calls
+    /// [`Container::spliced`] with its conclusion. The entry's name and
+    /// info are not used.
+    Splice(Box<dyn Container + 's>),
+    /// A region the container has already opened with a parser of its
+    /// own instead of the one its magic picks (an InstallShield cabinet
+    /// header whose files lie in sibling records: only the launcher knows
+    /// the siblings). The engine scans the region as a child whose parse is
+    /// this one: `notes` are the child's, `opened` its container or leaf.
+    /// When the engine does not open the child (depth, reopening), both are
+    /// dropped unread; opening first costs only the parse of its tables.
+    Opened {
+        /// The region.
+        bytes: &'s [u8],
+        /// What opening it gave.
+        child: Box<Preopened<'s>>,
+    },
+    /// The same stored bytes as this container's earlier entry number `of`
+    /// (counting from 0 in the order they were pulled): two cabinet files
+    /// pointing at one range of a folder, as WiX and makecab store
+    /// identical files once. The engine repeats that entry's hashes and
+    /// verdict without reading or opening anything again, so repeating one
+    /// range costs nothing per copy.
+    Copy {
+        /// Index of the earlier entry.
+        of: usize,
+    },
+}
+
+impl std::fmt::Debug for Data<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Data::Slice(b) => write!(f, "Slice({} bytes)", b.len()),
+            Data::Decode {
+                declared, stored, ..
+            } => write!(f, "Decode {{ declared: {declared:?}, stored: {stored:?} }}"),
+            Data::Missing { size, error } => write!(f, "Missing({size}, {error})"),
+            Data::Copy { of } => write!(f, "Copy(of entry {of})"),
+            Data::Owned(b) => write!(f, "Owned({} bytes)", b.len()),
+            Data::Splice(_) => write!(f, "Splice"),
+            Data::Opened { bytes, .. } => write!(f, "Opened({} bytes)", bytes.len()),
+        }
+    }
+}
+
+/// A region a container opened itself (see [`Data::Opened`]).
+pub struct Preopened<'s> {
+    /// The child's notes from opening it.
+    pub notes: Notes,
+    /// What opening it gave.
+    pub opened: Opened<'s>,
+}
+
+/// One entry of a container.
+#[derive(Debug)]
+pub struct Entry<'s> {
+    /// The name the container gives it (a path inside, `/`-separated).
+    pub name: String,
+    /// How it sits in the container, with the checks that vouched for its
+    /// bytes ([`EntryInfo::verified`]) or failed ([`EntryInfo::with_error`]).
+    pub info: EntryInfo,
+    /// Its content.
+    pub data: Data<'s>,
+}
+
+/// How the engine's read of a [`Data::Decode`] entry went.
+#[derive(Debug)]
+pub struct Decoded<'r> {
+    /// Bytes the decoder produced.
+    pub size: u64,
+    /// All of them, when the engine kept them whole (it keeps only the first
+    /// bytes of a large entry that is no container).
+    pub whole: Option<&'r [u8]>,
+    /// Their hashes (SHA-256 always; others when the scan asked).
+    pub hashes: &'r Hashes,
+}
+
+/// Why the engine called [`Container::finish`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// [`Container::next_entry`] returned `None`: the container was read
+    /// to its end (or to the point its damage allowed).
+    Exhausted,
+    /// The engine stopped pulling (a limit); the container must not report
+    /// what it did not reach as missing or damaged.
+    Stopped,
+}
+
+/// A container being read: the engine pulls its entries.
+pub trait Container {
+    /// The next entry, or `None` when there are no more. Structural
+    /// problems met on the way go to `notes`. The entry borrows the
+    /// container until the engine is done with it.
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>>;
+
+    /// After the engine read a [`Data::Decode`] entry (the reader is
+    /// dropped by then): the format checks what streamed against the
+    /// checksums it carries (recorded on `info`), may put context on a
+    /// read error, and may read the decoded bytes for its own metadata.
+    fn entry_read(
+        &mut self,
+        _read: Result<Decoded<'_>, &mut Error>,
+        _info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+    }
+
+    /// After the engine scanned the entry it pulled last (opened it when it
+    /// could): the child's format and metadata. A container whose own facts
+    /// depend on what its entries turned out to be (an InstallShield
+    /// launcher listing its MSI packages) reads them here.
+    fn entry_scanned(&mut self, _format: Format, _metadata: Option<&Metadata>) {}
+
+    /// After the engine pulled a [`Data::Splice`] container to its end:
+    /// its conclusion (and its notes, already in `notes`).
+    fn spliced(&mut self, _parsed: Parsed, _notes: &mut Notes) {}
+
+    /// The size to report for a [`Data::Decode`] entry whose read failed
+    /// (asked after [`Container::entry_read`]): by default the declared
+    /// size, else the stored size, else 0. A format whose blocks declare
+    /// only their compressed size (NSIS's non-solid data) says 0 rather
+    /// than report the stored size as the entry's.
+    fn failed_size(&self, declared: Option<u64>, stored: Option<u64>) -> u64 {
+        declared.or(stored).unwrap_or(0)
+    }
+
+    /// The conclusion once the engine is done pulling: the final format
+    /// and the metadata, with any last notes (an archive without its end
+    /// record, say, when `end` is [`End::Exhausted`]).
+    fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed;
+}
+
+/// What `open` made of the bytes.
+// Returned once per node and consumed at once: boxing the leaf would buy
+// nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Opened<'a> {
+    /// Parsed whole; no entries.
+    Leaf(Parsed),
+    /// A container to pull entries from.
+    Container(Box<dyn Container + 'a>),
+}
+
+impl<'a> Opened<'a> {
+    /// A container in every case: a leaf becomes one with no entries.
+    pub fn into_container(self) -> Box<dyn Container + 'a> {
+        match self {
+            Opened::Container(c) => c,
+            Opened::Leaf(p) => Box::new(Finished(p)),
+        }
+    }
+}
+
+/// A container with no entries and a conclusion already drawn.
+struct Finished(Parsed);
+
+impl Container for Finished {
+    fn next_entry(&mut self, _notes: &mut Notes) -> Option<Entry<'_>> {
+        None
+    }
+
+    fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
+        self.0
+    }
+}
+
+/// A format's entry point: the bytes, the options, the notes for the node.
+pub type OpenFn = for<'a> fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a>;
+
+/// An entry as [`list`] keeps it.
+#[derive(Debug)]
+pub enum Listed {
+    /// A region of the input: its offset and length.
+    Slice {
+        /// Offset in the input.
+        at: usize,
+        /// Length.
+        len: usize,
+    },
+    /// Bytes that are no region of the input: decoded, read whole by the
+    /// parser, or a region of bytes the container holds (at most the
+    /// `max_entry_size` limit).
+    Decoded(Result<Vec<u8>, Error>),
+    /// Not available.
+    Missing {
+        /// Declared size.
+        size: u64,
+        /// Why.
+        error: Error,
+    },
+    /// The same bytes as the listing's entry at this index.
+    Copy(usize),
+}
+
+/// Everything a parser produced, pulled to the end without an engine: for
+/// unit tests, fuzz targets and benchmarks of one parser.
+#[derive(Debug)]
+pub struct Listing {
+    /// Entries in the order the container gave them, with their content;
+    /// a spliced container's entries in their place.
+    pub entries: Vec<(String, EntryInfo, Listed)>,
+    /// The conclusion.
+    pub parsed: Parsed,
+    /// Evidence, errors and checks of the node.
+    pub notes: Notes,
+}
+
+/// Open `data` with `open` and pull every entry, at most `max_entries`
+/// (then the container is finished as [`End::Stopped`], as the engine
+/// would). Decoded entries are read whole, each at most
+/// `limits.max_entry_size` bytes (more is an error, as in a scan).
+pub fn list(open: OpenFn, data: &[u8], limits: &Limits, max_entries: usize) -> Listing {
+    let mut notes = Notes::default();
+    let opts = Options {
+        limits,
+        hashes: HashSelection::SHA256,
+    };
+    let input = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
+    let mut entries = Vec::new();
+    let parsed = match open(data, &opts, &mut notes) {
+        Opened::Leaf(p) => p,
+        Opened::Container(c) => {
+            let (p, _) = pull_all(c, &input, limits, max_entries, &mut entries, &mut notes);
+            p
+        }
+    };
+    Listing {
+        entries,
+        parsed,
+        notes,
+    }
+}
+
+/// Pull `c` into `entries` (copies re-based on where it starts), then
+/// finish it: its conclusion, and whether `max_entries` stopped it.
+fn pull_all(
+    mut c: Box<dyn Container + '_>,
+    input: &std::ops::Range<usize>,
+    limits: &Limits,
+    max_entries: usize,
+    entries: &mut Vec<(String, EntryInfo, Listed)>,
+    notes: &mut Notes,
+) -> (Parsed, bool) {
+    let base = entries.len();
+    let mut end = End::Exhausted;
+    loop {
+        if entries.len() >= max_entries {
+            end = End::Stopped;
+            break;
+        }
+        let Some(Entry {
+            name,
+            mut info,
+            data,
+        }) = c.next_entry(notes)
+        else {
+            break;
+        };
+        let read = read_whole(data, input, limits.max_entry_size);
+        // A spliced container is pulled (and dropped) first, inside a call,
+        // so nothing borrows `c` when it is told the conclusion.
+        let whole = match splice_first(read, input, limits, max_entries, entries, notes) {
+            Ok(w) => w,
+            Err(done) => {
+                let (parsed, stopped) = *done;
+                c.spliced(parsed, notes);
+                if stopped {
+                    end = End::Stopped;
+                    break;
+                }
+                continue;
+            }
+        };
+        let listed = match whole {
+            Whole::Listed(Listed::Copy(of)) => Listed::Copy(base + of),
+            Whole::Listed(l) => l,
+            Whole::Read(mut r) => {
+                tell(&mut *c, &mut r, &mut info, notes);
+                Listed::Decoded(r)
+            }
+        };
+        entries.push((name, info, listed));
+    }
+    let stopped = end == End::Stopped;
+    (c.finish(end, notes), stopped)
+}
+
+/// [`read_whole`]'s answer, with a spliced container pulled into
+/// `entries` (its conclusion, and whether it was stopped).
+#[allow(clippy::type_complexity)]
+fn splice_first(
+    read: Result<Whole, Box<dyn Container + '_>>,
+    input: &std::ops::Range<usize>,
+    limits: &Limits,
+    max_entries: usize,
+    entries: &mut Vec<(String, EntryInfo, Listed)>,
+    notes: &mut Notes,
+) -> Result<Whole, Box<(Parsed, bool)>> {
+    match read {
+        Ok(w) => Ok(w),
+        Err(sub) => Err(Box::new(pull_all(
+            sub,
+            input,
+            limits,
+            max_entries,
+            entries,
+            notes,
+        ))),
+    }
+}
+
+/// What [`read_whole`] made of an entry's data.
+enum Whole {
+    /// Kept as it is.
+    Listed(Listed),
+    /// What a decoder gave (at most the limit), for `entry_read`.
+    Read(Result<Vec<u8>, Error>),
+}
+
+/// An entry's data as [`list`] keeps it; for a decoded entry, what its
+/// decoder gave (at most `max` bytes; the decoder is dropped here); a
+/// spliced container as the error side, to be pulled first.
+fn read_whole<'s>(
+    data: Data<'s>,
+    input: &std::ops::Range<usize>,
+    max: u64,
+) -> Result<Whole, Box<dyn Container + 's>> {
+    Ok(match data {
+        Data::Slice(b) => Whole::Listed(slice_listed(b, input, max)),
+        Data::Missing { size, error } => Whole::Listed(Listed::Missing { size, error }),
+        Data::Copy { of } => Whole::Listed(Listed::Copy(of)),
+        Data::Owned(b) => Whole::Listed(Listed::Decoded(Ok(b))),
+        Data::Splice(sub) => return Err(sub),
+        // One level only: the region, not what its parser made of it.
+        Data::Opened { bytes, .. } => Whole::Listed(slice_listed(bytes, input, max)),
+        Data::Decode { reader, .. } => {
+            let mut out = Vec::new();
+            let mut reader = reader.take(max.saturating_add(1));
+            let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                reader.read_to_end(&mut out)
+            }))
+            .unwrap_or_else(|_| Err(std::io::Error::other("the decoder panicked")));
+            Whole::Read(match read {
+                Err(e) => Err(Error::malformed(format!("decoding: {e}"))),
+                Ok(_) if out.len() as u64 > max => Err(Error::limit(
+                    installsift_model::limits::Limit::MaxEntrySize,
+                    format!("decodes past {max} bytes"),
+                )),
+                Ok(_) => Ok(out),
+            })
+        }
+    })
+}
+
+/// Tell a container how the read of its `Decode` entry went (as the engine
+/// does, with the SHA-256 of what it decoded).
+fn tell<C: Container + ?Sized>(
+    c: &mut C,
+    r: &mut Result<Vec<u8>, Error>,
+    info: &mut EntryInfo,
+    notes: &mut Notes,
+) {
+    match r {
+        Ok(b) => {
+            let hashes = installsift_model::hash::hash_bytes(HashSelection::SHA256, b);
+            let d = Decoded {
+                size: b.len() as u64,
+                whole: Some(b.as_slice()),
+                hashes: &hashes,
+            };
+            c.entry_read(Ok(d), info, notes);
+        }
+        Err(e) => c.entry_read(Err(e), info, notes),
+    }
+}
+
+/// A region as [`list`] keeps it: where it lies in the input, or (a region
+/// of bytes the container holds) its first `max` bytes.
+fn slice_listed(b: &[u8], input: &std::ops::Range<usize>, max: u64) -> Listed {
+    let at = b.as_ptr() as usize;
+    if b.is_empty() || (input.contains(&at) && at + b.len() <= input.end) {
+        Listed::Slice {
+            at: at.wrapping_sub(input.start),
+            len: b.len(),
+        }
+    } else {
+        let keep = usize::try_from(max).unwrap_or(usize::MAX).min(b.len());
+        Listed::Decoded(Ok(b.get(..keep).unwrap_or(b).to_vec()))
+    }
+}
+
+/// A reader that shows every byte it reads to `see`: a format's own
+/// checksum (CRC, MD5, SHA-1 of a file table) computed while the entry
+/// streams to the engine (a [`Data::Decode`] reader), so an entry too big to keep
+/// whole is still checked.
+pub struct Inspect<R, F> {
+    /// The reader whose bytes are shown.
+    pub inner: R,
+    /// Called with every chunk read.
+    pub see: F,
+}
+
+impl<R: std::io::Read, F: FnMut(&[u8])> std::io::Read for Inspect<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.see)(buf.get(..n).unwrap_or(&[]));
+        Ok(n)
+    }
+}

@@ -1,0 +1,522 @@
+//! RAR archives (RAR 1.5–4.x and RAR 5): listed by our own header walk;
+//! stored entries are unpacked, compressed ones are not (no RAR decoder
+//! here is fit for hostile input). A RAR after a PE makes a RAR SFX.
+//!
+//! - Every block header's CRC is checked (RAR 4: the low 16 bits of the
+//!   CRC-32 of the header after its CRC field; RAR 5: the CRC-32 of the
+//!   header from its size field on). A mismatch is a `checksum` error on the
+//!   archive naming the header's offset; the walk goes on.
+//! - A stored (method 0) file is a child whose bytes are the stored data;
+//!   its CRC-32 is checked: a match is `verified_by: rar-crc32`, a mismatch a
+//!   `checksum` error on the child, which keeps its bytes.
+//! - A compressed file is a `Missing` child with an `unsupported` error; an
+//!   encrypted one (RAR 4 flag 0x04, RAR 5 encryption record) `encrypted`; a
+//!   file continued from or into another volume `unsupported`. An encrypted
+//!   RAR 5 header stops the listing with an `encrypted` error.
+//! - A header or data area that runs past the end is a `truncated` error
+//!   naming its offset; the files before it are kept. So is an archive
+//!   without an end-of-archive block (cut at a block boundary).
+//! - Directories are counted, not reported as children.
+
+use super::container::{Container, Data, End, Entry, Notes, Opened, Options};
+use super::{le_u16, le_u32, Handler, Metadata, Parsed};
+use installsift_model::error::Error;
+use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format};
+use serde::Serialize;
+
+/// RAR 1.5–4.x signature.
+pub const RAR4_MAGIC: &[u8] = b"Rar!\x1a\x07\x00";
+/// RAR 5 signature.
+pub const RAR5_MAGIC: &[u8] = b"Rar!\x1a\x07\x01\x00";
+
+/// RAR facts.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct RarInfo {
+    /// `4` (RAR 1.5–4.x format) or `5`.
+    pub rar_version: u8,
+    /// File entries listed (directories excluded).
+    pub entries: u64,
+    /// Directory entries.
+    pub directories: u64,
+    /// File entries stored without compression (unpacked and checked).
+    pub stored_entries: u64,
+    /// File entries whose data is encrypted.
+    pub encrypted_entries: u64,
+    /// The headers are encrypted (nothing can be listed without the password).
+    pub header_encrypted: bool,
+}
+
+/// Dispatch entry.
+pub(crate) const HANDLER: Handler = Handler {
+    name: "rar",
+    format: Format::Rar,
+    sniff,
+    open,
+};
+
+/// A RAR 4 or RAR 5 signature at the start.
+pub fn sniff(data: &[u8]) -> bool {
+    data.starts_with(RAR4_MAGIC) || data.starts_with(RAR5_MAGIC)
+}
+
+/// Open a RAR archive: the signature is read; the blocks are walked as the
+/// engine pulls entries.
+pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    let v = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
+    notes.evidence(Evidence::strong(
+        "rar-signature",
+        format!("RAR {v} signature"),
+        Some(0),
+    ));
+    let at = if v == 5 {
+        RAR5_MAGIC.len()
+    } else {
+        RAR4_MAGIC.len()
+    };
+    Opened::Container(Box::new(Walk {
+        data,
+        at,
+        done: false,
+        info: RarInfo {
+            rar_version: v,
+            ..RarInfo::default()
+        },
+    }))
+}
+
+/// The block walk, one block at a time.
+struct Walk<'a> {
+    data: &'a [u8],
+    /// Offset of the next block header.
+    at: usize,
+    /// The walk is over: the end-of-archive block was met, or the walk
+    /// could not go on (the error is already noted).
+    done: bool,
+    info: RarInfo,
+}
+
+impl Container for Walk<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
+        while !self.done && self.at < self.data.len() {
+            let file = if self.info.rar_version == 5 {
+                self.rar5_block(notes)
+            } else {
+                self.rar4_block(notes)
+            };
+            if file.is_some() {
+                return file;
+            }
+        }
+        None
+    }
+
+    fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed {
+        if !self.done && end == End::Exhausted {
+            notes.error(no_end_block(self.info.rar_version, self.data.len()));
+        }
+        Parsed {
+            format: Format::Rar,
+            metadata: Some(Metadata::Rar(self.info)),
+        }
+    }
+}
+
+/// One file entry, whichever version described it.
+struct File<'a> {
+    name: String,
+    size: u64,
+    packed: u64,
+    /// Offset of the stored data in the archive.
+    at: usize,
+    data: Option<&'a [u8]>,
+    crc: Option<u32>,
+    stored: bool,
+    method: String,
+    encrypted: bool,
+    split: bool,
+}
+
+/// The entry for a file: its stored bytes when they can be had, checked
+/// against the stored CRC-32.
+fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
+    info.entries += 1;
+    let mut e = EntryInfo::new(EntryKind::File).at(f.at as u64);
+    e.compressed_size = Some(f.packed);
+    e.method = Some(f.method.clone());
+    e.encrypted = f.encrypted;
+    let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);
+    let size = f.size;
+    let missing = |name: String, info: EntryInfo, error| Entry {
+        name,
+        info,
+        data: Data::Missing { size, error },
+    };
+    if f.encrypted {
+        info.encrypted_entries += 1;
+        let err = Error::encrypted(format!("{what} is encrypted; not decrypted"));
+        return missing(f.name, e, err);
+    }
+    if f.split {
+        let err = Error::unsupported(format!(
+            "{what} continues in another volume; volumes are read one at a time"
+        ));
+        return missing(f.name, e, err);
+    }
+    if !f.stored {
+        let err = Error::unsupported(format!(
+            "{what}: RAR compression ({}) is not decoded",
+            f.method
+        ));
+        return missing(f.name, e, err);
+    }
+    let Some(bytes) = f.data else {
+        let err = Error::truncated(format!(
+            "{what}: {} stored bytes declared, the archive ends first",
+            f.packed
+        ));
+        return missing(f.name, e, err);
+    };
+    if bytes.len() as u64 != f.size {
+        let err = Error::malformed(format!(
+            "{what}: stored, but {} bytes packed for {} unpacked",
+            f.packed, f.size
+        ));
+        return missing(f.name, e, err);
+    }
+    info.stored_entries += 1;
+    if let Some(want) = f.crc {
+        let got = crc32fast::hash(bytes);
+        e = if got == want {
+            e.verified(Check::RarCrc32)
+        } else {
+            e.with_error(Error::checksum(format!(
+                "{what}: CRC-32 stored {want:08x}, data hashes to {got:08x}"
+            )))
+        };
+    }
+    Entry {
+        name: f.name,
+        info: e,
+        data: Data::Slice(bytes),
+    }
+}
+
+/// The slice `at..at+len` when it is inside `data`.
+fn span(data: &[u8], at: usize, len: u64) -> Option<&[u8]> {
+    let end = at.checked_add(usize::try_from(len).ok()?)?;
+    data.get(at..end)
+}
+
+/// RAR 1.5–4.x: blocks of `HEAD_CRC u16, HEAD_TYPE u8, HEAD_FLAGS u16,
+/// HEAD_SIZE u16` (+ `ADD_SIZE u32` for long blocks; a file header's
+/// PACK_SIZE is its add size).
+/// The error for an archive whose walk met the end of the data before an
+/// end-of-archive block (WinRAR 2.9 and later always write one).
+fn no_end_block(v: u8, at: usize) -> Error {
+    Error::truncated(format!(
+        "RAR {v} archive has no end-of-archive block: the data ends at offset {at}, the archive was cut short"
+    ))
+}
+
+impl<'a> Walk<'a> {
+    /// One RAR 1.5–4.x block at `self.at`: the file it describes, if any;
+    /// the walk moves past it (or is done).
+    fn rar4_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+        let (data, at) = (self.data, self.at);
+        let (Some(crc), Some(&kind), Some(flags), Some(size)) = (
+            le_u16(data, at),
+            data.get(at + 2),
+            le_u16(data, at + 3),
+            le_u16(data, at + 5),
+        ) else {
+            notes.error(Error::truncated(format!(
+                "RAR block header at offset {at} is cut short"
+            )));
+            self.done = true;
+            return None;
+        };
+        let size = usize::from(size);
+        let Some(head) = data.get(at..at + size).filter(|_| size >= 7) else {
+            notes.error(Error::truncated(format!(
+                "RAR block at offset {at} declares a {size}-byte header; {} bytes remain",
+                data.len() - at
+            )));
+            self.done = true;
+            return None;
+        };
+        let got = crc32fast::hash(head.get(2..).unwrap_or(&[])) & 0xFFFF;
+        if got != u32::from(crc) {
+            notes.error(Error::checksum(format!(
+                "RAR block header (type {kind:#04x}) at offset {at}: CRC {crc:04x}, header hashes to {got:04x}"
+            )));
+        }
+        // File headers (and long blocks) are followed by their data.
+        let add = if kind == 0x74 || kind == 0x7a || flags & 0x8000 != 0 {
+            le_u32(head, 7).map_or(0, u64::from)
+        } else {
+            0
+        };
+        let file = if kind == 0x74 {
+            rar4_file(data, at, head, flags, &mut self.info, notes)
+        } else if kind == 0x7b {
+            self.done = true;
+            return None;
+        } else {
+            None
+        };
+        match usize::try_from(add)
+            .ok()
+            .and_then(|a| at.checked_add(size)?.checked_add(a))
+        {
+            Some(next) => self.at = next,
+            None => self.done = true,
+        }
+        file
+    }
+}
+
+/// One RAR 4 file header: the entry for a file, none for a directory or a
+/// header too short for its fields (noted).
+fn rar4_file<'a>(
+    data: &'a [u8],
+    at: usize,
+    head: &[u8],
+    flags: u16,
+    info: &mut RarInfo,
+    notes: &mut Notes,
+) -> Option<Entry<'a>> {
+    let (Some(pack), Some(unp), Some(crc), Some(&method), Some(name_len)) = (
+        le_u32(head, 7),
+        le_u32(head, 11),
+        le_u32(head, 16),
+        head.get(25),
+        le_u16(head, 26),
+    ) else {
+        notes.error(Error::malformed(format!(
+            "RAR file header at offset {at} is too short for its fields"
+        )));
+        return None;
+    };
+    let large = flags & 0x100 != 0;
+    let (mut pack, mut unp) = (u64::from(pack), u64::from(unp));
+    let mut name_at = 32;
+    if large {
+        let (Some(hp), Some(hu)) = (le_u32(head, 32), le_u32(head, 36)) else {
+            notes.error(Error::malformed(format!(
+                "RAR file header at offset {at}: 64-bit sizes cut short"
+            )));
+            return None;
+        };
+        pack |= u64::from(hp) << 32;
+        unp |= u64::from(hu) << 32;
+        name_at = 40;
+    }
+    let raw = head
+        .get(name_at..name_at + usize::from(name_len))
+        .unwrap_or(&[]);
+    // Unicode names (flag 0x200) are "ANSI name\0encoded name": the first
+    // part names the file.
+    let raw = raw.split(|&b| b == 0).next().unwrap_or(&[]);
+    let name = String::from_utf8_lossy(raw).replace('\\', "/");
+    if flags & 0xE0 == 0xE0 {
+        info.directories += 1;
+        return None;
+    }
+    let data_at = at + head.len();
+    Some(emit(
+        File {
+            name,
+            size: unp,
+            packed: pack,
+            at: data_at,
+            data: span(data, data_at, pack),
+            crc: Some(crc),
+            stored: method == 0x30,
+            method: format!("rar-{}", method.wrapping_sub(0x30)),
+            encrypted: flags & 0x04 != 0,
+            split: flags & 0x03 != 0,
+        },
+        info,
+    ))
+}
+
+/// A RAR 5 variable-length integer at `*at` (7 bits a byte, at most 10
+/// bytes), moving `*at` past it.
+fn vint(data: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for i in 0..10 {
+        let b = *data.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7F).checked_shl(7 * i)?;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// RAR 5: blocks of `CRC32 u32, header size vint, type vint, flags vint
+/// [extra size vint] [data size vint]`, the header followed by its data.
+impl<'a> Walk<'a> {
+    /// One RAR 5 block at `self.at`: the file it describes, if any; the
+    /// walk moves past it (or is done).
+    fn rar5_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+        let (data, at) = (self.data, self.at);
+        let mut p = at + 4;
+        let (Some(crc), Some(size)) = (le_u32(data, at), vint(data, &mut p)) else {
+            notes.error(Error::truncated(format!(
+                "RAR 5 block header at offset {at} is cut short"
+            )));
+            self.done = true;
+            return None;
+        };
+        let body_at = p;
+        let Some(head_end) = usize::try_from(size)
+            .ok()
+            .and_then(|s| body_at.checked_add(s))
+            .filter(|&e| e <= data.len() && size > 0)
+        else {
+            notes.error(Error::truncated(format!(
+                "RAR 5 block at offset {at} declares a {size}-byte header; {} bytes remain",
+                data.len() - body_at
+            )));
+            self.done = true;
+            return None;
+        };
+        let got = crc32fast::hash(data.get(at + 4..head_end).unwrap_or(&[]));
+        if got != crc {
+            notes.error(Error::checksum(format!(
+                "RAR 5 block header at offset {at}: CRC-32 {crc:08x}, header hashes to {got:08x}"
+            )));
+        }
+        let head = data.get(..head_end).unwrap_or(&[]);
+        let (Some(kind), Some(flags)) = (vint(head, &mut p), vint(head, &mut p)) else {
+            notes.error(Error::malformed(format!(
+                "RAR 5 block at offset {at}: type and flags do not fit its header"
+            )));
+            self.done = true;
+            return None;
+        };
+        let extra = if flags & 1 != 0 {
+            vint(head, &mut p)
+        } else {
+            Some(0)
+        };
+        let data_size = if flags & 2 != 0 {
+            vint(head, &mut p)
+        } else {
+            Some(0)
+        };
+        let (Some(extra), Some(data_size)) = (extra, data_size) else {
+            notes.error(Error::malformed(format!(
+                "RAR 5 block at offset {at}: sizes do not fit its header"
+            )));
+            self.done = true;
+            return None;
+        };
+        let mut file = None;
+        match kind {
+            2 => {
+                let extra_at = usize::try_from(extra)
+                    .ok()
+                    .and_then(|e| head_end.checked_sub(e))
+                    .filter(|&e| e >= p);
+                let f = rar5_file(data, head, p, extra_at, head_end, data_size, flags);
+                match f {
+                    Some(Rar5Entry::Dir) => self.info.directories += 1,
+                    Some(Rar5Entry::File(f)) => file = Some(emit(f, &mut self.info)),
+                    None => notes.error(Error::malformed(format!(
+                        "RAR 5 file header at offset {at}: its fields do not fit the header"
+                    ))),
+                }
+            }
+            4 => {
+                self.info.header_encrypted = true;
+                notes.error(Error::encrypted(
+                    "RAR 5 headers are encrypted; entries cannot be listed without the password",
+                ));
+                self.done = true;
+                return None;
+            }
+            5 => {
+                self.done = true;
+                return None;
+            }
+            _ => {}
+        }
+        match usize::try_from(data_size)
+            .ok()
+            .and_then(|d| head_end.checked_add(d))
+        {
+            Some(next) => self.at = next,
+            None => self.done = true,
+        }
+        file
+    }
+}
+
+enum Rar5Entry<'a> {
+    Dir,
+    File(File<'a>),
+}
+
+/// The fields of a RAR 5 file header from `p` (after the common fields).
+fn rar5_file<'a>(
+    data: &'a [u8],
+    head: &[u8],
+    mut p: usize,
+    extra_at: Option<usize>,
+    head_end: usize,
+    data_size: u64,
+    block_flags: u64,
+) -> Option<Rar5Entry<'a>> {
+    let file_flags = vint(head, &mut p)?;
+    let size = vint(head, &mut p)?;
+    let _attributes = vint(head, &mut p)?;
+    if file_flags & 0x2 != 0 {
+        p += 4;
+    }
+    let crc = if file_flags & 0x4 != 0 {
+        let c = le_u32(head, p)?;
+        p += 4;
+        Some(c)
+    } else {
+        None
+    };
+    let comp = vint(head, &mut p)?;
+    let _host = vint(head, &mut p)?;
+    let name_len = vint(head, &mut p)?;
+    let name_end = p.checked_add(usize::try_from(name_len).ok()?)?;
+    let name = String::from_utf8_lossy(head.get(p..name_end)?).into_owned();
+    if file_flags & 0x1 != 0 {
+        return Some(Rar5Entry::Dir);
+    }
+    // Extra records: size vint, type vint; type 1 is file encryption.
+    let mut encrypted = false;
+    if let Some(mut q) = extra_at {
+        let mut records = 0;
+        while q < head_end && records < 64 {
+            records += 1;
+            let rec_size = vint(head, &mut q)?;
+            let rec_at = q;
+            if vint(head, &mut q)? == 1 {
+                encrypted = true;
+            }
+            q = rec_at.checked_add(usize::try_from(rec_size).ok()?)?;
+        }
+    }
+    let method = (comp >> 7) & 7;
+    Some(Rar5Entry::File(File {
+        name,
+        size,
+        packed: data_size,
+        at: head_end,
+        data: span(data, head_end, data_size),
+        crc,
+        stored: method == 0,
+        method: format!("rar5-{method}"),
+        encrypted,
+        // Block flags 0x08/0x10: data continues from / into another volume.
+        split: block_flags & 0x18 != 0,
+    }))
+}

@@ -1,0 +1,363 @@
+//! The engine over `cab`: scans of real and damaged samples.
+
+use crate::formats::{le_u32, Metadata};
+use crate::report::Node;
+use crate::test_support::*;
+use crate::Scanner;
+use crate::{Check, Format};
+use installsift_formats::cab::*;
+
+/// A cabinet with one stored folder of two CFDATA blocks (no checksums):
+/// `a.txt` is block 0, `b.txt` block 1. Returns it and block 1's offset.
+fn two_block_cab() -> (Vec<u8>, usize) {
+    let (a, b) = (
+        b"first file\n".as_slice(),
+        b"second file, in the second block\n".as_slice(),
+    );
+    let files_at = 36 + 8;
+    let mut files = Vec::new();
+    for (name, size, off) in [("a.txt", a.len(), 0), ("b.txt", b.len(), a.len())] {
+        files.extend_from_slice(&(size as u32).to_le_bytes());
+        files.extend_from_slice(&(off as u32).to_le_bytes());
+        files.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x20, 0]);
+        files.extend_from_slice(name.as_bytes());
+        files.push(0);
+    }
+    let data_at = files_at + files.len();
+    let mut blocks = Vec::new();
+    let mut second = 0;
+    for part in [a, b] {
+        if !blocks.is_empty() {
+            second = data_at + blocks.len();
+        }
+        blocks.extend_from_slice(&0u32.to_le_bytes());
+        blocks.extend_from_slice(&(part.len() as u16).to_le_bytes());
+        blocks.extend_from_slice(&(part.len() as u16).to_le_bytes());
+        blocks.extend_from_slice(part);
+    }
+    let total = data_at + blocks.len();
+    let mut d = b"MSCF\0\0\0\0".to_vec();
+    d.extend_from_slice(&(total as u32).to_le_bytes());
+    d.extend_from_slice(&[0; 4]);
+    d.extend_from_slice(&(files_at as u32).to_le_bytes());
+    d.extend_from_slice(&[0; 4]);
+    d.extend_from_slice(&[3, 1, 1, 0, 2, 0, 0, 0, 0x34, 0x12, 0, 0]);
+    d.extend_from_slice(&(data_at as u32).to_le_bytes());
+    d.extend_from_slice(&[2, 0, 0, 0]);
+    d.extend_from_slice(&files);
+    d.extend_from_slice(&blocks);
+    (d, second)
+}
+
+fn info(n: &Node) -> &CabInfo {
+    match &n.metadata {
+        Some(Metadata::Cab(c)) => c,
+        other => panic!("no cab metadata: {other:?}"),
+    }
+}
+
+#[test]
+fn mszip_sample_matches_the_reference_listing() {
+    let Some(d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    let Ok(tsv) = std::fs::read_to_string(corpus().join("reference/cab__mszip.cab.tsv")) else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("mszip.cab", &d);
+    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    let mut got: Vec<String> = r
+        .root
+        .children
+        .iter()
+        .map(|c| {
+            format!(
+                "{}\t{}\t{}",
+                c.path.last().unwrap(),
+                c.size,
+                c.sha256.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    got.sort();
+    let want: Vec<&str> = tsv.lines().collect();
+    assert_eq!(got, want);
+    assert_eq!(info(&r.root).methods, ["mszip"]);
+}
+
+#[test]
+fn blocks_before_the_cut_are_kept() {
+    let (d, second) = two_block_cab();
+    assert!(sniff(&d));
+    let r = Scanner::new().scan_bytes("ok.cab", &d);
+    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert!(r.root.children.iter().all(|c| c.sha256.is_some()));
+    assert_eq!(info(&r.root).set_id, 0x1234);
+
+    let r = Scanner::new().scan_bytes("cut.cab", &d[..second + 12]);
+    assert_eq!(r.root.errors[0].kind(), "truncated");
+    let (a, b) = (&r.root.children[0], &r.root.children[1]);
+    assert!(a.sha256.is_some() && a.errors.is_empty(), "{:?}", a.errors);
+    assert!(b.sha256.is_none());
+    assert_eq!(b.errors[0].kind(), "truncated");
+    assert!(
+        b.errors[0]
+            .to_string()
+            .contains("CFDATA block 1 of folder 0"),
+        "{}",
+        b.errors[0]
+    );
+}
+
+#[test]
+fn cut_in_the_only_block_lists_every_file_as_missing() {
+    let Some(d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("cut.cab", &d[..d.len() * 6 / 10]);
+    assert_eq!(r.root.format, Format::Cab);
+    assert_eq!(r.root.errors[0].kind(), "truncated");
+    assert_eq!(r.root.children.len(), 4);
+    assert!(r
+        .root
+        .children
+        .iter()
+        .all(|c| c.sha256.is_none() && c.errors[0].kind() == "truncated"));
+}
+
+#[test]
+fn cut_in_the_file_table_lists_what_is_there() {
+    let Some(d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    // CFFILE entries start at coffFiles (offset 16); keep the first one only.
+    let coff = le_u32(&d, 16).unwrap() as usize;
+    let first_end = coff + 16 + d[coff + 16..].iter().position(|&b| b == 0).unwrap() + 1;
+    let r = Scanner::new().scan_bytes("cut.cab", &d[..first_end + 5]);
+    assert!(
+        r.root
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("3 files not listed")),
+        "{:?}",
+        r.root.errors
+    );
+    assert_eq!(r.root.children.len(), 1);
+    assert_eq!(r.root.children[0].errors[0].kind(), "truncated");
+}
+
+#[test]
+fn checksum_mismatch_in_a_block_that_fails_to_decode_says_both() {
+    let Some(mut d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    let data_at = le_u32(&d, 36).unwrap() as usize;
+    assert_ne!(le_u32(&d, data_at), Some(0), "gcab writes CFDATA checksums");
+    d[data_at + 8 + 100] ^= 0xFF;
+    let r = Scanner::new().scan_bytes("bad.cab", &d);
+    assert_eq!(r.root.children.len(), 4);
+    for c in &r.root.children {
+        assert_eq!(c.errors[0].kind(), "malformed");
+        assert!(
+            c.errors[0].to_string().contains("checksum"),
+            "{}",
+            c.errors[0]
+        );
+    }
+}
+
+#[test]
+fn an_empty_cabinet_is_no_damage() {
+    // 36 bytes: no folder, no file, the file table where the data ends
+    // (the embedded cabinet of Omaha's GoogleUpdateHelper.msi).
+    let mut d = b"MSCF\0\0\0\0".to_vec();
+    d.extend(36u32.to_le_bytes()); // cbCabinet
+    d.extend([0; 4]);
+    d.extend(36u32.to_le_bytes()); // coffFiles
+    d.extend([0; 4]);
+    d.extend([3, 1, 0, 0, 0, 0, 0, 0, 0x34, 0x12, 0, 0]); // 1.3, 0 folders, 0 files
+    assert_eq!(d.len(), 36);
+    let r = Scanner::new().scan_bytes("empty.cab", &d);
+    assert_eq!(r.root.format, Format::Cab);
+    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert!(r.root.children.is_empty());
+}
+
+/// The parser alone, without a scan: files decode as they are pulled,
+/// the block checksums vouch for them, and a file pointing at the range
+/// of an earlier one is a copy of that entry, decoded once.
+#[test]
+fn listing_without_the_engine() {
+    use crate::formats::container::{list, Listed};
+    let Some(mut d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    let limits = installsift_model::Limits::default();
+    let l = list(open, &d, &limits, usize::MAX);
+    assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+    assert!(!l.entries.is_empty());
+    for (name, info, data) in &l.entries {
+        assert!(matches!(data, Listed::Decoded(Ok(_))), "{name}: {data:?}");
+        assert_eq!(info.verified_by, [Check::CabChecksum], "{name}");
+    }
+    let at = le_u32(&d, 16).unwrap() as usize; // coffFiles
+    let first = (le_u32(&d, at).unwrap(), le_u32(&d, at + 4).unwrap());
+    let name_end = at + 16 + d[at + 16..].iter().position(|&b| b == 0).unwrap();
+    let second = name_end + 1;
+    d[second..second + 4].copy_from_slice(&first.0.to_le_bytes());
+    d[second + 4..second + 8].copy_from_slice(&first.1.to_le_bytes());
+    let l = list(open, &d, &limits, usize::MAX);
+    assert!(
+        matches!(l.entries[1].2, Listed::Copy(0)),
+        "{:?}",
+        l.entries[1]
+    );
+    assert_eq!(l.entries[1].1.verified_by, [Check::CabChecksum]);
+    assert!(l.notes.errors[0].to_string().contains("belong to no file"));
+}
+
+#[test]
+fn files_sharing_one_range_are_one_content_listed_twice() {
+    // Two CFFILE entries pointing at the same bytes of a folder, as WiX
+    // writes identical files (Google Gears' MSI: crash_sender.exe for
+    // Firefox and for IE); msiextract, cabextract and 7-Zip give both.
+    let Some(mut d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    let at = le_u32(&d, 16).unwrap() as usize; // coffFiles
+    let first = (le_u32(&d, at).unwrap(), le_u32(&d, at + 4).unwrap());
+    let name_end = at + 16 + d[at + 16..].iter().position(|&b| b == 0).unwrap();
+    let second = name_end + 1;
+    d[second..second + 4].copy_from_slice(&first.0.to_le_bytes());
+    d[second + 4..second + 8].copy_from_slice(&first.1.to_le_bytes());
+    let r = Scanner::new().scan_bytes("dup.cab", &d);
+    let (a, b) = (&r.root.children[0], &r.root.children[1]);
+    assert_eq!((a.size, &a.sha256), (b.size, &b.sha256));
+    assert!(b.errors.is_empty(), "{:?}", b.errors);
+    assert!(b.evidence.iter().any(|e| e.signal == "same-stored-data"));
+    assert_eq!(b.verified_by, a.verified_by);
+    // The folder's data now has bytes no file claims: said on the cab.
+    assert!(r
+        .root
+        .errors
+        .iter()
+        .any(|e| e.to_string().contains("belong to no file")));
+    // A range that only partly repeats one is still an error.
+    d[second..second + 4].copy_from_slice(&(first.0 + 1).to_le_bytes());
+    let r = Scanner::new().scan_bytes("overlap.cab", &d);
+    assert!(r.root.children[1].sha256.is_none());
+    assert!(!r.root.children[1].errors.is_empty());
+}
+
+#[test]
+fn checksums_vouch_for_the_files_decoded_from_their_blocks() {
+    let Some(d) = sample("cab/stored.cab") else {
+        return;
+    };
+    let data_at = le_u32(&d, 36).unwrap() as usize;
+    assert_ne!(le_u32(&d, data_at), Some(0), "gcab writes CFDATA checksums");
+    let good = Scanner::new().scan_bytes("stored.cab", &d);
+    assert!(!good.root.children.is_empty());
+    for c in &good.root.children {
+        assert_eq!(c.verified_by, [Check::CabChecksum], "{:?}", c.path);
+    }
+    // A stored byte changed: it still "decodes", the block's checksum
+    // fails, and the file keeps its (changed) bytes with the mismatch.
+    let mut bad = d.clone();
+    bad[data_at + 8 + 5] ^= 0x20;
+    let r = Scanner::new().scan_bytes("bad.cab", &bad);
+    let first = &r.root.children[0];
+    assert_eq!(first.errors.len(), 1, "{:?}", first.errors);
+    assert_eq!(first.errors[0].kind(), "checksum");
+    assert!(first.errors[0]
+        .to_string()
+        .contains(&format!("offset {data_at}")));
+    assert!(first.sha256.is_some() && first.sha256 != good.root.children[0].sha256);
+    assert!(first.verified_by.is_empty());
+    // The checksum field zeroed: "not set", vouches for nothing, no error.
+    let mut unset = d.clone();
+    unset[data_at..data_at + 4].fill(0);
+    let r = Scanner::new().scan_bytes("unset.cab", &unset);
+    let first = &r.root.children[0];
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert!(first.verified_by.is_empty());
+    assert_eq!(first.sha256, good.root.children[0].sha256);
+}
+
+#[test]
+fn damaged_header_fields_are_said_not_silent() {
+    let Some(d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    let set = |at: usize, v: &[u8]| {
+        let mut m = d.clone();
+        m[at..at + v.len()].copy_from_slice(v);
+        Scanner::new().scan_bytes("m.cab", &m)
+    };
+    // cbCabinet and coffFiles zeroed: still a cabinet, the fields are
+    // reported, and every file is still listed.
+    for (at, field) in [(8, "cbCabinet"), (16, "coffFiles")] {
+        let r = set(at, &[0, 0, 0, 0]);
+        assert_eq!(r.root.format, Format::Cab, "{field}");
+        assert!(
+            r.root.errors.iter().any(|e| e.to_string().contains(field)),
+            "{field}: {:?}",
+            r.root.errors
+        );
+        assert_eq!(r.root.children.len(), 4, "{field}");
+    }
+    // cbCabinet halved: the cabinet ends before its data, said on it.
+    let half = (le_u32(&d, 8).unwrap() / 2).to_le_bytes();
+    let r = set(8, &half);
+    assert!(
+        r.root
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("run past the cabinet's end")),
+        "{:?}",
+        r.root.errors
+    );
+    // cFiles says 2 of 4: the two files left out are said.
+    let r = set(28, &[2, 0]);
+    assert_eq!(r.root.children.len(), 2);
+    assert!(
+        r.root
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("cFiles")),
+        "{:?}",
+        r.root.errors
+    );
+    // The first file's size halved: the bytes it lost belong to no file.
+    let first = le_u32(&d, 16).unwrap() as usize;
+    let size = le_u32(&d, first).unwrap();
+    let r = set(first, &(size / 2).to_le_bytes());
+    assert!(
+        r.root
+            .errors
+            .iter()
+            .any(|e| e.to_string().contains("belong to no file")),
+        "{:?}",
+        r.root.errors
+    );
+}
+
+#[test]
+fn quantum_is_unsupported() {
+    let Some(mut d) = sample("cab/mszip.cab") else {
+        return;
+    };
+    // typeCompress of CFFOLDER 0 (offset 36 + 6): Quantum, level 7, memory 20.
+    d[42..44].copy_from_slice(&0x1472u16.to_le_bytes());
+    let r = Scanner::new().scan_bytes("q.cab", &d);
+    assert_eq!(info(&r.root).methods, ["quantum"]);
+    assert_eq!(r.root.children.len(), 4);
+    assert!(
+        r.root
+            .children
+            .iter()
+            .all(|c| c.errors[0].kind() == "unsupported"),
+        "{:?}",
+        r.root.children[0].errors
+    );
+}

@@ -1,0 +1,234 @@
+//! The engine over `inno`: scans of real and damaged samples.
+
+use crate::test_support::sample;
+use crate::{Check, Error, Format};
+use installsift_formats::inno::*;
+
+/// An installer cut inside setup-1 (setup-0 follows it, so it is lost):
+/// the overlay stays `inno`, with a `truncated` error naming what is
+/// missing.
+#[test]
+fn cut_inside_setup1_is_inno_with_an_error() {
+    let data = sample("inno/inno_lzma2.exe").unwrap_or_default();
+    let z = memchr::memmem::find(&data, CHUNK_MAGIC).expect("setup-1");
+    for cut in [z + 4, z + 100, z + 228] {
+        let r = crate::Scanner::new().scan_bytes("t", &data[..cut]);
+        assert_eq!(r.root.family, Some(installsift_model::Family::Inno));
+        let ov = &r.root.children[0];
+        assert_eq!(ov.format, Format::Inno, "cut at {cut}");
+        assert_eq!(ov.family, Some(installsift_model::Family::Inno));
+        assert!(
+            ov.errors.iter().any(|e| e.kind() == "truncated"),
+            "{:?}",
+            ov.errors
+        );
+    }
+}
+
+/// Setup data 6.5+ (the compilers are not to be had here): the 6.4.1
+/// sample with its data ID rewritten to 6.5.0 and, hand-made, a
+/// `TSetupEncryptionHeader` (euNone) with its CRC32 inserted after the
+/// ID, as issrc's is-6_5_0 compiler writes it. It is `inno`, with its
+/// version, the encryption header and both block streams checked, and
+/// an `unsupported` error saying what is not implemented.
+#[test]
+fn newer_setup_data_is_inno_and_unsupported() {
+    let data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
+    let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
+    let mut d = data[..at].to_vec();
+    let mut id = [0u8; 64];
+    id[..29].copy_from_slice(b"Inno Setup Setup Data (6.5.0)");
+    d.extend_from_slice(&id);
+    let mut eh = [0u8; stream::ENCRYPTION_HEADER];
+    eh[17..21].copy_from_slice(&220_000u32.to_le_bytes());
+    d.extend_from_slice(&crc32fast::hash(&eh).to_le_bytes());
+    d.extend_from_slice(&eh);
+    d.extend_from_slice(&data[at + 64..]);
+    for (bytes, ok) in [
+        (d.clone(), true),
+        (
+            {
+                let mut bad = d.clone();
+                bad[at + 64 + 4 + 30] ^= 1;
+                bad
+            },
+            false,
+        ),
+    ] {
+        let r = crate::Scanner::new().scan_bytes("t", &bytes);
+        assert_eq!(r.root.family, Some(installsift_model::Family::Inno));
+        let ov = &r.root.children[0];
+        assert_eq!(
+            (ov.format, ov.family),
+            (Format::Inno, Some(installsift_model::Family::Inno))
+        );
+        let v = ov.installer.as_ref().and_then(|i| i.engine_version.clone());
+        if ok {
+            assert_eq!(v.as_deref(), Some("6.5.0"));
+            assert!(
+                ov.errors
+                    .iter()
+                    .any(|e| matches!(e, Error::Unsupported { message }
+                    if message.contains("6.5.0") && message.contains("not implemented"))),
+                "{:?}",
+                ov.errors
+            );
+            assert_eq!(ov.verified_by, [Check::InnoBlockCrc32]);
+            assert!(ov
+                .evidence
+                .iter()
+                .any(|e| e.signal == "inno-encryption-header"));
+        } else {
+            // The damaged header: no setup-0 found; a checksum error.
+            assert!(
+                ov.errors.iter().any(|e| e.kind() == "checksum"),
+                "{:?}",
+                ov.errors
+            );
+        }
+    }
+}
+
+/// The first chunk magic overwritten (the overlay no longer sniffs): the
+/// loader table (CRC valid) says setup-1 starts there, so the overlay is
+/// still `inno`, with an error; the first file (its chunk's magic gone)
+/// has its own error and every other file is read and verified.
+#[test]
+fn an_overlay_without_its_chunk_magic_is_still_inno() {
+    let data = sample("inno/inno5_lzma_nonsolid.exe").unwrap_or_default();
+    let z = memchr::memmem::find(&data, CHUNK_MAGIC).expect("setup-1");
+    let mut d = data.clone();
+    d[z..z + 4].copy_from_slice(b"\0\0\0\0");
+    let r = crate::Scanner::new().scan_bytes("t", &d);
+    let ov = &r.root.children[0];
+    assert_eq!(ov.format, Format::Inno);
+    assert!(
+        ov.errors.iter().any(|e| e.kind() == "malformed"),
+        "{:?}",
+        ov.errors
+    );
+    assert_eq!(ov.children.len(), 12);
+    let (bad, good): (Vec<_>, Vec<_>) = ov.children.iter().partition(|c| !c.errors.is_empty());
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(good.iter().all(|c| c.verified_by == [Check::InnoSha1]));
+}
+
+/// Setup data 6.7 widened the block headers' stored size to an Int64
+/// (issrc `TCompressedBlockHeader`, tag is-6_7_0): the 6.4.1 sample's
+/// two blocks re-framed with 13-byte headers, after a 6.7.0 ID and an
+/// encryption header (hand-made, as the 6.5 case above). Both blocks'
+/// CRCs are checked, and the layout is named unsupported.
+#[test]
+fn setup_data_6_7_has_wide_block_headers() {
+    let data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
+    let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
+    let lim = installsift_model::limits::Limits::default();
+    let ver = stream::v4(6, 4, 0, 1);
+    let b1 = stream::read_block(&data, at + 64, ver, &lim).expect("block 1");
+    let b2 = stream::read_block(&data, b1.end, ver, &lim).expect("block 2");
+    let mut d = data[..at].to_vec();
+    let mut id = [0u8; 64];
+    id[..29].copy_from_slice(b"Inno Setup Setup Data (6.7.0)");
+    d.extend_from_slice(&id);
+    let eh = [0u8; stream::ENCRYPTION_HEADER];
+    d.extend_from_slice(&crc32fast::hash(&eh).to_le_bytes());
+    d.extend_from_slice(&eh);
+    for (start, end) in [(at + 64, b1.end), (b1.end, b2.end)] {
+        let old = &data[start..end];
+        let mut h = u64::from(u32::from_le_bytes([old[4], old[5], old[6], old[7]]))
+            .to_le_bytes()
+            .to_vec();
+        h.push(old[8]);
+        d.extend_from_slice(&crc32fast::hash(&h).to_le_bytes());
+        d.extend_from_slice(&h);
+        d.extend_from_slice(&old[9..]);
+    }
+    d.extend_from_slice(&data[b2.end..]);
+    let r = crate::Scanner::new().scan_bytes("t", &d);
+    let ov = &r.root.children[0];
+    assert_eq!(ov.format, Format::Inno);
+    assert_eq!(ov.verified_by, [Check::InnoBlockCrc32], "{:?}", ov.errors);
+    assert!(
+        ov.errors
+            .iter()
+            .any(|e| matches!(e, Error::Unsupported { message }
+                if message.contains("6.7.0"))),
+        "{:?}",
+        ov.errors
+    );
+}
+
+/// A disk slice file (`idska32\x1a`, total size, chunks; hand-made,
+/// laid out as issrc's `TDiskSliceHeader`) is Inno, and says why its
+/// files are not listed; one shorter than it declares is `truncated`.
+#[test]
+fn a_disk_slice_says_what_it_is() {
+    let mut d = b"idska32\x1a".to_vec();
+    d.extend_from_slice(&64u32.to_le_bytes());
+    d.extend_from_slice(b"zlb\x1a");
+    d.resize(64, 0);
+    for (bytes, cut) in [(&d[..], false), (&d[..40], true)] {
+        let r = crate::Scanner::new().scan_bytes("setup-1.bin", bytes);
+        assert_eq!(r.root.format, Format::Inno);
+        let kinds: Vec<&str> = r.root.errors.iter().map(|e| e.kind()).collect();
+        assert!(kinds.contains(&"unsupported"), "{kinds:?}");
+        assert_eq!(kinds.contains(&"truncated"), cut, "{kinds:?}");
+        assert!(r
+            .root
+            .evidence
+            .iter()
+            .any(|e| e.signal == "inno-disk-slice"));
+    }
+}
+
+#[test]
+fn file_checksums_are_verified_or_reported() {
+    use installsift_model::Check;
+    for (rel, check) in [
+        ("inno/inno_lzma2.exe", Check::InnoSha1),
+        ("inno/inno64_lzma2_solid.exe", Check::InnoSha256),
+    ] {
+        let data = sample(rel).unwrap_or_default();
+        let r = crate::Scanner::new().scan_bytes("t", &data);
+        let inno = &r.root.children[0];
+        assert!(!inno.children.is_empty());
+        for f in &inno.children {
+            assert_eq!(f.verified_by, [check], "{rel}: {:?}", f.path);
+        }
+    }
+    // A stored (uncompressed) file with one byte changed: the bytes
+    // are reported with a checksum error, not dropped.
+    let data = sample("inno/inno60_stored_admin.exe").unwrap_or_default();
+    let clean = crate::Scanner::new().scan_bytes("t", &data);
+    let victim = clean.root.children[0]
+        .children
+        .iter()
+        .find(|c| c.size > 100 && c.entry.as_ref().and_then(|e| e.offset).is_some())
+        .expect("a stored file");
+    let off = clean.root.children[0]
+        .entry
+        .as_ref()
+        .and_then(|e| e.offset)
+        .expect("overlay")
+        + victim
+            .entry
+            .as_ref()
+            .and_then(|e| e.offset)
+            .expect("offset")
+        + 10;
+    let mut d = data.clone();
+    d[off as usize] ^= 0x20;
+    let r = crate::Scanner::new().scan_bytes("t", &d);
+    let hit = r
+        .root
+        .find(victim.path.last().expect("name"))
+        .expect("still listed");
+    assert!(hit.sha256.is_some());
+    assert_ne!(hit.sha256, victim.sha256);
+    assert!(hit.verified_by.is_empty());
+    assert!(
+        hit.errors.iter().any(|e| e.kind() == "checksum"),
+        "{:?}",
+        hit.errors
+    );
+}

@@ -1,0 +1,14 @@
+//! The engine over each format: scans of real and damaged samples through
+//! the whole walk (limits, recursion, hashes, classification). Tests of a
+//! parser alone live beside it in `installsift-formats`.
+
+mod cab;
+mod cfb;
+mod inno;
+mod installshield_launcher;
+mod nsis;
+mod pe;
+mod rar;
+mod sevenz;
+mod xar;
+mod zip;

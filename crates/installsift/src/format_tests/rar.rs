@@ -1,0 +1,172 @@
+//! The engine over `rar`: scans of real and damaged samples.
+
+use crate::formats::Metadata;
+use crate::report::Node;
+use crate::test_support::*;
+use crate::Scanner;
+use crate::{Check, Format};
+use installsift_formats::rar::*;
+
+fn rar(n: &Node) -> &Node {
+    n.children
+        .iter()
+        .find(|c| c.format == Format::Rar)
+        .expect("a RAR overlay")
+}
+
+#[test]
+fn rar4_sfx_lists_and_checks_stored_files() {
+    let Some(d) = sample("sfx/winrar_sfx_rar4.exe") else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("sfx.exe", &d);
+    let a = rar(&r.root);
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    let mut names: Vec<&str> = a
+        .children
+        .iter()
+        .map(|c| c.path.last().map(String::as_str).unwrap_or(""))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["test.txt", "testdir/test.txt", "testshortcut.lnk"]);
+    let t = a.find("test.txt").expect("test.txt");
+    assert_eq!(t.verified_by, [Check::RarCrc32]);
+    assert_eq!(t.size, 16);
+    // A stored byte changed: the file keeps it, with the mismatch.
+    let at = memchr::memmem::find(&d, b"test text file").expect("data");
+    let mut bad = d.clone();
+    bad[at] ^= 0x20;
+    let r = Scanner::new().scan_bytes("bad.exe", &bad);
+    let t = rar(&r.root).find("test.txt").expect("test.txt");
+    assert_eq!(t.errors[0].kind(), "checksum", "{:?}", t.errors);
+    assert!(t.sha256.is_some());
+    // A header byte changed: its CRC fails, said on the archive.
+    let mut bad = d.clone();
+    let sig = memchr::memmem::find(&d, RAR4_MAGIC).expect("sig");
+    bad[sig + 7 + 13 + 20] ^= 0x01;
+    let r = Scanner::new().scan_bytes("bad.exe", &bad);
+    assert!(rar(&r.root).errors.iter().any(|e| e.kind() == "checksum"));
+    // Cut right before the end-of-archive block (7 bytes): said too.
+    let r = Scanner::new().scan_bytes("cut.exe", &d[..d.len() - 7]);
+    let a = rar(&r.root);
+    assert_eq!(a.errors.len(), 1, "{:?}", a.errors);
+    assert!(a.errors[0].to_string().contains("end-of-archive"));
+    assert_eq!(a.children.len(), 3);
+    // Cut in the middle: what came before is kept, the cut is said.
+    let r = Scanner::new().scan_bytes("cut.exe", &d[..d.len() - 200]);
+    let a = rar(&r.root);
+    assert!(
+        a.errors.iter().any(|e| e.kind() == "truncated"),
+        "{:?}",
+        a.errors
+    );
+    assert!(!a.children.is_empty());
+}
+
+#[test]
+fn rar5_sfx_lists_and_checks_stored_files() {
+    let Some(d) = sample("sfx/winrar_sfx_rar5.exe") else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("sfx.exe", &d);
+    let a = rar(&r.root);
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    let t = a.find("test.txt.txt").expect("test.txt.txt");
+    assert_eq!(t.size, 3);
+    assert_eq!(t.verified_by, [Check::RarCrc32]);
+}
+
+/// The parser alone, pulled to the end without a scan: the entries,
+/// their checks and the node's notes come from the format, nothing
+/// from the engine.
+#[test]
+fn listing_without_the_engine() {
+    use crate::formats::container::{list, Listed};
+    let Some(d) = sample("sfx/winrar_sfx_rar4.exe") else {
+        return;
+    };
+    let at = memchr::memmem::find(&d, RAR4_MAGIC).expect("sig");
+    let archive = &d[at..];
+    let limits = installsift_model::Limits::default();
+    let l = list(open, archive, &limits, usize::MAX);
+    assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+    assert_eq!(l.notes.evidence[0].signal, "rar-signature");
+    let mut names: Vec<&str> = l.entries.iter().map(|e| e.0.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["test.txt", "testdir/test.txt", "testshortcut.lnk"]);
+    let t = l.entries.iter().find(|e| e.0 == "test.txt").expect("t");
+    assert_eq!(t.1.verified_by, [Check::RarCrc32]);
+    assert!(matches!(t.2, Listed::Slice { len: 16, .. }));
+    let Some(Metadata::Rar(info)) = &l.parsed.metadata else {
+        panic!("rar metadata")
+    };
+    // Two stored files; the shortcut is compressed, listed as missing.
+    assert_eq!(
+        (info.rar_version, info.entries, info.stored_entries),
+        (4, 3, 2)
+    );
+    let lnk = l.entries.iter().find(|e| e.0 == "testshortcut.lnk");
+    assert!(
+        matches!(&lnk.expect("lnk").2, Listed::Missing { error, .. } if error.kind() == "unsupported")
+    );
+    // Stopped after one entry (as the engine does at a limit): the
+    // entries not reached are not reported as a cut archive.
+    let l = list(open, archive, &limits, 1);
+    assert_eq!(l.entries.len(), 1);
+    assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+    // Pulled to the end of an archive cut before its end block: said.
+    let l = list(open, &archive[..archive.len() - 7], &limits, usize::MAX);
+    assert_eq!(l.entries.len(), 3);
+    assert!(l.notes.errors[0].to_string().contains("end-of-archive"));
+}
+
+#[test]
+fn hostile_headers_end_the_walk() {
+    for d in [
+        &b"Rar!\x1a\x07\x00\x00"[..],
+        b"Rar!\x1a\x07\x01\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+        b"Rar!\x1a\x07\x00\x00\x00\x74\x00\x80\x07\x00",
+    ] {
+        let r = Scanner::new().scan_bytes("x.rar", d);
+        assert_eq!(r.root.format, Format::Rar);
+        assert!(!r.root.errors.is_empty());
+        assert_eq!(r.stats.panics, 0);
+    }
+}
+
+#[test]
+fn mutated_samples_do_not_panic() {
+    let mut seeds = Vec::new();
+    for s in ["sfx/winrar_sfx_rar4.exe", "sfx/winrar_sfx_rar5.exe"] {
+        if let Some(d) = sample(s) {
+            // The archive only: the SFX stub is not what is tested.
+            let at = memchr::memmem::find(&d, b"Rar!\x1a\x07").expect("sig");
+            seeds.push(d[at..].to_vec());
+        }
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for seed in &seeds {
+        for _ in 0..1000 {
+            let mut d = seed.clone();
+            for _ in 0..1 + next() % 6 {
+                let i = 8 + (next() % (d.len() as u64 - 8)) as usize;
+                d[i] = next() as u8;
+            }
+            if next() % 4 == 0 {
+                let keep = (next() % d.len() as u64) as usize;
+                d.truncate(keep);
+            }
+            let r = Scanner::new().scan_bytes("m.rar", &d);
+            assert_eq!(r.stats.panics, 0);
+            if d.len() >= 8 {
+                assert_eq!(r.root.format, Format::Rar);
+            }
+        }
+    }
+}

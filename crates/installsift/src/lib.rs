@@ -1,0 +1,84 @@
+//! installsift: static analysis of software installers.
+//!
+//! For any file, without running it: is it an installer, of which family; what
+//! does it carry, unpacked layer by layer; and the hashes of every layer.
+//!
+//! | handler | what it opens | entries |
+//! |---|---|---|
+//! | `cfb` | compound files: MSI, MSM, MSP, transforms (tables, summary, Authenticode) | embedded cabinets' files named by the File table; streams holding a known format |
+//! | `cab` | Microsoft cabinets (stored, MSZIP, LZX; Quantum listed) | files, each folder decoded once, CFDATA checksums checked |
+//! | `7z` | 7z archives (LZMA/LZMA2, BCJ/BCJ2, ARM…/Delta filters, PPMd, BZip2, Deflate/Deflate64; AES listed) | files, CRC-32 checked |
+//! | `zip` | zip (stored, deflate, deflate64, bzip2, lzma, xz, ppmd; encrypted listed) | files, CRC-32 checked; local headers when the directory is lost |
+//! | `nsis` | NSIS data (zlib, NSIS-bzip2, LZMA; solid or not; 1.x–3.x) | files the script writes, the uninstaller |
+//! | `inno` | Inno Setup setup data (1.2.10–6.4; 6.5+ recognised) | files, every checksum the version carries |
+//! | `rar` | RAR 4 and 5 | stored files (CRC-32 checked); compressed ones listed |
+//! | `xar` | xar and macOS flat `.pkg` | files, TOC and file checksums checked |
+//! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
+//! | `pe` | PE (exe, dll, sys, efi): headers, version, manifest, Authenticode, Burn, Velopack | overlay (split around the signature), container resources, Burn containers, launcher records |
+//! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
+//! | `squirrel-releases` | Squirrel `RELEASES` | — |
+//! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |
+//! | `dmg` | Apple UDIF disk images (the `koly` trailer) | — |
+//!
+//! Every format is a pure parser speaking the pull protocol of
+//! [`formats::container`]; the engine alone recurses, hashes and enforces
+//! [`Limits`]. A test holds this table to the handler table.
+//!
+//! ```no_run
+//! use installsift::{Scanner, Verdict};
+//! let report = installsift::Scanner::new().scan_path("setup.exe".as_ref()).unwrap();
+//! report.root.walk(&mut |node| {
+//!     println!("{} {} {:?}", node.path.join(" > "), node.format, node.sha256);
+//! });
+//! if report.root.verdict == Verdict::Installer {
+//!     println!("family: {:?}", report.root.family);
+//! }
+//! ```
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+// Module docs name the engine's internals (`Cx`, `HANDLERS`, …) for readers of the
+// source; in the public docs those names are plain text.
+#![allow(rustdoc::private_intra_doc_links)]
+
+mod classify;
+pub mod extract;
+mod feed;
+pub mod render;
+mod report;
+mod scan;
+
+#[cfg(test)]
+mod format_tests;
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(test)]
+mod test_support;
+
+/// The parsers (the `installsift-formats` crate): their facts are the
+/// [`NodeInfo::metadata`] of a report.
+pub use installsift_formats as formats;
+pub use installsift_model::hash;
+pub use installsift_model::limits::markdown_table as limits_table;
+pub use installsift_model::{
+    Check, EntryInfo, EntryKind, Error, Evidence, Family, Format, HashSelection, Hashes,
+    InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Verdict, LIMITS,
+};
+pub use report::{Node, NodeInfo, Report, ScanStats};
+pub use scan::Scanner;
+
+#[cfg(test)]
+mod tests {
+    /// The crate docs' table lists every handler (and nothing else).
+    #[test]
+    fn crate_docs_list_every_handler() {
+        let docs = include_str!("lib.rs");
+        let listed: Vec<&str> = docs
+            .lines()
+            .filter_map(|l| l.strip_prefix("//! | `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        let handlers: Vec<&str> = crate::formats::HANDLERS.iter().map(|h| h.name).collect();
+        assert_eq!(listed, handlers);
+    }
+}

@@ -1,0 +1,123 @@
+//! Report types: one [`Node`] per file or entry, forming a tree.
+//!
+//! Every type here is `Serialize`; the JSONL contract (one [`NodeInfo`] per
+//! line, parent before children) is documented in the README and never loses
+//! or renames a field.
+
+use crate::formats::Metadata;
+use installsift_model::error::Error;
+pub use installsift_model::{
+    Check, EntryInfo, EntryKind, Evidence, Family, Format, InstallerFacts, Strength, Verdict,
+};
+use serde::{Serialize, Serializer};
+/// Everything known about one node, without its children: one JSONL line.
+#[derive(Debug, Clone, Serialize)]
+pub struct NodeInfo {
+    /// The input path as given (or found while walking), then each entry name
+    /// inside, outermost first.
+    pub path: Vec<String>,
+    /// 0 for the input file, +1 per level.
+    pub depth: u32,
+    /// Size in bytes (declared size when the content could not be read).
+    pub size: u64,
+    /// SHA-256, lowercase hex; `null` only when the content could not be read
+    /// (encrypted, over a limit, damaged).
+    pub sha256: Option<String>,
+    /// SHA-1 when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha1: Option<String>,
+    /// MD5 when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub md5: Option<String>,
+    /// The checksums and signatures the format carries that matched this
+    /// node's bytes, sorted; empty when nothing in the file vouches for
+    /// them (a mismatch is an error of kind `checksum` instead). A hash
+    /// with an empty list is what we decoded, checked by nothing.
+    pub verified_by: Vec<Check>,
+    /// Format decided by content.
+    pub format: Format,
+    /// Installer verdict.
+    pub verdict: Verdict,
+    /// Installer family when the verdict is `installer`.
+    pub family: Option<Family>,
+    /// What a not-installer (or unknown) node is when a look-alike rule named
+    /// it (`pyinstaller`, `script-launcher`, `engine-stub`, `packed-upx` …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// BIOC hints and family properties of an installer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installer: Option<InstallerFacts>,
+    /// Signals behind format, verdict and family.
+    pub evidence: Vec<Evidence>,
+    /// Problems on this node, as `kind: message` strings.
+    #[serde(serialize_with = "errors_as_strings")]
+    pub errors: Vec<Error>,
+    /// Placement inside the parent (absent for inputs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<EntryInfo>,
+    /// Facts specific to the format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+}
+
+fn errors_as_strings<S: Serializer>(errors: &[Error], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(errors.iter().map(|e| e.to_string()))
+}
+
+/// A node and its children.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    /// The node itself.
+    #[serde(flatten)]
+    pub info: NodeInfo,
+    /// Entries found inside, in container order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+}
+
+impl std::ops::Deref for Node {
+    type Target = NodeInfo;
+    fn deref(&self) -> &NodeInfo {
+        &self.info
+    }
+}
+
+impl Node {
+    /// Visit this node and every descendant, parent before children.
+    pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Node)) {
+        visit(self);
+        for c in &self.children {
+            c.walk(visit);
+        }
+    }
+
+    /// The first descendant (or self) whose last path segment is `name`.
+    pub fn find(&self, name: &str) -> Option<&Node> {
+        if self.path.last().map(String::as_str) == Some(name) {
+            return Some(self);
+        }
+        self.children.iter().find_map(|c| c.find(name))
+    }
+}
+
+/// Counters for one scanned input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanStats {
+    /// Nodes produced.
+    pub nodes: u64,
+    /// Bytes decompressed or copied out of containers.
+    pub unpacked_bytes: u64,
+    /// Nodes that carry at least one error.
+    pub nodes_with_errors: u64,
+    /// Parser panics contained.
+    pub panics: u64,
+}
+
+/// The result of scanning one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The input and everything inside it.
+    pub root: Node,
+    /// Counters.
+    pub stats: ScanStats,
+}

@@ -1,0 +1,19 @@
+//! Helpers shared by the engine's unit tests (the parsers have their own).
+
+use std::path::PathBuf;
+
+/// The committed corpus of this checkout.
+pub(crate) fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../corpus")
+}
+
+/// A committed corpus sample. Always `Some`: a missing sample fails the test
+/// (the corpus is part of the tree); the `Option` keeps call sites uniform
+/// with tests that derive their input.
+pub(crate) fn sample(rel: &str) -> Option<Vec<u8>> {
+    let p = corpus().join(rel);
+    match std::fs::read(&p) {
+        Ok(d) => Some(d),
+        Err(e) => panic!("corpus sample {} is missing: {e}", p.display()),
+    }
+}

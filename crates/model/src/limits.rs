@@ -1,0 +1,229 @@
+//! Every bound installsift puts on work driven by file contents, in one place.
+//!
+//! Hitting a limit never aborts a scan: the node where it happened gets a typed
+//! [`Error::LimitExceeded`](crate::Error::LimitExceeded) naming the limit, keeps
+//! what was parsed before, and the scan goes on.
+
+use serde::Serialize;
+
+/// Declares every limit once: the struct field with its documentation, its
+/// type and default, the default as people read it, and one line of meaning.
+/// From that one declaration come [`Limits`], its `Default`, the table
+/// [`LIMITS`] (which the CLI turns into its `--max-…` options and the
+/// README's table is checked against), and [`Limits::set`].
+macro_rules! limits {
+    ($( $(#[$doc:meta])* $name:ident ($variant:ident) : $ty:ident = $default:expr, $shown:literal, $meaning:literal; )*) => {
+        /// Bounds on depth, sizes, counts and search windows. `Limits::default()`
+        /// suits a scan of a software share; tighten them for untrusted bulk
+        /// input. Every field is also a command-line option (`--` and the
+        /// name in kebab case) and a row of the README's table ([`LIMITS`]).
+        ///
+        /// Build one from the defaults: `Limits { max_depth: 4,
+        /// ..Limits::default() }`; a field added later then keeps its default.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+        pub struct Limits {
+            $( $(#[$doc])* pub $name: $ty, )*
+        }
+
+        impl Default for Limits {
+            fn default() -> Self {
+                Limits { $( $name: $default, )* }
+            }
+        }
+
+        /// Which limit stopped the work ([`Error::LimitExceeded`](crate::Error::LimitExceeded)).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Limit {
+            $( #[doc = concat!("`", stringify!($name), "`")] $variant, )*
+        }
+
+        impl Limit {
+            /// The field name (`max_depth`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $( Limit::$variant => stringify!($name), )*
+                }
+            }
+        }
+
+        /// Every limit: its field name, its default as people read it, and
+        /// what it bounds, in declaration order.
+        pub const LIMITS: &[LimitInfo] = &[
+            $( LimitInfo {
+                limit: Limit::$variant,
+                name: stringify!($name),
+                default: $shown,
+                meaning: $meaning,
+                max: $ty::MAX as u64,
+            }, )*
+        ];
+
+        impl Limits {
+            /// Set the limit called `name` (a field name, as [`LIMITS`] lists
+            /// them) to `value`; an unknown name, or a value too large for the
+            /// field, is an error naming it.
+            pub fn set(&mut self, name: &str, value: u64) -> Result<(), String> {
+                match name {
+                    $( stringify!($name) => {
+                        self.$name = $ty::try_from(value).map_err(|_| {
+                            format!("{}: {value} is too large (at most {})", name, $ty::MAX)
+                        })?;
+                    } )*
+                    _ => return Err(format!("no limit is called `{name}`")),
+                }
+                Ok(())
+            }
+
+            /// The value of the limit called `name`.
+            pub fn get(&self, name: &str) -> Option<u64> {
+                match name {
+                    $( stringify!($name) => Some(u64::from(self.$name)), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Limit {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One row of [`LIMITS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LimitInfo {
+    /// The limit.
+    pub limit: Limit,
+    /// The field name (`max_depth`); the CLI option is `--max-depth`.
+    pub name: &'static str,
+    /// The default, as people read it (`1 GiB`, `65,536`).
+    pub default: &'static str,
+    /// What it bounds, in one line (Markdown).
+    pub meaning: &'static str,
+    /// The largest value its field holds.
+    pub max: u64,
+}
+
+impl LimitInfo {
+    /// The command-line option (`--` and the name in kebab case).
+    pub fn flag(&self) -> String {
+        format!("--{}", self.name.replace('_', "-"))
+    }
+}
+
+/// The README's table of limits, generated from [`LIMITS`].
+pub fn markdown_table() -> String {
+    let mut t = String::from("| field | default | meaning |\n|---|---|---|\n");
+    for l in LIMITS {
+        t.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            l.name, l.default, l.meaning
+        ));
+    }
+    t
+}
+
+limits! {
+    /// Deepest nesting level that is opened: the input file is depth 0, an
+    /// entry of it depth 1, and so on. A node at this depth is parsed and its
+    /// entries are listed and hashed; a node deeper than this is hashed, its
+    /// format sniffed, and not opened (verdict `unknown`, with a
+    /// `max_depth` error saying so). `0` opens the input only.
+    /// Default: 12.
+    max_depth (MaxDepth): u32 = 12, "12", "deepest nesting level opened (input = 0): `0` lists and hashes the input's entries without opening them";
+    /// Largest single entry (decompressed) that is unpacked and hashed; a larger
+    /// entry is reported with its declared size and a `max_entry_size` error.
+    /// Default: 1 GiB.
+    max_entry_size (MaxEntrySize): u64 = 1 << 30, "1 GiB", "largest single decompressed entry";
+    /// Bytes that may be decompressed in all, per top-level input, across every
+    /// nesting level. Default: 8 GiB.
+    max_total_unpacked (MaxTotalUnpacked): u64 = 8 << 30, "8 GiB", "bytes decompressed per top-level input, all levels";
+    /// Entries listed and unpacked from one container (archive, cabinet,
+    /// compound file, PE resources). Default: 65,536.
+    max_entries_per_container (MaxEntriesPerContainer): u64 = 65_536, "65,536", "entries taken from one container";
+    /// Nodes produced for one top-level input, all levels together.
+    /// Default: 1,000,000.
+    max_entries_per_input (MaxEntriesPerInput): u64 = 1_000_000, "1,000,000", "nodes per top-level input";
+    /// Largest decompressed/compressed size ratio accepted for one entry once
+    /// it has produced more than [`ratio_floor`](Self::ratio_floor) bytes.
+    /// Default: 1,000 (a zip of zeros reaches about 1,030).
+    max_ratio (MaxRatio): u64 = 1_000, "1,000", "decompressed/compressed ratio per entry, checked above `ratio_floor`";
+    /// Output size below which [`max_ratio`](Self::max_ratio) is not checked,
+    /// so tiny well-compressed entries never trip it. Default: 1 MiB.
+    ratio_floor (RatioFloor): u64 = 1 << 20, "1 MiB", "output size below which the ratio is not checked";
+    /// Bytes searched for an embedded container signature (zip, 7z, cab, CFB)
+    /// from the start of a PE overlay or other carve region; 7-Zip uses 8 MiB
+    /// for SFX stubs. Default: 8 MiB.
+    max_search_window (MaxSearchWindow): u64 = 8 << 20, "8 MiB", "bytes searched for an embedded container signature (as 7-Zip's SFX search)";
+    /// Rows read from one MSI table and resources walked in one PE.
+    /// Default: 1,000,000.
+    max_table_rows (MaxTableRows): u64 = 1_000_000, "1,000,000", "rows read from one MSI table; resources walked in one PE";
+    /// Bytes of an XML or text document (installer manifests, Squirrel
+    /// RELEASES) read for metadata; the rest is hashed, not read.
+    /// Default: 4 MiB.
+    max_document_size (MaxDocumentSize): u64 = 4 << 20, "4 MiB", "bytes of an XML document or Squirrel RELEASES read for metadata";
+    /// Largest decompressed entry kept in memory whole so that it can be
+    /// opened as a container. A larger container is hashed as it streams,
+    /// reported with its format and a `max_buffered_entry` error, and not
+    /// opened; content that is no container is always streamed (only its
+    /// first MiB is kept, for classification). Distinct from
+    /// [`max_entry_size`](Self::max_entry_size), which bounds what is
+    /// unpacked at all. Default: 256 MiB (a zipped 200 MB MSI is still
+    /// opened; peak memory of a scan is about this plus the input's map).
+    max_buffered_entry (MaxBufferedEntry): u64 = 256 << 20, "256 MiB", "largest decompressed container kept in memory to be opened; a larger one is hashed as it streams, not opened";
+    /// Times the same archive content (by SHA-256) is opened in one input;
+    /// later copies are hashed and listed but not opened
+    /// (`max_opens_per_content`). 42.zip repeats each level 16 times.
+    /// Only formats that decompress count (not PE or compound files, whose
+    /// repetition costs only their real size). A container holding its own
+    /// bytes is never reopened.
+    /// Default: 8.
+    max_opens_per_content (MaxOpensPerContent): u64 = 8, "8", "times the same container bytes (SHA-256) are opened per input (42.zip); a container holding its own bytes is never reopened";
+    /// Bytes a xar table of contents (zlib-compressed XML) may decompress
+    /// to; a larger TOC is not listed. Default: 16 MiB.
+    max_toc_size (MaxTocSize): u64 = 16 << 20, "16 MiB", "bytes a xar table of contents may inflate to";
+    /// Nesting depth of directory entries in a xar table of contents.
+    /// Default: 256.
+    max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_and_get_by_name() {
+        let mut l = Limits::default();
+        for info in LIMITS {
+            assert!(l.get(info.name).is_some(), "{}", info.name);
+        }
+        l.set("max_depth", 3).expect("max_depth");
+        assert_eq!(l.max_depth, 3);
+        assert_eq!(l.get("max_depth"), Some(3));
+        assert!(l.set("max_toc_depth", u64::MAX).is_err());
+        assert!(l.set("no_such_limit", 1).is_err());
+        assert_eq!(LIMITS.len(), 14);
+        assert_eq!(LIMITS[0].flag(), "--max-depth");
+    }
+
+    /// The README's table is the generated one (no row drifts or goes
+    /// missing when a limit is added).
+    #[test]
+    fn readme_table_is_generated_from_the_declaration() {
+        let readme = include_str!("../../../README.md");
+        let table = markdown_table();
+        assert!(
+            readme.contains(&table),
+            "README.md's Limits table differs from the declaration; it should read:\n{table}"
+        );
+    }
+}
