@@ -10,7 +10,7 @@ use super::container::{Container, Data, End, Entry, Notes, OpenFn, Opened, Optio
 use super::{find_embedded, le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use installsift_model::error::Error;
 use installsift_model::hash::HashSelection;
-use installsift_model::limits::Limits;
+use installsift_model::limits::{Limit, Limits};
 use installsift_model::Check;
 use installsift_model::{EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
@@ -421,7 +421,7 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
         ),
         le_u32(data, 0x3C).map(u64::from),
     ));
-    goblin_facts(data, &mut info, &mut plan);
+    goblin_facts(data, opts.limits.max_pe_imports, &mut info, &mut plan);
     info.burn = burn_section(data, &layout, &mut plan);
     overlay(data, &layout, &mut info, opts, &mut plan);
     plan.end_part();
@@ -725,20 +725,45 @@ fn pe_hashes(
 
 /// Imports, version info and manifest through goblin; a goblin failure is an
 /// error on the node, not the end of the parse.
-fn goblin_facts(data: &[u8], info: &mut PeInfo, plan: &mut Plan<'_>) {
-    let opts = goblin::pe::options::ParseOptions::default()
-        .with_parse_mode(goblin::pe::options::ParseMode::Permissive);
-    let pe = match goblin::pe::PE::parse_with_opts(data, &opts) {
+///
+/// goblin's import parser allocates per import entry, and descriptors may
+/// share one thunk array, so entries can outnumber the file's bytes by
+/// orders of magnitude (1,000 descriptors over one array of 30,000 ordinals
+/// in 260 KB). goblin therefore first parses without imports; the entries
+/// its import parser would produce are counted the way it walks them
+/// ([`count_imports`], at most `max_imports` + 1 read), and only within
+/// the limit are the imports parsed.
+fn goblin_facts(data: &[u8], max_imports: u64, info: &mut PeInfo, plan: &mut Plan<'_>) {
+    use goblin::pe::options::{ParseMode, ParseOptions};
+    let base = ParseOptions::default().with_parse_mode(ParseMode::Permissive);
+    let pe = match goblin::pe::PE::parse_with_opts(data, &base.with_parse_imports(false)) {
         Ok(pe) => pe,
         Err(e) => {
             plan.error(Error::malformed(format!("PE: {e}")));
             return;
         }
     };
-    info.imports = Some(ImportSummary {
-        dlls: pe.libraries.iter().map(|s| (*s).to_owned()).collect(),
-        functions: pe.imports.len(),
-    });
+    match count_imports(data, &pe, &base, max_imports) {
+        Some(n) if n > max_imports => plan.error(Error::limit(
+            Limit::MaxPeImports,
+            format!(
+                "the import table declares more than {max_imports} import entries \
+                 (descriptors sharing thunk arrays); imports not listed"
+            ),
+        )),
+        _ => {
+            let only_imports = base.with_parse_resources(false).with_parse_tls_data(false);
+            match goblin::pe::PE::parse_with_opts(data, &only_imports) {
+                Ok(with) => {
+                    info.imports = Some(ImportSummary {
+                        dlls: with.libraries.iter().map(|s| (*s).to_owned()).collect(),
+                        functions: with.imports.len(),
+                    })
+                }
+                Err(e) => plan.error(Error::malformed(format!("PE imports: {e}"))),
+            }
+        }
+    }
     if let Some(rd) = &pe.resource_data {
         if let Some(vi) = &rd.version_info {
             let s = &vi.string_info;
@@ -767,6 +792,50 @@ fn goblin_facts(data: &[u8], info: &mut PeInfo, plan: &mut Plan<'_>) {
             info.requested_execution_level = execution_level(m.data);
         }
     }
+}
+
+/// The import entries goblin's import parser would produce for `pe`,
+/// walked as it walks them (descriptors until an all-zero or impossible
+/// one; per descriptor the lookup table, else the address table, until a
+/// zero entry or the end of the data), counting at most `cap` + 1: the work
+/// is bounded by the descriptors in the file plus `cap`. `None` when there
+/// is no import directory goblin can map.
+fn count_imports(
+    data: &[u8],
+    pe: &goblin::pe::PE<'_>,
+    opts: &goblin::pe::options::ParseOptions,
+    cap: u64,
+) -> Option<u64> {
+    use goblin::pe::utils::find_offset;
+    let oh = pe.header.optional_header?;
+    let dir = oh.data_directories.get_import_table()?;
+    let align = oh.windows_fields.file_alignment;
+    let sections = &pe.sections;
+    let mut at = find_offset(dir.virtual_address as usize, sections, align, opts)?;
+    let width = if pe.is_64 { 8 } else { 4 };
+    let mut total = 0u64;
+    while let Some(d) = data.get(at..at.checked_add(20)?) {
+        at += 20;
+        let field = |k: usize| le_u32(d, k).unwrap_or(0);
+        let (lookup, name, address) = (field(0), field(12), field(16));
+        if d.iter().all(|&b| b == 0) || name == 0 || address == 0 {
+            break;
+        }
+        let table = find_offset(lookup as usize, sections, align, opts)
+            .or_else(|| find_offset(address as usize, sections, align, opts));
+        let Some(mut t) = table else { continue };
+        while let Some(entry) = data.get(t..t.checked_add(width)?) {
+            if entry.iter().all(|&b| b == 0) {
+                break;
+            }
+            total += 1;
+            if total > cap {
+                return Some(total);
+            }
+            t += width;
+        }
+    }
+    Some(total)
 }
 
 /// `level` of `requestedExecutionLevel` in a manifest (UTF-8 or UTF-16LE).

@@ -45,6 +45,9 @@ pub(crate) enum ChildData<'a> {
     /// A sub-slice of the parent (overlay, resource, carved region); hashed by
     /// the child.
     Borrowed(&'a [u8]),
+    /// A sub-slice overlapping one handed out already: hashed and
+    /// classified, not opened (the error says why).
+    Overlapping(&'a [u8], Error),
     /// Bytes produced by a decoder, already hashed while they streamed.
     Owned(Vec<u8>, Hashes),
     /// An entry hashed while it streamed but not kept whole (see
@@ -108,6 +111,9 @@ impl From<Unpacked> for ChildData<'static> {
 #[derive(Default)]
 struct Budget {
     stats: ScanStats,
+    /// Bytes of entries overlapping another entry's region hashed so far
+    /// ([`Limits::max_overlapping_bytes`]).
+    overlapping_bytes: u64,
     /// Receives every node's path and bytes before it is parsed (extraction).
     data_sink: Option<Box<dyn DataSink>>,
     /// SHA-256 of the nodes on the path from the input to the node being
@@ -164,6 +170,10 @@ pub(crate) struct Cx<'s> {
     range: (usize, usize),
     /// Borrowed children handed out so far: start address → (end, name).
     borrowed: BTreeMap<usize, (usize, String)>,
+    /// Borrowed regions already scanned as a child: (start, end) → index of
+    /// that child, so an entry naming the same region again is a copy of it
+    /// (hashed and classified once, however many entries point there).
+    regions: HashMap<(usize, usize), usize>,
     pub(crate) children: Vec<Node>,
     pub(crate) errors: Vec<Error>,
     pub(crate) evidence: Vec<Evidence>,
@@ -270,6 +280,19 @@ impl<'s> Cx<'s> {
         entry: EntryInfo,
         data: ChildData<'_>,
     ) -> bool {
+        let data = match data {
+            ChildData::Borrowed(bytes) if !bytes.is_empty() => {
+                let region = (
+                    bytes.as_ptr() as usize,
+                    bytes.as_ptr() as usize + bytes.len(),
+                );
+                if let Some(&of) = self.regions.get(&region) {
+                    return self.child_copy(name, entry, of);
+                }
+                ChildData::Borrowed(bytes)
+            }
+            other => other,
+        };
         if !self.admit() {
             return false;
         }
@@ -284,9 +307,57 @@ impl<'s> Cx<'s> {
         let mut path = self.path.to_vec();
         path.push(name.clone());
         self.child_numbers.push(self.budget.stats.nodes + 1);
+        let data = match data {
+            ChildData::Borrowed(bytes) => match self.claim(bytes, &name) {
+                Ok(()) => ChildData::Borrowed(bytes),
+                // A region overlapping one handed out already (not the
+                // same region: that is a copy, above) is hashed, not
+                // opened; those bytes are counted, so that many entries
+                // over one large region cost at most the limit.
+                Err(overlap) => {
+                    let len = bytes.len() as u64;
+                    let max = self.scanner.limits.max_overlapping_bytes;
+                    let spent = self.budget.overlapping_bytes.saturating_add(len);
+                    if spent > max {
+                        ChildData::Missing {
+                            size: len,
+                            error: Error::limit(
+                                installsift_model::Limit::MaxOverlappingBytes,
+                                format!(
+                                    "overlaps another entry's bytes, and overlapping entries of this input already reached {max} bytes; not hashed"
+                                ),
+                            ),
+                        }
+                    } else {
+                        self.budget.overlapping_bytes = spent;
+                        ChildData::Overlapping(bytes, overlap)
+                    }
+                }
+            },
+            other => other,
+        };
+        if let ChildData::Borrowed(bytes) | ChildData::Overlapping(bytes, _) = &data {
+            if !bytes.is_empty() {
+                let region = (
+                    bytes.as_ptr() as usize,
+                    bytes.as_ptr() as usize + bytes.len(),
+                );
+                self.regions.insert(region, self.children.len());
+            }
+        }
         let node = match data {
-            ChildData::Borrowed(bytes) => {
-                let open = self.claim(bytes, &name);
+            ChildData::Borrowed(bytes) => scan_node(
+                self.scanner,
+                self.budget,
+                path,
+                self.depth + 1,
+                bytes,
+                None,
+                Some(entry),
+                Ok(()),
+            ),
+            ChildData::Overlapping(bytes, overlap) => {
+                let open = Err(overlap);
                 scan_node(
                     self.scanner,
                     self.budget,
@@ -830,6 +901,7 @@ fn scan_node_with(
         errors_omitted: 0,
         range: (data.as_ptr() as usize, data.as_ptr() as usize + data.len()),
         borrowed: BTreeMap::new(),
+        regions: HashMap::new(),
         children: Vec::new(),
         errors: Vec::new(),
         evidence: Vec::new(),
@@ -1643,6 +1715,7 @@ mod tests {
             errors_omitted: 0,
             range: (0, 0),
             borrowed: BTreeMap::new(),
+            regions: HashMap::new(),
             children: Vec::new(),
             errors: Vec::new(),
             evidence: Vec::new(),

@@ -191,6 +191,18 @@ limits! {
     /// Bytes a xar table of contents (zlib-compressed XML) may decompress
     /// to; a larger TOC is not listed. Default: 16 MiB.
     max_toc_size (MaxTocSize): u64 = 16 << 20, "16 MiB", "bytes a xar table of contents may inflate to";
+    /// Bytes of entries that overlap an earlier entry's region of the same
+    /// container (not the same region: that is listed as a copy) hashed per
+    /// input. Hostile tables point thousands of entries at windows of one
+    /// large region; past this total such entries are listed with their
+    /// size and a `max_overlapping_bytes` error, not hashed. Default: 256 MiB.
+    max_overlapping_bytes (MaxOverlappingBytes): u64 = 256 << 20, "256 MiB", "bytes of entries overlapping another entry's region hashed per input; past it they are listed, not hashed";
+    /// Import entries (functions, all DLLs together) one PE may declare for
+    /// its imports to be listed. Import descriptors can share one thunk
+    /// array, so a small file can declare millions; past this count the
+    /// imports are not listed and the node says so. Default: 65,536 (large
+    /// real DLLs import a few thousand).
+    max_pe_imports (MaxPeImports): u64 = 65_536, "65,536", "import entries one PE may declare for its imports to be listed (descriptors sharing a thunk array multiply them)";
     /// Nesting depth of directory entries in a xar table of contents.
     /// Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents";
@@ -211,7 +223,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 14);
+        assert_eq!(LIMITS.len(), 16);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

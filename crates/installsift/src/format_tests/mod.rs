@@ -2,6 +2,7 @@
 //! the whole walk (limits, recursion, hashes, classification). Tests of a
 //! parser alone live beside it in `installsift-formats`.
 
+mod amplification;
 mod cab;
 mod cfb;
 mod inno;
