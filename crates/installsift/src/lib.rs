@@ -65,7 +65,7 @@ pub use installsift_model::{
     InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Verdict, LIMITS,
 };
 pub use report::{Node, NodeInfo, Report, ScanStats};
-pub use scan::Scanner;
+pub use scan::{ReadMode, Scanner};
 
 #[cfg(test)]
 mod tests {
