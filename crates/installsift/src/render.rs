@@ -104,9 +104,9 @@ impl Totals {
         Self {
             files: 1,
             nodes: r.stats.nodes,
-            installers: u64::from(r.root.verdict == Verdict::Installer),
+            installers: u64::from(r.root.info.verdict == Verdict::Installer),
             with_errors: r.stats.nodes_with_errors,
-            bytes: r.root.size,
+            bytes: r.root.info.size,
         }
     }
 
