@@ -139,9 +139,9 @@ fn main() {
                 .root
                 .children
                 .iter()
-                .find(|c| c.path.last() == Some(&member))
+                .find(|c| c.info.path.last() == Some(&member))
                 .map_or("<missing>".to_owned(), |c| {
-                    match (&c.sha256, c.errors.first()) {
+                    match (&c.info.sha256, c.info.errors.first()) {
                         (Some(h), None) => h.clone(),
                         (_, Some(e)) => format!("<error: {e}>"),
                         (None, None) => "<no hash>".to_owned(),

@@ -578,6 +578,29 @@ pub struct ExportStats {
     pub parts: u32,
 }
 
+impl ExportStats {
+    /// The closing line of an export (without its newline), as the CLI
+    /// prints it on standard error: `sha256sum: 3 written, 1 duplicates
+    /// merged, 0 skipped with a warning, 2 filtered out`, with ` in N
+    /// files` when the output was split and `, N inputs unreadable` when
+    /// some inputs could not be read.
+    pub fn summary(&self, format: ExportFormat, unreadable: u64) -> String {
+        let parts = if self.parts > 1 {
+            format!(" in {} files", self.parts)
+        } else {
+            String::new()
+        };
+        let mut line = format!(
+            "{format}: {} written{parts}, {} duplicates merged, {} skipped with a warning, {} filtered out",
+            self.written, self.duplicates, self.skipped, self.filtered
+        );
+        if unreadable > 0 {
+            line.push_str(&format!(", {unreadable} inputs unreadable"));
+        }
+        line
+    }
+}
+
 /// Warnings collected while writing, plus one-time notes.
 pub(crate) struct Warnings {
     list: Vec<Warning>,
@@ -833,6 +856,27 @@ impl Exporter {
         Ok(ex)
     }
 
+    /// An exporter writing to the file `first` (already created at
+    /// `path`, buffered here); when the format splits its output, parts 2,
+    /// 3, … are created beside it under [`part_path`] names.
+    pub fn to_file(
+        format: ExportFormat,
+        opts: ExportOptions,
+        first: std::fs::File,
+        path: &std::path::Path,
+    ) -> io::Result<Self> {
+        let base = path.to_path_buf();
+        Self::with_parts(
+            format,
+            opts,
+            Box::new(io::BufWriter::new(first)),
+            Box::new(move |n| {
+                let f = std::fs::File::create(part_path(&base, n))?;
+                Ok(Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
+            }),
+        )
+    }
+
     /// The format being written.
     pub fn format(&self) -> ExportFormat {
         self.format
@@ -962,5 +1006,55 @@ impl Exporter {
         let mut list = self.warnings.list;
         list.extend(self.skips.summaries());
         Ok((self.stats, list))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_line_names_parts_and_unreadable_inputs_only_when_present() {
+        let mut stats = ExportStats {
+            written: 3,
+            duplicates: 1,
+            skipped: 0,
+            filtered: 2,
+            parts: 1,
+        };
+        assert_eq!(
+            stats.summary(ExportFormat::Sha256sum, 0),
+            "sha256sum: 3 written, 1 duplicates merged, 0 skipped with a warning, 2 filtered out"
+        );
+        stats.parts = 2;
+        assert_eq!(
+            stats.summary(ExportFormat::DefenderCsv, 4),
+            "defender-csv: 3 written in 2 files, 1 duplicates merged, 0 skipped with a warning, 2 filtered out, 4 inputs unreadable"
+        );
+    }
+
+    #[test]
+    fn to_file_writes_the_export_into_the_file() {
+        let dir = std::env::temp_dir().join(format!("installsift-export-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("out.sha256");
+        let file = std::fs::File::create(&path).expect("create");
+        let report = installsift::Scanner::new().scan_bytes("a.bin", b"hello");
+        let mut ex = Exporter::to_file(
+            ExportFormat::Sha256sum,
+            ExportOptions::default(),
+            file,
+            &path,
+        )
+        .expect("exporter");
+        ex.add_report(&report.root).expect("add");
+        let (stats, _) = ex.finish().expect("finish");
+        let text = std::fs::read_to_string(&path).expect("read back");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(stats.written, 1);
+        assert_eq!(
+            text,
+            "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824  a.bin\n"
+        );
     }
 }

@@ -31,6 +31,7 @@ fn first_panic(root: &crate::Node) -> Option<String> {
     root.walk(&mut |n| {
         if found.is_none() {
             found = n
+                .info
                 .errors
                 .iter()
                 .find(|e| matches!(e, crate::Error::Panic { .. }))

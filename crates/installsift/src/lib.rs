@@ -28,10 +28,11 @@
 //! use installsift::{Scanner, Verdict};
 //! let report = installsift::Scanner::new().scan_path("setup.exe".as_ref()).unwrap();
 //! report.root.walk(&mut |node| {
-//!     println!("{} {} {:?}", node.path.join(" > "), node.format, node.sha256);
+//!     let n = &node.info;
+//!     println!("{} {} {:?}", n.path.join(" > "), n.format, n.sha256);
 //! });
-//! if report.root.verdict == Verdict::Installer {
-//!     println!("family: {:?}", report.root.family);
+//! if report.root.info.verdict == Verdict::Installer {
+//!     println!("family: {:?}", report.root.info.family);
 //! }
 //! ```
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -65,7 +66,7 @@ pub use installsift_model::{
     InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Verdict, LIMITS,
 };
 pub use report::{Node, NodeInfo, Report, ScanStats};
-pub use scan::Scanner;
+pub use scan::{ReadMode, Scanner};
 
 #[cfg(test)]
 mod tests {

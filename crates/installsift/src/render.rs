@@ -1,6 +1,7 @@
 //! Rendering reports: the indented text tree (with `--explain`), JSONL (one
-//! [`NodeInfo`] per line), a JSON array of reports, the scan's totals and
-//! the progress line. The CLI only picks one; other callers (a service, the
+//! [`NodeInfo`] per line), a JSON array of reports, the scan's totals, its
+//! summary line and the progress line, and the lines of an `extract`
+//! manifest. The CLI only picks one; other callers (a service, the
 //! Python binding) render the same bytes.
 
 use crate::{Node, NodeInfo, Report, Verdict};
@@ -103,9 +104,9 @@ impl Totals {
         Self {
             files: 1,
             nodes: r.stats.nodes,
-            installers: u64::from(r.root.verdict == Verdict::Installer),
+            installers: u64::from(r.root.info.verdict == Verdict::Installer),
             with_errors: r.stats.nodes_with_errors,
-            bytes: r.root.size,
+            bytes: r.root.info.size,
         }
     }
 
@@ -117,6 +118,52 @@ impl Totals {
         self.with_errors += o.with_errors;
         self.bytes += o.bytes;
     }
+
+    /// The closing line of a text scan (without its newline), with the
+    /// number of inputs that could not be read when there were any:
+    /// `3 files, 9 nodes, 1 installers, 0 nodes with errors, 2 unreadable`.
+    pub fn summary(&self, unreadable: u64) -> String {
+        let mut line = format!(
+            "{} files, {} nodes, {} installers, {} nodes with errors",
+            self.files, self.nodes, self.installers, self.with_errors
+        );
+        if unreadable > 0 {
+            line.push_str(&format!(", {unreadable} unreadable"));
+        }
+        line
+    }
+}
+
+/// One scan result rendered in `format` with its [`Totals`], for a
+/// [`Scanner::scan_paths_map`](crate::Scanner::scan_paths_map) `map`
+/// function: reports are rendered on the worker threads and the caller only
+/// writes the bytes out, in order, with [`Writer::part`]. The error of an
+/// input that could not be read is passed through.
+pub fn rendered(result: crate::Result<Report>, format: Format) -> crate::Result<(Totals, Vec<u8>)> {
+    // Rendering into a Vec cannot fail but for serde errors, which a
+    // Report does not produce.
+    result.map(|report| {
+        let bytes = render(&report, format).unwrap_or_default();
+        (Totals::of(&report), bytes)
+    })
+}
+
+/// One line of an `extract` manifest: the line as JSON, then `\n`.
+pub fn write_manifest_line(
+    out: &mut dyn Write,
+    line: &crate::extract::ManifestLine<'_>,
+) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, line)
+        .map_err(io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+}
+
+/// The warning for a manifest line whose node could not be written
+/// (`a.cab > b.txt: not written: …`), `None` when it was.
+pub fn not_written(line: &crate::extract::ManifestLine<'_>) -> Option<String> {
+    line.extract_error
+        .as_ref()
+        .map(|e| format!("{}: not written: {e}", line.node.path.join(" > ")))
 }
 
 /// A one-line progress counter on standard error, redrawn at most every
@@ -310,5 +357,59 @@ mod tests {
         let mut t = Totals::of(&r);
         t.merge(&Totals::of(&r));
         assert_eq!((t.files, t.bytes), (2, 10));
+    }
+
+    #[test]
+    fn summary_names_unreadable_inputs_only_when_there_are_some() {
+        let r = crate::Scanner::new().scan_bytes("a.bin", b"hello");
+        let t = Totals::of(&r);
+        assert_eq!(
+            t.summary(0),
+            "1 files, 1 nodes, 0 installers, 0 nodes with errors"
+        );
+        assert_eq!(
+            t.summary(2),
+            "1 files, 1 nodes, 0 installers, 0 nodes with errors, 2 unreadable"
+        );
+    }
+
+    #[test]
+    fn rendered_gives_the_bytes_of_render_and_the_totals_and_passes_errors() {
+        let r = crate::Scanner::new().scan_bytes("a.bin", b"hello");
+        let want = render(&r, Format::Jsonl).expect("jsonl");
+        let (t, bytes) = rendered(Ok(r), Format::Jsonl).expect("a report");
+        assert_eq!(bytes, want);
+        assert_eq!((t.files, t.nodes, t.bytes), (1, 1, 5));
+        let e = crate::Error::malformed("gone");
+        assert!(rendered(Err(e), Format::Jsonl).is_err());
+    }
+
+    #[test]
+    fn manifest_lines_are_json_lines_and_failures_name_the_nested_path() {
+        let r = crate::Scanner::new().scan_bytes("a.bin", b"hello");
+        let ok = crate::extract::ManifestLine {
+            node: &r.root.info,
+            extracted_to: Some("a.bin".into()),
+            extract_error: None,
+        };
+        let mut out = Vec::new();
+        write_manifest_line(&mut out, &ok).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.ends_with("}\n") && text.lines().count() == 1, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(v["extracted_to"], "a.bin");
+        assert_eq!(v["path"][0], "a.bin");
+        assert_eq!(not_written(&ok), None);
+        let mut info = r.root.info.clone();
+        info.path.push("b.txt".into());
+        let bad = crate::extract::ManifestLine {
+            node: &info,
+            extracted_to: None,
+            extract_error: Some("disk full".into()),
+        };
+        assert_eq!(
+            not_written(&bad).as_deref(),
+            Some("a.bin > b.txt: not written: disk full")
+        );
     }
 }

@@ -64,7 +64,10 @@ fn errors_as_strings<S: Serializer>(errors: &[Error], s: S) -> Result<S::Ok, S::
     s.collect_seq(errors.iter().map(|e| e.to_string()))
 }
 
-/// A node and its children.
+/// A node and its children. The node's own facts are the field `info`
+/// (`node.info.path`, `node.info.sha256`): `Node` does not dereference to
+/// [`NodeInfo`], so what belongs to the node and what to the tree stays
+/// visible at every use.
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
     /// The node itself.
@@ -73,13 +76,6 @@ pub struct Node {
     /// Entries found inside, in container order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Node>,
-}
-
-impl std::ops::Deref for Node {
-    type Target = NodeInfo;
-    fn deref(&self) -> &NodeInfo {
-        &self.info
-    }
 }
 
 impl Node {
@@ -93,7 +89,7 @@ impl Node {
 
     /// The first descendant (or self) whose last path segment is `name`.
     pub fn find(&self, name: &str) -> Option<&Node> {
-        if self.path.last().map(String::as_str) == Some(name) {
+        if self.info.path.last().map(String::as_str) == Some(name) {
             return Some(self);
         }
         self.children.iter().find_map(|c| c.find(name))
@@ -120,4 +116,26 @@ pub struct Report {
     pub root: Node,
     /// Counters.
     pub stats: ScanStats,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Node;
+
+    /// Issue 15: `Node` must not dereference to `NodeInfo` (or anything).
+    /// This compiles only while `Node` has no `Deref` impl: with one, the
+    /// call below has two candidate impls and is ambiguous (the
+    /// `assert_not_impl_any!` construction of the `static_assertions`
+    /// crate).
+    #[test]
+    fn node_has_no_deref() {
+        trait AmbiguousIfDeref<A> {
+            fn some_item() {}
+        }
+        impl<T: ?Sized> AmbiguousIfDeref<()> for T {}
+        #[allow(dead_code)]
+        struct Invalid;
+        impl<T: ?Sized + std::ops::Deref> AmbiguousIfDeref<Invalid> for T {}
+        <Node as AmbiguousIfDeref<_>>::some_item();
+    }
 }

@@ -25,9 +25,39 @@ pub struct Scanner {
     limits: Limits,
     hashes: HashSelection,
     hash_thread: bool,
+    read_mode: ReadMode,
     /// Files are scanned one at a time on the calling thread: maps cost no
-    /// lock contention, so small files are mapped too (see `scan_path_inner`).
+    /// lock contention, so [`ReadMode::Auto`] maps small files too (see
+    /// `scan_path_inner`).
     one_at_a_time: bool,
+}
+
+/// How [`Scanner::scan_path`] (and [`Scanner::scan_paths`],
+/// [`extract`](crate::extract::extract)) gets a file's bytes: the caller's
+/// choice, set with [`Scanner::with_read_mode`]. The report is the same in
+/// every mode; only memory use and speed differ.
+///
+/// A memory map is `unsafe` in one way a caller must accept: if another
+/// process truncates the file while it is scanned, reading the vanished
+/// pages kills the process (`SIGBUS`). So the library maps nothing unless
+/// asked; the `installsift` CLI asks for [`ReadMode::Auto`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReadMode {
+    /// Read the whole file into memory (the default): no map, but the
+    /// process holds the file's size in memory while it is scanned. A file
+    /// whose buffer cannot be allocated is an error, not an abort.
+    #[default]
+    Read,
+    /// Map every file read-only. Files up to 8 MiB are mapped in one go
+    /// (`MAP_POPULATE`); from 64 MiB the input is hashed a slice at a time
+    /// and each hashed slice released from the resident set, so a multi-GB
+    /// input does not count as this process's memory.
+    Mmap,
+    /// What the CLI uses: when worker threads scan side by side, read files
+    /// up to 8 MiB (maps serialise threads on the address-space lock) and
+    /// map bigger ones as [`ReadMode::Mmap`] does; when files are scanned
+    /// one at a time, map them all.
+    Auto,
 }
 
 /// Entries shorter than this are hashed on the decoding thread even when
@@ -1421,6 +1451,13 @@ impl Scanner {
         self
     }
 
+    /// Get files' bytes this way (default [`ReadMode::Read`]: no memory
+    /// map unless asked).
+    pub fn with_read_mode(mut self, mode: ReadMode) -> Self {
+        self.read_mode = mode;
+        self
+    }
+
     /// Hash the entries that decoders produce on a second thread, while
     /// this one goes on decoding (entries of 4 MiB and more). Worth it when a core would otherwise idle: one input scanned
     /// at a time. Off by default; [`Scanner::scan_paths_map`] turns it on for
@@ -1480,8 +1517,9 @@ impl Scanner {
         }
     }
 
-    /// Scan one file, memory-mapped. Fails only when the file cannot be read;
-    /// damaged content is reported on the nodes.
+    /// Scan one file, read or mapped as the [`ReadMode`] says. Fails only
+    /// when the file cannot be read; damaged content is reported on the
+    /// nodes.
     pub fn scan_path(&self, path: &Path) -> Result<Report> {
         self.scan_path_inner(path, None)
     }
@@ -1504,13 +1542,20 @@ impl Scanner {
         if meta.len() == 0 {
             return Ok(self.scan_bytes_inner(&name, &[], sink));
         }
-        if meta.len() <= READ_MAX && !self.one_at_a_time {
+        let read = match self.read_mode {
+            ReadMode::Read => Some(meta.len()),
+            ReadMode::Mmap => None,
             // Small files are read when worker threads scan side by side: a
             // map costs a page fault per 4 KiB and an munmap, which serialise
             // them on the process's address-space lock.
-            let mut buf = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+            ReadMode::Auto => (meta.len() <= READ_MAX && !self.one_at_a_time).then_some(READ_MAX),
+        };
+        if let Some(at_most) = read {
+            let mut buf = Vec::new();
+            buf.try_reserve_exact(usize::try_from(meta.len()).unwrap_or(usize::MAX))
+                .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
             (&file)
-                .take(READ_MAX)
+                .take(at_most)
                 .read_to_end(&mut buf)
                 .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
             return Ok(self.scan_bytes_inner(&name, &buf, sink));
@@ -1699,6 +1744,53 @@ impl Scanner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_read_mode_gives_the_same_report_and_the_default_maps_nothing() {
+        assert_eq!(Scanner::new().read_mode, ReadMode::Read);
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+        let dir = std::env::temp_dir().join(format!("installsift-readmode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        // Over READ_MAX, so Auto maps it even beside other workers.
+        let big = dir.join("big.cab");
+        let mut bytes = std::fs::read(corpus.join("cab/lzx_two_folders.cab")).expect("corpus");
+        bytes.resize(usize::try_from(READ_MAX).expect("fits") + 4096, 0x5a);
+        std::fs::write(&big, &bytes).expect("write");
+        let inputs = [
+            corpus.join("nested/zip_7z_zip.zip"),
+            corpus.join("cab/mszip.cab"),
+            big,
+        ];
+        let json =
+            |r: &Report| crate::render::render(r, crate::render::Format::Json).expect("render");
+        let each = |mode: ReadMode, threads: usize| {
+            let mut out = Vec::new();
+            Scanner::new()
+                .with_read_mode(mode)
+                .scan_paths(&inputs, threads, &mut |_, r| {
+                    out.push(json(&r.expect("readable")))
+                });
+            out
+        };
+        let want = each(ReadMode::Read, 1);
+        assert_eq!(want.len(), 3);
+        for (mode, threads) in [
+            (ReadMode::Read, 2),
+            (ReadMode::Mmap, 1),
+            (ReadMode::Mmap, 2),
+            (ReadMode::Auto, 1),
+            (ReadMode::Auto, 2),
+        ] {
+            assert!(each(mode, threads) == want, "{mode:?} on {threads} threads");
+        }
+        let one = Scanner::new()
+            .with_read_mode(ReadMode::Mmap)
+            .scan_path(&inputs[0]);
+        assert!(json(&one.expect("readable")) == want[0]);
+        let _ = std::fs::remove_dir_all(&dir);
+        // The nested zip was opened: the report is not of an unread file.
+        assert!(String::from_utf8_lossy(&want[0]).contains("\"depth\":2"));
+    }
 
     /// Run `f` with a context over an empty node.
     fn with_cx<R>(limits: Limits, f: impl FnOnce(&mut Cx<'_>) -> R) -> R {

@@ -12,35 +12,49 @@ fn scan(rel: &str) -> Report {
 fn files(n: &Node) -> Vec<&Node> {
     n.children
         .iter()
-        .filter(|c| c.entry.as_ref().is_some_and(|e| e.kind == EntryKind::File))
+        .filter(|c| {
+            c.info
+                .entry
+                .as_ref()
+                .is_some_and(|e| e.kind == EntryKind::File)
+        })
         .collect()
 }
 
 #[test]
 fn renamed_msi_is_still_an_msi_installer() {
     let r = scan("msi/renamed.bin");
-    assert_eq!(r.root.format, Format::Msi);
-    assert_eq!(r.root.verdict, Verdict::Installer);
-    assert_eq!(r.root.family, Some(Family::Msi));
+    assert_eq!(r.root.info.format, Format::Msi);
+    assert_eq!(r.root.info.verdict, Verdict::Installer);
+    assert_eq!(r.root.info.family, Some(Family::Msi));
     assert!(
-        r.root.evidence.iter().any(|e| e.signal == "cfb-root-clsid"),
+        r.root
+            .info
+            .evidence
+            .iter()
+            .any(|e| e.signal == "cfb-root-clsid"),
         "{:?}",
-        r.root.evidence
+        r.root.info.evidence
     );
 }
 
 #[test]
 fn signed_pe_without_appended_data_has_no_overlay_payload() {
     let r = scan("pe/signed_x64.exe");
-    assert_eq!(r.root.format, Format::Pe);
+    assert_eq!(r.root.info.format, Format::Pe);
     assert!(
         r.root.children.is_empty(),
         "{:?}",
-        r.root.children.iter().map(|c| &c.path).collect::<Vec<_>>()
+        r.root
+            .children
+            .iter()
+            .map(|c| &c.info.path)
+            .collect::<Vec<_>>()
     );
-    assert_eq!(r.root.verdict, Verdict::NotInstaller);
+    assert_eq!(r.root.info.verdict, Verdict::NotInstaller);
     assert!(r
         .root
+        .info
         .evidence
         .iter()
         .any(|e| e.signal == "pe-certificate-table"));
@@ -53,21 +67,21 @@ fn zip_before_and_after_the_certificate_table_is_a_child() {
         ("pe/zip_after_cert.exe", "[overlay-after-signature]", 16592),
     ] {
         let r = scan(rel);
-        assert_eq!(r.root.family, Some(Family::ZipSfx), "{rel}");
+        assert_eq!(r.root.info.family, Some(Family::ZipSfx), "{rel}");
         let child = r
             .root
             .children
             .iter()
-            .find(|c| c.format == Format::Zip)
+            .find(|c| c.info.format == Format::Zip)
             .unwrap_or_else(|| panic!("{rel}: no zip"));
-        assert_eq!(child.path.last().map(String::as_str), Some(name));
+        assert_eq!(child.info.path.last().map(String::as_str), Some(name));
         assert_eq!(
-            child.entry.as_ref().and_then(|e| e.offset),
+            child.info.entry.as_ref().and_then(|e| e.offset),
             Some(offset),
             "{rel}"
         );
         // The carve ends at the zip's end record, before the table's padding.
-        assert_eq!(child.size, 561, "{rel}");
+        assert_eq!(child.info.size, 561, "{rel}");
         assert_eq!(files(child).len(), 2, "{rel}: zip entries not listed");
     }
 }
@@ -85,21 +99,22 @@ fn truncated_containers_keep_what_was_read_and_say_why() {
         ("malformed/trunc_mszip.cab", Format::Cab, 4, 0),
     ] {
         let r = scan(rel);
-        assert_eq!(r.root.format, format, "{rel}");
+        assert_eq!(r.root.info.format, format, "{rel}");
         assert_eq!(r.stats.panics, 0, "{rel}");
         let (mut truncated, mut listed, mut read) = (false, 0, 0);
         r.root.walk(&mut |n| {
             truncated |= n
+                .info
                 .errors
                 .iter()
                 .any(|e| matches!(e, Error::Truncated { .. }));
-            listed += usize::from(n.depth > 0);
-            read += usize::from(n.depth > 0 && n.sha256.is_some());
+            listed += usize::from(n.info.depth > 0);
+            read += usize::from(n.info.depth > 0 && n.info.sha256.is_some());
         });
         assert!(
             truncated,
             "{rel}: no truncation error anywhere: {:?}",
-            r.root.errors
+            r.root.info.errors
         );
         assert!(listed >= min_listed, "{rel}: only {listed} entries listed");
         assert!(
@@ -121,7 +136,7 @@ fn corrupted_entries_are_errors_on_the_entry() {
             .root
             .children
             .iter()
-            .filter(|c| !c.errors.is_empty())
+            .filter(|c| !c.info.errors.is_empty())
             .collect();
         assert!(
             !bad.is_empty(),
@@ -130,8 +145,9 @@ fn corrupted_entries_are_errors_on_the_entry() {
         // A damaged entry has no hash, or keeps the hash of what it decodes
         // to with a checksum error and nothing vouching for it.
         assert!(
-            bad.iter().all(|c| c.sha256.is_none()
-                || (c.verified_by.is_empty() && c.errors.iter().any(|e| e.kind() == "checksum"))),
+            bad.iter().all(|c| c.info.sha256.is_none()
+                || (c.info.verified_by.is_empty()
+                    && c.info.errors.iter().any(|e| e.kind() == "checksum"))),
             "{rel}: a damaged entry has a hash but no checksum error"
         );
     }
@@ -140,23 +156,24 @@ fn corrupted_entries_are_errors_on_the_entry() {
 #[test]
 fn encrypted_7z_is_reported_not_failed() {
     let data = scan("7z/enc_data.7z");
-    assert_eq!(data.root.format, Format::SevenZ);
+    assert_eq!(data.root.info.format, Format::SevenZ);
     assert!(!data.root.children.is_empty());
     assert!(data
         .root
         .children
         .iter()
-        .all(|c| c.entry.as_ref().is_some_and(|e| e.encrypted) && c.sha256.is_none()));
+        .all(|c| c.info.entry.as_ref().is_some_and(|e| e.encrypted) && c.info.sha256.is_none()));
     let header = scan("7z/enc_header.7z");
-    assert_eq!(header.root.format, Format::SevenZ);
+    assert_eq!(header.root.info.format, Format::SevenZ);
     assert!(
         header
             .root
+            .info
             .errors
             .iter()
             .any(|e| matches!(e, Error::Encrypted { .. })),
         "{:?}",
-        header.root.errors
+        header.root.info.errors
     );
 }
 
@@ -165,12 +182,12 @@ fn nested_archives_are_opened_at_every_level() {
     let r = scan("nested/zip_7z_zip.zip");
     let formats: Vec<Format> = {
         let mut v = Vec::new();
-        r.root.walk(&mut |n| v.push(n.format));
+        r.root.walk(&mut |n| v.push(n.info.format));
         v
     };
     assert_eq!(&formats[..3], &[Format::Zip, Format::SevenZ, Format::Zip]);
     let leaf = r.root.find("inner.txt").expect("inner.txt");
-    assert_eq!(leaf.depth, 3);
+    assert_eq!(leaf.info.depth, 3);
 }
 
 #[test]
@@ -209,7 +226,7 @@ fn embedded_containers_in_pe_overlay_and_resources() {
     ] {
         let r = scan(rel);
         assert_eq!(
-            (r.root.verdict, r.root.family),
+            (r.root.info.verdict, r.root.info.family),
             (Verdict::Installer, Some(family)),
             "{rel}"
         );
@@ -217,15 +234,15 @@ fn embedded_containers_in_pe_overlay_and_resources() {
             .root
             .children
             .iter()
-            .find(|c| c.format == format)
+            .find(|c| c.info.format == format)
             .unwrap_or_else(|| panic!("{rel}: no {format}"));
-        assert_eq!(c.entry.as_ref().map(|e| e.kind), Some(kind), "{rel}");
+        assert_eq!(c.info.entry.as_ref().map(|e| e.kind), Some(kind), "{rel}");
         assert!(!files(c).is_empty(), "{rel}: payload not unpacked");
     }
     let random = scan("pe/with_random.exe");
-    assert_eq!(random.root.verdict, Verdict::NotInstaller);
+    assert_eq!(random.root.info.verdict, Verdict::NotInstaller);
     assert_eq!(random.root.children.len(), 1);
-    assert_eq!(random.root.children[0].format, Format::Unknown);
+    assert_eq!(random.root.children[0].info.format, Format::Unknown);
 }
 
 #[test]
@@ -240,9 +257,9 @@ fn plain_pes_and_archives_are_not_installers() {
         "7z/lzma2.7z",
     ] {
         let r = scan(rel);
-        assert_eq!(r.root.verdict, Verdict::NotInstaller, "{rel}");
+        assert_eq!(r.root.info.verdict, Verdict::NotInstaller, "{rel}");
         assert!(
-            !r.root.evidence.is_empty(),
+            !r.root.info.evidence.is_empty(),
             "{rel}: verdict without evidence"
         );
     }
@@ -251,7 +268,7 @@ fn plain_pes_and_archives_are_not_installers() {
 #[test]
 fn pe_version_info_and_manifest() {
     let r = scan("pe/gui_x64.exe");
-    let meta = serde_json::to_value(&r.root.metadata).expect("json");
+    let meta = serde_json::to_value(&r.root.info.metadata).expect("json");
     assert_eq!(meta["machine"], "x86_64");
     assert_eq!(meta["subsystem"], "windows-gui");
     assert_eq!(meta["version_info"]["fixed_file_version"], "1.2.3.4");
@@ -259,12 +276,12 @@ fn pe_version_info_and_manifest() {
     assert_eq!(meta["requested_execution_level"], "requireAdministrator");
     let dll = scan("pe/lib_x64.dll");
     assert_eq!(
-        serde_json::to_value(&dll.root.metadata).expect("json")["kind"],
+        serde_json::to_value(&dll.root.info.metadata).expect("json")["kind"],
         "dll"
     );
     let x86 = scan("pe/hello_x86.exe");
     assert_eq!(
-        serde_json::to_value(&x86.root.metadata).expect("json")["bits"],
+        serde_json::to_value(&x86.root.info.metadata).expect("json")["bits"],
         32
     );
 }
@@ -285,10 +302,10 @@ fn limits_stop_work_with_a_typed_error() {
         .root
         .children
         .iter()
-        .find(|c| c.format == Format::SevenZ)
+        .find(|c| c.info.format == Format::SevenZ)
         .expect("7z child");
     assert!(seven.children.is_empty());
-    assert!(seven.errors.iter().any(|e| matches!(
+    assert!(seven.info.errors.iter().any(|e| matches!(
         e,
         Error::LimitExceeded {
             limit: installsift::Limit::MaxDepth,
@@ -296,9 +313,10 @@ fn limits_stop_work_with_a_typed_error() {
         }
     )));
     // Not opened is "could not tell", never a strong not-installer.
-    assert_eq!(seven.verdict, installsift::Verdict::Unknown);
-    assert!(seven.evidence.iter().any(|e| e.signal == "not-opened"));
+    assert_eq!(seven.info.verdict, installsift::Verdict::Unknown);
+    assert!(seven.info.evidence.iter().any(|e| e.signal == "not-opened"));
     assert!(seven
+        .info
         .evidence
         .iter()
         .all(|e| e.strength != installsift::Strength::Strong || e.signal != "plain-archive"));
@@ -307,7 +325,7 @@ fn limits_stop_work_with_a_typed_error() {
         .scan_path(&corpus().join("zip/deflate.zip"))
         .expect("scan");
     assert_eq!(r.root.children.len(), 2);
-    assert!(r.root.errors.iter().any(|e| matches!(
+    assert!(r.root.info.errors.iter().any(|e| matches!(
         e,
         Error::LimitExceeded {
             limit: installsift::Limit::MaxEntriesPerContainer,
@@ -326,9 +344,9 @@ fn limits_stop_work_with_a_typed_error() {
         .root
         .children
         .iter()
-        .find(|c| c.size > 1000)
+        .find(|c| c.info.size > 1000)
         .expect("an entry over 1000 bytes");
-    assert!(big.errors.iter().any(|e| matches!(
+    assert!(big.info.errors.iter().any(|e| matches!(
         e,
         Error::LimitExceeded {
             limit: installsift::Limit::MaxEntrySize,
@@ -361,8 +379,8 @@ fn max_depth_opens_exactly_the_levels_it_names() {
         // zip (0) → middle.7z (1) → inner.zip (2) → inner.txt (3)
         let mut deepest = 0;
         r.root.walk(&mut |node| {
-            deepest = deepest.max(node.depth);
-            let capped = node.errors.iter().any(|e| {
+            deepest = deepest.max(node.info.depth);
+            let capped = node.info.errors.iter().any(|e| {
                 matches!(
                     e,
                     Error::LimitExceeded {
@@ -371,17 +389,21 @@ fn max_depth_opens_exactly_the_levels_it_names() {
                     }
                 )
             });
-            let container = node.format != Format::Unknown;
-            if node.depth <= n {
-                assert!(!capped, "depth {} opened with --max-depth {n}", node.depth);
+            let container = node.info.format != Format::Unknown;
+            if node.info.depth <= n {
+                assert!(
+                    !capped,
+                    "depth {} opened with --max-depth {n}",
+                    node.info.depth
+                );
             } else if container {
                 assert!(
                     capped,
                     "depth {} not flagged with --max-depth {n}",
-                    node.depth
+                    node.info.depth
                 );
                 assert!(node.children.is_empty());
-                assert_eq!(node.verdict, installsift::Verdict::Unknown);
+                assert_eq!(node.info.verdict, installsift::Verdict::Unknown);
             }
         });
         assert_eq!(
@@ -398,6 +420,6 @@ fn max_depth_opens_exactly_the_levels_it_names() {
         .with_limits(limits)
         .scan_path(&corpus().join("nsis/zlib.exe"))
         .expect("scan");
-    assert_eq!(r.root.verdict, installsift::Verdict::Installer);
-    assert_eq!(r.root.family.map(|f| f.as_str()), Some("nsis"));
+    assert_eq!(r.root.info.verdict, installsift::Verdict::Installer);
+    assert_eq!(r.root.info.family.map(|f| f.as_str()), Some("nsis"));
 }

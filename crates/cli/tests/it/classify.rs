@@ -652,20 +652,27 @@ fn every_corpus_sample_gets_its_expected_verdict_family_and_kind() {
             );
         } else {
             others += 1;
-            if n.verdict == Installer {
+            if n.info.verdict == Installer {
                 false_installers += 1;
             }
         }
-        let got = (n.verdict, n.family.map(|f| f.as_str()), n.kind.as_deref());
+        let got = (
+            n.info.verdict,
+            n.info.family.map(|f| f.as_str()),
+            n.info.kind.as_deref(),
+        );
         if got != (verdict, family, kind) {
             failures.push(format!(
                 "{rel}: want {:?}, got {got:?}",
                 (verdict, family, kind)
             ));
         }
-        let why = n.evidence.iter().filter(|e| e.signal != "pe-header");
+        let why = n.info.evidence.iter().filter(|e| e.signal != "pe-header");
         if why.count() == 0 {
-            failures.push(format!("{rel}: verdict {:?} without evidence", n.verdict));
+            failures.push(format!(
+                "{rel}: verdict {:?} without evidence",
+                n.info.verdict
+            ));
         }
     }
     assert_eq!(false_installers, 0, "false installers: {failures:#?}");
@@ -687,7 +694,7 @@ fn look_alikes_name_their_kind_and_installers_carry_bioc_hints() {
             );
         }
         if verdict == Installer && family != Some("msm") {
-            let facts = r.root.installer.as_ref();
+            let facts = r.root.info.installer.as_ref();
             assert!(facts.is_some(), "{rel}: installer without facts");
         }
     }
@@ -698,7 +705,7 @@ fn sevenz_sfx_config_and_inno_version_are_read() {
     let r = Scanner::new()
         .scan_path(&corpus().join("sfx/7z_sfx_config.exe"))
         .expect("scan");
-    let facts = r.root.installer.as_ref().expect("facts");
+    let facts = r.root.info.installer.as_ref().expect("facts");
     assert_eq!(
         facts
             .properties
@@ -709,7 +716,7 @@ fn sevenz_sfx_config_and_inno_version_are_read() {
     let r = Scanner::new()
         .scan_path(&corpus().join("inno/inno_lzma2.exe"))
         .expect("scan");
-    let facts = r.root.installer.as_ref().expect("facts");
+    let facts = r.root.info.installer.as_ref().expect("facts");
     assert_eq!(facts.engine_version.as_deref(), Some("6.3.0"));
     assert_eq!(
         facts.silent_args.as_deref(),
@@ -726,9 +733,15 @@ fn script_launcher_with_zip_is_not_a_zip_sfx() {
         .root
         .children
         .iter()
-        .any(|c| c.format == installsift::Format::Zip));
-    assert_eq!(r.root.verdict, NotInstaller);
-    let signals: Vec<&str> = r.root.evidence.iter().map(|e| e.signal.as_str()).collect();
+        .any(|c| c.info.format == installsift::Format::Zip));
+    assert_eq!(r.root.info.verdict, NotInstaller);
+    let signals: Vec<&str> = r
+        .root
+        .info
+        .evidence
+        .iter()
+        .map(|e| e.signal.as_str())
+        .collect();
     assert!(signals.contains(&"script-launcher-shebang"), "{signals:?}");
     assert!(signals.contains(&"pe-carries-archive"), "{signals:?}");
 }
@@ -743,7 +756,7 @@ fn rar_sfx_xar_and_dmg_are_detected_by_their_headers() {
     rar_sfx.extend_from_slice(&[0x33; 64]);
     let r = Scanner::new().scan_bytes("x.exe", &rar_sfx);
     assert_eq!(
-        (r.root.verdict, r.root.family.map(|f| f.as_str())),
+        (r.root.info.verdict, r.root.info.family.map(|f| f.as_str())),
         (Installer, Some("rar-sfx"))
     );
 
@@ -752,14 +765,14 @@ fn rar_sfx_xar_and_dmg_are_detected_by_their_headers() {
     xar.extend_from_slice(&400u64.to_be_bytes());
     xar.extend_from_slice(&[0; 4]);
     let r = Scanner::new().scan_bytes("x.pkg", &xar);
-    assert_eq!(r.root.format, installsift::Format::Xar);
+    assert_eq!(r.root.info.format, installsift::Format::Xar);
     // A xar whose TOC is cut off: the header alone does not tell a flat
     // package from another xar (Safari extension, plain archive).
-    assert_eq!((r.root.verdict, r.root.family), (Unknown, None));
+    assert_eq!((r.root.info.verdict, r.root.info.family), (Unknown, None));
     let r = Scanner::new()
         .scan_path(&corpus().join("pkg/product.pkg"))
         .expect("product.pkg");
-    assert_eq!(r.root.family.map(|f| f.as_str()), Some("pkg"));
+    assert_eq!(r.root.info.family.map(|f| f.as_str()), Some("pkg"));
 
     let mut dmg = vec![0u8; 1024];
     let t = dmg.len() - 512;
@@ -767,11 +780,12 @@ fn rar_sfx_xar_and_dmg_are_detected_by_their_headers() {
     dmg[t + 4..t + 8].copy_from_slice(&4u32.to_be_bytes());
     dmg[t + 8..t + 12].copy_from_slice(&512u32.to_be_bytes());
     let r = Scanner::new().scan_bytes("x.dmg", &dmg);
-    assert_eq!(r.root.family.map(|f| f.as_str()), Some("dmg"));
+    assert_eq!(r.root.info.family.map(|f| f.as_str()), Some("dmg"));
 }
 
 fn prop(r: &installsift::Report, key: &str) -> Option<String> {
     r.root
+        .info
         .installer
         .as_ref()
         .and_then(|f| f.properties.get(key).cloned())
@@ -798,12 +812,12 @@ fn family_facts_are_read_from_the_samples() {
         .root
         .children
         .iter()
-        .map(|c| c.path.last().map(String::as_str).unwrap_or(""))
+        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
         .collect();
     assert_eq!(names, ["[burn-ux]", "[burn-attached-1]"]);
     // The attached container's MSI is scanned in turn.
     let att = &r.root.children[1];
-    assert_eq!(att.children[0].family.map(|f| f.as_str()), Some("msi"));
+    assert_eq!(att.children[0].info.family.map(|f| f.as_str()), Some("msi"));
 
     let r = scan("pkg/product.pkg");
     assert_eq!(prop(&r, "title").as_deref(), Some("Installsift Demo"));
@@ -819,7 +833,7 @@ fn family_facts_are_read_from_the_samples() {
         .root
         .children
         .iter()
-        .map(|c| c.path.last().expect("name").as_str())
+        .map(|c| c.info.path.last().expect("name").as_str())
         .collect();
     names.sort_unstable();
     assert_eq!(
@@ -840,6 +854,7 @@ fn family_facts_are_read_from_the_samples() {
     assert_eq!(prop(&r, "POSTRUNPROGRAM"), None, "<None> means unset");
     assert!(r
         .root
+        .info
         .installer
         .as_ref()
         .and_then(|f| f.runs.as_deref())
@@ -897,17 +912,17 @@ fn omaha_needs_the_tag_its_payload_or_its_version_info() {
     replace(&mut b, b"Gact", b"Xact");
     let r = Scanner::new().scan_bytes("x.exe", &b);
     assert_eq!(
-        r.root.family.map(|f| f.as_str()),
+        r.root.info.family.map(|f| f.as_str()),
         Some("omaha"),
         "version info still says Update Setup"
     );
     replace(&mut b, &utf16("Update Setup"), &utf16("Sample Tools"));
     let r = Scanner::new().scan_bytes("x.exe", &b);
     assert_eq!(
-        r.root.family.map(|f| f.as_str()),
+        r.root.info.family.map(|f| f.as_str()),
         Some("omaha"),
         "the B/102 payload is still an LZMA tarball: {:?}",
-        r.root.evidence
+        r.root.info.evidence
     );
     // The payload's LZMA header (lc/lp/pb byte 0x5D, then the dictionary
     // size) made invalid: nothing Omaha's is left.
@@ -917,7 +932,11 @@ fn omaha_needs_the_tag_its_payload_or_its_version_info() {
         b"\xff\x00\x00\x00\x04\xff\xff\xff\xff",
     );
     let r = Scanner::new().scan_bytes("x.exe", &b);
-    assert_eq!(r.root.verdict, NotInstaller, "{:?}", r.root.evidence);
+    assert_eq!(
+        r.root.info.verdict, NotInstaller,
+        "{:?}",
+        r.root.info.evidence
+    );
 }
 
 #[test]
@@ -926,14 +945,15 @@ fn velopack_setup_names_its_bundled_package() {
         .scan_path(&corpus().join("real/velopack_LegacyTestApp-0084-Setup.exe"))
         .expect("scan");
     let n = &r.root;
-    assert_eq!(n.family.map(|f| f.as_str()), Some("velopack"));
+    assert_eq!(n.info.family.map(|f| f.as_str()), Some("velopack"));
     let e = n
+        .info
         .evidence
         .iter()
         .find(|e| e.signal == "velopack-bundle")
         .expect("velopack evidence");
     assert!(e.detail.contains("LegacyTestApp"), "{}", e.detail);
-    let f = n.installer.as_ref().expect("facts");
+    let f = n.info.installer.as_ref().expect("facts");
     let p = |k: &str| f.properties.get(k).map(String::as_str);
     assert_eq!(p("package.id"), Some("LegacyTestApp"));
     assert_eq!(p("package.version"), Some("1.0.0"));
@@ -949,8 +969,9 @@ fn omaha_is_recognised_by_its_stub_structure_without_a_tag() {
         .scan_path(&corpus().join("real/omaha_GoogleUpdateSetup_1.2.121.9_untagged.exe"))
         .expect("scan");
     let n = &r.root;
-    assert_eq!(n.family.map(|f| f.as_str()), Some("omaha"));
+    assert_eq!(n.info.family.map(|f| f.as_str()), Some("omaha"));
     let e = n
+        .info
         .evidence
         .iter()
         .find(|e| e.signal == "omaha-metainstaller")
@@ -958,13 +979,13 @@ fn omaha_is_recognised_by_its_stub_structure_without_a_tag() {
     // The version info says only "Setup"; the payload decided.
     assert!(e.detail.contains("LZMA-compressed tar"), "{}", e.detail);
     assert!(e.detail.contains("GoogleUpdate.exe"), "{}", e.detail);
-    let f = n.installer.as_ref().expect("facts");
+    let f = n.info.installer.as_ref().expect("facts");
     assert_eq!(f.engine_version.as_deref(), Some("1.2.121.9"));
     // Tagged ones keep their tag.
     let r = Scanner::new()
         .scan_path(&corpus().join("omaha/omaha_tagged.exe"))
         .expect("scan");
-    let f = r.root.installer.as_ref().expect("facts");
+    let f = r.root.info.installer.as_ref().expect("facts");
     assert!(f.properties.contains_key("tag"), "{:?}", f.properties);
 }
 
@@ -975,7 +996,7 @@ fn long_tail_builders_report_the_version_they_carry() {
         ("longtail/setup_factory7_runtime.exe", "7.0"),
     ] {
         let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
-        let f = r.root.installer.as_ref().expect("facts");
+        let f = r.root.info.installer.as_ref().expect("facts");
         assert_eq!(f.engine_version.as_deref(), Some(version), "{rel}");
     }
 }
@@ -991,7 +1012,7 @@ fn further_builders_name_themselves_in_properties() {
         ),
     ] {
         let r = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
-        let f = r.root.installer.as_ref().expect("facts");
+        let f = r.root.info.installer.as_ref().expect("facts");
         assert_eq!(
             f.properties.get("builder").map(String::as_str),
             Some(builder),
@@ -999,6 +1020,7 @@ fn further_builders_name_themselves_in_properties() {
         );
         assert!(
             r.root
+                .info
                 .evidence
                 .iter()
                 .any(|e| e.signal == "builder-overlay-magic"
@@ -1012,7 +1034,7 @@ fn a_squirrel_stub_whose_payload_is_damaged_is_an_installer_not_a_template() {
     let mut b =
         std::fs::read(corpus().join("lookalike/squirrel_setup_template.exe")).expect("sample");
     let r = Scanner::new().scan_bytes("Setup.exe", &b);
-    assert_eq!(r.root.kind.as_deref(), Some("engine-stub"));
+    assert_eq!(r.root.info.kind.as_deref(), Some("engine-stub"));
     // Break the DATA zip's end-of-central-directory record: what it holds
     // can no longer be listed, so a package may be in it.
     let eocd = b
@@ -1022,13 +1044,14 @@ fn a_squirrel_stub_whose_payload_is_damaged_is_an_installer_not_a_template() {
     b[eocd + 3] = 0x07;
     let r = Scanner::new().scan_bytes("Setup.exe", &b);
     assert_eq!(
-        r.root.family.map(|f| f.as_str()),
+        r.root.info.family.map(|f| f.as_str()),
         Some("squirrel"),
         "{:?}",
-        r.root.evidence
+        r.root.info.evidence
     );
     assert!(r
         .root
+        .info
         .evidence
         .iter()
         .any(|e| e.signal == "squirrel-damaged-payload"));
@@ -1036,9 +1059,12 @@ fn a_squirrel_stub_whose_payload_is_damaged_is_an_installer_not_a_template() {
         .root
         .children
         .iter()
-        .find(|c| c.format == installsift::Format::Zip)
+        .find(|c| c.info.format == installsift::Format::Zip)
         .expect("zip child");
-    assert!(!zip.errors.is_empty(), "the damage is reported on the zip");
+    assert!(
+        !zip.info.errors.is_empty(),
+        "the damage is reported on the zip"
+    );
 }
 
 #[test]
@@ -1046,7 +1072,7 @@ fn bdist_wininst_names_its_package_and_distutils_version() {
     let r = Scanner::new()
         .scan_path(&corpus().join("bdist_wininst/siftdemo-1.0.win32.exe"))
         .expect("scan");
-    let f = r.root.installer.as_ref().expect("facts");
+    let f = r.root.info.installer.as_ref().expect("facts");
     let p = |k: &str| f.properties.get(k).map(String::as_str);
     assert_eq!(p("package.name"), Some("siftdemo"));
     assert_eq!(p("package.version"), Some("1.0"));

@@ -126,7 +126,12 @@ fn tree(dir: &Path) -> BTreeMap<String, String> {
 fn children(n: &Node) -> BTreeMap<String, Option<String>> {
     n.children
         .iter()
-        .map(|c| (c.path.last().cloned().unwrap_or_default(), c.sha256.clone()))
+        .map(|c| {
+            (
+                c.info.path.last().cloned().unwrap_or_default(),
+                c.info.sha256.clone(),
+            )
+        })
         .collect()
 }
 
@@ -193,7 +198,7 @@ fn check(tag: &str, seed: u64, files: usize, pack: &[&str], reference: &str) -> 
             ours.get(name),
             Some(&Some(h.clone())),
             "{tag}: our bytes of {name} differ from the content (and from {reference}); errors: {:?}",
-            r.root.find(name).map(|n| &n.errors)
+            r.root.find(name).map(|n| &n.info.errors)
         );
     }
     want.len()

@@ -151,10 +151,10 @@ fn nested_entries_with_unverified_bytes_are_skipped_unless_asked() {
         let report = Scanner::new().scan_bytes(rel, &input[0].1);
         let node = report.root.find(entry).expect("entry");
         assert!(
-            node.errors.iter().any(|e| e.kind() == "checksum"),
+            node.info.errors.iter().any(|e| e.kind() == "checksum"),
             "{rel}: the sample no longer has a checksum mismatch"
         );
-        let bad = node.sha256.clone().unwrap();
+        let bad = node.info.sha256.clone().unwrap();
         let (text, warnings) = export_bytes(ExportFormat::Sha256sum, options(), &input);
         assert!(!text.contains(&bad), "{rel}: unverified hash written");
         // The top-level file itself is still listed.
@@ -192,7 +192,7 @@ fn imphash_of_no_imports_is_left_out() {
         .with_hashes(installsift::HashSelection::EVERYTHING)
         .scan_bytes(input[0].0, &input[0].1);
     let dll = report.root.find(entry).expect("dll");
-    let Some(installsift::formats::Metadata::Pe(pe)) = &dll.metadata else {
+    let Some(installsift::formats::Metadata::Pe(pe)) = &dll.info.metadata else {
         panic!("not a PE");
     };
     assert_eq!(pe.imphash, None);
@@ -208,7 +208,10 @@ fn imphash_of_no_imports_is_left_out() {
         let (text, warnings) = export_bytes(format, opts, &input);
         assert!(!text.contains(EMPTY[2]), "{format}: empty imphash written");
         // The file itself is still exported by its SHA-256.
-        assert!(text.contains(dll.sha256.as_deref().unwrap()), "{format}");
+        assert!(
+            text.contains(dll.info.sha256.as_deref().unwrap()),
+            "{format}"
+        );
         let w = warnings
             .iter()
             .find(|w| w.starts_with("left out the imphash of 1 PE file(s)"))
@@ -234,7 +237,7 @@ fn imphash_reads_imports_of_a_pe_with_an_unaligned_section() {
         .with_hashes(installsift::HashSelection::EVERYTHING)
         .scan_bytes(name, &data);
     let clam = report.root.find("Disk1/clam.exe").expect("clam.exe");
-    let Some(installsift::formats::Metadata::Pe(pe)) = &clam.metadata else {
+    let Some(installsift::formats::Metadata::Pe(pe)) = &clam.info.metadata else {
         panic!("clam.exe is not a PE");
     };
     assert_eq!(

@@ -119,7 +119,7 @@ fn entries_sharing_stored_data_are_both_written() {
     let x =
         installsift::extract::extract(&Scanner::new(), &input, &dir.join("out")).expect("extract");
     let kids = &x.report.root.children;
-    assert_eq!(kids[0].sha256, kids[1].sha256);
+    assert_eq!(kids[0].info.sha256, kids[1].info.sha256);
     let files: Vec<_> = tree(&dir.join("out"))
         .into_iter()
         .filter(|p| p.is_file())
@@ -129,7 +129,7 @@ fn entries_sharing_stored_data_are_both_written() {
     assert_eq!(
         files
             .iter()
-            .filter(|h| Some(h.as_str()) == kids[0].sha256.as_deref())
+            .filter(|h| Some(h.as_str()) == kids[0].info.sha256.as_deref())
             .count(),
         2
     );

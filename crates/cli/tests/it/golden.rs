@@ -75,11 +75,12 @@ fn every_sample_scans_without_panic_and_hashes_every_readable_node() {
             .expect("readable");
         assert_eq!(report.stats.panics, 0, "{rel}: parser panic");
         report.root.walk(&mut |n| {
-            if n.errors.is_empty() {
+            if n.info.errors.is_empty() {
                 let h = n
+                    .info
                     .sha256
                     .as_deref()
-                    .unwrap_or_else(|| panic!("{rel}: node {:?} has no hash", n.path));
+                    .unwrap_or_else(|| panic!("{rel}: node {:?} has no hash", n.info.path));
                 assert!(
                     h.len() == 64
                         && h.bytes()

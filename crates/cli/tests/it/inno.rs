@@ -27,7 +27,7 @@ const SAMPLES: &[(&str, &str, &str, usize, bool)] = &[
 fn inno_node(root: &Node) -> &Node {
     root.children
         .iter()
-        .find(|c| c.format == Format::Inno)
+        .find(|c| c.info.format == Format::Inno)
         .expect("an inno child")
 }
 
@@ -37,12 +37,12 @@ fn every_inno_sample_lists_and_extracts_its_files() {
         let r = Scanner::new()
             .scan_path(&corpus().join(sample))
             .expect("scan");
-        assert_eq!(r.root.verdict, Verdict::Installer, "{sample}");
+        assert_eq!(r.root.info.verdict, Verdict::Installer, "{sample}");
         assert_eq!(
-            r.root.family.map(|f| f.to_string()).as_deref(),
+            r.root.info.family.map(|f| f.to_string()).as_deref(),
             Some("inno")
         );
-        let facts = r.root.installer.as_ref().expect("facts");
+        let facts = r.root.info.installer.as_ref().expect("facts");
         assert_eq!(facts.engine_version.as_deref(), Some(version), "{sample}");
         assert_eq!(
             facts.properties.get("compression").map(String::as_str),
@@ -55,40 +55,48 @@ fn every_inno_sample_lists_and_extracts_its_files() {
             "{sample}"
         );
         let node = inno_node(&r.root);
-        assert!(node.errors.is_empty(), "{sample}: {:?}", node.errors);
+        assert!(
+            node.info.errors.is_empty(),
+            "{sample}: {:?}",
+            node.info.errors
+        );
         // The setup-0 block CRCs and the loader table CRC held.
         assert_eq!(
-            node.verified_by,
+            node.info.verified_by,
             [installsift::Check::InnoBlockCrc32],
             "{sample}"
         );
         // The loader table's CRC, and the block CRCs of the compressed
         // Setup.e32 it points at.
         assert_eq!(
-            r.root.verified_by,
+            r.root.info.verified_by,
             [
                 installsift::Check::InnoBlockCrc32,
                 installsift::Check::InnoLoaderCrc32
             ],
             "{sample}"
         );
-        let meta = serde_json::to_value(&node.metadata).expect("json");
+        let meta = serde_json::to_value(&node.info.metadata).expect("json");
         assert_eq!(meta["version"], version, "{sample}");
         assert_eq!(node.children.len(), files, "{sample}");
         for c in &node.children {
-            let e = c.entry.as_ref().expect("entry");
+            let e = c.info.entry.as_ref().expect("entry");
             if encrypted {
-                assert!(e.encrypted && c.sha256.is_none(), "{sample}: {:?}", c.path);
-                assert_eq!(c.errors.first().map(|e| e.kind()), Some("encrypted"));
+                assert!(
+                    e.encrypted && c.info.sha256.is_none(),
+                    "{sample}: {:?}",
+                    c.info.path
+                );
+                assert_eq!(c.info.errors.first().map(|e| e.kind()), Some("encrypted"));
             } else {
                 assert!(
-                    c.sha256.is_some() && c.errors.is_empty(),
+                    c.info.sha256.is_some() && c.info.errors.is_empty(),
                     "{sample}: {:?}",
                     c
                 );
                 // Every file's stored checksum matched (SHA-1 before 6.4,
                 // SHA-256 from 6.4 on).
-                assert_eq!(c.verified_by.len(), 1, "{sample}: {:?}", c.path);
+                assert_eq!(c.info.verified_by.len(), 1, "{sample}: {:?}", c.info.path);
             }
         }
     }
@@ -102,6 +110,7 @@ fn the_x86_call_filter_is_undone() {
         .scan_path(&corpus().join("pe/hello_x86.exe"))
         .expect("scan")
         .root
+        .info
         .sha256
         .clone()
         .expect("hash");
@@ -119,10 +128,15 @@ fn the_x86_call_filter_is_undone() {
         let exe = inno_node(&r.root)
             .children
             .iter()
-            .find(|c| c.path.last().is_some_and(|n| n.ends_with("hello_x86.exe")))
+            .find(|c| {
+                c.info
+                    .path
+                    .last()
+                    .is_some_and(|n| n.ends_with("hello_x86.exe"))
+            })
             .expect("hello_x86.exe");
-        assert_eq!(exe.sha256.as_deref(), Some(want.as_str()), "{sample}");
-        assert_eq!(exe.format, Format::Pe);
+        assert_eq!(exe.info.sha256.as_deref(), Some(want.as_str()), "{sample}");
+        assert_eq!(exe.info.format, Format::Pe);
     }
 }
 
@@ -136,10 +150,10 @@ fn bare_inno_engines_are_stubs_not_installers() {
         let r = Scanner::new()
             .scan_path(&corpus().join(sample))
             .expect("scan");
-        assert_eq!(r.root.verdict, Verdict::NotInstaller, "{sample}");
-        assert_eq!(r.root.kind.as_deref(), Some("engine-stub"), "{sample}");
+        assert_eq!(r.root.info.verdict, Verdict::NotInstaller, "{sample}");
+        assert_eq!(r.root.info.kind.as_deref(), Some("engine-stub"), "{sample}");
         assert!(
-            r.root.evidence.iter().any(|e| e.signal == "inno-stub"),
+            r.root.info.evidence.iter().any(|e| e.signal == "inno-stub"),
             "{sample}"
         );
     }
@@ -163,9 +177,9 @@ fn a_damaged_setup0_keeps_the_listing_it_had() {
     let r = Scanner::new().scan_bytes("bad", &bad);
     let node = inno_node(&r.root);
     assert!(
-        node.errors.iter().any(|e| e.kind() == "checksum"),
+        node.info.errors.iter().any(|e| e.kind() == "checksum"),
         "{:?}",
-        node.errors
+        node.info.errors
     );
     assert!(node.children.is_empty());
 }
@@ -189,7 +203,7 @@ fn newer_inno_contents_equal_their_sources() {
         {
             if e.file_type().is_file() {
                 let rep = Scanner::new().scan_path(e.path()).expect("scan");
-                sources.insert(rep.root.sha256.clone().expect("hash"));
+                sources.insert(rep.root.info.sha256.clone().expect("hash"));
             }
         }
     }
@@ -202,8 +216,8 @@ fn newer_inno_contents_equal_their_sources() {
             .scan_path(&corpus().join(sample))
             .expect("scan");
         for c in &inno_node(&r.root).children {
-            let h = c.sha256.clone().expect("hash");
-            assert!(sources.contains(&h), "{sample}: {:?} {h}", c.path);
+            let h = c.info.sha256.clone().expect("hash");
+            assert!(sources.contains(&h), "{sample}: {:?} {h}", c.info.path);
         }
     }
 }
@@ -213,15 +227,25 @@ fn an_inno_uninstaller_is_not_an_installer() {
     let r = Scanner::new()
         .scan_path(&corpus().join("lookalike/inno5_unins000.exe"))
         .expect("scan");
-    assert_eq!(r.root.verdict, Verdict::NotInstaller);
-    assert_eq!(r.root.kind.as_deref(), Some("uninstaller"));
-    let signals: Vec<&str> = r.root.evidence.iter().map(|e| e.signal.as_str()).collect();
+    assert_eq!(r.root.info.verdict, Verdict::NotInstaller);
+    assert_eq!(r.root.info.kind.as_deref(), Some("uninstaller"));
+    let signals: Vec<&str> = r
+        .root
+        .info
+        .evidence
+        .iter()
+        .map(|e| e.signal.as_str())
+        .collect();
     assert!(signals.contains(&"inno-uninstaller"), "{signals:?}");
     assert!(
         signals.contains(&"inno-uninstaller-messages"),
         "{signals:?}"
     );
-    assert!(!r.root.children.iter().any(|c| c.format == Format::Inno));
+    assert!(!r
+        .root
+        .children
+        .iter()
+        .any(|c| c.info.format == Format::Inno));
 }
 
 /// The committed samples innoextract 1.9 reads (setup data up to 6.1.0),
@@ -239,6 +263,7 @@ fn committed_samples_equal_innoextract_live() {
             .expect("scan");
         let v = r
             .root
+            .info
             .installer
             .as_ref()
             .and_then(|i| i.engine_version.clone());
@@ -287,12 +312,13 @@ fn committed_samples_equal_innoextract_live() {
             .iter()
             .map(|c| {
                 let name = c
+                    .info
                     .path
                     .last()
                     .expect("name")
                     .replace(['{', '}'], "")
                     .replace('\\', "/");
-                (name, c.size, c.sha256.clone().expect("hash"))
+                (name, c.info.size, c.info.sha256.clone().expect("hash"))
             })
             .collect();
         got.sort();
@@ -317,7 +343,11 @@ fn one_id_two_layouts_are_told_apart() {
             .scan_path(&corpus().join(sample))
             .expect("scan");
         let node = inno_node(&r.root);
-        let ev = node.evidence.iter().find(|e| e.signal == "inno-layout");
+        let ev = node
+            .info
+            .evidence
+            .iter()
+            .find(|e| e.signal == "inno-layout");
         match layout {
             None => assert!(ev.is_none(), "{sample}: {ev:?}"),
             Some(v) => assert!(
@@ -325,7 +355,11 @@ fn one_id_two_layouts_are_told_apart() {
                 "{sample}: {ev:?}"
             ),
         }
-        assert!(node.errors.is_empty(), "{sample}: {:?}", node.errors);
+        assert!(
+            node.info.errors.is_empty(),
+            "{sample}: {:?}",
+            node.info.errors
+        );
     }
 }
 
@@ -337,6 +371,7 @@ fn a_damaged_setup_e32_is_a_checksum_error() {
     let clean = Scanner::new().scan_bytes("clean", &data);
     let ev = clean
         .root
+        .info
         .evidence
         .iter()
         .find(|e| e.signal == "inno-setup-e32-block")
@@ -346,11 +381,14 @@ fn a_damaged_setup_e32_is_a_checksum_error() {
     bad[at + 9 + 4 + 100] ^= 0x40;
     let r = Scanner::new().scan_bytes("bad", &bad);
     assert!(
-        r.root.errors.iter().any(|e| e.kind() == "checksum"),
+        r.root.info.errors.iter().any(|e| e.kind() == "checksum"),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
-    assert_eq!(r.root.verified_by, [installsift::Check::InnoLoaderCrc32]);
+    assert_eq!(
+        r.root.info.verified_by,
+        [installsift::Check::InnoLoaderCrc32]
+    );
     // The files are still listed and verified.
     assert_eq!(inno_node(&r.root).children.len(), 12);
 }

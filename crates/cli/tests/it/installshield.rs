@@ -38,12 +38,17 @@ fn files(node: &Node) -> Vec<Row> {
     let mut rows: Vec<Row> = node
         .children
         .iter()
-        .filter(|c| c.entry.as_ref().is_some_and(|e| e.kind == EntryKind::File))
+        .filter(|c| {
+            c.info
+                .entry
+                .as_ref()
+                .is_some_and(|e| e.kind == EntryKind::File)
+        })
         .map(|c| {
             (
-                c.path.last().expect("name").clone(),
-                c.size,
-                c.sha256.clone().unwrap_or_default(),
+                c.info.path.last().expect("name").clone(),
+                c.info.size,
+                c.info.sha256.clone().unwrap_or_default(),
             )
         })
         .collect();
@@ -54,12 +59,12 @@ fn files(node: &Node) -> Vec<Row> {
 fn child<'a>(node: &'a Node, name: &str) -> &'a Node {
     node.children
         .iter()
-        .find(|c| c.path.last().is_some_and(|n| n == name))
-        .unwrap_or_else(|| panic!("no child `{name}` in {:?}", node.path))
+        .find(|c| c.info.path.last().is_some_and(|n| n == name))
+        .unwrap_or_else(|| panic!("no child `{name}` in {:?}", node.info.path))
 }
 
 fn record_names(root: &Node) -> Vec<String> {
-    let meta = serde_json::to_value(&root.metadata).expect("json");
+    let meta = serde_json::to_value(&root.info.metadata).expect("json");
     meta["installshield"]["records"]
         .as_array()
         .expect("installshield records in metadata")
@@ -77,18 +82,19 @@ fn every_setup_is_installshield_without_errors() {
         "clam_ISmsi_ext.exe",
     ] {
         let root = scan(name);
-        assert_eq!(root.verdict, Verdict::Installer, "{name}");
-        assert_eq!(root.family, Some(Family::InstallShield), "{name}");
+        assert_eq!(root.info.verdict, Verdict::Installer, "{name}");
+        assert_eq!(root.info.family, Some(Family::InstallShield), "{name}");
         assert!(
-            root.evidence
+            root.info
+                .evidence
                 .iter()
                 .any(|e| e.signal == "installshield-records"),
             "{name}: verdict without the parsed records"
         );
         let mut bad = Vec::new();
         root.walk(&mut |n| {
-            if !n.errors.is_empty() {
-                bad.push(format!("{:?}: {:?}", n.path, n.errors));
+            if !n.info.errors.is_empty() {
+                bad.push(format!("{:?}: {:?}", n.info.path, n.info.errors));
             }
         });
         assert!(bad.is_empty(), "{name}: {bad:?}");
@@ -114,13 +120,13 @@ fn cab_setups_list_their_records_and_the_cabinet_as_unshield_does() {
             "Disk1\\setup.inx",
         ]
     );
-    assert_eq!(child(&root, "Disk1/engine32.cab").format, Format::Cab);
+    assert_eq!(child(&root, "Disk1/engine32.cab").info.format, Format::Cab);
     assert_eq!(child(&root, "Disk1/engine32.cab").children.len(), 13);
-    assert_eq!(child(&root, "Disk1/setup.exe").format, Format::Pe);
+    assert_eq!(child(&root, "Disk1/setup.exe").info.format, Format::Pe);
     for exe in ["clam_IScab_int.exe", "clam_IScab_ext.exe"] {
         let root = scan(exe);
         let hdr = child(&root, "Disk1/data1.hdr");
-        assert_eq!(hdr.format, Format::InstallShield);
+        assert_eq!(hdr.info.format, Format::InstallShield);
         assert_eq!(
             files(hdr),
             read_tsv(&format!("installshield__{exe}.unshield.tsv")),
@@ -154,9 +160,9 @@ fn msi_setups_decrypt_the_msi_and_list_its_files_as_msiextract_does() {
         let root = scan(exe);
         assert_eq!(record_names(&root), records, "{exe}");
         let msi = child(&root, "clam.msi");
-        assert_eq!(msi.format, Format::Msi, "{exe}");
+        assert_eq!(msi.info.format, Format::Msi, "{exe}");
         assert_eq!(
-            msi.entry.as_ref().and_then(|e| e.method.as_deref()),
+            msi.info.entry.as_ref().and_then(|e| e.method.as_deref()),
             Some("xor-1024+zlib")
         );
         assert_eq!(
@@ -165,7 +171,10 @@ fn msi_setups_decrypt_the_msi_and_list_its_files_as_msiextract_does() {
             "{exe}"
         );
         let ini = child(&root, "Setup.ini");
-        assert!(ini.sha256.is_some() && ini.size > 5000, "{exe}: Setup.ini");
+        assert!(
+            ini.info.sha256.is_some() && ini.info.size > 5000,
+            "{exe}: Setup.ini"
+        );
     }
 }
 
@@ -175,12 +184,12 @@ fn a_cut_overlay_keeps_the_records_before_the_cut() {
     // Cut inside setup.inx (the last record).
     let cut = &data[..data.len() - 1000];
     let root = Scanner::new().scan_bytes("cut", cut).root;
-    assert_eq!(root.family, Some(Family::InstallShield));
+    assert_eq!(root.info.family, Some(Family::InstallShield));
     assert_eq!(record_names(&root).len(), 8);
     assert!(
-        root.errors.iter().any(|e| e.kind() == "truncated"),
+        root.info.errors.iter().any(|e| e.kind() == "truncated"),
         "{:?}",
-        root.errors
+        root.info.errors
     );
     // The cabinet set before the cut is still unpacked.
     assert_eq!(files(child(&root, "Disk1/data1.hdr")).len(), 21);

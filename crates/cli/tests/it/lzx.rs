@@ -87,8 +87,8 @@ fn lzx_cabinets_decode_as_cabextract_decodes_them() {
                 .root
                 .children
                 .iter()
-                .find(|c| c.path.last() == Some(name))
-                .map(|c| (c.sha256.clone(), c.errors.clone()));
+                .find(|c| c.info.path.last() == Some(name))
+                .map(|c| (c.info.sha256.clone(), c.info.errors.clone()));
             if ours != Some((Some(sha.clone()), Vec::new())) {
                 ours_wrong.push(format!("{name}: ours {ours:?}"));
             }
@@ -175,10 +175,13 @@ fn damage_in_a_later_frame_keeps_the_files_before_it() {
     let [first, second] = &report.root.children[..] else {
         panic!("two children: {:?}", report.root.children.len());
     };
-    assert_eq!(first.sha256.as_deref(), Some(hex(&data[..65_536]).as_str()));
-    assert!(first.errors.is_empty(), "{:?}", first.errors);
-    assert!(second.sha256.is_none());
-    let e = &second.errors[0];
+    assert_eq!(
+        first.info.sha256.as_deref(),
+        Some(hex(&data[..65_536]).as_str())
+    );
+    assert!(first.info.errors.is_empty(), "{:?}", first.info.errors);
+    assert!(second.info.sha256.is_none());
+    let e = &second.info.errors[0];
     assert_eq!(e.kind(), "malformed");
     let text = e.to_string();
     assert!(

@@ -46,9 +46,9 @@ fn witness(path: &str) -> Option<&'static str> {
 /// Our answer in the witness's terms: the family, or the format of a
 /// not-installer (a transform).
 fn ours(n: &Node) -> String {
-    match n.family {
+    match n.info.family {
         Some(f) => f.as_str().to_owned(),
-        None => n.format.as_str().to_owned(),
+        None => n.info.format.as_str().to_owned(),
     }
 }
 
@@ -82,17 +82,22 @@ fn families_agree_with_msiinfo_on_every_windows_installer_file() {
                 let tables = msiinfo(&["tables", &path.to_string_lossy()]).unwrap_or_default();
                 if want == "msi" && tables.lines().any(|t| t.trim() == "ModuleSignature") {
                     merged_products += 1;
-                    let e = n.evidence.iter().find(|e| e.signal == "msi-product-code");
+                    let e = n
+                        .info
+                        .evidence
+                        .iter()
+                        .find(|e| e.signal == "msi-product-code");
                     assert!(
                         e.is_some_and(|e| e.detail.contains("ModuleSignature")
                             && e.detail.contains("ProductCode")
                             && e.strength == Strength::Strong),
                         "{rel}: the evidence must name the deciding tables: {:?}",
-                        n.evidence
+                        n.info.evidence
                     );
                 }
                 if want == "msm" {
                     let e = n
+                        .info
                         .evidence
                         .iter()
                         .find(|e| e.signal == "msi-module-signature");
@@ -101,7 +106,7 @@ fn families_agree_with_msiinfo_on_every_windows_installer_file() {
                             |e| e.detail.contains("ModuleSignature") && e.detail.contains("Media")
                         ),
                         "{rel}: {:?}",
-                        n.evidence
+                        n.info.evidence
                     );
                 }
             }
@@ -111,21 +116,24 @@ fn families_agree_with_msiinfo_on_every_windows_installer_file() {
                 // claim strong evidence for it. (Our reader may get further
                 // than libgsf, e.g. past a DIFAT loop: then the root CLSID
                 // was read.)
-                assert!(!n.errors.is_empty(), "{rel}: unreadable without an error");
-                if n.evidence.iter().any(|e| e.signal == "cfb-root-clsid") {
+                assert!(
+                    !n.info.errors.is_empty(),
+                    "{rel}: unreadable without an error"
+                );
+                if n.info.evidence.iter().any(|e| e.signal == "cfb-root-clsid") {
                     continue;
                 }
-                for e in &n.evidence {
+                for e in &n.info.evidence {
                     if matches!(e.signal.as_str(), "installer-format" | "msi-strings") {
                         assert_eq!(e.strength, Strength::Weak, "{rel}: {e:?}");
                     }
                 }
                 assert!(
-                    !n.evidence.iter().any(|e| e.signal.starts_with("msi-")
+                    !n.info.evidence.iter().any(|e| e.signal.starts_with("msi-")
                         && e.signal != "msi-strings"
                         && e.strength == Strength::Strong),
                     "{rel}: {:?}",
-                    n.evidence
+                    n.info.evidence
                 );
             }
         }
@@ -143,10 +151,10 @@ fn a_transform_is_its_own_format_and_no_installer() {
     let r = Scanner::new()
         .scan_path(&corpus().join("msi_real/wix3_AutoGenProductId_instance.mst"))
         .expect("scan");
-    assert_eq!(r.root.format, Format::Mst);
-    assert_eq!(r.root.verdict, Verdict::NotInstaller);
-    assert_eq!(r.root.kind.as_deref(), Some("transform"));
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert_eq!(r.root.info.format, Format::Mst);
+    assert_eq!(r.root.info.verdict, Verdict::NotInstaller);
+    assert_eq!(r.root.info.kind.as_deref(), Some("transform"));
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
 }
 
 /// An MSI cut anywhere: never a strong not-installer. While its directory
@@ -163,26 +171,26 @@ fn truncated_msis_never_claim_what_was_not_read() {
             let cut = &data[..data.len() * pct / 100];
             let r = Scanner::new().scan_bytes("cut", cut);
             let n = &r.root;
-            assert!(!n.errors.is_empty(), "{rel} at {pct}%: no error");
-            if n.verdict == Verdict::NotInstaller {
-                panic!("{rel} at {pct}%: not-installer {:?}", n.evidence);
+            assert!(!n.info.errors.is_empty(), "{rel} at {pct}%: no error");
+            if n.info.verdict == Verdict::NotInstaller {
+                panic!("{rel} at {pct}%: not-installer {:?}", n.info.evidence);
             }
-            let unread = n.evidence.iter().any(|e| e.signal == "msi-strings")
-                || !n.evidence.iter().any(|e| e.signal == "cfb-root-clsid");
+            let unread = n.info.evidence.iter().any(|e| e.signal == "msi-strings")
+                || !n.info.evidence.iter().any(|e| e.signal == "cfb-root-clsid");
             if unread {
-                for e in &n.evidence {
+                for e in &n.info.evidence {
                     assert_eq!(
                         (e.signal.as_str(), e.strength),
                         (e.signal.as_str(), Strength::Weak),
                         "{rel} at {pct}%: {:?}",
-                        n.evidence
+                        n.info.evidence
                     );
                 }
             }
-            if n.verdict == Verdict::Installer {
+            if n.info.verdict == Verdict::Installer {
                 // A cut merge module is never called a product, and back.
                 let want = if rel.ends_with(".msm") { "msm" } else { "msi" };
-                assert_eq!(ours(n), want, "{rel} at {pct}%: {:?}", n.evidence);
+                assert_eq!(ours(n), want, "{rel} at {pct}%: {:?}", n.info.evidence);
             }
         }
     }
@@ -191,11 +199,12 @@ fn truncated_msis_never_claim_what_was_not_read() {
         .expect("scan");
     let e = r
         .root
+        .info
         .evidence
         .iter()
         .find(|e| e.signal == "installer-format")
         .expect("installer-format");
-    assert_eq!(e.strength, Strength::Weak, "{:?}", r.root.evidence);
+    assert_eq!(e.strength, Strength::Weak, "{:?}", r.root.info.evidence);
 }
 
 /// Every file with an `MsiFileHash` row (msiinfo's count) is verified by
@@ -222,11 +231,22 @@ fn msi_file_hash_checks_every_file_with_a_row() {
                 .root
                 .children
                 .iter()
-                .filter(|c| c.verified_by.iter().any(|v| v.as_str() == "msi-file-hash"))
+                .filter(|c| {
+                    c.info
+                        .verified_by
+                        .iter()
+                        .any(|v| v.as_str() == "msi-file-hash")
+                })
                 .collect();
             assert_eq!(verified.len(), rows, "{rel}: rows {rows}");
             for c in &r.root.children {
-                assert_eq!(c.md5.is_some(), md5, "{rel}: {:?} md5 {:?}", c.path, c.md5);
+                assert_eq!(
+                    c.info.md5.is_some(),
+                    md5,
+                    "{rel}: {:?} md5 {:?}",
+                    c.info.path,
+                    c.info.md5
+                );
             }
         }
         total += rows;
@@ -239,21 +259,32 @@ fn msi_file_hash_mismatch_is_a_checksum_error_on_that_file_only() {
     let r = Scanner::new()
         .scan_path(&corpus().join("malformed/msifilehash_mismatch.msi"))
         .expect("scan");
-    assert_eq!(r.root.family.map(|f| f.as_str()), Some("msi"));
+    assert_eq!(r.root.info.family.map(|f| f.as_str()), Some("msi"));
     let mut bad = 0;
     for c in &r.root.children {
-        let name = c.path.last().expect("name");
-        let checksum = c.errors.iter().any(|e| matches!(e, Error::Checksum { .. }));
+        let name = c.info.path.last().expect("name");
+        let checksum = c
+            .info
+            .errors
+            .iter()
+            .any(|e| matches!(e, Error::Checksum { .. }));
         if name.ends_with("/readme.txt") {
             bad += 1;
-            assert!(checksum, "{:?}", c.errors);
-            assert!(c.sha256.is_some() && c.size > 0, "bytes kept");
+            assert!(checksum, "{:?}", c.info.errors);
+            assert!(c.info.sha256.is_some() && c.info.size > 0, "bytes kept");
             // The cabinet's block checksums still vouch for the stored data.
-            assert!(c.verified_by.iter().all(|v| v.as_str() != "msi-file-hash"));
+            assert!(c
+                .info
+                .verified_by
+                .iter()
+                .all(|v| v.as_str() != "msi-file-hash"));
         } else {
-            assert!(!checksum, "{name}: {:?}", c.errors);
+            assert!(!checksum, "{name}: {:?}", c.info.errors);
             assert!(
-                c.verified_by.iter().any(|v| v.as_str() == "msi-file-hash"),
+                c.info
+                    .verified_by
+                    .iter()
+                    .any(|v| v.as_str() == "msi-file-hash"),
                 "{name}"
             );
         }
@@ -267,8 +298,13 @@ fn msi_file_hash_mismatch_is_a_checksum_error_on_that_file_only() {
         r.root
             .children
             .iter()
-            .find(|c| c.path.last().is_some_and(|n| n.ends_with("/readme.txt")))
-            .and_then(|c| c.sha256.clone())
+            .find(|c| {
+                c.info
+                    .path
+                    .last()
+                    .is_some_and(|n| n.ends_with("/readme.txt"))
+            })
+            .and_then(|c| c.info.sha256.clone())
     };
     assert_eq!(sha(&r), sha(&good));
 }
@@ -279,9 +315,10 @@ fn msu_is_recognised_from_its_members_with_the_kb_number() {
         .scan_path(&corpus().join("msu/Windows8.1-KB2937592-x86.msu"))
         .expect("scan");
     let n = &r.root;
-    assert_eq!(n.format, Format::Cab);
-    assert_eq!(n.family.map(|f| f.as_str()), Some("msu"));
+    assert_eq!(n.info.format, Format::Cab);
+    assert_eq!(n.info.family.map(|f| f.as_str()), Some("msu"));
     let e = n
+        .info
         .evidence
         .iter()
         .find(|e| e.signal == "msu-layout")
@@ -294,7 +331,7 @@ fn msu_is_recognised_from_its_members_with_the_kb_number() {
     ] {
         assert!(e.detail.contains(member), "{member}: {}", e.detail);
     }
-    let p = &n.installer.as_ref().expect("facts").properties;
+    let p = &n.info.installer.as_ref().expect("facts").properties;
     assert_eq!(p.get("kb").map(String::as_str), Some("2937592"));
     assert_eq!(
         p.get("package.processorArchitecture").map(String::as_str),
@@ -308,16 +345,17 @@ fn msu_is_recognised_from_its_members_with_the_kb_number() {
         .children
         .iter()
         .find(|c| {
-            c.path
+            c.info
+                .path
                 .last()
                 .is_some_and(|x| x.ends_with("-pkgProperties.txt"))
         })
         .expect("properties member");
-    assert_eq!(txt.format, Format::MsuProperties);
-    assert_eq!(txt.verdict, Verdict::NotInstaller);
+    assert_eq!(txt.info.format, Format::MsuProperties);
+    assert_eq!(txt.info.verdict, Verdict::NotInstaller);
     // A plain cabinet holding cabinets is still a plain archive.
     let plain = Scanner::new()
         .scan_path(&corpus().join("cab/mszip.cab"))
         .expect("scan");
-    assert_ne!(plain.root.family.map(|f| f.as_str()), Some("msu"));
+    assert_ne!(plain.root.info.family.map(|f| f.as_str()), Some("msu"));
 }

@@ -15,9 +15,9 @@ fn cfb_info(rel: &str, sel: HashSelection) -> CfbInfo {
         .scan_path(&corpus().join(rel))
         .expect("readable");
     assert!(
-        report.root.errors.is_empty(),
+        report.root.info.errors.is_empty(),
         "{rel}: {:?}",
-        report.root.errors
+        report.root.info.errors
     );
     match report.root.info.metadata {
         Some(Metadata::Cfb(info)) => *info,

@@ -14,14 +14,19 @@ fn scan(rel: &str) -> Report {
 fn nsis(root: &Node) -> &Node {
     root.children
         .iter()
-        .find(|c| c.format == Format::Nsis)
+        .find(|c| c.info.format == Format::Nsis)
         .expect("an nsis overlay child")
 }
 
 fn files(n: &Node) -> Vec<&Node> {
     n.children
         .iter()
-        .filter(|c| c.entry.as_ref().is_some_and(|e| e.kind == EntryKind::File))
+        .filter(|c| {
+            c.info
+                .entry
+                .as_ref()
+                .is_some_and(|e| e.kind == EntryKind::File)
+        })
         .collect()
 }
 
@@ -42,17 +47,17 @@ fn every_nsis_installer_is_family_nsis_and_fully_unpacked() {
         "nsis/nofiles.exe",
     ] {
         let r = scan(rel);
-        assert_eq!(r.root.format, Format::Pe, "{rel}");
-        assert_eq!(r.root.verdict, Verdict::Installer, "{rel}");
-        assert_eq!(r.root.family, Some(Family::Nsis), "{rel}");
+        assert_eq!(r.root.info.format, Format::Pe, "{rel}");
+        assert_eq!(r.root.info.verdict, Verdict::Installer, "{rel}");
+        assert_eq!(r.root.info.family, Some(Family::Nsis), "{rel}");
         let n = nsis(&r.root);
-        assert_eq!(n.family, Some(Family::Nsis), "{rel}");
-        assert!(n.errors.is_empty(), "{rel}: {:?}", n.errors);
+        assert_eq!(n.info.family, Some(Family::Nsis), "{rel}");
+        assert!(n.info.errors.is_empty(), "{rel}: {:?}", n.info.errors);
         for f in files(n) {
             assert!(
-                f.errors.is_empty() && f.sha256.is_some(),
+                f.info.errors.is_empty() && f.info.sha256.is_some(),
                 "{rel}: {:?}",
-                f.path
+                f.info.path
             );
         }
         assert_eq!(r.stats.panics, 0, "{rel}");
@@ -63,9 +68,9 @@ fn every_nsis_installer_is_family_nsis_and_fully_unpacked() {
 fn large_lzma_solid_unpacks_all_of_big_txt() {
     let r = scan("nsis/large_lzma_solid.exe");
     let big = r.root.find("data/big.txt").expect("big.txt");
-    assert_eq!(big.size, 2_200_000);
-    assert!(big.errors.is_empty());
-    let meta = serde_json::to_value(&nsis(&r.root).metadata).expect("json");
+    assert_eq!(big.info.size, 2_200_000);
+    assert!(big.info.errors.is_empty());
+    let meta = serde_json::to_value(&nsis(&r.root).info.metadata).expect("json");
     assert_eq!(meta["compression"], "lzma");
     assert_eq!(meta["solid"], true);
 }
@@ -76,8 +81,13 @@ fn bzip2_both_modes_match_zlib_contents() {
         let r = scan(rel);
         let mut v: Vec<_> = files(nsis(&r.root))
             .iter()
-            .filter(|c| !c.path.last().expect("name").ends_with(".nsis"))
-            .map(|c| (c.path.last().expect("name").clone(), c.sha256.clone()))
+            .filter(|c| !c.info.path.last().expect("name").ends_with(".nsis"))
+            .map(|c| {
+                (
+                    c.info.path.last().expect("name").clone(),
+                    c.info.sha256.clone(),
+                )
+            })
             .collect();
         v.sort();
         v
@@ -92,18 +102,18 @@ fn bzip2_both_modes_match_zlib_contents() {
 fn carried_msi_and_zip_are_opened() {
     let r = scan("nsis/carrier.exe");
     let msi = r.root.find("simple.msi").expect("simple.msi");
-    assert_eq!(msi.format, Format::Msi);
-    assert_eq!(msi.family, Some(Family::Msi));
+    assert_eq!(msi.info.format, Format::Msi);
+    assert_eq!(msi.info.family, Some(Family::Msi));
     assert!(msi.find("Program Files/SiftSimple/hello.exe").is_some());
     let zip = r.root.find("extra/deflate.zip").expect("deflate.zip");
-    assert_eq!(zip.format, Format::Zip);
+    assert_eq!(zip.info.format, Format::Zip);
     assert!(zip.find("docs/license.txt").is_some());
 }
 
 #[test]
 fn installer_facts_are_reported() {
     let r = scan("nsis/zlib.exe");
-    let meta = serde_json::to_value(&nsis(&r.root).metadata).expect("json");
+    let meta = serde_json::to_value(&nsis(&r.root).info.metadata).expect("json");
     assert_eq!(meta["name"], "installsift NSIS sample");
     assert_eq!(meta["install_dir"], "$PROGRAMFILES\\installsift-sample");
     assert_eq!(meta["uninstallers"][0], "uninstall.exe");
@@ -117,12 +127,12 @@ fn installer_facts_are_reported() {
     );
     let reg = meta["uninstall_registry"].to_string();
     assert!(reg.contains("UninstallString"), "{reg}");
-    let pe = serde_json::to_value(&r.root.metadata).expect("json");
+    let pe = serde_json::to_value(&r.root.info.metadata).expect("json");
     assert_eq!(pe["requested_execution_level"], "requireAdministrator");
     // the uninstaller's own NSIS data is scanned as NSIS
     let un = r.root.find("uninstall.exe.nsis").expect("uninstaller data");
-    assert_eq!(un.format, Format::Nsis);
-    let um = serde_json::to_value(&un.metadata).expect("json");
+    assert_eq!(un.info.format, Format::Nsis);
+    let um = serde_json::to_value(&un.info.metadata).expect("json");
     assert_eq!(um["uninstaller_data"], true);
 }
 
@@ -133,21 +143,23 @@ fn truncated_installers_keep_entries_before_the_cut() {
         ("malformed/nsis_trunc_zlib.exe", "conf/config.ini"),
     ] {
         let r = scan(rel);
-        assert_eq!(r.root.family, Some(Family::Nsis), "{rel}");
+        assert_eq!(r.root.info.family, Some(Family::Nsis), "{rel}");
         let n = nsis(&r.root);
-        assert_eq!(n.family, Some(Family::Nsis), "{rel}");
+        assert_eq!(n.info.family, Some(Family::Nsis), "{rel}");
         assert!(
-            n.errors
+            n.info
+                .errors
                 .iter()
                 .any(|e| matches!(e, Error::Truncated { .. })),
             "{rel}: {:?}",
-            n.errors
+            n.info.errors
         );
         let k = n.find(kept).expect("entry before the cut");
-        assert!(k.errors.is_empty() && k.sha256.is_some(), "{rel}");
+        assert!(k.info.errors.is_empty() && k.info.sha256.is_some(), "{rel}");
         assert!(
-            files(n).iter().any(|f| f.sha256.is_none()
-                && f.errors
+            files(n).iter().any(|f| f.info.sha256.is_none()
+                && f.info
+                    .errors
                     .iter()
                     .any(|e| matches!(e, Error::Truncated { .. }))),
             "{rel}: no missing entry after the cut"
@@ -159,9 +171,10 @@ fn truncated_installers_keep_entries_before_the_cut() {
 #[test]
 fn bare_exehead_stub_is_named_as_a_stub() {
     let r = scan("nsis/stub_zlib-x86-unicode.exe");
-    assert_eq!(r.root.verdict, Verdict::NotInstaller);
+    assert_eq!(r.root.info.verdict, Verdict::NotInstaller);
     assert!(r
         .root
+        .info
         .evidence
         .iter()
         .any(|e| e.signal == "nsis-exehead-stub"));
@@ -254,7 +267,11 @@ fn makensis_installers_decode_as_7zip_decodes_them() {
             run("7zz", "7zip", &["x", "-y", &o, "out.exe"], &tmp);
             let r = Scanner::new().scan_path(&exe).expect("scan");
             let n = nsis(&r.root);
-            assert!(n.errors.is_empty(), "{compressor} {solid}: {:?}", n.errors);
+            assert!(
+                n.info.errors.is_empty(),
+                "{compressor} {solid}: {:?}",
+                n.info.errors
+            );
             assert_eq!(files(n).len(), names.len(), "{compressor} {solid}");
             for name in &names {
                 let bytes = std::fs::read(x.join(name)).expect("7zz output");
@@ -262,7 +279,7 @@ fn makensis_installers_decode_as_7zip_decodes_them() {
                     .iter()
                     .map(|b| format!("{b:02x}"))
                     .collect();
-                let got = n.find(name).and_then(|c| c.sha256.clone());
+                let got = n.find(name).and_then(|c| c.info.sha256.clone());
                 assert_eq!(
                     got.as_deref(),
                     Some(want.as_str()),
@@ -288,18 +305,20 @@ fn cut_inside_the_signature_is_a_damaged_installer_not_a_stub() {
         - 4;
     for keep in [8, 12, 16, 27] {
         let r = Scanner::new().scan_bytes("cut.exe", &data[..at + keep]);
-        assert_eq!(r.root.verdict, Verdict::Installer, "cut after {keep}");
-        assert_eq!(r.root.family, Some(Family::Nsis));
-        assert_eq!(r.root.kind, None);
+        assert_eq!(r.root.info.verdict, Verdict::Installer, "cut after {keep}");
+        assert_eq!(r.root.info.family, Some(Family::Nsis));
+        assert_eq!(r.root.info.kind, None);
         let n = nsis(&r.root);
         assert!(
-            n.errors
+            n.info
+                .errors
                 .iter()
                 .any(|e| matches!(e, Error::Truncated { .. })),
             "cut after {keep}: {:?}",
-            n.errors
+            n.info.errors
         );
         assert!(n
+            .info
             .evidence
             .iter()
             .all(|e| e.strength == installsift::Strength::Weak || e.signal != "installer-format"));

@@ -40,7 +40,10 @@ fn container(root: &Node) -> Option<&Node> {
 }
 
 fn is_file(n: &Node) -> bool {
-    n.entry.as_ref().is_some_and(|e| e.kind == EntryKind::File)
+    n.info
+        .entry
+        .as_ref()
+        .is_some_and(|e| e.kind == EntryKind::File)
 }
 
 fn read_tsv(path: &std::path::Path) -> Vec<Row> {
@@ -63,16 +66,16 @@ fn read_tsv(path: &std::path::Path) -> Vec<Row> {
 /// encrypted and undecoded entries have no hash of ours, so they take the
 /// reference's and are compared by name and size.
 fn row(c: &Node, name: String, want: &[Row]) -> Row {
-    let key = c.entry.as_ref().and_then(|e| e.key.clone());
+    let key = c.info.entry.as_ref().and_then(|e| e.key.clone());
     let name = match key {
         Some(k) if !want.iter().any(|w| w.0 == name) && want.iter().any(|w| w.0 == k) => k,
         _ => name,
     };
     // Encrypted entries, and entries whose method we do not decode (RAR
     // compression), have no hash of ours: compared by name and size.
-    let encrypted = c.entry.as_ref().is_some_and(|e| e.encrypted)
-        || c.errors.iter().any(|e| e.kind() == "unsupported");
-    let sha = match (&c.sha256, encrypted) {
+    let encrypted = c.info.entry.as_ref().is_some_and(|e| e.encrypted)
+        || c.info.errors.iter().any(|e| e.kind() == "unsupported");
+    let sha = match (&c.info.sha256, encrypted) {
         (Some(h), _) => h.clone(),
         (None, true) => want
             .iter()
@@ -81,15 +84,15 @@ fn row(c: &Node, name: String, want: &[Row]) -> Row {
             .unwrap_or_default(),
         (None, false) => "<no hash>".into(),
     };
-    (name, c.size, sha)
+    (name, c.info.size, sha)
 }
 
 /// Paths of the uninstallers an NSIS node names in its metadata.
 fn nsis_uninstallers(node: &Node) -> Vec<String> {
-    if node.format != installsift::Format::Nsis {
+    if node.info.format != installsift::Format::Nsis {
         return Vec::new();
     }
-    let meta = serde_json::to_value(&node.metadata).expect("json");
+    let meta = serde_json::to_value(&node.info.metadata).expect("json");
     meta["uninstallers"]
         .as_array()
         .map(|a| {
@@ -164,8 +167,8 @@ fn children_equal_reference_extraction() {
         let mut got: Vec<Row> = if variant == "recursive" {
             let mut all = Vec::new();
             report.root.walk(&mut |n| {
-                if n.depth > 0 && is_file(n) {
-                    all.push(row(n, n.path[1..].join("/"), &want));
+                if n.info.depth > 0 && is_file(n) {
+                    all.push(row(n, n.info.path[1..].join("/"), &want));
                 }
             });
             all
@@ -184,9 +187,9 @@ fn children_equal_reference_extraction() {
             node.children
                 .iter()
                 .filter(|c| is_file(c))
-                .filter(|c| !dropped.contains(c.path.last().expect("name")))
+                .filter(|c| !dropped.contains(c.info.path.last().expect("name")))
                 .map(|c| {
-                    let name = c.path.last().expect("name");
+                    let name = c.info.path.last().expect("name");
                     let name = if variant == "innoextract" {
                         innoextract_name(name)
                     } else {
@@ -219,13 +222,13 @@ fn msi_external_cab_is_missing_media_not_an_error() {
         .scan_path(&corpus().join("msi/external_cab.msi"))
         .expect("scan");
     let root = &report.root;
-    assert_eq!(root.format, installsift::Format::Msi);
-    assert!(root.errors.is_empty(), "{:?}", root.errors);
+    assert_eq!(root.info.format, installsift::Format::Msi);
+    assert!(root.info.errors.is_empty(), "{:?}", root.info.errors);
     assert!(
         !root.children.iter().any(is_file),
         "no file content without the cabinet"
     );
-    let meta = serde_json::to_string(&root.metadata).expect("json");
+    let meta = serde_json::to_string(&root.info.metadata).expect("json");
     assert!(
         meta.contains("external.cab"),
         "external cabinet not named in metadata: {meta}"

@@ -19,7 +19,7 @@ fn read(rel: &str) -> Vec<u8> {
 }
 
 fn signatures(n: &Node) -> Vec<installsift::formats::pe::SignatureInfo> {
-    match &n.metadata {
+    match &n.info.metadata {
         Some(Metadata::Pe(p)) => p.signatures.clone(),
         Some(Metadata::Cfb(c)) => c.signatures.clone(),
         _ => Vec::new(),
@@ -27,7 +27,8 @@ fn signatures(n: &Node) -> Vec<installsift::formats::pe::SignatureInfo> {
 }
 
 fn altered_after_signing(n: &Node) -> bool {
-    n.errors
+    n.info
+        .errors
         .iter()
         .any(|e| e.kind() == "checksum" && e.to_string().contains("file altered after signing"))
 }
@@ -43,10 +44,10 @@ fn signed_samples_are_verified_by_their_signature() {
     ] {
         let n = scan(rel, &read(rel));
         assert!(
-            n.verified_by.contains(&Check::Authenticode),
+            n.info.verified_by.contains(&Check::Authenticode),
             "{rel}: {:?} {:?}",
-            n.verified_by,
-            n.errors
+            n.info.verified_by,
+            n.info.errors
         );
         assert!(!altered_after_signing(&n), "{rel}");
         let sigs = signatures(&n);
@@ -69,7 +70,7 @@ fn signed_samples_are_verified_by_their_signature() {
 fn unsigned_files_are_verified_by_nothing() {
     for rel in ["pe/hello_x64.exe", "msi/simple.msi"] {
         let n = scan(rel, &read(rel));
-        assert!(n.verified_by.is_empty(), "{rel}");
+        assert!(n.info.verified_by.is_empty(), "{rel}");
         assert!(signatures(&n).is_empty(), "{rel}");
     }
 }
@@ -80,11 +81,11 @@ fn a_byte_flipped_inside_a_signed_section_is_a_checksum_error() {
     // 0x440: inside `.text` (raw data 0x400..), as the script flips it.
     data[0x440] ^= 1;
     let n = scan("altered.exe", &data);
-    assert!(altered_after_signing(&n), "{:?}", n.errors);
-    assert!(!n.verified_by.contains(&Check::Authenticode));
+    assert!(altered_after_signing(&n), "{:?}", n.info.errors);
+    assert!(!n.info.verified_by.contains(&Check::Authenticode));
     assert_eq!(signatures(&n)[0].digest_matches, Some(false));
     // The verdict of a PE is not withdrawn for a checksum mismatch.
-    assert_eq!(n.verdict, installsift::Verdict::NotInstaller);
+    assert_eq!(n.info.verdict, installsift::Verdict::NotInstaller);
 }
 
 #[test]
@@ -92,8 +93,8 @@ fn data_appended_after_the_signature_is_a_checksum_error() {
     // osslsigncode refuses the file ("signature not at the end"); Windows
     // rejects it: the signature does not cover the appended zip.
     let n = scan("zip_after_cert.exe", &read("pe/zip_after_cert.exe"));
-    assert!(altered_after_signing(&n), "{:?}", n.errors);
-    assert_eq!(n.family.map(|f| f.as_str()), Some("zip-sfx"));
+    assert!(altered_after_signing(&n), "{:?}", n.info.errors);
+    assert_eq!(n.info.family.map(|f| f.as_str()), Some("zip-sfx"));
 }
 
 #[test]
@@ -106,9 +107,9 @@ fn an_altered_msi_stream_is_a_checksum_error() {
         .expect("cabinet stream");
     data[cab + 200] ^= 1;
     let n = scan("altered.msi", &data);
-    assert!(altered_after_signing(&n), "{:?}", n.errors);
-    assert!(!n.verified_by.contains(&Check::Authenticode));
-    assert_eq!(n.family.map(|f| f.as_str()), Some("msi"));
+    assert!(altered_after_signing(&n), "{:?}", n.info.errors);
+    assert!(!n.info.verified_by.contains(&Check::Authenticode));
+    assert_eq!(n.info.family.map(|f| f.as_str()), Some("msi"));
 }
 
 #[test]
@@ -118,13 +119,14 @@ fn a_damaged_signature_blob_is_reported_and_nothing_is_verified() {
     // the PKCS#7 SEQUENCE; break its length.
     data[14848 + 8 + 1] = 0x85;
     let n = scan("broken-signature.exe", &data);
-    assert!(n.verified_by.is_empty());
+    assert!(n.info.verified_by.is_empty());
     assert!(
-        n.errors
+        n.info
+            .errors
             .iter()
             .any(|e| e.to_string().contains("Authenticode signature")),
         "{:?}",
-        n.errors
+        n.info.errors
     );
 }
 
@@ -185,9 +187,9 @@ fn shim_signed_has_two_microsoft_signatures_with_rfc3161_timestamps() {
     let rel = "signed_real/shimx64.efi.signed";
     let n = scan(rel, &read(rel));
     assert!(
-        n.verified_by.contains(&Check::Authenticode),
+        n.info.verified_by.contains(&Check::Authenticode),
         "{:?}",
-        n.errors
+        n.info.errors
     );
     let sigs = signatures(&n);
     assert_eq!(sigs.len(), 2);
@@ -248,9 +250,9 @@ fn dual_signed_msi_reports_both_signatures_with_their_own_facts() {
     let rel = "signed_real/putty-0.68-installer.msi";
     let n = scan(rel, &read(rel));
     assert!(
-        n.verified_by.contains(&Check::Authenticode),
+        n.info.verified_by.contains(&Check::Authenticode),
         "{:?}",
-        n.errors
+        n.info.errors
     );
     let sigs = signatures(&n);
     assert_eq!(sigs.len(), 2);
@@ -281,14 +283,16 @@ fn dual_signed_msi_reports_both_signatures_with_their_own_facts() {
 #[test]
 fn the_signer_is_evidence_and_decides_nothing() {
     let signer = |n: &Node| {
-        n.evidence
+        n.info
+            .evidence
             .iter()
             .find(|e| e.signal == "authenticode-signer")
             .map(|e| (e.detail.clone(), e.strength))
     };
     for rel in ["pe/signed_x64.exe", "msi/signed.msi"] {
         let n = scan(rel, &read(rel));
-        let (detail, strength) = signer(&n).unwrap_or_else(|| panic!("{rel}: {:?}", n.evidence));
+        let (detail, strength) =
+            signer(&n).unwrap_or_else(|| panic!("{rel}: {:?}", n.info.evidence));
         assert!(
             detail.contains("installsift TEST ONLY code signing")
                 && detail.contains("its signed digest matches the file")
@@ -298,7 +302,7 @@ fn the_signer_is_evidence_and_decides_nothing() {
         assert_eq!(strength, installsift::Strength::Strong);
     }
     let plain = scan("signed_x64.exe", &read("pe/signed_x64.exe"));
-    assert_eq!(plain.verdict, installsift::Verdict::NotInstaller);
+    assert_eq!(plain.info.verdict, installsift::Verdict::NotInstaller);
     let mut data = read("pe/signed_x64.exe");
     data[0x440] ^= 1;
     let n = scan("altered.exe", &data);

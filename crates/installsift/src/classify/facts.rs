@@ -270,7 +270,7 @@ fn find_node<'a>(nodes: &'a [Node], depth: u32, f: &dyn Fn(&Node) -> bool) -> Op
 }
 
 fn xml_of(n: &Node) -> Option<&XmlInfo> {
-    match n.metadata.as_ref() {
+    match n.info.metadata.as_ref() {
         Some(Metadata::Xml(x)) => Some(x),
         _ => None,
     }
@@ -405,8 +405,10 @@ fn pkg_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
 
 /// RELEASES lines from Squirrel's embedded zip.
 fn squirrel_releases(s: &Subject<'_>, facts: &mut InstallerFacts) {
-    let rel = find_node(s.children, 2, &|n| n.format == Format::SquirrelReleases);
-    let Some(Metadata::Releases(r)) = rel.and_then(|n| n.metadata.as_ref()) else {
+    let rel = find_node(s.children, 2, &|n| {
+        n.info.format == Format::SquirrelReleases
+    });
+    let Some(Metadata::Releases(r)) = rel.and_then(|n| n.info.metadata.as_ref()) else {
         return;
     };
     let lines: Vec<String> = r
@@ -430,10 +432,13 @@ fn squirrel_releases(s: &Subject<'_>, facts: &mut InstallerFacts) {
 /// names (identity); without the properties the KB number is read from the
 /// package or member names.
 fn msu_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
-    let answer = s.children.iter().find_map(|c| match c.metadata.as_ref() {
-        Some(Metadata::Xml(x)) if x.document == Some("unattend-servicing") => Some(x),
-        _ => None,
-    });
+    let answer = s
+        .children
+        .iter()
+        .find_map(|c| match c.info.metadata.as_ref() {
+            Some(Metadata::Xml(x)) if x.document == Some("unattend-servicing") => Some(x),
+            _ => None,
+        });
     if let Some(x) = answer {
         for (k, v) in &x.identity {
             facts.properties.insert(format!("package.{k}"), cut(v));
@@ -442,10 +447,13 @@ fn msu_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
             facts.properties.insert("source".into(), cut(v));
         }
     }
-    let props = s.children.iter().find_map(|c| match c.metadata.as_ref() {
-        Some(Metadata::PkgProperties(p)) => Some(&p.properties),
-        _ => None,
-    });
+    let props = s
+        .children
+        .iter()
+        .find_map(|c| match c.info.metadata.as_ref() {
+            Some(Metadata::PkgProperties(p)) => Some(&p.properties),
+            _ => None,
+        });
     if let Some(p) = props {
         for (key, name) in [
             ("KB Article Number", "kb"),
@@ -473,7 +481,7 @@ fn msu_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
         .chain(
             s.children
                 .iter()
-                .filter_map(|c| c.path.last().map(String::as_str)),
+                .filter_map(|c| c.info.path.last().map(String::as_str)),
         );
     if let Some(kb) = names.filter_map(kb_number).next() {
         facts.properties.insert("kb".into(), kb);
@@ -651,7 +659,7 @@ fn nsis_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
         _ => None,
     };
     let info = own.or_else(|| {
-        s.children.iter().find_map(|c| match &c.metadata {
+        s.children.iter().find_map(|c| match &c.info.metadata {
             Some(Metadata::Nsis(n)) => Some(n.as_ref()),
             _ => None,
         })
@@ -679,7 +687,7 @@ fn inno_parsed(s: &Subject<'_>, facts: &mut InstallerFacts) {
         _ => None,
     };
     let info = own.or_else(|| {
-        s.children.iter().find_map(|c| match &c.metadata {
+        s.children.iter().find_map(|c| match &c.info.metadata {
             Some(Metadata::Inno(i)) => Some(i.as_ref()),
             _ => None,
         })

@@ -280,10 +280,10 @@ pub(crate) fn vs_bootstrapper_hit(s: &Subject<'_>) -> Option<Hit> {
 pub(crate) fn bdist_wininst(s: &Subject<'_>) -> Option<(usize, String)> {
     let (ov, _) = overlay(s)?;
     s.children.iter().find_map(|c| {
-        if c.format != installsift_model::Format::Zip {
+        if c.info.format != installsift_model::Format::Zip {
             return None;
         }
-        let z = usize::try_from(c.entry.as_ref()?.offset?).ok()?;
+        let z = usize::try_from(c.info.entry.as_ref()?.offset?).ok()?;
         let h = z.checked_sub(12)?;
         let tag = le_u32(s.data, h)?;
         let cfg_len = usize::try_from(le_u32(s.data, h + 4)?).ok()?;

@@ -386,13 +386,21 @@ mod tests {
             crate::Scanner::new().scan_bytes("x", &d).root
         };
         let dll = scan("pe/lib_x64.dll");
-        assert_eq!(dll.verdict, Verdict::NotInstaller);
-        assert!(dll.evidence.iter().any(|e| e.signal == "pe-dll-payload"));
-        assert!(dll.evidence.iter().all(|e| e.signal != "pe-no-payload"));
+        assert_eq!(dll.info.verdict, Verdict::NotInstaller);
+        assert!(dll
+            .info
+            .evidence
+            .iter()
+            .any(|e| e.signal == "pe-dll-payload"));
+        assert!(dll
+            .info
+            .evidence
+            .iter()
+            .all(|e| e.signal != "pe-no-payload"));
         assert_eq!(dll.children.len(), 1, "the cabinet is still opened");
         let exe = scan("pe/hello_x64.exe");
-        assert_eq!(exe.verdict, Verdict::Installer);
-        assert_eq!(exe.family, Some(Family::CabSfx));
+        assert_eq!(exe.info.verdict, Verdict::Installer);
+        assert_eq!(exe.info.family, Some(Family::CabSfx));
     }
 
     #[test]

@@ -27,7 +27,7 @@ fn has_overlay_payload(s: &Subject<'_>) -> bool {
 /// Any child placed in the overlay, a resource or a carved region.
 fn payload_children<'a>(s: &Subject<'a>) -> impl Iterator<Item = (&'a Node, &'static str)> {
     s.children.iter().filter_map(|c| {
-        let place = match c.entry.as_ref()?.kind {
+        let place = match c.info.entry.as_ref()?.kind {
             EntryKind::Overlay => "overlay",
             EntryKind::Resource => "resource",
             EntryKind::Carved => "carved region",
@@ -38,11 +38,11 @@ fn payload_children<'a>(s: &Subject<'a>) -> impl Iterator<Item = (&'a Node, &'st
 }
 
 fn child_name(c: &Node) -> &str {
-    c.path.last().map(String::as_str).unwrap_or_default()
+    c.info.path.last().map(String::as_str).unwrap_or_default()
 }
 
 fn child_offset(c: &Node) -> Option<u64> {
-    c.entry.as_ref().and_then(|e| e.offset)
+    c.info.entry.as_ref().and_then(|e| e.offset)
 }
 
 pub(crate) fn overlay_at(s: &Subject<'_>, off: usize, magic: &[u8]) -> Option<Hit> {
@@ -253,13 +253,16 @@ pub(crate) fn manifest_has(s: &Subject<'_>, text: &str) -> Option<Hit> {
 
 pub(crate) fn carried_installer(s: &Subject<'_>) -> Option<Hit> {
     payload_children(s).find_map(|(c, place)| {
-        let f = c.family.filter(|_| c.verdict == Verdict::Installer)?;
+        let f = c
+            .info
+            .family
+            .filter(|_| c.info.verdict == Verdict::Installer)?;
         Some(
             Hit::at(
                 format!(
                     "{place} `{}` is a {f} installer ({})",
                     child_name(c),
-                    c.format
+                    c.info.format
                 ),
                 child_offset(c),
             )
@@ -270,7 +273,7 @@ pub(crate) fn carried_installer(s: &Subject<'_>) -> Option<Hit> {
 
 pub(crate) fn carried_archive(s: &Subject<'_>) -> Option<Hit> {
     payload_children(s).find_map(|(c, place)| {
-        let f = match c.format {
+        let f = match c.info.format {
             Format::SevenZ => Family::SevenZSfx,
             Format::Zip => Family::ZipSfx,
             Format::Cab => Family::CabSfx,
@@ -279,7 +282,11 @@ pub(crate) fn carried_archive(s: &Subject<'_>) -> Option<Hit> {
         };
         Some(
             Hit::at(
-                format!("{place} `{}` holds a {} archive", child_name(c), c.format),
+                format!(
+                    "{place} `{}` holds a {} archive",
+                    child_name(c),
+                    c.info.format
+                ),
                 child_offset(c),
             )
             .family(f),
@@ -291,7 +298,7 @@ pub(crate) fn carried_archive(s: &Subject<'_>) -> Option<Hit> {
 fn squirrel_zip<'a>(s: &Subject<'a>) -> Option<&'a Node> {
     payload_children(s)
         .map(|(c, _)| c)
-        .find(|c| c.format == Format::Zip && child_name(c).starts_with(".rsrc/DATA/"))
+        .find(|c| c.info.format == Format::Zip && child_name(c).starts_with(".rsrc/DATA/"))
 }
 
 pub(crate) fn squirrel_nupkg(s: &Subject<'_>) -> Option<Hit> {
@@ -326,12 +333,13 @@ fn squirrel_version_info(s: &Subject<'_>) -> bool {
 /// reported on the zip, not the empty template.
 pub(crate) fn squirrel_damaged(s: &Subject<'_>) -> Option<Hit> {
     let zip = squirrel_zip(s)?;
-    (!zip.errors.is_empty() && squirrel_version_info(s)).then(|| {
+    (!zip.info.errors.is_empty() && squirrel_version_info(s)).then(|| {
         Hit::at(
             format!(
                 "Squirrel Setup.exe: resource `{}` is a zip that could not be read whole ({})",
                 child_name(zip),
-                zip.errors
+                zip.info
+                    .errors
                     .first()
                     .map(ToString::to_string)
                     .unwrap_or_default()
@@ -343,7 +351,7 @@ pub(crate) fn squirrel_damaged(s: &Subject<'_>) -> Option<Hit> {
 
 pub(crate) fn squirrel_template(s: &Subject<'_>) -> Option<Hit> {
     let zip = squirrel_zip(s)?;
-    if !zip.errors.is_empty()
+    if !zip.info.errors.is_empty()
         || zip
             .children
             .iter()
@@ -366,7 +374,7 @@ pub(crate) fn squirrel_template(s: &Subject<'_>) -> Option<Hit> {
 pub(crate) fn appx_manifest_child<'a>(s: &Subject<'a>) -> Option<&'a Node> {
     s.children.iter().find(|c| {
         matches!(
-            c.path.last().map(String::as_str),
+            c.info.path.last().map(String::as_str),
             Some("AppxManifest.xml" | "AppxMetadata/AppxBundleManifest.xml")
         )
     })
@@ -682,8 +690,8 @@ pub(crate) fn nsis_uninstaller_data(s: &Subject<'_>) -> Option<Hit> {
 /// A PE whose NSIS payload is uninstaller data (an `uninstall.exe` as an NSIS
 /// installer writes it, or as 7-Zip rebuilds it).
 pub(crate) fn nsis_uninstaller_pe(s: &Subject<'_>) -> Option<Hit> {
-    let (c, place) = payload_children(s).find(|(c, _)| c.format == Format::Nsis)?;
-    nsis_uninstall_flag(c.metadata.as_ref())?.then(|| {
+    let (c, place) = payload_children(s).find(|(c, _)| c.info.format == Format::Nsis)?;
+    nsis_uninstall_flag(c.info.metadata.as_ref())?.then(|| {
         Hit::at(
             format!(
                 "{place} `{}` is NSIS uninstaller data (first header flag 1)",
@@ -793,10 +801,10 @@ pub(crate) fn msu_layout(s: &Subject<'_>) -> Option<Hit> {
         if lower == "wsusscan.cab" {
             scan = Some(name);
         } else if lower.ends_with("-pkgproperties.txt")
-            || c.format == installsift_model::Format::MsuProperties
+            || c.info.format == installsift_model::Format::MsuProperties
         {
             props = Some(name);
-        } else if matches!(c.metadata.as_ref(), Some(crate::formats::Metadata::Xml(x)) if x.document == Some("unattend-servicing"))
+        } else if matches!(c.info.metadata.as_ref(), Some(crate::formats::Metadata::Xml(x)) if x.document == Some("unattend-servicing"))
         {
             answer = Some(name);
         } else if [".cab", ".psf", ".wim"].iter().any(|e| lower.ends_with(e)) {
@@ -1012,7 +1020,7 @@ pub(crate) fn shebang_launcher(s: &Subject<'_>) -> Option<Hit> {
 /// in the installer tier first.
 pub(crate) fn jar_launcher(s: &Subject<'_>) -> Option<Hit> {
     let (zip, place) = payload_children(s).find(|(c, _)| {
-        c.format == Format::Zip
+        c.info.format == Format::Zip
             && c.children
                 .iter()
                 .any(|e| child_name(e).eq_ignore_ascii_case("META-INF/MANIFEST.MF"))
@@ -1128,7 +1136,7 @@ pub(crate) fn nsis_stub(s: &Subject<'_>) -> Option<Hit> {
         .sections
         .iter()
         .find(|x| x.name.eq_ignore_ascii_case(".ndata"))?;
-    if payload_children(s).any(|(c, _)| c.format == Format::Nsis || c.size >= 28) {
+    if payload_children(s).any(|(c, _)| c.info.format == Format::Nsis || c.info.size >= 28) {
         return None;
     }
     if let Some((_, b)) = overlay(s) {

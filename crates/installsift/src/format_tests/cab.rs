@@ -50,7 +50,7 @@ fn two_block_cab() -> (Vec<u8>, usize) {
 }
 
 fn info(n: &Node) -> &CabInfo {
-    match &n.metadata {
+    match &n.info.metadata {
         Some(Metadata::Cab(c)) => c,
         other => panic!("no cab metadata: {other:?}"),
     }
@@ -65,7 +65,7 @@ fn mszip_sample_matches_the_reference_listing() {
         return;
     };
     let r = Scanner::new().scan_bytes("mszip.cab", &d);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
     let mut got: Vec<String> = r
         .root
         .children
@@ -73,9 +73,9 @@ fn mszip_sample_matches_the_reference_listing() {
         .map(|c| {
             format!(
                 "{}\t{}\t{}",
-                c.path.last().unwrap(),
-                c.size,
-                c.sha256.clone().unwrap_or_default()
+                c.info.path.last().unwrap(),
+                c.info.size,
+                c.info.sha256.clone().unwrap_or_default()
             )
         })
         .collect();
@@ -90,22 +90,26 @@ fn blocks_before_the_cut_are_kept() {
     let (d, second) = two_block_cab();
     assert!(sniff(&d));
     let r = Scanner::new().scan_bytes("ok.cab", &d);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
-    assert!(r.root.children.iter().all(|c| c.sha256.is_some()));
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
+    assert!(r.root.children.iter().all(|c| c.info.sha256.is_some()));
     assert_eq!(info(&r.root).set_id, 0x1234);
 
     let r = Scanner::new().scan_bytes("cut.cab", &d[..second + 12]);
-    assert_eq!(r.root.errors[0].kind(), "truncated");
+    assert_eq!(r.root.info.errors[0].kind(), "truncated");
     let (a, b) = (&r.root.children[0], &r.root.children[1]);
-    assert!(a.sha256.is_some() && a.errors.is_empty(), "{:?}", a.errors);
-    assert!(b.sha256.is_none());
-    assert_eq!(b.errors[0].kind(), "truncated");
     assert!(
-        b.errors[0]
+        a.info.sha256.is_some() && a.info.errors.is_empty(),
+        "{:?}",
+        a.info.errors
+    );
+    assert!(b.info.sha256.is_none());
+    assert_eq!(b.info.errors[0].kind(), "truncated");
+    assert!(
+        b.info.errors[0]
             .to_string()
             .contains("CFDATA block 1 of folder 0"),
         "{}",
-        b.errors[0]
+        b.info.errors[0]
     );
 }
 
@@ -115,14 +119,14 @@ fn cut_in_the_only_block_lists_every_file_as_missing() {
         return;
     };
     let r = Scanner::new().scan_bytes("cut.cab", &d[..d.len() * 6 / 10]);
-    assert_eq!(r.root.format, Format::Cab);
-    assert_eq!(r.root.errors[0].kind(), "truncated");
+    assert_eq!(r.root.info.format, Format::Cab);
+    assert_eq!(r.root.info.errors[0].kind(), "truncated");
     assert_eq!(r.root.children.len(), 4);
     assert!(r
         .root
         .children
         .iter()
-        .all(|c| c.sha256.is_none() && c.errors[0].kind() == "truncated"));
+        .all(|c| c.info.sha256.is_none() && c.info.errors[0].kind() == "truncated"));
 }
 
 #[test]
@@ -136,14 +140,15 @@ fn cut_in_the_file_table_lists_what_is_there() {
     let r = Scanner::new().scan_bytes("cut.cab", &d[..first_end + 5]);
     assert!(
         r.root
+            .info
             .errors
             .iter()
             .any(|e| e.to_string().contains("3 files not listed")),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
     assert_eq!(r.root.children.len(), 1);
-    assert_eq!(r.root.children[0].errors[0].kind(), "truncated");
+    assert_eq!(r.root.children[0].info.errors[0].kind(), "truncated");
 }
 
 #[test]
@@ -157,11 +162,11 @@ fn checksum_mismatch_in_a_block_that_fails_to_decode_says_both() {
     let r = Scanner::new().scan_bytes("bad.cab", &d);
     assert_eq!(r.root.children.len(), 4);
     for c in &r.root.children {
-        assert_eq!(c.errors[0].kind(), "malformed");
+        assert_eq!(c.info.errors[0].kind(), "malformed");
         assert!(
-            c.errors[0].to_string().contains("checksum"),
+            c.info.errors[0].to_string().contains("checksum"),
             "{}",
-            c.errors[0]
+            c.info.errors[0]
         );
     }
 }
@@ -178,8 +183,8 @@ fn an_empty_cabinet_is_no_damage() {
     d.extend([3, 1, 0, 0, 0, 0, 0, 0, 0x34, 0x12, 0, 0]); // 1.3, 0 folders, 0 files
     assert_eq!(d.len(), 36);
     let r = Scanner::new().scan_bytes("empty.cab", &d);
-    assert_eq!(r.root.format, Format::Cab);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert_eq!(r.root.info.format, Format::Cab);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
     assert!(r.root.children.is_empty());
 }
 
@@ -232,21 +237,26 @@ fn files_sharing_one_range_are_one_content_listed_twice() {
     d[second + 4..second + 8].copy_from_slice(&first.1.to_le_bytes());
     let r = Scanner::new().scan_bytes("dup.cab", &d);
     let (a, b) = (&r.root.children[0], &r.root.children[1]);
-    assert_eq!((a.size, &a.sha256), (b.size, &b.sha256));
-    assert!(b.errors.is_empty(), "{:?}", b.errors);
-    assert!(b.evidence.iter().any(|e| e.signal == "same-stored-data"));
-    assert_eq!(b.verified_by, a.verified_by);
+    assert_eq!((a.info.size, &a.info.sha256), (b.info.size, &b.info.sha256));
+    assert!(b.info.errors.is_empty(), "{:?}", b.info.errors);
+    assert!(b
+        .info
+        .evidence
+        .iter()
+        .any(|e| e.signal == "same-stored-data"));
+    assert_eq!(b.info.verified_by, a.info.verified_by);
     // The folder's data now has bytes no file claims: said on the cab.
     assert!(r
         .root
+        .info
         .errors
         .iter()
         .any(|e| e.to_string().contains("belong to no file")));
     // A range that only partly repeats one is still an error.
     d[second..second + 4].copy_from_slice(&(first.0 + 1).to_le_bytes());
     let r = Scanner::new().scan_bytes("overlap.cab", &d);
-    assert!(r.root.children[1].sha256.is_none());
-    assert!(!r.root.children[1].errors.is_empty());
+    assert!(r.root.children[1].info.sha256.is_none());
+    assert!(!r.root.children[1].info.errors.is_empty());
 }
 
 #[test]
@@ -259,7 +269,12 @@ fn checksums_vouch_for_the_files_decoded_from_their_blocks() {
     let good = Scanner::new().scan_bytes("stored.cab", &d);
     assert!(!good.root.children.is_empty());
     for c in &good.root.children {
-        assert_eq!(c.verified_by, [Check::CabChecksum], "{:?}", c.path);
+        assert_eq!(
+            c.info.verified_by,
+            [Check::CabChecksum],
+            "{:?}",
+            c.info.path
+        );
     }
     // A stored byte changed: it still "decodes", the block's checksum
     // fails, and the file keeps its (changed) bytes with the mismatch.
@@ -267,21 +282,21 @@ fn checksums_vouch_for_the_files_decoded_from_their_blocks() {
     bad[data_at + 8 + 5] ^= 0x20;
     let r = Scanner::new().scan_bytes("bad.cab", &bad);
     let first = &r.root.children[0];
-    assert_eq!(first.errors.len(), 1, "{:?}", first.errors);
-    assert_eq!(first.errors[0].kind(), "checksum");
-    assert!(first.errors[0]
+    assert_eq!(first.info.errors.len(), 1, "{:?}", first.info.errors);
+    assert_eq!(first.info.errors[0].kind(), "checksum");
+    assert!(first.info.errors[0]
         .to_string()
         .contains(&format!("offset {data_at}")));
-    assert!(first.sha256.is_some() && first.sha256 != good.root.children[0].sha256);
-    assert!(first.verified_by.is_empty());
+    assert!(first.info.sha256.is_some() && first.info.sha256 != good.root.children[0].info.sha256);
+    assert!(first.info.verified_by.is_empty());
     // The checksum field zeroed: "not set", vouches for nothing, no error.
     let mut unset = d.clone();
     unset[data_at..data_at + 4].fill(0);
     let r = Scanner::new().scan_bytes("unset.cab", &unset);
     let first = &r.root.children[0];
-    assert!(first.errors.is_empty(), "{:?}", first.errors);
-    assert!(first.verified_by.is_empty());
-    assert_eq!(first.sha256, good.root.children[0].sha256);
+    assert!(first.info.errors.is_empty(), "{:?}", first.info.errors);
+    assert!(first.info.verified_by.is_empty());
+    assert_eq!(first.info.sha256, good.root.children[0].info.sha256);
 }
 
 #[test]
@@ -298,11 +313,15 @@ fn damaged_header_fields_are_said_not_silent() {
     // reported, and every file is still listed.
     for (at, field) in [(8, "cbCabinet"), (16, "coffFiles")] {
         let r = set(at, &[0, 0, 0, 0]);
-        assert_eq!(r.root.format, Format::Cab, "{field}");
+        assert_eq!(r.root.info.format, Format::Cab, "{field}");
         assert!(
-            r.root.errors.iter().any(|e| e.to_string().contains(field)),
+            r.root
+                .info
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains(field)),
             "{field}: {:?}",
-            r.root.errors
+            r.root.info.errors
         );
         assert_eq!(r.root.children.len(), 4, "{field}");
     }
@@ -311,22 +330,24 @@ fn damaged_header_fields_are_said_not_silent() {
     let r = set(8, &half);
     assert!(
         r.root
+            .info
             .errors
             .iter()
             .any(|e| e.to_string().contains("run past the cabinet's end")),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
     // cFiles says 2 of 4: the two files left out are said.
     let r = set(28, &[2, 0]);
     assert_eq!(r.root.children.len(), 2);
     assert!(
         r.root
+            .info
             .errors
             .iter()
             .any(|e| e.to_string().contains("cFiles")),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
     // The first file's size halved: the bytes it lost belong to no file.
     let first = le_u32(&d, 16).unwrap() as usize;
@@ -334,11 +355,12 @@ fn damaged_header_fields_are_said_not_silent() {
     let r = set(first, &(size / 2).to_le_bytes());
     assert!(
         r.root
+            .info
             .errors
             .iter()
             .any(|e| e.to_string().contains("belong to no file")),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
 }
 
@@ -356,8 +378,8 @@ fn quantum_is_unsupported() {
         r.root
             .children
             .iter()
-            .all(|c| c.errors[0].kind() == "unsupported"),
+            .all(|c| c.info.errors[0].kind() == "unsupported"),
         "{:?}",
-        r.root.children[0].errors
+        r.root.children[0].info.errors
     );
 }

@@ -36,9 +36,9 @@ fn corpus_names_match_msiextract() {
             .iter()
             .map(|c| {
                 (
-                    c.path[1..].join("/"),
-                    c.size,
-                    c.sha256.clone().unwrap_or_default(),
+                    c.info.path[1..].join("/"),
+                    c.info.size,
+                    c.info.sha256.clone().unwrap_or_default(),
                 )
             })
             .collect();
@@ -62,7 +62,11 @@ fn corpus_names_match_msiextract() {
             continue;
         }
         assert_eq!(got, want, "{sample}");
-        assert!(r.root.errors.is_empty(), "{sample}: {:?}", r.root.errors);
+        assert!(
+            r.root.info.errors.is_empty(),
+            "{sample}: {:?}",
+            r.root.info.errors
+        );
     }
 }
 
@@ -70,7 +74,8 @@ fn panics(r: &crate::Report) -> Vec<String> {
     let mut out = Vec::new();
     r.root.walk(&mut |n| {
         out.extend(
-            n.errors
+            n.info
+                .errors
                 .iter()
                 .filter(|e| matches!(e, Error::Panic { .. }))
                 .map(|e| e.to_string()),
@@ -86,17 +91,18 @@ fn truncated_msi_keeps_format_and_cabinet() {
     };
     let cut = &data[..data.len() * 6 / 10];
     let r = Scanner::new().scan_bytes("trunc", cut);
-    assert_eq!(r.root.format, Format::Msi);
+    assert_eq!(r.root.info.format, Format::Msi);
     assert!(
         r.root
+            .info
             .errors
             .iter()
             .any(|e| matches!(e, Error::Truncated { .. })),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
     assert!(
-        r.root.children.iter().any(|c| c.format == Format::Cab),
+        r.root.children.iter().any(|c| c.info.format == Format::Cab),
         "no carved cabinet"
     );
     // Every cut point: never a panic.

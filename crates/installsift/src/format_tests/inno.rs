@@ -13,14 +13,14 @@ fn cut_inside_setup1_is_inno_with_an_error() {
     let z = memchr::memmem::find(&data, CHUNK_MAGIC).expect("setup-1");
     for cut in [z + 4, z + 100, z + 228] {
         let r = crate::Scanner::new().scan_bytes("t", &data[..cut]);
-        assert_eq!(r.root.family, Some(installsift_model::Family::Inno));
+        assert_eq!(r.root.info.family, Some(installsift_model::Family::Inno));
         let ov = &r.root.children[0];
-        assert_eq!(ov.format, Format::Inno, "cut at {cut}");
-        assert_eq!(ov.family, Some(installsift_model::Family::Inno));
+        assert_eq!(ov.info.format, Format::Inno, "cut at {cut}");
+        assert_eq!(ov.info.family, Some(installsift_model::Family::Inno));
         assert!(
-            ov.errors.iter().any(|e| e.kind() == "truncated"),
+            ov.info.errors.iter().any(|e| e.kind() == "truncated"),
             "{:?}",
-            ov.errors
+            ov.info.errors
         );
     }
 }
@@ -56,34 +56,40 @@ fn newer_setup_data_is_inno_and_unsupported() {
         ),
     ] {
         let r = crate::Scanner::new().scan_bytes("t", &bytes);
-        assert_eq!(r.root.family, Some(installsift_model::Family::Inno));
+        assert_eq!(r.root.info.family, Some(installsift_model::Family::Inno));
         let ov = &r.root.children[0];
         assert_eq!(
-            (ov.format, ov.family),
+            (ov.info.format, ov.info.family),
             (Format::Inno, Some(installsift_model::Family::Inno))
         );
-        let v = ov.installer.as_ref().and_then(|i| i.engine_version.clone());
+        let v = ov
+            .info
+            .installer
+            .as_ref()
+            .and_then(|i| i.engine_version.clone());
         if ok {
             assert_eq!(v.as_deref(), Some("6.5.0"));
             assert!(
-                ov.errors
+                ov.info
+                    .errors
                     .iter()
                     .any(|e| matches!(e, Error::Unsupported { message }
                     if message.contains("6.5.0") && message.contains("not implemented"))),
                 "{:?}",
-                ov.errors
+                ov.info.errors
             );
-            assert_eq!(ov.verified_by, [Check::InnoBlockCrc32]);
+            assert_eq!(ov.info.verified_by, [Check::InnoBlockCrc32]);
             assert!(ov
+                .info
                 .evidence
                 .iter()
                 .any(|e| e.signal == "inno-encryption-header"));
         } else {
             // The damaged header: no setup-0 found; a checksum error.
             assert!(
-                ov.errors.iter().any(|e| e.kind() == "checksum"),
+                ov.info.errors.iter().any(|e| e.kind() == "checksum"),
                 "{:?}",
-                ov.errors
+                ov.info.errors
             );
         }
     }
@@ -101,16 +107,16 @@ fn an_overlay_without_its_chunk_magic_is_still_inno() {
     d[z..z + 4].copy_from_slice(b"\0\0\0\0");
     let r = crate::Scanner::new().scan_bytes("t", &d);
     let ov = &r.root.children[0];
-    assert_eq!(ov.format, Format::Inno);
+    assert_eq!(ov.info.format, Format::Inno);
     assert!(
-        ov.errors.iter().any(|e| e.kind() == "malformed"),
+        ov.info.errors.iter().any(|e| e.kind() == "malformed"),
         "{:?}",
-        ov.errors
+        ov.info.errors
     );
     assert_eq!(ov.children.len(), 12);
-    let (bad, good): (Vec<_>, Vec<_>) = ov.children.iter().partition(|c| !c.errors.is_empty());
+    let (bad, good): (Vec<_>, Vec<_>) = ov.children.iter().partition(|c| !c.info.errors.is_empty());
     assert_eq!(bad.len(), 1, "{bad:?}");
-    assert!(good.iter().all(|c| c.verified_by == [Check::InnoSha1]));
+    assert!(good.iter().all(|c| c.info.verified_by == [Check::InnoSha1]));
 }
 
 /// Setup data 6.7 widened the block headers' stored size to an Int64
@@ -146,15 +152,21 @@ fn setup_data_6_7_has_wide_block_headers() {
     d.extend_from_slice(&data[b2.end..]);
     let r = crate::Scanner::new().scan_bytes("t", &d);
     let ov = &r.root.children[0];
-    assert_eq!(ov.format, Format::Inno);
-    assert_eq!(ov.verified_by, [Check::InnoBlockCrc32], "{:?}", ov.errors);
+    assert_eq!(ov.info.format, Format::Inno);
+    assert_eq!(
+        ov.info.verified_by,
+        [Check::InnoBlockCrc32],
+        "{:?}",
+        ov.info.errors
+    );
     assert!(
-        ov.errors
+        ov.info
+            .errors
             .iter()
             .any(|e| matches!(e, Error::Unsupported { message }
                 if message.contains("6.7.0"))),
         "{:?}",
-        ov.errors
+        ov.info.errors
     );
 }
 
@@ -169,12 +181,13 @@ fn a_disk_slice_says_what_it_is() {
     d.resize(64, 0);
     for (bytes, cut) in [(&d[..], false), (&d[..40], true)] {
         let r = crate::Scanner::new().scan_bytes("setup-1.bin", bytes);
-        assert_eq!(r.root.format, Format::Inno);
-        let kinds: Vec<&str> = r.root.errors.iter().map(|e| e.kind()).collect();
+        assert_eq!(r.root.info.format, Format::Inno);
+        let kinds: Vec<&str> = r.root.info.errors.iter().map(|e| e.kind()).collect();
         assert!(kinds.contains(&"unsupported"), "{kinds:?}");
         assert_eq!(kinds.contains(&"truncated"), cut, "{kinds:?}");
         assert!(r
             .root
+            .info
             .evidence
             .iter()
             .any(|e| e.signal == "inno-disk-slice"));
@@ -193,7 +206,7 @@ fn file_checksums_are_verified_or_reported() {
         let inno = &r.root.children[0];
         assert!(!inno.children.is_empty());
         for f in &inno.children {
-            assert_eq!(f.verified_by, [check], "{rel}: {:?}", f.path);
+            assert_eq!(f.info.verified_by, [check], "{rel}: {:?}", f.info.path);
         }
     }
     // A stored (uncompressed) file with one byte changed: the bytes
@@ -203,14 +216,16 @@ fn file_checksums_are_verified_or_reported() {
     let victim = clean.root.children[0]
         .children
         .iter()
-        .find(|c| c.size > 100 && c.entry.as_ref().and_then(|e| e.offset).is_some())
+        .find(|c| c.info.size > 100 && c.info.entry.as_ref().and_then(|e| e.offset).is_some())
         .expect("a stored file");
     let off = clean.root.children[0]
+        .info
         .entry
         .as_ref()
         .and_then(|e| e.offset)
         .expect("overlay")
         + victim
+            .info
             .entry
             .as_ref()
             .and_then(|e| e.offset)
@@ -221,14 +236,14 @@ fn file_checksums_are_verified_or_reported() {
     let r = crate::Scanner::new().scan_bytes("t", &d);
     let hit = r
         .root
-        .find(victim.path.last().expect("name"))
+        .find(victim.info.path.last().expect("name"))
         .expect("still listed");
-    assert!(hit.sha256.is_some());
-    assert_ne!(hit.sha256, victim.sha256);
-    assert!(hit.verified_by.is_empty());
+    assert!(hit.info.sha256.is_some());
+    assert_ne!(hit.info.sha256, victim.info.sha256);
+    assert!(hit.info.verified_by.is_empty());
     assert!(
-        hit.errors.iter().any(|e| e.kind() == "checksum"),
+        hit.info.errors.iter().any(|e| e.kind() == "checksum"),
         "{:?}",
-        hit.errors
+        hit.info.errors
     );
 }

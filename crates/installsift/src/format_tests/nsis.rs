@@ -14,7 +14,7 @@ fn nsis_node(r: &crate::Report) -> &crate::report::Node {
     r.root
         .children
         .iter()
-        .find(|c| c.format == Format::Nsis)
+        .find(|c| c.info.format == Format::Nsis)
         .expect("nsis overlay")
 }
 
@@ -24,7 +24,7 @@ fn the_crc_covers_the_exehead_from_512_and_the_data() {
     assert_eq!(exehead_crc(&file, at).map(|r| r.is_ok()), Some(true));
     let r = crate::Scanner::new().scan_bytes("t", &file);
     assert_eq!(
-        nsis_node(&r).verified_by,
+        nsis_node(&r).info.verified_by,
         [installsift_model::Check::NsisCrc32]
     );
     // The first 512 bytes are not covered (signing tools change them).
@@ -38,11 +38,11 @@ fn the_crc_covers_the_exehead_from_512_and_the_data() {
     ));
     let r = crate::Scanner::new().scan_bytes("t", &file);
     let n = nsis_node(&r);
-    assert!(n.verified_by.is_empty());
+    assert!(n.info.verified_by.is_empty());
     assert!(
-        n.errors.iter().any(|e| e.kind() == "checksum"),
+        n.info.errors.iter().any(|e| e.kind() == "checksum"),
         "{:?}",
-        n.errors
+        n.info.errors
     );
     // Files still listed with their bytes: the check covers stored data.
     assert!(n.children.len() > 40);
@@ -69,19 +69,24 @@ fn damaged_first_header_keeps_the_format_and_says_why() {
         d[at + off..at + off + bytes.len()].copy_from_slice(bytes);
         let r = crate::Scanner::new().scan_bytes("t", &d);
         let n = nsis_node(&r);
-        assert_eq!(n.family, Some(installsift_model::Family::Nsis), "{what}");
         assert_eq!(
-            r.root.family,
+            n.info.family,
+            Some(installsift_model::Family::Nsis),
+            "{what}"
+        );
+        assert_eq!(
+            r.root.info.family,
             Some(installsift_model::Family::Nsis),
             "{what}"
         );
         assert!(
-            n.errors.iter().any(|e| e.kind() == kind),
+            n.info.errors.iter().any(|e| e.kind() == kind),
             "{what}: {:?}",
-            n.errors
+            n.info.errors
         );
         let version = r
             .root
+            .info
             .installer
             .as_ref()
             .and_then(|i| i.engine_version.clone());

@@ -17,16 +17,17 @@ fn a_resource_table_that_lost_its_entries_is_said() {
     assert!(r.root.children.is_empty());
     assert!(
         r.root
+            .info
             .errors
             .iter()
             .any(|e| e.to_string().contains("lists no entries")),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
-    assert_eq!(r.root.verdict, installsift_model::Verdict::Unknown);
+    assert_eq!(r.root.info.verdict, installsift_model::Verdict::Unknown);
     // The intact file says nothing of the kind.
     let r = crate::Scanner::new().scan_bytes("x", &data);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
 }
 
 #[test]
@@ -43,6 +44,7 @@ fn a_size_of_optional_header_too_small_for_the_header_is_said() {
     let r = crate::Scanner::new().scan_bytes("x", &data);
     assert!(r
         .root
+        .info
         .errors
         .iter()
         .any(|e| e.to_string().contains("SizeOfOptionalHeader")));
@@ -66,26 +68,29 @@ fn nsis_data_after_junk_is_found_on_a_512_byte_boundary() {
     let scanner = crate::Scanner::new();
     let want = scanner.scan_bytes("orig", &data);
     let got = scanner.scan_bytes("moved", &moved);
-    assert_eq!(got.root.family, want.root.family);
+    assert_eq!(got.root.info.family, want.root.info.family);
     let nsis = got
         .root
         .children
         .iter()
-        .find(|c| c.format == Format::Nsis)
+        .find(|c| c.info.format == Format::Nsis)
         .expect("nsis child");
     assert_eq!(
-        nsis.entry.as_ref().and_then(|e| e.offset),
+        nsis.info.entry.as_ref().and_then(|e| e.offset),
         Some((at + 1024) as u64)
     );
-    assert_eq!(nsis.entry.as_ref().map(|e| e.kind), Some(EntryKind::Carved));
+    assert_eq!(
+        nsis.info.entry.as_ref().map(|e| e.kind),
+        Some(EntryKind::Carved)
+    );
     let orig = want
         .root
         .children
         .iter()
-        .find(|c| c.format == Format::Nsis)
+        .find(|c| c.info.format == Format::Nsis)
         .expect("nsis child");
     assert_eq!(nsis.children.len(), orig.children.len());
-    assert_eq!(nsis.sha256, orig.sha256);
+    assert_eq!(nsis.info.sha256, orig.info.sha256);
 }
 
 /// The old push walk stopped collecting resources at the first child
@@ -100,7 +105,7 @@ fn a_limit_does_not_shorten_the_resource_facts() {
         let r = crate::Scanner::new()
             .with_limits(limits)
             .scan_bytes("x", &data);
-        match r.root.metadata {
+        match r.root.info.metadata {
             Some(Metadata::Pe(ref i)) => (i.resource_count, i.resources.len()),
             ref other => panic!("{other:?}"),
         }

@@ -10,7 +10,7 @@ use installsift_formats::rar::*;
 fn rar(n: &Node) -> &Node {
     n.children
         .iter()
-        .find(|c| c.format == Format::Rar)
+        .find(|c| c.info.format == Format::Rar)
         .expect("a RAR overlay")
 }
 
@@ -21,44 +21,48 @@ fn rar4_sfx_lists_and_checks_stored_files() {
     };
     let r = Scanner::new().scan_bytes("sfx.exe", &d);
     let a = rar(&r.root);
-    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    assert!(a.info.errors.is_empty(), "{:?}", a.info.errors);
     let mut names: Vec<&str> = a
         .children
         .iter()
-        .map(|c| c.path.last().map(String::as_str).unwrap_or(""))
+        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
         .collect();
     names.sort();
     assert_eq!(names, ["test.txt", "testdir/test.txt", "testshortcut.lnk"]);
     let t = a.find("test.txt").expect("test.txt");
-    assert_eq!(t.verified_by, [Check::RarCrc32]);
-    assert_eq!(t.size, 16);
+    assert_eq!(t.info.verified_by, [Check::RarCrc32]);
+    assert_eq!(t.info.size, 16);
     // A stored byte changed: the file keeps it, with the mismatch.
     let at = memchr::memmem::find(&d, b"test text file").expect("data");
     let mut bad = d.clone();
     bad[at] ^= 0x20;
     let r = Scanner::new().scan_bytes("bad.exe", &bad);
     let t = rar(&r.root).find("test.txt").expect("test.txt");
-    assert_eq!(t.errors[0].kind(), "checksum", "{:?}", t.errors);
-    assert!(t.sha256.is_some());
+    assert_eq!(t.info.errors[0].kind(), "checksum", "{:?}", t.info.errors);
+    assert!(t.info.sha256.is_some());
     // A header byte changed: its CRC fails, said on the archive.
     let mut bad = d.clone();
     let sig = memchr::memmem::find(&d, RAR4_MAGIC).expect("sig");
     bad[sig + 7 + 13 + 20] ^= 0x01;
     let r = Scanner::new().scan_bytes("bad.exe", &bad);
-    assert!(rar(&r.root).errors.iter().any(|e| e.kind() == "checksum"));
+    assert!(rar(&r.root)
+        .info
+        .errors
+        .iter()
+        .any(|e| e.kind() == "checksum"));
     // Cut right before the end-of-archive block (7 bytes): said too.
     let r = Scanner::new().scan_bytes("cut.exe", &d[..d.len() - 7]);
     let a = rar(&r.root);
-    assert_eq!(a.errors.len(), 1, "{:?}", a.errors);
-    assert!(a.errors[0].to_string().contains("end-of-archive"));
+    assert_eq!(a.info.errors.len(), 1, "{:?}", a.info.errors);
+    assert!(a.info.errors[0].to_string().contains("end-of-archive"));
     assert_eq!(a.children.len(), 3);
     // Cut in the middle: what came before is kept, the cut is said.
     let r = Scanner::new().scan_bytes("cut.exe", &d[..d.len() - 200]);
     let a = rar(&r.root);
     assert!(
-        a.errors.iter().any(|e| e.kind() == "truncated"),
+        a.info.errors.iter().any(|e| e.kind() == "truncated"),
         "{:?}",
-        a.errors
+        a.info.errors
     );
     assert!(!a.children.is_empty());
 }
@@ -70,10 +74,10 @@ fn rar5_sfx_lists_and_checks_stored_files() {
     };
     let r = Scanner::new().scan_bytes("sfx.exe", &d);
     let a = rar(&r.root);
-    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    assert!(a.info.errors.is_empty(), "{:?}", a.info.errors);
     let t = a.find("test.txt.txt").expect("test.txt.txt");
-    assert_eq!(t.size, 3);
-    assert_eq!(t.verified_by, [Check::RarCrc32]);
+    assert_eq!(t.info.size, 3);
+    assert_eq!(t.info.verified_by, [Check::RarCrc32]);
 }
 
 /// The parser alone, pulled to the end without a scan: the entries,
@@ -128,8 +132,8 @@ fn hostile_headers_end_the_walk() {
         b"Rar!\x1a\x07\x00\x00\x00\x74\x00\x80\x07\x00",
     ] {
         let r = Scanner::new().scan_bytes("x.rar", d);
-        assert_eq!(r.root.format, Format::Rar);
-        assert!(!r.root.errors.is_empty());
+        assert_eq!(r.root.info.format, Format::Rar);
+        assert!(!r.root.info.errors.is_empty());
         assert_eq!(r.stats.panics, 0);
     }
 }
@@ -165,7 +169,7 @@ fn mutated_samples_do_not_panic() {
             let r = Scanner::new().scan_bytes("m.rar", &d);
             assert_eq!(r.stats.panics, 0);
             if d.len() >= 8 {
-                assert_eq!(r.root.format, Format::Rar);
+                assert_eq!(r.root.info.format, Format::Rar);
             }
         }
     }

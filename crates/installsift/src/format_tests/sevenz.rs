@@ -8,7 +8,7 @@ use crate::{Check, Format, Limits};
 use installsift_formats::sevenz::*;
 
 fn info(n: &Node) -> &SevenZInfo {
-    match &n.metadata {
+    match &n.info.metadata {
         Some(Metadata::SevenZ(z)) => z,
         other => panic!("no 7z metadata: {other:?}"),
     }
@@ -18,7 +18,7 @@ fn names(n: &Node) -> Vec<String> {
     let mut v: Vec<String> = n
         .children
         .iter()
-        .map(|c| c.path.last().cloned().unwrap_or_default())
+        .map(|c| c.info.path.last().cloned().unwrap_or_default())
         .collect();
     v.sort();
     v
@@ -40,14 +40,14 @@ fn damaged_packed_data_is_an_error_on_the_entries() {
         .root
         .children
         .iter()
-        .filter(|c| !c.errors.is_empty())
+        .filter(|c| !c.info.errors.is_empty())
         .collect();
     assert!(!bad.is_empty(), "no entry reports the damage");
     assert!(
         r.root
             .children
             .iter()
-            .all(|c| c.errors.is_empty() || c.sha256.is_none()),
+            .all(|c| c.info.errors.is_empty() || c.info.sha256.is_none()),
         "an entry with an error still has hashes"
     );
 }
@@ -58,7 +58,7 @@ fn solid_sample_unpacks_every_file_once() {
         return;
     };
     let r = Scanner::new().scan_bytes("lzma2.7z", &d);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
     assert_eq!(
         names(&r.root),
         [
@@ -74,11 +74,11 @@ fn solid_sample_unpacks_every_file_once() {
         .root
         .children
         .iter()
-        .all(|c| c.sha256.is_some() && c.errors.is_empty()));
+        .all(|c| c.info.sha256.is_some() && c.info.errors.is_empty()));
     // Decoded once: the unpacked total is the sum of the entries.
     assert_eq!(r.stats.unpacked_bytes, 19424);
     assert_eq!(
-        r.root.find("bin/hello.exe").map(|n| n.format),
+        r.root.find("bin/hello.exe").map(|n| n.info.format),
         Some(Format::Pe)
     );
 }
@@ -91,9 +91,9 @@ fn encrypted_data_is_listed_as_missing() {
     let r = Scanner::new().scan_bytes("enc_data.7z", &d);
     assert_eq!(r.root.children.len(), 4);
     for c in &r.root.children {
-        assert!(c.sha256.is_none());
-        assert_eq!(c.errors[0].kind(), "encrypted");
-        assert!(c.entry.as_ref().is_some_and(|e| e.encrypted));
+        assert!(c.info.sha256.is_none());
+        assert_eq!(c.info.errors[0].kind(), "encrypted");
+        assert!(c.info.entry.as_ref().is_some_and(|e| e.encrypted));
     }
     assert_eq!(info(&r.root).encrypted_entries, 4);
 }
@@ -104,9 +104,9 @@ fn encrypted_header_cannot_be_listed() {
         return;
     };
     let r = Scanner::new().scan_bytes("enc_header.7z", &d);
-    assert_eq!(r.root.format, Format::SevenZ);
+    assert_eq!(r.root.info.format, Format::SevenZ);
     assert!(r.root.children.is_empty());
-    assert_eq!(r.root.errors[0].kind(), "encrypted");
+    assert_eq!(r.root.info.errors[0].kind(), "encrypted");
     assert!(info(&r.root).header_encrypted);
 }
 
@@ -116,9 +116,14 @@ fn truncated_archive_has_lost_its_header() {
         return;
     };
     let r = Scanner::new().scan_bytes("cut.7z", &d[..d.len() * 7 / 10]);
-    assert_eq!(r.root.format, Format::SevenZ);
+    assert_eq!(r.root.info.format, Format::SevenZ);
     assert!(r.root.children.is_empty());
-    assert_eq!(r.root.errors[0].kind(), "truncated", "{:?}", r.root.errors);
+    assert_eq!(
+        r.root.info.errors[0].kind(),
+        "truncated",
+        "{:?}",
+        r.root.info.errors
+    );
 }
 
 #[test]
@@ -133,12 +138,12 @@ fn corrupt_block_keeps_the_other_block() {
     }
     let r = Scanner::new().scan_bytes("bad.7z", &d);
     assert_eq!(r.root.children.len(), 4);
-    assert!(r.root.children.iter().any(|c| !c.errors.is_empty()));
+    assert!(r.root.children.iter().any(|c| !c.info.errors.is_empty()));
     let exe = r.root.find("bin/hello.exe").expect("hello.exe");
     assert!(
-        exe.sha256.is_some() && exe.errors.is_empty(),
+        exe.info.sha256.is_some() && exe.info.errors.is_empty(),
         "{:?}",
-        exe.errors
+        exe.info.errors
     );
 }
 
@@ -156,15 +161,15 @@ fn entry_limit_abandons_the_rest_of_the_block() {
         .scan_bytes("lzma2.7z", &d);
     assert_eq!(r.root.children.len(), 4);
     let config = r.root.find("config.ini").expect("config.ini");
-    assert!(config.sha256.is_some());
+    assert!(config.info.sha256.is_some());
     for name in ["docs/license.txt", "readme.txt", "bin/hello.exe"] {
         let n = r.root.find(name).expect(name);
-        assert!(n.sha256.is_none(), "{name}");
+        assert!(n.info.sha256.is_none(), "{name}");
         assert_eq!(
-            n.errors[0].kind(),
+            n.info.errors[0].kind(),
             "limit-exceeded",
             "{name}: {:?}",
-            n.errors
+            n.info.errors
         );
     }
 }
@@ -176,7 +181,7 @@ fn scan(d: &[u8]) -> crate::Report {
 }
 
 fn kinds(n: &Node) -> Vec<&'static str> {
-    n.errors.iter().map(|e| e.kind()).collect()
+    n.info.errors.iter().map(|e| e.kind()).collect()
 }
 
 #[test]
@@ -201,22 +206,22 @@ fn damaged_start_header_stays_7z_and_lists_what_it_can() {
         ("zeroed", &zeroed, "truncated"),
     ] {
         let r = scan(m);
-        assert_eq!(r.root.format, Format::SevenZ, "{what}");
-        assert_eq!(kinds(&r.root), [kind], "{what}: {:?}", r.root.errors);
+        assert_eq!(r.root.info.format, Format::SevenZ, "{what}");
+        assert_eq!(kinds(&r.root), [kind], "{what}: {:?}", r.root.info.errors);
         assert!(
-            r.root.errors[0].to_string().contains("offset 8"),
+            r.root.info.errors[0].to_string().contains("offset 8"),
             "{what}: {}",
-            r.root.errors[0]
+            r.root.info.errors[0]
         );
         assert_eq!(names(&r.root), names(&good.root), "{what}");
         for (a, b) in r.root.children.iter().zip(&good.root.children) {
-            assert_eq!(a.sha256, b.sha256, "{what}");
+            assert_eq!(a.info.sha256, b.info.sha256, "{what}");
         }
     }
     // Cut inside the signature header: a 7z, cut short.
     for n in [11, 23, 28] {
         let r = scan(&d[..n]);
-        assert_eq!(r.root.format, Format::SevenZ, "{n}");
+        assert_eq!(r.root.info.format, Format::SevenZ, "{n}");
         assert_eq!(kinds(&r.root), ["truncated"], "{n}");
     }
     // Nothing else to go on: still a 7z, with the damage said.
@@ -224,13 +229,13 @@ fn damaged_start_header_stays_7z_and_lists_what_it_can() {
     let n = lost.len();
     lost[n - 40..].fill(0);
     let r = scan(&lost);
-    assert_eq!(r.root.format, Format::SevenZ);
+    assert_eq!(r.root.info.format, Format::SevenZ);
     assert!(r.root.children.is_empty());
     assert_eq!(
         kinds(&r.root),
         ["truncated", "malformed"],
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
 }
 
@@ -244,9 +249,13 @@ fn sfx_with_damaged_start_header_keeps_its_7z() {
     let at = memchr::memmem::rfind(&d, b"7z\xBC\xAF\x27\x1C").expect("7z");
     d[at + 12] ^= 1;
     let r = Scanner::new().scan_bytes("sfx.exe", &d);
-    let z = r.root.children.iter().find(|c| c.format == Format::SevenZ);
+    let z = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.format == Format::SevenZ);
     let z = z.expect("the overlay is still a 7z");
-    assert_eq!(kinds(z), ["checksum"], "{:?}", z.errors);
+    assert_eq!(kinds(z), ["checksum"], "{:?}", z.info.errors);
     assert_eq!(names(z), ["config.ini", "readme.txt"]);
 }
 
@@ -257,34 +266,47 @@ fn crc_mismatch_keeps_the_bytes_and_says_so() {
     };
     let good = scan(&d);
     for c in &good.root.children {
-        assert_eq!(c.verified_by, [Check::SevenZCrc32], "{:?}", c.path);
+        assert_eq!(
+            c.info.verified_by,
+            [Check::SevenZCrc32],
+            "{:?}",
+            c.info.path
+        );
     }
-    assert!(good.root.errors.is_empty(), "{:?}", good.root.errors);
+    assert!(
+        good.root.info.errors.is_empty(),
+        "{:?}",
+        good.root.info.errors
+    );
     // config.ini (211 bytes, Copy coder) starts the packed streams at 32.
     let mut bad = d.clone();
     bad[40] ^= 0x20;
     let r = scan(&bad);
     let config = r.root.find("config.ini").expect("config.ini");
-    assert_eq!(kinds(config), ["checksum"], "{:?}", config.errors);
+    assert_eq!(kinds(config), ["checksum"], "{:?}", config.info.errors);
     assert!(
-        config.sha256.is_some() && config.sha256 != good.root.find("config.ini").unwrap().sha256
+        config.info.sha256.is_some()
+            && config.info.sha256 != good.root.find("config.ini").unwrap().info.sha256
     );
-    assert_eq!(config.size, 211);
-    assert!(config.verified_by.is_empty());
+    assert_eq!(config.info.size, 211);
+    assert!(config.info.verified_by.is_empty());
     let readme = r.root.find("readme.txt").expect("readme.txt");
-    assert_eq!(readme.verified_by, [Check::SevenZCrc32]);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert_eq!(readme.info.verified_by, [Check::SevenZCrc32]);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
     // The recorded CRC damaged instead: the header's CRC fails (said on
     // the archive, read anyway) and config.ini no longer matches.
     let at = memchr::memmem::find(&d, &0x390A_96E3u32.to_le_bytes()).expect("crc");
     let mut bad = d.clone();
     bad[at] ^= 1;
     let r = scan(&bad);
-    assert_eq!(kinds(&r.root), ["checksum"], "{:?}", r.root.errors);
-    assert!(r.root.errors[0]
+    assert_eq!(kinds(&r.root), ["checksum"], "{:?}", r.root.info.errors);
+    assert!(r.root.info.errors[0]
         .to_string()
         .contains("next header at offset"));
     let config = r.root.find("config.ini").expect("config.ini");
-    assert_eq!(config.sha256, good.root.find("config.ini").unwrap().sha256);
+    assert_eq!(
+        config.info.sha256,
+        good.root.find("config.ini").unwrap().info.sha256
+    );
     assert_eq!(kinds(config), ["checksum"]);
 }

@@ -38,7 +38,7 @@ fn scan(name: &str, data: &[u8]) -> Node {
 }
 
 fn xar_info(n: &Node) -> &XarInfo {
-    match &n.metadata {
+    match &n.info.metadata {
         Some(Metadata::Xar(x)) => x,
         other => panic!("not xar metadata: {other:?}"),
     }
@@ -47,22 +47,22 @@ fn xar_info(n: &Node) -> &XarInfo {
 #[test]
 fn truncated_header_is_an_error_not_a_panic() {
     let n = scan("x.xar", b"xar!\x00\x1c\x00\x01\x00");
-    assert_eq!(n.format, Format::Xar);
-    assert!(!n.errors.is_empty());
+    assert_eq!(n.info.format, Format::Xar);
+    assert!(!n.info.errors.is_empty());
 }
 
 #[test]
 fn toc_reader_nests_paths_and_verifies() {
     let md5 = "900150983cd24fb0d6963f7d28e17f72"; // md5("abc")
     let n = scan("t.xar", &build(&TOC.replace("HASH", md5), b"abc"));
-    assert!(n.errors.is_empty(), "{:?}", n.errors);
+    assert!(n.info.errors.is_empty(), "{:?}", n.info.errors);
     let names: Vec<_> = n
         .children
         .iter()
-        .map(|c| c.path.last().unwrap().clone())
+        .map(|c| c.info.path.last().unwrap().clone())
         .collect();
     assert_eq!(names, ["d/a & b"]);
-    assert_eq!(n.children[0].size, 3);
+    assert_eq!(n.children[0].info.size, 3);
     let x = xar_info(&n);
     assert_eq!((x.files, x.directories, x.symlinks), (1, 1, 1));
     assert_eq!(x.toc_checksum_ok, Some(true));
@@ -74,23 +74,24 @@ fn toc_reader_nests_paths_and_verifies() {
 fn checksum_mismatch_and_bad_offsets_are_node_errors() {
     let n = scan("t.xar", &build(&TOC.replace("HASH", "00"), b"abc"));
     let c = &n.children[0];
-    assert_eq!(c.errors.len(), 1, "{:?}", c.errors);
-    assert_eq!(c.errors[0].kind(), "checksum");
-    assert!(c.errors[0].to_string().contains("checksum mismatch"));
+    assert_eq!(c.info.errors.len(), 1, "{:?}", c.info.errors);
+    assert_eq!(c.info.errors[0].kind(), "checksum");
+    assert!(c.info.errors[0].to_string().contains("checksum mismatch"));
     // The bytes it decodes to are kept and hashed, vouched for by nothing.
-    assert_eq!(c.size, 3);
-    assert!(c.sha256.is_some() && c.verified_by.is_empty());
+    assert_eq!(c.info.size, 3);
+    assert!(c.info.sha256.is_some() && c.info.verified_by.is_empty());
     let n = scan(
         "t.xar",
         &build(&TOC.replace("HASH", "00").replace(">20<", ">999<"), b"abc"),
     );
-    assert_eq!(n.children[0].errors[0].kind(), "truncated");
+    assert_eq!(n.children[0].info.errors[0].kind(), "truncated");
     // The header-size field damaged (14): still a xar, read from 28.
     let mut d = build(&TOC.replace("HASH", "00"), b"abc");
     d[4..6].copy_from_slice(&14u16.to_be_bytes());
     let n = scan("t.xar", &d);
-    assert_eq!(n.format, Format::Xar);
+    assert_eq!(n.info.format, Format::Xar);
     assert!(n
+        .info
         .errors
         .iter()
         .any(|e| e.to_string().contains("header size 14")));
@@ -185,14 +186,19 @@ fn corpus_checksums_vouch_for_every_file() {
         };
         let n = scan(rel, &d);
         let mut files = 0;
-        for c in n.children.iter().filter(|c| c.size > 0) {
+        for c in n.children.iter().filter(|c| c.info.size > 0) {
             files += 1;
-            assert!(c.errors.is_empty(), "{rel} {:?}: {:?}", c.path, c.errors);
             assert!(
-                c.verified_by.contains(&Check::XarExtractedChecksum),
+                c.info.errors.is_empty(),
                 "{rel} {:?}: {:?}",
-                c.path,
-                c.verified_by
+                c.info.path,
+                c.info.errors
+            );
+            assert!(
+                c.info.verified_by.contains(&Check::XarExtractedChecksum),
+                "{rel} {:?}: {:?}",
+                c.info.path,
+                c.info.verified_by
             );
         }
         assert!(files > 0, "{rel}");
@@ -206,18 +212,24 @@ fn corpus_checksums_vouch_for_every_file() {
     let first = good
         .children
         .iter()
-        .find(|c| c.verified_by.contains(&Check::XarArchivedChecksum))
+        .find(|c| c.info.verified_by.contains(&Check::XarArchivedChecksum))
         .expect("an archived checksum");
-    let at = first.entry.as_ref().and_then(|e| e.offset).expect("offset") as usize;
+    let at = first
+        .info
+        .entry
+        .as_ref()
+        .and_then(|e| e.offset)
+        .expect("offset") as usize;
     d[at + 20] ^= 0x01;
     let n = scan("bad.xar", &d);
-    let c = n.find(&first.path[1..].join("/")).expect("same entry");
+    let c = n.find(&first.info.path[1..].join("/")).expect("same entry");
     assert!(
-        c.errors
+        c.info
+            .errors
             .iter()
             .any(|e| e.kind() == "checksum" && e.to_string().contains("archived")),
         "{:?}",
-        c.errors
+        c.info.errors
     );
 }
 
@@ -232,8 +244,8 @@ fn gzip_member_under_x_gzip_is_accepted() {
         gz.len()
     );
     let n = scan("t.xar", &build(&toc, &gz));
-    assert!(n.errors.is_empty() && n.children[0].errors.is_empty());
-    assert_eq!(n.children[0].size, 9);
+    assert!(n.info.errors.is_empty() && n.children[0].info.errors.is_empty());
+    assert_eq!(n.children[0].info.size, 9);
 }
 
 #[test]
@@ -245,11 +257,12 @@ fn deep_nesting_and_many_entries_stop_at_limits() {
     toc.push_str("</toc></xar>");
     let n = scan("t.xar", &build(&toc, b""));
     assert!(
-        n.errors
+        n.info
+            .errors
             .iter()
             .any(|e| e.to_string().contains("max_toc_depth")),
         "{:?}",
-        n.errors
+        n.info.errors
     );
     // 100 directories of 100-byte names: the file's path is cut at 1 KiB.
     let name = "n".repeat(100);
@@ -260,8 +273,12 @@ fn deep_nesting_and_many_entries_stop_at_limits() {
     toc.push_str("<file><name>f</name></file></toc></xar>");
     let n = scan("t.xar", &build(&toc, b""));
     assert_eq!(n.children.len(), 1);
-    assert_eq!(n.children[0].path.last().unwrap().len(), MAX_PATH);
-    assert!(n.errors.iter().any(|e| e.to_string().contains("were cut")));
+    assert_eq!(n.children[0].info.path.last().unwrap().len(), MAX_PATH);
+    assert!(n
+        .info
+        .errors
+        .iter()
+        .any(|e| e.to_string().contains("were cut")));
     let limits = installsift_model::Limits {
         max_entries_per_container: 5,
         ..installsift_model::Limits::default()
@@ -275,6 +292,7 @@ fn deep_nesting_and_many_entries_stop_at_limits() {
         .scan_bytes("t.xar", &build(&toc, b""));
     assert!(r
         .root
+        .info
         .errors
         .iter()
         .any(|e| e.to_string().contains("max_entries_per_container")));
@@ -287,7 +305,7 @@ fn corpus_samples_list_their_files() {
         return;
     };
     let n = scan("product.pkg", &d);
-    assert!(n.errors.is_empty(), "{:?}", n.errors);
+    assert!(n.info.errors.is_empty(), "{:?}", n.info.errors);
     let x = xar_info(&n);
     assert_eq!(x.toc_checksum_ok, Some(true));
     assert_eq!(x.pkg.as_ref().map(|p| p.kind), Some("product"));

@@ -115,12 +115,12 @@ fn listing_without_the_engine() {
 fn names(n: &Node) -> Vec<String> {
     n.children
         .iter()
-        .map(|c| c.path.last().cloned().unwrap_or_default())
+        .map(|c| c.info.path.last().cloned().unwrap_or_default())
         .collect()
 }
 
 fn info(n: &Node) -> &ZipInfo {
-    match &n.metadata {
+    match &n.info.metadata {
         Some(Metadata::Zip(z)) => z,
         other => panic!("no zip metadata: {other:?}"),
     }
@@ -132,8 +132,8 @@ fn deflate_sample_lists_files_not_directories() {
         return;
     };
     let r = Scanner::new().scan_bytes("deflate.zip", &d);
-    assert_eq!(r.root.format, Format::Zip);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert_eq!(r.root.info.format, Format::Zip);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
     assert_eq!(
         names(&r.root),
         [
@@ -150,12 +150,12 @@ fn deflate_sample_lists_files_not_directories() {
     );
     assert_eq!(z.methods, ["deflate"]);
     for c in &r.root.children {
-        assert!(c.errors.is_empty(), "{:?}", c.errors);
-        assert!(c.sha256.is_some());
+        assert!(c.info.errors.is_empty(), "{:?}", c.info.errors);
+        assert!(c.info.sha256.is_some());
     }
     let exe = r.root.find("bin/hello.exe").expect("hello.exe");
-    assert_eq!(exe.format, Format::Pe);
-    assert_eq!(exe.size, 14848);
+    assert_eq!(exe.info.format, Format::Pe);
+    assert_eq!(exe.info.size, 14848);
 }
 
 #[test]
@@ -171,11 +171,11 @@ fn truncated_central_directory_falls_back_to_local_headers() {
         .expect("central directory");
     let cut = &d[..cd - 100];
     let r = Scanner::new().scan_bytes("cut.zip", cut);
-    assert_eq!(r.root.format, Format::Zip);
+    assert_eq!(r.root.info.format, Format::Zip);
     assert!(
-        r.root.errors.iter().any(|e| e.kind() == "truncated"),
+        r.root.info.errors.iter().any(|e| e.kind() == "truncated"),
         "{:?}",
-        r.root.errors
+        r.root.info.errors
     );
     assert!(!info(&r.root).central_directory);
     assert_eq!(
@@ -188,12 +188,16 @@ fn truncated_central_directory_falls_back_to_local_headers() {
         ]
     );
     for c in &r.root.children[..3] {
-        assert!(c.sha256.is_some() && c.errors.is_empty(), "{:?}", c.errors);
+        assert!(
+            c.info.sha256.is_some() && c.info.errors.is_empty(),
+            "{:?}",
+            c.info.errors
+        );
     }
     let last = &r.root.children[3];
-    assert!(last.sha256.is_none());
-    assert_eq!(last.errors[0].kind(), "truncated");
-    assert_eq!(last.size, 14848);
+    assert!(last.info.sha256.is_none());
+    assert_eq!(last.info.errors[0].kind(), "truncated");
+    assert_eq!(last.info.size, 14848);
 }
 
 #[test]
@@ -212,18 +216,21 @@ fn crc_mismatch_keeps_the_bytes_with_a_checksum_error() {
     let r = Scanner::new().scan_bytes("crc.zip", &d);
     let first = &r.root.children[0];
     // What it decodes to is kept and hashed, vouched for by nothing.
-    assert_eq!(first.size, 322);
-    assert!(first.sha256.is_some());
-    assert!(first.verified_by.is_empty());
-    assert_eq!(first.errors[0].kind(), "checksum");
+    assert_eq!(first.info.size, 322);
+    assert!(first.info.sha256.is_some());
+    assert!(first.info.verified_by.is_empty());
+    assert_eq!(first.info.errors[0].kind(), "checksum");
     assert!(
-        first.errors[0].to_string().contains("CRC-32 stored"),
+        first.info.errors[0].to_string().contains("CRC-32 stored"),
         "{}",
-        first.errors[0]
+        first.info.errors[0]
     );
     let second = &r.root.children[1];
-    assert!(second.sha256.is_some());
-    assert_eq!(second.verified_by, [installsift_model::Check::ZipCrc32]);
+    assert!(second.info.sha256.is_some());
+    assert_eq!(
+        second.info.verified_by,
+        [installsift_model::Check::ZipCrc32]
+    );
 }
 
 #[test]
@@ -255,10 +262,15 @@ fn encrypted_and_unsupported_entries_do_not_stop_the_listing() {
     let r = Scanner::new().scan_bytes("odd.zip", &d);
     let c = &r.root.children;
     assert_eq!(c.len(), 4);
-    assert!(c[0].entry.as_ref().is_some_and(|e| e.encrypted));
-    assert_eq!(c[0].errors[0].kind(), "encrypted");
-    assert_eq!(c[1].errors[0].kind(), "unsupported", "{:?}", c[1].errors);
-    assert!(c[2].sha256.is_some() && c[3].sha256.is_some());
+    assert!(c[0].info.entry.as_ref().is_some_and(|e| e.encrypted));
+    assert_eq!(c[0].info.errors[0].kind(), "encrypted");
+    assert_eq!(
+        c[1].info.errors[0].kind(),
+        "unsupported",
+        "{:?}",
+        c[1].info.errors
+    );
+    assert!(c[2].info.sha256.is_some() && c[3].info.sha256.is_some());
     assert_eq!(info(&r.root).encrypted_entries, 1);
 }
 
@@ -287,10 +299,10 @@ fn offsets_relative_to_a_stub_are_followed() {
         at += 46 + var;
     }
     let r = Scanner::new().scan_bytes("sfx.zip", &d);
-    assert!(r.root.errors.is_empty(), "{:?}", r.root.errors);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
     assert_eq!(info(&r.root).base_shift, Some(1000));
     assert_eq!(r.root.children.len(), 4);
-    assert!(r.root.children.iter().all(|c| c.sha256.is_some()));
+    assert!(r.root.children.iter().all(|c| c.info.sha256.is_some()));
 }
 
 #[test]
@@ -305,13 +317,13 @@ fn every_copy_of_the_crc_is_checked() {
     bad[14] ^= 0x01;
     let r = Scanner::new().scan_bytes("local.zip", &bad);
     let first = &r.root.children[0];
-    assert_eq!(first.verified_by, [Check::ZipCrc32]);
-    assert_eq!(first.errors.len(), 1, "{:?}", first.errors);
-    assert_eq!(first.errors[0].kind(), "checksum");
-    assert!(first.errors[0]
+    assert_eq!(first.info.verified_by, [Check::ZipCrc32]);
+    assert_eq!(first.info.errors.len(), 1, "{:?}", first.info.errors);
+    assert_eq!(first.info.errors[0].kind(), "checksum");
+    assert!(first.info.errors[0]
         .to_string()
         .contains("local header at offset 0"));
-    assert!(r.root.children[1].errors.is_empty());
+    assert!(r.root.children[1].info.errors.is_empty());
 
     // Data descriptors (odfpy writes them): each entry's descriptor CRC
     // is checked, and a damaged one is said.
@@ -323,7 +335,7 @@ fn every_copy_of_the_crc_is_checked() {
         .root
         .children
         .iter()
-        .all(|c| c.errors.is_empty() && c.verified_by == [Check::ZipCrc32]));
+        .all(|c| c.info.errors.is_empty() && c.info.verified_by == [Check::ZipCrc32]));
     let at = memchr::memmem::find(&odt, b"PK\x07\x08").expect("a data descriptor");
     let mut bad = odt.clone();
     bad[at + 4] ^= 0x01;
@@ -333,7 +345,8 @@ fn every_copy_of_the_crc_is_checked() {
         .children
         .iter()
         .filter(|c| {
-            c.errors
+            c.info
+                .errors
                 .iter()
                 .any(|e| e.kind() == "checksum" && e.to_string().contains("data descriptor"))
         })
@@ -355,7 +368,7 @@ fn local_header_listing_checks_crcs_too() {
         .root
         .children
         .iter()
-        .all(|c| c.verified_by == [Check::ZipCrc32]));
+        .all(|c| c.info.verified_by == [Check::ZipCrc32]));
     // Data descriptors in the local-header listing: their CRCs vouch.
     let Some(odt) = sample("lookalike/odt_odfpy_simplelist.odt") else {
         return;
@@ -363,20 +376,25 @@ fn local_header_listing_checks_crcs_too() {
     let cd = memchr::memmem::find(&odt, b"PK\x01\x02").expect("central directory");
     let r = Scanner::new().scan_bytes("cut.odt", &odt[..cd]);
     assert!(!info(&r.root).central_directory);
-    assert_eq!(r.root.children.len(), 8, "{:?}", r.root.errors);
+    assert_eq!(r.root.children.len(), 8, "{:?}", r.root.info.errors);
     assert!(r
         .root
         .children
         .iter()
-        .all(|c| c.verified_by == [Check::ZipCrc32] && c.errors.is_empty()));
+        .all(|c| c.info.verified_by == [Check::ZipCrc32] && c.info.errors.is_empty()));
     // A local header's CRC damaged: the only copy left says mismatch,
     // the bytes are kept.
     let mut bad = cut.to_vec();
     bad[14] ^= 0x01;
     let r = Scanner::new().scan_bytes("cut.zip", &bad);
     let first = &r.root.children[0];
-    assert_eq!(first.errors[0].kind(), "checksum", "{:?}", first.errors);
-    assert!(first.sha256.is_some() && first.verified_by.is_empty());
+    assert_eq!(
+        first.info.errors[0].kind(),
+        "checksum",
+        "{:?}",
+        first.info.errors
+    );
+    assert!(first.info.sha256.is_some() && first.info.verified_by.is_empty());
 }
 
 #[test]
@@ -388,20 +406,20 @@ fn damaged_or_cut_local_header_stays_a_zip() {
     let mut m = d.clone();
     m[26..28].fill(0);
     let r = Scanner::new().scan_bytes("m.zip", &m);
-    assert_eq!(r.root.format, Format::Zip);
+    assert_eq!(r.root.info.format, Format::Zip);
     // The version field too: the end record still says zip.
     m[4..6].fill(0xFF);
     let r = Scanner::new().scan_bytes("m.zip", &m);
-    assert_eq!(r.root.format, Format::Zip);
+    assert_eq!(r.root.info.format, Format::Zip);
     assert_eq!(r.root.children.len(), 4);
     // Cut inside the first local header: a zip, cut short, said so.
     for n in [5, 18, 26] {
         let r = Scanner::new().scan_bytes("cut.zip", &d[..n]);
-        assert_eq!(r.root.format, Format::Zip, "{n}");
+        assert_eq!(r.root.info.format, Format::Zip, "{n}");
         assert!(
-            r.root.errors.iter().any(|e| e.kind() == "truncated"),
+            r.root.info.errors.iter().any(|e| e.kind() == "truncated"),
             "{n}: {:?}",
-            r.root.errors
+            r.root.info.errors
         );
     }
 }

@@ -1,0 +1,426 @@
+//! The command line: clap definitions of `scan`, `extract` and `export`,
+//! and their translation into library options. Nothing here renders a
+//! report; `main.rs` dispatches.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use installsift::render;
+use installsift::{HashSelection, Limits};
+use installsift_export::{
+    Action, Depth, ExportFormat, ExportOptions, HashKind, Only, RuleKind, Severity, Timestamp,
+};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Static analysis of software installers: is it an installer, of which
+/// family, what does it carry, and the hashes of every layer.
+#[derive(Parser)]
+#[command(name = "installsift", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Scan files and directories (recursively); print one node per file and
+    /// per entry found inside, at every depth.
+    ///
+    /// Exit status: 0 when every input was scanned (damaged files are reported
+    /// in the output, not fatal), 1 when some input could not be read, 2 on
+    /// usage errors.
+    #[command(
+        after_help = "Examples:\n  installsift scan setup.exe\n  installsift scan --explain setup.exe\n  installsift scan --format jsonl --hashes sha256,sha1,md5 /mnt/share > nodes.jsonl\n  installsift scan -f json --max-depth 2 product.msi"
+    )]
+    Scan(ScanArgs),
+    /// Write every nested file of each input below a directory, and print a
+    /// JSONL manifest (the `scan` contract plus `extracted_to`).
+    ///
+    /// Entry names are made safe: nothing is written outside DIR, no symlink
+    /// is followed or created, equal names get `~2`, `~3` … in scan order. The
+    /// input `setup.exe` goes to `DIR/setup.exe/`; the entries found inside a
+    /// file `X` go to `X.contents/`.
+    ///
+    /// Exit status: 0 when every input was read, 1 when some input could not
+    /// be read or a file could not be written, 2 on usage errors.
+    #[command(
+        after_help = "Example:\n  installsift extract setup.exe -o out/ > out/manifest.jsonl"
+    )]
+    Extract(ExtractArgs),
+    /// Scan files and write their hashes in a security product's import
+    /// format (IOC lists, allow/deny policies, STIX, MISP, OpenIOC, YARA).
+    ///
+    /// Nodes are written in scan order, once per distinct content (same
+    /// SHA-256: the first path wins). A file a format cannot express is left
+    /// out with a warning on standard error, never silently. Exit status: 0
+    /// when every input was scanned, 1 when some input could not be read or
+    /// the output could not be written, 2 on usage errors.
+    #[command(after_help = EXPORT_HELP)]
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ExtractArgs {
+    /// Files to extract.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Directory to write into (created if missing).
+    #[arg(short, long = "output-dir", value_name = "DIR")]
+    pub(crate) output_dir: PathBuf,
+    /// Hashes to compute, comma-separated: sha256 (always), sha1, md5.
+    #[arg(long, default_value = "sha256", value_parser = parse_hashes)]
+    pub(crate) hashes: HashSelection,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+/// Every field of [`Limits`] can be set from the command line; unset ones
+/// keep their defaults. The options come from [`installsift::LIMITS`] (one
+/// declaration in the library), so a new limit is an option at once.
+#[derive(Clone, Default)]
+pub(crate) struct LimitArgs {
+    /// (field name, value) of each option given.
+    set: Vec<(&'static str, u64)>,
+}
+
+impl LimitArgs {
+    pub(crate) fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        for &(name, value) in &self.set {
+            // Values too large for a field are refused by clap's range.
+            let _ = limits.set(name, value);
+        }
+        limits
+    }
+}
+
+impl clap::FromArgMatches for LimitArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut a = LimitArgs::default();
+        a.update_from_arg_matches(m)?;
+        Ok(a)
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for l in installsift::LIMITS {
+            if let Some(&v) = m.get_one::<u64>(l.name) {
+                self.set.retain(|(n, _)| *n != l.name);
+                self.set.push((l.name, v));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl clap::Args for LimitArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        installsift::LIMITS.iter().fold(cmd, |cmd, l| {
+            cmd.arg(
+                clap::Arg::new(l.name)
+                    .long(l.flag().trim_start_matches('-').to_owned())
+                    .value_name("N")
+                    .value_parser(clap::value_parser!(u64).range(0..=l.max))
+                    .help(format!("{} (default {})", plain(l.meaning), l.default))
+                    .help_heading("Limits"),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// A Markdown cell as plain text for `--help` (backticks dropped).
+fn plain(md: &str) -> String {
+    md.replace('`', "")
+}
+
+const EXPORT_HELP: &str = "\
+Formats (--to):
+  sha256sum, sha1sum, md5sum  HASH  PATH lines; `sha256sum -c` checks them
+  cortex-xdr-csv              Cortex XDR IOC CSV (insert_csv / UI); SHA-256 or MD5
+  cortex-xdr-json             Cortex XDR insert_jsons request body
+  cortex-xdr-blocklist        Cortex XDR block/allow list body; SHA-256 of PE files only
+  defender-csv                Defender for Endpoint indicators CSV; FileSha256/FileSha1;
+                              500 rows per file: -o block.csv writes block.csv,
+                              block-2.csv, block-3.csv …
+  crowdstrike-json            Falcon IOC API request body; sha256 or md5
+  applocker-xml               AppLocker FileHashRules (Authenticode SHA-256, 0x + uppercase)
+  wdac-xml                    App Control (WDAC) policy, Authenticode SHA-1 + SHA-256 rules
+  stix2                       STIX 2.1 bundle of indicators (deterministic ids)
+  misp-json                   MISP event with file objects (all hashes, authentihash, imphash)
+  openioc                     OpenIOC 1.1 FileItem hashes
+  yara                        YARA rules, hash.sha256(0, filesize) == \"…\" (+ pe.imphash())
+  sigma                       Sigma process_creation rules, one per installer (one YAML
+                              stream): its hash, or its name or OriginalFileName with the
+                              family's silent switch; msiexec /i with the package name or
+                              ProductCode (README: Behaviour rules, what they miss)
+  cortex-xql                  Cortex XDR BIOC rules as XQL queries, the same conditions
+                              (with the signer); not run against a tenant
+
+Examples:
+  installsift export --to sha256sum setup.exe tools/ > hashes.sha256 && sha256sum -c hashes.sha256
+  installsift export --to defender-csv --only installers --action block -o block.csv /mnt/share
+  installsift export --to applocker-xml --action allow --depth all setup.exe > allow.xml
+  installsift export --to wdac-xml --rule publisher --action allow signed_setup.exe > supplemental.xml
+  installsift export --to stix2 --hash sha256,md5 --expiration 2027-01-01 samples/
+  installsift export --to yara --hash sha256,imphash --families 7z-sfx,zip-sfx downloads/
+  installsift export --to sigma --only installers --depth all downloads/ > installers.yml";
+
+#[derive(clap::Args)]
+pub(crate) struct ExportArgs {
+    /// Files or directories to scan.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Output format (see the list below).
+    #[arg(long = "to", value_parser = parse_format)]
+    pub(crate) format: ExportFormat,
+    /// Which nodes by verdict: installers, non-installers or all.
+    #[arg(long, value_enum, default_value_t = OnlyArg::All)]
+    pub(crate) only: OnlyArg,
+    /// Keep only these families, comma-separated (as in the `family` field:
+    /// msi, msm, msp, 7z-sfx, zip-sfx, cab-sfx, …).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) families: Vec<String>,
+    /// Input files only (top) or every nested layer too (all).
+    #[arg(long, value_enum, default_value_t = DepthArg::Top)]
+    pub(crate) depth: DepthArg,
+    /// Smallest node exported, in bytes.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) min_size: u64,
+    /// Hash kinds to emit where the format offers a choice, comma-separated:
+    /// sha256, sha1, md5, imphash (default: the format's first).
+    #[arg(long = "hash", value_delimiter = ',', value_parser = parse_hash_kind)]
+    pub(crate) hashes: Vec<HashKind>,
+    /// Indicator severity.
+    #[arg(long, value_enum, default_value_t = SeverityArg::High)]
+    pub(crate) severity: SeverityArg,
+    /// What the product should do with matching files.
+    #[arg(long, value_enum, default_value_t = ActionArg::Block)]
+    pub(crate) action: ActionArg,
+    /// applocker-xml and wdac-xml: hash rules, publisher rules (from the
+    /// Authenticode signer; WDAC file-publisher level), pca (WDAC
+    /// PCA-certificate level), or both (hash and publisher).
+    #[arg(long, value_enum, default_value_t = RuleArg::Hash)]
+    pub(crate) rule: RuleArg,
+    /// Expiry of the indicators: YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, or never.
+    #[arg(long, default_value = "never")]
+    pub(crate) expiration: String,
+    /// Comment/description template; {path} {name} {family} {format}
+    /// {verdict} {what} {sha256} {size} are replaced.
+    #[arg(long, default_value = "installsift: {what} {path}")]
+    pub(crate) comment: String,
+    /// Source reliability A–F (Cortex XDR).
+    #[arg(long, default_value_t = 'A')]
+    pub(crate) reliability: char,
+    /// Creation time written into STIX, MISP, OpenIOC, YARA and WDAC output
+    /// (default: $SOURCE_DATE_EPOCH, else now).
+    #[arg(long)]
+    pub(crate) timestamp: Option<String>,
+    /// Also export nested entries whose bytes carry an error (checksum
+    /// mismatch, truncation …); by default they are skipped with a warning,
+    /// as their hash may not be that of the file the installer writes.
+    #[arg(long)]
+    pub(crate) include_unverified: bool,
+    /// Write input paths as given in comments and YARA meta; by default an
+    /// absolute path (or one with `..`) is cut to its base name so shared
+    /// indicators do not carry local directories.
+    #[arg(long)]
+    pub(crate) full_paths: bool,
+    /// Write to this file instead of standard output.
+    #[arg(short, long)]
+    pub(crate) output: Option<PathBuf>,
+    /// Worker threads for directory scans (default: number of CPUs).
+    #[arg(short = 'j', long)]
+    pub(crate) threads: Option<usize>,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RuleArg {
+    Hash,
+    Publisher,
+    Pca,
+    Both,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OnlyArg {
+    Installers,
+    NonInstallers,
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DepthArg {
+    Top,
+    All,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ActionArg {
+    Allow,
+    Audit,
+    Warn,
+    Block,
+    BlockAndRemediate,
+}
+
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    ExportFormat::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown format `{s}` (known: {})", names.join(", "))
+    })
+}
+
+fn parse_hash_kind(s: &str) -> Result<HashKind, String> {
+    HashKind::from_name(s).ok_or_else(|| format!("unknown hash `{s}` (sha256, sha1, md5, imphash)"))
+}
+
+#[derive(clap::Args)]
+pub(crate) struct ScanArgs {
+    /// Files or directories to scan.
+    #[arg(required = true)]
+    pub(crate) paths: Vec<PathBuf>,
+    /// Output format: an indented tree, one JSON document, or one JSON object
+    /// per node (parent before children).
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
+    pub(crate) format: OutputFormat,
+    /// Hashes to compute, comma-separated: sha256 (always), sha1, md5.
+    #[arg(long, default_value = "sha256", value_parser = parse_hashes)]
+    pub(crate) hashes: HashSelection,
+    /// Worker threads for directory scans (default: number of CPUs).
+    #[arg(short = 'j', long)]
+    pub(crate) threads: Option<usize>,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+    /// Write the output to this file instead of standard output.
+    #[arg(short, long)]
+    pub(crate) output: Option<PathBuf>,
+    /// Progress on standard error: auto (when it is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    pub(crate) progress: When,
+    /// Text output: print every node's evidence (signal, strength, detail,
+    /// offset) under its line, and its installer hints.
+    #[arg(long)]
+    pub(crate) explain: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum When {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_hashes(s: &str) -> Result<HashSelection, String> {
+    HashSelection::parse_list(s)
+}
+
+/// Worker threads: the option's value, else the number of CPUs.
+pub(crate) fn threads(option: Option<usize>) -> usize {
+    option.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+impl ScanArgs {
+    /// The library's render format for `--format` and `--explain`.
+    pub(crate) fn render_format(&self) -> render::Format {
+        match self.format {
+            OutputFormat::Text => render::Format::Text {
+                explain: self.explain,
+            },
+            OutputFormat::Jsonl => render::Format::Jsonl,
+            OutputFormat::Json => render::Format::Json,
+        }
+    }
+
+    /// Whether to draw the progress line.
+    pub(crate) fn progress_on(&self) -> bool {
+        match self.progress {
+            When::Always => true,
+            When::Never => false,
+            When::Auto => std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl ExportArgs {
+    /// The export options, or the usage error to print (exit status 2).
+    pub(crate) fn options(&self) -> Result<ExportOptions, String> {
+        let timestamp = match self.timestamp.clone().or_else(|| {
+            std::env::var("SOURCE_DATE_EPOCH")
+                .ok()
+                .map(|s| format!("@{s}"))
+        }) {
+            Some(t) => Timestamp::parse(&t).map_err(|e| format!("--timestamp: {e}"))?,
+            None => Timestamp::now(),
+        };
+        let expiration = match self.expiration.as_str() {
+            "never" => None,
+            other => Some(Timestamp::parse(other).map_err(|e| format!("--expiration: {e}"))?),
+        };
+        let opts = ExportOptions {
+            only: match self.only {
+                OnlyArg::Installers => Only::Installers,
+                OnlyArg::NonInstallers => Only::NonInstallers,
+                OnlyArg::All => Only::All,
+            },
+            families: self
+                .families
+                .iter()
+                .map(|f| f.trim().to_ascii_lowercase())
+                .collect(),
+            depth: match self.depth {
+                DepthArg::Top => Depth::Top,
+                DepthArg::All => Depth::All,
+            },
+            min_size: self.min_size,
+            hashes: self.hashes.clone(),
+            severity: match self.severity {
+                SeverityArg::Info => Severity::Info,
+                SeverityArg::Low => Severity::Low,
+                SeverityArg::Medium => Severity::Medium,
+                SeverityArg::High => Severity::High,
+                SeverityArg::Critical => Severity::Critical,
+            },
+            action: match self.action {
+                ActionArg::Allow => Action::Allow,
+                ActionArg::Audit => Action::Audit,
+                ActionArg::Warn => Action::Warn,
+                ActionArg::Block => Action::Block,
+                ActionArg::BlockAndRemediate => Action::BlockAndRemediate,
+            },
+            expiration,
+            comment: self.comment.clone(),
+            reliability: self.reliability.to_ascii_uppercase(),
+            timestamp,
+            rule: match self.rule {
+                RuleArg::Hash => RuleKind::Hash,
+                RuleArg::Publisher => RuleKind::Publisher,
+                RuleArg::Pca => RuleKind::Pca,
+                RuleArg::Both => RuleKind::Both,
+            },
+            include_unverified: self.include_unverified,
+            full_paths: self.full_paths,
+        };
+        opts.validate(self.format)?;
+        Ok(opts)
+    }
+}
