@@ -20,12 +20,14 @@ mod authenticode;
 mod burn;
 pub(crate) mod der;
 mod imphash;
+mod omaha;
 mod ordinals;
 pub mod signature;
 mod velopack;
 
 pub use authenticode::AuthenticodeHashes;
 pub use burn::{BurnContainer, BurnInfo};
+pub use omaha::OmahaTag;
 pub use signature::{
     Certificate, DigestAlgorithm, SignatureInfo, Signer, TimestampInfo, TimestampKind,
 };
@@ -100,6 +102,16 @@ pub struct PeInfo {
     /// record is a child of this PE).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub installshield: Option<Box<super::installshield::LauncherInfo>>,
+    /// Where an Inno Setup loader would keep its offset table (`Inno` at
+    /// 0x30, the `RCDATA/11111` resources), read once for the classifier.
+    /// Not part of the report.
+    #[serde(skip)]
+    pub inno_loader: Option<super::inno::LoaderMarks>,
+    /// The Omaha (Google Update) tag in the certificate table (`Gact`, a
+    /// length, `appguid=…`), read once for the classifier. Not part of the
+    /// report.
+    #[serde(skip)]
+    pub omaha_tag: Option<OmahaTag>,
 }
 
 /// A byte range of the file.
@@ -452,10 +464,12 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
     // An Inno Setup loader's offset table: its CRC32 (and the length it
     // gives the setup, and the compressed Setup.e32's block CRCs) checked
     // here, where the whole file is.
+    info.inno_loader = super::inno::loader_marks(data, &info.resources);
     let mut loader = Notes::default();
     super::inno::check_loader(data, &info.resources, &mut loader);
     plan.notes(&mut loader);
     check_signature(data, &layout, &mut info, &mut plan);
+    info.omaha_tag = info.certificate_table.and_then(|c| omaha::tag(data, c));
     pe_hashes(data, &layout, &mut info, opts.hashes, &mut plan);
     info.sections = layout.sections;
     if !plan.steps.iter().any(|s| matches!(s, Step::Entry(..))) {

@@ -555,7 +555,7 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
         .pe()
         .and_then(|p| p.version_info.as_ref())
         .and_then(|v| v.fixed_file_version.clone());
-    let Some((_, tag)) = probe::omaha_tag(s) else {
+    let Some(tag) = probe::omaha_tag(s).map(|t| t.text.as_str()) else {
         return;
     };
     for pair in tag.split('&') {
@@ -568,7 +568,7 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
             }
         }
     }
-    facts.properties.insert("tag".into(), cut(&tag));
+    facts.properties.insert("tag".into(), cut(tag));
 }
 
 /// The launcher's file version (the InstallShield release that built it)

@@ -382,20 +382,15 @@ pub(crate) fn msix_manifest(s: &Subject<'_>) -> Option<Hit> {
 
 // ------------------------------------------------------------------ engines
 
-/// Inno Setup loader-table magics (innoextract `src/loader/offsets.cpp`).
-const INNO_LOADER_MAGICS: &[(&[u8], &str)] = &[
-    (b"rDlPtS02\x87eVx", "1.2.10"),
-    (b"rDlPtS04\x87eVx", "4.0.0"),
-    (b"rDlPtS05\x87eVx", "4.0.3"),
-    (b"rDlPtS06\x87eVx", "4.0.10"),
-    (b"rDlPtS07\x87eVx", "4.1.6"),
-    (b"rDlPtS\xcd\xe6\xd7{\x0b*", "5.1.5"),
-    (b"nS5W7dT\x83\xaa\x1b\x0fj", "5.1.5 (modified)"),
-];
+/// The Inno Setup loader marks the PE parser recorded (`Inno` at 0x30, the
+/// `RCDATA/11111` resources and the table magic each starts with).
+fn inno_marks<'a>(s: &Subject<'a>) -> Option<&'a crate::formats::inno::LoaderMarks> {
+    s.pe()?.inno_loader.as_ref()
+}
 
 pub(crate) fn inno_loader_table(s: &Subject<'_>) -> Option<Hit> {
-    resources_named(s, "RCDATA", Some("11111")).find_map(|(r, b)| {
-        let (_, v) = INNO_LOADER_MAGICS.iter().find(|(m, _)| b.starts_with(m))?;
+    inno_marks(s)?.resources.iter().find_map(|r| {
+        let v = r.magic?;
         Some(Hit::at(
             format!(
                 "loader table in resource {} (magic of Inno Setup {v} or later)",
@@ -407,12 +402,8 @@ pub(crate) fn inno_loader_table(s: &Subject<'_>) -> Option<Hit> {
 }
 
 pub(crate) fn inno_offset_0x30(s: &Subject<'_>) -> Option<Hit> {
-    if s.data.get(0x30..0x34)? != b"Inno" {
-        return None;
-    }
-    let table = le_u32(s.data, 0x34)?;
-    let check = le_u32(s.data, 0x38)?;
-    (check == !table && (table as usize) < s.data.len()).then(|| {
+    let table = inno_marks(s)?.offset_0x30?;
+    (table < s.data.len() as u64).then(|| {
         Hit::at(
             format!("`Inno` at 0x30 with loader table offset {table:#x} (and its complement)"),
             Some(0x30),
@@ -559,11 +550,11 @@ pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
         ));
     }
     let (r, b) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
-    let why = if let Some((at, tag)) = omaha_tag(s) {
+    let why = if let Some(tag) = omaha_tag(s) {
         return Some(Hit::at(
             format!(
-                "metainstaller payload resource {} and the tag `Gact` at {at:#x}: `{tag}`",
-                r.path
+                "metainstaller payload resource {} and the tag `Gact` at {:#x}: `{}`",
+                r.path, tag.offset, tag.text
             ),
             Some(r.offset),
         ));
@@ -616,29 +607,9 @@ pub(crate) fn chromium_mini_installer(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
-/// Longest Omaha tag read (the metainstaller itself rejects 64 KiB or more).
-const MAX_OMAHA_TAG: usize = 0xFFFF;
-
-/// The Omaha tag: `Gact` (or `Gact2.0Omaha`), a big-endian u16 length, then
-/// the tag text, inside the certificate table. Returns its offset and text.
-pub(crate) fn omaha_tag(s: &Subject<'_>) -> Option<(usize, String)> {
-    let c = s.pe()?.certificate_table?;
-    let a = usize::try_from(c.offset).ok()?;
-    let e = a
-        .checked_add(usize::try_from(c.size).ok()?)?
-        .min(s.data.len());
-    let table = s.data.get(a..e)?;
-    let i = memmem::rfind(table, b"Gact")?;
-    let mut at = i + 4;
-    if table.get(at..)?.starts_with(b"2.0Omaha") {
-        at += 8;
-    }
-    let len = usize::from(u16::from_be_bytes([*table.get(at)?, *table.get(at + 1)?]));
-    let raw = table.get(at + 2..at + 2 + len.min(MAX_OMAHA_TAG))?;
-    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-    let text = raw.get(..end)?;
-    (!text.is_empty() && text.iter().all(|b| b.is_ascii_graphic() || *b == b' '))
-        .then(|| (a + i, String::from_utf8_lossy(text).into_owned()))
+/// The Omaha tag the PE parser read from the certificate table.
+pub(crate) fn omaha_tag<'a>(s: &Subject<'a>) -> Option<&'a crate::formats::pe::OmahaTag> {
+    s.pe()?.omaha_tag.as_ref()
 }
 
 /// NSIS data whose first header has flag 1 (FH_FLAGS_UNINSTALL): the data
@@ -1098,9 +1069,7 @@ pub(crate) fn inno_stub(s: &Subject<'_>) -> Option<Hit> {
     if has_overlay_payload(s) {
         return None;
     }
-    if let Some((r, _)) = resources_named(s, "RCDATA", Some("11111"))
-        .find(|(_, b)| !INNO_LOADER_MAGICS.iter().any(|(m, _)| b.starts_with(m)))
-    {
+    if let Some(r) = inno_marks(s).and_then(|m| m.resources.iter().find(|r| r.magic.is_none())) {
         return Some(Hit::at(
             format!(
                 "Inno Setup loader stub: resource {} holds no loader table",
