@@ -112,6 +112,60 @@ pub struct PeInfo {
     /// report.
     #[serde(skip)]
     pub omaha_tag: Option<OmahaTag>,
+    /// The first `MANIFEST` resource as text, read once for the classifier
+    /// and the `sfxcab` search. Not part of the report.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+}
+
+/// A PE's application manifest as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// File offset of the resource's data.
+    pub offset: u64,
+    /// Its first [`MANIFEST_READ`] bytes, UTF-16LE when the second byte is
+    /// zero, UTF-8 otherwise (lossy either way).
+    pub text: String,
+}
+
+/// Bytes of a manifest resource read as text.
+pub const MANIFEST_READ: usize = 1 << 16;
+
+/// The first `MANIFEST` resource (type compared without case) whose data
+/// lies in the file, as text.
+fn manifest(data: &[u8], resources: &[ResourceInfo]) -> Option<Manifest> {
+    let (r, b) = resources
+        .iter()
+        .filter(|r| {
+            r.path
+                .split('/')
+                .next()
+                .is_some_and(|t| t.eq_ignore_ascii_case("MANIFEST"))
+        })
+        .find_map(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            let b = a.checked_add(usize::try_from(r.size).ok()?)?;
+            Some((r, data.get(a..b)?))
+        })?;
+    let b = b.get(..b.len().min(MANIFEST_READ))?;
+    Some(Manifest {
+        offset: r.offset,
+        text: manifest_text(b),
+    })
+}
+
+/// A manifest's bytes as text: UTF-16LE when the second byte is zero,
+/// UTF-8 otherwise.
+fn manifest_text(b: &[u8]) -> String {
+    if b.get(1) == Some(&0) {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(b).into_owned()
+    }
 }
 
 /// A byte range of the file.
@@ -439,6 +493,7 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
     plan.end_part();
     resources(data, &layout, &mut info, opts, &mut plan);
     plan.end_part();
+    info.manifest = manifest(data, &info.resources);
     sfxcab(data, &layout, &info, opts, &mut plan);
     plan.end_part();
     if kind == "exe" {
@@ -785,15 +840,7 @@ fn goblin_facts(data: &[u8], info: &mut PeInfo, plan: &mut Plan<'_>) {
 
 /// `level` of `requestedExecutionLevel` in a manifest (UTF-8 or UTF-16LE).
 fn execution_level(manifest: &[u8]) -> Option<String> {
-    let text = if manifest.len() >= 2 && manifest.get(1) == Some(&0) {
-        let units: Vec<u16> = manifest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        String::from_utf16_lossy(&units)
-    } else {
-        String::from_utf8_lossy(manifest).into_owned()
-    };
+    let text = manifest_text(manifest);
     let at = text.find("requestedExecutionLevel")?;
     let rest = text.get(at..)?;
     let rest = rest.get(..rest.find('>')?)?;
@@ -1193,17 +1240,8 @@ fn sfxcab<'a>(
     opts: &Options<'_>,
     plan: &mut Plan<'a>,
 ) {
-    let manifest = info
-        .resources
-        .iter()
-        .find(|r| r.path.starts_with("MANIFEST/"))
-        .and_then(|r| {
-            let a = usize::try_from(r.offset).ok()?;
-            data.get(a..a.checked_add(usize::try_from(r.size).ok()?)?)
-        });
-    let Some(m) = manifest else { return };
-    let m = m.get(..m.len().min(4096)).unwrap_or(m);
-    if memchr::memmem::find(&m.to_ascii_lowercase(), b"name=\"sfxcab.exe\"").is_none() {
+    let Some(m) = &info.manifest else { return };
+    if !m.text.to_ascii_lowercase().contains("name=\"sfxcab.exe\"") {
         return;
     }
     let Some(sec) = layout.sections.iter().find(|s| s.name == ".rsrc") else {
@@ -1355,6 +1393,42 @@ fn resource_name(data: &[u8], at: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parser alone records the manifest once, as text, with the
+    /// offset of its resource: the InstallShield Setup launcher's names
+    /// its assembly `InstallShield.Setup`; a PE without one has none.
+    #[test]
+    fn the_manifest_is_recorded_as_text() {
+        let info = |rel: &str| {
+            let data = crate::test_support::sample(rel).unwrap_or_default();
+            match super::super::container::list(HANDLER.open, &data, &Limits::default(), 100)
+                .parsed
+                .metadata
+            {
+                Some(Metadata::Pe(p)) => Some(p),
+                _ => None,
+            }
+        };
+        let p = info("longtail/installshield_launcher_manifest.exe").expect("a PE");
+        let m = p.manifest.as_ref().expect("manifest");
+        let r = p
+            .resources
+            .iter()
+            .find(|r| r.path.starts_with("MANIFEST/"))
+            .expect("resource");
+        assert_eq!(m.offset, r.offset);
+        assert!(
+            m.text.contains("name=\"InstallShield.Setup\""),
+            "{}",
+            m.text
+        );
+        let plain = info("pe/hello_x64.exe").expect("a PE");
+        assert!(plain
+            .resources
+            .iter()
+            .all(|r| !r.path.starts_with("MANIFEST/")));
+        assert_eq!(plain.manifest, None);
+    }
 
     /// The parser alone, without a scan: the children a PE plans, with
     /// its notes, for a signed PE, an SFX with a zip overlay, a Burn

@@ -226,20 +226,10 @@ pub(crate) fn version_starts(s: &Subject<'_>, key: VersionKey, text: &str) -> Op
     starts_ci(v, text).then(|| Hit::at(format!("{} is `{v}`", key_name(key)), None))
 }
 
-/// The manifest's bytes as text (UTF-8, or UTF-16LE when it looks so).
-fn manifest_text(s: &Subject<'_>) -> Option<(u64, String)> {
-    let (r, b) = resources_named(s, "MANIFEST", None).next()?;
-    let b = b.get(..b.len().min(1 << 16))?;
-    let text = if b.get(1) == Some(&0) {
-        let units: Vec<u16> = b
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        String::from_utf16_lossy(&units)
-    } else {
-        String::from_utf8_lossy(b).into_owned()
-    };
-    Some((r.offset, text))
+/// The manifest the PE parser read as text: its offset and text.
+fn manifest_text<'a>(s: &Subject<'a>) -> Option<(u64, &'a str)> {
+    let m = s.pe()?.manifest.as_ref()?;
+    Some((m.offset, m.text.as_str()))
 }
 
 pub(crate) fn manifest_has(s: &Subject<'_>, text: &str) -> Option<Hit> {
