@@ -112,6 +112,11 @@ pub struct PeInfo {
     /// report.
     #[serde(skip)]
     pub omaha_tag: Option<OmahaTag>,
+    /// The first member of the Omaha metainstaller payload (the
+    /// LZMA-compressed tar in resource `B/102`), read once for the
+    /// classifier. Not part of the report.
+    #[serde(skip)]
+    pub omaha_payload_member: Option<String>,
     /// The first `MANIFEST` resource as text, read once for the classifier
     /// and the `sfxcab` search. Not part of the report.
     #[serde(skip)]
@@ -494,6 +499,7 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
     resources(data, &layout, &mut info, opts, &mut plan);
     plan.end_part();
     info.manifest = manifest(data, &info.resources);
+    info.omaha_payload_member = omaha::payload_first_member(data, &info.resources);
     sfxcab(data, &layout, &info, opts, &mut plan);
     plan.end_part();
     if kind == "exe" {

@@ -51,6 +51,12 @@ pub struct LoaderResource {
     /// The loader generation whose table magic its data starts with
     /// (`4.1.6`, `5.1.5 (modified)` …); `None`: no table magic.
     pub magic: Option<&'static str>,
+    /// The 5.1.5+ table's revision (the u32 after the magic), read whatever
+    /// the magic and the CRC say.
+    pub revision: Option<u32>,
+    /// Where the table says setup-0 lies (`Offset0`: a u32 in revision 1, a
+    /// u64 in revision 2), read whatever the magic and the CRC say.
+    pub offset0: Option<u64>,
 }
 
 /// `Inno` at 0x30 followed by an offset and its complement: the offset.
@@ -77,6 +83,15 @@ pub(crate) fn marks(data: &[u8], resources: &[ResourceInfo]) -> Option<LoaderMar
             let a = usize::try_from(r.offset).ok()?;
             let b = a.checked_add(usize::try_from(r.size).ok()?)?;
             let bytes = data.get(a..b)?;
+            // Revision, then (revision 1) TotalSize, OffsetEXE,
+            // UncompressedSizeEXE, CRCEXE as u32 and Offset0; (revision 2)
+            // TotalSize and OffsetEXE as u64, two u32, then Offset0 as u64.
+            let revision = le_u32(data, a + 12);
+            let offset0 = match revision {
+                Some(1) => le_u32(data, a + 32).map(u64::from),
+                Some(2) => le_u64(data, a + 40),
+                _ => None,
+            };
             Some(LoaderResource {
                 path: r.path.clone(),
                 offset: r.offset,
@@ -84,6 +99,8 @@ pub(crate) fn marks(data: &[u8], resources: &[ResourceInfo]) -> Option<LoaderMar
                     .iter()
                     .find(|(m, _, _)| bytes.starts_with(m.as_slice()))
                     .map(|&(_, _, label)| label),
+                revision,
+                offset0,
             })
         })
         .collect();
@@ -309,6 +326,7 @@ mod tests {
         let data = sample("inno/inno_lzma2.exe").unwrap_or_default();
         let at = memchr::memmem::find(&data, b"rDlPtS\xcd\xe6\xd7{\x0b*").expect("table");
         let m = marks("inno/inno_lzma2.exe").expect("marks");
+        let t = parse_table(&data, at, v(5, 1, 5)).expect("table");
         assert_eq!(m.offset_0x30, None);
         assert_eq!(
             m.resources
@@ -316,11 +334,20 @@ mod tests {
                 .map(|r| (
                     r.path.split('/').take(2).collect::<Vec<_>>().join("/"),
                     r.offset,
-                    r.magic
+                    r.magic,
+                    r.revision,
+                    r.offset0
                 ))
                 .collect::<Vec<_>>(),
-            vec![("RCDATA/11111".to_owned(), at as u64, Some("5.1.5"))]
+            vec![(
+                "RCDATA/11111".to_owned(),
+                at as u64,
+                Some("5.1.5"),
+                Some(1),
+                Some(t.offset0)
+            )]
         );
+        assert!(data[t.offset0 as usize..].starts_with(b"Inno Setup Setup Data ("));
         let stub = marks("lookalike/inno_SetupLdr.e32").expect("marks");
         assert_eq!(stub.offset_0x30, None);
         assert!(!stub.resources.is_empty());

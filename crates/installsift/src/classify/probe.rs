@@ -467,39 +467,6 @@ pub(crate) fn velopack(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
-/// An Omaha metainstaller's payload: an LZMA-alone stream (google/omaha
-/// `mi_exe_stub/mi.cc` decompresses it with the LZMA SDK) whose output is a
-/// tar archive, directly or after the 20-byte header of Omaha 1.3's BCJ2
-/// split. Returns the first member's name.
-fn omaha_payload(b: &[u8]) -> Option<String> {
-    use std::io::Read;
-    let props = *b.first()?;
-    let dict = le_u32(b, 1)?;
-    if props >= 225 || dict < 4096 {
-        return None;
-    }
-    let mut r = crate::formats::lzma::LzmaReader::lzma(props, 1 << 16, b.get(13..)?).ok()?;
-    let mut head = [0u8; 1024];
-    let mut got = 0;
-    while got < head.len() {
-        match r.read(head.get_mut(got..)?) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got += n,
-        }
-    }
-    let head = head.get(..got)?;
-    [0usize, 20].iter().find_map(|&skip| {
-        let tar = head.get(skip..skip + 512)?;
-        if tar.get(257..262)? != b"ustar" {
-            return None;
-        }
-        let name = tar.get(..100)?;
-        let end = name.iter().position(|&c| c == 0).unwrap_or(100);
-        let name = name.get(..end)?;
-        (!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned())
-    })
-}
-
 /// Omaha's metainstaller stub before a payload is added (`mi_exe_stub`):
 /// its `GOOGLEUPDATE` resource and no `B` payload resource, nothing after
 /// the image.
@@ -539,7 +506,7 @@ pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
             Some(r.offset),
         ));
     }
-    let (r, b) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
+    let (r, _) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
     let why = if let Some(tag) = omaha_tag(s) {
         return Some(Hit::at(
             format!(
@@ -548,7 +515,7 @@ pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
             ),
             Some(r.offset),
         ));
-    } else if let Some(first) = omaha_payload(b) {
+    } else if let Some(first) = s.pe()?.omaha_payload_member.as_deref() {
         return Some(Hit::at(
             format!(
                 "metainstaller payload resource {}: an LZMA-compressed tar archive (first member `{first}`); no tag",
