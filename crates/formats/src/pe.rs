@@ -112,6 +112,11 @@ pub struct PeInfo {
     /// report.
     #[serde(skip)]
     pub omaha_tag: Option<OmahaTag>,
+    /// An Inno Setup uninstaller's message tail (`IMsg` and the messages'
+    /// offset, ending the file), read once for the classifier. Not part of
+    /// the report.
+    #[serde(skip)]
+    pub inno_message_tail: Option<super::inno::MessageTail>,
     /// The first member of the Omaha metainstaller payload (the
     /// LZMA-compressed tar in resource `B/102`), read once for the
     /// classifier. Not part of the report.
@@ -526,6 +531,7 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
     // gives the setup, and the compressed Setup.e32's block CRCs) checked
     // here, where the whole file is.
     info.inno_loader = super::inno::loader_marks(data, &info.resources);
+    info.inno_message_tail = super::inno::message_tail(data);
     let mut loader = Notes::default();
     super::inno::check_loader(data, &info.resources, &mut loader);
     plan.notes(&mut loader);

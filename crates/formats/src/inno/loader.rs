@@ -59,6 +59,39 @@ pub struct LoaderResource {
     pub offset0: Option<u64>,
 }
 
+/// An Inno Setup uninstaller's `TUninstallerMsgTail` at the end of the file
+/// ([`crate::pe::PeInfo::inno_message_tail`]). Not part of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageTail {
+    /// File offset of `IMsg`.
+    pub offset: u64,
+    /// Where the messages it carries lie (before the tail).
+    pub messages: u64,
+}
+
+/// `IMsg` then the offset of the uninstaller's messages, ending the file:
+/// an Int32 before 6.5, an Int64 from 6.5 on (issrc `Shared.Struct.pas`),
+/// pointing before the tail.
+pub(crate) fn message_tail(data: &[u8]) -> Option<MessageTail> {
+    let len = data.len();
+    [(8usize, 4usize), (12, 8)]
+        .iter()
+        .find_map(|&(tail, width)| {
+            let at = len.checked_sub(tail)?;
+            if data.get(at..at + 4)? != b"IMsg" {
+                return None;
+            }
+            let messages = match width {
+                4 => u64::from(le_u32(data, at + 4)?),
+                _ => le_u64(data, at + 4)?,
+            };
+            (messages < at as u64).then_some(MessageTail {
+                offset: at as u64,
+                messages,
+            })
+        })
+}
+
 /// `Inno` at 0x30 followed by an offset and its complement: the offset.
 fn table_offset_0x30(data: &[u8]) -> Option<u32> {
     if data.get(0x30..0x34)? != b"Inno" {
@@ -353,6 +386,34 @@ mod tests {
         assert!(!stub.resources.is_empty());
         assert!(stub.resources.iter().all(|r| r.magic.is_none()));
         assert_eq!(marks("pe/hello_x64.exe"), None);
+    }
+
+    /// A real Inno Setup 5 uninstaller (`unins000.exe`) ends with its
+    /// message tail; the PE parser records it. A setup does not.
+    #[test]
+    fn the_pe_parser_records_the_uninstaller_message_tail() {
+        let tail = |rel: &str| {
+            let data = sample(rel).unwrap_or_default();
+            let l =
+                crate::container::list(crate::pe::HANDLER.open, &data, &Default::default(), 100);
+            let t = match l.parsed.metadata {
+                Some(crate::Metadata::Pe(p)) => p.inno_message_tail,
+                _ => None,
+            };
+            (data.len() as u64, t)
+        };
+        let (len, t) = tail("lookalike/inno5_unins000.exe");
+        let t = t.expect("message tail");
+        assert_eq!(t.offset, len - 8);
+        assert!(t.messages > 0 && t.messages < t.offset);
+        assert_eq!(tail("inno/inno_lzma2.exe").1, None);
+        let mut cut = b"IMsg".to_vec();
+        cut.extend_from_slice(&4u32.to_le_bytes());
+        assert_eq!(
+            message_tail(&cut),
+            None,
+            "messages must lie before the tail"
+        );
     }
 
     /// `Inno` at 0x30 with an offset and its complement (loaders before

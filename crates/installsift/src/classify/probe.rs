@@ -4,7 +4,6 @@
 
 use super::rules::VersionKey;
 use super::{Hit, Subject};
-use crate::formats::le_u32;
 use crate::formats::pe::{PeInfo, ResourceInfo};
 use crate::report::{EntryKind, Family, Format, Node, Verdict};
 use memchr::memmem;
@@ -998,28 +997,16 @@ pub(crate) fn system_tool(s: &Subject<'_>) -> Option<Hit> {
 }
 
 /// An Inno uninstaller ends with `TUninstallerMsgTail`: `IMsg` and the
-/// offset of the messages it carries (Int32 before 6.5, Int64 after; issrc
-/// `Shared.Struct.pas`), which lie inside the file.
+/// offset of the messages it carries, as the PE parser read it.
 pub(crate) fn inno_uninstaller_messages(s: &Subject<'_>) -> Option<Hit> {
-    let len = s.data.len();
-    [(8usize, 4usize), (12, 8)]
-        .iter()
-        .find_map(|&(tail, width)| {
-            let at = len.checked_sub(tail)?;
-            if s.data.get(at..at + 4)? != b"IMsg" {
-                return None;
-            }
-            let off = match width {
-                4 => u64::from(le_u32(s.data, at + 4)?),
-                _ => crate::formats::le_u64(s.data, at + 4)?,
-            };
-            (off < at as u64).then(|| {
-                Hit::at(
-                    format!("uninstaller message tail `IMsg`: messages at {off:#x}"),
-                    Some(at as u64),
-                )
-            })
-        })
+    let t = s.pe()?.inno_message_tail?;
+    Some(Hit::at(
+        format!(
+            "uninstaller message tail `IMsg`: messages at {:#x}",
+            t.messages
+        ),
+        Some(t.offset),
+    ))
 }
 
 pub(crate) fn inno_stub(s: &Subject<'_>) -> Option<Hit> {
