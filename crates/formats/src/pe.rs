@@ -20,12 +20,14 @@ mod authenticode;
 mod burn;
 pub(crate) mod der;
 mod imphash;
+mod omaha;
 mod ordinals;
 pub mod signature;
 mod velopack;
 
 pub use authenticode::AuthenticodeHashes;
 pub use burn::{BurnContainer, BurnInfo};
+pub use omaha::OmahaTag;
 pub use signature::{
     Certificate, DigestAlgorithm, SignatureInfo, Signer, TimestampInfo, TimestampKind,
 };
@@ -100,6 +102,80 @@ pub struct PeInfo {
     /// record is a child of this PE).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub installshield: Option<Box<super::installshield::LauncherInfo>>,
+    /// Where an Inno Setup loader would keep its offset table (`Inno` at
+    /// 0x30, the `RCDATA/11111` resources), read once for the classifier.
+    /// Not part of the report.
+    #[serde(skip)]
+    pub inno_loader: Option<super::inno::LoaderMarks>,
+    /// The Omaha (Google Update) tag in the certificate table (`Gact`, a
+    /// length, `appguid=…`), read once for the classifier. Not part of the
+    /// report.
+    #[serde(skip)]
+    pub omaha_tag: Option<OmahaTag>,
+    /// An Inno Setup uninstaller's message tail (`IMsg` and the messages'
+    /// offset, ending the file), read once for the classifier. Not part of
+    /// the report.
+    #[serde(skip)]
+    pub inno_message_tail: Option<super::inno::MessageTail>,
+    /// The first member of the Omaha metainstaller payload (the
+    /// LZMA-compressed tar in resource `B/102`), read once for the
+    /// classifier. Not part of the report.
+    #[serde(skip)]
+    pub omaha_payload_member: Option<String>,
+    /// The first `MANIFEST` resource as text, read once for the classifier
+    /// and the `sfxcab` search. Not part of the report.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+}
+
+/// A PE's application manifest as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// File offset of the resource's data.
+    pub offset: u64,
+    /// Its first [`MANIFEST_READ`] bytes, UTF-16LE when the second byte is
+    /// zero, UTF-8 otherwise (lossy either way).
+    pub text: String,
+}
+
+/// Bytes of a manifest resource read as text.
+pub const MANIFEST_READ: usize = 1 << 16;
+
+/// The first `MANIFEST` resource (type compared without case) whose data
+/// lies in the file, as text.
+fn manifest(data: &[u8], resources: &[ResourceInfo]) -> Option<Manifest> {
+    let (r, b) = resources
+        .iter()
+        .filter(|r| {
+            r.path
+                .split('/')
+                .next()
+                .is_some_and(|t| t.eq_ignore_ascii_case("MANIFEST"))
+        })
+        .find_map(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            let b = a.checked_add(usize::try_from(r.size).ok()?)?;
+            Some((r, data.get(a..b)?))
+        })?;
+    let b = b.get(..b.len().min(MANIFEST_READ))?;
+    Some(Manifest {
+        offset: r.offset,
+        text: manifest_text(b),
+    })
+}
+
+/// A manifest's bytes as text: UTF-16LE when the second byte is zero,
+/// UTF-8 otherwise.
+fn manifest_text(b: &[u8]) -> String {
+    if b.get(1) == Some(&0) {
+        let units: Vec<u16> = b
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(b).into_owned()
+    }
 }
 
 /// A byte range of the file.
@@ -427,6 +503,8 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
     plan.end_part();
     resources(data, &layout, &mut info, opts, &mut plan);
     plan.end_part();
+    info.manifest = manifest(data, &info.resources);
+    info.omaha_payload_member = omaha::payload_first_member(data, &info.resources);
     sfxcab(data, &layout, &info, opts, &mut plan);
     plan.end_part();
     if kind == "exe" {
@@ -452,10 +530,13 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
     // An Inno Setup loader's offset table: its CRC32 (and the length it
     // gives the setup, and the compressed Setup.e32's block CRCs) checked
     // here, where the whole file is.
+    info.inno_loader = super::inno::loader_marks(data, &info.resources);
+    info.inno_message_tail = super::inno::message_tail(data);
     let mut loader = Notes::default();
     super::inno::check_loader(data, &info.resources, &mut loader);
     plan.notes(&mut loader);
     check_signature(data, &layout, &mut info, &mut plan);
+    info.omaha_tag = info.certificate_table.and_then(|c| omaha::tag(data, c));
     pe_hashes(data, &layout, &mut info, opts.hashes, &mut plan);
     info.sections = layout.sections;
     if !plan.steps.iter().any(|s| matches!(s, Step::Entry(..))) {
@@ -840,15 +921,7 @@ fn count_imports(
 
 /// `level` of `requestedExecutionLevel` in a manifest (UTF-8 or UTF-16LE).
 fn execution_level(manifest: &[u8]) -> Option<String> {
-    let text = if manifest.len() >= 2 && manifest.get(1) == Some(&0) {
-        let units: Vec<u16> = manifest
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        String::from_utf16_lossy(&units)
-    } else {
-        String::from_utf8_lossy(manifest).into_owned()
-    };
+    let text = manifest_text(manifest);
     let at = text.find("requestedExecutionLevel")?;
     let rest = text.get(at..)?;
     let rest = rest.get(..rest.find('>')?)?;
@@ -1248,17 +1321,8 @@ fn sfxcab<'a>(
     opts: &Options<'_>,
     plan: &mut Plan<'a>,
 ) {
-    let manifest = info
-        .resources
-        .iter()
-        .find(|r| r.path.starts_with("MANIFEST/"))
-        .and_then(|r| {
-            let a = usize::try_from(r.offset).ok()?;
-            data.get(a..a.checked_add(usize::try_from(r.size).ok()?)?)
-        });
-    let Some(m) = manifest else { return };
-    let m = m.get(..m.len().min(4096)).unwrap_or(m);
-    if memchr::memmem::find(&m.to_ascii_lowercase(), b"name=\"sfxcab.exe\"").is_none() {
+    let Some(m) = &info.manifest else { return };
+    if !m.text.to_ascii_lowercase().contains("name=\"sfxcab.exe\"") {
         return;
     }
     let Some(sec) = layout.sections.iter().find(|s| s.name == ".rsrc") else {
@@ -1410,6 +1474,42 @@ fn resource_name(data: &[u8], at: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The parser alone records the manifest once, as text, with the
+    /// offset of its resource: the InstallShield Setup launcher's names
+    /// its assembly `InstallShield.Setup`; a PE without one has none.
+    #[test]
+    fn the_manifest_is_recorded_as_text() {
+        let info = |rel: &str| {
+            let data = crate::test_support::sample(rel).unwrap_or_default();
+            match super::super::container::list(HANDLER.open, &data, &Limits::default(), 100)
+                .parsed
+                .metadata
+            {
+                Some(Metadata::Pe(p)) => Some(p),
+                _ => None,
+            }
+        };
+        let p = info("longtail/installshield_launcher_manifest.exe").expect("a PE");
+        let m = p.manifest.as_ref().expect("manifest");
+        let r = p
+            .resources
+            .iter()
+            .find(|r| r.path.starts_with("MANIFEST/"))
+            .expect("resource");
+        assert_eq!(m.offset, r.offset);
+        assert!(
+            m.text.contains("name=\"InstallShield.Setup\""),
+            "{}",
+            m.text
+        );
+        let plain = info("pe/hello_x64.exe").expect("a PE");
+        assert!(plain
+            .resources
+            .iter()
+            .all(|r| !r.path.starts_with("MANIFEST/")));
+        assert_eq!(plain.manifest, None);
+    }
 
     /// The parser alone, without a scan: the children a PE plans, with
     /// its notes, for a signed PE, an SFX with a zip overlay, a Burn

@@ -14,16 +14,134 @@ use crate::pe::ResourceInfo;
 use crate::{le_u32, le_u64};
 use installsift_model::error::Error;
 
-/// Table magics and the first version that wrote each.
-const MAGICS: &[(&[u8; 12], Version)] = &[
-    (b"rDlPtS02\x87eVx", v(1, 2, 10)),
-    (b"rDlPtS04\x87eVx", v(4, 0, 0)),
-    (b"rDlPtS05\x87eVx", v(4, 0, 3)),
-    (b"rDlPtS06\x87eVx", v(4, 0, 10)),
-    (b"rDlPtS07\x87eVx", v(4, 1, 6)),
-    (b"rDlPtS\xcd\xe6\xd7{\x0b*", v(5, 1, 5)),
-    (b"nS5W7dT\x83\xaa\x1b\x0fj", v(5, 1, 5)),
+/// Table magics, the first version that wrote each, and how evidence names
+/// that generation.
+const MAGICS: &[(&[u8; 12], Version, &str)] = &[
+    (b"rDlPtS02\x87eVx", v(1, 2, 10), "1.2.10"),
+    (b"rDlPtS04\x87eVx", v(4, 0, 0), "4.0.0"),
+    (b"rDlPtS05\x87eVx", v(4, 0, 3), "4.0.3"),
+    (b"rDlPtS06\x87eVx", v(4, 0, 10), "4.0.10"),
+    (b"rDlPtS07\x87eVx", v(4, 1, 6), "4.1.6"),
+    (b"rDlPtS\xcd\xe6\xd7{\x0b*", v(5, 1, 5), "5.1.5"),
+    (b"nS5W7dT\x83\xaa\x1b\x0fj", v(5, 1, 5), "5.1.5 (modified)"),
 ];
+
+/// Where a PE keeps an Inno Setup loader's offset table, as the PE parser
+/// found it ([`crate::pe::PeInfo::inno_loader`]): the two places a loader
+/// looks, read once, for the classifier's rules. Not part of the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoaderMarks {
+    /// `Inno` at file offset 0x30, then a table offset and its complement
+    /// (loaders before 5.1.5): the table offset as stored (it may point past
+    /// the end of the file).
+    pub offset_0x30: Option<u64>,
+    /// The `RCDATA` resources named `11111` (type and name compared without
+    /// case) whose data lies in the file, in resource order: where loaders
+    /// from 5.1.5 on keep the table.
+    pub resources: Vec<LoaderResource>,
+}
+
+/// One `RCDATA/11111` resource of a PE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoaderResource {
+    /// `RCDATA/11111/LANG`.
+    pub path: String,
+    /// File offset of its data.
+    pub offset: u64,
+    /// The loader generation whose table magic its data starts with
+    /// (`4.1.6`, `5.1.5 (modified)` …); `None`: no table magic.
+    pub magic: Option<&'static str>,
+    /// The 5.1.5+ table's revision (the u32 after the magic), read whatever
+    /// the magic and the CRC say.
+    pub revision: Option<u32>,
+    /// Where the table says setup-0 lies (`Offset0`: a u32 in revision 1, a
+    /// u64 in revision 2), read whatever the magic and the CRC say.
+    pub offset0: Option<u64>,
+}
+
+/// An Inno Setup uninstaller's `TUninstallerMsgTail` at the end of the file
+/// ([`crate::pe::PeInfo::inno_message_tail`]). Not part of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageTail {
+    /// File offset of `IMsg`.
+    pub offset: u64,
+    /// Where the messages it carries lie (before the tail).
+    pub messages: u64,
+}
+
+/// `IMsg` then the offset of the uninstaller's messages, ending the file:
+/// an Int32 before 6.5, an Int64 from 6.5 on (issrc `Shared.Struct.pas`),
+/// pointing before the tail.
+pub(crate) fn message_tail(data: &[u8]) -> Option<MessageTail> {
+    let len = data.len();
+    [(8usize, 4usize), (12, 8)]
+        .iter()
+        .find_map(|&(tail, width)| {
+            let at = len.checked_sub(tail)?;
+            if data.get(at..at + 4)? != b"IMsg" {
+                return None;
+            }
+            let messages = match width {
+                4 => u64::from(le_u32(data, at + 4)?),
+                _ => le_u64(data, at + 4)?,
+            };
+            (messages < at as u64).then_some(MessageTail {
+                offset: at as u64,
+                messages,
+            })
+        })
+}
+
+/// `Inno` at 0x30 followed by an offset and its complement: the offset.
+fn table_offset_0x30(data: &[u8]) -> Option<u32> {
+    if data.get(0x30..0x34)? != b"Inno" {
+        return None;
+    }
+    let off = le_u32(data, 0x34)?;
+    (off == !le_u32(data, 0x38)?).then_some(off)
+}
+
+/// Read the loader marks of a PE (`data` is the whole file, `resources`
+/// its resource list). `None` when it has neither.
+pub(crate) fn marks(data: &[u8], resources: &[ResourceInfo]) -> Option<LoaderMarks> {
+    let offset_0x30 = table_offset_0x30(data).map(u64::from);
+    let resources: Vec<LoaderResource> = resources
+        .iter()
+        .filter(|r| {
+            let mut p = r.path.split('/');
+            p.next().is_some_and(|t| t.eq_ignore_ascii_case("RCDATA"))
+                && p.next().is_some_and(|n| n.eq_ignore_ascii_case("11111"))
+        })
+        .filter_map(|r| {
+            let a = usize::try_from(r.offset).ok()?;
+            let b = a.checked_add(usize::try_from(r.size).ok()?)?;
+            let bytes = data.get(a..b)?;
+            // Revision, then (revision 1) TotalSize, OffsetEXE,
+            // UncompressedSizeEXE, CRCEXE as u32 and Offset0; (revision 2)
+            // TotalSize and OffsetEXE as u64, two u32, then Offset0 as u64.
+            let revision = le_u32(data, a + 12);
+            let offset0 = match revision {
+                Some(1) => le_u32(data, a + 32).map(u64::from),
+                Some(2) => le_u64(data, a + 40),
+                _ => None,
+            };
+            Some(LoaderResource {
+                path: r.path.clone(),
+                offset: r.offset,
+                magic: MAGICS
+                    .iter()
+                    .find(|(m, _, _)| bytes.starts_with(m.as_slice()))
+                    .map(|&(_, _, label)| label),
+                revision,
+                offset0,
+            })
+        })
+        .collect();
+    (offset_0x30.is_some() || !resources.is_empty()).then_some(LoaderMarks {
+        offset_0x30,
+        resources,
+    })
+}
 
 /// What the table says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,12 +169,7 @@ pub(crate) struct Table {
 /// an error when its CRC fails or it is cut short.
 pub(crate) fn read_table(data: &[u8], resources: &[ResourceInfo]) -> Option<Result<Table, Error>> {
     let at = if data.get(0x30..0x34) == Some(b"Inno") {
-        let off = le_u32(data, 0x34)?;
-        let not = le_u32(data, 0x38)?;
-        if off != !not {
-            return None;
-        }
-        off as usize
+        table_offset_0x30(data)? as usize
     } else {
         let r = resources.iter().find(|r| {
             let mut p = r.path.split('/');
@@ -65,7 +178,7 @@ pub(crate) fn read_table(data: &[u8], resources: &[ResourceInfo]) -> Option<Resu
         usize::try_from(r.offset).ok()?
     };
     let magic = data.get(at..at + 12)?;
-    let &(_, loader) = MAGICS.iter().find(|(m, _)| m.as_slice() == magic)?;
+    let &(_, loader, _) = MAGICS.iter().find(|(m, _, _)| m.as_slice() == magic)?;
     Some(parse_table(data, at, loader))
 }
 
@@ -175,8 +288,8 @@ pub(crate) fn find_in_image(data: &[u8], image_end: usize) -> Option<Table> {
     let image = data.get(..image_end.min(data.len()))?;
     MAGICS
         .iter()
-        .filter(|(_, ver)| *ver >= v(5, 1, 5))
-        .find_map(|(m, ver)| {
+        .filter(|(_, ver, _)| *ver >= v(5, 1, 5))
+        .find_map(|(m, ver, _)| {
             memchr::memmem::find_iter(image, m.as_slice())
                 .find_map(|at| parse_table(data, at, *ver).ok().filter(|t| t.crc_checked))
         })
@@ -226,6 +339,95 @@ mod tests {
             Err(Error::Checksum { .. })
         ));
         assert_eq!(find_in_image(&bad, bad.len()), None);
+    }
+
+    /// The PE parser alone records where the loader keeps its table: a
+    /// real 6.3.1 setup's `RCDATA/11111` with the 5.1.5 magic, and the
+    /// loader stub as Inno Setup ships it (`SetupLdr.e32`), whose
+    /// `RCDATA/11111` holds no table yet.
+    #[test]
+    fn the_pe_parser_records_the_loader_marks() {
+        let marks = |rel: &str| {
+            let data = sample(rel).unwrap_or_default();
+            let l =
+                crate::container::list(crate::pe::HANDLER.open, &data, &Default::default(), 100);
+            match l.parsed.metadata {
+                Some(crate::Metadata::Pe(p)) => p.inno_loader,
+                _ => None,
+            }
+        };
+        let data = sample("inno/inno_lzma2.exe").unwrap_or_default();
+        let at = memchr::memmem::find(&data, b"rDlPtS\xcd\xe6\xd7{\x0b*").expect("table");
+        let m = marks("inno/inno_lzma2.exe").expect("marks");
+        let t = parse_table(&data, at, v(5, 1, 5)).expect("table");
+        assert_eq!(m.offset_0x30, None);
+        assert_eq!(
+            m.resources
+                .iter()
+                .map(|r| (
+                    r.path.split('/').take(2).collect::<Vec<_>>().join("/"),
+                    r.offset,
+                    r.magic,
+                    r.revision,
+                    r.offset0
+                ))
+                .collect::<Vec<_>>(),
+            vec![(
+                "RCDATA/11111".to_owned(),
+                at as u64,
+                Some("5.1.5"),
+                Some(1),
+                Some(t.offset0)
+            )]
+        );
+        assert!(data[t.offset0 as usize..].starts_with(b"Inno Setup Setup Data ("));
+        let stub = marks("lookalike/inno_SetupLdr.e32").expect("marks");
+        assert_eq!(stub.offset_0x30, None);
+        assert!(!stub.resources.is_empty());
+        assert!(stub.resources.iter().all(|r| r.magic.is_none()));
+        assert_eq!(marks("pe/hello_x64.exe"), None);
+    }
+
+    /// A real Inno Setup 5 uninstaller (`unins000.exe`) ends with its
+    /// message tail; the PE parser records it. A setup does not.
+    #[test]
+    fn the_pe_parser_records_the_uninstaller_message_tail() {
+        let tail = |rel: &str| {
+            let data = sample(rel).unwrap_or_default();
+            let l =
+                crate::container::list(crate::pe::HANDLER.open, &data, &Default::default(), 100);
+            let t = match l.parsed.metadata {
+                Some(crate::Metadata::Pe(p)) => p.inno_message_tail,
+                _ => None,
+            };
+            (data.len() as u64, t)
+        };
+        let (len, t) = tail("lookalike/inno5_unins000.exe");
+        let t = t.expect("message tail");
+        assert_eq!(t.offset, len - 8);
+        assert!(t.messages > 0 && t.messages < t.offset);
+        assert_eq!(tail("inno/inno_lzma2.exe").1, None);
+        let mut cut = b"IMsg".to_vec();
+        cut.extend_from_slice(&4u32.to_le_bytes());
+        assert_eq!(
+            message_tail(&cut),
+            None,
+            "messages must lie before the tail"
+        );
+    }
+
+    /// `Inno` at 0x30 with an offset and its complement (loaders before
+    /// 5.1.5). Hand-made header bytes: no such loader may be committed here
+    /// (the one real sample at hand has no redistribution licence).
+    #[test]
+    fn inno_at_0x30_needs_the_complement() {
+        let mut d = vec![0u8; 0x40];
+        d[0x30..0x34].copy_from_slice(b"Inno");
+        d[0x34..0x38].copy_from_slice(&0x1234u32.to_le_bytes());
+        d[0x38..0x3c].copy_from_slice(&(!0x1234u32).to_le_bytes());
+        assert_eq!(marks(&d, &[]).and_then(|m| m.offset_0x30), Some(0x1234));
+        d[0x38] ^= 1;
+        assert_eq!(marks(&d, &[]), None);
     }
 
     /// Revision 2 (Inno Setup 6.5+, issrc `TSetupLdrOffsetTable` at tag

@@ -39,7 +39,8 @@ use installsift_model::error::Error;
 use installsift_model::hash::to_hex as hex;
 use installsift_model::limits::Limits;
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format};
-pub(crate) use loader::{check_loader_table, find_in_image};
+pub(crate) use loader::{check_loader_table, find_in_image, marks as loader_marks, message_tail};
+pub use loader::{LoaderMarks, LoaderResource, MessageTail};
 use std::collections::BTreeMap;
 
 /// The loader table's checks, on the PE: the table's CRC, then the block

@@ -563,7 +563,7 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
         .pe()
         .and_then(|p| p.version_info.as_ref())
         .and_then(|v| v.fixed_file_version.clone());
-    let Some((_, tag)) = probe::omaha_tag(s) else {
+    let Some(tag) = probe::omaha_tag(s).map(|t| t.text.as_str()) else {
         return;
     };
     for pair in tag.split('&') {
@@ -576,7 +576,7 @@ fn omaha_tag(s: &Subject<'_>, facts: &mut InstallerFacts) {
             }
         }
     }
-    facts.properties.insert("tag".into(), cut(&tag));
+    facts.properties.insert("tag".into(), cut(tag));
 }
 
 /// The launcher's file version (the InstallShield release that built it)
@@ -609,35 +609,23 @@ fn installshield_facts(s: &Subject<'_>, facts: &mut InstallerFacts) {
     }
 }
 
-/// `Inno Setup Setup Data (x.y.z)` at the setup-0 offset named by the loader
-/// table (revision 1: u32 fields after the 12-byte magic and revision;
-/// revision 2 of Inno 6.5+: 64-bit offsets).
+/// `Inno Setup Setup Data (x.y.z)` at the setup-0 offset the loader table
+/// names (its revision and `Offset0` as the PE parser read them,
+/// [`crate::formats::inno::LoaderResource`]).
 fn inno_version(s: &Subject<'_>, facts: &mut InstallerFacts) {
     inno_parsed(s, facts);
-    let table = s.pe().and_then(|p| {
-        p.resources
-            .iter()
-            .find(|r| r.path.starts_with("RCDATA/11111/"))
-    });
-    let Some(r) = table else { return };
-    let Ok(t) = usize::try_from(r.offset) else {
+    let Some(t) = s
+        .pe()
+        .and_then(|p| p.inno_loader.as_ref())
+        .and_then(|m| m.resources.first())
+    else {
         return;
     };
-    // magic (12) + revision (4) + TotalSize, OffsetEXE, UncompressedSizeEXE,
-    // CRCEXE, Offset0, Offset1 (u32 each in revision 1).
-    let rev = crate::formats::le_u32(s.data, t + 12);
-    // Revision 2 (Inno 6.5+, issrc `TSetupLdrOffsetTable`): TotalSize and
-    // OffsetEXE are Int64, then UncompressedSizeEXE, CRCEXE, and Offset0 at
-    // byte 40 as Int64.
-    let offset0 = match rev {
-        Some(1) => crate::formats::le_u32(s.data, t + 16 + 16).map(u64::from),
-        Some(2) => crate::formats::le_u64(s.data, t + 40),
-        _ => None,
-    };
-    facts
-        .properties
-        .insert("loader-table-revision".into(), rev.unwrap_or(0).to_string());
-    let Some(o) = offset0.and_then(|o| usize::try_from(o).ok()) else {
+    facts.properties.insert(
+        "loader-table-revision".into(),
+        t.revision.unwrap_or(0).to_string(),
+    );
+    let Some(o) = t.offset0.and_then(|o| usize::try_from(o).ok()) else {
         return;
     };
     let Some(head) = s.data.get(o..o.saturating_add(64)) else {

@@ -4,7 +4,6 @@
 
 use super::rules::VersionKey;
 use super::{Hit, Subject};
-use crate::formats::le_u32;
 use crate::formats::pe::{PeInfo, ResourceInfo};
 use crate::report::{EntryKind, Family, Format, Node, Verdict};
 use memchr::memmem;
@@ -226,20 +225,10 @@ pub(crate) fn version_starts(s: &Subject<'_>, key: VersionKey, text: &str) -> Op
     starts_ci(v, text).then(|| Hit::at(format!("{} is `{v}`", key_name(key)), None))
 }
 
-/// The manifest's bytes as text (UTF-8, or UTF-16LE when it looks so).
-fn manifest_text(s: &Subject<'_>) -> Option<(u64, String)> {
-    let (r, b) = resources_named(s, "MANIFEST", None).next()?;
-    let b = b.get(..b.len().min(1 << 16))?;
-    let text = if b.get(1) == Some(&0) {
-        let units: Vec<u16> = b
-            .chunks_exact(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
-        String::from_utf16_lossy(&units)
-    } else {
-        String::from_utf8_lossy(b).into_owned()
-    };
-    Some((r.offset, text))
+/// The manifest the PE parser read as text: its offset and text.
+fn manifest_text<'a>(s: &Subject<'a>) -> Option<(u64, &'a str)> {
+    let m = s.pe()?.manifest.as_ref()?;
+    Some((m.offset, m.text.as_str()))
 }
 
 pub(crate) fn manifest_has(s: &Subject<'_>, text: &str) -> Option<Hit> {
@@ -390,20 +379,15 @@ pub(crate) fn msix_manifest(s: &Subject<'_>) -> Option<Hit> {
 
 // ------------------------------------------------------------------ engines
 
-/// Inno Setup loader-table magics (innoextract `src/loader/offsets.cpp`).
-const INNO_LOADER_MAGICS: &[(&[u8], &str)] = &[
-    (b"rDlPtS02\x87eVx", "1.2.10"),
-    (b"rDlPtS04\x87eVx", "4.0.0"),
-    (b"rDlPtS05\x87eVx", "4.0.3"),
-    (b"rDlPtS06\x87eVx", "4.0.10"),
-    (b"rDlPtS07\x87eVx", "4.1.6"),
-    (b"rDlPtS\xcd\xe6\xd7{\x0b*", "5.1.5"),
-    (b"nS5W7dT\x83\xaa\x1b\x0fj", "5.1.5 (modified)"),
-];
+/// The Inno Setup loader marks the PE parser recorded (`Inno` at 0x30, the
+/// `RCDATA/11111` resources and the table magic each starts with).
+fn inno_marks<'a>(s: &Subject<'a>) -> Option<&'a crate::formats::inno::LoaderMarks> {
+    s.pe()?.inno_loader.as_ref()
+}
 
 pub(crate) fn inno_loader_table(s: &Subject<'_>) -> Option<Hit> {
-    resources_named(s, "RCDATA", Some("11111")).find_map(|(r, b)| {
-        let (_, v) = INNO_LOADER_MAGICS.iter().find(|(m, _)| b.starts_with(m))?;
+    inno_marks(s)?.resources.iter().find_map(|r| {
+        let v = r.magic?;
         Some(Hit::at(
             format!(
                 "loader table in resource {} (magic of Inno Setup {v} or later)",
@@ -415,12 +399,8 @@ pub(crate) fn inno_loader_table(s: &Subject<'_>) -> Option<Hit> {
 }
 
 pub(crate) fn inno_offset_0x30(s: &Subject<'_>) -> Option<Hit> {
-    if s.data.get(0x30..0x34)? != b"Inno" {
-        return None;
-    }
-    let table = le_u32(s.data, 0x34)?;
-    let check = le_u32(s.data, 0x38)?;
-    (check == !table && (table as usize) < s.data.len()).then(|| {
+    let table = inno_marks(s)?.offset_0x30?;
+    (table < s.data.len() as u64).then(|| {
         Hit::at(
             format!("`Inno` at 0x30 with loader table offset {table:#x} (and its complement)"),
             Some(0x30),
@@ -494,39 +474,6 @@ pub(crate) fn velopack(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
-/// An Omaha metainstaller's payload: an LZMA-alone stream (google/omaha
-/// `mi_exe_stub/mi.cc` decompresses it with the LZMA SDK) whose output is a
-/// tar archive, directly or after the 20-byte header of Omaha 1.3's BCJ2
-/// split. Returns the first member's name.
-fn omaha_payload(b: &[u8]) -> Option<String> {
-    use std::io::Read;
-    let props = *b.first()?;
-    let dict = le_u32(b, 1)?;
-    if props >= 225 || dict < 4096 {
-        return None;
-    }
-    let mut r = crate::formats::lzma::LzmaReader::lzma(props, 1 << 16, b.get(13..)?).ok()?;
-    let mut head = [0u8; 1024];
-    let mut got = 0;
-    while got < head.len() {
-        match r.read(head.get_mut(got..)?) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => got += n,
-        }
-    }
-    let head = head.get(..got)?;
-    [0usize, 20].iter().find_map(|&skip| {
-        let tar = head.get(skip..skip + 512)?;
-        if tar.get(257..262)? != b"ustar" {
-            return None;
-        }
-        let name = tar.get(..100)?;
-        let end = name.iter().position(|&c| c == 0).unwrap_or(100);
-        let name = name.get(..end)?;
-        (!name.is_empty()).then(|| String::from_utf8_lossy(name).into_owned())
-    })
-}
-
 /// Omaha's metainstaller stub before a payload is added (`mi_exe_stub`):
 /// its `GOOGLEUPDATE` resource and no `B` payload resource, nothing after
 /// the image.
@@ -566,16 +513,16 @@ pub(crate) fn omaha(s: &Subject<'_>) -> Option<Hit> {
             Some(r.offset),
         ));
     }
-    let (r, b) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
-    let why = if let Some((at, tag)) = omaha_tag(s) {
+    let (r, _) = resources_named(s, "B", Some("102")).find(|(_, b)| !b.is_empty())?;
+    let why = if let Some(tag) = omaha_tag(s) {
         return Some(Hit::at(
             format!(
-                "metainstaller payload resource {} and the tag `Gact` at {at:#x}: `{tag}`",
-                r.path
+                "metainstaller payload resource {} and the tag `Gact` at {:#x}: `{}`",
+                r.path, tag.offset, tag.text
             ),
             Some(r.offset),
         ));
-    } else if let Some(first) = omaha_payload(b) {
+    } else if let Some(first) = s.pe()?.omaha_payload_member.as_deref() {
         return Some(Hit::at(
             format!(
                 "metainstaller payload resource {}: an LZMA-compressed tar archive (first member `{first}`); no tag",
@@ -624,29 +571,9 @@ pub(crate) fn chromium_mini_installer(s: &Subject<'_>) -> Option<Hit> {
     ))
 }
 
-/// Longest Omaha tag read (the metainstaller itself rejects 64 KiB or more).
-const MAX_OMAHA_TAG: usize = 0xFFFF;
-
-/// The Omaha tag: `Gact` (or `Gact2.0Omaha`), a big-endian u16 length, then
-/// the tag text, inside the certificate table. Returns its offset and text.
-pub(crate) fn omaha_tag(s: &Subject<'_>) -> Option<(usize, String)> {
-    let c = s.pe()?.certificate_table?;
-    let a = usize::try_from(c.offset).ok()?;
-    let e = a
-        .checked_add(usize::try_from(c.size).ok()?)?
-        .min(s.data.len());
-    let table = s.data.get(a..e)?;
-    let i = memmem::rfind(table, b"Gact")?;
-    let mut at = i + 4;
-    if table.get(at..)?.starts_with(b"2.0Omaha") {
-        at += 8;
-    }
-    let len = usize::from(u16::from_be_bytes([*table.get(at)?, *table.get(at + 1)?]));
-    let raw = table.get(at + 2..at + 2 + len.min(MAX_OMAHA_TAG))?;
-    let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-    let text = raw.get(..end)?;
-    (!text.is_empty() && text.iter().all(|b| b.is_ascii_graphic() || *b == b' '))
-        .then(|| (a + i, String::from_utf8_lossy(text).into_owned()))
+/// The Omaha tag the PE parser read from the certificate table.
+pub(crate) fn omaha_tag<'a>(s: &Subject<'a>) -> Option<&'a crate::formats::pe::OmahaTag> {
+    s.pe()?.omaha_tag.as_ref()
 }
 
 /// NSIS data whose first header has flag 1 (FH_FLAGS_UNINSTALL): the data
@@ -1078,37 +1005,23 @@ pub(crate) fn system_tool(s: &Subject<'_>) -> Option<Hit> {
 }
 
 /// An Inno uninstaller ends with `TUninstallerMsgTail`: `IMsg` and the
-/// offset of the messages it carries (Int32 before 6.5, Int64 after; issrc
-/// `Shared.Struct.pas`), which lie inside the file.
+/// offset of the messages it carries, as the PE parser read it.
 pub(crate) fn inno_uninstaller_messages(s: &Subject<'_>) -> Option<Hit> {
-    let len = s.data.len();
-    [(8usize, 4usize), (12, 8)]
-        .iter()
-        .find_map(|&(tail, width)| {
-            let at = len.checked_sub(tail)?;
-            if s.data.get(at..at + 4)? != b"IMsg" {
-                return None;
-            }
-            let off = match width {
-                4 => u64::from(le_u32(s.data, at + 4)?),
-                _ => crate::formats::le_u64(s.data, at + 4)?,
-            };
-            (off < at as u64).then(|| {
-                Hit::at(
-                    format!("uninstaller message tail `IMsg`: messages at {off:#x}"),
-                    Some(at as u64),
-                )
-            })
-        })
+    let t = s.pe()?.inno_message_tail?;
+    Some(Hit::at(
+        format!(
+            "uninstaller message tail `IMsg`: messages at {:#x}",
+            t.messages
+        ),
+        Some(t.offset),
+    ))
 }
 
 pub(crate) fn inno_stub(s: &Subject<'_>) -> Option<Hit> {
     if has_overlay_payload(s) {
         return None;
     }
-    if let Some((r, _)) = resources_named(s, "RCDATA", Some("11111"))
-        .find(|(_, b)| !INNO_LOADER_MAGICS.iter().any(|(m, _)| b.starts_with(m)))
-    {
+    if let Some(r) = inno_marks(s).and_then(|m| m.resources.iter().find(|r| r.magic.is_none())) {
         return Some(Hit::at(
             format!(
                 "Inno Setup loader stub: resource {} holds no loader table",
