@@ -45,6 +45,7 @@
 mod classify;
 pub mod extract;
 mod feed;
+mod guard;
 pub mod render;
 mod report;
 mod scan;

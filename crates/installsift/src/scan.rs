@@ -19,6 +19,44 @@ use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+/// An error on the input's node when its file changed while it was scanned:
+/// its size or modification time differs from when it was opened, fewer
+/// bytes were read than it had, or (`faults`) pages of its map vanished and
+/// read as zeros. The report then describes neither version of the file.
+fn changed_under_scan(
+    report: &mut Report,
+    file: &std::fs::File,
+    before: &std::fs::Metadata,
+    got: u64,
+    faults: u64,
+) {
+    let after = file.metadata().ok();
+    let now = after.as_ref().map(|m| m.len());
+    let moved = after
+        .as_ref()
+        .is_some_and(|m| m.modified().ok() != before.modified().ok());
+    if faults == 0 && got == before.len() && now == Some(before.len()) && !moved {
+        return;
+    }
+    let mut what = format!(
+        "the file changed while it was scanned ({} bytes when opened, {got} read",
+        before.len()
+    );
+    match now {
+        Some(n) => what.push_str(&format!(", {n} now")),
+        None => what.push_str(", its size now unknown"),
+    }
+    if faults > 0 {
+        what.push_str(&format!("; {faults} pages past its new end read as zeros"));
+    }
+    what.push_str("): the hashes and listing describe neither version");
+    let root = &mut report.root.info;
+    if root.errors.is_empty() {
+        report.stats.nodes_with_errors += 1;
+    }
+    root.errors.insert(0, Error::io(what));
+}
+
 /// Scans files and byte buffers. Cheap to clone; safe to share across threads.
 #[derive(Debug, Clone, Default)]
 pub struct Scanner {
@@ -37,10 +75,13 @@ pub struct Scanner {
 /// choice, set with [`Scanner::with_read_mode`]. The report is the same in
 /// every mode; only memory use and speed differ.
 ///
-/// A memory map is `unsafe` in one way a caller must accept: if another
-/// process truncates the file while it is scanned, reading the vanished
-/// pages kills the process (`SIGBUS`). So the library maps nothing unless
-/// asked; the `installsift` CLI asks for [`ReadMode::Auto`].
+/// If another process truncates a mapped file while it is scanned, reading
+/// the vanished pages raises `SIGBUS`, which kills a process by default.
+/// Maps are therefore registered with a process-wide `SIGBUS` handler
+/// while they are scanned (`guard.rs`): a vanished page reads as zeros and
+/// the input's node gets an `io` error saying the file changed. The library
+/// still maps nothing unless asked; the `installsift` CLI asks for
+/// [`ReadMode::Auto`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ReadMode {
     /// Read the whole file into memory (the default): no map, but the
@@ -1558,11 +1599,16 @@ impl Scanner {
                 .take(at_most)
                 .read_to_end(&mut buf)
                 .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
-            return Ok(self.scan_bytes_inner(&name, &buf, sink));
+            let mut report = self.scan_bytes_inner(&name, &buf, sink);
+            // What was read is one consistent copy, unless the file changed
+            // while it was being read.
+            changed_under_scan(&mut report, &file, &meta, buf.len() as u64, 0);
+            return Ok(report);
         }
         // SAFETY: the map is read-only and lives only for this call. If another
-        // process truncates the file meanwhile, reads may fault (SIGBUS); that
-        // is the accepted cost of not copying multi-GB inputs.
+        // process truncates the file meanwhile, reading the vanished pages
+        // raises SIGBUS: the guard registered below makes them read as zeros
+        // instead (guard.rs), and the change becomes an error on the input.
         #[allow(unsafe_code)]
         let map = unsafe {
             let mut o = memmap2::MmapOptions::new();
@@ -1574,6 +1620,15 @@ impl Scanner {
             o.map(&file)
         }
         .map_err(|e| Error::io(format!("{}: mmap: {e}", path.display())))?;
+        let Some(guard) = crate::guard::Guard::new(&map) else {
+            // No guard to be had (every slot taken): read the file instead
+            // of risking the process.
+            drop(map);
+            return self
+                .clone()
+                .with_read_mode(ReadMode::Read)
+                .scan_path_inner(path, sink);
+        };
         // A big file is hashed first, a slice at a time, and each hashed
         // slice is dropped from this process's resident set: otherwise the
         // mapped pages of a multi-GB input would all count as our memory.
@@ -1596,7 +1651,10 @@ impl Scanner {
             }
             h.finish()
         });
-        Ok(self.scan_root(&name, &map, hashes, sink))
+        let mut report = self.scan_root(&name, &map, hashes, sink);
+        changed_under_scan(&mut report, &file, &meta, map.len() as u64, guard.faults());
+        drop(guard);
+        Ok(report)
     }
 
     /// Scan one file and hand every node to `visit`, parent before children.
@@ -1744,6 +1802,57 @@ impl Scanner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Truncates a file when the scan hands over the input's bytes, as
+    /// another process may at any moment.
+    struct Truncate(PathBuf);
+
+    impl DataSink for Truncate {
+        fn node(&mut self, number: u64, _: &[String], _: &[u8]) {
+            if number == 1 {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&self.0)
+                    .and_then(|f| f.set_len(100))
+                    .expect("truncate");
+            }
+        }
+        fn begin(&mut self) {}
+        fn chunk(&mut self, _: &[u8]) {}
+        fn streamed(&mut self, _: u64, _: &[String]) {}
+        fn copy(&mut self, _: u64, _: &[String], _: u64) {}
+    }
+
+    /// A mapped input truncated to 100 bytes while it is parsed: the
+    /// process lives (the vanished pages read as zeros), the scan ends,
+    /// and the input's node says the file changed. Read, the copy is
+    /// consistent, and the change is said all the same.
+    #[test]
+    fn a_file_truncated_during_its_scan_is_an_error_not_a_crash() {
+        let src = crate::test_support::sample("zip/deflate.zip").expect("sample");
+        let dir = std::env::temp_dir().join(format!("installsift-shrink-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        for mode in [ReadMode::Mmap, ReadMode::Read, ReadMode::Auto] {
+            let path = dir.join(format!("{mode:?}.zip"));
+            std::fs::write(&path, &src).expect("write");
+            let report = Scanner::new()
+                .with_read_mode(mode)
+                .scan_path_inner(&path, Some(Box::new(Truncate(path.clone()))))
+                .expect("scanned");
+            let first = report.root.info.errors.first().map(|e| e.to_string());
+            assert!(
+                first.as_deref().is_some_and(|e| e
+                    .starts_with("io: the file changed while it was scanned")
+                    && e.contains(&format!("{} bytes when opened", src.len()))
+                    && e.contains("100 now")),
+                "{mode:?}: {first:?}"
+            );
+            if mode == ReadMode::Mmap {
+                assert!(first.is_some_and(|e| e.contains("pages past its new end read as zeros")));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn every_read_mode_gives_the_same_report_and_the_default_maps_nothing() {

@@ -2,6 +2,7 @@
 
 mod acceptance;
 mod bioc;
+mod changing;
 mod classify;
 mod cli;
 mod differential;
