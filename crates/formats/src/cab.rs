@@ -949,7 +949,7 @@ impl Decoder {
                 Ok(())
             }
             Decoder::Lzx(lzx) => lzx.decode_frame(packed, out_len, out).map_err(|e| match e {
-                Error::Malformed { message } => message,
+                Error::Malformed { message, .. } => message,
                 other => other.to_string(),
             }),
             Decoder::Failed(e) => Err(e.to_string()),

@@ -1487,7 +1487,7 @@ mod tests {
         data[coff + 16] = 112;
         let layout = read_layout(&data).expect("layout");
         assert!(
-            matches!(&layout.problems[..], [Error::Malformed { message }] if message.contains("SizeOfOptionalHeader is 112")),
+            matches!(&layout.problems[..], [Error::Malformed { message, .. }] if message.contains("SizeOfOptionalHeader is 112")),
             "{:?}",
             layout.problems
         );

@@ -227,9 +227,7 @@ impl<'s> Cx<'s> {
         payload: &(dyn std::any::Any + Send),
     ) -> Error {
         self.budget.stats.panics += 1;
-        Error::Panic {
-            message: format!("{what}: {}", panic_message(payload)),
-        }
+        Error::panic(format!("{what}: {}", panic_message(payload)))
     }
 
     /// Count one more entry against the limits; false (with an error on this
@@ -883,9 +881,7 @@ fn scan_node_with(
                 Err(p) => {
                     cx.budget.stats.panics += 1;
                     let msg = panic_message(p.as_ref());
-                    cx.error(Error::Panic {
-                        message: format!("{hname} parser: {msg}"),
-                    });
+                    cx.error(Error::panic(format!("{hname} parser: {msg}")));
                 }
             }
         }

@@ -561,7 +561,7 @@ fn read<'a>(data: &'a [u8], mut info: NsisInfo, limits: &Limits, notes: &mut Not
 /// In an archive cut short, a `malformed` decoding error is the cut.
 fn fix(truncated: bool, e: Error) -> Error {
     match e {
-        Error::Malformed { message } if truncated => Error::truncated(message),
+        Error::Malformed { message, offset } if truncated => Error::Truncated { message, offset },
         e => e,
     }
 }
