@@ -525,7 +525,7 @@ impl<'a> Walk<'a> {
                 folder.blocks,
                 folder.data_offset,
                 data.len()
-            )));
+            )).at(u64::from(folder.data_offset)));
         }
         Some(FolderWalk {
             k,
@@ -665,6 +665,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             "cabinet {what} at offset {at} runs past the end of the data ({} bytes)",
             whole.len()
         ))
+        .at(at as u64)
     };
     let (
         Some(size),
@@ -701,7 +702,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             notes.error(Error::malformed(format!(
                 "cbCabinet (offset 8) is {size}, less than the 36-byte header: the data's own length ({}) is used",
                 whole.len()
-            )));
+            )).at(8));
             whole
         }
         Some(d) => d,
@@ -760,9 +761,12 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
         let (Some(off), Some(blocks), Some(bits)) =
             (le_u32(data, at), le_u16(data, at + 4), le_u16(data, at + 6))
         else {
-            notes.error(Error::truncated(format!(
-                "CFFOLDER {i} at offset {at} runs past the end of the data"
-            )));
+            notes.error(
+                Error::truncated(format!(
+                    "CFFOLDER {i} at offset {at} runs past the end of the data"
+                ))
+                .at(at as u64),
+            );
             break;
         };
         let method = Method::from_bits(bits);
@@ -795,7 +799,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
         notes.error(Error::malformed(format!(
             "coffFiles (offset 16) is {coff_files}, outside the cabinet (36..{}): the file table is read where the folder table ends, at offset {at}",
             data.len()
-        )));
+        )).at(16));
         at
     } else {
         coff_files as usize
@@ -810,7 +814,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             notes.error(Error::truncated(format!(
                 "CFFILE {i} of {n_files} at offset {at} runs past the end of the data: {} files not listed",
                 usize::from(n_files) - i
-            )));
+            )).at(at as u64));
             break;
         };
         let Some((name, next)) = c_string(data, at + 16, attribs & ATTR_NAME_IS_UTF != 0) else {
@@ -818,7 +822,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
                 "name of CFFILE {i} at offset {} is cut short or longer than {MAX_NAME} bytes: {} files not listed",
                 at + 16,
                 usize::from(n_files) - i
-            )));
+            )).at((at + 16) as u64));
             break;
         };
         info.entries += 1;
@@ -842,7 +846,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             if usize::from(folder) < folders.len() || folder >= IFOLD_CONTINUED_FROM_PREV {
                 notes.error(Error::malformed(format!(
                     "cFiles (offset 28) says {n_files} files, but another CFFILE follows the table at offset {at}: files are missing from the listing"
-                )));
+                )).at(28));
             }
         }
     }
@@ -1206,5 +1210,35 @@ mod tests {
         // Value from the cab crate's own test (checksum.rs).
         assert_eq!(checksum(b"", b"\x0e\0\x0e\0Hello, world!\n"), 0x7f2e1a4c);
         assert_eq!(checksum(b"", b""), 0);
+    }
+
+    /// A real cabinet (gcab) cut inside its file table: the error names
+    /// the first CFFILE, and its typed offset is where the table starts
+    /// (`coffFiles`, read here from the header, not from the parser).
+    #[test]
+    fn cut_file_table_error_carries_its_offset() {
+        use crate::container::list;
+        use crate::test_support::sample;
+        let Some(d) = sample("cab/stored.cab") else {
+            unreachable!("sample() panics when cab/stored.cab is missing");
+        };
+        let coff_files = u32::from_le_bytes([d[16], d[17], d[18], d[19]]);
+        let cut = &d[..coff_files as usize + 5];
+        let l = list(open, cut, &installsift_model::Limits::default(), usize::MAX);
+        let e = l
+            .notes
+            .errors
+            .iter()
+            .find(|e| e.message().starts_with("CFFILE 0 "))
+            .unwrap_or_else(|| panic!("no CFFILE error: {:?}", l.notes.errors));
+        assert_eq!(e.kind(), "truncated");
+        assert_eq!(e.offset(), Some(u64::from(coff_files)));
+        assert!(
+            e.message().contains(&format!("at offset {coff_files} ")),
+            "{e}"
+        );
+        // The whole sample has no error and so no offset to report.
+        let whole = list(open, &d, &installsift_model::Limits::default(), usize::MAX);
+        assert!(whole.notes.errors.is_empty(), "{:?}", whole.notes.errors);
     }
 }

@@ -1000,16 +1000,20 @@ impl<'a> LocalWalk<'a> {
             Some(b"PK\x03\x04") => {}
             Some(b"PK\x01\x02") | Some(b"PK\x05\x06") | Some(b"PK\x06\x06") => return stop(self),
             Some(_) => {
-                notes.error(Error::malformed(format!(
-                    "no local file header at offset {off}; listing stopped"
-                )));
+                notes.error(
+                    Error::malformed(format!(
+                        "no local file header at offset {off}; listing stopped"
+                    ))
+                    .at(off as u64),
+                );
                 return stop(self);
             }
             None => {
                 if off < data.len() {
-                    notes.error(Error::truncated(format!(
-                        "data ends inside the signature at offset {off}"
-                    )));
+                    notes.error(
+                        Error::truncated(format!("data ends inside the signature at offset {off}"))
+                            .at(off as u64),
+                    );
                 }
                 return stop(self);
             }
@@ -1023,9 +1027,10 @@ impl<'a> LocalWalk<'a> {
             le_u16(data, off + 26),
             le_u16(data, off + 28),
         ) else {
-            notes.error(Error::truncated(format!(
-                "local file header at offset {off} is cut short"
-            )));
+            notes.error(
+                Error::truncated(format!("local file header at offset {off} is cut short"))
+                    .at(off as u64),
+            );
             return stop(self);
         };
         let name_at = off + 30;
@@ -1034,9 +1039,12 @@ impl<'a> LocalWalk<'a> {
         let (Some(raw_name), Some(extra)) =
             (data.get(name_at..extra_at), data.get(extra_at..data_start))
         else {
-            notes.error(Error::truncated(format!(
-                "local file header at offset {off}: name or extra field cut short"
-            )));
+            notes.error(
+                Error::truncated(format!(
+                    "local file header at offset {off}: name or extra field cut short"
+                ))
+                .at(off as u64),
+            );
             return stop(self);
         };
         let name = String::from_utf8_lossy(raw_name).into_owned();

@@ -168,6 +168,16 @@ impl Error {
         self
     }
 
+    /// [`Error::at`] when the offset is known (e.g. a `checked_add` of a
+    /// base and a relative offset), the error unchanged when not.
+    #[must_use]
+    pub fn at_opt(self, offset: Option<u64>) -> Self {
+        match offset {
+            Some(o) => self.at(o),
+            None => self,
+        }
+    }
+
     /// The byte offset of the problem in the parser's input, when the
     /// parser knew one in that input's coordinates.
     pub fn offset(&self) -> Option<u64> {
