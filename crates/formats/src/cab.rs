@@ -975,7 +975,7 @@ struct FolderReader<'a> {
     out_pos: usize,
     /// Uncompressed offset in the folder of the next byte `read` returns.
     position: u64,
-    failed: Option<(io::ErrorKind, String)>,
+    failed: Option<(io::ErrorKind, String, usize)>,
     /// What the checksum of each block decoded so far said (index: block).
     sums: Vec<BlockSum>,
 }
@@ -987,20 +987,35 @@ enum BlockSum {
     Matched,
     /// No checksum stored (0): the block vouches for nothing.
     Unset,
-    /// The stored checksum does not match: the message says where and what.
-    Mismatch(String),
+    /// The stored checksum does not match: the message says where and
+    /// what; the block's offset in the cabinet.
+    Mismatch(String, usize),
+}
+
+/// A decoding error about the CFDATA block at `at`, carrying that offset
+/// (see [`installsift_model::error::AtOffset`]).
+fn located(kind: io::ErrorKind, at: usize, message: String) -> io::Error {
+    io::Error::new(
+        kind,
+        installsift_model::error::AtOffset {
+            offset: at as u64,
+            message,
+        },
+    )
 }
 
 impl FolderReader<'_> {
-    fn fail(&mut self, kind: io::ErrorKind, msg: String) -> io::Error {
-        self.failed = Some((kind, msg.clone()));
-        io::Error::new(kind, msg)
+    /// Remember the failure of the block at `at` and return it, with its
+    /// offset carried for the error it becomes.
+    fn fail(&mut self, kind: io::ErrorKind, at: usize, msg: String) -> io::Error {
+        self.failed = Some((kind, msg.clone(), at));
+        located(kind, at, msg)
     }
 
     /// Decode the next CFDATA block into `out`; false at the folder's end.
     fn next_block(&mut self) -> io::Result<bool> {
-        if let Some((kind, msg)) = &self.failed {
-            return Err(io::Error::new(*kind, msg.clone()));
+        if let Some((kind, msg, at)) = &self.failed {
+            return Err(located(*kind, *at, msg.clone()));
         }
         if self.blocks_left == 0 {
             return Ok(false);
@@ -1013,6 +1028,7 @@ impl FolderReader<'_> {
         ) else {
             return Err(self.fail(
                 io::ErrorKind::UnexpectedEof,
+                at,
                 format!("CFDATA block {i} of folder {k} at offset {at}: header runs past the end of the data"),
             ));
         };
@@ -1025,6 +1041,7 @@ impl FolderReader<'_> {
         ) else {
             return Err(self.fail(
                 io::ErrorKind::UnexpectedEof,
+                at,
                 format!(
                     "CFDATA block {i} of folder {k} at offset {at}: {cb} bytes declared, {} remain",
                     self.data.len().saturating_sub(body_at)
@@ -1040,9 +1057,12 @@ impl FolderReader<'_> {
             if actual == csum {
                 BlockSum::Matched
             } else {
-                BlockSum::Mismatch(format!(
-                    "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
-                ))
+                BlockSum::Mismatch(
+                    format!(
+                        "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
+                    ),
+                    at,
+                )
             }
         };
         match self.decoder.block(body, usize::from(ucb), &mut self.out) {
@@ -1052,11 +1072,12 @@ impl FolderReader<'_> {
                 self.out.clear();
                 self.out_pos = 0;
                 let also = match &sum {
-                    BlockSum::Mismatch(m) => format!(" (and its checksum fails: {m})"),
+                    BlockSum::Mismatch(m, _) => format!(" (and its checksum fails: {m})"),
                     _ => String::new(),
                 };
                 return Err(self.fail(
                     io::ErrorKind::InvalidData,
+                    at,
                     format!("CFDATA block {i} of folder {k} at offset {at}: {msg}{also}"),
                 ));
             }
@@ -1087,10 +1108,10 @@ impl FolderReader<'_> {
         if blocks.is_empty() {
             return entry;
         }
-        if let Some(BlockSum::Mismatch(m)) =
-            blocks.iter().find(|b| matches!(b, BlockSum::Mismatch(_)))
+        if let Some(BlockSum::Mismatch(m, at)) =
+            blocks.iter().find(|b| matches!(b, BlockSum::Mismatch(..)))
         {
-            return entry.with_error(Error::checksum(format!("{what}: {m}")));
+            return entry.with_error(Error::checksum(format!("{what}: {m}")).at(*at as u64));
         }
         if blocks.iter().all(|b| *b == BlockSum::Matched) {
             return entry.verified(Check::CabChecksum);

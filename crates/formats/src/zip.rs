@@ -350,6 +350,13 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
             return Some(unsupported(&entry, &format!("zip entry `{}`", entry.name)));
         }
         if let Some(error) = overlap(&mut self.spans, span, &entry.name) {
+            // The message states the archive's own offsets (the reader's,
+            // shifted for a carved self-extractor): the node's only when
+            // nothing is shifted, and only then is the field set.
+            let error = match self.info.base_shift {
+                None | Some(0) => error.at(span.0),
+                Some(_) => error,
+            };
             return Some(missing(&entry, error));
         }
         self.check.next = Some(entry);

@@ -258,14 +258,40 @@ pub fn context(mut e: Error, what: &str) -> Error {
 /// Result alias used across the crate.
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// A message with the byte offset it is about, for a decoding reader to
+/// carry inside a [`std::io::Error`] (`io::Error::new(kind, AtOffset {..})`)
+/// so that [`io_to_error`] keeps the offset as a field. It displays as its
+/// message alone, so the text is what a plain string error would give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtOffset {
+    /// Offset in the bytes of the container whose reader failed.
+    pub offset: u64,
+    /// What went wrong there.
+    pub message: String,
+}
+
+impl std::fmt::Display for AtOffset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AtOffset {}
+
 /// Map an I/O error from a decoder to our kinds: early EOF is truncation.
+/// An [`AtOffset`] inside it gives the error its offset.
 pub fn io_to_error(e: &std::io::Error, done: u64) -> Error {
+    let e_offset = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<AtOffset>())
+        .map(|a| a.offset);
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof => {
             Error::truncated(format!("data ends after {done} bytes: {e}"))
         }
         _ => Error::malformed(format!("decoding failed after {done} bytes: {e}")),
     }
+    .at_opt(e_offset)
 }
 
 #[cfg(test)]
@@ -301,6 +327,30 @@ mod tests {
         assert_eq!(context(e.clone(), "y").offset(), None);
         assert_eq!(e.at(1).at(2).offset(), Some(2));
         assert_eq!(Error::io("x").limit_hit(), None);
+    }
+
+    #[test]
+    fn io_errors_keep_an_offset_they_carry() {
+        let located = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            AtOffset {
+                offset: 161,
+                message: "block at offset 161 cut".into(),
+            },
+        );
+        let e = io_to_error(&located, 5);
+        assert_eq!(
+            e.to_string(),
+            "truncated: data ends after 5 bytes: block at offset 161 cut"
+        );
+        assert_eq!(e.offset(), Some(161));
+        let plain = std::io::Error::other("block at offset 161 bad");
+        let e = io_to_error(&plain, 0);
+        assert_eq!(
+            e.to_string(),
+            "malformed: decoding failed after 0 bytes: block at offset 161 bad"
+        );
+        assert_eq!(e.offset(), None);
     }
 
     #[test]
