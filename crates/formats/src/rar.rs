@@ -153,34 +153,38 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     };
     if f.encrypted {
         info.encrypted_entries += 1;
-        let err = Error::encrypted(format!("{what} is encrypted; not decrypted"));
+        let err = Error::encrypted(format!("{what} is encrypted; not decrypted")).at(f.at as u64);
         return missing(f.name, e, err);
     }
     if f.split {
         let err = Error::unsupported(format!(
             "{what} continues in another volume; volumes are read one at a time"
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     }
     if !f.stored {
         let err = Error::unsupported(format!(
             "{what}: RAR compression ({}) is not decoded",
             f.method
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     }
     let Some(bytes) = f.data else {
         let err = Error::truncated(format!(
             "{what}: {} stored bytes declared, the archive ends first",
             f.packed
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     };
     if bytes.len() as u64 != f.size {
         let err = Error::malformed(format!(
             "{what}: stored, but {} bytes packed for {} unpacked",
             f.packed, f.size
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     }
     info.stored_entries += 1;
@@ -189,9 +193,12 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
         e = if got == want {
             e.verified(Check::RarCrc32)
         } else {
-            e.with_error(Error::checksum(format!(
-                "{what}: CRC-32 stored {want:08x}, data hashes to {got:08x}"
-            )))
+            e.with_error(
+                Error::checksum(format!(
+                    "{what}: CRC-32 stored {want:08x}, data hashes to {got:08x}"
+                ))
+                .at(f.at as u64),
+            )
         };
     }
     Entry {

@@ -1077,7 +1077,8 @@ impl<'a> LocalWalk<'a> {
                     e.method = Some(method_name_from_code(code));
                     let error = Error::truncated(format!(
                         "{what}: sizes are in a data descriptor that was not found"
-                    ));
+                    ))
+                    .at(off as u64);
                     let missing = container::Entry {
                         name,
                         info: e,
@@ -1107,7 +1108,8 @@ impl<'a> LocalWalk<'a> {
             self.done = true;
             Err(Error::truncated(format!(
                 "{what}: {compressed} compressed bytes declared, {avail} remain"
-            )))
+            ))
+            .at(off as u64))
         } else {
             Ok(data.get(off..).unwrap_or(&[]))
         };

@@ -495,7 +495,8 @@ impl<'s> Cx<'s> {
                 return Err(Error::malformed(format!(
                     "overlaps `{other}` (bytes {at:#x}..{:#x} of the parent); not opened again",
                     at + bytes.len()
-                )));
+                ))
+                .at(at as u64));
             }
         }
         self.borrowed.insert(start, (end, name.to_owned()));
@@ -1649,6 +1650,24 @@ mod tests {
             child_numbers: Vec::new(),
         };
         f(&mut cx)
+    }
+
+    /// A slice that overlaps one already opened is refused with the
+    /// offset, in the parent's bytes, that its message states.
+    #[test]
+    fn overlapping_claim_is_located_in_the_parent() {
+        let parent = [0u8; 64];
+        let e = with_cx(Limits::default(), |cx| {
+            cx.range = (parent.as_ptr() as usize, parent.as_ptr() as usize + 64);
+            assert!(cx.claim(&parent[8..24], "a").is_ok());
+            cx.claim(&parent[16..40], "b").err()
+        });
+        let e = e.expect("an overlap is refused");
+        assert_eq!(e.offset(), Some(16));
+        assert_eq!(
+            e.to_string(),
+            "malformed: overlaps `a` (bytes 0x10..0x28 of the parent); not opened again"
+        );
     }
 
     fn limit_of(r: Result<Unpacked>) -> &'static str {
