@@ -1262,4 +1262,50 @@ mod tests {
         let whole = list(open, &d, &installsift_model::Limits::default(), usize::MAX);
         assert!(whole.notes.errors.is_empty(), "{:?}", whole.notes.errors);
     }
+
+    fn open_unlocated<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+        let from = notes.errors.len();
+        let c = open(data, opts, notes).into_container();
+        notes.clear_offsets_from(from);
+        Opened::Container(Box::new(crate::container::Unlocated(c)))
+    }
+
+    /// A damaged cabinet read as an MSI reads its embedded one (through
+    /// `Unlocated`): the same errors, word for word, none with an offset;
+    /// read directly, the same errors are located.
+    #[test]
+    fn a_cabinet_in_a_stream_gives_no_offsets() {
+        use crate::container::{list, Listed, Listing};
+        use crate::test_support::sample;
+        let Some(d) = sample("malformed/trunc_mszip.cab") else {
+            unreachable!("sample() panics when malformed/trunc_mszip.cab is missing");
+        };
+        let all = |l: &Listing| -> Vec<Error> {
+            let mut v = l.notes.errors.clone();
+            for (_, info, listed) in &l.entries {
+                v.extend(info.errors.iter().cloned());
+                match listed {
+                    Listed::Missing { error, .. } | Listed::Decoded(Err(error)) => {
+                        v.push(error.clone());
+                    }
+                    _ => {}
+                }
+            }
+            v
+        };
+        let limits = installsift_model::Limits::default();
+        let direct = all(&list(open, &d, &limits, usize::MAX));
+        let unlocated = all(&list(open_unlocated, &d, &limits, usize::MAX));
+        assert!(direct.len() >= 2, "{direct:?}");
+        assert!(
+            direct.iter().filter(|e| e.offset().is_some()).count() >= 2,
+            "{direct:?}"
+        );
+        assert!(
+            unlocated.iter().all(|e| e.offset().is_none()),
+            "{unlocated:?}"
+        );
+        let text = |v: &[Error]| v.iter().map(Error::to_string).collect::<Vec<_>>();
+        assert_eq!(text(&direct), text(&unlocated));
+    }
 }

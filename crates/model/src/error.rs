@@ -178,6 +178,13 @@ impl Error {
         }
     }
 
+    /// Forget the offset: for an error met in bytes that are not the
+    /// node's (a stream a compound file assembled from its sectors), where
+    /// the offset would be in other coordinates. The message keeps it.
+    pub fn clear_offset(&mut self) {
+        *self.parts_mut().1 = None;
+    }
+
     /// The byte offset of the problem in the parser's input, when the
     /// parser knew one in that input's coordinates.
     pub fn offset(&self) -> Option<u64> {
@@ -325,7 +332,11 @@ mod tests {
         let e = Error::checksum("crc");
         assert_eq!(e.offset(), None);
         assert_eq!(context(e.clone(), "y").offset(), None);
-        assert_eq!(e.at(1).at(2).offset(), Some(2));
+        let mut twice = e.at(1).at(2);
+        assert_eq!(twice.offset(), Some(2));
+        twice.clear_offset();
+        assert_eq!(twice.offset(), None);
+        assert_eq!(twice.to_string(), "checksum: crc");
         assert_eq!(Error::io("x").limit_hit(), None);
     }
 
