@@ -19,6 +19,8 @@ use serde::Serialize;
 /// The offset is where the problem lies **in the bytes the reporting parser
 /// was given**: the node it parses, or for an error carried by an entry (a
 /// missing entry, a checksum mismatch) the container the entry came from.
+/// It can lie at or past the end of those bytes when the problem is a
+/// structure declared there (a file cut short).
 /// Parsers set it only where that is what their message's offset means;
 /// an offset into a decoded stream (a decompressed header, an MSI stream, a
 /// signature blob) stays in the message only, so the field is `None` rather
