@@ -525,7 +525,7 @@ impl<'a> Walk<'a> {
                 folder.blocks,
                 folder.data_offset,
                 data.len()
-            )));
+            )).at(u64::from(folder.data_offset)));
         }
         Some(FolderWalk {
             k,
@@ -665,6 +665,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             "cabinet {what} at offset {at} runs past the end of the data ({} bytes)",
             whole.len()
         ))
+        .at(at as u64)
     };
     let (
         Some(size),
@@ -701,7 +702,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             notes.error(Error::malformed(format!(
                 "cbCabinet (offset 8) is {size}, less than the 36-byte header: the data's own length ({}) is used",
                 whole.len()
-            )));
+            )).at(8));
             whole
         }
         Some(d) => d,
@@ -760,9 +761,12 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
         let (Some(off), Some(blocks), Some(bits)) =
             (le_u32(data, at), le_u16(data, at + 4), le_u16(data, at + 6))
         else {
-            notes.error(Error::truncated(format!(
-                "CFFOLDER {i} at offset {at} runs past the end of the data"
-            )));
+            notes.error(
+                Error::truncated(format!(
+                    "CFFOLDER {i} at offset {at} runs past the end of the data"
+                ))
+                .at(at as u64),
+            );
             break;
         };
         let method = Method::from_bits(bits);
@@ -795,7 +799,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
         notes.error(Error::malformed(format!(
             "coffFiles (offset 16) is {coff_files}, outside the cabinet (36..{}): the file table is read where the folder table ends, at offset {at}",
             data.len()
-        )));
+        )).at(16));
         at
     } else {
         coff_files as usize
@@ -810,7 +814,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             notes.error(Error::truncated(format!(
                 "CFFILE {i} of {n_files} at offset {at} runs past the end of the data: {} files not listed",
                 usize::from(n_files) - i
-            )));
+            )).at(at as u64));
             break;
         };
         let Some((name, next)) = c_string(data, at + 16, attribs & ATTR_NAME_IS_UTF != 0) else {
@@ -818,7 +822,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
                 "name of CFFILE {i} at offset {} is cut short or longer than {MAX_NAME} bytes: {} files not listed",
                 at + 16,
                 usize::from(n_files) - i
-            )));
+            )).at((at + 16) as u64));
             break;
         };
         info.entries += 1;
@@ -842,7 +846,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             if usize::from(folder) < folders.len() || folder >= IFOLD_CONTINUED_FROM_PREV {
                 notes.error(Error::malformed(format!(
                     "cFiles (offset 28) says {n_files} files, but another CFFILE follows the table at offset {at}: files are missing from the listing"
-                )));
+                )).at(28));
             }
         }
     }
@@ -949,7 +953,7 @@ impl Decoder {
                 Ok(())
             }
             Decoder::Lzx(lzx) => lzx.decode_frame(packed, out_len, out).map_err(|e| match e {
-                Error::Malformed { message } => message,
+                Error::Malformed { message, .. } => message,
                 other => other.to_string(),
             }),
             Decoder::Failed(e) => Err(e.to_string()),
@@ -971,7 +975,7 @@ struct FolderReader<'a> {
     out_pos: usize,
     /// Uncompressed offset in the folder of the next byte `read` returns.
     position: u64,
-    failed: Option<(io::ErrorKind, String)>,
+    failed: Option<(io::ErrorKind, String, usize)>,
     /// What the checksum of each block decoded so far said (index: block).
     sums: Vec<BlockSum>,
 }
@@ -983,20 +987,35 @@ enum BlockSum {
     Matched,
     /// No checksum stored (0): the block vouches for nothing.
     Unset,
-    /// The stored checksum does not match: the message says where and what.
-    Mismatch(String),
+    /// The stored checksum does not match: the message says where and
+    /// what; the block's offset in the cabinet.
+    Mismatch(String, usize),
+}
+
+/// A decoding error about the CFDATA block at `at`, carrying that offset
+/// (see [`installsift_model::error::AtOffset`]).
+fn located(kind: io::ErrorKind, at: usize, message: String) -> io::Error {
+    io::Error::new(
+        kind,
+        installsift_model::error::AtOffset {
+            offset: at as u64,
+            message,
+        },
+    )
 }
 
 impl FolderReader<'_> {
-    fn fail(&mut self, kind: io::ErrorKind, msg: String) -> io::Error {
-        self.failed = Some((kind, msg.clone()));
-        io::Error::new(kind, msg)
+    /// Remember the failure of the block at `at` and return it, with its
+    /// offset carried for the error it becomes.
+    fn fail(&mut self, kind: io::ErrorKind, at: usize, msg: String) -> io::Error {
+        self.failed = Some((kind, msg.clone(), at));
+        located(kind, at, msg)
     }
 
     /// Decode the next CFDATA block into `out`; false at the folder's end.
     fn next_block(&mut self) -> io::Result<bool> {
-        if let Some((kind, msg)) = &self.failed {
-            return Err(io::Error::new(*kind, msg.clone()));
+        if let Some((kind, msg, at)) = &self.failed {
+            return Err(located(*kind, *at, msg.clone()));
         }
         if self.blocks_left == 0 {
             return Ok(false);
@@ -1009,6 +1028,7 @@ impl FolderReader<'_> {
         ) else {
             return Err(self.fail(
                 io::ErrorKind::UnexpectedEof,
+                at,
                 format!("CFDATA block {i} of folder {k} at offset {at}: header runs past the end of the data"),
             ));
         };
@@ -1021,6 +1041,7 @@ impl FolderReader<'_> {
         ) else {
             return Err(self.fail(
                 io::ErrorKind::UnexpectedEof,
+                at,
                 format!(
                     "CFDATA block {i} of folder {k} at offset {at}: {cb} bytes declared, {} remain",
                     self.data.len().saturating_sub(body_at)
@@ -1036,9 +1057,12 @@ impl FolderReader<'_> {
             if actual == csum {
                 BlockSum::Matched
             } else {
-                BlockSum::Mismatch(format!(
-                    "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
-                ))
+                BlockSum::Mismatch(
+                    format!(
+                        "CFDATA block {i} of folder {k} at offset {at}: checksum {csum:08x}, computed {actual:08x}"
+                    ),
+                    at,
+                )
             }
         };
         match self.decoder.block(body, usize::from(ucb), &mut self.out) {
@@ -1048,11 +1072,12 @@ impl FolderReader<'_> {
                 self.out.clear();
                 self.out_pos = 0;
                 let also = match &sum {
-                    BlockSum::Mismatch(m) => format!(" (and its checksum fails: {m})"),
+                    BlockSum::Mismatch(m, _) => format!(" (and its checksum fails: {m})"),
                     _ => String::new(),
                 };
                 return Err(self.fail(
                     io::ErrorKind::InvalidData,
+                    at,
                     format!("CFDATA block {i} of folder {k} at offset {at}: {msg}{also}"),
                 ));
             }
@@ -1083,10 +1108,10 @@ impl FolderReader<'_> {
         if blocks.is_empty() {
             return entry;
         }
-        if let Some(BlockSum::Mismatch(m)) =
-            blocks.iter().find(|b| matches!(b, BlockSum::Mismatch(_)))
+        if let Some(BlockSum::Mismatch(m, at)) =
+            blocks.iter().find(|b| matches!(b, BlockSum::Mismatch(..)))
         {
-            return entry.with_error(Error::checksum(format!("{what}: {m}")));
+            return entry.with_error(Error::checksum(format!("{what}: {m}")).at(*at as u64));
         }
         if blocks.iter().all(|b| *b == BlockSum::Matched) {
             return entry.verified(Check::CabChecksum);
@@ -1206,5 +1231,81 @@ mod tests {
         // Value from the cab crate's own test (checksum.rs).
         assert_eq!(checksum(b"", b"\x0e\0\x0e\0Hello, world!\n"), 0x7f2e1a4c);
         assert_eq!(checksum(b"", b""), 0);
+    }
+
+    /// A real cabinet (gcab) cut inside its file table: the error names
+    /// the first CFFILE, and its typed offset is where the table starts
+    /// (`coffFiles`, read here from the header, not from the parser).
+    #[test]
+    fn cut_file_table_error_carries_its_offset() {
+        use crate::container::list;
+        use crate::test_support::sample;
+        let Some(d) = sample("cab/stored.cab") else {
+            unreachable!("sample() panics when cab/stored.cab is missing");
+        };
+        let coff_files = u32::from_le_bytes([d[16], d[17], d[18], d[19]]);
+        let cut = &d[..coff_files as usize + 5];
+        let l = list(open, cut, &installsift_model::Limits::default(), usize::MAX);
+        let e = l
+            .notes
+            .errors
+            .iter()
+            .find(|e| e.message().starts_with("CFFILE 0 "))
+            .unwrap_or_else(|| panic!("no CFFILE error: {:?}", l.notes.errors));
+        assert_eq!(e.kind(), "truncated");
+        assert_eq!(e.offset(), Some(u64::from(coff_files)));
+        assert!(
+            e.message().contains(&format!("at offset {coff_files} ")),
+            "{e}"
+        );
+        // The whole sample has no error and so no offset to report.
+        let whole = list(open, &d, &installsift_model::Limits::default(), usize::MAX);
+        assert!(whole.notes.errors.is_empty(), "{:?}", whole.notes.errors);
+    }
+
+    fn open_unlocated<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+        let from = notes.errors.len();
+        let c = open(data, opts, notes).into_container();
+        notes.clear_offsets_from(from);
+        Opened::Container(Box::new(crate::container::Unlocated(c)))
+    }
+
+    /// A damaged cabinet read as an MSI reads its embedded one (through
+    /// `Unlocated`): the same errors, word for word, none with an offset;
+    /// read directly, the same errors are located.
+    #[test]
+    fn a_cabinet_in_a_stream_gives_no_offsets() {
+        use crate::container::{list, Listed, Listing};
+        use crate::test_support::sample;
+        let Some(d) = sample("malformed/trunc_mszip.cab") else {
+            unreachable!("sample() panics when malformed/trunc_mszip.cab is missing");
+        };
+        let all = |l: &Listing| -> Vec<Error> {
+            let mut v = l.notes.errors.clone();
+            for (_, info, listed) in &l.entries {
+                v.extend(info.errors.iter().cloned());
+                match listed {
+                    Listed::Missing { error, .. } | Listed::Decoded(Err(error)) => {
+                        v.push(error.clone());
+                    }
+                    _ => {}
+                }
+            }
+            v
+        };
+        let limits = installsift_model::Limits::default();
+        let direct = all(&list(open, &d, &limits, usize::MAX));
+        let unlocated = all(&list(open_unlocated, &d, &limits, usize::MAX));
+        assert!(direct.len() >= 2, "{direct:?}");
+        assert!(
+            direct.iter().filter(|e| e.offset().is_some()).count() >= 2,
+            "{direct:?}"
+        );
+        assert!(
+            unlocated.iter().all(|e| e.offset().is_none()),
+            "{unlocated:?}"
+        );
+        let text = |v: &[Error]| v.iter().map(Error::to_string).collect::<Vec<_>>();
+        assert_eq!(text(&direct), text(&unlocated));
     }
 }

@@ -71,6 +71,14 @@ impl Notes {
         self.digests = digests;
     }
 
+    /// Clear the offsets of the errors recorded from index `from` on (see
+    /// [`Unlocated`]).
+    pub fn clear_offsets_from(&mut self, from: usize) {
+        for e in self.errors.iter_mut().skip(from) {
+            e.clear_offset();
+        }
+    }
+
     /// Whether nothing is recorded.
     pub fn is_empty(&self) -> bool {
         self.evidence.is_empty()
@@ -332,7 +340,107 @@ impl Container for Finished {
     }
 }
 
-/// A format's entry point: the bytes, the options, the notes for the node.
+/// A container over bytes that are not the node's own (an MSI's embedded
+/// cabinet: a stream the compound file assembled from its sectors), spliced
+/// into the node: every error it gives, on the node, on an entry, or from
+/// an entry's decoder, keeps its text and loses its offset, which is in
+/// the stream's coordinates and would be wrong read as the node's. The
+/// caller clears the offsets of what the inner `open` noted
+/// ([`Notes::clear_offsets_from`]).
+pub struct Unlocated<'a>(pub Box<dyn Container + 'a>);
+
+impl Container for Unlocated<'_> {
+    fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
+        let from = notes.errors.len();
+        let entry = self.0.next_entry(notes);
+        notes.clear_offsets_from(from);
+        let mut entry = entry?;
+        for e in &mut entry.info.errors {
+            e.clear_offset();
+        }
+        entry.data = match entry.data {
+            Data::Missing { size, mut error } => {
+                error.clear_offset();
+                Data::Missing { size, error }
+            }
+            Data::Decode {
+                reader,
+                declared,
+                stored,
+            } => Data::Decode {
+                reader: Box::new(PlainIoErrors(reader)),
+                declared,
+                stored,
+            },
+            Data::Splice(inner) => Data::Splice(Box::new(Unlocated(inner))),
+            other => other,
+        };
+        Some(entry)
+    }
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        info: &mut EntryInfo,
+        notes: &mut Notes,
+    ) {
+        let from = notes.errors.len();
+        let read = match read {
+            Err(e) => {
+                e.clear_offset();
+                Err(e)
+            }
+            ok => ok,
+        };
+        self.0.entry_read(read, info, notes);
+        notes.clear_offsets_from(from);
+        for e in &mut info.errors {
+            e.clear_offset();
+        }
+    }
+
+    fn entry_scanned(&mut self, format: Format, metadata: Option<&Metadata>) {
+        self.0.entry_scanned(format, metadata);
+    }
+
+    fn spliced(&mut self, parsed: Parsed, notes: &mut Notes) {
+        let from = notes.errors.len();
+        self.0.spliced(parsed, notes);
+        notes.clear_offsets_from(from);
+    }
+
+    fn failed_size(&self, declared: Option<u64>, stored: Option<u64>) -> u64 {
+        self.0.failed_size(declared, stored)
+    }
+
+    fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed {
+        let from = notes.errors.len();
+        let parsed = self.0.finish(end, notes);
+        notes.clear_offsets_from(from);
+        parsed
+    }
+}
+
+/// A decoder whose errors lose the offset an
+/// [`AtOffset`](installsift_model::error::AtOffset) gave them (same text).
+struct PlainIoErrors<R>(R);
+
+impl<R: Read> Read for PlainIoErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let located = e
+                .get_ref()
+                .is_some_and(|i| i.is::<installsift_model::error::AtOffset>());
+            if located {
+                std::io::Error::new(e.kind(), e.to_string())
+            } else {
+                e
+            }
+        })
+    }
+}
+
+/// A format's entry point: the bytes, the options, the notes for the node./// A format's entry point: the bytes, the options, the notes for the node.
 pub type OpenFn = for<'a> fn(&'a [u8], &Options<'_>, &mut Notes) -> Opened<'a>;
 
 /// An entry as [`list`] keeps it.
@@ -573,5 +681,37 @@ impl<R: std::io::Read, F: FnMut(&[u8])> std::io::Read for Inspect<R, F> {
         let n = self.inner.read(buf)?;
         (self.see)(buf.get(..n).unwrap_or(&[]));
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use installsift_model::error::{io_to_error, AtOffset};
+
+    /// A reader that fails with a located error.
+    struct Failing;
+    impl Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                AtOffset {
+                    offset: 161,
+                    message: "block at offset 161 cut".into(),
+                },
+            ))
+        }
+    }
+
+    #[test]
+    fn decoders_of_unlocated_containers_lose_the_offset_not_the_text() {
+        let mut buf = [0u8; 4];
+        let located = Failing.read(&mut buf).expect_err("fails");
+        let plain = PlainIoErrors(Failing).read(&mut buf).expect_err("fails");
+        assert_eq!(located.kind(), plain.kind());
+        let (located, plain) = (io_to_error(&located, 0), io_to_error(&plain, 0));
+        assert_eq!(located.offset(), Some(161));
+        assert_eq!(plain.offset(), None);
+        assert_eq!(located.to_string(), plain.to_string());
     }
 }

@@ -344,7 +344,7 @@ fn read_layout(data: &[u8]) -> Result<Layout, Error> {
             "SizeOfOptionalHeader is {size_opt}, but a PE{} optional header with {ndirs} data directories needs {needed} bytes: the section table read at {:#x} overlaps it",
             if bits == 64 { "32+" } else { "" },
             opt + size_opt
-        )));
+        )).at((opt + size_opt) as u64));
     }
     let table = opt
         .checked_add(size_opt)
@@ -519,11 +519,13 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
                     v.bundle_size,
                     data.len()
                 ))
+                .at(v.bundle_offset)
             } else {
                 Error::malformed(format!(
                     "Velopack bundle at {:#x} is not a zip (no local header)",
                     v.bundle_offset
                 ))
+                .at(v.bundle_offset)
             });
         }
     }
@@ -992,7 +994,8 @@ fn burn_containers<'a>(data: &'a [u8], info: &PeInfo, plan: &mut Plan<'a>) -> bo
                         c.size,
                         c.offset,
                         data.len()
-                    )),
+                    ))
+                    .at(c.offset),
                 },
             ),
         };
@@ -1021,14 +1024,20 @@ fn overlay<'a>(
             size: size as u64,
         });
         if end > len {
-            plan.error(Error::truncated(format!(
-                "certificate table {off:#x}+{size:#x} runs past the end ({len:#x})"
-            )));
+            plan.error(
+                Error::truncated(format!(
+                    "certificate table {off:#x}+{size:#x} runs past the end ({len:#x})"
+                ))
+                .at(off as u64),
+            );
         }
         if off < start {
-            plan.error(Error::malformed(format!(
-                "certificate table at {off:#x} lies inside the image (ends {start:#x})"
-            )));
+            plan.error(
+                Error::malformed(format!(
+                    "certificate table at {off:#x} lies inside the image (ends {start:#x})"
+                ))
+                .at(off as u64),
+            );
         } else if off < len {
             cert = Some((off, end.min(len)));
             plan.evidence(Evidence::strong(
@@ -1052,7 +1061,7 @@ fn overlay<'a>(
                 plan.error(Error::truncated(format!(
                     "section raw data {:#x}+{:#x} runs past the end of the file ({len:#x}); no overlay",
                     s.raw_offset, s.raw_size
-                )));
+                )).at(u64::from(s.raw_offset)));
             }
         }
         return;
@@ -1253,7 +1262,7 @@ fn resources<'a>(
         // resource in it is lost.
         plan.error(Error::malformed(format!(
             "the resource directory declares {dir_size} bytes at RVA {rva:#x}, but its root at {base:#x} lists no entries"
-        )));
+        )).at(base as u64));
     }
     let leaves = walk.leaves;
     for (path, data_rva, size) in leaves {
@@ -1280,9 +1289,12 @@ fn resources<'a>(
         };
         let end = off.saturating_add(size as usize);
         let Some(bytes) = data.get(off..end) else {
-            plan.error(Error::truncated(format!(
-                "resource {path}: {size} bytes at {off:#x} run past the end"
-            )));
+            plan.error(
+                Error::truncated(format!(
+                    "resource {path}: {size} bytes at {off:#x} run past the end"
+                ))
+                .at(off as u64),
+            );
             continue;
         };
         info.resource_count += 1;
@@ -1395,9 +1407,10 @@ impl Walk<'_> {
         }
         let at = self.base.saturating_add(dir_off);
         let (Some(named), Some(ids)) = (le_u16(data, at + 12), le_u16(data, at + 14)) else {
-            plan.error(Error::truncated(format!(
-                "resource directory at {at:#x} runs past the end"
-            )));
+            plan.error(
+                Error::truncated(format!("resource directory at {at:#x} runs past the end"))
+                    .at(at as u64),
+            );
             return;
         };
         for i in 0..usize::from(named) + usize::from(ids) {
@@ -1411,9 +1424,10 @@ impl Walk<'_> {
             }
             let e = at + 16 + i * 8;
             let (Some(name_id), Some(target)) = (le_u32(data, e), le_u32(data, e + 4)) else {
-                plan.error(Error::truncated(format!(
-                    "resource entry at {e:#x} runs past the end"
-                )));
+                plan.error(
+                    Error::truncated(format!("resource entry at {e:#x} runs past the end"))
+                        .at(e as u64),
+                );
                 return;
             };
             let name = if name_id & 0x8000_0000 != 0 {
@@ -1446,14 +1460,17 @@ impl Walk<'_> {
                     "resource entry `{}` at {e:#x} points at data at level {}, where a directory belongs",
                     self.names.join("/"),
                     level + 1
-                )));
+                )).at(e as u64));
             } else {
                 let d = self.base.saturating_add(sub);
                 match (le_u32(data, d), le_u32(data, d + 4)) {
                     (Some(rva), Some(size)) => self.leaves.push((self.names.join("/"), rva, size)),
-                    _ => plan.error(Error::truncated(format!(
-                        "resource data entry at {d:#x} runs past the end"
-                    ))),
+                    _ => plan.error(
+                        Error::truncated(format!(
+                            "resource data entry at {d:#x} runs past the end"
+                        ))
+                        .at(d as u64),
+                    ),
                 }
             }
             self.names.pop();
@@ -1656,7 +1673,7 @@ mod tests {
         data[coff + 16] = 112;
         let layout = read_layout(&data).expect("layout");
         assert!(
-            matches!(&layout.problems[..], [Error::Malformed { message }] if message.contains("SizeOfOptionalHeader is 112")),
+            matches!(&layout.problems[..], [Error::Malformed { message, .. }] if message.contains("SizeOfOptionalHeader is 112")),
             "{:?}",
             layout.problems
         );

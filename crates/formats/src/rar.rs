@@ -153,34 +153,38 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     };
     if f.encrypted {
         info.encrypted_entries += 1;
-        let err = Error::encrypted(format!("{what} is encrypted; not decrypted"));
+        let err = Error::encrypted(format!("{what} is encrypted; not decrypted")).at(f.at as u64);
         return missing(f.name, e, err);
     }
     if f.split {
         let err = Error::unsupported(format!(
             "{what} continues in another volume; volumes are read one at a time"
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     }
     if !f.stored {
         let err = Error::unsupported(format!(
             "{what}: RAR compression ({}) is not decoded",
             f.method
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     }
     let Some(bytes) = f.data else {
         let err = Error::truncated(format!(
             "{what}: {} stored bytes declared, the archive ends first",
             f.packed
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     };
     if bytes.len() as u64 != f.size {
         let err = Error::malformed(format!(
             "{what}: stored, but {} bytes packed for {} unpacked",
             f.packed, f.size
-        ));
+        ))
+        .at(f.at as u64);
         return missing(f.name, e, err);
     }
     info.stored_entries += 1;
@@ -189,9 +193,12 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
         e = if got == want {
             e.verified(Check::RarCrc32)
         } else {
-            e.with_error(Error::checksum(format!(
-                "{what}: CRC-32 stored {want:08x}, data hashes to {got:08x}"
-            )))
+            e.with_error(
+                Error::checksum(format!(
+                    "{what}: CRC-32 stored {want:08x}, data hashes to {got:08x}"
+                ))
+                .at(f.at as u64),
+            )
         };
     }
     Entry {
@@ -215,7 +222,7 @@ fn span(data: &[u8], at: usize, len: u64) -> Option<&[u8]> {
 fn no_end_block(v: u8, at: usize) -> Error {
     Error::truncated(format!(
         "RAR {v} archive has no end-of-archive block: the data ends at offset {at}, the archive was cut short"
-    ))
+    )).at(at as u64)
 }
 
 impl<'a> Walk<'a> {
@@ -229,18 +236,22 @@ impl<'a> Walk<'a> {
             le_u16(data, at + 3),
             le_u16(data, at + 5),
         ) else {
-            notes.error(Error::truncated(format!(
-                "RAR block header at offset {at} is cut short"
-            )));
+            notes.error(
+                Error::truncated(format!("RAR block header at offset {at} is cut short"))
+                    .at(at as u64),
+            );
             self.done = true;
             return None;
         };
         let size = usize::from(size);
         let Some(head) = data.get(at..at + size).filter(|_| size >= 7) else {
-            notes.error(Error::truncated(format!(
-                "RAR block at offset {at} declares a {size}-byte header; {} bytes remain",
-                data.len() - at
-            )));
+            notes.error(
+                Error::truncated(format!(
+                    "RAR block at offset {at} declares a {size}-byte header; {} bytes remain",
+                    data.len() - at
+                ))
+                .at(at as u64),
+            );
             self.done = true;
             return None;
         };
@@ -248,7 +259,7 @@ impl<'a> Walk<'a> {
         if got != u32::from(crc) {
             notes.error(Error::checksum(format!(
                 "RAR block header (type {kind:#04x}) at offset {at}: CRC {crc:04x}, header hashes to {got:04x}"
-            )));
+            )).at(at as u64));
         }
         // File headers (and long blocks) are followed by their data.
         let add = if kind == 0x74 || kind == 0x7a || flags & 0x8000 != 0 {
@@ -292,9 +303,12 @@ fn rar4_file<'a>(
         head.get(25),
         le_u16(head, 26),
     ) else {
-        notes.error(Error::malformed(format!(
-            "RAR file header at offset {at} is too short for its fields"
-        )));
+        notes.error(
+            Error::malformed(format!(
+                "RAR file header at offset {at} is too short for its fields"
+            ))
+            .at(at as u64),
+        );
         return None;
     };
     let large = flags & 0x100 != 0;
@@ -302,9 +316,12 @@ fn rar4_file<'a>(
     let mut name_at = 32;
     if large {
         let (Some(hp), Some(hu)) = (le_u32(head, 32), le_u32(head, 36)) else {
-            notes.error(Error::malformed(format!(
-                "RAR file header at offset {at}: 64-bit sizes cut short"
-            )));
+            notes.error(
+                Error::malformed(format!(
+                    "RAR file header at offset {at}: 64-bit sizes cut short"
+                ))
+                .at(at as u64),
+            );
             return None;
         };
         pack |= u64::from(hp) << 32;
@@ -364,9 +381,10 @@ impl<'a> Walk<'a> {
         let (data, at) = (self.data, self.at);
         let mut p = at + 4;
         let (Some(crc), Some(size)) = (le_u32(data, at), vint(data, &mut p)) else {
-            notes.error(Error::truncated(format!(
-                "RAR 5 block header at offset {at} is cut short"
-            )));
+            notes.error(
+                Error::truncated(format!("RAR 5 block header at offset {at} is cut short"))
+                    .at(at as u64),
+            );
             self.done = true;
             return None;
         };
@@ -376,24 +394,33 @@ impl<'a> Walk<'a> {
             .and_then(|s| body_at.checked_add(s))
             .filter(|&e| e <= data.len() && size > 0)
         else {
-            notes.error(Error::truncated(format!(
-                "RAR 5 block at offset {at} declares a {size}-byte header; {} bytes remain",
-                data.len() - body_at
-            )));
+            notes.error(
+                Error::truncated(format!(
+                    "RAR 5 block at offset {at} declares a {size}-byte header; {} bytes remain",
+                    data.len() - body_at
+                ))
+                .at(at as u64),
+            );
             self.done = true;
             return None;
         };
         let got = crc32fast::hash(data.get(at + 4..head_end).unwrap_or(&[]));
         if got != crc {
-            notes.error(Error::checksum(format!(
+            notes.error(
+                Error::checksum(format!(
                 "RAR 5 block header at offset {at}: CRC-32 {crc:08x}, header hashes to {got:08x}"
-            )));
+            ))
+                .at(at as u64),
+            );
         }
         let head = data.get(..head_end).unwrap_or(&[]);
         let (Some(kind), Some(flags)) = (vint(head, &mut p), vint(head, &mut p)) else {
-            notes.error(Error::malformed(format!(
-                "RAR 5 block at offset {at}: type and flags do not fit its header"
-            )));
+            notes.error(
+                Error::malformed(format!(
+                    "RAR 5 block at offset {at}: type and flags do not fit its header"
+                ))
+                .at(at as u64),
+            );
             self.done = true;
             return None;
         };
@@ -408,9 +435,12 @@ impl<'a> Walk<'a> {
             Some(0)
         };
         let (Some(extra), Some(data_size)) = (extra, data_size) else {
-            notes.error(Error::malformed(format!(
-                "RAR 5 block at offset {at}: sizes do not fit its header"
-            )));
+            notes.error(
+                Error::malformed(format!(
+                    "RAR 5 block at offset {at}: sizes do not fit its header"
+                ))
+                .at(at as u64),
+            );
             self.done = true;
             return None;
         };
@@ -425,9 +455,12 @@ impl<'a> Walk<'a> {
                 match f {
                     Some(Rar5Entry::Dir) => self.info.directories += 1,
                     Some(Rar5Entry::File(f)) => file = Some(emit(f, &mut self.info)),
-                    None => notes.error(Error::malformed(format!(
-                        "RAR 5 file header at offset {at}: its fields do not fit the header"
-                    ))),
+                    None => notes.error(
+                        Error::malformed(format!(
+                            "RAR 5 file header at offset {at}: its fields do not fit the header"
+                        ))
+                        .at(at as u64),
+                    ),
                 }
             }
             4 => {

@@ -279,10 +279,13 @@ fn read_header(
     notes: &mut Notes,
 ) -> Option<Archive> {
     let Some(sig) = data.get(..32) else {
-        notes.error(Error::truncated(format!(
-            "7z signature header cut at {} of 32 bytes",
-            data.len()
-        )));
+        notes.error(
+            Error::truncated(format!(
+                "7z signature header cut at {} of 32 bytes",
+                data.len()
+            ))
+            .at(data.len() as u64),
+        );
         return None;
     };
     let stored = super::le_u32(sig, 8)?;
@@ -293,11 +296,11 @@ fn read_header(
         if sig.get(8..32).is_some_and(|b| b.iter().all(|&x| x == 0)) {
             notes.error(Error::truncated(
                 "7z start header (offset 8..32) is all zeros: the archive was never finished (7-Zip writes it last)",
-            ));
+            ).at(8));
         } else {
             notes.error(Error::checksum(format!(
                 "7z start header CRC-32 at offset 8: stored {stored:08x}, bytes 12..32 hash to {computed:08x}"
-            )));
+            )).at(8));
         }
     }
     let header_at = off.checked_add(32);
@@ -310,7 +313,7 @@ fn read_header(
                 "7z header at offset {} ({size} bytes) lies past the end of the data ({} bytes): archive cut short",
                 off.saturating_add(32),
                 data.len()
-            )));
+            )).at(off.saturating_add(32)));
             return None;
         }
     } else if size > 0 {
@@ -325,7 +328,7 @@ fn read_header(
         if let Some(actual) = actual.filter(|&c| c != next_crc) {
             notes.error(Error::checksum(format!(
                 "7z next header at offset {at} ({size} bytes): CRC-32 stored {next_crc:08x}, bytes hash to {actual:08x}"
-            )));
+            )).at(at));
         }
         let head = patched_head(data, off, size)?;
         match open_with(data, head, mem_kb) {
@@ -1164,5 +1167,31 @@ mod tests {
         assert_eq!(one.entries.len(), 1);
         assert_eq!(one.entries[0].0, all.entries[0].0);
         assert!(one.notes.errors.is_empty(), "{:?}", one.notes.errors);
+    }
+
+    /// A real archive (7-Zip) with a byte of its next header flipped: the
+    /// checksum error's typed offset is where the start header says the
+    /// next header lies (32 + NextHeaderOffset, read here from the bytes).
+    #[test]
+    fn damaged_next_header_error_carries_its_offset() {
+        let Some(mut d) = sample("7z/lzma2.7z") else {
+            unreachable!("sample() panics when 7z/lzma2.7z is missing");
+        };
+        let rel = u64::from_le_bytes(d[12..20].try_into().expect("8 bytes"));
+        let at = 32 + rel;
+        // The last byte of the next header: its CRC fails, the start
+        // header's own CRC (over bytes 12..32) still holds.
+        let size = u64::from_le_bytes(d[20..28].try_into().expect("8 bytes"));
+        let flip = usize::try_from(at + size - 1).expect("small");
+        d[flip] ^= 0x01;
+        let l = list(open, &d, &Limits::default(), usize::MAX);
+        let e = l
+            .notes
+            .errors
+            .iter()
+            .find(|e| e.kind() == "checksum" && e.message().starts_with("7z next header"))
+            .unwrap_or_else(|| panic!("no next-header CRC error: {:?}", l.notes.errors));
+        assert_eq!(e.offset(), Some(at));
+        assert!(e.message().contains(&format!("at offset {at} ")), "{e}");
     }
 }

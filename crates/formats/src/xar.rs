@@ -407,7 +407,7 @@ fn read(
         // Every xar writer writes 28: read on from there.
         notes.error(Error::malformed(format!(
             "xar header size {h} (offset 4) is below {HEADER_MIN}; the TOC is read from offset {HEADER_MIN}"
-        )));
+        )).at(4));
         hs = HEADER_MIN;
     }
     let toc_end = usize::try_from(c)
@@ -415,10 +415,13 @@ fn read(
         .and_then(|c| hs.checked_add(c))
         .filter(|&e| e <= data.len());
     let Some(toc_end) = toc_end else {
-        notes.error(Error::truncated(format!(
-            "xar TOC of {c} bytes at offset {h} runs past the end of the file ({} bytes)",
-            data.len()
-        )));
+        notes.error(
+            Error::truncated(format!(
+                "xar TOC of {c} bytes at offset {h} runs past the end of the file ({} bytes)",
+                data.len()
+            ))
+            .at(u64::from(h)),
+        );
         return None;
     };
     let toc_bytes = data.get(hs..toc_end).unwrap_or(&[]);
@@ -467,7 +470,7 @@ fn read(
             info.checksum = style.clone();
         }
     }
-    check_toc(toc_bytes, heap, alg, &toc, notes, info);
+    check_toc(toc_bytes, (heap, toc_end), alg, &toc, notes, info);
     let (paths, cut_paths) = resolve_paths(&toc.entries);
     if cut_paths > 0 {
         notes.error(Error::malformed(format!(
@@ -499,7 +502,15 @@ fn read(
 
 /// Verify the TOC checksum stored in the heap, when its algorithm is one we
 /// compute.
-fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, notes: &mut Notes, info: &mut XarInfo) {
+/// `heap` is the heap and where it starts in the file.
+fn check_toc(
+    toc: &[u8],
+    (heap, heap_start): (&[u8], usize),
+    alg: u32,
+    t: &Toc,
+    notes: &mut Notes,
+    info: &mut XarInfo,
+) {
     let Some((style, off, size)) = &t.checksum else {
         if alg != 0 {
             notes.error(Error::malformed(
@@ -509,10 +520,13 @@ fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, notes: &mut Notes, info
         return;
     };
     let Some(stored) = slice(heap, *off, *size) else {
-        notes.error(Error::truncated(format!(
+        notes.error(
+            Error::truncated(format!(
             "xar TOC checksum at heap offset {off} ({size} bytes) runs past the heap ({} bytes)",
             heap.len()
-        )));
+        ))
+            .at_opt((heap_start as u64).checked_add(*off)),
+        );
         return;
     };
     let Some(actual) = digest(style, toc) else {
@@ -525,7 +539,7 @@ fn check_toc(toc: &[u8], heap: &[u8], alg: u32, t: &Toc, notes: &mut Notes, info
             "xar TOC {style} checksum (heap offset {off}) mismatch: heap holds {}, TOC hashes to {}",
             hex(stored),
             hex(&actual)
-        )));
+        )).at_opt((heap_start as u64).checked_add(*off)));
     }
 }
 
@@ -687,7 +701,8 @@ where
         let error = Error::truncated(format!(
             "{what}: data at heap offset {off} ({len} bytes) runs past the heap ({} bytes)",
             heap.len()
-        ));
+        ))
+        .at_opt(entry.offset);
         return missing(entry, error);
     };
     // Stored bytes hashed for archived checksums: at most the file's size in
@@ -708,10 +723,14 @@ where
             // The stored bytes are not what the writer stored: said on the
             // entry, which is decoded anyway and keeps what it decodes to.
             Some(false) => {
-                entry = entry.with_error(Error::checksum(format!(
+                let at = entry.offset;
+                entry = entry.with_error(
+                    Error::checksum(format!(
                     "{what}: archived {} checksum of the stored bytes (heap offset {off}) mismatch",
                     sum.0
-                )));
+                ))
+                    .at_opt(at),
+                );
             }
             None => {}
         }

@@ -350,6 +350,13 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
             return Some(unsupported(&entry, &format!("zip entry `{}`", entry.name)));
         }
         if let Some(error) = overlap(&mut self.spans, span, &entry.name) {
+            // The message states the archive's own offsets (the reader's,
+            // shifted for a carved self-extractor): the node's only when
+            // nothing is shifted, and only then is the field set.
+            let error = match self.info.base_shift {
+                None | Some(0) => error.at(span.0),
+                Some(_) => error,
+            };
             return Some(missing(&entry, error));
         }
         self.check.next = Some(entry);
@@ -1000,16 +1007,20 @@ impl<'a> LocalWalk<'a> {
             Some(b"PK\x03\x04") => {}
             Some(b"PK\x01\x02") | Some(b"PK\x05\x06") | Some(b"PK\x06\x06") => return stop(self),
             Some(_) => {
-                notes.error(Error::malformed(format!(
-                    "no local file header at offset {off}; listing stopped"
-                )));
+                notes.error(
+                    Error::malformed(format!(
+                        "no local file header at offset {off}; listing stopped"
+                    ))
+                    .at(off as u64),
+                );
                 return stop(self);
             }
             None => {
                 if off < data.len() {
-                    notes.error(Error::truncated(format!(
-                        "data ends inside the signature at offset {off}"
-                    )));
+                    notes.error(
+                        Error::truncated(format!("data ends inside the signature at offset {off}"))
+                            .at(off as u64),
+                    );
                 }
                 return stop(self);
             }
@@ -1023,9 +1034,10 @@ impl<'a> LocalWalk<'a> {
             le_u16(data, off + 26),
             le_u16(data, off + 28),
         ) else {
-            notes.error(Error::truncated(format!(
-                "local file header at offset {off} is cut short"
-            )));
+            notes.error(
+                Error::truncated(format!("local file header at offset {off} is cut short"))
+                    .at(off as u64),
+            );
             return stop(self);
         };
         let name_at = off + 30;
@@ -1034,9 +1046,12 @@ impl<'a> LocalWalk<'a> {
         let (Some(raw_name), Some(extra)) =
             (data.get(name_at..extra_at), data.get(extra_at..data_start))
         else {
-            notes.error(Error::truncated(format!(
-                "local file header at offset {off}: name or extra field cut short"
-            )));
+            notes.error(
+                Error::truncated(format!(
+                    "local file header at offset {off}: name or extra field cut short"
+                ))
+                .at(off as u64),
+            );
             return stop(self);
         };
         let name = String::from_utf8_lossy(raw_name).into_owned();
@@ -1062,7 +1077,8 @@ impl<'a> LocalWalk<'a> {
                     e.method = Some(method_name_from_code(code));
                     let error = Error::truncated(format!(
                         "{what}: sizes are in a data descriptor that was not found"
-                    ));
+                    ))
+                    .at(off as u64);
                     let missing = container::Entry {
                         name,
                         info: e,
@@ -1092,7 +1108,8 @@ impl<'a> LocalWalk<'a> {
             self.done = true;
             Err(Error::truncated(format!(
                 "{what}: {compressed} compressed bytes declared, {avail} remain"
-            )))
+            ))
+            .at(off as u64))
         } else {
             Ok(data.get(off..).unwrap_or(&[]))
         };

@@ -49,8 +49,11 @@ pub struct NodeInfo {
     pub installer: Option<InstallerFacts>,
     /// Signals behind format, verdict and family.
     pub evidence: Vec<Evidence>,
-    /// Problems on this node, as `kind: message` strings.
-    #[serde(serialize_with = "errors_as_strings")]
+    /// Problems on this node. Serialized as two fields: `errors`, the
+    /// `kind: message` strings of the contract, and, when there is any,
+    /// `error_details`, the same errors in the same order as objects
+    /// `{kind, limit?, offset?, message}`.
+    #[serde(flatten, serialize_with = "errors_and_details")]
     pub errors: Vec<Error>,
     /// Placement inside the parent (absent for inputs).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,8 +63,24 @@ pub struct NodeInfo {
     pub metadata: Option<Metadata>,
 }
 
-fn errors_as_strings<S: Serializer>(errors: &[Error], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(errors.iter().map(|e| e.to_string()))
+/// `errors` as the contract's strings (byte for byte what they always
+/// were), then `error_details` beside them when there are errors: the
+/// structured form (kind, the limit hit, the byte offset, the message), so
+/// a consumer need not parse the strings.
+fn errors_and_details<S: Serializer>(errors: &[Error], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    struct Strings<'a>(&'a [Error]);
+    impl Serialize for Strings<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(self.0.iter().map(|e| e.to_string()))
+        }
+    }
+    let mut m = s.serialize_map(None)?;
+    m.serialize_entry("errors", &Strings(errors))?;
+    if !errors.is_empty() {
+        m.serialize_entry("error_details", errors)?;
+    }
+    m.end()
 }
 
 /// A node and its children. The node's own facts are the field `info`

@@ -308,9 +308,7 @@ impl<'s> Cx<'s> {
         payload: &(dyn std::any::Any + Send),
     ) -> Error {
         self.budget.stats.panics += 1;
-        Error::Panic {
-            message: format!("{what}: {}", panic_message(payload)),
-        }
+        Error::panic(format!("{what}: {}", panic_message(payload)))
     }
 
     /// Count one more entry against the limits; false (with an error on this
@@ -639,7 +637,8 @@ impl<'s> Cx<'s> {
                 return Err(Error::malformed(format!(
                     "overlaps `{other}` (bytes {at:#x}..{:#x} of the parent); not opened again",
                     at + bytes.len()
-                )));
+                ))
+                .at(at as u64));
             }
         }
         self.borrowed.insert(start, (end, name.to_owned()));
@@ -1026,9 +1025,7 @@ fn scan_node_with(
                 Err(p) => {
                     cx.budget.stats.panics += 1;
                     let msg = panic_message(p.as_ref());
-                    cx.error(Error::Panic {
-                        message: format!("{hname} parser: {msg}"),
-                    });
+                    cx.error(Error::panic(format!("{hname} parser: {msg}")));
                 }
             }
         }
@@ -1927,6 +1924,24 @@ mod tests {
             child_numbers: Vec::new(),
         };
         f(&mut cx)
+    }
+
+    /// A slice that overlaps one already opened is refused with the
+    /// offset, in the parent's bytes, that its message states.
+    #[test]
+    fn overlapping_claim_is_located_in_the_parent() {
+        let parent = [0u8; 64];
+        let e = with_cx(Limits::default(), |cx| {
+            cx.range = (parent.as_ptr() as usize, parent.as_ptr() as usize + 64);
+            assert!(cx.claim(&parent[8..24], "a").is_ok());
+            cx.claim(&parent[16..40], "b").err()
+        });
+        let e = e.expect("an overlap is refused");
+        assert_eq!(e.offset(), Some(16));
+        assert_eq!(
+            e.to_string(),
+            "malformed: overlaps `a` (bytes 0x10..0x28 of the parent); not opened again"
+        );
     }
 
     fn limit_of(r: Result<Unpacked>) -> &'static str {

@@ -65,6 +65,63 @@ fn damaged_files_are_reported_not_fatal() {
     );
 }
 
+/// `error_details` stands beside `errors`: one object per string, in order,
+/// that rebuilds it (`kind: message`, `limit-exceeded: limit: message`),
+/// absent when there is no error; a parser's byte offset is a field.
+#[test]
+fn error_details_parallel_the_errors_strings() {
+    let out = installsift()
+        .args(["scan", "-f", "jsonl"])
+        .arg(corpus().join("malformed"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let (mut details, mut located, mut cut_cab) = (0, 0, false);
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("one JSON object per line");
+        let errors = v["errors"].as_array().expect("errors");
+        let Some(d) = v.get("error_details") else {
+            assert!(errors.is_empty(), "errors without error_details: {line}");
+            continue;
+        };
+        let d = d.as_array().expect("an array");
+        assert_eq!(d.len(), errors.len(), "{line}");
+        for (s, d) in errors.iter().zip(d) {
+            let mut parts = vec![d["kind"].as_str().expect("kind")];
+            parts.extend(d.get("limit").and_then(|l| l.as_str()));
+            parts.push(d["message"].as_str().expect("message"));
+            assert_eq!(parts.join(": "), s.as_str().expect("a string"));
+            details += 1;
+            located += usize::from(d.get("offset").is_some_and(|o| o.is_u64()));
+        }
+        // The cut cabinet: its folder's CFDATA run past the end, located
+        // where the folder table says its data starts.
+        if v["path"][0]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("trunc_mszip.cab")
+            && v["depth"] == 0
+        {
+            cut_cab = true;
+            let start = &v["metadata"]["folders"][0]["data_offset"];
+            assert!(start.is_u64(), "{line}");
+            assert!(
+                d.iter().any(|e| e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("CFDATA blocks"))
+                    && &e["offset"] == start),
+                "{line}"
+            );
+        }
+    }
+    assert!(cut_cab, "malformed/trunc_mszip.cab not scanned");
+    assert!(
+        details > 10 && located > 5,
+        "{details} errors, {located} located"
+    );
+}
+
 #[test]
 fn unreadable_input_exits_1_and_others_are_still_scanned() {
     let out = installsift()

@@ -1193,7 +1193,7 @@ mod tests {
 
     fn message(r: Result<Vec<u8>>) -> String {
         match r {
-            Err(Error::Malformed { message }) => message,
+            Err(Error::Malformed { message, .. }) => message,
             other => panic!("expected a malformed error, got {other:?}"),
         }
     }

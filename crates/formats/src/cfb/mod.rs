@@ -689,11 +689,17 @@ impl Container for Walk<'_> {
                             format!("[{cab}]/{key}")
                         }
                     };
+                    // The cabinet's offsets are in the stream, not in the
+                    // MSI's bytes: its errors keep their text only.
+                    let from = notes.errors.len();
                     let files = super::cab::walk(&self.cab_bytes, Some(Box::new(namer)), notes);
+                    notes.clear_offsets_from(from);
                     return Some(Entry {
                         name: String::new(),
                         info: EntryInfo::new(EntryKind::File),
-                        data: Data::Splice(files.into_container()),
+                        data: Data::Splice(Box::new(crate::container::Unlocated(
+                            files.into_container(),
+                        ))),
                     });
                 }
                 Phase::Streams(i) => {

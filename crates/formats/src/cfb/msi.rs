@@ -571,7 +571,7 @@ mod tests {
         assert_eq!((p.get(1), p.get(2), err), (Some("ab"), Some("xyz"), None));
         let (_, err) = StringPool::parse(&pool, b"abxyzw");
         assert!(
-            matches!(&err, Some(Error::Malformed { message }) if message.contains("add up to 5 bytes")),
+            matches!(&err, Some(Error::Malformed { message, .. }) if message.contains("add up to 5 bytes")),
             "{err:?}"
         );
     }

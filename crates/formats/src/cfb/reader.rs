@@ -666,8 +666,9 @@ impl<'a> Cfb<'a> {
 
 fn prefix(what: &str, e: Error) -> Error {
     match e {
-        Error::Truncated { message } => Error::truncated(format!("{what}: {message}")),
-        Error::Malformed { message } => Error::malformed(format!("{what}: {message}")),
+        e @ (Error::Truncated { .. } | Error::Malformed { .. }) => {
+            installsift_model::error::context(e, what)
+        }
         other => other,
     }
 }
@@ -845,7 +846,7 @@ mod tests {
             assert!(
                 c.problems
                     .iter()
-                    .any(|p| matches!(p, Error::Malformed { message } if message.contains("sector shift"))),
+                    .any(|p| matches!(p, Error::Malformed { message, .. } if message.contains("sector shift"))),
                 "{:?}",
                 c.problems
             );

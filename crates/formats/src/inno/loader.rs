@@ -187,6 +187,7 @@ fn parse_table(data: &[u8], at: usize, loader: Version) -> Result<Table, Error> 
         Error::truncated(format!(
             "Inno Setup loader offset table at {at:#x} is cut short"
         ))
+        .at(at as u64)
     };
     let u = |o: usize| le_u32(data, at + o).map(u64::from).ok_or_else(cut);
     let q = |o: usize| le_u64(data, at + o).ok_or_else(cut);
@@ -249,7 +250,8 @@ fn parse_table(data: &[u8], at: usize, loader: Version) -> Result<Table, Error> 
     if got != stored {
         return Err(Error::checksum(format!(
             "Inno Setup loader offset table at {at:#x}: CRC32 {got:#010x}, stored {stored:#010x}"
-        )));
+        ))
+        .at(at as u64));
     }
     t.crc_checked = true;
     Ok(t)

@@ -248,12 +248,12 @@ fn no_setup0(data: &[u8]) -> Error {
                      {len}-byte block header; {chunks} setup-1 chunk magic(s) before it",
                     id.text,
                     data.len()
-                ))
+                )).at(k as u64)
             } else {
                 Error::checksum(format!(
                     "setup data ID `{}` at {k:#x}, but the header at {hdr:#x} fails its CRC32",
                     id.text
-                ))
+                )).at(k as u64)
             }
         }
         None => Error::truncated(format!(
@@ -1026,7 +1026,8 @@ impl<'a> Walk<'a> {
             if magic != Some(CHUNK_MAGIC) {
                 return Err(Error::malformed(format!(
                     "no chunk magic `zlb\\x1a` at setup-1 offset {at:#x}"
-                )));
+                ))
+                .at(at as u64));
             }
             let start = at + 4;
             let end = usize::try_from(d.chunk_size)

@@ -132,7 +132,10 @@ impl<'a> Header<'a> {
         if !data.starts_with(SIGNATURE) {
             return Err(Error::malformed("no `ISc(` signature"));
         }
-        let cut = || Error::truncated(format!("cabinet header cut at {} bytes", data.len()));
+        let cut = || {
+            Error::truncated(format!("cabinet header cut at {} bytes", data.len()))
+                .at(data.len() as u64)
+        };
         let version = le_u32(data, 4).ok_or_else(cut)?;
         let desc = le_u32(data, 12).ok_or_else(cut)? as usize;
         let desc_size = le_u32(data, 16).ok_or_else(cut)? as usize;
@@ -166,7 +169,7 @@ impl<'a> Header<'a> {
             return Err(Error::truncated(format!(
                 "file table of {dirs} directories and {files} files at {table:#x} runs past the header ({} bytes)",
                 data.len()
-            )));
+            )).at(table as u64));
         }
         if major_version(version) > 5 {
             let fds = (table as u64)
@@ -177,7 +180,8 @@ impl<'a> Header<'a> {
                     "{files} file descriptors at {:#x} run past the header ({} bytes)",
                     table as u64 + u64::from(table2),
                     data.len()
-                )));
+                ))
+                .at((table as u64).saturating_add(u64::from(table2))));
             }
         }
         Ok(Header {

@@ -355,10 +355,13 @@ fn read_1x(data: &[u8], info: &mut NsisInfo, notes: &mut Notes) {
         Some(0),
     ));
     if data.len() < FIRST_HEADER_1X {
-        notes.error(Error::truncated(format!(
-            "NSIS 1.x first header cut at {} of {FIRST_HEADER_1X} bytes",
-            data.len()
-        )));
+        notes.error(
+            Error::truncated(format!(
+                "NSIS 1.x first header cut at {} of {FIRST_HEADER_1X} bytes",
+                data.len()
+            ))
+            .at(data.len() as u64),
+        );
     } else if arc_size as usize > data.len() {
         notes.error(Error::truncated(format!(
             "NSIS archive declares {arc_size} bytes, only {} present",
@@ -392,10 +395,13 @@ fn read<'a>(data: &'a [u8], mut info: NsisInfo, limits: &Limits, notes: &mut Not
             ),
             Some(0),
         ));
-        notes.error(Error::truncated(format!(
-            "NSIS first header cut at {} of {FIRST_HEADER} bytes",
-            data.len()
-        )));
+        notes.error(
+            Error::truncated(format!(
+                "NSIS first header cut at {} of {FIRST_HEADER} bytes",
+                data.len()
+            ))
+            .at(data.len() as u64),
+        );
         return leaf(info);
     }
     notes.evidence(Evidence::strong(
@@ -561,7 +567,7 @@ fn read<'a>(data: &'a [u8], mut info: NsisInfo, limits: &Limits, notes: &mut Not
 /// In an archive cut short, a `malformed` decoding error is the cut.
 fn fix(truncated: bool, e: Error) -> Error {
     match e {
-        Error::Malformed { message } if truncated => Error::truncated(message),
+        Error::Malformed { message, offset } if truncated => Error::Truncated { message, offset },
         e => e,
     }
 }
@@ -984,7 +990,8 @@ impl<'a> Plain<'a> {
             let e = Error::truncated(format!(
                 "data block of `{name}` at offset {at} lies past the end ({} bytes)",
                 arc.len()
-            ));
+            ))
+            .at(at as u64);
             self.damage(&e, notes);
             return missing(name, method, 0, e);
         };
@@ -1005,7 +1012,8 @@ impl<'a> Plain<'a> {
                 let e = Error::truncated(format!(
                     "stored block of `{name}`: {size} bytes at offset {from}, {} present",
                     avail.len()
-                ));
+                ))
+                .at(from as u64);
                 self.damage(&e, notes);
                 Data::Missing {
                     size: u64::from(size),

@@ -165,7 +165,8 @@ pub(super) fn ranges(
         if end > len as u64 {
             return Err(Error::truncated(format!(
                 "authenticode: section data {off:#x}+{size:#x} runs past the end ({len:#x})"
-            )));
+            ))
+            .at(off));
         }
         out.push(off as usize..end as usize);
         sum += size;

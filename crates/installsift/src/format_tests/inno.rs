@@ -73,7 +73,7 @@ fn newer_setup_data_is_inno_and_unsupported() {
                 ov.info
                     .errors
                     .iter()
-                    .any(|e| matches!(e, Error::Unsupported { message }
+                    .any(|e| matches!(e, Error::Unsupported { message, .. }
                     if message.contains("6.5.0") && message.contains("not implemented"))),
                 "{:?}",
                 ov.info.errors
@@ -163,7 +163,7 @@ fn setup_data_6_7_has_wide_block_headers() {
         ov.info
             .errors
             .iter()
-            .any(|e| matches!(e, Error::Unsupported { message }
+            .any(|e| matches!(e, Error::Unsupported { message, .. }
                 if message.contains("6.7.0"))),
         "{:?}",
         ov.info.errors
