@@ -20,5 +20,6 @@ mod policy_rules;
 mod reference;
 mod replay;
 mod signatures;
+mod special_files;
 mod traps;
 mod util;
