@@ -295,6 +295,42 @@ mod tests {
         assert_eq!(t.total(), 12);
     }
 
+    /// The second line of defence: a FIFO swapped in between the `stat` and
+    /// the `open` (the race cannot be staged reliably, so the open is
+    /// called on the FIFO directly) opens at once and is refused by the
+    /// `fstat` of what was opened; a plain open would wait for a writer.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_opened_by_a_race_does_not_block_and_is_refused() {
+        let dir = std::env::temp_dir().join(format!("installsift-inputs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        let fifo = dir.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo (Debian package coreutils)");
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let f = fifo.clone();
+        std::thread::spawn(move || {
+            let r = open_nonblocking(&f).and_then(|file| file.metadata());
+            let _ = tx.send(r.map(|m| refuse_unless_file(&f, &m)));
+        });
+        let refused = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("the open returned at once")
+            .expect("opened and fstat-ed");
+        let msg = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            msg.ends_with("a FIFO (named pipe), not a regular file: not opened"),
+            "{msg}"
+        );
+        let e = open(&fifo).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.starts_with("unsupported: "), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn a_device_is_refused_unopened_and_a_proc_file_is_read_whole() {
