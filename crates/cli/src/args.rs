@@ -25,9 +25,14 @@ pub(crate) enum Command {
     /// Scan files and directories (recursively); print one node per file and
     /// per entry found inside, at every depth.
     ///
+    /// A directory walk scans regular files only: symlinks (never followed
+    /// inside a walk), FIFOs, sockets and devices are skipped and counted on
+    /// standard error. A path named here is followed if it is a symlink.
+    ///
     /// Exit status: 0 when every input was scanned (damaged files are reported
-    /// in the output, not fatal), 1 when some input could not be read, 2 on
-    /// usage errors.
+    /// in the output, not fatal), 1 when some input could not be read or a
+    /// path named is a FIFO, socket, device or dangling symlink (never opened;
+    /// the other inputs are still scanned), 2 on usage errors.
     #[command(
         after_help = "Examples:\n  installsift scan setup.exe\n  installsift scan --explain setup.exe\n  installsift scan --format jsonl --hashes sha256,sha1,md5 /mnt/share > nodes.jsonl\n  installsift scan -f json --max-depth 2 product.msi"
     )]

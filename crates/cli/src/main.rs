@@ -71,7 +71,7 @@ fn export(args: ExportArgs) -> ExitCode {
     let mut failed = 0u64;
     let mut write_error: Option<io::Error> = None;
     let threads = args::threads(args.threads);
-    scanner.scan_paths(&args.paths, threads, &mut |path, result| {
+    let skipped = scanner.scan_paths(&args.paths, threads, &mut |path, result| {
         if write_error.is_some() {
             return;
         }
@@ -104,6 +104,9 @@ fn export(args: ExportArgs) -> ExitCode {
                 eprintln!("installsift: warning: {w}");
             }
             eprintln!("{}", stats.summary(format, failed));
+            if let Some(note) = render::skipped_note(&skipped) {
+                eprintln!("installsift: {note}");
+            }
         }
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => {
@@ -144,7 +147,7 @@ fn scan(args: ScanArgs) -> ExitCode {
     // the bytes out, in order.
     let map = |_: &std::path::Path, result| render::rendered(result, format);
     let threads = args::threads(args.threads);
-    scanner.scan_paths_map(&args.paths, threads, &map, &mut |_path, result| {
+    totals.skipped = scanner.scan_paths_map(&args.paths, threads, &map, &mut |_path, result| {
         if write_error.is_some() {
             return;
         }
@@ -171,6 +174,8 @@ fn scan(args: ScanArgs) -> ExitCode {
     }
     if matches!(format, render::Format::Text { .. }) {
         eprintln!("{}", totals.summary(failed));
+    } else if let Some(note) = render::skipped_note(&totals.skipped) {
+        eprintln!("installsift: {note}");
     }
     status(failed)
 }

@@ -46,6 +46,7 @@ mod classify;
 pub mod extract;
 mod feed;
 mod guard;
+mod inputs;
 pub mod render;
 mod report;
 mod scan;
@@ -57,6 +58,7 @@ pub mod fuzzing;
 #[cfg(test)]
 mod test_support;
 
+pub use inputs::{Skipped, Special};
 /// The parsers (the `installsift-formats` crate): their facts are the
 /// [`NodeInfo::metadata`] of a report.
 pub use installsift_formats as formats;

@@ -4,7 +4,7 @@
 //! manifest. The CLI only picks one; other callers (a service, the
 //! Python binding) render the same bytes.
 
-use crate::{Node, NodeInfo, Report, Verdict};
+use crate::{Node, NodeInfo, Report, Skipped, Verdict};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
@@ -96,6 +96,9 @@ pub struct Totals {
     pub with_errors: u64,
     /// Bytes of the inputs.
     pub bytes: u64,
+    /// Entries of walked directories that are not regular files (set from
+    /// what [`Scanner::scan_paths`](crate::Scanner::scan_paths) returns).
+    pub skipped: Skipped,
 }
 
 impl Totals {
@@ -107,6 +110,7 @@ impl Totals {
             installers: u64::from(r.root.info.verdict == Verdict::Installer),
             with_errors: r.stats.nodes_with_errors,
             bytes: r.root.info.size,
+            skipped: Skipped::default(),
         }
     }
 
@@ -117,11 +121,13 @@ impl Totals {
         self.installers += o.installers;
         self.with_errors += o.with_errors;
         self.bytes += o.bytes;
+        self.skipped.merge(&o.skipped);
     }
 
     /// The closing line of a text scan (without its newline), with the
-    /// number of inputs that could not be read when there were any:
-    /// `3 files, 9 nodes, 1 installers, 0 nodes with errors, 2 unreadable`.
+    /// number of inputs that could not be read and the walk's skipped
+    /// entries when there were any: `3 files, 9 nodes, 1 installers, 0
+    /// nodes with errors, 2 unreadable, 3 skipped (2 symlinks, 1 fifos)`.
     pub fn summary(&self, unreadable: u64) -> String {
         let mut line = format!(
             "{} files, {} nodes, {} installers, {} nodes with errors",
@@ -130,8 +136,35 @@ impl Totals {
         if unreadable > 0 {
             line.push_str(&format!(", {unreadable} unreadable"));
         }
+        if let Some(s) = skipped_counts(&self.skipped) {
+            line.push_str(&format!(", {s}"));
+        }
         line
     }
+}
+
+/// `3 skipped (2 symlinks, 1 fifos)`, or `None` when a walk skipped nothing.
+fn skipped_counts(s: &Skipped) -> Option<String> {
+    let kinds: Vec<String> = [
+        (s.symlinks, "symlinks"),
+        (s.fifos, "fifos"),
+        (s.sockets, "sockets"),
+        (s.devices, "devices"),
+        (s.other, "other"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, k)| format!("{n} {k}"))
+    .collect();
+    (!kinds.is_empty()).then(|| format!("{} skipped ({})", s.total(), kinds.join(", ")))
+}
+
+/// The standard-error note of a scan or export whose output has no
+/// summary line (JSON, JSONL, exports): what its directory walks skipped,
+/// `3 skipped (2 symlinks, 1 fifos): not regular files, not scanned`, or
+/// `None` when nothing was.
+pub fn skipped_note(s: &Skipped) -> Option<String> {
+    skipped_counts(s).map(|c| format!("{c}: not regular files, not scanned"))
 }
 
 /// One scan result rendered in `format` with its [`Totals`], for a
@@ -370,6 +403,27 @@ mod tests {
         assert_eq!(
             t.summary(2),
             "1 files, 1 nodes, 0 installers, 0 nodes with errors, 2 unreadable"
+        );
+        assert_eq!(skipped_note(&t.skipped), None);
+    }
+
+    #[test]
+    fn summary_and_note_count_what_a_walk_skipped_by_kind() {
+        let r = crate::Scanner::new().scan_bytes("a.bin", b"hello");
+        let mut t = Totals::of(&r);
+        t.skipped = Skipped {
+            symlinks: 2,
+            fifos: 1,
+            devices: 3,
+            ..Skipped::default()
+        };
+        assert_eq!(
+            t.summary(0),
+            "1 files, 1 nodes, 0 installers, 0 nodes with errors, 6 skipped (2 symlinks, 1 fifos, 3 devices)"
+        );
+        assert_eq!(
+            skipped_note(&t.skipped).as_deref(),
+            Some("6 skipped (2 symlinks, 1 fifos, 3 devices): not regular files, not scanned")
         );
     }
 

@@ -11,6 +11,7 @@ use crate::classify;
 use crate::feed::Feed;
 use crate::formats;
 use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes};
+use crate::inputs::{self, Job, Skipped};
 use crate::report::{Check, EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
 use installsift_model::error::{io_to_error, Error, Result};
 use installsift_model::limits::Limits;
@@ -1336,36 +1337,6 @@ fn sorted_checks(mut v: Vec<Check>) -> Vec<Check> {
     v
 }
 
-/// The files under `roots` in scan order: each root in turn, walked
-/// recursively (regular files only, symlinks not followed, sorted by name);
-/// a root that is a file is itself. A walk error names its path.
-fn walk(
-    roots: &[PathBuf],
-) -> impl Iterator<Item = std::result::Result<PathBuf, (PathBuf, Error)>> + '_ {
-    roots.iter().flat_map(|root| {
-        walkdir::WalkDir::new(root)
-            .follow_links(false)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_map(move |item| match item {
-                Ok(e) if e.file_type().is_file() => Some(Ok(e.into_path())),
-                Ok(e) if e.depth() == 0 && !e.file_type().is_dir() => Some(Ok(e.into_path())),
-                Ok(_) => None,
-                Err(e) => {
-                    let p = e
-                        .path()
-                        .map(Path::to_path_buf)
-                        .unwrap_or_else(|| root.clone());
-                    let why = e
-                        .io_error()
-                        .map_or_else(|| e.to_string(), ToString::to_string);
-                    let err = Error::io(format!("{}: {why}", p.display()));
-                    Some(Err((p, err)))
-                }
-            })
-    })
-}
-
 /// Inputs up to this size are read into memory rather than mapped.
 const READ_MAX: u64 = 8 << 20;
 
@@ -1555,9 +1526,13 @@ impl Scanner {
         }
     }
 
-    /// Scan one file, read or mapped as the [`ReadMode`] says. Fails only
-    /// when the file cannot be read; damaged content is reported on the
-    /// nodes.
+    /// Scan one file, read or mapped as the [`ReadMode`] says (a symlink is
+    /// followed). Fails only when the file cannot be read, or is not a
+    /// regular file: a FIFO, socket, device, directory or dangling symlink
+    /// is an error at once and is never opened. A file whose size the file
+    /// system gives as 0 (a `/proc` file) is read to its end, at most
+    /// [`Limits::max_unsized_input`] bytes. Damaged content is reported on
+    /// the nodes.
     pub fn scan_path(&self, path: &Path) -> Result<Report> {
         self.scan_path_inner(path, None)
     }
@@ -1568,17 +1543,14 @@ impl Scanner {
         path: &Path,
         sink: Option<Box<dyn DataSink>>,
     ) -> Result<Report> {
-        let file =
-            std::fs::File::open(path).map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
-        if !meta.is_file() {
-            return Err(Error::io(format!("{}: not a regular file", path.display())));
-        }
+        // A FIFO, socket or device is refused here, unopened (`inputs`).
+        let (file, meta) = inputs::open(path)?;
         let name = path.to_string_lossy();
         if meta.len() == 0 {
-            return Ok(self.scan_bytes_inner(&name, &[], sink));
+            // Empty, or a /proc or /sys file whose content exists only
+            // when read: read it (bounded) rather than trust the size.
+            let buf = inputs::read_unsized(&file, path, self.limits.max_unsized_input)?;
+            return Ok(self.scan_bytes_inner(&name, &buf, sink));
         }
         let read = match self.read_mode {
             ReadMode::Read => Some(meta.len()),
@@ -1588,7 +1560,7 @@ impl Scanner {
             // them on the process's address-space lock.
             ReadMode::Auto => (meta.len() <= READ_MAX && !self.one_at_a_time).then_some(READ_MAX),
         };
-        if let Some(at_most) = read {
+        let read_whole = |at_most: u64| -> Result<Vec<u8>> {
             let mut buf = Vec::new();
             buf.try_reserve_exact(usize::try_from(meta.len()).unwrap_or(usize::MAX))
                 .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
@@ -1596,6 +1568,10 @@ impl Scanner {
                 .take(at_most)
                 .read_to_end(&mut buf)
                 .map_err(|e| Error::io(format!("{}: {e}", path.display())))?;
+            Ok(buf)
+        };
+        if let Some(at_most) = read {
+            let buf = read_whole(at_most)?;
             let mut report = self.scan_bytes_inner(&name, &buf, sink);
             // What was read is one consistent copy, unless the file changed
             // while it was being read.
@@ -1615,8 +1591,17 @@ impl Scanner {
                 o.populate();
             }
             o.map(&file)
-        }
-        .map_err(|e| Error::io(format!("{}: mmap: {e}", path.display())))?;
+        };
+        let map = match map {
+            Ok(map) => map,
+            // A file system that cannot map files (sysfs: its attributes
+            // give their size as 4096 and hold a few bytes): read instead.
+            #[cfg(unix)]
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {
+                return Ok(self.scan_bytes_inner(&name, &read_whole(meta.len())?, sink));
+            }
+            Err(e) => return Err(Error::io(format!("{}: mmap: {e}", path.display()))),
+        };
         let Some(guard) = crate::guard::Guard::new(&map) else {
             // No guard to be had (every slot taken): read the file instead
             // of risking the process.
@@ -1667,8 +1652,13 @@ impl Scanner {
         Ok(report.stats)
     }
 
-    /// Scan files and directories (walked recursively, regular files only,
-    /// symlinks not followed, sorted by name) on `threads` worker threads.
+    /// Scan files and directories on `threads` worker threads. A directory
+    /// (or a symlink to one) is walked recursively, sorted by name; in the
+    /// walk only regular files are scanned, and symlinks (never followed),
+    /// FIFOs, sockets and devices are skipped and counted: the counts are
+    /// returned. A path given in `roots` that is not a directory is
+    /// scanned as [`Scanner::scan_path`] does (a FIFO, socket, device or
+    /// dangling symlink there is an error result, never opened).
     /// `on_result` receives each input's result in a deterministic order
     /// (the order of `roots`, then walk order), whatever the thread count.
     pub fn scan_paths(
@@ -1676,8 +1666,8 @@ impl Scanner {
         roots: &[PathBuf],
         threads: usize,
         on_result: &mut dyn FnMut(&Path, Result<Report>),
-    ) {
-        self.scan_paths_map(roots, threads, &|_, r| r, &mut |p, r| on_result(p, r));
+    ) -> Skipped {
+        self.scan_paths_map(roots, threads, &|_, r| r, &mut |p, r| on_result(p, r))
     }
 
     /// [`Scanner::scan_paths`] with a `map` step that runs on the worker
@@ -1694,7 +1684,7 @@ impl Scanner {
         threads: usize,
         map: &(dyn Fn(&Path, Result<Report>) -> T + Sync),
         sink: &mut dyn FnMut(&Path, T),
-    ) {
+    ) -> Skipped {
         use std::sync::mpsc;
         use std::sync::{Condvar, Mutex};
 
@@ -1707,18 +1697,23 @@ impl Scanner {
             let mut me = self.clone();
             me.one_at_a_time = true;
             me.hash_thread |= threads > 1;
-            for job in walk(roots) {
+            let mut skipped = Skipped::default();
+            for job in inputs::walk(roots) {
                 let (p, result) = match job {
-                    Ok(p) => {
+                    Job::Scan(p) => {
                         let r = me.scan_path(&p);
                         (p, r)
                     }
-                    Err((p, err)) => (p, Err(err)),
+                    Job::Failed(p, err) => (p, Err(err)),
+                    Job::Skip(kind) => {
+                        skipped.add(kind);
+                        continue;
+                    }
                 };
                 let out = map(&p, result);
                 sink(&p, out);
             }
-            return;
+            return skipped;
         }
         // At most this many inputs are taken from the walk and not yet
         // delivered: what finished out of order waits here. It must be wide
@@ -1737,7 +1732,8 @@ impl Scanner {
             // than `window` ahead of delivery.
             let walk_done = done_tx.clone();
             let delivered_ref = &delivered;
-            s.spawn(move || {
+            let walker = s.spawn(move || {
+                let mut skipped = Skipped::default();
                 let mut seq = 0u64;
                 let wait_turn = |seq: u64| {
                     let (lock, cv) = delivered_ref;
@@ -1746,20 +1742,26 @@ impl Scanner {
                         next = cv.wait(next).unwrap_or_else(|e| e.into_inner());
                     }
                 };
-                for job in walk(roots) {
+                for job in inputs::walk(roots) {
+                    if let Job::Skip(kind) = job {
+                        skipped.add(kind);
+                        continue;
+                    }
                     wait_turn(seq);
                     let sent = match job {
-                        Ok(p) => work_tx.send((seq, p)).is_ok(),
-                        Err((p, err)) => {
+                        Job::Scan(p) => work_tx.send((seq, p)).is_ok(),
+                        Job::Failed(p, err) => {
                             let out = map(&p, Err(err));
                             walk_done.send((seq, p, out)).is_ok()
                         }
+                        Job::Skip(_) => true,
                     };
                     if !sent {
-                        return;
+                        return skipped;
                     }
                     seq += 1;
                 }
+                skipped
             });
             for _ in 0..threads {
                 let done_tx = done_tx.clone();
@@ -1792,7 +1794,9 @@ impl Scanner {
             let (lock, cv) = &delivered;
             *lock.lock().unwrap_or_else(|e| e.into_inner()) = u64::MAX;
             cv.notify_all();
-        });
+            // The walk only counts and sends; it panics only if walkdir does.
+            walker.join().unwrap_or_default()
+        })
     }
 }
 

@@ -206,6 +206,13 @@ limits! {
     /// Nesting depth of directory entries in a xar table of contents.
     /// Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents";
+    /// Bytes read from an input whose size the file system gives as 0: an
+    /// empty file, or a pseudo-file (`/proc`, `/sys`) whose content exists
+    /// only when it is read. Such an input is read to its end up to this
+    /// many bytes and scanned; one that holds more (`/proc/self/pagemap`)
+    /// is not scanned and is an error naming this limit, since a prefix
+    /// hashed as the file would be a wrong hash. Default: 16 MiB.
+    max_unsized_input (MaxUnsizedInput): u64 = 16 << 20, "16 MiB", "bytes read from an input whose size the file system gives as 0 (a `/proc` or `/sys` pseudo-file); more is an error, not a scan";
 }
 
 #[cfg(test)]
@@ -223,7 +230,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 16);
+        assert_eq!(LIMITS.len(), 17);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

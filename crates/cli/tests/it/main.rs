@@ -21,5 +21,6 @@ mod policy_rules;
 mod reference;
 mod replay;
 mod signatures;
+mod special_files;
 mod traps;
 mod util;
