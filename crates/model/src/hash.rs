@@ -11,13 +11,13 @@
 //! where text is written, never to compare two digests.
 //!
 //! ```
-//! use installsift_model::hash::Sha256;
+//! use installsift_model::hash::{hash_bytes, HashSelection, Sha256};
 //!
-//! let h = Sha256::digest(b"abc");
+//! let h = hash_bytes(HashSelection::SHA256, b"abc");
 //! let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-//! assert_eq!(h, hex.parse::<Sha256>().unwrap());
-//! assert_eq!(h.to_string(), hex);
-//! assert_eq!(h.as_bytes()[0], 0xba);
+//! assert_eq!(h.sha256, hex.parse::<Sha256>().unwrap());
+//! assert_eq!(h.sha256.to_string(), hex);
+//! assert_eq!(h.sha256.as_bytes()[0], 0xba);
 //! ```
 
 use serde::{Serialize, Serializer};
@@ -344,17 +344,17 @@ impl HashSelection {
     }
 }
 
-/// Hex digests of one node's bytes, lowercase.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Digests of one node's bytes (serialized as lowercase hex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Hashes {
-    /// SHA-256, 64 lowercase hex digits.
-    pub sha256: String,
+    /// SHA-256.
+    pub sha256: Sha256,
     /// SHA-1, when selected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha1: Option<String>,
+    pub sha1: Option<Sha1>,
     /// MD5, when selected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5: Option<String>,
+    pub md5: Option<Md5>,
 }
 
 /// Buffers at least this big are hashed with MD5 on a second thread when MD5
@@ -419,12 +419,12 @@ impl Hasher {
         }
     }
 
-    /// The digests, as lowercase hex.
+    /// The digests.
     pub fn finish(self) -> Hashes {
         Hashes {
-            sha256: to_hex(&self.sha256.finalize()),
-            sha1: self.sha1.map(|h| to_hex(&h.finalize())),
-            md5: self.md5.map(|h| to_hex(&h.finalize())),
+            sha256: Sha256(self.sha256.finalize().into()),
+            sha1: self.sha1.map(|h| Sha1(h.finalize().into())),
+            md5: self.md5.map(|h| Md5(h.finalize().into())),
         }
     }
 }
@@ -495,15 +495,20 @@ mod tests {
     fn known_vectors() {
         let h = hash_bytes(HashSelection::ALL, b"abc");
         assert_eq!(
-            h.sha256,
+            h.sha256.to_string(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(
-            h.sha1.as_deref(),
+            h.sha1.map(|d| d.to_string()).as_deref(),
             Some("a9993e364706816aba3e25717850c26c9cd0d89d")
         );
-        assert_eq!(h.md5.as_deref(), Some("900150983cd24fb0d6963f7d28e17f72"));
-        assert_eq!(h.sha256, Sha256::digest(b"abc").to_string());
+        assert_eq!(
+            h.md5.map(|d| d.to_string()).as_deref(),
+            Some("900150983cd24fb0d6963f7d28e17f72")
+        );
+        assert_eq!(h.sha256, Sha256::digest(b"abc"));
+        assert_eq!(h.sha1, Some(Sha1::digest(b"abc")));
+        assert_eq!(h.md5, Some(Md5::digest(b"abc")));
         let only = hash_bytes(HashSelection::SHA256, b"abc");
         assert_eq!(only.sha1, None);
         assert_eq!(only.md5, None);
@@ -590,14 +595,23 @@ mod tests {
 
     #[test]
     fn serializes_as_the_hex_string() {
-        let h = Sha256::digest(b"abc");
-        assert_eq!(serde_json::to_string(&h).unwrap(), format!(r#""{ABC256}""#));
+        let h = hash_bytes(HashSelection::ALL, b"abc");
+        let json = serde_json::to_string(&h).unwrap();
         assert_eq!(
-            serde_json::to_string(&Some(Md5::digest(b"abc"))).unwrap(),
-            r#""900150983cd24fb0d6963f7d28e17f72""#
+            json,
+            format!(
+                r#"{{"sha256":"{ABC256}","sha1":"a9993e364706816aba3e25717850c26c9cd0d89d","md5":"900150983cd24fb0d6963f7d28e17f72"}}"#
+            )
         );
-        let none: Option<Md5> = None;
-        assert_eq!(serde_json::to_string(&none).unwrap(), "null");
+        let only = hash_bytes(HashSelection::SHA256, b"abc");
+        assert_eq!(
+            serde_json::to_string(&only).unwrap(),
+            format!(r#"{{"sha256":"{ABC256}"}}"#)
+        );
+        assert_eq!(
+            serde_json::to_string(&Some(only.sha256)).unwrap(),
+            format!(r#""{ABC256}""#)
+        );
     }
 
     #[test]
