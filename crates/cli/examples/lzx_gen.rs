@@ -142,7 +142,7 @@ fn main() {
                 .find(|c| c.info.path.last() == Some(&member))
                 .map_or("<missing>".to_owned(), |c| {
                     match (&c.info.sha256, c.info.errors.first()) {
-                        (Some(h), None) => h.clone(),
+                        (Some(h), None) => h.to_string(),
                         (_, Some(e)) => format!("<error: {e}>"),
                         (None, None) => "<no hash>".to_owned(),
                     }

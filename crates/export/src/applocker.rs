@@ -45,6 +45,7 @@
 use super::signer;
 use super::util::{uuid5, xml};
 use super::{Action, ExportOptions, FormatWriter, Item, Sink, Warnings};
+use installsift::hash::Sha256;
 use installsift::Format;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -59,7 +60,7 @@ pub(crate) struct ApplockerXml {
     /// Rules per collection, in COLLECTIONS order.
     rules: [Vec<String>; 4],
     /// Authenticode (or flat, for scripts) hashes already written.
-    seen: HashSet<String>,
+    seen: HashSet<Sha256>,
     /// Publisher rule IDs already written.
     seen_publishers: HashSet<String>,
 }
@@ -113,7 +114,7 @@ impl ApplockerXml {
                     );
                     return false;
                 };
-                a.sha256.as_str()
+                a.sha256
             }
             Format::Msi | Format::Msp | Format::Mst => {
                 let Some(a) = it.msi_authenticode() else {
@@ -135,11 +136,11 @@ impl ApplockerXml {
                          signed transform",
                     );
                 }
-                a.sha256.as_str()
+                a.sha256
             }
             _ => it.sha256,
         };
-        if !self.seen.insert(hash.to_owned()) {
+        if !self.seen.insert(hash) {
             warn.node(
                 it,
                 "skipped: same Authenticode hash as a file already listed (one rule covers both)",
@@ -149,14 +150,14 @@ impl ApplockerXml {
         let rule = format!(
             "    <FileHashRule Id=\"{}\" Name=\"{}\" Description=\"{}\" \
              UserOrGroupSid=\"S-1-1-0\" Action=\"{}\">\n      <Conditions>\n        \
-             <FileHashCondition>\n          <FileHash Type=\"SHA256\" Data=\"0x{}\" \
+             <FileHashCondition>\n          <FileHash Type=\"SHA256\" Data=\"0x{:X}\" \
              SourceFileName=\"{}\" SourceFileLength=\"{}\" />\n        </FileHashCondition>\n      \
              </Conditions>\n    </FileHashRule>\n",
             uuid5(&format!("applocker/{}/{}", COLLECTIONS[slot], hash)),
             xml(&format!("installsift: {}", it.name)),
             xml(&opts.comment_for(it)),
             action_name(opts),
-            hash.to_ascii_uppercase(),
+            hash,
             xml(it.name),
             it.node.size,
         );

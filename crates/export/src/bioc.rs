@@ -24,6 +24,7 @@
 
 use super::{Item, Warnings};
 use installsift::formats::pe::SignatureInfo;
+use installsift::hash::{Md5, Sha1, Sha256};
 use installsift::{Family, Format, Strength, Verdict};
 
 /// At most this many evidence lines and errors are quoted in a rule.
@@ -178,7 +179,7 @@ pub(crate) struct ImageFacts {
     pub original_names: Vec<String>,
     /// Stated, never matched: an installer's imports are its engine stub's,
     /// shared by every installer built with the same engine build.
-    pub imphash: Option<String>,
+    pub imphash: Option<Md5>,
     /// The signer, when the first signature's digest matches the file.
     pub signer: Option<SignerFacts>,
     /// The signature's digest does not match the file (changed after
@@ -221,9 +222,9 @@ pub(crate) struct Rule {
     pub name: String,
     /// Input base name, then entry names (` > `): never an absolute path.
     pub display_path: String,
-    pub sha256: String,
-    pub md5: Option<String>,
-    pub sha1: Option<String>,
+    pub sha256: Sha256,
+    pub md5: Option<Md5>,
+    pub sha1: Option<Sha1>,
     pub engine_version: Option<String>,
     /// The strong evidence behind the verdict, `signal: detail`.
     pub evidence: Vec<String>,
@@ -254,7 +255,8 @@ impl Rule {
     /// digits of the SHA-256 (two files of one name get distinct titles).
     pub(crate) fn title(&self) -> String {
         let name = cut(&self.name, 60);
-        let short = self.sha256.get(..12).unwrap_or(&self.sha256);
+        let mut short = self.sha256.to_string();
+        short.truncate(12);
         match &self.target {
             Target::Image(_) => format!("installsift: {} {name} run ({short})", self.what()),
             Target::Msiexec(m) if m.patch => {
@@ -272,10 +274,7 @@ impl Rule {
             self.what(),
             quote(&self.name),
             self.sha256,
-            self.md5
-                .as_deref()
-                .map(|h| format!(", MD5 {h}"))
-                .unwrap_or_default(),
+            self.md5.map(|h| format!(", MD5 {h}")).unwrap_or_default(),
             self.engine_version
                 .as_deref()
                 .map(|v| format!(", engine version {v}"))
@@ -308,7 +307,7 @@ impl Rule {
                 }
                 if let Some(h) = &f.imphash {
                     out.push(format!(
-                        "imphash {h} (not matched: it is the engine stub's, shared by every \
+                        "imphash {h:X} (not matched: it is the engine stub's, shared by every \
                          installer built with the same engine build)"
                     ));
                 }
@@ -443,9 +442,9 @@ pub(crate) fn rule_for(it: &Item<'_>, warn: &mut Warnings) -> Option<Rule> {
         family,
         name: it.name.to_owned(),
         display_path: display_path(&it.node.path),
-        sha256: it.sha256.to_owned(),
-        md5: it.md5().map(str::to_owned),
-        sha1: it.sha1().map(str::to_owned),
+        sha256: it.sha256,
+        md5: it.md5(),
+        sha1: it.sha1(),
         engine_version: facts.and_then(|f| f.engine_version.clone()),
         evidence: it
             .node
@@ -488,7 +487,7 @@ pub(crate) fn rule_for(it: &Item<'_>, warn: &mut Warnings) -> Option<Rule> {
                     }
                 }
             }
-            f.imphash = it.imphash().map(str::to_ascii_uppercase);
+            f.imphash = it.imphash();
             (f.signer, f.signer_mismatch) = signer(&pe.signatures);
             if f.signer_mismatch.is_some() {
                 warn.node(

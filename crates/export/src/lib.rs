@@ -45,7 +45,7 @@
 use installsift::formats::cfb::{CfbInfo, MsiAuthenticode};
 use installsift::formats::pe::{AuthenticodeHashes, PeInfo};
 use installsift::formats::Metadata;
-use installsift::hash::HashSelection;
+use installsift::hash::{HashSelection, Md5, Sha1, Sha256};
 use installsift::{Format, Node, NodeInfo, Verdict};
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -528,7 +528,7 @@ impl ExportOptions {
                 "format" => Some(it.node.format.as_str().to_owned()),
                 "verdict" => Some(it.node.verdict.as_str().to_owned()),
                 "what" => Some(it.what()),
-                "sha256" => Some(it.sha256.to_owned()),
+                "sha256" => Some(it.sha256.to_string()),
                 "size" => Some(it.node.size.to_string()),
                 _ => None,
             };
@@ -663,6 +663,25 @@ pub(crate) const MSI_EXTENDED_WARNING: &str =
      MSI Authenticode hash; whether Windows hashes the extended form for this file is not \
      verified";
 
+/// A digest of one [`HashKind`]; `Display` writes its lowercase hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HashValue {
+    Sha256(Sha256),
+    Sha1(Sha1),
+    /// An MD5 (of the content, or an imphash).
+    Md5(Md5),
+}
+
+impl std::fmt::Display for HashValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HashValue::Sha256(d) => d.fmt(f),
+            HashValue::Sha1(d) => d.fmt(f),
+            HashValue::Md5(d) => d.fmt(f),
+        }
+    }
+}
+
 /// One node as the format writers see it.
 pub(crate) struct Item<'a> {
     pub node: &'a NodeInfo,
@@ -677,26 +696,26 @@ pub(crate) struct Item<'a> {
     pub input_bytes: Option<&'a [u8]>,
     /// Last component of the innermost name.
     pub name: &'a str,
-    pub sha256: &'a str,
+    pub sha256: Sha256,
     pub pe: Option<&'a PeInfo>,
     /// Compound-file metadata (MSI, MSP, MSM, transforms).
     pub cfb: Option<&'a CfbInfo>,
 }
 
 impl<'a> Item<'a> {
-    pub(crate) fn sha1(&self) -> Option<&'a str> {
-        self.node.sha1.as_deref()
+    pub(crate) fn sha1(&self) -> Option<Sha1> {
+        self.node.sha1
     }
-    pub(crate) fn md5(&self) -> Option<&'a str> {
-        self.node.md5.as_deref()
+    pub(crate) fn md5(&self) -> Option<Md5> {
+        self.node.md5
     }
     /// The hash of this kind, when computed (and non-empty).
-    pub(crate) fn hash(&self, k: HashKind) -> Option<&'a str> {
+    pub(crate) fn hash(&self, k: HashKind) -> Option<HashValue> {
         match k {
-            HashKind::Sha256 => Some(self.sha256),
-            HashKind::Sha1 => self.sha1(),
-            HashKind::Md5 => self.md5(),
-            HashKind::Imphash => self.imphash(),
+            HashKind::Sha256 => Some(HashValue::Sha256(self.sha256)),
+            HashKind::Sha1 => self.sha1().map(HashValue::Sha1),
+            HashKind::Md5 => self.md5().map(HashValue::Md5),
+            HashKind::Imphash => self.imphash().map(HashValue::Md5),
         }
     }
     pub(crate) fn authenticode(&self) -> Option<&'a AuthenticodeHashes> {
@@ -708,11 +727,8 @@ impl<'a> Item<'a> {
     }
     /// The imphash, unless it is the hash of no imports (pefile's `""` or
     /// the MD5 of the empty string), which every import-less PE shares.
-    pub(crate) fn imphash(&self) -> Option<&'a str> {
-        self.pe?
-            .imphash
-            .as_deref()
-            .filter(|s| !util::is_empty_imphash(s))
+    pub(crate) fn imphash(&self) -> Option<Md5> {
+        self.pe?.imphash.filter(|d| !util::is_empty_imphash(d))
     }
     /// The path as bytes: the input's own bytes when given, then the nested
     /// names.
@@ -797,7 +813,7 @@ pub struct Exporter {
     opts: ExportOptions,
     sink: Sink,
     writer: Box<dyn FormatWriter>,
-    seen: HashSet<String>,
+    seen: HashSet<Sha256>,
     warnings: Warnings,
     stats: ExportStats,
     skips: util::Skips,
@@ -923,7 +939,7 @@ impl Exporter {
             return Ok(());
         }
         let path = node.path.join(" > ");
-        let Some(sha256) = node.sha256.as_deref() else {
+        let Some(sha256) = node.sha256 else {
             self.stats.skipped += 1;
             let why = node
                 .errors
@@ -939,7 +955,7 @@ impl Exporter {
         // duplicates; an unverified node is not remembered as seen, so a
         // clean copy of the same bytes later is still written.
         let why = util::meaningless(node, sha256, o.include_unverified);
-        if why != Some(util::Skip::EmptyFile) && self.seen.contains(sha256) {
+        if why != Some(util::Skip::EmptyFile) && self.seen.contains(&sha256) {
             self.stats.duplicates += 1;
             return Ok(());
         }
@@ -948,14 +964,14 @@ impl Exporter {
             self.skips.add(why, path);
             return Ok(());
         }
-        self.seen.insert(sha256.to_owned());
+        self.seen.insert(sha256);
         let last = node.path.last().map_or("", String::as_str);
         let name = last.rsplit(['/', '\\']).next().unwrap_or(last);
         let pe = match (&node.metadata, node.format) {
             (Some(Metadata::Pe(info)), Format::Pe) => Some(info.as_ref()),
             _ => None,
         };
-        if pe.is_some_and(|p| p.imphash.as_deref().is_none_or(util::is_empty_imphash))
+        if pe.is_some_and(|p| p.imphash.as_ref().is_none_or(util::is_empty_imphash))
             && (self.format == ExportFormat::MispJson
                 || o.hash_kinds(self.format).contains(&HashKind::Imphash))
         {

@@ -59,24 +59,29 @@ impl FormatWriter for MispJson {
             ("size-in-bytes", "Other", it.node.size.to_string(), false),
         ];
         if let Some(h) = it.md5() {
-            attrs.push(("md5", "Payload delivery", h.to_owned(), ids));
+            attrs.push(("md5", "Payload delivery", h.to_string(), ids));
         }
         if let Some(h) = it.sha1() {
-            attrs.push(("sha1", "Payload delivery", h.to_owned(), ids));
+            attrs.push(("sha1", "Payload delivery", h.to_string(), ids));
         }
-        attrs.push(("sha256", "Payload delivery", it.sha256.to_owned(), ids));
+        attrs.push(("sha256", "Payload delivery", it.sha256.to_string(), ids));
         if let Some(a) = it.authenticode() {
             attrs.push((
                 "authentihash",
                 "Payload delivery",
-                a.sha256_unpadded.clone(),
+                a.sha256_unpadded.to_string(),
                 ids,
             ));
         } else if let Some(a) = it.msi_authenticode() {
-            attrs.push(("authentihash", "Payload delivery", a.sha256.clone(), ids));
+            attrs.push((
+                "authentihash",
+                "Payload delivery",
+                a.sha256.to_string(),
+                ids,
+            ));
         }
         if let Some(h) = it.imphash() {
-            attrs.push(("imphash", "Payload delivery", h.to_owned(), false));
+            attrs.push(("imphash", "Payload delivery", h.to_string(), false));
         }
         // Everything of the object but its uuid, in the order written.
         let mut body = format!(

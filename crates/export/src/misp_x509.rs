@@ -60,15 +60,16 @@ pub(crate) fn objects(it: &Item<'_>, file_uuid: &str) -> (String, Vec<(String, S
         // From the file object's uuid (action, export time, content): allow
         // and block exports never share an x509 object either.
         let uuid = uuid5(&format!("misp-x509/{file_uuid}/{}", cert.sha256));
+        let (sha1, sha256) = (cert.sha1.to_string(), cert.sha256.to_string());
         let mut attrs: Vec<(&str, &str, &str)> = vec![
             ("subject", "text", &cert.subject),
             ("issuer", "text", &cert.issuer),
             ("serial-number", "text", &cert.serial),
-            ("x509-fingerprint-sha1", "x509-fingerprint-sha1", &cert.sha1),
+            ("x509-fingerprint-sha1", "x509-fingerprint-sha1", &sha1),
             (
                 "x509-fingerprint-sha256",
                 "x509-fingerprint-sha256",
-                &cert.sha256,
+                &sha256,
             ),
         ];
         if let Some(t) = &cert.not_before {

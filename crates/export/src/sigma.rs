@@ -205,11 +205,11 @@ fn image_detection(
     opts: &ExportOptions,
 ) -> (String, String, Vec<String>) {
     let mut d = String::new();
-    let mut hashes = vec![format!("SHA256={}", rule.sha256.to_ascii_uppercase())];
+    let mut hashes = vec![format!("SHA256={:X}", rule.sha256)];
     for k in opts.hash_kinds(ExportFormat::Sigma) {
         match (k, &rule.sha1, &rule.md5) {
-            (HashKind::Sha1, Some(h), _) => hashes.push(format!("SHA1={}", h.to_ascii_uppercase())),
-            (HashKind::Md5, _, Some(h)) => hashes.push(format!("MD5={}", h.to_ascii_uppercase())),
+            (HashKind::Sha1, Some(h), _) => hashes.push(format!("SHA1={h:X}")),
+            (HashKind::Md5, _, Some(h)) => hashes.push(format!("MD5={h:X}")),
             _ => {}
         }
     }

@@ -242,6 +242,7 @@ pub(crate) fn common_name(c: &Certificate) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use installsift::hash::{Sha1, Sha256};
 
     fn cert(attrs: &[(&str, &str)], self_signed: bool) -> Certificate {
         Certificate {
@@ -251,8 +252,8 @@ mod tests {
             not_before: None,
             not_after: None,
             signature_algorithm: String::new(),
-            sha1: String::new(),
-            sha256: String::new(),
+            sha1: Sha1([0; 20]),
+            sha256: Sha256([0; 32]),
             tbs_hash: None,
             tbs_hash_algorithm: None,
             self_signed,

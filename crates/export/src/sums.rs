@@ -54,7 +54,7 @@ impl FormatWriter for Sums {
                  `sha256sum -c` cannot open them: use --ignore-missing",
             );
         }
-        out.write_all(&line(hash, &it.path_bytes()))?;
+        out.write_all(&line(&hash.to_string(), &it.path_bytes()))?;
         Ok(true)
     }
 }

@@ -3,8 +3,9 @@
 //! path written into shared intelligence.
 
 use super::{Action, Warning};
+use installsift::hash::{Md5, Sha1, Sha256};
 use installsift::NodeInfo;
-use sha1::{Digest, Sha1};
+use sha1::Digest;
 
 /// SHA-256 of no bytes.
 pub(crate) const EMPTY_SHA256: &str =
@@ -13,6 +14,17 @@ pub(crate) const EMPTY_SHA256: &str =
 pub(crate) const EMPTY_SHA1: &str = "da39a3ee5e6b4b0d3255bfef95601890afd80709";
 /// MD5 of no bytes, also the imphash of a PE whose imports could not be read.
 pub(crate) const EMPTY_MD5: &str = "d41d8cd98f00b204e9800998ecf8427e";
+
+/// The digests of no bytes, compared as bytes (a constant that is not hex
+/// fails to compile).
+const NO_BYTES: (Sha256, Sha1, Md5) = match (
+    Sha256::try_from_hex(EMPTY_SHA256),
+    Sha1::try_from_hex(EMPTY_SHA1),
+    Md5::try_from_hex(EMPTY_MD5),
+) {
+    (Some(a), Some(b), Some(c)) => (a, b, c),
+    _ => panic!("the digests of no bytes are hex"),
+};
 
 /// How many paths a skip summary names.
 const SKIP_EXAMPLES: usize = 5;
@@ -97,17 +109,14 @@ impl Skips {
 /// its bytes in doubt ([`questions_bytes`]) while no checksum covering them
 /// matched. A top-level file's hash is that of the bytes
 /// on disk, whatever errors its structure has, so it is never "unverified".
-pub(crate) fn meaningless(node: &NodeInfo, sha256: &str, include_unverified: bool) -> Option<Skip> {
-    let empty = node.size == 0
-        || sha256.eq_ignore_ascii_case(EMPTY_SHA256)
-        || node
-            .sha1
-            .as_deref()
-            .is_some_and(|h| h.eq_ignore_ascii_case(EMPTY_SHA1))
-        || node
-            .md5
-            .as_deref()
-            .is_some_and(|h| h.eq_ignore_ascii_case(EMPTY_MD5));
+pub(crate) fn meaningless(
+    node: &NodeInfo,
+    sha256: Sha256,
+    include_unverified: bool,
+) -> Option<Skip> {
+    let (none256, none1, none5) = NO_BYTES;
+    let empty =
+        node.size == 0 || sha256 == none256 || node.sha1 == Some(none1) || node.md5 == Some(none5);
     if empty {
         return Some(Skip::EmptyFile);
     }
@@ -142,10 +151,10 @@ fn questions_bytes(e: &installsift::Error) -> bool {
     )
 }
 
-/// Whether an imphash is that of no imports (pefile's `""`, or the MD5 of
-/// the empty list).
-pub(crate) fn is_empty_imphash(h: &str) -> bool {
-    h.is_empty() || h.eq_ignore_ascii_case(EMPTY_MD5)
+/// Whether an imphash is that of no imports (the MD5 of the empty list;
+/// pefile's `""` is no imphash at all, `None` in the PE facts).
+pub(crate) fn is_empty_imphash(h: &Md5) -> bool {
+    *h == NO_BYTES.2
 }
 
 /// The node path for shared intelligence: the input path as given when it
@@ -313,7 +322,7 @@ pub(crate) fn uuid5(name: &str) -> String {
 }
 
 fn uuid5_in(ns: &[u8; 16], name: &str) -> String {
-    let mut h = Sha1::new();
+    let mut h = sha1::Sha1::new();
     h.update(ns);
     h.update(name.as_bytes());
     let d = h.finalize();
@@ -470,54 +479,60 @@ mod tests {
             entry: None,
             metadata: None,
         };
-        let h = "ab".repeat(32);
+        let h = Sha256([0xab; 32]);
         assert_eq!(
-            meaningless(&node(0, 0, false), &h, true),
+            meaningless(&node(0, 0, false), h, true),
             Some(Skip::EmptyFile)
         );
         assert_eq!(
-            meaningless(&node(5, 0, false), EMPTY_SHA256, false),
+            meaningless(&node(5, 0, false), NO_BYTES.0, false),
             Some(Skip::EmptyFile)
         );
         let mut md5 = node(5, 1, false);
-        md5.md5 = Some(EMPTY_MD5.to_ascii_uppercase());
-        assert_eq!(meaningless(&md5, &h, false), Some(Skip::EmptyFile));
+        // Upper-case hex of the MD5 of nothing is the same digest.
+        md5.md5 = Some(EMPTY_MD5.to_ascii_uppercase().parse().unwrap());
+        assert_eq!(meaningless(&md5, h, false), Some(Skip::EmptyFile));
         assert_eq!(
-            meaningless(&node(5, 1, true), &h, false),
+            meaningless(&node(5, 1, true), h, false),
             Some(Skip::Unverified)
         );
-        assert_eq!(meaningless(&node(5, 1, true), &h, true), None);
+        assert_eq!(meaningless(&node(5, 1, true), h, true), None);
         // The top-level file's hash is of the bytes on disk.
-        assert_eq!(meaningless(&node(5, 0, true), &h, false), None);
+        assert_eq!(meaningless(&node(5, 0, true), h, false), None);
         // A limit that only stopped opening the node leaves its bytes whole.
         let mut deep = node(5, 3, false);
         deep.errors = vec![installsift::Error::limit(
             installsift::Limit::MaxDepth,
             "not opened",
         )];
-        assert_eq!(meaningless(&deep, &h, false), None);
+        assert_eq!(meaningless(&deep, h, false), None);
         deep.errors.push(installsift::Error::limit(
             installsift::Limit::MaxEntrySize,
             "cut",
         ));
-        assert_eq!(meaningless(&deep, &h, false), Some(Skip::Unverified));
+        assert_eq!(meaningless(&deep, h, false), Some(Skip::Unverified));
         // A CRC that matched vouches for the bytes of a node whose own
         // structure is damaged; not against a checksum mismatch.
         let mut vouched = node(5, 1, true);
         vouched.verified_by = vec![installsift::Check::ZipCrc32];
-        assert_eq!(meaningless(&vouched, &h, false), None);
+        assert_eq!(meaningless(&vouched, h, false), None);
         vouched
             .errors
             .push(installsift::Error::checksum("msi-file-hash differs"));
-        assert_eq!(meaningless(&vouched, &h, false), Some(Skip::Unverified));
+        assert_eq!(meaningless(&vouched, h, false), Some(Skip::Unverified));
         // A check of stored data only (the cabinet checksum) vouches for
         // nothing we hash.
         let mut stored = node(5, 1, true);
         stored.verified_by = vec![installsift::Check::CabChecksum];
-        assert_eq!(meaningless(&stored, &h, false), Some(Skip::Unverified));
-        assert_eq!(meaningless(&node(5, 1, false), &h, false), None);
-        assert!(is_empty_imphash("") && is_empty_imphash(EMPTY_MD5));
-        assert!(!is_empty_imphash("8a98287583280596621b430fd66919dd"));
+        assert_eq!(meaningless(&stored, h, false), Some(Skip::Unverified));
+        assert_eq!(meaningless(&node(5, 1, false), h, false), None);
+        assert!(is_empty_imphash(&EMPTY_MD5.parse().unwrap()));
+        assert!(!is_empty_imphash(
+            &"8a98287583280596621b430fd66919dd".parse().unwrap()
+        ));
+        assert_eq!(NO_BYTES.0, Sha256::digest(b""));
+        assert_eq!(NO_BYTES.1, Sha1::digest(b""));
+        assert_eq!(NO_BYTES.2, Md5::digest(b""));
     }
 
     #[test]

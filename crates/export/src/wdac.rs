@@ -49,6 +49,7 @@
 use super::signer::{self, SignerChain};
 use super::util::{uuid5, xml};
 use super::{Action, ExportOptions, FormatWriter, Item, RuleKind, Sink, Warnings};
+use installsift::hash::Sha256;
 use installsift::Format;
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -77,7 +78,7 @@ pub(crate) struct WdacXml {
     /// Signer IDs per scenario.
     signer_refs: [Vec<String>; 2],
     /// Authenticode hashes already written.
-    seen: HashSet<String>,
+    seen: HashSet<Sha256>,
     /// Signer keys already written (scenario, TBS, publisher, file attrib).
     seen_signers: HashSet<String>,
     /// IDs used (each must be unique).
@@ -101,7 +102,7 @@ impl WdacXml {
                     );
                     return false;
                 };
-                (&a.sha1, &a.sha256)
+                (a.sha1, a.sha256)
             }
             Format::Msi | Format::Msp => {
                 let Some(a) = it.msi_authenticode() else {
@@ -115,7 +116,7 @@ impl WdacXml {
                 if a.extended.is_some() {
                     warn.node(it, super::MSI_EXTENDED_WARNING);
                 }
-                (&a.sha1, &a.sha256)
+                (a.sha1, a.sha256)
             }
             f => {
                 warn.node(
@@ -128,7 +129,7 @@ impl WdacXml {
                 return false;
             }
         };
-        if !self.seen.insert(sha256.clone()) {
+        if !self.seen.insert(sha256) {
             warn.node(
                 it,
                 "skipped: same Authenticode hash as a file already listed (one rule covers both)",
@@ -136,17 +137,19 @@ impl WdacXml {
             return false;
         }
         let (tag, prefix) = tag_prefix(opts);
-        let key = sha256.get(..16).unwrap_or(sha256).to_ascii_uppercase();
+        // The first 8 bytes of the SHA-256, as 16 hex digits.
+        let mut key = format!("{sha256:X}");
+        key.truncate(16);
         for (alg, hash, friendly) in [
-            ("SHA1", sha1, "Hash Sha1"),
-            ("SHA256", sha256, "Hash Sha256"),
+            ("SHA1", format!("{sha1:X}"), "Hash Sha1"),
+            ("SHA256", format!("{sha256:X}"), "Hash Sha256"),
         ] {
             // `H` keeps the ID's variable part starting with a letter.
             let id = format!("{prefix}_H{key}_{alg}");
             self.rules.push(format!(
                 "    <{tag} ID=\"{id}\" FriendlyName=\"{} {friendly}\" Hash=\"{}\" />\n",
                 xml(it.name),
-                hash.to_ascii_uppercase()
+                hash
             ));
             self.ids.insert(id.clone());
             self.file_refs[scenario as usize].push(id);

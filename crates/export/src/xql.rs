@@ -219,19 +219,13 @@ fn image_condition(
     opts: &ExportOptions,
     dropped: &mut Vec<String>,
 ) -> (String, Vec<String>) {
-    let mut hash = vec![format!(
-        "action_process_image_sha256 = \"{}\"",
-        rule.sha256.to_ascii_lowercase()
-    )];
+    let mut hash = vec![format!("action_process_image_sha256 = \"{}\"", rule.sha256)];
     if opts
         .hash_kinds(ExportFormat::CortexXql)
         .contains(&HashKind::Md5)
     {
         if let Some(m) = &rule.md5 {
-            hash.push(format!(
-                "action_process_image_md5 = \"{}\"",
-                m.to_ascii_lowercase()
-            ));
+            hash.push(format!("action_process_image_md5 = \"{m}\""));
         }
     }
     let mut notes = vec![format!(

@@ -14,12 +14,13 @@
 
 use super::util::yara_str;
 use super::{ExportFormat, ExportOptions, FormatWriter, HashKind, Item, Sink, Warnings};
+use installsift::hash::Md5;
 use std::collections::HashSet;
 use std::io::{self, Write};
 
 #[derive(Default)]
 pub(crate) struct Yara {
-    imphashes: HashSet<String>,
+    imphashes: HashSet<Md5>,
 }
 
 impl FormatWriter for Yara {
@@ -52,10 +53,7 @@ impl FormatWriter for Yara {
                 HashKind::Imphash => continue,
             };
             match it.hash(*k) {
-                Some(h) => terms.push(format!(
-                    "hash.{func}(0, filesize) == \"{}\"",
-                    h.to_ascii_lowercase()
-                )),
+                Some(h) => terms.push(format!("hash.{func}(0, filesize) == \"{h}\"")),
                 None => warn.node(it, format!("no {} computed", k.name())),
             }
         }
@@ -78,11 +76,10 @@ impl FormatWriter for Yara {
         }
         if kinds.contains(&HashKind::Imphash) {
             match it.imphash() {
-                Some(h) if self.imphashes.insert(h.to_owned()) => {
+                Some(h) if self.imphashes.insert(h) => {
                     writeln!(
                         out,
-                        "\nrule installsift_imphash_{h} {{\n{meta}  condition:\n    pe.imphash() == \"{}\"\n}}",
-                        h.to_ascii_lowercase()
+                        "\nrule installsift_imphash_{h} {{\n{meta}  condition:\n    pe.imphash() == \"{h}\"\n}}",
                     )?;
                     any = true;
                 }

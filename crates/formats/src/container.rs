@@ -27,7 +27,7 @@
 
 use super::{Metadata, Parsed};
 use installsift_model::error::Error;
-use installsift_model::hash::{HashSelection, Hashes};
+use installsift_model::hash::{self, HashSelection, Hashes};
 use installsift_model::limits::Limits;
 use installsift_model::{Check, EntryInfo, Evidence, Format};
 use std::collections::HashMap;
@@ -92,10 +92,12 @@ impl Notes {
 /// `MsiFileHash` row …), checked by the engine against the bytes as they
 /// stream (see [`Notes::expect_digests`]). The hash it needs is computed for that entry alone,
 /// and reported beside `sha256` only when the scan asked for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Two digests are equal when algorithm and bytes are; `Display` is the
+/// lowercase hex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Digest {
     /// MD5 of the entry's content.
-    Md5([u8; 16]),
+    Md5(hash::Md5),
 }
 
 impl Digest {
@@ -109,17 +111,19 @@ impl Digest {
         }
     }
 
-    /// Lowercase hex, as [`Hashes`] holds digests.
-    pub fn hex(&self) -> String {
+    /// The digest of the same algorithm computed over the entry (from its
+    /// hashes), to compare with this one.
+    pub fn computed(&self, h: &Hashes) -> Option<Digest> {
         match self {
-            Digest::Md5(d) => d.iter().map(|b| format!("{b:02x}")).collect(),
+            Digest::Md5(_) => h.md5.map(Digest::Md5),
         }
     }
+}
 
-    /// The digest computed over the entry (from its hashes).
-    pub fn computed<'h>(&self, h: &'h Hashes) -> Option<&'h str> {
+impl std::fmt::Display for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Digest::Md5(_) => h.md5.as_deref(),
+            Digest::Md5(d) => std::fmt::Display::fmt(d, f),
         }
     }
 }

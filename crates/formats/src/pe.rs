@@ -89,7 +89,7 @@ pub struct PeInfo {
     /// imphash (lowercase MD5 hex, as python pefile's `get_imphash()`), when
     /// the scan asked for it and the PE has an import directory.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub imphash: Option<String>,
+    pub imphash: Option<installsift_model::hash::Md5>,
     /// WiX Burn section facts (bundle id, containers), when the PE has a
     /// `.wixburn` section with the Burn magic.
     #[serde(skip_serializing_if = "Option::is_none")]

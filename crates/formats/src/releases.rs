@@ -6,6 +6,7 @@
 use super::container::{Notes, Opened, Options};
 use super::{Handler, Metadata, Parsed};
 use installsift_model::error::Error;
+use installsift_model::hash;
 use installsift_model::Format;
 use serde::Serialize;
 
@@ -26,8 +27,8 @@ pub struct ReleasesInfo {
 /// One line.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReleaseEntry {
-    /// SHA-1 of the package (lowercase hex).
-    pub sha1: String,
+    /// SHA-1 of the package (as stated; written as lowercase hex).
+    pub sha1: hash::Sha1,
     /// Package file name.
     pub filename: String,
     /// Package size in bytes.
@@ -46,15 +47,11 @@ pub(crate) const HANDLER: Handler = Handler {
 fn entry(line: &str) -> Option<ReleaseEntry> {
     let mut f = line.split_ascii_whitespace();
     let (sha, name, size) = (f.next()?, f.next()?, f.next()?);
-    if f.next().is_some()
-        || sha.len() != 40
-        || !sha.bytes().all(|b| b.is_ascii_hexdigit())
-        || name.len() > MAX_NAME
-    {
+    if f.next().is_some() || name.len() > MAX_NAME {
         return None;
     }
     Some(ReleaseEntry {
-        sha1: sha.to_ascii_lowercase(),
+        sha1: sha.parse().ok()?,
         filename: name.to_owned(),
         size: size.parse().ok()?,
     })

@@ -29,7 +29,9 @@
 //! let report = installsift::Scanner::new().scan_path("setup.exe".as_ref()).unwrap();
 //! report.root.walk(&mut |node| {
 //!     let n = &node.info;
-//!     println!("{} {} {:?}", n.path.join(" > "), n.format, n.sha256);
+//!     // A digest displays as lowercase hex; absent when the bytes could not be read.
+//!     let sha256 = n.sha256.map_or("-".to_owned(), |d| d.to_string());
+//!     println!("{} {} {sha256}", n.path.join(" > "), n.format);
 //! });
 //! if report.root.info.verdict == Verdict::Installer {
 //!     println!("family: {:?}", report.root.info.family);

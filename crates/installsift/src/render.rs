@@ -321,10 +321,15 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
         (v, _, Some(k)) => format!("{}:{k}", v.as_str()),
         (v, _, _) => v.as_str().to_owned(),
     };
-    let hash = n
-        .sha256
-        .as_deref()
-        .map_or("-", |h| h.get(..16).unwrap_or(h));
+    // The first 8 bytes (16 hex digits) of the SHA-256.
+    let hash = n.sha256.map_or_else(
+        || "-".to_owned(),
+        |d| {
+            let mut hex = d.to_string();
+            hex.truncate(16);
+            hex
+        },
+    );
     writeln!(
         out,
         "{indent}{name}  [{} {} {verdict}] {hash}",

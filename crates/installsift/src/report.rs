@@ -6,6 +6,7 @@
 
 use crate::formats::Metadata;
 use installsift_model::error::Error;
+use installsift_model::hash::{Md5, Sha1, Sha256};
 pub use installsift_model::{
     Check, EntryInfo, EntryKind, Evidence, Family, Format, InstallerFacts, Strength, Verdict,
 };
@@ -20,15 +21,15 @@ pub struct NodeInfo {
     pub depth: u32,
     /// Size in bytes (declared size when the content could not be read).
     pub size: u64,
-    /// SHA-256, lowercase hex; `null` only when the content could not be read
-    /// (encrypted, over a limit, damaged).
-    pub sha256: Option<String>,
+    /// SHA-256 (written as lowercase hex); `null` only when the content
+    /// could not be read (encrypted, over a limit, damaged).
+    pub sha256: Option<Sha256>,
     /// SHA-1 when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sha1: Option<String>,
+    pub sha1: Option<Sha1>,
     /// MD5 when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub md5: Option<String>,
+    pub md5: Option<Md5>,
     /// The checksums and signatures the format carries that matched this
     /// node's bytes, sorted; empty when nothing in the file vouches for
     /// them (a mismatch is an error of kind `checksum` instead). A hash

@@ -10,7 +10,7 @@
 use crate::classify;
 use crate::feed::Feed;
 use crate::formats;
-use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes};
+use crate::hash::{hash_bytes, HashSelection, Hasher, Hashes, Sha256};
 use crate::inputs::{self, Job, Skipped};
 use crate::report::{Check, EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
 use installsift_model::error::{io_to_error, Error, Result};
@@ -190,9 +190,9 @@ struct Budget {
     data_sink: Option<Box<dyn DataSink>>,
     /// SHA-256 of the nodes on the path from the input to the node being
     /// parsed: a container holding its own bytes (a quine) is not reopened.
-    ancestors: Vec<String>,
+    ancestors: Vec<Sha256>,
     /// Times each container content (SHA-256) was opened in this input.
-    opened: HashMap<String, u64>,
+    opened: HashMap<Sha256, u64>,
     /// An entry buffer done with, for the next entry to fill: its pages are
     /// already the process's, where a new allocation of that size would be
     /// mapped fresh (a page fault each) and unmapped again when freed.
@@ -259,7 +259,7 @@ pub(crate) struct Cx<'s> {
     outcomes: HashMap<String, std::result::Result<Check, Error>>,
     /// The digest computed for each key read by [`Cx::read_entry_keyed`]
     /// (lowercase hex), for a later copy of the same bytes.
-    computed: HashMap<String, String>,
+    computed: HashMap<String, Digest>,
     /// The node number (pre-order, as the data sink counts) of each child
     /// in `children`, for [`Cx::child_copy`].
     child_numbers: Vec<u64>,
@@ -552,7 +552,7 @@ impl<'s> Cx<'s> {
                 self.expected.get(&k).cloned(),
                 self.computed.get(&fk).cloned(),
             ) {
-                let want = digest.hex();
+                let want = digest;
                 let outcome = if got == want {
                     Ok(check)
                 } else {
@@ -692,10 +692,10 @@ impl<'s> Cx<'s> {
             return self.read_entry(reader, declared, stored);
         };
         let mut u = self.read_entry_hashing(reader, declared, stored, digest.selection())?;
-        let want = digest.hex();
+        let want = digest;
         let got = digest.computed(&u.hashes);
-        if let Some(g) = &got {
-            self.computed.insert(key.to_owned(), (*g).to_owned());
+        if let Some(g) = got {
+            self.computed.insert(key.to_owned(), g);
         }
         let outcome = match got {
             Some(got) if got == want => Ok(check),
@@ -956,12 +956,12 @@ fn scan_node_with(
     let handler = formats::sniff(data);
     let open = match open {
         Ok(()) => match handler {
-            Some(h) => reopening(scanner, budget, &hashes.sha256, h.format),
+            Some(h) => reopening(scanner, budget, hashes.sha256, h.format),
             None => Ok(()),
         },
         other => other,
     };
-    budget.ancestors.push(hashes.sha256.clone());
+    budget.ancestors.push(hashes.sha256);
     let mut cx = Cx {
         scanner,
         budget,
@@ -1357,8 +1357,8 @@ const RELEASE_SLICE: usize = 8 << 20;
 /// should keep its metadata every time. A PE or compound file repeated is
 /// parsed again (cheap, its size is real), and any archive inside it is
 /// counted on its own.
-fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str, format: Format) -> Result<()> {
-    if let Some(level) = budget.ancestors.iter().position(|a| a == sha256) {
+fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: Sha256, format: Format) -> Result<()> {
+    if let Some(level) = budget.ancestors.iter().position(|a| *a == sha256) {
         return Err(Error::malformed(format!(
             "same bytes as its ancestor at depth {level} (an archive containing itself); not opened again"
         )));
@@ -1370,7 +1370,7 @@ fn reopening(scanner: &Scanner, budget: &mut Budget, sha256: &str, format: Forma
         return Ok(());
     }
     let max = scanner.limits.max_opens_per_content;
-    let count = budget.opened.entry(sha256.to_owned()).or_insert(0);
+    let count = budget.opened.entry(sha256).or_insert(0);
     if *count >= max {
         return Err(Error::limit(
             installsift_model::limits::Limit::MaxOpensPerContent,
@@ -1979,12 +1979,10 @@ mod tests {
     #[test]
     fn stated_digests_are_checked_for_their_entries_only() {
         // MD5("abc") and a wrong one; MD5 itself is not asked for.
-        let abc = [
-            0x90, 0x01, 0x50, 0x98, 0x3c, 0xd2, 0x4f, 0xb0, 0xd6, 0x96, 0x3f, 0x7d, 0x28, 0xe1,
-            0x7f, 0x72,
-        ];
+        let abc: installsift_model::hash::Md5 =
+            "900150983cd24fb0d6963f7d28e17f72".parse().expect("hex");
         let mut wrong = abc;
-        wrong[0] ^= 1;
+        wrong.0[0] ^= 1;
         let (good, bad, other, outcomes) = with_cx(Limits::default(), |cx| {
             cx.expect_digests(HashMap::from([
                 ("g".to_owned(), (Check::MsiFileHash, Digest::Md5(abc))),
@@ -2086,22 +2084,23 @@ mod tests {
         });
         let mut budget = Budget::default();
         let zip = Format::Zip;
-        assert!(reopening(&scanner, &mut budget, "aa", zip).is_ok());
-        assert!(reopening(&scanner, &mut budget, "aa", zip).is_ok());
+        let (aa, bb, pe) = (Sha256([0xaa; 32]), Sha256([0xbb; 32]), Sha256([0x0e; 32]));
+        assert!(reopening(&scanner, &mut budget, aa, zip).is_ok());
+        assert!(reopening(&scanner, &mut budget, aa, zip).is_ok());
         // A PE's repetition is real bytes, not compression: never counted.
         for _ in 0..3 {
-            assert!(reopening(&scanner, &mut budget, "pe", Format::Pe).is_ok());
+            assert!(reopening(&scanner, &mut budget, pe, Format::Pe).is_ok());
         }
         assert!(matches!(
-            reopening(&scanner, &mut budget, "aa", zip),
+            reopening(&scanner, &mut budget, aa, zip),
             Err(Error::LimitExceeded {
                 limit: installsift_model::limits::Limit::MaxOpensPerContent,
                 ..
             })
         ));
-        budget.ancestors.push("bb".to_owned());
+        budget.ancestors.push(bb);
         assert!(matches!(
-            reopening(&scanner, &mut budget, "bb", Format::Pe),
+            reopening(&scanner, &mut budget, bb, Format::Pe),
             Err(Error::Malformed { .. })
         ));
     }

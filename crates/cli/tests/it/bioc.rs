@@ -125,7 +125,7 @@ fn sigma_rules_key_on_hash_name_switch_and_msiexec() {
 
 fn installsift_sha256(data: &[u8]) -> String {
     let r = Scanner::new().scan_bytes("x", data);
-    r.root.info.sha256.clone().expect("sha256")
+    r.root.info.sha256.expect("sha256").to_string()
 }
 
 #[test]

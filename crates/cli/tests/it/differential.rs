@@ -129,7 +129,7 @@ fn children(n: &Node) -> BTreeMap<String, Option<String>> {
         .map(|c| {
             (
                 c.info.path.last().cloned().unwrap_or_default(),
-                c.info.sha256.clone(),
+                c.info.sha256.map(|h| h.to_string()),
             )
         })
         .collect()

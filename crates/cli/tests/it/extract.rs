@@ -129,7 +129,7 @@ fn entries_sharing_stored_data_are_both_written() {
     assert_eq!(
         files
             .iter()
-            .filter(|h| Some(h.as_str()) == kids[0].info.sha256.as_deref())
+            .filter(|h| Some(**h) == kids[0].info.sha256)
             .count(),
         2
     );

@@ -112,7 +112,6 @@ fn the_x86_call_filter_is_undone() {
         .root
         .info
         .sha256
-        .clone()
         .expect("hash");
     for sample in [
         "inno/inno5_lzma_nonsolid.exe",
@@ -135,7 +134,7 @@ fn the_x86_call_filter_is_undone() {
                     .is_some_and(|n| n.ends_with("hello_x86.exe"))
             })
             .expect("hello_x86.exe");
-        assert_eq!(exe.info.sha256.as_deref(), Some(want.as_str()), "{sample}");
+        assert_eq!(exe.info.sha256, Some(want), "{sample}");
         assert_eq!(exe.info.format, Format::Pe);
     }
 }
@@ -203,7 +202,7 @@ fn newer_inno_contents_equal_their_sources() {
         {
             if e.file_type().is_file() {
                 let rep = Scanner::new().scan_path(e.path()).expect("scan");
-                sources.insert(rep.root.info.sha256.clone().expect("hash"));
+                sources.insert(rep.root.info.sha256.expect("hash"));
             }
         }
     }
@@ -216,7 +215,7 @@ fn newer_inno_contents_equal_their_sources() {
             .scan_path(&corpus().join(sample))
             .expect("scan");
         for c in &inno_node(&r.root).children {
-            let h = c.info.sha256.clone().expect("hash");
+            let h = c.info.sha256.expect("hash");
             assert!(sources.contains(&h), "{sample}: {:?} {h}", c.info.path);
         }
     }
@@ -318,7 +317,7 @@ fn committed_samples_equal_innoextract_live() {
                     .expect("name")
                     .replace(['{', '}'], "")
                     .replace('\\', "/");
-                (name, c.info.size, c.info.sha256.clone().expect("hash"))
+                (name, c.info.size, c.info.sha256.expect("hash").to_string())
             })
             .collect();
         got.sort();

@@ -48,7 +48,7 @@ fn files(node: &Node) -> Vec<Row> {
             (
                 c.info.path.last().expect("name").clone(),
                 c.info.size,
-                c.info.sha256.clone().unwrap_or_default(),
+                c.info.sha256.map(|h| h.to_string()).unwrap_or_default(),
             )
         })
         .collect();

@@ -304,7 +304,7 @@ fn msi_file_hash_mismatch_is_a_checksum_error_on_that_file_only() {
                     .last()
                     .is_some_and(|n| n.ends_with("/readme.txt"))
             })
-            .and_then(|c| c.info.sha256.clone())
+            .and_then(|c| c.info.sha256)
     };
     assert_eq!(sha(&r), sha(&good));
 }

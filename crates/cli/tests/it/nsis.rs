@@ -85,7 +85,7 @@ fn bzip2_both_modes_match_zlib_contents() {
             .map(|c| {
                 (
                     c.info.path.last().expect("name").clone(),
-                    c.info.sha256.clone(),
+                    c.info.sha256.map(|h| h.to_string()),
                 )
             })
             .collect();
@@ -279,7 +279,9 @@ fn makensis_installers_decode_as_7zip_decodes_them() {
                     .iter()
                     .map(|b| format!("{b:02x}"))
                     .collect();
-                let got = n.find(name).and_then(|c| c.info.sha256.clone());
+                let got = n
+                    .find(name)
+                    .and_then(|c| c.info.sha256.map(|h| h.to_string()));
                 assert_eq!(
                     got.as_deref(),
                     Some(want.as_str()),

@@ -76,7 +76,7 @@ fn row(c: &Node, name: String, want: &[Row]) -> Row {
     let encrypted = c.info.entry.as_ref().is_some_and(|e| e.encrypted)
         || c.info.errors.iter().any(|e| e.kind() == "unsupported");
     let sha = match (&c.info.sha256, encrypted) {
-        (Some(h), _) => h.clone(),
+        (Some(h), _) => h.to_string(),
         (None, true) => want
             .iter()
             .find(|w| w.0 == name)

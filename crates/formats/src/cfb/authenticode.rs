@@ -38,7 +38,7 @@ use super::reader::{Cfb, DirEntry, EntryType, NOSTREAM};
 use crate::pe::signature::{self, AnyDigest};
 use crate::pe::{DigestAlgorithm, SignatureInfo};
 use installsift_model::error::Error;
-use installsift_model::hash::to_hex;
+use installsift_model::hash::{self, to_hex};
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -59,10 +59,10 @@ const MAXREGSECT: u64 = 0xFFFF_FFFA;
 pub struct MsiAuthenticode {
     /// SHA-256 of the content digest (see the module docs): what a plain
     /// MSI signature signs, and the hash AppLocker `Msi` and WDAC hash rules
-    /// use. Lowercase hex.
-    pub sha256: String,
-    /// SHA-1 of the same bytes. Lowercase hex.
-    pub sha1: String,
+    /// use. Serialized as lowercase hex.
+    pub sha256: hash::Sha256,
+    /// SHA-1 of the same bytes.
+    pub sha1: hash::Sha1,
     /// The file carries a `\x05DigitalSignature` stream at the root.
     pub signed: bool,
     /// When the file carries `\x05MsiDigitalSignatureEx` (an extended
@@ -76,14 +76,14 @@ pub struct MsiAuthenticode {
 pub struct MsiExtendedDigest {
     /// SHA-256 pre-hash of the metadata (the `MsiDigitalSignatureEx` stream
     /// of a SHA-256 signature holds this).
-    pub prehash_sha256: String,
+    pub prehash_sha256: hash::Sha256,
     /// SHA-1 pre-hash of the metadata.
-    pub prehash_sha1: String,
+    pub prehash_sha1: hash::Sha1,
     /// SHA-256 of `prehash_sha256 || content`: what an extended SHA-256
     /// signature signs.
-    pub sha256: String,
+    pub sha256: hash::Sha256,
     /// SHA-1 of `prehash_sha1 || content`.
-    pub sha1: String,
+    pub sha1: hash::Sha1,
 }
 
 /// SHA-256 and SHA-1 side by side.
@@ -98,10 +98,10 @@ impl Pair {
         self.sha256.update(data);
         self.sha1.update(data);
     }
-    fn finish(self) -> (Vec<u8>, Vec<u8>) {
+    fn finish(self) -> (hash::Sha256, hash::Sha1) {
         (
-            self.sha256.finalize().to_vec(),
-            self.sha1.finalize().to_vec(),
+            hash::Sha256(self.sha256.finalize().into()),
+            hash::Sha1(self.sha1.finalize().into()),
         )
     }
 }
@@ -300,9 +300,9 @@ pub fn compute(cfb: &Cfb<'_>, max_stream: u64) -> Result<MsiAuthenticode, Error>
         prehash_storage(cfb, root, true, 0, &mut meta)?;
         let (p256, p1) = meta.finish();
         let mut a = Sha256::new();
-        a.update(&p256);
+        a.update(p256.as_bytes());
         let mut b = Sha1::new();
-        b.update(&p1);
+        b.update(p1.as_bytes());
         content.extended = Some((a, b));
         prehash = Some((p256, p1));
     }
@@ -313,16 +313,16 @@ pub fn compute(cfb: &Cfb<'_>, max_stream: u64) -> Result<MsiAuthenticode, Error>
     let (sha256, sha1) = content.plain.finish();
     let extended = match (prehash, content.extended) {
         (Some((p256, p1)), Some((a, b))) => Some(MsiExtendedDigest {
-            prehash_sha256: to_hex(&p256),
-            prehash_sha1: to_hex(&p1),
-            sha256: to_hex(&a.finalize()),
-            sha1: to_hex(&b.finalize()),
+            prehash_sha256: p256,
+            prehash_sha1: p1,
+            sha256: hash::Sha256(a.finalize().into()),
+            sha1: hash::Sha1(b.finalize().into()),
         }),
         _ => None,
     };
     Ok(MsiAuthenticode {
-        sha256: to_hex(&sha256),
-        sha1: to_hex(&sha1),
+        sha256,
+        sha1,
         signed,
         extended,
     })

@@ -801,7 +801,13 @@ fn file_digests(t: &Table) -> (HashMap<String, (Check, Digest)>, Option<Error>) 
             if md5 == [0; 16] {
                 md5 = MD5_OF_NOTHING;
             }
-            out.insert(key.to_owned(), (Check::MsiFileHash, Digest::Md5(md5)));
+            out.insert(
+                key.to_owned(),
+                (
+                    Check::MsiFileHash,
+                    Digest::Md5(installsift_model::hash::Md5(md5)),
+                ),
+            );
         } else {
             unusable.push(key.to_owned());
         }
@@ -1562,10 +1568,10 @@ mod tests {
             _ => None,
         };
         assert_eq!(
-            md5("a").map(|m| m.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+            md5("a").map(|m| m.to_string()),
             Some("900150983cd24fb0d6963f7d28e17f72".to_owned())
         );
-        assert_eq!(md5("empty"), Some(MD5_OF_NOTHING));
+        assert_eq!(md5("empty").map(|m| m.0), Some(MD5_OF_NOTHING));
         assert_eq!(md5("null"), None);
         assert!(problem.is_some_and(|p| p.to_string().contains("null")));
     }

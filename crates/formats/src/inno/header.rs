@@ -17,6 +17,7 @@
 
 use super::stream::{decode, decode_ansi, v, v4, CallFilter, DataId, Fields, Method, Version};
 use installsift_model::error::Error;
+use installsift_model::hash;
 
 /// Oldest setup data version whose layout is implemented.
 pub(crate) const OLDEST: Version = v(1, 2, 10);
@@ -174,11 +175,11 @@ pub(crate) enum Checksum {
     /// 4.0.1 to 4.1.x.
     Crc32(u32),
     /// 4.2.0 to 5.3.8.
-    Md5([u8; 16]),
+    Md5(hash::Md5),
     /// 5.3.9 to 6.3.x.
-    Sha1([u8; 20]),
+    Sha1(hash::Sha1),
     /// 6.4.0+.
-    Sha256([u8; 32]),
+    Sha256(hash::Sha256),
 }
 
 /// Everything the first block stream holds that we report.
@@ -1121,15 +1122,15 @@ pub(crate) fn parse_data_entries(
         let checksum = if l.ge(6, 4, 0) {
             let mut a = [0u8; 32];
             a.copy_from_slice(f.bytes(32, "data SHA256Sum")?);
-            Checksum::Sha256(a)
+            Checksum::Sha256(hash::Sha256(a))
         } else if l.ge(5, 3, 9) {
             let mut a = [0u8; 20];
             a.copy_from_slice(f.bytes(20, "data SHA1Sum")?);
-            Checksum::Sha1(a)
+            Checksum::Sha1(hash::Sha1(a))
         } else if l.ge(4, 2, 0) {
             let mut a = [0u8; 16];
             a.copy_from_slice(f.bytes(16, "data MD5Sum")?);
-            Checksum::Md5(a)
+            Checksum::Md5(hash::Md5(a))
         } else if l.ge(4, 0, 1) {
             Checksum::Crc32(f.u32("data CRC")?)
         } else {

@@ -36,7 +36,7 @@ use crate::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Opti
 use crate::{Handler, Metadata, Parsed};
 use header::{Checksum, DataEntry, FileEntry};
 use installsift_model::error::Error;
-use installsift_model::hash::to_hex as hex;
+use installsift_model::hash;
 use installsift_model::limits::Limits;
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format};
 pub(crate) use loader::{check_loader_table, find_in_image, marks as loader_marks, message_tail};
@@ -806,7 +806,7 @@ impl Container for Walk<'_> {
                 // A SHA-256 the engine computed already, over the same
                 // bytes: not computed a second time here.
                 let sum = match &r.checksum {
-                    Checksum::Sha256(_) => Some(Sum::Hex(d.hashes.sha256.clone())),
+                    Checksum::Sha256(_) => Some(Sum::Sha256(d.hashes.sha256)),
                     _ => sum.map(Summer::finish),
                 };
                 let checked = verify(sum, &r.checksum);
@@ -1115,13 +1115,37 @@ enum Summer {
     Sha1(sha1::Sha1),
 }
 
-/// A finished checksum.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A finished checksum, of the kind its [`Checksum`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Sum {
     U32(u32),
-    Bytes(Vec<u8>),
-    /// Lowercase hex, as the engine gives its SHA-256.
-    Hex(String),
+    Md5(hash::Md5),
+    Sha1(hash::Sha1),
+    /// The engine's SHA-256 of the entry.
+    Sha256(hash::Sha256),
+}
+
+impl Sum {
+    /// The value the setup stores.
+    fn stored(c: &Checksum) -> Sum {
+        match *c {
+            Checksum::Adler32(x) | Checksum::Crc32(x) => Sum::U32(x),
+            Checksum::Md5(d) => Sum::Md5(d),
+            Checksum::Sha1(d) => Sum::Sha1(d),
+            Checksum::Sha256(d) => Sum::Sha256(d),
+        }
+    }
+}
+
+impl std::fmt::Display for Sum {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sum::U32(x) => write!(f, "{x:08x}"),
+            Sum::Md5(d) => write!(f, "{d}"),
+            Sum::Sha1(d) => write!(f, "{d}"),
+            Sum::Sha256(d) => write!(f, "{d}"),
+        }
+    }
 }
 
 impl Summer {
@@ -1160,8 +1184,8 @@ impl Summer {
         match self {
             Summer::Adler32 { a, b } => Sum::U32((b << 16) | a),
             Summer::Crc32(h) => Sum::U32(h.finalize()),
-            Summer::Md5(h) => Sum::Bytes(h.finalize().to_vec()),
-            Summer::Sha1(h) => Sum::Bytes(h.finalize().to_vec()),
+            Summer::Md5(h) => Sum::Md5(hash::Md5(h.finalize().into())),
+            Summer::Sha1(h) => Sum::Sha1(hash::Sha1(h.finalize().into())),
         }
     }
 }
@@ -1169,27 +1193,18 @@ impl Summer {
 /// Compare the stored checksum with the decoded bytes: the check that
 /// matched, or a `checksum` error.
 fn verify(sum: Option<Sum>, want: &Checksum) -> Result<Check, Error> {
-    let show = |s: &Option<Sum>| match s {
-        Some(Sum::U32(x)) => format!("{x:08x}"),
-        Some(Sum::Bytes(b)) => hex(b),
-        Some(Sum::Hex(h)) => h.clone(),
-        None => String::new(),
+    let (algo, check) = match want {
+        Checksum::Adler32(_) => ("Adler-32", Check::InnoAdler32),
+        Checksum::Crc32(_) => ("CRC-32", Check::InnoCrc32),
+        Checksum::Md5(_) => ("MD5", Check::InnoMd5),
+        Checksum::Sha1(_) => ("SHA-1", Check::InnoSha1),
+        Checksum::Sha256(_) => ("SHA-256", Check::InnoSha256),
     };
-    let (got, exp, algo, check) = match want {
-        Checksum::Adler32(w) => (
-            show(&sum),
-            format!("{w:08x}"),
-            "Adler-32",
-            Check::InnoAdler32,
-        ),
-        Checksum::Crc32(w) => (show(&sum), format!("{w:08x}"), "CRC-32", Check::InnoCrc32),
-        Checksum::Md5(w) => (show(&sum), hex(w), "MD5", Check::InnoMd5),
-        Checksum::Sha1(w) => (show(&sum), hex(w), "SHA-1", Check::InnoSha1),
-        Checksum::Sha256(w) => (show(&sum), hex(w), "SHA-256", Check::InnoSha256),
-    };
-    if got == exp {
+    let exp = Sum::stored(want);
+    if sum == Some(exp) {
         Ok(check)
     } else {
+        let got = sum.map_or_else(String::new, |s| s.to_string());
         Err(Error::checksum(format!(
             "Inno Setup data entry: {algo} of the decoded file is {got}, the setup stores {exp}"
         )))

@@ -33,25 +33,25 @@
 
 use super::{le_u16, le_u32, Layout};
 use installsift_model::error::Error;
-use installsift_model::hash::to_hex;
+use installsift_model::hash::{Sha1, Sha256};
 use serde::Serialize;
-use sha1::Sha1;
-use sha2::{Digest, Sha256};
+use sha2::Digest as _;
 
 /// The Authenticode digests of a PE image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AuthenticodeHashes {
     /// SHA-256 with the zero padding to a multiple of 8 bytes: the value
     /// Windows computes (AppLocker `FileHash`, WDAC `Hash Sha256`, the
-    /// `messageDigest` a signer puts in the signature). Lowercase hex.
-    pub sha256: String,
-    /// SHA-1 of the same bytes (WDAC `Hash Sha1`). Lowercase hex.
-    pub sha1: String,
+    /// `messageDigest` a signer puts in the signature). Serialized as
+    /// lowercase hex.
+    pub sha256: Sha256,
+    /// SHA-1 of the same bytes (WDAC `Hash Sha1`).
+    pub sha1: Sha1,
     /// SHA-256 without the padding: VirusTotal's "authentihash". Equal to
     /// `sha256` when `padding` is 0.
-    pub sha256_unpadded: String,
+    pub sha256_unpadded: Sha256,
     /// SHA-1 without the padding.
-    pub sha1_unpadded: String,
+    pub sha1_unpadded: Sha1,
     /// Zero bytes appended for the padded digests (0 to 7).
     pub padding: u8,
 }
@@ -193,23 +193,23 @@ pub(super) fn ranges(
 /// Compute the Authenticode digests of a PE.
 pub(super) fn compute(data: &[u8], layout: &Layout) -> Result<AuthenticodeHashes, Error> {
     let (ranges, padding) = ranges(data, layout)?;
-    let mut sha256 = Sha256::new();
-    let mut sha1 = Sha1::new();
+    let mut sha256 = sha2::Sha256::new();
+    let mut sha1 = sha1::Sha1::new();
     for r in ranges {
         // `ranges` only returns ranges inside `data`.
         let part = data.get(r).unwrap_or(&[]);
         sha256.update(part);
         sha1.update(part);
     }
-    let sha256_unpadded = to_hex(&sha256.clone().finalize());
-    let sha1_unpadded = to_hex(&sha1.clone().finalize());
+    let sha256_unpadded = Sha256(sha256.clone().finalize().into());
+    let sha1_unpadded = Sha1(sha1.clone().finalize().into());
     let zeros = [0u8; 7];
     let pad = zeros.get(..usize::from(padding)).unwrap_or(&[]);
     sha256.update(pad);
     sha1.update(pad);
     Ok(AuthenticodeHashes {
-        sha256: to_hex(&sha256.finalize()),
-        sha1: to_hex(&sha1.finalize()),
+        sha256: Sha256(sha256.finalize().into()),
+        sha1: Sha1(sha1.finalize().into()),
         sha256_unpadded,
         sha1_unpadded,
         padding,

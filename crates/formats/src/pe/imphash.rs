@@ -29,7 +29,7 @@
 use super::authenticode::HeaderOffsets;
 use super::ordinals::{OLEAUT32, WS2_32};
 use super::{le_u32, le_u64, Layout};
-use installsift_model::hash::to_hex;
+use installsift_model::hash;
 use md5::{Digest, Md5};
 
 /// pefile's `MAX_IMPORT_SYMBOLS`: thunks read in all (lookup and address
@@ -53,15 +53,15 @@ const FILE_ALIGNMENT_FLOOR: u64 = 0x200;
 
 /// The imphash of a PE: `None` when pefile's `get_imphash()` returns `""`
 /// (no import directory, or no descriptor with imports), else the
-/// lowercase MD5 hex.
-pub(super) fn compute(data: &[u8], layout: &Layout) -> Option<String> {
+/// MD5 (pefile gives its lowercase hex, as this displays).
+pub(super) fn compute(data: &[u8], layout: &Layout) -> Option<hash::Md5> {
     let list = import_strings(data, layout)?;
     if list.is_empty() {
         return None;
     }
     let mut md5 = Md5::new();
     md5.update(list.join(",").as_bytes());
-    Some(to_hex(&md5.finalize()))
+    Some(hash::Md5(md5.finalize().into()))
 }
 
 /// One section as pefile maps it: `VirtualAddress` rounded down to the
@@ -438,7 +438,7 @@ mod tests {
     }
 
     fn imphash(data: &[u8]) -> Option<String> {
-        compute(data, &super::super::read_layout(data).unwrap())
+        compute(data, &super::super::read_layout(data).unwrap()).map(|d| d.to_string())
     }
 
     #[test]

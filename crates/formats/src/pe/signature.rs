@@ -36,7 +36,7 @@
 
 use super::der::{self, Der, Tlv};
 use installsift_model::error::Error;
-use installsift_model::hash::to_hex;
+use installsift_model::hash::{self, to_hex};
 use installsift_model::Evidence;
 use serde::Serialize;
 use sha1::Sha1;
@@ -240,10 +240,11 @@ pub struct Certificate {
     /// The certificate's signature algorithm (`sha256WithRSAEncryption`,
     /// `ecdsa-with-SHA384` …, or the dotted OID).
     pub signature_algorithm: String,
-    /// SHA-1 thumbprint (of the certificate's encoding), lowercase hex.
-    pub sha1: String,
-    /// SHA-256 thumbprint, lowercase hex.
-    pub sha256: String,
+    /// SHA-1 thumbprint (of the certificate's encoding); serialized as
+    /// lowercase hex.
+    pub sha1: hash::Sha1,
+    /// SHA-256 thumbprint.
+    pub sha256: hash::Sha256,
     /// Hash of the `TBSCertificate` encoding with the hash algorithm of
     /// `signature_algorithm`: WDAC's `CertRoot Type="TBS"` value (lowercase
     /// hex here). Absent when that algorithm is not one WDAC's hash table
@@ -649,8 +650,8 @@ fn parse_certificate(cert: Tlv<'_>) -> Option<CertParsed<'_>> {
             not_before,
             not_after,
             signature_algorithm: signature_algorithm_name(sig_oid.body),
-            sha1: to_hex(&Sha1::digest(cert.raw)),
-            sha256: to_hex(&Sha256::digest(cert.raw)),
+            sha1: hash::Sha1::digest(cert.raw),
+            sha256: hash::Sha256::digest(cert.raw),
             tbs_hash,
             tbs_hash_algorithm: tbs_alg,
             self_signed: subject.body == issuer.body,
@@ -1044,13 +1045,13 @@ mod tests {
         let tbs = cert.items().next_tlv().unwrap();
         let sig = &parse_pkcs7(blob).unwrap()[0];
         let c = &sig.chain[0];
-        assert_eq!(c.sha1, to_hex(&Sha1::digest(cert.raw)));
-        assert_eq!(c.sha256, to_hex(&Sha256::digest(cert.raw)));
+        assert_eq!(c.sha1.to_string(), to_hex(&Sha1::digest(cert.raw)));
+        assert_eq!(c.sha256.to_string(), to_hex(&Sha256::digest(cert.raw)));
         assert_eq!(
             c.tbs_hash.as_deref(),
             Some(to_hex(&Sha256::digest(tbs.raw)).as_str())
         );
-        assert_ne!(c.tbs_hash.as_deref(), Some(c.sha256.as_str()));
+        assert_ne!(c.tbs_hash, Some(c.sha256.to_string()));
     }
 
     #[test]

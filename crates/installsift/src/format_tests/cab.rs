@@ -75,7 +75,7 @@ fn mszip_sample_matches_the_reference_listing() {
                 "{}\t{}\t{}",
                 c.info.path.last().unwrap(),
                 c.info.size,
-                c.info.sha256.clone().unwrap_or_default()
+                c.info.sha256.map(|h| h.to_string()).unwrap_or_default()
             )
         })
         .collect();

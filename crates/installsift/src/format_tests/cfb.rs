@@ -38,7 +38,7 @@ fn corpus_names_match_msiextract() {
                 (
                     c.info.path[1..].join("/"),
                     c.info.size,
-                    c.info.sha256.clone().unwrap_or_default(),
+                    c.info.sha256.map(|h| h.to_string()).unwrap_or_default(),
                 )
             })
             .collect();
