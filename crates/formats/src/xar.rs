@@ -53,8 +53,7 @@ const HEADER_MIN: usize = 28;
 const MAX_PKG_ITEMS: usize = 64;
 const MAX_TEXT: usize = 256;
 /// Longest path reported (macOS `PATH_MAX`).
-#[doc(hidden)] // for the engine crate's tests of this format
-pub const MAX_PATH: usize = 1024;
+const MAX_PATH: usize = 1024;
 
 /// xar facts.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -494,8 +494,7 @@ fn central_record(data: &[u8], at: usize) -> Option<CentralRecord<'_>> {
 
 /// Offset of the last end-of-central-directory record (it lies in the last
 /// 64 KiB + 22 bytes, before the comment).
-#[doc(hidden)] // for the engine crate's tests of this format
-pub fn find_end_record(data: &[u8]) -> Option<usize> {
+fn find_end_record(data: &[u8]) -> Option<usize> {
     let from = data.len().saturating_sub(22 + 0xFFFF);
     let tail = data.get(from..)?;
     tail.windows(4)

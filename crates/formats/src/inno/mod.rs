@@ -28,8 +28,7 @@
 
 mod header;
 mod loader;
-#[doc(hidden)] // for the engine crate's tests of this format
-pub mod stream;
+mod stream;
 
 use crate::container::Inspect;
 use crate::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Options};
@@ -728,8 +727,7 @@ enum Step<'a> {
 }
 
 /// Chunk magic.
-#[doc(hidden)] // for the engine crate's tests of this format
-pub const CHUNK_MAGIC: &[u8] = b"zlb\x1a";
+const CHUNK_MAGIC: &[u8] = b"zlb\x1a";
 
 impl Container for Walk<'_> {
     fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {

@@ -21,8 +21,7 @@ pub(crate) const ISX_PREFIX: &[u8] = b"My Inno Setup Extensions Setup Data (";
 
 /// An Inno Setup data version, `a.b.c.d`, ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-#[doc(hidden)]
-pub struct Version(pub u32);
+pub(crate) struct Version(pub u32);
 
 /// `v(a, b, c)` as a [`Version`].
 pub(crate) const fn v(a: u32, b: u32, c: u32) -> Version {
@@ -30,7 +29,7 @@ pub(crate) const fn v(a: u32, b: u32, c: u32) -> Version {
 }
 
 /// `v4(a, b, c, d)` as a [`Version`].
-pub const fn v4(a: u32, b: u32, c: u32, d: u32) -> Version {
+pub(crate) const fn v4(a: u32, b: u32, c: u32, d: u32) -> Version {
     Version((a << 24) | (b << 16) | (c << 8) | d)
 }
 
@@ -183,7 +182,7 @@ pub(crate) fn looks_like_id(data: &[u8]) -> bool {
 /// Setup data 6.5+ put a CRC32 and a 49-byte `TSetupEncryptionHeader`
 /// between the ID and the first block (issrc `Shared.Struct.pas`, tag
 /// is-6_5_0).
-pub const ENCRYPTION_HEADER: usize = 49;
+pub(crate) const ENCRYPTION_HEADER: usize = 49;
 
 /// Where the first block header of setup-0 starts, after the ID (and the
 /// encryption header of 6.5+).
@@ -218,8 +217,7 @@ pub(crate) fn block_header_len(ver: Version) -> usize {
 const BLOCK_CHUNK: usize = 4096;
 
 /// One block stream of setup-0: where it ends and its decoded bytes.
-#[doc(hidden)]
-pub struct Block {
+pub(crate) struct Block {
     /// Offset just past the stream in the buffer it was read from.
     pub end: usize,
     /// Compressed (LZMA1 from 4.1.6 on, zlib before), else stored.
@@ -326,7 +324,12 @@ pub(crate) fn check_block(data: &[u8], at: usize, ver: Version) -> Result<usize,
 /// zlib before (innoextract `stream/block.cpp`). The decoded size is
 /// bounded by `max_entry_size` and by `max_ratio` times the stored size
 /// (past `ratio_floor`): the header is held in memory to be parsed.
-pub fn read_block(data: &[u8], at: usize, ver: Version, limits: &Limits) -> Result<Block, Error> {
+pub(crate) fn read_block(
+    data: &[u8],
+    at: usize,
+    ver: Version,
+    limits: &Limits,
+) -> Result<Block, Error> {
     // The chunks without their CRCs; never larger than the stored body.
     let mut raw = Vec::new();
     let (end, stored, compressed, crcs) = walk_block(data, at, ver, |c| raw.extend_from_slice(c))?;

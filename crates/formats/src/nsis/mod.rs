@@ -145,8 +145,7 @@ pub fn sniff(data: &[u8]) -> bool {
 /// exehead `loadHeaders`). `None` when the header declares no CRC, or the
 /// data is not all there (the NSIS parser reports the truncation); `Err`
 /// is the mismatch.
-#[doc(hidden)] // for the engine crate's tests of this format
-pub fn exehead_crc(file: &[u8], at: usize) -> Option<Result<u32, Error>> {
+pub(crate) fn exehead_crc(file: &[u8], at: usize) -> Option<Result<u32, Error>> {
     let data = file.get(at..)?;
     if data.get(4..20)? != SIGNATURE || at < CRC_START {
         return None;
@@ -1268,5 +1267,26 @@ mod tests {
         solid[2] = 0;
         solid[1] = 0;
         assert!(!detect(&solid, 9).1, "a block that fits: non-solid");
+    }
+
+    #[test]
+    fn exehead_crc_covers_the_exehead_from_512_and_the_data() {
+        let mut file = crate::test_support::sample("nsis/zlib.exe").unwrap_or_default();
+        let at = memchr::memmem::find(&file, SIGNATURE).expect("signature") - 4;
+        assert_eq!(exehead_crc(&file, at).map(|r| r.is_ok()), Some(true));
+        // The first 512 bytes are not covered (signing tools change them).
+        file[100] ^= 1;
+        assert_eq!(exehead_crc(&file, at).map(|r| r.is_ok()), Some(true));
+        // A byte of the exehead past 512 is.
+        file[600] ^= 1;
+        assert!(matches!(
+            exehead_crc(&file, at),
+            Some(Err(Error::Checksum { .. }))
+        ));
+        // NO_CRC without FORCE_CRC: nothing to check.
+        file[at] = 4;
+        assert!(exehead_crc(&file, at).is_none());
+        file[at] = 4 | 8;
+        assert!(exehead_crc(&file, at).is_some());
     }
 }

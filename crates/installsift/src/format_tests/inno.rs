@@ -2,7 +2,19 @@
 
 use crate::test_support::sample;
 use crate::{Check, Error, Format};
-use installsift_formats::inno::*;
+
+/// The zlib chunk magic that starts setup-1 (issrc `ZLIBID`).
+const CHUNK_MAGIC: &[u8] = b"zlb\x1a";
+/// `TSetupEncryptionHeader`'s size in setup data 6.5+ (issrc is-6_5_0).
+const ENCRYPTION_HEADER: usize = 49;
+
+/// The end of the 4.x-6.4 compressed block at `at`: its header (CRC-32,
+/// `StoredSize`, `Compressed`) and `StoredSize` bytes of chunks with
+/// their CRCs (issrc `TCompressedBlockHeader`).
+fn block_end(data: &[u8], at: usize) -> usize {
+    let stored = u32::from_le_bytes(data[at + 4..at + 8].try_into().expect("4 bytes"));
+    at + 9 + stored as usize
+}
 
 /// An installer cut inside setup-1 (setup-0 follows it, so it is lost):
 /// the overlay stays `inno`, with a `truncated` error naming what is
@@ -39,7 +51,7 @@ fn newer_setup_data_is_inno_and_unsupported() {
     let mut id = [0u8; 64];
     id[..29].copy_from_slice(b"Inno Setup Setup Data (6.5.0)");
     d.extend_from_slice(&id);
-    let mut eh = [0u8; stream::ENCRYPTION_HEADER];
+    let mut eh = [0u8; ENCRYPTION_HEADER];
     eh[17..21].copy_from_slice(&220_000u32.to_le_bytes());
     d.extend_from_slice(&crc32fast::hash(&eh).to_le_bytes());
     d.extend_from_slice(&eh);
@@ -128,18 +140,16 @@ fn an_overlay_without_its_chunk_magic_is_still_inno() {
 fn setup_data_6_7_has_wide_block_headers() {
     let data = sample("inno/inno64_lzma2_solid.exe").unwrap_or_default();
     let at = memchr::memmem::rfind(&data, b"Inno Setup Setup Data (6.4.0.1)").expect("id");
-    let lim = installsift_model::limits::Limits::default();
-    let ver = stream::v4(6, 4, 0, 1);
-    let b1 = stream::read_block(&data, at + 64, ver, &lim).expect("block 1");
-    let b2 = stream::read_block(&data, b1.end, ver, &lim).expect("block 2");
+    let b1 = block_end(&data, at + 64);
+    let b2 = block_end(&data, b1);
     let mut d = data[..at].to_vec();
     let mut id = [0u8; 64];
     id[..29].copy_from_slice(b"Inno Setup Setup Data (6.7.0)");
     d.extend_from_slice(&id);
-    let eh = [0u8; stream::ENCRYPTION_HEADER];
+    let eh = [0u8; ENCRYPTION_HEADER];
     d.extend_from_slice(&crc32fast::hash(&eh).to_le_bytes());
     d.extend_from_slice(&eh);
-    for (start, end) in [(at + 64, b1.end), (b1.end, b2.end)] {
+    for (start, end) in [(at + 64, b1), (b1, b2)] {
         let old = &data[start..end];
         let mut h = u64::from(u32::from_le_bytes([old[4], old[5], old[6], old[7]]))
             .to_le_bytes()
@@ -149,7 +159,7 @@ fn setup_data_6_7_has_wide_block_headers() {
         d.extend_from_slice(&h);
         d.extend_from_slice(&old[9..]);
     }
-    d.extend_from_slice(&data[b2.end..]);
+    d.extend_from_slice(&data[b2..]);
     let r = crate::Scanner::new().scan_bytes("t", &d);
     let ov = &r.root.children[0];
     assert_eq!(ov.info.format, Format::Inno);
