@@ -612,6 +612,37 @@ impl<'s> Cx<'s> {
         true
     }
 
+    /// A context for the node at `path`, `depth`, whose bytes span the
+    /// addresses `range`, with nothing pulled yet.
+    fn new(
+        scanner: &'s Scanner,
+        budget: &'s mut Budget,
+        path: &'s [String],
+        depth: u32,
+        range: (usize, usize),
+    ) -> Self {
+        Cx {
+            scanner,
+            budget,
+            path,
+            depth,
+            container_entries: 0,
+            stopped: false,
+            errors_omitted: 0,
+            range,
+            borrowed: BTreeMap::new(),
+            regions: HashMap::new(),
+            children: Vec::new(),
+            errors: Vec::new(),
+            evidence: Vec::new(),
+            verified: Vec::new(),
+            expected: HashMap::new(),
+            outcomes: HashMap::new(),
+            computed: HashMap::new(),
+            child_numbers: Vec::new(),
+        }
+    }
+
     /// May a borrowed child (a region of this node: overlay, resource, carved
     /// container) be opened? Not when it is this whole node again, nor when it
     /// overlaps a region already handed out: hostile tables can point many
@@ -962,26 +993,8 @@ fn scan_node_with(
         other => other,
     };
     budget.ancestors.push(hashes.sha256);
-    let mut cx = Cx {
-        scanner,
-        budget,
-        path: &path,
-        depth,
-        container_entries: 0,
-        stopped: false,
-        errors_omitted: 0,
-        range: (data.as_ptr() as usize, data.as_ptr() as usize + data.len()),
-        borrowed: BTreeMap::new(),
-        regions: HashMap::new(),
-        children: Vec::new(),
-        errors: Vec::new(),
-        evidence: Vec::new(),
-        verified: Vec::new(),
-        expected: HashMap::new(),
-        outcomes: HashMap::new(),
-        computed: HashMap::new(),
-        child_numbers: Vec::new(),
-    };
+    let range = (data.as_ptr() as usize, data.as_ptr() as usize + data.len());
+    let mut cx = Cx::new(scanner, budget, &path, depth, range);
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
     let mut metadata = None;
     let name_of = |h: Option<&formats::Handler>| h.map_or("custom", |h| h.name);
@@ -1907,26 +1920,7 @@ mod tests {
         let scanner = Scanner::new().with_limits(limits);
         let mut budget = Budget::default();
         let path = vec!["t".to_owned()];
-        let mut cx = Cx {
-            scanner: &scanner,
-            budget: &mut budget,
-            path: &path,
-            depth: 0,
-            container_entries: 0,
-            stopped: false,
-            errors_omitted: 0,
-            range: (0, 0),
-            borrowed: BTreeMap::new(),
-            regions: HashMap::new(),
-            children: Vec::new(),
-            errors: Vec::new(),
-            evidence: Vec::new(),
-            verified: Vec::new(),
-            expected: HashMap::new(),
-            outcomes: HashMap::new(),
-            computed: HashMap::new(),
-            child_numbers: Vec::new(),
-        };
+        let mut cx = Cx::new(&scanner, &mut budget, &path, 0, (0, 0));
         f(&mut cx)
     }
 
