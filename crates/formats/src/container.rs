@@ -33,6 +33,11 @@ use installsift_model::{Check, EntryInfo, Evidence, Format};
 use std::collections::HashMap;
 use std::io::Read;
 
+/// How many pieces of `evidence` have `signal`.
+pub fn signal_count(evidence: &[Evidence], signal: &str) -> usize {
+    evidence.iter().filter(|e| e.signal == signal).count()
+}
+
 /// What a parser says about its own node, outside its entries. The engine
 /// drains it after each call into the parser.
 #[derive(Debug, Default)]
@@ -48,17 +53,43 @@ pub struct Notes {
     /// its cabinets. The engine checks each keyed entry it reads (and each
     /// copy of one) and records the outcome on the entry.
     pub digests: HashMap<String, (Check, Digest)>,
+    /// Errors [`Notes::error`] counted but did not keep (past
+    /// [`MAX_NOTED_ERRORS`]); the engine adds them to the node's count of
+    /// errors not listed.
+    pub omitted_errors: u64,
+    /// Evidence [`Notes::evidence`] counted but did not keep (past
+    /// [`MAX_EVIDENCE_PER_SIGNAL`] of one signal).
+    pub omitted_evidence: u64,
 }
 
+/// Errors one batch of [`Notes`] keeps; the engine keeps fewer per node
+/// (32) and counts the rest, so these are enough to choose from, and a
+/// file with a million bad entries costs a count, not a million messages.
+pub const MAX_NOTED_ERRORS: usize = 64;
+
+/// Pieces of evidence with the same signal one node keeps (a PE whose
+/// resource tree lists a million leaves in memory says so 16 times and
+/// counts the rest).
+pub const MAX_EVIDENCE_PER_SIGNAL: usize = 16;
+
 impl Notes {
-    /// Record an error on the node.
+    /// Record an error on the node (counted only, past [`MAX_NOTED_ERRORS`]).
     pub fn error(&mut self, e: Error) {
-        self.errors.push(e);
+        if self.errors.len() >= MAX_NOTED_ERRORS {
+            self.omitted_errors += 1;
+        } else {
+            self.errors.push(e);
+        }
     }
 
-    /// Record evidence on the node.
+    /// Record evidence on the node (counted only, past
+    /// [`MAX_EVIDENCE_PER_SIGNAL`] with its signal).
     pub fn evidence(&mut self, e: Evidence) {
-        self.evidence.push(e);
+        if signal_count(&self.evidence, &e.signal) >= MAX_EVIDENCE_PER_SIGNAL {
+            self.omitted_evidence += 1;
+        } else {
+            self.evidence.push(e);
+        }
     }
 
     /// Record a check that matched the node's own bytes.

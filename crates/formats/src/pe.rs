@@ -6,7 +6,10 @@
 //! when goblin rejects a damaged file; goblin supplies imports, version-info
 //! strings and the manifest when it parses.
 
-use super::container::{Container, Data, End, Entry, Notes, OpenFn, Opened, Options, Preopened};
+use super::container::{
+    Container, Data, End, Entry, Notes, OpenFn, Opened, Options, Preopened,
+    MAX_EVIDENCE_PER_SIGNAL, MAX_NOTED_ERRORS,
+};
 use super::{find_embedded, le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use installsift_model::error::Error;
 use installsift_model::hash::HashSelection;
@@ -14,7 +17,7 @@ use installsift_model::limits::{Limit, Limits};
 use installsift_model::Check;
 use installsift_model::{EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 mod authenticode;
 mod burn;
@@ -465,7 +468,7 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
             });
         }
     };
-    let mut plan = Plan::default();
+    let mut plan = Plan::new(opts.limits);
     for p in std::mem::take(&mut layout.problems) {
         plan.error(p);
     }
@@ -541,9 +544,10 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
     info.omaha_tag = info.certificate_table.and_then(|c| omaha::tag(data, c));
     pe_hashes(data, &layout, &mut info, opts.hashes, &mut plan);
     info.sections = layout.sections;
-    if !plan.steps.iter().any(|s| matches!(s, Step::Entry(..))) {
+    let steps = plan.into_steps();
+    if !steps.iter().any(|s| matches!(s, Step::Entry(..))) {
         // Nothing to pull: the node is parsed whole.
-        for step in plan.steps {
+        for step in steps {
             step.flush(notes);
         }
         return Opened::Leaf(Parsed {
@@ -552,7 +556,7 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
         });
     }
     Opened::Container(Box::new(PeWalk {
-        steps: plan.steps.into_iter(),
+        steps: steps.into_iter(),
         info,
         limits: opts.limits.clone(),
         hashes: opts.hashes,
@@ -563,9 +567,21 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
 /// notes and its children, so that the engine, pulling the children one by
 /// one, records the notes in the order they were met, its own (limits)
 /// among them where they happen.
-#[derive(Default)]
+///
+/// A hostile file controls how many notes a walk writes (a resource tree
+/// of a million malformed entries): the plan keeps at most
+/// [`MAX_NOTED_ERRORS`] errors, [`MAX_EVIDENCE_PER_SIGNAL`] pieces of
+/// evidence per signal and `max_entries_per_container + 1` entries (the
+/// engine takes no more), and counts the notes it drops, so its memory is
+/// bounded whatever the tables say.
 struct Plan<'a> {
     steps: Vec<Step<'a>>,
+    errors: usize,
+    omitted_errors: u64,
+    evidence: HashMap<String, usize>,
+    omitted_evidence: u64,
+    entries: u64,
+    max_entries: u64,
 }
 
 /// One step of a [`Plan`].
@@ -573,13 +589,22 @@ enum Step<'a> {
     Error(Error),
     Evidence(Evidence),
     Verified(Check),
-    Digests(std::collections::HashMap<String, (Check, super::container::Digest)>),
+    Digests(HashMap<String, (Check, super::container::Digest)>),
     /// A child: its name, its entry, its content.
     Entry(String, EntryInfo, Planned<'a>),
     /// The end of a part of the walk (the overlay, the resources, the
     /// `sfxcab` cabinet) that lists nothing more once one of its children
     /// is refused by the limits (see [`PeWalk::finish`]).
     EndPart,
+    /// Notes the plan counted but did not keep (see [`Plan`]); always
+    /// handed over, even when the limits stopped the listing.
+    Omitted {
+        errors: u64,
+        evidence: u64,
+    },
+    /// Where entries past the container's entry limit were left out (see
+    /// [`Plan::entry`]).
+    Dropped,
 }
 
 /// A child's content, as planned.
@@ -597,12 +622,46 @@ enum Planned<'a> {
 }
 
 impl<'a> Plan<'a> {
+    fn new(limits: &Limits) -> Self {
+        Plan {
+            steps: Vec::new(),
+            errors: 0,
+            omitted_errors: 0,
+            evidence: HashMap::new(),
+            omitted_evidence: 0,
+            entries: 0,
+            max_entries: limits.max_entries_per_container.saturating_add(1),
+        }
+    }
+
     fn error(&mut self, e: Error) {
+        if self.errors >= MAX_NOTED_ERRORS {
+            self.omitted_errors += 1;
+            return;
+        }
+        self.errors += 1;
         self.steps.push(Step::Error(e));
     }
 
     fn evidence(&mut self, e: Evidence) {
+        let seen = self.evidence.entry(e.signal.clone()).or_insert(0);
+        if *seen >= MAX_EVIDENCE_PER_SIGNAL {
+            self.omitted_evidence += 1;
+            return;
+        }
+        *seen += 1;
         self.steps.push(Step::Evidence(e));
+    }
+
+    /// The plan, with a last step saying what it counted and dropped.
+    fn into_steps(mut self) -> Vec<Step<'a>> {
+        if self.omitted_errors > 0 || self.omitted_evidence > 0 {
+            self.steps.push(Step::Omitted {
+                errors: self.omitted_errors,
+                evidence: self.omitted_evidence,
+            });
+        }
+        self.steps
     }
 
     fn verified(&mut self, c: Check) {
@@ -610,6 +669,18 @@ impl<'a> Plan<'a> {
     }
 
     fn entry(&mut self, name: impl Into<String>, info: EntryInfo, data: Planned<'a>) {
+        // Past the container's entry limit the engine stops pulling: one
+        // entry more than it takes lets it say so, the rest would only
+        // cost memory.
+        if self.entries >= self.max_entries {
+            // Marked, so that [`PeWalk::finish`] skips the notes after it
+            // as it would after the entry.
+            if !matches!(self.steps.last(), Some(Step::Dropped)) {
+                self.steps.push(Step::Dropped);
+            }
+            return;
+        }
+        self.entries += 1;
         self.steps.push(Step::Entry(name.into(), info, data));
     }
 
@@ -620,9 +691,14 @@ impl<'a> Plan<'a> {
     /// Notes written by another module's check, in the engine's order
     /// (errors, evidence, checks, digests).
     fn notes(&mut self, notes: &mut Notes) {
-        self.steps.extend(notes.errors.drain(..).map(Step::Error));
-        self.steps
-            .extend(notes.evidence.drain(..).map(Step::Evidence));
+        for e in notes.errors.drain(..) {
+            self.error(e);
+        }
+        for e in notes.evidence.drain(..) {
+            self.evidence(e);
+        }
+        self.omitted_errors += std::mem::take(&mut notes.omitted_errors);
+        self.omitted_evidence += std::mem::take(&mut notes.omitted_evidence);
         self.steps
             .extend(notes.verified.drain(..).map(Step::Verified));
         if !notes.digests.is_empty() {
@@ -640,7 +716,11 @@ impl Step<'_> {
             Step::Evidence(e) => notes.evidence(e),
             Step::Verified(c) => notes.verified(c),
             Step::Digests(d) => notes.digests.extend(d),
-            Step::Entry(..) | Step::EndPart => {}
+            Step::Omitted { errors, evidence } => {
+                notes.omitted_errors += errors;
+                notes.omitted_evidence += evidence;
+            }
+            Step::Entry(..) | Step::EndPart | Step::Dropped => {}
         }
     }
 }
@@ -702,7 +782,8 @@ impl Container for PeWalk<'_> {
         for step in self.steps {
             match step {
                 Step::EndPart => skipping = false,
-                Step::Entry(..) => skipping = true,
+                Step::Entry(..) | Step::Dropped => skipping = true,
+                omitted @ Step::Omitted { .. } => omitted.flush(notes),
                 note if !skipping => note.flush(notes),
                 _ => {}
             }
@@ -1249,6 +1330,7 @@ fn resources<'a>(
         data,
         base,
         names: Vec::new(),
+        ids: Vec::new(),
         visited: HashSet::new(),
         leaves: Vec::new(),
         steps: 0,
@@ -1265,7 +1347,13 @@ fn resources<'a>(
         )).at(base as u64));
     }
     let leaves = walk.leaves;
-    for (path, data_rva, size) in leaves {
+    for (ids, data_rva, size) in leaves {
+        let path = format!(
+            "{}/{}/{}",
+            entry_name(data, base, 0, ids[0]),
+            entry_name(data, base, 1, ids[1]),
+            entry_name(data, base, 2, ids[2])
+        );
         let Some(off) = layout.rva_to_offset(data_rva) else {
             if let Some(sec) = layout.uninitialized_section(data_rva) {
                 // Inside a section's memory but past its file data: filled
@@ -1390,8 +1478,13 @@ struct Walk<'a> {
     data: &'a [u8],
     base: usize,
     names: Vec<String>,
+    /// The name ids of `names`.
+    ids: Vec<u32>,
     visited: HashSet<usize>,
-    leaves: Vec<(String, u32, u32)>,
+    /// (type, name and language ids, data RVA, size): 20 bytes a leaf, its
+    /// path made again from the ids when it is used (a million leaves of a
+    /// hostile tree would take a hundred MB as strings).
+    leaves: Vec<([u32; 3], u32, u32)>,
     steps: u64,
     max: u64,
 }
@@ -1430,20 +1523,8 @@ impl Walk<'_> {
                 );
                 return;
             };
-            let name = if name_id & 0x8000_0000 != 0 {
-                resource_name(
-                    data,
-                    self.base.saturating_add((name_id & 0x7fff_ffff) as usize),
-                )
-            } else if level == 0 {
-                RESOURCE_TYPES
-                    .iter()
-                    .find(|(id, _)| *id == name_id)
-                    .map_or(name_id.to_string(), |(_, n)| (*n).to_owned())
-            } else {
-                name_id.to_string()
-            };
-            self.names.push(name);
+            self.names.push(entry_name(data, self.base, level, name_id));
+            self.ids.push(name_id);
             let sub = (target & 0x7fff_ffff) as usize;
             if target & 0x8000_0000 != 0 {
                 if level < 2 {
@@ -1464,7 +1545,13 @@ impl Walk<'_> {
             } else {
                 let d = self.base.saturating_add(sub);
                 match (le_u32(data, d), le_u32(data, d + 4)) {
-                    (Some(rva), Some(size)) => self.leaves.push((self.names.join("/"), rva, size)),
+                    (Some(rva), Some(size)) => {
+                        let mut ids = [0; 3];
+                        for (slot, id) in ids.iter_mut().zip(&self.ids) {
+                            *slot = *id;
+                        }
+                        self.leaves.push((ids, rva, size));
+                    }
                     _ => plan.error(
                         Error::truncated(format!(
                             "resource data entry at {d:#x} runs past the end"
@@ -1474,7 +1561,23 @@ impl Walk<'_> {
                 }
             }
             self.names.pop();
+            self.ids.pop();
         }
+    }
+}
+
+/// The name of a resource directory entry at `level` (0: type) from its
+/// name id: a string the id points at, a type's name, or the number.
+fn entry_name(data: &[u8], base: usize, level: usize, name_id: u32) -> String {
+    if name_id & 0x8000_0000 != 0 {
+        resource_name(data, base.saturating_add((name_id & 0x7fff_ffff) as usize))
+    } else if level == 0 {
+        RESOURCE_TYPES
+            .iter()
+            .find(|(id, _)| *id == name_id)
+            .map_or(name_id.to_string(), |(_, n)| (*n).to_owned())
+    } else {
+        name_id.to_string()
     }
 }
 

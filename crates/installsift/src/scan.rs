@@ -238,6 +238,8 @@ pub(crate) struct Cx<'s> {
     container_entries: u64,
     stopped: bool,
     errors_omitted: u64,
+    /// Evidence counted but not kept (see [`Cx::evidence`]).
+    evidence_omitted: u64,
     /// Address range of this node's bytes.
     range: (usize, usize),
     /// Borrowed children handed out so far: start address → (end, name).
@@ -278,12 +280,29 @@ impl<'s> Cx<'s> {
         }
     }
 
+    /// Record evidence on the node being parsed: at most
+    /// [`formats::container::MAX_EVIDENCE_PER_SIGNAL`] pieces with one
+    /// signal are kept (the notes of every call into the parser count
+    /// together), the rest counted and summarised in one last piece.
+    fn evidence(&mut self, e: Evidence) {
+        use formats::container::{signal_count, MAX_EVIDENCE_PER_SIGNAL};
+        if signal_count(&self.evidence, &e.signal) >= MAX_EVIDENCE_PER_SIGNAL {
+            self.evidence_omitted += 1;
+        } else {
+            self.evidence.push(e);
+        }
+    }
+
     /// Move a pull-based parser's notes onto the node.
     fn take_notes(&mut self, notes: &mut formats::container::Notes) {
         for e in notes.errors.drain(..) {
             self.error(e);
         }
-        self.evidence.append(&mut notes.evidence);
+        self.errors_omitted += std::mem::take(&mut notes.omitted_errors);
+        self.evidence_omitted += std::mem::take(&mut notes.omitted_evidence);
+        for e in notes.evidence.drain(..) {
+            self.evidence(e);
+        }
         for c in notes.verified.drain(..) {
             self.verified(c);
         }
@@ -629,6 +648,7 @@ impl<'s> Cx<'s> {
             container_entries: 0,
             stopped: false,
             errors_omitted: 0,
+            evidence_omitted: 0,
             range,
             borrowed: BTreeMap::new(),
             regions: HashMap::new(),
@@ -1049,6 +1069,7 @@ fn scan_node_with(
         mut errors,
         mut evidence,
         errors_omitted,
+        evidence_omitted,
         verified,
         ..
     } = cx;
@@ -1057,6 +1078,16 @@ fn scan_node_with(
         errors.push(Error::malformed(format!(
             "{errors_omitted} more errors on this node not listed"
         )));
+    }
+    if evidence_omitted > 0 {
+        evidence.push(Evidence::weak(
+            "more-evidence",
+            format!(
+                "{evidence_omitted} more pieces of evidence not listed (at most {} with one signal are kept)",
+                formats::container::MAX_EVIDENCE_PER_SIGNAL
+            ),
+            None,
+        ));
     }
     let name = path.last().map_or("", String::as_str);
     let verdict = classify::classify(&classify::Subject {

@@ -70,3 +70,52 @@ fn replay_regressions_and_malformed_samples() {
         }
     }
 }
+
+/// Address space the CLI may use on one regression input: 128 MiB, the
+/// hostile sweep's peak-RSS bound (`scripts/hostile_sweep.py`; address
+/// space counts more than RSS, so this is the stricter test). The PE
+/// mutants kept under `fuzz_regressions/scan/` took up to 440 MiB before
+/// the PE parser bounded the notes of its resource walk.
+const AS_LIMIT_KIB: u64 = 128 * 1024;
+
+/// Every `scan` regression input through the real binary with default
+/// limits, as `installsift scan -f jsonl` under `ulimit -v`: it must exit
+/// 0 with one JSON object per line (an allocation past the limit aborts).
+#[test]
+fn scan_regressions_run_within_the_memory_bound() {
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions/scan");
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fuzz_regressions/scan")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    inputs.sort();
+    assert!(!inputs.is_empty());
+    for input in inputs {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v {AS_LIMIT_KIB} && exec \"$0\" scan -f jsonl -j 1 --progress never \"$1\""
+            ))
+            .arg(bin)
+            .arg(&input)
+            .output()
+            .expect("run sh");
+        let name = input.display();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {:?}, stderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).expect("UTF-8 output");
+        assert!(!text.is_empty(), "{name}: no output");
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{name}: not JSON ({e}): {line}"));
+            assert!(v.get("path").is_some(), "{name}: {line}");
+        }
+    }
+}

@@ -94,6 +94,28 @@ fn shared_thunks(descriptors: usize, thunks: usize) -> Vec<u8> {
 /// `leaves` RCDATA resources whose data entries all point into `blob`:
 /// leaf `i` at the blob's start, `blob.len() - shrink * i` bytes long.
 fn shared_resources(leaves: usize, blob: &[u8], shrink: usize) -> Vec<u8> {
+    let (rsrc, _) = rcdata_tree(leaves, blob, |blob_rva, i| {
+        (blob_rva, (blob.len() - shrink * i) as u32)
+    });
+    let size = rsrc.len() as u32;
+    let text = 0x1000 + ((size + 0xfff) & !0xfff);
+    pe64(
+        &[
+            (b".rsrc\0\0\0", 0x1000, rsrc),
+            (b".text\0\0\0", text, vec![0xc3]),
+        ],
+        &[(2, 0x1000, size)],
+    )
+}
+
+/// A `.rsrc` section at RVA 0x1000 of `leaves` RCDATA resources, `blob`
+/// after the tree, leaf `i`'s data entry (RVA, size) given by `point`
+/// from the blob's RVA: the section's bytes and the blob's RVA.
+fn rcdata_tree(
+    leaves: usize,
+    blob: &[u8],
+    point: impl Fn(u32, usize) -> (u32, u32),
+) -> (Vec<u8>, u32) {
     let rva = 0x1000u32;
     let names = 24;
     let langs = names + 16 + 8 * leaves;
@@ -118,23 +140,12 @@ fn shared_resources(leaves: usize, blob: &[u8], shrink: usize) -> Vec<u8> {
         put16(&mut rsrc, langs + 24 * i + 14, 1);
         put32(&mut rsrc, langs + 24 * i + 16, 0x409);
         put32(&mut rsrc, langs + 24 * i + 20, (datas + 16 * i) as u32);
-        put32(&mut rsrc, datas + 16 * i, rva + at as u32);
-        put32(
-            &mut rsrc,
-            datas + 16 * i + 4,
-            (blob.len() - shrink * i) as u32,
-        );
+        let (data_rva, size) = point(rva + at as u32, i);
+        put32(&mut rsrc, datas + 16 * i, data_rva);
+        put32(&mut rsrc, datas + 16 * i + 4, size);
     }
     rsrc.extend_from_slice(blob);
-    let size = rsrc.len() as u32;
-    let text = rva + ((size + 0xfff) & !0xfff);
-    pe64(
-        &[
-            (b".rsrc\0\0\0", rva, rsrc),
-            (b".text\0\0\0", text, vec![0xc3]),
-        ],
-        &[(2, rva, size)],
-    )
+    (rsrc, rva + at as u32)
 }
 
 /// 1,000 descriptors over one table of 30,000 ordinals declare 30 million
@@ -255,4 +266,131 @@ fn overlapping_resources_are_hashed_up_to_the_limit() {
         )));
         assert!(l.info.size > 0);
     }
+}
+
+/// The PE parser alone (no engine): what it hands over for `data`.
+fn pe_listing(data: &[u8], limits: &Limits) -> crate::formats::container::Listing {
+    let pe = crate::formats::HANDLERS
+        .iter()
+        .find(|h| h.format == crate::Format::Pe)
+        .expect("the PE handler");
+    crate::formats::container::list(pe.open, data, limits, usize::MAX)
+}
+
+/// A resource root directory of `entries` ID entries that each point at
+/// data, not at a name directory (a malformed tree: each is an error), as
+/// the sweep's mutants met it in real PEs whose first 64 KiB were repeated
+/// (`scripts/hostile_sweep.py`: up to 664,081 such entries, 440 MiB).
+fn malformed_resource_root(entries: usize) -> Vec<u8> {
+    let rva = 0x1000u32;
+    let mut rsrc = vec![0u8; 16 + 8 * entries];
+    rsrc[14..16].copy_from_slice(&(entries as u16).to_le_bytes());
+    for i in 0..entries {
+        let e = 16 + 8 * i;
+        rsrc[e..e + 4].copy_from_slice(&(i as u32 + 1).to_le_bytes());
+        rsrc[e + 4..e + 8].copy_from_slice(&16u32.to_le_bytes());
+    }
+    let size = rsrc.len() as u32;
+    let text = rva + ((size + 0xfff) & !0xfff);
+    pe64(
+        &[
+            (b".rsrc\0\0\0", rva, rsrc),
+            (b".text\0\0\0", text, vec![0xc3]),
+        ],
+        &[(2, rva, size)],
+    )
+}
+
+/// 60,000 malformed resource entries: the parser keeps at most
+/// `MAX_NOTED_ERRORS` of their errors and counts the rest (it kept all of
+/// them, a few hundred bytes each, before the engine dropped all but 32);
+/// the node lists 32 and says exactly how many more there were.
+#[test]
+fn malformed_resource_entries_cost_a_count_not_a_message_each() {
+    use crate::formats::container::MAX_NOTED_ERRORS;
+    let data = malformed_resource_root(60_000);
+    let listed = pe_listing(&data, &Limits::default());
+    assert_eq!(listed.notes.errors.len(), MAX_NOTED_ERRORS);
+    assert_eq!(
+        listed.notes.omitted_errors,
+        60_000 - MAX_NOTED_ERRORS as u64
+    );
+    let r = Scanner::new().scan_bytes("resources.exe", &data);
+    let errors = &r.root.info.errors;
+    assert_eq!(errors.len(), 33, "{errors:?}");
+    assert_eq!(
+        errors[32].to_string(),
+        "malformed: 59968 more errors on this node not listed"
+    );
+}
+
+/// A PE whose `leaves` RCDATA resources all lie in the part of a section
+/// past its file data (each is `pe-resource-in-memory` evidence).
+fn resources_in_memory(leaves: usize) -> Vec<u8> {
+    // `.bss` follows `.rsrc`: one byte of file data (a 0x200 raw block),
+    // 16 bytes of memory for each leaf past it.
+    let size = 16 + 24 + 8 * leaves + 40 * leaves;
+    let bss = 0x1000 + ((size as u32 + 0xfff) & !0xfff);
+    let (rsrc, _) = rcdata_tree(leaves, &[], |_, i| (bss + 0x200 + 16 * i as u32, 16));
+    let size = rsrc.len() as u32;
+    let mut data = pe64(
+        &[
+            (b".rsrc\0\0\0", 0x1000, rsrc),
+            (b".bss\0\0\0\0", bss, vec![0]),
+        ],
+        &[(2, 0x1000, size)],
+    );
+    // The section headers start at 0x188; `.bss` is the second.
+    let sh = 0x188 + 40;
+    data[sh + 8..sh + 12].copy_from_slice(&(0x200 + 16 * leaves as u32).to_le_bytes());
+    data
+}
+
+/// Resources the loader fills in at run time are evidence, not errors: a
+/// tree of 5,000 such leaves gives 16 pieces and one saying how many more
+/// (it gave 5,000 before, one JSON object each).
+#[test]
+fn evidence_repeated_by_a_count_in_the_file_is_summarised() {
+    use crate::formats::container::MAX_EVIDENCE_PER_SIGNAL;
+    let data = resources_in_memory(5_000);
+    let r = Scanner::new().scan_bytes("resources.exe", &data);
+    let ev = &r.root.info.evidence;
+    let in_memory = ev
+        .iter()
+        .filter(|e| e.signal == "pe-resource-in-memory")
+        .count();
+    assert_eq!(in_memory, MAX_EVIDENCE_PER_SIGNAL, "{ev:?}");
+    let more: Vec<_> = ev.iter().filter(|e| e.signal == "more-evidence").collect();
+    assert_eq!(more.len(), 1, "{ev:?}");
+    assert!(
+        more[0].detail.starts_with("4984 more pieces of evidence"),
+        "{}",
+        more[0].detail
+    );
+}
+
+/// 2,000 resources holding a zip, a container limit of 100: the parser
+/// plans the 101 entries the engine may pull (the last to be refused), not
+/// 2,000; the scan is unchanged (100 children and the limit named).
+#[test]
+fn planned_entries_stop_one_past_the_container_limit() {
+    let zip = crate::test_support::sample("zip/deflate.zip").unwrap_or_default();
+    let data = shared_resources(2_000, &zip, 0);
+    let limits = Limits {
+        max_entries_per_container: 100,
+        ..Limits::default()
+    };
+    let listed = pe_listing(&data, &limits);
+    assert_eq!(listed.entries.len(), 101);
+    let r = Scanner::new()
+        .with_limits(limits)
+        .scan_bytes("resources.exe", &data);
+    assert_eq!(r.root.children.len(), 100);
+    assert!(r.root.info.errors.iter().any(|e| matches!(
+        e,
+        Error::LimitExceeded {
+            limit: Limit::MaxEntriesPerContainer,
+            ..
+        }
+    )));
 }
