@@ -256,3 +256,326 @@ fn overlapping_resources_are_hashed_up_to_the_limit() {
         assert!(l.info.size > 0);
     }
 }
+
+/// Whether `errors` hold a `limit-exceeded` error for `limit`.
+fn has_limit(errors: &[Error], limit: Limit) -> bool {
+    errors
+        .iter()
+        .any(|e| matches!(e, Error::LimitExceeded { limit: l, .. } if *l == limit))
+}
+
+/// A PE32+ image whose one section `.data` (at RVA 0x1000) holds `data`
+/// and data directory `dir` points at its first `dir_size` bytes.
+fn pe_with(data: Vec<u8>, dir: usize, dir_size: u32) -> Vec<u8> {
+    let text = 0x1000 + ((data.len() as u32 + 0xfff) & !0xfff);
+    pe64(
+        &[
+            (b".data\0\0\0", 0x1000, data),
+            (b".text\0\0\0", text, vec![0xc3]),
+        ],
+        &[(dir, 0x1000, dir_size)],
+    )
+}
+
+/// An export directory with one function and `names` name pointers all at
+/// one name of `len` bytes: goblin reads the name once per pointer.
+fn shared_export_names(names: usize, len: usize) -> Vec<u8> {
+    let rva = 0x1000u32;
+    let (eat, npt) = (40usize, 44usize);
+    let ot = npt + 4 * names;
+    let name = ot + 2 * names;
+    let mut d = vec![0u8; 40];
+    d.extend_from_slice(&0x1000u32.to_le_bytes());
+    for _ in 0..names {
+        d.extend_from_slice(&(rva + name as u32).to_le_bytes());
+    }
+    d.resize(name, 0);
+    d.resize(name + len, b'A');
+    d.push(0);
+    let put = |d: &mut Vec<u8>, at: usize, v: u32| d[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    put(&mut d, 12, rva + name as u32);
+    put(&mut d, 16, 1);
+    put(&mut d, 20, 1);
+    put(&mut d, 24, names as u32);
+    put(&mut d, 28, rva + eat as u32);
+    put(&mut d, 32, rva + npt as u32);
+    put(&mut d, 36, rva + ot as u32);
+    pe_with(d, 0, 40)
+}
+
+/// One import descriptor whose `thunks` name thunks all point at one
+/// hint/name entry of `len` bytes, or (`dll_names`) `thunks` descriptors
+/// naming one DLL name of `len` bytes with one ordinal import each.
+fn shared_import_names(thunks: usize, len: usize, dll_names: bool) -> Vec<u8> {
+    let rva = 0x1000u32;
+    let descriptors = if dll_names { thunks } else { 1 };
+    let mut d = vec![0u8; 20 * (descriptors + 1)];
+    let dll = d.len();
+    if dll_names {
+        d.resize(dll + len, b'C');
+    }
+    d.extend_from_slice(b"a.dll\0");
+    let hint = d.len();
+    d.extend_from_slice(&[0, 0]);
+    d.resize(hint + 2 + if dll_names { 0 } else { len }, b'B');
+    d.push(0);
+    d.resize((d.len() + 7) & !7, 0);
+    let thunk = d.len();
+    if dll_names {
+        d.extend_from_slice(&((1u64 << 63) | 1).to_le_bytes());
+    } else {
+        for _ in 0..thunks {
+            d.extend_from_slice(&u64::from(rva + hint as u32).to_le_bytes());
+        }
+    }
+    d.extend_from_slice(&[0; 8]);
+    for i in 0..descriptors {
+        let r = &mut d[20 * i..20 * i + 20];
+        r[..4].copy_from_slice(&(rva + thunk as u32).to_le_bytes());
+        r[12..16].copy_from_slice(&(rva + dll as u32).to_le_bytes());
+        r[16..20].copy_from_slice(&(rva + thunk as u32).to_le_bytes());
+    }
+    pe_with(d, 1, 20 * (descriptors as u32 + 1))
+}
+
+/// PE metadata of a report's root.
+fn pe_info(r: &crate::Report) -> &crate::formats::pe::PeInfo {
+    let Some(crate::formats::Metadata::Pe(pe)) = &r.root.info.metadata else {
+        panic!("PE metadata");
+    };
+    pe
+}
+
+/// 2,000 export name pointers at one 4 KiB name make goblin read 8 MB of
+/// names from a 20 KB file (100,000 at 600 KB: 60 GB, 87 s). The names
+/// goblin would read are summed first, each read stopping at the limit:
+/// past `max_pe_name_bytes` goblin is not run, and the node says so.
+#[test]
+fn export_names_shared_by_many_pointers_stop_at_the_limit() {
+    let data = shared_export_names(2_000, 4_096);
+    let tight = Limits {
+        max_pe_name_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let r = Scanner::new()
+        .with_limits(tight)
+        .scan_bytes("exports.dll", &data);
+    assert_eq!(r.root.info.format, crate::Format::Pe);
+    assert!(
+        has_limit(&r.root.info.errors, Limit::MaxPeNameBytes),
+        "{:?}",
+        r.root.info.errors
+    );
+    assert!(pe_info(&r).imports.is_none());
+    // Within the limit (8 MB of names, default 32 MiB) goblin runs.
+    let r = Scanner::new().scan_bytes("exports.dll", &data);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
+    assert!(pe_info(&r).imports.is_some());
+}
+
+/// Import name thunks (or descriptors' DLL names) sharing one long name:
+/// each is read again per entry, within `max_pe_imports` entries. Past
+/// `max_pe_name_bytes` the imports are not listed; the rest of the PE is.
+#[test]
+fn import_names_shared_by_many_entries_stop_at_the_limit() {
+    let tight = Limits {
+        max_pe_name_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    for dll_names in [false, true] {
+        let data = shared_import_names(2_000, 4_096, dll_names);
+        let r = Scanner::new()
+            .with_limits(tight.clone())
+            .scan_bytes("imports.exe", &data);
+        assert!(
+            has_limit(&r.root.info.errors, Limit::MaxPeNameBytes),
+            "{dll_names}: {:?}",
+            r.root.info.errors
+        );
+        assert!(pe_info(&r).imports.is_none());
+        let r = Scanner::new().scan_bytes("imports.exe", &data);
+        assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
+        let imports = pe_info(&r).imports.as_ref().expect("imports listed");
+        assert_eq!(imports.functions, 2_000, "{dll_names}");
+    }
+}
+
+/// MSZIP CFDATA blocks of 32 KiB of zeros.
+fn mszip_zero_block() -> (Vec<u8>, u16) {
+    use std::io::Write;
+    let mut e = flate2::write::DeflateEncoder::new(b"CK".to_vec(), flate2::Compression::best());
+    e.write_all(&[0u8; 0x8000]).expect("deflate");
+    (e.finish().expect("deflate"), 0x8000)
+}
+
+/// A cabinet of `folders` folders that all name one run of `blocks` MSZIP
+/// blocks, and `files` files (file `i` in folder `i % folders`, the whole
+/// run's data).
+fn cab_shared_run(folders: usize, files: usize, blocks: usize) -> Vec<u8> {
+    let (block, ucb) = mszip_zero_block();
+    let mut table = Vec::new();
+    for i in 0..files {
+        table.extend_from_slice(&(blocks as u32 * u32::from(ucb)).to_le_bytes());
+        table.extend_from_slice(&0u32.to_le_bytes());
+        table.extend_from_slice(&((i % folders) as u16).to_le_bytes());
+        table.extend_from_slice(&[0x21, 0, 0, 0, 0x20, 0]);
+        table.extend_from_slice(format!("f{i:05}\0").as_bytes());
+    }
+    let files_at = 36 + 8 * folders;
+    let data_at = files_at + table.len();
+    let mut data = Vec::new();
+    for _ in 0..blocks {
+        data.extend_from_slice(&0u32.to_le_bytes());
+        data.extend_from_slice(&(block.len() as u16).to_le_bytes());
+        data.extend_from_slice(&ucb.to_le_bytes());
+        data.extend_from_slice(&block);
+    }
+    let total = data_at + data.len();
+    let mut out = b"MSCF\0\0\0\0".to_vec();
+    out.extend_from_slice(&(total as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&(files_at as u32).to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&[3, 1]);
+    out.extend_from_slice(&(folders as u16).to_le_bytes());
+    out.extend_from_slice(&(files as u16).to_le_bytes());
+    out.extend_from_slice(&[0, 0, 0x34, 0x12, 0, 0]);
+    for _ in 0..folders {
+        out.extend_from_slice(&(data_at as u32).to_le_bytes());
+        out.extend_from_slice(&(blocks as u16).to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+    }
+    out.extend_from_slice(&table);
+    out.extend_from_slice(&data);
+    out
+}
+
+/// Folders naming one run of CFDATA blocks decoded it once per folder
+/// (65,000 folders over 1 MiB: 28 s and 1.1 GB, stopped only by
+/// `max_total_unpacked`); finding each folder's files cost folders × files
+/// (65,000 × 65,000: 32 s). The run is decoded for the first folder only;
+/// the others' files are missing with a `malformed` error naming it.
+#[test]
+fn folders_sharing_one_run_of_blocks_decode_it_once() {
+    let data = cab_shared_run(2_000, 2_000, 4);
+    let r = Scanner::new().scan_bytes("shared.cab", &data);
+    assert_eq!(r.root.info.format, crate::Format::Cab);
+    assert_eq!(r.root.children.len(), 2_000);
+    let first = &r.root.children[0].info;
+    assert_eq!(first.size, 4 * 0x8000);
+    assert!(
+        first.sha256.is_some() && first.errors.is_empty(),
+        "{:?}",
+        first.errors
+    );
+    for c in &r.root.children[1..] {
+        assert!(c.info.sha256.is_none());
+        assert!(
+            c.info
+                .errors
+                .iter()
+                .any(|e| matches!(e, Error::Malformed { message }
+                if message.contains("run into those of folder 0"))),
+            "{:?}",
+            c.info.errors
+        );
+    }
+    assert!(r.stats.unpacked_bytes <= 4 * 0x8000);
+}
+
+/// David Fifield's "better zip bomb": file `j`'s deflate data is a stored
+/// block quoting file `j + 1`'s local header, then file `j + 1`'s data, down
+/// to one kernel; every file inflates to about the kernel. Only the first
+/// file (which spans all the others) is unpacked; the others overlap it
+/// and are listed missing with a `malformed` error, so the work is one
+/// kernel, not files × kernel.
+#[test]
+fn fifield_overlapping_zip_bomb_unpacks_one_kernel() {
+    use std::io::Write;
+    let files = 200usize;
+    let kernel = vec![0u8; 1 << 20];
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&kernel).expect("deflate");
+    let kcomp = e.finish().expect("deflate");
+    let local = |name: &[u8], crc: u32, clen: usize, usize_: usize| {
+        let mut h = b"PK\x03\x04\x14\0\0\0\x08\0\0\0\0\0".to_vec();
+        h.extend_from_slice(&crc.to_le_bytes());
+        h.extend_from_slice(&(clen as u32).to_le_bytes());
+        h.extend_from_slice(&(usize_ as u32).to_le_bytes());
+        h.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        h.extend_from_slice(&[0, 0]);
+        h.extend_from_slice(name);
+        h
+    };
+    // Backwards: file j's headers need file j+1's.
+    let mut meta = vec![(Vec::new(), 0u32, 0usize, 0usize); files];
+    let mut headers: Vec<Vec<u8>> = vec![Vec::new(); files];
+    let (mut clen, mut ulen) = (kcomp.len(), kernel.len());
+    let mut prefix: Vec<u8> = Vec::new();
+    for j in (0..files).rev() {
+        if j + 1 < files {
+            clen += 5 + headers[j + 1].len();
+            ulen += headers[j + 1].len();
+        }
+        let mut h = crc32fast::Hasher::new();
+        h.update(&prefix);
+        h.update(&kernel);
+        let name = format!("{j:08}").into_bytes();
+        meta[j] = (name.clone(), h.finalize(), clen, ulen);
+        headers[j] = local(&name, meta[j].1, clen, ulen);
+        prefix.splice(0..0, headers[j].iter().copied());
+    }
+    let mut out = Vec::new();
+    let mut offsets = Vec::new();
+    for j in 0..files {
+        offsets.push(out.len() as u32);
+        out.extend_from_slice(&headers[j]);
+        match headers.get(j + 1) {
+            Some(next) => {
+                let n = next.len() as u16;
+                out.push(0);
+                out.extend_from_slice(&n.to_le_bytes());
+                out.extend_from_slice(&(!n).to_le_bytes());
+            }
+            None => out.extend_from_slice(&kcomp),
+        }
+    }
+    let cd_at = out.len();
+    for (j, (name, crc, clen, ulen)) in meta.iter().enumerate() {
+        out.extend_from_slice(b"PK\x01\x02\x14\0\x14\0\0\0\x08\0\0\0\0\0");
+        out.extend_from_slice(&crc.to_le_bytes());
+        out.extend_from_slice(&(*clen as u32).to_le_bytes());
+        out.extend_from_slice(&(*ulen as u32).to_le_bytes());
+        out.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        out.extend_from_slice(&[0; 12]);
+        out.extend_from_slice(&offsets[j].to_le_bytes());
+        out.extend_from_slice(name);
+    }
+    let cd_len = out.len() - cd_at;
+    out.extend_from_slice(b"PK\x05\x06\0\0\0\0");
+    out.extend_from_slice(&(files as u16).to_le_bytes());
+    out.extend_from_slice(&(files as u16).to_le_bytes());
+    out.extend_from_slice(&(cd_len as u32).to_le_bytes());
+    out.extend_from_slice(&(cd_at as u32).to_le_bytes());
+    out.extend_from_slice(&[0, 0]);
+    let r = Scanner::new().scan_bytes("bomb.zip", &out);
+    assert_eq!(r.root.info.format, crate::Format::Zip);
+    assert_eq!(r.root.children.len(), files);
+    let first = &r.root.children[0].info;
+    assert_eq!(first.size as usize, meta[0].3);
+    assert!(
+        first.verified_by.contains(&crate::Check::ZipCrc32),
+        "{first:?}"
+    );
+    for c in &r.root.children[1..] {
+        assert!(c.info.sha256.is_none());
+        assert!(c.info.errors.iter().any(
+            |e| matches!(e, Error::Malformed { message } if message.contains("overlaps entry"))
+        ));
+    }
+    assert!(
+        r.stats.unpacked_bytes < 2 << 20,
+        "{}",
+        r.stats.unpacked_bytes
+    );
+}
