@@ -273,6 +273,66 @@ def cab_shared(n_folders, n_files, blocks, same_range=True):
     return hdr + folders * n_folders + files_blob + data
 
 
+def cfb_shared_chain(streams, sectors, reverse=True):
+    """A compound file (v3, 512-byte sectors) whose `streams` streams all
+    name one chain of `sectors` sectors (reversed, so not contiguous in the
+    file): every stream reads the same bytes."""
+    ENDOFCHAIN, FREESECT, FATSECT = 0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFD
+    entries = streams + 1
+    dir_sectors = (entries * 128 + 511) // 512
+    n_fat = 1
+    while n_fat * 128 < n_fat + dir_sectors + sectors:
+        n_fat += 1
+    assert n_fat <= 109
+    fat = [FREESECT] * (n_fat * 128)
+    for i in range(n_fat):
+        fat[i] = FATSECT
+    d0 = n_fat
+    for i in range(dir_sectors):
+        fat[d0 + i] = d0 + i + 1 if i + 1 < dir_sectors else ENDOFCHAIN
+    s0 = d0 + dir_sectors
+    order = list(range(s0, s0 + sectors))
+    if reverse:
+        order.reverse()
+    for a, b in zip(order, order[1:]):
+        fat[a] = b
+    fat[order[-1]] = ENDOFCHAIN
+    start = order[0]
+
+    def entry(name, kind, left, right, child, start, size):
+        n = name.encode("utf-16-le") + b"\0\0"
+        return (n.ljust(64, b"\0") + p16(len(n)) + bytes([kind, 1]) + p32(left) + p32(right) + p32(child)
+                + b"\0" * 16 + p32(0) + b"\0" * 16 + p32(start) + p64(size))
+
+    NOSTREAM = 0xFFFFFFFF
+    tree = {}
+
+    def build(lo, hi):
+        if lo >= hi:
+            return NOSTREAM
+        mid = (lo + hi) // 2
+        tree[mid] = (build(lo, mid), build(mid + 1, hi))
+        return mid + 1
+
+    root_child = build(0, streams)
+    dirs = entry("Root Entry", 5, NOSTREAM, NOSTREAM, root_child, ENDOFCHAIN, 0)
+    for i in range(streams):
+        l, r = tree[i]
+        dirs += entry("S%06d" % i, 2, l, r, NOSTREAM, start, sectors * 512)
+    dirs = dirs.ljust(dir_sectors * 512, b"\0")
+    hdr = (bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 16 + p16(0x3E) + p16(3) + p16(0xFFFE) + p16(9) + p16(6)
+           + b"\0" * 6 + p32(0) + p32(n_fat) + p32(d0) + p32(0) + p32(4096) + p32(ENDOFCHAIN) + p32(0)
+           + p32(ENDOFCHAIN) + p32(0))
+    difat = [i for i in range(n_fat)] + [FREESECT] * (109 - n_fat)
+    hdr += b"".join(p32(x) for x in difat)
+    assert len(hdr) == 512
+    fat_bytes = b"".join(p32(x) for x in fat)
+    # Stream content: a zip's local header magic, so the data sniffs as a
+    # container too.
+    data = bytearray(sectors * 512)
+    return hdr + fat_bytes + dirs + bytes(data)
+
+
 CONSTRUCTIONS = [
     # name, builder, what it multiplies
     ("zip-same-offset", lambda: zip_same_offset(60_000, 1 << 20), "60,000 central records naming one local header (1 MiB of zeros)"),
@@ -281,6 +341,8 @@ CONSTRUCTIONS = [
     ("cab-files-overlapping", lambda: cab_shared(1, 65_000, 32, same_range=False), "65,000 files at offsets 0..999 of one 1 MiB folder"),
     ("cab-folders-one-run", lambda: cab_shared(65_000, 65_000, 32), "65,000 folders naming one run of 32 CFDATA blocks (1 MiB), a file each"),
     ("cab-folders-headers", lambda: cab_shared(65_000, 65_000, 1), "65,000 folders x 65,000 files (folder membership)"),
+    ("cfb-streams-one-chain", lambda: cfb_shared_chain(10_000, 2_048), "10,000 streams naming one chain of 2,048 sectors (1 MiB, not contiguous)"),
+    ("cfb-streams-one-run", lambda: cfb_shared_chain(10_000, 2_048, reverse=False), "10,000 streams naming one contiguous run of 1 MiB"),
     ("pe-export-names", lambda: pe_export_names(100_000, 600_000), "100,000 export name pointers at one 600 KB name"),
     ("pe-export-counts", pe_export_counts, "NumberOfFunctions = NumberOfNames = 2^32 - 16"),
     ("pe-import-names", lambda: pe_import_names(65_000, 500_000), "65,000 name thunks at one 500 KB hint/name entry"),

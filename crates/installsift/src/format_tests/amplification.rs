@@ -579,3 +579,129 @@ fn fifield_overlapping_zip_bomb_unpacks_one_kernel() {
         r.stats.unpacked_bytes
     );
 }
+
+/// A compound file (version 3, 512-byte sectors) whose `streams` streams
+/// all name one chain of `sectors` sectors, in reverse order (so the chain
+/// is not one contiguous run of the file).
+fn cfb_shared_chain(streams: usize, sectors: usize) -> Vec<u8> {
+    const END: u32 = 0xFFFF_FFFE;
+    const FREE: u32 = 0xFFFF_FFFF;
+    let dir_sectors = ((streams + 1) * 128).div_ceil(512);
+    let mut n_fat = 1;
+    while n_fat * 128 < n_fat + dir_sectors + sectors {
+        n_fat += 1;
+    }
+    assert!(n_fat <= 109);
+    let mut fat = vec![FREE; n_fat * 128];
+    fat[..n_fat].fill(0xFFFF_FFFD);
+    let d0 = n_fat;
+    for i in 0..dir_sectors {
+        fat[d0 + i] = if i + 1 < dir_sectors {
+            (d0 + i + 1) as u32
+        } else {
+            END
+        };
+    }
+    let order: Vec<usize> = (d0 + dir_sectors..d0 + dir_sectors + sectors)
+        .rev()
+        .collect();
+    for w in order.windows(2) {
+        fat[w[0]] = w[1] as u32;
+    }
+    fat[*order.last().expect("sectors")] = END;
+    let entry = |name: &str, kind: u8, left: u32, right: u32, child: u32, start: u32, size: u64| {
+        let mut e: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        e.extend_from_slice(&[0, 0]);
+        let len = e.len() as u16;
+        e.resize(64, 0);
+        e.extend_from_slice(&len.to_le_bytes());
+        e.extend_from_slice(&[kind, 1]);
+        for v in [left, right, child] {
+            e.extend_from_slice(&v.to_le_bytes());
+        }
+        e.resize(116, 0);
+        e.extend_from_slice(&start.to_le_bytes());
+        e.extend_from_slice(&size.to_le_bytes());
+        e
+    };
+    // A balanced tree over the streams (directory entry i + 1 is stream i).
+    fn build(lo: usize, hi: usize, tree: &mut [(u32, u32)]) -> u32 {
+        if lo >= hi {
+            return 0xFFFF_FFFF;
+        }
+        let mid = (lo + hi) / 2;
+        tree[mid] = (build(lo, mid, tree), build(mid + 1, hi, tree));
+        mid as u32 + 1
+    }
+    let mut tree = vec![(0, 0); streams];
+    let root = build(0, streams, &mut tree);
+    let mut dirs = entry("Root Entry", 5, FREE, FREE, root, END, 0);
+    for (i, &(l, r)) in tree.iter().enumerate() {
+        let size = (sectors * 512) as u64;
+        dirs.extend(entry(
+            &format!("S{i:06}"),
+            2,
+            l,
+            r,
+            FREE,
+            order[0] as u32,
+            size,
+        ));
+    }
+    dirs.resize(dir_sectors * 512, 0);
+    let mut out = vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    out.resize(24, 0);
+    for v in [0x3Eu16, 3, 0xFFFE, 9, 6] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.resize(44, 0);
+    for v in [n_fat as u32, d0 as u32, 0, 4096, END, 0, END, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for i in 0..109u32 {
+        let v = if (i as usize) < n_fat { i } else { FREE };
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend(fat.iter().flat_map(|v| v.to_le_bytes()));
+    out.extend_from_slice(&dirs);
+    // The chain's bytes: a zip's local header magic first, so the stream
+    // sniffs as a container and is handed over.
+    let mut data = vec![0u8; sectors * 512];
+    let first = (order[0] - d0 - dir_sectors) * 512;
+    data[first..first + 4].copy_from_slice(b"PK\x03\x04");
+    out.extend_from_slice(&data);
+    out
+}
+
+/// Streams of a compound file naming one chain of sectors were each read
+/// in full (10,000 streams over 1 MiB: 10 GB copied, 1.9 s). Each stream's
+/// sectors are claimed as it is read; a stream running into sectors
+/// another stream claimed is listed missing with a `malformed` error
+/// naming it, not read again.
+#[test]
+fn streams_sharing_one_chain_are_read_once() {
+    let data = cfb_shared_chain(500, 64);
+    let r = Scanner::new().scan_bytes("shared.msi", &data);
+    assert_eq!(
+        r.root.info.format,
+        crate::Format::Cfb,
+        "{:?}",
+        r.root.info.errors
+    );
+    let streams: Vec<_> = r.root.children.iter().collect();
+    assert_eq!(streams.len(), 500);
+    let read: Vec<_> = streams.iter().filter(|c| c.info.sha256.is_some()).collect();
+    assert_eq!(read.len(), 1, "one stream read");
+    assert_eq!(read[0].info.size, 64 * 512);
+    for c in streams.iter().filter(|c| c.info.sha256.is_none()) {
+        assert!(
+            c.info
+                .errors
+                .iter()
+                .any(|e| matches!(e, Error::Malformed { message }
+                if message.contains("runs into the sectors of stream"))),
+            "{:?}",
+            c.info.errors
+        );
+    }
+}
