@@ -333,6 +333,37 @@ def cfb_shared_chain(streams, sectors, reverse=True):
     return hdr + fat_bytes + dirs + bytes(data)
 
 
+def installshield_shared_range():
+    """A real InstallShield set (corpus/installshield/clam_IScab_int.exe,
+    made by the InstallShield tool) whose header's 29 file descriptors are
+    all given the stored range, sizes and MD5 of its largest compressed
+    file: 28 files over one range (the sample holds no more descriptors)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    d = bytearray(open(os.path.join(here, "..", "corpus", "installshield", "clam_IScab_int.exe"), "rb").read())
+    at = 0
+    while True:
+        h = d.find(b"ISc(", at)
+        if h < 0:
+            break
+        at = h + 4
+        desc, dsz = struct.unpack_from("<II", d, h + 12)
+        if not dsz or h + desc + 0x30 > len(d):
+            continue
+        table = h + desc + struct.unpack_from("<I", d, h + desc + 0x0C)[0]
+        files, t2 = struct.unpack_from("<II", d, h + desc + 0x28)
+        if files < 2 or table + t2 + 0x57 * files > len(d):
+            continue
+        fd = lambda i: table + t2 + 0x57 * i
+        ok = [i for i in range(files) if struct.unpack_from("<H", d, fd(i))[0] & 0b1101 == 4 and d[fd(i) + 84] == 0]
+        src = max(ok, key=lambda i: struct.unpack_from("<Q", d, fd(i) + 2)[0])
+        first = bytes(d[fd(src) : fd(src) + 0x57])
+        for i in range(files):
+            if i != src:
+                d[fd(i) : fd(i) + 42] = first[:42]
+                d[fd(i) + 84 : fd(i) + 87] = first[84:87]
+    return bytes(d)
+
+
 CONSTRUCTIONS = [
     # name, builder, what it multiplies
     ("zip-same-offset", lambda: zip_same_offset(60_000, 1 << 20), "60,000 central records naming one local header (1 MiB of zeros)"),
@@ -343,6 +374,7 @@ CONSTRUCTIONS = [
     ("cab-folders-headers", lambda: cab_shared(65_000, 65_000, 1), "65,000 folders x 65,000 files (folder membership)"),
     ("cfb-streams-one-chain", lambda: cfb_shared_chain(10_000, 2_048), "10,000 streams naming one chain of 2,048 sectors (1 MiB, not contiguous)"),
     ("cfb-streams-one-run", lambda: cfb_shared_chain(10_000, 2_048, reverse=False), "10,000 streams naming one contiguous run of 1 MiB"),
+    ("installshield-one-range", installshield_shared_range, "28 InstallShield file descriptors naming one 426 KB file's stored range (from a real set)"),
     ("pe-export-names", lambda: pe_export_names(100_000, 600_000), "100,000 export name pointers at one 600 KB name"),
     ("pe-export-counts", pe_export_counts, "NumberOfFunctions = NumberOfNames = 2^32 - 16"),
     ("pe-import-names", lambda: pe_import_names(65_000, 500_000), "65,000 name thunks at one 500 KB hint/name entry"),

@@ -705,3 +705,72 @@ fn streams_sharing_one_chain_are_read_once() {
         );
     }
 }
+
+/// An InstallShield cabinet set whose file descriptors all name one stored
+/// range (made from a real set: `installshield/clam_IScab_int.exe`, every
+/// descriptor of its header given the stored range, sizes and MD5 of the
+/// first compressed one). Each file decoded the range again, so thousands
+/// of descriptors over one compressed range cost descriptors × its size;
+/// now the first is decoded and MD5-checked and the rest are copies of it
+/// (same hashes, its MD5 outcome, `same-stored-data`).
+#[test]
+fn installshield_files_sharing_one_range_are_decoded_once() {
+    let mut data =
+        crate::test_support::sample("installshield/clam_IScab_int.exe").unwrap_or_default();
+    let le32 = |d: &[u8], at: usize| u32::from_le_bytes(d[at..at + 4].try_into().unwrap()) as usize;
+    let mut changed = 0;
+    let mut at = 0;
+    while let Some(p) = memchr::memmem::find(&data[at..], b"ISc(") {
+        let h = at + p;
+        at = h + 4;
+        let (desc, desc_size) = (le32(&data, h + 12), le32(&data, h + 16));
+        if desc_size == 0 || h + desc + 0x30 > data.len() {
+            continue;
+        }
+        let table = h + desc + le32(&data, h + desc + 0x0c);
+        let (files, table2) = (le32(&data, h + desc + 0x28), le32(&data, h + desc + 0x2c));
+        if files < 2 || table + table2 + 0x57 * files > data.len() {
+            continue;
+        }
+        let fd = |i: usize| table + table2 + 0x57 * i;
+        // The first compressed, whole, unlinked, non-empty file.
+        let Some(src) = (0..files).find(|&i| {
+            let flags = u16::from_le_bytes([data[fd(i)], data[fd(i) + 1]]);
+            let stored = &data[fd(i) + 10..fd(i) + 18];
+            flags & 0b1101 == 4 && data[fd(i) + 84] == 0 && stored.iter().any(|&b| b != 0)
+        }) else {
+            continue;
+        };
+        let first = data[fd(src)..fd(src) + 0x57].to_vec();
+        for i in (0..files).filter(|&i| i != src) {
+            data[fd(i)..fd(i) + 42].copy_from_slice(&first[..42]);
+            data[fd(i) + 84..fd(i) + 87].copy_from_slice(&first[84..87]);
+            changed += 1;
+        }
+    }
+    assert!(changed >= 20, "{changed} descriptors rewritten");
+    let r = Scanner::new().scan_bytes("shared.exe", &data);
+    let hdr = r.root.find("Disk1/data1.hdr").expect("header record");
+    // (Descriptors marked invalid took the first one's flags: listed too.)
+    assert!(hdr.children.len() >= 21, "{}", hdr.children.len());
+    let decoded: Vec<_> = hdr
+        .children
+        .iter()
+        .filter(|c| {
+            !c.info
+                .evidence
+                .iter()
+                .any(|e| e.signal == "same-stored-data")
+        })
+        .collect();
+    assert_eq!(decoded.len(), 1, "one file decoded");
+    for f in &hdr.children {
+        assert_eq!(f.info.sha256, decoded[0].info.sha256);
+        assert_eq!(
+            f.info.verified_by,
+            [installsift_model::Check::InstallshieldMd5],
+            "{:?}",
+            f.info.path
+        );
+    }
+}
