@@ -364,8 +364,22 @@ def installshield_shared_range():
     return bytes(d)
 
 
+def zip_many_small(entries):
+    """Not hostile: a zip of `entries` tiny deflated files, as Python's
+    zipfile writes it (the per-entry memory baseline)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for i in range(entries):
+            z.writestr("f%06d" % i, b"x%d" % i)
+    return buf.getvalue()
+
+
 CONSTRUCTIONS = [
     # name, builder, what it multiplies
+    ("zip-60k-small", lambda: zip_many_small(60_000), "not hostile: 60,000 tiny deflated files (zipfile)"),
     ("zip-same-offset", lambda: zip_same_offset(60_000, 1 << 20), "60,000 central records naming one local header (1 MiB of zeros)"),
     ("zip-fifield", lambda: zip_fifield(1_000, 1 << 20), "Fifield's overlapping files: 1,000 files quoting each other over one 1 MiB kernel"),
     ("cab-files-one-range", lambda: cab_shared(1, 65_000, 32), "65,000 files naming one 1 MiB range of one folder"),

@@ -774,3 +774,37 @@ fn installshield_files_sharing_one_range_are_decoded_once() {
         );
     }
 }
+
+/// Non-solid NSIS items naming one data block (makensis stores identical
+/// files once: `readme-copy.txt` and `readme.txt` of `nsis/zlib.exe`)
+/// decoded the block once per item; thousands of items can name one
+/// compressed block. The block is decoded for the first item; the others
+/// are copies of it (same hashes, `same-stored-data`), as in solid
+/// archives.
+#[test]
+fn nsis_items_sharing_one_block_decode_it_once() {
+    for sample in ["nsis/zlib.exe", "nsis/lzma.exe", "nsis/bzip2.exe"] {
+        let data = crate::test_support::sample(sample).unwrap_or_default();
+        let r = Scanner::new().scan_bytes(sample, &data);
+        let (first, copy) = (
+            r.root.find("readme-copy.txt").expect("readme-copy.txt"),
+            r.root.find("readme.txt").expect("readme.txt"),
+        );
+        assert_eq!(first.info.sha256, copy.info.sha256, "{sample}");
+        let shared = |n: &crate::Node| {
+            n.info
+                .evidence
+                .iter()
+                .any(|e| e.signal == "same-stored-data")
+        };
+        assert!(
+            !shared(first) && shared(copy),
+            "{sample}: {:?}",
+            copy.info.evidence
+        );
+        assert_eq!(
+            first.info.entry.as_ref().and_then(|e| e.offset),
+            copy.info.entry.as_ref().and_then(|e| e.offset),
+        );
+    }
+}
