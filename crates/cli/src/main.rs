@@ -17,6 +17,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    bound_heap_fragmentation();
     let cli = Cli::parse();
     match cli.command {
         Command::Scan(args) => scan(args),
@@ -24,6 +25,35 @@ fn main() -> ExitCode {
         Command::Export(args) => export(args),
     }
 }
+
+/// glibc's malloc serves blocks below its mmap threshold from the heap,
+/// and raises that threshold (from 128 KiB up to 32 MiB) each time a larger
+/// mapped block is freed. A scan frees a decoder's state (flate2's 47 KiB
+/// inflater, an 8 KiB read buffer) after every entry while the entry's
+/// node, allocated meanwhile, stays: the freed blocks are carved up by
+/// those small allocations and the next decoder extends the heap, so the
+/// resident size grew by about 20 KiB per entry whatever the live heap
+/// (a zip of 60,000 tiny files: 122 MB live, 1.2 GB resident). A fixed
+/// threshold of 32 KiB maps such blocks and unmaps them when freed:
+/// 132 MB resident, and no slower.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn bound_heap_fragmentation() {
+    use std::os::raw::c_int;
+    unsafe extern "C" {
+        fn mallopt(param: c_int, value: c_int) -> c_int;
+    }
+    /// `M_MMAP_THRESHOLD` in glibc's `malloc.h`.
+    const M_MMAP_THRESHOLD: c_int = -3;
+    // SAFETY: mallopt only sets an allocator parameter (it takes the
+    // allocator's lock); it is called before any other thread exists.
+    unsafe {
+        mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+    }
+}
+
+/// Other allocators need no help.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn bound_heap_fragmentation() {}
 
 /// The scanner every subcommand uses: the CLI maps files larger than the
 /// library's threshold (see [`ReadMode::Auto`]), as it always has.

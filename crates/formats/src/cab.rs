@@ -221,6 +221,9 @@ pub(crate) fn walk<'a>(whole: &'a [u8], namer: Option<Namer<'a>>, notes: &mut No
             stage: Stage::Spanning(0),
             pulled: 0,
             folder: None,
+            members: None,
+            runs: std::collections::BTreeMap::new(),
+            spare: None,
         })),
     }
 }
@@ -260,6 +263,17 @@ struct Walk<'a> {
     pulled: usize,
     /// The folder being decoded.
     folder: Option<FolderWalk<'a>>,
+    /// Each folder's files (indices into `files`, in table order), made
+    /// once when the first folder starts: finding them per folder cost
+    /// folders × files (65,535 × 65,535 in a 2 MB cabinet).
+    members: Option<Vec<Vec<usize>>>,
+    /// CFDATA runs of the folders started so far: first block's offset →
+    /// (end of the last block, folder). A folder whose run overlaps an
+    /// earlier one's is not decoded: folders naming one run of blocks
+    /// would decode it once per folder.
+    runs: std::collections::BTreeMap<usize, (usize, usize)>,
+    /// The MSZIP decoder of the last folder, for the next one.
+    spare: Option<Decoder>,
 }
 
 /// One folder being decoded: its files in the order of their data.
@@ -344,7 +358,9 @@ impl Container for Walk<'_> {
                             });
                         }
                         Step::FolderDone => {
-                            self.folder = None;
+                            if let Some(fw) = self.folder.take() {
+                                self.spare = Some(fw.reader.decoder);
+                            }
                             self.stage = Stage::Folders(k + 1);
                         }
                     }
@@ -479,34 +495,65 @@ impl<'a> Walk<'a> {
     /// whose method cannot be decoded is walked with every file missing.
     fn start_folder(&mut self, k: usize, notes: &mut Notes) -> Option<FolderWalk<'a>> {
         let folder = self.folders.get(k)?;
-        let mut members: Vec<usize> = (0..self.files.len())
-            .filter(|&i| {
-                self.files
-                    .get(i)
-                    .is_some_and(|f| usize::from(f.folder) == k)
-            })
-            .collect();
+        let files = &self.files;
+        let n_folders = self.folders.len();
+        let all = self.members.get_or_insert_with(|| {
+            let mut all = vec![Vec::new(); n_folders];
+            for (i, f) in files.iter().enumerate() {
+                if let Some(m) = all.get_mut(usize::from(f.folder)) {
+                    m.push(i);
+                }
+            }
+            all
+        });
+        let mut members = std::mem::take(all.get_mut(k)?);
         members.sort_by_key(|&i| self.files.get(i).map_or(0, |f| f.offset));
         if members.is_empty() {
             return None;
         }
         let data = self.data;
-        let decoder = match folder.method {
-            Method::None => Decoder::Stored,
-            Method::MsZip => Decoder::MsZip {
-                window: Vec::new(),
-                inflater: Box::new(flate2::Decompress::new(false)),
+        // The folder's run of CFDATA blocks, walked once and claimed; a run
+        // overlapping an earlier folder's is not decoded again.
+        let (extent, shared) = match claim_run(data, folder, self.data_reserve, &mut self.runs, k) {
+            Ok(extent) => (extent, None),
+            Err((start, at, s, e, j)) => (
+                None,
+                Some(Error::malformed(format!(
+                    "folder {k}: its CFDATA blocks (from byte {start}, at {at}) run into those of folder {j} ({s}..{e}); its files are not decoded again"
+                ))),
+            ),
+        };
+        let decoder = match (shared, folder.method) {
+            (Some(e), _) => {
+                notes.error(e.clone());
+                Decoder::Failed(e)
+            }
+            (None, Method::None) => Decoder::Stored,
+            (None, Method::MsZip) => match self.spare.take() {
+                // The inflater of an earlier folder (reset before every
+                // block), not one allocated per folder.
+                Some(Decoder::MsZip {
+                    mut window,
+                    inflater,
+                }) => {
+                    window.clear();
+                    Decoder::MsZip { window, inflater }
+                }
+                _ => Decoder::MsZip {
+                    window: Vec::new(),
+                    inflater: Box::new(flate2::Decompress::new(false)),
+                },
             },
-            Method::Lzx(w) => match lzx::Lzx::new(w) {
+            (None, Method::Lzx(w)) => match lzx::Lzx::new(w) {
                 Some(d) => Decoder::Lzx(Box::new(d)),
                 None => Decoder::Failed(Error::malformed(format!(
                     "folder {k}: LZX window of 2^{w} bytes is invalid (cabinets use 2^15 to 2^21)"
                 ))),
             },
-            Method::Quantum(_) => Decoder::Failed(Error::unsupported(format!(
+            (None, Method::Quantum(_)) => Decoder::Failed(Error::unsupported(format!(
                 "folder {k}: Quantum compression is not decoded"
             ))),
-            Method::Unknown(bits) => Decoder::Failed(Error::malformed(format!(
+            (None, Method::Unknown(bits)) => Decoder::Failed(Error::malformed(format!(
                 "folder {k}: unknown compression type {bits:#06x}"
             ))),
         };
@@ -514,9 +561,8 @@ impl<'a> Walk<'a> {
             Decoder::Failed(e) => Some((e.clone(), false)),
             _ => None,
         };
-        let packed = folder_packed_size(data, folder, self.data_reserve);
-        let fits = folder_extent(data, folder, self.data_reserve)
-            .is_some_and(|(_, end)| end <= data.len());
+        let packed = extent.map(|(total, _)| total);
+        let fits = extent.is_some_and(|(_, end)| end <= data.len());
         if !fits && failed.is_none() {
             // Said on the cabinet too: its files lose bytes because the
             // cabinet (as cbCabinet bounds it) ends before its data does.
@@ -867,21 +913,60 @@ fn entry_info(method: Option<Method>) -> EntryInfo {
 
 /// Sum of the folder's `cbData`, for the ratio check (a lower bound of each
 /// file's own ratio); `None` when the block headers cannot all be read.
-fn folder_packed_size(data: &[u8], folder: &Folder, reserve: usize) -> Option<u64> {
-    folder_extent(data, folder, reserve).map(|(total, _)| total)
-}
-
-/// Sum of the folder's `cbData` and the offset where its last block ends
-/// (which may lie past the data); `None` when a block header cannot be read.
-fn folder_extent(data: &[u8], folder: &Folder, reserve: usize) -> Option<(u64, usize)> {
-    let mut at = folder.data_offset as usize;
+/// Walk folder `k`'s CFDATA block headers and claim the bytes they span
+/// in `runs` (first block → (end, folder)): the sum of their `cbData` and
+/// the offset where the last block ends (which may lie past the data), or
+/// none when a block header cannot be read (the bytes walked are claimed
+/// still). When the run reaches bytes an earlier folder claimed, the walk
+/// stops there: `Err((start, at, earlier start, earlier end, earlier
+/// folder))`. Each byte is walked for one folder only, so folders naming
+/// one run of blocks (65,535 folders × 65,535 blocks in 1 MB) cost the
+/// run once, not once per folder.
+#[allow(clippy::type_complexity)]
+fn claim_run(
+    data: &[u8],
+    folder: &Folder,
+    reserve: usize,
+    runs: &mut std::collections::BTreeMap<usize, (usize, usize)>,
+    k: usize,
+) -> Result<Option<(u64, usize)>, (usize, usize, usize, usize, usize)> {
+    let start = folder.data_offset as usize;
+    let mut at = start;
     let mut total = 0u64;
-    for _ in 0..folder.blocks {
-        let cb = le_u16(data, at + 4)?;
+    let mut extent = None;
+    let mut blocks = 0;
+    let hit = loop {
+        if blocks == folder.blocks {
+            extent = Some((total, at));
+            break None;
+        }
+        let Some(cb) = le_u16(data, at + 4) else {
+            break None;
+        };
+        let Some(next) = at.checked_add(8 + reserve + usize::from(cb)) else {
+            break None;
+        };
+        // A claimed run holding `at`, or starting before `next`.
+        let earlier = runs
+            .range(..=at)
+            .next_back()
+            .filter(|(_, (e, _))| *e > at)
+            .or_else(|| runs.range(at..next).next())
+            .map(|(&s, &(e, j))| (s, e, j));
+        if let Some((s, e, j)) = earlier {
+            break Some((start, at, s, e, j));
+        }
         total += u64::from(cb);
-        at = at.checked_add(8 + reserve + usize::from(cb))?;
+        at = next;
+        blocks += 1;
+    };
+    if at > start {
+        runs.insert(start, (at, k));
     }
-    Some((total, at))
+    match hit {
+        Some(h) => Err(h),
+        None => Ok(extent),
+    }
 }
 
 enum Decoder {

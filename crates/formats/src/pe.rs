@@ -500,7 +500,7 @@ fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a>
         ),
         le_u32(data, 0x3C).map(u64::from),
     ));
-    goblin_facts(data, opts.limits.max_pe_imports, &mut info, &mut plan);
+    goblin_facts(data, opts.limits, &mut info, &mut plan);
     info.burn = burn_section(data, &layout, &mut plan);
     overlay(data, &layout, &mut info, opts, &mut plan);
     plan.end_part();
@@ -890,43 +890,71 @@ fn pe_hashes(
 /// Imports, version info and manifest through goblin; a goblin failure is an
 /// error on the node, not the end of the parse.
 ///
-/// goblin's import parser allocates per import entry, and descriptors may
-/// share one thunk array, so entries can outnumber the file's bytes by
-/// orders of magnitude (1,000 descriptors over one array of 30,000 ordinals
-/// in 260 KB). goblin therefore first parses without imports; the entries
-/// its import parser would produce are counted the way it walks them
-/// ([`count_imports`], at most `max_imports` + 1 read), and only within
-/// the limit are the imports parsed.
-fn goblin_facts(data: &[u8], max_imports: u64, info: &mut PeInfo, plan: &mut Plan<'_>) {
+/// Two counts in the file multiply goblin's work, not its size, so both are
+/// measured first, walking the tables as goblin walks them, before goblin
+/// runs ([`table_costs`]):
+/// - goblin's import parser allocates per import entry, and descriptors
+///   may share one thunk array (1,000 descriptors over one array of 30,000
+///   ordinals in 260 KB): past `max_pe_imports` entries the imports are not
+///   parsed;
+/// - goblin reads every export, import and DLL name to its NUL once per
+///   entry naming it, so 100,000 name pointers at one 600 KB string make
+///   60 GB of reading in 1.2 MB: past `max_pe_name_bytes` read in all the
+///   imports are not parsed, and when the exports alone pass it goblin
+///   (which always parses exports) is not run at all.
+fn goblin_facts(data: &[u8], limits: &Limits, info: &mut PeInfo, plan: &mut Plan<'_>) {
     use goblin::pe::options::{ParseMode, ParseOptions};
     let base = ParseOptions::default().with_parse_mode(ParseMode::Permissive);
-    let pe = match goblin::pe::PE::parse_with_opts(data, &base.with_parse_imports(false)) {
+    let max_names = limits.max_pe_name_bytes;
+    let costs = table_costs(data, &base, limits.max_pe_imports, max_names);
+    if costs.export_names > max_names {
+        plan.error(Error::limit(
+            Limit::MaxPeNameBytes,
+            format!(
+                "the export table's names would be read more than {max_names} bytes in all \
+                 (name pointers sharing one long name); imports, version info and manifest \
+                 not read"
+            ),
+        ));
+        return;
+    }
+    let max_imports = limits.max_pe_imports;
+    let too_many = costs.imports > max_imports;
+    let too_long = costs.export_names.saturating_add(costs.import_names) > max_names;
+    // One parse: with imports when the count allows them, else without.
+    let opts = if too_many || too_long {
+        base.with_parse_imports(false)
+    } else {
+        base
+    };
+    let pe = match goblin::pe::PE::parse_with_opts(data, &opts) {
         Ok(pe) => pe,
         Err(e) => {
             plan.error(Error::malformed(format!("PE: {e}")));
             return;
         }
     };
-    match count_imports(data, &pe, &base, max_imports) {
-        Some(n) if n > max_imports => plan.error(Error::limit(
+    if too_many {
+        plan.error(Error::limit(
             Limit::MaxPeImports,
             format!(
                 "the import table declares more than {max_imports} import entries \
                  (descriptors sharing thunk arrays); imports not listed"
             ),
-        )),
-        _ => {
-            let only_imports = base.with_parse_resources(false).with_parse_tls_data(false);
-            match goblin::pe::PE::parse_with_opts(data, &only_imports) {
-                Ok(with) => {
-                    info.imports = Some(ImportSummary {
-                        dlls: with.libraries.iter().map(|s| (*s).to_owned()).collect(),
-                        functions: with.imports.len(),
-                    })
-                }
-                Err(e) => plan.error(Error::malformed(format!("PE imports: {e}"))),
-            }
-        }
+        ));
+    } else if too_long {
+        plan.error(Error::limit(
+            Limit::MaxPeNameBytes,
+            format!(
+                "the import table's names would be read more than {max_names} bytes in all \
+                 (entries sharing one long name); imports not listed"
+            ),
+        ));
+    } else {
+        info.imports = Some(ImportSummary {
+            dlls: pe.libraries.iter().map(|s| (*s).to_owned()).collect(),
+            functions: pe.imports.len(),
+        });
     }
     if let Some(rd) = &pe.resource_data {
         if let Some(vi) = &rd.version_info {
@@ -958,48 +986,159 @@ fn goblin_facts(data: &[u8], max_imports: u64, info: &mut PeInfo, plan: &mut Pla
     }
 }
 
-/// The import entries goblin's import parser would produce for `pe`,
-/// walked as it walks them (descriptors until an all-zero or impossible
-/// one; per descriptor the lookup table, else the address table, until a
-/// zero entry or the end of the data), counting at most `cap` + 1: the work
-/// is bounded by the descriptors in the file plus `cap`. `None` when there
-/// is no import directory goblin can map.
-fn count_imports(
+/// What goblin's export and import parsers would do with this file,
+/// counted before they run (see [`goblin_facts`]). Each count stops just
+/// past its limit, so measuring costs at most the tables' size plus the
+/// limits.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TableCosts {
+    /// Import entries (all descriptors together), at most the limit + 1.
+    imports: u64,
+    /// Bytes of import and DLL names read, one read per entry naming one.
+    import_names: u64,
+    /// Bytes of export names and forwarder strings read, likewise.
+    export_names: u64,
+}
+
+/// The headers goblin's table parsers start from: sections, optional
+/// header and whether it is PE32+. None when they do not parse (goblin's
+/// own parse then fails as well, or reads no tables).
+fn table_heads(
     data: &[u8],
-    pe: &goblin::pe::PE<'_>,
+) -> Option<(
+    Vec<goblin::pe::section_table::SectionTable>,
+    goblin::pe::optional_header::OptionalHeader,
+)> {
+    let header = goblin::pe::header::Header::parse(data).ok()?;
+    let oh = header.optional_header?;
+    let mut at = usize::try_from(header.dos_header.pe_pointer)
+        .ok()?
+        .checked_add(4 + 20)?
+        .checked_add(usize::from(header.coff_header.size_of_optional_header))?;
+    let sections = header.coff_header.sections(data, &mut at).ok()?;
+    Some((sections, oh))
+}
+
+/// Bytes goblin reads for the string at `at` (to its NUL or the end of
+/// the data), counting at most `cap` + 1.
+fn name_read(data: &[u8], at: Option<usize>, cap: u64) -> u64 {
+    let Some(rest) = at.and_then(|a| data.get(a..)) else {
+        return 0;
+    };
+    let window = rest
+        .get(..usize::try_from(cap.saturating_add(1)).unwrap_or(usize::MAX))
+        .unwrap_or(rest);
+    window.iter().position(|&b| b == 0).unwrap_or(window.len()) as u64
+}
+
+/// The import entries and name bytes goblin's import parser would produce
+/// and read, and the name bytes its export parser would read, walked as
+/// they walk the tables: imports per descriptor (until an all-zero or
+/// impossible one) in the lookup table, else the address table, until a
+/// zero entry or the end of the data; exports per name pointer, its name
+/// and, when the function it names is a forwarder, the forwarder string.
+/// Entries stop at `max_imports` + 1 and name bytes at `max_names` + 1.
+fn table_costs(
+    data: &[u8],
     opts: &goblin::pe::options::ParseOptions,
-    cap: u64,
-) -> Option<u64> {
+    max_imports: u64,
+    max_names: u64,
+) -> TableCosts {
     use goblin::pe::utils::find_offset;
-    let oh = pe.header.optional_header?;
-    let dir = oh.data_directories.get_import_table()?;
+    let mut costs = TableCosts::default();
+    let Some((sections, oh)) = table_heads(data) else {
+        return costs;
+    };
     let align = oh.windows_fields.file_alignment;
-    let sections = &pe.sections;
-    let mut at = find_offset(dir.virtual_address as usize, sections, align, opts)?;
-    let width = if pe.is_64 { 8 } else { 4 };
-    let mut total = 0u64;
-    while let Some(d) = data.get(at..at.checked_add(20)?) {
+    let map = |rva: u32| find_offset(rva as usize, &sections, align, opts);
+    let field = |d: &[u8], k: usize| le_u32(d, k).unwrap_or(0);
+    // Exports: goblin gives up on counts larger than the data.
+    if let Some(dir) = oh.data_directories.get_export_table() {
+        let table = map(dir.virtual_address).and_then(|a| data.get(a..a.checked_add(40)?));
+        if let Some(d) = table {
+            let (functions, names) = (field(d, 20) as usize, field(d, 24) as usize);
+            let (eat, npt, ot) = (map(field(d, 28)), map(field(d, 32)), map(field(d, 36)));
+            let (start, end) = (
+                dir.virtual_address,
+                dir.virtual_address.saturating_add(dir.size),
+            );
+            if functions <= data.len() && names <= data.len() {
+                for i in 0..names {
+                    let left = max_names - costs.export_names.min(max_names);
+                    let Some(ptr) = npt
+                        .and_then(|t| t.checked_add(i.checked_mul(4)?))
+                        .and_then(|a| le_u32(data, a))
+                    else {
+                        break;
+                    };
+                    costs.export_names += name_read(data, map(ptr), left);
+                    // The function it names, when a forwarder (an address
+                    // inside the export directory) is read as a string too.
+                    let ordinal = ot
+                        .and_then(|t| t.checked_add(i.checked_mul(2)?))
+                        .and_then(|a| le_u16(data, a));
+                    let address = ordinal
+                        .filter(|&o| usize::from(o) < functions)
+                        .and_then(|o| eat?.checked_add(usize::from(o) * 4))
+                        .and_then(|a| le_u32(data, a));
+                    if let Some(f) = address.filter(|&f| f >= start && f < end) {
+                        let left = max_names - costs.export_names.min(max_names);
+                        costs.export_names += name_read(data, map(f), left);
+                    }
+                    if costs.export_names > max_names {
+                        return costs;
+                    }
+                }
+            }
+        }
+    }
+    let Some(dir) = oh.data_directories.get_import_table() else {
+        return costs;
+    };
+    let Some(mut at) = map(dir.virtual_address) else {
+        return costs;
+    };
+    let wide = oh.standard_fields.magic == goblin::pe::optional_header::MAGIC_64;
+    let width = if wide { 8 } else { 4 };
+    let ordinal_bit = if wide { 1u64 << 63 } else { 1u64 << 31 };
+    while let Some(d) = at.checked_add(20).and_then(|end| data.get(at..end)) {
         at += 20;
-        let field = |k: usize| le_u32(d, k).unwrap_or(0);
-        let (lookup, name, address) = (field(0), field(12), field(16));
+        let (lookup, name, address) = (field(d, 0), field(d, 12), field(d, 16));
         if d.iter().all(|&b| b == 0) || name == 0 || address == 0 {
             break;
         }
-        let table = find_offset(lookup as usize, sections, align, opts)
-            .or_else(|| find_offset(address as usize, sections, align, opts));
-        let Some(mut t) = table else { continue };
-        while let Some(entry) = data.get(t..t.checked_add(width)?) {
-            if entry.iter().all(|&b| b == 0) {
+        let left = max_names - costs.import_names.min(max_names);
+        costs.import_names += name_read(data, map(name), left);
+        if costs.import_names > max_names {
+            return costs;
+        }
+        let Some(mut t) = map(lookup).or_else(|| map(address)) else {
+            continue;
+        };
+        while let Some(entry) = t.checked_add(width).and_then(|end| data.get(t..end)) {
+            let bits = if wide {
+                le_u64(entry, 0).unwrap_or(0)
+            } else {
+                u64::from(le_u32(entry, 0).unwrap_or(0))
+            };
+            if bits == 0 {
                 break;
             }
-            total += 1;
-            if total > cap {
-                return Some(total);
+            costs.imports += 1;
+            if bits & ordinal_bit == 0 {
+                // The hint (two bytes), then the name.
+                let left = max_names - costs.import_names.min(max_names);
+                let hint = map((bits & 0x7fff_ffff) as u32);
+                costs.import_names +=
+                    2 + name_read(data, hint.and_then(|h| h.checked_add(2)), left);
+            }
+            if costs.imports > max_imports || costs.import_names > max_names {
+                return costs;
             }
             t += width;
         }
     }
-    Some(total)
+    costs
 }
 
 /// `level` of `requestedExecutionLevel` in a manifest (UTF-8 or UTF-16LE).

@@ -203,6 +203,14 @@ limits! {
     /// imports are not listed and the node says so. Default: 65,536 (large
     /// real DLLs import a few thousand).
     max_pe_imports (MaxPeImports): u64 = 65_536, "65,536", "import entries one PE may declare for its imports to be listed (descriptors sharing a thunk array multiply them)";
+    /// Bytes of export, import and DLL names one PE's tables make the PE
+    /// parser read. Each entry's name is read to its NUL, so many entries
+    /// naming one long string cost entries × its length (100,000 export
+    /// name pointers at one 600 KB name: 60 GB in a 1.2 MB file); past
+    /// this the imports are not listed (and, when the exports alone pass
+    /// it, neither are version info and manifest) and the node says so.
+    /// Default: 32 MiB (real DLLs read well under 1 MiB of names).
+    max_pe_name_bytes (MaxPeNameBytes): u64 = 32 << 20, "32 MiB", "bytes of export, import and DLL names one PE's tables make the parser read (entries sharing one long name multiply it)";
     /// Nesting depth of directory entries in a xar table of contents.
     /// Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents";
@@ -230,7 +238,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 17);
+        assert_eq!(LIMITS.len(), 18);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

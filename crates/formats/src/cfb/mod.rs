@@ -38,7 +38,7 @@ use installsift_model::limits::Limits;
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Prefix an error with where it happened (argument order of this module).
@@ -597,6 +597,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         cabs,
         names,
         unnamed: Cell::new(0),
+        claimed: RefCell::new(HashMap::new()),
         cab_bytes: Cow::Borrowed(&[]),
         cab_name: String::new(),
         streams: stream_refs,
@@ -630,6 +631,9 @@ struct Walk<'a> {
     names: HashMap<String, String>,
     /// Files of the current cabinet without a File table row.
     unnamed: Cell<usize>,
+    /// Sectors of the streams read so far → their directory entry (see
+    /// [`Cfb::claim_sectors`]).
+    claimed: RefCell<HashMap<u32, u32>>,
     /// The current cabinet's bytes (borrowed when its sectors are
     /// contiguous in the file).
     cab_bytes: Cow<'a, [u8]>,
@@ -748,6 +752,29 @@ impl Walk<'_> {
         } else {
             format!("{}/{name}", s.parents.join("/"))
         };
+        let shared = self
+            .cfb
+            .claim_sectors(e, e.id, &mut self.claimed.borrow_mut());
+        if let Some((sector, owner)) = shared {
+            let other = self.cfb.entries.get(owner as usize).map_or_else(
+                || format!("entry {owner}"),
+                |o| display_name(&msi::decode_stream_name(&o.name).0),
+            );
+            let mut info = EntryInfo::new(EntryKind::Stream);
+            if e.name != full {
+                info.key = Some(e.name.clone());
+            }
+            return Some(Entry {
+                name: full.clone(),
+                info,
+                data: Data::Missing {
+                    size: e.size,
+                    error: Error::malformed(format!(
+                        "stream `{full}` runs into the sectors of stream `{other}` (sector {sector}); not read again"
+                    )),
+                },
+            });
+        }
         let bytes = match self.cfb.read_stream(e, self.max_entry) {
             Ok(b) => b,
             Err(err) => {

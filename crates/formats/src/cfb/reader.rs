@@ -526,6 +526,43 @@ impl<'a> Cfb<'a> {
         }
     }
 
+    /// Claim the sectors of stream `e` (directory entry `id`) in `claimed`
+    /// (sector → owning entry), walking its chain no further than its size
+    /// needs; the first sector another stream claimed already, with its
+    /// owner. Streams never share sectors in a sound file, but a hostile
+    /// one points thousands of streams at one chain (or merges their
+    /// chains into one) so that each reads it again; walking stops at the
+    /// first claimed sector, so every sector is walked for one stream
+    /// only. Mini streams (under the cutoff, at most 4 KiB each) are not
+    /// walked.
+    pub(crate) fn claim_sectors(
+        &self,
+        e: &DirEntry,
+        id: u32,
+        claimed: &mut std::collections::HashMap<u32, u32>,
+    ) -> Option<(u32, u32)> {
+        let size = self.stream_size(e);
+        if (size < self.mini_cutoff && e.kind != EntryType::Root) || size == 0 {
+            return None;
+        }
+        let need = size.div_ceil(self.sector_size as u64);
+        let mut cur = e.start;
+        let mut walked = 0u64;
+        while walked < need && cur <= 0xFFFF_FFFA {
+            match claimed.get(&cur) {
+                // Its own sector again: a loop, which reading reports.
+                Some(&owner) if owner == id => return None,
+                Some(&owner) => return Some((cur, owner)),
+                None => {
+                    claimed.insert(cur, id);
+                }
+            }
+            walked += 1;
+            cur = self.fat_next(cur).ok()?;
+        }
+        None
+    }
+
     /// Read a stream's bytes in full. Streams shorter than the cutoff come
     /// from the mini stream. `max` bounds the size accepted (checked against
     /// the declared size before anything is copied). On a broken chain the

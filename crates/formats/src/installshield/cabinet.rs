@@ -613,6 +613,9 @@ pub(crate) fn open_set<'a>(
         raw: std::borrow::Cow::Borrowed(&[]),
         md5: Md5::new(),
         want: None,
+        pulled: 0,
+        ranges: std::collections::HashMap::new(),
+        reading: None,
     }))
 }
 
@@ -628,11 +631,28 @@ struct SetWalk<'a> {
     /// Its MD5 as the engine reads it, and the file table's.
     md5: Md5,
     want: Option<[u8; 16]>,
+    /// Entries handed over so far (the index of the next one).
+    pulled: usize,
+    /// Stored range of each file decoded → its entry index and the
+    /// outcome of its MD5 check (`None`: not checked). Files naming the
+    /// same range (links, or a hostile table pointing thousands of files
+    /// at one compressed range) are copies of the first, not decoded
+    /// again.
+    ranges: std::collections::HashMap<RangeKey, (usize, Option<std::result::Result<(), Error>>)>,
+    /// The range of the file the engine is reading.
+    reading: Option<RangeKey>,
 }
+
+/// What makes two files' bytes the same: where their stored data lies
+/// (volume, offset, stored and expanded size), how it is stored (flags)
+/// and the MD5 the table states for it.
+type RangeKey = (u32, u64, u64, u64, u16, Option<[u8; 16]>);
 
 impl Container for SetWalk<'_> {
     fn next_entry(&mut self, _notes: &mut Notes) -> Option<Entry<'_>> {
         let (i, name, fd) = self.files.next()?;
+        let index = self.pulled;
+        self.pulled += 1;
         let mut entry = EntryInfo::new(EntryKind::File);
         entry.method = Some(
             match (
@@ -664,6 +684,30 @@ impl Container for SetWalk<'_> {
             }
         };
         let (mut raw, src) = src;
+        let key: RangeKey = (
+            src.volume,
+            src.data_offset,
+            src.compressed,
+            src.expanded,
+            src.flags,
+            src.md5,
+        );
+        if src.flags & FILE_SPLIT == 0 && src.compressed > 0 {
+            if let Some((of, outcome)) = self.ranges.get(&key) {
+                match outcome {
+                    Some(Ok(())) => entry.add_verified(Check::InstallshieldMd5),
+                    Some(Err(e)) => entry.add_error(e.clone()),
+                    None => {}
+                }
+                return Some(Entry {
+                    name,
+                    info: entry,
+                    data: Data::Copy { of: *of },
+                });
+            }
+            self.ranges.insert(key, (index, None));
+            self.reading = Some(key);
+        }
         if src.flags & FILE_OBFUSCATED != 0 {
             deobfuscate(raw.to_mut());
         }
@@ -701,20 +745,27 @@ impl Container for SetWalk<'_> {
         info: &mut EntryInfo,
         _notes: &mut Notes,
     ) {
+        let reading = self.reading.take();
         let (Ok(_), Some(want)) = (read, self.want.take()) else {
             return;
         };
         let got: [u8; 16] = std::mem::replace(&mut self.md5, Md5::new())
             .finalize()
             .into();
-        if got == want {
+        let outcome = if got == want {
             info.add_verified(Check::InstallshieldMd5);
+            Ok(())
         } else {
-            info.add_error(Error::checksum(format!(
+            let e = Error::checksum(format!(
                 "MD5 of the unpacked file is {}, the cabinet's file table stores {}",
                 hex(&got),
                 hex(&want)
-            )));
+            ));
+            info.add_error(e.clone());
+            Err(e)
+        };
+        if let Some(r) = reading.and_then(|k| self.ranges.get_mut(&k)) {
+            r.1 = Some(outcome);
         }
     }
 

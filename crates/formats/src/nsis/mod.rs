@@ -68,6 +68,7 @@ use installsift_model::error::{context, Error};
 use installsift_model::limits::Limits;
 use installsift_model::{EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::io::{self, Read};
 
 /// `EF BE AD DE "NullsoftInst"`, at offset 4 of the first header.
@@ -548,6 +549,7 @@ fn read<'a>(data: &'a [u8], mut info: NsisInfo, limits: &Limits, notes: &mut Not
                 max_entry: limits.max_entry_size,
                 damaged: false,
                 reading: None,
+                blocks: HashMap::new(),
             }),
         )
     };
@@ -696,7 +698,16 @@ struct Plain<'a> {
     /// The block the engine is reading: (name, cut short, bytes present,
     /// stored size).
     reading: Option<(String, bool, usize, u32)>,
+    /// Data position (and whether the uninstaller's) of each block handed
+    /// over → its entry index: items naming one block again (thousands of
+    /// them can name one compressed block) are copies of the first, not
+    /// decoded again.
+    blocks: HashMap<(u32, bool), FirstRead>,
 }
+
+/// The first entry read from a non-solid block: its index, offset and
+/// compressed size (repeated on its copies).
+type FirstRead = (usize, Option<u64>, Option<u64>);
 
 /// What [`Walk::step`] decided.
 enum Step<'a> {
@@ -952,13 +963,20 @@ impl<'a> Walk<'a> {
                     });
                 }
                 Body::Plain(p) => {
-                    return Some(Step::Ready(p.block(
-                        it,
-                        name,
-                        method,
-                        self.truncated,
-                        notes,
-                    )))
+                    let key = (it.pos, it.uninstaller);
+                    if let Some(&(of, offset, compressed)) = p.blocks.get(&key) {
+                        let mut info = entry(method);
+                        (info.offset, info.compressed_size) = (offset, compressed);
+                        return Some(Step::Ready(Entry {
+                            name,
+                            info,
+                            data: Data::Copy { of },
+                        }));
+                    }
+                    let e = p.block(it, name, method, self.truncated, notes);
+                    p.blocks
+                        .insert(key, (self.pulled, e.info.offset, e.info.compressed_size));
+                    return Some(Step::Ready(e));
                 }
             }
         }
@@ -1113,27 +1131,33 @@ mod tests {
             let l = list(open, &d, &limits, usize::MAX);
             assert!(l.notes.errors.is_empty(), "{rel}: {:?}", l.notes.errors);
             assert_eq!(l.entries.len(), 44, "{rel}");
+            let whole = |data: &Listed| match data {
+                Listed::Decoded(Ok(b)) => Some(b.clone()),
+                Listed::Slice { at, len } => Some(d[*at..*at + *len].to_vec()),
+                _ => None,
+            };
             let bytes = |name: &str| {
-                l.entries
-                    .iter()
-                    .find(|e| e.0 == name)
-                    .map(|e| match &e.2 {
-                        Listed::Decoded(Ok(b)) => b.clone(),
-                        Listed::Slice { at, len } => d[*at..*at + *len].to_vec(),
-                        other => panic!("{rel}: {name}: {other:?}"),
-                    })
-                    .expect(name)
+                let e = l.entries.iter().find(|e| e.0 == name).expect(name);
+                match &e.2 {
+                    Listed::Copy(of) => whole(&l.entries[*of].2),
+                    other => whole(other),
+                }
+                .unwrap_or_else(|| panic!("{rel}: {name}: {:?}", e.2))
             };
             for (name, info, data) in &l.entries {
                 assert!(
-                    matches!(data, Listed::Decoded(Ok(_)) | Listed::Slice { .. }),
+                    matches!(
+                        data,
+                        Listed::Decoded(Ok(_)) | Listed::Slice { .. } | Listed::Copy(_)
+                    ),
                     "{rel}: {name}: {data:?}"
                 );
                 // NSIS's one CRC covers the exehead too: the PE checks it.
                 assert!(info.verified_by.is_empty() && info.errors.is_empty());
             }
             assert_eq!(bytes("readme.txt").len(), 322);
-            // One data block for two `File` commands: read for both.
+            // One data block for two `File` commands: decoded once (the
+            // second is a copy, or in a solid stream the kept bytes again).
             assert_eq!(bytes("readme.txt"), bytes("readme-copy.txt"), "{rel}");
             assert_eq!(bytes("$PLUGINSDIR/System.dll").len(), 29696);
             let Some(Metadata::Nsis(info)) = &l.parsed.metadata else {
