@@ -435,18 +435,13 @@ impl<'s> Cx<'s> {
             }
         }
         let node = match data {
-            ChildData::Borrowed(bytes) => scan_node(
-                self.scanner,
-                self.budget,
-                path,
-                self.depth + 1,
-                bytes,
-                None,
-                Some(entry),
-                Ok(()),
-            ),
-            ChildData::Overlapping(bytes, overlap) => {
-                let open = Err(overlap);
+            // A region overlapping another is scanned (hashed, classified)
+            // but not opened: `open` carries why.
+            ChildData::Borrowed(bytes) | ChildData::Overlapping(bytes, _) => {
+                let open = match data {
+                    ChildData::Overlapping(_, overlap) => Err(overlap),
+                    _ => Ok(()),
+                };
                 scan_node(
                     self.scanner,
                     self.budget,
