@@ -689,7 +689,10 @@ fn tell<C: Container + ?Sized>(
 /// of bytes the container holds) its first `max` bytes.
 fn slice_listed(b: &[u8], input: &std::ops::Range<usize>, max: u64) -> Listed {
     let at = b.as_ptr() as usize;
-    if b.is_empty() || (input.contains(&at) && at + b.len() <= input.end) {
+    // An empty slice may point anywhere (a static, another buffer): it is a
+    // region of the input only when it lies within it like any other.
+    let inside = at >= input.start && at.checked_add(b.len()).is_some_and(|e| e <= input.end);
+    if inside {
         Listed::Slice {
             at: at.wrapping_sub(input.start),
             len: b.len(),
