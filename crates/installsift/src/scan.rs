@@ -58,6 +58,13 @@ fn changed_under_scan(
     root.errors.insert(0, Error::io(what));
 }
 
+/// The addresses `bytes` spans: how borrowed regions of a node are told
+/// apart (the same region, or one overlapping another).
+fn region_of(bytes: &[u8]) -> (usize, usize) {
+    let start = bytes.as_ptr() as usize;
+    (start, start + bytes.len())
+}
+
 /// Scans files and byte buffers. Cheap to clone; safe to share across threads.
 #[derive(Debug, Clone, Default)]
 pub struct Scanner {
@@ -361,6 +368,16 @@ impl<'s> Cx<'s> {
         true
     }
 
+    /// `entry` with the outcome of the digest its container stated for it
+    /// (an MSI's `MsiFileHash` row), once that digest was checked.
+    fn with_outcome(&mut self, entry: EntryInfo) -> EntryInfo {
+        match entry.key.as_ref().and_then(|k| self.outcomes.remove(k)) {
+            Some(Ok(check)) => entry.verified(check),
+            Some(Err(e)) => entry.with_error(e),
+            None => entry,
+        }
+    }
+
     /// Scan a child now and attach it. Returns false when the entry limits
     /// stop this container; the parser should then stop producing children.
     pub(crate) fn child(
@@ -369,29 +386,17 @@ impl<'s> Cx<'s> {
         entry: EntryInfo,
         data: ChildData<'_>,
     ) -> bool {
-        let data = match data {
-            ChildData::Borrowed(bytes) if !bytes.is_empty() => {
-                let region = (
-                    bytes.as_ptr() as usize,
-                    bytes.as_ptr() as usize + bytes.len(),
-                );
-                if let Some(&of) = self.regions.get(&region) {
-                    return self.child_copy(name, entry, of);
-                }
-                ChildData::Borrowed(bytes)
-            }
-            other => other,
+        let region = match &data {
+            ChildData::Borrowed(bytes) if !bytes.is_empty() => Some(region_of(bytes)),
+            _ => None,
         };
+        if let Some(&of) = region.and_then(|r| self.regions.get(&r)) {
+            return self.child_copy(name, entry, of);
+        }
         if !self.admit() {
             return false;
         }
-        let mut entry = entry;
-        if let Some(outcome) = entry.key.as_ref().and_then(|k| self.outcomes.remove(k)) {
-            entry = match outcome {
-                Ok(check) => entry.verified(check),
-                Err(e) => entry.with_error(e),
-            };
-        }
+        let entry = self.with_outcome(entry);
         let name = name.into();
         let mut path = self.path.to_vec();
         path.push(name.clone());
@@ -425,14 +430,8 @@ impl<'s> Cx<'s> {
             },
             other => other,
         };
-        if let ChildData::Borrowed(bytes) | ChildData::Overlapping(bytes, _) = &data {
-            if !bytes.is_empty() {
-                let region = (
-                    bytes.as_ptr() as usize,
-                    bytes.as_ptr() as usize + bytes.len(),
-                );
-                self.regions.insert(region, self.children.len());
-            }
+        if let (Some(r), ChildData::Borrowed(_) | ChildData::Overlapping(..)) = (region, &data) {
+            self.regions.insert(r, self.children.len());
         }
         let node = match data {
             // A region overlapping another is scanned (hashed, classified)
@@ -578,13 +577,7 @@ impl<'s> Cx<'s> {
                 self.outcomes.insert(k, outcome);
             }
         }
-        let mut entry = entry;
-        if let Some(outcome) = entry.key.as_ref().and_then(|k| self.outcomes.remove(k)) {
-            entry = match outcome {
-                Ok(check) => entry.verified(check),
-                Err(e) => entry.with_error(e),
-            };
-        }
+        let mut entry = self.with_outcome(entry);
         let name = name.into();
         let mut path = self.path.to_vec();
         path.push(name);
@@ -668,10 +661,7 @@ impl<'s> Cx<'s> {
         if bytes.is_empty() {
             return Ok(());
         }
-        let (start, end) = (
-            bytes.as_ptr() as usize,
-            bytes.as_ptr() as usize + bytes.len(),
-        );
+        let (start, end) = region_of(bytes);
         if (start, end) == self.range {
             return Err(Error::malformed(
                 "the same bytes as its parent; not opened again",
