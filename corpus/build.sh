@@ -578,6 +578,16 @@ nested_tsv() { # nested_tsv ARCHIVE PREFIX
     done
 }
 nested_tsv "$HERE"/nested/zip_7z_zip.zip "" | LC_ALL=C sort > "$(ref_name nested/zip_7z_zip.zip .recursive)"
+# Chrome's mini_installer layout: 7zz opens the exe as the 7z in its B7 resource
+# (chrome.packed.7z: BCJ2) and, recursively, the stored chrome.7z inside;
+# cabextract finds the BL resource's cabinet (setup.ex_). Our names are longer
+# (`.rsrc/B7/CHROME.PACKED.7Z/1033/chrome.7z/...`): the `.deep` variant matches
+# each row as a path suffix (tests/it/reference.rs).
+{ nested_tsv "$HERE"/omaha/chrome_mini_installer_layout.exe ""
+  d=$(mktemp -d "$WORK"/ref.XXXXXX)
+  cabextract -q -d "$d" "$HERE"/omaha/chrome_mini_installer_layout.exe
+  dir_tsv "$d"
+} | LC_ALL=C sort > "$(ref_name omaha/chrome_mini_installer_layout.exe .deep)"
 fi # ONLY=all
 
 # NSIS: what 7zz x extracts (7-Zip also rebuilds uninstall.exe from the stub; see

@@ -7,6 +7,9 @@
 #   omaha/omaha_tagged.exe         Omaha metainstaller layout: resource B/102 (lzma tarball),
 #                                  signed with the TEST ONLY key, then tagged (`Gact`)
 #   omaha/chromium_updater_layout.exe  Chromium updater metainstaller layout: B7 `updater.packed.7z`
+#   omaha/chrome_mini_installer_layout.exe  Chrome mini_installer layout: B7 `chrome.packed.7z`
+#                                  (BCJ2 + LZMA with Chrome's own 7za flags, over a stored
+#                                  chrome.7z of Chrome-bin/), BL `setup.ex_` (a cabinet)
 #   lookalike_built/ice_validation.cub        ICE validation database (msibuild): MSI format, no installer
 #   lookalike_built/jar_launcher.exe          a Java launcher layout: PE + JAR appended (zip -A)
 #   lookalike_built/nsis_uninstall_7zz.exe    an NSIS uninstaller: 7zz rebuilds uninstall.exe from nsis/zlib.exe
@@ -68,6 +71,26 @@ python3 "$SRC"/tools/omaha_tag.py "$O"/mi_signed.exe omaha/omaha_tagged.exe \
 (cd "$O"/t && 7zz a -bd -bso0 -bsp0 -t7z -m0=lzma2 -mmt=1 ../updater.packed.7z InstallsiftUpdate.exe readme.txt)
 $RC32 --include-dir="$O" -i "$SRC"/omaha/chromium_updater.rc -o "$O"/cu_res.o
 $CC32 "${PEFLAGS[@]}" -mwindows -o omaha/chromium_updater_layout.exe "$SRC"/pe/cabres.c "$O"/cu_res.o
+# ---- Chrome's mini_installer layout: chrome.7z (stored, -mx0) of Chrome-bin/, packed
+# into chrome.packed.7z with the flags of chrome/tools/build/win/
+# create_installer_archive.py (CompressUsingLZMA: BCJ2, LZMA:d27:fb128 main stream,
+# LZMA:d22:fb128:mf=bt2 call/jump streams, -mtm-), and setup.ex_ as a cabinet
+# (Chromium's makecab.py writes LZX; gcab writes MSZIP: the cabinet layer is the
+# same format). Stand-ins: our corpus PEs as chrome.exe, chrome.dll, setup.exe.
+C=$WORK/chrome; V=120.0.6099.71; mkdir -p "$C"/st/Chrome-bin/$V/Installer
+cp "$HERE"/pe/hello_x86.exe "$C"/st/Chrome-bin/chrome.exe
+cp "$HERE"/pe/lib_x64.dll "$C"/st/Chrome-bin/$V/chrome.dll
+cp "$HERE"/pe/gui_x64.exe "$C"/st/Chrome-bin/$V/Installer/setup.exe
+cp "$SRC"/payload/readme.txt "$C"/st/Chrome-bin/$V/
+find "$C"/st -exec touch -d "@$EPOCH" {} +
+(cd "$C"/st && 7zz a -bd -bso0 -bsp0 -t7z -mmt=1 ../chrome.7z "$C"/st/Chrome-bin -mx0)
+(cd "$C" && 7zz a -bd -bso0 -bsp0 -t7z -mmt=1 -m0=BCJ2 -m1=LZMA:d27:fb128 \
+    -m2=LZMA:d22:fb128:mf=bt2 -m3=LZMA:d22:fb128:mf=bt2 -mb0:1 -mb0s1:2 -mb0s2:3 -mtm- \
+    chrome.packed.7z chrome.7z)
+cp "$HERE"/pe/gui_x64.exe "$C"/setup.exe; touch -d "@$EPOCH" "$C"/setup.exe
+(cd "$C" && gcab -c -z setup.ex_ setup.exe)
+$RC32 --include-dir="$C" -i "$SRC"/omaha/chrome_mini_installer.rc -o "$C"/res.o
+$CC32 "${PEFLAGS[@]}" -mwindows -o omaha/chrome_mini_installer_layout.exe "$SRC"/pe/cabres.c "$C"/res.o
 
 # ---- ICE validation database (.cub): _ICESequence, no InstallExecuteSequence
 faketime -f '2024-06-01 00:00:00' msibuild lookalike_built/ice_validation.cub \

@@ -8,19 +8,19 @@
 //!   workers).
 //! - A pull container (see [`super::container`]): each block is decoded
 //!   once, by our own decoder stack ([`decode`]: every coder chain 7-Zip
-//!   writes but BCJ2), when the walk reaches its first file; the engine
+//!   writes, BCJ2 included), when the walk reaches its first file; the engine
 //!   reads each file's stream from it in turn: nothing is decoded twice, and
 //!   a failing block does not stop the other blocks. After a read fails or
 //!   hits a limit, the rest of that block is not decoded: its files carry
-//!   the error. A block the stack refuses (BCJ2, a coder graph of several
-//!   packed streams, an unknown method, memory above the bound) is an error
-//!   on the node and on each of its files. Entries come in the archive's
-//!   file order.
-//! - A BCJ2 block (four packed streams, wired by bind pairs sevenz-rust2
-//!   keeps private) is decoded whole by the crate's block decoder when its
-//!   declared output fits `max_buffered_entry` (and `max_entry_size`), its
-//!   files handed over as [`Data::Owned`] (CRC-checked here); a larger one
-//!   is a limit on the node and its files.
+//!   the error. A block the stack refuses (an unknown method, a coder of
+//!   several inputs other than BCJ2, memory above the bound) is an error on
+//!   the node and on each of its files. Entries come in the archive's file
+//!   order.
+//! - A block of several packed streams (BCJ2: four, wired by bind pairs
+//!   sevenz-rust2 keeps private) is wired from the folder records we read
+//!   ourselves ([`graph`], the header decoded again when it is encoded) and
+//!   streamed like any other: a 400 MB `chrome.7z` in Chrome's
+//!   `chrome.packed.7z` costs the decoders' memory, not its size.
 //! - A header that is encrypted cannot be listed: the node gets an `encrypted`
 //!   error, no children, and [`SevenZInfo::header_encrypted`]. With a plain
 //!   header and encrypted blocks, every entry of those blocks is listed as a
@@ -42,7 +42,9 @@
 //! - Directories and anti-items are counted, not reported as children; empty
 //!   files are children of size 0.
 
+mod bcj2;
 mod decode;
+mod graph;
 
 use super::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Options};
 use super::{le_u64, Handler, Metadata, Parsed};
@@ -411,16 +413,8 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         crcs,
         info,
         mem_kb,
-        max_whole: (
-            opts.limits
-                .max_buffered_entry
-                .min(opts.limits.max_entry_size),
-            if opts.limits.max_buffered_entry <= opts.limits.max_entry_size {
-                installsift_model::limits::Limit::MaxBufferedEntry
-            } else {
-                installsift_model::limits::Limit::MaxEntrySize
-            },
-        ),
+        max_header: opts.limits.max_buffered_entry,
+        folders: None,
         next: 0,
         done,
         block: None,
@@ -436,10 +430,12 @@ struct Walk<'a> {
     crcs: Crcs,
     info: SevenZInfo,
     mem_kb: usize,
-    /// The most a block decoded whole (BCJ2) may hold, and the limit that
-    /// says so: `max_buffered_entry` (what a scan keeps in memory), or
-    /// `max_entry_size` when lower.
-    max_whole: (u64, installsift_model::limits::Limit),
+    /// The most an encoded header may decode to when [`graph`] reads the
+    /// folders again (`max_buffered_entry`).
+    max_header: u64,
+    /// The folders' coder graphs, read when a block needs them (several
+    /// packed streams: BCJ2), or why they could not be.
+    folders: Option<Result<Vec<graph::Folder>, Error>>,
     /// The next file of the archive's order.
     next: usize,
     /// Files already handed over (or counted) with their block.
@@ -477,9 +473,6 @@ struct BlockWalk<'a> {
     crc: BlockCrc,
     /// CRC-32 of the entry being read.
     file_crc: crc32fast::Hasher,
-    /// A BCJ2 block, decoded whole by sevenz-rust2 (see [`bcj2_whole`]):
-    /// each file's bytes in order, or the error that ended the block.
-    owned: Option<std::collections::VecDeque<Result<Vec<u8>, Error>>>,
 }
 
 impl BlockWalk<'_> {
@@ -584,27 +577,20 @@ impl<'a> Walk<'a> {
             .iter()
             .filter(|&&i| archive.files.get(i).is_some_and(|f| f.has_stream()))
             .count();
-        let bcj2 = blk
-            .coders
-            .iter()
-            .any(|c| c.encoder_method_id() == EncoderMethod::ID_BCJ2);
-        let mut owned = None;
+        let graphs = if end_pack.saturating_sub(first_pack) > 1 {
+            let (data, mem_kb, max_header) = (self.data, self.mem_kb, self.max_header);
+            Some(
+                self.folders
+                    .get_or_insert_with(|| graph::read_folders(data, mem_kb, max_header))
+                    .as_deref(),
+            )
+        } else {
+            None
+        };
         let (reader, broken) = if encrypted {
             (None, None)
-        } else if bcj2 {
-            match bcj2_whole(self.data, archive, b, self.mem_kb, self.max_whole) {
-                Ok(files) => {
-                    owned = Some(files);
-                    (None, None)
-                }
-                Err(e) => {
-                    let e = context(e, &format!("7z block {b}"));
-                    notes.error(e.clone());
-                    (None, Some(e))
-                }
-            }
         } else {
-            match decode::block_reader(self.data, archive, b, self.mem_kb) {
+            match decode::block_reader(self.data, archive, b, self.mem_kb, graphs) {
                 Ok(r) => (Some(r), None),
                 Err(e) => {
                     let e = context(e, &format!("7z block {b}"));
@@ -624,7 +610,6 @@ impl<'a> Walk<'a> {
             broken,
             crc: BlockCrc::new(&self.crcs, b, streams),
             file_crc: crc32fast::Hasher::new(),
-            owned,
         })
     }
 
@@ -632,7 +617,6 @@ impl<'a> Walk<'a> {
     fn block_step(&mut self, notes: &mut Notes) -> Step {
         let Walk {
             archive,
-            crcs,
             info,
             block,
             reading,
@@ -680,36 +664,6 @@ impl<'a> Walk<'a> {
             }
             if let Some(e) = &bw.broken {
                 return missing(context(e.clone(), &what));
-            }
-            if let Some(owned) = bw.owned.as_mut() {
-                match owned.pop_front() {
-                    Some(Ok(bytes)) => {
-                        let got = crc32fast::hash(&bytes);
-                        if let Some(h) = bw.crc.hasher() {
-                            h.update(&bytes);
-                        }
-                        let info = checked(einfo.clone(), crcs.file(i), got, &what);
-                        return Step::Entry(Entry {
-                            name: f.name().to_string(),
-                            info,
-                            data: Data::Owned(bytes),
-                        });
-                    }
-                    Some(Err(e)) => {
-                        bw.crc.broken();
-                        let b = bw.b;
-                        notes.error(context(e.clone(), &format!("7z block {b}")));
-                        bw.broken =
-                            Some(context(e.clone(), &format!("7z block {b}, after {what}")));
-                        return missing(context(e, &what));
-                    }
-                    None => {
-                        bw.crc.broken();
-                        return missing(Error::malformed(format!(
-                            "{what}: not in its block's output"
-                        )));
-                    }
-                }
             }
             if bw.reader.is_none() {
                 return missing(Error::malformed(format!("{what}: block not decoded")));
@@ -839,75 +793,6 @@ impl Container for Walk<'_> {
             metadata: Some(Metadata::SevenZ(self.info)),
         }
     }
-}
-
-/// A BCJ2 block (a coder of four packed streams, whose wiring, the bind
-/// pairs, sevenz-rust2 keeps private): decoded whole by the crate's block
-/// decoder, each file's bytes kept in order for [`Data::Owned`], an error
-/// ending the list where decoding failed. The block's declared output must
-/// fit `max_whole` (what a scan may keep in memory, and the limit's name):
-/// no allocation past what the limits allow.
-fn bcj2_whole(
-    data: &[u8],
-    archive: &Archive,
-    b: usize,
-    mem_kb: usize,
-    (max_whole, limit): (u64, installsift_model::limits::Limit),
-) -> Result<std::collections::VecDeque<Result<Vec<u8>, Error>>, Error> {
-    let size = archive
-        .blocks
-        .get(b)
-        .map(|blk| blk.get_unpack_size())
-        .unwrap_or(0);
-    if size > max_whole {
-        return Err(Error::limit(
-            limit,
-            format!("BCJ2 block of {size} bytes is decoded whole, the limit is {max_whole}"),
-        ));
-    }
-    let password = Password::empty();
-    let mut source = Cursor::new(data);
-    let decoder =
-        BlockDecoder::new_with_memory_limit(1, mem_kb, b, archive, &password, &mut source);
-    let mut out = std::collections::VecDeque::new();
-    let mut total = 0u64;
-    let result = decoder.for_each_entries(&mut |f, reader| {
-        if !f.has_stream() {
-            return Ok(true);
-        }
-        total = total.saturating_add(f.size());
-        if total > max_whole {
-            out.push_back(Err(Error::limit(
-                limit,
-                format!("BCJ2 block decodes past {max_whole} bytes"),
-            )));
-            return Ok(false);
-        }
-        let mut bytes = Vec::new();
-        match reader.take(f.size()).read_to_end(&mut bytes) {
-            Ok(_) if bytes.len() as u64 == f.size() => {
-                out.push_back(Ok(bytes));
-                Ok(true)
-            }
-            Ok(n) => {
-                out.push_back(Err(Error::truncated(format!(
-                    "block data ends {} bytes before the entry's end",
-                    f.size().saturating_sub(n as u64)
-                ))));
-                Ok(false)
-            }
-            Err(e) => {
-                out.push_back(Err(Error::malformed(format!("decoding: {e}"))));
-                Ok(false)
-            }
-        }
-    });
-    if let Err(e) = result {
-        if out.back().is_none_or(|r| r.is_ok()) {
-            out.push_back(Err(sz_error(e)));
-        }
-    }
-    Ok(out)
 }
 
 /// A byte count of a block's output (never read past it), with its CRC-32
@@ -1099,19 +984,20 @@ mod tests {
             assert_eq!(b.len(), 5389, "{name}");
             assert_eq!(e.verified_by, [Check::SevenZCrc32], "{name}");
         }
-        // BCJ2 (four packed streams): decoded whole by the crate, within
-        // the buffer bound; above it, a limit on its files, not an allocation.
+        // BCJ2 (four packed streams) streams through our decoders like the
+        // others: a buffer bound below its size does not stop it.
         let small = Limits {
             max_buffered_entry: 5000,
             ..Limits::default()
         };
         let l = list(open, &d, &small, usize::MAX);
-        let (_, _, bcj2) = l.entries.iter().find(|e| e.0 == "bcj2.bin").expect("bcj2");
-        let Listed::Missing { error, .. } = bcj2 else {
+        let (_, e, bcj2) = l.entries.iter().find(|e| e.0 == "bcj2.bin").expect("bcj2");
+        let Listed::Decoded(Ok(b)) = bcj2 else {
             panic!("{bcj2:?}");
         };
-        assert_eq!(error.kind(), "limit-exceeded", "{error}");
-        assert!(error.to_string().contains("max_buffered_entry"), "{error}");
+        assert_eq!(b.len(), 5389);
+        assert_eq!(e.verified_by, [Check::SevenZCrc32]);
+        assert_eq!(e.method.as_deref(), Some("lzma+bcj2"), "{e:?}");
         let l = list(open, &d, &Limits::default(), usize::MAX);
         let Some(Metadata::SevenZ(z)) = &l.parsed.metadata else {
             panic!("no metadata");

@@ -545,6 +545,14 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     ("omaha/omaha_tagged.exe", Installer, Some("omaha"), None),
+    // Chrome's mini_installer layout (B7 chrome.packed.7z with BCJ2, BL setup.ex_):
+    // an installer of no family we name (evidence `chromium-mini-installer`).
+    (
+        "omaha/chrome_mini_installer_layout.exe",
+        Installer,
+        Some("other"),
+        None,
+    ),
     ("pe/cab_resource.exe", Installer, Some("cab-sfx"), None),
     ("pkg/component.pkg", Installer, Some("pkg"), None),
     // Real installers from public repositories (corpus/README.md, "Real installers").

@@ -12,24 +12,28 @@
 //! - The branch filters ARM, ARM Thumb, ARM64, PowerPC, SPARC, IA-64 and
 //!   RISC-V, and Delta: `lzma-rust2`'s public filter readers (the crate
 //!   sevenz-rust2 itself decodes them with).
-//! - Refused with a typed error, never guessed: AES (`encrypted`), BCJ2 and
-//!   any other coder of several packed streams (`unsupported`: the bind
-//!   pairs that wire them are private to sevenz-rust2; the container decodes
-//!   BCJ2 blocks whole through the crate instead), a dictionary or model
-//!   above the memory bound (`limit-exceeded`), an unknown method.
+//! - BCJ2 (ours, [`super::bcj2`]) over its four inputs, in a block of
+//!   several packed streams wired by the folder records we read
+//!   ([`super::graph`]: sevenz-rust2 keeps bind pairs private).
+//! - Refused with a typed error, never guessed: AES (`encrypted`), any other
+//!   coder of several inputs (`unsupported`), a dictionary or model above
+//!   the memory bound (`limit-exceeded`), an unknown method.
 
 use installsift_model::error::Error;
 use sevenz_rust2::{Archive, Coder, EncoderMethod};
 use std::io::Read;
 
 /// The block's output as a reader: its one packed stream (located with
-/// `pack_pos`, `pack_sizes` and the stream map) through its coder chain.
-/// `mem_kb`: the bound on a decoder's memory (dictionary, PPMd model).
+/// `pack_pos`, `pack_sizes` and the stream map) through its coder chain, or,
+/// for a block of several packed streams (BCJ2), the coder graph of its
+/// folder record in `graphs` (read by [`super::graph`], or why it could not
+/// be). `mem_kb`: the bound on a decoder's memory (dictionary, PPMd model).
 pub(super) fn block_reader<'a>(
     data: &'a [u8],
     archive: &Archive,
     b: usize,
     mem_kb: usize,
+    graphs: Option<Result<&[super::graph::Folder], &Error>>,
 ) -> Result<Box<dyn Read + 'a>, Error> {
     let blk = archive
         .blocks
@@ -43,15 +47,6 @@ pub(super) fn block_reader<'a>(
     {
         return Err(Error::encrypted("block is encrypted; not decrypted"));
     }
-    if blk
-        .coders
-        .iter()
-        .any(|c| c.encoder_method_id() == EncoderMethod::ID_BCJ2)
-    {
-        return Err(Error::unsupported(
-            "BCJ2 (a coder of four packed streams) is not decoded",
-        ));
-    }
     let firsts = archive.stream_map.block_first_pack_stream_index();
     let first_pack = *firsts
         .get(b)
@@ -60,6 +55,48 @@ pub(super) fn block_reader<'a>(
         .get(b + 1)
         .copied()
         .unwrap_or(archive.pack_sizes().len());
+    if end_pack > first_pack + 1 {
+        let folders = match graphs {
+            Some(Ok(f)) => f,
+            Some(Err(e)) => {
+                return Err(Error::unsupported(format!(
+                    "a block of {} packed streams needs its folder record, which could not be read: {e}",
+                    end_pack - first_pack
+                )))
+            }
+            None => return Err(Error::malformed("folder records not read")),
+        };
+        let f = folders
+            .get(b)
+            .filter(|f| {
+                f.coders.len() == blk.coders.len()
+                    && f.coders
+                        .iter()
+                        .zip(&blk.coders)
+                        .all(|(a, c)| a.id == c.encoder_method_id() && a.props == c.properties())
+                    && f.packed.len() == end_pack - first_pack
+            })
+            .ok_or_else(|| {
+                Error::malformed(format!(
+                    "7z block {b}: the folder record we read differs from the header sevenz-rust2 read"
+                ))
+            })?;
+        let first = archive
+            .pack_sizes()
+            .get(..first_pack)
+            .and_then(|s| {
+                s.iter()
+                    .try_fold(archive.pack_pos().checked_add(32)?, |a, &x| {
+                        a.checked_add(x)
+                    })
+            })
+            .ok_or_else(|| Error::malformed(format!("7z block {b}: packed sizes overflow")))?;
+        let sizes = archive
+            .pack_sizes()
+            .get(first_pack..end_pack)
+            .unwrap_or(&[]);
+        return super::graph::folder_reader(data, first, sizes, f, mem_kb);
+    }
     if end_pack != first_pack + 1 || chain.is_empty() || chain.len() != blk.coders.len() {
         return Err(Error::unsupported(format!(
             "a coder graph of {} packed streams and {} coders ({} chained) is not decoded",
@@ -80,7 +117,15 @@ pub(super) fn block_reader<'a>(
     let mut reader: Option<Box<dyn Read + 'a>> = None;
     for &(index, coder) in &chain {
         let size = blk.get_unpack_size_at_index(index);
-        reader = Some(add(reader, input, coder, size, mem, mem_kb)?);
+        reader = Some(add(
+            reader,
+            input,
+            coder.encoder_method_id(),
+            coder.properties(),
+            size,
+            mem,
+            mem_kb,
+        )?);
     }
     reader.ok_or_else(|| Error::malformed(format!("7z block {b} has no coder")))
 }
@@ -100,7 +145,7 @@ fn packed_stream<'a>(data: &'a [u8], archive: &Archive, i: usize) -> Option<&'a 
 }
 
 /// Our name for a method id (as sevenz-rust2 names it), for errors.
-fn name(id: &[u8]) -> String {
+pub(super) fn name(id: &[u8]) -> String {
     match EncoderMethod::by_id(id) {
         Some(m) => m.name().to_string(),
         None => id.iter().map(|b| format!("{b:02x}")).collect(),
@@ -118,17 +163,17 @@ fn over(need: u64, mem_kb: usize) -> Error {
     )
 }
 
-/// `coder` on top of `prev` (or of the packed stream when it is the first).
-fn add<'a>(
+/// The coder of method `id` with properties `props` on top of `prev` (or of
+/// the packed stream `input` when it is the first).
+pub(super) fn add<'a>(
     prev: Option<Box<dyn Read + 'a>>,
     input: &'a [u8],
-    coder: &Coder,
+    id: &[u8],
+    props: &[u8],
     size: u64,
     mem: u64,
     mem_kb: usize,
 ) -> Result<Box<dyn Read + 'a>, Error> {
-    let id = coder.encoder_method_id();
-    let props = coder.properties();
     let bad = |what: &str| Error::malformed(format!("{} properties: {what}", name(id)));
     // The coders that read the packed stream itself.
     let Some(prev) = prev else {
@@ -167,7 +212,7 @@ fn add<'a>(
                     .map_err(|e| Error::malformed(format!("LZMA2: {e}")))?;
                 Box::new(r)
             }
-            _ => return add(Some(Box::new(input)), input, coder, size, mem, mem_kb),
+            _ => return add(Some(Box::new(input)), input, id, props, size, mem, mem_kb),
         });
     };
     Ok(match id {
@@ -273,7 +318,8 @@ mod tests {
                 .first()
                 .map(|f| f.name().to_string())
                 .unwrap_or_default();
-            let r = match block_reader(&d, &a, b, 64 << 10) {
+            let folders = super::super::graph::read_folders(&d, 64 << 10, 1 << 20);
+            let r = match block_reader(&d, &a, b, 64 << 10, Some(folders.as_deref())) {
                 Err(e) => Err(e.to_string()),
                 Ok(mut r) => {
                     let mut res = Ok(());
@@ -306,12 +352,7 @@ mod tests {
         let got = blocks_match_recorded_crcs("7z/methods.7z");
         assert_eq!(got.len(), 15, "{got:?}");
         for (name, r) in &got {
-            if name == "bcj2.bin" {
-                let e = r.as_ref().expect_err("BCJ2 is refused");
-                assert!(e.starts_with("unsupported: BCJ2"), "{e}");
-            } else {
-                assert_eq!(r, &Ok(()), "{name}");
-            }
+            assert_eq!(r, &Ok(()), "{name}");
         }
         let mut names: Vec<&str> = got.iter().map(|(n, _)| n.as_str()).collect();
         names.sort_unstable();
@@ -357,12 +398,16 @@ mod tests {
         };
         let a = Archive::read(&mut Cursor::new(&d[..]), &Password::empty()).unwrap();
         // A dictionary above the bound is a limit, not an allocation.
-        let e = block_reader(&d, &a, 0, 1).err().expect("limit");
+        let e = block_reader(&d, &a, 0, 1, None).err().expect("limit");
         assert_eq!(e.kind(), "limit-exceeded", "{e}");
         // Cut short: the packed stream is missing.
-        let e = block_reader(&d[..40], &a, 0, 64 << 10).err().expect("cut");
+        let e = block_reader(&d[..40], &a, 0, 64 << 10, None)
+            .err()
+            .expect("cut");
         assert_eq!(e.kind(), "truncated", "{e}");
-        let e = block_reader(&d, &a, 99, 64 << 10).err().expect("no block");
+        let e = block_reader(&d, &a, 99, 64 << 10, None)
+            .err()
+            .expect("no block");
         assert_eq!(e.kind(), "malformed", "{e}");
     }
 }
