@@ -372,7 +372,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     let limits = opts.limits.clone();
     let mut first_block = id.len;
     if id.version >= stream::v(6, 5, 0) {
-        match newer_setup0(data, &id, &limits, &mut info, notes) {
+        match newer_setup0(data, setup0_at, &id, &limits, &mut info, notes) {
             Some(at) => first_block = at,
             None => return leaf(info),
         }
@@ -549,13 +549,15 @@ fn choose_layout(
 /// Setup data 6.5 and later: the ID, then the CRC'd `TSetupEncryptionHeader`
 /// (issrc `Shared.Struct.pas`, tag is-6_5_0: `EncryptionUse` byte, 16-byte
 /// KDF salt, Int32 KDF iterations, 24-byte base nonce, Int32 password
-/// test), then the block streams (13-byte block headers from 6.7). Returns
+/// test), then the block streams (13-byte block headers from 6.7). `data`
+/// starts at the ID, which is at `setup0_at` in the node. Returns
 /// where the first block starts when the records can be read: not when the
 /// header is cut or fails its CRC, not when setup-0's blocks are themselves
 /// encrypted (`euFull`: their CRCs are checked and the files are not
 /// listed), and not for a data version newer than the layouts known.
 fn newer_setup0(
     data: &[u8],
+    setup0_at: usize,
     id: &stream::DataId,
     limits: &installsift_model::limits::Limits,
     info: &mut InnoInfo,
@@ -612,7 +614,7 @@ fn newer_setup0(
                 _ => String::new(),
             }
         ),
-        Some(at as u64),
+        Some((setup0_at + at) as u64),
     ));
     if usage > 2 {
         notes.error(Error::malformed(format!(
