@@ -10,10 +10,13 @@
 //! table's `Offset1` points there). A bare `setup-0.bin` of a disk-spanning
 //! setup is parsed the same way; its files are then reported missing.
 //!
-//! The layouts of every setup data version from 1.2.10 through 6.4.x are
-//! implemented (16-bit, ANSI, Unicode and ISX variants). 6.5 and later are
-//! recognised: their encryption header and block CRCs are checked, and an
-//! `unsupported` error says the record layouts are not implemented.
+//! The layouts of every setup data version from 1.2.10 through 6.7.x are
+//! implemented (16-bit, ANSI, Unicode and ISX variants; 6.4.2 to 6.7.x from
+//! issrc's records at each release tag, see `spec.rs`). 6.5+ put a CRC'd
+//! encryption header after the ID, whose facts are reported; with
+//! `Encryption=full` setup-0's records are encrypted too, and the files are
+//! not listed (an `encrypted` error). A newer ID (issrc's main says 7.0.0.x)
+//! is recognised, its block CRCs checked, and named `unsupported`.
 //! Encrypted chunks are listed and marked encrypted, never decrypted.
 //!
 //! A pure parser ([`open`], the pull protocol of
