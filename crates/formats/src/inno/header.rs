@@ -1354,6 +1354,13 @@ mod tests {
             (5, 5, 7),
             (6, 0, 0),
             (6, 4, 0),
+            (6, 4, 2),
+            (6, 4, 3),
+            (6, 5, 0),
+            (6, 5, 2),
+            (6, 6, 0),
+            (6, 6, 1),
+            (6, 7, 0),
         ]
         .iter()
         .map(|&(a, b, c)| v(a, b, c))
@@ -1365,9 +1372,21 @@ mod tests {
             rng ^= rng << 17;
             rng
         };
-        for round in 0..40 {
-            let mut block = b1.data.clone();
-            if round > 0 {
+        // A 6.7.0 block written from issrc's records, too.
+        let spec = crate::inno::spec::specs()
+            .into_iter()
+            .find(|(n, _)| *n == "inno670_lzma2_solid")
+            .map(|(_, s)| crate::inno::spec::build(&s))
+            .expect("spec");
+        let sid = memchr::memmem::rfind(&spec, stream::ID_PREFIX).expect("id");
+        let b67 = stream::read_block(&spec, sid + 64 + 4 + 49, v(6, 7, 0), &lim).expect("block");
+        for round in 0..80 {
+            let mut block = if round % 2 == 0 {
+                b1.data.clone()
+            } else {
+                b67.data.clone()
+            };
+            if round > 1 {
                 for _ in 0..(1 + next() % 8) {
                     let i = (next() as usize) % block.len();
                     block[i] = next() as u8;
@@ -1401,5 +1420,13 @@ mod tests {
             .map(|c| parse_setup0(&b1.data, Layout { v: c, ..l }, 1000))
             .any(|r| r.is_ok_and(|s| s.trailing == 0 && s.files.len() == 12));
         assert!(good);
+        let l67 = Layout {
+            v: v(6, 7, 0),
+            unicode: true,
+            isx: false,
+            bits16: false,
+        };
+        let s = parse_setup0(&b67.data, l67, 1000).expect("6.7.0 records");
+        assert_eq!((s.trailing, s.files.len()), (0, 3));
     }
 }

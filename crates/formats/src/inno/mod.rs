@@ -207,7 +207,13 @@ fn id_positions(data: &[u8]) -> Vec<usize> {
 /// its header says is `truncated`.
 fn disk_slice(data: &[u8], notes: &mut Notes) {
     let magic = String::from_utf8_lossy(data.get(..7).unwrap_or(&[])).into_owned();
-    let total = crate::le_u32(data, 8);
+    // `TDiskSliceHeader.TotalSize`: a Cardinal, an Int64 with the
+    // `idskb32` magic (issrc is-6_5_2).
+    let total = if data.starts_with(b"idskb32\x1a") {
+        crate::le_u64(data, 8)
+    } else {
+        crate::le_u32(data, 8).map(u64::from)
+    };
     notes.evidence(Evidence::strong(
         "inno-disk-slice",
         format!(
@@ -217,7 +223,7 @@ fn disk_slice(data: &[u8], notes: &mut Notes) {
         Some(0),
     ));
     match total {
-        Some(t) if u64::from(t) > data.len() as u64 => notes.error(Error::truncated(format!(
+        Some(t) if t > data.len() as u64 => notes.error(Error::truncated(format!(
             "disk slice declares {t} bytes, the data has {}",
             data.len()
         ))),

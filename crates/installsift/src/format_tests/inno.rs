@@ -206,7 +206,21 @@ fn a_disk_slice_says_what_it_is() {
     d.extend_from_slice(&64u32.to_le_bytes());
     d.extend_from_slice(b"zlb\x1a");
     d.resize(64, 0);
-    for (bytes, cut) in [(&d[..], false), (&d[..40], true)] {
+    // 6.5.2+: `idskb32`, an Int64 total size (its high half read too).
+    let wide = |total: u64| {
+        let mut d = b"idskb32\x1a".to_vec();
+        d.extend_from_slice(&total.to_le_bytes());
+        d.extend_from_slice(b"zlb\x1a");
+        d.resize(64, 0);
+        d
+    };
+    let (w_ok, w_big) = (wide(64), wide((1 << 32) + 64));
+    for (bytes, cut) in [
+        (&d[..], false),
+        (&d[..40], true),
+        (&w_ok[..], false),
+        (&w_big[..], true),
+    ] {
         let r = crate::Scanner::new().scan_bytes("setup-1.bin", bytes);
         assert_eq!(r.root.info.format, Format::Inno);
         let kinds: Vec<&str> = r.root.info.errors.iter().map(|e| e.kind()).collect();
