@@ -424,7 +424,14 @@ fn inno_6_5_to_6_7_layouts_scan_to_their_files() {
         })
         .collect();
     // (file, ID version, compression, encryption_use, ISSig keys)
-    let cases: &[(&str, &str, &str, Option<&str>, Option<u64>)] = &[
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<u64>,
+    );
+    let cases: &[Case] = &[
         ("inno642_zlib", "6.4.2", "zlib", None, None),
         ("inno643_lzma2_solid", "6.4.3", "lzma2", None, None),
         (
