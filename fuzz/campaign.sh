@@ -50,6 +50,8 @@ if t >= 0:
         open(sys.argv[2], 'wb').write(d[off1:exe])
 PY
 done
+# Setup data 6.4.2-6.7.x written from issrc's records (bare overlays already).
+seed inno "$C"/inno/spec/*.bin
 mkdir -p "$LOG"/seeds-installshield
 python3 - "$C/installshield" "$LOG/seeds-installshield" <<'PY'
 import os, sys

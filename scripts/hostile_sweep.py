@@ -447,7 +447,14 @@ def inno_find(L):
         L.header(at, 73, "inno setup-0 block")
         L.field(at + 64, 4, "inno block crc")
         L.field(at + 68, 4, "inno block compressed size")
-    for at in find_all(d, b"zlb\x1a", limit=2) + find_all(d, b"idska32\x1a", limit=1):
+        if d[at + 23:at + 25] in (b"6.", b"7.") and d[at + 23:at + 26] >= b"6.5":
+            # 6.5+: CRC32 + 49-byte encryption header, then the first block
+            # header (13 bytes from 6.7).
+            L.header(at + 64, 4 + 49 + 13, "inno 6.5+ encryption header + block")
+            L.field(at + 68 + 17, 4, "inno KDF iterations")
+            L.field(at + 117 + 4, 8, "inno 6.5+ block stored size")
+    for at in find_all(d, b"zlb\x1a", limit=2) + find_all(d, b"idska32\x1a", limit=1) + \
+            find_all(d, b"idskb32\x1a", limit=1):
         L.header(at, 16, "inno chunk")
 
 

@@ -10,7 +10,7 @@
 //! | `7z` | 7z archives (LZMA/LZMA2, BCJ/BCJ2, ARM…/Delta filters, PPMd, BZip2, Deflate/Deflate64; AES listed) | files, CRC-32 checked |
 //! | `zip` | zip (stored, deflate, deflate64, bzip2, lzma, xz, ppmd; encrypted listed) | files, CRC-32 checked; local headers when the directory is lost |
 //! | `nsis` | NSIS data (zlib, NSIS-bzip2, LZMA; solid or not; 1.x–3.x) | files the script writes, the uninstaller |
-//! | `inno` | Inno Setup setup data (1.2.10–6.4; 6.5+ recognised) | files, every checksum the version carries |
+//! | `inno` | Inno Setup setup data (1.2.10–6.7.x; newer IDs recognised) | files, every checksum the version carries |
 //! | `rar` | RAR 4 and 5 | stored files (CRC-32 checked); compressed ones listed |
 //! | `xar` | xar and macOS flat `.pkg` | files, TOC and file checksums checked |
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |

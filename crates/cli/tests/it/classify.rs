@@ -93,6 +93,63 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     ("inno/inno_lzma2.exe", Installer, Some("inno"), None),
+    // Bare setup data written from issrc's records (corpus/README.md).
+    ("inno/spec/inno642_zlib.bin", Installer, Some("inno"), None),
+    (
+        "inno/spec/inno643_lzma2_solid.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/spec/inno650_lzma2_solid.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/spec/inno650_zlib_7zdll.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/spec/inno652_lzma_encrypted.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/spec/inno652_stored.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    ("inno/spec/inno660_lzma2.bin", Installer, Some("inno"), None),
+    (
+        "inno/spec/inno661_zlib_solid.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/spec/inno670_full_encryption.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/spec/inno670_lzma2_solid.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
+    (
+        "inno/spec/inno670_stored.bin",
+        Installer,
+        Some("inno"),
+        None,
+    ),
     (
         "installshield/clam_IScab_ext.exe",
         Installer,

@@ -21,9 +21,11 @@ use installsift_model::hash;
 
 /// Oldest setup data version whose layout is implemented.
 pub(crate) const OLDEST: Version = v(1, 2, 10);
-/// Newest setup data version whose layout is implemented (6.5 changed the
-/// records again; only recognised).
-pub(crate) const NEWEST: Version = v4(6, 4, 255, 255);
+/// Newest setup data version whose layout is implemented: the IDs 6.5.0,
+/// 6.5.2, 6.6.0, 6.6.1 and 6.7.0 (issrc `Shared.Struct.pas` at the tags
+/// is-6_5_0 … is-6_7_3; 6.7.1–6.7.3 kept the 6.7.0 ID and records). The
+/// next ID on issrc's main (7.0.0.x) is only recognised.
+pub(crate) const NEWEST: Version = v4(6, 7, 255, 255);
 
 /// Is this data version's layout implemented?
 pub(crate) fn supported(ver: Version) -> bool {
@@ -109,6 +111,9 @@ pub(crate) struct Header {
     pub compression: Option<Method>,
     pub password: bool,
     pub encryption: bool,
+    /// `SevenZipLibraryName` (6.5+): when set, the 7-Zip DLL follows the
+    /// wizard images in the first block.
+    pub seven_zip_library: bool,
 }
 
 /// Entry counts the header declares.
@@ -121,6 +126,8 @@ pub(crate) struct Counts {
     pub components: u32,
     pub tasks: u32,
     pub directories: u32,
+    /// `[ISSigKeys]` entries (6.5+).
+    pub issig_keys: u32,
     pub files: u32,
     pub data_entries: u32,
     pub icons: u32,
@@ -149,8 +156,9 @@ pub(crate) struct DataEntry {
     /// Disk slices, 0-based (1.x–3.x store them 1-based).
     pub first_slice: u32,
     pub last_slice: u32,
-    /// Offset of the chunk (its `zlb\x1a` magic) from the start of setup-1.
-    pub chunk_offset: u32,
+    /// Offset of the chunk (its `zlb\x1a` magic) from the start of setup-1
+    /// (a Longint before 6.5.2, an Int64 from then on).
+    pub chunk_offset: u64,
     /// Offset of the file in the decompressed chunk (0 before 4.0.1: one
     /// chunk per file).
     pub file_offset: u64,
@@ -206,8 +214,21 @@ fn flag_set(
     names: &[Option<&'static str>],
     what: &str,
 ) -> Result<Vec<&'static str>, Error> {
+    flag_set_min(f, l, names, 0, what)
+}
+
+/// [`flag_set`] over a set of at least `min_bits` members (6.7's sets are
+/// padded with an unused member numbered 56, so they take 8 bytes in the
+/// 32- and 64-bit builds alike).
+fn flag_set_min(
+    f: &mut Fields<'_>,
+    l: Layout,
+    names: &[Option<&'static str>],
+    min_bits: usize,
+    what: &str,
+) -> Result<Vec<&'static str>, Error> {
     let present: Vec<&'static str> = names.iter().flatten().copied().collect();
-    let bits = f.flags_pad(present.len(), !l.bits16, what)?;
+    let bits = f.flags_pad(present.len().max(min_bits), !l.bits16, what)?;
     Ok(present
         .iter()
         .enumerate()
@@ -233,6 +254,7 @@ struct RawHeader<'a> {
     uninstallable: &'a [u8],
     arch_allowed: &'a [u8],
     arch_64bit: &'a [u8],
+    seven_zip: &'a [u8],
 }
 
 /// Parse the setup header. `f` is positioned at the start of the first
@@ -309,6 +331,20 @@ fn parse_header<'a>(f: &mut Fields<'a>, l: Layout) -> Result<(Header, RawHeader<
         r.arch_allowed = f.raw_string("ArchitecturesAllowed")?;
         r.arch_64bit = f.raw_string("ArchitecturesInstallIn64BitMode")?;
     }
+    if l.ge(6, 4, 2) {
+        f.raw_string("CloseApplicationsFilterExcludes")?;
+    }
+    if l.ge(6, 5, 0) {
+        r.seven_zip = f.raw_string("SevenZipLibraryName")?;
+        h.seven_zip_library = !r.seven_zip.is_empty();
+    }
+    if l.ge(6, 7, 0) {
+        skip_strings(
+            f,
+            5,
+            "UsePreviousAppDir / Group / SetupType / Tasks / UserInfo",
+        )?;
+    }
     if l.ge(5, 2, 5) {
         skip_strings(f, 3, "license / info texts")?;
     }
@@ -340,8 +376,11 @@ fn parse_header<'a>(f: &mut Fields<'a>, l: Layout) -> Result<(Header, RawHeader<
     if l.ge(2, 0, 0) || l.isx_ge(1, 3, 17) {
         c.tasks = f.u32("NumTaskEntries")?;
     }
+    c.directories = f.int(l.bits16, "NumDirEntries")?;
+    if l.ge(6, 5, 0) {
+        c.issig_keys = f.u32("NumISSigKeyEntries")?;
+    }
     for slot in [
-        &mut c.directories,
         &mut c.files,
         &mut c.data_entries,
         &mut c.icons,
@@ -374,13 +413,34 @@ fn parse_header<'a>(f: &mut Fields<'a>, l: Layout) -> Result<(Header, RawHeader<
     if (l.ge(2, 0, 0) && l.lt(5, 0, 4)) || l.isx {
         f.skip(4, "WizardSmallImageBackColor")?;
     }
-    if l.ge(6, 0, 0) {
+    if l.ge(6, 6, 0) {
+        f.skip(9, "WizardSizePercent / WizardDarkStyle")?;
+    } else if l.ge(6, 0, 0) {
         f.skip(9, "WizardStyle / WizardSizePercent")?;
     }
     if l.ge(5, 5, 7) {
         f.skip(1, "WizardImageAlphaFormat")?;
     }
-    let password_len = if l.ge(6, 4, 0) {
+    if l.ge(6, 7, 0) {
+        // Three back colours, their dynamic-dark twins, two opacities,
+        // WizardLightControlStyling.
+        f.skip(12 + 12 + 2 + 1, "wizard colours / opacities / styling")?;
+    } else {
+        if l.ge(6, 5, 2) {
+            f.skip(8, "WizardImageBackColor / WizardSmallImageBackColor")?;
+        }
+        if l.ge(6, 6, 0) {
+            f.skip(8, "wizard image back colours (dynamic dark)")?;
+        }
+        if l.ge(6, 6, 1) {
+            f.skip(1, "WizardImageOpacity")?;
+        }
+    }
+    // 6.5 moved the password test, KDF salt/iterations and base nonce to
+    // the encryption header before the first block.
+    let password_len = if l.ge(6, 5, 0) {
+        0
+    } else if l.ge(6, 4, 0) {
         4
     } else if l.ge(5, 3, 9) {
         20
@@ -390,11 +450,16 @@ fn parse_header<'a>(f: &mut Fields<'a>, l: Layout) -> Result<(Header, RawHeader<
         4
     };
     f.skip(password_len, "password hash")?;
-    if l.ge(6, 4, 0) {
-        f.skip(44, "password salt / KDF / nonce")?;
+    let salt_len = if l.ge(6, 5, 0) {
+        0
+    } else if l.ge(6, 4, 0) {
+        44
     } else if l.ge(4, 2, 2) {
-        f.skip(8, "password salt")?;
-    }
+        8
+    } else {
+        0
+    };
+    f.skip(salt_len, "password salt / KDF / nonce")?;
     if l.ge(4, 0, 0) {
         f.skip(8 + 4, "ExtraDiskSpaceRequired / SlicesPerDisk")?;
     } else {
@@ -522,6 +587,8 @@ fn arch_names(bits: u64, n: usize) -> String {
 /// in their stored order, each present from/until some version).
 fn header_flags(f: &mut Fields<'_>, l: Layout) -> Result<Vec<&'static str>, Error> {
     let not16 = !l.bits16;
+    // 6.7 made the UsePrevious* options expressions (header strings).
+    let before67 = l.lt(6, 7, 0);
     let before6401 = l.v < v4(6, 4, 0, 1);
     let names = [
         Some("DisableStartupPrompt"),
@@ -548,23 +615,26 @@ fn header_flags(f: &mut Fields<'_>, l: Layout) -> Result<Vec<&'static str>, Erro
         on(not16 && l.lt(1, 3, 6), "OverwriteUninstRegEntries"),
         on(not16 && l.lt(5, 6, 1), "ChangesAssociations"),
         on(l.ge(1, 3, 0) && l.lt(5, 3, 8), "CreateUninstallRegKey"),
-        on(l.ge(1, 3, 1), "UsePreviousAppDir"),
+        on(l.ge(1, 3, 1) && before67, "UsePreviousAppDir"),
         on(l.ge(1, 3, 3) && before6401, "BackColorHorizontal"),
-        on(l.ge(1, 3, 10), "UsePreviousGroup"),
+        on(l.ge(1, 3, 10) && before67, "UsePreviousGroup"),
         on(l.ge(1, 3, 20), "UpdateUninstallLogAppName"),
-        on(l.ge(2, 0, 0) || l.isx_ge(1, 3, 10), "UsePreviousSetupType"),
+        on(
+            (l.ge(2, 0, 0) || l.isx_ge(1, 3, 10)) && before67,
+            "UsePreviousSetupType",
+        ),
         on(l.ge(2, 0, 0), "DisableReadyMemo"),
         on(l.ge(2, 0, 0), "AlwaysShowComponentsList"),
         on(l.ge(2, 0, 0), "FlatComponentsList"),
         on(l.ge(2, 0, 0), "ShowComponentSizes"),
-        on(l.ge(2, 0, 0), "UsePreviousTasks"),
+        on(l.ge(2, 0, 0) && before67, "UsePreviousTasks"),
         on(l.ge(2, 0, 0), "DisableReadyPage"),
         on(l.ge(2, 0, 7), "AlwaysShowDirOnReadyPage"),
         on(l.ge(2, 0, 7), "AlwaysShowGroupOnReadyPage"),
         on(l.ge(2, 0, 17) && l.lt(4, 1, 5), "BzipUsed"),
         on(l.ge(2, 0, 18), "AllowUNCPath"),
         on(l.ge(3, 0, 0), "UserInfoPage"),
-        on(l.ge(3, 0, 0), "UsePreviousUserInfo"),
+        on(l.ge(3, 0, 0) && before67, "UsePreviousUserInfo"),
         on(l.ge(3, 0, 1), "UninstallRestartComputer"),
         on(l.ge(3, 0, 3), "RestartIfNeededByRun"),
         on(l.ge(4, 0, 0) || l.isx_ge(3, 0, 3), "ShowTasksTreeLines"),
@@ -574,7 +644,7 @@ fn header_flags(f: &mut Fields<'_>, l: Layout) -> Result<Vec<&'static str>, Erro
         on(l.ge(4, 1, 3), "WizardImageStretch"),
         on(l.ge(4, 1, 8), "AppendDefaultDirName"),
         on(l.ge(4, 1, 8), "AppendDefaultGroupName"),
-        on(l.ge(4, 2, 2), "EncryptionUsed"),
+        on(l.ge(4, 2, 2) && l.lt(6, 5, 0), "EncryptionUsed"),
         on(l.ge(5, 0, 4) && l.lt(5, 6, 1), "ChangesEnvironment"),
         on(l.ge(5, 1, 7) && !l.unicode, "ShowUndisplayableLanguages"),
         on(l.ge(5, 1, 13), "SetupLogging"),
@@ -587,10 +657,17 @@ fn header_flags(f: &mut Fields<'_>, l: Layout) -> Result<Vec<&'static str>, Erro
         on(l.ge(5, 5, 7), "ForceCloseApplications"),
         on(l.ge(6, 0, 0), "AppNameHasConsts"),
         on(l.ge(6, 0, 0), "UsePreviousPrivileges"),
-        on(l.ge(6, 0, 0), "WizardResizable"),
+        on(l.ge(6, 0, 0) && l.lt(6, 6, 0), "WizardResizable"),
         on(l.ge(6, 3, 0), "UninstallLogging"),
+        on(l.ge(6, 6, 0), "WizardModern"),
+        on(l.ge(6, 6, 0), "WizardBorderStyled"),
+        on(l.ge(6, 6, 0), "WizardKeepAspectRatio"),
+        on(l.ge(6, 6, 0) && before67, "WizardLightButtonsUnstyled"),
+        on(l.ge(6, 7, 0), "RedirectionGuard"),
+        on(l.ge(6, 7, 0), "WizardBevelsHidden"),
     ];
-    flag_set(f, l, &names, "header options")
+    let min_bits = if before67 { 0 } else { 57 };
+    flag_set_min(f, l, &names, min_bits, "header options")
 }
 
 /// `TSetupCondition` strings of an item (innoextract `item.cpp`).
@@ -614,6 +691,15 @@ fn entry_size(f: &mut Fields<'_>, l: Layout) -> Result<(), Error> {
 /// Skip one language entry, returning its ANSI codepage (0 in Unicode
 /// setups).
 fn language(f: &mut Fields<'_>, l: Layout) -> Result<u32, Error> {
+    if l.ge(6, 6, 0) {
+        // 6.6 dropped the title and copyright fonts and made the ID a Word.
+        skip_strings(f, 4, "language Name / LanguageName / fonts")?;
+        skip_strings(f, 4, "language Data / license / info texts")?;
+        f.skip(2, "LanguageID")?;
+        f.skip(12, "DialogFontSize / BaseScaleHeight / BaseScaleWidth")?;
+        f.skip(4 + 1, "WelcomeFontSize / RightToLeft")?;
+        return Ok(0);
+    }
     if l.ge(4, 0, 0) {
         f.raw_string("language Name")?;
     }
@@ -678,7 +764,9 @@ fn component(f: &mut Fields<'_>, l: Layout) -> Result<(), Error> {
         f.raw_string("component Check")?;
     }
     f.skip(if l.ge(4, 0, 0) { 8 } else { 4 }, "ExtraDiskSpaceRequired")?;
-    if l.ge(4, 0, 0) || l.isx_ge(3, 0, 3) {
+    if l.ge(6, 7, 0) {
+        f.skip(1, "component Level")?;
+    } else if l.ge(4, 0, 0) || l.isx_ge(3, 0, 3) {
         f.skip(4, "component Level")?;
     }
     if l.ge(4, 0, 0) || l.isx_ge(3, 0, 4) {
@@ -702,7 +790,9 @@ fn task(f: &mut Fields<'_>, l: Layout) -> Result<(), Error> {
     if l.ge(4, 0, 0) || l.isx_ge(1, 3, 24) {
         f.raw_string("task Check")?;
     }
-    if l.ge(4, 0, 0) || l.isx_ge(3, 0, 3) {
+    if l.ge(6, 7, 0) {
+        f.skip(1, "task Level")?;
+    } else if l.ge(4, 0, 0) || l.isx_ge(3, 0, 3) {
         f.skip(4, "task Level")?;
     }
     if l.ge(4, 0, 0) || l.isx_ge(3, 0, 4) {
@@ -749,6 +839,21 @@ fn file<'a>(f: &mut Fields<'a>, l: Layout) -> Result<RawFile<'a>, Error> {
         f.raw_string("file StrongAssemblyName")?;
     }
     condition(f, l)?;
+    if l.ge(6, 5, 0) {
+        skip_strings(
+            f,
+            5,
+            "file Excludes / DownloadISSigSource / DownloadUserName / DownloadPassword / \
+             ExtractArchivePassword",
+        )?;
+        // TSetupFileVerification: ISSigAllowedKeys (AnsiString), SHA-256, type.
+        f.raw_string("file ISSigAllowedKeys")?;
+        f.skip(32, "file verification hash")?;
+        let t = f.u8("file verification type")?;
+        if t > 2 {
+            return Err(Error::malformed(format!("file verification type {t}")));
+        }
+    }
     f.skip(l.winver(), "file versions")?;
     let mut location = f.int(l.bits16, "file LocationEntry")?;
     if l.bits16 && location == u32::from(u16::MAX) {
@@ -804,8 +909,11 @@ fn file<'a>(f: &mut Fields<'a>, l: Layout) -> Result<RawFile<'a>, Error> {
         on(l.ge(5, 2, 0), "SetNtfsCompression"),
         on(l.ge(5, 2, 0), "UnsetNtfsCompression"),
         on(l.ge(5, 2, 5), "GacInstall"),
+        on(l.ge(6, 5, 0), "Download"),
+        on(l.ge(6, 5, 0), "ExtractArchive"),
     ];
-    flag_set(f, l, &names, "file options")?;
+    let min_bits = if l.ge(6, 7, 0) { 57 } else { 0 };
+    flag_set_min(f, l, &names, min_bits, "file options")?;
     let kind = f.u8("file FileType")?;
     let kinds = if l.bits16 || l.ge(5, 0, 0) { 2 } else { 3 };
     if kind >= kinds {
@@ -949,18 +1057,32 @@ fn run(f: &mut Fields<'_>, l: Layout) -> Result<(), Error> {
 /// (innoextract `info.cpp` `load_wizard_and_decompressor`).
 fn wizard_and_dlls(f: &mut Fields<'_>, l: Layout, h: &Header) -> Result<(), Error> {
     let images = |f: &mut Fields<'_>| -> Result<(), Error> {
-        let n = if l.ge(5, 6, 0) {
+        let mut n = if l.ge(5, 6, 0) {
             f.u32("wizard image count")?
         } else {
             1
         };
+        if n == u32::MAX && l.ge(6, 6, 1) {
+            // -1: the dynamic-dark list equals the light one (not stored).
+            n = 0;
+        }
         for _ in 0..n {
             f.raw_string("wizard image")?;
         }
         Ok(())
     };
-    images(f)?;
-    if l.ge(2, 0, 0) || l.isx {
+    // Wizard and small images; 6.6 adds their dynamic-dark variants, 6.7
+    // the back images and theirs.
+    let lists = if l.ge(6, 7, 0) {
+        6
+    } else if l.ge(6, 6, 0) {
+        4
+    } else if l.ge(2, 0, 0) || l.isx {
+        2
+    } else {
+        1
+    };
+    for _ in 0..lists {
         images(f)?;
     }
     let dll = match h.compression {
@@ -974,6 +1096,9 @@ fn wizard_and_dlls(f: &mut Fields<'_>, l: Layout, h: &Header) -> Result<(), Erro
     }
     if h.encryption && l.lt(6, 4, 0) {
         f.raw_string("decryption DLL")?;
+    }
+    if h.seven_zip_library {
+        f.raw_string("7-Zip DLL")?;
     }
     Ok(())
 }
@@ -1019,6 +1144,8 @@ pub(crate) fn parse_setup0(block: &[u8], l: Layout, max_files: u64) -> Result<Se
     each(f, c.components, |f| component(f, l))?;
     each(f, c.tasks, |f| task(f, l))?;
     each(f, c.directories, |f| directory(f, l))?;
+    // [ISSigKeys] (6.5+): PublicX, PublicY, RuntimeID.
+    each(f, c.issig_keys, |f| skip_strings(f, 3, "ISSig key entry"))?;
     let mut raw_files = Vec::new();
     for i in 0..c.files {
         let r = file(f, l)?;
@@ -1102,7 +1229,11 @@ pub(crate) fn parse_data_entries(
             first_slice -= 1;
             last_slice -= 1;
         }
-        let chunk_offset = f.u32("data StartOffset")?;
+        let chunk_offset = if l.ge(6, 5, 2) {
+            f.u64("data StartOffset")?
+        } else {
+            u64::from(f.u32("data StartOffset")?)
+        };
         let file_offset = if l.ge(4, 0, 1) {
             f.u64("data ChunkSuboffset")?
         } else {
@@ -1140,22 +1271,24 @@ pub(crate) fn parse_data_entries(
         // file version (MS, LS).
         f.skip(if l.bits16 { 4 } else { 8 }, "data TimeStamp")?;
         f.skip(8, "data FileVersion")?;
+        // 6.4.3 cut the flags to five and dropped the Sign byte.
+        let old = l.lt(6, 4, 3);
         let names = [
             Some("VersionInfoValid"),
-            Some("VersionInfoNotValid"),
+            on(old, "VersionInfoNotValid"),
             on(l.ge(2, 0, 17) && l.lt(4, 0, 1), "BZipped"),
             on(l.ge(4, 0, 10), "TimeStampInUTC"),
-            on(l.ge(4, 1, 0), "IsUninstallerExe"),
+            on(l.ge(4, 1, 0) && old, "IsUninstallerExe"),
             on(l.ge(4, 1, 8), "CallInstructionOptimized"),
-            on(l.ge(4, 2, 0), "Touch"),
+            on(l.ge(4, 2, 0) && old, "Touch"),
             on(l.ge(4, 2, 2), "ChunkEncrypted"),
             on(l.ge(4, 2, 5), "ChunkCompressed"),
-            on(l.ge(5, 1, 13), "SolidBreak"),
+            on(l.ge(5, 1, 13) && old, "SolidBreak"),
             on(l.ge(5, 5, 7) && l.lt(6, 3, 0), "Sign"),
             on(l.ge(5, 5, 7) && l.lt(6, 3, 0), "SignOnce"),
         ];
         let set = flag_set(f, l, &names, "data flags")?;
-        if l.ge(6, 3, 0) {
+        if l.ge(6, 3, 0) && old {
             f.skip(1, "data Sign")?;
         }
         let has = |n: &str| set.contains(&n);
@@ -1221,6 +1354,13 @@ mod tests {
             (5, 5, 7),
             (6, 0, 0),
             (6, 4, 0),
+            (6, 4, 2),
+            (6, 4, 3),
+            (6, 5, 0),
+            (6, 5, 2),
+            (6, 6, 0),
+            (6, 6, 1),
+            (6, 7, 0),
         ]
         .iter()
         .map(|&(a, b, c)| v(a, b, c))
@@ -1232,9 +1372,21 @@ mod tests {
             rng ^= rng << 17;
             rng
         };
-        for round in 0..40 {
-            let mut block = b1.data.clone();
-            if round > 0 {
+        // A 6.7.0 block written from issrc's records, too.
+        let spec = crate::inno::spec::specs()
+            .into_iter()
+            .find(|(n, _)| *n == "inno670_lzma2_solid")
+            .map(|(_, s)| crate::inno::spec::build(&s))
+            .expect("spec");
+        let sid = memchr::memmem::rfind(&spec, stream::ID_PREFIX).expect("id");
+        let b67 = stream::read_block(&spec, sid + 64 + 4 + 49, v(6, 7, 0), &lim).expect("block");
+        for round in 0..80 {
+            let mut block = if round % 2 == 0 {
+                b1.data.clone()
+            } else {
+                b67.data.clone()
+            };
+            if round > 1 {
                 for _ in 0..(1 + next() % 8) {
                     let i = (next() as usize) % block.len();
                     block[i] = next() as u8;
@@ -1268,5 +1420,13 @@ mod tests {
             .map(|c| parse_setup0(&b1.data, Layout { v: c, ..l }, 1000))
             .any(|r| r.is_ok_and(|s| s.trailing == 0 && s.files.len() == 12));
         assert!(good);
+        let l67 = Layout {
+            v: v(6, 7, 0),
+            unicode: true,
+            isx: false,
+            bits16: false,
+        };
+        let s = parse_setup0(&b67.data, l67, 1000).expect("6.7.0 records");
+        assert_eq!((s.trailing, s.files.len()), (0, 3));
     }
 }

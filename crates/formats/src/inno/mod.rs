@@ -10,10 +10,13 @@
 //! table's `Offset1` points there). A bare `setup-0.bin` of a disk-spanning
 //! setup is parsed the same way; its files are then reported missing.
 //!
-//! The layouts of every setup data version from 1.2.10 through 6.4.x are
-//! implemented (16-bit, ANSI, Unicode and ISX variants). 6.5 and later are
-//! recognised: their encryption header and block CRCs are checked, and an
-//! `unsupported` error says the record layouts are not implemented.
+//! The layouts of every setup data version from 1.2.10 through 6.7.x are
+//! implemented (16-bit, ANSI, Unicode and ISX variants; 6.4.2 to 6.7.x from
+//! issrc's records at each release tag, see `spec.rs`). 6.5+ put a CRC'd
+//! encryption header after the ID, whose facts are reported; with
+//! `Encryption=full` setup-0's records are encrypted too, and the files are
+//! not listed (an `encrypted` error). A newer ID (issrc's main says 7.0.0.x)
+//! is recognised, its block CRCs checked, and named `unsupported`.
 //! Encrypted chunks are listed and marked encrypted, never decrypted.
 //!
 //! A pure parser ([`open`], the pull protocol of
@@ -28,6 +31,8 @@
 
 mod header;
 mod loader;
+#[cfg(test)]
+pub(crate) mod spec;
 mod stream;
 
 use crate::container::Inspect;
@@ -139,6 +144,18 @@ pub struct InnoInfo {
     pub run_entries: u64,
     /// `[UninstallRun]` entries.
     pub uninstall_run_entries: u64,
+    /// Setup data 6.5+: the encryption header's `EncryptionUse`: `none`,
+    /// `files` (file chunks encrypted) or `full` (setup-0's blocks too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_use: Option<String>,
+    /// Setup data 6.5+ with encryption: the key derivation's iterations
+    /// (PBKDF2-SHA256 in issrc) from the encryption header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kdf_iterations: Option<u32>,
+    /// Setup data 6.5+: `[ISSigKeys]` entries (public keys files are
+    /// verified against).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issig_keys: Option<u64>,
 }
 
 /// Dispatch entry.
@@ -190,7 +207,13 @@ fn id_positions(data: &[u8]) -> Vec<usize> {
 /// its header says is `truncated`.
 fn disk_slice(data: &[u8], notes: &mut Notes) {
     let magic = String::from_utf8_lossy(data.get(..7).unwrap_or(&[])).into_owned();
-    let total = crate::le_u32(data, 8);
+    // `TDiskSliceHeader.TotalSize`: a Cardinal, an Int64 with the
+    // `idskb32` magic (issrc is-6_5_2).
+    let total = if data.starts_with(b"idskb32\x1a") {
+        crate::le_u64(data, 8)
+    } else {
+        crate::le_u32(data, 8).map(u64::from)
+    };
     notes.evidence(Evidence::strong(
         "inno-disk-slice",
         format!(
@@ -200,7 +223,7 @@ fn disk_slice(data: &[u8], notes: &mut Notes) {
         Some(0),
     ));
     match total {
-        Some(t) if u64::from(t) > data.len() as u64 => notes.error(Error::truncated(format!(
+        Some(t) if t > data.len() as u64 => notes.error(Error::truncated(format!(
             "disk slice declares {t} bytes, the data has {}",
             data.len()
         ))),
@@ -356,9 +379,12 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         Some(setup0_at as u64),
     ));
     let limits = opts.limits.clone();
+    let mut first_block = id.len;
     if id.version >= stream::v(6, 5, 0) {
-        newer_setup0(data, &id, &limits, &mut info, notes);
-        return leaf(info);
+        match newer_setup0(data, setup0_at, &id, &limits, &mut info, notes) {
+            Some(at) => first_block = at,
+            None => return leaf(info),
+        }
     }
     if !header::supported(id.version) {
         notes.error(Error::unsupported(format!(
@@ -368,7 +394,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         )));
         return leaf(info);
     }
-    let b1 = match stream::read_block(data, id.len, id.version, &limits) {
+    let b1 = match stream::read_block(data, first_block, id.version, &limits) {
         Ok(b) => b,
         Err(e) => {
             notes.error(installsift_model::error::context(
@@ -420,7 +446,13 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     info.uninstallable = h.uninstallable.clone();
     info.compression = h.compression.map(|m| m.as_str().to_owned());
     info.password = h.password;
-    info.encrypted = h.encryption;
+    if id.version >= stream::v(6, 5, 0) {
+        // The encryption header said it (read above).
+        info.password |= info.encrypted;
+        info.issig_keys = Some(u64::from(h.counts.issig_keys));
+    } else {
+        info.encrypted = h.encryption;
+    }
     let c = h.counts;
     info.data_entries = u64::from(c.data_entries);
     info.directories = u64::from(c.directories);
@@ -428,7 +460,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     info.registry_entries = u64::from(c.registry_entries);
     info.run_entries = u64::from(c.run_entries);
     info.uninstall_run_entries = u64::from(c.uninstall_run_entries);
-    if h.encryption {
+    if h.encryption && id.version < stream::v(6, 5, 0) {
         notes.evidence(Evidence::strong(
             "inno-encrypted",
             "EncryptionUsed: file chunks are encrypted with the setup password",
@@ -474,7 +506,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             Vec::new()
         }
     };
-    let mut chunks: Vec<(u32, u32)> = entries
+    let mut chunks: Vec<(u32, u64)> = entries
         .iter()
         .map(|d| (d.first_slice, d.chunk_offset))
         .collect();
@@ -523,23 +555,30 @@ fn choose_layout(
     first.unwrap_or((base, Err(Error::malformed("no layout"))))
 }
 
-/// Setup data 6.5 and later: the ID, the CRC'd encryption header, then
-/// block streams whose records (and, from 6.7, block headers) changed. The
-/// headers' CRCs are checked and what is not implemented is said.
+/// Setup data 6.5 and later: the ID, then the CRC'd `TSetupEncryptionHeader`
+/// (issrc `Shared.Struct.pas`, tag is-6_5_0: `EncryptionUse` byte, 16-byte
+/// KDF salt, Int32 KDF iterations, 24-byte base nonce, Int32 password
+/// test), then the block streams (13-byte block headers from 6.7). `data`
+/// starts at the ID, which is at `setup0_at` in the node. Returns
+/// where the first block starts when the records can be read: not when the
+/// header is cut or fails its CRC, not when setup-0's blocks are themselves
+/// encrypted (`euFull`: their CRCs are checked and the files are not
+/// listed), and not for a data version newer than the layouts known.
 fn newer_setup0(
     data: &[u8],
+    setup0_at: usize,
     id: &stream::DataId,
     limits: &installsift_model::limits::Limits,
     info: &mut InnoInfo,
     notes: &mut Notes,
-) {
+) -> Option<usize> {
     let at = id.len;
     let Some(eh) = data.get(at..at + 4 + stream::ENCRYPTION_HEADER) else {
         notes.error(Error::truncated(format!(
             "setup data {}: the encryption header after the ID is cut short",
             id.version
         )));
-        return;
+        return None;
     };
     let (crc, body) = eh.split_at(4);
     let want = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
@@ -549,55 +588,93 @@ fn newer_setup0(
             "setup data {}: encryption header CRC32 {got:#010x}, stored {want:#010x}",
             id.version
         )));
-        return;
+        return None;
     }
     // TSetupEncryptionHeader.EncryptionUse: euNone, euFiles, euFull.
     let usage = body.first().copied().unwrap_or(0);
+    let iterations = crate::le_u32(body, 17);
     info.encrypted = usage != 0;
     info.password = usage != 0;
-    let full = usage == 2;
+    info.encryption_use = Some(
+        match usage {
+            0 => "none",
+            1 => "files",
+            2 => "full",
+            _ => "unknown",
+        }
+        .to_owned(),
+    );
+    if usage != 0 {
+        info.kdf_iterations = iterations;
+    }
     notes.evidence(Evidence::strong(
         "inno-encryption-header",
         format!(
-            "setup data {}: encryption header (CRC32 matches): {}",
+            "setup data {}: encryption header (CRC32 matches): {}{}",
             id.version,
             match usage {
                 0 => "no encryption",
                 1 => "file chunks encrypted",
                 2 => "everything encrypted, setup-0 headers too",
                 _ => "unknown EncryptionUse",
+            },
+            match (usage, iterations) {
+                (1 | 2, Some(n)) => format!(", key derived with {n} iterations"),
+                _ => String::new(),
             }
         ),
-        Some(at as u64),
+        Some((setup0_at + at) as u64),
     ));
-    let mut why = format!(
-        "Inno Setup setup data {}: the record layouts of 6.5 and later (new header strings, \
-         [ISSig] key entries, 64-bit offsets) are not implemented; files not listed",
-        id.version
-    );
-    if full {
-        why.push_str("; its setup-0 blocks are also encrypted with the setup password");
+    if usage > 2 {
+        notes.error(Error::malformed(format!(
+            "setup data {}: EncryptionUse {usage} (0 to 2 are defined)",
+            id.version
+        )));
+        return None;
+    }
+    let first = stream::first_block_at(id);
+    if usage != 2 && header::supported(id.version) {
+        return Some(first);
+    }
+    // Not readable: still check the block CRCs (encrypted blocks are not
+    // decoded, only walked).
+    let checked = if usage == 2 {
+        stream::walk_crcs(data, first, id.version)
+            .and_then(|(end, n)| Ok(n + stream::walk_crcs(data, end, id.version)?.1))
     } else {
-        let b1 = stream::read_block(data, stream::first_block_at(id), id.version, limits);
-        match b1.and_then(|b1| {
+        stream::read_block(data, first, id.version, limits).and_then(|b1| {
             let b2 = stream::read_block(data, b1.end, id.version, limits)?;
             Ok(b1.crcs + b2.crcs)
-        }) {
-            Ok(n) => {
-                notes.verified(Check::InnoBlockCrc32);
-                notes.evidence(Evidence::strong(
-                    "inno-block-crc32",
-                    format!("setup-0: {n} block CRC32s match"),
-                    None,
-                ));
-            }
-            Err(e) => notes.error(installsift_model::error::context(
-                e,
-                "setup-0 block streams",
-            )),
+        })
+    };
+    match checked {
+        Ok(n) => {
+            notes.verified(Check::InnoBlockCrc32);
+            notes.evidence(Evidence::strong(
+                "inno-block-crc32",
+                format!("setup-0: {n} block CRC32s match"),
+                None,
+            ));
         }
+        Err(e) => notes.error(installsift_model::error::context(
+            e,
+            "setup-0 block streams",
+        )),
     }
-    notes.error(Error::unsupported(why));
+    if usage == 2 {
+        notes.error(Error::encrypted(format!(
+            "Inno Setup setup data {}: `Encryption=full`: setup-0's records are encrypted \
+             with the setup password (XChaCha20); files not listed",
+            id.version
+        )));
+    } else {
+        notes.error(Error::unsupported(format!(
+            "Inno Setup setup data {}: newer than the layouts known ({} to 6.7); files not listed",
+            id.version,
+            header::OLDEST
+        )));
+    }
+    None
 }
 
 /// A file's entry info.
@@ -608,7 +685,8 @@ fn file_entry(method: Option<Method>, d: Option<&DataEntry>) -> EntryInfo {
         e.encrypted = d.encrypted;
         // Contiguous in the node only when stored: chunk, magic, offset.
         if method == Some(Method::Stored) && !d.encrypted {
-            e.offset = u64::from(d.chunk_offset)
+            e.offset = d
+                .chunk_offset
                 .checked_add(4)
                 .and_then(|o| o.checked_add(d.file_offset));
         }
@@ -630,7 +708,7 @@ fn list_without_data<'a>(files: Vec<FileEntry>, info: InnoInfo, limits: &Limits)
 
 /// The decoder of the chunk being read; `reader.n` is how far it got.
 struct Open<'a> {
-    chunk: u32,
+    chunk: u64,
     reader: Counting<Box<dyn Read + 'a>>,
 }
 
@@ -665,7 +743,7 @@ struct Walk<'a> {
     shared: BTreeMap<u32, u32>,
     /// Per chunk, the furthest decoded byte any file needs: the LZMA
     /// dictionary never has to be larger.
-    need: BTreeMap<u32, u64>,
+    need: BTreeMap<u64, u64>,
     open: Option<Open<'a>>,
     /// The last data entry read for several files.
     last: Option<Last>,
@@ -860,7 +938,7 @@ impl<'a> Walk<'a> {
             let n = shared.entry(f.location).or_insert(0);
             *n = n.saturating_add(1);
         }
-        let mut need: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut need: BTreeMap<u64, u64> = BTreeMap::new();
         for d in &entries {
             let end = d.file_offset.saturating_add(d.file_size);
             let e = need.entry(d.chunk_offset).or_insert(0);
@@ -1019,7 +1097,7 @@ impl<'a> Walk<'a> {
             .as_ref()
             .is_some_and(|o| o.chunk == d.chunk_offset && o.reader.n <= d.file_offset);
         if !reuse {
-            let at = d.chunk_offset as usize;
+            let at = usize::try_from(d.chunk_offset).unwrap_or(usize::MAX);
             let magic = setup1.get(at..at.saturating_add(4));
             if magic != Some(CHUNK_MAGIC) {
                 return Err(Error::malformed(format!(

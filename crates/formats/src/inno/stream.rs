@@ -319,6 +319,11 @@ pub(crate) fn check_block(data: &[u8], at: usize, ver: Version) -> Result<usize,
     walk_block(data, at, ver, |_| {}).map(|(_, _, _, n)| n)
 }
 
+/// [`check_block`], also giving where the stream ends.
+pub(crate) fn walk_crcs(data: &[u8], at: usize, ver: Version) -> Result<(usize, usize), Error> {
+    walk_block(data, at, ver, |_| {}).map(|(end, _, _, n)| (end, n))
+}
+
 /// Read the block stream at `at`, checking the header CRC and every
 /// 4096-byte chunk's CRC. Compressed blocks are LZMA1 from 4.1.6 on and
 /// zlib before (innoextract `stream/block.cpp`). The decoded size is
