@@ -15,7 +15,7 @@ fn scanner(hashes: crate::HashSelection) -> Scanner {
 /// and, instrumented for coverage, took 41 % of the target's time (perf,
 /// 2026-12-07); the Authenticode walk, which parses, runs on a quarter.
 fn hashes_for(data: &[u8]) -> crate::HashSelection {
-    if data.len() % 4 == 0 {
+    if data.len().is_multiple_of(4) {
         crate::HashSelection::EVERYTHING
     } else {
         crate::HashSelection {

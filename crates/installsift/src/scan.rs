@@ -129,6 +129,9 @@ pub(crate) enum ChildData<'a> {
     Overlapping(&'a [u8], Error),
     /// Bytes produced by a decoder, already hashed while they streamed.
     Owned(Vec<u8>, Hashes),
+    /// Bytes produced by a decoder, hashed while they streamed into a
+    /// temporary file (a container above `max_buffered_entry`).
+    Spilled(std::sync::Arc<Spilled>, Hashes),
     /// An entry hashed while it streamed but not kept whole (see
     /// [`Cx::read_entry`]): only its first bytes, for classification.
     Streamed(Unpacked),
@@ -161,28 +164,100 @@ pub(crate) struct Unpacked {
     /// Why a container was streamed rather than opened
     /// (`max_buffered_entry`).
     note: Option<Error>,
+    /// A container above `max_buffered_entry`, all of it, in a temporary
+    /// file ([`Limits::max_spilled_entry`]); `bytes` then holds its prefix.
+    spilled: Option<std::sync::Arc<Spilled>>,
 }
 
 impl Unpacked {
     /// The entry's size.
     pub(crate) fn size(&self) -> u64 {
-        self.streamed.unwrap_or(self.bytes.len() as u64)
+        match &self.spilled {
+            Some(s) => s.map.len() as u64,
+            None => self.streamed.unwrap_or(self.bytes.len() as u64),
+        }
     }
 
     /// All of the entry's bytes, unless it was streamed (then only its first
     /// bytes were kept).
     pub(crate) fn whole(&self) -> Option<&[u8]> {
-        self.streamed.is_none().then_some(self.bytes.as_slice())
+        match &self.spilled {
+            Some(s) => Some(&s.map[..]),
+            None => self.streamed.is_none().then_some(self.bytes.as_slice()),
+        }
     }
 }
 
 impl From<Unpacked> for ChildData<'static> {
     fn from(u: Unpacked) -> Self {
-        if u.streamed.is_some() {
-            ChildData::Streamed(u)
-        } else {
-            ChildData::Owned(u.bytes, u.hashes)
+        match u.spilled {
+            Some(s) => ChildData::Spilled(s, u.hashes),
+            None if u.streamed.is_some() => ChildData::Streamed(u),
+            None => ChildData::Owned(u.bytes, u.hashes),
         }
+    }
+}
+
+/// A container too large to keep in memory, written to an unlinked
+/// temporary file (mode 0600, in `TMPDIR`) as it streamed and mapped
+/// read-only to be opened ([`Limits::max_spilled_entry`]). Nobody else
+/// holds the file; the SIGBUS guard covers the map all the same.
+pub(crate) struct Spilled {
+    _guard: Option<crate::guard::Guard>,
+    map: memmap2::Mmap,
+    _file: SpillFile,
+}
+
+/// The temporary file behind a [`Spilled`] entry: unlinked at once on
+/// Unix, removed when dropped elsewhere.
+struct SpillFile {
+    file: std::fs::File,
+    #[cfg_attr(unix, allow(dead_code))]
+    path: std::path::PathBuf,
+}
+
+impl Drop for SpillFile {
+    fn drop(&mut self) {
+        #[cfg(not(unix))]
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+impl SpillFile {
+    fn create() -> std::io::Result<SpillFile> {
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let dir = std::env::temp_dir();
+        let mut last = None;
+        for _ in 0..8 {
+            let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = dir.join(format!(".installsift-spill-{}-{n}", std::process::id()));
+            let mut o = std::fs::OpenOptions::new();
+            o.read(true).write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+            match o.open(&path) {
+                Ok(file) => {
+                    #[cfg(unix)]
+                    let _ = std::fs::remove_file(&path);
+                    return Ok(SpillFile { file, path });
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no temporary file")))
+    }
+
+    fn map(self) -> std::io::Result<Spilled> {
+        // SAFETY: a read-only map of a file only this process holds (unlinked
+        // on Unix); the guard (when one is free) turns a SIGBUS from the
+        // file shrinking anyway into zeros, as for inputs (guard.rs).
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&self.file) }?;
+        Ok(Spilled {
+            _guard: crate::guard::Guard::new(&map),
+            map,
+            _file: self,
+        })
     }
 }
 
@@ -466,6 +541,16 @@ impl<'s> Cx<'s> {
                 self.budget.recycle(bytes);
                 node
             }
+            ChildData::Spilled(s, hashes) => scan_node(
+                self.scanner,
+                self.budget,
+                path,
+                self.depth + 1,
+                &s.map,
+                Some(hashes),
+                Some(entry),
+                Ok(()),
+            ),
             ChildData::Streamed(u) => scan_streamed(self.budget, path, self.depth + 1, u, entry),
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
@@ -818,6 +903,15 @@ impl<'s> Cx<'s> {
             // None: undecided; Some(false): keep whole; Some(true): streaming.
             let mut streaming: Option<bool> = None;
             let mut note = None;
+            // A container too big for memory goes to a temporary file.
+            let mut spill: Option<SpillFile> = None;
+            let spill_cap = l.max_spilled_entry.min(cap);
+            let spill_error = |e: std::io::Error, len: u64| {
+                Error::io(format!(
+                    "a container above max_buffered_entry, {len} bytes so far, could not be written to a temporary file in {}: {e}; hashed, not opened",
+                    std::env::temp_dir().display()
+                ))
+            };
             // A small entry of known size needs no 64 KiB buffer (zeroed for
             // every entry); one byte more shows a decoder running long.
             let want = declared.map_or(64 * 1024, |d| d.saturating_add(1).min(64 * 1024));
@@ -878,6 +972,21 @@ impl<'s> Cx<'s> {
                 }
                 hasher.update(chunk);
                 len = out;
+                if let Some(f) = spill.as_mut() {
+                    if len > spill_cap {
+                        spill = None;
+                        note = Some(Error::limit(
+                            installsift_model::limits::Limit::MaxSpilledEntry,
+                            format!(
+                                "a container above max_buffered_entry grew past {spill_cap} bytes; hashed, not opened"
+                            ),
+                        ));
+                    } else if let Err(e) = std::io::Write::write_all(&mut f.file, chunk) {
+                        spill = None;
+                        note = Some(spill_error(e, len));
+                    }
+                    continue;
+                }
                 if streaming == Some(true) {
                     if let Some(sink) = self.budget.data_sink.as_mut() {
                         sink.chunk(chunk);
@@ -899,6 +1008,23 @@ impl<'s> Cx<'s> {
                     }
                     _ => false,
                 };
+                // A container too big for memory: spilled when allowed (not
+                // while extracting: the sink takes the bytes as they stream).
+                if decide
+                    && note.is_some()
+                    && self.budget.data_sink.is_none()
+                    && declared.unwrap_or(len) <= spill_cap
+                {
+                    match SpillFile::create()
+                        .and_then(|mut f| std::io::Write::write_all(&mut f.file, &kept).map(|()| f))
+                    {
+                        Ok(f) => {
+                            spill = Some(f);
+                            note = None;
+                        }
+                        Err(e) => note = Some(spill_error(e, len)),
+                    }
+                }
                 if decide {
                     if let Some(sink) = self.budget.data_sink.as_mut() {
                         sink.begin();
@@ -926,11 +1052,26 @@ impl<'s> Cx<'s> {
                     )));
                 }
             }
+            let spilled = match spill.map(SpillFile::map) {
+                None => None,
+                Some(Ok(s)) if s.map.len() as u64 == len => Some(std::sync::Arc::new(s)),
+                Some(Ok(_)) => {
+                    note = Some(Error::io(
+                        "the temporary file of a container above max_buffered_entry changed size; hashed, not opened",
+                    ));
+                    None
+                }
+                Some(Err(e)) => {
+                    note = Some(spill_error(e, len));
+                    None
+                }
+            };
             Ok(Unpacked {
                 bytes: kept,
                 hashes: hasher.finish(),
-                streamed: (streaming == Some(true)).then_some(len),
+                streamed: (streaming == Some(true) && spilled.is_none()).then_some(len),
                 note,
+                spilled,
             })
         })
     }
@@ -2023,6 +2164,7 @@ mod tests {
         data.resize(2 * SNIFF_PREFIX + 5, 0);
         let limits = Limits {
             max_buffered_entry: 4 * SNIFF_PREFIX as u64,
+            max_spilled_entry: 0,
             ..Limits::default()
         };
         let u = with_cx(limits.clone(), |cx| {
@@ -2031,6 +2173,44 @@ mod tests {
         .expect("read");
         assert_eq!((u.streamed, u.bytes.len()), (None, data.len()));
         data.resize(5 * SNIFF_PREFIX, 0);
+        // Above the buffer, within max_spilled_entry: all of it, from a
+        // temporary file (decided on the prefix, or when it grows past).
+        for declared in [None, Some(data.len() as u64)] {
+            let spilling = Limits {
+                max_spilled_entry: 8 * SNIFF_PREFIX as u64,
+                ..limits.clone()
+            };
+            let u = with_cx(spilling, |cx| {
+                cx.read_entry(&mut data.as_slice(), declared, None)
+            })
+            .expect("read");
+            assert!(u.note.is_none(), "{:?}", u.note);
+            assert_eq!(u.streamed, None);
+            assert_eq!(u.size(), data.len() as u64);
+            assert!(
+                u.whole() == Some(&data[..]),
+                "the spilled bytes are the entry's"
+            );
+            assert_eq!(
+                u.hashes.sha256,
+                installsift_model::hash::Sha256::digest(&data)
+            );
+            assert!(matches!(ChildData::from(u), ChildData::Spilled(..)));
+        }
+        // Past max_spilled_entry: hashed, not opened, and said so.
+        let small = Limits {
+            max_spilled_entry: 9 * SNIFF_PREFIX as u64 / 2,
+            ..limits.clone()
+        };
+        let u = with_cx(small, |cx| cx.read_entry(&mut data.as_slice(), None, None)).expect("read");
+        assert_eq!(u.streamed, Some(data.len() as u64));
+        assert!(matches!(
+            u.note,
+            Some(Error::LimitExceeded {
+                limit: installsift_model::limits::Limit::MaxSpilledEntry,
+                ..
+            })
+        ));
         for declared in [None, Some(data.len() as u64)] {
             let u = with_cx(limits.clone(), |cx| {
                 cx.read_entry(&mut data.as_slice(), declared, None)

@@ -180,6 +180,16 @@ limits! {
     /// unpacked at all. Default: 256 MiB (a zipped 200 MB MSI is still
     /// opened; peak memory of a scan is about this plus the input's map).
     max_buffered_entry (MaxBufferedEntry): u64 = 256 << 20, "256 MiB", "largest decompressed container kept in memory to be opened; a larger one is hashed as it streams, not opened";
+    /// Largest decompressed container above
+    /// [`max_buffered_entry`](Self::max_buffered_entry) that is written, as it
+    /// streams and is hashed, to an unlinked temporary file (in `TMPDIR`,
+    /// mode 0600) and opened from a read-only map of it: Chrome's
+    /// `chrome.7z` (several hundred MB, inside `chrome.packed.7z`) is opened
+    /// this way. Larger ones, and all of them when extracting (`extract`
+    /// streams its files), are hashed, not opened; 0 turns spilling off.
+    /// Also bounded by [`max_entry_size`](Self::max_entry_size).
+    /// Default: 1 GiB.
+    max_spilled_entry (MaxSpilledEntry): u64 = 1 << 30, "1 GiB", "largest container above `max_buffered_entry` written to a temporary file and opened from there (0: never)";
     /// Times the same archive content (by SHA-256) is opened in one input;
     /// later copies are hashed and listed but not opened
     /// (`max_opens_per_content`). 42.zip repeats each level 16 times.
@@ -238,7 +248,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 18);
+        assert_eq!(LIMITS.len(), 19);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 
