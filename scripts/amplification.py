@@ -4,9 +4,11 @@
 release binary.
 
 Every file here is hand-made bytes (no tool writes such files; they are the
-hostile cases). Usage:
+hostile cases), except the baselines `zip-60k-small` (Python's zipfile) and
+`7z-60k-blocks` (7zz, apt package 7zip) and `installshield-one-range` (a
+real set from the corpus, rewritten). Usage:
 
-    python3 scripts/amplification.py OUT_DIR [BINARY]
+    python3 scripts/amplification.py OUT_DIR [BINARY [NAME,NAME...]]
 
 writes the constructions to OUT_DIR and, when BINARY is given (e.g.
 target/release/installsift), runs `BINARY scan FILE` on each under
@@ -377,9 +379,31 @@ def zip_many_small(entries):
     return buf.getvalue()
 
 
+def sevenz_many_blocks(files):
+    """Not hostile: a 7z of `files` tiny files, one block each (`7zz a
+    -ms=off`, the real tool; apt package 7zip): the per-block baseline."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("7zz"):
+        sys.exit("7zz is missing: apt-get install 7zip")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "src")
+        os.mkdir(src)
+        for i in range(files):
+            with open(os.path.join(src, "f%06d" % i), "wb") as f:
+                f.write(b"x%d" % i)
+        out = os.path.join(tmp, "out.7z")
+        subprocess.run(["7zz", "a", "-bd", "-bso0", "-ms=off", "-mtm=off", "-mtc=off", "-mta=off", out, "./src/*"],
+                       cwd=tmp, check=True)
+        with open(out, "rb") as f:
+            return f.read()
+
+
 CONSTRUCTIONS = [
     # name, builder, what it multiplies
     ("zip-60k-small", lambda: zip_many_small(60_000), "not hostile: 60,000 tiny deflated files (zipfile)"),
+    ("7z-60k-blocks", lambda: sevenz_many_blocks(60_000), "not hostile: 60,000 tiny files, one block each (7zz -ms=off)"),
     ("zip-same-offset", lambda: zip_same_offset(60_000, 1 << 20), "60,000 central records naming one local header (1 MiB of zeros)"),
     ("zip-fifield", lambda: zip_fifield(1_000, 1 << 20), "Fifield's overlapping files: 1,000 files quoting each other over one 1 MiB kernel"),
     ("cab-files-one-range", lambda: cab_shared(1, 65_000, 32), "65,000 files naming one 1 MiB range of one folder"),
@@ -418,7 +442,7 @@ def main():
             continue
         try:
             r = subprocess.run(
-                ["/usr/bin/time", "-f", "%e s %M KB", "timeout", "120", binary, "scan", "--progress", "never", "--format", "jsonl", path],
+                ["/usr/bin/time", "-f", "%e s (%U+%S cpu) %M KB", "timeout", "120", binary, "scan", "--progress", "never", "--format", "jsonl", path],
                 capture_output=True,
             )
         except OSError as e:
