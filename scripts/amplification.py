@@ -466,6 +466,30 @@ def sz_header_bomb(numbers, folders=False):
     return sz_archive(comp, h)
 
 
+def msi_same_value(rows, length):
+    """Not hand-made: an MSI by msibuild (apt package msitools) whose
+    Property table has `rows` rows whose Value is one `length`-byte string
+    (the string pool holds it once; each cell naming it was a copy)."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("msibuild"):
+        sys.exit("msibuild is missing: apt-get install msitools")
+    with tempfile.TemporaryDirectory() as tmp:
+        idt = os.path.join(tmp, "Property.idt")
+        with open(idt, "w") as f:
+            f.write("Property\tValue\ns72\tl0\nProperty\tProperty\n")
+            value = "A" * length
+            for i in range(rows):
+                f.write(f"P{i}\t{value}\n")
+        out = os.path.join(tmp, "same.msi")
+        subprocess.run(["msibuild", out, "-s", "same value", "installsift", "x",
+                        "{11111111-2222-3333-4444-555555555555}"], check=True)
+        subprocess.run(["msibuild", out, "-i", idt], check=True)
+        with open(out, "rb") as f:
+            return f.read()
+
+
 CONSTRUCTIONS = [
     # name, builder, what it multiplies
     ("zip-60k-small", lambda: zip_many_small(60_000), "not hostile: 60,000 tiny deflated files (zipfile)"),
@@ -476,6 +500,7 @@ CONSTRUCTIONS = [
     ("7z-header-bomb", lambda: sz_header_bomb(20_000_000), "LZMA-encoded header decoding to 20,000,000 packed-stream sizes"),
     ("7z-header-bomb-folders", lambda: sz_header_bomb(4_000_000, folders=True), "LZMA-encoded header decoding to 4,000,000 Copy folders (16 MB)"),
     ("7z-header-bomb-60m", lambda: sz_header_bomb(60_000_000), "LZMA-encoded header decoding to 60,000,000 packed-stream sizes (60 MB, under the 64 MiB header bound)"),
+    ("msi-rows-one-value", lambda: msi_same_value(20_000, 65_000), "msibuild: 20,000 Property rows whose Value is one 65,000-byte string"),
     ("zip-same-offset", lambda: zip_same_offset(60_000, 1 << 20), "60,000 central records naming one local header (1 MiB of zeros)"),
     ("zip-fifield", lambda: zip_fifield(1_000, 1 << 20), "Fifield's overlapping files: 1,000 files quoting each other over one 1 MiB kernel"),
     ("cab-files-one-range", lambda: cab_shared(1, 65_000, 32), "65,000 files naming one 1 MiB range of one folder"),
