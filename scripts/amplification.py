@@ -4,9 +4,11 @@
 release binary.
 
 Every file here is hand-made bytes (no tool writes such files; they are the
-hostile cases). Usage:
+hostile cases), except the baselines `zip-60k-small` (Python's zipfile) and
+`7z-60k-blocks` (7zz, apt package 7zip) and `installshield-one-range` (a
+real set from the corpus, rewritten). Usage:
 
-    python3 scripts/amplification.py OUT_DIR [BINARY]
+    python3 scripts/amplification.py OUT_DIR [BINARY [NAME,NAME...]]
 
 writes the constructions to OUT_DIR and, when BINARY is given (e.g.
 target/release/installsift), runs `BINARY scan FILE` on each under
@@ -377,9 +379,128 @@ def zip_many_small(entries):
     return buf.getvalue()
 
 
+def sevenz_many_blocks(files):
+    """Not hostile: a 7z of `files` tiny files, one block each (`7zz a
+    -ms=off`, the real tool; apt package 7zip): the per-block baseline."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("7zz"):
+        sys.exit("7zz is missing: apt-get install 7zip")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "src")
+        os.mkdir(src)
+        for i in range(files):
+            with open(os.path.join(src, "f%06d" % i), "wb") as f:
+                f.write(b"x%d" % i)
+        out = os.path.join(tmp, "out.7z")
+        subprocess.run(["7zz", "a", "-bd", "-bso0", "-ms=off", "-mtm=off", "-mtc=off", "-mta=off", out, "./src/*"],
+                       cwd=tmp, check=True)
+        with open(out, "rb") as f:
+            return f.read()
+
+
+def sz_num(n):
+    """7z's variable-length number (7zFormat.txt, REAL_UINT64)."""
+    if n < 0x80:
+        return bytes([n])
+    for k in range(1, 9):
+        if n < (1 << (7 * (k + 1))) or k == 8:
+            break
+    if k == 8:
+        return b"\xff" + p64(n)
+    hi = n >> (8 * k)
+    first = (0xFF << (8 - k)) & 0xFF | hi
+    return bytes([first]) + n.to_bytes(8, "little")[:k]
+
+
+def sz_archive(packed, header):
+    """A 7z archive: start header, `packed` streams, then `header` (plain)."""
+    start = p64(len(packed)) + p64(len(header)) + p32(zlib.crc32(header))
+    return b"7z\xbc\xaf\x27\x1c\x00\x04" + p32(zlib.crc32(start)) + start + packed + header
+
+
+def sz_names(names):
+    blob = b"".join(n.encode("utf-16-le") + b"\0\0" for n in names)
+    return b"\x11" + sz_num(len(blob) + 1) + b"\x00" + blob
+
+
+def sz_copy_folders(folders, unpack, packed_each, files, substreams=None, sub_sizes=None):
+    """Hand-made 7z header: `folders` Copy folders of `packed_each` packed
+    bytes each declaring `unpack` bytes; `substreams` per folder (with
+    `sub_sizes` for all but the last of each) and `files` names."""
+    h = b"\x01\x04"
+    h += b"\x06" + sz_num(0) + sz_num(folders) + b"\x09" + sz_num(packed_each) * folders + b"\x00"
+    h += b"\x07\x0b" + sz_num(folders) + b"\x00" + (b"\x01" + b"\x01\x00") * folders
+    h += b"\x0c" + sz_num(unpack) * folders + b"\x00"
+    if substreams is not None:
+        h += b"\x08\x0d" + sz_num(substreams) * folders
+        if sub_sizes is not None:
+            h += b"\x09" + b"".join(sz_num(x) for x in sub_sizes)
+        h += b"\x00"
+    h += b"\x00"
+    h += b"\x05" + sz_num(files) + sz_names(["f%06d" % i for i in range(files)]) + b"\x00"
+    h += b"\x00"
+    return sz_archive(b"\0" * (packed_each * folders), h)
+
+
+def sz_header_bomb(numbers, folders=False):
+    """A 7z whose header is LZMA-encoded (kEncodedHeader): a few KB that
+    decode to a header declaring `numbers` packed streams of size 1 (the
+    header parse reads and keeps every one), or with `folders`, `numbers`
+    one-coder Copy folders (4 header bytes each)."""
+    import lzma
+
+    if folders:
+        plain = (b"\x01\x04\x07\x0b" + sz_num(numbers) + b"\x00" + b"\x01\x01\x00" * numbers
+                 + b"\x0c" + b"\x01" * numbers + b"\x00\x00\x00")
+    else:
+        plain = b"\x01\x04\x06" + sz_num(0) + sz_num(numbers) + b"\x09" + b"\x01" * numbers + b"\x00\x00\x00"
+    props = bytes([93]) + p32(1 << 20)
+    comp = lzma.compress(plain, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 3, "lp": 0, "pb": 2}])
+    h = b"\x17"
+    h += b"\x06" + sz_num(0) + sz_num(1) + b"\x09" + sz_num(len(comp)) + b"\x00"
+    h += b"\x07\x0b" + sz_num(1) + b"\x00" + b"\x01" + b"\x23\x03\x01\x01" + b"\x05" + props
+    h += b"\x0c" + sz_num(len(plain)) + b"\x00"
+    h += b"\x00"
+    return sz_archive(comp, h)
+
+
+def msi_same_value(rows, length):
+    """Not hand-made: an MSI by msibuild (apt package msitools) whose
+    Property table has `rows` rows whose Value is one `length`-byte string
+    (the string pool holds it once; each cell naming it was a copy)."""
+    import shutil
+    import tempfile
+
+    if not shutil.which("msibuild"):
+        sys.exit("msibuild is missing: apt-get install msitools")
+    with tempfile.TemporaryDirectory() as tmp:
+        idt = os.path.join(tmp, "Property.idt")
+        with open(idt, "w") as f:
+            f.write("Property\tValue\ns72\tl0\nProperty\tProperty\n")
+            value = "A" * length
+            for i in range(rows):
+                f.write(f"P{i}\t{value}\n")
+        out = os.path.join(tmp, "same.msi")
+        subprocess.run(["msibuild", out, "-s", "same value", "installsift", "x",
+                        "{11111111-2222-3333-4444-555555555555}"], check=True)
+        subprocess.run(["msibuild", out, "-i", idt], check=True)
+        with open(out, "rb") as f:
+            return f.read()
+
+
 CONSTRUCTIONS = [
     # name, builder, what it multiplies
     ("zip-60k-small", lambda: zip_many_small(60_000), "not hostile: 60,000 tiny deflated files (zipfile)"),
+    ("7z-60k-blocks", lambda: sevenz_many_blocks(60_000), "not hostile: 60,000 tiny files, one block each (7zz -ms=off)"),
+    ("7z-huge-unpack", lambda: sz_copy_folders(60_000, 1 << 40, 1, 60_000, 1), "hand-made header: 60,000 Copy folders of 1 packed byte declaring 1 TiB each"),
+    ("7z-substreams", lambda: sz_copy_folders(1, 1 << 20, 1 << 20, 65_000, 65_000, [16] * 64_999), "hand-made header: one 1 MiB Copy folder split in 65,000 substreams"),
+    ("7z-substream-count", lambda: sz_copy_folders(1, 1 << 20, 1 << 10, 1, 0xFFFFFFFF), "hand-made header: one folder declaring 2^32 - 1 substreams (no sizes)"),
+    ("7z-header-bomb", lambda: sz_header_bomb(20_000_000), "LZMA-encoded header decoding to 20,000,000 packed-stream sizes"),
+    ("7z-header-bomb-folders", lambda: sz_header_bomb(4_000_000, folders=True), "LZMA-encoded header decoding to 4,000,000 Copy folders (16 MB)"),
+    ("7z-header-bomb-60m", lambda: sz_header_bomb(60_000_000), "LZMA-encoded header decoding to 60,000,000 packed-stream sizes (60 MB, under the 64 MiB header bound)"),
+    ("msi-rows-one-value", lambda: msi_same_value(20_000, 65_000), "msibuild: 20,000 Property rows whose Value is one 65,000-byte string"),
     ("zip-same-offset", lambda: zip_same_offset(60_000, 1 << 20), "60,000 central records naming one local header (1 MiB of zeros)"),
     ("zip-fifield", lambda: zip_fifield(1_000, 1 << 20), "Fifield's overlapping files: 1,000 files quoting each other over one 1 MiB kernel"),
     ("cab-files-one-range", lambda: cab_shared(1, 65_000, 32), "65,000 files naming one 1 MiB range of one folder"),
@@ -418,7 +539,7 @@ def main():
             continue
         try:
             r = subprocess.run(
-                ["/usr/bin/time", "-f", "%e s %M KB", "timeout", "120", binary, "scan", "--progress", "never", "--format", "jsonl", path],
+                ["/usr/bin/time", "-f", "%e s (%U+%S cpu) %M KB", "timeout", "120", binary, "scan", "--progress", "never", "--format", "jsonl", path],
                 capture_output=True,
             )
         except OSError as e:

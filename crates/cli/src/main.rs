@@ -174,7 +174,8 @@ fn scan(args: ScanArgs) -> ExitCode {
     let mut totals = Totals::default();
     let mut write_error: Option<io::Error> = None;
     // Reports are rendered on the worker threads; this thread only writes
-    // the bytes out, in order.
+    // the bytes out, in order (a report of many nodes is rendered here,
+    // straight into the output, not held rendered: render::Part).
     let map = |_: &std::path::Path, result| render::rendered(result, format);
     let threads = args::threads(args.threads);
     totals.skipped = scanner.scan_paths_map(&args.paths, threads, &map, &mut |_path, result| {
@@ -182,10 +183,10 @@ fn scan(args: ScanArgs) -> ExitCode {
             return;
         }
         match result {
-            Ok((part, bytes)) => {
-                totals.merge(&part);
+            Ok((totals_of_one, part)) => {
+                totals.merge(&totals_of_one);
                 progress.tick(&totals);
-                if let Err(e) = writer.part(&bytes) {
+                if let Err(e) = writer.write(&part) {
                     write_error = Some(e);
                 }
             }

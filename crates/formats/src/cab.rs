@@ -209,7 +209,7 @@ pub(crate) fn walk<'a>(whole: &'a [u8], namer: Option<Namer<'a>>, notes: &mut No
     match read(whole, &mut info, notes) {
         None => Opened::Leaf(Parsed {
             format: Format::Cab,
-            metadata: Some(Metadata::Cab(info)),
+            metadata: Some(Metadata::Cab(Box::new(info))),
         }),
         Some(t) => Opened::Container(Box::new(Walk {
             data: t.data,
@@ -451,7 +451,7 @@ impl Container for Walk<'_> {
     fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
         Parsed {
             format: Format::Cab,
-            metadata: Some(Metadata::Cab(self.info)),
+            metadata: Some(Metadata::Cab(Box::new(self.info))),
         }
     }
 }

@@ -55,10 +55,10 @@ pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opene
     ));
     Opened::Leaf(Parsed {
         format: Format::Dmg,
-        metadata: Some(Metadata::Dmg(DmgInfo {
+        metadata: Some(Metadata::Dmg(Box::new(DmgInfo {
             udif_version: be_u32(t, 4).unwrap_or(0),
             xml_offset: be_u64(t, 0xD8).unwrap_or(0),
             xml_length: be_u64(t, 0xE0).unwrap_or(0),
-        })),
+        }))),
     })
 }

@@ -109,7 +109,7 @@ pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opene
     ));
     Opened::Leaf(Parsed {
         format: Format::MsuProperties,
-        metadata: Some(Metadata::PkgProperties(info)),
+        metadata: Some(Metadata::PkgProperties(Box::new(info))),
     })
 }
 

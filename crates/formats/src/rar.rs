@@ -116,7 +116,7 @@ impl Container for Walk<'_> {
         }
         Parsed {
             format: Format::Rar,
-            metadata: Some(Metadata::Rar(self.info)),
+            metadata: Some(Metadata::Rar(Box::new(self.info))),
         }
     }
 }

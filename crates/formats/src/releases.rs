@@ -105,7 +105,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     }
     Opened::Leaf(Parsed {
         format: Format::SquirrelReleases,
-        metadata: Some(Metadata::Releases(info)),
+        metadata: Some(Metadata::Releases(Box::new(info))),
     })
 }
 

@@ -384,7 +384,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     let Some(mut archive) = read_header(data, mem_kb, &mut info, notes) else {
         return Opened::Leaf(Parsed {
             format: Format::SevenZ,
-            metadata: Some(Metadata::SevenZ(info)),
+            metadata: Some(Metadata::SevenZ(Box::new(info))),
         });
     };
     info.blocks = archive.blocks.len() as u64;
@@ -790,7 +790,7 @@ impl Container for Walk<'_> {
     fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
         Parsed {
             format: Format::SevenZ,
-            metadata: Some(Metadata::SevenZ(self.info)),
+            metadata: Some(Metadata::SevenZ(Box::new(self.info))),
         }
     }
 }

@@ -197,7 +197,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     match read(data, opts.limits, notes, &mut info) {
         None => Opened::Leaf(Parsed {
             format: Format::Xar,
-            metadata: Some(Metadata::Xar(info)),
+            metadata: Some(Metadata::Xar(Box::new(info))),
         }),
         Some((toc, paths, toc_end)) => Opened::Container(Box::new(Walk {
             data,
@@ -318,7 +318,7 @@ impl Container for Walk<'_> {
     fn finish(self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
         Parsed {
             format: Format::Xar,
-            metadata: Some(Metadata::Xar(self.info)),
+            metadata: Some(Metadata::Xar(Box::new(self.info))),
         }
     }
 }

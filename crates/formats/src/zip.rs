@@ -285,7 +285,7 @@ impl<R: Read + Seek> Container for CentralWalk<'_, R> {
         }
         Parsed {
             format: Format::Zip,
-            metadata: Some(Metadata::Zip(self.info)),
+            metadata: Some(Metadata::Zip(Box::new(self.info))),
         }
     }
 }
@@ -978,7 +978,7 @@ impl Container for LocalWalk<'_> {
         self.info.methods = std::mem::take(&mut self.methods).into_iter().collect();
         Parsed {
             format: Format::Zip,
-            metadata: Some(Metadata::Zip(self.info)),
+            metadata: Some(Metadata::Zip(Box::new(self.info))),
         }
     }
 }

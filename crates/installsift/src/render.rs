@@ -25,9 +25,10 @@ pub enum Format {
 }
 
 /// Writes reports one after another in a [`Format`], framing the JSON
-/// array (`[`, `,`, `]`) itself. Reports may be rendered elsewhere (on
-/// worker threads, [`render`]) and their bytes handed to [`Writer::part`]
-/// in order.
+/// array (`[`, `,`, `]`) itself. Small reports may be rendered elsewhere
+/// (on worker threads, [`rendered`]) and handed to [`Writer::part`] or
+/// [`Writer::write`] in order; large ones are rendered straight into the
+/// output, record by record.
 pub struct Writer<W: Write> {
     out: W,
     format: Format,
@@ -47,19 +48,35 @@ impl<W: Write> Writer<W> {
         })
     }
 
-    /// Write one report.
-    pub fn report(&mut self, report: &Report) -> io::Result<()> {
-        let bytes = render(report, self.format)?;
-        self.part(&bytes)
-    }
-
-    /// Write one report already rendered with [`render`].
-    pub fn part(&mut self, bytes: &[u8]) -> io::Result<()> {
+    /// The JSON array's separator before every report but the first.
+    fn begin(&mut self) -> io::Result<()> {
         if self.format == Format::Json && !self.first {
             self.out.write_all(b",\n")?;
         }
         self.first = false;
+        Ok(())
+    }
+
+    /// Write one report, rendering it into the output as it goes (its
+    /// rendered form is never held whole).
+    pub fn report(&mut self, report: &Report) -> io::Result<()> {
+        self.begin()?;
+        write_report(&mut self.out, report, self.format)
+    }
+
+    /// Write one report already rendered with [`render`].
+    pub fn part(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.begin()?;
         self.out.write_all(bytes)
+    }
+
+    /// Write one [`Part`] from [`rendered`]: its bytes, or the report
+    /// rendered now.
+    pub fn write(&mut self, part: &Part) -> io::Result<()> {
+        match part {
+            Part::Bytes(bytes) => self.part(bytes),
+            Part::Report(report) => self.report(report),
+        }
     }
 
     /// Close the array and flush; the writer back.
@@ -75,12 +92,35 @@ impl<W: Write> Writer<W> {
 /// One report's bytes in `format` (without the JSON array's framing).
 pub fn render(report: &Report, format: Format) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
-    match format {
-        Format::Text { explain } => write_text(&mut buf, &report.root, explain)?,
-        Format::Jsonl => write_jsonl(&mut buf, &report.root)?,
-        Format::Json => serde_json::to_writer(&mut buf, report).map_err(io::Error::from)?,
-    }
+    write_report(&mut buf, report, format)?;
     Ok(buf)
+}
+
+/// One report in `format` (without the JSON array's framing), written to
+/// `out` as it is rendered.
+fn write_report(out: &mut dyn Write, report: &Report, format: Format) -> io::Result<()> {
+    match format {
+        Format::Text { explain } => write_text(out, &report.root, explain),
+        Format::Jsonl => write_jsonl(out, &report.root),
+        Format::Json => serde_json::to_writer(out, report).map_err(io::Error::from),
+    }
+}
+
+/// Reports of more nodes than this are not rendered on a worker thread by
+/// [`rendered`] but handed on whole and rendered into the output by
+/// [`Writer::write`]: rendered, 60,000 entries are about 35 MB held on top
+/// of the report (issue 16: the 65,000-entry cabinets peaked at 156 MB).
+/// Below it (a few MB at most) rendering stays on the workers.
+pub const RENDER_ON_WORKER_MAX_NODES: u64 = 4096;
+
+/// A report ready for [`Writer::write`]: rendered, or (a large one) still
+/// to be rendered into the output.
+#[derive(Debug)]
+pub enum Part {
+    /// The bytes of [`render`].
+    Bytes(Vec<u8>),
+    /// A report of more than [`RENDER_ON_WORKER_MAX_NODES`] nodes.
+    Report(Box<Report>),
 }
 
 /// What a scan produced, summed over its reports.
@@ -170,14 +210,20 @@ pub fn skipped_note(s: &Skipped) -> Option<String> {
 /// One scan result rendered in `format` with its [`Totals`], for a
 /// [`Scanner::scan_paths_map`](crate::Scanner::scan_paths_map) `map`
 /// function: reports are rendered on the worker threads and the caller only
-/// writes the bytes out, in order, with [`Writer::part`]. The error of an
+/// writes them out, in order, with [`Writer::write`]. A report of more than
+/// [`RENDER_ON_WORKER_MAX_NODES`] nodes is passed on unrendered, so that
+/// its records go to the output as they are rendered. The error of an
 /// input that could not be read is passed through.
-pub fn rendered(result: crate::Result<Report>, format: Format) -> crate::Result<(Totals, Vec<u8>)> {
+pub fn rendered(result: crate::Result<Report>, format: Format) -> crate::Result<(Totals, Part)> {
     // Rendering into a Vec cannot fail but for serde errors, which a
     // Report does not produce.
     result.map(|report| {
+        let totals = Totals::of(&report);
+        if report.stats.nodes > RENDER_ON_WORKER_MAX_NODES {
+            return (totals, Part::Report(Box::new(report)));
+        }
         let bytes = render(&report, format).unwrap_or_default();
-        (Totals::of(&report), bytes)
+        (totals, Part::Bytes(bytes))
     })
 }
 
@@ -436,11 +482,43 @@ mod tests {
     fn rendered_gives_the_bytes_of_render_and_the_totals_and_passes_errors() {
         let r = crate::Scanner::new().scan_bytes("a.bin", b"hello");
         let want = render(&r, Format::Jsonl).expect("jsonl");
-        let (t, bytes) = rendered(Ok(r), Format::Jsonl).expect("a report");
+        let (t, part) = rendered(Ok(r), Format::Jsonl).expect("a report");
+        let Part::Bytes(bytes) = part else {
+            panic!("a one-node report is rendered on the worker: {part:?}");
+        };
         assert_eq!(bytes, want);
         assert_eq!((t.files, t.nodes, t.bytes), (1, 1, 5));
         let e = crate::Error::malformed("gone");
         assert!(rendered(Err(e), Format::Jsonl).is_err());
+    }
+
+    /// Issue 16: a report of many nodes is not held rendered (35 MB for
+    /// 60,000 entries on top of the report); it is rendered into the
+    /// output record by record, and the output is the same bytes, in every
+    /// format, framing included.
+    #[test]
+    fn a_large_report_is_rendered_into_the_output_with_the_same_bytes() {
+        let small = crate::Scanner::new().scan_bytes("a.bin", b"hello");
+        let mut big = small.clone();
+        let n = RENDER_ON_WORKER_MAX_NODES as usize + 1;
+        big.root.children = vec![small.root.clone(); n];
+        big.stats.nodes = n as u64 + 1;
+        for format in [Format::Text { explain: true }, Format::Jsonl, Format::Json] {
+            let mut want = Writer::new(Vec::new(), format).expect("begin");
+            let mut got = Writer::new(Vec::new(), format).expect("begin");
+            for r in [&small, &big, &small] {
+                want.part(&render(r, format).expect("render"))
+                    .expect("part");
+                let (t, part) = rendered(Ok(r.clone()), format).expect("a report");
+                assert_eq!(t.nodes, r.stats.nodes);
+                let deferred = matches!(part, Part::Report(_));
+                assert_eq!(deferred, r.stats.nodes > RENDER_ON_WORKER_MAX_NODES);
+                got.write(&part).expect("write");
+            }
+            let (want, got) = (want.finish().expect("end"), got.finish().expect("end"));
+            assert!(want.len() > n * 100, "{format:?}: {}", want.len());
+            assert!(want == got, "{format:?}: the streamed output differs");
+        }
     }
 
     #[test]

@@ -45,9 +45,10 @@ pub struct NodeInfo {
     /// it (`pyinstaller`, `script-launcher`, `engine-stub`, `packed-upx` …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
-    /// BIOC hints and family properties of an installer.
+    /// BIOC hints and family properties of an installer (boxed: few nodes
+    /// are installers, and every node pays for the inline size).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub installer: Option<InstallerFacts>,
+    pub installer: Option<Box<InstallerFacts>>,
     /// Signals behind format, verdict and family.
     pub evidence: Vec<Evidence>,
     /// Problems on this node. Serialized as two fields: `errors`, the
@@ -157,5 +158,22 @@ mod tests {
         struct Invalid;
         impl<T: ?Sized + std::ops::Deref> AmbiguousIfDeref<Invalid> for T {}
         <Node as AmbiguousIfDeref<_>>::some_item();
+    }
+
+    /// Issue 16: a report holds one node per entry (65,536 per container
+    /// at the entry limit, more nested), so the node's inline size is a
+    /// memory bound. It was 840 bytes (352 of them the inline
+    /// `Metadata`, 120 the `InstallerFacts` of the few installer nodes);
+    /// both are boxed now. Grow it only knowingly.
+    #[test]
+    fn a_node_stays_small() {
+        use std::mem::size_of;
+        assert!(size_of::<crate::formats::Metadata>() <= 16);
+        assert!(
+            size_of::<super::NodeInfo>() <= 368,
+            "{}",
+            size_of::<super::NodeInfo>()
+        );
+        assert!(size_of::<Node>() <= 392, "{}", size_of::<Node>());
     }
 }

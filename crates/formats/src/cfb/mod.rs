@@ -1223,10 +1223,10 @@ impl Db {
                             continue;
                         };
                         match ColType::from_bits(*ty) {
-                            Ok(ty) => columns.entry(table.clone()).or_default().push((
+                            Ok(ty) => columns.entry(table.to_string()).or_default().push((
                                 *n,
                                 Column {
-                                    name: name.clone(),
+                                    name: name.to_string(),
                                     ty,
                                 },
                             )),

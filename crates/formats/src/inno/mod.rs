@@ -513,6 +513,14 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     chunks.sort_unstable();
     chunks.dedup();
     info.chunks = chunks.len() as u64;
+    #[cfg(test)]
+    let entries = {
+        let mut entries = entries;
+        if let Some(rewrite) = tests::REWRITE.with(std::cell::Cell::get) {
+            rewrite(&mut entries);
+        }
+        entries
+    };
     match setup1 {
         Some(s1) => Opened::Container(Box::new(Walk::new(
             info, s1, files, entries, &limits, false,
@@ -749,6 +757,10 @@ struct Walk<'a> {
     last: Option<Last>,
     /// Bytes decoded only to be skipped, bounded like unpacked bytes.
     skipped: u64,
+    /// A chunk whose decoder failed and how far it got: its later files
+    /// are not decoded again up to the same failure (each would reopen
+    /// the chunk and decode up to it: files × position).
+    broken: Option<(u32, u64, Error)>,
     /// Entries handed over so far (the index of the next one).
     pulled: usize,
     /// The file the engine is reading.
@@ -900,10 +912,17 @@ impl Container for Walk<'_> {
                 }
             }
             Err(e) => {
-                // The chunk decoder's state is lost with the read.
-                self.open = None;
                 if let Some(f) = failed {
                     *e = f;
+                }
+                // The chunk decoder's state is lost with the read. A
+                // decoder failure (not a limit the engine applied to this
+                // file) is remembered: the chunk's later files would fail
+                // at the same byte.
+                if let Some(o) = self.open.take() {
+                    if e.kind() != "limit-exceeded" {
+                        self.broken = Some((o.chunk, o.reader.n, e.clone()));
+                    }
                 }
             }
         }
@@ -924,6 +943,13 @@ impl<'a> Walk<'a> {
         limits: &Limits,
         without_data: bool,
     ) -> Self {
+        let mut files = files;
+        let canon = same_bytes(&entries);
+        for f in &mut files {
+            if let Some(&c) = canon.get(f.location as usize) {
+                f.location = c;
+            }
+        }
         let mut order: Vec<usize> = (0..files.len()).collect();
         let key = |i: &usize| {
             let d = files.get(*i).and_then(|f| entries.get(f.location as usize));
@@ -956,6 +982,7 @@ impl<'a> Walk<'a> {
             open: None,
             last: None,
             skipped: 0,
+            broken: None,
             pulled: 0,
             reading: None,
             sum: None,
@@ -1061,6 +1088,36 @@ impl<'a> Walk<'a> {
                 data: Data::Copy { of: l.of },
             }));
         }
+        if let Some((chunk, at, e)) = self.broken.as_ref().filter(|b| b.0 == d.chunk_offset) {
+            // Decoding this chunk failed at `at` for an earlier file: not
+            // decoded again up to the same failure.
+            let e = installsift_model::error::context(
+                e.clone(),
+                &format!(
+                    "chunk at setup-1 offset {chunk:#x} failed at decoded byte {at} for an earlier file"
+                ),
+            );
+            return missing(name, info, d.file_size, e);
+        }
+        if let Some(o) = self
+            .open
+            .as_ref()
+            .filter(|o| o.chunk == d.chunk_offset && o.reader.n > d.file_offset && d.file_size > 0)
+        {
+            // Files come in offset order within a chunk, so this one (not
+            // empty) starts inside bytes already decoded for an earlier
+            // file: Inno never
+            // writes that (files with the same contents share one data
+            // entry, and equal data entries are merged above). Decoding it
+            // would reopen the chunk and decode it again from its start,
+            // once per such file.
+            let e = Error::malformed(format!(
+                "data entry {} starts at decoded byte {} of the chunk at setup-1 offset {:#x}, \
+                 inside the {} bytes already decoded for an earlier file; not decoded again",
+                fe.location, d.file_offset, d.chunk_offset, o.reader.n
+            ));
+            return missing(name, info, d.file_size, e);
+        }
         let dict_cap = self.need.get(&d.chunk_offset).copied().unwrap_or(0);
         let (d, location) = (d.clone(), fe.location);
         match self.seek(&d, m, dict_cap) {
@@ -1092,10 +1149,11 @@ impl<'a> Walk<'a> {
     /// file.
     fn seek(&mut self, d: &DataEntry, m: Method, dict_cap: u64) -> Result<(), Error> {
         let setup1 = self.setup1;
-        let reuse = self
-            .open
-            .as_ref()
-            .is_some_and(|o| o.chunk == d.chunk_offset && o.reader.n <= d.file_offset);
+        let reuse = self.open.as_ref().is_some_and(|o| {
+            // An empty file reads nothing: any position of its chunk will
+            // do (one at the offset of the next file is legitimate).
+            o.chunk == d.chunk_offset && (o.reader.n <= d.file_offset || d.file_size == 0)
+        });
         if !reuse {
             let at = usize::try_from(d.chunk_offset).unwrap_or(usize::MAX);
             let magic = setup1.get(at..at.saturating_add(4));
@@ -1124,7 +1182,7 @@ impl<'a> Walk<'a> {
         let Some(o) = self.open.as_mut() else {
             return Err(Error::malformed("no chunk decoder"));
         };
-        let gap = d.file_offset - o.reader.n;
+        let gap = d.file_offset.saturating_sub(o.reader.n);
         if gap > 0 {
             self.skipped = self.skipped.saturating_add(gap);
             if self.skipped > self.max_unpacked {
@@ -1144,6 +1202,60 @@ impl<'a> Walk<'a> {
         }
         Ok(())
     }
+}
+
+/// For each data entry, the first data entry naming the same bytes: the
+/// same chunk, offset, size, compression, filter and checksum (Inno writes
+/// one data entry per distinct file, so equal ones come from a rewritten
+/// header). Files naming either are then copies of one read. Linear after
+/// the sort: an entry is compared with the first of its (chunk, offset,
+/// size) only.
+fn same_bytes(entries: &[DataEntry]) -> Vec<u32> {
+    let mut by_place: Vec<usize> = (0..entries.len()).collect();
+    let place = |i: &usize| {
+        entries.get(*i).map(|d| {
+            (
+                d.first_slice,
+                d.chunk_offset,
+                d.file_offset,
+                d.file_size,
+                *i,
+            )
+        })
+    };
+    by_place.sort_by_key(place);
+    let mut canon: Vec<u32> = (0..entries.len())
+        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        .collect();
+    let mut first: Option<usize> = None;
+    for &i in &by_place {
+        let (Some(d), f) = (
+            entries.get(i),
+            first.and_then(|f| entries.get(f).map(|e| (f, e))),
+        ) else {
+            continue;
+        };
+        match f {
+            Some((f, e))
+                if (e.first_slice, e.chunk_offset, e.file_offset, e.file_size)
+                    == (d.first_slice, d.chunk_offset, d.file_offset, d.file_size) =>
+            {
+                let same = e.last_slice == d.last_slice
+                    && e.chunk_size == d.chunk_size
+                    && e.method == d.method
+                    && e.call_filter == d.call_filter
+                    && e.encrypted == d.encrypted
+                    && e.checksum == d.checksum;
+                if same {
+                    if let (Some(c), Ok(f)) = (canon.get_mut(i), u32::try_from(f)) {
+                        *c = f;
+                    }
+                }
+            }
+            _ => first = Some(i),
+        }
+    }
+    canon
 }
 
 /// A call-filtered file: read whole from the chunk, the filter undone, the
@@ -1291,6 +1403,145 @@ fn verify(sum: Option<Sum>, want: &Checksum) -> Result<Check, Error> {
 mod tests {
     use super::*;
     use crate::test_support::sample;
+
+    /// A rewrite of the data entries.
+    type Rewrite = fn(&mut Vec<DataEntry>);
+
+    thread_local! {
+        /// Rewrites the data entries as a hostile header would, between
+        /// parsing and the walk: the header is CRC-protected and
+        /// compressed, so this stands for decoding it, rewriting the
+        /// records and encoding it again.
+        pub(super) static REWRITE: std::cell::Cell<Option<Rewrite>> =
+            const { std::cell::Cell::new(None) };
+    }
+
+    /// `rel`'s setup-1 + setup-0 listed with its data entries rewritten by
+    /// `rewrite`.
+    fn list_rewritten(rel: &str, rewrite: fn(&mut Vec<DataEntry>)) -> crate::container::Listing {
+        let file = sample(rel).unwrap_or_default();
+        let z = memchr::memmem::find(&file, CHUNK_MAGIC).expect("setup-1");
+        let limits = installsift_model::Limits::default();
+        REWRITE.with(|r| r.set(Some(rewrite)));
+        let l = crate::container::list(open, &file[z..], &limits, usize::MAX);
+        REWRITE.with(|r| r.set(None));
+        l
+    }
+
+    /// Issue 16: data entries read out of order, overlapping, or naming
+    /// the same bytes cost one decode of the chunk, not one per entry. In
+    /// a real solid setup (11 files, one LZMA2 chunk), rewritten:
+    /// - the data entries reversed: files still come in chunk order, all
+    ///   decoded and verified;
+    /// - every entry the same bytes: copies of one read;
+    /// - every entry starting at byte 0 of the chunk and ending where it
+    ///   did (each overlapping all the earlier ones): the shortest decoded,
+    ///   the others `malformed` without being decoded (before, each reopened
+    ///   the chunk and decoded it from its start to its end: the sum of
+    ///   the ends, bounded only by `max_total_unpacked`).
+    #[test]
+    fn data_entries_out_of_order_or_overlapping_decode_the_chunk_once() {
+        use crate::container::Listed;
+        let rel = "inno/inno64_lzma2_solid.exe";
+        let entries = data_entries(rel);
+        assert!(entries.len() > 5);
+        assert!(entries
+            .iter()
+            .all(|d| d.chunk_offset == entries[0].chunk_offset));
+        let decoded = |l: &crate::container::Listing| {
+            l.entries
+                .iter()
+                .filter(|e| matches!(e.2, Listed::Decoded(Ok(_))))
+                .count()
+        };
+
+        let l = list_rewritten(rel, |e| e.reverse());
+        assert_eq!(decoded(&l), 11);
+        assert!(l
+            .entries
+            .iter()
+            .all(|e| e.1.verified_by == [Check::InnoSha256]));
+
+        let l = list_rewritten(rel, |e| {
+            let last = e.last().cloned().expect("an entry");
+            e.iter_mut().for_each(|d| *d = last.clone());
+        });
+        let copies = l
+            .entries
+            .iter()
+            .filter(|e| matches!(e.2, Listed::Copy(_)))
+            .count();
+        let again = l
+            .entries
+            .iter()
+            .filter(|e| matches!(e.2, Listed::Decoded(Ok(_))))
+            .count();
+        assert_eq!(copies + again, 11, "{:?}", l.entries);
+        assert!(l.entries.iter().all(|e| e.1.errors.is_empty()));
+
+        let ends: Vec<u64> = entries
+            .iter()
+            .map(|d| d.file_offset + d.file_size)
+            .collect();
+        let l = list_rewritten(rel, |e| {
+            for d in e.iter_mut() {
+                d.file_size += d.file_offset;
+                d.file_offset = 0;
+            }
+        });
+        let over: Vec<_> = l
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(&e.2, Listed::Missing { error: Error::Malformed { message, .. }, .. }
+                    if message.contains("already decoded for an earlier file"))
+            })
+            .collect();
+        assert_eq!(
+            over.len(),
+            ends.iter().filter(|&&n| n > 0).count() - 1,
+            "{:?}",
+            l.entries
+        );
+        assert_eq!(decoded(&l), 11 - over.len());
+        let now: usize = l
+            .entries
+            .iter()
+            .map(|e| match &e.2 {
+                Listed::Decoded(Ok(b)) => b.len(),
+                _ => 0,
+            })
+            .sum();
+        let before: u64 = ends.iter().sum();
+        assert!((now as u64) < before / 4, "{now} of {before}");
+        eprintln!(
+            "overlapping entries: decoded before {before} bytes (sum of the ends), now {now}"
+        );
+    }
+
+    /// Issue 16: a chunk whose decoder fails (here: its stored size cut to
+    /// 64 bytes) fails once; its later files say so without reopening the
+    /// chunk and decoding it up to the same failure each.
+    #[test]
+    fn a_chunk_that_fails_is_not_decoded_again_for_each_file() {
+        use crate::container::Listed;
+        let l = list_rewritten("inno/inno64_lzma2_solid.exe", |e| {
+            e.iter_mut().for_each(|d| d.chunk_size = 64);
+        });
+        let again =
+            |m: &str| m.contains("failed at decoded byte") && m.contains("for an earlier file");
+        let (mut failed, mut told) = (0, 0);
+        for (name, _, data) in &l.entries {
+            match data {
+                Listed::Decoded(Err(_)) => failed += 1,
+                Listed::Missing { error, .. } if again(error.message()) => told += 1,
+                Listed::Decoded(Ok(b)) if b.is_empty() => {}
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        assert_eq!(failed, 1, "{:?}", l.entries);
+        assert!(told >= 8, "{:?}", l.entries);
+    }
 
     /// The data entries of a sample's setup-0.
     fn data_entries(rel: &str) -> Vec<DataEntry> {
