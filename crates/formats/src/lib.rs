@@ -32,6 +32,7 @@ pub mod container;
 pub mod dmg;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hfs;
 pub mod inno;
 pub mod installshield;
 pub mod lzma;
@@ -71,6 +72,8 @@ pub enum Metadata {
     Xar(xar::XarInfo),
     /// UDIF disk image facts.
     Dmg(dmg::DmgInfo),
+    /// HFS+ / HFSX volume facts.
+    Hfs(Box<hfs::HfsInfo>),
     /// XML document facts (installer manifests).
     Xml(Box<xml::XmlInfo>),
     /// Squirrel RELEASES entries.
@@ -119,6 +122,7 @@ pub static HANDLERS: &[Handler] = &[
     xml::HANDLER,
     releases::HANDLER,
     pkgprops::HANDLER,
+    hfs::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];
