@@ -590,6 +590,13 @@ fn partition(
             );
             return p;
         }
+        if let Method::Other(t) = method {
+            p.error = Some(Error::unsupported(format!(
+                "UDIF partition `{}`: chunk {i} has type 0x{t:08x}, not one installsift decodes",
+                p.name
+            )));
+            return p;
+        }
         let Some(at) = base.and_then(|b| b.checked_add(off)) else {
             bad(&mut p, format!("chunk {i}: offset {off} overflows"));
             return p;
@@ -663,6 +670,33 @@ impl Container for Walk<'_> {
                 data: Data::Missing {
                     size: p.size,
                     error: e,
+                },
+            });
+        }
+        // ADC and LZFSE chunks are decoded whole: one larger than the
+        // buffer bound makes the partition missing, said before reading.
+        if let Some(c) = p
+            .chunks
+            .iter()
+            .find(|c| matches!(c.method, Method::Adc | Method::Lzfse) && c.size > self.max_chunk)
+        {
+            let error = Error::limit(
+                Limit::MaxBufferedEntry,
+                format!(
+                    "UDIF partition `{name}`: {} chunk at {} decodes to {} bytes, decoded whole only up to {}",
+                    c.method.name(),
+                    c.at,
+                    c.size,
+                    self.max_chunk
+                ),
+            )
+            .at(c.at);
+            return Some(Entry {
+                name,
+                info,
+                data: Data::Missing {
+                    size: p.size,
+                    error,
                 },
             });
         }
@@ -1077,5 +1111,134 @@ mod tests {
                 m.chunk_types
             );
         }
+    }
+
+    /// The HFS partition's entry of a listing.
+    fn hfs_entry(l: &crate::container::Listing) -> &(String, EntryInfo, Listed) {
+        l.entries
+            .iter()
+            .find(|e| e.0.contains("Apple_HFS"))
+            .unwrap()
+    }
+
+    #[test]
+    fn data_fork_crc_mismatch_is_a_checksum_error() {
+        // Corrupt the trailer's data fork CRC-32 value (koly + 0x58).
+        let mut data = corpus("hello-zlib.dmg");
+        let at = data.len() - TRAILER + 0x58;
+        data[at] ^= 0x01;
+        let l = list(open, &data, &Limits::default(), 100);
+        assert!(!l.notes.verified.contains(&Check::UdifCrc32));
+        let e = l
+            .notes
+            .errors
+            .iter()
+            .find(|e| e.kind() == "checksum")
+            .unwrap();
+        assert!(e.message().contains("data fork"), "{e}");
+        // The partitions are still read and vouched for by their own CRC.
+        assert!(hfs_entry(&l).1.verified_by.contains(&Check::UdifCrc32));
+    }
+
+    #[test]
+    fn partition_crc_mismatch_keeps_the_bytes() {
+        // Change the HFS partition's `mish` checksum (byte 0x48 of the
+        // table, base64 character 96 of its Data) in the property list.
+        let mut data = corpus("hdiutil-hfs.dmg");
+        let t = data.len() - TRAILER;
+        let (xo, xl) = (
+            be_u64(&data, t + 0xD8).unwrap() as usize,
+            be_u64(&data, t + 0xE0).unwrap() as usize,
+        );
+        let xml = String::from_utf8(data[xo..xo + xl].to_vec()).unwrap();
+        let name = xml.find("Apple_HFS").unwrap();
+        let d = xo + name + xml[name..].find("<data>").unwrap() + "<data>".len();
+        let mut seen = 0;
+        let mut at = d;
+        while seen <= 96 {
+            if !data[at].is_ascii_whitespace() {
+                seen += 1;
+            }
+            at += 1;
+        }
+        let at = at - 1;
+        data[at] = if data[at] == b'A' { b'B' } else { b'A' };
+        let l = list(open, &data, &Limits::default(), 100);
+        let (_, info, listed) = hfs_entry(&l);
+        assert!(!info.verified_by.contains(&Check::UdifCrc32));
+        assert!(
+            info.errors.iter().any(|e| e.kind() == "checksum"),
+            "{info:?}"
+        );
+        assert!(matches!(listed, Listed::Decoded(Ok(b)) if b.len() == 10160 * 512));
+        // The master CRC-32 covers the partitions' CRC-32s: it fails too.
+        assert!(l
+            .notes
+            .errors
+            .iter()
+            .any(|e| e.message().contains("master")));
+    }
+
+    #[test]
+    fn damaged_chunk_is_reported_not_hidden() {
+        // Flip bytes in the middle of the data fork (the HFS partition's
+        // zlib chunks): the partition fails to decode or fails its CRC.
+        let mut data = corpus("hello-zlib.dmg");
+        let mid = data.len() / 3;
+        for b in &mut data[mid..mid + 10] {
+            *b ^= 0x5A;
+        }
+        let l = list(open, &data, &Limits::default(), 100);
+        let (_, info, listed) = hfs_entry(&l);
+        let failed = matches!(listed, Listed::Decoded(Err(_)) | Listed::Missing { .. });
+        assert!(failed || !info.errors.is_empty(), "{info:?}");
+        // The trailer's data fork CRC-32 fails too.
+        assert!(l
+            .notes
+            .errors
+            .iter()
+            .any(|e| e.message().contains("data fork")));
+        assert!(!info.verified_by.contains(&Check::UdifCrc32));
+    }
+
+    #[test]
+    fn chunk_table_longer_than_its_data_is_malformed() {
+        let mut m = b"mish".to_vec();
+        m.resize(MISH_HEAD, 0);
+        m[0xC8..0xCC].copy_from_slice(&1000u32.to_be_bytes());
+        let mut notes = Notes::default();
+        let p = partition(&DmgInfo::default(), "p".into(), None, &m, &mut notes);
+        assert!(p.error.unwrap().message().contains("1000 chunks"));
+    }
+
+    #[test]
+    fn lzfse_chunk_past_its_declared_size_fails() {
+        // "test" as LZFSE (an uncompressed `bvx-` block), declared 2 bytes.
+        let enc = [
+            0x62, 0x76, 0x78, 0x2d, 0x04, 0x00, 0x00, 0x00, 0x74, 0x65, 0x73, 0x74, 0x62, 0x76,
+            0x78, 0x24,
+        ];
+        let mut crc = crc32fast::Hasher::new();
+        let mk = |size: u64, crc: &mut crc32fast::Hasher| {
+            let mut r = PartReader {
+                data: &enc,
+                chunks: vec![Chunk {
+                    method: Method::Lzfse,
+                    size,
+                    at: 0,
+                    len: enc.len() as u64,
+                }],
+                next: 0,
+                cur: Source::None,
+                crc,
+                hashing: true,
+                max_chunk: 1 << 20,
+            };
+            let mut out = Vec::new();
+            r.read_to_end(&mut out).map(|_| out)
+        };
+        assert_eq!(mk(4, &mut crc).unwrap(), b"test");
+        assert!(mk(2, &mut crc).is_err());
+        assert!(mk(8, &mut crc).is_err());
     }
 }

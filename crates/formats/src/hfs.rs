@@ -902,22 +902,91 @@ mod tests {
         assert!(sniff(&d));
     }
 
-    #[test]
-    fn listing_without_the_engine() {
+    /// The HFSX volume of a corpus image, decoded.
+    fn volume() -> Vec<u8> {
         let dmg = std::fs::read(format!(
             "{}/../../corpus/dmg/hello-zlib.dmg",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();
         let parts = list(crate::dmg::open, &dmg, &Limits::default(), 100);
-        let data = parts
+        parts
             .entries
             .into_iter()
             .find_map(|(_, _, l)| match l {
                 Listed::Decoded(Ok(b)) if sniff(&b) => Some(b),
                 _ => None,
             })
-            .unwrap();
+            .unwrap()
+    }
+
+    #[test]
+    fn catalog_leaf_loop_ends_with_an_error() {
+        let mut data = volume();
+        let v = VH;
+        let block = be_u32(&data, v + 40).unwrap() as usize;
+        let cat = be_u32(&data, v + 272 + 16).unwrap() as usize * block;
+        let node_size = be_u16(&data, cat + 14 + 18).unwrap() as usize;
+        let first = be_u32(&data, cat + 14 + 10).unwrap();
+        let leaf = cat + first as usize * node_size;
+        data[leaf..leaf + 4].copy_from_slice(&first.to_be_bytes());
+        let l = list(open, &data, &Limits::default(), 1000);
+        assert!(
+            l.notes
+                .errors
+                .iter()
+                .any(|e| e.message().contains("returns to node")),
+            "{:?}",
+            l.notes.errors
+        );
+    }
+
+    #[test]
+    fn extents_past_the_volume_are_missing_not_read() {
+        // Say the volume ends where the catalog ends: the files stored
+        // after it are missing.
+        let mut data = volume();
+        let cat_end = be_u32(&data, VH + 272 + 16).unwrap() + be_u32(&data, VH + 272 + 20).unwrap();
+        data[VH + 44..VH + 48].copy_from_slice(&cat_end.to_be_bytes());
+        let l = list(open, &data, &Limits::default(), 1000);
+        let missing: Vec<_> = l
+            .entries
+            .iter()
+            .filter_map(|(n, _, x)| match x {
+                Listed::Missing { error, .. } => Some((n, error)),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            !missing.is_empty(),
+            "{:?}",
+            l.entries.iter().map(|e| (&e.0, &e.2)).collect::<Vec<_>>()
+        );
+        for (n, e) in &missing {
+            assert!(e.message().contains("past the volume"), "{n}: {e}");
+        }
+        // Every file of this volume is stored after its catalog.
+        assert_eq!(l.entries.len(), missing.len());
+        assert!(missing.len() >= 17);
+    }
+
+    #[test]
+    fn apfs_is_detected_and_named() {
+        let mut d = vec![0u8; 4096];
+        d[32..36].copy_from_slice(b"NXSB");
+        assert!(sniff(&d));
+        let l = list(open, &d, &Limits::default(), 10);
+        assert!(l.entries.is_empty());
+        assert_eq!(l.notes.errors[0].kind(), "unsupported");
+        let Some(Metadata::Hfs(h)) = &l.parsed.metadata else {
+            panic!()
+        };
+        assert_eq!(h.signature, "apfs");
+    }
+
+    #[test]
+    fn listing_without_the_engine() {
+        let data = volume();
         let l = list(open, &data, &Limits::default(), 1000);
         assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
         let names: Vec<&str> = l.entries.iter().map(|e| e.0.as_str()).collect();
