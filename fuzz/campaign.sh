@@ -28,6 +28,13 @@ seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
 seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 seed xml "$C"/clickonce/* "$C"/appinstaller/*
+seed dmg "$C"/dmg/*.dmg
+mkdir -p "$LOG"/seeds-hfs
+for f in "$C"/dmg/*.dmg; do # the HFS+ partition's first 512 KiB (header, B-trees, small files)
+    d=$(mktemp -d); 7zz e -bd -bso0 -bsp0 -y -o"$d" "$f" '*.hfs*' >/dev/null 2>&1 || true
+    for p in "$d"/*.hfs*; do [ -f "$p" ] && head -c 524288 "$p" > "$LOG/seeds-hfs/$(basename "$f").hfs"; done
+    rm -rf "$d"
+done
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -111,9 +118,11 @@ run inno "$EACH_T" 200000
 run installshield "$EACH_T"
 run xml "$EACH_T"
 run xar "$EACH_T"
+run dmg "$EACH_T" 200000
+run hfs "$EACH_T" 600000
 run lzx "$EACH_T" 200000
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

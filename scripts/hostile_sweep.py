@@ -30,7 +30,7 @@ a quarter for `dup`, one `zeros`):
 section table and data directories, ZIP local/central/end records and
 ZIP64, 7z, CAB with its folders, files and data blocks, CFB/MSI with its
 directory, xar, NSIS first header, Inno Setup loader table and setup-0
-block, InstallShield launcher and ISc( cabinet, RAR, DMG koly).
+block, InstallShield launcher and ISc( cabinet, RAR, DMG koly, HFS+ volume header).
 
 Each mutant is written to a temporary directory (deleted afterwards) and
 scanned alone, one process at a time:
@@ -159,6 +159,7 @@ class Layout:
         installshield_find(self)
         rar_find(self)
         dmg_find(self)
+        hfs_find(self)
         n = len(d)
         self.headers = sorted({(a, ln, w) for a, ln, w in self.headers if 0 <= a < n and ln > 0})
         seen = set()
@@ -490,6 +491,17 @@ def dmg_find(L):
                       (0x28, "rsrc fork offset"), (0x30, "rsrc fork length"),
                       (0xD8, "xml offset"), (0xE0, "xml length")):
             L.field(at + k, 8, f"dmg {nm}", ">")
+
+
+def hfs_find(L):
+    d = L.d
+    if d[1024:1026] in (b"H+", b"HX"):
+        L.header(1024, 512, "hfs+ volume header")
+        for k, nm in ((40, "block size"), (44, "total blocks")):
+            L.field(1024 + k, 4, f"hfs {nm}", ">")
+        for base, nm in ((192, "extents"), (272, "catalog"), (352, "attributes")):
+            L.field(1024 + base, 8, f"hfs {nm} logical size", ">")
+            L.field(1024 + base + 16, 4, f"hfs {nm} first extent start", ">")
 
 
 # ---------------------------------------------------------------- mutants

@@ -32,6 +32,7 @@ pub mod container;
 pub mod dmg;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod hfs;
 pub mod inno;
 pub mod installshield;
 pub mod lzma;
@@ -75,6 +76,8 @@ pub enum Metadata {
     Xar(Box<xar::XarInfo>),
     /// UDIF disk image facts.
     Dmg(Box<dmg::DmgInfo>),
+    /// HFS+ / HFSX volume facts.
+    Hfs(Box<hfs::HfsInfo>),
     /// XML document facts (installer manifests).
     Xml(Box<xml::XmlInfo>),
     /// Squirrel RELEASES entries.
@@ -123,6 +126,7 @@ pub static HANDLERS: &[Handler] = &[
     xml::HANDLER,
     releases::HANDLER,
     pkgprops::HANDLER,
+    hfs::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];

@@ -18,7 +18,8 @@
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
 //! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |
-//! | `dmg` | Apple UDIF disk images (the `koly` trailer) | — |
+//! | `hfs` | HFS+ and HFSX volumes (a disk image's partition); APFS detected | files by full path, resource forks, extended attributes |
+//! | `dmg` | Apple UDIF disk images (zlib, bzip2, LZFSE, ADC, xz, raw, zero chunks) | partitions, CRC-32 checked |
 //!
 //! Every format is a pure parser speaking the pull protocol of
 //! [`formats::container`]; the engine alone recurses, hashes and enforces

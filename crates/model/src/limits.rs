@@ -199,8 +199,9 @@ limits! {
     /// Default: 8.
     max_opens_per_content (MaxOpensPerContent): u64 = 8, "8", "times the same container bytes (SHA-256) are opened per input (42.zip); a container holding its own bytes is never reopened";
     /// Bytes a xar table of contents (zlib-compressed XML) may decompress
-    /// to; a larger TOC is not listed. Default: 16 MiB.
-    max_toc_size (MaxTocSize): u64 = 16 << 20, "16 MiB", "bytes a xar table of contents may inflate to";
+    /// to, and bytes of a DMG's property list (its partition tables); a
+    /// larger one is not listed. Default: 16 MiB.
+    max_toc_size (MaxTocSize): u64 = 16 << 20, "16 MiB", "bytes a xar table of contents may inflate to, or a DMG property list may hold";
     /// Bytes of entries that overlap an earlier entry's region of the same
     /// container (not the same region: that is listed as a copy) hashed per
     /// input. Hostile tables point thousands of entries at windows of one
@@ -221,9 +222,9 @@ limits! {
     /// it, neither are version info and manifest) and the node says so.
     /// Default: 32 MiB (real DLLs read well under 1 MiB of names).
     max_pe_name_bytes (MaxPeNameBytes): u64 = 32 << 20, "32 MiB", "bytes of export, import and DLL names one PE's tables make the parser read (entries sharing one long name multiply it)";
-    /// Nesting depth of directory entries in a xar table of contents.
-    /// Default: 256.
-    max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents";
+    /// Nesting depth of directory entries in a xar table of contents, and
+    /// of folders above a file in an HFS+ catalog. Default: 256.
+    max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents or an HFS+ catalog";
     /// Bytes read from an input whose size the file system gives as 0: an
     /// empty file, or a pseudo-file (`/proc`, `/sys`) whose content exists
     /// only when it is read. Such an input is read to its end up to this

@@ -39,6 +39,8 @@ pub enum Format {
     Xar,
     /// Apple UDIF disk image.
     Dmg,
+    /// HFS+ or HFSX volume (a disk image's partition).
+    Hfs,
     /// XML document (installer manifests are named in its metadata).
     Xml,
     /// Squirrel.Windows `RELEASES` file.
@@ -72,6 +74,7 @@ impl Format {
             Format::Rar => "rar",
             Format::Xar => "xar",
             Format::Dmg => "dmg",
+            Format::Hfs => "hfs",
             Format::Xml => "xml",
             Format::SquirrelReleases => "squirrel-releases",
             Format::MsuProperties => "msu-properties",
@@ -388,6 +391,10 @@ pub enum Check {
     /// over its bytes (content: the node's own bytes, as stored). Says
     /// nothing about who signed or whether the certificate is trusted.
     Authenticode,
+    /// UDIF CRC-32: of a partition's decoded bytes (its `mish` table's
+    /// checksum; content), and of the image's data fork (the `koly`
+    /// trailer's checksum, on the image's own bytes).
+    UdifCrc32,
 }
 
 impl Check {
@@ -411,6 +418,7 @@ impl Check {
             Check::XarArchivedChecksum => "xar-archived-checksum",
             Check::RarCrc32 => "rar-crc32",
             Check::Authenticode => "authenticode",
+            Check::UdifCrc32 => "udif-crc32",
         }
     }
 

@@ -54,6 +54,11 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("clickonce"),
         None,
     ),
+    ("dmg/hdiutil-hfs.dmg", Installer, Some("dmg"), None),
+    ("dmg/hdiutil-xattrs.dmg", Installer, Some("dmg"), None),
+    ("dmg/hello-bzip2.dmg", Installer, Some("dmg"), None),
+    ("dmg/hello-lzfse.dmg", Installer, Some("dmg"), None),
+    ("dmg/hello-zlib.dmg", Installer, Some("dmg"), None),
     ("documents/sxs_app.exe.manifest", NotInstaller, None, None),
     (
         "iexpress/iexpress_windres.exe",

@@ -760,7 +760,7 @@ struct Walk<'a> {
     /// A chunk whose decoder failed and how far it got: its later files
     /// are not decoded again up to the same failure (each would reopen
     /// the chunk and decode up to it: files × position).
-    broken: Option<(u32, u64, Error)>,
+    broken: Option<(u64, u64, Error)>,
     /// Entries handed over so far (the index of the next one).
     pulled: usize,
     /// The file the engine is reading.

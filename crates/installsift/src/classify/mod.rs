@@ -257,6 +257,12 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
                 None,
             ));
         }
+    } else if s.format == Format::Hfs {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            "HFS+ volume: a disk image's file system, the image is the installer",
+            None,
+        ));
     } else if matches!(
         s.format,
         Format::Cab | Format::Zip | Format::SevenZ | Format::Rar
