@@ -3,7 +3,13 @@
 # CRC-checks every entry) on the same file.
 #
 #   bash bench/compare.sh [FILE...]     default: the largest NSIS, MSI, zip, 7z
-#                                       and cab samples of corpus/
+#                                       and cab samples of corpus/, and real LZX:
+#                                       msi_real/gears-win32-opt.msi (Google's
+#                                       MSI, LZX:21 cabinet, 3.97 MB out), that
+#                                       cabinet alone and engine32.cab (Microsoft's
+#                                       LZX:21 compressor, from the InstallShield
+#                                       sample), both taken out into
+#                                       target/bench-inputs/
 #   bash bench/compare.sh target/bench-inputs/bench*.{exe,msi,zip,7z,cab}
 #                                       (40 MB inputs from bench/make_inputs.sh)
 #   RUNS=30 bash bench/compare.sh ...
@@ -16,7 +22,8 @@
 # Needs a release build (cargo build --release), python3 and 7zz.
 # Prints: file, size, our median (ms), 7zz median (ms), median ratio
 # ours/7zz (goal <= 0.8), lowest and highest pair ratio, and both medians of
-# CPU time (user + system).
+# CPU time (user + system); then the ratio of the sums of the medians, of
+# wall time and of CPU time (goal <= 0.7).
 # SPDX-License-Identifier: MIT OR Apache-2.0
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,12 +35,37 @@ for t in 7zz python3; do
     command -v $t >/dev/null || { echo "compare.sh: missing $t" >&2; exit 1; }
 done
 C=$HERE/corpus
-[ $# -gt 0 ] || set -- "$C"/nsis/large_lzma_solid.exe "$C"/msi/large_mszip.msi \
-    "$C"/zip/large_deflate.zip "$C"/7z/large_lzma2_bcj.7z "$C"/cab/large_mszip.cab
+if [ $# -eq 0 ]; then
+    # The real LZX cabinets, taken out of corpus samples.
+    IN=$HERE/target/bench-inputs
+    mkdir -p "$IN"
+    command -v msiinfo >/dev/null ||
+        { echo "compare.sh: missing msiinfo (apt-get install msitools)" >&2; exit 1; }
+    msiinfo extract "$C"/msi_real/gears-win32-opt.msi product.cab >"$IN"/gears_product.cab
+    python3 - "$C"/installshield/clam_IScab_int.exe "$IN"/engine32.cab <<'PY'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+at = 0
+while True:  # the cabinet whose first folder is LZX
+    i = d.index(b"MSCF\0\0\0\0", at)
+    if struct.unpack_from("<H", d, i + 42)[0] & 15 == 3:
+        open(sys.argv[2], "wb").write(d[i:i + struct.unpack_from("<I", d, i + 8)[0]])
+        break
+    at = i + 1
+PY
+    set -- "$C"/nsis/large_lzma_solid.exe "$C"/msi/large_mszip.msi \
+        "$C"/zip/large_deflate.zip "$C"/7z/large_lzma2_bcj.7z "$C"/cab/large_mszip.cab \
+        "$C"/msi_real/gears-win32-opt.msi "$IN"/gears_product.cab "$IN"/engine32.cab
+fi
 printf '%-28s %10s %9s %9s %7s %11s %9s %9s\n' \
     file bytes ours_ms 7zz_ms ratio min..max ours_cpu 7zz_cpu
+ROWS=$(mktemp)
+trap 'rm -f "$ROWS"' EXIT
 for f in "$@"; do
     python3 "$HERE/bench/paired.py" --row "$f" "$RUNS" "$WARMUP" \
         -- "$BIN" scan -f jsonl -o /dev/null "$f" \
-        -- 7zz t -bd -bso0 -bsp0 "$f"
+        -- 7zz t -bd -bso0 -bsp0 "$f" | tee -a "$ROWS"
 done
+awk '{ o += $3; z += $4; oc += $7; zc += $8 }
+     END { printf "ratio of sums: wall %.2f (%.1f / %.1f ms), cpu %.2f (%.1f / %.1f ms)\n",
+           o / z, o, z, oc / zc, oc, zc }' "$ROWS"

@@ -6,6 +6,8 @@
 # bench/paired.py).
 #
 #   bash bench/lzx.sh                 engine32x8.cab (real Microsoft LZX, 14.4 MB out)
+#                                     and gears_product.cab (the LZX:21 cabinet of
+#                                     corpus/msi_real/gears-win32-opt.msi, 3.97 MB out)
 #   bash bench/lzx.sh --payload       also payload.cab: the 40 MB bench payload
 #                                     (bench/make_inputs.sh) packed by our test encoder
 #   RUNS=30 bash bench/lzx.sh
@@ -31,7 +33,10 @@ fi
 (cd "$HERE/bench/lzx" && cargo build --release --quiet)
 LB=$HERE/bench/lzx/target/release/lzx-bench
 "$LB" make "$OUT"
-FILES=("$OUT/engine32x8.cab")
+command -v msiinfo >/dev/null ||
+    { echo "lzx.sh: missing msiinfo (apt-get install msitools)" >&2; exit 1; }
+msiinfo extract "$HERE/corpus/msi_real/gears-win32-opt.msi" product.cab >"$OUT/gears_product.cab"
+FILES=("$OUT/engine32x8.cab" "$OUT/gears_product.cab")
 [ "${1:-}" = --payload ] && FILES+=("$OUT/payload.cab")
 echo "== decoder alone, in process ($RUNS interleaved runs)"
 "$LB" time "$RUNS" "${FILES[@]}"

@@ -4,6 +4,7 @@
 //!
 //!     lzx-bench make OUT_DIR        engine32x8.cab and payload.cab
 //!     lzx-bench time RUNS FILE...   interleaved runs; median and best MB/s
+//!     lzx-bench ours RUNS FILE...   our decoder alone, RUNS times (for perf stat)
 //!
 //! engine32x8.cab: the real LZX:21 cabinet (Microsoft's compressor, E8 size
 //! 12,000,000) inside corpus/installshield/clam_IScab_int.exe, its one
@@ -31,8 +32,14 @@ type LzxFolder<'a> = (u8, Vec<(&'a [u8], usize)>);
 /// Each LZX folder of cabinet `d`.
 fn folders(d: &[u8]) -> Vec<LzxFolder<'_>> {
     let mut out = Vec::new();
+    // Reserve fields (flag 4): per-cabinet, per-folder and per-CFDATA bytes.
+    let (mut first, mut folder_extra, mut data_extra) = (36, 0, 0);
+    if u16_at(d, 30) & 4 != 0 {
+        first = 40 + u16_at(d, 36);
+        (folder_extra, data_extra) = (usize::from(d[38]), usize::from(d[39]));
+    }
     for k in 0..u16_at(d, 26) {
-        let at = 36 + 8 * k;
+        let at = first + (8 + folder_extra) * k;
         let (mut p, n, t) = (u32_at(d, at), u16_at(d, at + 4), u16_at(d, at + 6));
         if t & 15 != 3 {
             continue;
@@ -40,8 +47,9 @@ fn folders(d: &[u8]) -> Vec<LzxFolder<'_>> {
         let mut frames = Vec::new();
         for _ in 0..n {
             let (cb, ucb) = (u16_at(d, p + 4), u16_at(d, p + 6));
-            frames.push((&d[p + 8..p + 8 + cb], ucb));
-            p += 8 + cb;
+            let data = p + 8 + data_extra;
+            frames.push((&d[data..data + cb], ucb));
+            p = data + cb;
         }
         out.push((((t >> 8) & 31) as u8, frames));
     }
@@ -208,6 +216,23 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("make") => make(Path::new(&args[2])),
+        Some("ours") => {
+            // Our decoder alone, RUNS times over each file (for `perf stat`
+            // or `perf record`: CPU time is steadier than wall time on a
+            // shared machine).
+            let runs: usize = args[2].parse().expect("runs");
+            let mut sink = 0u64;
+            for f in &args[3..] {
+                let d = std::fs::read(f).expect("read cab");
+                let fs = folders(&d);
+                for _ in 0..runs {
+                    for (bits, frames) in &fs {
+                        ours(*bits, frames, &mut sink);
+                    }
+                }
+            }
+            std::hint::black_box(sink);
+        }
         Some("time") => {
             let runs: usize = args[2].parse().expect("runs");
             for f in &args[3..] {
@@ -215,7 +240,7 @@ fn main() {
             }
         }
         _ => {
-            eprintln!("usage: lzx-bench make OUT_DIR | lzx-bench time RUNS FILE...");
+            eprintln!("usage: lzx-bench make OUT_DIR | lzx-bench time RUNS FILE... | lzx-bench ours RUNS FILE...");
             std::process::exit(2);
         }
     }

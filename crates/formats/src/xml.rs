@@ -115,6 +115,18 @@ const KNOWN_ROOTS: &[&str] = &[
 /// the known roots.
 pub fn sniff(data: &[u8]) -> bool {
     let head = &data[..data.len().min(256)];
+    if !matches!(head, [0xFF, 0xFE, ..] | [0xFE, 0xFF, ..]) {
+        // UTF-8: unless the first byte after the BOM and blanks is `<`,
+        // the decoded text cannot start with one (a stray byte decodes to
+        // U+FFFD), so binary data is turned away without decoding it.
+        let body = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(head);
+        let first = body
+            .iter()
+            .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        if first != Some(&b'<') {
+            return false;
+        }
+    }
     let text = match head {
         [0xFF, 0xFE, rest @ ..] => utf16(rest, false),
         [0xFE, 0xFF, rest @ ..] => utf16(rest, true),
@@ -672,6 +684,61 @@ fn burn(text: &str, info: &mut XmlInfo) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The sniff without its early turn-away of binary data.
+    fn sniff_decoded(data: &[u8]) -> bool {
+        let head = &data[..data.len().min(256)];
+        let text = match head {
+            [0xFF, 0xFE, rest @ ..] => utf16(rest, false),
+            [0xFE, 0xFF, rest @ ..] => utf16(rest, true),
+            [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+            _ => String::from_utf8_lossy(head).into_owned(),
+        };
+        let t = text.trim_start_matches([' ', '\t', '\r', '\n']);
+        t.starts_with("<?xml")
+            || t.strip_prefix('<').is_some_and(|rest| {
+                KNOWN_ROOTS.iter().any(|r| {
+                    rest.strip_prefix(r)
+                        .is_some_and(|a| a.starts_with([' ', '>', '/', '\t', '\r', '\n']))
+                })
+            })
+    }
+
+    #[test]
+    fn turning_binary_away_early_agrees_with_decoding() {
+        let mut cases: Vec<Vec<u8>> = [
+            &b"<?xml version=\"1.0\"?><a/>"[..],
+            b"\xEF\xBB\xBF \r\n\t<?xml ?>",
+            b"\xEF\xBB\xBF<assembly xmlns=\"x\">",
+            b"  \n<Bundle>",
+            b"\xff<?xml",
+            b"\xEF\xBB<?xml",
+            b"\xFF\xFE<\0?\0x\0m\0l\0",
+            b"\xFE\xFF\0<\0?\0x\0m\0l",
+            b"MZ\x90\0",
+            b"",
+            b"   ",
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for n in 0..300 {
+            let mut d = Vec::new();
+            for _ in 0..(n % 40) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                d.push([b' ', b'<', b'\n', 0xEF, 0xFF, (x >> 32) as u8][(x % 6) as usize]);
+            }
+            d.extend_from_slice(b"<?xml");
+            cases.push(d);
+        }
+        for d in &cases {
+            assert_eq!(sniff(d), sniff_decoded(d), "{d:?}");
+        }
+        assert!(cases.iter().filter(|d| sniff(d)).count() >= 5);
+    }
 
     #[test]
     fn burn_manifest_registration_chain_and_payloads() {

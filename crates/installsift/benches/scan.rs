@@ -28,6 +28,8 @@ const SAMPLES: &[&str] = &[
     "zip/large_deflate.zip",
     "7z/large_lzma2_bcj.7z",
     "cab/large_mszip.cab",
+    // A real LZX MSI (Google Gears: one LZX:21 cabinet, 24 files, 3.97 MB).
+    "msi_real/gears-win32-opt.msi",
 ];
 
 /// `scanner` over sample `rel`, counted in input bytes.
