@@ -28,6 +28,8 @@ seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
 seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 seed xml "$C"/clickonce/* "$C"/appinstaller/*
+seed szdd "$C"/szdd/*
+seed kwaj "$C"/kwaj/* "$C"/malformed/kwaj_*
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -110,8 +112,10 @@ run installshield "$EACH_T"
 run xml "$EACH_T"
 run xar "$EACH_T"
 run lzx "$EACH_T" 200000
+run szdd "$EACH_T"
+run kwaj "$EACH_T"
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx szdd kwaj; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

@@ -159,6 +159,7 @@ class Layout:
         installshield_find(self)
         rar_find(self)
         dmg_find(self)
+        compress_find(self)
         n = len(d)
         self.headers = sorted({(a, ln, w) for a, ln, w in self.headers if 0 <= a < n and ln > 0})
         seen = set()
@@ -472,6 +473,21 @@ def rar_find(L):
     for at in find_all(L.d, b"Rar!\x1a\x07", limit=1):
         L.header(at, 48, "rar marker and main header")
         L.field(at + 12, 2, "rar4 main header size")
+
+
+def compress_find(L):
+    d = L.d
+    if d[:8] == b"SZDD\x88\xf0\x27\x33":
+        L.header(0, 14, "szdd header")
+        L.field(8, 1, "szdd mode")
+        L.field(10, 4, "szdd unpacked length")
+    if d[:8] == b"KWAJ\x88\xf0\x27\xd1":
+        L.header(0, 14, "kwaj header")
+        L.field(8, 2, "kwaj method")
+        L.field(10, 2, "kwaj data offset")
+        L.field(12, 2, "kwaj header flags")
+        if d[12] & 1:
+            L.field(14, 4, "kwaj unpacked length")
 
 
 def dmg_find(L):

@@ -32,6 +32,8 @@ pub const FORMATS: &[&str] = &[
     "xar",
     "signature",
     "rar",
+    "szdd",
+    "kwaj",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

@@ -41,6 +41,7 @@ pub mod pkgprops;
 pub mod rar;
 pub mod releases;
 pub mod sevenz;
+pub mod szdd;
 pub mod xar;
 pub mod xml;
 pub mod zip;
@@ -81,6 +82,8 @@ pub enum Metadata {
     Inno(Box<inno::InnoInfo>),
     /// InstallShield launcher records or cabinet facts.
     InstallShield(Box<installshield::InstallShieldInfo>),
+    /// SZDD or KWAJ (`COMPRESS.EXE`) facts.
+    Compress(szdd::CompressInfo),
 }
 
 /// What a parser decided about its node.
@@ -115,6 +118,8 @@ pub static HANDLERS: &[Handler] = &[
     rar::HANDLER,
     xar::HANDLER,
     installshield::HANDLER,
+    szdd::HANDLER,
+    szdd::KWAJ_HANDLER,
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,

@@ -51,6 +51,10 @@ pub enum Format {
     Inno,
     /// InstallShield cabinet (`ISc(`) or launcher records.
     InstallShield,
+    /// `COMPRESS.EXE` SZDD file (`SETUP.EX_`).
+    Szdd,
+    /// `COMPRESS.EXE` KWAJ file.
+    Kwaj,
     /// Not recognised.
     Unknown,
 }
@@ -77,6 +81,8 @@ impl Format {
             Format::MsuProperties => "msu-properties",
             Format::Inno => "inno",
             Format::InstallShield => "installshield",
+            Format::Szdd => "szdd",
+            Format::Kwaj => "kwaj",
             Format::Unknown => "unknown",
         }
     }

@@ -266,6 +266,15 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             format!("{} archive without an executable stub", s.format),
             None,
         ));
+    } else if matches!(s.format, Format::Szdd | Format::Kwaj) {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            format!(
+                "{} file (COMPRESS.EXE): one compressed file, no installer of its own",
+                s.format
+            ),
+            None,
+        ));
     }
     could_not_tell(s, &mut out);
     out

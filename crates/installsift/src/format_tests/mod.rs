@@ -11,5 +11,6 @@ mod nsis;
 mod pe;
 mod rar;
 mod sevenz;
+mod szdd;
 mod xar;
 mod zip;
