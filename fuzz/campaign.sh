@@ -30,6 +30,7 @@ seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 seed xml "$C"/clickonce/* "$C"/appinstaller/*
 seed szdd "$C"/szdd/*
 seed kwaj "$C"/kwaj/* "$C"/malformed/kwaj_*
+seed iso "$C"/iso/*.iso
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -114,8 +115,9 @@ run xar "$EACH_T"
 run lzx "$EACH_T" 200000
 run szdd "$EACH_T"
 run kwaj "$EACH_T"
+run iso "$EACH_T" 262144
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx szdd kwaj; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx szdd kwaj iso; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

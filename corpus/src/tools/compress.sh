@@ -36,7 +36,7 @@ rm -f szdd/* reference/szdd__*.tsv reference/kwaj__*.tsv
 find kwaj -type f ! -name 'libmspack_*' -delete
 
 tsv() { # tsv DIR: one sorted path/size/sha256 line per file
-    (cd "$1" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | while read -r f; do
+    (cd "$1" && find . -type f | sed 's|^\./||' | LC_ALL=C sort | while IFS= read -r f; do
         printf '%s\t%s\t%s\n' "$f" "$(stat -c %s -- "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)"
     done)
 }

@@ -34,6 +34,7 @@ pub const FORMATS: &[&str] = &[
     "rar",
     "szdd",
     "kwaj",
+    "iso",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

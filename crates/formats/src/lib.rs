@@ -34,6 +34,7 @@ pub mod dmg;
 pub mod fuzzing;
 pub mod inno;
 pub mod installshield;
+pub mod iso;
 pub mod lzma;
 pub mod nsis;
 pub mod pe;
@@ -84,6 +85,8 @@ pub enum Metadata {
     InstallShield(Box<installshield::InstallShieldInfo>),
     /// SZDD or KWAJ (`COMPRESS.EXE`) facts.
     Compress(szdd::CompressInfo),
+    /// ISO 9660 / UDF image facts.
+    Iso(Box<iso::IsoInfo>),
 }
 
 /// What a parser decided about its node.
@@ -124,6 +127,9 @@ pub static HANDLERS: &[Handler] = &[
     xml::HANDLER,
     releases::HANDLER,
     pkgprops::HANDLER,
+    // Its signature lies at 32 KiB: after every format whose magic starts
+    // the data (a PE or zip padded past 32 KiB is not an image).
+    iso::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];

@@ -55,6 +55,10 @@ pub enum Format {
     Szdd,
     /// `COMPRESS.EXE` KWAJ file.
     Kwaj,
+    /// ISO 9660 disk image (with Joliet / Rock Ridge names).
+    Iso,
+    /// UDF disk image without an ISO 9660 tree (detected, not listed).
+    Udf,
     /// Not recognised.
     Unknown,
 }
@@ -83,6 +87,8 @@ impl Format {
             Format::InstallShield => "installshield",
             Format::Szdd => "szdd",
             Format::Kwaj => "kwaj",
+            Format::Iso => "iso",
+            Format::Udf => "udf",
             Format::Unknown => "unknown",
         }
     }

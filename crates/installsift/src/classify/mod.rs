@@ -266,6 +266,12 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             format!("{} archive without an executable stub", s.format),
             None,
         ));
+    } else if s.format == Format::Iso {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            "ISO 9660 disk image: install media are judged by the files on them",
+            None,
+        ));
     } else if matches!(s.format, Format::Szdd | Format::Kwaj) {
         out.evidence.push(Evidence::strong(
             "plain-archive",

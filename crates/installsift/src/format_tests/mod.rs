@@ -7,6 +7,7 @@ mod cab;
 mod cfb;
 mod inno;
 mod installshield_launcher;
+mod iso;
 mod nsis;
 mod pe;
 mod rar;
