@@ -27,6 +27,7 @@ use installsift_model::Format;
 use serde::Serialize;
 
 pub mod cab;
+pub mod carve;
 pub mod cfb;
 pub mod container;
 pub mod dmg;

@@ -619,6 +619,8 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("iso/multi_extent.iso", NotInstaller, None, None),
     ("iso/plain.iso", NotInstaller, None, None),
     ("iso/rockridge.iso", NotInstaller, None, None),
+    ("carve/rust_logo_cab.png", Unknown, None, None),
+    ("carve/stub_zip.sh", Unknown, None, None),
     ("szdd/README.TXT_", NotInstaller, None, None),
     ("szdd/SETUP.EX_", NotInstaller, None, None),
     ("kwaj/libmspack_f00.kwj", NotInstaller, None, None),

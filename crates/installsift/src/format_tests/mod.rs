@@ -4,6 +4,7 @@
 
 mod amplification;
 mod cab;
+mod carve;
 mod cfb;
 mod inno;
 mod installshield_launcher;
