@@ -79,7 +79,7 @@ if [ "$ONLY" = all ]; then
     # Listings this script makes; fetch.sh makes installshield__*, xar.sh
     # (npm) xar__* and pkg__*: those stay.
     find reference -maxdepth 1 -name '*.tsv' ! -name 'installshield__*' \
-        ! -name 'xar__*' ! -name 'pkg__*' -delete
+        ! -name 'xar__*' ! -name 'pkg__*' ! -name 'szdd__*' ! -name 'kwaj__*' ! -name 'iso__*' ! -name 'carve__*' -delete
 else
     rm -rf nsis
     rm -f malformed/nsis_* reference/nsis__*.tsv
@@ -655,5 +655,11 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/longtail.sh; fi
 # xar archives and macOS flat packages: pkg/ xar/ and their reference listings
 # (see src/tools/xar.sh; it needs bsdtar, cpio, node + npm)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
+# COMPRESS.EXE files (see src/tools/compress.sh; mscompress, pylibmspack)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
+# ISO 9660 images (see src/tools/iso.sh; genisoimage, bsdtar)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/iso.sh; fi
+# Containers after data of no known format (see src/tools/carve.sh; gcab, zip)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/carve.sh; fi
 
 log "done: $(find pe msi cab zip 7z nested malformed nsis traps -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"

@@ -35,6 +35,9 @@ for f in "$C"/dmg/*.dmg; do # the HFS+ partition's first 512 KiB (header, B-tree
     for p in "$d"/*.hfs*; do [ -f "$p" ] && head -c 524288 "$p" > "$LOG/seeds-hfs/$(basename "$f").hfs"; done
     rm -rf "$d"
 done
+seed szdd "$C"/szdd/*
+seed kwaj "$C"/kwaj/* "$C"/malformed/kwaj_*
+seed iso "$C"/iso/*.iso
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -121,8 +124,11 @@ run xar "$EACH_T"
 run dmg "$EACH_T" 200000
 run hfs "$EACH_T" 600000
 run lzx "$EACH_T" 200000
+run szdd "$EACH_T"
+run kwaj "$EACH_T"
+run iso "$EACH_T" 262144
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj iso; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

@@ -160,6 +160,8 @@ class Layout:
         rar_find(self)
         dmg_find(self)
         hfs_find(self)
+        compress_find(self)
+        iso_find(self)
         n = len(d)
         self.headers = sorted({(a, ln, w) for a, ln, w in self.headers if 0 <= a < n and ln > 0})
         seen = set()
@@ -480,6 +482,43 @@ def rar_find(L):
     for at in find_all(L.d, b"Rar!\x1a\x07", limit=1):
         L.header(at, 48, "rar marker and main header")
         L.field(at + 12, 2, "rar4 main header size")
+
+
+def compress_find(L):
+    d = L.d
+    if d[:8] == b"SZDD\x88\xf0\x27\x33":
+        L.header(0, 14, "szdd header")
+        L.field(8, 1, "szdd mode")
+        L.field(10, 4, "szdd unpacked length")
+    if d[:8] == b"KWAJ\x88\xf0\x27\xd1":
+        L.header(0, 14, "kwaj header")
+        L.field(8, 2, "kwaj method")
+        L.field(10, 2, "kwaj data offset")
+        L.field(12, 2, "kwaj header flags")
+        if d[12] & 1:
+            L.field(14, 4, "kwaj unpacked length")
+
+
+def iso_find(L):
+    d = L.d
+    for k in range(16, 24):
+        at = k * 2048
+        if d[at + 1:at + 6] != b"CD001":
+            break
+        L.header(at, 190, "iso volume descriptor")
+        L.field(at, 1, "iso descriptor type")
+        if d[at] in (1, 2):
+            L.field(at + 128, 2, "iso logical block size")
+            L.field(at + 156 + 2, 4, "iso root extent")
+            L.field(at + 156 + 10, 4, "iso root size")
+        if d[at] == 0:
+            L.field(at + 0x47, 4, "el torito catalog block")
+        root = int.from_bytes(d[at + 158:at + 162], "little") * 2048
+        if d[at] == 1 and root + 34 <= len(d):
+            L.header(root, 256, "iso root directory records")
+            L.field(root + 68 + 2, 4, "iso first record extent")
+            L.field(root + 68 + 10, 4, "iso first record size")
+            L.field(root + 68 + 25, 1, "iso first record flags")
 
 
 def dmg_find(L):

@@ -34,6 +34,9 @@ pub const FORMATS: &[&str] = &[
     "rar",
     "dmg",
     "hfs",
+    "szdd",
+    "kwaj",
+    "iso",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

@@ -27,6 +27,7 @@ use installsift_model::Format;
 use serde::Serialize;
 
 pub mod cab;
+pub mod carve;
 pub mod cfb;
 pub mod container;
 pub mod dmg;
@@ -35,6 +36,7 @@ pub mod fuzzing;
 pub mod hfs;
 pub mod inno;
 pub mod installshield;
+pub mod iso;
 pub mod lzma;
 pub mod nsis;
 pub mod pe;
@@ -42,6 +44,7 @@ pub mod pkgprops;
 pub mod rar;
 pub mod releases;
 pub mod sevenz;
+pub mod szdd;
 pub mod xar;
 pub mod xml;
 pub mod zip;
@@ -88,6 +91,10 @@ pub enum Metadata {
     Inno(Box<inno::InnoInfo>),
     /// InstallShield launcher records or cabinet facts.
     InstallShield(Box<installshield::InstallShieldInfo>),
+    /// SZDD or KWAJ (`COMPRESS.EXE`) facts.
+    Compress(Box<szdd::CompressInfo>),
+    /// ISO 9660 / UDF image facts.
+    Iso(Box<iso::IsoInfo>),
 }
 
 /// What a parser decided about its node.
@@ -122,11 +129,16 @@ pub static HANDLERS: &[Handler] = &[
     rar::HANDLER,
     xar::HANDLER,
     installshield::HANDLER,
+    szdd::HANDLER,
+    szdd::KWAJ_HANDLER,
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,
     pkgprops::HANDLER,
     hfs::HANDLER,
+    // Its signature lies at 32 KiB: after every format whose magic starts
+    // the data (a PE or zip padded past 32 KiB is not an image).
+    iso::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];

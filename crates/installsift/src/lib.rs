@@ -14,12 +14,18 @@
 //! | `rar` | RAR 4 and 5 | stored files (CRC-32 checked); compressed ones listed |
 //! | `xar` | xar and macOS flat `.pkg` | files, TOC and file checksums checked |
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
+//! | `szdd` | `COMPRESS.EXE` SZDD files (`SETUP.EX_`) | the one file, named as 7-Zip names it |
+//! | `kwaj` | `COMPRESS.EXE` KWAJ files (stored, XOR, LZSS, MS-ZIP; LZ+Huffman listed) | the one file, named by its header |
 //! | `pe` | PE (exe, dll, sys, efi): headers, version, manifest, Authenticode, Burn, Velopack | overlay (split around the signature), container resources, Burn containers, launcher records |
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
 //! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |
 //! | `hfs` | HFS+ and HFSX volumes (a disk image's partition); APFS detected | files by full path, resource forks, extended attributes |
+//! | `iso` | ISO 9660 images (Joliet, Rock Ridge, El Torito; UDF named) | files as regions of the image, El Torito boot images |
 //! | `dmg` | Apple UDIF disk images (zlib, bzip2, LZFSE, ADC, xz, raw, zero chunks) | partitions, CRC-32 checked |
+//!
+//! A node no handler opens is searched for a cabinet, zip or 7z after its
+//! first bytes (`formats::carve`): `carved` children.
 //!
 //! Every format is a pure parser speaking the pull protocol of
 //! [`formats::container`]; the engine alone recurses, hashes and enforces

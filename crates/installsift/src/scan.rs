@@ -1145,12 +1145,21 @@ fn scan_node_with(
     let mut metadata = None;
     let name_of = |h: Option<&formats::Handler>| h.map_or("custom", |h| h.name);
     let pulled;
-    let parser: Option<(&str, &ParseFn<'_>)> = match (parse, handler) {
+    // What no handler sniffed is searched for an embedded cabinet, zip or
+    // 7z (formats::carve), when it may be opened at all: never a region
+    // the engine refused to open (already opened, an overlapping claim) and
+    // never past max_depth, so carving adds no error of its own.
+    let carve = handler.is_none() && open.is_ok() && depth <= scanner.limits.max_depth;
+    let opener: Option<(&str, formats::container::OpenFn)> = match handler {
+        Some(h) => Some((h.name, h.open)),
+        None if carve => Some(("carve", formats::carve::open)),
+        None => None,
+    };
+    let parser: Option<(&str, &ParseFn<'_>)> = match (parse, opener) {
         (Some(p), _) => Some((name_of(handler), p)),
-        (None, Some(h)) => {
-            let open = h.open;
+        (None, Some((name, open))) => {
             pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, open);
-            Some((h.name, &pulled as &ParseFn<'_>))
+            Some((name, &pulled as &ParseFn<'_>))
         }
         (None, None) => None,
     };
@@ -1267,6 +1276,7 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     let opts = Options {
         limits: &scanner.limits,
         hashes: scanner.hashes,
+        name: cx.path.last().map(String::as_str),
     };
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);

@@ -53,6 +53,14 @@ pub enum Format {
     Inno,
     /// InstallShield cabinet (`ISc(`) or launcher records.
     InstallShield,
+    /// `COMPRESS.EXE` SZDD file (`SETUP.EX_`).
+    Szdd,
+    /// `COMPRESS.EXE` KWAJ file.
+    Kwaj,
+    /// ISO 9660 disk image (with Joliet / Rock Ridge names).
+    Iso,
+    /// UDF disk image without an ISO 9660 tree (detected, not listed).
+    Udf,
     /// Not recognised.
     Unknown,
 }
@@ -80,6 +88,10 @@ impl Format {
             Format::MsuProperties => "msu-properties",
             Format::Inno => "inno",
             Format::InstallShield => "installshield",
+            Format::Szdd => "szdd",
+            Format::Kwaj => "kwaj",
+            Format::Iso => "iso",
+            Format::Udf => "udf",
             Format::Unknown => "unknown",
         }
     }

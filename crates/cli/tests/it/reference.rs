@@ -10,6 +10,9 @@
 //! every level (`a/b` = member `b` of archive `a`) and is compared with our
 //! whole tree.
 //!
+//! `.libmspack` listings come from libmspack's own decoder (pylibmspack):
+//! KWAJ files, which 7-Zip does not open.
+//!
 //! xar: 7-Zip lists the table of contents as `[TOC].xml`, a row dropped
 //! here; `.bsdtar` listings (libarchive) cover the lzma and xz encodings,
 //! which 7-Zip's Xar handler does not decode.
@@ -139,7 +142,7 @@ fn children_equal_reference_extraction() {
             Some((
                 s,
                 v @ ("7zz" | "cabextract" | "recursive" | "deep" | "innoextract" | "unshield"
-                | "msiextract" | "bsdtar"),
+                | "msiextract" | "bsdtar" | "libmspack"),
             )) => (s, v),
             _ => (stem, ""),
         };

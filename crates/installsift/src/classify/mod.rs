@@ -272,6 +272,21 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             format!("{} archive without an executable stub", s.format),
             None,
         ));
+    } else if s.format == Format::Iso {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            "ISO 9660 disk image: install media are judged by the files on them",
+            None,
+        ));
+    } else if matches!(s.format, Format::Szdd | Format::Kwaj) {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            format!(
+                "{} file (COMPRESS.EXE): one compressed file, no installer of its own",
+                s.format
+            ),
+            None,
+        ));
     }
     could_not_tell(s, &mut out);
     out

@@ -4,12 +4,15 @@
 
 mod amplification;
 mod cab;
+mod carve;
 mod cfb;
 mod inno;
 mod installshield_launcher;
+mod iso;
 mod nsis;
 mod pe;
 mod rar;
 mod sevenz;
+mod szdd;
 mod xar;
 mod zip;
