@@ -645,5 +645,8 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/longtail.sh; fi
 # xar archives and macOS flat packages: pkg/ xar/ and their reference listings
 # (see src/tools/xar.sh; it needs bsdtar, cpio, node + npm)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
+# compressed streams, tar, cpio and the payloads installers carry in them
+# (see src/tools/streams.sh; it needs tar, cpio, gzip, bzip2, xz, bsdtar, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/streams.sh; fi
 
 log "done: $(find pe msi cab zip 7z nested malformed nsis traps -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"

@@ -28,6 +28,13 @@ seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
 seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 seed xml "$C"/clickonce/* "$C"/appinstaller/*
+seed gzip "$C"/streams/*.gz "$C"/malformed/streams_*.gz
+seed bzip2 "$C"/streams/*.bz2
+seed xz "$C"/streams/*.xz
+seed lzma "$C"/streams/*.lzma
+seed pbzx "$C"/streams/*.pbzx
+seed tar "$C"/streams/*.tar "$C"/malformed/streams_*.tar
+seed cpio "$C"/streams/*.cpio "$C"/malformed/streams_*.cpio
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -110,8 +117,9 @@ run installshield "$EACH_T"
 run xml "$EACH_T"
 run xar "$EACH_T"
 run lzx "$EACH_T" 200000
+for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio; do run "$t" "$EACH_T"; done
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar lzx gzip bzip2 xz lzma pbzx bcj2 tar cpio; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

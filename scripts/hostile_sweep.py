@@ -158,6 +158,7 @@ class Layout:
         inno_find(self)
         installshield_find(self)
         rar_find(self)
+        streams_find(self)
         dmg_find(self)
         n = len(d)
         self.headers = sorted({(a, ln, w) for a, ln, w in self.headers if 0 <= a < n and ln > 0})
@@ -472,6 +473,43 @@ def rar_find(L):
     for at in find_all(L.d, b"Rar!\x1a\x07", limit=1):
         L.header(at, 48, "rar marker and main header")
         L.field(at + 12, 2, "rar4 main header size")
+
+
+def streams_find(L):
+    """gzip, bzip2, xz, pbzx, .lzma, tar and cpio headers (at the start: they
+    are opened there, or as entries of other containers)."""
+    d = L.d
+    if d[:2] == b"\x1f\x8b":
+        L.header(0, 10, "gzip member header")
+        L.field(3, 1, "gzip flags")
+        if len(d) >= 18:
+            L.header(len(d) - 8, 8, "gzip trailer")
+            L.field(len(d) - 8, 4, "gzip crc32")
+            L.field(len(d) - 4, 4, "gzip isize")
+    if d[:3] == b"BZh":
+        L.header(0, 14, "bzip2 stream and block header")
+        L.field(10, 4, "bzip2 block crc", ">")
+    if d[:6] == b"\xfd7zXZ\x00":
+        L.header(0, 12, "xz stream header")
+        L.field(6, 2, "xz stream flags")
+        if len(d) >= 24:
+            L.header(len(d) - 12, 12, "xz stream footer")
+            L.field(len(d) - 8, 4, "xz backward size")
+    if d[:4] == b"pbzx":
+        L.header(0, 28, "pbzx header and first chunk")
+        L.field(12, 8, "pbzx chunk size", ">")
+        L.field(20, 8, "pbzx chunk stored length", ">")
+    if len(d) > 13 and d[0] < 225 and (d[5:13] == b"\xff" * 8 or d[0] == 0x5D):
+        L.header(0, 13, "lzma-alone header")
+        L.field(1, 4, "lzma dictionary size")
+        L.field(5, 8, "lzma unpacked size")
+    for at in [a - 257 for a in find_all(d, b"ustar", limit=3) if a >= 257]:
+        L.header(at, 512, "tar header")
+        L.field(at + 124, 12, "tar size (octal)")
+        L.field(at + 148, 8, "tar checksum (octal)")
+    for magic in (b"070707", b"070701", b"070702"):
+        for at in find_all(d, magic, limit=2):
+            L.header(at, 110 if magic != b"070707" else 76, "cpio header")
 
 
 def dmg_find(L):

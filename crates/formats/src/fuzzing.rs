@@ -32,6 +32,14 @@ pub const FORMATS: &[&str] = &[
     "xar",
     "signature",
     "rar",
+    "gzip",
+    "bzip2",
+    "xz",
+    "lzma",
+    "pbzx",
+    "tar",
+    "cpio",
+    "bcj2",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

@@ -26,23 +26,32 @@
 use installsift_model::Format;
 use serde::Serialize;
 
+pub mod bcj2;
+pub mod bzip;
 pub mod cab;
 pub mod cfb;
 pub mod container;
+pub mod cpio;
 pub mod dmg;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gzip;
 pub mod inno;
 pub mod installshield;
 pub mod lzma;
+pub mod lzma_alone;
 pub mod nsis;
+pub mod pbzx;
 pub mod pe;
 pub mod pkgprops;
 pub mod rar;
 pub mod releases;
 pub mod sevenz;
+mod stream;
+pub mod tar;
 pub mod xar;
 pub mod xml;
+pub mod xz;
 pub mod zip;
 
 #[cfg(test)]
@@ -81,6 +90,20 @@ pub enum Metadata {
     Inno(Box<inno::InnoInfo>),
     /// InstallShield launcher records or cabinet facts.
     InstallShield(Box<installshield::InstallShieldInfo>),
+    /// gzip stream facts.
+    Gzip(gzip::GzipInfo),
+    /// xz stream facts.
+    Xz(xz::XzInfo),
+    /// `.lzma` (LZMA alone) stream facts.
+    Lzma(lzma_alone::LzmaInfo),
+    /// pbzx stream facts.
+    Pbzx(pbzx::PbzxInfo),
+    /// tar archive facts.
+    Tar(tar::TarInfo),
+    /// cpio archive facts.
+    Cpio(cpio::CpioInfo),
+    /// Omaha BCJ2 split facts.
+    Bcj2(bcj2::Bcj2Info),
 }
 
 /// What a parser decided about its node.
@@ -115,10 +138,19 @@ pub static HANDLERS: &[Handler] = &[
     rar::HANDLER,
     xar::HANDLER,
     installshield::HANDLER,
+    gzip::HANDLER,
+    bzip::HANDLER,
+    xz::HANDLER,
+    pbzx::HANDLER,
+    bcj2::HANDLER,
+    tar::HANDLER,
+    cpio::HANDLER,
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,
     pkgprops::HANDLER,
+    // No magic: a plausible header whose data decodes to one of the above.
+    lzma_alone::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];

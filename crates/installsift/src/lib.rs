@@ -14,10 +14,18 @@
 //! | `rar` | RAR 4 and 5 | stored files (CRC-32 checked); compressed ones listed |
 //! | `xar` | xar and macOS flat `.pkg` | files, TOC and file checksums checked |
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
+//! | `gzip` | gzip streams (multi-member) | the decoded file, every member's CRC-32 and ISIZE checked |
+//! | `bzip2` | bzip2 streams (multi-stream) | the decoded file, block and stream CRCs checked by the decoder |
+//! | `xz` | xz streams | the decoded file, the integrity check verified by liblzma |
+//! | `pbzx` | Apple pbzx streams (newer `.pkg` Payloads) | the decoded file (xz chunks) |
+//! | `bcj2` | an x86 BCJ2 split behind Omaha's 20-byte header (Omaha 1.3 payloads) | the joined file (a tar) |
+//! | `tar` | tar (ustar, pax, GNU long names) | files, every header checksum checked |
+//! | `cpio` | cpio (odc, newc, crc) | files, crc-format checks verified |
 //! | `pe` | PE (exe, dll, sys, efi): headers, version, manifest, Authenticode, Burn, Velopack | overlay (split around the signature), container resources, Burn containers, launcher records |
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
 //! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |
+//! | `lzma` | `.lzma` (LZMA alone) streams whose content is a known format (Omaha payloads) | the decoded file |
 //! | `dmg` | Apple UDIF disk images (the `koly` trailer) | — |
 //!
 //! Every format is a pure parser speaking the pull protocol of

@@ -134,7 +134,7 @@ fn children_equal_reference_extraction() {
             Some((
                 s,
                 v @ ("7zz" | "cabextract" | "recursive" | "innoextract" | "unshield" | "msiextract"
-                | "bsdtar"),
+                | "bsdtar" | "cpio"),
             )) => (s, v),
             _ => (stem, ""),
         };

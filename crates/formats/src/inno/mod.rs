@@ -1305,6 +1305,7 @@ mod tests {
             &Options {
                 limits: &limits,
                 hashes: installsift_model::HashSelection::SHA256,
+                name: "",
             },
             &mut n,
         ) {

@@ -1215,6 +1215,7 @@ mod tests {
             &Options {
                 limits: &limits,
                 hashes: installsift_model::HashSelection::SHA256,
+                name: "",
             },
             &mut Notes::default(),
         ) {
