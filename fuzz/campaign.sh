@@ -35,6 +35,9 @@ seed lzma "$C"/streams/*.lzma
 seed pbzx "$C"/streams/*.pbzx
 seed tar "$C"/streams/*.tar "$C"/malformed/streams_*.tar
 seed cpio "$C"/streams/*.cpio "$C"/malformed/streams_*.cpio
+mkdir -p "$LOG"/seeds-bcj2 # a tiny Omaha BCJ2 split: header, 10 main bytes, 5 range-coder bytes
+python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<5I',10,10,0,0,5)+b'0123456789'+bytes(5))" \
+    > "$LOG"/seeds-bcj2/tiny
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'

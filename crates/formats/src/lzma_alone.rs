@@ -26,7 +26,7 @@
 //! Decoding uses the LZMA SDK decoder ([`crate::lzma`]), streaming as the
 //! engine pulls; the dictionary allocated is the header's, at most the
 //! unpacked size when known and at most
-//! [`decoder_memory`](super::stream::decoder_memory) (a stream that then
+//! `stream::decoder_memory` (a stream that then
 //! refers further back fails with a data error; it cannot read outside the
 //! buffer). The child is named after the node minus `.lzma`.
 

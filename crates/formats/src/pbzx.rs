@@ -12,7 +12,7 @@
 //!   must fit the data (a cut chunk is a `truncated` error naming its
 //!   offset) and add up to the child's declared size.
 //! - Each xz chunk is decoded by liblzma (within
-//!   [`decoder_memory`](super::stream::decoder_memory)), which verifies its
+//!   `stream::decoder_memory`), which verifies its
 //!   integrity check; each chunk must decode to the size its header states.
 //!   A child whose chunks are all xz streams with a check, decoded to the
 //!   end, is `verified_by: xz-check`; plain chunks carry no check.
@@ -124,8 +124,11 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             Ok(c) => {
                 info.chunks += 1;
                 if is_xz(data, &c) {
-                    let flags = data.get(c.body + 7).copied().unwrap_or(0);
-                    all_checked &= flags & 0x0F != 0;
+                    // Every stream of the chunk with a check liblzma verifies.
+                    let chunk = data.get(c.body..c.body + c.len).unwrap_or(&[]);
+                    all_checked &= crate::xz::stream_checks(chunk).is_some_and(|v| {
+                        !v.is_empty() && v.iter().all(|c| matches!(c, 1 | 4 | 10))
+                    });
                 } else {
                     info.plain_chunks += 1;
                     all_checked = false;

@@ -6,12 +6,15 @@
 //! one output as `xz -d` writes it.
 //!
 //! - Decoding is liblzma's, streaming as the engine pulls, within a memory
-//!   limit ([`decoder_memory`](super::stream::decoder_memory)); the engine's
+//!   limit (`stream::decoder_memory`); the engine's
 //!   entry, total and ratio limits bound the output.
 //! - liblzma verifies each block's integrity check (CRC-32, CRC-64 or
 //!   SHA-256 of the block's decoded bytes, as the header flags say) and the
-//!   index: a child decoded to its end whose stream has a check is
-//!   `verified_by: xz-check`; one whose flags say `None` carries no check.
+//!   index: a child decoded to its end is `verified_by: xz-check` when
+//!   every stream of the file (walked back from the end: footer, index,
+//!   header) names CRC-32, CRC-64 or SHA-256; a stream with check `None`
+//!   or a reserved ID (which liblzma decodes without verifying) means no
+//!   claim.
 //!   A mismatch is a decoding error from liblzma (the child is reported with
 //!   it, without bytes).
 //! - The child is named after the node (`x.tar.xz` → `x.tar`, `x.txz` →
@@ -53,6 +56,68 @@ pub fn sniff(data: &[u8]) -> bool {
         }
 }
 
+/// A little-endian varint (xz's multibyte integer, at most 9 bytes) at
+/// `*at`; `*at` moves past it.
+fn varint(data: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v: u64 = 0;
+    for i in 0..9 {
+        let b = *data.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7F) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The check IDs of every stream, walked from the end (footer, index,
+/// blocks, header; zero padding between streams skipped), when the
+/// stream layout reads back to offset 0; `None` when it does not (the
+/// decoder then reports the damage).
+pub(crate) fn stream_checks(data: &[u8]) -> Option<Vec<u8>> {
+    let mut pos = data.len();
+    let mut checks = Vec::new();
+    while pos > 0 {
+        while pos >= 4 && data.get(pos - 4..pos) == Some(&[0, 0, 0, 0]) {
+            pos -= 4;
+        }
+        let footer = pos.checked_sub(12)?;
+        let f = data.get(footer..pos)?;
+        if f.get(10..12) != Some(b"YZ") {
+            return None;
+        }
+        let flags = *f.get(9)?;
+        let index_size = (u64::from(crate::le_u32(f, 4)?) + 1) * 4;
+        let index = footer.checked_sub(usize::try_from(index_size).ok()?)?;
+        if data.get(index) != Some(&0) {
+            return None;
+        }
+        let mut at = index + 1;
+        let records = varint(data, &mut at)?;
+        let mut blocks: u64 = 0;
+        for _ in 0..records {
+            // Each record is at least two bytes: a count past the index
+            // size is damage, not a loop.
+            if at >= footer {
+                return None;
+            }
+            let unpadded = varint(data, &mut at)?;
+            let _uncompressed = varint(data, &mut at)?;
+            blocks = blocks.checked_add(unpadded.checked_add(3)? / 4 * 4)?;
+        }
+        let start = (index as u64).checked_sub(blocks)?.checked_sub(12)?;
+        let start = usize::try_from(start).ok()?;
+        let h = data.get(start..start + 12)?;
+        if !h.starts_with(MAGIC) || h.get(7) != Some(&flags) {
+            return None;
+        }
+        checks.push(flags & 0x0F);
+        pos = start;
+    }
+    Some(checks)
+}
+
 /// The check the header's flags name.
 pub(crate) fn check_name(flags: u8) -> String {
     match flags & 0x0F {
@@ -62,6 +127,15 @@ pub(crate) fn check_name(flags: u8) -> String {
         10 => "sha256".into(),
         n => format!("reserved-{n}"),
     }
+}
+
+/// `xz-check` when every stream of the file carries a check liblzma
+/// verifies (CRC-32, CRC-64, SHA-256): liblzma decodes a stream whose check
+/// is `None` or a reserved ID without verifying anything, so one such
+/// stream, or a layout that does not read back, claims nothing.
+fn verified_check(data: &[u8]) -> Option<Check> {
+    let checks = stream_checks(data)?;
+    (!checks.is_empty() && checks.iter().all(|c| matches!(c, 1 | 4 | 10))).then_some(Check::XzCheck)
 }
 
 fn decoder<'a>(src: &'a [u8], l: &DecoderLimits) -> Result<Box<dyn Read + 'a>, Error> {
@@ -97,7 +171,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         limits: DecoderLimits {
             memory: decoder_memory(None, opts.limits.max_entry_size),
         },
-        check: (flags & 0x0F != 0).then_some(Check::XzCheck),
+        check: verified_check(data),
         metadata: Some(Metadata::Xz(XzInfo { check })),
         given: false,
     }))
@@ -118,6 +192,30 @@ mod tests {
         assert_eq!(l.entries[0].1.verified_by, vec![Check::XzCheck]);
         assert!(matches!(&l.entries[0].2, Listed::Decoded(Ok(b)) if !b.is_empty()));
         assert!(l.notes.errors.is_empty());
+    }
+
+    #[test]
+    fn checks_are_claimed_only_when_every_stream_has_one() {
+        let one = sample("streams/hello.txt.xz").expect("sample");
+        assert_eq!(stream_checks(&one), Some(vec![4]));
+        let sha = sample("streams/newc.cpio.xz").expect("sample");
+        let mut two = one.clone();
+        two.extend_from_slice(&[0; 8]);
+        two.extend_from_slice(&sha);
+        assert_eq!(stream_checks(&two), Some(vec![10, 4]));
+        assert_eq!(verified_check(&two), Some(Check::XzCheck));
+        // A stream without a check, concatenated: nothing is claimed.
+        let mut none = one.clone();
+        none[7] = 0;
+        let crc = crc32fast::hash(&none[6..8]).to_le_bytes();
+        none[8..12].copy_from_slice(&crc);
+        let n = none.len();
+        none[n - 3] = 0;
+        let mut mixed = one.clone();
+        mixed.extend_from_slice(&none);
+        assert_eq!(stream_checks(&mixed), Some(vec![0, 4]));
+        assert_eq!(verified_check(&mixed), None);
+        assert_eq!(stream_checks(&one[..one.len() - 1]), None);
     }
 
     #[test]

@@ -11,5 +11,6 @@ mod nsis;
 mod pe;
 mod rar;
 mod sevenz;
+mod streams;
 mod xar;
 mod zip;
