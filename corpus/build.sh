@@ -661,5 +661,8 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/iso.sh; fi
 # Containers after data of no known format (see src/tools/carve.sh; gcab, zip)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/carve.sh; fi
+# compressed streams, tar, cpio and the payloads installers carry in them
+# (see src/tools/streams.sh; it needs tar, cpio, gzip, bzip2, xz, bsdtar, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/streams.sh; fi
 
 log "done: $(find pe msi cab zip 7z nested malformed nsis traps -type f | wc -l) samples, $(ls "$REF"/*.tsv | wc -l) listings"

@@ -38,6 +38,16 @@ done
 seed szdd "$C"/szdd/*
 seed kwaj "$C"/kwaj/* "$C"/malformed/kwaj_*
 seed iso "$C"/iso/*.iso
+seed gzip "$C"/streams/*.gz "$C"/malformed/streams_*.gz
+seed bzip2 "$C"/streams/*.bz2
+seed xz "$C"/streams/*.xz
+seed lzma "$C"/streams/*.lzma
+seed pbzx "$C"/streams/*.pbzx
+seed tar "$C"/streams/*.tar "$C"/malformed/streams_*.tar
+seed cpio "$C"/streams/*.cpio "$C"/malformed/streams_*.cpio
+mkdir -p "$LOG"/seeds-bcj2 # a tiny Omaha BCJ2 split: header, 10 main bytes, 5 range-coder bytes
+python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<5I',10,10,0,0,5)+b'0123456789'+bytes(5))" \
+    > "$LOG"/seeds-bcj2/tiny
 mkdir -p "$LOG"/seeds-nsis
 for f in "$C"/nsis/*.exe; do # the NSIS data alone (the overlay), small ones
     python3 - "$f" "$LOG/seeds-nsis/$(basename "$f")" <<'PY'
@@ -128,7 +138,9 @@ run szdd "$EACH_T"
 run kwaj "$EACH_T"
 run iso "$EACH_T" 262144
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj iso; do
+for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio; do run "$t" "$EACH_T"; done
+wait
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj iso gzip bzip2 xz lzma pbzx bcj2 tar cpio; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

@@ -158,6 +158,7 @@ class Layout:
         inno_find(self)
         installshield_find(self)
         rar_find(self)
+        streams_find(self)
         dmg_find(self)
         hfs_find(self)
         compress_find(self)
@@ -519,6 +520,43 @@ def iso_find(L):
             L.field(root + 68 + 2, 4, "iso first record extent")
             L.field(root + 68 + 10, 4, "iso first record size")
             L.field(root + 68 + 25, 1, "iso first record flags")
+
+
+def streams_find(L):
+    """gzip, bzip2, xz, pbzx, .lzma, tar and cpio headers (at the start: they
+    are opened there, or as entries of other containers)."""
+    d = L.d
+    if d[:2] == b"\x1f\x8b":
+        L.header(0, 10, "gzip member header")
+        L.field(3, 1, "gzip flags")
+        if len(d) >= 18:
+            L.header(len(d) - 8, 8, "gzip trailer")
+            L.field(len(d) - 8, 4, "gzip crc32")
+            L.field(len(d) - 4, 4, "gzip isize")
+    if d[:3] == b"BZh":
+        L.header(0, 14, "bzip2 stream and block header")
+        L.field(10, 4, "bzip2 block crc", ">")
+    if d[:6] == b"\xfd7zXZ\x00":
+        L.header(0, 12, "xz stream header")
+        L.field(6, 2, "xz stream flags")
+        if len(d) >= 24:
+            L.header(len(d) - 12, 12, "xz stream footer")
+            L.field(len(d) - 8, 4, "xz backward size")
+    if d[:4] == b"pbzx":
+        L.header(0, 28, "pbzx header and first chunk")
+        L.field(12, 8, "pbzx chunk size", ">")
+        L.field(20, 8, "pbzx chunk stored length", ">")
+    if len(d) > 13 and d[0] < 225 and (d[5:13] == b"\xff" * 8 or d[0] == 0x5D):
+        L.header(0, 13, "lzma-alone header")
+        L.field(1, 4, "lzma dictionary size")
+        L.field(5, 8, "lzma unpacked size")
+    for at in [a - 257 for a in find_all(d, b"ustar", limit=3) if a >= 257]:
+        L.header(at, 512, "tar header")
+        L.field(at + 124, 12, "tar size (octal)")
+        L.field(at + 148, 8, "tar checksum (octal)")
+    for magic in (b"070707", b"070701", b"070702"):
+        for at in find_all(d, magic, limit=2):
+            L.header(at, 110 if magic != b"070707" else 76, "cpio header")
 
 
 def dmg_find(L):

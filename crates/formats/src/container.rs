@@ -170,10 +170,10 @@ pub struct Options<'a> {
     /// The hashes the scan asked for (a parser computes a format-specific
     /// one, such as an MSI's Authenticode hash, only when asked).
     pub hashes: HashSelection,
-    /// The node's own name (the last component of its path), when it has
-    /// one: a format whose child is named after its container
-    /// (`README.TX_` → `README.TXT`) reads it. Never evidence.
-    pub name: Option<&'a str>,
+    /// The node's own name as its parent gave it (the last part of its
+    /// path; empty when unknown): a compressed stream without a stored name
+    /// names its one child after it (`x.tar.gz` holds `x.tar`).
+    pub name: &'a str,
 }
 
 /// An entry's content, as the container can give it, borrowed from the
@@ -529,7 +529,7 @@ pub fn list(open: OpenFn, data: &[u8], limits: &Limits, max_entries: usize) -> L
     let opts = Options {
         limits,
         hashes: HashSelection::SHA256,
-        name: None,
+        name: "",
     };
     let input = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
     let mut entries = Vec::new();

@@ -37,6 +37,14 @@ pub const FORMATS: &[&str] = &[
     "szdd",
     "kwaj",
     "iso",
+    "gzip",
+    "bzip2",
+    "xz",
+    "lzma",
+    "pbzx",
+    "tar",
+    "cpio",
+    "bcj2",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

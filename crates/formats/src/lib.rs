@@ -26,27 +26,36 @@
 use installsift_model::Format;
 use serde::Serialize;
 
+pub mod bcj2;
+pub mod bzip;
 pub mod cab;
 pub mod carve;
 pub mod cfb;
 pub mod container;
+pub mod cpio;
 pub mod dmg;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hfs;
+pub mod gzip;
 pub mod inno;
 pub mod installshield;
 pub mod iso;
 pub mod lzma;
+pub mod lzma_alone;
 pub mod nsis;
+pub mod pbzx;
 pub mod pe;
 pub mod pkgprops;
 pub mod rar;
 pub mod releases;
 pub mod sevenz;
 pub mod szdd;
+mod stream;
+pub mod tar;
 pub mod xar;
 pub mod xml;
+pub mod xz;
 pub mod zip;
 
 #[cfg(test)]
@@ -95,6 +104,20 @@ pub enum Metadata {
     Compress(Box<szdd::CompressInfo>),
     /// ISO 9660 / UDF image facts.
     Iso(Box<iso::IsoInfo>),
+    /// gzip stream facts.
+    Gzip(Box<gzip::GzipInfo>),
+    /// xz stream facts.
+    Xz(Box<xz::XzInfo>),
+    /// `.lzma` (LZMA alone) stream facts.
+    Lzma(Box<lzma_alone::LzmaInfo>),
+    /// pbzx stream facts.
+    Pbzx(Box<pbzx::PbzxInfo>),
+    /// tar archive facts.
+    Tar(Box<tar::TarInfo>),
+    /// cpio archive facts.
+    Cpio(Box<cpio::CpioInfo>),
+    /// Omaha BCJ2 split facts.
+    Bcj2(Box<bcj2::Bcj2Info>),
 }
 
 /// What a parser decided about its node.
@@ -131,6 +154,13 @@ pub static HANDLERS: &[Handler] = &[
     installshield::HANDLER,
     szdd::HANDLER,
     szdd::KWAJ_HANDLER,
+    gzip::HANDLER,
+    bzip::HANDLER,
+    xz::HANDLER,
+    pbzx::HANDLER,
+    bcj2::HANDLER,
+    tar::HANDLER,
+    cpio::HANDLER,
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,
@@ -139,6 +169,8 @@ pub static HANDLERS: &[Handler] = &[
     // Its signature lies at 32 KiB: after every format whose magic starts
     // the data (a PE or zip padded past 32 KiB is not an image).
     iso::HANDLER,
+    // No magic: a plausible header whose data decodes to one of the above.
+    lzma_alone::HANDLER,
     // Last: its signature is a trailer, any prefix may precede it.
     dmg::HANDLER,
 ];

@@ -752,7 +752,7 @@ impl Container for PeWalk<'_> {
                     let opts = Options {
                         limits: &self.limits,
                         hashes: self.hashes,
-                        name: None,
+                        name: "",
                     };
                     let mut notes = Notes::default();
                     let opened = open(bytes, &opts, &mut notes);

@@ -237,7 +237,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         return Opened::Container(Box::new(one));
     };
     info.declared_size = Some(u64::from(length));
-    let name = child_name(opts.name, missing, None);
+    let name = child_name(Some(opts.name).filter(|n| !n.is_empty()), missing, None);
     let body = data.get(header..).unwrap_or_default();
     let entry = EntryInfo::new(EntryKind::File).at(header as u64);
     let mut entry = entry;
@@ -397,7 +397,11 @@ pub fn open_kwaj<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> O
         );
         return Opened::Container(Box::new(one));
     };
-    let name = child_name(opts.name, None, header.name.filter(|n| !n.is_empty()));
+    let name = child_name(
+        Some(opts.name).filter(|n| !n.is_empty()),
+        None,
+        header.name.filter(|n| !n.is_empty()),
+    );
     let mut entry = EntryInfo::new(EntryKind::File).at(offset as u64);
     entry.compressed_size = Some(body.len() as u64);
     entry.method = Some(info.method.clone());
@@ -812,7 +816,7 @@ mod tests {
         let opts = Options {
             limits: &limits,
             hashes: installsift_model::hash::HashSelection::SHA256,
-            name: Some("SETUP.EX_"),
+            name: "SETUP.EX_",
         };
         let Opened::Container(mut c) = open(&d, &opts, &mut Notes::default()) else {
             panic!("container")

@@ -16,12 +16,20 @@
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
 //! | `szdd` | `COMPRESS.EXE` SZDD files (`SETUP.EX_`) | the one file, named as 7-Zip names it |
 //! | `kwaj` | `COMPRESS.EXE` KWAJ files (stored, XOR, LZSS, MS-ZIP; LZ+Huffman listed) | the one file, named by its header |
+//! | `gzip` | gzip streams (multi-member) | the decoded file, every member's CRC-32 and ISIZE checked |
+//! | `bzip2` | bzip2 streams (multi-stream) | the decoded file, block and stream CRCs checked by the decoder |
+//! | `xz` | xz streams | the decoded file, the integrity check verified by liblzma |
+//! | `pbzx` | Apple pbzx streams (newer `.pkg` Payloads) | the decoded file (xz chunks) |
+//! | `bcj2` | an x86 BCJ2 split behind Omaha's 20-byte header (Omaha 1.3 payloads) | the joined file (a tar) |
+//! | `tar` | tar (ustar, pax, GNU long names) | files, every header checksum checked |
+//! | `cpio` | cpio (odc, newc, crc) | files, crc-format checks verified |
 //! | `pe` | PE (exe, dll, sys, efi): headers, version, manifest, Authenticode, Burn, Velopack | overlay (split around the signature), container resources, Burn containers, launcher records |
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
 //! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |
 //! | `hfs` | HFS+ and HFSX volumes (a disk image's partition); APFS detected | files by full path, resource forks, extended attributes |
 //! | `iso` | ISO 9660 images (Joliet, Rock Ridge, El Torito; UDF named) | files as regions of the image, El Torito boot images |
+//! | `lzma` | `.lzma` (LZMA alone) streams whose content is a known format (Omaha payloads) | the decoded file |
 //! | `dmg` | Apple UDIF disk images (zlib, bzip2, LZFSE, ADC, xz, raw, zero chunks) | partitions, CRC-32 checked |
 //!
 //! A node no handler opens is searched for a cabinet, zip or 7z after its

@@ -1276,7 +1276,7 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     let opts = Options {
         limits: &scanner.limits,
         hashes: scanner.hashes,
-        name: cx.path.last().map(String::as_str),
+        name: cx.path.last().map_or("", String::as_str),
     };
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);

@@ -61,6 +61,24 @@ pub enum Format {
     Iso,
     /// UDF disk image without an ISO 9660 tree (detected, not listed).
     Udf,
+    /// gzip stream (RFC 1952): one decoded child.
+    Gzip,
+    /// bzip2 stream: one decoded child.
+    Bzip2,
+    /// xz stream: one decoded child.
+    Xz,
+    /// Legacy `.lzma` ("LZMA alone") stream: one decoded child.
+    Lzma,
+    /// Apple pbzx stream (chunks of xz, a newer `.pkg`'s Payload): one
+    /// decoded child.
+    Pbzx,
+    /// tar archive (ustar, pax, GNU).
+    Tar,
+    /// cpio archive (odc, newc, crc).
+    Cpio,
+    /// An x86 BCJ2 split in four streams behind Google Omaha's 20-byte
+    /// header (an Omaha 1.3 metainstaller's decoded payload).
+    Bcj2,
     /// Not recognised.
     Unknown,
 }
@@ -92,6 +110,14 @@ impl Format {
             Format::Kwaj => "kwaj",
             Format::Iso => "iso",
             Format::Udf => "udf",
+            Format::Gzip => "gzip",
+            Format::Bzip2 => "bzip2",
+            Format::Xz => "xz",
+            Format::Lzma => "lzma",
+            Format::Pbzx => "pbzx",
+            Format::Tar => "tar",
+            Format::Cpio => "cpio",
+            Format::Bcj2 => "bcj2",
             Format::Unknown => "unknown",
         }
     }
@@ -399,6 +425,21 @@ pub enum Check {
     XarArchivedChecksum,
     /// RAR file CRC-32 of a stored entry (content).
     RarCrc32,
+    /// gzip member trailers: the CRC-32 and ISIZE of every member matched
+    /// the decoded bytes (content).
+    GzipCrc32,
+    /// bzip2 block CRCs and the stream's combined CRC, checked by the
+    /// decoder (libbz2's rules) while decoding (content).
+    Bzip2Crc,
+    /// xz integrity check of every block (CRC-32, CRC-64 or SHA-256 of the
+    /// decoded data, as the stream flags name it), checked by liblzma
+    /// (content).
+    XzCheck,
+    /// tar header checksum of the entry's header (the header only, not the
+    /// content).
+    TarHeaderChecksum,
+    /// cpio `070702` (crc format) sum of the entry's bytes (content).
+    CpioCrc,
     /// The Authenticode digest signed in the file equals the one computed
     /// over its bytes (content: the node's own bytes, as stored). Says
     /// nothing about who signed or whether the certificate is trusted.
@@ -429,6 +470,11 @@ impl Check {
             Check::XarExtractedChecksum => "xar-extracted-checksum",
             Check::XarArchivedChecksum => "xar-archived-checksum",
             Check::RarCrc32 => "rar-crc32",
+            Check::GzipCrc32 => "gzip-crc32",
+            Check::Bzip2Crc => "bzip2-crc",
+            Check::XzCheck => "xz-check",
+            Check::TarHeaderChecksum => "tar-header-checksum",
+            Check::CpioCrc => "cpio-crc",
             Check::Authenticode => "authenticode",
             Check::UdifCrc32 => "udif-crc32",
         }
@@ -444,6 +490,7 @@ impl Check {
                 | Check::XarArchivedChecksum
                 | Check::InnoBlockCrc32
                 | Check::InnoLoaderCrc32
+                | Check::TarHeaderChecksum
         )
     }
 }

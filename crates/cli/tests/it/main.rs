@@ -22,5 +22,6 @@ mod reference;
 mod replay;
 mod signatures;
 mod special_files;
+mod streams;
 mod traps;
 mod util;

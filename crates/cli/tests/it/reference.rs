@@ -142,7 +142,7 @@ fn children_equal_reference_extraction() {
             Some((
                 s,
                 v @ ("7zz" | "cabextract" | "recursive" | "deep" | "innoextract" | "unshield"
-                | "msiextract" | "bsdtar" | "libmspack"),
+                | "msiextract" | "bsdtar" | "libmspack" | "cpio"),
             )) => (s, v),
             _ => (stem, ""),
         };

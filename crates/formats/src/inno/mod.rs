@@ -1634,7 +1634,7 @@ mod tests {
             &Options {
                 limits: &limits,
                 hashes: installsift_model::HashSelection::SHA256,
-                name: None,
+                name: "",
             },
             &mut n,
         ) {

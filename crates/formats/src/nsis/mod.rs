@@ -1215,7 +1215,7 @@ mod tests {
             &Options {
                 limits: &limits,
                 hashes: installsift_model::HashSelection::SHA256,
-                name: None,
+                name: "",
             },
             &mut Notes::default(),
         ) {

@@ -265,7 +265,7 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
         ));
     } else if matches!(
         s.format,
-        Format::Cab | Format::Zip | Format::SevenZ | Format::Rar
+        Format::Cab | Format::Zip | Format::SevenZ | Format::Rar | Format::Tar | Format::Cpio
     ) {
         out.evidence.push(Evidence::strong(
             "plain-archive",
@@ -283,6 +283,18 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             "plain-archive",
             format!(
                 "{} file (COMPRESS.EXE): one compressed file, no installer of its own",
+                s.format
+            ),
+            None,
+        ));
+    } else if matches!(
+        s.format,
+        Format::Gzip | Format::Bzip2 | Format::Xz | Format::Lzma | Format::Pbzx | Format::Bcj2
+    ) {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            format!(
+                "{} stream: a compressed file, whose content is judged on its own",
                 s.format
             ),
             None,

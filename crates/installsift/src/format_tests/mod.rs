@@ -14,5 +14,6 @@ mod pe;
 mod rar;
 mod sevenz;
 mod szdd;
+mod streams;
 mod xar;
 mod zip;

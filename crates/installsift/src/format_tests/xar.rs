@@ -139,7 +139,7 @@ fn listing_without_the_engine() {
     let opts = Options {
         limits: &limits,
         hashes: installsift_model::HashSelection::SHA256,
-        name: None,
+        name: "",
     };
     let mut w = match open(&d, &opts, &mut Notes::default()) {
         Opened::Container(c) => c,

@@ -6,7 +6,7 @@
 // id: ea565a20-4c50-50c2-913f-32ded32380ba
 // severity: high
 // fact: installsift scan: omaha installer 'omaha_tagged.exe' (SHA-256 41ca8f39c7f97ae857585f1a4e4ab2b07037c232f0ca883feff59f1127fb5e6d, engine version 1.3.36.0)
-// fact: evidence: pe-header: PE32 x86 exe; pe-certificate-table: 1920 bytes; authenticode-signer: Authenticode sha256 signature by installsift TEST ONLY code signing (installsift test corpus (TEST ONLY, not trusted)): its signed digest matches the file; trust chain not validated; omaha-metainstaller: metainstaller payload resource B/102/1033 and the tag `Gact` at 0x5cd0: `appguid={5B2E1D3C-0000-4000-8000-00000000D001}&iid={5B2E1D3C-0000-4000-8000-00000000D002}&lang=en&browser=4&usagestats=0&appname=Installsift%20Sample&needsadmin=prefers`
+// fact: evidence: pe-header: PE32 x86 exe; pe-certificate-table: 1920 bytes; pe-resource-container: resource B/102/1033 holds lzma; authenticode-signer: Authenticode sha256 signature by installsift TEST ONLY code signing (installsift test corpus (TEST ONLY, not trusted)): its signed digest matches the file; trust chain not validated
 // fact: version-info OriginalFilename 'InstallsiftUpdateSetup.exe'
 // fact: Authenticode signer 'installsift TEST ONLY code signing', O='installsift test corpus (TEST ONLY, not trusted)' (issuer 'CN=installsift TEST ONLY code signing, O=installsift test corpus (TEST ONLY, not trusted), C=XX', serial 1157; the signed digest matches the file; the chain was not validated)
 // fact: Omaha tag appguid {5B2E1D3C-0000-4000-8000-00000000D001}
