@@ -115,6 +115,8 @@ for f in sorted(os.listdir(src)):
             at += 8 + cb
         open(os.path.join(out, f'{f}.{k}'), 'wb').write(seed[:200_000])
 PY
+# SEEDS_ONLY=1: stop here (fuzz/sanitize.sh takes the seeds for its own runs).
+if [ -n "${SEEDS_ONLY:-}" ]; then exit 0; fi
 run() { # run TARGET SECONDS [MAX_LEN]
     mkdir -p "$LOG/artifacts-$1"
     "$BIN/$1" "$LOG/seeds-$1" -dict="$HERE/dict/installsift.dict" -max_total_time="$2" \
