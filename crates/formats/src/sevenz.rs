@@ -42,7 +42,6 @@
 //! - Directories and anti-items are counted, not reported as children; empty
 //!   files are children of size 0.
 
-mod bcj2;
 mod decode;
 mod graph;
 

@@ -12,7 +12,7 @@
 //! - The branch filters ARM, ARM Thumb, ARM64, PowerPC, SPARC, IA-64 and
 //!   RISC-V, and Delta: `lzma-rust2`'s public filter readers (the crate
 //!   sevenz-rust2 itself decodes them with).
-//! - BCJ2 (ours, [`super::bcj2`]) over its four inputs, in a block of
+//! - BCJ2 (ours, [`crate::bcj2`]) over its four inputs, in a block of
 //!   several packed streams wired by the folder records we read
 //!   ([`super::graph`]: sevenz-rust2 keeps bind pairs private).
 //! - Refused with a typed error, never guessed: AES (`encrypted`), any other

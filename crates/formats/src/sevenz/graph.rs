@@ -14,7 +14,7 @@
 //! Every count is checked against the bytes left before anything is
 //! allocated.
 
-use super::bcj2::Bcj2Reader;
+use crate::bcj2::Bcj2Reader;
 use installsift_model::error::Error;
 use std::io::Read;
 

@@ -13,7 +13,7 @@ mod nsis;
 mod pe;
 mod rar;
 mod sevenz;
-mod szdd;
 mod streams;
+mod szdd;
 mod xar;
 mod zip;
