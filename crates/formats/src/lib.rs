@@ -154,6 +154,10 @@ pub static HANDLERS: &[Handler] = &[
     installshield::HANDLER,
     szdd::HANDLER,
     szdd::KWAJ_HANDLER,
+    // A UDIF image is known by its trailer (any prefix may precede it): after
+    // the formats whose magic is a structure, before the compressed streams,
+    // whose 2-6 byte magics its first chunk starts with (bzip2, xz chunks).
+    dmg::HANDLER,
     gzip::HANDLER,
     bzip::HANDLER,
     xz::HANDLER,
@@ -171,8 +175,6 @@ pub static HANDLERS: &[Handler] = &[
     iso::HANDLER,
     // No magic: a plausible header whose data decodes to one of the above.
     lzma_alone::HANDLER,
-    // Last: its signature is a trailer, any prefix may precede it.
-    dmg::HANDLER,
 ];
 
 /// The handler whose magic starts `data`, if any.

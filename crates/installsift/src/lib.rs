@@ -16,6 +16,7 @@
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
 //! | `szdd` | `COMPRESS.EXE` SZDD files (`SETUP.EX_`) | the one file, named as 7-Zip names it |
 //! | `kwaj` | `COMPRESS.EXE` KWAJ files (stored, XOR, LZSS, MS-ZIP; LZ+Huffman listed) | the one file, named by its header |
+//! | `dmg` | Apple UDIF disk images (zlib, bzip2, LZFSE, ADC, xz, raw, zero chunks) | partitions, CRC-32 checked |
 //! | `gzip` | gzip streams (multi-member) | the decoded file, every member's CRC-32 and ISIZE checked |
 //! | `bzip2` | bzip2 streams (multi-stream) | the decoded file, block and stream CRCs checked by the decoder |
 //! | `xz` | xz streams | the decoded file, the integrity check verified by liblzma |
@@ -30,7 +31,6 @@
 //! | `hfs` | HFS+ and HFSX volumes (a disk image's partition); APFS detected | files by full path, resource forks, extended attributes |
 //! | `iso` | ISO 9660 images (Joliet, Rock Ridge, El Torito; UDF named) | files as regions of the image, El Torito boot images |
 //! | `lzma` | `.lzma` (LZMA alone) streams whose content is a known format (Omaha payloads) | the decoded file |
-//! | `dmg` | Apple UDIF disk images (zlib, bzip2, LZFSE, ADC, xz, raw, zero chunks) | partitions, CRC-32 checked |
 //!
 //! A node no handler opens is searched for a cabinet, zip or 7z after its
 //! first bytes (`formats::carve`): `carved` children.
