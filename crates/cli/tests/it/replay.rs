@@ -119,3 +119,32 @@ fn scan_regressions_run_within_the_memory_bound() {
         }
     }
 }
+
+/// Every target in `fuzz/fuzz_targets/` is a `[[bin]]` of the fuzz crate:
+/// one that is not is never built, so no campaign runs it (a merge once
+/// dropped eight this way without any test noticing).
+#[test]
+fn every_fuzz_target_is_declared() {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let manifest = std::fs::read_to_string(fuzz.join("Cargo.toml")).expect("fuzz/Cargo.toml");
+    let mut targets: Vec<String> = std::fs::read_dir(fuzz.join("fuzz_targets"))
+        .expect("fuzz/fuzz_targets")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".rs"))
+                .map(str::to_owned)
+        })
+        .collect();
+    targets.sort();
+    assert!(targets.len() >= 20, "{targets:?}");
+    let missing: Vec<&String> = targets
+        .iter()
+        .filter(|t| !manifest.contains(&format!("name = \"{t}\"\npath = \"fuzz_targets/{t}.rs\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fuzz targets without a [[bin]]: {missing:?}"
+    );
+}
