@@ -120,6 +120,8 @@ def samples(only):
 def rd(d, at, w, endian="<"):
     if at < 0 or at + w > len(d):
         return None
+    if w not in (1, 2, 4, 8):
+        return int.from_bytes(d[at:at + w], "little")
     return struct.unpack_from(endian + {1: "B", 2: "H", 4: "I", 8: "Q"}[w], d, at)[0]
 
 
@@ -631,7 +633,18 @@ def mutants(data, rel, per_kind, kinds):
         for at, w, e, what in L.fields:
             old = rd(data, at, w, e)
             top = (1 << (8 * w)) - 1
-            if w == 2:
+            if w not in (1, 2, 4, 8):
+                # A text field (tar's octal sizes and checksums): all
+                # zeros, all sevens, the file size in octal, all 0xFF.
+                for raw in (b"0" * (w - 1) + b"\0", b"7" * (w - 1) + b"\0",
+                            oct(n)[2:].encode().rjust(w - 1, b"0")[-(w - 1):] + b"\0",
+                            b"\xff" * w):
+                    if raw != data[at:at + w]:
+                        cands.append((at, w, e, what, old, raw))
+                continue
+            if w == 1:
+                vals = [0, 0xFF, 0x7F, n & 0xFF]
+            elif w == 2:
                 vals = [0, 0xFFFF, 0x7FFF, min(n, 0xFFFF)]
             else:
                 vals = [0, 0xFFFFFFFF, 0x7FFFFFFF, min(n, top)] + ([top] if w == 8 else [])
@@ -640,7 +653,11 @@ def mutants(data, rel, per_kind, kinds):
                     cands.append((at, w, e, what, old, v))
         for at, w, e, what, old, v in pick(rng, cands, 3 * per_kind):
             m = bytearray(data)
-            struct.pack_into(e + {2: "H", 4: "I", 8: "Q"}[w], m, at, v)
+            if isinstance(v, bytes):
+                m[at:at + w] = v
+                yield "field", f"{what} at {at}: -> {v!r}", bytes(m)
+                continue
+            struct.pack_into(e + {1: "B", 2: "H", 4: "I", 8: "Q"}[w], m, at, v)
             yield "field", f"{what} at {at}: {old:#x} -> {v:#x}", bytes(m)
     if "dup" in kinds and n:
         b = min(BLOCK, n)
