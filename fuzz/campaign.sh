@@ -30,11 +30,25 @@ seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 seed xml "$C"/clickonce/* "$C"/appinstaller/*
 seed dmg "$C"/dmg/*.dmg
 mkdir -p "$LOG"/seeds-hfs
-for f in "$C"/dmg/*.dmg; do # the HFS+ partition's first 512 KiB (header, B-trees, small files)
-    d=$(mktemp -d); 7zz e -bd -bso0 -bsp0 -y -o"$d" "$f" '*.hfs*' >/dev/null 2>&1 || true
-    for p in "$d"/*.hfs*; do [ -f "$p" ] && head -c 524288 "$p" > "$LOG/seeds-hfs/$(basename "$f").hfs"; done
+# The HFS+ partitions' first 512 KiB (header, B-trees, small files), as our own
+# release build extracts them (7zz opens the volume inside and writes files, not
+# the partition). Needs `cargo build --release` first; without it, no hfs seeds.
+IS=$HERE/../target/release/installsift
+if [ -x "$IS" ]; then
+    d=$(mktemp -d)
+    "$IS" extract --max-depth 1 -o "$d" "$C"/dmg/*.dmg 2>/dev/null | python3 -c '
+import json, os, sys
+d, out = sys.argv[1], sys.argv[2]
+for n, line in enumerate(sys.stdin):
+    r = json.loads(line)
+    if r.get("format") == "hfs" and r.get("extracted_to"):
+        p = r["extracted_to"]
+        p = p if os.path.isabs(p) else os.path.join(d, p)
+        if os.path.exists(p):
+            open(os.path.join(out, "%d.hfs" % n), "wb").write(open(p, "rb").read(524288))
+' "$d" "$LOG"/seeds-hfs
     rm -rf "$d"
-done
+fi
 seed szdd "$C"/szdd/*
 seed kwaj "$C"/kwaj/* "$C"/malformed/kwaj_*
 seed iso "$C"/iso/*.iso
