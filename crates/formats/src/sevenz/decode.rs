@@ -81,16 +81,13 @@ pub(super) fn block_reader<'a>(
                     "7z block {b}: the folder record we read differs from the header sevenz-rust2 read"
                 ))
             })?;
-        let first = archive
-            .pack_sizes()
-            .get(..first_pack)
-            .and_then(|s| {
-                s.iter()
-                    .try_fold(archive.pack_pos().checked_add(32)?, |a, &x| {
-                        a.checked_add(x)
-                    })
-            })
-            .ok_or_else(|| Error::malformed(format!("7z block {b}: packed sizes overflow")))?;
+        let (first, _) = packed_range(
+            archive.pack_pos(),
+            archive.stream_map.pack_stream_offsets(),
+            archive.pack_sizes(),
+            first_pack,
+        )
+        .ok_or_else(|| Error::malformed(format!("7z block {b}: packed sizes overflow")))?;
         let sizes = archive
             .pack_sizes()
             .get(first_pack..end_pack)
