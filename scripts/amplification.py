@@ -466,6 +466,29 @@ def sz_header_bomb(numbers, folders=False):
     return sz_archive(comp, h)
 
 
+def sz_header_bomb_coders(folders, coders=64):
+    """A 7z whose LZMA-encoded header declares `folders` folders of
+    `coders` chained Copy coders each (the most a folder may hold): each
+    folder is ~200 header bytes, but the 7z crate keeps every coder and
+    bind pair (kilobytes per folder)."""
+    import lzma
+
+    one = sz_num(coders) + b"\x01\x00" * coders
+    for k in range(coders - 1):
+        one += sz_num(k) + sz_num(k + 1)
+    plain = b"\x01\x04\x06" + sz_num(0) + sz_num(folders) + b"\x09" + b"\x01" * folders + b"\x00"
+    plain += b"\x07\x0b" + sz_num(folders) + b"\x00" + one * folders
+    plain += b"\x0c" + b"\x01" * (folders * coders) + b"\x00\x00\x00"
+    props = bytes([93]) + p32(1 << 20)
+    comp = lzma.compress(plain, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 3, "lp": 0, "pb": 2}])
+    h = b"\x17"
+    h += b"\x06" + sz_num(0) + sz_num(1) + b"\x09" + sz_num(len(comp)) + b"\x00"
+    h += b"\x07\x0b" + sz_num(1) + b"\x00" + b"\x01" + b"\x23\x03\x01\x01" + b"\x05" + props
+    h += b"\x0c" + sz_num(len(plain)) + b"\x00"
+    h += b"\x00"
+    return sz_archive(comp, h)
+
+
 def msi_same_value(rows, length):
     """Not hand-made: an MSI by msibuild (apt package msitools) whose
     Property table has `rows` rows whose Value is one `length`-byte string
@@ -499,6 +522,8 @@ CONSTRUCTIONS = [
     ("7z-substream-count", lambda: sz_copy_folders(1, 1 << 20, 1 << 10, 1, 0xFFFFFFFF), "hand-made header: one folder declaring 2^32 - 1 substreams (no sizes)"),
     ("7z-header-bomb", lambda: sz_header_bomb(20_000_000), "LZMA-encoded header decoding to 20,000,000 packed-stream sizes"),
     ("7z-header-bomb-folders", lambda: sz_header_bomb(4_000_000, folders=True), "LZMA-encoded header decoding to 4,000,000 Copy folders (16 MB)"),
+    ("7z-header-bomb-10m", lambda: sz_header_bomb(10_000_000), "LZMA-encoded header decoding to 10,000,000 packed-stream sizes (10 MB, under max_toc_size: the count is what stops it)"),
+    ("7z-header-bomb-coders", lambda: sz_header_bomb_coders(40_000), "LZMA-encoded header declaring 40,000 folders of 64 chained Copy coders (12.8 MB decoded, under max_toc_size and max_entries_per_container)"),
     ("7z-header-bomb-60m", lambda: sz_header_bomb(60_000_000), "LZMA-encoded header decoding to 60,000,000 packed-stream sizes (60 MB, under the 64 MiB header bound)"),
     ("msi-rows-one-value", lambda: msi_same_value(20_000, 65_000), "msibuild: 20,000 Property rows whose Value is one 65,000-byte string"),
     ("zip-same-offset", lambda: zip_same_offset(60_000, 1 << 20), "60,000 central records naming one local header (1 MiB of zeros)"),

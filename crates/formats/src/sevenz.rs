@@ -223,10 +223,19 @@ fn patched_head(data: &[u8], next_off: u64, next_size: u64) -> Option<[u8; 32]> 
 }
 
 /// Read the archive's header through the crate, the signature header
-/// replaced by `head`.
-fn open_with(data: &[u8], head: [u8; 32], mem_kb: usize) -> Result<Archive, sevenz_rust2::Error> {
+/// replaced by `head` (which locates the header at `off`, `size` bytes), after
+/// our own walk of it has bounded every count the crate would allocate for
+/// ([`graph::read_header_at`], which keeps nothing).
+fn open_with(
+    data: &[u8],
+    head: [u8; 32],
+    at: (u64, u64),
+    mem_kb: usize,
+    bounds: graph::Bounds,
+) -> Result<Archive, Error> {
+    graph::read_header_at(data, at, mem_kb, bounds, false)?;
     let mut source = Patched { data, head, pos: 0 };
-    Archive::read_with_memory_limit(&mut source, &Password::empty(), mem_kb)
+    Archive::read_with_memory_limit(&mut source, &Password::empty(), mem_kb).map_err(sz_error)
 }
 
 /// At most this many places are tried when searching for the header of an
@@ -239,7 +248,11 @@ const HEADER_SEARCH_WINDOW: usize = 1 << 20;
 /// the properties it may start with, or `kEncodedHeader` followed by
 /// `kPackInfo`) and read the first that lists entries. Returns the archive
 /// and the header's offset.
-fn search_header(data: &[u8], mem_kb: usize) -> Option<(Archive, u64)> {
+fn search_header(
+    data: &[u8],
+    mem_kb: usize,
+    bounds: graph::Bounds,
+) -> Option<(Archive, (u64, u64), u64)> {
     let floor = data.len().saturating_sub(HEADER_SEARCH_WINDOW).max(32);
     let mut tries = 0;
     let mut p = data.len().checked_sub(2)?;
@@ -253,9 +266,9 @@ fn search_header(data: &[u8], mem_kb: usize) -> Option<(Archive, u64)> {
             let off = (p - 32) as u64;
             let size = (data.len() - p) as u64;
             if let Some(head) = patched_head(data, off, size) {
-                if let Ok(a) = open_with(data, head, mem_kb) {
+                if let Ok(a) = open_with(data, head, (off, size), mem_kb, bounds) {
                     if !a.files.is_empty() {
-                        return Some((a, p as u64));
+                        return Some((a, (off, size), p as u64));
                     }
                 }
             }
@@ -276,9 +289,10 @@ fn search_header(data: &[u8], mem_kb: usize) -> Option<(Archive, u64)> {
 fn read_header(
     data: &[u8],
     mem_kb: usize,
+    bounds: graph::Bounds,
     info: &mut SevenZInfo,
     notes: &mut Notes,
-) -> Option<Archive> {
+) -> Option<(Archive, (u64, u64))> {
     let Some(sig) = data.get(..32) else {
         notes.error(
             Error::truncated(format!(
@@ -332,9 +346,9 @@ fn read_header(
             )).at(at));
         }
         let head = patched_head(data, off, size)?;
-        match open_with(data, head, mem_kb) {
-            Ok(a) => return Some(a),
-            Err(sevenz_rust2::Error::PasswordRequired) => {
+        match open_with(data, head, (off, size), mem_kb, bounds) {
+            Ok(a) => return Some((a, (off, size))),
+            Err(Error::Encrypted { .. }) => {
                 info.header_encrypted = true;
                 notes.error(Error::encrypted(
                     "7z header is encrypted; entries cannot be listed without the password",
@@ -342,18 +356,21 @@ fn read_header(
                 return None;
             }
             Err(e) => {
-                notes.error(context(sz_error(e), &format!("7z header at offset {at}")));
-                if start_ok {
+                // A limit refuses what the header declares: searching for
+                // another header would only meet it again.
+                let stop = start_ok || e.limit_hit().is_some();
+                notes.error(context(e, &format!("7z header at offset {at}")));
+                if stop {
                     return None;
                 }
             }
         }
     } else if start_ok {
         // An empty archive: nothing to list.
-        return Some(Archive::default());
+        return Some((Archive::default(), (off, size)));
     }
-    match search_header(data, mem_kb) {
-        Some((a, at)) => {
+    match search_header(data, mem_kb, bounds) {
+        Some((a, header_at, at)) => {
             notes.evidence(Evidence::strong(
                 "7z-header-found",
                 format!(
@@ -362,7 +379,7 @@ fn read_header(
                 ),
                 Some(at),
             ));
-            Some(a)
+            Some((a, header_at))
         }
         None => {
             notes.error(Error::malformed(format!(
@@ -380,7 +397,8 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     let mut info = SevenZInfo::default();
     let mem_kb = usize::try_from(opts.limits.max_entry_size.clamp(64 << 20, 4 << 30) / 1024)
         .unwrap_or(usize::MAX);
-    let Some(mut archive) = read_header(data, mem_kb, &mut info, notes) else {
+    let bounds = graph::Bounds::from(opts.limits);
+    let Some((mut archive, header_at)) = read_header(data, mem_kb, bounds, &mut info, notes) else {
         return Opened::Leaf(Parsed {
             format: Format::SevenZ,
             metadata: Some(Metadata::SevenZ(Box::new(info))),
@@ -412,7 +430,8 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         crcs,
         info,
         mem_kb,
-        max_header: opts.limits.max_buffered_entry,
+        bounds,
+        header_at,
         folders: None,
         next: 0,
         done,
@@ -429,11 +448,15 @@ struct Walk<'a> {
     crcs: Crcs,
     info: SevenZInfo,
     mem_kb: usize,
-    /// The most an encoded header may decode to when [`graph`] reads the
-    /// folders again (`max_buffered_entry`).
-    max_header: u64,
-    /// The folders' coder graphs, read when a block needs them (several
-    /// packed streams: BCJ2), or why they could not be.
+    /// What the header may declare ([`graph::Bounds`]).
+    bounds: graph::Bounds,
+    /// Where the header the crate read lies (offset after the signature
+    /// header, size): the start header's fields, or those of the header
+    /// found by search.
+    header_at: (u64, u64),
+    /// The folders' coder graphs, read by [`graph`] from that header when a
+    /// block needs them (several packed streams: BCJ2), or why they could
+    /// not be.
     folders: Option<Result<Vec<graph::Folder>, Error>>,
     /// The next file of the archive's order.
     next: usize,
@@ -577,10 +600,10 @@ impl<'a> Walk<'a> {
             .filter(|&&i| archive.files.get(i).is_some_and(|f| f.has_stream()))
             .count();
         let graphs = if end_pack.saturating_sub(first_pack) > 1 {
-            let (data, mem_kb, max_header) = (self.data, self.mem_kb, self.max_header);
+            let (data, at, mem_kb, bounds) = (self.data, self.header_at, self.mem_kb, self.bounds);
             Some(
                 self.folders
-                    .get_or_insert_with(|| graph::read_folders(data, mem_kb, max_header))
+                    .get_or_insert_with(|| graph::read_header_at(data, at, mem_kb, bounds, true))
                     .as_deref(),
             )
         } else {

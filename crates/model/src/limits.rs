@@ -199,9 +199,11 @@ limits! {
     /// Default: 8.
     max_opens_per_content (MaxOpensPerContent): u64 = 8, "8", "times the same container bytes (SHA-256) are opened per input (42.zip); a container holding its own bytes is never reopened";
     /// Bytes a xar table of contents (zlib-compressed XML) may decompress
-    /// to, and bytes of a DMG's property list (its partition tables); a
-    /// larger one is not listed. Default: 16 MiB.
-    max_toc_size (MaxTocSize): u64 = 16 << 20, "16 MiB", "bytes a xar table of contents may inflate to, or a DMG property list may hold";
+    /// to, bytes of a DMG's property list (its partition tables), and bytes
+    /// a 7z encoded header may decode to (read by us before the 7z crate
+    /// reads it; a 60,000-file header is about 1.5 MB); a larger one is not
+    /// listed. Default: 16 MiB.
+    max_toc_size (MaxTocSize): u64 = 16 << 20, "16 MiB", "bytes a xar table of contents may inflate to, a DMG property list may hold, or a 7z encoded header may decode to";
     /// Bytes of entries that overlap an earlier entry's region of the same
     /// container (not the same region: that is listed as a copy) hashed per
     /// input. Hostile tables point thousands of entries at windows of one

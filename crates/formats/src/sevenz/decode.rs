@@ -323,8 +323,12 @@ mod tests {
                 .first()
                 .map(|f| f.name().to_string())
                 .unwrap_or_default();
-            let folders = super::super::graph::read_folders(&d, 64 << 10, 1 << 20);
-            let r = match block_reader(&d, &a, b, 64 << 10, Some(folders.as_deref())) {
+            let bounds = super::super::graph::Bounds {
+                max_header: 1 << 20,
+                max_items: 1 << 16,
+            };
+            let folders = super::super::graph::read_folders(&d, 64 << 10, bounds).unwrap();
+            let r = match block_reader(&d, &a, b, 64 << 10, Some(Ok(&folders))) {
                 Err(e) => Err(e.to_string()),
                 Ok(mut r) => {
                     let mut res = Ok(());
