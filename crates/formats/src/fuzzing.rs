@@ -74,13 +74,25 @@ pub fn exercise_as(format: &str, data: &[u8]) {
     let Some(h) = crate::HANDLERS.iter().find(|h| h.name == format) else {
         return;
     };
-    walk(h, data, 0);
+    walk(h, data, 0, &mut std::collections::HashSet::new());
 }
 
 /// Levels of nested entries [`exercise_as`] lists below its input.
 pub const DEPTH: u32 = 2;
 
-fn walk(h: &crate::Handler, data: &[u8], depth: u32) {
+/// Each distinct region is listed once (`seen`, by address and length), as
+/// the engine opens the same bytes once: a PE whose resources all point at
+/// itself was otherwise listed once per entry per level (a fuzz unit took
+/// 10.7 s here for 0.03 s in the CLI, the harness's own amplification).
+fn walk(
+    h: &crate::Handler,
+    data: &[u8],
+    depth: u32,
+    seen: &mut std::collections::HashSet<(usize, usize)>,
+) {
+    if !seen.insert((data.as_ptr() as usize, data.len())) {
+        return;
+    }
     let l = crate::container::list(h.open, data, &limits(), 4_096);
     check_listing(data, &l);
     if depth >= DEPTH {
@@ -95,7 +107,7 @@ fn walk(h: &crate::Handler, data: &[u8], depth: u32) {
         };
         if let Some(inner) = bytes.filter(|b| !b.is_empty()) {
             if let Some(h) = crate::sniff(inner) {
-                walk(h, inner, depth + 1);
+                walk(h, inner, depth + 1, seen);
             }
         }
     }
