@@ -513,7 +513,93 @@ def msi_same_value(rows, length):
             return f.read()
 
 
+def nsis_data(header):
+    """NSIS data as makensis lays it out after the exehead (hand-made bytes:
+    no tool writes the hostile headers below): the first header (flags 4,
+    NO_CRC; `EF BE AD DE NullsoftInst`; header and archive sizes), then the
+    header as one non-solid LZMA block (length word with bit 31 set; LZMA
+    properties 5D, a 1 MiB dictionary, the raw stream without end marker)."""
+    import lzma
+
+    comp = lzma.compress(header, format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA1, "dict_size": 1 << 20, "lc": 3, "lp": 0, "pb": 2}])
+    body = p32(len(comp) + 5 | 0x80000000) + bytes([0x5D]) + p32(1 << 20) + comp
+    first = p32(4) + b"\xEF\xBE\xAD\xDENullsoftInst" + p32(len(header)) + p32(28 + len(body))
+    return first + body
+
+
+def nsis_header(entries, table, lang_strings=(), common=None):
+    """An NSIS 3 (ANSI) header for 32-bit exeheads, as 7-Zip's NsisIn.cpp and
+    our script.rs read it: flags, 8 blocks (offset, count), the common header
+    (`common`: {offset from byte 68: u32}), `entries` (opcode + 6 params,
+    28 bytes each), the string table `table` (starting with a NUL) and one
+    language table (US English) whose strings are `lang_strings`."""
+    ent_off = 400
+    str_off = ent_off + 28 * len(entries)
+    lang_off = str_off + len(table)
+    lt_size = 10 + 4 * max(1, len(lang_strings))
+    h = bytearray(ent_off)
+    blocks = [(0, 0), (0, 0), (ent_off, len(entries)), (str_off, 0), (lang_off, 1), (0, 0), (0, 0), (0, 0)]
+    for k, (o, n) in enumerate(blocks):
+        h[4 + 8 * k:12 + 8 * k] = p32(o) + p32(n)
+    h[68 + 32:68 + 36] = p32(lt_size)
+    for off, v in (common or {}).items():
+        h[68 + off:72 + off] = p32(v)
+    for op, params in entries:
+        h += p32(op) + b"".join(p32(x) for x in (list(params) + [0] * 6)[:6])
+    h += table
+    lang = bytearray(p32(0) * 0)
+    lang += (1033).to_bytes(2, "little") + bytes(8)
+    for v in lang_strings or [0]:
+        lang += p32(v)
+    h += lang
+    return bytes(h)
+
+
+# NSIS 3 ANSI string codes: 1 language string, 2 shell folder, 3 variable
+# (two bytes, 7 bits each, the high bit set so neither is NUL).
+NSIS_OUTDIR = b"\x03\x96\x80"  # variable 22, $OUTDIR
+NSIS_PLUGINSDIR = b"\x03\x9a\x80"  # variable 26, $PLUGINSDIR
+NSIS_LANG0 = b"\x01\x80\x80"  # language string 0
+
+
+def nsis_createdir_chain(n):
+    """`n` CreateDir "$OUTDIR\\a" (EW_CREATEDIR 11, update $OUTDIR): each
+    prefix is the one before it plus two characters."""
+    table = b"\0" + NSIS_OUTDIR + b"\\a\0"
+    return nsis_data(nsis_header([(11, [1, 1])] * n, table))
+
+
+def nsis_long_names(n, length):
+    """`n` File entries (EW_EXTRACTFILE 20) all named by one `length`-byte
+    string."""
+    table = b"\0" + b"A" * length + b"\0"
+    return nsis_data(nsis_header([(20, [0, 1, 0])] * n, table))
+
+
+def nsis_lang_cube(refs):
+    """A branding text (language string 0) made of `refs` references to
+    itself: resolved three levels deep, refs^4 pieces."""
+    # The $OUTDIR string after it marks the table as NSIS 3 (as 7-Zip tells).
+    table = b"\0" + NSIS_LANG0 * refs + b"\0" + NSIS_OUTDIR + b"\0"
+    return nsis_data(nsis_header([], table, lang_strings=[1]))
+
+
+def nsis_plugins(n):
+    """`n` File entries named `$PLUGINSDIR\\pNNNNNN.dll`, all different
+    (the plugin list was deduplicated by a linear search per file)."""
+    table = bytearray(b"\0")
+    entries = []
+    for i in range(n):
+        entries.append((20, [0, len(table), 0]))
+        table += NSIS_PLUGINSDIR + b"\\p%06d.dll\0" % i
+    return nsis_data(nsis_header(entries, bytes(table)))
+
+
 CONSTRUCTIONS = [
+    ("nsis-createdir-chain", lambda: nsis_createdir_chain(200_000), "hand-made NSIS header: 200,000 CreateDir $OUTDIR\\a, each prefix two characters longer than the last"),
+    ("nsis-long-names", lambda: nsis_long_names(60_000, 1 << 20), "hand-made NSIS header: 60,000 File entries named by one 1 MiB string"),
+    ("nsis-lang-cube", lambda: nsis_lang_cube(200), "hand-made NSIS header: a branding text of 200 references to itself, resolved three levels deep"),
+    ("nsis-plugins", lambda: nsis_plugins(60_000), "hand-made NSIS header: 60,000 distinct $PLUGINSDIR\\*.dll files"),
     # name, builder, what it multiplies
     ("zip-60k-small", lambda: zip_many_small(60_000), "not hostile: 60,000 tiny deflated files (zipfile)"),
     ("7z-60k-blocks", lambda: sevenz_many_blocks(60_000), "not hostile: 60,000 tiny files, one block each (7zz -ms=off)"),

@@ -224,6 +224,16 @@ limits! {
     /// it, neither are version info and manifest) and the node says so.
     /// Default: 32 MiB (real DLLs read well under 1 MiB of names).
     max_pe_name_bytes (MaxPeNameBytes): u64 = 32 << 20, "32 MiB", "bytes of export, import and DLL names one PE's tables make the parser read (entries sharing one long name multiply it)";
+    /// Characters read and written while an installer's compiled script
+    /// names its files (NSIS: the `File` names, the `SetOutPath` prefixes,
+    /// variables and language strings expanded), all entries of one header
+    /// together. Entries can name one long string, prefixes grow from the
+    /// last, and a language string can refer to itself, so a few KB of
+    /// compressed header could ask for terabytes; past this the entries
+    /// after are not read and the node says so (one string is also cut at
+    /// 32 KiB: NSIS's own strings hold at most 8,192 characters).
+    /// Default: 32 Mi (real installers use well under 1 Mi).
+    max_script_chars (MaxScriptChars): u64 = 32 << 20, "32 Mi", "characters read and written expanding an installer script's strings (NSIS names, prefixes, language strings), all entries together";
     /// Nesting depth of directory entries in a xar table of contents, and
     /// of folders above a file in an HFS+ catalog. Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents or an HFS+ catalog";

@@ -110,7 +110,7 @@ pub struct NsisInfo {
     pub lzma_dictionary: Option<u32>,
     /// Files listed (uninstallers excluded).
     pub files: u64,
-    /// DLLs extracted to `$PLUGINSDIR` (plugins), by file name.
+    /// DLLs extracted to `$PLUGINSDIR` (plugins), by file name (the first 1,024).
     pub plugins: Vec<String>,
     /// Facts from the header and the compiled script.
     #[serde(flatten)]
@@ -573,6 +573,9 @@ fn fix(truncated: bool, e: Error) -> Error {
     }
 }
 
+/// Plugin DLLs named in `NsisInfo::plugins` (real installers carry tens).
+const MAX_PLUGINS: usize = 1024;
+
 fn parse_script(
     header: &[u8],
     info: &mut NsisInfo,
@@ -580,16 +583,20 @@ fn parse_script(
     notes: &mut Notes,
 ) -> Option<Vec<script::Item>> {
     let max = limits.max_entries_per_container;
-    match script::parse(header, max) {
+    match script::parse(header, max, limits.max_script_chars) {
         Ok(s) => {
             info.script = s.facts;
+            for e in s.errors {
+                notes.error(e);
+            }
             info.files = s.items.iter().filter(|i| !i.uninstaller).count() as u64;
+            let mut seen = std::collections::HashSet::new();
             for i in &s.items {
                 let lower = i.name.to_ascii_lowercase();
                 if lower.starts_with("$pluginsdir\\") && lower.ends_with(".dll") {
-                    let file = i.name.rsplit('\\').next().unwrap_or(&i.name).to_owned();
-                    if !info.plugins.contains(&file) {
-                        info.plugins.push(file);
+                    let file = i.name.rsplit('\\').next().unwrap_or(&i.name);
+                    if info.plugins.len() < MAX_PLUGINS && seen.insert(file) {
+                        info.plugins.push(file.to_owned());
                     }
                 }
             }

@@ -10,7 +10,10 @@
 
 use super::super::{le_u16, le_u32};
 use installsift_model::error::Error;
+use installsift_model::limits::Limit;
 use serde::Serialize;
+use std::cell::Cell;
+use std::collections::HashSet;
 
 const CMD_SIZE: usize = 28;
 
@@ -191,8 +194,11 @@ pub struct ScriptFacts {
     pub uninstallers: Vec<String>,
     /// Plugin calls, `dll::function` (`CallInstDLL`/plugin syntax).
     pub plugin_calls: Vec<String>,
-    /// `Exec`, `ExecWait`, `ExecShell` command lines.
+    /// `Exec`, `ExecWait`, `ExecShell` command lines (the first 1,024).
     pub exec: Vec<NsisExec>,
+    /// Command lines past the first 1,024, counted, not kept.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub exec_omitted: u64,
     /// Values written under `…\CurrentVersion\Uninstall\…`.
     pub uninstall_registry: Vec<NsisRegValue>,
 }
@@ -201,7 +207,17 @@ pub struct ScriptFacts {
 pub(crate) struct Script {
     pub items: Vec<Item>,
     pub facts: ScriptFacts,
+    /// What could not be read whole (strings cut, the expansion budget
+    /// spent), for the node's errors.
+    pub errors: Vec<Error>,
 }
+
+/// Bytes one expanded string may take: NSIS's own strings hold at most
+/// `NSIS_MAX_STRLEN` characters (1,024, or 8,192 in its large-strings
+/// build), up to 4 bytes each in UTF-8. A longer one is cut and counted.
+const MAX_STRING: usize = 32 * 1024;
+/// Entries of `exec` kept (the rest counted in `exec_omitted`).
+const MAX_FACTS: usize = 1024;
 
 struct Strings<'a> {
     table: &'a [u8],
@@ -210,6 +226,10 @@ struct Strings<'a> {
     nchars: u32,
     /// String offsets of the main language table.
     lang: &'a [u8],
+    /// Characters that may still be read or written ([`Limit::MaxScriptChars`]).
+    budget: Cell<u64>,
+    /// Strings cut at [`MAX_STRING`].
+    cut: Cell<u64>,
 }
 
 impl Strings<'_> {
@@ -259,7 +279,35 @@ impl Strings<'_> {
     fn get(&self, pos: u32, depth: u8) -> String {
         let mut out = String::new();
         self.append(&mut out, pos, depth);
+        if out.len() > MAX_STRING {
+            let mut end = MAX_STRING;
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+        }
+        if out.len() >= MAX_STRING {
+            self.cut.set(self.cut.get() + 1);
+        }
+        self.charge(out.len());
         out
+    }
+
+    /// Take one step of the budget; `false` when it is spent.
+    fn step(&self) -> bool {
+        let b = self.budget.get();
+        self.budget.set(b.saturating_sub(1));
+        b > 0
+    }
+
+    /// Charge `n` characters written (a prefix copied into a name).
+    fn charge(&self, n: usize) {
+        self.budget.set(self.budget.get().saturating_sub(n as u64));
+    }
+
+    /// The budget is spent: what is read after this is not named.
+    fn spent(&self) -> bool {
+        self.budget.get() == 0
     }
 
     fn append(&self, out: &mut String, pos: u32, depth: u8) {
@@ -299,7 +347,7 @@ impl Strings<'_> {
         };
         while let Some(c) = self.char_at(i) {
             i += 1;
-            if c == 0 {
+            if c == 0 || !self.step() || out.len() + units.len() + bytes.len() >= MAX_STRING {
                 break;
             }
             if !special(c) {
@@ -394,6 +442,10 @@ impl Strings<'_> {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 fn push_var(out: &mut String, n: u32) {
     out.push('$');
     if n < 20 {
@@ -428,7 +480,7 @@ fn reg_root(v: u32) -> String {
 }
 
 /// Parse a decompressed header.
-pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
+pub(crate) fn parse(h: &[u8], max_items: u64, max_chars: u64) -> Result<Script, Error> {
     let bad = |m: String| Error::malformed(format!("NSIS header: {m}"));
     if h.len() < 4 + 8 * 8 {
         return Err(bad(format!("{} bytes is too short", h.len())));
@@ -514,6 +566,8 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
         nsis3,
         nchars,
         lang,
+        budget: Cell::new(max_chars),
+        cut: Cell::new(0),
     };
     let meta = |v: u32| (v != 0).then(|| s.get(v, 3)).filter(|x| !x.is_empty());
     let mut facts = ScriptFacts {
@@ -544,10 +598,13 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
     // entry points and 33 install types (as 7-Zip reads it).
     facts.install_dir = le_u32(h, p2 + 212).and_then(meta);
 
-    // Entries.
+    // Entries. Only the current output directory matters: a name takes the
+    // prefix in force when its `File` is met (each `CreateDir` with update
+    // replaces it), so no earlier one is kept.
     let mut items: Vec<Item> = Vec::new();
-    let mut prefixes: Vec<String> = vec!["$INSTDIR".into()];
+    let mut prefix = String::from("$INSTDIR");
     let mut spec_outdir = String::new();
+    let mut errors = Vec::new();
     let cmd = |k: usize| -> (u32, [u32; 6]) {
         let at = ent_off as usize + k * CMD_SIZE;
         let mut p = [0u32; 6];
@@ -556,19 +613,38 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
         }
         (le_u32(h, at).unwrap_or(0), p)
     };
-    // (name, prefix index): the prefix applies unless the name is absolute.
-    let item_name = |pos: u32, prefixes: &[String]| -> (String, Option<usize>) {
+    // (name, whether the prefix applies): it does unless the name is absolute.
+    let item_name = |pos: u32| -> (String, bool) {
         let raw = s.get(pos, 0);
         let abs_var = matches!(
             s.var_at(pos),
             Some((VAR_INSTDIR | VAR_EXEDIR | VAR_TEMP | VAR_PLUGINSDIR, _))
         );
-        let prefix = (!abs_var && !is_absolute(&raw)).then(|| prefixes.len() - 1);
-        (raw, prefix)
+        let relative = !abs_var && !is_absolute(&raw);
+        (raw, relative)
     };
-    let mut named: Vec<(Option<usize>, String, Item)> = Vec::new();
+    // The name of an item: the prefix (its copy charged to the budget), or not.
+    let full_name = |(name, relative): (String, bool), prefix: &str| -> String {
+        if relative {
+            s.charge(prefix.len());
+            reduced_name(Some(prefix), &name)
+        } else {
+            reduced_name(None, &name)
+        }
+    };
+    let mut named: Vec<Item> = Vec::new();
+    let mut calls_seen: HashSet<String> = HashSet::new();
     for k in 0..ent_num as usize {
         if named.len() as u64 >= max_items {
+            break;
+        }
+        if s.spent() {
+            errors.push(Error::limit(
+                Limit::MaxScriptChars,
+                format!(
+                    "NSIS script: its strings took {max_chars} characters to expand by entry {k} of {ent_num}; the entries after it are not read (files they name are not listed)"
+                ),
+            ));
             break;
         }
         let (op, p) = cmd(k);
@@ -583,65 +659,67 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
                     }
                     Some((VAR_OUTDIR, off)) => {
                         par0 += off;
-                        prefixes.last().cloned().unwrap_or_default()
+                        s.charge(prefix.len());
+                        prefix.clone()
                     }
                     _ => String::new(),
                 };
-                prefixes.push(lead + &s.get(par0, 0));
+                prefix = lead + &s.get(par0, 0);
+                if prefix.len() > MAX_STRING {
+                    // $OUTDIR is an NSIS string too: cut where NSIS would
+                    // have refused it.
+                    let mut end = MAX_STRING;
+                    while !prefix.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    prefix.truncate(end);
+                    s.cut.set(s.cut.get() + 1);
+                }
             }
             EW_ASSIGNVAR if p[0] == VAR_SPEC_OUTDIR => {
                 spec_outdir.clear();
                 if s.is_var(p[1], VAR_OUTDIR) && p[2] == 0 && p[3] == 0 {
-                    spec_outdir = prefixes.last().cloned().unwrap_or_default();
+                    s.charge(prefix.len());
+                    spec_outdir = prefix.clone();
                 }
             }
             EW_EXTRACTFILE => {
-                let (name, prefix) = item_name(p[1], &prefixes);
-                named.push((
-                    prefix,
+                let name = full_name(item_name(p[1]), &prefix);
+                named.push(Item {
                     name,
-                    Item {
-                        name: String::new(),
-                        pos: p[2],
-                        empty: false,
-                        uninstaller: false,
-                        patch_size: 0,
-                    },
-                ));
+                    pos: p[2],
+                    empty: false,
+                    uninstaller: false,
+                    patch_size: 0,
+                });
             }
             EW_WRITEUNINSTALLER if p[0] > 0 && s.good(p[0]) => {
-                let (mut name, prefix) = item_name(p[0], &prefixes);
-                if p[3] != 0 && prefix.is_some() {
-                    name = item_name(p[3], &prefixes).0;
+                let (mut name, relative) = item_name(p[0]);
+                if p[3] != 0 && relative {
+                    name = item_name(p[3]).0;
                 }
-                named.push((
-                    None,
-                    name,
-                    Item {
-                        name: String::new(),
-                        pos: p[1],
-                        empty: false,
-                        uninstaller: true,
-                        patch_size: p[2],
-                    },
-                ));
+                named.push(Item {
+                    name: full_name((name, false), &prefix),
+                    pos: p[1],
+                    empty: false,
+                    uninstaller: true,
+                    patch_size: p[2],
+                });
             }
             EW_FOPEN if p[2] == 2 && p[1] == 0x4000_0000 => {
                 let (next_op, next) = cmd(k + 1);
                 if k + 1 < ent_num as usize && next_op == EW_FCLOSE && next[0] == p[0] {
-                    let (name, prefix) = item_name(p[3], &prefixes);
-                    named.push((
-                        prefix,
-                        name,
-                        Item {
-                            name: String::new(),
-                            pos: 0,
-                            empty: true,
-                            uninstaller: false,
-                            patch_size: 0,
-                        },
-                    ));
+                    named.push(Item {
+                        name: full_name(item_name(p[3]), &prefix),
+                        pos: 0,
+                        empty: true,
+                        uninstaller: false,
+                        patch_size: 0,
+                    });
                 }
+            }
+            EW_EXECUTE | EW_SHELLEXEC if facts.exec.len() >= MAX_FACTS => {
+                facts.exec_omitted += 1;
             }
             EW_EXECUTE => facts.exec.push(NsisExec {
                 kind: if p[1] != 0 { "ExecWait" } else { "Exec" },
@@ -659,13 +737,13 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
                     command,
                 });
             }
-            EW_REGISTERDLL => {
+            EW_REGISTERDLL if facts.plugin_calls.len() < MAX_FACTS => {
                 let dll = s.get(p[0], 2);
                 let lower = dll.to_ascii_lowercase();
                 if let Some(rest) = lower.strip_prefix("$pluginsdir\\") {
                     let file = dll.get(dll.len() - rest.len()..).unwrap_or(rest);
                     let call = format!("{file}::{}", s.get(p[1], 2));
-                    if !facts.plugin_calls.contains(&call) && facts.plugin_calls.len() < 1024 {
+                    if calls_seen.insert(call.clone()) {
                         facts.plugin_calls.push(call);
                     }
                 }
@@ -693,12 +771,17 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
             _ => {}
         }
     }
-    for (prefix, name, mut item) in named {
-        item.name = reduced_name(prefix.and_then(|i| prefixes.get(i)), &name);
+    for item in named {
         if item.uninstaller {
             facts.uninstallers.push(item.name.replace('\\', "/"));
         }
         items.push(item);
+    }
+    if s.cut.get() > 0 {
+        errors.push(Error::malformed(format!(
+            "NSIS script: {} strings expand past {MAX_STRING} bytes (NSIS's own hold at most 8,192 characters); cut there",
+            s.cut.get()
+        )));
     }
     // 7-Zip's order: data position, empty files first, then name; the same
     // file at the same position twice is listed once.
@@ -709,12 +792,16 @@ pub(crate) fn parse(h: &[u8], max_items: u64) -> Result<Script, Error> {
             .then(a.name.cmp(&b.name))
     });
     items.dedup_by(|b, a| !a.empty && a.pos == b.pos && a.name == b.name);
-    Ok(Script { items, facts })
+    Ok(Script {
+        items,
+        facts,
+        errors,
+    })
 }
 
 /// Prefix + name as 7-Zip's `GetReducedName`: `\` between them, `file` for
 /// an empty name, a leading `$INSTDIR\` removed.
-fn reduced_name(prefix: Option<&String>, name: &str) -> String {
+fn reduced_name(prefix: Option<&str>, name: &str) -> String {
     let mut s = String::new();
     if let Some(p) = prefix {
         s.push_str(p);
@@ -740,6 +827,87 @@ fn reduced_name(prefix: Option<&String>, name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// An NSIS 3 ANSI header (32-bit blocks) of `entries` over `table`
+    /// (which starts with a NUL), with one US English language table
+    /// whose first string is `lang0` (as `scripts/amplification.py` builds
+    /// them).
+    fn header(entries: &[(u32, [u32; 3])], table: &[u8], lang0: u32) -> Vec<u8> {
+        let ent_off = 400u32;
+        let str_off = ent_off + 28 * entries.len() as u32;
+        let lang_off = str_off + table.len() as u32;
+        let mut h = vec![0u8; ent_off as usize];
+        let blocks = [(ent_off, entries.len() as u32), (str_off, 0), (lang_off, 1)];
+        for (k, (o, n)) in blocks.iter().enumerate() {
+            let at = 4 + 8 * (k + 2);
+            h[at..at + 4].copy_from_slice(&o.to_le_bytes());
+            h[at + 4..at + 8].copy_from_slice(&n.to_le_bytes());
+        }
+        h[100..104].copy_from_slice(&14u32.to_le_bytes());
+        for (op, p) in entries {
+            h.extend_from_slice(&op.to_le_bytes());
+            for v in p.iter().chain(&[0; 3]) {
+                h.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        h.extend_from_slice(table);
+        h.extend_from_slice(&1033u16.to_le_bytes());
+        h.extend_from_slice(&[0; 8]);
+        h.extend_from_slice(&lang0.to_le_bytes());
+        h
+    }
+
+    const OUTDIR: &[u8] = b"\x03\x96\x80";
+
+    #[test]
+    fn names_come_from_the_prefix_in_force() {
+        // CreateDir "$OUTDIR\\a" (update) twice, File "x" after each.
+        let mut table = b"\0".to_vec();
+        table.extend_from_slice(OUTDIR);
+        table.extend_from_slice(b"\\a\0x\0");
+        let x = table.len() as u32 - 2;
+        let h = header(
+            &[
+                (EW_CREATEDIR, [1, 1, 0]),
+                (EW_EXTRACTFILE, [0, x, 1]),
+                (EW_CREATEDIR, [1, 1, 0]),
+                (EW_EXTRACTFILE, [0, x, 2]),
+            ],
+            &table,
+            0,
+        );
+        let s = parse(&h, 100, 1 << 20).unwrap();
+        let names: Vec<&str> = s.items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(names, ["a\\x", "a\\a\\x"]);
+        assert!(s.errors.is_empty());
+        // The same with too small a budget: the walk stops, by a named limit.
+        let s = parse(&h, 100, 12).unwrap();
+        assert!(s.items.len() < 2);
+        assert_eq!(
+            s.errors[0].limit_hit(),
+            Some(Limit::MaxScriptChars),
+            "{}",
+            s.errors[0]
+        );
+    }
+
+    #[test]
+    fn a_string_of_references_to_itself_is_cut() {
+        // Language string 0 = 200 references to language string 0, read
+        // three levels deep for the branding text: 200^4 pieces uncut.
+        let mut table = b"\0".to_vec();
+        for _ in 0..200 {
+            table.extend_from_slice(b"\x01\x80\x80");
+        }
+        table.push(0);
+        table.extend_from_slice(OUTDIR);
+        table.push(0);
+        let s = parse(&header(&[], &table, 1), 100, 1 << 30).unwrap();
+        let branding = s.facts.branding_text.unwrap_or_default();
+        assert!(branding.len() <= MAX_STRING && branding.len() > MAX_STRING - 16);
+        assert!(branding.starts_with("$(LSTR_0)"), "{}", &branding[..20]);
+        assert!(s.errors.iter().any(|e| e.to_string().contains("cut there")));
+    }
+
     #[test]
     fn reduced_names() {
         let p = "$INSTDIR\\sub".to_string();
@@ -755,7 +923,7 @@ mod tests {
 
     #[test]
     fn short_header_is_malformed() {
-        assert!(parse(&[0u8; 10], 10).is_err());
-        assert!(parse(&[0u8; 200], 10).is_err());
+        assert!(parse(&[0u8; 10], 10, 1 << 20).is_err());
+        assert!(parse(&[0u8; 200], 10, 1 << 20).is_err());
     }
 }
