@@ -270,6 +270,9 @@ struct Budget {
     overlapping_bytes: u64,
     /// Receives every node's path and bytes before it is parsed (extraction).
     data_sink: Option<Box<dyn DataSink>>,
+    /// The next node [`scan_node`] makes is the stream `data_sink` took
+    /// last (a spilled container): it names it instead of writing it again.
+    sink_has_stream: bool,
     /// SHA-256 of the nodes on the path from the input to the node being
     /// parsed: a container holding its own bytes (a quine) is not reopened.
     ancestors: Vec<Sha256>,
@@ -541,16 +544,21 @@ impl<'s> Cx<'s> {
                 self.budget.recycle(bytes);
                 node
             }
-            ChildData::Spilled(s, hashes) => scan_node(
-                self.scanner,
-                self.budget,
-                path,
-                self.depth + 1,
-                &s.map,
-                Some(hashes),
-                Some(entry),
-                Ok(()),
-            ),
+            ChildData::Spilled(s, hashes) => {
+                // An extraction sink already took these bytes as they
+                // streamed (the stream begun last).
+                self.budget.sink_has_stream = self.budget.data_sink.is_some();
+                scan_node(
+                    self.scanner,
+                    self.budget,
+                    path,
+                    self.depth + 1,
+                    &s.map,
+                    Some(hashes),
+                    Some(entry),
+                    Ok(()),
+                )
+            }
             ChildData::Streamed(u) => scan_streamed(self.budget, path, self.depth + 1, u, entry),
             ChildData::Missing { size, error } => {
                 self.budget.stats.nodes += 1;
@@ -972,6 +980,13 @@ impl<'s> Cx<'s> {
                 }
                 hasher.update(chunk);
                 len = out;
+                // A stream goes to an extraction sink as it comes, spilled
+                // or not (a spilled container's node then names the stream).
+                if streaming == Some(true) {
+                    if let Some(sink) = self.budget.data_sink.as_mut() {
+                        sink.chunk(chunk);
+                    }
+                }
                 if let Some(f) = spill.as_mut() {
                     if len > spill_cap {
                         spill = None;
@@ -988,9 +1003,6 @@ impl<'s> Cx<'s> {
                     continue;
                 }
                 if streaming == Some(true) {
-                    if let Some(sink) = self.budget.data_sink.as_mut() {
-                        sink.chunk(chunk);
-                    }
                     continue;
                 }
                 kept.extend_from_slice(chunk);
@@ -1008,13 +1020,10 @@ impl<'s> Cx<'s> {
                     }
                     _ => false,
                 };
-                // A container too big for memory: spilled when allowed (not
-                // while extracting: the sink takes the bytes as they stream).
-                if decide
-                    && note.is_some()
-                    && self.budget.data_sink.is_none()
-                    && declared.unwrap_or(len) <= spill_cap
-                {
+                // A container too big for memory: spilled when allowed
+                // (while extracting too: the sink takes the same bytes as
+                // they stream, and the spilled node names that stream).
+                if decide && note.is_some() && declared.unwrap_or(len) <= spill_cap {
                     match SpillFile::create()
                         .and_then(|mut f| std::io::Write::write_all(&mut f.file, &kept).map(|()| f))
                     {
@@ -1126,8 +1135,13 @@ fn scan_node_with(
     parse: Option<&ParseFn<'_>>,
 ) -> Node {
     budget.stats.nodes += 1;
+    let streamed = std::mem::take(&mut budget.sink_has_stream);
     if let Some(sink) = budget.data_sink.as_mut() {
-        sink.node(budget.stats.nodes, &path, data);
+        if streamed {
+            sink.streamed(budget.stats.nodes, &path);
+        } else {
+            sink.node(budget.stats.nodes, &path, data);
+        }
     }
     let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
     let handler = formats::sniff(data);

@@ -185,8 +185,8 @@ limits! {
     /// streams and is hashed, to an unlinked temporary file (in `TMPDIR`,
     /// mode 0600) and opened from a read-only map of it: Chrome's
     /// `chrome.7z` (several hundred MB, inside `chrome.packed.7z`) is opened
-    /// this way. Larger ones, and all of them when extracting (`extract`
-    /// streams its files), are hashed, not opened; 0 turns spilling off.
+    /// this way (while extracting too: the bytes go to the output as they
+    /// stream). Larger ones are hashed, not opened; 0 turns spilling off.
     /// Also bounded by [`max_entry_size`](Self::max_entry_size).
     /// Default: 1 GiB.
     max_spilled_entry (MaxSpilledEntry): u64 = 1 << 30, "1 GiB", "largest container above `max_buffered_entry` written to a temporary file and opened from there (0: never)";

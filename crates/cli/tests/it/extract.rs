@@ -134,3 +134,70 @@ fn entries_sharing_stored_data_are_both_written() {
         2
     );
 }
+
+/// A zip inside a zip above `max_buffered_entry` is spilled to a temporary
+/// file and opened while extracting too (it was hashed, written and not
+/// opened before): the same files are written, with the hashes the scan
+/// reports, as when it fits in memory. The inner zip streams to the output
+/// as it is decoded and spills at the same time; its node names that
+/// stream instead of writing it twice.
+#[test]
+fn containers_above_the_buffer_are_opened_while_extracting() {
+    use std::io::Write;
+    let dir = fresh_dir("spill");
+    // 3 MB of xorshift bytes (no compression gain) and a small file, zipped,
+    // then stored in an outer zip.
+    let mut big = Vec::with_capacity(3_000_000);
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    while big.len() < 3_000_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        big.extend_from_slice(&x.to_le_bytes());
+    }
+    let zip_of = |files: &[(&str, &[u8])], method| {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in files {
+            let o = zip::write::SimpleFileOptions::default().compression_method(method);
+            w.start_file(*name, o).expect("start");
+            w.write_all(data).expect("write");
+        }
+        w.finish().expect("finish").into_inner()
+    };
+    let inner = zip_of(
+        &[("big.bin", &big), ("small.txt", b"hi\n")],
+        zip::CompressionMethod::Deflated,
+    );
+    let outer = zip_of(&[("inner.zip", &inner)], zip::CompressionMethod::Deflated);
+    let input = dir.join("outer.zip");
+    std::fs::write(&input, &outer).expect("write input");
+    let written = |limits: installsift::Limits, name: &str| {
+        let out = dir.join(name);
+        let x = installsift::extract::extract(&Scanner::new().with_limits(limits), &input, &out)
+            .expect("extract");
+        let mut files = Vec::new();
+        for line in x.manifest() {
+            assert!(line.node.errors.is_empty(), "{:?}", line.node.errors);
+            if let (Some(to), Some(want)) = (&line.extracted_to, &line.node.sha256) {
+                let bytes = std::fs::read(out.join(to)).expect("read written");
+                assert_eq!(
+                    &hash::hash_bytes(HashSelection::SHA256, &bytes).sha256,
+                    want,
+                    "{to}"
+                );
+                files.push((to.clone(), want.to_string()));
+            }
+        }
+        files
+    };
+    let in_memory = written(installsift::Limits::default(), "memory");
+    let spilled = written(
+        installsift::Limits {
+            max_buffered_entry: 1 << 20,
+            ..installsift::Limits::default()
+        },
+        "spilled",
+    );
+    assert_eq!(in_memory.len(), 3, "{in_memory:?}");
+    assert_eq!(spilled, in_memory);
+}
