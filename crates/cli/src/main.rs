@@ -98,10 +98,17 @@ fn export(args: ExportArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let paths = match args::inputs(&args.paths, args.files_from.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift export: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut failed = 0u64;
     let mut write_error: Option<io::Error> = None;
     let threads = args::threads(args.threads);
-    let skipped = scanner.scan_paths(&args.paths, threads, &mut |path, result| {
+    let skipped = scanner.scan_paths(&paths, threads, &mut |path, result| {
         if write_error.is_some() {
             return;
         }
@@ -148,6 +155,13 @@ fn export(args: ExportArgs) -> ExitCode {
 }
 
 fn scan(args: ScanArgs) -> ExitCode {
+    let paths = match args::inputs(&args.paths, args.files_from.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift scan: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let scanner = scanner()
         .with_limits(args.limits.limits())
         .with_hashes(args.hashes);
@@ -178,7 +192,7 @@ fn scan(args: ScanArgs) -> ExitCode {
     // straight into the output, not held rendered: render::Part).
     let map = |_: &std::path::Path, result| render::rendered(result, format);
     let threads = args::threads(args.threads);
-    totals.skipped = scanner.scan_paths_map(&args.paths, threads, &map, &mut |_path, result| {
+    totals.skipped = scanner.scan_paths_map(&paths, threads, &map, &mut |path, result| {
         if write_error.is_some() {
             return;
         }
@@ -193,6 +207,10 @@ fn scan(args: ScanArgs) -> ExitCode {
             Err(e) => {
                 failed += 1;
                 eprintln!("installsift: {e}");
+                // JSON and JSONL also carry it, as a record for the input.
+                if let Err(e) = writer.input_error(path, &e) {
+                    write_error = Some(e);
+                }
             }
         }
     });
@@ -216,8 +234,15 @@ fn extract(args: ExtractArgs) -> ExitCode {
         .with_limits(args.limits.limits())
         .with_hashes(args.hashes);
     let mut out = BufWriter::new(io::stdout().lock());
+    let paths = match args::inputs(&args.paths, args.files_from.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift extract: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut status = ExitCode::SUCCESS;
-    for input in &args.paths {
+    for input in &paths {
         let extraction = match installsift::extract::extract(&scanner, input, &args.output_dir) {
             Ok(x) => x,
             Err(e) => {

@@ -79,6 +79,43 @@ impl<W: Write> Writer<W> {
         }
     }
 
+    /// An input that could not be scanned (unreadable, vanished, a FIFO or
+    /// device named): in JSON and JSONL a record of its own,
+    /// `{"path": [input], "depth": 0, "input_error": {kind, limit?, message}}`
+    /// (as in `error_details`), so a
+    /// consumer of the output sees every input; nothing in text (the
+    /// caller reports it on standard error).
+    pub fn input_error(&mut self, path: &std::path::Path, error: &crate::Error) -> io::Result<()> {
+        if matches!(self.format, Format::Text { .. }) {
+            return Ok(());
+        }
+        #[derive(serde::Serialize)]
+        struct Record<'a> {
+            path: [std::borrow::Cow<'a, str>; 1],
+            depth: u32,
+            input_error: Detail<'a>,
+        }
+        #[derive(serde::Serialize)]
+        struct Detail<'a> {
+            kind: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            limit: Option<&'static str>,
+            message: &'a str,
+        }
+        let record = Record {
+            path: [path.to_string_lossy()],
+            depth: 0,
+            input_error: Detail {
+                kind: error.kind(),
+                limit: error.limit_hit().map(|l| l.as_str()),
+                message: error.message(),
+            },
+        };
+        self.begin()?;
+        serde_json::to_writer(&mut self.out, &record)?;
+        self.out.write_all(b"\n")
+    }
+
     /// Close the array and flush; the writer back.
     pub fn finish(mut self) -> io::Result<W> {
         if self.format == Format::Json {

@@ -110,11 +110,11 @@ fn jsonl(text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// The input paths of the depth-0 records, in output order.
+/// The input paths of the depth-0 node records, in output order.
 fn inputs(text: &str) -> Vec<String> {
     jsonl(text)
         .iter()
-        .filter(|v| v["depth"] == 0)
+        .filter(|v| v["depth"] == 0 && v.get("input_error").is_none())
         .map(|v| v["path"][0].as_str().expect("path").to_owned())
         .collect()
 }
@@ -154,7 +154,25 @@ fn named_special_files_are_refused_at_once_without_being_opened() {
         for format in ["jsonl", "text"] {
             let r = run(&["scan", "-f", format], &[path]);
             assert_eq!(r.code, Some(1), "{path:?} ({format}): {}", r.stderr);
-            assert_eq!(r.stdout, "", "{path:?}: no record for what was not scanned");
+            if format == "text" {
+                assert_eq!(r.stdout, "", "{path:?}: no node for what was not scanned");
+            } else {
+                // One record for the input, saying why (issue 21: a
+                // consumer of the JSONL sees every input).
+                let records = jsonl(&r.stdout);
+                assert_eq!(records.len(), 1, "{path:?}: {}", r.stdout);
+                let e = &records[0]["input_error"];
+                assert_eq!(records[0]["path"][0], *path.to_string_lossy());
+                assert_eq!(records[0]["depth"], 0);
+                assert!(
+                    matches!(e["kind"].as_str(), Some("unsupported" | "io")),
+                    "{e}"
+                );
+                assert!(
+                    e["message"].as_str().is_some_and(|m| m.contains(why)),
+                    "{e}"
+                );
+            }
             let line = format!("installsift: {}", path.display());
             assert!(
                 r.stderr.lines().any(|l| l.starts_with("installsift: ")
@@ -174,6 +192,12 @@ fn named_special_files_are_refused_at_once_without_being_opened() {
     let r = run(&["scan", "-f", "jsonl", "-j", "2"], &[&fifo, &a, &sock]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(inputs(&r.stdout), [a.to_string_lossy()]);
+    let refused: Vec<_> = jsonl(&r.stdout)
+        .into_iter()
+        .filter(|v| v.get("input_error").is_some())
+        .map(|v| v["path"][0].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(refused, [fifo.to_string_lossy(), sock.to_string_lossy()]);
     assert_eq!(r.stderr.lines().count(), 2, "{}", r.stderr);
     // `extract` and `export` open inputs the same way.
     let out = d.join("out");
@@ -235,7 +259,11 @@ fn proc_and_sys_files_are_scanned_for_what_they_hold() {
         &[Path::new("/proc/version")],
     );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
-    assert_eq!(r.stdout, "");
+    let v = jsonl(&r.stdout);
+    assert_eq!(v.len(), 1, "{}", r.stdout);
+    assert_eq!(v[0]["input_error"]["kind"], "limit-exceeded");
+    assert_eq!(v[0]["input_error"]["limit"], "max_unsized_input");
+    assert!(v[0].get("sha256").is_none(), "no hash of a prefix");
     assert!(
         r.stderr.contains("limit-exceeded: max_unsized_input: /proc/version: the file system gives its size as 0 but it holds more than 10 bytes"),
         "{}",
@@ -374,5 +402,120 @@ fn unreadable_files_and_directories_are_errors_and_the_walk_goes_on() {
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(r.stderr.contains("Permission denied"), "{}", r.stderr);
     std::fs::set_permissions(d.join("locked"), std::fs::Permissions::from_mode(0o755)).ok();
+    std::fs::remove_dir_all(&d).ok();
+}
+
+/// `--files-from FILE` (and `-`, standard input): newline- or NUL-separated
+/// lists scan the same inputs as the same paths given as arguments (issue
+/// 21: 10^5 paths without hitting the argument limit); a NUL list carries
+/// names with newlines; a missing list is a usage error (2).
+#[test]
+fn files_from_a_list_scan_as_the_same_arguments() {
+    let d = scratch("files-from");
+    let a = d.join("a.txt");
+    let b = d.join("name with\nnewline.txt");
+    std::fs::write(&a, b"hello").expect("write");
+    std::fs::write(&b, b"world").expect("write");
+    let lines = d.join("list.txt");
+    std::fs::write(&lines, format!("{}\r\n\n{}\n", a.display(), a.display())).expect("write");
+    let r = run(
+        &[
+            "scan",
+            "-f",
+            "jsonl",
+            "-j",
+            "1",
+            "--files-from",
+            &lines.to_string_lossy(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        inputs(&r.stdout),
+        [a.to_string_lossy(), a.to_string_lossy()]
+    );
+    let nul = d.join("list0");
+    let mut list = a.as_os_str().as_encoded_bytes().to_vec();
+    list.push(0);
+    list.extend_from_slice(b.as_os_str().as_encoded_bytes());
+    list.push(0);
+    std::fs::write(&nul, &list).expect("write");
+    let r = run(
+        &[
+            "scan",
+            "-f",
+            "jsonl",
+            "-j",
+            "1",
+            "--files-from",
+            &nul.to_string_lossy(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(
+        inputs(&r.stdout),
+        [a.to_string_lossy(), b.to_string_lossy()]
+    );
+    let direct = run(&["scan", "-f", "jsonl", "-j", "1"], &[&a, &b]);
+    assert_eq!(r.stdout, direct.stdout);
+    // Standard input, beside arguments (arguments first).
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let mut child = Command::new(bin)
+        .args(["scan", "-f", "jsonl", "-j", "1", "--files-from", "-"])
+        .arg(&a)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &list).expect("feed");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert_eq!(
+        inputs(&text),
+        [
+            a.to_string_lossy(),
+            a.to_string_lossy(),
+            b.to_string_lossy()
+        ]
+    );
+    // Export deduplicates across the list.
+    let r = run(
+        &[
+            "export",
+            "--to",
+            "sha256sum",
+            "--files-from",
+            &lines.to_string_lossy(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    // extract takes a list too.
+    let out_dir = d.join("out");
+    let r = run(
+        &[
+            "extract",
+            "-o",
+            &out_dir.to_string_lossy(),
+            "--files-from",
+            &nul.to_string_lossy(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(jsonl(&r.stdout).len(), 2, "{}", r.stdout);
+    // A list that cannot be read is a usage error; so is no input at all.
+    let r = run(
+        &["scan", "--files-from", &d.join("missing").to_string_lossy()],
+        &[],
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    let r = run(&["scan"], &[]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
     std::fs::remove_dir_all(&d).ok();
 }
