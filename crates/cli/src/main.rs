@@ -23,7 +23,51 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(args),
         Command::Extract(args) => extract(args),
         Command::Export(args) => export(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            // Into memory first: the generator panics on a write error
+            // (`… | head`).
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "installsift", &mut out);
+            print_all(&out, "completions")
+        }
+        Command::Man { subcommand } => man(subcommand.as_deref()),
     }
+}
+
+/// Write `bytes` to standard output; a closed pipe is not an error.
+fn print_all(bytes: &[u8], what: &str) -> ExitCode {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("installsift {what}: {e}");
+            ExitCode::from(1)
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+/// The man page of the main command or of `sub`, in roff, on standard
+/// output (`installsift-scan(1)` names a subcommand's page).
+fn man(sub: Option<&str>) -> ExitCode {
+    let root = <Cli as clap::CommandFactory>::command();
+    let cmd = match sub {
+        None => root,
+        Some(name) => {
+            let Some(c) = root.find_subcommand(name).cloned() else {
+                eprintln!("installsift man: no subcommand `{name}`");
+                return ExitCode::from(2);
+            };
+            let version = root.get_version().unwrap_or_default().to_owned();
+            c.name(format!("installsift-{name}")).version(version)
+        }
+    };
+    let mut out = Vec::new();
+    if let Err(e) = clap_mangen::Man::new(cmd).render(&mut out) {
+        eprintln!("installsift man: {e}");
+        return ExitCode::from(1);
+    }
+    print_all(&out, "man")
 }
 
 /// glibc's malloc serves blocks below its mmap threshold from the heap,

@@ -210,3 +210,80 @@ fn every_limit_is_an_option() {
         assert!(help.contains(&option), "no {option} in scan --help");
     }
 }
+
+/// The man pages in `docs/man/` are the ones `installsift man` generates
+/// from the CLI definition (`UPDATE_EXPECT=1 cargo test --test it man_pages`
+/// rewrites them after a change to the options).
+#[test]
+fn man_pages_are_generated_from_the_cli_definition() {
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/man");
+    let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
+    for sub in ["", "scan", "extract", "export", "completions", "man"] {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.arg("man");
+        if !sub.is_empty() {
+            cmd.arg(sub);
+        }
+        let out = cmd.output().expect("run installsift man");
+        assert!(out.status.success(), "man {sub}");
+        let name = if sub.is_empty() {
+            "installsift.1".to_owned()
+        } else {
+            format!("installsift-{sub}.1")
+        };
+        let got = String::from_utf8(out.stdout).expect("UTF-8");
+        assert!(
+            got.contains(".SH NAME") && got.contains(".SH SYNOPSIS"),
+            "{name}"
+        );
+        let path = dir.join(&name);
+        if update {
+            std::fs::write(&path, &got).expect("write man page");
+        } else {
+            let want = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                want == got,
+                "docs/man/{name} is not what `installsift man {sub}` prints (UPDATE_EXPECT=1 to rewrite)"
+            );
+        }
+    }
+    let out = std::process::Command::new(bin)
+        .args(["man", "nonesuch"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Completion scripts for every shell name the subcommands and options; the
+/// bash one parses (`bash -n`).
+#[test]
+fn completions_cover_every_subcommand() {
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = std::process::Command::new(bin)
+            .args(["completions", shell])
+            .output()
+            .expect("run installsift completions");
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).expect("UTF-8");
+        for word in ["scan", "extract", "export", "files-from", "max-depth"] {
+            assert!(script.contains(word), "{shell}: no `{word}`");
+        }
+        if shell == "bash" {
+            let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+            let f = dir.join(format!(
+                "installsift-completion-{}.bash",
+                std::process::id()
+            ));
+            std::fs::write(&f, &script).expect("write");
+            let ok = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&f)
+                .status()
+                .expect("bash")
+                .success();
+            assert!(ok, "bash -n rejects the completion script");
+        }
+    }
+}
