@@ -328,8 +328,10 @@ pub(crate) struct ScanArgs {
     /// no argument-length limit, so 10^5 paths need no `xargs`.
     #[arg(long, value_name = "FILE")]
     pub(crate) files_from: Option<PathBuf>,
-    /// Output format: an indented tree, one JSON document, or one JSON object
-    /// per node (parent before children).
+    /// Output format: an indented tree, one JSON document, one JSON object
+    /// per node (parent before children), or one row per node for
+    /// spreadsheets (csv: RFC 4180 with a header row; tsv: tab-separated,
+    /// backslash-escaped).
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub(crate) format: OutputFormat,
     /// Hashes to compute, comma-separated: sha256 (always), sha1, md5.
@@ -357,6 +359,8 @@ pub(crate) enum OutputFormat {
     Text,
     Json,
     Jsonl,
+    Csv,
+    Tsv,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -430,6 +434,8 @@ impl ScanArgs {
             },
             OutputFormat::Jsonl => render::Format::Jsonl,
             OutputFormat::Json => render::Format::Json,
+            OutputFormat::Csv => render::Format::Csv,
+            OutputFormat::Tsv => render::Format::Tsv,
         }
     }
 

@@ -22,7 +22,35 @@ pub enum Format {
     Jsonl,
     /// One JSON array of `{root, stats}` reports.
     Json,
+    /// One row per node, comma-separated ([`TABLE_COLUMNS`], RFC 4180
+    /// quoting), a header row first: for spreadsheets.
+    Csv,
+    /// The same rows, tab-separated, `\` `\t` `\n` `\r` escaped as `\\`
+    /// `\t` `\n` `\r` (reversible; a field never holds a raw tab or newline).
+    Tsv,
 }
+
+/// The columns of [`Format::Csv`] and [`Format::Tsv`], in order: the input
+/// path, the entry path inside it (names joined by ` > `; empty for the
+/// input), then the JSONL contract's fields of the same names (`sha1`,
+/// `md5` empty unless asked for; `verified_by` and `errors` joined by
+/// `; `). A row for an input that could not be scanned has only `input`
+/// and `errors` (`input_error: kind: message`).
+pub const TABLE_COLUMNS: [&str; 13] = [
+    "input",
+    "path",
+    "depth",
+    "size",
+    "sha256",
+    "sha1",
+    "md5",
+    "format",
+    "verdict",
+    "family",
+    "kind",
+    "verified_by",
+    "errors",
+];
 
 /// Writes reports one after another in a [`Format`], framing the JSON
 /// array (`[`, `,`, `]`) itself. Small reports may be rendered elsewhere
@@ -38,8 +66,13 @@ pub struct Writer<W: Write> {
 impl<W: Write> Writer<W> {
     /// Start writing to `out` (the `[` of a JSON array).
     pub fn new(mut out: W, format: Format) -> io::Result<Self> {
-        if format == Format::Json {
-            writeln!(out, "[")?;
+        match format {
+            Format::Json => writeln!(out, "[")?,
+            Format::Csv | Format::Tsv => {
+                let fields = TABLE_COLUMNS.map(str::to_owned);
+                write_row(&mut out, format, &fields)?;
+            }
+            _ => {}
         }
         Ok(Writer {
             out,
@@ -86,8 +119,15 @@ impl<W: Write> Writer<W> {
     /// consumer of the output sees every input; nothing in text (the
     /// caller reports it on standard error).
     pub fn input_error(&mut self, path: &std::path::Path, error: &crate::Error) -> io::Result<()> {
-        if matches!(self.format, Format::Text { .. }) {
-            return Ok(());
+        match self.format {
+            Format::Text { .. } => return Ok(()),
+            Format::Csv | Format::Tsv => {
+                let mut row: [String; TABLE_COLUMNS.len()] = Default::default();
+                row[0] = path.to_string_lossy().into_owned();
+                row[12] = format!("input_error: {}: {}", error.kind(), error.message());
+                return write_row(&mut self.out, self.format, &row);
+            }
+            _ => {}
         }
         #[derive(serde::Serialize)]
         struct Record<'a> {
@@ -140,7 +180,83 @@ fn write_report(out: &mut dyn Write, report: &Report, format: Format) -> io::Res
         Format::Text { explain } => write_text(out, &report.root, explain),
         Format::Jsonl => write_jsonl(out, &report.root),
         Format::Json => serde_json::to_writer(out, report).map_err(io::Error::from),
+        Format::Csv | Format::Tsv => write_table(out, &report.root, format),
     }
+}
+
+/// One row per node ([`TABLE_COLUMNS`]), parent before children.
+fn write_table(out: &mut dyn Write, root: &Node, format: Format) -> io::Result<()> {
+    let mut r = Ok(());
+    root.walk(&mut |n: &Node| {
+        if r.is_err() {
+            return;
+        }
+        let i = &n.info;
+        let hex = |h: Option<String>| h.unwrap_or_default();
+        let row = [
+            i.path.first().cloned().unwrap_or_default(),
+            i.path.get(1..).unwrap_or(&[]).join(" > "),
+            i.depth.to_string(),
+            i.size.to_string(),
+            hex(i.sha256.map(|h| h.to_string())),
+            hex(i.sha1.map(|h| h.to_string())),
+            hex(i.md5.map(|h| h.to_string())),
+            i.format.as_str().to_owned(),
+            i.verdict.as_str().to_owned(),
+            i.family.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+            i.kind.clone().unwrap_or_default(),
+            i.verified_by
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            i.errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        ];
+        r = write_row(out, format, &row);
+    });
+    r
+}
+
+/// One CSV or TSV row. CSV: RFC 4180 (a field holding `,` `"` or a line
+/// break is quoted, `"` doubled); a text field that a spreadsheet would
+/// read as a formula (starting with `=` `+` `-` `@`, a tab or a carriage
+/// return: names come from the files scanned) is prefixed with `'`. TSV:
+/// backslash escapes, no quoting.
+fn write_row<W: Write + ?Sized>(out: &mut W, format: Format, fields: &[String]) -> io::Result<()> {
+    let mut line = String::new();
+    for (k, f) in fields.iter().enumerate() {
+        if k > 0 {
+            line.push(if format == Format::Tsv { '\t' } else { ',' });
+        }
+        if format == Format::Tsv {
+            for c in f.chars() {
+                match c {
+                    '\\' => line.push_str("\\\\"),
+                    '\t' => line.push_str("\\t"),
+                    '\n' => line.push_str("\\n"),
+                    '\r' => line.push_str("\\r"),
+                    c => line.push(c),
+                }
+            }
+            continue;
+        }
+        let numeric = !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit());
+        let formula = !numeric && f.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        let guarded = if formula { format!("'{f}") } else { f.clone() };
+        if guarded.contains([',', '"', '\n', '\r']) {
+            line.push('"');
+            line.push_str(&guarded.replace('"', "\"\""));
+            line.push('"');
+        } else {
+            line.push_str(&guarded);
+        }
+    }
+    line.push_str(if format == Format::Csv { "\r\n" } else { "\n" });
+    out.write_all(line.as_bytes())
 }
 
 /// Reports of more nodes than this are not rendered on a worker thread by

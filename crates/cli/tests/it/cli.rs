@@ -287,3 +287,123 @@ fn completions_cover_every_subcommand() {
         }
     }
 }
+
+/// `--format csv` and `--format tsv`: one row per JSONL record with the
+/// same fields, a header first; names holding commas, quotes, tabs, line
+/// breaks and formula starts survive (CSV quoted, formulas guarded with
+/// `'`; TSV backslash-escaped, reversible).
+#[test]
+fn csv_and_tsv_rows_carry_the_jsonl_fields() {
+    use std::io::Write;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let input = dir.join(format!("table-{}.zip", std::process::id()));
+    let names = [
+        "plain.txt",
+        "a,b \"q\".txt",
+        "tab\there.txt",
+        "line\nbreak.txt",
+        "=cmd|x.txt",
+    ];
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&input).expect("create"));
+    for (k, n) in names.iter().enumerate() {
+        w.start_file(*n, zip::write::SimpleFileOptions::default())
+            .expect("start");
+        w.write_all(format!("file {k}").as_bytes()).expect("write");
+    }
+    w.finish().expect("finish");
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let run = |format: &str| {
+        let out = std::process::Command::new(bin)
+            .args(["scan", "-f", format, "--hashes", "sha256,md5"])
+            .arg(&input)
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{format}");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let jsonl: Vec<serde_json::Value> = run("jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    // RFC 4180 rows.
+    let csv_text = run("csv");
+    let mut csv: Vec<Vec<String>> = Vec::new();
+    let (mut row, mut field, mut quoted, mut chars) = (
+        Vec::new(),
+        String::new(),
+        false,
+        csv_text.chars().peekable(),
+    );
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                csv.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    let tsv: Vec<Vec<String>> = run("tsv")
+        .lines()
+        .map(|l| {
+            l.split('\t')
+                .map(|f| {
+                    let mut out = String::new();
+                    let mut it = f.chars();
+                    while let Some(c) = it.next() {
+                        if c == '\\' {
+                            out.push(match it.next() {
+                                Some('t') => '\t',
+                                Some('n') => '\n',
+                                Some('r') => '\r',
+                                Some(o) => o,
+                                None => '\\',
+                            });
+                        } else {
+                            out.push(c);
+                        }
+                    }
+                    out
+                })
+                .collect()
+        })
+        .collect();
+    for (table, guard) in [(&csv, true), (&tsv, false)] {
+        assert_eq!(table[0][0], "input");
+        assert_eq!(table[0].len(), 13);
+        assert_eq!(table.len(), jsonl.len() + 1);
+        for (row, rec) in table[1..].iter().zip(&jsonl) {
+            assert_eq!(row.len(), 13, "{row:?}");
+            let path: Vec<&str> = rec["path"]
+                .as_array()
+                .expect("path")
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect();
+            assert_eq!(row[0], path[0]);
+            let inner = path[1..].join(" > ");
+            let want = if guard && inner.starts_with('=') {
+                format!("'{inner}")
+            } else {
+                inner
+            };
+            assert_eq!(row[1], want);
+            assert_eq!(row[2], rec["depth"].to_string());
+            assert_eq!(row[3], rec["size"].to_string());
+            assert_eq!(row[4], rec["sha256"].as_str().unwrap_or(""));
+            assert_eq!(row[6], rec["md5"].as_str().unwrap_or(""));
+            assert_eq!(row[7], rec["format"].as_str().unwrap_or(""));
+            assert_eq!(row[8], rec["verdict"].as_str().unwrap_or(""));
+        }
+    }
+    std::fs::remove_file(&input).ok();
+}
