@@ -61,6 +61,21 @@ pub(crate) enum Command {
     /// the output could not be written, 2 on usage errors.
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// Compare two versions of an installer, or two directories of them, by
+    /// the path of every file inside and its SHA-256: added, removed,
+    /// changed, unchanged, and signer changes.
+    ///
+    /// Paths are keyed below each input (`setup.exe > data.cab > a.dll` is
+    /// `data.cab > a.dll`; a directory's files relative to it), so the two
+    /// inputs may have different names. A file whose content could not be
+    /// read on either side is `changed`, never `unchanged`.
+    ///
+    /// Exit status: 0 when the two are the same, 1 when they differ (as
+    /// `diff`), 2 on usage errors or when an input could not be scanned.
+    #[command(
+        after_help = "Examples:\n  installsift diff app-1.2.msi app-1.3.msi\n  installsift diff --format jsonl old/ new/ > delta.jsonl\n  installsift diff --format delta app-1.2.exe app-1.3.exe   # sha256sum lines to allow; -<sha256> to revoke"
+    )]
+    Diff(DiffArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(
         after_help = "Examples:\n  installsift completions bash > /etc/bash_completion.d/installsift\n  installsift completions zsh > \"${fpath[1]}/_installsift\"\n  installsift completions fish > ~/.config/fish/completions/installsift.fish"
@@ -78,6 +93,31 @@ pub(crate) enum Command {
         /// none for the main page.
         subcommand: Option<String>,
     },
+}
+
+#[derive(clap::Args)]
+pub(crate) struct DiffArgs {
+    /// The old version (a file or a directory).
+    pub(crate) old: PathBuf,
+    /// The new version (a file or a directory).
+    pub(crate) new: PathBuf,
+    /// Output: text (`+` added, `-` removed, `~` changed, `!` signer
+    /// changed), jsonl (one object per path, then the summary), or delta
+    /// (sha256sum lines of what to allow, `-`-prefixed ones to revoke).
+    #[arg(short, long, value_enum, default_value_t = DiffFormat::Text)]
+    pub(crate) format: DiffFormat,
+    /// Also list unchanged paths.
+    #[arg(long)]
+    pub(crate) all: bool,
+    #[command(flatten)]
+    pub(crate) limits: LimitArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DiffFormat {
+    Text,
+    Jsonl,
+    Delta,
 }
 
 #[derive(clap::Args)]

@@ -8,7 +8,7 @@
 
 mod args;
 
-use args::{Cli, Command, ExportArgs, ExtractArgs, ScanArgs};
+use args::{Cli, Command, DiffArgs, DiffFormat, ExportArgs, ExtractArgs, ScanArgs};
 use clap::Parser;
 use installsift::render::{self, Progress, Totals};
 use installsift::{ReadMode, Scanner};
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => scan(args),
         Command::Extract(args) => extract(args),
         Command::Export(args) => export(args),
+        Command::Diff(args) => diff(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into memory first: the generator panics on a write error
@@ -32,6 +33,50 @@ fn main() -> ExitCode {
             print_all(&out, "completions")
         }
         Command::Man { subcommand } => man(subcommand.as_deref()),
+    }
+}
+
+/// `installsift diff OLD NEW`.
+fn diff(args: DiffArgs) -> ExitCode {
+    let scanner = scanner().with_limits(args.limits.limits());
+    let mut sides = Vec::new();
+    for root in [&args.old, &args.new] {
+        let mut reports = Vec::new();
+        let mut failed = false;
+        scanner.scan_paths(std::slice::from_ref(root), 1, &mut |_, r| match r {
+            Ok(report) => reports.push(report),
+            Err(e) => {
+                eprintln!("installsift diff: {e}");
+                failed = true;
+            }
+        });
+        if failed || reports.is_empty() {
+            if reports.is_empty() && !failed {
+                eprintln!("installsift diff: {}: no file to compare", root.display());
+            }
+            return ExitCode::from(2);
+        }
+        sides.push(installsift::diff::side(root, &reports));
+    }
+    let d = installsift::diff::diff(&sides[0], &sides[1]);
+    let mut out = Vec::new();
+    let written = match args.format {
+        DiffFormat::Text => d.write_text(&mut out, args.all),
+        DiffFormat::Jsonl => d.write_jsonl(&mut out, args.all),
+        DiffFormat::Delta => d.write_delta(&mut out),
+    };
+    if let Err(e) = written {
+        eprintln!("installsift diff: {e}");
+        return ExitCode::from(2);
+    }
+    if args.format == DiffFormat::Delta {
+        eprintln!("{}", d.summary_line());
+    }
+    let s = d.summary;
+    match print_all(&out, "diff") {
+        c if c != ExitCode::SUCCESS => ExitCode::from(2),
+        _ if s.added + s.removed + s.changed + s.signer_changed > 0 => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
     }
 }
 

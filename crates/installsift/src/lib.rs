@@ -60,6 +60,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 mod classify;
+pub mod diff;
 pub mod extract;
 mod feed;
 mod guard;

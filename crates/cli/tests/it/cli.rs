@@ -219,7 +219,15 @@ fn man_pages_are_generated_from_the_cli_definition() {
     let bin = env!("CARGO_BIN_EXE_installsift");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/man");
     let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
-    for sub in ["", "scan", "extract", "export", "completions", "man"] {
+    for sub in [
+        "",
+        "scan",
+        "extract",
+        "export",
+        "diff",
+        "completions",
+        "man",
+    ] {
         let mut cmd = std::process::Command::new(bin);
         cmd.arg("man");
         if !sub.is_empty() {
@@ -406,4 +414,124 @@ fn csv_and_tsv_rows_carry_the_jsonl_fields() {
         }
     }
     std::fs::remove_file(&input).ok();
+}
+
+/// `installsift diff OLD NEW`: files added, removed, changed and kept, by
+/// path inside and SHA-256, whatever the inputs are called; signer changes;
+/// the allow-list delta; exit 1 when they differ, 0 when not (as `diff`).
+#[test]
+fn diff_names_what_a_new_version_adds_removes_and_changes() {
+    use std::io::Write;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let zip = |name: &str, files: &[(&str, &str)]| {
+        let p = dir.join(name);
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&p).expect("create"));
+        for (n, body) in files {
+            w.start_file(*n, zip::write::SimpleFileOptions::default())
+                .expect("start");
+            w.write_all(body.as_bytes()).expect("write");
+        }
+        w.finish().expect("finish");
+        p
+    };
+    let old = zip(
+        "app-1.0.zip",
+        &[("bin/a.dll", "a1"), ("b.txt", "b"), ("gone.txt", "g")],
+    );
+    let new = zip(
+        "app-1.1.zip",
+        &[("bin/a.dll", "a2"), ("b.txt", "b"), ("new.txt", "n")],
+    );
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let run = |args: &[&str], a: &std::path::Path, b: &std::path::Path| {
+        let out = std::process::Command::new(bin)
+            .arg("diff")
+            .args(args)
+            .arg(a)
+            .arg(b)
+            .output()
+            .expect("run installsift diff");
+        (
+            out.status.code(),
+            String::from_utf8(out.stdout).expect("UTF-8"),
+        )
+    };
+    let (code, text) = run(&["--format", "jsonl", "--all"], &old, &new);
+    assert_eq!(code, Some(1));
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let changes: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r.get("path").is_some())
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap_or_default().to_owned(),
+                r["change"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        (".", "changed"),
+        ("b.txt", "unchanged"),
+        ("bin/a.dll", "changed"),
+        ("gone.txt", "removed"),
+        ("new.txt", "added"),
+    ];
+    assert_eq!(
+        changes,
+        want.map(|(p, c)| (p.to_owned(), c.to_owned())).to_vec()
+    );
+    let summary = &rows.last().expect("summary")["summary"];
+    assert_eq!(summary["added"], 1);
+    assert_eq!(summary["removed"], 1);
+    assert_eq!(summary["changed"], 2);
+    assert_eq!(summary["unchanged"], 1);
+    let sha = |s: &str| {
+        use sha2::Digest;
+        sha2::Sha256::digest(s.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    // The delta: what to allow (new and changed), what to revoke.
+    let (_, delta) = run(&["--format", "delta"], &old, &new);
+    assert!(
+        delta.contains(&format!("{}  bin/a.dll\n", sha("a2"))),
+        "{delta}"
+    );
+    assert!(
+        delta.contains(&format!("{}  new.txt\n", sha("n"))),
+        "{delta}"
+    );
+    assert!(
+        delta.contains(&format!("-{}  bin/a.dll\n", sha("a1"))),
+        "{delta}"
+    );
+    assert!(
+        delta.contains(&format!("-{}  gone.txt\n", sha("g"))),
+        "{delta}"
+    );
+    assert!(!delta.contains(&sha("b")), "{delta}");
+    // The same version: nothing differs, exit 0.
+    let (code, text) = run(&[], &old, &old);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        text,
+        "0 added, 0 removed, 0 changed, 4 unchanged, 0 signer changed\n"
+    );
+    // A signature added to the same installer is a signer change.
+    let c = crate::util::corpus().join("nsis");
+    let (code, text) = run(&[], &c.join("zlib.exe"), &c.join("signed_zlib.exe"));
+    assert_eq!(code, Some(1));
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("! .  signer: (unsigned) -> ")
+                && l.contains("installsift TEST ONLY")),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
