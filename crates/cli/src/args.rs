@@ -243,6 +243,10 @@ pub(crate) struct ExportArgs {
     /// still deduplicates across all of them.
     #[arg(long, value_name = "FILE")]
     pub(crate) files_from: Option<PathBuf>,
+    /// No summary line or note of what a walk skipped on standard error;
+    /// warnings and inputs that could not be read are still reported.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
     /// Output format (see the list below).
     #[arg(long = "to", value_parser = parse_format)]
     pub(crate) format: ExportFormat,
@@ -392,6 +396,10 @@ pub(crate) struct ScanArgs {
     /// offset) under its line, and its installer hints.
     #[arg(long)]
     pub(crate) explain: bool,
+    /// No summary line, progress or note of what a walk skipped on standard
+    /// error; inputs that could not be read are still reported.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -481,6 +489,9 @@ impl ScanArgs {
 
     /// Whether to draw the progress line.
     pub(crate) fn progress_on(&self) -> bool {
+        if self.quiet {
+            return false;
+        }
         match self.progress {
             When::Always => true,
             When::Never => false,

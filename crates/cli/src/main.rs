@@ -229,9 +229,11 @@ fn export(args: ExportArgs) -> ExitCode {
             for w in warnings {
                 eprintln!("installsift: warning: {w}");
             }
-            eprintln!("{}", stats.summary(format, failed));
-            if let Some(note) = render::skipped_note(&skipped) {
-                eprintln!("installsift: {note}");
+            if !args.quiet {
+                eprintln!("{}", stats.summary(format, failed));
+                if let Some(note) = render::skipped_note(&skipped) {
+                    eprintln!("installsift: {note}");
+                }
             }
         }
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
@@ -310,10 +312,12 @@ fn scan(args: ScanArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    if matches!(format, render::Format::Text { .. }) {
-        eprintln!("{}", totals.summary(failed));
-    } else if let Some(note) = render::skipped_note(&totals.skipped) {
-        eprintln!("installsift: {note}");
+    if !args.quiet {
+        if matches!(format, render::Format::Text { .. }) {
+            eprintln!("{}", totals.summary(failed));
+        } else if let Some(note) = render::skipped_note(&totals.skipped) {
+            eprintln!("installsift: {note}");
+        }
     }
     status(failed)
 }

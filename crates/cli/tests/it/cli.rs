@@ -535,3 +535,35 @@ fn diff_names_what_a_new_version_adds_removes_and_changes() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// `--quiet`: no summary on standard error, the same output, and an input
+/// that could not be read is still reported (and still exits 1).
+#[test]
+fn quiet_keeps_errors_and_drops_the_summary() {
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let cab = crate::util::corpus().join("cab/mszip.cab");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(args)
+            .arg(&cab)
+            .output()
+            .expect("run")
+    };
+    let loud = run(&["scan"]);
+    let quiet = run(&["scan", "-q"]);
+    assert!(!loud.stderr.is_empty());
+    assert!(
+        quiet.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
+    assert_eq!(loud.stdout, quiet.stdout);
+    let q = run(&["export", "--quiet", "--to", "sha256sum"]);
+    assert!(q.stderr.is_empty() && !q.stdout.is_empty());
+    let missing = std::process::Command::new(bin)
+        .args(["scan", "-q", "/nonexistent/installsift-quiet"])
+        .output()
+        .expect("run");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("No such file"));
+}
