@@ -111,6 +111,8 @@ pub(crate) struct DiffArgs {
     pub(crate) all: bool,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) passwords: PasswordArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,6 +139,39 @@ pub(crate) struct ExtractArgs {
     pub(crate) hashes: HashSelection,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) passwords: PasswordArgs,
+}
+
+/// Passwords for encrypted content (7z AES blocks and headers).
+#[derive(clap::Args, Clone, Default)]
+pub(crate) struct PasswordArgs {
+    /// A password to try on encrypted content (7z AES data and headers),
+    /// e.g. `infected`; repeat for several. Without one, encrypted entries
+    /// are listed and marked encrypted, not read.
+    #[arg(long = "password", value_name = "PASSWORD")]
+    pub(crate) passwords: Vec<String>,
+    /// Passwords to try, one per line (after those of --password).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) password_file: Option<PathBuf>,
+}
+
+impl PasswordArgs {
+    /// Every password given, in order; an unreadable file is an error.
+    pub(crate) fn all(&self) -> Result<Vec<String>, String> {
+        let mut out = self.passwords.clone();
+        if let Some(f) = &self.password_file {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("reading passwords from {}: {e}", f.display()))?;
+            out.extend(
+                text.lines()
+                    .map(|l| l.strip_suffix('\r').unwrap_or(l))
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        Ok(out)
+    }
 }
 
 /// Every field of [`Limits`] can be set from the command line; unset ones
@@ -310,6 +345,8 @@ pub(crate) struct ExportArgs {
     pub(crate) threads: Option<usize>,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) passwords: PasswordArgs,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -386,6 +423,8 @@ pub(crate) struct ScanArgs {
     pub(crate) threads: Option<usize>,
     #[command(flatten)]
     pub(crate) limits: LimitArgs,
+    #[command(flatten)]
+    pub(crate) passwords: PasswordArgs,
     /// Write the output to this file instead of standard output.
     #[arg(short, long)]
     pub(crate) output: Option<PathBuf>,

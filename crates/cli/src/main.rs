@@ -38,7 +38,16 @@ fn main() -> ExitCode {
 
 /// `installsift diff OLD NEW`.
 fn diff(args: DiffArgs) -> ExitCode {
-    let scanner = scanner().with_limits(args.limits.limits());
+    let passwords = match args.passwords.all() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift diff: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let scanner = scanner()
+        .with_limits(args.limits.limits())
+        .with_passwords(passwords);
     let mut sides = Vec::new();
     for root in [&args.old, &args.new] {
         let mut reports = Vec::new();
@@ -167,9 +176,17 @@ fn export(args: ExportArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let passwords = match args.passwords.all() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift export: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let scanner = scanner()
         .with_limits(args.limits.limits())
-        .with_hashes(args.format.hashes_needed(&opts));
+        .with_hashes(args.format.hashes_needed(&opts))
+        .with_passwords(passwords);
     let exporter = match &args.output {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Exporter::to_file(args.format, opts, f, p),
@@ -253,9 +270,17 @@ fn scan(args: ScanArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let passwords = match args.passwords.all() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift scan: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let scanner = scanner()
         .with_limits(args.limits.limits())
-        .with_hashes(args.hashes);
+        .with_hashes(args.hashes)
+        .with_passwords(passwords);
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Box::new(f),
@@ -323,9 +348,17 @@ fn scan(args: ScanArgs) -> ExitCode {
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {
+    let passwords = match args.passwords.all() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift extract: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let scanner = scanner()
         .with_limits(args.limits.limits())
-        .with_hashes(args.hashes);
+        .with_hashes(args.hashes)
+        .with_passwords(passwords);
     let mut out = BufWriter::new(io::stdout().lock());
     let paths = match args::inputs(&args.paths, args.files_from.as_deref()) {
         Ok(p) => p,

@@ -174,6 +174,9 @@ pub struct Options<'a> {
     /// path; empty when unknown): a compressed stream without a stored name
     /// names its one child after it (`x.tar.gz` holds `x.tar`).
     pub name: &'a str,
+    /// Passwords to try on encrypted content (7z AES blocks and headers), in
+    /// order; empty: encrypted content is listed as encrypted, not read.
+    pub passwords: &'a [String],
 }
 
 /// An entry's content, as the container can give it, borrowed from the
@@ -530,6 +533,7 @@ pub fn list(open: OpenFn, data: &[u8], limits: &Limits, max_entries: usize) -> L
         limits,
         hashes: HashSelection::SHA256,
         name: "",
+        passwords: &[],
     };
     let input = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
     let mut entries = Vec::new();

@@ -753,6 +753,7 @@ impl Container for PeWalk<'_> {
                         limits: &self.limits,
                         hashes: self.hashes,
                         name: "",
+                        passwords: &[],
                     };
                     let mut notes = Notes::default();
                     let opened = open(bytes, &opts, &mut notes);

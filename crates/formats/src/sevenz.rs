@@ -24,7 +24,11 @@
 //! - A header that is encrypted cannot be listed: the node gets an `encrypted`
 //!   error, no children, and [`SevenZInfo::header_encrypted`]. With a plain
 //!   header and encrypted blocks, every entry of those blocks is listed as a
-//!   `Missing` child with an `encrypted` error. No password is tried.
+//!   `Missing` child with an `encrypted` error, unless passwords were given
+//!   ([`Options::passwords`]): each is tried on an encrypted header until
+//!   one reads (our own AES-256 decoder, `aes.rs`, with the header's counts
+//!   bounded as for any header), and on each encrypted block until its
+//!   first file decodes to its CRC-32.
 //! - An archive cut short loses its header (it is written at the end): the
 //!   node gets a `truncated` error naming the offsets and has no children.
 //! - A start header whose CRC fails (or that is all zeros: never finished)
@@ -42,6 +46,7 @@
 //! - Directories and anti-items are counted, not reported as children; empty
 //!   files are children of size 0.
 
+mod aes;
 mod decode;
 mod graph;
 
@@ -230,12 +235,18 @@ fn open_with(
     data: &[u8],
     head: [u8; 32],
     at: (u64, u64),
-    mem_kb: usize,
-    bounds: graph::Bounds,
-) -> Result<Archive, Error> {
-    graph::read_header_at(data, at, mem_kb, bounds, false)?;
+    (mem_kb, bounds): (usize, graph::Bounds),
+    passwords: &[String],
+) -> Result<(Archive, Option<usize>), Error> {
+    let (_, used) = graph::read_header_at(data, at, mem_kb, bounds, false, passwords)?;
+    let password = match used.and_then(|k| passwords.get(k)) {
+        Some(p) => Password::new(p),
+        None => Password::empty(),
+    };
     let mut source = Patched { data, head, pos: 0 };
-    Archive::read_with_memory_limit(&mut source, &Password::empty(), mem_kb).map_err(sz_error)
+    let archive =
+        Archive::read_with_memory_limit(&mut source, &password, mem_kb).map_err(sz_error)?;
+    Ok((archive, used))
 }
 
 /// At most this many places are tried when searching for the header of an
@@ -248,11 +259,17 @@ const HEADER_SEARCH_WINDOW: usize = 1 << 20;
 /// the properties it may start with, or `kEncodedHeader` followed by
 /// `kPackInfo`) and read the first that lists entries. Returns the archive
 /// and the header's offset.
+/// A header read: the archive, where its header lies (offset after the
+/// signature header, size), and the index of the password that decrypted
+/// it.
+type HeaderRead = (Archive, (u64, u64), Option<usize>);
+
 fn search_header(
     data: &[u8],
     mem_kb: usize,
     bounds: graph::Bounds,
-) -> Option<(Archive, (u64, u64), u64)> {
+    passwords: &[String],
+) -> Option<(HeaderRead, u64)> {
     let floor = data.len().saturating_sub(HEADER_SEARCH_WINDOW).max(32);
     let mut tries = 0;
     let mut p = data.len().checked_sub(2)?;
@@ -266,9 +283,11 @@ fn search_header(
             let off = (p - 32) as u64;
             let size = (data.len() - p) as u64;
             if let Some(head) = patched_head(data, off, size) {
-                if let Ok(a) = open_with(data, head, (off, size), mem_kb, bounds) {
+                if let Ok((a, used)) =
+                    open_with(data, head, (off, size), (mem_kb, bounds), passwords)
+                {
                     if !a.files.is_empty() {
-                        return Some((a, (off, size), p as u64));
+                        return Some(((a, (off, size), used), p as u64));
                     }
                 }
             }
@@ -290,9 +309,10 @@ fn read_header(
     data: &[u8],
     mem_kb: usize,
     bounds: graph::Bounds,
+    passwords: &[String],
     info: &mut SevenZInfo,
     notes: &mut Notes,
-) -> Option<(Archive, (u64, u64))> {
+) -> Option<HeaderRead> {
     let Some(sig) = data.get(..32) else {
         notes.error(
             Error::truncated(format!(
@@ -346,13 +366,20 @@ fn read_header(
             )).at(at));
         }
         let head = patched_head(data, off, size)?;
-        match open_with(data, head, (off, size), mem_kb, bounds) {
-            Ok(a) => return Some((a, (off, size))),
-            Err(Error::Encrypted { .. }) => {
+        match open_with(data, head, (off, size), (mem_kb, bounds), passwords) {
+            Ok((a, used)) => {
+                info.header_encrypted = used.is_some();
+                return Some((a, (off, size), used));
+            }
+            Err(e @ Error::Encrypted { .. }) => {
                 info.header_encrypted = true;
-                notes.error(Error::encrypted(
-                    "7z header is encrypted; entries cannot be listed without the password",
-                ));
+                notes.error(if passwords.is_empty() {
+                    Error::encrypted(
+                        "7z header is encrypted; entries cannot be listed without the password",
+                    )
+                } else {
+                    e
+                });
                 return None;
             }
             Err(e) => {
@@ -367,10 +394,10 @@ fn read_header(
         }
     } else if start_ok {
         // An empty archive: nothing to list.
-        return Some((Archive::default(), (off, size)));
+        return Some((Archive::default(), (off, size), None));
     }
-    match search_header(data, mem_kb, bounds) {
-        Some((a, header_at, at)) => {
+    match search_header(data, mem_kb, bounds, passwords) {
+        Some(((a, header_at, used), at)) => {
             notes.evidence(Evidence::strong(
                 "7z-header-found",
                 format!(
@@ -379,7 +406,7 @@ fn read_header(
                 ),
                 Some(at),
             ));
-            Some((a, header_at))
+            Some((a, header_at, used))
         }
         None => {
             notes.error(Error::malformed(format!(
@@ -398,7 +425,9 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     let mem_kb = usize::try_from(opts.limits.max_entry_size.clamp(64 << 20, 4 << 30) / 1024)
         .unwrap_or(usize::MAX);
     let bounds = graph::Bounds::from(opts.limits);
-    let Some((mut archive, header_at)) = read_header(data, mem_kb, bounds, &mut info, notes) else {
+    let Some((mut archive, header_at, header_password)) =
+        read_header(data, mem_kb, bounds, opts.passwords, &mut info, notes)
+    else {
         return Opened::Leaf(Parsed {
             format: Format::SevenZ,
             metadata: Some(Metadata::SevenZ(Box::new(info))),
@@ -432,6 +461,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         mem_kb,
         bounds,
         header_at,
+        passwords: password_order(opts.passwords, header_password),
         folders: None,
         next: 0,
         done,
@@ -454,6 +484,9 @@ struct Walk<'a> {
     /// header, size): the start header's fields, or those of the header
     /// found by search.
     header_at: (u64, u64),
+    /// Passwords to try on encrypted blocks: the one that decrypted the
+    /// header first.
+    passwords: Vec<String>,
     /// The folders' coder graphs, read by [`graph`] from that header when a
     /// block needs them (several packed streams: BCJ2), or why they could
     /// not be.
@@ -553,6 +586,89 @@ fn stream_less(
     })
 }
 
+/// Bytes of an encrypted block's first file decoded to tell a password.
+const UNLOCK_CHECK: u64 = 16 << 20;
+
+/// `passwords` with the one at `first` (that decrypted the header) moved
+/// to the front.
+fn password_order(passwords: &[String], first: Option<usize>) -> Vec<String> {
+    let mut v = passwords.to_vec();
+    if let Some(k) = first.filter(|&k| k < v.len()) {
+        let p = v.remove(k);
+        v.insert(0, p);
+    }
+    v
+}
+
+/// The reader of encrypted block `b` with the first of `passwords` under
+/// which the block's first file decodes to its CRC-32 (or, without one,
+/// decodes without error); the files of the block are `span`. Each try
+/// decodes at most that first file. None matching: an `encrypted` error.
+#[allow(clippy::too_many_arguments)]
+fn unlock_block<'a>(
+    data: &'a [u8],
+    archive: &Archive,
+    b: usize,
+    mem_kb: usize,
+    graphs: Option<Result<&[graph::Folder], &Error>>,
+    passwords: &[String],
+    span: &[usize],
+) -> Result<Box<dyn Read + 'a>, Error> {
+    let first = span
+        .iter()
+        .filter_map(|&i| archive.files.get(i))
+        .find(|f| f.has_stream());
+    let mut last = None;
+    for p in passwords {
+        let mut r = match decode::block_reader(data, archive, b, mem_kb, graphs, Some(p)) {
+            Ok(r) => r,
+            Err(e) if e.limit_hit().is_some() => return Err(e),
+            Err(e) => {
+                last = Some(e);
+                continue;
+            }
+        };
+        let ok = match first {
+            None => true,
+            Some(f) => {
+                // At most the first 16 MiB: a wrong key turns the decoder's
+                // input to noise, which fails at once; the CRC decides
+                // for a file that fits.
+                let whole = f.size() <= UNLOCK_CHECK;
+                let mut h = crc32fast::Hasher::new();
+                let mut left = f.size().min(UNLOCK_CHECK);
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut good = true;
+                while left > 0 {
+                    let want = usize::try_from(left.min(buf.len() as u64)).unwrap_or(buf.len());
+                    match r.read(buf.get_mut(..want).unwrap_or(&mut [])) {
+                        Ok(0) | Err(_) => {
+                            good = false;
+                            break;
+                        }
+                        Ok(n) => {
+                            h.update(buf.get(..n).unwrap_or(&[]));
+                            left -= n as u64;
+                        }
+                    }
+                }
+                good && (!whole || !f.has_crc || u64::from(h.finalize()) == f.crc)
+            }
+        };
+        if ok {
+            return decode::block_reader(data, archive, b, mem_kb, graphs, Some(p));
+        }
+    }
+    Err(last
+        .filter(|e| !matches!(e, Error::Encrypted { .. }))
+        .unwrap_or_else(|| {
+            Error::encrypted(format!(
+                "encrypted, and none of the {} passwords given decrypts it",
+                passwords.len()
+            ))
+        }))
+}
+
 impl<'a> Walk<'a> {
     /// Begin block `b`: its span marked done, its decoder built (a failure
     /// goes on the node and on each of its files).
@@ -601,18 +717,39 @@ impl<'a> Walk<'a> {
             .count();
         let graphs = if end_pack.saturating_sub(first_pack) > 1 {
             let (data, at, mem_kb, bounds) = (self.data, self.header_at, self.mem_kb, self.bounds);
+            let passwords = &self.passwords;
             Some(
                 self.folders
-                    .get_or_insert_with(|| graph::read_header_at(data, at, mem_kb, bounds, true))
+                    .get_or_insert_with(|| {
+                        graph::read_header_at(data, at, mem_kb, bounds, true, passwords)
+                            .map(|(f, _)| f)
+                    })
                     .as_deref(),
             )
         } else {
             None
         };
-        let (reader, broken) = if encrypted {
+        let (reader, broken) = if encrypted && self.passwords.is_empty() {
             (None, None)
+        } else if encrypted {
+            match unlock_block(
+                self.data,
+                archive,
+                b,
+                self.mem_kb,
+                graphs,
+                &self.passwords,
+                &span,
+            ) {
+                Ok(r) => (Some(r), None),
+                Err(e) => {
+                    let e = context(e, &format!("7z block {b}"));
+                    notes.error(e.clone());
+                    (None, Some(e))
+                }
+            }
         } else {
-            match decode::block_reader(self.data, archive, b, self.mem_kb, graphs) {
+            match decode::block_reader(self.data, archive, b, self.mem_kb, graphs, None) {
                 Ok(r) => (Some(r), None),
                 Err(e) => {
                     let e = context(e, &format!("7z block {b}"));
@@ -679,6 +816,8 @@ impl<'a> Walk<'a> {
             };
             if bw.encrypted {
                 info.encrypted_entries += 1;
+            }
+            if bw.encrypted && bw.reader.is_none() && bw.broken.is_none() {
                 let b = bw.b;
                 return missing(Error::encrypted(format!(
                     "{what}: block {b} is encrypted; not decrypted"

@@ -817,6 +817,7 @@ mod tests {
             limits: &limits,
             hashes: installsift_model::hash::HashSelection::SHA256,
             name: "SETUP.EX_",
+            passwords: &[],
         };
         let Opened::Container(mut c) = open(&d, &opts, &mut Notes::default()) else {
             panic!("container")

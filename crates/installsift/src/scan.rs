@@ -76,6 +76,8 @@ pub struct Scanner {
     /// lock contention, so [`ReadMode::Auto`] maps small files too (see
     /// `scan_path_inner`).
     one_at_a_time: bool,
+    /// Passwords tried on encrypted content ([`Scanner::with_passwords`]).
+    passwords: Vec<String>,
 }
 
 /// How [`Scanner::scan_path`] (and [`Scanner::scan_paths`],
@@ -1291,6 +1293,7 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
         limits: &scanner.limits,
         hashes: scanner.hashes,
         name: cx.path.last().map_or("", String::as_str),
+        passwords: &scanner.passwords,
     };
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);
@@ -1668,6 +1671,18 @@ impl Scanner {
     /// way.
     pub fn with_hash_thread(mut self, on: bool) -> Self {
         self.hash_thread = on;
+        self
+    }
+
+    /// Passwords to try, in order, on encrypted content: 7z archives whose
+    /// blocks or header are AES-encrypted (the password that decrypts the
+    /// header is tried first on the blocks). Without any, encrypted
+    /// entries are listed and marked `encrypted`, not read. A password is
+    /// accepted for a block when the block's first file decodes to its
+    /// CRC-32; none matching is an `encrypted` error naming how many were
+    /// tried.
+    pub fn with_passwords(mut self, passwords: Vec<String>) -> Self {
+        self.passwords = passwords;
         self
     }
 

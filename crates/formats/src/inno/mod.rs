@@ -1635,6 +1635,7 @@ mod tests {
                 limits: &limits,
                 hashes: installsift_model::HashSelection::SHA256,
                 name: "",
+                passwords: &[],
             },
             &mut n,
         ) {

@@ -1223,6 +1223,7 @@ mod tests {
                 limits: &limits,
                 hashes: installsift_model::HashSelection::SHA256,
                 name: "",
+                passwords: &[],
             },
             &mut Notes::default(),
         ) {

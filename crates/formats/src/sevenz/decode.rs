@@ -34,16 +34,18 @@ pub(super) fn block_reader<'a>(
     b: usize,
     mem_kb: usize,
     graphs: Option<Result<&[super::graph::Folder], &Error>>,
+    password: Option<&str>,
 ) -> Result<Box<dyn Read + 'a>, Error> {
     let blk = archive
         .blocks
         .get(b)
         .ok_or_else(|| Error::malformed(format!("7z block {b} is not in the header")))?;
     let chain: Vec<(usize, &Coder)> = blk.ordered_coder_iter().collect();
-    if blk
-        .coders
-        .iter()
-        .any(|c| c.encoder_method_id() == EncoderMethod::ID_AES256_SHA256)
+    if password.is_none()
+        && blk
+            .coders
+            .iter()
+            .any(|c| c.encoder_method_id() == EncoderMethod::ID_AES256_SHA256)
     {
         return Err(Error::encrypted("block is encrypted; not decrypted"));
     }
@@ -92,7 +94,7 @@ pub(super) fn block_reader<'a>(
             .pack_sizes()
             .get(first_pack..end_pack)
             .unwrap_or(&[]);
-        return super::graph::folder_reader(data, first, sizes, f, mem_kb);
+        return super::graph::folder_reader(data, first, sizes, f, mem_kb, password);
     }
     if end_pack != first_pack + 1 || chain.is_empty() || chain.len() != blk.coders.len() {
         return Err(Error::unsupported(format!(
@@ -120,8 +122,8 @@ pub(super) fn block_reader<'a>(
             coder.encoder_method_id(),
             coder.properties(),
             size,
-            mem,
-            mem_kb,
+            (mem, mem_kb),
+            password,
         )?);
     }
     reader.ok_or_else(|| Error::malformed(format!("7z block {b} has no coder")))
@@ -176,8 +178,8 @@ pub(super) fn add<'a>(
     id: &[u8],
     props: &[u8],
     size: u64,
-    mem: u64,
-    mem_kb: usize,
+    (mem, mem_kb): (u64, usize),
+    password: Option<&str>,
 ) -> Result<Box<dyn Read + 'a>, Error> {
     let bad = |what: &str| Error::malformed(format!("{} properties: {what}", name(id)));
     // The coders that read the packed stream itself.
@@ -217,16 +219,61 @@ pub(super) fn add<'a>(
                     .map_err(|e| Error::malformed(format!("LZMA2: {e}")))?;
                 Box::new(r)
             }
-            _ => return add(Some(Box::new(input)), input, id, props, size, mem, mem_kb),
+            _ => {
+                return add(
+                    Some(Box::new(input)),
+                    input,
+                    id,
+                    props,
+                    size,
+                    (mem, mem_kb),
+                    password,
+                )
+            }
         });
     };
     Ok(match id {
         EncoderMethod::ID_COPY => prev,
-        EncoderMethod::ID_LZMA | EncoderMethod::ID_LZMA2 => {
-            return Err(Error::unsupported(format!(
-                "{} after another coder is not decoded",
-                name(id)
-            )))
+        super::aes::ID => match password {
+            Some(p) => Box::new(super::aes::Decrypt::new(
+                prev,
+                super::aes::cached_key(props, p)?,
+            )),
+            None => return Err(Error::encrypted("AES-encrypted; no password given")),
+        },
+        // After another coder (AES: an encrypted block or header): the
+        // input is a stream, read by lzma-rust2's stream readers (our SDK
+        // decoder reads a slice).
+        EncoderMethod::ID_LZMA => {
+            let (&[p], Some(dict)) = (
+                props.get(..1).unwrap_or(&[]),
+                super::super::le_u32(props, 1),
+            ) else {
+                return Err(bad("fewer than 5 bytes"));
+            };
+            if props.len() != 5 || p >= 9 * 5 * 5 {
+                return Err(bad("not lc/lp/pb and a dictionary size"));
+            }
+            if u64::from(dict) > mem {
+                return Err(over(u64::from(dict), mem_kb));
+            }
+            let r = lzma_rust2::LzmaReader::new_with_props(prev, size, p, dict, None)
+                .map_err(|e| Error::malformed(format!("LZMA: {e}")))?;
+            Box::new(r)
+        }
+        EncoderMethod::ID_LZMA2 => {
+            let &[p] = props else {
+                return Err(bad("not one byte"));
+            };
+            if p > 40 {
+                return Err(bad("dictionary byte above 40"));
+            }
+            let dict = (2u64 | u64::from(p & 1)) << (p / 2 + 11);
+            if dict > mem {
+                return Err(over(dict, mem_kb));
+            }
+            let dict = u32::try_from(dict).unwrap_or(u32::MAX);
+            Box::new(lzma_rust2::Lzma2Reader::new(prev, dict, None).take(size))
         }
         EncoderMethod::ID_BCJ_X86 if props.is_empty() => {
             Box::new(crate::lzma::X86Reader::new(prev))
@@ -328,7 +375,7 @@ mod tests {
                 max_items: 1 << 16,
             };
             let folders = super::super::graph::read_folders(&d, 64 << 10, bounds).unwrap();
-            let r = match block_reader(&d, &a, b, 64 << 10, Some(Ok(&folders))) {
+            let r = match block_reader(&d, &a, b, 64 << 10, Some(Ok(&folders)), None) {
                 Err(e) => Err(e.to_string()),
                 Ok(mut r) => {
                     let mut res = Ok(());
@@ -407,14 +454,14 @@ mod tests {
         };
         let a = Archive::read(&mut Cursor::new(&d[..]), &Password::empty()).unwrap();
         // A dictionary above the bound is a limit, not an allocation.
-        let e = block_reader(&d, &a, 0, 1, None).err().expect("limit");
+        let e = block_reader(&d, &a, 0, 1, None, None).err().expect("limit");
         assert_eq!(e.kind(), "limit-exceeded", "{e}");
         // Cut short: the packed stream is missing.
-        let e = block_reader(&d[..40], &a, 0, 64 << 10, None)
+        let e = block_reader(&d[..40], &a, 0, 64 << 10, None, None)
             .err()
             .expect("cut");
         assert_eq!(e.kind(), "truncated", "{e}");
-        let e = block_reader(&d, &a, 99, 64 << 10, None)
+        let e = block_reader(&d, &a, 99, 64 << 10, None, None)
             .err()
             .expect("no block");
         assert_eq!(e.kind(), "malformed", "{e}");

@@ -494,7 +494,8 @@ pub(super) fn read_header_at(
     mem_kb: usize,
     bounds: Bounds,
     keep: bool,
-) -> Result<Vec<Folder>, Error> {
+    passwords: &[String],
+) -> Result<(Vec<Folder>, Option<usize>), Error> {
     let start = off
         .checked_add(32)
         .and_then(|s| usize::try_from(s).ok())
@@ -508,61 +509,94 @@ pub(super) fn read_header_at(
                 "next header at {start} ({size} bytes) past the end"
             ))
         })?;
-    let mut owned: Vec<u8>;
-    let mut head: &[u8] = data.get(start..end).unwrap_or(&[]);
-    for _ in 0..MAX_ENCODED_LEVELS {
-        let mut c = Cur {
-            d: head,
-            at: 0,
-            max_items: bounds.max_items,
-            keep: true,
-        };
-        match c.byte()? {
-            HEADER => {
-                c.keep = keep;
-                return header(&mut c);
-            }
-            ENCODED_HEADER => {
-                let (pos, sizes, folders) = streams_info(&mut c)?;
-                let f = folders
-                    .first()
-                    .ok_or_else(|| bad("encoded header without folder"))?;
-                if f.coders.iter().any(|k| k.id == AES) {
-                    return Err(Error::encrypted(
-                        "7z header is encrypted; entries cannot be listed without the password",
-                    ));
-                }
-                let first = pos
-                    .checked_add(32)
-                    .ok_or_else(|| bad("packed header position beyond memory"))?;
-                let want = f.unpack.get(main_out(f)?).copied().unwrap_or(0);
-                if want > bounds.max_header {
-                    return Err(Error::limit(
-                        Limit::MaxTocSize,
-                        format!(
-                            "7z encoded header decodes to {want} bytes, more than {} (max_toc_size)",
-                            bounds.max_header
-                        ),
-                    ));
-                }
-                let mut r = folder_reader(data, first, &sizes, f, mem_kb)?;
-                owned = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
-                (&mut r)
-                    .take(want)
-                    .read_to_end(&mut owned)
-                    .map_err(|e| bad(format!("encoded header: {e}")))?;
-                if (owned.len() as u64) < want {
-                    return Err(Error::truncated(format!(
-                        "7z encoded header ends after {} of {want} bytes",
-                        owned.len()
-                    )));
-                }
-                head = &owned;
-            }
-            b => return Err(bad(format!("next header starts with {b:#04x}"))),
+    let head = data.get(start..end).unwrap_or(&[]);
+    walk_header(data, head, 0, (mem_kb, bounds, keep), passwords)
+}
+
+/// [`read_header_at`] from the header bytes `head` (nested `level` deep in
+/// encoded headers). An AES-encrypted encoded header is decoded with each
+/// of `passwords` in turn until one gives a header that reads: the index
+/// of that password comes back with the folders.
+fn walk_header(
+    data: &[u8],
+    head: &[u8],
+    level: usize,
+    (mem_kb, bounds, keep): (usize, Bounds, bool),
+    passwords: &[String],
+) -> Result<(Vec<Folder>, Option<usize>), Error> {
+    if level >= MAX_ENCODED_LEVELS {
+        return Err(bad("encoded headers nested too deep"));
+    }
+    let mut c = Cur {
+        d: head,
+        at: 0,
+        max_items: bounds.max_items,
+        keep: true,
+    };
+    match c.byte()? {
+        HEADER => {
+            c.keep = keep;
+            return Ok((header(&mut c)?, None));
+        }
+        ENCODED_HEADER => {}
+        b => return Err(bad(format!("next header starts with {b:#04x}"))),
+    }
+    let (pos, sizes, folders) = streams_info(&mut c)?;
+    let f = folders
+        .first()
+        .ok_or_else(|| bad("encoded header without folder"))?;
+    let first = pos
+        .checked_add(32)
+        .ok_or_else(|| bad("packed header position beyond memory"))?;
+    let want = f.unpack.get(main_out(f)?).copied().unwrap_or(0);
+    if want > bounds.max_header {
+        return Err(Error::limit(
+            Limit::MaxTocSize,
+            format!(
+                "7z encoded header decodes to {want} bytes, more than {} (max_toc_size)",
+                bounds.max_header
+            ),
+        ));
+    }
+    let decode = |password: Option<&str>| -> Result<Vec<u8>, Error> {
+        let mut r = folder_reader(data, first, &sizes, f, mem_kb, password)?;
+        let mut owned = Vec::with_capacity(usize::try_from(want).unwrap_or(0));
+        (&mut r)
+            .take(want)
+            .read_to_end(&mut owned)
+            .map_err(|e| bad(format!("encoded header: {e}")))?;
+        if (owned.len() as u64) < want {
+            return Err(Error::truncated(format!(
+                "7z encoded header ends after {} of {want} bytes",
+                owned.len()
+            )));
+        }
+        Ok(owned)
+    };
+    let next = |owned: Vec<u8>, passwords: &[String]| {
+        walk_header(data, &owned, level + 1, (mem_kb, bounds, keep), passwords)
+    };
+    if !f.coders.iter().any(|k| k.id == AES) {
+        return next(decode(None)?, passwords);
+    }
+    if passwords.is_empty() {
+        return Err(Error::encrypted(
+            "7z header is encrypted; entries cannot be listed without the password",
+        ));
+    }
+    for (k, p) in passwords.iter().enumerate() {
+        // A wrong password decodes to bytes that do not read as a header; a
+        // limit met means the header read (and the password was right).
+        match decode(Some(p)).and_then(|h| next(h, std::slice::from_ref(p))) {
+            Ok((folders, _)) => return Ok((folders, Some(k))),
+            Err(e) if e.limit_hit().is_some() => return Err(e),
+            Err(_) => {}
         }
     }
-    Err(bad("encoded headers nested too deep"))
+    Err(Error::encrypted(format!(
+        "7z header is encrypted and none of the {} passwords given decrypts it",
+        passwords.len()
+    )))
 }
 
 /// The folders of the archive in `data`, from the header its start header
@@ -575,7 +609,7 @@ pub(super) fn read_folders(
 ) -> Result<Vec<Folder>, Error> {
     let off = super::super::le_u64(data, 12).ok_or_else(|| bad("no start header"))?;
     let size = super::super::le_u64(data, 20).ok_or_else(|| bad("no start header"))?;
-    read_header_at(data, (off, size), mem_kb, bounds, true)
+    read_header_at(data, (off, size), mem_kb, bounds, true, &[]).map(|(f, _)| f)
 }
 
 /// `Header`: archive properties, additional and main streams, files; the
@@ -632,6 +666,7 @@ pub(super) fn folder_reader<'a>(
     sizes: &[u64],
     f: &Folder,
     mem_kb: usize,
+    password: Option<&str>,
 ) -> Result<Box<dyn Read + 'a>, Error> {
     let mut slices = Vec::with_capacity(f.packed.len());
     let mut at = first;
@@ -656,7 +691,7 @@ pub(super) fn folder_reader<'a>(
         at = end;
     }
     let mut used = vec![false; f.coders.len()];
-    out_reader(f, main_out(f)?, &slices, &mut used, mem_kb)
+    out_reader(f, main_out(f)?, &slices, &mut used, (mem_kb, password))
 }
 
 /// The reader of out-stream `o` (coder `o`: every coder has one output).
@@ -665,7 +700,7 @@ fn out_reader<'a>(
     o: usize,
     slices: &[&'a [u8]],
     used: &mut [bool],
-    mem_kb: usize,
+    (mem_kb, password): (usize, Option<&str>),
 ) -> Result<Box<dyn Read + 'a>, Error> {
     let coder = f
         .coders
@@ -684,7 +719,13 @@ fn out_reader<'a>(
     let mut inputs = Vec::with_capacity(coder.ins);
     for i in base..base + coder.ins {
         if let Some(&(_, from)) = f.binds.iter().find(|b| b.0 == i) {
-            inputs.push(Input::Reader(out_reader(f, from, slices, used, mem_kb)?));
+            inputs.push(Input::Reader(out_reader(
+                f,
+                from,
+                slices,
+                used,
+                (mem_kb, password),
+            )?));
         } else {
             let k = f
                 .packed
@@ -720,12 +761,24 @@ fn out_reader<'a>(
         )));
     }
     match inputs.pop() {
-        Some(Input::Packed(s)) => {
-            super::decode::add(None, s, &coder.id, &coder.props, size, mem, mem_kb)
-        }
-        Some(Input::Reader(r)) => {
-            super::decode::add(Some(r), &[], &coder.id, &coder.props, size, mem, mem_kb)
-        }
+        Some(Input::Packed(s)) => super::decode::add(
+            None,
+            s,
+            &coder.id,
+            &coder.props,
+            size,
+            (mem, mem_kb),
+            password,
+        ),
+        Some(Input::Reader(r)) => super::decode::add(
+            Some(r),
+            &[],
+            &coder.id,
+            &coder.props,
+            size,
+            (mem, mem_kb),
+            password,
+        ),
         None => Err(bad("coder without input")),
     }
 }
@@ -776,7 +829,9 @@ mod tests {
                 max_items,
             },
             true,
+            &[],
         )
+        .map(|(f, _)| f)
     }
 
     /// Copy folders (one coder each) with their unpack sizes.

@@ -140,6 +140,7 @@ fn listing_without_the_engine() {
         limits: &limits,
         hashes: installsift_model::HashSelection::SHA256,
         name: "",
+        passwords: &[],
     };
     let mut w = match open(&d, &opts, &mut Notes::default()) {
         Opened::Container(c) => c,
