@@ -27,12 +27,13 @@ fn tool_lines_of_real_samples() {
         ),
         (
             "nsis_real/nsis2.08_NxS_BigClock_0_3_1.exe",
-            "Installer: NSIS(2.08)[lzma]; Compiler: MSVC(12.00.9044)[C]; Linker: MSVC(6.00)",
+            "Installer: NSIS(2.08)[lzma]; Compiler: MSVC(13.10.2190)[C]; Linker: MSVC(6.00)",
         ),
-        // The script replaced the branding text: the name alone.
+        // The script replaced the branding text: the version of the
+        // manifest makensis wrote.
         (
             "nsis_real/google_cloud_sdk_nsis246_signed.exe",
-            "Installer: NSIS[zlib]; Compiler: MSVC(12.00.9044)[C]; Linker: MSVC(6.00)",
+            "Installer: NSIS(2.46)[zlib]; Compiler: MSVC(13.10.4035)[C]; Linker: MSVC(6.00)",
         ),
         (
             "inno/inno_lzma2.exe",
@@ -48,7 +49,7 @@ fn tool_lines_of_real_samples() {
         ),
         (
             "nsis_real/nsis2.0rc1_upx_NxS_Info_Tool_1_6.exe",
-            "Installer: NSIS[lzma,solid]; Packer: UPX(1.24)[NRV2B,level 9]; Compiler: MSVC(12.00.9044)[C]; Linker: MSVC(6.00)",
+            "Installer: NSIS(2.0rc1)[lzma,solid]; Packer: UPX(1.24)[NRV2B,level 9]; Compiler: MSVC(13.10.2190)[C]; Linker: MSVC(6.00)",
         ),
         (
             "lookalike/aspack_clam-aspack.exe",
@@ -70,7 +71,7 @@ fn tool_lines_of_real_samples() {
         ),
         (
             "real/velopack_LegacyTestApp-0084-Setup.exe",
-            "Installer: Velopack(0.0.84); Compiler: MSVC[C,build 33030]; Linker: MSVC(14.38.33133)",
+            "Installer: Velopack(0.0.84); Compiler: MSVC[C,build 33030]; Compiler: Rust[commit 82e1608df]; Linker: MSVC(14.38.33133)",
         ),
         (
             "real/omaha_GoogleUpdateSetup_1.2.121.9_untagged.exe",

@@ -387,7 +387,10 @@ fn go_inline_version(window: &[u8], at: usize) -> Option<String> {
 pub fn rustc_commit(window: &[u8]) -> Option<(u64, String)> {
     memmem::find_iter(window, b"/rustc/").find_map(|at| {
         let hash = window.get(at + 7..at + 47)?;
-        if !hash.iter().all(|b| b.is_ascii_hexdigit()) || window.get(at + 47) != Some(&b'/') {
+        // `/` after the hash on GNU targets, `\` on MSVC ones.
+        if !hash.iter().all(|b| b.is_ascii_hexdigit())
+            || !matches!(window.get(at + 47), Some(b'/' | b'\\'))
+        {
             return None;
         }
         Some((at as u64, String::from_utf8_lossy(hash).into_owned()))
@@ -653,6 +656,8 @@ mod tests {
         let good =
             b"xx/rustc/90b35a6239c3d8bdabc530a6a0816f7ff89a0aaf/library/std/src/panicking.rs";
         assert_eq!(rustc_commit(good).map(|(a, h)| (a, h.len())), Some((2, 40)));
+        let msvc = b"/rustc/82e1608dfa6e0b5569232559e3d385fea5a93112\\library\\std";
+        assert_eq!(rustc_commit(msvc).map(|(a, _)| a), Some(0));
         assert_eq!(rustc_commit(b"/rustc/90b35a62/library"), None);
         assert_eq!(rustc_commit(b"/rustc/"), None);
     }

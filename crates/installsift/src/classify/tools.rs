@@ -188,11 +188,17 @@ fn nsis(s: &Subject<'_>) -> Option<Tool> {
                 Some(v.to_owned()),
                 format!("branding text `Nullsoft Install System v{v}` of the compiled script"),
             ),
-            None => (
-                None,
-                "NSIS first header (`NullsoftInst`); the script replaced the branding text, so no version"
-                    .to_owned(),
-            ),
+            None => match manifest_version(s) {
+                Some(v) => (
+                    Some(v.clone()),
+                    format!("manifest description `Nullsoft Install System v{v}` (makensis writes it)"),
+                ),
+                None => (
+                    None,
+                    "NSIS first header (`NullsoftInst`); no branding text or manifest states the version"
+                        .to_owned(),
+                ),
+            },
         }
     };
     let mut details = vec![n.compression.clone()];
@@ -207,6 +213,26 @@ fn nsis(s: &Subject<'_>) -> Option<Tool> {
             .version(version)
             .details(Some(details.join(","))),
     )
+}
+
+/// The NSIS version in the PE manifest's description (`<description>Nullsoft
+/// Install System v3.08</description>`, which makensis writes unless the
+/// script supplies its own manifest).
+fn manifest_version(s: &Subject<'_>) -> Option<String> {
+    nsis_in_manifest(&s.pe()?.manifest.as_ref()?.text)
+}
+
+/// `Nullsoft Install System v<version>` in a manifest's text: the version,
+/// when it starts with a digit.
+fn nsis_in_manifest(text: &str) -> Option<String> {
+    let at = text.find("Nullsoft Install System v")?;
+    let rest = text.get(at + "Nullsoft Install System v".len()..)?;
+    let v: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+' | '~'))
+        .take(32)
+        .collect();
+    v.starts_with(|c: char| c.is_ascii_digit()).then_some(v)
 }
 
 /// An MSI's authoring tool, from the summary information's Creating
@@ -658,7 +684,10 @@ fn msvc(r: &toolchain::RichHeader, linker: Option<(u8, u8, u64)>, out: &mut Vec<
             _ => None,
         });
     let same = link.and_then(|l| compilers.clone().find(|(e, _, _)| e.build == l.build));
-    let Some((e, v, lang)) = same.or_else(|| compilers.max_by_key(|(e, _, _)| e.build)) else {
+    // Else the newest: by the release the product id names (a VC6 object
+    // of build 9044 is older than a 13.10 one of build 2190), then build.
+    let newest = compilers.max_by_key(|(e, v, _)| (release_key(v), e.build));
+    let Some((e, v, lang)) = same.or(newest) else {
         return;
     };
     let version = if v == "19" {
@@ -692,6 +721,14 @@ fn msvc(r: &toolchain::RichHeader, linker: Option<(u8, u8, u64)>, out: &mut Vec<
         .details(Some(details.join(",")))
         .at(Some(r.offset)),
     );
+}
+
+/// `"13.10"` → (13, 10); `"19"` (2015 and later, minor unknown) sorts
+/// after every 18.x.
+fn release_key(v: &str) -> (u32, u32) {
+    let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    (major, parts.next().unwrap_or(u32::MAX))
 }
 
 /// .NET: the metadata root's runtime version, and the target framework
@@ -751,6 +788,26 @@ mod tests {
             let (n, got) = creating_application(app);
             assert_eq!((n.as_str(), got.as_deref()), (name, v), "{app}");
         }
+    }
+
+    #[test]
+    fn nsis_version_from_the_manifest_description() {
+        let m = "<assembly><description>Nullsoft Install System v2.46</description></assembly>";
+        assert_eq!(nsis_in_manifest(m).as_deref(), Some("2.46"));
+        let deb = "<description>Nullsoft Install System v3.08-3+deb12u1</description>";
+        assert_eq!(nsis_in_manifest(deb).as_deref(), Some("3.08-3+deb12u1"));
+        // Garbage where the version should be: none, not a guess.
+        assert_eq!(nsis_in_manifest("Nullsoft Install System v<script>"), None);
+        assert_eq!(nsis_in_manifest("Nullsoft Install System v"), None);
+        let long = format!("Nullsoft Install System v{}", "9".repeat(100));
+        assert_eq!(nsis_in_manifest(&long).map(|v| v.len()), Some(32));
+    }
+
+    #[test]
+    fn newest_compiler_release_sorts_by_release_then_build() {
+        assert!(release_key("13.10") > release_key("12.00"));
+        assert!(release_key("19") > release_key("18.10"));
+        assert!(release_key("14.00") > release_key("13.10"));
     }
 
     #[test]
