@@ -39,6 +39,12 @@ fn tool_lines_of_real_samples() {
             "inno/inno_lzma2.exe",
             "Installer: Inno Setup(6.3.0)[lzma2,unicode]; Compiler: Delphi; Linker: Turbo Linker(2.25)",
         ),
+        // An Inno uninstaller names the release that built it in its
+        // messages header.
+        (
+            "lookalike/inno5_unins000.exe",
+            "Installer: Inno Setup(5.5.3)[uninstall,unicode]; Compiler: Delphi; Linker: Turbo Linker(2.25)",
+        ),
         (
             "installshield/clam_IScab_ext.exe",
             "Installer: InstallShield(11.0.0.28844); Compiler: MSVC(13.00.9178)[C]; Linker: MSVC(6.20.8755)",

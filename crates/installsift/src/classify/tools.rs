@@ -86,6 +86,10 @@ fn installer(s: &Subject<'_>, c: &Classification, out: &mut Vec<Tool>) {
         out.push(t);
         return;
     }
+    if let Some(t) = inno_uninstaller(s) {
+        out.push(t);
+        return;
+    }
     let Some(f) = c.family.filter(|_| c.verdict == Verdict::Installer) else {
         return;
     };
@@ -212,6 +216,39 @@ fn nsis(s: &Subject<'_>) -> Option<Tool> {
         Tool::new(ToolKind::Installer, "NSIS", evidence)
             .version(version)
             .details(Some(details.join(","))),
+    )
+}
+
+/// An Inno Setup uninstaller (`unins000.exe`): its message tail `IMsg`
+/// points at the messages it carries, which start `Inno Setup Messages
+/// (5.5.3) (u)`: the version of the Inno Setup that built it.
+fn inno_uninstaller(s: &Subject<'_>) -> Option<Tool> {
+    let tail = s.pe()?.inno_message_tail.as_ref()?;
+    let at = usize::try_from(tail.messages).ok()?;
+    let head = s.data.get(at..at.checked_add(64)?.min(s.data.len()))?;
+    let rest = head.strip_prefix(b"Inno Setup Messages (")?;
+    let close = rest.iter().position(|&b| b == b')')?;
+    let version = std::str::from_utf8(rest.get(..close)?)
+        .ok()
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 16 && v.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        })
+        .map(str::to_owned);
+    let unicode = rest.get(close + 1..close + 5) == Some(b" (u)");
+    let details = if unicode {
+        "uninstall,unicode"
+    } else {
+        "uninstall"
+    };
+    Some(
+        Tool::new(
+            ToolKind::Installer,
+            "Inno Setup",
+            "uninstaller messages `Inno Setup Messages (x.y.z)` where its `IMsg` tail points",
+        )
+        .version(version)
+        .details(Some(details.into()))
+        .at(Some(at as u64)),
     )
 }
 
