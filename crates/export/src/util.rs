@@ -470,6 +470,7 @@ mod tests {
             family: None,
             kind: None,
             installer: None,
+            tools: None,
             evidence: Vec::new(),
             errors: if errors {
                 vec![installsift::Error::truncated("cut short")]

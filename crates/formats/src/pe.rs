@@ -26,6 +26,7 @@ mod imphash;
 mod omaha;
 mod ordinals;
 pub mod signature;
+pub mod toolchain;
 mod velopack;
 
 pub use authenticode::AuthenticodeHashes;

@@ -84,7 +84,7 @@ pub use installsift_model::hash;
 pub use installsift_model::limits::markdown_table as limits_table;
 pub use installsift_model::{
     Check, EntryInfo, EntryKind, Error, Evidence, Family, Format, HashSelection, Hashes,
-    InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Verdict, LIMITS,
+    InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Tool, ToolKind, Verdict, LIMITS,
 };
 pub use report::{Node, NodeInfo, Report, ScanStats};
 pub use scan::{ReadMode, Scanner};

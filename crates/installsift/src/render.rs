@@ -529,9 +529,14 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
             hex
         },
     );
+    let tools = n
+        .tools
+        .as_deref()
+        .and_then(|t| tools_line(t))
+        .map_or(String::new(), |t| format!("  {}", printable(&t)));
     writeln!(
         out,
-        "{indent}{name}  [{} {} {verdict}] {hash}",
+        "{indent}{name}  [{} {} {verdict}] {hash}{tools}",
         n.format,
         human(n.size)
     )?;
@@ -539,6 +544,18 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
         writeln!(out, "{indent}  ! {}", printable(&e.to_string()))?;
     }
     Ok(())
+}
+
+/// The text view's line of tools (`Installer: NSIS(3.08)[zlib,solid];
+/// Linker: MSVC(14.36.32532)`), `None` when there are none.
+pub fn tools_line(tools: &[crate::Tool]) -> Option<String> {
+    (!tools.is_empty()).then(|| {
+        tools
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 /// Entry names and messages come from the file: escape control characters

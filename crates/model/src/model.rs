@@ -322,6 +322,122 @@ pub struct InstallerFacts {
     pub properties: std::collections::BTreeMap<String, String>,
 }
 
+/// What part a tool identified in a file played (the kinds Detect It Easy
+/// reports: `Installer:`, `Sfx:`, `Packer:` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolKind {
+    /// The installer engine or authoring tool that built the package.
+    Installer,
+    /// A self-extracting archive module.
+    Sfx,
+    /// An executable packer (compresses the program, unpacks it in memory).
+    Packer,
+    /// A protector (obfuscates or virtualises the program).
+    Protector,
+    /// The compiler, or the language toolchain, of the program.
+    Compiler,
+    /// The linker.
+    Linker,
+    /// A runtime or framework the program is built on (.NET, Python …).
+    Library,
+}
+
+impl ToolKind {
+    /// The name used in JSONL (`installer`, `sfx` …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolKind::Installer => "installer",
+            ToolKind::Sfx => "sfx",
+            ToolKind::Packer => "packer",
+            ToolKind::Protector => "protector",
+            ToolKind::Compiler => "compiler",
+            ToolKind::Linker => "linker",
+            ToolKind::Library => "library",
+        }
+    }
+
+    /// The label of the text view (`Installer`, `Sfx` …).
+    pub fn label(self) -> &'static str {
+        match self {
+            ToolKind::Installer => "Installer",
+            ToolKind::Sfx => "Sfx",
+            ToolKind::Packer => "Packer",
+            ToolKind::Protector => "Protector",
+            ToolKind::Compiler => "Compiler",
+            ToolKind::Linker => "Linker",
+            ToolKind::Library => "Library",
+        }
+    }
+}
+
+/// A tool identified from a file's content: who built, packed or
+/// protected it, with the version the file states (never a guessed one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tool {
+    /// The part it played.
+    pub kind: ToolKind,
+    /// Its name (`NSIS`, `UPX`, `MSVC`, `Go` …).
+    pub name: String,
+    /// Its version as the file states it; `null` when the file carries
+    /// none we can read (the name alone is then reported).
+    pub version: Option<String>,
+    /// Options it recorded (`lzma,solid`, `NRV,best`, `C++`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+    /// What matched, in words (the marker and where the version came from).
+    pub evidence: String,
+    /// Byte offset in this node of what matched, when one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+}
+
+impl Tool {
+    /// A tool known by name, without version or details.
+    pub fn new(kind: ToolKind, name: impl Into<String>, evidence: impl Into<String>) -> Self {
+        Tool {
+            kind,
+            name: name.into(),
+            version: None,
+            details: None,
+            evidence: evidence.into(),
+            offset: None,
+        }
+    }
+
+    /// With the version the file states (ignored when empty).
+    pub fn version(mut self, v: Option<String>) -> Self {
+        self.version = v.filter(|v| !v.is_empty());
+        self
+    }
+
+    /// With recorded options (ignored when empty).
+    pub fn details(mut self, d: Option<String>) -> Self {
+        self.details = d.filter(|d| !d.is_empty());
+        self
+    }
+
+    /// At this offset.
+    pub fn at(mut self, offset: Option<u64>) -> Self {
+        self.offset = offset;
+        self
+    }
+}
+
+/// `Installer: NSIS(3.08)[lzma,solid]`, `Packer: UPX`, DIE's notation.
+impl std::fmt::Display for Tool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.label(), self.name)?;
+        if let Some(v) = &self.version {
+            write!(f, "({v})")?;
+        }
+        if let Some(d) = &self.details {
+            write!(f, "[{d}]")?;
+        }
+        Ok(())
+    }
+}
+
 /// How strongly a signal supports its conclusion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -641,6 +641,9 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("pe/hello_x64.exe", NotInstaller, None, None),
     ("pe/hello_x86.exe", NotInstaller, None, None),
     ("pe/lib_x64.dll", NotInstaller, None, None),
+    // Other toolchains (issue 21's builder identification): plain programs.
+    ("toolchain/go_hello_x86.exe", NotInstaller, None, None),
+    ("toolchain/rust_hello_x64.exe", NotInstaller, None, None),
     ("pe/msi_in_overlay.exe", Installer, Some("msi"), None),
     ("pe/signed_x64.exe", NotInstaller, None, None),
     ("pe/with_7z.exe", Installer, Some("7z-sfx"), None),

@@ -396,6 +396,7 @@ fn fake_node(i: usize) -> NodeInfo {
         family: None,
         kind: None,
         installer: None,
+        tools: None,
         evidence: Vec::new(),
         errors: Vec::new(),
         entry: None,

@@ -23,5 +23,6 @@ mod replay;
 mod signatures;
 mod special_files;
 mod streams;
+mod tools;
 mod traps;
 mod util;

@@ -34,10 +34,11 @@ mod facts;
 mod longtail;
 mod probe;
 pub(crate) mod rules;
+mod tools;
 
 use crate::formats::pe::PeInfo;
 use crate::formats::Metadata;
-use crate::report::{Evidence, Family, Format, InstallerFacts, Node, Strength, Verdict};
+use crate::report::{Evidence, Family, Format, InstallerFacts, Node, Strength, Tool, Verdict};
 pub(crate) use rules::{Means, Rule, UacCategory, RULES};
 
 /// Everything the rules may look at for one node.
@@ -67,6 +68,8 @@ pub(crate) struct Classification {
     pub kind: Option<String>,
     pub evidence: Vec<Evidence>,
     pub installer: Option<InstallerFacts>,
+    /// Who built, packed or protected it ([`tools::identify`]).
+    pub tools: Vec<Tool>,
 }
 
 /// One rule that fired.
@@ -140,6 +143,7 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
         kind: None,
         evidence,
         installer: None,
+        tools: Vec::new(),
     };
 
     let installer = fired.iter().find_map(|(r, h)| match r.means {
@@ -300,6 +304,7 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             None,
         ));
     }
+    out.tools = tools::identify(s, &out);
     could_not_tell(s, &mut out);
     out
 }
