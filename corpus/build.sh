@@ -661,6 +661,9 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/iso.sh; fi
 # Containers after data of no known format (see src/tools/carve.sh; gcab, zip)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/carve.sh; fi
+
+# ARJ archives, methods 0-4, SFX (see src/tools/arj.sh; arj, 7zz, faketime)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/arj.sh; fi
 # compressed streams, tar, cpio and the payloads installers carry in them
 # (see src/tools/streams.sh; it needs tar, cpio, gzip, bzip2, xz, bsdtar, 7zz)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/streams.sh; fi

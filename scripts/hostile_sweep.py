@@ -160,6 +160,7 @@ class Layout:
         inno_find(self)
         installshield_find(self)
         rar_find(self)
+        arj_find(self)
         streams_find(self)
         dmg_find(self)
         hfs_find(self)
@@ -485,6 +486,18 @@ def rar_find(L):
     for at in find_all(L.d, b"Rar!\x1a\x07", limit=1):
         L.header(at, 48, "rar marker and main header")
         L.field(at + 12, 2, "rar4 main header size")
+
+
+def arj_find(L):
+    # 60 EA, basic header size; the fixed fields of the main header and the
+    # first file header (method, sizes, CRC), then the first file's data.
+    for at in find_all(L.d, b"\x60\xea", limit=2):
+        L.header(at, 4 + 30, "arj header")
+        L.field(at + 2, 2, "arj basic header size")
+        L.field(at + 4, 1, "arj first header size")
+        L.field(at + 4 + 5, 1, "arj method")
+        L.field(at + 4 + 12, 4, "arj compressed size")
+        L.field(at + 4 + 16, 4, "arj original size")
 
 
 def compress_find(L):

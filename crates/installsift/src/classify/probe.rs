@@ -267,6 +267,7 @@ pub(crate) fn carried_archive(s: &Subject<'_>) -> Option<Hit> {
             Format::Zip => Family::ZipSfx,
             Format::Cab => Family::CabSfx,
             Format::Rar => Family::RarSfx,
+            Format::Arj => Family::ArjSfx,
             _ => return None,
         };
         Some(
