@@ -79,7 +79,7 @@ if [ "$ONLY" = all ]; then
     # Listings this script makes; fetch.sh makes installshield__*, xar.sh
     # (npm) xar__* and pkg__*: those stay.
     find reference -maxdepth 1 -name '*.tsv' ! -name 'installshield__*' \
-        ! -name 'xar__*' ! -name 'pkg__*' ! -name 'szdd__*' ! -name 'kwaj__*' ! -name 'iso__*' ! -name 'carve__*' -delete
+        ! -name 'xar__*' ! -name 'pkg__*' ! -name 'szdd__*' ! -name 'kwaj__*' ! -name 'iso__*' ! -name 'carve__*' ! -name 'zip_legacy__*' -delete
 else
     rm -rf nsis
     rm -f malformed/nsis_* reference/nsis__*.tsv
