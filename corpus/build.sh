@@ -664,6 +664,9 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/carve.sh; fi
 
 # ARJ archives, methods 0-4, SFX (see src/tools/arj.sh; arj, 7zz, faketime)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/arj.sh; fi
+
+# 16-bit NE executables, constructed (see src/tools/ne.sh; winedump, zip, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/ne.sh; fi
 # compressed streams, tar, cpio and the payloads installers carry in them
 # (see src/tools/streams.sh; it needs tar, cpio, gzip, bzip2, xz, bsdtar, 7zz)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/streams.sh; fi

@@ -60,6 +60,7 @@ seed pbzx "$C"/streams/*.pbzx
 seed tar "$C"/streams/*.tar "$C"/malformed/streams_*.tar
 seed cpio "$C"/streams/*.cpio "$C"/malformed/streams_*.cpio
 seed arj "$C"/arj/*.arj
+seed ne "$C"/ne/*.exe
 mkdir -p "$LOG"/seeds-bcj2 # a tiny Omaha BCJ2 split: header, 10 main bytes, 5 range-coder bytes
 python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<5I',10,10,0,0,5)+b'0123456789'+bytes(5))" \
     > "$LOG"/seeds-bcj2/tiny
@@ -155,9 +156,9 @@ run szdd "$EACH_T"
 run kwaj "$EACH_T"
 run iso "$EACH_T" 262144
 wait
-for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio arj; do run "$t" "$EACH_T"; done
+for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do run "$t" "$EACH_T"; done
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj iso gzip bzip2 xz lzma pbzx bcj2 tar cpio arj; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj iso gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

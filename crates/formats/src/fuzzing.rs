@@ -46,6 +46,7 @@ pub const FORMATS: &[&str] = &[
     "cpio",
     "bcj2",
     "arj",
+    "ne",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

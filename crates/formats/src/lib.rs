@@ -44,6 +44,7 @@ pub mod installshield;
 pub mod iso;
 pub mod lzma;
 pub mod lzma_alone;
+pub mod ne;
 pub mod nsis;
 pub mod pbzx;
 pub mod pe;
@@ -121,6 +122,8 @@ pub enum Metadata {
     Bcj2(Box<bcj2::Bcj2Info>),
     /// ARJ archive facts.
     Arj(Box<arj::ArjInfo>),
+    /// 16-bit NE executable facts.
+    Ne(Box<ne::NeInfo>),
 }
 
 /// What a parser decided about its node.
@@ -169,6 +172,8 @@ pub static HANDLERS: &[Handler] = &[
     bcj2::HANDLER,
     tar::HANDLER,
     cpio::HANDLER,
+    // An MZ stub whose e_lfanew points at `NE` (a PE's points at `PE`).
+    ne::HANDLER,
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,

@@ -25,6 +25,7 @@
 //! | `bcj2` | an x86 BCJ2 split behind Omaha's 20-byte header (Omaha 1.3 payloads) | the joined file (a tar) |
 //! | `tar` | tar (ustar, pax, GNU long names) | files, every header checksum checked |
 //! | `cpio` | cpio (odc, newc, crc) | files, crc-format checks verified |
+//! | `ne` | 16-bit NE executables (Windows 3.x, OS/2) | `RCDATA`/custom resources, the overlay (or a container found in it) |
 //! | `pe` | PE (exe, dll, sys, efi): headers, version, manifest, Authenticode, Burn, Velopack | overlay (split around the signature), container resources, Burn containers, launcher records |
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
