@@ -24,7 +24,7 @@ seed scan "$C"/pe/*.exe "$C"/msi/*.msi "$C"/cab/*.cab "$C"/zip/*.zip "$C"/7z/*.7
 seed pe "$C"/pe/*.exe "$C"/pe/*.dll
 seed cfb "$C"/msi/*.msi "$C"/msi/*.msm "$C"/malformed/*.msi
 seed cab "$C"/cab/*.cab "$C"/msi/*.cab "$C"/malformed/*.cab
-seed zip "$C"/zip/*.zip "$C"/zip_legacy/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
+seed zip "$C"/zip/*.zip "$C"/zip_legacy/* "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
 seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 seed xml "$C"/clickonce/* "$C"/appinstaller/*

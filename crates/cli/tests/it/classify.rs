@@ -724,6 +724,19 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("zip_legacy/implode.zip", NotInstaller, None, None),
     ("zip_legacy/shrink.zip", NotInstaller, None, None),
     ("zip_legacy/reduce.zip", NotInstaller, None, None),
+    ("zip_legacy/commons_SHRUNK.ZIP", NotInstaller, None, None),
+    (
+        "zip_legacy/commons_imploding-4Kdict-2trees.zip",
+        NotInstaller,
+        None,
+        None,
+    ),
+    (
+        "zip_legacy/commons_imploding-8Kdict-3trees.zip",
+        NotInstaller,
+        None,
+        None,
+    ),
     ("ne/win16_plain.exe", NotInstaller, None, None),
     ("ne/win16_zip_sfx.exe", Installer, Some("zip-sfx"), None),
     (
