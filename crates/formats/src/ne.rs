@@ -121,11 +121,19 @@ fn type_name(id: u16) -> String {
     }
 }
 
-/// A length-prefixed string at `at`.
+/// A length-prefixed string at `at`: each byte as its Latin-1 character,
+/// control characters (C0 and C1) shown as `?`.
 fn pascal(data: &[u8], at: usize) -> Option<String> {
     let len = usize::from(*data.get(at)?);
     let b = data.get(at + 1..at + 1 + len)?;
-    Some(b.iter().map(|&c| char::from(c)).collect())
+    Some(
+        b.iter()
+            .map(|&c| match c {
+                0..=0x1F | 0x7F..=0x9F => '?',
+                c => char::from(c),
+            })
+            .collect(),
+    )
 }
 
 /// A type or resource id: an integer (high bit) or a name in the table.
@@ -133,7 +141,10 @@ fn id_name(data: &[u8], table: usize, id: u16, integer: fn(u16) -> String) -> St
     if id & 0x8000 != 0 {
         integer(id & 0x7FFF)
     } else {
-        pascal(data, table + usize::from(id)).unwrap_or_else(|| format!("#{id}"))
+        // Part of a child's path: no separators.
+        pascal(data, table + usize::from(id))
+            .map(|n| n.replace(['/', '\\'], "?"))
+            .unwrap_or_else(|| format!("#{id}"))
     }
 }
 
@@ -515,6 +526,16 @@ mod tests {
         // Not NE: a PE, or an MZ without NE.
         assert!(!sniff(&sample("pe/hello_x86.exe").expect("pe")));
         assert!(!sniff(b"MZ"));
+    }
+
+    #[test]
+    fn names_from_the_file_are_printable_and_never_split_a_path() {
+        assert_eq!(pascal(b"\x04a\x01/\x85", 0).as_deref(), Some("a?/?"));
+        assert_eq!(pascal(b"\x09short", 0), None);
+        // A resource named `../x` (name offset 0 in its table).
+        let table = b"\x04../x";
+        assert_eq!(id_name(table, 0, 0, |n| n.to_string()), "..?x");
+        assert_eq!(id_name(table, 0, 0x8005, |n| n.to_string()), "5");
     }
 
     #[test]
