@@ -39,9 +39,23 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
-    fn bit(&mut self) -> io::Result<u32> {
+    /// The next 16 bits, not consumed (zeros past the end: consuming them
+    /// is the error).
+    fn peek16(&self) -> u32 {
         let byte = usize::try_from(self.pos / 8).unwrap_or(usize::MAX);
-        let Some(&b) = self.data.get(byte) else {
+        let b = |i: usize| {
+            byte.checked_add(i)
+                .and_then(|k| self.data.get(k))
+                .map_or(0, |&x| u32::from(x))
+        };
+        let v = (b(0) << 16) | (b(1) << 8) | b(2);
+        (v >> (8 - (self.pos % 8) as u32)) & 0xFFFF
+    }
+
+    /// Consume `n` bits, which must lie inside the data.
+    fn consume(&mut self, n: u32) -> io::Result<()> {
+        self.pos += u64::from(n);
+        if self.pos > self.data.len() as u64 * 8 {
             return Err(self.err(
                 io::ErrorKind::UnexpectedEof,
                 format!(
@@ -49,17 +63,21 @@ impl Bits<'_> {
                     self.data.len()
                 ),
             ));
-        };
-        let shift = 7 - (self.pos % 8) as u32;
-        self.pos += 1;
-        Ok(u32::from((b >> shift) & 1))
+        }
+        Ok(())
     }
 
+    fn bit(&mut self) -> io::Result<u32> {
+        self.bits(1)
+    }
+
+    /// `n` (at most 16) bits.
     fn bits(&mut self, n: u32) -> io::Result<u32> {
-        let mut v = 0;
-        for _ in 0..n {
-            v = (v << 1) | self.bit()?;
+        if n == 0 {
+            return Ok(0);
         }
+        let v = self.peek16() >> (16 - n);
+        self.consume(n)?;
         Ok(v)
     }
 
@@ -78,23 +96,20 @@ impl Bits<'_> {
     }
 }
 
-/// A canonical Huffman code (shorter codes first, then by symbol), or a
-/// single symbol that takes no bits.
+/// A canonical Huffman code (shorter codes first, then by symbol), as a
+/// table indexed by the next `width` bits, the code's longest length
+/// (symbol << 5 | length; 0 where no code is assigned), or a single symbol
+/// that takes no bits.
 enum Code {
     Const(u16),
-    Tree {
-        /// Codes of each length.
-        count: [u16; MAX_LEN + 1],
-        /// Symbols ordered by (length, symbol).
-        symbols: Vec<u16>,
-    },
+    Table { width: u32, t: Vec<u32> },
 }
 
 impl Code {
     /// The code for `lens` (0 = unused); over-subscribed lengths are an
     /// error, an incomplete code is kept (its gaps fail when met).
     fn new(lens: &[u8], what: &str, bits: &Bits<'_>) -> io::Result<Code> {
-        let mut count = [0u16; MAX_LEN + 1];
+        let mut count = [0u32; MAX_LEN + 1];
         for &l in lens {
             let l = usize::from(l);
             if l > MAX_LEN {
@@ -111,39 +126,49 @@ impl Code {
                 return Err(bits.bad(format!("ARJ {what} code lengths are over-subscribed")));
             }
         }
-        count[0] = 0;
-        let mut symbols = Vec::with_capacity(lens.len());
+        // First code of each length.
+        let mut next = [0u32; MAX_LEN + 2];
+        let mut code = 0u32;
         for l in 1..=MAX_LEN {
-            for (s, &sl) in lens.iter().enumerate() {
-                if usize::from(sl) == l {
-                    symbols.push(s as u16);
-                }
+            code = (code + count.get(l - 1).copied().unwrap_or(0) * u32::from(l > 1)) << 1;
+            if let Some(n) = next.get_mut(l) {
+                *n = code;
             }
         }
-        Ok(Code::Tree { count, symbols })
+        let width = lens.iter().copied().max().map_or(1, u32::from).max(1);
+        let mut table = vec![0u32; 1 << width];
+        for (s, &l) in lens.iter().enumerate() {
+            let l = u32::from(l);
+            if l == 0 {
+                continue;
+            }
+            let Some(c) = next.get_mut(l as usize) else {
+                continue;
+            };
+            let from = (*c << (width - l)) as usize;
+            let to = ((*c + 1) << (width - l)) as usize;
+            *c += 1;
+            if let Some(slots) = table.get_mut(from..to) {
+                slots.fill(((s as u32) << 5) | l);
+            }
+        }
+        Ok(Code::Table { width, t: table })
     }
 
     fn decode(&self, bits: &mut Bits<'_>, what: &str) -> io::Result<usize> {
-        let (count, symbols) = match self {
+        let (width, table) = match self {
             Code::Const(s) => return Ok(usize::from(*s)),
-            Code::Tree { count, symbols } => (count, symbols),
+            Code::Table { width, t } => (*width, t),
         };
-        let (mut code, mut first, mut index) = (0i64, 0i64, 0i64);
-        for &n in count.iter().skip(1) {
-            code |= i64::from(bits.bit()?);
-            let n = i64::from(n);
-            if code - first < n {
-                let at = usize::try_from(index + code - first).unwrap_or(usize::MAX);
-                return symbols
-                    .get(at)
-                    .map(|&s| usize::from(s))
-                    .ok_or_else(|| bits.bad(format!("ARJ {what} code out of range")));
-            }
-            index += n;
-            first = (first + n) << 1;
-            code <<= 1;
+        let e = table
+            .get((bits.peek16() >> (16 - width)) as usize)
+            .copied()
+            .unwrap_or(0);
+        if e & 31 == 0 {
+            return Err(bits.bad(format!("ARJ {what} code is not assigned")));
         }
-        Err(bits.bad(format!("ARJ {what} code is not assigned")))
+        bits.consume(e & 31)?;
+        Ok((e >> 5) as usize)
     }
 }
 
