@@ -79,7 +79,7 @@ if [ "$ONLY" = all ]; then
     # Listings this script makes; fetch.sh makes installshield__*, xar.sh
     # (npm) xar__* and pkg__*: those stay.
     find reference -maxdepth 1 -name '*.tsv' ! -name 'installshield__*' \
-        ! -name 'xar__*' ! -name 'pkg__*' ! -name 'szdd__*' ! -name 'kwaj__*' ! -name 'iso__*' ! -name 'carve__*' -delete
+        ! -name 'xar__*' ! -name 'pkg__*' ! -name 'szdd__*' ! -name 'kwaj__*' ! -name 'iso__*' ! -name 'carve__*' ! -name 'zip_legacy__*' -delete
 else
     rm -rf nsis
     rm -f malformed/nsis_* reference/nsis__*.tsv
@@ -661,6 +661,12 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/iso.sh; fi
 # Containers after data of no known format (see src/tools/carve.sh; gcab, zip)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/carve.sh; fi
+
+# ARJ archives, methods 0-4, SFX (see src/tools/arj.sh; arj, 7zz, faketime)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/arj.sh; fi
+
+# 16-bit NE executables, constructed (see src/tools/ne.sh; winedump, zip, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/ne.sh; fi
 # compressed streams, tar, cpio and the payloads installers carry in them
 # (see src/tools/streams.sh; it needs tar, cpio, gzip, bzip2, xz, bsdtar, 7zz)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/streams.sh; fi

@@ -24,7 +24,7 @@ seed scan "$C"/pe/*.exe "$C"/msi/*.msi "$C"/cab/*.cab "$C"/zip/*.zip "$C"/7z/*.7
 seed pe "$C"/pe/*.exe "$C"/pe/*.dll
 seed cfb "$C"/msi/*.msi "$C"/msi/*.msm "$C"/malformed/*.msi
 seed cab "$C"/cab/*.cab "$C"/msi/*.cab "$C"/malformed/*.cab
-seed zip "$C"/zip/*.zip "$C"/nested/*.zip "$C"/malformed/*.zip
+seed zip "$C"/zip/*.zip "$C"/zip_legacy/* "$C"/nested/*.zip "$C"/malformed/*.zip
 seed sevenz "$C"/7z/*.7z "$C"/malformed/*.7z
 seed xar "$C"/xar/*.xar "$C"/pkg/*.pkg
 seed xml "$C"/clickonce/* "$C"/appinstaller/*
@@ -59,6 +59,8 @@ seed lzma "$C"/streams/*.lzma
 seed pbzx "$C"/streams/*.pbzx
 seed tar "$C"/streams/*.tar "$C"/malformed/streams_*.tar
 seed cpio "$C"/streams/*.cpio "$C"/malformed/streams_*.cpio
+seed arj "$C"/arj/*.arj
+seed ne "$C"/ne/*.exe
 mkdir -p "$LOG"/seeds-bcj2 # a tiny Omaha BCJ2 split: header, 10 main bytes, 5 range-coder bytes
 python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<5I',10,10,0,0,5)+b'0123456789'+bytes(5))" \
     > "$LOG"/seeds-bcj2/tiny
@@ -154,9 +156,9 @@ run szdd "$EACH_T"
 run kwaj "$EACH_T"
 run iso "$EACH_T" 262144
 wait
-for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio; do run "$t" "$EACH_T"; done
+for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do run "$t" "$EACH_T"; done
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj iso gzip bzip2 xz lzma pbzx bcj2 tar cpio; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj iso gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

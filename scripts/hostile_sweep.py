@@ -160,6 +160,8 @@ class Layout:
         inno_find(self)
         installshield_find(self)
         rar_find(self)
+        arj_find(self)
+        ne_find(self)
         streams_find(self)
         dmg_find(self)
         hfs_find(self)
@@ -485,6 +487,43 @@ def rar_find(L):
     for at in find_all(L.d, b"Rar!\x1a\x07", limit=1):
         L.header(at, 48, "rar marker and main header")
         L.field(at + 12, 2, "rar4 main header size")
+
+
+def ne_find(L):
+    # A 16-bit NE: MZ whose e_lfanew points at NE; the header's table offsets
+    # and counts, the first resource type block.
+    d = L.d
+    if d[:2] != b"MZ":
+        return
+    lf = rd(d, 0x3C, 4)
+    if lf is None or d[lf:lf + 2] != b"NE":
+        return
+    L.field(0x3C, 4, "ne e_lfanew")
+    L.header(lf, 64, "ne header")
+    L.field(lf + 0x1C, 2, "ne segment count")
+    L.field(lf + 0x22, 2, "ne segment table offset")
+    L.field(lf + 0x24, 2, "ne resource table offset")
+    L.field(lf + 0x26, 2, "ne resident name table offset")
+    L.field(lf + 0x2C, 4, "ne non-resident name table offset")
+    L.field(lf + 0x32, 2, "ne alignment shift")
+    rs = rd(d, lf + 0x24, 2)
+    if rs is not None:
+        L.header(lf + rs, 2 + 8 + 12, "ne resource table")
+        L.field(lf + rs + 4, 2, "ne resource count")
+        L.field(lf + rs + 10, 2, "ne first resource offset")
+        L.field(lf + rs + 12, 2, "ne first resource length")
+
+
+def arj_find(L):
+    # 60 EA, basic header size; the fixed fields of the main header and the
+    # first file header (method, sizes, CRC), then the first file's data.
+    for at in find_all(L.d, b"\x60\xea", limit=2):
+        L.header(at, 4 + 30, "arj header")
+        L.field(at + 2, 2, "arj basic header size")
+        L.field(at + 4, 1, "arj first header size")
+        L.field(at + 4 + 5, 1, "arj method")
+        L.field(at + 4 + 12, 4, "arj compressed size")
+        L.field(at + 4 + 16, 4, "arj original size")
 
 
 def compress_find(L):

@@ -26,7 +26,7 @@ use super::{carved_len, find_embedded, Parsed};
 use installsift_model::{EntryInfo, EntryKind, Evidence, Format};
 
 /// The formats carved (7-Zip's signature search finds these in any file).
-const CARVED: &[Format] = &[Format::Cab, Format::Zip, Format::SevenZ];
+const CARVED: &[Format] = &[Format::Cab, Format::Zip, Format::SevenZ, Format::Arj];
 
 /// Carve `data` (a node of no known format).
 pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, _notes: &mut Notes) -> Opened<'a> {

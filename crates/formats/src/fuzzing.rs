@@ -45,6 +45,8 @@ pub const FORMATS: &[&str] = &[
     "tar",
     "cpio",
     "bcj2",
+    "arj",
+    "ne",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

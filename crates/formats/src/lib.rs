@@ -26,6 +26,7 @@
 use installsift_model::Format;
 use serde::Serialize;
 
+pub mod arj;
 pub mod bcj2;
 pub mod bzip;
 pub mod cab;
@@ -43,6 +44,7 @@ pub mod installshield;
 pub mod iso;
 pub mod lzma;
 pub mod lzma_alone;
+pub mod ne;
 pub mod nsis;
 pub mod pbzx;
 pub mod pe;
@@ -118,6 +120,10 @@ pub enum Metadata {
     Cpio(Box<cpio::CpioInfo>),
     /// Omaha BCJ2 split facts.
     Bcj2(Box<bcj2::Bcj2Info>),
+    /// ARJ archive facts.
+    Arj(Box<arj::ArjInfo>),
+    /// 16-bit NE executable facts.
+    Ne(Box<ne::NeInfo>),
 }
 
 /// What a parser decided about its node.
@@ -150,6 +156,7 @@ pub static HANDLERS: &[Handler] = &[
     nsis::HANDLER,
     inno::HANDLER,
     rar::HANDLER,
+    arj::HANDLER,
     xar::HANDLER,
     installshield::HANDLER,
     szdd::HANDLER,
@@ -165,6 +172,8 @@ pub static HANDLERS: &[Handler] = &[
     bcj2::HANDLER,
     tar::HANDLER,
     cpio::HANDLER,
+    // An MZ stub whose e_lfanew points at `NE` (a PE's points at `PE`).
+    ne::HANDLER,
     pe::HANDLER,
     xml::HANDLER,
     releases::HANDLER,
@@ -190,6 +199,8 @@ pub(crate) const EMBEDDED_MAGICS: &[(&[u8], Format)] = &[
     (b"MSCF\0\0\0\0", Format::Cab),
     (b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", Format::Cfb),
     (b"Rar!\x1a\x07", Format::Rar),
+    // Two bytes: the sniff (a main header whose CRC-32 matches) decides.
+    (arj::MAGIC, Format::Arj),
 ];
 
 /// First offset in `data[..window]` where an embedded container starts (its
@@ -255,6 +266,7 @@ pub(crate) fn carved_len(format: Format, data: &[u8]) -> Option<usize> {
                 at -= 1;
             }
         }
+        Format::Arj => arj::archive_len(data)?,
         _ => return None,
     };
     (len > 0 && len <= data.len()).then_some(len)

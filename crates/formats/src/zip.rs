@@ -33,6 +33,8 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipReadOptions};
 
+mod legacy;
+
 /// Longest archive comment kept in the report, in bytes (before UTF-8 decoding).
 const MAX_COMMENT: usize = 4096;
 
@@ -242,6 +244,11 @@ impl<R: Read + Seek> Container for CentralWalk<'_, R> {
                     // The crate's reader for entry `i` (it borrows the
                     // archive, so it is made here, not in a method).
                     if let Some(entry) = self.check.next.take() {
+                        if legacy_code(entry.method).is_some() {
+                            let at = entry.local;
+                            let local = at.and_then(|a| self.data.get(a..));
+                            return Some(legacy_entry(entry, local, &mut self.check));
+                        }
                         let opts = ZipReadOptions::new().ignore_crc32(true);
                         return Some(match self.archive.by_index_with_options(i, opts) {
                             Ok(file) => self.check.decode(entry, file),
@@ -322,6 +329,9 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
                     method: meta.compression(),
                     crc: meta.crc32(),
                     encrypted: meta.encrypted(),
+                    local: start
+                        .checked_sub(self.info.base_shift.unwrap_or(0))
+                        .and_then(|a| usize::try_from(a).ok()),
                     also: start
                         .checked_sub(self.info.base_shift.unwrap_or(0))
                         .and_then(|a| usize::try_from(a).ok())
@@ -346,7 +356,7 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
             ));
             return Some(missing(&entry, error));
         }
-        if !decodable(entry.method) {
+        if !decodable(entry.method) && legacy_code(entry.method).is_none() {
             return Some(unsupported(&entry, &format!("zip entry `{}`", entry.name)));
         }
         if let Some(error) = overlap(&mut self.spans, span, &entry.name) {
@@ -616,6 +626,52 @@ fn decodable(m: CompressionMethod) -> bool {
         && m != CompressionMethod::Aes
 }
 
+/// The method code when it is one of PKZIP 1.x's (shrink, reduce,
+/// implode), which our own decoders read (the `zip` crate does not).
+fn legacy_code(m: CompressionMethod) -> Option<u16> {
+    #[allow(deprecated)]
+    let code = m.to_u16();
+    (1..=6).contains(&code).then_some(code)
+}
+
+/// The entry for a shrunk, reduced or imploded file whose local header
+/// starts `local`: decoded by [`legacy`], its CRC-32 checked as it streams.
+fn legacy_entry<'s>(
+    entry: File,
+    local: Option<&'s [u8]>,
+    check: &'s mut Pending,
+) -> container::Entry<'s> {
+    let what = format!("zip entry `{}`", entry.name);
+    let code = legacy_code(entry.method).unwrap_or(0);
+    let Some(local) = local.filter(|l| l.starts_with(b"PK\x03\x04")) else {
+        let error = Error::malformed(format!("{what}: no local file header where it points"));
+        return missing(&entry, error);
+    };
+    let (Some(flags), Some(nlen), Some(xlen)) =
+        (le_u16(local, 6), le_u16(local, 26), le_u16(local, 28))
+    else {
+        return missing(
+            &entry,
+            Error::truncated(format!("{what}: local header cut short")),
+        );
+    };
+    let start = 30 + usize::from(nlen) + usize::from(xlen);
+    let data = usize::try_from(entry.compressed)
+        .ok()
+        .and_then(|c| local.get(start..start.checked_add(c)?));
+    let Some(data) = data else {
+        let error = Error::truncated(format!(
+            "{what}: {} compressed bytes declared, the archive ends first",
+            entry.compressed
+        ));
+        return missing(&entry, error);
+    };
+    match legacy::Decoder::new(code, flags, data, entry.size) {
+        Some(d) => check.decode(entry, d),
+        None => unsupported(&entry, &what),
+    }
+}
+
 /// The missing entry for a file whose method we cannot decode.
 fn unsupported<'s>(entry: &File, what: &str) -> container::Entry<'s> {
     let error = Error::unsupported(format!(
@@ -662,6 +718,8 @@ struct File {
     /// Other copies of the CRC-32 the archive carries (the local header's,
     /// the data descriptor's), with where they lie: each must match too.
     also: Vec<(String, u32)>,
+    /// Offset of its local header in the node's bytes, when known.
+    local: Option<usize>,
 }
 
 impl File {
@@ -684,6 +742,7 @@ impl File {
             crc,
             encrypted: flags & 1 != 0,
             also: Vec::new(),
+            local: None,
         }
     }
 
@@ -905,7 +964,7 @@ fn unpack_found<'a, 's>(
         let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
         return missing(&entry, error);
     }
-    if !decodable(entry.method) {
+    if !decodable(entry.method) && legacy_code(entry.method).is_none() {
         return unsupported(&entry, what);
     }
     let rest = match at_header {
@@ -918,6 +977,9 @@ fn unpack_found<'a, 's>(
         Ok(rest) => rest,
         Err(error) => return missing(&entry, error),
     };
+    if legacy_code(entry.method).is_some() {
+        return legacy_entry(entry, Some(rest), check);
+    }
     // Decode the entry whose local header starts `rest`, with the sizes and
     // CRC we determined (from the header or its data descriptor).
     *cursor = Cursor::new(rest);

@@ -12,6 +12,7 @@
 //! | `nsis` | NSIS data (zlib, NSIS-bzip2, LZMA; solid or not; 1.x–3.x) | files the script writes, the uninstaller |
 //! | `inno` | Inno Setup setup data (1.2.10–6.7.x; newer IDs recognised) | files, every checksum the version carries |
 //! | `rar` | RAR 4 and 5 | stored files (CRC-32 checked); compressed ones listed |
+//! | `arj` | ARJ (methods 0–4; `-je` self-extractors in an overlay or carved) | files (our decoders, CRC-32 checked) |
 //! | `xar` | xar and macOS flat `.pkg` | files, TOC and file checksums checked |
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
 //! | `szdd` | `COMPRESS.EXE` SZDD files (`SETUP.EX_`) | the one file, named as 7-Zip names it |
@@ -24,6 +25,7 @@
 //! | `bcj2` | an x86 BCJ2 split behind Omaha's 20-byte header (Omaha 1.3 payloads) | the joined file (a tar) |
 //! | `tar` | tar (ustar, pax, GNU long names) | files, every header checksum checked |
 //! | `cpio` | cpio (odc, newc, crc) | files, crc-format checks verified |
+//! | `ne` | 16-bit NE executables (Windows 3.x, OS/2) | `RCDATA`/custom resources, the overlay (or a container found in it) |
 //! | `pe` | PE (exe, dll, sys, efi): headers, version, manifest, Authenticode, Burn, Velopack | overlay (split around the signature), container resources, Burn containers, launcher records |
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |

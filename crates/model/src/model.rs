@@ -79,6 +79,11 @@ pub enum Format {
     /// An x86 BCJ2 split in four streams behind Google Omaha's 20-byte
     /// header (an Omaha 1.3 metainstaller's decoded payload).
     Bcj2,
+    /// ARJ archive (ARJ 2.x/3.x, ARJ32).
+    Arj,
+    /// 16-bit Windows / OS/2 "New Executable" (an MZ stub whose `e_lfanew`
+    /// points at `NE`).
+    Ne,
     /// Not recognised.
     Unknown,
 }
@@ -118,6 +123,8 @@ impl Format {
             Format::Tar => "tar",
             Format::Cpio => "cpio",
             Format::Bcj2 => "bcj2",
+            Format::Arj => "arj",
+            Format::Ne => "ne",
             Format::Unknown => "unknown",
         }
     }
@@ -187,6 +194,8 @@ pub enum Family {
     Nsis,
     /// PE carrying a RAR archive.
     RarSfx,
+    /// A stub carrying an ARJ archive (ARJ's `-je` self-extractors).
+    ArjSfx,
     /// Inno Setup.
     Inno,
     /// InstallShield (Setup Launcher, cab or MSI payload).
@@ -257,6 +266,7 @@ impl Family {
             Family::CabSfx => "cab-sfx",
             Family::Nsis => "nsis",
             Family::RarSfx => "rar-sfx",
+            Family::ArjSfx => "arj-sfx",
             Family::Inno => "inno",
             Family::InstallShield => "installshield",
             Family::WixBurn => "wix-burn",
@@ -564,6 +574,8 @@ pub enum Check {
     /// checksum; content), and of the image's data fork (the `koly`
     /// trailer's checksum, on the image's own bytes).
     UdifCrc32,
+    /// ARJ file CRC-32 (content).
+    ArjCrc32,
 }
 
 impl Check {
@@ -593,6 +605,7 @@ impl Check {
             Check::CpioCrc => "cpio-crc",
             Check::Authenticode => "authenticode",
             Check::UdifCrc32 => "udif-crc32",
+            Check::ArjCrc32 => "arj-crc32",
         }
     }
 

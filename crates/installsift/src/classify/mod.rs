@@ -269,7 +269,13 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
         ));
     } else if matches!(
         s.format,
-        Format::Cab | Format::Zip | Format::SevenZ | Format::Rar | Format::Tar | Format::Cpio
+        Format::Cab
+            | Format::Zip
+            | Format::SevenZ
+            | Format::Rar
+            | Format::Arj
+            | Format::Tar
+            | Format::Cpio
     ) {
         out.evidence.push(Evidence::strong(
             "plain-archive",

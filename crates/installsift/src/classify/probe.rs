@@ -267,6 +267,7 @@ pub(crate) fn carried_archive(s: &Subject<'_>) -> Option<Hit> {
             Format::Zip => Family::ZipSfx,
             Format::Cab => Family::CabSfx,
             Format::Rar => Family::RarSfx,
+            Format::Arj => Family::ArjSfx,
             _ => return None,
         };
         Some(
@@ -768,6 +769,41 @@ pub(crate) fn msu_layout(s: &Subject<'_>) -> Option<Hit> {
 /// The XML document kind of a node, when it is one installsift knows.
 /// A xar laid out as a macOS flat package: `Distribution` (product archive)
 /// or `PackageInfo` (component package) at the top of its TOC.
+/// A 16-bit InstallShield setup launcher (InstallShield 3–5's `SETUP.EXE`):
+/// an NE program (not a library) whose version-info company or module
+/// description names InstallShield (or Stirling Technologies, its first
+/// name) and whose file description or module name says setup (`Setup
+/// Launcher`, `ISSET_SE`). Other InstallShield NE files (`_ISDEL.EXE`, the
+/// resource DLL `_setup.dll`) are components, not the installer.
+pub(crate) fn ne_installshield(s: &Subject<'_>) -> Option<Hit> {
+    let Some(crate::formats::Metadata::Ne(ne)) = s.metadata else {
+        return None;
+    };
+    if ne.dll {
+        return None;
+    }
+    let lower = |t: &str| t.to_ascii_lowercase();
+    let company = ne.version("CompanyName").map(lower).unwrap_or_default();
+    let desc = lower(&ne.description);
+    let maker = ["installshield", "stirling technologies"]
+        .iter()
+        .find(|m| company.contains(*m) || desc.contains(*m))?;
+    let what = ne.version("FileDescription").map(lower).unwrap_or_default();
+    let module = lower(&ne.module_name);
+    if !(what.contains("setup") || module.starts_with("isset") || module == "setup") {
+        return None;
+    }
+    Some(Hit::at(
+        format!(
+            "16-bit NE setup program by {maker}: module `{}`, description `{}`, FileDescription `{}`",
+            ne.module_name,
+            ne.description,
+            ne.version("FileDescription").unwrap_or_default()
+        ),
+        Some(ne.header_offset),
+    ))
+}
+
 pub(crate) fn xar_pkg(s: &Subject<'_>) -> Option<Hit> {
     let Some(crate::formats::Metadata::Xar(x)) = s.metadata else {
         return None;

@@ -243,6 +243,25 @@ pub(crate) static RULES: &[Rule] = &[
         Installer(Family::Dmg),
         Always("UDIF disk image (`koly` trailer)"),
     ),
+    // ------------------------------------------------------------ NE (16-bit)
+    strong(
+        "ne-installshield-setup",
+        Format::Ne,
+        Installer(Family::InstallShield),
+        Probe(probe::ne_installshield),
+    ),
+    strong(
+        "ne-carries-installer",
+        Format::Ne,
+        CarriedInstaller,
+        Probe(probe::carried_installer),
+    ),
+    strong(
+        "ne-carries-archive",
+        Format::Ne,
+        Payload,
+        Probe(probe::carried_archive),
+    ),
     // ------------------------------------------------------------ PE: installers
     strong(
         "pe-carries-installer",

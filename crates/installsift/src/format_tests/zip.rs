@@ -245,7 +245,9 @@ fn encrypted_and_unsupported_entries_do_not_stop_the_listing() {
     // readme.txt: set the encryption flag (general purpose bit 0) in both headers.
     d[6] |= 1;
     d[cd + 8] |= 1;
-    // config.ini (second local header / central entry): method 6 (Implode).
+    // config.ini (second local header / central entry): method 7 (PKWARE's
+    // reserved "tokenizing" method, which nothing decodes; 6, Implode, is
+    // decoded since the PKZIP 1.x methods landed).
     let lh2 = d[4..]
         .windows(4)
         .position(|w| w == b"PK\x03\x04")
@@ -257,8 +259,8 @@ fn encrypted_and_unsupported_entries_do_not_stop_the_listing() {
         .expect("second entry")
         + cd
         + 4;
-    d[lh2 + 8] = 6;
-    d[ch2 + 10] = 6;
+    d[lh2 + 8] = 7;
+    d[ch2 + 10] = 7;
     let r = Scanner::new().scan_bytes("odd.zip", &d);
     let c = &r.root.children;
     assert_eq!(c.len(), 4);
