@@ -67,10 +67,9 @@ def corpus_cli_jsonl() -> bytes:
     return run_cli("scan", "--format", "jsonl", "corpus").stdout
 
 
-@pytest.fixture(autouse=True)
-def _at_root(monkeypatch):
-    # Records name inputs as given: every test scans `corpus/…` from the root.
-    monkeypatch.chdir(ROOT)
+# Records name inputs as given: every test scans `corpus/…` from the root
+# (module-scoped fixtures too, hence not monkeypatch).
+os.chdir(ROOT)
 
 
 @pytest.fixture(autouse=True)
