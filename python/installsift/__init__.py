@@ -66,6 +66,9 @@ __all__ = [
     "scan_path",
     "scan_paths",
     "scan_paths_jsonl",
+    "scan_path_arrow",
+    "scan_paths_arrow",
+    "scan_bytes_arrow",
     "to_arrow",
     "write_parquet",
 ]
@@ -365,6 +368,70 @@ def export(
         err.export = result
         raise err
     return result
+
+
+def scan_paths_arrow(
+    paths: Union[PathLike, Iterable[PathLike]],
+    *,
+    hashes: Hashes = ("sha256",),
+    max_depth: Optional[int] = None,
+    limits: Optional[Mapping[str, int]] = None,
+    threads: Optional[int] = None,
+) -> "pyarrow.Table":  # noqa: F821
+    """``to_arrow(scan_paths(...))``, built without a Python object per
+    value (the fast way to a table; needs ``pyarrow``). Unreadable inputs
+    raise ``UnreadableInputError`` with ``table`` set to the others' rows.
+
+    >>> t = installsift.scan_paths_arrow("corpus/msi/simple.msi")
+    >>> t.equals(installsift.to_arrow(installsift.scan_path("corpus/msi/simple.msi")))
+    True
+    """
+    from .arrow import from_lines
+
+    lines, failures = _native.scan_paths_arrow_lines(
+        _paths(paths), _hash_names(hashes), _limits(max_depth, limits), _threads(threads)
+    )
+    table = from_lines(lines)
+    if failures:
+        err = UnreadableInputError(
+            "; ".join(msg for _, msg in failures) + f" ({len(failures)} input(s) unreadable)"
+        )
+        err.failures = list(failures)
+        err.table = table
+        raise err
+    return table
+
+
+def scan_path_arrow(
+    path: PathLike,
+    *,
+    hashes: Hashes = ("sha256",),
+    max_depth: Optional[int] = None,
+    limits: Optional[Mapping[str, int]] = None,
+    threads: Optional[int] = None,
+) -> "pyarrow.Table":  # noqa: F821
+    """``to_arrow(scan_path(...))``, built in C++ (see ``scan_paths_arrow``)."""
+    return scan_paths_arrow([path], hashes=hashes, max_depth=max_depth, limits=limits, threads=threads)
+
+
+def scan_bytes_arrow(
+    data: Union[bytes, bytearray, memoryview],
+    name: str = "<bytes>",
+    *,
+    hashes: Hashes = ("sha256",),
+    max_depth: Optional[int] = None,
+    limits: Optional[Mapping[str, int]] = None,
+) -> "pyarrow.Table":  # noqa: F821
+    """``to_arrow(scan_bytes(...))``, built in C++ (see ``scan_paths_arrow``)."""
+    from .arrow import from_lines
+
+    if isinstance(data, memoryview):
+        data = data.tobytes()
+    if not isinstance(data, (bytes, bytearray)):
+        raise BadArgumentError(f"data: expected bytes, got {type(data).__name__}")
+    if not isinstance(name, str):
+        raise BadArgumentError(f"name: expected a string, got {name!r}")
+    return from_lines(_native.scan_bytes_arrow_lines(data, name, _hash_names(hashes), _limits(max_depth, limits)))
 
 
 def to_arrow(records: Iterable[Record]) -> "pyarrow.Table":  # noqa: F821

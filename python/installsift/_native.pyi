@@ -25,6 +25,18 @@ def scan_bytes_jsonl(
     hashes: Sequence[str],
     limits: Mapping[str, int],
 ) -> bytes: ...
+def scan_paths_arrow_lines(
+    paths: Sequence[str],
+    hashes: Sequence[str],
+    limits: Mapping[str, int],
+    threads: Optional[int] = None,
+) -> Tuple[bytes, List[Tuple[str, str]]]: ...
+def scan_bytes_arrow_lines(
+    data: Union[bytes, bytearray],
+    name: str,
+    hashes: Sequence[str],
+    limits: Mapping[str, int],
+) -> bytes: ...
 def limits_table() -> List[Tuple[str, int, str, str, int]]: ...
 def export_formats() -> List[str]: ...
 def export_paths(

@@ -42,7 +42,10 @@ import json
 import os
 from typing import Any, Dict, Iterable, List, Union
 
+import io
+
 import pyarrow as pa
+import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from ._native import InstallsiftError
@@ -104,6 +107,25 @@ def to_arrow(records: Iterable[Record]) -> pa.Table:
                 value = _json(value)
             columns[name].append(value)
     return pa.table({name: pa.array(columns[name], type=typ) for name, typ, _, _ in _COLUMNS}, schema=SCHEMA)
+
+
+def from_lines(lines: bytes) -> pa.Table:
+    """The table of the lines ``_native.scan_*_arrow_lines`` render (the
+    records with their JSON columns already JSON text), read by Arrow's
+    C++ JSON reader: the same table ``to_arrow`` makes of the records,
+    without a Python object per value. A field the schema does not know
+    is an error, as in ``to_arrow``."""
+    if not lines:
+        return SCHEMA.empty_table()
+    try:
+        t = pj.read_json(
+            io.BytesIO(lines),
+            read_options=pj.ReadOptions(use_threads=False, block_size=max(len(lines), 1 << 20)),
+            parse_options=pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="error"),
+        )
+    except pa.ArrowInvalid as e:
+        raise InstallsiftError(f"records that do not fit the Arrow schema: {e}") from None
+    return t.select(SCHEMA.names).cast(SCHEMA)
 
 
 def from_arrow(table: Union[pa.Table, pa.RecordBatch]) -> List[Record]:

@@ -43,7 +43,6 @@ job: the executors import ``installsift`` from it::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -81,26 +80,49 @@ def _arrow_schema():
     return to_arrow_schema(spark_schema())
 
 
-def nodes_table(records: List[dict], input_name: str, schema: pa.Schema) -> pa.Table:
-    """One input's records as rows of the output schema."""
-    import installsift
+class Rows:
+    """Node rows of many inputs, turned into Arrow batches of the output
+    schema a few thousand rows at a time (the columns added per input cost
+    more than the scan of a small file when done one input at a time)."""
 
-    t = installsift.to_arrow(records)
-    top = records[0].get("family") if records else None
-    n = t.num_rows
-    t = t.append_column("input", pa.array([input_name] * n, pa.string()))
-    t = t.append_column(PARTITION, pa.array([top or "none"] * n, pa.string()))
-    t = t.append_column("input_error", pa.nulls(n, pa.string()))
-    return t.cast(schema)
+    FLUSH = 4096
 
+    def __init__(self, schema: pa.Schema):
+        self.schema = schema
+        self.tables: List[pa.Table] = []
+        self.inputs: List[str] = []
+        self.tops: List[str] = []
+        self.rows = 0
 
-def failed_row(input_name: str, message: str, schema: pa.Schema) -> pa.Table:
-    """The row of an input that could not be read."""
-    cols = {f.name: pa.nulls(1, f.type) for f in schema}
-    cols["input"] = pa.array([input_name], pa.string())
-    cols[PARTITION] = pa.array(["unreadable"], pa.string())
-    cols["input_error"] = pa.array([message], pa.string())
-    return pa.table(cols, schema=schema)
+    def add(self, table: pa.Table, input_name: str) -> Iterator[pa.RecordBatch]:
+        """One input's nodes (``installsift.scan_*_arrow``)."""
+        n = table.num_rows
+        top = (table.column("family")[0].as_py() if n else None) or "none"
+        self.tables.append(table)
+        self.inputs.extend([input_name] * n)
+        self.tops.extend([top] * n)
+        self.rows += n
+        if self.rows >= self.FLUSH:
+            yield from self.flush()
+
+    def failed(self, input_name: str, message: str) -> Iterator[pa.RecordBatch]:
+        """The row of an input that could not be read: its other fields null."""
+        yield from self.flush()
+        cols = {f.name: pa.nulls(1, f.type) for f in self.schema}
+        cols["input"] = pa.array([input_name], pa.string())
+        cols[PARTITION] = pa.array(["unreadable"], pa.string())
+        cols["input_error"] = pa.array([message], pa.string())
+        yield from pa.table(cols, schema=self.schema).to_batches()
+
+    def flush(self) -> Iterator[pa.RecordBatch]:
+        if not self.tables:
+            return
+        t = pa.concat_tables(self.tables)
+        t = t.append_column("input", pa.array(self.inputs, pa.string()))
+        t = t.append_column(PARTITION, pa.array(self.tops, pa.string()))
+        t = t.append_column("input_error", pa.nulls(t.num_rows, pa.string()))
+        self.tables, self.inputs, self.tops, self.rows = [], [], [], 0
+        yield from t.cast(self.schema).to_batches()
 
 
 def _name(uri: str, root_uri: str, root_given: str) -> str:
@@ -119,34 +141,35 @@ def scan_binary(batches: Iterator[pa.RecordBatch], options: dict) -> Iterator[pa
     """mapInArrow: (path, content) rows of binaryFile -> node rows."""
     import installsift
 
-    schema = _arrow_schema()
+    rows = Rows(_arrow_schema())
     for batch in batches:
         uris = batch.column("path").to_pylist()
         contents = batch.column("content")
         for i, uri in enumerate(uris):
             name = _name(uri, options["root_uri"], options["root_given"])
             data = contents[i].as_buffer()
-            jsonl = installsift.scan_bytes_jsonl(
-                memoryview(data) if data is not None else b"", name,
+            table = installsift.scan_bytes_arrow(
+                data.to_pybytes() if data is not None else b"", name,
                 hashes=options["hashes"], limits=options["limits"],
             )
-            records = [json.loads(line) for line in jsonl.splitlines()]
-            yield from nodes_table(records, name, schema).to_batches()
+            yield from rows.add(table, name)
+    yield from rows.flush()
 
 
 def scan_paths(batches: Iterator[pa.RecordBatch], options: dict) -> Iterator[pa.RecordBatch]:
     """mapInArrow: (path) rows -> node rows, each file read by path."""
     import installsift
 
-    schema = _arrow_schema()
+    rows = Rows(_arrow_schema())
     for batch in batches:
         for p in batch.column("path").to_pylist():
             try:
-                records = installsift.scan_path(p, hashes=options["hashes"], limits=options["limits"], threads=1)
+                table = installsift.scan_path_arrow(p, hashes=options["hashes"], limits=options["limits"], threads=1)
             except installsift.UnreadableInputError as e:
-                yield from failed_row(p, "; ".join(m for _, m in e.failures), schema).to_batches()
+                yield from rows.failed(p, "; ".join(m for _, m in e.failures))
                 continue
-            yield from nodes_table(records, p, schema).to_batches()
+            yield from rows.add(table, p)
+    yield from rows.flush()
 
 
 def walk(root: str) -> List[str]:

@@ -26,6 +26,32 @@ def test_the_corpus_round_trips_through_arrow_and_parquet(corpus_cli_jsonl, tmp_
     assert installsift.from_arrow(back) == records
 
 
+def test_the_fast_tables_are_to_arrow_of_the_cli_records(corpus_cli_jsonl):
+    want = installsift.to_arrow(records_of(corpus_cli_jsonl))
+    got = installsift.scan_paths_arrow("corpus")
+    assert got.schema == SCHEMA
+    assert got.equals(want)
+    names = "sha256,sha1,md5,authenticode,imphash"
+    cli = run_cli("scan", "-f", "jsonl", "--hashes", names, "corpus/signed_real").stdout
+    assert installsift.scan_path_arrow("corpus/signed_real", hashes=names).equals(installsift.to_arrow(records_of(cli)))
+    data = open("corpus/msi/simple.msi", "rb").read()
+    assert installsift.scan_bytes_arrow(data, "x.msi").equals(installsift.to_arrow(installsift.scan_bytes(data, "x.msi")))
+
+
+def test_the_fast_table_keeps_what_the_readers_of_arrow_cannot_tell(tmp_path):
+    # Control characters, non-ASCII and nested JSON survive the C++ reader.
+    name = "d\u00e9j\u00e0 \"q\"\t\x01.bin"
+    t = installsift.scan_bytes_arrow(b"MZ", name)
+    assert t.column("path").to_pylist() == [[name]]
+    assert installsift.from_arrow(t) == installsift.scan_bytes(b"MZ", name)
+
+
+def test_an_unreadable_input_keeps_the_other_rows(tmp_path):
+    with pytest.raises(installsift.UnreadableInputError) as e:
+        installsift.scan_paths_arrow(["corpus/msi/simple.msi", str(tmp_path / "no")])
+    assert e.value.table.equals(installsift.scan_path_arrow("corpus/msi/simple.msi"))
+
+
 def test_columns_are_typed():
     recs = installsift.scan_path("corpus/msi/simple.msi", hashes="sha1,md5")
     t = installsift.to_arrow(recs)

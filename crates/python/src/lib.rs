@@ -13,6 +13,7 @@
 //! |---|---|
 //! | `scan_paths_jsonl(paths, hashes, limits, threads)` | `(jsonl bytes, [(path, error)])` |
 //! | `scan_bytes_jsonl(data, name, hashes, limits)` | `jsonl bytes` |
+//! | `scan_paths_arrow_lines(…)`, `scan_bytes_arrow_lines(…)` | the same, nested fields as JSON text, for `pyarrow.json` |
 //! | `export_paths(paths, to, options, hashes, limits, threads)` | `([part bytes], [warning], summary, [(path, error)])` |
 //! | `limits_table()` | `[(name, default value, default as read, meaning, max)]` |
 #![deny(unsafe_code)]
@@ -134,6 +135,124 @@ fn scan_bytes_jsonl<'py>(
         let report = scanner.scan_bytes(&name, &data);
         render::render(&report, Format::Jsonl)
     })?;
+    Ok(PyBytes::new(py, &out))
+}
+
+/// One line per node for Arrow's JSON reader: the record with the fields
+/// the Arrow table holds as JSON text (`installsift.arrow`'s "json"
+/// columns: installer, evidence, error_details, entry, metadata) as
+/// strings holding their JSON, so that `pyarrow.json` builds the table in
+/// C++ with every other column typed. Each text is that field serialized
+/// on its own by the same `Serialize` as the JSONL, keys in the JSONL's
+/// order: the text `json.dumps` gives of the record's value.
+fn write_arrow_lines(out: &mut Vec<u8>, report: &installsift::Report) -> Result<(), String> {
+    fn text<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, String> {
+        serde_json::to_string(v).map_err(|e| e.to_string())
+    }
+    let mut result = Ok(());
+    report.root.walk(&mut |node| {
+        if result.is_err() {
+            return;
+        }
+        result = (|| {
+            let info = &node.info;
+            let mut v = serde_json::to_value(info).map_err(|e| e.to_string())?;
+            let texts = [
+                (
+                    "installer",
+                    info.installer.as_deref().map(text).transpose()?,
+                ),
+                ("evidence", Some(text(&info.evidence)?)),
+                (
+                    "error_details",
+                    (!info.errors.is_empty())
+                        .then(|| text(&info.errors))
+                        .transpose()?,
+                ),
+                ("entry", info.entry.as_ref().map(text).transpose()?),
+                ("metadata", info.metadata.as_ref().map(text).transpose()?),
+            ];
+            for (key, t) in texts {
+                match (v.get_mut(key), t) {
+                    (Some(x), Some(t)) => *x = serde_json::Value::String(t),
+                    (None, None) => {}
+                    _ => {
+                        return Err(format!(
+                            "{key}: present in the record and not in the node, or the other way"
+                        ))
+                    }
+                }
+            }
+            serde_json::to_writer(&mut *out, &v).map_err(|e| e.to_string())?;
+            out.push(b'\n');
+            Ok(())
+        })();
+    });
+    result
+}
+
+fn json_error(e: String) -> PyErr {
+    InstallsiftError::new_err(format!("rendering a record: {e}"))
+}
+
+/// [`scan_paths_jsonl`] as lines for Arrow's JSON reader
+/// ([`write_arrow_lines`]).
+#[pyfunction]
+#[pyo3(signature = (paths, hashes, limits, threads=None))]
+fn scan_paths_arrow_lines<'py>(
+    py: Python<'py>,
+    paths: Vec<PathBuf>,
+    hashes: Vec<String>,
+    limits: BTreeMap<String, u64>,
+    threads: Option<usize>,
+) -> PyResult<(Bound<'py, PyBytes>, Vec<Failure>)> {
+    let scanner = scanner(&hashes, &limits)?;
+    let threads = self::threads(threads);
+    let (out, failed) = py
+        .detach(move || -> Result<(Vec<u8>, Vec<Failure>), String> {
+            let map = |_: &std::path::Path, result: installsift::Result<installsift::Report>| {
+                result.map(|report| {
+                    let mut lines = Vec::new();
+                    write_arrow_lines(&mut lines, &report).map(|()| lines)
+                })
+            };
+            let mut out = Vec::new();
+            let mut failed = Vec::new();
+            let mut error = None;
+            scanner.scan_paths_map(&paths, threads, &map, &mut |path, result| match result {
+                Ok(Ok(lines)) => out.extend_from_slice(&lines),
+                Ok(Err(e)) => {
+                    error.get_or_insert(e);
+                }
+                Err(e) => failed.push((path.to_string_lossy().into_owned(), e.to_string())),
+            });
+            match error {
+                Some(e) => Err(e),
+                None => Ok((out, failed)),
+            }
+        })
+        .map_err(json_error)?;
+    Ok((PyBytes::new(py, &out), failed))
+}
+
+/// [`scan_bytes_jsonl`] as lines for Arrow's JSON reader.
+#[pyfunction]
+#[pyo3(signature = (data, name, hashes, limits))]
+fn scan_bytes_arrow_lines<'py>(
+    py: Python<'py>,
+    data: PyBackedBytes,
+    name: String,
+    hashes: Vec<String>,
+    limits: BTreeMap<String, u64>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let scanner = scanner(&hashes, &limits)?;
+    let out = py
+        .detach(move || {
+            let report = scanner.scan_bytes(&name, &data);
+            let mut out = Vec::new();
+            write_arrow_lines(&mut out, &report).map(|()| out)
+        })
+        .map_err(json_error)?;
     Ok(PyBytes::new(py, &out))
 }
 
@@ -410,6 +529,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(scan_paths_jsonl, m)?)?;
     m.add_function(wrap_pyfunction!(scan_bytes_jsonl, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_paths_arrow_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_bytes_arrow_lines, m)?)?;
     m.add_function(wrap_pyfunction!(limits_table, m)?)?;
     m.add_function(wrap_pyfunction!(export_formats, m)?)?;
     m.add_function(wrap_pyfunction!(export_paths, m)?)?;
