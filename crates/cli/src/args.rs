@@ -61,6 +61,28 @@ pub(crate) enum Command {
     /// the output could not be written, 2 on usage errors.
     #[command(after_help = EXPORT_HELP)]
     Export(ExportArgs),
+    /// Which input, and which path inside it, carried a file of this
+    /// SHA-256: looked up in JSONL indexes written by `scan --format jsonl`.
+    ///
+    /// Prints one line per node found, tab-separated: the input, its family
+    /// (or verdict when not an installer), the path inside it (` > `
+    /// between levels, `-` for the input itself), the node's format.
+    /// Exit status: 0 when found, 1 when not, 2 on usage errors or an
+    /// index that cannot be read.
+    #[command(
+        after_help = "Example:\n  installsift scan --format jsonl -o index.jsonl /mnt/share\n  installsift where 69a907f55f9c8ac6d789c47de7cf6a3a41e9a4d410df25ae665558e1d9f658a0 --index index.jsonl"
+    )]
+    Where(WhereArgs),
+}
+
+#[derive(clap::Args)]
+pub(crate) struct WhereArgs {
+    /// The SHA-256 to look for (64 hex digits).
+    pub(crate) sha256: String,
+    /// A JSONL index (`installsift scan --format jsonl` output), or a
+    /// directory whose `*.jsonl` files are read (sorted by name).
+    #[arg(long, required = true, value_name = "DIR_OR_FILE")]
+    pub(crate) index: Vec<PathBuf>,
 }
 
 #[derive(clap::Args)]

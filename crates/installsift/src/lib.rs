@@ -64,6 +64,7 @@ pub mod extract;
 mod feed;
 mod guard;
 mod inputs;
+pub mod provenance;
 pub mod render;
 mod report;
 mod scan;
