@@ -11,6 +11,7 @@ Two checks, both run in .ci/run:
        installsift          -> model, formats
        installsift-export   -> installsift
        installsift-cli      -> installsift, export (+ formats, model in tests)
+       installsift-python   -> installsift, export (+ model)
 
    so the parsers can never name the engine, nor the vocabulary anything.
 
@@ -46,6 +47,8 @@ ALLOWED = {
     "installsift": {"installsift-model", "installsift-formats"},
     "installsift-export": {"installsift"},
     "installsift-cli": {"installsift", "installsift-export", "installsift-formats", "installsift-model"},
+    # The Python binding: the engine's public API and the exports, like the CLI.
+    "installsift-python": {"installsift", "installsift-export", "installsift-model"},
 }
 
 

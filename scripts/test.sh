@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's one test command (README, "Two commands"; .ci/run calls it).
 # Installs the reference tools the differential and cross-check tests compare
-# against (Debian packages) when they are missing, then runs every test.
+# against (Debian packages) when they are missing, then runs every test:
+# cargo's, then Python's (scripts/test_python.sh: the wheel, pytest, Spark).
 # Extra arguments go to `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,3 +25,6 @@ if ((${#missing[@]})); then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 cargo test --locked "$@"
+# The Python package, the Spark job and the DuckDB query (issue 20):
+# builds the wheel, installs Python packages and a JRE when missing.
+scripts/test_python.sh

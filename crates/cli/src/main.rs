@@ -8,7 +8,7 @@
 
 mod args;
 
-use args::{Cli, Command, DiffArgs, DiffFormat, ExportArgs, ExtractArgs, ScanArgs};
+use args::{Cli, Command, DiffArgs, DiffFormat, ExportArgs, ExtractArgs, ScanArgs, WhereArgs};
 use clap::Parser;
 use installsift::render::{self, Progress, Totals};
 use installsift::{ReadMode, Scanner};
@@ -33,6 +33,76 @@ fn main() -> ExitCode {
             print_all(&out, "completions")
         }
         Command::Man { subcommand } => man(subcommand.as_deref()),
+        Command::Where(args) => where_(args),
+    }
+}
+
+/// The index files an `--index` names: the file, or a directory's
+/// `*.jsonl` files sorted by path.
+fn index_files(index: &std::path::Path) -> io::Result<Vec<std::path::PathBuf>> {
+    if !index.is_dir() {
+        return Ok(vec![index.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for e in walkdir::WalkDir::new(index).sort_by_file_name() {
+        let e = e.map_err(io::Error::other)?;
+        if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "jsonl") {
+            files.push(e.into_path());
+        }
+    }
+    Ok(files)
+}
+
+fn where_(args: WhereArgs) -> ExitCode {
+    let sha256 = match installsift::hash::Sha256::from_hex(args.sha256.trim()) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("installsift where: `{}`: {e}", args.sha256);
+            return ExitCode::from(2);
+        }
+    };
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut found = 0u64;
+    let mut write_error = None;
+    for index in &args.index {
+        let files = match index_files(index) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("installsift where: {}: {e}", index.display());
+                return ExitCode::from(2);
+            }
+        };
+        for file in files {
+            let read = std::fs::File::open(&file).and_then(|f| {
+                installsift::provenance::find_in_jsonl(
+                    &mut io::BufReader::new(f),
+                    &sha256,
+                    &mut |m| {
+                        found += 1;
+                        if write_error.is_none() {
+                            if let Err(e) = writeln!(out, "{m}") {
+                                write_error = Some(e);
+                            }
+                        }
+                    },
+                )
+            });
+            if let Err(e) = read {
+                eprintln!("installsift where: {}: {e}", file.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Some(e) = write_error.or_else(|| out.flush().err()) {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("installsift where: writing output: {e}");
+            return ExitCode::from(2);
+        }
+    }
+    if found > 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -67,6 +67,7 @@ pub mod extract;
 mod feed;
 mod guard;
 mod inputs;
+pub mod provenance;
 pub mod render;
 mod report;
 mod scan;

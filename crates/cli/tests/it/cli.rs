@@ -645,3 +645,86 @@ fn passwords_open_encrypted_7z_data_and_headers() {
         );
     }
 }
+
+/// `installsift where` answers for a nested file's SHA-256 with the outer
+/// input and the path inside it, from an index `scan --format jsonl` wrote.
+#[test]
+fn where_names_the_input_and_path_of_a_nested_file() {
+    let dir = std::env::temp_dir().join(format!("installsift-where-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("shards")).expect("mkdir");
+    let index = dir.join("shards").join("a.jsonl");
+    let scan = installsift()
+        .args(["scan", "--format", "jsonl", "-o"])
+        .arg(&index)
+        .arg(corpus().join("nested"))
+        .arg(corpus().join("msi").join("simple.msi"))
+        .output()
+        .expect("run");
+    assert_eq!(scan.status.code(), Some(0));
+    let text = std::fs::read_to_string(&index).expect("index");
+    let deep: serde_json::Value = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|v| v["depth"] == 3)
+        .expect("a node three levels down");
+    let sha = deep["sha256"].as_str().expect("hashed");
+    let path: Vec<&str> = deep["path"]
+        .as_array()
+        .expect("path")
+        .iter()
+        .map(|s| s.as_str().expect("string"))
+        .collect();
+    // A file and a directory of shards give the same answer.
+    for at in [index.clone(), dir.clone()] {
+        let out = installsift()
+            .args(["where", sha, "--index"])
+            .arg(&at)
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = format!(
+            "{}\tnot-installer\t{}\t{}\n",
+            path[0],
+            path[1..].join(" > "),
+            deep["format"].as_str().expect("format")
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want);
+    }
+    // The MSI's own hash: the input itself, with its family.
+    let msi = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|v| v["depth"] == 0 && v["family"] == "msi")
+        .expect("the msi's line");
+    let out = installsift()
+        .args(["where", msi["sha256"].as_str().expect("hashed"), "--index"])
+        .arg(&index)
+        .output()
+        .expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\tmsi\t-\tmsi\n", msi["path"][0].as_str().expect("input"))
+    );
+    // Not found: 1; not a digest: 2.
+    let absent = "0".repeat(64);
+    let out = installsift()
+        .args(["where", &absent, "--index"])
+        .arg(&index)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let out = installsift()
+        .args(["where", "xyz", "--index"])
+        .arg(&index)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}
