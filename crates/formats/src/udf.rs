@@ -1525,3 +1525,166 @@ mod tests {
         assert!(!l.entries.is_empty());
     }
 }
+
+#[cfg(test)]
+mod metadata_partition {
+    //! No tool on Debian writes files into a UDF 2.50+ file system with a
+    //! metadata partition (mkudffs does so only for write-once media, over a
+    //! virtual partition): pycdlib.iso is rewritten into that layout here, as
+    //! Windows install media have it: a type-2 map, a metadata file (type
+    //! 250) whose two extents hold the partition's blocks in swapped halves,
+    //! and the file set, the root and `sources` reached through it.
+    use super::*;
+    use crate::container::{list, Listed};
+    use crate::test_support::sample;
+    use installsift_model::Limits;
+
+    fn retag(d: &mut [u8], at: usize, len: usize) {
+        d[at + 10..at + 12].copy_from_slice(&((len - 16) as u16).to_le_bytes());
+        let crc = crc_itu(&d[at + 16..at + len]);
+        d[at + 8..at + 10].copy_from_slice(&crc.to_le_bytes());
+        d[at + 4] = (0..16)
+            .filter(|&k| k != 4)
+            .fold(0u8, |s, k| s.wrapping_add(d[at + k]));
+    }
+
+    fn put32(d: &mut [u8], at: usize, v: u32) {
+        d[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    }
+
+    #[test]
+    fn files_are_read_through_the_metadata_file() {
+        let mut d = sample("udf/pycdlib.iso").expect("sample");
+        let bs = 2048;
+        let a = 256 * bs;
+        let (len, loc) = (le_u32(&d, a + 16).unwrap(), le_u32(&d, a + 20).unwrap());
+        let vds: Vec<usize> = (0..len as usize / bs)
+            .map(|k| (loc as usize + k) * bs)
+            .collect();
+        let pd = *vds.iter().find(|&&o| le_u16(&d, o) == Some(5)).unwrap();
+        let lvd = *vds.iter().find(|&&o| le_u16(&d, o) == Some(6)).unwrap();
+        let start = le_u32(&d, pd + 188).unwrap() as usize;
+        let plen = le_u32(&d, pd + 192).unwrap() as usize;
+        assert_eq!(start + plen + 1, d.len() / bs, "a last block to take");
+        let half = plen / 2;
+        // Physical block p of the partition is metadata block m.
+        let meta = |p: u32| -> u32 {
+            let h = half as u32;
+            if p >= h {
+                p - h
+            } else {
+                p + (plen as u32 - h)
+            }
+        };
+        // The partition grows by the last block (the second anchor): the
+        // metadata file's File Entry goes there.
+        put32(&mut d, pd + 192, plen as u32 + 1);
+        retag(&mut d, pd, 512);
+        let mfe = (start + plen) * bs;
+        d[mfe..mfe + bs].fill(0);
+        d[mfe] = 0x05; // tag 261
+        d[mfe + 1] = 0x01;
+        d[mfe + 2] = 2; // version
+        put32(&mut d, mfe + 12, plen as u32);
+        d[mfe + 27] = 250; // metadata file
+        d[mfe + 56..mfe + 64].copy_from_slice(&((plen * bs) as u64).to_le_bytes());
+        put32(&mut d, mfe + 172, 16);
+        put32(&mut d, mfe + 176, ((plen - half) * bs) as u32);
+        put32(&mut d, mfe + 180, half as u32);
+        put32(&mut d, mfe + 184, (half * bs) as u32);
+        put32(&mut d, mfe + 188, 0);
+        retag(&mut d, mfe, 176 + 16);
+        // The map: type 2, `*UDF Metadata Partition` on partition 0.
+        let maps = lvd + 440 + le_u32(&d, lvd + 264).unwrap() as usize;
+        let m = &mut d[maps..maps + 64];
+        m.fill(0);
+        m[0] = 2;
+        m[1] = 64;
+        m[5..28].copy_from_slice(b"*UDF Metadata Partition");
+        m[28..30].copy_from_slice(&0x0250u16.to_le_bytes());
+        m[36] = 1;
+        m[40..44].copy_from_slice(&(plen as u32).to_le_bytes());
+        m[44..48].copy_from_slice(&(plen as u32).to_le_bytes());
+        m[48..52].copy_from_slice(&u32::MAX.to_le_bytes());
+        let table = le_u32(&d, lvd + 264).unwrap() + 64;
+        put32(&mut d, lvd + 264, table);
+        put32(&mut d, lvd + 268, 2);
+        d[lvd + 240..lvd + 242].copy_from_slice(&0x0250u16.to_le_bytes());
+        // The file set, its root and `sources` through the metadata partition.
+        let fsd_p = le_u32(&d, lvd + 252).unwrap();
+        put32(&mut d, lvd + 252, meta(fsd_p));
+        d[lvd + 256..lvd + 258].copy_from_slice(&1u16.to_le_bytes());
+        retag(&mut d, lvd, 440 + table as usize);
+        let fsd = (start + fsd_p as usize) * bs;
+        let root_p = le_u32(&d, fsd + 404).unwrap();
+        put32(&mut d, fsd + 404, meta(root_p));
+        d[fsd + 408..fsd + 410].copy_from_slice(&1u16.to_le_bytes());
+        retag(&mut d, fsd, 512);
+        let name = b"\x08sources";
+        let f = memchr::memmem::find_iter(&d, name)
+            .find(|&n| n >= 38 && le_u16(&d, n - 38) == Some(257))
+            .unwrap()
+            - 38;
+        let p = le_u32(&d, f + 24).unwrap();
+        put32(&mut d, f + 24, meta(p));
+        d[f + 28..f + 30].copy_from_slice(&1u16.to_le_bytes());
+        retag(&mut d, f, (38 + name.len()).div_ceil(4) * 4);
+
+        // Their directories' data too: a `short_ad` is in the partition of
+        // its File Entry (ECMA-167 4/14.14.1), the metadata partition now.
+        for p in [root_p, p] {
+            let fe = (start + p as usize) * bs;
+            assert_eq!(le_u16(&d, fe), Some(261));
+            let l_ea = le_u32(&d, fe + 168).unwrap() as usize;
+            let l_ad = le_u32(&d, fe + 172).unwrap() as usize;
+            assert_eq!((d[fe + 34] & 7, l_ad), (0, 8), "one short_ad");
+            let ad = fe + 176 + l_ea;
+            let pos = le_u32(&d, ad + 4).unwrap();
+            put32(&mut d, ad + 4, meta(pos));
+            retag(&mut d, fe, 176 + l_ea + l_ad);
+        }
+
+        let l = list(open, &d, &Limits::default(), 100);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        let Some(Metadata::Udf(i)) = &l.parsed.metadata else {
+            panic!()
+        };
+        assert_eq!(i.partition_maps, ["physical #0", "metadata on #0"]);
+        assert_eq!(i.revision, "2.50");
+        let clean = sample("udf/pycdlib.iso").expect("sample");
+        let want = list(open, &clean, &Limits::default(), 100);
+        let names = |l: &crate::container::Listing, data: &[u8]| {
+            let mut v: Vec<(String, Vec<u8>)> = l
+                .entries
+                .iter()
+                .map(|(n, _, x)| match x {
+                    Listed::Slice { at, len } => (n.clone(), data[*at..at + len].to_vec()),
+                    Listed::Decoded(Ok(b)) => (n.clone(), b.clone()),
+                    other => panic!("{n}: {other:?}"),
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names(&l, &d), names(&want, &clean));
+        assert_eq!(l.entries.len(), 4);
+
+        // The metadata file damaged: its mirror (the same block here) is
+        // tried, then the partition is not read, said; this bridge image's
+        // ISO 9660 tree is listed instead.
+        let mut bad = d.clone();
+        bad[mfe + 27] = 5;
+        retag(&mut bad, mfe, 176 + 16);
+        let l = list(open, &bad, &Limits::default(), 100);
+        assert_eq!(l.parsed.format, Format::Iso);
+        assert!(l.entries.iter().any(|e| e.0 == "SOURCES/INSTALL.WIM"));
+        assert!(
+            l.notes
+                .errors
+                .iter()
+                .any(|e| e.to_string().contains("metadata file")),
+            "{:?}",
+            l.notes.errors
+        );
+    }
+}
