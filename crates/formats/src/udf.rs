@@ -962,6 +962,8 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         Err(e) => {
             notes.error(e);
             if bridge {
+                // iso::open names the UDF descriptors again.
+                notes.evidence.retain(|e| e.signal != "udf-descriptors");
                 notes.error(Error::malformed(
                     "UDF file system not read: the ISO 9660 tree beside it is listed instead",
                 ));
@@ -1437,6 +1439,22 @@ mod tests {
             installsift_model::hash::to_hex(&sha2::Sha256::digest(b))
         );
         assert_eq!(info(&l).fragmented_files, 1);
+        // Two recorded extents that follow each other (as a file over 1 GiB
+        // is stored): one region of the image, the same bytes.
+        let mut d = clean.clone();
+        d[ad..ad + 4].copy_from_slice(&4096u32.to_le_bytes());
+        d[ad + 8..ad + 12].copy_from_slice(&4904u32.to_le_bytes());
+        d[ad + 12..ad + 16].copy_from_slice(&(pos + 2).to_le_bytes());
+        d[fe + 172..fe + 176].copy_from_slice(&16u32.to_le_bytes());
+        retag(&mut d, fe, 176 + l_ea + 16);
+        let l = listing(&d);
+        assert!(
+            matches!(find(&l), Listed::Slice { len: 9000, .. }),
+            "{:?}",
+            find(&l)
+        );
+        assert_eq!(rows(&l, &d), rows(&listing(&clean), &clean));
+        assert_eq!(info(&l).fragmented_files, 0);
         // A continuation extent pointing at a File Entry: malformed.
         let mut d = clean.clone();
         d[ad..ad + 4].copy_from_slice(&((3u32 << 30) | 2048).to_le_bytes());
