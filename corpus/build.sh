@@ -79,7 +79,7 @@ if [ "$ONLY" = all ]; then
     # Listings this script makes; fetch.sh makes installshield__*, xar.sh
     # (npm) xar__* and pkg__*: those stay.
     find reference -maxdepth 1 -name '*.tsv' ! -name 'installshield__*' \
-        ! -name 'xar__*' ! -name 'pkg__*' ! -name 'szdd__*' ! -name 'kwaj__*' ! -name 'iso__*' ! -name 'carve__*' ! -name 'zip_legacy__*' -delete
+        ! -name 'xar__*' ! -name 'pkg__*' ! -name 'szdd__*' ! -name 'kwaj__*' ! -name 'iso__*' ! -name 'udf__*' ! -name 'carve__*' ! -name 'zip_legacy__*' -delete
 else
     rm -rf nsis
     rm -f malformed/nsis_* reference/nsis__*.tsv
@@ -659,6 +659,8 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
 # ISO 9660 images (see src/tools/iso.sh; genisoimage, bsdtar)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/iso.sh; fi
+# UDF images (see src/tools/udf.sh; genisoimage -udf, pycdlib, mkudffs)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/udf.sh; fi
 # Containers after data of no known format (see src/tools/carve.sh; gcab, zip)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/carve.sh; fi
 

@@ -167,6 +167,7 @@ class Layout:
         hfs_find(self)
         compress_find(self)
         iso_find(self)
+        udf_find(self)
         n = len(d)
         self.headers = sorted({(a, ln, w) for a, ln, w in self.headers if 0 <= a < n and ln > 0})
         seen = set()
@@ -561,6 +562,48 @@ def iso_find(L):
             L.field(root + 68 + 2, 4, "iso first record extent")
             L.field(root + 68 + 10, 4, "iso first record size")
             L.field(root + 68 + 25, 1, "iso first record flags")
+
+
+def udf_find(L):
+    """UDF: the volume recognition descriptors, the anchor at block 256, the
+    main volume descriptor sequence (partition and logical volume
+    descriptors, partition maps) and the File Set Descriptor."""
+    d = L.d
+    u16 = lambda a: int.from_bytes(d[a:a + 2], "little")
+    u32 = lambda a: int.from_bytes(d[a:a + 4], "little")
+    if not any(d[16 * 2048 + k * 2048 + 1:16 * 2048 + k * 2048 + 6] in (b"NSR02", b"NSR03")
+               for k in range(32)):
+        return
+    for bs in (2048, 512, 1024, 4096):
+        a = 256 * bs
+        if a + 32 <= len(d) and u16(a) == 2 and u32(a + 12) == 256:
+            break
+    else:
+        return
+    L.header(a, 32, "udf anchor")
+    L.field(a + 16, 4, "udf main vds length")
+    L.field(a + 20, 4, "udf main vds block")
+    L.field(a + 4, 1, "udf anchor tag checksum")
+    vds = u32(a + 20)
+    for k in range(min(u32(a + 16) // bs, 32)):
+        at = (vds + k) * bs
+        if at + 512 > len(d):
+            break
+        tag = u16(at)
+        if tag == 5:
+            L.header(at, 200, "udf partition descriptor")
+            L.field(at + 188, 4, "udf partition start")
+            L.field(at + 192, 4, "udf partition length")
+        elif tag == 6:
+            L.header(at, 512, "udf logical volume descriptor")
+            L.field(at + 212, 4, "udf logical block size")
+            L.field(at + 252, 4, "udf file set block")
+            L.field(at + 264, 4, "udf partition map table length")
+            L.field(at + 268, 4, "udf partition map count")
+            L.field(at + 440, 1, "udf first partition map type")
+            L.field(at + 441, 1, "udf first partition map length")
+        elif tag == 8:
+            break
 
 
 def streams_find(L):

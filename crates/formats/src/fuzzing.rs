@@ -47,6 +47,7 @@ pub const FORMATS: &[&str] = &[
     "bcj2",
     "arj",
     "ne",
+    "udf",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

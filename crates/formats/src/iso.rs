@@ -1,5 +1,5 @@
-//! ISO 9660 disk images (install media), with Joliet and Rock Ridge names,
-//! and UDF detected: the files are listed as regions of the image.
+//! ISO 9660 disk images (install media), with Joliet and Rock Ridge names;
+//! UDF is [`crate::udf`]'s: the files are listed as regions of the image.
 //!
 //! Layout (ECMA-119; Joliet; IEEE P1282 Rock Ridge over SUSP P1281; El
 //! Torito; ECMA-167 for UDF's volume recognition sequence):
@@ -40,9 +40,12 @@
 //!   boot image is a child `[BOOT]/Boot-<media>.img` (7-Zip's names), its
 //!   size the catalog's sector count × 512 for no-emulation images (the
 //!   floppy size for floppy emulation).
-//! - UDF is detected and named (`udf` in the metadata); its own file system
-//!   is not listed. An image that is UDF alone (no ISO 9660 tree) is format
-//!   `udf` with an `unsupported` error saying so.
+//! - UDF: an image with `NSR02`/`NSR03` is opened by [`crate::udf`] first
+//!   (its handler comes before this one; 7-Zip too lists a bridge image's
+//!   UDF tree). This module reads it only when the UDF structures cannot be
+//!   read (the errors say why): the ISO 9660 tree is then listed, with the
+//!   UDF named in the metadata (`udf`); an image that is UDF alone (no ISO
+//!   9660 tree) is format `udf` with an `unsupported` error.
 //!
 //! [`Limits::max_dir_depth`]: installsift_model::Limits::max_dir_depth
 

@@ -55,6 +55,7 @@ pub mod sevenz;
 mod stream;
 pub mod szdd;
 pub mod tar;
+pub mod udf;
 pub mod xar;
 pub mod xml;
 pub mod xz;
@@ -106,6 +107,8 @@ pub enum Metadata {
     Compress(Box<szdd::CompressInfo>),
     /// ISO 9660 / UDF image facts.
     Iso(Box<iso::IsoInfo>),
+    /// UDF file system facts.
+    Udf(Box<udf::UdfInfo>),
     /// gzip stream facts.
     Gzip(Box<gzip::GzipInfo>),
     /// xz stream facts.
@@ -181,6 +184,9 @@ pub static HANDLERS: &[Handler] = &[
     hfs::HANDLER,
     // Its signature lies at 32 KiB: after every format whose magic starts
     // the data (a PE or zip padded past 32 KiB is not an image).
+    // UDF (`NSR02`/`NSR03` among the descriptors at 32 KiB) before ISO 9660:
+    // 7-Zip lists a bridge image's UDF tree, and so do we.
+    udf::HANDLER,
     iso::HANDLER,
     // No magic: a plausible header whose data decodes to one of the above.
     lzma_alone::HANDLER,

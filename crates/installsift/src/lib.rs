@@ -31,7 +31,8 @@
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
 //! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |
 //! | `hfs` | HFS+ and HFSX volumes (a disk image's partition); APFS detected | files by full path, resource forks, extended attributes |
-//! | `iso` | ISO 9660 images (Joliet, Rock Ridge, El Torito; UDF named) | files as regions of the image, El Torito boot images |
+//! | `udf` | UDF 1.02–2.60 file systems (install media; bridge images listed by their UDF tree) | files as regions of the image, or streamed from their extents |
+//! | `iso` | ISO 9660 images (Joliet, Rock Ridge, El Torito) | files as regions of the image, El Torito boot images |
 //! | `lzma` | `.lzma` (LZMA alone) streams whose content is a known format (Omaha payloads) | the decoded file |
 //!
 //! A node no handler opens is searched for a cabinet, zip or 7z after its

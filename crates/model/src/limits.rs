@@ -238,9 +238,9 @@ limits! {
     /// of folders above a file in an HFS+ catalog. Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents or an HFS+ catalog";
     /// Nesting depth of directories walked in a disk image's file system
-    /// (ISO 9660). Default: 256 (ISO 9660 itself allows 8; Rock Ridge and
+    /// (ISO 9660, UDF). Default: 256 (ISO 9660 itself allows 8; Rock Ridge and
     /// Joliet trees go deeper).
-    max_dir_depth (MaxDirDepth): u32 = 256, "256", "directory nesting walked in a disk image's file system (ISO 9660)";
+    max_dir_depth (MaxDirDepth): u32 = 256, "256", "directory nesting walked in a disk image's file system (ISO 9660, UDF)";
     /// Bytes read from an input whose size the file system gives as 0: an
     /// empty file, or a pseudo-file (`/proc`, `/sys`) whose content exists
     /// only when it is read. Such an input is read to its end up to this

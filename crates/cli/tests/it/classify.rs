@@ -722,6 +722,11 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("iso/multi_extent.iso", NotInstaller, None, None),
     ("iso/plain.iso", NotInstaller, None, None),
     ("iso/rockridge.iso", NotInstaller, None, None),
+    ("udf/genisoimage_bridge.iso", NotInstaller, None, None),
+    ("udf/mkudffs_hd512.img", NotInstaller, None, None),
+    // A virtual partition (VAT), not read: what it holds is not known.
+    ("udf/mkudffs_vat.img", Unknown, None, None),
+    ("udf/pycdlib.iso", NotInstaller, None, None),
     ("carve/rust_logo_cab.png", Unknown, None, None),
     ("carve/stub_zip.sh", Unknown, None, None),
     ("zip_legacy/implode.zip", NotInstaller, None, None),

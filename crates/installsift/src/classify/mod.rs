@@ -282,10 +282,17 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             format!("{} archive without an executable stub", s.format),
             None,
         ));
-    } else if s.format == Format::Iso {
+    } else if matches!(s.format, Format::Iso | Format::Udf) {
         out.evidence.push(Evidence::strong(
             "plain-archive",
-            "ISO 9660 disk image: install media are judged by the files on them",
+            format!(
+                "{} disk image: install media are judged by the files on them",
+                if s.format == Format::Iso {
+                    "ISO 9660"
+                } else {
+                    "UDF"
+                }
+            ),
             None,
         ));
     } else if matches!(s.format, Format::Szdd | Format::Kwaj) {
