@@ -507,7 +507,8 @@ d=$(mktemp -d "$WORK"/ref.XXXXXX)
 7zz x -bd -bso0 -bsp0 -y -o"$d" "$WORK"/Module401.cab
 dir_tsv "$d" > "$(ref_name msi_real/Module401_wix5.msm)"
 [ -s "$(ref_name msi_real/Module401_wix5.msm)" ] || die "empty Module401_wix5.msm listing"
-for s in cab_real/libarchive_lzx_e8.cab cab_real/wix_native_test.cab cab_real/wix_signed_cab1.cab; do
+for s in cab_real/libarchive_lzx_e8.cab cab_real/wix_native_test.cab cab_real/wix_signed_cab1.cab \
+    cab_real/libmspack_mszip_lzx_qtm.cab; do
     ref_listing cabextract "$s"
     d=$(mktemp -d "$WORK"/lzx.XXXXXX)
     7zz x -bd -bso0 -bsp0 -y -o"$d" "$HERE/$s"

@@ -5,7 +5,7 @@
 //! own bounds-checked code and each folder is decoded by a streaming reader
 //! over its CFDATA blocks: MSZIP with `flate2` (the decoder the `cab` crate
 //! itself uses), LZX with our own decoder ([`lzx`]: exact E8 translation,
-//! typed errors). Not `cab::Cabinet`, because:
+//! typed errors), Quantum with our own decoder ([`quantum`]). Not `cab::Cabinet`, because:
 //! - its `read_file(name)` starts a new folder reader and decodes from the
 //!   folder's first block for every file (quadratic in the folder size), finds
 //!   files by name (wrong with duplicate names), and it panicked once in 5,000
@@ -33,7 +33,8 @@
 //!   the listing are errors too: another CFFILE after the `cFiles` counted,
 //!   folder bytes that belong to no file, data after a folder's last file,
 //!   CFDATA blocks that run past the cabinet's end.
-//! - Quantum folders → `Missing` children with an `unsupported` error. Files
+//! - Quantum folders are decoded by our own decoder ([`quantum`]), checked
+//!   byte for byte against cabextract. Files
 //!   continued from or into another cabinet of a set → `Missing` with an
 //!   `unsupported` error (one cabinet is parsed at a time).
 //! - Names are the stored names with `\` turned into `/` (as `7zz x` and
@@ -52,6 +53,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read};
 
 pub mod lzx;
+pub mod quantum;
 
 /// Cabinet facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -550,9 +552,12 @@ impl<'a> Walk<'a> {
                     "folder {k}: LZX window of 2^{w} bytes is invalid (cabinets use 2^15 to 2^21)"
                 ))),
             },
-            (None, Method::Quantum(_)) => Decoder::Failed(Error::unsupported(format!(
-                "folder {k}: Quantum compression is not decoded"
-            ))),
+            (None, Method::Quantum(w)) => match quantum::Quantum::new(w) {
+                Some(d) => Decoder::Quantum(Box::new(d)),
+                None => Decoder::Failed(Error::malformed(format!(
+                    "folder {k}: Quantum window of 2^{w} bytes is invalid (Quantum uses 2^10 to 2^21)"
+                ))),
+            },
             (None, Method::Unknown(bits)) => Decoder::Failed(Error::malformed(format!(
                 "folder {k}: unknown compression type {bits:#06x}"
             ))),
@@ -980,7 +985,8 @@ enum Decoder {
         inflater: Box<flate2::Decompress>,
     },
     Lzx(Box<lzx::Lzx>),
-    /// The folder cannot be decoded (Quantum, bad parameters).
+    Quantum(Box<quantum::Quantum>),
+    /// The folder cannot be decoded (bad parameters, unknown method).
     Failed(Error),
 }
 
@@ -989,7 +995,14 @@ const MSZIP_WINDOW: usize = 32 * 1024;
 impl Decoder {
     /// Decode one block into `out` (cleared first; its allocation is reused
     /// from block to block).
-    fn block(&mut self, packed: &[u8], out_len: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    /// `last`: the folder's last block.
+    fn block(
+        &mut self,
+        packed: &[u8],
+        out_len: usize,
+        last: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         out.clear();
         match self {
             Decoder::Stored => {
@@ -1041,6 +1054,13 @@ impl Decoder {
                 Error::Malformed { message, .. } => message,
                 other => other.to_string(),
             }),
+            Decoder::Quantum(q) => {
+                q.decode_block(packed, out_len, last, out)
+                    .map_err(|e| match e {
+                        Error::Malformed { message, .. } => message,
+                        other => other.to_string(),
+                    })
+            }
             Decoder::Failed(e) => Err(e.to_string()),
         }
     }
@@ -1150,7 +1170,11 @@ impl FolderReader<'_> {
                 )
             }
         };
-        match self.decoder.block(body, usize::from(ucb), &mut self.out) {
+        let last = self.blocks_left == 1;
+        match self
+            .decoder
+            .block(body, usize::from(ucb), last, &mut self.out)
+        {
             Ok(()) => self.out_pos = 0,
             Err(msg) => {
                 // Nothing of a bad block is delivered.

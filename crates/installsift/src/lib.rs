@@ -6,7 +6,7 @@
 //! | handler | what it opens | entries |
 //! |---|---|---|
 //! | `cfb` | compound files: MSI, MSM, MSP, transforms (tables, summary, Authenticode) | embedded cabinets' files named by the File table; streams holding a known format |
-//! | `cab` | Microsoft cabinets (stored, MSZIP, LZX; Quantum listed) | files, each folder decoded once, CFDATA checksums checked |
+//! | `cab` | Microsoft cabinets (stored, MSZIP, LZX, Quantum) | files, each folder decoded once, CFDATA checksums checked |
 //! | `7z` | 7z archives (LZMA/LZMA2, BCJ/BCJ2, ARM…/Delta filters, PPMd, BZip2, Deflate/Deflate64; AES listed) | files, CRC-32 checked |
 //! | `zip` | zip (stored, deflate, deflate64, bzip2, lzma, xz, ppmd; encrypted listed) | files, CRC-32 checked; local headers when the directory is lost |
 //! | `nsis` | NSIS data (zlib, NSIS-bzip2, LZMA; solid or not; 1.x–3.x) | files the script writes, the uninstaller |

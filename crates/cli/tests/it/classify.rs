@@ -33,6 +33,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     ("cab/large_mszip.cab", NotInstaller, None, None),
+    ("cab_real/libmspack_mszip_lzx_qtm.cab", NotInstaller, None, None),
     ("cab_real/libarchive_lzx_e8.cab", NotInstaller, None, None),
     ("cab_real/wix_native_test.cab", NotInstaller, None, None),
     ("cab_real/wix_signed_cab1.cab", NotInstaller, None, None),

@@ -368,22 +368,97 @@ fn damaged_header_fields_are_said_not_silent() {
     );
 }
 
+/// A real Quantum folder (libmspack's 1997 sample, made by Microsoft's
+/// tools): decoded to cabextract's bytes (the reference listing), the
+/// block checksums vouching for them.
 #[test]
-fn quantum_is_unsupported() {
-    let Some(mut d) = sample("cab/mszip.cab") else {
+fn quantum_folder_is_decoded() {
+    let Some(d) = sample("cab_real/libmspack_mszip_lzx_qtm.cab") else {
         return;
     };
-    // typeCompress of CFFOLDER 0 (offset 36 + 6): Quantum, level 7, memory 20.
-    d[42..44].copy_from_slice(&0x1472u16.to_le_bytes());
     let r = Scanner::new().scan_bytes("q.cab", &d);
-    assert_eq!(info(&r.root).methods, ["quantum"]);
-    assert_eq!(r.root.children.len(), 4);
-    assert!(
-        r.root
+    assert_eq!(info(&r.root).methods, ["lzx", "mszip", "quantum"]);
+    let q = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+        .expect("qtm.txt");
+    assert!(q.info.errors.is_empty(), "{:?}", q.info.errors);
+    assert_eq!(
+        q.info.sha256.map(|h| h.to_string()).as_deref(),
+        Some("bdcfdaf09e54d61f950b165b201d4ad5f5acfdecff1fc5641e382aa382c74b45")
+    );
+}
+
+/// Damaged Quantum data (the sample's Quantum block with its bytes
+/// flipped): the file is missing with a `malformed` error naming the
+/// Quantum block, or (when the bits still decode) fails its checksum;
+/// never a silent wrong hash.
+#[test]
+fn damaged_quantum_folder_is_an_error() {
+    let Some(d) = sample("cab_real/libmspack_mszip_lzx_qtm.cab") else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("q.cab", &d);
+    let good = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+        .and_then(|c| c.info.sha256)
+        .expect("qtm.txt hash");
+    // Folder 2's first CFDATA block: its offset from CFFOLDER 2 (the
+    // header is 36 bytes, each CFFOLDER 8).
+    let at = u32::from_le_bytes([d[36 + 16], d[37 + 16], d[38 + 16], d[39 + 16]]) as usize;
+    let cb = u16::from_le_bytes([d[at + 4], d[at + 5]]) as usize;
+    let mut failed = 0;
+    for i in 0..cb {
+        let mut m = d.clone();
+        m[at + 8 + i] ^= 0x5a;
+        let r = Scanner::new().scan_bytes("q.cab", &m);
+        let q = r
+            .root
             .children
             .iter()
-            .all(|c| c.info.errors[0].kind() == "unsupported"),
+            .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+            .expect("qtm.txt");
+        assert!(
+            !q.info.errors.is_empty() || q.info.sha256 == Some(good),
+            "byte {i}: a different hash with no error"
+        );
+        if q.info
+            .errors
+            .iter()
+            .any(|e| e.message().contains("Quantum"))
+        {
+            failed += 1;
+        }
+    }
+    assert!(failed > 0, "no flip made the Quantum decoder fail");
+}
+
+/// A Quantum window outside 2^10..2^21 (CFFOLDER 2's memory bits set to
+/// 9): the folder's file is missing with a `malformed` error.
+#[test]
+fn quantum_window_out_of_range_is_malformed() {
+    let Some(mut d) = sample("cab_real/libmspack_mszip_lzx_qtm.cab") else {
+        return;
+    };
+    d[36 + 16 + 6..36 + 16 + 8].copy_from_slice(&0x0972u16.to_le_bytes());
+    let r = Scanner::new().scan_bytes("q.cab", &d);
+    let q = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+        .expect("qtm.txt");
+    assert!(
+        q.info
+            .errors
+            .iter()
+            .any(|e| e.kind() == "malformed" && e.message().contains("Quantum window")),
         "{:?}",
-        r.root.children[0].info.errors
+        q.info.errors
     );
 }
