@@ -658,6 +658,8 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/longtail.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
 # COMPRESS.EXE files (see src/tools/compress.sh; mscompress, pylibmspack)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
+# Compiled HTML Help (see src/tools/chm.sh; chmcmd from fp-utils-3.2.2, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/chm.sh; fi
 # ISO 9660 images (see src/tools/iso.sh; genisoimage, bsdtar)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/iso.sh; fi
 # Containers after data of no known format (see src/tools/carve.sh; gcab, zip)

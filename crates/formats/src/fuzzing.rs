@@ -45,6 +45,7 @@ pub const FORMATS: &[&str] = &[
     "tar",
     "cpio",
     "bcj2",
+    "chm",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

@@ -31,6 +31,7 @@ pub mod bzip;
 pub mod cab;
 pub mod carve;
 pub mod cfb;
+pub mod chm;
 pub mod container;
 pub mod cpio;
 pub mod dmg;
@@ -118,6 +119,8 @@ pub enum Metadata {
     Cpio(Box<cpio::CpioInfo>),
     /// Omaha BCJ2 split facts.
     Bcj2(Box<bcj2::Bcj2Info>),
+    /// Compiled HTML Help (CHM) facts.
+    Chm(Box<chm::ChmInfo>),
 }
 
 /// What a parser decided about its node.
@@ -154,6 +157,7 @@ pub static HANDLERS: &[Handler] = &[
     installshield::HANDLER,
     szdd::HANDLER,
     szdd::KWAJ_HANDLER,
+    chm::HANDLER,
     // A UDIF image is known by its trailer (any prefix may precede it): after
     // the formats whose magic is a structure, before the compressed streams,
     // whose 2-6 byte magics its first chunk starts with (bzip2, xz chunks).

@@ -16,6 +16,7 @@
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
 //! | `szdd` | `COMPRESS.EXE` SZDD files (`SETUP.EX_`) | the one file, named as 7-Zip names it |
 //! | `kwaj` | `COMPRESS.EXE` KWAJ files (stored, XOR, LZSS, MS-ZIP; LZ+Huffman listed) | the one file, named by its header |
+//! | `chm` | Compiled HTML Help (`ITSF`; section 0 stored, section 1 LZX with its reset table) | the `/` files 7-Zip lists |
 //! | `dmg` | Apple UDIF disk images (zlib, bzip2, LZFSE, ADC, xz, raw, zero chunks) | partitions, CRC-32 checked |
 //! | `gzip` | gzip streams (multi-member) | the decoded file, every member's CRC-32 and ISIZE checked |
 //! | `bzip2` | bzip2 streams (multi-stream) | the decoded file, block and stream CRCs checked by the decoder |

@@ -222,6 +222,12 @@ limits! {
     /// it, neither are version info and manifest) and the node says so.
     /// Default: 32 MiB (real DLLs read well under 1 MiB of names).
     max_pe_name_bytes (MaxPeNameBytes): u64 = 32 << 20, "32 MiB", "bytes of export, import and DLL names one PE's tables make the parser read (entries sharing one long name multiply it)";
+    /// Bytes of a CHM's compressed (LZX) section decoded a second time to
+    /// reach a file that starts before the decoder's position (files whose
+    /// ranges overlap): each such file restarts decoding at its reset
+    /// point, so files sharing one long range would multiply the work.
+    /// Past it, such files are missing with a limit error. Default 256 MiB.
+    max_redecoded_bytes (MaxRedecodedBytes): u64 = 256 << 20, "256 MiB", "bytes of a CHM's compressed section decoded again for files whose ranges overlap; past it they are missing";
     /// Nesting depth of directory entries in a xar table of contents, and
     /// of folders above a file in an HFS+ catalog. Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents or an HFS+ catalog";
@@ -253,7 +259,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 20);
+        assert_eq!(LIMITS.len(), 21);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

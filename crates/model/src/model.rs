@@ -79,6 +79,8 @@ pub enum Format {
     /// An x86 BCJ2 split in four streams behind Google Omaha's 20-byte
     /// header (an Omaha 1.3 metainstaller's decoded payload).
     Bcj2,
+    /// Microsoft Compiled HTML Help (`ITSF`): a help file's pages and images.
+    Chm,
     /// Not recognised.
     Unknown,
 }
@@ -118,6 +120,7 @@ impl Format {
             Format::Tar => "tar",
             Format::Cpio => "cpio",
             Format::Bcj2 => "bcj2",
+            Format::Chm => "chm",
             Format::Unknown => "unknown",
         }
     }
