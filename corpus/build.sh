@@ -658,6 +658,8 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/longtail.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
 # COMPRESS.EXE files (see src/tools/compress.sh; mscompress, pylibmspack)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
+# Cabinet sets (see src/tools/cab_set.sh; gcab, faketime, cabextract, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/cab_set.sh; fi
 # Compiled HTML Help (see src/tools/chm.sh; chmcmd from fp-utils-3.2.2, 7zz)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/chm.sh; fi
 # ISO 9660 images (see src/tools/iso.sh; genisoimage, bsdtar)
