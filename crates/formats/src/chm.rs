@@ -491,6 +491,16 @@ impl Section1<'_> {
         self.uncompressed.div_ceil(FRAME as u64)
     }
 
+    /// Compressed bytes of the frames that hold section bytes
+    /// `start..end` (none when the reset table does not locate them).
+    fn packed_between(&self, start: u64, end: u64) -> Option<u64> {
+        let first = start / FRAME as u64;
+        let last = end.saturating_sub(1) / FRAME as u64;
+        let to = self.frame_start((last + 1).min(self.table_entries))?;
+        let from = self.frame_start(first)?;
+        to.checked_sub(from).filter(|&n| n > 0)
+    }
+
     /// Compressed offset of frame `i`'s start (the end of the content for
     /// the frame after the last entry).
     fn frame_start(&self, i: u64) -> Option<u64> {
@@ -840,10 +850,13 @@ impl Container for Walk<'_> {
                             },
                             Ok(()) => {
                                 self.reading = Some(what);
+                                // The compressed bytes of the frames the file
+                                // spans, for the engine's ratio check.
+                                let stored = r.s.packed_between(offset, offset + length);
                                 Data::Decode {
                                     reader: Box::new(r.take(length)),
                                     declared: Some(length),
-                                    stored: None,
+                                    stored,
                                 }
                             }
                         }

@@ -70,3 +70,35 @@ fn a_cut_help_file_says_what_it_lost() {
         );
     }
 }
+
+/// A file of the compressed section carries the compressed size of its
+/// frames: the engine's ratio check applies (ratio 2, no floor: the
+/// 300 KB page, text compressed about fivefold, goes over it).
+#[test]
+fn compressed_files_are_ratio_checked() {
+    let Some(d) = sample("chm/chmcmd_help.chm") else {
+        return;
+    };
+    let limits = crate::Limits {
+        max_ratio: 2,
+        ratio_floor: 0,
+        ..crate::Limits::default()
+    };
+    let r = Scanner::new()
+        .with_limits(limits)
+        .scan_bytes("help.chm", &d);
+    let big = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path[1] == "guide/big.html")
+        .expect("big.html");
+    assert!(
+        big.info
+            .errors
+            .iter()
+            .any(|e| e.limit_hit() == Some(crate::Limit::MaxRatio)),
+        "{:?}",
+        big.info.errors
+    );
+}
