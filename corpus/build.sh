@@ -507,7 +507,8 @@ d=$(mktemp -d "$WORK"/ref.XXXXXX)
 7zz x -bd -bso0 -bsp0 -y -o"$d" "$WORK"/Module401.cab
 dir_tsv "$d" > "$(ref_name msi_real/Module401_wix5.msm)"
 [ -s "$(ref_name msi_real/Module401_wix5.msm)" ] || die "empty Module401_wix5.msm listing"
-for s in cab_real/libarchive_lzx_e8.cab cab_real/wix_native_test.cab cab_real/wix_signed_cab1.cab; do
+for s in cab_real/libarchive_lzx_e8.cab cab_real/wix_native_test.cab cab_real/wix_signed_cab1.cab \
+    cab_real/libmspack_mszip_lzx_qtm.cab; do
     ref_listing cabextract "$s"
     d=$(mktemp -d "$WORK"/lzx.XXXXXX)
     7zz x -bd -bso0 -bsp0 -y -o"$d" "$HERE/$s"
@@ -657,6 +658,10 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/longtail.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
 # COMPRESS.EXE files (see src/tools/compress.sh; mscompress, pylibmspack)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
+# Cabinet sets (see src/tools/cab_set.sh; gcab, faketime, cabextract, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/cab_set.sh; fi
+# Compiled HTML Help (see src/tools/chm.sh; chmcmd from fp-utils-3.2.2, 7zz)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/chm.sh; fi
 # ISO 9660 images (see src/tools/iso.sh; genisoimage, bsdtar)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/iso.sh; fi
 # UDF images (see src/tools/udf.sh; genisoimage -udf, pycdlib, mkudffs)

@@ -166,6 +166,7 @@ class Layout:
         dmg_find(self)
         hfs_find(self)
         compress_find(self)
+        chm_find(self)
         iso_find(self)
         udf_find(self)
         n = len(d)
@@ -540,6 +541,28 @@ def compress_find(L):
         L.field(12, 2, "kwaj header flags")
         if d[12] & 1:
             L.field(14, 4, "kwaj unpacked length")
+
+
+def chm_find(L):
+    d = L.d
+    if d[:4] != b"ITSF" or len(d) < 0x60:
+        return
+    L.header(0, 0x60, "chm itsf header")
+    L.field(4, 4, "chm version")
+    L.field(0x38, 8, "chm header section 0 offset")
+    L.field(0x48, 8, "chm directory (itsp) offset")
+    L.field(0x58, 8, "chm content section 0 offset")
+    hs1 = struct.unpack_from("<Q", d, 0x48)[0]
+    if hs1 + 0x54 <= len(d) and d[hs1:hs1 + 4] == b"ITSP":
+        L.header(hs1, 0x54, "chm itsp header")
+        for off, what in ((0x10, "chunk size"), (0x20, "first pmgl"), (0x24, "last pmgl"), (0x2C, "chunk count")):
+            L.field(hs1 + off, 4, "chm " + what)
+    for at in find_all(d, b"PMGL", limit=4):
+        L.header(at, 0x14, "chm pmgl chunk header")
+    for at in find_all(d, b"LZXC", limit=1):
+        L.header(at - 4, 28, "chm lzx control data")
+        L.field(at + 8, 4, "chm lzx reset interval")
+        L.field(at + 12, 4, "chm lzx window size")
 
 
 def iso_find(L):

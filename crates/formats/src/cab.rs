@@ -5,7 +5,7 @@
 //! own bounds-checked code and each folder is decoded by a streaming reader
 //! over its CFDATA blocks: MSZIP with `flate2` (the decoder the `cab` crate
 //! itself uses), LZX with our own decoder ([`lzx`]: exact E8 translation,
-//! typed errors). Not `cab::Cabinet`, because:
+//! typed errors), Quantum with our own decoder ([`quantum`]). Not `cab::Cabinet`, because:
 //! - its `read_file(name)` starts a new folder reader and decodes from the
 //!   folder's first block for every file (quadratic in the folder size), finds
 //!   files by name (wrong with duplicate names), and it panicked once in 5,000
@@ -33,9 +33,13 @@
 //!   the listing are errors too: another CFFILE after the `cFiles` counted,
 //!   folder bytes that belong to no file, data after a folder's last file,
 //!   CFDATA blocks that run past the cabinet's end.
-//! - Quantum folders → `Missing` children with an `unsupported` error. Files
-//!   continued from or into another cabinet of a set → `Missing` with an
-//!   `unsupported` error (one cabinet is parsed at a time).
+//! - Quantum folders are decoded by our own decoder ([`quantum`]), checked
+//!   byte for byte against cabextract.
+//! - Cabinet sets ([`open_set`], `set.rs`): a last folder that continues
+//!   into the next cabinets is joined with them when the engine hands them
+//!   over, its files listed here; files of a folder begun in a previous
+//!   cabinet are left to it when it is present. Without the neighbour, the
+//!   files that need it are `Missing` with an `unsupported` error naming it.
 //! - Names are the stored names with `\` turned into `/` (as `7zz x` and
 //!   cabextract create them); names without the UTF-8 attribute that are not
 //!   valid UTF-8 are read as Latin-1.
@@ -52,6 +56,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read};
 
 pub mod lzx;
+pub mod quantum;
+mod set;
 
 /// Cabinet facts.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -183,6 +189,21 @@ struct FileEntry {
     size: u32,
     offset: u32,
     folder: u16,
+    /// What a cabinet set made of it (files continued across cabinets).
+    fate: Fate,
+}
+
+/// What becomes of a file of a cabinet set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Fate {
+    /// Listed with its folder (or, when it spans cabinets and no sibling
+    /// joined it, missing with `unsupported`).
+    Normal,
+    /// Its folder begins in the previous cabinet, which is present: the
+    /// previous cabinet lists it (with the whole folder, joined).
+    ListedByPrevious,
+    /// Its folder begins in a previous cabinet that is not present.
+    Missing(String),
 }
 
 struct Folder {
@@ -197,6 +218,33 @@ pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opene
     walk(data, None, notes)
 }
 
+/// Finds a cabinet of the same set by the name this one gives it
+/// (`szCabinetNext`, `szCabinetPrev`): its bytes, when the engine can see
+/// it (a file beside this one). The parser stays pure: it never looks for
+/// files itself.
+pub type Siblings<'r> = &'r dyn Fn(&str) -> Option<Vec<u8>>;
+
+/// [`open`] for a cabinet whose siblings the engine can hand over: a
+/// folder that continues into the next cabinets is joined with them
+/// (at most [`max_cabinets_per_set`](installsift_model::Limits::max_cabinets_per_set)
+/// cabinets) and its files, the spanning ones too, are listed here; files
+/// whose folder begins in a previous cabinet that is present are left to
+/// it. Without a sibling, as [`open`]: files continued across cabinets are
+/// missing with an error naming the cabinet not found.
+pub fn open_set<'a>(
+    data: &'a [u8],
+    opts: &Options<'_>,
+    notes: &mut Notes,
+    siblings: Siblings<'_>,
+) -> Opened<'a> {
+    walk_set(
+        data,
+        None,
+        notes,
+        Some((siblings, opts.limits.max_cabinets_per_set)),
+    )
+}
+
 /// Maps a cabinet member name (its key) to the name the child is reported
 /// under; the key is then kept in `entry.key`. Used by the MSI module to name
 /// files by the File table.
@@ -205,13 +253,39 @@ pub(crate) type Namer<'a> = Box<dyn Fn(&str) -> String + 'a>;
 /// The header and tables read; a container over the files, or a leaf when
 /// no file table can be reached.
 pub(crate) fn walk<'a>(whole: &'a [u8], namer: Option<Namer<'a>>, notes: &mut Notes) -> Opened<'a> {
+    walk_set(whole, namer, notes, None)
+}
+
+/// [`walk`], with the set's other cabinets when the engine can find them.
+fn walk_set<'a>(
+    whole: &'a [u8],
+    namer: Option<Namer<'a>>,
+    notes: &mut Notes,
+    siblings: Option<(Siblings<'_>, u64)>,
+) -> Opened<'a> {
     let mut info = CabInfo::default();
-    match read(whole, &mut info, notes) {
+    let tables = read(whole, &mut info, notes).map(|mut t| {
+        // Without siblings, every neighbour is "not found": the spanning
+        // files and those of a folder begun elsewhere are missing.
+        let none = |_: &str| None;
+        let (find, max): (Siblings<'_>, u64) = siblings.unwrap_or((&none, 0));
+        let joined = set::arrange(&mut t, &info, find, max, notes);
+        (t, joined)
+    });
+    match tables {
         None => Opened::Leaf(Parsed {
             format: Format::Cab,
             metadata: Some(Metadata::Cab(Box::new(info))),
         }),
-        Some(t) => Opened::Container(Box::new(Walk {
+        Some((t, joined)) => Opened::Container(Box::new(Walk {
+            last_continues: joined.is_none()
+                && t.files.iter().any(|f| {
+                    matches!(
+                        f.folder,
+                        IFOLD_CONTINUED_TO_NEXT | IFOLD_CONTINUED_PREV_AND_NEXT
+                    )
+                }),
+            joined,
             data: t.data,
             namer,
             info,
@@ -252,6 +326,12 @@ enum Stage {
 
 /// The files of a cabinet, handed over in the order the engine pulls them.
 struct Walk<'a> {
+    /// The last folder's blocks joined with those of the next cabinets
+    /// (see [`set`]), when it continues into them and they were found.
+    joined: Option<set::Joined>,
+    /// The last folder continues in the next cabinet, which is not joined:
+    /// its data going on past its last file here is no damage.
+    last_continues: bool,
     data: &'a [u8],
     namer: Option<Namer<'a>>,
     info: CabInfo,
@@ -311,21 +391,37 @@ impl Container for Walk<'_> {
                         continue;
                     };
                     self.stage = Stage::Spanning(i + 1);
+                    match &f.fate {
+                        Fate::ListedByPrevious => continue,
+                        Fate::Missing(why) => {
+                            let error = Error::unsupported(format!("cab file `{}` {why}", f.name));
+                            let (name, size) = (f.name.clone(), u64::from(f.size));
+                            return Some(self.missing(&name, None, size, error));
+                        }
+                        Fate::Normal => {}
+                    }
                     if f.folder < IFOLD_CONTINUED_FROM_PREV {
                         continue;
                     }
+                    let next = self.info.next_cabinet.as_ref().map_or(String::new(), |l| {
+                        format!(" (`{}` was not found beside it)", l.cabinet)
+                    });
+                    let prev = self.info.prev_cabinet.as_ref().map_or(String::new(), |l| {
+                        format!(" (`{}` was not found beside it)", l.cabinet)
+                    });
                     let why = match f.folder {
-                        IFOLD_CONTINUED_FROM_PREV => "begins in the previous cabinet of the set",
-                        IFOLD_CONTINUED_TO_NEXT => "continues in the next cabinet of the set",
-                        IFOLD_CONTINUED_PREV_AND_NEXT => {
-                            "spans the previous and the next cabinet of the set"
+                        IFOLD_CONTINUED_FROM_PREV => {
+                            format!("begins in the previous cabinet of the set{prev}")
                         }
-                        _ => "spans cabinets",
+                        IFOLD_CONTINUED_TO_NEXT => {
+                            format!("continues in the next cabinet of the set{next}")
+                        }
+                        IFOLD_CONTINUED_PREV_AND_NEXT => {
+                            format!("spans the previous and the next cabinet of the set{prev}")
+                        }
+                        _ => "spans cabinets".to_owned(),
                     };
-                    let error = Error::unsupported(format!(
-                        "cab file `{}` {why}; cabinets are read one at a time",
-                        f.name
-                    ));
+                    let error = Error::unsupported(format!("cab file `{}` {why}", f.name));
                     let (name, size) = (f.name.clone(), u64::from(f.size));
                     return Some(self.missing(&name, None, size, error));
                 }
@@ -373,6 +469,7 @@ impl Container for Walk<'_> {
                     self.stage = Stage::NoFolder(i + 1);
                     if f.folder >= IFOLD_CONTINUED_FROM_PREV
                         || usize::from(f.folder) < self.folders.len()
+                        || f.fate != Fate::Normal
                     {
                         continue;
                     }
@@ -500,6 +597,9 @@ impl<'a> Walk<'a> {
         let all = self.members.get_or_insert_with(|| {
             let mut all = vec![Vec::new(); n_folders];
             for (i, f) in files.iter().enumerate() {
+                if f.fate != Fate::Normal {
+                    continue;
+                }
                 if let Some(m) = all.get_mut(usize::from(f.folder)) {
                     m.push(i);
                 }
@@ -550,9 +650,12 @@ impl<'a> Walk<'a> {
                     "folder {k}: LZX window of 2^{w} bytes is invalid (cabinets use 2^15 to 2^21)"
                 ))),
             },
-            (None, Method::Quantum(_)) => Decoder::Failed(Error::unsupported(format!(
-                "folder {k}: Quantum compression is not decoded"
-            ))),
+            (None, Method::Quantum(w)) => match quantum::Quantum::new(w) {
+                Some(d) => Decoder::Quantum(Box::new(d)),
+                None => Decoder::Failed(Error::malformed(format!(
+                    "folder {k}: Quantum window of 2^{w} bytes is invalid (Quantum uses 2^10 to 2^21)"
+                ))),
+            },
             (None, Method::Unknown(bits)) => Decoder::Failed(Error::malformed(format!(
                 "folder {k}: unknown compression type {bits:#06x}"
             ))),
@@ -561,8 +664,16 @@ impl<'a> Walk<'a> {
             Decoder::Failed(e) => Some((e.clone(), false)),
             _ => None,
         };
-        let packed = extent.map(|(total, _)| total);
-        let fits = extent.is_some_and(|(_, end)| end <= data.len());
+        let joined = if k + 1 == self.folders.len() {
+            self.joined.take()
+        } else {
+            None
+        };
+        let packed = match &joined {
+            Some(j) => Some(j.packed),
+            None => extent.map(|(total, _)| total),
+        };
+        let fits = joined.is_some() || extent.is_some_and(|(_, end)| end <= data.len());
         if !fits && failed.is_none() {
             // Said on the cabinet too: its files lose bytes because the
             // cabinet (as cbCabinet bounds it) ends before its data does.
@@ -579,12 +690,25 @@ impl<'a> Walk<'a> {
             members,
             next: 0,
             reader: FolderReader {
-                data,
+                next_at: if joined.is_some() {
+                    0
+                } else {
+                    folder.data_offset as usize
+                },
+                blocks_left: joined
+                    .as_ref()
+                    .map_or(u32::from(folder.blocks), |j| j.blocks),
+                reserve: if joined.is_some() {
+                    0
+                } else {
+                    self.data_reserve
+                },
+                data: match joined {
+                    Some(j) => std::borrow::Cow::Owned(j.records),
+                    None => std::borrow::Cow::Borrowed(data),
+                },
                 folder: k,
-                next_at: folder.data_offset as usize,
-                blocks_left: folder.blocks,
                 block_index: 0,
-                reserve: self.data_reserve,
                 decoder,
                 out: Vec::new(),
                 out_pos: 0,
@@ -604,6 +728,8 @@ impl<'a> Walk<'a> {
     fn folder_step<'s>(&mut self, notes: &mut Notes) -> Step<'s> {
         let namer = self.namer.as_deref();
         let index = self.pulled;
+        let n_folders = self.folders.len();
+        let last_continues = self.last_continues;
         let Some(fw) = self.folder.as_mut() else {
             return Step::FolderDone;
         };
@@ -613,7 +739,11 @@ impl<'a> Walk<'a> {
             // decoded).
             let r = &fw.reader;
             let left_over = r.out.len().saturating_sub(r.out_pos);
-            if fw.abandoned.is_none() && r.failed.is_none() && (r.blocks_left > 0 || left_over > 0)
+            let continues = last_continues && fw.k + 1 == n_folders;
+            if fw.abandoned.is_none()
+                && r.failed.is_none()
+                && !continues
+                && (r.blocks_left > 0 || left_over > 0)
             {
                 notes.error(Error::malformed(format!(
                     "folder {}: data continues after its last file (which ends at {}): {left_over} more bytes decoded, {} more CFDATA blocks; a file's size is wrong or a file is missing from the table",
@@ -878,6 +1008,7 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             size: fsize,
             offset,
             folder,
+            fate: Fate::Normal,
         });
         at = next;
     }
@@ -980,7 +1111,8 @@ enum Decoder {
         inflater: Box<flate2::Decompress>,
     },
     Lzx(Box<lzx::Lzx>),
-    /// The folder cannot be decoded (Quantum, bad parameters).
+    Quantum(Box<quantum::Quantum>),
+    /// The folder cannot be decoded (bad parameters, unknown method).
     Failed(Error),
 }
 
@@ -989,7 +1121,14 @@ const MSZIP_WINDOW: usize = 32 * 1024;
 impl Decoder {
     /// Decode one block into `out` (cleared first; its allocation is reused
     /// from block to block).
-    fn block(&mut self, packed: &[u8], out_len: usize, out: &mut Vec<u8>) -> Result<(), String> {
+    /// `last`: the folder's last block.
+    fn block(
+        &mut self,
+        packed: &[u8],
+        out_len: usize,
+        last: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
         out.clear();
         match self {
             Decoder::Stored => {
@@ -1041,6 +1180,13 @@ impl Decoder {
                 Error::Malformed { message, .. } => message,
                 other => other.to_string(),
             }),
+            Decoder::Quantum(q) => {
+                q.decode_block(packed, out_len, last, out)
+                    .map_err(|e| match e {
+                        Error::Malformed { message, .. } => message,
+                        other => other.to_string(),
+                    })
+            }
             Decoder::Failed(e) => Err(e.to_string()),
         }
     }
@@ -1049,10 +1195,11 @@ impl Decoder {
 /// The uncompressed stream of one folder, decoded block by block as it is
 /// read. After an error every read fails with the same error.
 struct FolderReader<'a> {
-    data: &'a [u8],
+    /// The cabinet's bytes, or a joined folder's CFDATA records (see [`set`]).
+    data: std::borrow::Cow<'a, [u8]>,
     folder: usize,
     next_at: usize,
-    blocks_left: u16,
+    blocks_left: u32,
     block_index: u32,
     reserve: usize,
     decoder: Decoder,
@@ -1107,9 +1254,9 @@ impl FolderReader<'_> {
         }
         let (k, i, at) = (self.folder, self.block_index, self.next_at);
         let (Some(csum), Some(cb), Some(ucb)) = (
-            le_u32(self.data, at),
-            le_u16(self.data, at + 4),
-            le_u16(self.data, at + 6),
+            le_u32(&self.data, at),
+            le_u16(&self.data, at + 4),
+            le_u16(&self.data, at + 6),
         ) else {
             return Err(self.fail(
                 io::ErrorKind::UnexpectedEof,
@@ -1150,7 +1297,11 @@ impl FolderReader<'_> {
                 )
             }
         };
-        match self.decoder.block(body, usize::from(ucb), &mut self.out) {
+        let last = self.blocks_left == 1;
+        match self
+            .decoder
+            .block(body, usize::from(ucb), last, &mut self.out)
+        {
             Ok(()) => self.out_pos = 0,
             Err(msg) => {
                 // Nothing of a bad block is delivered.

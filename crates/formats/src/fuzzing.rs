@@ -48,6 +48,7 @@ pub const FORMATS: &[&str] = &[
     "arj",
     "ne",
     "udf",
+    "chm",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

@@ -32,6 +32,7 @@ pub mod bzip;
 pub mod cab;
 pub mod carve;
 pub mod cfb;
+pub mod chm;
 pub mod container;
 pub mod cpio;
 pub mod dmg;
@@ -127,6 +128,8 @@ pub enum Metadata {
     Arj(Box<arj::ArjInfo>),
     /// 16-bit NE executable facts.
     Ne(Box<ne::NeInfo>),
+    /// Compiled HTML Help (CHM) facts.
+    Chm(Box<chm::ChmInfo>),
 }
 
 /// What a parser decided about its node.
@@ -164,6 +167,7 @@ pub static HANDLERS: &[Handler] = &[
     installshield::HANDLER,
     szdd::HANDLER,
     szdd::KWAJ_HANDLER,
+    chm::HANDLER,
     // A UDIF image is known by its trailer (any prefix may precede it): after
     // the formats whose magic is a structure, before the compressed streams,
     // whose 2-6 byte magics its first chunk starts with (bzip2, xz chunks).

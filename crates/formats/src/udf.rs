@@ -1332,6 +1332,7 @@ mod tests {
             limits: &limits,
             hashes: installsift_model::hash::HashSelection::SHA256,
             name: "",
+            passwords: &[],
         };
         let w = walk(d, &opts, &mut notes, &mut UdfInfo::default()).expect("walk");
         let (fe, _) = w

@@ -6,7 +6,7 @@
 //! | handler | what it opens | entries |
 //! |---|---|---|
 //! | `cfb` | compound files: MSI, MSM, MSP, transforms (tables, summary, Authenticode) | embedded cabinets' files named by the File table; streams holding a known format |
-//! | `cab` | Microsoft cabinets (stored, MSZIP, LZX; Quantum listed) | files, each folder decoded once, CFDATA checksums checked |
+//! | `cab` | Microsoft cabinets (stored, MSZIP, LZX, Quantum) | files, each folder decoded once, CFDATA checksums checked |
 //! | `7z` | 7z archives (LZMA/LZMA2, BCJ/BCJ2, ARM…/Delta filters, PPMd, BZip2, Deflate/Deflate64; AES listed) | files, CRC-32 checked |
 //! | `zip` | zip (stored, deflate, deflate64, bzip2, lzma, xz, ppmd; encrypted listed) | files, CRC-32 checked; local headers when the directory is lost |
 //! | `nsis` | NSIS data (zlib, NSIS-bzip2, LZMA; solid or not; 1.x–3.x) | files the script writes, the uninstaller |
@@ -17,6 +17,7 @@
 //! | `installshield` | InstallShield cabinets and Setup Launcher records | files (MD5 checked), records |
 //! | `szdd` | `COMPRESS.EXE` SZDD files (`SETUP.EX_`) | the one file, named as 7-Zip names it |
 //! | `kwaj` | `COMPRESS.EXE` KWAJ files (stored, XOR, LZSS, MS-ZIP; LZ+Huffman listed) | the one file, named by its header |
+//! | `chm` | Compiled HTML Help (`ITSF`; section 0 stored, section 1 LZX with its reset table) | the `/` files 7-Zip lists |
 //! | `dmg` | Apple UDIF disk images (zlib, bzip2, LZFSE, ADC, xz, raw, zero chunks) | partitions, CRC-32 checked |
 //! | `gzip` | gzip streams (multi-member) | the decoded file, every member's CRC-32 and ISIZE checked |
 //! | `bzip2` | bzip2 streams (multi-stream) | the decoded file, block and stream CRCs checked by the decoder |

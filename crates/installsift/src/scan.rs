@@ -280,6 +280,9 @@ struct Budget {
     ancestors: Vec<Sha256>,
     /// Times each container content (SHA-256) was opened in this input.
     opened: HashMap<Sha256, u64>,
+    /// The directory of the input, when it is a file: a cabinet of a set
+    /// finds its sibling cabinets there (see [`pull_cab_set`]).
+    dir: Option<std::path::PathBuf>,
     /// An entry buffer done with, for the next entry to fill: its pages are
     /// already the process's, where a new allocation of that size would be
     /// mapped fresh (a page fault each) and unmapped again when freed.
@@ -1175,7 +1178,14 @@ fn scan_node_with(
     let parser: Option<(&str, &ParseFn<'_>)> = match (parse, opener) {
         (Some(p), _) => Some((name_of(handler), p)),
         (None, Some((name, open))) => {
-            pulled = move |d: &[u8], cx: &mut Cx<'_>| pull(d, cx, open);
+            let cab = name == "cab";
+            pulled = move |d: &[u8], cx: &mut Cx<'_>| {
+                if cab && cx.depth == 0 && cx.budget.dir.is_some() {
+                    pull_cab_set(d, cx)
+                } else {
+                    pull(d, cx, open)
+                }
+            };
             Some((name, &pulled as &ParseFn<'_>))
         }
         (None, None) => None,
@@ -1299,6 +1309,45 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     };
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);
+    cx.take_notes(&mut notes);
+    conclude(cx, opened)
+}
+
+/// [`pull`] for a cabinet given as a file: the cabinets of its set that
+/// lie beside it (same directory, name compared without case, as Windows
+/// does) are handed to the parser, which joins a folder that spans them
+/// ([`formats::cab::open_set`]). Each is read whole within
+/// `max_entry_size`.
+fn pull_cab_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
+    use formats::container::{Notes, Options};
+    let scanner = cx.scanner;
+    let opts = Options {
+        limits: &scanner.limits,
+        hashes: scanner.hashes,
+        name: cx.path.last().map_or("", String::as_str),
+        passwords: &scanner.passwords,
+    };
+    let dir = cx.budget.dir.clone();
+    let max = scanner.limits.max_entry_size;
+    let find = move |name: &str| -> Option<Vec<u8>> {
+        // A name, not a path: no separators, no `..`.
+        if name.is_empty() || name.contains(['/', '\\']) || name == ".." {
+            return None;
+        }
+        let dir = dir.as_ref()?;
+        let entry = std::fs::read_dir(dir).ok()?.flatten().find(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(name))
+        })?;
+        let meta = entry.metadata().ok()?;
+        if !meta.is_file() || meta.len() > max {
+            return None;
+        }
+        std::fs::read(entry.path()).ok()
+    };
+    let mut notes = Notes::default();
+    let opened = formats::cab::open_set(data, &opts, &mut notes, &find);
     cx.take_notes(&mut notes);
     conclude(cx, opened)
 }
@@ -1696,7 +1745,7 @@ impl Scanner {
 
     /// Scan a buffer; `name` becomes the first path segment.
     pub fn scan_bytes(&self, name: &str, data: &[u8]) -> Report {
-        self.scan_bytes_inner(name, data, None)
+        self.scan_bytes_inner(name, data, None, None)
     }
 
     /// Scan a buffer, handing every node's bytes to `sink` as it is reached.
@@ -1705,8 +1754,9 @@ impl Scanner {
         name: &str,
         data: &[u8],
         sink: Option<Box<dyn DataSink>>,
+        dir: Option<&Path>,
     ) -> Report {
-        self.scan_root(name, data, None, sink)
+        self.scan_root(name, data, None, sink, dir)
     }
 
     /// Scan `data` as the root, with its hashes when already computed.
@@ -1716,10 +1766,12 @@ impl Scanner {
         data: &[u8],
         hashes: Option<Hashes>,
         sink: Option<Box<dyn DataSink>>,
+        dir: Option<&Path>,
     ) -> Report {
         let mut budget = Budget {
             stats: ScanStats::default(),
             data_sink: sink,
+            dir: dir.map(Path::to_path_buf),
             ..Budget::default()
         };
         let root = scan_node(
@@ -1758,11 +1810,18 @@ impl Scanner {
         // A FIFO, socket or device is refused here, unopened (`inputs`).
         let (file, meta) = inputs::open(path)?;
         let name = path.to_string_lossy();
+        let dir = Some(path.parent().unwrap_or(Path::new("."))).map(|d| {
+            if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            }
+        });
         if meta.len() == 0 {
             // Empty, or a /proc or /sys file whose content exists only
             // when read: read it (bounded) rather than trust the size.
             let buf = inputs::read_unsized(&file, path, self.limits.max_unsized_input)?;
-            return Ok(self.scan_bytes_inner(&name, &buf, sink));
+            return Ok(self.scan_bytes_inner(&name, &buf, sink, dir));
         }
         let read = match self.read_mode {
             ReadMode::Read => Some(meta.len()),
@@ -1784,7 +1843,7 @@ impl Scanner {
         };
         if let Some(at_most) = read {
             let buf = read_whole(at_most)?;
-            let mut report = self.scan_bytes_inner(&name, &buf, sink);
+            let mut report = self.scan_bytes_inner(&name, &buf, sink, dir);
             // What was read is one consistent copy, unless the file changed
             // while it was being read.
             changed_under_scan(&mut report, &file, &meta, buf.len() as u64, 0);
@@ -1810,7 +1869,7 @@ impl Scanner {
             // give their size as 4096 and hold a few bytes): read instead.
             #[cfg(unix)]
             Err(e) if e.raw_os_error() == Some(libc::ENODEV) => {
-                return Ok(self.scan_bytes_inner(&name, &read_whole(meta.len())?, sink));
+                return Ok(self.scan_bytes_inner(&name, &read_whole(meta.len())?, sink, dir));
             }
             Err(e) => return Err(Error::io(format!("{}: mmap: {e}", path.display()))),
         };
@@ -1845,7 +1904,7 @@ impl Scanner {
             }
             h.finish()
         });
-        let mut report = self.scan_root(&name, &map, hashes, sink);
+        let mut report = self.scan_root(&name, &map, hashes, sink, dir);
         changed_under_scan(&mut report, &file, &meta, map.len() as u64, guard.faults());
         drop(guard);
         Ok(report)

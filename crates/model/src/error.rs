@@ -51,7 +51,7 @@ pub enum Error {
         #[serde(skip_serializing_if = "Option::is_none")]
         offset: Option<u64>,
     },
-    /// Valid data using a feature installsift does not decode (e.g. Quantum).
+    /// Valid data using a feature installsift does not decode (e.g. a cabinet file continued in another cabinet).
     #[error("unsupported: {message}")]
     Unsupported {
         message: String,

@@ -234,6 +234,17 @@ limits! {
     /// 32 KiB: NSIS's own strings hold at most 8,192 characters).
     /// Default: 32 Mi (real installers use well under 1 Mi).
     max_script_chars (MaxScriptChars): u64 = 32 << 20, "32 Mi", "characters read and written expanding an installer script's strings (NSIS names, prefixes, language strings), all entries together";
+    /// Bytes of a CHM's compressed (LZX) section decoded a second time to
+    /// reach a file that starts before the decoder's position (files whose
+    /// ranges overlap): each such file restarts decoding at its reset
+    /// point, so files sharing one long range would multiply the work.
+    /// Past it, such files are missing with a limit error. Default 256 MiB.
+    max_redecoded_bytes (MaxRedecodedBytes): u64 = 256 << 20, "256 MiB", "bytes of a CHM's compressed section decoded again for files whose ranges overlap; past it they are missing";
+    /// Cabinets of a set joined to list a folder that continues from one
+    /// cabinet into the next (each read whole, within `max_entry_size`).
+    /// Past it, the folder is not joined: its spanning files are missing
+    /// with a limit error. Default 256 (Windows 95 shipped on 28).
+    max_cabinets_per_set (MaxCabinetsPerSet): u64 = 256, "256", "cabinets of a set joined to list a folder that spans them";
     /// Nesting depth of directory entries in a xar table of contents, and
     /// of folders above a file in an HFS+ catalog. Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents or an HFS+ catalog";
@@ -265,7 +276,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 21);
+        assert_eq!(LIMITS.len(), 23);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

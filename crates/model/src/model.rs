@@ -84,6 +84,8 @@ pub enum Format {
     /// 16-bit Windows / OS/2 "New Executable" (an MZ stub whose `e_lfanew`
     /// points at `NE`).
     Ne,
+    /// Microsoft Compiled HTML Help (`ITSF`): a help file's pages and images.
+    Chm,
     /// Not recognised.
     Unknown,
 }
@@ -125,6 +127,7 @@ impl Format {
             Format::Bcj2 => "bcj2",
             Format::Arj => "arj",
             Format::Ne => "ne",
+            Format::Chm => "chm",
             Format::Unknown => "unknown",
         }
     }

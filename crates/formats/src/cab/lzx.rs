@@ -202,6 +202,24 @@ impl Lzx {
         })
     }
 
+    /// A decoder for a stream that continues another at stream offset
+    /// `out_offset`, after `frames` frames (a CHM's LZX section restarts at
+    /// each reset point with fresh trees, header and window, while E8
+    /// translation counts from the section's start): `None` for window
+    /// sizes [`Lzx::new`] refuses.
+    pub(crate) fn starting_at(window_bits: u8, out_offset: u64, frames: u64) -> Option<Lzx> {
+        let mut l = Lzx::new(window_bits)?;
+        l.out_offset = out_offset;
+        l.frames = frames;
+        Some(l)
+    }
+
+    /// Why the next frame would be refused (the last frame left input
+    /// unread, or held fewer than 32 KiB), if it would be.
+    pub(crate) fn refusal(&self) -> Option<&str> {
+        self.next_refused.as_deref()
+    }
+
     /// Decode the next frame, `out_len` bytes (1 to 32768), from `input`
     /// (one CFDATA block's data), appending it to `out`. On error nothing
     /// is appended.

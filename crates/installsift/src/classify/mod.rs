@@ -282,6 +282,12 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             format!("{} archive without an executable stub", s.format),
             None,
         ));
+    } else if s.format == Format::Chm {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            "Compiled HTML Help file: a help file's pages, no installer of its own",
+            None,
+        ));
     } else if matches!(s.format, Format::Iso | Format::Udf) {
         out.evidence.push(Evidence::strong(
             "plain-archive",

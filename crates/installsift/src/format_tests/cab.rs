@@ -368,22 +368,253 @@ fn damaged_header_fields_are_said_not_silent() {
     );
 }
 
+/// A real Quantum folder (libmspack's 1997 sample, made by Microsoft's
+/// tools): decoded to cabextract's bytes (the reference listing), the
+/// block checksums vouching for them.
 #[test]
-fn quantum_is_unsupported() {
-    let Some(mut d) = sample("cab/mszip.cab") else {
+fn quantum_folder_is_decoded() {
+    let Some(d) = sample("cab_real/libmspack_mszip_lzx_qtm.cab") else {
         return;
     };
-    // typeCompress of CFFOLDER 0 (offset 36 + 6): Quantum, level 7, memory 20.
-    d[42..44].copy_from_slice(&0x1472u16.to_le_bytes());
     let r = Scanner::new().scan_bytes("q.cab", &d);
-    assert_eq!(info(&r.root).methods, ["quantum"]);
-    assert_eq!(r.root.children.len(), 4);
-    assert!(
-        r.root
+    assert_eq!(info(&r.root).methods, ["lzx", "mszip", "quantum"]);
+    let q = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+        .expect("qtm.txt");
+    assert!(q.info.errors.is_empty(), "{:?}", q.info.errors);
+    assert_eq!(
+        q.info.sha256.map(|h| h.to_string()).as_deref(),
+        Some("bdcfdaf09e54d61f950b165b201d4ad5f5acfdecff1fc5641e382aa382c74b45")
+    );
+}
+
+/// Damaged Quantum data (the sample's Quantum block with its bytes
+/// flipped): the file is missing with a `malformed` error naming the
+/// Quantum block, or (when the bits still decode) fails its checksum;
+/// never a silent wrong hash.
+#[test]
+fn damaged_quantum_folder_is_an_error() {
+    let Some(d) = sample("cab_real/libmspack_mszip_lzx_qtm.cab") else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("q.cab", &d);
+    let good = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+        .and_then(|c| c.info.sha256)
+        .expect("qtm.txt hash");
+    // Folder 2's first CFDATA block: its offset from CFFOLDER 2 (the
+    // header is 36 bytes, each CFFOLDER 8).
+    let at = u32::from_le_bytes([d[36 + 16], d[37 + 16], d[38 + 16], d[39 + 16]]) as usize;
+    let cb = u16::from_le_bytes([d[at + 4], d[at + 5]]) as usize;
+    let mut failed = 0;
+    for i in 0..cb {
+        let mut m = d.clone();
+        m[at + 8 + i] ^= 0x5a;
+        let r = Scanner::new().scan_bytes("q.cab", &m);
+        let q = r
+            .root
             .children
             .iter()
-            .all(|c| c.info.errors[0].kind() == "unsupported"),
+            .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+            .expect("qtm.txt");
+        assert!(
+            !q.info.errors.is_empty() || q.info.sha256 == Some(good),
+            "byte {i}: a different hash with no error"
+        );
+        if q.info
+            .errors
+            .iter()
+            .any(|e| e.message().contains("Quantum"))
+        {
+            failed += 1;
+        }
+    }
+    assert!(failed > 0, "no flip made the Quantum decoder fail");
+}
+
+/// A Quantum window outside 2^10..2^21 (CFFOLDER 2's memory bits set to
+/// 9): the folder's file is missing with a `malformed` error.
+#[test]
+fn quantum_window_out_of_range_is_malformed() {
+    let Some(mut d) = sample("cab_real/libmspack_mszip_lzx_qtm.cab") else {
+        return;
+    };
+    d[36 + 16 + 6..36 + 16 + 8].copy_from_slice(&0x0972u16.to_le_bytes());
+    let r = Scanner::new().scan_bytes("q.cab", &d);
+    let q = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path.last().is_some_and(|n| n == "qtm.txt"))
+        .expect("qtm.txt");
+    assert!(
+        q.info
+            .errors
+            .iter()
+            .any(|e| e.kind() == "malformed" && e.message().contains("Quantum window")),
         "{:?}",
-        r.root.children[0].info.errors
+        q.info.errors
     );
+}
+
+/// A cabinet set given as files: the first cabinet lists the files that
+/// run through all five (libmspack's multi_basic set, one stored folder
+/// whose blocks are cut at every cabinet's end) with cabextract's bytes;
+/// the later ones list nothing of that folder, and say why.
+#[test]
+fn a_cabinet_set_is_joined_from_its_sibling_files() {
+    let dir = corpus().join("cab_set");
+    let r = Scanner::new()
+        .scan_path(&dir.join("cabd_multi_basic_pt1.cab"))
+        .expect("scan");
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
+    let got: Vec<(String, Option<String>)> = r
+        .root
+        .children
+        .iter()
+        .map(|c| {
+            assert!(c.info.errors.is_empty(), "{:?}", c.info.errors);
+            (c.info.path[1].clone(), c.info.sha256.map(|h| h.to_string()))
+        })
+        .collect();
+    assert_eq!(
+        got.iter().map(|g| g.0.as_str()).collect::<Vec<_>>(),
+        ["test1.txt", "test2.txt", "test3.txt"]
+    );
+    assert_eq!(
+        got[1].1.as_deref(),
+        Some("89bb1d3446a3212d982933932c917dac3cd88e5f424401893a3390d4b6375c85")
+    );
+    for i in 2..=5 {
+        let r = Scanner::new()
+            .scan_path(&dir.join(format!("cabd_multi_basic_pt{i}.cab")))
+            .expect("scan");
+        assert!(r.root.children.is_empty(), "pt{i}: {:?}", r.root.children);
+        assert!(
+            r.root.info.errors.is_empty(),
+            "pt{i}: {:?}",
+            r.root.info.errors
+        );
+        assert!(
+            r.root.info.evidence.iter().any(|e| e.signal == "cab-set"),
+            "pt{i}: {:?}",
+            r.root.info.evidence
+        );
+    }
+}
+
+/// Without its siblings (the bytes alone), a cabinet of a set keeps the
+/// honest errors: each spanning file missing, naming the cabinet not
+/// found; and a file lying wholly in a folder that begins in the previous
+/// cabinet (split_b.cab's f3.txt) is missing too, not decoded from the
+/// middle of its folder (which gave wrong bytes for a stored folder).
+#[test]
+fn a_cabinet_without_its_siblings_names_the_missing_one() {
+    let Some(a) = sample("cab_set/split_a.cab") else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("split_a.cab", &a);
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
+    let f1 = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path[1] == "f1.txt")
+        .expect("f1");
+    assert!(f1.info.sha256.is_none());
+    assert!(
+        f1.info.errors[0]
+            .to_string()
+            .contains("`split_b.cab` was not found"),
+        "{:?}",
+        f1.info.errors
+    );
+    let Some(b) = sample("cab_set/split_b.cab") else {
+        return;
+    };
+    let r = Scanner::new().scan_bytes("split_b.cab", &b);
+    for c in &r.root.children {
+        assert!(c.info.sha256.is_none(), "{:?}", c.info.path);
+        assert_eq!(c.info.errors[0].kind(), "unsupported");
+        assert!(
+            c.info.errors[0].to_string().contains("`split_a.cab`"),
+            "{:?}",
+            c.info.errors
+        );
+    }
+    assert_eq!(r.root.children.len(), 3);
+}
+
+/// The MSZIP set joined from files: every file (the two spanning, the one
+/// wholly in the second cabinet's continued folder) has 7-Zip's bytes and
+/// the checksums of every block part vouch for them.
+#[test]
+fn an_mszip_set_decodes_across_the_cut_block() {
+    let dir = corpus().join("cab_set");
+    let r = Scanner::new()
+        .scan_path(&dir.join("split_a.cab"))
+        .expect("scan");
+    assert!(r.root.info.errors.is_empty(), "{:?}", r.root.info.errors);
+    assert_eq!(r.root.children.len(), 4);
+    for c in &r.root.children {
+        assert!(c.info.errors.is_empty(), "{:?}", c.info.errors);
+        assert_eq!(
+            c.info.verified_by,
+            [Check::CabChecksum],
+            "{:?}",
+            c.info.path
+        );
+    }
+    // A byte of the second cabinet's first block flipped (a copy of the
+    // set in a temporary directory): the files decoded from it carry a
+    // checksum error or a decode error, never a silent hash.
+    let tmp = std::env::temp_dir().join(format!("installsift-cabset-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    let mut b = std::fs::read(dir.join("split_b.cab")).expect("b");
+    let at = b.len() - 100;
+    b[at] ^= 0x40;
+    std::fs::write(tmp.join("split_b.cab"), &b).expect("write");
+    std::fs::copy(dir.join("split_a.cab"), tmp.join("split_a.cab")).expect("copy");
+    let r = Scanner::new()
+        .scan_path(&tmp.join("split_a.cab"))
+        .expect("scan");
+    let _ = std::fs::remove_dir_all(&tmp);
+    let f3 = r
+        .root
+        .children
+        .iter()
+        .find(|c| c.info.path[1] == "f3.txt")
+        .expect("f3");
+    assert!(!f3.info.errors.is_empty(), "{:?}", f3.info);
+    assert!(!f3.info.verified_by.contains(&Check::CabChecksum));
+}
+
+/// `max_cabinets_per_set` 2 on the five-cabinet set: not joined, the
+/// node says which limit, the spanning files are missing.
+#[test]
+fn a_set_longer_than_the_limit_is_not_joined() {
+    let limits = crate::Limits {
+        max_cabinets_per_set: 2,
+        ..crate::Limits::default()
+    };
+    let r = Scanner::new()
+        .with_limits(limits)
+        .scan_path(&corpus().join("cab_set/cabd_multi_basic_pt1.cab"))
+        .expect("scan");
+    assert!(
+        r.root
+            .info
+            .errors
+            .iter()
+            .any(|e| e.limit_hit() == Some(crate::Limit::MaxCabinetsPerSet)),
+        "{:?}",
+        r.root.info.errors
+    );
+    assert!(r.root.children.iter().all(|c| c.info.sha256.is_none()));
 }

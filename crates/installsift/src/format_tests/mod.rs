@@ -6,6 +6,7 @@ mod amplification;
 mod cab;
 mod carve;
 mod cfb;
+mod chm;
 mod inno;
 mod installshield_launcher;
 mod iso;
