@@ -48,6 +48,7 @@ fn family_name(f: Family) -> Option<&'static str> {
         Family::RarSfx => "WinRAR",
         Family::ZipSfx => "Zip SFX",
         Family::CabSfx => "Cabinet SFX",
+        Family::ArjSfx => "ARJ SFX",
         Family::SetupFactory => "Setup Factory",
         Family::Wise => "Wise",
         Family::AdvancedInstaller => "Advanced Installer",
@@ -145,7 +146,7 @@ fn installer(s: &Subject<'_>, c: &Classification, out: &mut Vec<Tool>) {
         .version(engine),
         Family::SevenZSfx => sfx_module(s, name, &["7z.sfx", "7zs.sfx", "7zsd.sfx", "7zs2.sfx"]),
         Family::IExpress => sfx_module(s, name, &["wextract"]),
-        Family::RarSfx | Family::ZipSfx | Family::CabSfx => Tool::new(
+        Family::RarSfx | Family::ZipSfx | Family::CabSfx | Family::ArjSfx => Tool::new(
             ToolKind::Sfx,
             name,
             format!("{} layout: a stub with an archive appended", f.as_str()),
