@@ -170,6 +170,42 @@ fn over(need: u64, mem_kb: usize) -> Error {
     )
 }
 
+/// LZMA's 5 property bytes: the lc/lp/pb byte and the dictionary size,
+/// which must fit the memory bound.
+fn lzma_props(props: &[u8], (mem, mem_kb): (u64, usize)) -> Result<(u8, u32), Error> {
+    let bad = |what: &str| Error::malformed(format!("LZMA properties: {what}"));
+    let (&[p], Some(dict)) = (
+        props.get(..1).unwrap_or(&[]),
+        super::super::le_u32(props, 1),
+    ) else {
+        return Err(bad("fewer than 5 bytes"));
+    };
+    if props.len() != 5 || p >= 9 * 5 * 5 {
+        return Err(bad("not lc/lp/pb and a dictionary size"));
+    }
+    if u64::from(dict) > mem {
+        return Err(over(u64::from(dict), mem_kb));
+    }
+    Ok((p, dict))
+}
+
+/// LZMA2's property byte and the dictionary size it encodes, which must
+/// fit the memory bound.
+fn lzma2_props(props: &[u8], (mem, mem_kb): (u64, usize)) -> Result<(u8, u64), Error> {
+    let bad = |what: &str| Error::malformed(format!("LZMA2 properties: {what}"));
+    let &[p] = props else {
+        return Err(bad("not one byte"));
+    };
+    if p > 40 {
+        return Err(bad("dictionary byte above 40"));
+    }
+    let dict = (2u64 | u64::from(p & 1)) << (p / 2 + 11);
+    if dict > mem {
+        return Err(over(dict, mem_kb));
+    }
+    Ok((p, dict))
+}
+
 /// The coder of method `id` with properties `props` on top of `prev` (or of
 /// the packed stream `input` when it is the first).
 pub(super) fn add<'a>(
@@ -186,18 +222,7 @@ pub(super) fn add<'a>(
     let Some(prev) = prev else {
         return Ok(match id {
             EncoderMethod::ID_LZMA => {
-                let (&[p], Some(dict)) = (
-                    props.get(..1).unwrap_or(&[]),
-                    super::super::le_u32(props, 1),
-                ) else {
-                    return Err(bad("fewer than 5 bytes"));
-                };
-                if props.len() != 5 || p >= 9 * 5 * 5 {
-                    return Err(bad("not lc/lp/pb and a dictionary size"));
-                }
-                if u64::from(dict) > mem {
-                    return Err(over(u64::from(dict), mem_kb));
-                }
+                let (p, dict) = lzma_props(props, (mem, mem_kb))?;
                 // No end marker here: the stream ends at its unpack size
                 // (which a filter's read-ahead must not pass).
                 let r = crate::lzma::LzmaReader::lzma(p, dict, input)
@@ -205,16 +230,7 @@ pub(super) fn add<'a>(
                 Box::new(r.with_size(size))
             }
             EncoderMethod::ID_LZMA2 => {
-                let &[p] = props else {
-                    return Err(bad("not one byte"));
-                };
-                if p > 40 {
-                    return Err(bad("dictionary byte above 40"));
-                }
-                let dict = (2u64 | u64::from(p & 1)) << (p / 2 + 11);
-                if dict > mem {
-                    return Err(over(dict, mem_kb));
-                }
+                let (p, _) = lzma2_props(props, (mem, mem_kb))?;
                 let r = crate::lzma::LzmaReader::lzma2(p, u64::MAX, input)
                     .map_err(|e| Error::malformed(format!("LZMA2: {e}")))?;
                 Box::new(r)
@@ -245,33 +261,13 @@ pub(super) fn add<'a>(
         // input is a stream, read by lzma-rust2's stream readers (our SDK
         // decoder reads a slice).
         EncoderMethod::ID_LZMA => {
-            let (&[p], Some(dict)) = (
-                props.get(..1).unwrap_or(&[]),
-                super::super::le_u32(props, 1),
-            ) else {
-                return Err(bad("fewer than 5 bytes"));
-            };
-            if props.len() != 5 || p >= 9 * 5 * 5 {
-                return Err(bad("not lc/lp/pb and a dictionary size"));
-            }
-            if u64::from(dict) > mem {
-                return Err(over(u64::from(dict), mem_kb));
-            }
+            let (p, dict) = lzma_props(props, (mem, mem_kb))?;
             let r = lzma_rust2::LzmaReader::new_with_props(prev, size, p, dict, None)
                 .map_err(|e| Error::malformed(format!("LZMA: {e}")))?;
             Box::new(r)
         }
         EncoderMethod::ID_LZMA2 => {
-            let &[p] = props else {
-                return Err(bad("not one byte"));
-            };
-            if p > 40 {
-                return Err(bad("dictionary byte above 40"));
-            }
-            let dict = (2u64 | u64::from(p & 1)) << (p / 2 + 11);
-            if dict > mem {
-                return Err(over(dict, mem_kb));
-            }
+            let (_, dict) = lzma2_props(props, (mem, mem_kb))?;
             let dict = u32::try_from(dict).unwrap_or(u32::MAX);
             Box::new(lzma_rust2::Lzma2Reader::new(prev, dict, None).take(size))
         }
