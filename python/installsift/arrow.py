@@ -16,6 +16,7 @@ verdict        string                ``verdict``
 family         string                ``family`` (null when none)
 kind           string                ``kind`` (null when absent)
 installer      string (JSON)         ``installer`` as JSON text, null when absent
+tools          string (JSON)         ``tools`` (who built it) as JSON text, null when absent
 evidence       string (JSON)         ``evidence`` as JSON text
 errors         list<string>          ``errors``
 error_details  string (JSON)         ``error_details`` as JSON text, null when absent
@@ -66,6 +67,7 @@ _COLUMNS = [
     ("family", pa.string(), "plain", True),
     ("kind", pa.string(), "plain", False),
     ("installer", pa.string(), "json", False),
+    ("tools", pa.string(), "json", False),
     ("evidence", pa.string(), "json", True),
     ("errors", pa.list_(pa.string()), "plain", True),
     ("error_details", pa.string(), "json", False),

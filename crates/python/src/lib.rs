@@ -140,7 +140,7 @@ fn scan_bytes_jsonl<'py>(
 
 /// One line per node for Arrow's JSON reader: the record with the fields
 /// the Arrow table holds as JSON text (`installsift.arrow`'s "json"
-/// columns: installer, evidence, error_details, entry, metadata) as
+/// columns: installer, tools, evidence, error_details, entry, metadata) as
 /// strings holding their JSON, so that `pyarrow.json` builds the table in
 /// C++ with every other column typed. Each text is that field serialized
 /// on its own by the same `Serialize` as the JSONL, keys in the JSONL's
@@ -162,6 +162,7 @@ fn write_arrow_lines(out: &mut Vec<u8>, report: &installsift::Report) -> Result<
                     "installer",
                     info.installer.as_deref().map(text).transpose()?,
                 ),
+                ("tools", info.tools.as_deref().map(text).transpose()?),
                 ("evidence", Some(text(&info.evidence)?)),
                 (
                     "error_details",
