@@ -91,7 +91,14 @@ def test_binary_source_writes_the_cli_rows(spark, corpus_cli_jsonl, tmp_path, ca
     assert sorted(by_path) == sorted(set(empty) | {f for f in cli if re.search(r"/[_.]", f)})
     assert len(by_path) == 5
     _, rows = read_rows(out)
-    assert canon(rows) == canon(records_of(corpus_cli_jsonl))
+    # binaryFile hands the job bytes, not files: a cabinet set, joined only
+    # when its cabinets lie beside each other as files, is not joined here
+    # (the paths source joins it, as the CLI does).
+    def joinable(r):
+        return "/cab_set/" not in r["path"][0]
+    assert canon([r for r in rows if joinable(r)]) == canon(
+        [r for r in records_of(corpus_cli_jsonl) if joinable(r)]
+    )
 
 
 def test_an_unreadable_input_is_a_row_with_its_error(spark, tmp_path):
