@@ -108,12 +108,9 @@ fn where_(args: WhereArgs) -> ExitCode {
 
 /// `installsift diff OLD NEW`.
 fn diff(args: DiffArgs) -> ExitCode {
-    let passwords = match args.passwords.all() {
+    let passwords = match usage(args.passwords.all(), "diff") {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("installsift diff: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let scanner = scanner()
         .with_limits(args.limits.limits())
@@ -157,6 +154,15 @@ fn diff(args: DiffArgs) -> ExitCode {
         _ if s.added + s.removed + s.changed + s.signer_changed > 0 => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     }
+}
+
+/// A usage problem of subcommand `cmd` (an unreadable list of files or
+/// passwords): said on standard error, exit status 2.
+fn usage<T>(r: Result<T, String>, cmd: &str) -> Result<T, ExitCode> {
+    r.map_err(|e| {
+        eprintln!("installsift {cmd}: {e}");
+        ExitCode::from(2)
+    })
 }
 
 /// Write `bytes` to standard output; a closed pipe is not an error.
@@ -246,12 +252,9 @@ fn export(args: ExportArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let passwords = match args.passwords.all() {
+    let passwords = match usage(args.passwords.all(), "export") {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("installsift export: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let scanner = scanner()
         .with_limits(args.limits.limits())
@@ -274,12 +277,12 @@ fn export(args: ExportArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let paths = match args::inputs(&args.paths, args.files_from.as_deref()) {
+    let paths = match usage(
+        args::inputs(&args.paths, args.files_from.as_deref()),
+        "export",
+    ) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("installsift export: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut failed = 0u64;
     let mut write_error: Option<io::Error> = None;
@@ -333,19 +336,16 @@ fn export(args: ExportArgs) -> ExitCode {
 }
 
 fn scan(args: ScanArgs) -> ExitCode {
-    let paths = match args::inputs(&args.paths, args.files_from.as_deref()) {
+    let paths = match usage(
+        args::inputs(&args.paths, args.files_from.as_deref()),
+        "scan",
+    ) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("installsift scan: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    let passwords = match args.passwords.all() {
+    let passwords = match usage(args.passwords.all(), "scan") {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("installsift scan: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let scanner = scanner()
         .with_limits(args.limits.limits())
@@ -418,24 +418,21 @@ fn scan(args: ScanArgs) -> ExitCode {
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {
-    let passwords = match args.passwords.all() {
+    let passwords = match usage(args.passwords.all(), "extract") {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("installsift extract: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let scanner = scanner()
         .with_limits(args.limits.limits())
         .with_hashes(args.hashes)
         .with_passwords(passwords);
     let mut out = BufWriter::new(io::stdout().lock());
-    let paths = match args::inputs(&args.paths, args.files_from.as_deref()) {
+    let paths = match usage(
+        args::inputs(&args.paths, args.files_from.as_deref()),
+        "extract",
+    ) {
         Ok(p) => p,
-        Err(e) => {
-            eprintln!("installsift extract: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let mut status = ExitCode::SUCCESS;
     for input in &paths {

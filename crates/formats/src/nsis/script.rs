@@ -279,13 +279,7 @@ impl Strings<'_> {
     fn get(&self, pos: u32, depth: u8) -> String {
         let mut out = String::new();
         self.append(&mut out, pos, depth);
-        if out.len() > MAX_STRING {
-            let mut end = MAX_STRING;
-            while !out.is_char_boundary(end) {
-                end -= 1;
-            }
-            out.truncate(end);
-        }
+        cut_to_max(&mut out);
         if out.len() >= MAX_STRING {
             self.cut.set(self.cut.get() + 1);
         }
@@ -440,6 +434,20 @@ impl Strings<'_> {
             None => out.push_str(&format!("$_ERROR_UNSUPPORTED_SHELL_[{a},{b}]")),
         }
     }
+}
+
+/// Cut `s` to at most [`MAX_STRING`] bytes, at a character boundary;
+/// whether it was longer.
+fn cut_to_max(s: &mut String) -> bool {
+    if s.len() <= MAX_STRING {
+        return false;
+    }
+    let mut end = MAX_STRING;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    true
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -665,14 +673,9 @@ pub(crate) fn parse(h: &[u8], max_items: u64, max_chars: u64) -> Result<Script, 
                     _ => String::new(),
                 };
                 prefix = lead + &s.get(par0, 0);
-                if prefix.len() > MAX_STRING {
-                    // $OUTDIR is an NSIS string too: cut where NSIS would
-                    // have refused it.
-                    let mut end = MAX_STRING;
-                    while !prefix.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    prefix.truncate(end);
+                // $OUTDIR is an NSIS string too: cut where NSIS would have
+                // refused it.
+                if cut_to_max(&mut prefix) {
                     s.cut.set(s.cut.get() + 1);
                 }
             }
