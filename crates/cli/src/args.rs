@@ -437,9 +437,11 @@ pub(crate) struct ScanArgs {
     /// backslash-escaped).
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Text)]
     pub(crate) format: OutputFormat,
-    /// Hashes to compute, comma-separated: sha256 (always), sha1, md5.
-    #[arg(long, default_value = "sha256", value_parser = parse_hashes)]
-    pub(crate) hashes: HashSelection,
+    /// Hashes to compute, comma-separated: sha256 (always), sha1, md5
+    /// [default: sha256]. Given, the text view prints each one computed in
+    /// full (`sha256=… md5=…`) instead of the SHA-256's first 16 digits.
+    #[arg(long, value_parser = parse_hashes)]
+    pub(crate) hashes: Option<HashSelection>,
     /// Worker threads for directory scans (default: number of CPUs).
     #[arg(short = 'j', long)]
     pub(crate) threads: Option<usize>,
@@ -450,9 +452,15 @@ pub(crate) struct ScanArgs {
     /// Write the output to this file instead of standard output.
     #[arg(short, long)]
     pub(crate) output: Option<PathBuf>,
-    /// Progress on standard error: auto (when it is a terminal), always, never.
+    /// Progress bar on standard error (files done of the total, MB/s, ETA,
+    /// the current file): auto (when standard error is a terminal), always,
+    /// never.
     #[arg(long, value_enum, default_value_t = When::Auto)]
     pub(crate) progress: When,
+    /// Colours in the text view: auto (when standard output is a terminal
+    /// and NO_COLOR is not set), always, never.
+    #[arg(long, value_enum, default_value_t = When::Auto)]
+    pub(crate) color: When,
     /// Text output: print every node's evidence (signal, strength, detail,
     /// offset) under its line, and its installer hints.
     #[arg(long)]
@@ -472,7 +480,7 @@ pub(crate) enum OutputFormat {
     Tsv,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum When {
     Auto,
     Always,
@@ -540,12 +548,34 @@ impl ScanArgs {
         match self.format {
             OutputFormat::Text => render::Format::Text {
                 explain: self.explain,
+                full_hashes: self.hashes.is_some(),
+                color: self.color_on(),
             },
             OutputFormat::Jsonl => render::Format::Jsonl,
             OutputFormat::Json => render::Format::Json,
             OutputFormat::Csv => render::Format::Csv,
             OutputFormat::Tsv => render::Format::Tsv,
         }
+    }
+
+    /// Whether to colour the text view: `--color always`, or `auto` when
+    /// the output is standard output, a terminal, and `NO_COLOR` is unset
+    /// or empty (no-color.org).
+    pub(crate) fn color_on(&self) -> bool {
+        match self.color {
+            When::Always => true,
+            When::Never => false,
+            When::Auto => {
+                self.output.is_none()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        }
+    }
+
+    /// The hashes to compute (`--hashes`, else SHA-256 only).
+    pub(crate) fn hash_selection(&self) -> HashSelection {
+        self.hashes.unwrap_or(HashSelection::SHA256)
     }
 
     /// Whether to draw the progress line.

@@ -349,7 +349,7 @@ fn scan(args: ScanArgs) -> ExitCode {
     };
     let scanner = scanner()
         .with_limits(args.limits.limits())
-        .with_hashes(args.hashes)
+        .with_hashes(args.hash_selection())
         .with_passwords(passwords);
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => match std::fs::File::create(p) {
@@ -369,7 +369,10 @@ fn scan(args: ScanArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut progress = Progress::new(args.progress_on());
+    let mut progress = Progress::new(args.progress_on()).counting(&paths);
+    if args.progress == args::When::Always {
+        progress = progress.at_once();
+    }
     let mut failed = 0u64;
     let mut totals = Totals::default();
     let mut write_error: Option<io::Error> = None;
@@ -385,7 +388,7 @@ fn scan(args: ScanArgs) -> ExitCode {
         match result {
             Ok((totals_of_one, part)) => {
                 totals.merge(&totals_of_one);
-                progress.tick(&totals);
+                progress.tick(&totals, failed, path);
                 if let Err(e) = writer.write(&part) {
                     write_error = Some(e);
                 }

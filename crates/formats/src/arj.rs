@@ -344,7 +344,13 @@ impl<'a> Walk<'a> {
         if !self.info.methods.contains(&m) && self.info.methods.len() < 8 {
             self.info.methods.push(m.clone());
         }
-        let mut e = EntryInfo::new(EntryKind::File).at(data_at as u64);
+        // Date and time modified: MS-DOS time in the low word, date in the
+        // high word (local time).
+        let stamp = h.u32_at(8);
+        let mtime = installsift_model::Timestamp::dos((stamp >> 16) as u16, stamp as u16);
+        let mut e = EntryInfo::new(EntryKind::File)
+            .at(data_at as u64)
+            .modified(mtime);
         e.compressed_size = Some(packed);
         e.method = Some(m.clone());
         let what = format!("ARJ entry `{name}` (data at offset {data_at})");

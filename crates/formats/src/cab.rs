@@ -189,6 +189,8 @@ struct FileEntry {
     size: u32,
     offset: u32,
     folder: u16,
+    /// The CFFILE's MS-DOS date and time (local time).
+    mtime: Option<installsift_model::Timestamp>,
     /// What a cabinet set made of it (files continued across cabinets).
     fate: Fate,
 }
@@ -758,7 +760,7 @@ impl<'a> Walk<'a> {
         let what = format!("cab file `{}` (folder {k}, offset {})", f.name, f.offset);
         let size = u64::from(f.size);
         let start = u64::from(f.offset);
-        let mut info = entry_info(Some(fw.method));
+        let mut info = entry_info(Some(fw.method)).modified(f.mtime);
         let name = entry_name(namer, &f.name, &mut info);
         let entry = |info, data| {
             Step::Entry(container::Entry {
@@ -1008,6 +1010,10 @@ fn read<'a>(whole: &'a [u8], info: &mut CabInfo, notes: &mut Notes) -> Option<Ta
             size: fsize,
             offset,
             folder,
+            mtime: match (le_u16(data, at + 10), le_u16(data, at + 12)) {
+                (Some(date), Some(time)) => installsift_model::Timestamp::dos(date, time),
+                _ => None,
+            },
             fate: Fate::Normal,
         });
         at = next;

@@ -115,6 +115,8 @@ struct Head {
     nlink: u64,
     size: u64,
     name_size: u64,
+    /// Modification time, seconds since 1970 (UTC), when the field reads.
+    mtime: Option<u64>,
     check: Option<u32>,
     /// Offset of the name.
     name_at: usize,
@@ -159,6 +161,7 @@ impl Walk<'_> {
                 nlink: field(data, at + 36, 6, 8).ok_or_else(|| bad("nlink"))?,
                 name_size: field(data, at + 59, 6, 8).ok_or_else(|| bad("namesize"))?,
                 size: field(data, at + 65, 11, 8).ok_or_else(|| bad("filesize"))?,
+                mtime: field(data, at + 48, 11, 8),
                 check: None,
                 name_at: at + 76,
                 align: 1,
@@ -171,6 +174,7 @@ impl Walk<'_> {
                 nlink: h(4, "nlink")?,
                 size: h(6, "filesize")?,
                 name_size: h(11, "namesize")?,
+                mtime: field(data, at + 6 + 8 * 5, 8, 16),
                 check: if v == "crc" {
                     Some(h(12, "check")? as u32)
                 } else {
@@ -241,7 +245,11 @@ impl Walk<'_> {
             Some(n) => self.at = n,
             None => self.done = true,
         }
-        let mut info = EntryInfo::new(EntryKind::File).at(at as u64);
+        let mut info = EntryInfo::new(EntryKind::File).at(at as u64).modified(
+            h.mtime
+                .and_then(|t| i64::try_from(t).ok())
+                .and_then(installsift_model::Timestamp::unix),
+        );
         info.compressed_size = Some(h.size);
         match h.mode & 0o170000 {
             0o100000 | 0 => {}

@@ -261,7 +261,11 @@ impl Container for Gzip<'_> {
             member: 0,
             run: &mut self.run,
         };
-        let mut info = EntryInfo::new(EntryKind::File).at(0);
+        // MTIME 0: "no time stamp is available" (RFC 1952).
+        let mtime = (self.info.mtime != 0)
+            .then(|| installsift_model::Timestamp::unix(i64::from(self.info.mtime)))
+            .flatten();
+        let mut info = EntryInfo::new(EntryKind::File).at(0).modified(mtime);
         info.method = Some("deflate".into());
         info.compressed_size = Some(self.data.len() as u64);
         Some(Entry {

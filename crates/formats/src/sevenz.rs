@@ -577,13 +577,20 @@ fn stream_less(
     });
     Some(Entry {
         name: f.name().to_string(),
-        info: EntryInfo::new(EntryKind::File),
+        info: EntryInfo::new(EntryKind::File).modified(mtime(f)),
         data: Data::Decode {
             reader: Box::new(std::io::empty()),
             declared: Some(0),
             stored: None,
         },
     })
+}
+
+/// An entry's modification time (a FILETIME, UTC), when the header has one.
+fn mtime(f: &sevenz_rust2::ArchiveEntry) -> Option<installsift_model::Timestamp> {
+    f.has_last_modified_date
+        .then(|| installsift_model::Timestamp::filetime(u64::from(f.last_modified_date)))
+        .flatten()
 }
 
 /// Bytes of an encrypted block's first file decoded to tell a password.
@@ -803,7 +810,7 @@ impl<'a> Walk<'a> {
             info.entries += 1;
             info.declared_size = info.declared_size.saturating_add(f.size());
             let what = format!("7z entry `{}`", f.name());
-            let einfo = bw.entry_info();
+            let einfo = bw.entry_info().modified(mtime(f));
             let missing = |error: Error| {
                 Step::Entry(Entry {
                     name: f.name().to_string(),

@@ -412,7 +412,14 @@ impl Walk<'_> {
             name.truncate(end);
             self.info.names_cut += 1;
         }
-        let mut info = EntryInfo::new(EntryKind::File).at(at as u64);
+        let mtime = h
+            .get(136..148)
+            .and_then(number)
+            .and_then(|t| i64::try_from(t).ok())
+            .and_then(installsift_model::Timestamp::unix);
+        let mut info = EntryInfo::new(EntryKind::File)
+            .at(at as u64)
+            .modified(mtime);
         info.compressed_size = Some(size);
         let mut errors = over.bad;
         match sum_error {

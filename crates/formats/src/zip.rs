@@ -26,7 +26,7 @@
 use super::container::{self, Container, Data, Decoded, End, Notes, Opened, Options};
 use super::{le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use installsift_model::error::{context, io_to_error, Error};
-use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format};
+use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::io::{Cursor, Read, Seek, SeekFrom};
@@ -329,6 +329,12 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
                     method: meta.compression(),
                     crc: meta.crc32(),
                     encrypted: meta.encrypted(),
+                    mtime: meta
+                        .central_header_start()
+                        .checked_sub(self.info.base_shift.unwrap_or(0))
+                        .and_then(|a| usize::try_from(a).ok())
+                        .and_then(|a| central_record(self.data, a))
+                        .and_then(|r| entry_mtime(r.time, r.date, r.extra)),
                     local: start
                         .checked_sub(self.info.base_shift.unwrap_or(0))
                         .and_then(|a| usize::try_from(a).ok()),
@@ -448,7 +454,8 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
         *dropped += 1;
         let name = String::from_utf8_lossy(r.raw_name).into_owned();
         let (size, compressed) = zip64_sizes(r.extra, u64::from(r.u32_), u64::from(r.c32));
-        let entry = File::from_header(name, r.code, r.flags, r.crc, size, compressed);
+        let mut entry = File::from_header(name, r.code, r.flags, r.crc, size, compressed);
+        entry.mtime = entry_mtime(r.time, r.date, r.extra);
         entry.count(&mut self.info);
         let local = (u64::from(r.lho) + self.archive.offset()).checked_sub(shift);
         let what = format!(
@@ -472,6 +479,8 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
 struct CentralRecord<'a> {
     flags: u16,
     code: u16,
+    time: u16,
+    date: u16,
     crc: u32,
     c32: u32,
     u32_: u32,
@@ -492,6 +501,8 @@ fn central_record(data: &[u8], at: usize) -> Option<CentralRecord<'_>> {
     Some(CentralRecord {
         flags: le_u16(data, at + 8)?,
         code: le_u16(data, at + 10)?,
+        time: le_u16(data, at + 12)?,
+        date: le_u16(data, at + 14)?,
         crc: le_u32(data, at + 16)?,
         c32: le_u32(data, at + 20)?,
         u32_: le_u32(data, at + 24)?,
@@ -715,6 +726,9 @@ struct File {
     method: CompressionMethod,
     crc: u32,
     encrypted: bool,
+    /// Modification time: the `UT` extra field's (UTC), else the DOS
+    /// fields' (local time).
+    mtime: Option<Timestamp>,
     /// Other copies of the CRC-32 the archive carries (the local header's,
     /// the data descriptor's), with where they lie: each must match too.
     also: Vec<(String, u32)>,
@@ -741,6 +755,7 @@ impl File {
             method,
             crc,
             encrypted: flags & 1 != 0,
+            mtime: None,
             also: Vec::new(),
             local: None,
         }
@@ -751,6 +766,7 @@ impl File {
         e.compressed_size = Some(self.compressed);
         e.method = Some(method_name(self.method));
         e.encrypted = self.encrypted;
+        e.mtime = self.mtime;
         e
     }
 
@@ -853,6 +869,23 @@ fn overlap(
             None
         }
     }
+}
+
+/// An entry's modification time: the Info-ZIP extended-timestamp extra
+/// field's (0x5455, flag bit 0: a 32-bit Unix time, UTC) when there is one,
+/// else the header's MS-DOS time and date (local time).
+fn entry_mtime(time: u16, date: u16, extra: &[u8]) -> Option<Timestamp> {
+    let mut at = 0usize;
+    while let (Some(id), Some(len)) = (le_u16(extra, at), le_u16(extra, at + 2)) {
+        let body = extra.get(at + 4..at + 4 + usize::from(len)).unwrap_or(&[]);
+        if id == 0x5455 && body.first().is_some_and(|f| f & 1 != 0) {
+            if let Some(t) = le_u32(body, 1).and_then(|t| Timestamp::unix(i64::from(t))) {
+                return Some(t);
+            }
+        }
+        at += 4 + usize::from(len);
+    }
+    Timestamp::dos(date, time)
 }
 
 /// Sizes from a ZIP64 extended-information extra field (0x0001), for the
@@ -1161,7 +1194,12 @@ impl<'a> LocalWalk<'a> {
             self.info.directories += 1;
             return None;
         }
-        let entry = File::from_header(name, code, flags, crc, size, compressed);
+        let mut entry = File::from_header(name, code, flags, crc, size, compressed);
+        entry.mtime = entry_mtime(
+            le_u16(data, off + 10).unwrap_or(0),
+            le_u16(data, off + 12).unwrap_or(0),
+            extra,
+        );
         entry.count(&mut self.info);
         self.methods.insert(method_name(entry.method));
         let avail = data.len().saturating_sub(data_start) as u64;

@@ -271,6 +271,27 @@ pub(crate) fn walk(roots: &[PathBuf]) -> impl Iterator<Item = Job> + '_ {
     })
 }
 
+/// How many files a scan of `roots` will read and their bytes, from the
+/// same walk as the scan's (`stat` only, nothing opened): the total of a
+/// progress bar. A named input that is not a regular file counts as one
+/// file of 0 bytes, as the scan answers it.
+pub fn census(roots: &[PathBuf]) -> (u64, u64) {
+    let (mut files, mut bytes) = (0u64, 0u64);
+    for job in walk(roots) {
+        match job {
+            Job::Scan(p) => {
+                files += 1;
+                let size =
+                    std::fs::metadata(&p).map_or(0, |m| if m.is_file() { m.len() } else { 0 });
+                bytes = bytes.saturating_add(size);
+            }
+            Job::Failed(..) => files += 1,
+            Job::Skip(_) => {}
+        }
+    }
+    (files, bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -81,7 +81,7 @@ pub mod fuzzing;
 #[cfg(test)]
 mod test_support;
 
-pub use inputs::{Skipped, Special};
+pub use inputs::{census, Skipped, Special};
 /// The parsers (the `installsift-formats` crate): their facts are the
 /// [`NodeInfo::metadata`] of a report.
 pub use installsift_formats as formats;

@@ -4,7 +4,7 @@
 //! manifest. The CLI only picks one; other callers (a service, the
 //! Python binding) render the same bytes.
 
-use crate::{Node, NodeInfo, Report, Skipped, Verdict};
+use crate::{EntryInfo, Node, NodeInfo, Report, Skipped, Verdict};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,11 @@ pub enum Format {
     Text {
         /// Print evidence and installer hints.
         explain: bool,
+        /// Print every hash computed in full (`sha256=… sha1=… md5=…`)
+        /// instead of the SHA-256's first 16 hex digits.
+        full_hashes: bool,
+        /// Colour with ANSI escapes (for a terminal).
+        color: bool,
     },
     /// One JSON object per node, parent before its children (the JSONL
     /// contract of the README).
@@ -36,7 +41,7 @@ pub enum Format {
 /// `md5` empty unless asked for; `verified_by` and `errors` joined by
 /// `; `). A row for an input that could not be scanned has only `input`
 /// and `errors` (`input_error: kind: message`).
-pub const TABLE_COLUMNS: [&str; 13] = [
+pub const TABLE_COLUMNS: [&str; 17] = [
     "input",
     "path",
     "depth",
@@ -50,6 +55,10 @@ pub const TABLE_COLUMNS: [&str; 13] = [
     "kind",
     "verified_by",
     "errors",
+    "tools",
+    "packed_size",
+    "method",
+    "mtime",
 ];
 
 /// Writes reports one after another in a [`Format`], framing the JSON
@@ -177,7 +186,19 @@ pub fn render(report: &Report, format: Format) -> io::Result<Vec<u8>> {
 /// `out` as it is rendered.
 fn write_report(out: &mut dyn Write, report: &Report, format: Format) -> io::Result<()> {
     match format {
-        Format::Text { explain } => write_text(out, &report.root, explain),
+        Format::Text {
+            explain,
+            full_hashes,
+            color,
+        } => write_text(
+            out,
+            &report.root,
+            TextStyle {
+                explain,
+                full_hashes,
+                color,
+            },
+        ),
         Format::Jsonl => write_jsonl(out, &report.root),
         Format::Json => serde_json::to_writer(out, report).map_err(io::Error::from),
         Format::Csv | Format::Tsv => write_table(out, &report.root, format),
@@ -192,6 +213,7 @@ fn write_table(out: &mut dyn Write, root: &Node, format: Format) -> io::Result<(
             return;
         }
         let i = &n.info;
+        let entry = i.entry.as_ref();
         let hex = |h: Option<String>| h.unwrap_or_default();
         let row = [
             i.path.first().cloned().unwrap_or_default(),
@@ -215,6 +237,19 @@ fn write_table(out: &mut dyn Write, root: &Node, format: Format) -> io::Result<(
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; "),
+            i.tools
+                .as_deref()
+                .and_then(|t| tools_line(t))
+                .unwrap_or_default(),
+            entry
+                .and_then(|e| e.compressed_size)
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
+            entry.and_then(|e| e.method.clone()).unwrap_or_default(),
+            entry
+                .and_then(|e| e.mtime)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
         ];
         r = write_row(out, format, &row);
     });
@@ -398,26 +433,65 @@ pub fn not_written(line: &crate::extract::ManifestLine<'_>) -> Option<String> {
         .map(|e| format!("{}: not written: {e}", line.node.path.join(" > ")))
 }
 
-/// A one-line progress counter on standard error, redrawn at most every
-/// 200 ms, shown only after the scan has run for a second.
+/// A progress bar on standard error: files done of the total, bytes, rate,
+/// ETA and the file last finished, redrawn at most every 200 ms, shown only
+/// after the scan has run for a second (unless [`Progress::at_once`]). The total comes from
+/// [`census`](crate::census) run on a thread of its own beside the scan, so
+/// the scan never waits for it; until it is known the bar says
+/// `counting…`.
 pub struct Progress {
     on: bool,
     start: Instant,
     last: Option<Instant>,
+    total: std::sync::Arc<std::sync::OnceLock<(u64, u64)>>,
+    width: usize,
+    delay: Duration,
 }
 
 impl Progress {
-    /// A counter, drawn only when `on`.
+    /// A bar, drawn only when `on`, without a total.
     pub fn new(on: bool) -> Self {
+        let width = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse::<usize>().ok())
+            .filter(|&w| w >= 40)
+            .unwrap_or(100);
         Progress {
             on,
             start: Instant::now(),
             last: None,
+            total: std::sync::Arc::default(),
+            width,
+            delay: Duration::from_secs(1),
         }
     }
-    /// Redraw with the totals so far (rate-limited).
-    pub fn tick(&mut self, t: &Totals) {
-        if !self.on || self.start.elapsed() < Duration::from_secs(1) {
+
+    /// Draw from the first file on, not after a second (`--progress
+    /// always`: asked for, so shown even on a short scan).
+    pub fn at_once(mut self) -> Self {
+        self.delay = Duration::ZERO;
+        self
+    }
+
+    /// Count what `roots` hold (on a thread of its own) for the total.
+    pub fn counting(self, roots: &[std::path::PathBuf]) -> Self {
+        if self.on {
+            let roots = roots.to_vec();
+            let total = std::sync::Arc::clone(&self.total);
+            // Detached: a scan that ends first does not wait for the count.
+            let _ = std::thread::Builder::new()
+                .name("installsift-census".into())
+                .spawn(move || {
+                    let _ = total.set(crate::census(&roots));
+                });
+        }
+        self
+    }
+
+    /// Redraw with the totals so far, `failed` inputs that could not be
+    /// read and the file last finished (rate-limited).
+    pub fn tick(&mut self, t: &Totals, failed: u64, current: &std::path::Path) {
+        if !self.on || self.start.elapsed() < self.delay {
             return;
         }
         if self
@@ -427,18 +501,23 @@ impl Progress {
             return;
         }
         self.last = Some(Instant::now());
-        eprint!(
-            "\r{} files, {} nodes, {:.1} MB scanned ",
-            t.files,
-            t.nodes,
-            t.bytes as f64 / 1e6
+        let line = progress_line(
+            t.files + failed,
+            t.bytes,
+            self.total.get().copied(),
+            self.start.elapsed(),
+            &current.to_string_lossy(),
+            self.width,
         );
+        // \r: back to the line's start; ESC[K: clear what the last line left.
+        eprint!("\r{line}\x1b[K");
     }
-    /// The last line, when a line was drawn.
+
+    /// The last line, when a bar was drawn.
     pub fn finish(&mut self, t: &Totals) {
         if self.on && self.last.is_some() {
             eprintln!(
-                "\r{} files, {} nodes, {:.1} MB scanned in {:.1?}",
+                "\r{} files, {} nodes, {:.1} MB scanned in {:.1?}\x1b[K",
                 t.files,
                 t.nodes,
                 t.bytes as f64 / 1e6,
@@ -446,6 +525,73 @@ impl Progress {
             );
         }
     }
+}
+
+/// One line of the progress bar, at most `width` characters: `[#####
+/// ] 120/5000 files  310.2/900.0 MB  45.1 MB/s  ETA 0:13  dir/setup.exe`.
+/// The ETA is the bytes left at the rate so far; without a total (still
+/// counting) the bar says so and has no ETA.
+pub fn progress_line(
+    done: u64,
+    bytes: u64,
+    total: Option<(u64, u64)>,
+    elapsed: Duration,
+    current: &str,
+    width: usize,
+) -> String {
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    let rate = bytes as f64 / secs;
+    let mb = |b: u64| b as f64 / 1e6;
+    let mut line = match total {
+        Some((files, all)) => {
+            // Files may grow between the count and the scan: never past 100 %.
+            let frac = if all > 0 {
+                (bytes as f64 / all as f64).min(1.0)
+            } else if files > 0 {
+                (done as f64 / files as f64).min(1.0)
+            } else {
+                1.0
+            };
+            const BAR: usize = 20;
+            let filled = ((frac * BAR as f64) as usize).min(BAR);
+            let left = all.saturating_sub(bytes);
+            let eta = if rate > 0.0 {
+                let s = (left as f64 / rate).round() as u64;
+                format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+            } else {
+                "-".to_owned()
+            };
+            format!(
+                "[{}{}] {done}/{files} files  {:.1}/{:.1} MB  {:.1} MB/s  ETA {eta}",
+                "#".repeat(filled),
+                " ".repeat(BAR - filled),
+                mb(bytes),
+                mb(all),
+                rate / 1e6
+            )
+        }
+        None => format!(
+            "{done} files  {:.1} MB  {:.1} MB/s  (counting…)",
+            mb(bytes),
+            rate / 1e6
+        ),
+    };
+    // The current file, cut from the left to what the line leaves, its
+    // control characters escaped (names come from the disk).
+    let name = printable(current);
+    let room = width.saturating_sub(line.chars().count() + 2);
+    if room >= 8 {
+        let n = name.chars().count();
+        let shown: String = if n <= room {
+            name
+        } else {
+            let tail: String = name.chars().skip(n - (room - 1)).collect();
+            format!("…{tail}")
+        };
+        line.push_str("  ");
+        line.push_str(&shown);
+    }
+    line
 }
 
 /// The nodes of a report as JSONL, parent before children.
@@ -461,18 +607,91 @@ pub fn write_jsonl(out: &mut dyn Write, root: &Node) -> io::Result<()> {
     r
 }
 
+/// How [`write_text`] draws its tree (see [`Format::Text`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextStyle {
+    /// Evidence and installer hints under each line.
+    pub explain: bool,
+    /// Every hash in full.
+    pub full_hashes: bool,
+    /// ANSI colours.
+    pub color: bool,
+}
+
 /// The nodes of a report as an indented tree.
-pub fn write_text(out: &mut dyn Write, root: &Node, explain: bool) -> io::Result<()> {
+pub fn write_text(out: &mut dyn Write, root: &Node, style: TextStyle) -> io::Result<()> {
     let mut r = Ok(());
     root.walk(&mut |n: &Node| {
         if r.is_ok() {
-            r = text_line(out, &n.info);
+            r = text_line(out, n, style);
         }
-        if r.is_ok() && explain {
+        if r.is_ok() && style.explain {
             r = explain_lines(out, &n.info);
         }
     });
     r
+}
+
+/// ANSI SGR codes of the text view.
+mod sgr {
+    pub const BOLD_GREEN: &str = "1;32";
+    pub const CYAN: &str = "36";
+    pub const DIM: &str = "2";
+    pub const RED: &str = "31";
+    pub const YELLOW: &str = "33";
+    pub const BOLD_RED: &str = "1;31";
+}
+
+/// `s` in colour `code` when `on` (reset after it).
+fn paint(s: &str, code: &str, on: bool) -> String {
+    if on && !s.is_empty() {
+        format!("\x1b[{code}m{s}\x1b[0m")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// A container's line ends with its totals: `(3 entries: 4.2 KiB from 1.9
+/// KiB)`, the packed figure only when every entry has one.
+fn container_totals(n: &Node) -> Option<String> {
+    if n.children.is_empty() {
+        return None;
+    }
+    let count = n.children.len();
+    let unpacked: u64 = n
+        .children
+        .iter()
+        .map(|c| c.info.size)
+        .fold(0, u64::saturating_add);
+    let packed: Option<u64> = n
+        .children
+        .iter()
+        .map(|c| c.info.entry.as_ref().and_then(|e| e.compressed_size))
+        .try_fold(0u64, |sum, p| p.map(|p| sum.saturating_add(p)));
+    let noun = if count == 1 { "entry" } else { "entries" };
+    Some(match packed {
+        Some(p) => format!("{count} {noun}: {} from {}", human(unpacked), human(p)),
+        None => format!("{count} {noun}: {}", human(unpacked)),
+    })
+}
+
+/// An entry's packed size and method and its time, as the container keeps
+/// them: `191 B deflate, 2024-06-01T00:00:00`.
+fn entry_details(e: &EntryInfo) -> Option<String> {
+    let mut parts = Vec::new();
+    match (e.compressed_size, e.method.as_deref()) {
+        (Some(c), Some(m)) => parts.push(format!("{} {}", human(c), printable(m))),
+        (Some(c), None) => parts.push(format!("{} packed", human(c))),
+        (None, Some(m)) => parts.push(printable(m)),
+        (None, None) => {}
+    }
+    if e.encrypted {
+        parts.push("encrypted".to_owned());
+    }
+    if let Some(t) = e.mtime {
+        parts.push(t.to_string());
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// `--explain`: the evidence behind a node's format and verdict, then its
@@ -507,7 +726,9 @@ fn explain_lines(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
     Ok(())
 }
 
-fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
+fn text_line(out: &mut dyn Write, node: &Node, style: TextStyle) -> io::Result<()> {
+    let n = &node.info;
+    let color = style.color;
     let indent = "  ".repeat(n.depth as usize);
     let name = if n.depth == 0 {
         n.path.first().map_or("", String::as_str)
@@ -516,32 +737,61 @@ fn text_line(out: &mut dyn Write, n: &NodeInfo) -> io::Result<()> {
     };
     let name = printable(name);
     let verdict = match (n.verdict, n.family, &n.kind) {
-        (Verdict::Installer, Some(f), _) => format!("installer:{}", f.as_str()),
+        (Verdict::Installer, Some(f), _) => {
+            paint(&format!("installer:{}", f.as_str()), sgr::BOLD_GREEN, color)
+        }
         (v, _, Some(k)) => format!("{}:{k}", v.as_str()),
+        (Verdict::Unknown, _, _) => paint(Verdict::Unknown.as_str(), sgr::DIM, color),
         (v, _, _) => v.as_str().to_owned(),
     };
-    // The first 8 bytes (16 hex digits) of the SHA-256.
-    let hash = n.sha256.map_or_else(
-        || "-".to_owned(),
-        |d| {
-            let mut hex = d.to_string();
-            hex.truncate(16);
-            hex
-        },
-    );
+    let hash = if style.full_hashes {
+        let mut all = vec![n
+            .sha256
+            .map_or_else(|| "sha256=-".to_owned(), |d| format!("sha256={d}"))];
+        if let Some(d) = n.sha1 {
+            all.push(format!("sha1={d}"));
+        }
+        if let Some(d) = n.md5 {
+            all.push(format!("md5={d}"));
+        }
+        all.join(" ")
+    } else {
+        // The first 8 bytes (16 hex digits) of the SHA-256.
+        n.sha256.map_or_else(
+            || "-".to_owned(),
+            |d| {
+                let mut hex = d.to_string();
+                hex.truncate(16);
+                hex
+            },
+        )
+    };
+    let hash = paint(&hash, sgr::DIM, color);
+    let details = container_totals(node)
+        .into_iter()
+        .chain(n.entry.as_ref().and_then(entry_details))
+        .map(|d| format!("  ({d})"))
+        .collect::<String>();
     let tools = n
         .tools
         .as_deref()
         .and_then(|t| tools_line(t))
-        .map_or(String::new(), |t| format!("  {}", printable(&t)));
+        .map_or(String::new(), |t| {
+            format!("  {}", paint(&printable(&t), sgr::YELLOW, color))
+        });
+    let format = paint(n.format.as_str(), sgr::CYAN, color);
+    let bang = paint("!", sgr::BOLD_RED, color);
     writeln!(
         out,
-        "{indent}{name}  [{} {} {verdict}] {hash}{tools}",
-        n.format,
+        "{indent}{name}  [{format} {} {verdict}] {hash}{details}{tools}",
         human(n.size)
     )?;
     for e in &n.errors {
-        writeln!(out, "{indent}  ! {}", printable(&e.to_string()))?;
+        writeln!(
+            out,
+            "{indent}  {bang} {}",
+            paint(&printable(&e.to_string()), sgr::RED, color)
+        )?;
     }
     Ok(())
 }
@@ -602,8 +852,18 @@ mod tests {
         let out = String::from_utf8(w.finish().expect("end")).expect("utf-8");
         let v: serde_json::Value = serde_json::from_str(&out).expect("a JSON document");
         assert_eq!(v.as_array().map(Vec::len), Some(2));
-        let text = String::from_utf8(render(&r, Format::Text { explain: true }).expect("text"))
-            .expect("utf-8");
+        let text = String::from_utf8(
+            render(
+                &r,
+                Format::Text {
+                    explain: true,
+                    full_hashes: false,
+                    color: false,
+                },
+            )
+            .expect("text"),
+        )
+        .expect("utf-8");
         assert!(text.starts_with("a\\u{1b}[31m.bin  [unknown 5 B"), "{text}");
         let jsonl = String::from_utf8(render(&r, Format::Jsonl).expect("jsonl")).expect("utf-8");
         assert_eq!(jsonl.lines().count(), 1);
@@ -673,7 +933,15 @@ mod tests {
         let n = RENDER_ON_WORKER_MAX_NODES as usize + 1;
         big.root.children = vec![small.root.clone(); n];
         big.stats.nodes = n as u64 + 1;
-        for format in [Format::Text { explain: true }, Format::Jsonl, Format::Json] {
+        for format in [
+            Format::Text {
+                explain: true,
+                full_hashes: false,
+                color: false,
+            },
+            Format::Jsonl,
+            Format::Json,
+        ] {
             let mut want = Writer::new(Vec::new(), format).expect("begin");
             let mut got = Writer::new(Vec::new(), format).expect("begin");
             for r in [&small, &big, &small] {
@@ -718,5 +986,42 @@ mod tests {
             not_written(&bad).as_deref(),
             Some("a.bin > b.txt: not written: disk full")
         );
+    }
+
+    #[test]
+    fn progress_line_has_count_total_rate_eta_and_current_file() {
+        let l = progress_line(
+            120,
+            300_000_000,
+            Some((480, 900_000_000)),
+            Duration::from_secs(10),
+            "/srv/share/setup\u{1b}[2J.exe",
+            200,
+        );
+        // 300 MB in 10 s: 30 MB/s; 600 MB left: 20 s.
+        assert!(l.starts_with("[######              ] 120/480 files"), "{l}");
+        assert!(l.contains("300.0/900.0 MB  30.0 MB/s  ETA 0:00:20"), "{l}");
+        assert!(
+            l.ends_with("/srv/share/setup\\u{1b}[2J.exe"),
+            "escaped: {l}"
+        );
+        // Still counting: no ETA, and the name cut from the left to fit.
+        let l = progress_line(
+            3,
+            1_000_000,
+            None,
+            Duration::from_secs(2),
+            &"d/".repeat(100),
+            60,
+        );
+        assert!(
+            l.starts_with("3 files  1.0 MB  0.5 MB/s  (counting…)  …"),
+            "{l}"
+        );
+        assert_eq!(l.chars().count(), 60, "{l}");
+        // Bytes past the count (a file grew): the bar stops at full.
+        let l = progress_line(2, 50, Some((1, 10)), Duration::from_secs(1), "f", 100);
+        assert!(l.starts_with("[####################] 2/1 files"), "{l}");
+        assert!(l.contains("ETA 0:00:00"), "{l}");
     }
 }

@@ -14,8 +14,10 @@ pub mod error;
 pub mod hash;
 pub mod limits;
 pub mod model;
+pub mod time;
 
 pub use error::{Error, Result};
 pub use hash::{HashSelection, Hashes};
 pub use limits::{Limit, LimitInfo, Limits, LIMITS};
 pub use model::*;
+pub use time::Timestamp;

@@ -664,6 +664,10 @@ pub struct EntryInfo {
     /// Compression method, as the container names it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+    /// Modification time as the container keeps it (RFC 3339; no zone
+    /// when the format keeps the packer's local time), when it keeps one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtime: Option<crate::Timestamp>,
     /// The entry is encrypted; its content was not read.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub encrypted: bool,
@@ -696,6 +700,7 @@ impl EntryInfo {
             offset: None,
             compressed_size: None,
             method: None,
+            mtime: None,
             encrypted: false,
             key: None,
             streamed: false,
@@ -706,6 +711,11 @@ impl EntryInfo {
     /// Set the offset.
     pub fn at(mut self, offset: u64) -> Self {
         self.offset = Some(offset);
+        self
+    }
+    /// Set the modification time (`None` leaves none).
+    pub fn modified(mut self, mtime: Option<crate::Timestamp>) -> Self {
+        self.mtime = mtime;
         self
     }
     /// Record a check that matched the entry's bytes.

@@ -387,10 +387,20 @@ fn csv_and_tsv_rows_carry_the_jsonl_fields() {
         .collect();
     for (table, guard) in [(&csv, true), (&tsv, false)] {
         assert_eq!(table[0][0], "input");
-        assert_eq!(table[0].len(), 13);
+        assert_eq!(table[0].len(), 17);
+        assert_eq!(table[0][13..], ["tools", "packed_size", "method", "mtime"]);
         assert_eq!(table.len(), jsonl.len() + 1);
         for (row, rec) in table[1..].iter().zip(&jsonl) {
-            assert_eq!(row.len(), 13, "{row:?}");
+            assert_eq!(row.len(), 17, "{row:?}");
+            let entry = &rec["entry"];
+            let text = |v: &serde_json::Value| match v {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            assert_eq!(row[14], text(&entry["compressed_size"]), "{row:?}");
+            assert_eq!(row[15], text(&entry["method"]), "{row:?}");
+            assert_eq!(row[16], text(&entry["mtime"]), "{row:?}");
             let path: Vec<&str> = rec["path"]
                 .as_array()
                 .expect("path")
@@ -414,6 +424,15 @@ fn csv_and_tsv_rows_carry_the_jsonl_fields() {
         }
     }
     std::fs::remove_file(&input).ok();
+    // The tools column holds the text view's tools line.
+    let out = std::process::Command::new(bin)
+        .args(["scan", "-f", "tsv"])
+        .arg(super::util::corpus().join("nsis/amd64_zlib.exe"))
+        .output()
+        .expect("run");
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let root: Vec<&str> = text.lines().nth(1).expect("root row").split('\t').collect();
+    assert!(root[13].starts_with("Installer: NSIS(3.08"), "{root:?}");
 }
 
 /// `installsift diff OLD NEW`: files added, removed, changed and kept, by
@@ -727,4 +746,93 @@ fn where_names_the_input_and_path_of_a_nested_file() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Colours: on a terminal unless `NO_COLOR` is set (no-color.org), never
+/// when piped, `--color always|never` overriding. The terminal is a pty of
+/// util-linux's `script`.
+#[test]
+fn colours_on_a_terminal_unless_no_color_and_never_when_piped() {
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let sample = super::util::corpus().join("malformed/corrupt_deflate.zip");
+    let piped = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .arg("scan")
+            .args(args)
+            .arg(&sample)
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("run");
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    assert!(!piped(&[]).contains('\x1b'), "auto, piped: no colour");
+    assert!(!piped(&["--color", "never"]).contains('\x1b'));
+    let always = piped(&["--color", "always"]);
+    assert!(always.contains("\x1b[36mzip\x1b[0m"), "{always}");
+    assert!(
+        always.contains("\x1b[1;31m!\x1b[0m"),
+        "errors marked red: {always}"
+    );
+    let on_tty = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec"])
+            .arg(format!("{bin} scan -q {}", sample.display()))
+            .arg("/dev/null");
+        match no_color {
+            Some(v) => cmd.env("NO_COLOR", v),
+            None => cmd.env_remove("NO_COLOR"),
+        };
+        let out = cmd
+            .output()
+            .expect("`script` is missing: apt-get install bsdutils");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(
+        on_tty(None).contains("\x1b[36mzip"),
+        "auto on a terminal: colour"
+    );
+    assert!(!on_tty(Some("1")).contains('\x1b'), "NO_COLOR=1: none");
+    assert!(on_tty(Some("")).contains('\x1b'), "NO_COLOR empty: ignored");
+}
+
+/// `--progress always`: the bar on standard error from the first file, with
+/// the count of the total (the census thread's), rate, ETA or `counting…`,
+/// and the file last finished; the closing line; nothing on standard output
+/// changes. `-q` and `--progress never` draw none.
+#[test]
+fn progress_bar_counts_files_of_the_total_with_rate_and_current_file() {
+    let bin = env!("CARGO_BIN_EXE_installsift");
+    let dir = super::util::corpus().join("zip");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .args(["scan", "-j", "1"])
+            .args(args)
+            .arg(&dir)
+            .output()
+            .expect("run")
+    };
+    let with = run(&["--progress", "always"]);
+    let without = run(&["--progress", "never"]);
+    assert_eq!(with.stdout, without.stdout);
+    let err = String::from_utf8_lossy(&with.stderr);
+    let lines: Vec<&str> = err.split(['\r', '\n']).filter(|l| !l.is_empty()).collect();
+    let bar = lines.first().expect("a bar");
+    assert!(bar.contains(" files  ") && bar.contains(" MB/s"), "{bar}");
+    assert!(bar.contains("ETA ") || bar.contains("(counting…)"), "{bar}");
+    assert!(bar.contains("zip/"), "the file last finished: {bar}");
+    let files = std::fs::read_dir(&dir).expect("dir").count();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{files} files, ")) && l.contains("scanned in")),
+        "closing line: {err}"
+    );
+    assert!(!String::from_utf8_lossy(&without.stderr).contains("MB/s"));
+    let quiet = run(&["--progress", "always", "-q"]);
+    assert!(
+        quiet.stderr.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&quiet.stderr)
+    );
 }

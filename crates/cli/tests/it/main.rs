@@ -15,6 +15,7 @@ mod installshield;
 mod lzx;
 mod msi_family;
 mod msi_hashes;
+mod mtime;
 mod nsis;
 mod pe_hashes;
 mod policy_rules;

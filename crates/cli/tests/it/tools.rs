@@ -117,7 +117,15 @@ fn default_view_shows_the_tools_on_the_node_line() {
     let data = std::fs::read(corpus().join(rel)).expect("read");
     let report = Scanner::new().scan_bytes(rel, &data);
     let text = String::from_utf8(
-        render::render(&report, render::Format::Text { explain: false }).expect("render"),
+        render::render(
+            &report,
+            render::Format::Text {
+                explain: false,
+                full_hashes: false,
+                color: false,
+            },
+        )
+        .expect("render"),
     )
     .expect("utf-8");
     let first = text.lines().next().expect("a line");

@@ -287,6 +287,7 @@ pub(super) fn arrange(
                     size: f.size,
                     offset: f.offset,
                     folder: last16,
+                    mtime: f.mtime,
                     fate: Fate::Normal,
                 });
             }

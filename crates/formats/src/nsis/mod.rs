@@ -732,8 +732,18 @@ enum Step<'a> {
 
 impl Container for Walk<'_> {
     fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
-        let step = self.step(notes)?;
+        let mut step = self.step(notes)?;
         self.pulled += 1;
+        // `step` took the item before `self.next`.
+        let mtime = self
+            .next
+            .checked_sub(1)
+            .and_then(|k| self.items.get(k))
+            .and_then(|it| it.mtime);
+        match &mut step {
+            Step::Ready(e) => e.info.mtime = mtime,
+            Step::Solid { info, .. } | Step::Again { info, .. } => info.mtime = mtime,
+        }
         let Body::Solid(s) = &mut self.body else {
             return match step {
                 Step::Ready(e) => Some(e),

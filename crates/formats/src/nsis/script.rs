@@ -133,6 +133,9 @@ pub(crate) struct Item {
     pub uninstaller: bool,
     /// Size of the stub patch block preceding an uninstaller's data block.
     pub patch_size: u32,
+    /// The file's time as `File` stored it (EW_EXTRACTFILE's FILETIME,
+    /// UTC; none with `SetDateSave off`).
+    pub mtime: Option<installsift_model::Timestamp>,
 }
 
 /// A command line the installer runs.
@@ -694,6 +697,9 @@ pub(crate) fn parse(h: &[u8], max_items: u64, max_chars: u64) -> Result<Script, 
                     empty: false,
                     uninstaller: false,
                     patch_size: 0,
+                    mtime: installsift_model::Timestamp::filetime(
+                        u64::from(p[4]) << 32 | u64::from(p[3]),
+                    ),
                 });
             }
             EW_WRITEUNINSTALLER if p[0] > 0 && s.good(p[0]) => {
@@ -707,6 +713,7 @@ pub(crate) fn parse(h: &[u8], max_items: u64, max_chars: u64) -> Result<Script, 
                     empty: false,
                     uninstaller: true,
                     patch_size: p[2],
+                    mtime: None,
                 });
             }
             EW_FOPEN if p[2] == 2 && p[1] == 0x4000_0000 => {
@@ -718,6 +725,7 @@ pub(crate) fn parse(h: &[u8], max_items: u64, max_chars: u64) -> Result<Script, 
                         empty: true,
                         uninstaller: false,
                         patch_size: 0,
+                        mtime: None,
                     });
                 }
             }
