@@ -279,11 +279,7 @@ fn completions_cover_every_subcommand() {
             assert!(script.contains(word), "{shell}: no `{word}`");
         }
         if shell == "bash" {
-            let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-            let f = dir.join(format!(
-                "installsift-completion-{}.bash",
-                std::process::id()
-            ));
+            let f = super::util::Scratch::path("installsift-completion.bash");
             std::fs::write(&f, &script).expect("write");
             let ok = std::process::Command::new("bash")
                 .arg("-n")
@@ -622,10 +618,9 @@ fn passwords_open_encrypted_7z_data_and_headers() {
         })
         .collect();
     assert_eq!(plain.len(), 4);
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
-    let list = dir.join(format!("passwords-{}.txt", std::process::id()));
-    std::fs::write(&list, "wrong\r\n\ninstallsift\n").expect("write");
-    let list = list.to_string_lossy().into_owned();
+    let list_file = super::util::Scratch::path("passwords.txt");
+    std::fs::write(&*list_file, "wrong\r\n\ninstallsift\n").expect("write");
+    let list = list_file.to_string_lossy().into_owned();
     for file in ["7z/enc_data.7z", "7z/enc_header.7z"] {
         for args in [
             vec!["--password", "installsift"],

@@ -5,12 +5,9 @@ use crate::util::{corpus, samples};
 use installsift::{hash, HashSelection, Scanner};
 use std::path::{Path, PathBuf};
 
-fn fresh_dir(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("extract-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("mkdir");
-    d
+/// An empty scratch directory, removed when the test ends.
+fn fresh_dir(name: &str) -> crate::util::Scratch {
+    crate::util::Scratch::dir(&format!("extract-{name}"))
 }
 
 /// Every path below `root`, none of them a symlink.

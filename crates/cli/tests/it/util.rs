@@ -127,3 +127,50 @@ pub fn golden_in(dir: &str, name: &str, got: &str) -> Option<String> {
         )),
     }
 }
+
+/// A scratch path under Cargo's test temp dir (`name-PID`), removed with
+/// everything in it when dropped, so passing tests leave nothing behind.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    /// An empty directory `name-PID`.
+    pub fn dir(name: &str) -> Scratch {
+        let s = Scratch::path(name);
+        std::fs::create_dir_all(&s.0).expect("mkdir");
+        s
+    }
+    /// The path `name-PID`, nothing created (for a file).
+    pub fn path(name: &str) -> Scratch {
+        let p =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        let _ = std::fs::remove_file(&p);
+        Scratch(p)
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
