@@ -109,6 +109,38 @@ def test_an_unreadable_input_is_a_row_with_its_error(spark, tmp_path):
     assert "fifo" in result["failures"][0][1]
 
 
+def test_chunked_scan_names_each_rows_input_and_top_family(tmp_path):
+    # scan_paths (the mapInArrow function, without Spark) scans SCAN_CHUNK
+    # files per call: each row's input and top_family must be its own
+    # file's, an unreadable file in the middle of a chunk a row of its own.
+    import pyarrow as pa
+
+    files = [f for d in ("nsis", "pe", "zip", "msi", "cab", "inno") for f in scan_job.walk(f"corpus/{d}")]
+    os.mkfifo(tmp_path / "fifo")
+    paths = files[:3] + [str(tmp_path / "fifo")] + files[3:]
+    batch = pa.RecordBatch.from_pydict({"path": paths})
+    options = {"hashes": ["sha256"], "limits": {}}
+    t = pa.Table.from_batches(list(scan_job.scan_paths(iter([batch]), options)))
+    rows = t.to_pylist()
+    bad = [r for r in rows if r["input_error"] is not None]
+    assert [r["input"] for r in bad] == [str(tmp_path / "fifo")]
+    assert bad[0]["top_family"] == "unreadable"
+    good = [r for r in rows if r["input_error"] is None]
+    want = {}
+    for f in files:
+        recs = installsift.scan_path(f)
+        want[f] = (len(recs), recs[0].get("family") or "none")
+    got = {}
+    for r in good:
+        assert r["input"] == r["path"][0]
+        n, top = got.get(r["input"], (0, r["top_family"]))
+        assert r["top_family"] == top, r["path"]
+        got[r["input"]] = (n + 1, top)
+    assert got == want
+    assert any(top == "nsis" for _, top in want.values())
+    assert len(files) > scan_job.SCAN_CHUNK, "more files than one chunk"
+
+
 def readme_sql() -> str:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Python and Spark", 1)[1].split("\n## ", 1)[0]
