@@ -253,7 +253,13 @@ fn corpus_report_opens_without_console_errors_and_shows_a_nested_node() {
     let at = all.dom.find(&format!("id=\"n{known}\"")).expect("drawn");
     let line = &all.dom[at..at + all.dom[at..].find("</summary>").expect("line")];
     let sha = recs[known]["h"].as_str().expect("sha256");
-    for part in [KNOWN[2], ">pe<", "not-installer", sha] {
+    // Its line: name, format and verdict badges, the full hash with its
+    // copy button, the builders (`tools`).
+    let copy = format!("title=\"Copy {sha}\"");
+    let tools = recs[known]["t"]
+        .as_str()
+        .expect("hello.exe names its compiler");
+    for part in [KNOWN[2], ">pe<", "not-installer", sha, &copy, tools] {
         assert!(line.contains(part), "{part} not in {line}");
     }
     eprintln!(
@@ -391,9 +397,22 @@ fn corpus_report_search_by_hash_prefix_name_and_family() {
         );
         assert!(loaded.dom.contains(&format!("{} matches", expected.len())));
     }
-    // `#n=` opens the tree down to a node.
+    // `#n=` opens the tree down to a node, and the node's facts: its
+    // path, the evidence table.
     let loaded = load(page, &format!("#n={known}"));
     assert!(loaded.console.is_empty(), "{:#?}", loaded.console);
+    let at = loaded.dom.find(&format!("id=\"n{known}\"")).expect("drawn");
+    let body = &loaded.dom[at..at + loaded.dom[at..].find("</details>").expect("end")];
+    let evidence = recs[known]["x"]["evidence"].as_array().expect("evidence");
+    assert!(!evidence.is_empty());
+    for e in evidence {
+        let signal = format!("<td>{}</td>", e["signal"].as_str().expect("signal"));
+        assert!(body.contains(&signal), "{signal} not in {body}");
+    }
+    assert!(
+        body.contains(&KNOWN.join(" \u{203a} ")),
+        "the path in {body}"
+    );
     assert!(
         loaded
             .dom
