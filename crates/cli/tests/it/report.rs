@@ -585,6 +585,26 @@ fn report_command_takes_the_scan_inputs_and_lists_unreadable_ones() {
     let loaded = load(&out, "");
     assert!(loaded.console.is_empty(), "{:#?}", loaded.console);
     assert!(loaded.dom.contains("id=\"total-inputs-not-scanned\">1<"));
+    // --password reads the corpus's encrypted 7z (its README's password):
+    // without it the entries carry errors and no hash, with it they are
+    // hashed.
+    let hashed = |password: Option<&str>| -> usize {
+        let out = dir.join("encrypted.html");
+        let mut cmd = installsift();
+        cmd.current_dir(root())
+            .args(["report", "-q", "-o"])
+            .arg(&out);
+        if let Some(p) = password {
+            cmd.args(["--password", p]);
+        }
+        let run = cmd.arg("corpus/7z/enc_data.7z").output().expect("run");
+        assert!(run.status.success());
+        let recs = records(&std::fs::read_to_string(&out).expect("page"));
+        assert!(recs.len() > 2);
+        recs.iter().skip(1).filter(|r| r["h"].is_string()).count()
+    };
+    assert_eq!(hashed(None), 0);
+    assert!(hashed(Some("installsift")) >= 4);
     let usage = installsift()
         .args(["report", "corpus/"])
         .output()

@@ -118,10 +118,14 @@ pub fn rendered(result: crate::Result<Report>) -> crate::Result<(Totals, Part)> 
             return (totals, Part::Report(Box::new(report)));
         }
         let mut bytes = Vec::new();
-        // Writing into a Vec fails only on serde errors, which a report
-        // does not produce.
-        let _ = write_records(&mut bytes, &report.root);
-        (totals, Part::Bytes(bytes))
+        // Writing into a Vec fails only on a serde error, which a report
+        // does not produce; should one, the report is rendered again into
+        // the output, where the error stops the page (never a record cut
+        // short in a page that looks whole).
+        match write_records(&mut bytes, &report.root) {
+            Ok(()) => (totals, Part::Bytes(bytes)),
+            Err(_) => (totals, Part::Report(Box::new(report))),
+        }
     })
 }
 
