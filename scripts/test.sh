@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The project's one test command (README, "Two commands"; .ci/run calls it).
 # Installs the reference tools the differential and cross-check tests compare
-# against (Debian packages) when they are missing, then runs every test:
+# against (Debian packages) when they are missing, and Chromium, in which the
+# HTML report's tests load it headless (tests/it/report.rs; about 30 s to
+# install), then runs every test:
 # cargo's, then Python's (scripts/test_python.sh: the wheel, pytest, Spark).
 # Extra arguments go to `cargo test`.
 set -euo pipefail
@@ -11,6 +13,7 @@ need=(
   7zz:7zip cabextract:cabextract msiextract:msitools msiinfo:msitools
   gcab:gcab innoextract:innoextract unshield:unshield bsdtar:libarchive-tools
   makensis:nsis osslsigncode:osslsigncode zip:zip
+  chromium:chromium
 )
 missing=()
 for pair in "${need[@]}"; do

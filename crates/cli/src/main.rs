@@ -8,7 +8,9 @@
 
 mod args;
 
-use args::{Cli, Command, DiffArgs, DiffFormat, ExportArgs, ExtractArgs, ScanArgs, WhereArgs};
+use args::{
+    Cli, Command, DiffArgs, DiffFormat, ExportArgs, ExtractArgs, ReportArgs, ScanArgs, WhereArgs,
+};
 use clap::Parser;
 use installsift::render::{self, Progress, Totals};
 use installsift::{ReadMode, Scanner};
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => extract(args),
         Command::Export(args) => export(args),
         Command::Diff(args) => diff(args),
+        Command::Report(args) => report(args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             // Into memory first: the generator panics on a write error
@@ -336,21 +339,10 @@ fn export(args: ExportArgs) -> ExitCode {
 }
 
 fn scan(args: ScanArgs) -> ExitCode {
-    let paths = match usage(
-        args::inputs(&args.paths, args.files_from.as_deref()),
-        "scan",
-    ) {
+    let (scanner, paths) = match usage(args.inputs.prepare(scanner()), "scan") {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let passwords = match usage(args.passwords.all(), "scan") {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
-    let scanner = scanner()
-        .with_limits(args.limits.limits())
-        .with_hashes(args.hash_selection())
-        .with_passwords(passwords);
     let sink: Box<dyn Write> = match &args.output {
         Some(p) => match std::fs::File::create(p) {
             Ok(f) => Box::new(f),
@@ -380,7 +372,7 @@ fn scan(args: ScanArgs) -> ExitCode {
     // the bytes out, in order (a report of many nodes is rendered here,
     // straight into the output, not held rendered: render::Part).
     let map = |_: &std::path::Path, result| render::rendered(result, format);
-    let threads = args::threads(args.threads);
+    let threads = args::threads(args.inputs.threads);
     totals.skipped = scanner.scan_paths_map(&paths, threads, &map, &mut |path, result| {
         if write_error.is_some() {
             return;
@@ -416,6 +408,61 @@ fn scan(args: ScanArgs) -> ExitCode {
         } else if let Some(note) = render::skipped_note(&totals.skipped) {
             eprintln!("installsift: {note}");
         }
+    }
+    status(failed)
+}
+
+/// `installsift report -o FILE PATH…`: the HTML page of every report,
+/// rendered on the worker threads, written in scan order.
+fn report(args: ReportArgs) -> ExitCode {
+    let (scanner, paths) = match usage(args.inputs.prepare(scanner()), "report") {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let file = match std::fs::File::create(&args.output) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("installsift: cannot create {}: {e}", args.output.display());
+            return ExitCode::from(1);
+        }
+    };
+    let mut page = match render::html::Page::new(BufWriter::new(file)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("installsift report: writing {}: {e}", args.output.display());
+            return ExitCode::from(1);
+        }
+    };
+    let mut failed = 0u64;
+    let mut totals = Totals::default();
+    let mut write_error: Option<io::Error> = None;
+    let map = |_: &std::path::Path, result| render::html::rendered(result);
+    let threads = args::threads(args.inputs.threads);
+    totals.skipped = scanner.scan_paths_map(&paths, threads, &map, &mut |path, result| {
+        if write_error.is_some() {
+            return;
+        }
+        let written = match result {
+            Ok((totals_of_one, part)) => {
+                totals.merge(&totals_of_one);
+                page.write(&part)
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("installsift: {e}");
+                page.input_error(path, &e)
+            }
+        };
+        if let Err(e) = written {
+            write_error = Some(e);
+        }
+    });
+    if let Some(e) = write_error.or_else(|| page.finish().err()) {
+        eprintln!("installsift report: writing {}: {e}", args.output.display());
+        return ExitCode::from(1);
+    }
+    if !args.quiet {
+        eprintln!("{} -> {}", totals.summary(failed), args.output.display());
     }
     status(failed)
 }

@@ -5,6 +5,8 @@
 //! Python binding) render the same bytes.
 
 use crate::{EntryInfo, Node, NodeInfo, Report, Skipped, Verdict};
+
+pub mod html;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 

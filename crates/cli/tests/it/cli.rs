@@ -225,6 +225,7 @@ fn man_pages_are_generated_from_the_cli_definition() {
         "extract",
         "export",
         "diff",
+        "report",
         "completions",
         "man",
     ] {
@@ -275,7 +276,14 @@ fn completions_cover_every_subcommand() {
             .expect("run installsift completions");
         assert!(out.status.success(), "{shell}");
         let script = String::from_utf8(out.stdout).expect("UTF-8");
-        for word in ["scan", "extract", "export", "files-from", "max-depth"] {
+        for word in [
+            "scan",
+            "extract",
+            "export",
+            "report",
+            "files-from",
+            "max-depth",
+        ] {
             assert!(script.contains(word), "{shell}: no `{word}`");
         }
         if shell == "bash" {

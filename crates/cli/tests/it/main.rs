@@ -21,6 +21,7 @@ mod pe_hashes;
 mod policy_rules;
 mod reference;
 mod replay;
+mod report;
 mod signatures;
 mod special_files;
 mod streams;
