@@ -15,7 +15,12 @@
 # This VM's speed drifts and other jobs share its 2 cores: the in-process
 # figures give median and best of RUNS interleaved runs; the paired 7zz
 # comparison gives medians of wall and CPU time (7zz's include its start-up,
-# about 2 ms). Needs a release build of installsift (cargo build --release),
+# about 2 ms). Under load the steadier figure is CPU time: this VM has no
+# hardware counters (`perf stat -e instructions` is "not supported"), so
+#   perf stat -e task-clock bench/lzx/target/release/lzx-bench ours 5 FILE
+# gives five decodes' CPU time (README, Performance: 42.9 ms per decode of
+# engine32x8.cab, 10.2 ms of gears_product.cab on 2026-12-07; `7zz t` 39.7
+# and 12.1 ms). Needs a release build of installsift (cargo build --release),
 # python3 and 7zz.
 # SPDX-License-Identifier: MIT OR Apache-2.0
 set -euo pipefail

@@ -646,8 +646,12 @@ impl<'a> Walk<'a> {
                     inflater: Box::new(flate2::Decompress::new(false)),
                 },
             },
-            (None, Method::Lzx(w)) => match lzx::Lzx::new(w) {
-                Some(d) => Decoder::Lzx(Box::new(d)),
+            (None, Method::Lzx(w)) => match match self.spare.take() {
+                // An earlier folder's decoder, for its window's allocation.
+                Some(Decoder::Lzx(old)) => old.renew(w, 0, 0),
+                _ => lzx::Lzx::new(w).map(Box::new),
+            } {
+                Some(d) => Decoder::Lzx(d),
                 None => Decoder::Failed(Error::malformed(format!(
                     "folder {k}: LZX window of 2^{w} bytes is invalid (cabinets use 2^15 to 2^21)"
                 ))),

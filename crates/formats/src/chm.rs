@@ -725,7 +725,12 @@ impl Section1Reader<'_> {
                     "LZX frame {i} is not at a reset point and the frames before it were not decoded"
                 )));
             }
-            self.decoder = Lzx::starting_at(self.s.window_bits, start_byte, i).map(Box::new);
+            // The window's allocation is kept from one reset point to the
+            // next (none of its bytes is read again).
+            self.decoder = match self.decoder.take() {
+                Some(d) => d.renew(self.s.window_bits, start_byte, i),
+                None => Lzx::starting_at(self.s.window_bits, start_byte, i).map(Box::new),
+            };
         }
         let (Some(from), Some(to)) = (self.s.frame_start(i), self.s.frame_start(i + 1)) else {
             return Err(bad(format!(

@@ -202,6 +202,31 @@ impl Lzx {
         })
     }
 
+    /// A decoder for a new stream (the next folder of a cabinet, or a
+    /// CHM section's next reset point: see [`Lzx::starting_at`] for
+    /// `out_offset` and `frames`) with a window of 2^`window_bits` bytes,
+    /// keeping this one's allocations
+    /// when the window is the same size: a fresh 2 MiB window is zeroed by
+    /// the allocator or faulted in page by page, once per folder. The old
+    /// bytes are never read: the new stream starts unwrapped at index 0,
+    /// and no match may reach before its first byte (see `decode_run`).
+    /// `None` for window sizes [`Lzx::new`] refuses.
+    pub(crate) fn renew(
+        mut self: Box<Self>,
+        window_bits: u8,
+        out_offset: u64,
+        frames: u64,
+    ) -> Option<Box<Lzx>> {
+        let mut fresh = Lzx::starting_at(window_bits, out_offset, frames)?;
+        if self.window.len() == fresh.wsize + SLACK {
+            fresh.window = std::mem::take(&mut self.window);
+        }
+        fresh.scratch = std::mem::take(&mut self.scratch);
+        fresh.e8_hits = std::mem::take(&mut self.e8_hits);
+        *self = fresh;
+        Some(self)
+    }
+
     /// A decoder for a stream that continues another at stream offset
     /// `out_offset`, after `frames` frames (a CHM's LZX section restarts at
     /// each reset point with fresh trees, header and window, while E8
@@ -1574,6 +1599,65 @@ mod tests {
             e.starts_with("LZX frame 1 (output offset 32768), input byte 0: the padding byte"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_renewed_decoder_keeps_its_window_and_reads_none_of_it() {
+        // Stream A fills a 64 KiB window; stream B, decoded by the renewed
+        // decoder in the same allocation, must come out as from a fresh one
+        // (its matches reach only its own bytes; the old ones are stale).
+        let a: Vec<u8> = (0..90_000u32).map(|i| (i * 31 + i / 97) as u8).collect();
+        let b: Vec<u8> = (0..70_000u32)
+            .map(|i| (i % 251) as u8 ^ (i >> 9) as u8)
+            .collect();
+        let (fa, fb) = (
+            encode(&a, &options(16)).frames,
+            encode(&b, &options(16)).frames,
+        );
+        let mut lzx = Box::new(Lzx::new(16).expect("window"));
+        let mut out = Vec::new();
+        for (input, len) in &fa {
+            lzx.decode_frame(input, *len, &mut out).expect("A decodes");
+        }
+        assert!(out == a);
+        let window = lzx.window.as_ptr();
+        let mut lzx = lzx.renew(16, 0, 0).expect("renewed");
+        assert_eq!(lzx.window.as_ptr(), window, "the allocation is kept");
+        assert!(
+            lzx.window.iter().any(|&x| x != 0),
+            "A's bytes are still there"
+        );
+        out.clear();
+        for (input, len) in &fb {
+            lzx.decode_frame(input, *len, &mut out).expect("B decodes");
+        }
+        assert!(out == b);
+        assert!(decode(16, &fb).expect("fresh") == b);
+        // Another window size: the old allocation is dropped (a new one
+        // is made at the first frame).
+        let mut lzx = lzx.renew(15, 0, 0).expect("renewed");
+        assert!(lzx.window.is_empty());
+        // A match reaching before the new stream's first byte is still
+        // refused (where a fresh decoder has zeros, this one has the bytes
+        // of a stream that filled the whole window).
+        out.clear();
+        for (input, len) in &encode(&a[..40_000], &options(15)).frames {
+            lzx.decode_frame(input, *len, &mut out).expect("decodes");
+        }
+        assert!(lzx.wrapped);
+        let mut lzx = lzx.renew(15, 0, 0).expect("renewed");
+        let mut s = Stream::new();
+        s.verbatim(5, &A_AND_R0, &[]);
+        s.sym(256);
+        let frames = s.frames(5);
+        let e = lzx
+            .decode_frame(&frames[0].0, frames[0].1, &mut Vec::new())
+            .expect_err("refused");
+        assert!(
+            e.to_string().contains("before the start of the data"),
+            "{e}"
+        );
+        assert!(lzx.renew(22, 0, 0).is_none());
     }
 
     #[test]
