@@ -16,6 +16,7 @@ mod lzx;
 mod msi_family;
 mod msi_hashes;
 mod nsis;
+mod passwords;
 mod pe_hashes;
 mod policy_rules;
 mod reference;
