@@ -472,6 +472,7 @@ ref_listing() {
         7zz-tzip)   7zz x -bd -bso0 -bsp0 -y -tzip -o"$d" "$HERE/$sample" ;;
         cabextract) cabextract -q -d "$d" "$HERE/$sample" ;;
         innoextract) innoextract -q -s -e -d "$d" "$HERE/$sample" >/dev/null ;;
+        innoextract-infected) innoextract -q -s -e --password "$ZIP_PASSWORD" -d "$d" "$HERE/$sample" >/dev/null ;;
         *) die "ref_listing: unknown tool $tool" ;;
     esac
     dir_tsv "$d" > "$out"
@@ -642,6 +643,8 @@ for s in inno/inno5_lzma_nonsolid.exe inno/inno5_bzip2_solid.exe inno/inno5_zlib
          inno/inno559_bzip_x86.exe inno/inno620_lzma2_x86.exe; do
     ref_listing innoextract "$s" .innoextract
 done
+# Encrypted (ARC4), password `infected`: innoextract decrypts it with the password
+ref_listing innoextract-infected inno/inno60_infected.exe .innoextract
 fi
 
 # PE layout facts (our own parser, cross-checked by hand against objdump -p / osslsigncode)

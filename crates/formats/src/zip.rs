@@ -1454,7 +1454,8 @@ mod tests {
         assert!(l.entries.is_empty(), "{:?}", l.entries);
         let e: Vec<String> = l.notes.errors.iter().map(ToString::to_string).collect();
         assert!(
-            e.iter().any(|e| e.contains("central directory is encrypted")),
+            e.iter()
+                .any(|e| e.contains("central directory is encrypted")),
             "{e:?}"
         );
     }

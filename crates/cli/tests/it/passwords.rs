@@ -293,3 +293,95 @@ fn cli_password_infected_hashes_every_entry() {
         assert_eq!(got, want, "{rel}");
     }
 }
+
+/// The files under the Inno Setup node of an installer, as
+/// innoextract names them (`{app}\x` → `app/x`).
+fn inno_rows(report: &Report) -> Vec<(Row, Vec<Check>, Vec<String>, bool)> {
+    let mut out = Vec::new();
+    report.root.walk(&mut |n| {
+        let file = n
+            .info
+            .entry
+            .as_ref()
+            .is_some_and(|e| e.kind == EntryKind::File);
+        if file && n.info.depth == 2 {
+            let name = n.info.path[2].replace(['{', '}'], "").replace('\\', "/");
+            let sha = n.info.sha256.as_ref().map(ToString::to_string);
+            let encrypted = n.info.entry.as_ref().is_some_and(|e| e.encrypted);
+            out.push((
+                (name, n.info.size, sha.unwrap_or_default()),
+                n.info.verified_by.clone(),
+                n.info.errors.iter().map(ToString::to_string).collect(),
+                encrypted,
+            ));
+        }
+    });
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Inno Setup before 6.4 (`Encryption=yes`, ARC4): the password is taken
+/// when it matches the setup header's check value, each chunk's key is
+/// derived from its salt; the files are those `innoextract --password
+/// infected` writes (innoextract 1.9 reads 6.0's setup data), each
+/// verified by its stored SHA-1. A wrong password is an `encrypted` error
+/// on every file, never garbage.
+#[test]
+fn inno_encrypted_installer_opens_with_its_password() {
+    let rel = "inno/inno60_infected.exe";
+    let want = reference(&format!("{rel}.innoextract"));
+    assert_eq!(want.len(), 10);
+    let rows = inno_rows(&scan(rel, &["wrong", "infected"], Limits::default()));
+    let got: Vec<Row> = rows
+        .iter()
+        .map(|(row, verified, errors, encrypted)| {
+            assert!(errors.is_empty(), "{row:?}: {errors:?}");
+            assert!(*encrypted, "{row:?}");
+            assert_eq!(verified, &[Check::InnoSha1], "{row:?}");
+            row.clone()
+        })
+        .collect();
+    assert_eq!(got, want);
+    for passwords in [&[][..], &["wrong"][..]] {
+        let rows = inno_rows(&scan(rel, passwords, Limits::default()));
+        assert_eq!(rows.len(), 10);
+        for ((name, size, sha), verified, errors, encrypted) in rows {
+            assert!(encrypted && sha.is_empty() && verified.is_empty(), "{name}");
+            assert!(want.iter().any(|w| w.0 == name && w.1 == size), "{name}");
+            assert!(
+                errors.iter().any(|e| e.starts_with("encrypted")),
+                "{errors:?}"
+            );
+        }
+    }
+}
+
+/// The 6.3.1 encrypted installer (password `installsift`; innoextract 1.9
+/// does not read 6.3): its two files are the payload sources it was built
+/// from, verified by their stored SHA-1.
+#[test]
+fn inno_63_encrypted_installer_gives_its_sources() {
+    use sha2::Digest;
+    let rows = inno_rows(&scan(
+        "inno/inno6_encrypted.exe",
+        &["installsift"],
+        Limits::default(),
+    ));
+    let want: Vec<Row> = ["config.ini", "readme.txt"]
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(corpus().join("src/payload").join(f)).expect("payload");
+            let sha = installsift::hash::to_hex(&sha2::Sha256::digest(&bytes));
+            (format!("app/{f}"), bytes.len() as u64, sha)
+        })
+        .collect();
+    let got: Vec<Row> = rows
+        .iter()
+        .map(|(row, verified, errors, _)| {
+            assert!(errors.is_empty(), "{row:?}: {errors:?}");
+            assert_eq!(verified, &[Check::InnoSha1], "{row:?}");
+            row.clone()
+        })
+        .collect();
+    assert_eq!(got, want);
+}
