@@ -198,7 +198,7 @@ fn central<'a, R: Read + Seek + 'a>(
     archive: zip::ZipArchive<R>,
     data: &'a [u8],
     mut info: ZipInfo,
-    (max_records, check): (u64, Pending),
+    (max_records, check): (u64, Pending<'a>),
     notes: &mut Notes,
 ) -> Opened<'a> {
     info.central_directory = true;
@@ -262,7 +262,7 @@ struct CentralWalk<'a, R> {
     spans: std::collections::BTreeMap<u64, (u64, String)>,
     /// Over the data, for entries decoded from their local header.
     cursor: Cursor<&'a [u8]>,
-    check: Pending,
+    check: Pending<'a>,
 }
 
 impl<R: Read + Seek> Container for CentralWalk<'_, R> {
@@ -681,10 +681,10 @@ fn legacy_code(m: CompressionMethod) -> Option<u16> {
 
 /// The entry for a shrunk, reduced or imploded file whose local header
 /// starts `local`: decoded by [`legacy`], its CRC-32 checked as it streams.
-fn legacy_entry<'s>(
+fn legacy_entry<'a: 's, 's>(
     entry: File,
-    local: Option<&'s [u8]>,
-    check: &'s mut Pending,
+    local: Option<&'a [u8]>,
+    check: &'s mut Pending<'a>,
 ) -> container::Entry<'s> {
     let what = format!("zip entry `{}`", entry.name);
     let code = legacy_code(entry.method).unwrap_or(0);
@@ -720,11 +720,11 @@ fn legacy_entry<'s>(
 /// The entry for an encrypted file whose local header starts `local`:
 /// decrypted with the scan's passwords ([`crypt`]), then decoded as a
 /// plain file; `Missing` with the reason when it cannot be.
-fn encrypted_entry<'s>(
+fn encrypted_entry<'a: 's, 's>(
     mut entry: File,
-    local: Result<&[u8], Error>,
+    local: Result<&'a [u8], Error>,
     what: &str,
-    check: &'s mut Pending,
+    check: &'s mut Pending<'a>,
 ) -> container::Entry<'s> {
     let local = match local {
         Ok(l) if l.starts_with(b"PK\x03\x04") => l,
@@ -802,40 +802,43 @@ fn encrypted_entry<'s>(
         ));
         return missing(&entry, error);
     };
-    let decrypted = match check.keys.decrypt(scheme, stored, what) {
+    let mut decrypted = match check.keys.decrypt(scheme, stored, what) {
         Ok(d) => d,
         Err(error) => return missing(&entry, error),
     };
     entry.crypt = Some((scheme, decrypted.password));
-    let plain_len = decrypted.plain.len() as u64;
-    // A plain local header (method, sizes; no name) before the decrypted
-    // data: the crate's stream reader decodes it as any entry.
-    #[allow(deprecated)]
-    let method = entry.method.to_u16();
-    let mut buf = Vec::with_capacity(decrypted.plain.len() + 30);
-    buf.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
-    buf.extend_from_slice(&method.to_le_bytes());
-    buf.extend_from_slice(&[0, 0, 0x21, 0]);
-    buf.extend_from_slice(&entry.crc.to_le_bytes());
-    buf.extend_from_slice(&u32::try_from(plain_len).unwrap_or(u32::MAX).to_le_bytes());
-    buf.extend_from_slice(&u32::try_from(entry.size).unwrap_or(u32::MAX).to_le_bytes());
-    buf.extend_from_slice(&[0, 0, 0, 0]);
-    buf.extend_from_slice(&decrypted.plain);
-    drop(decrypted);
-    check.plain = Cursor::new(buf);
     let Pending {
         plain,
+        legacy_plain,
         crc,
         reading,
         ..
     } = check;
     if let Some(code) = legacy {
-        let data = plain.get_ref().get(30..).unwrap_or(&[]);
-        return match legacy::Decoder::new(code, flags, data, entry.size) {
+        // PKZIP 1.x's decoders read a slice: the (small, old) entry is
+        // decrypted whole, at most its stored size.
+        legacy_plain.clear();
+        if let Err(e) = decrypted.plain.read_to_end(legacy_plain) {
+            return missing(&entry, context(io_to_error(&e, 0), what));
+        }
+        return match legacy::Decoder::new(code, flags, legacy_plain, entry.size) {
             Some(d) => decode_with(crc, reading, entry, d),
             None => unsupported(&entry, what),
         };
     }
+    // A plain local header (method, CRC, sizes; no name) before the
+    // decrypted stream: the crate's stream reader decodes it as any entry.
+    let plain_len = decrypted.len;
+    #[allow(deprecated)]
+    let method = entry.method.to_u16();
+    let mut header = [0u8; 30];
+    header[..8].copy_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
+    header[8..10].copy_from_slice(&method.to_le_bytes());
+    header[12..14].copy_from_slice(&[0x21, 0]);
+    header[14..18].copy_from_slice(&entry.crc.to_le_bytes());
+    header[18..22].copy_from_slice(&u32::try_from(plain_len).unwrap_or(u32::MAX).to_le_bytes());
+    header[22..26].copy_from_slice(&u32::try_from(entry.size).unwrap_or(u32::MAX).to_le_bytes());
+    let plain = plain.insert(Cursor::new(header).chain(decrypted.plain));
     let opts = ZipReadOptions::new()
         .ignore_crc32(true)
         .override_compressed_size(plain_len)
@@ -965,7 +968,7 @@ impl File {
 
 /// The file being decoded and its running CRC-32, checked once the engine
 /// has read it; the passwords for encrypted files.
-struct Pending {
+struct Pending<'a> {
     /// A file waiting for its reader (see [`CentralWalk::central_entry`]).
     next: Option<File>,
     /// The file the engine is reading.
@@ -974,19 +977,22 @@ struct Pending {
     keys: crypt::Keys,
     /// The decrypted entry being decoded (a plain local header before its
     /// data, for the crate's stream reader).
-    plain: Cursor<Vec<u8>>,
+    plain: Option<std::io::Chain<Cursor<[u8; 30]>, crypt::DecryptReader<'a>>>,
+    /// An encrypted PKZIP 1.x entry, decrypted whole for its decoder.
+    legacy_plain: Vec<u8>,
     /// Encryption schemes met ([`ZipInfo::encryption`]).
     schemes: BTreeSet<String>,
 }
 
-impl Pending {
+impl Pending<'_> {
     fn new(opts: &Options<'_>) -> Self {
         Pending {
             next: None,
             reading: None,
             crc: crc32fast::Hasher::new(),
             keys: crypt::Keys::new(opts.passwords, opts.limits.max_password_failures),
-            plain: Cursor::new(Vec::new()),
+            plain: None,
+            legacy_plain: Vec::new(),
             schemes: BTreeSet::new(),
         }
     }
@@ -1183,12 +1189,12 @@ fn find_descriptor(data: &[u8], start: usize) -> Option<(usize, usize, u32, u64)
 /// records the crate did not list): encrypted and undecodable files are
 /// missing, as is one whose data cannot be reached (`at_header` is the error
 /// saying why).
-fn unpack_found<'a, 's>(
+fn unpack_found<'a: 's, 's>(
     entry: File,
     what: &str,
     at_header: Result<&'a [u8], Error>,
     cursor: &'s mut Cursor<&'a [u8]>,
-    check: &'s mut Pending,
+    check: &'s mut Pending<'a>,
 ) -> container::Entry<'s> {
     if entry.encrypted {
         return encrypted_entry(entry, at_header, what, check);
@@ -1237,7 +1243,7 @@ struct LocalWalk<'a> {
     info: ZipInfo,
     methods: BTreeSet<String>,
     cursor: Cursor<&'a [u8]>,
-    check: Pending,
+    check: Pending<'a>,
 }
 
 impl Container for LocalWalk<'_> {

@@ -122,11 +122,13 @@ pub(super) fn aes_extra(extra: &[u8]) -> Result<Option<AesExtra>, Error> {
     Ok(None)
 }
 
-/// The decrypted stored data of one entry.
-#[derive(Debug)]
-pub(super) struct Decrypted {
+/// The decrypted stored data of one entry, as a stream over the stored
+/// bytes.
+pub(super) struct Decrypted<'a> {
     /// What the entry's compression method decodes.
-    pub plain: Vec<u8>,
+    pub plain: DecryptReader<'a>,
+    /// Its length.
+    pub len: u64,
     /// Index of the password that decrypted it (in the order given).
     pub password: usize,
 }
@@ -174,12 +176,12 @@ impl Keys {
     /// passes the scheme's check. AES: the authentication code must match
     /// too (else the next password is tried, and if none, a `checksum`
     /// error); ZipCrypto: only the 1-byte check is known here.
-    pub(super) fn decrypt(
+    pub(super) fn decrypt<'a>(
         &mut self,
         scheme: Scheme,
-        stored: &[u8],
+        stored: &'a [u8],
         what: &str,
-    ) -> Result<Decrypted, Error> {
+    ) -> Result<Decrypted<'a>, Error> {
         let mut auth_failed = false;
         for k in self.order() {
             if self.failures >= self.max_failures {
@@ -208,7 +210,12 @@ impl Keys {
                     if matches!(scheme, Scheme::Aes(_)) {
                         self.last = Some(k);
                     }
-                    return Ok(Decrypted { plain, password: k });
+                    let len = plain.src.len() as u64;
+                    return Ok(Decrypted {
+                        plain,
+                        password: k,
+                        len,
+                    });
                 }
                 None => self.failures += 1,
             }
@@ -284,7 +291,12 @@ impl ZipCryptoKeys {
 
 /// ZipCrypto with one password: the decrypted data after the 12-byte
 /// header, or none when the header's check byte differs.
-fn zipcrypto(pw: &[u8], check: u8, stored: &[u8], what: &str) -> Result<Option<Vec<u8>>, Error> {
+fn zipcrypto<'a>(
+    pw: &[u8],
+    check: u8,
+    stored: &'a [u8],
+    what: &str,
+) -> Result<Option<DecryptReader<'a>>, Error> {
     let (Some(header), Some(data)) = (stored.get(..12), stored.get(12..)) else {
         return Err(Error::truncated(format!(
             "{what}: {} stored bytes, fewer than ZipCrypto's 12-byte encryption header",
@@ -299,17 +311,20 @@ fn zipcrypto(pw: &[u8], check: u8, stored: &[u8], what: &str) -> Result<Option<V
     if last != check {
         return Ok(None);
     }
-    Ok(Some(data.iter().map(|&c| keys.decrypt(c)).collect()))
+    Ok(Some(DecryptReader {
+        src: data,
+        cipher: Cipher::ZipCrypto(keys),
+    }))
 }
 
-enum AesTry {
-    Plain(Vec<u8>),
+enum AesTry<'a> {
+    Plain(DecryptReader<'a>),
     WrongPassword,
     AuthFailed,
 }
 
 /// WinZip AES with one password.
-fn aes(pw: &[u8], a: AesExtra, stored: &[u8], what: &str) -> Result<AesTry, Error> {
+fn aes<'a>(pw: &[u8], a: AesExtra, stored: &'a [u8], what: &str) -> Result<AesTry<'a>, Error> {
     let (key_len, salt_len) = (a.key_len(), a.salt_len());
     let overhead = salt_len + 2 + AUTH_LEN;
     let body_end = stored.len().checked_sub(AUTH_LEN);
@@ -340,36 +355,87 @@ fn aes(pw: &[u8], a: AesExtra, stored: &[u8], what: &str) -> Result<AesTry, Erro
     if full.get(..AUTH_LEN) != Some(code) {
         return Ok(AesTry::AuthFailed);
     }
-    let mut plain = data.to_vec();
     let bad_key = || Error::malformed(format!("{what}: AES key length"));
-    match a.strength {
-        1 => ctr(
-            &aes::Aes128::new_from_slice(key).map_err(|_| bad_key())?,
-            &mut plain,
-        ),
-        2 => ctr(
-            &aes::Aes192::new_from_slice(key).map_err(|_| bad_key())?,
-            &mut plain,
-        ),
-        _ => ctr(
-            &aes::Aes256::new_from_slice(key).map_err(|_| bad_key())?,
-            &mut plain,
-        ),
-    }
-    Ok(AesTry::Plain(plain))
+    let cipher = match a.strength {
+        1 => AesKey::A128(aes::Aes128::new_from_slice(key).map_err(|_| bad_key())?),
+        2 => AesKey::A192(aes::Aes192::new_from_slice(key).map_err(|_| bad_key())?),
+        _ => AesKey::A256(aes::Aes256::new_from_slice(key).map_err(|_| bad_key())?),
+    };
+    Ok(AesTry::Plain(DecryptReader {
+        src: data,
+        cipher: Cipher::Aes {
+            key: Box::new(cipher),
+            counter: 1,
+            block: [0; 16],
+            used: 16,
+        },
+    }))
 }
 
-/// AES-CTR as WinZip uses it: the counter is a 128-bit little-endian
-/// number starting at 1.
-fn ctr<C: BlockCipherEncrypt<BlockSize = U16>>(cipher: &C, data: &mut [u8]) {
-    let mut counter: u128 = 1;
-    for chunk in data.chunks_mut(16) {
-        let mut block = Array::from(counter.to_le_bytes());
-        cipher.encrypt_block(&mut block);
-        for (d, k) in chunk.iter_mut().zip(block.iter()) {
-            *d ^= k;
+/// An AES key of one of WinZip's three sizes.
+enum AesKey {
+    A128(aes::Aes128),
+    A192(aes::Aes192),
+    A256(aes::Aes256),
+}
+
+impl AesKey {
+    fn encrypt(&self, block: &mut Array<u8, U16>) {
+        match self {
+            AesKey::A128(c) => c.encrypt_block(block),
+            AesKey::A192(c) => c.encrypt_block(block),
+            AesKey::A256(c) => c.encrypt_block(block),
         }
-        counter = counter.wrapping_add(1);
+    }
+}
+
+enum Cipher {
+    ZipCrypto(ZipCryptoKeys),
+    /// AES-CTR as WinZip uses it: the counter is a 128-bit little-endian
+    /// number starting at 1.
+    Aes {
+        key: Box<AesKey>,
+        counter: u128,
+        /// The current key-stream block and how much of it is used.
+        block: [u8; 16],
+        used: usize,
+    },
+}
+
+/// Decrypts an entry's stored data as it is read (nothing is copied).
+pub(super) struct DecryptReader<'a> {
+    src: &'a [u8],
+    cipher: Cipher,
+}
+
+impl std::io::Read for DecryptReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.src.len());
+        let (now, rest) = self.src.split_at(n);
+        for (o, &c) in buf.iter_mut().zip(now) {
+            *o = match &mut self.cipher {
+                Cipher::ZipCrypto(k) => k.decrypt(c),
+                Cipher::Aes {
+                    key,
+                    counter,
+                    block,
+                    used,
+                } => {
+                    if *used >= 16 {
+                        let mut b = Array::from(counter.to_le_bytes());
+                        key.encrypt(&mut b);
+                        block.copy_from_slice(&b);
+                        *counter = counter.wrapping_add(1);
+                        *used = 0;
+                    }
+                    let k = block.get(*used).copied().unwrap_or(0);
+                    *used += 1;
+                    c ^ k
+                }
+            };
+        }
+        self.src = rest;
+        Ok(n)
     }
 }
 
@@ -404,9 +470,11 @@ mod tests {
     #[test]
     fn zipcrypto_round_trip_and_check_byte() {
         let stored = zipcrypto_encrypt(b"infected", [7; 12], b"hello");
-        let got = zipcrypto(b"infected", 7, &stored, "t").unwrap();
-        assert_eq!(got.as_deref(), Some(&b"hello"[..]));
-        assert_eq!(zipcrypto(b"wrong", 7, &stored, "t").unwrap(), None);
+        let mut got = Vec::new();
+        let r = zipcrypto(b"infected", 7, &stored, "t").unwrap();
+        std::io::Read::read_to_end(&mut r.expect("passes"), &mut got).unwrap();
+        assert_eq!(got, b"hello");
+        assert!(zipcrypto(b"wrong", 7, &stored, "t").unwrap().is_none());
         assert!(zipcrypto(b"x", 7, &stored[..5], "t").is_err());
     }
 
@@ -416,17 +484,23 @@ mod tests {
         let pws: Vec<String> = ["a", "c", "b"].iter().map(|s| s.to_string()).collect();
         let scheme = Scheme::ZipCrypto { check: 9 };
         let mut keys = Keys::new(&pws, 100);
-        let d = keys.decrypt(scheme, &stored, "t").unwrap();
-        assert_eq!((d.password, d.plain.as_slice()), (2, &b"data"[..]));
+        let Ok(mut d) = keys.decrypt(scheme, &stored, "t") else {
+            panic!("decrypts")
+        };
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut d.plain, &mut got).unwrap();
+        assert_eq!((d.password, got.as_slice()), (2, &b"data"[..]));
         // Both wrong passwords failed (unless one passes the 1-byte check
         // for this header: then it would have been taken first).
         assert_eq!(keys.failures, 2);
         keys.confirm(2);
         assert_eq!(keys.order(), vec![2, 0, 1]);
-        keys.decrypt(scheme, &stored, "t").unwrap();
+        assert!(keys.decrypt(scheme, &stored, "t").is_ok());
         assert_eq!(keys.failures, 2, "the confirmed password is tried first");
         let mut tight = Keys::new(&pws, 1);
-        let e = tight.decrypt(scheme, &stored, "t").unwrap_err();
+        let Err(e) = tight.decrypt(scheme, &stored, "t") else {
+            panic!("within the bound")
+        };
         assert_eq!(e.limit_hit(), Some(Limit::MaxPasswordFailures), "{e}");
     }
 
