@@ -6,8 +6,9 @@
 #
 # Deterministic where the tools allow it: fixed mtimes (touch -d), TZ=UTC, zip -X,
 # single-threaded 7zz, ld --no-insert-timestamp, osslsigncode -time, wixl/msibuild under
-# faketime with a fixed package code.  Not deterministic: the two AES-encrypted 7z
-# archives (7-Zip draws a random IV per archive).  See README.md.
+# faketime with a fixed package code.  Not deterministic: the AES-encrypted 7z
+# archives (7-Zip draws a random IV per archive) and the encrypted zips (random
+# ZipCrypto headers and AES salts).  See README.md.
 #
 # SPDX-License-Identifier: MIT OR Apache-2.0
 set -euo pipefail
@@ -25,6 +26,9 @@ TOOL="python3 $SRC/tools/corpus_tool.py"
 KEY=$SRC/keys/test_only_key.pem
 CERT=$SRC/keys/test_only_cert.pem
 SEVENZ_PASSWORD=installsift
+ZIP_PASSWORD=infected                 # the encrypted zips and infected_*.7z
+# pyzipper 0.4.0 writes the AE-1 zip (7-Zip writes AE-2 only); a venv's python may be named
+PYZIPPER=${PYZIPPER_PYTHON:-python3}
 ONLY=${1:-all}
 case $ONLY in all|nsis|inno) ;; *) echo "usage: build.sh [nsis|inno]" >&2; exit 2 ;; esac
 
@@ -53,6 +57,10 @@ need python3                    python3
 need sha256sum                  coreutils
 need makensis                   nsis
 need cargo                      cargo
+if ! "$PYZIPPER" -c 'import pyzipper' 2>/dev/null; then
+    echo "build.sh: missing python module pyzipper -- pip install pyzipper==0.4.0 (or set PYZIPPER_PYTHON)" >&2
+    missing=1
+fi
 [ "$missing" = 0 ] || exit 1
 
 log() { printf '== %s\n' "$*"; }
@@ -180,6 +188,18 @@ log "ZIP files"
 ZIP_ITEMS=(readme.txt config.ini docs docs/license.txt bin bin/hello.exe)
 (cd "$T" && zip -X -q -0 "$HERE"/zip/stored.zip  "${ZIP_ITEMS[@]}")
 (cd "$T" && zip -X -q -9 "$HERE"/zip/deflate.zip "${ZIP_ITEMS[@]}")
+# Encrypted with the password analysts use, `infected` (not deterministic: the
+# ZipCrypto header bytes and AES salts are random). Info-ZIP: ZipCrypto with data
+# descriptors (check byte = DOS time), hello.exe stored. 7zz: ZipCrypto
+# (check byte = CRC), AES-256 and AES-128, all AE-2. pyzipper: AES-192 AE-1 (CRC kept).
+# (zip's -n .exe does not store it under -9: a second, stored run adds it)
+(cd "$T" && zip -X -q -9 -P "$ZIP_PASSWORD" "$HERE"/zip/enc_zipcrypto.zip readme.txt config.ini docs docs/license.txt bin \
+    && zip -X -q -0 -P "$ZIP_PASSWORD" "$HERE"/zip/enc_zipcrypto.zip bin/hello.exe)
+ZZ=(7zz a -bd -bso0 -bsp0 -tzip -mmt=1 -p"$ZIP_PASSWORD")
+(cd "$T" && "${ZZ[@]}" -mem=ZipCrypto "$HERE"/zip/enc_zipcrypto_7z.zip readme.txt config.ini docs bin)
+(cd "$T" && "${ZZ[@]}" -mem=AES256 "$HERE"/zip/enc_aes256.zip readme.txt config.ini docs bin)
+(cd "$T" && "${ZZ[@]}" -mem=AES128 "$HERE"/zip/enc_aes128.zip readme.txt config.ini docs bin)
+(cd "$T" && "$PYZIPPER" "$SRC"/tools/zip_aes_ae1.py "$HERE"/zip/enc_aes192_ae1.zip . "${ZIP_ITEMS[@]}")
 
 # ---------------------------------------------------------------- 7z (7zz)
 log "7z files"
@@ -187,6 +207,8 @@ SZ=(7zz a -bd -bso0 -bsp0 -t7z -mmt=1)
 (cd "$T" && "${SZ[@]}" -m0=lzma2 "$HERE"/7z/lzma2.7z readme.txt config.ini docs bin)
 (cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$SEVENZ_PASSWORD" "$HERE"/7z/enc_data.7z readme.txt config.ini docs bin)
 (cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$SEVENZ_PASSWORD" -mhe=on "$HERE"/7z/enc_header.7z readme.txt config.ini docs bin)
+(cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$ZIP_PASSWORD" "$HERE"/7z/infected_data.7z readme.txt config.ini docs bin)
+(cd "$T" && "${SZ[@]}" -m0=lzma2 -p"$ZIP_PASSWORD" -mhe=on "$HERE"/7z/infected_header.7z readme.txt config.ini docs bin)
 # Copy coder, plain (uncompressed) header, one block per file: the CRCs lie in the
 # header as written, for tests that damage data or CRCs at documented offsets.
 (cd "$T" && "${SZ[@]}" -m0=copy -mhc=off -ms=off "$HERE"/7z/copy_plain_header.7z readme.txt config.ini)
@@ -446,9 +468,11 @@ ref_listing() {
         msiextract) (cd "$(dirname "$HERE/$sample")" && msiextract -C "$d" "$(basename "$sample")" >/dev/null) ;;
         7zz)        7zz x -bd -bso0 -bsp0 -y -o"$d" "$HERE/$sample" ;;
         7zz-pw)     7zz x -bd -bso0 -bsp0 -y -p"$SEVENZ_PASSWORD" -o"$d" "$HERE/$sample" ;;
+        7zz-infected) 7zz x -bd -bso0 -bsp0 -y -p"$ZIP_PASSWORD" -o"$d" "$HERE/$sample" ;;
         7zz-tzip)   7zz x -bd -bso0 -bsp0 -y -tzip -o"$d" "$HERE/$sample" ;;
         cabextract) cabextract -q -d "$d" "$HERE/$sample" ;;
         innoextract) innoextract -q -s -e -d "$d" "$HERE/$sample" >/dev/null ;;
+        innoextract-infected) innoextract -q -s -e --password "$ZIP_PASSWORD" -d "$d" "$HERE/$sample" >/dev/null ;;
         *) die "ref_listing: unknown tool $tool" ;;
     esac
     dir_tsv "$d" > "$out"
@@ -542,6 +566,10 @@ for s in zip/stored.zip zip/deflate.zip 7z/lzma2.7z 7z/copy_plain_header.7z 7z/m
 done
 ref_listing 7zz-pw 7z/enc_data.7z
 ref_listing 7zz-pw 7z/enc_header.7z
+for s in zip/enc_zipcrypto.zip zip/enc_zipcrypto_7z.zip zip/enc_aes256.zip zip/enc_aes128.zip \
+         zip/enc_aes192_ae1.zip 7z/infected_data.7z 7z/infected_header.7z; do
+    ref_listing 7zz-infected "$s"
+done
 # the large (benchmark) samples: the MSI seen by msiextract and by 7zz (File keys), the
 # cab by 7zz cross-checked with cabextract, zip and 7z by 7zz
 ref_listing msiextract msi/large_mszip.msi
@@ -615,6 +643,8 @@ for s in inno/inno5_lzma_nonsolid.exe inno/inno5_bzip2_solid.exe inno/inno5_zlib
          inno/inno559_bzip_x86.exe inno/inno620_lzma2_x86.exe; do
     ref_listing innoextract "$s" .innoextract
 done
+# Encrypted (ARC4), password `infected`: innoextract decrypts it with the password
+ref_listing innoextract-infected inno/inno60_infected.exe .innoextract
 fi
 
 # PE layout facts (our own parser, cross-checked by hand against objdump -p / osslsigncode)
@@ -635,6 +665,7 @@ fi
     echo "zip:                    $(zip -v | sed -n 2p)"
     echo "faketime:               $(faketime --version 2>&1 | grep -m1 Version)"
     echo "python3:                $(python3 --version)"
+    echo "pyzipper:               $("$PYZIPPER" -c 'import pyzipper; print(pyzipper.__version__)')"
     echo "makensis:               $(makensis -VERSION)"
     if command -v dpkg-query >/dev/null 2>&1; then
         echo

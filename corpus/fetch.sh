@@ -76,6 +76,11 @@ isc() { (cd "$B2/corpus/src/inno" && "$WINE32" "$1/package/bin/ISCC.exe" /Q "$2.
 for s in inno6_zlib_admin_x64 inno6_encrypted; do isc "$X/innosetup-compiler-6.3.1" $s; done
 isc "$X/innosetup-6.4.1" inno64_lzma2_solid
 for s in inno60_bzip2 inno60_stored_admin; do isc "$X/innosetup-compiler-6.0.2" $s; done
+# Password=infected + Encryption=yes with 6.0.2, whose setup data innoextract 1.9 reads
+# (and decrypts with --password). Its npm package has no ISCrypt.dll (ARC4), so 6.3.1's,
+# the same interface, is put beside its ISCC for this build.
+cp "$X/innosetup-compiler-6.3.1/package/bin/ISCrypt.dll" "$X/innosetup-compiler-6.0.2/package/bin/"
+isc "$X/innosetup-compiler-6.0.2" inno60_infected
 for s in inno5_lzma_nonsolid inno5_bzip2_solid inno5_zlib_password; do isc "$X/innosetup-compiler-5.6.1" $s; done
 isc "$X/innosetup-compiler-5.5.62" inno556_zip_solid
 isc "$X/innosetup-compiler-5.5.9" inno559_bzip_x86

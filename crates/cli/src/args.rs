@@ -193,12 +193,14 @@ pub(crate) struct ExtractArgs {
     pub(crate) passwords: PasswordArgs,
 }
 
-/// Passwords for encrypted content (7z AES blocks and headers).
+/// Passwords for encrypted content (zip ZipCrypto and WinZip AES entries,
+/// 7z AES blocks and headers, Inno Setup files before 6.4).
 #[derive(clap::Args, Clone, Default)]
 pub(crate) struct PasswordArgs {
-    /// A password to try on encrypted content (7z AES data and headers),
-    /// e.g. `infected`; repeat for several. Without one, encrypted entries
-    /// are listed and marked encrypted, not read.
+    /// A password to try on encrypted content (zip ZipCrypto and AES
+    /// entries, 7z AES data and headers, Inno Setup files before 6.4),
+    /// e.g. `infected`; repeat for several. Without one, encrypted entries are listed and marked
+    /// encrypted, not read.
     #[arg(long = "password", value_name = "PASSWORD")]
     pub(crate) passwords: Vec<String>,
     /// Passwords to try, one per line (after those of --password).

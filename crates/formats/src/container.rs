@@ -528,12 +528,24 @@ pub struct Listing {
 /// would). Decoded entries are read whole, each at most
 /// `limits.max_entry_size` bytes (more is an error, as in a scan).
 pub fn list(open: OpenFn, data: &[u8], limits: &Limits, max_entries: usize) -> Listing {
+    list_with_passwords(open, data, limits, max_entries, &[])
+}
+
+/// [`list`] with passwords to try on encrypted content
+/// ([`Options::passwords`]).
+pub fn list_with_passwords(
+    open: OpenFn,
+    data: &[u8],
+    limits: &Limits,
+    max_entries: usize,
+    passwords: &[String],
+) -> Listing {
     let mut notes = Notes::default();
     let opts = Options {
         limits,
         hashes: HashSelection::SHA256,
         name: "",
-        passwords: &[],
+        passwords,
     };
     let input = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
     let mut entries = Vec::new();

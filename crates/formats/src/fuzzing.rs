@@ -14,6 +14,8 @@ pub fn limits() -> Limits {
         max_entries_per_input: 16_384,
         max_search_window: 1 << 20,
         max_buffered_entry: 16 << 20,
+        // Every wrong password costs a key derivation (PBKDF2 for zip AES).
+        max_password_failures: 64,
         ..Limits::default()
     }
 }
@@ -97,7 +99,10 @@ fn walk(
     if !seen.insert((data.as_ptr() as usize, data.len())) {
         return;
     }
-    let l = crate::container::list(h.open, data, &limits(), 4_096);
+    // The corpus's passwords, so that seeds made with them reach the
+    // decryption paths (zip ZipCrypto/AES, 7z AES, Inno ARC4).
+    let passwords = ["infected".to_owned(), "installsift".to_owned()];
+    let l = crate::container::list_with_passwords(h.open, data, &limits(), 4_096, &passwords);
     check_listing(data, &l);
     if depth >= DEPTH {
         return;

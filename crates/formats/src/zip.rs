@@ -14,8 +14,15 @@
 //!   descriptor's when general-purpose bit 3 is set) must match too; one
 //!   that does not is a `checksum` error naming where it lies. The
 //!   local-header listing checks the header's (or descriptor's) CRC.
-//! - Encrypted entries (ZipCrypto or AES) become `Missing` children with an
-//!   `encrypted` error; no password is tried. Methods the crate cannot decode
+//! - Encrypted entries (ZipCrypto, WinZip AES) are decrypted with the scan's
+//!   passwords ([`Options::passwords`]; [`crypt`] says how each is checked):
+//!   ZipCrypto entries are then verified by their CRC-32 (`zip-crc32`), AES
+//!   entries by their authentication code (`zip-aes-hmac`) and, AE-1, their
+//!   CRC-32. Without a password, or when none decrypts them, they are
+//!   `Missing` children with an `encrypted` error. PKWARE strong encryption
+//!   (flag bit 6) is `unsupported`; an archive whose central directory it
+//!   encrypts (flag bit 13) is reported so, and not listed from its masked
+//!   local headers. Methods the crate cannot decode
 //!   (PKWARE Implode, Shrink, Reduce, zstd …) become `Missing` children with
 //!   an `unsupported` error. Neither stops the listing.
 //! - Names are reported as the archive stores them (UTF-8, or CP437 decoded by
@@ -33,6 +40,7 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipReadOptions};
 
+mod crypt;
 mod legacy;
 
 /// Longest archive comment kept in the report, in bytes (before UTF-8 decoding).
@@ -63,6 +71,10 @@ pub struct ZipInfo {
     pub methods: Vec<String>,
     /// File entries that are encrypted.
     pub encrypted_entries: u64,
+    /// How they are encrypted (`zipcrypto`, `aes-256-ae2`, …), sorted;
+    /// absent when nothing is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub encryption: Vec<String>,
     /// Archive comment, lossy UTF-8, at most 4 KiB of it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -119,8 +131,9 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     // searches the data again for every end-record candidate (a fuzzed
     // 20 KB file took over a second; regression file
     // crates/cli/tests/fuzz_regressions/scan/zip-offset-detection).
+    let check = || Pending::new(opts);
     let first = match zip::ZipArchive::with_config(KNOWN_START, Cursor::new(data)) {
-        Ok(archive) => return central(archive, data, info, max_records, notes),
+        Ok(archive) => return central(archive, data, info, (max_records, check()), notes),
         Err(e) => e,
     };
     if let Some(shift) = adjusted_shift(data) {
@@ -133,8 +146,20 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             },
         ) {
             info.base_shift = Some(shift);
-            return central(archive, data, info, max_records, notes);
+            return central(archive, data, info, (max_records, check()), notes);
         }
+    }
+    if let Some(error) = strong_central_directory(data) {
+        notes.error(error);
+        return Opened::Container(Box::new(LocalWalk {
+            data,
+            off: 0,
+            done: true,
+            info,
+            methods: BTreeSet::new(),
+            cursor: Cursor::new(&[]),
+            check: check(),
+        }));
     }
     // Without an end record the archive was cut; otherwise a record or the
     // directory itself is damaged.
@@ -151,8 +176,21 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         info,
         methods: BTreeSet::new(),
         cursor: Cursor::new(&[]),
-        check: Pending::default(),
+        check: check(),
     }))
+}
+
+/// PKWARE strong encryption of the central directory (APPNOTE 7.3): the
+/// local headers' general-purpose bit 13 says their values are masked
+/// (names, sizes, CRC), so they cannot stand in for the directory.
+fn strong_central_directory(data: &[u8]) -> Option<Error> {
+    let flags = le_u16(data, 6).filter(|_| data.starts_with(b"PK\x03\x04"))?;
+    (flags & 0x2000 != 0).then(|| {
+        Error::unsupported(
+            "the central directory is encrypted (PKWARE strong encryption, general-purpose bit 13); \
+             the local headers are masked, so the entries are not listed",
+        )
+    })
 }
 
 /// The container over a readable central directory.
@@ -160,7 +198,7 @@ fn central<'a, R: Read + Seek + 'a>(
     archive: zip::ZipArchive<R>,
     data: &'a [u8],
     mut info: ZipInfo,
-    max_records: u64,
+    (max_records, check): (u64, Pending<'a>),
     notes: &mut Notes,
 ) -> Opened<'a> {
     info.central_directory = true;
@@ -188,7 +226,7 @@ fn central<'a, R: Read + Seek + 'a>(
         methods: BTreeSet::new(),
         spans: std::collections::BTreeMap::new(),
         cursor: Cursor::new(&[]),
-        check: Pending::default(),
+        check,
     }))
 }
 
@@ -224,7 +262,7 @@ struct CentralWalk<'a, R> {
     spans: std::collections::BTreeMap<u64, (u64, String)>,
     /// Over the data, for entries decoded from their local header.
     cursor: Cursor<&'a [u8]>,
-    check: Pending,
+    check: Pending<'a>,
 }
 
 impl<R: Read + Seek> Container for CentralWalk<'_, R> {
@@ -244,6 +282,16 @@ impl<R: Read + Seek> Container for CentralWalk<'_, R> {
                     // The crate's reader for entry `i` (it borrows the
                     // archive, so it is made here, not in a method).
                     if let Some(entry) = self.check.next.take() {
+                        if entry.encrypted {
+                            let what = format!("zip entry `{}`", entry.name);
+                            let local =
+                                entry.local.and_then(|a| self.data.get(a..)).ok_or_else(|| {
+                                    Error::malformed(format!(
+                                        "{what}: its local header lies outside the data"
+                                    ))
+                                });
+                            return Some(encrypted_entry(entry, local, &what, &mut self.check));
+                        }
                         if legacy_code(entry.method).is_some() {
                             let at = entry.local;
                             let local = at.and_then(|a| self.data.get(a..));
@@ -290,6 +338,9 @@ impl<R: Read + Seek> Container for CentralWalk<'_, R> {
         if matches!(self.phase, Phase::Central(_)) {
             self.info.methods = std::mem::take(&mut self.methods).into_iter().collect();
         }
+        self.info.encryption = std::mem::take(&mut self.check.schemes)
+            .into_iter()
+            .collect();
         Parsed {
             format: Format::Zip,
             metadata: Some(Metadata::Zip(Box::new(self.info))),
@@ -343,6 +394,7 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
                         .and_then(|a| usize::try_from(a).ok())
                         .map(|a| local_crcs(self.data, a, meta.compressed_size()))
                         .unwrap_or_default(),
+                    crypt: None,
                 }
             }
             Err(e) => {
@@ -355,14 +407,7 @@ impl<'a, R: Read + Seek> CentralWalk<'a, R> {
         };
         entry.count(&mut self.info);
         self.methods.insert(method_name(entry.method));
-        if entry.encrypted {
-            let error = Error::encrypted(format!(
-                "zip entry `{}` is encrypted; not decrypted",
-                entry.name
-            ));
-            return Some(missing(&entry, error));
-        }
-        if !decodable(entry.method) && legacy_code(entry.method).is_none() {
+        if !entry.encrypted && !decodable(entry.method) && legacy_code(entry.method).is_none() {
             return Some(unsupported(&entry, &format!("zip entry `{}`", entry.name)));
         }
         if let Some(error) = overlap(&mut self.spans, span, &entry.name) {
@@ -647,10 +692,10 @@ fn legacy_code(m: CompressionMethod) -> Option<u16> {
 
 /// The entry for a shrunk, reduced or imploded file whose local header
 /// starts `local`: decoded by [`legacy`], its CRC-32 checked as it streams.
-fn legacy_entry<'s>(
+fn legacy_entry<'a: 's, 's>(
     entry: File,
-    local: Option<&'s [u8]>,
-    check: &'s mut Pending,
+    local: Option<&'a [u8]>,
+    check: &'s mut Pending<'a>,
 ) -> container::Entry<'s> {
     let what = format!("zip entry `{}`", entry.name);
     let code = legacy_code(entry.method).unwrap_or(0);
@@ -681,6 +726,161 @@ fn legacy_entry<'s>(
         Some(d) => check.decode(entry, d),
         None => unsupported(&entry, &what),
     }
+}
+
+/// The entry for an encrypted file whose local header starts `local`:
+/// decrypted with the scan's passwords ([`crypt`]), then decoded as a
+/// plain file; `Missing` with the reason when it cannot be.
+fn encrypted_entry<'a: 's, 's>(
+    mut entry: File,
+    local: Result<&'a [u8], Error>,
+    what: &str,
+    check: &'s mut Pending<'a>,
+) -> container::Entry<'s> {
+    let local = match local {
+        Ok(l) if l.starts_with(b"PK\x03\x04") => l,
+        Ok(_) => {
+            let error = Error::malformed(format!("{what}: no local file header where it points"));
+            return missing(&entry, error);
+        }
+        Err(error) => return missing(&entry, error),
+    };
+    let (Some(flags), Some(code), Some(time), Some(nlen), Some(xlen)) = (
+        le_u16(local, 6),
+        le_u16(local, 8),
+        le_u16(local, 10),
+        le_u16(local, 26),
+        le_u16(local, 28),
+    ) else {
+        let error = Error::truncated(format!("{what}: local header cut short"));
+        return missing(&entry, error);
+    };
+    if flags & 0x40 != 0 {
+        let error = Error::unsupported(format!(
+            "{what} is encrypted with PKWARE strong encryption (general-purpose bit 6); not decrypted"
+        ));
+        return missing(&entry, error);
+    }
+    let start = 30 + usize::from(nlen) + usize::from(xlen);
+    let extra = local.get(30 + usize::from(nlen)..start).unwrap_or(&[]);
+    // The local header's method: the crate reports an AES entry's by the
+    // method under the encryption.
+    let scheme = if code == 99 {
+        match crypt::aes_extra(extra) {
+            Ok(Some(a)) => crypt::Scheme::Aes(a),
+            Ok(None) => {
+                let error = Error::malformed(format!(
+                    "{what}: method 99 (WinZip AES) without the AES extra field (0x9901) in its local header"
+                ));
+                return missing(&entry, error);
+            }
+            Err(e) => return missing(&entry, context(e, what)),
+        }
+    } else {
+        // With a data descriptor the check byte is the DOS time's high
+        // byte (the CRC is not known when the header is written).
+        let byte = if flags & 8 != 0 {
+            (time >> 8) as u8
+        } else {
+            (entry.crc >> 24) as u8
+        };
+        crypt::Scheme::ZipCrypto { check: byte }
+    };
+    if let crypt::Scheme::Aes(a) = scheme {
+        #[allow(deprecated)]
+        let inner = CompressionMethod::from_u16(a.method);
+        entry.method = inner;
+    }
+    check.schemes.insert(scheme.name());
+    if !check.keys.any() {
+        let error = Error::encrypted(format!(
+            "{what} is encrypted ({}); not decrypted (no password given)",
+            scheme.name()
+        ));
+        return missing(&entry, error);
+    }
+    let legacy = legacy_code(entry.method);
+    if !decodable(entry.method) && legacy.is_none() {
+        return unsupported(&entry, what);
+    }
+    let stored = usize::try_from(entry.compressed)
+        .ok()
+        .and_then(|c| local.get(start..start.checked_add(c)?));
+    let Some(stored) = stored else {
+        let error = Error::truncated(format!(
+            "{what}: {} compressed bytes declared, the archive ends first",
+            entry.compressed
+        ));
+        return missing(&entry, error);
+    };
+    let mut decrypted = match check.keys.decrypt(scheme, stored, what) {
+        Ok(d) => d,
+        Err(error) => return missing(&entry, error),
+    };
+    entry.crypt = Some((scheme, decrypted.password));
+    let Pending {
+        plain,
+        legacy_plain,
+        crc,
+        reading,
+        ..
+    } = check;
+    if let Some(code) = legacy {
+        // PKZIP 1.x's decoders read a slice: the (small, old) entry is
+        // decrypted whole, at most its stored size.
+        legacy_plain.clear();
+        if let Err(e) = decrypted.plain.read_to_end(legacy_plain) {
+            return missing(&entry, context(io_to_error(&e, 0), what));
+        }
+        return match legacy::Decoder::new(code, flags, legacy_plain, entry.size) {
+            Some(d) => decode_with(crc, reading, entry, d),
+            None => unsupported(&entry, what),
+        };
+    }
+    // A plain local header (method, CRC, sizes; no name) before the
+    // decrypted stream: the crate's stream reader decodes it as any entry.
+    let plain_len = decrypted.len;
+    #[allow(deprecated)]
+    let method = entry.method.to_u16();
+    let mut header = [0u8; 30];
+    header[..8].copy_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
+    header[8..10].copy_from_slice(&method.to_le_bytes());
+    header[12..14].copy_from_slice(&[0x21, 0]);
+    header[14..18].copy_from_slice(&entry.crc.to_le_bytes());
+    header[18..22].copy_from_slice(&u32::try_from(plain_len).unwrap_or(u32::MAX).to_le_bytes());
+    header[22..26].copy_from_slice(&u32::try_from(entry.size).unwrap_or(u32::MAX).to_le_bytes());
+    let plain = plain.insert(Cursor::new(header).chain(decrypted.plain));
+    let opts = ZipReadOptions::new()
+        .ignore_crc32(true)
+        .override_compressed_size(plain_len)
+        .override_uncompressed_size(entry.size);
+    match zip::read::read_zipfile_from_stream_with_options(plain, opts) {
+        Ok(Some(file)) => decode_with(crc, reading, entry, file),
+        Ok(None) => missing(&entry, Error::malformed(format!("{what}: not decoded"))),
+        Err(e) => missing(&entry, context(zip_error(e), what)),
+    }
+}
+
+/// The entry for `entry` decoded by `file`, its CRC-32 computed into `crc`
+/// as the engine reads; `reading` remembers it for [`Pending::checked`].
+fn decode_with<'s, F: Read + 's>(
+    crc: &'s mut crc32fast::Hasher,
+    reading: &mut Option<File>,
+    entry: File,
+    file: F,
+) -> container::Entry<'s> {
+    *crc = crc32fast::Hasher::new();
+    let e = container::Entry {
+        name: entry.name.clone(),
+        info: entry.entry_info(),
+        data: Data::Decode {
+            reader: Box::new(CrcReader { inner: file, crc }),
+            declared: Some(entry.size),
+            stored: Some(entry.compressed),
+        },
+    };
+    *reading = Some(entry);
+    e
 }
 
 /// The missing entry for a file whose method we cannot decode.
@@ -734,6 +934,8 @@ struct File {
     also: Vec<(String, u32)>,
     /// Offset of its local header in the node's bytes, when known.
     local: Option<usize>,
+    /// How it was decrypted, and with which password (by index).
+    crypt: Option<(crypt::Scheme, usize)>,
 }
 
 impl File {
@@ -758,6 +960,7 @@ impl File {
             mtime: None,
             also: Vec::new(),
             local: None,
+            crypt: None,
         }
     }
 
@@ -780,35 +983,40 @@ impl File {
 }
 
 /// The file being decoded and its running CRC-32, checked once the engine
-/// has read it.
-#[derive(Default)]
-struct Pending {
+/// has read it; the passwords for encrypted files.
+struct Pending<'a> {
     /// A file waiting for its reader (see [`CentralWalk::central_entry`]).
     next: Option<File>,
     /// The file the engine is reading.
     reading: Option<File>,
     crc: crc32fast::Hasher,
+    keys: crypt::Keys,
+    /// The decrypted entry being decoded (a plain local header before its
+    /// data, for the crate's stream reader).
+    plain: Option<std::io::Chain<Cursor<[u8; 30]>, crypt::DecryptReader<'a>>>,
+    /// An encrypted PKZIP 1.x entry, decrypted whole for its decoder.
+    legacy_plain: Vec<u8>,
+    /// Encryption schemes met ([`ZipInfo::encryption`]).
+    schemes: BTreeSet<String>,
 }
 
-impl Pending {
+impl Pending<'_> {
+    fn new(opts: &Options<'_>) -> Self {
+        Pending {
+            next: None,
+            reading: None,
+            crc: crc32fast::Hasher::new(),
+            keys: crypt::Keys::new(opts.passwords, opts.limits.max_password_failures),
+            plain: None,
+            legacy_plain: Vec::new(),
+            schemes: BTreeSet::new(),
+        }
+    }
+
     /// The entry for `entry` decoded by `file` (the crate's reader, its CRC
     /// check switched off), its CRC-32 computed as the engine reads.
-    fn decode<'a, 's, F: Read + 's>(&'s mut self, entry: File, file: F) -> container::Entry<'s> {
-        self.crc = crc32fast::Hasher::new();
-        let e = container::Entry {
-            name: entry.name.clone(),
-            info: entry.entry_info(),
-            data: Data::Decode {
-                reader: Box::new(CrcReader {
-                    inner: file,
-                    crc: &mut self.crc,
-                }),
-                declared: Some(entry.size),
-                stored: Some(entry.compressed),
-            },
-        };
-        self.reading = Some(entry);
-        e
+    fn decode<'s, F: Read + 's>(&'s mut self, entry: File, file: F) -> container::Entry<'s> {
+        decode_with(&mut self.crc, &mut self.reading, entry, file)
     }
 
     /// The engine read the entry: check its CRC-32 (and the other copies of
@@ -818,19 +1026,47 @@ impl Pending {
             return;
         };
         let what = format!("zip entry `{}`", entry.name);
+        // ZipCrypto's check is one byte: a wrong password passes it once in
+        // 256, and the data then fails to decode or to match its CRC-32.
+        let zipcrypto = match entry.crypt {
+            Some((crypt::Scheme::ZipCrypto { .. }, k)) => Some(k),
+            _ => None,
+        };
+        let doubt = |k: usize| {
+            format!(
+                " (decrypted with password {} of those given, which passed ZipCrypto's 1-byte check: a wrong password, or damaged data)",
+                k + 1
+            )
+        };
         if let Err(e) = read {
+            let what = match zipcrypto {
+                Some(k) => format!("{what}{}", doubt(k)),
+                None => what,
+            };
             *e = context(e.clone(), &what);
             return;
         }
         let actual = std::mem::take(&mut self.crc).finalize();
+        if let Some((crypt::Scheme::Aes(a), _)) = entry.crypt {
+            // The authentication code was checked before decrypting.
+            info.add_verified(Check::ZipAesHmac);
+            if a.version == 2 {
+                // AE-2 stores CRC 0: the authentication code is the check.
+                return;
+            }
+        }
         if actual == entry.crc {
             info.add_verified(Check::ZipCrc32);
+            if let Some(k) = zipcrypto {
+                self.keys.confirm(k);
+            }
         } else {
             // The bytes are kept and hashed: what the entry decodes to,
             // with the error saying nothing vouches for it.
             info.add_error(Error::checksum(format!(
-                "{what}: CRC-32 stored {:08x}, data decodes to {actual:08x}",
-                entry.crc
+                "{what}: CRC-32 stored {:08x}, data decodes to {actual:08x}{}",
+                entry.crc,
+                zipcrypto.map(doubt).unwrap_or_default()
             )));
         }
         for (place, crc) in entry
@@ -986,16 +1222,15 @@ fn find_descriptor(data: &[u8], start: usize) -> Option<(usize, usize, u32, u64)
 /// records the crate did not list): encrypted and undecodable files are
 /// missing, as is one whose data cannot be reached (`at_header` is the error
 /// saying why).
-fn unpack_found<'a, 's>(
+fn unpack_found<'a: 's, 's>(
     entry: File,
     what: &str,
     at_header: Result<&'a [u8], Error>,
     cursor: &'s mut Cursor<&'a [u8]>,
-    check: &'s mut Pending,
+    check: &'s mut Pending<'a>,
 ) -> container::Entry<'s> {
     if entry.encrypted {
-        let error = Error::encrypted(format!("{what} is encrypted; not decrypted"));
-        return missing(&entry, error);
+        return encrypted_entry(entry, at_header, what, check);
     }
     if !decodable(entry.method) && legacy_code(entry.method).is_none() {
         return unsupported(&entry, what);
@@ -1041,7 +1276,7 @@ struct LocalWalk<'a> {
     info: ZipInfo,
     methods: BTreeSet<String>,
     cursor: Cursor<&'a [u8]>,
-    check: Pending,
+    check: Pending<'a>,
 }
 
 impl Container for LocalWalk<'_> {
@@ -1071,6 +1306,9 @@ impl Container for LocalWalk<'_> {
 
     fn finish(mut self: Box<Self>, _end: End, _notes: &mut Notes) -> Parsed {
         self.info.methods = std::mem::take(&mut self.methods).into_iter().collect();
+        self.info.encryption = std::mem::take(&mut self.check.schemes)
+            .into_iter()
+            .collect();
         Parsed {
             format: Format::Zip,
             metadata: Some(Metadata::Zip(Box::new(self.info))),
@@ -1219,6 +1457,52 @@ impl<'a> LocalWalk<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::container::{list, Listed};
+    use crate::test_support::sample;
+    use installsift_model::Limits;
+
+    /// `zip/stored.zip` with general-purpose `flags` set on its first
+    /// entry's local header and central record (hand-made: PKWARE strong
+    /// encryption is written only by PKWARE's commercial tools).
+    fn flagged(flags: u16) -> Vec<u8> {
+        let mut d = sample("zip/stored.zip").expect("sample");
+        let cd = d.windows(4).position(|w| w == b"PK\x01\x02").expect("cd");
+        for at in [6, cd + 8] {
+            let f = le_u16(&d, at).expect("flags") | flags;
+            d[at..at + 2].copy_from_slice(&f.to_le_bytes());
+        }
+        d
+    }
+
+    #[test]
+    fn strong_encryption_is_unsupported_not_guessed() {
+        // Bit 6 on an entry: that entry is unsupported, the rest listed.
+        let d = flagged(0x41);
+        let l = list(open, &d, &Limits::default(), 100);
+        assert_eq!(l.entries.len(), 4, "{:?}", l.notes.errors);
+        let (name, info, got) = &l.entries[0];
+        assert_eq!(name, "readme.txt");
+        let Listed::Missing { error, .. } = got else {
+            panic!("{got:?}")
+        };
+        assert!(error.to_string().contains("strong encryption"), "{error}");
+        assert!(info.encrypted);
+        assert!(l.entries[1..].iter().all(|(_, i, _)| i.errors.is_empty()));
+
+        // Bit 13 with the central directory unreadable (encrypted): the
+        // masked local headers are not listed as if they were entries.
+        let mut d = flagged(0x2041);
+        let cd = d.windows(4).position(|w| w == b"PK\x01\x02").expect("cd");
+        d[cd..cd + 4].copy_from_slice(b"\x8e\x17\xa2\x5c");
+        let l = list(open, &d, &Limits::default(), 100);
+        assert!(l.entries.is_empty(), "{:?}", l.entries);
+        let e: Vec<String> = l.notes.errors.iter().map(ToString::to_string).collect();
+        assert!(
+            e.iter()
+                .any(|e| e.contains("central directory is encrypted")),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn method_names() {

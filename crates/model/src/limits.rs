@@ -259,6 +259,15 @@ limits! {
     /// is not scanned and is an error naming this limit, since a prefix
     /// hashed as the file would be a wrong hash. Default: 16 MiB.
     max_unsized_input (MaxUnsizedInput): u64 = 16 << 20, "16 MiB", "bytes read from an input whose size the file system gives as 0 (a `/proc` or `/sys` pseudo-file); more is an error, not a scan";
+    /// Passwords tried without success on one container's encrypted
+    /// entries (a zip entry's key derivation is 1,000 rounds of
+    /// PBKDF2-HMAC-SHA1, about a millisecond). Every entry is tried first
+    /// with the password that last decrypted one, so an archive under one
+    /// password costs one derivation per entry; only wrong passwords add
+    /// up (entries × candidates). Past it, the remaining encrypted entries
+    /// are listed and marked with a `max_password_failures` error, not
+    /// tried. Default: 4,096.
+    max_password_failures (MaxPasswordFailures): u64 = 4_096, "4,096", "passwords tried without success on one container's encrypted entries (entries × wrong candidates); past it the rest are listed, not tried";
 }
 
 #[cfg(test)]
@@ -276,7 +285,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 23);
+        assert_eq!(LIMITS.len(), 24);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

@@ -579,6 +579,12 @@ pub enum Check {
     UdifCrc32,
     /// ARJ file CRC-32 (content).
     ArjCrc32,
+    /// WinZip AES authentication code (HMAC-SHA1-80 over the encrypted
+    /// data, keyed from the password): the stored data, as the archive
+    /// holds it, was decrypted with the right key and not altered. AE-1
+    /// entries carry a CRC-32 as well (`zip-crc32`); AE-2 entries (CRC 0)
+    /// only this.
+    ZipAesHmac,
 }
 
 impl Check {
@@ -609,6 +615,7 @@ impl Check {
             Check::Authenticode => "authenticode",
             Check::UdifCrc32 => "udif-crc32",
             Check::ArjCrc32 => "arj-crc32",
+            Check::ZipAesHmac => "zip-aes-hmac",
         }
     }
 
@@ -623,6 +630,7 @@ impl Check {
                 | Check::InnoBlockCrc32
                 | Check::InnoLoaderCrc32
                 | Check::TarHeaderChecksum
+                | Check::ZipAesHmac
         )
     }
 }

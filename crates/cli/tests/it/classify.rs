@@ -10,6 +10,9 @@ use Verdict::{Installer, NotInstaller, Unknown};
 const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("7z/enc_data.7z", NotInstaller, None, None),
     ("7z/enc_header.7z", Unknown, None, None),
+    ("7z/infected_data.7z", NotInstaller, None, None),
+    // Names encrypted too: nothing to tell from without the password.
+    ("7z/infected_header.7z", Unknown, None, None),
     ("7z/large_lzma2_bcj.7z", NotInstaller, None, None),
     ("7z/copy_plain_header.7z", NotInstaller, None, None),
     ("7z/methods.7z", NotInstaller, None, None),
@@ -105,6 +108,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ),
     ("inno/inno64_lzma2_solid.exe", Installer, Some("inno"), None),
     ("inno/inno6_encrypted.exe", Installer, Some("inno"), None),
+    ("inno/inno60_infected.exe", Installer, Some("inno"), None),
     (
         "inno/inno6_zlib_admin_x64.exe",
         Installer,
@@ -800,6 +804,11 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("xar/xarjs_signed.xar", NotInstaller, None, None),
     ("xar/xz.xar", NotInstaller, None, None),
     ("zip/deflate.zip", NotInstaller, None, None),
+    ("zip/enc_aes128.zip", NotInstaller, None, None),
+    ("zip/enc_aes192_ae1.zip", NotInstaller, None, None),
+    ("zip/enc_aes256.zip", NotInstaller, None, None),
+    ("zip/enc_zipcrypto.zip", NotInstaller, None, None),
+    ("zip/enc_zipcrypto_7z.zip", NotInstaller, None, None),
     ("zip/large_deflate.zip", NotInstaller, None, None),
     ("zip/stored.zip", NotInstaller, None, None),
 ];

@@ -17,6 +17,7 @@ mod msi_family;
 mod msi_hashes;
 mod mtime;
 mod nsis;
+mod passwords;
 mod pe_hashes;
 mod policy_rules;
 mod reference;

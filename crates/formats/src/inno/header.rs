@@ -111,6 +111,10 @@ pub(crate) struct Header {
     pub compression: Option<Method>,
     pub password: bool,
     pub encryption: bool,
+    /// Before 6.4: the password check value (SHA-1 from 5.3.9, MD5 from
+    /// 4.2.0, CRC-32 before) and its salt (8 bytes from 4.2.2).
+    pub password_hash: Vec<u8>,
+    pub password_salt: Vec<u8>,
     /// `SevenZipLibraryName` (6.5+): when set, the 7-Zip DLL follows the
     /// wizard images in the first block.
     pub seven_zip_library: bool,
@@ -449,7 +453,7 @@ fn parse_header<'a>(f: &mut Fields<'a>, l: Layout) -> Result<(Header, RawHeader<
     } else {
         4
     };
-    f.skip(password_len, "password hash")?;
+    let hash = f.bytes(password_len, "password hash")?;
     let salt_len = if l.ge(6, 5, 0) {
         0
     } else if l.ge(6, 4, 0) {
@@ -459,7 +463,11 @@ fn parse_header<'a>(f: &mut Fields<'a>, l: Layout) -> Result<(Header, RawHeader<
     } else {
         0
     };
-    f.skip(salt_len, "password salt / KDF / nonce")?;
+    let salt = f.bytes(salt_len, "password salt / KDF / nonce")?;
+    if l.lt(6, 4, 0) {
+        h.password_hash = hash.to_vec();
+        h.password_salt = salt.to_vec();
+    }
     if l.ge(4, 0, 0) {
         f.skip(8 + 4, "ExtraDiskSpaceRequired / SlicesPerDisk")?;
     } else {

@@ -17,7 +17,9 @@
 //! `Encryption=full` setup-0's records are encrypted too, and the files are
 //! not listed (an `encrypted` error). A newer ID (issrc's main says 7.0.0.x)
 //! is recognised, its block CRCs checked, and named `unsupported`.
-//! Encrypted chunks are listed and marked encrypted, never decrypted.
+//! Encrypted chunks are listed and marked encrypted; before 6.4 they are
+//! decrypted when a password the scan was given matches the header's
+//! check value ([`crypt`]), and their files verified as any.
 //!
 //! A pure parser ([`open`], the pull protocol of
 //! [`container`](crate::container)): setup-0 is read when the node
@@ -29,6 +31,7 @@
 //! second is read again from the bytes the engine kept, or, when it
 //! streamed them, is the same stored bytes as the first ([`Data::Copy`]).
 
+mod crypt;
 mod header;
 mod loader;
 #[cfg(test)]
@@ -467,6 +470,31 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             None,
         ));
     }
+    // Encrypted chunks (before 6.4): the password whose check value the
+    // header holds decrypts them; without one they stay listed and marked.
+    let key = if h.encryption && !opts.passwords.is_empty() {
+        let found = crypt::find_password(
+            opts.passwords,
+            (&h.password_hash, &h.password_salt),
+            id.version,
+            id.unicode,
+        );
+        if let Ok((k, _)) = &found {
+            notes.evidence(Evidence::strong(
+                "inno-password",
+                format!(
+                    "password {} of those given matches the setup's password check",
+                    k + 1
+                ),
+                None,
+            ));
+        }
+        found.map(|(_, key)| key)
+    } else {
+        Err(Error::encrypted(
+            "chunk encrypted with the setup password; not decrypted (no password given)",
+        ))
+    };
     let files = s0.files;
     info.files = files.len() as u64;
     let b2 = match stream::read_block(data, b1.end, id.version, &limits) {
@@ -522,9 +550,11 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         entries
     };
     match setup1 {
-        Some(s1) => Opened::Container(Box::new(Walk::new(
-            info, s1, files, entries, &limits, false,
-        ))),
+        Some(s1) => {
+            let mut walk = Walk::new(info, s1, files, entries, &limits, false);
+            walk.key = key;
+            Opened::Container(Box::new(walk))
+        }
         None => {
             notes.error(Error::unsupported(
                 "setup-0 without setup-1: file contents are in setup-1.bin / slices beside it",
@@ -767,6 +797,8 @@ struct Walk<'a> {
     reading: Option<Reading>,
     /// Its stored checksum, computed as its bytes pass.
     sum: Option<Summer>,
+    /// The key of encrypted chunks, or why there is none.
+    key: Result<crypt::ChunkKey, Error>,
     /// Why the call-filtered read failed, as the reader saw it.
     failed: Option<Error>,
     /// List every file as missing its contents.
@@ -988,6 +1020,9 @@ impl<'a> Walk<'a> {
             sum: None,
             failed: None,
             without_data,
+            key: Err(Error::encrypted(
+                "chunk encrypted with the setup password; not decrypted",
+            )),
             max_entry: limits.max_entry_size,
             max_unpacked: limits.max_total_unpacked,
         }
@@ -1040,12 +1075,9 @@ impl<'a> Walk<'a> {
         let mut info = file_entry(Some(m), Some(d));
         info.compressed_size = Some(d.chunk_size);
         if d.encrypted {
-            return missing(
-                name,
-                info,
-                d.file_size,
-                Error::encrypted("chunk encrypted with the setup password; not decrypted"),
-            );
+            if let Err(e) = &self.key {
+                return missing(name, info, d.file_size, e.clone());
+            }
         }
         if d.first_slice != 0 || d.last_slice != 0 {
             return missing(
@@ -1164,13 +1196,23 @@ impl<'a> Walk<'a> {
                 .at(at as u64));
             }
             let start = at + 4;
+            // An encrypted chunk's 8-byte salt precedes its data and is not
+            // counted in its size (innoextract reads the size after it).
+            let salt = if d.encrypted { 8 } else { 0 };
             let end = usize::try_from(d.chunk_size)
                 .ok()
-                .and_then(|n| start.checked_add(n))
+                .and_then(|n| start.checked_add(n)?.checked_add(salt))
                 .unwrap_or(usize::MAX)
                 .min(setup1.len());
             let bytes = setup1.get(start..end).unwrap_or(&[]);
-            let reader = stream::chunk_reader(m, bytes, dict_cap.min(self.max_entry))?;
+            let cap = dict_cap.min(self.max_entry);
+            let reader = match (&self.key, d.encrypted) {
+                (Ok(key), true) => {
+                    stream::chunk_stream_reader(m, crypt::Arc4Reader::new(key, bytes)?, cap)?
+                }
+                (Err(e), true) => return Err(e.clone()),
+                (_, false) => stream::chunk_reader(m, bytes, cap)?,
+            };
             self.open = Some(Open {
                 chunk: d.chunk_offset,
                 reader: Counting {

@@ -470,6 +470,53 @@ pub(crate) fn chunk_reader(
     })
 }
 
+/// A decoder for one chunk's compressed bytes coming from a stream (an
+/// encrypted chunk's decryption): LZMA through `lzma-rust2`'s stream
+/// readers (our SDK decoder reads a slice), with the same dictionary bound.
+pub(crate) fn chunk_stream_reader<'a, R: Read + 'a>(
+    method: Method,
+    mut r: R,
+    cap: u64,
+) -> Result<Box<dyn Read + 'a>, Error> {
+    let cap32 = u32::try_from(cap.max(4096)).unwrap_or(u32::MAX);
+    Ok(match method {
+        Method::Stored => Box::new(r),
+        Method::Zlib => Box::new(flate2::read::ZlibDecoder::new(r)),
+        Method::Bzip2 => Box::new(bzip2::read::BzDecoder::new(r)),
+        Method::Lzma1 => {
+            let mut p = [0u8; 5];
+            r.read_exact(&mut p)
+                .map_err(|_| Error::truncated("LZMA properties cut short"))?;
+            let [props, d0, d1, d2, d3] = p;
+            if props >= 9 * 5 * 5 {
+                return Err(Error::malformed(format!(
+                    "LZMA decoder: properties byte {props:#04x} is invalid"
+                )));
+            }
+            let dict = u32::from_le_bytes([d0, d1, d2, d3]).clamp(4096, cap32.max(4096));
+            // Size unknown: the stream ends at its end marker or input.
+            let lz = lzma_rust2::LzmaReader::new_with_props(r, u64::MAX, props, dict, None)
+                .map_err(|e| Error::malformed(format!("LZMA decoder: {e}")))?;
+            Box::new(lz)
+        }
+        Method::Lzma2 => {
+            let mut p = [0u8; 1];
+            r.read_exact(&mut p)
+                .map_err(|_| Error::truncated("LZMA2 property byte missing"))?;
+            let [p] = p;
+            if p > 40 {
+                return Err(Error::malformed(format!("LZMA2 dictionary property {p}")));
+            }
+            let size = if p == 40 {
+                u32::MAX
+            } else {
+                (2u32 | u32::from(p & 1)) << (p / 2 + 11)
+            };
+            Box::new(lzma_rust2::Lzma2Reader::new(r, size.min(cap32), None))
+        }
+    })
+}
+
 /// Which x86 call-instruction filter a data entry's bytes went through
 /// (innoextract `stream/exefilter.hpp`; the code is ours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
