@@ -73,6 +73,8 @@ pub mod provenance;
 pub mod render;
 mod report;
 mod scan;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 #[cfg(test)]
 mod format_tests;

@@ -129,25 +129,12 @@ impl<W: Write> Writer<W> {
             }
             _ => {}
         }
-        #[derive(serde::Serialize)]
-        struct Record<'a> {
-            path: [std::borrow::Cow<'a, str>; 1],
-            depth: u32,
-            input_error: Detail<'a>,
-        }
-        #[derive(serde::Serialize)]
-        struct Detail<'a> {
-            kind: &'static str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            limit: Option<&'static str>,
-            message: &'a str,
-        }
-        let record = Record {
+        let record = InputErrorRecord {
             path: [path.to_string_lossy()],
             depth: 0,
-            input_error: Detail {
+            input_error: InputErrorDetail {
                 kind: error.kind(),
-                limit: error.limit_hit().map(|l| l.as_str()),
+                limit: error.limit_hit(),
                 message: error.message(),
             },
         };
@@ -164,6 +151,39 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// The JSON and JSONL record of an input that could not be scanned
+/// ([`Writer::input_error`]).
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "InputError"))]
+pub(crate) struct InputErrorRecord<'a> {
+    /// The input as named (or found while walking).
+    path: [std::borrow::Cow<'a, str>; 1],
+    /// Always 0: an input.
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 0)))]
+    depth: u32,
+    /// Why it could not be scanned.
+    input_error: InputErrorDetail<'a>,
+}
+
+/// Why an input could not be scanned: an error as in `error_details`,
+/// without an offset.
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+struct InputErrorDetail<'a> {
+    /// The error's kind (`io`, `limit-exceeded` …).
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::schema::error_kind")
+    )]
+    kind: &'static str,
+    /// The limit hit, for a `limit-exceeded` error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<crate::Limit>,
+    /// What went wrong, in words.
+    message: &'a str,
 }
 
 /// One report's bytes in `format` (without the JSON array's framing).

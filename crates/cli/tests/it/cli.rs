@@ -227,6 +227,7 @@ fn man_pages_are_generated_from_the_cli_definition() {
         "diff",
         "completions",
         "man",
+        "schema",
     ] {
         let mut cmd = std::process::Command::new(bin);
         cmd.arg("man");

@@ -20,6 +20,7 @@ mod pe_hashes;
 mod policy_rules;
 mod reference;
 mod replay;
+mod schema;
 mod signatures;
 mod special_files;
 mod streams;

@@ -80,6 +80,7 @@ use stream::{Fields, Method};
 
 /// Inno Setup facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InnoInfo {
     /// The setup data ID as stored, e.g. `Inno Setup Setup Data (6.3.0)`.
     pub setup_data_id: String,
