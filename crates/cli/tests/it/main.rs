@@ -18,6 +18,7 @@ mod msi_hashes;
 mod nsis;
 mod pe_hashes;
 mod policy_rules;
+mod readme;
 mod reference;
 mod replay;
 mod schema;
