@@ -34,7 +34,9 @@ pub const CONTRACT_VERSION: &str = "1.0";
 
 /// The schema document: its root validates one line of `scan --format
 /// jsonl` (a node, or the record of an input that could not be scanned);
-/// `#/$defs/ScanJson` validates the whole output of `scan --format json`.
+/// `#/$defs/ScanJson` validates the whole output of `scan --format json`,
+/// `#/$defs/ExtractManifest` a line of `extract`'s manifest and
+/// `#/$defs/DiffLine` a line of `diff --format jsonl`.
 pub fn schema() -> Value {
     let mut generator = SchemaSettings::draft2020_12()
         .for_serialize()
@@ -42,6 +44,9 @@ pub fn schema() -> Value {
     let node = generator.subschema_for::<NodeInfo>();
     let input_error = generator.subschema_for::<InputErrorRecord<'static>>();
     let report = generator.subschema_for::<Report>();
+    let extract_line = generator.subschema_for::<crate::extract::ManifestLine<'static>>();
+    let diff_entry = generator.subschema_for::<crate::diff::Entry>();
+    let diff_summary = generator.subschema_for::<crate::diff::SummaryRecord>();
     let mut defs: Map<String, Value> = generator.take_definitions(true);
     defs.insert(
         "ScanJson".to_owned(),
@@ -52,19 +57,37 @@ pub fn schema() -> Value {
             "items": { "oneOf": [report, input_error] },
         }),
     );
+    defs.insert(
+        "ExtractManifest".to_owned(),
+        serde_json::json!({
+            "description": "One line of the manifest `installsift extract` prints: a node \
+                as `scan` reports it, and where it was written.",
+            "oneOf": [extract_line],
+        }),
+    );
+    defs.insert(
+        "DiffLine".to_owned(),
+        serde_json::json!({
+            "description": "One line of `installsift diff --format jsonl`: a path compared, \
+                or the summary (the last line).",
+            "oneOf": [diff_entry, diff_summary],
+        }),
+    );
     let mut root = serde_json::json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "installsift scan output",
         "description": "One line of `installsift scan --format jsonl`: a node (`NodeInfo`, \
             parent before children) or the record of an input that could not be scanned \
-            (`InputError`). `#/$defs/ScanJson` is the document `--format json` writes. \
+            (`InputError`). `#/$defs/ScanJson` is the document `--format json` writes, \
+            `#/$defs/ExtractManifest` a line of `installsift extract`'s manifest, \
+            `#/$defs/DiffLine` a line of `installsift diff --format jsonl`. \
             Generated from the Rust types by `installsift schema`.",
         "x-installsift-contract": CONTRACT_VERSION,
         "oneOf": [node, input_error],
         "$defs": defs,
     });
     close_objects(&mut root);
-    for def in ["/$defs/NodeInfo", "/$defs/Node"] {
+    for def in ["/$defs/NodeInfo", "/$defs/Node", "/$defs/ExtractLine"] {
         if let Some(node) = root.pointer_mut(def) {
             family_iff_installer(node);
         }

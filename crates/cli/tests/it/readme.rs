@@ -12,8 +12,13 @@ const MARKER: &str = "<!-- first-screen:";
 fn readme_first_screen_is_what_the_command_prints() {
     let path = root().join("README.md");
     let readme = std::fs::read_to_string(&path).expect("README.md");
-    let at = readme.find(MARKER).expect("the first-screen marker in README.md");
-    let open = at + readme[at..].find("```text\n").expect("a text block after the marker");
+    let at = readme
+        .find(MARKER)
+        .expect("the first-screen marker in README.md");
+    let open = at
+        + readme[at..]
+            .find("```text\n")
+            .expect("a text block after the marker");
     let body = open + "```text\n".len();
     let close = body + readme[body..].find("```\n").expect("the block's end");
     let block = &readme[body..close];

@@ -389,3 +389,53 @@ fn mutated_records_fail_validation() {
     e["depth"] = json!(1);
     assert!(!validator.is_valid(&e));
 }
+
+/// The other JSONL the CLI writes: `extract`'s manifest (a node and where
+/// it went) and `diff --format jsonl` (paths compared, then the summary).
+#[test]
+fn extract_manifest_and_diff_lines_validate() {
+    let extract = validator(Some("ExtractManifest"));
+    let dir = root().join("target/schema-test-extract");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = bin()
+        .args(["extract", "--hashes", "sha256,sha1,md5", "-o"])
+        .arg(&dir)
+        .arg(corpus().join("nsis/signed_zlib.exe"))
+        .arg(corpus().join("msi/simple.msi"))
+        .output()
+        .expect("run installsift extract");
+    assert!(out.status.success(), "extract");
+    let lines = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(lines.lines().count() > 5, "{lines}");
+    for line in lines.lines() {
+        let v: Value = serde_json::from_str(line).expect("JSON");
+        let f = failures(&extract, &v);
+        assert!(f.is_empty(), "{line}\n{}", f.join("\n"));
+    }
+    // A manifest line is a node plus `extracted_to`: no other field.
+    let mut v: Value = serde_json::from_str(lines.lines().next().expect("a line")).expect("JSON");
+    v["extracted_path"] = json!("x");
+    assert!(!extract.is_valid(&v));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let diff = validator(Some("DiffLine"));
+    let out = bin()
+        .args(["diff", "--format", "jsonl", "--all"])
+        .arg(corpus().join("nsis/zlib.exe"))
+        .arg(corpus().join("nsis/signed_zlib.exe"))
+        .output()
+        .expect("run installsift diff");
+    assert_eq!(out.status.code(), Some(1), "the two differ");
+    let lines = String::from_utf8(out.stdout).expect("UTF-8");
+    let mut summaries = 0;
+    for line in lines.lines() {
+        let v: Value = serde_json::from_str(line).expect("JSON");
+        let f = failures(&diff, &v);
+        assert!(f.is_empty(), "{line}\n{}", f.join("\n"));
+        summaries += usize::from(v.get("summary").is_some());
+    }
+    assert_eq!(summaries, 1, "{lines}");
+    let mut v: Value = serde_json::from_str(lines.lines().next().expect("a line")).expect("JSON");
+    v["change"] = json!("moved");
+    assert!(!diff.is_valid(&v));
+}
