@@ -174,16 +174,32 @@ pub(crate) struct InputErrorRecord<'a> {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 struct InputErrorDetail<'a> {
     /// The error's kind (`io`, `limit-exceeded` …).
-    #[cfg_attr(
-        feature = "schema",
-        schemars(schema_with = "crate::schema::error_kind")
-    )]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "error_kind_schema"))]
     kind: &'static str,
     /// The limit hit, for a `limit-exceeded` error.
     #[serde(skip_serializing_if = "Option::is_none")]
     limit: Option<crate::Limit>,
     /// What went wrong, in words.
     message: &'a str,
+}
+
+/// The schema of an error's `kind` where it is written as a string (the
+/// `InputError` record): the kinds of [`Error`](crate::Error)'s own schema,
+/// whose variants are told apart by their `kind` tag.
+#[cfg(feature = "schema")]
+fn error_kind_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let error = <crate::Error as schemars::JsonSchema>::json_schema(generator);
+    let mut kinds = Vec::new();
+    if let Some(serde_json::Value::Array(variants)) = error.get("oneOf") {
+        for v in variants {
+            if let Some(k) = v.pointer("/properties/kind/const") {
+                kinds.push(k.clone());
+            } else if let Some(serde_json::Value::Array(ks)) = v.pointer("/properties/kind/enum") {
+                kinds.extend(ks.iter().cloned());
+            }
+        }
+    }
+    schemars::json_schema!({ "type": "string", "enum": kinds })
 }
 
 /// One report's bytes in `format` (without the JSON array's framing).

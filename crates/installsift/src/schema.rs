@@ -22,7 +22,6 @@
 use crate::render::InputErrorRecord;
 use crate::{NodeInfo, Report};
 use schemars::generate::SchemaSettings;
-use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
 /// The version of the JSONL/JSON contract this schema describes, written in
@@ -102,24 +101,6 @@ pub fn schema_text() -> String {
     let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
     text.push('\n');
     text
-}
-
-/// The schema of an error's `kind` where it is written as a string (the
-/// `InputError` record): the kinds of [`Error`](crate::Error)'s own schema,
-/// whose variants are told apart by their `kind` tag.
-pub(crate) fn error_kind(generator: &mut SchemaGenerator) -> Schema {
-    let error = crate::Error::json_schema(generator);
-    let mut kinds = Vec::new();
-    if let Some(Value::Array(variants)) = error.get("oneOf") {
-        for v in variants {
-            if let Some(k) = v.pointer("/properties/kind/const") {
-                kinds.push(k.clone());
-            } else if let Some(Value::Array(ks)) = v.pointer("/properties/kind/enum") {
-                kinds.extend(ks.iter().cloned());
-            }
-        }
-    }
-    json_schema!({ "type": "string", "enum": kinds })
 }
 
 /// `additionalProperties: false` on every object schema (walked keyword by
