@@ -3,7 +3,7 @@
 //! (`schemars` derives behind the `schema` feature of this crate, of
 //! `installsift-formats` and of `installsift-model`).
 //!
-//! Nothing here lists a field: [`NodeInfo`](crate::NodeInfo) and every type
+//! Nothing here lists a field: [`NodeInfo`] and every type
 //! it holds derive `JsonSchema` next to `Serialize`, reading the same serde
 //! attributes (renames, `skip_serializing_if`, `flatten`, `untagged`,
 //! internal tags), so a field added to a report type is in the schema, and
