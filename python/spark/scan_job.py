@@ -36,7 +36,7 @@ Local mode::
 On a cluster, ship the wheel (built by ``maturin build --release``) with the
 job: the executors import ``installsift`` from it::
 
-    spark-submit --master yarn --py-files installsift-0.1.0-cp39-abi3-linux_x86_64.whl \\
+    spark-submit --master yarn --py-files installsift-0.2.0-cp39-abi3-linux_x86_64.whl \\
         python/spark/scan_job.py s3a://share/installers/ s3a://lake/installsift/
 """
 

@@ -180,4 +180,4 @@ def test_threads_scan_side_by_side_with_the_same_results():
 
 
 def test_version_is_the_crates():
-    assert installsift.__version__ == "0.1.0"
+    assert installsift.__version__ == "0.2.0"

@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         }
         Command::Man { subcommand } => man(subcommand.as_deref()),
         Command::Where(args) => where_(args),
+        Command::Schema => print_all(installsift::schema::schema_text().as_bytes(), "schema"),
     }
 }
 

@@ -34,6 +34,7 @@ const FIXED: usize = 30;
 
 /// ARJ facts.
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ArjInfo {
     /// The archive's name as its main header records it.
     pub archive_name: String,

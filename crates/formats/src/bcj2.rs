@@ -31,6 +31,7 @@ const HEADER: usize = 20;
 
 /// BCJ2 facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Bcj2Info {
     /// The joined output's size.
     pub output_size: u32,

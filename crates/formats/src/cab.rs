@@ -61,6 +61,7 @@ mod set;
 
 /// Cabinet facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CabInfo {
     /// Cabinet set id (`setID`): the same for every cabinet of a multi-volume set.
     pub set_id: u16,
@@ -92,6 +93,7 @@ pub struct CabInfo {
 
 /// One CFFOLDER entry.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CabFolder {
     /// `none`, `mszip`, `lzx` or `quantum` (or `type-N` for an unknown one).
     pub compression: String,
@@ -106,6 +108,7 @@ pub struct CabFolder {
 
 /// Reserved-area sizes from the header.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CabReserve {
     /// Bytes reserved in the header (`cbCFHeader`).
     pub header: u16,
@@ -117,6 +120,7 @@ pub struct CabReserve {
 
 /// A neighbouring cabinet of a set.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CabLink {
     /// Cabinet file name.
     pub cabinet: String,

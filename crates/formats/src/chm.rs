@@ -55,6 +55,7 @@ use std::io::{self, Read};
 
 /// CHM facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChmInfo {
     /// `ITSF` version (3 for files made by HTML Help Workshop 1.1 and later).
     pub version: u32,
@@ -78,6 +79,7 @@ pub struct ChmInfo {
 
 /// Content section 1 (MSCompressed) parameters.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChmLzx {
     /// LZX window, in bits (15 to 21).
     pub window_bits: u8,

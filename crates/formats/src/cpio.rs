@@ -32,6 +32,7 @@ pub const MAX_NAME: usize = 4096;
 
 /// cpio facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CpioInfo {
     /// `odc`, `newc` or `crc`.
     pub variant: &'static str,

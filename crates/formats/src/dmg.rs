@@ -54,6 +54,7 @@ use std::io::{self, Read, Write};
 
 /// UDIF facts from the trailer and the partition tables (big-endian).
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DmgInfo {
     /// Trailer version (4 in current images).
     pub udif_version: u32,
@@ -83,6 +84,7 @@ pub struct DmgInfo {
 
 /// One `blkx` entry.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PartitionInfo {
     /// `Name` (or `CFName`).
     pub name: String,

@@ -38,6 +38,7 @@ const MAX_TEXT: usize = 1024;
 
 /// gzip facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct GzipInfo {
     /// The first member's stored file name (`FNAME`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -70,6 +70,7 @@ const UF_COMPRESSED: u8 = 0x20;
 
 /// HFS+ / HFSX facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HfsInfo {
     /// `hfs+` or `hfsx` (or `apfs`: detected only).
     pub signature: String,

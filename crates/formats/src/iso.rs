@@ -69,6 +69,7 @@ const MAX_CONTINUATIONS: usize = 16;
 
 /// ISO 9660 / UDF facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IsoInfo {
     /// The primary volume descriptor's volume identifier.
     pub volume_id: String,
@@ -102,6 +103,7 @@ pub struct IsoInfo {
 
 /// An El Torito boot catalog.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ElTorito {
     /// Block of the catalog.
     pub catalog_block: u32,
@@ -113,6 +115,7 @@ pub struct ElTorito {
 
 /// One boot image of the catalog.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BootEntry {
     /// Bootable (indicator 0x88).
     pub bootable: bool,

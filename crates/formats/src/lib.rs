@@ -71,6 +71,7 @@ mod test_support;
 /// (65,536 per container at the entry limit) and only containers carry
 /// one, so the enum stays 16 bytes instead of its largest facts (352).
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum Metadata {

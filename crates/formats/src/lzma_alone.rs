@@ -45,6 +45,7 @@ const PROBE: usize = 8 << 10;
 
 /// `.lzma` facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LzmaInfo {
     /// Literal context bits.
     pub lc: u8,

@@ -29,6 +29,7 @@ const VERSION_DEPTH: u32 = 4;
 
 /// NE facts.
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NeInfo {
     /// Offset of the NE header (`e_lfanew`).
     pub header_offset: u64,
@@ -70,6 +71,7 @@ impl NeInfo {
 
 /// One resource.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NeResource {
     /// `TYPE/ID`.
     pub path: String,

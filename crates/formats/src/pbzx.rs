@@ -29,6 +29,7 @@ use std::io::{self, Read};
 
 /// pbzx facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PbzxInfo {
     /// The chunk size the header states.
     pub chunk_size: u64,

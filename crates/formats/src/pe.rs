@@ -39,6 +39,7 @@ pub use velopack::VelopackInfo;
 
 /// PE facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PeInfo {
     /// `x86`, `x86_64`, `arm64`, `arm`, or `0x….` for others.
     pub machine: String,
@@ -184,6 +185,7 @@ fn manifest_text(b: &[u8]) -> String {
 
 /// A byte range of the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Region {
     /// Start offset.
     pub offset: u64,
@@ -193,6 +195,7 @@ pub struct Region {
 
 /// One section header.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SectionInfo {
     /// Name (up to 8 bytes, lossy UTF-8).
     pub name: String,
@@ -208,6 +211,7 @@ pub struct SectionInfo {
 
 /// Imports, summarised.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ImportSummary {
     /// Imported DLL names, as written.
     pub dlls: Vec<String>,
@@ -217,6 +221,7 @@ pub struct ImportSummary {
 
 /// One resource leaf.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ResourceInfo {
     /// `TYPE/NAME/LANG`, types named as in the SDK (RCDATA, VERSION …).
     pub path: String,
@@ -228,6 +233,7 @@ pub struct ResourceInfo {
 
 /// Version-info resource.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VersionStrings {
     /// VS_FIXEDFILEINFO file version `a.b.c.d`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -38,6 +38,7 @@ const KNOWN_KEYS: &[&str] = &[
 
 /// Facts of a package properties file.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PkgPropertiesInfo {
     /// `Key` → `Value`, as written (quotes removed).
     pub properties: BTreeMap<String, String>,

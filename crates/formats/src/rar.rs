@@ -31,6 +31,7 @@ pub const RAR5_MAGIC: &[u8] = b"Rar!\x1a\x07\x01\x00";
 
 /// RAR facts.
 #[derive(Debug, Clone, Serialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RarInfo {
     /// `4` (RAR 1.5–4.x format) or `5`.
     pub rar_version: u8,

@@ -17,6 +17,7 @@ const MAX_NAME: usize = 512;
 
 /// Facts of a RELEASES file.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReleasesInfo {
     /// Lines that are release entries.
     pub count: u64,
@@ -26,6 +27,7 @@ pub struct ReleasesInfo {
 
 /// One line.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReleaseEntry {
     /// SHA-1 of the package (as stated; written as lowercase hex).
     pub sha1: hash::Sha1,

@@ -61,6 +61,7 @@ use std::io::{Cursor, Read};
 
 /// 7z facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SevenZInfo {
     /// The header is encrypted (the archive cannot be listed without the password).
     pub header_encrypted: bool,

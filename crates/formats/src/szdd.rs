@@ -54,6 +54,7 @@ pub const KWAJ_MAGIC: &[u8] = b"KWAJ\x88\xf0\x27\xd1";
 
 /// Facts of an SZDD or KWAJ file.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CompressInfo {
     /// `szdd`, `szdd-qbasic` or `kwaj`.
     pub variant: String,

@@ -38,6 +38,7 @@ pub const MAX_NAME: usize = 4096;
 
 /// tar facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TarInfo {
     /// `ustar` (POSIX), `gnu` (`ustar  ` magic) or `pax` (ustar with
     /// extended headers).

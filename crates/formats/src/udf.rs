@@ -74,6 +74,7 @@ const MAX_PARTITION_MAPS: usize = 64;
 
 /// UDF facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UdfInfo {
     /// Volume recognition descriptors seen (`NSR02` UDF ≤ 1.50, `NSR03` 2.00+).
     pub recognition: String,

@@ -57,6 +57,7 @@ const MAX_PATH: usize = 1024;
 
 /// xar facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct XarInfo {
     /// Header size (28, or more when the writer extends it).
     pub header_size: u16,
@@ -104,6 +105,7 @@ pub struct XarInfo {
 
 /// What a flat installer package states about itself.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PkgInfo {
     /// `product` (a `Distribution` at the top: a product archive, as
     /// `productbuild` writes) or `component` (a top-level `PackageInfo`, as
@@ -134,6 +136,7 @@ pub struct PkgInfo {
 
 /// A `<pkg-ref>` of a Distribution.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PkgRef {
     /// Package identifier.
     pub id: String,
@@ -147,6 +150,7 @@ pub struct PkgRef {
 
 /// A component's `PackageInfo`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PackageFacts {
     /// Where the PackageInfo lies in the archive.
     pub path: String,

@@ -33,6 +33,7 @@ pub(crate) const ASM_V2: &str = "urn:schemas-microsoft-com:asm.v2";
 
 /// Facts of an XML document.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct XmlInfo {
     /// Root element (as written, prefix included).
     pub root: String,
@@ -63,6 +64,7 @@ pub struct XmlInfo {
 
 /// One package of a Burn chain.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChainPackage {
     /// `MsiPackage`, `ExePackage`, `MspPackage`, `MsuPackage`, `BundlePackage`.
     pub kind: String,
@@ -79,6 +81,7 @@ pub struct ChainPackage {
 
 /// A payload of a chained package.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChainPayload {
     /// Payload id.
     pub id: String,

@@ -33,6 +33,7 @@ pub const MAGIC: &[u8] = b"\xFD7zXZ\x00";
 
 /// xz facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct XzInfo {
     /// The first stream's integrity check: `none`, `crc32`, `crc64`,
     /// `sha256`, or `reserved-N`.

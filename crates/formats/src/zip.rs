@@ -48,6 +48,7 @@ const MAX_COMMENT: usize = 4096;
 
 /// ZIP facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ZipInfo {
     /// Where the archive starts in this node's data when data precedes it (the
     /// zip crate's detected archive offset); absent when 0.

@@ -19,15 +19,20 @@ use std::path::Path;
 
 /// One node of one side.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "DiffSide"))]
 pub struct Side {
     /// Lowercase hex; `None` when its content could not be read.
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::hash::Sha256>"))]
     pub sha256: Option<String>,
     /// Bytes.
     pub size: u64,
     /// Its format (`pe`, `msi` …).
+    #[cfg_attr(feature = "schema", schemars(with = "crate::Format"))]
     pub format: &'static str,
     /// Its installer family, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<crate::Family>"))]
     pub family: Option<&'static str>,
     /// Who signed it (the first Authenticode signer's subject, or its
     /// common name), for signed PE and MSI files.
@@ -37,6 +42,8 @@ pub struct Side {
 
 /// What happened to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "DiffChange"))]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     /// Only in the new version.
@@ -63,6 +70,8 @@ impl Change {
 
 /// One path of the comparison.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "DiffEntry"))]
 pub struct Entry {
     /// The key (see the module docs).
     pub path: String,
@@ -81,6 +90,8 @@ pub struct Entry {
 
 /// Counts of a comparison.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "DiffSummary"))]
 pub struct Summary {
     /// Paths only in the new version.
     pub added: u64,
@@ -92,6 +103,15 @@ pub struct Summary {
     pub unchanged: u64,
     /// Paths in both whose signer differs.
     pub signer_changed: u64,
+}
+
+/// The last line of `diff --format jsonl`: `{"summary": {…}}`.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "DiffSummaryLine"))]
+pub(crate) struct SummaryRecord {
+    /// The counts.
+    pub(crate) summary: Summary,
 }
 
 /// A comparison of two versions.
@@ -253,7 +273,12 @@ impl Diff {
             serde_json::to_writer(&mut *out, e)?;
             out.write_all(b"\n")?;
         }
-        serde_json::to_writer(&mut *out, &serde_json::json!({ "summary": self.summary }))?;
+        serde_json::to_writer(
+            &mut *out,
+            &SummaryRecord {
+                summary: self.summary,
+            },
+        )?;
         out.write_all(b"\n")
     }
 

@@ -32,6 +32,8 @@ const MAX_SUFFIX: u32 = 10_000;
 
 /// Where one node went.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ExtractLine"))]
 pub struct ManifestLine<'a> {
     /// The node, as `scan` reports it.
     #[serde(flatten)]

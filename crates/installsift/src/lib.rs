@@ -73,6 +73,8 @@ pub mod provenance;
 pub mod render;
 mod report;
 mod scan;
+#[cfg(feature = "schema")]
+pub mod schema;
 
 #[cfg(test)]
 mod format_tests;
@@ -89,7 +91,8 @@ pub use installsift_model::hash;
 pub use installsift_model::limits::markdown_table as limits_table;
 pub use installsift_model::{
     Check, EntryInfo, EntryKind, Error, Evidence, Family, Format, HashSelection, Hashes,
-    InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Tool, ToolKind, Verdict, LIMITS,
+    InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Timestamp, Tool, ToolKind, Verdict,
+    LIMITS,
 };
 pub use report::{Node, NodeInfo, Report, ScanStats};
 pub use scan::{ReadMode, Scanner};

@@ -140,25 +140,12 @@ impl<W: Write> Writer<W> {
             }
             _ => {}
         }
-        #[derive(serde::Serialize)]
-        struct Record<'a> {
-            path: [std::borrow::Cow<'a, str>; 1],
-            depth: u32,
-            input_error: Detail<'a>,
-        }
-        #[derive(serde::Serialize)]
-        struct Detail<'a> {
-            kind: &'static str,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            limit: Option<&'static str>,
-            message: &'a str,
-        }
-        let record = Record {
+        let record = InputErrorRecord {
             path: [path.to_string_lossy()],
             depth: 0,
-            input_error: Detail {
+            input_error: InputErrorDetail {
                 kind: error.kind(),
-                limit: error.limit_hit().map(|l| l.as_str()),
+                limit: error.limit_hit(),
                 message: error.message(),
             },
         };
@@ -175,6 +162,55 @@ impl<W: Write> Writer<W> {
         self.out.flush()?;
         Ok(self.out)
     }
+}
+
+/// The JSON and JSONL record of an input that could not be scanned
+/// ([`Writer::input_error`]).
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "InputError"))]
+pub(crate) struct InputErrorRecord<'a> {
+    /// The input as named (or found while walking).
+    path: [std::borrow::Cow<'a, str>; 1],
+    /// Always 0: an input.
+    #[cfg_attr(feature = "schema", schemars(range(min = 0, max = 0)))]
+    depth: u32,
+    /// Why it could not be scanned.
+    input_error: InputErrorDetail<'a>,
+}
+
+/// Why an input could not be scanned: an error as in `error_details`,
+/// without an offset.
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+struct InputErrorDetail<'a> {
+    /// The error's kind (`io`, `limit-exceeded` …).
+    #[cfg_attr(feature = "schema", schemars(schema_with = "error_kind_schema"))]
+    kind: &'static str,
+    /// The limit hit, for a `limit-exceeded` error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<crate::Limit>,
+    /// What went wrong, in words.
+    message: &'a str,
+}
+
+/// The schema of an error's `kind` where it is written as a string (the
+/// `InputError` record): the kinds of [`Error`](crate::Error)'s own schema,
+/// whose variants are told apart by their `kind` tag.
+#[cfg(feature = "schema")]
+fn error_kind_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let error = <crate::Error as schemars::JsonSchema>::json_schema(generator);
+    let mut kinds = Vec::new();
+    if let Some(serde_json::Value::Array(variants)) = error.get("oneOf") {
+        for v in variants {
+            if let Some(k) = v.pointer("/properties/kind/const") {
+                kinds.push(k.clone());
+            } else if let Some(serde_json::Value::Array(ks)) = v.pointer("/properties/kind/enum") {
+                kinds.extend(ks.iter().cloned());
+            }
+        }
+    }
+    schemars::json_schema!({ "type": "string", "enum": kinds })
 }
 
 /// One report's bytes in `format` (without the JSON array's framing).

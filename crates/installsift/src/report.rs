@@ -14,6 +14,7 @@ pub use installsift_model::{
 use serde::{Serialize, Serializer};
 /// Everything known about one node, without its children: one JSONL line.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NodeInfo {
     /// The input path as given (or found while walking), then each entry name
     /// inside, outermost first.
@@ -66,6 +67,7 @@ pub struct NodeInfo {
     /// `error_details`, the same errors in the same order as objects
     /// `{kind, limit?, offset?, message}`.
     #[serde(flatten, serialize_with = "errors_and_details")]
+    #[cfg_attr(feature = "schema", schemars(with = "ErrorsAndDetails"))]
     pub errors: Vec<Error>,
     /// Placement inside the parent (absent for inputs).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,6 +82,21 @@ impl NodeInfo {
     pub fn tools(&self) -> &[Tool] {
         self.tools.as_deref().map_or(&[], Vec::as_slice)
     }
+}
+
+/// The schema of what [`errors_and_details`] writes (never built: the
+/// serializer writes these two fields from the errors themselves).
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct ErrorsAndDetails {
+    /// The node's problems as `kind: message` strings (the contract's
+    /// form); empty when there are none.
+    errors: Vec<String>,
+    /// The same errors, in the same order, as objects; present only when
+    /// there is any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    error_details: Vec<Error>,
 }
 
 /// `errors` as the contract's strings (byte for byte what they always
@@ -107,6 +124,7 @@ fn errors_and_details<S: Serializer>(errors: &[Error], s: S) -> Result<S::Ok, S:
 /// [`NodeInfo`], so what belongs to the node and what to the tree stays
 /// visible at every use.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Node {
     /// The node itself.
     #[serde(flatten)]
@@ -136,6 +154,7 @@ impl Node {
 
 /// Counters for one scanned input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScanStats {
     /// Nodes produced.
     pub nodes: u64,
@@ -149,6 +168,7 @@ pub struct ScanStats {
 
 /// The result of scanning one input.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Report {
     /// The input and everything inside it.
     pub root: Node,

@@ -26,6 +26,7 @@ use serde::Serialize;
 /// signature blob) stays in the message only, so the field is `None` rather
 /// than a number in another coordinate system.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive]
 #[allow(missing_docs)] // `message`, `offset` (and `limit`) are documented on the type

@@ -225,6 +225,26 @@ macro_rules! digest {
                 s.serialize_str(self.hex(&mut [0u8; $len * 2]))
             }
         }
+
+        /// What `Serialize` writes: exactly `2 * LEN` lowercase hex digits.
+        #[cfg(feature = "schema")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "description": concat!(
+                        "A ", $algorithm, " digest: ", stringify!($len),
+                        " bytes as lowercase hex."
+                    ),
+                    "type": "string",
+                    "pattern": format!("^[0-9a-f]{{{}}}$", $len * 2),
+                    "minLength": $len * 2,
+                    "maxLength": $len * 2,
+                })
+            }
+        }
     };
 }
 

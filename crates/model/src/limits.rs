@@ -98,6 +98,22 @@ impl Serialize for Limit {
     }
 }
 
+/// What `Serialize` writes: a field name of [`LIMITS`], in declaration order.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Limit {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Limit".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = LIMITS.iter().map(|l| l.name).collect();
+        schemars::json_schema!({
+            "description": "Which limit stopped the work (a `Limits` field name).",
+            "type": "string",
+            "enum": names,
+        })
+    }
+}
+
 /// One row of [`LIMITS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LimitInfo {

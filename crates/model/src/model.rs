@@ -8,6 +8,7 @@ use serde::{Serialize, Serializer};
 
 /// What a node's bytes are, decided by content (never by name).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Format {
@@ -152,6 +153,7 @@ impl std::fmt::Display for Format {
 
 /// Is this an installer?
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// An installer (or an installer package such as an MSI).
@@ -301,9 +303,69 @@ impl Family {
     }
 }
 
+impl Family {
+    /// Every family, in declaration order (the JSON Schema's enum of
+    /// `family`; `every_family_is_listed` fails when a variant is missing).
+    pub const ALL: &'static [Family] = &[
+        Family::Msi,
+        Family::Msm,
+        Family::Msp,
+        Family::Msu,
+        Family::SevenZSfx,
+        Family::ZipSfx,
+        Family::CabSfx,
+        Family::Nsis,
+        Family::RarSfx,
+        Family::ArjSfx,
+        Family::Inno,
+        Family::InstallShield,
+        Family::WixBurn,
+        Family::Squirrel,
+        Family::Velopack,
+        Family::IExpress,
+        Family::Msix,
+        Family::SetupFactory,
+        Family::Wise,
+        Family::AdvancedInstaller,
+        Family::InstallAware,
+        Family::Clickteam,
+        Family::SmartInstallMaker,
+        Family::GhostInstaller,
+        Family::BitRock,
+        Family::Install4j,
+        Family::QtIfw,
+        Family::Gentee,
+        Family::CreateInstall,
+        Family::Astrum,
+        Family::Vise,
+        Family::BdistWininst,
+        Family::Omaha,
+        Family::ClickOnce,
+        Family::Pkg,
+        Family::Dmg,
+        Family::Other,
+    ];
+}
+
 impl Serialize for Family {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
+    }
+}
+
+/// What `Serialize` writes: one of [`Family::as_str`]'s names.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Family {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Family".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
+        schemars::json_schema!({
+            "description": "Installer family, lowercase and stable.",
+            "type": "string",
+            "enum": names,
+        })
     }
 }
 
@@ -316,6 +378,7 @@ impl std::fmt::Display for Family {
 /// Installer facts a defender acts on (BIOC hints) and family-specific
 /// properties read from the installer's own configuration.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InstallerFacts {
     /// Engine or package version, when a marker states it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -338,6 +401,7 @@ pub struct InstallerFacts {
 /// What part a tool identified in a file played (the kinds Detect It Easy
 /// reports: `Installer:`, `Sfx:`, `Packer:` …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ToolKind {
     /// The installer engine or authoring tool that built the package.
@@ -387,6 +451,7 @@ impl ToolKind {
 /// A tool identified from a file's content: who built, packed or
 /// protected it, with the version the file states (never a guessed one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Tool {
     /// The part it played.
     pub kind: ToolKind,
@@ -453,6 +518,7 @@ impl std::fmt::Display for Tool {
 
 /// How strongly a signal supports its conclusion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Strength {
     /// Decisive on its own (a structure that parsed).
@@ -463,6 +529,7 @@ pub enum Strength {
 
 /// One fact behind a format or verdict, checkable by a person.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Evidence {
     /// Stable identifier of the signal, e.g. `cfb-root-clsid`, `pe-overlay-container`.
     pub signal: String,
@@ -514,6 +581,7 @@ impl Evidence {
 /// *stored-data* checks cover the compressed bytes the node was decoded
 /// from (a damaged file is caught, a wrong decoder is not).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Check {
@@ -643,6 +711,7 @@ impl std::fmt::Display for Check {
 
 /// Where a node sits inside its parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum EntryKind {
@@ -660,6 +729,7 @@ pub enum EntryKind {
 
 /// How a child is stored in its parent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntryInfo {
     /// Kind of placement.
     pub kind: EntryKind,
@@ -746,5 +816,66 @@ impl EntryInfo {
     /// [`EntryInfo::with_error`] in place.
     pub fn add_error(&mut self, e: Error) {
         self.errors.push(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Family;
+
+    /// `Family::ALL` is the schema's enum: a variant added to `Family`
+    /// makes `position` fail to compile until it is given the next
+    /// position, and this test then fails until `ALL` holds it there (the
+    /// corpus output's validation against the schema catches the rest).
+    #[test]
+    fn every_family_is_listed() {
+        fn position(f: Family) -> usize {
+            match f {
+                Family::Msi => 0,
+                Family::Msm => 1,
+                Family::Msp => 2,
+                Family::Msu => 3,
+                Family::SevenZSfx => 4,
+                Family::ZipSfx => 5,
+                Family::CabSfx => 6,
+                Family::Nsis => 7,
+                Family::RarSfx => 8,
+                Family::ArjSfx => 9,
+                Family::Inno => 10,
+                Family::InstallShield => 11,
+                Family::WixBurn => 12,
+                Family::Squirrel => 13,
+                Family::Velopack => 14,
+                Family::IExpress => 15,
+                Family::Msix => 16,
+                Family::SetupFactory => 17,
+                Family::Wise => 18,
+                Family::AdvancedInstaller => 19,
+                Family::InstallAware => 20,
+                Family::Clickteam => 21,
+                Family::SmartInstallMaker => 22,
+                Family::GhostInstaller => 23,
+                Family::BitRock => 24,
+                Family::Install4j => 25,
+                Family::QtIfw => 26,
+                Family::Gentee => 27,
+                Family::CreateInstall => 28,
+                Family::Astrum => 29,
+                Family::Vise => 30,
+                Family::BdistWininst => 31,
+                Family::Omaha => 32,
+                Family::ClickOnce => 33,
+                Family::Pkg => 34,
+                Family::Dmg => 35,
+                Family::Other => 36,
+            }
+        }
+        for (i, f) in Family::ALL.iter().enumerate() {
+            assert_eq!(position(*f), i, "{f}");
+        }
+        let mut names: Vec<&str> = Family::ALL.iter().map(|f| f.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Family::ALL.len(), "two families share a name");
     }
 }

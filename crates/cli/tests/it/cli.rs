@@ -228,6 +228,7 @@ fn man_pages_are_generated_from_the_cli_definition() {
         "report",
         "completions",
         "man",
+        "schema",
     ] {
         let mut cmd = std::process::Command::new(bin);
         cmd.arg("man");

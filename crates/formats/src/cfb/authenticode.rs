@@ -56,6 +56,7 @@ const MAXREGSECT: u64 = 0xFFFF_FFFA;
 
 /// The Authenticode digests of a Windows Installer file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MsiAuthenticode {
     /// SHA-256 of the content digest (see the module docs): what a plain
     /// MSI signature signs, and the hash AppLocker `Msi` and WDAC hash rules
@@ -73,6 +74,7 @@ pub struct MsiAuthenticode {
 
 /// The digests of the extended (`MsiDigitalSignatureEx`) form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MsiExtendedDigest {
     /// SHA-256 pre-hash of the metadata (the `MsiDigitalSignatureEx` stream
     /// of a SHA-256 signature holds this).

@@ -48,6 +48,7 @@ fn context(what: &str, e: Error) -> Error {
 
 /// Compound file and Windows Installer facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CfbInfo {
     /// What the root CLSID says: `msi`, `msp`, `transform`, `other`, or
     /// `unknown` when the root entry could not be read.
@@ -82,6 +83,7 @@ pub struct CfbInfo {
 
 /// One stream of the compound file.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StreamInfo {
     /// Decoded name (MSI-compressed names decoded; tables prefixed `!` and
     /// control characters shown as `[5]`, as 7-Zip shows them).
@@ -92,6 +94,7 @@ pub struct StreamInfo {
 
 /// Windows Installer database facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MsiInfo {
     /// Database codepage (from the string pool).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -137,6 +140,7 @@ pub struct MsiInfo {
 
 /// Summary information (property set `\005SummaryInformation`).
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SummaryInfo {
     /// PID 2, Title ("Installation Database", "Patch", …).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,6 +187,7 @@ pub struct SummaryInfo {
 
 /// One Media table row.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MediaInfo {
     /// `DiskId`.
     pub disk_id: i32,
@@ -197,6 +202,7 @@ pub struct MediaInfo {
 
 /// ModuleSignature row of a merge module.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ModuleSignature {
     /// `ModuleID`.
     pub module_id: String,

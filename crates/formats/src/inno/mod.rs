@@ -83,6 +83,7 @@ use stream::{Fields, Method};
 
 /// Inno Setup facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct InnoInfo {
     /// The setup data ID as stored, e.g. `Inno Setup Setup Data (6.3.0)`.
     pub setup_data_id: String,
@@ -779,6 +780,9 @@ struct Walk<'a> {
     next: usize,
     /// Files per data entry (a data entry used by more than one is kept).
     shared: BTreeMap<u32, u32>,
+    /// Data entries per chunk (by chunk offset): a chunk of several
+    /// (solid compression) has no packed size of one file's own.
+    per_chunk: BTreeMap<u64, u32>,
     /// Per chunk, the furthest decoded byte any file needs: the LZMA
     /// dictionary never has to be larger.
     need: BTreeMap<u64, u64>,
@@ -996,6 +1000,11 @@ impl<'a> Walk<'a> {
             let n = shared.entry(f.location).or_insert(0);
             *n = n.saturating_add(1);
         }
+        let mut per_chunk: BTreeMap<u64, u32> = BTreeMap::new();
+        for d in &entries {
+            let n = per_chunk.entry(d.chunk_offset).or_insert(0);
+            *n = n.saturating_add(1);
+        }
         let mut need: BTreeMap<u64, u64> = BTreeMap::new();
         for d in &entries {
             let end = d.file_offset.saturating_add(d.file_size);
@@ -1010,6 +1019,7 @@ impl<'a> Walk<'a> {
             order,
             next: 0,
             shared,
+            per_chunk,
             need,
             open: None,
             last: None,
@@ -1073,7 +1083,11 @@ impl<'a> Walk<'a> {
         };
         let m = d.method;
         let mut info = file_entry(Some(m), Some(d));
-        info.compressed_size = Some(d.chunk_size);
+        // The chunk's packed size is this file's only when the chunk holds
+        // no other (in a solid chunk it is shared: 7-Zip shows none).
+        if self.per_chunk.get(&d.chunk_offset).copied() == Some(1) {
+            info.compressed_size = Some(d.chunk_size);
+        }
         if d.encrypted {
             if let Err(e) = &self.key {
                 return missing(name, info, d.file_size, e.clone());

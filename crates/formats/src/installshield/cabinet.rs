@@ -40,6 +40,7 @@ const MAX_LINKS: usize = 64;
 
 /// InstallShield cabinet facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CabinetInfo {
     /// The header's version field, hex.
     pub version: String,

@@ -31,6 +31,7 @@ const KEY_MASK: [u8; 4] = [0x13, 0x35, 0x86, 0x07];
 
 /// Setup Launcher facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LauncherInfo {
     /// `plain`, `plain-utf16`, `installshield` or `issetupstream`.
     pub layout: String,
@@ -52,6 +53,7 @@ pub struct LauncherInfo {
 
 /// One overlay record.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct RecordInfo {
     /// Name (for plain records, the destination path, `\` kept).
     pub name: String,

@@ -89,6 +89,7 @@ const CRC_START: usize = 512;
 
 /// NSIS facts.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NsisInfo {
     /// Data format generation: `1.x` (first header `NullSoftInst`, not
     /// decoded) or `2.x-3.x`.

@@ -140,6 +140,7 @@ pub(crate) struct Item {
 
 /// A command line the installer runs.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NsisExec {
     /// `Exec`, `ExecWait` or `ExecShell`.
     pub kind: &'static str,
@@ -149,6 +150,7 @@ pub struct NsisExec {
 
 /// A registry value written under an `…\Uninstall\…` key.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NsisRegValue {
     /// Root key (`HKLM`, `HKCU`, `SHCTX`, …).
     pub root: String,
@@ -162,6 +164,7 @@ pub struct NsisRegValue {
 
 /// Facts read from the header and entries.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ScriptFacts {
     /// `NSIS-2` or `NSIS-3` (string-code layout).
     pub generation: String,

@@ -39,6 +39,7 @@ use sha2::Digest as _;
 
 /// The Authenticode digests of a PE image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthenticodeHashes {
     /// SHA-256 with the zero padding to a multiple of 8 bytes: the value
     /// Windows computes (AppLocker `FileHash`, WDAC `Hash Sha256`, the

@@ -35,6 +35,7 @@ const HEADER: usize = 48;
 
 /// Facts of the `.wixburn` section.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BurnInfo {
     /// Section version (2 in WiX 3, 2 or 3 in WiX 4+).
     pub version: u32,
@@ -54,6 +55,7 @@ pub struct BurnInfo {
 
 /// One container Burn locates from its section.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BurnContainer {
     /// `ux` for the bootstrapper-application container, `attached` otherwise.
     pub role: &'static str,

@@ -118,6 +118,7 @@ const MAX_NAME: usize = 256;
 
 /// A digest algorithm an Authenticode signature can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DigestAlgorithm {
     /// MD5 (old signatures).
@@ -202,6 +203,7 @@ impl AnyDigest {
 /// Who signed: the certificate the `SignerInfo` names (by issuer and serial
 /// number) among those the signature carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Signer {
     /// Subject common name (CN) of the signing certificate.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,6 +226,7 @@ pub struct Signer {
 
 /// One X.509 certificate embedded in a signature.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Certificate {
     /// Subject distinguished name, in the order written (`C=…, O=…, CN=…`).
     pub subject: String,
@@ -276,6 +279,7 @@ impl Certificate {
 
 /// How a signature was timestamped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum TimestampKind {
     /// RFC 3161 time-stamp token (`1.3.6.1.4.1.311.3.3.1`).
@@ -286,6 +290,7 @@ pub enum TimestampKind {
 
 /// A signature's timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TimestampInfo {
     /// RFC 3161 token or Authenticode countersignature.
     pub kind: TimestampKind,
@@ -307,6 +312,7 @@ pub struct TimestampInfo {
 
 /// One Authenticode signature as read, and how its digest compared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignatureInfo {
     /// The digest algorithm of `SpcIndirectDataContent.messageDigest`.
     pub digest_algorithm: DigestAlgorithm,

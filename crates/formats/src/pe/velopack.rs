@@ -25,6 +25,7 @@ const MAX_VALUE: usize = 256;
 
 /// What a Velopack `Setup.exe` carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VelopackInfo {
     /// File offset of the bundled package (as the placeholder states it).
     pub bundle_offset: u64,
