@@ -10,15 +10,7 @@ fn scan(rel: &str) -> Report {
 }
 
 fn files(n: &Node) -> Vec<&Node> {
-    n.children
-        .iter()
-        .filter(|c| {
-            c.info
-                .entry
-                .as_ref()
-                .is_some_and(|e| e.kind == EntryKind::File)
-        })
-        .collect()
+    crate::util::file_children(n)
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use crate::util::corpus;
 use installsift::{EntryKind, Family, Format, Node, Scanner, Verdict};
 
-type Row = (String, u64, String);
+use super::util::Row;
 
 fn scan(name: &str) -> Node {
     Scanner::new()
@@ -16,21 +16,7 @@ fn scan(name: &str) -> Node {
 }
 
 fn read_tsv(file: &str) -> Vec<Row> {
-    let text = std::fs::read_to_string(corpus().join("reference").join(file)).expect(file);
-    let mut rows: Vec<Row> = text
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (
-                f[0].to_owned(),
-                f[1].parse().expect("size"),
-                f[2].to_owned(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    super::util::tsv_rows(&corpus().join("reference").join(file), "")
 }
 
 /// File entries directly under `node`.

@@ -2,7 +2,7 @@
 //! samples, recursion into the carried MSI, truncation, the bare stub.
 
 use crate::util::corpus;
-use installsift::{EntryKind, Error, Family, Format, Node, Report, Scanner, Verdict};
+use installsift::{Error, Family, Format, Node, Report, Scanner, Verdict};
 
 fn scan(rel: &str) -> Report {
     Scanner::new()
@@ -19,15 +19,7 @@ fn nsis(root: &Node) -> &Node {
 }
 
 fn files(n: &Node) -> Vec<&Node> {
-    n.children
-        .iter()
-        .filter(|c| {
-            c.info
-                .entry
-                .as_ref()
-                .is_some_and(|e| e.kind == EntryKind::File)
-        })
-        .collect()
+    crate::util::file_children(n)
 }
 
 #[test]

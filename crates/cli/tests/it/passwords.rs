@@ -9,7 +9,7 @@
 use crate::util::corpus;
 use installsift::{Check, EntryKind, Limits, Node, Report, Scanner};
 
-type Row = (String, u64, String);
+use super::util::Row;
 
 /// The encrypted samples, with the checks every entry must carry once
 /// decrypted.
@@ -34,20 +34,7 @@ fn reference(rel: &str) -> Vec<Row> {
     let path = corpus()
         .join("reference")
         .join(format!("{}.tsv", rel.replace('/', "__")));
-    let mut rows: Vec<Row> = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (
-                f[0].to_owned(),
-                f[1].parse().expect("size"),
-                f[2].to_owned(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    super::util::tsv_rows(&path, "")
 }
 
 fn scan(rel: &str, passwords: &[&str], limits: Limits) -> Report {
@@ -59,15 +46,7 @@ fn scan(rel: &str, passwords: &[&str], limits: Limits) -> Report {
 }
 
 fn files(root: &Node) -> Vec<&Node> {
-    root.children
-        .iter()
-        .filter(|c| {
-            c.info
-                .entry
-                .as_ref()
-                .is_some_and(|e| e.kind == EntryKind::File)
-        })
-        .collect()
+    super::util::file_children(root)
 }
 
 fn name(n: &Node) -> String {

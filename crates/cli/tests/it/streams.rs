@@ -9,29 +9,11 @@
 use crate::util::corpus;
 use installsift::{Format, Node, Scanner};
 
-type Row = (String, u64, String);
+use super::util::Row;
 
 fn listing(name: &str) -> Vec<Row> {
     let path = corpus().join("reference/payloads").join(name);
-    let mut rows: Vec<Row> = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (made by corpus/src/tools/streams.sh)",
-                path.display()
-            )
-        })
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (
-                f[0].to_owned(),
-                f[1].parse().expect("size"),
-                f[2].to_owned(),
-            )
-        })
-        .collect();
-    rows.sort();
-    rows
+    super::util::tsv_rows(&path, " (made by corpus/src/tools/streams.sh)")
 }
 
 fn row(n: &Node, name: String) -> Row {

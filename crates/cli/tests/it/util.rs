@@ -174,3 +174,41 @@ impl Drop for Scratch {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// One line of a reference listing: name, size, SHA-256.
+pub type Row = (String, u64, String);
+
+/// The rows of a reference listing (`name\tsize\tsha256` lines; empty
+/// lines skipped), sorted; a missing file panics with `hint`.
+pub fn tsv_rows(path: &Path, hint: &str) -> Vec<Row> {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}{hint}", path.display()));
+    let mut rows: Vec<Row> = text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[0].to_owned(),
+                f[1].parse().expect("size"),
+                f[2].to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The children of `n` that are file entries (not overlays, resources or
+/// streams).
+pub fn file_children(n: &installsift::Node) -> Vec<&installsift::Node> {
+    n.children
+        .iter()
+        .filter(|c| {
+            c.info
+                .entry
+                .as_ref()
+                .is_some_and(|e| e.kind == installsift::EntryKind::File)
+        })
+        .collect()
+}
