@@ -587,3 +587,54 @@ fn damaged_inno_6_5_data_is_said() {
         ["checksum"]
     );
 }
+
+/// Each file's time (`entry.mtime`) is the one innoextract gives the file it
+/// extracts (`TZ=UTC`, so a local-time stamp is written as it is stored):
+/// compared as multisets of times, innoextract's names being its own.
+#[test]
+fn file_times_equal_innoextracts() {
+    use std::collections::BTreeMap;
+    let mut compared = 0;
+    for rel in [
+        "inno/inno556_zip_solid.exe",
+        "inno/inno559_bzip_x86.exe",
+        "inno/inno5_lzma_nonsolid.exe",
+        "inno/inno60_bzip2.exe",
+        "inno/inno620_lzma2_x86.exe",
+    ] {
+        let dir = crate::util::Scratch::dir(&format!("inno-times-{}", rel.replace('/', "_")));
+        let out = std::process::Command::new("innoextract")
+            .args(["-q", "-d"])
+            .arg(&*dir)
+            .arg(corpus().join(rel))
+            .env("TZ", "UTC")
+            .output()
+            .expect("`innoextract` is missing: apt-get install innoextract");
+        assert!(out.status.success(), "{rel}: {out:?}");
+        let mut want: BTreeMap<i64, usize> = BTreeMap::new();
+        for e in walkdir::WalkDir::new(&*dir) {
+            let e = e.expect("walk");
+            if e.file_type().is_file() {
+                let t = e
+                    .metadata()
+                    .expect("stat")
+                    .modified()
+                    .expect("mtime")
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("after 1970")
+                    .as_secs();
+                *want.entry(t as i64).or_default() += 1;
+            }
+        }
+        let report = Scanner::new().scan_path(&corpus().join(rel)).expect("scan");
+        let mut got: BTreeMap<i64, usize> = BTreeMap::new();
+        for c in &inno_node(&report.root).children {
+            let t = c.info.entry.as_ref().and_then(|e| e.mtime);
+            let t = t.unwrap_or_else(|| panic!("{rel} {:?}: no mtime", c.info.path));
+            *got.entry(t.secs).or_default() += 1;
+        }
+        assert_eq!(got, want, "{rel}");
+        compared += got.values().sum::<usize>();
+    }
+    assert!(compared >= 50, "{compared}");
+}

@@ -177,6 +177,10 @@ pub(crate) struct DataEntry {
     /// for 2.0.17–4.0.0 entries flagged `BZipped`).
     pub method: Method,
     pub encrypted: bool,
+    /// The file's time as the compiler stored it (a FILETIME: UTC with the
+    /// `TimeStampInUTC` flag, else the compiling machine's local time;
+    /// `None` in 16-bit setups and when the field holds no time).
+    pub mtime: Option<installsift_model::Timestamp>,
 }
 
 /// A stored file checksum.
@@ -1277,7 +1281,13 @@ pub(crate) fn parse_data_entries(
         };
         // FAT date/time in 16-bit setups, FILETIME otherwise; then the
         // file version (MS, LS).
-        f.skip(if l.bits16 { 4 } else { 8 }, "data TimeStamp")?;
+        let stamp = if l.bits16 {
+            f.skip(4, "data TimeStamp")?;
+            None
+        } else {
+            let b = f.bytes(8, "data TimeStamp")?;
+            b.try_into().ok().map(u64::from_le_bytes)
+        };
         f.skip(8, "data FileVersion")?;
         // 6.4.3 cut the flags to five and dropped the Sign byte.
         let old = l.lt(6, 4, 3);
@@ -1320,6 +1330,12 @@ pub(crate) fn parse_data_entries(
                 call_filter: has("CallInstructionOptimized").then(|| CallFilter::for_version(l.v)),
                 method,
                 encrypted: has("ChunkEncrypted"),
+                mtime: stamp
+                    .and_then(installsift_model::Timestamp::filetime)
+                    .map(|t| installsift_model::Timestamp {
+                        utc: has("TimeStampInUTC"),
+                        ..t
+                    }),
             });
         }
     }

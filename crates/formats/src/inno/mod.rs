@@ -1082,7 +1082,7 @@ impl<'a> Walk<'a> {
             );
         };
         let m = d.method;
-        let mut info = file_entry(Some(m), Some(d));
+        let mut info = file_entry(Some(m), Some(d)).modified(d.mtime);
         // The chunk's packed size is this file's only when the chunk holds
         // no other (in a solid chunk it is shared: 7-Zip shows none).
         if self.per_chunk.get(&d.chunk_offset).copied() == Some(1) {
