@@ -471,9 +471,11 @@ pub(crate) struct ScanInputs {
     /// no argument-length limit, so 10^5 paths need no `xargs`.
     #[arg(long, value_name = "FILE")]
     pub(crate) files_from: Option<PathBuf>,
-    /// Hashes to compute, comma-separated: sha256 (always), sha1, md5
-    /// [default: sha256]. Given, the text view prints each one computed in
-    /// full (`sha256=… md5=…`) instead of the SHA-256's first 16 digits.
+    /// Hashes to compute, comma-separated: sha256 (always), sha1, md5,
+    /// authenticode (every PE's Authenticode SHA-256 and SHA-1, in its
+    /// metadata), imphash [default: sha256]. Given, the text view prints
+    /// each content hash computed in full (`sha256=… md5=…`) instead of the
+    /// SHA-256's first 16 digits.
     #[arg(long, value_parser = parse_hashes)]
     pub(crate) hashes: Option<HashSelection>,
     /// Worker threads for directory scans (default: number of CPUs).

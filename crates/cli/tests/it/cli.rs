@@ -219,17 +219,27 @@ fn man_pages_are_generated_from_the_cli_definition() {
     let bin = env!("CARGO_BIN_EXE_installsift");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/man");
     let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
-    for sub in [
-        "",
-        "scan",
-        "extract",
-        "export",
-        "diff",
-        "report",
-        "completions",
-        "man",
-        "schema",
-    ] {
+    // Every subcommand `--help` lists (so a new one cannot be left
+    // without its page), and the top-level page.
+    let help = std::process::Command::new(bin)
+        .arg("--help")
+        .output()
+        .expect("run installsift --help");
+    let help = String::from_utf8(help.stdout).expect("UTF-8");
+    let subs: Vec<&str> = help
+        .split("Commands:\n")
+        .nth(1)
+        .expect("a Commands: section")
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|&s| s != "help")
+        .collect();
+    assert!(
+        subs.contains(&"scan") && subs.contains(&"where"),
+        "{subs:?}"
+    );
+    for sub in std::iter::once("").chain(subs) {
         let mut cmd = std::process::Command::new(bin);
         cmd.arg("man");
         if !sub.is_empty() {
