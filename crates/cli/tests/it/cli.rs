@@ -232,6 +232,9 @@ fn man_pages_are_generated_from_the_cli_definition() {
         .expect("a Commands: section")
         .lines()
         .take_while(|l| !l.trim().is_empty())
+        // A subcommand's line is indented two spaces; a description that
+        // wraps (the width follows the terminal) continues further in.
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .filter(|&s| s != "help")
         .collect();
