@@ -11,7 +11,7 @@
 use installsift::{Node, Scanner};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// xorshift64*: deterministic content without a dependency.
@@ -69,24 +69,6 @@ fn sha(b: &[u8]) -> String {
         .collect()
 }
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("installsift-diff-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).expect("temp dir");
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn need(tool: &str, package: &str) {
     let found = Command::new("sh")
         .arg("-c")
@@ -138,7 +120,7 @@ fn children(n: &Node) -> BTreeMap<String, Option<String>> {
 /// Pack `files` streams with `pack`, then check our hashes and the
 /// reference's against the content. Returns the streams compared.
 fn check(tag: &str, seed: u64, files: usize, pack: &[&str], reference: &str) -> usize {
-    let dir = TempDir::new(tag);
+    let dir = crate::util::Scratch::dir(&format!("installsift-diff-{tag}"));
     let src = dir.0.join("src");
     std::fs::create_dir_all(&src).expect("src");
     let mut rng = Rng(seed | 1);

@@ -17,7 +17,9 @@ fn installsift() -> Command {
     Command::new(env!("CARGO_BIN_EXE_installsift"))
 }
 
-/// A scratch directory of this test run.
+/// The scratch directory of what this test run shares across tests (the
+/// corpus report, Chromium profiles); a test's own files go to a
+/// `util::Scratch` removed when it ends.
 fn scratch() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -430,7 +432,7 @@ fn the_console_check_catches_script_errors_and_refused_requests() {
     let r = installsift::Scanner::new().scan_bytes("a.bin", b"hello");
     let good = installsift::render::html::page(&[r]).expect("page");
     let good = String::from_utf8(good).expect("utf-8");
-    let dir = scratch();
+    let dir = crate::util::Scratch::dir("report-console");
     let write = |name: &str, text: &str| {
         let p = dir.join(name);
         std::fs::write(&p, text).expect("write page");
@@ -484,7 +486,8 @@ fn hostile_names_are_shown_as_text_in_chromium() {
         r.root.children.push(child);
     }
     let page = installsift::render::html::page(&[r]).expect("page");
-    let path = scratch().join("hostile.html");
+    let dir = crate::util::Scratch::dir("report-hostile");
+    let path = dir.join("hostile.html");
     std::fs::write(&path, &page).expect("write");
     let loaded = load(&path, "#open=all");
     assert!(loaded.console.is_empty(), "{:#?}", loaded.console);
@@ -527,7 +530,8 @@ fn a_report_of_100000_nodes_loads_lazily_and_searches() {
     }
     root.stats.nodes = 100_001;
     let page = installsift::render::html::page(&[root]).expect("page");
-    let path = scratch().join("big.html");
+    let dir = crate::util::Scratch::dir("report-big");
+    let path = dir.join("big.html");
     std::fs::write(&path, &page).expect("write");
     let first = load(&path, "");
     assert!(first.console.is_empty(), "{:#?}", first.console);
@@ -553,7 +557,7 @@ fn a_report_of_100000_nodes_loads_lazily_and_searches() {
 /// in the page as not scanned, exit status 1); `-o` is required.
 #[test]
 fn report_command_takes_the_scan_inputs_and_lists_unreadable_ones() {
-    let dir = scratch();
+    let dir = crate::util::Scratch::dir("report-command");
     let list = dir.join("list.txt");
     std::fs::write(&list, "corpus/pe/msi_in_overlay.exe\ncorpus/no-such-file\n").expect("list");
     let out = dir.join("listed.html");
