@@ -62,6 +62,16 @@ seed pbzx "$C"/streams/*.pbzx
 seed tar "$C"/streams/*.tar "$C"/malformed/streams_*.tar
 seed cpio "$C"/streams/*.cpio "$C"/malformed/streams_*.cpio
 seed arj "$C"/arj/*.arj
+mkdir -p "$LOG"/seeds-rar
+for f in "$C"/sfx/winrar_sfx_rar*.exe; do # the RAR 4 / RAR 5 archive behind the SFX module
+    python3 - "$f" "$LOG/seeds-rar/$(basename "$f").rar" <<'PY'
+import sys
+d = open(sys.argv[1], 'rb').read()
+i = d.find(b'Rar!\x1a\x07', 1)
+if i > 0:
+    open(sys.argv[2], 'wb').write(d[i:])
+PY
+done
 seed ne "$C"/ne/*.exe
 mkdir -p "$LOG"/seeds-bcj2 # a tiny Omaha BCJ2 split: header, 10 main bytes, 5 range-coder bytes
 python3 -c "import struct,sys; sys.stdout.buffer.write(struct.pack('<5I',10,10,0,0,5)+b'0123456789'+bytes(5))" \
@@ -159,10 +169,11 @@ run kwaj "$EACH_T"
 run chm "$EACH_T" 131072
 run iso "$EACH_T" 262144
 run udf "$EACH_T" 1048576
+run rar "$EACH_T"
 wait
 for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do run "$t" "$EACH_T"; done
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj chm iso udf gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj chm iso udf rar gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done
