@@ -62,7 +62,7 @@ seed pbzx "$C"/streams/*.pbzx
 seed tar "$C"/streams/*.tar "$C"/malformed/streams_*.tar
 seed cpio "$C"/streams/*.cpio "$C"/malformed/streams_*.cpio
 seed arj "$C"/arj/*.arj
-mkdir -p "$LOG"/seeds-rar
+seed rar "$C"/rar/*.rar
 for f in "$C"/sfx/winrar_sfx_rar*.exe; do # the RAR 4 / RAR 5 archive behind the SFX module
     python3 - "$f" "$LOG/seeds-rar/$(basename "$f").rar" <<'PY'
 import sys

@@ -16,6 +16,8 @@ pub fn limits() -> Limits {
         max_buffered_entry: 16 << 20,
         // Every wrong password costs a key derivation (PBKDF2 for zip AES).
         max_password_failures: 64,
+        // A RAR 5 dictionary grows with the output; bounded as entries are.
+        max_dictionary: 16 << 20,
         ..Limits::default()
     }
 }

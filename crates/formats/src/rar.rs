@@ -1,6 +1,8 @@
 //! RAR archives (RAR 1.5–4.x and RAR 5): listed by our own header walk;
-//! stored entries are unpacked, compressed ones are not (no RAR decoder
-//! here is fit for hostile input). A RAR after a PE makes a RAR SFX.
+//! stored entries are unpacked, and RAR 5 compressed ones decoded by our
+//! own decoder ([`unpack5`], solid archives included). RAR 1.5–4.x
+//! compression (LZ with PPMd and the RarVM filters) is not decoded. A RAR
+//! after a PE makes a RAR SFX.
 //!
 //! - Every block header's CRC is checked (RAR 4: the low 16 bits of the
 //!   CRC-32 of the header after its CRC field; RAR 5: the CRC-32 of the
@@ -9,20 +11,34 @@
 //! - A stored (method 0) file is a child whose bytes are the stored data;
 //!   its CRC-32 is checked: a match is `verified_by: rar-crc32`, a mismatch a
 //!   `checksum` error on the child, which keeps its bytes.
-//! - A compressed file is a `Missing` child with an `unsupported` error; an
-//!   encrypted one (RAR 4 flag 0x04, RAR 5 encryption record) `encrypted`; a
-//!   file continued from or into another volume `unsupported`. An encrypted
-//!   RAR 5 header stops the listing with an `encrypted` error.
+//! - A RAR 5 compressed file is decoded (methods 1–5, format versions 0
+//!   and 1) and its CRC-32 checked as a stored one's. Its dictionary is
+//!   allocated as the decoding needs it, up to the declared size; a file
+//!   whose dictionary would pass `max_dictionary` is missing with a limit
+//!   error. A solid file is decoded only when every file before it in the
+//!   solid stream was decoded to its end; otherwise it is missing, saying
+//!   why.
+//! - A RAR 4 compressed file is a `Missing` child with an `unsupported`
+//!   error; an encrypted one (RAR 4 flag 0x04, RAR 5 encryption record)
+//!   `encrypted`; a file continued from or into another volume
+//!   `unsupported`. An encrypted RAR 5 header stops the listing with an
+//!   `encrypted` error.
 //! - A header or data area that runs past the end is a `truncated` error
 //!   naming its offset; the files before it are kept. So is an archive
 //!   without an end-of-archive block (cut at a block boundary).
-//! - Directories are counted, not reported as children.
+//! - Directories, and RAR 5 links (a redirection record: symbolic link,
+//!   junction, hard link or file copy), are counted, not reported as
+//!   children. A RAR 5 file version record names the file `name;N`, as
+//!   unrar and bsdtar do.
 
-use super::container::{Container, Data, End, Entry, Notes, Opened, Options};
+use super::container::{Container, Data, Decoded, End, Entry, Notes, Opened, Options};
 use super::{le_u16, le_u32, Handler, Metadata, Parsed};
-use installsift_model::error::Error;
-use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format};
+use installsift_model::error::{context, Error};
+use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format, Limit};
 use serde::Serialize;
+
+mod unpack5;
+use unpack5::Unpack5;
 
 /// RAR 1.5–4.x signature.
 pub const RAR4_MAGIC: &[u8] = b"Rar!\x1a\x07\x00";
@@ -39,8 +55,13 @@ pub struct RarInfo {
     pub entries: u64,
     /// Directory entries.
     pub directories: u64,
+    /// RAR 5 links (symbolic links, junctions, hard links, file copies):
+    /// counted, not reported as children (their data is their target's).
+    pub links: u64,
     /// File entries stored without compression (unpacked and checked).
     pub stored_entries: u64,
+    /// Compressed file entries handed to the RAR 5 decoder.
+    pub decoded_entries: u64,
     /// File entries whose data is encrypted.
     pub encrypted_entries: u64,
     /// The headers are encrypted (nothing can be listed without the password).
@@ -62,7 +83,7 @@ pub fn sniff(data: &[u8]) -> bool {
 
 /// Open a RAR archive: the signature is read; the blocks are walked as the
 /// engine pulls entries.
-pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     let v = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
     notes.evidence(Evidence::strong(
         "rar-signature",
@@ -82,6 +103,11 @@ pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opene
             rar_version: v,
             ..RarInfo::default()
         },
+        max_dictionary: opts.limits.max_dictionary,
+        unpack: None,
+        chain: false,
+        crc: crc32fast::Hasher::new(),
+        pending: None,
     }))
 }
 
@@ -94,21 +120,60 @@ struct Walk<'a> {
     /// could not go on (the error is already noted).
     done: bool,
     info: RarInfo,
+    /// The largest dictionary the decoder may allocate.
+    max_dictionary: u64,
+    /// The RAR 5 decoder of the current (solid) stream.
+    unpack: Option<Unpack5>,
+    /// Every file of the current solid stream so far was decoded to its
+    /// end: the next solid file can be.
+    chain: bool,
+    /// CRC-32 of the entry being decoded.
+    crc: crc32fast::Hasher,
+    /// The entry being decoded: name, stored CRC-32, data offset.
+    pending: Option<(String, Option<u32>, usize)>,
 }
 
 impl Container for Walk<'_> {
     fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
         while !self.done && self.at < self.data.len() {
-            let file = if self.info.rar_version == 5 {
-                self.rar5_block(notes)
-            } else {
-                self.rar4_block(notes)
-            };
-            if file.is_some() {
-                return file;
+            if self.info.rar_version == 5 {
+                if let Some(f) = self.rar5_block(notes) {
+                    return Some(self.rar5_entry(f));
+                }
+            } else if let Some(e) = self.rar4_block(notes) {
+                return Some(e);
             }
         }
         None
+    }
+
+    fn entry_read(
+        &mut self,
+        read: Result<Decoded<'_>, &mut Error>,
+        info: &mut EntryInfo,
+        _notes: &mut Notes,
+    ) {
+        let Some((name, want, at)) = self.pending.take() else {
+            return;
+        };
+        // A solid stream goes on only from a file decoded to its end.
+        self.chain = read.is_ok() && self.unpack.as_ref().is_some_and(|u| u.finished);
+        let what = format!("RAR entry `{name}` (data at offset {at})");
+        if let Err(e) = read {
+            *e = context(e.clone(), &what);
+            return;
+        }
+        let got = std::mem::take(&mut self.crc).finalize();
+        match want {
+            Some(want) if got == want => info.add_verified(Check::RarCrc32),
+            Some(want) => info.add_error(
+                Error::checksum(format!(
+                    "{what}: CRC-32 stored {want:08x}, data decodes to {got:08x}"
+                ))
+                .at(at as u64),
+            ),
+            None => {}
+        }
     }
 
     fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed {
@@ -135,6 +200,9 @@ struct File<'a> {
     method: String,
     encrypted: bool,
     split: bool,
+    /// RAR 5 compression information (format version, solid flag, method,
+    /// dictionary size).
+    comp: Option<u64>,
 }
 
 /// The entry for a file: its stored bytes when they can be had, checked
@@ -166,7 +234,7 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     }
     if !f.stored {
         let err = Error::unsupported(format!(
-            "{what}: RAR compression ({}) is not decoded",
+            "{what}: RAR 1.5–4.x compression ({}) is not decoded",
             f.method
         ))
         .at(f.at as u64);
@@ -353,6 +421,7 @@ fn rar4_file<'a>(
             method: format!("rar-{}", method.wrapping_sub(0x30)),
             encrypted: flags & 0x04 != 0,
             split: flags & 0x03 != 0,
+            comp: None,
         },
         info,
     ))
@@ -378,7 +447,7 @@ fn vint(data: &[u8], at: &mut usize) -> Option<u64> {
 impl<'a> Walk<'a> {
     /// One RAR 5 block at `self.at`: the file it describes, if any; the
     /// walk moves past it (or is done).
-    fn rar5_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+    fn rar5_block(&mut self, notes: &mut Notes) -> Option<File<'a>> {
         let (data, at) = (self.data, self.at);
         let mut p = at + 4;
         let (Some(crc), Some(size)) = (le_u32(data, at), vint(data, &mut p)) else {
@@ -455,7 +524,8 @@ impl<'a> Walk<'a> {
                 let f = rar5_file(data, head, p, extra_at, head_end, data_size, flags);
                 match f {
                     Some(Rar5Entry::Dir) => self.info.directories += 1,
-                    Some(Rar5Entry::File(f)) => file = Some(emit(f, &mut self.info)),
+                    Some(Rar5Entry::Link) => self.info.links += 1,
+                    Some(Rar5Entry::File(f)) => file = Some(f),
                     None => notes.error(
                         Error::malformed(format!(
                             "RAR 5 file header at offset {at}: its fields do not fit the header"
@@ -491,6 +561,9 @@ impl<'a> Walk<'a> {
 
 enum Rar5Entry<'a> {
     Dir,
+    /// A symbolic link, junction, hard link or file copy (a redirection
+    /// record): no data of its own.
+    Link,
     File(File<'a>),
 }
 
@@ -525,16 +598,26 @@ fn rar5_file<'a>(
     if file_flags & 0x1 != 0 {
         return Some(Rar5Entry::Dir);
     }
-    // Extra records: size vint, type vint; type 1 is file encryption.
+    // Extra records: size vint, type vint; type 1 is file encryption, 4 a
+    // file version (unrar and bsdtar name the file `name;N`), 5 a file
+    // system redirection (a link: its target is named, no data is stored).
     let mut encrypted = false;
+    let mut name = name;
     if let Some(mut q) = extra_at {
         let mut records = 0;
         while q < head_end && records < 64 {
             records += 1;
             let rec_size = vint(head, &mut q)?;
             let rec_at = q;
-            if vint(head, &mut q)? == 1 {
-                encrypted = true;
+            match vint(head, &mut q)? {
+                1 => encrypted = true,
+                5 => return Some(Rar5Entry::Link),
+                4 => {
+                    let _flags = vint(head, &mut q)?;
+                    let version = vint(head, &mut q)?;
+                    name = format!("{name};{version}");
+                }
+                _ => {}
             }
             q = rec_at.checked_add(usize::try_from(rec_size).ok()?)?;
         }
@@ -552,5 +635,122 @@ fn rar5_file<'a>(
         encrypted,
         // Block flags 0x08/0x10: data continues from / into another volume.
         split: block_flags & 0x18 != 0,
+        comp: Some(comp),
     }))
+}
+
+impl<'a> Walk<'a> {
+    /// The entry for a RAR 5 file: decoded when it is compressed and can
+    /// be, else as [`emit`] gives it.
+    fn rar5_entry(&mut self, f: File<'a>) -> Entry<'_> {
+        let comp = f.comp.unwrap_or(0);
+        if f.stored || f.encrypted || f.split {
+            if !f.stored {
+                self.chain = false;
+            }
+            return emit(f, &mut self.info);
+        }
+        self.info.entries += 1;
+        let mut e = EntryInfo::new(EntryKind::File).at(f.at as u64);
+        e.compressed_size = Some(f.packed);
+        e.method = Some(f.method.clone());
+        let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);
+        let size = f.size;
+        let missing = |name: String, info: EntryInfo, error: Error| Entry {
+            name,
+            info,
+            data: Data::Missing {
+                size,
+                error: error.at(f.at as u64),
+            },
+        };
+        let chain = std::mem::replace(&mut self.chain, false);
+        let Some((dict, v7)) = unpack5::dictionary(comp) else {
+            let err = Error::unsupported(format!(
+                "{what}: RAR 5 compression format version {} is not known",
+                comp & 0x3F
+            ));
+            return missing(f.name, e, err);
+        };
+        let Some(src) = f.data else {
+            let err = Error::truncated(format!(
+                "{what}: {} packed bytes declared, the archive ends first",
+                f.packed
+            ));
+            return missing(f.name, e, err);
+        };
+        let solid = comp & 0x40 != 0;
+        let history = match (&self.unpack, solid) {
+            (Some(u), true) => u.history(),
+            _ => 0,
+        };
+        let stream_dict = match (&self.unpack, solid) {
+            (Some(u), true) => u.dict().0.max(dict),
+            _ => dict,
+        };
+        let need = stream_dict.min(history.saturating_add(size));
+        if need > self.max_dictionary {
+            let err = Error::limit(
+                Limit::MaxDictionary,
+                format!(
+                    "{what}: its {dict}-byte dictionary would need {need} bytes of memory, past the {}-byte limit",
+                    self.max_dictionary
+                ),
+            );
+            return missing(f.name, e, err);
+        }
+        if solid {
+            match &self.unpack {
+                Some(u) if chain && u.dict().1 == v7 && dict <= u.dict().0 => {}
+                Some(_) if chain => {
+                    let err = Error::malformed(format!(
+                        "{what}: a solid file declaring a {dict}-byte dictionary after a stream of {} bytes",
+                        self.unpack.as_ref().map_or(0, |u| u.dict().0)
+                    ));
+                    return missing(f.name, e, err);
+                }
+                _ => {
+                    let err = Error::unsupported(format!(
+                        "{what}: solid, and the file before it in the solid stream was not decoded to its end"
+                    ));
+                    return missing(f.name, e, err);
+                }
+            }
+        } else {
+            self.unpack = Some(Unpack5::new(dict, v7));
+        }
+        let Some(u) = self.unpack.as_mut() else {
+            return missing(f.name, e, Error::malformed(format!("{what}: no decoder")));
+        };
+        u.start_file(size);
+        self.info.decoded_entries += 1;
+        self.crc = crc32fast::Hasher::new();
+        self.pending = Some((f.name.clone(), f.crc, f.at));
+        Entry {
+            name: f.name,
+            info: e,
+            data: Data::Decode {
+                reader: Box::new(CrcReader {
+                    inner: u.reader(src, f.at as u64),
+                    crc: &mut self.crc,
+                }),
+                declared: Some(size),
+                stored: Some(f.packed),
+            },
+        }
+    }
+}
+
+/// A reader that computes the CRC-32 of what passes through it.
+struct CrcReader<'c, R> {
+    inner: R,
+    crc: &'c mut crc32fast::Hasher,
+}
+
+impl<R: std::io::Read> std::io::Read for CrcReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.crc.update(buf.get(..n).unwrap_or(&[]));
+        Ok(n)
+    }
 }

@@ -284,6 +284,14 @@ limits! {
     /// are listed and marked with a `max_password_failures` error, not
     /// tried. Default: 4,096.
     max_password_failures (MaxPasswordFailures): u64 = 4_096, "4,096", "passwords tried without success on one container's encrypted entries (entries × wrong candidates); past it the rest are listed, not tried";
+    /// Bytes of history a decoder whose dictionary the file declares may
+    /// allocate for one stream (RAR 5 declares up to 4 GiB, RAR 7 up to
+    /// 1 TiB). The dictionary grows with what is decoded, so a file needs
+    /// at most its own size (a solid file: the stream's bytes so far); a
+    /// file that would need more is missing with a `max_dictionary` error.
+    /// Memory is this rounded up to a power of two. Default: 256 MiB
+    /// (WinRAR's default dictionary is 32 MiB).
+    max_dictionary (MaxDictionary): u64 = 256 << 20, "256 MiB", "history a RAR 5 decoder may allocate for one stream (the file's declared dictionary, as far as the stream's size needs it)";
 }
 
 #[cfg(test)]
@@ -301,7 +309,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 24);
+        assert_eq!(LIMITS.len(), 25);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

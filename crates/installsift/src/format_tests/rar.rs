@@ -141,7 +141,13 @@ fn hostile_headers_end_the_walk() {
 #[test]
 fn mutated_samples_do_not_panic() {
     let mut seeds = Vec::new();
-    for s in ["sfx/winrar_sfx_rar4.exe", "sfx/winrar_sfx_rar5.exe"] {
+    for s in [
+        "sfx/winrar_sfx_rar4.exe",
+        "sfx/winrar_sfx_rar5.exe",
+        "rar/rar5_solid.rar",
+        "rar/rar5_win32.rar",
+        "rar/rar5_compressed.rar",
+    ] {
         if let Some(d) = sample(s) {
             // The archive only: the SFX stub is not what is tested.
             let at = memchr::memmem::find(&d, b"Rar!\x1a\x07").expect("sig");
@@ -173,4 +179,146 @@ fn mutated_samples_do_not_panic() {
             }
         }
     }
+}
+
+/// The RAR 5 archive node of a corpus sample.
+fn rar5(rel: &str, limits: Option<installsift_model::Limits>) -> Node {
+    let d = sample(rel).expect("sample");
+    let s = match limits {
+        Some(l) => Scanner::new().with_limits(l),
+        None => Scanner::new(),
+    };
+    s.scan_bytes(rel, &d).root
+}
+
+fn rar_info(n: &Node) -> &RarInfo {
+    match &n.info.metadata {
+        Some(Metadata::Rar(i)) => i,
+        other => panic!("rar metadata: {other:?}"),
+    }
+}
+
+#[test]
+fn rar5_compressed_and_solid_files_are_decoded_and_checked() {
+    // Seven files in one solid stream (methods and filters as WinRAR chose).
+    for (rel, n) in [
+        ("rar/rar5_solid.rar", 7),
+        ("rar/rar5_win32.rar", 7),
+        ("rar/rar5_multiple_files_solid.rar", 4),
+        ("rar/rar5_compressed.rar", 1),
+        ("rar/rar5_arm.rar", 1),
+    ] {
+        let a = rar5(rel, None);
+        assert!(a.info.errors.is_empty(), "{rel}: {:?}", a.info.errors);
+        assert_eq!(a.children.len(), n, "{rel}");
+        for c in &a.children {
+            assert!(c.info.errors.is_empty(), "{rel}: {:?}", c.info.errors);
+            assert_eq!(c.info.verified_by, [Check::RarCrc32], "{rel}");
+            assert!(c.info.sha256.is_some());
+        }
+        assert_eq!(rar_info(&a).decoded_entries, n as u64, "{rel}");
+    }
+}
+
+#[test]
+fn rar5_damage_in_a_solid_stream_is_never_a_quiet_hash() {
+    let d = sample("rar/rar5_solid.rar").expect("sample");
+    // Every byte of the first file's packed data in turn (a few of them).
+    let first = rar5("rar/rar5_solid.rar", None);
+    let at = first.children[0]
+        .info
+        .entry
+        .as_ref()
+        .and_then(|e| e.offset)
+        .expect("offset") as usize;
+    let packed = first.children[0]
+        .info
+        .entry
+        .as_ref()
+        .and_then(|e| e.compressed_size)
+        .expect("packed") as usize;
+    let mut broken_chains = 0;
+    for k in (0..packed).step_by(7) {
+        let mut bad = d.clone();
+        bad[at + k] ^= 0x5A;
+        let r = Scanner::new().scan_bytes("bad.rar", &bad);
+        assert_eq!(r.stats.panics, 0);
+        for c in &r.root.children {
+            // Each file either checks out or says what went wrong.
+            assert!(
+                c.info.verified_by == [Check::RarCrc32] || !c.info.errors.is_empty(),
+                "byte {k}: {:?} unverified without an error",
+                c.info.path
+            );
+        }
+        if r.root.children.iter().any(|c| {
+            c.info.sha256.is_none() && c.info.errors.iter().any(|e| e.message().contains("solid"))
+        }) {
+            broken_chains += 1;
+        }
+    }
+    // A file that fails to decode leaves the stream's later files missing,
+    // saying why (the byte flips above include such failures).
+    assert!(broken_chains > 0);
+}
+
+#[test]
+fn rar5_dictionary_past_the_limit_is_a_limit_error() {
+    let limits = installsift_model::Limits {
+        max_dictionary: 1000,
+        ..Default::default()
+    };
+    let a = rar5("rar/rar5_compressed.rar", Some(limits));
+    let c = &a.children[0];
+    assert!(c.info.sha256.is_none());
+    assert_eq!(
+        c.info.errors[0].limit_hit(),
+        Some(installsift_model::Limit::MaxDictionary),
+        "{:?}",
+        c.info.errors
+    );
+}
+
+#[test]
+fn rar5_damaged_streams_are_errors_on_their_files() {
+    for (rel, says) in [
+        ("rar/rar5_bad_tables.rar", "over-subscribed"),
+        ("rar/rar5_bad_loop_bug.rar", "filter region"),
+    ] {
+        let a = rar5(rel, None);
+        let c = &a.children[0];
+        assert!(c.info.sha256.is_none() || !c.info.errors.is_empty());
+        assert!(
+            c.info
+                .errors
+                .iter()
+                .any(|e| e.kind() == "malformed" && e.message().contains(says)),
+            "{rel}: {:?}",
+            c.info.errors
+        );
+    }
+    // A match reaching before the first byte (libarchive's fuzz case; its
+    // headers are damaged too): errors, no quiet file.
+    let a = rar5("rar/rar5_bad_dict_reference.rar", None);
+    assert!(!a.info.errors.is_empty() || a.children.iter().all(|c| !c.info.errors.is_empty()));
+}
+
+#[test]
+fn rar5_links_are_counted_and_versions_named() {
+    let a = rar5("rar/rar5_symlink.rar", None);
+    let names: Vec<&str> = a
+        .children
+        .iter()
+        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
+        .collect();
+    assert_eq!(names, ["file.txt"]);
+    assert_eq!(rar_info(&a).links, 2);
+    let a = rar5("rar/rar5_extra_field_version.rar", None);
+    let mut names: Vec<&str> = a
+        .children
+        .iter()
+        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["bin/2to3", "bin/2to3;1"]);
 }
