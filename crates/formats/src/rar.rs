@@ -10,7 +10,8 @@
 //!   archive naming the header's offset; the walk goes on.
 //! - A stored (method 0) file is a child whose bytes are the stored data;
 //!   its CRC-32 is checked: a match is `verified_by: rar-crc32`, a mismatch a
-//!   `checksum` error on the child, which keeps its bytes.
+//!   `checksum` error on the child, which keeps its bytes. A RAR 5 hash
+//!   record (BLAKE2sp) is checked the same way (`rar-blake2sp`).
 //! - A RAR 5 compressed file is decoded (methods 1–5, format versions 0
 //!   and 1) and its CRC-32 checked as a stored one's. Its dictionary is
 //!   allocated as the decoding needs it, up to the declared size; a file
@@ -106,7 +107,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         max_dictionary: opts.limits.max_dictionary,
         unpack: None,
         chain: false,
-        crc: crc32fast::Hasher::new(),
+        sums: Sums::default(),
         pending: None,
     }))
 }
@@ -127,10 +128,11 @@ struct Walk<'a> {
     /// Every file of the current solid stream so far was decoded to its
     /// end: the next solid file can be.
     chain: bool,
-    /// CRC-32 of the entry being decoded.
-    crc: crc32fast::Hasher,
-    /// The entry being decoded: name, stored CRC-32, data offset.
-    pending: Option<(String, Option<u32>, usize)>,
+    /// Checksums of the entry being decoded.
+    sums: Sums,
+    /// The entry being decoded: name, its stored CRC-32 and BLAKE2sp, data
+    /// offset.
+    pending: Option<Pending>,
 }
 
 impl Container for Walk<'_> {
@@ -153,7 +155,7 @@ impl Container for Walk<'_> {
         info: &mut EntryInfo,
         _notes: &mut Notes,
     ) {
-        let Some((name, want, at)) = self.pending.take() else {
+        let Some((name, want, blake, at)) = self.pending.take() else {
             return;
         };
         // A solid stream goes on only from a file decoded to its end.
@@ -163,17 +165,8 @@ impl Container for Walk<'_> {
             *e = context(e.clone(), &what);
             return;
         }
-        let got = std::mem::take(&mut self.crc).finalize();
-        match want {
-            Some(want) if got == want => info.add_verified(Check::RarCrc32),
-            Some(want) => info.add_error(
-                Error::checksum(format!(
-                    "{what}: CRC-32 stored {want:08x}, data decodes to {got:08x}"
-                ))
-                .at(at as u64),
-            ),
-            None => {}
-        }
+        let sums = std::mem::take(&mut self.sums);
+        sums.check(want, blake, info, &what, at, "decodes");
     }
 
     fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed {
@@ -203,6 +196,80 @@ struct File<'a> {
     /// RAR 5 compression information (format version, solid flag, method,
     /// dictionary size).
     comp: Option<u64>,
+    /// RAR 5 BLAKE2sp hash record.
+    blake: Option<[u8; 32]>,
+}
+
+/// The entry being decoded: its name, stored CRC-32 and BLAKE2sp, and
+/// data offset.
+type Pending = (String, Option<u32>, Option<[u8; 32]>, usize);
+
+/// The checksums a RAR file may carry, computed over its bytes.
+#[derive(Default)]
+struct Sums {
+    crc: crc32fast::Hasher,
+    blake: Option<blake2s_simd::blake2sp::State>,
+}
+
+impl Sums {
+    fn new(blake: bool) -> Sums {
+        Sums {
+            crc: crc32fast::Hasher::new(),
+            blake: blake.then(blake2s_simd::blake2sp::State::new),
+        }
+    }
+
+    fn update(&mut self, b: &[u8]) {
+        self.crc.update(b);
+        if let Some(s) = &mut self.blake {
+            s.update(b);
+        }
+    }
+
+    /// Record on `info` what the stored CRC-32 and BLAKE2sp say of the
+    /// bytes summed.
+    fn check(
+        self,
+        crc: Option<u32>,
+        blake: Option<[u8; 32]>,
+        info: &mut EntryInfo,
+        what: &str,
+        at: usize,
+        verb: &str,
+    ) {
+        if let Some(want) = crc {
+            let got = self.crc.finalize();
+            if got == want {
+                info.add_verified(Check::RarCrc32);
+            } else {
+                info.add_error(
+                    Error::checksum(format!(
+                        "{what}: CRC-32 stored {want:08x}, data {verb} to {got:08x}"
+                    ))
+                    .at(at as u64),
+                );
+            }
+        }
+        if let (Some(want), Some(state)) = (blake, self.blake) {
+            let got = state.finalize();
+            if *got.as_bytes() == want {
+                info.add_verified(Check::RarBlake2sp);
+            } else {
+                info.add_error(
+                    Error::checksum(format!(
+                        "{what}: BLAKE2sp stored {}, data {verb} to {}",
+                        hex(&want),
+                        got.to_hex()
+                    ))
+                    .at(at as u64),
+                );
+            }
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The entry for a file: its stored bytes when they can be had, checked
@@ -257,19 +324,9 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
         return missing(f.name, e, err);
     }
     info.stored_entries += 1;
-    if let Some(want) = f.crc {
-        let got = crc32fast::hash(bytes);
-        e = if got == want {
-            e.verified(Check::RarCrc32)
-        } else {
-            e.with_error(
-                Error::checksum(format!(
-                    "{what}: CRC-32 stored {want:08x}, data hashes to {got:08x}"
-                ))
-                .at(f.at as u64),
-            )
-        };
-    }
+    let mut sums = Sums::new(f.blake.is_some());
+    sums.update(bytes);
+    sums.check(f.crc, f.blake, &mut e, &what, f.at, "hashes");
     Entry {
         name: f.name,
         info: e,
@@ -422,6 +479,7 @@ fn rar4_file<'a>(
             encrypted: flags & 0x04 != 0,
             split: flags & 0x03 != 0,
             comp: None,
+            blake: None,
         },
         info,
     ))
@@ -602,6 +660,7 @@ fn rar5_file<'a>(
     // file version (unrar and bsdtar name the file `name;N`), 5 a file
     // system redirection (a link: its target is named, no data is stored).
     let mut encrypted = false;
+    let mut blake = None;
     let mut name = name;
     if let Some(mut q) = extra_at {
         let mut records = 0;
@@ -611,6 +670,11 @@ fn rar5_file<'a>(
             let rec_at = q;
             match vint(head, &mut q)? {
                 1 => encrypted = true,
+                // Hash type 0: BLAKE2sp, 32 bytes.
+                2 if vint(head, &mut q)? == 0 => {
+                    let h = head.get(q..q.checked_add(32)?)?;
+                    blake = <[u8; 32]>::try_from(h).ok();
+                }
                 5 => return Some(Rar5Entry::Link),
                 4 => {
                     let _flags = vint(head, &mut q)?;
@@ -636,6 +700,7 @@ fn rar5_file<'a>(
         // Block flags 0x08/0x10: data continues from / into another volume.
         split: block_flags & 0x18 != 0,
         comp: Some(comp),
+        blake,
     }))
 }
 
@@ -724,15 +789,15 @@ impl<'a> Walk<'a> {
         };
         u.start_file(size);
         self.info.decoded_entries += 1;
-        self.crc = crc32fast::Hasher::new();
-        self.pending = Some((f.name.clone(), f.crc, f.at));
+        self.sums = Sums::new(f.blake.is_some());
+        self.pending = Some((f.name.clone(), f.crc, f.blake, f.at));
         Entry {
             name: f.name,
             info: e,
             data: Data::Decode {
-                reader: Box::new(CrcReader {
+                reader: Box::new(SumReader {
                     inner: u.reader(src, f.at as u64),
-                    crc: &mut self.crc,
+                    sums: &mut self.sums,
                 }),
                 declared: Some(size),
                 stored: Some(f.packed),
@@ -741,16 +806,16 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// A reader that computes the CRC-32 of what passes through it.
-struct CrcReader<'c, R> {
+/// A reader that sums what passes through it.
+struct SumReader<'c, R> {
     inner: R,
-    crc: &'c mut crc32fast::Hasher,
+    sums: &'c mut Sums,
 }
 
-impl<R: std::io::Read> std::io::Read for CrcReader<'_, R> {
+impl<R: std::io::Read> std::io::Read for SumReader<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.crc.update(buf.get(..n).unwrap_or(&[]));
+        self.sums.update(buf.get(..n).unwrap_or(&[]));
         Ok(n)
     }
 }

@@ -653,6 +653,9 @@ pub enum Check {
     /// entries carry a CRC-32 as well (`zip-crc32`); AE-2 entries (CRC 0)
     /// only this.
     ZipAesHmac,
+    /// RAR 5 file hash record: BLAKE2sp of the file's content (WinRAR's
+    /// `-htb`, stored instead of the CRC-32).
+    RarBlake2sp,
 }
 
 impl Check {
@@ -684,6 +687,7 @@ impl Check {
             Check::UdifCrc32 => "udif-crc32",
             Check::ArjCrc32 => "arj-crc32",
             Check::ZipAesHmac => "zip-aes-hmac",
+            Check::RarBlake2sp => "rar-blake2sp",
         }
     }
 

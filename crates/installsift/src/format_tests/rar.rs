@@ -322,3 +322,30 @@ fn rar5_links_are_counted_and_versions_named() {
     names.sort();
     assert_eq!(names, ["bin/2to3", "bin/2to3;1"]);
 }
+
+#[test]
+fn rar5_blake2sp_hash_records_are_checked() {
+    let a = rar5("rar/rar5_blake2.rar", None);
+    let c = &a.children[0];
+    assert!(c.info.errors.is_empty(), "{:?}", c.info.errors);
+    assert_eq!(c.info.verified_by, [Check::RarBlake2sp]);
+    // The stored hash changed: a checksum error, the decoded bytes kept.
+    let d = sample("rar/rar5_blake2.rar").expect("sample");
+    let r = Scanner::new().scan_bytes("x.rar", &d);
+    let want = r.root.children[0].info.sha256;
+    let hash_at = d.len() - 8 - 534 - 32; // before the 534 packed bytes and the end block
+    let mut bad = d.clone();
+    bad[hash_at] ^= 1;
+    let r = Scanner::new().scan_bytes("bad.rar", &bad);
+    let c = &r.root.children[0];
+    assert!(
+        c.info
+            .errors
+            .iter()
+            .any(|e| e.kind() == "checksum" && e.message().contains("BLAKE2sp")),
+        "{:?} {:?}",
+        c.info.errors,
+        r.root.info.errors
+    );
+    assert_eq!(c.info.sha256, want);
+}
