@@ -198,6 +198,8 @@ struct File<'a> {
     comp: Option<u64>,
     /// RAR 5 BLAKE2sp hash record.
     blake: Option<[u8; 32]>,
+    /// Modification time (RAR 4: the packer's local DOS time; RAR 5: UTC).
+    mtime: Option<installsift_model::Timestamp>,
 }
 
 /// The entry being decoded: its name, stored CRC-32 and BLAKE2sp, and
@@ -276,7 +278,9 @@ fn hex(b: &[u8]) -> String {
 /// against the stored CRC-32.
 fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     info.entries += 1;
-    let mut e = EntryInfo::new(EntryKind::File).at(f.at as u64);
+    let mut e = EntryInfo::new(EntryKind::File)
+        .at(f.at as u64)
+        .modified(f.mtime);
     e.compressed_size = Some(f.packed);
     e.method = Some(f.method.clone());
     e.encrypted = f.encrypted;
@@ -480,6 +484,8 @@ fn rar4_file<'a>(
             split: flags & 0x03 != 0,
             comp: None,
             blake: None,
+            mtime: le_u32(head, 20)
+                .and_then(|t| installsift_model::Timestamp::dos((t >> 16) as u16, t as u16)),
         },
         info,
     ))
@@ -638,7 +644,9 @@ fn rar5_file<'a>(
     let file_flags = vint(head, &mut p)?;
     let size = vint(head, &mut p)?;
     let _attributes = vint(head, &mut p)?;
+    let mut mtime = None;
     if file_flags & 0x2 != 0 {
+        mtime = le_u32(head, p).and_then(|t| installsift_model::Timestamp::unix(i64::from(t)));
         p += 4;
     }
     let crc = if file_flags & 0x4 != 0 {
@@ -670,6 +678,25 @@ fn rar5_file<'a>(
             let rec_at = q;
             match vint(head, &mut q)? {
                 1 => encrypted = true,
+                // File times: flags (0x1 Unix seconds, else FILETIME; 0x2
+                // the modification time is present, and comes first).
+                3 => {
+                    let flags = vint(head, &mut q)?;
+                    if flags & 0x2 != 0 {
+                        mtime = if flags & 0x1 != 0 {
+                            le_u32(head, q)
+                                .and_then(|t| installsift_model::Timestamp::unix(i64::from(t)))
+                        } else {
+                            le_u32(head, q)
+                                .zip(le_u32(head, q + 4))
+                                .and_then(|(lo, hi)| {
+                                    installsift_model::Timestamp::filetime(
+                                        u64::from(lo) | (u64::from(hi) << 32),
+                                    )
+                                })
+                        };
+                    }
+                }
                 // Hash type 0: BLAKE2sp, 32 bytes.
                 2 if vint(head, &mut q)? == 0 => {
                     let h = head.get(q..q.checked_add(32)?)?;
@@ -701,6 +728,7 @@ fn rar5_file<'a>(
         split: block_flags & 0x18 != 0,
         comp: Some(comp),
         blake,
+        mtime,
     }))
 }
 
@@ -716,7 +744,9 @@ impl<'a> Walk<'a> {
             return emit(f, &mut self.info);
         }
         self.info.entries += 1;
-        let mut e = EntryInfo::new(EntryKind::File).at(f.at as u64);
+        let mut e = EntryInfo::new(EntryKind::File)
+            .at(f.at as u64)
+            .modified(f.mtime);
         e.compressed_size = Some(f.packed);
         e.method = Some(f.method.clone());
         let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);

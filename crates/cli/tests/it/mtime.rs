@@ -112,3 +112,50 @@ fn gzip_member_time_and_its_absence() {
     let entry = report.root.children.first().expect("one entry");
     assert_eq!(entry.info.entry.as_ref().and_then(|e| e.mtime), None);
 }
+
+/// RAR 5 keeps UTC Unix times (7-Zip here has no RAR codecs): compared with
+/// bsdtar's (libarchive's own RAR 5 reader), as an mtree listing of the
+/// archive's entries, to the second.
+#[test]
+fn rar5_entry_times_equal_bsdtars() {
+    let mut compared = 0;
+    for rel in [
+        "rar/rar5_solid.rar",
+        "rar/rar5_win32.rar",
+        "rar/rar5_arm.rar",
+        "rar/rar5_stored_manyfiles.rar",
+        "rar/rar5_extra_field_version.rar",
+    ] {
+        let path = corpus().join(rel);
+        let out = Command::new("bsdtar")
+            .args(["-cf", "-", "--format=mtree", "--options=!all,time"])
+            .arg(format!("@{}", path.display()))
+            .output()
+            .expect("`bsdtar` is missing: apt-get install libarchive-tools");
+        let mut want = BTreeMap::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let Some((name, rest)) = line.split_once(" time=") else {
+                continue;
+            };
+            let secs: i64 = rest
+                .split('.')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .expect("time");
+            want.insert(name.trim_start_matches("./").to_owned(), secs);
+        }
+        assert!(!want.is_empty(), "{rel}: bsdtar listed no times");
+        let report = installsift::Scanner::new().scan_path(&path).expect("scan");
+        for c in &report.root.children {
+            let name = c.info.path.last().expect("name");
+            let Some(&w) = want.get(name.as_str()) else {
+                continue;
+            };
+            let got = c.info.entry.as_ref().and_then(|e| e.mtime).expect("mtime");
+            assert!(got.utc, "{rel} {name}");
+            assert_eq!(got.secs, w, "{rel} {name}");
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "{compared}");
+}

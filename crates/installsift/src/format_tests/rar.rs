@@ -349,3 +349,15 @@ fn rar5_blake2sp_hash_records_are_checked() {
     );
     assert_eq!(c.info.sha256, want);
 }
+
+/// RAR 4 keeps the packer's local DOS time (no zone): 2011-08-18 12:11:24
+/// as `bsdtar -tv` shows it. (RAR 5's UTC times are compared with bsdtar's
+/// in `tests/it/mtime.rs`.)
+#[test]
+fn rar4_entry_times_are_local_dos_times() {
+    let d = sample("sfx/winrar_sfx_rar4.exe").expect("sample");
+    let r = Scanner::new().scan_bytes("sfx.exe", &d);
+    let t = rar(&r.root).find("test.txt").expect("test.txt");
+    let m = t.info.entry.as_ref().and_then(|e| e.mtime).expect("mtime");
+    assert_eq!((m.secs, m.utc), (1_313_669_484, false));
+}
