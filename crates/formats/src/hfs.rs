@@ -385,6 +385,8 @@ struct FileRec {
     creator: u32,
     special: u32,
     owner_flags: u8,
+    /// `contentModDate`: seconds since 1904-01-01 UTC (0: none).
+    modified: u32,
 }
 
 /// One child, planned.
@@ -397,6 +399,18 @@ struct Planned {
     /// instead of `ranges`.
     owned: Option<Vec<u8>>,
     size: u64,
+    /// The file's content modification time (its forks share it).
+    mtime: Option<installsift_model::Timestamp>,
+}
+
+/// Seconds from 1904-01-01 (HFS+ dates, kept in UTC) to 1970-01-01.
+const HFS_TO_UNIX: i64 = 2_082_844_800;
+
+fn hfs_time(secs: u32) -> Option<installsift_model::Timestamp> {
+    if secs == 0 {
+        return None;
+    }
+    installsift_model::Timestamp::unix(i64::from(secs) - HFS_TO_UNIX)
 }
 
 /// An extended attribute: inline bytes or a fork of its own.
@@ -537,6 +551,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
                     creator: be_u32(val, 52).unwrap_or(0),
                     special: be_u32(val, 44).unwrap_or(0),
                     owner_flags: val.get(41).copied().unwrap_or(0),
+                    modified: be_u32(val, 16).unwrap_or(0),
                 });
             }
             1 | 2 => errors.push(Error::malformed(format!(
@@ -617,6 +632,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
                         ))),
                         owned: None,
                         size: 0,
+                        mtime: None,
                     });
                     continue;
                 }
@@ -636,6 +652,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
                 )),
                 owned: None,
                 size: 0,
+                mtime: None,
             });
             continue;
         }
@@ -648,6 +665,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             ranges,
             owned: None,
             size: src.data.size,
+            mtime: hfs_time(src.modified),
         });
         if src.rsrc.size > 0 {
             info.resource_forks += 1;
@@ -660,6 +678,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
                 ranges,
                 owned: None,
                 size: src.rsrc.size,
+                mtime: hfs_time(src.modified),
             });
         }
         if f.id != src.id {
@@ -774,6 +793,7 @@ fn plan_attrs(
                 ranges: Ok(Vec::new()),
                 size: b.len() as u64,
                 owned: Some(b),
+                mtime: None,
             },
             Attr::Fork(f) => Planned {
                 name,
@@ -785,6 +805,7 @@ fn plan_attrs(
                     .map_err(|m| Error::malformed(format!("HFS+ attribute fork: {m}"))),
                 owned: None,
                 size: f.size,
+                mtime: None,
             },
         });
     }
@@ -802,7 +823,7 @@ impl Container for Walk<'_> {
     fn next_entry(&mut self, _notes: &mut Notes) -> Option<Entry<'_>> {
         let p = self.plan.get_mut(self.next)?;
         self.next += 1;
-        let mut info = EntryInfo::new(EntryKind::File);
+        let mut info = EntryInfo::new(EntryKind::File).modified(p.mtime);
         info.key = p.key.clone();
         let name = std::mem::take(&mut p.name);
         if let Some(b) = p.owned.take() {

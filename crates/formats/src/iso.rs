@@ -355,6 +355,28 @@ enum Names {
     Iso,
 }
 
+/// The recording time of the directory record at `at` (bytes 18–24:
+/// years since 1900, month, day, hour, minute, second, and the zone in
+/// 15-minute steps from UTC, -48..=52), as UTC; `None` when the fields
+/// name no time (all zeros, as some writers leave them).
+fn record_time(data: &[u8], at: usize) -> Option<installsift_model::Timestamp> {
+    let t = data.get(at.checked_add(18)?..at.checked_add(25)?)?;
+    let zone = i64::from(t[6] as i8);
+    installsift_model::Timestamp::civil(
+        1900 + i64::from(t[0]),
+        u32::from(t[1]),
+        u32::from(t[2]),
+        u32::from(t[3]),
+        u32::from(t[4]),
+        u32::from(t[5]),
+        Some(if (-48..=52).contains(&zone) {
+            zone * 15
+        } else {
+            0
+        }),
+    )
+}
+
 /// A directory record.
 struct Record {
     len: usize,
@@ -916,7 +938,9 @@ impl Container for Walk<'_> {
         };
         self.info.files += 1;
         let first = p.pieces.first().map_or(0, |&(s, _)| s);
-        let info = EntryInfo::new(EntryKind::File).at(first as u64);
+        let info = EntryInfo::new(EntryKind::File)
+            .at(first as u64)
+            .modified(record_time(self.data, p.record_at));
         if p.pieces.len() > 1 {
             self.info.multi_extent_files += 1;
         }

@@ -461,6 +461,33 @@ struct Fe<'a> {
     ads_at: usize,
     /// A checksum or CRC mismatch in its tag.
     bad_tag: Option<Error>,
+    /// Its modification time.
+    mtime: Option<installsift_model::Timestamp>,
+}
+
+/// An ECMA-167 timestamp (1/7.3): type and zone (type 0 UTC, 1 local time
+/// at the zone's offset in minutes, a 12-bit signed value, -2047 when not
+/// given), year, month, day, hour, minute, second. A local time with no
+/// zone is the packer's local time.
+fn udf_time(t: &[u8]) -> Option<installsift_model::Timestamp> {
+    let tz_type = le_u16(t, 0)?;
+    let year = i16::from_le_bytes([*t.get(2)?, *t.get(3)?]);
+    let tz = i64::from(tz_type & 0xFFF);
+    let tz = if tz >= 0x800 { tz - 0x1000 } else { tz };
+    let offset = match tz_type >> 12 {
+        0 => Some(0),
+        1 if tz != -2047 && (-1440..=1440).contains(&tz) => Some(tz),
+        _ => None,
+    };
+    installsift_model::Timestamp::civil(
+        i64::from(year),
+        u32::from(*t.get(4)?),
+        u32::from(*t.get(5)?),
+        u32::from(*t.get(6)?),
+        u32::from(*t.get(7)?),
+        u32::from(*t.get(8)?),
+        offset,
+    )
 }
 
 /// Read the File Entry at block `block` of partition `part`.
@@ -505,6 +532,10 @@ fn read_fe<'a>(v: &Volume<'a>, block: u32, part: u16) -> Result<Fe<'a>, Error> {
         ads,
         ads_at: at + start,
         bad_tag,
+        // Modification time: at 84 in a File Entry, 92 in an Extended one.
+        mtime: b
+            .get(if id == 261 { 84..96 } else { 92..104 })
+            .and_then(udf_time),
     })
 }
 
@@ -769,7 +800,9 @@ impl Container for Walk<'_> {
                 })
             }
         };
-        let mut info = EntryInfo::new(EntryKind::File).at(fe.at as u64);
+        let mut info = EntryInfo::new(EntryKind::File)
+            .at(fe.at as u64)
+            .modified(fe.mtime);
         if let Some(e) = fe.bad_tag.clone() {
             info = info.with_error(e);
         }

@@ -68,6 +68,39 @@ impl Timestamp {
         Some(Timestamp { secs, utc: false })
     }
 
+    /// A calendar date and time; with `offset_minutes` (the zone the
+    /// fields are in, east of UTC) a UTC time, without it the packer's
+    /// local time. `None` for fields that name no time (month 0, hour 24
+    /// …) and outside years 1900–9999.
+    pub fn civil(
+        year: i64,
+        month: u32,
+        day: u32,
+        hour: u32,
+        minute: u32,
+        second: u32,
+        offset_minutes: Option<i64>,
+    ) -> Option<Self> {
+        if !(1..=12).contains(&month)
+            || day == 0
+            || day > days_in_month(year, month)
+            || hour > 23
+            || minute > 59
+            || second > 60
+            || !YEARS.contains(&year)
+        {
+            return None;
+        }
+        let local = days_from_civil(year, month, day) * 86_400
+            + i64::from(hour) * 3600
+            + i64::from(minute) * 60
+            + i64::from(second.min(59));
+        match offset_minutes {
+            Some(off) => Self::checked(local - off * 60, true),
+            None => Self::checked(local, false),
+        }
+    }
+
     fn checked(secs: i64, utc: bool) -> Option<Self> {
         let (y, _, _) = civil_from_days(secs.div_euclid(86_400));
         YEARS.contains(&y).then_some(Timestamp { secs, utc })
@@ -201,5 +234,22 @@ mod tests {
         assert_eq!(Timestamp::unix(i64::MIN), None);
         assert_eq!(Timestamp::unix(-2_208_988_801), None, "1899-12-31");
         assert!(Timestamp::unix(-2_208_988_800).is_some(), "1900-01-01");
+    }
+
+    #[test]
+    fn civil_times_with_and_without_a_zone() {
+        // 2024-06-01 12:00 at UTC+01:00 is 11:00 UTC.
+        let t = Timestamp::civil(2024, 6, 1, 12, 0, 0, Some(60)).expect("time");
+        assert_eq!(t.to_string(), "2024-06-01T11:00:00Z");
+        let t = Timestamp::civil(2024, 6, 1, 12, 0, 0, None).expect("time");
+        assert_eq!(t.to_string(), "2024-06-01T12:00:00");
+        // West of UTC: 23:30 at UTC-05:00 is 04:30 the next day.
+        let t = Timestamp::civil(2023, 12, 31, 23, 30, 0, Some(-300)).expect("time");
+        assert_eq!(t.to_string(), "2024-01-01T04:30:00Z");
+        // Fields that name no time.
+        assert_eq!(Timestamp::civil(2024, 0, 1, 0, 0, 0, Some(0)), None);
+        assert_eq!(Timestamp::civil(2024, 2, 30, 0, 0, 0, Some(0)), None);
+        assert_eq!(Timestamp::civil(1900 - 1, 1, 1, 0, 0, 0, None), None);
+        assert_eq!(Timestamp::civil(2024, 1, 1, 24, 0, 0, None), None);
     }
 }

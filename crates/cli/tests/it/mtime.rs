@@ -11,8 +11,14 @@ use std::process::Command;
 
 /// Entry name → `Modified` (to the second) from `7zz l -slt`.
 fn seven_zip_times(path: &std::path::Path) -> BTreeMap<String, String> {
+    seven_zip_times_as(path, None)
+}
+
+/// The same, 7-Zip's handler chosen with `-t` when given.
+fn seven_zip_times_as(path: &std::path::Path, kind: Option<&str>) -> BTreeMap<String, String> {
     let out = Command::new("7zz")
         .args(["l", "-slt", "-ba"])
+        .args(kind.map(|k| format!("-t{k}")))
         .arg(path)
         .env("TZ", "UTC")
         .output()
@@ -158,4 +164,52 @@ fn rar5_entry_times_equal_bsdtars() {
         }
     }
     assert!(compared >= 20, "{compared}");
+}
+
+/// Disk images: ISO 9660 (the directory record's time and zone), UDF (the
+/// File Entry's modification time) and HFS+ inside DMGs (the catalog's
+/// content modification date), all UTC. 7-Zip names a DMG's files below
+/// the volume's name and an ISO's by Joliet names, so each of our nodes
+/// with a time is matched to 7-Zip's row of the same path or of a path
+/// ending in `/` + ours.
+#[test]
+fn disk_image_times_equal_seven_zips() {
+    let mut compared = 0;
+    for (rel, kind) in [
+        ("iso/plain.iso", None),
+        ("iso/joliet.iso", None),
+        ("iso/rockridge.iso", None),
+        ("iso/eltorito.iso", None),
+        ("iso/multi_extent.iso", None),
+        ("udf/genisoimage_bridge.iso", Some("Udf")),
+        ("udf/pycdlib.iso", Some("Udf")),
+        ("dmg/hello-zlib.dmg", None),
+        ("dmg/hdiutil-hfs.dmg", None),
+    ] {
+        let path = corpus().join(rel);
+        let want = seven_zip_times_as(&path, kind);
+        assert!(!want.is_empty(), "{rel}: 7zz listed no times");
+        let report = installsift::Scanner::new().scan_path(&path).expect("scan");
+        let mut seen = 0;
+        report.root.walk(&mut |n| {
+            let Some(t) = n.info.entry.as_ref().and_then(|e| e.mtime) else {
+                return;
+            };
+            let ours = n.info.path.last().cloned().unwrap_or_default();
+            let Some(w) = want
+                .iter()
+                .find(|(k, _)| **k == ours || k.ends_with(&format!("/{ours}")))
+                .map(|(_, w)| w)
+            else {
+                return;
+            };
+            assert!(t.utc, "{rel} > {ours}: {t}");
+            let text = t.to_string().replace('T', " ").replace('Z', "");
+            assert_eq!(&text, w, "{rel} > {ours}");
+            seen += 1;
+        });
+        assert!(seen > 0, "{rel}: no entry in common with 7zz's listing");
+        compared += seen;
+    }
+    assert!(compared >= 30, "only {compared} entries compared");
 }
