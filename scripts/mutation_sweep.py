@@ -58,7 +58,7 @@ SIGNATURE = {
     "zip": 4,
     "cab": 8,
     "xar": 8,  # magic, header size, version: the sniff needs one of the last two
-    "rar": 7,
+    "rar": 8,  # RAR 4: 7 bytes; RAR 5: 8 ("Rar!\x1a\x07\x01\x00")
     "cfb": 8,
     "msi": 8,
     "msp": 8,
