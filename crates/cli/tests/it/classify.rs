@@ -654,6 +654,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("velopack"),
         None,
     ),
+    (
+        "real/wix3_v3bundle_CustomV3Theme.exe",
+        Installer,
+        Some("wix-burn"),
+        None,
+    ),
     ("pkg/product.pkg", Installer, Some("pkg"), None),
     ("pe/gui_x64.exe", NotInstaller, None, None),
     ("pe/hello_x64.exe", NotInstaller, None, None),
