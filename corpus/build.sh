@@ -522,6 +522,9 @@ for s in nsis_real/nsis2.08_NxS_BigClock_0_3_1.exe nsis_real/google_cloud_sdk_ns
     dir_tsv "$d" > "$(ref_name "$s")"
 done
 cab_crosscheck msu/Windows8.1-KB2937592-x86.msu
+# A real WiX 3 Burn bundle (real/wix3_v3bundle_CustomV3Theme.exe, copied): 7zz opens
+# its first container (the UX cabinet) only; compared with our `burn-ux` node.
+ref_listing 7zz real/wix3_v3bundle_CustomV3Theme.exe .7zz
 # Real LZX (WiX's and Google's MSIs, Microsoft-made cabinets) and a merge module whose
 # cabinet stores two identical files once: msiextract / cabextract, 7zz must agree.
 ref_listing msiextract msi_real/gears-win32-opt.msi

@@ -20,6 +20,7 @@ use super::{Handler, Metadata, Parsed};
 use installsift_model::error::Error;
 use installsift_model::{Evidence, Format};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 /// Packages listed from one Burn chain, payloads per package, and attribute
@@ -163,14 +164,26 @@ fn utf16(b: &[u8], be: bool) -> String {
     String::from_utf16_lossy(&units)
 }
 
-/// The document as text, within the size limit.
-fn decode(data: &[u8], max: usize) -> String {
+/// The document as text, within the size limit: borrowed when it is valid
+/// UTF-8 (the common case), so a large document is neither copied nor
+/// decoded a character at a time; otherwise as `String::from_utf8_lossy`
+/// gives it (U+FFFD for each bad sequence).
+fn decode(data: &[u8], max: usize) -> Cow<'_, str> {
     let d = &data[..data.len().min(max)];
     match d {
-        [0xFF, 0xFE, rest @ ..] => utf16(rest, false),
-        [0xFE, 0xFF, rest @ ..] => utf16(rest, true),
-        [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
-        _ => String::from_utf8_lossy(d).into_owned(),
+        [0xFF, 0xFE, rest @ ..] => Cow::Owned(utf16(rest, false)),
+        [0xFE, 0xFF, rest @ ..] => Cow::Owned(utf16(rest, true)),
+        [0xEF, 0xBB, 0xBF, rest @ ..] => utf8(rest),
+        _ => utf8(d),
+    }
+}
+
+/// `String::from_utf8_lossy`, checked first with the standard library's
+/// word-at-a-time validation (the lossy decoder goes byte by byte).
+fn utf8(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
     }
 }
 
@@ -687,6 +700,30 @@ fn burn(text: &str, info: &mut XmlInfo) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decode_borrows_valid_utf8_and_equals_the_lossy_decoding() {
+        let doc = "<?xml version=\"1.0\"?><doc>r\u{e9}sum\u{e9} \u{30c7}\u{30fc}\u{30bf}</doc>";
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(doc.as_bytes());
+        // Valid UTF-8 (with and without a BOM) is borrowed, not copied.
+        for (bytes, want) in [(doc.as_bytes(), doc), (bom.as_slice(), doc)] {
+            let got = decode(bytes, usize::MAX);
+            assert!(matches!(got, Cow::Borrowed(_)), "{got:?}");
+            assert_eq!(got, want);
+        }
+        // Invalid bytes, and a cut inside a character at the size limit:
+        // exactly what the lossy decoder gives.
+        let mut bad = doc.as_bytes().to_vec();
+        bad.insert(30, 0xFF);
+        let cut_inside = doc.find('\u{30c7}').expect("kana") + 1;
+        for (bytes, max) in [(bad.as_slice(), usize::MAX), (doc.as_bytes(), cut_inside)] {
+            let got = decode(bytes, max);
+            let lossy = String::from_utf8_lossy(&bytes[..bytes.len().min(max)]);
+            assert!(got.contains('\u{fffd}'), "{got:?}");
+            assert_eq!(got, lossy);
+        }
+    }
 
     /// The sniff without its early turn-away of binary data.
     fn sniff_decoded(data: &[u8]) -> bool {

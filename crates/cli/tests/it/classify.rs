@@ -654,6 +654,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("velopack"),
         None,
     ),
+    (
+        "real/wix3_v3bundle_CustomV3Theme.exe",
+        Installer,
+        Some("wix-burn"),
+        None,
+    ),
     ("pkg/product.pkg", Installer, Some("pkg"), None),
     ("rar/rar5_arm.rar", NotInstaller, None, None),
     // Damaged headers (libarchive's fuzz case): the walk stops early, so

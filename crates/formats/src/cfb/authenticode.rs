@@ -425,7 +425,8 @@ fn hash_storage(
                     ));
                 }
                 budget.left -= size;
-                let data = cfb.read_stream(child, max_stream).map_err(|e| {
+                // Borrowed when its sectors are one run (no copy), else assembled.
+                let data = cfb.read_stream_cow(child, max_stream).map_err(|e| {
                     installsift_model::error::context(
                         e,
                         &format!("MSI Authenticode: stream `{}`", child.name),
