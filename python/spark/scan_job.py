@@ -34,10 +34,19 @@ Local mode::
     spark-submit --master 'local[2]' python/spark/scan_job.py corpus out/
 
 On a cluster, ship the wheel (built by ``maturin build --release``) with the
-job: the executors import ``installsift`` from it::
+job as an archive: a wheel is a zip, Spark unpacks a ``.zip`` archive into
+each executor's working directory, and ``PYTHONPATH`` puts it on the
+executors' Python's path (``--py-files`` cannot work: Python does not load
+the extension module from a zip). The driver (client mode) needs the wheel
+installed; the executors need pyarrow and pandas::
 
-    spark-submit --master yarn --py-files installsift-0.2.0-cp39-abi3-linux_x86_64.whl \\
+    cp installsift-0.2.0-cp39-abi3-manylinux_2_34_x86_64.whl installsift.zip
+    spark-submit --master spark://host:7077 --archives installsift.zip#installsift \\
+        --conf spark.executorEnv.PYTHONPATH=installsift \\
         python/spark/scan_job.py s3a://share/installers/ s3a://lake/installsift/
+
+``python/spark/cluster_check.sh`` runs that on a standalone master and
+worker on this machine and checks the rows against the CLI's.
 """
 
 from __future__ import annotations
@@ -169,21 +178,32 @@ def _local_uri(path: str) -> str:
 
 
 def scan_binary(batches: Iterator[pa.RecordBatch], options: dict) -> Iterator[pa.RecordBatch]:
-    """mapInArrow: (path, content) rows of binaryFile -> node rows."""
+    """mapInArrow: (path, content) rows of binaryFile -> node rows. Each
+    file is scanned on its own (its bytes are freed before the next is
+    scanned); the rows of SCAN_CHUNK files are read into one table (the
+    package's ``scan_bytes_arrow`` is ``from_lines`` of one file's lines:
+    a table per file cost more than the scan of a small file)."""
     import installsift
+    from installsift import _native
+    from installsift.arrow import from_lines
 
+    hashes = installsift._hash_names(options["hashes"])
+    limits = installsift._limits(None, options["limits"])
     rows = Rows(_arrow_schema())
+    lines: List[bytes] = []
     for batch in batches:
         uris = batch.column("path").to_pylist()
         contents = batch.column("content")
         for i, uri in enumerate(uris):
             name = _name(uri, options["root_uri"], options["root_given"])
             data = contents[i].as_buffer()
-            table = installsift.scan_bytes_arrow(
-                data.to_pybytes() if data is not None else b"", name,
-                hashes=options["hashes"], limits=options["limits"],
-            )
-            yield from rows.add(table, name)
+            lines.append(_native.scan_bytes_arrow_lines(
+                data.to_pybytes() if data is not None else b"", name, hashes, limits))
+            if len(lines) >= SCAN_CHUNK:
+                yield from rows.add_scanned(from_lines(b"".join(lines)))
+                lines = []
+    if lines:
+        yield from rows.add_scanned(from_lines(b"".join(lines)))
     yield from rows.flush()
 
 
@@ -319,7 +339,24 @@ def run(
             F.when(F.col("input_error").isNotNull(), F.struct(F.col("input"), F.col("input_error")))
         ).alias("failures"),
     )
-    nodes.write.mode("overwrite").partitionBy(PARTITION).parquet(output)
+    # binaryFile packs files into tasks by their size plus an "open cost"
+    # per file, 4 MB by default: for installers (many files of a few MB or
+    # less) that made a task of every 30 files or so, and each task writes
+    # a Parquet file per family it meets. 64 KB packs up to 128 MB of
+    # files a task (4 corpus copies: 75 tasks -> 2; 20.1 -> 9.2 CPU-s,
+    # paired, load 9). Set for this job's write only.
+    key, before = "spark.sql.files.openCostInBytes", None
+    if source == "binary":
+        before = spark.conf.get(key, None)
+        spark.conf.set(key, str(64 * 1024))
+    try:
+        nodes.write.mode("overwrite").partitionBy(PARTITION).parquet(output)
+    finally:
+        if source == "binary":
+            if before is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, before)
     metrics = seen.get
     failures = sorted({(r["input"], r["input_error"]) for r in metrics["failures"]})
     return {"rows": metrics["rows"], "failures": failures, "read_by_path": by_path}
