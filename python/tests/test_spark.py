@@ -178,3 +178,22 @@ def test_duckdb_provenance_query_of_the_readme(paths_run, corpus_cli_jsonl):
     )
     assert sorted((row[0], row[3]) for row in got) == want
     assert ("corpus/nested/zip_7z_zip.zip", " > ".join(nested[0]["path"][1:])) in [(row[0], row[3]) for row in got]
+
+
+def test_readme_cluster_command_is_the_one_cluster_check_proves():
+    # python/spark/cluster_check.sh runs the job on a standalone master and
+    # worker (too slow for this suite); the README's cluster command must
+    # ship the wheel the way that script does: --py-files cannot carry an
+    # extension module (Python does not load one from a zip).
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Python and Spark", 1)[1].split("\n## ", 1)[0]
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", section, re.S) if "--archives" in b]
+    assert len(blocks) == 1, "one cluster command in the README"
+    readme = blocks[0]
+    script = (ROOT / "python" / "spark" / "cluster_check.sh").read_text()
+    for flag in ("--archives", "spark.executorEnv.PYTHONPATH"):
+        said = re.search(re.escape(flag) + r"[ =](\S+)", readme).group(1)
+        done = re.search(re.escape(flag) + r"[ =](\S+)", script).group(1)
+        assert said.split("#")[-1] == done.strip('"').split("#")[-1], (flag, said, done)
+    assert "--py-files" not in section.replace("not with `--py-files`", "").replace("`--py-files` cannot", "")
+    assert "cp installsift-" in readme and "installsift.zip" in readme
