@@ -99,20 +99,7 @@ class Rows:
     def __init__(self, schema: pa.Schema):
         self.schema = schema
         self.tables: List[pa.Table] = []
-        self.inputs: List[str] = []
-        self.tops: List[str] = []
         self.rows = 0
-
-    def add(self, table: pa.Table, input_name: str) -> Iterator[pa.RecordBatch]:
-        """One input's nodes (``installsift.scan_*_arrow``)."""
-        n = table.num_rows
-        top = (table.column("family")[0].as_py() if n else None) or "none"
-        self.tables.append(table)
-        self.inputs.extend([input_name] * n)
-        self.tops.extend([top] * n)
-        self.rows += n
-        if self.rows >= self.FLUSH:
-            yield from self.flush()
 
     def failed(self, input_name: str, message: str) -> Iterator[pa.RecordBatch]:
         """The row of an input that could not be read: its other fields null."""
@@ -124,7 +111,8 @@ class Rows:
         yield from pa.table(cols, schema=self.schema).to_batches()
 
     def add_scanned(self, table: pa.Table) -> Iterator[pa.RecordBatch]:
-        """The nodes of many inputs (``installsift.scan_paths_arrow``), each
+        """The nodes of many inputs (``installsift.scan_paths_arrow``, or
+        ``from_lines`` of several files' ``scan_bytes_arrow_lines``), each
         input's rows together, its root (depth 0) first: ``input`` is each
         row's ``path[0]`` and ``top_family`` its root's family, both
         computed column-wise."""
@@ -150,18 +138,9 @@ class Rows:
     def flush(self) -> Iterator[pa.RecordBatch]:
         if not self.tables:
             return
-        # Tables of add() get their input and top_family columns here (from
-        # the lists), those of add_scanned() came with them.
-        done = [t for t in self.tables if "input" in t.schema.names]
-        plain = [t for t in self.tables if "input" not in t.schema.names]
-        if plain:
-            t = pa.concat_tables(plain)
-            t = t.append_column("input", pa.array(self.inputs, pa.string()))
-            t = t.append_column(PARTITION, pa.array(self.tops, pa.string()))
-            done.append(t)
-        t = pa.concat_tables([d.cast(done[0].schema) for d in done])
+        t = pa.concat_tables([d.cast(self.tables[0].schema) for d in self.tables])
         t = t.append_column("input_error", pa.nulls(t.num_rows, pa.string()))
-        self.tables, self.inputs, self.tops, self.rows = [], [], [], 0
+        self.tables, self.rows = [], 0
         yield from t.cast(self.schema).to_batches()
 
 
@@ -328,7 +307,7 @@ def run(
     # are written (an Observation: aggregated by Spark from each task that
     # succeeded, in the write's own pass), not by reading the output back:
     # that read cost two more jobs over every file written, 1.8 CPU-s a
-    # job, more than the scan of 100 MB.
+    # job, the CPU the CLI takes to scan 170 MB.
     from pyspark.sql import Observation, functions as F
 
     seen = Observation("installsift-scan")
