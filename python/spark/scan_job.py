@@ -34,10 +34,19 @@ Local mode::
     spark-submit --master 'local[2]' python/spark/scan_job.py corpus out/
 
 On a cluster, ship the wheel (built by ``maturin build --release``) with the
-job: the executors import ``installsift`` from it::
+job as an archive: a wheel is a zip, Spark unpacks a ``.zip`` archive into
+each executor's working directory, and ``PYTHONPATH`` puts it on the
+executors' Python's path (``--py-files`` cannot work: Python does not load
+the extension module from a zip). The driver (client mode) needs the wheel
+installed; the executors need pyarrow and pandas::
 
-    spark-submit --master yarn --py-files installsift-0.2.0-cp39-abi3-linux_x86_64.whl \\
+    cp installsift-0.2.0-cp39-abi3-manylinux_2_34_x86_64.whl installsift.zip
+    spark-submit --master spark://host:7077 --archives installsift.zip#installsift \\
+        --conf spark.executorEnv.PYTHONPATH=installsift \\
         python/spark/scan_job.py s3a://share/installers/ s3a://lake/installsift/
+
+``python/spark/cluster_check.sh`` runs that on a standalone master and
+worker on this machine and checks the rows against the CLI's.
 """
 
 from __future__ import annotations
@@ -90,20 +99,7 @@ class Rows:
     def __init__(self, schema: pa.Schema):
         self.schema = schema
         self.tables: List[pa.Table] = []
-        self.inputs: List[str] = []
-        self.tops: List[str] = []
         self.rows = 0
-
-    def add(self, table: pa.Table, input_name: str) -> Iterator[pa.RecordBatch]:
-        """One input's nodes (``installsift.scan_*_arrow``)."""
-        n = table.num_rows
-        top = (table.column("family")[0].as_py() if n else None) or "none"
-        self.tables.append(table)
-        self.inputs.extend([input_name] * n)
-        self.tops.extend([top] * n)
-        self.rows += n
-        if self.rows >= self.FLUSH:
-            yield from self.flush()
 
     def failed(self, input_name: str, message: str) -> Iterator[pa.RecordBatch]:
         """The row of an input that could not be read: its other fields null."""
@@ -115,7 +111,8 @@ class Rows:
         yield from pa.table(cols, schema=self.schema).to_batches()
 
     def add_scanned(self, table: pa.Table) -> Iterator[pa.RecordBatch]:
-        """The nodes of many inputs (``installsift.scan_paths_arrow``), each
+        """The nodes of many inputs (``installsift.scan_paths_arrow``, or
+        ``from_lines`` of several files' ``scan_bytes_arrow_lines``), each
         input's rows together, its root (depth 0) first: ``input`` is each
         row's ``path[0]`` and ``top_family`` its root's family, both
         computed column-wise."""
@@ -141,18 +138,9 @@ class Rows:
     def flush(self) -> Iterator[pa.RecordBatch]:
         if not self.tables:
             return
-        # Tables of add() get their input and top_family columns here (from
-        # the lists), those of add_scanned() came with them.
-        done = [t for t in self.tables if "input" in t.schema.names]
-        plain = [t for t in self.tables if "input" not in t.schema.names]
-        if plain:
-            t = pa.concat_tables(plain)
-            t = t.append_column("input", pa.array(self.inputs, pa.string()))
-            t = t.append_column(PARTITION, pa.array(self.tops, pa.string()))
-            done.append(t)
-        t = pa.concat_tables([d.cast(done[0].schema) for d in done])
+        t = pa.concat_tables([d.cast(self.tables[0].schema) for d in self.tables])
         t = t.append_column("input_error", pa.nulls(t.num_rows, pa.string()))
-        self.tables, self.inputs, self.tops, self.rows = [], [], [], 0
+        self.tables, self.rows = [], 0
         yield from t.cast(self.schema).to_batches()
 
 
@@ -169,21 +157,32 @@ def _local_uri(path: str) -> str:
 
 
 def scan_binary(batches: Iterator[pa.RecordBatch], options: dict) -> Iterator[pa.RecordBatch]:
-    """mapInArrow: (path, content) rows of binaryFile -> node rows."""
+    """mapInArrow: (path, content) rows of binaryFile -> node rows. Each
+    file is scanned on its own (its bytes are freed before the next is
+    scanned); the rows of SCAN_CHUNK files are read into one table (the
+    package's ``scan_bytes_arrow`` is ``from_lines`` of one file's lines:
+    a table per file cost more than the scan of a small file)."""
     import installsift
+    from installsift import _native
+    from installsift.arrow import from_lines
 
+    hashes = installsift._hash_names(options["hashes"])
+    limits = installsift._limits(None, options["limits"])
     rows = Rows(_arrow_schema())
+    lines: List[bytes] = []
     for batch in batches:
         uris = batch.column("path").to_pylist()
         contents = batch.column("content")
         for i, uri in enumerate(uris):
             name = _name(uri, options["root_uri"], options["root_given"])
             data = contents[i].as_buffer()
-            table = installsift.scan_bytes_arrow(
-                data.to_pybytes() if data is not None else b"", name,
-                hashes=options["hashes"], limits=options["limits"],
-            )
-            yield from rows.add(table, name)
+            lines.append(_native.scan_bytes_arrow_lines(
+                data.to_pybytes() if data is not None else b"", name, hashes, limits))
+            if len(lines) >= SCAN_CHUNK:
+                yield from rows.add_scanned(from_lines(b"".join(lines)))
+                lines = []
+    if lines:
+        yield from rows.add_scanned(from_lines(b"".join(lines)))
     yield from rows.flush()
 
 
@@ -294,15 +293,52 @@ def run(
         files = walk(input_path)
         options = {"hashes": list(hashes), "limits": limits}
         n = partitions or max(1, min(len(files), spark.sparkContext.defaultParallelism * 4))
-        df = spark.createDataFrame([(p,) for p in files], "path string").repartition(n)
+        # Dealt round robin (file k to partition k mod n, so that a
+        # directory of large installers is spread over the tasks) and handed
+        # over as n slices: no shuffle, which createDataFrame + repartition
+        # cost (a stage of its own, 0.15 CPU-s a job).
+        dealt = [(p,) for k in range(n) for p in files[k::n]]
+        df = spark.sparkContext.parallelize(dealt, n).toDF("path string")
         nodes = df.mapInArrow(lambda it: scan_paths(it, options), spark_schema())
         by_path = []
     else:
         raise ValueError(f"source: binary or paths, not {source!r}")
-    nodes.write.mode("overwrite").partitionBy(PARTITION).parquet(output)
-    written = spark.read.parquet(output)
-    failures = [(r["input"], r["input_error"]) for r in written.where("input_error is not null").collect()]
-    return {"rows": written.count(), "failures": failures, "read_by_path": by_path}
+    # The rows written and the unreadable inputs are counted as the rows
+    # are written (an Observation: aggregated by Spark from each task that
+    # succeeded, in the write's own pass), not by reading the output back:
+    # that read cost two more jobs over every file written, 1.8 CPU-s a
+    # job, the CPU the CLI takes to scan 170 MB.
+    from pyspark.sql import Observation, functions as F
+
+    seen = Observation("installsift-scan")
+    nodes = nodes.observe(
+        seen,
+        F.count(F.lit(1)).alias("rows"),
+        F.collect_list(
+            F.when(F.col("input_error").isNotNull(), F.struct(F.col("input"), F.col("input_error")))
+        ).alias("failures"),
+    )
+    # binaryFile packs files into tasks by their size plus an "open cost"
+    # per file, 4 MB by default: for installers (many files of a few MB or
+    # less) that made a task of every 30 files or so, and each task writes
+    # a Parquet file per family it meets. 64 KB packs up to 128 MB of
+    # files a task (4 corpus copies: 75 tasks -> 2; 20.1 -> 9.2 CPU-s,
+    # paired, load 9). Set for this job's write only.
+    key, before = "spark.sql.files.openCostInBytes", None
+    if source == "binary":
+        before = spark.conf.get(key, None)
+        spark.conf.set(key, str(64 * 1024))
+    try:
+        nodes.write.mode("overwrite").partitionBy(PARTITION).parquet(output)
+    finally:
+        if source == "binary":
+            if before is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, before)
+    metrics = seen.get
+    failures = sorted({(r["input"], r["input_error"]) for r in metrics["failures"]})
+    return {"rows": metrics["rows"], "failures": failures, "read_by_path": by_path}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

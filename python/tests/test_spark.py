@@ -81,7 +81,12 @@ def test_paths_source_writes_the_cli_rows(paths_run, corpus_cli_jsonl):
 def test_binary_source_writes_the_cli_rows(spark, corpus_cli_jsonl, tmp_path, capsys):
     # The README's command line (spark-submit runs main() the same way).
     out = tmp_path / "nodes"
+    key = "spark.sql.files.openCostInBytes"
+    before = spark.conf.get(key)
     assert scan_job.main(["corpus", str(out), "--partitions", "4"]) == 0
+    # The job packs files into tasks with its own open cost, for its write
+    # only: the session's setting is left as it was.
+    assert spark.conf.get(key) == before
     cli = by_input(records_of(corpus_cli_jsonl))
     # Spark's file sources skip empty files and names starting with `_` or
     # `.`: the job reads those by path, and says which.
@@ -90,7 +95,14 @@ def test_binary_source_writes_the_cli_rows(spark, corpus_cli_jsonl, tmp_path, ca
     empty = [f for f, recs in cli.items() if recs[0]["size"] == 0]
     assert sorted(by_path) == sorted(set(empty) | {f for f in cli if re.search(r"/[_.]", f)})
     assert len(by_path) == 5
-    _, rows = read_rows(out)
+    t, rows = read_rows(out)
+    # Files are scanned one by one and their rows read into a table
+    # SCAN_CHUNK files at a time: each row's input and top_family must still
+    # be its own file's.
+    for r, inp, top in zip(rows, t.column("input").to_pylist(), t.column("top_family").to_pylist()):
+        assert inp == r["path"][0]
+        if "/cab_set/" not in inp:  # not joined from bytes: see below
+            assert top == (cli[inp][0].get("family") or "none"), (r["path"], top)
     # binaryFile hands the job bytes, not files: a cabinet set, joined only
     # when its cabinets lie beside each other as files, is not joined here
     # (the paths source joins it, as the CLI does).
@@ -166,3 +178,22 @@ def test_duckdb_provenance_query_of_the_readme(paths_run, corpus_cli_jsonl):
     )
     assert sorted((row[0], row[3]) for row in got) == want
     assert ("corpus/nested/zip_7z_zip.zip", " > ".join(nested[0]["path"][1:])) in [(row[0], row[3]) for row in got]
+
+
+def test_readme_cluster_command_is_the_one_cluster_check_proves():
+    # python/spark/cluster_check.sh runs the job on a standalone master and
+    # worker (too slow for this suite); the README's cluster command must
+    # ship the wheel the way that script does: --py-files cannot carry an
+    # extension module (Python does not load one from a zip).
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Python and Spark", 1)[1].split("\n## ", 1)[0]
+    blocks = [b for b in re.findall(r"```sh\n(.*?)```", section, re.S) if "--archives" in b]
+    assert len(blocks) == 1, "one cluster command in the README"
+    readme = blocks[0]
+    script = (ROOT / "python" / "spark" / "cluster_check.sh").read_text()
+    for flag in ("--archives", "spark.executorEnv.PYTHONPATH"):
+        said = re.search(re.escape(flag) + r"[ =](\S+)", readme).group(1)
+        done = re.search(re.escape(flag) + r"[ =](\S+)", script).group(1)
+        assert said.split("#")[-1] == done.strip('"').split("#")[-1], (flag, said, done)
+    assert "--py-files" not in section.replace("not with `--py-files`", "").replace("`--py-files` cannot", "")
+    assert "cp installsift-" in readme and "installsift.zip" in readme
