@@ -671,7 +671,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("rar/rar5_compressed.rar", NotInstaller, None, None),
     ("rar/rar5_extra_field_version.rar", NotInstaller, None, None),
     ("rar/rar5_multiple_files.rar", NotInstaller, None, None),
-    ("rar/rar5_multiple_files_solid.rar", NotInstaller, None, None),
+    (
+        "rar/rar5_multiple_files_solid.rar",
+        NotInstaller,
+        None,
+        None,
+    ),
     ("rar/rar5_solid.rar", NotInstaller, None, None),
     ("rar/rar5_stored_manyfiles.rar", NotInstaller, None, None),
     ("rar/rar5_symlink.rar", NotInstaller, None, None),
