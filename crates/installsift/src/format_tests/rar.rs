@@ -225,18 +225,11 @@ fn rar5_damage_in_a_solid_stream_is_never_a_quiet_hash() {
     let d = sample("rar/rar5_solid.rar").expect("sample");
     // Every byte of the first file's packed data in turn (a few of them).
     let first = rar5("rar/rar5_solid.rar", None);
-    let at = first.children[0]
-        .info
-        .entry
-        .as_ref()
-        .and_then(|e| e.offset)
-        .expect("offset") as usize;
-    let packed = first.children[0]
-        .info
-        .entry
-        .as_ref()
-        .and_then(|e| e.compressed_size)
-        .expect("packed") as usize;
+    let entry = first.children[0].info.entry.as_ref().expect("entry");
+    let (at, packed) = (
+        entry.offset.expect("offset") as usize,
+        entry.compressed_size.expect("packed") as usize,
+    );
     let mut broken_chains = 0;
     for k in (0..packed).step_by(7) {
         let mut bad = d.clone();
