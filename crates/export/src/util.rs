@@ -237,7 +237,8 @@ impl Timestamp {
         if d.next().is_some() {
             return Err(bad());
         }
-        let mut secs = days_from_civil(y, m, day) * 86_400;
+        // num() kept month and day in range, so the casts are exact.
+        let mut secs = installsift::days_from_civil(y, m as u32, day as u32) * 86_400;
         if let Some(t) = time {
             let mut t = t.split(':');
             let (hh, mm, ss) = (
@@ -256,8 +257,15 @@ impl Timestamp {
     fn parts(self) -> (i64, i64, i64, i64, i64, i64) {
         let days = self.0.div_euclid(86_400);
         let rem = self.0.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+        let (y, m, d) = installsift::civil_from_days(days);
+        (
+            y,
+            i64::from(m),
+            i64::from(d),
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60,
+        )
     }
 
     /// `YYYY-MM-DDTHH:MM:SSZ`.
@@ -284,30 +292,6 @@ impl Timestamp {
         let (y, m, d, hh, mm, ss) = self.parts();
         format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}")
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// The namespace of every UUIDv5 installsift writes: the STIX 2.1

@@ -991,7 +991,7 @@ impl Container for Walk<'_> {
 mod tests {
     use super::*;
     use crate::container::{list, Listed, Listing};
-    use crate::test_support::{corpus, sample};
+    use crate::test_support::sample;
     use installsift_model::Limits;
     use sha2::Digest as _;
 
@@ -1016,20 +1016,7 @@ mod tests {
     }
 
     fn reference(tsv: &str) -> Vec<Row> {
-        let t = std::fs::read_to_string(corpus().join("reference").join(tsv)).expect("tsv");
-        let mut v: Vec<Row> = t
-            .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                (
-                    f[0].to_owned(),
-                    f[1].parse().expect("size"),
-                    f[2].to_owned(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
+        crate::test_support::reference_rows(tsv)
     }
 
     fn info(l: &Listing) -> &IsoInfo {

@@ -775,13 +775,10 @@ impl<'a> Walk<'a> {
             return missing(f.name, e, err);
         };
         let solid = comp & 0x40 != 0;
-        let history = match (&self.unpack, solid) {
-            (Some(u), true) => u.history(),
-            _ => 0,
-        };
-        let stream_dict = match (&self.unpack, solid) {
-            (Some(u), true) => u.dict().0.max(dict),
-            _ => dict,
+        // A solid file goes on from the stream's history and dictionary.
+        let (history, stream_dict) = match (&self.unpack, solid) {
+            (Some(u), true) => (u.history(), u.dict().0.max(dict)),
+            _ => (0, dict),
         };
         let need = stream_dict.min(history.saturating_add(size));
         if need > self.max_dictionary {

@@ -17,3 +17,22 @@ pub(crate) fn sample(rel: &str) -> Option<Vec<u8>> {
         Err(e) => panic!("corpus sample {} is missing: {e}", p.display()),
     }
 }
+
+/// A reference listing `corpus/reference/<tsv>` (`name\tsize\tsha256`
+/// lines), sorted.
+pub(crate) fn reference_rows(tsv: &str) -> Vec<(String, u64, String)> {
+    let t = std::fs::read_to_string(corpus().join("reference").join(tsv)).expect("tsv");
+    let mut v: Vec<(String, u64, String)> = t
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[0].to_owned(),
+                f[1].parse().expect("size"),
+                f[2].to_owned(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}

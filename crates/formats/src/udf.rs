@@ -1220,7 +1220,7 @@ fn walk<'a>(
 mod tests {
     use super::*;
     use crate::container::{list, Listed, Listing};
-    use crate::test_support::{corpus, sample};
+    use crate::test_support::sample;
     use installsift_model::Limits;
     use sha2::Digest as _;
 
@@ -1245,20 +1245,7 @@ mod tests {
     }
 
     fn reference(tsv: &str) -> Vec<Row> {
-        let t = std::fs::read_to_string(corpus().join("reference").join(tsv)).expect("tsv");
-        let mut v: Vec<Row> = t
-            .lines()
-            .map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                (
-                    f[0].to_owned(),
-                    f[1].parse().expect("size"),
-                    f[2].to_owned(),
-                )
-            })
-            .collect();
-        v.sort();
-        v
+        crate::test_support::reference_rows(tsv)
     }
 
     fn info(l: &Listing) -> &UdfInfo {

@@ -89,6 +89,7 @@ pub use inputs::{census, Skipped, Special};
 pub use installsift_formats as formats;
 pub use installsift_model::hash;
 pub use installsift_model::limits::markdown_table as limits_table;
+pub use installsift_model::time::{civil_from_days, days_from_civil};
 pub use installsift_model::{
     Check, EntryInfo, EntryKind, Error, Evidence, Family, Format, HashSelection, Hashes,
     InstallerFacts, Limit, LimitInfo, Limits, Result, Strength, Timestamp, Tool, ToolKind, Verdict,

@@ -424,16 +424,19 @@ impl Unpack5 {
 
     /// Window bytes of positions `from..to` (both within the dictionary).
     fn window(&self, from: u64, to: u64) -> Vec<u8> {
-        let m = self.mask();
         let mut v = Vec::with_capacity(usize::try_from(to - from).unwrap_or(0));
-        let mut p = from;
-        while p < to {
-            let i = (p & m) as usize;
-            let run = ((to - p) as usize).min(self.win.len() - i);
-            v.extend_from_slice(self.win.get(i..i + run).unwrap_or(&[]));
-            p += run as u64;
-        }
+        copy_out(&self.win, from, to, usize::MAX, &mut v);
         v
+    }
+
+    /// Write the unfiltered bytes up to position `to` straight from the
+    /// dictionary to the output, up to the declared size.
+    fn emit_raw(&mut self, to: u64) {
+        let room = usize::try_from(self.size.saturating_sub(self.emitted)).unwrap_or(usize::MAX);
+        let before = self.out.len();
+        copy_out(&self.win, self.written, to, room, &mut self.out);
+        self.emitted += (self.out.len() - before) as u64;
+        self.written = to;
     }
 
     /// Hand `bytes` (the file's bytes from position `self.written`) to the
@@ -458,8 +461,7 @@ impl Unpack5 {
                 }
                 Some(f) if f.start < self.pos => {
                     if f.start > self.written {
-                        let raw = self.window(self.written, f.start);
-                        self.emit(&raw);
+                        self.emit_raw(f.start);
                         continue;
                     }
                     let end = f.start + f.len;
@@ -472,10 +474,7 @@ impl Unpack5 {
                     self.emit(&data);
                     self.filters.pop_front();
                 }
-                _ => {
-                    let raw = self.window(self.written, self.pos);
-                    self.emit(&raw);
-                }
+                _ => self.emit_raw(self.pos),
             }
         }
         Ok(())
@@ -794,6 +793,26 @@ impl Unpack5 {
             )));
         }
         Ok(())
+    }
+}
+
+/// Append the dictionary's bytes of positions `from..to` (a ring over
+/// `win`, whose length is a power of two) to `out`, at most `limit` of them.
+fn copy_out(win: &[u8], from: u64, to: u64, limit: usize, out: &mut Vec<u8>) {
+    let m = (win.len() as u64).wrapping_sub(1);
+    let (mut p, mut left) = (from, limit);
+    while p < to && left > 0 {
+        let i = (p & m) as usize;
+        let run = usize::try_from(to - p)
+            .unwrap_or(usize::MAX)
+            .min(win.len().saturating_sub(i))
+            .min(left);
+        if run == 0 {
+            break;
+        }
+        out.extend_from_slice(win.get(i..i + run).unwrap_or(&[]));
+        p += run as u64;
+        left -= run;
     }
 }
 

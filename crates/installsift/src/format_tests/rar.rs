@@ -7,6 +7,14 @@ use crate::Scanner;
 use crate::{Check, Format};
 use installsift_formats::rar::*;
 
+/// The last path component of each child, in order.
+fn child_names(n: &Node) -> Vec<&str> {
+    n.children
+        .iter()
+        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
+        .collect()
+}
+
 fn rar(n: &Node) -> &Node {
     n.children
         .iter()
@@ -22,11 +30,7 @@ fn rar4_sfx_lists_and_checks_stored_files() {
     let r = Scanner::new().scan_bytes("sfx.exe", &d);
     let a = rar(&r.root);
     assert!(a.info.errors.is_empty(), "{:?}", a.info.errors);
-    let mut names: Vec<&str> = a
-        .children
-        .iter()
-        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
-        .collect();
+    let mut names = child_names(a);
     names.sort();
     assert_eq!(names, ["test.txt", "testdir/test.txt", "testshortcut.lnk"]);
     let t = a.find("test.txt").expect("test.txt");
@@ -299,19 +303,11 @@ fn rar5_damaged_streams_are_errors_on_their_files() {
 #[test]
 fn rar5_links_are_counted_and_versions_named() {
     let a = rar5("rar/rar5_symlink.rar", None);
-    let names: Vec<&str> = a
-        .children
-        .iter()
-        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
-        .collect();
+    let names = child_names(&a);
     assert_eq!(names, ["file.txt"]);
     assert_eq!(rar_info(&a).links, 2);
     let a = rar5("rar/rar5_extra_field_version.rar", None);
-    let mut names: Vec<&str> = a
-        .children
-        .iter()
-        .map(|c| c.info.path.last().map(String::as_str).unwrap_or(""))
-        .collect();
+    let mut names = child_names(&a);
     names.sort();
     assert_eq!(names, ["bin/2to3", "bin/2to3;1"]);
 }
