@@ -49,23 +49,20 @@ impl Timestamp {
     /// when a field is out of range (month 0 or 13, day 0, hour 24 …),
     /// which is how packers write "no time" (all zero).
     pub fn dos(date: u16, time: u16) -> Option<Self> {
-        let year = 1980 + i64::from(date >> 9);
-        let month = u32::from((date >> 5) & 0x0F);
-        let day = u32::from(date & 0x1F);
-        let hour = i64::from(time >> 11);
-        let minute = i64::from((time >> 5) & 0x3F);
-        let second = i64::from(time & 0x1F) * 2;
-        if !(1..=12).contains(&month)
-            || day == 0
-            || day > days_in_month(year, month)
-            || hour > 23
-            || minute > 59
-            || second > 59
-        {
+        let second = u32::from(time & 0x1F) * 2;
+        // Two-second units reach 62; 60 and 62 name no time here.
+        if second > 59 {
             return None;
         }
-        let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-        Some(Timestamp { secs, utc: false })
+        Self::civil(
+            1980 + i64::from(date >> 9),
+            u32::from((date >> 5) & 0x0F),
+            u32::from(date & 0x1F),
+            u32::from(time >> 11),
+            u32::from((time >> 5) & 0x3F),
+            second,
+            None,
+        )
     }
 
     /// A calendar date and time; with `offset_minutes` (the zone the
