@@ -1,8 +1,9 @@
 //! RAR archives (RAR 1.5–4.x and RAR 5): listed by our own header walk;
-//! stored entries are unpacked, and RAR 5 compressed ones decoded by our
-//! own decoder ([`unpack5`], solid archives included). RAR 1.5–4.x
-//! compression (LZ with PPMd and the RarVM filters) is not decoded. A RAR
-//! after a PE makes a RAR SFX.
+//! stored entries are unpacked, and compressed ones decoded by our own
+//! decoders: RAR 5's ([`unpack5`]) and RAR 2.9's, the compression of RAR
+//! 3.x and 4.x archives ([`unpack3`]: LZ, PPMd blocks, the standard RarVM
+//! filters), solid archives included. The older RAR 1.5 and 2.0
+//! compressions are not decoded. A RAR after a PE makes a RAR SFX.
 //!
 //! - Every block header's CRC is checked (RAR 4: the low 16 bits of the
 //!   CRC-32 of the header after its CRC field; RAR 5: the CRC-32 of the
@@ -19,8 +20,13 @@
 //!   error. A solid file is decoded only when every file before it in the
 //!   solid stream was decoded to its end; otherwise it is missing, saying
 //!   why.
-//! - A RAR 4 compressed file is a `Missing` child with an `unsupported`
-//!   error; an encrypted one (RAR 4 flag 0x04, RAR 5 encryption record)
+//! - A RAR 4 file compressed by RAR 2.9's method (unpack version 29 or 36,
+//!   what RAR 3.x and 4.x write) is decoded the same way, its window (at
+//!   most 4 MiB) and any PPMd model memory it declares bounded by
+//!   `max_dictionary`; a filter that is not one of RAR's standard RarVM
+//!   programs, or a PPMd block that goes on with an earlier block's model,
+//!   is an `unsupported` error. A file of the RAR 1.5 or 2.0 methods is a
+//!   `Missing` child with an `unsupported` error; an encrypted one (RAR 4 flag 0x04, RAR 5 encryption record)
 //!   `encrypted`; a file continued from or into another volume
 //!   `unsupported`. An encrypted RAR 5 header stops the listing with an
 //!   `encrypted` error.
@@ -38,7 +44,9 @@ use installsift_model::error::{context, Error};
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format, Limit};
 use serde::Serialize;
 
+mod unpack3;
 mod unpack5;
+use unpack3::Unpack3;
 use unpack5::Unpack5;
 
 /// RAR 1.5–4.x signature.
@@ -61,7 +69,7 @@ pub struct RarInfo {
     pub links: u64,
     /// File entries stored without compression (unpacked and checked).
     pub stored_entries: u64,
-    /// Compressed file entries handed to the RAR 5 decoder.
+    /// Compressed file entries handed to a decoder (RAR 2.9's or RAR 5's).
     pub decoded_entries: u64,
     /// File entries whose data is encrypted.
     pub encrypted_entries: u64,
@@ -106,6 +114,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         },
         max_dictionary: opts.limits.max_dictionary,
         unpack: None,
+        unpack3: None,
         chain: false,
         sums: Sums::default(),
         pending: None,
@@ -125,6 +134,8 @@ struct Walk<'a> {
     max_dictionary: u64,
     /// The RAR 5 decoder of the current (solid) stream.
     unpack: Option<Unpack5>,
+    /// The RAR 2.9 decoder of the current (solid) stream.
+    unpack3: Option<Unpack3<'a>>,
     /// Every file of the current solid stream so far was decoded to its
     /// end: the next solid file can be.
     chain: bool,
@@ -142,8 +153,8 @@ impl Container for Walk<'_> {
                 if let Some(f) = self.rar5_block(notes) {
                     return Some(self.rar5_entry(f));
                 }
-            } else if let Some(e) = self.rar4_block(notes) {
-                return Some(e);
+            } else if let Some(f) = self.rar4_block(notes) {
+                return Some(self.rar4_entry(f));
             }
         }
         None
@@ -159,7 +170,12 @@ impl Container for Walk<'_> {
             return;
         };
         // A solid stream goes on only from a file decoded to its end.
-        self.chain = read.is_ok() && self.unpack.as_ref().is_some_and(|u| u.finished);
+        let finished = if self.info.rar_version == 5 {
+            self.unpack.as_ref().is_some_and(|u| u.finished)
+        } else {
+            self.unpack3.as_ref().is_some_and(|u| u.finished)
+        };
+        self.chain = read.is_ok() && finished;
         let what = format!("RAR entry `{name}` (data at offset {at})");
         if let Err(e) = read {
             *e = context(e.clone(), &what);
@@ -200,6 +216,8 @@ struct File<'a> {
     blake: Option<[u8; 32]>,
     /// Modification time (RAR 4: the packer's local DOS time; RAR 5: UTC).
     mtime: Option<installsift_model::Timestamp>,
+    /// RAR 4: the unpack version (29: RAR 2.9's method) and the solid flag.
+    rar4: Option<(u8, bool)>,
 }
 
 /// The entry being decoded: its name, stored CRC-32 and BLAKE2sp, and
@@ -304,8 +322,10 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
         return missing(f.name, e, err);
     }
     if !f.stored {
+        let (version, _) = f.rar4.unwrap_or((0, false));
         let err = Error::unsupported(format!(
-            "{what}: RAR 1.5–4.x compression ({}) is not decoded",
+            "{what}: the RAR {} compression ({}, unpack version {version}) is not decoded",
+            if version < 20 { "1.5" } else { "2.0" },
             f.method
         ))
         .at(f.at as u64);
@@ -358,7 +378,7 @@ fn no_end_block(v: u8, at: usize) -> Error {
 impl<'a> Walk<'a> {
     /// One RAR 1.5–4.x block at `self.at`: the file it describes, if any;
     /// the walk moves past it (or is done).
-    fn rar4_block(&mut self, notes: &mut Notes) -> Option<Entry<'a>> {
+    fn rar4_block(&mut self, notes: &mut Notes) -> Option<File<'a>> {
         let (data, at) = (self.data, self.at);
         let (Some(crc), Some(&kind), Some(flags), Some(size)) = (
             le_u16(data, at),
@@ -399,6 +419,18 @@ impl<'a> Walk<'a> {
         };
         let file = if kind == 0x74 {
             rar4_file(data, at, head, flags, &mut self.info, notes)
+        } else if kind == 0x73 && flags & 0x80 != 0 {
+            // The main header says every header after it is encrypted.
+            self.info.header_encrypted = true;
+            notes.error(
+                Error::encrypted(format!(
+                    "RAR 4 archive's headers after offset {} are encrypted (main header flag 0x80): nothing can be listed without the password",
+                    at + size
+                ))
+                .at(at as u64),
+            );
+            self.done = true;
+            return None;
         } else if kind == 0x7b {
             self.done = true;
             return None;
@@ -416,8 +448,8 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// One RAR 4 file header: the entry for a file, none for a directory or a
-/// header too short for its fields (noted).
+/// One RAR 4 file header: the file, none for a directory or a header too
+/// short for its fields (noted).
 fn rar4_file<'a>(
     data: &'a [u8],
     at: usize,
@@ -425,7 +457,7 @@ fn rar4_file<'a>(
     flags: u16,
     info: &mut RarInfo,
     notes: &mut Notes,
-) -> Option<Entry<'a>> {
+) -> Option<File<'a>> {
     let (Some(pack), Some(unp), Some(crc), Some(&method), Some(name_len)) = (
         le_u32(head, 7),
         le_u32(head, 11),
@@ -461,34 +493,182 @@ fn rar4_file<'a>(
     let raw = head
         .get(name_at..name_at + usize::from(name_len))
         .unwrap_or(&[]);
-    // Unicode names (flag 0x200) are "ANSI name\0encoded name": the first
-    // part names the file.
-    let raw = raw.split(|&b| b == 0).next().unwrap_or(&[]);
-    let name = String::from_utf8_lossy(raw).replace('\\', "/");
+    let name = rar4_name(raw, flags & 0x200 != 0).replace('\\', "/");
     if flags & 0xE0 == 0xE0 {
         info.directories += 1;
         return None;
     }
+    // A Unix symbolic link (its data is the target's name): counted, as
+    // RAR 5's links are, not reported as a file.
+    if head.get(15) == Some(&3) && le_u32(head, 28).is_some_and(|a| a & 0xF000 == 0xA000) {
+        info.links += 1;
+        return None;
+    }
     let data_at = at + head.len();
-    Some(emit(
-        File {
+    Some(File {
+        name,
+        size: unp,
+        packed: pack,
+        at: data_at,
+        data: span(data, data_at, pack),
+        crc: Some(crc),
+        stored: method == 0x30,
+        method: format!("rar-{}", method.wrapping_sub(0x30)),
+        encrypted: flags & 0x04 != 0,
+        split: flags & 0x03 != 0,
+        comp: None,
+        blake: None,
+        mtime: le_u32(head, 20)
+            .and_then(|t| installsift_model::Timestamp::dos((t >> 16) as u16, t as u16)),
+        rar4: Some((head.get(24).copied().unwrap_or(0), flags & 0x10 != 0)),
+    })
+}
+
+impl<'a> Walk<'a> {
+    /// The entry for a RAR 4 file: decoded when it is compressed by RAR
+    /// 2.9's method and can be, else as [`emit`] gives it.
+    fn rar4_entry(&mut self, f: File<'a>) -> Entry<'_> {
+        let (version, solid) = f.rar4.unwrap_or((0, false));
+        if f.stored || f.encrypted || f.split || !matches!(version, 29 | 36) {
+            if !f.stored {
+                self.chain = false;
+            }
+            return emit(f, &mut self.info);
+        }
+        self.info.entries += 1;
+        let mut e = EntryInfo::new(EntryKind::File)
+            .at(f.at as u64)
+            .modified(f.mtime);
+        e.compressed_size = Some(f.packed);
+        e.method = Some(f.method.clone());
+        let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);
+        let size = f.size;
+        let missing = |name: String, info: EntryInfo, error: Error| Entry {
             name,
-            size: unp,
-            packed: pack,
-            at: data_at,
-            data: span(data, data_at, pack),
-            crc: Some(crc),
-            stored: method == 0x30,
-            method: format!("rar-{}", method.wrapping_sub(0x30)),
-            encrypted: flags & 0x04 != 0,
-            split: flags & 0x03 != 0,
-            comp: None,
-            blake: None,
-            mtime: le_u32(head, 20)
-                .and_then(|t| installsift_model::Timestamp::dos((t >> 16) as u16, t as u16)),
-        },
-        info,
-    ))
+            info,
+            data: Data::Missing {
+                size,
+                error: error.at(f.at as u64),
+            },
+        };
+        let chain = std::mem::replace(&mut self.chain, false);
+        let Some(src) = f.data else {
+            let err = Error::truncated(format!(
+                "{what}: {} packed bytes declared, the archive ends first",
+                f.packed
+            ));
+            return missing(f.name, e, err);
+        };
+        let history = match (&self.unpack3, solid) {
+            (Some(u), true) => u.history(),
+            _ => 0,
+        };
+        let need = unpack3::WINDOW.min(history.saturating_add(size));
+        if need > self.max_dictionary {
+            let err = Error::limit(
+                Limit::MaxDictionary,
+                format!(
+                    "{what}: its window would need {need} bytes of memory, past the {}-byte limit",
+                    self.max_dictionary
+                ),
+            );
+            return missing(f.name, e, err);
+        }
+        if solid {
+            if !(chain && self.unpack3.is_some()) {
+                let err = Error::unsupported(format!(
+                    "{what}: solid, and the file before it in the solid stream was not decoded to its end"
+                ));
+                return missing(f.name, e, err);
+            }
+        } else {
+            self.unpack3 = Some(Unpack3::new(self.max_dictionary));
+        }
+        let Some(u) = self.unpack3.as_mut() else {
+            return missing(f.name, e, Error::malformed(format!("{what}: no decoder")));
+        };
+        u.start_file(size);
+        self.info.decoded_entries += 1;
+        self.sums = Sums::new(false);
+        self.pending = Some((f.name.clone(), f.crc, None, f.at));
+        Entry {
+            name: f.name,
+            info: e,
+            data: Data::Decode {
+                reader: Box::new(SumReader {
+                    inner: u.reader(src, f.at as u64),
+                    sums: &mut self.sums,
+                }),
+                declared: Some(size),
+                stored: Some(f.packed),
+            },
+        }
+    }
+}
+
+/// A RAR 4 file name. With the Unicode flag (0x200) the field is either
+/// UTF-8 (no zero byte in it) or "name in the packer's code page \0
+/// encoded name", the encoding spelling each UTF-16 unit as a low byte
+/// under a shared high byte, a whole unit, or a run copied from the first
+/// part (with a correction); the encoded name is used. Without the flag,
+/// the bytes are taken as UTF-8, lossily.
+fn rar4_name(raw: &[u8], unicode: bool) -> String {
+    let (name, enc) = match raw.iter().position(|&b| b == 0) {
+        Some(z) => (raw.get(..z).unwrap_or(&[]), raw.get(z + 1..).unwrap_or(&[])),
+        None => (raw, &[][..]),
+    };
+    if !unicode || enc.is_empty() {
+        return String::from_utf8_lossy(name).into_owned();
+    }
+    let mut out: Vec<u16> = Vec::with_capacity(enc.len() * 2);
+    let mut it = enc.iter().copied();
+    let high = u16::from(it.next().unwrap_or(0));
+    let (mut flags, mut left) = (0u8, 0u32);
+    let limit = 0x1_0000;
+    'outer: while out.len() < limit {
+        if left == 0 {
+            let Some(f) = it.next() else { break };
+            flags = f;
+            left = 8;
+        }
+        match flags >> 6 {
+            0 => match it.next() {
+                Some(c) => out.push(u16::from(c)),
+                None => break,
+            },
+            1 => match it.next() {
+                Some(c) => out.push(u16::from(c) | (high << 8)),
+                None => break,
+            },
+            2 => match (it.next(), it.next()) {
+                (Some(lo), Some(hi)) => out.push(u16::from(lo) | (u16::from(hi) << 8)),
+                _ => break,
+            },
+            _ => {
+                let Some(len) = it.next() else { break };
+                let correction = if len & 0x80 != 0 {
+                    match it.next() {
+                        Some(c) => Some(c),
+                        None => break,
+                    }
+                } else {
+                    None
+                };
+                for _ in 0..(usize::from(len & 0x7F) + 2) {
+                    let Some(&c) = name.get(out.len()) else {
+                        continue 'outer;
+                    };
+                    out.push(match correction {
+                        Some(k) => u16::from(c.wrapping_add(k)) | (high << 8),
+                        None => u16::from(c),
+                    });
+                }
+            }
+        }
+        flags <<= 2;
+        left -= 2;
+    }
+    String::from_utf16_lossy(&out)
 }
 
 /// A RAR 5 variable-length integer at `*at` (7 bits a byte, at most 10
@@ -729,6 +909,7 @@ fn rar5_file<'a>(
         comp: Some(comp),
         blake,
         mtime,
+        rar4: None,
     }))
 }
 
@@ -844,5 +1025,27 @@ impl<R: std::io::Read> std::io::Read for SumReader<'_, R> {
         let n = self.inner.read(buf)?;
         self.sums.update(buf.get(..n).unwrap_or(&[]));
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::rar4_name;
+
+    #[test]
+    fn rar4_unicode_names_are_decoded() {
+        // High byte 0x20; flags 00 00 01: two low bytes alone, one under
+        // the high byte (U+20AC).
+        let raw = [b'a', b'?', b'?', 0, 0x20, 0x04, b'a', 0xE9, 0xAC];
+        assert_eq!(rar4_name(&raw, true), "aé€");
+        // A run copied from the first part (flags 11, length 3 + 2).
+        let raw = [b'h', b'e', b'l', b'l', b'o', 0, 0, 0xC0, 0x03];
+        assert_eq!(rar4_name(&raw, true), "hello");
+        // The Unicode flag without a second part: UTF-8.
+        assert_eq!(rar4_name("表だよ".as_bytes(), true), "表だよ");
+        // No flag: the bytes as they are.
+        assert_eq!(rar4_name(b"plain.txt", false), "plain.txt");
+        // A hostile encoding ends where its bytes do.
+        assert_eq!(rar4_name(&[b'x', 0, 0, 0xFF], true), "");
     }
 }

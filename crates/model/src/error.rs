@@ -288,9 +288,34 @@ impl std::fmt::Display for AtOffset {
 
 impl std::error::Error for AtOffset {}
 
-/// Map an I/O error from a decoder to our kinds: early EOF is truncation.
-/// An [`AtOffset`] inside it gives the error its offset.
+/// A limit a decoding reader met, for it to carry inside a
+/// [`std::io::Error`] so that [`io_to_error`] makes it a `limit-exceeded`
+/// error naming the [`Limit`](crate::limits::Limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitAt {
+    /// The limit the data would pass.
+    pub limit: crate::limits::Limit,
+    /// Offset in the bytes of the container whose reader stopped.
+    pub offset: u64,
+    /// What would have passed it.
+    pub message: String,
+}
+
+impl std::fmt::Display for LimitAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for LimitAt {}
+
+/// Map an I/O error from a decoder to our kinds: early EOF is truncation,
+/// `Unsupported` is unsupported, a [`LimitAt`] is the limit it names, the
+/// rest is malformed. An [`AtOffset`] inside it gives the error its offset.
 pub fn io_to_error(e: &std::io::Error, done: u64) -> Error {
+    if let Some(l) = e.get_ref().and_then(|i| i.downcast_ref::<LimitAt>()) {
+        return Error::limit(l.limit, l.message.clone()).at(l.offset);
+    }
     let e_offset = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<AtOffset>())
@@ -298,6 +323,9 @@ pub fn io_to_error(e: &std::io::Error, done: u64) -> Error {
     match e.kind() {
         std::io::ErrorKind::UnexpectedEof => {
             Error::truncated(format!("data ends after {done} bytes: {e}"))
+        }
+        std::io::ErrorKind::Unsupported => {
+            Error::unsupported(format!("not decoded after {done} bytes: {e}"))
         }
         _ => Error::malformed(format!("decoding failed after {done} bytes: {e}")),
     }

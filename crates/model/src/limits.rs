@@ -289,9 +289,12 @@ limits! {
     /// 1 TiB). The dictionary grows with what is decoded, so a file needs
     /// at most its own size (a solid file: the stream's bytes so far); a
     /// file that would need more is missing with a `max_dictionary` error.
-    /// Memory is this rounded up to a power of two. Default: 256 MiB
-    /// (WinRAR's default dictionary is 32 MiB).
-    max_dictionary (MaxDictionary): u64 = 256 << 20, "256 MiB", "history a RAR 5 decoder may allocate for one stream (the file's declared dictionary, as far as the stream's size needs it)";
+    /// Memory is this rounded up to a power of two. RAR 3.x/4.x streams
+    /// have a window of at most 4 MiB, and their PPMd blocks declare a
+    /// model of 1–256 MiB: a block whose model is past this limit stops
+    /// its file with a `max_dictionary` error. Default: 256 MiB (WinRAR's
+    /// default dictionary is 32 MiB).
+    max_dictionary (MaxDictionary): u64 = 256 << 20, "256 MiB", "history a RAR decoder may allocate for one stream (the file's declared dictionary, as far as the stream's size needs it), and the model memory a RAR 4 PPMd block may declare";
 }
 
 #[cfg(test)]

@@ -661,6 +661,34 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
     ),
     ("pkg/product.pkg", Installer, Some("pkg"), None),
+    // RAR 4 (libarchive's WinRAR test archives): plain archives; the cut
+    // ones (no end-of-archive block) and the one whose headers are
+    // encrypted "could not tell".
+    ("rar/rar4_bad_noeof.rar", Unknown, None, None),
+    ("rar/rar4_bad_overflow.rar", Unknown, None, None),
+    (
+        "rar/rar4_bad_unbound_staticdata.rar",
+        NotInstaller,
+        None,
+        None,
+    ),
+    ("rar/rar4_best_ppmd.rar", NotInstaller, None, None),
+    ("rar/rar4_filters.rar", NotInstaller, None, None),
+    ("rar/rar4_header_encrypted.rar", Unknown, None, None),
+    ("rar/rar4_links.rar", NotInstaller, None, None),
+    ("rar/rar4_lowdist_reset.rar", NotInstaller, None, None),
+    ("rar/rar4_multi_lzss_blocks.rar", NotInstaller, None, None),
+    ("rar/rar4_normal.rar", NotInstaller, None, None),
+    ("rar/rar4_partly_encrypted.rar", NotInstaller, None, None),
+    (
+        "rar/rar4_ppmd_lzss_conversion.rar",
+        NotInstaller,
+        None,
+        None,
+    ),
+    ("rar/rar4_subblock.rar", NotInstaller, None, None),
+    ("rar/rar4_unicode.rar", NotInstaller, None, None),
+    ("rar/rar4_windows.rar", NotInstaller, None, None),
     ("rar/rar5_arm.rar", NotInstaller, None, None),
     // Damaged headers (libarchive's fuzz case): the walk stops early, so
     // "could not tell".

@@ -88,7 +88,7 @@ pub(crate) fn dictionary(comp: u64) -> Option<(u64, bool)> {
 /// A canonical Huffman code, MSB-first: a table of the next [`QUICK`] bits,
 /// then the per-length ranges for longer codes.
 #[derive(Clone)]
-struct Code {
+pub(super) struct Code {
     /// `symbol << 4 | length` for codes of at most `QUICK` bits; 0 where
     /// a longer code (or none) starts.
     quick: Vec<u16>,
@@ -101,7 +101,7 @@ struct Code {
 impl Code {
     /// The code for these lengths (0: unused), or `None` when they
     /// over-subscribe the code space.
-    fn new(lens: &[u8]) -> Option<Code> {
+    pub(super) fn new(lens: &[u8]) -> Option<Code> {
         let mut count = [0u32; MAX_BITS + 1];
         for &l in lens {
             *count.get_mut(usize::from(l))? += 1;
@@ -153,7 +153,7 @@ impl Code {
     }
 
     /// The next symbol.
-    fn decode(&self, b: &mut Bits<'_>) -> io::Result<usize> {
+    pub(super) fn decode(&self, b: &mut Bits<'_>) -> io::Result<usize> {
         let v = b.peek(MAX_BITS as u32);
         let q = self
             .quick
@@ -172,10 +172,10 @@ impl Code {
                 let sym = self.sorted.get((self.offset[len] + i) as usize).copied();
                 return sym
                     .map(usize::from)
-                    .ok_or_else(|| b.bad("RAR 5 Huffman code out of range".into()));
+                    .ok_or_else(|| b.bad("RAR Huffman code out of range".into()));
             }
         }
-        Err(b.bad("RAR 5 bit pattern no Huffman code assigns".into()))
+        Err(b.bad("RAR bit pattern no Huffman code assigns".into()))
     }
 }
 
@@ -189,12 +189,12 @@ struct Tables {
 }
 
 /// The file's packed bits, most significant first.
-struct Bits<'a> {
-    data: &'a [u8],
+pub(super) struct Bits<'a> {
+    pub(super) data: &'a [u8],
     /// Bits consumed.
-    pos: u64,
+    pub(super) pos: u64,
     /// Offset of `data` in the archive (for errors).
-    base: u64,
+    pub(super) base: u64,
 }
 
 impl Bits<'_> {
@@ -211,16 +211,16 @@ impl Bits<'_> {
     }
 
     /// The next `n` (1..=32) bits, not consumed.
-    fn peek(&self, n: u32) -> u32 {
+    pub(super) fn peek(&self, n: u32) -> u32 {
         self.peek32() >> (32 - n)
     }
 
-    fn skip(&mut self, n: u32) {
+    pub(super) fn skip(&mut self, n: u32) {
         self.pos += u64::from(n);
     }
 
     /// `n` (0..=32) bits.
-    fn read(&mut self, n: u32) -> u32 {
+    pub(super) fn read(&mut self, n: u32) -> u32 {
         if n == 0 {
             return 0;
         }
@@ -229,11 +229,11 @@ impl Bits<'_> {
         v
     }
 
-    fn byte_pos(&self) -> u64 {
+    pub(super) fn byte_pos(&self) -> u64 {
         self.pos / 8
     }
 
-    fn err(&self, kind: io::ErrorKind, message: String) -> io::Error {
+    pub(super) fn err(&self, kind: io::ErrorKind, message: String) -> io::Error {
         io::Error::new(
             kind,
             AtOffset {
@@ -243,7 +243,7 @@ impl Bits<'_> {
         )
     }
 
-    fn bad(&self, message: String) -> io::Error {
+    pub(super) fn bad(&self, message: String) -> io::Error {
         self.err(io::ErrorKind::InvalidData, message)
     }
 }
@@ -798,7 +798,7 @@ impl Unpack5 {
 
 /// Append the dictionary's bytes of positions `from..to` (a ring over
 /// `win`, whose length is a power of two) to `out`, at most `limit` of them.
-fn copy_out(win: &[u8], from: u64, to: u64, limit: usize, out: &mut Vec<u8>) {
+pub(super) fn copy_out(win: &[u8], from: u64, to: u64, limit: usize, out: &mut Vec<u8>) {
     let m = (win.len() as u64).wrapping_sub(1);
     let (mut p, mut left) = (from, limit);
     while p < to && left > 0 {

@@ -108,14 +108,20 @@ fn listing_without_the_engine() {
     let Some(Metadata::Rar(info)) = &l.parsed.metadata else {
         panic!("rar metadata")
     };
-    // Two stored files; the shortcut is compressed, listed as missing.
+    // Two stored files; the shortcut is compressed, decoded by the parser.
     assert_eq!(
-        (info.rar_version, info.entries, info.stored_entries),
-        (4, 3, 2)
+        (
+            info.rar_version,
+            info.entries,
+            info.stored_entries,
+            info.decoded_entries
+        ),
+        (4, 3, 2, 1)
     );
     let lnk = l.entries.iter().find(|e| e.0 == "testshortcut.lnk");
     assert!(
-        matches!(&lnk.expect("lnk").2, Listed::Missing { error, .. } if error.kind() == "unsupported")
+        matches!(&lnk.expect("lnk").2, Listed::Decoded(Ok(b)) if b.len() == 441 && b.starts_with(b"L\0\0\0")),
+        "{lnk:?}"
     );
     // Stopped after one entry (as the engine does at a limit): the
     // entries not reached are not reported as a cut archive.
@@ -349,4 +355,185 @@ fn rar4_entry_times_are_local_dos_times() {
     let t = rar(&r.root).find("test.txt").expect("test.txt");
     let m = t.info.entry.as_ref().and_then(|e| e.mtime).expect("mtime");
     assert_eq!((m.secs, m.utc), (1_313_669_484, false));
+}
+
+/// Limits with a ratio high enough for libarchive's two highly repetitive
+/// RAR 4 test files (20 MB from 19.8 KB; 241 MB from 176 KB).
+fn repetitive() -> installsift_model::Limits {
+    installsift_model::Limits {
+        max_ratio: 2000,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn rar4_compressed_files_are_decoded_and_checked() {
+    // WinRAR 3.x/4.x archives: LZ (normal), PPMd blocks (best), DELTA and
+    // E8E9 filters, several LZ tables in one file, low-distance repeats
+    // across tables, Unicode names, an SFX's archive.
+    for (rel, n, limits) in [
+        ("rar/rar4_normal.rar", 3, None),
+        ("rar/rar4_best_ppmd.rar", 3, None),
+        ("rar/rar4_filters.rar", 1, None),
+        ("rar/rar4_multi_lzss_blocks.rar", 1, Some(repetitive())),
+        ("rar/rar4_lowdist_reset.rar", 1, None),
+        ("rar/rar4_windows.rar", 3, None),
+        ("rar/rar4_unicode.rar", 3, None),
+    ] {
+        let a = rar5(rel, limits);
+        assert!(a.info.errors.is_empty(), "{rel}: {:?}", a.info.errors);
+        assert_eq!(a.children.len(), n, "{rel}");
+        for c in &a.children {
+            assert!(c.info.errors.is_empty(), "{rel}: {:?}", c.info.errors);
+            assert_eq!(c.info.verified_by, [Check::RarCrc32], "{rel}");
+            assert!(c.info.sha256.is_some());
+        }
+        let i = rar_info(&a);
+        assert_eq!(i.decoded_entries + i.stored_entries, n as u64, "{rel}");
+        assert!(
+            i.decoded_entries > 0 || rel.ends_with("windows.rar"),
+            "{rel}"
+        );
+    }
+    // The SFX's one compressed file (a Windows shortcut), = bsdtar.
+    let d = sample("sfx/winrar_sfx_rar4.exe").expect("sample");
+    let r = Scanner::new().scan_bytes("sfx.exe", &d);
+    let lnk = rar(&r.root).find("testshortcut.lnk").expect("lnk");
+    assert_eq!(lnk.info.verified_by, [Check::RarCrc32]);
+    assert_eq!(lnk.info.size, 441);
+}
+
+/// The 64 bytes libarchive's own test (`test_read_format_rar3_lowdist_reset`
+/// at 4fe6c584b6e5) expects; bsdtar 3.6.2 fails on this file.
+#[test]
+fn rar4_low_distance_repeats_end_with_their_table() {
+    let want: Vec<u8> = (0u8..0x28)
+        .chain([2, 3, 4, 5, 6, 7, 0x0d, 0x0e, 0x0f])
+        .chain(0x28..0x37)
+        .collect();
+    assert_eq!(want.len(), 64);
+    let a = rar5("rar/rar4_lowdist_reset.rar", None);
+    let c = &a.children[0];
+    assert_eq!(
+        c.info.path.last().map(String::as_str),
+        Some("lowdist-reset.bin")
+    );
+    assert_eq!(
+        c.info.sha256,
+        Some(installsift_model::hash::Sha256::digest(&want))
+    );
+}
+
+/// WinRAR switches from PPMd to LZ and back within one file, the later
+/// PPMd blocks keeping the model (a new range decoder over it). 241 MB
+/// decoded; the file's CRC-32 must hold (bsdtar 3.6.2 fails here).
+#[test]
+fn rar4_ppmd_blocks_that_keep_their_model_are_decoded() {
+    let a = rar5("rar/rar4_ppmd_lzss_conversion.rar", Some(repetitive()));
+    let c = &a.children[0];
+    assert!(c.info.errors.is_empty(), "{:?}", c.info.errors);
+    assert_eq!(c.info.size, 241_647_978);
+    assert_eq!(c.info.verified_by, [Check::RarCrc32]);
+}
+
+#[test]
+fn rar4_damage_is_never_a_quiet_hash() {
+    for rel in ["rar/rar4_best_ppmd.rar", "rar/rar4_filters.rar"] {
+        let d = sample(rel).expect("sample");
+        let first = rar5(rel, None);
+        let entry = first.children[0].info.entry.as_ref().expect("entry");
+        let (at, packed) = (
+            entry.offset.expect("offset") as usize,
+            entry.compressed_size.expect("packed") as usize,
+        );
+        let mut failed = 0;
+        for k in (0..packed).step_by(packed / 23 + 1) {
+            let mut bad = d.clone();
+            bad[at + k] ^= 0x5A;
+            let r = Scanner::new().scan_bytes("bad.rar", &bad);
+            assert_eq!(r.stats.panics, 0);
+            for c in &r.root.children {
+                assert!(
+                    c.info.verified_by == [Check::RarCrc32] || !c.info.errors.is_empty(),
+                    "{rel} byte {k}: {:?} unverified without an error",
+                    c.info.path
+                );
+            }
+            failed += usize::from(!r.root.children[0].info.errors.is_empty());
+        }
+        assert!(failed > 0, "{rel}");
+    }
+}
+
+#[test]
+fn rar4_limits_bound_the_window_and_the_ppmd_model() {
+    // The window a file needs (its size, at most 4 MiB).
+    let a = rar5(
+        "rar/rar4_filters.rar",
+        Some(installsift_model::Limits {
+            max_dictionary: 1000,
+            ..Default::default()
+        }),
+    );
+    let c = &a.children[0];
+    assert!(c.info.sha256.is_none());
+    assert_eq!(
+        c.info.errors[0].limit_hit(),
+        Some(installsift_model::Limit::MaxDictionary)
+    );
+    // A PPMd model of 8 MiB (the block's own memory field) past 1 MiB.
+    let a = rar5(
+        "rar/rar4_best_ppmd.rar",
+        Some(installsift_model::Limits {
+            max_dictionary: 1 << 20,
+            ..Default::default()
+        }),
+    );
+    let hit: Vec<_> = a
+        .children
+        .iter()
+        .flat_map(|c| c.info.errors.iter())
+        .filter(|e| e.limit_hit() == Some(installsift_model::Limit::MaxDictionary))
+        .collect();
+    assert!(!hit.is_empty(), "{:?}", a.children);
+    assert!(hit[0].message().contains("PPMd"), "{hit:?}");
+}
+
+#[test]
+fn rar4_links_encryption_and_damage_are_said() {
+    // A Unix symbolic link is counted, not a file.
+    let a = rar5("rar/rar4_links.rar", None);
+    let mut names = child_names(&a);
+    names.sort();
+    assert_eq!(names, ["test.txt", "testdir/test.txt"]);
+    assert_eq!(rar_info(&a).links, 1);
+    // Two of four files encrypted: those two missing, the others checked.
+    let a = rar5("rar/rar4_partly_encrypted.rar", None);
+    let enc: Vec<_> = a
+        .children
+        .iter()
+        .filter(|c| c.info.entry.as_ref().is_some_and(|e| e.encrypted))
+        .collect();
+    assert_eq!(enc.len(), 2);
+    assert_eq!(
+        a.children
+            .iter()
+            .filter(|c| c.info.verified_by == [Check::RarCrc32])
+            .count(),
+        2
+    );
+    // Headers encrypted: said, nothing listed.
+    let a = rar5("rar/rar4_header_encrypted.rar", None);
+    assert!(rar_info(&a).header_encrypted);
+    assert_eq!(a.info.errors[0].kind(), "encrypted", "{:?}", a.info.errors);
+    assert!(a.children.is_empty());
+    // A DELTA filter of 0 channels (libarchive's fuzz case).
+    let a = rar5("rar/rar4_bad_unbound_staticdata.rar", None);
+    let c = &a.children[0];
+    assert!(c.info.sha256.is_none() || !c.info.errors.is_empty());
+    assert!(
+        c.info.errors.iter().any(|e| e.message().contains("DELTA")),
+        "{:?}",
+        c.info.errors
+    );
 }
