@@ -52,6 +52,7 @@ fi
 seed szdd "$C"/szdd/*
 seed kwaj "$C"/kwaj/* "$C"/malformed/kwaj_*
 seed chm "$C"/chm/*.chm
+seed qtifw "$C"/qtifw/*
 seed iso "$C"/iso/*.iso
 seed udf "$C"/udf/*
 seed gzip "$C"/streams/*.gz "$C"/malformed/streams_*.gz
@@ -167,13 +168,14 @@ run lzx "$EACH_T" 200000
 run szdd "$EACH_T"
 run kwaj "$EACH_T"
 run chm "$EACH_T" 131072
+run qtifw "$EACH_T"
 run iso "$EACH_T" 262144
 run udf "$EACH_T" 1048576
 run rar "$EACH_T"
 wait
 for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do run "$t" "$EACH_T"; done
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj chm iso udf rar gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj chm qtifw iso udf rar gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

@@ -167,6 +167,7 @@ class Layout:
         hfs_find(self)
         compress_find(self)
         chm_find(self)
+        qtifw_find(self)
         iso_find(self)
         udf_find(self)
         n = len(d)
@@ -541,6 +542,38 @@ def compress_find(L):
         L.field(12, 2, "kwaj header flags")
         if d[12] & 1:
             L.field(14, 4, "kwaj unpacked length")
+
+
+QTIFW_COOKIES = (b"\xf8\x68\xd6\x99\x1c\x0a\x63\xc2", b"\xf9\x68\xd6\x99\x1c\x0a\x63\xc2")
+
+
+def qtifw_find(L):
+    """Qt IFW binary content: the trailer before the cookie that ends the
+    data (crates/formats/src/qtifw.rs), and every Qt resource file header."""
+    d = L.d
+    for at in find_all(d, b"qres", limit=4):
+        L.header(at, 24, "qt rcc header")
+        for off, what in ((4, "version"), (8, "tree offset"), (12, "data offset"), (16, "names offset")):
+            L.field(at + off, 4, "qt rcc " + what, ">")
+    end = len(d)
+    if end < 64 or d[end - 8:end] not in QTIFW_COOKIES:
+        return
+    L.header(end - 64, 64, "qt ifw trailer")
+    L.field(end - 16, 8, "qt ifw marker")
+    L.field(end - 24, 8, "qt ifw content size")
+    L.field(end - 32, 8, "qt ifw meta resource count")
+    count = rd(d, end - 32, 8) or 0
+    size = rd(d, end - 24, 8) or 0
+    if count > 64 or size > end:
+        return
+    base = end - size
+    ranges = end - 32 - 16 * (count + 2)
+    for i in range(count + 2):
+        L.field(ranges + 16 * i, 8, "qt ifw range start")
+        L.field(ranges + 16 * i + 8, 8, "qt ifw range length")
+    idx = rd(d, ranges, 8)
+    if idx is not None and base + idx + 8 <= end:
+        L.field(base + idx, 8, "qt ifw collection count")
 
 
 def chm_find(L):

@@ -53,6 +53,8 @@ pub const FORMATS: &[&str] = &[
     "ne",
     "udf",
     "chm",
+    "qtifw",
+    "qt-rcc",
 ];
 
 /// The Authenticode signature reader on any bytes: as a PE certificate

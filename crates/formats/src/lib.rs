@@ -50,6 +50,7 @@ pub mod nsis;
 pub mod pbzx;
 pub mod pe;
 pub mod pkgprops;
+pub mod qtifw;
 pub mod rar;
 pub mod releases;
 pub mod sevenz;
@@ -131,6 +132,10 @@ pub enum Metadata {
     Ne(Box<ne::NeInfo>),
     /// Compiled HTML Help (CHM) facts.
     Chm(Box<chm::ChmInfo>),
+    /// Qt Installer Framework binary content facts.
+    QtIfw(Box<qtifw::QtIfwInfo>),
+    /// Qt resource file facts.
+    QtRcc(Box<qtifw::rcc::RccInfo>),
 }
 
 /// What a parser decided about its node.
@@ -183,6 +188,11 @@ pub static HANDLERS: &[Handler] = &[
     // An MZ stub whose e_lfanew points at `NE` (a PE's points at `PE`).
     ne::HANDLER,
     pe::HANDLER,
+    // Known by its trailer (the cookie ends the data), or by a Qt resource
+    // file that more data follows: after the PE, whose overlay it is (a PE
+    // scanned whole is the PE; its overlay is this).
+    qtifw::HANDLER,
+    qtifw::rcc::HANDLER,
     xml::HANDLER,
     releases::HANDLER,
     pkgprops::HANDLER,

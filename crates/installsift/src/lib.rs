@@ -28,6 +28,8 @@
 //! | `cpio` | cpio (odc, newc, crc) | files, crc-format checks verified |
 //! | `ne` | 16-bit NE executables (Windows 3.x, OS/2) | `RCDATA`/custom resources, the overlay (or a container found in it) |
 //! | `pe` | PE (exe, dll, sys, efi): headers, version, manifest, Authenticode, Burn, Velopack | overlay (split around the signature), container resources, Burn containers, launcher records |
+//! | `qtifw` | Qt Installer Framework binary content (the trailer that ends an installer) | meta resources (`.rcc`), each component's archives (`.sha1` checked), the executable when scanned whole |
+//! | `qt-rcc` | Qt resource files (`qres`, versions 1–3; zlib entries decoded) | files by path |
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
 //! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |

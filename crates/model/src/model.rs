@@ -87,6 +87,14 @@ pub enum Format {
     Ne,
     /// Microsoft Compiled HTML Help (`ITSF`): a help file's pages and images.
     Chm,
+    /// Qt Installer Framework binary content (appended to `installerbase`:
+    /// meta resources, components' archives, the trailer with its cookie).
+    #[serde(rename = "qt-ifw")]
+    QtIfw,
+    /// Qt binary resource file (`qres`, `rcc -binary`): a Qt IFW
+    /// installer's meta resources.
+    #[serde(rename = "qt-rcc")]
+    QtRcc,
     /// Not recognised.
     Unknown,
 }
@@ -129,6 +137,8 @@ impl Format {
             Format::Arj => "arj",
             Format::Ne => "ne",
             Format::Chm => "chm",
+            Format::QtIfw => "qt-ifw",
+            Format::QtRcc => "qt-rcc",
             Format::Unknown => "unknown",
         }
     }
@@ -656,6 +666,9 @@ pub enum Check {
     /// RAR 5 file hash record: BLAKE2sp of the file's content (WinRAR's
     /// `-htb`, stored instead of the CRC-32).
     RarBlake2sp,
+    /// Qt Installer Framework: the SHA-1 in an archive's `.sha1` sibling
+    /// resource (written by `binarycreator`) matched the archive (content).
+    QtIfwSha1,
 }
 
 impl Check {
@@ -688,6 +701,7 @@ impl Check {
             Check::ArjCrc32 => "arj-crc32",
             Check::ZipAesHmac => "zip-aes-hmac",
             Check::RarBlake2sp => "rar-blake2sp",
+            Check::QtIfwSha1 => "qt-ifw-sha1",
         }
     }
 

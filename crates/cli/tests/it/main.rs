@@ -20,6 +20,7 @@ mod nsis;
 mod passwords;
 mod pe_hashes;
 mod policy_rules;
+mod qtifw;
 mod readme;
 mod reference;
 mod replay;

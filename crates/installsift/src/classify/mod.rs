@@ -282,6 +282,12 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             format!("{} archive without an executable stub", s.format),
             None,
         ));
+    } else if s.format == Format::QtRcc {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            "Qt resource file (`qres`): an application's or a Qt IFW installer's resources, no installer of its own",
+            None,
+        ));
     } else if s.format == Format::Chm {
         out.evidence.push(Evidence::strong(
             "plain-archive",

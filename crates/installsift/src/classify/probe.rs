@@ -1186,3 +1186,51 @@ fn show(b: &[u8]) -> String {
         })
         .collect()
 }
+
+/// The marker of Qt IFW binary content, as its metadata names it.
+fn qtifw_marker<'a>(s: &Subject<'a>) -> Option<&'a crate::formats::qtifw::QtIfwInfo> {
+    match s.metadata {
+        Some(crate::formats::Metadata::QtIfw(i)) => Some(i),
+        _ => None,
+    }
+}
+
+/// Qt IFW binary content whose marker is the installer's (or that was cut
+/// short before its trailer: the meta resources of an installer).
+pub(crate) fn qtifw_installer(s: &Subject<'_>) -> Option<Hit> {
+    let i = qtifw_marker(s)?;
+    match i.marker_value {
+        None => Some(Hit::at(
+            "Qt IFW binary content cut short: a Qt resource file (`qres`) followed by more data, no trailer",
+            Some(0),
+        )),
+        Some(m) if i.marker != "uninstaller" && i.marker != "updater" && i.marker != "package-manager" => {
+            Some(Hit::at(
+                format!(
+                    "Qt IFW binary content: magic cookie {}, marker {m:#x} ({})",
+                    i.cookie.unwrap_or("?"),
+                    i.marker
+                ),
+                None,
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Qt IFW binary content of a maintenance tool (uninstaller, updater or
+/// package manager marker): the program an installation keeps to change
+/// itself, not an installer to deploy.
+pub(crate) fn qtifw_maintenance_tool(s: &Subject<'_>) -> Option<Hit> {
+    let i = qtifw_marker(s)?;
+    let m = i.marker_value?;
+    matches!(i.marker, "uninstaller" | "updater" | "package-manager").then(|| {
+        Hit::at(
+            format!(
+                "Qt IFW binary content with the {} marker {m:#x}: a maintenance tool",
+                i.marker
+            ),
+            None,
+        )
+    })
+}

@@ -239,6 +239,18 @@ pub(crate) static RULES: &[Rule] = &[
     ),
     strong(
         "installer-format",
+        Format::QtIfw,
+        Installer(Family::QtIfw),
+        Probe(probe::qtifw_installer),
+    ),
+    strong(
+        "qt-ifw-maintenance-tool",
+        Format::QtIfw,
+        LookAlike("maintenance-tool"),
+        Probe(probe::qtifw_maintenance_tool),
+    ),
+    strong(
+        "installer-format",
         Format::Dmg,
         Installer(Family::Dmg),
         Always("UDIF disk image (`koly` trailer)"),
