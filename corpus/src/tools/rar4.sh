@@ -61,6 +61,19 @@ take read_format_rar4_encrypted_filenames rar4_header_encrypted
 take read_format_rar_noeof rar4_bad_noeof
 take read_format_rar_unbound_staticdata rar4_bad_unbound_staticdata
 take read_format_rar_overflow rar4_bad_overflow
+# Hand-made from rar4_best_ppmd (one byte): its first PPMd block declares a 256 MiB
+# model instead of 8 MiB. The stream still decodes (the model never fills); it shows
+# that a few bytes cannot make the decoder resident in 256 MiB (scripts/trap_rss.sh).
+python3 - "$OUT" <<'PY'
+import sys
+out = sys.argv[1]
+d = bytearray(open(f"{out}/rar4_best_ppmd.rar", "rb").read())
+at = 7 + 13                       # marker block, main header
+data = at + (d[at + 5] | d[at + 6] << 8)
+assert d[data] & 0xA0 == 0xA0     # a PPMd block that restarts the model
+d[data + 1] = 0xFF                # model memory: (255 + 1) MiB
+open(f"{out}/rar4_ppmd_256mib_model.rar", "wb").write(d)
+PY
 # Reference listings: every regular file bsdtar writes (links are not listed).
 for n in normal best_ppmd filters unicode windows links subblock; do
     f=$OUT/rar4_$n.rar

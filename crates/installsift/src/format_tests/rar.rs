@@ -374,6 +374,8 @@ fn rar4_compressed_files_are_decoded_and_checked() {
     for (rel, n, limits) in [
         ("rar/rar4_normal.rar", 3, None),
         ("rar/rar4_best_ppmd.rar", 3, None),
+        // Hand-made: the first PPMd block declares a 256 MiB model.
+        ("rar/rar4_ppmd_256mib_model.rar", 3, None),
         ("rar/rar4_filters.rar", 1, None),
         ("rar/rar4_multi_lzss_blocks.rar", 1, Some(repetitive())),
         ("rar/rar4_lowdist_reset.rar", 1, None),

@@ -194,12 +194,19 @@ pub(crate) struct Memory<B = Vec<u8>> {
 
 impl Memory {
     pub(crate) fn new(size: usize) -> Result<Self, Error> {
-        let mut bytes = Vec::new();
-        bytes
+        // installsift patch: `resize` wrote every byte, so a model of N MiB
+        // cost N MiB of resident memory before a byte was decoded (a few
+        // bytes of a hostile file could ask for 256 MiB). A fallible
+        // reservation shows the memory can be had; `vec!` then allocates it
+        // zeroed (calloc: pages come in as the model touches them).
+        let mut probe: Vec<u8> = Vec::new();
+        probe
             .try_reserve_exact(size)
             .map_err(|_| Error::MemoryAllocation)?;
-        bytes.resize(size, 0);
-        Ok(Self { bytes })
+        drop(probe);
+        Ok(Self {
+            bytes: vec![0u8; size],
+        })
     }
 
     /// Returns a view of the memory that borrows the bytes as a slice. The compiler keeps the
