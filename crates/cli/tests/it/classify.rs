@@ -686,6 +686,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
         None,
     ),
+    ("rar/rar4_ppmd_256mib_model.rar", NotInstaller, None, None),
     ("rar/rar4_subblock.rar", NotInstaller, None, None),
     ("rar/rar4_unicode.rar", NotInstaller, None, None),
     ("rar/rar4_windows.rar", NotInstaller, None, None),
