@@ -1369,6 +1369,31 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     conclude(cx, data, opened)
 }
 
+/// [`pull`] with an opener that needs more than the node's bytes (a
+/// closure over the node's siblings).
+fn pull_with<'d>(
+    data: &'d [u8],
+    cx: &mut Cx<'_>,
+    open: impl FnOnce(
+        &'d [u8],
+        &formats::container::Options<'_>,
+        &mut formats::container::Notes,
+    ) -> formats::container::Opened<'d>,
+) -> formats::Parsed {
+    use formats::container::{Notes, Options};
+    let scanner = cx.scanner;
+    let opts = Options {
+        limits: &scanner.limits,
+        hashes: scanner.hashes,
+        name: cx.path.last().map_or("", String::as_str),
+        passwords: &scanner.passwords,
+    };
+    let mut notes = Notes::default();
+    let opened = open(data, &opts, &mut notes);
+    cx.take_notes(&mut notes);
+    conclude(cx, data, opened)
+}
+
 /// [`pull`] for a cabinet given as a file: the cabinets of its set that
 /// lie beside it (same directory, name compared without case, as Windows
 /// does) are handed to the parser, which joins a folder that spans them
@@ -1470,11 +1495,22 @@ struct Shelf<'d> {
     ever: bool,
 }
 
-/// A held cabinet: its bytes, and its directory in the container
-/// (lowercase) where its neighbours are looked for.
+/// A held cabinet: its bytes, its directory in the container (where its
+/// neighbours are looked for), and whether it is an InstallShield one.
 struct HeldCab<'d> {
     data: HeldData<'d>,
     dir: String,
+    installshield: bool,
+}
+
+/// What an InstallShield cabinet held is in its directory's sets.
+enum IsRole {
+    /// In no set: opened alone (its handler's parser).
+    Alone,
+    /// A set's header, with its volumes (number, held index).
+    Header(Vec<(u32, usize)>),
+    /// A data volume of the set whose header is this entry.
+    Volume(String),
 }
 
 enum HeldData<'d> {
@@ -1576,10 +1612,15 @@ impl<'d> Shelf<'d> {
     ) -> Offer<'s> {
         let l = &cx.scanner.limits;
         let opened = cx.depth.saturating_add(1) <= l.max_depth;
+        // A cabinet naming a neighbour, or an InstallShield cabinet (a
+        // header or a volume: its set is paired by name).
         let set_cab = |b: &[u8]| {
             opened
-                && formats::cab::names_neighbours(b)
-                && formats::sniff(b).is_some_and(|h| h.format == Format::Cab)
+                && match formats::sniff(b).map(|h| h.format) {
+                    Some(Format::Cab) => formats::cab::names_neighbours(b),
+                    Some(Format::InstallShield) => formats::installshield::is_cabinet(b),
+                    _ => false,
+                }
         };
         let held = match data {
             ChildData::Borrowed(b) if set_cab(b) => match region_in(whole, b) {
@@ -1631,14 +1672,62 @@ impl<'d> Shelf<'d> {
             return Offer::Stopped;
         }
         let (dir, _) = split_name(&name);
+        let installshield = formats::installshield::is_cabinet(held.bytes());
         self.held.push(HeldCab {
             data: held,
             dir: dir.to_owned(),
+            installshield,
         });
         self.note(&name, Sib::Held(self.held.len() - 1));
         self.meta.push((name, info, ordinal));
         self.ever = true;
         Offer::Held
+    }
+
+    /// What each held InstallShield cabinet is in the sets of its
+    /// directory (paired by name as unshield does, one pass per
+    /// directory), by held index.
+    fn installshield_roles(&self, meta: &[(String, EntryInfo, usize)]) -> Vec<IsRole> {
+        let mut roles: Vec<IsRole> = self.held.iter().map(|_| IsRole::Alone).collect();
+        let mut by_dir: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, h) in self.held.iter().enumerate() {
+            if h.installshield {
+                by_dir.entry(h.dir.as_str()).or_default().push(i);
+            }
+        }
+        for held in by_dir.values() {
+            let parts: Vec<(&str, &[u8])> = held
+                .iter()
+                .filter_map(|&i| {
+                    let name = split_name(&meta.get(i)?.0).1;
+                    Some((name, self.held.get(i)?.data.bytes()))
+                })
+                .collect();
+            if parts.len() != held.len() {
+                continue;
+            }
+            for (h, vols) in formats::installshield::cabinet_sets(&parts) {
+                let (Some(&hi), Some(head)) = (held.get(h), held.get(h).and_then(|&i| meta.get(i)))
+                else {
+                    continue;
+                };
+                let vols: Vec<(u32, usize)> = vols
+                    .into_iter()
+                    .filter_map(|(n, v)| Some((n, *held.get(v)?)))
+                    .collect();
+                for &(_, vi) in &vols {
+                    if vi != hi {
+                        if let Some(r) = roles.get_mut(vi) {
+                            *r = IsRole::Volume(head.0.clone());
+                        }
+                    }
+                }
+                if let Some(r) = roles.get_mut(hi) {
+                    *r = IsRole::Header(vols);
+                }
+            }
+        }
+        roles
     }
 
     /// Count `len` decoded bytes as held, when the limit allows; else an
@@ -1667,6 +1756,7 @@ impl<'d> Shelf<'d> {
     fn flush(&mut self, cx: &mut Cx<'_>, placed: &mut [Option<usize>]) {
         let meta = std::mem::take(&mut self.meta);
         cx.credit = meta.len() as u64;
+        let roles = self.installshield_roles(&meta);
         let shelf = &*self;
         for (i, (name, info, ordinal)) in meta.into_iter().enumerate() {
             let Some(h) = shelf.held.get(i) else {
@@ -1674,13 +1764,40 @@ impl<'d> Shelf<'d> {
             };
             let dir = h.dir.as_str();
             let find = |n: &str| shelf.find(dir, n);
-            let parse = |d: &[u8], cx: &mut Cx<'_>| pull_cab_with(d, cx, &find);
+            let ms = |d: &[u8], cx: &mut Cx<'_>| pull_cab_with(d, cx, &find);
+            let role = roles.get(i).unwrap_or(&IsRole::Alone);
+            let header = |d: &[u8], cx: &mut Cx<'_>| {
+                let IsRole::Header(vols) = role else {
+                    return pull(d, cx, formats::installshield::open);
+                };
+                let volumes: Vec<(u32, &[u8])> = vols
+                    .iter()
+                    .filter_map(|&(n, j)| Some((n, shelf.held.get(j)?.data.bytes())))
+                    .collect();
+                pull_with(d, cx, |d, opts, notes| {
+                    formats::installshield::open_cabinet_set(d, volumes, opts, notes)
+                })
+            };
+            let volume = |d: &[u8], cx: &mut Cx<'_>| {
+                let IsRole::Volume(head) = role else {
+                    return pull(d, cx, formats::installshield::open);
+                };
+                pull_with(d, cx, |d, _, notes| {
+                    formats::installshield::open_volume_of_set(d, head, notes)
+                })
+            };
+            let parse: Option<&ParseFn<'_>> = match (h.installshield, role) {
+                (false, _) => Some(&ms),
+                (true, IsRole::Header(_)) => Some(&header),
+                (true, IsRole::Volume(_)) => Some(&volume),
+                (true, IsRole::Alone) => None,
+            };
             let data = match &h.data {
                 HeldData::Region(b) => ChildData::Borrowed(b),
                 HeldData::Owned(v, hashes) => ChildData::Held(v, hashes.clone()),
             };
             let before = cx.children.len();
-            cx.child_with(name, info, data, Some(&parse));
+            cx.child_with(name, info, data, parse);
             if cx.children.len() > before {
                 if let Some(p) = placed.get_mut(ordinal) {
                     *p = Some(before);

@@ -53,6 +53,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("cab_set/cabd_multi_basic_pt5.cab", NotInstaller, None, None),
     ("cab_set/split_a.cab", NotInstaller, None, None),
     ("cab_set/split_b.cab", NotInstaller, None, None),
+    ("cab_set_in/installshield_set.iso", NotInstaller, None, None),
     ("cab_set_in/set.7z", NotInstaller, None, None),
     ("cab_set_in/set.iso", NotInstaller, None, None),
     ("cab_set_in/set.tar", NotInstaller, None, None),
