@@ -1482,9 +1482,9 @@ fn conclude(
 /// one of them), in the order met: they are its last children.
 struct Shelf<'d> {
     held: Vec<HeldCab<'d>>,
-    /// The held entries' names, infos and entry numbers (for the
-    /// container's `Data::Copy`), taken when they are scanned.
-    meta: Vec<(String, EntryInfo, usize)>,
+    /// The held entries not scanned yet: name, info, entry number (for
+    /// the container's `Data::Copy`) and index in `held`.
+    meta: Vec<(String, EntryInfo, usize, usize)>,
     /// Every entry of the container by hashed (directory, name).
     names: HashMap<u64, Sib<'d>>,
     keys: std::collections::hash_map::RandomState,
@@ -1496,10 +1496,13 @@ struct Shelf<'d> {
 }
 
 /// A held cabinet: its bytes, its directory in the container (where its
-/// neighbours are looked for), and whether it is an InstallShield one.
+/// neighbours are looked for), its name, and whether it is an
+/// InstallShield one. Kept to the container's end (a cabinet scanned
+/// early, before a copy of it, is still a sibling of the later ones).
 struct HeldCab<'d> {
     data: HeldData<'d>,
     dir: String,
+    name: String,
     installshield: bool,
 }
 
@@ -1597,10 +1600,8 @@ impl<'d> Shelf<'d> {
     }
 
     /// Hold entry number `ordinal` when it is a cabinet of a set the
-    /// engine will open; otherwise hand it back, noted. `Err(None)`: held;
-    /// `Err(Some(..))` never. Held entries are admitted here: `false` in
-    /// the second field when the limits stopped the container.
-    #[allow(clippy::type_complexity)]
+    /// engine will open (admitted here, against the entry limits);
+    /// otherwise hand it back, its name noted.
     fn offer<'s>(
         &mut self,
         cx: &mut Cx<'_>,
@@ -1673,13 +1674,15 @@ impl<'d> Shelf<'d> {
         }
         let (dir, _) = split_name(&name);
         let installshield = formats::installshield::is_cabinet(held.bytes());
+        let index = self.held.len();
         self.held.push(HeldCab {
             data: held,
             dir: dir.to_owned(),
+            name: name.clone(),
             installshield,
         });
-        self.note(&name, Sib::Held(self.held.len() - 1));
-        self.meta.push((name, info, ordinal));
+        self.note(&name, Sib::Held(index));
+        self.meta.push((name, info, ordinal, index));
         self.ever = true;
         Offer::Held
     }
@@ -1687,7 +1690,7 @@ impl<'d> Shelf<'d> {
     /// What each held InstallShield cabinet is in the sets of its
     /// directory (paired by name as unshield does, one pass per
     /// directory), by held index.
-    fn installshield_roles(&self, meta: &[(String, EntryInfo, usize)]) -> Vec<IsRole> {
+    fn installshield_roles(&self) -> Vec<IsRole> {
         let mut roles: Vec<IsRole> = self.held.iter().map(|_| IsRole::Alone).collect();
         let mut by_dir: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, h) in self.held.iter().enumerate() {
@@ -1699,15 +1702,16 @@ impl<'d> Shelf<'d> {
             let parts: Vec<(&str, &[u8])> = held
                 .iter()
                 .filter_map(|&i| {
-                    let name = split_name(&meta.get(i)?.0).1;
-                    Some((name, self.held.get(i)?.data.bytes()))
+                    let h = self.held.get(i)?;
+                    Some((split_name(&h.name).1, h.data.bytes()))
                 })
                 .collect();
             if parts.len() != held.len() {
                 continue;
             }
             for (h, vols) in formats::installshield::cabinet_sets(&parts) {
-                let (Some(&hi), Some(head)) = (held.get(h), held.get(h).and_then(|&i| meta.get(i)))
+                let (Some(&hi), Some(head)) =
+                    (held.get(h), held.get(h).and_then(|&i| self.held.get(i)))
                 else {
                     continue;
                 };
@@ -1718,7 +1722,7 @@ impl<'d> Shelf<'d> {
                 for &(_, vi) in &vols {
                     if vi != hi {
                         if let Some(r) = roles.get_mut(vi) {
-                            *r = IsRole::Volume(head.0.clone());
+                            *r = IsRole::Volume(head.name.clone());
                         }
                     }
                 }
@@ -1756,9 +1760,9 @@ impl<'d> Shelf<'d> {
     fn flush(&mut self, cx: &mut Cx<'_>, placed: &mut [Option<usize>]) {
         let meta = std::mem::take(&mut self.meta);
         cx.credit = meta.len() as u64;
-        let roles = self.installshield_roles(&meta);
+        let roles = self.installshield_roles();
         let shelf = &*self;
-        for (i, (name, info, ordinal)) in meta.into_iter().enumerate() {
+        for (name, info, ordinal, i) in meta {
             let Some(h) = shelf.held.get(i) else {
                 break;
             };
@@ -1794,7 +1798,7 @@ impl<'d> Shelf<'d> {
             };
             let data = match &h.data {
                 HeldData::Region(b) => ChildData::Borrowed(b),
-                HeldData::Owned(v, hashes) => ChildData::Held(v, hashes.clone()),
+                HeldData::Owned(v, hashes) => ChildData::Held(v, *hashes),
             };
             let before = cx.children.len();
             cx.child_with(name, info, data, parse);
@@ -1805,13 +1809,20 @@ impl<'d> Shelf<'d> {
             }
         }
         cx.credit = 0;
-        self.held.clear();
+    }
+
+    /// The container's end: the decoded bytes held are given back to the
+    /// input's count.
+    fn release(&mut self, cx: &mut Cx<'_>) {
         cx.budget.held_bytes = cx.budget.held_bytes.saturating_sub(self.bytes);
         self.bytes = 0;
     }
 }
 
 /// What [`Shelf::offer`] did with an entry.
+// Returned once per entry and taken apart at once: boxing the entry would
+// cost an allocation per entry for nothing.
+#[allow(clippy::large_enum_variant)]
 enum Offer<'s> {
     /// Held until the container's end.
     Held,
@@ -1937,8 +1948,10 @@ fn drive<'a>(
         tell_scanned(cx, &mut *c);
     }
     if !shelf.meta.is_empty() {
-        let n = shelf.meta.len();
         shelf.flush(cx, &mut slots);
+    }
+    if shelf.ever {
+        let n = shelf.held.len();
         cx.evidence(Evidence::strong(
             "cab-set-entries",
             format!(
@@ -1947,6 +1960,7 @@ fn drive<'a>(
             None,
         ));
     }
+    shelf.release(cx);
     let parsed = c.finish(end, &mut notes);
     cx.take_notes(&mut notes);
     (parsed, end)

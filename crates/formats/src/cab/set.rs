@@ -181,7 +181,7 @@ pub(super) fn arrange(
         // or entry of that name that is not lists nothing of these files).
         let found = prev
             .as_deref()
-            .and_then(|p| find(p))
+            .and_then(find)
             .is_some_and(|bytes| is_neighbour(&bytes, info, -1));
         let prev = prev.unwrap_or_default();
         let mut left = 0u64;
