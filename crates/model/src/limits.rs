@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 25);
+        assert_eq!(LIMITS.len(), 26);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 
