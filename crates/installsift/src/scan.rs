@@ -1615,13 +1615,17 @@ impl<'d> Shelf<'d> {
         let opened = cx.depth.saturating_add(1) <= l.max_depth;
         // A cabinet naming a neighbour, or an InstallShield cabinet (a
         // header or a volume: its set is paired by name).
+        // The header checks first (a few bytes), the handler table (what
+        // the child's scan will pick) only for a candidate.
         let set_cab = |b: &[u8]| {
-            opened
-                && match formats::sniff(b).map(|h| h.format) {
-                    Some(Format::Cab) => formats::cab::names_neighbours(b),
-                    Some(Format::InstallShield) => formats::installshield::is_cabinet(b),
-                    _ => false,
-                }
+            let want = if formats::cab::names_neighbours(b) {
+                Format::Cab
+            } else if formats::installshield::is_cabinet(b) {
+                Format::InstallShield
+            } else {
+                return false;
+            };
+            opened && formats::sniff(b).is_some_and(|h| h.format == want)
         };
         let held = match data {
             ChildData::Borrowed(b) if set_cab(b) => match region_in(whole, b) {
