@@ -20,7 +20,7 @@ seed() { # seed TARGET FILES...
     local d=$LOG/seeds-$1; shift
     mkdir -p "$d"; cp "$@" "$d"/ 2>/dev/null || true
 }
-seed scan "$C"/pe/*.exe "$C"/msi/*.msi "$C"/cab/*.cab "$C"/zip/*.zip "$C"/7z/*.7z "$C"/nested/* "$C"/malformed/* "$C"/traps/*
+seed scan "$C"/pe/*.exe "$C"/msi/*.msi "$C"/cab/*.cab "$C"/zip/*.zip "$C"/7z/*.7z "$C"/nested/* "$C"/malformed/* "$C"/traps/* "$C"/cab_set_in/set.tar "$C"/cab_set_in/set.zip "$C"/cab_set_in/set.7z
 seed pe "$C"/pe/*.exe "$C"/pe/*.dll
 seed cfb "$C"/msi/*.msi "$C"/msi/*.msm "$C"/malformed/*.msi
 seed cab "$C"/cab/*.cab "$C"/msi/*.cab "$C"/malformed/*.cab

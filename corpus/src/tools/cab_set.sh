@@ -14,7 +14,7 @@
 # Reference listings: `cabextract -d $d cabd_multi_basic_pt1.cab` (= 7zz x); `7zz x
 # split_a.cab` (cabextract 1.9 joins the set but drops f3: libmspack deletes every file
 # of the next cabinet's merged folder, taking them all for continued ones).
-# Needs: gcab, faketime, cabextract, 7zz, python3.
+# Needs: gcab, faketime, cabextract, 7zz, python3, genisoimage, zip, bsdtar, tar.
 # SPDX-License-Identifier: MIT OR Apache-2.0
 set -euo pipefail
 export LC_ALL=C TZ=UTC
@@ -24,7 +24,7 @@ SRC=$HERE/src
 REF=$HERE/reference
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/installsift-cabset.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-for c in gcab:gcab faketime:faketime cabextract:cabextract 7zz:7zip python3:python3; do
+for c in gcab:gcab faketime:faketime cabextract:cabextract 7zz:7zip python3:python3 genisoimage:genisoimage zip:zip bsdtar:libarchive-tools tar:tar; do
     command -v "${c%%:*}" >/dev/null || { echo "cab_set.sh: missing ${c%%:*} -- apt-get install ${c#*:}" >&2; exit 1; }
 done
 cd "$HERE"
@@ -67,4 +67,53 @@ d3=$(mktemp -d "$WORK"/ref.XXXXXX)
 tsv "$d3" > reference/cab_set__split_a.cab.tsv
 tsv "$WORK"/src | cmp -s - reference/cab_set__split_a.cab.tsv \
     || { echo "cab_set.sh: 7zz's split_a.cab listing is not the input files" >&2; exit 1; }
-echo "cab_set.sh: $(cat reference/cab_set__*.tsv | wc -l) files listed"
+
+# The same two sets as sibling entries of containers made by the real tools
+# (cab_set_in/): the cabinets side by side in `Disk1/`, as on an install medium.
+#   set.iso        genisoimage -J -R (Joliet and Rock Ridge names)
+#   set_plain.iso  genisoimage -l (ISO 9660 names only, upper case, no Joliet/RR)
+#   set.zip        zip -X (deflate), set.7z  7zz a (LZMA2, one solid block),
+#   set.tar        GNU tar (ustar, sorted, fixed owner and times)
+# Reference (`.recursive`: every level): the container extracted by bsdtar
+# (7zz for the 7z), then each set joined from the extracted files by
+# cabextract (multi_basic; its first cabinet) or 7zz (split_a.cab; cabextract
+# 1.9 drops f3.txt, see above), its files listed under the first cabinet's
+# path. The later cabinets list nothing (their files are the first's).
+rm -f reference/cab_set_in__*.tsv
+mkdir -p cab_set_in
+rm -rf "$WORK"/in && mkdir -p "$WORK"/in/Disk1
+cp cab_set/*.cab "$WORK"/in/Disk1/
+touch -d @1717200000 "$WORK"/in/Disk1/* "$WORK"/in/Disk1 "$WORK"/in
+(cd "$WORK"/in && faketime -f '2024-06-01 00:00:00' genisoimage -quiet -no-pad -J -R -V CABSET -o "$HERE"/cab_set_in/set.iso .)
+(cd "$WORK"/in && faketime -f '2024-06-01 00:00:00' genisoimage -quiet -no-pad -l -V CABSET -o "$HERE"/cab_set_in/set_plain.iso .)
+(cd "$WORK"/in && rm -f "$HERE"/cab_set_in/set.zip && zip -qX -r "$HERE"/cab_set_in/set.zip Disk1)
+(cd "$WORK"/in && rm -f "$HERE"/cab_set_in/set.7z && 7zz a -bd -bso0 -bsp0 "$HERE"/cab_set_in/set.7z Disk1)
+(cd "$WORK"/in && tar --sort=name --owner=0 --group=0 --numeric-owner --format=ustar -cf "$HERE"/cab_set_in/set.tar Disk1)
+for c in set.iso set_plain.iso set.zip set.7z set.tar; do
+    x=$(mktemp -d "$WORK"/x.XXXXXX)
+    case $c in
+        *.7z) 7zz x -bd -bso0 -bsp0 -y -o"$x" cab_set_in/$c ;;
+        *) bsdtar -xf cab_set_in/$c -C "$x" ;;
+    esac
+    {
+        tsv "$x"
+        (cd "$x" && find . -type f | sed 's|^\./||') | while IFS= read -r f; do
+            base=$(basename "$f" | tr 'A-Z' 'a-z')
+            case $base in cabd_multi_basic_pt1.cab | split_a.cab) ;; *) continue ;; esac
+            # Its directory's files under lower-case names: the set's cabinets
+            # name each other in lower case, and Windows (whose media these
+            # are) compares names without case; 7zz on Linux does not.
+            l=$(mktemp -d "$WORK"/l.XXXXXX)
+            for g in "$x/$(dirname "$f")"/*; do
+                cp "$g" "$l/$(basename "$g" | tr 'A-Z' 'a-z')"
+            done
+            j=$(mktemp -d "$WORK"/j.XXXXXX)
+            case $base in
+                cabd_multi_basic_pt1.cab) cabextract -q -d "$j" "$l/$base" ;;
+                split_a.cab) 7zz x -bd -bso0 -bsp0 -y -o"$j" "$l/$base" ;;
+            esac
+            tsv "$j" | sed "s|^|$f/|"
+        done
+    } | LC_ALL=C sort > reference/cab_set_in__$c.recursive.tsv
+done
+echo "cab_set.sh: $(cat reference/cab_set__*.tsv reference/cab_set_in__*.tsv | wc -l) files listed"

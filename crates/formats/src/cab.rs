@@ -226,9 +226,20 @@ pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opene
 
 /// Finds a cabinet of the same set by the name this one gives it
 /// (`szCabinetNext`, `szCabinetPrev`): its bytes, when the engine can see
-/// it (a file beside this one). The parser stays pure: it never looks for
-/// files itself.
-pub type Siblings<'r> = &'r dyn Fn(&str) -> Option<Vec<u8>>;
+/// it (a file beside this one, read; or a sibling entry of the container
+/// this cabinet is an entry of, borrowed). The parser stays pure: it never
+/// looks for files itself. Content decides: the bytes handed over must
+/// parse as the cabinet of the same set (`setID`) at the neighbouring
+/// index (`iCabinet`), or nothing is joined.
+pub type Siblings<'r, 'b> = &'r dyn Fn(&str) -> Option<std::borrow::Cow<'b, [u8]>>;
+
+/// Is this a cabinet of a set: one whose header names a previous or a
+/// next cabinet (`cfhdrPREV_CABINET`, `cfhdrNEXT_CABINET`)? The engine
+/// asks it of a container's entries to know which ones to hold until
+/// their siblings are met (a header read, no tables).
+pub fn names_neighbours(data: &[u8]) -> bool {
+    sniff(data) && le_u16(data, 30).is_some_and(|f| f & (FLAG_PREV | FLAG_NEXT) != 0)
+}
 
 /// [`open`] for a cabinet whose siblings the engine can hand over: a
 /// folder that continues into the next cabinets is joined with them
@@ -241,7 +252,7 @@ pub fn open_set<'a>(
     data: &'a [u8],
     opts: &Options<'_>,
     notes: &mut Notes,
-    siblings: Siblings<'_>,
+    siblings: Siblings<'_, '_>,
 ) -> Opened<'a> {
     walk_set(
         data,
@@ -267,15 +278,16 @@ fn walk_set<'a>(
     whole: &'a [u8],
     namer: Option<Namer<'a>>,
     notes: &mut Notes,
-    siblings: Option<(Siblings<'_>, u64)>,
+    siblings: Option<(Siblings<'_, '_>, u64)>,
 ) -> Opened<'a> {
     let mut info = CabInfo::default();
     let tables = read(whole, &mut info, notes).map(|mut t| {
         // Without siblings, every neighbour is "not found": the spanning
         // files and those of a folder begun elsewhere are missing.
-        let none = |_: &str| None;
-        let (find, max): (Siblings<'_>, u64) = siblings.unwrap_or((&none, 0));
-        let joined = set::arrange(&mut t, &info, find, max, notes);
+        let joined = match siblings {
+            Some((find, max)) => set::arrange(&mut t, &info, find, max, notes),
+            None => set::arrange(&mut t, &info, &|_| None, 0, notes),
+        };
         (t, joined)
     });
     match tables {

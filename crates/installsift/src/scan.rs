@@ -15,6 +15,7 @@ use crate::inputs::{self, Job, Skipped};
 use crate::report::{Check, EntryInfo, Evidence, Format, Node, NodeInfo, Report, ScanStats};
 use installsift_model::error::{io_to_error, Error, Result};
 use installsift_model::limits::Limits;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -131,6 +132,9 @@ pub(crate) enum ChildData<'a> {
     Overlapping(&'a [u8], Error),
     /// Bytes produced by a decoder, already hashed while they streamed.
     Owned(Vec<u8>, Hashes),
+    /// Such bytes, held by the engine past the entry (a cabinet of a set
+    /// waiting for its sibling entries, see [`Shelf`]).
+    Held(&'a [u8], Hashes),
     /// Bytes produced by a decoder, hashed while they streamed into a
     /// temporary file (a container above `max_buffered_entry`).
     Spilled(std::sync::Arc<Spilled>, Hashes),
@@ -283,6 +287,9 @@ struct Budget {
     /// The directory of the input, when it is a file: a cabinet of a set
     /// finds its sibling cabinets there (see [`pull_cab_set`]).
     dir: Option<std::path::PathBuf>,
+    /// Decoded bytes of set cabinets held by the containers being pulled
+    /// until their end ([`Limits::max_held_set_bytes`], see [`Shelf`]).
+    held_bytes: u64,
     /// An entry buffer done with, for the next entry to fill: its pages are
     /// already the process's, where a new allocation of that size would be
     /// mapped fresh (a page fault each) and unmapped again when freed.
@@ -335,6 +342,9 @@ pub(crate) struct Cx<'s> {
     path: &'s [String],
     depth: u32,
     container_entries: u64,
+    /// Entries admitted already when they were held (see [`Shelf`]):
+    /// the next [`Cx::admit`] calls take them without counting again.
+    credit: u64,
     stopped: bool,
     errors_omitted: u64,
     /// Evidence counted but not kept (see [`Cx::evidence`]).
@@ -433,6 +443,10 @@ impl<'s> Cx<'s> {
     /// Count one more entry against the limits; false (with an error on this
     /// node) when the container or the input is full.
     fn admit(&mut self) -> bool {
+        if self.credit > 0 {
+            self.credit -= 1;
+            return true;
+        }
         if self.stopped {
             return false;
         }
@@ -477,6 +491,18 @@ impl<'s> Cx<'s> {
         name: impl Into<String>,
         entry: EntryInfo,
         data: ChildData<'_>,
+    ) -> bool {
+        self.child_with(name, entry, data, None)
+    }
+
+    /// [`Cx::child`], the child parsed by `parse` (when given) instead of
+    /// its handler's parser.
+    fn child_with(
+        &mut self,
+        name: impl Into<String>,
+        entry: EntryInfo,
+        data: ChildData<'_>,
+        parse: Option<&ParseFn<'_>>,
     ) -> bool {
         let region = match &data {
             ChildData::Borrowed(bytes) if !bytes.is_empty() => Some(region_of(bytes)),
@@ -533,7 +559,7 @@ impl<'s> Cx<'s> {
                     ChildData::Overlapping(_, overlap) => Err(overlap),
                     _ => Ok(()),
                 };
-                scan_node(
+                scan_node_with(
                     self.scanner,
                     self.budget,
                     path,
@@ -542,10 +568,22 @@ impl<'s> Cx<'s> {
                     None,
                     Some(entry),
                     open,
+                    parse,
                 )
             }
+            ChildData::Held(bytes, hashes) => scan_node_with(
+                self.scanner,
+                self.budget,
+                path,
+                self.depth + 1,
+                bytes,
+                Some(hashes),
+                Some(entry),
+                Ok(()),
+                parse,
+            ),
             ChildData::Owned(bytes, hashes) => {
-                let node = scan_node(
+                let node = scan_node_with(
                     self.scanner,
                     self.budget,
                     path,
@@ -554,6 +592,7 @@ impl<'s> Cx<'s> {
                     Some(hashes),
                     Some(entry),
                     Ok(()),
+                    parse,
                 );
                 self.budget.recycle(bytes);
                 node
@@ -742,6 +781,7 @@ impl<'s> Cx<'s> {
             path,
             depth,
             container_entries: 0,
+            credit: 0,
             stopped: false,
             errors_omitted: 0,
             evidence_omitted: 0,
@@ -1326,15 +1366,20 @@ fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> forma
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);
     cx.take_notes(&mut notes);
-    conclude(cx, opened)
+    conclude(cx, data, opened)
 }
 
-/// [`pull`] for a cabinet given as a file: the cabinets of its set that
-/// lie beside it (same directory, name compared without case, as Windows
-/// does) are handed to the parser, which joins a folder that spans them
-/// ([`formats::cab::open_set`]). Each is read whole within
-/// `max_entry_size`.
-fn pull_cab_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
+/// [`pull`] with an opener that needs more than the node's bytes (a
+/// closure over the node's siblings).
+fn pull_with<'d>(
+    data: &'d [u8],
+    cx: &mut Cx<'_>,
+    open: impl FnOnce(
+        &'d [u8],
+        &formats::container::Options<'_>,
+        &mut formats::container::Notes,
+    ) -> formats::container::Opened<'d>,
+) -> formats::Parsed {
     use formats::container::{Notes, Options};
     let scanner = cx.scanner;
     let opts = Options {
@@ -1343,45 +1388,459 @@ fn pull_cab_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
         name: cx.path.last().map_or("", String::as_str),
         passwords: &scanner.passwords,
     };
+    let mut notes = Notes::default();
+    let opened = open(data, &opts, &mut notes);
+    cx.take_notes(&mut notes);
+    conclude(cx, data, opened)
+}
+
+/// [`pull`] for a cabinet given as a file: the cabinets of its set that
+/// lie beside it (same directory, name compared without case, as Windows
+/// does) are handed to the parser, which joins a folder that spans them
+/// ([`formats::cab::open_set`]). Each is read whole within
+/// `max_entry_size`.
+fn pull_cab_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
     let dir = cx.budget.dir.clone();
-    let max = scanner.limits.max_entry_size;
-    let find = move |name: &str| -> Option<Vec<u8>> {
-        // A name, not a path: no separators, no `..`.
-        if name.is_empty() || name.contains(['/', '\\']) || name == ".." {
-            return None;
-        }
-        let dir = dir.as_ref()?;
-        let entry = std::fs::read_dir(dir).ok()?.flatten().find(|e| {
-            e.file_name()
-                .to_str()
-                .is_some_and(|n| n.eq_ignore_ascii_case(name))
-        })?;
-        let meta = entry.metadata().ok()?;
-        if !meta.is_file() || meta.len() > max {
-            return None;
-        }
-        std::fs::read(entry.path()).ok()
+    let max = cx.scanner.limits.max_entry_size;
+    let find = |name: &str| read_sibling(dir.as_deref(), max, name);
+    pull_cab_with(data, cx, &find)
+}
+
+/// The file `name` in `dir` (compared without case), read whole when it
+/// is a regular file within `max` bytes.
+fn read_sibling(dir: Option<&Path>, max: u64, name: &str) -> Option<Cow<'static, [u8]>> {
+    // A name, not a path: no separators, no `..`.
+    if !plain_name(name) {
+        return None;
+    }
+    let entry = std::fs::read_dir(dir?).ok()?.flatten().find(|e| {
+        e.file_name()
+            .to_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case(name))
+    })?;
+    let meta = entry.metadata().ok()?;
+    if !meta.is_file() || meta.len() > max {
+        return None;
+    }
+    std::fs::read(entry.path()).ok().map(Cow::Owned)
+}
+
+/// A cabinet's neighbour's name as it names it: a name, never a path (no
+/// separators, not `..`).
+fn plain_name(name: &str) -> bool {
+    !(name.is_empty() || name.contains(['/', '\\']) || name == "." || name == "..")
+}
+
+/// Open a cabinet with its set's other cabinets found by `find`
+/// ([`formats::cab::open_set`]) and pull it.
+fn pull_cab_with(
+    data: &[u8],
+    cx: &mut Cx<'_>,
+    find: formats::cab::Siblings<'_, '_>,
+) -> formats::Parsed {
+    use formats::container::{Notes, Options};
+    let scanner = cx.scanner;
+    let opts = Options {
+        limits: &scanner.limits,
+        hashes: scanner.hashes,
+        name: cx.path.last().map_or("", String::as_str),
+        passwords: &scanner.passwords,
     };
     let mut notes = Notes::default();
-    let opened = formats::cab::open_set(data, &opts, &mut notes, &find);
+    let opened = formats::cab::open_set(data, &opts, &mut notes, find);
     cx.take_notes(&mut notes);
-    conclude(cx, opened)
+    conclude(cx, data, opened)
 }
 
 /// The node's conclusion from what opening it gave: a leaf's, or the
-/// container's once pulled to its end.
-fn conclude(cx: &mut Cx<'_>, opened: formats::container::Opened<'_>) -> formats::Parsed {
+/// container's once pulled to its end. `whole` is the node's bytes, which
+/// the container's regions lie in.
+fn conclude(
+    cx: &mut Cx<'_>,
+    whole: &[u8],
+    opened: formats::container::Opened<'_>,
+) -> formats::Parsed {
     use formats::container::Opened;
     match opened {
         Opened::Leaf(parsed) => parsed,
-        Opened::Container(c) => drive(cx, c).0,
+        Opened::Container(c) => drive(cx, whole, c).0,
     }
+}
+
+/// The cabinets of a set among one container's entries, held until the
+/// container's end so that each finds its sibling entries (ARCHITECTURE.md,
+/// "Cabinet sets"). An entry is held when it is a cabinet whose header
+/// names a neighbour ([`formats::cab::names_neighbours`]) and the engine
+/// would open it (depth). A cabinet lying in the node's own bytes is held
+/// as that region (no copy); one decoded from the container is kept,
+/// within [`Limits::max_held_set_bytes`] per input. Every entry's name is
+/// noted (a hash of its directory and name, without case, as Windows
+/// compares them), with its region when it has one, so a neighbour that is
+/// an entry but not a cabinet of the set is found and refused as on disk.
+/// Held entries are admitted when held, and scanned after the container's
+/// last entry (or before a limit stops it, or before an entry that copies
+/// one of them), in the order met: they are its last children.
+struct Shelf<'d> {
+    held: Vec<HeldCab<'d>>,
+    /// The held entries not scanned yet: name, info, entry number (for
+    /// the container's `Data::Copy`) and index in `held`.
+    meta: Vec<(String, EntryInfo, usize, usize)>,
+    /// Every entry of the container by hashed (directory, name).
+    names: HashMap<u64, Sib<'d>>,
+    keys: std::collections::hash_map::RandomState,
+    /// Decoded bytes held (counted in `Budget::held_bytes`).
+    bytes: u64,
+    /// Whether anything was held in this container (entry numbers then no
+    /// longer equal child indices).
+    ever: bool,
+}
+
+/// A held cabinet: its bytes, its directory in the container (where its
+/// neighbours are looked for), its name, and whether it is an
+/// InstallShield one. Kept to the container's end (a cabinet scanned
+/// early, before a copy of it, is still a sibling of the later ones).
+struct HeldCab<'d> {
+    data: HeldData<'d>,
+    dir: String,
+    name: String,
+    installshield: bool,
+}
+
+/// What an InstallShield cabinet held is in its directory's sets.
+enum IsRole {
+    /// In no set: opened alone (its handler's parser).
+    Alone,
+    /// A set's header, with its volumes (number, held index).
+    Header(Vec<(u32, usize)>),
+    /// A data volume of the set whose header is this entry.
+    Volume(String),
+}
+
+enum HeldData<'d> {
+    /// A region of the container's node.
+    Region(&'d [u8]),
+    /// Decoded bytes, with the hashes computed as they streamed.
+    Owned(Vec<u8>, Hashes),
+}
+
+impl HeldData<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            HeldData::Region(b) => b,
+            HeldData::Owned(v, _) => v,
+        }
+    }
+}
+
+/// What an entry's name finds in a [`Shelf`].
+#[derive(Clone, Copy)]
+enum Sib<'d> {
+    /// The held cabinet at this index.
+    Held(usize),
+    /// An entry that is a region of the container's node.
+    Region(&'d [u8]),
+    /// An entry whose bytes were not kept (not a cabinet of a set).
+    Gone,
+}
+
+/// Where `part` lies in `whole`, as a slice of `whole` (so it outlives
+/// the container that lent it), when it does.
+fn region_in<'d>(whole: &'d [u8], part: &[u8]) -> Option<&'d [u8]> {
+    let start = (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)?;
+    whole.get(start..start.checked_add(part.len())?)
+}
+
+/// An entry's directory and name in a container (`/`-separated).
+fn split_name(name: &str) -> (&str, &str) {
+    name.rsplit_once('/').unwrap_or(("", name))
+}
+
+impl<'d> Shelf<'d> {
+    fn new() -> Self {
+        Shelf {
+            held: Vec::new(),
+            meta: Vec::new(),
+            names: HashMap::new(),
+            keys: std::collections::hash_map::RandomState::new(),
+            bytes: 0,
+            ever: false,
+        }
+    }
+
+    fn key(&self, dir: &str, name: &str) -> u64 {
+        use std::hash::{BuildHasher, Hasher as _};
+        let mut h = self.keys.build_hasher();
+        for b in dir.bytes() {
+            h.write_u8(b.to_ascii_lowercase());
+        }
+        h.write_u8(b'/');
+        for b in name.bytes() {
+            h.write_u8(b.to_ascii_lowercase());
+        }
+        h.finish()
+    }
+
+    /// The bytes of the entry `name` in `dir`, for a held cabinet's set.
+    fn find<'s>(&'s self, dir: &str, name: &str) -> Option<Cow<'s, [u8]>> {
+        if !plain_name(name) {
+            return None;
+        }
+        match self.names.get(&self.key(dir, name))? {
+            Sib::Held(j) => self.held.get(*j).map(|c| Cow::Borrowed(c.data.bytes())),
+            Sib::Region(b) => Some(Cow::Borrowed(*b)),
+            // Present, but its bytes were not kept: not a cabinet of a set.
+            Sib::Gone => Some(Cow::Borrowed(&[][..])),
+        }
+    }
+
+    fn note(&mut self, name: &str, sib: Sib<'d>) {
+        let (dir, base) = split_name(name);
+        let k = self.key(dir, base);
+        self.names.entry(k).or_insert(sib);
+    }
+
+    /// Hold entry number `ordinal` when it is a cabinet of a set the
+    /// engine will open (admitted here, against the entry limits);
+    /// otherwise hand it back, its name noted.
+    fn offer<'s>(
+        &mut self,
+        cx: &mut Cx<'_>,
+        whole: &'d [u8],
+        ordinal: usize,
+        name: String,
+        mut info: EntryInfo,
+        data: ChildData<'s>,
+    ) -> Offer<'s> {
+        let l = &cx.scanner.limits;
+        let opened = cx.depth.saturating_add(1) <= l.max_depth;
+        // A cabinet naming a neighbour, or an InstallShield cabinet (a
+        // header or a volume: its set is paired by name).
+        // The header checks first (a few bytes), the handler table (what
+        // the child's scan will pick) only for a candidate.
+        let set_cab = |b: &[u8]| {
+            let want = if formats::cab::names_neighbours(b) {
+                Format::Cab
+            } else if formats::installshield::is_cabinet(b) {
+                Format::InstallShield
+            } else {
+                return false;
+            };
+            opened && formats::sniff(b).is_some_and(|h| h.format == want)
+        };
+        let held = match data {
+            ChildData::Borrowed(b) if set_cab(b) => match region_in(whole, b) {
+                Some(r) => HeldData::Region(r),
+                None => {
+                    // A region of a buffer of the container's own: copied.
+                    let len = b.len() as u64;
+                    if !self.room(cx, len, &mut info) {
+                        self.note(&name, Sib::Gone);
+                        return Offer::Back(name, info, ChildData::Borrowed(b));
+                    }
+                    HeldData::Owned(b.to_vec(), hash_bytes(cx.scanner.hashes, b))
+                }
+            },
+            ChildData::Owned(v, hashes) if set_cab(&v) => {
+                if !self.room(cx, v.len() as u64, &mut info) {
+                    self.note(&name, Sib::Gone);
+                    return Offer::Back(name, info, ChildData::Owned(v, hashes));
+                }
+                HeldData::Owned(v, hashes)
+            }
+            ChildData::Spilled(s, hashes) => {
+                if set_cab(&s.map) {
+                    info = info.with_error(Error::limit(
+                        installsift_model::Limit::MaxBufferedEntry,
+                        "a cabinet of a set above max_buffered_entry is opened alone, not held for its sibling entries",
+                    ));
+                }
+                self.note(&name, Sib::Gone);
+                return Offer::Back(name, info, ChildData::Spilled(s, hashes));
+            }
+            other => {
+                let sib = match &other {
+                    ChildData::Borrowed(b) | ChildData::Overlapping(b, _) => {
+                        region_in(whole, b).map_or(Sib::Gone, Sib::Region)
+                    }
+                    _ => Sib::Gone,
+                };
+                self.note(&name, sib);
+                return Offer::Back(name, info, other);
+            }
+        };
+        if !cx.admit() {
+            if let HeldData::Owned(v, _) = &held {
+                let len = v.len() as u64;
+                cx.budget.held_bytes = cx.budget.held_bytes.saturating_sub(len);
+                self.bytes = self.bytes.saturating_sub(len);
+            }
+            return Offer::Stopped;
+        }
+        let (dir, _) = split_name(&name);
+        let installshield = formats::installshield::is_cabinet(held.bytes());
+        let index = self.held.len();
+        self.held.push(HeldCab {
+            data: held,
+            dir: dir.to_owned(),
+            name: name.clone(),
+            installshield,
+        });
+        self.note(&name, Sib::Held(index));
+        self.meta.push((name, info, ordinal, index));
+        self.ever = true;
+        Offer::Held
+    }
+
+    /// What each held InstallShield cabinet is in the sets of its
+    /// directory (paired by name as unshield does, one pass per
+    /// directory), by held index.
+    fn installshield_roles(&self) -> Vec<IsRole> {
+        let mut roles: Vec<IsRole> = self.held.iter().map(|_| IsRole::Alone).collect();
+        let mut by_dir: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, h) in self.held.iter().enumerate() {
+            if h.installshield {
+                by_dir.entry(h.dir.as_str()).or_default().push(i);
+            }
+        }
+        for held in by_dir.values() {
+            let parts: Vec<(&str, &[u8])> = held
+                .iter()
+                .filter_map(|&i| {
+                    let h = self.held.get(i)?;
+                    Some((split_name(&h.name).1, h.data.bytes()))
+                })
+                .collect();
+            if parts.len() != held.len() {
+                continue;
+            }
+            for (h, vols) in formats::installshield::cabinet_sets(&parts) {
+                let (Some(&hi), Some(head)) =
+                    (held.get(h), held.get(h).and_then(|&i| self.held.get(i)))
+                else {
+                    continue;
+                };
+                let vols: Vec<(u32, usize)> = vols
+                    .into_iter()
+                    .filter_map(|(n, v)| Some((n, *held.get(v)?)))
+                    .collect();
+                for &(_, vi) in &vols {
+                    if vi != hi {
+                        if let Some(r) = roles.get_mut(vi) {
+                            *r = IsRole::Volume(head.name.clone());
+                        }
+                    }
+                }
+                if let Some(r) = roles.get_mut(hi) {
+                    *r = IsRole::Header(vols);
+                }
+            }
+        }
+        roles
+    }
+
+    /// Count `len` decoded bytes as held, when the limit allows; else an
+    /// error on the entry, which is then opened alone.
+    fn room(&mut self, cx: &mut Cx<'_>, len: u64, info: &mut EntryInfo) -> bool {
+        let max = cx.scanner.limits.max_held_set_bytes;
+        let spent = cx.budget.held_bytes.saturating_add(len);
+        if spent > max {
+            info.add_error(Error::limit(
+                installsift_model::Limit::MaxHeldSetBytes,
+                format!(
+                    "a cabinet of a set ({len} bytes) is opened alone, not held for its sibling entries: the input holds {} bytes of set cabinets already, the limit is {max}",
+                    cx.budget.held_bytes
+                ),
+            ));
+            return false;
+        }
+        cx.budget.held_bytes = spent;
+        self.bytes = self.bytes.saturating_add(len);
+        true
+    }
+
+    /// Scan the held cabinets, in the order met, each opened with the
+    /// held and noted entries of its directory as its set's siblings;
+    /// record the child index of each entry number in `placed`.
+    fn flush(&mut self, cx: &mut Cx<'_>, placed: &mut [Option<usize>]) {
+        let meta = std::mem::take(&mut self.meta);
+        cx.credit = meta.len() as u64;
+        let roles = self.installshield_roles();
+        let shelf = &*self;
+        for (name, info, ordinal, i) in meta {
+            let Some(h) = shelf.held.get(i) else {
+                break;
+            };
+            let dir = h.dir.as_str();
+            let find = |n: &str| shelf.find(dir, n);
+            let ms = |d: &[u8], cx: &mut Cx<'_>| pull_cab_with(d, cx, &find);
+            let role = roles.get(i).unwrap_or(&IsRole::Alone);
+            let header = |d: &[u8], cx: &mut Cx<'_>| {
+                let IsRole::Header(vols) = role else {
+                    return pull(d, cx, formats::installshield::open);
+                };
+                let volumes: Vec<(u32, &[u8])> = vols
+                    .iter()
+                    .filter_map(|&(n, j)| Some((n, shelf.held.get(j)?.data.bytes())))
+                    .collect();
+                pull_with(d, cx, |d, opts, notes| {
+                    formats::installshield::open_cabinet_set(d, volumes, opts, notes)
+                })
+            };
+            let volume = |d: &[u8], cx: &mut Cx<'_>| {
+                let IsRole::Volume(head) = role else {
+                    return pull(d, cx, formats::installshield::open);
+                };
+                pull_with(d, cx, |d, _, notes| {
+                    formats::installshield::open_volume_of_set(d, head, notes)
+                })
+            };
+            let parse: Option<&ParseFn<'_>> = match (h.installshield, role) {
+                (false, _) => Some(&ms),
+                (true, IsRole::Header(_)) => Some(&header),
+                (true, IsRole::Volume(_)) => Some(&volume),
+                (true, IsRole::Alone) => None,
+            };
+            let data = match &h.data {
+                HeldData::Region(b) => ChildData::Borrowed(b),
+                HeldData::Owned(v, hashes) => ChildData::Held(v, *hashes),
+            };
+            let before = cx.children.len();
+            cx.child_with(name, info, data, parse);
+            if cx.children.len() > before {
+                if let Some(p) = placed.get_mut(ordinal) {
+                    *p = Some(before);
+                }
+            }
+        }
+        cx.credit = 0;
+    }
+
+    /// The container's end: the decoded bytes held are given back to the
+    /// input's count.
+    fn release(&mut self, cx: &mut Cx<'_>) {
+        cx.budget.held_bytes = cx.budget.held_bytes.saturating_sub(self.bytes);
+        self.bytes = 0;
+    }
+}
+
+/// What [`Shelf::offer`] did with an entry.
+// Returned once per entry and taken apart at once: boxing the entry would
+// cost an allocation per entry for nothing.
+#[allow(clippy::large_enum_variant)]
+enum Offer<'s> {
+    /// Held until the container's end.
+    Held,
+    /// Not held: the entry, for the loop to place now.
+    Back(String, EntryInfo, ChildData<'s>),
+    /// It was to be held, and the limits stopped the container.
+    Stopped,
 }
 
 /// Pull every entry of `c` into the node of `cx` (see [`pull`]): the
 /// container's conclusion, and whether the limits stopped the pulling.
 fn drive<'a>(
     cx: &mut Cx<'_>,
+    whole: &[u8],
     mut c: Box<dyn formats::container::Container + 'a>,
 ) -> (formats::Parsed, formats::container::End) {
     use formats::container::{Decoded, End, Entry, Notes};
@@ -1390,12 +1849,18 @@ fn drive<'a>(
     // Children of this node before the container's first entry (a spliced
     // container's entries follow those its parent gave before it).
     let base = cx.children.len();
+    // Cabinets of a set held to the container's end, and the child index
+    // each entry became (entry number → index; see `Shelf`).
+    let mut shelf = Shelf::new();
+    let mut slots: Vec<Option<usize>> = Vec::new();
     loop {
         let Some(Entry { name, info, data }) = c.next_entry(&mut notes) else {
             cx.take_notes(&mut notes);
             break;
         };
         cx.take_notes(&mut notes);
+        let ordinal = slots.len();
+        slots.push(Some(cx.children.len()));
         // A spliced container is pulled to its end (and dropped) first:
         // nothing of this entry then borrows the container, which is free
         // to be told its conclusion.
@@ -1403,7 +1868,7 @@ fn drive<'a>(
         // A spliced container is pulled, and a region with its own parser
         // opened, inside a call that consumes them: nothing of this entry
         // then borrows the container, which is free to be told the outcome.
-        let placed = place_special(cx, took, name, info);
+        let placed = place_special(cx, whole, took, name, info);
         let (taken, name, mut info) = match placed {
             Ok(t) => t,
             Err(done) => {
@@ -1429,7 +1894,16 @@ fn drive<'a>(
         };
         let data = match taken {
             Taken::Copy(of) => {
-                if !cx.child_copy(name, info, base + of) {
+                // A copy of a held cabinet: the held ones are scanned now.
+                if shelf.ever && matches!(slots.get(of), Some(None)) {
+                    shelf.flush(cx, &mut slots);
+                }
+                let index = if shelf.ever {
+                    slots.get(of).copied().flatten().unwrap_or(usize::MAX)
+                } else {
+                    base + of
+                };
+                if !cx.child_copy(name, info, index) {
                     end = End::Stopped;
                     break;
                 }
@@ -1458,12 +1932,39 @@ fn drive<'a>(
                 data
             }
         };
+        let (name, info, data) = match shelf.offer(cx, whole, ordinal, name, info, data) {
+            Offer::Back(name, info, data) => (name, info, data),
+            Offer::Held => {
+                if let Some(p) = slots.get_mut(ordinal) {
+                    *p = None;
+                }
+                continue;
+            }
+            Offer::Stopped => {
+                end = End::Stopped;
+                break;
+            }
+        };
         if !cx.child(name, info, data) {
             end = End::Stopped;
             break;
         }
         tell_scanned(cx, &mut *c);
     }
+    if !shelf.meta.is_empty() {
+        shelf.flush(cx, &mut slots);
+    }
+    if shelf.ever {
+        let n = shelf.held.len();
+        cx.evidence(Evidence::strong(
+            "cab-set-entries",
+            format!(
+                "{n} cabinets of a set among the entries: opened with their sibling entries as their set, after the container's other entries"
+            ),
+            None,
+        ));
+    }
+    shelf.release(cx);
     let parsed = c.finish(end, &mut notes);
     cx.take_notes(&mut notes);
     (parsed, end)
@@ -1541,6 +2042,7 @@ enum Special {
 #[allow(clippy::type_complexity)]
 fn place_special<'s>(
     cx: &mut Cx<'_>,
+    whole: &[u8],
     took: Took<'s>,
     name: String,
     info: EntryInfo,
@@ -1550,11 +2052,11 @@ fn place_special<'s>(
             // Handed to the child's parse (at most once), unless the engine
             // does not open the child.
             let pending = std::cell::RefCell::new(Some(child));
-            let parse = |_: &[u8], cx: &mut Cx<'_>| match pending.borrow_mut().take() {
+            let parse = |d: &[u8], cx: &mut Cx<'_>| match pending.borrow_mut().take() {
                 Some(child) => {
                     let formats::container::Preopened { mut notes, opened } = *child;
                     cx.take_notes(&mut notes);
-                    conclude(cx, opened)
+                    conclude(cx, d, opened)
                 }
                 None => formats::Parsed {
                     format: Format::Unknown,
@@ -1567,7 +2069,7 @@ fn place_special<'s>(
         }
         Took::Plain(t) => Ok((t, name, info)),
         Took::Splice(sub) => {
-            let (parsed, end) = drive(cx, sub);
+            let (parsed, end) = drive(cx, whole, sub);
             Err(Box::new(Special::Spliced(parsed, end)))
         }
     }

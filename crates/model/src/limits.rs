@@ -261,6 +261,15 @@ limits! {
     /// Past it, the folder is not joined: its spanning files are missing
     /// with a limit error. Default 256 (Windows 95 shipped on 28).
     max_cabinets_per_set (MaxCabinetsPerSet): u64 = 256, "256", "cabinets of a set joined to list a folder that spans them";
+    /// Decoded bytes of cabinets of a set, entries of a container, held
+    /// by the engine until that container's end so that each can be joined
+    /// with its sibling entries (a cabinet lying in the container's own
+    /// bytes, as on an ISO or in a tar, is a region of it and costs
+    /// nothing here). Counted per input, over every container being
+    /// pulled. Past it, a cabinet of a set is opened at once, alone: its
+    /// spanning files are missing, and it carries a limit error.
+    /// Default 256 MiB.
+    max_held_set_bytes (MaxHeldSetBytes): u64 = 256 << 20, "256 MiB", "decoded bytes of a set's cabinets, entries of a container, held until its end to be joined with their sibling entries";
     /// Nesting depth of directory entries in a xar table of contents, and
     /// of folders above a file in an HFS+ catalog. Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents or an HFS+ catalog";
@@ -312,7 +321,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 25);
+        assert_eq!(LIMITS.len(), 26);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

@@ -125,6 +125,39 @@ fn cab_setups_list_their_records_and_the_cabinet_as_unshield_does() {
     assert_eq!(record_names(&ext)[0], "Disk1\\clam.exe");
 }
 
+/// The same set (data1.hdr + data1.cab + data2.cab) as sibling entries of
+/// an ISO made by genisoimage (corpus/cab_set_in/installshield_set.iso):
+/// the header entry lists every file as unshield does on the files the ISO
+/// holds, unpacked from the volumes beside it; the volumes list nothing and
+/// say where their files are. (Before, the header alone listed its files
+/// in metadata only, and each volume was a data volume of nothing.)
+#[test]
+fn a_cabinet_set_on_a_medium_is_joined_from_its_sibling_entries() {
+    let root = Scanner::new()
+        .scan_path(&corpus().join("cab_set_in/installshield_set.iso"))
+        .expect("scan")
+        .root;
+    assert_eq!(root.info.format, Format::Iso);
+    let hdr = child(&root, "Disk1/data1.hdr");
+    assert_eq!(hdr.info.format, Format::InstallShield);
+    assert!(hdr.info.errors.is_empty(), "{:?}", hdr.info.errors);
+    let want = read_tsv("cab_set_in__installshield_set.iso.unshield.tsv");
+    assert_eq!(want.len(), 20);
+    assert_eq!(files(hdr), want);
+    for v in ["Disk1/data1.cab", "Disk1/data2.cab"] {
+        let n = child(&root, v);
+        assert!(files(n).is_empty(), "{v}");
+        assert!(n.info.errors.is_empty(), "{v}: {:?}", n.info.errors);
+        assert!(
+            n.info.evidence.iter().any(|e| e
+                .detail
+                .contains("listed (and unpacked) under `Disk1/data1.hdr`")),
+            "{v}: {:?}",
+            n.info.evidence
+        );
+    }
+}
+
 #[test]
 fn msi_setups_decrypt_the_msi_and_list_its_files_as_msiextract_does() {
     for (exe, records) in [

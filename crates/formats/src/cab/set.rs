@@ -18,11 +18,13 @@
 //!   the files of the later cabinets that lie in it are listed here, under
 //!   their own names. Files beginning in this cabinet are listed by it;
 //! - the files of a first folder that begins in the previous cabinet are
-//!   that cabinet's to list when it is present (nothing is listed twice),
+//!   that cabinet's to list when it is present, read as the cabinet before
+//!   this one of the same set (nothing is listed twice),
 //!   and `Missing` with an `unsupported` error naming it when it is not
 //!   (decoding them from the middle of their folder would give wrong bytes);
-//! - when a cabinet of the chain is not found, is not of the same set,
-//!   names one already in the chain, or the chain passes
+//! - when a cabinet of the chain is not found, is not a cabinet, is not of
+//!   the same set or not at the next index (`iCabinet`), names one already
+//!   in the chain, or the chain passes
 //!   [`max_cabinets_per_set`](installsift_model::Limits::max_cabinets_per_set),
 //!   nothing is joined: the spanning files are missing, the error says why.
 
@@ -135,6 +137,15 @@ impl Builder {
     }
 }
 
+/// Do `bytes` read as the cabinet `step` places from this one (`-1`: the
+/// previous) in the same set?
+fn is_neighbour(bytes: &[u8], info: &CabInfo, step: i32) -> bool {
+    let mut other = CabInfo::default();
+    read(bytes, &mut other, &mut Notes::default()).is_some()
+        && other.set_id == info.set_id
+        && i32::from(other.cabinet_index) == i32::from(info.cabinet_index) + step
+}
+
 fn spans_prev(folder: u16) -> bool {
     matches!(
         folder,
@@ -154,7 +165,7 @@ fn spans_next(folder: u16) -> bool {
 pub(super) fn arrange(
     t: &mut Tables<'_>,
     info: &CabInfo,
-    find: Siblings<'_>,
+    find: Siblings<'_, '_>,
     max_cabinets: u64,
     notes: &mut Notes,
 ) -> Option<Joined> {
@@ -165,7 +176,13 @@ pub(super) fn arrange(
     let from_prev = t.files.iter().any(|f| spans_prev(f.folder));
     if from_prev {
         let prev = info.prev_cabinet.as_ref().map(|l| l.cabinet.clone());
-        let found = prev.as_deref().is_some_and(|p| find(p).is_some());
+        // Content decides: the previous cabinet counts as present only when
+        // it reads as the cabinet before this one in the same set (a file
+        // or entry of that name that is not lists nothing of these files).
+        let found = prev
+            .as_deref()
+            .and_then(find)
+            .is_some_and(|bytes| is_neighbour(&bytes, info, -1));
         let prev = prev.unwrap_or_default();
         let mut left = 0u64;
         for f in t.files.iter_mut() {
@@ -260,6 +277,18 @@ pub(super) fn arrange(
                 Error::malformed(format!(
                     "the next cabinet `{name}` is of set {:#06x}, this one of {:#06x}; folder {last} not joined",
                     next_info.set_id, info.set_id
+                )),
+            );
+        }
+        let want = u32::from(info.cabinet_index)
+            .saturating_add(u32::try_from(chain.len()).unwrap_or(u32::MAX))
+            .saturating_add(1);
+        if u32::from(next_info.cabinet_index) != want {
+            return fail(
+                notes,
+                Error::malformed(format!(
+                    "the next cabinet `{name}` is cabinet {} of its set, {want} expected; folder {last} not joined",
+                    next_info.cabinet_index
                 )),
             );
         }

@@ -305,25 +305,38 @@ impl Container for LauncherWalk<'_> {
 /// header) and its volume records `<prefix><n>.cab` (number, record), as
 /// unshield pairs them by name.
 fn cabinet_sets(records: &[Record<'_>]) -> HashMap<usize, Vec<(u32, usize)>> {
+    sets_among(records.iter().map(|r| {
+        let plain = r.obfuscation == Obfuscation::None && !r.zlib;
+        (r.name.as_str(), plain.then_some(r.data))
+    }))
+}
+
+/// The cabinet sets among named parts (a launcher's records, the entries
+/// of one directory of a container), by name as unshield pairs them:
+/// header part → its volumes (number, part), sorted. A part whose bytes
+/// are `None` (obfuscated, compressed) takes no part.
+pub(crate) fn sets_among<'n>(
+    parts: impl Iterator<Item = (&'n str, Option<&'n [u8]>)>,
+) -> HashMap<usize, Vec<(u32, usize)>> {
     // Volumes by lowercase prefix, in one pass (records can be many).
     let mut by_prefix: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
     // Header candidates by prefix: (is `.hdr`, record index).
     let mut headers: HashMap<String, (bool, usize)> = HashMap::new();
-    for (j, r) in records.iter().enumerate() {
-        if r.obfuscation != Obfuscation::None || r.zlib || !cabinet::sniff(r.data) {
+    for (j, (name, data)) in parts.enumerate() {
+        let Some(data) = data.filter(|d| cabinet::sniff(d)) else {
             continue;
-        }
-        let Some((prefix, n)) = volume_number(&r.name) else {
+        };
+        let Some((prefix, n)) = volume_number(name) else {
             continue;
         };
         let prefix = prefix.to_ascii_lowercase();
-        let is_hdr = r.name.to_ascii_lowercase().ends_with(".hdr");
-        if !is_hdr && cabinet::sniff_volume(r.data) {
+        let is_hdr = name.to_ascii_lowercase().ends_with(".hdr");
+        if !is_hdr && cabinet::sniff_volume(data) {
             by_prefix.entry(prefix.clone()).or_default().push((n, j));
         }
         // unshield reads `<prefix>1.hdr`, else `<prefix>1.cab` (version 5
         // cabinets carry their header).
-        if n == 1 && cabinet::has_descriptor(r.data) {
+        if n == 1 && cabinet::has_descriptor(data) {
             let slot = headers.entry(prefix).or_insert((is_hdr, j));
             if is_hdr && !slot.0 {
                 *slot = (true, j);

@@ -79,6 +79,47 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
     }
 }
 
+/// Is this an InstallShield cabinet (a header, a header with its data, or
+/// a data volume): a part of a set the engine may have to pair with its
+/// sibling entries?
+pub fn is_cabinet(data: &[u8]) -> bool {
+    cabinet::sniff(data)
+}
+
+/// The cabinet sets among the entries of one directory (name, bytes), as
+/// unshield pairs them (`<prefix>1.hdr`, else `<prefix>1.cab` carrying a
+/// header, with the data volumes `<prefix>N.cab`): header entry → its
+/// volumes (number, entry), sorted. The engine uses it for cabinets that
+/// are sibling entries of a container, as the launcher does for its records.
+pub fn cabinet_sets(
+    parts: &[(&str, &[u8])],
+) -> std::collections::HashMap<usize, Vec<(u32, usize)>> {
+    launcher::sets_among(parts.iter().map(|&(n, d)| (n, Some(d))))
+}
+
+/// A cabinet header with the data volumes of its set (see
+/// [`cabinet_sets`]): every file is an entry, unpacked where its volume is
+/// among `volumes`.
+pub fn open_cabinet_set<'a>(
+    header: &'a [u8],
+    volumes: Vec<(u32, &'a [u8])>,
+    opts: &Options<'_>,
+    notes: &mut Notes,
+) -> Opened<'a> {
+    cabinet::open_set(
+        header,
+        volumes,
+        opts.limits.max_entries_per_container,
+        notes,
+    )
+}
+
+/// A data volume of a set whose header is the sibling entry `header`: its
+/// files are listed (and unpacked) there, so it lists none.
+pub fn open_volume_of_set<'a>(data: &'a [u8], header: &str, notes: &mut Notes) -> Opened<'a> {
+    cabinet::open_volume_of_set(data, header, notes)
+}
+
 /// InstallShield facts of a node: a launcher overlay's records, or a cabinet.
 #[derive(Debug, Clone, serde::Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

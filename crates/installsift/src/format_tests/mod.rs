@@ -4,6 +4,7 @@
 
 mod amplification;
 mod cab;
+mod cab_set;
 mod carve;
 mod cfb;
 mod chm;

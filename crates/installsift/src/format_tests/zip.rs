@@ -9,7 +9,7 @@ use installsift_formats::zip::*;
 
 /// A stored zip of these entries, written by hand (names may repeat):
 /// local headers, central records, end record.
-fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut central = Vec::new();
     for (name, data) in entries {
