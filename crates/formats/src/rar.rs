@@ -44,6 +44,7 @@ use installsift_model::error::{context, Error};
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format, Limit};
 use serde::Serialize;
 
+mod lz;
 mod unpack3;
 mod unpack5;
 use unpack3::Unpack3;
@@ -171,9 +172,9 @@ impl Container for Walk<'_> {
         };
         // A solid stream goes on only from a file decoded to its end.
         let finished = if self.info.rar_version == 5 {
-            self.unpack.as_ref().is_some_and(|u| u.finished)
+            self.unpack.as_ref().is_some_and(Unpack5::finished)
         } else {
-            self.unpack3.as_ref().is_some_and(|u| u.finished)
+            self.unpack3.as_ref().is_some_and(Unpack3::finished)
         };
         self.chain = read.is_ok() && finished;
         let what = format!("RAR entry `{name}` (data at offset {at})");

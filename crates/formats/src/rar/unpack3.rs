@@ -43,7 +43,8 @@
 //! up. The PPMd model's memory is what the block declares (at most
 //! 256 MiB), checked by the caller against `max_dictionary`.
 
-use super::unpack5::{copy_out, Bits, Code};
+use super::lz::Lz;
+use super::unpack5::{Bits, Code};
 use installsift_model::error::LimitAt;
 use installsift_model::Limit;
 use ppmd_rust::Ppmd7aDecoder;
@@ -177,11 +178,8 @@ impl Read for PpmIn<'_> {
 /// A RAR 2.9 decoder: the window, distances, tables, programs and PPMd
 /// model that solid files share, and the state of the file being decoded.
 pub(crate) struct Unpack3<'a> {
-    /// The window: its length is a power of two that grows with what is
-    /// decoded, up to [`WINDOW`]; once full it is a ring.
-    win: Vec<u8>,
-    /// Bytes decoded since the stream began.
-    pos: u64,
+    /// The window (at most 4 MiB) and the file's output.
+    lz: Lz,
     old: [u64; 4],
     last_dist: u64,
     last_len: u64,
@@ -203,21 +201,9 @@ pub(crate) struct Unpack3<'a> {
     last_program: usize,
     // The file being decoded.
     filters: VecDeque<Filter>,
-    /// Position where the file began.
-    file_start: u64,
-    /// Position up to which bytes went to the output.
-    written: u64,
-    /// The file's declared size.
-    size: u64,
-    /// Bytes handed out for the file.
-    emitted: u64,
     bit: u64,
     /// The file's data ended (end-of-file code, or the packed data ran out).
     input_done: bool,
-    /// The file's stream was decoded to its end and written out.
-    pub(crate) finished: bool,
-    out: Vec<u8>,
-    out_at: usize,
 }
 
 impl<'a> Unpack3<'a> {
@@ -225,8 +211,7 @@ impl<'a> Unpack3<'a> {
     /// `max_ppm` bytes of model memory.
     pub(crate) fn new(max_ppm: u64) -> Unpack3<'a> {
         Unpack3 {
-            win: Vec::new(),
-            pos: 0,
+            lz: Lz::new(WINDOW),
             old: [u64::MAX; 4],
             last_dist: u64::MAX,
             last_len: 0,
@@ -242,21 +227,14 @@ impl<'a> Unpack3<'a> {
             programs: Vec::new(),
             last_program: 0,
             filters: VecDeque::new(),
-            file_start: 0,
-            written: 0,
-            size: 0,
-            emitted: 0,
             bit: 0,
             input_done: false,
-            finished: false,
-            out: Vec::new(),
-            out_at: 0,
         }
     }
 
     /// Bytes decoded since the stream began (a solid file's history).
     pub(crate) fn history(&self) -> u64 {
-        self.pos
+        self.lz.pos
     }
 
     /// Get ready for the next file of `size` bytes (the window, distances,
@@ -264,15 +242,14 @@ impl<'a> Unpack3<'a> {
     /// filters never cross files).
     pub(crate) fn start_file(&mut self, size: u64) {
         self.filters.clear();
-        self.file_start = self.pos;
-        self.written = self.pos;
-        self.size = size;
-        self.emitted = 0;
+        self.lz.start_file(size);
         self.bit = 0;
         self.input_done = false;
-        self.finished = false;
-        self.out.clear();
-        self.out_at = 0;
+    }
+
+    /// The file's stream was decoded to its end and written out.
+    pub(crate) fn finished(&self) -> bool {
+        self.lz.finished
     }
 
     /// A reader of the file's decoded bytes from its packed data `src`
@@ -281,104 +258,39 @@ impl<'a> Unpack3<'a> {
         Reader { u: self, src, base }
     }
 
-    /// Room for `n` more bytes at `pos`: the window grows (doubling) while
-    /// it is not yet at its size.
-    fn room(&mut self, n: u64) {
-        let need = self.pos.saturating_add(n);
-        let len = self.win.len() as u64;
-        if need > len && len < WINDOW {
-            let to = need
-                .checked_next_power_of_two()
-                .unwrap_or(WINDOW)
-                .clamp(1 << 16, WINDOW);
-            self.win.resize(usize::try_from(to).unwrap_or(0), 0);
-        }
-    }
-
-    fn mask(&self) -> u64 {
-        (self.win.len() as u64).wrapping_sub(1)
-    }
-
-    fn put(&mut self, byte: u8) {
-        self.room(1);
-        let m = self.mask();
-        if let Some(w) = self.win.get_mut((self.pos & m) as usize) {
-            *w = byte;
-        }
-        self.pos += 1;
-    }
-
     fn copy(&mut self, len: u64, dist: u64, b: &Bits<'_>) -> io::Result<()> {
-        if dist == 0 || dist > self.pos || dist > WINDOW {
+        if dist == 0 || dist > self.lz.pos || dist > WINDOW {
             return Err(b.bad(format!(
                 "RAR 4 match at distance {dist} reaches before the first of {} bytes decoded or past the 4 MiB window",
-                self.pos
+                self.lz.pos
             )));
         }
-        self.room(len);
-        let m = self.mask();
-        let (mut s, mut d) = ((self.pos - dist) & m, self.pos & m);
-        let n = self.win.len() as u64;
-        if dist >= len && s + len <= n && d + len <= n {
-            let (s, d, l) = (s as usize, d as usize, len as usize);
-            self.win.copy_within(s..s + l, d);
-        } else {
-            for _ in 0..len {
-                let v = self.win.get(s as usize).copied().unwrap_or(0);
-                if let Some(w) = self.win.get_mut(d as usize) {
-                    *w = v;
-                }
-                s = (s + 1) & m;
-                d = (d + 1) & m;
-            }
-        }
-        self.pos += len;
+        self.lz.copy(len, dist);
         Ok(())
-    }
-
-    /// Write the unfiltered bytes up to position `to` straight from the
-    /// window to the output, up to the declared size.
-    fn emit_raw(&mut self, to: u64) {
-        let room = usize::try_from(self.size.saturating_sub(self.emitted)).unwrap_or(usize::MAX);
-        let before = self.out.len();
-        copy_out(&self.win, self.written, to, room, &mut self.out);
-        self.emitted += (self.out.len() - before) as u64;
-        self.written = to;
-    }
-
-    /// Hand `bytes` (the file's bytes from position `self.written`) to the
-    /// output, up to the declared size.
-    fn emit(&mut self, bytes: &[u8]) {
-        let room = self.size.saturating_sub(self.emitted);
-        let take = (bytes.len() as u64).min(room) as usize;
-        self.out.extend_from_slice(bytes.get(..take).unwrap_or(&[]));
-        self.emitted += take as u64;
-        self.written += bytes.len() as u64;
     }
 
     /// Write out what is decoded, running the filters whose regions are
     /// complete (with the filters after them on the same region); a filter
     /// still being decoded stops the write at its start.
     fn flush(&mut self, b: &Bits<'_>) -> io::Result<()> {
-        while self.written < self.pos {
+        while self.lz.written < self.lz.pos {
             match self.filters.front().copied() {
-                Some(f) if f.start < self.written => {
+                Some(f) if f.start < self.lz.written => {
                     // Starts inside what is already written: RAR's own
                     // decoder never applies such a filter.
                     self.filters.pop_front();
                 }
-                Some(f) if f.start < self.pos => {
-                    if f.start > self.written {
-                        self.emit_raw(f.start);
+                Some(f) if f.start < self.lz.pos => {
+                    if f.start > self.lz.written {
+                        self.lz.emit_raw(f.start);
                         continue;
                     }
                     let end = f.start + f.len;
-                    if end > self.pos {
+                    if end > self.lz.pos {
                         break;
                     }
-                    let mut data = Vec::with_capacity(f.len as usize);
-                    copy_out(&self.win, f.start, end, usize::MAX, &mut data);
-                    let at = f.start - self.file_start;
+                    let mut data = self.lz.region(f.start, end);
+                    let at = f.start - self.lz.file_start;
                     data = run(f, data, at, b)?;
                     self.filters.pop_front();
                     // Filters on the same region run on the output.
@@ -389,9 +301,9 @@ impl<'a> Unpack3<'a> {
                         data = run(g, data, at, b)?;
                         self.filters.pop_front();
                     }
-                    self.emit(&data);
+                    self.lz.emit(&data);
                 }
-                _ => self.emit_raw(self.pos),
+                _ => self.lz.emit_raw(self.lz.pos),
             }
         }
         Ok(())
@@ -401,7 +313,11 @@ impl<'a> Unpack3<'a> {
     /// filter region is half decoded).
     fn writable(&self) -> bool {
         match self.filters.front() {
-            Some(f) => f.start >= self.pos || f.start + f.len <= self.pos || f.start < self.written,
+            Some(f) => {
+                f.start >= self.lz.pos
+                    || f.start + f.len <= self.lz.pos
+                    || f.start < self.lz.written
+            }
             None => true,
         }
     }
@@ -571,7 +487,7 @@ impl<'a> Unpack3<'a> {
             self.read_tables(b)?;
         }
         loop {
-            let pending = self.pos - self.written;
+            let pending = self.lz.pos - self.lz.written;
             if pending >= CHUNK && self.writable() || pending + MAX_MATCH * 2 > WINDOW {
                 return Ok(());
             }
@@ -593,10 +509,10 @@ impl<'a> Unpack3<'a> {
             if self.input_done {
                 return Ok(());
             }
-            if self.pos - self.file_start > self.size.saturating_add(MAX_MATCH) {
+            if self.lz.pos - self.lz.file_start > self.lz.size.saturating_add(MAX_MATCH) {
                 return Err(b.bad(format!(
                     "RAR 4 stream decodes past the file's declared {} bytes",
-                    self.size
+                    self.lz.size
                 )));
             }
         }
@@ -608,7 +524,7 @@ impl<'a> Unpack3<'a> {
         };
         let main = t.main.decode(b)?;
         if main < 256 {
-            self.put(main as u8);
+            self.lz.put(main as u8);
             return Ok(());
         }
         let (len, dist) = match main {
@@ -713,7 +629,7 @@ impl<'a> Unpack3<'a> {
     fn ppm_symbol(&mut self, b: &mut Bits<'a>) -> io::Result<()> {
         let c = self.ppm_byte(b)?;
         if c != self.esc {
-            self.put(c);
+            self.lz.put(c);
             return Ok(());
         }
         match self.ppm_byte(b)? {
@@ -754,7 +670,7 @@ impl<'a> Unpack3<'a> {
                 self.copy(len + 4, 1, b)
             }
             _ => {
-                self.put(c);
+                self.lz.put(c);
                 Ok(())
             }
         }
@@ -862,7 +778,7 @@ impl<'a> Unpack3<'a> {
             return Err(bad(format!("more than {MAX_FILTERS} filters waiting")));
         }
         self.filters.push_back(Filter {
-            start: self.pos + start,
+            start: self.lz.pos + start,
             len,
             kind: p.kind,
             r0: regs[0],
@@ -895,30 +811,32 @@ impl<'a> Unpack3<'a> {
         if !self.input_done {
             self.decode_some(b)?;
         }
-        let before = self.out.len();
+        let before = self.lz.out.len();
         self.flush(b)?;
         if self.input_done {
             if let Some(f) = self
                 .filters
                 .iter()
-                .find(|f| f.len > 0 && f.start < self.pos)
+                .find(|f| f.len > 0 && f.start < self.lz.pos)
             {
                 return Err(b.bad(format!(
                     "RAR 4 filter region of {} bytes runs past the end of the file's data",
                     f.len
                 )));
             }
-            self.finished = true;
-            if self.emitted < self.size {
+            self.lz.finished = true;
+            if self.lz.emitted < self.lz.size {
                 return Err(b.err(
                     io::ErrorKind::UnexpectedEof,
                     format!(
                         "RAR 4 stream ends after {} of the file's {} bytes",
-                        self.emitted, self.size
+                        self.lz.emitted, self.lz.size
                     ),
                 ));
             }
-        } else if self.out.len() == before && self.pos - self.written + 2 * MAX_MATCH > WINDOW {
+        } else if self.lz.out.len() == before
+            && self.lz.pos - self.lz.written + 2 * MAX_MATCH > WINDOW
+        {
             return Err(b.bad(format!(
                 "RAR 4 filter region does not fit the {WINDOW}-byte window"
             )));
@@ -1144,19 +1062,8 @@ pub(crate) struct Reader<'s, 'a> {
 impl Read for Reader<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            let ready = self.u.out.get(self.u.out_at..).unwrap_or(&[]);
-            if !ready.is_empty() {
-                let n = ready.len().min(buf.len());
-                buf.get_mut(..n)
-                    .unwrap_or(&mut [])
-                    .copy_from_slice(ready.get(..n).unwrap_or(&[]));
-                self.u.out_at += n;
+            if let Some(n) = self.u.lz.take(buf) {
                 return Ok(n);
-            }
-            self.u.out.clear();
-            self.u.out_at = 0;
-            if self.u.finished || buf.is_empty() {
-                return Ok(0);
             }
             self.u.step(self.src, self.base)?;
         }

@@ -37,6 +37,7 @@
 //! grows with what is decoded, up to its declared size (which the caller
 //! bounds by `max_dictionary`).
 
+use super::lz::Lz;
 use installsift_model::error::AtOffset;
 use std::collections::VecDeque;
 use std::io::{self, Read};
@@ -269,38 +270,22 @@ struct Block {
 /// A RAR 5 decoder: the dictionary, distances and tables that solid files
 /// share, and the state of the file being decoded.
 pub(crate) struct Unpack5 {
-    /// The dictionary (history): its length is a power of two that grows
-    /// with what is decoded, up to `cap`; once full it is a ring.
-    win: Vec<u8>,
-    /// Its largest size: the declared dictionary rounded up to a power of two.
-    cap: u64,
+    /// The dictionary (a ring up to the declared size rounded up to a
+    /// power of two) and the file's output.
+    lz: Lz,
     /// The declared dictionary size (distances past it are errors).
     dict: u64,
     /// RAR 7.0 stream (80 distance slots).
     v7: bool,
-    /// Bytes decoded since the stream began.
-    pos: u64,
     old: [u64; 4],
     last_len: u64,
     tables: Option<Box<Tables>>,
     // The file being decoded.
     filters: VecDeque<Filter>,
-    /// Position where the file began.
-    file_start: u64,
-    /// Position up to which bytes went to the output.
-    written: u64,
-    /// The file's declared size.
-    size: u64,
-    /// Bytes handed out for the file.
-    emitted: u64,
     bit: u64,
     block: Option<Block>,
     /// The file's last block was read.
     input_done: bool,
-    /// The file's stream was decoded to its end and written out.
-    pub(crate) finished: bool,
-    out: Vec<u8>,
-    out_at: usize,
 }
 
 impl Unpack5 {
@@ -308,28 +293,20 @@ impl Unpack5 {
     /// checked it against its limit).
     pub(crate) fn new(dict: u64, v7: bool) -> Unpack5 {
         Unpack5 {
-            win: Vec::new(),
-            cap: dict
-                .max(MIN_DICT)
-                .checked_next_power_of_two()
-                .unwrap_or(1 << 62),
+            lz: Lz::new(
+                dict.max(MIN_DICT)
+                    .checked_next_power_of_two()
+                    .unwrap_or(1 << 62),
+            ),
             dict,
             v7,
-            pos: 0,
             old: [u64::MAX; 4],
             last_len: 0,
             tables: None,
             filters: VecDeque::new(),
-            file_start: 0,
-            written: 0,
-            size: 0,
-            emitted: 0,
             bit: 0,
             block: None,
             input_done: false,
-            finished: false,
-            out: Vec::new(),
-            out_at: 0,
         }
     }
 
@@ -340,23 +317,22 @@ impl Unpack5 {
 
     /// Bytes decoded since the stream began (a solid file's history).
     pub(crate) fn history(&self) -> u64 {
-        self.pos
+        self.lz.pos
     }
 
     /// Get ready for the next file of `size` bytes (the dictionary, the
     /// distances and the tables stay, as a solid file needs them).
     pub(crate) fn start_file(&mut self, size: u64) {
         self.filters.clear();
-        self.file_start = self.pos;
-        self.written = self.pos;
-        self.size = size;
-        self.emitted = 0;
+        self.lz.start_file(size);
         self.bit = 0;
         self.block = None;
         self.input_done = false;
-        self.finished = false;
-        self.out.clear();
-        self.out_at = 0;
+    }
+
+    /// The file's stream was decoded to its end and written out.
+    pub(crate) fn finished(&self) -> bool {
+        self.lz.finished
     }
 
     /// A reader of the file's decoded bytes from its packed data `src`
@@ -365,116 +341,43 @@ impl Unpack5 {
         Reader { u: self, src, base }
     }
 
-    /// Room for `n` more bytes at `pos`: the dictionary grows (doubling)
-    /// while it is not yet at its size.
-    fn room(&mut self, n: u64) {
-        let need = self.pos.saturating_add(n);
-        let len = self.win.len() as u64;
-        if need > len && len < self.cap {
-            let to = need
-                .checked_next_power_of_two()
-                .unwrap_or(self.cap)
-                .min(self.cap)
-                .max(1 << 16);
-            self.win
-                .resize(usize::try_from(to).unwrap_or(usize::MAX), 0);
-        }
-    }
-
-    fn mask(&self) -> u64 {
-        (self.win.len() as u64).wrapping_sub(1)
-    }
-
-    fn put(&mut self, byte: u8) {
-        self.room(1);
-        let m = self.mask();
-        if let Some(w) = self.win.get_mut((self.pos & m) as usize) {
-            *w = byte;
-        }
-        self.pos += 1;
-    }
-
     fn copy(&mut self, len: u64, dist: u64, b: &Bits<'_>) -> io::Result<()> {
-        if dist == 0 || dist > self.pos || dist > self.dict.max(MIN_DICT) {
+        if dist == 0 || dist > self.lz.pos || dist > self.dict.max(MIN_DICT) {
             return Err(b.bad(format!(
                 "RAR 5 match at distance {dist} reaches before the first of {} bytes decoded or past the {}-byte dictionary",
-                self.pos, self.dict
+                self.lz.pos, self.dict
             )));
         }
-        self.room(len);
-        let m = self.mask();
-        let (mut s, mut d) = ((self.pos - dist) & m, self.pos & m);
-        let n = self.win.len() as u64;
-        if dist >= len && s + len <= n && d + len <= n {
-            let (s, d, l) = (s as usize, d as usize, len as usize);
-            self.win.copy_within(s..s + l, d);
-        } else {
-            for _ in 0..len {
-                let v = self.win.get(s as usize).copied().unwrap_or(0);
-                if let Some(w) = self.win.get_mut(d as usize) {
-                    *w = v;
-                }
-                s = (s + 1) & m;
-                d = (d + 1) & m;
-            }
-        }
-        self.pos += len;
+        self.lz.copy(len, dist);
         Ok(())
-    }
-
-    /// Window bytes of positions `from..to` (both within the dictionary).
-    fn window(&self, from: u64, to: u64) -> Vec<u8> {
-        let mut v = Vec::with_capacity(usize::try_from(to - from).unwrap_or(0));
-        copy_out(&self.win, from, to, usize::MAX, &mut v);
-        v
-    }
-
-    /// Write the unfiltered bytes up to position `to` straight from the
-    /// dictionary to the output, up to the declared size.
-    fn emit_raw(&mut self, to: u64) {
-        let room = usize::try_from(self.size.saturating_sub(self.emitted)).unwrap_or(usize::MAX);
-        let before = self.out.len();
-        copy_out(&self.win, self.written, to, room, &mut self.out);
-        self.emitted += (self.out.len() - before) as u64;
-        self.written = to;
-    }
-
-    /// Hand `bytes` (the file's bytes from position `self.written`) to the
-    /// output, up to the declared size.
-    fn emit(&mut self, bytes: &[u8]) {
-        let room = self.size.saturating_sub(self.emitted);
-        let take = (bytes.len() as u64).min(room) as usize;
-        self.out.extend_from_slice(bytes.get(..take).unwrap_or(&[]));
-        self.emitted += take as u64;
-        self.written += bytes.len() as u64;
     }
 
     /// Write out what is decoded, applying the filters whose regions are
     /// complete; a filter still being decoded stops the write at its start.
     fn flush(&mut self, b: &Bits<'_>) -> io::Result<()> {
-        while self.written < self.pos {
+        while self.lz.written < self.lz.pos {
             match self.filters.front().copied() {
-                Some(f) if f.start < self.written || f.len == 0 => {
+                Some(f) if f.start < self.lz.written || f.len == 0 => {
                     // Starts inside what is already written (or is empty):
                     // RAR's own decoder never applies such a filter.
                     self.filters.pop_front();
                 }
-                Some(f) if f.start < self.pos => {
-                    if f.start > self.written {
-                        self.emit_raw(f.start);
+                Some(f) if f.start < self.lz.pos => {
+                    if f.start > self.lz.written {
+                        self.lz.emit_raw(f.start);
                         continue;
                     }
                     let end = f.start + f.len;
-                    if end > self.pos {
+                    if end > self.lz.pos {
                         break;
                     }
-                    let mut data = self.window(f.start, end);
-                    let at = f.start - self.file_start;
+                    let mut data = self.lz.region(f.start, end);
+                    let at = f.start - self.lz.file_start;
                     let data = apply(f, &mut data, at, b)?;
-                    self.emit(&data);
+                    self.lz.emit(&data);
                     self.filters.pop_front();
                 }
-                _ => self.emit_raw(self.pos),
+                _ => self.lz.emit_raw(self.lz.pos),
             }
         }
         Ok(())
@@ -484,7 +387,11 @@ impl Unpack5 {
     /// filter region is half decoded).
     fn writable(&self) -> bool {
         match self.filters.front() {
-            Some(f) => f.start >= self.pos || f.start + f.len <= self.pos || f.start < self.written,
+            Some(f) => {
+                f.start >= self.lz.pos
+                    || f.start + f.len <= self.lz.pos
+                    || f.start < self.lz.written
+            }
             None => true,
         }
     }
@@ -632,8 +539,8 @@ impl Unpack5 {
                     _ => self.block_header(b)?,
                 }
             }
-            let pending = self.pos - self.written;
-            if pending >= CHUNK && self.writable() || pending + MAX_MATCH > self.cap {
+            let pending = self.lz.pos - self.lz.written;
+            if pending >= CHUNK && self.writable() || pending + MAX_MATCH > self.lz.cap {
                 return Ok(());
             }
             self.symbol(b)?;
@@ -642,10 +549,10 @@ impl Unpack5 {
                     return Err(b.bad("RAR 5 code runs past the end of its block".into()));
                 }
             }
-            if self.pos - self.file_start > self.size.saturating_add(MAX_MATCH) {
+            if self.lz.pos - self.lz.file_start > self.lz.size.saturating_add(MAX_MATCH) {
                 return Err(b.bad(format!(
                     "RAR 5 stream decodes past the file's declared {} bytes",
-                    self.size
+                    self.lz.size
                 )));
             }
         }
@@ -657,7 +564,7 @@ impl Unpack5 {
         };
         let main = t.main.decode(b)?;
         if main < 256 {
-            self.put(main as u8);
+            self.lz.put(main as u8);
             return Ok(());
         }
         if main >= 262 {
@@ -738,7 +645,7 @@ impl Unpack5 {
             )));
         }
         self.filters.push_back(Filter {
-            start: self.pos + start,
+            start: self.lz.pos + start,
             len,
             kind,
             channels,
@@ -763,56 +670,38 @@ impl Unpack5 {
         if !self.input_done {
             self.decode_some(b)?;
         }
-        let before = self.out.len();
+        let before = self.lz.out.len();
         self.flush(b)?;
         if self.input_done {
             if let Some(f) = self
                 .filters
                 .iter()
-                .find(|f| f.len > 0 && f.start < self.pos)
+                .find(|f| f.len > 0 && f.start < self.lz.pos)
             {
                 return Err(b.bad(format!(
                     "RAR 5 filter region of {} bytes runs past the end of the file's data",
                     f.len
                 )));
             }
-            self.finished = true;
-            if self.emitted < self.size {
+            self.lz.finished = true;
+            if self.lz.emitted < self.lz.size {
                 return Err(b.err(
                     io::ErrorKind::UnexpectedEof,
                     format!(
                         "RAR 5 stream ends after {} of the file's {} bytes",
-                        self.emitted, self.size
+                        self.lz.emitted, self.lz.size
                     ),
                 ));
             }
-        } else if self.out.len() == before && self.pos - self.written + MAX_MATCH > self.cap {
+        } else if self.lz.out.len() == before
+            && self.lz.pos - self.lz.written + MAX_MATCH > self.lz.cap
+        {
             return Err(b.bad(format!(
                 "RAR 5 filter region does not fit the {}-byte dictionary",
-                self.cap
+                self.lz.cap
             )));
         }
         Ok(())
-    }
-}
-
-/// Append the dictionary's bytes of positions `from..to` (a ring over
-/// `win`, whose length is a power of two) to `out`, at most `limit` of them.
-pub(super) fn copy_out(win: &[u8], from: u64, to: u64, limit: usize, out: &mut Vec<u8>) {
-    let m = (win.len() as u64).wrapping_sub(1);
-    let (mut p, mut left) = (from, limit);
-    while p < to && left > 0 {
-        let i = (p & m) as usize;
-        let run = usize::try_from(to - p)
-            .unwrap_or(usize::MAX)
-            .min(win.len().saturating_sub(i))
-            .min(left);
-        if run == 0 {
-            break;
-        }
-        out.extend_from_slice(win.get(i..i + run).unwrap_or(&[]));
-        p += run as u64;
-        left -= run;
     }
 }
 
@@ -905,19 +794,8 @@ pub(crate) struct Reader<'s> {
 impl Read for Reader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
-            let ready = self.u.out.get(self.u.out_at..).unwrap_or(&[]);
-            if !ready.is_empty() {
-                let n = ready.len().min(buf.len());
-                buf.get_mut(..n)
-                    .unwrap_or(&mut [])
-                    .copy_from_slice(ready.get(..n).unwrap_or(&[]));
-                self.u.out_at += n;
+            if let Some(n) = self.u.lz.take(buf) {
                 return Ok(n);
-            }
-            self.u.out.clear();
-            self.u.out_at = 0;
-            if self.u.finished || buf.is_empty() {
-                return Ok(0);
             }
             self.u.step(self.src, self.base)?;
         }
