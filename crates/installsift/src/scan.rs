@@ -1355,18 +1355,7 @@ fn scan_node_with(
 /// and move the parser's notes onto the node after every call, so its
 /// errors and the engine's stay in the order they happened.
 fn pull(data: &[u8], cx: &mut Cx<'_>, open: formats::container::OpenFn) -> formats::Parsed {
-    use formats::container::{Notes, Options};
-    let scanner = cx.scanner;
-    let opts = Options {
-        limits: &scanner.limits,
-        hashes: scanner.hashes,
-        name: cx.path.last().map_or("", String::as_str),
-        passwords: &scanner.passwords,
-    };
-    let mut notes = Notes::default();
-    let opened = open(data, &opts, &mut notes);
-    cx.take_notes(&mut notes);
-    conclude(cx, data, opened)
+    pull_with(data, cx, open)
 }
 
 /// [`pull`] with an opener that needs more than the node's bytes (a

@@ -34,21 +34,7 @@ fn rows(node: &Node) -> Vec<(String, u64, String)> {
 }
 
 fn want() -> Vec<(String, u64, String)> {
-    let tsv = std::fs::read_to_string(corpus().join("reference/qtifw__two.exe.deep.tsv"))
-        .expect("reference");
-    let mut w: Vec<_> = tsv
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split('\t').collect();
-            (
-                f[0].to_owned(),
-                f[1].parse().expect("size"),
-                f[2].to_owned(),
-            )
-        })
-        .collect();
-    w.sort();
-    w
+    crate::util::tsv_rows(&corpus().join("reference/qtifw__two.exe.deep.tsv"), "")
 }
 
 #[test]
