@@ -49,6 +49,25 @@ for n, line in enumerate(sys.stdin):
 ' "$d" "$LOG"/seeds-hfs
     rm -rf "$d"
 fi
+# APFS: the containers' first 512 KiB (every metadata block of both samples
+# lies there; the rest of dfvfs_apfs.raw is zeros), and the DMG's partition.
+mkdir -p "$LOG"/seeds-apfs
+head -c 524288 "$C"/apfs/dfvfs_apfs.raw > "$LOG"/seeds-apfs/dfvfs_apfs.raw
+if [ -x "$IS" ]; then
+    d=$(mktemp -d)
+    "$IS" extract --max-depth 1 -o "$d" "$C"/apfs/container-apfs.dmg 2>/dev/null | python3 -c '
+import json, os, sys
+d, out = sys.argv[1], sys.argv[2]
+for n, line in enumerate(sys.stdin):
+    r = json.loads(line)
+    if r.get("format") == "apfs" and r.get("extracted_to"):
+        p = r["extracted_to"]
+        p = p if os.path.isabs(p) else os.path.join(d, p)
+        if os.path.exists(p):
+            open(os.path.join(out, "%d.apfs" % n), "wb").write(open(p, "rb").read(524288))
+' "$d" "$LOG"/seeds-apfs
+    rm -rf "$d"
+fi
 seed szdd "$C"/szdd/*
 seed kwaj "$C"/kwaj/* "$C"/malformed/kwaj_*
 seed chm "$C"/chm/*.chm
@@ -164,6 +183,7 @@ run xml "$EACH_T"
 run xar "$EACH_T"
 run dmg "$EACH_T" 200000
 run hfs "$EACH_T" 600000
+run apfs "$EACH_T" 524288
 run lzx "$EACH_T" 200000
 run szdd "$EACH_T"
 run kwaj "$EACH_T"
@@ -175,7 +195,7 @@ run rar "$EACH_T"
 wait
 for t in gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do run "$t" "$EACH_T"; done
 wait
-for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs lzx szdd kwaj chm qtifw iso udf rar gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
+for t in scan pe cfb cab zip sevenz nsis inno installshield xml xar dmg hfs apfs lzx szdd kwaj chm qtifw iso udf rar gzip bzip2 xz lzma pbzx bcj2 tar cpio arj ne; do
     printf '%-8s %s\n' "$t" "$(grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$LOG/$t.log" | awk '{print $2}' | paste -sd' ')"
     ls "$LOG/artifacts-$t" 2>/dev/null | sed 's/^/    artifact: /'
 done

@@ -30,7 +30,7 @@ a quarter for `dup`, one `zeros`):
 section table and data directories, ZIP local/central/end records and
 ZIP64, 7z, CAB with its folders, files and data blocks, CFB/MSI with its
 directory, xar, NSIS first header, Inno Setup loader table and setup-0
-block, InstallShield launcher and ISc( cabinet, RAR, DMG koly, HFS+ volume header).
+block, InstallShield launcher and ISc( cabinet, RAR, DMG koly, HFS+ volume header, APFS objects: the checksum of an APFS block is written again after a field mutation and after every other flip).
 
 Each mutant is written to a temporary directory (deleted afterwards) and
 scanned alone, one process at a time:
@@ -150,6 +150,10 @@ class Layout:
         self.d = d
         self.headers = []
         self.fields = []
+        # APFS objects (block offset, size): their Fletcher-64 is written
+        # again after a field or flip mutation (an attacker writes valid
+        # checksums), so that the mutant reaches the structure behind it.
+        self.sealed = []
         pe_find(self)
         zip_find(self)
         sevenz_find(self)
@@ -170,6 +174,7 @@ class Layout:
         qtifw_find(self)
         iso_find(self)
         udf_find(self)
+        apfs_find(self)
         n = len(d)
         self.headers = sorted({(a, ln, w) for a, ln, w in self.headers if 0 <= a < n and ln > 0})
         seen = set()
@@ -721,6 +726,60 @@ def hfs_find(L):
             L.field(1024 + base + 16, 4, f"hfs {nm} first extent start", ">")
 
 
+def fletcher64(b):
+    """APFS's Fletcher-64 over an object's bytes after its checksum."""
+    words = struct.unpack_from("<%dI" % ((len(b) - 8) // 4), b, 8)
+    s1 = s2 = 0
+    for w in words:
+        s1 = (s1 + w) % 0xFFFFFFFF
+        s2 = (s2 + s1) % 0xFFFFFFFF
+    c1 = 0xFFFFFFFF - (s1 + s2) % 0xFFFFFFFF
+    c2 = 0xFFFFFFFF - (s1 + c1) % 0xFFFFFFFF
+    return c2 << 32 | c1
+
+
+def apfs_find(L):
+    d = L.d
+    if d[32:36] != b"NXSB":
+        return
+    bs = rd(d, 36, 4) or 4096
+    if bs not in (4096, 8192, 16384, 32768, 65536):
+        return
+    names = {1: "superblock", 2: "b-tree root", 3: "b-tree node", 0xB: "object map", 0xD: "volume"}
+    for at in range(0, len(d) - bs + 1, bs):
+        b = d[at:at + bs]
+        kind = (rd(b, 24, 4) or 0) & 0xFFFF
+        if kind not in names or rd(b, 0, 8) != fletcher64(b):
+            continue
+        what = "apfs " + names[kind]
+        L.sealed.append((at, bs))
+        L.header(at, 64, what)
+        if kind == 1:
+            for k, w, nm in ((36, 4, "block size"), (40, 8, "block count"), (104, 4, "checkpoint blocks"),
+                             (112, 8, "checkpoint base"), (160, 8, "object map"),
+                             (180, 4, "max volumes"), (184, 8, "first volume")):
+                L.field(at + k, w, f"{what} {nm}")
+        elif kind in (2, 3):
+            for k, w, nm in ((34, 2, "level"), (36, 4, "keys"), (40, 2, "toc offset"),
+                             (42, 2, "toc length"), (56, 2, "first key offset"),
+                             (60, 2, "first value offset")):
+                L.field(at + k, w, f"{what} {nm}")
+            if kind == 2:
+                L.field(at + bs - 36, 4, f"{what} node size")
+        elif kind == 0xB:
+            L.field(at + 48, 8, f"{what} tree")
+        elif kind == 0xD:
+            for k, nm in ((128, "object map"), (136, "root tree"), (264, "flags")):
+                L.field(at + k, 8, f"{what} {nm}")
+
+
+def reseal(m, sealed):
+    """Write the Fletcher-64 of each APFS object block of `m` again."""
+    for at, bs in sealed:
+        if at + bs <= len(m):
+            struct.pack_into("<Q", m, at, fletcher64(bytes(m[at:at + bs])))
+
+
 # ---------------------------------------------------------------- mutants
 
 def pick(rng, items, n):
@@ -765,6 +824,9 @@ def mutants(data, rel, per_kind, kinds):
             bit = rng.randrange(8)
             m = bytearray(data)
             m[at] ^= 1 << bit
+            if L.sealed and i % 2:
+                reseal(m, L.sealed)
+                what += ", checksums written again"
             yield "flip", f"bit {bit} of byte {at} ({what})", bytes(m)
     if "field" in kinds:
         cands = []
@@ -796,6 +858,7 @@ def mutants(data, rel, per_kind, kinds):
                 yield "field", f"{what} at {at}: -> {v!r}", bytes(m)
                 continue
             struct.pack_into(e + {1: "B", 2: "H", 4: "I", 8: "Q"}[w], m, at, v)
+            reseal(m, L.sealed)
             yield "field", f"{what} at {at}: {old:#x} -> {v:#x}", bytes(m)
     if "dup" in kinds and n:
         b = min(BLOCK, n)

@@ -759,8 +759,10 @@ impl Container for Walk<'_> {
         if let (Some(p), Some(Metadata::Hfs(h))) = (self.info.partitions.last_mut(), metadata) {
             p.file_system = Some(h.signature.clone());
         } else if let Some(p) = self.info.partitions.last_mut() {
-            if format == Format::Hfs {
-                p.file_system = Some("hfs".into());
+            match format {
+                Format::Hfs => p.file_system = Some("hfs".into()),
+                Format::Apfs => p.file_system = Some("apfs".into()),
+                _ => {}
             }
         }
     }

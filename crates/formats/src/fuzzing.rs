@@ -38,6 +38,7 @@ pub const FORMATS: &[&str] = &[
     "rar",
     "dmg",
     "hfs",
+    "apfs",
     "szdd",
     "kwaj",
     "iso",
@@ -85,6 +86,30 @@ pub fn exercise_as(format: &str, data: &[u8]) {
         return;
     };
     walk(h, data, 0, &mut std::collections::HashSet::new());
+    if format == "apfs" {
+        // Every APFS object carries a Fletcher-64, so nearly every mutation
+        // stops at the first checksum. The parser sees the input a second
+        // time with each block's checksum written again, which drives it
+        // past them into the object maps, trees and extents.
+        let sealed = reseal_apfs(data);
+        walk(h, &sealed, 0, &mut std::collections::HashSet::new());
+    }
+}
+
+/// `data` with the Fletcher-64 of each block (of the size the container
+/// superblock names, else 4 KiB) written again.
+pub fn reseal_apfs(data: &[u8]) -> Vec<u8> {
+    let mut out = data.to_vec();
+    let bs = data
+        .get(36..40)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+        .filter(|b| (4096..=65536).contains(b) && b.is_power_of_two())
+        .unwrap_or(4096);
+    for block in out.chunks_exact_mut(bs) {
+        let c = crate::apfs::fletcher64(block);
+        block[..8].copy_from_slice(&c.to_le_bytes());
+    }
+    out
 }
 
 /// Levels of nested entries [`exercise_as`] lists below its input.

@@ -37,8 +37,7 @@
 //! [`Limits::max_entries_per_container`]; every extent is checked against the
 //! volume's block count and the bytes at hand.
 //!
-//! APFS containers (`NXSB` at 32) are detected and named by their own
-//! sniff, with an `unsupported` error: not listed.
+//! APFS containers have their own handler ([`crate::apfs`]).
 //!
 //! [`Limits::max_toc_depth`]: installsift_model::Limits::max_toc_depth
 //! [`Limits::max_entries_per_container`]: installsift_model::Limits::max_entries_per_container
@@ -72,7 +71,7 @@ const UF_COMPRESSED: u8 = 0x20;
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HfsInfo {
-    /// `hfs+` or `hfsx` (or `apfs`: detected only).
+    /// `hfs+` or `hfsx`.
     pub signature: String,
     /// Volume format version (4 for HFS+, 5 for HFSX).
     pub version: u16,
@@ -134,13 +133,12 @@ fn be_u64(d: &[u8], at: usize) -> Option<u64> {
     Some(u64::from(be_u32(d, at)?) << 32 | u64::from(be_u32(d, at.checked_add(4)?)?))
 }
 
-/// `H+` version 4 or `HX` version 5 at 1024, or an APFS container
-/// superblock (`NXSB` at 32).
+/// `H+` version 4 or `HX` version 5 at 1024.
 pub fn sniff(data: &[u8]) -> bool {
     matches!(
         (data.get(VH..VH + 2), be_u16(data, VH + 2)),
         (Some(b"H+"), Some(4)) | (Some(b"HX"), Some(5))
-    ) || data.get(32..36) == Some(b"NXSB")
+    )
 }
 
 /// A fork: logical size and its extents (start block, block count).
@@ -421,21 +419,6 @@ enum Attr {
 
 /// Read the volume header and the catalog; plan the children.
 pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
-    if data.get(32..36) == Some(b"NXSB") && data.get(VH..VH + 2) != Some(b"H+") {
-        notes.evidence(Evidence::strong(
-            "apfs-superblock",
-            "APFS container superblock `NXSB` at 32",
-            Some(32),
-        ));
-        notes.error(Error::unsupported("APFS container: detected, not listed").at(32));
-        return Opened::Leaf(Parsed {
-            format: Format::Hfs,
-            metadata: Some(Metadata::Hfs(Box::new(HfsInfo {
-                signature: "apfs".into(),
-                ..HfsInfo::default()
-            }))),
-        });
-    }
     let v = data.get(VH..).unwrap_or_default();
     let mut info = HfsInfo {
         signature: if v.starts_with(b"HX") { "hfsx" } else { "hfs+" }.into(),
@@ -990,20 +973,6 @@ mod tests {
         // Every file of this volume is stored after its catalog.
         assert_eq!(l.entries.len(), missing.len());
         assert!(missing.len() >= 17);
-    }
-
-    #[test]
-    fn apfs_is_detected_and_named() {
-        let mut d = vec![0u8; 4096];
-        d[32..36].copy_from_slice(b"NXSB");
-        assert!(sniff(&d));
-        let l = list(open, &d, &Limits::default(), 10);
-        assert!(l.entries.is_empty());
-        assert_eq!(l.notes.errors[0].kind(), "unsupported");
-        let Some(Metadata::Hfs(h)) = &l.parsed.metadata else {
-            panic!()
-        };
-        assert_eq!(h.signature, "apfs");
     }
 
     #[test]

@@ -26,6 +26,7 @@
 use installsift_model::Format;
 use serde::Serialize;
 
+pub mod apfs;
 pub mod arj;
 pub mod bcj2;
 pub mod bzip;
@@ -96,6 +97,8 @@ pub enum Metadata {
     Dmg(Box<dmg::DmgInfo>),
     /// HFS+ / HFSX volume facts.
     Hfs(Box<hfs::HfsInfo>),
+    /// APFS container facts.
+    Apfs(Box<apfs::ApfsInfo>),
     /// XML document facts (installer manifests).
     Xml(Box<xml::XmlInfo>),
     /// Squirrel RELEASES entries.
@@ -197,6 +200,7 @@ pub static HANDLERS: &[Handler] = &[
     releases::HANDLER,
     pkgprops::HANDLER,
     hfs::HANDLER,
+    apfs::HANDLER,
     // Its signature lies at 32 KiB: after every format whose magic starts
     // the data (a PE or zip padded past 32 KiB is not an image).
     // UDF (`NSR02`/`NSR03` among the descriptors at 32 KiB) before ISO 9660:

@@ -33,7 +33,8 @@
 //! | `xml` | installer manifests (Burn, AppX/MSIX, ClickOnce, App Installer) | — |
 //! | `squirrel-releases` | Squirrel `RELEASES` | — |
 //! | `msu-properties` | a Windows update's `*-pkgProperties.txt` | — |
-//! | `hfs` | HFS+ and HFSX volumes (a disk image's partition); APFS detected | files by full path, resource forks, extended attributes |
+//! | `hfs` | HFS+ and HFSX volumes (a disk image's partition) | files by full path, resource forks, extended attributes |
+//! | `apfs` | APFS containers (a disk image's partition) | each volume's files by full path, extended attributes (the resource fork among them) |
 //! | `udf` | UDF 1.02–2.60 file systems (install media; bridge images listed by their UDF tree) | files as regions of the image, or streamed from their extents |
 //! | `iso` | ISO 9660 images (Joliet, Rock Ridge, El Torito) | files as regions of the image, El Torito boot images |
 //! | `lzma` | `.lzma` (LZMA alone) streams whose content is a known format (Omaha payloads) | the decoded file |

@@ -42,6 +42,8 @@ pub enum Format {
     Dmg,
     /// HFS+ or HFSX volume (a disk image's partition).
     Hfs,
+    /// APFS container (a disk image's partition): its volumes' files.
+    Apfs,
     /// XML document (installer manifests are named in its metadata).
     Xml,
     /// Squirrel.Windows `RELEASES` file.
@@ -117,6 +119,7 @@ impl Format {
             Format::Xar => "xar",
             Format::Dmg => "dmg",
             Format::Hfs => "hfs",
+            Format::Apfs => "apfs",
             Format::Xml => "xml",
             Format::SquirrelReleases => "squirrel-releases",
             Format::MsuProperties => "msu-properties",
@@ -669,6 +672,11 @@ pub enum Check {
     /// Qt Installer Framework: the SHA-1 in an archive's `.sha1` sibling
     /// resource (written by `binarycreator`) matched the archive (content).
     QtIfwSha1,
+    /// APFS object checksums: the Fletcher-64 of every metadata object
+    /// read (superblocks, object maps, B-tree nodes) matched (stored
+    /// data: the structure, not file content, which APFS does not check).
+    #[serde(rename = "apfs-fletcher64")]
+    ApfsFletcher64,
 }
 
 impl Check {
@@ -702,6 +710,7 @@ impl Check {
             Check::ZipAesHmac => "zip-aes-hmac",
             Check::RarBlake2sp => "rar-blake2sp",
             Check::QtIfwSha1 => "qt-ifw-sha1",
+            Check::ApfsFletcher64 => "apfs-fletcher64",
         }
     }
 
@@ -717,6 +726,7 @@ impl Check {
                 | Check::InnoLoaderCrc32
                 | Check::TarHeaderChecksum
                 | Check::ZipAesHmac
+                | Check::ApfsFletcher64
         )
     }
 }

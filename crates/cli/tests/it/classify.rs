@@ -17,6 +17,10 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("7z/copy_plain_header.7z", NotInstaller, None, None),
     ("7z/methods.7z", NotInstaller, None, None),
     ("7z/lzma2.7z", NotInstaller, None, None),
+    // A UDIF image whose GPT holds an APFS partition (Homebrew's fixture).
+    ("apfs/container-apfs.dmg", Installer, Some("dmg"), None),
+    // A bare APFS container: a file system, not an installer.
+    ("apfs/dfvfs_apfs.raw", NotInstaller, None, None),
     (
         "appinstaller/sample.appinstaller",
         Installer,

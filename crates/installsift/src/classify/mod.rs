@@ -267,6 +267,12 @@ pub(crate) fn classify(s: &Subject<'_>) -> Classification {
             "HFS+ volume: a disk image's file system, the image is the installer",
             None,
         ));
+    } else if s.format == Format::Apfs {
+        out.evidence.push(Evidence::strong(
+            "plain-archive",
+            "APFS container: a disk image's file system, the image is the installer",
+            None,
+        ));
     } else if matches!(
         s.format,
         Format::Cab
