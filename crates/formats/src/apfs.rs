@@ -21,7 +21,9 @@
 //! not a stream: links are counted and listed with their targets in the
 //! metadata, not extracted. A file compressed by the file system
 //! (`UF_COMPRESSED`, data in `com.apple.decmpfs` or the resource fork) is
-//! reported missing with an `unsupported` error, never as an empty file.
+//! decoded by [`crate::decmpfs`], its resource fork then not a stream of
+//! its own (as 7-Zip shows it); a type not decoded is missing with an
+//! `unsupported` error, never an empty file.
 //! Encrypted volumes are named and not read.
 //!
 //! Every object read is checked by its Fletcher-64 checksum; an object
@@ -42,6 +44,7 @@ use installsift_model::error::Error;
 use installsift_model::limits::Limit;
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format, Timestamp};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 
@@ -151,7 +154,7 @@ pub struct ApfsInfo {
     pub symlinks: u64,
     /// Other entries (devices, FIFOs, sockets), not listed.
     pub other: u64,
-    /// Files compressed by the file system (decmpfs; not decoded).
+    /// Files compressed by the file system (decmpfs), decoded.
     pub compressed_files: u64,
     /// Symbolic links: path and target (the first 64).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -646,6 +649,72 @@ struct Planned<'a> {
     embedded: Option<&'a [u8]>,
     size: u64,
     mtime: Option<Timestamp>,
+    /// A file compressed by the file system: its `com.apple.decmpfs`
+    /// attribute and its resource fork's regions, decoded by
+    /// [`crate::decmpfs`].
+    compressed: Option<crate::decmpfs::Parts<'a>>,
+}
+
+/// Largest `com.apple.decmpfs` attribute read from a stream (7-Zip
+/// expects 2 KiB and 17 bytes at most).
+const MAX_DECMPFS_ATTR: u64 = 64 << 10;
+
+/// A compressed file's attribute and resource fork, or why they cannot be
+/// read.
+fn compressed_parts<'a>(
+    nx: &Nx<'a>,
+    r: &Records<'a>,
+    attrs: Option<&Vec<(String, Xattr<'a>)>>,
+) -> Result<crate::decmpfs::Parts<'a>, Error> {
+    let find = |n: &str| {
+        attrs
+            .and_then(|a| a.iter().find(|(k, _)| k == n))
+            .map(|(_, x)| x)
+    };
+    let regions = |id: u64, size: u64, what: &str| -> Result<Vec<(u64, u64)>, Error> {
+        let p = pieces(nx, r.extents.get(&id), size, false)
+            .map_err(|m| Error::malformed(format!("APFS {what}: {m}")))?;
+        Ok(p.into_iter()
+            .filter_map(|p| match p {
+                Piece::Region(o, l) => Some((o, l)),
+                Piece::Zeros(_) => None,
+            })
+            .collect())
+    };
+    let attr = match find("com.apple.decmpfs") {
+        None => {
+            return Err(Error::malformed(
+                "APFS compressed file without a com.apple.decmpfs attribute",
+            ))
+        }
+        Some(Xattr::Embedded(b)) => Cow::Borrowed(*b),
+        Some(Xattr::Stream { size, .. }) if *size > MAX_DECMPFS_ATTR => {
+            return Err(Error::malformed(format!(
+                "APFS decmpfs attribute of {size} bytes (at most {MAX_DECMPFS_ATTR})"
+            )))
+        }
+        Some(Xattr::Stream { id, size }) => {
+            let mut v = Vec::new();
+            for (o, l) in regions(*id, *size, "decmpfs attribute")? {
+                v.extend_from_slice(
+                    nx.data
+                        .get(o as usize..(o + l) as usize)
+                        .unwrap_or_default(),
+                );
+            }
+            Cow::Owned(v)
+        }
+    };
+    let fork = match find("com.apple.ResourceFork") {
+        Some(Xattr::Stream { id, size }) => regions(*id, *size, "resource fork")?,
+        Some(Xattr::Embedded(b)) => {
+            // Regions of the container: an embedded fork is inside a node.
+            let off = b.as_ptr() as usize - nx.data.as_ptr() as usize;
+            vec![(off as u64, b.len() as u64)]
+        }
+        None => Vec::new(),
+    };
+    Ok((attr, fork))
 }
 
 /// A data stream's pieces from its extents: in logical order, each
@@ -903,6 +972,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         info,
         plan,
         next: 0,
+        max_whole: opts.limits.max_buffered_entry,
     }))
 }
 
@@ -1017,6 +1087,7 @@ fn plan_volume<'a>(
                     embedded: None,
                     size: 0,
                     mtime: None,
+                    compressed: None,
                 },
                 &mut errors,
             );
@@ -1024,26 +1095,29 @@ fn plan_volume<'a>(
         };
         let mtime = apfs_time(inode.mod_time);
         let attrs = r.xattrs.get(id);
-        if inode.bsd_flags & UF_COMPRESSED != 0 {
+        let compressed = inode.bsd_flags & UF_COMPRESSED != 0;
+        // The resource fork holds a compressed file's data: not a stream
+        // of its own (as 7-Zip shows it).
+        let mut fork_used = false;
+        if compressed {
             info.compressed_files += 1;
-            let kind = attrs
-                .and_then(|a| a.iter().find(|(n, _)| n == "com.apple.decmpfs"))
-                .and_then(|(_, x)| match x {
-                    Xattr::Embedded(b) => le_u32(b, 4),
-                    Xattr::Stream { .. } => None,
-                })
-                .map_or_else(String::new, |t| format!(" type {t}"));
+            let (pieces, parts, size) = match compressed_parts(nx, r, attrs) {
+                Ok((a, f)) => {
+                    let h = crate::decmpfs::header(&a);
+                    fork_used = h.is_some_and(|h| crate::decmpfs::in_fork(h.kind));
+                    (Ok(Vec::new()), Some((a, f)), h.map_or(0, |h| h.size))
+                }
+                Err(e) => (Err(e), None, 0),
+            };
             push(
                 plan,
                 Planned {
                     name: path.clone(),
-                    pieces: Err(Error::unsupported(format!(
-                        "APFS compressed file (decmpfs{kind}: its data lies in an attribute or \
-                         the resource fork): not decoded"
-                    ))),
+                    pieces,
                     embedded: None,
-                    size: 0,
+                    size,
                     mtime,
+                    compressed: parts,
                 },
                 &mut errors,
             );
@@ -1059,12 +1133,16 @@ fn plan_volume<'a>(
                     embedded: None,
                     size: inode.size,
                     mtime,
+                    compressed: None,
                 },
                 &mut errors,
             );
         }
         for (aname, x) in attrs.map(|a| a.as_slice()).unwrap_or_default() {
-            if aname == "com.apple.fs.symlink" || aname == "com.apple.decmpfs" {
+            if aname == "com.apple.fs.symlink"
+                || aname == "com.apple.decmpfs"
+                || (fork_used && aname == "com.apple.ResourceFork")
+            {
                 continue;
             }
             info.attributes += 1;
@@ -1076,6 +1154,7 @@ fn plan_volume<'a>(
                     embedded: Some(b),
                     size: b.len() as u64,
                     mtime,
+                    compressed: None,
                 },
                 Xattr::Stream { id: sid, size } => Planned {
                     pieces: pieces(nx, r.extents.get(sid), *size, false)
@@ -1084,6 +1163,7 @@ fn plan_volume<'a>(
                     embedded: None,
                     size: *size,
                     mtime,
+                    compressed: None,
                 },
             };
             push(plan, p, &mut errors);
@@ -1098,6 +1178,9 @@ struct Walk<'a> {
     info: ApfsInfo,
     plan: Vec<Planned<'a>>,
     next: usize,
+    /// [`Limits::max_buffered_entry`](installsift_model::Limits::max_buffered_entry):
+    /// compressed data decoded whole.
+    max_whole: u64,
 }
 
 impl Container for Walk<'_> {
@@ -1106,6 +1189,26 @@ impl Container for Walk<'_> {
         self.next += 1;
         let info = EntryInfo::new(EntryKind::File).modified(p.mtime);
         let name = std::mem::take(&mut p.name);
+        if let Some((attr, regions)) = p.compressed.take() {
+            let data = self.data;
+            let fork = crate::decmpfs::Fork::new(regions.iter().map(|&(o, l)| {
+                let o = usize::try_from(o).unwrap_or(usize::MAX);
+                let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
+                data.get(o..e).unwrap_or_default()
+            }));
+            let data = match crate::decmpfs::open(attr, fork, self.max_whole) {
+                Ok(o) => Data::Decode {
+                    reader: o.reader,
+                    declared: Some(o.size),
+                    stored: Some(o.stored),
+                },
+                Err(error) => Data::Missing {
+                    size: p.size,
+                    error,
+                },
+            };
+            return Some(Entry { name, info, data });
+        }
         if let Some(b) = p.embedded.take() {
             return Some(Entry {
                 name,

@@ -28,7 +28,8 @@
 //! names; symbolic links (`slnk`/`rhap`) are counted and listed with their
 //! targets in the metadata, not extracted. A file compressed by HFS+
 //! (`UF_COMPRESSED`: its data in the `com.apple.decmpfs` attribute or the
-//! resource fork) is reported missing with an `unsupported` error, never as
+//! resource fork) is decoded by [`crate::decmpfs`] (zlib, LZVN, LZFSE);
+//! a type it does not decode is missing with an `unsupported` error, never
 //! an empty file.
 //!
 //! Bounds: every B-tree walk follows `fLink` with a visited-node set and at
@@ -100,7 +101,7 @@ pub struct HfsInfo {
     pub hard_links: u64,
     /// Symbolic links (not extracted).
     pub symlinks: u64,
-    /// Files compressed by HFS+ (decmpfs; not decoded).
+    /// Files compressed by HFS+ (decmpfs), decoded.
     pub compressed_files: u64,
     /// Extended attributes listed (children `path:name`).
     pub attributes: u64,
@@ -399,6 +400,9 @@ struct Planned {
     size: u64,
     /// The file's content modification time (its forks share it).
     mtime: Option<installsift_model::Timestamp>,
+    /// A file compressed by HFS+: its `com.apple.decmpfs` attribute and
+    /// its resource fork's byte ranges, decoded by [`crate::decmpfs`].
+    compressed: Option<crate::decmpfs::Parts<'static>>,
 }
 
 /// Seconds from 1904-01-01 (HFS+ dates, kept in UTC) to 1970-01-01.
@@ -616,6 +620,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
                         owned: None,
                         size: 0,
                         mtime: None,
+                        compressed: None,
                     });
                     continue;
                 }
@@ -626,17 +631,34 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         info.files += 1;
         if src.owner_flags & UF_COMPRESSED != 0 {
             info.compressed_files += 1;
+            let found = decmpfs_attr(&attrs, src.id, &vol, &mut used);
+            let rsrc = vol
+                .ranges(&src.rsrc, src.id, 0xFF, &mut used)
+                .map_err(|m| Error::malformed(format!("HFS+ resource fork: {m}")));
+            let (ranges, compressed, size) = match (found, rsrc) {
+                (Ok(a), Ok(r)) => {
+                    let size = crate::decmpfs::header(&a).map_or(0, |h| h.size);
+                    (Ok(Vec::new()), Some((Cow::Owned(a), r)), size)
+                }
+                (Err(e), _) | (_, Err(e)) => (Err(e), None, 0),
+            };
             plan.push(Planned {
-                name: path,
-                key,
-                ranges: Err(Error::unsupported(
-                    "HFS+ compressed file (decmpfs: its data lies in an attribute or the \
-                     resource fork): not decoded",
-                )),
+                name: path.clone(),
+                key: key.clone(),
+                ranges,
                 owned: None,
-                size: 0,
-                mtime: None,
+                size,
+                mtime: hfs_time(src.modified),
+                compressed,
             });
+            if f.id != src.id {
+                plan_attrs(
+                    &mut plan, &mut attrs, f.id, &path, &vol, &mut used, &mut info,
+                );
+            }
+            plan_attrs(
+                &mut plan, &mut attrs, src.id, &path, &vol, &mut used, &mut info,
+            );
             continue;
         }
         let ranges = vol
@@ -649,6 +671,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             owned: None,
             size: src.data.size,
             mtime: hfs_time(src.modified),
+            compressed: None,
         });
         if src.rsrc.size > 0 {
             info.resource_forks += 1;
@@ -662,6 +685,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
                 owned: None,
                 size: src.rsrc.size,
                 mtime: hfs_time(src.modified),
+                compressed: None,
             });
         }
         if f.id != src.id {
@@ -693,7 +717,40 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         info,
         plan,
         next: 0,
+        max_whole: opts.limits.max_buffered_entry,
     }))
+}
+
+/// Largest `com.apple.decmpfs` attribute read (inline data is at most a
+/// few KiB; 7-Zip expects 2 KiB and 17 bytes at most in APFS).
+const MAX_DECMPFS_ATTR: u64 = 64 << 10;
+
+/// The `com.apple.decmpfs` attribute of file `id`, as bytes.
+fn decmpfs_attr(
+    attrs: &HashMap<u32, Vec<(String, Attr)>>,
+    id: u32,
+    vol: &Volume<'_>,
+    used: &mut u64,
+) -> Result<Vec<u8>, Error> {
+    let Some((_, a)) = attrs
+        .get(&id)
+        .and_then(|v| v.iter().find(|(n, _)| n == "com.apple.decmpfs"))
+    else {
+        return Err(Error::malformed(
+            "HFS+ compressed file without a com.apple.decmpfs attribute",
+        ));
+    };
+    match a {
+        Attr::Inline(b) => Ok(b.clone()),
+        Attr::Fork(f) if f.size <= MAX_DECMPFS_ATTR => vol
+            .ranges(f, id, 1, used)
+            .map(|r| vol.bytes(&r).into_owned())
+            .map_err(|m| Error::malformed(format!("HFS+ decmpfs attribute: {m}"))),
+        Attr::Fork(f) => Err(Error::malformed(format!(
+            "HFS+ decmpfs attribute of {} bytes (at most {MAX_DECMPFS_ATTR})",
+            f.size
+        ))),
+    }
 }
 
 /// The attributes B-tree: file id → (name, attribute), in key order.
@@ -777,6 +834,7 @@ fn plan_attrs(
                 size: b.len() as u64,
                 owned: Some(b),
                 mtime: None,
+                compressed: None,
             },
             Attr::Fork(f) => Planned {
                 name,
@@ -789,6 +847,7 @@ fn plan_attrs(
                 owned: None,
                 size: f.size,
                 mtime: None,
+                compressed: None,
             },
         });
     }
@@ -800,6 +859,9 @@ struct Walk<'a> {
     info: HfsInfo,
     plan: Vec<Planned>,
     next: usize,
+    /// [`Limits::max_buffered_entry`](installsift_model::Limits::max_buffered_entry):
+    /// compressed data decoded whole.
+    max_whole: u64,
 }
 
 impl Container for Walk<'_> {
@@ -809,6 +871,26 @@ impl Container for Walk<'_> {
         let mut info = EntryInfo::new(EntryKind::File).modified(p.mtime);
         info.key = p.key.clone();
         let name = std::mem::take(&mut p.name);
+        if let Some((attr, ranges)) = p.compressed.take() {
+            let data = self.data;
+            let fork = crate::decmpfs::Fork::new(ranges.iter().map(|&(o, l)| {
+                let o = usize::try_from(o).unwrap_or(usize::MAX);
+                let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
+                data.get(o..e).unwrap_or_default()
+            }));
+            let data = match crate::decmpfs::open(attr, fork, self.max_whole) {
+                Ok(o) => Data::Decode {
+                    reader: o.reader,
+                    declared: Some(o.size),
+                    stored: Some(o.stored),
+                },
+                Err(error) => Data::Missing {
+                    size: p.size,
+                    error,
+                },
+            };
+            return Some(Entry { name, info, data });
+        }
         if let Some(b) = p.owned.take() {
             return Some(Entry {
                 name,
@@ -909,8 +991,13 @@ mod tests {
 
     /// The HFSX volume of a corpus image, decoded.
     fn volume() -> Vec<u8> {
+        volume_of("hello-zlib.dmg")
+    }
+
+    /// The HFS+ volume of `corpus/dmg/<name>`, decoded.
+    fn volume_of(name: &str) -> Vec<u8> {
         let dmg = std::fs::read(format!(
-            "{}/../../corpus/dmg/hello-zlib.dmg",
+            "{}/../../corpus/dmg/{name}",
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap();
@@ -973,6 +1060,78 @@ mod tests {
         // Every file of this volume is stored after its catalog.
         assert_eq!(l.entries.len(), missing.len());
         assert!(missing.len() >= 17);
+    }
+
+    /// SHA-256 of each listed file, by name.
+    fn hashes(l: &crate::container::Listing, data: &[u8]) -> Vec<(String, String)> {
+        use sha2::Digest;
+        l.entries
+            .iter()
+            .map(|(n, _, x)| {
+                let b: &[u8] = match x {
+                    Listed::Slice { at, len } => &data[*at..*at + *len],
+                    Listed::Decoded(Ok(b)) => b,
+                    other => panic!("{n}: {other:?}"),
+                };
+                let h = sha2::Sha256::digest(b);
+                (n.clone(), h.iter().map(|x| format!("{x:02x}")).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compressed_files_decode_to_their_sources() {
+        let data = volume_of("decmpfs-zlib.dmg");
+        let l = list(open, &data, &Limits::default(), 100);
+        assert!(l.notes.errors.is_empty(), "{:?}", l.notes.errors);
+        let want = std::fs::read_to_string(format!(
+            "{}/../../corpus/reference/dmg__decmpfs-zlib.dmg.source.tsv",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let mut want: Vec<(String, String)> = want
+            .lines()
+            .map(|r| {
+                let f: Vec<&str> = r.split('\t').collect();
+                (
+                    f[0].trim_start_matches("Firefox/").to_owned(),
+                    f[2].to_owned(),
+                )
+            })
+            .collect();
+        let mut got = hashes(&l, &data);
+        want.sort();
+        got.sort();
+        assert_eq!(got, want);
+        let Some(Metadata::Hfs(h)) = &l.parsed.metadata else {
+            panic!()
+        };
+        assert_eq!(h.compressed_files, 3);
+    }
+
+    #[test]
+    fn a_compressed_size_that_disagrees_with_its_blocks_is_an_error() {
+        let mut data = volume_of("decmpfs-zlib.dmg");
+        // The type 4 attributes (big.txt, noise.bin): each says 10 blocks'
+        // worth of bytes, which their forks do not hold.
+        let at: Vec<usize> = memchr::memmem::find_iter(&data, b"fpmc\x04\0\0\0").collect();
+        assert_eq!(at.len(), 2);
+        for a in at {
+            data[a + 8..a + 16].copy_from_slice(&(10u64 << 16).to_le_bytes());
+        }
+        let l = list(open, &data, &Limits::default(), 100);
+        let missing: Vec<_> = l
+            .entries
+            .iter()
+            .filter_map(|(n, _, x)| match x {
+                Listed::Missing { error, .. } => Some((n.as_str(), error.message().to_owned())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(missing.len(), 2, "{missing:?}");
+        for (n, m) in missing {
+            assert!(m.contains("blocks in the resource fork"), "{n}: {m}");
+        }
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub mod cfb;
 pub mod chm;
 pub mod container;
 pub mod cpio;
+pub mod decmpfs;
 pub mod dmg;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -81,6 +81,7 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         Some("clickonce"),
         None,
     ),
+    ("dmg/decmpfs-zlib.dmg", Installer, Some("dmg"), None),
     ("dmg/hdiutil-hfs.dmg", Installer, Some("dmg"), None),
     ("dmg/hdiutil-xattrs.dmg", Installer, Some("dmg"), None),
     ("dmg/hello-bzip2.dmg", Installer, Some("dmg"), None),
