@@ -62,7 +62,7 @@ fn entry(line: &str) -> Option<ReleaseEntry> {
 fn first_line(data: &[u8]) -> Option<&str> {
     let d = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     let head = &d[..d.len().min(1024)];
-    let end = head.iter().position(|&b| b == b'\n')?;
+    let end = memchr::memchr(b'\n', head)?;
     std::str::from_utf8(&head[..end]).ok()
 }
 
