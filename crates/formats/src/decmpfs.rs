@@ -291,6 +291,30 @@ pub fn open<'a>(attr: Cow<'a, [u8]>, fork: Fork<'a>, max_whole: u64) -> Result<O
     }
 }
 
+/// A planned compressed file as an entry's data: its fork's regions taken
+/// from `data` (the volume), decoded as it is read, or missing with the
+/// reason.
+pub(crate) fn entry_data<'a>(
+    data: &'a [u8],
+    (attr, regions): Parts<'a>,
+    size: u64,
+    max_whole: u64,
+) -> crate::container::Data<'a> {
+    let fork = Fork::new(regions.iter().map(|&(o, l)| {
+        let o = usize::try_from(o).unwrap_or(usize::MAX);
+        let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
+        data.get(o..e).unwrap_or_default()
+    }));
+    match open(attr, fork, max_whole) {
+        Ok(o) => crate::container::Data::Decode {
+            reader: o.reader,
+            declared: Some(o.size),
+            stored: Some(o.stored),
+        },
+        Err(error) => crate::container::Data::Missing { size, error },
+    }
+}
+
 /// The bytes of `attr` from `at` on, borrowed or owned as it was.
 fn slice_from(attr: Cow<'_, [u8]>, at: usize) -> Cow<'_, [u8]> {
     match attr {
@@ -311,7 +335,7 @@ struct Capped {
 impl Write for Capped {
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
         if self.out.len().saturating_add(b.len()) > self.cap {
-            return Err(io::Error::other("decodes to more than the file's size"));
+            return Err(io::Error::other("decodes to more than it declares"));
         }
         self.out.extend_from_slice(b);
         Ok(b.len())
@@ -321,8 +345,9 @@ impl Write for Capped {
     }
 }
 
-/// An LZFSE stream (`bvx…` blocks to `bvx$`) decoded, at most `cap` bytes.
-fn lzfse(data: &[u8], cap: usize) -> Result<Vec<u8>, String> {
+/// An LZFSE stream (`bvx…` blocks to `bvx$`) decoded, at most `cap` bytes
+/// (also a DMG's LZFSE chunks).
+pub(crate) fn lzfse(data: &[u8], cap: usize) -> Result<Vec<u8>, String> {
     let mut w = Capped {
         out: Vec::new(),
         cap,

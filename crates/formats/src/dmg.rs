@@ -50,7 +50,7 @@ use installsift_model::limits::Limit;
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 /// UDIF facts from the trailer and the partition tables (big-endian).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -802,25 +802,6 @@ fn at_err(kind: io::ErrorKind, offset: u64, message: String) -> io::Error {
     io::Error::new(kind, AtOffset { offset, message })
 }
 
-/// A writer that refuses more than `cap` bytes.
-struct Capped {
-    out: Vec<u8>,
-    cap: usize,
-}
-
-impl Write for Capped {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        if self.out.len().saturating_add(b.len()) > self.cap {
-            return Err(io::Error::other("chunk decodes to more than it declares"));
-        }
-        self.out.extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 impl<'a> PartReader<'a, '_> {
     /// Set up the next chunk's decoder; `false` at the end.
     fn start(&mut self) -> io::Result<bool> {
@@ -874,15 +855,7 @@ impl<'a> PartReader<'a, '_> {
                 let out = if c.method == Method::Adc {
                     adc(src, cap)
                 } else {
-                    let mut w = Capped {
-                        out: Vec::new(),
-                        cap,
-                    };
-                    let mut r = src;
-                    lzfse_rust::LzfseRingDecoder::default()
-                        .decode(&mut r, &mut w)
-                        .map(|_| w.out)
-                        .map_err(|e| e.to_string())
+                    crate::decmpfs::lzfse(src, cap)
                 };
                 match out {
                     Ok(v) if v.len() as u64 == c.size => Source::Owned(v, 0),

@@ -871,24 +871,8 @@ impl Container for Walk<'_> {
         let mut info = EntryInfo::new(EntryKind::File).modified(p.mtime);
         info.key = p.key.clone();
         let name = std::mem::take(&mut p.name);
-        if let Some((attr, ranges)) = p.compressed.take() {
-            let data = self.data;
-            let fork = crate::decmpfs::Fork::new(ranges.iter().map(|&(o, l)| {
-                let o = usize::try_from(o).unwrap_or(usize::MAX);
-                let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
-                data.get(o..e).unwrap_or_default()
-            }));
-            let data = match crate::decmpfs::open(attr, fork, self.max_whole) {
-                Ok(o) => Data::Decode {
-                    reader: o.reader,
-                    declared: Some(o.size),
-                    stored: Some(o.stored),
-                },
-                Err(error) => Data::Missing {
-                    size: p.size,
-                    error,
-                },
-            };
+        if let Some(parts) = p.compressed.take() {
+            let data = crate::decmpfs::entry_data(self.data, parts, p.size, self.max_whole);
             return Some(Entry { name, info, data });
         }
         if let Some(b) = p.owned.take() {
