@@ -39,7 +39,7 @@
 //! [`Limits::max_entries_per_container`]: installsift_model::Limits::max_entries_per_container
 
 use super::container::{Container, Data, End, Entry, Notes, Opened, Options};
-use super::{Handler, Metadata, Parsed};
+use super::{le_u16, le_u32, le_u64, Handler, Metadata, Parsed};
 use installsift_model::error::Error;
 use installsift_model::limits::Limit;
 use installsift_model::{Check, EntryInfo, EntryKind, Evidence, Format, Timestamp};
@@ -168,23 +168,6 @@ pub(crate) const HANDLER: Handler = Handler {
     sniff,
     open,
 };
-
-fn le_u16(d: &[u8], at: usize) -> Option<u16> {
-    let b = d.get(at..at.checked_add(2)?)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn le_u32(d: &[u8], at: usize) -> Option<u32> {
-    let b = d.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn le_u64(d: &[u8], at: usize) -> Option<u64> {
-    let b = d.get(at..at.checked_add(8)?)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(b);
-    Some(u64::from_le_bytes(a))
-}
 
 /// An APFS container superblock: `NXSB` at 32, in an object of type
 /// `NX_SUPERBLOCK`, with a power-of-two block size of 4 KiB to 64 KiB.
@@ -696,11 +679,7 @@ fn compressed_parts<'a>(
         Some(Xattr::Stream { id, size }) => {
             let mut v = Vec::new();
             for (o, l) in regions(*id, *size, "decmpfs attribute")? {
-                v.extend_from_slice(
-                    nx.data
-                        .get(o as usize..(o + l) as usize)
-                        .unwrap_or_default(),
-                );
+                v.extend_from_slice(crate::region(nx.data, o, l));
             }
             Cow::Owned(v)
         }
@@ -1214,11 +1193,7 @@ impl Container for Walk<'_> {
             }
         };
         let data = self.data;
-        let slice = move |o: u64, l: u64| {
-            let o = usize::try_from(o).unwrap_or(usize::MAX);
-            let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
-            data.get(o..e).unwrap_or_default()
-        };
+        let slice = move |o: u64, l: u64| crate::region(data, o, l);
         let mut info = info;
         let data = match pieces.as_slice() {
             [] => Data::Slice(&[]),

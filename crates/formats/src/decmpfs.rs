@@ -300,11 +300,7 @@ pub(crate) fn entry_data<'a>(
     size: u64,
     max_whole: u64,
 ) -> crate::container::Data<'a> {
-    let fork = Fork::new(regions.iter().map(|&(o, l)| {
-        let o = usize::try_from(o).unwrap_or(usize::MAX);
-        let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
-        data.get(o..e).unwrap_or_default()
-    }));
+    let fork = Fork::new(regions.iter().map(|&(o, l)| crate::region(data, o, l)));
     match open(attr, fork, max_whole) {
         Ok(o) => crate::container::Data::Decode {
             reader: o.reader,

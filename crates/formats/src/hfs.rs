@@ -243,11 +243,7 @@ impl<'a> Volume<'a> {
 
     /// The whole fork as bytes (borrowed when it is one extent).
     fn bytes(&self, ranges: &[(u64, u64)]) -> Cow<'a, [u8]> {
-        let slice = |&(o, l): &(u64, u64)| {
-            let o = usize::try_from(o).unwrap_or(usize::MAX);
-            let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
-            self.data.get(o..e).unwrap_or_default()
-        };
+        let slice = |&(o, l): &(u64, u64)| crate::region(self.data, o, l);
         match ranges {
             [] => Cow::Borrowed(&[]),
             [one] => Cow::Borrowed(slice(one)),
@@ -895,11 +891,7 @@ impl Container for Walk<'_> {
                 })
             }
         };
-        let slice = |&(o, l): &(u64, u64)| {
-            let o = usize::try_from(o).unwrap_or(usize::MAX);
-            let e = o.saturating_add(usize::try_from(l).unwrap_or(usize::MAX));
-            self.data.get(o..e).unwrap_or_default()
-        };
+        let slice = |&(o, l): &(u64, u64)| crate::region(self.data, o, l);
         let data = match ranges.as_slice() {
             [] => Data::Slice(&[]),
             [one] => {

@@ -305,6 +305,14 @@ pub(crate) fn carved_len(format: Format, data: &[u8]) -> Option<usize> {
     (len > 0 && len <= data.len()).then_some(len)
 }
 
+/// `len` bytes of `data` at `off` (offsets from a format's 64-bit fields),
+/// or nothing when they do not all lie in it.
+pub(crate) fn region(data: &[u8], off: u64, len: u64) -> &[u8] {
+    let o = usize::try_from(off).unwrap_or(usize::MAX);
+    let e = o.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+    data.get(o..e).unwrap_or_default()
+}
+
 /// Read a little-endian u16 at `off`, if in bounds.
 pub fn le_u16(data: &[u8], off: usize) -> Option<u16> {
     let b = data.get(off..off.checked_add(2)?)?;
