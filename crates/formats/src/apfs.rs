@@ -549,6 +549,20 @@ fn dstream_size(v: &[u8]) -> u64 {
     0
 }
 
+/// A directory entry's type: its own, or its inode's mode when it says
+/// `DT_UNKNOWN` (0).
+fn entry_type(dtype: u16, inode: Option<&Inode>) -> u16 {
+    if dtype != 0 {
+        return dtype;
+    }
+    match inode.map(|i| i.mode & S_IFMT) {
+        Some(0o040_000) => DT_DIR,
+        Some(0o100_000) => DT_REG,
+        Some(S_IFLNK) => DT_LNK,
+        _ => 0,
+    }
+}
+
 fn record<'a>(r: &mut Records<'a>, hashed: bool, k: &'a [u8], v: &'a [u8]) {
     let Some(h) = le_u64(k, 0) else {
         return;
@@ -570,6 +584,8 @@ fn record<'a>(r: &mut Records<'a>, hashed: bool, k: &'a [u8], v: &'a [u8]) {
             );
         }
         TYPE_DIR_REC => {
+            // The entry's type is resolved against its inode once all
+            // records are read (an entry may say DT_UNKNOWN).
             let name = if hashed {
                 let len = le_u32(k, 8).unwrap_or(0) as usize & 0x3FF;
                 k.get(12..12 + len)
@@ -970,7 +986,7 @@ fn plan_volume<'a>(
     let dirs: HashMap<u64, (u64, &str)> = r
         .drecs
         .iter()
-        .filter(|d| d.3 == DT_DIR)
+        .filter(|d| entry_type(d.3, r.inodes.get(&d.2)) == DT_DIR)
         .map(|d| (d.2, (d.0, d.1.as_str())))
         .collect();
     // The root and the private directory are entries of directory 1.
@@ -1022,10 +1038,11 @@ fn plan_volume<'a>(
         plan.push(p);
     };
     for (parent, name, id, dtype) in &r.drecs {
+        let inode = r.inodes.get(id);
+        let dtype = &entry_type(*dtype, inode);
         if *dtype == DT_DIR {
             continue;
         }
-        let inode = r.inodes.get(id);
         let is_link = *dtype == DT_LNK || inode.is_some_and(|i| i.mode & S_IFMT == S_IFLNK);
         if is_link {
             info.symlinks += 1;
@@ -1452,6 +1469,22 @@ mod tests {
             pieces(&n, Some(&adj), 4196, false).unwrap()[..],
             [Piece::Region(40960, 4196)]
         ));
+    }
+
+    #[test]
+    fn an_unknown_entry_type_is_read_from_the_inode() {
+        let file = Inode {
+            mode: 0o100_644,
+            ..Inode::default()
+        };
+        let dir = Inode {
+            mode: 0o040_755,
+            ..Inode::default()
+        };
+        assert_eq!(entry_type(0, Some(&file)), DT_REG);
+        assert_eq!(entry_type(0, Some(&dir)), DT_DIR);
+        assert_eq!(entry_type(0, None), 0);
+        assert_eq!(entry_type(DT_LNK, Some(&file)), DT_LNK);
     }
 
     #[test]
