@@ -754,7 +754,8 @@ fn pieces(
                     nx.blocks
                 ));
             }
-            let off = phys * bs;
+            // The block count comes from the file: the product may not fit.
+            let off = phys.checked_mul(bs).unwrap_or(u64::MAX);
             if off
                 .checked_add(take)
                 .is_none_or(|e| e > nx.data.len() as u64)
@@ -1464,6 +1465,12 @@ mod tests {
         let overlap = vec![(0, 8192, 10), (4096, 8192, 11)];
         assert!(pieces(&n, Some(&overlap), 12288, true).is_err());
         // Adjacent extents are one region.
+        // A block number whose byte offset does not fit in 64 bits, in a
+        // container that claims that many blocks.
+        let mut huge = nx(&d);
+        huge.blocks = u64::MAX;
+        let far = vec![(0, 4096, u64::MAX / 2)];
+        assert!(pieces(&huge, Some(&far), 4096, false).is_err());
         let adj = vec![(0, 4096, 10), (4096, 100, 11)];
         assert!(matches!(
             pieces(&n, Some(&adj), 4196, false).unwrap()[..],
