@@ -755,7 +755,7 @@ fn pieces(
                 ));
             }
             // The block count comes from the file: the product may not fit.
-            let off = phys.checked_mul(bs).unwrap_or(u64::MAX);
+            let off = phys.saturating_mul(bs);
             if off
                 .checked_add(take)
                 .is_none_or(|e| e > nx.data.len() as u64)
