@@ -220,8 +220,8 @@ struct Folder {
 
 /// Open a cabinet: the header, folder and file tables are read here; the
 /// folders are decoded as the engine pulls their files.
-pub fn open<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
-    walk(data, None, notes)
+pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    walk(data, None, opts.read_ahead, notes)
 }
 
 /// Finds a cabinet of the same set by the name this one gives it
@@ -257,6 +257,7 @@ pub fn open_set<'a>(
     walk_set(
         data,
         None,
+        opts.read_ahead.then_some(AHEAD_MIN_PACKED),
         notes,
         Some((siblings, opts.limits.max_cabinets_per_set)),
     )
@@ -269,14 +270,29 @@ pub(crate) type Namer<'a> = Box<dyn Fn(&str) -> String + 'a>;
 
 /// The header and tables read; a container over the files, or a leaf when
 /// no file table can be reached.
-pub(crate) fn walk<'a>(whole: &'a [u8], namer: Option<Namer<'a>>, notes: &mut Notes) -> Opened<'a> {
-    walk_set(whole, namer, notes, None)
+/// `read_ahead`: as [`Options::read_ahead`].
+pub(crate) fn walk<'a>(
+    whole: &'a [u8],
+    namer: Option<Namer<'a>>,
+    read_ahead: bool,
+    notes: &mut Notes,
+) -> Opened<'a> {
+    walk_set(
+        whole,
+        namer,
+        read_ahead.then_some(AHEAD_MIN_PACKED),
+        notes,
+        None,
+    )
 }
 
-/// [`walk`], with the set's other cabinets when the engine can find them.
+/// [`walk`], with the set's other cabinets when the engine can find them;
+/// folders whose run of blocks is at least `ahead_from` bytes are decoded
+/// ahead of the reader.
 fn walk_set<'a>(
     whole: &'a [u8],
     namer: Option<Namer<'a>>,
+    ahead_from: Option<usize>,
     notes: &mut Notes,
     siblings: Option<(Siblings<'_, '_>, u64)>,
 ) -> Opened<'a> {
@@ -316,6 +332,7 @@ fn walk_set<'a>(
             members: None,
             runs: std::collections::BTreeMap::new(),
             spare: None,
+            ahead_from,
         })),
     }
 }
@@ -372,6 +389,9 @@ struct Walk<'a> {
     runs: std::collections::BTreeMap<usize, (usize, usize)>,
     /// The MSZIP decoder of the last folder, for the next one.
     spare: Option<Decoder>,
+    /// Folders whose run of blocks is at least this long are decoded ahead
+    /// on a thread of their own ([`Options::read_ahead`]; `None`: none).
+    ahead_from: Option<usize>,
 }
 
 /// One folder being decoded: its files in the order of their data.
@@ -473,7 +493,7 @@ impl Container for Walk<'_> {
                         }
                         Step::FolderDone => {
                             if let Some(fw) = self.folder.take() {
-                                self.spare = Some(fw.reader.decoder);
+                                self.spare = fw.reader.into_decoder();
                             }
                             self.stage = Stage::Folders(k + 1);
                         }
@@ -706,32 +726,68 @@ impl<'a> Walk<'a> {
                 data.len()
             )).at(u64::from(folder.data_offset)));
         }
+        let start = folder.data_offset as usize;
+        let total_blocks = joined
+            .as_ref()
+            .map_or(u32::from(folder.blocks), |j| j.blocks);
+        let blocks = Blocks {
+            next_at: if joined.is_some() { 0 } else { start },
+            blocks_left: total_blocks,
+            reserve: if joined.is_some() {
+                0
+            } else {
+                self.data_reserve
+            },
+            data: match joined {
+                Some(j) => std::borrow::Cow::Owned(j.records),
+                None => std::borrow::Cow::Borrowed(data),
+            },
+            base: 0,
+            folder: k,
+            block_index: 0,
+            decoder,
+        };
+        // A long run whose blocks all lie in the data is decoded ahead on a
+        // thread of its own when the engine allows it (a copy of the run:
+        // the thread cannot borrow the cabinet; runs do not overlap, so
+        // the copies add up to the input's size at most).
+        let run = match (&blocks.data, extent) {
+            (std::borrow::Cow::Owned(_), _) => Some(blocks.data.len()),
+            (std::borrow::Cow::Borrowed(_), Some((_, end))) if fits => Some(end - start),
+            _ => None,
+        };
+        let source = match run {
+            Some(len) if failed.is_none() && self.ahead_from.is_some_and(|m| len >= m) => {
+                let owned = match blocks.data {
+                    std::borrow::Cow::Owned(v) => Blocks {
+                        data: std::borrow::Cow::Owned(v),
+                        ..blocks
+                    },
+                    std::borrow::Cow::Borrowed(d) => Blocks {
+                        data: std::borrow::Cow::Owned(
+                            d.get(start..start + len).unwrap_or(&[]).to_vec(),
+                        ),
+                        base: start,
+                        next_at: 0,
+                        ..blocks
+                    },
+                };
+                match ahead(owned) {
+                    Ok(s) => s,
+                    Err(b) => Source::Here(b),
+                }
+            }
+            _ => Source::Here(blocks),
+        };
         Some(FolderWalk {
             k,
             method: folder.method,
             members,
             next: 0,
             reader: FolderReader {
-                next_at: if joined.is_some() {
-                    0
-                } else {
-                    folder.data_offset as usize
-                },
-                blocks_left: joined
-                    .as_ref()
-                    .map_or(u32::from(folder.blocks), |j| j.blocks),
-                reserve: if joined.is_some() {
-                    0
-                } else {
-                    self.data_reserve
-                },
-                data: match joined {
-                    Some(j) => std::borrow::Cow::Owned(j.records),
-                    None => std::borrow::Cow::Borrowed(data),
-                },
+                source,
                 folder: k,
-                block_index: 0,
-                decoder,
+                blocks: total_blocks,
                 out: Vec::new(),
                 out_pos: 0,
                 position: 0,
@@ -765,11 +821,11 @@ impl<'a> Walk<'a> {
             if fw.abandoned.is_none()
                 && r.failed.is_none()
                 && !continues
-                && (r.blocks_left > 0 || left_over > 0)
+                && (r.blocks_left() > 0 || left_over > 0)
             {
                 notes.error(Error::malformed(format!(
                     "folder {}: data continues after its last file (which ends at {}): {left_over} more bytes decoded, {} more CFDATA blocks; a file's size is wrong or a file is missing from the table",
-                    fw.k, r.position, r.blocks_left
+                    fw.k, r.position, r.blocks_left()
                 )));
             }
             return Step::FolderDone;
@@ -1219,23 +1275,136 @@ impl Decoder {
 }
 
 /// The uncompressed stream of one folder, decoded block by block as it is
-/// read. After an error every read fails with the same error.
+/// read (here, or ahead of the reader on a thread of its own: [`Source`]).
+/// After an error every read fails with the same error.
 struct FolderReader<'a> {
-    /// The cabinet's bytes, or a joined folder's CFDATA records (see [`set`]).
+    source: Source<'a>,
+    folder: usize,
+    /// The folder's blocks in all.
+    blocks: u32,
+    out: Vec<u8>,
+    out_pos: usize,
+    /// Uncompressed offset in the folder of the next byte `read` returns.
+    position: u64,
+    failed: Option<Fail>,
+    /// What the checksum of each block decoded so far said (index: block).
+    sums: Vec<BlockSum>,
+}
+
+/// A block's failure: its kind, message and offset.
+type Fail = (io::ErrorKind, String, usize);
+
+/// The run of CFDATA blocks of one folder and its decoder.
+struct Blocks<'a> {
+    /// The cabinet's bytes, or a joined folder's CFDATA records (see
+    /// [`set`]), or (decoded ahead) a copy of the folder's run.
     data: std::borrow::Cow<'a, [u8]>,
+    /// Offset in the cabinet of `data`'s first byte (messages and errors
+    /// name cabinet offsets).
+    base: usize,
     folder: usize,
     next_at: usize,
     blocks_left: u32,
     block_index: u32,
     reserve: usize,
     decoder: Decoder,
-    out: Vec<u8>,
-    out_pos: usize,
-    /// Uncompressed offset in the folder of the next byte `read` returns.
-    position: u64,
-    failed: Option<(io::ErrorKind, String, usize)>,
-    /// What the checksum of each block decoded so far said (index: block).
-    sums: Vec<BlockSum>,
+}
+
+/// Where a folder's decoded blocks come from.
+enum Source<'a> {
+    /// Decoded on the reader's thread as it reads.
+    Here(Blocks<'a>),
+    /// Decoded ahead on a thread of its own, at most [`AHEAD_BLOCKS`]
+    /// blocks before the reader (see [`ahead`]).
+    Ahead {
+        blocks: std::sync::mpsc::Receiver<Ahead>,
+        /// Buffers the reader is done with, back to the decoding thread.
+        spent: std::sync::mpsc::Sender<Vec<u8>>,
+        /// The decoder, handed back at the folder's end (for the next folder).
+        decoder: Option<Decoder>,
+    },
+    /// Ahead, and its last message received.
+    Ended(Option<Decoder>),
+}
+
+/// From a folder's decoding thread to its reader.
+enum Ahead {
+    Block(Vec<u8>, BlockSum),
+    Failed(Fail),
+    End(Decoder),
+    /// The decoder panicked: raised again on the reader's thread, where the
+    /// engine catches it as it would a panic while decoding there.
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+/// Blocks decoded ahead of the reader at most (32 KiB each in cabinets made
+/// by Microsoft's tools; at most 64 KiB + 6,144 by the format).
+const AHEAD_BLOCKS: usize = 16;
+
+/// A folder is decoded ahead (when the engine allows it) from this many
+/// packed bytes up: a thread costs tens of microseconds to start, which a
+/// shorter run does not repay. Runs do not overlap, so a cabinet starts at
+/// most one thread per this many bytes of its input.
+const AHEAD_MIN_PACKED: usize = 64 * 1024;
+
+/// Decode `blocks` on a thread of its own, sending each block to the
+/// returned receiver; the thread ends at the folder's end, at a failure,
+/// or as soon as the receiver is gone (the reader dropped: the engine
+/// stopped reading), so it never decodes more than [`AHEAD_BLOCKS`] + 1
+/// blocks the reader did not ask for. If no thread can be started the
+/// blocks are handed back, to be decoded here.
+fn ahead(blocks: Blocks<'static>) -> Result<Source<'static>, Blocks<'static>> {
+    use std::sync::mpsc;
+    let (tx, rx) = mpsc::sync_channel::<Ahead>(AHEAD_BLOCKS);
+    let (spent_tx, spent_rx) = mpsc::channel::<Vec<u8>>();
+    // The blocks move to the thread through a slot the caller takes them
+    // back from if the thread cannot start (the closure is dropped then).
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(blocks)));
+    let theirs = std::sync::Arc::clone(&slot);
+    let started = std::thread::Builder::new()
+        .name("cab-folder".to_owned())
+        .spawn(move || {
+            let taken = theirs.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let Some(mut blocks) = taken else {
+                return;
+            };
+            drop(theirs);
+            loop {
+                let mut out = spent_rx.try_recv().unwrap_or_default();
+                let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    blocks.next(&mut out)
+                }));
+                let msg = match step {
+                    Ok(Ok(Some(sum))) => Ahead::Block(out, sum),
+                    Ok(Ok(None)) => {
+                        let _ = tx.send(Ahead::End(blocks.decoder));
+                        return;
+                    }
+                    Ok(Err(f)) => Ahead::Failed(f),
+                    Err(p) => Ahead::Panicked(p),
+                };
+                let last = !matches!(msg, Ahead::Block(..));
+                if tx.send(msg).is_err() || last {
+                    return;
+                }
+            }
+        });
+    match started {
+        Ok(_) => Ok(Source::Ahead {
+            blocks: rx,
+            spent: spent_tx,
+            decoder: None,
+        }),
+        Err(_) => match slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(blocks) => Err(blocks),
+            // Taken by a thread that did start after all: it sends.
+            None => Ok(Source::Ahead {
+                blocks: rx,
+                spent: spent_tx,
+                decoder: None,
+            }),
+        },
+    }
 }
 
 /// What a CFDATA block's checksum says about its bytes.
@@ -1262,48 +1431,40 @@ fn located(kind: io::ErrorKind, at: usize, message: String) -> io::Error {
     )
 }
 
-impl FolderReader<'_> {
-    /// Remember the failure of the block at `at` and return it, with its
-    /// offset carried for the error it becomes.
-    fn fail(&mut self, kind: io::ErrorKind, at: usize, msg: String) -> io::Error {
-        self.failed = Some((kind, msg.clone(), at));
-        located(kind, at, msg)
-    }
-
-    /// Decode the next CFDATA block into `out`; false at the folder's end.
-    fn next_block(&mut self) -> io::Result<bool> {
-        if let Some((kind, msg, at)) = &self.failed {
-            return Err(located(*kind, *at, msg.clone()));
-        }
+impl Blocks<'_> {
+    /// Decode the next block into `out`: what its checksum said, or `None`
+    /// at the folder's end.
+    fn next(&mut self, out: &mut Vec<u8>) -> Result<Option<BlockSum>, Fail> {
         if self.blocks_left == 0 {
-            return Ok(false);
+            return Ok(None);
         }
-        let (k, i, at) = (self.folder, self.block_index, self.next_at);
+        let (k, i, here) = (self.folder, self.block_index, self.next_at);
+        let at = self.base + here;
         let (Some(csum), Some(cb), Some(ucb)) = (
-            le_u32(&self.data, at),
-            le_u16(&self.data, at + 4),
-            le_u16(&self.data, at + 6),
+            le_u32(&self.data, here),
+            le_u16(&self.data, here + 4),
+            le_u16(&self.data, here + 6),
         ) else {
-            return Err(self.fail(
+            return Err((
                 io::ErrorKind::UnexpectedEof,
-                at,
                 format!("CFDATA block {i} of folder {k} at offset {at}: header runs past the end of the data"),
+                at,
             ));
         };
-        let reserve_at = at + 8;
+        let reserve_at = here + 8;
         let body_at = reserve_at + self.reserve;
         let end = body_at + usize::from(cb);
         let (Some(reserve), Some(body)) = (
             self.data.get(reserve_at..body_at),
             self.data.get(body_at..end),
         ) else {
-            return Err(self.fail(
+            return Err((
                 io::ErrorKind::UnexpectedEof,
-                at,
                 format!(
                     "CFDATA block {i} of folder {k} at offset {at}: {cb} bytes declared, {} remain",
                     self.data.len().saturating_sub(body_at)
                 ),
+                at,
             ));
         };
         // A mismatch does not stop decoding: the files decoded from this
@@ -1324,31 +1485,98 @@ impl FolderReader<'_> {
             }
         };
         let last = self.blocks_left == 1;
-        match self
-            .decoder
-            .block(body, usize::from(ucb), last, &mut self.out)
-        {
-            Ok(()) => self.out_pos = 0,
-            Err(msg) => {
-                // Nothing of a bad block is delivered.
-                self.out.clear();
-                self.out_pos = 0;
-                let also = match &sum {
-                    BlockSum::Mismatch(m, _) => format!(" (and its checksum fails: {m})"),
-                    _ => String::new(),
-                };
-                return Err(self.fail(
-                    io::ErrorKind::InvalidData,
-                    at,
-                    format!("CFDATA block {i} of folder {k} at offset {at}: {msg}{also}"),
-                ));
-            }
+        if let Err(msg) = self.decoder.block(body, usize::from(ucb), last, out) {
+            // Nothing of a bad block is delivered.
+            out.clear();
+            let also = match &sum {
+                BlockSum::Mismatch(m, _) => format!(" (and its checksum fails: {m})"),
+                _ => String::new(),
+            };
+            return Err((
+                io::ErrorKind::InvalidData,
+                format!("CFDATA block {i} of folder {k} at offset {at}: {msg}{also}"),
+                at,
+            ));
         }
-        self.sums.push(sum);
         self.next_at = end;
         self.blocks_left -= 1;
         self.block_index += 1;
-        Ok(true)
+        Ok(Some(sum))
+    }
+}
+
+impl FolderReader<'_> {
+    /// Decode (or receive) the next CFDATA block into `out`; false at the
+    /// folder's end.
+    fn next_block(&mut self) -> io::Result<bool> {
+        if let Some((kind, msg, at)) = &self.failed {
+            return Err(located(*kind, *at, msg.clone()));
+        }
+        let step = match &mut self.source {
+            Source::Here(blocks) => blocks.next(&mut self.out),
+            Source::Ahead {
+                blocks,
+                spent,
+                decoder,
+            } => match blocks.recv() {
+                Ok(Ahead::Block(bytes, sum)) => {
+                    let old = std::mem::replace(&mut self.out, bytes);
+                    let _ = spent.send(old);
+                    Ok(Some(sum))
+                }
+                Ok(Ahead::Failed(f)) => {
+                    self.out.clear();
+                    self.source = Source::Ended(decoder.take());
+                    Err(f)
+                }
+                Ok(Ahead::End(d)) => {
+                    self.source = Source::Ended(Some(d));
+                    Ok(None)
+                }
+                Ok(Ahead::Panicked(p)) => std::panic::resume_unwind(p),
+                // The thread ended without a word: it cannot (every path
+                // sends), but if it did, the folder is not silently short.
+                Err(_) => {
+                    self.source = Source::Ended(None);
+                    Err((
+                        io::ErrorKind::Other,
+                        format!("folder {}: its decoding thread ended early", self.folder),
+                        0,
+                    ))
+                }
+            },
+            Source::Ended(_) => Ok(None),
+        };
+        match step {
+            Ok(Some(sum)) => {
+                self.out_pos = 0;
+                self.sums.push(sum);
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err((kind, msg, at)) => {
+                // Nothing of a bad block is delivered.
+                self.out.clear();
+                self.out_pos = 0;
+                self.failed = Some((kind, msg.clone(), at));
+                Err(located(kind, at, msg))
+            }
+        }
+    }
+
+    /// Blocks not decoded yet (as far as the reader knows).
+    fn blocks_left(&self) -> u32 {
+        self.blocks
+            .saturating_sub(u32::try_from(self.sums.len()).unwrap_or(u32::MAX))
+    }
+
+    /// The decoder, for the next folder's use, when this one is done with it.
+    fn into_decoder(self) -> Option<Decoder> {
+        match self.source {
+            Source::Here(b) => Some(b.decoder),
+            Source::Ahead { .. } => None,
+            Source::Ended(d) => d,
+        }
     }
 
     /// The block the next byte `read` returns comes from (it may not be
@@ -1424,6 +1652,41 @@ impl Read for FolderReader<'_> {
         self.position += n as u64;
         Ok(n)
     }
+}
+
+/// [`open`] with every folder decoded ahead of the reader, however short
+/// (for the tests and the `cab` fuzz target).
+fn open_ahead<'a>(data: &'a [u8], _opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    walk_set(data, None, Some(0), notes, None)
+}
+
+/// A listing as text, for comparing two: the entries, the notes (their
+/// digests sorted: a hash map) and the format.
+fn listing_text(l: &crate::container::Listing) -> String {
+    let n = &l.notes;
+    let mut digests: Vec<String> = n.digests.iter().map(|d| format!("{d:?}")).collect();
+    digests.sort();
+    format!(
+        "{:?}\n{:?} {:?} {:?} {digests:?} {} {}\n{:?}",
+        l.entries,
+        n.evidence,
+        n.errors,
+        n.verified,
+        n.omitted_errors,
+        n.omitted_evidence,
+        l.parsed.format
+    )
+}
+
+/// Does `data` list the same with every folder decoded ahead as decoded
+/// here (pulled to the end, and stopped after one entry)? For the `cab`
+/// fuzz target: the two must never differ.
+pub(crate) fn decoded_ahead_agrees(data: &[u8], limits: &installsift_model::Limits) -> bool {
+    use crate::container::list;
+    [usize::MAX, 1].into_iter().all(|max| {
+        listing_text(&list(open, data, limits, max))
+            == listing_text(&list(open_ahead, data, limits, max))
+    })
 }
 
 /// The CFDATA checksum over the reserved area and the data (MS-CAB 2.5,
@@ -1523,6 +1786,105 @@ mod tests {
         // The whole sample has no error and so no offset to report.
         let whole = list(open, &d, &installsift_model::Limits::default(), usize::MAX);
         assert!(whole.notes.errors.is_empty(), "{:?}", whole.notes.errors);
+    }
+
+    /// Decoding ahead on a thread of its own changes nothing: the same
+    /// entries, bytes, checks and errors (with their offsets), on every
+    /// cabinet of the corpus and on damaged ones (a flipped byte in the
+    /// blocks: checksum and decoding errors; cut short; a block header
+    /// past the end), and when the reader stops early (the thread is then
+    /// dropped mid-folder).
+    #[test]
+    fn decoding_ahead_changes_nothing() {
+        use crate::container::list;
+        use crate::test_support::sample;
+        let limits = installsift_model::Limits::default();
+        let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+        for rel in [
+            "cab/large_mszip.cab",
+            "cab/lzx_blocks.cab",
+            "cab/lzx_e8.cab",
+            "cab/lzx_far_match.cab",
+            "cab/lzx_two_folders.cab",
+            "cab/mszip.cab",
+            "cab/stored.cab",
+            "cab_real/libarchive_lzx_e8.cab",
+            "cab_real/libmspack_mszip_lzx_qtm.cab",
+            "cab_real/wix_native_test.cab",
+            "cab_real/wix_signed_cab1.cab",
+            "malformed/corrupt_mszip.cab",
+            "malformed/trunc_mszip.cab",
+        ] {
+            let Some(d) = sample(rel) else {
+                unreachable!("sample() panics when {rel} is missing");
+            };
+            inputs.push((rel.to_owned(), d));
+        }
+        let mut mutants = Vec::new();
+        for (rel, d) in &inputs {
+            if !rel.starts_with("cab/") {
+                continue;
+            }
+            let data_at = le_u32(d, 36).map_or(0, |o| o as usize); // the first folder's blocks
+            for frac in [1usize, 2, 3] {
+                let at = data_at + (d.len() - data_at) * frac / 4;
+                for flip in [0x01u8, 0x80] {
+                    let mut m = d.clone();
+                    m[at] ^= flip;
+                    mutants.push((format!("{rel} ^{flip:#x}@{at}"), m));
+                }
+                mutants.push((format!("{rel} cut@{at}"), d[..at].to_vec()));
+            }
+            // The first block's cbData made huge: its body runs past the end.
+            let mut m = d.clone();
+            if let Some(b) = m.get_mut(data_at + 4..data_at + 6) {
+                b.copy_from_slice(&[0xff, 0xff]);
+            }
+            mutants.push((format!("{rel} cbData"), m));
+        }
+        inputs.extend(mutants);
+        let mut failed_blocks = 0;
+        for (what, d) in &inputs {
+            for max in [usize::MAX, 1, 2] {
+                let here = listing_text(&list(open, d, &limits, max));
+                let ahead = listing_text(&list(open_ahead, d, &limits, max));
+                assert!(
+                    here == ahead,
+                    "{what}, {max} entries: decoded ahead differs"
+                );
+                failed_blocks += usize::from(here.contains("CFDATA block"));
+            }
+        }
+        // The damaged ones did reach the failure paths.
+        assert!(failed_blocks >= 20, "{failed_blocks}");
+    }
+
+    /// An MSI's embedded cabinet decoded ahead when the engine allows it
+    /// (the real Google Gears MSI: one LZX:21 folder of 870 KB, past
+    /// the threshold) lists the same as decoded here.
+    #[test]
+    fn an_msi_cabinet_decoded_ahead_changes_nothing() {
+        use crate::container::list;
+        use crate::test_support::sample;
+        fn cfb_ahead<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+            crate::cfb::open(
+                data,
+                &Options {
+                    read_ahead: true,
+                    ..*opts
+                },
+                notes,
+            )
+        }
+        let Some(d) = sample("msi_real/gears-win32-opt.msi") else {
+            unreachable!("sample() panics when the Gears MSI is missing");
+        };
+        let limits = installsift_model::Limits::default();
+        let here = list(crate::cfb::open, &d, &limits, usize::MAX);
+        let ahead = list(cfb_ahead, &d, &limits, usize::MAX);
+        assert!(here.entries.len() > 20, "{}", here.entries.len());
+        assert!(listing_text(&here) == listing_text(&ahead));
+        assert_eq!(here.parsed.format, ahead.parsed.format);
     }
 
     fn open_unlocated<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {

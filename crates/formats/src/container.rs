@@ -177,6 +177,12 @@ pub struct Options<'a> {
     /// Passwords to try on encrypted content (7z AES blocks and headers), in
     /// order; empty: encrypted content is listed as encrypted, not read.
     pub passwords: &'a [String],
+    /// The engine has a core to spare: a format may decode a long
+    /// compressed run ahead of the reader on a thread of its own (a
+    /// cabinet's folder: at most one thread per folder being read, a
+    /// bounded number of blocks ahead, ending when the reader is dropped).
+    /// The bytes and errors are the same either way.
+    pub read_ahead: bool,
 }
 
 /// An entry's content, as the container can give it, borrowed from the
@@ -546,6 +552,7 @@ pub fn list_with_passwords(
         hashes: HashSelection::SHA256,
         name: "",
         passwords,
+        read_ahead: false,
     };
     let input = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
     let mut entries = Vec::new();

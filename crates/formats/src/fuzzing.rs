@@ -86,6 +86,14 @@ pub fn exercise_as(format: &str, data: &[u8]) {
         return;
     };
     walk(h, data, 0, &mut std::collections::HashSet::new());
+    if format == "cab" {
+        // Decoded ahead on a thread of its own, a cabinet must list the
+        // same as decoded on the reader's thread: bytes, checks, errors.
+        assert!(
+            crate::cab::decoded_ahead_agrees(data, &limits()),
+            "a cabinet lists differently when its folders are decoded ahead"
+        );
+    }
     if format == "apfs" {
         // Every APFS object carries a Fletcher-64, so nearly every mutation
         // stops at the first checksum. The parser sees the input a second

@@ -761,6 +761,7 @@ impl Container for PeWalk<'_> {
                         hashes: self.hashes,
                         name: "",
                         passwords: &[],
+                        read_ahead: false,
                     };
                     let mut notes = Notes::default();
                     let opened = open(bytes, &opts, &mut notes);

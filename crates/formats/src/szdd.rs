@@ -819,6 +819,7 @@ mod tests {
             hashes: installsift_model::hash::HashSelection::SHA256,
             name: "SETUP.EX_",
             passwords: &[],
+            read_ahead: false,
         };
         let Opened::Container(mut c) = open(&d, &opts, &mut Notes::default()) else {
             panic!("container")

@@ -1354,6 +1354,7 @@ mod tests {
             hashes: installsift_model::hash::HashSelection::SHA256,
             name: "",
             passwords: &[],
+            read_ahead: false,
         };
         let w = walk(d, &opts, &mut notes, &mut UdfInfo::default()).expect("walk");
         let (fe, _) = w

@@ -1376,6 +1376,7 @@ fn pull_with<'d>(
         hashes: scanner.hashes,
         name: cx.path.last().map_or("", String::as_str),
         passwords: &scanner.passwords,
+        read_ahead: scanner.hash_thread,
     };
     let mut notes = Notes::default();
     let opened = open(data, &opts, &mut notes);
@@ -1434,6 +1435,7 @@ fn pull_cab_with(
         hashes: scanner.hashes,
         name: cx.path.last().map_or("", String::as_str),
         passwords: &scanner.passwords,
+        read_ahead: scanner.hash_thread,
     };
     let mut notes = Notes::default();
     let opened = formats::cab::open_set(data, &opts, &mut notes, find);

@@ -610,6 +610,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
         consumed,
         phase: Phase::Carved(0),
         max_entry: limits.max_entry_size,
+        read_ahead: opts.read_ahead,
     }))
 }
 
@@ -649,6 +650,8 @@ struct Walk<'a> {
     consumed: HashSet<u32>,
     phase: Phase,
     max_entry: u64,
+    /// [`Options::read_ahead`], for the embedded cabinets.
+    read_ahead: bool,
 }
 
 impl Container for Walk<'_> {
@@ -702,7 +705,12 @@ impl Container for Walk<'_> {
                     // The cabinet's offsets are in the stream, not in the
                     // MSI's bytes: its errors keep their text only.
                     let from = notes.errors.len();
-                    let files = super::cab::walk(&self.cab_bytes, Some(Box::new(namer)), notes);
+                    let files = super::cab::walk(
+                        &self.cab_bytes,
+                        Some(Box::new(namer)),
+                        self.read_ahead,
+                        notes,
+                    );
                     notes.clear_offsets_from(from);
                     return Some(Entry {
                         name: String::new(),

@@ -1692,6 +1692,7 @@ mod tests {
                 hashes: installsift_model::HashSelection::SHA256,
                 name: "",
                 passwords: &[],
+                read_ahead: false,
             },
             &mut n,
         ) {

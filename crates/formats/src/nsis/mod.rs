@@ -1235,6 +1235,7 @@ mod tests {
                 hashes: installsift_model::HashSelection::SHA256,
                 name: "",
                 passwords: &[],
+                read_ahead: false,
             },
             &mut Notes::default(),
         ) {

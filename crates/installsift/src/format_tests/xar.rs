@@ -141,6 +141,7 @@ fn listing_without_the_engine() {
         hashes: installsift_model::HashSelection::SHA256,
         name: "",
         passwords: &[],
+        read_ahead: false,
     };
     let mut w = match open(&d, &opts, &mut Notes::default()) {
         Opened::Container(c) => c,
