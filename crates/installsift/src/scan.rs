@@ -79,6 +79,10 @@ pub struct Scanner {
     one_at_a_time: bool,
     /// Passwords tried on encrypted content ([`Scanner::with_passwords`]).
     passwords: Vec<String>,
+    /// Inputs of this size and more have their own hashes computed beside
+    /// their scan when `hash_thread` is on ([`ROOT_HASH_THREAD_MIN`]; the
+    /// tests lower it). `None`: the constant.
+    root_hash_min: Option<usize>,
 }
 
 /// How [`Scanner::scan_path`] (and [`Scanner::scan_paths`],
@@ -267,6 +271,41 @@ impl SpillFile {
     }
 }
 
+impl Budget {
+    /// Wait for the input's hashes when they are being computed beside the
+    /// scan: put in place of the ancestors' placeholder, counted as an open
+    /// of that content (as [`reopening`] would have at the start). `None`
+    /// when they were not pending.
+    fn settle_root(&mut self, scanner: &Scanner) -> Option<Hashes> {
+        let p = self.pending_root.take()?;
+        // The thread always sends; if it could not, the bytes are hashed here.
+        let hashes = p.hashes.recv().ok()?;
+        if let Some(a) = self.ancestors.first_mut() {
+            *a = hashes.sha256;
+        }
+        if let Some(format) = p.format {
+            let _ = reopening(scanner, self, hashes.sha256, format);
+        }
+        Some(hashes)
+    }
+}
+
+/// The input's hashes, computed on a thread of their own while the scan
+/// goes on: nothing in the walk needs them except the check of a node
+/// against its ancestors, and a node can have the input's bytes only if it
+/// has its length.
+struct PendingRoot {
+    len: usize,
+    /// The input's format, for [`reopening`]'s count once the hash is known.
+    format: Option<Format>,
+    hashes: std::sync::mpsc::Receiver<Hashes>,
+}
+
+/// Entries of this size and more have the input's hashes computed beside
+/// the scan (when [`Scanner::with_hash_thread`] is on): starting a thread
+/// costs about what hashing 50 KB does.
+const ROOT_HASH_THREAD_MIN: usize = 256 * 1024;
+
 /// Per-input counters shared by every level of one scan.
 #[derive(Default)]
 struct Budget {
@@ -281,7 +320,12 @@ struct Budget {
     sink_has_stream: bool,
     /// SHA-256 of the nodes on the path from the input to the node being
     /// parsed: a container holding its own bytes (a quine) is not reopened.
+    /// While the input's own hashes are computed on a thread of their own
+    /// ([`PendingRoot`]) its entry is a placeholder that no node can equal
+    /// (only a node of the input's length could, and that one settles it).
     ancestors: Vec<Sha256>,
+    /// The input's hashes, being computed beside its scan.
+    pending_root: Option<PendingRoot>,
     /// Times each container content (SHA-256) was opened in this input.
     opened: HashMap<Sha256, u64>,
     /// The directory of the input, when it is a file: a cabinet of a set
@@ -1205,16 +1249,40 @@ fn scan_node_with(
             sink.node(budget.stats.nodes, &path, data);
         }
     }
-    let hashes = hashes.unwrap_or_else(|| hash_bytes(scanner.hashes, data));
     let handler = formats::sniff(data);
-    let open = match open {
-        Ok(()) => match handler {
+    // The input whose hashes a thread computes (`scan_root`): settled at
+    // its end; a node of its length first settles them, since it may be
+    // the same bytes.
+    let pending = depth == 0 && budget.pending_root.is_some();
+    if pending {
+        if let Some(p) = budget.pending_root.as_mut() {
+            p.format = handler.map(|h| h.format);
+        }
+    } else if budget
+        .pending_root
+        .as_ref()
+        .is_some_and(|p| p.len == data.len())
+    {
+        budget.settle_root(scanner);
+    }
+    let hashes = match hashes {
+        Some(h) => Some(h),
+        None if pending => None,
+        None => Some(hash_bytes(scanner.hashes, data)),
+    };
+    let open = match (open, &hashes) {
+        (Ok(()), Some(hashes)) => match handler {
             Some(h) => reopening(scanner, budget, hashes.sha256, h.format),
             None => Ok(()),
         },
-        other => other,
+        // The input itself: no ancestor to equal, and its open is counted
+        // when its hashes are known.
+        (Ok(()), None) => Ok(()),
+        (other, _) => other,
     };
-    budget.ancestors.push(hashes.sha256);
+    budget
+        .ancestors
+        .push(hashes.as_ref().map_or(Sha256::new([0; 32]), |h| h.sha256));
     let range = (data.as_ptr() as usize, data.as_ptr() as usize + data.len());
     let mut cx = Cx::new(scanner, budget, &path, depth, range);
     let mut format = handler.map_or(Format::Unknown, |h| h.format);
@@ -1292,6 +1360,13 @@ fn scan_node_with(
         ..
     } = cx;
     budget.ancestors.pop();
+    let hashes = match hashes {
+        Some(h) => h,
+        None => match budget.settle_root(scanner) {
+            Some(h) => h,
+            None => hash_bytes(scanner.hashes, data),
+        },
+    };
     if errors_omitted > 0 {
         errors.push(Error::malformed(format!(
             "{errors_omitted} more errors on this node not listed"
@@ -2283,16 +2358,37 @@ impl Scanner {
             dir: dir.map(Path::to_path_buf),
             ..Budget::default()
         };
-        let root = scan_node(
-            self,
-            &mut budget,
-            vec![name.to_owned()],
-            0,
-            data,
-            hashes,
-            None,
-            Ok(()),
-        );
+        let root = std::thread::scope(|scope| {
+            // With a core to spare, the input's hashes are computed beside
+            // its scan (`PendingRoot`).
+            let min = self.root_hash_min.unwrap_or(ROOT_HASH_THREAD_MIN);
+            if hashes.is_none() && self.hash_thread && data.len() >= min {
+                let (tx, rx) = std::sync::mpsc::sync_channel(1);
+                let selection = self.hashes;
+                let started = std::thread::Builder::new()
+                    .name("input-hash".to_owned())
+                    .spawn_scoped(scope, move || {
+                        let _ = tx.send(hash_bytes(selection, data));
+                    });
+                if started.is_ok() {
+                    budget.pending_root = Some(PendingRoot {
+                        len: data.len(),
+                        format: None,
+                        hashes: rx,
+                    });
+                }
+            }
+            scan_node(
+                self,
+                &mut budget,
+                vec![name.to_owned()],
+                0,
+                data,
+                hashes,
+                None,
+                Ok(()),
+            )
+        });
         Report {
             root,
             stats: budget.stats,
@@ -2680,6 +2776,33 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         // The nested zip was opened: the report is not of an unread file.
         assert!(String::from_utf8_lossy(&want[0]).contains("\"depth\":2"));
+    }
+
+    /// The input's hashes computed beside its scan give the same report:
+    /// a quine (a zip holding its own bytes, so a node of the input's
+    /// length settles the hashes early and is refused as its ancestor), an
+    /// MSI, nested archives, a cabinet; each at once and one at a time.
+    #[test]
+    fn hashing_the_input_beside_its_scan_changes_nothing() {
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../corpus");
+        let json =
+            |r: &Report| crate::render::render(r, crate::render::Format::Json).expect("render");
+        for rel in [
+            "traps/quine.zip",
+            "nested/zip_7z_zip.zip",
+            "msi_real/gears-win32-opt.msi",
+            "cab/lzx_two_folders.cab",
+        ] {
+            let data = std::fs::read(corpus.join(rel)).expect("corpus");
+            let here = json(&Scanner::new().scan_bytes(rel, &data));
+            let mut beside = Scanner::new().with_hash_thread(true);
+            beside.root_hash_min = Some(0);
+            assert!(json(&beside.scan_bytes(rel, &data)) == here, "{rel}");
+            if rel == "traps/quine.zip" {
+                assert!(String::from_utf8_lossy(&here)
+                    .contains("same bytes as its ancestor at depth 0"));
+            }
+        }
     }
 
     /// Run `f` with a context over an empty node.
