@@ -726,12 +726,15 @@ impl<'a> Walk<'a> {
                 data.len()
             )).at(u64::from(folder.data_offset)));
         }
-        let start = folder.data_offset as usize;
         let total_blocks = joined
             .as_ref()
             .map_or(u32::from(folder.blocks), |j| j.blocks);
         let blocks = Blocks {
-            next_at: if joined.is_some() { 0 } else { start },
+            next_at: if joined.is_some() {
+                0
+            } else {
+                folder.data_offset as usize
+            },
             blocks_left: total_blocks,
             reserve: if joined.is_some() {
                 0
@@ -742,42 +745,22 @@ impl<'a> Walk<'a> {
                 Some(j) => std::borrow::Cow::Owned(j.records),
                 None => std::borrow::Cow::Borrowed(data),
             },
-            base: 0,
             folder: k,
             block_index: 0,
-            decoder,
         };
-        // A long run whose blocks all lie in the data is decoded ahead on a
-        // thread of its own when the engine allows it (a copy of the run:
-        // the thread cannot borrow the cabinet; runs do not overlap, so
-        // the copies add up to the input's size at most).
-        let run = match (&blocks.data, extent) {
-            (std::borrow::Cow::Owned(_), _) => Some(blocks.data.len()),
-            (std::borrow::Cow::Borrowed(_), Some((_, end))) if fits => Some(end - start),
-            _ => None,
-        };
-        let source = match run {
-            Some(len) if failed.is_none() && self.ahead_from.is_some_and(|m| len >= m) => {
-                let owned = match blocks.data {
-                    std::borrow::Cow::Owned(v) => Blocks {
-                        data: std::borrow::Cow::Owned(v),
-                        ..blocks
-                    },
-                    std::borrow::Cow::Borrowed(d) => Blocks {
-                        data: std::borrow::Cow::Owned(
-                            d.get(start..start + len).unwrap_or(&[]).to_vec(),
-                        ),
-                        base: start,
-                        next_at: 0,
-                        ..blocks
-                    },
-                };
-                match ahead(owned) {
-                    Ok(s) => s,
-                    Err(b) => Source::Here(b),
-                }
+        // A long run is decoded ahead on a thread of its own when the
+        // engine allows it.
+        let long = packed.is_some_and(|p| {
+            self.ahead_from
+                .is_some_and(|m| p >= u64::try_from(m).unwrap_or(u64::MAX))
+        });
+        let source = if long && failed.is_none() {
+            match ahead(decoder, k) {
+                Ok(s) => s,
+                Err(d) => Source::Here(d),
             }
-            _ => Source::Here(blocks),
+        } else {
+            Source::Here(decoder)
         };
         Some(FolderWalk {
             k,
@@ -785,9 +768,10 @@ impl<'a> Walk<'a> {
             members,
             next: 0,
             reader: FolderReader {
+                blocks,
                 source,
                 folder: k,
-                blocks: total_blocks,
+                total: total_blocks,
                 out: Vec::new(),
                 out_pos: 0,
                 position: 0,
@@ -1278,10 +1262,12 @@ impl Decoder {
 /// read (here, or ahead of the reader on a thread of its own: [`Source`]).
 /// After an error every read fails with the same error.
 struct FolderReader<'a> {
-    source: Source<'a>,
+    /// The run of blocks, read on this thread in both modes.
+    blocks: Blocks<'a>,
+    source: Source,
     folder: usize,
     /// The folder's blocks in all.
-    blocks: u32,
+    total: u32,
     out: Vec<u8>,
     out_pos: usize,
     /// Uncompressed offset in the folder of the next byte `read` returns.
@@ -1289,122 +1275,6 @@ struct FolderReader<'a> {
     failed: Option<Fail>,
     /// What the checksum of each block decoded so far said (index: block).
     sums: Vec<BlockSum>,
-}
-
-/// A block's failure: its kind, message and offset.
-type Fail = (io::ErrorKind, String, usize);
-
-/// The run of CFDATA blocks of one folder and its decoder.
-struct Blocks<'a> {
-    /// The cabinet's bytes, or a joined folder's CFDATA records (see
-    /// [`set`]), or (decoded ahead) a copy of the folder's run.
-    data: std::borrow::Cow<'a, [u8]>,
-    /// Offset in the cabinet of `data`'s first byte (messages and errors
-    /// name cabinet offsets).
-    base: usize,
-    folder: usize,
-    next_at: usize,
-    blocks_left: u32,
-    block_index: u32,
-    reserve: usize,
-    decoder: Decoder,
-}
-
-/// Where a folder's decoded blocks come from.
-enum Source<'a> {
-    /// Decoded on the reader's thread as it reads.
-    Here(Blocks<'a>),
-    /// Decoded ahead on a thread of its own, at most [`AHEAD_BLOCKS`]
-    /// blocks before the reader (see [`ahead`]).
-    Ahead {
-        blocks: std::sync::mpsc::Receiver<Ahead>,
-        /// Buffers the reader is done with, back to the decoding thread.
-        spent: std::sync::mpsc::Sender<Vec<u8>>,
-        /// The decoder, handed back at the folder's end (for the next folder).
-        decoder: Option<Decoder>,
-    },
-    /// Ahead, and its last message received.
-    Ended(Option<Decoder>),
-}
-
-/// From a folder's decoding thread to its reader.
-enum Ahead {
-    Block(Vec<u8>, BlockSum),
-    Failed(Fail),
-    End(Decoder),
-    /// The decoder panicked: raised again on the reader's thread, where the
-    /// engine catches it as it would a panic while decoding there.
-    Panicked(Box<dyn std::any::Any + Send>),
-}
-
-/// Blocks decoded ahead of the reader at most (32 KiB each in cabinets made
-/// by Microsoft's tools; at most 64 KiB + 6,144 by the format).
-const AHEAD_BLOCKS: usize = 16;
-
-/// A folder is decoded ahead (when the engine allows it) from this many
-/// packed bytes up: a thread costs tens of microseconds to start, which a
-/// shorter run does not repay. Runs do not overlap, so a cabinet starts at
-/// most one thread per this many bytes of its input.
-const AHEAD_MIN_PACKED: usize = 64 * 1024;
-
-/// Decode `blocks` on a thread of its own, sending each block to the
-/// returned receiver; the thread ends at the folder's end, at a failure,
-/// or as soon as the receiver is gone (the reader dropped: the engine
-/// stopped reading), so it never decodes more than [`AHEAD_BLOCKS`] + 1
-/// blocks the reader did not ask for. If no thread can be started the
-/// blocks are handed back, to be decoded here.
-fn ahead(blocks: Blocks<'static>) -> Result<Source<'static>, Blocks<'static>> {
-    use std::sync::mpsc;
-    let (tx, rx) = mpsc::sync_channel::<Ahead>(AHEAD_BLOCKS);
-    let (spent_tx, spent_rx) = mpsc::channel::<Vec<u8>>();
-    // The blocks move to the thread through a slot the caller takes them
-    // back from if the thread cannot start (the closure is dropped then).
-    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(blocks)));
-    let theirs = std::sync::Arc::clone(&slot);
-    let started = std::thread::Builder::new()
-        .name("cab-folder".to_owned())
-        .spawn(move || {
-            let taken = theirs.lock().unwrap_or_else(|e| e.into_inner()).take();
-            let Some(mut blocks) = taken else {
-                return;
-            };
-            drop(theirs);
-            loop {
-                let mut out = spent_rx.try_recv().unwrap_or_default();
-                let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    blocks.next(&mut out)
-                }));
-                let msg = match step {
-                    Ok(Ok(Some(sum))) => Ahead::Block(out, sum),
-                    Ok(Ok(None)) => {
-                        let _ = tx.send(Ahead::End(blocks.decoder));
-                        return;
-                    }
-                    Ok(Err(f)) => Ahead::Failed(f),
-                    Err(p) => Ahead::Panicked(p),
-                };
-                let last = !matches!(msg, Ahead::Block(..));
-                if tx.send(msg).is_err() || last {
-                    return;
-                }
-            }
-        });
-    match started {
-        Ok(_) => Ok(Source::Ahead {
-            blocks: rx,
-            spent: spent_tx,
-            decoder: None,
-        }),
-        Err(_) => match slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            Some(blocks) => Err(blocks),
-            // Taken by a thread that did start after all: it sends.
-            None => Ok(Source::Ahead {
-                blocks: rx,
-                spent: spent_tx,
-                decoder: None,
-            }),
-        },
-    }
 }
 
 /// What a CFDATA block's checksum says about its bytes.
@@ -1431,19 +1301,153 @@ fn located(kind: io::ErrorKind, at: usize, message: String) -> io::Error {
     )
 }
 
+/// A block's failure: its kind, message and offset.
+type Fail = (io::ErrorKind, String, usize);
+
+/// The run of CFDATA blocks of one folder.
+struct Blocks<'a> {
+    /// The cabinet's bytes, or a joined folder's CFDATA records (see
+    /// [`set`]).
+    data: std::borrow::Cow<'a, [u8]>,
+    folder: usize,
+    next_at: usize,
+    blocks_left: u32,
+    block_index: u32,
+    reserve: usize,
+}
+
+/// A block read from the run, its checksum computed, not decoded yet.
+struct Taken {
+    /// Its data, in the run.
+    body: std::ops::Range<usize>,
+    /// Its declared uncompressed size.
+    size: usize,
+    /// The folder's last block.
+    last: bool,
+    sum: BlockSum,
+    /// Its offset in the cabinet, and its index in the folder.
+    at: usize,
+    index: u32,
+}
+
+/// Where a folder's decoded blocks come from.
+enum Source {
+    /// Decoded on the reader's thread as it reads.
+    Here(Decoder),
+    /// Decoded ahead on a thread of its own (see [`ahead`]): this thread
+    /// reads each block and hands its data over, at most [`AHEAD_BLOCKS`]
+    /// blocks before the reader.
+    Ahead {
+        /// Blocks to decode, in order; `None` once the last one (or a
+        /// block that cannot be read) was met.
+        jobs: Option<std::sync::mpsc::Sender<(Vec<u8>, Taken)>>,
+        done: std::sync::mpsc::Receiver<Ahead>,
+        /// Buffers the reader is done with, back to the decoding thread.
+        spent: std::sync::mpsc::Sender<Vec<u8>>,
+        /// Blocks handed over and not received back.
+        in_flight: usize,
+        /// A block that could not be read, reported once the blocks
+        /// before it are received.
+        stop: Option<Fail>,
+    },
+    /// Ahead, and the decoding thread's last message received.
+    Ended(Option<Decoder>),
+}
+
+/// From a folder's decoding thread to its reader.
+enum Ahead {
+    Block(Vec<u8>, BlockSum),
+    Failed(Fail),
+    /// Every block handed over was decoded: the decoder, for the next folder.
+    End(Decoder),
+    /// The decoder panicked: raised again on the reader's thread, where the
+    /// engine catches it as it would a panic while decoding there.
+    Panicked(Box<dyn std::any::Any + Send>),
+}
+
+/// Blocks handed to a decoding thread and not read back at most (32 KiB
+/// each out, in cabinets made by Microsoft's tools; at most 64 KiB + 6,144
+/// by the format).
+const AHEAD_BLOCKS: usize = 16;
+
+/// A folder is decoded ahead (when the engine allows it) from this many
+/// packed bytes up: a thread costs tens of microseconds to start, which a
+/// shorter run does not repay. Runs do not overlap, so a cabinet starts at
+/// most one thread per this many bytes of its input.
+const AHEAD_MIN_PACKED: usize = 64 * 1024;
+
+/// Start a thread that decodes the blocks handed to it with `decoder`, in
+/// order, and sends each back. It ends when the reader has handed over the
+/// last block and has it back (then it returns the decoder), at a failure,
+/// or as soon as the reader is gone (the engine stopped reading): it only
+/// decodes blocks the reader read for it, at most [`AHEAD_BLOCKS`] ahead.
+/// Each block's data is copied for it (the thread cannot borrow the
+/// cabinet), so memory stays bounded by that window, not the run's size.
+/// If no thread can be started the decoder is handed back, to decode here.
+fn ahead(decoder: Decoder, folder: usize) -> Result<Source, Decoder> {
+    use std::sync::mpsc;
+    let (jobs_tx, jobs) = mpsc::channel::<(Vec<u8>, Taken)>();
+    let (tx, done) = mpsc::channel::<Ahead>();
+    let (spent, spent_rx) = mpsc::channel::<Vec<u8>>();
+    // The decoder moves to the thread through a slot the caller takes it
+    // back from if the thread cannot start (the closure is dropped then).
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(Some(decoder)));
+    let theirs = std::sync::Arc::clone(&slot);
+    let started = std::thread::Builder::new()
+        .name("cab-folder".to_owned())
+        .spawn(move || {
+            let taken = theirs.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let Some(mut decoder) = taken else {
+                return;
+            };
+            drop(theirs);
+            while let Ok((body, t)) = jobs.recv() {
+                let mut out = spent_rx.try_recv().unwrap_or_default();
+                let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    decode(&mut decoder, &body, &t, folder, &mut out)
+                }));
+                let msg = match step {
+                    Ok(Ok(())) => Ahead::Block(out, t.sum),
+                    Ok(Err(f)) => Ahead::Failed(f),
+                    Err(p) => Ahead::Panicked(p),
+                };
+                let go_on = matches!(msg, Ahead::Block(..));
+                if tx.send(msg).is_err() || !go_on {
+                    return;
+                }
+            }
+            // The reader handed over its last block (or stopped).
+            let _ = tx.send(Ahead::End(decoder));
+        });
+    let source = || Source::Ahead {
+        jobs: Some(jobs_tx),
+        done,
+        spent,
+        in_flight: 0,
+        stop: None,
+    };
+    match started {
+        Ok(_) => Ok(source()),
+        Err(_) => match slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(decoder) => Err(decoder),
+            // Taken by a thread that did start after all: it decodes.
+            None => Ok(source()),
+        },
+    }
+}
+
 impl Blocks<'_> {
-    /// Decode the next block into `out`: what its checksum said, or `None`
-    /// at the folder's end.
-    fn next(&mut self, out: &mut Vec<u8>) -> Result<Option<BlockSum>, Fail> {
+    /// Read the next block's header and compute its checksum; `None` at
+    /// the folder's end.
+    fn take(&mut self) -> Result<Option<Taken>, Fail> {
         if self.blocks_left == 0 {
             return Ok(None);
         }
-        let (k, i, here) = (self.folder, self.block_index, self.next_at);
-        let at = self.base + here;
+        let (k, i, at) = (self.folder, self.block_index, self.next_at);
         let (Some(csum), Some(cb), Some(ucb)) = (
-            le_u32(&self.data, here),
-            le_u16(&self.data, here + 4),
-            le_u16(&self.data, here + 6),
+            le_u32(&self.data, at),
+            le_u16(&self.data, at + 4),
+            le_u16(&self.data, at + 6),
         ) else {
             return Err((
                 io::ErrorKind::UnexpectedEof,
@@ -1451,7 +1455,7 @@ impl Blocks<'_> {
                 at,
             ));
         };
-        let reserve_at = here + 8;
+        let reserve_at = at + 8;
         let body_at = reserve_at + self.reserve;
         let end = body_at + usize::from(cb);
         let (Some(reserve), Some(body)) = (
@@ -1484,25 +1488,43 @@ impl Blocks<'_> {
                 )
             }
         };
-        let last = self.blocks_left == 1;
-        if let Err(msg) = self.decoder.block(body, usize::from(ucb), last, out) {
-            // Nothing of a bad block is delivered.
-            out.clear();
-            let also = match &sum {
-                BlockSum::Mismatch(m, _) => format!(" (and its checksum fails: {m})"),
-                _ => String::new(),
-            };
-            return Err((
-                io::ErrorKind::InvalidData,
-                format!("CFDATA block {i} of folder {k} at offset {at}: {msg}{also}"),
-                at,
-            ));
-        }
+        let taken = Taken {
+            body: body_at..end,
+            size: usize::from(ucb),
+            last: self.blocks_left == 1,
+            sum,
+            at,
+            index: i,
+        };
         self.next_at = end;
         self.blocks_left -= 1;
         self.block_index += 1;
-        Ok(Some(sum))
+        Ok(Some(taken))
     }
+}
+
+/// Decode the block `t` (its data `body`) of folder `k` into `out`.
+fn decode(
+    decoder: &mut Decoder,
+    body: &[u8],
+    t: &Taken,
+    k: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), Fail> {
+    decoder.block(body, t.size, t.last, out).map_err(|msg| {
+        let also = match &t.sum {
+            BlockSum::Mismatch(m, _) => format!(" (and its checksum fails: {m})"),
+            _ => String::new(),
+        };
+        (
+            io::ErrorKind::InvalidData,
+            format!(
+                "CFDATA block {} of folder {k} at offset {}: {msg}{also}",
+                t.index, t.at
+            ),
+            t.at,
+        )
+    })
 }
 
 impl FolderReader<'_> {
@@ -1513,38 +1535,94 @@ impl FolderReader<'_> {
             return Err(located(*kind, *at, msg.clone()));
         }
         let step = match &mut self.source {
-            Source::Here(blocks) => blocks.next(&mut self.out),
-            Source::Ahead {
-                blocks,
-                spent,
-                decoder,
-            } => match blocks.recv() {
-                Ok(Ahead::Block(bytes, sum)) => {
-                    let old = std::mem::replace(&mut self.out, bytes);
-                    let _ = spent.send(old);
-                    Ok(Some(sum))
+            Source::Here(decoder) => match self.blocks.take() {
+                Ok(Some(t)) => {
+                    let body = self.blocks.data.get(t.body.clone()).unwrap_or(&[]);
+                    decode(decoder, body, &t, self.folder, &mut self.out).map(|()| Some(t.sum))
                 }
-                Ok(Ahead::Failed(f)) => {
-                    self.out.clear();
-                    self.source = Source::Ended(decoder.take());
-                    Err(f)
-                }
-                Ok(Ahead::End(d)) => {
-                    self.source = Source::Ended(Some(d));
-                    Ok(None)
-                }
-                Ok(Ahead::Panicked(p)) => std::panic::resume_unwind(p),
-                // The thread ended without a word: it cannot (every path
-                // sends), but if it did, the folder is not silently short.
-                Err(_) => {
-                    self.source = Source::Ended(None);
-                    Err((
-                        io::ErrorKind::Other,
-                        format!("folder {}: its decoding thread ended early", self.folder),
-                        0,
-                    ))
-                }
+                Ok(None) => Ok(None),
+                Err(f) => Err(f),
             },
+            Source::Ahead {
+                jobs,
+                done,
+                spent,
+                in_flight,
+                stop,
+            } => {
+                // Keep the decoding thread fed, up to AHEAD_BLOCKS blocks.
+                while *in_flight < AHEAD_BLOCKS {
+                    let Some(tx) = jobs.as_ref() else {
+                        break;
+                    };
+                    match self.blocks.take() {
+                        Ok(Some(t)) => {
+                            let body = self.blocks.data.get(t.body.clone()).unwrap_or(&[]).to_vec();
+                            let last = t.last;
+                            if tx.send((body, t)).is_err() {
+                                // The thread is gone: it said why (below).
+                                *jobs = None;
+                                break;
+                            }
+                            *in_flight += 1;
+                            if last {
+                                *jobs = None;
+                            }
+                        }
+                        Ok(None) => *jobs = None,
+                        Err(f) => {
+                            *stop = Some(f);
+                            *jobs = None;
+                        }
+                    }
+                }
+                let mut ended = None;
+                let got = if *in_flight == 0 && jobs.is_none() {
+                    match stop.take() {
+                        Some(f) => {
+                            ended = Some(None);
+                            Err(f)
+                        }
+                        // Every block is back: the thread returns the decoder.
+                        None => {
+                            ended = Some(match done.recv() {
+                                Ok(Ahead::End(d)) => Some(d),
+                                _ => None,
+                            });
+                            Ok(None)
+                        }
+                    }
+                } else {
+                    match done.recv() {
+                        Ok(Ahead::Block(bytes, sum)) => {
+                            *in_flight -= 1;
+                            let old = std::mem::replace(&mut self.out, bytes);
+                            let _ = spent.send(old);
+                            Ok(Some(sum))
+                        }
+                        Ok(Ahead::Failed(f)) => {
+                            ended = Some(None);
+                            Err(f)
+                        }
+                        Ok(Ahead::Panicked(p)) => std::panic::resume_unwind(p),
+                        // Neither can be: the thread ends only after every
+                        // block handed over is back, or with a message. If
+                        // it did, the folder is not silently short.
+                        Ok(Ahead::End(_)) | Err(_) => {
+                            ended = Some(None);
+                            Err((
+                                io::ErrorKind::Other,
+                                format!("folder {}: its decoding thread ended early", self.folder),
+                                self.blocks.next_at,
+                            ))
+                        }
+                    }
+                };
+                if let Some(d) = ended {
+                    self.source = Source::Ended(d);
+                }
+                got
+            }
             Source::Ended(_) => Ok(None),
         };
         match step {
@@ -1566,14 +1644,14 @@ impl FolderReader<'_> {
 
     /// Blocks not decoded yet (as far as the reader knows).
     fn blocks_left(&self) -> u32 {
-        self.blocks
+        self.total
             .saturating_sub(u32::try_from(self.sums.len()).unwrap_or(u32::MAX))
     }
 
     /// The decoder, for the next folder's use, when this one is done with it.
     fn into_decoder(self) -> Option<Decoder> {
         match self.source {
-            Source::Here(b) => Some(b.decoder),
+            Source::Here(d) => Some(d),
             Source::Ahead { .. } => None,
             Source::Ended(d) => d,
         }
