@@ -68,3 +68,59 @@ fn a_directory_scan_survives_a_file_truncated_under_it() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One file scanned alone has its hashes computed on a second thread
+/// beside the scan (and a cabinet's folders decoded ahead on another):
+/// truncated under those threads, whenever that happens, the process still
+/// ends normally with the file's record (whether the scan saw the change
+/// depends on when it came; the library's test checks the error).
+#[test]
+fn a_single_file_truncated_under_its_hashing_thread() {
+    let dir = std::env::temp_dir().join(format!("installsift-changing1-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    // 48 MiB: mapped (over 8 MiB), hashed beside the scan (under 64 MiB).
+    let big = dir.join("b.bin");
+    let block: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let fill = |f: &mut std::fs::File| {
+        for _ in 0..48 {
+            f.write_all(&block).expect("write");
+        }
+    };
+    fill(&mut std::fs::File::create(&big).expect("create"));
+    for delay in [0u64, 5, 20, 80] {
+        let child = Command::new(env!("CARGO_BIN_EXE_installsift"))
+            .args(["scan", "--format", "jsonl"])
+            .arg(&big)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run");
+        std::thread::sleep(Duration::from_millis(delay));
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&big)
+            .and_then(|f| f.set_len(4096))
+            .expect("truncate");
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.code().is_some(),
+            "killed by a signal after {delay} ms: {:?}",
+            out.status
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.lines().any(|l| l.contains("b.bin\"]")),
+            "no record (truncated after {delay} ms):\n{text}"
+        );
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&big)
+            .expect("open");
+        fill(&mut f);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
