@@ -87,6 +87,8 @@ CLASSES = ["panic", "signal", "hang", "cpu", "rss", "exit", "output"]
 BLOCK = 64 << 10
 ZEROS = 1 << 20
 TIME = "/usr/bin/time"
+# The scan's -j (--jobs).
+JOBS = "1"
 
 VERDICTS = {"installer", "not-installer", "unknown"}
 ERROR_KINDS = {"io", "truncated", "malformed", "unsupported", "encrypted", "checksum",
@@ -907,7 +909,7 @@ def run(binary, path, a):
                 os.dup2(err.fileno(), 2)
                 os.execv(TIME, [TIME, "-f", "%e %U %S %M %x", "-o", time_path,
                                 binary, "scan", "-f", "jsonl", "--progress", "never",
-                                "-j", "1", path])
+                                "-j", JOBS, path])
             finally:
                 os._exit(127)
         hung = False
@@ -1037,9 +1039,14 @@ def main():
     ap.add_argument("--timeout", type=float, default=30.0, help="wall seconds before a hang")
     ap.add_argument("--cpu-kill", type=int, default=20, help="RLIMIT_CPU seconds (safety net)")
     ap.add_argument("--as-limit", type=int, default=8192, help="RLIMIT_AS MiB (safety net)")
+    ap.add_argument("--jobs", default="1",
+                    help="the scan's -j: 1 (one thread), or 2 to reach what a spare core adds "
+                         "(the input hashed beside its scan, cabinet folders decoded ahead)")
     ap.add_argument("--save", default="")
     ap.add_argument("--out", default=os.path.join(ROOT, "scripts/results/hostile_sweep.txt"))
     a = ap.parse_args()
+    global JOBS
+    JOBS = a.jobs
     binary = os.path.abspath(a.bin)
     if not os.path.exists(binary):
         sys.exit(f"{binary} missing: cargo build --release")

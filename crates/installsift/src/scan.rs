@@ -82,7 +82,7 @@ pub struct Scanner {
     /// Inputs of this size and more have their own hashes computed beside
     /// their scan when `hash_thread` is on ([`ROOT_HASH_THREAD_MIN`]; the
     /// tests lower it). `None`: the constant.
-    root_hash_min: Option<usize>,
+    pub(crate) root_hash_min: Option<usize>,
 }
 
 /// How [`Scanner::scan_path`] (and [`Scanner::scan_paths`],
