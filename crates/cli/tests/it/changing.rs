@@ -9,6 +9,32 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// `installsift scan` of `input`, with `victim` cut to 4 KiB `delay` ms
+/// after the start: the process must end by itself (no signal); its
+/// standard output.
+fn scan_truncating(input: &std::path::Path, victim: &std::path::Path, delay: u64) -> String {
+    let child = Command::new(env!("CARGO_BIN_EXE_installsift"))
+        .args(["scan", "--format", "jsonl"])
+        .arg(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+    std::thread::sleep(Duration::from_millis(delay));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(victim)
+        .and_then(|f| f.set_len(4096))
+        .expect("truncate");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.code().is_some(),
+        "killed by a signal after {delay} ms: {:?}",
+        out.status
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn a_directory_scan_survives_a_file_truncated_under_it() {
     let dir = std::env::temp_dir().join(format!("installsift-changing-{}", std::process::id()));
@@ -30,26 +56,7 @@ fn a_directory_scan_survives_a_file_truncated_under_it() {
     }
     drop(f);
     for delay in [0u64, 20, 80] {
-        let child = Command::new(env!("CARGO_BIN_EXE_installsift"))
-            .args(["scan", "--format", "jsonl"])
-            .arg(&dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run");
-        std::thread::sleep(Duration::from_millis(delay));
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&big)
-            .and_then(|f| f.set_len(4096))
-            .expect("truncate");
-        let out = child.wait_with_output().expect("wait");
-        assert!(
-            out.status.code().is_some(),
-            "killed by a signal after {delay} ms: {:?}",
-            out.status
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = scan_truncating(&dir, &big, delay);
         for name in ["a.zip", "b.bin", "c.zip"] {
             assert!(
                 text.lines().any(|l| l.contains(&format!("{name}\"]"))),
@@ -91,26 +98,7 @@ fn a_single_file_truncated_under_its_hashing_thread() {
     };
     fill(&mut std::fs::File::create(&big).expect("create"));
     for delay in [0u64, 5, 20, 80] {
-        let child = Command::new(env!("CARGO_BIN_EXE_installsift"))
-            .args(["scan", "--format", "jsonl"])
-            .arg(&big)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run");
-        std::thread::sleep(Duration::from_millis(delay));
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&big)
-            .and_then(|f| f.set_len(4096))
-            .expect("truncate");
-        let out = child.wait_with_output().expect("wait");
-        assert!(
-            out.status.code().is_some(),
-            "killed by a signal after {delay} ms: {:?}",
-            out.status
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = scan_truncating(&big, &big, delay);
         assert!(
             text.lines().any(|l| l.contains("b.bin\"]")),
             "no record (truncated after {delay} ms):\n{text}"
