@@ -124,8 +124,51 @@ fn trailer(data: &[u8]) -> Option<&[u8]> {
 }
 
 /// `koly` with header size 512 at the start of the last 512 bytes.
-pub fn sniff(data: &[u8]) -> bool {
+fn has_koly(data: &[u8]) -> bool {
     trailer(data).is_some_and(|t| t.starts_with(b"koly") && be_u32(t, 8) == Some(512))
+}
+
+/// A UDIF image: its `koly` trailer, or (cut before the trailer) the file
+/// ending with its XML property list ([`bare_plist`]).
+pub fn sniff(data: &[u8]) -> bool {
+    has_koly(data) || bare_plist(data).is_some()
+}
+
+/// How far from the end a property list left without its trailer is
+/// looked for (hdiutil's are a few KiB to some hundred KiB).
+const BARE_PLIST_WINDOW: usize = 1 << 20;
+
+/// An image cut just before its `koly` trailer (the last thing UDIF
+/// writes), or inside it, still ends with its XML property list: the
+/// file's last bytes (before a trailer of fewer than 512 bytes, and
+/// trailing whitespace or NULs) close a `</plist>` whose document,
+/// begun within [`BARE_PLIST_WINDOW`] of the end, holds the
+/// `resource-fork` `blkx` table. Its offset and length.
+fn bare_plist(data: &[u8]) -> Option<(usize, usize)> {
+    // A trailer cut short: what comes before its magic.
+    let tail_from = data.len().saturating_sub(TRAILER - 1);
+    let data = match memchr::memmem::rfind(data.get(tail_from..)?, b"koly") {
+        Some(k) => data.get(..tail_from + k)?,
+        None => data,
+    };
+    // Everything is looked for in the last BARE_PLIST_WINDOW bytes: a
+    // sniff costs that much at most, whatever the file.
+    let from = data.len().saturating_sub(BARE_PLIST_WINDOW);
+    let end = from
+        + data
+            .get(from..)?
+            .iter()
+            .rposition(|&b| !matches!(b, 0 | b' ' | b'\t' | b'\r' | b'\n'))?
+        + 1;
+    let body = data.get(..end)?;
+    if !body.ends_with(b"</plist>") {
+        return None;
+    }
+    let window = body.get(from..)?;
+    let start = from + memchr::memmem::rfind(window, b"<?xml")?;
+    let xml = body.get(start..)?;
+    let has = |needle: &[u8]| memchr::memmem::find(xml, needle).is_some();
+    (has(b"<key>resource-fork</key>") && has(b"<key>blkx</key>")).then_some((start, end - start))
 }
 
 fn be_u32(d: &[u8], at: usize) -> Option<u32> {
@@ -224,6 +267,11 @@ struct Partition {
 
 /// Read the trailer, the property list and the partition tables.
 pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
+    if !has_koly(data) {
+        if let Some((xml_at, xml_len)) = bare_plist(data) {
+            return open_without_trailer(data, xml_at, xml_len, opts, notes);
+        }
+    }
     let t = trailer(data).unwrap_or_default();
     let at = data.len().saturating_sub(TRAILER) as u64;
     notes.evidence(Evidence::strong(
@@ -309,6 +357,63 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             .at(at + 0x1EC),
         );
     }
+    Opened::Container(Box::new(Walk {
+        data,
+        info,
+        parts,
+        next: 0,
+        pending: None,
+        crc: crc32fast::Hasher::new(),
+        max_chunk: opts.limits.max_buffered_entry,
+    }))
+}
+
+/// An image whose `koly` trailer is missing (the file ends with its
+/// property list, [`bare_plist`]): kept as a `dmg` with a `truncated`
+/// error saying what could not be checked, its partitions read from the
+/// property list and their chunks from a data fork taken to start at
+/// offset 0 (where hdiutil writes it; the trailer that would say so is
+/// gone). Each chunk and partition is still checked as usual.
+fn open_without_trailer<'a>(
+    data: &'a [u8],
+    xml_at: usize,
+    xml_len: usize,
+    opts: &Options<'_>,
+    notes: &mut Notes,
+) -> Opened<'a> {
+    notes.evidence(Evidence::strong(
+        "udif-property-list",
+        "UDIF property list with a `resource-fork` `blkx` table at the end of the file",
+        Some(xml_at as u64),
+    ));
+    notes.error(
+        Error::truncated(format!(
+            "no UDIF `koly` trailer: the file ends after the property list (at {xml_at}, {xml_len} bytes) \
+             where the 512-byte trailer belongs; partitions read from the property list with the data \
+             fork taken to start at offset 0; the data fork and master CRC-32s (in the trailer) not checked"
+        ))
+        .at(data.len() as u64),
+    );
+    let mut info = DmgInfo {
+        xml_offset: xml_at as u64,
+        xml_length: xml_len as u64,
+        data_fork_offset: 0,
+        data_fork_length: xml_at as u64,
+        ..DmgInfo::default()
+    };
+    let partitions = plist(data, &info, opts, notes).unwrap_or_default();
+    let parts = partitions
+        .into_iter()
+        .map(|(name, id, mish)| partition(&info, name, id, &mish, notes))
+        .collect::<Vec<_>>();
+    let mut sectors = 0u64;
+    for p in &parts {
+        for c in &p.chunks {
+            *info.chunk_types.entry(c.method.name()).or_default() += 1;
+        }
+        sectors = sectors.saturating_add(p.size / SECTOR);
+    }
+    info.sector_count = sectors;
     Opened::Container(Box::new(Walk {
         data,
         info,
@@ -1035,6 +1140,66 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         ))
         .unwrap()
+    }
+
+    /// Every corpus image cut just before its `koly` trailer is still a
+    /// `dmg`: a `truncated` error at the cut says what was not checked, and
+    /// the partitions (read from the property list, the data fork from
+    /// offset 0) are the same entries with the same bytes. Cut inside the
+    /// property list, or a property list without a `blkx` table, is no
+    /// image.
+    #[test]
+    fn an_image_cut_before_its_trailer_keeps_its_partitions() {
+        let names = |l: &crate::container::Listing| -> Vec<(String, String)> {
+            l.entries
+                .iter()
+                .map(|(n, _, listed)| (n.clone(), format!("{listed:?}")))
+                .collect()
+        };
+        for f in [
+            "hello-zlib.dmg",
+            "hello-bzip2.dmg",
+            "hello-lzfse.dmg",
+            "hdiutil-hfs.dmg",
+            "hdiutil-xattrs.dmg",
+            "decmpfs-zlib.dmg",
+        ] {
+            let data = corpus(f);
+            let whole = list(open, &data, &Limits::default(), 100);
+            let cut = data.get(..data.len() - TRAILER).unwrap();
+            assert!(sniff(cut), "{f}");
+            let l = list(open, cut, &Limits::default(), 100);
+            assert_eq!(l.parsed.format, Format::Dmg, "{f}");
+            assert!(!whole.entries.is_empty(), "{f}");
+            assert_eq!(names(&l), names(&whole), "{f}");
+            let e = l
+                .notes
+                .errors
+                .iter()
+                .find(|e| e.message().contains("no UDIF `koly` trailer"))
+                .unwrap_or_else(|| panic!("{f}: {:?}", l.notes.errors));
+            assert_eq!(e.kind(), "truncated");
+            assert_eq!(e.offset(), Some(cut.len() as u64));
+            // Trailing zeros (a file preallocated, then cut) change nothing,
+            // nor does a part of the trailer.
+            let mut padded = cut.to_vec();
+            padded.extend_from_slice(&[0; 300]);
+            assert!(sniff(&padded), "{f}");
+            for part in [4, 100, TRAILER - 1] {
+                let d = data.get(..cut.len() + part).unwrap();
+                assert!(sniff(d), "{f}, {part} bytes of the trailer");
+                let l = list(open, d, &Limits::default(), 100);
+                assert_eq!(names(&l), names(&whole), "{f}, {part} bytes of the trailer");
+            }
+            // Cut inside the property list: no image.
+            let (at, len) = bare_plist(cut).unwrap();
+            assert!(!sniff(cut.get(..at + len / 2).unwrap()), "{f}");
+            // A property list without the blkx table: no image.
+            let mut other = cut.to_vec();
+            let k = memchr::memmem::find(&other, b"<key>blkx</key>").unwrap();
+            other[k + 5] = b'X';
+            assert!(!sniff(&other), "{f}");
+        }
     }
 
     #[test]
