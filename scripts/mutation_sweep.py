@@ -65,8 +65,8 @@ SIGNATURE = {
     "msm": 8,
     "mst": 8,
     "pe": 2,
+    "dmg": 512,  # the trailer, at the end (see compare)
     "nsis": 20,  # flags, then EF BE AD DE "NullsoftInst" at 4..20
-    "dmg": 0,
 }
 
 
@@ -282,6 +282,12 @@ def compare(orig, mut, touched, data, kind=""):
             elif n["format"] == "cab":
                 # MSCF, the reserved zeros and the version (1.3) at 24
                 regions = [(a, a + 8), (a + 24, a + 26)]
+            elif n["format"] == "dmg" and a == 0:
+                # UDIF identifies itself at its end: the `koly` trailer, and
+                # (cut before it) the property list's `blkx` table; a cut
+                # before that key leaves compressed chunks only.
+                k = data.rfind(b"<key>blkx</key>")
+                regions = [(k, len(data))] if k >= 0 else [(len(data) - 512, len(data))]
             else:
                 regions = [(a, a + sig)]
             excused = any(touched[0] < e and touched[1] > s for s, e in regions) and "signature"

@@ -103,11 +103,21 @@ pub struct PartitionInfo {
     pub file_system: Option<String>,
 }
 
-/// Dispatch entry.
+/// Dispatch entry: an image with its `koly` trailer.
 pub(crate) const HANDLER: Handler = Handler {
     name: "dmg",
     format: Format::Dmg,
-    sniff,
+    sniff: has_koly,
+    open,
+};
+
+/// Dispatch entry for an image cut before or inside its trailer
+/// ([`bare_plist`]): sniffed after every other format, so that a container
+/// whose last member happens to be a UDIF property list stays what it is.
+pub(crate) const CUT_HANDLER: Handler = Handler {
+    name: "dmg",
+    format: Format::Dmg,
+    sniff: |d| !has_koly(d) && bare_plist(d).is_some(),
     open,
 };
 
@@ -138,13 +148,15 @@ pub fn sniff(data: &[u8]) -> bool {
 /// looked for (hdiutil's are a few KiB to some hundred KiB).
 const BARE_PLIST_WINDOW: usize = 1 << 20;
 
-/// An image cut just before its `koly` trailer (the last thing UDIF
-/// writes), or inside it, still ends with its XML property list: the
-/// file's last bytes (before a trailer of fewer than 512 bytes, and
-/// trailing whitespace or NULs) close a `</plist>` whose document,
-/// begun within [`BARE_PLIST_WINDOW`] of the end, holds the
-/// `resource-fork` `blkx` table. Its offset and length.
-fn bare_plist(data: &[u8]) -> Option<(usize, usize)> {
+/// An image cut before its `koly` trailer (the last thing UDIF writes), or
+/// inside it, or inside its property list, still ends with that XML
+/// property list, whole or in part: the file's last bytes (before a trailer
+/// of fewer than 512 bytes, and trailing whitespace or NULs) belong to a
+/// document begun (`<?xml`) within [`BARE_PLIST_WINDOW`] of the end that
+/// holds the `resource-fork` `blkx` table and either closes with
+/// `</plist>` at the very end or, cut, holds no NUL byte and no
+/// `</plist>` at all. Its offset, its length, and whether it is whole.
+fn bare_plist(data: &[u8]) -> Option<(usize, usize, bool)> {
     // A trailer cut short: what comes before its magic.
     let tail_from = data.len().saturating_sub(TRAILER - 1);
     let data = match memchr::memmem::rfind(data.get(tail_from..)?, b"koly") {
@@ -161,14 +173,15 @@ fn bare_plist(data: &[u8]) -> Option<(usize, usize)> {
             .rposition(|&b| !matches!(b, 0 | b' ' | b'\t' | b'\r' | b'\n'))?
         + 1;
     let body = data.get(..end)?;
-    if !body.ends_with(b"</plist>") {
-        return None;
-    }
     let window = body.get(from..)?;
     let start = from + memchr::memmem::rfind(window, b"<?xml")?;
     let xml = body.get(start..)?;
     let has = |needle: &[u8]| memchr::memmem::find(xml, needle).is_some();
-    (has(b"<key>resource-fork</key>") && has(b"<key>blkx</key>")).then_some((start, end - start))
+    if !(has(b"<key>resource-fork</key>") && has(b"<key>blkx</key>")) {
+        return None;
+    }
+    let whole = xml.ends_with(b"</plist>");
+    (whole || !(has(b"</plist>") || has(b"\0"))).then_some((start, end - start, whole))
 }
 
 fn be_u32(d: &[u8], at: usize) -> Option<u32> {
@@ -268,8 +281,8 @@ struct Partition {
 /// Read the trailer, the property list and the partition tables.
 pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
     if !has_koly(data) {
-        if let Some((xml_at, xml_len)) = bare_plist(data) {
-            return open_without_trailer(data, xml_at, xml_len, opts, notes);
+        if let Some((xml_at, xml_len, whole)) = bare_plist(data) {
+            return open_without_trailer(data, xml_at, xml_len, whole, opts, notes);
         }
     }
     let t = trailer(data).unwrap_or_default();
@@ -378,6 +391,7 @@ fn open_without_trailer<'a>(
     data: &'a [u8],
     xml_at: usize,
     xml_len: usize,
+    whole: bool,
     opts: &Options<'_>,
     notes: &mut Notes,
 ) -> Opened<'a> {
@@ -386,10 +400,14 @@ fn open_without_trailer<'a>(
         "UDIF property list with a `resource-fork` `blkx` table at the end of the file",
         Some(xml_at as u64),
     ));
+    let cut = if whole {
+        format!("the file ends after the property list (at {xml_at}, {xml_len} bytes) where the 512-byte trailer belongs")
+    } else {
+        format!("the file ends inside the property list (at {xml_at}, {xml_len} bytes read): only the partitions it describes before the cut are listed")
+    };
     notes.error(
         Error::truncated(format!(
-            "no UDIF `koly` trailer: the file ends after the property list (at {xml_at}, {xml_len} bytes) \
-             where the 512-byte trailer belongs; partitions read from the property list with the data \
+            "no UDIF `koly` trailer: {cut}; partitions read from the property list with the data \
              fork taken to start at offset 0; the data fork and master CRC-32s (in the trailer) not checked"
         ))
         .at(data.len() as u64),
@@ -1191,9 +1209,35 @@ mod tests {
                 let l = list(open, d, &Limits::default(), 100);
                 assert_eq!(names(&l), names(&whole), "{f}, {part} bytes of the trailer");
             }
-            // Cut inside the property list: no image.
-            let (at, len) = bare_plist(cut).unwrap();
-            assert!(!sniff(cut.get(..at + len / 2).unwrap()), "{f}");
+            // Cut inside the property list: the partitions it describes
+            // before the cut, with the same bytes; cut before it, no image.
+            let (at, len, whole_list) = bare_plist(cut).unwrap();
+            assert!(whole_list, "{f}");
+            let mut some = 0;
+            for part in [8, 4, 2] {
+                let d = cut.get(..at + len - len / part).unwrap();
+                assert!(sniff(d), "{f}, cut at {}", d.len());
+                let l = list(open, d, &Limits::default(), 100);
+                let (got, all) = (names(&l), names(&whole));
+                assert!(
+                    got.len() <= all.len(),
+                    "{f}: {} of {}",
+                    got.len(),
+                    all.len()
+                );
+                assert_eq!(got, all.get(..got.len()).unwrap(), "{f}");
+                assert!(l
+                    .notes
+                    .errors
+                    .iter()
+                    .any(|e| e.message().contains("inside the property list")));
+                some += got.len();
+            }
+            assert!(
+                some > 0,
+                "{f}: no partition listed from a cut property list"
+            );
+            assert!(!sniff(cut.get(..at).unwrap()), "{f}");
             // A property list without the blkx table: no image.
             let mut other = cut.to_vec();
             let k = memchr::memmem::find(&other, b"<key>blkx</key>").unwrap();

@@ -210,6 +210,9 @@ pub static HANDLERS: &[Handler] = &[
     iso::HANDLER,
     // No magic: a plausible header whose data decodes to one of the above.
     lzma_alone::HANDLER,
+    // A disk image cut before its trailer, known by the property list it
+    // ends with: last, so that no container ending with one is taken for it.
+    dmg::CUT_HANDLER,
 ];
 
 /// The handler whose magic starts `data`, if any.

@@ -38,6 +38,7 @@
 //! | `udf` | UDF 1.02–2.60 file systems (install media; bridge images listed by their UDF tree) | files as regions of the image, or streamed from their extents |
 //! | `iso` | ISO 9660 images (Joliet, Rock Ridge, El Torito) | files as regions of the image, El Torito boot images |
 //! | `lzma` | `.lzma` (LZMA alone) streams whose content is a known format (Omaha payloads) | the decoded file |
+//! | `dmg` | an Apple UDIF disk image cut before or inside its trailer, known by the property list it ends with (sniffed last) | partitions described before the cut, with a `truncated` error |
 //!
 //! A node no handler opens is searched for a cabinet, zip or 7z after its
 //! first bytes (`formats::carve`): `carved` children.
