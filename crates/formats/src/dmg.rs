@@ -354,13 +354,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             }
         }
     }
-    let mut sectors = 0u64;
-    for p in &parts {
-        for c in &p.chunks {
-            *info.chunk_types.entry(c.method.name()).or_default() += 1;
-        }
-        sectors = sectors.saturating_add(p.size / SECTOR);
-    }
+    let sectors = count_chunks(&mut info, &parts);
     if !parts.is_empty() && sectors != info.sector_count {
         notes.error(
             Error::malformed(format!(
@@ -370,15 +364,7 @@ pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened
             .at(at + 0x1EC),
         );
     }
-    Opened::Container(Box::new(Walk {
-        data,
-        info,
-        parts,
-        next: 0,
-        pending: None,
-        crc: crc32fast::Hasher::new(),
-        max_chunk: opts.limits.max_buffered_entry,
-    }))
+    walk(data, info, parts, opts)
 }
 
 /// An image whose `koly` trailer is missing (the file ends with its
@@ -424,14 +410,30 @@ fn open_without_trailer<'a>(
         .into_iter()
         .map(|(name, id, mish)| partition(&info, name, id, &mish, notes))
         .collect::<Vec<_>>();
+    let sectors = count_chunks(&mut info, &parts);
+    info.sector_count = sectors;
+    walk(data, info, parts, opts)
+}
+
+/// Count the partitions' chunks by type into `info`; their sectors in all.
+fn count_chunks(info: &mut DmgInfo, parts: &[Partition]) -> u64 {
     let mut sectors = 0u64;
-    for p in &parts {
+    for p in parts {
         for c in &p.chunks {
             *info.chunk_types.entry(c.method.name()).or_default() += 1;
         }
         sectors = sectors.saturating_add(p.size / SECTOR);
     }
-    info.sector_count = sectors;
+    sectors
+}
+
+/// The container over the partitions read.
+fn walk<'a>(
+    data: &'a [u8],
+    info: DmgInfo,
+    parts: Vec<Partition>,
+    opts: &Options<'_>,
+) -> Opened<'a> {
     Opened::Container(Box::new(Walk {
         data,
         info,
