@@ -1419,21 +1419,19 @@ fn ahead(decoder: Decoder, folder: usize) -> Result<Source, Decoder> {
             // The reader handed over its last block (or stopped).
             let _ = tx.send(Ahead::End(decoder));
         });
-    let source = || Source::Ahead {
+    let source = move || Source::Ahead {
         jobs: Some(jobs_tx),
         done,
         spent,
         in_flight: 0,
         stop: None,
     };
-    match started {
-        Ok(_) => Ok(source()),
-        Err(_) => match slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            Some(decoder) => Err(decoder),
-            // Taken by a thread that did start after all: it decodes.
-            None => Ok(source()),
-        },
-    }
+    // A thread that did not start never took the decoder from the slot.
+    let unstarted = started
+        .is_err()
+        .then(|| slot.lock().unwrap_or_else(|e| e.into_inner()).take())
+        .flatten();
+    unstarted.map_or_else(|| Ok(source()), Err)
 }
 
 impl Blocks<'_> {
@@ -1527,6 +1525,42 @@ fn decode(
     })
 }
 
+/// Keep a decoding thread fed: hand it the run's next blocks until
+/// [`AHEAD_BLOCKS`] are in flight. `jobs` is closed after the last block,
+/// or at a block that cannot be read (kept in `stop`, reported once the
+/// blocks before it are back), or when the thread is gone (it said why).
+fn feed(
+    blocks: &mut Blocks<'_>,
+    jobs: &mut Option<std::sync::mpsc::Sender<(Vec<u8>, Taken)>>,
+    in_flight: &mut usize,
+    stop: &mut Option<Fail>,
+) {
+    while *in_flight < AHEAD_BLOCKS {
+        let Some(tx) = jobs.as_ref() else {
+            return;
+        };
+        match blocks.take() {
+            Ok(Some(t)) => {
+                let body = blocks.data.get(t.body.clone()).unwrap_or(&[]).to_vec();
+                let last = t.last;
+                if tx.send((body, t)).is_err() {
+                    *jobs = None;
+                    return;
+                }
+                *in_flight += 1;
+                if last {
+                    *jobs = None;
+                }
+            }
+            Ok(None) => *jobs = None,
+            Err(f) => {
+                *stop = Some(f);
+                *jobs = None;
+            }
+        }
+    }
+}
+
 impl FolderReader<'_> {
     /// Decode (or receive) the next CFDATA block into `out`; false at the
     /// folder's end.
@@ -1550,32 +1584,7 @@ impl FolderReader<'_> {
                 in_flight,
                 stop,
             } => {
-                // Keep the decoding thread fed, up to AHEAD_BLOCKS blocks.
-                while *in_flight < AHEAD_BLOCKS {
-                    let Some(tx) = jobs.as_ref() else {
-                        break;
-                    };
-                    match self.blocks.take() {
-                        Ok(Some(t)) => {
-                            let body = self.blocks.data.get(t.body.clone()).unwrap_or(&[]).to_vec();
-                            let last = t.last;
-                            if tx.send((body, t)).is_err() {
-                                // The thread is gone: it said why (below).
-                                *jobs = None;
-                                break;
-                            }
-                            *in_flight += 1;
-                            if last {
-                                *jobs = None;
-                            }
-                        }
-                        Ok(None) => *jobs = None,
-                        Err(f) => {
-                            *stop = Some(f);
-                            *jobs = None;
-                        }
-                    }
-                }
+                feed(&mut self.blocks, jobs, in_flight, stop);
                 let mut ended = None;
                 let got = if *in_flight == 0 && jobs.is_none() {
                     match stop.take() {

@@ -173,6 +173,16 @@ fn bare_plist(data: &[u8]) -> Option<(usize, usize, bool)> {
             .rposition(|&b| !matches!(b, 0 | b' ' | b'\t' | b'\r' | b'\n'))?
         + 1;
     let body = data.get(..end)?;
+    // A property list is text: binary data (every node no other format
+    // sniffed comes here) is turned away by its last bytes, before the
+    // search of the window.
+    let tail = body.get(end.saturating_sub(64)..)?;
+    if tail
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n'))
+    {
+        return None;
+    }
     let window = body.get(from..)?;
     let start = from + memchr::memmem::rfind(window, b"<?xml")?;
     let xml = body.get(start..)?;
@@ -410,8 +420,7 @@ fn open_without_trailer<'a>(
         .into_iter()
         .map(|(name, id, mish)| partition(&info, name, id, &mish, notes))
         .collect::<Vec<_>>();
-    let sectors = count_chunks(&mut info, &parts);
-    info.sector_count = sectors;
+    info.sector_count = count_chunks(&mut info, &parts);
     walk(data, info, parts, opts)
 }
 

@@ -277,16 +277,22 @@ impl Budget {
     /// of that content (as [`reopening`] would have at the start). `None`
     /// when they were not pending.
     fn settle_root(&mut self, scanner: &Scanner) -> Option<Hashes> {
-        let p = self.pending_root.take()?;
-        // The thread always sends; if it could not, the bytes are hashed here.
-        let hashes = p.hashes.recv().ok()?;
-        if let Some(a) = self.ancestors.first_mut() {
-            *a = hashes.sha256;
+        let mut p = self.pending_root.take()?;
+        if p.settled.is_none() {
+            // The thread always sends; if it could not, the bytes are
+            // hashed here (the caller's fallback).
+            let hashes = p.hashes.recv().ok()?;
+            if let Some(a) = self.ancestors.first_mut() {
+                *a = hashes.sha256;
+            }
+            if let Some(format) = p.format {
+                let _ = reopening(scanner, self, hashes.sha256, format);
+            }
+            p.settled = Some(hashes);
         }
-        if let Some(format) = p.format {
-            let _ = reopening(scanner, self, hashes.sha256, format);
-        }
-        Some(hashes)
+        let hashes = p.settled;
+        self.pending_root = Some(p);
+        hashes
     }
 }
 
@@ -299,9 +305,12 @@ struct PendingRoot {
     /// The input's format, for [`reopening`]'s count once the hash is known.
     format: Option<Format>,
     hashes: std::sync::mpsc::Receiver<Hashes>,
+    /// The hashes once received (a node of the input's length may have
+    /// asked for them before the input's end).
+    settled: Option<Hashes>,
 }
 
-/// Entries of this size and more have the input's hashes computed beside
+/// Inputs of this size and more have their hashes computed beside
 /// the scan (when [`Scanner::with_hash_thread`] is on): starting a thread
 /// costs about what hashing 50 KB does.
 const ROOT_HASH_THREAD_MIN: usize = 256 * 1024;
@@ -1362,10 +1371,11 @@ fn scan_node_with(
     budget.ancestors.pop();
     let hashes = match hashes {
         Some(h) => h,
-        None => match budget.settle_root(scanner) {
-            Some(h) => h,
-            None => hash_bytes(scanner.hashes, data),
-        },
+        None => {
+            let settled = budget.settle_root(scanner);
+            budget.pending_root = None;
+            settled.unwrap_or_else(|| hash_bytes(scanner.hashes, data))
+        }
     };
     if errors_omitted > 0 {
         errors.push(Error::malformed(format!(
@@ -1444,19 +1454,24 @@ fn pull_with<'d>(
         &mut formats::container::Notes,
     ) -> formats::container::Opened<'d>,
 ) -> formats::Parsed {
-    use formats::container::{Notes, Options};
-    let scanner = cx.scanner;
-    let opts = Options {
-        limits: &scanner.limits,
-        hashes: scanner.hashes,
-        name: cx.path.last().map_or("", String::as_str),
-        passwords: &scanner.passwords,
-        read_ahead: scanner.hash_thread,
-    };
-    let mut notes = Notes::default();
+    let opts = parser_options(cx.scanner, cx.path);
+    let mut notes = formats::container::Notes::default();
     let opened = open(data, &opts, &mut notes);
     cx.take_notes(&mut notes);
     conclude(cx, data, opened)
+}
+
+/// What a parser is told of the scan: its limits, hashes, passwords, the
+/// node's name (the last part of `path`), and whether a spare core lets it
+/// decode ahead (the hashing thread's flag).
+fn parser_options<'a>(scanner: &'a Scanner, path: &'a [String]) -> formats::container::Options<'a> {
+    formats::container::Options {
+        limits: &scanner.limits,
+        hashes: scanner.hashes,
+        name: path.last().map_or("", String::as_str),
+        passwords: &scanner.passwords,
+        read_ahead: scanner.hash_thread,
+    }
 }
 
 /// [`pull`] for a cabinet given as a file: the cabinets of its set that
@@ -1503,16 +1518,8 @@ fn pull_cab_with(
     cx: &mut Cx<'_>,
     find: formats::cab::Siblings<'_, '_>,
 ) -> formats::Parsed {
-    use formats::container::{Notes, Options};
-    let scanner = cx.scanner;
-    let opts = Options {
-        limits: &scanner.limits,
-        hashes: scanner.hashes,
-        name: cx.path.last().map_or("", String::as_str),
-        passwords: &scanner.passwords,
-        read_ahead: scanner.hash_thread,
-    };
-    let mut notes = Notes::default();
+    let opts = parser_options(cx.scanner, cx.path);
+    let mut notes = formats::container::Notes::default();
     let opened = formats::cab::open_set(data, &opts, &mut notes, find);
     cx.take_notes(&mut notes);
     conclude(cx, data, opened)
@@ -2375,6 +2382,7 @@ impl Scanner {
                         len: data.len(),
                         format: None,
                         hashes: rx,
+                        settled: None,
                     });
                 }
             }
