@@ -184,6 +184,10 @@ fn bare_plist(data: &[u8]) -> Option<(usize, usize, bool)> {
         return None;
     }
     let window = body.get(from..)?;
+    // The list holds a `blkx` key after its `<?xml`: a forward search
+    // (vectorised, unlike the reverse one) turns text without one away
+    // first, so a text node costs one fast pass, not a reverse search.
+    memchr::memmem::find(window, b"<key>blkx</key>")?;
     let start = from + memchr::memmem::rfind(window, b"<?xml")?;
     let xml = body.get(start..)?;
     let has = |needle: &[u8]| memchr::memmem::find(xml, needle).is_some();

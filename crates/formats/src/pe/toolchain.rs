@@ -404,6 +404,9 @@ pub fn pyinstaller_cookie(data: &[u8], tail: usize) -> Option<(u64, Option<Strin
     const MAGIC: &[u8] = b"MEI\x0c\x0b\x0a\x0b\x0e";
     let start = data.len().saturating_sub(tail);
     let window = data.get(start..)?;
+    // A forward search first (vectorised; the reverse one is not): most
+    // files have no cookie, and then that pass is all they cost.
+    memmem::find(window, MAGIC)?;
     let at = memmem::rfind(window, MAGIC)?;
     let abs = start + at;
     // magic 8, package length 4, TOC offset 4, TOC length 4, Python

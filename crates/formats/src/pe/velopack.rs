@@ -59,6 +59,9 @@ pub struct VelopackInfo {
 /// its overlay): the last occurrence of the signature with a non-zero
 /// offset and length (the stub's template has zeros there).
 pub(crate) fn find(data: &[u8], image: &[u8]) -> Option<VelopackInfo> {
+    // A forward search first (vectorised; the reverse one is not): every
+    // PE is searched, and almost none holds the signature.
+    memchr::memmem::find(image, &BUNDLE_SIGNATURE)?;
     let mut end = image.len();
     loop {
         let i = memchr::memmem::rfind(image.get(..end)?, &BUNDLE_SIGNATURE)?;

@@ -69,7 +69,11 @@ pub(crate) fn overlay_has(s: &Subject<'_>, window: usize, needle: &[u8]) -> Opti
 
 pub(crate) fn tail_has(s: &Subject<'_>, window: usize, needle: &[u8]) -> Option<Hit> {
     let start = s.data.len().saturating_sub(window);
-    let i = memmem::rfind(s.data.get(start..)?, needle)?;
+    let hay = s.data.get(start..)?;
+    // A forward search first (vectorised; the reverse one is not): a
+    // needle that is absent, the common case, costs one fast pass.
+    memmem::find(hay, needle)?;
+    let i = memmem::rfind(hay, needle)?;
     Some(Hit::at(
         format!(
             "`{}` within the last {window} bytes of the file",
