@@ -572,7 +572,7 @@ pub fn list_with_passwords(
 
 /// Pull `c` into `entries` (copies re-based on where it starts), then
 /// finish it: its conclusion, and whether `max_entries` stopped it.
-fn pull_all(
+pub(crate) fn pull_all(
     mut c: Box<dyn Container + '_>,
     input: &std::ops::Range<usize>,
     limits: &Limits,

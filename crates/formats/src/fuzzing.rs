@@ -94,6 +94,9 @@ pub fn exercise_as(format: &str, data: &[u8]) {
             "a cabinet lists differently when its folders are decoded ahead"
         );
     }
+    if format == "rar" {
+        exercise_rar_set(data);
+    }
     if format == "apfs" {
         // Every APFS object carries a Fletcher-64, so nearly every mutation
         // stops at the first checksum. The parser sees the input a second
@@ -101,6 +104,67 @@ pub fn exercise_as(format: &str, data: &[u8]) {
         // past them into the object maps, trees and extents.
         let sealed = reseal_apfs(data);
         walk(h, &sealed, 0, &mut std::collections::HashSet::new());
+    }
+}
+
+/// A RAR volume set on any bytes: `data` cut before each later RAR
+/// signature into the volumes `f.part1.rar`, `f.part2.rar` … (at most 32),
+/// the first given to the set walk ([`crate::rar::open_set`]), the others
+/// found by name. Whatever it lists: entries of the first volume are
+/// regions of it, decoded ones within the entry limit, missing ones say why.
+pub fn exercise_rar_set(data: &[u8]) {
+    use crate::container::{Listed, Notes, Opened, Options};
+    let mut cuts: Vec<usize> = memchr::memmem::find_iter(data, b"Rar!\x1a\x07")
+        .filter(|&c| c > 0)
+        .take(31)
+        .collect();
+    cuts.insert(0, 0);
+    cuts.push(data.len());
+    let volumes: Vec<&[u8]> = cuts
+        .windows(2)
+        .filter_map(|w| data.get(w[0]..w[1]))
+        .collect();
+    let Some(&first) = volumes.first() else {
+        return;
+    };
+    let find = |name: &str| -> Option<std::borrow::Cow<'static, [u8]>> {
+        let n: usize = name
+            .strip_prefix("f.part")?
+            .strip_suffix(".rar")?
+            .parse()
+            .ok()?;
+        volumes
+            .get(n.checked_sub(1)?)
+            .map(|v| std::borrow::Cow::Owned(v.to_vec()))
+    };
+    let limits = limits();
+    let store = crate::rar::VolumeStore::new(&limits);
+    let mut notes = Notes::default();
+    let opts = Options {
+        limits: &limits,
+        hashes: installsift_model::hash::HashSelection::SHA256,
+        name: "f.part1.rar",
+        passwords: &[],
+        read_ahead: false,
+    };
+    let Opened::Container(c) = crate::rar::open_set(first, &opts, &mut notes, &find, &store) else {
+        return;
+    };
+    let input = first.as_ptr() as usize..first.as_ptr() as usize + first.len();
+    let mut entries = Vec::new();
+    let _ = crate::container::pull_all(c, &input, &limits, 4_096, &mut entries, &mut notes);
+    for (name, _, listed) in &entries {
+        match listed {
+            Listed::Slice { at, len } => assert!(
+                at.checked_add(*len).is_some_and(|end| end <= first.len()),
+                "entry `{name}` is not a region of the first volume"
+            ),
+            Listed::Missing { error, .. } | Listed::Decoded(Err(error)) => {
+                assert!(!error.to_string().is_empty())
+            }
+            Listed::Decoded(Ok(b)) => assert!(b.len() as u64 <= limits.max_entry_size),
+            Listed::Copy(of) => assert!(*of < entries.len()),
+        }
     }
 }
 

@@ -27,9 +27,20 @@
 //!   programs, or a PPMd block that goes on with an earlier block's model,
 //!   is an `unsupported` error. A file of the RAR 1.5 or 2.0 methods is a
 //!   `Missing` child with an `unsupported` error; an encrypted one (RAR 4 flag 0x04, RAR 5 encryption record)
-//!   `encrypted`; a file continued from or into another volume
-//!   `unsupported`. An encrypted RAR 5 header stops the listing with an
+//!   `encrypted`. An encrypted RAR 5 header stops the listing with an
 //!   `encrypted` error.
+//! - Volume sets ([`open_set`], when the engine can hand over the volumes
+//!   lying beside the input; see [`volume`] for names and flags): the first
+//!   volume lists the whole set, walking on into each next volume its end
+//!   block announces, a file that spans volumes joined (its parts' packed
+//!   data put together; each non-last part's CRC-32, which covers that
+//!   part's packed data, checked, and the last part's CRC-32 over the
+//!   whole file), a solid stream decoded across volumes. A later volume
+//!   whose first volume lies beside it lists nothing (its files are the
+//!   first's); one without lists the files that begin in it, and a file
+//!   continued from an earlier volume is `Missing` (`unsupported`). Opened
+//!   alone ([`open`]), a file continued from or into another volume is
+//!   `Missing` with an `unsupported` error.
 //! - A header or data area that runs past the end is a `truncated` error
 //!   naming its offset; the files before it are kept. So is an archive
 //!   without an end-of-archive block (cut at a block boundary).
@@ -47,8 +58,11 @@ use serde::Serialize;
 mod lz;
 mod unpack3;
 mod unpack5;
+pub mod volume;
+use std::borrow::Cow;
 use unpack3::Unpack3;
 use unpack5::Unpack5;
+pub use volume::VolumeStore;
 
 /// RAR 1.5–4.x signature.
 pub const RAR4_MAGIC: &[u8] = b"Rar!\x1a\x07\x00";
@@ -76,7 +90,19 @@ pub struct RarInfo {
     pub encrypted_entries: u64,
     /// The headers are encrypted (nothing can be listed without the password).
     pub header_encrypted: bool,
+    /// Volumes of a set walked from this one (itself included; 0 when it
+    /// was read alone, as every archive inside a container is).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub volumes_read: u64,
 }
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// A volume set's other volumes, by name (the engine looks for them beside
+/// the input file): their whole bytes.
+pub type Volumes<'r> = &'r dyn Fn(&str) -> Option<Cow<'static, [u8]>>;
 
 /// Dispatch entry.
 pub(crate) const HANDLER: Handler = Handler {
@@ -94,32 +120,111 @@ pub fn sniff(data: &[u8]) -> bool {
 /// Open a RAR archive: the signature is read; the blocks are walked as the
 /// engine pulls entries.
 pub fn open<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Opened<'a> {
-    let v = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
+    Opened::Container(Box::new(walk(data, opts, notes)))
+}
+
+/// [`open`] for a RAR given as a file whose volume set's other volumes
+/// `find` hands over (the module docs say what is listed where), kept in
+/// `store` while the walk lasts.
+pub fn open_set<'a>(
+    data: &'a [u8],
+    opts: &Options<'_>,
+    notes: &mut Notes,
+    find: Volumes<'a>,
+    store: &'a VolumeStore,
+) -> Opened<'a> {
+    let mut w = walk(data, opts, notes);
+    let v = w.info.rar_version;
+    let Some(place) = volume::place(data, v).filter(|p| p.volume) else {
+        return Opened::Container(Box::new(w));
+    };
+    let name = opts.name.rsplit(['/', '\\']).next().unwrap_or("");
+    let first = place
+        .first
+        .unwrap_or_else(|| volume::first_names(name, place.new_numbering).is_none());
+    let is_first_of_set = |b: &[u8]| {
+        b.starts_with(if v == 5 { RAR5_MAGIC } else { RAR4_MAGIC })
+            && volume::place(b, v).is_some_and(|p| p.volume && p.first != Some(false))
+    };
+    if !first {
+        let beside = volume::first_names(name, place.new_numbering).and_then(|names| {
+            names
+                .into_iter()
+                .find(|n| find(n).is_some_and(|b| is_first_of_set(&b)))
+        });
+        if let Some(first_name) = beside {
+            notes.evidence(Evidence::strong(
+                "rar-volume",
+                format!(
+                    "a later volume of a RAR set whose first volume `{first_name}` lies beside it: the set's files are listed under that volume"
+                ),
+                None,
+            ));
+            w.done = true;
+            return Opened::Container(Box::new(w));
+        }
+    }
+    w.info.volumes_read = 1;
+    w.set = Some(VolumeSet {
+        find,
+        store,
+        new_numbering: place.new_numbering,
+        names: vec![name.to_owned()],
+        loaded: vec![data],
+        current: 0,
+        max_volumes: opts.limits.max_volumes_per_set,
+        max_bytes: opts.limits.max_volume_set_bytes,
+        held: 0,
+        joined: None,
+        alone: !first,
+        number: place.number.unwrap_or(0),
+    });
+    Opened::Container(Box::new(w))
+}
+
+/// The walk of one archive (the signature read, its evidence noted).
+fn walk<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Walk<'a> {
+    let mut w = Walk::bare(data, opts.limits.max_dictionary);
+    let v = w.info.rar_version;
     notes.evidence(Evidence::strong(
         "rar-signature",
         format!("RAR {v} signature"),
         Some(0),
     ));
-    let at = if v == 5 {
+    w.at = if v == 5 {
         RAR5_MAGIC.len()
     } else {
         RAR4_MAGIC.len()
     };
-    Opened::Container(Box::new(Walk {
-        data,
-        at,
-        done: false,
-        info: RarInfo {
-            rar_version: v,
-            ..RarInfo::default()
-        },
-        max_dictionary: opts.limits.max_dictionary,
-        unpack: None,
-        unpack3: None,
-        chain: false,
-        sums: Sums::default(),
-        pending: None,
-    }))
+    w
+}
+
+/// A volume set being walked from the input: the volumes read so far and
+/// where they and the joined files are kept.
+struct VolumeSet<'a> {
+    find: Volumes<'a>,
+    store: &'a VolumeStore,
+    new_numbering: bool,
+    /// Names and bytes of the volumes read, the input first.
+    names: Vec<String>,
+    loaded: Vec<&'a [u8]>,
+    /// The volume being walked (an index into `loaded`).
+    current: usize,
+    max_volumes: u64,
+    max_bytes: u64,
+    /// Bytes of the volumes read after the input and of joined files.
+    held: u64,
+    /// A file joined across volumes and the last volume its parts reach:
+    /// the continued headers that open the volumes after the one it
+    /// begins in, up to that one, are its parts.
+    joined: Option<(String, usize)>,
+    /// A later volume whose first volume is not beside it: its own files
+    /// are listed (a spanning one joined with the volumes after it), the
+    /// walk does not go on into the next volume (that one lists its own).
+    alone: bool,
+    /// The input's RAR 5 volume number (0: the first volume): volume `i`
+    /// of the walk must say `number + i`.
+    number: u64,
 }
 
 /// The block walk, one block at a time.
@@ -145,20 +250,364 @@ struct Walk<'a> {
     /// The entry being decoded: name, its stored CRC-32 and BLAKE2sp, data
     /// offset.
     pending: Option<Pending>,
+    /// The volume set walked from this archive ([`open_set`]).
+    set: Option<VolumeSet<'a>>,
+    /// The current volume's end block says the set goes on in the next.
+    end_next: bool,
+}
+
+impl<'a> Walk<'a> {
+    /// A walk of `data` from its start, nothing read yet.
+    fn bare(data: &'a [u8], max_dictionary: u64) -> Walk<'a> {
+        let v = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
+        Walk {
+            data,
+            at: 0,
+            done: false,
+            info: RarInfo {
+                rar_version: v,
+                ..RarInfo::default()
+            },
+            max_dictionary,
+            unpack: None,
+            unpack3: None,
+            chain: false,
+            sums: Sums::default(),
+            pending: None,
+            set: None,
+            end_next: false,
+        }
+    }
+
+    /// The next block describing a file, in this volume.
+    fn next_file(&mut self, notes: &mut Notes) -> Option<File<'a>> {
+        while !self.done && self.at < self.data.len() {
+            let f = if self.info.rar_version == 5 {
+                self.rar5_block(notes)
+            } else {
+                self.rar4_block(notes)
+            };
+            if f.is_some() {
+                return f;
+            }
+        }
+        None
+    }
+
+    /// Is `f`, a file continued from an earlier volume, a part of the file
+    /// joined across volumes (so already listed)?
+    fn part_of_joined(&mut self, f: &File<'_>) -> bool {
+        let Some(set) = self.set.as_mut() else {
+            return false;
+        };
+        let Some((name, upto)) = &set.joined else {
+            return false;
+        };
+        if *name != f.name || set.current > *upto {
+            return false;
+        }
+        if set.current == *upto {
+            set.joined = None;
+        }
+        true
+    }
+
+    /// Volume `i` of the set (0 is the input), read beside the input when
+    /// it was not yet: it must be the next volume of the same set, within
+    /// the limits.
+    fn volume(&mut self, i: usize) -> Result<&'a [u8], Error> {
+        let v = self.info.rar_version;
+        let Some(set) = self.set.as_mut() else {
+            return Err(Error::unsupported("volumes are read one at a time"));
+        };
+        if let Some(&d) = set.loaded.get(i) {
+            return Ok(d);
+        }
+        let last = set.names.last().cloned().unwrap_or_default();
+        if set.loaded.len() as u64 >= set.max_volumes {
+            return Err(Error::limit(
+                Limit::MaxVolumesPerSet,
+                format!(
+                    "the set goes on after `{last}`, its volume {}: past the limit of {} volumes",
+                    set.loaded.len(),
+                    set.max_volumes
+                ),
+            ));
+        }
+        let Some(name) = volume::next_name(&last, set.new_numbering) else {
+            return Err(Error::unsupported(format!(
+                "the set goes on after `{last}`, and no next volume name follows from that name"
+            )));
+        };
+        if set.names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            return Err(Error::malformed(format!(
+                "the set goes on after `{last}` into `{name}`, a volume read already"
+            )));
+        }
+        let Some(bytes) = (set.find)(&name) else {
+            return Err(Error::unsupported(format!(
+                "the set goes on in volume `{name}`, which does not lie beside `{}`: the files from there on are not listed",
+                set.names.first().map_or("", String::as_str)
+            )));
+        };
+        let magic = if v == 5 { RAR5_MAGIC } else { RAR4_MAGIC };
+        let place = volume::place(&bytes, v).filter(|_| bytes.starts_with(magic));
+        let number = set.number.checked_add(i as u64);
+        match place {
+            Some(p) if p.volume && p.first != Some(true) && (v != 5 || p.number == number) => {}
+            _ => {
+                return Err(Error::malformed(format!(
+                    "`{name}`, beside `{last}`, is not volume {} of this RAR {v} set",
+                    set.number.saturating_add(i as u64 + 1)
+                )));
+            }
+        }
+        let len = bytes.len() as u64;
+        if set.held.saturating_add(len) > set.max_bytes {
+            return Err(Error::limit(
+                Limit::MaxVolumeSetBytes,
+                format!(
+                    "volume `{name}` ({len} bytes) would take the set's held bytes past the {}-byte limit",
+                    set.max_bytes
+                ),
+            ));
+        }
+        let Some(kept) = set.store.keep(bytes.into_owned()) else {
+            return Err(Error::limit(
+                Limit::MaxVolumesPerSet,
+                format!("volume `{name}`: no room left to keep it"),
+            ));
+        };
+        set.held += len;
+        set.names.push(name);
+        set.loaded.push(kept);
+        Ok(kept)
+    }
+
+    /// Go on into the next volume when the current one's end block
+    /// announced it and the set is walked from here; false when the walk
+    /// is over.
+    fn next_volume(&mut self, notes: &mut Notes) -> bool {
+        let Some(set) = self.set.as_ref() else {
+            return false;
+        };
+        if !(self.done && self.end_next) || set.alone {
+            return false;
+        }
+        let i = set.current + 1;
+        match self.volume(i) {
+            Ok(data) => {
+                self.data = data;
+                self.at = if self.info.rar_version == 5 {
+                    RAR5_MAGIC.len()
+                } else {
+                    RAR4_MAGIC.len()
+                };
+                self.done = false;
+                self.end_next = false;
+                self.info.volumes_read += 1;
+                if let Some(set) = self.set.as_mut() {
+                    set.current = i;
+                }
+                true
+            }
+            Err(e) => {
+                notes.error(e);
+                false
+            }
+        }
+    }
+
+    /// Join `f`, a file that goes on into the next volumes, with its parts
+    /// there: on success its data is the parts' packed data together (kept
+    /// in the store) and its checksums the last part's; else `split_error`
+    /// says why not.
+    fn join(&mut self, f: &mut File<'a>) {
+        let v = self.info.rar_version;
+        let Some(first) = f.data else {
+            return;
+        };
+        let mut parts = vec![first];
+        let mut errors = Vec::new();
+        let part_crc = |errors: &mut Vec<Error>, crc: Option<u32>, d: &[u8], part: usize| {
+            if let Some(want) = crc {
+                let got = crc32fast::hash(d);
+                if got != want {
+                    errors.push(Error::checksum(format!(
+                        "part {part} of the file: CRC-32 stored {want:08x}, its packed data hashes to {got:08x}"
+                    )));
+                }
+            }
+        };
+        part_crc(&mut errors, f.crc, first, 1);
+        let Some(mut i) = self.set.as_ref().map(|s| s.current + 1) else {
+            return;
+        };
+        let last = loop {
+            let data = match self.volume(i) {
+                Ok(d) => d,
+                Err(e) => {
+                    f.split_error = Some(e);
+                    return;
+                }
+            };
+            let vname = self
+                .set
+                .as_ref()
+                .and_then(|s| s.names.get(i).cloned())
+                .unwrap_or_default();
+            let mut w = Walk::bare(data, 0);
+            w.at = if v == 5 {
+                RAR5_MAGIC.len()
+            } else {
+                RAR4_MAGIC.len()
+            };
+            let p = w.next_file(&mut Notes::default());
+            let Some(p) = p.filter(|p| p.split_before && p.name == f.name) else {
+                f.split_error = Some(Error::malformed(format!(
+                    "it goes on into volume `{vname}`, whose first file is not its next part"
+                )));
+                return;
+            };
+            let Some(d) = p.data else {
+                f.split_error = Some(Error::truncated(format!(
+                    "its part in volume `{vname}` runs past that volume's end"
+                )));
+                return;
+            };
+            parts.push(d);
+            if !p.split_after {
+                break p;
+            }
+            part_crc(&mut errors, p.crc, d, parts.len());
+            i += 1;
+        };
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let Some(set) = self.set.as_mut() else {
+            return;
+        };
+        if set.held.saturating_add(total as u64) > set.max_bytes {
+            f.split_error = Some(Error::limit(
+                Limit::MaxVolumeSetBytes,
+                format!(
+                    "its {total} packed bytes in {} volumes would take the set's held bytes past the {}-byte limit",
+                    parts.len(),
+                    set.max_bytes
+                ),
+            ));
+            return;
+        }
+        let mut joined = Vec::with_capacity(total);
+        for p in &parts {
+            joined.extend_from_slice(p);
+        }
+        let Some(kept) = set.store.keep(joined) else {
+            f.split_error = Some(Error::limit(
+                Limit::MaxVolumesPerSet,
+                "no room left to keep its joined parts",
+            ));
+            return;
+        };
+        set.held += total as u64;
+        set.joined = Some((f.name.clone(), i));
+        f.data = Some(kept);
+        f.packed = total as u64;
+        f.crc = last.crc;
+        f.blake = last.blake;
+        f.split_after = false;
+        f.joined = parts.len();
+        f.part_errors = errors;
+    }
+
+    /// The entry for a stored file whose bytes are not a region of the
+    /// node (a later volume's, or joined): read through, and checked as a
+    /// decoded file's.
+    fn stored_elsewhere(&mut self, f: File<'a>) -> Entry<'_> {
+        let e = f.entry_info();
+        let what = f.what();
+        let size = f.size;
+        let bytes = match f.data {
+            Some(b) if b.len() as u64 == size => b,
+            Some(_) => {
+                let err = Error::malformed(format!(
+                    "{what}: stored, but {} bytes packed for {size} unpacked",
+                    f.packed
+                ))
+                .at_opt(f.here());
+                return Entry {
+                    name: f.name,
+                    info: e,
+                    data: Data::Missing { size, error: err },
+                };
+            }
+            None => {
+                let err = Error::truncated(format!(
+                    "{what}: {} stored bytes declared, the archive ends first",
+                    f.packed
+                ))
+                .at_opt(f.here());
+                return Entry {
+                    name: f.name,
+                    info: e,
+                    data: Data::Missing { size, error: err },
+                };
+            }
+        };
+        self.info.entries += 1;
+        self.info.stored_entries += 1;
+        self.sums = Sums::new(f.blake.is_some());
+        self.pending = Some((what, f.crc, f.blake, f.here()));
+        Entry {
+            name: f.name,
+            info: e,
+            data: Data::Decode {
+                reader: Box::new(SumReader {
+                    inner: bytes,
+                    sums: &mut self.sums,
+                }),
+                declared: Some(size),
+                stored: Some(f.packed),
+            },
+        }
+    }
 }
 
 impl Container for Walk<'_> {
     fn next_entry(&mut self, notes: &mut Notes) -> Option<Entry<'_>> {
-        while !self.done && self.at < self.data.len() {
-            if self.info.rar_version == 5 {
-                if let Some(f) = self.rar5_block(notes) {
-                    return Some(self.rar5_entry(f));
+        loop {
+            while let Some(mut f) = self.next_file(notes) {
+                if f.split_before && self.part_of_joined(&f) {
+                    continue;
                 }
-            } else if let Some(f) = self.rar4_block(notes) {
-                return Some(self.rar4_entry(f));
+                if let Some(set) = &self.set {
+                    if set.current > 0 {
+                        f.volume = set.names.get(set.current).cloned();
+                    }
+                    if f.split_before {
+                        f.split_error = Some(Error::unsupported(format!(
+                            "{} goes on from an earlier volume, which is not beside this one: only the volume it begins in can list it",
+                            f.what()
+                        )));
+                    } else if f.split_after && !f.encrypted {
+                        self.join(&mut f);
+                        if let Some(e) = f.split_error.take() {
+                            f.split_error = Some(context(
+                                e,
+                                &format!("{} goes on into the next volume", f.what()),
+                            ));
+                        }
+                    }
+                }
+                return Some(if self.info.rar_version == 5 {
+                    self.rar5_entry(f)
+                } else {
+                    self.rar4_entry(f)
+                });
+            }
+            if !self.next_volume(notes) {
+                return None;
             }
         }
-        None
     }
 
     fn entry_read(
@@ -167,7 +616,7 @@ impl Container for Walk<'_> {
         info: &mut EntryInfo,
         _notes: &mut Notes,
     ) {
-        let Some((name, want, blake, at)) = self.pending.take() else {
+        let Some((what, want, blake, at)) = self.pending.take() else {
             return;
         };
         // A solid stream goes on only from a file decoded to its end.
@@ -177,7 +626,6 @@ impl Container for Walk<'_> {
             self.unpack3.as_ref().is_some_and(Unpack3::finished)
         };
         self.chain = read.is_ok() && finished;
-        let what = format!("RAR entry `{name}` (data at offset {at})");
         if let Err(e) = read {
             *e = context(e.clone(), &what);
             return;
@@ -209,7 +657,18 @@ struct File<'a> {
     stored: bool,
     method: String,
     encrypted: bool,
-    split: bool,
+    /// The data goes on from the previous volume (RAR 4 flag 0x01, RAR 5
+    /// block flag 0x08) or into the next (0x02, 0x10).
+    split_before: bool,
+    split_after: bool,
+    /// Why a file going on into the next volume could not be joined.
+    split_error: Option<Error>,
+    /// The volume its header lies in, when not the node itself.
+    volume: Option<String>,
+    /// The parts its data was joined from (0: not joined).
+    joined: usize,
+    /// Mismatched CRC-32s of the joined parts before the last.
+    part_errors: Vec<Error>,
     /// RAR 5 compression information (format version, solid flag, method,
     /// dictionary size).
     comp: Option<u64>,
@@ -221,9 +680,48 @@ struct File<'a> {
     rar4: Option<(u8, bool)>,
 }
 
-/// The entry being decoded: its name, stored CRC-32 and BLAKE2sp, and
-/// data offset.
-type Pending = (String, Option<u32>, Option<[u8; 32]>, usize);
+/// The entry being decoded: what it is (for messages), its stored CRC-32
+/// and BLAKE2sp, and its data offset in the node (none in another volume).
+type Pending = (String, Option<u32>, Option<[u8; 32]>, Option<u64>);
+
+impl File<'_> {
+    /// The data's offset in the node's bytes (none when it lies in
+    /// another volume).
+    fn here(&self) -> Option<u64> {
+        self.volume.is_none().then_some(self.at as u64)
+    }
+
+    /// The file, for messages.
+    fn what(&self) -> String {
+        match &self.volume {
+            None => format!("RAR entry `{}` (data at offset {})", self.name, self.at),
+            Some(v) => format!(
+                "RAR entry `{}` (volume `{v}`, data at offset {})",
+                self.name, self.at
+            ),
+        }
+    }
+
+    /// Are its bytes somewhere else than a region of the node?
+    fn elsewhere(&self) -> bool {
+        self.volume.is_some() || self.joined > 0
+    }
+
+    /// Its entry info: offset, time, sizes, method, and the errors of its
+    /// joined parts.
+    fn entry_info(&self) -> EntryInfo {
+        let mut e = EntryInfo::new(EntryKind::File).modified(self.mtime);
+        e.offset = self.here();
+        e.compressed_size = Some(self.packed);
+        e.method = Some(self.method.clone());
+        e.encrypted = self.encrypted;
+        let what = self.what();
+        for err in &self.part_errors {
+            e.add_error(context(err.clone(), &what));
+        }
+        e
+    }
+}
 
 /// The checksums a RAR file may carry, computed over its bytes.
 #[derive(Default)]
@@ -255,7 +753,7 @@ impl Sums {
         blake: Option<[u8; 32]>,
         info: &mut EntryInfo,
         what: &str,
-        at: usize,
+        at: Option<u64>,
         verb: &str,
     ) {
         if let Some(want) = crc {
@@ -267,7 +765,7 @@ impl Sums {
                     Error::checksum(format!(
                         "{what}: CRC-32 stored {want:08x}, data {verb} to {got:08x}"
                     ))
-                    .at(at as u64),
+                    .at_opt(at),
                 );
             }
         }
@@ -282,7 +780,7 @@ impl Sums {
                         hex(&want),
                         got.to_hex()
                     ))
-                    .at(at as u64),
+                    .at_opt(at),
                 );
             }
         }
@@ -297,13 +795,9 @@ fn hex(b: &[u8]) -> String {
 /// against the stored CRC-32.
 fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     info.entries += 1;
-    let mut e = EntryInfo::new(EntryKind::File)
-        .at(f.at as u64)
-        .modified(f.mtime);
-    e.compressed_size = Some(f.packed);
-    e.method = Some(f.method.clone());
-    e.encrypted = f.encrypted;
-    let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);
+    let mut e = f.entry_info();
+    let what = f.what();
+    let here = f.here();
     let size = f.size;
     let missing = |name: String, info: EntryInfo, error| Entry {
         name,
@@ -312,14 +806,17 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     };
     if f.encrypted {
         info.encrypted_entries += 1;
-        let err = Error::encrypted(format!("{what} is encrypted; not decrypted")).at(f.at as u64);
+        let err = Error::encrypted(format!("{what} is encrypted; not decrypted")).at_opt(here);
         return missing(f.name, e, err);
     }
-    if f.split {
-        let err = Error::unsupported(format!(
-            "{what} continues in another volume; volumes are read one at a time"
-        ))
-        .at(f.at as u64);
+    if f.split_before || f.split_after {
+        let err = match f.split_error {
+            Some(err) => err,
+            None => Error::unsupported(format!(
+                "{what} continues in another volume; volumes are read one at a time"
+            )),
+        }
+        .at_opt(here);
         return missing(f.name, e, err);
     }
     if !f.stored {
@@ -329,7 +826,7 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
             if version < 20 { "1.5" } else { "2.0" },
             f.method
         ))
-        .at(f.at as u64);
+        .at_opt(here);
         return missing(f.name, e, err);
     }
     let Some(bytes) = f.data else {
@@ -337,7 +834,7 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
             "{what}: {} stored bytes declared, the archive ends first",
             f.packed
         ))
-        .at(f.at as u64);
+        .at_opt(here);
         return missing(f.name, e, err);
     };
     if bytes.len() as u64 != f.size {
@@ -345,13 +842,13 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
             "{what}: stored, but {} bytes packed for {} unpacked",
             f.packed, f.size
         ))
-        .at(f.at as u64);
+        .at_opt(here);
         return missing(f.name, e, err);
     }
     info.stored_entries += 1;
     let mut sums = Sums::new(f.blake.is_some());
     sums.update(bytes);
-    sums.check(f.crc, f.blake, &mut e, &what, f.at, "hashes");
+    sums.check(f.crc, f.blake, &mut e, &what, here, "hashes");
     Entry {
         name: f.name,
         info: e,
@@ -433,6 +930,8 @@ impl<'a> Walk<'a> {
             self.done = true;
             return None;
         } else if kind == 0x7b {
+            // End-block flag 0x0001: the set goes on in the next volume.
+            self.end_next = flags & 0x0001 != 0;
             self.done = true;
             return None;
         } else {
@@ -516,7 +1015,12 @@ fn rar4_file<'a>(
         stored: method == 0x30,
         method: format!("rar-{}", method.wrapping_sub(0x30)),
         encrypted: flags & 0x04 != 0,
-        split: flags & 0x03 != 0,
+        split_before: flags & 0x01 != 0,
+        split_after: flags & 0x02 != 0,
+        split_error: None,
+        volume: None,
+        joined: 0,
+        part_errors: Vec::new(),
         comp: None,
         blake: None,
         mtime: le_u32(head, 20)
@@ -530,26 +1034,27 @@ impl<'a> Walk<'a> {
     /// 2.9's method and can be, else as [`emit`] gives it.
     fn rar4_entry(&mut self, f: File<'a>) -> Entry<'_> {
         let (version, solid) = f.rar4.unwrap_or((0, false));
-        if f.stored || f.encrypted || f.split || !matches!(version, 29 | 36) {
+        let split = f.split_before || f.split_after;
+        if f.stored && !f.encrypted && !split && f.elsewhere() {
+            return self.stored_elsewhere(f);
+        }
+        if f.stored || f.encrypted || split || !matches!(version, 29 | 36) {
             if !f.stored {
                 self.chain = false;
             }
             return emit(f, &mut self.info);
         }
         self.info.entries += 1;
-        let mut e = EntryInfo::new(EntryKind::File)
-            .at(f.at as u64)
-            .modified(f.mtime);
-        e.compressed_size = Some(f.packed);
-        e.method = Some(f.method.clone());
-        let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);
+        let e = f.entry_info();
+        let what = f.what();
+        let here = f.here();
         let size = f.size;
         let missing = |name: String, info: EntryInfo, error: Error| Entry {
             name,
             info,
             data: Data::Missing {
                 size,
-                error: error.at(f.at as u64),
+                error: error.at_opt(here),
             },
         };
         let chain = std::mem::replace(&mut self.chain, false);
@@ -591,7 +1096,7 @@ impl<'a> Walk<'a> {
         u.start_file(size);
         self.info.decoded_entries += 1;
         self.sums = Sums::new(false);
-        self.pending = Some((f.name.clone(), f.crc, None, f.at));
+        self.pending = Some((what, f.crc, None, here));
         Entry {
             name: f.name,
             info: e,
@@ -770,7 +1275,7 @@ impl<'a> Walk<'a> {
                 match f {
                     Some(Rar5Entry::Dir) => self.info.directories += 1,
                     Some(Rar5Entry::Link) => self.info.links += 1,
-                    Some(Rar5Entry::File(f)) => file = Some(f),
+                    Some(Rar5Entry::File(f)) => file = Some(*f),
                     None => notes.error(
                         Error::malformed(format!(
                             "RAR 5 file header at offset {at}: its fields do not fit the header"
@@ -788,6 +1293,8 @@ impl<'a> Walk<'a> {
                 return None;
             }
             5 => {
+                // End-of-archive flag 0x0001: a volume, not the last.
+                self.end_next = vint(head, &mut p).is_some_and(|f| f & 1 != 0);
                 self.done = true;
                 return None;
             }
@@ -809,7 +1316,7 @@ enum Rar5Entry<'a> {
     /// A symbolic link, junction, hard link or file copy (a redirection
     /// record): no data of its own.
     Link,
-    File(File<'a>),
+    File(Box<File<'a>>),
 }
 
 /// The fields of a RAR 5 file header from `p` (after the common fields).
@@ -895,7 +1402,7 @@ fn rar5_file<'a>(
         }
     }
     let method = (comp >> 7) & 7;
-    Some(Rar5Entry::File(File {
+    Some(Rar5Entry::File(Box::new(File {
         name,
         size,
         packed: data_size,
@@ -906,12 +1413,17 @@ fn rar5_file<'a>(
         method: format!("rar5-{method}"),
         encrypted,
         // Block flags 0x08/0x10: data continues from / into another volume.
-        split: block_flags & 0x18 != 0,
+        split_before: block_flags & 0x08 != 0,
+        split_after: block_flags & 0x10 != 0,
+        split_error: None,
+        volume: None,
+        joined: 0,
+        part_errors: Vec::new(),
         comp: Some(comp),
         blake,
         mtime,
         rar4: None,
-    }))
+    })))
 }
 
 impl<'a> Walk<'a> {
@@ -919,26 +1431,27 @@ impl<'a> Walk<'a> {
     /// be, else as [`emit`] gives it.
     fn rar5_entry(&mut self, f: File<'a>) -> Entry<'_> {
         let comp = f.comp.unwrap_or(0);
-        if f.stored || f.encrypted || f.split {
+        let split = f.split_before || f.split_after;
+        if f.stored && !f.encrypted && !split && f.elsewhere() {
+            return self.stored_elsewhere(f);
+        }
+        if f.stored || f.encrypted || split {
             if !f.stored {
                 self.chain = false;
             }
             return emit(f, &mut self.info);
         }
         self.info.entries += 1;
-        let mut e = EntryInfo::new(EntryKind::File)
-            .at(f.at as u64)
-            .modified(f.mtime);
-        e.compressed_size = Some(f.packed);
-        e.method = Some(f.method.clone());
-        let what = format!("RAR entry `{}` (data at offset {})", f.name, f.at);
+        let e = f.entry_info();
+        let what = f.what();
+        let here = f.here();
         let size = f.size;
         let missing = |name: String, info: EntryInfo, error: Error| Entry {
             name,
             info,
             data: Data::Missing {
                 size,
-                error: error.at(f.at as u64),
+                error: error.at_opt(here),
             },
         };
         let chain = std::mem::replace(&mut self.chain, false);
@@ -999,7 +1512,7 @@ impl<'a> Walk<'a> {
         u.start_file(size);
         self.info.decoded_entries += 1;
         self.sums = Sums::new(f.blake.is_some());
-        self.pending = Some((f.name.clone(), f.crc, f.blake, f.at));
+        self.pending = Some((what, f.crc, f.blake, here));
         Entry {
             name: f.name,
             info: e,
@@ -1048,5 +1561,86 @@ mod name_tests {
         assert_eq!(rar4_name(b"plain.txt", false), "plain.txt");
         // A hostile encoding ends where its bytes do.
         assert_eq!(rar4_name(&[b'x', 0, 0, 0xFF], true), "");
+    }
+}
+
+#[cfg(test)]
+mod set_tests {
+    use super::*;
+    use crate::container::{pull_all, Listed};
+    use crate::test_support::{corpus, reference_rows};
+    use installsift_model::Limits;
+    use sha2::{Digest, Sha256};
+
+    /// Every set of `corpus/rar_volumes/`, read by the parser alone from
+    /// its first volume with the others handed over by name: the files
+    /// decoded are libarchive's (the reference listings); and the same
+    /// volumes cut from one buffer by the fuzz harness list without a
+    /// failed assertion.
+    #[test]
+    fn the_parser_reads_each_set_from_its_first_volume() {
+        let dir = corpus().join("rar_volumes");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let firsts: Vec<&String> = names
+            .iter()
+            .filter(|n| n.ends_with(".part1.rar") || n.ends_with(".part01.rar"))
+            .collect();
+        assert_eq!(firsts.len(), 5);
+        let limits = Limits::default();
+        for first in firsts {
+            let bytes = |n: &str| std::fs::read(dir.join(n)).ok();
+            let find = |n: &str| bytes(n).map(Cow::Owned);
+            let data = bytes(first).expect("first");
+            let store = VolumeStore::new(&limits);
+            let mut notes = Notes::default();
+            let opts = Options {
+                limits: &limits,
+                hashes: installsift_model::hash::HashSelection::SHA256,
+                name: first,
+                passwords: &[],
+                read_ahead: false,
+            };
+            let Opened::Container(c) = open_set(&data, &opts, &mut notes, &find, &store) else {
+                panic!("{first}: not a container");
+            };
+            let input = data.as_ptr() as usize..data.as_ptr() as usize + data.len();
+            let mut entries = Vec::new();
+            let _ = pull_all(c, &input, &limits, 4_096, &mut entries, &mut notes);
+            assert!(notes.errors.is_empty(), "{first}: {:?}", notes.errors);
+            let mut got: Vec<(String, u64, String)> = entries
+                .iter()
+                .map(|(name, _, listed)| {
+                    let b = match listed {
+                        Listed::Decoded(Ok(b)) => b.clone(),
+                        Listed::Slice { at, len } => data[*at..at + len].to_vec(),
+                        other => panic!("{first}: `{name}` {other:?}"),
+                    };
+                    let h: String = Sha256::digest(&b)
+                        .iter()
+                        .map(|x| format!("{x:02x}"))
+                        .collect();
+                    (name.clone(), b.len() as u64, h)
+                })
+                .collect();
+            got.sort();
+            assert_eq!(
+                got,
+                reference_rows(&format!("rar_volumes__{first}.bsdtar.tsv")),
+                "{first}"
+            );
+            // The fuzz harness's view: the set's volumes in one buffer.
+            let mut all = Vec::new();
+            let stem = first
+                .trim_end_matches(".rar")
+                .trim_end_matches(char::is_numeric);
+            for n in names.iter().filter(|n| n.starts_with(stem)) {
+                all.extend(bytes(n).expect("volume"));
+            }
+            crate::fuzzing::exercise_rar_set(&all);
+        }
     }
 }

@@ -1311,10 +1311,12 @@ fn scan_node_with(
     let parser: Option<(&str, &ParseFn<'_>)> = match (parse, opener) {
         (Some(p), _) => Some((name_of(handler), p)),
         (None, Some((name, open))) => {
-            let cab = name == "cab";
+            let (cab, rar) = (name == "cab", name == "rar");
             pulled = move |d: &[u8], cx: &mut Cx<'_>| {
                 if cab && cx.depth == 0 && cx.budget.dir.is_some() {
                     pull_cab_set(d, cx)
+                } else if rar && cx.depth == 0 && cx.budget.dir.is_some() {
+                    pull_rar_set(d, cx)
                 } else {
                     pull(d, cx, open)
                 }
@@ -1484,6 +1486,22 @@ fn pull_cab_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
     let max = cx.scanner.limits.max_entry_size;
     let find = |name: &str| read_sibling(dir.as_deref(), max, name);
     pull_cab_with(data, cx, &find)
+}
+
+/// [`pull`] for a RAR given as a file: the volumes of its set that lie
+/// beside it (as [`pull_cab_set`] finds a cabinet's) are handed to the
+/// parser, which lists the set from its first volume
+/// ([`formats::rar::open_set`]).
+fn pull_rar_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
+    let dir = cx.budget.dir.clone();
+    let max = cx.scanner.limits.max_entry_size;
+    let find = |name: &str| read_sibling(dir.as_deref(), max, name);
+    let store = formats::rar::VolumeStore::new(&cx.scanner.limits);
+    let opts = parser_options(cx.scanner, cx.path);
+    let mut notes = formats::container::Notes::default();
+    let opened = formats::rar::open_set(data, &opts, &mut notes, &find, &store);
+    cx.take_notes(&mut notes);
+    conclude(cx, data, opened)
 }
 
 /// The file `name` in `dir` (compared without case), read whole when it

@@ -261,6 +261,16 @@ limits! {
     /// Past it, the folder is not joined: its spanning files are missing
     /// with a limit error. Default 256 (Windows 95 shipped on 28).
     max_cabinets_per_set (MaxCabinetsPerSet): u64 = 256, "256", "cabinets of a set joined to list a folder that spans them";
+    /// Volumes of a RAR set read to list it from its first volume (each
+    /// read whole, within `max_entry_size`): the set's files are listed
+    /// under the first volume, files spanning volumes joined. Past it the
+    /// walk stops with a limit error. Default 256.
+    max_volumes_per_set (MaxVolumesPerSet): u64 = 256, "256", "volumes of a RAR set read to list it from its first volume";
+    /// Bytes of a RAR set's other volumes, and of files joined across
+    /// them, held while its first volume is listed. Past it the walk
+    /// stops (or a spanning file is missing) with a limit error. Default
+    /// 1 GiB.
+    max_volume_set_bytes (MaxVolumeSetBytes): u64 = 1 << 30, "1 GiB", "bytes of a RAR set's other volumes and joined files held while its first volume is listed";
     /// Decoded bytes of cabinets of a set, entries of a container, held
     /// by the engine until that container's end so that each can be joined
     /// with its sibling entries (a cabinet lying in the container's own
@@ -321,7 +331,7 @@ mod tests {
         assert_eq!(l.get("max_depth"), Some(3));
         assert!(l.set("max_toc_depth", u64::MAX).is_err());
         assert!(l.set("no_such_limit", 1).is_err());
-        assert_eq!(LIMITS.len(), 26);
+        assert_eq!(LIMITS.len(), 28);
         assert_eq!(LIMITS[0].flag(), "--max-depth");
     }
 

@@ -14,6 +14,7 @@ mod iso;
 mod nsis;
 mod pe;
 mod rar;
+mod rar_set;
 mod sevenz;
 mod streams;
 mod szdd;

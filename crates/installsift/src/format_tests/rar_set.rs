@@ -1,0 +1,292 @@
+//! RAR volume sets read from disk: WinRAR-made sets from libarchive's
+//! tests (`corpus/rar_volumes/`). The first volume lists the whole set
+//! (its files = libarchive's, `crates/cli/tests/it/reference.rs` and
+//! `scripts/rar_volumes_reference.py`); a later volume lists nothing when
+//! its first lies beside it, and its own files when not; and the damaged
+//! and hostile cases: a volume missing, a part whose CRC fails, a volume
+//! that is not the next one, the two limits.
+
+use crate::report::Node;
+use crate::test_support::*;
+use crate::{Check, Limit, Limits, Scanner};
+use std::path::{Path, PathBuf};
+
+/// The sets, by name, with their volume count.
+const SETS: [(&str, usize); 5] = [
+    ("test_rar_multivolume_multiple_files", 6),
+    ("test_rar_multivolume_single_file", 3),
+    ("test_rar_multivolume_uncompressed_files", 10),
+    ("test_read_format_rar5_multiarchive", 8),
+    ("test_read_format_rar5_multiarchive_solid", 4),
+];
+
+/// The name of volume `n` (1-based) of a set: `.partN`, as wide as
+/// WinRAR made it for the set's size.
+fn part(set: &str, n: usize, count: usize) -> String {
+    let width = count
+        .to_string()
+        .len()
+        .max(if set.contains("rar5") { 2 } else { 1 });
+    format!("{set}.part{n:0width$}.rar")
+}
+
+fn dir() -> PathBuf {
+    corpus().join("rar_volumes")
+}
+
+/// A copy of some volumes of a set in a directory of its own, each
+/// through `patch` (`name`, bytes).
+fn copy_set(tag: &str, names: &[String], patch: impl Fn(&str, &mut Vec<u8>)) -> PathBuf {
+    let tmp = std::env::temp_dir().join(format!("installsift-rarset-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).expect("tmp");
+    for n in names {
+        let mut b = std::fs::read(dir().join(n)).expect("volume");
+        patch(n, &mut b);
+        std::fs::write(tmp.join(n), &b).expect("write");
+    }
+    tmp
+}
+
+fn scan(path: &Path, limits: Limits) -> Node {
+    Scanner::new()
+        .with_limits(limits)
+        .scan_path(path)
+        .expect("scan")
+        .root
+}
+
+fn errors(n: &Node) -> String {
+    n.info
+        .errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn child<'n>(n: &'n Node, name: &str) -> &'n Node {
+    n.children
+        .iter()
+        .find(|c| c.info.path.last().is_some_and(|p| p == name))
+        .unwrap_or_else(|| panic!("no child `{name}` in {:?}", n.info.path))
+}
+
+fn volumes_read(n: &Node) -> u64 {
+    serde_json::to_value(&n.info.metadata).expect("json")["volumes_read"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// The content every file of the three RAR 4 sets has (libarchive's test
+/// page, in two versions of one size).
+const PAGE: &str = "ee16390e87152d7d";
+
+#[test]
+fn a_set_is_listed_by_its_first_volume_and_only_there() {
+    for (set, count) in SETS {
+        let first = scan(&dir().join(part(set, 1, count)), Limits::default());
+        assert!(first.info.errors.is_empty(), "{set}: {}", errors(&first));
+        assert_eq!(volumes_read(&first), count as u64, "{set}");
+        assert!(!first.children.is_empty(), "{set}");
+        for c in &first.children {
+            assert!(c.info.errors.is_empty(), "{set}: {:?}", c.info);
+            assert!(c.info.sha256.is_some(), "{set}: {:?}", c.info.path);
+            assert!(
+                c.info.verified_by.contains(&Check::RarCrc32),
+                "{set}: {:?}",
+                c.info
+            );
+        }
+        for n in 2..=count {
+            let later = scan(&dir().join(part(set, n, count)), Limits::default());
+            assert!(later.children.is_empty(), "{set} part {n}");
+            assert!(
+                later.info.errors.is_empty(),
+                "{set} part {n}: {}",
+                errors(&later)
+            );
+            assert!(
+                later.info.evidence.iter().any(|e| e.signal == "rar-volume"),
+                "{set} part {n}: {:?}",
+                later.info.evidence
+            );
+            assert_eq!(volumes_read(&later), 0);
+        }
+    }
+}
+
+/// Volumes 3 to 6 of a set without the first two: the third lists the file
+/// it holds the end of as missing (it begins in a volume not read), and
+/// the file that begins in it, joined with volumes 4 to 6.
+#[test]
+fn a_later_volume_without_its_first_lists_the_files_that_begin_in_it() {
+    let set = "test_rar_multivolume_multiple_files";
+    let names: Vec<String> = (3..=6).map(|n| part(set, n, 6)).collect();
+    let tmp = copy_set("alone", &names, |_, _| {});
+    let third = scan(&tmp.join(&names[0]), Limits::default());
+    let fourth = scan(&tmp.join(&names[1]), Limits::default());
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert_eq!(third.children.len(), 2, "{:?}", third.children);
+    let cont = child(&third, "LibarchiveAddingTest2.html");
+    assert!(cont.info.sha256.is_none());
+    assert!(
+        errors(cont).contains("goes on from an earlier volume"),
+        "{}",
+        errors(cont)
+    );
+    let begun = child(&third, "LibarchiveAddingTest.html");
+    assert!(begun.info.errors.is_empty(), "{}", errors(begun));
+    assert!(begun.info.sha256.unwrap().to_string().starts_with(PAGE));
+    assert!(begun.info.verified_by.contains(&Check::RarCrc32));
+    // The fourth holds only parts of that file: it lists it as a part
+    // begun elsewhere, never with a hash.
+    assert!(fourth.children.iter().all(|c| c.info.sha256.is_none()));
+}
+
+/// The set without its third volume: the files before it are listed, the
+/// one that runs into it is missing with an error naming the volume, and
+/// the first volume says where the walk stopped.
+#[test]
+fn a_missing_volume_is_named_and_what_lies_past_it_gets_no_hash() {
+    let set = "test_rar_multivolume_uncompressed_files";
+    let names: Vec<String> = (1..=10)
+        .filter(|&n| n != 3)
+        .map(|n| part(set, n, 10))
+        .collect();
+    let tmp = copy_set("gap", &names, |_, _| {});
+    let first = scan(&tmp.join(&names[0]), Limits::default());
+    let _ = std::fs::remove_dir_all(&tmp);
+    let missing = part(set, 3, 10);
+    let ok = child(&first, "testdir/LibarchiveAddingTest2.html");
+    assert!(ok.info.errors.is_empty(), "{}", errors(ok));
+    let cut = child(&first, "testdir/testsubdir/LibarchiveAddingTest2.html");
+    assert!(cut.info.sha256.is_none());
+    assert!(errors(cut).contains(&missing), "{}", errors(cut));
+    assert!(errors(&first).contains(&missing), "{}", errors(&first));
+    assert_eq!(first.children.len(), 2);
+}
+
+/// A byte of the first file's first part flipped: that part's CRC-32 and
+/// the file's own both say so; the bytes are kept, never vouched for.
+#[test]
+fn a_damaged_part_fails_its_checks() {
+    let set = "test_rar_multivolume_single_file";
+    let names: Vec<String> = (1..=3).map(|n| part(set, n, 3)).collect();
+    let first_name = names[0].clone();
+    let tmp = copy_set("crc", &names, |n, b| {
+        if *n == first_name {
+            let at = b.len() - 500;
+            b[at] ^= 0x20;
+        }
+    });
+    let first = scan(&tmp.join(&names[0]), Limits::default());
+    let _ = std::fs::remove_dir_all(&tmp);
+    let f = child(&first, "LibarchiveAddingTest.html");
+    let e = errors(f);
+    assert!(e.contains("part 1 of the file"), "{e}");
+    assert!(e.contains("CRC-32 stored 5e05a663"), "{e}");
+    assert!(!f.info.verified_by.contains(&Check::RarCrc32));
+}
+
+/// A file in the next volume's place that is not that volume (another
+/// set's first volume, a non-RAR file): refused, the file missing.
+#[test]
+fn a_volume_that_is_not_the_next_one_is_refused() {
+    let set = "test_rar_multivolume_single_file";
+    let names: Vec<String> = (1..=3).map(|n| part(set, n, 3)).collect();
+    let second = names[1].clone();
+    for (tag, replace) in [
+        (
+            "other",
+            dir().join(part("test_rar_multivolume_multiple_files", 1, 6)),
+        ),
+        ("junk", corpus().join("szdd/README.TXT_")),
+    ] {
+        let tmp = copy_set(tag, &names, |_, _| {});
+        std::fs::copy(&replace, tmp.join(&second)).expect("copy");
+        let first = scan(&tmp.join(&names[0]), Limits::default());
+        let _ = std::fs::remove_dir_all(&tmp);
+        let f = child(&first, "LibarchiveAddingTest.html");
+        assert!(f.info.sha256.is_none(), "{tag}");
+        assert!(
+            errors(f).contains("is not volume 2 of this RAR 4 set"),
+            "{tag}: {}",
+            errors(f)
+        );
+    }
+}
+
+#[test]
+fn the_set_limits_stop_the_walk_with_their_names() {
+    let set = "test_rar_multivolume_uncompressed_files";
+    let path = dir().join(part(set, 1, 10));
+    for (limits, which) in [
+        (
+            Limits {
+                max_volumes_per_set: 3,
+                ..Limits::default()
+            },
+            Limit::MaxVolumesPerSet,
+        ),
+        (
+            Limits {
+                max_volume_set_bytes: 30_000,
+                ..Limits::default()
+            },
+            Limit::MaxVolumeSetBytes,
+        ),
+    ] {
+        let first = scan(&path, limits);
+        let hit = |n: &Node| n.info.errors.iter().any(|e| e.limit_hit() == Some(which));
+        assert!(
+            hit(&first) || first.children.iter().any(hit),
+            "{which:?}: {}",
+            errors(&first)
+        );
+        // Whatever was listed has its bytes checked; the rest says why not.
+        for c in &first.children {
+            assert!(
+                c.info.sha256.is_none() || c.info.verified_by.contains(&Check::RarCrc32),
+                "{:?}",
+                c.info
+            );
+        }
+    }
+}
+
+/// RAR 5 volumes 3 to 8 without the first two: volume numbers count from
+/// the input's own (the third says 2, the fourth 3), so the file that
+/// begins in the third volume is joined with the fourth and on, and the
+/// one it holds the end of is missing.
+#[test]
+fn a_later_rar5_volume_without_its_first_joins_what_begins_in_it() {
+    let set = "test_read_format_rar5_multiarchive";
+    let names: Vec<String> = (3..=8).map(|n| part(set, n, 8)).collect();
+    let tmp = copy_set("rar5-alone", &names, |_, _| {});
+    let third = scan(&tmp.join(&names[0]), Limits::default());
+    let _ = std::fs::remove_dir_all(&tmp);
+    assert!(third.info.errors.is_empty(), "{}", errors(&third));
+    let hashed: Vec<_> = third
+        .children
+        .iter()
+        .filter(|c| c.info.sha256.is_some())
+        .collect();
+    let missing: Vec<_> = third
+        .children
+        .iter()
+        .filter(|c| c.info.sha256.is_none())
+        .collect();
+    assert_eq!(
+        (hashed.len(), missing.len()),
+        (1, 1),
+        "{:?}",
+        third.children
+    );
+    assert!(hashed[0].info.verified_by.contains(&Check::RarCrc32));
+    // The same bytes as the whole set's listing gives that file.
+    let whole = scan(&dir().join(part(set, 1, 8)), Limits::default());
+    let same = child(&whole, hashed[0].info.path.last().expect("name"));
+    assert_eq!(same.info.sha256, hashed[0].info.sha256);
+    assert!(errors(missing[0]).contains("goes on from an earlier volume"));
+}
