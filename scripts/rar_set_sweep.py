@@ -42,10 +42,15 @@ def main():
     bounds = argparse.Namespace(cpu=2.0, rss=128.0, timeout=30.0, cpu_kill=20, as_limit=8192,
                                 jobs="1")
     sets = collections.defaultdict(list)
-    for f in glob.glob(os.path.join(ROOT, "corpus", "rar_volumes", "*.rar")):
-        m = re.match(r"(.*)\.part(\d+)\.rar$", os.path.basename(f))
+    for f in glob.glob(os.path.join(ROOT, "corpus", "rar_volumes", "*")):
+        base = os.path.basename(f)
+        m = re.match(r"(.*)\.part(\d+)\.rar$", base)
         if m:
-            sets[m.group(1)].append((int(m.group(2)), os.path.basename(f)))
+            sets[m.group(1)].append((int(m.group(2)), base))
+            continue
+        m = re.match(r"(.*)\.(rar|r(\d\d))$", base)  # the old numbering
+        if m:
+            sets[m.group(1)].append((-1 if m.group(2) == "rar" else int(m.group(3)), base))
     counts = collections.Counter()
     findings = []
     classes = hs.CLASSES + ["wrong-hash"]

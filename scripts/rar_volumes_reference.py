@@ -5,7 +5,8 @@ multi-volume RAR; the bsdtar command itself takes one file), against
 installsift scanning the set's first volume (the set's other volumes lie
 beside it).
 
-For each set under corpus/rar_volumes/ (files `NAME.partN.rar`), every file
+For each set under corpus/rar_volumes/ (files `NAME.partN.rar`, or in the
+old numbering `NAME.rar`, `NAME.r00` ...), every file
 libarchive writes must be a child of our first volume's node with the same
 name, size and SHA-256, and we list nothing libarchive does not. The other
 volumes, scanned alone, must list nothing (their first volume lies beside
@@ -112,10 +113,16 @@ def main():
     args = ap.parse_args()
     lib = libarchive()
     sets = collections.defaultdict(list)
-    for f in glob.glob(os.path.join(SETS, "*.rar")):
-        m = re.match(r"(.*)\.part(\d+)\.rar$", os.path.basename(f))
+    for f in glob.glob(os.path.join(SETS, "*")):
+        base = os.path.basename(f)
+        m = re.match(r"(.*)\.part(\d+)\.rar$", base)
         if m:
             sets[m.group(1)].append((int(m.group(2)), f))
+            continue
+        # The old numbering: NAME.rar, NAME.r00, NAME.r01 ...
+        m = re.match(r"(.*)\.(rar|r(\d\d))$", base)
+        if m:
+            sets[m.group(1)].append((-1 if m.group(2) == "rar" else int(m.group(3)), f))
     bad = 0
     for name in sorted(sets):
         volumes = [f for _, f in sorted(sets[name])]

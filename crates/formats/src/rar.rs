@@ -254,6 +254,9 @@ struct Walk<'a> {
     set: Option<VolumeSet<'a>>,
     /// The current volume's end block says the set goes on in the next.
     end_next: bool,
+    /// A RAR 4 header showed the archive to be RAR 2.9's or later's, which
+    /// always end with an end-of-archive block.
+    ends_with_block: bool,
 }
 
 impl<'a> Walk<'a> {
@@ -276,6 +279,7 @@ impl<'a> Walk<'a> {
             pending: None,
             set: None,
             end_next: false,
+            ends_with_block: false,
         }
     }
 
@@ -635,7 +639,10 @@ impl Container for Walk<'_> {
     }
 
     fn finish(self: Box<Self>, end: End, notes: &mut Notes) -> Parsed {
-        if !self.done && end == End::Exhausted {
+        // RAR 1.5–2.x archives end after their last file; only RAR 2.9 and
+        // later (RAR 5 always) write the block whose absence means a cut.
+        let expects_end = self.info.rar_version == 5 || self.ends_with_block;
+        if !self.done && end == End::Exhausted && expects_end {
             notes.error(no_end_block(self.info.rar_version, self.data.len()));
         }
         Parsed {
@@ -821,11 +828,17 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
     }
     if !f.stored {
         let (version, _) = f.rar4.unwrap_or((0, false));
-        let err = Error::unsupported(format!(
-            "{what}: the RAR {} compression ({}, unpack version {version}) is not decoded",
-            if version < 20 { "1.5" } else { "2.0" },
-            f.method
-        ))
+        let err = match version {
+            15 | 20 | 26 => Error::unsupported(format!(
+                "{what}: the RAR {} compression ({}, unpack version {version}) is not decoded",
+                if version < 20 { "1.5" } else { "2.0" },
+                f.method
+            )),
+            _ => Error::malformed(format!(
+                "{what}: compressed ({}) with unpack version {version}, which no RAR writes (15, 20, 26, 29, 36)",
+                f.method
+            )),
+        }
         .at_opt(here);
         return missing(f.name, e, err);
     }
@@ -903,11 +916,25 @@ impl<'a> Walk<'a> {
             self.done = true;
             return None;
         };
-        let got = crc32fast::hash(head.get(2..).unwrap_or(&[])) & 0xFFFF;
-        if got != u32::from(crc) {
-            notes.error(Error::checksum(format!(
-                "RAR block header (type {kind:#04x}) at offset {at}: CRC {crc:04x}, header hashes to {got:04x}"
-            )).at(at as u64));
+        if let Some(covered) = rar4_crc_span(head, kind, flags) {
+            let got = crc32fast::hash(covered) & 0xFFFF;
+            if got != u32::from(crc) {
+                notes.error(Error::checksum(format!(
+                    "RAR block header (type {kind:#04x}) at offset {at}: CRC {crc:04x}, header hashes to {got:04x}"
+                )).at(at as u64));
+            }
+        }
+        // RAR 2.9 and later write an end-of-archive block; what only they
+        // write says the archive is one of theirs (a first-volume flag,
+        // extended times, Unicode names, salt, an unpack version of 29 and
+        // up). So does an unpack version none of the older ones wrote (15,
+        // 20, 26): a damaged header is not let off the end-block check.
+        if (kind == 0x73 && flags & 0x0100 != 0)
+            || (kind == 0x74
+                && (flags & 0x1600 != 0
+                    || head.get(24).is_some_and(|&v| !matches!(v, 15 | 20 | 26))))
+        {
+            self.ends_with_block = true;
         }
         // File headers (and long blocks) are followed by their data.
         let add = if kind == 0x74 || kind == 0x7a || flags & 0x8000 != 0 {
@@ -946,6 +973,53 @@ impl<'a> Walk<'a> {
         }
         file
     }
+}
+
+/// The bytes of a RAR 1.5–4.x block header its 16-bit CRC covers (from
+/// after the CRC field), as unrar and rarfile read them: the whole header,
+/// except that an archive comment embedded in the main header (flag
+/// 0x0002, RAR 1.5–2.x) and a file comment embedded in a file header (flag
+/// 0x0008) lie outside it, and an old-style Unix or Mac owner sub-block
+/// (type 0x77, sub-type 0x101/0x102) covers its data instead (not checked:
+/// `None`).
+fn rar4_crc_span(head: &[u8], kind: u8, flags: u16) -> Option<&[u8]> {
+    let long = if flags & 0x8000 != 0 { 4 } else { 0 };
+    let end = match kind {
+        0x73 if flags & 0x0002 != 0 => 7 + long + 6 + usize::from(flags & 0x0200 != 0),
+        0x74 if flags & 0x0008 != 0 => rar4_file_fields_end(head, flags)?,
+        0x77 if matches!(le_u16(head, 7 + long), Some(0x101 | 0x102)) => return None,
+        _ => head.len(),
+    };
+    head.get(2..end.min(head.len()))
+}
+
+/// Where a RAR 4 file header's fields end: after the name, the salt (flag
+/// 0x0400) and the extended times (flag 0x1000), before any embedded
+/// comment.
+fn rar4_file_fields_end(head: &[u8], flags: u16) -> Option<usize> {
+    let mut p = if flags & 0x100 != 0 { 40 } else { 32 };
+    p += usize::from(le_u16(head, 26)?);
+    if flags & 0x0400 != 0 {
+        p += 8;
+    }
+    if flags & 0x1000 != 0 {
+        let times = le_u16(head, p)?;
+        p += 2;
+        // Four times (modification, creation, access, archiving), four
+        // bits each from the top: 8 present, low two bits the count of
+        // extra precision bytes; all but the modification time carry a
+        // DOS time of their own.
+        for i in 0..4 {
+            let mode = (times >> ((3 - i) * 4)) & 0xF;
+            if mode & 8 != 0 {
+                if i != 0 {
+                    p += 4;
+                }
+                p += usize::from(mode & 3);
+            }
+        }
+    }
+    Some(p)
 }
 
 /// One RAR 4 file header: the file, none for a directory or a header too
@@ -1585,11 +1659,17 @@ mod set_tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();
+        // First volumes: `.part1.rar` / `.part01.rar`, or `.rar` in the old
+        // numbering (its later volumes are `.r00`, `.r01` …).
         let firsts: Vec<&String> = names
             .iter()
-            .filter(|n| n.ends_with(".part1.rar") || n.ends_with(".part01.rar"))
+            .filter(|n| {
+                n.ends_with(".part1.rar")
+                    || n.ends_with(".part01.rar")
+                    || (n.ends_with(".rar") && !n.contains(".part"))
+            })
             .collect();
-        assert_eq!(firsts.len(), 5);
+        assert_eq!(firsts.len(), 6);
         let limits = Limits::default();
         for first in firsts {
             let bytes = |n: &str| std::fs::read(dir.join(n)).ok();
@@ -1633,14 +1713,85 @@ mod set_tests {
                 "{first}"
             );
             // The fuzz harness's view: the set's volumes in one buffer.
-            let mut all = Vec::new();
+            let mut all = bytes(first).expect("first");
             let stem = first
                 .trim_end_matches(".rar")
                 .trim_end_matches(char::is_numeric);
-            for n in names.iter().filter(|n| n.starts_with(stem)) {
+            for n in names.iter().filter(|n| n.starts_with(stem) && *n != first) {
                 all.extend(bytes(n).expect("volume"));
             }
             crate::fuzzing::exercise_rar_set(&all);
         }
+    }
+}
+
+#[cfg(test)]
+mod old_format_tests {
+    use super::*;
+    use crate::container::{list, Listed};
+    use crate::test_support::sample;
+    use installsift_model::Limits;
+
+    fn listing(data: &[u8]) -> (Vec<String>, Vec<(String, EntryInfo, bool)>) {
+        let l = list(HANDLER.open, data, &Limits::default(), 64);
+        let errors = l.notes.errors.iter().map(ToString::to_string).collect();
+        let entries = l
+            .entries
+            .into_iter()
+            .map(|(n, i, d)| (n, i, matches!(d, Listed::Slice { .. })))
+            .collect();
+        (errors, entries)
+    }
+
+    /// RAR 1.5 and 2.0 archives from rarfile's tests: comments embedded in
+    /// the main and file headers lie outside the header CRCs, an old Unix
+    /// owner sub-block's CRC covers its data, and there is no end block:
+    /// none of that is damage. The stored files are checked by CRC-32.
+    #[test]
+    fn old_archives_are_not_reported_damaged() {
+        for (name, stored) in [
+            ("rar/rar15_comment.rar", 1),
+            ("rar/rar20_comment.rar", 2),
+            ("rar/rar20_unix_owner.rar", 0),
+        ] {
+            let data = sample(name).expect("sample");
+            let (errors, entries) = listing(&data);
+            assert!(errors.is_empty(), "{name}: {errors:?}");
+            let verified = entries
+                .iter()
+                .filter(|(_, i, slice)| *slice && i.verified_by.contains(&Check::RarCrc32))
+                .count();
+            assert_eq!(verified, stored, "{name}: {entries:?}");
+        }
+    }
+
+    /// A byte the CRC covers changed is still a checksum error; a byte of
+    /// the embedded comment is not covered.
+    #[test]
+    fn old_header_crcs_cover_what_they_cover() {
+        let data = sample("rar/rar15_comment.rar").expect("sample");
+        // The main header's high AV position byte (covered) …
+        let mut covered = data.clone();
+        covered[7 + 7] ^= 1;
+        let (errors, _) = listing(&covered);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.starts_with("checksum") && e.contains("0x73")),
+            "{errors:?}"
+        );
+        // … and the last byte of its embedded comment (not covered).
+        let main_size = usize::from(le_u16(&data, 7 + 5).expect("size"));
+        let mut comment = data.clone();
+        comment[7 + main_size - 1] ^= 1;
+        let (errors, _) = listing(&comment);
+        assert!(!errors.iter().any(|e| e.contains("0x73")), "{errors:?}");
+        // The end-of-archive block is still required of a RAR 2.9+ archive.
+        let noeof = sample("rar/rar4_bad_noeof.rar").expect("sample");
+        let (errors, _) = listing(&noeof);
+        assert!(
+            errors.iter().any(|e| e.starts_with("truncated")),
+            "{errors:?}"
+        );
     }
 }

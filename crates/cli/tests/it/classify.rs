@@ -721,6 +721,12 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
     ("rar/rar5_stored_manyfiles.rar", NotInstaller, None, None),
     ("rar/rar5_symlink.rar", NotInstaller, None, None),
     ("rar/rar5_win32.rar", NotInstaller, None, None),
+    ("rar/rar15_comment.rar", NotInstaller, None, None),
+    ("rar/rar20_comment.rar", NotInstaller, None, None),
+    ("rar/rar20_unix_owner.rar", NotInstaller, None, None),
+    ("rar_volumes/rar3-old.r00", NotInstaller, None, None),
+    ("rar_volumes/rar3-old.r01", NotInstaller, None, None),
+    ("rar_volumes/rar3-old.rar", NotInstaller, None, None),
     (
         "rar_volumes/test_rar_multivolume_multiple_files.part1.rar",
         NotInstaller,

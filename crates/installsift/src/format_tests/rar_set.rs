@@ -290,3 +290,25 @@ fn a_later_rar5_volume_without_its_first_joins_what_begins_in_it() {
     assert_eq!(same.info.sha256, hashed[0].info.sha256);
     assert!(errors(missing[0]).contains("goes on from an earlier volume"));
 }
+
+/// The old numbering (`rar3-old.rar`, `.r00`, `.r01`; RAR 3, rarfile's
+/// test set): the `.rar` volume lists the set, the later ones nothing.
+#[test]
+fn a_set_in_the_old_numbering_is_read_from_its_rar_volume() {
+    let first = scan(&dir().join("rar3-old.rar"), Limits::default());
+    assert!(first.info.errors.is_empty(), "{}", errors(&first));
+    assert_eq!(volumes_read(&first), 3);
+    assert_eq!(first.children.len(), 2);
+    for c in &first.children {
+        assert!(
+            c.info.verified_by.contains(&Check::RarCrc32),
+            "{:?}",
+            c.info
+        );
+    }
+    for later in ["rar3-old.r00", "rar3-old.r01"] {
+        let n = scan(&dir().join(later), Limits::default());
+        assert!(n.children.is_empty(), "{later}");
+        assert!(n.info.evidence.iter().any(|e| e.signal == "rar-volume"));
+    }
+}
