@@ -179,6 +179,25 @@ def explain(tool, sample, rel, size, nodes, named, root_format, elsewhere):
     low = norm(rel).lower()
     base = os.path.basename(low)
     root = nodes[0] if nodes else {}
+    if tool == "bsdtar" and sample.startswith("rar_volumes/"):
+        return ("the bsdtar command reads one volume of a RAR set: it writes the part of a spanning file "
+                "that volume holds, at the file's size; installsift lists the set from its first volume "
+                "with the others beside it, = libarchive reading every volume (scripts/rar_volumes_reference.py)")
+    if tool == "cabextract" and sample.startswith("cab_set_in/") and size == 0:
+        return ("cabextract finds each cabinet of the set by its MSCF signature inside the container and reads it "
+                "alone: the set's other cabinets are not files beside it (\"can't find cabd_multi_basic_pt2.cab\", "
+                "\"cabinet set is incomplete\") and it writes empty files; installsift joins the set among the "
+                "container's entries (= cabextract on the extracted set, reference/cab_set_in__*)")
+    if tool == "7zz" and sample.startswith("cab_set_in/") and ".cab/" in low:
+        return ("7-Zip opens each cabinet of a set it extracted from the container alone (the recursive run): "
+                "a file that spans cabinets is written empty or cut; installsift joins the set among the "
+                "container's entries (= cabextract and 7zz on the extracted set, reference/cab_set_in__*)")
+    if tool == "7zz" and sample == "dmg/decmpfs-zlib.dmg" and size == 0:
+        return ("7-Zip does not accept libdmg-hfsplus's decmpfs blocks and writes an empty file; our bytes are the "
+                "ones the image was made from (reference/dmg__decmpfs-zlib.dmg.source.tsv)")
+    if tool == "bsdtar" and sample == "rar/rar4_lowdist_reset.rar":
+        return ("bsdtar 3.6.2 decodes this valid archive wrongly (a libarchive bug fixed after 3.6.2); our bytes are "
+                "the 64 libarchive's own test expects (crates/installsift/src/format_tests/rar.rs)")
     bad = [n for n in named if any(str(e).startswith("checksum") for e in n.get("errors", []))]
     if bad:
         return "the entry's stored data is corrupt: our node keeps what it decodes to with the checksum error; tools decode such data differently"
