@@ -153,8 +153,6 @@ pub(crate) struct Lzx {
     failed: Option<Error>,
     /// Scratch for [`Bits`]: the frame's input with its words byte-swapped.
     scratch: Vec<u8>,
-    /// Scratch for [`e8_translate`]: offsets of the frame's E8 bytes.
-    e8_hits: Vec<usize>,
     main_lens: [u8; MAIN_MAX],
     len_lens: [u8; LEN_SYMS],
     main: Huffman,
@@ -192,7 +190,6 @@ impl Lzx {
             next_refused: None,
             failed: None,
             scratch: Vec::new(),
-            e8_hits: Vec::new(),
             main_lens: [0; MAIN_MAX],
             len_lens: [0; LEN_SYMS],
             main: Huffman::new(MAIN_BITS),
@@ -222,7 +219,6 @@ impl Lzx {
             fresh.window = std::mem::take(&mut self.window);
         }
         fresh.scratch = std::mem::take(&mut self.scratch);
-        fresh.e8_hits = std::mem::take(&mut self.e8_hits);
         *self = fresh;
         Some(self)
     }
@@ -386,7 +382,7 @@ impl Lzx {
             let frame = out.get_mut(first..).unwrap_or(&mut []);
             // Below 2^30 + 2^15: fewer than 32768 frames of at most 32 KiB.
             let offset = self.out_offset as i32;
-            if let Err(at) = e8_translate(frame, offset, size, &mut self.e8_hits) {
+            if let Err(at) = e8_translate(frame, offset, size) {
                 out.truncate(first);
                 return Err(self.error(
                     used,
@@ -832,15 +828,10 @@ fn read_lengths(
 }
 
 /// Undo E8 translation on one frame, in place. `offset` is the stream
-/// offset of its first byte, `size` the translation size (not 0), `hits`
-/// scratch space. Returns the offset of an E8 byte that cannot be
-/// translated unambiguously (a size of 2^31 or more).
-fn e8_translate(
-    frame: &mut [u8],
-    offset: i32,
-    size: u32,
-    hits: &mut Vec<usize>,
-) -> std::result::Result<(), usize> {
+/// offset of its first byte, `size` the translation size (not 0). Returns
+/// the offset of an E8 byte that cannot be translated unambiguously (a
+/// size of 2^31 or more).
+fn e8_translate(frame: &mut [u8], offset: i32, size: u32) -> std::result::Result<(), usize> {
     let Some(limit) = frame.len().checked_sub(E8_TAIL).filter(|&l| l > 0) else {
         return Ok(());
     };
@@ -855,17 +846,16 @@ fn e8_translate(
             None => Ok(()),
         };
     };
-    // E8 bytes found by memchr's vector search, then taken in order: an E8
-    // at or past `next` is an opcode; the 4 bytes after one are its operand
-    // (translating one never changes what the scan found: operand bytes are
-    // skipped whatever they hold).
+    // E8 bytes found by memchr's vector search from `next` on: an E8 there
+    // is an opcode, the 4 bytes after it its operand, and the search goes on
+    // after them (operand bytes are skipped whatever they hold, so
+    // translating one never changes what a later search finds).
     let mut next = 0;
-    hits.clear();
-    hits.extend(memchr::memchr_iter(0xE8, frame.get(..limit).unwrap_or(&[])));
-    for &p in hits.iter() {
-        if p < next {
-            continue;
-        }
+    while let Some(i) = frame
+        .get(next..limit)
+        .and_then(|rest| memchr::memchr(0xE8, rest))
+    {
+        let p = next + i;
         let cur = offset.wrapping_add(p as i32);
         if let Some(v) = frame.get_mut(p + 1..p + 5) {
             let abs = i32::from_le_bytes([v[0], v[1], v[2], v[3]]);
@@ -1421,7 +1411,7 @@ mod tests {
             }
             let mut want = frame.clone();
             e8_reference(&mut want, offset, size as i32);
-            e8_translate(&mut frame, offset, size, &mut Vec::new()).expect("positive size");
+            e8_translate(&mut frame, offset, size).expect("positive size");
             assert!(
                 frame == want,
                 "round {round}: len {len}, offset {offset}, size {size}"
@@ -1435,7 +1425,7 @@ mod tests {
         let mut frame = vec![0x90u8; 64];
         frame[20] = 0xE8;
         frame[21..25].copy_from_slice(&0i32.to_le_bytes());
-        e8_translate(&mut frame, 32768, 12_000_000, &mut Vec::new()).expect("size");
+        e8_translate(&mut frame, 32768, 12_000_000).expect("size");
         assert_eq!(frame[21..25], (-(32768 + 20i32)).to_le_bytes());
     }
 
@@ -1449,7 +1439,7 @@ mod tests {
                 v.copy_from_slice(&100i32.to_le_bytes());
             }
             let before = f.clone();
-            e8_translate(&mut f, FRAME as i32, 1000, &mut Vec::new()).expect("size");
+            e8_translate(&mut f, FRAME as i32, 1000).expect("size");
             f != before
         };
         assert!(!translated(10, 0), "frames of 10 bytes are left alone");
@@ -1465,7 +1455,7 @@ mod tests {
         f[0] = 0xE8;
         f[1..5].copy_from_slice(&[0xE8, 0, 0, 0]);
         f[5] = 0xE8;
-        e8_translate(&mut f, 0, 1000, &mut Vec::new()).expect("size");
+        e8_translate(&mut f, 0, 1000).expect("size");
         assert_eq!(f[1..5], 0xE8i32.to_le_bytes(), "E8 at 0: abs 0xE8 - cur 0");
         assert_eq!(f[6..10], (-5i32).to_le_bytes(), "E8 at 5: abs 0 - cur 5");
     }
@@ -1473,15 +1463,9 @@ mod tests {
     #[test]
     fn e8_sizes_of_2_31_and_more_are_refused_where_they_matter() {
         let mut f = vec![0u8; 100];
-        assert_eq!(
-            e8_translate(&mut f, 0, 0x8000_0000, &mut Vec::new()),
-            Ok(())
-        );
+        assert_eq!(e8_translate(&mut f, 0, 0x8000_0000), Ok(()));
         f[42] = 0xE8;
-        assert_eq!(
-            e8_translate(&mut f, 0, 0x8000_0000, &mut Vec::new()),
-            Err(42)
-        );
+        assert_eq!(e8_translate(&mut f, 0, 0x8000_0000), Err(42));
         // Through the decoder: the frame is not delivered.
         let mut w = Writer::new();
         w.bits(1, 1);
