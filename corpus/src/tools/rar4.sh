@@ -27,19 +27,7 @@ REF=$HERE/reference
 mkdir -p "$OUT"
 rm -f "$OUT"/rar4_*.rar "$REF"/rar__rar4_*.tsv
 take() { # take LIBARCHIVE_TEST_NAME OUR_NAME
-    git -C "$SRC" show "$REV:libarchive/test/test_$1.rar.uu" | python3 -c '
-import binascii, sys
-out = b""
-for line in sys.stdin:
-    if line.startswith("begin"):
-        continue
-    if line.strip() == "end":
-        break
-    try:
-        out += binascii.a2b_uu(line)
-    except binascii.Error:
-        pass
-sys.stdout.buffer.write(out)' > "$OUT/$2.rar"
+    git -C "$SRC" show "$REV:libarchive/test/test_$1.rar.uu" | python3 "$HERE/src/tools/uudecode.py" > "$OUT/$2.rar"
 }
 # Valid archives: LZ with and without PPMd blocks (best: PPMd; ppmd_lzss_conversion:
 # PPMd blocks that keep the model across an LZ block), DELTA and E8E9 filters,

@@ -24,22 +24,11 @@ SRC=${1:-$TOP/target/libarchive}
 if [ ! -d "$SRC" ]; then git clone -q https://github.com/libarchive/libarchive "$SRC"; fi
 OUT=$HERE/rar_volumes
 mkdir -p "$OUT"
-rm -f "$OUT"/*.rar "$HERE"/reference/rar_volumes__*.tsv
+# Only this script's sets (rarfile.sh writes rar3-old.* beside them).
+rm -f "$OUT"/test_*.rar "$HERE"/reference/rar_volumes__test_*.tsv
 for f in $(git -C "$SRC" ls-tree --name-only "$REV" libarchive/test/ |
     grep -E '/test_(rar_multivolume_(single_file|multiple_files|uncompressed_files)|read_format_rar5_multiarchive(_solid)?)\.part[0-9]+\.rar\.uu$'); do
     name=$(basename "$f" .uu)
-    git -C "$SRC" show "$REV:$f" | python3 -c '
-import binascii, sys
-out = b""
-for line in sys.stdin:
-    if line.startswith("begin"):
-        continue
-    if line.strip() == "end":
-        break
-    try:
-        out += binascii.a2b_uu(line)
-    except binascii.Error:
-        pass
-sys.stdout.buffer.write(out)' > "$OUT/$name"
+    git -C "$SRC" show "$REV:$f" | python3 "$HERE/src/tools/uudecode.py" > "$OUT/$name"
 done
 python3 "$TOP/scripts/rar_volumes_reference.py" --write

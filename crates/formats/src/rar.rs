@@ -532,28 +532,22 @@ impl<'a> Walk<'a> {
         let size = f.size;
         let bytes = match f.data {
             Some(b) if b.len() as u64 == size => b,
-            Some(_) => {
-                let err = Error::malformed(format!(
-                    "{what}: stored, but {} bytes packed for {size} unpacked",
-                    f.packed
-                ))
+            found => {
+                let error = match found {
+                    Some(_) => Error::malformed(format!(
+                        "{what}: stored, but {} bytes packed for {size} unpacked",
+                        f.packed
+                    )),
+                    None => Error::truncated(format!(
+                        "{what}: {} stored bytes declared, the archive ends first",
+                        f.packed
+                    )),
+                }
                 .at_opt(f.here());
                 return Entry {
                     name: f.name,
                     info: e,
-                    data: Data::Missing { size, error: err },
-                };
-            }
-            None => {
-                let err = Error::truncated(format!(
-                    "{what}: {} stored bytes declared, the archive ends first",
-                    f.packed
-                ))
-                .at_opt(f.here());
-                return Entry {
-                    name: f.name,
-                    info: e,
-                    data: Data::Missing { size, error: err },
+                    data: Data::Missing { size, error },
                 };
             }
         };
