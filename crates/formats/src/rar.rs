@@ -350,7 +350,7 @@ impl<'a> Walk<'a> {
         }
         let Some(bytes) = (set.find)(&name) else {
             return Err(Error::unsupported(format!(
-                "the set goes on in volume `{name}`, which does not lie beside `{}`: the files from there on are not listed",
+                "the set goes on in volume `{name}`, which was not found beside `{}` (or is larger than max_entry_size or max_volume_set_bytes allow): the files from there on are not listed",
                 set.names.first().map_or("", String::as_str)
             )));
         };

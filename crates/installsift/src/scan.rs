@@ -1494,7 +1494,9 @@ fn pull_cab_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
 /// ([`formats::rar::open_set`]).
 fn pull_rar_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
     let dir = cx.budget.dir.clone();
-    let max = cx.scanner.limits.max_entry_size;
+    // A volume is read whole: never more than the set may hold at all.
+    let limits = &cx.scanner.limits;
+    let max = limits.max_entry_size.min(limits.max_volume_set_bytes);
     let find = |name: &str| read_sibling(dir.as_deref(), max, name);
     let store = formats::rar::VolumeStore::new(&cx.scanner.limits);
     let opts = parser_options(cx.scanner, cx.path);
