@@ -919,11 +919,12 @@ impl<'a> Walk<'a> {
             }
         }
         // RAR 2.9 and later write an end-of-archive block; what only they
-        // write says the archive is one of theirs (a first-volume flag,
-        // extended times, Unicode names, salt, an unpack version of 29 and
+        // write says the archive is one of theirs (a first-volume flag, a
+        // service sub-block (type 0x7a), extended times, Unicode names, salt, an unpack version of 29 and
         // up). So does an unpack version none of the older ones wrote (15,
         // 20, 26): a damaged header is not let off the end-block check.
         if (kind == 0x73 && flags & 0x0100 != 0)
+            || kind == 0x7a
             || (kind == 0x74
                 && (flags & 0x1600 != 0
                     || head.get(24).is_some_and(|&v| !matches!(v, 15 | 20 | 26))))
@@ -962,6 +963,18 @@ impl<'a> Walk<'a> {
             .ok()
             .and_then(|a| at.checked_add(size)?.checked_add(a))
         {
+            // A block other than a file's whose data runs past the end:
+            // the archive was cut inside it (a file's own entry says so).
+            Some(next) if next > data.len() && kind != 0x74 => {
+                notes.error(
+                    Error::truncated(format!(
+                        "RAR block (type {kind:#04x}) at offset {at} declares {add} bytes of data; {} remain after its header",
+                        data.len().saturating_sub(at + size)
+                    ))
+                    .at(at as u64),
+                );
+                self.done = true;
+            }
             Some(next) => self.at = next,
             None => self.done = true,
         }
@@ -1787,5 +1800,24 @@ mod old_format_tests {
             errors.iter().any(|e| e.starts_with("truncated")),
             "{errors:?}"
         );
+    }
+
+    /// An archive cut inside a block that is not a file's (here RAR 3's
+    /// service sub-block, before the only file) says so, whatever its
+    /// version: the file it lost is not lost silently.
+    #[test]
+    fn a_cut_inside_a_sub_block_is_truncation() {
+        let data = sample("rar/rar4_subblock.rar").expect("sample");
+        // The sub-block's header ends at 55, its data at 89.
+        for cut in [56, 60, 83, 88] {
+            let (errors, entries) = listing(&data[..cut]);
+            assert!(entries.is_empty(), "{cut}");
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.starts_with("truncated") && e.contains("type 0x7a")),
+                "{cut}: {errors:?}"
+            );
+        }
     }
 }
