@@ -40,28 +40,11 @@ fn cab(name: &str) -> Vec<u8> {
     sample(&format!("cab_set/{name}")).expect("sample")
 }
 
-fn child<'n>(n: &'n Node, name: &str) -> &'n Node {
-    n.children
-        .iter()
-        .find(|c| c.info.path.last().is_some_and(|p| p == name))
-        .unwrap_or_else(|| panic!("no child `{name}` in {:?}", n.info.path))
-}
-
 fn names(n: &Node) -> Vec<&str> {
     n.children
         .iter()
         .map(|c| c.info.path.last().map_or("", String::as_str))
         .collect()
-}
-
-/// The errors of a node, as text.
-fn errors(n: &Node) -> String {
-    n.info
-        .errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// `split_a.cab`'s spanning files (`f1.txt`, `f2.txt`) have no bytes.

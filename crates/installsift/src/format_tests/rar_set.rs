@@ -56,22 +56,6 @@ fn scan(path: &Path, limits: Limits) -> Node {
         .root
 }
 
-fn errors(n: &Node) -> String {
-    n.info
-        .errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
-fn child<'n>(n: &'n Node, name: &str) -> &'n Node {
-    n.children
-        .iter()
-        .find(|c| c.info.path.last().is_some_and(|p| p == name))
-        .unwrap_or_else(|| panic!("no child `{name}` in {:?}", n.info.path))
-}
-
 fn volumes_read(n: &Node) -> u64 {
     serde_json::to_value(&n.info.metadata).expect("json")["volumes_read"]
         .as_u64()
