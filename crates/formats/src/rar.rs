@@ -473,6 +473,11 @@ impl<'a> Walk<'a> {
                 )));
                 return;
             };
+            // This volume's first header is a part of this file: when the
+            // walk reaches it, it is skipped (listed here, joined or not).
+            if let Some(set) = self.set.as_mut() {
+                set.joined = Some((f.name.clone(), i));
+            }
             let Some(d) = p.data else {
                 f.split_error = Some(Error::truncated(format!(
                     "its part in volume `{vname}` runs past that volume's end"

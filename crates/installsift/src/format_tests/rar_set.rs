@@ -149,6 +149,27 @@ fn a_missing_volume_is_named_and_what_lies_past_it_gets_no_hash() {
     assert!(errors(cut).contains(&missing), "{}", errors(cut));
     assert!(errors(&first).contains(&missing), "{}", errors(&first));
     assert_eq!(first.children.len(), 2);
+    // The set without its fourth volume: the file running from the second
+    // into the fourth is missing once, not again as the part the third
+    // volume opens with.
+    let names: Vec<String> = (1..=10)
+        .filter(|&n| n != 4)
+        .map(|n| part(set, n, 10))
+        .collect();
+    let tmp = copy_set("gap4", &names, |_, _| {});
+    let first = scan(&tmp.join(&names[0]), Limits::default());
+    let _ = std::fs::remove_dir_all(&tmp);
+    let named: Vec<_> = first
+        .children
+        .iter()
+        .filter(|c| c.info.path[1] == "testdir/testsubdir/LibarchiveAddingTest2.html")
+        .collect();
+    assert_eq!(named.len(), 1, "{:?}", first.children);
+    assert!(
+        errors(named[0]).contains(&part(set, 4, 10)),
+        "{}",
+        errors(named[0])
+    );
 }
 
 /// A byte of the first file's first part flipped: that part's CRC-32 and
