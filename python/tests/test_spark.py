@@ -78,6 +78,11 @@ def test_paths_source_writes_the_cli_rows(paths_run, corpus_cli_jsonl):
         assert r["path"][0] == inp
 
 
+def in_a_set(path):
+    """A sample that is one file of a cabinet set or a RAR volume set."""
+    return "/cab_set/" in path or "/rar_volumes/" in path
+
+
 def test_binary_source_writes_the_cli_rows(spark, corpus_cli_jsonl, tmp_path, capsys):
     # The README's command line (spark-submit runs main() the same way).
     out = tmp_path / "nodes"
@@ -101,13 +106,14 @@ def test_binary_source_writes_the_cli_rows(spark, corpus_cli_jsonl, tmp_path, ca
     # be its own file's.
     for r, inp, top in zip(rows, t.column("input").to_pylist(), t.column("top_family").to_pylist()):
         assert inp == r["path"][0]
-        if "/cab_set/" not in inp:  # not joined from bytes: see below
+        if not in_a_set(inp):  # not joined from bytes: see below
             assert top == (cli[inp][0].get("family") or "none"), (r["path"], top)
-    # binaryFile hands the job bytes, not files: a cabinet set, joined only
-    # when its cabinets lie beside each other as files, is not joined here
-    # (the paths source joins it, as the CLI does).
+    # binaryFile hands the job bytes, not files: a cabinet set or a RAR
+    # volume set, joined only when its cabinets or volumes lie beside each
+    # other as files, is not joined here (the paths source joins it, as the
+    # CLI does).
     def joinable(r):
-        return "/cab_set/" not in r["path"][0]
+        return not in_a_set(r["path"][0])
     assert canon([r for r in rows if joinable(r)]) == canon(
         [r for r in records_of(corpus_cli_jsonl) if joinable(r)]
     )
