@@ -69,6 +69,15 @@ pub const RAR4_MAGIC: &[u8] = b"Rar!\x1a\x07\x00";
 /// RAR 5 signature.
 pub const RAR5_MAGIC: &[u8] = b"Rar!\x1a\x07\x01\x00";
 
+/// The signature of RAR `version` 4 (1.5–4.x) or 5.
+fn magic(version: u8) -> &'static [u8] {
+    if version == 5 {
+        RAR5_MAGIC
+    } else {
+        RAR4_MAGIC
+    }
+}
+
 /// RAR facts.
 #[derive(Debug, Clone, Serialize, Default)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -142,10 +151,8 @@ pub fn open_set<'a>(
     let first = place
         .first
         .unwrap_or_else(|| volume::first_names(name, place.new_numbering).is_none());
-    let is_first_of_set = |b: &[u8]| {
-        b.starts_with(if v == 5 { RAR5_MAGIC } else { RAR4_MAGIC })
-            && volume::place(b, v).is_some_and(|p| p.volume && p.first != Some(false))
-    };
+    let is_first_of_set =
+        |b: &[u8]| volume::place(b, v).is_some_and(|p| p.volume && p.first != Some(false));
     if !first {
         let beside = volume::first_names(name, place.new_numbering).and_then(|names| {
             names
@@ -184,18 +191,12 @@ pub fn open_set<'a>(
 
 /// The walk of one archive (the signature read, its evidence noted).
 fn walk<'a>(data: &'a [u8], opts: &Options<'_>, notes: &mut Notes) -> Walk<'a> {
-    let mut w = Walk::bare(data, opts.limits.max_dictionary);
-    let v = w.info.rar_version;
+    let w = Walk::bare(data, opts.limits.max_dictionary);
     notes.evidence(Evidence::strong(
         "rar-signature",
-        format!("RAR {v} signature"),
+        format!("RAR {} signature", w.info.rar_version),
         Some(0),
     ));
-    w.at = if v == 5 {
-        RAR5_MAGIC.len()
-    } else {
-        RAR4_MAGIC.len()
-    };
     w
 }
 
@@ -260,12 +261,12 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    /// A walk of `data` from its start, nothing read yet.
+    /// A walk of `data` from just after its signature, nothing read yet.
     fn bare(data: &'a [u8], max_dictionary: u64) -> Walk<'a> {
         let v = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
         Walk {
             data,
-            at: 0,
+            at: magic(v).len(),
             done: false,
             info: RarInfo {
                 rar_version: v,
@@ -354,8 +355,7 @@ impl<'a> Walk<'a> {
                 set.names.first().map_or("", String::as_str)
             )));
         };
-        let magic = if v == 5 { RAR5_MAGIC } else { RAR4_MAGIC };
-        let place = volume::place(&bytes, v).filter(|_| bytes.starts_with(magic));
+        let place = volume::place(&bytes, v);
         let number = set.number.checked_add(i as u64);
         match place {
             Some(p) if p.volume && p.first != Some(true) && (v != 5 || p.number == number) => {}
@@ -402,11 +402,7 @@ impl<'a> Walk<'a> {
         match self.volume(i) {
             Ok(data) => {
                 self.data = data;
-                self.at = if self.info.rar_version == 5 {
-                    RAR5_MAGIC.len()
-                } else {
-                    RAR4_MAGIC.len()
-                };
+                self.at = magic(self.info.rar_version).len();
                 self.done = false;
                 self.end_next = false;
                 self.info.volumes_read += 1;
@@ -427,7 +423,6 @@ impl<'a> Walk<'a> {
     /// in the store) and its checksums the last part's; else `split_error`
     /// says why not.
     fn join(&mut self, f: &mut File<'a>) {
-        let v = self.info.rar_version;
         let Some(first) = f.data else {
             return;
         };
@@ -451,7 +446,7 @@ impl<'a> Walk<'a> {
             let data = match self.volume(i) {
                 Ok(d) => d,
                 Err(e) => {
-                    f.split_error = Some(e);
+                    f.spread.split_error = Some(e);
                     return;
                 }
             };
@@ -460,15 +455,9 @@ impl<'a> Walk<'a> {
                 .as_ref()
                 .and_then(|s| s.names.get(i).cloned())
                 .unwrap_or_default();
-            let mut w = Walk::bare(data, 0);
-            w.at = if v == 5 {
-                RAR5_MAGIC.len()
-            } else {
-                RAR4_MAGIC.len()
-            };
-            let p = w.next_file(&mut Notes::default());
+            let p = Walk::bare(data, 0).next_file(&mut Notes::default());
             let Some(p) = p.filter(|p| p.split_before && p.name == f.name) else {
-                f.split_error = Some(Error::malformed(format!(
+                f.spread.split_error = Some(Error::malformed(format!(
                     "it goes on into volume `{vname}`, whose first file is not its next part"
                 )));
                 return;
@@ -479,7 +468,7 @@ impl<'a> Walk<'a> {
                 set.joined = Some((f.name.clone(), i));
             }
             let Some(d) = p.data else {
-                f.split_error = Some(Error::truncated(format!(
+                f.spread.split_error = Some(Error::truncated(format!(
                     "its part in volume `{vname}` runs past that volume's end"
                 )));
                 return;
@@ -496,7 +485,7 @@ impl<'a> Walk<'a> {
             return;
         };
         if set.held.saturating_add(total as u64) > set.max_bytes {
-            f.split_error = Some(Error::limit(
+            f.spread.split_error = Some(Error::limit(
                 Limit::MaxVolumeSetBytes,
                 format!(
                     "its {total} packed bytes in {} volumes would take the set's held bytes past the {}-byte limit",
@@ -511,7 +500,7 @@ impl<'a> Walk<'a> {
             joined.extend_from_slice(p);
         }
         let Some(kept) = set.store.keep(joined) else {
-            f.split_error = Some(Error::limit(
+            f.spread.split_error = Some(Error::limit(
                 Limit::MaxVolumesPerSet,
                 "no room left to keep its joined parts",
             ));
@@ -524,39 +513,28 @@ impl<'a> Walk<'a> {
         f.crc = last.crc;
         f.blake = last.blake;
         f.split_after = false;
-        f.joined = parts.len();
-        f.part_errors = errors;
+        f.spread.joined = true;
+        f.spread.part_errors = errors;
     }
 
     /// The entry for a stored file whose bytes are not a region of the
     /// node (a later volume's, or joined): read through, and checked as a
     /// decoded file's.
     fn stored_elsewhere(&mut self, f: File<'a>) -> Entry<'_> {
+        self.info.entries += 1;
         let e = f.entry_info();
-        let what = f.what();
         let size = f.size;
-        let bytes = match f.data {
-            Some(b) if b.len() as u64 == size => b,
-            found => {
-                let error = match found {
-                    Some(_) => Error::malformed(format!(
-                        "{what}: stored, but {} bytes packed for {size} unpacked",
-                        f.packed
-                    )),
-                    None => Error::truncated(format!(
-                        "{what}: {} stored bytes declared, the archive ends first",
-                        f.packed
-                    )),
-                }
-                .at_opt(f.here());
+        let bytes = match f.stored_bytes() {
+            Ok(b) => b,
+            Err(error) => {
                 return Entry {
                     name: f.name,
                     info: e,
                     data: Data::Missing { size, error },
-                };
+                }
             }
         };
-        self.info.entries += 1;
+        let what = f.what();
         self.info.stored_entries += 1;
         self.sums = Sums::new(f.blake.is_some());
         self.pending = Some((what, f.crc, f.blake, f.here()));
@@ -584,22 +562,26 @@ impl Container for Walk<'_> {
                 }
                 if let Some(set) = &self.set {
                     if set.current > 0 {
-                        f.volume = set.names.get(set.current).cloned();
+                        f.spread.volume = set.names.get(set.current).cloned();
                     }
                     if f.split_before {
-                        f.split_error = Some(Error::unsupported(format!(
+                        f.spread.split_error = Some(Error::unsupported(format!(
                             "{} goes on from an earlier volume, which is not beside this one: only the volume it begins in can list it",
                             f.what()
                         )));
                     } else if f.split_after && !f.encrypted {
                         self.join(&mut f);
-                        if let Some(e) = f.split_error.take() {
-                            f.split_error = Some(context(
+                        if let Some(e) = f.spread.split_error.take() {
+                            f.spread.split_error = Some(context(
                                 e,
                                 &format!("{} goes on into the next volume", f.what()),
                             ));
                         }
                     }
+                }
+                let whole = !(f.encrypted || f.split_before || f.split_after);
+                if f.stored && whole && f.elsewhere() {
+                    return Some(self.stored_elsewhere(f));
                 }
                 return Some(if self.info.rar_version == 5 {
                     self.rar5_entry(f)
@@ -667,14 +649,8 @@ struct File<'a> {
     /// block flag 0x08) or into the next (0x02, 0x10).
     split_before: bool,
     split_after: bool,
-    /// Why a file going on into the next volume could not be joined.
-    split_error: Option<Error>,
-    /// The volume its header lies in, when not the node itself.
-    volume: Option<String>,
-    /// The parts its data was joined from (0: not joined).
-    joined: usize,
-    /// Mismatched CRC-32s of the joined parts before the last.
-    part_errors: Vec<Error>,
+    /// Where it stands in a volume set (nothing when read alone).
+    spread: Spread,
     /// RAR 5 compression information (format version, solid flag, method,
     /// dictionary size).
     comp: Option<u64>,
@@ -686,20 +662,51 @@ struct File<'a> {
     rar4: Option<(u8, bool)>,
 }
 
+/// A file's place in a volume set, as the set walk finds it.
+#[derive(Default)]
+struct Spread {
+    /// Why a file going on into the next volume could not be joined, or
+    /// why one going on from an earlier volume is not listed here.
+    split_error: Option<Error>,
+    /// The volume its header lies in, when not the node itself.
+    volume: Option<String>,
+    /// Its data was joined from parts in several volumes.
+    joined: bool,
+    /// Mismatched CRC-32s of the joined parts before the last.
+    part_errors: Vec<Error>,
+}
+
 /// The entry being decoded: what it is (for messages), its stored CRC-32
 /// and BLAKE2sp, and its data offset in the node (none in another volume).
 type Pending = (String, Option<u32>, Option<[u8; 32]>, Option<u64>);
 
-impl File<'_> {
+impl<'a> File<'a> {
+    /// A stored file's bytes: its data, all there and as long as the file.
+    fn stored_bytes(&self) -> Result<&'a [u8], Error> {
+        let what = self.what();
+        match self.data {
+            Some(b) if b.len() as u64 == self.size => Ok(b),
+            Some(_) => Err(Error::malformed(format!(
+                "{what}: stored, but {} bytes packed for {} unpacked",
+                self.packed, self.size
+            ))),
+            None => Err(Error::truncated(format!(
+                "{what}: {} stored bytes declared, the archive ends first",
+                self.packed
+            ))),
+        }
+        .map_err(|e| e.at_opt(self.here()))
+    }
+
     /// The data's offset in the node's bytes (none when it lies in
     /// another volume).
     fn here(&self) -> Option<u64> {
-        self.volume.is_none().then_some(self.at as u64)
+        self.spread.volume.is_none().then_some(self.at as u64)
     }
 
     /// The file, for messages.
     fn what(&self) -> String {
-        match &self.volume {
+        match &self.spread.volume {
             None => format!("RAR entry `{}` (data at offset {})", self.name, self.at),
             Some(v) => format!(
                 "RAR entry `{}` (volume `{v}`, data at offset {})",
@@ -710,7 +717,7 @@ impl File<'_> {
 
     /// Are its bytes somewhere else than a region of the node?
     fn elsewhere(&self) -> bool {
-        self.volume.is_some() || self.joined > 0
+        self.spread.volume.is_some() || self.spread.joined
     }
 
     /// Its entry info: offset, time, sizes, method, and the errors of its
@@ -722,7 +729,7 @@ impl File<'_> {
         e.method = Some(self.method.clone());
         e.encrypted = self.encrypted;
         let what = self.what();
-        for err in &self.part_errors {
+        for err in &self.spread.part_errors {
             e.add_error(context(err.clone(), &what));
         }
         e
@@ -816,7 +823,7 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
         return missing(f.name, e, err);
     }
     if f.split_before || f.split_after {
-        let err = match f.split_error {
+        let err = match f.spread.split_error {
             Some(err) => err,
             None => Error::unsupported(format!(
                 "{what} continues in another volume; volumes are read one at a time"
@@ -841,22 +848,10 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
         .at_opt(here);
         return missing(f.name, e, err);
     }
-    let Some(bytes) = f.data else {
-        let err = Error::truncated(format!(
-            "{what}: {} stored bytes declared, the archive ends first",
-            f.packed
-        ))
-        .at_opt(here);
-        return missing(f.name, e, err);
+    let bytes = match f.stored_bytes() {
+        Ok(b) => b,
+        Err(err) => return missing(f.name, e, err),
     };
-    if bytes.len() as u64 != f.size {
-        let err = Error::malformed(format!(
-            "{what}: stored, but {} bytes packed for {} unpacked",
-            f.packed, f.size
-        ))
-        .at_opt(here);
-        return missing(f.name, e, err);
-    }
     info.stored_entries += 1;
     let mut sums = Sums::new(f.blake.is_some());
     sums.update(bytes);
@@ -925,9 +920,10 @@ impl<'a> Walk<'a> {
         }
         // RAR 2.9 and later write an end-of-archive block; what only they
         // write says the archive is one of theirs (a first-volume flag, a
-        // service sub-block (type 0x7a), extended times, Unicode names, salt, an unpack version of 29 and
-        // up). So does an unpack version none of the older ones wrote (15,
-        // 20, 26): a damaged header is not let off the end-block check.
+        // service sub-block (type 0x7a), extended times, Unicode names,
+        // salt, an unpack version of 29 and up). So does an unpack version
+        // none of the older ones wrote (15, 20, 26): a damaged header is not
+        // let off the end-block check.
         if (kind == 0x73 && flags & 0x0100 != 0)
             || kind == 0x7a
             || (kind == 0x74
@@ -1103,10 +1099,7 @@ fn rar4_file<'a>(
         encrypted: flags & 0x04 != 0,
         split_before: flags & 0x01 != 0,
         split_after: flags & 0x02 != 0,
-        split_error: None,
-        volume: None,
-        joined: 0,
-        part_errors: Vec::new(),
+        spread: Spread::default(),
         comp: None,
         blake: None,
         mtime: le_u32(head, 20)
@@ -1121,9 +1114,6 @@ impl<'a> Walk<'a> {
     fn rar4_entry(&mut self, f: File<'a>) -> Entry<'_> {
         let (version, solid) = f.rar4.unwrap_or((0, false));
         let split = f.split_before || f.split_after;
-        if f.stored && !f.encrypted && !split && f.elsewhere() {
-            return self.stored_elsewhere(f);
-        }
         if f.stored || f.encrypted || split || !matches!(version, 29 | 36) {
             if !f.stored {
                 self.chain = false;
@@ -1501,10 +1491,7 @@ fn rar5_file<'a>(
         // Block flags 0x08/0x10: data continues from / into another volume.
         split_before: block_flags & 0x08 != 0,
         split_after: block_flags & 0x10 != 0,
-        split_error: None,
-        volume: None,
-        joined: 0,
-        part_errors: Vec::new(),
+        spread: Spread::default(),
         comp: Some(comp),
         blake,
         mtime,
@@ -1518,9 +1505,6 @@ impl<'a> Walk<'a> {
     fn rar5_entry(&mut self, f: File<'a>) -> Entry<'_> {
         let comp = f.comp.unwrap_or(0);
         let split = f.split_before || f.split_after;
-        if f.stored && !f.encrypted && !split && f.elsewhere() {
-            return self.stored_elsewhere(f);
-        }
         if f.stored || f.encrypted || split {
             if !f.stored {
                 self.chain = false;

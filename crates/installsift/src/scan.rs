@@ -1499,11 +1499,9 @@ fn pull_rar_set(data: &[u8], cx: &mut Cx<'_>) -> formats::Parsed {
     let max = limits.max_entry_size.min(limits.max_volume_set_bytes);
     let find = |name: &str| read_sibling(dir.as_deref(), max, name);
     let store = formats::rar::VolumeStore::new(&cx.scanner.limits);
-    let opts = parser_options(cx.scanner, cx.path);
-    let mut notes = formats::container::Notes::default();
-    let opened = formats::rar::open_set(data, &opts, &mut notes, &find, &store);
-    cx.take_notes(&mut notes);
-    conclude(cx, data, opened)
+    pull_with(data, cx, |d, opts, notes| {
+        formats::rar::open_set(d, opts, notes, &find, &store)
+    })
 }
 
 /// The file `name` in `dir` (compared without case), read whole when it
@@ -1538,11 +1536,9 @@ fn pull_cab_with(
     cx: &mut Cx<'_>,
     find: formats::cab::Siblings<'_, '_>,
 ) -> formats::Parsed {
-    let opts = parser_options(cx.scanner, cx.path);
-    let mut notes = formats::container::Notes::default();
-    let opened = formats::cab::open_set(data, &opts, &mut notes, find);
-    cx.take_notes(&mut notes);
-    conclude(cx, data, opened)
+    pull_with(data, cx, |d, opts, notes| {
+        formats::cab::open_set(d, opts, notes, find)
+    })
 }
 
 /// The node's conclusion from what opening it gave: a leaf's, or the

@@ -154,8 +154,11 @@ pub(super) struct Place {
 
 /// The place of the archive `data` (RAR `version` 4 or 5) in its set,
 /// from its main header (the block after the signature); `None` when
-/// that block is not a main header.
+/// `data` does not begin with that version's signature and a main header.
 pub(super) fn place(data: &[u8], version: u8) -> Option<Place> {
+    if !data.starts_with(super::magic(version)) {
+        return None;
+    }
     if version == 5 {
         let mut p = super::RAR5_MAGIC.len() + 4;
         let _size = vint(data, &mut p)?;
