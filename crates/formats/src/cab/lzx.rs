@@ -54,9 +54,14 @@
 //!
 //! Errors are [`Error::Malformed`], naming the frame, its output offset and
 //! the input byte where decoding stopped. After an error every call fails
-//! with it. Memory: the window (2^15..2^21 bytes, allocated zeroed at the
-//! first frame: only the pages frames reach are touched) and a few small
-//! tables.
+//! with it. Memory: the window (2^15..2^21 bytes and one 32 KiB frame
+//! more, allocated zeroed at the first frame: only the pages frames reach
+//! are touched) and a few small tables.
+//!
+//! Speed: the symbol loop takes no branch on what the data decides where it
+//! can help it (whether bits must be loaded, whether a match's length needs
+//! the length tree, whether it repeats an offset, how long a short match
+//! is), as those branches are mispredicted about as often as not.
 
 use installsift_model::error::{Error, Result};
 
@@ -73,11 +78,10 @@ const ALIGNED_SYMS: usize = 8;
 const E8_FRAMES: u64 = 32768;
 /// E8 bytes among a frame's last this many bytes are not translated.
 const E8_TAIL: usize = 10;
-/// Bytes past the window a match copy may touch: copies move 8 or 4 bytes at
-/// a time and may write up to 3 bytes past a match's end (safe because no
-/// distance exceeds the window size minus 3: those bytes are rewritten
-/// before anything reads them).
-const SLACK: usize = 16;
+/// Bytes past the ring a match copy may touch: copies move 32, 16, 8 or 4
+/// bytes at a time and may write up to 31 bytes past a match's end (and read
+/// as far past its source's end, into bytes only those overrun bytes take).
+const SLACK: usize = 64;
 /// Primary lookup bits of the Huffman tables.
 const MAIN_BITS: u32 = 11;
 const LEN_BITS: u32 = 9;
@@ -117,10 +121,18 @@ enum Kind {
 
 /// Decoder state of one LZX stream (one cabinet folder).
 pub(crate) struct Lzx {
-    /// The sliding window: `wsize` bytes plus `SLACK` (empty until the first
-    /// frame).
+    /// The sliding window, a ring of `ring` bytes plus `SLACK` (empty until
+    /// the first frame).
     window: Vec<u8>,
     wsize: usize,
+    /// The ring's size: the window and one frame more. A match copy may
+    /// overwrite up to 31 bytes past its end; the ring's extra frame keeps
+    /// those bytes out of reach of every later match, whose source lies
+    /// behind the write position or, from the ring's previous pass, at
+    /// least a frame and 3 bytes ahead of it (no distance exceeds the window
+    /// size minus 3). A multiple of `FRAME`: no frame straddles the ring's
+    /// end.
+    ring: usize,
     /// Symbols of the main tree: 256 literals and 8 per position slot.
     main_syms: usize,
     /// Window index of the next byte; a multiple of `FRAME` between frames.
@@ -174,6 +186,7 @@ impl Lzx {
         Some(Lzx {
             window: Vec::new(),
             wsize: 1 << window_bits,
+            ring: (1 << window_bits) + FRAME,
             main_syms: 256 + slots * 8,
             pos: 0,
             frame_start: 0,
@@ -215,7 +228,7 @@ impl Lzx {
         frames: u64,
     ) -> Option<Box<Lzx>> {
         let mut fresh = Lzx::starting_at(window_bits, out_offset, frames)?;
-        if self.window.len() == fresh.wsize + SLACK {
+        if self.window.len() == fresh.ring + SLACK {
             fresh.window = std::mem::take(&mut self.window);
         }
         fresh.scratch = std::mem::take(&mut self.scratch);
@@ -277,7 +290,7 @@ impl Lzx {
         if self.window.is_empty() {
             // Zeroed by the allocator (fresh pages): only what the frames
             // reach is ever touched.
-            self.window = vec![0; self.wsize + SLACK];
+            self.window = vec![0; self.ring + SLACK];
         }
         let mut scratch = std::mem::take(&mut self.scratch);
         let result = self.frame_bits(input, out_len, out, &mut scratch);
@@ -396,7 +409,7 @@ impl Lzx {
         }
         self.frames += 1;
         self.out_offset += out_len as u64;
-        if self.pos == self.wsize {
+        if self.pos == self.ring {
             self.pos = 0;
             self.wrapped = true;
         }
@@ -493,11 +506,11 @@ impl Lzx {
     fn decode_run(&mut self, bits: &mut Bits<'_>, end: usize) -> Result<()> {
         static NO_CODE: [u32; 1 << LEN_BITS] = [0; 1 << LEN_BITS];
         let aligned_block = self.kind == Kind::Aligned;
-        let wsize = self.wsize;
+        let ring = self.ring;
         // Distances above this are rejected (see the module docs).
-        let far = wsize - 3;
-        // Before the window first fills, nothing lies before index 0.
-        let behind = if self.wrapped { wsize } else { 0 };
+        let far = self.wsize - 3;
+        // Before the ring first fills, nothing lies before index 0.
+        let behind = if self.wrapped { ring } else { 0 };
         let mut reps = self.reps;
         let mut pos = self.pos;
         // The loop's state in locals, so that it stays in registers.
@@ -525,13 +538,19 @@ impl Lzx {
             .unwrap_or(&[0; 1 << ALIGNED_BITS]);
         macro_rules! refill {
             () => {
-                if count <= 48 {
-                    if let (false, Some(b)) = (slow, rest.first_chunk::<8>()) {
-                        buf |= u64::from_be_bytes(*b) >> count;
-                        let take = (64 - count) & !15;
-                        rest = rest.get((take / 8) as usize..).unwrap_or(&[]);
-                        count += take;
-                    } else {
+                if let (false, Some(b)) = (slow, rest.first_chunk::<8>()) {
+                    // Without a branch on `count` (it is as unpredictable
+                    // as the symbols): the next 64 bits go below the
+                    // unread ones, the stream's own next bits wherever they
+                    // land, and the whole words among them that fit in 63
+                    // bits are taken (none when 48 or more are buffered;
+                    // 48 or more are buffered after).
+                    buf |= u64::from_be_bytes(*b) >> count;
+                    let take = (63 - count) & !15;
+                    rest = rest.get((take / 8) as usize..).unwrap_or(&[]);
+                    count += take;
+                } else if count < 48 {
+                    {
                         let pos = if slow {
                             slow_pos
                         } else {
@@ -584,7 +603,7 @@ impl Lzx {
             if pos >= end {
                 break Ok(());
             }
-            // More than 48 bits: three symbols of up to 16 bits each may be
+            // 48 bits or more: three symbols of up to 16 bits each may be
             // decoded before the next refill; a match refills first.
             refill!();
             let mut e = main_entry!();
@@ -602,49 +621,51 @@ impl Lzx {
                 literal!(e);
                 continue;
             }
-            // A match: at least 49 bits after the refill, of which the
+            // A match: at least 48 bits after the refill, of which the
             // length symbol takes up to 16 and the offset up to 21.
             refill!();
             let m = (e & 0xFFFF) as usize - 256;
-            let mut len = (m & 7) + MIN_MATCH;
-            if len == 7 + MIN_MATCH {
-                if length.empty {
-                    break Err("a match needs the length tree, which is empty".to_owned());
-                }
-                let e = len_primary[(buf >> (64 - LEN_BITS)) as usize];
-                let e = if e & LINK != 0 {
-                    length.sub_entry(e, buf)
-                } else {
-                    e
-                };
-                consume!((e >> 16) & 31);
-                len += (e & 0xFFFF) as usize;
+            let header = m & 7;
+            // The length tree's symbol is looked up for every match and
+            // taken only when the header says 7 (a branch on it would be
+            // mispredicted a match in four).
+            let long = header == 7;
+            let mut e = len_primary[(buf >> (64 - LEN_BITS)) as usize];
+            if long & (e & LINK != 0) {
+                e = length.sub_entry(e, buf);
             }
+            if long & length.empty {
+                break Err("a match needs the length tree, which is empty".to_owned());
+            }
+            let e = if long { e } else { 0 };
+            consume!((e >> 16) & 31);
+            let len = header + MIN_MATCH + (e & 0xFFFF) as usize;
+            // The distance and the repeated offsets without a branch on the
+            // slot (whether a match repeats an offset is as unpredictable as
+            // its length): slots 0 to 2 read no extra bits (`EXTRA` is 0
+            // there) and pick a repeated offset; the others make a new one.
             let slot = m >> 3;
-            let dist = match slot {
-                0 => reps[0],
-                1 | 2 => {
-                    reps.swap(0, slot);
-                    reps[0]
-                }
-                _ => {
-                    let extra = u32::from(EXTRA[slot & 63]);
-                    let base = BASE[slot & 63] - 2;
-                    let d = if aligned_block && extra >= 3 {
-                        let high = ((buf >> 1) >> (63 - (extra - 3))) as u32;
-                        consume!(extra - 3);
-                        let e = aligned_primary[(buf >> (64 - ALIGNED_BITS)) as usize];
-                        consume!((e >> 16) & 31);
-                        base + (high << 3) + (e & 0xFFFF)
-                    } else {
-                        let v = ((buf >> 1) >> (63 - extra)) as u32;
-                        consume!(extra);
-                        base + v
-                    };
-                    reps = [d, reps[0], reps[1]];
-                    d
-                }
+            let extra = u32::from(EXTRA[slot & 63]);
+            let base = BASE[slot & 63].wrapping_sub(2);
+            let fresh = if aligned_block && extra >= 3 {
+                let high = ((buf >> 1) >> (63 - (extra - 3))) as u32;
+                consume!(extra - 3);
+                let e = aligned_primary[(buf >> (64 - ALIGNED_BITS)) as usize];
+                consume!((e >> 16) & 31);
+                base.wrapping_add(high << 3).wrapping_add(e & 0xFFFF)
+            } else {
+                let v = ((buf >> 1) >> (63 - extra)) as u32;
+                consume!(extra);
+                base.wrapping_add(v)
             };
+            // Slots 0 to 2 pick a repeated offset, the others make a new
+            // one: where each of the new three comes from (3: the new one),
+            // without a branch on the slot.
+            const FROM: [[usize; 3]; 4] = [[0, 1, 2], [1, 0, 2], [2, 1, 0], [3, 0, 1]];
+            let all = [reps[0], reps[1], reps[2], fresh];
+            let from = FROM[slot.min(3)];
+            reps = [all[from[0]], all[from[1]], all[from[2]]];
+            let dist = reps[0];
             let dist = dist as usize;
             if len > end - pos || dist.wrapping_sub(1) >= (pos + behind).min(far) {
                 let at = self.out_offset + (pos - self.frame_start) as u64;
@@ -668,7 +689,7 @@ impl Lzx {
                     )
                 });
             }
-            copy_match(win, pos, dist, len, wsize);
+            copy_match(win, pos, dist, len, ring);
             pos += len;
         };
         bits.pos = if slow {
@@ -684,55 +705,53 @@ impl Lzx {
 }
 
 /// Copy a match of `len` bytes from `dist` bytes back to window index
-/// `pos`. The caller has checked that `pos + len` stays within the frame
-/// and that `1 <= dist <= wsize - 3` reaches only decoded bytes.
+/// `pos` in a ring of `ring` bytes. The caller has checked that `pos + len`
+/// stays within the frame and that `1 <= dist <= wsize - 3` reaches only
+/// decoded bytes.
 ///
-/// Bytes move 8 or 4 at a time and up to 3 bytes past the match's end may
-/// be overwritten: they lie ahead in the window and hold (if anything)
-/// bytes from a window size ago, which no distance of at most the window
-/// size minus 3 reaches before they are rewritten.
+/// Bytes move up to 32 at a time and up to 31 bytes past the match's end
+/// may be overwritten: they lie ahead in the ring, out of reach of every
+/// later match until they are rewritten (see `Lzx::ring`).
 #[inline(always)]
-fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, wsize: usize) {
-    if dist >= 8 && dist <= pos {
-        // The common case: the source lies at least 8 bytes behind.
-        let src = pos - dist;
-        if len <= 8 {
-            if len <= 4 {
-                move4(w, src, pos);
-            } else {
-                move8(w, src, pos);
-            }
-            return;
+fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, ring: usize) {
+    let src = if dist <= pos {
+        pos - dist
+    } else {
+        pos + ring - dist
+    };
+    if dist >= 16 && src + len <= ring {
+        // The common case: the source lies at least 16 bytes behind, or
+        // (from the ring's previous pass) more than a frame ahead. Each
+        // 16-byte move reads only bytes already in place; the first two are
+        // made whatever the length, so that short matches take no branch.
+        move16(w, src, pos);
+        move16(w, src + 16, pos + 16);
+        let mut done = 32;
+        while done < len {
+            move16(w, src + done, pos + done);
+            move16(w, src + done + 16, pos + done + 16);
+            done += 32;
         }
+        return;
+    }
+    if src + len > ring {
+        // The source runs round the ring's end: byte by byte (once per
+        // ring pass at most).
+        for i in 0..len {
+            let b = w.get((src + i) % ring).copied().unwrap_or(0);
+            if let Some(d) = w.get_mut(pos + i) {
+                *d = b;
+            }
+        }
+    } else if dist >= 8 {
         let (mut s, mut d, mut left) = (src, pos, len as isize);
-        while left > 4 {
+        while left > 0 {
             move8(w, s, d);
             s += 8;
             d += 8;
             left -= 8;
         }
-        if left > 0 {
-            move4(w, s, d);
-        }
-        return;
-    }
-    let src = if dist <= pos {
-        pos - dist
-    } else {
-        pos + wsize - dist
-    };
-    if src + len > wsize {
-        // The source runs round the window's end: byte by byte (once per
-        // window pass at most).
-        for i in 0..len {
-            let b = w.get((src + i) % wsize).copied().unwrap_or(0);
-            if let Some(d) = w.get_mut(pos + i) {
-                *d = b;
-            }
-        }
-    } else if src > pos || dist >= 4 {
-        // Ahead (from the previous window pass, at least 3 bytes on) or at
-        // least 4 behind: 4-byte moves never read what they write.
+    } else if dist >= 4 {
         let (mut s, mut d, mut left) = (src, pos, len as isize);
         while left > 0 {
             move4(w, s, d);
@@ -752,6 +771,16 @@ fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, wsize: usize) {
                 *d = b;
             }
         }
+    }
+}
+
+/// Copy 16 bytes from `s` to `d` within the window (its `SLACK` keeps
+/// both in bounds), as one unaligned load and store.
+#[inline(always)]
+fn move16(w: &mut [u8], s: usize, d: usize) {
+    let last = w.len().saturating_sub(16);
+    if s <= last && d <= last {
+        w.copy_within(s..s + 16, d);
     }
 }
 
@@ -951,11 +980,12 @@ impl<'a> Bits<'a> {
         self.words = scratch;
     }
 
-    /// Load whole words until more than 48 bits are buffered. Past the end
-    /// of the input the words are zeros; [`Bits::end`] then tells.
+    /// Load whole words until 48 or more bits (at most 63) are buffered.
+    /// Past the end of the input the words are zeros; [`Bits::end`] then
+    /// tells.
     #[inline(always)]
     fn refill(&mut self) {
-        if self.count > 48 {
+        if self.count >= 48 {
             return;
         }
         let at = self.pos.wrapping_sub(self.origin);
@@ -963,7 +993,7 @@ impl<'a> Bits<'a> {
             let mut w = [0u8; 8];
             w.copy_from_slice(b);
             self.buf |= u64::from_be_bytes(w) >> self.count;
-            let take = (64 - self.count) & !15;
+            let take = (63 - self.count) & !15;
             self.pos += (take / 8) as usize;
             self.count += take;
         } else {
@@ -973,7 +1003,7 @@ impl<'a> Bits<'a> {
 
     #[cold]
     fn refill_slow(&mut self) {
-        while self.count <= 48 {
+        while self.count < 48 {
             let lo = self.data.get(self.pos).copied().unwrap_or(0);
             let hi = self.data.get(self.pos + 1).copied().unwrap_or(0);
             self.buf |= (u64::from(lo) | (u64::from(hi) << 8)) << (48 - self.count);
@@ -1587,10 +1617,11 @@ mod tests {
 
     #[test]
     fn a_renewed_decoder_keeps_its_window_and_reads_none_of_it() {
-        // Stream A fills a 64 KiB window; stream B, decoded by the renewed
-        // decoder in the same allocation, must come out as from a fresh one
-        // (its matches reach only its own bytes; the old ones are stale).
-        let a: Vec<u8> = (0..90_000u32).map(|i| (i * 31 + i / 97) as u8).collect();
+        // Stream A fills a 64 KiB window (and its ring of 96 KiB); stream B,
+        // decoded by the renewed decoder in the same allocation, must come
+        // out as from a fresh one (its matches reach only its own bytes; the
+        // old ones are stale).
+        let a: Vec<u8> = (0..100_000u32).map(|i| (i * 31 + i / 97) as u8).collect();
         let b: Vec<u8> = (0..70_000u32)
             .map(|i| (i % 251) as u8 ^ (i >> 9) as u8)
             .collect();
@@ -1625,7 +1656,7 @@ mod tests {
         // refused (where a fresh decoder has zeros, this one has the bytes
         // of a stream that filled the whole window).
         out.clear();
-        for (input, len) in &encode(&a[..40_000], &options(15)).frames {
+        for (input, len) in &encode(&a[..70_000], &options(15)).frames {
             lzx.decode_frame(input, *len, &mut out).expect("decodes");
         }
         assert!(lzx.wrapped);
