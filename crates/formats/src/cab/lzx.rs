@@ -1391,6 +1391,47 @@ mod tests {
         }
     }
 
+    #[test]
+    fn matches_at_the_longest_distance_across_ring_passes() {
+        // Copies write up to 31 bytes past a match's end; the ring's extra
+        // frame must keep those bytes from every later match, the farthest
+        // (window size minus 3, from the ring's previous pass) included.
+        // A random block repeated at that distance (and a little under it),
+        // each copy with a few bytes changed so that matches come in all
+        // lengths, over several passes of the ring, in every block kind.
+        let mut rng = Rng::new(31);
+        for window_bits in [15u8, 16, 17] {
+            let wsize = 1usize << window_bits;
+            for period in [wsize - 3, wsize - 4, wsize - 40] {
+                let block: Vec<u8> = (0..period).map(|_| rng.byte()).collect();
+                let mut data = Vec::new();
+                while data.len() < 5 * (wsize + FRAME) {
+                    let at = data.len();
+                    data.extend_from_slice(&block);
+                    for _ in 0..period / 97 {
+                        let i = at + rng.below(period as u64) as usize;
+                        data[i] = rng.byte();
+                    }
+                }
+                for kinds in [[1, 0, 0], [0, 1, 0], [3, 3, 1]] {
+                    let opts = Options {
+                        window_bits,
+                        kinds,
+                        block_size: (1, 90_000),
+                        chain: 16,
+                        seed: period as u64,
+                        ..Options::default()
+                    };
+                    let s = encode(&data, &opts);
+                    assert!(
+                        decode(window_bits, &s.frames).expect("decodes") == data,
+                        "window 2^{window_bits}, period {period}, {kinds:?}"
+                    );
+                }
+            }
+        }
+    }
+
     /// libmspack's E8 loop, written out plainly, for comparison.
     fn e8_reference(frame: &mut [u8], offset: i32, size: i32) {
         if frame.len() <= E8_TAIL {
