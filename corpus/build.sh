@@ -694,6 +694,9 @@ if [ "$ONLY" = all ]; then bash "$SRC"/tools/xar.sh; fi
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/compress.sh; fi
 # Cabinet sets (see src/tools/cab_set.sh; gcab, faketime, cabextract, 7zz)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/cab_set.sh; fi
+# RAR volume sets as entries of a zip and an ISO (see src/tools/rar_volumes_in.sh; zip,
+# genisoimage, faketime, bsdtar; from the committed rar_volumes/)
+if [ "$ONLY" = all ]; then bash "$SRC"/tools/rar_volumes_in.sh; fi
 # Compiled HTML Help (see src/tools/chm.sh; chmcmd from fp-utils-3.2.2, 7zz)
 if [ "$ONLY" = all ]; then bash "$SRC"/tools/chm.sh; fi
 # ISO 9660 images (see src/tools/iso.sh; genisoimage, bsdtar)

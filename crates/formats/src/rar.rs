@@ -110,8 +110,10 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// A volume set's other volumes, by name (the engine looks for them beside
-/// the input file): their whole bytes.
-pub type Volumes<'r> = &'r dyn Fn(&str) -> Option<Cow<'static, [u8]>>;
+/// the input file, or among the entries of the container that holds the
+/// volume): their whole bytes, read (kept in the [`VolumeStore`]) or
+/// borrowed.
+pub type Volumes<'r> = &'r dyn Fn(&str) -> Option<Cow<'r, [u8]>>;
 
 /// Dispatch entry.
 pub(crate) const HANDLER: Handler = Handler {
@@ -124,6 +126,14 @@ pub(crate) const HANDLER: Handler = Handler {
 /// A RAR 4 or RAR 5 signature at the start.
 pub fn sniff(data: &[u8]) -> bool {
     data.starts_with(RAR4_MAGIC) || data.starts_with(RAR5_MAGIC)
+}
+
+/// A volume of a RAR set (its main header says so): the engine holds such
+/// an entry of a container until the container's end, so that it is opened
+/// with its set's other volumes among its sibling entries.
+pub fn is_volume(data: &[u8]) -> bool {
+    let version = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
+    volume::place(data, version).is_some_and(|p| p.volume)
 }
 
 /// Open a RAR archive: the signature is read; the blocks are walked as the
@@ -323,7 +333,9 @@ impl<'a> Walk<'a> {
     fn volume(&mut self, i: usize) -> Result<&'a [u8], Error> {
         let v = self.info.rar_version;
         let Some(set) = self.set.as_mut() else {
-            return Err(Error::unsupported("volumes are read one at a time"));
+            return Err(Error::unsupported(
+                "this volume was read alone, without its set's other volumes",
+            ));
         };
         if let Some(&d) = set.loaded.get(i) {
             return Ok(d);
@@ -376,11 +388,18 @@ impl<'a> Walk<'a> {
                 ),
             ));
         }
-        let Some(kept) = set.store.keep(bytes.into_owned()) else {
-            return Err(Error::limit(
-                Limit::MaxVolumesPerSet,
-                format!("volume `{name}`: no room left to keep it"),
-            ));
+        let kept = match bytes {
+            // Held by the engine for longer than the walk: used as it is.
+            Cow::Borrowed(b) => b,
+            Cow::Owned(v) => {
+                let Some(kept) = set.store.keep(v) else {
+                    return Err(Error::limit(
+                        Limit::MaxVolumesPerSet,
+                        format!("volume `{name}`: no room left to keep it"),
+                    ));
+                };
+                kept
+            }
         };
         set.held += len;
         set.names.push(name);
@@ -826,7 +845,7 @@ fn emit<'a>(f: File<'a>, info: &mut RarInfo) -> Entry<'a> {
         let err = match f.spread.split_error {
             Some(err) => err,
             None => Error::unsupported(format!(
-                "{what} continues in another volume; volumes are read one at a time"
+                "{what} continues in another volume; this volume was read alone, without its set's other volumes"
             )),
         }
         .at_opt(here);

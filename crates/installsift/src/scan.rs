@@ -1559,8 +1559,9 @@ fn conclude(
 /// The cabinets of a set among one container's entries, held until the
 /// container's end so that each finds its sibling entries (ARCHITECTURE.md,
 /// "Cabinet sets"). An entry is held when it is a cabinet whose header
-/// names a neighbour ([`formats::cab::names_neighbours`]) and the engine
-/// would open it (depth). A cabinet lying in the node's own bytes is held
+/// names a neighbour ([`formats::cab::names_neighbours`]), an
+/// InstallShield cabinet, or a RAR volume ([`formats::rar::is_volume`]),
+/// and the engine would open it (depth). A cabinet lying in the node's own bytes is held
 /// as that region (no copy); one decoded from the container is kept,
 /// within [`Limits::max_held_set_bytes`] per input. Every entry's name is
 /// noted (a hash of its directory and name, without case, as Windows
@@ -1584,15 +1585,26 @@ struct Shelf<'d> {
     ever: bool,
 }
 
-/// A held cabinet: its bytes, its directory in the container (where its
-/// neighbours are looked for), its name, and whether it is an
-/// InstallShield one. Kept to the container's end (a cabinet scanned
-/// early, before a copy of it, is still a sibling of the later ones).
+/// A held cabinet (or RAR volume): its bytes, its directory in the
+/// container (where its neighbours are looked for), its name, and its kind.
+/// Kept to the container's end (a cabinet scanned early, before a copy of
+/// it, is still a sibling of the later ones).
 struct HeldCab<'d> {
     data: HeldData<'d>,
     dir: String,
     name: String,
-    installshield: bool,
+    kind: SetKind,
+}
+
+/// What a held entry is a part of.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetKind {
+    /// A Microsoft cabinet naming a neighbour.
+    Cab,
+    /// An InstallShield cabinet (a header or a data volume).
+    InstallShield,
+    /// A RAR volume.
+    Rar,
 }
 
 /// What an InstallShield cabinet held is in its directory's sets.
@@ -1706,16 +1718,19 @@ impl<'d> Shelf<'d> {
         // header or a volume: its set is paired by name).
         // The header checks first (a few bytes), the handler table (what
         // the child's scan will pick) only for a candidate.
-        let set_cab = |b: &[u8]| {
-            let want = if formats::cab::names_neighbours(b) {
-                Format::Cab
+        let set_kind = |b: &[u8]| {
+            let (kind, want) = if formats::cab::names_neighbours(b) {
+                (SetKind::Cab, Format::Cab)
             } else if formats::installshield::is_cabinet(b) {
-                Format::InstallShield
+                (SetKind::InstallShield, Format::InstallShield)
+            } else if formats::rar::is_volume(b) {
+                (SetKind::Rar, Format::Rar)
             } else {
-                return false;
+                return None;
             };
-            opened && formats::sniff(b).is_some_and(|h| h.format == want)
+            (opened && formats::sniff(b).is_some_and(|h| h.format == want)).then_some(kind)
         };
+        let set_cab = |b: &[u8]| set_kind(b).is_some();
         let held = match data {
             ChildData::Borrowed(b) if set_cab(b) => match region_in(whole, b) {
                 Some(r) => HeldData::Region(r),
@@ -1766,13 +1781,13 @@ impl<'d> Shelf<'d> {
             return Offer::Stopped;
         }
         let (dir, _) = split_name(&name);
-        let installshield = formats::installshield::is_cabinet(held.bytes());
+        let kind = set_kind(held.bytes()).unwrap_or(SetKind::Cab);
         let index = self.held.len();
         self.held.push(HeldCab {
             data: held,
             dir: dir.to_owned(),
             name: name.clone(),
-            installshield,
+            kind,
         });
         self.note(&name, Sib::Held(index));
         self.meta.push((name, info, ordinal, index));
@@ -1787,7 +1802,7 @@ impl<'d> Shelf<'d> {
         let mut roles: Vec<IsRole> = self.held.iter().map(|_| IsRole::Alone).collect();
         let mut by_dir: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, h) in self.held.iter().enumerate() {
-            if h.installshield {
+            if h.kind == SetKind::InstallShield {
                 by_dir.entry(h.dir.as_str()).or_default().push(i);
             }
         }
@@ -1883,11 +1898,22 @@ impl<'d> Shelf<'d> {
                     formats::installshield::open_volume_of_set(d, head, notes)
                 })
             };
-            let parse: Option<&ParseFn<'_>> = match (h.installshield, role) {
-                (false, _) => Some(&ms),
-                (true, IsRole::Header(_)) => Some(&header),
-                (true, IsRole::Volume(_)) => Some(&volume),
-                (true, IsRole::Alone) => None,
+            // A RAR volume: its set walked from the first volume, the
+            // others found among the held entries of its directory
+            // (borrowed, not copied: the shelf outlives the walk).
+            let rar = |d: &[u8], cx: &mut Cx<'_>| {
+                let store = formats::rar::VolumeStore::new(&cx.scanner.limits);
+                let find = |n: &str| -> Option<Cow<'_, [u8]>> { shelf.find(dir, n) };
+                pull_with(d, cx, |d, opts, notes| {
+                    formats::rar::open_set(d, opts, notes, &find, &store)
+                })
+            };
+            let parse: Option<&ParseFn<'_>> = match (h.kind, role) {
+                (SetKind::Cab, _) => Some(&ms),
+                (SetKind::Rar, _) => Some(&rar),
+                (SetKind::InstallShield, IsRole::Header(_)) => Some(&header),
+                (SetKind::InstallShield, IsRole::Volume(_)) => Some(&volume),
+                (SetKind::InstallShield, IsRole::Alone) => None,
             };
             let data = match &h.data {
                 HeldData::Region(b) => ChildData::Borrowed(b),

@@ -279,7 +279,7 @@ limits! {
     /// pulled. Past it, a cabinet of a set is opened at once, alone: its
     /// spanning files are missing, and it carries a limit error.
     /// Default 256 MiB.
-    max_held_set_bytes (MaxHeldSetBytes): u64 = 256 << 20, "256 MiB", "decoded bytes of a set's cabinets, entries of a container, held until its end to be joined with their sibling entries";
+    max_held_set_bytes (MaxHeldSetBytes): u64 = 256 << 20, "256 MiB", "decoded bytes of a set's cabinets (or RAR volumes), entries of a container, held until its end to be joined with their sibling entries";
     /// Nesting depth of directory entries in a xar table of contents, and
     /// of folders above a file in an HFS+ catalog. Default: 256.
     max_toc_depth (MaxTocDepth): u32 = 256, "256", "directory nesting in a xar table of contents or an HFS+ catalog";

@@ -913,6 +913,8 @@ const EXPECTED: &[(&str, Verdict, Option<&str>, Option<&str>)] = &[
         None,
         None,
     ),
+    ("rar_volumes_in/set.iso", NotInstaller, None, None),
+    ("rar_volumes_in/set.zip", NotInstaller, None, None),
     ("pe/gui_x64.exe", NotInstaller, None, None),
     ("pe/hello_x64.exe", NotInstaller, None, None),
     ("pe/hello_x86.exe", NotInstaller, None, None),

@@ -13,7 +13,7 @@ use crate::test_support::*;
 use crate::{Check, Format, Limit, Limits, Scanner};
 
 /// A ustar archive of these regular files (names up to 100 bytes).
-fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(super) fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut out = Vec::new();
     for (name, data) in entries {
         let mut h = [0u8; 512];

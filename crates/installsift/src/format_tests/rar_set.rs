@@ -317,3 +317,166 @@ fn a_set_in_the_old_numbering_is_read_from_its_rar_volume() {
         assert!(n.info.evidence.iter().any(|e| e.signal == "rar-volume"));
     }
 }
+
+/// The volumes of a set as (name in `Disk1/`, bytes), volume `n` through
+/// `patch`.
+fn volumes(set: &str, count: usize, keep: impl Fn(usize) -> bool) -> Vec<(String, Vec<u8>)> {
+    (1..=count)
+        .filter(|&n| keep(n))
+        .map(|n| {
+            let name = part(set, n, count);
+            let b = std::fs::read(dir().join(&name)).expect("volume");
+            (format!("Disk1/{name}"), b)
+        })
+        .collect()
+}
+
+fn in_tar(vols: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let entries: Vec<(&str, &[u8])> = vols
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    super::cab_set::tar(&entries)
+}
+
+/// Every set, its volumes as entries of a tar (a stored zip too): the first
+/// volume lists the set's files, each whole and checked, as the set read
+/// from disk does; the later ones list nothing (`rar-volume`).
+#[test]
+fn a_set_in_a_container_is_joined_from_its_sibling_entries() {
+    for (set, count) in SETS {
+        let vols = volumes(set, count, |_| true);
+        let on_disk = scan(&dir().join(part(set, 1, count)), Limits::default());
+        let want: Vec<_> = on_disk
+            .children
+            .iter()
+            .map(|c| (c.info.path.last().cloned(), c.info.size, c.info.sha256))
+            .collect();
+        let entries: Vec<(&str, &[u8])> = vols
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        for (kind, bytes) in [
+            ("tar", in_tar(&vols)),
+            ("zip", super::zip::stored_zip(&entries)),
+        ] {
+            let r = Scanner::new().scan_bytes(&format!("set.{kind}"), &bytes);
+            let first = child(&r.root, &format!("Disk1/{}", part(set, 1, count)));
+            assert!(
+                first.info.errors.is_empty(),
+                "{set} {kind}: {}",
+                errors(first)
+            );
+            assert_eq!(volumes_read(first), count as u64, "{set} {kind}");
+            let got: Vec<_> = first
+                .children
+                .iter()
+                .map(|c| (c.info.path.last().cloned(), c.info.size, c.info.sha256))
+                .collect();
+            assert_eq!(got, want, "{set} {kind}");
+            for n in 2..=count {
+                let later = child(&r.root, &format!("Disk1/{}", part(set, n, count)));
+                assert!(later.children.is_empty(), "{set} {kind} part {n}");
+                assert!(
+                    later.info.evidence.iter().any(|e| e.signal == "rar-volume"),
+                    "{set} {kind} part {n}"
+                );
+            }
+        }
+    }
+}
+
+/// A volume missing from the container: the files before it are whole,
+/// the one running into it has no hash and an error naming the volume.
+/// The volumes after the gap, whose first lies beside them, list nothing.
+#[test]
+fn a_volume_missing_from_the_container_is_named() {
+    let set = "test_rar_multivolume_uncompressed_files";
+    let vols = volumes(set, 10, |n| n != 3);
+    let r = Scanner::new().scan_bytes("set.tar", &in_tar(&vols));
+    let first = child(&r.root, &format!("Disk1/{}", part(set, 1, 10)));
+    assert!(
+        errors(first).contains(&part(set, 3, 10)),
+        "{}",
+        errors(first)
+    );
+    assert!(first.children.iter().any(|c| c.info.sha256.is_some()));
+    assert!(first.children.iter().any(|c| c.info.sha256.is_none()));
+}
+
+/// Later volumes in a container without their first: each is opened
+/// alone and lists the files that begin in it (the third: the one it
+/// holds the end of, without a hash; the one it begins, joined with the
+/// volumes after it, whole).
+#[test]
+fn later_volumes_in_a_container_without_their_first_list_what_begins_in_them() {
+    let set = "test_rar_multivolume_multiple_files";
+    let vols = volumes(set, 6, |n| n >= 3);
+    let r = Scanner::new().scan_bytes("set.tar", &in_tar(&vols));
+    let third = child(&r.root, &format!("Disk1/{}", part(set, 3, 6)));
+    let begun = child(third, "LibarchiveAddingTest.html");
+    assert!(begun.info.errors.is_empty(), "{}", errors(begun));
+    assert!(begun.info.sha256.unwrap().to_string().starts_with(PAGE));
+    let cont = child(third, "LibarchiveAddingTest2.html");
+    assert!(cont.info.sha256.is_none());
+}
+
+/// An entry named as the next volume that is not one (a text file, a
+/// volume of another set): refused as on disk, never joined.
+#[test]
+fn an_entry_named_as_the_next_volume_that_is_not_it_is_refused() {
+    let set = "test_rar_multivolume_single_file";
+    let mut vols = volumes(set, 3, |_| true);
+    vols[1].1 = b"not a volume".to_vec();
+    let r = Scanner::new().scan_bytes("set.tar", &in_tar(&vols));
+    let first = child(&r.root, &format!("Disk1/{}", part(set, 1, 3)));
+    assert!(
+        errors(first).contains("is not volume 2"),
+        "{}",
+        errors(first)
+    );
+    assert!(first.children.iter().all(|c| c.info.sha256.is_none()));
+    // A volume of another set under that name.
+    let mut vols = volumes(set, 3, |_| true);
+    vols[1].1 = std::fs::read(dir().join(part("test_rar_multivolume_multiple_files", 2, 6)))
+        .expect("volume");
+    let r = Scanner::new().scan_bytes("set.tar", &in_tar(&vols));
+    let first = child(&r.root, &format!("Disk1/{}", part(set, 1, 3)));
+    let joined = child(first, "LibarchiveAddingTest.html");
+    assert!(
+        errors(joined).contains("whose first file is not its next part"),
+        "{}",
+        errors(joined)
+    );
+    assert!(first.children.iter().all(|c| c.info.sha256.is_none()));
+}
+
+/// Volumes decoded from a container (a deflated zip) are held within
+/// `max_held_set_bytes`: below the set's size some are not held, opened
+/// alone with the limit named, and the set is not joined whole.
+#[test]
+fn decoded_volumes_are_held_within_max_held_set_bytes() {
+    let Some(z) = sample("rar_volumes_in/set.zip") else {
+        return;
+    };
+    let limits = Limits {
+        max_held_set_bytes: 20_000,
+        ..Limits::default()
+    };
+    let r = Scanner::new().with_limits(limits).scan_bytes("set.zip", &z);
+    let mut limited = 0;
+    r.root.walk(&mut |n| {
+        if n.info
+            .errors
+            .iter()
+            .any(|e| e.limit_hit() == Some(Limit::MaxHeldSetBytes))
+        {
+            limited += 1;
+        }
+    });
+    assert!(limited > 0);
+    let r = Scanner::new().scan_bytes("set.zip", &z);
+    let mut errs = 0;
+    r.root.walk(&mut |n| errs += n.info.errors.len());
+    assert_eq!(errs, 0);
+}
