@@ -282,6 +282,10 @@ def compare(orig, mut, touched, data, kind=""):
             elif n["format"] == "cab":
                 # MSCF, the reserved zeros and the version (1.3) at 24
                 regions = [(a, a + 8), (a + 24, a + 26)]
+            elif n["format"] == "iso":
+                # The primary volume descriptor's `CD001`, in sector 16: a
+                # cut before it leaves a system area of zeros.
+                regions = [(a + 32768, a + 32774)]
             elif n["format"] == "dmg" and a == 0:
                 # UDIF identifies itself at its end: the `koly` trailer, and
                 # (cut before it) the property list's `blkx` table; a cut
