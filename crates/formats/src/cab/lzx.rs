@@ -631,7 +631,9 @@ impl Lzx {
             // mispredicted a match in four).
             let long = header == 7;
             let mut e = len_primary[(buf >> (64 - LEN_BITS)) as usize];
-            if long & (e & LINK != 0) {
+            // A link is rare (length codes of more than 9 bits), whatever
+            // the bits are: tested first, the branch is predictable.
+            if e & LINK != 0 && long {
                 e = length.sub_entry(e, buf);
             }
             if long & length.empty {
