@@ -1755,7 +1755,7 @@ impl<'d> Shelf<'d> {
                 if set_cab(&s.map) {
                     info = info.with_error(Error::limit(
                         installsift_model::Limit::MaxBufferedEntry,
-                        "a cabinet of a set above max_buffered_entry is opened alone, not held for its sibling entries",
+                        "a cabinet or RAR volume of a set above max_buffered_entry is opened alone, not held for its sibling entries",
                     ));
                 }
                 self.note(&name, Sib::Gone);
@@ -1851,7 +1851,7 @@ impl<'d> Shelf<'d> {
             info.add_error(Error::limit(
                 installsift_model::Limit::MaxHeldSetBytes,
                 format!(
-                    "a cabinet of a set ({len} bytes) is opened alone, not held for its sibling entries: the input holds {} bytes of set cabinets already, the limit is {max}",
+                    "a cabinet or RAR volume of a set ({len} bytes) is opened alone, not held for its sibling entries: the input holds {} bytes of held set parts already, the limit is {max}",
                     cx.budget.held_bytes
                 ),
             ));
