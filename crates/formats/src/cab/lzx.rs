@@ -550,24 +550,22 @@ impl Lzx {
                     rest = rest.get((take / 8) as usize..).unwrap_or(&[]);
                     count += take;
                 } else if count < 48 {
-                    {
-                        let pos = if slow {
-                            slow_pos
-                        } else {
-                            origin + words.len() - rest.len()
-                        };
-                        let mut b = Bits {
-                            data,
-                            words: &[],
-                            origin,
-                            scratch: None,
-                            pos,
-                            buf,
-                            count,
-                        };
-                        b.refill_slow();
-                        (buf, count, slow_pos, slow) = (b.buf, b.count, b.pos, true);
-                    }
+                    let pos = if slow {
+                        slow_pos
+                    } else {
+                        origin + words.len() - rest.len()
+                    };
+                    let mut b = Bits {
+                        data,
+                        words: &[],
+                        origin,
+                        scratch: None,
+                        pos,
+                        buf,
+                        count,
+                    };
+                    b.refill_slow();
+                    (buf, count, slow_pos, slow) = (b.buf, b.count, b.pos, true);
                 }
             };
         }
