@@ -724,12 +724,12 @@ fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, ring: usize) {
         // (from the ring's previous pass) more than a frame ahead. Each
         // 16-byte move reads only bytes already in place; the first two are
         // made whatever the length, so that short matches take no branch.
-        move16(w, src, pos);
-        move16(w, src + 16, pos + 16);
+        move_n::<16>(w, src, pos);
+        move_n::<16>(w, src + 16, pos + 16);
         let mut done = 32;
         while done < len {
-            move16(w, src + done, pos + done);
-            move16(w, src + done + 16, pos + done + 16);
+            move_n::<16>(w, src + done, pos + done);
+            move_n::<16>(w, src + done + 16, pos + done + 16);
             done += 32;
         }
         return;
@@ -744,21 +744,9 @@ fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, ring: usize) {
             }
         }
     } else if dist >= 8 {
-        let (mut s, mut d, mut left) = (src, pos, len as isize);
-        while left > 0 {
-            move8(w, s, d);
-            s += 8;
-            d += 8;
-            left -= 8;
-        }
+        copy_by::<8>(w, src, pos, len);
     } else if dist >= 4 {
-        let (mut s, mut d, mut left) = (src, pos, len as isize);
-        while left > 0 {
-            move4(w, s, d);
-            s += 4;
-            d += 4;
-            left -= 4;
-        }
+        copy_by::<4>(w, src, pos, len);
     } else if dist == 1 {
         let b = w.get(src).copied().unwrap_or(0);
         if let Some(d) = w.get_mut(pos..pos + len) {
@@ -774,37 +762,25 @@ fn copy_match(w: &mut [u8], pos: usize, dist: usize, len: usize, ring: usize) {
     }
 }
 
-/// Copy 16 bytes from `s` to `d` within the window (its `SLACK` keeps
+/// Copy `len` bytes from `src` to `pos`, `N` at a time (rounded up: up to
+/// `N - 1` bytes past the end are written); `N` must not exceed the
+/// distance, so that each move reads only bytes already in place.
+#[inline(always)]
+fn copy_by<const N: usize>(w: &mut [u8], src: usize, pos: usize, len: usize) {
+    let mut done = 0;
+    while done < len {
+        move_n::<N>(w, src + done, pos + done);
+        done += N;
+    }
+}
+
+/// Copy `N` bytes from `s` to `d` within the window (its `SLACK` keeps
 /// both in bounds), as one unaligned load and store.
 #[inline(always)]
-fn move16(w: &mut [u8], s: usize, d: usize) {
-    let last = w.len().saturating_sub(16);
+fn move_n<const N: usize>(w: &mut [u8], s: usize, d: usize) {
+    let last = w.len().saturating_sub(N);
     if s <= last && d <= last {
-        w.copy_within(s..s + 16, d);
-    }
-}
-
-/// Copy 8 bytes from `s` to `d` within the window (its `SLACK` keeps
-/// both in bounds).
-#[inline(always)]
-fn move8(w: &mut [u8], s: usize, d: usize) {
-    let mut c = [0u8; 8];
-    if let Some(a) = w.get(s..s + 8) {
-        c.copy_from_slice(a);
-    }
-    if let Some(b) = w.get_mut(d..d + 8) {
-        b.copy_from_slice(&c);
-    }
-}
-
-#[inline(always)]
-fn move4(w: &mut [u8], s: usize, d: usize) {
-    let mut c = [0u8; 4];
-    if let Some(a) = w.get(s..s + 4) {
-        c.copy_from_slice(a);
-    }
-    if let Some(b) = w.get_mut(d..d + 4) {
-        b.copy_from_slice(&c);
+        w.copy_within(s..s + N, d);
     }
 }
 
