@@ -1561,12 +1561,13 @@ fn conclude(
 /// "Cabinet sets"). An entry is held when it is a cabinet whose header
 /// names a neighbour ([`formats::cab::names_neighbours`]), an
 /// InstallShield cabinet, or a RAR volume ([`formats::rar::is_volume`]),
-/// and the engine would open it (depth). A cabinet lying in the node's own bytes is held
-/// as that region (no copy); one decoded from the container is kept,
-/// within [`Limits::max_held_set_bytes`] per input. Every entry's name is
-/// noted (a hash of its directory and name, without case, as Windows
-/// compares them), with its region when it has one, so a neighbour that is
-/// an entry but not a cabinet of the set is found and refused as on disk.
+/// and the engine would open it (depth). A cabinet lying in the node's own
+/// bytes is held as that region (no copy); one decoded from the container
+/// is kept, within [`Limits::max_held_set_bytes`] per input. Every entry's
+/// name is noted (a hash of its directory and name, without case, as
+/// Windows compares them), with its region when it has one, so a neighbour
+/// that is an entry but not a cabinet of the set is found and refused as on
+/// disk.
 /// Held entries are admitted when held, and scanned after the container's
 /// last entry (or before a limit stops it, or before an entry that copies
 /// one of them), in the order met: they are its last children.
@@ -1730,9 +1731,14 @@ impl<'d> Shelf<'d> {
             };
             (opened && formats::sniff(b).is_some_and(|h| h.format == want)).then_some(kind)
         };
-        let set_cab = |b: &[u8]| set_kind(b).is_some();
+        let kind = match &data {
+            ChildData::Borrowed(b) => set_kind(b),
+            ChildData::Owned(v, _) => set_kind(v),
+            ChildData::Spilled(s, _) => set_kind(&s.map),
+            _ => None,
+        };
         let held = match data {
-            ChildData::Borrowed(b) if set_cab(b) => match region_in(whole, b) {
+            ChildData::Borrowed(b) if kind.is_some() => match region_in(whole, b) {
                 Some(r) => HeldData::Region(r),
                 None => {
                     // A region of a buffer of the container's own: copied.
@@ -1744,7 +1750,7 @@ impl<'d> Shelf<'d> {
                     HeldData::Owned(b.to_vec(), hash_bytes(cx.scanner.hashes, b))
                 }
             },
-            ChildData::Owned(v, hashes) if set_cab(&v) => {
+            ChildData::Owned(v, hashes) if kind.is_some() => {
                 if !self.room(cx, v.len() as u64, &mut info) {
                     self.note(&name, Sib::Gone);
                     return Offer::Back(name, info, ChildData::Owned(v, hashes));
@@ -1752,7 +1758,7 @@ impl<'d> Shelf<'d> {
                 HeldData::Owned(v, hashes)
             }
             ChildData::Spilled(s, hashes) => {
-                if set_cab(&s.map) {
+                if kind.is_some() {
                     info = info.with_error(Error::limit(
                         installsift_model::Limit::MaxBufferedEntry,
                         "a cabinet or RAR volume of a set above max_buffered_entry is opened alone, not held for its sibling entries",
@@ -1781,7 +1787,7 @@ impl<'d> Shelf<'d> {
             return Offer::Stopped;
         }
         let (dir, _) = split_name(&name);
-        let kind = set_kind(held.bytes()).unwrap_or(SetKind::Cab);
+        let kind = kind.unwrap_or(SetKind::Cab);
         let index = self.held.len();
         self.held.push(HeldCab {
             data: held,
