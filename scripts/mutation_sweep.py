@@ -52,6 +52,7 @@ SKIP_EXT = {".md", ".sh", ".tsv", ".py", ".txt"}
 # Formats we own here (the rest are listed for their owners).
 OURS = {"7z", "zip", "cab", "xar", "rar"}
 BORROWED = {"overlay", "carved", "resource"}
+STORED_FILES = {"iso", "udf", "tar", "cpio"}
 # Bytes at a node's start that make its signature.
 SIGNATURE = {
     "7z": 8,
@@ -244,7 +245,12 @@ def abs_offsets(by):
         if not p or p[:-1] not in off or by[p] is None:
             continue
         e = by[p].get("entry") or {}
-        if e.get("kind") in BORROWED and e.get("offset") is not None:
+        parent = by.get(p[:-1]) or {}
+        # A file of a container that stores its files as they are (an
+        # ISO's or UDF image's extents, a tar's or cpio's members) lies at
+        # its offset too.
+        stored = parent.get("format") in STORED_FILES and not e.get("method")
+        if (e.get("kind") in BORROWED or stored) and e.get("offset") is not None:
             off[p] = off[p[:-1]] + e["offset"]
     return off
 
