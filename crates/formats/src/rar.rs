@@ -70,6 +70,16 @@ pub const RAR4_MAGIC: &[u8] = b"Rar!\x1a\x07\x00";
 pub const RAR5_MAGIC: &[u8] = b"Rar!\x1a\x07\x01\x00";
 
 /// The signature of RAR `version` 4 (1.5–4.x) or 5.
+/// The format version (4 or 5) the signature at the start of `data` names
+/// (4 when neither does: the caller has sniffed it).
+fn version_of(data: &[u8]) -> u8 {
+    if data.starts_with(RAR5_MAGIC) {
+        5
+    } else {
+        4
+    }
+}
+
 fn magic(version: u8) -> &'static [u8] {
     if version == 5 {
         RAR5_MAGIC
@@ -132,8 +142,7 @@ pub fn sniff(data: &[u8]) -> bool {
 /// an entry of a container until the container's end, so that it is opened
 /// with its set's other volumes among its sibling entries.
 pub fn is_volume(data: &[u8]) -> bool {
-    let version = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
-    volume::place(data, version).is_some_and(|p| p.volume)
+    volume::place(data, version_of(data)).is_some_and(|p| p.volume)
 }
 
 /// Open a RAR archive: the signature is read; the blocks are walked as the
@@ -273,7 +282,7 @@ struct Walk<'a> {
 impl<'a> Walk<'a> {
     /// A walk of `data` from just after its signature, nothing read yet.
     fn bare(data: &'a [u8], max_dictionary: u64) -> Walk<'a> {
-        let v = if data.starts_with(RAR5_MAGIC) { 5 } else { 4 };
+        let v = version_of(data);
         Walk {
             data,
             at: magic(v).len(),

@@ -48,6 +48,23 @@ fn copy_set(tag: &str, names: &[String], patch: impl Fn(&str, &mut Vec<u8>)) -> 
     tmp
 }
 
+/// The names of the volumes of a set of `count` that `keep` keeps.
+fn parts(set: &str, count: usize, keep: impl Fn(usize) -> bool) -> Vec<String> {
+    (1..=count)
+        .filter(|&n| keep(n))
+        .map(|n| part(set, n, count))
+        .collect()
+}
+
+/// The scan of the first of `names`, copied unchanged into a directory of
+/// their own (removed after).
+fn scan_first_copy(tag: &str, names: &[String]) -> Node {
+    let tmp = copy_set(tag, names, |_, _| {});
+    let first = scan(&tmp.join(&names[0]), Limits::default());
+    let _ = std::fs::remove_dir_all(&tmp);
+    first
+}
+
 fn scan(path: &Path, limits: Limits) -> Node {
     Scanner::new()
         .with_limits(limits)
@@ -134,13 +151,7 @@ fn a_later_volume_without_its_first_lists_the_files_that_begin_in_it() {
 #[test]
 fn a_missing_volume_is_named_and_what_lies_past_it_gets_no_hash() {
     let set = "test_rar_multivolume_uncompressed_files";
-    let names: Vec<String> = (1..=10)
-        .filter(|&n| n != 3)
-        .map(|n| part(set, n, 10))
-        .collect();
-    let tmp = copy_set("gap", &names, |_, _| {});
-    let first = scan(&tmp.join(&names[0]), Limits::default());
-    let _ = std::fs::remove_dir_all(&tmp);
+    let first = scan_first_copy("gap", &parts(set, 10, |n| n != 3));
     let missing = part(set, 3, 10);
     let ok = child(&first, "testdir/LibarchiveAddingTest2.html");
     assert!(ok.info.errors.is_empty(), "{}", errors(ok));
@@ -152,13 +163,7 @@ fn a_missing_volume_is_named_and_what_lies_past_it_gets_no_hash() {
     // The set without its fourth volume: the file running from the second
     // into the fourth is missing once, not again as the part the third
     // volume opens with.
-    let names: Vec<String> = (1..=10)
-        .filter(|&n| n != 4)
-        .map(|n| part(set, n, 10))
-        .collect();
-    let tmp = copy_set("gap4", &names, |_, _| {});
-    let first = scan(&tmp.join(&names[0]), Limits::default());
-    let _ = std::fs::remove_dir_all(&tmp);
+    let first = scan_first_copy("gap4", &parts(set, 10, |n| n != 4));
     let named: Vec<_> = first
         .children
         .iter()
@@ -267,10 +272,7 @@ fn the_set_limits_stop_the_walk_with_their_names() {
 #[test]
 fn a_later_rar5_volume_without_its_first_joins_what_begins_in_it() {
     let set = "test_read_format_rar5_multiarchive";
-    let names: Vec<String> = (3..=8).map(|n| part(set, n, 8)).collect();
-    let tmp = copy_set("rar5-alone", &names, |_, _| {});
-    let third = scan(&tmp.join(&names[0]), Limits::default());
-    let _ = std::fs::remove_dir_all(&tmp);
+    let third = scan_first_copy("rar5-alone", &parts(set, 8, |n| n >= 3));
     assert!(third.info.errors.is_empty(), "{}", errors(&third));
     let hashed: Vec<_> = third
         .children
@@ -321,10 +323,9 @@ fn a_set_in_the_old_numbering_is_read_from_its_rar_volume() {
 /// The volumes of a set as (name in `Disk1/`, bytes), volume `n` through
 /// `patch`.
 fn volumes(set: &str, count: usize, keep: impl Fn(usize) -> bool) -> Vec<(String, Vec<u8>)> {
-    (1..=count)
-        .filter(|&n| keep(n))
-        .map(|n| {
-            let name = part(set, n, count);
+    parts(set, count, keep)
+        .into_iter()
+        .map(|name| {
             let b = std::fs::read(dir().join(&name)).expect("volume");
             (format!("Disk1/{name}"), b)
         })
